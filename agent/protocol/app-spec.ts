@@ -1,0 +1,88 @@
+// The validated description of one application, as the agent receives it. Keys use PM2's
+// ecosystem names so that `jlist` can expose them unchanged under `pm2_env`.
+
+/** How an app is run: one process, or N instances behind one port. */
+export type ExecMode = 'fork_mode' | 'cluster_mode';
+
+/** Everything the agent needs to run an app; produced by cli/ecosystem, never by the agent. */
+export interface AppSpec {
+  name: string;
+  namespace: string;
+  /** Absolute path of the script, or a bare command name looked up on PATH. */
+  script: string;
+  args: string[];
+  /** Absolute working directory. */
+  cwd: string;
+  /** 'node', 'python3', 'bash', an absolute path, or 'none' to execute the script directly. */
+  interpreter: string;
+  /** Arguments given to the interpreter before the script (`node_args` for node). */
+  interpreter_args: string[];
+  /** The whole environment the app starts with (the CLI's environment merged with the app's). */
+  env: Record<string, string>;
+  exec_mode: ExecMode;
+  instances: number;
+  autorestart: boolean;
+  max_restarts: number;
+  /** ms: a process that exits sooner than this after starting counts as an unstable restart. */
+  min_uptime: number;
+  restart_delay: number;
+  exp_backoff_restart_delay: number;
+  /** bytes; 0 disables the check. */
+  max_memory_restart: number;
+  cron_restart: string | null;
+  stop_exit_codes: number[];
+  kill_timeout: number;
+  shutdown_with_message: boolean;
+  wait_ready: boolean;
+  listen_timeout: number;
+  /** Absolute log paths; null means the agent's default under PMX_HOME/logs. */
+  out_file: string | null;
+  error_file: string | null;
+  log_file: string | null;
+  merge_logs: boolean;
+  log_date_format: string | null;
+  log_type: 'raw' | 'json';
+  time: boolean;
+  instance_var: string;
+  watch: boolean | string[];
+  ignore_watch: string[];
+  watch_delay: number;
+  /** Listening addresses the agent opens and hands over as fd 3.. (socket activation). */
+  listen: string[];
+  /** Version of the app's package.json when found, for `ls`. */
+  version: string | null;
+}
+
+/** PM2's defaults for every optional key of an AppSpec. */
+export const APP_DEFAULTS = {
+  namespace: 'default',
+  args: [] as string[],
+  interpreter_args: [] as string[],
+  exec_mode: 'fork_mode' as ExecMode,
+  instances: 1,
+  autorestart: true,
+  max_restarts: 16,
+  min_uptime: 1000,
+  restart_delay: 0,
+  exp_backoff_restart_delay: 0,
+  max_memory_restart: 0,
+  cron_restart: null,
+  stop_exit_codes: [] as number[],
+  kill_timeout: 1600,
+  shutdown_with_message: false,
+  wait_ready: false,
+  listen_timeout: 3000,
+  out_file: null,
+  error_file: null,
+  log_file: null,
+  merge_logs: false,
+  log_date_format: null,
+  log_type: 'raw' as const,
+  time: false,
+  instance_var: 'NODE_APP_INSTANCE',
+  watch: false,
+  ignore_watch: [] as string[],
+  watch_delay: 1000,
+  listen: [] as string[],
+  version: null,
+} satisfies Partial<AppSpec>;

@@ -1,0 +1,103 @@
+// Wire types shared by the agent and the CLI: requests, responses, events, process descriptions.
+import type { AppSpec } from './app-spec.js';
+import type { ProcessStatus } from '../process/states.js';
+
+/** Bumped whenever a request, response or event changes shape. */
+export const PROTOCOL_VERSION = 1;
+
+/** One process as `jlist` shows it: PM2's shape, so scripts that parse `pm2 jlist` keep working. */
+export interface ProcessDescription {
+  pid: number;
+  name: string;
+  pm_id: number;
+  monit: { memory: number; cpu: number };
+  pm2_env: Pm2Env;
+}
+
+/** The `pm2_env` block: the app's spec plus its live state. */
+export interface Pm2Env extends AppSpec {
+  pm_id: number;
+  status: ProcessStatus;
+  restart_time: number;
+  unstable_restarts: number;
+  /** ms since epoch of the last start (PM2's name). */
+  pm_uptime: number;
+  created_at: number;
+  exit_code: number | null;
+  pm_out_log_path: string;
+  pm_err_log_path: string;
+  pm_log_path: string | null;
+  pm_pid_path: string;
+  pm_exec_path: string;
+  pm_cwd: string;
+  exec_interpreter: string;
+  node_args: string[];
+  unique_id: string;
+  /** The instance number given in `instance_var` (0..n-1 in cluster mode, 0 in fork mode). */
+  NODE_APP_INSTANCE: number;
+  username: string;
+  /** Last error the agent met for this process (spawn failure, unwritable log), or null. */
+  pmx_error: string | null;
+}
+
+/** Which processes a command acts on: resolved by the agent, atomically. */
+export type Selector =
+  | { kind: 'all' }
+  | { kind: 'id'; id: number }
+  | { kind: 'name'; name: string }
+  | { kind: 'names'; names: string[] }
+  | { kind: 'regex'; source: string; flags: string }
+  | { kind: 'namespace'; namespace: string };
+
+/** What `start` does with an app whose name is already registered. */
+export type StartMode = 'start' | 'startOrRestart' | 'startOrReload';
+
+/** Request params and result types, per method. */
+export interface Methods {
+  hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string } };
+  list: { params: Record<string, never>; result: ProcessDescription[] };
+  start: {
+    params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
+    result: ProcessDescription[];
+  };
+  stop: { params: { selector: Selector }; result: ProcessDescription[] };
+  restart: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
+  reload: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
+  delete: { params: { selector: Selector }; result: ProcessDescription[] };
+  reset: { params: { selector: Selector }; result: ProcessDescription[] };
+  signal: { params: { selector: Selector; signal: string }; result: ProcessDescription[] };
+  save: { params: { force: boolean }; result: { file: string; count: number } };
+  resurrect: { params: Record<string, never>; result: ProcessDescription[] };
+  flush: { params: { selector: Selector | null }; result: { files: string[] } };
+  reloadLogs: { params: Record<string, never>; result: { count: number } };
+  kill: { params: Record<string, never>; result: { stopped: number } };
+}
+
+export type Method = keyof Methods;
+
+export interface Request<M extends Method = Method> {
+  id: number;
+  method: M;
+  params: Methods[M]['params'];
+}
+
+/** Stable fault codes; the CLI owns their wording and exit codes. */
+export type FaultCode =
+  | 'NOT_FOUND'
+  | 'INVALID_REQUEST'
+  | 'PROTOCOL_MISMATCH'
+  | 'ALREADY_RUNNING'
+  | 'SPAWN_FAILED'
+  | 'DUMP_REFUSED'
+  | 'DUMP_MISSING'
+  | 'INTERNAL';
+
+export interface Fault {
+  code: FaultCode;
+  message: string;
+  data?: Record<string, unknown>;
+}
+
+export type Response =
+  | { id: number; ok: true; result: unknown }
+  | { id: number; ok: false; error: Fault };
