@@ -19,6 +19,8 @@ export interface AppSpec {
   interpreter_args: string[];
   /** The whole environment the app starts with (the CLI's environment merged with the app's). */
   env: Record<string, string>;
+  /** The part of `env` the app declared itself (ecosystem `env`/`env_<name>`): `--update-env` keeps it over the new shell's. */
+  app_env?: Record<string, string>;
   exec_mode: ExecMode;
   instances: number;
   autorestart: boolean;

@@ -58,7 +58,7 @@ export interface Methods {
   list: { params: Record<string, never>; result: ProcessDescription[] };
   start: {
     params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
-    result: ProcessDescription[];
+    result: { processes: ProcessDescription[]; alreadyRunning: string[] };
   };
   stop: { params: { selector: Selector }; result: ProcessDescription[] };
   restart: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };

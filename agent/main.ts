@@ -1,0 +1,114 @@
+// The agent's entry: takes its home, listens on its socket, supervises until killed.
+// Run as `node dist/agent/main.js --pmx-agent [--ready-fd N] [--foreground]`.
+import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
+import type { Server } from 'node:net';
+import { resolveHome, type AgentHome } from './protocol/home.js';
+import { AGENT_MARKER, acquirePidFile, releasePidFile } from './lock.js';
+import { Registry } from './registry.js';
+import { realOs } from './process/os.js';
+import { listen } from './rpc/server.js';
+import { stopProcesses } from './operations.js';
+import { CronRestarts, startMonitor } from './monitor.js';
+import type { AgentContext } from './rpc/handlers.js';
+import { PMX_VERSION } from './version.js';
+
+export interface AgentOptions {
+  home: AgentHome;
+  /** Also print the agent log on stderr (systemd, containers). */
+  foreground: boolean;
+  /** A pipe on which to write "ready" once the socket answers (the CLI that spawned us waits on it). */
+  readyFd: number | null;
+  sampleIntervalMs: number;
+}
+
+/** Runs the agent until `kill` or SIGTERM/SIGINT; resolves once everything is stopped. */
+export async function runAgent(options: AgentOptions): Promise<void> {
+  const { home } = options;
+  prepareHome(home);
+  const log = (line: string): void => {
+    const stamped = `${new Date().toISOString()} ${line}\n`;
+    try {
+      appendFileSync(home.logFile, stamped, { mode: 0o600 });
+    } catch {
+      // the log is best effort; never let it stop supervision
+    }
+    if (options.foreground) process.stderr.write(stamped);
+  };
+  acquirePidFile(home.pidFile);
+  const registry = new Registry(home, realOs, log);
+  const crons = new CronRestarts();
+  const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
+  let server: Server | null = null;
+  let exiting: Promise<number> | null = null;
+
+  const shutdown = (): Promise<number> => {
+    exiting ??= (async () => {
+      log('stopping every process');
+      const stopped = await stopProcesses(registry, { kind: 'all' });
+      crons.stopAll();
+      stopMonitor();
+      return stopped.length;
+    })();
+    return exiting;
+  };
+  const exit = (): void => {
+    server?.close();
+    removeSocket(home.socket);
+    releasePidFile(home.pidFile);
+    log('agent stopped');
+    process.exit(0);
+  };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log) };
+
+  removeSocket(home.socket); // we hold the pid file: any socket left here is stale
+  server = await listen(home.socket, ctx, exit);
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      log(`received ${signal}`);
+      void shutdown().then(exit);
+    });
+  }
+  process.on('SIGHUP', () => registry.all().forEach((proc) => proc.logs.reopen()));
+  process.on('uncaughtException', (error) => log(`uncaught exception: ${error.stack ?? error.message}`));
+  log(`agent ${PMX_VERSION} started, pid ${process.pid}, home ${home.root}`);
+  if (options.readyFd !== null) {
+    try {
+      writeSync(options.readyFd, 'ready\n');
+      closeSync(options.readyFd);
+    } catch {
+      // the CLI that waited has gone: nothing to tell
+    }
+  }
+}
+
+function prepareHome(home: AgentHome): void {
+  mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  chmodSync(home.root, 0o700);
+  mkdirSync(home.logs, { recursive: true });
+  mkdirSync(home.pids, { recursive: true });
+}
+
+function removeSocket(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // not there
+  }
+}
+
+function parseArgs(argv: string[]): AgentOptions {
+  const readyIndex = argv.indexOf('--ready-fd');
+  return {
+    home: resolveHome(),
+    foreground: argv.includes('--foreground'),
+    readyFd: readyIndex >= 0 ? Number(argv[readyIndex + 1]) : null,
+    sampleIntervalMs: Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000,
+  };
+}
+
+if (process.argv.includes(AGENT_MARKER)) {
+  runAgent(parseArgs(process.argv.slice(2))).catch((error: Error & { code?: string }) => {
+    process.stderr.write(`pmx agent: ${error.message}\n`);
+    process.exit(error.code === 'ALREADY_RUNNING' ? 3 : 1);
+  });
+}

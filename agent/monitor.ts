@@ -1,0 +1,77 @@
+// Periodic sampling of every running process tree's CPU and memory, which also enforces
+// max_memory_restart; and cron_restart schedules.
+import { Cron } from 'croner';
+import { readProcessTable, processTree, readRss } from './os/process-tree.js';
+import type { Registry } from './registry.js';
+import type { SupervisedProcess } from './process/supervised.js';
+import { ProcessState } from './process/states.js';
+
+const TICKS_PER_SECOND = 100;
+
+/** Samples CPU and memory every `intervalMs`; returns a function that stops it. */
+export function startMonitor(registry: Registry, intervalMs: number, log: (line: string) => void): () => void {
+  const previous = new Map<number, { ticks: number; at: number }>();
+  const timer = setInterval(() => {
+    const running = registry.all().filter((proc) => proc.pid > 0 && proc.status === ProcessState.ONLINE);
+    if (running.length === 0) return;
+    const table = readProcessTable();
+    const now = Date.now();
+    for (const proc of running) {
+      const pids = processTree(proc.pid, table);
+      let ticks = 0;
+      let memory = 0;
+      for (const pid of pids) {
+        ticks += table.get(pid)?.ticks ?? 0;
+        memory += readRss(pid);
+      }
+      const last = previous.get(proc.pid);
+      const cpu = last && now > last.at ? ((ticks - last.ticks) / TICKS_PER_SECOND / ((now - last.at) / 1000)) * 100 : 0;
+      previous.set(proc.pid, { ticks, at: now });
+      proc.monit = { memory, cpu: Math.max(0, Math.round(cpu * 10) / 10) };
+      enforceMemoryLimit(proc, memory, log);
+    }
+    for (const pid of previous.keys()) if (!running.some((proc) => proc.pid === pid)) previous.delete(pid);
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}
+
+function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line: string) => void): void {
+  const limit = proc.spec.max_memory_restart;
+  if (limit <= 0 || memory <= limit) return;
+  log(`${proc.spec.name} (id ${proc.id}) uses ${memory} bytes, over max_memory_restart ${limit}: restarting`);
+  proc.dispatch({ type: 'restart' });
+}
+
+/** Keeps one cron job per process with a cron_restart expression. */
+export class CronRestarts {
+  private readonly jobs = new Map<number, { expression: string; job: Cron }>();
+
+  /** Brings the jobs in line with the registry's current processes. */
+  sync(registry: Registry, log: (line: string) => void): void {
+    const seen = new Set<number>();
+    for (const proc of registry.all()) {
+      const expression = proc.spec.cron_restart;
+      if (!expression) continue;
+      seen.add(proc.id);
+      if (this.jobs.get(proc.id)?.expression === expression) continue;
+      this.jobs.get(proc.id)?.job.stop();
+      const job = new Cron(expression, () => {
+        if (proc.status !== ProcessState.ONLINE && proc.status !== ProcessState.LAUNCHING) return;
+        log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
+        proc.dispatch({ type: 'restart' });
+      });
+      this.jobs.set(proc.id, { expression, job });
+    }
+    for (const [id, { job }] of this.jobs) {
+      if (seen.has(id)) continue;
+      job.stop();
+      this.jobs.delete(id);
+    }
+  }
+
+  stopAll(): void {
+    for (const { job } of this.jobs.values()) job.stop();
+    this.jobs.clear();
+  }
+}

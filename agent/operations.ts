@@ -1,0 +1,106 @@
+// What each request does to the registry: start, stop, restart, delete, reset, signal.
+// Every operation resolves once the processes it acted on have settled.
+import type { AppSpec } from './protocol/app-spec.js';
+import type { Selector, StartMode } from './protocol/types.js';
+import { AgentFault } from './fault.js';
+import type { Registry } from './registry.js';
+import type { SupervisedProcess } from './process/supervised.js';
+import { ProcessState, type ProcessStatus, isDormant } from './process/states.js';
+import { constants } from 'node:os';
+
+/** A launch has settled once the process is online or has given up. */
+const launched = (status: ProcessStatus): boolean => status !== ProcessState.LAUNCHING && status !== ProcessState.STOPPING;
+const stopped = (status: ProcessStatus): boolean => isDormant(status);
+
+export interface StartOutcome {
+  started: SupervisedProcess[];
+  alreadyRunning: string[];
+}
+
+/** Starts each app: new names are registered; existing ones follow `mode`. */
+export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean): Promise<StartOutcome> {
+  const acted: SupervisedProcess[] = [];
+  const alreadyRunning: string[] = [];
+  for (const spec of apps) {
+    const existing = registry.named(spec.name);
+    if (existing.length === 0) {
+      for (let instance = 0; instance < spec.instances; instance++) {
+        const proc = registry.add(spec, instance);
+        proc.dispatch({ type: 'start' });
+        acted.push(proc);
+      }
+      continue;
+    }
+    if (mode === 'start') {
+      const dormant = existing.filter((proc) => isDormant(proc.status));
+      if (dormant.length === 0) alreadyRunning.push(spec.name);
+      for (const proc of dormant) {
+        proc.dispatch({ type: 'start' });
+        acted.push(proc);
+      }
+      continue;
+    }
+    // startOrRestart / startOrReload: the file's options apply; the environment only with --update-env
+    for (const proc of existing) {
+      proc.spec = { ...spec, env: updateEnv ? spec.env : proc.spec.env };
+      proc.dispatch({ type: 'restart' });
+      acted.push(proc);
+    }
+  }
+  await Promise.all(acted.map((proc) => proc.waitFor(launched)));
+  return { started: acted, alreadyRunning };
+}
+
+/** Stops the selected processes and waits until each has exited. */
+export async function stopProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
+  const procs = registry.select(selector);
+  for (const proc of procs) proc.dispatch({ type: 'stop' });
+  await Promise.all(procs.map((proc) => proc.waitFor(stopped)));
+  return procs;
+}
+
+/** Restarts the selected processes (one after another when `sequential`), with a new env if given. */
+export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
+  const procs = registry.select(selector);
+  for (const proc of procs) {
+    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+    proc.dispatch({ type: 'restart' });
+  }
+  await Promise.all(procs.map((proc) => proc.waitFor(launched)));
+  return procs;
+}
+
+/** Stops and forgets the selected processes. */
+export async function deleteProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
+  const procs = registry.select(selector);
+  const gone = procs.map((proc) => new Promise<void>((resolve) => proc.once('removed', resolve)));
+  for (const proc of procs) proc.dispatch({ type: 'delete' });
+  await Promise.all(gone);
+  return procs;
+}
+
+/** Sets the restart counters of the selected processes back to zero. */
+export function resetProcesses(registry: Registry, selector: Selector): SupervisedProcess[] {
+  const procs = registry.select(selector);
+  for (const proc of procs) proc.lifecycle = { ...proc.lifecycle, restarts: 0, unstableRestarts: 0 };
+  return procs;
+}
+
+/** Sends a signal to the main process of each selected process. */
+export function signalProcesses(registry: Registry, selector: Selector, signal: string): SupervisedProcess[] {
+  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  if (!(name in constants.signals)) {
+    throw new AgentFault('INVALID_REQUEST', `unknown signal '${signal}'`, { signal });
+  }
+  const procs = registry.select(selector);
+  const delivered = procs.filter((proc) => proc.signal(name as NodeJS.Signals));
+  if (delivered.length === 0) {
+    throw new AgentFault('NOT_FOUND', `no running process to send ${name} to`, { signal: name });
+  }
+  return delivered;
+}
+
+/** The environment an app declared itself (ecosystem `env`, flags), which a new shell env never overrides. */
+function declaredEnv(spec: AppSpec): Record<string, string> {
+  return spec.app_env ?? {};
+}

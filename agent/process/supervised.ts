@@ -1,0 +1,201 @@
+// One supervised process: holds its lifecycle, feeds events to the pure transition function and
+// applies the effects it returns to a real child through the OS seam.
+import { EventEmitter } from 'node:events';
+import type { ChildProcess } from 'node:child_process';
+import type { AppSpec } from '../protocol/app-spec.js';
+import { LogSink, type LogTargets } from '../logs/sink.js';
+import { ProcessState, type ProcessStatus } from './states.js';
+import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
+import { launchCommand, type ProcessOs } from './os.js';
+
+/** Identity of a process that survives pid reuse. */
+interface ProcessIdentity {
+  pid: number;
+  startTicks: number;
+}
+
+/** Emits 'status' (status, previous) on every change and 'removed' once deleted. */
+export class SupervisedProcess extends EventEmitter {
+  lifecycle: Lifecycle = initialLifecycle();
+  child: ChildProcess | null = null;
+  /** The last error met while running this process, shown by describe. */
+  error: string | null = null;
+  readonly createdAt: number;
+  readonly logs: LogSink;
+  monit = { memory: 0, cpu: 0 };
+  private readonly timers = new Map<Timer, NodeJS.Timeout>();
+  private identity: ProcessIdentity | null = null;
+  /** Descendants seen when the stop began: killed too if they outlive the main process. */
+  private stopSnapshot: ProcessIdentity[] = [];
+
+  constructor(
+    readonly id: number,
+    public spec: AppSpec,
+    readonly instance: number,
+    readonly logTargets: LogTargets,
+    private readonly os: ProcessOs,
+    private readonly reportError: (message: string) => void,
+  ) {
+    super();
+    this.createdAt = os.now();
+    this.logs = new LogSink(logTargets, (message) => this.fail(message));
+  }
+
+  get status(): ProcessStatus {
+    return this.lifecycle.status;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  /** Feeds one event through the state machine and carries out its effects. */
+  dispatch(event: LifecycleEvent): void {
+    const previous = this.lifecycle.status;
+    const { state, effects } = transition(this.lifecycle, event, this.spec, this.os.now());
+    this.lifecycle = state;
+    for (const effect of effects) this.apply(effect);
+    if (state.status !== previous) this.emit('status', state.status, previous);
+  }
+
+  /** Resolves once `accept` holds for the status (checked now and on every change). */
+  waitFor(accept: (status: ProcessStatus) => boolean): Promise<ProcessStatus> {
+    if (accept(this.status)) return Promise.resolve(this.status);
+    return new Promise((resolve) => {
+      const onStatus = (status: ProcessStatus): void => {
+        if (!accept(status)) return;
+        this.off('status', onStatus);
+        this.off('removed', onRemoved);
+        resolve(status);
+      };
+      const onRemoved = (): void => {
+        this.off('status', onStatus);
+        resolve(this.status);
+      };
+      this.on('status', onStatus);
+      this.once('removed', onRemoved);
+    });
+  }
+
+  /** Delivers a signal to the main process; false when there is none. */
+  signal(signal: NodeJS.Signals): boolean {
+    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return false;
+    return this.child.kill(signal);
+  }
+
+  private apply(effect: Effect): void {
+    switch (effect.kind) {
+      case 'spawn':
+        return this.spawn();
+      case 'stop-signal':
+        return this.sendStop();
+      case 'kill-tree':
+        return this.killTree();
+      case 'schedule':
+        return this.schedule(effect.timer, effect.delay);
+      case 'cancel':
+        return this.cancel(effect.timer);
+      case 'remove':
+        this.logs.close();
+        this.emit('removed');
+        return;
+    }
+  }
+
+  private spawn(): void {
+    const { command, args, ipc } = launchCommand(this.spec);
+    const env = this.childEnv();
+    this.error = null;
+    this.stopSnapshot = [];
+    let child: ChildProcess;
+    try {
+      child = this.os.spawn(command, args, { cwd: this.spec.cwd, env, ipc });
+    } catch (error) {
+      this.fail(`cannot start ${command}: ${(error as Error).message}`);
+      queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
+      return;
+    }
+    this.child = child;
+    // the pid is known as soon as the fork succeeded; 'spawn' then confirms the exec
+    this.identity = child.pid === undefined ? null : this.os.identify(child.pid);
+    child.once('spawn', () => {
+      if (this.child !== child) return;
+      if (!this.spec.wait_ready) this.dispatch({ type: 'ready' });
+    });
+    child.once('error', (error) => {
+      if (this.child !== child || child.pid !== undefined) return;
+      this.fail(`cannot start ${command}: ${error.message}`);
+      this.child = null;
+      this.dispatch({ type: 'spawn-failed' });
+    });
+    child.once('exit', (code, signal) => {
+      if (this.child !== child) return;
+      this.dispatch({ type: 'exit', code, signal });
+    });
+    child.on('message', (message: unknown) => {
+      if (message === 'ready' && this.child === child) this.dispatch({ type: 'ready' });
+    });
+    if (child.stdout) this.logs.attach(child.stdout, 'out');
+    if (child.stderr) this.logs.attach(child.stderr, 'err');
+  }
+
+  private childEnv(): Record<string, string> {
+    const instance = String(this.instance);
+    return {
+      ...this.spec.env,
+      name: this.spec.name,
+      namespace: this.spec.namespace,
+      pm_id: String(this.id),
+      unique_id: `${this.spec.namespace}:${this.spec.name}:${this.id}`,
+      NODE_APP_INSTANCE: instance,
+      [this.spec.instance_var]: instance,
+    };
+  }
+
+  private sendStop(): void {
+    const child = this.child;
+    const root = this.identity;
+    if (!child?.pid || !root) return;
+    this.stopSnapshot = this.os.tree(root).filter((member) => member.pid !== root.pid);
+    if (this.spec.shutdown_with_message && child.connected) {
+      child.send('shutdown', (error) => {
+        if (error) this.signal('SIGINT');
+      });
+      return;
+    }
+    this.signal('SIGINT');
+  }
+
+  private killTree(): void {
+    const root = this.identity;
+    if (!root) return;
+    // identities are checked again before each signal: a reaped pid that was reused is spared
+    this.os.kill([...this.os.tree(root), ...this.stopSnapshot], 'SIGKILL');
+  }
+
+  private schedule(timer: Timer, delay: number): void {
+    this.cancel(timer);
+    const event: LifecycleEvent =
+      timer === 'restart' ? { type: 'restart-timer' } : timer === 'ready' ? { type: 'ready-timer' } : { type: 'kill-timer' };
+    this.timers.set(timer, setTimeout(() => {
+      this.timers.delete(timer);
+      this.dispatch(event);
+    }, delay));
+  }
+
+  private cancel(timer: Timer): void {
+    const handle = this.timers.get(timer);
+    if (handle) clearTimeout(handle);
+    this.timers.delete(timer);
+  }
+
+  private fail(message: string): void {
+    this.error = message;
+    this.reportError(`${this.spec.name} (id ${this.id}): ${message}`);
+  }
+
+  /** True while a child exists or is about to. */
+  get active(): boolean {
+    return this.status !== ProcessState.STOPPED && this.status !== ProcessState.ERRORED;
+  }
+}

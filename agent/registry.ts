@@ -1,0 +1,126 @@
+// The agent's table of supervised processes: ids, lookup by selector, creation and removal.
+// The only mutable state of the agent lives here.
+import { join } from 'node:path';
+import type { AppSpec } from './protocol/app-spec.js';
+import type { Selector } from './protocol/types.js';
+import { AgentFault } from './fault.js';
+import type { AgentHome } from './protocol/home.js';
+import { SupervisedProcess } from './process/supervised.js';
+import type { ProcessOs } from './process/os.js';
+import type { LogTargets } from './logs/sink.js';
+import { DEFAULT_TIME_FORMAT } from './logs/timestamp.js';
+
+export class Registry {
+  private readonly procs = new Map<number, SupervisedProcess>();
+
+  constructor(
+    private readonly home: AgentHome,
+    private readonly os: ProcessOs,
+    private readonly reportError: (message: string) => void,
+  ) {}
+
+  /** Every process, by id. */
+  all(): SupervisedProcess[] {
+    return [...this.procs.values()].sort((a, b) => a.id - b.id);
+  }
+
+  get(id: number): SupervisedProcess | undefined {
+    return this.procs.get(id);
+  }
+
+  /** Processes with this name, in id order. */
+  named(name: string): SupervisedProcess[] {
+    return this.all().filter((proc) => proc.spec.name === name);
+  }
+
+  /** The processes a selector names; a selector that names nothing is a NOT_FOUND fault. */
+  select(selector: Selector): SupervisedProcess[] {
+    const found = this.match(selector);
+    if (found.length === 0 && selector.kind !== 'all') {
+      throw new AgentFault('NOT_FOUND', `no process matches ${describeSelector(selector)}`, { selector });
+    }
+    return found;
+  }
+
+  /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
+  add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
+    const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
+    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), this.os, this.reportError);
+    this.procs.set(pmId, proc);
+    proc.once('removed', () => this.procs.delete(pmId));
+    return proc;
+  }
+
+  /** Where a process's logs go: the spec's paths, or PM2's defaults under PMX_HOME/logs. */
+  logTargets(spec: AppSpec, id: number): LogTargets {
+    const perInstance = spec.instances > 1 && !spec.merge_logs;
+    const base = join(this.home.logs, safeFileName(spec.name));
+    const suffix = perInstance ? `-${id}` : '';
+    const withId = (path: string): string => (perInstance && path !== '/dev/null' ? insertSuffix(path, `-${id}`) : path);
+    return {
+      out: spec.out_file ? withId(spec.out_file) : `${base}-out${suffix}.log`,
+      err: spec.error_file ? withId(spec.error_file) : `${base}-error${suffix}.log`,
+      combined: spec.log_file ? withId(spec.log_file) : null,
+      dateFormat: spec.log_date_format ?? (spec.time ? DEFAULT_TIME_FORMAT : null),
+      json: spec.log_type === 'json',
+      appName: spec.name,
+      processId: id,
+    };
+  }
+
+  private nextId(): number {
+    let id = 0;
+    for (const used of this.procs.keys()) id = Math.max(id, used + 1);
+    return id;
+  }
+
+  private match(selector: Selector): SupervisedProcess[] {
+    const all = this.all();
+    switch (selector.kind) {
+      case 'all':
+        return all;
+      case 'id':
+        return all.filter((proc) => proc.id === selector.id);
+      case 'name': {
+        const byName = all.filter((proc) => proc.spec.name === selector.name);
+        return byName.length > 0 ? byName : all.filter((proc) => proc.spec.namespace === selector.name);
+      }
+      case 'names':
+        return all.filter((proc) => selector.names.includes(proc.spec.name));
+      case 'namespace':
+        return all.filter((proc) => proc.spec.namespace === selector.namespace);
+      case 'regex': {
+        const pattern = new RegExp(selector.source, selector.flags);
+        return all.filter((proc) => pattern.test(proc.spec.name));
+      }
+    }
+  }
+}
+
+/** Words for a selector in an error message. */
+export function describeSelector(selector: Selector): string {
+  switch (selector.kind) {
+    case 'all':
+      return 'all';
+    case 'id':
+      return `id ${selector.id}`;
+    case 'name':
+      return `name or namespace '${selector.name}'`;
+    case 'names':
+      return `names ${selector.names.map((name) => `'${name}'`).join(', ')}`;
+    case 'namespace':
+      return `namespace '${selector.namespace}'`;
+    case 'regex':
+      return `/${selector.source}/${selector.flags}`;
+  }
+}
+
+function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]/g, '-');
+}
+
+function insertSuffix(path: string, suffix: string): string {
+  const dot = path.lastIndexOf('.');
+  const slash = path.lastIndexOf('/');
+  return dot > slash + 1 ? path.slice(0, dot) + suffix + path.slice(dot) : path + suffix;
+}

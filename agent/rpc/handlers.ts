@@ -1,0 +1,125 @@
+// One handler per request method: validates params, calls the operation, returns the result.
+import type { Methods, Method, Selector } from '../protocol/types.js';
+import { PROTOCOL_VERSION } from '../protocol/types.js';
+import { AgentFault } from '../fault.js';
+import type { Registry } from '../registry.js';
+import type { AgentHome } from '../protocol/home.js';
+import { describeProcess } from '../describe.js';
+import { deleteProcesses, resetProcesses, restartProcesses, signalProcesses, startApps, stopProcesses } from '../operations.js';
+import { readDump, writeDump } from '../dump.js';
+import { PMX_VERSION } from '../version.js';
+import type { SupervisedProcess } from '../process/supervised.js';
+import { isDormant } from '../process/states.js';
+import { truncateSync } from 'node:fs';
+
+/** What handlers may use besides the registry. */
+export interface AgentContext {
+  registry: Registry;
+  home: AgentHome;
+  log: (line: string) => void;
+  /** Stops every process and ends the agent once the reply is sent. */
+  shutdown: () => Promise<number>;
+  /** Called after any change to the process list (cron jobs follow it). */
+  changed: () => void;
+}
+
+type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Methods[M]['result']> | Methods[M]['result'] };
+
+const describeAll = (ctx: AgentContext, procs: SupervisedProcess[]) => procs.map((proc) => describeProcess(proc, ctx.home.pids));
+
+export const handlers: Handlers = {
+  hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root }),
+
+  list: (_params, ctx) => describeAll(ctx, ctx.registry.all()),
+
+  start: async ({ apps, mode, updateEnv }, ctx) => {
+    if (!Array.isArray(apps)) throw new AgentFault('INVALID_REQUEST', 'start: apps must be an array');
+    const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
+    ctx.changed();
+    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning };
+  },
+
+  stop: async ({ selector }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector))),
+
+  restart: async ({ selector, env }, ctx) => {
+    const procs = await restartProcesses(ctx.registry, checkSelector(selector), env);
+    ctx.changed();
+    return describeAll(ctx, procs);
+  },
+
+  // fork-mode processes restart on reload, as in PM2
+  reload: async ({ selector, env }, ctx) => describeAll(ctx, await restartProcesses(ctx.registry, checkSelector(selector), env)),
+
+  delete: async ({ selector }, ctx) => {
+    const procs = await deleteProcesses(ctx.registry, checkSelector(selector));
+    ctx.changed();
+    return describeAll(ctx, procs);
+  },
+
+  reset: ({ selector }, ctx) => describeAll(ctx, resetProcesses(ctx.registry, checkSelector(selector))),
+
+  signal: ({ selector, signal }, ctx) => describeAll(ctx, signalProcesses(ctx.registry, checkSelector(selector), signal)),
+
+  save: ({ force }, ctx) => {
+    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: proc.status, spec: proc.spec }));
+    writeDump(ctx.home.dump, entries, force);
+    ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);
+    return { file: ctx.home.dump, count: entries.length };
+  },
+
+  resurrect: async (_params, ctx) => {
+    const entries = readDump(ctx.home.dump);
+    const restored: SupervisedProcess[] = [];
+    for (const entry of entries) {
+      const taken = ctx.registry.named(entry.spec.name).some((proc) => proc.instance === entry.instance);
+      if (taken) continue;
+      const proc = ctx.registry.add(entry.spec, entry.instance, entry.pm_id);
+      if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
+      restored.push(proc);
+    }
+    await Promise.all(restored.map((proc) => proc.waitFor((status) => status !== 'launching')));
+    ctx.changed();
+    ctx.log(`resurrected ${restored.length} processes from ${ctx.home.dump}`);
+    return describeAll(ctx, restored);
+  },
+
+  flush: ({ selector }, ctx) => {
+    const procs = selector ? ctx.registry.select(checkSelector(selector)) : ctx.registry.all();
+    const files = new Set<string>();
+    for (const proc of procs) {
+      for (const file of [proc.logTargets.out, proc.logTargets.err, proc.logTargets.combined]) {
+        if (file && file !== '/dev/null') files.add(file);
+      }
+    }
+    for (const file of files) {
+      try {
+        truncateSync(file, 0);
+      } catch {
+        // a log file that was never written has nothing to flush
+      }
+    }
+    return { files: [...files] };
+  },
+
+  reloadLogs: (_params, ctx) => {
+    const procs = ctx.registry.all();
+    for (const proc of procs) proc.logs.reopen();
+    return { count: procs.length };
+  },
+
+  kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
+};
+
+function checkSelector(selector: Selector | undefined): Selector {
+  if (!selector || typeof selector !== 'object' || typeof selector.kind !== 'string') {
+    throw new AgentFault('INVALID_REQUEST', 'a selector is required');
+  }
+  if (selector.kind === 'regex') {
+    try {
+      new RegExp(selector.source, selector.flags);
+    } catch (error) {
+      throw new AgentFault('INVALID_REQUEST', `invalid regular expression /${selector.source}/: ${(error as Error).message}`);
+    }
+  }
+  return selector;
+}
