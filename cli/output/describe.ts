@@ -1,0 +1,87 @@
+// `pmx describe` (PM2's key/value table) and `pmx env` (the process's environment).
+import type { ProcessDescription } from '../../agent/protocol/types.js';
+import { formatBytes, formatUptime, isWatching, statusPaint } from './format.js';
+import { printable, styleFor } from './style.js';
+import { type Cell, renderTable } from './table.js';
+
+/** How a description is rendered; `now` and `nodeVersion` default to the clock and this node. */
+export interface DescribeOptions {
+  color: boolean;
+  /** ms since epoch, for the uptime. */
+  now?: number;
+  /** Shown as `node.js version` when the process runs under node and its description has none. */
+  nodeVersion?: string;
+}
+
+const NODE_INTERPRETER = /(?:^|[\\/])node(?:\.exe)?$/;
+
+/** The title line, the key/value table and the hints of `pmx describe`. */
+export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions): string {
+  const style = styleFor(opts.color);
+  const env = proc.pm2_env;
+  const now = opts.now ?? Date.now();
+  const text = (value: string | number | null | undefined): Cell => ({ text: value === null || value === undefined || value === '' ? 'N/A' : printable(String(value)) });
+  const list = (values: readonly string[]): Cell => text(values.length > 0 ? values.join(' ') : null);
+
+  const rows: Array<[string, Cell]> = [
+    ['status', { text: env.status, paint: statusPaint(env.status, style) }],
+    ['name', text(env.name)],
+    ['namespace', text(env.namespace)],
+    ['version', text(env.version)],
+    ['restarts', text(env.restart_time)],
+    ['uptime', text(env.status === 'online' && env.pm_uptime ? formatUptime(now - env.pm_uptime) : 0)],
+    ['script path', text(env.pm_exec_path)],
+    ['script args', list(env.args)],
+    ['error log path', text(env.pm_err_log_path)],
+    ['out log path', text(env.pm_out_log_path)],
+  ];
+  if (env.pm_log_path) rows.push(['entire log path', text(env.pm_log_path)]);
+  rows.push(
+    ['pid path', text(env.pm_pid_path)],
+    ['interpreter', text(env.exec_interpreter)],
+    ['interpreter args', list(env.node_args.length > 0 ? env.node_args : env.interpreter_args)],
+    ['script id', text(env.pm_id)],
+    ['exec cwd', text(env.pm_cwd)],
+    ['exec mode', text(env.exec_mode)],
+  );
+  if (NODE_INTERPRETER.test(env.exec_interpreter)) rows.push(['node.js version', text(nodeVersionOf(proc) ?? opts.nodeVersion ?? process.versions.node)]);
+  rows.push(
+    ['node env', text(env.env.NODE_ENV)],
+    ['watch & reload', isWatching(env) ? { text: '✔', paint: (t) => style.bold(style.green(t)) } : { text: '✘' }],
+    ['unstable restarts', text(env.unstable_restarts)],
+    ['created at', text(Number.isFinite(env.created_at) ? new Date(env.created_at).toISOString() : null)],
+  );
+  if (env.max_memory_restart > 0) rows.push(['max memory restart', text(formatBytes(env.max_memory_restart))]);
+  if (env.cron_restart) rows.push(['cron restart', text(env.cron_restart)]);
+  rows.push(['kill timeout', text(`${env.kill_timeout}ms`)]);
+  if (env.pmx_error) rows.push(['last error', { text: printable(env.pmx_error), paint: style.red }]);
+
+  const table = renderTable(
+    [{ header: 'key' }, { header: 'value' }],
+    rows.map(([key, cell]) => [{ text: key, paint: (t: string) => style.bold(style.cyan(t)) }, cell]),
+    { style, header: false },
+  );
+  const name = printable(env.name);
+  return [
+    style.bold(style.inverse(` Describing process with id ${env.pm_id} - name ${name} `)),
+    table,
+    style.italic(` Use \`pmx logs ${name} [--lines 1000]\` to display logs`),
+    style.italic(` Use \`pmx env ${env.pm_id}\` to display environment variables`),
+  ].join('\n');
+}
+
+/** `KEY: value` lines of the process's environment, sorted by key, as `pmx env <id>` prints them. */
+export function renderEnv(proc: ProcessDescription, opts: { color?: boolean } = {}): string {
+  const style = styleFor(opts.color === true);
+  const env = proc.pm2_env.env;
+  return Object.keys(env)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+    .map((key) => `${printable(key)}: ${style.green(printable(env[key] ?? ''))}`)
+    .join('\n');
+}
+
+/** The `node_version` PM2 puts in `pm2_env`, when the agent reported one. */
+function nodeVersionOf(proc: ProcessDescription): string | null {
+  const value: unknown = (proc.pm2_env as unknown as Record<string, unknown>).node_version;
+  return typeof value === 'string' && value !== '' ? value : null;
+}

@@ -1,0 +1,101 @@
+// `pmx describe` and `pmx env`.
+import { describe, expect, it } from 'vitest';
+import { renderDescribe, renderEnv } from '../../../cli/output/describe.js';
+import { displayWidth } from '../../../cli/output/style.js';
+import { FIXTURE_NOW, processDescription } from '../../fixtures/process-description.js';
+
+/** key → value of the describe table. */
+function rows(out: string): Map<string, string> {
+  const entries = out
+    .split('\n')
+    .filter((line) => line.startsWith('│'))
+    .map((line) => line.slice(1, -1).split('│').map((cell) => cell.trim()) as [string, string]);
+  return new Map(entries);
+}
+
+describe('renderDescribe', () => {
+  const proc = processDescription({
+    pm_id: 3,
+    name: 'api',
+    pm2_env: { args: ['--port', '3000'], node_args: ['--max-old-space-size=512'], pm_log_path: '/home/deploy/.pmx/logs/api.log' },
+  });
+
+  it('starts with the title line PM2 prints', () => {
+    expect(renderDescribe(proc, { color: false, now: FIXTURE_NOW }).split('\n')[0]).toBe(' Describing process with id 3 - name api ');
+  });
+
+  it('shows every path of the process', () => {
+    const table = rows(renderDescribe(proc, { color: false, now: FIXTURE_NOW }));
+    expect(table.get('script path')).toBe('/srv/api/current/server.js');
+    expect(table.get('error log path')).toBe('/home/deploy/.pmx/logs/api-error.log');
+    expect(table.get('out log path')).toBe('/home/deploy/.pmx/logs/api-out.log');
+    expect(table.get('entire log path')).toBe('/home/deploy/.pmx/logs/api.log');
+    expect(table.get('pid path')).toBe('/home/deploy/.pmx/pids/api-3.pid');
+    expect(table.get('exec cwd')).toBe('/srv/api/current');
+  });
+
+  it("has PM2's rows in PM2's order with the process's values", () => {
+    const table = rows(renderDescribe(proc, { color: false, now: FIXTURE_NOW, nodeVersion: '20.19.0' }));
+    expect([...table.keys()].slice(0, 6)).toEqual(['status', 'name', 'namespace', 'version', 'restarts', 'uptime']);
+    expect(table.get('status')).toBe('online');
+    expect(table.get('version')).toBe('1.4.2');
+    expect(table.get('restarts')).toBe('2');
+    expect(table.get('uptime')).toBe('5m');
+    expect(table.get('script args')).toBe('--port 3000');
+    expect(table.get('interpreter')).toBe('node');
+    expect(table.get('interpreter args')).toBe('--max-old-space-size=512');
+    expect(table.get('script id')).toBe('3');
+    expect(table.get('exec mode')).toBe('fork_mode');
+    expect(table.get('node.js version')).toBe('20.19.0');
+    expect(table.get('node env')).toBe('production');
+    expect(table.get('watch & reload')).toBe('✘');
+    expect(table.get('unstable restarts')).toBe('0');
+    expect(table.get('created at')).toBe('2025-01-12T12:00:00.000Z');
+    expect(table.get('kill timeout')).toBe('1600ms');
+  });
+
+  it('prints N/A for what is not set and leaves out node.js version for other interpreters', () => {
+    const python = processDescription({ pm2_env: { exec_interpreter: 'python3', version: null, status: 'stopped' } });
+    const table = rows(renderDescribe(python, { color: false, now: FIXTURE_NOW }));
+    expect(table.get('version')).toBe('N/A');
+    expect(table.get('script args')).toBe('N/A');
+    expect(table.get('uptime')).toBe('0');
+    expect(table.has('node.js version')).toBe(false);
+    expect(table.has('entire log path')).toBe(false);
+  });
+
+  it("adds pmx's rows when they are set: max memory restart, cron restart, last error", () => {
+    const plain = rows(renderDescribe(proc, { color: false, now: FIXTURE_NOW }));
+    expect(plain.has('max memory restart')).toBe(false);
+    expect(plain.has('cron restart')).toBe(false);
+    expect(plain.has('last error')).toBe(false);
+    const limited = processDescription({ pm2_env: { max_memory_restart: 200 * 1024 * 1024, cron_restart: '0 3 * * *', pmx_error: 'spawn /srv/api/current/server.js ENOENT' } });
+    const table = rows(renderDescribe(limited, { color: false, now: FIXTURE_NOW }));
+    expect(table.get('max memory restart')).toBe('200.0mb');
+    expect(table.get('cron restart')).toBe('0 3 * * *');
+    expect(table.get('last error')).toBe('spawn /srv/api/current/server.js ENOENT');
+  });
+
+  it('keeps the table aligned and free of escape codes without colours', () => {
+    const out = renderDescribe(proc, { color: false, now: FIXTURE_NOW });
+    expect(out).not.toContain('\u001b');
+    const box = out.split('\n').filter((line) => /^[│┌└]/.test(line));
+    expect(new Set(box.map(displayWidth)).size).toBe(1);
+  });
+
+  it('colours the status when asked', () => {
+    expect(renderDescribe(proc, { color: true, now: FIXTURE_NOW })).toContain('\u001b[32monline');
+  });
+});
+
+describe('renderEnv', () => {
+  it('prints KEY: value lines sorted by key', () => {
+    const proc = processDescription({ pm2_env: { env: { PORT: '3000', NODE_ENV: 'production', API_KEY: 'a=b: c' } } });
+    expect(renderEnv(proc)).toBe('API_KEY: a=b: c\nNODE_ENV: production\nPORT: 3000');
+  });
+
+  it('escapes newlines in values so each variable stays on one line', () => {
+    const proc = processDescription({ pm2_env: { env: { CERT: '-----BEGIN-----\nabc\n-----END-----' } } });
+    expect(renderEnv(proc)).toBe('CERT: -----BEGIN-----\\nabc\\n-----END-----');
+  });
+});
