@@ -1,12 +1,11 @@
 // A supervised process in PM2's `jlist` shape.
 import { userInfo } from 'node:os';
-import { join } from 'node:path';
 import type { ProcessDescription } from './protocol/types.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isRunning } from './process/states.js';
 
-/** The `jlist` entry for one process; `pidsDir` is where PM2 would keep its pid file. */
-export function describeProcess(proc: SupervisedProcess, pidsDir: string): ProcessDescription {
+/** The `jlist` entry for one process. */
+export function describeProcess(proc: SupervisedProcess): ProcessDescription {
   const { spec, lifecycle, logTargets } = proc;
   const running = isRunning(lifecycle.status);
   return {
@@ -26,7 +25,7 @@ export function describeProcess(proc: SupervisedProcess, pidsDir: string): Proce
       pm_out_log_path: logTargets.out,
       pm_err_log_path: logTargets.err,
       pm_log_path: logTargets.combined,
-      pm_pid_path: join(pidsDir, `${spec.name}-${proc.id}.pid`),
+      pm_pid_path: proc.pidFile,
       pm_exec_path: spec.script,
       pm_cwd: spec.cwd,
       exec_interpreter: spec.interpreter,

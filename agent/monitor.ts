@@ -18,6 +18,7 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
     const now = Date.now();
     for (const proc of running) {
       const pids = processTree(proc.pid, table);
+      proc.sampledTree = pids.filter((pid) => pid !== proc.pid).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
       let ticks = 0;
       let memory = 0;
       for (const pid of pids) {

@@ -45,7 +45,8 @@ export class Registry {
   /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
-    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), this.os, this.reportError);
+    const pidFile = join(this.home.pids, `${safeFileName(spec.name)}-${pmId}.pid`);
+    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.os, this.reportError);
     this.procs.set(pmId, proc);
     proc.once('removed', () => this.procs.delete(pmId));
     return proc;

@@ -7,6 +7,7 @@ import { LogSink, type LogTargets } from '../logs/sink.js';
 import { ProcessState, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
 import { launchCommand, type ProcessOs } from './os.js';
+import { writeFileSync, unlinkSync } from 'node:fs';
 
 /** Identity of a process that survives pid reuse. */
 interface ProcessIdentity {
@@ -27,12 +28,16 @@ export class SupervisedProcess extends EventEmitter {
   private identity: ProcessIdentity | null = null;
   /** Descendants seen when the stop began: killed too if they outlive the main process. */
   private stopSnapshot: ProcessIdentity[] = [];
+  /** Descendants the monitor saw at its last sample: a crash's leftovers that left the process group. */
+  sampledTree: ProcessIdentity[] = [];
 
   constructor(
     readonly id: number,
     public spec: AppSpec,
     readonly instance: number,
     readonly logTargets: LogTargets,
+    /** Where the pid of the running child is written, as PM2 does (pids/<name>-<id>.pid). */
+    readonly pidFile: string,
     private readonly os: ProcessOs,
     private readonly reportError: (message: string) => void,
   ) {
@@ -107,6 +112,7 @@ export class SupervisedProcess extends EventEmitter {
     const env = this.childEnv();
     this.error = null;
     this.stopSnapshot = [];
+    this.sampledTree = [];
     let child: ChildProcess;
     try {
       child = this.os.spawn(command, args, { cwd: this.spec.cwd, env, ipc });
@@ -128,7 +134,9 @@ export class SupervisedProcess extends EventEmitter {
       this.child = null;
       this.dispatch({ type: 'spawn-failed' });
     });
+    if (child.pid !== undefined) writePidFile(this.pidFile, child.pid);
     child.once('exit', (code, signal) => {
+      removePidFile(this.pidFile);
       if (this.child !== child) return;
       this.dispatch({ type: 'exit', code, signal });
     });
@@ -170,7 +178,7 @@ export class SupervisedProcess extends EventEmitter {
     const root = this.identity;
     if (!root) return;
     // identities are checked again before each signal: a reaped pid that was reused is spared
-    this.os.kill([...this.os.tree(root), ...this.stopSnapshot], 'SIGKILL');
+    this.os.kill([...this.os.tree(root), ...this.stopSnapshot, ...this.sampledTree], 'SIGKILL');
   }
 
   private schedule(timer: Timer, delay: number): void {
@@ -197,5 +205,21 @@ export class SupervisedProcess extends EventEmitter {
   /** True while a child exists or is about to. */
   get active(): boolean {
     return this.status !== ProcessState.STOPPED && this.status !== ProcessState.ERRORED;
+  }
+}
+
+function writePidFile(file: string, pid: number): void {
+  try {
+    writeFileSync(file, String(pid));
+  } catch {
+    // the pid file is informative only
+  }
+}
+
+function removePidFile(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
   }
 }

@@ -25,7 +25,7 @@ export interface AgentContext {
 
 type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Methods[M]['result']> | Methods[M]['result'] };
 
-const describeAll = (ctx: AgentContext, procs: SupervisedProcess[]) => procs.map((proc) => describeProcess(proc, ctx.home.pids));
+const describeAll = (ctx: AgentContext, procs: SupervisedProcess[]) => procs.map((proc) => describeProcess(proc));
 
 export const handlers: Handlers = {
   hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root }),

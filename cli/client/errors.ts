@@ -1,0 +1,38 @@
+// The CLI's error class: a stable code, the context it concerns, and the exit code to use.
+import type { Fault } from '../../agent/protocol/types.js';
+
+export type CliErrorCode =
+  | Fault['code']
+  | 'AGENT_UNREACHABLE'
+  | 'AGENT_START_FAILED'
+  | 'BAD_ARGUMENT';
+
+export class CliError extends Error {
+  constructor(
+    readonly code: CliErrorCode,
+    message: string,
+    readonly hint: string | null = null,
+    readonly data: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+
+  /** A fault received from the agent, as a CLI error. */
+  static fromFault(fault: Fault): CliError {
+    return new CliError(fault.code, fault.message, hintFor(fault), fault.data ?? {});
+  }
+}
+
+function hintFor(fault: Fault): string | null {
+  switch (fault.code) {
+    case 'NOT_FOUND':
+      return "run 'pmx ls' to see the processes";
+    case 'DUMP_REFUSED':
+      return "run 'pmx save --force' to save an empty list anyway";
+    case 'PROTOCOL_MISMATCH':
+      return "run 'pmx update' to restart the agent with this version (your processes are saved and restored)";
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,79 @@
+// save, resurrect, kill, ping, update, flush, reloadLogs: the agent as a whole.
+import { resolveHome } from '../../agent/protocol/home.js';
+import { connectWithHello, startAgent, waitForExit } from '../client/agent.js';
+import { CliError } from '../client/errors.js';
+import { type CommandContext, withAgent } from './context.js';
+import { printProcessList } from './list.js';
+import { selectorFor } from './targets.js';
+
+/** `pmx save [--force]`. */
+export async function save(ctx: CommandContext, force: boolean): Promise<void> {
+  const { file, count } = await withAgent(ctx, (agent) => agent.call('save', { force }));
+  ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} to ${file}\n`);
+}
+
+/** `pmx resurrect`. */
+export async function resurrect(ctx: CommandContext): Promise<void> {
+  await withAgent(ctx, async (agent) => {
+    const restored = await agent.call('resurrect', {});
+    ctx.out.write(`[PMX] Resurrected ${restored.length} process${restored.length === 1 ? '' : 'es'} from ${ctx.home.dump}\n`);
+    await printProcessList(ctx, agent);
+  });
+}
+
+/** `pmx kill`: stops every process, then the agent. */
+export async function kill(ctx: CommandContext): Promise<void> {
+  const found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true });
+  if (!found) {
+    ctx.out.write('[PMX] No agent is running\n');
+    return;
+  }
+  const { stopped } = await found.connection.call('kill', {});
+  await waitForExit(found.pid);
+  ctx.out.write(`[PMX] Stopped ${stopped} process${stopped === 1 ? '' : 'es'} and the agent\n`);
+}
+
+/** `pmx ping`: starts the agent if needed and shows it answers. */
+export async function ping(ctx: CommandContext): Promise<void> {
+  await withAgent(ctx, async () => undefined);
+  ctx.out.write("{ msg: 'pong' }\n");
+}
+
+/** `pmx update`: save, restart the agent with this version, resurrect. */
+export async function update(ctx: CommandContext): Promise<void> {
+  const found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true });
+  if (found) {
+    const old = found.connection;
+    const count = (await old.call('list', {})).length;
+    if (count > 0) await old.call('save', { force: false });
+    await old.call('kill', {});
+    await waitForExit(found.pid);
+    ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} and stopped the old agent\n`);
+  }
+  await startAgent(resolveHome());
+  await resurrectIfSaved(ctx);
+}
+
+async function resurrectIfSaved(ctx: CommandContext): Promise<void> {
+  try {
+    await resurrect(ctx);
+  } catch (error) {
+    if (error instanceof CliError && error.code === 'DUMP_MISSING') {
+      ctx.out.write('[PMX] Agent updated; no saved processes to restore\n');
+      return;
+    }
+    throw error;
+  }
+}
+
+/** `pmx flush [target]`: empties log files. */
+export async function flush(ctx: CommandContext, target: string | undefined): Promise<void> {
+  const { files } = await withAgent(ctx, (agent) => agent.call('flush', { selector: target ? selectorFor(target) : null }));
+  for (const file of files) ctx.out.write(`[PMX] Flushed ${file}\n`);
+}
+
+/** `pmx reloadLogs`: reopens every log file (after an external logrotate moved them). */
+export async function reloadLogs(ctx: CommandContext): Promise<void> {
+  const { count } = await withAgent(ctx, (agent) => agent.call('reloadLogs', {}));
+  ctx.out.write(`[PMX] Reopened the logs of ${count} process${count === 1 ? '' : 'es'}\n`);
+}

@@ -1,0 +1,30 @@
+// What every command gets: the agent home, a connection opened on demand, and output streams.
+import { resolveHome, type AgentHome } from '../../agent/protocol/home.js';
+import type { AgentConnection } from '../client/connection.js';
+import { connectAgent, type ConnectOptions } from '../client/agent.js';
+import { wantsColor } from '../output/style.js';
+
+export interface CommandContext {
+  home: AgentHome;
+  out: NodeJS.WriteStream;
+  err: NodeJS.WriteStream;
+  /** True when stdout is a terminal and colours are wanted. */
+  color: boolean;
+}
+
+/** The context for this process's environment and streams. */
+export function commandContext(): CommandContext {
+  const color = wantsColor(process.stdout, process.env);
+  return { home: resolveHome(), out: process.stdout, err: process.stderr, color };
+}
+
+/** Runs `body` with a connection to the agent (started when needed), closing it afterwards. */
+export async function withAgent<T>(ctx: CommandContext, body: (agent: AgentConnection) => Promise<T>, options: ConnectOptions = { spawn: true }): Promise<T> {
+  const agent = await connectAgent(ctx.home, options);
+  if (!agent) throw new Error('unreachable: spawn was requested');
+  try {
+    return await body(agent);
+  } finally {
+    agent.close();
+  }
+}

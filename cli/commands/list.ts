@@ -1,0 +1,56 @@
+// ls / list / status, jlist, prettylist, describe / show, env <id>.
+import type { ProcessDescription } from '../../agent/protocol/types.js';
+import type { AgentConnection } from '../client/connection.js';
+import { CliError } from '../client/errors.js';
+import { type CommandContext, withAgent } from './context.js';
+import { selectorFor } from './targets.js';
+
+/** Prints the process table (after any action, as PM2 does). */
+export async function printProcessList(ctx: CommandContext, agent: AgentConnection): Promise<void> {
+  const { renderList } = await import('../output/list.js');
+  ctx.out.write(renderList(await agent.call('list', {}), { color: ctx.color }) + '\n');
+}
+
+/** `pmx ls`. */
+export async function ls(ctx: CommandContext): Promise<void> {
+  await withAgent(ctx, (agent) => printProcessList(ctx, agent));
+}
+
+/** `pmx jlist` (one line) and `pmx prettylist` (indented): PM2's JSON shape. */
+export async function jlist(ctx: CommandContext, pretty: boolean): Promise<void> {
+  const procs = await withAgent(ctx, (agent) => agent.call('list', {}));
+  ctx.out.write((pretty ? JSON.stringify(procs, null, 2) : JSON.stringify(procs)) + '\n');
+}
+
+/** `pmx describe <id|name>`. */
+export async function describe(ctx: CommandContext, target: string): Promise<void> {
+  const procs = await matching(ctx, target);
+  const { renderDescribe } = await import('../output/describe.js');
+  for (const proc of procs) ctx.out.write(renderDescribe(proc, { color: ctx.color }) + '\n');
+}
+
+/** `pmx env <id>`. */
+export async function env(ctx: CommandContext, target: string): Promise<void> {
+  const procs = await matching(ctx, target);
+  const { renderEnv } = await import('../output/describe.js');
+  for (const proc of procs) ctx.out.write(renderEnv(proc) + '\n');
+}
+
+async function matching(ctx: CommandContext, target: string): Promise<ProcessDescription[]> {
+  const all = await withAgent(ctx, (agent) => agent.call('list', {}));
+  const selector = selectorFor(target);
+  const found = all.filter((proc) => {
+    switch (selector.kind) {
+      case 'all':
+        return true;
+      case 'id':
+        return proc.pm_id === selector.id;
+      case 'regex':
+        return new RegExp(selector.source, selector.flags).test(proc.name);
+      default:
+        return proc.name === target || proc.pm2_env.namespace === target;
+    }
+  });
+  if (found.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
+  return found;
+}

@@ -1,0 +1,100 @@
+// Restart policies against real crashing processes: autorestart, max_restarts within min_uptime,
+// restart_delay, exp_backoff_restart_delay, stop_exit_codes, max_memory_restart, cron_restart.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, eventually } from '../helpers/pmx.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+
+function launches(file: string): number[] {
+  try {
+    return readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((line) => Number(line.split(' ')[0]));
+  } catch {
+    return [];
+  }
+}
+
+function launchLog(name: string): string {
+  const file = join(pmx.dir, `${name}.launches`);
+  writeFileSync(file, '');
+  return file;
+}
+
+describe('restart policies', () => {
+  it('restarts a crashed app, counting restarts', async () => {
+    const log = launchLog('crashy');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'crashy', '--min-uptime', '100'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '300' } });
+    await eventually('three launches', () => launches(log).length >= 3);
+    const proc = await pmx.proc('crashy');
+    expect(proc.pm2_env.restart_time).toBeGreaterThanOrEqual(2);
+    expect(proc.pm2_env.unstable_restarts).toBe(0);
+    await pmx.ok(['delete', 'crashy']);
+  });
+
+  it('does not restart with --no-autorestart', async () => {
+    const log = launchLog('once');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'once', '--no-autorestart'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } });
+    await eventually('the app to stop', async () => (await pmx.proc('once')).pm2_env.status === 'stopped');
+    expect(launches(log)).toHaveLength(1);
+    expect((await pmx.proc('once')).pm2_env.restart_time).toBe(0);
+  });
+
+  it('ends in errored after max_restarts unstable restarts', async () => {
+    const log = launchLog('unstable');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'unstable', '--max-restarts', '3', '--min-uptime', '5000'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } });
+    const proc = await eventually('errored', async () => {
+      const p = await pmx.proc('unstable');
+      return p.pm2_env.status === 'errored' ? p : null;
+    });
+    expect(proc.pm2_env.unstable_restarts).toBe(3);
+    expect(launches(log)).toHaveLength(3);
+    const ls = await pmx.ok(['ls']);
+    expect(ls).toMatch(/unstable.*errored/);
+  });
+
+  it('treats stop_exit_codes as a wanted stop', async () => {
+    const log = launchLog('done');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'done', '--stop-exit-codes', '0', '3'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0', EXIT_CODE: '3' } });
+    await eventually('stopped', async () => (await pmx.proc('done')).pm2_env.status === 'stopped');
+    expect(launches(log)).toHaveLength(1);
+  });
+
+  it('waits restart_delay between launches', async () => {
+    const log = launchLog('delayed');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'delayed', '--restart-delay', '600', '--min-uptime', '0'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } });
+    await eventually('three launches', () => launches(log).length >= 3);
+    await pmx.ok(['stop', 'delayed']);
+    const times = launches(log);
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(600);
+  });
+
+  it('grows the delay with exp_backoff_restart_delay', async () => {
+    const log = launchLog('backoff');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'backoff', '--exp-backoff-restart-delay', '200', '--min-uptime', '0'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } });
+    await eventually('four launches', () => launches(log).length >= 4, 15_000);
+    await pmx.ok(['stop', 'backoff']);
+    const times = launches(log);
+    const gaps = times.slice(1).map((t, i) => t - times[i]!);
+    // 200, 300, 450 ms: each gap at least its delay, and growing
+    expect(gaps[0]).toBeGreaterThanOrEqual(200);
+    expect(gaps[1]).toBeGreaterThanOrEqual(300);
+    expect(gaps[2]).toBeGreaterThanOrEqual(450);
+  });
+
+  it('restarts an app over max_memory_restart', async () => {
+    await pmx.ok(['start', join(apps, 'memory.js'), '-n', 'hog', '--max-memory-restart', '60M'], { env: { GROW_MB: '100', PMX_SAMPLE_INTERVAL_MS: '200' } });
+    await eventually('a memory restart', async () => (await pmx.proc('hog')).pm2_env.restart_time >= 1);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toContain('max_memory_restart');
+    await pmx.ok(['delete', 'hog']);
+  });
+
+  it('restarts on a cron_restart schedule', async () => {
+    const log = launchLog('cron');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'cron', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log } });
+    await eventually('two cron restarts', async () => (await pmx.proc('cron')).pm2_env.restart_time >= 2, 5_000);
+    await pmx.ok(['delete', 'cron']);
+  });
+});

@@ -1,0 +1,77 @@
+// save -> kill -> resurrect, the dump's safety, and the agent being replaced after a crash.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+
+describe('save / resurrect / kill', () => {
+  it('restores names, ids, namespaces, env and options after kill', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'a', '--namespace', 'ns1', '--kill-timeout', '900'], { env: { MARK: 'one' } });
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'b']);
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'c']);
+    await pmx.ok(['delete', 'b']); // leaves a hole in the ids: c keeps id 2
+    await pmx.ok(['stop', 'c']);
+    const before = await pmx.jlist();
+    const saved = await pmx.ok(['save']);
+    expect(saved).toContain('Saved 2 processes');
+
+    const pids = before.map((p) => p.pid).filter((pid) => pid > 0);
+    await pmx.ok(['kill']);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+    expect(existsSync(join(pmx.home, 'agent.sock'))).toBe(false);
+
+    await pmx.ok(['resurrect']);
+    const after = await pmx.jlist();
+    expect(after.map((p) => [p.pm_id, p.name, p.pm2_env.namespace, p.pm2_env.status])).toEqual([
+      [0, 'a', 'ns1', 'online'],
+      [2, 'c', 'default', 'stopped'],
+    ]);
+    const a = after[0]!;
+    expect(a.pm2_env.env.MARK).toBe('one');
+    expect(a.pm2_env.kill_timeout).toBe(900);
+  });
+
+  it('never saves an empty list over a saved one without --force', async () => {
+    await pmx.ok(['delete', 'all']);
+    const refused = await pmx.run(['save']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('empty');
+    expect(JSON.parse(readFileSync(join(pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(2);
+    await pmx.ok(['save', '--force']);
+    expect(JSON.parse(readFileSync(join(pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(0);
+  });
+
+  it('resurrects from the previous dump when the dump was torn by a crash', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'kept']);
+    await pmx.ok(['save']);
+    await pmx.ok(['save']); // the .bak now holds 'kept' too
+    writeFileSync(join(pmx.home, 'dump.pmx'), '{"pmx_dump":1,"processes":[{"pm_'); // torn write
+    await pmx.ok(['delete', 'all']);
+    await pmx.ok(['resurrect']);
+    expect((await pmx.jlist()).map((p) => p.name)).toEqual(['kept']);
+  });
+});
+
+describe('the agent', () => {
+  it('is replaced after a crash: the stale pid file and socket are taken over', async () => {
+    const oldAgent = pmx.agentPid()!;
+    const app = await pmx.proc('kept');
+    process.kill(oldAgent, 'SIGKILL');
+    await eventually('the agent to die', () => !alive(oldAgent));
+    expect(existsSync(join(pmx.home, 'agent.sock'))).toBe(true); // stale
+    const list = await pmx.jlist(); // starts a new agent
+    expect(pmx.agentPid()).not.toBe(oldAgent);
+    expect(list).toEqual([]);
+    process.kill(app.pid, 'SIGKILL'); // the orphan of the crashed agent
+  });
+
+  it('answers ping, and kill with no agent says so', async () => {
+    expect(await pmx.ok(['ping'])).toContain('pong');
+    await pmx.ok(['kill']);
+    expect(await pmx.ok(['kill'])).toContain('No agent');
+  });
+});
