@@ -171,5 +171,6 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   reportError(error, process.stderr);
-  process.exitCode = 1;
+  // nothing left to wait for once a command has failed (an agent that never answers holds a socket)
+  process.exit(1);
 });

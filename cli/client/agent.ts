@@ -39,7 +39,10 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
     }
     if (!connection) throw new CliError('AGENT_START_FAILED', `the agent started but its socket ${home.socket} does not answer`, `see ${home.logFile}`);
   }
-  const hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS);
+  const hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS).catch((error: unknown) => {
+    connection!.close();
+    throw error;
+  });
   if (hello.protocol !== PROTOCOL_VERSION && !options.anyVersion) {
     connection.close();
     throw new CliError(

@@ -74,7 +74,7 @@ export class AgentConnection {
 
   close(): void {
     this.closedError ??= new CliError('AGENT_UNREACHABLE', 'connection closed');
-    this.socket.end();
+    this.socket.destroy();
   }
 
   private receive(response: Response): void {
