@@ -69,6 +69,21 @@ describe('the agent', () => {
     process.kill(app.pid, 'SIGKILL'); // the orphan of the crashed agent
   });
 
+  it('update restarts the agent and brings the saved processes back', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'survivor', '--namespace', 'keep']);
+    const before = await pmx.proc('survivor');
+    const oldAgent = pmx.agentPid()!;
+    const out = await pmx.ok(['update']);
+    expect(out).toContain('Resurrected 1 process');
+    expect(alive(oldAgent)).toBe(false);
+    expect(pmx.agentPid()).not.toBe(oldAgent);
+    const after = await pmx.proc('survivor');
+    expect(after.pm2_env.status).toBe('online');
+    expect(after.pm2_env.namespace).toBe('keep');
+    expect(after.pm_id).toBe(before.pm_id);
+    expect(after.pid).not.toBe(before.pid);
+  });
+
   it('answers ping, and kill with no agent says so', async () => {
     expect(await pmx.ok(['ping'])).toContain('pong');
     await pmx.ok(['kill']);

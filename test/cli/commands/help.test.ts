@@ -1,0 +1,24 @@
+// Every command answers --help with examples; the compiled-in version matches package.json.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PmxSandbox, ROOT } from '../../helpers/pmx.js';
+import { PMX_VERSION } from '../../../agent/version.js';
+
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+const COMMANDS = ['start', 'stop', 'restart', 'reload', 'delete', 'reset', 'startOrRestart', 'startOrReload', 'ls', 'jlist', 'prettylist', 'describe', 'env', 'sendSignal', 'save', 'resurrect', 'kill', 'ping', 'update', 'flush', 'reloadLogs', 'logs', 'init', 'completion'];
+
+describe('help', () => {
+  it.each(COMMANDS)('pmx %s --help shows usage and examples without starting an agent', async (command) => {
+    const out = await pmx.ok([command, '--help']);
+    expect(out).toContain(`Usage: pmx ${command}`);
+    expect(out).toContain('Examples:');
+  });
+
+  it('prints the version of package.json', async () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+    expect(PMX_VERSION).toBe(version);
+    expect((await pmx.ok(['--version'])).trim()).toBe(version);
+  });
+});
