@@ -2,9 +2,8 @@
 // agent is recognised (its pid is gone or is no agent) and replaced.
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { AgentFault } from './fault.js';
+import { AGENT_MARKER } from './protocol/launch.js';
 
-/** Marker in the agent's command line, so a reused pid is not mistaken for an agent. */
-export const AGENT_MARKER = '--pmx-agent';
 
 /** Writes our pid into `pidFile`, replacing a stale one; fails when a live agent holds it. */
 export function acquirePidFile(pidFile: string): void {

@@ -3,7 +3,8 @@
 import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { resolveHome, type AgentHome } from './protocol/home.js';
-import { AGENT_MARKER, acquirePidFile, releasePidFile } from './lock.js';
+import { acquirePidFile, releasePidFile } from './lock.js';
+import { AGENT_MARKER } from './protocol/launch.js';
 import { Registry } from './registry.js';
 import { realOs } from './process/os.js';
 import { listen } from './rpc/server.js';

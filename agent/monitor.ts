@@ -1,6 +1,6 @@
 // Periodic sampling of every running process tree's CPU and memory, which also enforces
 // max_memory_restart; and cron_restart schedules.
-import { Cron } from 'croner';
+import type { Cron } from 'croner';
 import { readProcessTable, processTree, readRss } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
@@ -48,8 +48,21 @@ function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line:
 export class CronRestarts {
   private readonly jobs = new Map<number, { expression: string; job: Cron }>();
 
+  /** croner, loaded the first time an app has a cron_restart (most agents never need it). */
+  private cron: typeof Cron | null = null;
+
   /** Brings the jobs in line with the registry's current processes. */
   sync(registry: Registry, log: (line: string) => void): void {
+    if (!this.cron) {
+      if (registry.all().some((proc) => proc.spec.cron_restart)) {
+        void import('croner').then(({ Cron }) => {
+          this.cron = Cron;
+          this.sync(registry, log);
+        });
+      }
+      return;
+    }
+    const CronJob = this.cron;
     const seen = new Set<number>();
     for (const proc of registry.all()) {
       const expression = proc.spec.cron_restart;
@@ -57,7 +70,7 @@ export class CronRestarts {
       seen.add(proc.id);
       if (this.jobs.get(proc.id)?.expression === expression) continue;
       this.jobs.get(proc.id)?.job.stop();
-      const job = new Cron(expression, () => {
+      const job = new CronJob(expression, () => {
         if (proc.status !== ProcessState.ONLINE && proc.status !== ProcessState.LAUNCHING) return;
         log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
         proc.dispatch({ type: 'restart' });

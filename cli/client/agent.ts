@@ -5,6 +5,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, chmodSync } from 'node:fs
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
+import { AGENT_MARKER, AGENT_NODE_FLAGS } from '../../agent/protocol/launch.js';
 import { AgentConnection } from './connection.js';
 import { CliError } from './errors.js';
 
@@ -77,7 +78,7 @@ export async function startAgent(home: AgentHome): Promise<void> {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   chmodSync(home.root, 0o700);
   const logFd = openSync(home.logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [agentEntry(), '--pmx-agent', '--ready-fd', '3'], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentEntry(), AGENT_MARKER, '--ready-fd', '3'], {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'pipe'],
     env: { ...process.env, PMX_HOME: home.root },
