@@ -30,7 +30,7 @@ async function startLike(ctx: CommandContext, target: string, args: string[], fl
   const apps = await appsFor(target, args, flags);
   if (!apps) {
     // not a script nor a file: an id, name, namespace, regex or `all` already registered
-    await act(ctx, mode === 'start' ? 'restart' : 'restart', [target], flags);
+    await act(ctx, 'restart', [target], flags);
     return;
   }
   await withAgent(ctx, async (agent) => {
