@@ -69,7 +69,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       void shutdown().then(exit);
     });
   }
-  process.on('SIGHUP', () => registry.all().forEach((proc) => proc.logs.reopen()));
+  process.on('SIGHUP', () => registry.logFiles.reopenAll());
   process.on('uncaughtException', (error) => log(`uncaught exception: ${error.stack ?? error.message}`));
   log(`agent ${PMX_VERSION} started, pid ${process.pid}, home ${home.root}`);
   if (options.readyFd !== null) {

@@ -8,16 +8,26 @@ import type { AgentHome } from './protocol/home.js';
 import { SupervisedProcess } from './process/supervised.js';
 import type { ProcessOs } from './process/os.js';
 import type { LogTargets } from './logs/sink.js';
+import { LogFiles } from './logs/log-files.js';
+import { DEFAULT_ROTATION } from './logs/log-file.js';
 import { DEFAULT_TIME_FORMAT } from './logs/timestamp.js';
 
 export class Registry {
   private readonly procs = new Map<number, SupervisedProcess>();
+  /** Every open log file, shared by the processes that write to it. */
+  readonly logFiles: LogFiles;
 
   constructor(
     private readonly home: AgentHome,
     private readonly os: ProcessOs,
     private readonly reportError: (message: string) => void,
-  ) {}
+  ) {
+    this.logFiles = new LogFiles((message, path) => {
+      const users = this.all().filter(({ logTargets: t }) => t.out === path || t.err === path || t.combined === path);
+      if (users.length === 0) reportError(message);
+      for (const proc of users) proc.fail(message);
+    });
+  }
 
   /** Every process, by id. */
   all(): SupervisedProcess[] {
@@ -46,7 +56,7 @@ export class Registry {
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
     const pidFile = join(this.home.pids, `${safeFileName(spec.name)}-${pmId}.pid`);
-    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.os, this.reportError);
+    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
     proc.once('removed', () => this.procs.delete(pmId));
     return proc;
@@ -66,6 +76,7 @@ export class Registry {
       json: spec.log_type === 'json',
       appName: spec.name,
       processId: id,
+      rotation: { ...DEFAULT_ROTATION, ...spec.log_rotate },
     };
   }
 

@@ -136,7 +136,10 @@ program.command('logs').argument('[target]', 'id, name, namespace or all').descr
   .option('--lines <n>', 'lines to print first', '15')
   .option('--out', 'stdout only').option('--err', 'stderr only').option('--raw', 'no prefixes')
   .option('--nostream', 'print and exit, do not follow')
-  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream'))
+  .option('--json', 'one JSON object per line')
+  .option('--timestamp [format]', 'prefix each line with the time it is shown')
+  .option('--highlight [text]', 'highlight this text')
+  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'"))
   .action(async (target: string | undefined, flags: LogFlags) => (await import('./commands/logs.js')).logs(ctx, target, flags));
 program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
@@ -158,6 +161,9 @@ export interface LogFlags {
   err?: boolean;
   raw?: boolean;
   nostream?: boolean;
+  json?: boolean;
+  timestamp?: string | boolean;
+  highlight?: string | boolean;
 }
 
 async function main(): Promise<void> {

@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
+import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
 import { launchCommand, type ProcessOs } from './os.js';
@@ -38,12 +39,13 @@ export class SupervisedProcess extends EventEmitter {
     readonly logTargets: LogTargets,
     /** Where the pid of the running child is written, as PM2 does (pids/<name>-<id>.pid). */
     readonly pidFile: string,
+    logFiles: LogFiles,
     private readonly os: ProcessOs,
     private readonly reportError: (message: string) => void,
   ) {
     super();
     this.createdAt = os.now();
-    this.logs = new LogSink(logTargets, (message) => this.fail(message));
+    this.logs = new LogSink(logTargets, logFiles);
   }
 
   get status(): ProcessStatus {
@@ -197,7 +199,8 @@ export class SupervisedProcess extends EventEmitter {
     this.timers.delete(timer);
   }
 
-  private fail(message: string): void {
+  /** Records a problem met while running this process (shown by describe) and logs it. */
+  fail(message: string): void {
     this.error = message;
     this.reportError(`${this.spec.name} (id ${this.id}): ${message}`);
   }

@@ -49,10 +49,25 @@ export interface AppSpec {
   watch: boolean | string[];
   ignore_watch: string[];
   watch_delay: number;
+  /** Rotation of this app's log files (size, schedule, retention); null: never rotated. */
+  log_rotate: LogRotation | null;
   /** Listening addresses the agent opens and hands over as fd 3.. (socket activation). */
   listen: string[];
   /** Version of the app's package.json when found, for `ls`. */
   version: string | null;
+}
+
+/** How an app's log files are rotated: the settings of PM2's pm2-logrotate, per app. */
+export interface LogRotation {
+  /** bytes; 0: no size limit. */
+  max_size: number;
+  /** Rotated files kept. */
+  retain: number;
+  compress: boolean;
+  /** A cron expression, or null. */
+  rotate_interval: string | null;
+  /** dayjs-style format of the date in rotated file names. */
+  date_format: string;
 }
 
 /** PM2's defaults for every optional key of an AppSpec. */
@@ -85,6 +100,7 @@ export const APP_DEFAULTS = {
   watch: false,
   ignore_watch: [] as string[],
   watch_delay: 1000,
+  log_rotate: null,
   listen: [] as string[],
   version: null,
 } satisfies Partial<AppSpec>;

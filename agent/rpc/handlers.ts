@@ -101,11 +101,7 @@ export const handlers: Handlers = {
     return { files: [...files] };
   },
 
-  reloadLogs: (_params, ctx) => {
-    const procs = ctx.registry.all();
-    for (const proc of procs) proc.logs.reopen();
-    return { count: procs.length };
-  },
+  reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
 
   kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
 };

@@ -1,5 +1,7 @@
 // `pmx logs`: the last lines of each selected process's log files, then new lines as they come.
-import { closeSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { dirname } from 'node:path';
+import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { LogFlags } from '../main.js';
 import { CliError } from '../client/errors.js';
@@ -8,7 +10,13 @@ import { type CommandContext, withAgent } from './context.js';
 interface Followed {
   file: string;
   prefix: string;
+  stream: 'out' | 'err';
+  proc: ProcessDescription;
   offset: number;
+  /** The inode read so far: another one at the path means the file was rotated. */
+  inode: number;
+  /** Open on that inode once following starts. */
+  fd: number | null;
   partial: string;
 }
 
@@ -22,20 +30,23 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const files: Followed[] = [];
   for (const proc of procs) {
     const label = `${proc.pm_id}|${proc.name}`;
-    if (!flags.err) files.push(follow(proc.pm2_env.pm_out_log_path, flags.raw ? '' : `${label} | `));
-    if (!flags.out) files.push(follow(proc.pm2_env.pm_err_log_path, flags.raw ? '' : `${label} | `));
+    const prefix = flags.raw || flags.json ? '' : `${label} | `;
+    if (!flags.err) files.push(follow(proc, 'out', prefix));
+    if (!flags.out) files.push(follow(proc, 'err', prefix));
   }
-  for (const file of files) {
-    if (!flags.raw) ctx.out.write(`${file.file} last ${lines} lines:\n`);
-    for (const line of lastLines(file.file, lines)) ctx.out.write(file.prefix + line + '\n');
+  const print = printer(ctx, flags);
+  for (const file of files.filter((f) => f.file !== '/dev/null')) {
+    if (!flags.raw && !flags.json) ctx.out.write(`${file.file} last ${lines} lines:\n`);
+    for (const line of lastLines(file.file, lines)) print(file, line);
   }
   if (flags.nostream) return;
+  // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const watchers: FSWatcher[] = [];
-  for (const file of files) {
+  for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {
     try {
-      watchers.push(watch(file.file, () => pump(ctx, file)));
+      watchers.push(watch(dir, () => files.forEach((file) => pump(file, print))));
     } catch {
-      // a log that does not exist yet: nothing to follow until the app writes
+      // a log directory that does not exist yet: nothing to follow until the app writes
     }
   }
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
@@ -49,36 +60,67 @@ function select(all: ProcessDescription[], target: string | undefined): ProcessD
   return byName.length > 0 ? byName : all.filter((proc) => proc.pm2_env.namespace === target);
 }
 
-function follow(file: string, prefix: string): Followed {
+function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {
+  const file = stream === 'out' ? proc.pm2_env.pm_out_log_path : proc.pm2_env.pm_err_log_path;
   let offset = 0;
+  let inode = 0;
+  let fd: number | null = null;
   try {
-    offset = statSync(file).size;
+    fd = openSync(file, 'r');
+    ({ size: offset, ino: inode } = fstatSync(fd));
   } catch {
-    // not written yet
+    // not written yet: followed from its start once it appears
   }
-  return { file, prefix, offset, partial: '' };
+  return { file, prefix, stream, proc, offset, inode, fd, partial: '' };
 }
 
-function pump(ctx: CommandContext, followed: Followed): void {
-  let size: number;
+type Print = (file: Followed, line: string) => void;
+
+/** How each line is shown: prefixed, raw, as JSON, with a display timestamp, highlighted. */
+function printer(ctx: CommandContext, flags: LogFlags): Print {
+  return (file, line) => {
+    if (flags.json) {
+      ctx.out.write(JSON.stringify({ message: line, timestamp: new Date().toISOString(), type: file.stream, process_id: file.proc.pm_id, app_name: file.proc.name }) + '\n');
+      return;
+    }
+    const stamp = flags.timestamp ? `${formatDate(new Date(), typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DDTHH:mm:ss')} ` : '';
+    const text = flags.highlight && ctx.color ? line.split(String(flags.highlight)).join(`\u001b[1;33m${String(flags.highlight)}\u001b[0m`) : line;
+    ctx.out.write(stamp + file.prefix + text + '\n');
+  };
+}
+
+function pump(followed: Followed, print: Print): void {
+  // the open descriptor keeps the file we were reading even after a rotation renamed it:
+  // drain it to its end before moving to the new file at the path
+  if (followed.fd !== null) readToEnd(followed, print);
+  let stat: { size: number; ino: number };
   try {
-    size = statSync(followed.file).size;
+    stat = statSync(followed.file);
   } catch {
     return;
   }
-  if (size < followed.offset) followed.offset = 0; // flushed or rotated
-  if (size === followed.offset) return;
-  const fd = openSync(followed.file, 'r');
-  try {
-    const buffer = Buffer.alloc(size - followed.offset);
-    const read = readSync(fd, buffer, 0, buffer.length, followed.offset);
+  if (followed.fd !== null && stat.ino === followed.inode) {
+    if (stat.size < followed.offset) followed.offset = 0; // flushed: start over
+    else return;
+  }
+  if (followed.fd !== null && stat.ino !== followed.inode) closeSync(followed.fd);
+  if (stat.ino !== followed.inode) {
+    followed.fd = openSync(followed.file, 'r');
+    followed.inode = stat.ino;
+    followed.offset = 0;
+  }
+  readToEnd(followed, print);
+}
+
+function readToEnd(followed: Followed, print: Print): void {
+  const buffer = Buffer.alloc(64 * 1024);
+  for (;;) {
+    const read = readSync(followed.fd!, buffer, 0, buffer.length, followed.offset);
+    if (read === 0) return;
     followed.offset += read;
-    const text = followed.partial + buffer.subarray(0, read).toString('utf8');
-    const parts = text.split('\n');
+    const parts = (followed.partial + buffer.subarray(0, read).toString('utf8')).split('\n');
     followed.partial = parts.pop() ?? '';
-    for (const line of parts) ctx.out.write(followed.prefix + line + '\n');
-  } finally {
-    closeSync(fd);
+    for (const line of parts) print(followed, line);
   }
 }
 

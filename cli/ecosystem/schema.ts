@@ -72,6 +72,34 @@ function logType(value: unknown): Parsed<AppSpec['log_type']> {
   return value === 'json' || value === 'raw' ? { ok: true, value } : { ok: false, expected: "'json' or 'raw'" };
 }
 
+/** `log_rotate: { max_size: '10M', retain: 5, compress: true, rotate_interval: '0 0 * * *', date_format }`. */
+function logRotate(value: unknown): Parsed<AppSpec['log_rotate']> {
+  if (value === null || value === false) return { ok: true, value: null };
+  const expected = "an object with max_size ('10M'), retain (a count), compress (true/false), rotate_interval (a cron expression), date_format";
+  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, expected };
+  const raw = value as Record<string, unknown>;
+  const unknown = Object.keys(raw).filter((key) => !['max_size', 'retain', 'compress', 'rotate_interval', 'date_format'].includes(key));
+  if (unknown.length > 0) return { ok: false, expected: `${expected} (unknown: ${unknown.join(', ')})` };
+  const size = raw.max_size === undefined ? ({ ok: true, value: 0 } as const) : parseSize(raw.max_size);
+  const retain = raw.retain === undefined ? ({ ok: true, value: 30 } as const) : parseCount(raw.retain, 1);
+  const compress = raw.compress === undefined ? ({ ok: true, value: false } as const) : parseBoolean(raw.compress);
+  const interval = raw.rotate_interval === undefined ? ({ ok: true, value: null } as const) : cron(raw.rotate_interval);
+  const format = raw.date_format === undefined ? ({ ok: true, value: 'YYYY-MM-DD_HH-mm-ss' } as const) : text(raw.date_format);
+  for (const [key, parsed] of [['max_size', size], ['retain', retain], ['compress', compress], ['rotate_interval', interval], ['date_format', format]] as const) {
+    if (!parsed.ok) return { ok: false, expected: `${expected}; its ${key} must be ${parsed.expected}` };
+  }
+  return {
+    ok: true,
+    value: {
+      max_size: (size as { value: number }).value,
+      retain: (retain as { value: number }).value,
+      compress: (compress as { value: boolean }).value,
+      rotate_interval: (interval as { value: string | null }).value,
+      date_format: (format as { value: string }).value,
+    },
+  };
+}
+
 const ignored: Reader = () => ({ ok: true, value: undefined });
 
 /** Key -> reader, for every key an app may have (aliases included). */
@@ -118,6 +146,7 @@ export const APP_KEYS: Record<string, Reader> = {
   ignore_watch: set('ignore_watch', strings),
   watch_delay: set('watch_delay', parseDuration),
   listen: set('listen', listen),
+  log_rotate: set('log_rotate', logRotate),
   // PM2 keys that pmx accepts without acting on them
   version: ignored,
   vizion: ignored,

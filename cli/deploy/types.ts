@@ -1,0 +1,70 @@
+// The validated deploy configuration of one environment, and the per-host target it expands to.
+// Produced by cli/deploy/config.ts from the ecosystem file's `deploy` section (PM2's keys).
+
+/** One host to deploy to, after merging environment defaults, per-host objects and ~/.ssh/config. */
+export interface HostTarget {
+  /** How the host is named in output: the `host` value as written (alias, name or address). */
+  label: string;
+  /** Address or name to connect to (after ~/.ssh/config HostName). */
+  hostname: string;
+  port: number;
+  user: string;
+  /** Private key files to try, in order (`key`, ssh_options IdentityFile, ~/.ssh/config IdentityFile). */
+  keyFiles: string[];
+  /** Use the ssh-agent at SSH_AUTH_SOCK too. */
+  useAgent: boolean;
+  forwardAgent: boolean;
+  /** known_hosts files to verify the host key against. */
+  knownHostsFiles: string[];
+  /** 'yes' verifies (default), 'accept-new' adds unknown hosts, 'no' skips (config said so). */
+  strictHostKeyChecking: 'yes' | 'accept-new' | 'no';
+  connectTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  /** A jump host to go through (ProxyJump), already resolved. */
+  proxyJump: HostTarget | null;
+}
+
+export type DeployStrategy = 'git' | 'release';
+
+export interface HealthCheck {
+  /** An HTTP(S) URL fetched from the host itself (curl/wget/node on the host), or null. */
+  url: string | null;
+  /** A shell command run on the host in `current`, or null. */
+  command: string | null;
+  timeoutMs: number;
+  retries: number;
+  intervalMs: number;
+}
+
+/** One environment of the deploy section (e.g. `production`), validated. */
+export interface DeployEnvironment {
+  name: string;
+  /** The ecosystem file it came from (hooks and local scripts resolve against its directory). */
+  file: string;
+  hosts: HostTarget[];
+  repo: string;
+  ref: string;
+  /** Absolute remote base path. */
+  path: string;
+  preSetup: string | null;
+  postSetup: string | null;
+  preDeployLocal: string | null;
+  preDeploy: string | null;
+  postDeploy: string | null;
+  env: Record<string, string>;
+  /** `fetch: 'fast'`: shallow fetch of the ref only. */
+  fastFetch: boolean;
+  strategy: DeployStrategy;
+  keepReleases: number;
+  sharedFiles: string[];
+  sharedDirs: string[];
+  /** Hosts prepared at once (default: all). */
+  parallel: number;
+  /** Batch size for publishing; 0 = all hosts publish together after the barrier. */
+  rolling: number;
+  healthcheck: HealthCheck | null;
+  autoRollback: boolean;
+  lockTimeoutMs: number;
+  /** Warnings met while reading (unknown ssh_options, unknown keys), each naming the key. */
+  warnings: string[];
+}

@@ -1,0 +1,56 @@
+// What the deploy engine needs from a connection to one host. Implemented with ssh2 in
+// cli/transport/ssh-connection.ts; the engine never sees ssh2 itself.
+import type { Readable } from 'node:stream';
+import type { HostTarget } from '../deploy/types.js';
+
+export interface ExecResult {
+  code: number;
+  /** Set when the remote command was ended by a signal. */
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  /** Called with each chunk of output as it arrives (for streaming hook output with a host prefix). */
+  onStdout?: (chunk: string) => void;
+  onStderr?: (chunk: string) => void;
+  /** Fed to the command's stdin, then stdin is closed. */
+  stdin?: Readable | string | Buffer;
+  /** Environment variables exported before the command (quoted by the transport). */
+  env?: Record<string, string>;
+  /** Ends the command (and rejects with TransportError code 'TIMEOUT') after this long. */
+  timeoutMs?: number;
+}
+
+/** One SSH connection to one host, reused for every step of a run. */
+export interface RemoteConnection {
+  readonly target: HostTarget;
+  /** Runs a shell command (a string for `bash -c`, already quoted by the caller's builders). */
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  close(): Promise<void>;
+}
+
+export type TransportErrorCode =
+  | 'CONNECT_TIMEOUT'
+  | 'CONNECT_REFUSED'
+  | 'UNREACHABLE'
+  | 'AUTH_FAILED'
+  | 'HOST_KEY_UNKNOWN'
+  | 'HOST_KEY_MISMATCH'
+  | 'KEY_UNREADABLE'
+  | 'CONNECTION_LOST'
+  | 'TIMEOUT';
+
+/** A transport failure, always naming the host (label and address). */
+export class TransportError extends Error {
+  constructor(
+    readonly code: TransportErrorCode,
+    readonly host: string,
+    message: string,
+    readonly detail: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = 'TransportError';
+  }
+}
