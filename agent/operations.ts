@@ -70,6 +70,65 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
   return procs;
 }
 
+/**
+ * Reloads the selected processes one at a time: cluster-mode and socket-activated ones without a
+ * gap (a replacement serves before the old child stops), fork-mode ones by a restart, as PM2
+ * does. The first replacement that does not become ready ends the reload; the rest keep running.
+ */
+export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
+  const procs = registry.select(selector);
+  for (const proc of procs) {
+    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+    if (!reloadsWithoutGap(proc.spec)) {
+      proc.dispatch({ type: 'restart' });
+      await proc.waitFor(launched);
+      continue;
+    }
+    if (!(await proc.reload())) {
+      throw new AgentFault('RELOAD_FAILED', `reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`, {
+        id: proc.id,
+        name: proc.spec.name,
+      });
+    }
+  }
+  return procs;
+}
+
+function reloadsWithoutGap(spec: AppSpec): boolean {
+  return spec.exec_mode === 'cluster_mode' || spec.listen.length > 0;
+}
+
+/** `scale <name> <n|+n|-n>`: starts or deletes instances so that `name` has the number asked for. */
+export async function scaleApp(registry: Registry, name: string, count: string): Promise<SupervisedProcess[]> {
+  const existing = registry.named(name);
+  if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
+  const match = /^([+-]?)(\d+)$/.exec(count);
+  if (!match) throw new AgentFault('INVALID_REQUEST', `scale: expected a number, +n or -n, got '${count}'`);
+  const n = Number(match[2]);
+  const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
+  if (wanted < 1) throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; use delete to remove it`);
+  const spec = { ...existing[0]!.spec, instances: wanted };
+  if (wanted > existing.length) {
+    const used = new Set(existing.map((proc) => proc.instance));
+    const added: SupervisedProcess[] = [];
+    for (let instance = 0; added.length < wanted - existing.length; instance++) {
+      if (used.has(instance)) continue;
+      const proc = registry.add(spec, instance);
+      proc.listenFds = existing[0]!.listenFds;
+      proc.dispatch({ type: 'start' });
+      added.push(proc);
+    }
+    await Promise.all(added.map((proc) => proc.waitFor(launched)));
+  } else {
+    const removed = [...existing].sort((a, b) => b.instance - a.instance).slice(0, existing.length - wanted);
+    const gone = removed.map((proc) => new Promise<void>((resolve) => proc.once('removed', resolve)));
+    for (const proc of removed) proc.dispatch({ type: 'delete' });
+    await Promise.all(gone);
+  }
+  for (const proc of registry.named(name)) proc.spec = { ...proc.spec, instances: wanted };
+  return registry.named(name);
+}
+
 /** Stops and forgets the selected processes. */
 export async function deleteProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);

@@ -92,6 +92,9 @@ for (const [name, description, aliases] of actions) {
   command.action(async (targets: string[], flags: StartFlags) => (await proc()).act(ctx, name, targets, flags));
 }
 
+program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, +n or -n instances').description('set the number of instances of an app')
+  .addHelpText('after', examples('pmx scale api 4', 'pmx scale api +2', 'pmx scale api -1'))
+  .action(async (name: string, count: string) => (await proc()).scale(ctx, name, count));
 program.command('ls').aliases(['list', 'status', 'l']).description('list the processes')
   .addHelpText('after', examples('pmx ls'))
   .action(async () => (await list()).ls(ctx));
@@ -165,6 +168,12 @@ export interface LogFlags {
   timestamp?: string | boolean;
   highlight?: string | boolean;
 }
+
+// `pmx jlist | head -1`: a reader that went away is not an error
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 async function main(): Promise<void> {
   const argv = process.argv;

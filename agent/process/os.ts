@@ -1,6 +1,7 @@
-// The seam between supervised processes and the operating system: spawning, identifying and
-// signalling process trees. Tests of the supervision logic run against the real one.
+// The seam between supervised processes and the operating system: launching a child (a plain
+// process, or a cluster worker of a Node app), identifying and signalling process trees.
 import { spawn, type ChildProcess } from 'node:child_process';
+import cluster from 'node:cluster';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
 
@@ -9,8 +10,21 @@ export interface ProcessIdentityRow {
   startTicks: number;
 }
 
+export interface LaunchOptions {
+  env: Record<string, string>;
+  /** Listening sockets handed to the child as fd 3.. (socket activation), in order. */
+  listenFds: number[];
+}
+
+/** A started child; `listened` turns true at a cluster worker's first listening server. */
+export interface Launched {
+  child: ChildProcess;
+  listened: boolean;
+  onListening: ((listener: () => void) => void) | null;
+}
+
 export interface ProcessOs {
-  spawn(command: string, args: string[], options: { cwd: string; env: Record<string, string>; ipc: boolean }): ChildProcess;
+  launch(spec: AppSpec, options: LaunchOptions): Launched;
   /** The identity of a live pid (pid + start time), so later signals never hit a reused pid. */
   identify(pid: number): ProcessIdentityRow;
   /** `root` (if still the same process) and its live descendants and process-group members. */
@@ -20,17 +34,13 @@ export interface ProcessOs {
   now(): number;
 }
 
+/** The module every cluster worker of a Node app preloads (drains it before a reload stops it). */
+const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).href;
+
 /** The real operating system. */
 export const realOs: ProcessOs = {
-  spawn(command, args, { cwd, env, ipc }) {
-    return spawn(command, args, {
-      cwd,
-      env,
-      // its own process group: the whole tree can be found and signalled
-      detached: true,
-      stdio: ipc ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
-      serialization: 'json',
-    });
+  launch(spec, options) {
+    return usesNodeCluster(spec) ? forkWorker(spec, options) : spawnProcess(spec, options);
   },
   identify(pid) {
     return { pid, startTicks: readStat(pid)?.startTicks ?? -1 };
@@ -53,16 +63,63 @@ export const realOs: ProcessOs = {
   now: () => Date.now(),
 };
 
+/** Node apps in cluster mode share their ports through Node's cluster module, the agent as primary. */
+export function usesNodeCluster(spec: AppSpec): boolean {
+  return spec.exec_mode === 'cluster_mode' && isNodeInterpreter(spec.interpreter) && spec.listen.length === 0;
+}
+
+function isNodeInterpreter(interpreter: string): boolean {
+  return interpreter === 'node' || interpreter === process.execPath;
+}
+
+function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
+  cluster.setupPrimary({
+    exec: spec.script,
+    args: spec.args,
+    execArgv: [...spec.interpreter_args, '--import', CLUSTER_PRELOAD],
+    cwd: spec.cwd,
+    silent: true,
+  });
+  const worker = cluster.fork(env);
+  const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener) };
+  worker.once('listening', () => (launched.listened = true));
+  return launched;
+}
+
+function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launched {
+  const { command, args, ipc } = launchCommand(spec);
+  const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe', ...listenFds];
+  if (ipc) stdio.push('ipc');
+  if (listenFds.length === 0) {
+    // its own process group: the whole tree can be found and signalled
+    const child = spawn(command, args, { cwd: spec.cwd, env, detached: true, stdio: stdio as never, serialization: 'json' });
+    return { child, listened: false, onListening: null };
+  }
+  // socket activation: LISTEN_PID must be the app's own pid, known only after the fork, so a
+  // shell sets it and then execs the app in its place
+  const child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', command, ...args], {
+    cwd: spec.cwd,
+    env: { ...env, LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') },
+    detached: true,
+    stdio: stdio as never,
+    serialization: 'json',
+  });
+  return { child, listened: false, onListening: null };
+}
+
+function fdName(address: string): string {
+  return address.replace(/[^A-Za-z0-9_.-]/g, '_');
+}
+
 /** The command line that runs an app: its interpreter (if any), the script and its arguments. */
 export function launchCommand(spec: AppSpec): { command: string; args: string[]; ipc: boolean } {
   const interpreter = spec.interpreter;
   if (interpreter === 'none' || interpreter === '') {
     return { command: spec.script, args: spec.args, ipc: false };
   }
-  const isNode = interpreter === 'node' || interpreter === process.execPath;
   return {
     command: interpreter === 'node' ? process.execPath : interpreter,
     args: [...spec.interpreter_args, spec.script, ...spec.args],
-    ipc: isNode,
+    ipc: isNodeInterpreter(interpreter),
   };
 }

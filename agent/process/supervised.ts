@@ -7,7 +7,7 @@ import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
-import { launchCommand, type ProcessOs } from './os.js';
+import type { Launched, ProcessOs } from './os.js';
 import { writeFileSync, unlinkSync } from 'node:fs';
 
 /** Identity of a process that survives pid reuse. */
@@ -31,6 +31,10 @@ export class SupervisedProcess extends EventEmitter {
   private stopSnapshot: ProcessIdentity[] = [];
   /** Descendants the monitor saw at its last sample: a crash's leftovers that left the process group. */
   sampledTree: ProcessIdentity[] = [];
+  /** Listening sockets the agent opened for this app (socket activation), passed as fd 3.. */
+  listenFds: number[] = [];
+  /** The current child as launched (its `listened` tells whether a cluster worker listens). */
+  private launched: Launched | null = null;
 
   constructor(
     readonly id: number,
@@ -110,43 +114,86 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private spawn(): void {
-    const { command, args, ipc } = launchCommand(this.spec);
-    const env = this.childEnv();
     this.error = null;
     this.stopSnapshot = [];
     this.sampledTree = [];
-    let child: ChildProcess;
-    try {
-      child = this.os.spawn(command, args, { cwd: this.spec.cwd, env, ipc });
-    } catch (error) {
-      this.fail(`cannot start ${command}: ${(error as Error).message}`);
+    const launched = this.launch();
+    if (!launched) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
       return;
     }
-    this.child = child;
-    // the pid is known as soon as the fork succeeded; 'spawn' then confirms the exec
-    this.identity = child.pid === undefined ? null : this.os.identify(child.pid);
+    this.attachOutput(launched.child);
+    this.adopt(launched);
+    const { child } = launched;
     child.once('spawn', () => {
-      if (this.child !== child) return;
-      if (!this.spec.wait_ready) this.dispatch({ type: 'ready' });
+      if (this.child === child && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
     });
     child.once('error', (error) => {
       if (this.child !== child || child.pid !== undefined) return;
-      this.fail(`cannot start ${command}: ${error.message}`);
+      this.fail(`cannot start ${this.spec.script}: ${error.message}`);
       this.child = null;
       this.dispatch({ type: 'spawn-failed' });
     });
+  }
+
+  /** Starts a child for this process's spec; null (and the error recorded) when it cannot. */
+  private launch(): Launched | null {
+    try {
+      return this.os.launch(this.spec, { env: this.childEnv(), listenFds: this.listenFds });
+    } catch (error) {
+      this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
+  /** Makes `launched` the current child: its exit, messages and output are ours from now on. */
+  private adopt(launched: Launched): void {
+    const { child } = launched;
+    this.launched = launched;
+    this.child = child;
+    // the pid is known as soon as the fork succeeded; 'spawn' then confirms the exec
+    this.identity = child.pid === undefined ? null : this.os.identify(child.pid);
     if (child.pid !== undefined) writePidFile(this.pidFile, child.pid);
     child.once('exit', (code, signal) => {
-      removePidFile(this.pidFile);
       if (this.child !== child) return;
+      removePidFile(this.pidFile);
       this.dispatch({ type: 'exit', code, signal });
     });
     child.on('message', (message: unknown) => {
       if (message === 'ready' && this.child === child) this.dispatch({ type: 'ready' });
     });
+  }
+
+  private attachOutput(child: ChildProcess): void {
     if (child.stdout) this.logs.attach(child.stdout, 'out');
     if (child.stderr) this.logs.attach(child.stderr, 'err');
+  }
+
+  /**
+   * Zero-downtime reload: starts a replacement, waits until it is ready, makes it current, then
+   * drains and stops the old child. False, with the old child untouched, when the replacement
+   * does not become ready within listen_timeout.
+   */
+  async reload(): Promise<boolean> {
+    const old = this.child;
+    const oldIdentity = this.identity;
+    if (this.status !== ProcessState.ONLINE || !old || !oldIdentity) {
+      this.dispatch({ type: 'restart' });
+      return (await this.waitFor((status) => status !== ProcessState.LAUNCHING && status !== ProcessState.STOPPING)) === ProcessState.ONLINE;
+    }
+    const launched = this.launch();
+    if (!launched) return false;
+    this.attachOutput(launched.child);
+    if (!(await replacementReady(launched, this.spec, this.launched?.listened ?? false))) {
+      const identity = launched.child.pid === undefined ? null : this.os.identify(launched.child.pid);
+      if (identity) this.os.kill(this.os.tree(identity), 'SIGKILL');
+      this.fail(`reload: the new process did not become ready within ${this.spec.listen_timeout} ms; the old one keeps serving`);
+      return false;
+    }
+    this.adopt(launched);
+    this.dispatch({ type: 'reloaded' });
+    await retire(old, oldIdentity, this.spec, this.os);
+    return true;
   }
 
   private childEnv(): Record<string, string> {
@@ -226,3 +273,49 @@ function removePidFile(file: string): void {
     // already gone
   }
 }
+
+/** Resolves true once a replacement is ready (its 'ready' message with wait_ready, its first
+ * listening server when the old child listened, or its start otherwise); false if it exits or
+ * listen_timeout passes first. */
+function replacementReady(launched: Launched, spec: AppSpec, oldWasListening: boolean): Promise<boolean> {
+  const { child, onListening } = launched;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), spec.listen_timeout);
+    const settle = (ready: boolean): void => {
+      clearTimeout(timer);
+      resolve(ready);
+    };
+    child.once('exit', () => settle(false));
+    child.once('error', () => settle(false));
+    if (spec.wait_ready) {
+      child.on('message', (message: unknown) => message === 'ready' && settle(true));
+    } else if (oldWasListening && onListening) {
+      if (launched.listened) settle(true);
+      else onListening(() => settle(true));
+    } else {
+      child.once('spawn', () => settle(true));
+    }
+  });
+}
+
+/** Stops a replaced child gracefully: drain (cluster workers), then SIGINT, then SIGKILL after kill_timeout. */
+async function retire(child: ChildProcess, identity: ProcessIdentity, spec: AppSpec, os: ProcessOs): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
+    Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+  if (child.connected) {
+    const drained = new Promise<void>((resolve) => child.on('message', (m: unknown) => (m as { pmx?: string })?.pmx === 'drained' && resolve()));
+    child.send({ pmx: 'drain' }, () => undefined);
+    await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([drained, exited]));
+  }
+  const snapshot = os.tree(identity);
+  if (spec.shutdown_with_message && child.connected) child.send('shutdown', () => undefined);
+  else os.kill([identity], 'SIGINT');
+  await bounded(spec.kill_timeout, exited);
+  os.kill([...os.tree(identity), ...snapshot], 'SIGKILL');
+  await exited;
+}
+
+/** However short kill_timeout is, kept-alive connections get this long to finish on their own. */
+const DRAIN_MIN_MS = 3000;

@@ -44,6 +44,7 @@ export type LifecycleEvent =
   | { type: 'stop' }
   | { type: 'delete' }
   | { type: 'ready' }
+  | { type: 'reloaded' }
   | { type: 'exit'; code: number | null; signal: string | null }
   | { type: 'spawn-failed' }
   | { type: 'restart-timer' }
@@ -120,6 +121,11 @@ export function transition(s: Lifecycle, event: LifecycleEvent, policy: RestartP
       // LAUNCHING -> ONLINE (the app said ready, or listen_timeout passed: PM2 treats both alike)
       if (s.status !== ProcessState.LAUNCHING) return same(s);
       return { state: { ...s, status: ProcessState.ONLINE }, effects: [{ kind: 'cancel', timer: 'ready' }] };
+
+    case 'reloaded':
+      // ONLINE -> ONLINE: a replacement child took over without a gap (zero-downtime reload)
+      if (s.status !== ProcessState.ONLINE) return same(s);
+      return same({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, startedAt: now, exitCode: null });
 
     case 'kill-timer':
       // STOPPING: kill_timeout passed and the child is still there

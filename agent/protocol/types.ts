@@ -65,6 +65,7 @@ export interface Methods {
   reload: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
   delete: { params: { selector: Selector }; result: ProcessDescription[] };
   reset: { params: { selector: Selector }; result: ProcessDescription[] };
+  scale: { params: { name: string; count: string }; result: ProcessDescription[] };
   signal: { params: { selector: Selector; signal: string }; result: ProcessDescription[] };
   save: { params: { force: boolean }; result: { file: string; count: number } };
   resurrect: { params: Record<string, never>; result: ProcessDescription[] };
@@ -90,6 +91,7 @@ export type FaultCode =
   | 'SPAWN_FAILED'
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
+  | 'RELOAD_FAILED'
   | 'INTERNAL';
 
 export interface Fault {

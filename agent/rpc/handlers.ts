@@ -5,7 +5,7 @@ import { AgentFault } from '../fault.js';
 import type { Registry } from '../registry.js';
 import type { AgentHome } from '../protocol/home.js';
 import { describeProcess } from '../describe.js';
-import { deleteProcesses, resetProcesses, restartProcesses, signalProcesses, startApps, stopProcesses } from '../operations.js';
+import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, scaleApp, signalProcesses, startApps, stopProcesses } from '../operations.js';
 import { readDump, writeDump } from '../dump.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
@@ -47,8 +47,13 @@ export const handlers: Handlers = {
     return describeAll(ctx, procs);
   },
 
-  // fork-mode processes restart on reload, as in PM2
-  reload: async ({ selector, env }, ctx) => describeAll(ctx, await restartProcesses(ctx.registry, checkSelector(selector), env)),
+  reload: async ({ selector, env }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env)),
+
+  scale: async ({ name, count }, ctx) => {
+    const procs = await scaleApp(ctx.registry, name, String(count));
+    ctx.changed();
+    return describeAll(ctx, procs);
+  },
 
   delete: async ({ selector }, ctx) => {
     const procs = await deleteProcesses(ctx.registry, checkSelector(selector));

@@ -148,3 +148,12 @@ function reportStarted(ctx: CommandContext, proc: ProcessDescription): void {
 function pastTense(action: Action): string {
   return { stop: 'stopped', restart: 'restarted', reload: 'reloaded', delete: 'deleted', reset: 'reset' }[action];
 }
+
+/** `pmx scale <name> <n|+n|-n>`. */
+export async function scale(ctx: CommandContext, name: string, count: string): Promise<void> {
+  await withAgent(ctx, async (agent) => {
+    const procs = await agent.call('scale', { name, count });
+    ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);
+    await printProcessList(ctx, agent);
+  });
+}

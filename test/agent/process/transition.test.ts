@@ -122,6 +122,14 @@ describe('transition', () => {
     expect(transition(launching.state, { type: 'ready-timer' }, p, 3000).state.status).toBe('online');
   });
 
+  it('counts a zero-downtime reload as a restart and stays online', () => {
+    const online = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1]]).state;
+    const reloaded = transition(online, { type: 'reloaded' }, policy, 500);
+    expect(reloaded.state).toMatchObject({ status: 'online', restarts: 1, startedAt: 500 });
+    expect(reloaded.effects).toEqual([]);
+    expect(transition(initialLifecycle(), { type: 'reloaded' }, policy, 500).state.restarts).toBe(0);
+  });
+
   it('marks a process that cannot be executed errored without retrying', () => {
     const { state, effects } = run([[{ type: 'start' }, 0], [{ type: 'spawn-failed' }, 1]]);
     expect(state.status).toBe('errored');

@@ -1,0 +1,79 @@
+// Loaded into every cluster worker of a Node app (`node --import`): lets the agent drain the
+// worker before stopping it, so a reload never drops or resets a connection.
+//
+// On { pmx: 'drain' } the worker stops accepting (its servers close, the cluster primary sends
+// new connections to other workers), answers every further request on a kept-alive connection
+// with `Connection: close` so the client reconnects elsewhere, closes connections that stay idle,
+// and says { pmx: 'drained' } once its last connection has ended.
+import { channel } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import { Server, type Socket } from 'node:net';
+
+/** An idle kept-alive connection is closed after this long once draining has begun. */
+const IDLE_CLOSE_MS = 1000;
+
+const servers = new Set<Server>();
+const listen = Server.prototype.listen;
+// every listening server of the app, HTTP or not, is closed when draining starts
+Server.prototype.listen = function (this: Server, ...args: unknown[]) {
+  servers.add(this);
+  this.once('close', () => servers.delete(this));
+  // every accepted connection counts, even before its first request arrives
+  this.on('connection', (socket: Socket) => {
+    track(socket);
+    if (draining) closeWhenIdle(socket);
+  });
+  return listen.apply(this, args as Parameters<typeof listen>);
+} as typeof listen;
+const busy = new WeakMap<Socket, number>();
+const sockets = new Set<Socket>();
+let draining = false;
+
+channel('http.server.request.start').subscribe((message) => {
+  const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
+  const socket = request.socket;
+  busy.set(socket, (busy.get(socket) ?? 0) + 1);
+  response.once('close', () => {
+    busy.set(socket, (busy.get(socket) ?? 1) - 1);
+    if (draining) closeWhenIdle(socket);
+  });
+  // a request that arrives while draining is answered, then its connection closes cleanly
+  if (draining) response.shouldKeepAlive = false;
+});
+
+function track(socket: Socket): void {
+  if (!sockets.has(socket)) {
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (draining) reportIfDrained();
+    });
+  }
+}
+
+function closeWhenIdle(socket: Socket): void {
+  setTimeout(() => {
+    if ((busy.get(socket) ?? 0) === 0 && !socket.destroyed) socket.destroy();
+  }, IDLE_CLOSE_MS).unref();
+}
+
+function reportIfDrained(): void {
+  if (sockets.size === 0 && process.connected) process.send?.({ pmx: 'drained' });
+}
+
+function drain(): void {
+  if (draining) return;
+  draining = true;
+  for (const server of servers) {
+    // Node's close() also drops idle kept-alive connections at once, racing clients that are
+    // about to reuse them: keep them, they are closed after their next response instead
+    if ('closeIdleConnections' in server) (server as HttpServer).closeIdleConnections = () => undefined;
+    server.close();
+  }
+  for (const socket of sockets) if ((busy.get(socket) ?? 0) === 0) closeWhenIdle(socket);
+  reportIfDrained();
+}
+
+process.on('message', (message: unknown) => {
+  if (message && typeof message === 'object' && (message as { pmx?: unknown }).pmx === 'drain') drain();
+});

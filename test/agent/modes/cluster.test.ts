@@ -1,0 +1,122 @@
+// Cluster mode and zero-downtime reload against real HTTP clients: every request answered.
+import { afterAll, describe, expect, it } from 'vitest';
+import { Agent, request } from 'node:http';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
+import { freePort } from '../../helpers/net.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+
+interface Reply {
+  pid: number;
+  instance: string;
+  greeting: string | null;
+}
+
+function get(port: number, agent: Agent): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, agent, timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Reply) : reject(new Error(`status ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Keeps `connections` kept-alive clients busy until `stop` resolves; counts answers and failures. */
+async function load(port: number, connections: number, stop: Promise<unknown>) {
+  const agent = new Agent({ keepAlive: true, maxSockets: connections });
+  const failures: string[] = [];
+  const pids = new Set<number>();
+  let answered = 0;
+  let done = false;
+  void stop.finally(() => (done = true));
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (!done) {
+        try {
+          pids.add((await get(port, agent)).pid);
+          answered++;
+        } catch (error) {
+          failures.push((error as Error).message);
+        }
+      }
+    }),
+  );
+  agent.destroy();
+  return { answered, failures, pids };
+}
+
+describe('cluster mode', () => {
+  let port: number;
+
+  it('runs -i 2 instances of a Node app on one port, numbered by NODE_APP_INSTANCE', async () => {
+    port = await freePort();
+    await pmx.ok(['start', join(apps, 'http-plain.js'), '-i', '2', '-n', 'web'], { env: { PORT: String(port), GREETING: 'one' } });
+    const list = await pmx.jlist();
+    expect(list.map((p) => [p.name, p.pm2_env.exec_mode, p.pm2_env.NODE_APP_INSTANCE])).toEqual([
+      ['web', 'cluster_mode', 0],
+      ['web', 'cluster_mode', 1],
+    ]);
+    const agent = new Agent({ keepAlive: false });
+    const replies = await eventually('both instances to answer', async () => {
+      const seen = new Map<string, number>();
+      for (let i = 0; i < 10; i++) {
+        const reply = await get(port, agent);
+        seen.set(reply.instance, reply.pid);
+      }
+      return seen.size === 2 ? seen : null;
+    });
+    expect([...replies.keys()].sort()).toEqual(['0', '1']);
+  });
+
+  it('reloads under kept-alive load without a single failed request, keeping instance numbers', async () => {
+    const before = await pmx.jlist();
+    let reloaded!: () => void;
+    const finished = new Promise<void>((resolve) => (reloaded = resolve));
+    const running = load(port, 8, finished);
+    // let the load run, reload twice while it runs, then let it run a little more
+    await eventually('some answers', async () => true);
+    await pmx.ok(['reload', 'web']);
+    await pmx.ok(['reload', 'web']);
+    reloaded();
+    const { answered, failures, pids } = await running;
+    expect([...new Set(failures)], `${failures.length} failures`).toEqual([]);
+    expect(answered).toBeGreaterThan(50);
+    const after = await pmx.jlist();
+    expect(after.map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1]);
+    expect(after.every((p) => p.pm2_env.restart_time === 2 && p.pm2_env.status === 'online')).toBe(true);
+    for (const old of before) expect(alive(old.pid)).toBe(false);
+    expect(pids.size).toBeGreaterThanOrEqual(4);
+  });
+
+  it('applies --update-env on reload', async () => {
+    await pmx.ok(['reload', 'web', '--update-env'], { env: { PORT: String(port), GREETING: 'two' } });
+    expect((await get(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
+  });
+
+  it('aborts a reload whose replacement crashes, and the old instances keep serving', async () => {
+    const before = await pmx.jlist();
+    const result = await pmx.run(['reload', 'web', '--update-env'], { env: { PORT: String(port), GREETING: 'three', CRASH: '1' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('reload of web (id 0) aborted');
+    const after = await pmx.jlist();
+    expect(after.map((p) => p.pid)).toEqual(before.map((p) => p.pid));
+    expect((await get(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
+  });
+
+  it('scales up and down', async () => {
+    await pmx.ok(['scale', 'web', '4']);
+    expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1, 2, 3]);
+    await pmx.ok(['scale', 'web', '-3']);
+    const left = await pmx.jlist();
+    expect(left.map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0]);
+    await pmx.ok(['scale', 'web', '+1']);
+    expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1]);
+  });
+});
