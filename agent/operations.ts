@@ -25,7 +25,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     const existing = registry.named(spec.name);
     if (existing.length === 0) {
       for (let instance = 0; instance < spec.instances; instance++) {
-        const proc = registry.add(spec, instance);
+        const proc = await registry.prepare(spec, instance);
         proc.dispatch({ type: 'start' });
         acted.push(proc);
       }

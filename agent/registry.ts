@@ -9,6 +9,7 @@ import { SupervisedProcess } from './process/supervised.js';
 import type { ProcessOs } from './process/os.js';
 import type { LogTargets } from './logs/sink.js';
 import { LogFiles } from './logs/log-files.js';
+import { Listeners } from './modes/listeners.js';
 import { DEFAULT_ROTATION } from './logs/log-file.js';
 import { DEFAULT_TIME_FORMAT } from './logs/timestamp.js';
 
@@ -16,6 +17,8 @@ export class Registry {
   private readonly procs = new Map<number, SupervisedProcess>();
   /** Every open log file, shared by the processes that write to it. */
   readonly logFiles: LogFiles;
+  /** Listening sockets of socket-activated apps. */
+  readonly listeners = new Listeners();
 
   constructor(
     private readonly home: AgentHome,
@@ -52,13 +55,24 @@ export class Registry {
     return found;
   }
 
+  /** Registers and prepares (its listening sockets opened) a process for one instance of `spec`. */
+  async prepare(spec: AppSpec, instance: number, id?: number): Promise<SupervisedProcess> {
+    const listenFds = spec.listen.length > 0 ? await this.listeners.acquire(spec.name, spec.listen) : [];
+    const proc = this.add(spec, instance, id);
+    proc.listenFds = listenFds;
+    return proc;
+  }
+
   /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
     const pidFile = join(this.home.pids, `${safeFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
-    proc.once('removed', () => this.procs.delete(pmId));
+    proc.once('removed', () => {
+      this.procs.delete(pmId);
+      if (this.named(spec.name).length === 0) this.listeners.release(spec.name);
+    });
     return proc;
   }
 

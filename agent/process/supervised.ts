@@ -279,8 +279,11 @@ function removePidFile(file: string): void {
  * listen_timeout passes first. */
 function replacementReady(launched: Launched, spec: AppSpec, oldWasListening: boolean): Promise<boolean> {
   const { child, onListening } = launched;
+  // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
+  // min_uptime: until then the old instance keeps accepting from the shared socket
+  const byUptime = !spec.wait_ready && spec.listen.length > 0;
   return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), spec.listen_timeout);
+    const timer = setTimeout(() => resolve(false), byUptime ? Math.max(spec.listen_timeout, spec.min_uptime + 1000) : spec.listen_timeout);
     const settle = (ready: boolean): void => {
       clearTimeout(timer);
       resolve(ready);
@@ -292,6 +295,8 @@ function replacementReady(launched: Launched, spec: AppSpec, oldWasListening: bo
     } else if (oldWasListening && onListening) {
       if (launched.listened) settle(true);
       else onListening(() => settle(true));
+    } else if (byUptime) {
+      child.once('spawn', () => setTimeout(() => settle(child.exitCode === null && child.signalCode === null), spec.min_uptime));
     } else {
       child.once('spawn', () => settle(true));
     }

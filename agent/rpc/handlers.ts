@@ -78,7 +78,7 @@ export const handlers: Handlers = {
     for (const entry of entries) {
       const taken = ctx.registry.named(entry.spec.name).some((proc) => proc.instance === entry.instance);
       if (taken) continue;
-      const proc = ctx.registry.add(entry.spec, entry.instance, entry.pm_id);
+      const proc = await ctx.registry.prepare(entry.spec, entry.instance, entry.pm_id);
       if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
       restored.push(proc);
     }
