@@ -1,4 +1,5 @@
 // start, stop, restart, reload, delete, reset, startOrRestart, startOrReload, sendSignal.
+import { existsSync } from 'node:fs';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import type { ProcessDescription, Selector, StartMode } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
@@ -59,7 +60,8 @@ async function appsFor(target: string, args: string[], flags: StartFlags): Promi
     for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
     return loaded.apps;
   }
-  if (target === 'all' || /^\d+$/.test(target) || /^\/.+\/[a-z]*$/.test(target)) return null;
+  // an existing file is a script even when it looks like a /regex/ (`pmx start /bin/sh`)
+  if (!existsSync(target) && (target === 'all' || /^\d+$/.test(target) || /^\/.+\/[a-z]*$/.test(target))) return null;
   try {
     return [ecosystem.specFromCli(target, flags, args, baseEnv, process.cwd())];
   } catch (error) {
