@@ -75,23 +75,31 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
  * gap (a replacement serves before the old child stops), fork-mode ones by a restart, as PM2
  * does. The first replacement that does not become ready ends the reload; the rest keep running.
  */
-export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
+export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, parallel = 1): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
-  for (const proc of procs) {
-    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
-    if (!reloadsWithoutGap(proc.spec)) {
-      proc.dispatch({ type: 'restart' });
-      await proc.waitFor(launched);
-      continue;
-    }
-    if (!(await proc.reload())) {
-      throw new AgentFault('RELOAD_FAILED', `reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`, {
-        id: proc.id,
-        name: proc.spec.name,
+  const batch = Math.max(1, Math.floor(parallel));
+  for (let start = 0; start < procs.length; start += batch) {
+    const outcomes = await Promise.all(procs.slice(start, start + batch).map((proc) => reloadOne(proc, env)));
+    const failed = outcomes.find((proc) => proc !== null);
+    if (failed) {
+      throw new AgentFault('RELOAD_FAILED', `reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, {
+        id: failed.id,
+        name: failed.spec.name,
       });
     }
   }
   return procs;
+}
+
+/** Reloads one process; the process itself when its replacement failed, else null. */
+async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined): Promise<SupervisedProcess | null> {
+  if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+  if (!reloadsWithoutGap(proc.spec)) {
+    proc.dispatch({ type: 'restart' });
+    await proc.waitFor(launched);
+    return null;
+  }
+  return (await proc.reload()) ? null : proc;
 }
 
 function reloadsWithoutGap(spec: AppSpec): boolean {

@@ -27,8 +27,12 @@ async function medianOf(runs, fn) {
 }
 
 function ecosystem(count) {
-  const file = join(tmpdir(), `bench-eco-${process.pid}-${count}.config.js`);
-  const apps = Array.from({ length: count }, (_, i) => ({ name: `app${i}`, script: idle }));
+  return ecosystemOf(`idle-${count}`, Array.from({ length: count }, (_, i) => ({ name: `app${i}`, script: idle })));
+}
+
+/** An ecosystem file (PM2's CLI has no --min-uptime, so options go through files for both). */
+function ecosystemOf(name, apps) {
+  const file = join(tmpdir(), `bench-eco-${process.pid}-${name}.config.js`);
   writeFileSync(file, `module.exports = ${JSON.stringify({ apps })};`);
   return file;
 }
@@ -40,10 +44,6 @@ async function measure(tool) {
   const ten = ecosystem(10);
   await tool.cli(['ping']);
   f.agent0 = rssBytes(tool.daemonPid());
-  f.start10 = await medianOf(5, async () => {
-    await tool.cli(['start', ten]);
-    await tool.cli(['delete', 'all']);
-  }).then(async (ms) => ms); // includes the delete; the start alone is measured below
   const startTimes = [];
   for (let i = 0; i < 5; i++) {
     startTimes.push(await timed(() => tool.cli(['start', ten])));
@@ -64,17 +64,12 @@ async function measure(tool) {
   f.agent50 = rssBytes(tool.daemonPid());
   await tool.cli(['delete', 'all']);
   f.crash = await crashToRestart(tool);
-  f.coldLs = await medianOf(5, async () => {
+  const cold = [];
+  for (let i = 0; i < 5; i++) {
     await tool.cli(['kill']);
-    await tool.cli(['ls']);
-  }).then(async () => {
-    const times = [];
-    for (let i = 0; i < 5; i++) {
-      await tool.cli(['kill']);
-      times.push(await timed(() => tool.cli(['ls'])));
-    }
-    return median(times);
-  });
+    cold.push(await timed(() => tool.cli(['ls'])));
+  }
+  f.coldLs = median(cold);
   rmSync(ten);
   rmSync(fifty);
   return f;
@@ -84,7 +79,8 @@ async function measure(tool) {
 async function crashToRestart(tool, crashes = 10) {
   const times = join(tmpdir(), `bench-crash-${tool.name}-${process.pid}`);
   writeFileSync(times, '');
-  await tool.cli(['start', join(BENCH_DIR, 'apps', 'crash-timer.cjs'), '-n', 'crash', '--min-uptime', '0', '--max-restarts', '1000'], { TIMES: times });
+  const file = ecosystemOf('crash', [{ name: 'crash', script: join(BENCH_DIR, 'apps', 'crash-timer.cjs'), min_uptime: 0, max_restarts: 1000, env: { TIMES: times } }]);
+  await tool.cli(['start', file]);
   while (readFileSync(times, 'utf8').split('\n').filter((l) => l.startsWith('start')).length <= crashes) await sleep(100);
   await tool.cli(['delete', 'crash']);
   return gaps(times);
@@ -117,7 +113,8 @@ async function plainNodeRss() {
 
 /** Agent RSS before and after the agent restarted a crashing app SOAK times by itself. */
 async function soak(tool, restarts) {
-  await tool.cli(['start', '/bin/sh', '-n', 'soak', '--interpreter', 'none', '--min-uptime', '0', '--max-restarts', String(restarts * 10), '--', '-c', 'exit 1']);
+  const file = ecosystemOf('soak', [{ name: 'soak', script: '/bin/sh', interpreter: 'none', args: ['-c', 'exit 1'], min_uptime: 0, max_restarts: restarts * 10, autorestart: true }]);
+  await tool.cli(['start', file]);
   await sleep(1000);
   const before = rssBytes(tool.daemonPid());
   const started = Date.now();

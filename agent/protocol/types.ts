@@ -62,7 +62,8 @@ export interface Methods {
   };
   stop: { params: { selector: Selector }; result: ProcessDescription[] };
   restart: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
-  reload: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
+  /** `parallel`: instances replaced at once (default 1). */
+  reload: { params: { selector: Selector; env?: Record<string, string>; parallel?: number }; result: ProcessDescription[] };
   delete: { params: { selector: Selector }; result: ProcessDescription[] };
   reset: { params: { selector: Selector }; result: ProcessDescription[] };
   scale: { params: { name: string; count: string }; result: ProcessDescription[] };

@@ -47,7 +47,7 @@ export const handlers: Handlers = {
     return describeAll(ctx, procs);
   },
 
-  reload: async ({ selector, env }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env)),
+  reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1)),
 
   scale: async ({ name, count }, ctx) => {
     const procs = await scaleApp(ctx.registry, name, String(count));

@@ -1,6 +1,5 @@
 // Reaching the local agent: connect to its socket, start it detached when nothing answers,
 // and refuse an agent that speaks another protocol version.
-import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync, readFileSync, chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
@@ -77,6 +76,8 @@ export function agentEntry(): string {
 export async function startAgent(home: AgentHome): Promise<void> {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   chmodSync(home.root, 0o700);
+  // loaded here, not at the top: most commands find the agent running and never need it
+  const { spawn } = await import('node:child_process');
   const logFd = openSync(home.logFile, 'a', 0o600);
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentEntry(), AGENT_MARKER, '--ready-fd', '3'], {
     detached: true,

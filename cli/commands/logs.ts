@@ -3,7 +3,7 @@ import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatch
 import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import type { LogFlags } from '../main.js';
+import type { LogFlags } from '../program.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 

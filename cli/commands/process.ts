@@ -12,6 +12,8 @@ import type { CliStartOptions } from '../ecosystem/index.js';
 /** Flags of `start` and its relatives, as commander gives them. */
 export interface StartFlags extends CliStartOptions {
   env?: string;
+  /** reload: instances replaced at once. */
+  parallel?: string;
   only?: string;
   updateEnv?: boolean;
   force?: boolean;
@@ -96,7 +98,11 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       }
       const selector = await selectorForTarget(target, flags);
       const env = flags.updateEnv ? stringEnv() : undefined;
-      const procs = await call(agent, action, selector, env);
+      const parallel = flags.parallel === undefined ? undefined : Number(flags.parallel);
+      if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
+        throw new CliError('BAD_ARGUMENT', `--parallel must be a whole number of at least 1, got '${flags.parallel}'`);
+      }
+      const procs = await call(agent, action, selector, env, parallel);
       for (const proc of procs) {
         ctx.out.write(`[PMX] ${pastTense(action)} ${proc.name} (id ${proc.pm_id})${action === 'delete' ? '' : `: ${proc.pm2_env.status}`}\n`);
       }
@@ -108,11 +114,12 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   });
 }
 
-function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined): Promise<ProcessDescription[]> {
+function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined, parallel?: number): Promise<ProcessDescription[]> {
   switch (action) {
     case 'restart':
-    case 'reload':
       return agent.call(action, env ? { selector, env } : { selector });
+    case 'reload':
+      return agent.call(action, { selector, ...(env ? { env } : {}), ...(parallel ? { parallel } : {}) });
     default:
       return agent.call(action, { selector });
   }

@@ -110,6 +110,20 @@ describe('cluster mode', () => {
     expect((await get(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
   });
 
+  it('reloads an app that waits for ready and closes on SIGINT, two instances at once, without a failure', async () => {
+    const readyPort = await freePort();
+    await pmx.ok(['start', join(apps, 'http-ready.js'), '-i', '2', '-n', 'ready', '--wait-ready'], { env: { PORT: String(readyPort) } });
+    let reloaded!: () => void;
+    const running = load(readyPort, 8, new Promise<void>((resolve) => (reloaded = resolve)));
+    await pmx.ok(['reload', 'ready', '--parallel', '2']);
+    reloaded();
+    const { answered, failures } = await running;
+    expect([...new Set(failures)], `${failures.length} failures`).toEqual([]);
+    expect(answered).toBeGreaterThan(20);
+    expect((await pmx.jlist()).filter((p) => p.name === 'ready').every((p) => p.pm2_env.restart_time === 1)).toBe(true);
+    await pmx.ok(['delete', 'ready']);
+  });
+
   it('scales up and down', async () => {
     await pmx.ok(['scale', 'web', '4']);
     expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1, 2, 3]);

@@ -1,0 +1,179 @@
+// The `pmx` command line: commander wiring only. Each action loads just the module it needs.
+import { Command, Option } from 'commander';
+import { PMX_VERSION } from '../agent/version.js';
+import { commandContext } from './commands/context.js';
+import type { StartFlags } from './commands/process.js';
+
+const program = new Command('pmx')
+  .description('Process manager and SSH deployment toolkit (PM2-compatible)')
+  .version(PMX_VERSION, '-v, --version')
+  .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
+  .showHelpAfterError()
+  .enablePositionalOptions();
+
+const ctx = commandContext();
+const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+const proc = () => import('./commands/process.js');
+const list = () => import('./commands/list.js');
+const admin = () => import('./commands/admin.js');
+
+/** The option flags shared by start, startOrRestart, startOrReload (PM2's names). */
+function startOptions(command: Command): Command {
+  return command
+    .option('-n, --name <name>', 'name of the process')
+    .option('--namespace <namespace>', 'namespace of the process')
+    .option('-i, --instances <n>', 'number of instances: n, max, 0 or -n')
+    .option('-x, --exec-mode <mode>', 'fork or cluster')
+    .option('--interpreter <path>', 'interpreter (node, python3, bash, none, a path)')
+    .option('--interpreter-args <args>', 'arguments for the interpreter')
+    .option('--node-args <args>', 'arguments for node (same as --interpreter-args)')
+    .option('--cwd <path>', 'working directory of the process')
+    .option('--watch [paths...]', 'restart on file changes')
+    .option('--ignore-watch <globs...>', 'paths not to watch')
+    .option('--watch-delay <ms>', 'delay between a change and the restart')
+    .option('--max-memory-restart <size>', 'restart when memory exceeds this (e.g. 200M)')
+    .option('--restart-delay <ms>', 'delay before an automatic restart')
+    .option('--exp-backoff-restart-delay <ms>', 'exponential back-off starting at this delay')
+    .option('--max-restarts <n>', 'unstable restarts before the process is errored')
+    .option('--min-uptime <ms>', 'uptime under which an exit counts as unstable')
+    .option('-c, --cron-restart <expr>', 'restart on a cron schedule')
+    .addOption(new Option('--cron <expr>', 'alias of --cron-restart').hideHelp())
+    .option('--stop-exit-codes <codes...>', 'exit codes that do not cause a restart')
+    .option('-k, --kill-timeout <ms>', 'delay between SIGINT and SIGKILL (default 1600)')
+    .option('--no-autorestart', 'do not restart the process when it exits')
+    .option('--shutdown-with-message', "send a 'shutdown' message instead of SIGINT")
+    .option('--wait-ready', "wait for process.send('ready') before counting it online")
+    .option('--listen-timeout <ms>', 'how long to wait for ready')
+    .option('-o, --output <file>', 'stdout log file')
+    .option('-e, --error <file>', 'stderr log file')
+    .option('-l, --log [file]', 'combined log file')
+    .option('--merge-logs', 'one log file for all instances')
+    .option('--log-date-format <format>', 'prefix log lines with this date format')
+    .option('--time', 'prefix log lines with the time')
+    .option('--log-type <type>', 'raw or json')
+    .option('--instance-var <name>', 'name of the instance number variable', undefined)
+    .option('--listen <addresses...>', 'addresses the agent listens on for the app (socket activation)')
+    .option('--env <name>', 'use env_<name> of the ecosystem file')
+    .option('--only <names>', 'only these apps of the ecosystem file (comma-separated)')
+    .option('--update-env', 'refresh the environment from the current shell')
+    .option('-f, --force', 'start another copy even when the name is taken');
+}
+
+startOptions(program.command('start').argument('<target>', 'script, ecosystem file, id, name, namespace or all').argument('[args...]', 'arguments for the script (after --)'))
+  .description('start a script or an ecosystem file, or restart a stopped process')
+  .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000'))
+  .action(async (target: string, args: string[], flags: StartFlags) => (await proc()).start(ctx, target, args, flags));
+
+for (const mode of ['startOrRestart', 'startOrReload'] as const) {
+  startOptions(program.command(mode).argument('<file>', 'ecosystem file'))
+    .description(`start the file's apps that are not running, ${mode === 'startOrRestart' ? 'restart' : 'reload'} the others`)
+    .addHelpText('after', examples(`pmx ${mode} ecosystem.config.js --env production`))
+    .action(async (file: string, flags: StartFlags) => (await proc()).startOr(ctx, mode, file, flags));
+}
+
+const actions = [
+  ['stop', 'stop processes (SIGINT, then SIGKILL after kill_timeout)', []],
+  ['restart', 'restart processes', []],
+  ['reload', 'reload processes (zero-downtime in cluster mode; restart in fork mode)', ['gracefulReload']],
+  ['delete', 'stop processes and remove them from the list', ['del']],
+  ['reset', 'reset the restart counters', []],
+] as const;
+for (const [name, description, aliases] of actions) {
+  const command = program
+    .command(name)
+    .aliases([...aliases])
+    .argument('<targets...>', 'ids, names, namespaces, all, /regex/ or ecosystem files')
+    .description(description)
+    .option('--update-env', 'refresh the environment from the current shell')
+    .option('--env <name>', 'use env_<name> of the ecosystem file')
+    .option('--only <names>', 'only these apps of the ecosystem file')
+    .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`));
+  if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
+  command.action(async (targets: string[], flags: StartFlags) => (await proc()).act(ctx, name, targets, flags));
+}
+
+program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, +n or -n instances').description('set the number of instances of an app')
+  .addHelpText('after', examples('pmx scale api 4', 'pmx scale api +2', 'pmx scale api -1'))
+  .action(async (name: string, count: string) => (await proc()).scale(ctx, name, count));
+program.command('ls').aliases(['list', 'status', 'l']).description('list the processes')
+  .addHelpText('after', examples('pmx ls'))
+  .action(async () => (await list()).ls(ctx));
+program.command('jlist').description("the processes as JSON (PM2's shape)")
+  .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'"))
+  .action(async () => (await list()).jlist(ctx, false));
+program.command('prettylist').description('the processes as indented JSON')
+  .addHelpText('after', examples('pmx prettylist'))
+  .action(async () => (await list()).jlist(ctx, true));
+program.command('describe').aliases(['show', 'desc', 'info']).argument('<target>', 'id or name').description('details of a process')
+  .addHelpText('after', examples('pmx describe api', 'pmx show 0'))
+  .action(async (target: string) => (await list()).describe(ctx, target));
+program.command('env').argument('<target>', 'id or name').description('the environment of a process')
+  .addHelpText('after', examples('pmx env 0'))
+  .action(async (target: string) => (await list()).env(ctx, target));
+program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<target>', 'id, name or all').description('send a signal to processes')
+  .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
+  .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx, signal, target));
+
+program.command('save').alias('dump').description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one')
+  .addHelpText('after', examples('pmx save'))
+  .action(async (flags: { force?: boolean }) => (await admin()).save(ctx, Boolean(flags.force)));
+program.command('resurrect').description('start the processes saved by save')
+  .addHelpText('after', examples('pmx resurrect'))
+  .action(async () => (await admin()).resurrect(ctx));
+program.command('kill').description('stop every process and the agent')
+  .addHelpText('after', examples('pmx kill'))
+  .action(async () => (await admin()).kill(ctx));
+program.command('ping').description('start the agent if needed and check it answers')
+  .addHelpText('after', examples('pmx ping'))
+  .action(async () => (await admin()).ping(ctx));
+program.command('update').alias('updatePM2').description('save, restart the agent with this version, resurrect')
+  .addHelpText('after', examples('pmx update'))
+  .action(async () => (await admin()).update(ctx));
+program.command('flush').argument('[target]', 'id or name (default: all)').description('empty log files')
+  .addHelpText('after', examples('pmx flush', 'pmx flush api'))
+  .action(async (target: string | undefined) => (await admin()).flush(ctx, target));
+program.command('reloadLogs').description('reopen every log file (after logrotate moved them)')
+  .addHelpText('after', examples('pmx reloadLogs'))
+  .action(async () => (await admin()).reloadLogs(ctx));
+program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them')
+  .option('--lines <n>', 'lines to print first', '15')
+  .option('--out', 'stdout only').option('--err', 'stderr only').option('--raw', 'no prefixes')
+  .option('--nostream', 'print and exit, do not follow')
+  .option('--json', 'one JSON object per line')
+  .option('--timestamp [format]', 'prefix each line with the time it is shown')
+  .option('--highlight [text]', 'highlight this text')
+  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'"))
+  .action(async (target: string | undefined, flags: LogFlags) => (await import('./commands/logs.js')).logs(ctx, target, flags));
+program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
+  .addHelpText('after', examples('pmx init', 'pmx init simple'))
+  .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));
+program.command('completion').argument('[action]', 'install or uninstall').argument('[shell]', 'bash or zsh').description('shell completion')
+  .addHelpText('after', examples('pmx completion install', 'pmx completion install zsh', 'pmx completion uninstall', 'pmx completion >> ~/.bashrc'))
+  .action(async (action: string | undefined, shell: string | undefined) => (await import('./commands/completion-command.js')).completion(ctx, action, shell, commandNames()));
+program.command('completion-names', { hidden: true }).description('process names, for shell completion')
+  .action(async () => (await import('./commands/completion-command.js')).completionNames(ctx));
+
+function commandNames(): string[] {
+  return program.commands.filter((command) => !(command as unknown as { _hidden: boolean })._hidden).flatMap((command) => [command.name(), ...command.aliases()]);
+}
+
+/** Flags of `pmx logs`. */
+export interface LogFlags {
+  lines: string;
+  out?: boolean;
+  err?: boolean;
+  raw?: boolean;
+  nostream?: boolean;
+  json?: boolean;
+  timestamp?: string | boolean;
+  highlight?: string | boolean;
+}
+
+/** Parses `argv` and runs the command it names. */
+export async function runProgram(argv: string[]): Promise<void> {
+  if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
+    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined });
+    return;
+  }
+  await program.parseAsync(argv);
+}
