@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
 
+/** A process named so that pid reuse cannot fool us: its pid and its start time since boot. */
 export interface ProcessIdentityRow {
   pid: number;
   startTicks: number;

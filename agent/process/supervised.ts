@@ -7,14 +7,10 @@ import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
-import type { Launched, ProcessOs } from './os.js';
-import { writeFileSync, unlinkSync } from 'node:fs';
+import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
+import { removePidFile, writePidFile } from './pid-file.js';
+import { replacementReady, retire } from '../modes/reload.js';
 
-/** Identity of a process that survives pid reuse. */
-interface ProcessIdentity {
-  pid: number;
-  startTicks: number;
-}
 
 /** Emits 'status' (status, previous) on every change and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
@@ -257,70 +253,3 @@ export class SupervisedProcess extends EventEmitter {
     return this.status !== ProcessState.STOPPED && this.status !== ProcessState.ERRORED;
   }
 }
-
-function writePidFile(file: string, pid: number): void {
-  try {
-    writeFileSync(file, String(pid));
-  } catch {
-    // the pid file is informative only
-  }
-}
-
-function removePidFile(file: string): void {
-  try {
-    unlinkSync(file);
-  } catch {
-    // already gone
-  }
-}
-
-/** Resolves true once a replacement is ready (its 'ready' message with wait_ready, its first
- * listening server when the old child listened, or its start otherwise); false if it exits or
- * listen_timeout passes first. */
-function replacementReady(launched: Launched, spec: AppSpec, oldWasListening: boolean): Promise<boolean> {
-  const { child, onListening } = launched;
-  // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
-  // min_uptime: until then the old instance keeps accepting from the shared socket
-  const byUptime = !spec.wait_ready && spec.listen.length > 0;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), byUptime ? Math.max(spec.listen_timeout, spec.min_uptime + 1000) : spec.listen_timeout);
-    const settle = (ready: boolean): void => {
-      clearTimeout(timer);
-      resolve(ready);
-    };
-    child.once('exit', () => settle(false));
-    child.once('error', () => settle(false));
-    if (spec.wait_ready) {
-      child.on('message', (message: unknown) => message === 'ready' && settle(true));
-    } else if (oldWasListening && onListening) {
-      if (launched.listened) settle(true);
-      else onListening(() => settle(true));
-    } else if (byUptime) {
-      child.once('spawn', () => setTimeout(() => settle(child.exitCode === null && child.signalCode === null), spec.min_uptime));
-    } else {
-      child.once('spawn', () => settle(true));
-    }
-  });
-}
-
-/** Stops a replaced child gracefully: drain (cluster workers), then SIGINT, then SIGKILL after kill_timeout. */
-async function retire(child: ChildProcess, identity: ProcessIdentity, spec: AppSpec, os: ProcessOs): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
-    Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
-  if (child.connected) {
-    const drained = new Promise<void>((resolve) => child.on('message', (m: unknown) => (m as { pmx?: string })?.pmx === 'drained' && resolve()));
-    child.send({ pmx: 'drain' }, () => undefined);
-    await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([drained, exited]));
-  }
-  const snapshot = os.tree(identity);
-  if (spec.shutdown_with_message && child.connected) child.send('shutdown', () => undefined);
-  else os.kill([identity], 'SIGINT');
-  await bounded(spec.kill_timeout, exited);
-  os.kill([...os.tree(identity), ...snapshot], 'SIGKILL');
-  await exited;
-}
-
-/** However short kill_timeout is, kept-alive connections get this long to finish on their own. */
-const DRAIN_MIN_MS = 3000;
