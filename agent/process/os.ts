@@ -1,6 +1,8 @@
 // The seam between supervised processes and the operating system: launching a child (a plain
 // process, or a cluster worker of a Node app), identifying and signalling process trees.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import cluster from 'node:cluster';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
@@ -87,25 +89,42 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
   return launched;
 }
 
+/**
+ * Starts an app through `sh -c 'exec "$0" "$@"'`: the agent waits only for the shell's exec
+ * (about 1 ms), not for node's own exec (about 8 ms, during which the agent's loop would stand
+ * still), and the app keeps the shell's pid. The shell also sets LISTEN_PID, which must be the
+ * app's own pid and is known only after the fork.
+ */
 function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launched {
   const { command, args, ipc } = launchCommand(spec);
+  assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
   const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe', ...listenFds];
   if (ipc) stdio.push('ipc');
-  if (listenFds.length === 0) {
-    // its own process group: the whole tree can be found and signalled
-    const child = spawn(command, args, { cwd: spec.cwd, env, detached: true, stdio: stdio as never, serialization: 'json' });
-    return { child, listened: false, onListening: null };
-  }
-  // socket activation: LISTEN_PID must be the app's own pid, known only after the fork, so a
-  // shell sets it and then execs the app in its place
-  const child = spawn('/bin/sh', ['-c', 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"', command, ...args], {
+  const activation = listenFds.length > 0 ? { LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') } : {};
+  const script = listenFds.length > 0 ? 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"' : 'exec "$0" "$@"';
+  const child = spawn('/bin/sh', ['-c', script, command, ...args], {
     cwd: spec.cwd,
-    env: { ...env, LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') },
+    env: { ...env, ...activation },
+    // its own process group: the whole tree can be found and signalled
     detached: true,
     stdio: stdio as never,
     serialization: 'json',
   });
   return { child, listened: false, onListening: null };
+}
+
+/** Throws (ENOENT/EACCES, naming the command) unless `command` can be executed. */
+function assertExecutable(command: string, path: string): void {
+  const candidates = command.includes('/') ? [command] : path.split(delimiter).filter(Boolean).map((dir) => join(dir, command));
+  for (const candidate of candidates) {
+    try {
+      accessSync(candidate, constants.X_OK);
+      return;
+    } catch {
+      // try the next directory
+    }
+  }
+  throw Object.assign(new Error(`${command}: not found or not executable`), { code: 'ENOENT' });
 }
 
 function fdName(address: string): string {

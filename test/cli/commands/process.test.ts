@@ -140,6 +140,16 @@ describe('bad input', () => {
     expect((await pmx.jlist()).length).toBe(before);
   });
 
+  it('marks an app errored, naming the interpreter, when the interpreter cannot be executed', async () => {
+    const result = await pmx.run(['start', join(apps, 'forever.js'), '-n', 'nointerp', '--interpreter', '/nonexistent/python9']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('/nonexistent/python9: not found or not executable');
+    const proc = await pmx.proc('nointerp');
+    expect(proc.pm2_env.status).toBe('errored');
+    expect(proc.pm2_env.restart_time).toBe(0);
+    await pmx.ok(['delete', 'nointerp']);
+  });
+
   it('rejects an unknown signal', async () => {
     const result = await pmx.run(['sendSignal', 'SIGNOPE', 'http']);
     expect(result.code).toBe(1);
