@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import cluster from 'node:cluster';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
@@ -131,15 +132,21 @@ function fdName(address: string): string {
   return address.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-/** The command line that runs an app: its interpreter (if any), the script and its arguments. */
+/** Preloaded into Node apps that get no IPC channel: process.send becomes a harmless no-op. */
+const SEND_SHIM = fileURLToPath(new URL('../modes/send-shim.cjs', import.meta.url));
+
+/**
+ * The command line that runs an app: its interpreter (if any), the script and its arguments.
+ * Node apps get an IPC channel only when they need one (it costs each app about 2.3 MB).
+ */
 export function launchCommand(spec: AppSpec): { command: string; args: string[]; ipc: boolean } {
   const interpreter = spec.interpreter;
   if (interpreter === 'none' || interpreter === '') {
     return { command: spec.script, args: spec.args, ipc: false };
   }
-  return {
-    command: interpreter === 'node' ? process.execPath : interpreter,
-    args: [...spec.interpreter_args, spec.script, ...spec.args],
-    ipc: isNodeInterpreter(interpreter),
-  };
+  const command = interpreter === 'node' ? process.execPath : interpreter;
+  if (!isNodeInterpreter(interpreter)) return { command, args: [...spec.interpreter_args, spec.script, ...spec.args], ipc: false };
+  const ipc = spec.wait_ready || spec.shutdown_with_message;
+  const preload = ipc ? [] : ['--require', SEND_SHIM];
+  return { command, args: [...preload, ...spec.interpreter_args, spec.script, ...spec.args], ipc };
 }

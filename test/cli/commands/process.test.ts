@@ -156,3 +156,18 @@ describe('bad input', () => {
     expect(result.stderr).toContain('SIGNOPE');
   });
 });
+
+describe('the IPC channel', () => {
+  it('is opened only for apps that need it, and process.send is harmless without it', async () => {
+    const plain = await pmx.ok(['start', join(apps, 'ready.js'), '-n', 'no-ipc']);
+    expect(plain).toContain('online');
+    const proc = await pmx.proc('no-ipc');
+    // ready.js calls process.send('ready') unconditionally: no channel, and no crash either
+    expect(readFileSync(`/proc/${proc.pid}/environ`, 'utf8')).not.toContain('NODE_CHANNEL_FD');
+    await eventually('its process.send call', () => readFileSync(proc.pm2_env.pm_out_log_path, 'utf8').includes('sent ready'));
+    expect((await pmx.proc('no-ipc')).pm2_env.restart_time).toBe(0);
+    await pmx.ok(['start', join(apps, 'ready.js'), '-n', 'with-ipc', '--wait-ready']);
+    expect(readFileSync(`/proc/${(await pmx.proc('with-ipc')).pid}/environ`, 'utf8')).toContain('NODE_CHANNEL_FD');
+    await pmx.ok(['delete', 'no-ipc', 'with-ipc']);
+  });
+});

@@ -1,0 +1,11 @@
+// After tsc: copy the plain CommonJS files the agent preloads into apps (tsc emits only .ts).
+import { cpSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+for (const dir of ['agent/modes']) {
+  for (const name of readdirSync(join(root, dir)).filter((file) => file.endsWith('.cjs'))) {
+    cpSync(join(root, dir, name), join(root, 'dist', dir, name));
+  }
+}
