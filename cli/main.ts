@@ -1,7 +1,6 @@
-// The `pmx` entry. The commands run most often (and by scripts in loops: ls, jlist, describe)
-// go straight to their module; everything else goes through the commander program, whose
-// loading alone costs about 15 ms.
-import { commandContext } from './commands/context.js';
+// The `pmx` entry: the commands scripts run in loops go straight to their module (cli/fast.ts);
+// everything else goes through the commander program.
+import { runFast } from './fast.js';
 import { reportError } from './output/errors.js';
 
 // `pmx jlist | head -1`: a reader that went away is not an error
@@ -10,40 +9,8 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-/** The fast path for a plain `ls`/`jlist`/`prettylist`/`describe <x>`, or null to use the full parser. */
-async function fastPath(args: string[]): Promise<boolean> {
-  if (args.some((arg) => arg.startsWith('-'))) return false;
-  const [command, target, ...rest] = args;
-  if (rest.length > 0) return false;
-  const ctx = commandContext();
-  const list = (): Promise<typeof import('./commands/list.js')> => import('./commands/list.js');
-  switch (command) {
-    case 'ls':
-    case 'list':
-    case 'status':
-    case 'l':
-      if (target !== undefined) return false;
-      await (await list()).ls(ctx);
-      return true;
-    case 'jlist':
-    case 'prettylist':
-      if (target !== undefined) return false;
-      await (await list()).jlist(ctx, command === 'prettylist');
-      return true;
-    case 'describe':
-    case 'show':
-    case 'desc':
-    case 'info':
-      if (target === undefined) return false;
-      await (await list()).describe(ctx, target);
-      return true;
-    default:
-      return false;
-  }
-}
-
 async function main(): Promise<void> {
-  if (await fastPath(process.argv.slice(2))) return;
+  if (await runFast(process.argv.slice(2))) return;
   await (await import('./program.js')).runProgram(process.argv);
 }
 

@@ -14,7 +14,7 @@ const eco = join(root, 'examples/demo/ecosystem.config.js');
 
 function pmx(...args) {
   console.log(`\n$ pmx ${args.join(' ')}`);
-  const result = spawnSync(process.execPath, [join(root, 'bin/pmx.js'), ...args], { env, stdio: 'inherit', cwd: join(root, 'examples/demo') });
+  const result = spawnSync(process.execPath, [join(root, 'bin/pmx.cjs'), ...args], { env, stdio: 'inherit', cwd: join(root, 'examples/demo') });
   if (result.status !== 0) throw new Error(`pmx ${args.join(' ')} failed with ${result.status}`);
 }
 
@@ -39,6 +39,6 @@ try {
   pmx('describe', 'web');
   console.log('\nThe demo worked: the agent kept the apps running, restarted, saved, killed and resurrected them.');
 } finally {
-  spawnSync(process.execPath, [join(root, 'bin/pmx.js'), 'kill'], { env, stdio: 'ignore' });
+  spawnSync(process.execPath, [join(root, 'bin/pmx.cjs'), 'kill'], { env, stdio: 'ignore' });
   rmSync(home, { recursive: true, force: true });
 }

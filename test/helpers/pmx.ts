@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
-export const PMX_BIN = join(ROOT, 'bin/pmx.js');
+export const PMX_BIN = join(ROOT, 'bin/pmx.cjs');
 export const FIXTURES = join(ROOT, 'test/fixtures');
 
 export interface RunResult {

@@ -20,7 +20,7 @@ function foreground(args: string[]) {
 
 describe('foreground agent', () => {
   it('pmx --no-daemon serves the CLI and stops every app on SIGTERM', async () => {
-    const agent = foreground([join(ROOT, 'bin/pmx.js'), '--no-daemon']);
+    const agent = foreground([join(ROOT, 'bin/pmx.cjs'), '--no-daemon']);
     await eventually('the agent to log that it started', () => agent.output().includes('agent 0.1.0 started'));
     await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'fg']);
     expect(pmx.agentPid()).toBe(agent.child.pid);
