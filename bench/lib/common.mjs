@@ -46,7 +46,7 @@ function tool(name, bin, homeVar, pidFile) {
 
 /** pmx, and PM2 unless BENCH_NO_PM2 is set. */
 export async function tools() {
-  const list = [tool('pmx', join(ROOT, 'bin', 'pmx.js'), 'PMX_HOME', 'agent.pid')];
+  const list = [tool('pmx', join(ROOT, 'bin', 'pmx.cjs'), 'PMX_HOME', 'agent.pid')];
   if (!process.env.BENCH_NO_PM2) list.push(tool('pm2', await installPm2(), 'PM2_HOME', 'pm2.pid'));
   return list;
 }
