@@ -1,0 +1,15 @@
+// The error of deploy sections: it names the file, the environment and the key at fault.
+
+export class DeployConfigError extends Error {
+  readonly code = 'DEPLOY_CONFIG';
+
+  constructor(
+    message: string,
+    readonly file: string,
+    readonly environment: string | null,
+    readonly key: string | null,
+  ) {
+    super(message);
+    this.name = 'DeployConfigError';
+  }
+}
