@@ -1,6 +1,6 @@
 // Every app key PM2 knows, with how pmx reads it into an AppSpec draft. A key mapped to `null` is
 // accepted (PM2 has it) but has no effect in pmx.
-import { Cron } from 'croner';
+import { createRequire } from 'node:module';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import {
   type Parsed,
@@ -30,11 +30,14 @@ const text = (value: unknown): Parsed<string> =>
 const optionalText = (value: unknown): Parsed<string | null> =>
   value === null || value === false ? { ok: true, value: null } : text(value);
 
+/** croner, loaded only when a file has a cron key: most starts never need it. */
+const loadCron = (): typeof import('croner').Cron => (createRequire(import.meta.url)('croner') as typeof import('croner')).Cron;
+
 function cron(value: unknown): Parsed<string | null> {
   if (value === null || value === false || value === '') return { ok: true, value: null };
   if (typeof value !== 'string') return { ok: false, expected: "a cron expression such as '0 3 * * *'" };
   try {
-    new Cron(value, { paused: true }).stop();
+    new (loadCron())(value, { paused: true }).stop();
     return { ok: true, value };
   } catch (error) {
     return { ok: false, expected: `a valid cron expression (${(error as Error).message})` };
