@@ -1,50 +1,58 @@
 // The `deploy` section of an ecosystem file (PM2's keys, plus pmx's optional ones) into a
 // validated DeployEnvironment; every error names the file, the environment and the key.
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, isAbsolute, join } from 'node:path';
-import type { DeployEnvironment, DeployStrategy, HealthCheck, HostTarget } from './types.js';
+import { basename, isAbsolute, resolve } from 'node:path';
+import type { DeployEnvironment, DeployStrategy, HealthCheck } from './types.js';
 import { DeployConfigError } from './errors.js';
-import { lookupSshConfig } from './ssh-config.js';
-import { applySshOptions, parseSshOptions } from './ssh-options.js';
+import { readHosts } from './host-targets.js';
+import { parseSshOptions } from './ssh-options.js';
 
+/** Where the reader looks for ~/.ssh and the local user name. */
 export interface ReadOptions {
-  /** The home whose ~/.ssh (config, keys, known_hosts) applies. */
   home: string;
+  env: Record<string, string | undefined>;
 }
 
-const KNOWN_KEYS = new Set([
-  'user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy',
-  'post-deploy', 'env', 'fetch', 'forward-agent', 'strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling',
-  'healthcheck', 'auto_rollback', 'lock_timeout',
-]);
+const PM2_KEYS = ['user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy', 'post-deploy', 'env', 'fetch', 'forward-agent', 'needs_tty'];
+const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'healthcheck', 'auto_rollback', 'lock_timeout'];
+const KNOWN_KEYS = [...PM2_KEYS, ...PMX_KEYS];
+
+const REQUIRED_HINTS: Record<string, string> = {
+  path: "the remote directory to deploy into, e.g. '/srv/app'",
+  repo: "the git repository to deploy, e.g. 'git@github.com:me/app.git'",
+  ref: "the git ref to deploy, e.g. 'origin/main'",
+  host: 'a host name or address, an array of them, or {host, port, user, key} objects',
+};
 
 /** The environment names of a deploy section. */
 export function listEnvironments(deploy: unknown): string[] {
-  return deploy && typeof deploy === 'object' && !Array.isArray(deploy) ? Object.keys(deploy) : [];
+  return isObject(deploy) ? Object.keys(deploy) : [];
 }
 
 /** Reads one environment; `envName` may be omitted when the section has exactly one. */
 export function readDeployEnvironment(deploy: unknown, envName: string | undefined, file: string, options: ReadOptions): DeployEnvironment {
   const shown = basename(file);
   const names = listEnvironments(deploy);
-  if (names.length === 0) throw new DeployConfigError(`${shown}: no \`deploy\` section with an environment`, file, null, 'deploy');
+  if (names.length === 0) throw new DeployConfigError(`${shown}: no \`deploy\` section with an environment in it`, file, null, 'deploy');
   const name = envName ?? (names.length === 1 ? names[0]! : undefined);
-  if (name === undefined) throw new DeployConfigError(`${shown}: name an environment (${names.join(', ')})`, file, null, 'deploy');
-  const raw = (deploy as Record<string, unknown>)[name];
-  if (raw === undefined) throw new DeployConfigError(`${shown}: no deploy environment '${name}' (known: ${names.join(', ')})`, file, name, null);
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new DeployConfigError(`${shown}: deploy.${name} must be an object`, file, name, null);
-  const section = raw as Record<string, unknown>;
-  const fail = (key: string, expected: string): never => {
-    throw new DeployConfigError(`${shown}: deploy.${name}.${key}: expected ${expected}, got ${show(section[key])}`, file, name, key);
+  if (name === undefined) throw new DeployConfigError(`${shown}: name a deploy environment (${names.join(', ')})`, file, null, 'deploy');
+  const section = (deploy as Record<string, unknown>)[name];
+  if (!Object.hasOwn(deploy as object, name)) throw new DeployConfigError(`${shown}: no deploy environment '${name}' (known: ${names.join(', ')})`, file, name, null);
+  if (!isObject(section)) throw new DeployConfigError(`${shown}: deploy.${name}: expected an object of deploy settings, got ${show(section)}`, file, name, null);
+
+  const fail = (key: string, expected: string, value: unknown = section[key]): never => {
+    throw new DeployConfigError(`${shown}: deploy.${name}.${key}: expected ${expected}, got ${show(value)}`, file, name, key);
   };
-  const warnings = Object.keys(section).filter((key) => !KNOWN_KEYS.has(key)).map((key) => `${shown}: deploy.${name}: unknown key \`${key}\``);
-  const text = (key: string, required: boolean): string | null => {
+  const required = (key: string): never => {
+    throw new DeployConfigError(`${shown}: deploy.${name}: \`${key}\` is required (${REQUIRED_HINTS[key]})`, file, name, key);
+  };
+  const warnings: string[] = [];
+  const warn = (key: string | null, message: string): void => void warnings.push(`${shown}: deploy.${name}${key ? `.${key}` : ''}: ${message}`);
+  for (const key of Object.keys(section).filter((k) => !KNOWN_KEYS.includes(k))) warn(null, `unknown key \`${key}\` is ignored${suggest(key)}`);
+  const text = (key: string): string | null => {
     const value = section[key];
-    if (value === undefined || value === null || value === '') {
-      if (required) throw new DeployConfigError(`${shown}: deploy.${name}.${key} is required${REQUIRED_HINTS[key] ?? ''}`, file, name, key);
-      return null;
-    }
+    if (value === undefined || value === null || value === '') return null;
     return typeof value === 'string' ? value : fail(key, 'a string');
   };
   const count = (key: string, fallback: number, min: number): number => {
@@ -52,114 +60,135 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     if (value === undefined) return fallback;
     return typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fail(key, `a whole number of at least ${min}`);
   };
-  const path = text('path', true)!;
-  if (!isAbsolute(path)) fail('path', "an absolute path such as '/srv/app'");
-  const sshOptions = parseSshOptions(section.ssh_options, (expected) => fail('ssh_options', expected));
-  warnings.push(...sshOptions.unknown.map((option) => `${shown}: deploy.${name}.ssh_options: ${option} is not supported and is ignored`));
-  if (section.host === undefined) throw new DeployConfigError(`${shown}: deploy.${name}.host is required${REQUIRED_HINTS.host}`, file, name, 'host');
-  const hosts = readHosts(section, options, sshOptions.values, fail);
+
+  const path = text('path') ?? required('path');
+  if (!isAbsolute(path)) fail('path', "an absolute remote path such as '/srv/app'");
+  const repo = text('repo') ?? required('repo');
+  const ref = text('ref') ?? required('ref');
+  if (section.host === undefined || section.host === null || section.host === '') required('host');
+  const ssh = parseSshOptions(section.ssh_options, (expected) => fail('ssh_options', expected));
+  for (const option of ssh.unknown) warn('ssh_options', `${option} is not supported by pmx and is ignored`);
+  const hosts = readHosts({
+    section,
+    ssh: ssh.values,
+    home: options.home,
+    localUser: options.env.USER ?? options.env.LOGNAME ?? localUserName(),
+    fail,
+    warn,
+  });
   const strategy = section.strategy ?? 'git';
   if (strategy !== 'git' && strategy !== 'release') fail('strategy', "'git' or 'release'");
+  const autoRollback = section.auto_rollback ?? true;
+  if (typeof autoRollback !== 'boolean') fail('auto_rollback', 'true or false');
   return {
     name,
     file,
     hosts,
-    repo: text('repo', true)!,
-    ref: text('ref', false) ?? 'origin/main',
+    repo,
+    ref,
     path,
-    preSetup: text('pre-setup', false),
-    postSetup: text('post-setup', false),
-    preDeployLocal: text('pre-deploy-local', false),
-    preDeploy: text('pre-deploy', false),
-    postDeploy: text('post-deploy', false),
-    env: readEnv(section.env, () => fail('env', 'an object of variables')),
+    preSetup: text('pre-setup'),
+    postSetup: text('post-setup'),
+    preDeployLocal: text('pre-deploy-local'),
+    preDeploy: text('pre-deploy'),
+    postDeploy: text('post-deploy'),
+    env: readEnv(section.env, fail, warn),
     fastFetch: section.fetch === 'fast',
     strategy: strategy as DeployStrategy,
     keepReleases: count('keep_releases', 5, 1),
-    sharedFiles: strings(section.shared_files, () => fail('shared_files', 'an array of relative paths')),
-    sharedDirs: strings(section.shared_dirs, () => fail('shared_dirs', 'an array of relative paths')),
+    sharedFiles: relativePaths('shared_files', section.shared_files, fail),
+    sharedDirs: relativePaths('shared_dirs', section.shared_dirs, fail),
     parallel: count('parallel', hosts.length, 1),
     rolling: count('rolling', 0, 0),
-    healthcheck: readHealthcheck(section.healthcheck, () => fail('healthcheck', "a URL, a command, or { url | command, timeout, retries, interval }")),
-    autoRollback: section.auto_rollback === undefined ? true : section.auto_rollback === true || section.auto_rollback === false ? section.auto_rollback : fail('auto_rollback', 'true or false'),
-    lockTimeoutMs: section.lock_timeout === undefined ? 0 : typeof section.lock_timeout === 'number' && section.lock_timeout >= 0 ? section.lock_timeout : fail('lock_timeout', 'a number of ms'),
+    healthcheck: readHealthcheck(section.healthcheck, fail),
+    autoRollback: autoRollback as boolean,
+    lockTimeoutMs: section.lock_timeout === undefined ? 0 : duration(section.lock_timeout) ?? fail('lock_timeout', "a number of ms or a duration such as '30s'"),
     warnings,
   };
 }
 
-const REQUIRED_HINTS: Record<string, string> = {
-  path: " (the remote directory to deploy into, e.g. '/srv/app')",
-  repo: " (the git repository to deploy, e.g. 'git@github.com:me/app.git')",
-  host: " (a host name or address, an array of them, or objects { host, port, user, key })",
-};
-
-function readHosts(section: Record<string, unknown>, options: ReadOptions, ssh: ReturnType<typeof parseSshOptions>['values'], fail: (key: string, expected: string) => never): HostTarget[] {
-  const raw = section.host;
-  const list = Array.isArray(raw) ? raw : [raw];
-  if (list.length === 0) fail('host', 'at least one host');
-  return list.map((item) => {
-    if (typeof item === 'string' && item !== '') return hostTarget({ host: item }, section, options, ssh);
-    if (item && typeof item === 'object' && typeof (item as { host?: unknown }).host === 'string') return hostTarget(item as Record<string, unknown>, section, options, ssh);
-    return fail('host', 'a string, an array of strings or of { host, port, user, key } objects');
-  });
+/** The local script file a hook names (its first word, relative to the ecosystem file's directory), or null. */
+export function localScriptPath(hook: string, fileDir: string): string | null {
+  const first = hook.trim().split(/\s+/)[0];
+  if (!first) return null;
+  const path = resolve(fileDir, first);
+  try {
+    return statSync(path).isFile() ? path : null;
+  } catch {
+    return null;
+  }
 }
 
-function hostTarget(item: Record<string, unknown>, section: Record<string, unknown>, options: ReadOptions, ssh: ReturnType<typeof parseSshOptions>['values']): HostTarget {
-  const written = item.host as string;
-  const parsed = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(written);
-  const alias = parsed?.[2]?.replace(/^\[|\]$/g, '') ?? written;
-  const config = lookupSshConfig(join(options.home, '.ssh', 'config'), alias, options.home);
-  const key = (item.key ?? section.key) as string | undefined;
-  const expand = (p: string): string => p.replace(/^~(?=\/|$)/, options.home);
-  const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((n) => join(options.home, '.ssh', n)).filter((p) => existsSync(p));
-  const keyFiles = [...(key ? [expand(key)] : []), ...ssh.identityFiles.map(expand), ...config.identityFiles];
-  const knownHosts = ssh.userKnownHostsFile ?? config.userKnownHostsFile;
-  const strict = (ssh.strictHostKeyChecking ?? config.strictHostKeyChecking ?? 'yes').toLowerCase();
-  const target: HostTarget = {
-    label: written,
-    hostname: config.hostname ?? alias,
-    port: Number(item.port ?? parsed?.[3] ?? section.port ?? ssh.port ?? config.port ?? 22),
-    user: String(item.user ?? parsed?.[1] ?? section.user ?? ssh.user ?? config.user ?? userInfo().username),
-    keyFiles: keyFiles.length > 0 ? keyFiles : defaults,
-    useAgent: true,
-    forwardAgent: ssh.forwardAgent ?? (section['forward-agent'] === true || section['forward-agent'] === 'yes'),
-    knownHostsFiles: knownHosts ? [expand(knownHosts)] : [join(options.home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
-    strictHostKeyChecking: strict === 'no' || strict === 'off' ? 'no' : strict === 'accept-new' ? 'accept-new' : 'yes',
-    connectTimeoutMs: (ssh.connectTimeout ?? 10) * 1000,
-    keepaliveIntervalMs: (ssh.serverAliveInterval ?? 15) * 1000,
-    proxyJump: null,
-  };
-  const jump = ssh.proxyJump ?? config.proxyJump;
-  if (jump && jump !== 'none') target.proxyJump = hostTarget({ host: jump }, { ...section, port: undefined, key: section.key }, options, { ...ssh, proxyJump: undefined, port: undefined });
-  return applySshOptions(target);
+/** Whether a hook (PM2's `pre-setup`) names a local script to run on the host rather than a command. */
+export function isLocalScript(hook: string, fileDir: string): boolean {
+  return localScriptPath(hook, fileDir) !== null;
 }
 
-function readEnv(value: unknown, fail: () => never): Record<string, string> {
-  if (value === undefined) return {};
-  if (!value || typeof value !== 'object' || Array.isArray(value)) return fail();
-  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+/** Milliseconds from a number (ms) or a string such as '500ms', '30s', '2m', '1h'; null if neither. */
+export function duration(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;
+  if (!match) return null;
+  return Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[match[2] ?? 'ms']!);
 }
 
-function strings(value: unknown, fail: () => never): string[] {
-  if (value === undefined) return [];
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string' && item !== '' && !item.startsWith('/') && !item.split('/').includes('..'))) return fail();
-  return value as string[];
+// PM2 exports `env` with upper-cased names (`KEY.toUpperCase()=value`); so does pmx
+function readEnv(value: unknown, fail: (key: string, expected: string, value?: unknown) => never, warn: (key: string, message: string) => void): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (!isObject(value)) return fail('env', 'an object of environment variables');
+  const env: Record<string, string> = {};
+  for (const [key, raw] of Object.entries(value)) {
+    const name = key.toUpperCase();
+    if (!/^[A-Z_][A-Z0-9_]*$/.test(name)) fail(`env.${key}`, 'a variable name of letters, digits and _', key);
+    if (raw === undefined) warn(`env.${key}`, 'is undefined and is not exported');
+    else if (raw !== null && typeof raw === 'object') fail(`env.${key}`, 'a string, number or boolean', raw);
+    else env[name] = String(raw);
+  }
+  return env;
 }
 
-function readHealthcheck(value: unknown, fail: () => never): HealthCheck | null {
+function relativePaths(key: string, value: unknown, fail: (key: string, expected: string) => never): string[] {
+  if (value === undefined || value === null) return [];
+  const ok = Array.isArray(value) && value.every((item) => typeof item === 'string' && item !== '' && !isAbsolute(item) && !item.split('/').includes('..'));
+  return ok ? (value as string[]) : fail(key, "an array of paths relative to the release, such as ['.env', 'uploads']");
+}
+
+function readHealthcheck(value: unknown, fail: (key: string, expected: string, value?: unknown) => never): HealthCheck | null {
   if (value === undefined || value === null || value === false) return null;
   const base = { timeoutMs: 5000, retries: 5, intervalMs: 1000 };
-  if (typeof value === 'string') return /^https?:\/\//.test(value) ? { ...base, url: value, command: null } : { ...base, url: null, command: value };
-  if (typeof value !== 'object' || Array.isArray(value)) return fail();
-  const raw = value as Record<string, unknown>;
-  const url = typeof raw.url === 'string' ? raw.url : null;
-  const command = typeof raw.command === 'string' ? raw.command : null;
-  if ((url === null) === (command === null)) return fail();
-  const number = (key: string, fallback: number): number => (raw[key] === undefined ? fallback : typeof raw[key] === 'number' && (raw[key] as number) >= 0 ? (raw[key] as number) : fail());
-  return { url, command, timeoutMs: number('timeout', base.timeoutMs), retries: number('retries', base.retries), intervalMs: number('interval', base.intervalMs) };
+  const isUrl = (text: string): boolean => /^https?:\/\/[^/\s]/i.test(text);
+  if (typeof value === 'string' && value.trim() !== '') return isUrl(value) ? { ...base, url: value, command: null } : { ...base, url: null, command: value };
+  const expected = "a URL, a command, or {url | command, timeout, retries, interval}";
+  if (!isObject(value)) return fail('healthcheck', expected);
+  const url = typeof value.url === 'string' && isUrl(value.url) ? value.url : null;
+  const command = typeof value.command === 'string' && value.command.trim() !== '' ? value.command : null;
+  if ((url === null) === (command === null)) return fail('healthcheck', `${expected} with exactly one of an http(s) url and a command`);
+  const time = (key: string, fallback: number): number => (value[key] === undefined ? fallback : duration(value[key]) ?? fail(`healthcheck.${key}`, "a number of ms or a duration such as '5s'", value[key]));
+  const retries = value.retries === undefined ? base.retries : Number.isInteger(value.retries) && (value.retries as number) >= 0 ? (value.retries as number) : fail('healthcheck.retries', 'a whole number of at least 0', value.retries);
+  return { url, command, timeoutMs: time('timeout', base.timeoutMs), retries, intervalMs: time('interval', base.intervalMs) };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function suggest(key: string): string {
+  const normal = (text: string): string => text.toLowerCase().replace(/[-_]/g, '');
+  const match = KNOWN_KEYS.find((known) => normal(known) === normal(key));
+  return match ? ` (did you mean \`${match}\`?)` : '';
 }
 
 function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  return `${JSON.stringify(value)} (${Array.isArray(value) ? 'array' : typeof value})`;
+  const kind = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+  const text = typeof value === 'function' ? 'a function' : JSON.stringify(value) ?? String(value);
+  return `${text.length > 80 ? `${text.slice(0, 77)}...` : text} (${kind})`;
+}
+
+function localUserName(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return 'root';
+  }
 }

@@ -1,5 +1,6 @@
 // The error of deploy sections: it names the file, the environment and the key at fault.
 
+/** A deploy section that cannot be used as written; `key` is the setting at fault (e.g. `host[1].port`). */
 export class DeployConfigError extends Error {
   readonly code = 'DEPLOY_CONFIG';
 

@@ -9,7 +9,7 @@ export interface HostTarget {
   hostname: string;
   port: number;
   user: string;
-  /** Private key files to try, in order (`key`, ssh_options IdentityFile, ~/.ssh/config IdentityFile). */
+  /** Private key files to try, in order (`key`, ssh_options IdentityFile, ~/.ssh/config IdentityFile, default ~/.ssh/id_* that exist). */
   keyFiles: string[];
   /** Use the ssh-agent at SSH_AUTH_SOCK too. */
   useAgent: boolean;

@@ -1,16 +1,21 @@
-// One ssh2 connection to one host, verified against known_hosts and kept for a whole run; runs
-// commands with their output streamed, stdin fed and a time limit.
-import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { Client, utils, type AgentAuthMethod, type ClientChannel, type ConnectConfig, type PublicKeyAuthMethod } from 'ssh2';
+// One ssh2 connection to one host (through its jump hosts, if any), verified against known_hosts
+// and kept for a whole run; commands run on it concurrently, each on its own channel.
+import { PassThrough, Readable, type Duplex } from 'node:stream';
+import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { HostTarget } from '../deploy/types.js';
 import { exportEnv } from './quote.js';
-import { addHostKey, fingerprint, verifyHostKey } from './known-hosts.js';
+import { preferredHostKeyAlgorithms } from './known-hosts.js';
+import { checkHostKey } from './host-key-policy.js';
+import { planAuth, type AuthPlan } from './keys.js';
+import { runOnChannel } from './exec-channel.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
-/** Output kept per stream and command: the end of a long output is what explains a failure. */
-const KEEP_BYTES = 1024 * 1024;
+/** Channels open at once per connection; sshd refuses more than MaxSessions (10 by default). */
+const MAX_CHANNELS = 8;
+/** Refused channel opens a command retries (with a growing pause) before failing. */
+const MAX_REFUSALS = 5;
 
+/** What the caller adds to a target when connecting. */
 export interface OpenOptions {
   /** Asked for the passphrase of an encrypted key (on a TTY); without it such keys are skipped. */
   promptPassphrase?: (keyFile: string) => Promise<string>;
@@ -18,205 +23,215 @@ export interface OpenOptions {
 
 /** Connects, verifies the host key and authenticates; rejects with a TransportError naming the host. */
 export async function openConnection(target: HostTarget, options: OpenOptions = {}): Promise<RemoteConnection> {
-  const sock = target.proxyJump ? await jumpThrough(target, options) : undefined;
-  const client = new Client();
-  const where = `${target.label} (${target.user}@${target.hostname}:${target.port})`;
-  let hostKeyProblem: TransportError | null = null;
-  const auth = await authMethods(target, options);
-  const config: ConnectConfig = {
-    host: target.hostname,
-    port: target.port,
-    username: target.user,
-    readyTimeout: target.connectTimeoutMs,
-    keepaliveInterval: target.keepaliveIntervalMs,
-    agentForward: target.forwardAgent && Boolean(process.env.SSH_AUTH_SOCK),
-    agent: target.useAgent ? process.env.SSH_AUTH_SOCK : undefined,
-    authHandler: auth.methods,
-    hostVerifier: (key: Buffer) => {
-      hostKeyProblem = checkHostKey(target, key, where);
-      return hostKeyProblem === null;
-    },
-    ...(sock ? { sock: sock as unknown as Readable } : {}),
-  };
+  return connect(target, options);
+}
+
+async function connect(target: HostTarget, options: OpenOptions): Promise<SshConnection> {
+  const jump = target.proxyJump ? await connect(target.proxyJump, options).catch((error: unknown) => Promise.reject(throughJump(target, error))) : null;
+  try {
+    const sock = jump ? await jump.forward(target).catch((error: unknown) => Promise.reject(throughJump(target, error))) : undefined;
+    return await handshake(target, options, sock, jump);
+  } catch (error) {
+    await jump?.close();
+    throw error;
+  }
+}
+
+function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | undefined, jump: SshConnection | null): Promise<SshConnection> {
+  const where = describe(target);
+  const agentSocket = process.env.SSH_AUTH_SOCK || undefined;
   return new Promise((resolve, reject) => {
-    // a connect timeout that also covers an address with no route (ssh2's readyTimeout starts later)
-    const timer = setTimeout(() => {
+    const client = new Client();
+    let hostKeyProblem: TransportError | null = null;
+    let settled = false;
+    const fail = (error: TransportError): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
       client.destroy();
-      reject(new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s`));
-    }, target.connectTimeoutMs);
+      reject(error);
+    };
+    // one connect timeout from the first packet to a login, which also covers an address with no
+    // route; it stops while a person types a passphrase
+    const expire = (): void => fail(new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`));
+    let timer = setTimeout(expire, target.connectTimeoutMs);
+    const auth = planAuth(target, agentSocket, { prompt: options.promptPassphrase, pause: () => clearTimeout(timer), resume: () => (timer = setTimeout(expire, target.connectTimeoutMs)) });
+    if (!auth.usable) return fail(noKeys(target, where, auth));
     client.once('ready', () => {
+      settled = true;
       clearTimeout(timer);
-      resolve(new SshConnection(target, client, where));
+      resolve(new SshConnection(target, client, where, jump));
     });
-    client.once('error', (error: Error & { level?: string; code?: string }) => {
-      clearTimeout(timer);
-      client.destroy();
-      reject(hostKeyProblem ?? connectError(error, target, where, auth.tried));
+    client.on('error', (error: Error & { level?: string; code?: string }) => {
+      if (error.level !== 'agent') fail(hostKeyProblem ?? connectError(error, target, where, auth)); // an unusable agent: the next method follows
     });
+    client.once('close', () => fail(new TransportError('CONNECTION_LOST', target.label, `${where}: the server closed the connection during login`)));
+    const config: ConnectConfig = {
+      host: target.hostname,
+      port: target.port,
+      username: target.user,
+      readyTimeout: 0, // the timer above, which can stop for a passphrase prompt
+      keepaliveInterval: target.keepaliveIntervalMs,
+      agent: agentSocket,
+      agentForward: target.forwardAgent && agentSocket !== undefined,
+      authHandler: auth.handler,
+      hostVerifier: (key: Buffer) => {
+        hostKeyProblem = checkHostKey(target, key, where);
+        return hostKeyProblem === null;
+      },
+      ...(target.strictHostKeyChecking === 'no' ? {} : { algorithms: { serverHostKey: preferredHostKeyAlgorithms(target.knownHostsFiles, target.hostname, target.port) as ServerHostKeyAlgorithm[] } }),
+      ...(sock ? { sock } : {}),
+    };
     client.connect(config);
   });
 }
 
 class SshConnection implements RemoteConnection {
   private lost: TransportError | null = null;
+  private closed = false;
+  private open = 0;
+  /** Channels allowed at once; lowered when the server refuses one (sshd's MaxSessions). */
+  private limit = MAX_CHANNELS;
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     readonly target: HostTarget,
     private readonly client: Client,
     private readonly where: string,
+    private readonly jump: SshConnection | null,
   ) {
-    client.on('error', (error) => (this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection lost: ${error.message}`)));
-    client.on('close', () => (this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection closed`)));
+    client.on('error', (error: Error & { level?: string }) => {
+      if (error.level !== 'agent') this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection lost: ${error.message}`);
+    });
+    client.on('close', () => {
+      this.closed = true;
+      this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection closed`);
+      for (const wake of this.waiting.splice(0)) wake();
+    });
   }
 
-  exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    if (this.lost) return Promise.reject(this.lost);
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const full = options.env && Object.keys(options.env).length > 0 ? `${exportEnv(options.env)} ${command}` : command;
+    const stdin = holdStream(options.stdin);
+    try {
+      return await this.run(full, { ...options, stdin });
+    } catch (error) {
+      if (stdin instanceof PassThrough) stdin.destroy();
+      throw error;
+    }
+  }
+
+  private async run(full: string, options: ExecOptions): Promise<ExecResult> {
+    for (let refusals = 0; ; refusals++) {
+      while (this.open >= this.limit && !this.lost) await new Promise<void>((wake) => this.waiting.push(wake));
+      if (this.lost) throw this.lost;
+      this.open++;
+      const started = await this.start(full, options);
+      if ('result' in started) {
+        try {
+          return await started.result;
+        } finally {
+          this.release();
+        }
+      }
+      this.release();
+      // sshd refuses a channel beyond MaxSessions, and for a moment after one closes
+      const refused = typeof (started.error as { reason?: unknown }).reason === 'number';
+      if (this.lost || !refused || refusals >= MAX_REFUSALS) throw this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: cannot open a channel for a command: ${started.error.message}`);
+      this.limit = Math.max(1, Math.min(this.limit, this.open));
+      await new Promise((wait) => setTimeout(wait, 50 * (refusals + 1)));
+    }
+  }
+
+  close(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.closed) return resolve();
+      const timer = setTimeout(() => this.client.destroy(), 2000); // a peer that never answers the goodbye
+      this.client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection already closed by pmx`);
+      this.client.end();
+    }).then(() => this.jump?.close());
+  }
+
+  /** A stream to `target` through this host (ProxyJump). */
+  forward(target: HostTarget): Promise<Duplex> {
     return new Promise((resolve, reject) => {
-      this.client.exec(full, (error, channel) => {
-        if (error) return reject(new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: cannot run a command: ${error.message}`));
-        this.collect(channel, options, resolve, reject);
+      this.client.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, stream) => {
+        if (error) reject(new TransportError('UNREACHABLE', target.label, `${describe(target)}: ${this.target.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`));
+        else resolve(stream);
       });
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => {
-      this.client.once('close', () => resolve());
-      this.client.end();
-      if (this.lost) resolve();
-    });
+  // the command's listeners go on in ssh2's callback itself: its output and exit can arrive in
+  // the same packet read as the confirmation, before any later tick
+  private start(command: string, options: ExecOptions): Promise<{ result: Promise<ExecResult> } | { error: Error }> {
+    return new Promise((resolve) =>
+      this.client.exec(command, (error, channel) => {
+        if (error) return resolve({ error });
+        resolve({
+          result: runOnChannel(channel, options, (kind) =>
+            kind === 'timeout'
+              ? new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`)
+              : (this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`)),
+          ),
+        });
+      }),
+    );
   }
 
-  private collect(channel: ClientChannel, options: ExecOptions, resolve: (result: ExecResult) => void, reject: (error: Error) => void): void {
-    let stdout = '';
-    let stderr = '';
-    let settled = false;
-    const keep = (text: string, chunk: string): string => (text.length + chunk.length > KEEP_BYTES ? (text + chunk).slice(-KEEP_BYTES) : text + chunk);
-    const timer = options.timeoutMs
-      ? setTimeout(() => {
-          settled = true;
-          channel.close();
-          reject(new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s`));
-        }, options.timeoutMs)
-      : null;
-    channel.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stdout = keep(stdout, text);
-      options.onStdout?.(text);
-    });
-    channel.stderr.on('data', (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      stderr = keep(stderr, text);
-      options.onStderr?.(text);
-    });
-    channel.on('close', (code?: number | null, signal?: string | null) => {
-      if (timer) clearTimeout(timer);
-      if (settled) return;
-      settled = true;
-      // a channel closed without an exit status: the connection went away under it
-      if (code == null && signal == null) {
-        reject(this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while running a command`));
-        return;
-      }
-      resolve({ code: code ?? -1, signal: signal ?? null, stdout, stderr });
-    });
-    const input = options.stdin;
-    if (input === undefined) channel.end();
-    else if (typeof input === 'string' || Buffer.isBuffer(input)) channel.end(input);
-    else (input as Readable).pipe(channel);
+  private release(): void {
+    this.open--;
+    this.waiting.shift()?.();
   }
 }
 
-function checkHostKey(target: HostTarget, key: Buffer, where: string): TransportError | null {
-  if (target.strictHostKeyChecking === 'no') return null;
-  const verdict = verifyHostKey(target.knownHostsFiles, target.hostname, target.port, key);
-  const print = fingerprint(key);
-  switch (verdict.kind) {
-    case 'match':
-      return null;
-    case 'unknown': {
-      const file = target.knownHostsFiles[0];
-      if (target.strictHostKeyChecking === 'accept-new' && file) {
-        addHostKey(file, target.hostname, target.port, key);
-        return null;
-      }
-      return new TransportError('HOST_KEY_UNKNOWN', target.label, `${where}: host key ${print} is not in ${target.knownHostsFiles.join(', ') || 'any known_hosts file'}. Check the fingerprint, then add it: ssh-keyscan -p ${target.port} ${target.hostname} >> ${file ?? '~/.ssh/known_hosts'}`, { fingerprint: print });
-    }
-    case 'mismatch':
-      return new TransportError('HOST_KEY_MISMATCH', target.label, `${where}: host key ${print} does not match ${verdict.file}:${verdict.line}. If the host was reinstalled, remove that line; otherwise someone may be in the middle.`, { fingerprint: print, file: verdict.file, line: verdict.line });
-    case 'revoked':
-      return new TransportError('HOST_KEY_MISMATCH', target.label, `${where}: host key ${print} is revoked in ${verdict.file}:${verdict.line}`, { fingerprint: print });
-  }
+// A stream given as stdin is read from now on, into a buffer that holds it until the channel is
+// open: Node discards a child process's unread stdout when the child exits (a quick `tar -c`).
+function holdStream(input: ExecOptions['stdin']): ExecOptions['stdin'] {
+  if (!(input instanceof Readable)) return input;
+  const held = new PassThrough();
+  input.once('error', (error) => held.destroy(error));
+  return input.pipe(held);
 }
 
-type AuthMethod = PublicKeyAuthMethod | AgentAuthMethod;
-
-async function authMethods(target: HostTarget, options: OpenOptions): Promise<{ methods: AuthMethod[]; tried: string[] }> {
-  const methods: AuthMethod[] = [];
-  const tried: string[] = [];
-  for (const file of target.keyFiles) {
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch (error) {
-      tried.push(`${file} (unreadable: ${(error as NodeJS.ErrnoException).code})`);
-      continue;
-    }
-    let parsed = utils.parseKey(data);
-    if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
-      if (!options.promptPassphrase) {
-        tried.push(`${file} (encrypted, no passphrase prompt)`);
-        continue;
-      }
-      const passphrase = await options.promptPassphrase(file);
-      parsed = utils.parseKey(data, passphrase);
-      if (parsed instanceof Error) {
-        tried.push(`${file} (wrong passphrase)`);
-        continue;
-      }
-      methods.push({ type: 'publickey', username: target.user, key: data, passphrase });
-    } else if (parsed instanceof Error) {
-      tried.push(`${file} (not a private key: ${parsed.message})`);
-      continue;
-    } else {
-      methods.push({ type: 'publickey', username: target.user, key: data });
-    }
-    tried.push(file);
-  }
-  if (target.useAgent && process.env.SSH_AUTH_SOCK) {
-    methods.push({ type: 'agent', username: target.user, agent: process.env.SSH_AUTH_SOCK });
-    tried.push('ssh-agent');
-  }
-  return { methods, tried };
-}
-
-function connectError(error: Error & { level?: string; code?: string }, target: HostTarget, where: string, tried: string[]): TransportError {
-  if (error.level === 'client-authentication') {
-    return new TransportError('AUTH_FAILED', target.label, `${where}: authentication refused (tried: ${tried.join(', ') || 'no usable key'})`, { tried });
-  }
+function connectError(error: Error & { level?: string; code?: string }, target: HostTarget, where: string, auth: AuthPlan): TransportError {
+  const timeout = (): TransportError => new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`);
+  if (error.level === 'client-authentication') return new TransportError('AUTH_FAILED', target.label, `${where}: authentication refused for ${target.user} (${auth.report()})`);
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new TransportError('CONNECT_REFUSED', target.label, `${where}: connection refused (is sshd running?)`);
+      return new TransportError('CONNECT_REFUSED', target.label, `${where}: connection refused (is sshd running, on port ${target.port}?)`);
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return new TransportError('UNREACHABLE', target.label, `${where}: no route to host`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new TransportError('UNREACHABLE', target.label, `${where}: cannot resolve ${target.hostname}`);
     case 'ETIMEDOUT':
-      return new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s`);
+      return timeout();
     default:
-      if (/timed out/i.test(error.message)) return new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s`);
+      if (/timed out/i.test(error.message)) return timeout();
       return new TransportError('CONNECTION_LOST', target.label, `${where}: ${error.message}`);
   }
 }
 
-/** ProxyJump: a connection to the jump host, forwarding a stream to the target. */
-async function jumpThrough(target: HostTarget, options: OpenOptions): Promise<NodeJS.ReadWriteStream> {
-  const jump = await openConnection(target.proxyJump!, options);
-  const client = (jump as unknown as { client: Client }).client;
-  return new Promise((resolve, reject) => {
-    client.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, stream) => {
-      if (error) reject(new TransportError('UNREACHABLE', target.label, `${target.label}: the jump host ${target.proxyJump!.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`));
-      else resolve(stream);
-    });
-  });
+function noKeys(target: HostTarget, where: string, auth: AuthPlan): TransportError {
+  const code = auth.unreadable.length > 0 ? 'KEY_UNREADABLE' : 'AUTH_FAILED';
+  const hint = 'set `key` in the deploy section, add an IdentityFile, or start ssh-agent';
+  return new TransportError(code, target.label, `${where}: no key to log in as ${target.user} with (${auth.report()}); ${hint}`, { unreadable: auth.unreadable });
+}
+
+// a jump host's failure, reported for the host it was meant to reach, keeping its code
+function throughJump(target: HostTarget, error: unknown): TransportError {
+  if (!(error instanceof TransportError)) return new TransportError('CONNECTION_LOST', target.label, `${describe(target)}: ${String(error)}`);
+  if (error.host === target.label) return error;
+  return new TransportError(error.code, target.label, `${describe(target)}: through jump host ${error.message}`, { ...error.detail, jump: error.host });
+}
+
+function describe(target: HostTarget): string {
+  const address = `${target.user}@${target.hostname}:${target.port}`;
+  return target.proxyJump ? `${target.label} (${address} via ${target.proxyJump.label})` : `${target.label} (${address})`;
 }

@@ -1,72 +1,233 @@
 // Reading PM2 deploy sections: hosts in every form, ssh_options, ~/.ssh/config aliases, defaults,
-// and errors that name the key.
-import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+// pmx's optional keys, local hook scripts, and errors that name the key.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { listEnvironments, readDeployEnvironment } from '../../../cli/deploy/config.js';
+import { duration, isLocalScript, listEnvironments, readDeployEnvironment } from '../../../cli/deploy/config.js';
+import { DeployConfigError } from '../../../cli/deploy/errors.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-deploy-config-'));
-mkdirSync(join(home, '.ssh'));
-writeFileSync(join(home, '.ssh', 'id_ed25519'), 'not read here');
+afterAll(() => rmSync(home, { recursive: true, force: true }));
+const ssh = (name: string): string => join(home, '.ssh', name);
+mkdirSync(join(home, '.ssh', 'config.d'), { recursive: true });
+for (const key of ['id_ed25519', 'id_rsa']) writeFileSync(ssh(key), 'not read here');
 writeFileSync(
-  join(home, '.ssh', 'config'),
-  ['Host web-*', '  User ops', '  IdentityFile ~/.ssh/web_key', 'Host web-1', '  HostName 10.1.2.3', '  Port 2222', 'Host bastion', '  HostName 10.9.9.9', 'Host *', '  User fallback', ''].join('\n'),
+  ssh('config'),
+  `# pmx test config
+Include config.d/*.conf
+Host web-* !web-legacy
+  User ops
+  IdentityFile ~/.ssh/web_key
+Host web-1
+  HostName 10.1.2.3
+  Port 2222
+  User ignored-second-value
+Host=bastion
+  HostName=10.9.9.9
+  User jumper
+Host inner
+  HostName %h.internal
+  ProxyJump bastion
+Host db?
+  ProxyCommand nc %h %p
+Host loop-a
+  ProxyJump loop-b
+Host loop-b
+  ProxyJump loop-a
+Host strict-off
+  StrictHostKeyChecking no
+  UserKnownHostsFile ~/.ssh/other_hosts /etc/other
+  ConnectTimeout 4
+  ServerAliveInterval 0
+Match all
+  ForwardAgent no
+Host *
+  User fallback
+`,
 );
+writeFileSync(ssh('config.d/10-app.conf'), 'Host app-included\n  HostName 10.7.7.7\n  Port 2200\n');
+writeFileSync(ssh('config.d/ignored.txt'), 'Host app-included\n  HostName 10.6.6.6\n');
 const file = '/projects/app/ecosystem.config.js';
-const read = (deploy: unknown, env?: string) => readDeployEnvironment(deploy, env, file, { home });
-const base = { repo: 'git@example.com:me/app.git', path: '/srv/app' };
+const base = { repo: 'git@example.com:me/app.git', ref: 'origin/main', path: '/srv/app' };
+const read = (deploy: unknown, env?: string) => readDeployEnvironment(deploy, env, file, { home, env: { USER: 'localme' } });
+const one = (section: Record<string, unknown>) => read({ prod: { ...base, ...section } });
+const failure = (run: () => unknown): DeployConfigError => {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof DeployConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a DeployConfigError');
+};
 
-describe('readDeployEnvironment', () => {
-  it('reads a PM2 production section as PM2 documents it, with pmx defaults', () => {
-    const env = read({ production: { user: 'node', host: '212.83.163.1', ref: 'origin/master', ...base, 'post-deploy': 'npm install && pm2 reload ecosystem.config.js --env production' } }, 'production');
-    expect(env).toMatchObject({ name: 'production', ref: 'origin/master', strategy: 'git', keepReleases: 5, parallel: 1, rolling: 0, autoRollback: true, lockTimeoutMs: 0, warnings: [] });
-    expect(env.hosts).toEqual([
-      expect.objectContaining({ label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', strictHostKeyChecking: 'yes', connectTimeoutMs: 10_000, keyFiles: [join(home, '.ssh', 'id_ed25519')], knownHostsFiles: [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'] }),
-    ]);
+describe('a PM2 deploy section as PM2 documents it', () => {
+  it('reads every PM2 key, with pmx defaults for the rest', () => {
+    const env = read(
+      {
+        production: {
+          user: 'node', host: ['212.83.163.1', '212.83.163.2'], ref: 'origin/master', repo: base.repo, path: '/var/www/production', ssh_options: 'StrictHostKeyChecking=no',
+          'pre-setup': 'apt-get install git', 'post-setup': 'ls -la', 'pre-deploy-local': "echo 'local'", 'pre-deploy': 'git fetch', 'post-deploy': 'npm install && pm2 reload ecosystem.config.js --env production',
+          env: { NODE_ENV: 'production', port: 3000, debug: false }, fetch: 'fast', 'forward-agent': 'yes',
+        },
+      },
+      'production',
+    );
+    expect(env).toEqual({
+      name: 'production', file, repo: base.repo, ref: 'origin/master', path: '/var/www/production', hosts: expect.any(Array),
+      preSetup: 'apt-get install git', postSetup: 'ls -la', preDeployLocal: "echo 'local'", preDeploy: 'git fetch', postDeploy: 'npm install && pm2 reload ecosystem.config.js --env production',
+      env: { NODE_ENV: 'production', PORT: '3000', DEBUG: 'false' }, fastFetch: true,
+      strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: 0, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, warnings: [],
+    });
+    expect(env.hosts[0]).toEqual({
+      label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', keyFiles: [ssh('id_ed25519'), ssh('id_rsa')], useAgent: true, forwardAgent: true,
+      knownHostsFiles: [ssh('known_hosts'), '/etc/ssh/ssh_known_hosts'], strictHostKeyChecking: 'no', connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, proxyJump: null,
+    });
   });
 
-  it('takes host arrays, per-host objects and user@host:port, and ~/.ssh/config aliases', () => {
-    const env = read({ prod: { user: 'deploy', ...base, host: ['a.example', 'me@b.example:2200', { host: 'c.example', port: 2201, user: 'other', key: '~/.ssh/c_key' }, 'web-1'] } });
+  it('takes user@host:port, [v6]:port, per-host objects and string ports, the local user by default', () => {
+    const env = one({ host: ['a.example', 'me@b.example:2200', '[fe80::1]:2201', { host: 'c.example', port: '2202', user: 'other', key: '~/.ssh/c_key' }] });
     expect(env.hosts.map((h) => [h.label, h.hostname, h.port, h.user])).toEqual([
-      ['a.example', 'a.example', 22, 'deploy'],
+      ['a.example', 'a.example', 22, 'fallback'],
       ['me@b.example:2200', 'b.example', 2200, 'me'],
-      ['c.example', 'c.example', 2201, 'other'],
-      ['web-1', '10.1.2.3', 2222, 'deploy'],
+      ['[fe80::1]:2201', 'fe80::1', 2201, 'fallback'],
+      ['c.example', 'c.example', 2202, 'other'],
     ]);
-    expect(env.hosts[2]!.keyFiles[0]).toBe(join(home, '.ssh', 'c_key'));
-    expect(env.hosts[3]!.keyFiles).toEqual([join(home, '.ssh', 'web_key')]);
-    expect(read({ prod: { ...base, host: 'web-7' } }).hosts[0]!.user).toBe('ops');
-  });
-
-  it('maps ssh_options onto the connection and names the ones it ignores', () => {
-    const env = read({ prod: { ...base, host: 'a.example', ssh_options: ['StrictHostKeyChecking=no', 'UserKnownHostsFile=/dev/null', 'ConnectTimeout=3', 'ServerAliveInterval 7', 'ProxyJump=bastion', 'Compression=yes', 'ForwardAgent=yes'] } });
-    const [host] = env.hosts;
-    expect(host).toMatchObject({ strictHostKeyChecking: 'no', knownHostsFiles: ['/dev/null'], connectTimeoutMs: 3000, keepaliveIntervalMs: 7000, forwardAgent: true });
-    expect(host!.proxyJump).toMatchObject({ label: 'bastion', hostname: '10.9.9.9' });
-    expect(env.warnings).toEqual(['ecosystem.config.js: deploy.prod.ssh_options: Compression is not supported and is ignored']);
-  });
-
-  it('reads the pmx keys', () => {
-    const env = read({ prod: { ...base, host: ['a', 'b', 'c'], strategy: 'release', keep_releases: 3, shared_dirs: ['uploads'], shared_files: ['.env'], parallel: 2, rolling: 1, healthcheck: 'http://127.0.0.1:3000/health', auto_rollback: false, lock_timeout: 5000 } });
-    expect(env).toMatchObject({ strategy: 'release', keepReleases: 3, sharedDirs: ['uploads'], sharedFiles: ['.env'], parallel: 2, rolling: 1, autoRollback: false, lockTimeoutMs: 5000 });
-    expect(env.healthcheck).toEqual({ url: 'http://127.0.0.1:3000/health', command: null, timeoutMs: 5000, retries: 5, intervalMs: 1000 });
-    expect(read({ prod: { ...base, host: 'a', healthcheck: { command: 'curl -f localhost', retries: 2 } } }).healthcheck).toMatchObject({ command: 'curl -f localhost', retries: 2 });
+    expect(env.hosts[3]!.keyFiles).toEqual([ssh('c_key'), ssh('id_ed25519'), ssh('id_rsa')]);
+    const empty = mkdtempSync(join(home, 'empty-home-'));
+    expect(readDeployEnvironment({ p: { ...base, host: 'a', port: 2222 } }, 'p', file, { home: empty, env: { LOGNAME: 'logname-user' } }).hosts[0]).toMatchObject({ user: 'logname-user', port: 2222, keyFiles: [] });
   });
 
   it('lets the environment name be left out when there is only one', () => {
     expect(read({ staging: { ...base, host: 'a' } }).name).toBe('staging');
     expect(listEnvironments({ a: {}, b: {} })).toEqual(['a', 'b']);
-    expect(() => read({ a: { ...base, host: 'a' }, b: { ...base, host: 'b' } })).toThrow('ecosystem.config.js: name an environment (a, b)');
+    expect(listEnvironments(undefined)).toEqual([]);
+    expect(() => read({ a: { ...base, host: 'a' }, b: { ...base, host: 'b' } })).toThrow('ecosystem.config.js: name a deploy environment (a, b)');
   });
 
-  it('names the key at fault', () => {
-    expect(() => read({ production: { repo: 'x', host: 'a' } }, 'production')).toThrow("ecosystem.config.js: deploy.production.path is required (the remote directory to deploy into, e.g. '/srv/app')");
-    expect(() => read({ production: { ...base, host: 'a' } }, 'staging')).toThrow("ecosystem.config.js: no deploy environment 'staging' (known: production)");
-    expect(() => read({ production: { ...base, host: 42 } }, 'production')).toThrow('ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of { host, port, user, key } objects, got 42 (number)');
-    expect(() => read({ production: { ...base, path: 'relative', host: 'a' } }, 'production')).toThrow(/deploy\.production\.path: expected an absolute path/);
-    expect(() => read({ production: { ...base, host: 'a', strategy: 'rsync' } }, 'production')).toThrow(/deploy\.production\.strategy: expected 'git' or 'release'/);
-    expect(() => read({ production: { ...base, host: 'a', shared_dirs: ['../etc'] } }, 'production')).toThrow(/deploy\.production\.shared_dirs/);
-    expect(() => read({ production: { ...base } }, 'production')).toThrow(/deploy\.production\.host is required/);
+  it('warns by name about unknown keys, suggesting the known one, and about unset env values', () => {
+    expect(one({ host: ['a', { host: 'b', hostname: 'x' }], post_deploy: 'x', needs_tty: true, colour: 'red', env: { SECRET: undefined } }).warnings).toEqual([
+      'ecosystem.config.js: deploy.prod: unknown key `post_deploy` is ignored (did you mean `post-deploy`?)',
+      'ecosystem.config.js: deploy.prod: unknown key `colour` is ignored',
+      'ecosystem.config.js: deploy.prod.host[1]: unknown key `hostname` is ignored',
+      'ecosystem.config.js: deploy.prod.env.SECRET: is undefined and is not exported',
+    ]);
+  });
+});
+
+describe('ssh_options', () => {
+  it('maps the common OpenSSH options onto the connection and names the others', () => {
+    const env = one({
+      host: 'a.example',
+      ssh_options: ['StrictHostKeyChecking=accept-new', 'UserKnownHostsFile=~/.ssh/deploy_hosts', 'IdentityFile ~/.ssh/opt_key', 'Port=2022', 'User=optuser', 'ConnectTimeout=3', 'ServerAliveInterval 7', 'ForwardAgent=yes', 'Compression=yes', 'ControlMaster=auto'],
+    });
+    expect(env.hosts[0]).toMatchObject({ strictHostKeyChecking: 'accept-new', knownHostsFiles: [ssh('deploy_hosts')], keyFiles: [ssh('opt_key'), ssh('id_ed25519'), ssh('id_rsa')], port: 2022, user: 'optuser', connectTimeoutMs: 3000, keepaliveIntervalMs: 7000, forwardAgent: true });
+    expect(env.warnings).toEqual([
+      'ecosystem.config.js: deploy.prod.ssh_options: Compression is not supported by pmx and is ignored',
+      'ecosystem.config.js: deploy.prod.ssh_options: ControlMaster is not supported by pmx and is ignored',
+    ]);
+  });
+
+  it('reads a string holding several -o options, as PM2 passes it', () => {
+    expect(one({ host: 'a', user: 'u', port: 22, ssh_options: 'StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -oPort=9' }).hosts[0]).toMatchObject({ strictHostKeyChecking: 'no', knownHostsFiles: ['/dev/null'], port: 22, user: 'u' });
+  });
+
+  it('orders key files: key, then ssh_options IdentityFile, then ~/.ssh/config IdentityFile, then the defaults that exist', () => {
+    expect(one({ host: 'web-2', key: '~/.ssh/deploy', ssh_options: 'IdentityFile=~/.ssh/web_key' }).hosts[0]!.keyFiles).toEqual([ssh('deploy'), ssh('web_key'), ssh('id_ed25519'), ssh('id_rsa')]);
+  });
+});
+
+describe('~/.ssh/config', () => {
+  it('resolves aliases with patterns, negation and first-value-wins, as OpenSSH does', () => {
+    const env = one({ host: ['web-1', 'web-7', 'web-legacy', 'app-included'] });
+    expect(env.hosts.map((h) => [h.hostname, h.port, h.user])).toEqual([
+      ['10.1.2.3', 2222, 'ops'],
+      ['web-7', 22, 'ops'],
+      ['web-legacy', 22, 'fallback'],
+      ['10.7.7.7', 2200, 'fallback'],
+    ]);
+    expect(env.hosts[0]!.keyFiles).toEqual([ssh('web_key'), ssh('id_ed25519'), ssh('id_rsa')]);
+    expect(one({ host: 'web-1', user: 'explicit' }).hosts[0]!.user).toBe('explicit');
+  });
+
+  it('reads host-key checking, known_hosts files and timeouts from the alias', () => {
+    expect(one({ host: 'strict-off' }).hosts[0]).toMatchObject({ strictHostKeyChecking: 'no', knownHostsFiles: [ssh('other_hosts'), '/etc/other'], connectTimeoutMs: 4000, keepaliveIntervalMs: 0, forwardAgent: false });
+  });
+
+  it('resolves ProxyJump chains with each jump host using its own user and port', () => {
+    const inner = one({ host: 'inner', user: 'deployer', port: 2022 }).hosts[0]!;
+    expect(inner).toMatchObject({ hostname: 'inner.internal', user: 'deployer', port: 2022 });
+    expect(inner.proxyJump).toMatchObject({ label: 'bastion', hostname: '10.9.9.9', user: 'jumper', port: 22, proxyJump: null });
+    const chained = one({ host: 'a.example', ssh_options: 'ProxyJump=me@first:2200,bastion' }).hosts[0]!;
+    expect(chained.proxyJump).toMatchObject({ label: 'bastion', proxyJump: { label: 'me@first:2200', hostname: 'first', user: 'me', port: 2200, proxyJump: null } });
+    expect(() => one({ host: 'loop-a' })).toThrow(/deploy\.prod\.host: expected a ProxyJump chain without a loop \(loop-a -> loop-b -> loop-a\)/);
+  });
+
+  it('warns about settings pmx cannot honour for a host', () => {
+    expect(one({ host: 'db1' }).warnings).toEqual(['ecosystem.config.js: deploy.prod: ~/.ssh/config sets ProxyCommand for db1; pmx does not support it and connects without it']);
+  });
+});
+
+describe("pmx's optional keys", () => {
+  it('reads strategy, releases, shared paths, batches, health check, rollback and lock timeout', () => {
+    const env = one({ host: ['a', 'b', 'c'], strategy: 'release', keep_releases: 3, shared_dirs: ['uploads'], shared_files: ['.env'], parallel: 2, rolling: 1, healthcheck: 'http://127.0.0.1:3000/health', auto_rollback: false, lock_timeout: '30s' });
+    expect(env).toMatchObject({ strategy: 'release', keepReleases: 3, sharedDirs: ['uploads'], sharedFiles: ['.env'], parallel: 2, rolling: 1, autoRollback: false, lockTimeoutMs: 30_000 });
+    expect(env.healthcheck).toEqual({ url: 'http://127.0.0.1:3000/health', command: null, timeoutMs: 5000, retries: 5, intervalMs: 1000 });
+  });
+
+  it('takes a health check as a command or an object with its own timing', () => {
+    expect(one({ host: 'a', healthcheck: 'curl -fsS localhost:3000' }).healthcheck).toMatchObject({ url: null, command: 'curl -fsS localhost:3000' });
+    expect(one({ host: 'a', healthcheck: { url: 'https://localhost/up', timeout: '2s', retries: 0, interval: 250 } }).healthcheck).toEqual({ url: 'https://localhost/up', command: null, timeoutMs: 2000, retries: 0, intervalMs: 250 });
+  });
+
+  it('reads durations as ms numbers or strings with a unit', () => {
+    expect([duration(1500), duration('1500'), duration('500ms'), duration('1.5s'), duration('2m'), duration('1h'), duration('soon'), duration(-1)]).toEqual([1500, 1500, 500, 1500, 120_000, 3_600_000, null, null]);
+  });
+});
+
+describe('errors name the file, the environment and the key', () => {
+  it('says which key is required and what it is for', () => {
+    const error = failure(() => read({ production: { repo: 'x', ref: 'origin/main', host: 'a' } }, 'production'));
+    expect(error).toMatchObject({ code: 'DEPLOY_CONFIG', file, environment: 'production', key: 'path' });
+    expect(error.message).toBe("ecosystem.config.js: deploy.production: `path` is required (the remote directory to deploy into, e.g. '/srv/app')");
+    expect(() => one({ path: undefined, host: 'a', ref: undefined })).toThrow('deploy.prod: `path` is required');
+    expect(() => one({ ref: '' , host: 'a' })).toThrow("deploy.prod: `ref` is required (the git ref to deploy, e.g. 'origin/main')");
+    expect(() => one({})).toThrow('deploy.prod: `host` is required');
+  });
+
+  it('lists the known environments for an unknown one', () => {
+    const error = failure(() => read({ production: { ...base, host: 'a' }, staging: { ...base, host: 'b' } }, 'qa'));
+    expect(error).toMatchObject({ environment: 'qa', message: "ecosystem.config.js: no deploy environment 'qa' (known: production, staging)" });
+    expect(() => read({}, 'production')).toThrow('ecosystem.config.js: no `deploy` section with an environment in it');
+  });
+
+  it('shows what was expected and what was given', () => {
+    const error = failure(() => read({ production: { ...base, host: 42 } }, 'production'));
+    expect(error).toMatchObject({ key: 'host', message: 'ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of {host, port, user, key} objects, got 42 (number)' });
+    expect(failure(() => one({ host: ['a', { port: 22 }] }))).toMatchObject({ key: 'host[1].host', message: expect.stringContaining('deploy.prod.host[1].host: expected a host name or address, got nothing') });
+    expect(failure(() => one({ host: ['a', { host: 'b', port: 'ssh' }] }))).toMatchObject({ key: 'host[1].port', message: expect.stringContaining('expected a port number from 1 to 65535, got "ssh" (string)') });
+    expect(failure(() => one({ host: 'a', path: 'relative' }))).toMatchObject({ key: 'path', message: expect.stringContaining("expected an absolute remote path such as '/srv/app'") });
+    expect(failure(() => one({ host: 'a', strategy: 'rsync' }))).toMatchObject({ key: 'strategy', message: expect.stringContaining(`expected 'git' or 'release', got "rsync" (string)`) });
+    expect(failure(() => one({ host: 'a', shared_dirs: ['../etc'] })).key).toBe('shared_dirs');
+    expect(failure(() => one({ host: 'a', keep_releases: 0 })).message).toContain('deploy.prod.keep_releases: expected a whole number of at least 1, got 0 (number)');
+    expect(failure(() => one({ host: 'a', env: { NESTED: { a: 1 } } })).key).toBe('env.NESTED');
+    expect(failure(() => one({ host: 'a', env: { 'BAD-NAME': 1 } })).key).toBe('env.BAD-NAME');
+    expect(failure(() => one({ host: 'a', lock_timeout: 'soon' })).message).toContain("deploy.prod.lock_timeout: expected a number of ms or a duration such as '30s', got \"soon\" (string)");
+    expect(failure(() => one({ host: 'a', healthcheck: { url: 'http://x/', command: 'true' } })).key).toBe('healthcheck');
+    expect(failure(() => one({ host: 'a', ssh_options: 'ConnectTimeout=soon' })).message).toContain("deploy.prod.ssh_options: expected ConnectTimeout as whole seconds, not 'soon'");
+    expect(failure(() => one({ host: 'a', 'post-deploy': ['npm i'] })).key).toBe('post-deploy');
+  });
+});
+
+describe('isLocalScript', () => {
+  it('is true when the first word of a hook is a file beside the ecosystem file', () => {
+    const project = mkdtempSync(join(home, 'project-'));
+    mkdirSync(join(project, 'scripts'));
+    writeFileSync(join(project, 'scripts', 'setup.sh'), 'apt-get install -y git\n');
+    expect(isLocalScript('scripts/setup.sh', project)).toBe(true);
+    expect(isLocalScript('./scripts/setup.sh --fast', project)).toBe(true);
+    expect(isLocalScript('scripts', project)).toBe(false);
+    expect(isLocalScript('npm install', project)).toBe(false);
   });
 });

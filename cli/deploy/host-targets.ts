@@ -1,0 +1,124 @@
+// The `host` value of a deploy environment (a string, an array, or per-host objects) into one
+// HostTarget per host, merging the environment's user/port/key, ssh_options and ~/.ssh/config.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { HostTarget } from './types.js';
+import { lookupSshConfig, type SshConfigEntry } from './ssh-config.js';
+import { strictness, type SshOptionValues } from './ssh-options.js';
+
+/** What host expansion needs from the environment being read. */
+export interface HostContext {
+  section: Record<string, unknown>;
+  ssh: SshOptionValues;
+  home: string;
+  localUser: string;
+  /** Throws the config error for `key` (relative to the environment, e.g. `host[1].port`). */
+  fail: (key: string, expected: string, value: unknown) => never;
+  /** Records a warning about `key` (relative to the environment, or null for the environment itself). */
+  warn: (key: string | null, message: string) => void;
+}
+
+interface HostSpec {
+  label: string;
+  alias: string;
+  user?: string;
+  port?: number;
+  key?: string;
+}
+
+const HOST_KEYS = new Set(['host', 'port', 'user', 'key']);
+const HOST_EXPECTED = 'a string, an array of strings or of {host, port, user, key} objects';
+
+/** One target per host of the environment, in the order written. */
+export function readHosts(context: HostContext): HostTarget[] {
+  const raw = context.section.host;
+  const list = Array.isArray(raw) ? raw : [raw];
+  if (list.length === 0) context.fail('host', HOST_EXPECTED, raw);
+  return list.map((item, index) => {
+    const where = Array.isArray(raw) ? `host[${index}]` : 'host';
+    const spec = typeof item === 'string' && item.trim() !== '' ? parseHost(item.trim()) : hostObject(item, where, context);
+    const config = lookupSshConfig(spec.alias, context);
+    const section = context.section;
+    const target = makeTarget(spec, config, context, {
+      user: spec.user ?? text(section.user) ?? context.ssh.user,
+      port: spec.port ?? port(section.port, 'port', context) ?? context.ssh.port,
+      key: spec.key ?? text(section.key),
+    });
+    target.proxyJump = resolveJumps(context.ssh.proxyJump ?? config.proxyJump, context, new Set([spec.alias]));
+    return target;
+  });
+}
+
+/** `[user@]host[:port]`, with `[v6]:port` for IPv6 addresses. */
+export function parseHost(written: string): HostSpec {
+  const match = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(written);
+  if (!match) return { label: written, alias: written };
+  return { label: written, alias: match[2]!.replace(/^\[|\]$/g, ''), user: match[1], port: match[3] ? Number(match[3]) : undefined };
+}
+
+function hostObject(item: unknown, where: string, context: HostContext): HostSpec {
+  if (!item || typeof item !== 'object' || Array.isArray(item)) return context.fail('host', HOST_EXPECTED, context.section.host);
+  const object = item as Record<string, unknown>;
+  if (typeof object.host !== 'string' || object.host.trim() === '') return context.fail(`${where}.host`, 'a host name or address', object.host);
+  for (const key of Object.keys(object).filter((k) => !HOST_KEYS.has(k))) context.warn(where, `unknown key \`${key}\` is ignored`);
+  const parsed = parseHost(object.host.trim());
+  const user = object.user === undefined ? undefined : typeof object.user === 'string' && object.user !== '' ? object.user : context.fail(`${where}.user`, 'a user name', object.user);
+  const key = object.key === undefined ? undefined : typeof object.key === 'string' && object.key !== '' ? object.key : context.fail(`${where}.key`, 'the path of a private key file', object.key);
+  return { ...parsed, user: user ?? parsed.user, port: port(object.port, `${where}.port`, context) ?? parsed.port, key };
+}
+
+// PM2 configs often write the port as a string ('22'), or from an unset environment variable
+function port(value: unknown, key: string, context: HostContext): number | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  const number = typeof value === 'number' ? value : typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+  return Number.isInteger(number) && number > 0 && number < 65536 ? number : context.fail(key, 'a port number from 1 to 65535', value);
+}
+
+function text(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function makeTarget(spec: HostSpec, config: SshConfigEntry, context: HostContext, explicit: { user?: string; port?: number; key?: string }): HostTarget {
+  const { ssh, home } = context;
+  const expand = (path: string): string => path.replace(/^~(?=\/|$)/, home);
+  const defaults = ['id_ed25519', 'id_ecdsa', 'id_rsa'].map((name) => join(home, '.ssh', name)).filter((path) => existsSync(path));
+  const keyFiles = [...(explicit.key ? [expand(explicit.key)] : []), ...ssh.identityFiles.map(expand), ...config.identityFiles, ...defaults];
+  const knownHosts = ssh.userKnownHostsFiles ?? config.userKnownHostsFiles;
+  for (const option of config.unsupported) context.warn(null, `~/.ssh/config sets ${option} for ${spec.alias}; pmx does not support it and connects without it`);
+  return {
+    label: spec.label,
+    hostname: config.hostname ?? spec.alias,
+    port: explicit.port ?? config.port ?? 22,
+    user: explicit.user ?? config.user ?? context.localUser,
+    keyFiles: [...new Set(keyFiles)],
+    useAgent: true,
+    forwardAgent: forwardAgent(context.section['forward-agent']) ?? ssh.forwardAgent ?? config.forwardAgent ?? false,
+    knownHostsFiles: knownHosts ? knownHosts.map(expand) : [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
+    strictHostKeyChecking: strictness(ssh.strictHostKeyChecking ?? config.strictHostKeyChecking),
+    connectTimeoutMs: (ssh.connectTimeoutSec || config.connectTimeoutSec || 10) * 1000,
+    keepaliveIntervalMs: (ssh.serverAliveIntervalSec ?? config.serverAliveIntervalSec ?? 15) * 1000,
+    proxyJump: null,
+  };
+}
+
+// PM2 passes -A for any non-empty `forward-agent`; 'no' and false are read as no here
+function forwardAgent(value: unknown): boolean | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return !(value === false || (typeof value === 'string' && /^(no|false|off)$/i.test(value)));
+}
+
+// `ProxyJump a,b`: a is reached first (through its own ProxyJump, if any), then b through a.
+// A jump host uses its own ~/.ssh/config user and port, not the deploy environment's.
+function resolveJumps(spec: string | undefined, context: HostContext, seen: Set<string>): HostTarget | null {
+  if (!spec || spec.toLowerCase() === 'none') return null;
+  let via: HostTarget | null | undefined;
+  for (const hop of spec.split(',').map((part) => part.trim()).filter((part) => part !== '')) {
+    const parsed = parseHost(hop.replace(/^ssh:\/\//, ''));
+    if (seen.has(parsed.alias)) return context.fail('host', `a ProxyJump chain without a loop (${[...seen, parsed.alias].join(' -> ')})`, context.section.host);
+    const config = lookupSshConfig(parsed.alias, context);
+    const target = makeTarget(parsed, config, context, { user: parsed.user, port: parsed.port, key: text(context.section.key) });
+    target.proxyJump = via !== undefined ? via : resolveJumps(config.proxyJump, context, new Set([...seen, parsed.alias]));
+    via = target;
+  }
+  return via ?? null;
+}
