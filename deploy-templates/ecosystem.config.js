@@ -4,6 +4,8 @@ module.exports = {
     {
       name: 'app',
       script: './app.js',
+      // cluster mode: `pmx reload app` replaces the instances without dropping a request
+      exec_mode: 'cluster',
       instances: 1,
       max_memory_restart: '300M',
       env: {
@@ -15,7 +17,7 @@ module.exports = {
     },
   ],
 
-  // pmx deploy production setup && pmx deploy production
+  // pmx deploy production setup, then: pmx deploy production
   deploy: {
     production: {
       user: 'deploy',

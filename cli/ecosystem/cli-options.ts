@@ -1,5 +1,10 @@
-// The flags of `pmx start` (commander's camelCase of PM2's names) as ecosystem keys.
-import type { Origin } from './normalize.js';
+// The flags of `pmx start` (commander's camelCase of PM2's names): one app from a script, or
+// overrides over the apps of an ecosystem file.
+import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import { combineErrors, type EcosystemError } from './errors.js';
+import { completeSpec, readKeys, type Origin, type ReadContext } from './normalize.js';
+import { absolute } from './resolve-script.js';
+import type { Draft } from './schema.js';
 
 /** The option flags `pmx start` and its relatives accept, as commander gives them. */
 export interface CliStartOptions {
@@ -23,6 +28,7 @@ export interface CliStartOptions {
   cron?: string;
   stopExitCodes?: string[];
   killTimeout?: string;
+  /** false with --no-autorestart; commander's default true counts as not given. */
   autorestart?: boolean;
   shutdownWithMessage?: boolean;
   waitReady?: boolean;
@@ -77,26 +83,49 @@ const FLAG_KEYS: Record<keyof CliStartOptions, string> = {
 
 const KEY_FLAGS = new Map(Object.entries(FLAG_KEYS).map(([flag, key]) => [key, `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));
 
-/** The ecosystem keys the given flags set. `--no-autorestart` counts only when given (commander defaults it to true). */
-export function flagsToKeys(flags: CliStartOptions, keys: readonly string[] = Object.keys(FLAG_KEYS)): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const flag of keys as (keyof CliStartOptions)[]) {
-    const value = flags[flag];
-    const key = FLAG_KEYS[flag];
-    if (value === undefined || key === undefined) continue;
-    if (flag === 'autorestart' && value === true) continue;
-    raw[key] = value;
-  }
-  return raw;
-}
-
 /** Messages about flags name the flag (`--kill-timeout`), not the ecosystem key. */
 export const CLI_ORIGIN: Origin = {
   label: 'pmx start',
   keyName: (key) => `\`${KEY_FLAGS.get(key) ?? key}\``,
 };
 
-/** Flags that apply over every app of an ecosystem file when given with it. */
-export const OVERRIDE_FLAGS: (keyof CliStartOptions)[] = (Object.keys(FLAG_KEYS) as (keyof CliStartOptions)[]).filter(
-  (flag) => flag !== 'name' && flag !== 'cwd' && flag !== 'instances' && flag !== 'execMode',
-);
+/** Keys a flag sets over a file's app only when the app leaves them unset (PM2's `_startJson`); others replace the app's. */
+const FILL_ONLY = new Set(['namespace', 'watch', 'ignore_watch']);
+
+/** The spec for `pmx start <script> [flags] -- args`; `cwd` is the shell's directory. */
+export function specFromCli(script: string, opts: CliStartOptions, args: string[], baseEnv: Record<string, string | undefined>, cwd: string): AppSpec {
+  const context: ReadContext = { origin: CLI_ORIGIN, problems: [], warnings: [] };
+  const draft = readKeys({ ...flagsToKeys(opts), script, ...(args.length > 0 ? { args } : {}) }, context);
+  const spec = context.problems.length === 0 ? completeSpec(draft, { ...context, baseDir: cwd, baseEnv }) : null;
+  if (!spec) throw combineErrors(context.problems);
+  return spec;
+}
+
+/** The flags given with an ecosystem file, validated and read (`--name` has no meaning there and is left out with a warning). */
+export function readOverrides(opts: CliStartOptions, cwd: string, warnings: string[], problems: EcosystemError[]): Draft {
+  if (typeof opts.name === 'string') warnings.push('pmx start: `--name` names one app; with an ecosystem file each app keeps its own name');
+  const { name: _name, ...rest } = flagsToKeys(opts);
+  const draft = readKeys(rest, { origin: CLI_ORIGIN, problems, warnings });
+  if (draft.cwd) draft.cwd = absolute(draft.cwd, cwd);
+  return draft;
+}
+
+/** An app's draft with the flags applied over it. */
+export function applyOverrides(app: Draft, flags: Draft): Draft {
+  const merged: Record<string, unknown> = { ...app };
+  for (const [key, value] of Object.entries(flags)) {
+    if (!FILL_ONLY.has(key) || !merged[key]) merged[key] = value;
+  }
+  return merged as Draft;
+}
+
+/** The ecosystem keys the given flags set. `--no-autorestart` counts only when given (commander defaults it to true). */
+function flagsToKeys(flags: CliStartOptions): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const flag of Object.keys(FLAG_KEYS) as (keyof CliStartOptions)[]) {
+    const value = flags[flag];
+    if (value === undefined || (flag === 'autorestart' && value === true)) continue;
+    raw[FLAG_KEYS[flag]] = value;
+  }
+  return raw;
+}

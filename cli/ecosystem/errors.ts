@@ -1,7 +1,15 @@
 // The error of ecosystem files and start flags: it names the file, the app and the key at fault.
 
-export type EcosystemErrorCode = 'ECOSYSTEM_UNREADABLE' | 'ECOSYSTEM_INVALID' | 'SCRIPT_NOT_FOUND' | 'ONLY_UNKNOWN' | 'INIT_EXISTS';
+/** Stable codes; the CLI maps them to wording and exit codes. */
+export type EcosystemErrorCode =
+  | 'ECOSYSTEM_UNREADABLE'
+  | 'ECOSYSTEM_INVALID'
+  | 'SCRIPT_NOT_FOUND'
+  | 'ONLY_UNKNOWN'
+  | 'INIT_EXISTS'
+  | 'TEMPLATES_NOT_FOUND';
 
+/** What an error is about: where it was found and the value at fault. */
 export interface EcosystemErrorContext {
   file?: string;
   app?: string;
@@ -10,16 +18,19 @@ export interface EcosystemErrorContext {
   cause?: unknown;
 }
 
+/** A bad ecosystem file, app, key or flag; `problems` lists every one found when there are several. */
 export class EcosystemError extends Error {
   readonly file?: string;
   readonly app?: string;
   readonly key?: string;
   readonly value?: unknown;
+  readonly problems: readonly EcosystemError[];
 
   constructor(
     readonly code: EcosystemErrorCode,
     message: string,
     context: EcosystemErrorContext = {},
+    problems: readonly EcosystemError[] = [],
   ) {
     super(message, context.cause === undefined ? undefined : { cause: context.cause });
     this.name = 'EcosystemError';
@@ -27,13 +38,25 @@ export class EcosystemError extends Error {
     this.app = context.app;
     this.key = context.key;
     this.value = context.value;
+    this.problems = problems;
   }
 }
 
-/** `got 42 (number)` / `got "x" (string)`: how a received value is shown in messages. */
+/** One error for all the problems found: the first one's code and context, every message on its own line. */
+export function combineErrors(errors: readonly EcosystemError[]): EcosystemError {
+  const [first] = errors;
+  if (!first) throw new Error('combineErrors: no errors');
+  if (errors.length === 1) return first;
+  const message = errors.map((error) => error.message).join('\n');
+  return new EcosystemError(first.code, message, { file: first.file, app: first.app, key: first.key, value: first.value }, errors);
+}
+
+/** `got 42 (number)` / `got 'x' (string)`: how a received value is shown in messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
+  if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
+  if (typeof value === 'function') return 'a function';
   const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return `${shown} (${typeof value})`;
 }

@@ -5,23 +5,32 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EcosystemError } from './errors.js';
 
-/** The deploy-templates/ directory of this installation (found upwards from this module). */
-export function templatesDir(): string {
-  for (let dir = dirname(fileURLToPath(import.meta.url)); ; dir = dirname(dir)) {
-    if (existsSync(join(dir, 'deploy-templates'))) return join(dir, 'deploy-templates');
-    if (dirname(dir) === dir) throw new Error('deploy-templates/ not found beside the pmx installation');
+const TEMPLATE = 'ecosystem.config.js';
+const SIMPLE_TEMPLATE = 'ecosystem-simple.config.js';
+
+/**
+ * The deploy-templates/ directory of this installation: the first one holding the templates found
+ * upwards from this module (cli/ecosystem/ in the sources, dist/cli/ecosystem/ once built, or a bundle).
+ */
+export function templatesDir(from: string = fileURLToPath(import.meta.url)): string {
+  for (let dir = dirname(from); ; dir = dirname(dir)) {
+    const candidate = join(dir, 'deploy-templates');
+    if (existsSync(join(candidate, TEMPLATE))) return candidate;
+    if (dirname(dir) === dir) {
+      throw new EcosystemError('TEMPLATES_NOT_FOUND', `deploy-templates/${TEMPLATE} not found above ${dirname(from)}; reinstall pmx`);
+    }
   }
 }
 
-/** Writes `ecosystem.config.js` into `dir`; refuses to overwrite one. */
+/** Writes `ecosystem.config.js` (with a deploy section, or apps only when `simple`) into `dir`; refuses to overwrite one. */
 export async function writeInitTemplate(dir: string, simple: boolean): Promise<string> {
   const target = join(dir, 'ecosystem.config.js');
-  const source = join(templatesDir(), simple ? 'ecosystem-simple.config.js' : 'ecosystem.config.js');
+  const source = join(templatesDir(), simple ? SIMPLE_TEMPLATE : TEMPLATE);
   try {
     await copyFile(source, target, constants.COPYFILE_EXCL);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new EcosystemError('INIT_EXISTS', `${target} already exists; remove it or edit it`, { file: target });
+      throw new EcosystemError('INIT_EXISTS', `${target} already exists; edit it, or remove it to start again`, { file: target, cause: error });
     }
     throw error;
   }

@@ -1,47 +1,59 @@
 // Reading an ecosystem file of any supported format into a plain value.
 import { readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
-import { dirname, extname, resolve } from 'node:path';
+import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Script } from 'node:vm';
 import { EcosystemError } from './errors.js';
+import { formatOf } from './find.js';
+import { parseJsonFile } from './parse-json.js';
 
-/** The file's content: the module's export for .js/.cjs/.mjs, the parsed data for .json/.yaml. */
-export async function readEcosystemFile(file: string): Promise<unknown> {
-  const path = resolve(file);
-  const ext = extname(path).toLowerCase();
+/** The content of the file at the absolute `path` (the module's export, or the parsed data); `shown` names it in messages. */
+export async function readEcosystemFile(path: string, shown: string): Promise<unknown> {
+  const text = readText(path, shown); // a clear error for a missing or unreadable file, whatever the format
+  const format = formatOf(path);
+  if (format === 'json') return parseJsonFile(text, path, shown);
+  if (format === 'yaml') return parseYaml(text, path, shown);
   try {
-    if (ext === '.json') return JSON.parse(readText(path));
-    if (ext === '.yaml' || ext === '.yml') {
-      const { parse } = await import('yaml');
-      return parse(readText(path));
-    }
-    if (ext === '.mjs') return unwrapDefault(await import(pathToFileURL(path).href));
-    return await loadCommonJs(path);
+    return format === 'mjs' ? unwrapDefault(await import(fileUrl(path))) : await loadCommonJs(text, path);
   } catch (error) {
-    if (error instanceof EcosystemError) throw error;
-    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${file}: cannot load: ${(error as Error).message}`, { file, cause: error });
+    const where = locate(error, path) || locate(recompile(text, path, error), path);
+    const what = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
+    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: cannot load: ${what}${where}`, { file: path, cause: error });
   }
 }
 
-function readText(path: string): string {
+function readText(path: string, shown: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (error as Error).message;
-    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${path}: cannot read: ${why}`, { file: path, cause: error });
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (error as Error).message;
+    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: cannot read: ${why}`, { file: path, cause: error });
   }
 }
 
-async function loadCommonJs(path: string): Promise<unknown> {
-  const source = readText(path); // a clear error for a missing or unreadable file
+async function parseYaml(text: string, path: string, shown: string): Promise<unknown> {
+  const { parse, YAMLParseError } = await import('yaml');
+  try {
+    return parse(text);
+  } catch (error) {
+    if (!(error instanceof YAMLParseError)) throw error;
+    const position = error.linePos?.[0];
+    const where = position ? ` at line ${position.line}, column ${position.col}` : '';
+    const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: invalid YAML${where}: ${reason}`, { file: path, cause: error });
+  }
+}
+
+async function loadCommonJs(source: string, path: string): Promise<unknown> {
   const require = createRequire(import.meta.url);
   try {
     // a fresh evaluation each time: the file may have changed since the last load
     delete require.cache[path];
     return unwrapModule(require(path));
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') return unwrapDefault(await import(pathToFileURL(path).href));
+    if ((error as NodeJS.ErrnoException).code === 'ERR_REQUIRE_ESM') return unwrapDefault(await import(fileUrl(path)));
     // a `module.exports` file inside a "type": "module" package: PM2's format, so run it as CommonJS
     if (error instanceof ReferenceError && /\b(module|exports|require) is not defined in ES module scope/.test(error.message)) {
       return compileCommonJs(source, path);
@@ -61,6 +73,35 @@ function compileCommonJs(source: string, path: string): unknown {
   module.paths = CjsModule._nodeModulePaths(dirname(path));
   module._compile(source, path);
   return module.exports;
+}
+
+/** A fresh URL each load, so that an edited .mjs file is evaluated again. */
+function fileUrl(path: string): string {
+  return `${pathToFileURL(path).href}?t=${Date.now()}`;
+}
+
+/** ` (line L, column C)` in the file, from the error's stack, or ''. */
+function locate(error: unknown, path: string): string {
+  const stack = error instanceof Error ? (error.stack ?? '') : '';
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`(?:${escape(path)}|${escape(pathToFileURL(path).href)}(?:\\?t=\\d+)?):(\\d+)(?::(\\d+))?`);
+  const match = pattern.exec(stack);
+  if (!match) return '';
+  return match[2] ? ` (line ${match[1]}, column ${match[2]})` : ` (line ${match[1]})`;
+}
+
+/**
+ * A syntax error met while compiling an ES module carries no location: compiling the source as a
+ * script finds the same error with one (when it reports the same message, it is the same error).
+ */
+function recompile(source: string, path: string, error: unknown): unknown {
+  if (!(error instanceof SyntaxError)) return null;
+  try {
+    new Script(source, { filename: path });
+  } catch (again) {
+    if (again instanceof SyntaxError && again.message === error.message) return again;
+  }
+  return null;
 }
 
 /** `require()` of an ES module (Node 20.19+) gives its namespace: take the default export. */

@@ -1,15 +1,18 @@
 // One app of an ecosystem file (or the flags of `pmx start`) into a complete, validated AppSpec.
-import { basename, extname, isAbsolute, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { APP_DEFAULTS, type AppSpec } from '../../agent/protocol/app-spec.js';
-import { APP_KEYS, type Draft } from './schema.js';
+import { APP_KEYS, KNOWN_KEYS, PM2_ONLY_KEYS, type Draft } from './schema.js';
 import { EcosystemError, describeValue } from './errors.js';
-import { interpreterFor, locateScript, packageVersion } from './resolve-script.js';
+import { appEnvironment } from './env.js';
+import { parseEnv } from './values.js';
+import { resolveProgram } from './program.js';
+import { absolute, expandHome, isDirectory, packageVersion } from './resolve-script.js';
 import { nearest } from './suggest.js';
 
 /** Where an app comes from, for messages: a file and app, or the command line. */
 export interface Origin {
-  /** 'ecosystem.config.js: app 'api'' or 'pmx start' */
+  /** "ecosystem.config.js: app 'api'" or "pmx start" */
   label: string;
   file?: string;
   app?: string;
@@ -17,93 +20,111 @@ export interface Origin {
   keyName: (key: string) => string;
 }
 
-/** Reads the known keys of `raw` into a draft; unknown keys become warnings with a suggestion. */
-export function readKeys(raw: Record<string, unknown>, origin: Origin, envName: string | undefined, warnings: string[]): Draft {
+/** What an app is read with: problems are collected (nothing is returned with any), warnings kept. */
+export interface ReadContext {
+  origin: Origin;
+  problems: EcosystemError[];
+  warnings: string[];
+}
+
+/** A problem with `key` of this app: expected this, got that. */
+function keyProblem(origin: Origin, key: string, expected: string, value: unknown): EcosystemError {
+  const message = `${origin.label}: ${origin.keyName(key)} must be ${expected}, got ${describeValue(value)}`;
+  return new EcosystemError('ECOSYSTEM_INVALID', message, { file: origin.file, app: origin.app, key, value });
+}
+
+/** Everything outside the app that completing it depends on. */
+export interface CompleteContext extends ReadContext {
+  /** Relative `cwd` and, without one, the script resolve against this directory. */
+  baseDir: string;
+  baseEnv: Record<string, string | undefined>;
+  envName?: string;
+  /** `deploy.<envName>.env`. */
+  deployEnv?: Record<string, string>;
+  /** The app's `env_<envName>`. */
+  namedEnv?: Record<string, string>;
+}
+
+/** Reads the keys of `raw` into a draft; bad values become problems, unknown keys warnings with a suggestion. */
+export function readKeys(raw: Record<string, unknown>, context: ReadContext): Draft {
+  const { origin, problems, warnings } = context;
   const draft: Draft = {};
   for (const [key, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    if (key.startsWith('env_')) continue; // env_<name> is merged over env below, when --env names it
-    const reader = APP_KEYS[key];
+    const check = key.startsWith('env_') ? parseEnv : PM2_ONLY_KEYS[key];
+    const reader = APP_KEYS[key] ?? (check && ((item: unknown) => check(item)));
     if (!reader) {
-      const suggestion = nearest(key, Object.keys(APP_KEYS));
+      const suggestion = nearest(key, KNOWN_KEYS);
       warnings.push(`${origin.label}: unknown key \`${key}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}`);
       continue;
     }
     const parsed = reader(value, draft);
-    if (!parsed.ok) {
-      throw new EcosystemError('ECOSYSTEM_INVALID', `${origin.label}: ${origin.keyName(key)} must be ${parsed.expected}, got ${describeValue(value)}`, {
-        file: origin.file,
-        app: origin.app,
-        key,
-        value,
-      });
-    }
-  }
-  // PM2's `port` key sets PORT for the app
-  if (raw.port !== undefined) draft.env = { PORT: String(raw.port), ...draft.env };
-  if (envName !== undefined && raw[`env_${envName}`] !== undefined) {
-    const reader = APP_KEYS.env!;
-    const scratch: Draft = {};
-    const parsed = reader(raw[`env_${envName}`], scratch);
-    if (!parsed.ok) {
-      throw new EcosystemError('ECOSYSTEM_INVALID', `${origin.label}: env_${envName} must be ${parsed.expected}, got ${describeValue(raw[`env_${envName}`])}`, {
-        file: origin.file,
-        app: origin.app,
-        key: `env_${envName}`,
-      });
-    }
-    draft.env = { ...draft.env, ...scratch.env };
+    if (!parsed.ok) problems.push(keyProblem(origin, key, parsed.expected, value));
   }
   return draft;
 }
 
-/** Completes a draft: paths resolved against `baseDir`, defaults applied, environment merged. */
-export function completeSpec(draft: Draft, origin: Origin, baseDir: string, baseEnv: Record<string, string | undefined>): AppSpec {
+/** Completes a valid draft: paths resolved, defaults applied, environment merged; null (and problems) when it cannot be. */
+export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | null {
+  const { origin, problems, baseEnv } = context;
+  const fail = (key: string, expected: string, value: unknown): null => {
+    problems.push(keyProblem(origin, key, expected, value));
+    return null;
+  };
   if (!draft.script) {
-    throw new EcosystemError('ECOSYSTEM_INVALID', `${origin.label}: ${origin.keyName('script')} is required (the file or command to run)`, {
-      file: origin.file,
-      app: origin.app,
-      key: 'script',
-    });
+    problems.push(new EcosystemError('ECOSYSTEM_INVALID', `${origin.label}: ${origin.keyName('script')} is required (the file or command to run)`, { file: origin.file, app: origin.app, key: 'script' }));
+    return null;
   }
-  const cwd = draft.cwd ? resolve(baseDir, draft.cwd) : baseDir;
-  const interpreter = draft.interpreter ?? interpreterFor(draft.script);
-  const script = locateScript(draft.script, cwd);
-  if (!script) {
-    throw new EcosystemError('SCRIPT_NOT_FOUND', `${origin.label}: script '${draft.script}' not found (looked in ${cwd}${draft.script.includes('/') ? '' : ' and on PATH'})`, {
-      file: origin.file,
-      app: origin.app,
-      key: 'script',
-      value: draft.script,
-    });
+  const home = baseEnv.HOME;
+  const cwd = draft.cwd ? absolute(expandHome(draft.cwd, home), context.baseDir) : context.baseDir;
+  if (!isDirectory(cwd)) return fail('cwd', 'an existing directory', draft.cwd ?? cwd);
+  const program = resolveProgram({ script: draft.script, args: draft.args, interpreter: draft.interpreter }, cwd, baseEnv);
+  if ('fault' in program) {
+    const message = `${origin.label}: ${origin.keyName('script')} ${program.reason}`;
+    problems.push(new EcosystemError('SCRIPT_NOT_FOUND', message, { file: origin.file, app: origin.app, key: 'script', value: draft.script }));
+    return null;
   }
-  const declared = draft.env ?? {};
-  const env: Record<string, string> = {};
-  for (const [name, value] of Object.entries(baseEnv)) if (value !== undefined) env[name] = value;
-  Object.assign(env, declared);
-  const name = draft.name ?? basename(draft.script, extname(draft.script));
-  const instances = draft.instances ?? APP_DEFAULTS.instances;
-  const exec_mode = draft.exec_mode ?? (instances > 1 && interpreter === 'node' ? 'cluster_mode' : APP_DEFAULTS.exec_mode);
+  const { script, args, interpreter } = program;
+  const name = draft.name ?? program.defaultName;
+  if (/^\d+$/.test(name) || name === 'all') return fail('name', "a name that is not a number nor 'all' (those select processes)", name);
+  const fullName = draft.append_env_to_name && context.envName ? `${name}-${context.envName}` : name;
+  const node = basename(interpreter) === 'node';
+  let exec_mode = draft.exec_mode ?? (draft.instances !== undefined && node ? 'cluster_mode' : 'fork_mode');
+  if (exec_mode === 'cluster_mode' && !node) {
+    context.warnings.push(`${origin.label}: cluster mode runs node scripts only; '${fullName}' runs with ${interpreter}, in fork mode`);
+    exec_mode = 'fork_mode';
+  }
+  const { env, app_env } = appEnvironment({
+    shell: baseEnv,
+    deploy: context.deployEnv,
+    app: draft.env,
+    port: draft.port,
+    named: context.namedEnv,
+    filter: draft.filter_env,
+    python: interpreter.includes('python'),
+  });
+  const logPath = (file: string | null | undefined): string | null => {
+    if (draft.disable_logs) return '/dev/null';
+    if (!file) return null;
+    return file === 'NULL' || file === '/dev/null' ? '/dev/null' : absolute(expandHome(file, home), cwd);
+  };
+  const { filter_env, append_env_to_name, disable_logs, port, log_file, ...keys } = draft;
+  const defaultLog = join(resolveHome(baseEnv).logs, `${fullName.replace(/[^a-zA-Z0-9.-]/g, '-')}.log`);
   return {
     ...APP_DEFAULTS,
-    ...draft,
-    name,
+    ...keys,
+    name: fullName,
     script,
+    args,
     cwd,
     interpreter,
     env,
-    app_env: declared,
-    instances,
+    app_env,
+    instances: draft.instances ?? APP_DEFAULTS.instances,
     exec_mode,
-    out_file: logPath(draft.out_file, cwd),
-    error_file: logPath(draft.error_file, cwd),
-    log_file: draft.log_file === 'default' ? join(resolveHome(baseEnv).logs, `${name}.log`) : logPath(draft.log_file, cwd),
+    out_file: logPath(draft.out_file),
+    error_file: logPath(draft.error_file),
+    log_file: log_file === true && !disable_logs ? defaultLog : logPath(log_file === true ? null : log_file),
     version: packageVersion(cwd),
   };
-}
-
-function logPath(path: string | null | undefined, cwd: string): string | null {
-  if (!path) return null;
-  if (path === '/dev/null' || isAbsolute(path)) return path;
-  return resolve(cwd, path);
 }

@@ -1,7 +1,7 @@
-// Every app key PM2 knows, with how pmx reads it into an AppSpec draft. A key mapped to `null` is
-// accepted (PM2 has it) but has no effect in pmx.
-import { createRequire } from 'node:module';
+// Every app key PM2 knows: how pmx reads the ones it acts on into a draft, and how it checks the
+// ones PM2 has but pmx leaves alone (so real PM2 files load without a warning).
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import { parseCron, parseLogRotate } from './log-rotate.js';
 import {
   type Parsed,
   parseBoolean,
@@ -9,13 +9,32 @@ import {
   parseCount,
   parseDuration,
   parseEnv,
+  parseExecMode,
+  parseFilterEnv,
+  parseIdentity,
   parseInstances,
+  parseListen,
+  parseLogType,
+  parseOptionalText,
+  parsePort,
   parseSize,
+  parseStrings,
+  parseText,
+  parseWatch,
   parseWords,
 } from './values.js';
 
-/** Raw values gathered from a file or flags before paths and defaults are resolved. */
-export type Draft = Partial<AppSpec> & { script?: string; cwd?: string; env?: Record<string, string> };
+/** The keys of an app as read, before paths, defaults and the environment are resolved. */
+export type Draft = Partial<Omit<AppSpec, 'log_file' | 'env' | 'app_env' | 'version'>> & {
+  /** `log_file: true`: PM2's default combined log. */
+  log_file?: string | null | true;
+  /** The app's own `env` block. */
+  env?: Record<string, string>;
+  filter_env?: boolean | string | string[];
+  append_env_to_name?: boolean;
+  disable_logs?: boolean;
+  port?: string;
+};
 
 type Reader = (value: unknown, draft: Draft) => Parsed<unknown>;
 
@@ -25,163 +44,109 @@ const set = <K extends keyof Draft>(key: K, parse: (value: unknown) => Parsed<Dr
   return parsed;
 };
 
-const text = (value: unknown): Parsed<string> =>
-  typeof value === 'string' && value.length > 0 ? { ok: true, value } : { ok: false, expected: 'a non-empty string' };
-const optionalText = (value: unknown): Parsed<string | null> =>
-  value === null || value === false ? { ok: true, value: null } : text(value);
+const logFile = (value: unknown): Parsed<string | null | true> => (value === true ? { ok: true, value: true } : parseOptionalText(value));
 
-/** croner, loaded only when a file has a cron key: most starts never need it. */
-const loadCron = (): typeof import('croner').Cron => (createRequire(import.meta.url)('croner') as typeof import('croner')).Cron;
-
-function cron(value: unknown): Parsed<string | null> {
-  if (value === null || value === false || value === '') return { ok: true, value: null };
-  if (typeof value !== 'string') return { ok: false, expected: "a cron expression such as '0 3 * * *'" };
-  try {
-    new (loadCron())(value, { paused: true }).stop();
-    return { ok: true, value };
-  } catch (error) {
-    return { ok: false, expected: `a valid cron expression (${(error as Error).message})` };
-  }
-}
-
-function execMode(value: unknown): Parsed<AppSpec['exec_mode']> {
-  if (value === 'fork' || value === 'fork_mode') return { ok: true, value: 'fork_mode' };
-  if (value === 'cluster' || value === 'cluster_mode') return { ok: true, value: 'cluster_mode' };
-  return { ok: false, expected: "'fork' or 'cluster'" };
-}
-
-function watch(value: unknown): Parsed<boolean | string[]> {
-  if (typeof value === 'boolean') return { ok: true, value };
-  if (typeof value === 'string') return { ok: true, value: [value] };
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return { ok: true, value };
-  return { ok: false, expected: 'true, false, a path or an array of paths' };
-}
-
-function strings(value: unknown): Parsed<string[]> {
-  if (typeof value === 'string') return { ok: true, value: [value] };
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return { ok: true, value };
-  return { ok: false, expected: 'a string or an array of strings' };
-}
-
-function listen(value: unknown): Parsed<string[]> {
-  const list = Array.isArray(value) ? value : [value];
-  if (list.every((item) => (typeof item === 'number' && Number.isInteger(item)) || (typeof item === 'string' && item !== ''))) {
-    return { ok: true, value: list.map(String) };
-  }
-  return { ok: false, expected: "a port, '[host:]port', or an array of them" };
-}
-
-function logType(value: unknown): Parsed<AppSpec['log_type']> {
-  return value === 'json' || value === 'raw' ? { ok: true, value } : { ok: false, expected: "'json' or 'raw'" };
-}
-
-/** `log_rotate: { max_size: '10M', retain: 5, compress: true, rotate_interval: '0 0 * * *', date_format }`. */
-function logRotate(value: unknown): Parsed<AppSpec['log_rotate']> {
-  if (value === null || value === false) return { ok: true, value: null };
-  const expected = "an object with max_size ('10M'), retain (a count), compress (true/false), rotate_interval (a cron expression), date_format";
-  if (typeof value !== 'object' || Array.isArray(value)) return { ok: false, expected };
-  const raw = value as Record<string, unknown>;
-  const unknown = Object.keys(raw).filter((key) => !['max_size', 'retain', 'compress', 'rotate_interval', 'date_format'].includes(key));
-  if (unknown.length > 0) return { ok: false, expected: `${expected} (unknown: ${unknown.join(', ')})` };
-  const size = raw.max_size === undefined ? ({ ok: true, value: 0 } as const) : parseSize(raw.max_size);
-  const retain = raw.retain === undefined ? ({ ok: true, value: 30 } as const) : parseCount(raw.retain, 1);
-  const compress = raw.compress === undefined ? ({ ok: true, value: false } as const) : parseBoolean(raw.compress);
-  const interval = raw.rotate_interval === undefined ? ({ ok: true, value: null } as const) : cron(raw.rotate_interval);
-  const format = raw.date_format === undefined ? ({ ok: true, value: 'YYYY-MM-DD_HH-mm-ss' } as const) : text(raw.date_format);
-  for (const [key, parsed] of [['max_size', size], ['retain', retain], ['compress', compress], ['rotate_interval', interval], ['date_format', format]] as const) {
-    if (!parsed.ok) return { ok: false, expected: `${expected}; its ${key} must be ${parsed.expected}` };
-  }
-  return {
-    ok: true,
-    value: {
-      max_size: (size as { value: number }).value,
-      retain: (retain as { value: number }).value,
-      compress: (compress as { value: boolean }).value,
-      rotate_interval: (interval as { value: string | null }).value,
-      date_format: (format as { value: string }).value,
-    },
-  };
-}
-
-const ignored: Reader = () => ({ ok: true, value: undefined });
-
-/** Key -> reader, for every key an app may have (aliases included). */
+/** Key -> reader, for every key pmx acts on (PM2's aliases included). */
 export const APP_KEYS: Record<string, Reader> = {
-  name: set('name', text),
-  script: set('script', text),
-  cwd: set('cwd', text),
+  name: set('name', parseText),
+  script: set('script', parseText),
+  exec: set('script', parseText),
+  cmd: set('script', parseText),
+  command: set('script', parseText),
+  cwd: set('cwd', parseText),
   args: set('args', parseWords),
-  interpreter: set('interpreter', text),
-  exec_interpreter: set('interpreter', text),
+  interpreter: set('interpreter', parseText),
+  exec_interpreter: set('interpreter', parseText),
   interpreter_args: set('interpreter_args', parseWords),
   node_args: set('interpreter_args', parseWords),
-  namespace: set('namespace', text),
+  namespace: set('namespace', parseText),
   instances: set('instances', (value) => parseInstances(value)),
-  exec_mode: set('exec_mode', execMode),
+  exec_mode: set('exec_mode', parseExecMode),
   env: set('env', parseEnv),
+  filter_env: set('filter_env', parseFilterEnv),
+  append_env_to_name: set('append_env_to_name', parseBoolean),
+  port: set('port', parsePort),
   autorestart: set('autorestart', parseBoolean),
   max_restarts: set('max_restarts', (value) => parseCount(value)),
   min_uptime: set('min_uptime', parseDuration),
   restart_delay: set('restart_delay', parseDuration),
   exp_backoff_restart_delay: set('exp_backoff_restart_delay', parseDuration),
   max_memory_restart: set('max_memory_restart', parseSize),
-  cron_restart: set('cron_restart', cron),
-  cron: set('cron_restart', cron),
+  cron_restart: set('cron_restart', parseCron),
+  cron: set('cron_restart', parseCron),
   stop_exit_codes: set('stop_exit_codes', parseCodes),
   kill_timeout: set('kill_timeout', parseDuration),
   shutdown_with_message: set('shutdown_with_message', parseBoolean),
   wait_ready: set('wait_ready', parseBoolean),
   listen_timeout: set('listen_timeout', parseDuration),
-  out_file: set('out_file', optionalText),
-  output: set('out_file', optionalText),
-  error_file: set('error_file', optionalText),
-  error: set('error_file', optionalText),
-  err_file: set('error_file', optionalText),
-  log_file: set('log_file', (value) => (value === true ? { ok: true, value: 'default' } : optionalText(value))),
-  log: set('log_file', (value) => (value === true ? { ok: true, value: 'default' } : optionalText(value))),
+  out_file: set('out_file', parseOptionalText),
+  output: set('out_file', parseOptionalText),
+  out: set('out_file', parseOptionalText),
+  out_log: set('out_file', parseOptionalText),
+  error_file: set('error_file', parseOptionalText),
+  error: set('error_file', parseOptionalText),
+  err: set('error_file', parseOptionalText),
+  err_file: set('error_file', parseOptionalText),
+  err_log: set('error_file', parseOptionalText),
+  log_file: set('log_file', logFile),
+  log: set('log_file', logFile),
+  disable_logs: set('disable_logs', parseBoolean),
   merge_logs: set('merge_logs', parseBoolean),
   combine_logs: set('merge_logs', parseBoolean),
-  log_date_format: set('log_date_format', optionalText),
-  log_type: set('log_type', logType),
+  log_date_format: set('log_date_format', parseOptionalText),
+  log_type: set('log_type', parseLogType),
   time: set('time', parseBoolean),
-  instance_var: set('instance_var', text),
-  watch: set('watch', watch),
-  ignore_watch: set('ignore_watch', strings),
+  instance_var: set('instance_var', parseText),
+  watch: set('watch', parseWatch),
+  ignore_watch: set('ignore_watch', parseStrings),
   watch_delay: set('watch_delay', parseDuration),
-  listen: set('listen', listen),
-  log_rotate: set('log_rotate', logRotate),
-  // PM2 keys that pmx accepts without acting on them
-  version: ignored,
-  vizion: ignored,
-  automation: ignored,
-  treekill: ignored,
-  pmx: ignored,
-  source_map_support: ignored,
-  disable_source_map_support: ignored,
-  increment_var: ignored,
-  filter_env: ignored,
-  append_env_to_name: ignored,
-  force: ignored,
-  autostart: ignored,
-  post_update: ignored,
-  trace: ignored,
-  disable_trace: ignored,
-  deep_monitoring: ignored,
-  kill_retry_time: ignored,
-  watch_options: ignored,
-  windowsHide: ignored,
-  uid: ignored,
-  gid: ignored,
-  user: ignored,
-  username: ignored,
-  port: ignored,
-  pid_file: ignored,
-  pid: ignored,
-  node_version: ignored,
-  io: ignored,
-  env_file: ignored,
-  container: ignored,
-  dist: ignored,
-  docker: ignored,
-  exec_watch: ignored,
+  listen: set('listen', parseListen),
+  log_rotate: set('log_rotate', parseLogRotate),
 };
+
+const anything = (value: unknown): Parsed<unknown> => ({ ok: true, value });
+const object = (value: unknown): Parsed<unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? { ok: true, value } : { ok: false, expected: 'an object' };
+const list = (value: unknown): Parsed<unknown> => (Array.isArray(value) ? { ok: true, value } : { ok: false, expected: 'an array' });
+
+/** Keys PM2 has that pmx accepts without acting on them, with PM2's type for each: PM2 rejects a wrong type, so does pmx. */
+export const PM2_ONLY_KEYS: Record<string, (value: unknown) => Parsed<unknown>> = {
+  vizion: parseBoolean,
+  automation: parseBoolean,
+  treekill: parseBoolean,
+  pmx: parseBoolean,
+  source_map_support: parseBoolean,
+  disable_source_map_support: parseBoolean,
+  force: parseBoolean,
+  autostart: parseBoolean,
+  trace: parseBoolean,
+  disable_trace: parseBoolean,
+  v8: parseBoolean,
+  event_loop_inspector: parseBoolean,
+  deep_monitoring: parseBoolean,
+  windowsHide: parseBoolean,
+  write: parseBoolean,
+  execute_command: parseBoolean,
+  increment_var: parseText,
+  name_prefix: parseText,
+  install_url: parseText,
+  username: parseText,
+  pid_file: parseOptionalText,
+  pid: parseOptionalText,
+  uid: parseIdentity,
+  user: parseIdentity,
+  gid: parseIdentity,
+  kill_retry_time: parseDuration,
+  watch_options: object,
+  io: object,
+  post_update: list,
+  version: anything,
+  node_version: anything,
+  exec_watch: anything,
+  container: anything,
+  dist: anything,
+  docker: anything,
+};
+
+/** Every key an app may have, for "did you mean" suggestions. */
+export const KNOWN_KEYS: readonly string[] = [...Object.keys(APP_KEYS), ...Object.keys(PM2_ONLY_KEYS)];

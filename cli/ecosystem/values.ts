@@ -1,4 +1,4 @@
-// Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists.
+// Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists, names.
 import { availableParallelism } from 'node:os';
 
 /** A parse result: the value, or what was expected (for the error message). */
@@ -33,12 +33,12 @@ export function parseCount(value: unknown, min = 0): Parsed<number> {
   return bad(min === 0 ? 'a whole number of at least 0' : `a whole number of at least ${min}`);
 }
 
-/** `instances`: a number, 'max', 0 or -1 (all cores), -n (all cores but n). */
+/** `instances`: a number, 'max' or 0 (all cores), -n (all cores but n, at least 1), as PM2 counts. */
 export function parseInstances(value: unknown, cores = availableParallelism()): Parsed<number> {
   if (value === 'max') return ok(cores);
   const number = typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number)) return bad("a number, 'max', 0 or -n");
-  if (number === 0 || number === -1) return ok(cores);
+  if (typeof number !== 'number' || !Number.isInteger(number)) return bad("a number, 'max' or -n");
+  if (number === 0) return ok(cores);
   if (number < 0) return ok(Math.max(1, cores + number));
   return ok(number);
 }
@@ -57,11 +57,32 @@ export function parseWords(value: unknown): Parsed<string[]> {
   return bad('a string or an array of strings');
 }
 
-/** Splits a command-line string into words, honouring single and double quotes. */
+/** Splits a command-line string into words as a shell would: quotes group, a backslash escapes, `a="b c"` is one word. */
 export function splitWords(text: string): string[] {
   const words: string[] = [];
-  const pattern = /"((?:[^"\\]|\\.)*)"|'([^']*)'|(\S+)/g;
-  for (const match of text.matchAll(pattern)) words.push(match[1]?.replace(/\\(.)/g, '$1') ?? match[2] ?? match[3]!);
+  let word: string | null = null;
+  for (let at = 0; at < text.length; at++) {
+    const char = text[at]!;
+    if (/\s/.test(char)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else if (char === "'") {
+      const end = text.indexOf("'", at + 1);
+      word = (word ?? '') + text.slice(at + 1, end === -1 ? text.length : end);
+      at = end === -1 ? text.length : end;
+    } else if (char === '"') {
+      word ??= '';
+      for (at++; at < text.length && text[at] !== '"'; at++) {
+        if (text[at] === '\\' && /["\\$`]/.test(text[at + 1] ?? '')) at++;
+        word += text[at];
+      }
+    } else if (char === '\\' && at + 1 < text.length) {
+      word = (word ?? '') + text[++at];
+    } else {
+      word = (word ?? '') + char;
+    }
+  }
+  if (word !== null) words.push(word);
   return words;
 }
 
@@ -82,4 +103,67 @@ export function parseEnv(value: unknown): Parsed<Record<string, string>> {
     env[key] = typeof item === 'object' ? JSON.stringify(item) : String(item);
   }
   return ok(env);
+}
+
+/** A non-empty string. */
+export function parseText(value: unknown): Parsed<string> {
+  return typeof value === 'string' && value.length > 0 ? ok(value) : bad('a non-empty string');
+}
+
+/** A non-empty string, or null/false for "none". */
+export function parseOptionalText(value: unknown): Parsed<string | null> {
+  return value === null || value === false ? ok(null) : parseText(value);
+}
+
+/** A string, or an array of strings. */
+export function parseStrings(value: unknown): Parsed<string[]> {
+  if (typeof value === 'string') return ok([value]);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return ok(value);
+  return bad('a string or an array of strings');
+}
+
+/** `exec_mode`: PM2's 'fork'/'cluster' and their `_mode` forms. */
+export function parseExecMode(value: unknown): Parsed<'fork_mode' | 'cluster_mode'> {
+  if (value === 'fork' || value === 'fork_mode') return ok('fork_mode');
+  if (value === 'cluster' || value === 'cluster_mode') return ok('cluster_mode');
+  return bad("'fork' or 'cluster'");
+}
+
+/** `watch`: on/off, or the paths to watch. */
+export function parseWatch(value: unknown): Parsed<boolean | string[]> {
+  if (typeof value === 'boolean') return ok(value);
+  const paths = parseStrings(value);
+  return paths.ok ? paths : bad('true, false, a path or an array of paths');
+}
+
+/** `listen`: ports or '[host:]port' addresses, one or many. */
+export function parseListen(value: unknown): Parsed<string[]> {
+  const list = Array.isArray(value) ? value : [value];
+  const valid = (item: unknown): boolean => (typeof item === 'number' && Number.isInteger(item) && item > 0) || (typeof item === 'string' && item !== '');
+  return list.length > 0 && list.every(valid) ? ok(list.map(String)) : bad("a port, '[host:]port', or an array of them");
+}
+
+/** `log_type`. */
+export function parseLogType(value: unknown): Parsed<'raw' | 'json'> {
+  return value === 'json' || value === 'raw' ? ok(value) : bad("'json' or 'raw'");
+}
+
+/** `port`: PM2's shortcut for the PORT variable. */
+export function parsePort(value: unknown): Parsed<string> {
+  const number = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof number === 'number' && Number.isInteger(number) && number > 0 && number < 65536 ? ok(String(number)) : bad('a port number (1-65535)');
+}
+
+/** `filter_env`: true drops the shell environment, a name drops that variable, names drop the variables containing one. */
+export function parseFilterEnv(value: unknown): Parsed<boolean | string | string[]> {
+  if (typeof value === 'boolean' || typeof value === 'string') return ok(value);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return ok(value);
+  return bad('true, false, a variable name or an array of names');
+}
+
+/** A user or group: a name or a numeric id. */
+export function parseIdentity(value: unknown): Parsed<string | number> {
+  return (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && value !== '')
+    ? ok(value)
+    : bad('a name or a numeric id');
 }

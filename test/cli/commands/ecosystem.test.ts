@@ -35,8 +35,11 @@ describe('ecosystem files', () => {
   });
 
   it('keeps the started environment on restart, and takes the new shell with --update-env', async () => {
+    // emptied before each restart, so the line read is the new process's, not the last one's
+    await pmx.ok(['flush', 'one']);
     await pmx.ok(['restart', 'one'], { env: { FROM_SHELL: 'b' } });
     expect(await printedEnv('one')).toEqual({ STAGE: 'prod', FROM_SHELL: 'a' });
+    await pmx.ok(['flush', 'one']);
     await pmx.ok(['restart', 'one', '--update-env'], { env: { FROM_SHELL: 'c' } });
     // the app's own declared env still wins over the shell
     expect(await printedEnv('one')).toEqual({ STAGE: 'prod', FROM_SHELL: 'c' });

@@ -1,0 +1,133 @@
+// An ecosystem file into validated AppSpecs: every app checked, and nothing returned unless all are valid.
+import { basename, dirname, extname, relative, resolve } from 'node:path';
+import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import { EcosystemError, combineErrors, describeValue } from './errors.js';
+import { readEcosystemFile } from './load-file.js';
+import { completeSpec, readKeys, type Origin, type ReadContext } from './normalize.js';
+import type { Draft } from './schema.js';
+import { applyOverrides, readOverrides, type CliStartOptions } from './cli-options.js';
+import { parseEnv } from './values.js';
+
+/** How a file is loaded: the `--env`, `--only` and other flags given with it. */
+export interface LoadOptions {
+  /** `--env NAME`: deploy.NAME.env, then env, then env_NAME make each app's environment. */
+  envName?: string;
+  /** `--only a,b`: the names of the apps to keep. */
+  only?: string[];
+  /** The CLI's environment, the base of every app's env. */
+  baseEnv: Record<string, string | undefined>;
+  /** Flags given together with the file, applied over every app as PM2 applies them. */
+  overrides?: CliStartOptions;
+}
+
+/** A loaded file: its apps (validated, complete), its raw deploy section, and what deserves a warning. */
+export interface LoadedEcosystem {
+  file: string;
+  apps: AppSpec[];
+  deploy: Record<string, unknown> | undefined;
+  warnings: string[];
+}
+
+/** Loads, validates and completes the apps of a file; throws one EcosystemError listing every problem found. */
+export async function loadEcosystem(file: string, options: LoadOptions): Promise<LoadedEcosystem> {
+  const path = resolve(file);
+  const shown = relative(process.cwd(), path) || path;
+  const { apps: rawApps, deploy } = splitContent(await readEcosystemFile(path, shown), path, shown);
+  const { envName, baseEnv } = options;
+  const problems: EcosystemError[] = [];
+  const warnings: string[] = [];
+  const flags = options.overrides ? readOverrides(options.overrides, process.cwd(), warnings, problems) : {};
+  const drafts = rawApps.map((raw, index) => readApp(raw, index, { path, shown, envName, problems, warnings }, flags));
+  const selected = selectOnly(drafts, options.only, path, shown, problems);
+  const deployEnv = envName ? deployEnvironment(deploy, envName) : undefined;
+  const apps: AppSpec[] = [];
+  // apps are completed (scripts looked up) only when every app reads well, and only those selected
+  for (const { raw, draft, context } of problems.length === 0 ? selected : []) {
+    const named = envName ? parseEnv(raw[`env_${envName}`]) : undefined;
+    const namedEnv = named?.ok ? named.value : undefined;
+    const spec = completeSpec(draft, { ...context, baseDir: dirname(path), baseEnv, envName, deployEnv, namedEnv });
+    if (spec) apps.push(spec);
+  }
+  if (problems.length > 0) throw combineErrors(problems);
+  if (envName && rawApps.length > 0 && deployEnv === undefined && !rawApps.some((raw) => raw[`env_${envName}`] !== undefined)) {
+    warnings.push(`${shown}: no app has \`env_${envName}\` (--env ${envName}); the apps start with their \`env\``);
+  }
+  return { file: path, apps, deploy, warnings };
+}
+
+interface FileContext {
+  path: string;
+  shown: string;
+  envName: string | undefined;
+  problems: EcosystemError[];
+  warnings: string[];
+}
+
+interface AppDraft {
+  raw: Record<string, unknown>;
+  draft: Draft;
+  context: ReadContext;
+  /** The names `--only` may use: the app's, and with append_env_to_name, the one with the env appended. */
+  names: string[];
+}
+
+/** One app read with the flags applied over it; its problems are collected, not thrown. */
+function readApp(raw: Record<string, unknown>, index: number, file: FileContext, flags: Draft): AppDraft {
+  const named = typeof raw.name === 'string' ? raw.name : undefined;
+  const label = `${file.shown}: ${named ? `app '${named}'` : `apps[${index}]`}`;
+  const origin: Origin = { label, file: file.path, app: named, keyName: (key) => `\`${key}\`` };
+  const context: ReadContext = { origin, problems: file.problems, warnings: file.warnings };
+  const draft = applyOverrides(readKeys(raw, context), flags);
+  const name = draft.name ?? (draft.script ? basename(draft.script, extname(draft.script)) : undefined);
+  const names = name === undefined ? [] : [name];
+  if (name !== undefined && file.envName && draft.append_env_to_name) names.push(`${name}-${file.envName}`);
+  return { raw, draft, context, names };
+}
+
+/** The apps `--only` names; a name that matches no app is a problem. */
+function selectOnly(drafts: AppDraft[], only: string[] | undefined, path: string, shown: string, problems: EcosystemError[]): AppDraft[] {
+  if (!only || only.length === 0) return drafts;
+  const unknown = only.filter((name) => !drafts.some(({ names }) => names.includes(name)));
+  if (unknown.length > 0) {
+    const known = drafts.map(({ names }) => names[0] ?? '?').join(', ');
+    const message = `${shown}: --only names ${unknown.map((name) => `'${name}'`).join(', ')}, not an app of this file (apps: ${known})`;
+    problems.push(new EcosystemError('ONLY_UNKNOWN', message, { file: path, key: 'only', value: unknown }));
+  }
+  return drafts.filter(({ names }) => names.some((name) => only.includes(name)));
+}
+
+type Content = { apps: Record<string, unknown>[]; deploy: Record<string, unknown> | undefined };
+
+/** `{ apps, deploy }`, `apps` as one object, a bare array of apps, or a single app. */
+function splitContent(content: unknown, file: string, shown: string): Content {
+  const invalid = (what: string, value: unknown, key?: string): EcosystemError =>
+    new EcosystemError('ECOSYSTEM_INVALID', `${shown}: ${what}, got ${describeValue(value)}`, { file, key, value });
+  if (Array.isArray(content)) return { apps: content.map((app, index) => asApp(app, index, invalid)), deploy: undefined };
+  if (!content || typeof content !== 'object') throw invalid('expected an object with `apps` (or an array of apps)', content);
+  const object = content as Record<string, unknown>;
+  const deploy = object.deploy;
+  if (deploy !== undefined && (typeof deploy !== 'object' || deploy === null || Array.isArray(deploy))) {
+    throw invalid('`deploy` must be an object of environments', deploy, 'deploy');
+  }
+  const section = deploy as Record<string, unknown> | undefined;
+  if (object.apps === undefined) {
+    if (object.script !== undefined) return { apps: [object], deploy: undefined };
+    if (section) return { apps: [], deploy: section };
+    throw invalid('expected an `apps` array (or a single app with `script`)', content);
+  }
+  const apps = Array.isArray(object.apps) ? object.apps : [object.apps];
+  return { apps: apps.map((app, index) => asApp(app, index, invalid)), deploy: section };
+}
+
+function asApp(value: unknown, index: number, invalid: (what: string, value: unknown, key: string) => EcosystemError): Record<string, unknown> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+  throw invalid(`apps[${index}] must be an object`, value, `apps[${index}]`);
+}
+
+/** `deploy.<envName>.env`, which PM2 puts under every app's env. */
+function deployEnvironment(deploy: Record<string, unknown> | undefined, envName: string): Record<string, string> | undefined {
+  const target = deploy?.[envName];
+  if (!target || typeof target !== 'object') return undefined;
+  const env = parseEnv((target as Record<string, unknown>).env);
+  return env.ok ? env.value : {};
+}

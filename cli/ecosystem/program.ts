@@ -1,0 +1,58 @@
+// What an app runs: its script (a file, a directory, a command on PATH, or a whole command line),
+// the interpreter for it and the arguments, resolved as PM2 resolves them.
+import { basename, extname } from 'node:path';
+import { absolute, expandHome, interpreterFor, locateScript, onPath } from './resolve-script.js';
+
+/** A resolved program. */
+export interface Program {
+  /** Absolute path of the script, directory or command. */
+  script: string;
+  args: string[];
+  interpreter: string;
+  /** PM2's default name: the script's base name without extension, or the whole command line. */
+  defaultName: string;
+}
+
+/**
+ * Why a program cannot be run: its script is nowhere. (An interpreter that cannot be executed is
+ * left to the agent, which marks the app errored and names the interpreter in the process list.)
+ */
+export interface ProgramFault {
+  fault: 'script';
+  reason: string;
+}
+
+/** What a draft asks to run. */
+export interface ProgramRequest {
+  script: string;
+  args?: string[];
+  interpreter?: string;
+}
+
+/** Resolves `request` in `cwd` with the PATH and HOME of `env`. */
+export function resolveProgram(request: ProgramRequest, cwd: string, env: Record<string, string | undefined>): Program | ProgramFault {
+  const path = env.PATH ?? process.env.PATH ?? '';
+  const given = expandHome(request.script, env.HOME);
+  const script = locateScript(given, cwd, path);
+  if (!script) return commandLine(request, path) ?? { fault: 'script', reason: notFound(request.script, cwd) };
+  let interpreter = request.interpreter ?? interpreterFor(script);
+  // PM2 picks `python` for .py and falls back to python3; pmx prefers python3 and falls back to python
+  if (!request.interpreter && interpreter === 'python3' && !onPath('python3', path) && onPath('python', path)) {
+    interpreter = 'python';
+  }
+  return { script, args: request.args ?? [], interpreter, defaultName: basename(request.script, extname(request.script)) };
+}
+
+/** PM2 runs a script with spaces that is no file (`'npm run start'`) as `bash -c '<line>'`, named after the line. */
+function commandLine(request: ProgramRequest, path: string): Program | null {
+  const line = request.script.trim();
+  if (!/\s/.test(line)) return null;
+  const shell = onPath('bash', path) ?? onPath('sh', path);
+  if (!shell) return null;
+  return { script: shell, args: ['-c', line], interpreter: 'none', defaultName: line };
+}
+
+function notFound(script: string, cwd: string): string {
+  const onPathToo = script.includes('/') ? '' : ', nor a command of that name on PATH';
+  return `'${script}' not found: no file ${absolute(script, cwd)}${onPathToo}`;
+}
