@@ -21,6 +21,6 @@ export function selectorFor(target: string): Selector {
 
 /** True when a target word names an ecosystem file that exists (PM2 decides by the file name). */
 export async function isEcosystemTarget(target: string): Promise<boolean> {
-  if (!/\.(json|ya?ml)$|\.config\.[cm]?js$|^ecosystem.*\.[cm]?js$/.test(target.split('/').pop() ?? '')) return false;
-  return existsSync(target);
+  const { isEcosystemFile } = await import('../ecosystem/find.js');
+  return isEcosystemFile(target) && existsSync(target);
 }
