@@ -5,7 +5,13 @@
 import { closeSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_DIR, cpuSeconds, printTable, rssBytes, tools } from './lib/common.mjs';
+import { printTable } from './lib/format.mjs';
+import { withManagers } from './lib/managers.mjs';
+import { cpuSeconds, rssBytes } from './lib/measure.mjs';
+import { app as appPath } from './lib/paths.mjs';
+import { figure } from './lib/report.mjs';
+
+export const about = `${Number(process.env.LOG_BENCH_LINES ?? 1_000_000).toLocaleString('en-US')} lines of 100 bytes to stdout (fork, and cluster of 2): time to disk, daemon CPU, app peak RSS, every line checked`;
 
 const LINES = Number(process.env.LOG_BENCH_LINES ?? 1_000_000);
 
@@ -54,7 +60,7 @@ async function flood(tool, instances, app) {
   const perInstance = LINES / instances;
   const expected = LINES * 100;
   const started = Date.now();
-  await tool.cli(['start', join(BENCH_DIR, 'apps', app), '-n', 'flood', ...(instances > 1 ? ['-i', String(instances)] : [])], { COUNT: String(perInstance) });
+  await tool.cli(['start', appPath(app), '-n', 'flood', ...(instances > 1 ? ['-i', String(instances)] : [])], { COUNT: String(perInstance) });
   const daemon = tool.daemonPid();
   const cpuBefore = cpuSeconds(daemon);
   const pids = JSON.parse((await tool.cli(['jlist'])).stdout).map((p) => p.pid);
@@ -80,28 +86,37 @@ async function flood(tool, instances, app) {
   return { toDisk, cpu, peakRssMb: peakRss / 2 ** 20, ...lines };
 }
 
-export async function logsBench() {
+const MODES = ['fork', 'fork, back-pressure', 'cluster', 'cluster, back-pressure'];
+
+export default async function logsBench() {
   const figures = {};
-  for (const tool of await tools()) {
-    try {
-      figures[`${tool.name} fork`] = await flood(tool, 1, 'flood-console.cjs');
-      figures[`${tool.name} fork, back-pressure`] = await flood(tool, 1, 'flood.cjs');
-      figures[`${tool.name} cluster`] = await flood(tool, 2, 'flood-console.cjs');
-      figures[`${tool.name} cluster, back-pressure`] = await flood(tool, 2, 'flood.cjs');
-    } finally {
-      await tool.kill();
+  // pmx and PM2 take turns run by run, so that a noisy neighbour hits both alike
+  await withManagers(async (managers) => {
+    for (const mode of MODES) {
+      for (const tool of managers) figures[`${tool.name} ${mode}`] = await flood(tool, mode.startsWith('cluster') ? 2 : 1, mode.endsWith('back-pressure') ? 'flood.cjs' : 'flood-console.cjs');
     }
-  }
+  });
+  const label = (mode) => `${mode.startsWith('fork') ? 'fork' : 'cluster of 2'}, ${mode.endsWith('back-pressure') ? 'app waits for drain' : 'console.log loop'}`;
   const rows = [];
-  for (const mode of ['fork', 'fork, back-pressure', 'cluster', 'cluster, back-pressure']) {
+  for (const mode of MODES) {
     const pmx = figures[`pmx ${mode}`];
     const pm2 = figures[`pm2 ${mode}`];
     const fmt = (f) => `${f.toDisk.toFixed(2)} s to disk, ${f.cpu.toFixed(2)} CPU s, app peak ${f.peakRssMb.toFixed(0)} MB, lines bad/dup/missing ${f.bad}/${f.dup}/${f.missing}`;
-    const app = mode.endsWith('back-pressure') ? 'waits for drain' : 'console.log loop';
-    rows.push([mode.startsWith('fork') ? `fork, ${LINES} lines, ${app}` : `cluster of 2, ${LINES / 2} each, ${app}`, fmt(pmx), pm2 ? fmt(pm2) : 'n/a', pm2 ? `${(pmx.toDisk / pm2.toDisk).toFixed(2)} / ${(pmx.cpu / pm2.cpu).toFixed(2)}` : '']);
+    rows.push([mode.startsWith('fork') ? `fork, ${LINES} lines, ${label(mode).split(', ')[1]}` : `cluster of 2, ${LINES / 2} each, ${label(mode).split(', ')[1]}`, fmt(pmx), pm2 ? fmt(pm2) : 'n/a', pm2 ? `${(pmx.toDisk / pm2.toDisk).toFixed(2)} / ${(pmx.cpu / pm2.cpu).toFixed(2)}` : '']);
   }
   printTable('logs: 100-byte lines to stdout', ['run', 'pmx', 'PM2', 'time, CPU pmx/PM2'], rows);
-  return figures;
+  return {
+    figures: MODES.flatMap((mode) => {
+      const pmx = figures[`pmx ${mode}`];
+      const pm2 = figures[`pm2 ${mode}`];
+      const lost = (f) => f.bad + f.dup + f.missing;
+      return [
+        figure({ name: `${label(mode)}: time to disk`, unit: 's', pmx: pmx.toDisk, pm2: pm2?.toDisk }),
+        figure({ name: `${label(mode)}: daemon CPU`, unit: 's', pmx: pmx.cpu, pm2: pm2?.cpu }),
+        figure({ name: `${label(mode)}: app peak RSS`, unit: 'bytes', pmx: pmx.peakRssMb * 2 ** 20, pm2: pm2 && pm2.peakRssMb * 2 ** 20 }),
+        figure({ name: `${label(mode)}: lines bad+dup+missing`, unit: 'count', pmx: lost(pmx), pm2: pm2 && lost(pm2), target: '0', met: lost(pmx) === 0 }),
+      ];
+    }),
+    data: figures,
+  };
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) await logsBench();

@@ -1,10 +1,17 @@
 // Zero-downtime reload: an HTTP app with 2 instances under autocannon (10 kept-alive
-// connections), with and without 5 reloads during the run, for pmx and PM2 in the same run.
+// connections), with and without 5 reloads during the run, for pmx and PM2 in the same run
+// (taking turns run by run).
 // Prints requests, failures (errors, timeouts, resets, non-2xx) and the ratios.
+// (autocannon, a devDependency, generates the load: this one benchmark is not built-ins only.)
 import autocannon from 'autocannon';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { BENCH_DIR, freePort, waitForPort, tools, printTable } from './lib/common.mjs';
+import { printTable } from './lib/format.mjs';
+import { withManagers } from './lib/managers.mjs';
+import { freePort, waitForPort } from './lib/net.mjs';
+import { app } from './lib/paths.mjs';
+import { figure } from './lib/report.mjs';
+
+export const about = `an HTTP app with 2 instances under autocannon (10 kept-alive connections, ${Number(process.env.RELOAD_BENCH_SECONDS ?? 20)} s), without and with 5 reloads`;
 
 const DURATION = Number(process.env.RELOAD_BENCH_SECONDS ?? 20);
 const RELOADS = 5;
@@ -17,7 +24,7 @@ const VARIANTS = [
 async function run(tool, variant, reloads) {
   const port = await freePort();
   const env = { PORT: String(port) };
-  await tool.cli(['start', join(BENCH_DIR, 'apps', variant.app), '-i', '2', '-n', 'web', ...variant.flags], env);
+  await tool.cli(['start', app(variant.app), '-i', '2', '-n', 'web', ...variant.flags], env);
   await waitForPort(port);
   await sleep(500);
   const instance = autocannon({ url: `http://127.0.0.1:${port}/`, connections: 10, duration: DURATION, timeout: 5 });
@@ -35,18 +42,16 @@ async function run(tool, variant, reloads) {
   return { requests: result.requests.total, failed, errors: result.errors, timeouts: result.timeouts, resets: result.resets, non2xx: result.non2xx };
 }
 
-export async function reloadBench() {
+export default async function reloadBench() {
   const rows = [];
   const figures = {};
-  for (const tool of await tools()) {
-    try {
-      const base = await run(tool, VARIANTS[0], 0);
-      figures[`${tool.name} no reload`] = base;
-      for (const variant of VARIANTS) figures[`${tool.name} ${variant.name}`] = await run(tool, variant, RELOADS);
-    } finally {
-      await tool.kill();
+  // pmx and PM2 take turns run by run, so that a noisy neighbour hits both alike
+  await withManagers(async (managers) => {
+    for (const tool of managers) figures[`${tool.name} no reload`] = await run(tool, VARIANTS[0], 0);
+    for (const variant of VARIANTS) {
+      for (const tool of managers) figures[`${tool.name} ${variant.name}`] = await run(tool, variant, RELOADS);
     }
-  }
+  });
   const row = (label, key) => {
     const pmx = figures[`pmx ${key}`];
     const pm2 = figures[`pm2 ${key}`];
@@ -59,7 +64,13 @@ export async function reloadBench() {
   for (const variant of VARIANTS) {
     console.log(`  pmx throughput with reloads (${variant.name}): ${(figures[`pmx ${variant.name}`].requests / base).toFixed(2)} of its no-reload figure`);
   }
-  return figures;
+  const keys = ['no reload', ...VARIANTS.map((v) => v.name)];
+  const label = (key) => (key === 'no reload' ? key : `${RELOADS} reloads, ${key}`);
+  return {
+    figures: keys.flatMap((key) => [
+      figure({ name: `requests (more is better), ${label(key)}`, unit: 'count', pmx: figures[`pmx ${key}`].requests, pm2: figures[`pm2 ${key}`]?.requests, note: `${DURATION} s` }),
+      figure({ name: `failed requests, ${label(key)}`, unit: 'count', pmx: figures[`pmx ${key}`].failed, pm2: figures[`pm2 ${key}`]?.failed, target: key === 'no reload' ? '' : '0', met: key === 'no reload' ? null : figures[`pmx ${key}`].failed === 0 }),
+    ]),
+    data: figures,
+  };
 }
-
-if (import.meta.url === `file://${process.argv[1]}`) await reloadBench();
