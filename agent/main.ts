@@ -22,8 +22,17 @@ export interface AgentOptions {
   sampleIntervalMs: number;
 }
 
-/** Runs the agent until `kill` or SIGTERM/SIGINT; resolves once everything is stopped. */
-export async function runAgent(options: AgentOptions): Promise<void> {
+/** The agent running in this process, for the foreground runtime that embeds it. */
+export interface RunningAgent {
+  registry: Registry;
+  /** True once the agent has begun stopping every process (a signal or `pmx kill`). */
+  stopping(): boolean;
+  /** Stops every process, gives the socket and pid file back, and ends this process with `code`. */
+  stop(code: number): Promise<void>;
+}
+
+/** Starts the agent; resolves once it listens. It runs until `kill` or SIGTERM/SIGINT, then exits the process. */
+export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const { home } = options;
   prepareHome(home);
   const log = (line: string): void => {
@@ -52,21 +61,21 @@ export async function runAgent(options: AgentOptions): Promise<void> {
     })();
     return exiting;
   };
-  const exit = (): void => {
+  const exit = (code: number): void => {
     server?.close();
     removeSocket(home.socket);
     releasePidFile(home.pidFile);
-    log('agent stopped');
-    process.exit(0);
+    log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
+    process.exit(code);
   };
   const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log) };
 
   removeSocket(home.socket); // we hold the pid file: any socket left here is stale
-  server = await listen(home.socket, ctx, exit);
+  server = await listen(home.socket, ctx, () => exit(0));
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       log(`received ${signal}`);
-      void shutdown().then(exit);
+      void shutdown().then(() => exit(0));
     });
   }
   process.on('SIGHUP', () => registry.logFiles.reopenAll());
@@ -80,6 +89,7 @@ export async function runAgent(options: AgentOptions): Promise<void> {
       // the CLI that waited has gone: nothing to tell
     }
   }
+  return { registry, stopping: () => exiting !== null, stop: (code) => shutdown().then(() => exit(code)) };
 }
 
 function prepareHome(home: AgentHome): void {

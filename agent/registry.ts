@@ -19,6 +19,8 @@ export class Registry {
   readonly logFiles: LogFiles;
   /** Listening sockets of socket-activated apps. */
   readonly listeners = new Listeners();
+  /** Told of each process as it is registered, before it starts (the foreground runtime follows its output). */
+  readonly added = new Set<(proc: SupervisedProcess) => void>();
 
   constructor(
     private readonly home: AgentHome,
@@ -69,6 +71,7 @@ export class Registry {
     const pidFile = join(this.home.pids, `${safeFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
+    for (const listener of this.added) listener(proc);
     proc.once('removed', () => {
       this.procs.delete(pmId);
       if (this.named(spec.name).length === 0) this.listeners.release(spec.name);

@@ -1,13 +1,63 @@
-// `pmx-runtime [ecosystem file] [--env NAME]`: the agent in the foreground, as a container's main process.
-import { runForeground } from './runtime.js';
+// `pmx-runtime [ecosystem file] [--env NAME] [--resurrect] [--raw] [--logs] [--no-auto-exit]`:
+// the agent in the foreground, as a container's main process or an init system's service.
+import { EXIT_ALL_DEAD, runForeground, type RuntimeOptions } from './runtime.js';
 import { reportError } from './output/errors.js';
+import { CliError } from './client/errors.js';
 
-const args = process.argv.slice(2);
-const envIndex = args.indexOf('--env');
-const envName = envIndex >= 0 ? args[envIndex + 1] : undefined;
-const file = args.find((arg, index) => !arg.startsWith('-') && (envIndex < 0 || index !== envIndex + 1)) ?? null;
+const USAGE = `Usage: pmx-runtime [ecosystem file] [options]
 
-runForeground({ file, envName }).catch((error: unknown) => {
+Runs the pmx agent in the foreground until SIGTERM/SIGINT, which stop every app gracefully.
+
+  ecosystem file   start its apps (the container mode): their output goes to stdout/stderr
+                   prefixed with 'id|name | ', and once no app runs any more pmx-runtime exits
+                   with code ${EXIT_ALL_DEAD} so that the orchestrator restarts the container
+  --env NAME       use env_NAME of the ecosystem file
+  --resurrect      start the apps saved by 'pmx save' (the boot hook written by 'pmx startup');
+                   an agent already running in PMX_HOME is waited for, then taken over
+  --raw            app output without prefixes
+  --logs           app output on stdout/stderr even without an ecosystem file
+  --no-auto-exit   keep running when no app runs
+`;
+
+/** The options of a command line, or a CliError naming the argument it does not understand. */
+function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
+  let file: string | null = null;
+  let envName: string | undefined;
+  const flags = new Set<string>();
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index]!;
+    if (arg === '-h' || arg === '--help') return 'help';
+    if (arg === '--env') {
+      envName = args[++index];
+      if (!envName) throw new CliError('BAD_ARGUMENT', '--env needs a name', 'for example: pmx-runtime ecosystem.config.js --env production');
+    } else if (['--resurrect', '--raw', '--logs', '--no-auto-exit'].includes(arg)) {
+      flags.add(arg);
+    } else if (arg.startsWith('-') || file !== null) {
+      throw new CliError('BAD_ARGUMENT', `pmx-runtime does not understand '${arg}'`, "see 'pmx-runtime --help'");
+    } else {
+      file = arg;
+    }
+  }
+  const shown = file !== null || flags.has('--logs') || flags.has('--raw');
+  return {
+    file,
+    envName,
+    resurrect: flags.has('--resurrect'),
+    appLogs: !shown ? 'none' : flags.has('--raw') ? 'raw' : 'prefixed',
+    exitWhenAllDead: file !== null && !flags.has('--no-auto-exit'),
+  };
+}
+
+try {
+  const options = parseRuntimeArgs(process.argv.slice(2));
+  if (options === 'help') process.stdout.write(USAGE);
+  else {
+    runForeground(options).catch((error: unknown) => {
+      reportError(error, process.stderr);
+      process.exit(1);
+    });
+  }
+} catch (error) {
   reportError(error, process.stderr);
-  process.exit(1);
-});
+  process.exit(2);
+}

@@ -1,24 +1,179 @@
-// The agent in the foreground (`pmx --no-daemon`, `pmx-runtime [file]`): for systemd Type=simple
-// and containers. With a file, its apps are started once the agent listens.
-import { resolveHome } from '../agent/protocol/home.js';
-import { runAgent } from '../agent/main.js';
+// The agent in the foreground (`pmx --no-daemon`, `pmx-runtime [file] [--resurrect]`): for init
+// systems (Type=simple, the boot hook resurrects the saved apps) and for containers (the apps of a
+// file, their output on stdout/stderr, and an exit code that tells the orchestrator to restart).
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { resolveHome, type AgentHome } from '../agent/protocol/home.js';
+import { runAgent, type RunningAgent } from '../agent/main.js';
+import { followAllOutput, type ProcessOutputListener } from '../agent/log-bus.js';
+import { isDormant } from '../agent/process/states.js';
+import type { SupervisedProcess } from '../agent/process/supervised.js';
 import { connectAgent } from './client/agent.js';
+import { CliError } from './client/errors.js';
+import { reportError } from './output/errors.js';
+
+/** The exit code once every app is dead: non-zero, so that Docker and Kubernetes restart us. */
+export const EXIT_ALL_DEAD = 1;
 
 export interface RuntimeOptions {
   file: string | null;
   envName: string | undefined;
+  /** Start the apps saved by `pmx save` (the boot hook); waits for an agent already running to end. */
+  resurrect?: boolean;
+  /** App output on this process's stdout/stderr: prefixed with `id|name | `, raw, or not at all. */
+  appLogs?: 'prefixed' | 'raw' | 'none';
+  /** End with EXIT_ALL_DEAD once no app is running any more (containers). */
+  exitWhenAllDead?: boolean;
 }
 
-/** Runs the agent in this process; it ends when the agent is killed or signalled. */
+/** Runs the agent in this process; it ends when the agent is killed or signalled, or every app died. */
 export async function runForeground(options: RuntimeOptions): Promise<void> {
   const home = resolveHome();
-  await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs: Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000 });
-  if (!options.file) return;
+  const sampleIntervalMs = Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000;
+  const agent = await startAgentHere(home, sampleIntervalMs, options.resurrect === true);
+  try {
+    const appLogs = options.appLogs ?? 'none';
+    if (appLogs !== 'none') followAllOutput(agent.registry, printOutput(appLogs));
+    if (process.pid === 1) reportZombies(agent, sampleIntervalMs);
+    if (options.resurrect) await resurrectSaved(home);
+    if (options.file) await startFile(home, options.file, options.envName);
+    if (options.exitWhenAllDead) exitWhenAllDead(agent);
+  } catch (error) {
+    // the agent runs in this process: stop what it started rather than leave orphans behind
+    reportError(error, process.stderr);
+    await agent.stop(1);
+  }
+}
+
+/** Runs the agent here; with `waitForOther`, an agent already running in this home is waited for, then replaced. */
+async function startAgentHere(home: AgentHome, sampleIntervalMs: number, waitForOther: boolean): Promise<RunningAgent> {
+  for (let told = false; ; told = true) {
+    try {
+      return await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs });
+    } catch (error) {
+      const { code, data } = error as { code?: string; data?: { pid?: number } };
+      if (!waitForOther || code !== 'ALREADY_RUNNING' || !data?.pid) throw error;
+      if (!told) process.stderr.write(`[PMX] An agent already runs in ${home.root} (pid ${data.pid}): taking over once it ends ('pmx kill' ends it)\n`);
+      await untilGone(data.pid);
+    }
+  }
+}
+
+async function resurrectSaved(home: AgentHome): Promise<void> {
+  const agent = await connectAgent(home, { spawn: false });
+  if (!agent) throw new Error(`the agent in this process does not answer on ${home.socket}`);
+  try {
+    const restored = await agent.call('resurrect', {});
+    process.stderr.write(`[PMX] Resurrected ${restored.length} process${restored.length === 1 ? '' : 'es'} from ${home.dump}\n`);
+  } catch (error) {
+    if (!(error instanceof CliError && error.code === 'DUMP_MISSING')) throw error;
+    // a boot hook must not fail (and be restarted forever) because nothing was saved yet
+    process.stderr.write(`[PMX] Nothing saved in ${home.dump}: no app to resurrect ('pmx save' saves the running list)\n`);
+  } finally {
+    agent.close();
+  }
+}
+
+async function startFile(home: AgentHome, file: string, envName: string | undefined): Promise<void> {
   const { loadEcosystem } = await import('./ecosystem/index.js');
-  const loaded = await loadEcosystem(options.file, { envName: options.envName, baseEnv: process.env });
+  const loaded = await loadEcosystem(file, { envName, baseEnv: process.env });
   for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
   const agent = await connectAgent(home, { spawn: false });
   if (!agent) throw new Error(`the agent in this process does not answer on ${home.socket}`);
-  await agent.call('start', { apps: loaded.apps, mode: 'start', updateEnv: false });
-  agent.close();
+  try {
+    await agent.call('start', { apps: loaded.apps, mode: 'start', updateEnv: false });
+  } finally {
+    agent.close();
+  }
+}
+
+/** Writes each app's lines to our stdout (its stdout) or stderr (its stderr). */
+function printOutput(mode: 'prefixed' | 'raw'): ProcessOutputListener {
+  // a reader that went away must not take the agent down with it
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  return (proc, stream, text) => {
+    const out = stream === 'out' ? process.stdout : process.stderr;
+    if (mode === 'raw') {
+      out.write(text);
+      return;
+    }
+    const prefix = `${proc.id}|${proc.spec.name} | `;
+    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
+    out.write(`${prefix}${body.split('\n').join(`\n${prefix}`)}\n`);
+  };
+}
+
+/** Stops the agent with EXIT_ALL_DEAD once no process is running or about to (checked on every change). */
+function exitWhenAllDead(agent: RunningAgent): void {
+  const check = (): void => {
+    if (agent.stopping()) return; // a signal or `pmx kill`: the agent exits 0 by itself
+    const all = agent.registry.all();
+    if (all.some((proc) => !isDormant(proc.status))) return;
+    const states = all.map((proc) => `${proc.spec.name} ${proc.status}`).join(', ') || 'no process left';
+    process.stderr.write(`[PMX] No app is running any more (${states}): exiting with code ${EXIT_ALL_DEAD}\n`);
+    void agent.stop(EXIT_ALL_DEAD);
+  };
+  // checked after the current turn: the answer to a `pmx stop` that stopped the last app goes out first
+  const later = (): void => void setImmediate(check);
+  const watch = (proc: SupervisedProcess): void => {
+    proc.on('status', later);
+    proc.once('removed', later);
+  };
+  for (const proc of agent.registry.all()) watch(proc);
+  agent.registry.added.add(watch);
+  check();
+}
+
+/**
+ * As PID 1 (a container without --init) we inherit every orphan of the apps' trees, and Node can
+ * reap only the children it started itself: it has no waitpid(-1). So orphans that exit stay
+ * zombies. This cannot be fixed from Node: it is reported, with the fix, when it happens.
+ */
+function reportZombies(agent: RunningAgent, intervalMs: number): void {
+  process.stderr.write('[PMX] pmx-runtime is PID 1: it stops the apps on SIGTERM/SIGINT, but cannot reap the orphans they leave (run the container with --init to have them reaped)\n');
+  const seen = new Set<number>();
+  const reported = new Set<number>();
+  setInterval(() => {
+    const ours = new Set(agent.registry.all().map((proc) => proc.pid));
+    // seen at two scans in a row: our own children are reaped by Node in between
+    const zombies = zombieChildren(process.pid).filter((pid) => !ours.has(pid));
+    const lasting = zombies.filter((pid) => seen.has(pid) && !reported.has(pid));
+    seen.clear();
+    for (const pid of zombies) seen.add(pid);
+    if (lasting.length === 0) return;
+    for (const pid of lasting) reported.add(pid);
+    process.stderr.write(
+      `[PMX][WARN] ${lasting.length} orphaned process${lasting.length === 1 ? ' has' : 'es have'} exited and cannot be reaped (pid ${lasting.join(', ')}): ` +
+        'Node has no waitpid(-1). Run the container with an init that reaps: docker run --init, or ENTRYPOINT ["tini", "--", "pmx-runtime", ...]\n',
+    );
+  }, intervalMs).unref();
+}
+
+/** Pids of zombie processes whose parent is `parent`, read from /proc. */
+function zombieChildren(parent: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(join('/proc', entry, 'stat'), 'latin1');
+      const [state, ppid] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (state === 'Z' && Number(ppid) === parent) found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+/** Resolves once `pid` has exited (a zombie counts as exited: it no longer holds anything). */
+async function untilGone(pid: number): Promise<void> {
+  for (;;) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return;
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
 }
