@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import type { StartFlags } from './commands/process.js';
+import type { DeployFlags } from './commands/deploy.js';
+import type { StartupFlags } from './commands/startup.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -95,6 +97,16 @@ for (const [name, description, aliases] of actions) {
 program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, +n or -n instances').description('set the number of instances of an app')
   .addHelpText('after', examples('pmx scale api 4', 'pmx scale api +2', 'pmx scale api -1'))
   .action(async (name: string, count: string) => (await proc()).scale(ctx, name, count));
+program.command('deploy')
+  .argument('[args...]', '[file] <environment> [setup | update | revert [n] | curr | prev | list | exec <cmd> | ref <ref> | startup | <ref>]')
+  .description('roll a release out to every host of an environment (PM2 deploy)')
+  .option('--force', 'deploy even with uncommitted or unpushed changes')
+  .option('--json', 'print the result as JSON')
+  .option('--parallel <n>', 'hosts prepared at once (default: all)')
+  .option('--rolling <n>', 'publish in batches of n hosts, stopping at the first failed batch')
+  .allowUnknownOption()
+  .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup'))
+  .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
 program.command('ls').aliases(['list', 'status', 'l']).description('list the processes')
   .addHelpText('after', examples('pmx ls'))
   .action(async () => (await list()).ls(ctx));
@@ -129,6 +141,20 @@ program.command('ping').description('start the agent if needed and check it answ
 program.command('update').alias('updatePM2').description('save, restart the agent with this version, resurrect')
   .addHelpText('after', examples('pmx update'))
   .action(async () => (await admin()).update(ctx));
+/** The flags of startup and unstartup (PM2's names). */
+function startupOptions(command: Command): Command {
+  return command
+    .argument('[system]', 'systemd, launchd, openrc, upstart, systemv or rcd (default: detected)')
+    .option('-u, --user <user>', 'the user the agent runs as (default: the real uid)')
+    .option('--hp <home>', 'home directory of that user')
+    .option('--service-name <name>', 'name of the service (default: pmx-<user>)');
+}
+startupOptions(program.command('startup')).description('install the boot hook that resurrects the saved processes')
+  .addHelpText('after', examples('pmx startup', 'pmx startup systemd -u deploy --hp /home/deploy', 'pmx save'))
+  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).startup(ctx, system, flags));
+startupOptions(program.command('unstartup')).description('remove the boot hook')
+  .addHelpText('after', examples('pmx unstartup', 'pmx unstartup systemd'))
+  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).unstartup(ctx, system, flags));
 program.command('flush').argument('[target]', 'id or name (default: all)').description('empty log files')
   .addHelpText('after', examples('pmx flush', 'pmx flush api'))
   .action(async (target: string | undefined) => (await admin()).flush(ctx, target));

@@ -2,8 +2,11 @@
 // then encrypted key files, whose passphrase is asked for only when their turn comes (so a key
 // the agent already holds is never asked for).
 import { readFileSync } from 'node:fs';
-import { OpenSSHAgent, utils, type AnyAuthMethod, type AuthHandlerMiddleware, type IdentityCallback, type ParsedKey } from 'ssh2';
+import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type IdentityCallback, type ParsedKey } from 'ssh2';
 import type { HostTarget } from '../deploy/types.js';
+
+// ssh2 is CommonJS: Node's named-export detection misses OpenSSHAgent, so take it off the default export
+const { OpenSSHAgent, utils } = ssh2;
 
 /** Passphrase prompts, with hooks to stop the connect timer while a person types. */
 export interface PassphraseAsker {

@@ -1,0 +1,113 @@
+// The immutable context of a run (shared by every host) and of one host in it. Phases receive a
+// host context and return the changes they made; the flow makes the next context from them.
+import type { RemoteConnection } from '../transport/types.js';
+import type { LocalBundle } from './bundle.js';
+import type { Emit } from './events.js';
+import type { LocalArchive } from './local-git.js';
+import type { HeldLock } from './lock.js';
+import { releaseDir, type RemotePaths } from './remote-paths.js';
+import type { HostHistory } from './revisions.js';
+import type { DeployEnvironment, HostTarget } from './types.js';
+
+/** The commands of `pmx deploy <env> <command>`. */
+export type RunCommand = 'setup' | 'deploy' | 'revert' | 'list' | 'curr' | 'prev' | 'exec' | 'startup';
+
+/** What every host of a run shares; never changed once the run starts (local stages make a new one). */
+export interface RunInfo {
+  readonly command: RunCommand;
+  readonly environment: DeployEnvironment;
+  readonly paths: RemotePaths;
+  /** The ref to deploy (the environment's, or the one given on the command line). */
+  readonly ref: string;
+  /** The time the run started: every host's release gets the same name. */
+  readonly startedAt: Date;
+  /** Who deploys, `user@machine`, as the lock and the revisions log show it. */
+  readonly user: string;
+  /** `revert n`. */
+  readonly steps: number;
+  /** `exec <cmd>`. */
+  readonly execCommand: string | null;
+  /** The release strategy's archive, made once locally. */
+  readonly archive: LocalArchive | null;
+  /** The pmx bundle to install or upgrade on hosts. */
+  readonly bundle: LocalBundle | null;
+  readonly emit: Emit;
+  /** Opens the SSH connection to a host (a seam for tests). */
+  readonly connect: (target: HostTarget) => Promise<RemoteConnection>;
+}
+
+/** What the check phase learnt about a host. */
+export interface HostFacts {
+  home: string;
+  node: string;
+  nodeVersion: string;
+  git: string;
+  tar: string;
+  flock: string;
+  /** `releases/` exists: setup ran. */
+  setUp: boolean;
+  /** Where `current` points, as written (null when there is no link). */
+  currentLink: string | null;
+  /** `current` exists and is not a link (pmx will not replace it). */
+  currentNotLink: boolean;
+  /** PM2 deployed here: `source/` exists. */
+  pm2Source: boolean;
+  /** sha256 of the pmx bundle installed in ~/.pmx ('' when none). */
+  bundleHash: string;
+}
+
+/** One host in a run. */
+export interface HostContext {
+  readonly run: RunInfo;
+  readonly target: HostTarget;
+  readonly connection: RemoteConnection | null;
+  readonly facts: HostFacts | null;
+  readonly lock: HeldLock | null;
+  readonly history: HostHistory | null;
+  readonly sha: string | null;
+  /** The release this run makes current (a new one for deploy, an old one for revert). */
+  readonly release: string | null;
+  /** True when this run created `release` (only then may cleanup remove it). */
+  readonly created: boolean;
+  /** The release `current` pointed at before the run. */
+  readonly previous: string | null;
+  /** True once `current` was switched by this run. */
+  readonly published: boolean;
+  /** What a query command (list, curr, prev, exec, startup) found on this host. */
+  readonly answer: unknown;
+}
+
+/** Fields a phase may change. */
+export type HostChanges = Partial<Omit<HostContext, 'run' | 'target'>>;
+
+/** A host's context at the start of a run. */
+export function hostContext(run: RunInfo, target: HostTarget): HostContext {
+  return Object.freeze({ run, target, connection: null, facts: null, lock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, answer: null });
+}
+
+/** A new context with `changes` applied. */
+export function withChanges(ctx: HostContext, changes: HostChanges | void): HostContext {
+  return changes ? Object.freeze({ ...ctx, ...changes }) : ctx;
+}
+
+/** The connection of a host that passed the check phase. */
+export function connectionOf(ctx: HostContext): RemoteConnection {
+  if (!ctx.connection) throw new Error(`${ctx.target.label}: no connection (the check phase did not run)`);
+  return ctx.connection;
+}
+
+/** The environment of hooks: the deploy section's `env`, then SHARED, RELEASE and PREVIOUS_RELEASE. */
+export function hookEnv(ctx: HostContext): Record<string, string> {
+  const { paths, environment } = ctx.run;
+  return {
+    ...environment.env,
+    SHARED: paths.shared,
+    RELEASE: ctx.release ? releaseDir(paths, ctx.release) : paths.current,
+    PREVIOUS_RELEASE: ctx.previous ? releaseDir(paths, ctx.previous) : '',
+  };
+}
+
+/** `user@hostname:port`, as the summary names a host. */
+export function addressOf(target: HostTarget): string {
+  return `${target.user}@${target.hostname}:${target.port}`;
+}

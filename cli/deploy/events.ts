@@ -1,0 +1,71 @@
+// What a deploy run reports while it runs and at the end: typed events (a union on `kind`) that
+// the terminal, plain and JSON views render, and the outcome of each host.
+
+/** Every step a host goes through, named as in the output and the code (Capistrano-style public names). */
+export type PhaseName =
+  | 'check'
+  | 'lock'
+  | 'pre-deploy-local'
+  | 'fetch'
+  | 'create release'
+  | 'link shared'
+  | 'pre-deploy'
+  | 'select release'
+  | 'publish'
+  | 'post-deploy'
+  | 'health check'
+  | 'rollback'
+  | 'cleanup'
+  | 'finish'
+  | 'pre-setup'
+  | 'layout'
+  | 'agent'
+  | 'post-setup'
+  | 'read'
+  | 'exec'
+  | 'startup';
+
+/** Where an event comes from: a host's label, or null for the local machine. */
+export type Origin = string | null;
+
+/** Events of a run, in the order they happen. */
+export type DeployEvent =
+  | { kind: 'start'; command: string; environment: string; hosts: string[]; strategy: string }
+  | { kind: 'phase-start'; host: Origin; phase: PhaseName }
+  | { kind: 'phase-done'; host: Origin; phase: PhaseName; durationMs: number }
+  | { kind: 'phase-failed'; host: Origin; phase: PhaseName; message: string }
+  | { kind: 'output'; host: Origin; phase: PhaseName; line: string }
+  | { kind: 'progress'; host: Origin; phase: PhaseName; bytes: number; total: number | null }
+  | { kind: 'note'; host: Origin; level: 'info' | 'warn'; message: string }
+  | { kind: 'host-done'; outcome: HostOutcome };
+
+/** How a host ended. */
+export type HostStatus = 'deployed' | 'reverted' | 'done' | 'failed' | 'cancelled' | 'rolled-back';
+
+/** The per-host line of the summary; every host of the environment gets one. */
+export interface HostOutcome {
+  host: string;
+  /** user@hostname:port */
+  address: string;
+  status: HostStatus;
+  /** The phase that failed (for failed and rolled-back hosts). */
+  phase: PhaseName | null;
+  message: string | null;
+  /** The release `current` points at after the run (or was to point at). */
+  release: string | null;
+  sha: string | null;
+  /** The release `current` pointed at before the run. */
+  previous: string | null;
+  durationMs: number;
+  notes: string[];
+  /** What a query command (list, curr, prev, exec, startup) answered on this host. */
+  data?: unknown;
+}
+
+/** Where events go; views implement it. */
+export type Emit = (event: DeployEvent) => void;
+
+/** True when the host ended as the command intended. */
+export function succeeded(outcome: HostOutcome): boolean {
+  return outcome.status === 'deployed' || outcome.status === 'reverted' || outcome.status === 'done';
+}

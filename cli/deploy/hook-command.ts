@@ -1,0 +1,64 @@
+// Pure builders of the commands that run user code on a host: hooks (output streamed back and
+// appended to the host's log), health checks, and the PATH every pmx command runs with.
+import { posix } from 'node:path';
+import { exportEnv, quote } from '../transport/quote.js';
+
+/** Puts the pmx launcher first on PATH; prefixed to every command pmx runs on a host. */
+export const PATH_EXPORT = 'export PATH="$HOME/.pmx/bin:$PATH";';
+
+/** One hook run: where, what, with which environment, logged where. */
+export interface HookRun {
+  /** Remote directory the hook runs in. */
+  cwd: string;
+  /** The shell command as configured (or `sh -s` for a local script fed on stdin). */
+  command: string;
+  env: Record<string, string>;
+  /** Remote log file the output is appended to. */
+  log: string;
+  /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
+  header: string;
+}
+
+/** The hook in its directory and environment; output (merged) to the caller and the log; exits with the hook's status. */
+export function hookCommand(run: HookRun): string {
+  const log = quote(run.log);
+  // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3
+  return (
+    `cd ${quote(run.cwd)} && ${exporting(run.env)}mkdir -p ${quote(posix.dirname(run.log))} && printf '%s\\n' ${quote(run.header)} >> ${log} && ` +
+    // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
+    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; } | tee -a ${log} >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+  );
+}
+
+/** The command that runs a local script file on the host: its interpreter reading stdin. */
+export function scriptCommand(scriptText: string): string {
+  const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(scriptText);
+  const program = shebang ? (posix.basename(shebang[1]!) === 'env' ? shebang[2] : posix.basename(shebang[1]!)) : undefined;
+  return program === 'bash' || program === 'zsh' ? `${program} -s` : 'sh -s';
+}
+
+/** Fetches `url` from the host itself with its node; exits 0 on a 2xx/3xx answer within the time limit. */
+export function healthUrlCommand(url: string, timeoutMs: number): string {
+  const script =
+    'const [u,t]=process.argv.slice(1);' +
+    'fetch(u,{signal:AbortSignal.timeout(Number(t)),redirect:"follow"})' +
+    '.then(r=>{console.log("HTTP "+r.status+" from "+u);process.exit(r.ok?0:1)},' +
+    'e=>{console.error(u+": "+((e.cause&&e.cause.message)||e.message));process.exit(1)})';
+  return `node -e ${quote(script)} ${quote(url)} ${Math.max(1, Math.round(timeoutMs))}`;
+}
+
+/** Runs a health-check command in `cwd` with the hook environment. */
+export function healthCommand(cwd: string, command: string, env: Record<string, string>): string {
+  return `cd ${quote(cwd)} && ${exporting(env)}( ${command}\n)`;
+}
+
+/** `exec|run <cmd>` in the current release, as PM2 runs it. */
+export function execInCurrentCommand(current: string, command: string, env: Record<string, string>): string {
+  return `cd ${quote(current)} && ${exporting(env)}( ${command}\n)`;
+}
+
+// `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all)
+function exporting(env: Record<string, string>): string {
+  const exports = exportEnv(env);
+  return exports === '' ? '' : `{ ${exports} } && `;
+}

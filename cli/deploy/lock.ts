@@ -1,0 +1,88 @@
+// The deploy lock of a path: `flock` on `.pmx/lock`, held by a command that lives as long as our
+// SSH session. It is released when we end it, and also when the connection dies, so a deploy cut
+// off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
+import { PassThrough } from 'node:stream';
+import type { ExecResult } from '../transport/types.js';
+import { quote } from '../transport/quote.js';
+import { connectionOf, type HostContext } from './context.js';
+import { PATH_EXPORT } from './hook-command.js';
+import type { RemotePaths } from './remote-paths.js';
+import { DeployStepError } from './run-error.js';
+
+/** Who holds a lock. */
+export interface LockOwner {
+  user: string;
+  pid: number;
+  command: string;
+  since: string;
+}
+
+/** A lock we hold; release() ends the command holding it. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/** What the holding command prints once it has the lock. */
+export const LOCKED = 'pmx-lock=held';
+/** What it prints before giving up (then the owner's JSON line). */
+export const REFUSED = 'pmx-lock=busy';
+
+/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes. */
+export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number): string {
+  const wait = waitMs > 0 ? `-w ${Math.ceil(waitMs / 1000)}` : '-n';
+  return (
+    `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
+    `if flock ${wait} 9; then printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && echo ${LOCKED} && exec cat >/dev/null; ` +
+    `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
+  );
+}
+
+/** The holder named in a refused lock's output, as words for a message. */
+export function describeHolder(stdout: string): string {
+  const line = stdout.split('\n').find((text) => text.startsWith('{'));
+  try {
+    const owner = JSON.parse(line ?? '') as LockOwner;
+    return `${owner.user} (pid ${owner.pid}: ${owner.command}) since ${owner.since}`;
+  } catch {
+    return 'another deploy (no owner recorded)';
+  }
+}
+
+/** Takes the lock of the host's deploy path, or throws LOCKED naming who holds it and since when. */
+export async function acquireLock(ctx: HostContext, command: string): Promise<HeldLock> {
+  const { paths, environment, user } = ctx.run;
+  const owner: LockOwner = { user, pid: process.pid, command, since: new Date().toISOString() };
+  const input = new PassThrough();
+  let seen = '';
+  let onLocked: () => void = () => undefined;
+  const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${lockCommand(paths, owner, environment.lockTimeoutMs)}`, {
+    stdin: input,
+    onStdout: (chunk) => {
+      seen += chunk;
+      if (seen.includes(`${LOCKED}\n`)) onLocked();
+    },
+  });
+  // the command ends when we release the lock or the connection dies: never an unhandled rejection
+  const ended: Promise<ExecResult | Error> = running.catch((error: Error) => error);
+  const first = await Promise.race([locked, ended]);
+  if (first === 'locked') {
+    return {
+      async release() {
+        input.end();
+        await ended;
+      },
+    };
+  }
+  input.end();
+  if (first instanceof Error) throw first;
+  const host = ctx.target.label;
+  if (first.stdout.includes(REFUSED)) {
+    const waited = environment.lockTimeoutMs > 0 ? ` (waited ${Math.ceil(environment.lockTimeoutMs / 1000)} s, lock_timeout)` : '';
+    throw new DeployStepError('LOCKED', host, `${host}: ${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, {
+      hint: `wait for that deploy to finish, or set lock_timeout to wait for it`,
+    });
+  }
+  const why = first.stderr.trim().split('\n').pop() ?? '';
+  throw new DeployStepError('COMMAND_FAILED', host, `${host}: cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`);
+}

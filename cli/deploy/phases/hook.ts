@@ -1,0 +1,23 @@
+// Running a configured hook on a host: a command, or a local script file fed to the host's shell
+// (PM2's rule: the hook's first word names an existing file next to the ecosystem file).
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { localScriptPath } from '../config.js';
+import { hookEnv, type HostContext } from '../context.js';
+import type { PhaseName } from '../events.js';
+import { hookCommand, scriptCommand } from '../hook-command.js';
+import { runOn } from '../remote.js';
+
+/** Runs `hook` in `cwd` with the hook environment, streaming its output and appending it to `log`. */
+export async function runHook(ctx: HostContext, phase: PhaseName, hook: string, cwd: string, log: string): Promise<void> {
+  const script = localScriptPath(hook, dirname(ctx.run.environment.file));
+  const text = script ? readFileSync(script, 'utf8') : null;
+  const command = hookCommand({
+    cwd,
+    command: text === null ? hook : scriptCommand(text),
+    env: hookEnv(ctx),
+    log,
+    header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
+  });
+  await runOn(ctx, phase, command, { what: `the ${phase} hook \`${hook}\``, stream: true, code: 'HOOK_FAILED', ...(text === null ? {} : { stdin: text }) });
+}

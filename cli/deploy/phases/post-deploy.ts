@@ -1,0 +1,14 @@
+// post-deploy: the hook run in `current` once it is live (typically `pmx startOrReload ...`).
+import type { HostPhase } from '../phase.js';
+import { hookLog } from '../remote-paths.js';
+import { runHook } from './hook.js';
+
+/** Its log is the release's, next to pre-deploy's. */
+export const postDeployPhase: HostPhase = {
+  name: 'post-deploy',
+  applies: (ctx) => ctx.run.environment.postDeploy !== null,
+  async run(ctx) {
+    const { paths, environment } = ctx.run;
+    await runHook(ctx, 'post-deploy', environment.postDeploy!, paths.current, hookLog(paths, ctx.release!));
+  },
+};

@@ -1,0 +1,60 @@
+// Running one command on a host for a phase: the PATH with the pmx launcher first, output
+// streamed as prefixed lines, a failure turned into a DeployStepError that names the host.
+import type { Readable } from 'node:stream';
+import type { ExecResult } from '../transport/types.js';
+import { connectionOf, type HostContext } from './context.js';
+import type { PhaseName } from './events.js';
+import { PATH_EXPORT } from './hook-command.js';
+import { DeployStepError, lastLines, type DeployStepCode } from './run-error.js';
+
+/** How to run a command. */
+export interface RemoteOptions {
+  /** What the command does, for the error message (`git fetch`, `the pre-deploy hook`). */
+  what: string;
+  /** Stream each output line as an `output` event. */
+  stream?: boolean;
+  stdin?: Readable | string | Buffer;
+  timeoutMs?: number;
+  /** Return a failed result instead of throwing. */
+  allowFailure?: boolean;
+  /** The error code of a non-zero exit. */
+  code?: DeployStepCode;
+}
+
+/** Runs `command` on the host; resolves with its result, or throws naming host, phase and cause. */
+export async function runOn(ctx: HostContext, phase: PhaseName, command: string, options: RemoteOptions): Promise<ExecResult> {
+  const host = ctx.target.label;
+  const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line });
+  const out = options.stream ? lineSplitter(emitLine) : null;
+  const err = options.stream ? lineSplitter(emitLine) : null;
+  const result = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
+    ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
+    ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(out && err ? { onStdout: out.push, onStderr: err.push } : {}),
+  });
+  out?.flush();
+  err?.flush();
+  if (result.code !== 0 && !options.allowFailure) {
+    const output = lastLines(`${result.stdout}\n${result.stderr}`);
+    const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
+    const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
+    throw new DeployStepError(options.code ?? 'COMMAND_FAILED', host, `${host}: ${options.what} failed (${status})${why ? `: ${why}` : ''}`, { output });
+  }
+  return result;
+}
+
+/** Calls `line` for each complete line of a chunked stream; flush() emits the last partial line. */
+export function lineSplitter(line: (text: string) => void): { push: (chunk: string) => void; flush: () => void } {
+  let pending = '';
+  return {
+    push(chunk) {
+      const parts = (pending + chunk).split('\n');
+      pending = parts.pop() ?? '';
+      for (const part of parts) line(part.replace(/\r$/, ''));
+    },
+    flush() {
+      if (pending !== '') line(pending);
+      pending = '';
+    },
+  };
+}

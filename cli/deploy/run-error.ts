@@ -1,0 +1,38 @@
+// The error of a deploy step on a host: a stable code, the host, the phase and the fix, with the
+// remote command's output kept for the summary.
+
+export type DeployStepCode =
+  | 'COMMAND_FAILED'
+  | 'HOOK_FAILED'
+  | 'NOT_SET_UP'
+  | 'MISSING_TOOL'
+  | 'LOCKED'
+  | 'LOCAL_CHANGES'
+  | 'LOCAL_GIT'
+  | 'NO_REVERT_TARGET'
+  | 'HEALTH_CHECK_FAILED'
+  | 'BUNDLE_MISSING'
+  | 'CANCELLED';
+
+/** A step that failed; `host` is null for a local step. */
+export class DeployStepError extends Error {
+  readonly code: DeployStepCode;
+  readonly host: string | null;
+  readonly hint: string | null;
+  /** The last lines of the command's output, to show with the message. */
+  readonly output: string;
+
+  constructor(code: DeployStepCode, host: string | null, message: string, options: { hint?: string; output?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DeployStepError';
+    this.code = code;
+    this.host = host;
+    this.hint = options.hint ?? null;
+    this.output = options.output ?? '';
+  }
+}
+
+/** The last `lines` non-empty lines of some output. */
+export function lastLines(text: string, lines = 5): string {
+  return text.split('\n').map((line) => line.trimEnd()).filter(Boolean).slice(-lines).join('\n');
+}

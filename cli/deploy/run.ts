@@ -1,0 +1,92 @@
+// One `pmx deploy` run from a request: read the environment, refuse local changes (PM2's check),
+// find the bundle, then run the command's plan over every host.
+import { hostname, homedir, userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { openConnection } from '../transport/ssh-connection.js';
+import type { RemoteConnection } from '../transport/types.js';
+import { findBundle } from './bundle.js';
+import { readDeployEnvironment } from './config.js';
+import type { RunCommand, RunInfo } from './context.js';
+import type { Emit, HostOutcome } from './events.js';
+import { runFlow } from './flow.js';
+import { readDeploySection } from './load-deploy.js';
+import { checkLocalChanges } from './local-git.js';
+import { planFor } from './phases/index.js';
+import { remotePaths } from './remote-paths.js';
+import { DeployStepError } from './run-error.js';
+import type { DeployEnvironment, HostTarget } from './types.js';
+
+/** What to run. */
+export interface DeployRequest {
+  file: string;
+  envName: string | undefined;
+  command: RunCommand;
+  /** A ref given on the command line (deploy). */
+  ref?: string;
+  /** revert n. */
+  steps?: number;
+  execCommand?: string;
+  /** Skip the local changes check. */
+  force?: boolean;
+  /** --parallel / --rolling override the file. */
+  parallel?: number;
+  rolling?: number;
+  emit: Emit;
+  connect?: (target: HostTarget) => Promise<RemoteConnection>;
+}
+
+/** The result of a run: the environment and one outcome per host. */
+export interface DeployResult {
+  environment: DeployEnvironment;
+  command: RunCommand;
+  outcomes: HostOutcome[];
+}
+
+/** Reads the environment (errors name the key) and applies the command line's overrides. */
+export async function loadEnvironment(request: Pick<DeployRequest, 'file' | 'envName' | 'parallel' | 'rolling'>): Promise<DeployEnvironment> {
+  const deploy = await readDeploySection(request.file);
+  const environment = readDeployEnvironment(deploy, request.envName, request.file, { home: homedir(), env: process.env });
+  return {
+    ...environment,
+    ...(request.parallel ? { parallel: request.parallel } : {}),
+    ...(request.rolling !== undefined ? { rolling: request.rolling } : {}),
+  };
+}
+
+/** Runs the request on every host of the environment. */
+export async function runDeploy(request: DeployRequest, environment?: DeployEnvironment): Promise<DeployResult> {
+  const env = environment ?? (await loadEnvironment(request));
+  const { command, emit } = request;
+  if (command === 'deploy' && !request.force) await checkLocalChanges(dirname(env.file));
+  const bundle = command === 'deploy' || command === 'revert' || command === 'setup' ? findBundle() : null;
+  if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
+  if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
+  for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
+  const run: RunInfo = {
+    command,
+    environment: env,
+    paths: remotePaths(env.path),
+    ref: request.ref ?? env.ref,
+    startedAt: new Date(),
+    user: localUser(),
+    steps: request.steps ?? 1,
+    execCommand: request.execCommand ?? null,
+    archive: null,
+    bundle,
+    emit,
+    connect: request.connect ?? ((target) => openConnection(target)),
+  };
+  emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
+  const outcomes = await runFlow(run, planFor(command));
+  return { environment: env, command, outcomes };
+}
+
+function localUser(): string {
+  let name = process.env.USER ?? 'unknown';
+  try {
+    name = userInfo().username;
+  } catch {
+    // no passwd entry (a container): keep $USER
+  }
+  return `${name}@${hostname()}`;
+}

@@ -1,0 +1,246 @@
+// Deploy failures on 3 real SSH hosts. Whatever fails, no host is left with a half-written
+// `current`, a failure before publish leaves every host on the version it served, and the
+// summary names every host.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DeployConfigError } from '../../cli/deploy/errors.js';
+import { loadEnvironment } from '../../cli/deploy/run.js';
+import { execOnHost, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { createAppRepo, useFreshBundle, deploy, environment, served, servingEverywhere, transcript, type AppRepo, type Recorded } from './helpers.js';
+
+let env: HostsHandle;
+let hosts: TestHost[];
+let app: AppRepo;
+const keyDir = mkdtempSync(join(tmpdir(), 'pmx-deploy-keys-'));
+const health = { url: 'http://127.0.0.1:8080/health', retries: 2, interval: '300ms', timeout: '2s' };
+let versions = 1;
+
+beforeAll(async () => {
+  useFreshBundle();
+  env = await startHosts({ count: 3, name: 'deploy-failures' });
+  hosts = env.hosts;
+  const strangerKey = join(keyDir, 'stranger');
+  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', strangerKey]);
+  const unroutable = env.subnet!.replace(/\.0\/24$/, '.250');
+  app = createAppRepo(env, (origin) => ({
+    production: environment(env, hosts, origin, { strategy: 'release' }),
+    hooks: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy': 'if [ "$(hostname)" = h2 ]; then sleep 1; echo "build broke on h2" >&2; exit 3; fi; echo built' }),
+    healthy: environment(env, hosts, origin, { strategy: 'release', healthcheck: health }),
+    rolling: environment(env, hosts, origin, { strategy: 'release', healthcheck: health, rolling: 1 }),
+    stays: environment(env, hosts, origin, { strategy: 'release', auto_rollback: false, healthcheck: { command: 'test "$(hostname)" != h3', retries: 0 } }),
+    slow: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy': 'sleep 2' }),
+    patient: environment(env, hosts, origin, { strategy: 'release', lock_timeout: '20s' }),
+    unreachable: environment(env, [hosts[0]!, hosts[1]!], origin, { strategy: 'release', host: [hosts[0]!.address, hosts[1]!.address, unroutable] }),
+    stranger: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, { host: hosts[1]!.address, key: strangerKey }, hosts[2]!.address] }),
+    broken: environment(env, hosts, origin, { keep_releases: 'many' }),
+  }));
+  const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
+  expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);
+}, 90_000);
+afterAll(async () => {
+  if (env) await stopHosts(env);
+});
+
+/** What each host serves from, as `current` and the release dirs say. */
+async function fleet(): Promise<string[]> {
+  return Promise.all(hosts.map(async (host) => (await execOnHost(host, 'readlink /srv/app/current; ls /srv/app/releases | tr "\\n" " "')).stdout));
+}
+
+/** Deploys a new good version on every host and returns it (every test starts from one version). */
+async function baseline(): Promise<string> {
+  const version = `v${++versions}`;
+  app.commit(version);
+  const run = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+  expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(['deployed', 'deployed', 'deployed']);
+  await servingEverywhere(hosts, version);
+  return version;
+}
+
+function statuses(run: Recorded): string[] {
+  return run.outcomes.map((o) => `${o.host}:${o.status}`);
+}
+
+describe('deploy failures before publish: no host publishes', () => {
+  it('a host that is down fails the check; the others do not publish', async () => {
+    const version = await baseline();
+    const before = await fleet();
+    app.commit(`v${++versions}`);
+    await stopSshd(hosts[2]!);
+    try {
+      const run = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+      expect(run.outcomes).toHaveLength(3);
+      const down = run.byHost[hosts[2]!.address]!;
+      expect([down.status, down.phase], transcript(run)).toEqual(['failed', 'check']);
+      expect(down.message).toContain('connection refused');
+      for (const host of hosts.slice(0, 2)) expect(run.byHost[host.address]!.status).toBe('cancelled');
+    } finally {
+      await startSshd(hosts[2]!);
+    }
+    expect(await fleet()).toEqual(before);
+    expect((await servingEverywhere(hosts, version)).map((a) => a.version)).toEqual([version, version, version]);
+  }, 60_000);
+
+  it('an unreachable host is reported within the connect timeout', async () => {
+    const started = Date.now();
+    const run = await deploy({ file: app.file, envName: 'unreachable', command: 'deploy' });
+    expect(Date.now() - started).toBeLessThan(3000 + 2500);
+    expect(run.outcomes).toHaveLength(3);
+    const lost = run.outcomes[2]!;
+    expect([lost.status, lost.phase], transcript(run)).toEqual(['failed', 'check']);
+    expect(lost.message).toMatch(/no answer within 3 s|no route to host/);
+    expect(run.outcomes.slice(0, 2).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
+  }, 30_000);
+
+  it('a host that refuses the key fails the check, naming the keys tried', async () => {
+    const before = await fleet();
+    const run = await deploy({ file: app.file, envName: 'stranger', command: 'deploy' });
+    const refused = run.outcomes[1]!;
+    expect([refused.status, refused.phase], transcript(run)).toEqual(['failed', 'check']);
+    expect(refused.message).toMatch(/authentication refused.* \(tried: .*stranger/);
+    expect(await fleet()).toEqual(before);
+  }, 30_000);
+
+  it('a hook failing on one host of three: no host publishes and every prepared release is removed', async () => {
+    const version = await baseline();
+    const before = await fleet();
+    app.commit(`v${++versions}`);
+    const run = await deploy({ file: app.file, envName: 'hooks', command: 'deploy' });
+    expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:cancelled`, `${hosts[1]!.address}:failed`, `${hosts[2]!.address}:cancelled`]);
+    const failed = run.outcomes[1]!;
+    expect(failed.phase).toBe('pre-deploy');
+    expect(failed.message).toContain('build broke on h2');
+    expect(run.outcomes[0]!.message).toBe(`not published: ${hosts[1]!.address} failed in pre-deploy`);
+    const cleaned = run.events.flatMap((e) => (e.kind === 'phase-done' && e.phase === 'cleanup' ? [e.host] : []));
+    expect(cleaned.sort()).toEqual(hosts.map((h) => h.address).sort()); // h1 and h3 had prepared; h2 too
+    expect(await fleet()).toEqual(before);
+    expect((await servingEverywhere(hosts, version)).map((a) => a.version)).toEqual([version, version, version]);
+  }, 60_000);
+
+  it('a second deploy while one runs is refused by the lock, naming who holds it and since when', async () => {
+    await baseline();
+    app.commit(`v${++versions}`);
+    let locked: () => void = () => undefined;
+    const allLocked = new Promise<void>((resolve) => (locked = resolve));
+    let count = 0;
+    const first = deploy({
+      file: app.file,
+      envName: 'slow',
+      command: 'deploy',
+      onEvent: (event) => {
+        if (event.kind === 'phase-done' && event.phase === 'lock' && ++count === 3) locked();
+      },
+    });
+    await allLocked;
+    const second = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+    const refusals = second.outcomes.filter((o) => o.status === 'failed');
+    expect(refusals.length, transcript(second)).toBeGreaterThan(0);
+    expect(refusals[0]!.message).toMatch(/\/srv\/app is locked by .+@.+ \(pid \d+: pmx deploy slow deploy\) since \d{4}-\d\d-\d\dT/);
+    expect(second.outcomes.every((o) => o.status === 'failed' || o.status === 'cancelled')).toBe(true);
+    const patient = deploy({ file: app.file, envName: 'patient', command: 'deploy' }); // lock_timeout: waits its turn
+    const done = await first;
+    expect(done.outcomes.map((o) => o.status), transcript(done)).toEqual(['deployed', 'deployed', 'deployed']);
+    const waited = await patient;
+    expect(waited.outcomes.map((o) => o.status), transcript(waited)).toEqual(['deployed', 'deployed', 'deployed']);
+  }, 60_000);
+
+  it('a bad deploy section is refused before any host is touched, naming the key', async () => {
+    await expect(loadEnvironment({ file: app.file, envName: 'broken' })).rejects.toThrow(DeployConfigError);
+    await expect(loadEnvironment({ file: app.file, envName: 'broken' })).rejects.toThrow(/deploy\.broken\.keep_releases: expected a whole number/);
+  });
+});
+
+describe('deploy failures after publish: the host goes back to its previous release', () => {
+  it('a failed health check rolls that host back; it serves the old code again', async () => {
+    const old = await baseline();
+    const next = `v${++versions}`;
+    app.commit(next);
+    await execOnHost(hosts[1]!, `touch /srv/unhealthy-${next}`);
+    const run = await deploy({ file: app.file, envName: 'healthy', command: 'deploy' });
+    expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:deployed`, `${hosts[1]!.address}:rolled-back`, `${hosts[2]!.address}:deployed`]);
+    const back = run.outcomes[1]!;
+    expect(back.phase).toBe('health check');
+    expect(back.message).toMatch(/health check http:\/\/127\.0\.0\.1:8080\/health failed 3 times: HTTP 500.*; rolled back to /);
+    expect(back.release).toBe(run.outcomes[1]!.previous);
+    const answers = await Promise.all(hosts.map((host) => served(host)));
+    expect(answers.map((a) => a.version)).toEqual([next, old, next]);
+    const current = (await execOnHost(hosts[1]!, 'readlink /srv/app/current')).stdout.trim();
+    expect(current).toBe(`releases/${back.previous}`);
+  }, 60_000);
+
+  it('auto_rollback: false leaves the failed host on the new release and says so; a health command runs in current', async () => {
+    await baseline();
+    const next = `v${++versions}`;
+    app.commit(next);
+    const run = await deploy({ file: app.file, envName: 'stays', command: 'deploy' });
+    expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:deployed`, `${hosts[1]!.address}:deployed`, `${hosts[2]!.address}:failed`]);
+    const stayed = run.outcomes[2]!;
+    expect(stayed.phase).toBe('health check');
+    expect(stayed.message).toMatch(/health check `test "\$\(hostname\)" != h3` failed 1 time: exit 1; auto_rollback is off: current stays on /);
+    expect(stayed.release).toBe(run.outcomes[0]!.release);
+    expect((await servingEverywhere(hosts, next)).map((a) => a.version)).toEqual([next, next, next]);
+  }, 60_000);
+
+  it('rolling: batches publish one after another and stop at the first failed batch, which goes back', async () => {
+    const old = await baseline();
+    const next = `v${++versions}`;
+    app.commit(next);
+    await execOnHost(hosts[1]!, `touch /srv/unhealthy-${next}`);
+    const order: string[] = [];
+    const run = await deploy({
+      file: app.file,
+      envName: 'rolling',
+      command: 'deploy',
+      rolling: 2,
+      onEvent: (e) => (e.kind === 'phase-done' && e.phase === 'publish' ? order.push(e.host!) : undefined),
+    });
+    // batch 1 = h1 + h2: h2 fails its health check, so h1 goes back with it; batch 2 (h3) never publishes
+    expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:rolled-back`, `${hosts[1]!.address}:rolled-back`, `${hosts[2]!.address}:cancelled`]);
+    expect(order.sort()).toEqual([hosts[0]!.address, hosts[1]!.address].sort());
+    expect(run.outcomes[0]!.message).toContain(`its batch failed (${hosts[1]!.address})`);
+    expect(run.outcomes[2]!.message).toBe(`not published: batch 1 failed (${hosts[1]!.address})`);
+    expect((await servingEverywhere(hosts, old)).map((a) => a.version)).toEqual([old, old, old]);
+
+    // rolling 1, healthy: one host after another, each batch live before the next starts
+    const good = await deploy({ file: app.file, envName: 'production', command: 'deploy', rolling: 1 });
+    expect(good.outcomes.map((o) => o.status), transcript(good)).toEqual(['deployed', 'deployed', 'deployed']);
+    const published = good.events.filter((e) => e.kind === 'phase-done' && (e.phase === 'publish' || e.phase === 'post-deploy')).map((e) => (e.kind === 'phase-done' ? `${e.host} ${e.phase}` : ''));
+    expect(published).toEqual(hosts.flatMap((h) => [`${h.address} publish`, `${h.address} post-deploy`]));
+  }, 90_000);
+
+  it('an SSH connection cut during the upload: that host fails, no host publishes, the next deploy works', async () => {
+    const version = await baseline();
+    const before = await fleet();
+    const big = randomBytes(18 * 1024 * 1024).toString('base64');
+    app.commit(`v${++versions}`, { 'assets/big.bin': big });
+    let cut: Promise<void> | null = null;
+    const run = await deploy({
+      file: app.file,
+      envName: 'production',
+      command: 'deploy',
+      onEvent: (event) => {
+        if (event.kind === 'progress' && event.host === hosts[1]!.address && cut === null) cut = stopSshd(hosts[1]!, { sessions: true });
+      },
+    });
+    await cut;
+    try {
+      const lost = run.outcomes[1]!;
+      expect([lost.status, lost.phase], transcript(run)).toEqual(['failed', 'fetch']);
+      expect(lost.message).toMatch(/connection (lost|closed)/);
+      expect(lost.notes.join(' ')).toContain('could not reconnect to clean up');
+      expect([run.outcomes[0]!.status, run.outcomes[2]!.status]).toEqual(['cancelled', 'cancelled']);
+    } finally {
+      await startSshd(hosts[1]!);
+    }
+    expect(await fleet()).toEqual(before);
+    expect((await servingEverywhere(hosts, version)).map((a) => a.version)).toEqual([version, version, version]);
+    // the lock died with the session; the next deploy removes the partial upload
+    app.commit(`v${++versions}`, { 'assets/big.bin': 'small now' });
+    const next = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+    expect(next.outcomes.map((o) => o.status), transcript(next)).toEqual(['deployed', 'deployed', 'deployed']);
+    expect((await execOnHost(hosts[1]!, 'ls /srv/app/.pmx')).stdout).not.toContain('upload-');
+  }, 90_000);
+});
