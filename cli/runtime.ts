@@ -127,10 +127,11 @@ function exitWhenAllDead(agent: RunningAgent): void {
 /**
  * As PID 1 (a container without --init) we inherit every orphan of the apps' trees, and Node can
  * reap only the children it started itself: it has no waitpid(-1). So orphans that exit stay
- * zombies. This cannot be fixed from Node: it is reported, with the fix, when it happens.
+ * zombies. The `pmx-runtime` command keeps a shell in front as PID 1 that reaps them (bin/pmx-runtime);
+ * when Node itself was made PID 1 this cannot be fixed from Node: it is reported, with the fix.
  */
 function reportZombies(agent: RunningAgent, intervalMs: number): void {
-  process.stderr.write('[PMX] pmx-runtime is PID 1: it stops the apps on SIGTERM/SIGINT, but cannot reap the orphans they leave (run the container with --init to have them reaped)\n');
+  process.stderr.write('[PMX] pmx-runtime is PID 1: it stops the apps on SIGTERM/SIGINT, but cannot reap the orphans they leave (start it as pmx-runtime, whose shell reaps them, or run the container with --init)\n');
   const seen = new Set<number>();
   const reported = new Set<number>();
   setInterval(() => {
@@ -144,7 +145,7 @@ function reportZombies(agent: RunningAgent, intervalMs: number): void {
     for (const pid of lasting) reported.add(pid);
     process.stderr.write(
       `[PMX][WARN] ${lasting.length} orphaned process${lasting.length === 1 ? ' has' : 'es have'} exited and cannot be reaped (pid ${lasting.join(', ')}): ` +
-        'Node has no waitpid(-1). Run the container with an init that reaps: docker run --init, or ENTRYPOINT ["tini", "--", "pmx-runtime", ...]\n',
+        'Node has no waitpid(-1). Start pmx-runtime itself rather than node (its shell reaps), or run the container with an init that reaps: docker run --init\n',
     );
   }, intervalMs).unref();
 }

@@ -1,9 +1,9 @@
 // pmx-runtime as a container's main process: app output with prefixes, signals turned into a
-// graceful stop, a failing exit once every app is dead, the boot hook's --resurrect, and what
-// it can and cannot do about zombies as PID 1.
+// graceful stop, a failing exit once every app is dead, the boot hook's --resurrect, and the
+// orphans it inherits as PID 1.
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, ROOT, alive, childrenOf, eventually } from '../../helpers/pmx.js';
 
@@ -142,19 +142,49 @@ describe('pmx-runtime --resurrect (the boot hook)', () => {
 
 const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--pid', '--fork', '--mount-proc', 'true']).status === 0;
 
+/** An app that starts a child living `lifeMs`, detached, and exits at once: the child is orphaned. */
+function orphanerFile(lifeMs: number): string {
+  const dir = mkdtempSync(join(pmx.dir, 'orphaner-'));
+  const orphaner = join(dir, 'orphaner.js');
+  writeFileSync(
+    orphaner,
+    `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, ${lifeMs})'], { stdio: 'ignore', detached: true });\n` +
+      'console.log(`orphan ${c.pid}`);\nprocess.exit(0);\n',
+  );
+  return ecosystem([{ name: 'orphaner', script: orphaner, autorestart: false }]);
+}
+
+/** The pid, seen from here, of the process that is `innerPid` in the PID namespace of `parent`'s children. */
+function outerPid(parent: number, innerPid: number): number | undefined {
+  return childrenOf(parent).find((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/status`, 'latin1').match(/^NSpid:\s.*\s(\d+)$/m)?.[1] === String(innerPid);
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
+
 describe('pmx-runtime as PID 1', () => {
-  // Node reaps only the children it spawned (libuv waits on their pids); it has no waitpid(-1),
-  // so the orphans a container's PID 1 inherits stay zombies. pmx-runtime says so; it cannot fix it.
-  it.skipIf(!canUnshare)('cannot reap the orphans it inherits: it reports them with the fix, and still stops gracefully', async () => {
-    const dir = mkdtempSync(join(pmx.dir, 'orphaner-'));
-    const orphaner = join(dir, 'orphaner.js');
-    writeFileSync(
-      orphaner,
-      "const c = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, 300)'], { stdio: 'ignore', detached: true });\n" +
-        'console.log(`orphan ${c.pid}`);\nprocess.exit(0);\n',
-    );
-    const file = ecosystem([{ name: 'orphaner', script: orphaner, autorestart: false }]);
-    const rt = run('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, RUNTIME, file, '--no-auto-exit'], { PMX_SAMPLE_INTERVAL_MS: '200' });
+  it.skipIf(!canUnshare)('bin/pmx-runtime keeps a shell in front that reaps the orphans, and still stops gracefully', async () => {
+    const rt = run('unshare', ['--pid', '--fork', '--mount-proc', join(ROOT, 'bin/pmx-runtime'), orphanerFile(2000), '--no-auto-exit']);
+    const orphan = Number((await eventually('the orphan pid', () => rt.stdout().match(/0\|orphaner \| orphan (\d+)/)))[1]);
+    // seen from outside the namespace: the orphan was handed to our PID 1, the shell...
+    const shell = childrenOf(rt.child.pid!)[0]!;
+    expect(readFileSync(`/proc/${shell}/comm`, 'latin1').trim()).toBe('pmx-runtime');
+    const outer = await eventually('the orphan under PID 1', () => outerPid(shell, orphan));
+    // ...which reaps it when it exits: no zombie is left behind
+    await eventually('the orphan reaped', () => !existsSync(`/proc/${outer}`));
+    expect(rt.stderr()).not.toContain('cannot reap');
+    process.kill(shell, 'SIGTERM'); // passed on to Node; unshare passes our exit code on
+    expect(await rt.exited).toBe(0);
+  });
+
+  // Node reaps only the children it spawned (libuv waits on their pids); it has no waitpid(-1).
+  // Started as PID 1 without the shell (node bin/pmx-runtime.js, as in a distroless image), the
+  // orphans stay zombies: pmx-runtime says so, with the fix.
+  it.skipIf(!canUnshare)('node itself as PID 1 cannot reap: it reports the orphans with the fix, and still stops gracefully', async () => {
+    const rt = run('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, RUNTIME, orphanerFile(300), '--no-auto-exit'], { PMX_SAMPLE_INTERVAL_MS: '200' });
     await eventually('the PID 1 notice', () => rt.stderr().includes('pmx-runtime is PID 1'));
     const orphan = (await eventually('the orphan pid', () => rt.stdout().match(/0\|orphaner \| orphan (\d+)/)))[1];
     await eventually('the zombie report', () => rt.stderr().includes(`cannot be reaped (pid ${orphan})`));
@@ -163,7 +193,7 @@ describe('pmx-runtime as PID 1', () => {
     const inner = childrenOf(rt.child.pid!)[0]!;
     const zombies = childrenOf(inner).filter((pid) => readFileSync(`/proc/${pid}/stat`, 'latin1').split(') ')[1]!.startsWith('Z'));
     expect(zombies).toHaveLength(1);
-    process.kill(inner, 'SIGTERM'); // unshare passes our exit code on
+    process.kill(inner, 'SIGTERM');
     expect(await rt.exited).toBe(0);
   });
 });
