@@ -3,9 +3,10 @@
 // simulated reboot that runs the unit's ExecStart exactly as written.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, lstatSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { FIXTURES, PMX_BIN, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, relative } from 'node:path';
+import { FIXTURES, PMX_BIN, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
 import { INIT_SYSTEMS, LAYOUTS } from '../../../agent/startup/systems.js';
 import { detectInitSystem } from '../../../agent/startup/detect.js';
 import { systemdAssignments, systemdWords } from '../../agent/startup/unit-syntax.js';
@@ -25,8 +26,8 @@ const isRoot = process.getuid?.() === 0;
 const me = spawnSync('id', ['-un'], { encoding: 'utf8' }).stdout.trim();
 
 /** Runs the CLI with exactly this environment (PmxSandbox.run cannot unset variables). */
-function pmxWithEnv(args: string[], env: Record<string, string>, options: { uid?: number; gid?: number } = {}): { code: number; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [PMX_BIN, ...args], { env, cwd: '/', encoding: 'utf8', timeout: 20_000, ...options });
+function pmxWithEnv(args: string[], env: Record<string, string>): { code: number; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [PMX_BIN, ...args], { env, cwd: '/', encoding: 'utf8', timeout: 20_000 });
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -110,12 +111,24 @@ describe('pmx startup / unstartup under PMX_STARTUP_ROOT', () => {
     const env = pmx.env();
     delete env.PMX_HOME;
     delete env.PMX_STARTUP_ROOT;
-    const result = pmxWithEnv(['startup', 'systemd'], { ...env, HOME: '/nonexistent' }, { uid: 65534, gid: 65534 });
-    expect(result.code, result.stderr).toBe(0);
+    // nobody must be able to read pmx, wherever this checkout lives (a 0700 temp dir, say): in a
+    // private mount namespace the checkout is bound onto a directory anyone can enter
+    const seen = mkdtempSync(join(tmpdir(), 'pmx-seen-'));
+    chmodSync(seen, 0o755);
+    const bin = join(seen, relative(ROOT, PMX_BIN));
+    const asNobody = `mount --bind "$0" "$1" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$2" "$3" startup systemd`;
+    const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', asNobody, ROOT, seen, process.execPath, bin], {
+      env: { ...env, HOME: '/nonexistent' },
+      cwd: '/',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    rmSync(seen, { recursive: true });
+    expect(result.status, result.stderr).toBe(0);
     const command = result.stdout.trimEnd().split('\n').at(-1)!;
-    expect(command).toBe(`sudo ${process.execPath} ${PMX_BIN} startup systemd -u nobody --hp /nonexistent`);
-    // that command, run as root (here under the destination root), writes the unit for nobody
-    const asRoot = spawnSync('sh', ['-c', command.replace(/^sudo /, '')], { env: { ...env, ...withRoot }, encoding: 'utf8' });
+    expect(command).toBe(`sudo ${process.execPath} ${bin} startup systemd -u nobody --hp /nonexistent`);
+    // that command, run as root (here under the destination root, from the checkout itself), writes the unit for nobody
+    const asRoot = spawnSync('sh', ['-c', command.replace(/^sudo /, '').replace(bin, PMX_BIN)], { env: { ...env, ...withRoot }, encoding: 'utf8' });
     expect(asRoot.status, asRoot.stderr).toBe(0);
     expect(readUnit('pmx-nobody').user).toBe('nobody');
   });
