@@ -91,6 +91,7 @@ for (const [name, description, aliases] of actions) {
     .option('--only <names>', 'only these apps of the ecosystem file')
     .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
+  if (name === 'stop') command.option('--watch', 'stop watching too: a change no longer restarts the app');
   command.action(async (targets: string[], flags: StartFlags) => (await proc()).act(ctx, name, targets, flags));
 }
 

@@ -102,7 +102,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
         throw new CliError('BAD_ARGUMENT', `--parallel must be a whole number of at least 1, got '${flags.parallel}'`);
       }
-      const procs = await call(agent, action, selector, env, parallel);
+      const procs = await call(agent, action, selector, env, parallel, flags.watch === true);
       for (const proc of procs) {
         ctx.out.write(`[PMX] ${pastTense(action)} ${proc.name} (id ${proc.pm_id})${action === 'delete' ? '' : `: ${proc.pm2_env.status}`}\n`);
       }
@@ -114,8 +114,10 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   });
 }
 
-function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined, parallel?: number): Promise<ProcessDescription[]> {
+function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined, parallel?: number, unwatch = false): Promise<ProcessDescription[]> {
   switch (action) {
+    case 'stop':
+      return agent.call(action, unwatch ? { selector, watch: true } : { selector });
     case 'restart':
       return agent.call(action, env ? { selector, env } : { selector });
     case 'reload':
