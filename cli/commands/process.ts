@@ -36,6 +36,11 @@ async function startLike(ctx: CommandContext, target: string, args: string[], fl
     await act(ctx, 'restart', [target], flags);
     return;
   }
+  await startSpecs(ctx, apps, flags, mode);
+}
+
+/** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
+export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode): Promise<void> {
   await withAgent(ctx, async (agent) => {
     if (mode === 'start' && flags.force) {
       // -f: run another copy even when the name is taken, as PM2 does
