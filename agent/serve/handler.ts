@@ -1,18 +1,21 @@
 // The static server's request handler: method and basic-auth checks, the path under the root,
 // the SPA fallback and 404 page, then one file with its caching headers, 304 or 206.
-import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { close, createReadStream, read } from 'node:fs';
 import { timingSafeEqual } from 'node:crypto';
 import { basename } from 'node:path';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Stats } from 'node:fs';
+import { promisify } from 'node:util';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ServeOptions } from './options.js';
 import { contentType } from './content-types.js';
-import { RootResolver, decodeUrlPath } from './resolve-path.js';
+import { RootResolver, decodeUrlPath, type Resolution } from './resolve-path.js';
 import { etagOf, notModified, requestedRange } from './conditional.js';
 
 /** Files up to this size are read in one go; bigger ones are streamed. */
 const READ_WHOLE_MAX = 64 * 1024;
+
+const readFd = promisify(read);
+
+type OpenFile = Extract<Resolution, { kind: 'file' }>;
 
 /** The handler for one served root. */
 export function staticHandler(options: ServeOptions): (req: IncomingMessage, res: ServerResponse) => void {
@@ -38,52 +41,61 @@ export function staticHandler(options: ServeOptions): (req: IncomingMessage, res
     if (path === 'malformed') return plain(res, 400, 'Bad Request');
     if (path === 'forbidden') return plain(res, 403, 'Forbidden');
     const found = await resolver.resolve(path === '/' ? options.homepage : path);
-    if (found.kind === 'file') return sendFile(req, res, found.path, found.stats, 200);
+    if (found.kind === 'file') return sendFile(req, res, found, 200);
     if (found.kind === 'forbidden') return plain(res, 403, 'Forbidden');
-    if (found.kind === 'malformed') return plain(res, 400, 'Bad Request');
     if (options.spa) {
       const home = await resolver.resolve(options.homepage);
-      if (home.kind === 'file') return sendFile(req, res, home.path, home.stats, 200);
+      if (home.kind === 'file') return sendFile(req, res, home, 200);
     }
     const page = await resolver.resolve('/404.html');
-    if (page.kind === 'file') return sendFile(req, res, page.path, page.stats, 404);
+    if (page.kind === 'file') return sendFile(req, res, page, 404);
     return plain(res, 404, 'Not Found');
   }
 }
 
-/** Sends a file: 304 when the client's copy is current, 206 for a byte range, else `status` with the whole file. */
-async function sendFile(req: IncomingMessage, res: ServerResponse, path: string, stats: Stats, status: number): Promise<void> {
+/** Sends an open file and closes it: 304 when the client's copy is current, 206 for a byte range, else `status` with the whole file. */
+async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFile, status: number): Promise<void> {
+  const { fd, path, stats } = file;
   const etag = etagOf(stats);
-  res.setHeader('Content-Type', contentType(basename(path)));
-  res.setHeader('Last-Modified', stats.mtime.toUTCString());
-  res.setHeader('ETag', etag);
-  res.setHeader('Cache-Control', 'public, max-age=0');
-  res.setHeader('Accept-Ranges', 'bytes');
+  const headers: OutgoingHttpHeaders = {
+    'Content-Type': contentType(basename(path)),
+    'Last-Modified': stats.mtime.toUTCString(),
+    ETag: etag,
+    'Cache-Control': 'public, max-age=0',
+    'Accept-Ranges': 'bytes',
+  };
   if (status === 200 && notModified(req.headers, etag, stats)) {
-    res.statusCode = 304;
-    res.end();
+    close(fd, ignore);
+    res.writeHead(304, headers).end();
     return;
   }
-  const range = status === 200 ? requestedRange(req.headers, stats.size, etag, stats) : { kind: 'all' as const };
+  const range = status === 200 ? requestedRange(req.headers, stats.size, etag, stats) : ({ kind: 'all' } as const);
   if (range.kind === 'unsatisfiable') {
+    close(fd, ignore);
     res.setHeader('Content-Range', `bytes */${stats.size}`);
     return plain(res, 416, 'Range Not Satisfiable');
   }
   const start = range.kind === 'range' ? range.start : 0;
-  const end = range.kind === 'range' ? range.end : stats.size - 1;
-  res.statusCode = range.kind === 'range' ? 206 : status;
-  if (range.kind === 'range') res.setHeader('Content-Range', `bytes ${start}-${end}/${stats.size}`);
-  res.setHeader('Content-Length', Math.max(0, end - start + 1));
-  if (req.method === 'HEAD' || stats.size === 0) {
+  const length = range.kind === 'range' ? range.end - range.start + 1 : stats.size;
+  if (range.kind === 'range') headers['Content-Range'] = `bytes ${range.start}-${range.end}/${stats.size}`;
+  headers['Content-Length'] = length;
+  res.writeHead(range.kind === 'range' ? 206 : status, headers);
+  if (req.method === 'HEAD' || length === 0) {
+    close(fd, ignore);
     res.end();
     return;
   }
-  if (stats.size <= READ_WHOLE_MAX) {
-    const body = await readFile(path);
-    res.end(range.kind === 'range' ? body.subarray(start, end + 1) : body);
+  if (length <= READ_WHOLE_MAX) {
+    const body = Buffer.allocUnsafe(length);
+    try {
+      const { bytesRead } = await readFd(fd, body, 0, length, start);
+      res.end(body.subarray(0, bytesRead));
+    } finally {
+      close(fd, ignore);
+    }
     return;
   }
-  const stream = createReadStream(path, { start, end });
+  const stream = createReadStream('', { fd, start, end: start + length - 1, autoClose: true });
   stream.on('error', (error) => res.destroy(error));
   stream.pipe(res);
 }
@@ -105,3 +117,5 @@ function basicAuthCheck(username: string, password: string): (header: string | u
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 }
+
+function ignore(): void {}

@@ -1,11 +1,20 @@
-// Maps a request's URL to a file under the served root, and refuses whatever would leave it:
-// `..` segments (plain or percent-encoded), NUL bytes, and symlinks that point outside the root.
-import { realpath, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+// Maps a request's URL to an open file under the served root, and refuses whatever would leave
+// it: `..` segments (plain or percent-encoded), NUL bytes, and symlinks that point outside the root.
+// The check is made on the file actually opened (its path in /proc/self/fd on Linux), so a
+// symlink swapped between a check and the open cannot slip through.
+import { close, constants, fstat, open, readlinkSync, realpath, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
+import { promisify } from 'node:util';
 
-/** Where a URL leads: a file to send, nothing, or somewhere it may not go. */
-export type Resolution = { kind: 'file'; path: string; stats: Stats } | { kind: 'missing' } | { kind: 'forbidden' } | { kind: 'malformed' };
+const openFile = promisify(open);
+const statFd = promisify(fstat);
+const realPath = promisify(realpath);
+
+/** O_NONBLOCK: opening a FIFO someone left under the root must not hang the server. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** Where a URL leads: an open regular file (the caller closes `fd`), nothing, or somewhere it may not go. */
+export type Resolution = { kind: 'file'; fd: number; path: string; stats: Stats } | { kind: 'missing' } | { kind: 'forbidden' };
 
 /** The decoded path of a request URL, or a refusal when it cannot be a path under the root. */
 export function decodeUrlPath(url: string): string | 'malformed' | 'forbidden' {
@@ -22,46 +31,68 @@ export function decodeUrlPath(url: string): string | 'malformed' | 'forbidden' {
   return path;
 }
 
-/** Resolves URL paths against one root; the root's own real path is looked up once. */
+/** Opens files for URL paths under one root. */
 export class RootResolver {
+  /** The root's real path, looked up again when a file seems outside it (a deploy may switch a symlink). */
   private realRoot: string | null = null;
 
   constructor(readonly root: string) {}
 
   /** The file a decoded URL path names; a directory stands for its index.html. */
   async resolve(urlPath: string): Promise<Resolution> {
-    const realRoot = await this.rootPath();
-    if (realRoot === null) return { kind: 'missing' };
-    const found = await this.inside(realRoot, join(realRoot, urlPath));
+    const found = await this.openInside(urlPath);
     if (found.kind !== 'file' || !found.stats.isDirectory()) return found;
-    const index = await this.inside(realRoot, join(found.path, 'index.html'));
-    return index.kind === 'file' && index.stats.isDirectory() ? { kind: 'missing' } : index;
+    close(found.fd, ignore);
+    const index = await this.openInside(join(urlPath, 'index.html'));
+    if (index.kind !== 'file' || !index.stats.isDirectory()) return index;
+    close(index.fd, ignore);
+    return { kind: 'missing' };
   }
 
-  /** `candidate`, with its symlinks followed, when that stays under the root. */
-  private async inside(realRoot: string, candidate: string): Promise<Resolution> {
-    let real: string;
+  private async openInside(urlPath: string): Promise<Resolution> {
+    // opened through the configured root, so that a root switched to another directory is followed
+    const candidate = join(this.root, urlPath);
+    let fd: number;
     try {
-      real = await realpath(candidate);
+      fd = await openFile(candidate, OPEN_FLAGS);
     } catch (error) {
       return refusal(error);
     }
-    if (real !== realRoot && !real.startsWith(realRoot.endsWith(sep) ? realRoot : realRoot + sep)) return { kind: 'forbidden' };
     try {
-      return { kind: 'file', path: real, stats: await stat(real) };
+      const real = await openedPath(fd, candidate);
+      if (!(await this.contains(real))) return closed(fd, { kind: 'forbidden' });
+      const stats = await statFd(fd);
+      if (!stats.isFile() && !stats.isDirectory()) return closed(fd, { kind: 'forbidden' });
+      return { kind: 'file', fd, path: real, stats };
     } catch (error) {
-      return refusal(error);
+      return closed(fd, refusal(error));
     }
   }
 
-  private async rootPath(): Promise<string | null> {
-    if (this.realRoot !== null) return this.realRoot;
+  private async contains(real: string): Promise<boolean> {
+    const under = (root: string | null): boolean => root !== null && (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep));
+    if (under(this.realRoot)) return true;
+    const before = this.realRoot;
+    const now = await this.refreshRoot();
+    return now !== before && under(now);
+  }
+
+  private async refreshRoot(): Promise<string | null> {
     try {
-      this.realRoot = await realpath(this.root);
+      this.realRoot = await realPath(this.root);
     } catch {
-      return null; // not there yet: every path is missing until it is
+      this.realRoot = null; // not there (yet): every path is missing until it is
     }
     return this.realRoot;
+  }
+}
+
+/** The real path of an open file: what /proc says on Linux, else the real path of the name opened. */
+async function openedPath(fd: number, opened: string): Promise<string> {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realPath(opened);
   }
 }
 
@@ -69,3 +100,10 @@ function refusal(error: unknown): Resolution {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'EACCES' || code === 'EPERM' ? { kind: 'forbidden' } : { kind: 'missing' };
 }
+
+function closed(fd: number, resolution: Resolution): Resolution {
+  close(fd, ignore);
+  return resolution;
+}
+
+function ignore(): void {}

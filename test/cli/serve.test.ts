@@ -1,7 +1,7 @@
 // `pmx serve` and `script: 'serve'`: a managed static server with the right headers, ranges and
 // 304s, SPA fallback and basic auth, that never hands out a file outside its root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { PmxSandbox, eventually } from '../helpers/pmx.js';
@@ -129,6 +129,22 @@ describe('pmx serve', () => {
     }
     // a symlink that stays inside the root is fine
     expect((await fetchRaw(port, '/inside-link.txt')).body).toBe('0123456789');
+  });
+
+  it('follows a root that is a symlink switched to another directory, as a deploy does', async () => {
+    const releases = join(pmx.dir, 'releases');
+    mkdirSync(join(releases, 'one'), { recursive: true });
+    mkdirSync(join(releases, 'two'));
+    writeFileSync(join(releases, 'one', 'index.html'), 'release one');
+    writeFileSync(join(releases, 'two', 'index.html'), 'release two');
+    const current = join(pmx.dir, 'current');
+    symlinkSync(join(releases, 'one'), current);
+    const livePort = await freePort();
+    await pmx.ok(['serve', current, String(livePort)], { env: { PM2_SERVE_HOST: '127.0.0.1' } });
+    expect((await serving(livePort)).body).toBe('release one');
+    symlinkSync(join(releases, 'two'), `${current}.new`);
+    renameSync(`${current}.new`, current);
+    expect((await fetchRaw(livePort, '/index.html')).body).toBe('release two');
   });
 
   it('answers 404 for a missing file, and 405 for other methods', async () => {
