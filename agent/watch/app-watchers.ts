@@ -62,6 +62,9 @@ export class AppWatchers {
   }
 
   private async changed(spec: AppSpec): Promise<void> {
+    // a process being stopped is either stopped by the user (a restart would undo that) or in a
+    // restart, whose new process will load the changed files anyway
+    if (this.registry.named(spec.name).some((proc) => proc.status === ProcessState.STOPPING)) return;
     const selector: Selector = { kind: 'names', names: [spec.name] };
     try {
       if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, selector, undefined);
