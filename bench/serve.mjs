@@ -1,5 +1,6 @@
 // `serve` throughput on a small file: pmx serve (and PM2's serve) under autocannon against a bare
-// http.createServer + fs.createReadStream server in its own process; they take turns run by run.
+// http.createServer + fs.createReadStream server in its own process, and the same server.js run
+// by no manager (what the code costs apart from the agent); they take turns run by run.
 // The target is pmx within 20% of the bare server. (sirv/serve-static are not installed, so the
 // bare server stands in for them.) autocannon, a devDependency, generates the load.
 import autocannon from 'autocannon';
@@ -11,7 +12,7 @@ import { onCleanup } from './lib/cleanup.mjs';
 import { printTable } from './lib/format.mjs';
 import { withManagers } from './lib/managers.mjs';
 import { freePort, waitForPort } from './lib/net.mjs';
-import { app } from './lib/paths.mjs';
+import { ROOT, app } from './lib/paths.mjs';
 import { figure, floorFigure } from './lib/report.mjs';
 
 const DURATION = Number(process.env.SERVE_BENCH_SECONDS ?? 10);
@@ -27,10 +28,13 @@ async function load(port) {
   return { rps: result.requests.average, failed };
 }
 
-/** The bare server in its own process, killed at the end however the run ends. */
-async function bare(root) {
+/** The built static server, run by no manager: what its code costs without the agent around it. */
+const SERVER_SCRIPT = join(ROOT, 'dist', 'agent', 'serve', 'server.js');
+
+/** A server script in its own process, killed at the end however the run ends. */
+async function unmanaged(script, env) {
   const port = await freePort();
-  const child = spawn(process.execPath, [app('static-bare.cjs')], { env: { ...process.env, ROOT: root, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env(port) }, stdio: 'ignore' });
   const stop = onCleanup(async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   });
@@ -54,10 +58,14 @@ export default async function serveBench({ dir }) {
   await withManagers(async (managers) => {
     for (let round = 0; round < ROUNDS; round++) {
       // each server alone on the machine while it is measured
-      const base = await bare(root);
+      const base = await unmanaged(app('static-bare.cjs'), (port) => ({ ROOT: root, PORT: String(port) }));
       await sleep(200);
       record('bare', await load(base.port));
       await base.stop();
+      const alone = await unmanaged(SERVER_SCRIPT, (port) => ({ PM2_SERVE_PATH: root, PM2_SERVE_PORT: String(port), PM2_SERVE_HOST: '127.0.0.1' }));
+      await sleep(200);
+      record('server.js alone', await load(alone.port));
+      await alone.stop();
       for (const tool of managers) {
         const server = await managed(tool, root);
         await sleep(200);
@@ -72,7 +80,7 @@ export default async function serveBench({ dir }) {
   const pmxRps = mean('pmx');
   const ratio = pmxRps / bareRps;
   printTable(`serve: ${FILE_BYTES}-byte file, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS}`, ['server', 'req/s per round', 'mean req/s', 'failed', 'of bare'], Object.keys(runs).map((name) => [
-    name === 'bare' ? 'bare createReadStream' : `${name} serve`,
+    name === 'bare' ? 'bare createReadStream' : name === 'server.js alone' ? 'pmx server.js, unmanaged' : `${name} serve`,
     runs[name].map((r) => r.rps.toFixed(0)).join(' '),
     mean(name).toFixed(0),
     String(failed(name)),
@@ -82,6 +90,7 @@ export default async function serveBench({ dir }) {
     figures: [
       figure({ name: 'serve req/s on a small file (more is better)', unit: 'count', pmx: Math.round(pmxRps), pm2: runs.pm2 ? Math.round(mean('pm2')) : undefined, target: `>= 0.8 x bare (${ratio.toFixed(2)})`, met: ratio >= 0.8, note: `${FILE_BYTES} B, ${CONNECTIONS} conns` }),
       floorFigure({ name: 'bare createReadStream server req/s', unit: 'count', value: Math.round(bareRps), note: 'sirv/serve-static not installed' }),
+      floorFigure({ name: 'pmx server.js run by no manager, req/s', unit: 'count', value: Math.round(mean('server.js alone')), note: 'the code alone' }),
       figure({ name: 'serve failed requests', unit: 'count', pmx: failed('pmx'), pm2: failed('pm2'), target: '0', met: failed('pmx') === 0 }),
     ],
     data: runs,
