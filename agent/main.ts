@@ -10,6 +10,7 @@ import { realOs } from './process/os.js';
 import { listen } from './rpc/server.js';
 import { stopProcesses } from './operations.js';
 import { CronRestarts, startMonitor } from './monitor.js';
+import { AppWatchers } from './watch/app-watchers.js';
 import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
 
@@ -47,6 +48,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   acquirePidFile(home.pidFile);
   const registry = new Registry(home, realOs, log);
   const crons = new CronRestarts();
+  const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
   let server: Server | null = null;
   let exiting: Promise<number> | null = null;
@@ -54,6 +56,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const shutdown = (): Promise<number> => {
     exiting ??= (async () => {
       log('stopping every process');
+      watchers.closeAll();
       const stopped = await stopProcesses(registry, { kind: 'all' });
       crons.stopAll();
       stopMonitor();

@@ -51,10 +51,13 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   return { started: acted, alreadyRunning };
 }
 
-/** Stops the selected processes and waits until each has exited. */
-export async function stopProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
+/** Stops the selected processes and waits until each has exited; `unwatch` turns their watching off too. */
+export async function stopProcesses(registry: Registry, selector: Selector, unwatch = false): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
-  for (const proc of procs) proc.dispatch({ type: 'stop' });
+  for (const proc of procs) {
+    if (unwatch) proc.spec = { ...proc.spec, watch: false };
+    proc.dispatch({ type: 'stop' });
+  }
   await Promise.all(procs.map((proc) => proc.waitFor(stopped)));
   return procs;
 }

@@ -23,6 +23,7 @@ const BENCHMARKS = {
   'restart-soak': './restart-soak.mjs',
   reload: './reload.mjs',
   logs: './logs.mjs',
+  serve: './serve.mjs',
 };
 /** Names for several at once. */
 const GROUPS = {

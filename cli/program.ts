@@ -5,6 +5,7 @@ import { commandContext } from './commands/context.js';
 import type { StartFlags } from './commands/process.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
+import type { ServeFlags } from './commands/serve.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -91,6 +92,7 @@ for (const [name, description, aliases] of actions) {
     .option('--only <names>', 'only these apps of the ecosystem file')
     .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
+  if (name === 'stop') command.option('--watch', 'stop watching too: a change no longer restarts the app');
   command.action(async (targets: string[], flags: StartFlags) => (await proc()).act(ctx, name, targets, flags));
 }
 
@@ -135,6 +137,15 @@ program.command('resurrect').description('start the processes saved by save')
 program.command('kill').description('stop every process and the agent')
   .addHelpText('after', examples('pmx kill'))
   .action(async () => (await admin()).kill(ctx));
+program.command('serve').alias('expose').argument('[path]', 'directory to serve (default: the current one)').argument('[port]', 'port (default 8080)')
+  .description('serve a directory over HTTP as a managed app (static-page-server-<port>)')
+  .option('--port <port>', 'port to listen on')
+  .option('-n, --name <name>', 'name of the process')
+  .option('--spa', 'serve the home page (index.html) for paths that name no file')
+  .option('--basic-auth-username <username>', 'user name for HTTP basic auth')
+  .option('--basic-auth-password <password>', 'password for HTTP basic auth')
+  .addHelpText('after', examples('pmx serve', 'pmx serve ./dist 8080 --spa', 'pmx serve public 3000 --basic-auth-username admin --basic-auth-password secret'))
+  .action(async (path: string | undefined, port: string | undefined, flags: ServeFlags) => (await import('./commands/serve.js')).serve(ctx, path, port, flags));
 program.command('ping').description('start the agent if needed and check it answers')
   .addHelpText('after', examples('pmx ping'))
   .action(async () => (await admin()).ping(ctx));

@@ -60,7 +60,8 @@ export interface Methods {
     params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
     result: { processes: ProcessDescription[]; alreadyRunning: string[] };
   };
-  stop: { params: { selector: Selector }; result: ProcessDescription[] };
+  /** `watch`: also stop watching (`pmx stop --watch`), so a change no longer restarts the app. */
+  stop: { params: { selector: Selector; watch?: boolean }; result: ProcessDescription[] };
   restart: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
   /** `parallel`: instances replaced at once (default 1). */
   reload: { params: { selector: Selector; env?: Record<string, string>; parallel?: number }; result: ProcessDescription[] };

@@ -39,7 +39,7 @@ export const handlers: Handlers = {
     return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning };
   },
 
-  stop: async ({ selector }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector))),
+  stop: async ({ selector, watch }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector), watch === true)),
 
   restart: async ({ selector, env }, ctx) => {
     const procs = await restartProcesses(ctx.registry, checkSelector(selector), env);

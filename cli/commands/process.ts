@@ -36,6 +36,11 @@ async function startLike(ctx: CommandContext, target: string, args: string[], fl
     await act(ctx, 'restart', [target], flags);
     return;
   }
+  await startSpecs(ctx, apps, flags, mode);
+}
+
+/** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
+export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode): Promise<void> {
   await withAgent(ctx, async (agent) => {
     if (mode === 'start' && flags.force) {
       // -f: run another copy even when the name is taken, as PM2 does
@@ -102,7 +107,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
         throw new CliError('BAD_ARGUMENT', `--parallel must be a whole number of at least 1, got '${flags.parallel}'`);
       }
-      const procs = await call(agent, action, selector, env, parallel);
+      const procs = await call(agent, action, selector, env, parallel, flags.watch === true);
       for (const proc of procs) {
         ctx.out.write(`[PMX] ${pastTense(action)} ${proc.name} (id ${proc.pm_id})${action === 'delete' ? '' : `: ${proc.pm2_env.status}`}\n`);
       }
@@ -114,8 +119,10 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   });
 }
 
-function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined, parallel?: number): Promise<ProcessDescription[]> {
+function call(agent: AgentConnection, action: Action, selector: Selector, env: Record<string, string> | undefined, parallel?: number, unwatch = false): Promise<ProcessDescription[]> {
   switch (action) {
+    case 'stop':
+      return agent.call(action, unwatch ? { selector, watch: true } : { selector });
     case 'restart':
       return agent.call(action, env ? { selector, env } : { selector });
     case 'reload':

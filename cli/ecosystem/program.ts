@@ -2,6 +2,7 @@
 // the interpreter for it and the arguments, resolved as PM2 resolves them.
 import { basename, extname } from 'node:path';
 import { absolute, expandHome, interpreterFor, locateScript, onPath } from './resolve-script.js';
+import { SERVE_WORD, serveScript } from './serve-script.js';
 
 /** A resolved program. */
 export interface Program {
@@ -32,6 +33,8 @@ export interface ProgramRequest {
 /** Resolves `request` in `cwd` with the PATH and HOME of `env`. */
 export function resolveProgram(request: ProgramRequest, cwd: string, env: Record<string, string | undefined>): Program | ProgramFault {
   const path = env.PATH ?? process.env.PATH ?? '';
+  // as in PM2, the word wins over a file of that name: the app is the static server, set up by PM2_SERVE_*
+  if (request.script === SERVE_WORD) return { script: serveScript(), args: request.args ?? [], interpreter: request.interpreter ?? 'node', defaultName: SERVE_WORD };
   const given = expandHome(request.script, env.HOME);
   const script = locateScript(given, cwd, path);
   if (!script) return commandLine(request, path) ?? { fault: 'script', reason: notFound(request.script, cwd) };

@@ -1,0 +1,109 @@
+// Maps a request's URL to an open file under the served root, and refuses whatever would leave
+// it: `..` segments (plain or percent-encoded), NUL bytes, and symlinks that point outside the root.
+// The check is made on the file actually opened (its path in /proc/self/fd on Linux), so a
+// symlink swapped between a check and the open cannot slip through.
+import { close, constants, fstat, open, readlinkSync, realpath, type Stats } from 'node:fs';
+import { join, sep } from 'node:path';
+import { promisify } from 'node:util';
+
+const openFile = promisify(open);
+const statFd = promisify(fstat);
+const realPath = promisify(realpath);
+
+/** O_NONBLOCK: opening a FIFO someone left under the root must not hang the server. */
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** Where a URL leads: an open regular file (the caller closes `fd`), nothing, or somewhere it may not go. */
+export type Resolution = { kind: 'file'; fd: number; path: string; stats: Stats } | { kind: 'missing' } | { kind: 'forbidden' };
+
+/** The decoded path of a request URL, or a refusal when it cannot be a path under the root. */
+export function decodeUrlPath(url: string): string | 'malformed' | 'forbidden' {
+  const end = url.search(/[?#]/);
+  const raw = end < 0 ? url : url.slice(0, end);
+  let path: string;
+  try {
+    path = decodeURIComponent(raw);
+  } catch {
+    return 'malformed';
+  }
+  if (!path.startsWith('/') || path.includes('\0')) return 'malformed';
+  if (path.split(/[/\\]/).includes('..')) return 'forbidden';
+  return path;
+}
+
+/** Opens files for URL paths under one root. */
+export class RootResolver {
+  /** The root's real path, looked up again when a file seems outside it (a deploy may switch a symlink). */
+  private realRoot: string | null = null;
+
+  constructor(readonly root: string) {}
+
+  /** The file a decoded URL path names; a directory stands for its index.html. */
+  async resolve(urlPath: string): Promise<Resolution> {
+    const found = await this.openInside(urlPath);
+    if (found.kind !== 'file' || !found.stats.isDirectory()) return found;
+    close(found.fd, ignore);
+    const index = await this.openInside(join(urlPath, 'index.html'));
+    if (index.kind !== 'file' || !index.stats.isDirectory()) return index;
+    close(index.fd, ignore);
+    return { kind: 'missing' };
+  }
+
+  private async openInside(urlPath: string): Promise<Resolution> {
+    // opened through the configured root, so that a root switched to another directory is followed
+    const candidate = join(this.root, urlPath);
+    let fd: number;
+    try {
+      fd = await openFile(candidate, OPEN_FLAGS);
+    } catch (error) {
+      return refusal(error);
+    }
+    try {
+      const real = await openedPath(fd, candidate);
+      if (!(await this.contains(real))) return closed(fd, { kind: 'forbidden' });
+      const stats = await statFd(fd);
+      if (!stats.isFile() && !stats.isDirectory()) return closed(fd, { kind: 'forbidden' });
+      return { kind: 'file', fd, path: real, stats };
+    } catch (error) {
+      return closed(fd, refusal(error));
+    }
+  }
+
+  private async contains(real: string): Promise<boolean> {
+    const under = (root: string | null): boolean => root !== null && (real === root || real.startsWith(root.endsWith(sep) ? root : root + sep));
+    if (under(this.realRoot)) return true;
+    const before = this.realRoot;
+    const now = await this.refreshRoot();
+    return now !== before && under(now);
+  }
+
+  private async refreshRoot(): Promise<string | null> {
+    try {
+      this.realRoot = await realPath(this.root);
+    } catch {
+      this.realRoot = null; // not there (yet): every path is missing until it is
+    }
+    return this.realRoot;
+  }
+}
+
+/** The real path of an open file: what /proc says on Linux, else the real path of the name opened. */
+async function openedPath(fd: number, opened: string): Promise<string> {
+  try {
+    return readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return realPath(opened);
+  }
+}
+
+function refusal(error: unknown): Resolution {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EACCES' || code === 'EPERM' ? { kind: 'forbidden' } : { kind: 'missing' };
+}
+
+function closed(fd: number, resolution: Resolution): Resolution {
+  close(fd, ignore);
+  return resolution;
+}
+
+function ignore(): void {}

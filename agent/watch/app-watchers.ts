@@ -1,0 +1,116 @@
+// `watch`: one watch per app name, alive while the app is watched and not stopped by the user. A
+// burst of changes (events closer together than watch_delay) restarts the app once, or reloads it
+// without downtime in cluster mode.
+import { resolve } from 'node:path';
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { Selector } from '../protocol/types.js';
+import type { Registry } from '../registry.js';
+import type { SupervisedProcess } from '../process/supervised.js';
+import { ProcessState } from '../process/states.js';
+import { reloadProcesses, restartProcesses } from '../operations.js';
+import { ignoreTest } from './ignore.js';
+import { TreeWatcher } from './tree-watcher.js';
+
+/** True when the spec asks for watching (`watch: true`, or a non-empty list of paths). */
+export function watches(spec: AppSpec): boolean {
+  return Array.isArray(spec.watch) ? spec.watch.length > 0 : spec.watch;
+}
+
+/** The absolute paths an app watches: its cwd for `watch: true`, else the listed paths under its cwd. */
+export function watchedPaths(spec: AppSpec): string[] {
+  return Array.isArray(spec.watch) ? spec.watch.map((path) => resolve(spec.cwd, path)) : [spec.cwd];
+}
+
+/** Keeps the registry's watched apps watched; the agent holds one of these. */
+export class AppWatchers {
+  private readonly apps = new Map<string, AppWatch>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly log: (line: string) => void,
+  ) {
+    registry.added.add((proc) => this.follow(proc));
+    for (const proc of registry.all()) this.follow(proc);
+  }
+
+  /** Ends every watch (the agent is stopping). */
+  closeAll(): void {
+    for (const app of this.apps.values()) app.close();
+    this.apps.clear();
+  }
+
+  private follow(proc: SupervisedProcess): void {
+    const name = proc.spec.name;
+    proc.on('status', () => this.sync(name));
+    // 'removed' is emitted before the registry forgets the process: look again once it has
+    proc.once('removed', () => queueMicrotask(() => this.sync(name)));
+  }
+
+  /** Brings the watch of app `name` in line with its processes. An errored app stays watched: a fix on disk restarts it. */
+  private sync(name: string): void {
+    const spec = this.registry.named(name).find((proc) => proc.status !== ProcessState.STOPPED && watches(proc.spec))?.spec;
+    const current = this.apps.get(name);
+    const key = spec ? watchKey(spec) : null;
+    if (current?.key === key) return;
+    current?.close();
+    this.apps.delete(name);
+    if (spec) this.apps.set(name, new AppWatch(spec, key!, this.ownFiles(name), () => this.changed(spec), this.log));
+  }
+
+  private ownFiles(name: string): string[] {
+    return this.registry.named(name).flatMap(({ logTargets: t, pidFile }) => [t.out, t.err, t.combined, pidFile].filter((file): file is string => file !== null));
+  }
+
+  private async changed(spec: AppSpec): Promise<void> {
+    // a process being stopped is either stopped by the user (a restart would undo that) or in a
+    // restart, whose new process will load the changed files anyway
+    if (this.registry.named(spec.name).some((proc) => proc.status === ProcessState.STOPPING)) return;
+    const selector: Selector = { kind: 'names', names: [spec.name] };
+    try {
+      if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, selector, undefined);
+      else await restartProcesses(this.registry, selector, undefined);
+    } catch (error) {
+      this.log(`watch: ${spec.name}: ${(error as Error).message}`);
+    }
+  }
+}
+
+/** The watch of one app: its trees and the timer that turns a burst of changes into one restart. */
+class AppWatch {
+  private readonly trees: TreeWatcher[];
+  private timer: NodeJS.Timeout | null = null;
+  private firstChange: string | null = null;
+
+  constructor(
+    private readonly spec: AppSpec,
+    /** What the watch was built from: a spec with another key needs a new watch. */
+    readonly key: string,
+    ownFiles: string[],
+    private readonly restart: () => Promise<void>,
+    private readonly log: (line: string) => void,
+  ) {
+    const ignored = ignoreTest(spec, ownFiles);
+    this.trees = watchedPaths(spec).map((root) => new TreeWatcher(root, ignored, (path) => this.onChange(path), log));
+  }
+
+  close(): void {
+    if (this.timer) clearTimeout(this.timer);
+    for (const tree of this.trees) tree.close();
+  }
+
+  private onChange(path: string): void {
+    this.firstChange ??= path;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      const how = this.spec.exec_mode === 'cluster_mode' ? 'reloading' : 'restarting';
+      this.log(`watch: change detected on ${this.firstChange} for app ${this.spec.name} - ${how}`);
+      this.timer = null;
+      this.firstChange = null;
+      void this.restart();
+    }, this.spec.watch_delay);
+  }
+}
+
+function watchKey(spec: AppSpec): string {
+  return JSON.stringify([spec.cwd, spec.watch, spec.ignore_watch, spec.watch_delay, spec.exec_mode]);
+}

@@ -1,0 +1,33 @@
+// Which paths a watched app ignores: its `ignore_watch` globs, or PM2's default (dot files and
+// node_modules) when it lists none, and always its own log and pid files, whose writes would
+// otherwise restart it forever when they live under the watched directory.
+import { basename, isAbsolute, relative, resolve } from 'node:path';
+import type { AppSpec } from '../protocol/app-spec.js';
+import { globToRegExp } from './glob.js';
+
+/** PM2's `ignored` when an app sets no ignore_watch: `/[\/\\]\.|node_modules/`. */
+const PM2_DEFAULT_IGNORED = /[/\\]\.|node_modules/;
+
+/** Tells whether an absolute path is ignored. */
+export type IgnoreTest = (path: string) => boolean;
+
+/**
+ * The ignore test of one app. A glob is relative to the app's cwd (as in PM2, whose chokidar runs
+ * with `cwd: pm_cwd`); a glob without a slash also matches a single name anywhere (`*.log`,
+ * `node_modules`). A directory that is ignored hides everything below it.
+ */
+export function ignoreTest(spec: AppSpec, ownFiles: string[]): IgnoreTest {
+  const own = new Set(ownFiles);
+  const globs = spec.ignore_watch.map((glob) => ({
+    path: globToRegExp(isAbsolute(glob) ? glob : resolve(spec.cwd, glob)),
+    name: glob.includes('/') ? null : globToRegExp(glob),
+  }));
+  const byGlob = (path: string): boolean => globs.some(({ path: full, name }) => full.test(path) || (name !== null && name.test(basename(path))));
+  // tested below the cwd, so that an app deployed under a dot directory still sees its changes
+  const byDefault = (path: string): boolean => {
+    const inside = relative(spec.cwd, path);
+    return PM2_DEFAULT_IGNORED.test(inside.startsWith('..') ? path : `/${inside}`);
+  };
+  const matches = globs.length > 0 ? byGlob : byDefault;
+  return (path) => own.has(path) || matches(path);
+}

@@ -1,0 +1,38 @@
+// `pmx serve [path] [port]`: the static server started as a managed app named
+// static-page-server-<port>, with PM2's flags and PM2_SERVE_* variables.
+import { resolve } from 'node:path';
+import { type CommandContext } from './context.js';
+import { startSpecs, type StartFlags } from './process.js';
+import { SERVE_WORD } from '../ecosystem/serve-script.js';
+
+/** Flags of `pmx serve`, as commander gives them (PM2's names). */
+export interface ServeFlags {
+  port?: string;
+  name?: string;
+  spa?: boolean;
+  basicAuthUsername?: string;
+  basicAuthPassword?: string;
+}
+
+/** `pmx serve [path] [port]`: PM2_SERVE_PATH/PORT in the shell win over the arguments, as in PM2. */
+export async function serve(ctx: CommandContext, path: string | undefined, port: string | undefined, flags: ServeFlags): Promise<void> {
+  const shell = process.env;
+  const servePort = shell.PM2_SERVE_PORT || port || flags.port || '8080';
+  const servePath = resolve(shell.PM2_SERVE_PATH || path || '.');
+  const serveEnv: Record<string, string> = {
+    PM2_SERVE_PORT: servePort,
+    PM2_SERVE_PATH: servePath,
+    PM2_SERVE_SPA: flags.spa ? 'true' : 'false',
+  };
+  if (flags.basicAuthUsername && flags.basicAuthPassword) {
+    serveEnv.PM2_SERVE_BASIC_AUTH = 'true';
+    serveEnv.PM2_SERVE_BASIC_AUTH_USERNAME = flags.basicAuthUsername;
+    serveEnv.PM2_SERVE_BASIC_AUTH_PASSWORD = flags.basicAuthPassword;
+  }
+  const { specFromCli } = await import('../ecosystem/index.js');
+  const startFlags: StartFlags = { name: flags.name ?? `static-page-server-${servePort}`, cwd: servePath };
+  const spec = specFromCli(SERVE_WORD, startFlags, [], { ...shell, ...serveEnv }, process.cwd());
+  // declared by the app, so that `restart --update-env` from another shell keeps them
+  spec.app_env = { ...spec.app_env, ...serveEnv };
+  await startSpecs(ctx, [spec], startFlags, 'start');
+}

@@ -1,0 +1,138 @@
+// `--watch`: a burst of changes restarts once, ignored paths do not, `stop --watch` ends the
+// watching, a deleted watched directory leaves the agent running, cluster apps reload.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
+import { freePort } from '../helpers/net.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox('pmx-watch-');
+afterAll(() => pmx.cleanup());
+
+const DELAY_MS = 200;
+
+/** A fresh project directory for one app, with a src/ folder. */
+function project(name: string): string {
+  const dir = join(pmx.dir, name);
+  mkdirSync(join(dir, 'src'), { recursive: true });
+  writeFileSync(join(dir, 'src', 'index.js'), '// v0\n');
+  return dir;
+}
+
+async function restarts(name: string): Promise<number[]> {
+  return (await pmx.jlist()).filter((entry) => entry.name === name).map((entry) => entry.pm2_env.restart_time);
+}
+
+/**
+ * A window in which the watcher would have acted had it seen a change: several watch_delays.
+ * Needed only where a test asserts that nothing happens.
+ */
+async function quietWindow(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, DELAY_MS * 5));
+}
+
+function startWatched(name: string, dir: string, ...flags: string[]) {
+  return pmx.ok(['start', join(apps, 'forever.js'), '-n', name, '--cwd', dir, '--watch-delay', String(DELAY_MS), ...flags]);
+}
+
+describe('watch', () => {
+  it('restarts once for a burst of writes, and shows watch: true in jlist', async () => {
+    const dir = project('burst');
+    await startWatched('burst', dir, '--watch');
+    expect((await pmx.proc('burst')).pm2_env.watch).toBe(true);
+    const pid = (await pmx.proc('burst')).pid;
+    for (let i = 0; i < 20; i++) writeFileSync(join(dir, 'src', `file-${i % 4}.js`), `// ${i}\n`);
+    await eventually('the restart', async () => (await pmx.proc('burst')).pm2_env.restart_time >= 1 && (await pmx.proc('burst')).pm2_env.status === 'online');
+    await quietWindow();
+    const entry = await pmx.proc('burst');
+    expect(entry.pm2_env.restart_time).toBe(1);
+    expect(entry.pid).not.toBe(pid);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toContain('change detected on');
+  });
+
+  it("ignores node_modules and dot directories by default, and the app's own log files", async () => {
+    const dir = project('ignored');
+    mkdirSync(join(dir, 'node_modules', 'lib'), { recursive: true });
+    mkdirSync(join(dir, '.git'), { recursive: true });
+    await startWatched('ignored', dir, '--watch', '-o', join(dir, 'out.log'), '-e', join(dir, 'err.log'));
+    writeFileSync(join(dir, 'node_modules', 'lib', 'index.js'), 'x');
+    writeFileSync(join(dir, '.git', 'HEAD'), 'x');
+    mkdirSync(join(dir, 'node_modules', 'fresh'));
+    writeFileSync(join(dir, 'node_modules', 'fresh', 'a.js'), 'x');
+    await quietWindow(); // the app itself writes out.log and err.log meanwhile
+    expect(await restarts('ignored')).toEqual([0]);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('a restart for a watched file', async () => (await restarts('ignored'))[0] === 1);
+  });
+
+  it('ignores what --ignore-watch lists instead', async () => {
+    const dir = project('custom');
+    mkdirSync(join(dir, 'tmp'));
+    await startWatched('custom', dir, '--watch', '--ignore-watch', 'tmp', '*.cache');
+    writeFileSync(join(dir, 'tmp', 'scratch.txt'), 'x');
+    writeFileSync(join(dir, 'src', 'build.cache'), 'x');
+    await quietWindow();
+    expect(await restarts('custom')).toEqual([0]);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('a restart for a watched file', async () => (await restarts('custom'))[0] === 1);
+  });
+
+  it('keeps watching across restart, and stop --watch stops the app and its watching', async () => {
+    const dir = project('stopped');
+    await startWatched('stopped', dir, '--watch');
+    await pmx.ok(['restart', 'stopped']);
+    expect((await pmx.proc('stopped')).pm2_env.watch).toBe(true);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('a restart by the watch after a restart', async () => (await restarts('stopped'))[0] === 2);
+
+    await pmx.ok(['stop', '--watch', 'stopped']);
+    const entry = await pmx.proc('stopped');
+    expect(entry.pm2_env.status).toBe('stopped');
+    expect(entry.pm2_env.watch).toBe(false);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v2\n');
+    await quietWindow();
+    expect((await pmx.proc('stopped')).pm2_env.status).toBe('stopped');
+    expect(await restarts('stopped')).toEqual([2]);
+  });
+
+  it('survives the deletion and renaming of a watched directory, and watches it again when it comes back', async () => {
+    const dir = project('deleted');
+    await startWatched('deleted', dir, '--watch', 'src');
+    const agent = pmx.agentPid()!;
+    rmSync(join(dir, 'src'), { recursive: true });
+    await eventually('the deletion logged', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(`${join(dir, 'src')} was deleted or renamed`));
+    expect(alive(agent)).toBe(true);
+    const afterDelete = await eventually('the restart for the deletion', async () => (await restarts('deleted'))[0]);
+
+    mkdirSync(join(dir, 'src'));
+    await eventually('re-armed', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(`${join(dir, 'src')} is back`), 5000);
+    await eventually('the restart for its return', async () => (await restarts('deleted'))[0]! > afterDelete);
+    const before = (await restarts('deleted'))[0]!;
+    writeFileSync(join(dir, 'src', 'index.js'), '// back\n');
+    await eventually('a restart for a file in the new directory', async () => (await restarts('deleted'))[0]! > before);
+
+    renameSync(join(dir, 'src'), join(dir, 'src-old'));
+    await eventually('the rename logged', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').split(`${join(dir, 'src')} was deleted or renamed`).length > 2);
+    expect(alive(agent)).toBe(true);
+    await pmx.ok(['ping']);
+    expect((await pmx.proc('deleted')).pm2_env.status).toBe('online');
+  });
+
+  it('reloads a cluster app instead of restarting it, every instance once', async () => {
+    const dir = project('cluster');
+    const port = await freePort();
+    await pmx.ok(['start', join(apps, 'http.js'), '-n', 'cluster', '-i', '2', '--cwd', dir, '--watch', '--watch-delay', String(DELAY_MS)], { env: { PORT: String(port) } });
+    const before = (await pmx.jlist()).filter((entry) => entry.name === 'cluster').map((entry) => entry.pid);
+    expect((await pmx.proc('cluster')).pm2_env.exec_mode).toBe('cluster_mode');
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    writeFileSync(join(dir, 'src', 'other.js'), '// v1\n');
+    await eventually('both instances reloaded', async () => (await restarts('cluster')).every((count) => count === 1), 15_000);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(/for app cluster - reloading/);
+    const after = (await pmx.jlist()).filter((entry) => entry.name === 'cluster');
+    expect(after.every((entry) => entry.pm2_env.status === 'online')).toBe(true);
+    expect(after.map((entry) => entry.pid).some((pid) => before.includes(pid))).toBe(false);
+    await quietWindow();
+    expect(await restarts('cluster')).toEqual([1, 1]);
+  });
+});
