@@ -9,7 +9,7 @@ import { remoteWords } from '../fleet/argv.js';
 import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
 import { followEverywhere } from '../fleet/follow.js';
 import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
-import { actionSucceeded, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
+import { actionSucceeded, failureText, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
 import type { CommandContext } from './context.js';
 
 /** The fleet options every command that takes `--deploy` has; `argv` below is the command line without node and script. */
@@ -31,7 +31,7 @@ export async function fleetList(ctx: CommandContext, view: FleetView, flags: Fle
       const procs = results.flatMap((result) => (result.ok ? result.value : []));
       ctx.out.write((view === 'prettylist' ? JSON.stringify(procs, null, 2) : JSON.stringify(procs)) + '\n');
       // the JSON keeps PM2's shape; hosts that did not answer are said on stderr
-      for (const result of results) if (!result.ok) ctx.err.write(`[PMX][WARN] ${result.host}: unreachable: ${result.reason}\n`);
+      for (const result of results) if (!result.ok) ctx.err.write(`[PMX][WARN] ${result.host}: ${failureText(result)}\n`);
     }
     if (results.every((result) => !result.ok)) process.exitCode = 1;
   });
@@ -62,12 +62,14 @@ export async function fleetAction(ctx: CommandContext, command: string, argv: re
 /** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host, until Ctrl-C. */
 export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
   await withFleet(ctx, flags, async (fleet) => {
-    for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] unreachable: ${host.reason}`) + '\n');
+    for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] ${failureText({ failure: 'unreachable', reason: host.reason })}`) + '\n');
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
     const results = await followEverywhere(fleet, remoteWords(argv), ({ host, stream, line }) => (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, line) + '\n'), stop);
+    const connected = new Set(fleet.hosts.flatMap((host) => (host.connection ? [host.host] : [])));
+    for (const result of results) if (!result.ok && connected.has(result.host)) ctx.err.write(hostLine(result.host, `[PMX][ERROR] ${failureText(result)}`) + '\n');
     for (const result of results) if (result.ok && !result.value.stopped && result.value.code !== 0) ctx.err.write(hostLine(result.host, `[PMX] logs ended (exit ${result.value.code})`) + '\n');
     if (results.every((result) => !result.ok || (!result.value.stopped && result.value.code !== 0))) process.exitCode = 1;
   });

@@ -5,10 +5,13 @@ import { mapBounded } from '../deploy/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
 import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
 import { openConnection } from '../transport/ssh-connection.js';
-import type { RemoteConnection } from '../transport/types.js';
+import { TransportError, type RemoteConnection } from '../transport/types.js';
 
-/** What happened on one host: its value, or why there is none. */
-export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; reason: string };
+/** What happened on one host: its value, or why there is none (the host did not answer, or its pmx failed). */
+export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; failure: HostFailure; reason: string };
+
+/** `unreachable`: no SSH connection, or it was lost; `error`: the host answered but the work failed there. */
+export type HostFailure = 'unreachable' | 'error';
 
 /** One host of the fleet: connected, or the reason it is not. */
 export type FleetHost = { host: string; connection: RemoteConnection } | { host: string; connection: null; reason: string };
@@ -41,11 +44,11 @@ export async function closeFleet(fleet: Fleet): Promise<void> {
 export async function onEveryHost<T>(fleet: Fleet, work: (connection: RemoteConnection, host: string) => Promise<T>): Promise<HostResult<T>[]> {
   return Promise.all(
     fleet.hosts.map(async (entry): Promise<HostResult<T>> => {
-      if (!entry.connection) return { host: entry.host, ok: false, reason: entry.reason };
+      if (!entry.connection) return { host: entry.host, ok: false, failure: 'unreachable', reason: entry.reason };
       try {
         return { host: entry.host, ok: true, value: await work(entry.connection, entry.host) };
       } catch (error) {
-        return { host: entry.host, ok: false, reason: reasonOf(error, entry.connection.target) };
+        return { host: entry.host, ok: false, failure: error instanceof TransportError ? 'unreachable' : 'error', reason: reasonOf(error, entry.connection.target) };
       }
     }),
   );

@@ -1,7 +1,7 @@
 // The wording of fleet commands: the merged process table with a host column, each host's output
 // under its name, the per-host outcome of an action and its summary line.
 import type { ExecResult } from '../transport/types.js';
-import type { HostResult } from '../fleet/fleet.js';
+import type { HostFailure, HostResult } from '../fleet/fleet.js';
 import type { FleetProcess } from '../fleet/run-pmx.js';
 import { listLayout, sortByName, type ListOptions } from './list.js';
 import { printable } from './style.js';
@@ -14,7 +14,7 @@ export function renderFleetList(results: readonly HostResult<FleetProcess[]>[], 
   const { style } = layout;
   const blank = (host: string, text: Cell): Cell[] => [{ text: printable(host), paint: style.bold }, ...layout.columns.map((_, index) => (index === layout.nameIndex ? text : { text: '' }))];
   const rows = results.flatMap((result): Cell[][] => {
-    if (!result.ok) return [blank(result.host, { text: `unreachable: ${printable(result.reason)}`, paint: style.red })];
+    if (!result.ok) return [blank(result.host, { text: printable(failureText(result)), paint: style.red })];
     if (result.value.length === 0) return [blank(result.host, { text: 'no processes', paint: style.gray })];
     return sortByName(result.value).map((proc) => [{ text: printable(result.host), paint: style.bold }, ...layout.cells(proc)]);
   });
@@ -25,7 +25,7 @@ export function renderFleetList(results: readonly HostResult<FleetProcess[]>[], 
 export function renderPerHost(results: readonly HostResult<ExecResult>[]): string {
   return results
     .map((result) => {
-      const body = result.ok ? [result.value.stdout.trimEnd(), result.value.stderr.trimEnd()].filter((text) => text !== '').join('\n') : `[PMX][ERROR] unreachable: ${result.reason}`;
+      const body = result.ok ? [result.value.stdout.trimEnd(), result.value.stderr.trimEnd()].filter((text) => text !== '').join('\n') : `[PMX][ERROR] ${failureText(result)}`;
       return `── ${result.host} ──\n${body}`;
     })
     .join('\n');
@@ -34,7 +34,7 @@ export function renderPerHost(results: readonly HostResult<ExecResult>[]): strin
 /** What an action did on each host: the host's own messages prefixed with its name (its table left out), or why it failed. */
 export function renderActionLines(results: readonly HostResult<ExecResult>[]): string[] {
   return results.flatMap((result) => {
-    if (!result.ok) return [`${result.host} | [PMX][ERROR] unreachable: ${result.reason}`];
+    if (!result.ok) return [`${result.host} | [PMX][ERROR] ${failureText(result)}`];
     const lines = `${result.value.stdout}\n${result.value.stderr}`.split('\n').filter((line) => line.trim() !== '' && !isTableLine(line));
     const failed = result.value.code === 0 ? [] : [`${result.host} | [PMX][ERROR] exited with code ${result.value.code}`];
     return [...lines.map((line) => `${result.host} | ${line}`), ...failed];
@@ -51,6 +51,11 @@ export function renderActionSummary(command: string, environment: string, result
 /** An action worked on a host when its pmx ran there and exited 0. */
 export function actionSucceeded(result: HostResult<ExecResult>): boolean {
   return result.ok && result.value.code === 0;
+}
+
+/** Why a host has no result: `unreachable: <reason>` or `error: <reason>`. */
+export function failureText(result: { failure: HostFailure; reason: string }): string {
+  return `${result.failure}: ${result.reason}`;
 }
 
 /** A line a host prints for a fleet command whose output is followed (logs). */

@@ -15,12 +15,13 @@ const cells = (table: string): string[][] => table.split('\n').filter((line) => 
 describe('renderFleetList', () => {
   const results: HostResult<FleetProcess[]>[] = [
     { host: 'web-1', ok: true, value: on('web-1', 'worker', 'api') },
-    { host: 'web-2', ok: false, reason: 'connection refused (is sshd running, on port 22?)' },
+    { host: 'web-2', ok: false, failure: 'unreachable', reason: 'connection refused (is sshd running, on port 22?)' },
     { host: 'web-3', ok: true, value: [] },
+    { host: 'web-4', ok: false, failure: 'error', reason: 'pmx is not installed for deploy (run: pmx deploy <environment> setup)' },
   ];
-  const table = renderFleetList(results, { color: false, columns: 200, now: FIXTURE_NOW });
+  const table = renderFleetList(results, { color: false, columns: 400, now: FIXTURE_NOW });
 
-  it('is one table whose first column is the host, hosts in the given order and processes by name', () => {
+  it('is one table whose first column is the host, hosts in the given order and processes by name; a host without them says why', () => {
     expect(table.match(/┌/g)).toHaveLength(1);
     const rows = cells(table);
     expect(rows[0]!.slice(0, 3)).toEqual(['host', 'id', 'name']);
@@ -29,11 +30,12 @@ describe('renderFleetList', () => {
       ['web-1', 'worker'],
       ['web-2', 'unreachable: connection refused (is sshd running, on port 22?)'],
       ['web-3', 'no processes'],
+      ['web-4', 'error: pmx is not installed for deploy (run: pmx deploy <environment> setup)'],
     ]);
   });
 
   it('leaves the other cells of a host without processes empty', () => {
-    const [, , unreachable, empty] = cells(table).slice(1);
+    const [, , unreachable, empty] = cells(table).slice(1); // rows: api, worker, then the host rows
     expect([...unreachable!.slice(3), ...empty!.slice(3), unreachable![1], empty![1]].every((cell) => cell === '')).toBe(true);
   });
 });
@@ -43,7 +45,7 @@ describe('action report', () => {
   const results: HostResult<ExecResult>[] = [
     { host: 'web-1', ok: true, value: exec(0, '[PMX] reloaded api (id 0): online\n┌──┐\n│ id │\n└──┘\n') },
     { host: 'web-2', ok: true, value: exec(1, '', "[PMX][ERROR] no process matches 'api'\n") },
-    { host: 'web-3', ok: false, reason: 'no answer within 10 s (ConnectTimeout)' },
+    { host: 'web-3', ok: false, failure: 'unreachable', reason: 'no answer within 10 s (ConnectTimeout)' },
   ];
 
   it("prefixes each host's messages with its name, leaves its table out and says how each failure ended", () => {
