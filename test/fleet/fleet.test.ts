@@ -32,7 +32,11 @@ beforeAll(async () => {
   pmx = new PmxSandbox('pmx-fleet-');
   env = await startHosts({ count: 3, name: 'fleet' });
   hosts = env.hosts;
-  app = createAppRepo(env, (origin) => ({ production: environment(env, hosts, origin, { strategy: 'release' }) }));
+  const unroutable = env.subnet!.replace(/\.0\/24$/, '.250'); // in the hosts' subnet, no one there
+  app = createAppRepo(env, (origin) => ({
+    production: environment(env, hosts, origin, { strategy: 'release' }),
+    lost: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, unroutable] }),
+  }));
   // two cluster instances per host, so a reload replaces one while the other serves
   const config = createRequire(app.file)(app.file) as { apps: Record<string, unknown>[] };
   config.apps[0] = { ...config.apps[0], exec_mode: 'cluster', instances: 2 };
@@ -169,6 +173,18 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
       await startSshd(down);
     }
   }, 60_000);
+});
+
+describe('a host that never answers', () => {
+  it('is a row in ls once the connect timeout (3 s here) passed, and the other host is listed', async () => {
+    const started = Date.now();
+    const run = await pmx.run(['ls', '--deploy', 'lost'], { cwd: app.dir, timeoutMs: 30_000 });
+    expect(Date.now() - started).toBeLessThan(3000 + 4000);
+    expect(run.code, run.stderr).toBe(0);
+    const rows = run.stdout.split('\n').filter((line) => line.startsWith('│ ') && !line.startsWith('│ host '));
+    expect(rows.filter((row) => row.startsWith(`│ ${hosts[0]!.address} `) && /│ online +│/.test(row))).toHaveLength(2);
+    expect(rows.at(-1)).toMatch(/│ unreachable: (no answer within 3 s|no route to host)/);
+  }, 30_000);
 });
 
 /** One GET of the app on a host; rejects unless it answers 200. */
