@@ -12,7 +12,7 @@ export function pmxCommand(current: string, words: readonly string[]): string {
  * `pmx <words>` that also ends when the command's stdin closes: the way to stop a `pmx logs` that
  * follows forever. A watcher reads the real stdin (kept on fd 3, since a background job's stdin is
  * /dev/null) and sends TERM to pmx at its end; the watcher goes when pmx ends by itself. The exit
- * status is pmx's.
+ * status is pmx's, 143 when it was stopped.
  */
 export function stoppablePmxCommand(current: string, words: readonly string[]): string {
   return [
@@ -20,7 +20,7 @@ export function stoppablePmxCommand(current: string, words: readonly string[]): 
     `${prelude(current)} pmx ${words.map(quote).join(' ')} 3<&- & p=$!`,
     `{ cat <&3 >/dev/null 3<&-; kill -TERM "$p" 2>/dev/null; } >/dev/null 2>&1 & w=$!`,
     `exec 3<&-`,
-    `wait "$p"; rc=$?`,
+    `wait "$p" 2>/dev/null; rc=$?`, // dash tells stderr a job was `Terminated`
     `kill "$w" 2>/dev/null`,
     `exit "$rc"`,
   ].join('\n');

@@ -21,12 +21,14 @@ beforeAll(() => {
 afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** Runs a command as sshd would (`sh -c` in the home directory), with stdin open until `closeStdin`. */
-function run(command: string): { closeStdin: () => void; done: Promise<{ code: number | null; stdout: string }>; firstOutput: Promise<void> } {
-  const child = spawn('/bin/sh', ['-c', command], { cwd: home, env: { HOME: home, PATH: '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'inherit'] });
+function run(command: string): { closeStdin: () => void; done: Promise<{ code: number | null; stdout: string; stderr: string }>; firstOutput: Promise<void> } {
+  const child = spawn('/bin/sh', ['-c', command], { cwd: home, env: { HOME: home, PATH: '/usr/bin:/bin' }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
+  let stderr = '';
   const firstOutput = new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  const done = new Promise<{ code: number | null; stdout: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout })));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
   return { closeStdin: () => child.stdin.end(), done, firstOutput };
 }
 
@@ -34,7 +36,7 @@ describe('fleet remote commands', () => {
   it('run the pmx on PATH in the release directory, each word as it was given', async () => {
     const { closeStdin, done } = run(pmxCommand(join(home, 'current'), ['describe', "it's an app", '$HOME', '--lines', '5']));
     closeStdin();
-    expect(await done).toEqual({ code: 0, stdout: `${join(home, 'current')}\n<describe>\n<it's an app>\n<$HOME>\n<--lines>\n<5>\n` });
+    expect(await done).toEqual({ code: 0, stdout: `${join(home, 'current')}\n<describe>\n<it's an app>\n<$HOME>\n<--lines>\n<5>\n`, stderr: '' });
   });
 
   it('run in the home directory when the release does not exist yet', async () => {
@@ -43,17 +45,18 @@ describe('fleet remote commands', () => {
     expect((await done).stdout).toBe(`${home}\n<jlist>\n`);
   });
 
-  it('a followed command ends when its stdin closes', async () => {
+  it('a followed command ends when its stdin closes, and the shell does not print that it was terminated', async () => {
     const { closeStdin, done, firstOutput } = run(stoppablePmxCommand(join(home, 'current'), ['follow']));
     await firstOutput;
     closeStdin();
-    expect((await done).code).toBe(143); // TERM
+    const { code, stderr } = await done;
+    expect({ code, stderr }).toEqual({ code: 143, stderr: '' }); // TERM
   });
 
   it('a followed command that ends by itself ends the whole command with its exit status, stdin still open', async () => {
     const { closeStdin, done } = run(stoppablePmxCommand(join(home, 'current'), ['fail']));
     try {
-      expect(await done).toEqual({ code: 3, stdout: `${join(home, 'current')}\n<fail>\n` });
+      expect(await done).toEqual({ code: 3, stdout: `${join(home, 'current')}\n<fail>\n`, stderr: '' });
     } finally {
       closeStdin();
     }
