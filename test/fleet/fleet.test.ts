@@ -48,8 +48,11 @@ beforeAll(async () => {
   expect((await servingEverywhere(hosts, 'v1')).map((a) => a.version)).toEqual(['v1', 'v1', 'v1']);
 }, 120_000);
 afterAll(async () => {
-  if (env) await stopHosts(env);
-  await pmx?.cleanup();
+  try {
+    if (env) await stopHosts(env);
+  } finally {
+    await pmx?.cleanup();
+  }
 });
 
 /** `pmx <args> --deploy production`, run from the app's directory (its ecosystem file). */
