@@ -7,9 +7,9 @@ import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
 import { loadEnvironment } from '../deploy/run.js';
 import { remoteWords } from '../fleet/argv.js';
 import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
-import { followEverywhere } from '../fleet/follow.js';
+import { followEverywhere, type HostLine } from '../fleet/follow.js';
 import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
-import { actionSucceeded, failureText, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
+import { actionSucceeded, failureText, hostJsonLine, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
 import type { CommandContext } from './context.js';
 
 /** The fleet options every command that takes `--deploy` has; `argv` below is the command line without node and script. */
@@ -59,7 +59,7 @@ export async function fleetAction(ctx: CommandContext, command: string, argv: re
   });
 }
 
-/** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host, until Ctrl-C. */
+/** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a `host` field with --json), until Ctrl-C. */
 export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
   await withFleet(ctx, flags, async (fleet) => {
     for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] ${failureText({ failure: 'unreachable', reason: host.reason })}`) + '\n');
@@ -67,7 +67,13 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    const results = await followEverywhere(fleet, remoteWords(argv), ({ host, stream, line }) => (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, line) + '\n'), stop);
+    const words = remoteWords(argv);
+    const json = words.includes('--json');
+    const print = ({ host, stream, line }: HostLine): void => {
+      if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line) + '\n');
+      else (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, line) + '\n');
+    };
+    const results = await followEverywhere(fleet, words, print, stop);
     const connected = new Set(fleet.hosts.flatMap((host) => (host.connection ? [host.host] : [])));
     for (const result of results) if (!result.ok && connected.has(result.host)) ctx.err.write(hostLine(result.host, `[PMX][ERROR] ${failureText(result)}`) + '\n');
     for (const result of results) if (result.ok && !result.value.stopped && result.value.code !== 0) ctx.err.write(hostLine(result.host, `[PMX] logs ended (exit ${result.value.code})`) + '\n');

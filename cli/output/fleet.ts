@@ -63,6 +63,17 @@ export function hostLine(host: string, line: string): string {
   return `${host} | ${line}`;
 }
 
+/** A line of `pmx logs --json` from a host: the same JSON object with the host in it, so each line stays JSON. */
+export function hostJsonLine(host: string, line: string): string {
+  try {
+    const entry: unknown = JSON.parse(line);
+    if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return JSON.stringify({ host, ...entry });
+  } catch {
+    // not a log entry (a message from the host's pmx): said as text
+  }
+  return JSON.stringify({ host, message: line });
+}
+
 // the process table a host's pmx prints after an action; the merged table replaces it
 function isTableLine(line: string): boolean {
   return /^[┌│├└]/.test(line);

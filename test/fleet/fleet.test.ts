@@ -121,6 +121,14 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
     for (const host of hosts) expect(await remoteCommandLines(host)).not.toContainEqual(expect.stringContaining(' logs web'));
   }, 60_000);
 
+  it('logs --nostream --json prints each host\'s last lines as JSON with their host, then ends', async () => {
+    const run = await fleet('logs', 'web', '--nostream', '--json', '--lines', '3');
+    expect(run.code, run.stderr).toBe(0);
+    const entries = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { host: string; app_name: string; message: string });
+    expect(new Set(entries.map((entry) => entry.host))).toEqual(new Set(hosts.map((host) => host.address)));
+    for (const entry of entries) expect([entry.app_name, entry.message]).toEqual(['web', expect.stringMatching(/^served \S+ on h\d$/)]);
+  }, 60_000);
+
   it('reload across the fleet keeps every host serving: an HTTP client loop sees only good answers', async () => {
     const before = await jlist();
     const client = clientLoop(hosts);

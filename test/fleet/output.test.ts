@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { HostResult } from '../../cli/fleet/fleet.js';
 import type { FleetProcess } from '../../cli/fleet/run-pmx.js';
-import { renderActionLines, renderActionSummary, renderFleetList } from '../../cli/output/fleet.js';
+import { hostJsonLine, renderActionLines, renderActionSummary, renderFleetList } from '../../cli/output/fleet.js';
 import type { ExecResult } from '../../cli/transport/types.js';
 import { FIXTURE_NOW, processDescription } from '../fixtures/process-description.js';
 
@@ -60,5 +60,12 @@ describe('action report', () => {
   it('sums up on how many hosts it worked and names the others', () => {
     expect(renderActionSummary('reload', 'production', results)).toBe('[PMX][ERROR] reload on production: done on 1 of 3 hosts; failed on web-2, web-3');
     expect(renderActionSummary('save', 'production', results.slice(0, 1))).toBe('[PMX] save on production: done on 1 of 1 host');
+  });
+});
+
+describe('hostJsonLine', () => {
+  it('puts the host into each JSON log entry, and wraps any other line as a message', () => {
+    expect(JSON.parse(hostJsonLine('web-1', '{"message":"up","type":"out","app_name":"api"}'))).toEqual({ host: 'web-1', message: 'up', type: 'out', app_name: 'api' });
+    expect(JSON.parse(hostJsonLine('web-2', '/home/deploy/.pmx/logs/api-out.log last 15 lines:'))).toEqual({ host: 'web-2', message: '/home/deploy/.pmx/logs/api-out.log last 15 lines:' });
   });
 });
