@@ -8,10 +8,10 @@ import { openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';
 
 /** What happened on one host: its value, or why there is none (the host did not answer, or its pmx failed). */
-export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; failure: HostFailure; reason: string };
+export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; failure: HostFailureKind; reason: string };
 
 /** `unreachable`: no SSH connection, or it was lost; `error`: the host answered but the work failed there. */
-export type HostFailure = 'unreachable' | 'error';
+export type HostFailureKind = 'unreachable' | 'error';
 
 /** One host of the fleet: connected, or the reason it is not. */
 export type FleetHost = { host: string; connection: RemoteConnection } | { host: string; connection: null; reason: string };
@@ -55,7 +55,7 @@ export async function onEveryHost<T>(fleet: Fleet, work: (connection: RemoteConn
 }
 
 /** Why a host failed, without the `host (user@address:port): ` its errors start with (the output names the host). */
-export function reasonOf(error: unknown, target: HostTarget): string {
+function reasonOf(error: unknown, target: HostTarget): string {
   const message = error instanceof Error ? error.message : String(error);
   if (!message.startsWith(target.label)) return message;
   const cut = message.indexOf('): ');

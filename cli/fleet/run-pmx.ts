@@ -44,7 +44,7 @@ export function listEverywhere(fleet: Fleet): Promise<HostResult<FleetProcess[]>
   });
 }
 
-/** The last non-empty line of an output, trimmed. */
-export function lastLine(text: string): string {
+// the last non-empty line of an output, trimmed
+function lastLine(text: string): string {
   return text.trim().split('\n').pop()?.trim() ?? '';
 }

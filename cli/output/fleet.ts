@@ -1,7 +1,7 @@
 // The wording of fleet commands: the merged process table with a host column, each host's output
 // under its name, the per-host outcome of an action and its summary line.
 import type { ExecResult } from '../transport/types.js';
-import type { HostFailure, HostResult } from '../fleet/fleet.js';
+import type { HostFailureKind, HostResult } from '../fleet/fleet.js';
 import type { FleetProcess } from '../fleet/run-pmx.js';
 import { listLayout, sortByName, type ListOptions } from './list.js';
 import { printable } from './style.js';
@@ -54,7 +54,7 @@ export function actionSucceeded(result: HostResult<ExecResult>): boolean {
 }
 
 /** Why a host has no result: `unreachable: <reason>` or `error: <reason>`. */
-export function failureText(result: { failure: HostFailure; reason: string }): string {
+export function failureText(result: { failure: HostFailureKind; reason: string }): string {
   return `${result.failure}: ${result.reason}`;
 }
 

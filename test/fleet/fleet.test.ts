@@ -2,9 +2,10 @@
 // from every host at once, a reload across the fleet while an HTTP client keeps hitting every
 // host, actions reported per host, and a host whose sshd is down.
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hostPids, readHostFile, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { APP_PORT, createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
@@ -52,6 +53,8 @@ afterAll(async () => {
     if (env) await stopHosts(env);
   } finally {
     await pmx?.cleanup();
+    // the app's clone and the bundle the helpers made for this file
+    for (const dir of [app?.dir, process.env.PMX_BUNDLE_FILE && dirname(process.env.PMX_BUNDLE_FILE)]) if (dir) rmSync(dir, { recursive: true, force: true });
   }
 });
 
