@@ -6,6 +6,7 @@ import type { StartFlags } from './commands/process.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
 import type { ServeFlags } from './commands/serve.js';
+import type { FleetFlags } from './commands/fleet.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -19,6 +20,19 @@ const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line
 const proc = () => import('./commands/process.js');
 const list = () => import('./commands/list.js');
 const admin = () => import('./commands/admin.js');
+const fleet = () => import('./commands/fleet.js');
+/** The command line as typed, which a fleet command forwards to each host's pmx. */
+const typed = (): string[] => process.argv.slice(2);
+const onFleet = (flags: FleetFlags): boolean => flags.deploy !== undefined || flags.deployFile !== undefined;
+/** The actions that also run on a fleet (delete and reset stay per host). */
+const onHosts = (action: string): boolean => action === 'stop' || action === 'restart' || action === 'reload';
+
+/** `--deploy <environment>`: run the command on every host of that deploy environment. */
+function fleetOptions(command: Command): Command {
+  return command
+    .option('--deploy <environment>', 'run on every host of this deploy environment (through its pmx, over SSH)')
+    .option('--deploy-file <file>', 'ecosystem file with the deploy section (default: the one in this directory)');
+}
 
 /** The option flags shared by start, startOrRestart, startOrReload (PM2's names). */
 function startOptions(command: Command): Command {
@@ -62,10 +76,10 @@ function startOptions(command: Command): Command {
     .option('-f, --force', 'start another copy even when the name is taken');
 }
 
-startOptions(program.command('start').argument('<target>', 'script, ecosystem file, id, name, namespace or all').argument('[args...]', 'arguments for the script (after --)'))
+fleetOptions(startOptions(program.command('start').argument('<target>', 'script, ecosystem file, id, name, namespace or all').argument('[args...]', 'arguments for the script (after --)')))
   .description('start a script or an ecosystem file, or restart a stopped process')
-  .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000'))
-  .action(async (target: string, args: string[], flags: StartFlags) => (await proc()).start(ctx, target, args, flags));
+  .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000', 'pmx start ecosystem.config.js --env production --deploy production'))
+  .action(async (target: string, args: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, 'start', typed(), flags) : (await proc()).start(ctx, target, args, flags)));
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
   startOptions(program.command(mode).argument('<file>', 'ecosystem file'))
@@ -90,10 +104,11 @@ for (const [name, description, aliases] of actions) {
     .option('--update-env', 'refresh the environment from the current shell')
     .option('--env <name>', 'use env_<name> of the ecosystem file')
     .option('--only <names>', 'only these apps of the ecosystem file')
-    .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`));
+    .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`, ...(onHosts(name) ? [`pmx ${name} all --deploy production`] : [])));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
   if (name === 'stop') command.option('--watch', 'stop watching too: a change no longer restarts the app');
-  command.action(async (targets: string[], flags: StartFlags) => (await proc()).act(ctx, name, targets, flags));
+  if (onHosts(name)) fleetOptions(command);
+  command.action(async (targets: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, name, typed(), flags) : (await proc()).act(ctx, name, targets, flags)));
 }
 
 program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, +n or -n instances').description('set the number of instances of an app')
@@ -109,18 +124,18 @@ program.command('deploy')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup'))
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
-program.command('ls').aliases(['list', 'status', 'l']).description('list the processes')
-  .addHelpText('after', examples('pmx ls'))
-  .action(async () => (await list()).ls(ctx));
-program.command('jlist').description("the processes as JSON (PM2's shape)")
-  .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'"))
-  .action(async () => (await list()).jlist(ctx, false));
-program.command('prettylist').description('the processes as indented JSON')
+fleetOptions(program.command('ls').aliases(['list', 'status', 'l']).description('list the processes'))
+  .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))
+  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx)));
+fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
+  .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'", "pmx jlist --deploy production | jq '.[] | [.host, .name]'"))
+  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'jlist', flags) : (await list()).jlist(ctx, false)));
+fleetOptions(program.command('prettylist').description('the processes as indented JSON'))
   .addHelpText('after', examples('pmx prettylist'))
-  .action(async () => (await list()).jlist(ctx, true));
-program.command('describe').aliases(['show', 'desc', 'info']).argument('<target>', 'id or name').description('details of a process')
-  .addHelpText('after', examples('pmx describe api', 'pmx show 0'))
-  .action(async (target: string) => (await list()).describe(ctx, target));
+  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'prettylist', flags) : (await list()).jlist(ctx, true)));
+fleetOptions(program.command('describe').aliases(['show', 'desc', 'info']).argument('<target>', 'id or name').description('details of a process'))
+  .addHelpText('after', examples('pmx describe api', 'pmx show 0', 'pmx describe api --deploy production'))
+  .action(async (target: string, flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetDescribe(ctx, typed(), flags) : (await list()).describe(ctx, target)));
 program.command('env').argument('<target>', 'id or name').description('the environment of a process')
   .addHelpText('after', examples('pmx env 0'))
   .action(async (target: string) => (await list()).env(ctx, target));
@@ -128,9 +143,9 @@ program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<ta
   .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
   .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx, signal, target));
 
-program.command('save').alias('dump').description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one')
-  .addHelpText('after', examples('pmx save'))
-  .action(async (flags: { force?: boolean }) => (await admin()).save(ctx, Boolean(flags.force)));
+fleetOptions(program.command('save').alias('dump').description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one'))
+  .addHelpText('after', examples('pmx save', 'pmx save --deploy production'))
+  .action(async (flags: { force?: boolean } & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, 'save', typed(), flags) : (await admin()).save(ctx, Boolean(flags.force))));
 program.command('resurrect').description('start the processes saved by save')
   .addHelpText('after', examples('pmx resurrect'))
   .action(async () => (await admin()).resurrect(ctx));
@@ -172,15 +187,15 @@ program.command('flush').argument('[target]', 'id or name (default: all)').descr
 program.command('reloadLogs').description('reopen every log file (after logrotate moved them)')
   .addHelpText('after', examples('pmx reloadLogs'))
   .action(async () => (await admin()).reloadLogs(ctx));
-program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them')
+fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them'))
   .option('--lines <n>', 'lines to print first', '15')
   .option('--out', 'stdout only').option('--err', 'stderr only').option('--raw', 'no prefixes')
   .option('--nostream', 'print and exit, do not follow')
   .option('--json', 'one JSON object per line')
   .option('--timestamp [format]', 'prefix each line with the time it is shown')
   .option('--highlight [text]', 'highlight this text')
-  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'"))
-  .action(async (target: string | undefined, flags: LogFlags) => (await import('./commands/logs.js')).logs(ctx, target, flags));
+  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production'))
+  .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx, typed(), flags) : (await import('./commands/logs.js')).logs(ctx, target, flags)));
 program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
   .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));

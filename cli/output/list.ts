@@ -43,6 +43,22 @@ const CONDENSED: readonly FieldKey[] = ['id', 'name', 'mode', 'restarts', 'statu
 
 /** The process table of `pmx ls`: header row alone when there is no process. */
 export function renderList(procs: readonly ProcessDescription[], opts: ListOptions): string {
+  const layout = listLayout(procs, opts);
+  return renderTable(layout.columns, sortByName(procs).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
+}
+
+/** The columns and cells of the list, for tables that add columns of their own (the fleet's host). */
+export interface ListLayout {
+  columns: Column[];
+  /** The index of the name column, where a row about something other than a process can say so. */
+  nameIndex: number;
+  cells: (proc: ProcessDescription) => Cell[];
+  style: Style;
+  maxWidth: number | undefined;
+}
+
+/** The layout `renderList` draws for these processes and options. */
+export function listLayout(procs: readonly ProcessDescription[], opts: ListOptions): ListLayout {
   const style = styleFor(opts.color);
   const now = opts.now ?? Date.now();
   const maxWidth = opts.columns ?? process.stdout.columns;
@@ -50,12 +66,12 @@ export function renderList(procs: readonly ProcessDescription[], opts: ListOptio
   // PM2 leaves three spare columns after the longest name.
   const longest = procs.reduce((max, proc) => Math.max(max, displayWidth(printable(proc.name))), 0);
   const columns = fields.map(({ column }): Column => (column === FIELDS.name.column ? { ...column, minWidth: Math.max(column.minWidth, longest + 3) } : column));
-  const rows = sortByName(procs).map((proc) => fields.map(({ cell }) => cell(proc, style, now)));
-  return renderTable(columns, rows, { style, maxWidth });
+  const nameIndex = fields.findIndex((field) => field === FIELDS.name);
+  return { columns, nameIndex, cells: (proc) => fields.map(({ cell }) => cell(proc, style, now)), style, maxWidth };
 }
 
 /** PM2's order: by name, then by id (jlist order) within a name. */
-function sortByName(procs: readonly ProcessDescription[]): ProcessDescription[] {
+export function sortByName(procs: readonly ProcessDescription[]): ProcessDescription[] {
   return [...procs].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.pm_id - b.pm_id));
 }
 

@@ -1,0 +1,96 @@
+// `pmx <command> --deploy <environment>`: ls, jlist, prettylist, describe, logs and the actions
+// (start, stop, restart, reload, save) on every host of a deploy environment, through the pmx that
+// `pmx deploy <environment> setup` installed there, over the SSH connections deploy uses.
+import { resolve } from 'node:path';
+import { CliError } from '../client/errors.js';
+import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
+import { loadEnvironment } from '../deploy/run.js';
+import { remoteWords } from '../fleet/argv.js';
+import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
+import { followEverywhere, type HostLine } from '../fleet/follow.js';
+import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
+import { actionSucceeded, failureText, hostJsonLine, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
+import type { CommandContext } from './context.js';
+
+/** The fleet options every command that takes `--deploy` has; `argv` below is the command line without node and script. */
+export interface FleetFlags {
+  deploy?: string;
+  deployFile?: string;
+}
+
+/** The list views of a fleet. */
+export type FleetView = 'ls' | 'jlist' | 'prettylist';
+
+/** `pmx ls|jlist|prettylist --deploy <env>`: one table (or one JSON list) of every host's processes. */
+export async function fleetList(ctx: CommandContext, view: FleetView, flags: FleetFlags): Promise<void> {
+  await withFleet(ctx, flags, async (fleet) => {
+    const results = await listEverywhere(fleet);
+    if (view === 'ls') {
+      ctx.out.write(renderFleetList(results, { color: ctx.color }) + '\n');
+    } else {
+      const procs = results.flatMap((result) => (result.ok ? result.value : []));
+      ctx.out.write((view === 'prettylist' ? JSON.stringify(procs, null, 2) : JSON.stringify(procs)) + '\n');
+      // the JSON keeps PM2's shape; hosts that did not answer are said on stderr
+      for (const result of results) if (!result.ok) ctx.err.write(`[PMX][WARN] ${result.host}: ${failureText(result)}\n`);
+    }
+    if (results.every((result) => !result.ok)) process.exitCode = 1;
+  });
+}
+
+/** `pmx describe <target> --deploy <env>`: each host's description of the target, under the host's name. */
+export async function fleetDescribe(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
+  await withFleet(ctx, flags, async (fleet) => {
+    const results = await runEverywhere(fleet, remoteWords(argv), VIEW_TIMEOUT_MS);
+    ctx.out.write(renderPerHost(results) + '\n');
+    if (!results.some((result) => result.ok && result.value.code === 0)) process.exitCode = 1;
+  });
+}
+
+/** `pmx <start|stop|restart|reload|save> ... --deploy <env>`: the command on every host at once, each host's outcome, then the merged table. */
+export async function fleetAction(ctx: CommandContext, command: string, argv: readonly string[], flags: FleetFlags): Promise<void> {
+  await withFleet(ctx, flags, async (fleet) => {
+    const results = await runEverywhere(fleet, remoteWords(argv));
+    for (const line of renderActionLines(results)) ctx.out.write(line + '\n');
+    const summary = renderActionSummary(command, fleet.environment.name, results);
+    const allDone = results.every(actionSucceeded);
+    (allDone ? ctx.out : ctx.err).write(summary + '\n');
+    ctx.out.write(renderFleetList(await listEverywhere(fleet), { color: ctx.color }) + '\n');
+    if (!allDone) process.exitCode = 1;
+  });
+}
+
+/** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a `host` field with --json), until Ctrl-C. */
+export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
+  await withFleet(ctx, flags, async (fleet) => {
+    for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] ${failureText({ failure: 'unreachable', reason: host.reason })}`) + '\n');
+    const stop = new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    const words = remoteWords(argv);
+    const json = words.includes('--json');
+    const print = ({ host, stream, line }: HostLine): void => {
+      if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line) + '\n');
+      else (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, line) + '\n');
+    };
+    const results = await followEverywhere(fleet, words, print, stop);
+    const connected = new Set(fleet.hosts.flatMap((host) => (host.connection ? [host.host] : [])));
+    for (const result of results) if (!result.ok && connected.has(result.host)) ctx.err.write(hostLine(result.host, `[PMX][ERROR] ${failureText(result)}`) + '\n');
+    for (const result of results) if (result.ok && !result.value.stopped && result.value.code !== 0) ctx.err.write(hostLine(result.host, `[PMX] logs ended (exit ${result.value.code})`) + '\n');
+    if (results.every((result) => !result.ok || (!result.value.stopped && result.value.code !== 0))) process.exitCode = 1;
+  });
+}
+
+// reads the environment (errors name file and key), connects every host, runs body, disconnects
+async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: Fleet) => Promise<void>): Promise<void> {
+  const file = flags.deployFile ? resolve(flags.deployFile) : findEcosystemFile(process.cwd());
+  if (!file) throw new CliError('BAD_ARGUMENT', `--deploy needs an ecosystem file with a deploy section; none in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, 'name one: --deploy-file <file>');
+  const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined });
+  for (const warning of environment.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
+  const fleet = await openFleet(environment);
+  try {
+    await body(fleet);
+  } finally {
+    await closeFleet(fleet);
+  }
+}

@@ -1,0 +1,17 @@
+// The words a fleet command sends to each host's pmx: the command line as typed, less the options
+// that choose the fleet (`--deploy`, `--deploy-file`), so every other flag keeps its local meaning.
+
+/** Options that pick the environment; they are read locally and never sent to a host. */
+const FLEET_OPTIONS = ['--deploy', '--deploy-file'];
+
+/** `argv` (without node and script) less the fleet options and their values. */
+export function remoteWords(argv: readonly string[]): string[] {
+  const words: string[] = [];
+  for (let index = 0; index < argv.length; index++) {
+    const word = argv[index]!;
+    if (word === '--') return [...words, ...argv.slice(index)];
+    if (FLEET_OPTIONS.includes(word)) index++; // its value follows
+    else if (!FLEET_OPTIONS.some((option) => word.startsWith(`${option}=`))) words.push(word);
+  }
+  return words;
+}

@@ -1,0 +1,63 @@
+// The hosts of one deploy environment, each behind the one SSH connection deploy would use, and
+// work run on all of them at once: a host that cannot be reached is a result saying why, never an
+// error that hides the other hosts.
+import { mapBounded } from '../deploy/bounded.js';
+import { remotePaths } from '../deploy/remote-paths.js';
+import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
+import { openConnection } from '../transport/ssh-connection.js';
+import { TransportError, type RemoteConnection } from '../transport/types.js';
+
+/** What happened on one host: its value, or why there is none (the host did not answer, or its pmx failed). */
+export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; failure: HostFailureKind; reason: string };
+
+/** `unreachable`: no SSH connection, or it was lost; `error`: the host answered but the work failed there. */
+export type HostFailureKind = 'unreachable' | 'error';
+
+/** One host of the fleet: connected, or the reason it is not. */
+export type FleetHost = { host: string; connection: RemoteConnection } | { host: string; connection: null; reason: string };
+
+/** The connected environment. */
+export interface Fleet {
+  environment: DeployEnvironment;
+  /** The `current` link of the environment's path: where pmx runs on each host. */
+  current: string;
+  hosts: FleetHost[];
+}
+
+/** Opens a connection to every host of the environment at once (bounded by its `parallel`). */
+export async function openFleet(environment: DeployEnvironment, connect: (target: HostTarget) => Promise<RemoteConnection> = openConnection): Promise<Fleet> {
+  const targets = environment.hosts;
+  const settled = await mapBounded(targets, environment.parallel, (target) => connect(target));
+  const hosts = settled.map((result, index): FleetHost => {
+    const host = targets[index]!.label;
+    return result.ok ? { host, connection: result.value } : { host, connection: null, reason: reasonOf(result.error, targets[index]!) };
+  });
+  return { environment, current: remotePaths(environment.path).current, hosts };
+}
+
+/** Closes every connection. */
+export async function closeFleet(fleet: Fleet): Promise<void> {
+  await Promise.all(fleet.hosts.map((host) => host.connection?.close()));
+}
+
+/** Runs `work` on every connected host at once; one result per host, in the environment's order. */
+export async function onEveryHost<T>(fleet: Fleet, work: (connection: RemoteConnection, host: string) => Promise<T>): Promise<HostResult<T>[]> {
+  return Promise.all(
+    fleet.hosts.map(async (entry): Promise<HostResult<T>> => {
+      if (!entry.connection) return { host: entry.host, ok: false, failure: 'unreachable', reason: entry.reason };
+      try {
+        return { host: entry.host, ok: true, value: await work(entry.connection, entry.host) };
+      } catch (error) {
+        return { host: entry.host, ok: false, failure: error instanceof TransportError ? 'unreachable' : 'error', reason: reasonOf(error, entry.connection.target) };
+      }
+    }),
+  );
+}
+
+/** Why a host failed, without the `host (user@address:port): ` its errors start with (the output names the host). */
+function reasonOf(error: unknown, target: HostTarget): string {
+  const message = error instanceof Error ? error.message : String(error);
+  if (!message.startsWith(target.label)) return message;
+  const cut = message.indexOf('): ');
+  return cut >= 0 ? message.slice(cut + 3) : message.slice(target.label.length).replace(/^:\s*/, '');
+}

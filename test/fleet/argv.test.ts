@@ -1,0 +1,16 @@
+// What a fleet command forwards to each host's pmx: the command line as typed, without the
+// options that choose the environment.
+import { describe, expect, it } from 'vitest';
+import { remoteWords } from '../../cli/fleet/argv.js';
+
+describe('remoteWords', () => {
+  it('drops --deploy and --deploy-file with their values, in both spellings', () => {
+    expect(remoteWords(['reload', 'web', '--deploy', 'production', '--parallel', '2'])).toEqual(['reload', 'web', '--parallel', '2']);
+    expect(remoteWords(['ls', '--deploy=production', '--deploy-file=eco.config.js'])).toEqual(['ls']);
+    expect(remoteWords(['--deploy-file', 'eco.config.js', 'logs', 'api', '--lines', '5', '--deploy', 'staging'])).toEqual(['logs', 'api', '--lines', '5']);
+  });
+
+  it('leaves the script arguments after -- alone, even one spelled --deploy', () => {
+    expect(remoteWords(['start', 'app.js', '--deploy', 'production', '--', '--deploy', 'x'])).toEqual(['start', 'app.js', '--', '--deploy', 'x']);
+  });
+});
