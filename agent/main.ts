@@ -12,6 +12,7 @@ import { stopProcesses } from './operations.js';
 import { CronRestarts, startMonitor } from './monitor.js';
 import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
+import { Dashboards } from './dashboard/dashboards.js';
 
 export interface AgentOptions {
   home: AgentHome;
@@ -68,7 +69,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log) };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log) };
 
   removeSocket(home.socket); // we hold the pid file: any socket left here is stale
   server = await listen(home.socket, ctx, () => exit(0));
