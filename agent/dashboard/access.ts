@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 export const ACTION_HEADER = 'x-pmx-dashboard';
 
 /** The one address served without a token. */
-export const TOKENLESS_HOST = '127.0.0.1';
+const TOKENLESS_HOST = '127.0.0.1';
 
 /** What one dashboard server demands of its requests. */
 export interface AccessPolicy {
@@ -26,6 +26,7 @@ export interface RequestFacts {
   headers: IncomingHttpHeaders;
 }
 
+/** Whether a request may go on; when not, the status to answer and why. */
 export type AccessVerdict = { ok: true } | { ok: false; status: 401 | 403; reason: string };
 
 /** A fresh token for a dashboard bound to `host`, or null when none is required. */

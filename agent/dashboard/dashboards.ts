@@ -9,6 +9,7 @@ import { createDashboardServer, type DashboardDeps } from './http-server.js';
 
 type Served = Omit<DashboardAddress, 'alreadyRunning'>;
 
+/** The agent's dashboard servers; main.ts holds the one instance. */
 export class Dashboards {
   /** By "host port"; a promise, so that two requests at once for one address open one server. */
   private readonly served = new Map<string, Promise<Served>>();

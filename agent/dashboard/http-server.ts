@@ -14,8 +14,7 @@ import { processView } from './process-view.js';
 import { DASHBOARD_PAGE, PAGE_SECURITY_POLICY } from './page.js';
 
 /** The actions the page's buttons run. */
-export const DASHBOARD_ACTIONS = ['restart', 'reload', 'stop'] as const;
-export type DashboardAction = (typeof DASHBOARD_ACTIONS)[number];
+export type DashboardAction = 'restart' | 'reload' | 'stop';
 
 /** What a dashboard needs from the agent. */
 export interface DashboardDeps {
@@ -62,9 +61,9 @@ export function createDashboardServer(policy: AccessPolicy, deps: DashboardDeps)
     const verb = match[2] as 'logs' | DashboardAction;
     if (verb === 'logs') {
       if (!get) return sendJson(response, 405, { error: 'logs are read with GET' });
-      if (!deps.registry.get(id)) return sendJson(response, 404, { error: `no process with id ${id}` });
-      logFeed.add(id, new EventStream(response));
-      return;
+      const proc = deps.registry.get(id);
+      if (!proc) return sendJson(response, 404, { error: `no process with id ${id}` });
+      return logFeed.add(proc, new EventStream(response));
     }
     if (request.method !== 'POST') return sendJson(response, 405, { error: `${verb} is done with POST` });
     request.resume(); // the action has no body: drain whatever came

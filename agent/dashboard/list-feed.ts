@@ -10,6 +10,7 @@ export interface ListSample {
   processes: DashboardProcess[];
 }
 
+/** Sends the list to the open pages' event streams. */
 export class ListFeed {
   private readonly streams = new Set<EventStream>();
   private timer: NodeJS.Timeout | null = null;
@@ -33,8 +34,8 @@ export class ListFeed {
     }
   }
 
-  /** Stops the timer (the server is closing). */
-  stop(): void {
+  /** Stops the timer once no page is open. */
+  private stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }

@@ -23,6 +23,7 @@ export interface LogLine {
 
 type LineSink = (stream: LogStream, text: string) => void;
 
+/** Sends each watched process's output to the event streams that watch it. */
 export class LogFeed {
   /** Who watches each process, by pm_id. */
   private readonly watchers = new Map<number, Set<LineSink>>();
@@ -30,10 +31,9 @@ export class LogFeed {
 
   constructor(private readonly registry: Registry) {}
 
-  /** Streams process `id`'s log to `stream` until it closes; false when there is no such process. */
-  add(id: number, stream: EventStream): boolean {
-    const proc = this.registry.get(id);
-    if (!proc) return false;
+  /** Streams the log of `proc` to `stream` until it closes. */
+  add(proc: SupervisedProcess, stream: EventStream): void {
+    const { id } = proc;
     stream.send('lines', { lines: history(proc), skipped: 0 });
     const sink = batched(stream);
     const set = this.watchers.get(id) ?? new Set<LineSink>();
@@ -45,11 +45,10 @@ export class LogFeed {
       if (set.size === 0) this.watchers.delete(id);
       if (this.watchers.size === 0) this.stop();
     });
-    return true;
   }
 
-  /** Gives the processes' log followers back (no page watches, or the server is closing). */
-  stop(): void {
+  /** Gives the processes' log followers back once no page watches. */
+  private stop(): void {
     this.stopFollowing?.();
     this.stopFollowing = null;
   }
