@@ -13,6 +13,7 @@ import { CronRestarts, startMonitor } from './monitor.js';
 import { AppWatchers } from './watch/app-watchers.js';
 import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
+import { Dashboards } from './dashboard/dashboards.js';
 
 export interface AgentOptions {
   home: AgentHome;
@@ -71,7 +72,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log) };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log) };
 
   removeSocket(home.socket); // we hold the pid file: any socket left here is stale
   server = await listen(home.socket, ctx, () => exit(0));

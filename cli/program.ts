@@ -7,6 +7,7 @@ import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
 import type { ServeFlags } from './commands/serve.js';
 import type { FleetFlags } from './commands/fleet.js';
+import type { DashboardFlags } from './commands/dashboard.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -196,6 +197,11 @@ fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace o
   .option('--highlight [text]', 'highlight this text')
   .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production'))
   .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx, typed(), flags) : (await import('./commands/logs.js')).logs(ctx, target, flags)));
+program.command('dashboard').description('serve a web dashboard of the processes from the agent')
+  .option('--port <port>', 'port to listen on', '9615')
+  .option('--host <address>', 'address to listen on; any other than 127.0.0.1 requires a token', '127.0.0.1')
+  .addHelpText('after', examples('pmx dashboard', 'pmx dashboard --port 8080', 'pmx dashboard --host 0.0.0.0'))
+  .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx, flags));
 program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
   .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite needs (sshd, iproute2, ...) when they are missing.
+# Installs the Debian packages the test suite needs (sshd, iproute2, chromium, ...) when they are missing.
 # Runs before `npm test`; as a non-root user it only says what is missing.
 set -euo pipefail
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  for c in python3 git ssh ip nsenter tmux /usr/sbin/sshd; do command -v "$c" >/dev/null || [ -x "$c" ] || echo "[pmx] missing for the tests: $c" >&2; done
+  for c in python3 git ssh ip nsenter tmux /usr/sbin/sshd /usr/bin/chromium; do command -v "$c" >/dev/null || [ -x "$c" ] || echo "[pmx] missing for the tests: $c" >&2; done
   exit 0
 fi
 missing=()
@@ -14,6 +14,8 @@ command -v ssh >/dev/null || missing+=(openssh-client)
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nsenter >/dev/null || missing+=(util-linux)
 command -v tmux >/dev/null || missing+=(tmux)
+# the dashboard test drives Debian's chromium with playwright-core, at this path
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "[pmx] installing: ${missing[*]}"
   # openssh-server's install script would start a system sshd on port 22: forbid it

@@ -69,6 +69,8 @@ export interface Methods {
   reset: { params: { selector: Selector }; result: ProcessDescription[] };
   scale: { params: { name: string; count: string }; result: ProcessDescription[] };
   signal: { params: { selector: Selector; signal: string }; result: ProcessDescription[] };
+  /** Serves the web dashboard on host:port (idempotent); `token` is null on 127.0.0.1. */
+  dashboard: { params: { host: string; port: number }; result: DashboardAddress };
   save: { params: { force: boolean }; result: { file: string; count: number } };
   resurrect: { params: Record<string, never>; result: ProcessDescription[] };
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
@@ -77,6 +79,14 @@ export interface Methods {
 }
 
 export type Method = keyof Methods;
+
+/** Where a dashboard answers: `url` carries its token as `?token=`. */
+export interface DashboardAddress {
+  url: string;
+  token: string;
+  /** True when this host:port was already served before the request. */
+  alreadyRunning: boolean;
+}
 
 export interface Request<M extends Method = Method> {
   id: number;
@@ -90,6 +100,7 @@ export type FaultCode =
   | 'INVALID_REQUEST'
   | 'PROTOCOL_MISMATCH'
   | 'ALREADY_RUNNING'
+  | 'DASHBOARD_UNAVAILABLE'
   | 'SPAWN_FAILED'
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'

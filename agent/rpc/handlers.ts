@@ -11,6 +11,7 @@ import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant } from '../process/states.js';
 import { truncateSync } from 'node:fs';
+import type { Dashboards } from '../dashboard/dashboards.js';
 
 /** What handlers may use besides the registry. */
 export interface AgentContext {
@@ -21,6 +22,8 @@ export interface AgentContext {
   shutdown: () => Promise<number>;
   /** Called after any change to the process list (cron jobs follow it). */
   changed: () => void;
+  /** The web dashboards this agent serves. */
+  dashboards: Dashboards;
 }
 
 type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Methods[M]['result']> | Methods[M]['result'] };
@@ -105,6 +108,12 @@ export const handlers: Handlers = {
     }
     return { files: [...files] };
   },
+
+  dashboard: ({ host, port }, ctx) =>
+    ctx.dashboards.open(host, port, {
+      registry: ctx.registry,
+      act: async (action, id) => handlers[action]({ selector: { kind: 'id', id } }, ctx),
+    }),
 
   reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
 

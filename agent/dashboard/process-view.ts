@@ -1,0 +1,37 @@
+// What the dashboard shows of a process: a few fields of its `jlist` entry. The environment and
+// the rest of the spec stay out, so secrets in env never reach a browser.
+import type { ProcessDescription } from '../protocol/types.js';
+
+/** One row of the dashboard's process list. */
+export interface DashboardProcess {
+  pm_id: number;
+  name: string;
+  namespace: string;
+  pid: number;
+  status: string;
+  exec_mode: string;
+  restart_time: number;
+  unstable_restarts: number;
+  /** ms since epoch of the last start. */
+  pm_uptime: number;
+  cpu: number;
+  memory: number;
+}
+
+/** The row for one `jlist` entry. */
+export function processView(entry: ProcessDescription): DashboardProcess {
+  const env = entry.pm2_env;
+  return {
+    pm_id: entry.pm_id,
+    name: entry.name,
+    namespace: env.namespace,
+    pid: entry.pid,
+    status: env.status,
+    exec_mode: env.exec_mode,
+    restart_time: env.restart_time,
+    unstable_restarts: env.unstable_restarts,
+    pm_uptime: env.pm_uptime,
+    cpu: entry.monit.cpu,
+    memory: entry.monit.memory,
+  };
+}
