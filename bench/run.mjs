@@ -23,6 +23,7 @@ const BENCHMARKS = {
   'restart-soak': './restart-soak.mjs',
   reload: './reload.mjs',
   logs: './logs.mjs',
+  deploy: './deploy.mjs',
 };
 /** Names for several at once. */
 const GROUPS = {
