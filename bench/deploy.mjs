@@ -8,7 +8,9 @@
 // after setup, which also starts the daemon, is in the detail table). After each deploy and
 // revert every host must serve the expected version. "reload" is the post-deploy command alone,
 // timed on the hosts (slowest host), so that revert's own cost can be told from the reload's.
+import { rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { onCleanup } from './lib/cleanup.mjs';
 import { createDeployApp, envName, waitServing } from './lib/deploy-app.mjs';
 import { printTable } from './lib/format.mjs';
 import { withManagers, withPm2 } from './lib/managers.mjs';
@@ -44,9 +46,12 @@ export default async function deployBench() {
     const app = createDeployApp(fleet, { tools: managers.map((m) => m.name), counts: COUNTS });
     const times = {};
     const add = (key, ms) => (times[key] ??= []).push(ms);
+    // PM2's deploy script logs to /tmp/pm2-deploy-$USER.log: a name of this run's, removed at its end
+    const pm2Log = { USER: `bench-deploy-${process.pid}` };
+    onCleanup(() => rmSync(`/tmp/pm2-deploy-${pm2Log.USER}.log`, { force: true }));
     const deploy = async (m, words) => {
       const [command, argv, { env }] = m.command(['deploy', 'ecosystem.config.js', ...words]);
-      const result = await run(command, argv, { env, cwd: app.dir });
+      const result = await run(command, argv, { env: m.name === 'pm2' ? { ...env, ...pm2Log } : env, cwd: app.dir });
       if (result.code !== 0) throw new Error(`${m.label} deploy ${words.join(' ')} exited with ${result.code}:\n${`${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
       return result;
     };
@@ -105,7 +110,9 @@ export default async function deployBench() {
         });
       }),
     );
-    console.log(`  pmx deploy on ${most} hosts / on 1 host: ${(pmx('deploy', most) / pmx('deploy', 1)).toFixed(2)}; pmx revert 1 on ${most} hosts less its reload (${pmx('reload', most).toFixed(2)} s): ${(pmx('revert 1', most) - pmx('reload', most)).toFixed(2)} s`);
+    // every host shares this machine's CPUs: the reload alone, run on all hosts at once, shows what that costs
+    console.log(`  pmx deploy on ${most} hosts / on 1 host: ${(pmx('deploy', most) / pmx('deploy', 1)).toFixed(2)} (the reload alone: ${(pmx('reload', most) / pmx('reload', 1)).toFixed(2)})`);
+    console.log(`  pmx revert 1 on ${most} hosts less its reload (${pmx('reload', most).toFixed(2)} s): ${(pmx('revert 1', most) - pmx('reload', most)).toFixed(2)} s`);
     return { figures, data: s };
   });
 }
