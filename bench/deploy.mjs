@@ -91,28 +91,39 @@ export default async function deployBench() {
     const pmx = (name, count) => median(`pmx ${name} ${count}`);
     const pm2 = (name, count) => median(`pm2 ${name} ${count}`);
     const most = Math.max(...COUNTS);
+    // issue 4's targets on 6 hosts, part by part: what was measured (a ratio, or revert's own seconds) and its limit
     const targets = {
-      setup: { target: '<= 0.33 x PM2', met: () => pmx('setup', most) <= pm2('setup', most) / 3 },
-      deploy: { target: `<= 1.5 x pmx on 1 host, <= 0.25 x PM2`, met: () => pmx('deploy', most) <= 1.5 * pmx('deploy', 1) && pmx('deploy', most) <= pm2('deploy', most) / 4 },
-      'revert 1': { target: '< 2 s + reload, <= 0.1 x PM2', met: () => pmx('revert 1', most) < 2 + pmx('reload', most) && pmx('revert 1', most) <= pm2('revert 1', most) / 10 },
+      setup: [{ text: '<= 0.33 x PM2', actual: pmx('setup', most) / pm2('setup', most), limit: 1 / 3, pm2: true }],
+      deploy: [
+        { text: '<= 1.5 x pmx on 1 host', actual: pmx('deploy', most) / pmx('deploy', 1), limit: 1.5 },
+        { text: '<= 0.25 x PM2', actual: pmx('deploy', most) / pm2('deploy', most), limit: 0.25, pm2: true },
+      ],
+      'revert 1': [
+        { text: '< 2 s + reload', actual: pmx('revert 1', most) - pmx('reload', most), limit: 2, unit: ' s less the reload' },
+        { text: '<= 0.1 x PM2', actual: pmx('revert 1', most) / pm2('revert 1', most), limit: 0.1, pm2: true },
+      ],
     };
-    const figures = ['setup', 'deploy', 'revert 1'].flatMap((name) =>
+    const judged = (parts) => parts.filter((part) => pm2Install || !part.pm2);
+    const met = (part) => part.actual <= part.limit;
+    for (const [name, parts] of Object.entries(targets)) {
+      console.log(`  ${name} on ${most} hosts: ${judged(parts).map((part) => `${part.text}: ${part.actual.toFixed(2)}${part.unit ?? ''}, ${met(part) ? 'met' : 'NOT met'}`).join('; ')}`);
+    }
+    const figures = Object.keys(targets).flatMap((name) =>
       COUNTS.map((count) => {
-        const goal = count === most ? targets[name] : null;
+        const parts = count === most ? judged(targets[name]) : [];
         return figure({
           name: `${name}, ${hostsWord(count)}`,
           unit: 's',
           pmx: pmx(name, count),
           pm2: pm2(name, count),
-          target: goal?.target ?? '',
-          met: goal && pm2Install ? goal.met() : null,
+          target: parts.map((part) => part.text).join(', '),
+          met: parts.length > 0 ? parts.every(met) : null,
           note: `median of ${RUNS}`,
         });
       }),
     );
     // every host shares this machine's CPUs: the reload alone, run on all hosts at once, shows what that costs
-    console.log(`  pmx deploy on ${most} hosts / on 1 host: ${(pmx('deploy', most) / pmx('deploy', 1)).toFixed(2)} (the reload alone: ${(pmx('reload', most) / pmx('reload', 1)).toFixed(2)})`);
-    console.log(`  pmx revert 1 on ${most} hosts less its reload (${pmx('reload', most).toFixed(2)} s): ${(pmx('revert 1', most) - pmx('reload', most)).toFixed(2)} s`);
+    console.log(`  the reload alone on ${most} hosts at once / on 1 host: ${(pmx('reload', most) / pmx('reload', 1)).toFixed(2)}`);
     return { figures, data: s };
   });
 }
