@@ -24,6 +24,7 @@ const BENCHMARKS = {
   reload: './reload.mjs',
   logs: './logs.mjs',
   serve: './serve.mjs',
+  deploy: './deploy.mjs',
 };
 /** Names for several at once. */
 const GROUPS = {

@@ -3,7 +3,7 @@
 // Every PM2 daemon started here is killed (`pm2 kill` with that home) at the end of the run, in
 // a finally and on Ctrl-C: see manager.mjs and cleanup.mjs.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { manager } from './manager.mjs';
@@ -50,6 +50,8 @@ export function installPm2() {
         rmSync(staging, { recursive: true, force: true });
       }
     }
+    // mkdtemp made it 0700: other users run this PM2 too (the SSH hosts' deploy user, bench/deploy.mjs)
+    chmodSync(prefix, 0o755);
     return { version, bin: binOf(prefix) };
   })();
   return installed;

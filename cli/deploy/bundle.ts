@@ -14,8 +14,8 @@ export interface LocalBundle {
   bytes: number;
 }
 
-/** Marks the lines pmx puts in ~/.bashrc. */
-export const BASHRC_MARKER = '# >>> pmx';
+/** Marks the lines pmx puts in ~/.bashrc: whole enough not to match another tool's '# >>> pmx...' line. */
+export const BASHRC_MARKER = '# >>> pmx: the pmx launcher on PATH';
 
 /** The bundle in dist/ (or PMX_BUNDLE_FILE), hashed; null when it was not built. */
 export function findBundle(env: Record<string, string | undefined> = process.env): LocalBundle | null {
@@ -41,7 +41,7 @@ export function launcherScript(nodePath: string): string {
 /** The lines put first in ~/.bashrc: Debian's returns early for non-interactive shells (ssh host cmd). */
 export function bashrcLines(): string[] {
   return [
-    `${BASHRC_MARKER}: the pmx launcher on PATH, for \`ssh host cmd\` too (keep above the interactive guard)`,
+    `${BASHRC_MARKER}, for \`ssh host cmd\` too (keep above the interactive guard)`,
     'case ":$PATH:" in *":$HOME/.pmx/bin:"*) ;; *) export PATH="$HOME/.pmx/bin:$PATH" ;; esac',
     '# <<< pmx',
   ];

@@ -31,9 +31,14 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
     from: ctx.previous,
     ...(outcome.message ? { message: outcome.message } : {}),
   };
-  await runOn(ctx, 'finish', appendRevisionCommand(paths, formatRevision(revision)), { what: 'recording the revision' });
-  if (command !== 'deploy' || outcome.status !== 'deployed') return [];
-  const history = readHistory((await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading the releases' })).stdout, paths);
+  const record = appendRevisionCommand(paths, formatRevision(revision));
+  if (command !== 'deploy' || outcome.status !== 'deployed') {
+    await runOn(ctx, 'finish', record, { what: 'recording the revision' });
+    return [];
+  }
+  // one round trip: record, then read the releases that pruning chooses from
+  const recorded = await runOn(ctx, 'finish', `${record} && { ${stateCommand(paths)}; }`, { what: 'recording the revision and reading the releases' });
+  const history = readHistory(recorded.stdout, paths);
   const old = pruneList(history, environment.keepReleases, [ctx.release]);
   if (old.length === 0) return [];
   await runOn(ctx, 'finish', pruneCommand(paths, old), { what: 'removing old releases' });

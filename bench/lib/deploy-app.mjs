@@ -1,0 +1,90 @@
+// The app the deploy benchmark ships: a tiny HTTP server in a local git repository whose bare
+// origin lies in the hosts' base dir (visible inside every host, so `git clone file://...` works
+// there, for PM2 and for pmx's git strategy), and one ecosystem file with a deploy environment
+// per tool and host count. The two tools deploy to their own path and their app listens on its
+// own port, so both can run side by side on the same hosts.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { waitFor } from './measure.mjs';
+import { tempDir } from './paths.mjs';
+
+/** Port of each tool's app on every host (env_pmx / env_pm2 of the app). */
+export const APP_PORTS = { pmx: 8080, pm2: 8081 };
+
+const SERVER = `const version = require('fs').readFileSync(__dirname + '/VERSION', 'utf8').trim();
+require('http').createServer((req, res) => res.end(version + '\\n')).listen(Number(process.env.PORT));
+`;
+
+/** The environment deploying with `tool` ('pmx' or 'pm2') to the first `count` hosts. */
+export const envName = (tool, count) => `${tool}-${count}`;
+
+/** PM2's deploy keys, as a PM2 user writes them for these hosts (key, known_hosts through ssh_options). */
+function environment(tool, hosts, hostsHandle, origin) {
+  return {
+    user: 'deploy',
+    host: hosts.map((host) => host.address),
+    key: hostsHandle.keyPath,
+    ssh_options: [`UserKnownHostsFile=${hostsHandle.knownHostsPath}`, 'StrictHostKeyChecking=yes', 'ConnectTimeout=5'],
+    ref: 'origin/main',
+    repo: `file://${origin}`,
+    path: `/srv/bench-${tool}`,
+    'post-deploy': `${tool} startOrReload ecosystem.config.js --env ${tool}`,
+  };
+}
+
+/**
+ * Creates the repository (first commit v1) with environments `<tool>-<count>` for every tool and
+ * count. Returns { dir, commit(version) }: commit writes VERSION, commits and pushes.
+ */
+export function createDeployApp(hostsHandle, { tools, counts }) {
+  const dir = tempDir('deploy-app');
+  const origin = join(hostsHandle.baseDir, 'bench-app.git');
+  const git = (...args) => execFileSync('git', ['-c', 'user.name=pmx bench', '-c', 'user.email=bench@pmx', ...args], { cwd: dir, encoding: 'utf8' }).trim();
+  execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
+  git('init', '-q', '-b', 'main');
+  git('remote', 'add', 'origin', `file://${origin}`);
+  const deploy = {};
+  for (const count of counts) {
+    for (const tool of tools) deploy[envName(tool, count)] = environment(tool, hostsHandle.hosts.slice(0, count), hostsHandle, origin);
+  }
+  const apps = [{ name: 'web', script: 'server.js', ...Object.fromEntries(tools.map((tool) => [`env_${tool}`, { PORT: APP_PORTS[tool] }])) }];
+  writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = ${JSON.stringify({ apps, deploy }, null, 2)};\n`);
+  writeFileSync(join(dir, 'server.js'), SERVER);
+  writeFileSync(join(dir, 'package.json'), '{ "name": "bench-deploy-app", "private": true }\n');
+  const commit = (version) => {
+    writeFileSync(join(dir, 'VERSION'), `${version}\n`);
+    git('add', '-A');
+    git('commit', '-q', '-m', version);
+    git('push', '-q', '-u', 'origin', 'main');
+    return git('rev-parse', 'HEAD');
+  };
+  commit('v1');
+  return { dir, commit };
+}
+
+function get(address, port) {
+  return new Promise((resolve) => {
+    const req = request({ host: address, port, agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.on('data', (chunk) => (body += chunk));
+      res.on('end', () => resolve(body.trim()));
+    });
+    req.on('timeout', () => req.destroy(new Error('no answer')));
+    req.on('error', (error) => resolve(`(${error.message})`));
+    req.end();
+  });
+}
+
+/** Resolves once `tool`'s app answers `version` on every host; throws with what they answer after 10 s. */
+export async function waitServing(hosts, tool, version) {
+  const answers = await waitFor(
+    async () => {
+      const now = await Promise.all(hosts.map((host) => get(host.address, APP_PORTS[tool])));
+      return now.every((answer) => answer === version) ? now : null;
+    },
+    { timeoutMs: 10_000, everyMs: 100, what: `${tool}'s app to serve ${version} on ${hosts.map((host) => host.name).join(' ')}` },
+  );
+  return answers;
+}
