@@ -47,8 +47,9 @@ describe('pmx deploy on 3 hosts', () => {
     for (const host of hosts) {
       const ls = await execOnHost(host, 'ls -A /srv/app /srv/app/shared; ls /home/deploy/.pmx/bin; head -1 /home/deploy/.bashrc');
       expect(ls.stdout).toContain('releases');
-      expect(ls.stdout).toContain('pmx');
-      expect(ls.stdout).toContain('# >>> pmx');
+      expect(ls.stdout).toContain('# >>> pmx: the pmx launcher on PATH,');
+      // a plain `ssh host pmx ...` finds the launcher through the lines setup put in .bashrc
+      expect((await sshExec(host, 'command -v pmx')).stdout.trim()).toBe('/home/deploy/.pmx/bin/pmx');
     }
   }, 60_000);
 
