@@ -1,8 +1,7 @@
 // `serve` throughput on a small file: pmx serve (and PM2's serve) under autocannon against a bare
-// http.createServer + fs.createReadStream server in its own process, and the same server.js run
-// by no manager (what the code costs apart from the agent); they take turns run by run.
-// The target is pmx within 20% of the bare server. (sirv/serve-static are not installed, so the
-// bare server stands in for them.) autocannon, a devDependency, generates the load.
+// static server (serve-static on a plain http server) in its own process, and the same server.js
+// run by no manager (what the code costs apart from the agent); they take turns run by run.
+// The target is pmx within 20% of the bare server. autocannon, a devDependency, generates the load.
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,7 +19,7 @@ const ROUNDS = Number(process.env.SERVE_BENCH_ROUNDS ?? 2);
 const CONNECTIONS = 10;
 const FILE_BYTES = 1024;
 
-export const about = `requests per second for a ${FILE_BYTES}-byte file, autocannon ${CONNECTIONS} kept-alive connections, ${DURATION} s x ${ROUNDS} rounds, against a bare createReadStream server`;
+export const about = `requests per second for a ${FILE_BYTES}-byte file, autocannon ${CONNECTIONS} kept-alive connections, ${DURATION} s x ${ROUNDS} rounds, against a bare serve-static server`;
 
 async function load(port) {
   const result = await autocannon({ url: `http://127.0.0.1:${port}/index.html`, connections: CONNECTIONS, duration: DURATION, timeout: 5 });
@@ -80,7 +79,7 @@ export default async function serveBench({ dir }) {
   const pmxRps = mean('pmx');
   const ratio = pmxRps / bareRps;
   printTable(`serve: ${FILE_BYTES}-byte file, ${CONNECTIONS} connections, ${DURATION} s x ${ROUNDS}`, ['server', 'req/s per round', 'mean req/s', 'failed', 'of bare'], Object.keys(runs).map((name) => [
-    name === 'bare' ? 'bare createReadStream' : name === 'server.js alone' ? 'pmx server.js, unmanaged' : `${name} serve`,
+    name === 'bare' ? 'bare serve-static' : name === 'server.js alone' ? 'pmx server.js, unmanaged' : `${name} serve`,
     runs[name].map((r) => r.rps.toFixed(0)).join(' '),
     mean(name).toFixed(0),
     String(failed(name)),
@@ -89,7 +88,7 @@ export default async function serveBench({ dir }) {
   return {
     figures: [
       figure({ name: 'serve req/s on a small file (more is better)', unit: 'count', pmx: Math.round(pmxRps), pm2: runs.pm2 ? Math.round(mean('pm2')) : undefined, target: `>= 0.8 x bare (${ratio.toFixed(2)})`, met: ratio >= 0.8, note: `${FILE_BYTES} B, ${CONNECTIONS} conns` }),
-      floorFigure({ name: 'bare createReadStream server req/s', unit: 'count', value: Math.round(bareRps), note: 'sirv/serve-static not installed' }),
+      floorFigure({ name: 'bare serve-static server req/s', unit: 'count', value: Math.round(bareRps), note: '' }),
       floorFigure({ name: 'pmx server.js run by no manager, req/s', unit: 'count', value: Math.round(mean('server.js alone')), note: 'the code alone' }),
       figure({ name: 'serve failed requests', unit: 'count', pmx: failed('pmx'), pm2: failed('pm2'), target: '0', met: failed('pmx') === 0 }),
     ],

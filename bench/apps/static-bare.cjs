@@ -1,12 +1,7 @@
-// Bench app: the bare static server `serve` is compared with (no sirv or serve-static is
-// installed): http.createServer + fs.createReadStream of the file under $ROOT, with a content type.
-const { createReadStream } = require('node:fs');
-const { join } = require('node:path');
+// Bench app: the bare static server `serve` is compared with: serve-static (Express's) on a plain
+// http server, serving $ROOT on $PORT, with no manager around it.
+const serveStatic = require('serve-static');
+const serve = serveStatic(process.env.ROOT);
 require('node:http')
-  .createServer((req, res) => {
-    const stream = createReadStream(join(process.env.ROOT, req.url === '/' ? 'index.html' : req.url.split('?')[0]));
-    stream.on('open', () => res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }));
-    stream.on('error', () => res.writeHead(404).end());
-    stream.pipe(res);
-  })
+  .createServer((req, res) => serve(req, res, () => res.writeHead(404).end()))
   .listen(Number(process.env.PORT), '127.0.0.1');
