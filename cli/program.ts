@@ -43,6 +43,7 @@ function startOptions(command: Command): Command {
     .option('--stop-exit-codes <codes...>', 'exit codes that do not cause a restart')
     .option('-k, --kill-timeout <ms>', 'delay between SIGINT and SIGKILL (default 1600)')
     .option('--no-autorestart', 'do not restart the process when it exits')
+    .option('--no-pmx', 'no Node runtime metrics (heap, event loop, HTTP) for this app')
     .option('--shutdown-with-message', "send a 'shutdown' message instead of SIGINT")
     .option('--wait-ready', "wait for process.send('ready') before counting it online")
     .option('--listen-timeout <ms>', 'how long to wait for ready')

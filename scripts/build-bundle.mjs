@@ -42,6 +42,7 @@ const files = {
   'agent/modes/cluster-preload.js': await helper('agent/modes/cluster-preload.ts'),
   'agent/modes/listen-helper.js': await helper('agent/modes/listen-helper.ts'),
   'agent/modes/send-shim.cjs': readFileSync(join(root, 'agent/modes/send-shim.cjs'), 'utf8'),
+  'agent/metrics/preload.cjs': readFileSync(join(root, 'agent/metrics/preload.cjs'), 'utf8'),
 };
 const hash = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 12);
 

@@ -38,7 +38,19 @@ export interface Pm2Env extends AppSpec {
   username: string;
   /** Last error the agent met for this process (spawn failure, unwritable log), or null. */
   pmx_error: string | null;
+  /** A Node app's runtime metrics under @pm2/io's names ('Heap Size', 'Event Loop Latency p95', 'HTTP', ...); {} for others. */
+  axm_monitor: AxmMonitor;
 }
+
+/** One entry of `axm_monitor`, as PM2's @pm2/io publishes it. */
+export interface AxmMetric {
+  value: string | number;
+  unit: string;
+  type: string;
+  historic: boolean;
+}
+
+export type AxmMonitor = Record<string, AxmMetric>;
 
 /** Which processes a command acts on: resolved by the agent, atomically. */
 export type Selector =
