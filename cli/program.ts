@@ -5,6 +5,7 @@ import { commandContext } from './commands/context.js';
 import type { StartFlags } from './commands/process.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
+import type { MetricsFlags } from './commands/metrics.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -171,6 +172,13 @@ program.command('logs').argument('[target]', 'id, name, namespace or all').descr
   .option('--highlight [text]', 'highlight this text')
   .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'"))
   .action(async (target: string | undefined, flags: LogFlags) => (await import('./commands/logs.js')).logs(ctx, target, flags));
+program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')
+  .option('--port <port>', 'port to listen on (default 9209; 0 for any free port)')
+  .option('--host <host>', 'address to bind (default 127.0.0.1; another address exposes the metrics to the network)')
+  .option('--stop', 'stop serving')
+  .option('--status', 'say where the metrics are served, without changing anything')
+  .addHelpText('after', examples('pmx metrics', 'pmx metrics --port 9300', 'curl -s http://127.0.0.1:9209/metrics', 'pmx metrics --stop'))
+  .action(async (flags: MetricsFlags) => (await import('./commands/metrics.js')).metrics(ctx, flags));
 program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
   .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));

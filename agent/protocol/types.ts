@@ -85,7 +85,11 @@ export interface Methods {
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
+  /** The Prometheus endpoint: start it (or move it), stop it, or ask where it is; answers where it listens, or null. */
+  metrics: { params: MetricsRequest; result: { address: { host: string; port: number } | null } };
 }
+
+export type MetricsRequest = { action: 'listen'; host: string; port: number } | { action: 'close' } | { action: 'status' };
 
 export type Method = keyof Methods;
 
@@ -105,6 +109,7 @@ export type FaultCode =
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
   | 'RELOAD_FAILED'
+  | 'LISTEN_FAILED'
   | 'INTERNAL';
 
 export interface Fault {

@@ -30,6 +30,8 @@ function hintFor(fault: Fault): string | null {
       return "run 'pmx ls' to see the processes";
     case 'DUMP_REFUSED':
       return "run 'pmx save --force' to save an empty list anyway";
+    case 'LISTEN_FAILED':
+      return 'choose another port with --port (or another --host)';
     case 'PROTOCOL_MISMATCH':
       return "run 'pmx update' to restart the agent with this version (your processes are saved and restored)";
     default:
