@@ -172,6 +172,9 @@ program.command('logs').argument('[target]', 'id, name, namespace or all').descr
   .option('--highlight [text]', 'highlight this text')
   .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'"))
   .action(async (target: string | undefined, flags: LogFlags) => (await import('./commands/logs.js')).logs(ctx, target, flags));
+program.command('monit').alias('dashboard').description('full-screen view of the processes, their metrics and live logs (q to quit)')
+  .addHelpText('after', examples('pmx monit'))
+  .action(async () => (await import('./commands/monit.js')).monit(ctx));
 program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')
   .option('--port <port>', 'port to listen on (default 9209; 0 for any free port)')
   .option('--host <host>', 'address to bind (default 127.0.0.1; another address exposes the metrics to the network)')
