@@ -10,6 +10,7 @@ const pmx = new PmxSandbox();
 // our own tmux server, so nothing here can touch another session on this machine
 const SERVER = `pmx-monit-test-${process.pid}`;
 const SESSION = 'monit';
+const CTRL_C_SESSION = 'monit-ctrl-c';
 const hasTmux = spawnSync('tmux', ['-V']).status === 0;
 
 function tmux(...args: string[]): string {
@@ -18,29 +19,33 @@ function tmux(...args: string[]): string {
   return result.stdout;
 }
 
-const screen = (): string => tmux('capture-pane', '-p', '-t', SESSION);
+const screen = (session = SESSION): string => tmux('capture-pane', '-p', '-t', session);
 const alternateScreen = (): boolean => tmux('display-message', '-p', '-t', SESSION, '#{alternate_on}').trim() === '1';
 
 const quote = (text: string): string => `'${text.replace(/'/g, `'\\''`)}'`;
+
+/** Runs monit in a new tmux session through a shell that compares the terminal settings before and after. */
+function startMonit(session: string): void {
+  const script = [
+    'before=$(stty -g)',
+    `PMX_HOME=${quote(pmx.home)} NO_COLOR=1 ${quote(process.execPath)} ${quote(join(ROOT, 'dist/cli/main.js'))} monit`,
+    'code=$?',
+    'if [ "$(stty -g)" = "$before" ]; then restored=yes; else restored=no; fi',
+    'echo "MONIT-DONE code=$code restored=$restored"',
+    // the pane stays open for capture-pane until the session is killed
+    'read _',
+  ].join('; ');
+  tmux('-u', 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', `sh -c ${quote(script)}`);
+}
 
 describe.skipIf(!hasTmux)('pmx monit', () => {
   beforeAll(async () => {
     await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'alpha']);
     await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'beta', '--', 'from-beta']);
-    // the terminal settings before and after, compared by the shell that ran monit
-    const script = [
-      'before=$(stty -g)',
-      `PMX_HOME=${quote(pmx.home)} NO_COLOR=1 ${quote(process.execPath)} ${quote(join(ROOT, 'dist/cli/main.js'))} monit`,
-      'code=$?',
-      'if [ "$(stty -g)" = "$before" ]; then restored=yes; else restored=no; fi',
-      'echo "MONIT-DONE code=$code restored=$restored"',
-      // the pane stays open for capture-pane until the session is killed
-      'read _',
-    ].join('; ');
-    tmux('-u', 'new-session', '-d', '-s', SESSION, '-x', '120', '-y', '40', `sh -c ${quote(script)}`);
+    startMonit(SESSION);
   });
   afterAll(async () => {
-    spawnSync('tmux', ['-L', SERVER, 'kill-session', '-t', SESSION]);
+    for (const session of [SESSION, CTRL_C_SESSION]) spawnSync('tmux', ['-L', SERVER, 'kill-session', '-t', session]);
     await pmx.cleanup();
   });
 
@@ -75,5 +80,27 @@ describe.skipIf(!hasTmux)('pmx monit', () => {
     expect(shown).toContain('MONIT-DONE code=0 restored=yes');
     expect(alternateScreen()).toBe(false);
     expect(tmux('display-message', '-p', '-t', SESSION, '#{cursor_flag}').trim()).toBe('1');
+  });
+
+  it('quits on Ctrl-C too, the terminal restored', async () => {
+    startMonit(CTRL_C_SESSION);
+    await eventually('the process list', () => screen(CTRL_C_SESSION).includes('alpha'));
+    tmux('send-keys', '-t', CTRL_C_SESSION, 'C-c');
+    const shown = await eventually('monit to end', () => {
+      const text = screen(CTRL_C_SESSION);
+      return text.includes('MONIT-DONE') ? text : null;
+    });
+    expect(shown).toContain('MONIT-DONE code=0 restored=yes');
+  });
+});
+
+describe('pmx monit without a terminal', () => {
+  const piped = new PmxSandbox();
+  afterAll(() => piped.cleanup());
+
+  it('says it needs one instead of drawing into a pipe', async () => {
+    const result = await piped.run(['monit']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('pmx monit needs a terminal');
   });
 });
