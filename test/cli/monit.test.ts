@@ -2,6 +2,7 @@
 // selection with ↓ and shows that process's logs, and q gives the terminal back as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, ROOT, eventually } from '../helpers/pmx.js';
 
@@ -46,6 +47,8 @@ describe.skipIf(!hasTmux)('pmx monit', () => {
   });
   afterAll(async () => {
     for (const session of [SESSION, CTRL_C_SESSION]) spawnSync('tmux', ['-L', SERVER, 'kill-session', '-t', session]);
+    // the server ends with its last session but leaves its socket file behind
+    rmSync(join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, SERVER), { force: true });
     await pmx.cleanup();
   });
 
