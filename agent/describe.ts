@@ -3,6 +3,7 @@ import { userInfo } from 'node:os';
 import type { ProcessDescription } from './protocol/types.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isRunning } from './process/states.js';
+import { axmMonitor } from './metrics/axm-monitor.js';
 
 /** The `jlist` entry for one process. */
 export function describeProcess(proc: SupervisedProcess): ProcessDescription {
@@ -34,6 +35,7 @@ export function describeProcess(proc: SupervisedProcess): ProcessDescription {
       NODE_APP_INSTANCE: proc.instance,
       username: currentUser(),
       pmx_error: proc.error,
+      axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
     },
   };
 }

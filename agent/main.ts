@@ -14,6 +14,7 @@ import { AppWatchers } from './watch/app-watchers.js';
 import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
 import { Dashboards } from './dashboard/dashboards.js';
+import { DEFAULT_METRICS_HOST, MetricsEndpoint, type EndpointAddress } from './metrics/endpoint.js';
 
 export interface AgentOptions {
   home: AgentHome;
@@ -22,6 +23,8 @@ export interface AgentOptions {
   /** A pipe on which to write "ready" once the socket answers (the CLI that spawned us waits on it). */
   readyFd: number | null;
   sampleIntervalMs: number;
+  /** Serve Prometheus metrics here from the start (PMX_METRICS_PORT, PMX_METRICS_HOST); null: only on `pmx metrics`. */
+  metricsAddress: EndpointAddress | null;
 }
 
 /** The agent running in this process, for the foreground runtime that embeds it. */
@@ -51,6 +54,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const crons = new CronRestarts();
   const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
+  const metrics = new MetricsEndpoint(registry);
   let server: Server | null = null;
   let exiting: Promise<number> | null = null;
 
@@ -61,6 +65,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       const stopped = await stopProcesses(registry, { kind: 'all' });
       crons.stopAll();
       stopMonitor();
+      await metrics.close();
       return stopped.length;
     })();
     return exiting;
@@ -72,7 +77,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log) };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics };
 
   removeSocket(home.socket); // we hold the pid file: any socket left here is stale
   server = await listen(home.socket, ctx, () => exit(0));
@@ -85,6 +90,14 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   process.on('SIGHUP', () => registry.logFiles.reopenAll());
   process.on('uncaughtException', (error) => log(`uncaught exception: ${error.stack ?? error.message}`));
   log(`agent ${PMX_VERSION} started, pid ${process.pid}, home ${home.root}`);
+  if (options.metricsAddress) {
+    try {
+      const { host, port } = await metrics.listen(options.metricsAddress);
+      log(`serving Prometheus metrics on ${host}:${port}`);
+    } catch (error) {
+      log(`${(error as Error).message}: the agent runs without its metrics endpoint`);
+    }
+  }
   if (options.readyFd !== null) {
     try {
       writeSync(options.readyFd, 'ready\n');
@@ -118,7 +131,15 @@ function parseArgs(argv: string[]): AgentOptions {
     foreground: argv.includes('--foreground'),
     readyFd: readyIndex >= 0 ? Number(argv[readyIndex + 1]) : null,
     sampleIntervalMs: Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000,
+    metricsAddress: metricsAddressFrom(process.env),
   };
+}
+
+/** PMX_METRICS_PORT (and PMX_METRICS_HOST, default 127.0.0.1) ask for the endpoint from the start. */
+export function metricsAddressFrom(env: NodeJS.ProcessEnv): EndpointAddress | null {
+  const port = Number(env.PMX_METRICS_PORT);
+  if (!env.PMX_METRICS_PORT || !Number.isInteger(port) || port < 0 || port > 65535) return null;
+  return { host: env.PMX_METRICS_HOST || DEFAULT_METRICS_HOST, port };
 }
 
 if (process.argv.includes(AGENT_MARKER)) {

@@ -1,29 +1,52 @@
 // Periodic sampling of every running process tree's CPU and memory, which also enforces
 // max_memory_restart; and cron_restart schedules.
+//
+// Reading every process of the machine each second was most of the agent's CPU with 50 apps (a
+// few hundred /proc reads a second), so the whole table is read only every FULL_SCAN_EVERY
+// samples, or when an app is new; in between each tree is walked from its root through
+// /proc/<pid>/task/<pid>/children, plus the members the last full read found outside it
+// (process-group members that were re-parented). A child that a non-main thread forked is seen
+// at the next full read.
 import type { Cron } from 'croner';
-import { readProcessTable, processTree, readRss } from './os/process-tree.js';
+import { indexTable, readProcessTable, processTree, readTree, canReadChildren, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState } from './process/states.js';
 
 const TICKS_PER_SECOND = 100;
+/** Samples between two reads of the whole process table. */
+const FULL_SCAN_EVERY = 10;
 
 /** Samples CPU and memory every `intervalMs`; returns a function that stops it. */
 export function startMonitor(registry: Registry, intervalMs: number, log: (line: string) => void): () => void {
   const previous = new Map<number, { ticks: number; at: number }>();
+  /** Root pid -> the tree the last full read found. */
+  const known = new Map<number, Map<number, ProcessRow>>();
+  const walkable = canReadChildren();
+  let sinceFullScan = FULL_SCAN_EVERY;
   const timer = setInterval(() => {
     const running = registry.all().filter((proc) => proc.pid > 0 && proc.status === ProcessState.ONLINE);
     if (running.length === 0) return;
-    const table = readProcessTable();
+    const full = !walkable || sinceFullScan >= FULL_SCAN_EVERY || running.some((proc) => !known.has(proc.pid));
+    sinceFullScan = full ? 1 : sinceFullScan + 1;
+    const table = full ? readProcessTable() : null;
+    const index = table ? indexTable(table) : null;
+    if (full) known.clear();
     const now = Date.now();
     for (const proc of running) {
-      const pids = processTree(proc.pid, table);
-      proc.sampledTree = pids.filter((pid) => pid !== proc.pid).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
+      let tree: Map<number, ProcessRow>;
+      if (table && index) {
+        tree = new Map(processTree(proc.pid, table, true, index).map((pid) => [pid, table.get(pid)!]));
+        known.set(proc.pid, tree);
+      } else {
+        tree = readTree(proc.pid, known.get(proc.pid)!);
+      }
+      proc.sampledTree = [...tree].filter(([pid]) => pid !== proc.pid).map(([pid, row]) => ({ pid, startTicks: row.startTicks }));
       let ticks = 0;
       let memory = 0;
-      for (const pid of pids) {
-        ticks += table.get(pid)?.ticks ?? 0;
-        memory += readRss(pid);
+      for (const row of tree.values()) {
+        ticks += row.ticks;
+        memory += row.rss;
       }
       const last = previous.get(proc.pid);
       const cpu = last && now > last.at ? ((ticks - last.ticks) / TICKS_PER_SECOND / ((now - last.at) / 1000)) * 100 : 0;
@@ -32,6 +55,7 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
       enforceMemoryLimit(proc, memory, log);
     }
     for (const pid of previous.keys()) if (!running.some((proc) => proc.pid === pid)) previous.delete(pid);
+    for (const pid of known.keys()) if (!running.some((proc) => proc.pid === pid)) known.delete(pid);
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

@@ -20,6 +20,7 @@ const BENCHMARKS = {
   'crash-restart': './crash-restart.mjs',
   'app-overhead': './app-overhead.mjs',
   'agent-memory': './agent-memory.mjs',
+  'agent-cpu': './agent-cpu.mjs',
   'restart-soak': './restart-soak.mjs',
   reload: './reload.mjs',
   logs: './logs.mjs',
@@ -28,9 +29,10 @@ const BENCHMARKS = {
 };
 /** Names for several at once. */
 const GROUPS = {
-  core: ['cli-latency', 'cold-ls', 'start-10', 'crash-restart', 'app-overhead', 'agent-memory', 'restart-soak'],
+  core: ['cli-latency', 'cold-ls', 'start-10', 'crash-restart', 'app-overhead', 'agent-memory', 'agent-cpu', 'restart-soak'],
   latency: ['cli-latency', 'cold-ls', 'start-10', 'crash-restart'],
   memory: ['app-overhead', 'agent-memory', 'restart-soak'],
+  cpu: ['agent-cpu'],
 };
 /** What a bare `node bench/run.mjs` runs. */
 const DEFAULT = Object.keys(BENCHMARKS);

@@ -8,6 +8,7 @@ import type { StartupFlags } from './commands/startup.js';
 import type { ServeFlags } from './commands/serve.js';
 import type { FleetFlags } from './commands/fleet.js';
 import type { DashboardFlags } from './commands/dashboard.js';
+import type { MetricsFlags } from './commands/metrics.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -59,6 +60,7 @@ function startOptions(command: Command): Command {
     .option('--stop-exit-codes <codes...>', 'exit codes that do not cause a restart')
     .option('-k, --kill-timeout <ms>', 'delay between SIGINT and SIGKILL (default 1600)')
     .option('--no-autorestart', 'do not restart the process when it exits')
+    .option('--no-pmx', 'no Node runtime metrics (heap, event loop, HTTP) for this app')
     .option('--shutdown-with-message', "send a 'shutdown' message instead of SIGINT")
     .option('--wait-ready', "wait for process.send('ready') before counting it online")
     .option('--listen-timeout <ms>', 'how long to wait for ready')
@@ -202,6 +204,16 @@ program.command('dashboard').description('serve a web dashboard of the processes
   .option('--host <address>', 'address to listen on; any other than 127.0.0.1 requires a token', '127.0.0.1')
   .addHelpText('after', examples('pmx dashboard', 'pmx dashboard --port 8080', 'pmx dashboard --host 0.0.0.0'))
   .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx, flags));
+program.command('monit').description('full-screen view of the processes, their metrics and live logs (q to quit)')
+  .addHelpText('after', examples('pmx monit'))
+  .action(async () => (await import('./commands/monit.js')).monit(ctx));
+program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')
+  .option('--port <port>', 'port to listen on (default 9209; 0 for any free port)')
+  .option('--host <host>', 'address to bind (default 127.0.0.1; another address exposes the metrics to the network)')
+  .option('--stop', 'stop serving')
+  .option('--status', 'say where the metrics are served, without changing anything')
+  .addHelpText('after', examples('pmx metrics', 'pmx metrics --port 9300', 'curl -s http://127.0.0.1:9209/metrics', 'pmx metrics --stop'))
+  .action(async (flags: MetricsFlags) => (await import('./commands/metrics.js')).metrics(ctx, flags));
 program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
   .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { resolveHome, type AgentHome } from '../agent/protocol/home.js';
-import { runAgent, type RunningAgent } from '../agent/main.js';
+import { metricsAddressFrom, runAgent, type RunningAgent } from '../agent/main.js';
 import { followAllOutput, type ProcessOutputListener } from '../agent/log-bus.js';
 import { isDormant } from '../agent/process/states.js';
 import type { SupervisedProcess } from '../agent/process/supervised.js';
@@ -49,7 +49,7 @@ export async function runForeground(options: RuntimeOptions): Promise<void> {
 async function startAgentHere(home: AgentHome, sampleIntervalMs: number, waitForOther: boolean): Promise<RunningAgent> {
   for (let told = false; ; told = true) {
     try {
-      return await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs });
+      return await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs, metricsAddress: metricsAddressFrom(process.env) });
     } catch (error) {
       const { code, data } = error as { code?: string; data?: { pid?: number } };
       if (!waitForOther || code !== 'ALREADY_RUNNING' || !data?.pid) throw error;

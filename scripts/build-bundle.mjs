@@ -43,6 +43,7 @@ const files = {
   'agent/modes/listen-helper.js': await helper('agent/modes/listen-helper.ts'),
   'agent/serve/server.js': await helper('agent/serve/server.ts'),
   'agent/modes/send-shim.cjs': readFileSync(join(root, 'agent/modes/send-shim.cjs'), 'utf8'),
+  'agent/metrics/preload.cjs': readFileSync(join(root, 'agent/metrics/preload.cjs'), 'utf8'),
 };
 const hash = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 12);
 

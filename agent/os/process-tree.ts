@@ -1,6 +1,6 @@
 // Finding and signalling every process of an app's tree through /proc, so that an app's own
 // children never outlive it.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 
 /** One row of the process table. */
 export interface ProcessRow {
@@ -10,6 +10,30 @@ export interface ProcessRow {
   ticks: number;
   /** Start time since boot in clock ticks: with the pid, it names a process uniquely. */
   startTicks: number;
+  /** Resident memory in bytes. */
+  rss: number;
+}
+
+/** Children of each pid and members of each process group, for walking many trees of one table. */
+export interface TableIndex {
+  children: Map<number, number[]>;
+  groups: Map<number, number[]>;
+}
+
+/** Indexes `table` once, so that finding each app's tree does not go through the whole table again. */
+export function indexTable(table: Map<number, ProcessRow>): TableIndex {
+  const children = new Map<number, number[]>();
+  const groups = new Map<number, number[]>();
+  const push = (map: Map<number, number[]>, key: number, pid: number): void => {
+    const list = map.get(key);
+    if (list) list.push(pid);
+    else map.set(key, [pid]);
+  };
+  for (const [pid, { ppid, pgid }] of table) {
+    push(children, ppid, pid);
+    push(groups, pgid, pid);
+  }
+  return { children, groups };
 }
 
 /** pid -> row, for every process on the machine, read from /proc. */
@@ -28,16 +52,11 @@ export function readProcessTable(): Map<number, ProcessRow> {
  * The pids of `root` and of its descendants and process group. With `rootIsOurs` false (the root
  * was reaped and its pid may name another process now) only its process group is followed.
  */
-export function processTree(root: number, table: Map<number, ProcessRow> = readProcessTable(), rootIsOurs = true): number[] {
-  const children = new Map<number, number[]>();
-  for (const [pid, { ppid }] of table) {
-    const list = children.get(ppid);
-    if (list) list.push(pid);
-    else children.set(ppid, [pid]);
-  }
+export function processTree(root: number, table: Map<number, ProcessRow> = readProcessTable(), rootIsOurs = true, index: TableIndex = indexTable(table)): number[] {
+  const { children, groups } = index;
   const found = new Set<number>();
   const queue = rootIsOurs ? [root] : [];
-  for (const [pid, { pgid }] of table) if (pgid === root && pid !== root) queue.push(pid);
+  for (const pid of groups.get(root) ?? []) if (pid !== root) queue.push(pid);
   while (queue.length > 0) {
     const pid = queue.shift()!;
     if (found.has(pid) || !table.has(pid) || (!rootIsOurs && pid === root)) continue;
@@ -45,6 +64,39 @@ export function processTree(root: number, table: Map<number, ProcessRow> = readP
     for (const child of children.get(pid) ?? []) queue.push(child);
   }
   return [...found];
+}
+
+/**
+ * `root`'s tree read from its root down through /proc/<pid>/task/<pid>/children, with the stat of
+ * each member; members of `alsoKnown` (an earlier full read) that still run are included with
+ * their own children, so that re-parented process-group members keep counting.
+ */
+export function readTree(root: number, alsoKnown: ReadonlyMap<number, ProcessRow>): Map<number, ProcessRow> {
+  const tree = new Map<number, ProcessRow>();
+  const visit = (pid: number): void => {
+    if (tree.has(pid)) return;
+    const row = readStat(pid);
+    if (!row) return;
+    tree.set(pid, row);
+    for (const child of readChildren(pid)) visit(child);
+  };
+  visit(root);
+  for (const [pid, { startTicks }] of alsoKnown) {
+    // the same process, not another that was given its pid since
+    if (!tree.has(pid) && readStat(pid)?.startTicks === startTicks) visit(pid);
+  }
+  return tree;
+}
+
+/** True when this kernel lists a task's children in /proc (CONFIG_PROC_CHILDREN). */
+export function canReadChildren(): boolean {
+  return existsSync(`/proc/${process.pid}/task/${process.pid}/children`);
+}
+
+/** The children the main thread of `pid` forked; [] when it is gone. */
+function readChildren(pid: number): number[] {
+  const text = readProcFile(`/proc/${pid}/task/${pid}/children`);
+  return text ? text.split(' ').filter(Boolean).map(Number) : [];
 }
 
 /** Sends `signal` to each pid that still exists; returns how many were signalled. */
@@ -61,14 +113,31 @@ export function signalPids(pids: Iterable<number>, signal: NodeJS.Signals): numb
   return sent;
 }
 
-/** Fields of /proc/<pid>/stat that pmx uses, or null when the process is gone. */
-export function readStat(pid: number): ProcessRow | null {
-  let text: string;
+/**
+ * Where small /proc files are read. Reused: the monitor reads many of them each second, and
+ * readFileSync's own buffers made that three times slower.
+ */
+const procBuffer = Buffer.alloc(4096);
+
+/** A small /proc file's text, or null when it cannot be read (the process is gone). */
+function readProcFile(path: string): string | null {
+  let fd: number | null = null;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    fd = openSync(path, 'r');
+    const read = readSync(fd, procBuffer, 0, procBuffer.length, 0);
+    // longer than the buffer (a process with hundreds of children): read it whole
+    return read < procBuffer.length ? procBuffer.toString('latin1', 0, read) : readFileSync(path, 'latin1');
   } catch {
     return null;
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
+}
+
+/** Fields of /proc/<pid>/stat that pmx uses, or null when the process is gone. */
+export function readStat(pid: number): ProcessRow | null {
+  const text = readProcFile(`/proc/${pid}/stat`);
+  if (text === null) return null;
   // the command name (field 2) may hold spaces and parentheses: fields start after the last ')'
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return {
@@ -76,18 +145,12 @@ export function readStat(pid: number): ProcessRow | null {
     pgid: Number(fields[2]),
     ticks: Number(fields[11]) + Number(fields[12]),
     startTicks: Number(fields[19]),
+    rss: Number(fields[21]) * PAGE_SIZE,
   };
 }
 
-/** Resident memory of a process in bytes, or 0 when it is gone. */
-export function readRss(pid: number): number {
-  try {
-    const statm = readFileSync(`/proc/${pid}/statm`, 'latin1');
-    return Number(statm.split(' ')[1]) * 4096;
-  } catch {
-    return 0;
-  }
-}
+/** Bytes per page, in which /proc counts resident memory. */
+const PAGE_SIZE = 4096;
 
 /** True when a process with this pid exists (and may be signalled by us). */
 export function pidAlive(pid: number): boolean {

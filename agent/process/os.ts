@@ -5,8 +5,10 @@ import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cluster from 'node:cluster';
+import type { Readable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
+import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
 
 /** A process named so that pid reuse cannot fool us: its pid and its start time since boot. */
 export interface ProcessIdentityRow {
@@ -25,6 +27,8 @@ export interface Launched {
   child: ChildProcess;
   listened: boolean;
   onListening: ((listener: () => void) => void) | null;
+  /** The pipe a Node app's metrics preload writes its samples to; null without one. */
+  metrics: Readable | null;
 }
 
 export interface ProcessOs {
@@ -76,16 +80,22 @@ function isNodeInterpreter(interpreter: string): boolean {
   return interpreter === 'node' || interpreter === process.execPath;
 }
 
+/** Where a cluster worker's metrics pipe is: after stdio and the cluster's IPC channel. */
+const WORKER_METRICS_FD = 4;
+
 function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
+  const metrics = wantsMetrics(spec);
   cluster.setupPrimary({
     exec: spec.script,
     args: spec.args,
-    execArgv: [...spec.interpreter_args, '--import', CLUSTER_PRELOAD],
+    execArgv: [...spec.interpreter_args, '--import', CLUSTER_PRELOAD, ...(metrics ? ['--require', METRICS_PRELOAD] : [])],
     cwd: spec.cwd,
     silent: true,
+    stdio: metrics ? ['pipe', 'pipe', 'pipe', 'ipc', 'pipe'] : ['pipe', 'pipe', 'pipe', 'ipc'],
   });
-  const worker = cluster.fork(env);
-  const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener) };
+  const worker = cluster.fork(metrics ? { ...env, [METRICS_FD_VARIABLE]: String(WORKER_METRICS_FD) } : env);
+  const pipe = metrics ? (worker.process.stdio[WORKER_METRICS_FD] as Readable | null) : null;
+  const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener), metrics: pipe };
   worker.once('listening', () => (launched.listened = true));
   return launched;
 }
@@ -97,21 +107,22 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
  * app's own pid and is known only after the fork.
  */
 function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launched {
-  const { command, args, ipc } = launchCommand(spec);
+  const { command, args, ipc, metrics } = launchCommand(spec);
   assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
   const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe', ...listenFds];
+  const metricsFd = metrics ? stdio.push('pipe') - 1 : -1;
   if (ipc) stdio.push('ipc');
   const activation = listenFds.length > 0 ? { LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') } : {};
   const script = listenFds.length > 0 ? 'LISTEN_PID=$$; export LISTEN_PID; exec "$0" "$@"' : 'exec "$0" "$@"';
   const child = spawn('/bin/sh', ['-c', script, command, ...args], {
     cwd: spec.cwd,
-    env: { ...env, ...activation },
+    env: { ...env, ...activation, ...(metrics ? { [METRICS_FD_VARIABLE]: String(metricsFd) } : {}) },
     // its own process group: the whole tree can be found and signalled
     detached: true,
     stdio: stdio as never,
     serialization: 'json',
   });
-  return { child, listened: false, onListening: null };
+  return { child, listened: false, onListening: null, metrics: metrics ? (child.stdio[metricsFd] as Readable | null) : null };
 }
 
 /** Throws (ENOENT/EACCES, naming the command) unless `command` can be executed. */
@@ -137,16 +148,23 @@ const SEND_SHIM = fileURLToPath(new URL('../modes/send-shim.cjs', import.meta.ur
 
 /**
  * The command line that runs an app: its interpreter (if any), the script and its arguments.
- * Node apps get an IPC channel only when they need one (it costs each app about 2.3 MB).
+ * Node apps get an IPC channel only when they need one (it costs each app about 2.3 MB), and a
+ * metrics pipe with its preload unless `pmx: false`.
  */
-export function launchCommand(spec: AppSpec): { command: string; args: string[]; ipc: boolean } {
+export function launchCommand(spec: AppSpec): { command: string; args: string[]; ipc: boolean; metrics: boolean } {
   const interpreter = spec.interpreter;
   if (interpreter === 'none' || interpreter === '') {
-    return { command: spec.script, args: spec.args, ipc: false };
+    return { command: spec.script, args: spec.args, ipc: false, metrics: false };
   }
   const command = interpreter === 'node' ? process.execPath : interpreter;
-  if (!isNodeInterpreter(interpreter)) return { command, args: [...spec.interpreter_args, spec.script, ...spec.args], ipc: false };
+  if (!isNodeInterpreter(interpreter)) return { command, args: [...spec.interpreter_args, spec.script, ...spec.args], ipc: false, metrics: false };
   const ipc = spec.wait_ready || spec.shutdown_with_message;
-  const preload = ipc ? [] : ['--require', SEND_SHIM];
-  return { command, args: [...preload, ...spec.interpreter_args, spec.script, ...spec.args], ipc };
+  const metrics = wantsMetrics(spec);
+  const preload = [...(ipc ? [] : ['--require', SEND_SHIM]), ...(metrics ? ['--require', METRICS_PRELOAD] : [])];
+  return { command, args: [...preload, ...spec.interpreter_args, spec.script, ...spec.args], ipc, metrics };
+}
+
+/** Node apps report runtime metrics unless their spec says `pmx: false` (PM2's key for its injected module). */
+function wantsMetrics(spec: AppSpec): boolean {
+  return spec.pmx !== false;
 }

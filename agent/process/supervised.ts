@@ -10,6 +10,7 @@ import { initialLifecycle, transition, type Effect, type Lifecycle, type Lifecyc
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { replacementReady, retire } from '../modes/reload.js';
+import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
 
 
 /** Emits 'status' (status, previous) on every change and 'removed' once deleted. */
@@ -21,6 +22,8 @@ export class SupervisedProcess extends EventEmitter {
   readonly createdAt: number;
   readonly logs: LogSink;
   monit = { memory: 0, cpu: 0 };
+  /** The latest runtime sample of the current child when it is a Node app with metrics; else null. */
+  nodeMetrics: NodeMetrics | null = null;
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private identity: ProcessIdentity | null = null;
   /** Descendants seen when the stop began: killed too if they outlive the main process. */
@@ -147,11 +150,21 @@ export class SupervisedProcess extends EventEmitter {
     const { child } = launched;
     this.launched = launched;
     this.child = child;
+    this.nodeMetrics = null;
+    if (launched.metrics) {
+      const pipe = launched.metrics;
+      readMetrics(pipe, (sample) => {
+        if (this.child === child) this.nodeMetrics = sample;
+      });
+      // a descendant that inherited the pipe must not keep it open once the app is gone
+      child.once('exit', () => pipe.destroy());
+    }
     // the pid is known as soon as the fork succeeded; 'spawn' then confirms the exec
     this.identity = child.pid === undefined ? null : this.os.identify(child.pid);
     if (child.pid !== undefined) writePidFile(this.pidFile, child.pid);
     child.once('exit', (code, signal) => {
       if (this.child !== child) return;
+      this.nodeMetrics = null;
       removePidFile(this.pidFile);
       this.dispatch({ type: 'exit', code, signal });
     });

@@ -55,6 +55,8 @@ export interface AppSpec {
   listen: string[];
   /** Version of the app's package.json when found, for `ls`. */
   version: string | null;
+  /** Node apps: false turns the metrics preload off (PM2's key); absent in dumps older than it. */
+  pmx?: boolean;
 }
 
 /** How an app's log files are rotated: the settings of PM2's pm2-logrotate, per app. */
@@ -103,4 +105,5 @@ export const APP_DEFAULTS = {
   log_rotate: null,
   listen: [] as string[],
   version: null,
+  pmx: true,
 } satisfies Partial<AppSpec>;

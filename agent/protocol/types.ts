@@ -38,7 +38,19 @@ export interface Pm2Env extends AppSpec {
   username: string;
   /** Last error the agent met for this process (spawn failure, unwritable log), or null. */
   pmx_error: string | null;
+  /** A Node app's runtime metrics under @pm2/io's names ('Heap Size', 'Event Loop Latency p95', 'HTTP', ...); {} for others. */
+  axm_monitor: AxmMonitor;
 }
+
+/** One entry of `axm_monitor`, as PM2's @pm2/io publishes it. */
+export interface AxmMetric {
+  value: string | number;
+  unit: string;
+  type: string;
+  historic: boolean;
+}
+
+export type AxmMonitor = Record<string, AxmMetric>;
 
 /** Which processes a command acts on: resolved by the agent, atomically. */
 export type Selector =
@@ -76,7 +88,11 @@ export interface Methods {
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
+  /** The Prometheus endpoint: start it (or move it), stop it, or ask where it is; answers where it listens, or null. */
+  metrics: { params: MetricsRequest; result: { address: { host: string; port: number } | null } };
 }
+
+export type MetricsRequest = { action: 'listen'; host: string; port: number } | { action: 'close' } | { action: 'status' };
 
 export type Method = keyof Methods;
 
@@ -105,6 +121,7 @@ export type FaultCode =
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
   | 'RELOAD_FAILED'
+  | 'LISTEN_FAILED'
   | 'INTERNAL';
 
 export interface Fault {

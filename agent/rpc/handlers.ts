@@ -12,6 +12,7 @@ import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import type { Dashboards } from '../dashboard/dashboards.js';
+import type { MetricsEndpoint } from '../metrics/endpoint.js';
 
 /** What handlers may use besides the registry. */
 export interface AgentContext {
@@ -24,6 +25,8 @@ export interface AgentContext {
   changed: () => void;
   /** The web dashboards this agent serves. */
   dashboards: Dashboards;
+  /** The Prometheus endpoint, listening or not. */
+  metrics: MetricsEndpoint;
 }
 
 type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Methods[M]['result']> | Methods[M]['result'] };
@@ -118,6 +121,27 @@ export const handlers: Handlers = {
   reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
 
   kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
+
+  metrics: async (request, ctx) => {
+    switch (request?.action) {
+      case 'listen': {
+        const { host, port } = request;
+        if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
+          throw new AgentFault('INVALID_REQUEST', `metrics: expected a host and a port from 0 to 65535, got ${JSON.stringify({ host, port })}`);
+        }
+        const address = await ctx.metrics.listen({ host, port });
+        ctx.log(`serving Prometheus metrics on ${address.host}:${address.port}`);
+        return { address };
+      }
+      case 'close':
+        await ctx.metrics.close();
+        return { address: null };
+      case 'status':
+        return { address: ctx.metrics.address() };
+      default:
+        throw new AgentFault('INVALID_REQUEST', "metrics: action must be 'listen', 'close' or 'status'");
+    }
+  },
 };
 
 function checkSelector(selector: Selector | undefined): Selector {

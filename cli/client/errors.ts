@@ -32,6 +32,8 @@ function hintFor(fault: Fault): string | null {
       return "run 'pmx save --force' to save an empty list anyway";
     case 'DASHBOARD_UNAVAILABLE':
       return 'choose another address or port with --host and --port';
+    case 'LISTEN_FAILED':
+      return 'choose another port with --port (or another --host)';
     case 'PROTOCOL_MISMATCH':
       return "run 'pmx update' to restart the agent with this version (your processes are saved and restored)";
     default:

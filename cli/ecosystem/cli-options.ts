@@ -31,6 +31,8 @@ export interface CliStartOptions {
   /** false with --no-autorestart; commander's default true counts as not given. */
   autorestart?: boolean;
   shutdownWithMessage?: boolean;
+  /** false with --no-pmx (no Node runtime metrics); commander's default true counts as not given. */
+  pmx?: boolean;
   waitReady?: boolean;
   listenTimeout?: string;
   output?: string;
@@ -68,6 +70,7 @@ const FLAG_KEYS: Record<keyof CliStartOptions, string> = {
   killTimeout: 'kill_timeout',
   autorestart: 'autorestart',
   shutdownWithMessage: 'shutdown_with_message',
+  pmx: 'pmx',
   waitReady: 'wait_ready',
   listenTimeout: 'listen_timeout',
   output: 'output',
@@ -119,12 +122,12 @@ export function applyOverrides(app: Draft, flags: Draft): Draft {
   return merged as Draft;
 }
 
-/** The ecosystem keys the given flags set. `--no-autorestart` counts only when given (commander defaults it to true). */
+/** The ecosystem keys the given flags set. `--no-autorestart` and `--no-pmx` count only when given (commander defaults them to true). */
 function flagsToKeys(flags: CliStartOptions): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const flag of Object.keys(FLAG_KEYS) as (keyof CliStartOptions)[]) {
     const value = flags[flag];
-    if (value === undefined || (flag === 'autorestart' && value === true)) continue;
+    if (value === undefined || ((flag === 'autorestart' || flag === 'pmx') && value === true)) continue;
     raw[FLAG_KEYS[flag]] = value;
   }
   return raw;

@@ -102,6 +102,7 @@ export const APP_KEYS: Record<string, Reader> = {
   watch_delay: set('watch_delay', parseDuration),
   listen: set('listen', parseListen),
   log_rotate: set('log_rotate', parseLogRotate),
+  pmx: set('pmx', parseBoolean),
 };
 
 const anything = (value: unknown): Parsed<unknown> => ({ ok: true, value });
@@ -114,7 +115,6 @@ export const PM2_ONLY_KEYS: Record<string, (value: unknown) => Parsed<unknown>> 
   vizion: parseBoolean,
   automation: parseBoolean,
   treekill: parseBoolean,
-  pmx: parseBoolean,
   source_map_support: parseBoolean,
   disable_source_map_support: parseBoolean,
   force: parseBoolean,

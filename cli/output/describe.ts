@@ -1,6 +1,6 @@
 // `pmx describe` (PM2's key/value table) and `pmx env` (the process's environment).
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import { formatBytes, formatUptime, isWatching, statusPaint } from './format.js';
+import { formatBytes, formatCpu, formatUptime, isWatching, statusPaint } from './format.js';
 import { printable, styleFor } from './style.js';
 import { type Cell, renderTable } from './table.js';
 
@@ -65,9 +65,28 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
   return [
     style.bold(style.inverse(` Describing process with id ${env.pm_id} - name ${name} `)),
     table,
+    ...(env.status === 'online' ? [renderMetrics(proc, style)] : []),
     style.italic(` Use \`pmx logs ${name} [--lines 1000]\` to display logs`),
     style.italic(` Use \`pmx env ${env.pm_id}\` to display environment variables`),
   ].join('\n');
+}
+
+/**
+ * PM2's "Code metrics value" table: CPU and memory of the process tree, then the Node runtime
+ * metrics of `axm_monitor` (heap, event-loop delay, handles, HTTP) when the app reports them.
+ */
+function renderMetrics(proc: ProcessDescription, style: ReturnType<typeof styleFor>): string {
+  const rows: Array<[string, string]> = [
+    ['CPU usage', formatCpu(proc.monit.cpu)],
+    ['Memory', formatBytes(proc.monit.memory)],
+    ...Object.entries(proc.pm2_env.axm_monitor ?? {}).map(([key, metric]): [string, string] => [key, `${metric.value}${metric.unit ? ` ${metric.unit}` : ''}`]),
+  ];
+  const table = renderTable(
+    [{ header: 'key' }, { header: 'value' }],
+    rows.map(([key, value]) => [{ text: printable(key), paint: (t: string) => style.bold(style.cyan(t)) }, { text: printable(value) }]),
+    { style, header: false },
+  );
+  return `${style.bold(style.inverse(' Code metrics value '))}\n${table}`;
 }
 
 /** `KEY: value` lines of the process's environment, sorted by key, as `pmx env <id>` prints them. */

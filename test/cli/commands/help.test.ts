@@ -7,7 +7,7 @@ import { PMX_VERSION } from '../../../agent/version.js';
 
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
-const COMMANDS = ['start', 'stop', 'restart', 'reload', 'delete', 'reset', 'startOrRestart', 'startOrReload', 'ls', 'jlist', 'prettylist', 'describe', 'env', 'sendSignal', 'save', 'resurrect', 'kill', 'ping', 'update', 'flush', 'reloadLogs', 'logs', 'init', 'completion'];
+const COMMANDS = ['start', 'stop', 'restart', 'reload', 'delete', 'reset', 'startOrRestart', 'startOrReload', 'ls', 'jlist', 'prettylist', 'describe', 'env', 'sendSignal', 'save', 'resurrect', 'kill', 'ping', 'update', 'flush', 'reloadLogs', 'logs', 'monit', 'metrics', 'dashboard', 'serve', 'startup', 'unstartup', 'deploy', 'init', 'completion'];
 
 describe('help', () => {
   it.each(COMMANDS)('pmx %s --help shows usage and examples without starting an agent', async (command) => {

@@ -76,11 +76,29 @@ describe('renderDescribe', () => {
     expect(table.get('last error')).toBe('spawn /srv/api/current/server.js ENOENT');
   });
 
-  it('keeps the table aligned and free of escape codes without colours', () => {
+  it('keeps each table aligned and free of escape codes without colours', () => {
     const out = renderDescribe(proc, { color: false, now: FIXTURE_NOW });
     expect(out).not.toContain('\u001b');
-    const box = out.split('\n').filter((line) => /^[│┌└]/.test(line));
-    expect(new Set(box.map(displayWidth)).size).toBe(1);
+    const tables = out.split(/\n(?=┌)/).map((part) => part.split('\n').filter((line) => /^[│┌└]/.test(line))).filter((box) => box.length > 0);
+    expect(tables).toHaveLength(2);
+    for (const box of tables) expect(new Set(box.map(displayWidth)).size).toBe(1);
+  });
+
+  it('shows CPU, memory and the Node metrics of axm_monitor in the code metrics table', () => {
+    const withMetrics = processDescription({
+      pm2_env: { axm_monitor: { 'Heap Size': { value: '6.23', unit: 'MiB', type: 'v8/heap/total', historic: true }, HTTP: { value: 20, unit: 'req/min', type: 'internal/http/builtin/reqs', historic: true } } },
+    });
+    const out = renderDescribe(withMetrics, { color: false, now: FIXTURE_NOW });
+    const metrics = rows(out.slice(out.indexOf('Code metrics value')));
+    expect(metrics.get('CPU usage')).toBe('0.3%');
+    expect(metrics.get('Memory')).toBe('40.1mb');
+    expect(metrics.get('Heap Size')).toBe('6.23 MiB');
+    expect(metrics.get('HTTP')).toBe('20 req/min');
+  });
+
+  it('has no code metrics table for a process that is not online', () => {
+    const stopped = processDescription({ pm2_env: { status: 'stopped' } });
+    expect(renderDescribe(stopped, { color: false, now: FIXTURE_NOW })).not.toContain('Code metrics value');
   });
 
   it('colours the status when asked', () => {

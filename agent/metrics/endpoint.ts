@@ -1,0 +1,67 @@
+// The Prometheus endpoint the agent serves on request (`pmx metrics`, or PMX_METRICS_PORT when
+// the agent starts): GET /metrics answers the exposition text of every process. It is plain HTTP
+// without authentication, bound to 127.0.0.1 unless another host is asked for.
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from '../registry.js';
+import { AgentFault } from '../fault.js';
+import { EXPOSITION_CONTENT_TYPE, renderExposition } from './prometheus.js';
+
+/** Where the endpoint listens. */
+export interface EndpointAddress {
+  host: string;
+  port: number;
+}
+
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+/** The port PM2's Prometheus exporter module uses. */
+export const DEFAULT_METRICS_PORT = 9209;
+
+/** The agent's endpoint: at most one server, replaced when asked to listen elsewhere. */
+export class MetricsEndpoint {
+  private server: Server | null = null;
+  private bound: EndpointAddress | null = null;
+
+  constructor(private readonly registry: Registry) {}
+
+  /** Where it listens now, or null. */
+  address(): EndpointAddress | null {
+    return this.bound;
+  }
+
+  /** Listens on `address` (closing any other server first); a port already taken is a LISTEN_FAILED fault. */
+  async listen(address: EndpointAddress): Promise<EndpointAddress> {
+    // asked again for where it already listens (port 0: any port will do): nothing to change
+    if (this.bound && this.bound.host === address.host && (address.port === 0 || address.port === this.bound.port)) return this.bound;
+    await this.close();
+    const server = createServer((request, response) => {
+      const path = (request.url ?? '/').split('?')[0];
+      if (request.method !== 'GET' || path !== '/metrics') {
+        response.writeHead(404, { 'content-type': 'text/plain' }).end('pmx serves Prometheus metrics at /metrics\n');
+        return;
+      }
+      response.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE }).end(renderExposition(this.registry.all(), Date.now()));
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) => {
+        reject(new AgentFault('LISTEN_FAILED', `cannot serve metrics on ${address.host}:${address.port}: ${error.code ?? error.message}`, { ...address }));
+      });
+      server.listen(address.port, address.host, () => resolve());
+    });
+    // the agent exits on its own terms: an open endpoint never keeps it alive
+    server.unref();
+    this.server = server;
+    this.bound = { host: address.host, port: (server.address() as AddressInfo).port };
+    return this.bound;
+  }
+
+  /** Stops serving; resolves once the port is free. */
+  async close(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    this.bound = null;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
