@@ -34,10 +34,13 @@ function start(fd) {
   const finishedAt = new Float64Array(RING);
   let requests = 0;
   let latencySum = 0;
-  const started = new WeakMap();
-  const onStart = ({ response }) => started.set(response, now());
+  // the start time rides on the response itself: cheaper per request than a WeakMap
+  const kStart = Symbol('pmx.start');
+  const onStart = ({ response }) => {
+    response[kStart] = now();
+  };
   const onFinish = ({ response }) => {
-    const begin = started.get(response);
+    const begin = response[kStart];
     if (begin === undefined) return;
     const end = now();
     latencies[requests % RING] = end - begin;

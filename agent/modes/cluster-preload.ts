@@ -25,20 +25,25 @@ Server.prototype.listen = function (this: Server, ...args: unknown[]) {
   });
   return listen.apply(this, args as Parameters<typeof listen>);
 } as typeof listen;
-const busy = new WeakMap<Socket, number>();
+/** Requests in progress on a socket, kept on the socket itself (cheaper per request than a WeakMap). */
+const kBusy = Symbol('pmx.busy');
+type Counted = Socket & { [kBusy]?: number };
 const sockets = new Set<Socket>();
 let draining = false;
 
+// one shared subscriber per channel, no listener or closure per request: this runs on every
+// request the app serves. A response the client aborted never finishes, but its socket closes.
 channel('http.server.request.start').subscribe((message) => {
   const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
-  const socket = request.socket;
-  busy.set(socket, (busy.get(socket) ?? 0) + 1);
-  response.once('close', () => {
-    busy.set(socket, (busy.get(socket) ?? 1) - 1);
-    if (draining) closeWhenIdle(socket);
-  });
+  const socket = request.socket as Counted;
+  socket[kBusy] = (socket[kBusy] ?? 0) + 1;
   // a request that arrives while draining is answered, then its connection closes cleanly
   if (draining) response.shouldKeepAlive = false;
+});
+channel('http.server.response.finish').subscribe((message) => {
+  const socket = (message as { request: IncomingMessage }).request.socket as Counted;
+  socket[kBusy] = (socket[kBusy] ?? 1) - 1;
+  if (draining) closeWhenIdle(socket);
 });
 
 function track(socket: Socket): void {
@@ -53,7 +58,7 @@ function track(socket: Socket): void {
 
 function closeWhenIdle(socket: Socket): void {
   setTimeout(() => {
-    if ((busy.get(socket) ?? 0) === 0 && !socket.destroyed) socket.destroy();
+    if (((socket as Counted)[kBusy] ?? 0) === 0 && !socket.destroyed) socket.destroy();
   }, IDLE_CLOSE_MS).unref();
 }
 
@@ -70,7 +75,7 @@ function drain(): void {
     if ('closeIdleConnections' in server) (server as HttpServer).closeIdleConnections = () => undefined;
     server.close();
   }
-  for (const socket of sockets) if ((busy.get(socket) ?? 0) === 0) closeWhenIdle(socket);
+  for (const socket of sockets) if (((socket as Counted)[kBusy] ?? 0) === 0) closeWhenIdle(socket);
   reportIfDrained();
 }
 
