@@ -6,7 +6,7 @@ import type { LogStream } from '../logs/sink.js';
 import type { Registry } from '../registry.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import type { EventStream } from './event-stream.js';
-import { tailLines } from './log-tail.js';
+import { lastLines } from '../logs/tail.js';
 
 /** Lines of each log file shown when the panel opens. */
 const HISTORY_LINES = 100;
@@ -60,7 +60,7 @@ function history(proc: SupervisedProcess): LogLine[] {
   const lines: LogLine[] = [];
   for (const [stream, file] of [['out', out], ['err', err]] as const) {
     if (file === '/dev/null' || (stream === 'err' && file === out)) continue;
-    for (const text of tailLines(file, HISTORY_LINES)) lines.push({ stream, text });
+    for (const text of lastLines(file, HISTORY_LINES)) lines.push({ stream, text });
   }
   return lines;
 }

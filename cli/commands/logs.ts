@@ -1,6 +1,7 @@
 // `pmx logs`: the last lines of each selected process's log files, then new lines as they come.
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
+import { lastLines } from '../../agent/logs/tail.js';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { LogFlags } from '../program.js';
@@ -124,29 +125,3 @@ function readToEnd(followed: Followed, print: Print): void {
   }
 }
 
-/** The last `count` lines of a file, reading only its end. */
-export function lastLines(file: string, count: number): string[] {
-  if (count === 0) return [];
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const size = statSync(file).size;
-    let start = size;
-    let text = '';
-    while (start > 0 && text.split('\n').length <= count + 1) {
-      const length = Math.min(64 * 1024, start);
-      start -= length;
-      const buffer = Buffer.alloc(length);
-      readSync(fd, buffer, 0, length, start);
-      text = buffer.toString('utf8') + text;
-    }
-    const lines = text.replace(/\n$/, '').split('\n');
-    return text === '' ? [] : lines.slice(-count);
-  } finally {
-    closeSync(fd);
-  }
-}
