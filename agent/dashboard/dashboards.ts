@@ -4,8 +4,7 @@ import { hostname } from 'node:os';
 import { once } from 'node:events';
 import type { DashboardAddress } from '../protocol/types.js';
 import { AgentFault } from '../fault.js';
-import { newToken } from './access.js';
-import { createDashboardServer, type DashboardDeps } from './http-server.js';
+import type { DashboardDeps } from './http-server.js';
 
 type Served = Omit<DashboardAddress, 'alreadyRunning'>;
 
@@ -29,6 +28,8 @@ export class Dashboards {
   }
 
   private async listen(host: string, port: number, deps: DashboardDeps): Promise<Served> {
+    // loaded on first use: the page, node:http and node:crypto are no part of an agent's start (cold `pmx ls`)
+    const [{ createDashboardServer }, { newToken }] = await Promise.all([import('./http-server.js'), import('./access.js')]);
     const token = newToken();
     const server = createDashboardServer({ token }, deps);
     server.listen(port, host);

@@ -3,7 +3,6 @@
 import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { formatDate } from './timestamp.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
@@ -135,6 +134,7 @@ export class LogFile {
   private async afterRotation(rotated: string): Promise<void> {
     try {
       if (this.policy.compress) {
+        const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
         await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`));
         unlinkSync(rotated);
       }

@@ -1,11 +1,10 @@
 // The Prometheus endpoint the agent serves on request (`pmx metrics`, or PMX_METRICS_PORT when
 // the agent starts): GET /metrics answers the exposition text of every process. It is plain HTTP
 // without authentication, bound to 127.0.0.1 unless another host is asked for.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry.js';
 import { AgentFault } from '../fault.js';
-import { EXPOSITION_CONTENT_TYPE, renderExposition } from './prometheus.js';
 
 /** Where the endpoint listens. */
 export interface EndpointAddress {
@@ -34,6 +33,8 @@ export class MetricsEndpoint {
     // asked again for where it already listens (port 0: any port will do): nothing to change
     if (this.bound && this.bound.host === address.host && (address.port === 0 || address.port === this.bound.port)) return this.bound;
     await this.close();
+    // loaded on first use: node:http is no part of an agent's start (cold `pmx ls`)
+    const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }] = await Promise.all([import('node:http'), import('./prometheus.js')]);
     const server = createServer((request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method !== 'GET' || path !== '/metrics') {
