@@ -3,7 +3,7 @@ import type { AppSpec } from './app-spec.js';
 import type { ProcessStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** One process as `jlist` shows it: PM2's shape, so scripts that parse `pm2 jlist` keep working. */
 export interface ProcessDescription {
@@ -70,7 +70,8 @@ export interface Methods {
   list: { params: Record<string, never>; result: ProcessDescription[] };
   start: {
     params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
-    result: { processes: ProcessDescription[]; alreadyRunning: string[] };
+    /** `all`: the whole list after the start, which `pmx start` prints without asking again. */
+    result: { processes: ProcessDescription[]; alreadyRunning: string[]; all: ProcessDescription[] };
   };
   /** `watch`: also stop watching (`pmx stop --watch`), so a change no longer restarts the app. */
   stop: { params: { selector: Selector; watch?: boolean }; result: ProcessDescription[] };

@@ -42,7 +42,7 @@ export const handlers: Handlers = {
     if (!Array.isArray(apps)) throw new AgentFault('INVALID_REQUEST', 'start: apps must be an array');
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
     ctx.changed();
-    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning };
+    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all()) };
   },
 
   stop: async ({ selector, watch }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector), watch === true)),

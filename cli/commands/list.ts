@@ -7,8 +7,13 @@ import { selectorFor } from './targets.js';
 
 /** Prints the process table (after any action, as PM2 does). */
 export async function printProcessList(ctx: CommandContext, agent: AgentConnection): Promise<void> {
+  await printList(ctx, await agent.call('list', {}));
+}
+
+/** Prints a list the agent already sent (`pmx start` gets it with its answer). */
+export async function printList(ctx: CommandContext, procs: ProcessDescription[]): Promise<void> {
   const { renderList } = await import('../output/list.js');
-  ctx.out.write(renderList(await agent.call('list', {}), { color: ctx.color }) + '\n');
+  ctx.out.write(renderList(procs, { color: ctx.color }) + '\n');
 }
 
 /** `pmx ls`. */

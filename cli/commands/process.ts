@@ -6,7 +6,7 @@ import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { isEcosystemTarget, selectorFor } from './targets.js';
-import { printProcessList } from './list.js';
+import { printList, printProcessList } from './list.js';
 import type { CliStartOptions } from '../ecosystem/index.js';
 
 /** Flags of `start` and its relatives, as commander gives them. */
@@ -41,17 +41,20 @@ async function startLike(ctx: CommandContext, target: string, args: string[], fl
 
 /** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
 export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode): Promise<void> {
+  // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
+  const table = import('../output/list.js');
   await withAgent(ctx, async (agent) => {
     if (mode === 'start' && flags.force) {
       // -f: run another copy even when the name is taken, as PM2 does
       for (const app of apps) app.name = await freeName(agent, app.name);
     }
-    const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: Boolean(flags.updateEnv) });
+    const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv: Boolean(flags.updateEnv) });
     for (const name of alreadyRunning) {
       ctx.err.write(`[PMX][ERROR] Script already launched as '${name}', add -f option to force re-execution\n`);
     }
     for (const proc of processes) reportStarted(ctx, proc);
-    await printProcessList(ctx, agent);
+    await table;
+    await printList(ctx, all);
     if (alreadyRunning.length > 0 && processes.length === 0) process.exitCode = 1;
     if (processes.some((proc) => proc.pm2_env.status === 'errored')) process.exitCode = 1;
   });
