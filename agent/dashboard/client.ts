@@ -1,6 +1,8 @@
 // The dashboard's script, run by the browser. It is written here so that tsc checks it against the
 // DOM types, and page.ts inlines its source text: the function must use nothing from outside its
-// own body (no imports, no module-level names) and must not contain a closing script tag.
+// own body (no imports, no module-level names) and must not contain a closing script tag. Type
+// imports are fine: tsc erases them.
+import type { DashboardProcess } from './process-view.js';
 
 /** Runs in the page: the live table with charts, the selected process's log, the action buttons. */
 export function dashboardClient(): void {
@@ -11,19 +13,8 @@ export function dashboardClient(): void {
   const ACTIONS = ['restart', 'reload', 'stop'] as const;
   const SVG = 'http://www.w3.org/2000/svg';
 
-  interface Proc {
-    pm_id: number;
-    name: string;
-    namespace: string;
-    pid: number;
-    status: string;
-    exec_mode: string;
-    restart_time: number;
-    unstable_restarts: number;
-    pm_uptime: number;
-    cpu: number;
-    memory: number;
-  }
+  /** The rows the agent sends: process-view.ts says which fields (types only: nothing is imported at run time). */
+  type Proc = DashboardProcess;
   interface Row {
     element: HTMLTableRowElement;
     cells: Record<'status' | 'pid' | 'uptime' | 'restarts' | 'cpu' | 'memory', HTMLElement>;
