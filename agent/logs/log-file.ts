@@ -1,6 +1,6 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
@@ -24,7 +24,7 @@ export const DEFAULT_ROTATION: RotationPolicy = {
 
 /**
  * An appending writer for one path; every write is whole lines, so files always end on a line.
- * Writes of one event-loop turn are gathered into one write(2) from the agent's thread: a
+ * Writes of one event-loop turn are gathered into one writev(2) from the agent's thread: a
  * page-cache append costs microseconds, far less than handing each chunk to the thread pool.
  */
 export class LogFile {
@@ -59,11 +59,8 @@ export class LogFile {
     if (buffers.length === 0 || this.failed) return;
     const fd = this.fd ?? this.open();
     if (fd === null) return;
-    const data = buffers.length === 1 ? buffers[0]! : Buffer.concat(buffers);
     try {
-      // a short write (a signal, a nearly full disk) continues where it stopped
-      for (let offset = 0; offset < data.length; ) offset += writeSync(fd, data, offset);
-      this.size += data.length;
+      this.size += writeAll(fd, buffers);
     } catch (error) {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return;
@@ -163,4 +160,15 @@ function statSize(path: string): number {
   } catch {
     return 0;
   }
+}
+
+/** Writes the buffers in one writev(2), without joining them first; returns the bytes written. */
+function writeAll(fd: number, buffers: Buffer[]): number {
+  const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  const written = buffers.length === 1 ? writeSync(fd, buffers[0]!) : writevSync(fd, buffers);
+  if (written === total) return total;
+  // a short write (a signal, a nearly full disk) continues where it stopped
+  const rest = Buffer.concat(buffers).subarray(written);
+  for (let offset = 0; offset < rest.length; ) offset += writeSync(fd, rest, offset);
+  return total;
 }

@@ -87,19 +87,39 @@ export class LogSink {
     return path === '/dev/null' ? null : this.files.acquire(path, this.targets.rotation);
   }
 
-  /** Only whole lines are written: files shared by several processes never mix two lines. */
+  /**
+   * Only whole lines are written: files shared by several processes never mix two lines. A line
+   * held from the last read is completed and written on its own, so the rest of the read is
+   * written where it lies, never copied (a flood is mostly 64 KB reads that each end mid-line).
+   */
   private write(kind: LogStream, chunk: Buffer): void {
+    let rest = chunk;
     const held = this.partial[kind];
-    const data = held ? Buffer.concat([held, chunk]) : chunk;
-    const end = data.lastIndexOf(NEWLINE);
-    if (end < 0 && data.length <= MAX_PARTIAL_BYTES) {
-      this.partial[kind] = data;
+    if (held) {
+      const first = rest.indexOf(NEWLINE);
+      if (first < 0) {
+        this.partial[kind] = null;
+        this.holdOrEmit(kind, Buffer.concat([held, rest]));
+        return;
+      }
+      this.partial[kind] = null;
+      this.emit(kind, Buffer.concat([held, rest.subarray(0, first + 1)]));
+      rest = rest.subarray(first + 1);
+    }
+    const end = rest.lastIndexOf(NEWLINE);
+    if (end < 0) {
+      if (rest.length > 0) this.holdOrEmit(kind, Buffer.from(rest));
       return;
     }
-    const cut = end < 0 ? data.length : end + 1;
     // copy the tail: a subarray would keep the whole chunk alive
-    this.partial[kind] = cut < data.length ? Buffer.from(data.subarray(cut)) : null;
-    this.emit(kind, data.subarray(0, cut));
+    if (end + 1 < rest.length) this.partial[kind] = Buffer.from(rest.subarray(end + 1));
+    this.emit(kind, rest.subarray(0, end + 1));
+  }
+
+  /** Holds a piece of a line until its end comes, unless it grew past MAX_PARTIAL_BYTES. */
+  private holdOrEmit(kind: LogStream, piece: Buffer): void {
+    if (piece.length <= MAX_PARTIAL_BYTES) this.partial[kind] = piece;
+    else this.emit(kind, piece);
   }
 
   private flushPartial(kind: LogStream): void {
