@@ -80,5 +80,9 @@ function drain(): void {
 }
 
 process.on('message', (message: unknown) => {
-  if (message && typeof message === 'object' && (message as { pmx?: unknown }).pmx === 'drain') drain();
+  const kind = message && typeof message === 'object' ? (message as { pmx?: unknown }).pmx : undefined;
+  if (kind === 'drain') drain();
+  // the agent's last word before SIGINT: once this is answered, every connection it handed over
+  // before our servers closed has been answered too (refused, so it went to another worker)
+  else if (kind === 'ping') process.send?.({ pmx: 'pong' });
 });

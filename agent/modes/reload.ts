@@ -40,9 +40,16 @@ export async function retire(child: ChildProcess, identity: ProcessIdentityRow, 
   const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
     Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
   if (child.connected) {
-    const drained = new Promise<void>((resolve) => child.on('message', (m: unknown) => (m as { pmx?: string })?.pmx === 'drained' && resolve()));
     child.send({ pmx: 'drain' }, () => undefined);
-    await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([drained, exited]));
+    await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]));
+    // The cluster may have handed the worker a connection just before it learnt that the worker's
+    // servers closed; the worker answers that hand-over (refused: it goes to another worker) only
+    // while it lives. The IPC channel keeps order: once the worker answers a ping sent now, it has
+    // answered every hand-over sent before, and none comes after 'drained'.
+    if (child.connected) {
+      child.send({ pmx: 'ping' }, () => undefined);
+      await bounded(DRAIN_MIN_MS, Promise.race([reply(child, 'pong'), exited]));
+    }
   }
   const snapshot = os.tree(identity);
   if (spec.shutdown_with_message && child.connected) child.send('shutdown', () => undefined);
@@ -50,6 +57,18 @@ export async function retire(child: ChildProcess, identity: ProcessIdentityRow, 
   await bounded(spec.kill_timeout, exited);
   os.kill([...os.tree(identity), ...snapshot], 'SIGKILL');
   await exited;
+}
+
+/** Resolves at the child's first message `{ pmx: kind }`. */
+function reply(child: ChildProcess, kind: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onMessage = (message: unknown): void => {
+      if ((message as { pmx?: string } | null)?.pmx !== kind) return;
+      child.off('message', onMessage);
+      resolve();
+    };
+    child.on('message', onMessage);
+  });
 }
 
 /** However short kill_timeout is, kept-alive connections get this long to finish on their own. */
