@@ -5,11 +5,11 @@
 // reverts it. Everything it made is removed at the end.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { httpText } from './http-text.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const work = mkdtempSync(join(tmpdir(), 'pmx-demo-deploy-'));
@@ -36,22 +36,9 @@ function pmx(cwd, ...args) {
   if (result.status !== 0) throw new Error(`pmx ${args.join(' ')} exited with ${result.status}`);
 }
 
-function get(address) {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port: PORT, agent: false, timeout: 3000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer')));
-    req.on('error', (error) => resolve(`(${error.message})`));
-    req.end();
-  });
-}
-
 async function showServing(hosts, expected) {
   for (let attempt = 0; attempt < 40; attempt++) {
-    const answers = await Promise.all(hosts.map((host) => get(host.address)));
+    const answers = await Promise.all(hosts.map((host) => httpText(host.address, PORT, 3000)));
     if (answers.every((answer) => answer.includes(expected)) || attempt === 39) {
       for (const [index, host] of hosts.entries()) console.log(`$ curl http://${host.address}:${PORT}/\n${answers[index]}`);
       return;

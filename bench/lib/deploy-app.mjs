@@ -5,10 +5,10 @@
 // own port, so both can run side by side on the same hosts.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { waitFor } from './measure.mjs';
 import { tempDir } from './paths.mjs';
+import { httpText } from '../../scripts/http-text.mjs';
 
 /** Port of each tool's app on every host (env_pmx / env_pm2 of the app). */
 export const APP_PORTS = { pmx: 8080, pm2: 8081 };
@@ -64,24 +64,11 @@ export function createDeployApp(hostsHandle, { tools, counts }) {
   return { dir, commit };
 }
 
-function get(address, port) {
-  return new Promise((resolve) => {
-    const req = request({ host: address, port, agent: false, timeout: 2000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk) => (body += chunk));
-      res.on('end', () => resolve(body.trim()));
-    });
-    req.on('timeout', () => req.destroy(new Error('no answer')));
-    req.on('error', (error) => resolve(`(${error.message})`));
-    req.end();
-  });
-}
-
 /** Resolves once `tool`'s app answers `version` on every host; throws with what they answer after 10 s. */
 export async function waitServing(hosts, tool, version) {
   const answers = await waitFor(
     async () => {
-      const now = await Promise.all(hosts.map((host) => get(host.address, APP_PORTS[tool])));
+      const now = await Promise.all(hosts.map((host) => httpText(host.address, APP_PORTS[tool], 2000)));
       return now.every((answer) => answer === version) ? now : null;
     },
     { timeoutMs: 10_000, everyMs: 100, what: `${tool}'s app to serve ${version} on ${hosts.map((host) => host.name).join(' ')}` },
