@@ -3,6 +3,7 @@ import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, w
 import type { AppSpec } from './protocol/app-spec.js';
 import type { ProcessStatus } from './process/states.js';
 import { AgentFault } from './fault.js';
+import { guardDump } from './protocol/home-guard.js';
 
 export const DUMP_FORMAT = 1;
 
@@ -50,6 +51,7 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): v
 
 /** Reads the dump, falling back to the `.bak` copy when the main file is unreadable. */
 export function readDump(file: string): DumpEntry[] {
+  for (const path of [file, `${file}.bak`]) guardDump(path);
   const dump = tryRead(file) ?? tryRead(`${file}.bak`);
   if (!dump) {
     throw new AgentFault('DUMP_MISSING', `no readable dump at ${file}: run 'pmx save' first`, { file });

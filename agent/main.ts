@@ -3,6 +3,7 @@
 import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
 import type { Server } from 'node:net';
 import { resolveHome, type AgentHome } from './protocol/home.js';
+import { guardHome } from './protocol/home-guard.js';
 import { acquirePidFile, releasePidFile } from './lock.js';
 import { AGENT_MARKER } from './protocol/launch.js';
 import { Registry } from './registry.js';
@@ -39,6 +40,7 @@ export interface RunningAgent {
 /** Starts the agent; resolves once it listens. It runs until `kill` or SIGTERM/SIGINT, then exits the process. */
 export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const { home } = options;
+  guardHome(home);
   prepareHome(home);
   const log = (line: string): void => {
     const stamped = `${new Date().toISOString()} ${line}\n`;

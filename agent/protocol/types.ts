@@ -123,6 +123,8 @@ export type FaultCode =
   | 'DUMP_MISSING'
   | 'RELOAD_FAILED'
   | 'LISTEN_FAILED'
+  /** The home, socket, pid file or dump belongs to another user or is writable by others. */
+  | 'HOME_UNSAFE'
   | 'INTERNAL';
 
 export interface Fault {

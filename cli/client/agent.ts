@@ -3,6 +3,7 @@
 import { mkdirSync, openSync, closeSync, readFileSync, chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
+import { guardHome } from '../../agent/protocol/home-guard.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
 import { AGENT_MARKER, AGENT_NODE_FLAGS } from '../../agent/protocol/launch.js';
 import { AgentConnection } from './connection.js';
@@ -27,6 +28,7 @@ export async function connectAgent(home: AgentHome, options: ConnectOptions): Pr
 
 /** Like connectAgent, with the agent's answer to `hello` (its pid and version). */
 export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<{ connection: AgentConnection; pid: number; version: string } | null> {
+  guardHome(home);
   let connection = await tryOpen(home);
   if (!connection) {
     if (!options.spawn) return null;

@@ -1,0 +1,163 @@
+// StrictModes for PMX_HOME, with a second real user: a home, socket, pid file or dump that another
+// user owns, or that group/others may write, is refused by the CLI and by the agent, naming the
+// path, its owner and mode, and the fix; a dump planted by another user never runs as root.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, ROOT, alive } from '../../helpers/pmx.js';
+import { OtherUser } from './other-user.js';
+
+const user = OtherUser.create();
+const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-'));
+/** The other user's PMX_HOME, with a dump it saved there. */
+const foreignHome = join(base, 'home');
+/** Every run of the planted app appends its uid here. */
+const marker = join(base, 'markers', 'ran');
+const pmx = new PmxSandbox();
+const userEnv = { PMX_HOME: foreignHome, HOME: foreignHome };
+
+beforeAll(async () => {
+  chmodSync(base, 0o755);
+  mkdirSync(join(base, 'markers'), { mode: 0o777 });
+  chmodSync(join(base, 'markers'), 0o777);
+  mkdirSync(foreignHome, { mode: 0o700 });
+  chownSync(foreignHome, user.uid, user.gid);
+  const script = join(base, 'planted.sh');
+  writeFileSync(script, `#!/bin/sh\nid -u >> ${marker}\nexec sleep 1000\n`, { mode: 0o755 });
+  // the other user runs pmx as anyone may: starts an app, saves it, stops its agent
+  for (const args of [['start', script, '-n', 'planted'], ['save'], ['kill']]) {
+    const result = await user.pmx(args, userEnv);
+    if (result.code !== 0) throw new Error(`pmx ${args.join(' ')} as ${user.name}: ${result.stderr}`);
+  }
+}, 60_000);
+
+afterAll(async () => {
+  await pmx.cleanup();
+  const pid = Number(existsSync(join(foreignHome, 'agent.pid')) ? readFileSync(join(foreignHome, 'agent.pid'), 'utf8') : 0);
+  if (pid > 0 && alive(pid)) await user.pmx(['kill'], userEnv);
+  user.remove();
+  rmSync(base, { recursive: true, force: true });
+});
+
+/** Lines the planted app wrote: one uid per run. */
+const runs = (): string[] => (existsSync(marker) ? readFileSync(marker, 'utf8').trim().split('\n') : []);
+
+describe('a home that belongs to another user', () => {
+  it('is refused by `pmx resurrect` as root: the planted dump never runs as root', async () => {
+    expect(runs()).toEqual([String(user.uid)]); // the other user's own run
+    const result = await pmx.run(['resurrect'], { env: { PMX_HOME: foreignHome } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`refusing ${foreignHome}: it belongs to ${user.name} (uid ${user.uid}), not to root (uid 0) (mode 0700)`);
+    expect(result.stderr).toContain(`run pmx as ${user.name} (uid ${user.uid}), or set PMX_HOME to a directory of your own`);
+    expect(runs()).toEqual([String(user.uid)]);
+    expect(existsSync(join(foreignHome, 'agent.sock'))).toBe(false);
+    expect(existsSync(join(foreignHome, 'agent.pid'))).toBe(false);
+  });
+
+  it('is refused by the agent itself, started directly as root', () => {
+    const agent = spawnSync(process.execPath, [join(ROOT, 'dist/agent/main.js'), '--pmx-agent', '--foreground'], {
+      env: { ...process.env, PMX_HOME: foreignHome },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    expect(agent.status).toBe(1);
+    expect(agent.stderr).toContain(`refusing ${foreignHome}: it belongs to ${user.name}`);
+    expect(existsSync(join(foreignHome, 'agent.pid'))).toBe(false);
+    expect(runs()).toEqual([String(user.uid)]);
+  });
+
+  it("is refused while that user's agent runs there: root's CLI does not talk to it", async () => {
+    expect((await user.pmx(['ls'], userEnv)).code).toBe(0); // starts the other user's agent, empty
+    expect(existsSync(join(foreignHome, 'agent.sock'))).toBe(true);
+    const result = await pmx.run(['ls'], { env: { PMX_HOME: foreignHome } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`refusing ${foreignHome}`);
+    expect((await user.pmx(['kill'], userEnv)).code).toBe(0);
+  });
+});
+
+describe('files of our own home', () => {
+  let agentSocket: string;
+
+  beforeAll(async () => {
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'mine']);
+    await pmx.ok(['save']);
+    agentSocket = join(pmx.home, 'agent.sock');
+  });
+
+  const cases: [what: string, file: () => string][] = [
+    ['the dump', () => join(pmx.home, 'dump.pmx')],
+    ['the socket', () => agentSocket],
+    ['the pid file', () => join(pmx.home, 'agent.pid')],
+  ];
+
+  for (const [what, file] of cases) {
+    it(`refuses ${what} when another user owns it, naming it, its owner and the fix`, async () => {
+      chownSync(file(), user.uid, user.gid);
+      try {
+        const result = await pmx.run(['ls']);
+        expect(result.code).toBe(1);
+        expect(result.stderr).toContain(`refusing ${file()}: it belongs to ${user.name} (uid ${user.uid}), not to root (uid 0)`);
+        expect(result.stderr).toContain('someone else put it there: check it, then remove it');
+      } finally {
+        chownSync(file(), 0, 0);
+      }
+      expect((await pmx.run(['ls'])).code).toBe(0);
+    });
+  }
+
+  it('refuses a dump that its group may write, and says how to fix it', async () => {
+    const dump = join(pmx.home, 'dump.pmx');
+    chmodSync(dump, 0o664);
+    try {
+      const result = await pmx.run(['resurrect']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`refusing ${dump}: it is writable by its group (mode 0664); run 'chmod go-w ${dump}'`);
+    } finally {
+      chmodSync(dump, 0o600);
+    }
+  });
+
+  it('refuses a home that every user may write', async () => {
+    chmodSync(pmx.home, 0o777);
+    try {
+      const result = await pmx.run(['ls']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`refusing ${pmx.home}: it is writable by every user (mode 0777); run 'chmod 700 ${pmx.home}'`);
+    } finally {
+      chmodSync(pmx.home, 0o700);
+    }
+  });
+
+  it('has the agent refuse to resurrect from a dump another user owns, asked over its socket', async () => {
+    const dump = join(pmx.home, 'dump.pmx');
+    chownSync(dump, user.uid, user.gid);
+    try {
+      const reply = await request(agentSocket, { id: 1, method: 'resurrect', params: {} });
+      expect(reply).toMatchObject({ id: 1, ok: false, error: { code: 'HOME_UNSAFE' } });
+      expect((reply as { error: { message: string } }).error.message).toContain(`refusing ${dump}: it belongs to ${user.name}`);
+    } finally {
+      chownSync(dump, 0, 0);
+    }
+  });
+});
+
+/** One request over the agent socket, without the CLI (and so without its checks). */
+function request(socket: string, message: unknown): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const client = connect(socket);
+    let text = '';
+    client.on('data', (chunk: Buffer) => {
+      text += chunk.toString();
+      if (text.includes('\n')) {
+        client.destroy();
+        resolve(JSON.parse(text.slice(0, text.indexOf('\n'))));
+      }
+    });
+    client.on('error', reject);
+    client.write(JSON.stringify(message) + '\n');
+  });
+}

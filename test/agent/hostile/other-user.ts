@@ -1,0 +1,55 @@
+// A second, real, unprivileged local user for the tests that need one (a foreign home, a flood
+// from another user): created with useradd, commands run as it through setpriv, removed afterwards.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { PMX_BIN, type RunResult } from '../../helpers/pmx.js';
+
+/** A user made for one test file; `remove()` ends what it started and deletes it. */
+export class OtherUser {
+  private readonly started = new Set<ChildProcess>();
+
+  private constructor(
+    readonly name: string,
+    readonly uid: number,
+    readonly gid: number,
+  ) {}
+
+  /** Creates the user (the tests run as root). */
+  static create(): OtherUser {
+    const name = `pmxt${randomBytes(4).toString('hex')}`;
+    const made = spawnSync('useradd', ['--no-create-home', '--user-group', '--shell', '/usr/sbin/nologin', name], { encoding: 'utf8' });
+    if (made.status !== 0) throw new Error(`useradd ${name} failed: ${made.stderr}`);
+    const id = (flag: string): number => Number(spawnSync('id', [flag, name], { encoding: 'utf8' }).stdout.trim());
+    return new OtherUser(name, id('-u'), id('-g'));
+  }
+
+  /** The argv that runs `argv` as this user. */
+  argv(argv: string[]): string[] {
+    return ['setpriv', `--reuid=${this.uid}`, `--regid=${this.gid}`, '--clear-groups', '--', ...argv];
+  }
+
+  /** Starts `argv` as this user; the process is ended by `remove()` if it is still running. */
+  spawn(argv: string[], env: Record<string, string>): ChildProcess {
+    const [command, ...args] = this.argv(argv);
+    const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.started.add(child);
+    child.once('exit', () => this.started.delete(child));
+    return child;
+  }
+
+  /** Runs `pmx args...` as this user to completion. */
+  pmx(args: string[], env: Record<string, string>): Promise<RunResult> {
+    const child = this.spawn([process.execPath, PMX_BIN, ...args], { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((resolve) => child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr })));
+  }
+
+  /** Ends the processes started here (by pid), then deletes the user and its group. */
+  remove(): void {
+    for (const child of this.started) child.kill('SIGKILL');
+    spawnSync('userdel', [this.name]);
+  }
+}
