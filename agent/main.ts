@@ -9,6 +9,7 @@ import { AGENT_MARKER } from './protocol/launch.js';
 import { Registry } from './registry.js';
 import { realOs } from './process/os.js';
 import { listen } from './rpc/server.js';
+import { logFdLimit } from './rpc/fd-limit.js';
 import { stopProcesses } from './operations.js';
 import { CronRestarts, startMonitor } from './monitor.js';
 import { AppWatchers } from './watch/app-watchers.js';
@@ -56,7 +57,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const crons = new CronRestarts();
   const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
-  const metrics = new MetricsEndpoint(registry);
+  const metrics = new MetricsEndpoint(registry, log);
   let server: Server | null = null;
   let exiting: Promise<number> | null = null;
 
@@ -108,6 +109,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
       // the CLI that waited has gone: nothing to tell
     }
   }
+  logFdLimit(log);
   return { registry, stopping: () => exiting !== null, stop: (code) => shutdown().then(() => exit(code)) };
 }
 

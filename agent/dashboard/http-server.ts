@@ -12,6 +12,7 @@ import { ListFeed } from './list-feed.js';
 import { LogFeed } from './log-feed.js';
 import { processView } from './process-view.js';
 import { DASHBOARD_PAGE, PAGE_SECURITY_POLICY } from './page.js';
+import { limitHttpServer } from '../rpc/http-limits.js';
 
 /** The actions the page's buttons run. */
 export type DashboardAction = 'restart' | 'reload' | 'stop';
@@ -21,7 +22,12 @@ export interface DashboardDeps {
   registry: Registry;
   /** Runs an action on process `id` exactly as the CLI's request of the same name does. */
   act: (action: DashboardAction, id: number) => Promise<ProcessDescription[]>;
+  /** The agent log, told when the dashboard is at its connection cap. */
+  log?: (line: string) => void;
 }
+
+/** Connections one dashboard holds at most (fewer when the descriptor limit is small). */
+export const DASHBOARD_MAX_CONNECTIONS = 128;
 
 /** The live list is sent this often, as often as the monitor samples by default. */
 const LIST_INTERVAL_MS = 1000;
@@ -41,13 +47,15 @@ export function createDashboardServer(policy: AccessPolicy, deps: DashboardDeps)
   const snapshot = () => deps.registry.all().map((proc) => processView(describeProcess(proc)));
   const listFeed = new ListFeed(snapshot, LIST_INTERVAL_MS);
   const logFeed = new LogFeed(deps.registry);
-  const server = createServer((request, response) => {
+  // a short check interval, so that the headers and request time limits are kept to the second
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     for (const [name, value] of Object.entries(COMMON_HEADERS)) response.setHeader(name, value);
     const url = new URL(request.url ?? '/', 'http://dashboard');
     const verdict = checkAccess({ method: request.method ?? 'GET', url, headers: request.headers }, policy);
     if (!verdict.ok) return sendJson(response, verdict.status, { error: verdict.reason });
     void route(request, response, url).catch((error: unknown) => sendFault(response, error));
   });
+  limitHttpServer(server, 'dashboard', DASHBOARD_MAX_CONNECTIONS, 1 / 16, deps.log ?? (() => undefined));
 
   const route = async (request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> => {
     const { pathname } = url;

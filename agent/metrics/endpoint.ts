@@ -5,6 +5,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry.js';
 import { AgentFault } from '../fault.js';
+import { limitHttpServer } from '../rpc/http-limits.js';
 
 /** Where the endpoint listens. */
 export interface EndpointAddress {
@@ -15,13 +16,18 @@ export interface EndpointAddress {
 export const DEFAULT_METRICS_HOST = '127.0.0.1';
 /** The port PM2's Prometheus exporter module uses. */
 export const DEFAULT_METRICS_PORT = 9209;
+/** Connections the endpoint holds at most (fewer when the descriptor limit is small). */
+export const METRICS_MAX_CONNECTIONS = 32;
 
 /** The agent's endpoint: at most one server, replaced when asked to listen elsewhere. */
 export class MetricsEndpoint {
   private server: Server | null = null;
   private bound: EndpointAddress | null = null;
 
-  constructor(private readonly registry: Registry) {}
+  constructor(
+    private readonly registry: Registry,
+    private readonly log: (line: string) => void = () => undefined,
+  ) {}
 
   /** Where it listens now, or null. */
   address(): EndpointAddress | null {
@@ -35,7 +41,7 @@ export class MetricsEndpoint {
     await this.close();
     // loaded on first use: node:http is no part of an agent's start (cold `pmx ls`)
     const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }] = await Promise.all([import('node:http'), import('./prometheus.js')]);
-    const server = createServer((request, response) => {
+    const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method !== 'GET' || path !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('pmx serves Prometheus metrics at /metrics\n');
@@ -43,6 +49,7 @@ export class MetricsEndpoint {
       }
       response.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE }).end(renderExposition(this.registry.all(), Date.now()));
     });
+    limitHttpServer(server, 'metrics endpoint', METRICS_MAX_CONNECTIONS, 1 / 32, this.log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
         reject(new AgentFault('LISTEN_FAILED', `cannot serve metrics on ${address.host}:${address.port}: ${error.code ?? error.message}`, { ...address }));

@@ -41,6 +41,8 @@ export interface AppSpec {
   out_file: string | null;
   error_file: string | null;
   log_file: string | null;
+  /** Mode of the log files the agent creates (0600 when absent); an existing file keeps its own. */
+  log_mode?: number;
   merge_logs: boolean;
   log_date_format: string | null;
   log_type: 'raw' | 'json';

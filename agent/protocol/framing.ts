@@ -1,33 +1,64 @@
 // Newline-delimited JSON framing for the agent socket: one message per line, both directions.
+// Lines are found in each chunk as it arrives and joined once, so reading is linear in the bytes.
 import type { Socket } from 'node:net';
 
-/** Largest line accepted, so a broken peer cannot make the agent buffer without bound. */
-export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+/** Largest request line the agent reads; a longer one is refused (MESSAGE_TOO_LARGE) and its connection closed. */
+export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** Largest reply line the CLI reads (a jlist of many processes is large, but never this large). */
+export const MAX_REPLY_BYTES = 512 * 1024 * 1024;
 
-/** Calls `onMessage` with each parsed JSON line received on `socket`. */
-export function readMessages(socket: Socket, onMessage: (message: unknown) => void, onBadLine: (error: Error) => void): void {
-  let buffered = '';
-  socket.setEncoding('utf8');
-  socket.on('data', (chunk: string) => {
-    buffered += chunk;
-    let newline = buffered.indexOf('\n');
-    while (newline >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line.length > 0) {
-        try {
-          onMessage(JSON.parse(line));
-        } catch (error) {
-          onBadLine(error as Error);
-        }
-      }
-      newline = buffered.indexOf('\n');
+const NEWLINE = 0x0a;
+
+/** A line that is not JSON, or (`tooLong`) one past the limit, after which nothing more is read. */
+export class FramingError extends Error {
+  constructor(
+    message: string,
+    readonly tooLong: boolean,
+  ) {
+    super(message);
+    this.name = 'FramingError';
+  }
+}
+
+/** Calls `onMessage` with each parsed JSON line received on `socket`, `onBadLine` with each bad one. */
+export function readMessages(socket: Socket, onMessage: (message: unknown) => void, onBadLine: (error: FramingError) => void, maxBytes = MAX_REPLY_BYTES): void {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let stopped = false;
+  const stop = (): void => {
+    stopped = true;
+    held = [];
+    onBadLine(new FramingError(`message longer than ${maxBytes} bytes (the limit of one message)`, true));
+  };
+  socket.on('data', (chunk: Buffer) => {
+    if (stopped) return;
+    let start = 0;
+    for (let newline = chunk.indexOf(NEWLINE); newline >= 0; newline = chunk.indexOf(NEWLINE, start)) {
+      const end = chunk.subarray(start, newline);
+      start = newline + 1;
+      if (heldBytes + end.length > maxBytes) return stop();
+      const line = held.length === 0 ? end : Buffer.concat([...held, end], heldBytes + end.length);
+      held = [];
+      heldBytes = 0;
+      if (line.length > 0) parseLine(line, onMessage, onBadLine);
+      if (stopped || socket.destroyed) return;
     }
-    if (buffered.length > MAX_LINE_BYTES) {
-      buffered = '';
-      onBadLine(new Error(`message longer than ${MAX_LINE_BYTES} bytes`));
-    }
+    if (start === chunk.length) return;
+    heldBytes += chunk.length - start;
+    if (heldBytes > maxBytes) return stop();
+    held.push(chunk.subarray(start));
   });
+}
+
+function parseLine(line: Buffer, onMessage: (message: unknown) => void, onBadLine: (error: FramingError) => void): void {
+  let message: unknown;
+  try {
+    message = JSON.parse(line.toString('utf8'));
+  } catch (error) {
+    onBadLine(new FramingError(`not a JSON line: ${(error as Error).message}`, false));
+    return;
+  }
+  onMessage(message);
 }
 
 /** Writes one message as a JSON line; false when the socket is no longer writable. */

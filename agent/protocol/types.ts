@@ -125,6 +125,8 @@ export type FaultCode =
   | 'LISTEN_FAILED'
   /** The home, socket, pid file or dump belongs to another user or is writable by others. */
   | 'HOME_UNSAFE'
+  /** A request line longer than MAX_REQUEST_BYTES. */
+  | 'MESSAGE_TOO_LARGE'
   | 'INTERNAL';
 
 export interface Fault {

@@ -116,6 +116,7 @@ export const handlers: Handlers = {
     ctx.dashboards.open(host, port, {
       registry: ctx.registry,
       act: async (action, id) => handlers[action]({ selector: { kind: 'id', id } }, ctx),
+      log: ctx.log,
     }),
 
   reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),

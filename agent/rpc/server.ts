@@ -1,14 +1,29 @@
-// The agent's Unix-socket server: reads requests, runs their handler, writes one response each.
+// The agent's Unix-socket server: reads requests, checks them, runs their handler, writes one
+// response each. Connections are capped and idle ones closed (connection-cap.ts); a request line
+// past MAX_REQUEST_BYTES is refused and its connection closed.
 import { createServer, type Server, type Socket } from 'node:net';
 import { chmodSync } from 'node:fs';
 import type { Method, Request, Response } from '../protocol/types.js';
-import { readMessages, writeMessage } from '../protocol/framing.js';
+import { MAX_REQUEST_BYTES, readMessages, writeMessage } from '../protocol/framing.js';
 import { AgentFault } from '../fault.js';
 import { handlers, type AgentContext } from './handlers.js';
+import { checkParams, isMethod } from './params.js';
+import { ConnectionCap } from './connection-cap.js';
+import { connectionCap } from './fd-limit.js';
+
+/** Connections the socket holds at most (fewer when the descriptor limit is small). */
+export const SOCKET_MAX_CONNECTIONS = 256;
+/** A connection with no request in flight is closed after this long. */
+export const SOCKET_IDLE_MS = 30_000;
 
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {
-  const server = createServer((socket) => serve(socket, ctx, afterKill));
+  const cap = new ConnectionCap({ surface: 'agent socket', max: connectionCap(SOCKET_MAX_CONNECTIONS, 1 / 8), idleMs: SOCKET_IDLE_MS }, ctx.log);
+  const server = createServer((socket) => {
+    cap.admit(socket);
+    if (!socket.destroyed) serve(socket, ctx, cap, afterKill);
+  });
+  server.once('close', () => cap.closeAll());
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     // the socket is created with the umask in force: make it private from the first instant
@@ -22,32 +37,47 @@ export function listen(socketPath: string, ctx: AgentContext, afterKill: () => v
   });
 }
 
-function serve(socket: Socket, ctx: AgentContext, afterKill: () => void): void {
+function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill: () => void): void {
   socket.on('error', () => socket.destroy());
   readMessages(
     socket,
     (message) => {
-      const request = message as Request;
-      void answer(request, ctx).then((response) => {
-        if (request.method === 'kill' && response.ok) socket.end(JSON.stringify(response) + '\n', afterKill);
+      cap.busy(socket);
+      void answer(message, ctx).then(({ method, response }) => {
+        cap.done(socket);
+        if (method === 'kill' && response.ok) socket.end(JSON.stringify(response) + '\n', afterKill);
         else writeMessage(socket, response);
       });
     },
-    (error) => writeMessage(socket, { id: -1, ok: false, error: { code: 'INVALID_REQUEST', message: error.message } }),
+    (error) => {
+      if (!error.tooLong) {
+        writeMessage(socket, { id: -1, ok: false, error: { code: 'INVALID_REQUEST', message: error.message } });
+        return;
+      }
+      // the rest of the line is not read: answer, then close the connection
+      const fault = { code: 'MESSAGE_TOO_LARGE', message: `request refused: longer than ${MAX_REQUEST_BYTES} bytes, the limit of one message`, data: { limit: MAX_REQUEST_BYTES } };
+      socket.end(JSON.stringify({ id: -1, ok: false, error: fault }) + '\n', () => socket.destroy());
+    },
+    MAX_REQUEST_BYTES,
   );
 }
 
-async function answer(request: Request, ctx: AgentContext): Promise<Response> {
-  const id = typeof request?.id === 'number' ? request.id : -1;
-  const handler = handlers[request?.method as Method] as ((params: unknown, ctx: AgentContext) => unknown) | undefined;
-  if (!handler) {
-    return { id, ok: false, error: { code: 'INVALID_REQUEST', message: `unknown method '${String(request?.method)}'` } };
+/** The response to one message, with the method it named when that is one of ours. */
+async function answer(message: unknown, ctx: AgentContext): Promise<{ method: Method | null; response: Response }> {
+  const request = (message !== null && typeof message === 'object' && !Array.isArray(message) ? message : {}) as Partial<Request>;
+  const id = typeof request.id === 'number' ? request.id : -1;
+  const method: unknown = request.method;
+  if (!isMethod(method)) {
+    const shown = message === request ? (method === undefined ? 'none' : JSON.stringify(method).slice(0, 100)) : 'none: a request is a JSON object';
+    return { method: null, response: { id, ok: false, error: { code: 'INVALID_REQUEST', message: `unknown method ${shown}` } } };
   }
   try {
-    return { id, ok: true, result: await handler(request.params ?? {}, ctx) };
+    const params = checkParams(method, request.params);
+    const handler = handlers[method] as (params: unknown, ctx: AgentContext) => unknown;
+    return { method, response: { id, ok: true, result: await handler(params, ctx) } };
   } catch (error) {
-    if (error instanceof AgentFault) return { id, ok: false, error: error.toWire() };
-    ctx.log(`internal error in ${request.method}: ${(error as Error).stack ?? String(error)}`);
-    return { id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } };
+    if (error instanceof AgentFault) return { method, response: { id, ok: false, error: error.toWire() } };
+    ctx.log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
+    return { method, response: { id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } } };
   }
 }

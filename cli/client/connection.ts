@@ -78,6 +78,8 @@ export class AgentConnection {
   }
 
   private receive(response: Response): void {
+    // a fault the agent could not tie to a request (a line too long, not JSON) fails every request
+    if (response.id === -1 && !response.ok) return this.failAll(CliError.fromFault(response.error));
     const waiter = this.pending.get(response.id);
     if (!waiter) return;
     this.pending.delete(response.id);

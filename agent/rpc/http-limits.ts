@@ -1,0 +1,29 @@
+// The same bounds for the agent's HTTP listeners (dashboards, the metrics endpoint), which any
+// local user can connect to: a cap on connections, and time limits on idle, slow and kept-alive ones.
+import type { Server } from 'node:http';
+import { ConnectionCap } from './connection-cap.js';
+import { connectionCap } from './fd-limit.js';
+
+/** A connection that has sent no complete request yet, or none for this long, is closed. */
+export const HTTP_IDLE_MS = 10_000;
+/** The request's headers must arrive within this. */
+export const HTTP_HEADERS_MS = 10_000;
+/** The whole request, body included, must arrive within this. */
+export const HTTP_REQUEST_MS = 30_000;
+/** An idle kept-alive connection is closed after this (Node's default). */
+export const HTTP_KEEP_ALIVE_MS = 5_000;
+
+/** Caps `server`'s connections at `preferred` (or `share` of the descriptor limit) and sets its time limits. */
+export function limitHttpServer(server: Server, surface: string, preferred: number, share: number, log: (line: string) => void): ConnectionCap {
+  const cap = new ConnectionCap({ surface, max: connectionCap(preferred, share), idleMs: HTTP_IDLE_MS }, log);
+  server.headersTimeout = HTTP_HEADERS_MS;
+  server.requestTimeout = HTTP_REQUEST_MS;
+  server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  server.on('connection', (socket) => cap.admit(socket));
+  server.on('request', (request, response) => {
+    cap.busy(request.socket);
+    response.once('close', () => cap.done(request.socket));
+  });
+  server.once('close', () => cap.closeAll());
+  return cap;
+}

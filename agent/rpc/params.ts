@@ -1,0 +1,95 @@
+// Validation of each request before its handler runs: the method must be one of ours (never a
+// name inherited from Object.prototype), and its params an object of the documented shape.
+import type { Method, Methods } from '../protocol/types.js';
+import { AgentFault } from '../fault.js';
+import { hasNul } from '../protocol/limits.js';
+import { specProblem } from './spec-check.js';
+
+type Params = Record<string, unknown>;
+/** Returns why the params are wrong, or null. */
+type ParamsCheck = (params: Params) => string | null;
+
+const none: ParamsCheck = () => null;
+const string = (value: unknown): boolean => typeof value === 'string' && !hasNul(value);
+const optionalBool = (value: unknown): boolean => value === undefined || typeof value === 'boolean';
+const optionalEnv = (value: unknown): boolean =>
+  value === undefined ||
+  (value !== null && typeof value === 'object' && !Array.isArray(value) && Object.entries(value).every(([key, item]) => string(key) && key !== '__proto__' && string(item)));
+
+const selector: ParamsCheck = ({ selector }) => selectorProblem(selector);
+
+const CHECKS: { [M in Method]: ParamsCheck } = {
+  hello: ({ protocol }) => (typeof protocol === 'number' ? null : 'protocol must be a number'),
+  list: none,
+  start: ({ apps, mode, updateEnv }) => {
+    if (!Array.isArray(apps)) return 'apps must be an array of app specs';
+    if (!['start', 'startOrRestart', 'startOrReload'].includes(mode as string)) return "mode must be 'start', 'startOrRestart' or 'startOrReload'";
+    if (!optionalBool(updateEnv)) return 'updateEnv must be true or false';
+    for (const [index, app] of apps.entries()) {
+      const problem = specProblem(app, index);
+      if (problem) return problem;
+    }
+    return null;
+  },
+  stop: (params) => selector(params) ?? (optionalBool(params.watch) ? null : 'watch must be true or false'),
+  restart: (params) => selector(params) ?? (optionalEnv(params.env) ? null : 'env must be an object of string variables'),
+  reload: (params) =>
+    selector(params) ??
+    (optionalEnv(params.env) ? null : 'env must be an object of string variables') ??
+    (params.parallel === undefined || (Number.isInteger(params.parallel) && (params.parallel as number) >= 1) ? null : 'parallel must be a whole number of at least 1'),
+  delete: selector,
+  reset: selector,
+  scale: ({ name, count }) =>
+    !string(name) ? 'name must be a string' : string(count) || Number.isInteger(count) ? null : 'count must be a number, +n or -n',
+  signal: (params) => selector(params) ?? (string(params.signal) ? null : 'signal must be a string'),
+  dashboard: none, // host and port are checked where the dashboard is opened
+  save: ({ force }) => (optionalBool(force) ? null : 'force must be true or false'),
+  resurrect: none,
+  flush: (params) => (params.selector === null || params.selector === undefined ? null : selector(params)),
+  reloadLogs: none,
+  kill: none,
+  metrics: none, // its actions are checked by its handler
+};
+
+/** True when `method` is a method of the protocol (own key, so `constructor` or `__proto__` never is). */
+export function isMethod(method: unknown): method is Method {
+  return typeof method === 'string' && Object.hasOwn(CHECKS, method);
+}
+
+/** The params of a request to `method`, or an INVALID_REQUEST fault saying what is wrong. */
+export function checkParams<M extends Method>(method: M, params: unknown): Methods[M]['params'] {
+  if (params === undefined) params = {};
+  if (params === null || typeof params !== 'object' || Array.isArray(params)) {
+    throw new AgentFault('INVALID_REQUEST', `${method}: params must be an object, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`);
+  }
+  const problem = CHECKS[method](params as Params);
+  if (problem) throw new AgentFault('INVALID_REQUEST', `${method}: ${problem}`, { method });
+  return params as Methods[M]['params'];
+}
+
+function selectorProblem(value: unknown): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'a selector object is required';
+  const s = value as Record<string, unknown>;
+  switch (s.kind) {
+    case 'all':
+      return null;
+    case 'id':
+      return Number.isInteger(s.id) ? null : 'selector.id must be a whole number';
+    case 'name':
+      return string(s.name) ? null : 'selector.name must be a string';
+    case 'names':
+      return Array.isArray(s.names) && s.names.every(string) ? null : 'selector.names must be an array of strings';
+    case 'namespace':
+      return string(s.namespace) ? null : 'selector.namespace must be a string';
+    case 'regex':
+      if (!string(s.source) || !string(s.flags)) return 'selector.source and selector.flags must be strings';
+      try {
+        new RegExp(s.source as string, s.flags as string);
+        return null;
+      } catch (error) {
+        return `invalid regular expression /${s.source as string}/: ${(error as Error).message}`;
+      }
+    default:
+      return "selector.kind must be 'all', 'id', 'name', 'names', 'namespace' or 'regex'";
+  }
+}

@@ -1,0 +1,97 @@
+// The shape of an AppSpec as it arrives on the socket: every key of the right type, names
+// without control characters, no NUL anywhere, instances within bounds. The CLI sends valid
+// specs; anything else that can open the socket gets a validation error, never a TypeError.
+import type { AppSpec } from '../protocol/app-spec.js';
+import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, nameProblem } from '../protocol/limits.js';
+
+type Check = (value: unknown) => string | null;
+
+const text: Check = (value) => (typeof value !== 'string' ? 'a string' : hasNul(value) ? 'a string without NUL characters' : null);
+const nonEmpty: Check = (value) => text(value) ?? ((value as string).length === 0 ? 'a non-empty string' : null);
+const name: Check = (value) => {
+  const problem = text(value) === null ? nameProblem(value as string) : 'not a string';
+  return problem === null ? null : `a name of 1 to ${MAX_NAME_LENGTH} characters without control characters (${problem})`;
+};
+const orNull = (check: Check): Check => (value) => (value === null ? null : check(value));
+const optional = (check: Check): Check => (value) => (value === undefined ? null : check(value));
+const bool: Check = (value) => (typeof value === 'boolean' ? null : 'true or false');
+const count: Check = (value) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : 'a number of at least 0');
+const texts: Check = (value) => (Array.isArray(value) && value.every((item) => text(item) === null) ? null : 'an array of strings without NUL characters');
+const oneOf = (...allowed: string[]): Check => (value) => (allowed.includes(value as string) ? null : allowed.map((item) => `'${item}'`).join(' or '));
+
+/** Environment variables: names without '=' or NUL (and not `__proto__`), string values without NUL. */
+const environment: Check = (value) => {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'an object of variables';
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '' || key.includes('=') || hasNul(key) || key === '__proto__') return `variable names without '=' or NUL (got ${JSON.stringify(key)})`;
+    if (typeof item !== 'string' || hasNul(item)) return `string values without NUL characters (${JSON.stringify(key)} is not one)`;
+  }
+  return null;
+};
+
+const instances: Check = (value) =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_INSTANCES ? null : `a whole number from 1 to ${MAX_INSTANCES} (the limit of instances per app)`;
+
+const rotation: Check = (value) => {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) return 'an object or null';
+  const r = value as Record<string, unknown>;
+  return count(r.max_size) ?? count(r.retain) ?? bool(r.compress) ?? orNull(text)(r.rotate_interval) ?? text(r.date_format);
+};
+
+const mode: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o777 ? null : 'a file mode from 0 to 0777');
+
+/** Every key of AppSpec and what it must be. */
+const SPEC_KEYS: Record<keyof AppSpec, Check> = {
+  name,
+  namespace: name,
+  script: nonEmpty,
+  args: texts,
+  cwd: nonEmpty,
+  interpreter: nonEmpty,
+  interpreter_args: texts,
+  env: environment,
+  app_env: optional(environment),
+  exec_mode: oneOf('fork_mode', 'cluster_mode'),
+  instances,
+  autorestart: bool,
+  max_restarts: count,
+  min_uptime: count,
+  restart_delay: count,
+  exp_backoff_restart_delay: count,
+  max_memory_restart: count,
+  cron_restart: orNull(text),
+  stop_exit_codes: (value) => (Array.isArray(value) && value.every((code) => Number.isInteger(code)) ? null : 'an array of exit codes'),
+  kill_timeout: count,
+  shutdown_with_message: bool,
+  wait_ready: bool,
+  listen_timeout: count,
+  out_file: orNull(nonEmpty),
+  error_file: orNull(nonEmpty),
+  log_file: orNull(nonEmpty),
+  log_mode: optional(mode),
+  merge_logs: bool,
+  log_date_format: orNull(text),
+  log_type: oneOf('raw', 'json'),
+  time: bool,
+  instance_var: nonEmpty,
+  watch: (value) => (typeof value === 'boolean' ? null : texts(value)),
+  ignore_watch: texts,
+  watch_delay: count,
+  log_rotate: rotation,
+  listen: texts,
+  version: orNull(text),
+  pmx: optional(bool),
+};
+
+/** Why `value` is not a valid AppSpec (naming the app and the key), or null. */
+export function specProblem(value: unknown, index: number): string | null {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return `apps[${index}] must be an app spec object`;
+  const spec = value as Record<string, unknown>;
+  const label = typeof spec.name === 'string' && name(spec.name) === null ? `app '${spec.name}'` : `apps[${index}]`;
+  for (const [key, check] of Object.entries(SPEC_KEYS)) {
+    const expected = check(Object.hasOwn(spec, key) ? spec[key] : undefined);
+    if (expected !== null) return `${label}: ${key} must be ${expected}`;
+  }
+  return null;
+}
