@@ -7,6 +7,10 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, type ProcessStatus, isDormant } from './process/states.js';
 import { constants } from 'node:os';
+import { MAX_INSTANCES } from './protocol/limits.js';
+
+/** Processes spawned in one turn of the event loop when scaling up. */
+const SPAWN_BATCH = 16;
 
 /** A launch has settled once the process is online or has given up. */
 const launched = (status: ProcessStatus): boolean => status !== ProcessState.LAUNCHING && status !== ProcessState.STOPPING;
@@ -118,16 +122,27 @@ export async function scaleApp(registry: Registry, name: string, count: string):
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
   if (wanted < 1) throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; use delete to remove it`);
+  if (wanted > MAX_INSTANCES) {
+    throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { name, wanted, limit: MAX_INSTANCES });
+  }
   const spec = { ...existing[0]!.spec, instances: wanted };
   if (wanted > existing.length) {
-    const used = new Set(existing.map((proc) => proc.instance));
+    let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
     for (let instance = 0; added.length < wanted - existing.length; instance++) {
+      if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
+        // the agent answers other requests (ls, the dashboard) between batches of spawns
+        await new Promise((resolve) => setImmediate(resolve));
+        const now = registry.named(name);
+        if (now.length === 0) break; // deleted meanwhile: start no more
+        used = new Set(now.map((proc) => proc.instance));
+      }
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
       proc.listenFds = existing[0]!.listenFds;
       proc.dispatch({ type: 'start' });
       added.push(proc);
+      used.add(instance);
     }
     await Promise.all(added.map((proc) => proc.waitFor(launched)));
   } else {

@@ -4,14 +4,18 @@ import { connect, type Socket } from 'node:net';
 
 /** An open connection to an agent socket. */
 export class RawClient {
-  private text = '';
+  /** The end of the stream after its last newline. */
+  private partial = '';
+  private readonly received: unknown[] = [];
   private readonly waiters: Array<() => void> = [];
   readonly closed: Promise<void>;
 
   private constructor(readonly socket: Socket) {
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => {
-      this.text += chunk;
+      const lines = (this.partial + chunk).split('\n');
+      this.partial = lines.pop()!;
+      for (const line of lines) if (line !== '') this.received.push(JSON.parse(line));
       for (const waiter of this.waiters.splice(0)) waiter();
     });
     socket.on('error', () => undefined); // a refused write after the agent closed: seen as `closed`
@@ -31,10 +35,7 @@ export class RawClient {
 
   /** The parsed lines received so far. */
   replies(): unknown[] {
-    return this.text
-      .split('\n')
-      .filter((line) => line !== '')
-      .map((line) => JSON.parse(line) as unknown);
+    return this.received;
   }
 
   /** Resolves with the reply whose id is `id` (or the first one with id -1 when `id` is -1). */
