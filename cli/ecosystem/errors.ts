@@ -51,12 +51,18 @@ export function combineErrors(errors: readonly EcosystemError[]): EcosystemError
   return new EcosystemError(first.code, message, { file: first.file, app: first.app, key: first.key, value: first.value }, errors);
 }
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+/** What JSON.stringify leaves as it is but a terminal would act on. */
+const ESCAPED_APART = /[\u007f-\u009f\u2028\u2029]/g;
+
 /** `got 42 (number)` / `got 'x' (string)`: how a received value is shown in messages. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';
   if (value === undefined) return 'nothing';
   if (Array.isArray(value)) return `${JSON.stringify(value)} (array)`;
   if (typeof value === 'function') return 'a function';
-  const shown = typeof value === 'string' ? `'${value}'` : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  // a string with a control character is shown escaped: a newline in a value must not forge a line of the message
+  const text = (string: string): string => (CONTROL.test(string) ? JSON.stringify(string).replace(ESCAPED_APART, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : `'${string}'`);
+  const shown = typeof value === 'string' ? text(value) : typeof value === 'object' ? JSON.stringify(value) : String(value);
   return `${shown} (${typeof value})`;
 }

@@ -3,10 +3,11 @@ import { basename, dirname, extname, relative, resolve } from 'node:path';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import { EcosystemError, combineErrors, describeValue } from './errors.js';
 import { readEcosystemFile } from './load-file.js';
-import { completeSpec, readKeys, type Origin, type ReadContext } from './normalize.js';
+import { completeSpec, envNulProblem, readKeys, type Origin, type ReadContext } from './normalize.js';
 import type { Draft } from './schema.js';
 import { applyOverrides, readOverrides, type CliStartOptions } from './cli-options.js';
-import { parseEnv } from './values.js';
+import { envNulVariable, parseEnv } from './values.js';
+import { nameProblem } from '../../agent/protocol/limits.js';
 
 /** How a file is loaded: the `--env`, `--only` and other flags given with it. */
 export interface LoadOptions {
@@ -39,7 +40,7 @@ export async function loadEcosystem(file: string, options: LoadOptions): Promise
   const flags = options.overrides ? readOverrides(options.overrides, process.cwd(), warnings, problems) : {};
   const drafts = rawApps.map((raw, index) => readApp(raw, index, { path, shown, envName, problems, warnings }, flags));
   const selected = selectOnly(drafts, options.only, path, shown, problems);
-  const deployEnv = envName ? deployEnvironment(deploy, envName) : undefined;
+  const deployEnv = envName ? deployEnvironment(deploy, envName, path, shown, problems) : undefined;
   const apps: AppSpec[] = [];
   // apps are completed (scripts looked up) only when every app reads well, and only those selected
   for (const { raw, draft, context } of problems.length === 0 ? selected : []) {
@@ -73,7 +74,8 @@ interface AppDraft {
 
 /** One app read with the flags applied over it; its problems are collected, not thrown. */
 function readApp(raw: Record<string, unknown>, index: number, file: FileContext, flags: Draft): AppDraft {
-  const named = typeof raw.name === 'string' ? raw.name : undefined;
+  // a name with a control character is refused by its check; it must not forge lines in the labels meanwhile
+  const named = typeof raw.name === 'string' && nameProblem(raw.name) === null ? raw.name : undefined;
   const label = `${file.shown}: ${named ? `app '${named}'` : `apps[${index}]`}`;
   const origin: Origin = { label, file: file.path, app: named, keyName: (key) => `\`${key}\`` };
   const context: ReadContext = { origin, problems: file.problems, warnings: file.warnings };
@@ -125,9 +127,12 @@ function asApp(value: unknown, index: number, invalid: (what: string, value: unk
 }
 
 /** `deploy.<envName>.env`, which PM2 puts under every app's env. */
-function deployEnvironment(deploy: Record<string, unknown> | undefined, envName: string): Record<string, string> | undefined {
+function deployEnvironment(deploy: Record<string, unknown> | undefined, envName: string, path: string, shown: string, problems: EcosystemError[]): Record<string, string> | undefined {
   const target = deploy?.[envName];
   if (!target || typeof target !== 'object') return undefined;
-  const env = parseEnv((target as Record<string, unknown>).env);
+  const raw = (target as Record<string, unknown>).env;
+  const env = parseEnv(raw);
+  const nul = env.ok ? null : envNulVariable(raw);
+  if (nul !== null) problems.push(envNulProblem({ label: shown, file: path, keyName: (key) => `\`${key}\`` }, `deploy.${envName}.env.${nul}`));
   return env.ok ? env.value : {};
 }

@@ -5,7 +5,8 @@ import { APP_DEFAULTS, type AppSpec } from '../../agent/protocol/app-spec.js';
 import { APP_KEYS, KNOWN_KEYS, PM2_ONLY_KEYS, type Draft } from './schema.js';
 import { EcosystemError, describeValue } from './errors.js';
 import { appEnvironment } from './env.js';
-import { parseEnv } from './values.js';
+import { envNulVariable, parseEnv } from './values.js';
+import { nameProblem } from '../../agent/protocol/limits.js';
 import { resolveProgram } from './program.js';
 import { absolute, expandHome, isDirectory, packageVersion } from './resolve-script.js';
 import { nearest } from './suggest.js';
@@ -31,6 +32,12 @@ export interface ReadContext {
 function keyProblem(origin: Origin, key: string, expected: string, value: unknown): EcosystemError {
   const message = `${origin.label}: ${origin.keyName(key)} must be ${expected}, got ${describeValue(value)}`;
   return new EcosystemError('ECOSYSTEM_INVALID', message, { file: origin.file, app: origin.app, key, value });
+}
+
+/** A NUL in an environment variable: named without its value, which may be a secret. */
+export function envNulProblem(origin: Origin, key: string): EcosystemError {
+  const message = `${origin.label}: ${origin.keyName(key)} holds a NUL character, which no environment variable can carry`;
+  return new EcosystemError('ECOSYSTEM_INVALID', message, { file: origin.file, app: origin.app, key });
 }
 
 /** Everything outside the app that completing it depends on. */
@@ -59,7 +66,9 @@ export function readKeys(raw: Record<string, unknown>, context: ReadContext): Dr
       continue;
     }
     const parsed = reader(value, draft);
-    if (!parsed.ok) problems.push(keyProblem(origin, key, parsed.expected, value));
+    if (parsed.ok) continue;
+    const nul = key === 'env' || key.startsWith('env_') ? envNulVariable(value) : null;
+    problems.push(nul === null ? keyProblem(origin, key, parsed.expected, value) : envNulProblem(origin, `${key}.${nul}`));
   }
   return draft;
 }
@@ -88,6 +97,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
   const name = draft.name ?? program.defaultName;
   if (/^\d+$/.test(name) || name === 'all') return fail('name', "a name that is not a number nor 'all' (those select processes)", name);
   const fullName = draft.append_env_to_name && context.envName ? `${name}-${context.envName}` : name;
+  if (nameProblem(fullName) !== null) return fail('name', 'a name without control characters such as a newline (without `name`, the script file name is used)', fullName);
   const node = basename(interpreter) === 'node';
   let exec_mode = draft.exec_mode ?? (draft.instances !== undefined && node ? 'cluster_mode' : 'fork_mode');
   if (exec_mode === 'cluster_mode' && !node) {

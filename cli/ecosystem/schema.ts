@@ -15,6 +15,8 @@ import {
   parseInstances,
   parseListen,
   parseLogType,
+  parseMode,
+  parseName,
   parseOptionalText,
   parsePort,
   parseSize,
@@ -48,7 +50,7 @@ const logFile = (value: unknown): Parsed<string | null | true> => (value === tru
 
 /** Key -> reader, for every key pmx acts on (PM2's aliases included). */
 export const APP_KEYS: Record<string, Reader> = {
-  name: set('name', parseText),
+  name: set('name', parseName),
   script: set('script', parseText),
   exec: set('script', parseText),
   cmd: set('script', parseText),
@@ -59,7 +61,7 @@ export const APP_KEYS: Record<string, Reader> = {
   exec_interpreter: set('interpreter', parseText),
   interpreter_args: set('interpreter_args', parseWords),
   node_args: set('interpreter_args', parseWords),
-  namespace: set('namespace', parseText),
+  namespace: set('namespace', parseName),
   instances: set('instances', (value) => parseInstances(value)),
   exec_mode: set('exec_mode', parseExecMode),
   env: set('env', parseEnv),
@@ -90,6 +92,7 @@ export const APP_KEYS: Record<string, Reader> = {
   err_log: set('error_file', parseOptionalText),
   log_file: set('log_file', logFile),
   log: set('log_file', logFile),
+  log_mode: set('log_mode', parseMode),
   disable_logs: set('disable_logs', parseBoolean),
   merge_logs: set('merge_logs', parseBoolean),
   combine_logs: set('merge_logs', parseBoolean),

@@ -1,5 +1,6 @@
 // Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists, names.
 import { availableParallelism } from 'node:os';
+import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, nameProblem } from '../../agent/protocol/limits.js';
 
 /** A parse result: the value, or what was expected (for the error message). */
 export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
@@ -40,7 +41,7 @@ export function parseInstances(value: unknown, cores = availableParallelism()): 
   if (typeof number !== 'number' || !Number.isInteger(number)) return bad("a number, 'max' or -n");
   if (number === 0) return ok(cores);
   if (number < 0) return ok(Math.max(1, cores + number));
-  return ok(number);
+  return number <= MAX_INSTANCES ? ok(number) : bad(`at most ${MAX_INSTANCES} (the limit of instances per app)`);
 }
 
 /** true/false, also from the strings flags and env files give. */
@@ -52,8 +53,8 @@ export function parseBoolean(value: unknown): Parsed<boolean> {
 
 /** A string, or an array of strings, or a space-separated string split into words. */
 export function parseWords(value: unknown): Parsed<string[]> {
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string' || typeof item === 'number')) return ok(value.map(String));
-  if (typeof value === 'string') return ok(splitWords(value));
+  if (Array.isArray(value) && value.every((item) => (typeof item === 'string' && !hasNul(item)) || typeof item === 'number')) return ok(value.map(String));
+  if (typeof value === 'string' && !hasNul(value)) return ok(splitWords(value));
   return bad('a string or an array of strings');
 }
 
@@ -94,20 +95,46 @@ export function parseCodes(value: unknown): Parsed<number[]> {
   return bad('an exit code (0-255) or an array of them');
 }
 
-/** An environment block: an object whose values become strings. */
+/** An environment block: an object whose values become strings; none may hold a NUL (see `envNulVariable`). */
 export function parseEnv(value: unknown): Parsed<Record<string, string>> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return bad('an object of variables');
   const env: Record<string, string> = {};
   for (const [key, item] of Object.entries(value)) {
     if (item === undefined || item === null) continue;
+    if (key === '__proto__') return bad('an object of variables, none named __proto__');
     env[key] = typeof item === 'object' ? JSON.stringify(item) : String(item);
+    if (hasNul(key) || hasNul(env[key]!)) return bad('an object of variables without NUL characters');
   }
   return ok(env);
 }
 
-/** A non-empty string. */
+/** The first variable of an environment block whose name or value holds a NUL character, or null. */
+export function envNulVariable(value: unknown): string | null {
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const text = typeof item === 'object' && item !== null ? JSON.stringify(item) : String(item);
+    if (hasNul(key) || hasNul(text)) return key;
+  }
+  return null;
+}
+
+/** A non-empty string without NUL characters. */
 export function parseText(value: unknown): Parsed<string> {
-  return typeof value === 'string' && value.length > 0 ? ok(value) : bad('a non-empty string');
+  if (typeof value !== 'string' || value.length === 0) return bad('a non-empty string');
+  return hasNul(value) ? bad('a string without NUL characters') : ok(value);
+}
+
+/** An app name or namespace: printable, so that it can never forge a line of output or of a log. */
+export function parseName(value: unknown): Parsed<string> {
+  const text = parseText(value);
+  if (!text.ok) return text;
+  return nameProblem(text.value) === null ? text : bad(`a name of 1 to ${MAX_NAME_LENGTH} characters without control characters such as a newline`);
+}
+
+/** `log_mode`: the mode of the log files pmx creates, as a number (0o640) or an octal string ('0640'). */
+export function parseMode(value: unknown): Parsed<number> {
+  const number = typeof value === 'string' && /^0?[0-7]{3}$/.test(value) ? Number.parseInt(value, 8) : value;
+  return typeof number === 'number' && Number.isInteger(number) && number >= 0 && number <= 0o777 ? ok(number) : bad("a file mode such as '0640' (a string) or 0o640");
 }
 
 /** A non-empty string, or null/false for "none". */
@@ -117,8 +144,8 @@ export function parseOptionalText(value: unknown): Parsed<string | null> {
 
 /** A string, or an array of strings. */
 export function parseStrings(value: unknown): Parsed<string[]> {
-  if (typeof value === 'string') return ok([value]);
-  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return ok(value);
+  if (typeof value === 'string' && !hasNul(value)) return ok([value]);
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string' && !hasNul(item))) return ok(value);
   return bad('a string or an array of strings');
 }
 
