@@ -35,6 +35,7 @@ export function describeProcess(proc: SupervisedProcess): ProcessDescription {
       NODE_APP_INSTANCE: proc.instance,
       username: currentUser(),
       pmx_error: proc.error,
+      pmx_log_error: proc.logs.writeFailure(),
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
     },
   };

@@ -10,7 +10,7 @@ import type { ProcessOs } from './process/os.js';
 import type { LogTargets } from './logs/sink.js';
 import { LogFiles } from './logs/log-files.js';
 import { Listeners } from './modes/listeners.js';
-import { DEFAULT_ROTATION } from './logs/log-file.js';
+import { DEFAULT_LOG_MODE, DEFAULT_ROTATION } from './logs/log-file.js';
 import { DEFAULT_TIME_FORMAT } from './logs/timestamp.js';
 
 export class Registry {
@@ -31,7 +31,7 @@ export class Registry {
       const users = this.all().filter(({ logTargets: t }) => t.out === path || t.err === path || t.combined === path);
       if (users.length === 0) reportError(message);
       for (const proc of users) proc.fail(message);
-    });
+    }, reportError);
   }
 
   /** Every process, by id. */
@@ -94,6 +94,7 @@ export class Registry {
       appName: spec.name,
       processId: id,
       rotation: { ...DEFAULT_ROTATION, ...spec.log_rotate },
+      mode: spec.log_mode ?? DEFAULT_LOG_MODE,
     };
   }
 

@@ -1,6 +1,6 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { closeSync, createReadStream, createWriteStream, fstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
@@ -12,6 +12,20 @@ export interface RotationPolicy {
   compress: boolean;
   rotate_interval: string | null;
   date_format: string;
+}
+
+/** Mode of the log files pmx creates: an app's output may hold secrets (`log_mode` asks for another). */
+export const DEFAULT_LOG_MODE = 0o600;
+
+/** While a file cannot be written, a write is tried again at most this often; lines in between are dropped. */
+export const RETRY_WRITE_MS = 1000;
+
+/** Why a log file is not being written, and since when. */
+export interface WriteFailure {
+  message: string;
+  since: number;
+  /** Bytes of output dropped since. */
+  dropped: number;
 }
 
 export const DEFAULT_ROTATION: RotationPolicy = {
@@ -26,11 +40,15 @@ export const DEFAULT_ROTATION: RotationPolicy = {
  * An appending writer for one path; every write is whole lines, so files always end on a line.
  * Writes of one event-loop turn are gathered into one writev(2) from the agent's thread: a
  * page-cache append costs microseconds, far less than handing each chunk to the thread pool.
+ * A file that cannot be written (a full disk, a removed directory) is tried again with the next
+ * output, at most every RETRY_WRITE_MS: writing resumes by itself once the cause is gone.
  */
 export class LogFile {
   private fd: number | null = null;
   private size = 0;
-  private failed = false;
+  /** Set while writes fail; `failure.since` and the last attempt pace the retries. */
+  private failing: WriteFailure | null = null;
+  private lastAttempt = 0;
   private rotations = 0;
   private lastStamp = '';
   private pending: Buffer[] = [];
@@ -40,12 +58,24 @@ export class LogFile {
     readonly path: string,
     private readonly policy: RotationPolicy,
     private readonly onError: (message: string, path: string) => void,
+    private readonly mode = DEFAULT_LOG_MODE,
+    /** Told once writing works again after a failure. */
+    private readonly onRecovered: (message: string, path: string) => void = () => undefined,
   ) {}
+
+  /** Why writing fails now, or null while it works. */
+  get failure(): WriteFailure | null {
+    return this.failing;
+  }
 
   /** Queues whole lines; they reach the file at the end of this event-loop turn. */
   write(data: Buffer | string): void {
-    if (this.failed) return;
-    this.pending.push(typeof data === 'string' ? Buffer.from(data) : data);
+    const buffer = typeof data === 'string' ? Buffer.from(data) : data;
+    if (this.failing && Date.now() - this.lastAttempt < RETRY_WRITE_MS) {
+      this.failing.dropped += buffer.length; // an app must never block on its logs
+      return;
+    }
+    this.pending.push(buffer);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     setImmediate(() => this.flush());
@@ -56,15 +86,20 @@ export class LogFile {
     this.flushScheduled = false;
     const buffers = this.pending;
     this.pending = [];
-    if (buffers.length === 0 || this.failed) return;
+    if (buffers.length === 0) return;
+    this.lastAttempt = Date.now();
     const fd = this.fd ?? this.open();
-    if (fd === null) return;
+    if (fd === null) return this.drop(buffers);
     try {
       this.size += writeAll(fd, buffers);
     } catch (error) {
+      // a line cut by a full disk is taken back, so that the file still ends on a whole line
+      const written = (error as { written?: number }).written ?? 0;
+      if (written > 0) untilSize(fd, fstatSafe(fd) - written);
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
-      return;
+      return this.drop(buffers);
     }
+    if (this.failing) this.recover();
     if (this.policy.max_size > 0 && this.size >= this.policy.max_size) this.rotate();
   }
 
@@ -90,7 +125,7 @@ export class LogFile {
     this.flush();
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
-    this.failed = false;
+    this.lastAttempt = 0; // the next output tries at once
   }
 
   close(): void {
@@ -101,8 +136,9 @@ export class LogFile {
 
   private open(): number | null {
     try {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+      // a directory it makes is as private as the file: searchable by whom may read the file
+      mkdirSync(dirname(this.path), { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) });
+      this.fd = openForAppend(this.path, this.mode);
       this.size = fstatSync(this.fd).size;
       return this.fd;
     } catch (error) {
@@ -111,11 +147,24 @@ export class LogFile {
     }
   }
 
-  /** Output is dropped from now on: an app must never block on its logs. */
+  /** Writing fails: reported once (not on every retry), and output is dropped until it works again. */
   private fail(message: string): void {
-    this.failed = true;
-    this.pending = [];
+    if (this.failing) {
+      this.failing.message = message;
+      return;
+    }
+    this.failing = { message, since: Date.now(), dropped: 0 };
     this.onError(message, this.path);
+  }
+
+  private drop(buffers: Buffer[]): void {
+    if (this.failing) this.failing.dropped += buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  }
+
+  private recover(): void {
+    const { since, dropped } = this.failing!;
+    this.failing = null;
+    this.onRecovered(`writing log file ${this.path} again after ${Math.round((Date.now() - since) / 1000)} s; ${dropped} bytes of output were dropped meanwhile`, this.path);
   }
 
   private rotatedName(now: Date): string {
@@ -132,7 +181,7 @@ export class LogFile {
     try {
       if (this.policy.compress) {
         const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
-        await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`));
+        await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`, { mode: this.mode }));
         unlinkSync(rotated);
       }
       this.prune();
@@ -162,13 +211,50 @@ function statSize(path: string): number {
   }
 }
 
-/** Writes the buffers in one writev(2), without joining them first; returns the bytes written. */
+/**
+ * Writes the buffers in one writev(2), without joining them first; returns the bytes written.
+ * A failure after a short write (a nearly full disk) carries the bytes that did reach the file as `written`.
+ */
 function writeAll(fd: number, buffers: Buffer[]): number {
   const total = buffers.reduce((sum, buffer) => sum + buffer.length, 0);
   const written = buffers.length === 1 ? writeSync(fd, buffers[0]!) : writevSync(fd, buffers);
   if (written === total) return total;
   // a short write (a signal, a nearly full disk) continues where it stopped
   const rest = Buffer.concat(buffers).subarray(written);
-  for (let offset = 0; offset < rest.length; ) offset += writeSync(fd, rest, offset);
+  let offset = 0;
+  try {
+    while (offset < rest.length) offset += writeSync(fd, rest, offset);
+  } catch (error) {
+    throw Object.assign(error as Error, { written: written + offset });
+  }
   return total;
+}
+
+/** Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. */
+function openForAppend(path: string, mode: number): number {
+  try {
+    const fd = openSync(path, 'ax', mode);
+    fchmodSync(fd, mode);
+    return fd;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    return openSync(path, 'a');
+  }
+}
+
+function fstatSafe(fd: number): number {
+  try {
+    return fstatSync(fd).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** Truncates the file back to `size`, best effort (the disk is full; the next line would follow a cut one). */
+function untilSize(fd: number, size: number): void {
+  try {
+    if (size >= 0) ftruncateSync(fd, size);
+  } catch {
+    // nothing more can be done: the file keeps the cut line
+  }
 }

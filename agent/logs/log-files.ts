@@ -1,7 +1,7 @@
 // The agent's open log files, one writer per path however many processes share it (merged
 // instances, combined logs), with their scheduled rotations.
 import type { Cron } from 'croner';
-import { LogFile, type RotationPolicy } from './log-file.js';
+import { DEFAULT_LOG_MODE, LogFile, type RotationPolicy } from './log-file.js';
 
 interface Entry {
   file: LogFile;
@@ -13,15 +13,20 @@ interface Entry {
 export class LogFiles {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly onError: (message: string, path: string) => void) {}
+  constructor(
+    private readonly onError: (message: string, path: string) => void,
+    /** Told when a file that failed is written again. */
+    private readonly onRecovered: (message: string, path: string) => void = () => undefined,
+  ) {}
 
-  acquire(path: string, policy: RotationPolicy): LogFile {
+  /** The writer of `path`; `mode` applies when the file is created (the first acquirer's). */
+  acquire(path: string, policy: RotationPolicy, mode = DEFAULT_LOG_MODE): LogFile {
     const existing = this.entries.get(path);
     if (existing) {
       existing.refs++;
       return existing.file;
     }
-    const entry: Entry = { file: new LogFile(path, policy, this.onError), refs: 1, job: null };
+    const entry: Entry = { file: new LogFile(path, policy, this.onError, mode, this.onRecovered), refs: 1, job: null };
     this.entries.set(path, entry);
     if (policy.rotate_interval) {
       const expression = policy.rotate_interval;

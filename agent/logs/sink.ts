@@ -17,6 +17,8 @@ export interface LogTargets {
   appName: string;
   processId: number;
   rotation: RotationPolicy;
+  /** Mode of the files when the agent creates them. */
+  mode: number;
 }
 
 /** Called with each block of whole lines written, for live followers (`pmx logs`). */
@@ -41,6 +43,8 @@ export class LogSink {
   /** Set while someone follows this process's logs live. */
   follower: LogListener | null = null;
   private readonly partial: Record<LogStream, Buffer | null> = { out: null, err: null };
+  /** Stamped output only: the stamp of a line whose first piece is written and whose end is not yet. */
+  private readonly openLine: Record<LogStream, string | null> = { out: null, err: null };
   private readonly out: LogFile | null;
   private readonly err: LogFile | null;
   private readonly combined: LogFile | null;
@@ -83,8 +87,17 @@ export class LogSink {
     }
   }
 
+  /** Why output is not reaching one of this process's files now ("<path>: <error>"), or null. */
+  writeFailure(): string | null {
+    for (const file of [this.out, this.err, this.combined]) {
+      const failure = file?.failure;
+      if (failure) return `${failure.message} (since ${new Date(failure.since).toISOString()}, ${failure.dropped} bytes dropped)`;
+    }
+    return null;
+  }
+
   private acquire(path: string): LogFile | null {
-    return path === '/dev/null' ? null : this.files.acquire(path, this.targets.rotation);
+    return path === '/dev/null' ? null : this.files.acquire(path, this.targets.rotation, this.targets.mode);
   }
 
   /**
@@ -116,10 +129,18 @@ export class LogSink {
     this.emit(kind, rest.subarray(0, end + 1));
   }
 
-  /** Holds a piece of a line until its end comes, unless it grew past MAX_PARTIAL_BYTES. */
+  /**
+   * Holds a piece of a line until its end comes, unless it grew past MAX_PARTIAL_BYTES: then it is
+   * written as the start of a line that goes on (cut after a whole UTF-8 character).
+   */
   private holdOrEmit(kind: LogStream, piece: Buffer): void {
-    if (piece.length <= MAX_PARTIAL_BYTES) this.partial[kind] = piece;
-    else this.emit(kind, piece);
+    if (piece.length <= MAX_PARTIAL_BYTES) {
+      this.partial[kind] = piece;
+      return;
+    }
+    const cut = characterEnd(piece);
+    this.emit(kind, piece.subarray(0, cut));
+    if (cut < piece.length) this.partial[kind] = Buffer.from(piece.subarray(cut));
   }
 
   private flushPartial(kind: LogStream): void {
@@ -136,18 +157,39 @@ export class LogSink {
     this.follower?.(kind, typeof data === 'string' ? data : data.toString('utf8'));
   }
 
+  /**
+   * Stamps each line, or wraps it in a JSON object. A line longer than MAX_PARTIAL_BYTES arrives in
+   * pieces: the first gets the stamp (or the object's start), the last the end, so it stays one line.
+   */
   private decorate(kind: LogStream, lines: Buffer): string {
     const { dateFormat, json, appName, processId } = this.targets;
-    const stamp = formatDate(new Date(), dateFormat ?? DEFAULT_TIME_FORMAT);
+    const continued = this.openLine[kind];
+    const stamp = continued ?? formatDate(new Date(), dateFormat ?? DEFAULT_TIME_FORMAT);
     const text = lines.toString('utf8');
-    const body = text.endsWith('\n') ? text.slice(0, -1) : text;
-    return body
-      .split('\n')
-      .map((line) =>
-        json
-          ? JSON.stringify({ message: line + '\n', timestamp: stamp, type: kind, process_id: processId, app_name: appName }) + '\n'
-          : `${stamp}: ${line}\n`,
-      )
+    const complete = text.endsWith('\n');
+    const segments = (complete ? text.slice(0, -1) : text).split('\n');
+    const last = segments.length - 1;
+    const head = json ? '{"message":"' : `${stamp}: `;
+    const tail = json ? `${escape('\n')}","timestamp":${JSON.stringify(stamp)},"type":"${kind}","process_id":${processId},"app_name":${JSON.stringify(appName)}}\n` : '\n';
+    this.openLine[kind] = complete ? null : stamp;
+    return segments
+      .map((segment, index) => `${index === 0 && continued !== null ? '' : head}${json ? escape(segment) : segment}${index === last && !complete ? '' : tail}`)
       .join('');
   }
+}
+
+/** `text` as it reads inside a JSON string. */
+function escape(text: string): string {
+  return JSON.stringify(text).slice(1, -1);
+}
+
+/** Where the last whole UTF-8 character of `buffer` ends (a character cut at the end is left out). */
+function characterEnd(buffer: Buffer): number {
+  for (let back = 1; back <= Math.min(3, buffer.length); back++) {
+    const byte = buffer[buffer.length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return length > back ? buffer.length - back : buffer.length;
+  }
+  return buffer.length;
 }

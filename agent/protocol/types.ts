@@ -38,6 +38,8 @@ export interface Pm2Env extends AppSpec {
   username: string;
   /** Last error the agent met for this process (spawn failure, unwritable log), or null. */
   pmx_error: string | null;
+  /** Set while output cannot be written to one of its log files (a full disk): why, since when, bytes dropped. */
+  pmx_log_error?: string | null;
   /** A Node app's runtime metrics under @pm2/io's names ('Heap Size', 'Event Loop Latency p95', 'HTTP', ...); {} for others. */
   axm_monitor: AxmMonitor;
 }

@@ -55,6 +55,7 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
   if (env.cron_restart) rows.push(['cron restart', text(env.cron_restart)]);
   rows.push(['kill timeout', text(`${env.kill_timeout}ms`)]);
   if (env.pmx_error) rows.push(['last error', { text: printable(env.pmx_error), paint: style.red }]);
+  if (env.pmx_log_error) rows.push(['log writing', { text: printable(`failing: ${env.pmx_log_error}`), paint: style.red }]);
 
   const table = renderTable(
     [{ header: 'key' }, { header: 'value' }],

@@ -41,10 +41,18 @@ type FieldKey = keyof typeof FIELDS;
 const FULL: readonly FieldKey[] = ['id', 'name', 'namespace', 'version', 'mode', 'pid', 'uptime', 'restarts', 'status', 'cpu', 'mem', 'user', 'watching'];
 const CONDENSED: readonly FieldKey[] = ['id', 'name', 'mode', 'restarts', 'status', 'cpu', 'memory'];
 
-/** The process table of `pmx ls`: header row alone when there is no process. */
+/** The process table of `pmx ls`: header row alone when there is no process; below it, the processes whose logs are not being written. */
 export function renderList(procs: readonly ProcessDescription[], opts: ListOptions): string {
   const layout = listLayout(procs, opts);
-  return renderTable(layout.columns, sortByName(procs).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
+  const table = renderTable(layout.columns, sortByName(procs).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
+  return [table, ...logWriteFailures(procs, layout.style)].join('\n');
+}
+
+/** One warning line per process whose output is being dropped because a log file cannot be written. */
+function logWriteFailures(procs: readonly ProcessDescription[], style: Style): string[] {
+  return sortByName(procs)
+    .filter((proc) => proc.pm2_env.pmx_log_error)
+    .map((proc) => style.red(`[PMX][WARN] ${printable(proc.name)} (id ${proc.pm_id}): logs are not being written: ${printable(proc.pm2_env.pmx_log_error!)}`));
 }
 
 /** The columns and cells of the list, for tables that add columns of their own (the fleet's host). */

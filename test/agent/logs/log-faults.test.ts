@@ -1,0 +1,153 @@
+// Log files under faults and with secrets: created 0600 (or log_mode), a full disk shown by ls and
+// describe while it lasts and recovered from by itself once space is free, with only whole lines
+// in the file; a 5 MB line stays one line when stamped (--time) or wrapped in JSON.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { FIXTURES, PMX_BIN, PmxSandbox, eventually } from '../../helpers/pmx.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+
+const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
+
+describe('log file modes', () => {
+  it('creates the files named by -o, -e and -l, and the default ones, 0600 whatever the umask', async () => {
+    const dir = join(pmx.dir, 'named');
+    const out = join(dir, 'out.log');
+    const err = join(dir, 'err.log');
+    const combined = join(dir, 'all.log');
+    // a umask of 0 in the CLI that starts the agent would make them 0666
+    const started = spawnSync('sh', ['-c', 'umask 000 && exec "$0" "$@"', process.execPath, PMX_BIN, 'start', join(apps, 'forever.js'), '-n', 'named', '-o', out, '-e', err, '-l', combined], {
+      env: pmx.env(),
+      encoding: 'utf8',
+    });
+    expect(started.status, started.stderr).toBe(0);
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'defaults']);
+    const defaults = await pmx.proc('defaults');
+    await eventually('every log file written', () => [out, err, combined, defaults.pm2_env.pm_out_log_path, defaults.pm2_env.pm_err_log_path].every((file) => existsSync(file) && statSync(file).size > 0));
+    for (const file of [out, err, combined, defaults.pm2_env.pm_out_log_path, defaults.pm2_env.pm_err_log_path]) expect(`${file}: ${modeOf(file)}`).toBe(`${file}: 600`);
+    await pmx.ok(['delete', 'all']);
+  });
+
+  it('creates them with log_mode when the ecosystem file asks, rotated and compressed files included', async () => {
+    const dir = join(pmx.dir, 'shared');
+    const file = join(pmx.dir, 'mode.config.js');
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'grouped', script: join(apps, 'writer.js'), out_file: join(dir, 'out.log'), error_file: join(dir, 'err.log'), log_mode: '0640', log_rotate: { max_size: '100K', compress: true }, env: { COUNT: '5000', WIDTH: '100', TAG: 'g' } })}] };`);
+    await pmx.ok(['start', file]);
+    const gz = await eventually('a compressed rotation', () => {
+      const names = spawnSync('ls', [dir], { encoding: 'utf8' }).stdout.split('\n').filter((name) => name.endsWith('.gz'));
+      return names.length > 0 ? join(dir, names[0]!) : null;
+    });
+    expect(modeOf(join(dir, 'out.log'))).toBe('640');
+    expect(modeOf(gz)).toBe('640');
+    await pmx.ok(['delete', 'grouped']);
+  });
+});
+
+describe('a full disk', () => {
+  const disk = join(pmx.dir, 'small-disk');
+  const log = join(disk, 'ticker.log');
+  const filler = join(disk, 'filler');
+
+  beforeAll(() => {
+    mkdirSync(disk);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { encoding: 'utf8' });
+    if (mounted.status !== 0) throw new Error(`mount: ${mounted.stderr}`);
+  });
+
+  afterAll(async () => {
+    await pmx.run(['delete', 'ticker']);
+    spawnSync('umount', ['-l', disk]);
+  });
+
+  /** Fills the disk until a write fails. */
+  const fill = (): void => {
+    const fd = openSync(filler, 'w');
+    try {
+      for (;;) writeSync(fd, Buffer.alloc(4096, 'f'));
+    } catch (error) {
+      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
+    } finally {
+      closeSync(fd);
+    }
+  };
+  const ticks = (): number[] => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => {
+    const match = /^tick (\d+)$/.exec(line);
+    if (!match) throw new Error(`not a whole line: ${JSON.stringify(line)}`);
+    return Number(match[1]);
+  });
+
+  it('is shown by ls and describe while writing fails, and writing resumes by itself once space is free', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'ticker', '-o', log, '-e', join(disk, 'ticker-err.log')], { env: { EVERY: '10' } });
+    await eventually('ticks in the log', () => existsSync(log) && ticks().length > 5);
+    fill();
+    const failing = await eventually('the failure in jlist', async () => {
+      const proc = await pmx.proc('ticker');
+      return typeof proc.pm2_env.pmx_log_error === 'string' ? proc.pm2_env.pmx_log_error : null;
+    });
+    expect(failing).toContain(`cannot write log file ${log}: ENOSPC`);
+    const listed = await pmx.ok(['ls']);
+    expect(listed).toContain(`[PMX][WARN] ticker (id 0): logs are not being written: cannot write log file ${log}: ENOSPC`);
+    expect(await pmx.ok(['describe', 'ticker'])).toMatch(/log writing\s+│ failing: cannot write log file .*ENOSPC/);
+    expect((await pmx.proc('ticker')).pm2_env.status).toBe('online'); // the app never blocks on its logs
+    const lastBefore = Math.max(...ticks());
+
+    rmSync(filler);
+    await eventually('the failure gone from jlist', async () => (await pmx.proc('ticker')).pm2_env.pmx_log_error === null);
+    await eventually('new ticks in the log', () => Math.max(...ticks()) > lastBefore + 5);
+    expect(await pmx.ok(['ls'])).not.toContain('[PMX][WARN]');
+    expect(await pmx.ok(['describe', 'ticker'])).not.toContain('log writing');
+    expect(readFileSync(log, 'utf8').endsWith('\n')).toBe(true);
+    ticks(); // every line whole: none was cut when the disk filled
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(new RegExp(`writing log file ${log} again after \\d+ s; \\d+ bytes of output were dropped meanwhile`));
+  });
+});
+
+describe('a 5 MB line', () => {
+  const longLine = join(pmx.dir, 'long-line.js');
+  const MB = 1024 * 1024;
+  beforeAll(() => {
+    // 5 MB of a 3-byte character, so that pieces of the line are cut inside characters; then a short line
+    writeFileSync(longLine, "process.stdout.write('€'.repeat(5 * 1024 * 1024 / 3) + '\\n', () => console.log('after'));\nsetInterval(() => {}, 1000);\n");
+  });
+
+  async function linesOf(name: string, flags: string[]): Promise<string[]> {
+    const out = join(pmx.dir, `${name}.log`);
+    await pmx.ok(['start', longLine, '-n', name, '-o', out, ...flags]);
+    await eventually('both lines written', () => existsSync(out) && readFileSync(out, 'utf8').includes('after'));
+    await pmx.ok(['delete', name]);
+    const text = readFileSync(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    return text.slice(0, -1).split('\n');
+  }
+
+  const line = '€'.repeat((5 * MB) / 3);
+
+  it('stays one line in raw mode', async () => {
+    expect(await linesOf('raw', [])).toEqual([line, 'after']);
+  });
+
+  it('stays one line with --time, stamped once', async () => {
+    const [first, second, ...rest] = await linesOf('stamped', ['--time']);
+    expect(rest).toEqual([]);
+    expect(first).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: €+$/);
+    expect(first!.slice(first!.indexOf(': ') + 2)).toBe(line);
+    expect(second).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: after$/);
+  });
+
+  it("stays one JSON object with log_type 'json'", async () => {
+    const file = join(pmx.dir, 'json.config.js');
+    const out = join(pmx.dir, 'json.log');
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'json', script: longLine, out_file: out, log_type: 'json' })}] };`);
+    await pmx.ok(['start', file]);
+    await eventually('both lines written', () => existsSync(out) && readFileSync(out, 'utf8').includes('after'));
+    await pmx.ok(['delete', 'json']);
+    const objects = readFileSync(out, 'utf8').trimEnd().split('\n').map((text) => JSON.parse(text) as Record<string, unknown>);
+    expect(objects.map((object) => object.message)).toEqual([`${line}\n`, 'after\n']);
+    expect(objects[0]).toMatchObject({ type: 'out', process_id: expect.any(Number), app_name: 'json', timestamp: expect.any(String) });
+    expect(Object.keys(objects[0]!)).toEqual(['message', 'timestamp', 'type', 'process_id', 'app_name']);
+  });
+});
