@@ -116,8 +116,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
 function prepareHome(home: AgentHome): void {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   chmodSync(home.root, 0o700);
-  mkdirSync(home.logs, { recursive: true });
-  mkdirSync(home.pids, { recursive: true });
+  mkdirSync(home.logs, { recursive: true, mode: 0o700 });
+  mkdirSync(home.pids, { recursive: true, mode: 0o700 });
 }
 
 function removeSocket(path: string): void {
