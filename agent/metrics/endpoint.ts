@@ -5,7 +5,6 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry.js';
 import { AgentFault } from '../fault.js';
-import { limitHttpServer } from '../rpc/http-limits.js';
 
 /** Where the endpoint listens. */
 export interface EndpointAddress {
@@ -40,7 +39,11 @@ export class MetricsEndpoint {
     if (this.bound && this.bound.host === address.host && (address.port === 0 || address.port === this.bound.port)) return this.bound;
     await this.close();
     // loaded on first use: node:http is no part of an agent's start (cold `pmx ls`)
-    const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }] = await Promise.all([import('node:http'), import('./prometheus.js')]);
+    const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }, { limitHttpServer }] = await Promise.all([
+      import('node:http'),
+      import('./prometheus.js'),
+      import('../rpc/http-limits.js'),
+    ]);
     const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method !== 'GET' || path !== '/metrics') {

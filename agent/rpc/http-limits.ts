@@ -12,6 +12,8 @@ export const HTTP_HEADERS_MS = 10_000;
 export const HTTP_REQUEST_MS = 30_000;
 /** An idle kept-alive connection is closed after this (Node's default). */
 export const HTTP_KEEP_ALIVE_MS = 5_000;
+/** A connection on which nothing moves for this long (a client that stopped reading its answer) is closed; event streams send every 15 s. */
+export const HTTP_STALLED_MS = 60_000;
 
 /** Caps `server`'s connections at `preferred` (or `share` of the descriptor limit) and sets its time limits. */
 export function limitHttpServer(server: Server, surface: string, preferred: number, share: number, log: (line: string) => void): ConnectionCap {
@@ -19,6 +21,7 @@ export function limitHttpServer(server: Server, surface: string, preferred: numb
   server.headersTimeout = HTTP_HEADERS_MS;
   server.requestTimeout = HTTP_REQUEST_MS;
   server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
+  server.timeout = HTTP_STALLED_MS;
   server.on('connection', (socket) => cap.admit(socket));
   server.on('request', (request, response) => {
     cap.busy(request.socket);

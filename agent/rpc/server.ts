@@ -15,6 +15,8 @@ import { connectionCap } from './fd-limit.js';
 export const SOCKET_MAX_CONNECTIONS = 256;
 /** A connection with no request in flight is closed after this long. */
 export const SOCKET_IDLE_MS = 30_000;
+/** Answers a peer has left unread before the next one, at most: past this it is not reading, and its connection is closed. */
+const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
 
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {
@@ -46,6 +48,7 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
       void answer(message, ctx).then(({ method, response }) => {
         cap.done(socket);
         if (method === 'kill' && response.ok) socket.end(JSON.stringify(response) + '\n', afterKill);
+        else if (socket.writableLength > MAX_UNREAD_REPLY_BYTES) socket.destroy();
         else writeMessage(socket, response);
       });
     },

@@ -62,6 +62,26 @@ describe('a 50 MB line on the agent socket', () => {
     expect((await client.call(1, 'list', {})).ok).toBe(true);
   });
 
+  it('closes the connection of a peer that sends requests but never reads the answers, before 64 MB of them are held', async () => {
+    // an app with a 100 KB variable makes each answer to list large
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'bulky'], { env: { BULK: 'b'.repeat(100_000) } });
+    const raw = await RawClient.open(socket);
+    raw.socket.pause(); // reads nothing (and so does not see the close either, until it resumes)
+    const request = Buffer.from(`${JSON.stringify({ id: 1, method: 'list', params: {} })}\n`);
+    const replyBytes = JSON.stringify((await client.call(3, 'list', {})).result).length;
+    const count = Math.ceil((80 * MB) / replyBytes);
+    await new Promise((resolve) => raw.socket.write(Buffer.concat(Array.from({ length: count }, () => request)), resolve));
+    // the agent read and answered all of those in one turn: two round trips on another connection later, it has
+    for (const id of [4, 5]) expect((await client.call(id, 'list', {})).ok).toBe(true);
+    let received = 0;
+    raw.socket.on('data', (chunk: string) => (received += Buffer.byteLength(chunk)));
+    raw.socket.resume();
+    await raw.closed;
+    expect(received).toBeLessThan(count * replyBytes);
+    expect(received).toBeLessThan(64 * MB + 2 * replyBytes + MB);
+    await pmx.ok(['delete', 'bulky']);
+  }, 60_000);
+
   it('answers a line that is not JSON with an error and keeps the connection', async () => {
     const raw = await RawClient.open(socket);
     raw.send('this is not json');
