@@ -93,11 +93,13 @@ export class LogFile {
     try {
       this.size += writeAll(fd, buffers);
     } catch (error) {
-      // a line cut by a full disk is taken back, so that the file still ends on a whole line
+      // the lines that reached the file stay; a line cut by a full disk is taken back, so the file still ends on a whole line
       const written = (error as { written?: number }).written ?? 0;
-      if (written > 0) untilSize(fd, fstatSafe(fd) - written);
+      const kept = wholeLines(buffers, written);
+      if (kept < written) untilSize(fd, fstatSafe(fd) - (written - kept));
+      this.size += kept;
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
-      return this.drop(buffers);
+      return this.drop(buffers, kept);
     }
     if (this.failing) this.recover();
     if (this.policy.max_size > 0 && this.size >= this.policy.max_size) this.rotate();
@@ -157,8 +159,9 @@ export class LogFile {
     this.onError(message, this.path);
   }
 
-  private drop(buffers: Buffer[]): void {
-    if (this.failing) this.failing.dropped += buffers.reduce((sum, buffer) => sum + buffer.length, 0);
+  /** Counts what of `buffers` did not reach the file (all but `kept` bytes) as dropped. */
+  private drop(buffers: Buffer[], kept = 0): void {
+    if (this.failing) this.failing.dropped += buffers.reduce((sum, buffer) => sum + buffer.length, 0) - kept;
   }
 
   private recover(): void {
@@ -203,14 +206,6 @@ export class LogFile {
   }
 }
 
-function statSize(path: string): number {
-  try {
-    return statSync(path).size;
-  } catch {
-    return 0;
-  }
-}
-
 /**
  * Writes the buffers in one writev(2), without joining them first; returns the bytes written.
  * A failure after a short write (a nearly full disk) carries the bytes that did reach the file as `written`.
@@ -240,6 +235,19 @@ function openForAppend(path: string, mode: number): number {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     return openSync(path, 'a');
   }
+}
+
+/** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
+function wholeLines(buffers: Buffer[], written: number): number {
+  let kept = 0;
+  let offset = 0;
+  for (const buffer of buffers) {
+    if (offset >= written) break;
+    const newline = buffer.subarray(0, written - offset).lastIndexOf(0x0a);
+    if (newline >= 0) kept = offset + newline + 1;
+    offset += buffer.length;
+  }
+  return kept;
 }
 
 function fstatSafe(fd: number): number {
