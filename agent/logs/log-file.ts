@@ -1,6 +1,6 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { closeSync, createReadStream, createWriteStream, fchmodSync, fstatSync, ftruncateSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
@@ -227,14 +227,41 @@ function writeAll(fd: number, buffers: Buffer[]): number {
 
 /** Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. */
 function openForAppend(path: string, mode: number): number {
+  const append = constants.O_WRONLY | constants.O_APPEND;
+  let fd: number;
   try {
-    const fd = openSync(path, 'ax', mode);
+    fd = openSync(path, append | constants.O_CREAT | constants.O_EXCL, mode);
     fchmodSync(fd, mode);
     return fd;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return openSync(path, 'a');
   }
+  try {
+    fd = openSync(path, append | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
+    // a symbolic link: followed only when this user (or root) made it, so that another user who
+    // can write the directory cannot point an agent's log at a file of the agent's user
+    refuseForeign(path, lstatSync(path).uid, 'is a symbolic link made by');
+    fd = openSync(path, append | constants.O_CREAT, mode);
+  }
+  const { uid } = fstatSync(fd);
+  try {
+    refuseForeign(path, uid, 'belongs to');
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+function refuseForeign(path: string, owner: number, what: string): void {
+  if (owner === euid() || owner === 0) return;
+  throw new Error(`${path} ${what} uid ${owner}, not uid ${euid()}: pmx does not write logs into another user's file; remove it or choose another path`);
+}
+
+function euid(): number {
+  return process.geteuid?.() ?? 0;
 }
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */

@@ -1,0 +1,63 @@
+// A log path in a directory another user can write: that user cannot point root's agent at a file
+// of root's (a symbolic link it made) nor have root append to a file it owns. The app still runs,
+// and describe says why its log is not written.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { OtherUser } from './other-user.js';
+
+const user = OtherUser.create();
+const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-log-'));
+/** A directory the other user owns and writes, where root's app is told to log. */
+const theirs = join(base, 'theirs');
+/** A file of root's that the other user wants root's agent to append to. */
+const precious = join(base, 'precious');
+const pmx = new PmxSandbox();
+
+beforeAll(() => {
+  chmodSync(base, 0o755);
+  mkdirSync(theirs, { mode: 0o755 });
+  chownSync(theirs, user.uid, user.gid);
+  writeFileSync(precious, 'root only\n', { mode: 0o600 });
+  const asUser = (argv: string[]): void => {
+    const result = spawnSync(user.argv(argv)[0]!, user.argv(argv).slice(1), { encoding: 'utf8' });
+    if (result.status !== 0) throw new Error(`${argv.join(' ')} as ${user.name}: ${result.stderr}`);
+  };
+  asUser(['ln', '-s', precious, join(theirs, 'link-out.log')]);
+  asUser(['touch', join(theirs, 'owned-out.log')]);
+});
+
+afterAll(async () => {
+  await pmx.cleanup();
+  user.remove();
+  rmSync(base, { recursive: true, force: true });
+});
+
+describe("a log file another user prepared for root's agent", () => {
+  it('a symbolic link made by another user is not followed: root\'s file stays as it was', async () => {
+    expect(lstatSync(join(theirs, 'link-out.log')).uid).toBe(user.uid);
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'linked', '-o', join(theirs, 'link-out.log')]);
+    const describe = await pmx.ok(['describe', 'linked']);
+    expect(describe).toContain(`${join(theirs, 'link-out.log')} is a symbolic link made by uid ${user.uid}, not uid 0`);
+    expect((await pmx.proc('linked')).pm2_env.status).toBe('online');
+    expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+  });
+
+  it('a file another user owns is not appended to', async () => {
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'owned', '-o', join(theirs, 'owned-out.log')]);
+    const describe = await pmx.ok(['describe', 'owned']);
+    expect(describe).toContain(`${join(theirs, 'owned-out.log')} belongs to uid ${user.uid}, not uid 0`);
+    expect(readFileSync(join(theirs, 'owned-out.log'), 'utf8')).toBe('');
+  });
+
+  it('a symbolic link root made itself is followed as before', async () => {
+    const own = join(base, 'own.log');
+    symlinkSync(join(base, 'own-target.log'), own);
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'own-link', '-o', own]);
+    await eventually('a tick in the link\'s target', () => /tick 0\n/.test(readFileSync(join(base, 'own-target.log'), 'utf8')));
+    expect(await pmx.ok(['describe', 'own-link'])).not.toContain('log writing');
+  });
+});
