@@ -1,7 +1,7 @@
 // The agent's table of supervised processes: ids, lookup by selector, creation and removal.
 // The only mutable state of the agent lives here.
 import { join } from 'node:path';
-import type { AppSpec } from './protocol/app-spec.js';
+import { type AppSpec, logFileName } from './protocol/app-spec.js';
 import type { Selector } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
@@ -68,7 +68,7 @@ export class Registry {
   /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
-    const pidFile = join(this.home.pids, `${safeFileName(spec.name)}-${pmId}.pid`);
+    const pidFile = join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
     for (const listener of this.added) listener(proc);
@@ -79,15 +79,16 @@ export class Registry {
     return proc;
   }
 
-  /** Where a process's logs go: the spec's paths, or PM2's defaults under PMX_HOME/logs. */
+  /**
+   * Where a process's logs go: the spec's paths, or PM2's defaults under PMX_HOME/logs. As in
+   * PM2, unless logs are merged every path ending in `.log` (the app's own too) gets `-<id>`.
+   */
   logTargets(spec: AppSpec, id: number): LogTargets {
-    const perInstance = spec.instances > 1 && !spec.merge_logs;
-    const base = join(this.home.logs, safeFileName(spec.name));
-    const suffix = perInstance ? `-${id}` : '';
-    const withId = (path: string): string => (perInstance && path !== '/dev/null' ? insertSuffix(path, `-${id}`) : path);
+    const withId = (path: string): string => (spec.merge_logs ? path : path.replace(/-[0-9]+\.log$|\.log$/, `-${id}.log`));
+    const base = logFileName(spec.name);
     return {
-      out: spec.out_file ? withId(spec.out_file) : `${base}-out${suffix}.log`,
-      err: spec.error_file ? withId(spec.error_file) : `${base}-error${suffix}.log`,
+      out: withId(spec.out_file ?? join(this.home.logs, `${base}-out.log`)),
+      err: withId(spec.error_file ?? join(this.home.logs, `${base}-error.log`)),
       combined: spec.log_file ? withId(spec.log_file) : null,
       dateFormat: spec.log_date_format ?? (spec.time ? DEFAULT_TIME_FORMAT : null),
       json: spec.log_type === 'json',
@@ -145,12 +146,3 @@ export function describeSelector(selector: Selector): string {
   }
 }
 
-function safeFileName(name: string): string {
-  return name.replace(/[^A-Za-z0-9._-]/g, '-');
-}
-
-function insertSuffix(path: string, suffix: string): string {
-  const dot = path.lastIndexOf('.');
-  const slash = path.lastIndexOf('/');
-  return dot > slash + 1 ? path.slice(0, dot) + suffix + path.slice(dot) : path + suffix;
-}

@@ -109,3 +109,8 @@ export const APP_DEFAULTS = {
   version: null,
   pmx: true,
 } satisfies Partial<AppSpec>;
+
+/** An app name as PM2 writes it in log and pid file names: every character but letters, digits, `.`, `-` and `\\` becomes `-`. */
+export function logFileName(name: string): string {
+  return name.replace(/[^a-zA-Z0-9\\.-]/g, '-');
+}

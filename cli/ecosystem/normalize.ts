@@ -1,7 +1,7 @@
 // One app of an ecosystem file (or the flags of `pmx start`) into a complete, validated AppSpec.
 import { basename, join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
-import { APP_DEFAULTS, type AppSpec } from '../../agent/protocol/app-spec.js';
+import { APP_DEFAULTS, type AppSpec, logFileName } from '../../agent/protocol/app-spec.js';
 import { APP_KEYS, KNOWN_KEYS, PM2_ONLY_KEYS, type Draft } from './schema.js';
 import { EcosystemError, describeValue } from './errors.js';
 import { appEnvironment } from './env.js';
@@ -119,7 +119,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     return file === 'NULL' || file === '/dev/null' ? '/dev/null' : absolute(expandHome(file, home), cwd);
   };
   const { filter_env, append_env_to_name, disable_logs, port, log_file, ...keys } = draft;
-  const defaultLog = join(resolveHome(baseEnv).logs, `${fullName.replace(/[^a-zA-Z0-9.-]/g, '-')}.log`);
+  const defaultLog = join(resolveHome(baseEnv).logs, `${logFileName(fullName)}.log`);
   return {
     ...APP_DEFAULTS,
     ...keys,
@@ -132,6 +132,8 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     app_env,
     instances: draft.instances ?? APP_DEFAULTS.instances,
     exec_mode,
+    // PM2's default: one set of log files for an app that asked for no instances and no cluster, else one per process
+    merge_logs: draft.merge_logs ?? (exec_mode !== 'cluster_mode' && draft.instances === undefined),
     out_file: logPath(draft.out_file),
     error_file: logPath(draft.error_file),
     log_file: log_file === true && !disable_logs ? defaultLog : logPath(log_file === true ? null : log_file),
