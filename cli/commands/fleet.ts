@@ -2,6 +2,7 @@
 // (start, stop, restart, reload, save) on every host of a deploy environment, through the pmx that
 // `pmx deploy <environment> setup` installed there, over the SSH connections deploy uses.
 import { resolve } from 'node:path';
+import { inspect } from 'node:util';
 import { CliError } from '../client/errors.js';
 import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
 import { loadEnvironment } from '../deploy/run.js';
@@ -29,7 +30,7 @@ export async function fleetList(ctx: CommandContext, view: FleetView, flags: Fle
       ctx.out.write(renderFleetList(results, { color: ctx.color }) + '\n');
     } else {
       const procs = results.flatMap((result) => (result.ok ? result.value : []));
-      ctx.out.write((view === 'prettylist' ? JSON.stringify(procs, null, 2) : JSON.stringify(procs)) + '\n');
+      ctx.out.write((view === 'prettylist' ? inspect(procs, { depth: null, colors: false }) : JSON.stringify(procs)) + '\n');
       // the JSON keeps PM2's shape; hosts that did not answer are said on stderr
       for (const result of results) if (!result.ok) ctx.err.write(`[PMX][WARN] ${result.host}: ${failureText(result)}\n`);
     }

@@ -21,10 +21,11 @@ export async function ls(ctx: CommandContext): Promise<void> {
   await withAgent(ctx, (agent) => printProcessList(ctx, agent));
 }
 
-/** `pmx jlist` (one line) and `pmx prettylist` (indented): PM2's JSON shape. */
+/** `pmx jlist` (one line of JSON) and `pmx prettylist` (util.inspect text, as PM2 prints it): PM2's shape. */
 export async function jlist(ctx: CommandContext, pretty: boolean): Promise<void> {
   const procs = await withAgent(ctx, (agent) => agent.call('list', {}));
-  ctx.out.write((pretty ? JSON.stringify(procs, null, 2) : JSON.stringify(procs)) + '\n');
+  const { renderJlist, renderPrettylist } = await import('../output/pm2-shape.js');
+  ctx.out.write((pretty ? renderPrettylist(procs) : renderJlist(procs)) + '\n');
 }
 
 /** `pmx describe <id|name>`. */

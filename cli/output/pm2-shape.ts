@@ -1,0 +1,140 @@
+// A process as PM2's `jlist` gives it: the keys PM2 always has (vizion, autostart, treekill, ...),
+// the options only when set (PM2 leaves unset ones out rather than writing null), none of the
+// keys PM2 deletes once it resolved them (script, out_file, interpreter, ...), and the app's
+// environment variables copied at the top of `pm2_env` as PM2 copies them.
+import { inspect } from 'node:util';
+import { APP_DEFAULTS } from '../../agent/protocol/app-spec.js';
+import type { ProcessDescription } from '../../agent/protocol/types.js';
+
+/** `pm2_env` as PM2 shapes it: the fields scripts read, typed; the rest (options, env copies) by name. */
+export interface Pm2ShapedEnv {
+  name: string;
+  namespace: string;
+  env: Record<string, string>;
+  status: string;
+  pm_id: number;
+  restart_time: number;
+  unstable_restarts: number;
+  pm_uptime: number;
+  created_at: number;
+  exec_mode: 'fork_mode' | 'cluster_mode';
+  instances: number;
+  pm_exec_path: string;
+  pm_cwd: string;
+  exec_interpreter: string;
+  node_args: string[];
+  pm_out_log_path: string;
+  pm_err_log_path: string;
+  pm_pid_path: string;
+  version: string;
+  [key: string]: unknown;
+}
+
+/** One entry of `jlist` as PM2 writes it. */
+export interface Pm2Process {
+  pid: number;
+  name: string;
+  pm2_env: Pm2ShapedEnv;
+  pm_id: number;
+  monit: { memory: number; cpu: number };
+}
+
+/** Options PM2 keeps in `pm2_env` only when the app set them: shown when they differ from the default. */
+const OPTIONAL = [
+  'max_memory_restart',
+  'cron_restart',
+  'max_restarts',
+  'min_uptime',
+  'restart_delay',
+  'exp_backoff_restart_delay',
+  'stop_exit_codes',
+  'kill_timeout',
+  'shutdown_with_message',
+  'wait_ready',
+  'listen_timeout',
+  'ignore_watch',
+  'watch_delay',
+  'log_date_format',
+  'log_type',
+  'time',
+] as const;
+
+/** pmx's own keys (README, "Coming from PM2"), shown only when they carry something. */
+const EXTENSIONS = ['listen', 'log_rotate'] as const;
+
+/** The PM2-shaped entry for one process. */
+export function toPm2Shape(proc: ProcessDescription): Pm2Process {
+  const env = proc.pm2_env;
+  const shaped: Record<string, unknown> = { name: env.name, namespace: env.namespace };
+  if (env.args.length > 0) shaped.args = env.args;
+  shaped.env = env.env;
+  if (env.merge_logs) shaped.merge_logs = true;
+  Object.assign(shaped, {
+    vizion: true,
+    autostart: true,
+    autorestart: env.autorestart,
+    watch: env.watch,
+    instance_var: env.instance_var,
+    pmx: env.pmx !== false,
+    automation: true,
+    treekill: true,
+    username: env.username,
+    windowsHide: true,
+    kill_retry_time: 100,
+  });
+  const defaults = APP_DEFAULTS as Record<string, unknown>;
+  for (const key of OPTIONAL) {
+    const value = (env as unknown as Record<string, unknown>)[key];
+    if (value !== null && value !== undefined && !sameValue(value, defaults[key])) shaped[key] = value;
+  }
+  Object.assign(shaped, {
+    node_args: env.node_args,
+    pm_exec_path: env.pm_exec_path,
+    pm_cwd: env.pm_cwd,
+    exec_interpreter: env.exec_interpreter,
+    exec_mode: env.exec_mode,
+    instances: env.instances,
+    pm_out_log_path: env.pm_out_log_path,
+    pm_err_log_path: env.pm_err_log_path,
+  });
+  if (env.pm_log_path) shaped.pm_log_path = env.pm_log_path;
+  Object.assign(shaped, { pm_pid_path: env.pm_pid_path, km_link: false, vizion_running: false, [env.instance_var]: env.NODE_APP_INSTANCE });
+  // PM2 copies the app's variables next to its own keys; its own keys win
+  for (const [key, value] of Object.entries(env.env)) if (!(key in shaped)) shaped[key] = value;
+  Object.assign(shaped, {
+    unique_id: env.unique_id,
+    status: env.status,
+    pm_uptime: env.pm_uptime,
+    axm_actions: [],
+    axm_monitor: env.axm_monitor ?? {},
+    axm_options: {},
+    axm_dynamic: {},
+    created_at: env.created_at,
+    pm_id: env.pm_id,
+    restart_time: env.restart_time,
+    unstable_restarts: env.unstable_restarts,
+    version: env.version ?? 'N/A',
+  });
+  if (/(^|\/)node$/.test(env.exec_interpreter)) shaped.node_version = process.versions.node;
+  if (env.exit_code !== null && env.exit_code !== undefined) shaped.exit_code = env.exit_code;
+  for (const key of EXTENSIONS) {
+    const value = env[key];
+    if (value !== null && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;
+  }
+  if (env.pmx_error) shaped.pmx_error = env.pmx_error;
+  return { pid: proc.pid, name: proc.name, pm2_env: shaped as Pm2ShapedEnv, pm_id: proc.pm_id, monit: proc.monit };
+}
+
+/** `jlist`: one line of JSON, PM2's shape. */
+export function renderJlist(procs: readonly ProcessDescription[]): string {
+  return JSON.stringify(procs.map(toPm2Shape));
+}
+
+/** `prettylist`: PM2 prints `util.inspect` of the list (`status: 'online'`, `node_args: []`), not JSON. */
+export function renderPrettylist(procs: readonly ProcessDescription[]): string {
+  return inspect(procs.map(toPm2Shape), { showHidden: false, depth: null, colors: false });
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

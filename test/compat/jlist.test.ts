@@ -1,0 +1,145 @@
+// Differential: what scripts read from `jlist` and `prettylist` is what PM2 gives them.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APPS, Differential, type JlistEntry, project, until } from './harness.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write(APPS);
+}, 300_000);
+afterEach(() => diff.clear());
+afterAll(() => diff?.close());
+
+/** Keys PM2 has and pmx does not, on purpose: PM2's runtime internals (its @pm2/io probe, its own environment variables). */
+const PM2_ONLY = new Set(['_pm2_version', 'PM2_HOME', 'PM2_USAGE', 'PM2_JSON_PROCESSING', 'PM2_INTERACTOR_PROCESSING', 'filter_env']);
+/** pmx's keys PM2 has not: its documented extensions, present only when they carry something. */
+const PMX_ONLY = new Set(['listen', 'log_rotate', 'pmx_error']);
+
+/** The pm2_env keys of an entry that are PM2's or pmx's own (not a copy of an app variable). */
+function ownKeys(entry: JlistEntry): string[] {
+  return Object.keys(entry.pm2_env).filter((key) => !(key in entry.pm2_env.env) || key === 'name' || key === 'unique_id');
+}
+
+const FIELDS = [
+  'name',
+  'pm2_env.name',
+  'pm2_env.namespace',
+  'pm2_env.status',
+  'pm2_env.exec_mode',
+  'pm2_env.instances',
+  'pm2_env.restart_time',
+  'pm2_env.unstable_restarts',
+  'pm2_env.autorestart',
+  'pm2_env.vizion',
+  'pm2_env.autostart',
+  'pm2_env.treekill',
+  'pm2_env.automation',
+  'pm2_env.pmx',
+  'pm2_env.windowsHide',
+  'pm2_env.kill_retry_time',
+  'pm2_env.instance_var',
+  'pm2_env.NODE_APP_INSTANCE',
+  'pm2_env.merge_logs',
+  'pm2_env.node_args',
+  'pm2_env.args',
+  'pm2_env.exec_interpreter',
+  'pm2_env.pm_exec_path',
+  'pm2_env.pm_cwd',
+  'pm2_env.pm_out_log_path',
+  'pm2_env.pm_err_log_path',
+  'pm2_env.pm_pid_path',
+  'pm2_env.version',
+  'pm2_env.km_link',
+  'pm2_env.vizion_running',
+  'pm2_env.axm_dynamic',
+  'monit.cpu',
+];
+
+describe('jlist', () => {
+  it('gives a fork-mode app the same fields and values a script reads', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'api', '--', 'one', 'two']);
+    const { pm2, pmx } = await diff.jlist();
+    const normalize = (list: JlistEntry[], side: 'pm2' | 'pmx') => JSON.parse(diff[side].normalize(JSON.stringify(project(list, FIELDS).map((p) => ({ ...p, 'monit.cpu': typeof p['monit.cpu'] })))));
+    expect(normalize(pmx, 'pmx')).toEqual(normalize(pm2, 'pm2'));
+    expect(pmx[0]!.pid).toBeGreaterThan(0);
+    expect(Object.keys(pmx[0]!)).toEqual(Object.keys(pm2[0]!));
+  });
+
+  it('has every key PM2 has and none PM2 leaves out (no nulls for unset options)', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'keys']);
+    const { pm2, pmx } = await diff.jlist();
+    const pm2Keys = ownKeys(pm2[0]!).filter((key) => !PM2_ONLY.has(key));
+    const pmxKeys = ownKeys(pmx[0]!).filter((key) => !PMX_ONLY.has(key));
+    // the @pm2/io probe's metrics come later under PM2; both have the key
+    expect(pmxKeys.sort()).toEqual(pm2Keys.sort());
+    expect(Object.values(pmx[0]!.pm2_env).filter((value) => value === null)).toEqual([]);
+    for (const deleted of ['script', 'out_file', 'error_file', 'log_file', 'interpreter', 'interpreter_args', 'app_env', 'cwd']) {
+      expect(pmx[0]!.pm2_env, deleted).not.toHaveProperty(deleted);
+    }
+  });
+
+  it('copies the app environment to the top of pm2_env, as PM2 does (`jq .pm2_env.FEATURE`)', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'flagged'], { env: { FEATURE: 'on' } });
+    const { pm2, pmx } = await diff.jlist();
+    expect(pmx[0]!.pm2_env.FEATURE).toBe('on');
+    expect(pmx[0]!.pm2_env.FEATURE).toBe(pm2[0]!.pm2_env.FEATURE);
+    expect(pmx[0]!.pm2_env.env.FEATURE).toBe(pm2[0]!.pm2_env.env.FEATURE);
+  });
+
+  it('shows an app set in an ecosystem file with its options, and only those', async () => {
+    diff.write({
+      'opts.config.js': `module.exports = { apps: [{ name: 'opts', script: './hold.js', instances: 2, cron_restart: '0 3 * * *', max_memory_restart: '100M', log_date_format: 'YYYY', node_args: '--max-old-space-size=100', args: 'x y', env: { A: '1' } }] };`,
+    });
+    await diff.run(['start', 'opts.config.js']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = [...FIELDS, 'pm2_env.cron_restart', 'pm2_env.max_memory_restart', 'pm2_env.log_date_format', 'pm2_env.A', 'pm2_env.kill_timeout', 'pm2_env.max_restarts'];
+    const byInstance = (list: JlistEntry[], side: 'pm2' | 'pmx') =>
+      JSON.parse(diff[side].normalize(JSON.stringify(project(list, fields).map((p) => ({ ...p, 'monit.cpu': 0 })).sort((a, b) => Number(a['pm2_env.NODE_APP_INSTANCE']) - Number(b['pm2_env.NODE_APP_INSTANCE'])))));
+    // ids: PM2 starts the two instances concurrently, so which gets which id may differ
+    const withoutIds = (rows: Record<string, unknown>[]) => rows.map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' ? v.replace(/-\d+\.(log|pid)$/, '-N.$1') : v])));
+    expect(withoutIds(byInstance(pmx, 'pmx'))).toEqual(withoutIds(byInstance(pm2, 'pm2')));
+  });
+
+  it('gives a stopped app pid 0, zero monit and status stopped', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'resting']);
+    await diff.run(['stop', 'resting']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['pid', 'monit', 'pm2_env.status'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+  });
+
+  it('records the exit code of an app that exited, and no exit code before', async () => {
+    await diff.run(['start', 'crash.js', '--name', 'oneshot', '--no-autorestart'], { env: { EXIT_CODE: '7' } });
+    const settled = (list: JlistEntry[]) => list[0]?.pm2_env.status === 'stopped';
+    await until('both apps to have exited', async () => {
+      const { pm2, pmx } = await diff.jlist();
+      return settled(pm2) && settled(pmx);
+    });
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['pid', 'pm2_env.status', 'pm2_env.exit_code', 'pm2_env.autorestart', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+  });
+});
+
+describe('prettylist', () => {
+  it('prints util.inspect text, the lines scripts grep the same', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'pretty']);
+    const { pm2, pmx } = await diff.run(['prettylist']);
+    const greps = [/^ {6}status: 'online',$/m, /^ {6}exec_mode: 'fork_mode',$/m, /^ {6}node_args: \[\],$/m, /^ {6}restart_time: 0,$/m, /^ {6}watch: false,$/m, /^ {4}name: 'pretty',$/m, /^ {6}vizion: true,$/m];
+    for (const pattern of greps) {
+      expect(pm2.stdout, `PM2 ${pattern}`).toMatch(pattern);
+      expect(pmx.stdout, `pmx ${pattern}`).toMatch(pattern);
+    }
+    expect(pmx.stdout.trimStart().startsWith('[')).toBe(true);
+    expect(() => JSON.parse(pmx.stdout)).toThrow();
+  });
+
+  it("prints a watched cluster app as `exec_mode: 'cluster_mode'` and `watch: true`", async () => {
+    await diff.run(['start', 'hold.js', '--name', 'watched', '-i', '2', '--watch']);
+    const { pm2, pmx } = await diff.run(['prettylist']);
+    for (const pattern of [/^ {6}exec_mode: 'cluster_mode',$/m, /^ {6}watch: true,$/m, /^ {6}instances: 2,$/m]) {
+      expect(pm2.stdout, `PM2 ${pattern}`).toMatch(pattern);
+      expect(pmx.stdout, `pmx ${pattern}`).toMatch(pattern);
+    }
+  });
+});
