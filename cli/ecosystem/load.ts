@@ -8,6 +8,7 @@ import type { Draft } from './schema.js';
 import { applyOverrides, readOverrides, type CliStartOptions } from './cli-options.js';
 import { envNulVariable, parseEnv } from './values.js';
 import { nameProblem } from '../../agent/protocol/limits.js';
+import { parseJsonFile } from './parse-json.js';
 
 /** How a file is loaded: the `--env`, `--only` and other flags given with it. */
 export interface LoadOptions {
@@ -19,6 +20,11 @@ export interface LoadOptions {
   baseEnv: Record<string, string | undefined>;
   /** Flags given together with the file, applied over every app as PM2 applies them. */
   overrides?: CliStartOptions;
+  /**
+   * Where relative `script` and `cwd` resolve. The CLI passes the shell's directory, as PM2 does
+   * (a file in a subfolder names scripts relative to where the command runs); default: the file's folder.
+   */
+  cwd?: string;
 }
 
 /** A loaded file: its apps (validated, complete), its raw deploy section, and what deserves a warning. */
@@ -33,10 +39,20 @@ export interface LoadedEcosystem {
 export async function loadEcosystem(file: string, options: LoadOptions): Promise<LoadedEcosystem> {
   const path = resolve(file);
   const shown = relative(process.cwd(), path) || path;
-  const { apps: rawApps, deploy } = splitContent(await readEcosystemFile(path, shown), path, shown);
+  return loadContent(await readEcosystemFile(path, shown), path, shown, { ...options, cwd: options.cwd ?? dirname(path) });
+}
+
+/** `pmx start -`: the apps of a configuration read on stdin (JSON, or a JS object literal as PM2 accepts). */
+export async function loadEcosystemText(text: string, options: LoadOptions): Promise<LoadedEcosystem> {
+  const cwd = options.cwd ?? process.cwd();
+  const path = resolve(cwd, 'stdin');
+  return loadContent(parseJsonFile(text, path, 'stdin'), path, 'stdin', { ...options, cwd });
+}
+
+async function loadContent(content: unknown, path: string, shown: string, options: LoadOptions & { cwd: string }): Promise<LoadedEcosystem> {
+  const { apps: rawApps, deploy, warnings } = splitContent(content, path, shown);
   const { envName, baseEnv } = options;
   const problems: EcosystemError[] = [];
-  const warnings: string[] = [];
   const flags = options.overrides ? readOverrides(options.overrides, process.cwd(), warnings, problems) : {};
   const drafts = rawApps.map((raw, index) => readApp(raw, index, { path, shown, envName, problems, warnings }, flags));
   const selected = selectOnly(drafts, options.only, path, shown, problems);
@@ -46,7 +62,7 @@ export async function loadEcosystem(file: string, options: LoadOptions): Promise
   for (const { raw, draft, context } of problems.length === 0 ? selected : []) {
     const named = envName ? parseEnv(raw[`env_${envName}`]) : undefined;
     const namedEnv = named?.ok ? named.value : undefined;
-    const spec = completeSpec(draft, { ...context, baseDir: dirname(path), baseEnv, envName, deployEnv, namedEnv });
+    const spec = completeSpec(draft, { ...context, baseDir: options.cwd, baseEnv, envName, deployEnv, namedEnv });
     if (spec) apps.push(spec);
   }
   if (problems.length > 0) throw combineErrors(problems);
@@ -98,27 +114,34 @@ function selectOnly(drafts: AppDraft[], only: string[] | undefined, path: string
   return drafts.filter(({ names }) => names.some((name) => only.includes(name)));
 }
 
-type Content = { apps: Record<string, unknown>[]; deploy: Record<string, unknown> | undefined };
+type Content = { apps: Record<string, unknown>[]; deploy: Record<string, unknown> | undefined; warnings: string[] };
 
-/** `{ apps, deploy }`, `apps` as one object, a bare array of apps, or a single app. */
+/**
+ * The shapes PM2 accepts: `{ apps, deploy }` (`apps` an array or one object), the apps under a
+ * top-level `pm2` key, a bare array of apps, or a single app. A `deploy` that is not an object of
+ * environments matters only to `pmx deploy`: starting warns and goes on, as PM2 starts.
+ */
 function splitContent(content: unknown, file: string, shown: string): Content {
   const invalid = (what: string, value: unknown, key?: string): EcosystemError =>
     new EcosystemError('ECOSYSTEM_INVALID', `${shown}: ${what}, got ${describeValue(value)}`, { file, key, value });
-  if (Array.isArray(content)) return { apps: content.map((app, index) => asApp(app, index, invalid)), deploy: undefined };
+  if (Array.isArray(content)) return { apps: content.map((app, index) => asApp(app, index, invalid)), deploy: undefined, warnings: [] };
   if (!content || typeof content !== 'object') throw invalid('expected an object with `apps` (or an array of apps)', content);
   const object = content as Record<string, unknown>;
-  const deploy = object.deploy;
-  if (deploy !== undefined && (typeof deploy !== 'object' || deploy === null || Array.isArray(deploy))) {
-    throw invalid('`deploy` must be an object of environments', deploy, 'deploy');
+  const warnings: string[] = [];
+  let section: Record<string, unknown> | undefined;
+  if (object.deploy !== undefined && (typeof object.deploy !== 'object' || object.deploy === null || Array.isArray(object.deploy))) {
+    warnings.push(`${shown}: \`deploy\` is not an object of environments (${describeValue(object.deploy)}); it is left out (pmx deploy would refuse it)`);
+  } else {
+    section = object.deploy as Record<string, unknown> | undefined;
   }
-  const section = deploy as Record<string, unknown> | undefined;
-  if (object.apps === undefined) {
-    if (object.script !== undefined) return { apps: [object], deploy: undefined };
-    if (section) return { apps: [], deploy: section };
+  const listed = object.apps ?? object.pm2;
+  if (listed === undefined) {
+    if (object.script !== undefined) return { apps: [object], deploy: undefined, warnings };
+    if (section) return { apps: [], deploy: section, warnings };
     throw invalid('expected an `apps` array (or a single app with `script`)', content);
   }
-  const apps = Array.isArray(object.apps) ? object.apps : [object.apps];
-  return { apps: apps.map((app, index) => asApp(app, index, invalid)), deploy: section };
+  const apps = Array.isArray(listed) ? listed : [listed];
+  return { apps: apps.map((app, index) => asApp(app, index, invalid)), deploy: section, warnings };
 }
 
 function asApp(value: unknown, index: number, invalid: (what: string, value: unknown, key: string) => EcosystemError): Record<string, unknown> {

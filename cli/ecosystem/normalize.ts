@@ -66,7 +66,10 @@ export function readKeys(raw: Record<string, unknown>, context: ReadContext): Dr
       continue;
     }
     const parsed = reader(value, draft);
-    if (parsed.ok) continue;
+    if (parsed.ok) {
+      if (parsed.warning) warnings.push(`${origin.label}: ${origin.keyName(key)} ${parsed.warning}`);
+      continue;
+    }
     const nul = key === 'env' || key.startsWith('env_') ? envNulVariable(value) : null;
     problems.push(nul === null ? keyProblem(origin, key, parsed.expected, value) : envNulProblem(origin, `${key}.${nul}`));
   }

@@ -2,8 +2,8 @@
 import { availableParallelism } from 'node:os';
 import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, nameProblem } from '../../agent/protocol/limits.js';
 
-/** A parse result: the value, or what was expected (for the error message). */
-export type Parsed<T> = { ok: true; value: T } | { ok: false; expected: string };
+/** A parse result: the value (with a warning when PM2 tolerates a value pmx does not act on), or what was expected (for the error message). */
+export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; expected: string };
 
 const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
 const bad = (expected: string): Parsed<never> => ({ ok: false, expected });
@@ -170,9 +170,11 @@ export function parseListen(value: unknown): Parsed<string[]> {
   return list.length > 0 && list.every(valid) ? ok(list.map(String)) : bad("a port, '[host:]port', or an array of them");
 }
 
-/** `log_type`. */
+/** `log_type`: PM2 takes any string and writes JSON lines only for 'json'; so does pmx, with a warning for a value it does not know. */
 export function parseLogType(value: unknown): Parsed<'raw' | 'json'> {
-  return value === 'json' || value === 'raw' ? ok(value) : bad("'json' or 'raw'");
+  if (value === 'json' || value === 'raw') return ok(value);
+  if (typeof value !== 'string') return bad("'json' or 'raw'");
+  return { ok: true, value: 'raw', warning: `is '${value}', which is neither 'json' nor 'raw': the logs are written raw, as PM2 writes them` };
 }
 
 /** `port`: PM2's shortcut for the PORT variable. */

@@ -55,7 +55,7 @@ const BAD_VALUES: [key: string, value: unknown, message: string][] = [
   ['err_file', 1, 'a non-empty string, got 1 (number)'],
   ['log', 7, 'a non-empty string, got 7 (number)'],
   ['log_date_format', 5, 'a non-empty string, got 5 (number)'],
-  ['log_type', 'xml', "'json' or 'raw', got 'xml' (string)"],
+  ['log_type', 5, "'json' or 'raw', got 5 (number)"],
   ['instance_var', '', "a non-empty string, got '' (string)"],
   ['watch', 5, 'true, false, a path or an array of paths, got 5 (number)'],
   ['ignore_watch', [1], 'a string or an array of strings, got [1] (array)'],
@@ -153,6 +153,28 @@ describe('unknown keys', () => {
       expect.stringMatching(/\/ecosystem\.config\.js: app 'api': unknown key `colour`$/),
       expect.stringMatching(/unknown key `max_memroy_restart` \(did you mean `max_memory_restart`\?\)$/),
     ]);
+  });
+});
+
+describe('values PM2 tolerates', () => {
+  it('warn and start: a `log_type` other than json or raw logs raw, as under PM2', async () => {
+    const file = tmpFile('ecosystem.config.js', `module.exports = { apps: [{ name: 'api', script: ${JSON.stringify(forever)}, log_type: 'pretty' }] };`);
+    const { apps, warnings } = await loadEcosystem(file, { baseEnv });
+    expect(apps[0]!.log_type).toBe('raw');
+    expect(warnings).toEqual([expect.stringMatching(/app 'api': `log_type` is 'pretty', which is neither 'json' nor 'raw'/)]);
+  });
+
+  it('warn and start: a `deploy` that is not an object of environments is left out', async () => {
+    const file = tmpFile('ecosystem.config.js', `module.exports = { apps: [{ name: 'api', script: ${JSON.stringify(forever)} }], deploy: ['production'] };`);
+    const { apps, deploy, warnings } = await loadEcosystem(file, { baseEnv });
+    expect(apps.map((app) => app.name)).toEqual(['api']);
+    expect(deploy).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/`deploy` is not an object of environments/)]);
+  });
+
+  it('load the apps under a top-level `pm2` key, as PM2 does', async () => {
+    const file = tmpFile('process.json', JSON.stringify({ pm2: [{ name: 'api', script: forever }] }));
+    expect((await loadEcosystem(file, { baseEnv })).apps.map((app) => app.name)).toEqual(['api']);
   });
 });
 
