@@ -23,6 +23,7 @@ export function describeProcess(proc: SupervisedProcess): ProcessDescription {
       pm_uptime: lifecycle.startedAt || proc.createdAt,
       created_at: proc.createdAt,
       exit_code: lifecycle.exitCode,
+      last_exit: proc.lastExit,
       pm_out_log_path: logTargets.out,
       pm_err_log_path: logTargets.err,
       pm_log_path: logTargets.combined,

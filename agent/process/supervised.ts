@@ -13,12 +13,22 @@ import { replacementReady, retire } from '../modes/reload.js';
 import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
 
 
-/** Emits 'status' (status, previous) on every change and 'removed' once deleted. */
+/** The last exit of a process's child, shown by describe and written to the agent log. */
+export interface LastExit {
+  code: number | null;
+  signal: string | null;
+  /** ms since epoch. */
+  at: number;
+}
+
+/** Emits 'status' (status, previous) on every change, 'exit' (LastExit) when a child exits, and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
   lifecycle: Lifecycle = initialLifecycle();
   child: ChildProcess | null = null;
   /** The last error met while running this process, shown by describe. */
   error: string | null = null;
+  /** How the last child ended, or null while none has. */
+  lastExit: LastExit | null = null;
   readonly createdAt: number;
   readonly logs: LogSink;
   monit = { memory: 0, cpu: 0 };
@@ -166,10 +176,29 @@ export class SupervisedProcess extends EventEmitter {
       if (this.child !== child) return;
       this.nodeMetrics = null;
       removePidFile(this.pidFile);
+      this.lastExit = { code, signal, at: this.os.now() };
+      this.emit('exit', this.lastExit);
       this.dispatch({ type: 'exit', code, signal });
     });
     child.on('message', (message: unknown) => {
       if (message === 'ready' && this.child === child) this.dispatch({ type: 'ready' });
+    });
+  }
+
+  /** Resolves true once the current child (a cluster worker) listens, false if it exits or `timeoutMs` passes first. */
+  listening(timeoutMs: number): Promise<boolean> {
+    const launched = this.launched;
+    if (!launched?.onListening) return Promise.resolve(false);
+    if (launched.listened) return Promise.resolve(true);
+    const { child, onListening } = launched;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      const settle = (listens: boolean): void => {
+        clearTimeout(timer);
+        resolve(listens);
+      };
+      child.once('exit', () => settle(false));
+      onListening(() => settle(true));
     });
   }
 
@@ -213,7 +242,7 @@ export class SupervisedProcess extends EventEmitter {
       namespace: this.spec.namespace,
       pm_id: String(this.id),
       unique_id: `${this.spec.namespace}:${this.spec.name}:${this.id}`,
-      NODE_APP_INSTANCE: instance,
+      // `instance_var` renames NODE_APP_INSTANCE, as in PM2: the app sees one variable, not two
       [this.spec.instance_var]: instance,
     };
   }

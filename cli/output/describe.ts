@@ -23,37 +23,38 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
   const text = (value: string | number | null | undefined): Cell => ({ text: value === null || value === undefined || value === '' ? 'N/A' : printable(String(value)) });
   const list = (values: readonly string[]): Cell => text(values.length > 0 ? values.join(' ') : null);
 
+  // PM2's rows in PM2's order (max memory and cron restart after `restarts`, the combined log after
+  // `uptime`), then pmx's own: kill timeout, the last exit, the last error
   const rows: Array<[string, Cell]> = [
     ['status', { text: env.status, paint: statusPaint(env.status, style) }],
     ['name', text(env.name)],
     ['namespace', text(env.namespace)],
     ['version', text(env.version)],
     ['restarts', text(env.restart_time)],
-    ['uptime', text(env.status === 'online' && env.pm_uptime ? formatUptime(now - env.pm_uptime) : 0)],
+  ];
+  if (env.max_memory_restart > 0) rows.push(['max memory restart', text(formatBytes(env.max_memory_restart))]);
+  if (env.cron_restart) rows.push(['cron restart', text(env.cron_restart)]);
+  rows.push(['uptime', text(env.status === 'online' && env.pm_uptime ? formatUptime(now - env.pm_uptime) : 0)]);
+  if (env.pm_log_path) rows.push(['entire log path', text(env.pm_log_path)]);
+  rows.push(
     ['script path', text(env.pm_exec_path)],
     ['script args', list(env.args)],
     ['error log path', text(env.pm_err_log_path)],
     ['out log path', text(env.pm_out_log_path)],
-  ];
-  if (env.pm_log_path) rows.push(['entire log path', text(env.pm_log_path)]);
-  rows.push(
     ['pid path', text(env.pm_pid_path)],
     ['interpreter', text(env.exec_interpreter)],
     ['interpreter args', list(env.node_args.length > 0 ? env.node_args : env.interpreter_args)],
     ['script id', text(env.pm_id)],
     ['exec cwd', text(env.pm_cwd)],
     ['exec mode', text(env.exec_mode)],
-  );
-  if (NODE_INTERPRETER.test(env.exec_interpreter)) rows.push(['node.js version', text(nodeVersionOf(proc) ?? opts.nodeVersion ?? process.versions.node)]);
-  rows.push(
+    ['node.js version', text(NODE_INTERPRETER.test(env.exec_interpreter) ? (nodeVersionOf(proc) ?? opts.nodeVersion ?? process.versions.node) : null)],
     ['node env', text(env.env.NODE_ENV)],
     ['watch & reload', isWatching(env) ? { text: '✔', paint: (t) => style.bold(style.green(t)) } : { text: '✘' }],
     ['unstable restarts', text(env.unstable_restarts)],
     ['created at', text(Number.isFinite(env.created_at) ? new Date(env.created_at).toISOString() : null)],
   );
-  if (env.max_memory_restart > 0) rows.push(['max memory restart', text(formatBytes(env.max_memory_restart))]);
-  if (env.cron_restart) rows.push(['cron restart', text(env.cron_restart)]);
   rows.push(['kill timeout', text(`${env.kill_timeout}ms`)]);
+  if (env.last_exit) rows.push(['last exit', text(describeExit(env.last_exit))]);
   if (env.pmx_error) rows.push(['last error', { text: printable(env.pmx_error), paint: style.red }]);
   if (env.pmx_log_error) rows.push(['log writing', { text: printable(`failing: ${env.pmx_log_error}`), paint: style.red }]);
 
@@ -104,4 +105,9 @@ export function renderEnv(proc: ProcessDescription, opts: { color?: boolean } = 
 function nodeVersionOf(proc: ProcessDescription): string | null {
   const value: unknown = (proc.pm2_env as unknown as Record<string, unknown>).node_version;
   return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** `code 3 at 2026-01-01T10:00:00.000Z` or `signal SIGKILL at ...`. */
+function describeExit(exit: { code: number | null; signal: string | null; at: number }): string {
+  return `${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} at ${new Date(exit.at).toISOString()}`;
 }
