@@ -25,13 +25,21 @@ export interface StartOutcome {
 export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean): Promise<StartOutcome> {
   const acted: SupervisedProcess[] = [];
   const alreadyRunning: string[] = [];
+  // two apps of one file may share a name: PM2 starts both, and restarts the name once
+  const registered = new Set<string>();
+  const restarted = new Set<string>();
   for (const spec of apps) {
     const existing = registry.named(spec.name);
-    if (existing.length === 0) {
-      for (let instance = 0; instance < spec.instances; instance++) {
+    if (existing.length === 0 || mode === 'force' || registered.has(spec.name)) {
+      registered.add(spec.name);
+      // instance numbers are the lowest free ones among the processes of that name, as PM2 gives them
+      const used = new Set(existing.map((proc) => proc.instance));
+      for (let instance = 0, added = 0; added < spec.instances; instance++) {
+        if (used.has(instance)) continue;
         const proc = await registry.prepare(spec, instance);
         proc.dispatch({ type: 'start' });
         acted.push(proc);
+        added++;
       }
       continue;
     }
@@ -45,6 +53,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       continue;
     }
     // startOrRestart / startOrReload: the file's options apply; the environment only with --update-env
+    if (restarted.has(spec.name)) continue;
+    restarted.add(spec.name);
     for (const proc of existing) {
       proc.spec = { ...spec, env: updateEnv ? spec.env : proc.spec.env };
       proc.dispatch({ type: 'restart' });
@@ -52,7 +62,14 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     }
   }
   await Promise.all(acted.map((proc) => proc.waitFor(launched)));
+  // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
+  // request sent right after `start -i 2` is answered
+  await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
   return { started: acted, alreadyRunning };
+}
+
+function awaitsListening(proc: SupervisedProcess): boolean {
+  return proc.spec.exec_mode === 'cluster_mode' && !proc.spec.wait_ready && proc.status === ProcessState.ONLINE;
 }
 
 /** Stops the selected processes and waits until each has exited; `unwatch` turns their watching off too. */
@@ -146,7 +163,8 @@ export async function scaleApp(registry: Registry, name: string, count: string):
     }
     await Promise.all(added.map((proc) => proc.waitFor(launched)));
   } else {
-    const removed = [...existing].sort((a, b) => b.instance - a.instance).slice(0, existing.length - wanted);
+    // PM2 removes the oldest processes first (lowest ids)
+    const removed = existing.slice(0, existing.length - wanted);
     const gone = removed.map((proc) => new Promise<void>((resolve) => proc.once('removed', resolve)));
     for (const proc of removed) proc.dispatch({ type: 'delete' });
     await Promise.all(gone);

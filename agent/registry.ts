@@ -5,7 +5,8 @@ import { type AppSpec, logFileName } from './protocol/app-spec.js';
 import type { Selector } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
-import { SupervisedProcess } from './process/supervised.js';
+import { type LastExit, SupervisedProcess } from './process/supervised.js';
+import { ProcessState } from './process/states.js';
 import type { ProcessOs } from './process/os.js';
 import type { LogTargets } from './logs/sink.js';
 import { LogFiles } from './logs/log-files.js';
@@ -15,6 +16,8 @@ import { DEFAULT_TIME_FORMAT } from './logs/timestamp.js';
 
 export class Registry {
   private readonly procs = new Map<number, SupervisedProcess>();
+  /** The next id to give: ids are not reused while any process is registered, as in PM2 (which starts over at 0 once the list is empty). */
+  private next = 0;
   /** Every open log file, shared by the processes that write to it. */
   readonly logFiles: LogFiles;
   /** Listening sockets of socket-activated apps. */
@@ -67,16 +70,31 @@ export class Registry {
 
   /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
-    const pmId = id !== undefined && !this.procs.has(id) ? id : this.nextId();
+    const pmId = id !== undefined && !this.procs.has(id) ? id : this.next;
+    this.next = Math.max(this.next, pmId + 1);
     const pidFile = join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
+    this.logExits(proc);
     for (const listener of this.added) listener(proc);
     proc.once('removed', () => {
       this.procs.delete(pmId);
+      if (this.procs.size === 0) this.next = 0;
       if (this.named(spec.name).length === 0) this.listeners.release(spec.name);
     });
     return proc;
+  }
+
+  /** Writes each exit of the process's children, and why it went errored, to the agent log (as PM2's log does). */
+  private logExits(proc: SupervisedProcess): void {
+    const label = (): string => `${proc.spec.name} (id ${proc.id})`;
+    proc.on('exit', ({ code, signal }: LastExit) => this.reportError(`${label()} exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
+    proc.on('status', (status: string) => {
+      if (status !== ProcessState.ERRORED) return;
+      const { max_restarts, min_uptime } = proc.spec;
+      const reason = proc.error ?? `${proc.lifecycle.unstableRestarts} unstable restarts in a row (each exit within min_uptime, ${min_uptime} ms; max_restarts is ${max_restarts}); not restarted again`;
+      this.reportError(`${label()} errored: ${reason}`);
+    });
   }
 
   /**
@@ -99,12 +117,6 @@ export class Registry {
     };
   }
 
-  private nextId(): number {
-    let id = 0;
-    for (const used of this.procs.keys()) id = Math.max(id, used + 1);
-    return id;
-  }
-
   private match(selector: Selector): SupervisedProcess[] {
     const all = this.all();
     switch (selector.kind) {
@@ -113,7 +125,8 @@ export class Registry {
       case 'id':
         return all.filter((proc) => proc.id === selector.id);
       case 'name': {
-        const byName = all.filter((proc) => proc.spec.name === selector.name);
+        // as in PM2, a script's path names the processes that run it (`pmx stop app.js`)
+        const byName = all.filter((proc) => proc.spec.name === selector.name || (selector.path !== undefined && proc.spec.script === selector.path));
         return byName.length > 0 ? byName : all.filter((proc) => proc.spec.namespace === selector.name);
       }
       case 'names':

@@ -42,7 +42,8 @@ function startOptions(command: Command): Command {
     .option('-n, --name <name>', 'name of the process')
     .option('--namespace <namespace>', 'namespace of the process')
     .option('-i, --instances <n>', 'number of instances: n, max, 0 or -n')
-    .option('-x, --exec-mode <mode>', 'fork or cluster')
+    .option('--exec-mode <mode>', 'fork or cluster')
+    .option('-x, --execute-command', 'run in fork mode (PM2\'s flag)')
     .option('--interpreter <path>', 'interpreter (node, python3, bash, none, a path)')
     .option('--interpreter-args <args>', 'arguments for the interpreter')
     .option('--node-args <args>', 'arguments for node (same as --interpreter-args)')
@@ -75,14 +76,18 @@ function startOptions(command: Command): Command {
     .option('--listen <addresses...>', 'addresses the agent listens on for the app (socket activation)')
     .option('--env <name>', 'use env_<name> of the ecosystem file')
     .option('--only <names>', 'only these apps of the ecosystem file (comma-separated)')
-    .option('--update-env', 'refresh the environment from the current shell')
+    .option('-a, --update-env', 'refresh the environment from the current shell')
     .option('-f, --force', 'start another copy even when the name is taken');
 }
 
-fleetOptions(startOptions(program.command('start').argument('<target>', 'script, ecosystem file, id, name, namespace or all').argument('[args...]', 'arguments for the script (after --)')))
-  .description('start a script or an ecosystem file, or restart a stopped process')
-  .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000', 'pmx start ecosystem.config.js --env production --deploy production'))
-  .action(async (target: string, args: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, 'start', typed(), flags) : (await proc()).start(ctx, target, args, flags)));
+fleetOptions(startOptions(program.command('start').argument('[targets...]', "scripts, ecosystem files, ids, names, namespaces or all ('-': a configuration on stdin); script arguments after --")))
+  .description('start scripts or ecosystem files, or restart registered processes')
+  .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start api.js worker.js', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000', 'cat apps.json | pmx start -', 'pmx start ecosystem.config.js --env production --deploy production'))
+  .action(async (words: string[], flags: StartFlags & FleetFlags) => {
+    if (onFleet(flags)) return (await fleet()).fleetAction(ctx, 'start', typed(), flags);
+    const { targets, args } = splitScriptArgs(words);
+    return (await proc()).start(ctx, targets, args, flags);
+  });
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
   startOptions(program.command(mode).argument('<file>', 'ecosystem file'))
@@ -102,14 +107,21 @@ for (const [name, description, aliases] of actions) {
   const command = program
     .command(name)
     .aliases([...aliases])
-    .argument('<targets...>', 'ids, names, namespaces, all, /regex/ or ecosystem files')
+    .argument('<targets...>', "ids, names, script paths, namespaces, all, /regex/ or ecosystem files ('-': a configuration on stdin)")
     .description(description)
-    .option('--update-env', 'refresh the environment from the current shell')
+    .option('-a, --update-env', 'refresh the environment from the current shell')
     .option('--env <name>', 'use env_<name> of the ecosystem file')
     .option('--only <names>', 'only these apps of the ecosystem file')
     .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`, ...(onHosts(name) ? [`pmx ${name} all --deploy production`] : [])));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
-  if (name === 'stop') command.option('--watch', 'stop watching too: a change no longer restarts the app');
+  if (name === 'stop') command.option('--watch', 'stop watching (every stop does, as in PM2)');
+  if (name === 'restart') {
+    command
+      .option('--node-args <args>', 'restart with these node arguments')
+      .option('--interpreter-args <args>', 'restart with these interpreter arguments')
+      .option('--max-memory-restart <size>', 'restart with this memory limit')
+      .option('-c, --cron-restart <expr>', 'restart with this cron schedule');
+  }
   if (onHosts(name)) fleetOptions(command);
   command.action(async (targets: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, name, typed(), flags) : (await proc()).act(ctx, name, targets, flags)));
 }
@@ -225,6 +237,14 @@ program.command('completion-names', { hidden: true }).description('process names
 
 function commandNames(): string[] {
   return program.commands.filter((command) => !(command as unknown as { _hidden: boolean })._hidden).flatMap((command) => [command.name(), ...command.aliases()]);
+}
+
+/** Start targets and the script's arguments: those after `--` on the command line, as PM2 reads them. */
+function splitScriptArgs(words: string[]): { targets: string[]; args: string[] } {
+  const dash = process.argv.indexOf('--');
+  if (dash < 0) return { targets: words, args: [] };
+  const args = process.argv.slice(dash + 1);
+  return { targets: words.slice(0, Math.max(0, words.length - args.length)), args };
 }
 
 /** Flags of `pmx logs`. */

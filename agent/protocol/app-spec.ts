@@ -114,3 +114,6 @@ export const APP_DEFAULTS = {
 export function logFileName(name: string): string {
   return name.replace(/[^a-zA-Z0-9\\.-]/g, '-');
 }
+
+/** Every key of an AppSpec, to take the spec back out of a process description (whose pm2_env extends it). */
+export const APP_SPEC_KEYS: readonly string[] = [...Object.keys(APP_DEFAULTS), 'name', 'script', 'cwd', 'interpreter', 'env', 'app_env'];

@@ -24,6 +24,8 @@ export interface Pm2Env extends AppSpec {
   pm_uptime: number;
   created_at: number;
   exit_code: number | null;
+  /** How the last child ended (code or signal, when), or null while none has: `describe` shows it. */
+  last_exit?: { code: number | null; signal: string | null; at: number } | null;
   pm_out_log_path: string;
   pm_err_log_path: string;
   pm_log_path: string | null;
@@ -58,13 +60,13 @@ export type AxmMonitor = Record<string, AxmMetric>;
 export type Selector =
   | { kind: 'all' }
   | { kind: 'id'; id: number }
-  | { kind: 'name'; name: string }
+  | { kind: 'name'; name: string; path?: string }
   | { kind: 'names'; names: string[] }
   | { kind: 'regex'; source: string; flags: string }
   | { kind: 'namespace'; namespace: string };
 
-/** What `start` does with an app whose name is already registered. */
-export type StartMode = 'start' | 'startOrRestart' | 'startOrReload';
+/** What `start` does with an app whose name is already registered; 'force' (`start -f`) starts more processes under the same name. */
+export type StartMode = 'start' | 'startOrRestart' | 'startOrReload' | 'force';
 
 /** Request params and result types, per method. */
 export interface Methods {

@@ -8,8 +8,14 @@ import { selectorFor } from './targets.js';
 
 /** `pmx save [--force]`. */
 export async function save(ctx: CommandContext, force: boolean): Promise<void> {
-  const { file, count } = await withAgent(ctx, (agent) => agent.call('save', { force }));
-  ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} to ${file}\n`);
+  try {
+    const { file, count } = await withAgent(ctx, (agent) => agent.call('save', { force }));
+    ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} to ${file}\n`);
+  } catch (error) {
+    // as PM2 ("not managing any process, skipping save"): the saved list is kept and that is no failure
+    if ((error as CliError).code !== 'DUMP_REFUSED') throw error;
+    ctx.err.write(`[PMX][WARN] ${(error as CliError).message}; the saved list is kept (pmx save --force saves the empty list)\n`);
+  }
 }
 
 /** `pmx resurrect`. */

@@ -3,7 +3,7 @@ import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
-import { selectorFor } from './targets.js';
+import { selected, selectorFor } from './targets.js';
 
 /** Prints the process table (after any action, as PM2 does). */
 export async function printProcessList(ctx: CommandContext, agent: AgentConnection): Promise<void> {
@@ -45,18 +45,8 @@ export async function env(ctx: CommandContext, target: string): Promise<void> {
 async function matching(ctx: CommandContext, target: string): Promise<ProcessDescription[]> {
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const selector = selectorFor(target);
-  const found = all.filter((proc) => {
-    switch (selector.kind) {
-      case 'all':
-        return true;
-      case 'id':
-        return proc.pm_id === selector.id;
-      case 'regex':
-        return new RegExp(selector.source, selector.flags).test(proc.name);
-      default:
-        return proc.name === target || proc.pm2_env.namespace === target;
-    }
-  });
+  // describe takes names and ids (PM2's), and pmx's regex, namespace and all
+  const found = all.filter((proc) => selected(proc, selector.kind === 'name' ? { kind: 'name', name: selector.name } : selector, all));
   if (found.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
   return found;
 }

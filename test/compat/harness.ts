@@ -86,6 +86,20 @@ export class Side {
     return text.replaceAll(this.work, '<WORK>').replaceAll(this.home, '<HOME>');
   }
 
+  /** The real path of a path written with placeholders (as jlist gives them after normalize). */
+  real(path: string): string {
+    return path.replaceAll('<WORK>', this.work).replaceAll('<HOME>', this.home);
+  }
+
+  /** The text of a file named with placeholders, or '' while it does not exist. */
+  read(path: string): string {
+    try {
+      return readFileSync(this.real(path), 'utf8');
+    } catch {
+      return '';
+    }
+  }
+
   private spawn(command: string, args: string[], options: RunOptions): Promise<Outcome> {
     const cwd = options.cwd ? join(this.work, options.cwd) : this.work;
     mkdirSync(cwd, { recursive: true });
@@ -256,3 +270,19 @@ export const APPS = {
     "setTimeout(() => server.listen(Number(process.env.PORT), '127.0.0.1'), Number(process.env.LISTEN_DELAY || 0));",
   ].join('\n'),
 };
+
+/** `name:status` of each process in pm_id order: what `pm2 jlist | jq` loops usually read. */
+export function statuses(list: JlistEntry[]): string[] {
+  return [...list].sort((a, b) => a.pm_id - b.pm_id).map((entry) => `${entry.name}:${entry.pm2_env.status}`);
+}
+
+/** Both sides' jlist once `accept` holds for both (every 100 ms, for at most 15 s). */
+export async function settled(diff: Differential, accept: (list: JlistEntry[]) => boolean, what = 'both lists to settle'): Promise<Pair<JlistEntry[]>> {
+  return until(what, async () => {
+    const lists = await diff.jlist();
+    return accept(lists.pm2) && accept(lists.pmx) ? lists : null;
+  });
+}
+
+/** True when every process is online (and there is at least one). */
+export const allOnline = (list: JlistEntry[]): boolean => list.length > 0 && list.every((entry) => entry.pm2_env.status === 'online');

@@ -35,11 +35,12 @@ describe('save / resurrect / kill', () => {
     expect(a.pm2_env.kill_timeout).toBe(900);
   });
 
-  it('never saves an empty list over a saved one without --force', async () => {
+  it('never saves an empty list over a saved one without --force (and, as PM2, that is no failure)', async () => {
     await pmx.ok(['delete', 'all']);
     const refused = await pmx.run(['save']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(0);
     expect(refused.stderr).toContain('empty');
+    expect(refused.stderr).toContain('the saved list is kept');
     expect(JSON.parse(readFileSync(join(pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(2);
     await pmx.ok(['save', '--force']);
     expect(JSON.parse(readFileSync(join(pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(0);

@@ -1,0 +1,126 @@
+// start, startOrRestart, startOrReload, and `start -` (a configuration on stdin), as PM2 decides
+// what a start target is: an ecosystem file (its missing apps started, the others restarted with
+// the file's options and environment), a registered name, namespace or id (restarted), or a script.
+import { existsSync } from 'node:fs';
+import { extname } from 'node:path';
+import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import type { ProcessDescription, StartMode } from '../../agent/protocol/types.js';
+import { CliError } from '../client/errors.js';
+import type { CliStartOptions } from '../ecosystem/index.js';
+import { type CommandContext, withAgent } from './context.js';
+import { printList } from './list.js';
+import { act } from './process.js';
+import { isEcosystemTarget } from './targets.js';
+
+/** Flags of `start` and its relatives, as commander gives them. */
+export interface StartFlags extends CliStartOptions {
+  env?: string;
+  /** reload: instances replaced at once. */
+  parallel?: string;
+  only?: string;
+  updateEnv?: boolean;
+  force?: boolean;
+  /** -x: run in fork mode (PM2's --execute-command). */
+  executeCommand?: boolean;
+}
+
+/** `pmx start [targets...] [-- args]`: each target in turn, as PM2 does; none means the ecosystem file here. */
+export async function start(ctx: CommandContext, targets: string[], args: string[], flags: StartFlags): Promise<void> {
+  if (targets.length === 0) {
+    const { findEcosystemFile, DEFAULT_FILES } = await import('../ecosystem/index.js');
+    const found = findEcosystemFile(process.cwd());
+    if (!found) throw new CliError('BAD_ARGUMENT', `start: nothing to start: no script named and no ecosystem file in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`);
+    targets = [found];
+  }
+  if (targets.length === 1 && targets[0] === '-') {
+    await startSpecs(ctx, await appsFromStdin(flags), flags, 'startOrRestart', true);
+    return;
+  }
+  for (const target of targets) await startOne(ctx, target, args, flags);
+}
+
+/** `pmx startOrRestart|startOrReload <file>`: as `start <file>`, PM2's own alias. */
+export async function startOr(ctx: CommandContext, mode: StartMode, file: string, flags: StartFlags): Promise<void> {
+  await startSpecs(ctx, await appsOfFile(file, flags), flags, mode, true);
+}
+
+async function startOne(ctx: CommandContext, target: string, args: string[], flags: StartFlags): Promise<void> {
+  if (await isEcosystemTarget(target)) {
+    // PM2 starts what is missing and restarts the rest, with the file's environment
+    await startSpecs(ctx, await appsOfFile(target, flags), flags, 'startOrRestart', true);
+    return;
+  }
+  if (await namesRegistered(ctx, target)) {
+    await act(ctx, 'restart', [target], flags);
+    return;
+  }
+  const { specFromCli } = await import('../ecosystem/index.js');
+  const spec = specFromCli(target, flagsForScript(flags), args, process.env, process.cwd());
+  await startSpecs(ctx, [spec], flags, flags.force ? 'force' : 'start', Boolean(flags.updateEnv));
+}
+
+/**
+ * PM2's order for a word: a registered name or namespace (a word with no `/` and no extension), an
+ * id, `all`; a /regex/ that is no file is pmx's own. Anything else is a script.
+ */
+async function namesRegistered(ctx: CommandContext, target: string): Promise<boolean> {
+  if (/^\d+$/.test(target) || target === 'all') return true;
+  if (/^\/.+\/[a-z]*$/.test(target) && !existsSync(target)) return true;
+  if (target.includes('/') || extname(target) !== '') return false;
+  const procs = await withAgent(ctx, (agent) => agent.call('list', {}));
+  return procs.some((proc) => proc.name === target || proc.pm2_env.namespace === target);
+}
+
+/** -x is PM2's way to ask for fork mode. */
+function flagsForScript(flags: StartFlags): StartFlags {
+  return flags.executeCommand && !flags.execMode ? { ...flags, execMode: 'fork' } : flags;
+}
+
+/** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
+export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode, updateEnv = Boolean(flags.updateEnv)): Promise<void> {
+  // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
+  const table = import('../output/list.js');
+  await withAgent(ctx, async (agent) => {
+    const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv });
+    for (const name of alreadyRunning) {
+      ctx.err.write(`[PMX][ERROR] Script already launched as '${name}', add -f option to force re-execution\n`);
+    }
+    for (const proc of processes) reportStarted(ctx, proc);
+    await table;
+    await printList(ctx, all);
+    if (alreadyRunning.length > 0 && processes.length === 0) process.exitCode = 1;
+    if (processes.some((proc) => proc.pm2_env.status === 'errored')) process.exitCode = 1;
+  });
+}
+
+/** The apps of an ecosystem file, relative paths resolved from the shell's directory as PM2 resolves them. */
+export async function appsOfFile(file: string, flags: StartFlags): Promise<AppSpec[]> {
+  const { loadEcosystem } = await import('../ecosystem/index.js');
+  const loaded = await loadEcosystem(file, { envName: flags.env, only: onlyNames(flags), baseEnv: process.env, overrides: flagsForScript(flags), cwd: process.cwd() });
+  for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
+  return loaded.apps;
+}
+
+/** The apps of a configuration given on stdin (`pmx start -`, `pmx delete -`). */
+export async function appsFromStdin(flags: StartFlags): Promise<AppSpec[]> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (text.trim() === '') throw new CliError('BAD_ARGUMENT', "'-' reads an ecosystem configuration (JSON) on stdin, and stdin was empty");
+  const { loadEcosystemText } = await import('../ecosystem/index.js');
+  const loaded = await loadEcosystemText(text, { envName: flags.env, only: onlyNames(flags), baseEnv: process.env, overrides: flagsForScript(flags), cwd: process.cwd() });
+  for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
+  return loaded.apps;
+}
+
+function onlyNames(flags: StartFlags): string[] | undefined {
+  return flags.only ? flags.only.split(/[, ]/).map((name) => name.trim()).filter(Boolean) : undefined;
+}
+
+/** One line per started process: its status, and its error when it has one. */
+export function reportStarted(ctx: CommandContext, proc: ProcessDescription): void {
+  const status = proc.pm2_env.status;
+  const error = proc.pm2_env.pmx_error ? ` (${proc.pm2_env.pmx_error})` : '';
+  const stream = status === 'errored' ? ctx.err : ctx.out;
+  stream.write(`[PMX]${status === 'errored' ? '[ERROR]' : ''} ${proc.name} (id ${proc.pm_id}): ${status}${error}\n`);
+}

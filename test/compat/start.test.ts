@@ -1,0 +1,228 @@
+// Differential: start, stop, restart, delete, reset, scale and sendSignal decide what they act on
+// and what they exit with as PM2 does.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APPS, Differential, allOnline, project, settled, statuses, until } from './harness.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write({ ...APPS, 'b.js': APPS['hold.js'] });
+}, 300_000);
+afterEach(() => diff.clear());
+afterAll(() => diff?.close());
+
+const codes = (pair: { pm2: { code: number }; pmx: { code: number } }) => ({ pm2: pair.pm2.code, pmx: pair.pmx.code });
+
+describe('starting what is already running', () => {
+  it('refuses a running script path with exit 1, and starts nothing more', async () => {
+    await diff.run(['start', 'hold.js']);
+    const again = await diff.run(['start', 'hold.js']);
+    expect(codes(again)).toEqual({ pm2: 1, pmx: 1 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+
+  it('start -f runs another copy under the same name, and stop <name> stops every copy', async () => {
+    await diff.run(['start', 'hold.js']);
+    const forced = await diff.run(['start', 'hold.js', '-f']);
+    expect(codes(forced)).toEqual({ pm2: 0, pmx: 0 });
+    await diff.run(['stop', 'hold']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm_id', 'pm2_env.status', 'pm2_env.NODE_APP_INSTANCE'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(pmx.map((entry) => entry.name)).toEqual(['hold', 'hold']);
+  });
+
+  it('start <name> of a stopped app starts it again, exit 0', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'again']);
+    await diff.run(['stop', 'again']);
+    const started = await diff.run(['start', 'again']);
+    expect(codes(started)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+
+  it('start <script> of a stopped app starts it again under its name', async () => {
+    await diff.run(['start', 'hold.js']);
+    await diff.run(['stop', 'hold']);
+    expect(codes(await diff.run(['start', 'hold.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(project(pmx, ['name', 'pm_id', 'pm2_env.status'])).toEqual(project(pm2, ['name', 'pm_id', 'pm2_env.status']));
+  });
+});
+
+describe('targets', () => {
+  it('start a.js b.js starts both scripts', async () => {
+    expect(codes(await diff.run(['start', 'hold.js', 'b.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['hold:online', 'b:online']);
+  });
+
+  it('passes the words after -- to the script', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'argued', '--', '--port', '3000', 'x']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.args'])).toEqual(project(pm2, ['pm2_env.args']));
+  });
+
+  it('a script file is a target: stop b.js, restart b.js, delete b.js', async () => {
+    await diff.run(['start', 'hold.js', 'b.js']);
+    expect(codes(await diff.run(['stop', 'b.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const stopped = await diff.jlist();
+    expect(statuses(stopped.pmx)).toEqual(statuses(stopped.pm2));
+    expect(codes(await diff.run(['restart', 'b.js']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.run(['delete', './b.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['hold:online']);
+  });
+
+  it('stop, restart, reload and delete of `all` with no process exit non-zero', async () => {
+    for (const action of ['stop', 'restart', 'reload', 'delete']) {
+      const outcome = await diff.run([action, 'all']);
+      expect(outcome.pm2.code, `pm2 ${action} all`).not.toBe(0);
+      expect(outcome.pmx.code, `pmx ${action} all`).not.toBe(0);
+    }
+  });
+
+  it('an unknown name or id exits 1 for every action', async () => {
+    await diff.run(['start', 'hold.js']);
+    for (const args of [['stop', 'nope'], ['restart', 'nope'], ['delete', '42'], ['reset', 'nope'], ['start', 'nope']]) {
+      const outcome = await diff.run(args);
+      expect(codes(outcome), args.join(' ')).toEqual({ pm2: 1, pmx: 1 });
+    }
+  });
+
+  it('acts on a namespace and on a /regex/ of names', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'api-1', '--namespace', 'web']);
+    await diff.run(['start', 'hold.js', '-n', 'api-2', '--namespace', 'web']);
+    await diff.run(['start', 'hold.js', '-n', 'worker', '--namespace', 'jobs']);
+    await diff.run(['restart', '/^api-/']);
+    await diff.run(['stop', 'jobs']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm2_env.namespace', 'pm2_env.status', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    await diff.run(['delete', 'web']);
+    const after = await diff.jlist();
+    expect(statuses(after.pmx)).toEqual(statuses(after.pm2));
+  });
+
+  it('reset sets the restart counters back to 0', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'counted']);
+    await diff.run(['restart', 'counted']);
+    await diff.run(['restart', 'counted']);
+    expect(codes(await diff.run(['reset', 'counted']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.restart_time']));
+    expect(pmx[0]!.pm2_env.restart_time).toBe(0);
+  });
+
+  it('gives ids as PM2 does: never reused while the list is not empty', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'first']);
+    await diff.run(['start', 'hold.js', '-n', 'second']);
+    await diff.run(['delete', 'second']);
+    await diff.run(['start', 'hold.js', '-n', 'third']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['name', 'pm_id'])).toEqual(project(pm2, ['name', 'pm_id']));
+  });
+});
+
+describe('restart options', () => {
+  it('restart --update-env takes the new shell variable, restart alone keeps the old one', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'envy'], { env: { FLAVOUR: 'old' } });
+    await diff.run(['restart', 'envy'], { env: { FLAVOUR: 'new' } });
+    const kept = await diff.jlist();
+    expect(kept.pmx[0]!.pm2_env.env.FLAVOUR).toBe(kept.pm2[0]!.pm2_env.env.FLAVOUR);
+    await diff.run(['restart', 'envy', '--update-env'], { env: { FLAVOUR: 'new' } });
+    const { pm2, pmx } = await diff.jlist();
+    expect(pmx[0]!.pm2_env.env.FLAVOUR).toBe(pm2[0]!.pm2_env.env.FLAVOUR);
+    expect(pmx[0]!.pm2_env.env.FLAVOUR).toBe('new');
+  });
+
+  it('restart --node-args restarts with the new node arguments', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'tuned']);
+    expect(codes(await diff.run(['restart', 'tuned', '--node-args=--max-old-space-size=99']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(project(pmx, ['pm2_env.node_args', 'pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.node_args', 'pm2_env.restart_time']));
+    expect(pmx[0]!.pm2_env.node_args).toEqual(['--max-old-space-size=99']);
+  });
+
+  it('-x runs in fork mode even with -i', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'forked', '-x', '-i', '2']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm2_env.exec_mode', 'pm2_env.instances', 'pm2_env.NODE_APP_INSTANCE'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(pmx.map((entry) => entry.pm2_env.exec_mode)).toEqual(['fork_mode', 'fork_mode']);
+  });
+});
+
+describe('scale', () => {
+  it('scaling down removes the oldest processes, as PM2 does', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'many', '-i', '3']);
+    expect(codes(await diff.run(['scale', 'many', '1']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['pm_id', 'pm2_env.NODE_APP_INSTANCE'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+  });
+
+  it('scaling up adds the free instance numbers', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'grow', '-i', '2']);
+    await diff.run(['scale', 'grow', '+2']);
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 4 && allOnline(list));
+    const numbers = (list: typeof pm2) => list.map((entry) => entry.pm2_env.NODE_APP_INSTANCE).sort();
+    expect(numbers(pmx)).toEqual(numbers(pm2));
+  });
+
+  it('scaling to the number already running exits 1 (nothing to do)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'same', '-i', '2']);
+    expect(codes(await diff.run(['scale', 'same', '2']))).toEqual({ pm2: 1, pmx: 1 });
+    expect(codes(await diff.run(['scale', 'nope', '2']))).toEqual({ pm2: 1, pmx: 1 });
+  });
+});
+
+describe('sendSignal', () => {
+  it('delivers a signal by name and by id, and fails on an unknown name', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'signalled']);
+    const { pm2: [p2], pmx: [px] } = await diff.jlist();
+    expect(codes(await diff.run(['sendSignal', 'SIGUSR2', 'signalled']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.sh(`pm sendSignal SIGUSR2 ${p2!.pm_id}`))).toEqual({ pm2: 0, pmx: 0 });
+    expect(p2!.pm_id).toBe(px!.pm_id);
+    for (const [side, entry] of [[diff.pm2, p2!], [diff.pmx, px!]] as const) {
+      await until(`two SIGUSR2 lines in ${side.name}'s log`, async () => side.read(String(entry.pm2_env.pm_out_log_path)).split('got SIGUSR2').length === 3);
+    }
+    expect(codes(await diff.run(['sendSignal', 'SIGUSR2', 'nope']))).toEqual({ pm2: 1, pmx: 1 });
+  });
+
+  it('differs on purpose: a signal without its SIG prefix is delivered (PM2 exits 1: Unknown signal)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'short']);
+    const outcome = await diff.run(['sendSignal', 'USR2', 'short']);
+    expect(outcome.pm2.code).toBe(1);
+    expect(outcome.pm2.stdout + outcome.pm2.stderr).toContain('Unknown signal');
+    expect(outcome.pmx.code).toBe(0);
+  });
+});
+
+describe('watch', () => {
+  it('stop ends watching: the list says so, and a change no longer starts the app', async () => {
+    diff.write({ 'watched/app.js': APPS['hold.js'] });
+    await diff.run(['start', 'app.js', '-n', 'watched', '--watch'], { cwd: 'watched' });
+    await diff.run(['stop', 'watched']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.watch', 'pm2_env.status'])).toEqual(project(pm2, ['pm2_env.watch', 'pm2_env.status']));
+    expect(pmx[0]!.pm2_env.watch).toBe(false);
+  });
+});
+
+describe('cluster mode', () => {
+  it('differs on purpose: start -i 2 returns once the app listens (PM2 returns before a slow app listens)', async () => {
+    const base = 45_000 + (process.pid % 1000) * 2;
+    const probe = (port: number) => `node -e "require('http').get('http://127.0.0.1:${port}', (r) => process.exit(0)).on('error', () => process.exit(1))"`;
+    const env = (port: number) => ({ env: { PORT: String(port), LISTEN_DELAY: '3000' } });
+    const [pm2, pmx] = await Promise.all([
+      diff.pm2.sh(`pm start http.js -n slow -i 2 >/dev/null && ${probe(base)}`, env(base)),
+      diff.pmx.sh(`pm start http.js -n slow -i 2 --listen-timeout 8000 >/dev/null && ${probe(base + 1)}`, env(base + 1)),
+    ]);
+    expect(pm2.code).toBe(1);
+    expect(pmx.code).toBe(0);
+  });
+});
