@@ -1,0 +1,172 @@
+// Differential: ecosystem files (and configurations on stdin) start, restart and resolve as under PM2.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APPS, Differential, type JlistEntry, allOnline, project, settled, statuses, until } from './harness.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write({ ...APPS, 'b.js': APPS['hold.js'] });
+}, 300_000);
+afterEach(() => diff.clear());
+afterAll(() => diff?.close());
+
+const codes = (pair: { pm2: { code: number }; pmx: { code: number } }) => ({ pm2: pair.pm2.code, pmx: pair.pmx.code });
+const two = `module.exports = { apps: [{ name: 'one', script: 'hold.js' }, { name: 'two', script: 'b.js' }] };`;
+const counters = (list: JlistEntry[]) => project(list, ['name', 'pm2_env.status', 'pm2_env.restart_time']).sort((a, b) => String(a.name).localeCompare(String(b.name)));
+
+describe('starting a file whose apps run', () => {
+  it('restarts the running apps and exits 0 (no "already launched")', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['start', 'two.config.js']);
+    const again = await diff.run(['start', 'two.config.js']);
+    expect(codes(again)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(counters(pmx)).toEqual(counters(pm2));
+    expect(pmx.every((entry) => entry.pm2_env.restart_time === 1)).toBe(true);
+  });
+
+  it('starts the missing app and restarts the other', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['start', 'two.config.js']);
+    await diff.run(['delete', 'two']);
+    await diff.run(['start', 'two.config.js']);
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && allOnline(list));
+    expect(counters(pmx)).toEqual(counters(pm2));
+  });
+
+  it('startOrRestart and startOrReload do the same', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['startOrRestart', 'two.config.js']);
+    expect(codes(await diff.run(['startOrReload', 'two.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(counters(pmx)).toEqual(counters(pm2));
+  });
+});
+
+describe('restart and reload of a file', () => {
+  const withEnv = (value: string) => `module.exports = { apps: [{ name: 'conf', script: 'env.js', env: { COLOUR: '${value}', SHOW: 'COLOUR' }, max_memory_restart: '${value === 'red' ? '100M' : '200M'}' }] };`;
+
+  for (const action of ['restart', 'reload']) {
+    it(`${action} <file> re-reads the file's env and options`, async () => {
+      diff.write({ 'colour.config.js': withEnv('red') });
+      await diff.run(['start', 'colour.config.js']);
+      diff.write({ 'colour.config.js': withEnv('blue') });
+      expect(codes(await diff.run([action, 'colour.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await settled(diff, allOnline);
+      const fields = ['pm2_env.env.COLOUR', 'pm2_env.COLOUR', 'pm2_env.max_memory_restart', 'pm2_env.restart_time'];
+      expect(project(pmx, fields)).toEqual(project(pm2, fields));
+      expect(pmx[0]!.pm2_env.env.COLOUR).toBe('blue');
+    });
+  }
+
+  it('stop <file> and delete <file> act on its apps only', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['start', 'two.config.js']);
+    await diff.run(['start', 'hold.js', '-n', 'outsider']);
+    await diff.run(['stop', 'two.config.js']);
+    const stopped = await diff.jlist();
+    expect(statuses(stopped.pmx)).toEqual(statuses(stopped.pm2));
+    await diff.run(['delete', 'two.config.js']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['outsider:online']);
+  });
+});
+
+describe('paths', () => {
+  it('a relative script in a file of a subfolder resolves from the shell directory, as PM2 resolves it', async () => {
+    diff.write({ 'sub/hold.js': APPS['hold.js'], 'sub/rel.config.js': `module.exports = { apps: [{ name: 'rel', script: './hold.js' }, { name: 'inner', script: 'hold.js', cwd: 'sub' }] };` });
+    await diff.run(['start', 'sub/rel.config.js']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm2_env.pm_exec_path', 'pm2_env.pm_cwd'];
+    const rows = (list: JlistEntry[], side: 'pm2' | 'pmx') => JSON.parse(diff[side].normalize(JSON.stringify(project(list, fields))));
+    expect(rows(pmx, 'pmx')).toEqual(rows(pm2, 'pm2'));
+    expect(rows(pmx, 'pmx')[0]['pm2_env.pm_exec_path']).toBe('<WORK>/hold.js');
+  });
+});
+
+describe('shapes PM2 accepts', () => {
+  const cases: Record<string, string> = {
+    'apps under a `pm2` key of a JSON file': JSON.stringify({ pm2: [{ name: 'keyed', script: 'hold.js' }] }),
+    'a bare array of apps': JSON.stringify([{ name: 'bare', script: 'hold.js' }]),
+    'a single app object': JSON.stringify({ name: 'single', script: 'hold.js' }),
+    '`apps` as one object': JSON.stringify({ apps: { name: 'lone', script: 'hold.js' } }),
+    'a YAML file': 'apps:\n  - name: yaml\n    script: hold.js\n',
+  };
+  for (const [shape, text] of Object.entries(cases)) {
+    it(`starts ${shape}`, async () => {
+      const file = shape.includes('YAML') ? 'shape.yml' : 'shape.json';
+      diff.write({ [file]: text });
+      expect(codes(await diff.run(['start', file]))).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await diff.jlist();
+      expect(statuses(pmx)).toEqual(statuses(pm2));
+      expect(pmx).toHaveLength(1);
+    });
+  }
+
+  it('start - reads the configuration on stdin', async () => {
+    const outcome = await diff.sh(`echo '${JSON.stringify({ apps: [{ name: 'piped', script: 'hold.js' }] })}' | pm start -`);
+    expect(codes(outcome)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+});
+
+describe('files PM2 runs', () => {
+  it('starts with an unexpected log_type and with a deploy section of another shape (pmx warns)', async () => {
+    diff.write({ 'odd.config.js': `module.exports = { apps: [{ name: 'odd', script: 'hold.js', log_type: 'pretty' }], deploy: ['production'] };` });
+    const outcome = await diff.run(['start', 'odd.config.js']);
+    expect(codes(outcome)).toEqual({ pm2: 0, pmx: 0 });
+    expect(outcome.pmx.stderr).toContain('log_type');
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+
+  it('starts two apps of one file that have the same name', async () => {
+    diff.write({ 'twins.config.js': `module.exports = { apps: [{ name: 'twin', script: 'hold.js' }, { name: 'twin', script: 'b.js' }] };` });
+    await diff.run(['start', 'twins.config.js']);
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && allOnline(list));
+    const fields = ['name', 'pm2_env.pm_exec_path'];
+    const rows = (list: JlistEntry[], side: 'pm2' | 'pmx') => JSON.parse(diff[side].normalize(JSON.stringify(project(list, fields)))).sort((a: { 'pm2_env.pm_exec_path': string }, b: { 'pm2_env.pm_exec_path': string }) => a['pm2_env.pm_exec_path'].localeCompare(b['pm2_env.pm_exec_path']));
+    expect(rows(pmx, 'pmx')).toEqual(rows(pm2, 'pm2'));
+  });
+
+  it('instance_var replaces NODE_APP_INSTANCE in the app environment', async () => {
+    diff.write({ 'var.config.js': `module.exports = { apps: [{ name: 'numbered', script: 'env.js', instance_var: 'INSTANCE_ID', env: { SHOW: 'INSTANCE_ID,NODE_APP_INSTANCE' } }] };` });
+    await diff.run(['start', 'var.config.js']);
+    const { pm2, pmx } = await diff.jlist();
+    const line = async (side: typeof diff.pm2, entry: JlistEntry) =>
+      until(`${side.name}'s app to print`, async () => side.read(String(entry.pm2_env.pm_out_log_path)).split('\n')[0] || null);
+    expect(await line(diff.pmx, pmx[0]!)).toBe(await line(diff.pm2, pm2[0]!));
+    expect(await line(diff.pmx, pmx[0]!)).toBe('INSTANCE_ID=0 NODE_APP_INSTANCE=undefined');
+    expect(project(pmx, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE'])).toEqual(project(pm2, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE']));
+  });
+
+  it('--env production merges env_production, --only picks apps', async () => {
+    diff.write({
+      'envs.config.js': `module.exports = { apps: [{ name: 'web', script: 'hold.js', env: { MODE: 'dev', KEEP: 'yes' }, env_production: { MODE: 'prod' } }, { name: 'job', script: 'b.js' }] };`,
+    });
+    await diff.run(['start', 'envs.config.js', '--env', 'production', '--only', 'web']);
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm2_env.env.MODE', 'pm2_env.env.KEEP', 'pm2_env.MODE'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(pmx).toHaveLength(1);
+  });
+
+  it('append_env_to_name names the app after the environment', async () => {
+    diff.write({ 'append.config.js': `module.exports = { apps: [{ name: 'api', script: 'hold.js', append_env_to_name: true, env_staging: { A: '1' } }] };` });
+    await diff.run(['start', 'append.config.js', '--env', 'staging']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['api-staging:online']);
+  });
+
+  it('differs on purpose: a file with one bad app starts none of them (PM2 starts the others); both exit 1', async () => {
+    diff.write({ 'half.config.js': `module.exports = { apps: [{ name: 'good', script: 'hold.js' }, { name: 'bad', script: 'missing.js' }] };` });
+    const outcome = await diff.run(['start', 'half.config.js']);
+    expect(codes(outcome)).toEqual({ pm2: 1, pmx: 1 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pm2)).toEqual(['good:online']);
+    expect(statuses(pmx)).toEqual([]);
+  });
+});
