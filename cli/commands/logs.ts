@@ -29,18 +29,25 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const lines = Number.parseInt(flags.lines, 10);
   if (!Number.isInteger(lines) || lines < 0) throw new CliError('BAD_ARGUMENT', `--lines must be a whole number, got '${flags.lines}'`);
   const files: Followed[] = [];
+  const plain = !flags.raw && !flags.json;
   for (const proc of procs) {
+    // PM2's prefixes: `id|name` cut or padded to 10 columns for the last lines, padded to its length + 1 for new ones
     const label = `${proc.pm_id}|${proc.name}`;
-    const prefix = flags.raw || flags.json ? '' : `${label} | `;
+    const prefix = plain ? `${label.padEnd(10).slice(0, 10)} | ` : '';
     if (!flags.err) files.push(follow(proc, 'out', prefix));
     if (!flags.out) files.push(follow(proc, 'err', prefix));
   }
   const print = printer(ctx, flags);
+  if (plain && lines > 0) {
+    const what = target && target !== 'all' ? target : 'all';
+    ctx.out.write(`[TAILING] Tailing last ${lines} lines for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
+  }
   for (const file of files.filter((f) => f.file !== '/dev/null')) {
-    if (!flags.raw && !flags.json) ctx.out.write(`${file.file} last ${lines} lines:\n`);
+    if (plain) ctx.out.write(`${file.file} last ${lines} lines:\n`);
     for (const line of lastLines(file.file, lines)) print(file, line);
   }
   if (flags.nostream) return;
+  for (const file of files) if (plain) file.prefix = `${`${file.proc.pm_id}|${file.proc.name}`.padEnd(Math.max(3, file.proc.name.length + String(file.proc.pm_id).length + 2))} | `;
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const watchers: FSWatcher[] = [];
   for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {

@@ -17,7 +17,8 @@ describe('pmx logs', () => {
     const out = await pmx.ok(['logs', 'w', '--out', '--nostream', '--lines', '3']);
     const lines = out.trim().split('\n').filter((line) => line.includes('line-'));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(new RegExp(`^${proc.pm_id}\\|w \\| w line-47 x*\\.$`));
+    // PM2's prefix for the last lines: `id|name` padded to 10 columns
+    expect(lines[0]).toMatch(new RegExp(`^${`${proc.pm_id}|w`.padEnd(10).replace('|', '\\|')} \\| w line-47 x*\\.$`));
     const raw = await pmx.ok(['logs', 'w', '--out', '--nostream', '--lines', '1', '--raw']);
     expect(raw.trim()).toMatch(/^w line-49 x*\.$/);
     const json = await pmx.ok(['logs', 'w', '--err', '--nostream', '--lines', '1', '--json']);

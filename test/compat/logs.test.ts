@@ -1,0 +1,121 @@
+// Differential: log file names (when -<id> is added, which characters are replaced), where they
+// go, what is in them, and what `logs`, `flush` and `--time` show, as under PM2.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { APPS, Differential, type JlistEntry, type Side, allOnline, project, settled, until } from './harness.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write(APPS);
+}, 300_000);
+afterEach(() => diff.clear());
+afterAll(() => diff?.close());
+
+const PATHS = ['pm2_env.NODE_APP_INSTANCE', 'pm2_env.pm_out_log_path', 'pm2_env.pm_err_log_path', 'pm2_env.pm_log_path', 'pm2_env.pm_pid_path'];
+
+/** Each process's log and pid paths, the id in them written as <id> (PM2 may give ids in another order). */
+function paths(list: JlistEntry[], side: 'pm2' | 'pmx'): Record<string, unknown>[] {
+  return project(list, PATHS)
+    .map((row, index) => JSON.parse(diff[side].normalize(JSON.stringify(row)).replaceAll(`-${[...list].sort((a, b) => a.pm_id - b.pm_id)[index]!.pm_id}.`, '-<id>.')))
+    .sort((a, b) => Number(a['pm2_env.NODE_APP_INSTANCE']) - Number(b['pm2_env.NODE_APP_INSTANCE']));
+}
+
+async function samePaths(): Promise<Record<string, unknown>[]> {
+  const { pm2, pmx } = await settled(diff, allOnline);
+  expect(paths(pmx, 'pmx')).toEqual(paths(pm2, 'pm2'));
+  return paths(pmx, 'pmx');
+}
+
+describe('log file names', () => {
+  it('a fork app started alone: <name>-out.log, no -<id>', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'plain']);
+    expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/plain-out.log', 'pm2_env.pm_pid_path': '<HOME>/pids/plain-<id>.pid' });
+  });
+
+  it('a fork app of a file that sets instances: 1 gets -<id>', async () => {
+    diff.write({ 'one.config.js': `module.exports = { apps: [{ name: 'single', script: 'hold.js', instances: 1, exec_mode: 'fork' }] };` });
+    await diff.run(['start', 'one.config.js']);
+    expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/single-out-<id>.log' });
+  });
+
+  it('cluster instances get -<id> on the default names', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'clustered', '-i', '2']);
+    expect(await samePaths()).toHaveLength(2);
+  });
+
+  it('-o/-e files of several instances get -<id> before .log, and none when the name does not end in .log', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'own', '-i', '2', '-o', 'logs/own.log', '-e', 'logs/own.txt']);
+    expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<WORK>/logs/own-<id>.log', 'pm2_env.pm_err_log_path': '<WORK>/logs/own.txt' });
+  });
+
+  it('merge_logs keeps one set of files for every instance', async () => {
+    diff.write({ 'merged.config.js': `module.exports = { apps: [{ name: 'merged', script: 'hold.js', instances: 2, merge_logs: true, out_file: './out/merged.log' }] };` });
+    await diff.run(['start', 'merged.config.js']);
+    expect((await samePaths())[1]).toMatchObject({ 'pm2_env.pm_out_log_path': '<WORK>/out/merged.log' });
+  });
+
+  it('replaces the characters PM2 replaces in a name (spaces, colons, underscores, slashes)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'my_app:v1 x/y']);
+    expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/my-app-v1-x-y-out.log' });
+  });
+
+  it('-l gives a combined log under the app name', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'combined', '-l']);
+    expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_log_path': '<HOME>/logs/combined.log' });
+  });
+
+  it('`start .` and `-n ..` keep their log files inside logs/', async () => {
+    diff.write({ 'dotted/index.js': APPS['hold.js'] });
+    await diff.run(['start', '.'], { cwd: 'dotted' });
+    await diff.run(['start', 'hold.js', '-n', '..']);
+    const all = await samePaths();
+    for (const row of all) expect(String(row['pm2_env.pm_out_log_path'])).toMatch(/^<HOME>\/logs\/[^/]+$/);
+  });
+});
+
+describe('log contents', () => {
+  const read = async (side: Side, entry: JlistEntry, key: string, text: string): Promise<string> =>
+    until(`${side.name} ${key} to hold '${text}'`, async () => {
+      const content = side.read(String(entry.pm2_env[key]));
+      return content.includes(text) ? content : null;
+    });
+
+  it('stdout and stderr lines land in the out and error files, and both in the combined log', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'writes', '-l']);
+    const { pm2, pmx } = await diff.jlist();
+    for (const [side, entry] of [[diff.pm2, pm2[0]!], [diff.pmx, pmx[0]!]] as const) {
+      expect(await read(side, entry, 'pm_out_log_path', 'out line of writes')).toBe('out line of writes\n');
+      expect(await read(side, entry, 'pm_err_log_path', 'err line of writes')).toBe('err line of writes\n');
+      const combined = await read(side, entry, 'pm_log_path', 'err line');
+      expect(combined.split('\n').sort()).toEqual(['', 'err line of writes', 'out line of writes']);
+    }
+  });
+
+  it('--time prefixes each line with the time, in PM2 format', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'timed', '--time']);
+    const { pm2, pmx } = await diff.jlist();
+    for (const [side, entry] of [[diff.pm2, pm2[0]!], [diff.pmx, pmx[0]!]] as const) {
+      expect(await read(side, entry, 'pm_out_log_path', 'out line')).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d: out line of timed\n$/);
+    }
+  });
+
+  it('logs --nostream prints the tail with PM2 prefixes; flush empties the files', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'tailed']);
+    const { pm2, pmx } = await diff.jlist();
+    await read(diff.pm2, pm2[0]!, 'pm_err_log_path', 'err line');
+    await read(diff.pmx, pmx[0]!, 'pm_err_log_path', 'err line');
+    const shown = await diff.run(['logs', 'tailed', '--nostream', '--lines', '5']);
+    const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '');
+    expect(lines(shown.pmx.stdout)).toEqual(lines(shown.pm2.stdout));
+    const flushed = await diff.run(['flush', 'tailed']);
+    expect({ pm2: flushed.pm2.code, pmx: flushed.pmx.code }).toEqual({ pm2: 0, pmx: 0 });
+    expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe(diff.pm2.read(String(pm2[0]!.pm2_env.pm_out_log_path)));
+    expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe('');
+  });
+
+  it('out_file /dev/null discards the output', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'silent', '-o', '/dev/null']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.pm_out_log_path'])).toEqual(project(pm2, ['pm2_env.pm_out_log_path']));
+  });
+});
