@@ -14,7 +14,7 @@ export async function runFast(args: string[]): Promise<boolean> {
   return true;
 }
 
-const LIST = ['ls', 'list', 'status', 'l', 'jlist', 'prettylist'];
+const LIST = ['ls', 'list', 'status', 'l', 'ps', 'jlist', 'prettylist'];
 const DESCRIBE = ['describe', 'show', 'desc', 'info'];
 
 /** True for `ls`, `jlist`, `prettylist` alone and `describe <x>`, with no flags. */

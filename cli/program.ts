@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
+import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
 import type { StartFlags } from './commands/process.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
@@ -14,7 +15,7 @@ const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
   .version(PMX_VERSION, '-v, --version')
   .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
-  .showHelpAfterError()
+  .showHelpAfterError("(run 'pmx --help' for the commands, 'pmx <command> --help' for one)")
   .enablePositionalOptions();
 
 const ctx = commandContext();
@@ -90,7 +91,7 @@ fleetOptions(startOptions(program.command('start').argument('[targets...]', "scr
   });
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
-  startOptions(program.command(mode).argument('<file>', 'ecosystem file'))
+  startOptions(program.command(mode).aliases(mode === 'startOrReload' ? ['startOrGracefulReload'] : []).argument('<file>', 'ecosystem file'))
     .description(`start the file's apps that are not running, ${mode === 'startOrRestart' ? 'restart' : 'reload'} the others`)
     .addHelpText('after', examples(`pmx ${mode} ecosystem.config.js --env production`))
     .action(async (file: string, flags: StartFlags) => (await proc()).startOr(ctx, mode, file, flags));
@@ -139,7 +140,7 @@ program.command('deploy')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup'))
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
-fleetOptions(program.command('ls').aliases(['list', 'status', 'l']).description('list the processes'))
+fleetOptions(program.command('ls').aliases(['list', 'status', 'l', 'ps']).description('list the processes'))
   .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
@@ -154,6 +155,37 @@ fleetOptions(program.command('describe').aliases(['show', 'desc', 'info']).argum
 program.command('env').argument('<target>', 'id or name').description('the environment of a process')
   .addHelpText('after', examples('pmx env 0'))
   .action(async (target: string) => (await list()).env(ctx, target));
+program.command('pid').argument('[name]', 'app name (default: every process)').description('the pid of each process, one per line (0: not running)')
+  .addHelpText('after', examples('pmx pid', 'pmx pid api', 'kill -USR2 $(pmx pid api)'))
+  .action(async (name: string | undefined) => (await import('./commands/ids.js')).pid(ctx, name));
+program.command('id').argument('<name>', 'app name or script').description("the ids of an app's processes, as PM2 prints them")
+  .addHelpText('after', examples('pmx id api'))
+  .action(async (name: string) => (await import('./commands/ids.js')).id(ctx, name));
+const conf = () => import('./commands/module-conf.js');
+program.command('set').argument('[key]', '<app>:<key>').argument('[value]', 'value').description('set a value in module_conf.json; <app>:<key> restarts that app with it as a variable')
+  .addHelpText('after', examples('pmx set api:LOG_LEVEL debug', 'pmx get api:LOG_LEVEL', 'pmx unset api:LOG_LEVEL'))
+  .action(async (key: string | undefined, value: string | undefined) => (await conf()).set(ctx, key, value));
+program.command('multiset').argument('<pairs>', '"key1 value1 key2 value2"').description('set several values of module_conf.json')
+  .addHelpText('after', examples('pmx multiset "api:A 1 api:B 2"'))
+  .action(async (pairs: string) => (await conf()).multiset(ctx, pairs));
+program.command('get').argument('[key]', '<app>:<key>, <app> or nothing for all').description('print values of module_conf.json')
+  .addHelpText('after', examples('pmx get', 'pmx get api', 'pmx get api:LOG_LEVEL'))
+  .action(async (key: string | undefined) => (await conf()).get(ctx, key));
+program.command('unset').argument('<key>', '<app>:<key>, or all').description('remove a value from module_conf.json')
+  .addHelpText('after', examples('pmx unset api:LOG_LEVEL'))
+  .action(async (key: string) => (await conf()).unset(ctx, key));
+for (const name of ['conf', 'config']) {
+  program.command(name, { hidden: true }).argument('[key]').argument('[value]').description('get or set a value of module_conf.json')
+    .action(async (key: string | undefined, value: string | undefined) => (await conf()).conf(ctx, key, value));
+}
+program.command('examples').description('a few examples of pmx commands')
+  .action(() => {
+    ctx.out.write(examples('pmx start app.js --name app', 'pmx ls', 'pmx stop app', 'pmx start app', 'pmx restart app', 'pmx delete app', 'pmx start app.js -i max', 'pmx logs app', 'pmx save && pmx startup', 'pmx deploy production').trimStart());
+  });
+for (const name of Object.keys(UNSUPPORTED)) {
+  program.command(name, { hidden: true }).allowUnknownOption().argument('[args...]').description('not supported (PM2 command)')
+    .action(() => unsupported(name));
+}
 program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<target>', 'id, name or all').description('send a signal to processes')
   .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
   .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx, signal, target));
@@ -216,7 +248,7 @@ program.command('dashboard').description('serve a web dashboard of the processes
   .option('--host <address>', 'address to listen on; any other than 127.0.0.1 requires a token', '127.0.0.1')
   .addHelpText('after', examples('pmx dashboard', 'pmx dashboard --port 8080', 'pmx dashboard --host 0.0.0.0'))
   .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx, flags));
-program.command('monit').description('full-screen view of the processes, their metrics and live logs (q to quit)')
+program.command('monit').aliases(['imonit', 'dash']).description('full-screen view of the processes, their metrics and live logs (q to quit)')
   .addHelpText('after', examples('pmx monit'))
   .action(async () => (await import('./commands/monit.js')).monit(ctx));
 program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')

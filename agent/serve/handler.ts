@@ -44,6 +44,11 @@ export function staticHandler(options: ServeOptions): (req: IncomingMessage, res
     if (found.kind === 'file') return sendFile(req, res, found, 200);
     if (found.kind === 'forbidden') return plain(res, 403, 'Forbidden');
     if (options.spa) {
+      // PM2's fallbacks: the same file name at the root (`/users/12/main.js` is `/main.js`), then the home page
+      if (path !== '/' && path !== options.homepage) {
+        const atRoot = await resolver.resolve(`/${basename(path)}`);
+        if (atRoot.kind === 'file') return sendFile(req, res, atRoot, 200);
+      }
       const home = await resolver.resolve(options.homepage);
       if (home.kind === 'file') return sendFile(req, res, home, 200);
     }

@@ -80,6 +80,12 @@ function flagsForScript(flags: StartFlags): StartFlags {
 export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode, updateEnv = Boolean(flags.updateEnv)): Promise<void> {
   // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
   const table = import('../output/list.js');
+  // PM2 gives an app the values `set` under its name (module_conf.json) as variables
+  const { confEnv, confFile } = await import('./module-conf.js');
+  for (const app of apps) {
+    const extra = confEnv(confFile(ctx), app.name);
+    if (Object.keys(extra).length > 0) Object.assign(app, { env: { ...app.env, ...extra }, app_env: { ...app.app_env, ...extra } });
+  }
   await withAgent(ctx, async (agent) => {
     const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv });
     for (const name of alreadyRunning) {

@@ -7,39 +7,51 @@ import { type Cell, type Column, renderTable } from './table.js';
 /** How the list is rendered; `columns` and `now` default to the terminal's width and the clock. */
 export interface ListOptions {
   color: boolean;
-  /** Terminal width; below 120 the condensed columns are shown, as PM2 does. */
+  /** Terminal width; PM2 picks the widest of its three layouts that fits (300 when not a terminal). */
   columns?: number;
   /** ms since epoch, for uptimes. */
   now?: number;
 }
 
-/** PM2 switches to the condensed table below this terminal width. */
-export const CONDENSED_BELOW = 120;
-
 type Field = (proc: ProcessDescription, style: Style, now: number) => Cell;
 
-// Content widths are PM2's column widths (`app_head`) less the two padding spaces.
 const FIELDS = {
-  id: { column: { header: 'id', minWidth: 3 }, cell: (p, s) => ({ text: String(p.pm_id), paint: (t) => s.bold(s.cyan(t)) }) },
-  name: { column: { header: 'name', minWidth: 9, shrink: true }, cell: (p) => ({ text: printable(p.name) }) },
-  namespace: { column: { header: 'namespace', minWidth: 11, shrink: true }, cell: (p) => ({ text: printable(p.pm2_env.namespace) }) },
-  version: { column: { header: 'version', minWidth: 7, shrink: true }, cell: (p) => ({ text: printable(p.pm2_env.version ?? 'N/A') }) },
-  mode: { column: { header: 'mode', minWidth: 7 }, cell: mode },
-  pid: { column: { header: 'pid', minWidth: 8 }, cell: (p) => ({ text: String(p.pid) }) },
-  uptime: { column: { header: 'uptime', minWidth: 6 }, cell: uptime },
-  restarts: { column: { header: '↺', minWidth: 4 }, cell: (p) => ({ text: String(p.pm2_env.restart_time) }) },
-  status: { column: { header: 'status', minWidth: 9 }, cell: (p, s) => ({ text: p.pm2_env.status, paint: statusPaint(p.pm2_env.status, s) }) },
-  cpu: { column: { header: 'cpu', minWidth: 8 }, cell: (p) => ({ text: formatCpu(p.monit.cpu) }) },
-  mem: { column: { header: 'mem', minWidth: 8 }, cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
-  memory: { column: { header: 'memory', minWidth: 8 }, cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
-  user: { column: { header: 'user', minWidth: 8, shrink: true }, cell: (p, s) => ({ text: printable(p.pm2_env.username), paint: s.bold }) },
-  watching: { column: { header: 'watching', minWidth: 8 }, cell: watching },
-} satisfies Record<string, { column: Column; cell: Field }>;
+  id: { header: 'id', cell: (p, s) => ({ text: String(p.pm_id), paint: (t) => s.bold(s.cyan(t)) }) },
+  name: { header: 'name', cell: (p) => ({ text: printable(p.name) }) },
+  namespace: { header: 'namespace', cell: (p) => ({ text: printable(p.pm2_env.namespace) }) },
+  version: { header: 'version', cell: (p) => ({ text: printable(p.pm2_env.version ?? 'N/A') }) },
+  mode: { header: 'mode', cell: mode },
+  pid: { header: 'pid', cell: (p) => ({ text: String(p.pid) }) },
+  uptime: { header: 'uptime', cell: uptime },
+  restarts: { header: '↺', cell: (p) => ({ text: String(p.pm2_env.restart_time) }) },
+  status: { header: 'status', cell: (p, s) => ({ text: p.pm2_env.status, paint: statusPaint(p.pm2_env.status, s) }) },
+  cpu: { header: 'cpu', cell: (p) => ({ text: formatCpu(p.monit.cpu) }) },
+  mem: { header: 'mem', cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
+  memory: { header: 'memory', cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
+  user: { header: 'user', cell: (p, s) => ({ text: printable(p.pm2_env.username), paint: s.bold }) },
+  watching: { header: 'watching', cell: watching },
+} satisfies Record<string, { header: string; cell: Field }>;
 
 type FieldKey = keyof typeof FIELDS;
 
-const FULL: readonly FieldKey[] = ['id', 'name', 'namespace', 'version', 'mode', 'pid', 'uptime', 'restarts', 'status', 'cpu', 'mem', 'user', 'watching'];
-const CONDENSED: readonly FieldKey[] = ['id', 'name', 'mode', 'restarts', 'status', 'cpu', 'memory'];
+/** PM2 7's layouts (`pm2-ls.js`): each column's width with its padding; id and name are sized from the list. */
+type Layout = Array<[FieldKey, number]>;
+
+/** PM2's name column: the longest name + 5, at most 40 (11 for an empty list). */
+const NAME_COLUMN_MAX = 40;
+
+function layouts(procs: readonly ProcessDescription[]): Layout[] {
+  const longest = procs.reduce((max, proc) => Math.max(max, displayWidth(printable(proc.name))), 0);
+  const name = procs.length > 0 ? Math.min(longest + 5, NAME_COLUMN_MAX) : 11;
+  const id = Math.max(2 + Math.max(0, ...procs.map((proc) => String(proc.pm_id || 0).length)), 4);
+  const full: Layout = [['id', id], ['name', name], ['namespace', 13], ['version', 9], ['mode', 9], ['pid', 10], ['uptime', 8], ['restarts', 6], ['status', 11], ['cpu', 10], ['mem', 10], ['user', 10], ['watching', 10]];
+  const condensed: Layout = [['id', id], ['name', Math.min(name, 20)], ['mode', 10], ['restarts', 6], ['status', 11], ['cpu', 10], ['memory', 10]];
+  const mini: Layout = [['id', id], ['name', Math.min(name, 16)], ['status', 11], ['cpu', 8], ['mem', 10]];
+  return [full, condensed, mini];
+}
+
+/** A layout's width on screen: its columns and a border between each. */
+const layoutWidth = (layout: Layout): number => layout.reduce((sum, [, width]) => sum + width, 0) + layout.length + 1;
 
 /** The process table of `pmx ls`: header row alone when there is no process; below it, the processes whose logs are not being written. */
 export function renderList(procs: readonly ProcessDescription[], opts: ListOptions): string {
@@ -65,17 +77,16 @@ export interface ListLayout {
   maxWidth: number | undefined;
 }
 
-/** The layout `renderList` draws for these processes and options. */
+/** The layout `renderList` draws: PM2's widest layout that fits the terminal, with its fixed column widths. */
 export function listLayout(procs: readonly ProcessDescription[], opts: ListOptions): ListLayout {
   const style = styleFor(opts.color);
   const now = opts.now ?? Date.now();
-  const maxWidth = opts.columns ?? process.stdout.columns;
-  const fields = (maxWidth !== undefined && maxWidth < CONDENSED_BELOW ? CONDENSED : FULL).map((key) => FIELDS[key]);
-  // PM2 leaves three spare columns after the longest name.
-  const longest = procs.reduce((max, proc) => Math.max(max, displayWidth(printable(proc.name))), 0);
-  const columns = fields.map(({ column }): Column => (column === FIELDS.name.column ? { ...column, minWidth: Math.max(column.minWidth, longest + 3) } : column));
-  const nameIndex = fields.findIndex((field) => field === FIELDS.name);
-  return { columns, nameIndex, cells: (proc) => fields.map(({ cell }) => cell(proc, style, now)), style, maxWidth };
+  const terminal = opts.columns ?? process.stdout.columns ?? 300;
+  const candidates = layouts(procs);
+  const layout = candidates.find((candidate) => terminal >= layoutWidth(candidate)) ?? candidates.at(-1)!;
+  const columns = layout.map(([key, width]): Column => ({ header: FIELDS[key].header, width: width - 2 }));
+  const nameIndex = layout.findIndex(([key]) => key === 'name');
+  return { columns, nameIndex, cells: (proc) => layout.map(([key]) => FIELDS[key].cell(proc, style, now)), style, maxWidth: undefined };
 }
 
 /** PM2's order: by name, then by id (jlist order) within a name. */

@@ -15,6 +15,8 @@ export interface Column {
   align?: 'left' | 'right';
   /** May be narrowed (its cells cut) when the table is wider than `maxWidth`. */
   shrink?: boolean;
+  /** A fixed content width, as cli-tableau's colWidths (less the padding): longer cells are cut with `…`. */
+  width?: number;
 }
 
 /** How a table is drawn. */
@@ -74,6 +76,7 @@ function toCell(value: Cell | string | undefined): Cell {
 
 function columnWidths(columns: readonly Column[], body: readonly (readonly Cell[])[], showHeader: boolean): number[] {
   return columns.map((column, index) => {
+    if (column.width !== undefined) return column.width;
     let width = Math.max(column.minWidth ?? 0, showHeader ? displayWidth(column.header) : 0);
     for (const cells of body) width = Math.max(width, displayWidth(cells[index]?.text ?? ''));
     return width;

@@ -108,8 +108,10 @@ export class Side {
       const child = spawn(command, args, { cwd, env: this.env(options.env), stdio: ['pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      child.stdout.setEncoding('utf8');
+      child.stderr.setEncoding('utf8');
+      child.stdout.on('data', (chunk: string) => (stdout += chunk));
+      child.stderr.on('data', (chunk: string) => (stderr += chunk));
       child.stdin.end(options.stdin ?? '');
       const timer = setTimeout(() => {
         child.kill('SIGKILL');

@@ -54,13 +54,13 @@ describe('renderDescribe', () => {
     expect(table.get('kill timeout')).toBe('1600ms');
   });
 
-  it('prints N/A for what is not set and leaves out node.js version for other interpreters', () => {
+  it('prints N/A for what is not set, node.js version included for other interpreters (as PM2)', () => {
     const python = processDescription({ pm2_env: { exec_interpreter: 'python3', version: null, status: 'stopped' } });
     const table = rows(renderDescribe(python, { color: false, now: FIXTURE_NOW }));
     expect(table.get('version')).toBe('N/A');
     expect(table.get('script args')).toBe('N/A');
     expect(table.get('uptime')).toBe('0');
-    expect(table.has('node.js version')).toBe(false);
+    expect(table.get('node.js version')).toBe('N/A');
     expect(table.has('entire log path')).toBe(false);
   });
 

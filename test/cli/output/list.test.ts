@@ -80,9 +80,19 @@ describe('renderList', () => {
     expect(cells(lines.join('\n'))[1]?.[1]).toMatch(/^payments.*…$/);
   });
 
-  it('keeps a long name whole when the width of the terminal is unknown', () => {
+  it("cuts a name only past PM2's 40-column name column when the terminal is wide (or unknown)", () => {
     const long = processDescription({ name: 'payments-reconciliation-nightly-batch-worker-eu-west-1' });
-    expect(renderList([long], { color: false, columns: Number.POSITIVE_INFINITY, now: FIXTURE_NOW })).toContain('payments-reconciliation-nightly-batch-worker-eu-west-1');
+    const name = cells(renderList([long], { color: false, columns: Number.POSITIVE_INFINITY, now: FIXTURE_NOW }))[1]?.[1];
+    expect(name).toBe('payments-reconciliation-nightly-batch…');
+    const fits = processDescription({ name: 'payments-reconciliation-nightly-batch' });
+    expect(cells(renderList([fits], { color: false, now: FIXTURE_NOW }))[1]?.[1]).toBe('payments-reconciliation-nightly-batch');
+  });
+
+  it("never cuts a name that fits PM2's condensed name column at 120 to 135 terminal columns (regression: names cut to a few characters)", () => {
+    const named = processDescription({ name: 'payments-worker-eu' });
+    for (const columns of [120, 125, 130, 135]) {
+      expect(cells(renderList([named], { color: false, columns, now: FIXTURE_NOW }))[1]?.[1], `${columns} columns`).toBe('payments-worker-eu');
+    }
   });
 
   it('escapes control characters in a name instead of letting them break the table', () => {

@@ -1,0 +1,180 @@
+// Differential: the other commands PM2 users type (ls at a given width, describe, env, pid, id,
+// set/get/unset/multiset, save/resurrect, ping, serve --spa, unknown and unsupported commands).
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { APPS, Differential, type Outcome, allOnline, settled, statuses, until } from './harness.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write(APPS);
+}, 300_000);
+afterEach(() => diff.clear());
+afterAll(() => diff?.close());
+
+const codes = (pair: { pm2: Outcome; pmx: Outcome }) => ({ pm2: pair.pm2.code, pmx: pair.pmx.code });
+// eslint-disable-next-line no-control-regex
+const plain = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').replace(/\r/g, '');
+const lines = (text: string) => plain(text).split('\n').filter((line) => line.trim() !== '');
+
+/** The lines of the process table, the cells that change between runs (pid, uptime, cpu, memory) blanked. */
+function tableRows(text: string): string[] {
+  const table = lines(text).filter((line) => /^[┌│├└]/.test(line));
+  const header = table.find((line) => line.startsWith('│'))?.split('│').map((cell) => cell.trim()) ?? [];
+  const volatile = new Set(['pid', 'uptime', 'cpu', 'mem', 'memory'].map((name) => header.indexOf(name)).filter((index) => index >= 0));
+  return table.map((line, row) => (row <= 1 || !line.startsWith('│') ? line : line.split('│').map((cell, index) => (volatile.has(index) ? ' '.repeat(cell.length) : cell)).join('│')));
+}
+
+describe('ls', () => {
+  for (const columns of [80, 120, 135, 200]) {
+    it(`draws PM2's table at ${columns} columns: the same layout, names cut only where PM2 cuts them`, async () => {
+      await diff.run(['start', 'hold.js', '-n', 'payments-worker-eu']);
+      await diff.run(['start', 'hold.js', '-n', 'a-much-longer-name-for-the-nightly-batch-job']);
+      const { pm2, pmx } = await diff.sh(`script -qec "stty cols ${columns}; pm ls" /dev/null`);
+      expect(tableRows(pmx.stdout)).toEqual(tableRows(pm2.stdout));
+      expect(tableRows(pmx.stdout).length).toBe(6);
+    });
+  }
+
+  it('an empty list is the header row alone, exit 0', async () => {
+    const { pm2, pmx } = await diff.run(['ls']);
+    expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
+    expect(tableRows(pmx.stdout)).toEqual(tableRows(pm2.stdout));
+  });
+});
+
+describe('describe, env', () => {
+  it('describe shows PM2 rows in PM2 order (pmx adds its own after them)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'described', '--cron-restart', '0 3 * * *']);
+    const { pm2, pmx } = await diff.run(['describe', 'described']);
+    const keys = (text: string) => {
+      const table = plain(text).split(/ Describing process[^\n]*\n/)[1]!.split('\n└')[0]!;
+      return table.split('\n').filter((line) => line.startsWith('│')).map((line) => line.split('│')[1]!.trim());
+    };
+    const pmxKeys = keys(pmx.stdout).filter((key) => !['kill timeout', 'last exit', 'last error'].includes(key));
+    expect(pmxKeys).toEqual(keys(pm2.stdout));
+  });
+
+  it('describe of an unknown name or a script path exits 1', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'known']);
+    expect(codes(await diff.run(['describe', 'unknown']))).toEqual({ pm2: 1, pmx: 1 });
+    expect(codes(await diff.run(['describe', 'hold.js']))).toEqual({ pm2: 1, pmx: 1 });
+  });
+
+  it('env <id> prints the app variables as KEY: value lines', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'envy'], { env: { FEATURE: 'on' } });
+    const { pm2, pmx } = await diff.sh('pm env $(pm id envy | tr -dc 0-9) | grep "^FEATURE"');
+    expect(plain(pmx.stdout)).toBe(plain(pm2.stdout));
+    expect(plain(pmx.stdout)).toBe('FEATURE: on\n');
+  });
+});
+
+describe('pid, id', () => {
+  it('pid <name> prints the pid, pid alone every pid, id <name> the ids as `[ 0 ]`', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'first']);
+    await diff.run(['start', 'hold.js', '-n', 'second']);
+    await diff.run(['stop', 'second']);
+    const { pm2, pmx } = await diff.sh('echo "$(pm pid first | wc -l) $(pm pid | wc -l) $(pm pid second)"; pm id second; pm id nothing');
+    expect(pmx.stdout).toBe(pm2.stdout);
+    expect(pmx.stdout).toBe('1 2 0\n[ 1 ]\n[]\n');
+    const jl = await diff.jlist();
+    const pids = await diff.run(['pid', 'first']);
+    expect(pids.pmx.stdout.trim()).toBe(String(jl.pmx.find((entry) => entry.name === 'first')!.pid));
+    expect(pids.pm2.stdout.trim()).toBe(String(jl.pm2.find((entry) => entry.name === 'first')!.pid));
+  });
+});
+
+describe('set, get, unset, multiset (module_conf.json)', () => {
+  it('set <app>:<key> is read back by get, listed by get, and gone after unset', async () => {
+    const { pm2, pmx } = await diff.sh('pm set demo:level debug >/dev/null && pm get demo:level && pm get && pm unset demo:level >/dev/null && pm get demo:level; echo "exit=$?"');
+    expect(lines(pmx.stdout)).toEqual(lines(pm2.stdout).map((line) => line.replace('$ pm2 set', '$ pmx set')));
+    expect(lines(pmx.stdout)[0]).toBe('Value for module demo key level: debug');
+    expect(lines(pmx.stdout).at(-1)).toBe('exit=1');
+  });
+
+  it('multiset sets several keys, in module_conf.json of the home', async () => {
+    await diff.run(['multiset', 'demo:a 1 demo:b 2']);
+    const read = (side: typeof diff.pm2) => JSON.parse(side.read('<HOME>/module_conf.json')).demo;
+    expect(read(diff.pmx)).toEqual(read(diff.pm2));
+    expect(read(diff.pmx)).toEqual({ a: '1', b: '2' });
+  });
+
+  it('set <app>:<key> restarts that app with the value in its environment', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'configured']);
+    await diff.run(['set', 'configured:LEVEL', 'warn']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(pmx[0]!.pm2_env.env.LEVEL).toBe(pm2[0]!.pm2_env.env.LEVEL);
+    expect(pmx[0]!.pm2_env.env.LEVEL).toBe('warn');
+    expect(pmx[0]!.pm2_env.restart_time).toBe(pm2[0]!.pm2_env.restart_time);
+    await diff.run(['unset', 'all']);
+  });
+});
+
+describe('save, resurrect, ping, kill', () => {
+  it('save, kill and resurrect bring the same list back', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'kept-1']);
+    await diff.run(['start', 'hold.js', '-n', 'kept-2']);
+    await diff.run(['stop', 'kept-2']);
+    expect(codes(await diff.run(['save']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.run(['kill']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.run(['resurrect']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+
+  it('save with no process keeps the saved list and exits 0', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'saved']);
+    await diff.run(['save']);
+    await diff.run(['delete', 'all']);
+    expect(codes(await diff.run(['save']))).toEqual({ pm2: 0, pmx: 0 });
+    await diff.run(['resurrect']);
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['saved:online']);
+  });
+
+  it('ping answers { msg: \'pong\' }', async () => {
+    const { pm2, pmx } = await diff.run(['ping']);
+    expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
+    expect(lines(pmx.stdout).at(-1)).toBe(lines(pm2.stdout).at(-1));
+  });
+});
+
+describe('serve', () => {
+  it('serve --spa answers the file of that name at the root, then the home page, for paths that name no file', async () => {
+    diff.write({ 'site/index.html': '<p>home</p>', 'site/main.js': 'main', 'site/about.txt': 'about' });
+    const port = 46_000 + (process.pid % 1000) * 2;
+    await diff.pm2.run(['serve', 'site', String(port), '--spa', '-n', 'spa']);
+    await diff.pmx.run(['serve', 'site', String(port + 1), '--spa', '-n', 'spa']);
+    const get = (p: number, path: string) =>
+      new Promise<string>((resolve, reject) => {
+        request({ host: '127.0.0.1', port: p, path, agent: false }, (res) => {
+          let body = '';
+          res.on('data', (chunk) => (body += chunk));
+          res.on('end', () => resolve(`${res.statusCode} ${body}`));
+        }).on('error', reject).end();
+      });
+    for (const path of ['/', '/about.txt', '/users/12/main.js', '/users/12', '/no/such/page']) {
+      const answers = await until(`both servers to answer ${path}`, async () => Promise.all([get(port, path), get(port + 1, path)]));
+      expect(answers[1], path).toBe(answers[0]);
+    }
+  });
+});
+
+describe('commands that do not exist', () => {
+  it('an unknown command exits 1 with a short hint, not the whole usage', async () => {
+    const { pm2, pmx } = await diff.run(['frobnicate']);
+    expect(codes({ pm2, pmx })).toEqual({ pm2: 1, pmx: 1 });
+    expect(lines(pmx.stdout + pmx.stderr).length).toBeLessThanOrEqual(3);
+    expect(pmx.stderr).toContain("unknown command 'frobnicate'");
+  });
+
+  for (const command of ['link', 'plus', 'install', 'trigger']) {
+    it(`differs on purpose: ${command} answers in one line why pmx has no such command, exit 1`, async () => {
+      const outcome = await diff.pmx.run([command, 'a', 'b']);
+      expect(outcome.code).toBe(1);
+      expect(lines(outcome.stdout + outcome.stderr)).toHaveLength(1);
+      expect(outcome.stderr).toContain(`pmx ${command}: not supported:`);
+    });
+  }
+});
