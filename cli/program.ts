@@ -10,6 +10,7 @@ import type { ServeFlags } from './commands/serve.js';
 import type { FleetFlags } from './commands/fleet.js';
 import type { DashboardFlags } from './commands/dashboard.js';
 import type { MetricsFlags } from './commands/metrics.js';
+import type { ImportFlags } from './commands/import-pm2.js';
 
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
@@ -178,6 +179,12 @@ for (const name of ['conf', 'config']) {
   program.command(name, { hidden: true }).argument('[key]').argument('[value]').description('get or set a value of module_conf.json')
     .action(async (key: string | undefined, value: string | undefined) => (await conf()).conf(ctx, key, value));
 }
+program.command('import').argument('<source>', "'pm2': PM2's saved list and settings").description("take over a PM2 install: its saved apps (dump.pm2) and pm2-logrotate settings, after stopping PM2")
+  .option('--pm2-home <dir>', "PM2's home (default: PM2_HOME, else ~/.pm2)")
+  .option('--pm2 <cli>', 'the PM2 command used to stop it (default: pm2)')
+  .option('-y, --yes', 'stop PM2 without asking')
+  .addHelpText('after', examples('pm2 save && pmx import pm2', 'pmx import pm2 --yes', 'pmx import pm2 --pm2-home /home/deploy/.pm2'))
+  .action(async (source: string, flags: ImportFlags) => (await import('./commands/import-pm2.js')).importPm2(ctx, source, flags));
 program.command('examples').description('a few examples of pmx commands')
   .action(() => {
     ctx.out.write(examples('pmx start app.js --name app', 'pmx ls', 'pmx stop app', 'pmx start app', 'pmx restart app', 'pmx delete app', 'pmx start app.js -i max', 'pmx logs app', 'pmx save && pmx startup', 'pmx deploy production').trimStart());

@@ -18,7 +18,7 @@ function pmx(...args) {
   if (result.status !== 0) throw new Error(`pmx ${args.join(' ')} failed with ${result.status}`);
 }
 
-function get(port) {
+function getOnce(port) {
   return new Promise((resolve, reject) => {
     request({ host: '127.0.0.1', port, agent: false }, (res) => {
       let body = '';
@@ -26,6 +26,19 @@ function get(port) {
       res.on('end', () => resolve(body.trim()));
     }).on('error', reject).end();
   });
+}
+
+/** The app's answer: a fork-mode app is online once started, and listens a moment later, so ask until it answers (5 s at most). */
+async function get(port) {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      return await getOnce(port);
+    } catch (error) {
+      if (error.code !== 'ECONNREFUSED' || Date.now() > deadline) throw new Error(`the demo app does not answer on 127.0.0.1:${port} (${error.message}): see pmx logs web`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
 }
 
 try {

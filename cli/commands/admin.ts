@@ -1,4 +1,7 @@
 // save, resurrect, kill, ping, update, flush, reloadLogs: the agent as a whole.
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { connectWithHello, startAgent, waitForExit } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
@@ -21,7 +24,12 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
 /** `pmx resurrect`. */
 export async function resurrect(ctx: CommandContext): Promise<void> {
   await withAgent(ctx, async (agent) => {
-    const restored = await agent.call('resurrect', {});
+    const restored = await agent.call('resurrect', {}).catch((error: CliError) => {
+      // a PM2 user's saved list is PM2's dump: say how to take it over
+      const pm2Dump = join(process.env.PM2_HOME ?? join(homedir(), '.pm2'), 'dump.pm2');
+      if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError('DUMP_MISSING', error.message, `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over`);
+      throw error;
+    });
     ctx.out.write(`[PMX] Resurrected ${restored.length} process${restored.length === 1 ? '' : 'es'} from ${ctx.home.dump}\n`);
     await printProcessList(ctx, agent);
   });

@@ -49,6 +49,12 @@ export async function loadEcosystemText(text: string, options: LoadOptions): Pro
   return loadContent(parseJsonFile(text, path, 'stdin'), path, 'stdin', { ...options, cwd });
 }
 
+/** Apps given as a value (`pmx import pm2` builds them from PM2's dump); `source` names them in messages. */
+export async function loadEcosystemValue(content: unknown, source: string, options: LoadOptions): Promise<LoadedEcosystem> {
+  const cwd = options.cwd ?? process.cwd();
+  return loadContent(content, resolve(cwd, source), source, { ...options, cwd });
+}
+
 async function loadContent(content: unknown, path: string, shown: string, options: LoadOptions & { cwd: string }): Promise<LoadedEcosystem> {
   const { apps: rawApps, deploy, warnings } = splitContent(content, path, shown);
   const { envName, baseEnv } = options;

@@ -1,0 +1,81 @@
+// `pmx import pm2`: takes over a PM2 install in one command. PM2's saved list (dump.pm2) and its
+// pm2-logrotate settings become pmx apps; while PM2's daemon still runs them, pmx offers to stop it
+// (`pm2 kill`) first, so no app runs twice; then the apps start under pmx and the list is saved.
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline/promises';
+import { CliError } from '../client/errors.js';
+import { type CommandContext, withAgent } from './context.js';
+import { dumpToApps, pm2LogRotate, readPm2Dump } from './pm2-dump.js';
+import { startSpecs } from './start.js';
+
+/** Flags of `pmx import pm2`. */
+export interface ImportFlags {
+  /** PM2's home (default: PM2_HOME, else ~/.pm2). */
+  pm2Home?: string;
+  /** The PM2 command that runs `kill` (default: pm2 on PATH). */
+  pm2?: string;
+  /** Stop PM2 without asking. */
+  yes?: boolean;
+}
+
+/** `pmx import pm2 [--pm2-home <dir>] [--pm2 <cli>] [--yes]`. */
+export async function importPm2(ctx: CommandContext, source: string, flags: ImportFlags): Promise<void> {
+  if (source !== 'pm2') throw new CliError('BAD_ARGUMENT', `import: only 'pm2' can be imported, got '${source}'`, 'pmx import pm2');
+  const pm2Home = resolve(flags.pm2Home ?? process.env.PM2_HOME ?? join(homedir(), '.pm2'));
+  const rotation = pm2LogRotate(pm2Home);
+  const raw = dumpToApps(readPm2Dump(pm2Home), pm2Home, rotation);
+  const { loadEcosystemValue } = await import('../ecosystem/index.js');
+  // every app is checked before anything changes: a bad one names the dump and imports nothing
+  const { apps, warnings } = await loadEcosystemValue({ apps: raw }, join(pm2Home, 'dump.pm2'), { baseEnv: process.env, cwd: process.cwd() });
+  for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
+  ctx.out.write(`[PMX] PM2's saved list (${join(pm2Home, 'dump.pm2')}): ${apps.map((app) => `${app.name} (${app.instances} ${app.exec_mode === 'cluster_mode' ? 'cluster' : 'fork'})`).join(', ') || 'no app'}\n`);
+  if (rotation) ctx.out.write(`[PMX] pm2-logrotate settings become each app's log_rotate: ${JSON.stringify(rotation)}\n`);
+
+  const daemon = runningDaemon(pm2Home);
+  if (daemon !== null) {
+    const command = `PM2_HOME=${pm2Home} ${flags.pm2 ?? 'pm2'} kill`;
+    if (!(flags.yes || (await ask(`PM2 (pid ${daemon}) still runs its apps. Stop it now (${command}) and start them under pmx? [y/N] `)))) {
+      throw new CliError('BAD_ARGUMENT', `nothing imported: PM2 (pid ${daemon}) still runs these apps and both would run them`, `stop PM2 first (${command}), or run 'pmx import pm2 --yes'`);
+    }
+    stopPm2(pm2Home, flags.pm2 ?? 'pm2', daemon);
+    ctx.out.write(`[PMX] PM2 stopped (${command})\n`);
+  }
+  if (apps.length > 0) {
+    await startSpecs(ctx, apps, {}, 'start');
+    await withAgent(ctx, (agent) => agent.call('save', { force: false }));
+    ctx.out.write(`[PMX] Imported ${apps.length} app${apps.length === 1 ? '' : 's'} from PM2 and saved the list (pmx resurrect brings it back)\n`);
+  }
+}
+
+/** The pid of PM2's daemon for that home while it runs, else null. */
+function runningDaemon(pm2Home: string): number | null {
+  try {
+    const pid = Number(readFileSync(join(pm2Home, 'pm2.pid'), 'utf8').trim());
+    if (!(pid > 0)) return null;
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+}
+
+function stopPm2(pm2Home: string, cli: string, daemon: number): void {
+  const killed = spawnSync(cli, ['kill'], { env: { ...process.env, PM2_HOME: pm2Home }, encoding: 'utf8', timeout: 60_000 });
+  if (killed.error || killed.status !== 0 || runningDaemon(pm2Home) === daemon) {
+    const why = killed.error ? killed.error.message : `exit ${killed.status}: ${(killed.stderr || killed.stdout).trim().split('\n').at(-1) ?? ''}`;
+    throw new CliError('INTERNAL', `nothing imported: '${cli} kill' did not stop PM2 (${why})`, `stop PM2 yourself (PM2_HOME=${pm2Home} pm2 kill), then run 'pmx import pm2' again`);
+  }
+}
+
+async function ask(question: string): Promise<boolean> {
+  if (!process.stdin.isTTY) return false;
+  const prompt = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await prompt.question(question)).trim());
+  } finally {
+    prompt.close();
+  }
+}

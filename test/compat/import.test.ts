@@ -1,0 +1,86 @@
+// `pmx import pm2` against a real PM2 install: its saved list and pm2-logrotate settings become pmx
+// apps, PM2 is stopped first (so no app runs twice), and nothing changes when PM2 may not be stopped.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { APPS, Differential, type JlistEntry, processesWith } from './harness.js';
+import { installPm2 } from './pm2-install.js';
+
+let diff: Differential;
+beforeAll(() => {
+  diff = Differential.create();
+  diff.write(APPS);
+}, 300_000);
+afterAll(() => diff?.close());
+
+const pm2Daemon = (): number | null => {
+  try {
+    const pid = Number(readFileSync(join(diff.pm2.home, 'pm2.pid'), 'utf8'));
+    process.kill(pid, 0);
+    return pid;
+  } catch {
+    return null;
+  }
+};
+
+/** What matters of an app after the switch: name, mode, instance count, script and its arguments. */
+function apps(list: JlistEntry[], side: 'pm2' | 'pmx'): unknown[] {
+  const byName = new Map<string, JlistEntry[]>();
+  for (const entry of list) byName.set(entry.name, [...(byName.get(entry.name) ?? []), entry]);
+  return [...byName.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([name, group]) => ({
+    name,
+    instances: group.length,
+    exec_mode: group[0]!.pm2_env.exec_mode,
+    script: diff[side].normalize(String(group[0]!.pm2_env.pm_exec_path)),
+    args: group[0]!.pm2_env.args ?? [],
+    status: group.map((entry) => entry.pm2_env.status),
+  }));
+}
+
+describe('pmx import pm2', () => {
+  it("refuses while PM2 runs the apps and it may not stop PM2: nothing imported, exit 1", async () => {
+    await diff.pm2.run(['start', 'hold.js', '-n', 'web', '-i', '2']);
+    await diff.pm2.run(['save']);
+    const refused = await diff.pmx.run(['import', 'pm2', '--pm2-home', diff.pm2.home]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('nothing imported');
+    expect(pm2Daemon()).not.toBeNull();
+    expect(JSON.parse((await diff.pmx.run(['jlist'])).stdout)).toEqual([]);
+  });
+
+  it('takes the saved list and the pm2-logrotate settings, stops PM2, and saves the list for resurrect', async () => {
+    await diff.pm2.run(['start', 'hold.js', '-n', 'worker', '-o', join(diff.pm2.work, 'logs/worker.log'), '--', '--flag', 'x']);
+    await diff.pm2.run(['set', 'pm2-logrotate:max_size', '10M']);
+    await diff.pm2.run(['set', 'pm2-logrotate:retain', '7']);
+    await diff.pm2.run(['save']);
+    const before = JSON.parse((await diff.pm2.run(['jlist'])).stdout) as JlistEntry[];
+    const pm2Apps = apps(before, 'pm2');
+    const daemon = pm2Daemon();
+
+    const imported = await diff.pmx.run(['import', 'pm2', '--pm2-home', diff.pm2.home, '--pm2', installPm2().bin, '--yes']);
+    expect(imported.code, imported.stderr).toBe(0);
+
+    // PM2 and its apps are gone; pmx runs the same apps
+    expect(daemon !== null && processesWith(`PM2_HOME=${diff.pm2.home}`).includes(daemon)).toBe(false);
+    for (const entry of before) expect(processesWith(`PM2_HOME=${diff.pm2.home}`)).not.toContain(entry.pid);
+    const after = JSON.parse((await diff.pmx.run(['jlist'])).stdout) as JlistEntry[];
+    // the imported apps run PM2's scripts, in PM2's work folder
+    expect(apps(after, 'pm2')).toEqual(pm2Apps);
+    for (const entry of after) expect(entry.pm2_env.log_rotate).toMatchObject({ max_size: 10 * 1024 * 1024, retain: 7 });
+    expect(after.find((entry) => entry.name === 'worker')!.pm2_env.pm_out_log_path).toBe(join(diff.pm2.work, 'logs/worker.log'));
+    expect(existsSync(join(diff.pmx.home, 'dump.pmx'))).toBe(true);
+    expect(JSON.parse(readFileSync(join(diff.pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(3);
+  });
+
+  it('says where the PM2 list is when resurrect finds no pmx list', async () => {
+    const other = Differential.create();
+    try {
+      other.pm2.write({});
+      const outcome = await other.pmx.run(['resurrect'], { env: { PM2_HOME: diff.pm2.home } });
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).toContain("'pmx import pm2' takes it over");
+    } finally {
+      await other.close();
+    }
+  });
+});
