@@ -93,6 +93,8 @@ export interface Methods {
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
+  /** PM2's sendDataToProcessId: `packet` to the app over its IPC channel. */
+  sendData: { params: { id: number; packet: Record<string, unknown> }; result: { sent: true } };
   /** The Prometheus endpoint: start it (or move it), stop it, or ask where it is; answers where it listens, or null. */
   metrics: { params: MetricsRequest; result: { address: { host: string; port: number } | null } };
 }

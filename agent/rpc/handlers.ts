@@ -7,6 +7,7 @@ import type { AgentHome } from '../protocol/home.js';
 import { describeProcess } from '../describe.js';
 import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, scaleApp, signalProcesses, startApps, stopProcesses } from '../operations.js';
 import { readDump, writeDump } from '../dump.js';
+import { sendToProcess } from '../send-data.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant } from '../process/states.js';
@@ -120,6 +121,11 @@ export const handlers: Handlers = {
     }),
 
   reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
+
+  sendData: ({ id, packet }, ctx) => {
+    if (!Number.isInteger(id) || !packet || typeof packet !== 'object') throw new AgentFault('INVALID_REQUEST', 'sendData: an id and a packet object are required');
+    return sendToProcess(ctx.registry, id, packet);
+  },
 
   kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
 

@@ -1,0 +1,197 @@
+// The programmatic API: `require('pmx')` / `import pmx from 'pmx'` gives PM2's API (connect, start,
+// stop, restart, reload, delete, list, describe, dump, flush, launchBus, sendDataToProcessId,
+// disconnect, killDaemon). Every method takes PM2's callback as its last argument and also returns
+// a promise; processes come back in PM2's `jlist` shape.
+import { resolve } from 'node:path';
+import { type AgentHome, resolveHome } from '../../agent/protocol/home.js';
+import type { ProcessDescription, Selector } from '../../agent/protocol/types.js';
+import type { AgentConnection } from '../client/connection.js';
+import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js';
+import { CliError } from '../client/errors.js';
+import { isEcosystemFile } from '../ecosystem/find.js';
+import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
+import { selected, selectorFor } from '../commands/targets.js';
+import { type Bus, busOn } from './bus.js';
+import { appsToStart, type StartOptions } from './start-options.js';
+
+export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
+export type { Pm2Process, Pm2ShapedEnv } from '../output/pm2-shape.js';
+export type { StartOptions } from './start-options.js';
+
+/** PM2's callback: an error, or the result. */
+export type Callback<T> = (error: Error | null, result?: T) => void;
+
+/** Which processes a call acts on: an id, a name, a namespace, 'all', a script path or an ecosystem file. */
+export type Target = string | number;
+
+/** Options of restart and reload: `updateEnv` takes the caller's environment, as `--update-env` does. */
+export interface ActionOptions {
+  updateEnv?: boolean;
+}
+
+/** A pmx client, as PM2's API object: one agent (PMX_HOME, or `home`), one connection. */
+export class Pmx {
+  private readonly home: AgentHome;
+  private connection: AgentConnection | null = null;
+  private readonly buses = new Set<Bus>();
+
+  constructor(options: { home?: string } = {}) {
+    this.home = resolveHome(options.home ? { ...process.env, PMX_HOME: options.home } : process.env);
+  }
+
+  /** Connects to the agent, starting it if needed (PM2's `noDaemon` flag is accepted and ignored). */
+  connect(noDaemonOrCallback?: boolean | Callback<void>, cb?: Callback<void>): Promise<void> {
+    return settle(typeof noDaemonOrCallback === 'function' ? noDaemonOrCallback : cb, async () => {
+      await this.agent();
+    });
+  }
+
+  /** Closes the connection (and any bus); the agent and the apps keep running. */
+  disconnect(cb?: Callback<void>): Promise<void> {
+    return settle(cb, async () => {
+      for (const bus of this.buses) bus.close();
+      this.buses.clear();
+      this.connection?.close();
+      this.connection = null;
+    });
+  }
+
+  /** Starts a script, an app given as PM2's options object, or an ecosystem file's apps (the running ones restart, as PM2 does). */
+  start(target: string | StartOptions, optionsOrCallback?: StartOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
+    return settle(callback, async () => {
+      const { apps, mode } = await appsToStart(target, options);
+      const agent = await this.agent();
+      const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: mode !== 'start' });
+      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('ALREADY_RUNNING', `Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`);
+      return processes.map(toPm2Shape);
+    });
+  }
+
+  /** Stops processes (and their watching, as PM2 does). */
+  stop(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => this.act('stop', target, {}));
+  }
+
+  /** Restarts processes; an ecosystem file restarts its apps with its options and environment. */
+  restart(target: Target, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
+    return settle(callback, async () => this.act('restart', target, options));
+  }
+
+  /** Reloads processes (zero-downtime in cluster mode, a restart in fork mode). */
+  reload(target: Target, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
+    return settle(callback, async () => this.act('reload', target, options));
+  }
+
+  /** Stops processes and removes them from the list. */
+  delete(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => this.act('delete', target, {}));
+  }
+
+  /** Every process, in PM2's `jlist` shape. */
+  list(cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => (await (await this.agent()).call('list', {})).map(toPm2Shape));
+  }
+
+  /** The processes with this id or name (an empty list when none, as PM2 answers). */
+  describe(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => {
+      const all = await (await this.agent()).call('list', {});
+      const selector: Selector = typeof target === 'number' || /^\d+$/.test(target) ? { kind: 'id', id: Number(target) } : { kind: 'name', name: target };
+      return all.filter((proc) => selected(proc, selector, all)).map(toPm2Shape);
+    });
+  }
+
+  /** Saves the process list for resurrect and boot (PM2's dump / save). */
+  dump(cb?: Callback<{ file: string; count: number }>): Promise<{ file: string; count: number }> {
+    return settle(cb, async () => (await this.agent()).call('save', { force: false }));
+  }
+
+  /** Empties the log files of a target, or of every process. */
+  flush(targetOrCallback?: Target | Callback<{ files: string[] }>, cb?: Callback<{ files: string[] }>): Promise<{ files: string[] }> {
+    const [target, callback] = typeof targetOrCallback === 'function' ? [undefined, targetOrCallback] : [targetOrCallback, cb];
+    return settle(callback, async () => (await this.agent()).call('flush', { selector: target === undefined || target === 'all' ? null : selectorFor(String(target)) }));
+  }
+
+  /** An event bus: `process:event` on every change of status, `log:out` / `log:err` for each line an app writes. */
+  launchBus(cb?: Callback<Bus>): Promise<Bus> {
+    return settle(cb, async () => {
+      const bus = busOn(await this.agent());
+      this.buses.add(bus);
+      return bus;
+    });
+  }
+
+  /** PM2's sendDataToProcessId: the app receives `{ type: 'process:msg', topic, data, id }` on process.on('message'). */
+  sendDataToProcessId(idOrPacket: number | Record<string, unknown>, packetOrCallback?: Record<string, unknown> | Callback<{ sent: true }>, cb?: Callback<{ sent: true }>): Promise<{ sent: true }> {
+    const [id, packet, callback] =
+      typeof idOrPacket === 'object' ? [Number(idOrPacket.id), idOrPacket, packetOrCallback as Callback<{ sent: true }> | undefined] : [idOrPacket, (packetOrCallback ?? {}) as Record<string, unknown>, cb];
+    return settle(callback, async () => (await this.agent()).call('sendData', { id, packet }));
+  }
+
+  /** Stops every process and the agent. */
+  killDaemon(cb?: Callback<{ stopped: number }>): Promise<{ stopped: number }> {
+    return settle(cb, async () => {
+      for (const bus of this.buses) bus.close();
+      this.connection?.close();
+      this.connection = null;
+      const found = await connectWithHello(this.home, { spawn: false, anyVersion: true });
+      if (!found) return { stopped: 0 };
+      const result = await found.connection.call('kill', {});
+      found.connection.close();
+      await waitForExit(found.pid);
+      return result;
+    });
+  }
+
+  /** PM2's alias of killDaemon. */
+  kill(cb?: Callback<{ stopped: number }>): Promise<{ stopped: number }> {
+    return this.killDaemon(cb);
+  }
+
+  private async agent(): Promise<AgentConnection> {
+    this.connection ??= await connectAgent(this.home, { spawn: true });
+    return this.connection!;
+  }
+
+  private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {
+    const agent = await this.agent();
+    const word = String(target);
+    if (isEcosystemFile(word)) {
+      const { apps } = await appsToStart(resolve(word), {});
+      if (action === 'restart' || action === 'reload') {
+        const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: true });
+        return processes.map(toPm2Shape);
+      }
+      return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
+    }
+    const procs = await this.call(agent, action, selectorFor(word), options);
+    if (procs.length === 0) throw new CliError('NOT_FOUND', 'No process found');
+    return procs.map(toPm2Shape);
+  }
+
+  private call(agent: AgentConnection, action: 'stop' | 'restart' | 'reload' | 'delete', selector: Selector, options: ActionOptions): Promise<ProcessDescription[]> {
+    const env = options.updateEnv ? Object.fromEntries(Object.entries(process.env).filter((entry): entry is [string, string] => entry[1] !== undefined)) : undefined;
+    if (action === 'stop') return agent.call('stop', { selector, watch: true });
+    if (action === 'delete') return agent.call('delete', { selector });
+    return agent.call(action, env ? { selector, env } : { selector });
+  }
+}
+
+/** Runs `body`; hands its outcome to the callback when there is one, and returns it as a promise either way. */
+function settle<T>(cb: Callback<T> | undefined, body: () => Promise<T>): Promise<T> {
+  const promise = body();
+  if (cb) promise.then((result) => cb(null, result), (error: Error) => cb(error));
+  // with a callback, a failure is the callback's: the promise must not also reject unhandled
+  return cb ? promise.catch(() => undefined as T) : promise;
+}
+
+/** The default client (PMX_HOME or ~/.pmx), as `require('pm2')` gives PM2's. */
+const pmx = new Pmx();
+
+/** PM2's way to get a client of another home: `new pmx.custom({ home })`. */
+export const custom = Pmx;
+
+export default pmx;

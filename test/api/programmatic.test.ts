@@ -1,0 +1,100 @@
+// The programmatic API against a real agent: `require('pmx')` and `import pmx from 'pmx'` (as an
+// installed package is found, through node_modules) give PM2's methods, with callbacks and promises.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { PmxSandbox, ROOT, alive, eventually } from '../helpers/pmx.js';
+
+const sandbox = new PmxSandbox('pmx-api-');
+const project = join(sandbox.dir, 'project');
+mkdirSync(join(project, 'node_modules'), { recursive: true });
+symlinkSync(ROOT, join(project, 'node_modules', 'pmx'));
+writeFileSync(join(project, 'app.js'), "console.log('api app up'); process.on('message', (m) => console.log('got ' + JSON.stringify(m))); setInterval(() => {}, 1000);\n");
+
+type Api = typeof import('../../cli/api/index.js').default;
+type ApiModule = Api & { Pmx: typeof import('../../cli/api/index.js').Pmx };
+const required = createRequire(join(project, 'index.js'))('pmx') as ApiModule;
+const pm2: Api = new required.Pmx({ home: sandbox.home });
+const cwd = process.cwd();
+
+/** PM2's callback style, as a promise for the test. */
+const viaCallback = <T>(call: (cb: (error: Error | null, result?: T) => void) => unknown): Promise<T> =>
+  new Promise((resolve, reject) => {
+    call((error, result) => (error ? reject(error) : resolve(result as T)));
+  });
+
+beforeAll(() => process.chdir(project));
+afterAll(async () => {
+  process.chdir(cwd);
+  await pm2.disconnect();
+  await sandbox.cleanup();
+});
+
+describe("require('pmx')", () => {
+  it('connects and starts an app with callbacks, and list gives it in jlist shape', async () => {
+    await viaCallback<void>((cb) => pm2.connect(cb));
+    const started = await viaCallback<unknown[]>((cb) => pm2.start({ script: 'app.js', name: 'api-app' }, cb));
+    expect(started).toHaveLength(1);
+    const list = await viaCallback<Awaited<ReturnType<Api['list']>>>((cb) => pm2.list(cb));
+    expect(list.map((proc) => [proc.name, proc.pm2_env.status, proc.pm2_env.exec_mode])).toEqual([['api-app', 'online', 'fork_mode']]);
+    expect(list[0]!.pm2_env.vizion).toBe(true);
+    expect(alive(list[0]!.pid)).toBe(true);
+  });
+
+  it('stops, restarts, reloads and describes with promises', async () => {
+    expect((await pm2.stop('api-app')).map((proc) => proc.pm2_env.status)).toEqual(['stopped']);
+    expect((await pm2.restart('api-app')).map((proc) => proc.pm2_env.status)).toEqual(['online']);
+    await pm2.reload('api-app');
+    const [described] = await pm2.describe('api-app');
+    expect(described!.pm2_env.restart_time).toBe(2);
+    expect(await pm2.describe('nothing')).toEqual([]);
+  });
+
+  it('rejects (and calls back) with the error of a bad request', async () => {
+    await expect(pm2.start({ script: 'missing.js' })).rejects.toThrow(/missing\.js/);
+    await expect(viaCallback((cb) => pm2.stop('nothing', cb))).rejects.toThrow(/No process found|no process/);
+  });
+
+  it('launchBus delivers log lines and process events', async () => {
+    const bus = await pm2.launchBus();
+    const lines: string[] = [];
+    const events: string[] = [];
+    bus.on('log:out', (packet: { data: string; process: { name: string } }) => lines.push(`${packet.process.name}: ${packet.data}`));
+    bus.on('process:event', (packet: { event: string; process: { name: string } }) => events.push(`${packet.process.name}: ${packet.event}`));
+    await pm2.restart('api-app');
+    await eventually('a restart event and the new log line', () => events.includes('api-app: restart') && lines.includes('api-app: api app up\n'));
+    bus.close();
+  });
+
+  it('sendDataToProcessId hands the app a process:msg over its IPC channel', async () => {
+    await pm2.start({ script: 'app.js', name: 'listener', exec_mode: 'cluster', instances: 1 });
+    const [proc] = await pm2.describe('listener');
+    await pm2.sendDataToProcessId(proc!.pm_id, { type: 'process:msg', topic: 'greet', data: { hello: 'world' } });
+    await eventually('the message in the log', () => readFileSync(String(proc!.pm2_env.pm_out_log_path), 'utf8').includes('"data":{"hello":"world"}'));
+    const [fork] = await pm2.describe('api-app');
+    await expect(pm2.sendDataToProcessId(fork!.pm_id, { data: 1 })).rejects.toThrow(/no IPC channel/);
+  });
+
+  it('dumps, flushes, deletes and kills the agent', async () => {
+    expect((await pm2.dump()).count).toBe(2);
+    expect((await pm2.flush('api-app')).files.length).toBeGreaterThan(0);
+    await pm2.delete('listener');
+    expect((await pm2.list()).map((proc) => proc.name)).toEqual(['api-app']);
+    const agent = sandbox.agentPid()!;
+    expect((await pm2.killDaemon()).stopped).toBe(1);
+    expect(alive(agent)).toBe(false);
+  });
+});
+
+describe("import pmx from 'pmx'", () => {
+  it('gives the same API to an ES module, typed by its declarations', () => {
+    const script = "import pmx from 'pmx'; const list = await pmx.list(); console.log(JSON.stringify(list.map((p) => p.name))); await pmx.killDaemon();";
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: project, env: { ...process.env, PMX_HOME: join(sandbox.dir, 'esm-home') }, encoding: 'utf8', timeout: 30_000 });
+    expect(run.stderr).toBe('');
+    expect(run.stdout.trim()).toBe('[]');
+    const types = readFileSync(join(ROOT, 'dist/cli/api/index.d.ts'), 'utf8');
+    for (const method of ['connect', 'start', 'stop', 'restart', 'reload', 'delete', 'list', 'describe', 'dump', 'flush', 'launchBus', 'sendDataToProcessId', 'disconnect', 'killDaemon']) expect(types).toContain(`${method}(`);
+  });
+});
