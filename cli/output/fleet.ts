@@ -18,7 +18,9 @@ export function renderFleetList(results: readonly HostResult<FleetProcess[]>[], 
     if (result.value.length === 0) return [blank(result.host, { text: 'no processes', paint: style.gray })];
     return sortByName(result.value).map((proc) => [{ text: printable(result.host), paint: style.bold }, ...layout.cells(proc)]);
   });
-  return renderTable([{ header: 'host', minWidth: 4, shrink: true }, ...layout.columns], rows, { style, maxWidth: layout.maxWidth });
+  // the name column also says why a host has no process: it grows to hold that, where PM2's is fixed
+  const columns = layout.columns.map((column, index) => (index === layout.nameIndex ? { header: column.header, minWidth: column.width } : column));
+  return renderTable([{ header: 'host', minWidth: 4, shrink: true }, ...columns], rows, { style, maxWidth: layout.maxWidth });
 }
 
 /** Each host's output under a line naming the host (describe). */

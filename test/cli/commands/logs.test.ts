@@ -35,7 +35,7 @@ describe('pmx logs', () => {
     try {
       // 300 bytes hold about 20 ticks: seeing 60 new ticks in order means the follower crossed rotations
       const ticks = await eventually('60 followed ticks', () => {
-        const seen = [...output.matchAll(/\|tick \| tick (\d+)/g)].map((m) => Number(m[1]));
+        const seen = [...output.matchAll(/\|tick +\| tick (\d+)/g)].map((m) => Number(m[1]));
         return seen.length >= 60 ? seen : null;
       }, 15_000);
       for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBe(ticks[i - 1]! + 1);

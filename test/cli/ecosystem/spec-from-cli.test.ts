@@ -34,6 +34,8 @@ describe('defaults', () => {
       env: { HOME: '/home/x', PATH: process.env.PATH, PMX_HOME: '/home/x/.pmx', SHELL_ONLY: 'yes' },
       app_env: {},
       version: '1.2.3',
+      // PM2's default for a fork app that asked for no instances: one set of log files
+      merge_logs: true,
     });
   });
 
@@ -158,7 +160,6 @@ describe('flags', () => {
       [{ execMode: 'turbo' }, "pmx start: `--exec-mode` must be 'fork' or 'cluster', got 'turbo' (string)"],
       [{ stopExitCodes: ['x'] }, 'pmx start: `--stop-exit-codes` must be an exit code (0-255) or an array of them, got ["x"] (array)'],
       [{ maxRestarts: '-2' }, "pmx start: `--max-restarts` must be a whole number of at least 0, got '-2' (string)"],
-      [{ logType: 'xml' }, "pmx start: `--log-type` must be 'json' or 'raw', got 'xml' (string)"],
       [{ cwd: '/no/such/dir' }, "pmx start: `--cwd` must be an existing directory, got '/no/such/dir' (string)"],
     ];
     for (const [flags, message] of cases) {
