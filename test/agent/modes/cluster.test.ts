@@ -127,10 +127,11 @@ describe('cluster mode', () => {
   it('scales up and down', async () => {
     await pmx.ok(['scale', 'web', '4']);
     expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1, 2, 3]);
+    // as PM2, scaling down removes the oldest processes, and scaling up takes the free numbers
     await pmx.ok(['scale', 'web', '-3']);
     const left = await pmx.jlist();
-    expect(left.map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0]);
+    expect(left.map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([3]);
     await pmx.ok(['scale', 'web', '+1']);
-    expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([0, 1]);
+    expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([3, 0]);
   });
 });
