@@ -16,6 +16,8 @@ const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
   .version(PMX_VERSION, '-v, --version')
   .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
+  .option('--no-color', 'print without colours (as NO_COLOR=1), anywhere on the line')
+  .option('-s, --silent', 'print nothing (the exit code still tells), anywhere on the line')
   .showHelpAfterError("(run 'pmx --help' for the commands, 'pmx <command> --help' for one)")
   .enablePositionalOptions();
 
@@ -40,7 +42,7 @@ function fleetOptions(command: Command): Command {
 
 /** The option flags shared by start, startOrRestart, startOrReload (PM2's names). */
 function startOptions(command: Command): Command {
-  return command
+  command
     .option('-n, --name <name>', 'name of the process')
     .option('--namespace <namespace>', 'namespace of the process')
     .option('-i, --instances <n>', 'number of instances: n, max, 0 or -n')
@@ -76,10 +78,39 @@ function startOptions(command: Command): Command {
     .option('--log-type <type>', 'raw or json')
     .option('--instance-var <name>', 'name of the instance number variable', undefined)
     .option('--listen <addresses...>', 'addresses the agent listens on for the app (socket activation)')
+    .option('--filter-env [names...]', 'leave the shell variables out (all, or those containing one of the names)')
+    .option('--disable-logs', 'write no log file')
     .option('--env <name>', 'use env_<name> of the ecosystem file')
     .option('--only <names>', 'only these apps of the ecosystem file (comma-separated)')
     .option('-a, --update-env', 'refresh the environment from the current shell')
-    .option('-f, --force', 'start another copy even when the name is taken');
+    .option('-f, --force', 'start another copy even when the name is taken')
+    .addOption(new Option('--no-autostart', 'not supported: pmx starts what it registers').hideHelp())
+    .hook('preAction', (_command, action) => warnIgnoredFlags(action.opts()));
+  for (const flag of IGNORED_FLAGS) command.addOption(new Option(flag.name, flag.why).hideHelp());
+  return command;
+}
+
+/** PM2 flags for its in-app probe and options pmx does without: accepted, with a warning saying so. */
+const IGNORED_FLAGS = [
+  { name: '--no-vizion', key: 'vizion', why: 'pmx reads no version-control metadata' },
+  { name: '--no-treekill', key: 'treekill', why: 'pmx always stops the whole process tree' },
+  { name: '--no-automation', key: 'automation', why: "PM2's in-app probe is not injected by pmx" },
+  { name: '--source-map-support', key: 'sourceMapSupport', why: "start node with --enable-source-maps (--node-args) instead" },
+  { name: '--disable-source-map-support', key: 'disableSourceMapSupport', why: 'pmx adds no source-map support to disable' },
+  { name: '--trace', key: 'trace', why: "PM2's tracing goes to PM2 Plus; pmx has no tracing" },
+  { name: '--disable-trace', key: 'disableTrace', why: 'pmx has no tracing to disable' },
+  { name: '--v8', key: 'v8', why: "PM2's in-app probe is not injected by pmx; pmx's metrics need no flag" },
+  { name: '--event-loop-inspector', key: 'eventLoopInspector', why: 'pmx measures event-loop delay for every Node app' },
+  { name: '--deep-monitoring', key: 'deepMonitoring', why: "PM2's in-app probe is not injected by pmx" },
+] as const;
+
+function warnIgnoredFlags(flags: Record<string, unknown>): void {
+  if (flags.autostart === false) unsupported('--no-autostart');
+  for (const { name, key, why } of IGNORED_FLAGS) {
+    const value = flags[key];
+    if (value === undefined || (name.startsWith('--no-') && value === true)) continue;
+    process.stderr.write(`[PMX][WARN] ${name} is ignored: ${why}\n`);
+  }
 }
 
 fleetOptions(startOptions(program.command('start').argument('[targets...]', "scripts, ecosystem files, ids, names, namespaces or all ('-': a configuration on stdin); script arguments after --")))
@@ -189,7 +220,7 @@ program.command('examples').description('a few examples of pmx commands')
   .action(() => {
     ctx.out.write(examples('pmx start app.js --name app', 'pmx ls', 'pmx stop app', 'pmx start app', 'pmx restart app', 'pmx delete app', 'pmx start app.js -i max', 'pmx logs app', 'pmx save && pmx startup', 'pmx deploy production').trimStart());
   });
-for (const name of Object.keys(UNSUPPORTED)) {
+for (const name of Object.keys(UNSUPPORTED).filter((word) => !word.startsWith('-'))) {
   program.command(name, { hidden: true }).allowUnknownOption().argument('[args...]').description('not supported (PM2 command)')
     .action(() => unsupported(name));
 }
@@ -300,9 +331,26 @@ export interface LogFlags {
 
 /** Parses `argv` and runs the command it names. */
 export async function runProgram(argv: string[]): Promise<void> {
+  // PM2 reads these anywhere before `--`: they shape all output, so they act before any command runs
+  const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
+  if (own.includes('--no-color')) process.env.NO_COLOR = '1';
+  if (own.includes('-s') || own.includes('--silent')) silence();
+  const global = new Set(['--no-color', '-s', '--silent']);
+  argv = [...own.filter((arg, index) => index < 2 || !global.has(arg)), ...argv.slice(own.length)];
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
     await (await import('./runtime.js')).runForeground({ file: null, envName: undefined });
     return;
   }
   await program.parseAsync(argv);
+}
+
+/** `-s`/`--silent`: nothing written to stdout or stderr, as PM2's --silent. */
+function silence(): void {
+  const quiet = ((_chunk: unknown, encoding?: unknown, callback?: unknown) => {
+    const done = typeof encoding === 'function' ? encoding : callback;
+    if (typeof done === 'function') (done as () => void)();
+    return true;
+  }) as typeof process.stdout.write;
+  process.stdout.write = quiet;
+  process.stderr.write = quiet;
 }

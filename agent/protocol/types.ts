@@ -3,7 +3,7 @@ import type { AppSpec } from './app-spec.js';
 import type { ProcessStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** One process as `jlist` shows it: PM2's shape, so scripts that parse `pm2 jlist` keep working. */
 export interface ProcessDescription {

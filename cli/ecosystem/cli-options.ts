@@ -44,6 +44,9 @@ export interface CliStartOptions {
   logType?: string;
   instanceVar?: string;
   listen?: string[];
+  /** --filter-env [names]: PM2's filter_env (true without names). */
+  filterEnv?: string[] | boolean;
+  disableLogs?: boolean;
 }
 
 /** Flag -> ecosystem key. */
@@ -82,6 +85,8 @@ const FLAG_KEYS: Record<keyof CliStartOptions, string> = {
   logType: 'log_type',
   instanceVar: 'instance_var',
   listen: 'listen',
+  filterEnv: 'filter_env',
+  disableLogs: 'disable_logs',
 };
 
 const KEY_FLAGS = new Map(Object.entries(FLAG_KEYS).map(([flag, key]) => [key, `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));

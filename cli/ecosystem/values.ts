@@ -190,9 +190,8 @@ export function parseFilterEnv(value: unknown): Parsed<boolean | string | string
   return bad('true, false, a variable name or an array of names');
 }
 
-/** A user or group: a name or a numeric id. */
+/** A user or group: a name or a numeric id. pmx runs apps as the agent's user, so it warns that the value is not applied. */
 export function parseIdentity(value: unknown): Parsed<string | number> {
-  return (typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && value !== '')
-    ? ok(value)
-    : bad('a name or a numeric id');
+  if (!((typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && value !== ''))) return bad('a name or a numeric id');
+  return { ok: true, value, warning: `is ${JSON.stringify(value)}, which pmx does not apply: every app runs as the user of its agent (run pmx as that user, one agent per user)` };
 }
