@@ -11,6 +11,9 @@ import { resolveProgram } from './program.js';
 import { absolute, expandHome, isDirectory, packageVersion } from './resolve-script.js';
 import { nearest } from './suggest.js';
 
+/** PM2's stamp for `time: true` / `--time`. */
+const TIME_FORMAT = 'YYYY-MM-DDTHH:mm:ss';
+
 /** Where an app comes from, for messages: a file and app, or the command line. */
 export interface Origin {
   /** "ecosystem.config.js: app 'api'" or "pmx start" */
@@ -137,6 +140,8 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     exec_mode,
     // PM2's default: one set of log files for an app that asked for no instances and no cluster, else one per process
     merge_logs: draft.merge_logs ?? (exec_mode !== 'cluster_mode' && draft.instances === undefined),
+    // as in PM2, `time` wins over a log_date_format of the app's
+    log_date_format: draft.time ? TIME_FORMAT : (draft.log_date_format ?? APP_DEFAULTS.log_date_format),
     out_file: logPath(draft.out_file),
     error_file: logPath(draft.error_file),
     log_file: log_file === true && !disable_logs ? defaultLog : logPath(log_file === true ? null : log_file),

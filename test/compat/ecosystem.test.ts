@@ -161,6 +161,36 @@ describe('files PM2 runs', () => {
     expect(statuses(pmx)).toEqual(['api-staging:online']);
   });
 
+  it('starts a file written the way public projects write them (cluster, env_production, combined logs, a PM2 deploy section)', async () => {
+    diff.write({
+      'public.config.js': `module.exports = {
+  apps: [{
+    name: 'api', script: './hold.js', instances: 2, exec_mode: 'cluster', watch: false, max_memory_restart: '1G',
+    env: { NODE_ENV: 'development' }, env_production: { NODE_ENV: 'production', PORT: 3000 },
+    log_date_format: 'YYYY-MM-DD HH:mm Z', combine_logs: true, error_file: './logs/err.log', out_file: './logs/out.log', time: true,
+  }, {
+    name: 'worker', script: 'env.js', args: '--queue default', node_args: ['--max-old-space-size=256'], autorestart: true,
+    restart_delay: 4000, max_restarts: 10, min_uptime: '10s', kill_timeout: 5000, cron_restart: '0 0 * * *',
+    ignore_watch: ['node_modules', 'logs'], interpreter: 'node', source_map_support: true, vizion: false,
+  }],
+  deploy: { production: { user: 'node', host: '203.0.113.1', ref: 'origin/master', repo: 'git@example.com:repo.git', path: '/var/www/production', 'post-deploy': 'npm install && pm2 reload ecosystem.config.js --env production' } },
+};`,
+    });
+    expect(codes(await diff.run(['start', 'public.config.js', '--env', 'production']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 3 && allOnline(list));
+    const fields = [
+      'name', 'pm2_env.exec_mode', 'pm2_env.instances', 'pm2_env.env.NODE_ENV', 'pm2_env.env.PORT', 'pm2_env.max_memory_restart', 'pm2_env.merge_logs',
+      'pm2_env.log_date_format', 'pm2_env.pm_out_log_path', 'pm2_env.pm_err_log_path', 'pm2_env.args', 'pm2_env.node_args', 'pm2_env.restart_delay',
+      'pm2_env.max_restarts', 'pm2_env.min_uptime', 'pm2_env.kill_timeout', 'pm2_env.cron_restart', 'pm2_env.ignore_watch',
+    ];
+    // env values are the strings the app receives (PM2 echoes the file's numbers: a documented difference)
+    const rows = (list: JlistEntry[], side: 'pm2' | 'pmx') =>
+      JSON.parse(diff[side].normalize(JSON.stringify(project(list, fields).map((row) => ({ ...row, 'pm2_env.env.PORT': row['pm2_env.env.PORT'] === undefined ? undefined : String(row['pm2_env.env.PORT']) })))))
+        .sort((a: { name: string }, b: { name: string }) => a.name.localeCompare(b.name));
+    expect(rows(pmx, 'pmx')).toEqual(rows(pm2, 'pm2'));
+    expect(pmx.find((entry) => entry.name === 'api')!.pm2_env.env.PORT).toBe('3000');
+  });
+
   it('differs on purpose: a file with one bad app starts none of them (PM2 starts the others); both exit 1', async () => {
     diff.write({ 'half.config.js': `module.exports = { apps: [{ name: 'good', script: 'hold.js' }, { name: 'bad', script: 'missing.js' }] };` });
     const outcome = await diff.run(['start', 'half.config.js']);

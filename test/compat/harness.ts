@@ -249,13 +249,13 @@ export async function until<T>(what: string, check: () => Promise<T | null | und
 
 /** Small apps the scenarios run. */
 export const APPS = {
-  /** Stays up, prints one line on stdout and one on stderr, and SIGUSR2 / messages into its log. */
+  /** Stays up listening on a free loopback port (so a cluster start need not wait), prints one line on stdout and one on stderr, and SIGUSR2 / messages into its log. */
   'hold.js': [
+    "require('http').createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');",
     "console.log('out line of ' + (process.env.name || 'app'));",
     "console.error('err line of ' + (process.env.name || 'app'));",
     "process.on('SIGUSR2', () => console.log('got SIGUSR2'));",
     "process.on('message', (m) => { if (m && m.type === 'process:msg') console.log('got message ' + JSON.stringify(m.data)); });",
-    'setInterval(() => {}, 1000);',
   ].join('\n'),
   /** Prints the variables named in SHOW once, then stays up. */
   'env.js': [
