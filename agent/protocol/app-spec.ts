@@ -115,5 +115,17 @@ export function logFileName(name: string): string {
   return name.replace(/[^a-zA-Z0-9\\.-]/g, '-');
 }
 
+/** Every key of AppSpec (the record's type makes a new key a compile error until it is listed). */
+const SPEC_KEY_SET: Record<keyof AppSpec, true> = {
+  ...(Object.fromEntries(Object.keys(APP_DEFAULTS).map((key) => [key, true])) as Record<keyof typeof APP_DEFAULTS, true>),
+  name: true,
+  script: true,
+  cwd: true,
+  interpreter: true,
+  env: true,
+  app_env: true,
+  log_mode: true,
+};
+
 /** Every key of an AppSpec, to take the spec back out of a process description (whose pm2_env extends it). */
-export const APP_SPEC_KEYS: readonly string[] = [...Object.keys(APP_DEFAULTS), 'name', 'script', 'cwd', 'interpreter', 'env', 'app_env'];
+export const APP_SPEC_KEYS: readonly string[] = Object.keys(SPEC_KEY_SET);

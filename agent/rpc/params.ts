@@ -23,7 +23,7 @@ const CHECKS: { [M in Method]: ParamsCheck } = {
   list: none,
   start: ({ apps, mode, updateEnv }) => {
     if (!Array.isArray(apps)) return 'apps must be an array of app specs';
-    if (!['start', 'startOrRestart', 'startOrReload'].includes(mode as string)) return "mode must be 'start', 'startOrRestart' or 'startOrReload'";
+    if (!['start', 'startOrRestart', 'startOrReload', 'force'].includes(mode as string)) return "mode must be 'start', 'startOrRestart', 'startOrReload' or 'force'";
     if (!optionalBool(updateEnv)) return 'updateEnv must be true or false';
     for (const [index, app] of apps.entries()) {
       const problem = specProblem(app, index);
@@ -49,6 +49,7 @@ const CHECKS: { [M in Method]: ParamsCheck } = {
   reloadLogs: none,
   kill: none,
   metrics: none, // its actions are checked by its handler
+  sendData: ({ id, packet }) => (!Number.isInteger(id) ? 'id must be a whole number' : packet === null || typeof packet !== 'object' || Array.isArray(packet) ? 'packet must be an object' : null),
 };
 
 /** True when `method` is a method of the protocol (own key, so `constructor` or `__proto__` never is). */
@@ -76,7 +77,7 @@ function selectorProblem(value: unknown): string | null {
     case 'id':
       return Number.isInteger(s.id) ? null : 'selector.id must be a whole number';
     case 'name':
-      return string(s.name) ? null : 'selector.name must be a string';
+      return !string(s.name) ? 'selector.name must be a string' : s.path === undefined || string(s.path) ? null : 'selector.path must be a string';
     case 'names':
       return Array.isArray(s.names) && s.names.every(string) ? null : 'selector.names must be an array of strings';
     case 'namespace':

@@ -60,7 +60,7 @@ const OPTIONAL = [
 ] as const;
 
 /** pmx's own keys (README, "Coming from PM2"), shown only when they carry something. */
-const EXTENSIONS = ['listen', 'log_rotate'] as const;
+const EXTENSIONS = ['listen', 'log_rotate', 'log_mode'] as const;
 
 /** The PM2-shaped entry for one process. */
 export function toPm2Shape(proc: ProcessDescription): Pm2Process {
@@ -119,9 +119,10 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.exit_code !== null && env.exit_code !== undefined) shaped.exit_code = env.exit_code;
   for (const key of EXTENSIONS) {
     const value = env[key];
-    if (value !== null && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;
+    if (value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;
   }
   if (env.pmx_error) shaped.pmx_error = env.pmx_error;
+  if (env.pmx_log_error) shaped.pmx_log_error = env.pmx_log_error;
   return { pid: proc.pid, name: proc.name, pm2_env: shaped as Pm2ShapedEnv, pm_id: proc.pm_id, monit: proc.monit };
 }
 

@@ -51,7 +51,7 @@ describe('describe, env', () => {
       const table = plain(text).split(/ Describing process[^\n]*\n/)[1]!.split('\n└')[0]!;
       return table.split('\n').filter((line) => line.startsWith('│')).map((line) => line.split('│')[1]!.trim());
     };
-    const pmxKeys = keys(pmx.stdout).filter((key) => !['kill timeout', 'last exit', 'last error'].includes(key));
+    const pmxKeys = keys(pmx.stdout).filter((key) => !['kill timeout', 'last exit', 'last error', 'log writing'].includes(key));
     expect(pmxKeys).toEqual(keys(pm2.stdout));
   });
 

@@ -13,7 +13,7 @@ afterAll(() => diff?.close());
 /** Keys PM2 has and pmx does not, on purpose: PM2's runtime internals (its @pm2/io probe, its own environment variables). */
 const PM2_ONLY = new Set(['_pm2_version', 'PM2_HOME', 'PM2_USAGE', 'PM2_JSON_PROCESSING', 'PM2_INTERACTOR_PROCESSING', 'filter_env']);
 /** pmx's keys PM2 has not: its documented extensions, present only when they carry something. */
-const PMX_ONLY = new Set(['listen', 'log_rotate', 'pmx_error']);
+const PMX_ONLY = new Set(['listen', 'log_rotate', 'log_mode', 'pmx_error', 'pmx_log_error']);
 
 /** The pm2_env keys of an entry that are PM2's or pmx's own (not a copy of an app variable). */
 function ownKeys(entry: JlistEntry): string[] {
