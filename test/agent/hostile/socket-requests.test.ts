@@ -10,14 +10,14 @@ import { RawClient, type Reply } from './socket-client.js';
 const pmx = new PmxSandbox();
 let socket: string;
 let client: RawClient;
-/** The description of a running app: its pm2_env carries a complete, valid app spec. */
+/** The agent's own description of a running app (its `list`, not `pmx jlist`, which has PM2's keys): its pm2_env carries a complete, valid app spec. */
 let running: JlistEntry;
 
 beforeAll(async () => {
   await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'steady']);
   socket = join(pmx.home, 'agent.sock');
   client = await RawClient.open(socket);
-  running = await pmx.proc('steady');
+  running = ((await client.call(1, 'list', {})).result as JlistEntry[]).find((proc) => proc.name === 'steady')!;
 });
 
 afterAll(async () => {
