@@ -9,7 +9,7 @@ import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, sca
 import { readDump, writeDump } from '../dump.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isDormant } from '../process/states.js';
+import { isDormant, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import type { Dashboards } from '../dashboard/dashboards.js';
 import type { MetricsEndpoint } from '../metrics/endpoint.js';
@@ -72,7 +72,7 @@ export const handlers: Handlers = {
   signal: ({ selector, signal }, ctx) => describeAll(ctx, signalProcesses(ctx.registry, checkSelector(selector), signal)),
 
   save: ({ force }, ctx) => {
-    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: proc.status, spec: proc.spec }));
+    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), spec: proc.spec }));
     writeDump(ctx.home.dump, entries, force);
     ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);
     return { file: ctx.home.dump, count: entries.length };
