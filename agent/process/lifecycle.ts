@@ -71,6 +71,8 @@ export interface Lifecycle {
   pending: Pending | null;
   /** While REPLACING: the first ticket of a reload asked after this replacement began (it gets a round of its own), else 0. */
   queued: number;
+  /** Deleted: gone from the list, and nothing brings it back. */
+  removed: boolean;
 }
 
 export type LifecycleEvent =
@@ -131,6 +133,7 @@ export function initialLifecycle(): Lifecycle {
     last: null,
     pending: null,
     queued: 0,
+    removed: false,
   };
 }
 
@@ -196,7 +199,7 @@ export function afterChildExit(s: Lifecycle, role: Role, effects: Effect[], poli
       return { state: next.state, effects: [...effects, ...next.effects] };
     }
     case 'delete':
-      return { state: { ...s, status: ProcessState.STOPPED }, effects: [...effects, { kind: 'remove' }] };
+      return { state: { ...s, status: ProcessState.STOPPED, removed: true }, effects: [...effects, { kind: 'remove' }] };
     case 'errored':
       return { state: { ...s, status: ProcessState.ERRORED }, effects };
     case 'stop':

@@ -35,12 +35,13 @@ export { BACKOFF_FACTOR, BACKOFF_MAX_MS, BACKOFF_RESET_MS } from './crash-policy
 /** Applies one event. A request is always answered, at once or later; any other event that does not apply changes nothing. */
 export function transition(s: Lifecycle, event: LifecycleEvent, policy: RestartPolicy, now: number): Transition {
   if (isIntent(event.type)) return request(s, event.type, policy, now);
+  if (s.removed) return same(s);
   return settle(react(s, event as ChildEvent, policy, now));
 }
 
 function request(s: Lifecycle, intent: Intent, policy: RestartPolicy, now: number): Transition {
   const admitted = admit(s, intent);
-  if (admitted.moot) return { state: admitted.state, effects: admitted.effects };
+  if (admitted.answered) return { state: admitted.state, effects: admitted.effects };
   const applied = REQUESTS[intent](admitted.state, policy, now);
   return settle({ state: applied.state, effects: [...admitted.effects, ...applied.effects] });
 }
@@ -58,7 +59,7 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     }
     // STOPPING: the later start wins over the stop under way; the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
-    // LAUNCHING | ONLINE | REPLACING: already running
+    // LAUNCHING: the launch under way is the start asked for (ONLINE | REPLACING are answered on admission)
     return same(s);
   },
 
@@ -96,8 +97,9 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     // LAUNCHING | ONLINE | REPLACING -> STOPPING, removed once every child is gone
     if (up(s)) return stopAll(s, 'delete', policy);
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'delete' });
-    // dormant or waiting: nothing runs, the entry goes
-    return { state: s, effects: [{ kind: 'cancel', timer: 'restart' }, { kind: 'remove' }] };
+    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> (removed): nothing runs, the entry goes
+    const status = s.status === ProcessState.WAITING_RESTART ? ProcessState.STOPPED : s.status;
+    return { state: { ...s, status, removed: true }, effects: [{ kind: 'cancel', timer: 'restart' }, { kind: 'remove' }] };
   },
 };
 

@@ -3,7 +3,7 @@
 // process, through the pure transition function: the invariants a user relies on hold after every
 // step, and once the children settle every request has had exactly one answer.
 import { describe, expect, it } from 'vitest';
-import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Outcome, type RestartPolicy, type Role, type Timer } from '../../../agent/process/transition.js';
+import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type RestartPolicy, type Role, type Timer } from '../../../agent/process/transition.js';
 import { isDormant } from '../../../agent/process/states.js';
 
 const base: RestartPolicy = {
@@ -23,6 +23,8 @@ interface Sim {
   state: Lifecycle;
   timers: ReadonlySet<Timer>;
   answered: ReadonlyMap<number, Outcome>;
+  /** What each ticket asked for. */
+  intents: ReadonlyMap<number, Intent>;
   /** Children that were sent SIGKILL: they exit whatever they do. */
   killed: ReadonlySet<Role>;
   removed: boolean;
@@ -50,14 +52,17 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
   const timers = new Set(sim.timers);
   if (event.type.endsWith('-timer')) timers.delete(event.type.slice(0, -'-timer'.length) as Timer);
   const answered = new Map(sim.answered);
+  const intents = new Map(sim.intents);
+  if (state.asked > before.asked) intents.set(state.asked, event.type as Intent);
   let killed = new Set(sim.killed);
-  let removed = false;
+  let removed = sim.removed;
   const fail = (what: string): never => {
     throw new Error(`${what}\nafter: ${[...history, event.type].join(' > ')}\nstate: ${JSON.stringify(state)}\neffects: ${JSON.stringify(effects)}`);
   };
   for (const effect of effects) {
     if (effect.kind === 'schedule') timers.add(effect.timer);
     if (effect.kind === 'cancel') timers.delete(effect.timer);
+    if (sim.removed && effect.kind !== 'answer') fail(`${effect.kind} for a process already removed`);
     if (effect.kind === 'remove') removed = true;
     if (effect.kind === 'kill-tree') killed.add(effect.child);
     if (effect.kind === 'spawn') killed.delete('current');
@@ -72,6 +77,13 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
         if (ticket < 1 || ticket > state.asked) fail(`answer to ticket ${ticket}, never given`);
         if (answered.has(ticket)) fail(`ticket ${ticket} answered twice`);
         answered.set(ticket, effect.outcome);
+        if (effect.outcome.kind === 'failed' && intents.get(ticket) !== 'reload') fail(`ticket ${ticket} (${intents.get(ticket)}) answered that a reload failed`);
+        if (effect.outcome.kind === 'superseded' && effect.outcome.by !== 'delete' && ![...intents].some(([later, intent]) => later > ticket && intent === (effect.outcome as { by: Intent }).by)) {
+          fail(`ticket ${ticket} answered superseded by a ${effect.outcome.by} that never came after it`);
+        }
+        if (effect.outcome.kind === 'done' && !carriedOut(intents.get(ticket)!, state, effects, removed || effects.some((e) => e.kind === 'remove'))) {
+          fail(`ticket ${ticket} (${intents.get(ticket)}) answered done in ${state.status}`);
+        }
       }
     }
   }
@@ -79,6 +91,7 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
   const children = c.current || c.replacement !== 'none' || c.retiring !== 'none';
   const s = state.status;
   if ((isDormant(s) || s === 'waiting restart') && children) fail(`${s} while a child exists`);
+  if (isDormant(s) && timers.size > 0) fail(`${s} with timers left: ${[...timers].join(', ')}`);
   if ((s === 'launching' || s === 'online') && !(c.current && c.replacement === 'none' && c.retiring === 'none')) fail(`${s} with children ${JSON.stringify(c)}`);
   if (s === 'replacing' && !(c.current && (c.replacement === 'none') !== (c.retiring === 'none'))) fail(`replacing with children ${JSON.stringify(c)}`);
   if (s === 'stopping' && !children) fail('stopping with no child');
@@ -88,9 +101,21 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
   if (c.replacement === 'booting' && !timers.has('replace')) fail('a booting replacement with no time limit');
   if (c.retiring === 'stopping' && !doomed('retiring', 'retire')) fail('a retiring child being stopped with no kill timer');
   if (!state.pending && state.queued !== 0) fail('a queued reload that nobody waits for');
+  if (removed && (children || timers.size > 0 || state.pending || !isDormant(s))) fail('a removed process with a child, a timer or a request left, or not dormant');
   if (state.pending && s !== 'replacing' && state.queued !== 0) fail('a queued reload outside a replacement');
   history.push(event.type);
-  return { state, timers, answered, killed, removed };
+  return { state, timers, answered, intents, killed, removed };
+}
+
+/** Whether the process is where a request for `intent` wanted it: the answer "done" must be true. */
+function carriedOut(intent: Intent, s: Lifecycle, effects: Effect[], removed: boolean): boolean {
+  if (intent === 'delete') return removed;
+  if (intent === 'stop') return isDormant(s.status);
+  if (removed) return false;
+  // a child serves while a reload replaces it; a reload's round is over even when the next
+  // round, for a later reload, starts at once
+  if (s.status === 'replacing') return intent === 'start' || effects.some((effect) => effect.kind === 'spawn-replacement');
+  return s.status !== 'launching' && s.status !== 'stopping';
 }
 
 function exists(s: Lifecycle, role: Role): boolean {
@@ -100,7 +125,7 @@ function exists(s: Lifecycle, role: Role): boolean {
 
 /** Lets the children finish what they do (ready, drained, exited) and timers fire, until nothing is left to happen. */
 function quiesce(sim: Sim, policy: RestartPolicy, now: number, history: string[]): Sim {
-  for (let i = 0; i < 40 && !sim.removed; i++) {
+  for (let i = 0; i < 40; i++) {
     const c = sim.state.children;
     const s = sim.state.status;
     const next: LifecycleEvent | null =
@@ -115,7 +140,7 @@ function quiesce(sim: Sim, policy: RestartPolicy, now: number, history: string[]
     if (!next) return sim;
     sim = step(sim, next, policy, now, history);
   }
-  if (!sim.removed) throw new Error(`never settles: ${history.join(' > ')} (${JSON.stringify(sim.state)})`);
+  throw new Error(`never settles: ${history.join(' > ')} (${JSON.stringify(sim.state)})`);
   return sim;
 }
 
@@ -127,7 +152,7 @@ function explore(from: Sim, depth: number, policy: RestartPolicy, history: strin
     if (!settled.answered.has(ticket)) throw new Error(`ticket ${ticket} never answered: ${history.join(' > ')} (${JSON.stringify(settled.state)})`);
   }
   if (settled.state.pending) throw new Error(`requests left pending: ${history.join(' > ')}`);
-  if (depth === 0 || from.removed) return 1;
+  if (depth === 0) return 1;
   for (const event of possible(from)) {
     const trail = [...history];
     // time moves on with each event: a crash after the first steps is an unstable one
@@ -137,7 +162,7 @@ function explore(from: Sim, depth: number, policy: RestartPolicy, history: strin
 }
 
 function onlineSim(policy: RestartPolicy): Sim {
-  let sim: Sim = { state: initialLifecycle(), timers: new Set(), answered: new Map(), killed: new Set(), removed: false };
+  let sim: Sim = { state: initialLifecycle(), timers: new Set(), answered: new Map(), intents: new Map(), killed: new Set(), removed: false };
   sim = step(sim, { type: 'start' }, policy, 0, []);
   return step(sim, { type: 'ready' }, policy, 0, []);
 }

@@ -428,3 +428,15 @@ describe('transition: how requests compose', () => {
     expect(at(stopping, { type: 'spawn-failed' }).state.status).toBe('stopped');
   });
 });
+
+describe('transition: a deleted process', () => {
+  it('cannot be brought back: later requests are answered that it was deleted, and nothing is spawned or removed again', () => {
+    const gone = chain(online(), [{ type: 'delete' }, { type: 'exit', code: 0, signal: null }]).state;
+    expect(gone.removed).toBe(true);
+    for (const intent of ['start', 'stop', 'restart', 'reload'] as const) {
+      expect(at(gone, { type: intent }).effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'superseded', by: 'delete' } }]);
+    }
+    expect(at(gone, { type: 'delete' }).effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+    expect(at(gone, { type: 'restart-timer' })).toEqual({ state: gone, effects: [] });
+  });
+});
