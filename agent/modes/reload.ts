@@ -34,10 +34,12 @@ export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListenin
 
 /**
  * Asks a replaced cluster worker to finish its connections and resolves once it has (or has
- * exited, or took too long); at once for a child without an IPC channel.
+ * exited, or took too long). At once for any other child, and for a worker that never listened:
+ * it has no connection to finish, and may not have loaded the preload that would answer.
  */
-export async function drain(child: ChildProcess, spec: AppSpec): Promise<void> {
-  if (!child.connected) return;
+export async function drain(launched: Launched, spec: AppSpec): Promise<void> {
+  const { child } = launched;
+  if (!launched.onListening || !launched.listened || !child.connected) return;
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());

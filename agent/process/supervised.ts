@@ -51,7 +51,8 @@ export class SupervisedProcess extends EventEmitter {
     readonly pidFile: string,
     logFiles: LogFiles,
     private readonly os: ProcessOs,
-    private readonly reportError: (message: string) => void,
+    /** Writes a line to the agent log. */
+    private readonly log: (line: string) => void,
   ) {
     super();
     this.createdAt = os.now();
@@ -85,6 +86,7 @@ export class SupervisedProcess extends EventEmitter {
     const ticket = this.lifecycle.asked + 1;
     const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
     this.dispatch({ type: intent });
+    this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);
     return answered;
   }
 
@@ -274,7 +276,7 @@ export class SupervisedProcess extends EventEmitter {
   private drainRetiring(): void {
     const handle = this.children.retiring;
     if (!handle) return;
-    void drain(handle.launched.child, this.spec).then(() => {
+    void drain(handle.launched, this.spec).then(() => {
       if (this.children.retiring === handle) this.dispatch({ type: 'drained' });
     });
   }
@@ -320,7 +322,7 @@ export class SupervisedProcess extends EventEmitter {
   /** Records a problem met while running this process (shown by describe) and logs it. */
   fail(message: string): void {
     this.error = message;
-    this.reportError(`${this.spec.name} (id ${this.id}): ${message}`);
+    this.log(`${this.spec.name} (id ${this.id}): ${message}`);
   }
 
   /** True while a child exists or is about to. */
