@@ -133,10 +133,14 @@ function reloadsWithoutGap(spec: AppSpec): boolean {
  * Instances that an earlier request is deleting are waited for first: they do not count, and
  * their instance numbers are free again once they are gone.
  */
-export async function scaleApp(registry: Registry, name: string, count: string): Promise<SupervisedProcess[]> {
+export async function scaleApp(registry: Registry, name: string, count: string, log: (line: string) => void = () => {}): Promise<SupervisedProcess[]> {
   const match = /^([+-]?)(\d+)$/.exec(count);
   if (!match) throw new AgentFault('INVALID_REQUEST', `scale: expected a number, +n or -n, got '${count}'`);
-  await Promise.all(registry.named(name).filter(beingDeleted).map(removal));
+  const leaving = registry.named(name).filter(beingDeleted).map(removal);
+  if (leaving.length > 0) {
+    log(`scale ${name} ${count}: waiting for ${leaving.length} instance${leaving.length === 1 ? '' : 's'} being deleted`);
+    await Promise.all(leaving);
+  }
   const existing = registry.named(name);
   if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
   const n = Number(match[2]);

@@ -56,7 +56,7 @@ export const handlers: Handlers = {
   reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1)),
 
   scale: async ({ name, count }, ctx) => {
-    const procs = await scaleApp(ctx.registry, name, String(count));
+    const procs = await scaleApp(ctx.registry, name, String(count), ctx.log);
     ctx.changed();
     return describeAll(ctx, procs);
   },
