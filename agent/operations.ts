@@ -68,13 +68,16 @@ export async function stopProcesses(registry: Registry, selector: Selector, unwa
   return conclude('stop', procs, await Promise.all(outcomes));
 }
 
-/** Stops every process as the agent exits: a request racing it may override a stop, never bring a process back. */
+/**
+ * Stops every process as the agent exits. A request racing it may override a stop, which is then
+ * asked again, and a delete under way is waited for: no process is left running.
+ */
 export async function stopEverything(registry: Registry): Promise<SupervisedProcess[]> {
   const procs = registry.all();
   for (;;) {
     const left = registry.all().filter((proc) => !isDormant(proc.status));
     if (left.length === 0) return procs;
-    await Promise.all(left.map((proc) => proc.request('stop')));
+    await Promise.all(left.map((proc) => (beingDeleted(proc) ? removal(proc) : proc.request('stop'))));
   }
 }
 

@@ -256,7 +256,7 @@ describe.concurrent('requests racing a reload whose old child is retiring (after
   }
 });
 
-describe('the agent stopped during a reload', () => {
+describe('the agent stopped while an operation is under way', () => {
   it('pmx kill while a replacement boots stops the serving child and the replacement, and tells the reload', async () => {
     const app = await startApp('kill-during-reload', { listen: false, exit: true });
     const reload = begin('reload', app);
@@ -266,6 +266,21 @@ describe('the agent stopped during a reload', () => {
     const answer = (await reload)!;
     expect(answer.code).toBe(1);
     expect(answer.stderr).toMatch(/kill-during-reload \(id \d+\) was stopped by a later request/);
+    expect(appPids(pmx.home, app.name)).toEqual([]);
+  });
+
+  it('pmx kill while a delete waits for its children waits for them too, and leaves no process', async () => {
+    const app = await startApp('kill-during-delete', { listen: true, exit: false });
+    const deleting = begin('delete', app);
+    await underWay('delete', app);
+    const from = agentLog().length;
+    const kill = pmx.run(['kill']);
+    await agentLogged(from, /stopping every process/);
+    openGate(app.exitGate);
+    expect((await kill).code).toBe(0);
+    // the delete is answered before the agent exits (the list the CLI asks for after it then fails)
+    const deleted = (await deleting)!.stdout;
+    expect(deleted.match(/deleted kill-during-delete \(id \d+\)/g)).toHaveLength(2);
     expect(appPids(pmx.home, app.name)).toEqual([]);
   });
 });
