@@ -256,6 +256,26 @@ describe.concurrent('requests racing a reload whose old child is retiring (after
   }
 });
 
+describe('a socket-activated app (fork mode, the port opened by the agent)', () => {
+  it('stop while a replacement proves itself stops it with the serving child, and tells the reload', async () => {
+    const name = 'activated-reload-stop';
+    const port = await freePort();
+    // a replacement without an IPC channel is ready once it stayed up min_uptime: here, never in time
+    await pmx.ok(['start', SLOW, '-i', '2', '-n', name, '--merge-logs', '--listen', `127.0.0.1:${port}`, '--min-uptime', '60000', '--listen-timeout', '60000']);
+    const app: App = { name, listenGate: '', exitGate: '', watched: '', outLog: join(pmx.home, 'logs', `${name}-out.log`), initial: [] };
+    app.initial = (await pmx.jlist()).filter((entry) => entry.name === name).map((entry) => entry.pid);
+    const reload = begin('reload', app);
+    await newChildBooting(app);
+    const stop = await pmx.run(['stop', name]);
+    expect(stop.code, stop.stderr).toBe(0);
+    const answer = (await reload)!;
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toMatch(new RegExp(`${name} \\(id \\d+\\) was stopped by a later request`));
+    await expectTruth(name, ['stopped', 'stopped']);
+    await pmx.ok(['delete', name]);
+  });
+});
+
 describe('the agent stopped while an operation is under way', () => {
   it('pmx kill while a replacement boots stops the serving child and the replacement, and tells the reload', async () => {
     const app = await startApp('kill-during-reload', { listen: false, exit: true });
