@@ -157,6 +157,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
   if (wanted > existing.length) {
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
+    const started: Promise<Outcome>[] = [];
     for (let instance = 0; added.length < wanted - existing.length; instance++) {
       if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
         // the agent answers other requests (ls, the dashboard) between batches of spawns
@@ -168,10 +169,11 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
       proc.listenFds = existing[0]!.listenFds;
+      started.push(proc.request('start'));
       added.push(proc);
       used.add(instance);
     }
-    conclude('scale', added, await Promise.all(added.map((proc) => proc.request('start'))));
+    conclude('scale', added, await Promise.all(started));
   } else {
     const removed = [...existing].sort((a, b) => b.instance - a.instance).slice(0, existing.length - wanted);
     conclude('scale', removed, await Promise.all(removed.map((proc) => proc.request('delete'))));
