@@ -236,14 +236,14 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
 
 const words = (answer: Answer): string => (answer === 'ok' ? 'done' : answer === 'skipped' ? 'left to it' : answer === 'not found' ? 'not found' : `told it was ${answer}`);
 
-describe.concurrent('two operations racing on one app (2 cluster instances)', () => {
+describe('two operations racing on one app (2 cluster instances)', () => {
   for (const [first, second, final, answers] of RACES) {
     it(`${first} under way, then ${second}: ${final.join(' and ')}; the ${first} ${words(answers[0])}, the ${second} ${words(answers[1])}`, () =>
       race({ first, second, final, answers }), 90_000);
   }
 });
 
-describe.concurrent('requests racing a reload whose old child is retiring (after the swap)', () => {
+describe('requests racing a reload whose old child is retiring (after the swap)', () => {
   const cases: [Op, [Final, Final], [Answer, Answer]][] = [
     ['stop', [S, S], ['stopped', 'ok']],
     ['restart', [O, O], ['ok', 'ok']],
