@@ -2,7 +2,7 @@
 import { userInfo } from 'node:os';
 import type { ProcessDescription } from './protocol/types.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { isRunning } from './process/states.js';
+import { isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
 
 /** The `jlist` entry for one process. */
@@ -17,7 +17,7 @@ export function describeProcess(proc: SupervisedProcess): ProcessDescription {
     pm2_env: {
       ...spec,
       pm_id: proc.id,
-      status: lifecycle.status,
+      status: publicStatus(lifecycle.status),
       restart_time: lifecycle.restarts,
       unstable_restarts: lifecycle.unstableRestarts,
       pm_uptime: lifecycle.startedAt || proc.createdAt,

@@ -1,7 +1,7 @@
 // save / resurrect: the process list written atomically to PMX_HOME/dump.pmx and read back.
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, copyFileSync } from 'node:fs';
 import type { AppSpec } from './protocol/app-spec.js';
-import type { ProcessStatus } from './process/states.js';
+import type { PublicStatus } from './process/states.js';
 import { AgentFault } from './fault.js';
 import { guardDump } from './protocol/home-guard.js';
 
@@ -11,7 +11,7 @@ export const DUMP_FORMAT = 1;
 export interface DumpEntry {
   pm_id: number;
   instance: number;
-  status: ProcessStatus;
+  status: PublicStatus;
   spec: AppSpec;
 }
 

@@ -10,7 +10,7 @@ import { Registry } from './registry.js';
 import { realOs } from './process/os.js';
 import { listen } from './rpc/server.js';
 import { logFdLimit } from './rpc/fd-limit.js';
-import { stopProcesses } from './operations.js';
+import { stopEverything } from './operations.js';
 import { CronRestarts, startMonitor } from './monitor.js';
 import { AppWatchers } from './watch/app-watchers.js';
 import type { AgentContext } from './rpc/handlers.js';
@@ -65,7 +65,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     exiting ??= (async () => {
       log('stopping every process');
       watchers.closeAll();
-      const stopped = await stopProcesses(registry, { kind: 'all' });
+      const stopped = await stopEverything(registry);
       crons.stopAll();
       stopMonitor();
       await metrics.close();

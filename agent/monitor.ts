@@ -11,7 +11,7 @@ import type { Cron } from 'croner';
 import { indexTable, readProcessTable, processTree, readTree, canReadChildren, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState } from './process/states.js';
+import { ProcessState, isServing } from './process/states.js';
 
 const TICKS_PER_SECOND = 100;
 /** Samples between two reads of the whole process table. */
@@ -25,7 +25,7 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
   const walkable = canReadChildren();
   let sinceFullScan = FULL_SCAN_EVERY;
   const timer = setInterval(() => {
-    const running = registry.all().filter((proc) => proc.pid > 0 && proc.status === ProcessState.ONLINE);
+    const running = registry.all().filter((proc) => proc.pid > 0 && isServing(proc.status));
     if (running.length === 0) return;
     const full = !walkable || sinceFullScan >= FULL_SCAN_EVERY || running.some((proc) => !known.has(proc.pid));
     sinceFullScan = full ? 1 : sinceFullScan + 1;
@@ -63,7 +63,8 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
 
 function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line: string) => void): void {
   const limit = proc.spec.max_memory_restart;
-  if (limit <= 0 || memory <= limit) return;
+  // during a reload the replacement is what renews the process
+  if (limit <= 0 || memory <= limit || proc.status !== ProcessState.ONLINE) return;
   log(`${proc.spec.name} (id ${proc.id}) uses ${memory} bytes, over max_memory_restart ${limit}: restarting`);
   proc.dispatch({ type: 'restart' });
 }

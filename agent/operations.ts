@@ -1,11 +1,15 @@
-// What each request does to the registry: start, stop, restart, delete, reset, signal.
-// Every operation resolves once the processes it acted on have settled.
+// What each request does to the registry: start, stop, restart, reload, scale, delete, reset,
+// signal. Every operation resolves once the processes it acted on have settled, and what it
+// answers is true then: a process that a later request took elsewhere is named in a SUPERSEDED
+// fault, never reported as done (how requests on one process compose: process/requests.ts).
 import type { AppSpec } from './protocol/app-spec.js';
 import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, type ProcessStatus, isDormant } from './process/states.js';
+import { ProcessState, type ProcessStatus, isBusy, isDormant } from './process/states.js';
+import type { Intent, Outcome } from './process/lifecycle.js';
+import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
 
@@ -13,8 +17,7 @@ import { MAX_INSTANCES } from './protocol/limits.js';
 const SPAWN_BATCH = 16;
 
 /** A launch has settled once the process is online or has given up. */
-const launched = (status: ProcessStatus): boolean => status !== ProcessState.LAUNCHING && status !== ProcessState.STOPPING;
-const stopped = (status: ProcessStatus): boolean => isDormant(status);
+const launched = (status: ProcessStatus): boolean => !isBusy(status);
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -75,36 +78,54 @@ function awaitsListening(proc: SupervisedProcess): boolean {
 /** Stops the selected processes and waits until each has exited; `unwatch` turns their watching off too. */
 export async function stopProcesses(registry: Registry, selector: Selector, unwatch = false): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
-  for (const proc of procs) {
+  const outcomes = procs.map((proc) => {
     if (unwatch) proc.spec = { ...proc.spec, watch: false };
-    proc.dispatch({ type: 'stop' });
-  }
-  await Promise.all(procs.map((proc) => proc.waitFor(stopped)));
-  return procs;
-}
-
-/** Restarts the selected processes (one after another when `sequential`), with a new env if given. */
-export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
-  const procs = registry.select(selector);
-  for (const proc of procs) {
-    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
-    proc.dispatch({ type: 'restart' });
-  }
-  await Promise.all(procs.map((proc) => proc.waitFor(launched)));
-  return procs;
+    return proc.request('stop');
+  });
+  return conclude('stop', procs, await Promise.all(outcomes));
 }
 
 /**
- * Reloads the selected processes one at a time: cluster-mode and socket-activated ones without a
- * gap (a replacement serves before the old child stops), fork-mode ones by a restart, as PM2
- * does. The first replacement that does not become ready ends the reload; the rest keep running.
+ * Stops every process as the agent exits. A request racing it may override a stop, which is then
+ * asked again, and a delete under way is waited for: no process is left running.
+ */
+export async function stopEverything(registry: Registry): Promise<SupervisedProcess[]> {
+  const procs = registry.all();
+  for (;;) {
+    const left = registry.all().filter((proc) => !isDormant(proc.status));
+    if (left.length === 0) return procs;
+    await Promise.all(left.map((proc) => (beingDeleted(proc) ? removal(proc) : proc.request('stop'))));
+  }
+}
+
+/** Restarts the selected processes, with a new env if given. */
+export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
+  const procs = registry.select(selector);
+  const outcomes = procs.map((proc) => {
+    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+    return proc.request('restart');
+  });
+  return conclude('restart', procs, await Promise.all(outcomes));
+}
+
+/**
+ * Reloads the selected processes, `parallel` at a time: cluster-mode and socket-activated ones
+ * without a gap (a replacement serves before the old child stops), fork-mode ones by a restart,
+ * as PM2 does. The first replacement that does not become ready ends the reload; the rest keep
+ * running. A stop or delete asked after this reload wins over it, on the processes it names,
+ * whether their turn has come or not.
  */
 export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, parallel = 1): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
+  // what each process had been asked when this reload arrived: anything since came later
+  const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
+  const outcomes: Outcome[] = [];
   const batch = Math.max(1, Math.floor(parallel));
   for (let start = 0; start < procs.length; start += batch) {
-    const outcomes = await Promise.all(procs.slice(start, start + batch).map((proc) => reloadOne(proc, env)));
-    const failed = outcomes.find((proc) => proc !== null);
+    const slice = procs.slice(start, start + batch);
+    const answers = await Promise.all(slice.map((proc) => reloadOne(proc, env, askedBefore.get(proc)!)));
+    outcomes.push(...answers);
+    const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
     if (failed) {
       throw new AgentFault('RELOAD_FAILED', `reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, {
         id: failed.id,
@@ -112,30 +133,36 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
       });
     }
   }
-  return procs;
+  return conclude('reload', procs, outcomes);
 }
 
-/** Reloads one process; the process itself when its replacement failed, else null. */
-async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined): Promise<SupervisedProcess | null> {
+/** Reloads one process when its turn comes, unless a later stop or delete got there first. */
+async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number): Promise<Outcome> {
+  const { asked, last } = proc.lifecycle;
+  if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
   if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
-  if (!reloadsWithoutGap(proc.spec)) {
-    proc.dispatch({ type: 'restart' });
-    await proc.waitFor(launched);
-    return null;
-  }
-  return (await proc.reload()) ? null : proc;
+  return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
 }
 
 function reloadsWithoutGap(spec: AppSpec): boolean {
   return spec.exec_mode === 'cluster_mode' || spec.listen.length > 0;
 }
 
-/** `scale <name> <n|+n|-n>`: starts or deletes instances so that `name` has the number asked for. */
-export async function scaleApp(registry: Registry, name: string, count: string): Promise<SupervisedProcess[]> {
-  const existing = registry.named(name);
-  if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
+/**
+ * `scale <name> <n|+n|-n>`: starts or deletes instances so that `name` has the number asked for.
+ * Instances that an earlier request is deleting are waited for first: they do not count, and
+ * their instance numbers are free again once they are gone.
+ */
+export async function scaleApp(registry: Registry, name: string, count: string, log: (line: string) => void = () => {}): Promise<SupervisedProcess[]> {
   const match = /^([+-]?)(\d+)$/.exec(count);
   if (!match) throw new AgentFault('INVALID_REQUEST', `scale: expected a number, +n or -n, got '${count}'`);
+  const leaving = registry.named(name).filter(beingDeleted).map(removal);
+  if (leaving.length > 0) {
+    log(`scale ${name} ${count}: waiting for ${leaving.length} instance${leaving.length === 1 ? '' : 's'} being deleted`);
+    await Promise.all(leaving);
+  }
+  const existing = registry.named(name);
+  if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
   if (wanted < 1) throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; use delete to remove it`);
@@ -143,9 +170,11 @@ export async function scaleApp(registry: Registry, name: string, count: string):
     throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { name, wanted, limit: MAX_INSTANCES });
   }
   const spec = { ...existing[0]!.spec, instances: wanted };
+  for (const proc of existing) proc.spec = { ...proc.spec, instances: wanted };
   if (wanted > existing.length) {
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
+    const started: Promise<Outcome>[] = [];
     for (let instance = 0; added.length < wanted - existing.length; instance++) {
       if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
         // the agent answers other requests (ls, the dashboard) between batches of spawns
@@ -157,29 +186,47 @@ export async function scaleApp(registry: Registry, name: string, count: string):
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
       proc.listenFds = existing[0]!.listenFds;
-      proc.dispatch({ type: 'start' });
+      started.push(proc.request('start'));
       added.push(proc);
       used.add(instance);
     }
-    await Promise.all(added.map((proc) => proc.waitFor(launched)));
+    conclude('scale', added, await Promise.all(started));
   } else {
     // PM2 removes the oldest processes first (lowest ids)
     const removed = existing.slice(0, existing.length - wanted);
-    const gone = removed.map((proc) => new Promise<void>((resolve) => proc.once('removed', resolve)));
-    for (const proc of removed) proc.dispatch({ type: 'delete' });
-    await Promise.all(gone);
+    conclude('scale', removed, await Promise.all(removed.map((proc) => proc.request('delete'))));
   }
-  for (const proc of registry.named(name)) proc.spec = { ...proc.spec, instances: wanted };
   return registry.named(name);
 }
 
 /** Stops and forgets the selected processes. */
 export async function deleteProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
-  const gone = procs.map((proc) => new Promise<void>((resolve) => proc.once('removed', resolve)));
-  for (const proc of procs) proc.dispatch({ type: 'delete' });
-  await Promise.all(gone);
-  return procs;
+  return conclude('delete', procs, await Promise.all(procs.map((proc) => proc.request('delete'))));
+}
+
+const beingDeleted = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'removed';
+const removal = (proc: SupervisedProcess): Promise<void> => new Promise((resolve) => proc.once('removed', () => resolve()));
+
+const OVERRIDDEN: Record<Intent, string> = {
+  start: 'was started by a later request',
+  stop: 'was stopped by a later request',
+  restart: 'was restarted by a later request',
+  reload: 'was reloaded by a later request',
+  delete: 'was deleted by another request',
+};
+
+/** The processes, when each request was carried out; a SUPERSEDED fault naming each one another request overrode. */
+function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[]): SupervisedProcess[] {
+  const overridden = procs.flatMap((proc, i) => {
+    const outcome = outcomes[i];
+    return outcome?.kind === 'superseded' ? [`${proc.spec.name} (id ${proc.id}) ${OVERRIDDEN[outcome.by]}`] : [];
+  });
+  if (overridden.length === 0) return procs;
+  throw new AgentFault('SUPERSEDED', `${action} did not complete: ${overridden.join('; ')}`, {
+    action,
+    ids: procs.filter((_proc, i) => outcomes[i]?.kind === 'superseded').map((proc) => proc.id),
+  });
 }
 
 /** Sets the restart counters of the selected processes back to zero. */

@@ -1,7 +1,7 @@
 // Every process's metrics in Prometheus's text exposition format (version 0.0.4): one family per
 // metric with its HELP and TYPE, one sample per process labelled by name, id and namespace.
 import type { SupervisedProcess } from '../process/supervised.js';
-import { ProcessState } from '../process/states.js';
+import { isServing } from '../process/states.js';
 import type { NodeMetrics } from './node-metrics.js';
 
 /** The Content-Type of the text format. */
@@ -24,7 +24,7 @@ interface Sample {
 }
 
 const one = (value: number): Sample[] => [{ value }];
-const online = (proc: SupervisedProcess): boolean => proc.status === ProcessState.ONLINE;
+const online = (proc: SupervisedProcess): boolean => isServing(proc.status);
 const node = (read: (metrics: NodeMetrics) => Sample[]) => (proc: SupervisedProcess): Sample[] =>
   online(proc) && proc.nodeMetrics ? read(proc.nodeMetrics) : [];
 

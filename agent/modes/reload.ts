@@ -1,62 +1,61 @@
-// Zero-downtime reload of one instance: when a replacement counts as ready, and how the child it
-// replaces is retired (drained, then SIGINT, then SIGKILL after kill_timeout).
+// Zero-downtime reload, the parts that talk to the children: when a replacement counts as ready,
+// and how a replaced cluster worker is drained before the stop path ends it. The state machine
+// (process/replacement.ts) decides everything else: timeouts, failures, what a racing request does.
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
-import type { Launched, ProcessIdentityRow, ProcessOs } from '../process/os.js';
+import type { Launched } from '../process/os.js';
 
-/** Resolves true once a replacement is ready (its 'ready' message with wait_ready, its first
- * listening server when the old child listened, or its start otherwise); false if it exits or
- * listen_timeout passes first. */
-export function replacementReady(launched: Launched, spec: AppSpec, oldWasListening: boolean): Promise<boolean> {
+/**
+ * Calls `ready` once a replacement is ready: its 'ready' message with wait_ready, its first
+ * listening server when the child it replaces listened, having stayed up min_uptime when it is
+ * socket-activated, its start otherwise. Never, if it exits first.
+ */
+export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListening: boolean, ready: () => void): void {
   const { child, onListening } = launched;
-  // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
-  // min_uptime: until then the old instance keeps accepting from the shared socket
-  const byUptime = !spec.wait_ready && spec.listen.length > 0;
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), byUptime ? Math.max(spec.listen_timeout, spec.min_uptime + 1000) : spec.listen_timeout);
-    const settle = (ready: boolean): void => {
-      clearTimeout(timer);
-      resolve(ready);
+  const alive = (): boolean => child.exitCode === null && child.signalCode === null;
+  if (spec.wait_ready) {
+    const onMessage = (message: unknown): void => {
+      if (message !== 'ready') return;
+      child.off('message', onMessage);
+      ready();
     };
-    child.once('exit', () => settle(false));
-    child.once('error', () => settle(false));
-    if (spec.wait_ready) {
-      child.on('message', (message: unknown) => message === 'ready' && settle(true));
-    } else if (oldWasListening && onListening) {
-      if (launched.listened) settle(true);
-      else onListening(() => settle(true));
-    } else if (byUptime) {
-      child.once('spawn', () => setTimeout(() => settle(child.exitCode === null && child.signalCode === null), spec.min_uptime));
-    } else {
-      child.once('spawn', () => settle(true));
-    }
-  });
+    child.on('message', onMessage);
+  } else if (oldWasListening && onListening) {
+    if (launched.listened) queueMicrotask(ready);
+    else onListening(() => alive() && ready());
+  } else if (spec.listen.length > 0) {
+    // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
+    // min_uptime: until then the old child keeps accepting from the shared socket
+    child.once('spawn', () => setTimeout(() => alive() && ready(), spec.min_uptime));
+  } else {
+    child.once('spawn', () => ready());
+  }
 }
 
-/** Stops a replaced child gracefully: drain (cluster workers), then SIGINT, then SIGKILL after kill_timeout. */
-export async function retire(child: ChildProcess, identity: ProcessIdentityRow, spec: AppSpec, os: ProcessOs): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+/**
+ * Asks a replaced cluster worker to finish its connections and resolves once it has (or has
+ * exited, or took too long). At once for any other child, and for a worker that never listened:
+ * it has no connection to finish, and may not have loaded the preload that would answer.
+ */
+export async function drain(launched: Launched, spec: AppSpec): Promise<void> {
+  const { child } = launched;
+  if (!launched.onListening || !launched.listened || !child.connected) return;
+  const exited = new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once('exit', () => resolve());
+  });
   const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
     Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
+  child.send({ pmx: 'drain' }, () => undefined);
+  await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]));
+  // The cluster may have handed the worker a connection just before it learnt that the worker's
+  // servers closed; the worker answers that hand-over (refused: it goes to another worker) only
+  // while it lives. The IPC channel keeps order: once the worker answers a ping sent now, it has
+  // answered every hand-over sent before, and none comes after 'drained'.
   if (child.connected) {
-    child.send({ pmx: 'drain' }, () => undefined);
-    await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]));
-    // The cluster may have handed the worker a connection just before it learnt that the worker's
-    // servers closed; the worker answers that hand-over (refused: it goes to another worker) only
-    // while it lives. The IPC channel keeps order: once the worker answers a ping sent now, it has
-    // answered every hand-over sent before, and none comes after 'drained'.
-    if (child.connected) {
-      child.send({ pmx: 'ping' }, () => undefined);
-      await bounded(DRAIN_MIN_MS, Promise.race([reply(child, 'pong'), exited]));
-    }
+    child.send({ pmx: 'ping' }, () => undefined);
+    await bounded(DRAIN_MIN_MS, Promise.race([reply(child, 'pong'), exited]));
   }
-  const snapshot = os.tree(identity);
-  if (spec.shutdown_with_message && child.connected) child.send('shutdown', () => undefined);
-  else os.kill([identity], 'SIGINT');
-  await bounded(spec.kill_timeout, exited);
-  os.kill([...os.tree(identity), ...snapshot], 'SIGKILL');
-  await exited;
 }
 
 /** Resolves at the child's first message `{ pmx: kind }`. */

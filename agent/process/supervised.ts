@@ -1,17 +1,27 @@
 // One supervised process: holds its lifecycle, feeds events to the pure transition function and
-// applies the effects it returns to a real child through the OS seam.
+// applies the effects it returns to real children through the OS seam. A process has one current
+// child, and during a zero-downtime reload also a replacement and a retiring child; every event a
+// child causes is named after the role it holds when the event happens.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, type ProcessStatus } from './states.js';
-import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type Timer } from './transition.js';
+import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import { removePidFile, writePidFile } from './pid-file.js';
-import { replacementReady, retire } from '../modes/reload.js';
+import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
+import { drain, watchReadiness } from '../modes/reload.js';
 import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
 
+const TIMER_EVENTS: Record<Timer, LifecycleEvent> = {
+  restart: { type: 'restart-timer' },
+  ready: { type: 'ready-timer' },
+  kill: { type: 'kill-timer' },
+  replace: { type: 'replace-timer' },
+  retire: { type: 'retire-timer' },
+};
 
 /** The last exit of a process's child, shown by describe and written to the agent log. */
 export interface LastExit {
@@ -24,7 +34,6 @@ export interface LastExit {
 /** Emits 'status' (status, previous) on every change, 'exit' (LastExit) when a child exits, and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
   lifecycle: Lifecycle = initialLifecycle();
-  child: ChildProcess | null = null;
   /** The last error met while running this process, shown by describe. */
   error: string | null = null;
   /** How the last child ended, or null while none has. */
@@ -34,16 +43,14 @@ export class SupervisedProcess extends EventEmitter {
   monit = { memory: 0, cpu: 0 };
   /** The latest runtime sample of the current child when it is a Node app with metrics; else null. */
   nodeMetrics: NodeMetrics | null = null;
-  private readonly timers = new Map<Timer, NodeJS.Timeout>();
-  private identity: ProcessIdentity | null = null;
-  /** Descendants seen when the stop began: killed too if they outlive the main process. */
-  private stopSnapshot: ProcessIdentity[] = [];
-  /** Descendants the monitor saw at its last sample: a crash's leftovers that left the process group. */
-  sampledTree: ProcessIdentity[] = [];
   /** Listening sockets the agent opened for this app (socket activation), passed as fd 3.. */
   listenFds: number[] = [];
-  /** The current child as launched (its `listened` tells whether a cluster worker listens). */
-  private launched: Launched | null = null;
+  private readonly timers = new Map<Timer, NodeJS.Timeout>();
+  private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
+  /** Requests waiting for their answer, by ticket. */
+  private readonly waiters = new Map<number, (outcome: Outcome) => void>();
+  /** How the last replacement ended, for the message of a failed reload. */
+  private replacementExit: string | null = null;
 
   constructor(
     readonly id: number,
@@ -54,7 +61,8 @@ export class SupervisedProcess extends EventEmitter {
     readonly pidFile: string,
     logFiles: LogFiles,
     private readonly os: ProcessOs,
-    private readonly reportError: (message: string) => void,
+    /** Writes a line to the agent log. */
+    private readonly log: (line: string) => void,
   ) {
     super();
     this.createdAt = os.now();
@@ -65,8 +73,31 @@ export class SupervisedProcess extends EventEmitter {
     return this.lifecycle.status;
   }
 
+  /** The current child: the one that serves, and whose pid `ls` shows. */
+  get child(): ChildProcess | null {
+    return this.children.current?.launched.child ?? null;
+  }
+
   get pid(): number {
     return this.child?.pid ?? 0;
+  }
+
+  /** Descendants the monitor saw at its last sample of the current child. */
+  get sampledTree(): ProcessIdentity[] {
+    return this.children.current?.sampled ?? [];
+  }
+
+  set sampledTree(members: ProcessIdentity[]) {
+    if (this.children.current) this.children.current.sampled = members;
+  }
+
+  /** Asks for `intent` and resolves with its answer once it is settled (see process/requests.ts). */
+  request(intent: Intent): Promise<Outcome> {
+    const ticket = this.lifecycle.asked + 1;
+    const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
+    this.dispatch({ type: intent });
+    this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);
+    return answered;
   }
 
   /** Feeds one event through the state machine and carries out its effects. */
@@ -97,24 +128,39 @@ export class SupervisedProcess extends EventEmitter {
     });
   }
 
-  /** Delivers a signal to the main process; false when there is none. */
+  /** Delivers a signal to the current child; false when there is none. */
   signal(signal: NodeJS.Signals): boolean {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return false;
-    return this.child.kill(signal);
+    const current = this.children.current;
+    if (!current || hasExited(current)) return false;
+    return current.launched.child.kill(signal);
   }
 
   private apply(effect: Effect): void {
     switch (effect.kind) {
       case 'spawn':
         return this.spawn();
-      case 'stop-signal':
-        return this.sendStop();
-      case 'kill-tree':
-        return this.killTree();
+      case 'spawn-replacement':
+        return this.spawnReplacement();
+      case 'adopt':
+        return this.adopt();
+      case 'promote':
+        return this.promote();
+      case 'drain':
+        return this.drainRetiring();
+      case 'stop-signal': {
+        const handle = this.children[effect.child];
+        return handle ? sendStop(handle, this.spec, this.os) : undefined;
+      }
+      case 'kill-tree': {
+        const handle = this.children[effect.child];
+        return handle ? killTree(handle, this.os) : undefined;
+      }
       case 'schedule':
         return this.schedule(effect.timer, effect.delay);
       case 'cancel':
         return this.cancel(effect.timer);
+      case 'answer':
+        return this.answer(effect.tickets, effect.outcome);
       case 'remove':
         this.logs.close();
         this.emit('removed');
@@ -124,24 +170,32 @@ export class SupervisedProcess extends EventEmitter {
 
   private spawn(): void {
     this.error = null;
-    this.stopSnapshot = [];
-    this.sampledTree = [];
     const launched = this.launch();
     if (!launched) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
       return;
     }
-    this.attachOutput(launched.child);
-    this.adopt(launched);
     const { child } = launched;
+    this.track('current', launched);
     child.once('spawn', () => {
-      if (this.child === child && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
+      if (this.roleOf(child) === 'current' && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
     });
-    child.once('error', (error) => {
-      if (this.child !== child || child.pid !== undefined) return;
-      this.fail(`cannot start ${this.spec.script}: ${error.message}`);
-      this.child = null;
-      this.dispatch({ type: 'spawn-failed' });
+  }
+
+  private spawnReplacement(): void {
+    this.replacementExit = null;
+    const oldWasListening = this.children.current?.launched.listened ?? false;
+    const launched = this.launch();
+    if (!launched) {
+      queueMicrotask(() => this.dispatch({ type: 'replacement-exit' }));
+      return;
+    }
+    const { child } = launched;
+    this.track('replacement', launched);
+    watchReadiness(launched, this.spec, oldWasListening, () => {
+      const role = this.roleOf(child);
+      if (role === 'replacement') this.dispatch({ type: 'replacement-ready' });
+      else if (role === 'current') this.dispatch({ type: 'ready' });
     });
   }
 
@@ -155,39 +209,52 @@ export class SupervisedProcess extends EventEmitter {
     }
   }
 
-  /** Makes `launched` the current child: its exit, messages and output are ours from now on. */
-  private adopt(launched: Launched): void {
+  /** Gives `launched` a role: from now on its output is logged and its exit and messages are events. */
+  private track(role: Role, launched: Launched): void {
     const { child } = launched;
-    this.launched = launched;
-    this.child = child;
-    this.nodeMetrics = null;
+    const handle = handleFor(launched, this.os);
+    this.children[role] = handle;
+    if (child.stdout) this.logs.attach(child.stdout, 'out');
+    if (child.stderr) this.logs.attach(child.stderr, 'err');
+    if (role === 'current') this.becameCurrent(handle);
     if (launched.metrics) {
       const pipe = launched.metrics;
       readMetrics(pipe, (sample) => {
-        if (this.child === child) this.nodeMetrics = sample;
+        if (this.roleOf(child) === 'current') this.nodeMetrics = sample;
       });
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
     }
-    // the pid is known as soon as the fork succeeded; 'spawn' then confirms the exec
-    this.identity = child.pid === undefined ? null : this.os.identify(child.pid);
-    if (child.pid !== undefined) writePidFile(this.pidFile, child.pid);
     child.once('exit', (code, signal) => {
-      if (this.child !== child) return;
-      this.nodeMetrics = null;
-      removePidFile(this.pidFile);
-      this.lastExit = { code, signal, at: this.os.now() };
-      this.emit('exit', this.lastExit);
-      this.dispatch({ type: 'exit', code, signal });
+      const at = this.roleOf(child);
+      if (!at) return;
+      if (at === 'current') {
+        this.nodeMetrics = null;
+        removePidFile(this.pidFile);
+        this.lastExit = { code, signal, at: this.os.now() };
+        this.emit('exit', this.lastExit);
+      }
+      if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+      this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
+      // the effects above still needed the handle (to kill what is left of its tree)
+      if (this.children[at] === handle) this.children[at] = null;
+    });
+    child.once('error', (error) => {
+      const at = this.roleOf(child);
+      if (!at || child.pid !== undefined) return;
+      this.fail(`cannot start ${this.spec.script}: ${error.message}`);
+      this.children[at] = null;
+      if (at === 'current') this.dispatch({ type: 'spawn-failed' });
+      else if (at === 'replacement') this.dispatch({ type: 'replacement-exit' });
     });
     child.on('message', (message: unknown) => {
-      if (message === 'ready' && this.child === child) this.dispatch({ type: 'ready' });
+      if (message === 'ready' && this.roleOf(child) === 'current') this.dispatch({ type: 'ready' });
     });
   }
 
   /** Resolves true once the current child (a cluster worker) listens, false if it exits or `timeoutMs` passes first. */
   listening(timeoutMs: number): Promise<boolean> {
-    const launched = this.launched;
+    const launched = this.children.current?.launched;
     if (!launched?.onListening) return Promise.resolve(false);
     if (launched.listened) return Promise.resolve(true);
     const { child, onListening } = launched;
@@ -202,36 +269,56 @@ export class SupervisedProcess extends EventEmitter {
     });
   }
 
-  private attachOutput(child: ChildProcess): void {
-    if (child.stdout) this.logs.attach(child.stdout, 'out');
-    if (child.stderr) this.logs.attach(child.stderr, 'err');
+  private roleOf(child: ChildProcess): Role | null {
+    for (const role of ['current', 'replacement', 'retiring'] as const) {
+      if (this.children[role]?.launched.child === child) return role;
+    }
+    return null;
   }
 
-  /**
-   * Zero-downtime reload: starts a replacement, waits until it is ready, makes it current, then
-   * drains and stops the old child. False, with the old child untouched, when the replacement
-   * does not become ready within listen_timeout.
-   */
-  async reload(): Promise<boolean> {
-    const old = this.child;
-    const oldIdentity = this.identity;
-    if (this.status !== ProcessState.ONLINE || !old || !oldIdentity) {
-      this.dispatch({ type: 'restart' });
-      return (await this.waitFor((status) => status !== ProcessState.LAUNCHING && status !== ProcessState.STOPPING)) === ProcessState.ONLINE;
+  private becameCurrent(handle: ChildHandle): void {
+    this.nodeMetrics = null;
+    const pid = handle.launched.child.pid;
+    if (pid !== undefined) writePidFile(this.pidFile, pid);
+  }
+
+  /** The replacement serves from now on; the child it replaces retires. */
+  private adopt(): void {
+    const replacement = this.children.replacement;
+    if (!replacement) return;
+    this.children.retiring = this.children.current;
+    this.children.current = replacement;
+    this.children.replacement = null;
+    this.error = null;
+    this.becameCurrent(replacement);
+  }
+
+  /** The replacement takes the place of a current child that has exited. */
+  private promote(): void {
+    const replacement = this.children.replacement;
+    if (!replacement) return;
+    this.children.current = replacement;
+    this.children.replacement = null;
+    this.becameCurrent(replacement);
+  }
+
+  private drainRetiring(): void {
+    const handle = this.children.retiring;
+    if (!handle) return;
+    void drain(handle.launched, this.spec).then(() => {
+      if (this.children.retiring === handle) this.dispatch({ type: 'drained' });
+    });
+  }
+
+  private answer(tickets: number[], outcome: Outcome): void {
+    if (outcome.kind === 'failed') {
+      if (outcome.reason === 'timeout') this.fail(`reload: the new process did not become ready within ${this.spec.listen_timeout} ms; the old one keeps serving`);
+      else if (this.replacementExit) this.fail(`reload: the new process ${this.replacementExit} before it was ready; the old one keeps serving`);
     }
-    const launched = this.launch();
-    if (!launched) return false;
-    this.attachOutput(launched.child);
-    if (!(await replacementReady(launched, this.spec, this.launched?.listened ?? false))) {
-      const identity = launched.child.pid === undefined ? null : this.os.identify(launched.child.pid);
-      if (identity) this.os.kill(this.os.tree(identity), 'SIGKILL');
-      this.fail(`reload: the new process did not become ready within ${this.spec.listen_timeout} ms; the old one keeps serving`);
-      return false;
+    for (const ticket of tickets) {
+      this.waiters.get(ticket)?.(outcome);
+      this.waiters.delete(ticket);
     }
-    this.adopt(launched);
-    this.dispatch({ type: 'reloaded' });
-    await retire(old, oldIdentity, this.spec, this.os);
-    return true;
   }
 
   private childEnv(): Record<string, string> {
@@ -247,34 +334,11 @@ export class SupervisedProcess extends EventEmitter {
     };
   }
 
-  private sendStop(): void {
-    const child = this.child;
-    const root = this.identity;
-    if (!child?.pid || !root) return;
-    this.stopSnapshot = this.os.tree(root).filter((member) => member.pid !== root.pid);
-    if (this.spec.shutdown_with_message && child.connected) {
-      child.send('shutdown', (error) => {
-        if (error) this.signal('SIGINT');
-      });
-      return;
-    }
-    this.signal('SIGINT');
-  }
-
-  private killTree(): void {
-    const root = this.identity;
-    if (!root) return;
-    // identities are checked again before each signal: a reaped pid that was reused is spared
-    this.os.kill([...this.os.tree(root), ...this.stopSnapshot, ...this.sampledTree], 'SIGKILL');
-  }
-
   private schedule(timer: Timer, delay: number): void {
     this.cancel(timer);
-    const event: LifecycleEvent =
-      timer === 'restart' ? { type: 'restart-timer' } : timer === 'ready' ? { type: 'ready-timer' } : { type: 'kill-timer' };
     this.timers.set(timer, setTimeout(() => {
       this.timers.delete(timer);
-      this.dispatch(event);
+      this.dispatch(TIMER_EVENTS[timer]);
     }, delay));
   }
 
@@ -287,7 +351,7 @@ export class SupervisedProcess extends EventEmitter {
   /** Records a problem met while running this process (shown by describe) and logs it. */
   fail(message: string): void {
     this.error = message;
-    this.reportError(`${this.spec.name} (id ${this.id}): ${message}`);
+    this.log(`${this.spec.name} (id ${this.id}): ${message}`);
   }
 
   /** True while a child exists or is about to. */

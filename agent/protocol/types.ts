@@ -1,6 +1,6 @@
 // Wire types shared by the agent and the CLI: requests, responses, events, process descriptions.
 import type { AppSpec } from './app-spec.js';
-import type { ProcessStatus } from '../process/states.js';
+import type { PublicStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
 export const PROTOCOL_VERSION = 3;
@@ -17,7 +17,7 @@ export interface ProcessDescription {
 /** The `pm2_env` block: the app's spec plus its live state. */
 export interface Pm2Env extends AppSpec {
   pm_id: number;
-  status: ProcessStatus;
+  status: PublicStatus;
   restart_time: number;
   unstable_restarts: number;
   /** ms since epoch of the last start (PM2's name). */
@@ -128,6 +128,8 @@ export type FaultCode =
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
   | 'RELOAD_FAILED'
+  /** A request that another one overrode before it was carried out (a stop after a reload, ...). */
+  | 'SUPERSEDED'
   | 'LISTEN_FAILED'
   /** The home, socket, pid file or dump belongs to another user or is writable by others. */
   | 'HOME_UNSAFE'

@@ -10,7 +10,7 @@ import { readDump, writeDump } from '../dump.js';
 import { sendToProcess } from '../send-data.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isDormant } from '../process/states.js';
+import { isDormant, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import type { Dashboards } from '../dashboard/dashboards.js';
 import type { MetricsEndpoint } from '../metrics/endpoint.js';
@@ -57,7 +57,7 @@ export const handlers: Handlers = {
   reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1)),
 
   scale: async ({ name, count }, ctx) => {
-    const procs = await scaleApp(ctx.registry, name, String(count));
+    const procs = await scaleApp(ctx.registry, name, String(count), ctx.log);
     ctx.changed();
     return describeAll(ctx, procs);
   },
@@ -73,7 +73,7 @@ export const handlers: Handlers = {
   signal: ({ selector, signal }, ctx) => describeAll(ctx, signalProcesses(ctx.registry, checkSelector(selector), signal)),
 
   save: ({ force }, ctx) => {
-    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: proc.status, spec: proc.spec }));
+    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), spec: proc.spec }));
     writeDump(ctx.home.dump, entries, force);
     ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);
     return { file: ctx.home.dump, count: entries.length };

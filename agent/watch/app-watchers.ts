@@ -64,11 +64,15 @@ export class AppWatchers {
   private async changed(spec: AppSpec): Promise<void> {
     // a process being stopped is either stopped by the user (a restart would undo that) or in a
     // restart, whose new process will load the changed files anyway
-    if (this.registry.named(spec.name).some((proc) => proc.status === ProcessState.STOPPING)) return;
+    if (this.registry.named(spec.name).some((proc) => proc.status === ProcessState.STOPPING)) {
+      this.log(`watch: ${spec.name} is being stopped or restarted: the change is left to that`);
+      return;
+    }
     const selector: Selector = { kind: 'names', names: [spec.name] };
     try {
       if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, selector, undefined);
       else await restartProcesses(this.registry, selector, undefined);
+      this.log(`watch: ${spec.name} ${spec.exec_mode === 'cluster_mode' ? 'reloaded' : 'restarted'}`);
     } catch (error) {
       this.log(`watch: ${spec.name}: ${(error as Error).message}`);
     }

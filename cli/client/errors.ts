@@ -34,6 +34,8 @@ function hintFor(fault: Fault): string | null {
       return 'choose another address or port with --host and --port';
     case 'LISTEN_FAILED':
       return 'choose another port with --port (or another --host)';
+    case 'SUPERSEDED':
+      return "run 'pmx ls' to see what runs now";
     case 'PROTOCOL_MISMATCH':
       return "run 'pmx update' to restart the agent with this version (your processes are saved and restored)";
     default:

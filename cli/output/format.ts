@@ -1,5 +1,5 @@
 // Values as PM2 prints them: memory sizes, uptimes, CPU, and statuses in their colours.
-import type { ProcessStatus } from '../../agent/process/states.js';
+import type { PublicStatus } from '../../agent/process/states.js';
 import type { Pm2Env } from '../../agent/protocol/types.js';
 import type { Paint, Style } from './style.js';
 
@@ -47,7 +47,7 @@ export function formatCpu(cpu: number): string {
 type Hue = 'green' | 'gray' | 'red' | 'yellow';
 
 // Typed on every status, so a new status does not compile without its colour.
-const STATUS_HUES: Record<ProcessStatus, Hue> = {
+const STATUS_HUES: Record<PublicStatus, Hue> = {
   online: 'green',
   stopping: 'gray',
   stopped: 'gray',
@@ -58,13 +58,13 @@ const STATUS_HUES: Record<ProcessStatus, Hue> = {
 };
 
 /** The paint for a status: online green, stopped/stopping gray, errored red, launching/waiting restart yellow. */
-export function statusPaint(status: ProcessStatus, style: Style): Paint {
+export function statusPaint(status: PublicStatus, style: Style): Paint {
   const hue = style[STATUS_HUES[status] ?? 'red'];
   return (text) => style.bold(hue(text));
 }
 
 /** A status in its colour. */
-export function formatStatus(status: ProcessStatus, style: Style): string {
+export function formatStatus(status: PublicStatus, style: Style): string {
   return statusPaint(status, style)(status);
 }
 

@@ -6,6 +6,8 @@ import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
 
 const apps = join(FIXTURES, 'apps');
+/** A loaded machine can take longer than the default 3 s to boot a replacement: these tests are about requests, not that limit. */
+const LISTEN_TIMEOUT = ['--listen-timeout', '30000'];
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
 
@@ -57,7 +59,7 @@ describe('cluster mode', () => {
 
   it('runs -i 2 instances of a Node app on one port, numbered by NODE_APP_INSTANCE', async () => {
     port = await freePort();
-    await pmx.ok(['start', join(apps, 'http-plain.js'), '-i', '2', '-n', 'web'], { env: { PORT: String(port), GREETING: 'one' } });
+    await pmx.ok(['start', join(apps, 'http-plain.js'), '-i', '2', '-n', 'web', ...LISTEN_TIMEOUT], { env: { PORT: String(port), GREETING: 'one' } });
     const list = await pmx.jlist();
     expect(list.map((p) => [p.name, p.pm2_env.exec_mode, p.pm2_env.NODE_APP_INSTANCE])).toEqual([
       ['web', 'cluster_mode', 0],
@@ -112,7 +114,7 @@ describe('cluster mode', () => {
 
   it('reloads an app that waits for ready and closes on SIGINT, two instances at once, without a failure', async () => {
     const readyPort = await freePort();
-    await pmx.ok(['start', join(apps, 'http-ready.js'), '-i', '2', '-n', 'ready', '--wait-ready'], { env: { PORT: String(readyPort) } });
+    await pmx.ok(['start', join(apps, 'http-ready.js'), '-i', '2', '-n', 'ready', '--wait-ready', ...LISTEN_TIMEOUT], { env: { PORT: String(readyPort) } });
     let reloaded!: () => void;
     const running = load(readyPort, 8, new Promise<void>((resolve) => (reloaded = resolve)));
     await pmx.ok(['reload', 'ready', '--parallel', '2']);

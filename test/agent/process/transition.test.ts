@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { initialLifecycle, transition, type Lifecycle, type LifecycleEvent, type RestartPolicy, BACKOFF_RESET_MS, BACKOFF_MAX_MS } from '../../../agent/process/transition.js';
+import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type RestartPolicy, BACKOFF_RESET_MS, BACKOFF_MAX_MS } from '../../../agent/process/transition.js';
 
 const policy: RestartPolicy = {
   autorestart: true,
@@ -11,11 +11,12 @@ const policy: RestartPolicy = {
   kill_timeout: 1600,
   wait_ready: false,
   listen_timeout: 3000,
+  listen: [],
 };
 
 function run(events: [LifecycleEvent, number][], p: RestartPolicy = policy, from: Lifecycle = initialLifecycle()) {
   let state = from;
-  const effects = [];
+  const effects: Effect[][] = [];
   for (const [event, now] of events) {
     const next = transition(state, event, p, now);
     state = next.state;
@@ -92,8 +93,8 @@ describe('transition', () => {
   it('stops with SIGINT then schedules the kill after kill_timeout', () => {
     const { state, effects } = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1], [{ type: 'stop' }, 10]]);
     expect(state.status).toBe('stopping');
-    expect(effects[2]).toEqual([{ kind: 'cancel', timer: 'ready' }, { kind: 'stop-signal' }, { kind: 'schedule', timer: 'kill', delay: 1600 }]);
-    expect(transition(state, { type: 'kill-timer' }, policy, 1610).effects).toEqual([{ kind: 'kill-tree' }]);
+    expect(effects[2]).toEqual([{ kind: 'cancel', timer: 'ready' }, { kind: 'stop-signal', child: 'current' }, { kind: 'schedule', timer: 'kill', delay: 1600 }]);
+    expect(transition(state, { type: 'kill-timer' }, policy, 1610).effects).toEqual([{ kind: 'kill-tree', child: 'current' }]);
     const stopped = transition(state, { type: 'exit', code: null, signal: 'SIGINT' }, policy, 20);
     expect(stopped.state.status).toBe('stopped');
     expect(stopped.effects).not.toContainEqual({ kind: 'spawn' });
@@ -122,24 +123,320 @@ describe('transition', () => {
     expect(transition(launching.state, { type: 'ready-timer' }, p, 3000).state.status).toBe('online');
   });
 
-  it('counts a zero-downtime reload as a restart and stays online', () => {
-    const online = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1]]).state;
-    const reloaded = transition(online, { type: 'reloaded' }, policy, 500);
-    expect(reloaded.state).toMatchObject({ status: 'online', restarts: 1, startedAt: 500 });
-    expect(reloaded.effects).toEqual([]);
-    expect(transition(initialLifecycle(), { type: 'reloaded' }, policy, 500).state.restarts).toBe(0);
-  });
-
   it('marks a process that cannot be executed errored without retrying', () => {
     const { state, effects } = run([[{ type: 'start' }, 0], [{ type: 'spawn-failed' }, 1]]);
     expect(state.status).toBe('errored');
     expect(effects[1]).not.toContainEqual({ kind: 'spawn' });
   });
 
-  it('ignores events that do not apply', () => {
+  it('ignores events of children and timers that do not apply', () => {
     const stopped = initialLifecycle();
-    for (const event of [{ type: 'stop' }, { type: 'ready' }, crash, { type: 'kill-timer' }, { type: 'restart-timer' }] as LifecycleEvent[]) {
-      expect(transition(stopped, event, policy, 0)).toEqual({ state: stopped, effects: [] });
+    const events: LifecycleEvent[] = [
+      { type: 'ready' },
+      crash,
+      { type: 'kill-timer' },
+      { type: 'restart-timer' },
+      { type: 'replacement-ready' },
+      { type: 'replacement-exit' },
+      { type: 'replace-timer' },
+      { type: 'drained' },
+      { type: 'retire-timer' },
+      { type: 'retired-exit' },
+    ];
+    for (const event of events) expect(transition(stopped, event, policy, 0)).toEqual({ state: stopped, effects: [] });
+  });
+});
+
+const online = (): Lifecycle => run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1]]).state;
+const at = (state: Lifecycle, event: LifecycleEvent, now = 100, p: RestartPolicy = policy) => transition(state, event, p, now);
+const answers = (effects: Effect[]) => effects.filter((effect) => effect.kind === 'answer');
+
+/** Applies events in order; returns the last state and every effect. */
+function chain(from: Lifecycle, events: LifecycleEvent[], p: RestartPolicy = policy) {
+  let state = from;
+  const effects: Effect[] = [];
+  for (const event of events) {
+    const next = transition(state, event, p, 100);
+    state = next.state;
+    effects.push(...next.effects);
+  }
+  return { state, effects };
+}
+
+describe('transition: zero-downtime reload', () => {
+  it('starts a replacement beside the serving child, with listen_timeout to be ready', () => {
+    const { state, effects } = at(online(), { type: 'reload' });
+    expect(state.status).toBe('replacing');
+    expect(state.children).toEqual({ current: true, replacement: 'booting', retiring: 'none' });
+    expect(effects).toEqual([{ kind: 'spawn-replacement' }, { kind: 'schedule', timer: 'replace', delay: 3000 }]);
+  });
+
+  it('gives a socket-activated replacement min_uptime plus a second when that is longer than listen_timeout', () => {
+    const p = { ...policy, listen: ['tcp://127.0.0.1:0'], min_uptime: 5000 };
+    expect(at(online(), { type: 'reload' }, 100, p).effects).toContainEqual({ kind: 'schedule', timer: 'replace', delay: 6000 });
+  });
+
+  it('adopts a ready replacement, counts a restart, and drains the old child', () => {
+    const replacing = at(online(), { type: 'reload' }).state;
+    const { state, effects } = at(replacing, { type: 'replacement-ready' }, 500);
+    expect(state).toMatchObject({ status: 'replacing', restarts: 1, startedAt: 500, children: { current: true, replacement: 'none', retiring: 'draining' } });
+    expect(effects).toEqual([{ kind: 'cancel', timer: 'replace' }, { kind: 'adopt' }, { kind: 'drain' }]);
+  });
+
+  it('stops the drained old child through the stop path, kills it after kill_timeout, and answers the reload once it is gone', () => {
+    const retiring = chain(online(), [{ type: 'reload' }, { type: 'replacement-ready' }]).state;
+    const drained = at(retiring, { type: 'drained' });
+    expect(drained.effects).toEqual([{ kind: 'stop-signal', child: 'retiring' }, { kind: 'schedule', timer: 'retire', delay: 1600 }]);
+    expect(at(drained.state, { type: 'retire-timer' }).effects).toEqual([{ kind: 'kill-tree', child: 'retiring' }]);
+    const done = at(drained.state, { type: 'retired-exit' });
+    expect(done.state.status).toBe('online');
+    expect(done.state.children).toEqual({ current: true, replacement: 'none', retiring: 'none' });
+    expect(done.effects).toEqual([
+      { kind: 'cancel', timer: 'retire' },
+      { kind: 'kill-tree', child: 'retiring' },
+      { kind: 'answer', tickets: [retiring.asked], outcome: { kind: 'done' } },
+    ]);
+  });
+
+  it('fails the reload when the replacement exits before it is ready; the old child serves on', () => {
+    const replacing = at(online(), { type: 'reload' }).state;
+    const { state, effects } = at(replacing, { type: 'replacement-exit' });
+    expect(state).toMatchObject({ status: 'online', restarts: 0, children: { current: true, replacement: 'none', retiring: 'none' } });
+    expect(effects).toEqual([
+      { kind: 'cancel', timer: 'replace' },
+      { kind: 'kill-tree', child: 'replacement' },
+      { kind: 'answer', tickets: [replacing.asked], outcome: { kind: 'failed', reason: 'exited' } },
+    ]);
+  });
+
+  it('kills a replacement that is not ready in time, and fails the reload only once it has exited', () => {
+    const replacing = at(online(), { type: 'reload' }).state;
+    const timedOut = at(replacing, { type: 'replace-timer' });
+    expect(timedOut.effects).toEqual([{ kind: 'kill-tree', child: 'replacement' }]);
+    expect(timedOut.state).toMatchObject({ status: 'replacing', children: { replacement: 'stopping' } });
+    const ended = at(timedOut.state, { type: 'replacement-exit' });
+    expect(ended.state.status).toBe('online');
+    expect(answers(ended.effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'timeout' } }]);
+  });
+
+  it('gives a reload asked during a round a round of its own, and answers each when its round ends', () => {
+    const first = at(online(), { type: 'reload' }).state;
+    const queued = at(first, { type: 'reload' });
+    expect(queued.effects).toEqual([]);
+    expect(queued.state.queued).toBe(3);
+    const swapped = chain(queued.state, [{ type: 'replacement-ready' }, { type: 'drained' }]).state;
+    const ended = at(swapped, { type: 'retired-exit' });
+    expect(answers(ended.effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'done' } }]);
+    expect(ended.state).toMatchObject({ status: 'replacing', queued: 0, pending: { goal: 'running', tickets: [3] } });
+    expect(ended.effects).toContainEqual({ kind: 'spawn-replacement' });
+    const second = chain(ended.state, [{ type: 'replacement-ready' }, { type: 'drained' }, { type: 'retired-exit' }]);
+    expect(second.state.status).toBe('online');
+    expect(second.state.restarts).toBe(2);
+    expect(answers(second.effects)).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+  });
+
+  it('reloads by a restart when no child serves', () => {
+    const launching = run([[{ type: 'start' }, 0]]).state;
+    expect(at(launching, { type: 'reload' }).state.status).toBe('stopping');
+    expect(at(initialLifecycle(), { type: 'reload' }).effects).toContainEqual({ kind: 'spawn' });
+  });
+});
+
+describe('transition: requests racing a reload', () => {
+  it('stops both children through one stop path and one kill timer when a stop comes while the replacement boots', () => {
+    const replacing = at(online(), { type: 'reload' }).state;
+    const { state, effects } = at(replacing, { type: 'stop' });
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'stop', children: { current: true, replacement: 'stopping', retiring: 'none' } });
+    expect(effects).toEqual([
+      { kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: 'stop' } },
+      { kind: 'cancel', timer: 'ready' },
+      { kind: 'cancel', timer: 'replace' },
+      { kind: 'stop-signal', child: 'current' },
+      { kind: 'stop-signal', child: 'replacement' },
+      { kind: 'schedule', timer: 'kill', delay: 1600 },
+    ]);
+    expect(at(state, { type: 'kill-timer' }).effects).toEqual([
+      { kind: 'kill-tree', child: 'current' },
+      { kind: 'kill-tree', child: 'replacement' },
+    ]);
+  });
+
+  it('reports stopped, and answers the stop, only once both children have exited, in either order', () => {
+    const stopping = chain(online(), [{ type: 'reload' }, { type: 'stop' }]).state;
+    for (const order of [
+      [{ type: 'exit', code: 0, signal: null }, { type: 'replacement-exit' }],
+      [{ type: 'replacement-exit' }, { type: 'exit', code: 0, signal: null }],
+    ] as LifecycleEvent[][]) {
+      const half = at(stopping, order[0]!);
+      expect(half.state.status).toBe('stopping');
+      expect(answers(half.effects)).toEqual([]);
+      const all = at(half.state, order[1]!);
+      expect(all.state.status).toBe('stopped');
+      expect(all.state.children).toEqual({ current: false, replacement: 'none', retiring: 'none' });
+      expect(answers(all.effects)).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+      expect(all.effects).toContainEqual({ kind: 'cancel', timer: 'kill' });
+      expect(all.effects).not.toContainEqual({ kind: 'spawn' });
     }
+  });
+
+  it('hurries a draining old child with the stop signal when a stop comes after the swap, and waits for it too', () => {
+    const swapped = chain(online(), [{ type: 'reload' }, { type: 'replacement-ready' }]).state;
+    const { state, effects } = at(swapped, { type: 'stop' });
+    expect(effects).toEqual([
+      { kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: 'stop' } },
+      { kind: 'cancel', timer: 'ready' },
+      { kind: 'cancel', timer: 'replace' },
+      { kind: 'stop-signal', child: 'current' },
+      { kind: 'schedule', timer: 'kill', delay: 1600 },
+      { kind: 'stop-signal', child: 'retiring' },
+      { kind: 'schedule', timer: 'retire', delay: 1600 },
+    ]);
+    const currentGone = at(state, { type: 'exit', code: 0, signal: null });
+    expect(currentGone.state.status).toBe('stopping');
+    expect(at(currentGone.state, { type: 'drained' }).effects).toEqual([]);
+    expect(at(currentGone.state, { type: 'retired-exit' }).state.status).toBe('stopped');
+  });
+
+  it('restarts after both children are gone when a restart comes during a reload; the reload is answered by the relaunch', () => {
+    const { state, effects } = chain(online(), [{ type: 'reload' }, { type: 'restart' }]);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'restart', pending: { goal: 'running', tickets: [2, 3] } });
+    expect(answers(effects)).toEqual([]);
+    const half = at(state, { type: 'exit', code: 0, signal: null });
+    expect(half.effects).not.toContainEqual({ kind: 'spawn' });
+    const relaunched = at(half.state, { type: 'replacement-exit' });
+    expect(relaunched.state.status).toBe('launching');
+    expect(relaunched.effects).toContainEqual({ kind: 'spawn' });
+    expect(answers(at(relaunched.state, { type: 'ready' }).effects)).toEqual([{ kind: 'answer', tickets: [2, 3], outcome: { kind: 'done' } }]);
+  });
+
+  it('removes a process deleted during a reload only once both children are gone, and tells the reload', () => {
+    const { state, effects } = chain(online(), [{ type: 'reload' }, { type: 'delete' }]);
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: 'delete' } }]);
+    const half = at(state, { type: 'replacement-exit' });
+    expect(half.effects).not.toContainEqual({ kind: 'remove' });
+    const gone = at(half.state, { type: 'exit', code: 0, signal: null });
+    expect(gone.effects).toContainEqual({ kind: 'remove' });
+    expect(answers(gone.effects)).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+  });
+
+  it('lets the booting replacement take over as the relaunch when the old child crashes', () => {
+    const replacing = at(online(), { type: 'reload' }, 100).state;
+    const { state, effects } = at(replacing, crash, 5000);
+    expect(state).toMatchObject({ status: 'launching', restarts: 1, children: { current: true, replacement: 'none', retiring: 'none' } });
+    expect(effects).toEqual([
+      { kind: 'kill-tree', child: 'current' },
+      { kind: 'cancel', timer: 'replace' },
+      { kind: 'promote' },
+      { kind: 'schedule', timer: 'ready', delay: 3000 },
+    ]);
+    expect(effects).not.toContainEqual({ kind: 'spawn' });
+    const up = at(state, { type: 'ready' });
+    expect(up.state.status).toBe('online');
+    expect(answers(up.effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'done' } }]);
+  });
+
+  it('stops the replacement when the old child exits and the app is not to be restarted', () => {
+    const p = { ...policy, autorestart: false };
+    const replacing = at(online(), { type: 'reload' }, 100, p).state;
+    const { state, effects } = at(replacing, crash, 5000, p);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'stop', children: { current: false, replacement: 'stopping' } });
+    expect(effects).toContainEqual({ kind: 'stop-signal', child: 'replacement' });
+    expect(at(state, { type: 'replacement-exit' }, 5100, p).state.status).toBe('stopped');
+  });
+
+  it('ends errored, once the replacement is stopped, when the old child crashed too often', () => {
+    const p = { ...policy, max_restarts: 1 };
+    const replacing = at(online(), { type: 'reload' }, 100, p).state;
+    const stopping = at(replacing, crash, 200, p).state;
+    expect(stopping).toMatchObject({ status: 'stopping', afterStop: 'errored' });
+    expect(at(stopping, { type: 'replacement-exit' }, 300, p).state.status).toBe('errored');
+  });
+
+  it('relaunches afresh, not with the early replacement, when the old child crashes and a reload waits', () => {
+    const queued = chain(online(), [{ type: 'reload' }, { type: 'reload' }]).state;
+    const { state, effects } = at(queued, crash, 5000);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'restart', queued: 0 });
+    expect(effects).not.toContainEqual({ kind: 'promote' });
+    const relaunched = at(state, { type: 'replacement-exit' }, 5100);
+    expect(relaunched.effects).toContainEqual({ kind: 'spawn' });
+    expect(answers(at(relaunched.state, { type: 'ready' }).effects)).toEqual([{ kind: 'answer', tickets: [2, 3], outcome: { kind: 'done' } }]);
+  });
+
+  it('relaunches after the old child is gone when the new child crashes while the old one retires', () => {
+    const swapped = chain(online(), [{ type: 'reload' }, { type: 'replacement-ready' }]).state;
+    const { state, effects } = at(swapped, crash, 5000);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'restart', children: { current: false, retiring: 'stopping' } });
+    expect(effects).toContainEqual({ kind: 'stop-signal', child: 'retiring' });
+    expect(effects).not.toContainEqual({ kind: 'spawn' });
+    expect(at(state, { type: 'retired-exit' }, 5100).effects).toContainEqual({ kind: 'spawn' });
+  });
+
+  it('fails the reload at once when the old child crashes while a timed-out replacement is killed, and relaunches after', () => {
+    const failing = chain(online(), [{ type: 'reload' }, { type: 'replace-timer' }]).state;
+    const { state, effects } = at(failing, crash, 5000);
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'timeout' } }]);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'restart', pending: null, children: { current: false, replacement: 'stopping' } });
+    expect(at(state, { type: 'replacement-exit' }, 5100).state.status).toBe('launching');
+  });
+});
+
+describe('transition: how requests compose', () => {
+  it('answers a stop of a stopped process at once', () => {
+    expect(at(initialLifecycle(), { type: 'stop' })).toEqual({
+      state: { ...initialLifecycle(), asked: 1, last: 'stop', pending: null },
+      effects: [{ kind: 'answer', tickets: [1], outcome: { kind: 'done' } }],
+    });
+  });
+
+  it('joins requests with the same goal and answers them together', () => {
+    const { state, effects } = chain(online(), [{ type: 'stop' }, { type: 'stop' }, { type: 'exit', code: 0, signal: null }]);
+    expect(state.status).toBe('stopped');
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2, 3], outcome: { kind: 'done' } }]);
+  });
+
+  it('tells a stop that a later restart overrode it, and the restart brings the process back', () => {
+    const { state, effects } = chain(online(), [{ type: 'stop' }, { type: 'restart' }]);
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: 'restart' } }]);
+    expect(state.afterStop).toBe('restart');
+  });
+
+  it('tells a restart that a later stop overrode it, and the process stays stopped', () => {
+    const { state, effects } = chain(online(), [{ type: 'restart' }, { type: 'stop' }, { type: 'exit', code: 0, signal: null }]);
+    expect(state.status).toBe('stopped');
+    expect(answers(effects)).toEqual([
+      { kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: 'stop' } },
+      { kind: 'answer', tickets: [3], outcome: { kind: 'done' } },
+    ]);
+  });
+
+  it('lets nothing override a delete under way: a later request is answered that the process is being deleted', () => {
+    const deleting = chain(online(), [{ type: 'delete' }]).state;
+    for (const intent of ['start', 'stop', 'restart', 'reload'] as const) {
+      const { state, effects } = at(deleting, { type: intent });
+      expect(effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'superseded', by: 'delete' } }]);
+      expect({ ...state, asked: deleting.asked }).toEqual(deleting);
+    }
+  });
+
+  it('brings back a process being stopped when a start comes after the stop', () => {
+    const { state } = chain(online(), [{ type: 'stop' }, { type: 'start' }, { type: 'exit', code: 0, signal: null }]);
+    expect(state.status).toBe('launching');
+  });
+
+  it('finishes a stop when the child being stopped never ran', () => {
+    const stopping = run([[{ type: 'start' }, 0], [{ type: 'stop' }, 1]]).state;
+    expect(at(stopping, { type: 'spawn-failed' }).state.status).toBe('stopped');
+  });
+});
+
+describe('transition: a deleted process', () => {
+  it('cannot be brought back: later requests are answered that it was deleted, and nothing is spawned or removed again', () => {
+    const gone = chain(online(), [{ type: 'delete' }, { type: 'exit', code: 0, signal: null }]).state;
+    expect(gone.removed).toBe(true);
+    for (const intent of ['start', 'stop', 'restart', 'reload'] as const) {
+      expect(at(gone, { type: intent }).effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'superseded', by: 'delete' } }]);
+    }
+    expect(at(gone, { type: 'delete' }).effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+    expect(at(gone, { type: 'restart-timer' })).toEqual({ state: gone, effects: [] });
   });
 });

@@ -1,0 +1,50 @@
+// One child of a supervised process as the agent holds it: the launched process, its identity
+// (so that a reused pid is never signalled), and the descendants to kill with it. The one stop
+// path for every child, whatever its role: the stop signal, then SIGKILL to its whole tree.
+import type { AppSpec } from '../protocol/app-spec.js';
+import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
+
+export interface ChildHandle {
+  launched: Launched;
+  /** Null until the fork succeeded (then never again). */
+  identity: ProcessIdentity | null;
+  /** Descendants seen when the stop began: killed too if they outlive the child. */
+  stopSnapshot: ProcessIdentity[];
+  /** Descendants the monitor last saw while this child was current: a crash's leftovers that left the process group. */
+  sampled: ProcessIdentity[];
+}
+
+/** A handle for a child that was just launched. */
+export function handleFor(launched: Launched, os: ProcessOs): ChildHandle {
+  const pid = launched.child.pid;
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [] };
+}
+
+/** True once the child has exited. */
+export function hasExited(handle: ChildHandle): boolean {
+  const { child } = handle.launched;
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
+/** Asks the child to stop: the 'shutdown' message with shutdown_with_message (SIGINT if it cannot be sent), else SIGINT. */
+export function sendStop(handle: ChildHandle, spec: AppSpec, os: ProcessOs): void {
+  const { child } = handle.launched;
+  const root = handle.identity;
+  if (!root || hasExited(handle)) return;
+  handle.stopSnapshot = os.tree(root).filter((member) => member.pid !== root.pid);
+  if (spec.shutdown_with_message && child.connected) {
+    child.send('shutdown', (error) => {
+      if (error && !hasExited(handle)) child.kill('SIGINT');
+    });
+    return;
+  }
+  child.kill('SIGINT');
+}
+
+/** SIGKILLs the child's tree, what the stop snapshot and the monitor saw of it included. */
+export function killTree(handle: ChildHandle, os: ProcessOs): void {
+  const root = handle.identity;
+  if (!root) return;
+  // identities are checked again before each signal: a reaped pid that was reused is spared
+  os.kill([...os.tree(root), ...handle.stopSnapshot, ...handle.sampled], 'SIGKILL');
+}

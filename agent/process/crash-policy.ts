@@ -1,0 +1,40 @@
+// What an exit that nobody asked for leads to: staying stopped (autorestart off, a stop exit
+// code), errored after too many unstable restarts in a row, or a relaunch, at once or after a
+// back-off. Pure: the transition function applies the verdict.
+import type { Lifecycle, RestartPolicy } from './lifecycle.js';
+
+/** Exponential back-off: each delay is 1.5x the last, capped, and reset once the app is stable. */
+export const BACKOFF_FACTOR = 1.5;
+export const BACKOFF_MAX_MS = 15_000;
+/** PM2's rule: an app up this long is stable and its back-off delay starts over. */
+export const BACKOFF_RESET_MS = 30_000;
+
+export type Verdict = { kind: 'stop' } | { kind: 'errored' } | { kind: 'restart'; delay: number };
+
+/** The verdict on an exit of the current child with `code`, and the counters that go with it. */
+export interface ExitJudgement {
+  verdict: Verdict;
+  unstableRestarts: number;
+  backoffDelay: number;
+}
+
+/** Judges an unexpected exit of the current child at `now`. */
+export function judgeExit(s: Lifecycle, code: number | null, policy: RestartPolicy, now: number): ExitJudgement {
+  if (!policy.autorestart || (code !== null && policy.stop_exit_codes.includes(code))) {
+    return { verdict: { kind: 'stop' }, unstableRestarts: s.unstableRestarts, backoffDelay: s.backoffDelay };
+  }
+  const uptime = now - s.startedAt;
+  const unstableRestarts = uptime < policy.min_uptime ? s.unstableRestarts + 1 : 0;
+  if (unstableRestarts >= policy.max_restarts) {
+    return { verdict: { kind: 'errored' }, unstableRestarts, backoffDelay: s.backoffDelay };
+  }
+  const backoffDelay = nextBackoff(s.backoffDelay, uptime, policy);
+  const delay = policy.exp_backoff_restart_delay > 0 ? backoffDelay : policy.restart_delay;
+  return { verdict: { kind: 'restart', delay }, unstableRestarts, backoffDelay };
+}
+
+function nextBackoff(previous: number, uptime: number, policy: RestartPolicy): number {
+  if (policy.exp_backoff_restart_delay <= 0) return 0;
+  if (previous === 0 || uptime >= BACKOFF_RESET_MS) return policy.exp_backoff_restart_delay;
+  return Math.min(Math.round(previous * BACKOFF_FACTOR), BACKOFF_MAX_MS);
+}
