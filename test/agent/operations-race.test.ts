@@ -94,7 +94,8 @@ function underWay(op: Op, app: App): Promise<unknown> {
     case 'delete':
       return logged(app, 'stopping', app.initial);
     case 'scale':
-      return logged(app, 'stopping', [app.initial[1]!]);
+      // PM2 scales down by removing the oldest process: instance 0
+      return logged(app, 'stopping', [app.initial[0]!]);
     case 'reload':
     case 'watch':
       return newChildBooting(app);
@@ -200,19 +201,19 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
   ['stop', 'restart', [O, O], ['restarted', 'ok']],
   ['stop', 'reload', [O, O], ['reloaded', 'ok']],
   ['stop', 'delete', [G, G], ['deleted', 'ok']],
-  ['stop', 'scale', [S, G], ['deleted', 'ok']],
+  ['stop', 'scale', [G, S], ['deleted', 'ok']],
   ['stop', 'watch', [S, S], ['ok', 'skipped']],
   ['restart', 'stop', [S, S], ['stopped', 'ok']],
   ['restart', 'restart', [O, O], ['ok', 'ok']],
   ['restart', 'reload', [O, O], ['ok', 'ok']],
   ['restart', 'delete', [G, G], ['deleted', 'ok']],
-  ['restart', 'scale', [O, G], ['deleted', 'ok']],
+  ['restart', 'scale', [G, O], ['deleted', 'ok']],
   ['restart', 'watch', [O, O], ['ok', 'skipped']],
   ['reload', 'stop', [S, S], ['stopped', 'ok']],
   ['reload', 'restart', [O, O], ['ok', 'ok']],
   ['reload', 'reload', [O, O], ['ok', 'ok']],
   ['reload', 'delete', [G, G], ['deleted', 'ok']],
-  ['reload', 'scale', [O, G], ['deleted', 'ok']],
+  ['reload', 'scale', [G, O], ['deleted', 'ok']],
   ['reload', 'watch', [O, O], ['ok', 'ok']],
   ['delete', 'stop', [G, G], ['ok', 'deleted']],
   ['delete', 'restart', [G, G], ['ok', 'deleted']],
@@ -220,17 +221,17 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
   ['delete', 'delete', [G, G], ['ok', 'ok']],
   ['delete', 'scale', [G, G], ['ok', 'not found']],
   ['delete', 'watch', [G, G], ['ok', 'skipped']],
-  ['scale', 'stop', [S, G], ['ok', 'deleted']],
-  ['scale', 'restart', [O, G], ['ok', 'deleted']],
-  ['scale', 'reload', [O, G], ['ok', 'deleted']],
+  ['scale', 'stop', [G, S], ['ok', 'deleted']],
+  ['scale', 'restart', [G, O], ['ok', 'deleted']],
+  ['scale', 'reload', [G, O], ['ok', 'deleted']],
   ['scale', 'delete', [G, G], ['ok', 'ok']],
-  ['scale', 'scale', [O, G], ['ok', 'ok']],
-  ['scale', 'watch', [O, G], ['ok', 'skipped']],
+  ['scale', 'scale', [G, O], ['ok', 'ok']],
+  ['scale', 'watch', [G, O], ['ok', 'skipped']],
   ['watch', 'stop', [S, S], ['stopped', 'ok']],
   ['watch', 'restart', [O, O], ['ok', 'ok']],
   ['watch', 'reload', [O, O], ['ok', 'ok']],
   ['watch', 'delete', [G, G], ['deleted', 'ok']],
-  ['watch', 'scale', [O, G], ['deleted', 'ok']],
+  ['watch', 'scale', [G, O], ['deleted', 'ok']],
   ['watch', 'watch', [O, O], ['ok', 'ok']],
 ];
 
