@@ -66,6 +66,8 @@ describe('revert is one target for the fleet', () => {
     expect(document.hosts[0]!.message).toContain(`is not a successful, unmarked release on every host: ${hosts[0]!.address} on ${releases.A} (also has ${releases.B}, ${releases.C})`);
     expect(document.hosts[0]!.message).toContain(`${hosts[1]!.address} on ${releases.A} (also has ${releases.C})`);
     expect(document.hosts.map((h) => h.release)).toEqual([releases.A, releases.A, releases.A]);
+    const misplaced = await deployCli(['production', 'list'], { to: 'x' }, app.dir);
+    expect([misplaced.code, misplaced.stderr]).toEqual([1, expect.stringContaining('--to names the release to revert to: pmx deploy production revert --to <release|sha>')]);
     const to = await deployCli(['production', 'revert'], { to: shas.C!.slice(0, 7) }, app.dir);
     expect(to.code, to.stdout).toBe(0);
     expect((await servingEverywhere(hosts, 'C')).map((a) => a.version)).toEqual(['C', 'C', 'C']);
