@@ -28,13 +28,12 @@ export const LOCKED = 'pmx-lock=held';
 /** What it prints before giving up (then the owner's JSON line). */
 export const REFUSED = 'pmx-lock=busy';
 
-/** Holds the lock (fd 9) until stdin ends or no heartbeat line came for `leaseMs`. */
-const HOLDER = 'const l=+process.argv[1];let t;const a=()=>{clearTimeout(t);t=setTimeout(()=>process.exit(0),l)};a();process.stdin.on("data",a).on("end",()=>process.exit(0)).on("error",()=>process.exit(0))';
-
-/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes or the lease runs out (0: no lease). */
+/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's `read -t`; a host without bash holds it until stdin closes). */
 export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0): string {
   const wait = waitMs > 0 ? `-w ${Math.ceil(waitMs / 1000)}` : '-n';
-  const hold = leaseMs > 0 ? `exec node -e ${quote(HOLDER)} ${Math.ceil(leaseMs)}` : 'exec cat >/dev/null';
+  const forever = 'exec cat >/dev/null';
+  const lease = `while IFS= read -r -t ${Math.max(1, Math.ceil(leaseMs / 1000))} _; do :; done`;
+  const hold = leaseMs > 0 ? `if command -v bash >/dev/null 2>&1; then exec bash -c ${quote(lease)}; else ${forever}; fi` : forever;
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
     `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${hold}; ` +
