@@ -163,14 +163,15 @@ program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, 
   .addHelpText('after', examples('pmx scale api 4', 'pmx scale api +2', 'pmx scale api -1'))
   .action(async (name: string, count: string) => (await proc()).scale(ctx, name, count));
 program.command('deploy')
-  .argument('[args...]', '[file] <environment> [setup | update | revert [n] | curr | prev | list | exec <cmd> | ref <ref> | startup | <ref>]')
+  .argument('[args...]', '[file] <environment> [setup | update | revert [n] | mark-bad [release] | curr | prev | list | exec <cmd> | ref <ref> | startup | <ref>]')
   .description('roll a release out to every host of an environment (PM2 deploy)')
   .option('--force', 'deploy even with uncommitted or unpushed changes')
   .option('--json', 'print the result as JSON')
   .option('--parallel <n>', 'hosts prepared at once (default: all)')
   .option('--rolling <n>', 'publish in batches of n hosts, stopping at the first failed batch')
+  .option('--to <release|sha>', 'revert: the release to go back to, which every host must have')
   .allowUnknownOption()
-  .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup'))
+  .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy production revert --to 3f2a9c1', 'pmx deploy production mark-bad', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup'))
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
 fleetOptions(program.command('ls').aliases(['list', 'status', 'l', 'ps']).description('list the processes'))
   .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))

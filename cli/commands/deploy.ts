@@ -1,12 +1,16 @@
 // `pmx deploy [file] <environment> [command] [args]`: parse the words as PM2 does, run the
 // command on every host, show it (listr2 on a terminal, plain lines elsewhere, --json), and exit
-// non-zero when any host did not succeed.
+// non-zero unless every host did what was asked and serves what the run meant (read back). The
+// first Ctrl-C (or SIGTERM) interrupts the run where it safely can; the second quits at once,
+// saying what may be left on each host.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { styleFor } from '../output/style.js';
+import { printable, styleFor } from '../output/style.js';
 import { parseDeployWords, splitFile } from '../deploy/args.js';
 import { listEnvironments } from '../deploy/config.js';
-import { succeeded } from '../deploy/events.js';
+import { DeployConfigError } from '../deploy/errors.js';
+import { serving } from '../deploy/events.js';
+import { Interruption, interruptedExitCode } from '../deploy/interrupt.js';
 import { deployFile, readDeploySection } from '../deploy/load-deploy.js';
 import { jsonView } from '../deploy/output/json-view.js';
 import { listrView } from '../deploy/output/listr-view.js';
@@ -22,34 +26,62 @@ export interface DeployFlags {
   json?: boolean;
   parallel?: string;
   rolling?: string;
+  /** `revert --to <release|sha>`. */
+  to?: string;
 }
 
-/** Runs `pmx deploy <args>`; sets process.exitCode to 1 when any host failed. */
+/** Runs `pmx deploy <args>`; sets process.exitCode: 1 unless every host succeeded (and serves the run's release), 130/143 when interrupted. */
 export async function deploy(ctx: CommandContext, args: string[], flags: DeployFlags): Promise<void> {
   const view = chooseView(ctx, flags);
+  const interruption = new Interruption();
+  const stopListening = listenForInterrupts(interruption, ctx.err);
   try {
     const { file: named, rest } = splitFile(args, (word) => isEcosystemFile(word) && isFile(word));
     const file = deployFile(named, process.cwd());
     const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
+    if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
     const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0) });
-    const result = await runDeploy({ ...words, file, force: Boolean(flags.force), emit: view.emit }, environment);
-    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes });
-    if (!result.outcomes.every(succeeded)) process.exitCode = 1;
+    const pick = flags.to ?? words.pick;
+    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), emit: view.emit, interruption }, environment);
+    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted });
+    if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
+    else if (!result.outcomes.every(serving)) process.exitCode = 1;
   } catch (error) {
     const { name, code, message, hint } = error as { name?: string; code?: unknown; message?: string; hint?: string | null };
     if (flags.json) {
       ctx.out.write(`${JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'ERROR', message: message ?? String(error), hint: hint ?? null } }, null, 2)}\n`);
     } else if (name !== undefined && EXPLAINED.has(name)) {
-      ctx.err.write(`[PMX][ERROR] ${message}\n${hint ? `[PMX] ${hint}\n` : ''}`);
+      ctx.err.write(`[PMX][ERROR] ${printable(message ?? '')}\n${hint ? `[PMX] ${printable(hint)}\n` : ''}`);
     } else {
       throw error;
     }
-    process.exitCode = 1;
+    process.exitCode = interruption.by ? interruptedExitCode(interruption.by) : 1;
+  } finally {
+    stopListening();
   }
 }
 
 /** Errors whose message is written for users (no stack trace). */
 const EXPLAINED = new Set(['DeployConfigError', 'DeployStepError', 'EcosystemError', 'TransportError']);
+
+// the first SIGINT/SIGTERM interrupts the run; the second quits now, saying what may be left
+function listenForInterrupts(interruption: Interruption, err: NodeJS.WritableStream): () => void {
+  const handler = (name: NodeJS.Signals) => (): void => {
+    if (interruption.by === null) return interruption.request(name);
+    const left = interruption.leftovers().map((line) => `[PMX]   ${printable(line)}`);
+    err.write(`\n[PMX] ${name} again: quitting now, without waiting for the hosts. What may be left:\n${left.join('\n')}\n`);
+    err.write('[PMX] a lock is free once its SSH session closes; the next deploy removes a prepared release left behind; `pmx deploy <env> list` shows what each host serves\n');
+    process.exit(interruptedExitCode(interruption.by));
+  };
+  const onInt = handler('SIGINT');
+  const onTerm = handler('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  return () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  };
+}
 
 function chooseView(ctx: CommandContext, flags: DeployFlags): DeployView {
   if (flags.json) return jsonView(ctx.out);

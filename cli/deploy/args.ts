@@ -10,6 +10,8 @@ export interface DeployWords {
   command: RunCommand;
   ref?: string;
   steps?: number;
+  /** `mark-bad <release>`. */
+  pick?: string;
   execCommand?: string;
 }
 
@@ -19,6 +21,7 @@ const COMMANDS: Record<string, RunCommand> = {
   update: 'deploy',
   deploy: 'deploy',
   revert: 'revert',
+  'mark-bad': 'mark-bad',
   curr: 'curr',
   current: 'curr',
   prev: 'prev',
@@ -61,6 +64,8 @@ export function parseDeployWords(words: string[], environments: string[], file: 
       const steps = args[0] === undefined ? 1 : Number(args[0]);
       return Number.isInteger(steps) && steps >= 1 && args.length <= 1 ? { envName, command, steps } : bad(`expected a number of releases to go back (1, 2, ...), got '${args.join(' ')}'`);
     }
+    case 'mark-bad':
+      return args.length <= 1 ? { envName, command, ...(args[0] !== undefined ? { pick: args[0] } : {}) } : bad(`takes at most one release (a name or a sha), got '${args.join(' ')}'`);
     case 'exec':
       return args.length > 0 ? { envName, command, execCommand: args.join(' ') } : bad('name the command to run, e.g. pmx deploy production exec "pmx ls"');
     case 'deploy':

@@ -28,10 +28,11 @@ export function probeCommand(paths: RemotePaths): string {
   ].join('; ');
 }
 
-/** The directories of a deploy path (idempotent; PM2's `source` and `current` are left alone). */
+/** The directories of a deploy path (idempotent; PM2's `source` and `current` are left alone); pmx's own files private. */
 export function layoutCommand(paths: RemotePaths): string {
   const dirs = [paths.releases, paths.shared, posix.join(paths.shared, 'logs'), posix.join(paths.shared, 'pids'), paths.logs];
-  return `mkdir -p ${dirs.map(q).join(' ')}`;
+  const private_ = `chmod 700 ${q(paths.meta)} ${q(paths.logs)} && { test ! -e ${q(paths.revisions)} || chmod 600 ${q(paths.revisions)}; }`;
+  return `mkdir -p ${dirs.map(q).join(' ')} && ${private_} && find ${q(paths.logs)} -type f -exec chmod 600 {} +`;
 }
 
 /** Clones the repository into `repo/` as a mirror, or updates the mirror (and its origin URL). */
@@ -110,6 +111,11 @@ export function publishCommand(paths: RemotePaths, release: string): string {
   return inBase(paths, `test -d ${q(releaseDir(paths, release))} && rm -f ${temp} && ln -s ${q(currentTarget(release))} ${temp} && mv -T -f ${temp} ${q(paths.current)}`);
 }
 
+/** Removes `current` when it points at `release` (a first deploy going back: there was no current before). */
+export function unpublishCommand(paths: RemotePaths, release: string): string {
+  return inBase(paths, `if test "$(readlink current 2>/dev/null)" = ${q(currentTarget(release))}; then rm -f current; fi`);
+}
+
 /** Removes a release pmx created (and its upload), refusing the one `current` points at. */
 export function removeReleaseCommand(paths: RemotePaths, release: string): string {
   const file = uploadFile(paths, release);
@@ -127,20 +133,23 @@ function notCurrent(release: string): string {
   return `{ test "$(readlink current 2>/dev/null)" != ${link} || { echo ${q(`refusing to remove ${release}: current points at it`)} >&2; exit 5; }; }`;
 }
 
-/** Appends one JSON line to the revisions log. */
-export function appendRevisionCommand(paths: RemotePaths, line: string): string {
-  return `mkdir -p ${q(paths.meta)} && printf '%s\\n' ${q(line)} >> ${q(paths.revisions)}`;
+/** Appends JSON lines to the revisions log (the ledger), readable by the deploy user only. */
+export function appendRevisionCommand(paths: RemotePaths, ...lines: string[]): string {
+  const log = q(paths.revisions);
+  return `mkdir -p ${q(paths.meta)} && ( umask 077 && printf '%s\\n' ${lines.map(q).join(' ')} >> ${log} ) && chmod 600 ${log}`;
 }
 
 /** Section markers of stateCommand's output. */
-export const STATE_SECTIONS = ['@current', '@releases', '@revisions', '@pm2-deploys', '@pm2-source'] as const;
+export const STATE_SECTIONS = ['@current', '@current-revision', '@releases', '@revisions', '@pm2-deploys', '@pm2-source'] as const;
 
 /** Prints what `list`, `curr`, `prev` and `revert` read: the current link, release dirs, revisions, PM2's history. */
 export function stateCommand(paths: RemotePaths): string {
-  const [current, releases, revisions, deploys, source] = STATE_SECTIONS;
+  const [current, revision, releases, revisions, deploys, source] = STATE_SECTIONS;
   return [
     `echo ${current}`,
     `readlink ${q(paths.current)} 2>/dev/null`,
+    `echo ${revision}`,
+    `cat ${q(`${paths.current}/REVISION`)} 2>/dev/null`,
     `echo ${releases}`,
     `ls -1 ${q(paths.releases)} 2>/dev/null`,
     `echo ${revisions}`,

@@ -4,13 +4,14 @@ import type { RemoteConnection } from '../transport/types.js';
 import type { LocalBundle } from './bundle.js';
 import type { Emit } from './events.js';
 import type { LocalArchive } from './local-git.js';
+import type { Interruption } from './interrupt.js';
 import type { HeldLock } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
 /** The commands of `pmx deploy <env> <command>`. */
-export type RunCommand = 'setup' | 'deploy' | 'revert' | 'list' | 'curr' | 'prev' | 'exec' | 'startup';
+export type RunCommand = 'setup' | 'deploy' | 'revert' | 'mark-bad' | 'list' | 'curr' | 'prev' | 'exec' | 'startup';
 
 /** What every host of a run shares; never changed once the run starts (local stages make a new one). */
 export interface RunInfo {
@@ -25,6 +26,8 @@ export interface RunInfo {
   readonly user: string;
   /** `revert n`. */
   readonly steps: number;
+  /** A release named on the command line (`revert --to`, `mark-bad <release>`): a release name or a sha prefix. */
+  readonly pick: string | null;
   /** `exec <cmd>`. */
   readonly execCommand: string | null;
   /** The release strategy's archive, made once locally. */
@@ -32,8 +35,12 @@ export interface RunInfo {
   /** The pmx bundle to install or upgrade on hosts. */
   readonly bundle: LocalBundle | null;
   readonly emit: Emit;
-  /** Opens the SSH connection to a host (a seam for tests). */
-  readonly connect: (target: HostTarget) => Promise<RemoteConnection>;
+  /** Opens the SSH connection to a host (a seam for tests); aborting `signal` gives the attempt up. */
+  readonly connect: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;
+  /** The run's interrupt (Ctrl-C, SIGTERM). */
+  readonly interruption: Interruption;
+  /** Stops the commands of the phases running now: the interrupt's signal before publish, null after (what switched is finished). */
+  readonly stop: AbortSignal | null;
 }
 
 /** What the check phase learnt about a host. */
@@ -73,6 +80,8 @@ export interface HostContext {
   readonly previous: string | null;
   /** True once `current` was switched by this run. */
   readonly published: boolean;
+  /** True once post-deploy started on the new release (going back then means reloading the previous one). */
+  readonly reloaded: boolean;
   /** What a query command (list, curr, prev, exec, startup) found on this host. */
   readonly answer: unknown;
 }
@@ -82,7 +91,7 @@ export type HostChanges = Partial<Omit<HostContext, 'run' | 'target'>>;
 
 /** A host's context at the start of a run. */
 export function hostContext(run: RunInfo, target: HostTarget): HostContext {
-  return Object.freeze({ run, target, connection: null, facts: null, lock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, answer: null });
+  return Object.freeze({ run, target, connection: null, facts: null, lock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, reloaded: false, answer: null });
 }
 
 /** A new context with `changes` applied. */

@@ -11,6 +11,7 @@ export type PhaseName =
   | 'link shared'
   | 'pre-deploy'
   | 'select release'
+  | 'mark bad'
   | 'publish'
   | 'post-deploy'
   | 'health check'
@@ -39,8 +40,8 @@ export type DeployEvent =
   | { kind: 'note'; host: Origin; level: 'info' | 'warn'; message: string }
   | { kind: 'host-done'; outcome: HostOutcome };
 
-/** How a host ended. */
-export type HostStatus = 'deployed' | 'reverted' | 'done' | 'failed' | 'cancelled' | 'rolled-back';
+/** How a host ended: `cancelled` is not published because another host failed, `aborted` stopped by an interrupt. */
+export type HostStatus = 'deployed' | 'reverted' | 'done' | 'failed' | 'cancelled' | 'rolled-back' | 'aborted';
 
 /** The per-host line of the summary; every host of the environment gets one. */
 export interface HostOutcome {
@@ -51,11 +52,17 @@ export interface HostOutcome {
   /** The phase that failed (for failed and rolled-back hosts). */
   phase: PhaseName | null;
   message: string | null;
-  /** The release `current` points at after the run (or was to point at). */
+  /** The release `current` points at when the command ends: read back from the host when `readBack`, else the last known. */
   release: string | null;
   sha: string | null;
+  /** True when `release` was read from the host at the end of the run (false: the host could not be asked). */
+  readBack: boolean;
+  /** The release this run meant the host to serve (deploy: the new one, revert: its target), or null. */
+  target: string | null;
   /** The release `current` pointed at before the run. */
   previous: string | null;
+  /** False when this run should have written a line in the host's ledger and could not. */
+  recorded: boolean;
   durationMs: number;
   notes: string[];
   /** What a query command (list, curr, prev, exec, startup) answered on this host. */
@@ -68,4 +75,9 @@ export type Emit = (event: DeployEvent) => void;
 /** True when the host ended as the command intended. */
 export function succeeded(outcome: HostOutcome): boolean {
   return outcome.status === 'deployed' || outcome.status === 'reverted' || outcome.status === 'done';
+}
+
+/** True when the host ended as intended, its ledger says so, and (when the run had a target) it serves the target, as read back. */
+export function serving(outcome: HostOutcome): boolean {
+  return succeeded(outcome) && outcome.recorded && (outcome.target === null || (outcome.readBack && outcome.release === outcome.target));
 }

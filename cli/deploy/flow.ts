@@ -1,97 +1,149 @@
 // Runs a plan over every host of an environment: stages of phases in parallel (bounded by
-// `parallel`), a barrier before publish (a failure anywhere before it and no host publishes),
-// publishing in rolling batches that stop at the first failed one, rollback after a failed
-// publish, and an outcome for EVERY host.
+// `parallel`), a barrier before publish (a failure anywhere before it, or an interrupt, and no host
+// publishes), then batch by batch (`rolling`) a second barrier after the switch of `current` (a
+// failed switch anywhere in the batch and every host of it goes back), post-deploy and health check
+// per host (a failure there sends that host back, with rolling its whole batch, and later batches
+// never publish). An interrupt after the first switch lets the hosts that switched finish. Every
+// host is then recorded, read back, unlocked, and gets an outcome.
 import { batches, mapBounded } from './bounded.js';
-import type { HostContext, RunInfo } from './context.js';
+import type { HostChanges, HostContext, RunInfo } from './context.js';
 import type { HostOutcome, HostStatus } from './events.js';
+import { leftoversOf } from './flow-leftovers.js';
 import { HostSlot, messageOf } from './host-slot.js';
+import type { FinishReport } from './phases/finish.js';
 import type { HostPhase, LocalPhase, Stage } from './phase.js';
 
+/** What the barrier decides: refuse (no host publishes), or changes every prepared host takes (revert's target). */
+export type Verdict = { refuse: string } | { changes: HostChanges } | null;
 
 /** What a command does on the hosts. */
 export interface FlowPlan {
   readonly stages: readonly Stage[];
-  /** Run after the barrier, batch by batch (`rolling`), on hosts that all prepared. */
+  /** After the barrier, batch by batch: the first phase switches what is live (publish), the others follow on each host. */
   readonly publish: readonly HostPhase[];
   /** Hosts do not wait for each other: one host's failure cancels nothing (setup, queries). */
   readonly independent: boolean;
   readonly successStatus: HostStatus;
+  /** The run makes every host serve one release (deploy, revert): the outcome names it and the read back is checked against it. */
+  readonly switches?: boolean;
   /** Undoes what a host prepared (it will not publish). */
   cancel(ctx: HostContext): Promise<void>;
   /** Puts a host that published back on its previous release. */
   rollback(ctx: HostContext): Promise<void>;
-  /** At the barrier: a reason the prepared hosts may not publish together (they resolved different commits), or null. */
-  agree?(prepared: HostContext[]): string | null;
-  /** Last for a connected host: record, prune (then the flow unlocks); returns notes for the summary. */
-  finish?(ctx: HostContext, outcome: HostOutcome): Promise<string[]>;
+  /** At the barrier, given every prepared host. */
+  settle?(prepared: HostContext[]): Verdict;
+  /** Last for a connected host: record, read back, prune (then the flow unlocks). */
+  finish?(ctx: HostContext, outcome: HostOutcome): Promise<FinishReport>;
 }
 
-/** Runs the plan; resolves with one outcome per host, in the environment's order, never rejects for a host's failure. */
-export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<HostOutcome[]> {
+/** One outcome per host, in the environment's order, and the signal that interrupted the run (or null). */
+export interface FlowResult {
+  outcomes: HostOutcome[];
+  interrupted: string | null;
+}
+
+/** Runs the plan; never rejects for a host's failure. */
+export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult> {
   const flow = new Flow(run, plan);
   try {
     await flow.prepare();
     flow.barrier();
-    if (flow.aborted()) await flow.cancelAll();
+    flow.settled();
+    if (flow.stopped() !== null) await flow.cancelAll();
     else await flow.publish();
   } finally {
+    flow.settled();
     await flow.finish();
+    flow.dispose();
   }
-  return flow.slots.map((slot) => slot.outcome(plan.successStatus));
+  const target = plan.switches ? (flow.slots.find((slot) => slot.ctx.release !== null)?.ctx.release ?? null) : null;
+  return { outcomes: flow.slots.map((slot) => slot.outcome(plan.successStatus, target)), interrupted: run.interruption.by };
 }
 
 class Flow {
   readonly slots: HostSlot[];
   private abort: string | null = null;
+  private stage: 'prepare' | 'publish' | 'finish' = 'prepare';
+  private readonly onInterrupt = (): void => this.announce();
 
   constructor(
     private run: RunInfo,
     private readonly plan: FlowPlan,
   ) {
     this.slots = run.environment.hosts.map((target) => new HostSlot(run, target));
+    run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
+    run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
 
-  /** True once a failure means no host may publish. */
-  aborted(): boolean {
-    return this.abort !== null && !this.plan.independent;
+  /** Why no further host may publish now (an interrupt, or a failure unless hosts are independent), or null. */
+  stopped(): string | null {
+    if (this.run.interruption.by) return `interrupted (${this.run.interruption.by})`;
+    return this.plan.independent ? null : this.abort;
   }
 
-  /** The stages before the barrier; the first failure stops every host at its next phase. */
+  /** The stages before the barrier; the first failure (or the interrupt) stops every host at its next phase. */
   async prepare(): Promise<void> {
     for (const stage of this.plan.stages) {
-      if (this.aborted()) return;
+      if (this.stopped()) return;
       if ('local' in stage) await this.runLocal(stage.local);
       else await mapBounded(this.slots.filter((slot) => !slot.failure), this.run.environment.parallel, (slot) => this.runPhases(slot, stage.hosts));
     }
   }
 
-  /** Every host prepared: do they agree on what to publish? */
+  /** Every host prepared: may they publish together, and what do they all take? */
   barrier(): void {
-    if (this.aborted() || !this.plan.agree) return;
-    this.abort = this.plan.agree(this.slots.map((slot) => slot.ctx));
+    if (this.stopped() || !this.plan.settle) return;
+    const verdict = this.plan.settle(this.slots.map((slot) => slot.ctx));
+    if (verdict && 'refuse' in verdict) this.abort = verdict.refuse;
+    else if (verdict) for (const slot of this.slots) slot.ctx = Object.freeze({ ...slot.ctx, ...verdict.changes });
   }
 
-  /** The barrier failed: every host removes what it prepared; those that had not failed are "not published". */
+  /** From here on an interrupt stops no command: what runs finishes, so that no host is left half-switched. */
+  settled(): void {
+    this.stage = this.stage === 'prepare' ? 'publish' : this.stage;
+    for (const slot of this.slots) if (slot.ctx.run.stop) slot.ctx = Object.freeze({ ...slot.ctx, run: { ...slot.ctx.run, stop: null } });
+  }
+
+  /** Nothing publishes: every host removes what it prepared; each says why (a host of setup that got through keeps its result). */
   async cancelAll(): Promise<void> {
+    const reason = this.stopped()!;
     await mapBounded(this.slots, this.run.environment.parallel, (slot) => this.cleanup(slot));
-    for (const slot of this.slots.filter((s) => !s.failure)) [slot.status, slot.message] = ['cancelled', `not published: ${this.abort}`];
+    const interrupted = this.run.interruption.by !== null;
+    const removed = (slot: HostSlot): string => (slot.ctx.created ? '; the prepared release was removed' : '');
+    const stages = this.plan.stages.filter((stage) => 'hosts' in stage).length;
+    for (const slot of this.slots) {
+      if (slot.interrupted) [slot.status, slot.message] = ['aborted', `interrupted in ${slot.failure!.phase}${removed(slot)}`];
+      else if (slot.failure || (this.plan.independent && slot.stagesDone === stages)) continue;
+      else if (interrupted) [slot.status, slot.message] = ['aborted', `${reason} before ${this.plan.independent ? 'it finished' : 'publish'}${removed(slot)}`];
+      else [slot.status, slot.message] = ['cancelled', `not published: ${reason}`];
+    }
   }
 
-  /** Every host prepared: publish batch by batch; a failed host goes back, and with rolling its whole batch, and later batches never publish. */
+  /** Batch by batch: switch, then post-deploy and health check on each host; failures go back as the rules say. */
   async publish(): Promise<void> {
     if (this.plan.publish.length === 0) return;
+    const [switchPhase, ...after] = this.plan.publish as [HostPhase, ...HostPhase[]];
     const { rolling } = this.run.environment;
     let stopped: string | null = null;
     for (const [index, batch] of batches(this.slots.filter((slot) => !slot.failure), rolling).entries()) {
-      if (stopped) {
+      const reason = stopped ?? (this.run.interruption.by ? `interrupted (${this.run.interruption.by})` : null);
+      if (reason) {
         await mapBounded(batch, batch.length, (slot) => this.cleanup(slot));
-        for (const slot of batch) [slot.status, slot.message] = ['cancelled', `not published: ${stopped}`];
+        for (const slot of batch) [slot.status, slot.message] = this.run.interruption.by && !stopped ? ['aborted', `${reason} before this batch published`] : ['cancelled', `not published: ${reason}`];
         continue;
       }
-      await mapBounded(batch, batch.length, (slot) => this.runPhases(slot, this.plan.publish));
+      await mapBounded(batch, batch.length, (slot) => slot.runPhase(switchPhase));
+      const unswitched = batch.filter((slot) => slot.failure);
+      if (unswitched.length > 0) {
+        // post-deploy has run nowhere yet: every host of the batch goes back to serving what it served
+        const names = unswitched.map((slot) => slot.label).join(', ');
+        await mapBounded(batch, batch.length, (slot) => (slot.failure ? this.unswitch(slot) : this.rollback(slot, `${switchPhase.name} failed on ${names}`, true)));
+        stopped = `${switchPhase.name} failed on ${names}${rolling > 0 ? ` (batch ${index + 1})` : ''}`;
+        continue;
+      }
+      await mapBounded(batch, batch.length, (slot) => this.runAfter(slot, after));
       const failed = batch.filter((slot) => slot.failure);
-      await mapBounded(failed, failed.length, (slot) => (slot.ctx.published ? this.rollback(slot, slot.failure!.message) : this.cleanup(slot)));
+      await mapBounded(failed, failed.length, (slot) => this.rollback(slot, slot.failure!.message));
       if (failed.length > 0 && rolling > 0) {
         const names = failed.map((slot) => slot.label).join(', ');
         stopped = `batch ${index + 1} failed (${names})`;
@@ -101,13 +153,24 @@ class Flow {
     }
   }
 
-  /** Every connected host records and unlocks; every host's outcome is emitted. */
+  /** Every connected host records, is read back and unlocks; every host's outcome is emitted. */
   async finish(): Promise<void> {
+    this.stage = 'finish';
     const { plan } = this;
     await mapBounded(this.slots, this.slots.length, async (slot) => {
-      if (slot.ctx.connection && plan.finish) {
+      if (plan.finish && slot.ctx.connection && (await slot.reconnect())) {
         const outcome = slot.outcome(plan.successStatus);
-        await slot.step('finish', async () => void slot.notes.push(...(await plan.finish!(slot.ctx, outcome))));
+        const held = slot.ctx.lock !== null;
+        const done = await slot.step('finish', async () => {
+          const report = await plan.finish!(slot.ctx, outcome);
+          slot.notes.push(...report.notes);
+          [slot.serving, slot.recorded] = [report.serving, report.recorded];
+        });
+        if (!done && held) slot.recorded = false;
+      }
+      if (plan.finish && slot.lostLock) {
+        slot.recorded = false;
+        slot.notes.push('the ledger has no line for this run on this host: the connection, and the lock with it, was lost');
       }
       await slot.close();
       this.run.emit({ kind: 'host-done', outcome: slot.outcome(plan.successStatus) });
@@ -115,14 +178,25 @@ class Flow {
     this.run.archive?.dispose();
   }
 
+  dispose(): void {
+    this.run.interruption.signal.removeEventListener('abort', this.onInterrupt);
+    this.run.interruption.describeLeftovers(() => []);
+  }
+
   private async runPhases(slot: HostSlot, phases: readonly HostPhase[]): Promise<void> {
     for (const phase of phases) {
-      if (this.aborted()) return;
+      if (this.stopped()) return;
       if (!(await slot.runPhase(phase))) {
-        this.abort ??= `${slot.label} failed in ${phase.name}`;
+        if (!slot.interrupted) this.abort ??= `${slot.label} failed in ${phase.name}`;
         return;
       }
     }
+    slot.stagesDone++;
+  }
+
+  // after the switch each host goes on alone: another host's failure (or an interrupt) stops nothing
+  private async runAfter(slot: HostSlot, phases: readonly HostPhase[]): Promise<void> {
+    for (const phase of phases) if (!(await slot.runPhase(phase))) return;
   }
 
   private async runLocal(phase: LocalPhase): Promise<void> {
@@ -144,18 +218,41 @@ class Flow {
     }
   }
 
+  private announce(): void {
+    const by = this.run.interruption.by;
+    const what =
+      this.stage === 'prepare'
+        ? 'stopping every host before publish: prepared releases are removed, locks released, nothing switches'
+        : this.stage === 'publish'
+          ? 'hosts that switched current finish post-deploy and the health check; batches not yet published do not publish'
+          : 'finishing: recording, reading back and unlocking each host';
+    this.run.emit({ kind: 'note', host: null, level: 'warn', message: `interrupted (${by}): ${what}; interrupt again to quit at once (it says what may be left)` });
+  }
+
   private async cleanup(slot: HostSlot): Promise<void> {
     if (!slot.ctx.created || slot.ctx.published || !(await slot.reconnect())) return;
     await slot.step('cleanup', () => this.plan.cancel(slot.ctx));
   }
 
-  private async rollback(slot: HostSlot, why: string): Promise<void> {
+  // the host whose switch failed: its new release goes (refused while current points at it: the
+  // switch may have happened before the connection broke, and then current goes back first)
+  private async unswitch(slot: HostSlot): Promise<void> {
+    if (!this.plan.switches) return;
+    const failure = slot.failure!.message;
+    if (!(await slot.reconnect())) return void (slot.message = `${failure}; current may point at ${slot.ctx.release} (could not reconnect to check)`);
+    const removed = await slot.step('cleanup', () => this.plan.cancel(slot.ctx));
+    if (removed || (await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) slot.message = `${failure}; current stays on ${slot.ctx.previous ?? 'nothing (no release before)'}`;
+    else slot.message = `${failure}; current may point at ${slot.ctx.release}`;
+  }
+
+  private async rollback(slot: HostSlot, why: string, always = false): Promise<void> {
     const from = slot.ctx.release;
     const give = (message: string): void => void ([slot.status, slot.message] = ['failed', `${why}; ${message}`]);
-    if (!this.run.environment.autoRollback) return give(`auto_rollback is off: current stays on ${from}`);
-    if (!slot.ctx.previous) return give(`no previous release to roll back to: current stays on ${from}`);
+    if (!slot.ctx.published) return;
+    if (!always && !this.run.environment.autoRollback) return give(`auto_rollback is off: current stays on ${from}`);
+    if (!slot.ctx.previous && slot.ctx.reloaded) return give(`no previous release to roll back to: current stays on ${from}`);
     if (!(await slot.reconnect())) return give(`could not reconnect to roll back: current may still be ${from}`);
-    if (!(await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) return give('the rollback failed too');
-    [slot.status, slot.message] = ['rolled-back', `${why}; rolled back to ${slot.ctx.previous}`];
+    if (!(await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) return give(`the rollback failed too: current may still be ${from}, or the previous release may not be reloaded`);
+    [slot.status, slot.message] = ['rolled-back', `${why}; ${slot.ctx.previous ? `rolled back to ${slot.ctx.previous}` : 'current removed (there was no release before)'}`];
   }
 }

@@ -19,12 +19,12 @@ export interface HookRun {
   header: string;
 }
 
-/** The hook in its directory and environment; output (merged) to the caller and the log; exits with the hook's status. */
+/** The hook in its directory and environment; output (merged) to the caller and the log (0600: it may show env values); exits with the hook's status. */
 export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3
   return (
-    `cd ${quote(run.cwd)} && ${exporting(run.env)}mkdir -p ${quote(posix.dirname(run.log))} && printf '%s\\n' ${quote(run.header)} >> ${log} && ` +
+    `cd ${quote(run.cwd)} && ${exporting(run.env)}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
     `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; } | tee -a ${log} >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );

@@ -1,11 +1,13 @@
-// One host's place in a run: its current context, how it failed, how it ended, its notes. Runs a
-// phase or a side step (cleanup, rollback, finish) on it, emitting their events, and reconnects
-// once after a lost connection so that the host can still be cleaned up or rolled back.
+// One host's place in a run: its current context, how it failed, how it ended, its notes, what
+// it serves at the end (read back). Runs a phase or a side step (cleanup, rollback, finish) on it,
+// emitting their events, and reconnects once after a lost connection so that the host can still be
+// cleaned up, rolled back or read back.
 import { TransportError } from '../transport/types.js';
 import { addressOf, hostContext, withChanges, type HostContext, type RunInfo } from './context.js';
 import type { HostOutcome, HostStatus, PhaseName } from './events.js';
 import type { HostPhase } from './phase.js';
 import { shaOf } from './revisions.js';
+import { DeployStepError } from './run-error.js';
 import type { HostTarget } from './types.js';
 
 /** Why a host failed. */
@@ -19,10 +21,19 @@ export interface HostFailure {
 export class HostSlot {
   ctx: HostContext;
   failure: HostFailure | null = null;
-  /** Set when the flow decides it (cancelled, rolled back); otherwise derived from failure. */
+  /** Set when the flow decides it (cancelled, aborted, rolled back); otherwise derived from failure. */
   status: HostStatus | null = null;
   message: string | null = null;
   readonly notes: string[] = [];
+  /** The phase or step running on the host now (for what a quit at once would leave). */
+  running: PhaseName | null = null;
+  /** What `current` pointed at when finish read it back. */
+  serving: { release: string | null; sha: string | null } | null = null;
+  recorded = true;
+  /** The host stages it got through (setup: all of them means done). */
+  stagesDone = 0;
+  /** The lock was held, then lost with the connection: this run cannot write the host's ledger. */
+  lostLock = false;
   private readonly started = Date.now();
   private finished: number | null = null;
 
@@ -32,6 +43,11 @@ export class HostSlot {
 
   get label(): string {
     return this.ctx.target.label;
+  }
+
+  /** True when the host's failure was the interrupt stopping its command. */
+  get interrupted(): boolean {
+    return this.failure !== null && isInterrupt(this.failure.error);
   }
 
   /** Runs a phase of the plan; false (and `failure` set) when it failed. */
@@ -63,13 +79,16 @@ export class HostSlot {
   /** A usable connection: the same one, or a new one when the failure was a lost connection (false when none). */
   async reconnect(): Promise<boolean> {
     if (!(this.failure && isConnectionLoss(this.failure.error))) return this.ctx.connection !== null;
+    if (this.ctx.connection === null && this.failure.phase === 'check') return false;
     await this.ctx.connection?.close().catch(() => undefined);
+    this.lostLock ||= this.ctx.lock !== null;
     this.ctx = withChanges(this.ctx, { connection: null, lock: null });
     try {
       this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target) });
+      this.failure = { ...this.failure, error: null };
       return true;
     } catch (error) {
-      this.notes.push(`could not reconnect to clean up (${messageOf(error, this.label)}); current was not touched; the next deploy removes what is left`);
+      this.notes.push(`could not reconnect (${messageOf(error, this.label)}); the next deploy removes what is left`);
       return false;
     }
   }
@@ -78,24 +97,35 @@ export class HostSlot {
   async close(): Promise<void> {
     const within = (promise: Promise<unknown>): Promise<unknown> => Promise.race([promise.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
     if (this.ctx.lock) await within(this.ctx.lock.release());
+    this.ctx = withChanges(this.ctx, { lock: null });
     if (this.ctx.connection) await within(this.ctx.connection.close());
     this.finished ??= Date.now();
   }
 
-  /** The host's line of the summary. */
-  outcome(success: HostStatus): HostOutcome {
+  /** How the host ended, before the read back. */
+  statusOf(success: HostStatus): HostStatus {
+    return this.status ?? (this.interrupted ? 'aborted' : this.failure ? 'failed' : success);
+  }
+
+  /** The host's line of the summary: `release` is what finish read back, else what the host is known to serve. */
+  outcome(success: HostStatus, target: string | null = null): HostOutcome {
     const { ctx } = this;
-    const status = this.status ?? (this.failure ? 'failed' : success);
-    const live = status === success || (status === 'failed' && ctx.published) ? ctx.release : ctx.previous;
+    const status = this.statusOf(success);
+    const known = ctx.published && (status === success || status === 'failed') ? ctx.release : ctx.previous;
+    const release = this.serving ? this.serving.release : known;
+    const sha = this.serving ? this.serving.sha : release === ctx.release && ctx.sha ? ctx.sha : release ? shaOf(release) : null;
     return {
       host: this.label,
       address: addressOf(ctx.target),
       status,
       phase: this.failure?.phase ?? null,
       message: this.message ?? this.failure?.message ?? null,
-      release: live,
-      sha: live === ctx.release && ctx.sha ? ctx.sha : live ? shaOf(live) : null,
+      release,
+      sha,
+      readBack: this.serving !== null,
+      target,
       previous: ctx.previous,
+      recorded: this.recorded,
       durationMs: (this.finished ?? Date.now()) - this.started,
       notes: [...this.notes],
       ...(ctx.answer !== null ? { data: ctx.answer } : {}),
@@ -105,12 +135,15 @@ export class HostSlot {
   private async timed(phase: PhaseName, body: () => Promise<void>): Promise<void> {
     const { emit } = this.ctx.run;
     const started = Date.now();
+    this.running = phase;
     emit({ kind: 'phase-start', host: this.label, phase });
     try {
       await body();
     } catch (error) {
       emit({ kind: 'phase-failed', host: this.label, phase, message: messageOf(error, this.label) });
       throw error;
+    } finally {
+      this.running = null;
     }
     emit({ kind: 'phase-done', host: this.label, phase, durationMs: Date.now() - started });
   }
@@ -119,6 +152,11 @@ export class HostSlot {
 // a command that timed out ended its channel, not the connection: that one is still usable (and holds the lock)
 function isConnectionLoss(error: unknown): boolean {
   return error instanceof TransportError && error.code === 'CONNECTION_LOST';
+}
+
+/** True for the error of a command (or local hook) stopped by the run's interrupt. */
+export function isInterrupt(error: unknown): boolean {
+  return (error instanceof TransportError && error.code === 'INTERRUPTED') || (error instanceof DeployStepError && error.code === 'INTERRUPTED');
 }
 
 /** A failure as one line that names the host. */

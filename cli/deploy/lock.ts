@@ -1,6 +1,7 @@
 // The deploy lock of a path: `flock` on `.pmx/lock`, held by a command that lives as long as our
-// SSH session. It is released when we end it, and also when the connection dies, so a deploy cut
-// off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
+// SSH session. It is released when we end it, when the connection closes, and when our heartbeat
+// stops for a lease (a host cut off by a partition never notices the session is gone), so a deploy
+// cut off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
 import { PassThrough } from 'node:stream';
 import type { ExecResult } from '../transport/types.js';
 import { quote } from '../transport/quote.js';
@@ -27,12 +28,15 @@ export const LOCKED = 'pmx-lock=held';
 /** What it prints before giving up (then the owner's JSON line). */
 export const REFUSED = 'pmx-lock=busy';
 
-/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes. */
-export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number): string {
+/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's `read -t`; a host without bash holds it until stdin closes). */
+export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0): string {
   const wait = waitMs > 0 ? `-w ${Math.ceil(waitMs / 1000)}` : '-n';
+  const forever = 'exec cat >/dev/null';
+  const lease = `while IFS= read -r -t ${Math.max(1, Math.ceil(leaseMs / 1000))} _; do :; done`;
+  const hold = leaseMs > 0 ? `if command -v bash >/dev/null 2>&1; then exec bash -c ${quote(lease)}; else ${forever}; fi` : forever;
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
-    `if flock ${wait} 9; then printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && echo ${LOCKED} && exec cat >/dev/null; ` +
+    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${hold}; ` +
     `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
   );
 }
@@ -50,14 +54,20 @@ export function describeHolder(stdout: string): string {
 
 /** Takes the lock of the host's deploy path, or throws LOCKED naming who holds it and since when. */
 export async function acquireLock(ctx: HostContext, command: string): Promise<HeldLock> {
-  const { paths, environment, user } = ctx.run;
+  const { paths, environment, user, stop } = ctx.run;
   const owner: LockOwner = { user, pid: process.pid, command, since: new Date().toISOString() };
+  const { keepaliveIntervalMs: beat, keepaliveCountMax } = ctx.target;
   const input = new PassThrough();
+  // an interrupt stops the wait for the lock, never the command that holds it
+  const waiting = new AbortController();
+  const interrupt = (): void => waiting.abort();
+  stop?.addEventListener('abort', interrupt, { once: true });
   let seen = '';
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
-  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${lockCommand(paths, owner, environment.lockTimeoutMs)}`, {
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${lockCommand(paths, owner, environment.lockTimeoutMs, 2 * beat * keepaliveCountMax)}`, {
     stdin: input,
+    signal: waiting.signal,
     onStdout: (chunk) => {
       seen += chunk;
       if (seen.includes(`${LOCKED}\n`)) onLocked();
@@ -65,10 +75,14 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   });
   // the command ends when we release the lock or the connection dies: never an unhandled rejection
   const ended: Promise<ExecResult | Error> = running.catch((error: Error) => error);
+  if (stop?.aborted) interrupt();
   const first = await Promise.race([locked, ended]);
+  stop?.removeEventListener('abort', interrupt);
   if (first === 'locked') {
+    const heartbeat = beat > 0 ? setInterval(() => input.write('\n'), beat).unref() : null;
     return {
       async release() {
+        if (heartbeat) clearInterval(heartbeat);
         input.end();
         await ended;
       },

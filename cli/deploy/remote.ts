@@ -1,5 +1,6 @@
 // Running one command on a host for a phase: the PATH with the pmx launcher first, output
-// streamed as prefixed lines, a failure turned into a DeployStepError that names the host.
+// streamed as prefixed lines, stopped (with all it started) by an interrupt while the run allows
+// it, a failure turned into a DeployStepError that names the host.
 import type { Readable } from 'node:stream';
 import type { ExecResult } from '../transport/types.js';
 import { connectionOf, type HostContext } from './context.js';
@@ -30,6 +31,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   const result = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    ...(ctx.run.stop ? { signal: ctx.run.stop } : {}),
     ...(out && err ? { onStdout: out.push, onStderr: err.push } : {}),
   });
   out?.flush();

@@ -12,7 +12,8 @@ export type DeployStepCode =
   | 'NO_REVERT_TARGET'
   | 'HEALTH_CHECK_FAILED'
   | 'BUNDLE_MISSING'
-  | 'CANCELLED';
+  | 'CANCELLED'
+  | 'INTERRUPTED';
 
 /** A step that failed; `host` is null for a local step. */
 export class DeployStepError extends Error {

@@ -9,6 +9,7 @@ import { readDeployEnvironment } from './config.js';
 import type { RunCommand, RunInfo } from './context.js';
 import type { Emit, HostOutcome } from './events.js';
 import { runFlow } from './flow.js';
+import { Interruption } from './interrupt.js';
 import { readDeploySection } from './load-deploy.js';
 import { checkLocalChanges } from './local-git.js';
 import { planFor } from './phases/index.js';
@@ -25,6 +26,8 @@ export interface DeployRequest {
   ref?: string;
   /** revert n. */
   steps?: number;
+  /** `revert --to <release|sha>`, `mark-bad <release>`. */
+  pick?: string;
   execCommand?: string;
   /** Skip the local changes check. */
   force?: boolean;
@@ -32,14 +35,17 @@ export interface DeployRequest {
   parallel?: number;
   rolling?: number;
   emit: Emit;
-  connect?: (target: HostTarget) => Promise<RemoteConnection>;
+  connect?: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;
+  /** Requested by the command line on SIGINT/SIGTERM; a run without one cannot be interrupted. */
+  interruption?: Interruption;
 }
 
-/** The result of a run: the environment and one outcome per host. */
+/** The result of a run: the environment, one outcome per host, and the signal that interrupted it (or null). */
 export interface DeployResult {
   environment: DeployEnvironment;
   command: RunCommand;
   outcomes: HostOutcome[];
+  interrupted: string | null;
 }
 
 /** Reads the environment (errors name the key) and applies the command line's overrides. */
@@ -58,6 +64,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   const env = environment ?? (await loadEnvironment(request));
   const { command, emit } = request;
   if (command === 'deploy' && !request.force) await checkLocalChanges(dirname(env.file));
+  const interruption = request.interruption ?? new Interruption();
   const bundle = command === 'deploy' || command === 'revert' || command === 'setup' ? findBundle() : null;
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
@@ -70,15 +77,18 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     startedAt: new Date(),
     user: localUser(),
     steps: request.steps ?? 1,
+    pick: request.pick ?? null,
     execCommand: request.execCommand ?? null,
     archive: null,
     bundle,
     emit,
-    connect: request.connect ?? ((target) => openConnection(target)),
+    connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
+    interruption,
+    stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
-  const outcomes = await runFlow(run, planFor(command));
-  return { environment: env, command, outcomes };
+  const { outcomes, interrupted } = await runFlow(run, planFor(command));
+  return { environment: env, command, outcomes, interrupted };
 }
 
 function localUser(): string {

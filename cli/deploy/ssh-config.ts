@@ -14,6 +14,7 @@ export interface SshConfigEntry {
   userKnownHostsFiles?: string[];
   connectTimeoutSec?: number;
   serverAliveIntervalSec?: number;
+  serverAliveCountMax?: number;
   forwardAgent?: boolean;
   /** Settings for this host that pmx cannot honour (ProxyCommand, ...), as written. */
   unsupported: string[];
@@ -115,6 +116,9 @@ function set(entry: SshConfigEntry, key: string, value: string, expand: (value: 
       break;
     case 'serveraliveinterval':
       entry.serverAliveIntervalSec ??= seconds;
+      break;
+    case 'serveralivecountmax':
+      if (seconds !== undefined && seconds >= 1) entry.serverAliveCountMax ??= seconds;
       break;
     case 'forwardagent':
       entry.forwardAgent ??= /^(yes|true)$/i.test(value);

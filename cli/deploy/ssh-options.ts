@@ -12,6 +12,7 @@ export interface SshOptionValues {
   proxyJump?: string;
   connectTimeoutSec?: number;
   serverAliveIntervalSec?: number;
+  serverAliveCountMax?: number;
 }
 
 /** The options as read, and the names of those pmx does not honour. */
@@ -61,6 +62,9 @@ export function parseSshOptions(raw: unknown, fail: (expected: string) => never)
         break;
       case 'serveraliveinterval':
         values.serverAliveIntervalSec ??= seconds();
+        break;
+      case 'serveralivecountmax':
+        values.serverAliveCountMax ??= /^[1-9]\d*$/.test(value) ? Number(value) : fail(`ServerAliveCountMax as a whole number of at least 1, not '${value}'`);
         break;
       default:
         unknown.push(key);

@@ -19,7 +19,10 @@ export interface HostTarget {
   /** 'yes' verifies (default), 'accept-new' adds unknown hosts, 'no' skips (config said so). */
   strictHostKeyChecking: 'yes' | 'accept-new' | 'no';
   connectTimeoutMs: number;
+  /** ServerAliveInterval: a keepalive every this long (0: none). */
   keepaliveIntervalMs: number;
+  /** ServerAliveCountMax: keepalives unanswered in a row after which the host is declared dead. */
+  keepaliveCountMax: number;
   /** A jump host to go through (ProxyJump), already resolved. */
   proxyJump: HostTarget | null;
 }

@@ -7,7 +7,7 @@ import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';
 import { checkHostKey } from './host-key-policy.js';
 import { planAuth, type AuthPlan } from './keys.js';
-import { runOnChannel } from './exec-channel.js';
+import { killGroupCommand, killableCommand, runOnChannel, type ChannelFailure } from './exec-channel.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
 /** Channels open at once per connection; sshd refuses more than MaxSessions (10 by default). */
@@ -19,6 +19,8 @@ const MAX_REFUSALS = 5;
 export interface OpenOptions {
   /** Asked for the passphrase of an encrypted key (on a TTY); without it such keys are skipped. */
   promptPassphrase?: (keyFile: string) => Promise<string>;
+  /** Aborting it gives up the connection attempt (rejects with INTERRUPTED). */
+  signal?: AbortSignal;
 }
 
 /** Connects, verifies the host key and authenticates; rejects with a TransportError naming the host. */
@@ -44,10 +46,12 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     const client = new Client();
     let hostKeyProblem: TransportError | null = null;
     let settled = false;
+    const interrupted = (): void => fail(new TransportError('INTERRUPTED', target.label, `${where}: interrupted while connecting`));
     const fail = (error: TransportError): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupted);
       client.destroy();
       reject(error);
     };
@@ -57,9 +61,12 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     let timer = setTimeout(expire, target.connectTimeoutMs);
     const auth = planAuth(target, agentSocket, { prompt: options.promptPassphrase, pause: () => clearTimeout(timer), resume: () => (timer = setTimeout(expire, target.connectTimeoutMs)) });
     if (!auth.usable) return fail(noKeys(target, where, auth));
+    if (options.signal?.aborted) return interrupted();
+    options.signal?.addEventListener('abort', interrupted, { once: true });
     client.once('ready', () => {
       settled = true;
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', interrupted);
       resolve(new SshConnection(target, client, where, jump));
     });
     client.on('error', (error: Error & { level?: string; code?: string }) => {
@@ -71,7 +78,10 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
       port: target.port,
       username: target.user,
       readyTimeout: 0, // the timer above, which can stop for a passphrase prompt
+      // ssh2 gives up when more than keepaliveCountMax keepalives go unanswered; OpenSSH when
+      // ServerAliveCountMax of them have: dead within ServerAliveInterval x ServerAliveCountMax
       keepaliveInterval: target.keepaliveIntervalMs,
+      keepaliveCountMax: Math.max(0, target.keepaliveCountMax - 1),
       agent: agentSocket,
       agentForward: target.forwardAgent && agentSocket !== undefined,
       authHandler: auth.handler,
@@ -111,7 +121,8 @@ class SshConnection implements RemoteConnection {
   }
 
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
-    const full = options.env && Object.keys(options.env).length > 0 ? `${exportEnv(options.env)} ${command}` : command;
+    const withEnv = options.env && Object.keys(options.env).length > 0 ? `${exportEnv(options.env)} ${command}` : command;
+    const full = options.signal ? killableCommand(withEnv) : withEnv;
     const stdin = holdStream(options.stdin);
     try {
       return await this.run(full, { ...options, stdin });
@@ -125,6 +136,7 @@ class SshConnection implements RemoteConnection {
     for (let refusals = 0; ; refusals++) {
       while (this.open >= this.limit && !this.lost) await new Promise<void>((wake) => this.waiting.push(wake));
       if (this.lost) throw this.lost;
+      if (options.signal?.aborted) throw this.interrupted();
       this.open++;
       const started = await this.start(full, options);
       if ('result' in started) {
@@ -172,15 +184,24 @@ class SshConnection implements RemoteConnection {
     return new Promise((resolve) =>
       this.client.exec(command, (error, channel) => {
         if (error) return resolve({ error });
-        resolve({
-          result: runOnChannel(channel, options, (kind) =>
-            kind === 'timeout'
-              ? new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`)
-              : (this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`)),
-          ),
-        });
+        const failure = (kind: ChannelFailure): TransportError => {
+          if (kind === 'timeout') return new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`);
+          if (kind === 'interrupted') return this.interrupted();
+          return this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`);
+        };
+        resolve({ result: runOnChannel(channel, options, failure, { kill: (pid) => this.killGroup(pid) }) });
       }),
     );
+  }
+
+  // a separate command ends the group: sshd signals only the shell, not what it started
+  private async killGroup(pid: number): Promise<void> {
+    if (this.lost) return;
+    await this.exec(killGroupCommand(pid), { timeoutMs: 10_000 }).catch(() => undefined);
+  }
+
+  private interrupted(): TransportError {
+    return new TransportError('INTERRUPTED', this.target.label, `${this.where}: interrupted; the command was stopped`);
   }
 
   private release(): void {

@@ -21,6 +21,8 @@ export interface ExecOptions {
   env?: Record<string, string>;
   /** Ends the command (and rejects with TransportError code 'TIMEOUT') after this long. */
   timeoutMs?: number;
+  /** Aborting it ends the command and every process it started on the host (its process group), then rejects with 'INTERRUPTED'. */
+  signal?: AbortSignal;
 }
 
 /** One SSH connection to one host, reused for every step of a run. */
@@ -40,7 +42,8 @@ export type TransportErrorCode =
   | 'HOST_KEY_MISMATCH'
   | 'KEY_UNREADABLE'
   | 'CONNECTION_LOST'
-  | 'TIMEOUT';
+  | 'TIMEOUT'
+  | 'INTERRUPTED';
 
 /** A transport failure, always naming the host (label and address). */
 export class TransportError extends Error {

@@ -230,7 +230,7 @@ describe('deploy failures after publish: the host goes back to its previous rele
       const lost = run.outcomes[1]!;
       expect([lost.status, lost.phase], transcript(run)).toEqual(['failed', 'fetch']);
       expect(lost.message).toMatch(/connection (lost|closed)/);
-      expect(lost.notes.join(' ')).toContain('could not reconnect to clean up');
+      expect(lost.notes.join(' ')).toContain('could not reconnect');
       expect([run.outcomes[0]!.status, run.outcomes[2]!.status]).toEqual(['cancelled', 'cancelled']);
     } finally {
       await startSshd(hosts[1]!);

@@ -100,13 +100,13 @@ describe('pmx deploy on 3 hosts', () => {
     expect((await servingEverywhere(hosts, 'v1')).map((a) => a.version)).toEqual(['v1', 'v1', 'v1']);
   }, 60_000);
 
-  it('revert refuses on every host when one host has no release that far back, and nothing switches', async () => {
+  it('revert refuses for the whole fleet when it has no release that far back, naming each host state, and nothing switches', async () => {
     const run = await deploy({ file: app.file, envName: 'production', command: 'revert', steps: 5 });
-    // the first host to fail stops the others before they switch: each is failed or cancelled
-    const failed = run.outcomes.filter((o) => o.status === 'failed');
-    expect(failed.length).toBeGreaterThan(0);
-    expect(failed[0]!.message).toContain('cannot go back 5: there is no release before the current one');
-    for (const o of run.outcomes.filter((o) => o.status !== 'failed')) expect([o.status, o.message]).toEqual(['cancelled', expect.stringMatching(/^not published: .* failed in (check|lock|select release)$/)]);
+    for (const o of run.outcomes) {
+      expect([o.status, o.message], transcript(run)).toEqual(['cancelled', expect.stringContaining(`not published: cannot go back 5: the fleet is on ${releases.v1} and has no release before it`)]);
+      expect([o.release, o.readBack]).toEqual([releases.v1, true]);
+    }
+    expect(run.outcomes[0]!.message).toContain(`${hosts[2]!.address} on ${releases.v1} (also has ${releases.v2}, ${releases.v3})`);
     expect((await servingEverywhere(hosts, 'v1')).map((a) => a.version)).toEqual(['v1', 'v1', 'v1']);
   }, 30_000);
 
@@ -128,7 +128,8 @@ describe('pmx deploy on 3 hosts', () => {
     const listed = await deployCli(['ecosystem.config.js', 'production', 'list'], {}, app.dir);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toContain(`[${hosts[0]!.address}] check`);
-    expect(listed.stdout).toContain(`  * ${releases.v1}  ${shas.v1 ?? ''}`.trimEnd().slice(0, 30));
+    expect(listed.stdout).toContain(`all 3 hosts (${hosts.map((h) => h.address).join(', ')}) have the same releases:`);
+    expect(listed.stdout).toMatch(new RegExp(`\\* +${releases.v1} +[0-9a-f]{7} +\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ +origin/main +\\S+@\\S+ +ok`));
     expect(listed.stdout).toMatch(new RegExp(`${hosts[2]!.address}\\s+done\\s+${releases.v1}`));
     expect(listed.stdout).toContain('3 hosts: 3 done');
     const json = await deployCli(['production', 'curr'], { json: true }, app.dir); // the file found as PM2 finds it
@@ -137,7 +138,7 @@ describe('pmx deploy on 3 hosts', () => {
     expect(document.hosts.map((h) => h.release)).toEqual([releases.v1, releases.v1, releases.v1]);
     const refused = await deployCli(['production', 'revert', '9'], {}, app.dir);
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toMatch(/FAILED .*cannot go back 9/);
+    expect(refused.stdout).toMatch(/not published .*cannot go back 9/);
     const unknown = await deployCli(['prod'], {}, app.dir);
     expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("'prod' is not a deploy environment (the file's environments: production, git, legacy)")]);
   }, 30_000);

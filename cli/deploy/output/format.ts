@@ -1,6 +1,6 @@
 // The wording of deploy events as plain lines with a host prefix: one formatter per event kind,
 // typed so that a new kind does not compile without its formatter.
-import { printable, stripAnsi, type Style } from '../../output/style.js';
+import { printable, type Style } from '../../output/style.js';
 import type { DeployEvent, HostOutcome, HostStatus, Origin } from '../events.js';
 
 type Formatters = { [K in DeployEvent['kind']]: (event: Extract<DeployEvent, { kind: K }>, style: Style) => string | null };
@@ -10,9 +10,12 @@ export function prefix(host: Origin, style: Style): string {
   return style.cyan(`[${host ?? 'local'}]`);
 }
 
-/** Text from a host made safe for a terminal line (its colours dropped, control characters shown). */
+/** Colour sequences (SGR): dropped from host output; any other sequence is shown escaped, never run. */
+const COLOURS = /\u001b\[[0-9;]*m/g;
+
+/** Text from a host made safe for a terminal line: its colours dropped, every other control character shown escaped (`\e[2J`, `\r`). */
 export function remoteText(text: string): string {
-  return printable(stripAnsi(text));
+  return printable(text.replace(COLOURS, ''));
 }
 
 /** Milliseconds as `850 ms` or `2.4 s`. */
@@ -34,6 +37,7 @@ const STATUS_WORDS: Record<HostStatus, string> = {
   failed: 'FAILED',
   cancelled: 'not published',
   'rolled-back': 'rolled back',
+  aborted: 'aborted',
 };
 
 /** A host's status as words: `rolled back`, `not published`. */
@@ -45,7 +49,7 @@ export function statusText(status: HostStatus): string {
 export function statusWord(status: HostStatus, style: Style): string {
   const word = STATUS_WORDS[status];
   if (status === 'failed') return style.red(word);
-  if (status === 'cancelled' || status === 'rolled-back') return style.yellow(word);
+  if (status === 'cancelled' || status === 'rolled-back' || status === 'aborted') return style.yellow(word);
   return style.green(word);
 }
 
@@ -67,7 +71,7 @@ export function plainLine(event: DeployEvent, style: Style): string | null {
 
 /** ` 20250102T...-abc1234 (2.1 s): why` for a host's end. */
 export function outcomeDetail(outcome: HostOutcome): string {
-  const release = outcome.release ? ` ${outcome.release}` : '';
+  const release = outcome.release ? ` ${remoteText(outcome.release)}${outcome.readBack || outcome.target === null ? '' : '?'}` : '';
   const why = outcome.message ? `: ${remoteText(outcome.message)}` : '';
   return `${release} (${duration(outcome.durationMs)})${why}`;
 }

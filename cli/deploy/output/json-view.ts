@@ -1,12 +1,14 @@
 // `--json`: nothing while the run goes, then one JSON document on stdout: the command, whether
-// every host succeeded, and each host's outcome (with its answer for list, curr, prev, exec).
-import { succeeded } from '../events.js';
+// every host succeeded and serves the run's release (as read back), the interrupt if any, and
+// each host's outcome (with its answer for list, curr, prev, exec).
+import { serving } from '../events.js';
 import type { SummaryInput } from './summary.js';
 import type { DeployView } from './view.js';
 
 /** The document --json prints. */
 export function jsonDocument(input: SummaryInput): Record<string, unknown> {
-  return { command: input.command, environment: input.environment, ok: input.outcomes.every(succeeded), hosts: input.outcomes };
+  const target = input.outcomes.find((o) => o.target !== null)?.target ?? null;
+  return { command: input.command, environment: input.environment, ok: input.outcomes.every(serving), interrupted: input.interrupted ?? null, target, hosts: input.outcomes };
 }
 
 /** Collects nothing but the result; prints it once. */

@@ -56,7 +56,7 @@ export function listrView(out: NodeJS.WritableStream, style: Style): DeployView 
             return;
           }
           task.title = `${outcome.host}: ${statusText(outcome.status)}${outcomeDetail({ ...outcome, message: null })}`;
-          if (outcome.status === 'cancelled') task.skip(`${origin}: ${remoteText(outcome.message ?? 'not published')}`);
+          if (outcome.status === 'cancelled' || outcome.status === 'aborted') task.skip(`${origin}: ${remoteText(outcome.message ?? 'not published')}`);
           else if (outcome.status === 'failed' || outcome.status === 'rolled-back') throw new Error(`${origin}: ${remoteText(outcome.message ?? outcome.status)}`);
         },
       })),
@@ -69,7 +69,7 @@ export function listrView(out: NodeJS.WritableStream, style: Style): DeployView 
     emit(event: DeployEvent) {
       switch (event.kind) {
         case 'start':
-          start(event.hosts, event.command === 'deploy');
+          start(event.hosts, event.command === 'deploy' || event.command === 'revert' || event.command === 'setup' || event.command === 'mark-bad');
           return;
         case 'phase-start':
           update(event.host, `${event.host ?? 'local'}: ${event.phase}`, '');

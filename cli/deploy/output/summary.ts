@@ -1,24 +1,31 @@
-// The end of every run: one line per host (result, release, sha, duration, why), its notes, a
-// count; and for list, curr and prev each host's answer.
+// The end of every run: one line per host (result, the release it serves as read back, sha,
+// duration, why), its notes, a count, and for deploy and revert whether every host serves the
+// release the run meant; for list, curr and prev each host's answer.
 import { displayWidth, type Style } from '../../output/style.js';
 import type { RunCommand } from '../context.js';
-import { succeeded, type HostOutcome } from '../events.js';
+import { serving, succeeded, type HostOutcome } from '../events.js';
 import type { HostHistory, ReleaseInfo } from '../revisions.js';
 import { duration, remoteText, statusWord } from './format.js';
+import { renderLedgers } from './ledger-table.js';
 
 /** What the summary needs of a run. */
 export interface SummaryInput {
   command: RunCommand;
   environment: string;
   outcomes: HostOutcome[];
+  /** The signal that interrupted the run, or null. */
+  interrupted?: string | null;
 }
 
-/** The summary lines, one per host, with notes under their host. */
+/** The summary lines, one per host, with notes under their host, then the count and the fleet's state. */
 export function renderSummary(input: SummaryInput, style: Style): string[] {
   const { outcomes } = input;
-  const rows = outcomes.map((o) => [o.host, statusWord(o.status, style), o.release ?? '-', o.sha ? o.sha.slice(0, 7) : '-', duration(o.durationMs)]);
+  // deploy and revert read each host back at the end; `X?` is the last release seen there, `?` none known
+  const switching = input.command === 'deploy' || input.command === 'revert';
+  const released = (o: HostOutcome): string => (o.readBack || !switching ? (o.release ?? 'none') : `${o.release ?? ''}?`);
+  const rows = outcomes.map((o) => [o.host, statusWord(o.status, style), remoteText(released(o)), o.sha ? remoteText(o.sha.slice(0, 7)) : '-', duration(o.durationMs)]);
   const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => displayWidth(row[column]!))));
-  const lines = [style.bold(`${input.environment} ${input.command}:`)];
+  const lines = [style.bold(`${input.environment} ${input.command}${input.interrupted ? ` (interrupted by ${input.interrupted})` : ''}:`)];
   outcomes.forEach((outcome, index) => {
     const cells = rows[index]!.map((cell, column) => (column < 4 ? cell + ' '.repeat(widths[column]! - displayWidth(cell)) : cell));
     lines.push(`  ${cells.join('  ')}${outcome.message && !succeeded(outcome) ? `  ${remoteText(outcome.message)}` : ''}`);
@@ -28,24 +35,32 @@ export function renderSummary(input: SummaryInput, style: Style): string[] {
   for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
   const tally = [...counts].map(([status, count]) => `${count} ${statusWord(status as HostOutcome['status'], style)}`).join(', ');
   lines.push(`${outcomes.length} host${outcomes.length === 1 ? '' : 's'}: ${tally}`);
+  const fleet = fleetLine(outcomes, style);
+  if (fleet) lines.push(fleet);
   return lines;
+}
+
+/** For a run that switches releases: does every host serve its target, as read back? Null for other runs. */
+export function fleetLine(outcomes: HostOutcome[], style: Style): string | null {
+  const target = outcomes.find((o) => o.target !== null)?.target ?? null;
+  if (target === null) return null;
+  if (outcomes.every(serving)) return style.green(`every host serves ${remoteText(target)} (read back from each host)`);
+  const others = outcomes.filter((o) => !(o.readBack && o.release === target)).map((o) => `${o.host} ${o.readBack ? `serves ${remoteText(o.release ?? 'nothing')}` : 'could not be read back'}`);
+  const unrecorded = outcomes.filter((o) => !o.recorded).map((o) => o.host);
+  const why = [...(others.length > 0 ? [others.join(', ')] : []), ...(unrecorded.length > 0 ? [`no ledger line on ${unrecorded.join(', ')}`] : [])].join('; ');
+  return style.red(`not every host serves ${remoteText(target)} as recorded: ${why}`);
 }
 
 /** What list, curr and prev found on each host (nothing for other commands). */
 export function renderAnswers(input: SummaryInput, style: Style): string[] {
+  if (input.command === 'list') return renderLedgers(input.outcomes, style);
   const lines: string[] = [];
+  if (input.command !== 'curr' && input.command !== 'prev') return lines;
   for (const outcome of input.outcomes) {
     const history = outcome.data as HostHistory | undefined;
     if (!history || !Array.isArray(history.releases)) continue;
-    if (input.command === 'list') {
-      lines.push(`${style.bold(outcome.host)} ${style.gray(`(${outcome.address})`)}`);
-      if (history.releases.length === 0) lines.push('  no release yet');
-      for (const release of [...history.releases].reverse()) lines.push(`  ${release.current ? style.green('*') : ' '} ${releaseLine(release)}`);
-      if (history.pm2Deploys.length > 0) lines.push(style.gray(`  PM2's earlier deploys (.deploys): ${history.pm2Deploys.join(' ')}`));
-    } else {
-      const release = input.command === 'prev' ? previousOf(history) : history.releases.find((r) => r.current);
-      lines.push(`${outcome.host}  ${release ? releaseLine(release) : input.command === 'prev' ? 'no previous release' : 'nothing deployed'}`);
-    }
+    const release = input.command === 'prev' ? previousOf(history) : history.releases.find((r) => r.current);
+    lines.push(`${outcome.host}  ${release ? remoteText(releaseLine(release)) : input.command === 'prev' ? 'no previous release' : 'nothing deployed'}`);
   }
   return lines;
 }
@@ -57,5 +72,5 @@ export function previousOf(history: HostHistory): ReleaseInfo | undefined {
 }
 
 function releaseLine(release: ReleaseInfo): string {
-  return [release.name, release.sha ?? '-', release.deployedAt ?? '', release.user ?? ''].filter(Boolean).join('  ');
+  return [release.name, release.sha ?? '-', release.deployedAt ?? '', release.user ?? '', release.bad ? 'bad' : ''].filter(Boolean).join('  ');
 }

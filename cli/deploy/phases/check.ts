@@ -10,7 +10,7 @@ import { strategyFor } from '../strategies/index.js';
 import { installBundle } from './agent.js';
 
 /** Commands that need `setup` to have run on the path. */
-const NEEDS_LAYOUT = new Set(['deploy', 'revert', 'list', 'curr', 'prev', 'exec']);
+const NEEDS_LAYOUT = new Set(['deploy', 'revert', 'mark-bad', 'list', 'curr', 'prev', 'exec']);
 
 /** The facts of a probe's output. */
 export function readFacts(stdout: string): HostFacts {
@@ -34,7 +34,7 @@ export function readFacts(stdout: string): HostFacts {
 export const checkPhase: HostPhase = {
   name: 'check',
   async run(ctx, track) {
-    const connection = await ctx.run.connect(ctx.target);
+    const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
     track({ connection });
     const connected = withChanges(ctx, { connection });
     const facts = readFacts((await runOn(connected, 'check', probeCommand(ctx.run.paths), { what: 'the host check' })).stdout);

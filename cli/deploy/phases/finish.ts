@@ -1,46 +1,94 @@
-// finish: record the run in .pmx/revisions.log and, after a successful deploy, prune old releases
-// (keep_releases; never current, never a name pmx did not give). Unlocking follows in the flow.
+// finish: record the run in the host's ledger (.pmx/revisions.log), read back what `current`
+// points at now (the summary reports that, not what the run meant to do), and after a successful
+// deploy prune old releases (keep_releases; never current, never a name pmx did not give).
+// Unlocking follows in the flow.
 import { appendRevisionCommand, pruneCommand, stateCommand } from '../commands.js';
 import type { HostContext } from '../context.js';
 import type { HostOutcome } from '../events.js';
+import { messageOf } from '../host-slot.js';
 import { runOn } from '../remote.js';
-import { formatRevision, pruneList, readHistory, type Revision, type RevisionResult } from '../revisions.js';
+import { formatRevision, pruneList, readHistory, shaOf, type Revision, type RevisionResult } from '../revisions.js';
 
-const RESULTS: Record<HostOutcome['status'], RevisionResult> = {
-  deployed: 'success',
-  reverted: 'success',
-  done: 'success',
-  failed: 'failed',
-  cancelled: 'cancelled',
-  'rolled-back': 'rolled-back',
-};
+/** What finish found and did on a host. */
+export interface FinishReport {
+  notes: string[];
+  /** What `current` points at now, read from the host. */
+  serving: { release: string | null; sha: string | null };
+  /** False when the ledger line could not be written. */
+  recorded: boolean;
+}
 
-/** Records a deploy or revert that got as far as choosing a release, then prunes after a success. */
-export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promise<string[]> {
-  const { command, paths, environment, ref, user } = ctx.run;
+/** The ledger's word for how the run ended on the host; a failed health check marks the release bad. */
+export function resultOf(outcome: HostOutcome): RevisionResult {
+  const bad = outcome.phase === 'health check';
+  switch (outcome.status) {
+    case 'deployed':
+    case 'reverted':
+    case 'done':
+      return 'success';
+    case 'cancelled':
+    case 'aborted':
+      return 'aborted';
+    case 'rolled-back':
+      return bad ? 'bad' : 'rolled-back';
+    case 'failed':
+      return bad ? 'bad' : 'failed';
+  }
+}
+
+/** Records a deploy or revert (under the lock), reads the host back, prunes after a successful deploy. */
+export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promise<FinishReport> {
+  const { command, paths } = ctx.run;
+  const notes: string[] = [];
+  let recorded = true;
+  let state: string | null = null;
   // without the lock another run owns the path: write nothing
-  if (!ctx.lock || !ctx.release) return [];
-  const revision: Revision = {
+  if (ctx.lock) {
+    const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, outcome)));
+    try {
+      state = (await runOn(ctx, 'finish', `${record} && { ${stateCommand(paths)}; }`, { what: 'recording the run in the ledger' })).stdout;
+    } catch (error) {
+      recorded = false;
+      notes.push(`the ledger ${paths.revisions} has no line for this run: ${messageOf(error, null)}`);
+    }
+  }
+  state ??= (await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back' })).stdout;
+  const history = readHistory(state, paths);
+  const serving = { release: history.current, sha: history.currentSha ?? (history.current ? shaOf(history.current) : null) };
+  if (command === 'deploy' && outcome.status === 'deployed' && ctx.release) notes.push(...(await prune(ctx, history)));
+  return { notes, serving, recorded };
+}
+
+/** After mark-bad: only the read back (the mark was the run's record). */
+export async function readBackHost(ctx: HostContext): Promise<FinishReport> {
+  const { paths } = ctx.run;
+  const history = readHistory((await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back' })).stdout, paths);
+  return { notes: [], serving: { release: history.current, sha: history.currentSha ?? null }, recorded: true };
+}
+
+function revisionOf(ctx: HostContext, outcome: HostOutcome): Revision {
+  const { command, ref, user } = ctx.run;
+  return {
     time: new Date().toISOString(),
     action: command === 'revert' ? 'revert' : 'deploy',
     release: ctx.release,
     ref: command === 'revert' ? null : ref,
     sha: ctx.sha,
     user,
-    result: RESULTS[outcome.status],
+    result: resultOf(outcome),
     from: ctx.previous,
     ...(outcome.message ? { message: outcome.message } : {}),
   };
-  const record = appendRevisionCommand(paths, formatRevision(revision));
-  if (command !== 'deploy' || outcome.status !== 'deployed') {
-    await runOn(ctx, 'finish', record, { what: 'recording the revision' });
-    return [];
-  }
-  // one round trip: record, then read the releases that pruning chooses from
-  const recorded = await runOn(ctx, 'finish', `${record} && { ${stateCommand(paths)}; }`, { what: 'recording the revision and reading the releases' });
-  const history = readHistory(recorded.stdout, paths);
-  const old = pruneList(history, environment.keepReleases, [ctx.release]);
+}
+
+async function prune(ctx: HostContext, history: ReturnType<typeof readHistory>): Promise<string[]> {
+  const { paths, environment } = ctx.run;
+  const old = pruneList(history, environment.keepReleases, [ctx.release!]);
   if (old.length === 0) return [];
-  await runOn(ctx, 'finish', pruneCommand(paths, old), { what: 'removing old releases' });
+  try {
+    await runOn(ctx, 'finish', pruneCommand(paths, old), { what: 'removing old releases' });
+  } catch (error) {
+    return [`old releases were not all removed: ${messageOf(error, null)}`];
+  }
   return [`removed ${old.length} old release${old.length === 1 ? '' : 's'} (keep_releases: ${environment.keepReleases})`];
 }

@@ -1,18 +1,19 @@
 // The phases of each command, in order: the one list to read to know what a command does.
 // Deploy and revert share their phases but the middle (fetch ... pre-deploy vs select release).
 import type { HostContext, RunCommand } from '../context.js';
-import type { FlowPlan } from '../flow.js';
+import type { FlowPlan, Verdict } from '../flow.js';
 import { agentPhase } from './agent.js';
 import { checkPhase } from './check.js';
 import { cleanupHost } from './cleanup.js';
 import { createReleasePhase } from './create-release.js';
 import { execPhase } from './exec.js';
 import { fetchPhase, localFetchPhase } from './fetch.js';
-import { finishHost } from './finish.js';
+import { finishHost, readBackHost } from './finish.js';
 import { healthCheckPhase } from './health-check.js';
 import { layoutPhase } from './layout.js';
 import { linkSharedPhase } from './link-shared.js';
 import { lockPhase } from './lock.js';
+import { markBadPhase } from './mark-bad.js';
 import { postDeployPhase } from './post-deploy.js';
 import { postSetupPhase } from './post-setup.js';
 import { preDeployLocalPhase } from './pre-deploy-local.js';
@@ -21,7 +22,7 @@ import { preSetupPhase } from './pre-setup.js';
 import { publishPhase } from './publish.js';
 import { readPhase } from './read.js';
 import { rollbackHost } from './rollback.js';
-import { selectReleasePhase } from './select-release.js';
+import { selectReleasePhase, settleMarkBad, settleRevert } from './select-release.js';
 import { startupPhase } from './startup.js';
 
 const LIVE = [publishPhase, postDeployPhase, healthCheckPhase];
@@ -38,10 +39,14 @@ export const DEPLOY: FlowPlan = {
   publish: LIVE,
   independent: false,
   successStatus: 'deployed',
+  switches: true,
   cancel: cleanupHost,
   rollback: rollbackHost,
   finish: finishHost,
-  agree: oneCommit,
+  settle: (prepared) => {
+    const refuse = oneCommit(prepared);
+    return refuse ? { refuse } : null;
+  },
 };
 
 /** With the git strategy each host resolves the ref: a push during the deploy must not split the fleet. */
@@ -52,12 +57,24 @@ export function oneCommit(prepared: HostContext[]): string | null {
   return `the hosts resolved ${prepared[0]!.run.ref} to different commits (${which}); deploy again`;
 }
 
-/** check, lock, select release | barrier | publish, post-deploy, health check | finish: no fetch, no build. */
+/** check, lock, select release | barrier: one target for the fleet | publish, post-deploy, health check | finish: no fetch, no build. */
 export const REVERT: FlowPlan = {
   ...DEPLOY,
   stages: [{ hosts: [checkPhase, lockPhase, selectReleasePhase] }],
   successStatus: 'reverted',
-  agree: undefined,
+  settle: settleRevert,
+};
+
+/** check, lock, select release | barrier: the release to mark | mark bad | read back. */
+export const MARK_BAD: FlowPlan = {
+  stages: [{ hosts: [checkPhase, lockPhase, selectReleasePhase] }],
+  publish: [markBadPhase],
+  independent: false,
+  successStatus: 'done',
+  cancel: nothing,
+  rollback: nothing,
+  settle: (prepared): Verdict => settleMarkBad(prepared),
+  finish: (ctx) => readBackHost(ctx),
 };
 
 /** check, pre-setup, layout, lock, agent, post-setup; each host on its own. */
@@ -81,6 +98,8 @@ export function planFor(command: RunCommand): FlowPlan {
       return DEPLOY;
     case 'revert':
       return REVERT;
+    case 'mark-bad':
+      return MARK_BAD;
     case 'setup':
       return SETUP;
     case 'exec':

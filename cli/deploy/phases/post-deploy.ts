@@ -3,12 +3,13 @@ import type { HostPhase } from '../phase.js';
 import { hookLog } from '../remote-paths.js';
 import { runHook } from './hook.js';
 
-/** Its log is the release's, next to pre-deploy's. */
+/** Its log is the release's, next to pre-deploy's; once it starts, going back means reloading the previous release. */
 export const postDeployPhase: HostPhase = {
   name: 'post-deploy',
   applies: (ctx) => ctx.run.environment.postDeploy !== null,
-  async run(ctx) {
+  async run(ctx, track) {
     const { paths, environment } = ctx.run;
+    track({ reloaded: true });
     await runHook(ctx, 'post-deploy', environment.postDeploy!, paths.current, hookLog(paths, ctx.release!));
   },
 };

@@ -1,5 +1,5 @@
 // pre-deploy-local: the hook run once on this machine, in the ecosystem file's directory, before
-// any host fetches (PM2 runs it with bash -c).
+// any host fetches (PM2 runs it with bash -c). An interrupt ends it with everything it started.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -7,7 +7,7 @@ import type { LocalPhase } from '../phase.js';
 import { lineSplitter } from '../remote.js';
 import { DeployStepError, lastLines } from '../run-error.js';
 
-/** Fails the run (no host publishes) when the hook exits non-zero. */
+/** Fails the run (no host publishes) when the hook exits non-zero or is interrupted. */
 export const preDeployLocalPhase: LocalPhase = {
   name: 'pre-deploy-local',
   applies: (run) => run.environment.preDeployLocal !== null,
@@ -16,8 +16,18 @@ export const preDeployLocalPhase: LocalPhase = {
     const shell = existsSync('/bin/bash') ? '/bin/bash' : 'sh';
     const line = lineSplitter((text) => run.emit({ kind: 'output', host: null, phase: 'pre-deploy-local', line: text }));
     let output = '';
+    let stopped = false;
     const code = await new Promise<number>((resolve, reject) => {
-      const child = spawn(shell, ['-c', hook], { cwd: dirname(run.environment.file), env: { ...process.env, ...run.environment.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      // its own process group: the interrupt ends the hook and whatever it started, and nothing else
+      const child = spawn(shell, ['-c', hook], { cwd: dirname(run.environment.file), env: { ...process.env, ...run.environment.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const stop = (): void => {
+        stopped = true;
+        try {
+          if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          // it ended on its own meanwhile
+        }
+      };
       const take = (chunk: Buffer): void => {
         output += chunk.toString();
         line.push(chunk.toString());
@@ -25,9 +35,15 @@ export const preDeployLocalPhase: LocalPhase = {
       child.stdout.on('data', take);
       child.stderr.on('data', take);
       child.on('error', reject);
-      child.on('close', (status) => resolve(status ?? 1));
+      child.on('close', (status) => {
+        run.stop?.removeEventListener('abort', stop);
+        resolve(status ?? 1);
+      });
+      if (run.stop?.aborted) stop();
+      else run.stop?.addEventListener('abort', stop, { once: true });
     });
     line.flush();
+    if (stopped) throw new DeployStepError('INTERRUPTED', null, `the pre-deploy-local hook \`${hook}\` was interrupted`);
     if (code !== 0) throw new DeployStepError('HOOK_FAILED', null, `the pre-deploy-local hook \`${hook}\` failed (exit ${code})`, { output: lastLines(output) });
   },
 };

@@ -1,19 +1,37 @@
-// select release (revert): the n-th successful release before the current one; a host without
-// one fails here, before the barrier, so no host switches.
+// select release (revert, mark-bad): read the host's releases and ledger; the fleet's target is
+// chosen from every host's history at the barrier (fleet-target.ts), so no host switches alone.
 import { stateCommand } from '../commands.js';
+import type { HostContext } from '../context.js';
+import { revertTarget, markTarget, type FleetTarget } from '../fleet-target.js';
+import type { HostChanges } from '../context.js';
 import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
-import { readHistory, revertTarget } from '../revisions.js';
-import { DeployStepError } from '../run-error.js';
+import { readHistory } from '../revisions.js';
 
-/** Sets `release` to an existing release (created stays false: cleanup never removes it). */
+/** Reads the history; sets nothing else. */
 export const selectReleasePhase: HostPhase = {
   name: 'select release',
   async run(ctx) {
-    const { paths, steps } = ctx.run;
-    const history = readHistory((await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases' })).stdout, paths);
-    const target = revertTarget(history, steps);
-    if ('problem' in target) throw new DeployStepError('NO_REVERT_TARGET', ctx.target.label, `${ctx.target.label}: ${target.problem}`);
-    return { history, release: target.release.name, sha: target.release.sha, created: false };
+    const { paths } = ctx.run;
+    return { history: readHistory((await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases' })).stdout, paths) };
   },
 };
+
+/** At revert's barrier: one target for every host, or the refusal naming each host's state. */
+export function settleRevert(prepared: HostContext[]): { refuse: string } | { changes: HostChanges } {
+  const { steps, pick } = prepared[0]!.run;
+  return verdict(revertTarget(histories(prepared), steps, pick));
+}
+
+/** At mark-bad's barrier: the release named, or the one every host is on. */
+export function settleMarkBad(prepared: HostContext[]): { refuse: string } | { changes: HostChanges } {
+  return verdict(markTarget(histories(prepared), prepared[0]!.run.pick));
+}
+
+function histories(prepared: HostContext[]): { host: string; history: NonNullable<HostContext['history']> }[] {
+  return prepared.map((ctx) => ({ host: ctx.target.label, history: ctx.history! }));
+}
+
+function verdict(target: FleetTarget): { refuse: string } | { changes: HostChanges } {
+  return 'problem' in target ? { refuse: target.problem } : { changes: { release: target.release, sha: target.sha, created: false } };
+}

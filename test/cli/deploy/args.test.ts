@@ -30,6 +30,12 @@ describe('pmx deploy arguments', () => {
     expect(parseDeployWords(['staging', 'run', 'pmx', 'ls'], both, 'f')).toEqual({ envName: 'staging', command: 'exec', execCommand: 'pmx ls' });
   });
 
+  it('mark-bad takes the release to mark, or none for the one the fleet is on', () => {
+    expect(parseDeployWords(['staging', 'mark-bad'], both, 'f')).toEqual({ envName: 'staging', command: 'mark-bad' });
+    expect(parseDeployWords(['staging', 'mark-bad', '3f2a9c1'], both, 'f')).toEqual({ envName: 'staging', command: 'mark-bad', pick: '3f2a9c1' });
+    expect(() => parseDeployWords(['staging', 'mark-bad', 'a', 'b'], both, 'f')).toThrow("pmx deploy staging mark-bad: takes at most one release (a name or a sha), got 'a b'");
+  });
+
   it('let the environment go unnamed when the file has only one', () => {
     expect(parseDeployWords(['revert', '1'], ['production'], 'f')).toEqual({ envName: 'production', command: 'revert', steps: 1 });
     expect(parseDeployWords([], ['production'], 'f')).toEqual({ envName: 'production', command: 'deploy' });

@@ -40,6 +40,7 @@ Host strict-off
   UserKnownHostsFile ~/.ssh/other_hosts /etc/other
   ConnectTimeout 4
   ServerAliveInterval 0
+  ServerAliveCountMax 5
 Match all
   ForwardAgent no
 Host *
@@ -82,7 +83,7 @@ describe('a PM2 deploy section as PM2 documents it', () => {
     });
     expect(env.hosts[0]).toEqual({
       label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', keyFiles: [ssh('id_ed25519'), ssh('id_rsa')], useAgent: true, forwardAgent: true,
-      knownHostsFiles: [ssh('known_hosts'), '/etc/ssh/ssh_known_hosts'], strictHostKeyChecking: 'no', connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, proxyJump: null,
+      knownHostsFiles: [ssh('known_hosts'), '/etc/ssh/ssh_known_hosts'], strictHostKeyChecking: 'no', connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3, proxyJump: null,
     });
   });
 
@@ -120,9 +121,9 @@ describe('ssh_options', () => {
   it('maps the common OpenSSH options onto the connection and names the others', () => {
     const env = one({
       host: 'a.example',
-      ssh_options: ['StrictHostKeyChecking=accept-new', 'UserKnownHostsFile=~/.ssh/deploy_hosts', 'IdentityFile ~/.ssh/opt_key', 'Port=2022', 'User=optuser', 'ConnectTimeout=3', 'ServerAliveInterval 7', 'ForwardAgent=yes', 'Compression=yes', 'ControlMaster=auto'],
+      ssh_options: ['StrictHostKeyChecking=accept-new', 'UserKnownHostsFile=~/.ssh/deploy_hosts', 'IdentityFile ~/.ssh/opt_key', 'Port=2022', 'User=optuser', 'ConnectTimeout=3', 'ServerAliveInterval 7', 'ServerAliveCountMax=2', 'ForwardAgent=yes', 'Compression=yes', 'ControlMaster=auto'],
     });
-    expect(env.hosts[0]).toMatchObject({ strictHostKeyChecking: 'accept-new', knownHostsFiles: [ssh('deploy_hosts')], keyFiles: [ssh('opt_key'), ssh('id_ed25519'), ssh('id_rsa')], port: 2022, user: 'optuser', connectTimeoutMs: 3000, keepaliveIntervalMs: 7000, forwardAgent: true });
+    expect(env.hosts[0]).toMatchObject({ strictHostKeyChecking: 'accept-new', knownHostsFiles: [ssh('deploy_hosts')], keyFiles: [ssh('opt_key'), ssh('id_ed25519'), ssh('id_rsa')], port: 2022, user: 'optuser', connectTimeoutMs: 3000, keepaliveIntervalMs: 7000, keepaliveCountMax: 2, forwardAgent: true });
     expect(env.warnings).toEqual([
       'ecosystem.config.js: deploy.prod.ssh_options: Compression is not supported by pmx and is ignored',
       'ecosystem.config.js: deploy.prod.ssh_options: ControlMaster is not supported by pmx and is ignored',
@@ -152,7 +153,13 @@ describe('~/.ssh/config', () => {
   });
 
   it('reads host-key checking, known_hosts files and timeouts from the alias', () => {
-    expect(one({ host: 'strict-off' }).hosts[0]).toMatchObject({ strictHostKeyChecking: 'no', knownHostsFiles: [ssh('other_hosts'), '/etc/other'], connectTimeoutMs: 4000, keepaliveIntervalMs: 0, forwardAgent: false });
+    expect(one({ host: 'strict-off' }).hosts[0]).toMatchObject({ strictHostKeyChecking: 'no', knownHostsFiles: [ssh('other_hosts'), '/etc/other'], connectTimeoutMs: 4000, keepaliveIntervalMs: 0, keepaliveCountMax: 5, forwardAgent: false });
+  });
+
+  it('declares a silent host dead within 15 s unless ServerAliveInterval x ServerAliveCountMax says otherwise', () => {
+    const { keepaliveIntervalMs, keepaliveCountMax } = one({ host: 'a.example' }).hosts[0]!;
+    expect(keepaliveIntervalMs * keepaliveCountMax).toBe(15_000);
+    expect(() => one({ host: 'a', ssh_options: 'ServerAliveCountMax=0' })).toThrow(/ssh_options: .*ServerAliveCountMax as a whole number of at least 1, not '0'/);
   });
 
   it('resolves ProxyJump chains with each jump host using its own user and port', () => {

@@ -1,6 +1,6 @@
 // Reading a host's history: which releases can be served, what revert n and pruning pick.
 import { describe, expect, it } from 'vitest';
-import { formatRevision, pruneList, readHistory, revertTarget, type Revision } from '../../../cli/deploy/revisions.js';
+import { formatRevision, parseRevisions, pruneList, readHistory, type Revision } from '../../../cli/deploy/revisions.js';
 import { isReleaseName, releaseFromLink, releaseName, remotePaths } from '../../../cli/deploy/remote-paths.js';
 
 const paths = remotePaths('/srv/app');
@@ -11,7 +11,7 @@ function revision(release: string, result: Revision['result'] = 'success', actio
 }
 
 function state(current: string | null, dirs: string[], revisions: string[], extra = ''): string {
-  return ['@current', current ?? '', '@releases', ...dirs, '@revisions', ...revisions, '@pm2-deploys', '@pm2-source', extra].join('\n');
+  return ['@current', current ?? '', '@current-revision', '@releases', ...dirs, '@revisions', ...revisions, '@pm2-deploys', '@pm2-source', extra].join('\n');
 }
 
 describe('release names and links', () => {
@@ -37,19 +37,24 @@ describe('host history', () => {
     expect(history.leftovers).toEqual([names[2]]);
   });
 
-  it('revert n goes n successful releases back from current, and says why when it cannot', () => {
-    const history = readHistory(state(`releases/${names[3]}`, names, names.map((n) => revision(n))), paths);
-    expect(revertTarget(history, 1)).toEqual({ release: expect.objectContaining({ name: names[2] }) });
-    expect(revertTarget(history, 3)).toEqual({ release: expect.objectContaining({ name: names[0] }) });
-    expect(revertTarget(history, 4)).toEqual({ problem: `cannot go back 4: there are only 3 releases before the current one (${names[3]})` });
-    const none = readHistory(state(null, [], []), paths);
-    expect(revertTarget(none, 1)).toEqual({ problem: 'nothing is deployed here (no current release)' });
+  it('reads lines written by earlier versions: cancelled is aborted, a line without a release is an attempt', () => {
+    const old = '{"time":"2024-05-01T10:00:00.000Z","action":"deploy","release":"20240501T100000000Z-aaaaaaa","ref":"main","sha":"aaaaaaa","user":"me@laptop","result":"cancelled","from":null}';
+    const attempt = formatRevision({ time: '2024-05-02T10:00:00.000Z', action: 'deploy', release: null, ref: 'main', sha: null, user: 'me@laptop', result: 'aborted', from: null });
+    expect(parseRevisions([old, attempt, 'not json', '{"half":'])).toHaveLength(2);
+    const history = readHistory(state(null, [], [old, attempt]), paths);
+    expect(history.ledger!.map((e) => [e.release, e.result])).toEqual([[null, 'aborted'], ['20240501T100000000Z-aaaaaaa', 'aborted']]);
   });
 
-  it('a revert is not a deploy: after revert 1, revert 1 goes one further back', () => {
-    const revisions = [...names.slice(0, 3).map((n) => revision(n)), revision(names[1]!, 'success', 'revert')];
-    const history = readHistory(state(`releases/${names[1]}`, names.slice(0, 3), revisions), paths);
-    expect(revertTarget(history, 1)).toEqual({ release: expect.objectContaining({ name: names[0] }) });
+  it('the ledger lists every release newest first with how it ended; a mark or a failed health check makes it bad', () => {
+    const revisions = [revision(names[0]!), revision(names[1]!, 'bad'), revision(names[2]!), revision(names[3]!, 'rolled-back'), formatRevision({ time: '2025-01-05T00:00:00.000Z', action: 'mark-bad', release: names[2]!, ref: null, sha: null, user: 'ops@desk', result: 'bad', from: null, message: 'marked bad by ops@desk' })];
+    const history = readHistory(state(`releases/${names[2]}`, [names[0]!, names[2]!], revisions), paths);
+    expect(history.ledger!.map((e) => [e.release, e.result, e.current, e.onDisk])).toEqual([
+      [names[3], 'rolled back', false, false],
+      [names[2], 'bad', true, true],
+      [names[1], 'bad', false, false],
+      [names[0], 'ok', false, true],
+    ]);
+    expect(history.releases.map((r) => [r.name, r.bad ?? false])).toEqual([[names[0], false], [names[2], true]]);
   });
 
   it("takes over a PM2 path: source is the oldest release and PM2's .deploys is kept", () => {

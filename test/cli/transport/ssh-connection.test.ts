@@ -31,6 +31,7 @@ function target(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
     strictHostKeyChecking: 'yes',
     connectTimeoutMs: 3000,
     keepaliveIntervalMs: 15_000,
+    keepaliveCountMax: 3,
     proxyJump: null,
     ...overrides,
   };
@@ -294,6 +295,45 @@ describe('connection failures, each naming the host', () => {
     expect(error).toMatchObject({ code: expect.stringMatching(/^(CONNECT_TIMEOUT|UNREACHABLE)$/), host: 'silent' });
     expect((error as Error).message).toContain(silent);
     expect(Date.now() - started).toBeLessThan(2600);
+  });
+
+  it('an aborted command ends with every process it started on the host, and rejects as INTERRUPTED', async () => {
+    const conn = await openConnection(target(host));
+    try {
+      const controller = new AbortController();
+      let out = '';
+      const running = conn.exec('sleep 3001 & sleep 3002 & echo started; wait', {
+        signal: controller.signal,
+        onStdout: (chunk) => {
+          out += chunk;
+          if (out.includes('started')) controller.abort();
+        },
+      });
+      await expect(running).rejects.toMatchObject({ code: 'INTERRUPTED', host: host.name });
+      expect((await execOnHost(host, 'pgrep -f "sleep 300[12]" || echo none')).stdout.trim()).toBe('none');
+      // the connection goes on; a command that finishes before the abort is a result, and its pid line is not output
+      const done = await conn.exec('echo fine >&2', { signal: new AbortController().signal });
+      expect([done.code, done.stderr]).toEqual([0, 'fine\n']);
+    } finally {
+      await conn.close();
+    }
+  });
+
+  it('declares a host that stops answering dead within ServerAliveInterval x ServerAliveCountMax', async () => {
+    const conn = await openConnection(target(host, { keepaliveIntervalMs: 500, keepaliveCountMax: 2 }));
+    const running = conn.exec('echo going; sleep 30', { onStdout: () => undefined });
+    await conn.exec('true');
+    await execOnHost(host, 'ip link set eth0 down');
+    const cut = Date.now();
+    try {
+      await expect(running).rejects.toMatchObject({ code: 'CONNECTION_LOST', host: host.name });
+      const after = Date.now() - cut;
+      expect(after).toBeLessThan(1000 + 600);
+    } finally {
+      await execOnHost(host, 'ip link set eth0 up');
+      await conn.close();
+    }
+    await waitForPort(host.address, host.port);
   });
 
   it('reports a connection cut while a command runs, and refuses later commands', async () => {

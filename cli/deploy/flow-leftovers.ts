@@ -1,0 +1,21 @@
+// What each host would be left with if pmx quit this instant (a second Ctrl-C): said before
+// quitting, so that nobody has to guess what to look at on which host.
+import type { HostSlot } from './host-slot.js';
+
+/** One line per host that has something half-done, or one line saying nothing is. */
+export function leftoversOf(slots: readonly HostSlot[], stage: 'prepare' | 'publish' | 'finish'): string[] {
+  const lines: string[] = [];
+  for (const slot of slots) {
+    const { ctx, running } = slot;
+    const parts: string[] = [];
+    if (running) parts.push(`${running} was running there and may go on until it ends`);
+    if (ctx.published) {
+      const reload = running === 'post-deploy' ? 'post-deploy had not finished' : ctx.reloaded ? 'post-deploy ran' : 'post-deploy had not run';
+      parts.push(`current points at ${ctx.release} (${reload}); its ledger may have no line for this run`);
+    } else if (ctx.created) parts.push(`the prepared release ${ctx.release} stays in releases/ (the next deploy removes it)`);
+    if (ctx.lock) parts.push('its deploy lock is released when the SSH session closes');
+    if (parts.length > 0) lines.push(`${slot.label}: ${parts.join('; ')}`);
+  }
+  if (lines.length === 0) return [stage === 'prepare' ? 'nothing: no host had started changing anything' : 'nothing half-done'];
+  return lines;
+}

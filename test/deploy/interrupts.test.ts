@@ -1,0 +1,177 @@
+// Interrupts and dead hosts beyond the fault matrix, on 3 real hosts: a second Ctrl-C quits at
+// once and says what may be left; setup and revert interrupted stop cleanly; a partitioned host is
+// given up within ServerAliveInterval x ServerAliveCountMax and its lock does not outlive the lease.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { fault, hostState, installFaultWrappers, settledState, spawnDeploy, summaryRow } from './faults.js';
+import { createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+
+let env: HostsHandle;
+let hosts: TestHost[];
+let app: AppRepo;
+let count = 0;
+
+beforeAll(async () => {
+  useFreshBundle();
+  env = await startHosts({ count: 3, name: 'deploy-interrupts' });
+  hosts = env.hosts;
+  const hooks = {
+    strategy: 'release',
+    'pre-deploy': 'pre-deploy "$(cat VERSION)"',
+    'post-deploy': 'post-deploy "$(cat VERSION)" && pmx startOrReload ecosystem.config.js --env production',
+  };
+  app = createAppRepo(env, (origin) => ({
+    production: environment(env, hosts, origin, hooks),
+    // a silent host is dead after 1 s x 2
+    partition: environment(env, hosts, origin, { ...hooks, ssh_options: [`UserKnownHostsFile=${env.knownHostsPath}`, 'ConnectTimeout=2', 'ServerAliveInterval=1', 'ServerAliveCountMax=2'] }),
+  }));
+  const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
+  expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);
+  await installFaultWrappers(hosts);
+  await release(['deployed', 'deployed', 'deployed']);
+}, 90_000);
+afterAll(async () => {
+  if (env) await stopHosts(env);
+});
+
+function next(): string {
+  const version = `i${String(++count).padStart(2, '0')}`;
+  app.commit(version);
+  return version;
+}
+
+async function release(expected: string[]): Promise<string> {
+  const version = next();
+  const run = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+  expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(expected);
+  await servingEverywhere(hosts, version);
+  return version;
+}
+
+describe('a second Ctrl-C', () => {
+  it('quits at once during post-deploy and says, per host, what may be left; the next deploy repairs it', async () => {
+    const version = next();
+    const undo = await fault(hosts[1]!, 'post-deploy', 'hold', version);
+    try {
+      const cli = spawnDeploy(['production'], app.dir);
+      await cli.line(/fault: post-deploy holds/);
+      cli.signal('SIGINT');
+      await cli.line(/interrupted \(SIGINT\): hosts that switched current finish post-deploy/);
+      cli.signal('SIGINT');
+      const quit = await cli.done;
+      expect(quit.code).toBe(130);
+      expect(quit.stderr).toContain('SIGINT again: quitting now, without waiting for the hosts. What may be left:');
+      expect(quit.stderr).toMatch(new RegExp(`${hosts[1]!.address.replace(/\./g, '\\.')}: post-deploy was running there and may go on until it ends; current points at \\S+ \\(post-deploy had not finished\\); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`));
+    } finally {
+      await undo();
+    }
+    // the locks end with the sessions; the next deploy takes the fleet to one release again
+    for (const host of hosts) expect((await settledState(host)).lockFree).toBe(true);
+    await release(['deployed', 'deployed', 'deployed']);
+  }, 60_000);
+});
+
+describe('setup and revert interrupted', () => {
+  it('setup: hosts that got through are done, the interrupted one says to run setup again; no lock is held', async () => {
+    const undo = await fault(hosts[2]!, 'mkdir', 'hold', 'releases');
+    let result: { code: number; stdout: string };
+    try {
+      const cli = spawnDeploy(['production', 'setup'], app.dir);
+      await cli.line(new RegExp(`\\[${hosts[2]!.address.replace(/\./g, '\\.')}\\] layout$`));
+      cli.signal('SIGTERM');
+      result = await cli.done;
+    } finally {
+      await undo();
+    }
+    expect(result.code, result.stdout).toBe(143);
+    expect(summaryRow(result.stdout, hosts[2]!.address)).toMatchObject({ status: 'aborted' });
+    expect(result.stdout).toMatch(/interrupted in layout/);
+    for (const host of hosts) expect((await settledState(host)).lockFree).toBe(true);
+  }, 60_000);
+
+  it('revert: before its switch nothing changes and the ledger says aborted; after it, every host finishes on the target', async () => {
+    const old = await release(['deployed', 'deployed', 'deployed']);
+    const current = await release(['deployed', 'deployed', 'deployed']);
+    const before = await Promise.all(hosts.map((host) => hostState(host)));
+    const undo = await fault(hosts[1]!, 'ls', 'hold', '-1');
+    let result: { code: number; stdout: string };
+    try {
+      const cli = spawnDeploy(['production', 'revert'], app.dir);
+      await cli.line(new RegExp(`\\[${hosts[1]!.address.replace(/\./g, '\\.')}\\] select release$`));
+      cli.signal('SIGINT');
+      // the held read was ended; the read back at the end must not be held again
+      await cli.line(/interrupted \(SIGINT\): stopping every host before publish/);
+      await undo();
+      result = await cli.done;
+    } finally {
+      await undo();
+    }
+    expect(result.code, result.stdout).toBe(130);
+    expect((await servingEverywhere(hosts, current)).map((a) => a.version)).toEqual([current, current, current]);
+    for (const [i, host] of hosts.entries()) {
+      const state = await settledState(host);
+      expect(state.lockFree).toBe(true);
+      // a host still connecting when the interrupt came never locked: nothing to record there
+      const added = state.ledger.slice(before[i]!.ledger.length).map((line) => [line.action, line.result]);
+      const allowed = i === 1 ? [[['revert', 'aborted']]] : [[], [['revert', 'aborted']]];
+      expect(allowed, result.stdout).toContainEqual(added);
+    }
+    // after its switch: post-deploy is held on h2, the interrupt lets it finish
+    const held = await fault(hosts[1]!, 'post-deploy', 'hold', old);
+    try {
+      const cli = spawnDeploy(['production', 'revert'], app.dir);
+      await cli.line(/fault: post-deploy holds/);
+      cli.signal('SIGINT');
+      await cli.line(/interrupted \(SIGINT\)/);
+      await held();
+      result = await cli.done;
+    } finally {
+      await held();
+    }
+    expect(result.code).toBe(130);
+    expect(hosts.map((host) => summaryRow(result.stdout, host.address)?.status)).toEqual(['reverted', 'reverted', 'reverted']);
+    expect((await servingEverywhere(hosts, old)).map((a) => a.version)).toEqual([old, old, old]);
+  }, 90_000);
+});
+
+describe('a host cut off by a network partition', () => {
+  it('is declared dead within ServerAliveInterval x ServerAliveCountMax; no host publishes; its lock expires with the lease', async () => {
+    const old = await release(['deployed', 'deployed', 'deployed']);
+    const version = next();
+    const h3 = hosts[2]!;
+    const undo = await fault(h3, 'pre-deploy', 'hold', version);
+    let cut = 0;
+    let dead = 0;
+    try {
+      const run = await deploy({
+        file: app.file,
+        envName: 'partition',
+        command: 'deploy',
+        onEvent: (event) => {
+          if (event.kind === 'output' && event.host === h3.address && event.line.includes('fault: pre-deploy holds') && cut === 0) {
+            cut = -1;
+            void execOnHost(h3, 'ip link set eth0 down').then(() => (cut = Date.now()));
+          }
+          if (event.kind === 'phase-failed' && event.host === h3.address && dead === 0) dead = Date.now();
+        },
+      });
+      expect(dead - cut, transcript(run)).toBeLessThan(2000 + 1000);
+      const lost = run.byHost[h3.address]!;
+      expect([lost.status, lost.phase, lost.readBack], transcript(run)).toEqual(['failed', 'pre-deploy', false]);
+      expect(lost.message).toMatch(/connection lost/);
+      expect(run.outcomes.slice(0, 2).map((o) => o.status)).toEqual(['cancelled', 'cancelled']);
+    } finally {
+      await execOnHost(h3, 'ip link set eth0 up');
+      await undo();
+    }
+    expect((await servingEverywhere(hosts, old)).map((a) => a.version)).toEqual([old, old, old]);
+    // h3's session is gone from our side only: its lock ends with the lease (2 x 1 s x 2), not hours later
+    expect((await settledState(h3, '/srv/app', 8000)).lockFree).toBe(true);
+    // the next deploy removes what h3 had prepared
+    const again = await release(['deployed', 'deployed', 'deployed']);
+    const state = await hostState(h3);
+    const ok = new Set(state.ledger.filter((line) => line.result === 'success').map((line) => line.release));
+    expect(state.releases.filter((name) => !ok.has(name))).toEqual([]);
+    expect(state.version).toBe(again);
+  }, 90_000);
+});
