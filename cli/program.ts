@@ -1,5 +1,6 @@
 // The `pmx` command line: commander wiring only. Each action loads just the module it needs.
 import { Command, Option } from 'commander';
+import { resolveHome } from '../agent/protocol/home.js';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import type { StartFlags } from './commands/process.js';
@@ -242,7 +243,8 @@ export interface LogFlags {
 /** Parses `argv` and runs the command it names. */
 export async function runProgram(argv: string[]): Promise<void> {
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
-    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined });
+    const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
+    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined }, lock);
     return;
   }
   await program.parseAsync(argv);
