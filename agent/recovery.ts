@@ -1,0 +1,148 @@
+// Crash recovery: an agent that finds the state file of an agent that died (SIGKILL, OOM) takes
+// over what it ran, so that every app runs exactly once, under supervision, with its logs flowing.
+//
+// A fork-mode app still running is adopted as it is: no restart, its output read again from its
+// named pipes, its exit learnt from /proc. A cluster worker dies with its agent (Node's cluster
+// ends workers whose primary is gone) and a socket-activated app holds sockets only its agent
+// could hand over again: those are restarted, once. A process that is gone is handled as an exit,
+// by its restart policy. A stop, restart or delete that was under way is carried on.
+import type { Registry } from './registry.js';
+import type { ProcessOs } from './process/os.js';
+import type { SupervisedProcess } from './process/supervised.js';
+import type { Lifecycle } from './process/transition.js';
+import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
+import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
+import { ProcessState, isDormant } from './process/states.js';
+import { bootId, readState, type SavedProcess } from './state-file.js';
+import type { OutputPipePaths } from './process/output-pipes.js';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** Takes over the processes of the agent that left `stateFile`; null when there was none (a clean start). */
+export function recover(registry: Registry, os: ProcessOs, stateFile: string, log: (line: string) => void): RecoveryReport | null {
+  let state;
+  try {
+    state = readState(stateFile);
+  } catch (error) {
+    // its pipes may still carry orphans' output: none of them is used again
+    os.pipes.load(null);
+    const lost = `${stateFile} cannot be read (${(error as Error).message}): the processes of the agent that died are not known`;
+    log(lost);
+    return { deadAgentPid: null, adopted: [], restarted: [], exited: [], lost };
+  }
+  if (state && state.boot_id !== bootId()) {
+    log(`ignoring ${stateFile}: written before the machine restarted, none of its processes runs`);
+    state = null;
+  }
+  if (!state) {
+    os.pipes.load(new Set());
+    return null;
+  }
+  const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
+  os.pipes.load(new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : []))));
+  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], lost: null };
+  const watch = new AdoptedChildren();
+  for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
+    const proc = registry.add(saved.spec, saved.instance, saved.id);
+    proc.error = saved.error;
+    const child = live.has(saved) ? adopt(proc, saved, os, watch) : null;
+    const outcome = saved.spec.listen.length > 0 ? recoverSocketApp(registry, proc, saved.lifecycle, child, log) : recoverApp(proc, saved, child);
+    if (outcome) report[outcome].push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
+  }
+  log(describeRecovery(report, stateFile));
+  return report;
+}
+
+/** Supervises a live child of the dead agent, its output read again from its pipes when it has them. */
+function adopt(proc: SupervisedProcess, saved: SavedProcess, os: ProcessOs, watch: AdoptedChildren): { withOutput: boolean } {
+  const { pid, startTicks, pipes } = saved.child!;
+  const output = pipes ? reopen(os, pipes) : null;
+  const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, { ...saved.lifecycle, status: ProcessState.ONLINE });
+  return { withOutput: output !== null };
+}
+
+/** The agent's ends of an adopted child's output pipes; null when they are gone (removed by hand). */
+function reopen(os: ProcessOs, paths: OutputPipePaths): { out: Readable; err: Readable; paths: OutputPipePaths } | null {
+  let out: Socket | null = null;
+  try {
+    out = os.pipes.reader(paths.out);
+    return { out, err: os.pipes.reader(paths.err), paths };
+  } catch {
+    out?.destroy();
+    return null;
+  }
+}
+
+type Outcome = 'adopted' | 'restarted' | 'exited' | null;
+
+/** A process without sockets of the agent's: adopted when it can be, else restarted once, or its exit handled. */
+function recoverApp(proc: SupervisedProcess, saved: SavedProcess, child: { withOutput: boolean } | null): Outcome {
+  const { lifecycle } = saved;
+  if (child) {
+    // STOPPING: what was asked is carried out now, on the adopted child
+    if (lifecycle.status === ProcessState.STOPPING) proc.dispatch({ type: lifecycle.afterStop });
+    // a cluster worker lost its output (and dies with its primary anyway): one restart
+    else if (!child.withOutput) proc.dispatch({ type: 'restart' });
+    return child.withOutput ? 'adopted' : 'restarted';
+  }
+  if (isDormant(lifecycle.status)) {
+    proc.lifecycle = lifecycle;
+    return null;
+  }
+  if (lifecycle.status === ProcessState.STOPPING) {
+    proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    if (lifecycle.afterStop !== 'stop') proc.dispatch({ type: lifecycle.afterStop });
+  } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
+    proc.lifecycle = lifecycle;
+    proc.dispatch({ type: 'restart-timer' });
+  } else if (saved.child && !saved.child.pipes) {
+    // a cluster worker, ended by its primary's death rather than by itself: one restart
+    proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    proc.dispatch({ type: 'restart' });
+    return 'restarted';
+  } else {
+    // LAUNCHING | ONLINE: it exited while no agent watched; its restart policy decides
+    proc.lifecycle = { ...lifecycle, status: ProcessState.ONLINE };
+    proc.dispatch({ type: 'exit', code: null, signal: null });
+  }
+  return 'exited';
+}
+
+/**
+ * A socket-activated app: the dead agent's sockets are gone and a live instance holds the port,
+ * so the instance is stopped, the sockets opened again, and the app started again if it ran.
+ */
+function recoverSocketApp(registry: Registry, proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null, log: (line: string) => void): Outcome {
+  const stopping = lifecycle.status === ProcessState.STOPPING;
+  const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
+  if (stopping && lifecycle.afterStop === 'delete') {
+    if (!child) proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    proc.dispatch({ type: 'delete' });
+    return child ? 'restarted' : 'exited';
+  }
+  if (child) proc.dispatch({ type: 'stop' });
+  else proc.lifecycle = { ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED };
+  void (async () => {
+    await proc.waitFor(isDormant);
+    try {
+      proc.listenFds = await registry.listeners.acquire(proc.spec.name, proc.spec.listen);
+    } catch (error) {
+      proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+      return;
+    }
+    log(`${proc.spec.name} (id ${proc.id}): sockets ${proc.spec.listen.join(', ')} open again`);
+    if (runAgain) proc.dispatch({ type: 'restart' });
+  })();
+  if (child) return 'restarted';
+  return isDormant(lifecycle.status) ? null : 'exited';
+}
+
+/** The agent log's line about a recovery. */
+function describeRecovery(report: RecoveryReport, stateFile: string): string {
+  const list = (procs: RecoveredProcess[]): string => procs.map((proc) => `${proc.name} (id ${proc.id}${proc.pid ? `, pid ${proc.pid}` : ''})`).join(', ') || 'none';
+  return (
+    `the agent${report.deadAgentPid ? ` (pid ${report.deadAgentPid})` : ''} died; taken over from ${stateFile}: ` +
+    `adopted ${list(report.adopted)}; restarted once ${list(report.restarted)}; found exited ${list(report.exited)}`
+  );
+}
