@@ -3,7 +3,7 @@ import type { AppSpec } from './app-spec.js';
 import type { PublicStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /** One process as `jlist` shows it: PM2's shape, so scripts that parse `pm2 jlist` keep working. */
 export interface ProcessDescription {
@@ -86,8 +86,10 @@ export interface Methods {
   signal: { params: { selector: Selector; signal: string }; result: ProcessDescription[] };
   /** Serves the web dashboard on host:port (idempotent); `token` is null on 127.0.0.1. */
   dashboard: { params: { host: string; port: number }; result: DashboardAddress };
-  save: { params: { force: boolean }; result: { file: string; count: number } };
-  resurrect: { params: Record<string, never>; result: ProcessDescription[] };
+  /** `warnings`: the dump that was replaced was torn (its backup kept). */
+  save: { params: { force: boolean }; result: { file: string; count: number; warnings: string[] } };
+  /** `file`: the dump read, or its backup when the dump is torn (said in `warnings`); `alreadyPresent`: entries skipped, already running. */
+  resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number } };
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
@@ -123,6 +125,8 @@ export type FaultCode =
   | 'SPAWN_FAILED'
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
+  | 'DUMP_UNREADABLE'
+  | 'DUMP_INVALID'
   | 'RELOAD_FAILED'
   /** A request that another one overrode before it was carried out (a stop after a reload, ...). */
   | 'SUPERSEDED'
