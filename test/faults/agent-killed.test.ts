@@ -3,7 +3,8 @@
 // restarts the cluster workers that died with it once, tells the user, and leaves nothing
 // running that its list does not show.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
@@ -127,5 +128,46 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['kill']);
     expect(alive(first)).toBe(false);
     expect(untracked([])).toEqual([]);
+  });
+
+  it('a pid that another process took since is never mistaken for the app: that process is left alone, the app starts again', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'reused'], { env: { EVERY: '100' } });
+    const app = (await pmx.proc('reused')).pid;
+    await killAgent();
+    process.kill(app, 'SIGKILL');
+    await eventually('the app to die', () => !alive(app));
+    // a stranger now runs under the pid the state file names (its start time differs)
+    const stranger = spawn('sleep', ['600'], { stdio: 'ignore' });
+    const statePath = join(pmx.home, 'agent.state');
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    state.processes[0].child.pid = stranger.pid;
+    writeFileSync(statePath, JSON.stringify(state));
+    const ls = await pmx.run(['jlist']);
+    expect(ls.stderr).toContain('had exited meanwhile, handled by their restart policy: reused (id 0)');
+    const entry = await eventually('the app started again', async () => {
+      const found = await pmx.proc('reused');
+      return found.pm2_env.status === 'online' && found.pid > 0 ? found : null;
+    });
+    expect(entry.pid).not.toBe(stranger.pid);
+    expect(entry.pm2_env.restart_time).toBe(1);
+    await pmx.ok(['delete', 'all']);
+    expect(alive(stranger.pid!)).toBe(true);
+    stranger.kill('SIGKILL');
+    await pmx.ok(['kill']);
+  });
+
+  it('an adopted app that asked for the shutdown message is stopped with SIGINT: its IPC channel died with its agent', async () => {
+    const stopLog = join(pmx.dir, 'adopted-stop.log');
+    const file = join(pmx.dir, 'graceful.config.js');
+    writeFileSync(file, `module.exports = { apps: [{ name: 'graceful', script: ${JSON.stringify(join(apps, 'graceful.js'))}, shutdown_with_message: true, kill_timeout: 30000, env: { STOP_LOG: ${JSON.stringify(stopLog)} } }] };`);
+    await pmx.ok(['start', file]);
+    const app = (await pmx.proc('graceful')).pid;
+    await killAgent();
+    expect((await pmx.proc('graceful')).pid).toBe(app);
+    await pmx.ok(['stop', 'graceful']);
+    // stopped by the signal it handles, not by SIGKILL after the kill_timeout (which writes nothing)
+    expect(readFileSync(stopLog, 'utf8')).toBe('SIGINT\n');
+    expect(alive(app)).toBe(false);
+    await pmx.ok(['kill']);
   });
 });
