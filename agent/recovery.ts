@@ -42,13 +42,22 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, lo
   os.pipes.load(new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : []))));
   const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], lost: null };
   const watch = new AdoptedChildren();
+  const socketApps = new Map<string, { proc: SupervisedProcess; runAgain: boolean }[]>();
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
     const proc = registry.add(saved.spec, saved.instance, saved.id);
     proc.error = saved.error;
     const child = live.has(saved) ? adopt(proc, saved, os, watch) : null;
-    const outcome = saved.spec.listen.length > 0 ? recoverSocketApp(registry, proc, saved.lifecycle, child, log) : recoverApp(proc, saved, child);
+    let outcome: Outcome;
+    if (saved.spec.listen.length > 0) {
+      const recovered = recoverSocketApp(proc, saved.lifecycle, child);
+      outcome = recovered.outcome;
+      if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc, runAgain: recovered.runAgain }]);
+    } else {
+      outcome = recoverApp(proc, saved, child);
+    }
     if (outcome) report[outcome].push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
   }
+  for (const instances of socketApps.values()) void reopenSockets(registry, instances, log);
   log(describeRecovery(report, stateFile));
   return report;
 }
@@ -110,32 +119,41 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, child: { withO
 }
 
 /**
- * A socket-activated app: the dead agent's sockets are gone and a live instance holds the port,
- * so the instance is stopped, the sockets opened again, and the app started again if it ran.
+ * A socket-activated instance: the dead agent's sockets are gone and a live instance holds the
+ * port, so it is stopped; reopenSockets starts it again once every instance of its app has stopped.
  */
-function recoverSocketApp(registry: Registry, proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null, log: (line: string) => void): Outcome {
+function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): { outcome: Outcome; runAgain: boolean } {
   const stopping = lifecycle.status === ProcessState.STOPPING;
-  const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
   if (stopping && lifecycle.afterStop === 'delete') {
     if (!child) proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
     proc.dispatch({ type: 'delete' });
-    return child ? 'restarted' : 'exited';
+    return { outcome: child ? 'restarted' : 'exited', runAgain: false };
   }
+  const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
   if (child) proc.dispatch({ type: 'stop' });
   else proc.lifecycle = { ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED };
-  void (async () => {
-    await proc.waitFor(isDormant);
-    try {
-      proc.listenFds = await registry.listeners.acquire(proc.spec.name, proc.spec.listen);
-    } catch (error) {
-      proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
-      return;
-    }
-    log(`${proc.spec.name} (id ${proc.id}): sockets ${proc.spec.listen.join(', ')} open again`);
+  return { outcome: child ? 'restarted' : runAgain ? 'exited' : null, runAgain };
+}
+
+/** Opens an app's sockets again once its instances have stopped (its sockets are opened once, for all), then starts those that ran. */
+async function reopenSockets(registry: Registry, instances: { proc: SupervisedProcess; runAgain: boolean }[], log: (line: string) => void): Promise<void> {
+  await Promise.all(instances.map(({ proc }) => proc.waitFor(isDormant)));
+  // an instance deleted meanwhile needs no socket; an app with none left, none at all
+  const kept = instances.filter(({ proc }) => registry.get(proc.id) === proc);
+  if (kept.length === 0) return;
+  const { spec } = kept[0]!.proc;
+  let fds: number[];
+  try {
+    fds = await registry.listeners.acquire(spec.name, spec.listen);
+  } catch (error) {
+    for (const { proc } of kept) proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+    return;
+  }
+  log(`${spec.name}: sockets ${spec.listen.join(', ')} open again`);
+  for (const { proc, runAgain } of kept) {
+    proc.listenFds = fds;
     if (runAgain) proc.dispatch({ type: 'restart' });
-  })();
-  if (child) return 'restarted';
-  return isDormant(lifecycle.status) ? null : 'exited';
+  }
 }
 
 /** The agent log's line about a recovery. */

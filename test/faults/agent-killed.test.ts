@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
+import { FIXTURES, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
 import { agentsOf, processesOfHome, treeOf } from '../helpers/processes.js';
 
@@ -168,6 +168,25 @@ describe('after the agent is killed with SIGKILL', () => {
     // stopped by the signal it handles, not by SIGKILL after the kill_timeout (which writes nothing)
     expect(readFileSync(stopLog, 'utf8')).toBe('SIGINT\n');
     expect(alive(app)).toBe(false);
+    await pmx.ok(['kill']);
+  });
+
+  it('a socket-activated app is restarted once: its sockets are opened again, its instances answer on the same port', async () => {
+    const port = await freePort();
+    await pmx.ok(['start', join(ROOT, 'examples/socket-activation/server.py'), '-n', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`]);
+    const before = (await pmx.jlist()).map((entry) => entry.pid);
+    await killAgent();
+    const ls = await pmx.run(['jlist']);
+    expect(ls.stderr).toContain('restarted once (cluster workers and socket-activated apps end with their agent): py (id 0), py (id 1)');
+    const after = await eventually('both instances online again', async () => {
+      const list = await pmx.jlist();
+      return list.length === 2 && list.every((entry) => entry.pm2_env.status === 'online' && entry.pid > 0) ? list : null;
+    });
+    for (const entry of after) expect(before).not.toContain(entry.pid);
+    for (const pid of before) expect(alive(pid)).toBe(false);
+    const answered = await eventually('an instance to answer on the port', async () => JSON.parse((await get(port)).body) as { pid: number });
+    expect(after.map((entry) => entry.pid)).toContain(answered.pid);
+    expect(untracked(after)).toEqual([]);
     await pmx.ok(['kill']);
   });
 });
