@@ -8,9 +8,10 @@ import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { ProcessIdentityRow, ProcessOs } from './os.js';
 
-/** How often every adopted process is looked at, and how often one that was signalled is. */
+/** How often every adopted process is looked at, and how often (and how long) one that was signalled is. */
 const LOOK_EVERY_MS = 1000;
 const SIGNALLED_LOOK_MS = 50;
+const SIGNALLED_FOR_MS = 5000;
 /** exitCode once gone (non-null, as a ChildProcess's is after its exit): the real one is unknown. */
 const UNKNOWN_EXIT_CODE = -1;
 
@@ -45,7 +46,13 @@ export class AdoptedChild extends EventEmitter {
   kill(signal: NodeJS.Signals = 'SIGTERM'): boolean {
     if (this.exited) return false;
     this.os.kill([this.identity], signal);
-    this.signalled ??= setInterval(() => this.look(), SIGNALLED_LOOK_MS);
+    // a signal that ends it is seen at once; one that does not (SIGUSR2) costs a few looks
+    if (this.signalled) clearInterval(this.signalled);
+    const until = Date.now() + SIGNALLED_FOR_MS;
+    this.signalled = setInterval(() => {
+      this.look();
+      if (Date.now() > until && this.signalled) clearInterval(this.signalled);
+    }, SIGNALLED_LOOK_MS);
     return true;
   }
 
