@@ -22,6 +22,9 @@ import { PMX_VERSION } from './version.js';
 import { Dashboards } from './dashboard/dashboards.js';
 import { DEFAULT_METRICS_HOST, MetricsEndpoint, type EndpointAddress } from './metrics/endpoint.js';
 
+/** How long after it is ready the agent makes its first output pipes (off the path of a cold `pmx ls`). */
+const PREFILL_AFTER_MS = 200;
+
 export interface AgentOptions {
   home: AgentHome;
   /** Also print the agent log on stderr (systemd, containers). */
@@ -132,7 +135,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     }
   }
   logFdLimit(log);
-  os.pipes.prefill();
+  // the output pipes of the next apps, made once the command that started the agent has its answer
+  setTimeout(() => os.pipes.prefill(), PREFILL_AFTER_MS).unref();
   return { registry, stopping: () => exiting !== null, stop: (code) => shutdown().then(() => exit(code)), recovered, resurrected };
 }
 

@@ -7,7 +7,7 @@ import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
 import { AGENT_MARKER, AGENT_NODE_FLAGS, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
-import { lockHolder } from '../../agent/protocol/lock-probe.js';
+import { lockHeld, lockHolder } from '../../agent/protocol/lock-probe.js';
 import { AgentConnection } from './connection.js';
 import { CliError } from './errors.js';
 import { formatRecovery } from '../output/recovery.js';
@@ -77,10 +77,9 @@ async function reach(home: AgentHome, options: ConnectOptions): Promise<{ connec
   for (;;) {
     const connection = await tryOpen(home);
     if (connection) return { connection, started };
-    const holder = lockHolder(home);
-    if (holder) {
+    if (lockHeld(home.lockFile)) {
       waitingSince ??= Date.now();
-      if (Date.now() - waitingSince > (options.waitMs ?? START_TIMEOUT_MS)) throw unanswered(home, holder.pid);
+      if (Date.now() - waitingSince > (options.waitMs ?? START_TIMEOUT_MS)) throw unanswered(home, lockHolder(home)?.pid ?? null);
       await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
       continue;
     }
