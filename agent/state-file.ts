@@ -1,8 +1,11 @@
 // agent.state: what the agent supervises, so that an agent started after this one died (SIGKILL,
-// OOM) knows what it ran. Rewritten whole (temp file, rename) at most once per turn of the loop in
-// which anything changed, and always before the apps started in that turn may run. Not fsynced:
-// it must outlive the agent, not the machine; after a reboot none of its processes runs, and the
-// boot id it carries says so.
+// OOM) knows what it ran. Rewritten whole (temp file, rename): always before the apps started in
+// a turn of the loop may run, at the end of a turn in which a process was removed, and otherwise at
+// most every THROTTLE_MS (with 1,000 apps the file is a megabyte, and a start of all of them is
+// hundreds of turns). A change not yet written is one the next agent handles right anyway: a
+// process found launching is taken as online, one found stopping is stopped. Not fsynced: it must
+// outlive the agent, not the machine; after a reboot none of its processes runs, and the boot id
+// it carries says so.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AppSpec } from './protocol/app-spec.js';
 import type { Registry } from './registry.js';
@@ -11,6 +14,9 @@ import type { Lifecycle } from './process/transition.js';
 import type { OutputPipePaths } from './process/output-pipes.js';
 
 export const STATE_FORMAT = 1;
+
+/** The longest a change waits to be written, unless something forces it sooner. */
+const THROTTLE_MS = 50;
 
 /** One supervised process as the state file records it. */
 export interface SavedProcess {
@@ -34,6 +40,8 @@ export interface SavedState {
 /** Keeps the state file in line with the registry. */
 export class StateFile {
   private pending = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
   /** Each spec's JSON, made once: specs change rarely, states often. */
   private readonly specJson = new WeakMap<AppSpec, string>();
   private readonly boot = bootId();
@@ -47,22 +55,27 @@ export class StateFile {
       const changed = (): void => this.schedule();
       proc.on('status', changed);
       proc.on('child', changed);
-      proc.once('removed', changed);
+      // a removed process must not come back after a crash: written at the end of this turn
+      proc.once('removed', () => this.schedule(true));
       this.schedule();
     };
     for (const proc of registry.all()) follow(proc);
     registry.added.add(follow);
   }
 
-  /** Writes the state at the end of this turn. */
-  schedule(): void {
-    if (this.pending) return;
+  /** Writes the state soon: within THROTTLE_MS, or at the end of this turn when `urgent`. */
+  schedule(urgent = false): void {
     this.pending = true;
-    setImmediate(() => this.flush());
+    if (urgent) this.immediate ??= setImmediate(() => this.flush());
+    else this.timer ??= setTimeout(() => this.flush(), THROTTLE_MS);
   }
 
   /** Writes the state now if a change is waiting. */
   flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
     if (!this.pending) return;
     this.pending = false;
     const processes = this.registry.all().map((proc) => this.entry(proc));
@@ -79,6 +92,7 @@ export class StateFile {
   /** Removes the file: the agent stopped every process and ends cleanly. */
   remove(): void {
     this.pending = false;
+    if (this.timer) clearTimeout(this.timer);
     try {
       unlinkSync(this.path);
     } catch {

@@ -14,13 +14,19 @@ const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-agent-killed-');
 afterAll(() => pmx.cleanup());
 
-/** Every process started with this home's PMX_HOME that is neither a listed app (or its descendant) nor the agent. */
-function untracked(list: JlistEntry[]): number[] {
+/** The agent's own short-lived helpers: the lock taker, the pipe maker, the socket opener. */
+const HELPERS = [/^flock$/, /^mkfifo$/, /listen-helper\.js$/];
+
+/** Every process started with this home's PMX_HOME that is neither a listed app (or its descendant), the agent, nor its helpers. */
+function untracked(list: JlistEntry[]): string[] {
   const agent = pmx.agentPid();
   const all = processesOfHome(pmx.home);
   const known = new Set(list.flatMap((entry) => (entry.pid > 0 ? treeOf(entry.pid) : [])));
+  const helper = ({ ppid, cmdline }: { ppid: number; cmdline: string[] }): boolean => ppid === agent && cmdline.some((arg) => HELPERS.some((name) => name.test(arg)));
   // the CLIs of this test run node bin/pmx.cjs; they end with their command
-  return all.filter(({ pid, cmdline }) => pid !== agent && !known.has(pid) && !cmdline.some((arg) => arg.endsWith('bin/pmx.cjs'))).map(({ pid }) => pid);
+  return all
+    .filter((proc) => proc.pid !== agent && !known.has(proc.pid) && !helper(proc) && !proc.cmdline.some((arg) => arg.endsWith('bin/pmx.cjs')))
+    .map(({ pid, cmdline }) => `${pid} ${cmdline.join(' ')}`);
 }
 
 function ticks(file: string): number {
