@@ -11,8 +11,8 @@ import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
 import { lockHolder, readAgentPid } from './protocol/lock-probe.js';
 
-/** flock's exit code when another process holds the lock (-E). */
-const CONFLICT = 75;
+/** flock's exit code when another process holds the lock (util-linux and BusyBox alike, short options only). */
+const CONFLICT = 1;
 
 /** The lock of a home, held by this process. */
 export interface HomeLock {
@@ -51,7 +51,7 @@ export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean
 
 function runFlock(fd: number, wait: boolean): Promise<number | null> {
   return new Promise((resolve, reject) => {
-    const args = ['--exclusive', ...(wait ? [] : ['--nonblock']), '--conflict-exit-code', String(CONFLICT), '3'];
+    const args = ['-x', ...(wait ? [] : ['-n']), '3'];
     const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'ignore', fd] });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));

@@ -59,8 +59,8 @@ function existsLockFile(lockFile: string): boolean {
 
 /** Asks flock for a shared lock without waiting: refused only while an agent holds it exclusively. */
 function probeWithFlock(lockFile: string): boolean {
-  const result = spawnSync('flock', ['--shared', '--nonblock', '--conflict-exit-code', '75', lockFile, 'true'], { stdio: 'ignore' });
-  return result.status === 75;
+  const result = spawnSync('flock', ['-s', '-n', lockFile, 'true'], { stdio: 'ignore' });
+  return result.status === 1;
 }
 
 /**
