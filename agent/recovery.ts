@@ -9,7 +9,7 @@
 import type { Registry } from './registry.js';
 import type { ProcessOs } from './process/os.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import type { Lifecycle } from './process/transition.js';
+import { initialLifecycle, type Lifecycle } from './process/transition.js';
 import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
 import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
 import { ProcessState, isDormant } from './process/states.js';
@@ -46,14 +46,15 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, lo
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
     const proc = registry.add(saved.spec, saved.instance, saved.id);
     proc.error = saved.error;
-    const child = live.has(saved) ? adopt(proc, saved, os, watch) : null;
+    const lifecycle = restoredLifecycle(saved.lifecycle);
+    const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch) : null;
     let outcome: Outcome;
     if (saved.spec.listen.length > 0) {
-      const recovered = recoverSocketApp(proc, saved.lifecycle, child);
+      const recovered = recoverSocketApp(proc, lifecycle, child);
       outcome = recovered.outcome;
       if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc, runAgain: recovered.runAgain }]);
     } else {
-      outcome = recoverApp(proc, saved, child);
+      outcome = recoverApp(proc, saved, lifecycle, child);
     }
     if (outcome) report[outcome].push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
   }
@@ -63,12 +64,22 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, lo
 }
 
 /** Supervises a live child of the dead agent, its output read again from its pipes when it has them. */
-function adopt(proc: SupervisedProcess, saved: SavedProcess, os: ProcessOs, watch: AdoptedChildren): { withOutput: boolean } {
+function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, os: ProcessOs, watch: AdoptedChildren): { withOutput: boolean } {
   const { pid, startTicks, pipes } = saved.child!;
   const output = pipes ? reopen(os, pipes) : null;
   const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, { ...saved.lifecycle, status: ProcessState.ONLINE });
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, { ...lifecycle, status: ProcessState.ONLINE });
   return { withOutput: output !== null };
+}
+
+/**
+ * The lifecycle the dead agent left, on a fresh one: the fields this agent knows are taken over
+ * (an agent of another version may have written others, or fewer).
+ */
+function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
+  const fresh = initialLifecycle();
+  const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode } = { ...fresh, ...saved };
+  return { ...fresh, status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode };
 }
 
 /** The agent's ends of an adopted child's output pipes; null when they are gone (removed by hand). */
@@ -86,8 +97,7 @@ function reopen(os: ProcessOs, paths: OutputPipePaths): { out: Readable; err: Re
 type Outcome = 'adopted' | 'restarted' | 'exited' | null;
 
 /** A process without sockets of the agent's: adopted when it can be, else restarted once, or its exit handled. */
-function recoverApp(proc: SupervisedProcess, saved: SavedProcess, child: { withOutput: boolean } | null): Outcome {
-  const { lifecycle } = saved;
+function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
   if (child) {
     // STOPPING: what was asked is carried out now, on the adopted child
     if (lifecycle.status === ProcessState.STOPPING) proc.dispatch({ type: lifecycle.afterStop });
