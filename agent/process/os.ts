@@ -64,8 +64,7 @@ export function createProcessOs(pipesDir: string): ProcessOs {
       try {
         return spawnProcess(spec, options, pipes, openGate);
       } catch (error) {
-        pipes.read.out.destroy();
-        pipes.read.err.destroy();
+        os.pipes.giveBack(pipes);
         throw error;
       } finally {
         OutputPipes.closeWriteEnds(pipes);

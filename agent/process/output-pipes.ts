@@ -86,6 +86,15 @@ export class OutputPipes {
     return socket;
   }
 
+  /** Takes back the FIFOs of a launch that failed before a child had them: nothing was written, they are clean. */
+  giveBack(pipes: OpenedPipes): void {
+    for (const reader of [pipes.read.out, pipes.read.err]) {
+      reader.removeAllListeners('end');
+      reader.destroy();
+    }
+    this.free.push(pipes.paths.out, pipes.paths.err);
+  }
+
   /** Closes the child's ends once it has them (or could not be started). */
   static closeWriteEnds(pipes: OpenedPipes): void {
     closeSync(pipes.write.out);
