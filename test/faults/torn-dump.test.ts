@@ -55,7 +55,7 @@ describe('a torn dump', () => {
     writeFileSync(dump, JSON.stringify({ ...valid, processes: [entry, second] }));
     const run = await pmx.run(['resurrect']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${dump}: entry 1 ('broken'): spec.script must be a non-empty string, got 42`);
+    expect(run.stderr).toContain(`${dump}: entry 1 ('broken'): spec.script must be a string, got 42`);
     expect(run.stderr).not.toContain('Cannot read properties');
     expect(await pmx.jlist()).toEqual([]);
   });
