@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
-import { agentsOf, processesOfHome, treeOf } from '../helpers/processes.js';
+import { agentsOf, processesOfHome, treeOf } from '../helpers/home-processes.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-agent-killed-');

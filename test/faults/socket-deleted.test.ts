@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, alive } from '../helpers/pmx.js';
-import { agentsOf, lockHoldersOf, processesOfHome } from '../helpers/processes.js';
+import { agentsOf, lockHoldersOf, processesOfHome } from '../helpers/home-processes.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-socket-deleted-');
