@@ -9,7 +9,7 @@
 import type { Registry } from './registry.js';
 import type { ProcessOs } from './process/os.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { initialLifecycle, type Lifecycle } from './process/transition.js';
+import { initialLifecycle, type Intent, type Lifecycle } from './process/transition.js';
 import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
 import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
 import { ProcessState, isDormant } from './process/states.js';
@@ -38,6 +38,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, lo
     os.pipes.load(new Set());
     return null;
   }
+  // a reload under way when the agent died: its replacement or retiring child is not kept
+  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
   os.pipes.load(new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : []))));
   const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], lost: null };
@@ -68,18 +70,29 @@ function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycl
   const { pid, startTicks, pipes } = saved.child!;
   const output = pipes ? reopen(os, pipes) : null;
   const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, { ...lifecycle, status: ProcessState.ONLINE });
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, withCurrent(lifecycle));
   return { withOutput: output !== null };
 }
 
 /**
  * The lifecycle the dead agent left, on a fresh one: the fields this agent knows are taken over
- * (an agent of another version may have written others, or fewer).
+ * (an agent of another version may have written others, or fewer); its requests died with it.
+ * A reload under way is over (its other children were killed): the process serves, or was serving.
  */
 function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
   const fresh = initialLifecycle();
   const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode } = { ...fresh, ...saved };
-  return { ...fresh, status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode };
+  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode };
+}
+
+/** The lifecycle with its current child running, as the dead agent left it serving. */
+function withCurrent(lifecycle: Lifecycle): Lifecycle {
+  return { ...lifecycle, status: ProcessState.ONLINE, children: { current: true, replacement: 'none', retiring: 'none' } };
+}
+
+/** The request that carries on a stop under way when the agent died (an 'errored' ending becomes a plain stop). */
+function pendingStop(lifecycle: Lifecycle): Intent {
+  return lifecycle.afterStop === 'errored' ? 'stop' : lifecycle.afterStop;
 }
 
 /** The agent's ends of an adopted child's output pipes; null when they are gone (removed by hand). */
@@ -100,7 +113,7 @@ type Outcome = 'adopted' | 'restarted' | 'exited' | null;
 function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
   if (child) {
     // STOPPING: what was asked is carried out now, on the adopted child
-    if (lifecycle.status === ProcessState.STOPPING) proc.dispatch({ type: lifecycle.afterStop });
+    if (lifecycle.status === ProcessState.STOPPING) proc.dispatch({ type: pendingStop(lifecycle) });
     // a cluster worker lost its output (and dies with its primary anyway): one restart
     else if (!child.withOutput) proc.dispatch({ type: 'restart' });
     return child.withOutput ? 'adopted' : 'restarted';
@@ -110,8 +123,9 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
     return null;
   }
   if (lifecycle.status === ProcessState.STOPPING) {
-    proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
-    if (lifecycle.afterStop !== 'stop') proc.dispatch({ type: lifecycle.afterStop });
+    // STOPPING, its child gone: it ends as the stop under way would have
+    proc.lifecycle = { ...lifecycle, status: lifecycle.afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.STOPPED };
+    if (lifecycle.afterStop === 'restart' || lifecycle.afterStop === 'delete') proc.dispatch({ type: lifecycle.afterStop });
   } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
     proc.lifecycle = lifecycle;
     proc.dispatch({ type: 'restart-timer' });
@@ -122,7 +136,7 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
     return 'restarted';
   } else {
     // LAUNCHING | ONLINE: it exited while no agent watched; its restart policy decides
-    proc.lifecycle = { ...lifecycle, status: ProcessState.ONLINE };
+    proc.lifecycle = withCurrent(lifecycle);
     proc.dispatch({ type: 'exit', code: null, signal: null });
   }
   return 'exited';

@@ -27,6 +27,8 @@ export interface SavedProcess {
   error: string | null;
   /** The running child: pid and start time since boot (together they name it), and its output pipes. */
   child: { pid: number; startTicks: number; pipes: OutputPipePaths | null } | null;
+  /** A reload's replacement or retiring child, if one ran. */
+  others?: { pid: number; startTicks: number }[];
 }
 
 export interface SavedState {
@@ -106,9 +108,9 @@ export class StateFile {
       spec = JSON.stringify(proc.spec);
       this.specJson.set(proc.spec, spec);
     }
-    const current = proc.current;
+    const { current, others } = proc.running;
     const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes } : null;
-    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child });
+    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others });
     return `{"spec":${spec},${rest.slice(1)}`;
   }
 }
