@@ -1,19 +1,14 @@
 // save / resurrect: the process list written atomically to PMX_HOME/dump.pmx and read back.
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, copyFileSync } from 'node:fs';
-import type { AppSpec } from './protocol/app-spec.js';
-import type { PublicStatus } from './process/states.js';
+// The previous dump is kept as dump.pmx.bak, but only one that parses: a torn file never
+// replaces the good backup. Reading names the file the list came from and warns about a torn one.
+import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { AgentFault } from './fault.js';
 import { guardDump } from './protocol/home-guard.js';
+import { checkDumpEntries, type DumpEntry } from './dump-entry.js';
+
+export type { DumpEntry } from './dump-entry.js';
 
 export const DUMP_FORMAT = 1;
-
-/** One saved process. */
-export interface DumpEntry {
-  pm_id: number;
-  instance: number;
-  status: PublicStatus;
-  spec: AppSpec;
-}
 
 interface DumpFile {
   pmx_dump: number;
@@ -21,13 +16,22 @@ interface DumpFile {
   processes: DumpEntry[];
 }
 
+/** A dump as read: its entries, the file they came from, and warnings for the user. */
+export interface ReadDump {
+  entries: DumpEntry[];
+  file: string;
+  warnings: string[];
+}
+
 /**
- * Writes the dump atomically (temp file, fsync, rename) and keeps the previous one as `.bak`.
- * An empty list never replaces a non-empty dump unless `force` is set.
+ * Writes the dump atomically (temp file, fsync, rename) and keeps the previous one as `.bak` if it
+ * parses. An empty list never replaces a non-empty saved one unless `force` is set. Returns warnings.
  */
-export function writeDump(file: string, entries: DumpEntry[], force: boolean): void {
+export function writeDump(file: string, entries: DumpEntry[], force: boolean): string[] {
+  const current = parse(file);
+  const backup = `${file}.bak`;
   if (entries.length === 0 && !force) {
-    const previous = tryRead(file);
+    const previous = current.dump ?? parse(backup).dump;
     if (previous && previous.processes.length > 0) {
       throw new AgentFault('DUMP_REFUSED', `refusing to replace ${file} (${previous.processes.length} processes) with an empty list`, {
         file,
@@ -44,28 +48,54 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): v
   } finally {
     closeSync(fd);
   }
-  if (existsSync(file)) copyFileSync(file, `${file}.bak`);
+  const warnings: string[] = [];
+  if (current.dump) copyFileSync(file, backup);
+  else if (current.problem) warnings.push(`${file} was ${current.problem}: it was replaced, and ${backup} kept as it was`);
   renameSync(temp, file);
   fsyncDirectory(file);
+  return warnings;
 }
 
-/** Reads the dump, falling back to the `.bak` copy when the main file is unreadable. */
-export function readDump(file: string): DumpEntry[] {
+/** Reads the dump, or its `.bak` copy when the dump is torn (said in the warnings); a fault when neither can be used. */
+export function readDump(file: string): ReadDump {
   for (const path of [file, `${file}.bak`]) guardDump(path);
-  const dump = tryRead(file) ?? tryRead(`${file}.bak`);
-  if (!dump) {
-    throw new AgentFault('DUMP_MISSING', `no readable dump at ${file}: run 'pmx save' first`, { file });
+  const main = parse(file);
+  if (main.dump) return { entries: checkDumpEntries(main.dump.processes, file), file, warnings: [] };
+  const backup = `${file}.bak`;
+  const fallback = parse(backup);
+  if (!main.problem && !fallback.dump) {
+    throw new AgentFault('DUMP_MISSING', `no dump at ${file}: run 'pmx save' first`, { file });
   }
-  return dump.processes;
+  if (!fallback.dump) {
+    const why = `${file} is ${main.problem ?? 'missing'} and ${backup} is ${fallback.problem ?? 'missing'}`;
+    throw new AgentFault('DUMP_UNREADABLE', `no usable dump: ${why}`, { file });
+  }
+  const savedAt = fallback.dump.saved_at ? `, saved ${fallback.dump.saved_at}` : '';
+  const warning = main.problem
+    ? `${file} is ${main.problem}: used the previous dump ${backup}${savedAt}`
+    : `${file} is missing: used the previous dump ${backup}${savedAt}`;
+  return { entries: checkDumpEntries(fallback.dump.processes, backup), file: backup, warnings: [warning] };
 }
 
-function tryRead(file: string): DumpFile | null {
+/** A dump file parsed, or what is wrong with it; neither when it does not exist. */
+function parse(file: string): { dump: DumpFile | null; problem: string | null } {
+  let text: string;
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as DumpFile;
-    return Array.isArray(parsed.processes) ? parsed : null;
-  } catch {
-    return null;
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return { dump: null, problem: code === 'ENOENT' ? null : `unreadable (${code})` };
   }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    return { dump: null, problem: `torn or not JSON (${(error as Error).message})` };
+  }
+  if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as DumpFile).processes)) {
+    return { dump: null, problem: 'not a pmx dump (no list of processes)' };
+  }
+  return { dump: parsed as DumpFile, problem: null };
 }
 
 function fsyncDirectory(file: string): void {

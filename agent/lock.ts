@@ -1,58 +1,74 @@
-// The agent's pid file, taken exclusively: one agent per home. A pid file left by a crashed
-// agent is recognised (its pid is gone or is no agent) and replaced.
-import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+// One agent per home: an exclusive flock(2) on PMX_HOME/agent.lock, held by the agent for its
+// whole life and given back by the kernel when it dies, however it dies (SIGKILL, OOM).
+//
+// Node has no flock(). util-linux `flock` takes the lock on a descriptor the agent opened and
+// hands it, then exits: a flock lock belongs to the open file description, which the agent keeps
+// open, so the lock stays with the agent. Node opens files close-on-exec, so no app inherits it.
+// The lock file is never removed: a lock on a removed file would not exclude the next agent.
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { AgentFault } from './fault.js';
-import { AGENT_MARKER } from './protocol/launch.js';
+import type { AgentHome } from './protocol/home.js';
+import { lockHolder, readAgentPid } from './protocol/lock-probe.js';
 
+/** flock's exit code when another process holds the lock (util-linux and BusyBox alike, short options only). */
+const CONFLICT = 1;
 
-/** Writes our pid into `pidFile`, replacing a stale one; fails when a live agent holds it. */
-export function acquirePidFile(pidFile: string): void {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    try {
-      const fd = openSync(pidFile, 'wx', 0o600);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = readPid(pidFile);
-    if (holder !== null && holder !== process.pid && isAgent(holder)) {
-      throw new AgentFault('ALREADY_RUNNING', `an agent already runs with pid ${holder} (${pidFile})`, { pid: holder });
-    }
-    try {
-      unlinkSync(pidFile);
-    } catch {
-      // another starting agent removed it first; try again
-    }
-  }
-  throw new AgentFault('INTERNAL', `could not take ${pidFile}`);
+/** The lock of a home, held by this process. */
+export interface HomeLock {
+  /** Gives the lock back (the process is about to exit). */
+  release(): void;
 }
 
-/** Removes the pid file if it is still ours. */
-export function releasePidFile(pidFile: string): void {
-  if (readPid(pidFile) !== process.pid) return;
+/**
+ * Takes the home's lock; an ALREADY_RUNNING fault (with the holder's pid) when an agent has it, or
+ * with `wait`, once that agent has ended (the kernel wakes us: no polling).
+ */
+export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean } = {}): Promise<HomeLock> {
+  mkdirSync(home.root, { recursive: true, mode: 0o700 });
+  const fd = openSync(home.lockFile, 'a', 0o600);
+  let code: number | null;
   try {
-    unlinkSync(pidFile);
+    code = await runFlock(fd, options.wait === true);
+  } catch (error) {
+    closeSync(fd);
+    throw new AgentFault('INTERNAL', `cannot lock ${home.lockFile}: ${(error as Error).message} (pmx needs the flock command of util-linux)`, { file: home.lockFile });
+  }
+  if (code !== 0) {
+    closeSync(fd);
+    if (code !== CONFLICT) throw new AgentFault('INTERNAL', `cannot lock ${home.lockFile}: flock exited with code ${code}`, { file: home.lockFile });
+    const pid = lockHolder(home)?.pid ?? readAgentPid(home);
+    throw new AgentFault('ALREADY_RUNNING', `an agent already runs in ${home.root}${pid ? ` with pid ${pid}` : ''} (it holds ${home.lockFile})`, { pid });
+  }
+  writePidFile(home.pidFile);
+  return {
+    release() {
+      if (readAgentPid(home) === process.pid) removeQuietly(home.pidFile);
+      closeSync(fd);
+    },
+  };
+}
+
+function runFlock(fd: number, wait: boolean): Promise<number | null> {
+  return new Promise((resolve, reject) => {
+    const args = ['-x', ...(wait ? [] : ['-n']), '3'];
+    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    child.once('error', reject);
+    child.once('exit', (code) => resolve(code));
+  });
+}
+
+/** agent.pid names the lock holder for humans and for `pmx kill`; written whole (temp file, rename). */
+function writePidFile(pidFile: string): void {
+  const temp = `${pidFile}.${process.pid}.tmp`;
+  writeFileSync(temp, `${process.pid}\n`, { mode: 0o600 });
+  renameSync(temp, pidFile);
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
   } catch {
     // already gone
-  }
-}
-
-export function readPid(pidFile: string): number | null {
-  try {
-    const pid = Number.parseInt(readFileSync(pidFile, 'utf8').trim(), 10);
-    return Number.isInteger(pid) && pid > 0 ? pid : null;
-  } catch {
-    return null;
-  }
-}
-
-/** True when `pid` is a live pmx agent (not a stranger that reused the pid). */
-export function isAgent(pid: number): boolean {
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(AGENT_MARKER);
-  } catch {
-    return false;
   }
 }

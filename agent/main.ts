@@ -1,15 +1,19 @@
 // The agent's entry: takes its home, listens on its socket, supervises until killed.
 // Run as `node dist/agent/main.js --pmx-agent [--ready-fd N] [--foreground]`.
 import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
-import type { Server } from 'node:net';
 import { resolveHome, type AgentHome } from './protocol/home.js';
 import { guardHome } from './protocol/home-guard.js';
-import { acquirePidFile, releasePidFile } from './lock.js';
-import { AGENT_MARKER } from './protocol/launch.js';
+import { acquireHomeLock, type HomeLock } from './lock.js';
+import { AGENT_MARKER, readyLine, type RecoveryReport } from './protocol/launch.js';
 import { Registry } from './registry.js';
-import { realOs } from './process/os.js';
+import { createProcessOs } from './process/os.js';
 import { listen } from './rpc/server.js';
 import { logFdLimit } from './rpc/fd-limit.js';
+import { recover } from './recovery.js';
+import { StateFile } from './state-file.js';
+import { SocketKeeper } from './socket-keeper.js';
+import { restoreDump, type Restored } from './resurrect.js';
+import { AgentFault } from './fault.js';
 import { stopEverything } from './operations.js';
 import { CronRestarts, startMonitor } from './monitor.js';
 import { AppWatchers } from './watch/app-watchers.js';
@@ -17,6 +21,9 @@ import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
 import { Dashboards } from './dashboard/dashboards.js';
 import { DEFAULT_METRICS_HOST, MetricsEndpoint, type EndpointAddress } from './metrics/endpoint.js';
+
+/** How long after it is ready the agent makes its first output pipes (off the path of a cold `pmx ls`). */
+const PREFILL_AFTER_MS = 200;
 
 export interface AgentOptions {
   home: AgentHome;
@@ -27,6 +34,10 @@ export interface AgentOptions {
   sampleIntervalMs: number;
   /** Serve Prometheus metrics here from the start (PMX_METRICS_PORT, PMX_METRICS_HOST); null: only on `pmx metrics`. */
   metricsAddress: EndpointAddress | null;
+  /** The home's lock, when the caller took it already (pmx-runtime takes it before loading the agent). */
+  lock?: HomeLock;
+  /** Start the apps saved in the dump before answering on the socket (the boot hook). */
+  resurrect?: boolean;
 }
 
 /** The agent running in this process, for the foreground runtime that embeds it. */
@@ -36,6 +47,10 @@ export interface RunningAgent {
   stopping(): boolean;
   /** Stops every process, gives the socket and pid file back, and ends this process with `code`. */
   stop(code: number): Promise<void>;
+  /** What this agent took over from an agent that died before it; null after a clean stop. */
+  recovered: RecoveryReport | null;
+  /** With `resurrect`: what was started from the dump, or the fault that prevented it (DUMP_MISSING: nothing saved). */
+  resurrected: Restored | AgentFault | null;
 }
 
 /** Starts the agent; resolves once it listens. It runs until `kill` or SIGTERM/SIGINT, then exits the process. */
@@ -52,13 +67,18 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (options.foreground) process.stderr.write(stamped);
   };
-  acquirePidFile(home.pidFile);
-  const registry = new Registry(home, realOs, log);
+  const lock = options.lock ?? (await acquireHomeLock(home));
+  const os = createProcessOs(home.pipes);
+  const registry = new Registry(home, os, log);
   const crons = new CronRestarts();
   const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
   const metrics = new MetricsEndpoint(registry, log);
-  let server: Server | null = null;
+  const recovered = recover(registry, os, home.stateFile, log);
+  const state = new StateFile(home.stateFile, registry, log);
+  // no app runs its code before the state file names it: an agent killed now leaves none untracked
+  os.beforeAppsRun = () => state.flush();
+  let keeper: SocketKeeper | null = null;
   let exiting: Promise<number> | null = null;
 
   const shutdown = (): Promise<number> => {
@@ -74,16 +94,21 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     return exiting;
   };
   const exit = (code: number): void => {
-    server?.close();
+    keeper?.close();
     removeSocket(home.socket);
-    releasePidFile(home.pidFile);
+    // every process was stopped: the next agent starts clean, with nothing to take over
+    state.remove();
+    lock.release();
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
   const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics };
+  const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
+  ctx.changed();
 
-  removeSocket(home.socket); // we hold the pid file: any socket left here is stale
-  server = await listen(home.socket, ctx, () => exit(0));
+  removeSocket(home.socket); // we hold the lock: any socket left here is stale
+  const listenHere = () => listen(home.socket, ctx, () => exit(0));
+  keeper = new SocketKeeper(await listenHere(), home.socket, listenHere, log);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       log(`received ${signal}`);
@@ -103,14 +128,22 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   }
   if (options.readyFd !== null) {
     try {
-      writeSync(options.readyFd, 'ready\n');
+      writeSync(options.readyFd, readyLine(recovered));
       closeSync(options.readyFd);
     } catch {
       // the CLI that waited has gone: nothing to tell
     }
   }
   logFdLimit(log);
-  return { registry, stopping: () => exiting !== null, stop: (code) => shutdown().then(() => exit(code)) };
+  // the output pipes of the next apps, made once the command that started the agent has its answer
+  setTimeout(() => os.pipes.prefill(), PREFILL_AFTER_MS).unref();
+  return { registry, stopping: () => exiting !== null, stop: (code) => shutdown().then(() => exit(code)), recovered, resurrected };
+}
+
+/** A fault as a value (the caller reports it and the agent keeps supervising); anything else is thrown. */
+function faultOnly(error: unknown): AgentFault {
+  if (error instanceof AgentFault) return error;
+  throw error;
 }
 
 function prepareHome(home: AgentHome): void {
@@ -118,6 +151,7 @@ function prepareHome(home: AgentHome): void {
   chmodSync(home.root, 0o700);
   mkdirSync(home.logs, { recursive: true, mode: 0o700 });
   mkdirSync(home.pids, { recursive: true, mode: 0o700 });
+  mkdirSync(home.pipes, { recursive: true, mode: 0o700 });
 }
 
 function removeSocket(path: string): void {

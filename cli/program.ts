@@ -1,5 +1,6 @@
 // The `pmx` command line: commander wiring only. Each action loads just the module it needs.
 import { Command, Option } from 'commander';
+import { resolveHome } from '../agent/protocol/home.js';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
@@ -339,7 +340,8 @@ export async function runProgram(argv: string[]): Promise<void> {
   const global = new Set(['--no-color', '-s', '--silent']);
   argv = [...own.filter((arg, index) => index < 2 || !global.has(arg)), ...argv.slice(own.length)];
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
-    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined });
+    const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
+    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined }, lock);
     return;
   }
   await program.parseAsync(argv);

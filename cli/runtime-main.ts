@@ -1,8 +1,15 @@
 // `pmx-runtime [ecosystem file] [--env NAME] [--resurrect] [--raw] [--logs] [--no-auto-exit]`:
 // the agent in the foreground, as a container's main process or an init system's service.
-import { EXIT_ALL_DEAD, runForeground, type RuntimeOptions } from './runtime.js';
+// The agent's modules are loaded only once the home is ours (runtime-home.ts): at boot, under
+// load, that takes long, and a `pmx` command run meanwhile must find the home held.
+import type { RuntimeOptions } from './runtime.js';
 import { reportError } from './output/errors.js';
 import { CliError } from './client/errors.js';
+import { resolveHome } from '../agent/protocol/home.js';
+import { takeHome } from './runtime-home.js';
+
+/** The exit code once every app is dead (runtime.ts's EXIT_ALL_DEAD, which this module does not load early). */
+const EXIT_ALL_DEAD = 1;
 
 const USAGE = `Usage: pmx-runtime [ecosystem file] [options]
 
@@ -48,11 +55,17 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
   };
 }
 
+async function main(options: RuntimeOptions): Promise<void> {
+  const lock = await takeHome(resolveHome(), options.resurrect === true);
+  const { runForeground } = await import('./runtime.js');
+  await runForeground(options, lock);
+}
+
 try {
   const options = parseRuntimeArgs(process.argv.slice(2));
   if (options === 'help') process.stdout.write(USAGE);
   else {
-    runForeground(options).catch((error: unknown) => {
+    main(options).catch((error: unknown) => {
       reportError(error, process.stderr);
       process.exit(1);
     });

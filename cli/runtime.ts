@@ -8,9 +8,10 @@ import { metricsAddressFrom, runAgent, type RunningAgent } from '../agent/main.j
 import { followAllOutput, type ProcessOutputListener } from '../agent/log-bus.js';
 import { isDormant } from '../agent/process/states.js';
 import type { SupervisedProcess } from '../agent/process/supervised.js';
+import type { HomeLock } from '../agent/lock.js';
 import { connectAgent } from './client/agent.js';
-import { CliError } from './client/errors.js';
 import { reportError } from './output/errors.js';
+import { formatRecovery } from './output/recovery.js';
 
 /** The exit code once every app is dead: non-zero, so that Docker and Kubernetes restart us. */
 export const EXIT_ALL_DEAD = 1;
@@ -18,7 +19,7 @@ export const EXIT_ALL_DEAD = 1;
 export interface RuntimeOptions {
   file: string | null;
   envName: string | undefined;
-  /** Start the apps saved by `pmx save` (the boot hook); waits for an agent already running to end. */
+  /** Start the apps saved by `pmx save` (the boot hook); an agent already running is waited for (see runtime-home.ts). */
   resurrect?: boolean;
   /** App output on this process's stdout/stderr: prefixed with `id|name | `, raw, or not at all. */
   appLogs?: 'prefixed' | 'raw' | 'none';
@@ -26,16 +27,17 @@ export interface RuntimeOptions {
   exitWhenAllDead?: boolean;
 }
 
-/** Runs the agent in this process; it ends when the agent is killed or signalled, or every app died. */
-export async function runForeground(options: RuntimeOptions): Promise<void> {
+/** Runs the agent in this process, in the home whose lock `lock` holds; it ends when the agent is killed or signalled, or every app died. */
+export async function runForeground(options: RuntimeOptions, lock: HomeLock): Promise<void> {
   const home = resolveHome();
   const sampleIntervalMs = Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000;
-  const agent = await startAgentHere(home, sampleIntervalMs, options.resurrect === true);
+  const agent = await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs, metricsAddress: metricsAddressFrom(process.env), lock, resurrect: options.resurrect === true });
   try {
+    if (agent.recovered) process.stderr.write(formatRecovery(agent.recovered, process.pid, home.logFile));
     const appLogs = options.appLogs ?? 'none';
     if (appLogs !== 'none') followAllOutput(agent.registry, printOutput(appLogs));
     if (process.pid === 1) reportZombies(agent, sampleIntervalMs);
-    if (options.resurrect) await resurrectSaved(home);
+    if (options.resurrect) reportResurrect(home, agent.resurrected);
     if (options.file) await startFile(home, options.file, options.envName);
     if (options.exitWhenAllDead) exitWhenAllDead(agent);
   } catch (error) {
@@ -45,33 +47,19 @@ export async function runForeground(options: RuntimeOptions): Promise<void> {
   }
 }
 
-/** Runs the agent here; with `waitForOther`, an agent already running in this home is waited for, then replaced. */
-async function startAgentHere(home: AgentHome, sampleIntervalMs: number, waitForOther: boolean): Promise<RunningAgent> {
-  for (let told = false; ; told = true) {
-    try {
-      return await runAgent({ home, foreground: true, readyFd: null, sampleIntervalMs, metricsAddress: metricsAddressFrom(process.env) });
-    } catch (error) {
-      const { code, data } = error as { code?: string; data?: { pid?: number } };
-      if (!waitForOther || code !== 'ALREADY_RUNNING' || !data?.pid) throw error;
-      if (!told) process.stderr.write(`[PMX] An agent already runs in ${home.root} (pid ${data.pid}): taking over once it ends ('pmx kill' ends it)\n`);
-      await untilGone(data.pid);
-    }
-  }
-}
-
-async function resurrectSaved(home: AgentHome): Promise<void> {
-  const agent = await connectAgent(home, { spawn: false });
-  if (!agent) throw new Error(`the agent in this process does not answer on ${home.socket}`);
-  try {
-    const restored = await agent.call('resurrect', {});
-    process.stderr.write(`[PMX] Resurrected ${restored.length} process${restored.length === 1 ? '' : 'es'} from ${home.dump}\n`);
-  } catch (error) {
-    if (!(error instanceof CliError && error.code === 'DUMP_MISSING')) throw error;
+/** Says what the boot hook's resurrect did; a dump that cannot be used is reported, and the agent keeps running. */
+function reportResurrect(home: AgentHome, resurrected: RunningAgent['resurrected']): void {
+  if (resurrected instanceof Error) {
     // a boot hook must not fail (and be restarted forever) because nothing was saved yet
-    process.stderr.write(`[PMX] Nothing saved in ${home.dump}: no app to resurrect ('pmx save' saves the running list)\n`);
-  } finally {
-    agent.close();
+    if (resurrected.code === 'DUMP_MISSING') process.stderr.write(`[PMX] Nothing saved in ${home.dump}: no app to resurrect ('pmx save' saves the running list)\n`);
+    else reportError(resurrected, process.stderr);
+    return;
   }
+  if (!resurrected) return;
+  for (const warning of resurrected.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
+  const { processes, file, alreadyPresent } = resurrected;
+  const skipped = alreadyPresent > 0 ? ` (${alreadyPresent} already running, not started again)` : '';
+  process.stderr.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
 }
 
 async function startFile(home: AgentHome, file: string, envName: string | undefined): Promise<void> {
@@ -164,17 +152,4 @@ function zombieChildren(parent: number): number[] {
     }
   }
   return found;
-}
-
-/** Resolves once `pid` has exited (a zombie counts as exited: it no longer holds anything). */
-async function untilGone(pid: number): Promise<void> {
-  for (;;) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') return;
-    } catch {
-      return;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
 }

@@ -4,6 +4,8 @@ import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync } 
 
 /** One row of the process table. */
 export interface ProcessRow {
+  /** R, S, D, Z (a zombie: exited, not yet reaped), ... */
+  state: string;
   ppid: number;
   pgid: number;
   /** CPU time used so far, in clock ticks. */
@@ -141,6 +143,7 @@ export function readStat(pid: number): ProcessRow | null {
   // the command name (field 2) may hold spaces and parentheses: fields start after the last ')'
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return {
+    state: fields[0]!,
     ppid: Number(fields[1]),
     pgid: Number(fields[2]),
     ticks: Number(fields[11]) + Number(fields[12]),

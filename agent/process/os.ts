@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
+import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 
 /** A process named so that pid reuse cannot fool us: its pid and its start time since boot. */
 export interface ProcessIdentityRow {
@@ -29,6 +30,8 @@ export interface Launched {
   onListening: ((listener: () => void) => void) | null;
   /** The pipe a Node app's metrics preload writes its samples to; null without one. */
   metrics: Readable | null;
+  /** Its stdout and stderr when they go through named pipes (fork mode), else null (the child's own). */
+  output: { out: Readable; err: Readable; paths: OutputPipePaths } | null;
 }
 
 export interface ProcessOs {
@@ -39,37 +42,71 @@ export interface ProcessOs {
   tree(root: ProcessIdentityRow): ProcessIdentityRow[];
   /** Signals each process whose identity still matches. */
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
+  /** True while this very process runs (not a zombie, and its pid not reused). */
+  alive(identity: ProcessIdentityRow): boolean;
+  /** The FIFOs the apps' output goes through (an adopted app's are opened again from here). */
+  readonly pipes: OutputPipes;
+  /** Called once per turn before the apps started in it may run (the state file names them first). */
+  beforeAppsRun: (() => void) | null;
   now(): number;
 }
 
 /** The module every cluster worker of a Node app preloads (drains it before a reload stops it). */
 const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).href;
 
-/** The real operating system. */
-export const realOs: ProcessOs = {
-  launch(spec, options) {
-    return usesNodeCluster(spec) ? forkWorker(spec, options) : spawnProcess(spec, options);
-  },
-  identify(pid) {
-    return { pid, startTicks: readStat(pid)?.startTicks ?? -1 };
-  },
-  tree(root) {
-    const table = readProcessTable();
-    const rootIsOurs = table.get(root.pid)?.startTicks === root.startTicks;
-    return processTree(root.pid, table, rootIsOurs).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
-  },
-  kill(members, signal) {
-    for (const { pid, startTicks } of members) {
-      if (readStat(pid)?.startTicks !== startTicks) continue;
+/** The real operating system, with the FIFOs under `pipesDir`. */
+export function createProcessOs(pipesDir: string): ProcessOs {
+  const gates: Writable[] = [];
+  const os: ProcessOs = {
+    launch(spec, options) {
+      if (usesNodeCluster(spec)) return forkWorker(spec, options);
+      const pipes = os.pipes.open();
       try {
-        process.kill(pid, signal);
-      } catch {
-        // gone in between
+        return spawnProcess(spec, options, pipes, openGate);
+      } catch (error) {
+        os.pipes.giveBack(pipes);
+        throw error;
+      } finally {
+        OutputPipes.closeWriteEnds(pipes);
       }
-    }
-  },
-  now: () => Date.now(),
-};
+    },
+    identify(pid) {
+      return { pid, startTicks: readStat(pid)?.startTicks ?? -1 };
+    },
+    tree(root) {
+      const table = readProcessTable();
+      const rootIsOurs = table.get(root.pid)?.startTicks === root.startTicks;
+      return processTree(root.pid, table, rootIsOurs).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
+    },
+    kill(members, signal) {
+      for (const { pid, startTicks } of members) {
+        if (readStat(pid)?.startTicks !== startTicks) continue;
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone in between
+        }
+      }
+    },
+    alive({ pid, startTicks }) {
+      const row = readStat(pid);
+      return row !== null && row.startTicks === startTicks && row.state !== 'Z';
+    },
+    pipes: new OutputPipes(pipesDir),
+    beforeAppsRun: null,
+    now: () => Date.now(),
+  };
+  /** Every app started in this turn is let run at once, after the turn (see spawnProcess). */
+  function openGate(gate: Writable): void {
+    gate.on('error', () => {}); // the app died before reading it: nothing to open
+    if (gates.push(gate) > 1) return;
+    setImmediate(() => {
+      os.beforeAppsRun?.();
+      for (const waiting of gates.splice(0)) waiting.end('\n');
+    });
+  }
+  return os;
+}
 
 /** Node apps in cluster mode share their ports through Node's cluster module, the agent as primary. */
 export function usesNodeCluster(spec: AppSpec): boolean {
@@ -95,7 +132,7 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
   });
   const worker = cluster.fork(metrics ? { ...env, [METRICS_FD_VARIABLE]: String(WORKER_METRICS_FD) } : env);
   const pipe = metrics ? (worker.process.stdio[WORKER_METRICS_FD] as Readable | null) : null;
-  const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener), metrics: pipe };
+  const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener), metrics: pipe, output: null };
   worker.once('listening', () => (launched.listened = true));
   return launched;
 }
@@ -110,12 +147,13 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
  * of its loop is over: every app started in one turn (`pmx start` of a file) is spawned before
  * any of them runs. Each spawn blocks the agent until the new shell has run, and apps already
  * booting on the CPUs made that wait grow with each one (measured: 3 ms for the first of 10 Node
- * apps, 20 ms for the last; 110 ms in all, against 15 ms gated).
+ * apps, 20 ms for the last; 110 ms in all, against 15 ms gated). An agent that dies before it
+ * opens the gate leaves no app behind: the shell reads the end of the pipe and exits.
  */
-function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launched {
+function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable) => void): Launched {
   const { command, args, ipc, metrics } = launchCommand(spec);
   assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
-  const stdio: (string | number)[] = ['ignore', 'pipe', 'pipe', ...listenFds];
+  const stdio: (string | number)[] = ['ignore', pipes.write.out, pipes.write.err, ...listenFds];
   const metricsFd = metrics ? stdio.push('pipe') - 1 : -1;
   if (ipc) stdio.push('ipc');
   const activation = listenFds.length > 0 ? { LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') } : {};
@@ -123,7 +161,7 @@ function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launche
   const gateFd = stdio.length <= 9 ? stdio.push('pipe') - 1 : -1;
   const gated = gateFd >= 0;
   const run = gated ? `exec ${gateFd}<&- "$0" "$@"` : 'exec "$0" "$@"';
-  const script = `${gated ? `read -r _ <&${gateFd}; ` : ''}${listenFds.length > 0 ? 'LISTEN_PID=$$; export LISTEN_PID; ' : ''}${run}`;
+  const script = `${gated ? `read -r _ <&${gateFd} || exit 1; ` : ''}${listenFds.length > 0 ? 'LISTEN_PID=$$; export LISTEN_PID; ' : ''}${run}`;
   const child = spawn('/bin/sh', ['-c', script, command, ...args], {
     cwd: spec.cwd,
     env: { ...env, ...activation, ...(metrics ? { [METRICS_FD_VARIABLE]: String(metricsFd) } : {}) },
@@ -133,11 +171,14 @@ function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions): Launche
     serialization: 'json',
   });
   const gate = gated ? (child.stdio[gateFd] as Writable | null) : null;
-  if (gate) {
-    gate.on('error', () => {}); // the app died before reading it: nothing to open
-    setImmediate(() => gate.end('\n'));
-  }
-  return { child, listened: false, onListening: null, metrics: metrics ? (child.stdio[metricsFd] as Readable | null) : null };
+  if (gate) openGate(gate);
+  return {
+    child,
+    listened: false,
+    onListening: null,
+    metrics: metrics ? (child.stdio[metricsFd] as Readable | null) : null,
+    output: { out: pipes.read.out, err: pipes.read.err, paths: pipes.paths },
+  };
 }
 
 /** Throws (ENOENT/EACCES, naming the command) unless `command` can be executed. */

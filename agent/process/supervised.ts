@@ -10,6 +10,7 @@ import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
+import type { OutputPipePaths } from './output-pipes.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
 import { drain, watchReadiness } from '../modes/reload.js';
@@ -31,7 +32,7 @@ export interface LastExit {
   at: number;
 }
 
-/** Emits 'status' (status, previous) on every change, 'exit' (LastExit) when a child exits, and 'removed' once deleted. */
+/** Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role, 'exit' (LastExit) when the current child exits, and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
   lifecycle: Lifecycle = initialLifecycle();
   /** The last error met while running this process, shown by describe. */
@@ -209,14 +210,36 @@ export class SupervisedProcess extends EventEmitter {
     }
   }
 
+  /**
+   * Supervises a child that an agent which died had started (crash recovery), with the lifecycle
+   * that agent left; its output is read again from its named pipes.
+   */
+  resume(launched: Launched, lifecycle: Lifecycle): void {
+    this.lifecycle = lifecycle;
+    this.track('current', launched);
+  }
+
+  /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
+  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null } | null; others: ProcessIdentity[] } {
+    const live = (handle: ChildHandle | null): handle is ChildHandle & { identity: ProcessIdentity } => handle?.identity != null && !hasExited(handle);
+    const { current, replacement, retiring } = this.children;
+    return {
+      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null } : null,
+      others: [replacement, retiring].filter(live).map((handle) => handle.identity),
+    };
+  }
+
   /** Gives `launched` a role: from now on its output is logged and its exit and messages are events. */
   private track(role: Role, launched: Launched): void {
-    const { child } = launched;
+    const { child, output } = launched;
     const handle = handleFor(launched, this.os);
     this.children[role] = handle;
-    if (child.stdout) this.logs.attach(child.stdout, 'out');
-    if (child.stderr) this.logs.attach(child.stderr, 'err');
+    const out = output?.out ?? child.stdout;
+    const err = output?.err ?? child.stderr;
+    if (out) this.logs.attach(out, 'out');
+    if (err) this.logs.attach(err, 'err');
     if (role === 'current') this.becameCurrent(handle);
+    else this.emit('child');
     if (launched.metrics) {
       const pipe = launched.metrics;
       readMetrics(pipe, (sample) => {
@@ -280,6 +303,7 @@ export class SupervisedProcess extends EventEmitter {
     this.nodeMetrics = null;
     const pid = handle.launched.child.pid;
     if (pid !== undefined) writePidFile(this.pidFile, pid);
+    this.emit('child');
   }
 
   /** The replacement serves from now on; the child it replaces retires. */

@@ -9,8 +9,8 @@ import { AgentFault } from '../fault.js';
 /** Refuses the home when it, or anything in it the agent trusts, is foreign or writable by others. */
 export function guardHome(home: AgentHome): void {
   guardPath(home.root, 'home');
-  for (const dir of [home.logs, home.pids]) guardPath(dir, 'directory');
-  for (const file of [home.socket, home.pidFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
+  for (const dir of [home.logs, home.pids, home.pipes]) guardPath(dir, 'directory');
+  for (const file of [home.socket, home.pidFile, home.lockFile, home.stateFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
 }
 
 /** Refuses a dump (or its backup) that is foreign or writable by others, before it is read. */

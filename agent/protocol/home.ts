@@ -6,6 +6,12 @@ export interface AgentHome {
   root: string;
   socket: string;
   pidFile: string;
+  /** Locked (flock) by the running agent for its whole life: one agent per home. Never removed. */
+  lockFile: string;
+  /** What the running agent supervises, rewritten on every change: the next agent adopts it after a crash. */
+  stateFile: string;
+  /** Named pipes that carry the apps' output, so that a later agent can read them again. */
+  pipes: string;
   logFile: string;
   logs: string;
   pids: string;
@@ -19,6 +25,9 @@ export function resolveHome(env: Record<string, string | undefined> = process.en
     root,
     socket: join(root, 'agent.sock'),
     pidFile: join(root, 'agent.pid'),
+    lockFile: join(root, 'agent.lock'),
+    stateFile: join(root, 'agent.state'),
+    pipes: join(root, 'pipes'),
     logFile: join(root, 'agent.log'),
     logs: join(root, 'logs'),
     pids: join(root, 'pids'),

@@ -8,3 +8,41 @@ export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size
 
 /** Marker in the agent's command line, so a reused pid is not mistaken for an agent. */
 export const AGENT_MARKER = '--pmx-agent';
+
+/** A process named in a recovery report. */
+export interface RecoveredProcess {
+  id: number;
+  name: string;
+  /** Its pid when adopted, else 0. */
+  pid: number;
+}
+
+/** What an agent found of an agent that died before it, told to the CLI that started it and logged. */
+export interface RecoveryReport {
+  /** The pid of the agent that died, when known. */
+  deadAgentPid: number | null;
+  /** Still running, supervised again without a restart (their output is read again). */
+  adopted: RecoveredProcess[];
+  /** Restarted once: cluster workers die with their agent, socket-activated apps need its sockets. */
+  restarted: RecoveredProcess[];
+  /** Gone by the time this agent came: started again, or not, by their restart policy. */
+  exited: RecoveredProcess[];
+  /** Why the dead agent's state could not be used (unreadable), or null. */
+  lost: string | null;
+}
+
+/** The line the agent writes on its ready pipe once it answers on its socket. */
+export function readyLine(recovered: RecoveryReport | null): string {
+  return `ready ${JSON.stringify({ recovered })}\n`;
+}
+
+/** The recovery report carried by a ready line, or null (none, or not a ready line). */
+export function parseReadyLine(line: string): { recovered: RecoveryReport | null } | null {
+  if (!line.startsWith('ready')) return null;
+  try {
+    const body = JSON.parse(line.slice('ready'.length).trim() || '{}') as { recovered?: RecoveryReport | null };
+    return { recovered: body.recovered ?? null };
+  } catch {
+    return { recovered: null };
+  }
+}

@@ -88,8 +88,10 @@ export interface Methods {
   signal: { params: { selector: Selector; signal: string }; result: ProcessDescription[] };
   /** Serves the web dashboard on host:port (idempotent); `token` is null on 127.0.0.1. */
   dashboard: { params: { host: string; port: number }; result: DashboardAddress };
-  save: { params: { force: boolean }; result: { file: string; count: number } };
-  resurrect: { params: Record<string, never>; result: ProcessDescription[] };
+  /** `warnings`: the dump that was replaced was torn (its backup kept). */
+  save: { params: { force: boolean }; result: { file: string; count: number; warnings: string[] } };
+  /** `file`: the dump read, or its backup when the dump is torn (said in `warnings`); `alreadyPresent`: entries skipped, already running. */
+  resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number } };
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
@@ -127,6 +129,8 @@ export type FaultCode =
   | 'SPAWN_FAILED'
   | 'DUMP_REFUSED'
   | 'DUMP_MISSING'
+  | 'DUMP_UNREADABLE'
+  | 'DUMP_INVALID'
   | 'RELOAD_FAILED'
   /** A request that another one overrode before it was carried out (a stop after a reload, ...). */
   | 'SUPERSEDED'

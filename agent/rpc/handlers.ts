@@ -6,8 +6,9 @@ import type { Registry } from '../registry.js';
 import type { AgentHome } from '../protocol/home.js';
 import { describeProcess } from '../describe.js';
 import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, scaleApp, signalProcesses, startApps, stopProcesses } from '../operations.js';
-import { readDump, writeDump } from '../dump.js';
+import { writeDump } from '../dump.js';
 import { sendToProcess } from '../send-data.js';
+import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant, publicStatus } from '../process/states.js';
@@ -74,25 +75,17 @@ export const handlers: Handlers = {
 
   save: ({ force }, ctx) => {
     const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), spec: proc.spec }));
-    writeDump(ctx.home.dump, entries, force);
+    const warnings = writeDump(ctx.home.dump, entries, force);
+    for (const warning of warnings) ctx.log(warning);
     ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);
-    return { file: ctx.home.dump, count: entries.length };
+    return { file: ctx.home.dump, count: entries.length, warnings };
   },
 
   resurrect: async (_params, ctx) => {
-    const entries = readDump(ctx.home.dump);
-    const restored: SupervisedProcess[] = [];
-    for (const entry of entries) {
-      const taken = ctx.registry.named(entry.spec.name).some((proc) => proc.instance === entry.instance);
-      if (taken) continue;
-      const proc = await ctx.registry.prepare(entry.spec, entry.instance, entry.pm_id);
-      if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
-      restored.push(proc);
-    }
-    await Promise.all(restored.map((proc) => proc.waitFor((status) => status !== 'launching')));
+    const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log);
+    await Promise.all(restored.processes.map((proc) => proc.waitFor((status) => status !== 'launching')));
     ctx.changed();
-    ctx.log(`resurrected ${restored.length} processes from ${ctx.home.dump}`);
-    return describeAll(ctx, restored);
+    return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent };
   },
 
   flush: ({ selector }, ctx) => {

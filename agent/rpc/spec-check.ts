@@ -89,9 +89,15 @@ export function specProblem(value: unknown, index: number): string | null {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return `apps[${index}] must be an app spec object`;
   const spec = value as Record<string, unknown>;
   const label = typeof spec.name === 'string' && name(spec.name) === null ? `app '${spec.name}'` : `apps[${index}]`;
+  const bad = badKey(spec);
+  return bad ? `${label}: ${bad.key} must be ${bad.expected}` : null;
+}
+
+/** The first key of `spec` that is not what an AppSpec needs, and what it must be; null when every key is right. */
+export function badKey(spec: Record<string, unknown>): { key: string; expected: string } | null {
   for (const [key, check] of Object.entries(SPEC_KEYS)) {
     const expected = check(Object.hasOwn(spec, key) ? spec[key] : undefined);
-    if (expected !== null) return `${label}: ${key} must be ${expected}`;
+    if (expected !== null) return { key, expected };
   }
   return null;
 }

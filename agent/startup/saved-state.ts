@@ -17,7 +17,7 @@ export type SavedState =
 export function compareWithDump(file: string, running: ProcessDescription[] | null): SavedState {
   let entries: DumpEntry[];
   try {
-    entries = readDump(file);
+    entries = readDump(file).entries;
   } catch {
     return { kind: 'missing' };
   }
@@ -42,7 +42,7 @@ export function compareWithDump(file: string, running: ProcessDescription[] | nu
 export function longestKillTimeout(file: string, running: ProcessDescription[] | null): number {
   let saved: DumpEntry[] = [];
   try {
-    saved = readDump(file);
+    saved = readDump(file).entries;
   } catch {
     // nothing saved
   }

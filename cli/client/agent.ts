@@ -1,23 +1,40 @@
-// Reaching the local agent: connect to its socket, start it detached when nothing answers,
-// and refuse an agent that speaks another protocol version.
+// Reaching the local agent: connect to its socket; when nothing answers, wait for an agent that
+// holds the home's lock (it is starting, or making its deleted socket again) and start one only
+// when none holds it; refuse an agent that speaks another protocol version.
 import { mkdirSync, openSync, closeSync, readFileSync, chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
-import { AGENT_MARKER, AGENT_NODE_FLAGS } from '../../agent/protocol/launch.js';
+import { AGENT_MARKER, AGENT_NODE_FLAGS, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
+import { lockHeld, lockHolder } from '../../agent/protocol/lock-probe.js';
 import { AgentConnection } from './connection.js';
 import { CliError } from './errors.js';
+import { formatRecovery } from '../output/recovery.js';
 
 /** How long a started agent may take to say it is ready, and an answer to `hello`. */
 const START_TIMEOUT_MS = 10_000;
 const HELLO_TIMEOUT_MS = 5_000;
+/** Agents this command may start in a row, each time another agent won the home and then ended. */
+const MAX_STARTS = 3;
+const RETRY_MS = 25;
 
 export interface ConnectOptions {
-  /** Start the agent when no agent answers (false for `ping`-like probes and `kill`). */
+  /** Start the agent when no agent runs (false for `ping`-like probes and `kill`). */
   spawn: boolean;
   /** Accept an agent of another protocol version (`pmx update` must talk to it). */
   anyVersion?: boolean;
+  /** How long to wait for a running agent's socket to answer (default START_TIMEOUT_MS). */
+  waitMs?: number;
+}
+
+/** A live agent: its connection, its answer to `hello`, and whether this command started it. */
+export interface FoundAgent {
+  connection: AgentConnection;
+  pid: number;
+  version: string;
+  /** Set when this command started the agent: what it took over from an agent that died (null: nothing). */
+  started: { recovered: RecoveryReport | null } | null;
 }
 
 /** A connection to a live agent of our protocol version, or null when none runs and spawn is off. */
@@ -27,24 +44,16 @@ export async function connectAgent(home: AgentHome, options: ConnectOptions): Pr
 }
 
 /** Like connectAgent, with the agent's answer to `hello` (its pid and version). */
-export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<{ connection: AgentConnection; pid: number; version: string } | null> {
+export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<FoundAgent | null> {
   guardHome(home);
-  let connection = await tryOpen(home);
-  if (!connection) {
-    if (!options.spawn) return null;
-    await startAgent(home);
-    connection = await tryOpen(home);
-    // another CLI may have started the agent at the same moment: wait for its socket
-    for (const deadline = Date.now() + START_TIMEOUT_MS; !connection && Date.now() < deadline; ) {
-      await new Promise((resolve) => setTimeout(resolve, 25));
-      connection = await tryOpen(home);
-    }
-    if (!connection) throw new CliError('AGENT_START_FAILED', `the agent started but its socket ${home.socket} does not answer`, `see ${home.logFile}`);
-  }
+  const reached = await reach(home, options);
+  if (!reached) return null;
+  const { connection, started } = reached;
   const hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS).catch((error: unknown) => {
-    connection!.close();
+    connection.close();
     throw error;
   });
+  if (started?.recovered) process.stderr.write(formatRecovery(started.recovered, hello.pid, home.logFile));
   if (hello.protocol !== PROTOCOL_VERSION && !options.anyVersion) {
     connection.close();
     throw new CliError(
@@ -53,7 +62,43 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
       "run 'pmx update': it saves your processes, restarts the agent with this version and restores them",
     );
   }
-  return { connection, pid: hello.pid, version: hello.version };
+  return { connection, pid: hello.pid, version: hello.version, started };
+}
+
+/**
+ * Connects to the agent's socket. While the socket does not answer and an agent holds the home's
+ * lock, waits for it; only when no agent holds the lock is one started (and when another CLI's
+ * agent won the lock meanwhile, that one is waited for). Never two agents, never a rival.
+ */
+async function reach(home: AgentHome, options: ConnectOptions): Promise<{ connection: AgentConnection; started: FoundAgent['started'] } | null> {
+  let started: FoundAgent['started'] = null;
+  let starts = 0;
+  let waitingSince: number | null = null;
+  for (;;) {
+    const connection = await tryOpen(home);
+    if (connection) return { connection, started };
+    if (lockHeld(home.lockFile)) {
+      waitingSince ??= Date.now();
+      if (Date.now() - waitingSince > (options.waitMs ?? START_TIMEOUT_MS)) throw unanswered(home, lockHolder(home)?.pid ?? null);
+      await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
+      continue;
+    }
+    waitingSince = null;
+    if (!options.spawn) return null;
+    if (starts++ === MAX_STARTS) throw new CliError('AGENT_START_FAILED', `the agent did not stay up: started ${MAX_STARTS} times in ${home.root}`, lastLines(home.logFile));
+    const outcome = await startAgent(home);
+    if (outcome !== 'already-running') started = outcome;
+  }
+}
+
+/** The error for an agent that holds the home but whose socket does not answer. */
+export function unanswered(home: AgentHome, pid: number | null): CliError {
+  return new CliError(
+    'AGENT_UNREACHABLE',
+    `an agent runs in ${home.root}${pid ? ` (pid ${pid})` : ''} but its socket ${home.socket} does not answer`,
+    `'pmx kill' stops it and its processes; see ${home.logFile}`,
+    { pid },
+  );
 }
 
 async function tryOpen(home: AgentHome): Promise<AgentConnection | null> {
@@ -62,9 +107,7 @@ async function tryOpen(home: AgentHome): Promise<AgentConnection | null> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
-    if (code === 'ETIMEDOUT') {
-      throw new CliError('AGENT_UNREACHABLE', `the agent socket ${home.socket} does not answer`, `end the agent (pid in ${home.pidFile}) and run the command again`);
-    }
+    if (code === 'ETIMEDOUT') throw unanswered(home, lockHolder(home)?.pid ?? null);
     throw new CliError('AGENT_UNREACHABLE', `cannot connect to ${home.socket}: ${(error as Error).message}`);
   }
 }
@@ -74,8 +117,12 @@ export function agentEntry(): string {
   return fileURLToPath(new URL('../../agent/main.js', import.meta.url));
 }
 
-/** Starts the agent detached and waits until it says ready (or fails). */
-export async function startAgent(home: AgentHome): Promise<void> {
+/**
+ * Starts the agent detached and waits until it says ready, with what it took over from an agent
+ * that died; 'already-running' when another agent holds the home (started by another command at
+ * the same moment): the caller waits for that one.
+ */
+export async function startAgent(home: AgentHome): Promise<{ recovered: RecoveryReport | null } | 'already-running'> {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   chmodSync(home.root, 0o700);
   // loaded here, not at the top: most commands find the agent running and never need it
@@ -88,25 +135,26 @@ export async function startAgent(home: AgentHome): Promise<void> {
   });
   closeSync(logFd);
   const readyPipe = child.stdio[3] as NodeJS.ReadableStream;
-  const outcome = await new Promise<'ready' | 'already-running' | string>((resolve) => {
+  const outcome = await new Promise<{ recovered: RecoveryReport | null } | 'already-running' | string>((resolve) => {
     const timer = setTimeout(() => resolve(`no answer within ${START_TIMEOUT_MS / 1000} s`), START_TIMEOUT_MS);
     let text = '';
     readyPipe.on('data', (chunk: Buffer) => {
       text += chunk.toString();
-      if (text.includes('ready')) {
+      const ready = text.includes('\n') ? parseReadyLine(text) : null;
+      if (ready) {
         clearTimeout(timer);
-        resolve('ready');
+        resolve(ready);
       }
     });
     child.once('exit', (code) => {
       clearTimeout(timer);
-      // exit code 3: another CLI started an agent at the same moment; use that one
+      // exit code 3: another agent holds the home (started at the same moment): use that one
       resolve(code === 3 ? 'already-running' : `it exited with code ${code}`);
     });
   });
   child.unref();
   (readyPipe as unknown as { destroy(): void }).destroy();
-  if (outcome === 'ready' || outcome === 'already-running') return;
+  if (typeof outcome !== 'string' || outcome === 'already-running') return outcome;
   throw new CliError('AGENT_START_FAILED', `the agent did not start: ${outcome}`, lastLines(home.logFile));
 }
 
@@ -120,14 +168,20 @@ function lastLines(file: string): string {
 }
 
 /** Resolves once process `pid` has exited (the agent we asked to stop), bounded by the start timeout. */
-export async function waitForExit(pid: number): Promise<void> {
-  for (const deadline = Date.now() + START_TIMEOUT_MS; Date.now() < deadline; ) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
+export async function waitForExit(pid: number, timeoutMs = START_TIMEOUT_MS): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline; ) {
+    if (!running(pid)) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new CliError('AGENT_UNREACHABLE', `the agent (pid ${pid}) did not exit within ${START_TIMEOUT_MS / 1000} s`);
+  throw new CliError('AGENT_UNREACHABLE', `the agent (pid ${pid}) did not exit within ${timeoutMs / 1000} s`);
+}
+
+/** True while `pid` runs (a zombie has exited: it only waits for its parent). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+  } catch {
+    return false;
+  }
 }

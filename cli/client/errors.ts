@@ -5,6 +5,7 @@ export type CliErrorCode =
   | Fault['code']
   | 'AGENT_UNREACHABLE'
   | 'AGENT_START_FAILED'
+  | 'NOTHING_TO_SAVE'
   | 'BAD_ARGUMENT';
 
 export class CliError extends Error {
@@ -30,6 +31,10 @@ function hintFor(fault: Fault): string | null {
       return "run 'pmx ls' to see the processes";
     case 'DUMP_REFUSED':
       return "run 'pmx save --force' to save an empty list anyway";
+    case 'DUMP_INVALID':
+      return 'fix or remove that entry in the file (it is JSON), or start the apps again and run pmx save';
+    case 'DUMP_UNREADABLE':
+      return "start the apps again and run 'pmx save'";
     case 'DASHBOARD_UNAVAILABLE':
       return 'choose another address or port with --host and --port';
     case 'LISTEN_FAILED':

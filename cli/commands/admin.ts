@@ -3,49 +3,101 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
-import { connectWithHello, startAgent, waitForExit } from '../client/agent.js';
+import { connectWithHello, startAgent, waitForExit, type FoundAgent } from '../client/agent.js';
+import { lockHolder } from '../../agent/protocol/lock-probe.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { printProcessList } from './list.js';
 import { selectorFor } from './targets.js';
 
-/** `pmx save [--force]`. */
+/**
+ * `pmx save [--force]`. An agent this command had to start, that took over nothing, has nothing
+ * of the user's: saving its empty list would replace the dump, so nothing is saved.
+ */
 export async function save(ctx: CommandContext, force: boolean): Promise<void> {
+  const found = await connectWithHello(ctx.home, { spawn: true });
+  if (!found) throw new Error('unreachable: spawn was requested');
   try {
-    const { file, count } = await withAgent(ctx, (agent) => agent.call('save', { force }));
+    if (found.started && !found.started.recovered?.adopted.length && !found.started.recovered?.restarted.length && !found.started.recovered?.exited.length) {
+      throw new CliError('NOTHING_TO_SAVE', `no agent was running in ${ctx.home.root}, so there is nothing to save: ${ctx.home.dump} is kept as it is`, "start your apps (or 'pmx resurrect' the saved ones), then run 'pmx save'");
+    }
+    const { file, count, warnings } = await found.connection.call('save', { force });
+    for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
     ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} to ${file}\n`);
   } catch (error) {
     // as PM2 ("not managing any process, skipping save"): the saved list is kept and that is no failure
     if ((error as CliError).code !== 'DUMP_REFUSED') throw error;
     ctx.err.write(`[PMX][WARN] ${(error as CliError).message}; the saved list is kept (pmx save --force saves the empty list)\n`);
+  } finally {
+    found.connection.close();
   }
 }
 
-/** `pmx resurrect`. */
+/** `pmx resurrect`: names the file it used, and skips what already runs (after an agent took over a dead one's processes). */
 export async function resurrect(ctx: CommandContext): Promise<void> {
   await withAgent(ctx, async (agent) => {
-    const restored = await agent.call('resurrect', {}).catch((error: CliError) => {
+    const { processes, file, warnings, alreadyPresent } = await agent.call('resurrect', {}).catch((error: CliError) => {
       // a PM2 user's saved list is PM2's dump: say how to take it over
       const pm2Dump = join(process.env.PM2_HOME ?? join(homedir(), '.pm2'), 'dump.pm2');
       if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError('DUMP_MISSING', error.message, `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over`);
       throw error;
     });
-    ctx.out.write(`[PMX] Resurrected ${restored.length} process${restored.length === 1 ? '' : 'es'} from ${ctx.home.dump}\n`);
+    for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
+    const skipped = alreadyPresent > 0 ? ` (${alreadyPresent} already running, not started again)` : '';
+    ctx.out.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
     await printProcessList(ctx, agent);
   });
 }
 
-/** `pmx kill`: stops every process, then the agent. */
+/**
+ * `pmx kill`: stops every process, then the agent. An agent whose socket does not answer (removed
+ * and not yet made again, or the agent hangs) is found through the home's lock and sent SIGTERM,
+ * which stops its processes just the same; one that does not end then is killed, and a new agent,
+ * which takes its processes over, stops them.
+ */
 export async function kill(ctx: CommandContext): Promise<void> {
-  const found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true });
+  let found;
+  try {
+    found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true, waitMs: KILL_WAIT_MS });
+  } catch (error) {
+    const pid = error instanceof CliError && error.code === 'AGENT_UNREACHABLE' ? (lockHolder(ctx.home)?.pid ?? null) : null;
+    if (pid === null) throw error;
+    await killUnanswering(ctx, pid);
+    return;
+  }
   if (!found) {
     ctx.out.write('[PMX] No agent is running\n');
     return;
   }
+  await stopThrough(ctx, found);
+}
+
+async function stopThrough(ctx: CommandContext, found: FoundAgent): Promise<void> {
   const { stopped } = await found.connection.call('kill', {});
   await waitForExit(found.pid);
   ctx.out.write(`[PMX] Stopped ${stopped} process${stopped === 1 ? '' : 'es'} and the agent\n`);
 }
+
+async function killUnanswering(ctx: CommandContext, pid: number): Promise<void> {
+  ctx.err.write(`[PMX] The agent (pid ${pid}) does not answer on ${ctx.home.socket}: sending it SIGTERM (it stops its processes, then exits)\n`);
+  process.kill(pid, 'SIGTERM');
+  try {
+    await waitForExit(pid, SIGTERM_WAIT_MS);
+    ctx.out.write(`[PMX] Stopped the agent (pid ${pid}) and its processes\n`);
+    return;
+  } catch {
+    ctx.err.write(`[PMX] The agent (pid ${pid}) did not end within ${SIGTERM_WAIT_MS / 1000} s: killing it; a new agent takes its processes over and stops them\n`);
+  }
+  process.kill(pid, 'SIGKILL');
+  await waitForExit(pid);
+  const successor = await connectWithHello(ctx.home, { spawn: true, anyVersion: true });
+  if (successor) await stopThrough(ctx, successor);
+}
+
+/** How long `kill` waits for a socket that does not answer before it signals the agent. */
+const KILL_WAIT_MS = 2000;
+/** How long an agent sent SIGTERM may take to stop its processes (their kill_timeout) and exit. */
+const SIGTERM_WAIT_MS = 15_000;
 
 /** `pmx ping`: starts the agent if needed and shows it answers. */
 export async function ping(ctx: CommandContext): Promise<void> {

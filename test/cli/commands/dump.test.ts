@@ -52,13 +52,13 @@ describe('save / resurrect / kill', () => {
     await pmx.ok(['save']); // the .bak now holds 'kept' too
     writeFileSync(join(pmx.home, 'dump.pmx'), '{"pmx_dump":1,"processes":[{"pm_'); // torn write
     await pmx.ok(['delete', 'all']);
-    await pmx.ok(['resurrect']);
+    expect(await pmx.ok(['resurrect'])).toContain(`Resurrected 1 process from ${join(pmx.home, 'dump.pmx.bak')}`);
     expect((await pmx.jlist()).map((p) => p.name)).toEqual(['kept']);
   });
 });
 
 describe('the agent', () => {
-  it('is replaced after a crash: the stale pid file and socket are taken over', async () => {
+  it('is replaced after a crash: the stale socket is taken over, and so are the processes it ran', async () => {
     const oldAgent = pmx.agentPid()!;
     const app = await pmx.proc('kept');
     process.kill(oldAgent, 'SIGKILL');
@@ -66,8 +66,7 @@ describe('the agent', () => {
     expect(existsSync(join(pmx.home, 'agent.sock'))).toBe(true); // stale
     const list = await pmx.jlist(); // starts a new agent
     expect(pmx.agentPid()).not.toBe(oldAgent);
-    expect(list).toEqual([]);
-    process.kill(app.pid, 'SIGKILL'); // the orphan of the crashed agent
+    expect(list.map((entry) => [entry.name, entry.pid])).toEqual([['kept', app.pid]]);
   });
 
   it('update restarts the agent and brings the saved processes back', async () => {
@@ -75,7 +74,7 @@ describe('the agent', () => {
     const before = await pmx.proc('survivor');
     const oldAgent = pmx.agentPid()!;
     const out = await pmx.ok(['update']);
-    expect(out).toContain('Resurrected 1 process');
+    expect(out).toContain('Resurrected 2 processes'); // survivor, and kept, taken over after the crash above
     expect(alive(oldAgent)).toBe(false);
     expect(pmx.agentPid()).not.toBe(oldAgent);
     const after = await pmx.proc('survivor');

@@ -155,11 +155,16 @@ describe('a simulated reboot: the unit ExecStart, exactly as written, brings eve
   const SERVICE = 'pmx-reboot';
   let runtime: { child: ChildProcess; stderr: () => string; exited: Promise<number | null> } | null = null;
 
-  /** SIGKILLs the agent and every app, as a power cut would, and waits until they are gone. */
+  /**
+   * SIGKILLs the agent and every app, as a power cut would, and waits until they are gone. After a
+   * real reboot the agent's state file names processes of another boot, which the next agent
+   * ignores (it carries the boot id); without a reboot it is removed here to the same effect.
+   */
   async function powerCut(): Promise<void> {
     const pids = [...(await pmx.jlist()).map((entry) => entry.pid).filter((pid) => pid > 0), pmx.agentPid()!];
     for (const pid of pids) process.kill(pid, 'SIGKILL');
     await eventually('everything to die', () => pids.every((pid) => !alive(pid)));
+    rmSync(join(pmx.home, 'agent.state'), { force: true });
   }
 
   /** Runs ExecStart= with only the unit's Environment= (and what systemd adds for User=). */

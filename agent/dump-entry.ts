@@ -1,0 +1,51 @@
+// The shape of one dump entry, checked before anything is started: an entry of the wrong shape
+// (edited by hand, written by another tool) is an error naming the file, the entry and the key.
+// Keys a dump written by an older pmx lacks take their defaults; the spec is checked as the
+// socket checks one (rpc/spec-check.ts).
+import { APP_DEFAULTS, type AppSpec } from './protocol/app-spec.js';
+import { ProcessState, type PublicStatus } from './process/states.js';
+import { AgentFault } from './fault.js';
+import { badKey } from './rpc/spec-check.js';
+
+/** One saved process. */
+export interface DumpEntry {
+  pm_id: number;
+  instance: number;
+  status: PublicStatus;
+  spec: AppSpec;
+}
+
+const REQUIRED: readonly (keyof AppSpec)[] = ['name', 'script', 'cwd', 'env'];
+const STATUSES: readonly string[] = Object.values(ProcessState).filter((status) => status !== ProcessState.REPLACING);
+
+/** The entries of a dump read from `file`, checked; the first entry of the wrong shape is a DUMP_INVALID fault. */
+export function checkDumpEntries(raw: unknown[], file: string): DumpEntry[] {
+  return raw.map((entry, index) => checkEntry(entry, index, file));
+}
+
+function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
+  const fail = (key: string, expected: string, value: unknown): never => {
+    const name = (entry as { spec?: { name?: unknown } } | null)?.spec?.name;
+    // a name that could forge output (control characters) is left out of the message
+    const which = `entry ${index}${typeof name === 'string' && !/[\u0000-\u001f\u007f]/.test(name) ? ` ('${name}')` : ''}`;
+    throw new AgentFault('DUMP_INVALID', `${file}: ${which}: ${key} must be ${expected}, got ${describe(value)}`, { file, entry: index, key });
+  };
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return fail('the entry', 'an object', entry);
+  const { pm_id, instance, status, spec } = entry as Record<string, unknown>;
+  if (!Number.isInteger(pm_id) || (pm_id as number) < 0) fail('pm_id', 'an integer >= 0', pm_id);
+  if (!Number.isInteger(instance) || (instance as number) < 0) fail('instance', 'an integer >= 0', instance);
+  if (!STATUSES.includes(status as string)) fail('status', `one of ${STATUSES.join(', ')}`, status);
+  if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return fail('spec', 'an object', spec);
+  const given = spec as Record<string, unknown>;
+  for (const key of REQUIRED) if (!(key in given)) fail(`spec.${key}`, 'present', undefined);
+  const full = { ...APP_DEFAULTS, ...given } as Record<string, unknown>;
+  const bad = badKey(full);
+  if (bad) fail(`spec.${bad.key}`, bad.expected, full[bad.key]);
+  return { pm_id: pm_id as number, instance: instance as number, status: status as PublicStatus, spec: full as unknown as AppSpec };
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const json = JSON.stringify(value);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}

@@ -1,0 +1,133 @@
+// Named pipes (FIFOs) under PMX_HOME/pipes that carry fork-mode apps' stdout and stderr. Node's
+// stdio pipes are socketpairs, dead for good once the agent dies; a FIFO can be opened again by
+// the next agent, which so keeps an adopted app's logs flowing.
+//
+// The app's end is opened read-write: the app itself then counts as a reader, so while no agent
+// runs its writes wait in the pipe (64 KB) instead of failing with EPIPE (which kills most apps).
+// The agent reads its own non-blocking end as a net.Socket: no thread pool, and the end of file
+// once the app and every descendant holding the pipe are gone.
+//
+// Node cannot make a FIFO (there is no mkfifo()), so `mkfifo` makes them in batches, ahead of
+// need; a FIFO whose readers have seen its end is clean and is used again, by this agent or the next.
+import { spawn, spawnSync } from 'node:child_process';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { Socket } from 'node:net';
+import { join } from 'node:path';
+
+/** The FIFOs of one launch. */
+export interface OutputPipePaths {
+  out: string;
+  err: string;
+}
+
+/** A launch's FIFOs opened: `write` for the child's stdio (closed once it is spawned), `read` for the agent. */
+export interface OpenedPipes {
+  paths: OutputPipePaths;
+  write: { out: number; err: number };
+  read: { out: Socket; err: Socket };
+}
+
+/** Made in one `mkfifo` each time the free ones run low. */
+const BATCH = 32;
+const LOW_WATER = 8;
+
+/** The FIFOs of one agent: free ones, and those carrying a process's output. */
+export class OutputPipes {
+  private readonly free: string[] = [];
+  private next = 0;
+  private filling = false;
+
+  constructor(private readonly dir: string) {}
+
+  /**
+   * Takes stock of the directory: FIFOs named in `inUse` stay with their adopted processes, the
+   * rest are free; with `inUse` null (what runs is not known) none is used again.
+   */
+  load(inUse: ReadonlySet<string> | null): void {
+    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    for (const name of readdirSync(this.dir)) {
+      const path = join(this.dir, name);
+      const number = Number(name);
+      if (Number.isInteger(number)) this.next = Math.max(this.next, number + 1);
+      if (inUse === null || inUse.has(path)) continue;
+      if (Number.isInteger(number) && isFifo(path)) this.free.push(path);
+      else removeQuietly(path);
+    }
+  }
+
+  /** Makes FIFOs in the background until a few are free (once the agent is up, off the start path). */
+  prefill(): void {
+    if (this.filling || this.free.length >= LOW_WATER) return;
+    this.filling = true;
+    const names = this.names(BATCH);
+    const child = spawn('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
+    child.once('error', () => (this.filling = false));
+    child.once('exit', () => {
+      this.filling = false;
+      this.free.push(...names.filter(isFifo));
+    });
+  }
+
+  /** Opens two free FIFOs for a launch (making some at once when none is free). */
+  open(): OpenedPipes {
+    if (this.free.length < 2) this.makeNow();
+    const paths = { out: this.free.pop()!, err: this.free.pop()! };
+    this.prefill();
+    const write = { out: openSync(paths.out, constants.O_RDWR), err: openSync(paths.err, constants.O_RDWR) };
+    return { paths, write, read: { out: this.reader(paths.out), err: this.reader(paths.err) } };
+  }
+
+  /** Opens the agent's end of a FIFO that a running (adopted) process writes to. */
+  reader(path: string): Socket {
+    const socket = new Socket({ fd: openSync(path, constants.O_RDONLY | constants.O_NONBLOCK), readable: true, writable: false });
+    // at its end no process writes to it any more: it is clean, and free again
+    socket.once('end', () => this.free.push(path));
+    socket.on('error', () => undefined);
+    return socket;
+  }
+
+  /** Takes back the FIFOs of a launch that failed before a child had them: nothing was written, they are clean. */
+  giveBack(pipes: OpenedPipes): void {
+    for (const reader of [pipes.read.out, pipes.read.err]) {
+      reader.removeAllListeners('end');
+      reader.destroy();
+    }
+    this.free.push(pipes.paths.out, pipes.paths.err);
+  }
+
+  /** Closes the child's ends once it has them (or could not be started). */
+  static closeWriteEnds(pipes: OpenedPipes): void {
+    closeSync(pipes.write.out);
+    closeSync(pipes.write.err);
+  }
+
+  private makeNow(): void {
+    const names = this.names(BATCH);
+    const result = spawnSync('mkfifo', ['-m', '600', ...names], { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (result.error) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.error.message} (pmx needs mkfifo)`);
+    this.free.push(...names.filter(isFifo));
+    if (this.free.length < 2) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.stderr.toString().trim()}`);
+  }
+
+  private names(count: number): string[] {
+    const names: string[] = [];
+    for (let i = 0; i < count; i++) names.push(join(this.dir, String(this.next++)));
+    return names;
+  }
+}
+
+function isFifo(path: string): boolean {
+  try {
+    return lstatSync(path).isFIFO();
+  } catch {
+    return false;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already, or a directory someone put here: left alone
+  }
+}

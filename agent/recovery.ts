@@ -1,0 +1,190 @@
+// Crash recovery: an agent that finds the state file of an agent that died (SIGKILL, OOM) takes
+// over what it ran, so that every app runs exactly once, under supervision, with its logs flowing.
+//
+// A fork-mode app still running is adopted as it is: no restart, its output read again from its
+// named pipes, its exit learnt from /proc. A cluster worker dies with its agent (Node's cluster
+// ends workers whose primary is gone) and a socket-activated app holds sockets only its agent
+// could hand over again: those are restarted, once. A process that is gone is handled as an exit,
+// by its restart policy. A stop, restart or delete that was under way is carried on.
+import type { Registry } from './registry.js';
+import type { ProcessOs } from './process/os.js';
+import type { SupervisedProcess } from './process/supervised.js';
+import { initialLifecycle, type Intent, type Lifecycle } from './process/transition.js';
+import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
+import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
+import { ProcessState, isDormant } from './process/states.js';
+import { bootId, readState, type SavedProcess } from './state-file.js';
+import type { OutputPipePaths } from './process/output-pipes.js';
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** Takes over the processes of the agent that left `stateFile`; null when there was none (a clean start). */
+export function recover(registry: Registry, os: ProcessOs, stateFile: string, log: (line: string) => void): RecoveryReport | null {
+  let state;
+  try {
+    state = readState(stateFile);
+  } catch (error) {
+    // its pipes may still carry orphans' output: none of them is used again
+    os.pipes.load(null);
+    const lost = `${stateFile} cannot be read (${(error as Error).message}): the processes of the agent that died are not known`;
+    log(lost);
+    return { deadAgentPid: null, adopted: [], restarted: [], exited: [], lost };
+  }
+  if (state && state.boot_id !== bootId()) {
+    log(`ignoring ${stateFile}: written before the machine restarted, none of its processes runs`);
+    state = null;
+  }
+  if (!state) {
+    os.pipes.load(new Set());
+    return null;
+  }
+  // a reload under way when the agent died: its replacement or retiring child is not kept
+  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
+  const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
+  os.pipes.load(new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : []))));
+  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], lost: null };
+  const watch = new AdoptedChildren();
+  const socketApps = new Map<string, { proc: SupervisedProcess; runAgain: boolean }[]>();
+  for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
+    const proc = registry.add(saved.spec, saved.instance, saved.id);
+    proc.error = saved.error;
+    const lifecycle = restoredLifecycle(saved.lifecycle);
+    const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch) : null;
+    let outcome: Outcome;
+    if (saved.spec.listen.length > 0) {
+      const recovered = recoverSocketApp(proc, lifecycle, child);
+      outcome = recovered.outcome;
+      if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc, runAgain: recovered.runAgain }]);
+    } else {
+      outcome = recoverApp(proc, saved, lifecycle, child);
+    }
+    if (outcome) report[outcome].push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
+  }
+  for (const instances of socketApps.values()) void reopenSockets(registry, instances, log);
+  log(describeRecovery(report, stateFile));
+  return report;
+}
+
+/** Supervises a live child of the dead agent, its output read again from its pipes when it has them. */
+function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, os: ProcessOs, watch: AdoptedChildren): { withOutput: boolean } {
+  const { pid, startTicks, pipes } = saved.child!;
+  const output = pipes ? reopen(os, pipes) : null;
+  const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, withCurrent(lifecycle));
+  return { withOutput: output !== null };
+}
+
+/**
+ * The lifecycle the dead agent left, on a fresh one: the fields this agent knows are taken over
+ * (an agent of another version may have written others, or fewer); its requests died with it.
+ * A reload under way is over (its other children were killed): the process serves, or was serving.
+ */
+function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
+  const fresh = initialLifecycle();
+  const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode } = { ...fresh, ...saved };
+  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode };
+}
+
+/** The lifecycle with its current child running, as the dead agent left it serving. */
+function withCurrent(lifecycle: Lifecycle): Lifecycle {
+  return { ...lifecycle, status: ProcessState.ONLINE, children: { current: true, replacement: 'none', retiring: 'none' } };
+}
+
+/** The request that carries on a stop under way when the agent died (an 'errored' ending becomes a plain stop). */
+function pendingStop(lifecycle: Lifecycle): Intent {
+  return lifecycle.afterStop === 'errored' ? 'stop' : lifecycle.afterStop;
+}
+
+/** The agent's ends of an adopted child's output pipes; null when they are gone (removed by hand). */
+function reopen(os: ProcessOs, paths: OutputPipePaths): { out: Readable; err: Readable; paths: OutputPipePaths } | null {
+  let out: Socket | null = null;
+  try {
+    out = os.pipes.reader(paths.out);
+    return { out, err: os.pipes.reader(paths.err), paths };
+  } catch {
+    out?.destroy();
+    return null;
+  }
+}
+
+type Outcome = 'adopted' | 'restarted' | 'exited' | null;
+
+/** A process without sockets of the agent's: adopted when it can be, else restarted once, or its exit handled. */
+function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
+  if (child) {
+    // STOPPING: what was asked is carried out now, on the adopted child
+    if (lifecycle.status === ProcessState.STOPPING) proc.dispatch({ type: pendingStop(lifecycle) });
+    // a cluster worker lost its output (and dies with its primary anyway): one restart
+    else if (!child.withOutput) proc.dispatch({ type: 'restart' });
+    return child.withOutput ? 'adopted' : 'restarted';
+  }
+  if (isDormant(lifecycle.status)) {
+    proc.lifecycle = lifecycle;
+    return null;
+  }
+  if (lifecycle.status === ProcessState.STOPPING) {
+    // STOPPING, its child gone: it ends as the stop under way would have
+    proc.lifecycle = { ...lifecycle, status: lifecycle.afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.STOPPED };
+    if (lifecycle.afterStop === 'restart' || lifecycle.afterStop === 'delete') proc.dispatch({ type: lifecycle.afterStop });
+  } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
+    proc.lifecycle = lifecycle;
+    proc.dispatch({ type: 'restart-timer' });
+  } else if (saved.child && !saved.child.pipes) {
+    // a cluster worker, ended by its primary's death rather than by itself: one restart
+    proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    proc.dispatch({ type: 'restart' });
+    return 'restarted';
+  } else {
+    // LAUNCHING | ONLINE: it exited while no agent watched; its restart policy decides
+    proc.lifecycle = withCurrent(lifecycle);
+    proc.dispatch({ type: 'exit', code: null, signal: null });
+  }
+  return 'exited';
+}
+
+/**
+ * A socket-activated instance: the dead agent's sockets are gone and a live instance holds the
+ * port, so it is stopped; reopenSockets starts it again once every instance of its app has stopped.
+ */
+function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): { outcome: Outcome; runAgain: boolean } {
+  const stopping = lifecycle.status === ProcessState.STOPPING;
+  if (stopping && lifecycle.afterStop === 'delete') {
+    if (!child) proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    proc.dispatch({ type: 'delete' });
+    return { outcome: child ? 'restarted' : 'exited', runAgain: false };
+  }
+  const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
+  if (child) proc.dispatch({ type: 'stop' });
+  else proc.lifecycle = { ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED };
+  return { outcome: child ? 'restarted' : runAgain ? 'exited' : null, runAgain };
+}
+
+/** Opens an app's sockets again once its instances have stopped (its sockets are opened once, for all), then starts those that ran. */
+async function reopenSockets(registry: Registry, instances: { proc: SupervisedProcess; runAgain: boolean }[], log: (line: string) => void): Promise<void> {
+  await Promise.all(instances.map(({ proc }) => proc.waitFor(isDormant)));
+  // an instance deleted meanwhile needs no socket; an app with none left, none at all
+  const kept = instances.filter(({ proc }) => registry.get(proc.id) === proc);
+  if (kept.length === 0) return;
+  const { spec } = kept[0]!.proc;
+  let fds: number[];
+  try {
+    fds = await registry.listeners.acquire(spec.name, spec.listen);
+  } catch (error) {
+    for (const { proc } of kept) proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+    return;
+  }
+  log(`${spec.name}: sockets ${spec.listen.join(', ')} open again`);
+  for (const { proc, runAgain } of kept) {
+    proc.listenFds = fds;
+    if (runAgain) proc.dispatch({ type: 'restart' });
+  }
+}
+
+/** The agent log's line about a recovery. */
+function describeRecovery(report: RecoveryReport, stateFile: string): string {
+  const list = (procs: RecoveredProcess[]): string => procs.map((proc) => `${proc.name} (id ${proc.id}${proc.pid ? `, pid ${proc.pid}` : ''})`).join(', ') || 'none';
+  return (
+    `the agent${report.deadAgentPid ? ` (pid ${report.deadAgentPid})` : ''} died; taken over from ${stateFile}: ` +
+    `adopted ${list(report.adopted)}; restarted once ${list(report.restarted)}; found exited ${list(report.exited)}`
+  );
+}

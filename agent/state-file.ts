@@ -1,0 +1,139 @@
+// agent.state: what the agent supervises, so that an agent started after this one died (SIGKILL,
+// OOM) knows what it ran. Rewritten whole (temp file, rename): always before the apps started in
+// a turn of the loop may run, at the end of a turn in which a process was removed, and otherwise at
+// most every THROTTLE_MS (with 1,000 apps the file is a megabyte, and a start of all of them is
+// hundreds of turns). A change not yet written is one the next agent handles right anyway: a
+// process found launching is taken as online, one found stopping is stopped. Not fsynced: it must
+// outlive the agent, not the machine; after a reboot none of its processes runs, and the boot id
+// it carries says so.
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import type { AppSpec } from './protocol/app-spec.js';
+import type { Registry } from './registry.js';
+import type { SupervisedProcess } from './process/supervised.js';
+import type { Lifecycle } from './process/transition.js';
+import type { OutputPipePaths } from './process/output-pipes.js';
+
+export const STATE_FORMAT = 1;
+
+/** The longest a change waits to be written, unless something forces it sooner. */
+const THROTTLE_MS = 50;
+
+/** One supervised process as the state file records it. */
+export interface SavedProcess {
+  id: number;
+  instance: number;
+  spec: AppSpec;
+  lifecycle: Lifecycle;
+  error: string | null;
+  /** The running child: pid and start time since boot (together they name it), and its output pipes. */
+  child: { pid: number; startTicks: number; pipes: OutputPipePaths | null } | null;
+  /** A reload's replacement or retiring child, if one ran. */
+  others?: { pid: number; startTicks: number }[];
+}
+
+export interface SavedState {
+  pmx_state: number;
+  agent_pid: number;
+  /** /proc/sys/kernel/random/boot_id when written: pids of another boot name nothing of ours. */
+  boot_id: string;
+  processes: SavedProcess[];
+}
+
+/** Keeps the state file in line with the registry. */
+export class StateFile {
+  private pending = false;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  /** Each spec's JSON, made once: specs change rarely, states often. */
+  private readonly specJson = new WeakMap<AppSpec, string>();
+  private readonly boot = bootId();
+
+  constructor(
+    private readonly path: string,
+    private readonly registry: Registry,
+    private readonly log: (line: string) => void,
+  ) {
+    const follow = (proc: SupervisedProcess): void => {
+      const changed = (): void => this.schedule();
+      proc.on('status', changed);
+      proc.on('child', changed);
+      // a removed process must not come back after a crash: written at the end of this turn
+      proc.once('removed', () => this.schedule(true));
+      this.schedule();
+    };
+    for (const proc of registry.all()) follow(proc);
+    registry.added.add(follow);
+  }
+
+  /** Writes the state soon: within THROTTLE_MS, or at the end of this turn when `urgent`. */
+  schedule(urgent = false): void {
+    this.pending = true;
+    if (urgent) this.immediate ??= setImmediate(() => this.flush());
+    else this.timer ??= setTimeout(() => this.flush(), THROTTLE_MS);
+  }
+
+  /** Writes the state now if a change is waiting. */
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.immediate) clearImmediate(this.immediate);
+    this.timer = null;
+    this.immediate = null;
+    if (!this.pending) return;
+    this.pending = false;
+    const processes = this.registry.all().map((proc) => this.entry(proc));
+    const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot });
+    const temp = `${this.path}.tmp`;
+    try {
+      writeFileSync(temp, `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`, { mode: 0o600 });
+      renameSync(temp, this.path);
+    } catch (error) {
+      this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know its processes`);
+    }
+  }
+
+  /** Removes the file: the agent stopped every process and ends cleanly. */
+  remove(): void {
+    this.pending = false;
+    if (this.timer) clearTimeout(this.timer);
+    try {
+      unlinkSync(this.path);
+    } catch {
+      // never written
+    }
+  }
+
+  private entry(proc: SupervisedProcess): string {
+    let spec = this.specJson.get(proc.spec);
+    if (spec === undefined) {
+      spec = JSON.stringify(proc.spec);
+      this.specJson.set(proc.spec, spec);
+    }
+    const { current, others } = proc.running;
+    const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes } : null;
+    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others });
+    return `{"spec":${spec},${rest.slice(1)}`;
+  }
+}
+
+/** The state an agent left, or null when there is none; throws when the file cannot be read or parsed. */
+export function readState(path: string): SavedState | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw error;
+  }
+  const state = JSON.parse(text) as SavedState;
+  if (state?.pmx_state !== STATE_FORMAT || !Array.isArray(state.processes)) throw new Error(`not a pmx state file of format ${STATE_FORMAT}`);
+  return state;
+}
+
+/** This boot's id. */
+export function bootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'latin1').trim();
+  } catch {
+    return 'unknown';
+  }
+}

@@ -1,0 +1,22 @@
+// What the user is told when the agent this command started took over from an agent that died.
+import type { RecoveredProcess, RecoveryReport } from '../../agent/protocol/launch.js';
+
+/** The lines (for stderr) about a recovery: what was adopted, restarted, found exited; where the log is. */
+export function formatRecovery(report: RecoveryReport, newPid: number | null, logFile: string): string {
+  const dead = report.deadAgentPid ? `The pmx agent (pid ${report.deadAgentPid})` : 'The pmx agent';
+  if (report.lost) {
+    return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Its processes, if any still run, are not supervised (see ${logFile})\n`;
+  }
+  const by = newPid ? `the new agent (pid ${newPid})` : 'the new agent';
+  const lines = [`[PMX][WARN] ${dead} had died; ${by} took over its processes:`];
+  if (report.adopted.length > 0) lines.push(`[PMX]   adopted, still running: ${names(report.adopted)}`);
+  if (report.restarted.length > 0) lines.push(`[PMX]   restarted once (cluster workers and socket-activated apps end with their agent): ${names(report.restarted)}`);
+  if (report.exited.length > 0) lines.push(`[PMX]   had exited meanwhile, handled by their restart policy: ${names(report.exited)}`);
+  if (lines.length === 1) lines.push('[PMX]   none was running');
+  lines.push(`[PMX]   see ${logFile}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function names(procs: RecoveredProcess[]): string {
+  return procs.map((proc) => `${proc.name} (id ${proc.id}${proc.pid ? `, pid ${proc.pid}` : ''})`).join(', ');
+}

@@ -1,0 +1,79 @@
+// A torn dump (a crash or a full disk during a write by another tool): resurrect says which file
+// it used and warns about the torn one, save never rotates a torn file into the backup, and an
+// entry of the wrong shape is an error naming it, with nothing started.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox } from '../helpers/pmx.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox('pmx-torn-dump-');
+afterAll(() => pmx.cleanup());
+
+const dump = join(pmx.home, 'dump.pmx');
+const backup = `${dump}.bak`;
+const TORN = '{"pmx_dump":1,"processes":[{"pm_';
+
+describe('a torn dump', () => {
+  it('resurrect uses the backup, says so, and warns about the torn file', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'kept']);
+    await pmx.ok(['save']);
+    await pmx.ok(['save']); // the backup holds 'kept' too
+    writeFileSync(dump, TORN);
+    await pmx.ok(['delete', 'all']);
+    const run = await pmx.run(['resurrect']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`Resurrected 1 process from ${backup}`);
+    expect(run.stderr).toContain(`[PMX][WARN] ${dump} is torn or not JSON`);
+    expect(run.stderr).toContain(`used the previous dump ${backup}, saved `);
+    expect((await pmx.jlist()).map((entry) => entry.name)).toEqual(['kept']);
+  });
+
+  it('save replaces the torn file but never rotates it into the backup', async () => {
+    const good = readFileSync(backup, 'utf8');
+    const run = await pmx.run(['save']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`${dump} was torn or not JSON`);
+    expect(run.stderr).toContain(`${backup} kept as it was`);
+    expect(readFileSync(backup, 'utf8')).toBe(good);
+    expect(JSON.parse(readFileSync(dump, 'utf8')).processes.map((entry: { spec: { name: string } }) => entry.spec.name)).toEqual(['kept']);
+  });
+
+  it('an empty list is refused over a torn dump whose backup holds processes', async () => {
+    await pmx.ok(['delete', 'all']);
+    writeFileSync(dump, TORN);
+    const run = await pmx.run(['save']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('with an empty list');
+    expect(readFileSync(dump, 'utf8')).toBe(TORN);
+  });
+
+  it('an entry of the wrong shape is an error naming the file, the entry and the key, and nothing starts', async () => {
+    const valid = JSON.parse(readFileSync(backup, 'utf8'));
+    const entry = valid.processes[0];
+    const second = { ...entry, pm_id: 1, spec: { ...entry.spec, name: 'broken', script: 42 } };
+    writeFileSync(dump, JSON.stringify({ ...valid, processes: [entry, second] }));
+    const run = await pmx.run(['resurrect']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${dump}: entry 1 ('broken'): spec.script must be a string, got 42`);
+    expect(run.stderr).not.toContain('Cannot read properties');
+    expect(await pmx.jlist()).toEqual([]);
+  });
+
+  it('an entry that is not an object, or lacks its spec, is named too', async () => {
+    writeFileSync(dump, JSON.stringify({ pmx_dump: 1, processes: [null] }));
+    expect((await pmx.run(['resurrect'])).stderr).toContain(`${dump}: entry 0: the entry must be an object, got null`);
+    writeFileSync(dump, JSON.stringify({ pmx_dump: 1, processes: [{ pm_id: 0, instance: 0, status: 'online' }] }));
+    expect((await pmx.run(['resurrect'])).stderr).toContain(`${dump}: entry 0: spec must be an object, got nothing`);
+    expect(await pmx.jlist()).toEqual([]);
+  });
+
+  it('neither file usable: an error naming both', async () => {
+    writeFileSync(dump, TORN);
+    writeFileSync(backup, 'not json');
+    const run = await pmx.run(['resurrect']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`no usable dump: ${dump} is torn or not JSON`);
+    expect(run.stderr).toContain(`and ${backup} is torn or not JSON`);
+  });
+});
