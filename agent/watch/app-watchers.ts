@@ -54,6 +54,8 @@ export class AppWatchers {
     if (current?.key === key) return;
     current?.close();
     this.apps.delete(name);
+    // as PM2 says it: a stop ends watching (`pmx stop`), and so does a delete
+    if (current && !spec) this.log(`watch: stopped watching ${name}`);
     if (spec) this.apps.set(name, new AppWatch(spec, key!, this.ownFiles(name), () => this.changed(spec), this.log));
   }
 

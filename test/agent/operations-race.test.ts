@@ -17,8 +17,11 @@ afterAll(() => pmx.cleanup());
 
 type Op = 'stop' | 'restart' | 'reload' | 'delete' | 'scale' | 'watch';
 type Final = 'online' | 'stopped' | 'gone';
-/** What a caller is told: done, overridden (the word says by what), the app not found, or (watch) nothing done. */
-type Answer = 'ok' | 'stopped' | 'restarted' | 'reloaded' | 'deleted' | 'not found' | 'skipped';
+/**
+ * What a caller is told: done, overridden (the word says by what), the app not found, or for a
+ * watch restart, nothing done as the app is being stopped, or nothing seen as watching has ended.
+ */
+type Answer = 'ok' | 'stopped' | 'restarted' | 'reloaded' | 'deleted' | 'not found' | 'skipped' | 'unwatched';
 
 interface App {
   name: string;
@@ -131,6 +134,7 @@ function watchOutcomes(offset: number, name: string, count: number): Promise<str
 function expectAnswer(op: Op, result: RunResult | null, answer: Answer, name: string, watched: string[]): void {
   if (op === 'watch') {
     if (answer === 'skipped') return void expect(agentLog()).toContain(`watch: ${name} is being stopped`);
+    if (answer === 'unwatched') return void expect(agentLog()).not.toMatch(new RegExp(`watch: change detected on .* for app ${escape(name)} `));
     return void expect(watched.some((line) => (answer === 'ok' ? / reloaded$/ : new RegExp(`did not complete: .*was ${answer} by`)).test(line)), watched.join('\n')).toBe(true);
   }
   const output = `${result!.stdout}${result!.stderr}`;
@@ -174,12 +178,14 @@ async function race({ first, second, final, answers, retiring }: Race): Promise<
     else await underWay(first, app);
     const secondFrom = agentLog().length;
     const b = begin(second, app);
-    await agentLogged(secondFrom, applied(second, name));
+    // a stop ends watching, as PM2's does: the change comes after the watch has ended
+    if (answers[1] === 'unwatched') await agentLogged(firstFrom, new RegExp(`watch: stopped watching ${escape(name)}\\n`));
+    else await agentLogged(secondFrom, applied(second, name));
     openGate(app.listenGate);
     openGate(app.exitGate);
     const [ra, rb] = await Promise.all([a, b]);
     // a watch restart has no caller to wait for: the agent logs how each one ended
-    const watches = [first, second].filter((op, i) => op === 'watch' && answers[i] !== 'skipped').length;
+    const watches = [first, second].filter((op, i) => op === 'watch' && answers[i] !== 'skipped' && answers[i] !== 'unwatched').length;
     const watched = watches > 0 ? await watchOutcomes(firstFrom, name, watches) : [];
     expectAnswer(first, ra, answers[0], name, watched);
     expectAnswer(second, rb, answers[1], name, watched);
@@ -202,7 +208,7 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
   ['stop', 'reload', [O, O], ['reloaded', 'ok']],
   ['stop', 'delete', [G, G], ['deleted', 'ok']],
   ['stop', 'scale', [G, S], ['deleted', 'ok']],
-  ['stop', 'watch', [S, S], ['ok', 'skipped']],
+  ['stop', 'watch', [S, S], ['ok', 'unwatched']],
   ['restart', 'stop', [S, S], ['stopped', 'ok']],
   ['restart', 'restart', [O, O], ['ok', 'ok']],
   ['restart', 'reload', [O, O], ['ok', 'ok']],
@@ -235,7 +241,8 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
   ['watch', 'watch', [O, O], ['ok', 'ok']],
 ];
 
-const words = (answer: Answer): string => (answer === 'ok' ? 'done' : answer === 'skipped' ? 'left to it' : answer === 'not found' ? 'not found' : `told it was ${answer}`);
+const words = (answer: Answer): string =>
+  answer === 'ok' ? 'done' : answer === 'skipped' ? 'left to it' : answer === 'unwatched' ? 'not seen: the stop ended watching' : answer === 'not found' ? 'not found' : `told it was ${answer}`;
 
 describe('two operations racing on one app (2 cluster instances)', () => {
   for (const [first, second, final, answers] of RACES) {
