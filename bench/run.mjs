@@ -22,6 +22,7 @@ const BENCHMARKS = {
   'agent-memory': './agent-memory.mjs',
   'agent-cpu': './agent-cpu.mjs',
   'restart-soak': './restart-soak.mjs',
+  'load-1000': './load-1000.mjs',
   reload: './reload.mjs',
   logs: './logs.mjs',
   serve: './serve.mjs',
@@ -33,6 +34,7 @@ const GROUPS = {
   latency: ['cli-latency', 'cold-ls', 'start-10', 'crash-restart'],
   memory: ['app-overhead', 'agent-memory', 'restart-soak'],
   cpu: ['agent-cpu'],
+  load: ['load-1000', 'agent-memory'],
 };
 /** What a bare `node bench/run.mjs` runs. */
 const DEFAULT = Object.keys(BENCHMARKS);

@@ -119,6 +119,9 @@ export class LogFile {
     closeSync(this.fd);
     this.fd = null;
     this.size = 0;
+    // the new file is made at once, as logrotate's `create` does: the path `describe` names (and
+    // that `tail -F` follows) exists even when the app writes nothing more
+    this.open();
     void this.afterRotation(rotated);
   }
 

@@ -1,6 +1,6 @@
 // `pmx metrics`: the agent serves every process's metrics in Prometheus's text format, on
 // 127.0.0.1 unless told otherwise, with values that match jlist.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, onTestFinished, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually, type JlistEntry } from '../helpers/pmx.js';
@@ -97,7 +97,11 @@ describe('pmx metrics', () => {
 
   it('has the values jlist has', async () => {
     for (let i = 0; i < 5; i++) await get(appPort);
-    // jlist and a scrape taken back to back agree once both read the same sample
+    // the app is held still (SIGSTOP) so that its figures stop changing, however slow the machine:
+    // jlist and a scrape taken back to back then agree once both read the same sample
+    const held = (await pmx.proc('web')).pid;
+    process.kill(held, 'SIGSTOP');
+    onTestFinished(() => process.kill(held, 'SIGCONT'));
     const { exposition, web } = await eventually('a scrape that matches jlist', async () => {
       const before = await pmx.proc('web');
       const scraped = parseExposition((await scrape(port)).body);
