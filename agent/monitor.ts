@@ -8,7 +8,7 @@
 // (process-group members that were re-parented). A child that a non-main thread forked is seen
 // at the next full read.
 import type { Cron } from 'croner';
-import { indexTable, readProcessTable, processTree, readTree, canReadChildren, type ProcessRow } from './os/process-tree.js';
+import { processTree, readTree, canReadChildren, sharedTable, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isServing } from './process/states.js';
@@ -29,8 +29,9 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
     if (running.length === 0) return;
     const full = !walkable || sinceFullScan >= FULL_SCAN_EVERY || running.some((proc) => !known.has(proc.pid));
     sinceFullScan = full ? 1 : sinceFullScan + 1;
-    const table = full ? readProcessTable() : null;
-    const index = table ? indexTable(table) : null;
+    const snapshot = full ? sharedTable() : null;
+    const table = snapshot?.table ?? null;
+    const index = snapshot?.index ?? null;
     if (full) known.clear();
     const now = Date.now();
     for (const proc of running) {
@@ -54,8 +55,9 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
       proc.monit = { memory, cpu: Math.max(0, Math.round(cpu * 10) / 10) };
       enforceMemoryLimit(proc, memory, log);
     }
-    for (const pid of previous.keys()) if (!running.some((proc) => proc.pid === pid)) previous.delete(pid);
-    for (const pid of known.keys()) if (!running.some((proc) => proc.pid === pid)) known.delete(pid);
+    const runningPids = new Set(running.map((proc) => proc.pid));
+    for (const pid of previous.keys()) if (!runningPids.has(pid)) previous.delete(pid);
+    for (const pid of known.keys()) if (!runningPids.has(pid)) known.delete(pid);
   }, intervalMs);
   timer.unref();
   return () => clearInterval(timer);

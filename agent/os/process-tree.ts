@@ -50,6 +50,40 @@ export function readProcessTable(): Map<number, ProcessRow> {
   return table;
 }
 
+/** A read of the process table, indexed, and the moment it began in clock ticks since boot. */
+export interface TableSnapshot {
+  table: Map<number, ProcessRow>;
+  index: TableIndex;
+  ticks: number;
+}
+
+let shared: TableSnapshot | null = null;
+
+/**
+ * The process table as read once in this turn of the event loop: a `delete all` of 1,000 apps
+ * stops them all in one turn, and reading the whole table for each (a few thousand /proc files
+ * each time) made it quadratic. A process that started after the read (its start time at or
+ * after the read's, `newerThan`) is not in it: the table is read again.
+ */
+export function sharedTable(newerThan = -1): TableSnapshot {
+  if (shared === null || newerThan >= shared.ticks) {
+    const ticks = uptimeTicks();
+    const table = readProcessTable();
+    if (shared === null) setImmediate(() => (shared = null));
+    shared = { table, index: indexTable(table), ticks };
+  }
+  return shared;
+}
+
+/** Clock ticks since boot (the unit of a process's start time), rounded down. */
+function uptimeTicks(): number {
+  const text = readProcFile('/proc/uptime');
+  return text ? Math.floor(Number(text.split(' ')[0]) * TICKS_PER_SECOND) : Number.MAX_SAFE_INTEGER;
+}
+
+/** USER_HZ: the unit of /proc's times, 100 on every Linux that pmx runs on. */
+const TICKS_PER_SECOND = 100;
+
 /**
  * The pids of `root` and of its descendants and process group. With `rootIsOurs` false (the root
  * was reaped and its pid may name another process now) only its process group is followed.

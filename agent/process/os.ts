@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import cluster from 'node:cluster';
 import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
-import { processTree, readProcessTable, readStat } from '../os/process-tree.js';
+import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 
@@ -74,9 +74,9 @@ export function createProcessOs(pipesDir: string): ProcessOs {
       return { pid, startTicks: readStat(pid)?.startTicks ?? -1 };
     },
     tree(root) {
-      const table = readProcessTable();
+      const { table, index } = sharedTable(root.startTicks);
       const rootIsOurs = table.get(root.pid)?.startTicks === root.startTicks;
-      return processTree(root.pid, table, rootIsOurs).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
+      return processTree(root.pid, table, rootIsOurs, index).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
     },
     kill(members, signal) {
       for (const { pid, startTicks } of members) {

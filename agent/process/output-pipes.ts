@@ -27,8 +27,9 @@ export interface OpenedPipes {
   read: { out: Socket; err: Socket };
 }
 
-/** Made in one `mkfifo` each time the free ones run low. */
+/** Made in one `mkfifo` each time the free ones run low; doubled (up to MAX_BATCH) each time a launch had to wait for them. */
 const BATCH = 32;
+const MAX_BATCH = 1024;
 const LOW_WATER = 8;
 
 /** The FIFOs of one agent: free ones, and those carrying a process's output. */
@@ -36,6 +37,8 @@ export class OutputPipes {
   private readonly free: string[] = [];
   private next = 0;
   private filling = false;
+  /** How many the next `mkfifo` makes: a start of 1,000 apps needs 2,000, not 63 runs of it. */
+  private batch = BATCH;
 
   constructor(private readonly dir: string) {}
 
@@ -59,7 +62,7 @@ export class OutputPipes {
   prefill(): void {
     if (this.filling || this.free.length >= LOW_WATER) return;
     this.filling = true;
-    const names = this.names(BATCH);
+    const names = this.names(this.batch);
     const child = spawn('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
     child.once('error', () => (this.filling = false));
     child.once('exit', () => {
@@ -102,7 +105,8 @@ export class OutputPipes {
   }
 
   private makeNow(): void {
-    const names = this.names(BATCH);
+    const names = this.names(this.batch);
+    this.batch = Math.min(this.batch * 2, MAX_BATCH);
     const result = spawnSync('mkfifo', ['-m', '600', ...names], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (result.error) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.error.message} (pmx needs mkfifo)`);
     this.free.push(...names.filter(isFifo));

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
-import { canReadChildren, processTree, readProcessTable, readStat, readTree } from '../../../agent/os/process-tree.js';
+import { canReadChildren, processTree, readProcessTable, readStat, readTree, sharedTable } from '../../../agent/os/process-tree.js';
 
 const sandbox = new PmxSandbox('pmx-tree-');
 const started: ChildProcess[] = [];
@@ -40,5 +40,21 @@ describe.skipIf(!canReadChildren())('readTree', () => {
     expect(tree.has(process.pid)).toBe(true);
     const reused = readTree(started[0]!.pid!, new Map([[process.pid, { ...stranger, startTicks: stranger.startTicks + 1 }]]));
     expect(reused.has(process.pid)).toBe(false);
+  });
+});
+
+describe('sharedTable', () => {
+  it('reads /proc once per turn of the loop, and again for a process that started after the read', async () => {
+    const first = sharedTable();
+    expect(sharedTable()).toBe(first);
+    const child = spawn('/bin/sleep', ['60'], { stdio: 'ignore' });
+    started.push(child);
+    // the same turn: a process as old as the read is not trusted to be in it
+    const { startTicks } = readStat(child.pid!)!;
+    const again = sharedTable(startTicks);
+    expect(again).not.toBe(first);
+    expect(again.table.get(child.pid!)?.startTicks).toBe(startTicks);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(sharedTable()).not.toBe(again);
   });
 });
