@@ -1,21 +1,61 @@
 // A supervised process in PM2's `jlist` shape.
 import { userInfo } from 'node:os';
 import type { ProcessDescription } from './protocol/types.js';
+import type { AppSpec } from './protocol/app-spec.js';
+import { RawJson } from './protocol/framing.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
 
-/** The `jlist` entry for one process. */
-export function describeProcess(proc: SupervisedProcess): ProcessDescription {
+/** The `jlist` entry for one process; `brief` leaves its environment out (what `ls` needs: a quarter of the bytes). */
+export function describeProcess(proc: SupervisedProcess, brief = false): ProcessDescription {
+  const spec = brief ? briefSpec(proc.spec) : proc.spec;
+  const { pid, monit, state } = live(proc);
+  return { pid, name: spec.name, pm_id: proc.id, monit, pm2_env: { ...spec, ...state } };
+}
+
+/**
+ * describeProcess's entries as JSON text, the spec of each made once per spec (specs change
+ * rarely, states often): a list of 1,000 apps without building and collecting 1,000 copies of
+ * their specs. Parsed, it is what describeProcess gives (the live keys come after the spec's,
+ * and where both have a key the live value is the one JSON.parse keeps, in the spec's place).
+ */
+export function describeJson(procs: SupervisedProcess[], brief = false): RawJson<ProcessDescription[]> {
+  const entries = procs.map((proc) => {
+    const { pid, monit, state } = live(proc);
+    const head = JSON.stringify({ pid, name: proc.spec.name, pm_id: proc.id, monit });
+    const env = JSON.stringify(state);
+    return `${head.slice(0, -1)},"pm2_env":${specJson(proc.spec, brief).slice(0, -1)},${env.slice(1)}}`;
+  });
+  return new RawJson(`[${entries.join(',')}]`);
+}
+
+const fullSpecs = new WeakMap<AppSpec, string>();
+const briefSpecs = new WeakMap<AppSpec, string>();
+
+/** The spec's JSON, never `{}` (describeJson joins it with the live keys). */
+function specJson(spec: AppSpec, brief: boolean): string {
+  const cache = brief ? briefSpecs : fullSpecs;
+  let text = cache.get(spec);
+  if (text === undefined) {
+    text = JSON.stringify(brief ? briefSpec(spec) : spec);
+    cache.set(spec, text);
+  }
+  return text;
+}
+
+function briefSpec(spec: AppSpec): AppSpec {
+  return { ...spec, env: {}, app_env: undefined };
+}
+
+/** What changes as the process runs: its pid, its figures, and the live keys of `pm2_env`. */
+function live(proc: SupervisedProcess) {
   const { spec, lifecycle, logTargets } = proc;
   const running = isRunning(lifecycle.status);
   return {
     pid: running ? proc.pid : 0,
-    name: spec.name,
-    pm_id: proc.id,
     monit: running ? { ...proc.monit } : { memory: 0, cpu: 0 },
-    pm2_env: {
-      ...spec,
+    state: {
       pm_id: proc.id,
       status: publicStatus(lifecycle.status),
       restart_time: lifecycle.restarts,
@@ -42,10 +82,14 @@ export function describeProcess(proc: SupervisedProcess): ProcessDescription {
   };
 }
 
+/** The agent's user, looked up once: its uid never changes. */
+let username: string | null = null;
+
 function currentUser(): string {
   try {
-    return userInfo().username;
+    username ??= userInfo().username;
   } catch {
-    return String(process.getuid?.() ?? '');
+    username = String(process.getuid?.() ?? '');
   }
+  return username;
 }

@@ -14,17 +14,34 @@ import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isServing } from './process/states.js';
 
 const TICKS_PER_SECOND = 100;
+/**
+ * The share of one core the sampler may use: a sample that took d ms is followed by the next
+ * after d / BUDGET ms at the soonest. With a few dozen apps a sample takes well under a
+ * millisecond and the interval holds; with 1,000 it takes tens of milliseconds, and samples (and
+ * max_memory_restart checks) come every few seconds instead of costing the agent a core's 5 %.
+ */
+const BUDGET = 0.015;
 /** Samples between two reads of the whole process table. */
 const FULL_SCAN_EVERY = 10;
 
-/** Samples CPU and memory every `intervalMs`; returns a function that stops it. */
+/** Samples CPU and memory every `intervalMs` (less often when sampling would cost more than BUDGET); returns a function that stops it. */
 export function startMonitor(registry: Registry, intervalMs: number, log: (line: string) => void): () => void {
   const previous = new Map<number, { ticks: number; at: number }>();
   /** Root pid -> the tree the last full read found. */
   const known = new Map<number, Map<number, ProcessRow>>();
   const walkable = canReadChildren();
   let sinceFullScan = FULL_SCAN_EVERY;
-  const timer = setInterval(() => {
+  let timer: NodeJS.Timeout;
+  const next = (delay: number): void => {
+    timer = setTimeout(tick, delay);
+    timer.unref();
+  };
+  const tick = (): void => {
+    const began = performance.now();
+    sample();
+    next(Math.max(intervalMs, (performance.now() - began) / BUDGET));
+  };
+  const sample = (): void => {
     const running = registry.all().filter((proc) => proc.pid > 0 && isServing(proc.status));
     if (running.length === 0) return;
     const full = !walkable || sinceFullScan >= FULL_SCAN_EVERY || running.some((proc) => !known.has(proc.pid));
@@ -58,9 +75,9 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
     const runningPids = new Set(running.map((proc) => proc.pid));
     for (const pid of previous.keys()) if (!runningPids.has(pid)) previous.delete(pid);
     for (const pid of known.keys()) if (!runningPids.has(pid)) known.delete(pid);
-  }, intervalMs);
-  timer.unref();
-  return () => clearInterval(timer);
+  };
+  next(intervalMs);
+  return () => clearTimeout(timer);
 }
 
 function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line: string) => void): void {

@@ -61,9 +61,30 @@ function parseLine(line: Buffer, onMessage: (message: unknown) => void, onBadLin
   onMessage(message);
 }
 
+/**
+ * A value already serialized: a list of 1,000 processes is written from text made piece by piece
+ * (each app's spec serialized once) instead of 1,000 objects built, stringified and collected for
+ * each `ls`. Serialized anywhere else, it turns back into its value.
+ */
+export class RawJson<T = unknown> {
+  /** The type it stands for, for the type checker only. */
+  declare readonly value: T;
+  constructor(readonly text: string) {}
+  toJSON(): T {
+    return JSON.parse(this.text) as T;
+  }
+}
+
 /** Writes one message as a JSON line; false when the socket is no longer writable. */
 export function writeMessage(socket: Socket, message: unknown): boolean {
   if (socket.destroyed || !socket.writable) return false;
-  socket.write(JSON.stringify(message) + '\n');
+  socket.write(serialize(message) + '\n');
   return true;
+}
+
+function serialize(message: unknown): string {
+  const result = (message as { result?: unknown } | null)?.result;
+  if (!(result instanceof RawJson)) return JSON.stringify(message);
+  const rest = JSON.stringify({ ...(message as object), result: null });
+  return `${rest.slice(0, -'null}'.length)}${result.text}}`;
 }

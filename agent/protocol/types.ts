@@ -71,10 +71,11 @@ export type StartMode = 'start' | 'startOrRestart' | 'startOrReload' | 'force';
 /** Request params and result types, per method. */
 export interface Methods {
   hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string } };
-  list: { params: Record<string, never>; result: ProcessDescription[] };
+  /** `brief`: each process without its environment (`env`, `app_env`): what the table of `ls` shows, a fraction of the bytes. */
+  list: { params: { brief?: boolean }; result: ProcessDescription[] };
   start: {
     params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
-    /** `all`: the whole list after the start, which `pmx start` prints without asking again. */
+    /** `all`: the whole list after the start (brief, as `list` gives it), which `pmx start` prints without asking again. */
     result: { processes: ProcessDescription[]; alreadyRunning: string[]; all: ProcessDescription[] };
   };
   /** `watch`: also stop watching (`pmx stop --watch`), so a change no longer restarts the app. */

@@ -4,7 +4,8 @@ import { PROTOCOL_VERSION } from '../protocol/types.js';
 import { AgentFault } from '../fault.js';
 import type { Registry } from '../registry.js';
 import type { AgentHome } from '../protocol/home.js';
-import { describeProcess } from '../describe.js';
+import { describeJson, describeProcess } from '../describe.js';
+import type { RawJson } from '../protocol/framing.js';
 import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, scaleApp, signalProcesses, startApps, stopProcesses } from '../operations.js';
 import { writeDump } from '../dump.js';
 import { sendToProcess } from '../send-data.js';
@@ -31,20 +32,22 @@ export interface AgentContext {
   metrics: MetricsEndpoint;
 }
 
-type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Methods[M]['result']> | Methods[M]['result'] };
+/** A handler answers its method's result; `list`'s may come already serialized (large, and read by no one in the agent). */
+type Result<M extends Method> = M extends 'list' ? Methods[M]['result'] | RawJson<Methods[M]['result']> : Methods[M]['result'];
+type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Result<M>> | Result<M> };
 
-const describeAll = (ctx: AgentContext, procs: SupervisedProcess[]) => procs.map((proc) => describeProcess(proc));
+const describeAll = (ctx: AgentContext, procs: SupervisedProcess[], brief = false) => procs.map((proc) => describeProcess(proc, brief));
 
 export const handlers: Handlers = {
   hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root }),
 
-  list: (_params, ctx) => describeAll(ctx, ctx.registry.all()),
+  list: ({ brief }, ctx) => describeJson(ctx.registry.all(), brief === true),
 
   start: async ({ apps, mode, updateEnv }, ctx) => {
     if (!Array.isArray(apps)) throw new AgentFault('INVALID_REQUEST', 'start: apps must be an array');
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
     ctx.changed();
-    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all()) };
+    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };
   },
 
   stop: async ({ selector, watch }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector), watch === true)),

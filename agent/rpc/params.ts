@@ -20,7 +20,7 @@ const selector: ParamsCheck = ({ selector }) => selectorProblem(selector);
 
 const CHECKS: { [M in Method]: ParamsCheck } = {
   hello: ({ protocol }) => (typeof protocol === 'number' ? null : 'protocol must be a number'),
-  list: none,
+  list: ({ brief }) => (optionalBool(brief) ? null : 'brief must be true or false'),
   start: ({ apps, mode, updateEnv }) => {
     if (!Array.isArray(apps)) return 'apps must be an array of app specs';
     if (!['start', 'startOrRestart', 'startOrReload', 'force'].includes(mode as string)) return "mode must be 'start', 'startOrRestart', 'startOrReload' or 'force'";

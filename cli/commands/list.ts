@@ -7,7 +7,7 @@ import { selected, selectorFor } from './targets.js';
 
 /** Prints the process table (after any action, as PM2 does). */
 export async function printProcessList(ctx: CommandContext, agent: AgentConnection): Promise<void> {
-  await printList(ctx, await agent.call('list', {}));
+  await printList(ctx, await agent.call('list', { brief: true }));
 }
 
 /** Prints a list the agent already sent (`pmx start` gets it with its answer). */
