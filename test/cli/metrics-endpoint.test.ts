@@ -99,7 +99,11 @@ describe('pmx metrics', () => {
     for (let i = 0; i < 5; i++) await get(appPort);
     // the app is held still (SIGSTOP) so that its figures stop changing, however slow the machine:
     // jlist and a scrape taken back to back then agree once both read the same sample
-    const held = (await pmx.proc('web')).pid;
+    // first the sample that counts those requests must have reached the agent (one a second)
+    const held = (await eventually('a sample counting the requests', async () => {
+      const proc = await pmx.proc('web');
+      return Number((proc.pm2_env.axm_monitor as Record<string, { value: string | number }>).HTTP?.value) >= 6 ? proc : null;
+    }, 30_000)).pid;
     process.kill(held, 'SIGSTOP');
     onTestFinished(() => process.kill(held, 'SIGCONT'));
     const { exposition, web } = await eventually('a scrape that matches jlist', async () => {
