@@ -16,6 +16,7 @@ import { jsonView } from '../deploy/output/json-view.js';
 import { listrView } from '../deploy/output/listr-view.js';
 import { plainView } from '../deploy/output/plain-view.js';
 import type { DeployView } from '../deploy/output/view.js';
+import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment, runDeploy } from '../deploy/run.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import type { CommandContext } from './context.js';
@@ -28,6 +29,10 @@ export interface DeployFlags {
   rolling?: string;
   /** `revert --to <release|sha>`. */
   to?: string;
+  /** Comma-separated globs of host names to run on. */
+  hosts?: string;
+  /** Comma-separated roles: the hosts having any of them. */
+  roles?: string;
 }
 
 /** Runs `pmx deploy <args>`; sets process.exitCode: 1 unless every host succeeded (and serves the run's release), 130/143 when interrupted. */
@@ -40,9 +45,10 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     const file = deployFile(named, process.cwd());
     const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
     if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
-    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0) });
+    const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
+    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0), select });
     const pick = flags.to ?? words.pick;
-    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), emit: view.emit, interruption }, environment);
+    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, emit: view.emit, interruption }, environment);
     await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
     else if (!result.outcomes.every(serving)) process.exitCode = 1;
