@@ -39,6 +39,8 @@ export interface DeployRequest {
   select?: HostSelection;
   emit: Emit;
   connect?: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;
+  /** --plan: report what would run on each host, change nothing there (read-only checks run). */
+  rehearsal?: boolean;
   /** Requested by the command line on SIGINT/SIGTERM; a run without one cannot be interrupted. */
   interruption?: Interruption;
 }
@@ -87,6 +89,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     emit,
     connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
     interruption,
+    rehearsal: request.rehearsal ?? false,
     stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
