@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { layoutCommand, publishCommand } from '../../cli/deploy/commands.js';
+import { gitExportCommand, gitFetchCommand, layoutCommand, linkSharedCommand, publishCommand } from '../../cli/deploy/commands.js';
 import { remotePaths } from '../../cli/deploy/remote-paths.js';
 import { quote } from '../../cli/transport/quote.js';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
@@ -43,6 +43,7 @@ beforeAll(async () => {
   hosts = env.hosts;
   app = createAppRepo(env, (origin) => ({
     production: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy-local': `touch ${marker}`, 'pre-setup': 'touch /srv/pre-setup-ran' }),
+    git: environment(env, hosts, origin, { strategy: 'git', path: '/srv/app-git', shared_dirs: ['data'] }),
   }));
 }, 60_000);
 afterAll(async () => {
@@ -113,6 +114,29 @@ describe('--plan on real hosts', () => {
     }
     expect(await Promise.all(hosts.map(snapshot))).toEqual(before);
     expect((await servingEverywhere(hosts, 'v2', 0)).map((a) => a.version)).toEqual(['v2', 'v2']);
+  }, 60_000);
+
+  it('with the git strategy the plan names the fetch each host would run and the commit the ref is here, and the mirror is not fetched', async () => {
+    const setup = await deploy({ file: app.file, envName: 'git', command: 'setup' });
+    expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done']);
+    const sha = app.commit('v3');
+    const before = await Promise.all(hosts.map(snapshot));
+    const doc = await plan(['git']);
+    const git = remotePaths('/srv/app-git');
+    for (const host of doc.hosts) {
+      expect([host.current, host.release]).toEqual([null, expect.stringMatching(new RegExp(`-${sha.slice(0, 7)}$`))]);
+      expect(host.phases.map((p) => [p.phase, p.commands])).toEqual([
+        ['check', []],
+        ['lock', [expect.stringContaining('flock -n 9')]],
+        ['fetch', [gitFetchCommand(git, `file://${app.origin}`, 'origin/main', false)]],
+        ['create release', [gitExportCommand(git, host.release!, sha)]],
+        ['link shared', [linkSharedCommand(git, host.release!, ['data'], [])]],
+        ['publish', [publishCommand(git, host.release!)]],
+        ['post-deploy', [expect.stringContaining('pmx startOrReload')]],
+        ['finish', [expect.stringContaining('/srv/app-git/.pmx/revisions.log')]],
+      ]);
+    }
+    expect(await Promise.all(hosts.map(snapshot))).toEqual(before);
   }, 60_000);
 
   it('--plan with --roles/--hosts plans only the selected hosts; --plan of another command is refused', async () => {
