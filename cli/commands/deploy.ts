@@ -15,7 +15,9 @@ import { deployFile, readDeploySection } from '../deploy/load-deploy.js';
 import { jsonView } from '../deploy/output/json-view.js';
 import { listrView } from '../deploy/output/listr-view.js';
 import { plainView } from '../deploy/output/plain-view.js';
+import { planned, planView } from '../deploy/output/plan-view.js';
 import type { DeployView } from '../deploy/output/view.js';
+import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment, runDeploy } from '../deploy/run.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import type { CommandContext } from './context.js';
@@ -28,11 +30,20 @@ export interface DeployFlags {
   rolling?: string;
   /** `revert --to <release|sha>`. */
   to?: string;
+  /** Comma-separated globs of host names to run on. */
+  hosts?: string;
+  /** Comma-separated roles: the hosts having any of them. */
+  roles?: string;
+  /** Print per host the phases and commands deploy, setup or revert would run; change nothing. */
+  plan?: boolean;
 }
+
+/** The commands --plan can show. */
+const PLANNED = new Set(['deploy', 'setup', 'revert']);
 
 /** Runs `pmx deploy <args>`; sets process.exitCode: 1 unless every host succeeded (and serves the run's release), 130/143 when interrupted. */
 export async function deploy(ctx: CommandContext, args: string[], flags: DeployFlags): Promise<void> {
-  const view = chooseView(ctx, flags);
+  const view = flags.plan ? planView(ctx.out, styleFor(ctx.color), Boolean(flags.json)) : chooseView(ctx, flags);
   const interruption = new Interruption();
   const stopListening = listenForInterrupts(interruption, ctx.err);
   try {
@@ -40,12 +51,14 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     const file = deployFile(named, process.cwd());
     const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
     if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
-    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0) });
+    if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, file, words.envName ?? null, null);
+    const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
+    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0), select });
     const pick = flags.to ?? words.pick;
-    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), emit: view.emit, interruption }, environment);
+    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
     await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
-    else if (!result.outcomes.every(serving)) process.exitCode = 1;
+    else if (flags.plan ? !planned(result.outcomes) : !result.outcomes.every(serving)) process.exitCode = 1;
   } catch (error) {
     const { name, code, message, hint } = error as { name?: string; code?: unknown; message?: string; hint?: string | null };
     if (flags.json) {

@@ -22,7 +22,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   path: "the remote directory to deploy into, e.g. '/srv/app'",
   repo: "the git repository to deploy, e.g. 'git@github.com:me/app.git'",
   ref: "the git ref to deploy, e.g. 'origin/main'",
-  host: 'a host name or address, an array of them, or {host, port, user, key} objects',
+  host: "a host name or address (ranges such as 'web[01:50].example.com' expand), an array of them, or {host, port, user, key, roles, labels} objects",
 };
 
 /** The environment names of a deploy section. */

@@ -39,6 +39,8 @@ export interface RunInfo {
   readonly connect: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;
   /** The run's interrupt (Ctrl-C, SIGTERM). */
   readonly interruption: Interruption;
+  /** --plan: commands that would change a host are reported (`planned` events) and not run; read-only checks run. */
+  readonly rehearsal: boolean;
   /** Stops the commands of the phases running now: the interrupt's signal before publish, null after (what switched is finished). */
   readonly stop: AbortSignal | null;
 }

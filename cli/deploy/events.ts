@@ -38,6 +38,8 @@ export type DeployEvent =
   | { kind: 'output'; host: Origin; phase: PhaseName; line: string }
   | { kind: 'progress'; host: Origin; phase: PhaseName; bytes: number; total: number | null }
   | { kind: 'note'; host: Origin; level: 'info' | 'warn'; message: string }
+  /** --plan: a command that would change the host (or run a local hook), reported instead of run. */
+  | { kind: 'planned'; host: Origin; phase: PhaseName; command: string }
   | { kind: 'host-done'; outcome: HostOutcome };
 
 /** How a host ended: `cancelled` is not published because another host failed, `aborted` stopped by an interrupt. */

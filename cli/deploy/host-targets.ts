@@ -3,6 +3,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { HostTarget } from './types.js';
+import { expandHostRange } from './host-ranges.js';
 import { lookupSshConfig, type SshConfigEntry } from './ssh-config.js';
 import { strictness, type SshOptionValues } from './ssh-options.js';
 
@@ -24,29 +25,49 @@ interface HostSpec {
   user?: string;
   port?: number;
   key?: string;
+  roles?: string[];
+  labels?: Record<string, string>;
 }
 
-const HOST_KEYS = new Set(['host', 'port', 'user', 'key']);
-const HOST_EXPECTED = 'a string, an array of strings or of {host, port, user, key} objects';
+const HOST_KEYS = new Set(['host', 'port', 'user', 'key', 'roles', 'labels']);
+const HOST_EXPECTED = 'a string, an array of strings or of {host, port, user, key, roles, labels} objects';
 
-/** One target per host of the environment, in the order written. */
+/** One target per host of the environment, in the order written, ranges (`web[01:50]`) expanded. */
 export function readHosts(context: HostContext): HostTarget[] {
   const raw = context.section.host;
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) context.fail('host', HOST_EXPECTED, raw);
-  return list.map((item, index) => {
+  return list.flatMap((item, index) => {
     const where = Array.isArray(raw) ? `host[${index}]` : 'host';
-    const spec = typeof item === 'string' && item.trim() !== '' ? parseHost(item.trim()) : hostObject(item, where, context);
-    const config = lookupSshConfig(spec.alias, context);
-    const section = context.section;
-    const target = makeTarget(spec, config, context, {
-      user: spec.user ?? text(section.user) ?? context.ssh.user,
-      port: spec.port ?? port(section.port, 'port', context) ?? context.ssh.port,
-      key: spec.key ?? text(section.key),
-    });
-    target.proxyJump = resolveJumps(context.ssh.proxyJump ?? config.proxyJump, context, new Set([spec.alias]));
-    return target;
+    const written = typeof item === 'string' && item.trim() !== '' ? item.trim() : null;
+    const object = written === null ? hostObject(item, where, context) : null;
+    const names = expand(written ?? object!.host, written === null ? `${where}.host` : where, context);
+    return names.map((name) => target(object ? { ...object.spec, ...parseHostOver(name, object.spec) } : parseHost(name), context));
   });
+}
+
+function target(spec: HostSpec, context: HostContext): HostTarget {
+  const config = lookupSshConfig(spec.alias, context);
+  const section = context.section;
+  const target = makeTarget(spec, config, context, {
+    user: spec.user ?? text(section.user) ?? context.ssh.user,
+    port: spec.port ?? port(section.port, 'port', context) ?? context.ssh.port,
+    key: spec.key ?? text(section.key),
+  });
+  target.proxyJump = resolveJumps(context.ssh.proxyJump ?? config.proxyJump, context, new Set([spec.alias]));
+  return target;
+}
+
+function expand(written: string, key: string, context: HostContext): string[] {
+  const expansion = expandHostRange(written);
+  if ('error' in expansion) return context.fail(key, `a host range such as web[01:50].example.com (${expansion.error})`, written);
+  return expansion.names;
+}
+
+// an object's user/port win over the ones written in its host string, as before ranges
+function parseHostOver(name: string, spec: HostSpec): HostSpec {
+  const parsed = parseHost(name);
+  return { label: parsed.label, alias: parsed.alias, user: spec.user ?? parsed.user, port: spec.port ?? parsed.port };
 }
 
 /** `[user@]host[:port]`, with `[v6]:port` for IPv6 addresses. */
@@ -56,15 +77,29 @@ export function parseHost(written: string): HostSpec {
   return { label: written, alias: match[2]!.replace(/^\[|\]$/g, ''), user: match[1], port: match[3] ? Number(match[3]) : undefined };
 }
 
-function hostObject(item: unknown, where: string, context: HostContext): HostSpec {
+function hostObject(item: unknown, where: string, context: HostContext): { host: string; spec: HostSpec } {
   if (!item || typeof item !== 'object' || Array.isArray(item)) return context.fail('host', HOST_EXPECTED, context.section.host);
   const object = item as Record<string, unknown>;
   if (typeof object.host !== 'string' || object.host.trim() === '') return context.fail(`${where}.host`, 'a host name or address', object.host);
   for (const key of Object.keys(object).filter((k) => !HOST_KEYS.has(k))) context.warn(where, `unknown key \`${key}\` is ignored`);
-  const parsed = parseHost(object.host.trim());
   const user = object.user === undefined ? undefined : typeof object.user === 'string' && object.user !== '' ? object.user : context.fail(`${where}.user`, 'a user name', object.user);
   const key = object.key === undefined ? undefined : typeof object.key === 'string' && object.key !== '' ? object.key : context.fail(`${where}.key`, 'the path of a private key file', object.key);
-  return { ...parsed, user: user ?? parsed.user, port: port(object.port, `${where}.port`, context) ?? parsed.port, key };
+  const roles = object.roles === undefined ? undefined : stringList(object.roles) ?? context.fail(`${where}.roles`, "an array of role names, such as ['web', 'db']", object.roles);
+  const labels = object.labels === undefined ? undefined : labelMap(object.labels) ?? context.fail(`${where}.labels`, "an object of label names to strings, such as { zone: 'eu-1' }", object.labels);
+  const spec: HostSpec = { label: '', alias: '', user, port: port(object.port, `${where}.port`, context), key, roles, labels };
+  return { host: object.host.trim(), spec };
+}
+
+// PM2 configs are hand-written: one role may be written as a plain string
+function stringList(value: unknown): string[] | null {
+  const list = typeof value === 'string' ? [value] : value;
+  return Array.isArray(list) && list.every((item) => typeof item === 'string' && item.trim() !== '' && !item.includes(',')) ? list.map((item: string) => item.trim()) : null;
+}
+
+function labelMap(value: unknown): Record<string, string> | null {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) return null;
+  const entries = Object.entries(value as Record<string, unknown>);
+  return entries.every(([, item]) => typeof item === 'string' || typeof item === 'number' || typeof item === 'boolean') ? Object.fromEntries(entries.map(([name, item]) => [name, String(item)])) : null;
 }
 
 // PM2 configs often write the port as a string ('22'), or from an unset environment variable
@@ -100,6 +135,8 @@ function makeTarget(spec: HostSpec, config: SshConfigEntry, context: HostContext
     keepaliveIntervalMs: (ssh.serverAliveIntervalSec ?? config.serverAliveIntervalSec ?? 5) * 1000,
     keepaliveCountMax: ssh.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
     proxyJump: null,
+    roles: spec.roles ?? [],
+    labels: spec.labels ?? {},
   };
 }
 

@@ -57,6 +57,11 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   const { paths, environment, user, stop } = ctx.run;
   const owner: LockOwner = { user, pid: process.pid, command, since: new Date().toISOString() };
   const { keepaliveIntervalMs: beat, keepaliveCountMax } = ctx.target;
+  const holding = lockCommand(paths, owner, environment.lockTimeoutMs, 2 * beat * keepaliveCountMax);
+  if (ctx.run.rehearsal) {
+    ctx.run.emit({ kind: 'planned', host: ctx.target.label, phase: 'lock', command: holding });
+    return { release: async () => undefined };
+  }
   const input = new PassThrough();
   // an interrupt stops the wait for the lock, never the command that holds it
   const waiting = new AbortController();
@@ -65,7 +70,7 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   let seen = '';
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
-  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${lockCommand(paths, owner, environment.lockTimeoutMs, 2 * beat * keepaliveCountMax)}`, {
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${holding}`, {
     stdin: input,
     signal: waiting.signal,
     onStdout: (chunk) => {

@@ -20,11 +20,20 @@ export interface RemoteOptions {
   allowFailure?: boolean;
   /** The error code of a non-zero exit. */
   code?: DeployStepCode;
+  /** The command changes nothing on the host: a rehearsal (--plan) runs it too. */
+  readOnly?: boolean;
+  /** What a rehearsal answers for this command instead of running it (its stdout; default none). */
+  rehearsed?: string;
 }
 
 /** Runs `command` on the host; resolves with its result, or throws naming host, phase and cause. */
 export async function runOn(ctx: HostContext, phase: PhaseName, command: string, options: RemoteOptions): Promise<ExecResult> {
   const host = ctx.target.label;
+  if (ctx.run.rehearsal && !options.readOnly) {
+    if (options.stdin && typeof options.stdin === 'object' && 'destroy' in options.stdin) options.stdin.destroy();
+    ctx.run.emit({ kind: 'planned', host, phase, command });
+    return { code: 0, signal: null, stdout: options.rehearsed ?? '', stderr: '' };
+  }
   const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line });
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;

@@ -14,6 +14,7 @@ import { readDeploySection } from './load-deploy.js';
 import { checkLocalChanges } from './local-git.js';
 import { planFor } from './phases/index.js';
 import { remotePaths } from './remote-paths.js';
+import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
@@ -34,8 +35,12 @@ export interface DeployRequest {
   /** --parallel / --rolling override the file. */
   parallel?: number;
   rolling?: number;
+  /** --hosts / --roles: the hosts to run on (default: every host of the environment). */
+  select?: HostSelection;
   emit: Emit;
   connect?: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;
+  /** --plan: report what would run on each host, change nothing there (read-only checks run). */
+  rehearsal?: boolean;
   /** Requested by the command line on SIGINT/SIGTERM; a run without one cannot be interrupted. */
   interruption?: Interruption;
 }
@@ -48,10 +53,10 @@ export interface DeployResult {
   interrupted: string | null;
 }
 
-/** Reads the environment (errors name the key) and applies the command line's overrides. */
-export async function loadEnvironment(request: Pick<DeployRequest, 'file' | 'envName' | 'parallel' | 'rolling'>): Promise<DeployEnvironment> {
+/** Reads the environment (errors name the key) and applies the command line's overrides (the host selection first). */
+export async function loadEnvironment(request: Pick<DeployRequest, 'file' | 'envName' | 'parallel' | 'rolling' | 'select'>): Promise<DeployEnvironment> {
   const deploy = await readDeploySection(request.file);
-  const environment = readDeployEnvironment(deploy, request.envName, request.file, { home: homedir(), env: process.env });
+  const environment = selectHosts(readDeployEnvironment(deploy, request.envName, request.file, { home: homedir(), env: process.env }), request.select ?? {});
   return {
     ...environment,
     ...(request.parallel ? { parallel: request.parallel } : {}),
@@ -84,6 +89,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     emit,
     connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
     interruption,
+    rehearsal: request.rehearsal ?? false,
     stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });

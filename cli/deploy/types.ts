@@ -25,6 +25,10 @@ export interface HostTarget {
   keepaliveCountMax: number;
   /** A jump host to go through (ProxyJump), already resolved. */
   proxyJump: HostTarget | null;
+  /** `roles` of a per-host object (what `--roles` selects on); [] when none. */
+  roles: string[];
+  /** `labels` of a per-host object, as strings; {} when none. */
+  labels: Record<string, string>;
 }
 
 export type DeployStrategy = 'git' | 'release';

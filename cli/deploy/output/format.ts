@@ -60,6 +60,7 @@ const FORMATTERS: Formatters = {
   'phase-failed': (e, style) => `${prefix(e.host, style)} ${style.red(`${e.phase} failed`)}: ${remoteText(e.message)}`,
   output: (e, style) => `${prefix(e.host, style)} ${style.gray(`${e.phase} |`)} ${remoteText(e.line)}`,
   progress: (e, style) => `${prefix(e.host, style)} ${e.phase}: ${size(e.bytes)}${e.total ? ` of ${size(e.total)}` : ''}`,
+  planned: (e, style) => `${prefix(e.host, style)} ${style.gray(`${e.phase} would run:`)} ${remoteText(e.command)}`,
   note: (e, style) => `${prefix(e.host, style)} ${e.level === 'warn' ? style.yellow('warning: ') : ''}${remoteText(e.message)}`,
   'host-done': (e, style) => `${prefix(e.outcome.host, style)} ${statusWord(e.outcome.status, style)}${outcomeDetail(e.outcome)}`,
 };

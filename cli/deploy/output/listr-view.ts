@@ -86,6 +86,9 @@ export function listrView(out: NodeJS.WritableStream, style: Style): DeployView 
         case 'note':
           update(event.host, null, remoteText(event.message));
           return;
+        case 'planned':
+          update(event.host, null, `would run: ${remoteText(event.command)}`);
+          return;
         case 'host-done':
           row(event.outcome.host)?.end(event.outcome);
           return;

@@ -37,7 +37,7 @@ export const checkPhase: HostPhase = {
     const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
     track({ connection });
     const connected = withChanges(ctx, { connection });
-    const facts = readFacts((await runOn(connected, 'check', probeCommand(ctx.run.paths), { what: 'the host check' })).stdout);
+    const facts = readFacts((await runOn(connected, 'check', probeCommand(ctx.run.paths), { what: 'the host check', readOnly: true })).stdout);
     refuse(connected, facts);
     const previous = facts.currentLink ? releaseFromLink(ctx.run.paths, facts.currentLink) : null;
     const { command, bundle, emit } = ctx.run;

@@ -47,12 +47,14 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
     const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, outcome)));
     try {
       state = (await runOn(ctx, 'finish', `${record} && { ${stateCommand(paths)}; }`, { what: 'recording the run in the ledger' })).stdout;
+      // a rehearsal did not run it: the host is read as it is
+      if (ctx.run.rehearsal) state = null;
     } catch (error) {
       recorded = false;
       notes.push(`the ledger ${paths.revisions} has no line for this run: ${messageOf(error, null)}`);
     }
   }
-  state ??= (await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back' })).stdout;
+  state ??= (await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back', readOnly: true })).stdout;
   const history = readHistory(state, paths);
   const serving = { release: history.current, sha: history.currentSha ?? (history.current ? shaOf(history.current) : null) };
   if (command === 'deploy' && outcome.status === 'deployed' && ctx.release) notes.push(...(await prune(ctx, history)));
@@ -62,7 +64,7 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
 /** After mark-bad: only the read back (the mark was the run's record). */
 export async function readBackHost(ctx: HostContext): Promise<FinishReport> {
   const { paths } = ctx.run;
-  const history = readHistory((await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back' })).stdout, paths);
+  const history = readHistory((await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back', readOnly: true })).stdout, paths);
   return { notes: [], serving: { release: history.current, sha: history.currentSha ?? null }, recorded: true };
 }
 

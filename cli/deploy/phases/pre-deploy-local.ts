@@ -13,6 +13,7 @@ export const preDeployLocalPhase: LocalPhase = {
   applies: (run) => run.environment.preDeployLocal !== null,
   async run(run) {
     const hook = run.environment.preDeployLocal!;
+    if (run.rehearsal) return void run.emit({ kind: 'planned', host: null, phase: 'pre-deploy-local', command: hook });
     const shell = existsSync('/bin/bash') ? '/bin/bash' : 'sh';
     const line = lineSplitter((text) => run.emit({ kind: 'output', host: null, phase: 'pre-deploy-local', line: text }));
     let output = '';

@@ -9,7 +9,7 @@ export const readPhase: HostPhase = {
   name: 'read',
   async run(ctx) {
     const { paths } = ctx.run;
-    const history = readHistory((await runOn(ctx, 'read', stateCommand(paths), { what: 'reading the releases' })).stdout, paths);
+    const history = readHistory((await runOn(ctx, 'read', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout, paths);
     const current = history.releases.find((release) => release.current);
     return { history, answer: history, release: history.current, sha: current?.sha ?? null, previous: history.current };
   },

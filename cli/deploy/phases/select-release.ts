@@ -13,7 +13,7 @@ export const selectReleasePhase: HostPhase = {
   name: 'select release',
   async run(ctx) {
     const { paths } = ctx.run;
-    return { history: readHistory((await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases' })).stdout, paths) };
+    return { history: readHistory((await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout, paths) };
   },
 };
 

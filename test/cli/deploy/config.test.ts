@@ -83,7 +83,7 @@ describe('a PM2 deploy section as PM2 documents it', () => {
     });
     expect(env.hosts[0]).toEqual({
       label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', keyFiles: [ssh('id_ed25519'), ssh('id_rsa')], useAgent: true, forwardAgent: true,
-      knownHostsFiles: [ssh('known_hosts'), '/etc/ssh/ssh_known_hosts'], strictHostKeyChecking: 'no', connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3, proxyJump: null,
+      knownHostsFiles: [ssh('known_hosts'), '/etc/ssh/ssh_known_hosts'], strictHostKeyChecking: 'no', connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000, keepaliveCountMax: 3, proxyJump: null, roles: [], labels: {},
     });
   });
 
@@ -211,7 +211,7 @@ describe('errors name the file, the environment and the key', () => {
 
   it('shows what was expected and what was given', () => {
     const error = failure(() => read({ production: { ...base, host: 42 } }, 'production'));
-    expect(error).toMatchObject({ key: 'host', message: 'ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of {host, port, user, key} objects, got 42 (number)' });
+    expect(error).toMatchObject({ key: 'host', message: 'ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of {host, port, user, key, roles, labels} objects, got 42 (number)' });
     expect(failure(() => one({ host: ['a', { port: 22 }] }))).toMatchObject({ key: 'host[1].host', message: expect.stringContaining('deploy.prod.host[1].host: expected a host name or address, got nothing') });
     expect(failure(() => one({ host: ['a', { host: 'b', port: 'ssh' }] }))).toMatchObject({ key: 'host[1].port', message: expect.stringContaining('expected a port number from 1 to 65535, got "ssh" (string)') });
     expect(failure(() => one({ host: 'a', path: 'relative' }))).toMatchObject({ key: 'path', message: expect.stringContaining("expected an absolute remote path such as '/srv/app'") });

@@ -33,6 +33,8 @@ function target(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
     keepaliveIntervalMs: 15_000,
     keepaliveCountMax: 3,
     proxyJump: null,
+    roles: [],
+    labels: {},
     ...overrides,
   };
 }
