@@ -5,7 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { duration, isLocalScript, listEnvironments, readDeployEnvironment } from '../../../cli/deploy/config.js';
-import { DeployConfigError } from '../../../cli/deploy/errors.js';
+import { failure } from './config-failure.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-deploy-config-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -53,15 +53,6 @@ const file = '/projects/app/ecosystem.config.js';
 const base = { repo: 'git@example.com:me/app.git', ref: 'origin/main', path: '/srv/app' };
 const read = (deploy: unknown, env?: string) => readDeployEnvironment(deploy, env, file, { home, env: { USER: 'localme' } });
 const one = (section: Record<string, unknown>) => read({ prod: { ...base, ...section } });
-const failure = (run: () => unknown): DeployConfigError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DeployConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a DeployConfigError');
-};
 
 describe('a PM2 deploy section as PM2 documents it', () => {
   it('reads every PM2 key, with pmx defaults for the rest', () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
-import { DeployConfigError } from '../../../cli/deploy/errors.js';
+import { failure } from './config-failure.js';
 import { expandHostRange, MAX_RANGE_HOSTS } from '../../../cli/deploy/host-ranges.js';
 import { matchesGlob, selectHosts, splitList } from '../../../cli/deploy/host-selection.js';
 
@@ -14,15 +14,6 @@ afterAll(() => rmSync(home, { recursive: true, force: true }));
 const file = '/projects/app/ecosystem.config.js';
 const base = { repo: 'git@example.com:me/app.git', ref: 'origin/main', path: '/srv/app', user: 'deploy' };
 const one = (section: Record<string, unknown>) => readDeployEnvironment({ prod: { ...base, ...section } }, 'prod', file, { home, env: { USER: 'localme' } });
-const failure = (run: () => unknown): DeployConfigError => {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof DeployConfigError) return error;
-    throw error;
-  }
-  throw new Error('expected a DeployConfigError');
-};
 
 describe('host ranges', () => {
   it('expands [01:50] inclusive and zero-padded to the width written', () => {
