@@ -24,8 +24,8 @@ export function describeJson(procs: SupervisedProcess[], brief = false): RawJson
   const entries = procs.map((proc) => {
     const { pid, monit, state } = live(proc);
     const head = JSON.stringify({ pid, name: proc.spec.name, pm_id: proc.id, monit });
-    const env = JSON.stringify(state);
-    return `${head.slice(0, -1)},"pm2_env":${specJson(proc.spec, brief).slice(0, -1)},${env.slice(1)}}`;
+    const liveKeys = JSON.stringify(state);
+    return `${head.slice(0, -1)},"pm2_env":${specJson(proc.spec, brief).slice(0, -1)},${liveKeys.slice(1)}}`;
   });
   return new RawJson(`[${entries.join(',')}]`);
 }

@@ -8,12 +8,11 @@
 // (process-group members that were re-parented). A child that a non-main thread forked is seen
 // at the next full read.
 import type { Cron } from 'croner';
-import { processTree, readTree, canReadChildren, sharedTable, type ProcessRow } from './os/process-tree.js';
+import { TICKS_PER_SECOND, processTree, readTree, canReadChildren, sharedTable, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isServing } from './process/states.js';
 
-const TICKS_PER_SECOND = 100;
 /**
  * The share of one core the sampler may use: a sample that took d ms is followed by the next
  * after d / BUDGET ms at the soonest. With a few dozen apps a sample takes well under a

@@ -82,7 +82,7 @@ function uptimeTicks(): number {
 }
 
 /** USER_HZ: the unit of /proc's times, 100 on every Linux that pmx runs on. */
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /**
  * The pids of `root` and of its descendants and process group. With `rootIsOurs` false (the root
