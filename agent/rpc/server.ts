@@ -17,6 +17,14 @@ export const SOCKET_MAX_CONNECTIONS = 256;
 export const SOCKET_IDLE_MS = 30_000;
 /** Answers a peer has left unread before the next one, at most: past this it is not reading, and its connection is closed. */
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
+/**
+ * After refusing a message that is too long, the agent goes on reading (and dropping) what the
+ * peer still sends, for at most this long or this many bytes, before it closes: closed at once,
+ * a peer still writing meets EPIPE and may drop the refusal unread (a lingering close, as HTTP
+ * servers do after an error).
+ */
+const LINGER_MS = 2000;
+const LINGER_BYTES = 1024 * 1024;
 
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {
@@ -59,10 +67,25 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
       }
       // the rest of the line is not read: answer, then close the connection
       const fault = { code: 'MESSAGE_TOO_LARGE', message: `request refused: longer than ${MAX_REQUEST_BYTES} bytes, the limit of one message`, data: { limit: MAX_REQUEST_BYTES } };
-      socket.end(JSON.stringify({ id: -1, ok: false, error: fault }) + '\n', () => socket.destroy());
+      socket.end(JSON.stringify({ id: -1, ok: false, error: fault }) + '\n', () => lingerThenClose(socket));
     },
     MAX_REQUEST_BYTES,
   );
+}
+
+/** Drops what the peer still sends for a while (it then reads the refusal), and closes. */
+function lingerThenClose(socket: Socket): void {
+  let dropped = 0;
+  const close = (): void => {
+    clearTimeout(timer);
+    socket.destroy();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  socket.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > LINGER_BYTES) close();
+  });
+  socket.once('close', () => clearTimeout(timer));
 }
 
 /** The response to one message, with the method it named when that is one of ours. */
