@@ -57,6 +57,15 @@ function scrape(port: number, path = '/metrics'): Promise<{ status: number; type
   });
 }
 
+/**
+ * jlist gives @pm2/io's figures rounded to two places (toFixed), the scrape to a microsecond (a
+ * thousandth of the ms jlist counts): from one sample they differ by at most half of each step.
+ */
+function expectRoundsTo(value: number | undefined, rounded: unknown): void {
+  expect(value).toBeTypeOf('number');
+  expect(Math.abs(value! - Number(rounded))).toBeLessThanOrEqual(0.005 + 0.0005 + 1e-9);
+}
+
 const valueOf = (exposition: Exposition, name: string, proc: JlistEntry, extra: Record<string, string> = {}): number | undefined =>
   exposition.samples.find((s) => s.name === name && s.labels.id === String(proc.pm_id) && Object.entries(extra).every(([k, v]) => s.labels[k] === v))?.value;
 
@@ -121,14 +130,14 @@ describe('pmx metrics', () => {
     const uptime = valueOf(exposition, 'pmx_process_uptime_seconds', web)!;
     expect(uptime).toBeGreaterThan(0);
     expect(uptime).toBeLessThanOrEqual((Date.now() - (web.pm2_env.pm_uptime as number)) / 1000);
-    expect(valueOf(exposition, 'pmx_process_heap_total_bytes', web)! / 2 ** 20).toBeCloseTo(Number(axm['Heap Size']?.value), 2);
-    expect(valueOf(exposition, 'pmx_process_heap_used_bytes', web)! / 2 ** 20).toBeCloseTo(Number(axm['Used Heap Size']?.value), 2);
-    expect(valueOf(exposition, 'pmx_process_event_loop_delay_seconds', web, { quantile: '0.95' })! * 1000).toBeCloseTo(Number(axm['Event Loop Latency p95']?.value), 2);
+    expectRoundsTo(valueOf(exposition, 'pmx_process_heap_total_bytes', web)! / 2 ** 20, axm['Heap Size']?.value);
+    expectRoundsTo(valueOf(exposition, 'pmx_process_heap_used_bytes', web)! / 2 ** 20, axm['Used Heap Size']?.value);
+    expectRoundsTo(valueOf(exposition, 'pmx_process_event_loop_delay_seconds', web, { quantile: '0.95' })! * 1000, axm['Event Loop Latency p95']?.value);
     expect(valueOf(exposition, 'pmx_process_active_handles', web)).toBe(Number(axm['Active handles']?.value));
     // readiness probe + 5 requests, all within the last minute
     expect(valueOf(exposition, 'pmx_process_http_requests_total', web)).toBe(Number(axm.HTTP?.value));
     expect(valueOf(exposition, 'pmx_process_http_request_duration_seconds_count', web)).toBe(Number(axm.HTTP?.value));
-    expect(valueOf(exposition, 'pmx_process_http_request_duration_seconds', web, { quantile: '0.95' })! * 1000).toBeCloseTo(Number(axm['HTTP P95 Latency']?.value), 2);
+    expectRoundsTo(valueOf(exposition, 'pmx_process_http_request_duration_seconds', web, { quantile: '0.95' })! * 1000, axm['HTTP P95 Latency']?.value);
   });
 
   it('answers 404 elsewhere than /metrics', async () => {
