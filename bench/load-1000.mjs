@@ -4,13 +4,16 @@
 // checked online under a live pid), `ls` with them running (median of 5), the daemon's CPU while
 // they idle (CPU seconds over a 20 s window after a settle, as % of one core), and `delete all`
 // (until the command returns; every pid is then checked gone). One manager at a time, so the two
-// never compete for the cores. BENCH_LOAD_APPS changes the count.
+// never compete for the cores. BENCH_LOAD_APPS changes the count. The floor: plain node spawning
+// the same number of `sleep` processes and nothing else (lib/spawn-floor.cjs), in the same run.
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ecosystemFile, manyApps } from './lib/ecosystem.mjs';
 import { printTable } from './lib/format.mjs';
 import { withManagers } from './lib/managers.mjs';
-import { cpuSeconds, isAlive, msSince, run, stats, waitFor } from './lib/measure.mjs';
-import { figure, spread } from './lib/report.mjs';
+import { join } from 'node:path';
+import { cpuSeconds, isAlive, msSince, run, runOk, stats, waitFor } from './lib/measure.mjs';
+import { BENCH_DIR } from './lib/paths.mjs';
+import { figure, floorFigure, spread } from './lib/report.mjs';
 
 const APPS = Number(process.env.BENCH_LOAD_APPS ?? 1000);
 export const about = `${APPS} \`sleep\` apps: start, ls, idle daemon CPU, delete all`;
@@ -47,6 +50,7 @@ async function measure(m, dir) {
 }
 
 export default async function load1000({ dir }) {
+  const floor = Number((await runOk(process.execPath, [join(BENCH_DIR, 'lib', 'spawn-floor.cjs'), String(APPS)])).stdout.trim());
   return withManagers(async (managers) => {
     const r = {};
     for (const m of managers) r[m.name] = await measure(m, dir);
@@ -68,12 +72,13 @@ export default async function load1000({ dir }) {
     const value = (name, key) => (r[name] ? (key === 'ls' ? r[name].ls.median : r[name][key]) : undefined);
     return {
       figures: [
-        figure({ name: `start ${APPS} apps`, unit: 'ms', pmx: value('pmx', 'start'), pm2: value('pm2', 'start'), target: `<= ${TARGETS.start / 1000} s`, met: value('pmx', 'start') <= TARGETS.start }),
+        floorFigure({ name: `floor: plain node spawning ${APPS} sleep processes`, unit: 'ms', value: floor }),
+        figure({ name: `start ${APPS} apps`, unit: 'ms', pmx: value('pmx', 'start'), pm2: value('pm2', 'start'), target: `<= ${TARGETS.start / 1000} s`, met: value('pmx', 'start') <= TARGETS.start, note: `${(value('pmx', 'start') / floor).toFixed(2)}x the floor` }),
         figure({ name: `ls, ${APPS} apps`, unit: 'ms', pmx: value('pmx', 'ls'), pm2: value('pm2', 'ls'), target: `<= ${TARGETS.ls} ms`, met: value('pmx', 'ls') <= TARGETS.ls, note: `median of ${LS_RUNS}` }),
         figure({ name: `idle daemon CPU, ${APPS} apps`, unit: '%', pmx: value('pmx', 'cpu'), pm2: value('pm2', 'cpu'), target: `<= ${TARGETS.cpu} % of one core`, met: value('pmx', 'cpu') <= TARGETS.cpu, note: `${WINDOW_MS / 1000} s window` }),
         figure({ name: `delete all, ${APPS} apps`, unit: 'ms', pmx: value('pmx', 'delete'), pm2: value('pm2', 'delete'), target: `<= ${TARGETS.delete / 1000} s`, met: value('pmx', 'delete') <= TARGETS.delete && r.pmx.aliveAfterDelete === 0 }),
       ],
-      data: r,
+      data: { ...r, floor },
     };
   });
 }
