@@ -135,20 +135,6 @@ function readChildren(pid: number): number[] {
   return text ? text.split(' ').filter(Boolean).map(Number) : [];
 }
 
-/** Sends `signal` to each pid that still exists; returns how many were signalled. */
-export function signalPids(pids: Iterable<number>, signal: NodeJS.Signals): number {
-  let sent = 0;
-  for (const pid of pids) {
-    try {
-      process.kill(pid, signal);
-      sent++;
-    } catch {
-      // already gone
-    }
-  }
-  return sent;
-}
-
 /**
  * Where small /proc files are read. Reused: the monitor reads many of them each second, and
  * readFileSync's own buffers made that three times slower.
@@ -188,13 +174,3 @@ export function readStat(pid: number): ProcessRow | null {
 
 /** Bytes per page, in which /proc counts resident memory. */
 const PAGE_SIZE = 4096;
-
-/** True when a process with this pid exists (and may be signalled by us). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

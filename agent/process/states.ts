@@ -44,9 +44,6 @@ export const DORMANT_STATES: readonly ProcessStatus[] = [
 /** States in which a request is still being carried out (a launch, a stop, a replacement). */
 export const BUSY_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.REPLACING, ProcessState.STOPPING];
 
-/** States in which a signal can be delivered to the child. */
-export const SIGNALLABLE_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE, ProcessState.REPLACING];
-
 export function isRunning(status: ProcessStatus): boolean {
   return RUNNING_STATES.includes(status);
 }

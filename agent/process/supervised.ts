@@ -377,9 +377,4 @@ export class SupervisedProcess extends EventEmitter {
     this.error = message;
     this.log(`${this.spec.name} (id ${this.id}): ${message}`);
   }
-
-  /** True while a child exists or is about to. */
-  get active(): boolean {
-    return this.status !== ProcessState.STOPPED && this.status !== ProcessState.ERRORED;
-  }
 }

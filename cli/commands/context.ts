@@ -1,7 +1,7 @@
 // What every command gets: the agent home, a connection opened on demand, and output streams.
 import { resolveHome, type AgentHome } from '../../agent/protocol/home.js';
 import type { AgentConnection } from '../client/connection.js';
-import { connectAgent, type ConnectOptions } from '../client/agent.js';
+import { connectAgent } from '../client/agent.js';
 import { wantsColor } from '../output/style.js';
 
 export interface CommandContext {
@@ -19,8 +19,8 @@ export function commandContext(): CommandContext {
 }
 
 /** Runs `body` with a connection to the agent (started when needed), closing it afterwards. */
-export async function withAgent<T>(ctx: CommandContext, body: (agent: AgentConnection) => Promise<T>, options: ConnectOptions = { spawn: true }): Promise<T> {
-  const agent = await connectAgent(ctx.home, options);
+export async function withAgent<T>(ctx: CommandContext, body: (agent: AgentConnection) => Promise<T>): Promise<T> {
+  const agent = await connectAgent(ctx.home, { spawn: true });
   if (!agent) throw new Error('unreachable: spawn was requested');
   try {
     return await body(agent);
