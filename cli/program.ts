@@ -4,7 +4,7 @@ import { resolveHome } from '../agent/protocol/home.js';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
-import type { StartFlags } from './commands/process.js';
+import type { StartFlags } from './commands/apps-input.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
 import type { ServeFlags } from './commands/serve.js';
@@ -25,6 +25,7 @@ const program = new Command('pmx')
 const ctx = commandContext();
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 const proc = () => import('./commands/process.js');
+const starting = () => import('./commands/start.js');
 const list = () => import('./commands/list.js');
 const admin = () => import('./commands/admin.js');
 const fleet = () => import('./commands/fleet.js');
@@ -120,14 +121,14 @@ fleetOptions(startOptions(program.command('start').argument('[targets...]', "scr
   .action(async (words: string[], flags: StartFlags & FleetFlags) => {
     if (onFleet(flags)) return (await fleet()).fleetAction(ctx, 'start', typed(), flags);
     const { targets, args } = splitScriptArgs(words);
-    return (await proc()).start(ctx, targets, args, flags);
+    return (await starting()).start(ctx, targets, args, flags);
   });
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
   startOptions(program.command(mode).aliases(mode === 'startOrReload' ? ['startOrGracefulReload'] : []).argument('<file>', 'ecosystem file'))
     .description(`start the file's apps that are not running, ${mode === 'startOrRestart' ? 'restart' : 'reload'} the others`)
     .addHelpText('after', examples(`pmx ${mode} ecosystem.config.js --env production`))
-    .action(async (file: string, flags: StartFlags) => (await proc()).startOr(ctx, mode, file, flags));
+    .action(async (file: string, flags: StartFlags) => (await starting()).startOr(ctx, mode, file, flags));
 }
 
 const actions = [

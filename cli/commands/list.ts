@@ -1,4 +1,4 @@
-// ls / list / status, jlist, prettylist, describe / show, env <id>.
+// ls / list / status, jlist, prettylist, describe / show, env <id>, and the line a start prints per process.
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
@@ -49,4 +49,12 @@ async function matching(ctx: CommandContext, target: string): Promise<ProcessDes
   const found = all.filter((proc) => selected(proc, selector.kind === 'name' ? { kind: 'name', name: selector.name } : selector, all));
   if (found.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
   return found;
+}
+
+/** One line per started process: its status, and its error when it has one. */
+export function reportStarted(ctx: CommandContext, proc: ProcessDescription): void {
+  const status = proc.pm2_env.status;
+  const error = proc.pm2_env.pmx_error ? ` (${proc.pm2_env.pmx_error})` : '';
+  const stream = status === 'errored' ? ctx.err : ctx.out;
+  stream.write(`[PMX]${status === 'errored' ? '[ERROR]' : ''} ${proc.name} (id ${proc.pm_id}): ${status}${error}\n`);
 }

@@ -6,11 +6,8 @@ import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { isEcosystemTarget, selected, selectorFor } from './targets.js';
-import { printProcessList } from './list.js';
-import { appsFromStdin, appsOfFile, reportStarted, type StartFlags } from './start.js';
-
-export type { StartFlags } from './start.js';
-export { start, startOr, startSpecs } from './start.js';
+import { printProcessList, reportStarted } from './list.js';
+import { appsFromStdin, appsOfFile, type StartFlags } from './apps-input.js';
 
 export type Action = 'stop' | 'restart' | 'reload' | 'delete' | 'reset';
 

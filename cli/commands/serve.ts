@@ -2,7 +2,8 @@
 // static-page-server-<port>, with PM2's flags and PM2_SERVE_* variables.
 import { resolve } from 'node:path';
 import { type CommandContext } from './context.js';
-import { startSpecs, type StartFlags } from './process.js';
+import type { StartFlags } from './apps-input.js';
+import { startSpecs } from './start.js';
 import { SERVE_WORD } from '../ecosystem/serve-script.js';
 
 /** Flags of `pmx serve`, as commander gives them (PM2's names). */

@@ -4,25 +4,13 @@
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
-import type { ProcessDescription, StartMode } from '../../agent/protocol/types.js';
+import type { StartMode } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
-import type { CliStartOptions } from '../ecosystem/index.js';
 import { type CommandContext, withAgent } from './context.js';
-import { printList } from './list.js';
+import { appsFromStdin, appsOfFile, flagsForScript, type StartFlags } from './apps-input.js';
+import { printList, reportStarted } from './list.js';
 import { act } from './process.js';
 import { isEcosystemTarget } from './targets.js';
-
-/** Flags of `start` and its relatives, as commander gives them. */
-export interface StartFlags extends CliStartOptions {
-  env?: string;
-  /** reload: instances replaced at once. */
-  parallel?: string;
-  only?: string;
-  updateEnv?: boolean;
-  force?: boolean;
-  /** -x: run in fork mode (PM2's --execute-command). */
-  executeCommand?: boolean;
-}
 
 /** `pmx start [targets...] [-- args]`: each target in turn, as PM2 does; none means the ecosystem file here. */
 export async function start(ctx: CommandContext, targets: string[], args: string[], flags: StartFlags): Promise<void> {
@@ -72,10 +60,6 @@ async function namesRegistered(ctx: CommandContext, target: string): Promise<boo
 }
 
 /** -x is PM2's way to ask for fork mode. */
-function flagsForScript(flags: StartFlags): StartFlags {
-  return flags.executeCommand && !flags.execMode ? { ...flags, execMode: 'fork' } : flags;
-}
-
 /** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
 export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode, updateEnv = Boolean(flags.updateEnv)): Promise<void> {
   // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
@@ -97,36 +81,4 @@ export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: St
     if (alreadyRunning.length > 0 && processes.length === 0) process.exitCode = 1;
     if (processes.some((proc) => proc.pm2_env.status === 'errored')) process.exitCode = 1;
   });
-}
-
-/** The apps of an ecosystem file, relative paths resolved from the shell's directory as PM2 resolves them. */
-export async function appsOfFile(file: string, flags: StartFlags): Promise<AppSpec[]> {
-  const { loadEcosystem } = await import('../ecosystem/index.js');
-  const loaded = await loadEcosystem(file, { envName: flags.env, only: onlyNames(flags), baseEnv: process.env, overrides: flagsForScript(flags), cwd: process.cwd() });
-  for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
-  return loaded.apps;
-}
-
-/** The apps of a configuration given on stdin (`pmx start -`, `pmx delete -`). */
-export async function appsFromStdin(flags: StartFlags): Promise<AppSpec[]> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new CliError('BAD_ARGUMENT', "'-' reads an ecosystem configuration (JSON) on stdin, and stdin was empty");
-  const { loadEcosystemText } = await import('../ecosystem/index.js');
-  const loaded = await loadEcosystemText(text, { envName: flags.env, only: onlyNames(flags), baseEnv: process.env, overrides: flagsForScript(flags), cwd: process.cwd() });
-  for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
-  return loaded.apps;
-}
-
-function onlyNames(flags: StartFlags): string[] | undefined {
-  return flags.only ? flags.only.split(/[, ]/).map((name) => name.trim()).filter(Boolean) : undefined;
-}
-
-/** One line per started process: its status, and its error when it has one. */
-export function reportStarted(ctx: CommandContext, proc: ProcessDescription): void {
-  const status = proc.pm2_env.status;
-  const error = proc.pm2_env.pmx_error ? ` (${proc.pm2_env.pmx_error})` : '';
-  const stream = status === 'errored' ? ctx.err : ctx.out;
-  stream.write(`[PMX]${status === 'errored' ? '[ERROR]' : ''} ${proc.name} (id ${proc.pm_id}): ${status}${error}\n`);
 }

@@ -2,25 +2,9 @@
 // its disk know, newest first, with time, sha, ref, user, how its deploy ended and which is
 // current; and the fleet's view, one table when every host says the same.
 import { PM2_SOURCE, releaseStamp } from './remote-paths.js';
-import type { HostHistory, Revision, RevisionResult } from './revisions.js';
+import type { HostHistory, LedgerEntry, LedgerResult, Revision, RevisionResult } from './history-types.js';
 
-/** How a release's deploy ended on a host, as the list shows it. */
-export type LedgerResult = 'ok' | 'failed' | 'rolled back' | 'aborted' | 'bad' | 'unrecorded';
-
-/** One release (or one attempt that ended before it named a release) on one host. */
-export interface LedgerEntry {
-  release: string | null;
-  sha: string | null;
-  /** When the deploy was recorded (null for a release the ledger has no line for). */
-  time: string | null;
-  ref: string | null;
-  user: string | null;
-  result: LedgerResult;
-  current: boolean;
-  /** Its directory is still on the host (only those can be reverted to). */
-  onDisk: boolean;
-  message: string | null;
-}
+export type { LedgerEntry, LedgerResult } from './history-types.js';
 
 const RESULT: Record<RevisionResult, LedgerResult> = {
   success: 'ok',

@@ -3,9 +3,8 @@
 // stops for a lease (a host cut off by a partition never notices the session is gone), so a deploy
 // cut off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
 import { PassThrough } from 'node:stream';
-import type { ExecResult } from '../transport/types.js';
 import { quote } from '../transport/quote.js';
-import { connectionOf, type HostContext } from './context.js';
+import type { ExecResult, RemoteConnection } from '../transport/types.js';
 import { PATH_EXPORT } from './hook-command.js';
 import type { RemotePaths } from './remote-paths.js';
 import { DeployStepError } from './run-error.js';
@@ -52,16 +51,29 @@ export function describeHolder(stdout: string): string {
   }
 }
 
-/** Takes the lock of the host's deploy path, or throws LOCKED naming who holds it and since when. */
-export async function acquireLock(ctx: HostContext, command: string): Promise<HeldLock> {
-  const { paths, environment, user, stop } = ctx.run;
-  const owner: LockOwner = { user, pid: process.pid, command, since: new Date().toISOString() };
-  const { keepaliveIntervalMs: beat, keepaliveCountMax } = ctx.target;
-  const holding = lockCommand(paths, owner, environment.lockTimeoutMs, 2 * beat * keepaliveCountMax);
-  if (ctx.run.rehearsal) {
-    ctx.run.emit({ kind: 'planned', host: ctx.target.label, phase: 'lock', command: holding });
-    return { release: async () => undefined };
-  }
+/** What taking a host's lock needs to know. */
+export interface LockRequest {
+  host: string;
+  paths: RemotePaths;
+  owner: LockOwner;
+  /** How long to wait for a lock another deploy holds (lock_timeout; 0: refuse at once). */
+  timeoutMs: number;
+  /** How often we beat (the SSH keepalive interval; 0: no heartbeat); the lease is two connection timeouts. */
+  heartbeatMs: number;
+  leaseMs: number;
+  /** An interrupt: ends the wait for the lock, never a lock already held. */
+  stop?: AbortSignal | null;
+}
+
+/** The command that takes and holds the lock (what --plan prints). */
+export function holdingCommand(request: LockRequest): string {
+  return lockCommand(request.paths, request.owner, request.timeoutMs, request.leaseMs);
+}
+
+/** Takes the lock of the host's deploy path over `connection`, or throws LOCKED naming who holds it and since when. */
+export async function acquireLock(connection: RemoteConnection, request: LockRequest): Promise<HeldLock> {
+  const { host, paths, stop, heartbeatMs: beat } = request;
+  const holding = holdingCommand(request);
   const input = new PassThrough();
   // an interrupt stops the wait for the lock, never the command that holds it
   const waiting = new AbortController();
@@ -70,7 +82,7 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   let seen = '';
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
-  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${holding}`, {
+  const running = connection.exec(`${PATH_EXPORT} ${holding}`, {
     stdin: input,
     signal: waiting.signal,
     onStdout: (chunk) => {
@@ -95,9 +107,8 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   }
   input.end();
   if (first instanceof Error) throw first;
-  const host = ctx.target.label;
   if (first.stdout.includes(REFUSED)) {
-    const waited = environment.lockTimeoutMs > 0 ? ` (waited ${Math.ceil(environment.lockTimeoutMs / 1000)} s, lock_timeout)` : '';
+    const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
     throw new DeployStepError('LOCKED', host, `${host}: ${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, {
       hint: `wait for that deploy to finish, or set lock_timeout to wait for it`,
     });

@@ -3,53 +3,11 @@
 // Pure: which releases exist, which one is current, which are bad, what pruning picks. Lines
 // written by earlier versions (results success, failed, cancelled, rolled-back) still read.
 import { parseState } from './commands.js';
-import { ledgerOf, type LedgerEntry } from './ledger.js';
+import type { HostHistory, ReleaseInfo, Revision } from './history-types.js';
+import { ledgerOf } from './ledger.js';
 import { PM2_SOURCE, isReleaseName, releaseFromLink, type RemotePaths } from './remote-paths.js';
 
-/** What a run did to a host. */
-export type RevisionAction = 'deploy' | 'revert' | 'mark-bad';
-/** How it ended for that host (`cancelled` is written by earlier versions for what is now `aborted`). */
-export type RevisionResult = 'success' | 'failed' | 'cancelled' | 'rolled-back' | 'aborted' | 'bad';
-
-/** One line of the revisions log. */
-export interface Revision {
-  time: string;
-  action: RevisionAction;
-  /** Null for a run that ended before it named its release (interrupted or failed in check, lock or fetch). */
-  release: string | null;
-  ref: string | null;
-  sha: string | null;
-  user: string;
-  result: RevisionResult;
-  /** The release `current` pointed at before. */
-  from: string | null;
-  message?: string;
-}
-
-/** A release that can be served: its directory exists and it was deployed successfully (or taken over from PM2), or it is current. */
-export interface ReleaseInfo {
-  name: string;
-  sha: string | null;
-  deployedAt: string | null;
-  user: string | null;
-  current: boolean;
-  /** Marked bad (`mark-bad`, or its health check failed on this host): revert never picks it. */
-  bad?: boolean;
-}
-
-/** A host's releases, oldest first, and what `current` points at. */
-export interface HostHistory {
-  current: string | null;
-  /** The sha in current's REVISION file, when it has one. */
-  currentSha?: string | null;
-  releases: ReleaseInfo[];
-  /** Release directories that are neither successful nor current (left by an interrupted run). */
-  leftovers: string[];
-  /** PM2's `.deploys` (short shas, oldest first) when PM2 deployed this path before. */
-  pm2Deploys: string[];
-  /** Every release the ledger and the disk know, newest first, with how its deploy ended. */
-  ledger?: LedgerEntry[];
-}
+export type { HostHistory, ReleaseInfo, Revision, RevisionAction, RevisionResult } from './history-types.js';
 
 /** The JSON line for a revision. */
 export function formatRevision(revision: Revision): string {
