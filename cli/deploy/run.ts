@@ -16,6 +16,7 @@ import { planFor } from './phases/index.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
+import { resolveSecrets } from './secrets.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
 /** What to run. */
@@ -74,6 +75,8 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
+  // before any host is touched; a rehearsal runs no secret command (it shows the names)
+  const secrets = command === 'deploy' && !request.rehearsal ? await resolveSecrets(env, interruption.signal) : null;
   const run: RunInfo = {
     command,
     environment: env,
@@ -86,6 +89,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     execCommand: request.execCommand ?? null,
     archive: null,
     bundle,
+    secrets,
     emit,
     connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
     interruption,
@@ -93,6 +97,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
+  if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: `read ${secrets.values.length} secret${secrets.values.length === 1 ? '' : 's'} on this machine (${secrets.values.map((secret) => secret.name).join(', ')}): sent over SSH to ${run.paths.secretsFile}, masked as *** in all output` });
   const { outcomes, interrupted } = await runFlow(run, planFor(command));
   return { environment: env, command, outcomes, interrupted };
 }

@@ -1,0 +1,79 @@
+// The values of a deploy's secrets, read on this machine once per run before any host is touched:
+// the env_file's bytes, and each `secrets` command's stdout (trailing newlines stripped). A command
+// that fails or prints nothing fails the run naming the secret and its exit status, never its
+// output: stderr is not shown, as a failing command may print the value there.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
+import { DeployConfigError } from './errors.js';
+import { DeployStepError } from './run-error.js';
+import { secretMask } from './secret-mask.js';
+import { unreadable } from './secrets-config.js';
+import type { DeployEnvironment, SecretCommand } from './types.js';
+
+/** A secret's name and value. */
+export interface SecretValue {
+  name: string;
+  value: string;
+}
+
+/** What a run sends to the hosts, and the mask of its values. */
+export interface RunSecrets {
+  /** The env_file's bytes, or null when the environment has none. */
+  envFile: Buffer | null;
+  values: SecretValue[];
+  /** Replaces every secret value in a text with `***`. */
+  mask: (text: string) => string;
+}
+
+/** Reads the env_file and runs the secret commands one after another; null when the environment has neither. */
+export async function resolveSecrets(environment: DeployEnvironment, signal?: AbortSignal): Promise<RunSecrets | null> {
+  if (environment.envFile === null && environment.secrets.length === 0) return null;
+  const envFile = environment.envFile === null ? null : readEnvFile(environment);
+  const values: SecretValue[] = [];
+  for (const secret of environment.secrets) values.push({ name: secret.name, value: await runSecret(environment, secret, signal) });
+  return { envFile, values, mask: secretMask(values.map((secret) => secret.value)) };
+}
+
+function readEnvFile(environment: DeployEnvironment): Buffer {
+  const path = environment.envFile!;
+  const fail = (why: string): never => {
+    throw new DeployConfigError(`${basename(environment.file)}: deploy.${environment.name}.env_file: ${path} ${why}`, environment.file, environment.name, 'env_file');
+  };
+  const why = unreadable(path);
+  if (why !== null) return fail(why);
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    return fail(`cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+}
+
+// in the ecosystem file's directory, with this shell's environment, in its own process group (an interrupt ends it and what it started)
+async function runSecret(environment: DeployEnvironment, secret: SecretCommand, signal?: AbortSignal): Promise<string> {
+  const where = `deploy.${environment.name}.secrets.${secret.name}`;
+  const fail = (why: string): never => {
+    throw new DeployStepError('SECRET_FAILED', null, `${basename(environment.file)}: ${where}: ${why}; no host was touched`, { hint: `run the command of ${where} yourself to see why (pmx does not show its output: it may hold the value)` });
+  };
+  const chunks: Buffer[] = [];
+  const child = spawn('/bin/sh', ['-c', secret.command], { cwd: dirname(environment.file), stdio: ['ignore', 'pipe', 'ignore'], detached: true });
+  const stop = (): void => {
+    try {
+      if (child.pid !== undefined && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // it ended on its own meanwhile
+    }
+  };
+  signal?.addEventListener('abort', stop, { once: true });
+  child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = await new Promise<{ code: number | null; signal: NodeJS.Signals | null } | Error>((resolve) => {
+    child.on('error', resolve);
+    child.on('close', (code, killed) => resolve({ code, signal: killed }));
+  });
+  signal?.removeEventListener('abort', stop);
+  if (signal?.aborted) throw new DeployStepError('INTERRUPTED', null, `the command of ${where} was interrupted; no host was touched`);
+  if (ended instanceof Error) return fail(`its command could not be started (${ended.message})`);
+  if (ended.code !== 0) return fail(`its command failed (${ended.signal ? `signal ${ended.signal}` : `exit ${ended.code}`})`);
+  const value = Buffer.concat(chunks).toString('utf8').replace(/(\r?\n)+$/, '');
+  return value === '' ? fail('its command printed nothing') : value;
+}
