@@ -28,10 +28,11 @@ export function secretMask(values: string[]): (text: string) => string {
 }
 
 // the host's filter: values from its own environment (the hook exported them from the secrets
-// file), so only names are on its command line; masks line by line, the last partial line at the end
+// file), so only names are on its command line; masks line by line, the last partial line at the
+// end. The two functions are self-contained and bound to their names whatever a build renames.
 const FILTER = [
-  maskedParts.toString(),
-  maskWith.toString(),
+  `const maskedParts=${maskedParts.toString()};`,
+  `const maskWith=${maskWith.toString()};`,
   'const parts=maskedParts(process.argv.slice(1).map((n)=>process.env[n]||""));',
   'let pending="";process.stdin.setEncoding("utf8");',
   'process.stdin.on("data",(c)=>{pending+=c;const i=pending.lastIndexOf("\\n");if(i>=0){process.stdout.write(maskWith(parts,pending.slice(0,i+1)));pending=pending.slice(i+1);}});',
