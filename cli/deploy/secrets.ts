@@ -35,6 +35,21 @@ export async function resolveSecrets(environment: DeployEnvironment, signal?: Ab
   return { envFile, values, mask: secretMask(values.map((secret) => secret.value)) };
 }
 
+/** For a revert, which sends nothing: the values only to mask what the hosts print; a command that fails is reported (name and status) and its value goes unmasked. */
+export async function resolveMask(environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
+  if (environment.secrets.length === 0) return null;
+  const values: SecretValue[] = [];
+  for (const secret of environment.secrets) {
+    try {
+      values.push({ name: secret.name, value: await runSecret(environment, secret, signal) });
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      warn(`${(error as Error).message.replace(/; no host was touched$/, '')}: pmx cannot mask ${secret.name} in this run's output (hooks on the hosts still mask it)`);
+    }
+  }
+  return { envFile: null, values, mask: secretMask(values.map((secret) => secret.value)) };
+}
+
 function readEnvFile(environment: DeployEnvironment): Buffer {
   const path = environment.envFile!;
   const fail = (why: string): never => {

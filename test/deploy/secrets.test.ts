@@ -150,6 +150,18 @@ describe('pmx deploy with an env_file and secrets', () => {
     expect((await answersFrom(release)).map((a) => a.greeting)).toEqual(hosts.map(() => sha(VALUES.greeting2)));
   }, 60_000);
 
+  it('revert sends nothing: its post-deploy gets the values the last deploy sent, the newest env_file, and what hosts print is masked', async () => {
+    const previous = (await execOnHost(hosts[0]!, 'ls -1 /srv/app/releases | tail -2 | head -1')).stdout.trim();
+    const run = await cli('revert', ['production', 'revert']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(run.stdout).toContain('read 2 secrets on this machine (DB_PASSWORD, API_KEY) to mask them as *** in all output (the hosts keep the values the last deploy sent)');
+    for (const host of hosts) {
+      expect(run.stdout).toContain(`[${host.address}] post-deploy | db is ***`);
+      expect(run.stdout).toContain(`[${host.address}] health check | attempt 1/1: healthy: DB_PASSWORD=***`);
+    }
+    expect(await answersFrom(previous)).toEqual(hosts.map(() => ({ version: 'v1', dir: `/srv/app/releases/${previous}`, apiKey: sha(VALUES.api), dbPassword: sha(VALUES.db), greeting: sha(VALUES.greeting2) })));
+  }, 60_000);
+
   it('no secret value in any byte pmx wrote: its output, local files, the deploy path and home on the hosts (but the 0600 files meant to hold them)', async () => {
     const values = Object.values(VALUES);
     for (const { what, run } of outputs) for (const value of values) expect(`${run.stdout}\n${run.stderr}`, `${what} shows a secret`).not.toContain(value);
