@@ -17,7 +17,7 @@ let app: AppRepo;
 const started = Date.now();
 const local = mkdtempSync(join(tmpdir(), 'pmx-secret-sources-'));
 const unique = (what: string): string => `${what}-${createHash('sha256').update(`${Math.random()}${process.pid}`).digest('hex').slice(0, 20)}`;
-const VALUES = { db: unique('db-password'), api: unique('api-key'), greeting1: unique('greeting-one'), greeting2: unique('greeting-two') };
+const VALUES = { db: unique('db-password'), api: unique('api-key'), greeting1: unique('greeting-one'), greeting2: unique('greeting-two'), greeting3: unique('greeting-three') };
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 /** Every run's output, searched at the end. */
 const outputs: { what: string; run: CliRun }[] = [];
@@ -80,6 +80,7 @@ beforeAll(async () => {
       strategy: 'release',
       env_file: '.env.production',
       secrets: { DB_PASSWORD: `cat ${join(local, 'db')}`, API_KEY: `cat ${join(local, 'api')}; echo run >> ${join(local, 'api-runs')}` },
+      'pre-deploy': 'test ! -e /srv/fail-pre-deploy',
       'post-deploy': 'echo "db is $DB_PASSWORD"; pmx startOrReload ecosystem.config.js --env production',
       // prints a value with no hook's filter on the host: only pmx's own mask stands in the way
       healthcheck: { command: 'grep -h DB_PASSWORD= /srv/app/shared/.secrets.env', retries: 0 },
@@ -148,6 +149,24 @@ describe('pmx deploy with an env_file and secrets', () => {
     const release = (await execOnHost(hosts[0]!, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
     expect(release).not.toBe(first);
     expect((await answersFrom(release)).map((a) => a.greeting)).toEqual(hosts.map(() => sha(VALUES.greeting2)));
+  }, 60_000);
+
+  it('a deploy that fails before publish leaves the env_file and secrets on every host as they were', async () => {
+    const before = await Promise.all(hosts.map((host) => readHostFile(host, '/srv/app/shared/.env')));
+    expect(before).toEqual(hosts.map(() => `NODE_ENV=production\nGREETING=${VALUES.greeting2}\n`));
+    writeFileSync(join(app.dir, '.env.production'), `NODE_ENV=production\nGREETING=${VALUES.greeting3}\n`);
+    await execOnHost(hosts[1]!, 'touch /srv/fail-pre-deploy');
+    try {
+      const run = await cli('deploy failing in pre-deploy', ['production']);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/pre-deploy failed/);
+    } finally {
+      await execOnHost(hosts[1]!, 'rm -f /srv/fail-pre-deploy');
+    }
+    for (const host of hosts) {
+      expect(await readHostFile(host, '/srv/app/shared/.env')).toBe(before[0]);
+      expect((await execOnHost(host, 'ls -A /srv/app/shared; stat -c "%a %U" /srv/app/shared/.env /srv/app/shared/.secrets.env')).stdout).toBe('.env\n.secrets.env\nlogs\npids\n600 deploy\n600 deploy\n');
+    }
   }, 60_000);
 
   it('revert sends nothing: its post-deploy gets the values the last deploy sent, the newest env_file, and what hosts print is masked', async () => {

@@ -2,13 +2,13 @@
 // written from stdin, the secrets file sourced by a hook, values masked in its output and log the
 // same way pmx masks them.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hookCommand } from '../../../cli/deploy/hook-command.js';
 import { maskFilterCommand, secretMask } from '../../../cli/deploy/secret-mask.js';
-import { receivePrivateFileCommand, secretsFileText, sourceSecretsCommand } from '../../../cli/deploy/secret-commands.js';
+import { dropKeptFilesCommand, keepFilesCommand, receivePrivateFileCommand, restoreFilesCommand, secretsFileText, sourceSecretsCommand } from '../../../cli/deploy/secret-commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-secret-commands-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -44,6 +44,41 @@ describe('a private file from stdin', () => {
     const result = sh(`${sourceSecretsCommand(file)} && node -e 'console.log(JSON.stringify([process.env.DB_PASSWORD, process.env.API_KEY]))'`);
     expect(JSON.parse(result.stdout)).toEqual(VALUES.map((v) => v.value));
     expect(sh(`${sourceSecretsCommand(join(dir, 'absent.env'))} && echo went-on`).stdout).toBe('went-on\n');
+  });
+});
+
+describe('what a deploy replaces is kept until it stands', () => {
+  const shared = join(dir, 'kept shared');
+  mkdirSync(shared);
+  const env = join(shared, '.env');
+  const secrets = join(shared, '.secrets.env');
+  const replace = (release: string, text: string): void => {
+    expect(sh(keepFilesCommand([env, secrets], release)).code).toBe(0);
+    for (const file of [env, secrets]) expect(sh(receivePrivateFileCommand(file, []), text).code).toBe(0);
+  };
+  const listing = (): string[] => readdirSync(shared).sort();
+
+  it('restore puts back each file as it was, and removes one there was none of', () => {
+    writeFileSync(env, 'old env\n', { mode: 0o600 });
+    replace('r1', 'new\n');
+    expect(listing()).toEqual(['.env', '.env.r1.pmx-prev', '.secrets.env', '.secrets.env.r1.pmx-none']);
+    expect(statSync(join(shared, '.env.r1.pmx-prev')).mode & 0o777).toBe(0o600);
+    expect(sh(restoreFilesCommand([env, secrets], 'r1')).code).toBe(0);
+    expect(listing()).toEqual(['.env']);
+    expect(readFileSync(env, 'utf8')).toBe('old env\n');
+    expect(statSync(env).mode & 0o777).toBe(0o600);
+  });
+
+  it("restore does nothing for a run that replaced nothing, even beside another run's copies; drop removes every copy", () => {
+    replace('r2', 'r2 values\n');
+    expect(sh(restoreFilesCommand([env, secrets], 'r3')).code).toBe(0);
+    expect(readFileSync(env, 'utf8')).toBe('r2 values\n');
+    replace('r3', 'r3 values\n'); // a new deploy's copies replace older ones
+    expect(listing()).toEqual(['.env', '.env.r3.pmx-prev', '.secrets.env', '.secrets.env.r3.pmx-prev']);
+    expect(readFileSync(join(shared, '.env.r3.pmx-prev'), 'utf8')).toBe('r2 values\n');
+    expect(sh(dropKeptFilesCommand([env, secrets])).code).toBe(0);
+    expect(listing()).toEqual(['.env', '.secrets.env']);
+    expect(readFileSync(secrets, 'utf8')).toBe('r3 values\n');
   });
 });
 
