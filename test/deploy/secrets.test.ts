@@ -80,7 +80,7 @@ beforeAll(async () => {
       strategy: 'release',
       env_file: '.env.production',
       secrets: { DB_PASSWORD: `cat ${join(local, 'db')}`, API_KEY: `cat ${join(local, 'api')}; echo run >> ${join(local, 'api-runs')}` },
-      'pre-deploy': 'test ! -e /srv/fail-pre-deploy',
+      'pre-deploy': 'test ! -e /srv/fail-pre-deploy || { echo "failing with $DB_PASSWORD"; exit 1; }',
       'post-deploy': 'echo "db is $DB_PASSWORD"; pmx startOrReload ecosystem.config.js --env production',
       // prints a value with no hook's filter on the host: only pmx's own mask stands in the way
       healthcheck: { command: 'grep -h DB_PASSWORD= /srv/app/shared/.secrets.env', retries: 0 },
@@ -159,7 +159,9 @@ describe('pmx deploy with an env_file and secrets', () => {
     try {
       const run = await cli('deploy failing in pre-deploy', ['production']);
       expect(run.code).toBe(1);
-      expect(run.stdout).toMatch(/pre-deploy failed/);
+      expect(run.stdout).toContain(`[${hosts[1]!.address}] pre-deploy failed: ${hosts[1]!.address}: the pre-deploy hook \`test ! -e /srv/fail-pre-deploy || { echo "failing with $DB_PASSWORD"; exit 1; }\` failed (exit 1): failing with ***`);
+      const ledger = (await readHostFile(hosts[1]!, '/srv/app/.pmx/revisions.log')).trim().split('\n').at(-1)!;
+      expect(JSON.parse(ledger)).toMatchObject({ result: 'failed', message: expect.stringContaining('failed (exit 1): failing with ***') });
     } finally {
       await execOnHost(hosts[1]!, 'rm -f /srv/fail-pre-deploy');
     }
