@@ -16,7 +16,7 @@ import { planFor } from './phases/index.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
-import { resolveMask, resolveSecrets } from './secrets.js';
+import { secretsForRun } from './secrets.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
 /** What to run. */
@@ -75,9 +75,8 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
-  // before any host is touched; a rehearsal runs no secret command (it shows the names); a revert sends none, it masks them
   const warn = (message: string): void => emit({ kind: 'note', host: null, level: 'warn', message });
-  const secrets = request.rehearsal ? null : command === 'deploy' ? await resolveSecrets(env, interruption.signal) : command === 'revert' ? await resolveMask(env, warn, interruption.signal) : null;
+  const secrets = await secretsForRun(command, request.rehearsal ?? false, env, warn, interruption.signal);
   const run: RunInfo = {
     command,
     environment: env,

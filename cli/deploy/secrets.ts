@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
+import type { RunCommand } from './context.js';
 import { DeployConfigError } from './errors.js';
 import { DeployStepError } from './run-error.js';
 import { secretMask } from './secret-mask.js';
@@ -24,6 +25,13 @@ export interface RunSecrets {
   values: SecretValue[];
   /** Replaces every secret value in a text with `***`. */
   mask: (text: string) => string;
+}
+
+/** What a run needs, before any host is touched: a deploy's values to send, a revert's to mask; none for a rehearsal (it shows the names) or another command. */
+export async function secretsForRun(command: RunCommand, rehearsal: boolean, environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
+  if (rehearsal) return null;
+  if (command === 'deploy') return resolveSecrets(environment, signal);
+  return command === 'revert' ? resolveMask(environment, warn, signal) : null;
 }
 
 /** Reads the env_file and runs the secret commands one after another; null when the environment has neither. */
