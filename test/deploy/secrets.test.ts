@@ -49,12 +49,13 @@ interface Answer {
   greeting: string;
 }
 
-/** Each host's answer once every host serves from `release` (a reload may take a moment). */
-async function answersFrom(release: string, timeoutMs = 8000): Promise<Answer[]> {
+/** Each host's answer once every host serves from `release` (or each from its own, given per host): a reload may take a moment. */
+async function answersFrom(release: string | string[], timeoutMs = 8000): Promise<Answer[]> {
   const deadline = Date.now() + timeoutMs;
+  const expected = hosts.map((_, index) => `/srv/app/releases/${typeof release === 'string' ? release : release[index]}`);
   for (;;) {
     const answers = (await Promise.all(hosts.map((host) => served(host).catch(() => null)))) as unknown as (Answer | null)[];
-    if (answers.every((answer) => answer?.dir === `/srv/app/releases/${release}`) || Date.now() > deadline) return answers as Answer[];
+    if (answers.every((answer, index) => answer?.dir === expected[index]) || Date.now() > deadline) return answers as Answer[];
     await new Promise((resolve) => setTimeout(resolve, 150));
   }
 }
@@ -83,7 +84,7 @@ beforeAll(async () => {
       'pre-deploy': 'test ! -e /srv/fail-pre-deploy || { echo "failing with $DB_PASSWORD"; exit 1; }',
       'post-deploy': 'echo "db is $DB_PASSWORD"; pmx startOrReload ecosystem.config.js --env production',
       // prints a value with no hook's filter on the host: only pmx's own mask stands in the way
-      healthcheck: { command: 'grep -h DB_PASSWORD= /srv/app/shared/.secrets.env', retries: 0 },
+      healthcheck: { command: 'grep -h DB_PASSWORD= /srv/app/shared/.secrets.env && test ! -e /srv/fail-health', retries: 0 },
     }),
     broken: environment(env, hosts, origin, { strategy: 'release', secrets: { DB_PASSWORD: `cat ${join(local, 'db')} >&2; exit 3` } }),
   }));
@@ -181,6 +182,25 @@ describe('pmx deploy with an env_file and secrets', () => {
       expect(run.stdout).toContain(`[${host.address}] health check | attempt 1/1: healthy: DB_PASSWORD=***`);
     }
     expect(await answersFrom(previous)).toEqual(hosts.map(() => ({ version: 'v1', dir: `/srv/app/releases/${previous}`, apiKey: sha(VALUES.api), dbPassword: sha(VALUES.db), greeting: sha(VALUES.greeting2) })));
+  }, 60_000);
+
+  it('a host rolled back after publish gets its env_file back before post-deploy runs again; the others keep the new one', async () => {
+    const was = (await execOnHost(hosts[1]!, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
+    await execOnHost(hosts[1]!, 'touch /srv/fail-health');
+    try {
+      const run = await cli('deploy rolled back on one host', ['production']); // the env_file holds greeting3 since the failed deploy
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/rolled back/);
+    } finally {
+      await execOnHost(hosts[1]!, 'rm -f /srv/fail-health');
+    }
+    const release = (await execOnHost(hosts[0]!, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
+    expect(await readHostFile(hosts[0]!, '/srv/app/shared/.env')).toBe(`NODE_ENV=production\nGREETING=${VALUES.greeting3}\n`);
+    expect(await readHostFile(hosts[1]!, '/srv/app/shared/.env')).toBe(`NODE_ENV=production\nGREETING=${VALUES.greeting2}\n`);
+    expect((await execOnHost(hosts[1]!, 'ls -A /srv/app/shared')).stdout).toBe('.env\n.secrets.env\nlogs\npids\n');
+    const [h1, h2] = await answersFrom([release, was]);
+    expect([h1!.dir, h1!.greeting]).toEqual([`/srv/app/releases/${release}`, sha(VALUES.greeting3)]);
+    expect([h2!.dir, h2!.greeting, h2!.apiKey]).toEqual([`/srv/app/releases/${was}`, sha(VALUES.greeting2), sha(VALUES.api)]);
   }, 60_000);
 
   it('no secret value in any byte pmx wrote: its output, local files, the deploy path and home on the hosts (but the 0600 files meant to hold them)', async () => {
