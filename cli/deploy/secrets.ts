@@ -39,23 +39,31 @@ export async function resolveSecrets(environment: DeployEnvironment, signal?: Ab
   if (environment.envFile === null && environment.secrets.length === 0) return null;
   const envFile = environment.envFile === null ? null : readEnvFile(environment);
   const values: SecretValue[] = [];
-  for (const secret of environment.secrets) values.push({ name: secret.name, value: await runSecret(environment, secret, signal) });
+  for (const secret of environment.secrets) {
+    const read = await runSecret(environment, secret, signal);
+    if ('why' in read) {
+      const where = whereOf(environment, secret);
+      throw new DeployStepError('SECRET_FAILED', null, `${basename(environment.file)}: ${where}: ${read.why}; no host was touched`, { hint: `run the command of ${where} yourself to see why (pmx does not show its output: it may hold the value)` });
+    }
+    values.push({ name: secret.name, value: read.value });
+  }
   return { envFile, values, mask: secretMask(values.map((secret) => secret.value)) };
 }
 
-/** For a revert, which sends nothing: the values only to mask what the hosts print; a command that fails is reported (name and status) and its value goes unmasked. */
+/** For a revert, which sends nothing: the values only to mask what the hosts print; a command that fails is a warning (name and status) and its value goes unmasked by pmx. */
 export async function resolveMask(environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
   if (environment.secrets.length === 0) return null;
   const values: SecretValue[] = [];
   for (const secret of environment.secrets) {
-    try {
-      values.push({ name: secret.name, value: await runSecret(environment, secret, signal) });
-    } catch (error) {
-      if (signal?.aborted) throw error;
-      warn(`${(error as Error).message.replace(/; no host was touched$/, '')}: pmx cannot mask ${secret.name} in this run's output (hooks on the hosts still mask it)`);
-    }
+    const read = await runSecret(environment, secret, signal);
+    if ('why' in read) warn(`${basename(environment.file)}: ${whereOf(environment, secret)}: ${read.why}: pmx cannot mask ${secret.name} in this run's output (hooks on the hosts still mask it)`);
+    else values.push({ name: secret.name, value: read.value });
   }
   return { envFile: null, values, mask: secretMask(values.map((secret) => secret.value)) };
+}
+
+function whereOf(environment: DeployEnvironment, secret: SecretCommand): string {
+  return `deploy.${environment.name}.secrets.${secret.name}`;
 }
 
 function readEnvFile(environment: DeployEnvironment): Buffer {
@@ -72,12 +80,9 @@ function readEnvFile(environment: DeployEnvironment): Buffer {
   }
 }
 
-// in the ecosystem file's directory, with this shell's environment, in its own process group (an interrupt ends it and what it started)
-async function runSecret(environment: DeployEnvironment, secret: SecretCommand, signal?: AbortSignal): Promise<string> {
-  const where = `deploy.${environment.name}.secrets.${secret.name}`;
-  const fail = (why: string): never => {
-    throw new DeployStepError('SECRET_FAILED', null, `${basename(environment.file)}: ${where}: ${why}; no host was touched`, { hint: `run the command of ${where} yourself to see why (pmx does not show its output: it may hold the value)` });
-  };
+// in the ecosystem file's directory, with this shell's environment, in its own process group (an
+// interrupt ends it and what it started); the value, or why there is none (never its output)
+async function runSecret(environment: DeployEnvironment, secret: SecretCommand, signal?: AbortSignal): Promise<{ value: string } | { why: string }> {
   const chunks: Buffer[] = [];
   const child = spawn('/bin/sh', ['-c', secret.command], { cwd: dirname(environment.file), stdio: ['ignore', 'pipe', 'ignore'], detached: true });
   const stop = (): void => {
@@ -94,9 +99,9 @@ async function runSecret(environment: DeployEnvironment, secret: SecretCommand, 
     child.on('close', (code, killed) => resolve({ code, signal: killed }));
   });
   signal?.removeEventListener('abort', stop);
-  if (signal?.aborted) throw new DeployStepError('INTERRUPTED', null, `the command of ${where} was interrupted; no host was touched`);
-  if (ended instanceof Error) return fail(`its command could not be started (${ended.message})`);
-  if (ended.code !== 0) return fail(`its command failed (${ended.signal ? `signal ${ended.signal}` : `exit ${ended.code}`})`);
+  if (signal?.aborted) throw new DeployStepError('INTERRUPTED', null, `the command of ${whereOf(environment, secret)} was interrupted; no host was touched`);
+  if (ended instanceof Error) return { why: `its command could not be started (${ended.message})` };
+  if (ended.code !== 0) return { why: `its command failed (${ended.signal ? `signal ${ended.signal}` : `exit ${ended.code}`})` };
   const value = Buffer.concat(chunks).toString('utf8').replace(/(\r?\n)+$/, '');
-  return value === '' ? fail('its command printed nothing') : value;
+  return value === '' ? { why: 'its command printed nothing' } : { value };
 }

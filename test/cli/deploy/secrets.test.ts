@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
 import { DeployConfigError } from '../../../cli/deploy/errors.js';
 import { DeployStepError } from '../../../cli/deploy/run-error.js';
-import { resolveSecrets } from '../../../cli/deploy/secrets.js';
+import { resolveSecrets, secretsForRun } from '../../../cli/deploy/secrets.js';
 import { failure } from './config-failure.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-deploy-secrets-'));
@@ -80,5 +80,18 @@ describe('reading the values on this machine', () => {
     const error = await resolveSecrets(env).catch((caught: Error) => caught);
     expect(error).toBeInstanceOf(DeployConfigError);
     expect([(error as DeployConfigError).key, (error as Error).message]).toEqual(['env_file', `ecosystem.config.js: deploy.production.env_file: ${join(dir, '.env.gone')} does not exist`]);
+  });
+
+  it('a revert reads the values only to mask them: a failing command is a warning naming it, the others still mask; a rehearsal runs none', async () => {
+    const env = read({ env_file: '.env.production', secrets: { GONE: 'echo the-value-itself >&2; exit 2', KEPT: `echo kept-value; echo run >> ${runs}` } });
+    const warnings: string[] = [];
+    const secrets = (await secretsForRun('revert', false, env, (message) => warnings.push(message)))!;
+    expect([secrets.envFile, secrets.values]).toEqual([null, [{ name: 'KEPT', value: 'kept-value' }]]);
+    expect(secrets.mask('a kept-value b')).toBe('a *** b');
+    expect(warnings).toEqual(["ecosystem.config.js: deploy.production.secrets.GONE: its command failed (exit 2): pmx cannot mask GONE in this run's output (hooks on the hosts still mask it)"]);
+    const before = readFileSync(runs, 'utf8');
+    expect(await secretsForRun('deploy', true, env, () => undefined)).toBeNull();
+    expect(await secretsForRun('list', false, env, () => undefined)).toBeNull();
+    expect(readFileSync(runs, 'utf8')).toBe(before);
   });
 });
