@@ -6,6 +6,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import type { DeployEnvironment, DeployStrategy, HealthCheck } from './types.js';
 import { DeployConfigError } from './errors.js';
 import { readHosts } from './host-targets.js';
+import { readSecretSettings, SECRET_KEYS } from './secrets-config.js';
 import { parseSshOptions } from './ssh-options.js';
 
 /** Where the reader looks for ~/.ssh and the local user name. */
@@ -16,7 +17,7 @@ export interface ReadOptions {
 
 const PM2_KEYS = ['user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy', 'post-deploy', 'env', 'fetch', 'forward-agent', 'needs_tty'];
 const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'healthcheck', 'auto_rollback', 'lock_timeout'];
-const KNOWN_KEYS = [...PM2_KEYS, ...PMX_KEYS];
+const KNOWN_KEYS = [...PM2_KEYS, ...PMX_KEYS, ...SECRET_KEYS];
 
 const REQUIRED_HINTS: Record<string, string> = {
   path: "the remote directory to deploy into, e.g. '/srv/app'",
@@ -92,6 +93,7 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     preDeployLocal: text('pre-deploy-local'),
     preDeploy: text('pre-deploy'),
     postDeploy: text('post-deploy'),
+    ...readSecretSettings(section, file, fail),
     env: readEnv(section.env, fail, warn),
     fastFetch: section.fetch === 'fast',
     strategy: strategy as DeployStrategy,

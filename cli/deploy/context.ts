@@ -8,6 +8,7 @@ import type { Interruption } from './interrupt.js';
 import type { HeldLock } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
+import type { RunSecrets } from './secrets.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
 /** The commands of `pmx deploy <env> <command>`. */
@@ -34,6 +35,8 @@ export interface RunInfo {
   readonly archive: LocalArchive | null;
   /** The pmx bundle to install or upgrade on hosts. */
   readonly bundle: LocalBundle | null;
+  /** A deploy's env_file and secret values, read locally before any host is touched (null: none, or not a deploy, or a rehearsal). */
+  readonly secrets: RunSecrets | null;
   readonly emit: Emit;
   /** Opens the SSH connection to a host (a seam for tests); aborting `signal` gives the attempt up. */
   readonly connect: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;

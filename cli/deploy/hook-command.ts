@@ -2,6 +2,8 @@
 // appended to the host's log), health checks, and the PATH every pmx command runs with.
 import { posix } from 'node:path';
 import { exportEnv, quote } from '../transport/quote.js';
+import { maskFilterCommand } from './secret-mask.js';
+import { sourceSecretsCommand } from './secret-commands.js';
 
 /** Puts the pmx launcher first on PATH; prefixed to every command pmx runs on a host. */
 export const PATH_EXPORT = 'export PATH="$HOME/.pmx/bin:$PATH";';
@@ -17,16 +19,21 @@ export interface HookRun {
   log: string;
   /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
   header: string;
+  /** The secrets file the hook sources (exported variables), and their names, whose values are masked in its output and log. */
+  secrets?: { file: string; names: string[] };
 }
 
-/** The hook in its directory and environment; output (merged) to the caller and the log (0600: it may show env values); exits with the hook's status. */
+/** The hook in its directory and environment (secrets sourced, their values masked); output (merged) to the caller and the log (0600: it may show env values); exits with the hook's status. */
 export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
+  const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
+  const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
+  const mask = secrets ? ` | ${maskFilterCommand(secrets.names)}` : '';
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3
   return (
-    `cd ${quote(run.cwd)} && ${exporting(run.env)}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
+    `cd ${quote(run.cwd)} && ${exporting(run.env)}${source}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; } | tee -a ${log} >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | tee -a ${log} >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
 }
 

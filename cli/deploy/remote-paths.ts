@@ -14,6 +14,10 @@ export interface RemotePaths {
   readonly releases: string;
   readonly current: string;
   readonly shared: string;
+  /** `env_file`'s copy (0600), linked into every release as `.env`. */
+  readonly envFile: string;
+  /** `secrets` as `NAME='value'` lines (0600): hooks source it; never linked into a release. */
+  readonly secretsFile: string;
   readonly repo: string;
   /** pmx's own bookkeeping: revisions, lock, hook logs, uploads in flight. */
   readonly meta: string;
@@ -35,6 +39,8 @@ export function remotePaths(base: string): RemotePaths {
     releases: at('releases'),
     current: at('current'),
     shared: at('shared'),
+    envFile: at('shared', '.env'),
+    secretsFile: at('shared', '.secrets.env'),
     repo: at('repo'),
     meta: at('.pmx'),
     revisions: at('.pmx', 'revisions.log'),

@@ -1,6 +1,8 @@
 // Running one command on a host for a phase: the PATH with the pmx launcher first, output
-// streamed as prefixed lines, stopped (with all it started) by an interrupt while the run allows
-// it, a failure turned into a DeployStepError that names the host.
+// streamed as prefixed lines, the run's secret values masked (every byte pmx reads from a host
+// comes through here, so nothing it shows, returns or records holds one), stopped (with all it
+// started) by an interrupt while the run allows it, a failure turned into a DeployStepError that
+// names the host.
 import type { Readable } from 'node:stream';
 import type { ExecResult } from '../transport/types.js';
 import { connectionOf, type HostContext } from './context.js';
@@ -34,10 +36,11 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
     ctx.run.emit({ kind: 'planned', host, phase, command });
     return { code: 0, signal: null, stdout: options.rehearsed ?? '', stderr: '' };
   }
-  const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line });
+  const mask = ctx.run.secrets?.mask ?? ((text: string) => text);
+  const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line: mask(line) });
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;
-  const result = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
+  const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     ...(ctx.run.stop ? { signal: ctx.run.stop } : {}),
@@ -45,6 +48,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   });
   out?.flush();
   err?.flush();
+  const result = { ...raw, stdout: mask(raw.stdout), stderr: mask(raw.stderr) };
   if (result.code !== 0 && !options.allowFailure) {
     const output = lastLines(`${result.stdout}\n${result.stderr}`);
     const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);

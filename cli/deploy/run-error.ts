@@ -12,6 +12,7 @@ export type DeployStepCode =
   | 'NO_REVERT_TARGET'
   | 'HEALTH_CHECK_FAILED'
   | 'BUNDLE_MISSING'
+  | 'SECRET_FAILED'
   | 'CANCELLED'
   | 'INTERRUPTED';
 

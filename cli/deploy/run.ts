@@ -16,6 +16,7 @@ import { planFor } from './phases/index.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
+import { secretsForRun } from './secrets.js';
 import type { DeployEnvironment, HostTarget } from './types.js';
 
 /** What to run. */
@@ -74,6 +75,8 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
+  const warn = (message: string): void => emit({ kind: 'note', host: null, level: 'warn', message });
+  const secrets = await secretsForRun(command, request.rehearsal ?? false, env, warn, interruption.signal);
   const run: RunInfo = {
     command,
     environment: env,
@@ -86,6 +89,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     execCommand: request.execCommand ?? null,
     archive: null,
     bundle,
+    secrets,
     emit,
     connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
     interruption,
@@ -93,8 +97,14 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
+  if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: secretsNote(command, secrets.values.map((secret) => secret.name), run.paths.secretsFile) });
   const { outcomes, interrupted } = await runFlow(run, planFor(command));
   return { environment: env, command, outcomes, interrupted };
+}
+
+function secretsNote(command: RunCommand, names: string[], file: string): string {
+  const read = `read ${names.length} secret${names.length === 1 ? '' : 's'} on this machine (${names.join(', ')})`;
+  return command === 'deploy' ? `${read}: sent over SSH to ${file}, masked as *** in all output` : `${read} to mask them as *** in all output (the hosts keep the values the last deploy sent)`;
 }
 
 function localUser(): string {

@@ -43,6 +43,12 @@ export interface HealthCheck {
   intervalMs: number;
 }
 
+/** One entry of `secrets`: the variable's name and the local command that prints its value. */
+export interface SecretCommand {
+  name: string;
+  command: string;
+}
+
 /** One environment of the deploy section (e.g. `production`), validated. */
 export interface DeployEnvironment {
   name: string;
@@ -58,6 +64,10 @@ export interface DeployEnvironment {
   preDeployLocal: string | null;
   preDeploy: string | null;
   postDeploy: string | null;
+  /** `env_file`: the local file sent to shared/.env and linked into every release (absolute), or null. */
+  envFile: string | null;
+  /** `secrets`: commands run locally once per deploy; their output reaches hooks and apps as variables. */
+  secrets: SecretCommand[];
   env: Record<string, string>;
   /** `fetch: 'fast'`: shallow fetch of the ref only. */
   fastFetch: boolean;

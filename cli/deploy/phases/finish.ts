@@ -1,6 +1,7 @@
 // finish: record the run in the host's ledger (.pmx/revisions.log), read back what `current`
 // points at now (the summary reports that, not what the run meant to do), and after a successful
-// deploy prune old releases (keep_releases; never current, never a name pmx did not give).
+// deploy prune old releases (keep_releases; never current, never a name pmx did not give) and the
+// copies of the env_file and secrets it replaced.
 // Unlocking follows in the flow.
 import { appendRevisionCommand, pruneCommand, stateCommand } from '../commands.js';
 import type { HostContext } from '../context.js';
@@ -8,6 +9,7 @@ import type { HostOutcome } from '../events.js';
 import { messageOf } from '../host-slot.js';
 import { runOn } from '../remote.js';
 import { formatRevision, pruneList, readHistory, shaOf, type Revision, type RevisionResult } from '../revisions.js';
+import { dropKeptSecretFiles } from './link-shared.js';
 
 /** What finish found and did on a host. */
 export interface FinishReport {
@@ -57,7 +59,7 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
   state ??= (await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back', readOnly: true })).stdout;
   const history = readHistory(state, paths);
   const serving = { release: history.current, sha: history.currentSha ?? (history.current ? shaOf(history.current) : null) };
-  if (command === 'deploy' && outcome.status === 'deployed' && ctx.release) notes.push(...(await prune(ctx, history)));
+  if (command === 'deploy' && outcome.status === 'deployed' && ctx.release) notes.push(...(await prune(ctx, history)), ...(await dropKept(ctx)));
   return { notes, serving, recorded };
 }
 
@@ -81,6 +83,15 @@ function revisionOf(ctx: HostContext, outcome: HostOutcome): Revision {
     from: ctx.previous,
     ...(outcome.message ? { message: outcome.message } : {}),
   };
+}
+
+async function dropKept(ctx: HostContext): Promise<string[]> {
+  try {
+    await dropKeptSecretFiles(ctx);
+    return [];
+  } catch (error) {
+    return [`the copies of the env_file and secrets this deploy replaced were not removed: ${messageOf(error, null)}`];
+  }
 }
 
 async function prune(ctx: HostContext, history: ReturnType<typeof readHistory>): Promise<string[]> {

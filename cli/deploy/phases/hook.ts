@@ -1,11 +1,12 @@
 // Running a configured hook on a host: a command, or a local script file fed to the host's shell
-// (PM2's rule: the hook's first word names an existing file next to the ecosystem file).
+// (PM2's rule: the hook's first word names an existing file next to the ecosystem file), with the
+// environment's secrets exported and their values masked in its output and log.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { localScriptPath } from '../config.js';
 import { hookEnv, type HostContext } from '../context.js';
 import type { PhaseName } from '../events.js';
-import { hookCommand, scriptCommand } from '../hook-command.js';
+import { hookCommand, scriptCommand, type HookRun } from '../hook-command.js';
 import { runOn } from '../remote.js';
 
 /** Runs `hook` in `cwd` with the hook environment, streaming its output and appending it to `log`. */
@@ -18,6 +19,13 @@ export async function runHook(ctx: HostContext, phase: PhaseName, hook: string, 
     env: hookEnv(ctx),
     log,
     header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
+    ...secretsOf(ctx),
   });
   await runOn(ctx, phase, command, { what: `the ${phase} hook \`${hook}\``, stream: true, code: 'HOOK_FAILED', ...(text === null ? {} : { stdin: text }) });
+}
+
+// hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its values
+function secretsOf(ctx: HostContext): Pick<HookRun, 'secrets'> {
+  const names = ctx.run.environment.secrets.map((secret) => secret.name);
+  return names.length > 0 ? { secrets: { file: ctx.run.paths.secretsFile, names } } : {};
 }

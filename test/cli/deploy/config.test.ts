@@ -69,6 +69,7 @@ describe('a PM2 deploy section as PM2 documents it', () => {
     expect(env).toEqual({
       name: 'production', file, repo: base.repo, ref: 'origin/master', path: '/var/www/production', hosts: expect.any(Array),
       preSetup: 'apt-get install git', postSetup: 'ls -la', preDeployLocal: "echo 'local'", preDeploy: 'git fetch', postDeploy: 'npm install && pm2 reload ecosystem.config.js --env production',
+      envFile: null, secrets: [],
       env: { NODE_ENV: 'production', PORT: '3000', DEBUG: 'false' }, fastFetch: true,
       strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: 0, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, warnings: [],
     });

@@ -1,0 +1,114 @@
+// The secret builders run by a real sh (and the host-side mask by a real node): a private file
+// written from stdin, the secrets file sourced by a hook, values masked in its output and log the
+// same way pmx masks them.
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { hookCommand } from '../../../cli/deploy/hook-command.js';
+import { maskFilterCommand, secretMask } from '../../../cli/deploy/secret-mask.js';
+import { dropKeptFilesCommand, keepFilesCommand, receivePrivateFileCommand, restoreFilesCommand, secretsFileText, sourceSecretsCommand } from '../../../cli/deploy/secret-commands.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pmx-secret-commands-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function sh(command: string, input?: string, env: Record<string, string> = {}): { code: number; stdout: string; stderr: string } {
+  const result = spawnSync('sh', ['-c', command], { input, encoding: 'utf8', timeout: 10_000, env: { ...process.env, ...env } });
+  return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+// values a shell would mangle if they were not quoted: quotes, $, backslashes, spaces, a second line
+const VALUES = [
+  { name: 'DB_PASSWORD', value: `it's $HOME \\n "quoted" \`x\`` },
+  { name: 'API_KEY', value: 'line-one-abc\nline-two-xyz' },
+];
+
+describe('a private file from stdin', () => {
+  it('is written 0600 through a temp file, over an existing file of another mode; the command names what it carries, never the values', () => {
+    const file = join(dir, 'shared', '.secrets.env');
+    mkdirSync(join(dir, 'shared'));
+    writeFileSync(file, 'old', { mode: 0o644 });
+    const text = secretsFileText(VALUES);
+    const command = receivePrivateFileCommand(file, VALUES.map((v) => v.name));
+    expect(command).toContain(': carries DB_PASSWORD API_KEY on stdin');
+    for (const { value } of VALUES) expect(command).not.toContain(value.split('\n')[0]);
+    expect(sh(command, text).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(text);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('sourced by a shell gives back each value exactly', () => {
+    const file = join(dir, 'sourced.env');
+    writeFileSync(file, secretsFileText(VALUES));
+    const result = sh(`${sourceSecretsCommand(file)} && node -e 'console.log(JSON.stringify([process.env.DB_PASSWORD, process.env.API_KEY]))'`);
+    expect(JSON.parse(result.stdout)).toEqual(VALUES.map((v) => v.value));
+    expect(sh(`${sourceSecretsCommand(join(dir, 'absent.env'))} && echo went-on`).stdout).toBe('went-on\n');
+  });
+});
+
+describe('what a deploy replaces is kept until it stands', () => {
+  const shared = join(dir, 'kept shared');
+  mkdirSync(shared);
+  const env = join(shared, '.env');
+  const secrets = join(shared, '.secrets.env');
+  const replace = (release: string, text: string): void => {
+    expect(sh(keepFilesCommand([env, secrets], release)).code).toBe(0);
+    for (const file of [env, secrets]) expect(sh(receivePrivateFileCommand(file, []), text).code).toBe(0);
+  };
+  const listing = (): string[] => readdirSync(shared).sort();
+
+  it('restore puts back each file as it was, and removes one there was none of', () => {
+    writeFileSync(env, 'old env\n', { mode: 0o600 });
+    replace('r1', 'new\n');
+    expect(listing()).toEqual(['.env', '.env.r1.pmx-prev', '.secrets.env', '.secrets.env.r1.pmx-none']);
+    expect(statSync(join(shared, '.env.r1.pmx-prev')).mode & 0o777).toBe(0o600);
+    expect(sh(restoreFilesCommand([env, secrets], 'r1')).code).toBe(0);
+    expect(listing()).toEqual(['.env']);
+    expect(readFileSync(env, 'utf8')).toBe('old env\n');
+    expect(statSync(env).mode & 0o777).toBe(0o600);
+  });
+
+  it("restore does nothing for a run that replaced nothing, even beside another run's copies; drop removes every copy", () => {
+    replace('r2', 'r2 values\n');
+    expect(sh(restoreFilesCommand([env, secrets], 'r3')).code).toBe(0);
+    expect(readFileSync(env, 'utf8')).toBe('r2 values\n');
+    replace('r3', 'r3 values\n'); // a new deploy's copies replace older ones
+    expect(listing()).toEqual(['.env', '.env.r3.pmx-prev', '.secrets.env', '.secrets.env.r3.pmx-prev']);
+    expect(readFileSync(join(shared, '.env.r3.pmx-prev'), 'utf8')).toBe('r2 values\n');
+    expect(sh(dropKeptFilesCommand([env, secrets])).code).toBe(0);
+    expect(listing()).toEqual(['.env', '.secrets.env']);
+    expect(readFileSync(secrets, 'utf8')).toBe('r3 values\n');
+  });
+});
+
+describe('masking', () => {
+  const mask = secretMask(VALUES.map((v) => v.value));
+
+  it('replaces each value and each line of a multi-line value, and nothing else', () => {
+    expect(mask(`pw=${VALUES[0]!.value} key=line-two-xyz; line-one-abc.`)).toBe('pw=*** key=***; ***.');
+    expect(mask('nothing secret here')).toBe('nothing secret here');
+    expect(secretMask([])('as is')).toBe('as is');
+  });
+
+  it('the host-side filter masks as pmx does, reading values from its environment (only names on its command line)', () => {
+    const input = `a ${VALUES[0]!.value} b\nline-one-abc\nline-two-xyz tail\npartial line-one-abc`;
+    const command = maskFilterCommand(VALUES.map((v) => v.name));
+    for (const { value } of VALUES) expect(command).not.toContain(value.split('\n')[0]);
+    const result = sh(command, input, Object.fromEntries(VALUES.map((v) => [v.name, v.value])));
+    expect(result.stderr).toBe('');
+    expect(result.stdout).toBe(mask(input));
+    expect(result.stdout).toBe('a *** b\n*** tail\npartial ***'); // the whole two-line value first, then each line alone
+  });
+
+  it('a hook that prints a secret shows *** in its output and its log, keeps its exit status, and has the values in its environment', () => {
+    const file = join(dir, 'hook.secrets.env');
+    writeFileSync(file, secretsFileText(VALUES), { mode: 0o600 });
+    const log = join(dir, 'logs', 'hook.log');
+    const secrets = { file, names: VALUES.map((v) => v.name) };
+    const result = sh(hookCommand({ cwd: dir, command: 'printf "db is %s\\n" "$DB_PASSWORD"; printf "%s\\n" "$API_KEY" >&2; test "$DB_PASSWORD" = "$EXPECTED" && exit 4', env: { EXPECTED: VALUES[0]!.value }, log, header: '== post-deploy', secrets }));
+    expect(result.code).toBe(4);
+    expect(result.stdout).toBe('db is ***\n***\n');
+    expect(readFileSync(log, 'utf8')).toBe('== post-deploy\ndb is ***\n***\n');
+  });
+});

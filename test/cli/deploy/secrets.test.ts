@@ -1,0 +1,97 @@
+// `env_file` and `secrets` of a deploy environment: config errors that name file, environment and
+// key; secret commands run locally once, in the ecosystem file's directory, their stdout the
+// value; a failing or silent command fails naming the secret and its exit status, never its output.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readDeployEnvironment } from '../../../cli/deploy/config.js';
+import { DeployConfigError } from '../../../cli/deploy/errors.js';
+import { DeployStepError } from '../../../cli/deploy/run-error.js';
+import { resolveSecrets, secretsForRun } from '../../../cli/deploy/secrets.js';
+import { failure } from './config-failure.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'pmx-deploy-secrets-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const file = join(dir, 'ecosystem.config.js');
+const base = { repo: 'git@example.com:me/app.git', ref: 'origin/main', path: '/srv/app', host: 'a' };
+const read = (section: Record<string, unknown>) => readDeployEnvironment({ production: { ...base, ...section } }, 'production', file, { home: dir, env: { USER: 'me' } });
+writeFileSync(join(dir, '.env.production'), 'GREETING=hello\n');
+
+describe('env_file and secrets in the config', () => {
+  it('env_file resolves against the ecosystem file; secrets keep their names and commands', () => {
+    const env = read({ env_file: '.env.production', secrets: { DB_PASSWORD: 'pass show prod/db', api_key: 'cat ~/.keys/api' } });
+    expect(env.envFile).toBe(join(dir, '.env.production'));
+    expect(env.secrets).toEqual([{ name: 'DB_PASSWORD', command: 'pass show prod/db' }, { name: 'api_key', command: 'cat ~/.keys/api' }]);
+    expect(env.warnings).toEqual([]);
+    expect(read({})).toMatchObject({ envFile: null, secrets: [] });
+  });
+
+  it('a missing env_file, or one that is not a file, is an error naming the file, the environment and the key', () => {
+    const missing = failure(() => read({ env_file: '.env.nope' }));
+    expect([missing.file, missing.environment, missing.key]).toEqual([file, 'production', 'env_file']);
+    expect(missing.message).toBe(`ecosystem.config.js: deploy.production.env_file: expected a readable local file (${join(dir, '.env.nope')} does not exist), got ".env.nope" (string)`);
+    mkdirSync(join(dir, 'a-dir'));
+    expect(failure(() => read({ env_file: 'a-dir' })).message).toContain(`(${join(dir, 'a-dir')} is not a file)`);
+    expect(failure(() => read({ env_file: 3 })).message).toContain("deploy.production.env_file: expected a path to a local file, relative to the ecosystem file, such as '.env.production', got 3 (number)");
+  });
+
+  it('a secret name that is not a variable name, or a command that is not a string, is an error naming the key', () => {
+    const name = failure(() => read({ secrets: { 'DB-PASSWORD': 'x' } }));
+    expect([name.key, name.message]).toEqual(['secrets.DB-PASSWORD', 'ecosystem.config.js: deploy.production.secrets.DB-PASSWORD: expected a variable name of letters, digits and _ (not starting with a digit), got "DB-PASSWORD" (string)']);
+    expect(failure(() => read({ secrets: { '1ST': 'x' } })).key).toBe('secrets.1ST');
+    expect(failure(() => read({ secrets: { KEY: '' } })).message).toContain('deploy.production.secrets.KEY: expected a local command that prints the value, got "" (string)');
+    expect(failure(() => read({ secrets: ['pass show x'] })).key).toBe('secrets');
+  });
+});
+
+describe('reading the values on this machine', () => {
+  const runs = join(dir, 'runs');
+
+  it('runs each command once, in the ecosystem file directory, its stdout less trailing newlines the value; reads the env_file', async () => {
+    writeFileSync(join(dir, 'db'), 'pa ss\nword\n\n');
+    const env = read({ env_file: '.env.production', secrets: { DB_PASSWORD: `cat db; echo run >> ${runs}`, WHERE: 'pwd' } });
+    const secrets = (await resolveSecrets(env))!;
+    expect(secrets.values).toEqual([{ name: 'DB_PASSWORD', value: 'pa ss\nword' }, { name: 'WHERE', value: dir }]);
+    expect(secrets.envFile?.toString()).toBe('GREETING=hello\n');
+    expect(readFileSync(runs, 'utf8')).toBe('run\n');
+    expect(secrets.mask(`x pa ss y ${dir}`)).toBe('x *** y ***');
+    expect(await resolveSecrets(read({}))).toBeNull();
+  });
+
+  it('a failing command fails naming the secret and its exit code, not what it printed (its stderr may hold the value)', async () => {
+    const env = read({ secrets: { OK: 'echo fine', DB_PASSWORD: 'echo the-value-itself; echo the-value-itself >&2; exit 3' } });
+    const error = await resolveSecrets(env).then(() => null, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DeployStepError);
+    expect((error as DeployStepError).code).toBe('SECRET_FAILED');
+    expect((error as DeployStepError).message).toBe('ecosystem.config.js: deploy.production.secrets.DB_PASSWORD: its command failed (exit 3); no host was touched');
+    expect(JSON.stringify({ ...(error as DeployStepError), message: (error as Error).message })).not.toContain('the-value-itself');
+  });
+
+  it('a command that prints nothing fails naming the secret', async () => {
+    const error = await resolveSecrets(read({ secrets: { EMPTY: 'printf "\\n"' } })).catch((caught: Error) => caught);
+    expect((error as Error).message).toBe('ecosystem.config.js: deploy.production.secrets.EMPTY: its command printed nothing; no host was touched');
+  });
+
+  it('an env_file gone since the config was read is a config error naming it', async () => {
+    writeFileSync(join(dir, '.env.gone'), 'A=1\n');
+    const env = read({ env_file: '.env.gone' });
+    rmSync(join(dir, '.env.gone'));
+    const error = await resolveSecrets(env).catch((caught: Error) => caught);
+    expect(error).toBeInstanceOf(DeployConfigError);
+    expect([(error as DeployConfigError).key, (error as Error).message]).toEqual(['env_file', `ecosystem.config.js: deploy.production.env_file: ${join(dir, '.env.gone')} does not exist`]);
+  });
+
+  it('a revert reads the values only to mask them: a failing command is a warning naming it, the others still mask; a rehearsal runs none', async () => {
+    const env = read({ env_file: '.env.production', secrets: { GONE: 'echo the-value-itself >&2; exit 2', KEPT: `echo kept-value; echo run >> ${runs}` } });
+    const warnings: string[] = [];
+    const secrets = (await secretsForRun('revert', false, env, (message) => warnings.push(message)))!;
+    expect([secrets.envFile, secrets.values]).toEqual([null, [{ name: 'KEPT', value: 'kept-value' }]]);
+    expect(secrets.mask('a kept-value b')).toBe('a *** b');
+    expect(warnings).toEqual(["ecosystem.config.js: deploy.production.secrets.GONE: its command failed (exit 2): pmx cannot mask GONE in this run's output (hooks on the hosts still mask it)"]);
+    const before = readFileSync(runs, 'utf8');
+    expect(await secretsForRun('deploy', true, env, () => undefined)).toBeNull();
+    expect(await secretsForRun('list', false, env, () => undefined)).toBeNull();
+    expect(readFileSync(runs, 'utf8')).toBe(before);
+  });
+});
