@@ -8,8 +8,7 @@ import type { Interruption } from './interrupt.js';
 import type { HeldLock } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
-import type { RunSecrets } from './secrets.js';
-import type { DeployEnvironment, HostTarget } from './types.js';
+import type { DeployEnvironment, HostTarget, RunSecrets } from './types.js';
 
 /** The commands of `pmx deploy <env> <command>`. */
 export type RunCommand = 'setup' | 'deploy' | 'revert' | 'mark-bad' | 'list' | 'curr' | 'prev' | 'exec' | 'startup';

@@ -3,7 +3,7 @@
 // shows in `ps` and in logs): they travel on stdin into 0600 files, and hooks read them there.
 import { posix } from 'node:path';
 import { quote } from '../transport/quote.js';
-import type { SecretValue } from './secrets.js';
+import type { SecretValue } from './types.js';
 
 const q = quote;
 

@@ -10,22 +10,7 @@ import { DeployConfigError } from './errors.js';
 import { DeployStepError } from './run-error.js';
 import { secretMask } from './secret-mask.js';
 import { unreadable } from './secrets-config.js';
-import type { DeployEnvironment, SecretCommand } from './types.js';
-
-/** A secret's name and value. */
-export interface SecretValue {
-  name: string;
-  value: string;
-}
-
-/** What a run sends to the hosts, and the mask of its values. */
-export interface RunSecrets {
-  /** The env_file's bytes, or null when the environment has none. */
-  envFile: Buffer | null;
-  values: SecretValue[];
-  /** Replaces every secret value in a text with `***`. */
-  mask: (text: string) => string;
-}
+import type { DeployEnvironment, RunSecrets, SecretCommand, SecretValue } from './types.js';
 
 /** What a run needs, before any host is touched: a deploy's values to send, a revert's to mask; none for a rehearsal (it shows the names) or another command. */
 export async function secretsForRun(command: RunCommand, rehearsal: boolean, environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {

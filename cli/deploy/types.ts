@@ -85,3 +85,18 @@ export interface DeployEnvironment {
   /** Warnings met while reading (unknown ssh_options, unknown keys), each naming the key. */
   warnings: string[];
 }
+
+/** A secret's name and value. */
+export interface SecretValue {
+  name: string;
+  value: string;
+}
+
+/** What a run sends to the hosts, and the mask of its values. */
+export interface RunSecrets {
+  /** The env_file's bytes, or null when the environment has none. */
+  envFile: Buffer | null;
+  values: SecretValue[];
+  /** Replaces every secret value in a text with `***`. */
+  mask: (text: string) => string;
+}
