@@ -13,6 +13,8 @@ import { Interruption } from './interrupt.js';
 import { readDeploySection } from './load-deploy.js';
 import { checkLocalChanges } from './local-git.js';
 import { planFor } from './phases/index.js';
+import type { RampReport } from './flow-ramp.js';
+import type { Rolling } from './ramp.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
@@ -32,9 +34,9 @@ export interface DeployRequest {
   execCommand?: string;
   /** Skip the local changes check. */
   force?: boolean;
-  /** --parallel / --rolling override the file. */
+  /** --parallel / --rolling override the file (rolling null: every host at once). */
   parallel?: number;
-  rolling?: number;
+  rolling?: Rolling | null;
   /** --hosts / --roles: the hosts to run on (default: every host of the environment). */
   select?: HostSelection;
   emit: Emit;
@@ -51,6 +53,8 @@ export interface DeployResult {
   command: RunCommand;
   outcomes: HostOutcome[];
   interrupted: string | null;
+  /** What the ramp did (null without `rolling`). */
+  ramp: RampReport | null;
 }
 
 /** Reads the environment (errors name the key) and applies the command line's overrides (the host selection first). */
@@ -74,6 +78,10 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
+  const rampOnly = [...(env.batchWaitMs > 0 ? ['batch_wait'] : []), ...(('hosts' in env.maxFail ? env.maxFail.hosts : env.maxFail.percent) > 0 ? ['max_fail'] : [])];
+  if (env.rolling === null && rampOnly.length > 0 && (command === 'deploy' || command === 'revert')) {
+    emit({ kind: 'note', host: null, level: 'warn', message: `${rampOnly.join(' and ')} act between the batches of a ramp, and there is none without \`rolling\`: every host publishes at once and a failed host goes back alone` });
+  }
   const run: RunInfo = {
     command,
     environment: env,
@@ -93,8 +101,8 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     stop: interruption.signal,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
-  const { outcomes, interrupted } = await runFlow(run, planFor(command));
-  return { environment: env, command, outcomes, interrupted };
+  const { outcomes, interrupted, ramp } = await runFlow(run, planFor(command));
+  return { environment: env, command, outcomes, interrupted, ramp };
 }
 
 function localUser(): string {
