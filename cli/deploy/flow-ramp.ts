@@ -16,6 +16,8 @@ export interface RampReport {
   /** `max_fail` as written, and the failures it allows for the selected hosts. */
   maxFail: string;
   allowed: number;
+  /** How many batches started publishing (fewer than the batches when the ramp stopped or was interrupted). */
+  published: number;
   /** The hosts that failed after the barrier, in the order they failed. */
   failed: string[];
   /** The batch (1-based) that stopped the deploy and why; null when it went through. */
@@ -35,12 +37,17 @@ export class Ramp {
     this.report =
       rolling === null
         ? null
-        : { rolling: describeRolling(rolling), batches: this.batches.map((batch) => batch.map((slot) => slot.label)), holdMs: batchWaitMs, maxFail: show(maxFail), allowed: allowedFailures(maxFail, slots.length), failed: [], stopped: null };
+        : { rolling: describeRolling(rolling), batches: this.batches.map((batch) => batch.map((slot) => slot.label)), holdMs: batchWaitMs, maxFail: show(maxFail), allowed: allowedFailures(maxFail, slots.length), published: 0, failed: [], stopped: null };
   }
 
   /** True when `rolling` is set: failures count against max_fail, and going over it stops the deploy. */
   get on(): boolean {
     return this.report !== null;
+  }
+
+  /** Batch `index` starts publishing. */
+  publishing(index: number): void {
+    if (this.report) this.report.published = index + 1;
   }
 
   /** Whether batch `index` is held before the next one publishes. */

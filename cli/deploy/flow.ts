@@ -64,7 +64,7 @@ export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult>
     flow.dispose();
   }
   const target = plan.switches ? (flow.slots.find((slot) => slot.ctx.release !== null)?.ctx.release ?? null) : null;
-  return { outcomes: flow.slots.map((slot) => slot.outcome(plan.successStatus, target)), interrupted: run.interruption.by, ramp: plan.publish.length > 0 ? flow.ramp.result() : null };
+  return { outcomes: flow.slots.map((slot) => slot.outcome(plan.successStatus, target)), interrupted: run.interruption.by, ramp: plan.switches ? flow.ramp.result() : null };
 }
 
 class Flow {
@@ -142,8 +142,8 @@ class Flow {
         for (const slot of batch) [slot.status, slot.message] = this.run.interruption.by && !ramp.stopped ? ['aborted', `${reason} before this batch published`] : ['cancelled', `not published: ${reason}`];
         continue;
       }
-      const hosts = batch.map((slot) => slot.label);
-      if (ramp.on) this.run.emit({ kind: 'batch-start', batch: index + 1, of, hosts });
+      ramp.publishing(index);
+      if (ramp.on && this.plan.switches) this.run.emit({ kind: 'batch-start', batch: index + 1, of, hosts: batch.map((slot) => slot.label) });
       await mapBounded(batch, batch.length, (slot) => slot.runPhase(switchPhase));
       const unswitched = batch.filter((slot) => slot.failure);
       await mapBounded(unswitched, unswitched.length, (slot) => this.unswitch(slot));

@@ -55,15 +55,15 @@ export function fleetLine(outcomes: HostOutcome[], style: Style): string | null 
   return style.red(`not every host serves ${remoteText(target)} as recorded: ${why}`);
 }
 
-/** How the ramp went: the batch that stopped it and why, or the batches published and the failures tolerated. */
+/** How the ramp went: the batch that stopped it and why, where an interrupt left it, or the failures it tolerated. */
 export function rampLine(ramp: RampReport, style: Style): string {
-  const head = `ramp (${ramp.rolling}, ${ramp.batches.length} batch${ramp.batches.length === 1 ? '' : 'es'}${ramp.holdMs > 0 ? `, held ${duration(ramp.holdMs)} each` : ''}, max_fail ${ramp.maxFail})`;
-  if (ramp.stopped) {
-    const later = ramp.stopped.batch < ramp.batches.length ? `; batches ${ramp.stopped.batch + 1}-${ramp.batches.length} were not published` : '';
-    return style.red(`${head} stopped at batch ${ramp.stopped.batch}: ${remoteText(ramp.stopped.reason)}; the published batches were sent back (each host's row says what it serves)${later}`);
-  }
-  const tolerated = ramp.failed.length > 0 ? `; ${ramp.failed.length} failure${ramp.failed.length === 1 ? '' : 's'} within max_fail (${remoteText(ramp.failed.join(', '))})` : '';
-  return (ramp.failed.length > 0 ? style.yellow : style.green)(`${head} went through${tolerated}`);
+  const count = ramp.batches.length;
+  const head = `ramp (${ramp.rolling}, ${count} batch${count === 1 ? '' : 'es'}${ramp.holdMs > 0 ? `, held ${duration(ramp.holdMs)} between batches` : ''}, max_fail ${ramp.maxFail})`;
+  const tolerated = ramp.failed.length > 0 ? `; ${ramp.failed.length} failure${ramp.failed.length === 1 ? '' : 's'} (${remoteText(ramp.failed.join(', '))})` : '';
+  const unpublished = ramp.published < count ? `; ${ramp.published + 1 === count ? `batch ${count} was` : `batches ${ramp.published + 1}-${count} were`} not published` : '';
+  if (ramp.stopped) return style.red(`${head} stopped at batch ${ramp.stopped.batch}: ${remoteText(ramp.stopped.reason)}; the published batches were sent back (each host's row says what it serves)${unpublished}`);
+  if (ramp.published < count) return style.yellow(`${head} interrupted after batch ${ramp.published}${tolerated}${unpublished}`);
+  return (ramp.failed.length > 0 ? style.yellow : style.green)(`${head} went through${tolerated && `${tolerated} within max_fail`}`);
 }
 
 /** What list, curr and prev found on each host (nothing for other commands). */

@@ -21,13 +21,18 @@ export const batchWaitPhase: HostPhase = {
       await pause(check ? Math.min(check.intervalMs, left) : left, signal);
       if (!check || signal.aborted) continue;
       const answer = await checkOnce(ctx, 'batch wait', check);
-      const seconds = Math.round((batchWaitMs - Math.max(0, deadline - Date.now())) / 1000);
-      ctx.run.emit({ kind: 'output', host: ctx.target.label, phase: 'batch wait', line: `${seconds}s of ${Math.round(batchWaitMs / 1000)}s: ${answer.healthy ? 'healthy' : 'unhealthy'}: ${answer.last}` });
+      if (signal.aborted) return;
+      const held = Math.min(batchWaitMs, batchWaitMs - (deadline - Date.now()));
+      ctx.run.emit({ kind: 'output', host: ctx.target.label, phase: 'batch wait', line: `${seconds(held)} of ${seconds(batchWaitMs)}: ${answer.healthy ? 'healthy' : 'unhealthy'}: ${answer.last}` });
       unhealthyInRow = answer.healthy ? 0 : unhealthyInRow + 1;
       if (unhealthyInRow > check.retries) throw unhealthy(ctx, check, `failed ${unhealthyInRow} time${unhealthyInRow === 1 ? '' : 's'} in a row during the batch wait`, answer.last);
     }
   },
 };
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
 
 /** Resolves after `ms`, or at once when `signal` aborts. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
