@@ -80,7 +80,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
   const rampOnly = [...(env.batchWaitMs > 0 ? ['batch_wait'] : []), ...(('hosts' in env.maxFail ? env.maxFail.hosts : env.maxFail.percent) > 0 ? ['max_fail'] : [])];
   if (env.rolling === null && rampOnly.length > 0 && (command === 'deploy' || command === 'revert')) {
-    emit({ kind: 'note', host: null, level: 'warn', message: `${rampOnly.join(' and ')} act between the batches of a ramp, and there is none without \`rolling\`: every host publishes at once and a failed host goes back alone` });
+    emit({ kind: 'note', host: null, level: 'warn', message: `${rampOnly.join(' and ')} ${rampOnly.length === 1 ? 'acts' : 'act'} between the batches of a ramp, and there is none without \`rolling\`: every host publishes at once and a failed host goes back alone` });
   }
   const run: RunInfo = {
     command,

@@ -5,7 +5,7 @@
 // from what the one before left. No app runs (the health check is a command reading a marker
 // file): what a host serves is its `current`, read as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeployEvent } from '../../cli/deploy/events.js';
+import type { DeployEvent, HostOutcome } from '../../cli/deploy/events.js';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { settledState, spawnDeploy, summaryRow, type HostState } from './faults.js';
 import { createAppRepo, deploy, deployCli, environment, transcript, useFreshBundle, type AppRepo, type Recorded } from './helpers.js';
@@ -25,7 +25,8 @@ beforeAll(async () => {
   hosts = env.hosts;
   const ramp = { ...stamped, healthcheck: health, rolling: [1, '50%', '100%'] };
   app = createAppRepo(env, (origin) => ({
-    production: environment(env, hosts, origin, stamped),
+    // max_fail without rolling: nothing to act on, and the deploy says so
+    production: environment(env, hosts, origin, { ...stamped, max_fail: 1 }),
     ramp: environment(env, hosts, origin, { ...ramp, batch_wait: '1s' }),
     tolerant: environment(env, hosts, origin, { ...ramp, max_fail: 1 }),
     // batches of one, held long: a failure (or an interrupt) is what ends the hold
@@ -36,6 +37,8 @@ beforeAll(async () => {
   app.commit(`v${++versions}`);
   const first = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
   expect(first.outcomes.map((o) => o.status), transcript(first)).toEqual(['deployed', 'deployed', 'deployed', 'deployed']);
+  expect(first.ramp).toBeNull();
+  expect(first.events).toContainEqual({ kind: 'note', host: null, level: 'warn', message: 'max_fail acts between the batches of a ramp, and there is none without `rolling`: every host publishes at once and a failed host goes back alone' });
 }, 60_000);
 afterAll(async () => {
   if (env) await stopHosts(env);
@@ -123,10 +126,13 @@ describe('a canary ramp on 4 hosts', () => {
     const old = (await fleet())[1]!.version;
     const version = next();
     await execOnHost(hosts[1]!, `touch /srv/unhealthy-${version}`);
-    const run = await deploy({ file: app.file, envName: 'tolerant', command: 'deploy' });
-    expect(statuses(run), transcript(run)).toEqual(['deployed', 'rolled-back', 'deployed', 'deployed']);
-    expect(run.ramp).toMatchObject({ maxFail: '1', allowed: 1, failed: [hosts[1]!.address], stopped: null });
-    expect(run.outcomes[1]!.notes.join(' ')).toContain('within max_fail 1 (1 of 1 allowed failures): the ramp went on');
+    // --json: the document carries the ramp
+    const cli = await deployCli(['tolerant'], { json: true }, app.dir);
+    const doc = JSON.parse(cli.stdout) as { ok: boolean; ramp: unknown; hosts: HostOutcome[] };
+    expect(doc.hosts.map((o) => o.status), cli.stdout).toEqual(['deployed', 'rolled-back', 'deployed', 'deployed']);
+    expect([cli.code, doc.ok]).toEqual([1, false]);
+    expect(doc.ramp).toMatchObject({ maxFail: '1', allowed: 1, published: 3, failed: [hosts[1]!.address], stopped: null });
+    expect(doc.hosts[1]!.notes.join(' ')).toContain('within max_fail 1 (1 of 1 allowed failures): the ramp went on');
     expect((await fleet()).map((state) => state.version)).toEqual([version, old, version, version]);
   }, 30_000);
 
