@@ -69,8 +69,8 @@ export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult>
 
 class Flow {
   readonly slots: HostSlot[];
-  /** The batches after the barrier (set up when the flow reaches publish). */
-  ramp: Ramp;
+  /** The batches after the barrier and the failures counted against max_fail. */
+  readonly ramp: Ramp;
   private abort: string | null = null;
   private stage: 'prepare' | 'publish' | 'finish' = 'prepare';
   private readonly onInterrupt = (): void => this.announce();
