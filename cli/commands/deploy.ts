@@ -18,6 +18,7 @@ import { plainView } from '../deploy/output/plain-view.js';
 import { planned, planView } from '../deploy/output/plan-view.js';
 import type { DeployView } from '../deploy/output/view.js';
 import { splitList } from '../deploy/host-selection.js';
+import { parseRollingFlag, type Rolling } from '../deploy/ramp.js';
 import { loadEnvironment, runDeploy } from '../deploy/run.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import type { CommandContext } from './context.js';
@@ -53,10 +54,10 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
     if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, file, words.envName ?? null, null);
     const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
-    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: count(flags.rolling, '--rolling', 0), select });
+    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: rollingFlag(flags.rolling, file), select });
     const pick = flags.to ?? words.pick;
     const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
-    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted });
+    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted, ramp: result.ramp });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
     else if (flags.plan ? !planned(result.outcomes) : !result.outcomes.every(serving)) process.exitCode = 1;
   } catch (error) {
@@ -105,6 +106,14 @@ function chooseView(ctx: CommandContext, flags: DeployFlags): DeployView {
 function isFile(word: string): boolean {
   const path = resolve(word);
   return existsSync(path) && statSync(path).isFile();
+}
+
+// `--rolling 2`, `--rolling 25%`, `--rolling 1,25%,100%`: the file's forms, checked the same way
+function rollingFlag(value: string | undefined, file: string): Rolling | null | undefined {
+  if (value === undefined) return undefined;
+  return parseRollingFlag(value, (_key, expected) => {
+    throw new DeployConfigError(`--rolling: expected ${expected}, got '${value}'`, file, null, '--rolling');
+  });
 }
 
 function count(value: string | undefined, flag: string, min: number): number | undefined {

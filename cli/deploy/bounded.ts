@@ -22,11 +22,3 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, work:
   await Promise.all(workers);
   return results;
 }
-
-/** Splits items into batches of `size` (one batch of all when size is 0). */
-export function batches<T>(items: readonly T[], size: number): T[][] {
-  if (size <= 0 || size >= items.length) return items.length === 0 ? [] : [[...items]];
-  const out: T[][] = [];
-  for (let at = 0; at < items.length; at += size) out.push(items.slice(at, at + size));
-  return out;
-}

@@ -6,6 +6,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import type { DeployEnvironment, DeployStrategy, HealthCheck } from './types.js';
 import { DeployConfigError } from './errors.js';
 import { readHosts } from './host-targets.js';
+import { readMaxFail, readRolling } from './ramp.js';
 import { readSecretSettings, SECRET_KEYS } from './secrets-config.js';
 import { parseSshOptions } from './ssh-options.js';
 
@@ -16,7 +17,7 @@ export interface ReadOptions {
 }
 
 const PM2_KEYS = ['user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy', 'post-deploy', 'env', 'fetch', 'forward-agent', 'needs_tty'];
-const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'healthcheck', 'auto_rollback', 'lock_timeout'];
+const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'batch_wait', 'max_fail', 'healthcheck', 'auto_rollback', 'lock_timeout'];
 const KNOWN_KEYS = [...PM2_KEYS, ...PMX_KEYS, ...SECRET_KEYS];
 
 const REQUIRED_HINTS: Record<string, string> = {
@@ -101,7 +102,9 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     sharedFiles: relativePaths('shared_files', section.shared_files, fail),
     sharedDirs: relativePaths('shared_dirs', section.shared_dirs, fail),
     parallel: count('parallel', hosts.length, 1),
-    rolling: count('rolling', 0, 0),
+    rolling: readRolling(section.rolling, fail),
+    batchWaitMs: section.batch_wait === undefined ? 0 : duration(section.batch_wait) ?? fail('batch_wait', "a number of ms or a duration such as '30s'"),
+    maxFail: readMaxFail(section.max_fail, fail),
     healthcheck: readHealthcheck(section.healthcheck, fail),
     autoRollback: autoRollback as boolean,
     lockTimeoutMs: section.lock_timeout === undefined ? 0 : duration(section.lock_timeout) ?? fail('lock_timeout', "a number of ms or a duration such as '30s'"),

@@ -15,6 +15,7 @@ export type PhaseName =
   | 'publish'
   | 'post-deploy'
   | 'health check'
+  | 'batch wait'
   | 'rollback'
   | 'cleanup'
   | 'finish'
@@ -40,6 +41,10 @@ export type DeployEvent =
   | { kind: 'note'; host: Origin; level: 'info' | 'warn'; message: string }
   /** --plan: a command that would change the host (or run a local hook), reported instead of run. */
   | { kind: 'planned'; host: Origin; phase: PhaseName; command: string }
+  /** A batch of a ramp (`rolling`) starts publishing: its number, the count of batches, its hosts. */
+  | { kind: 'batch-start'; batch: number; of: number; hosts: string[] }
+  /** A batch that passed is held `holdMs` before the next publishes; `checked`: its health check is repeated meanwhile. */
+  | { kind: 'batch-hold'; batch: number; of: number; hosts: string[]; holdMs: number; checked: boolean }
   | { kind: 'host-done'; outcome: HostOutcome };
 
 /** How a host ended: `cancelled` is not published because another host failed, `aborted` stopped by an interrupt. */

@@ -1,13 +1,17 @@
 // Runs a plan over every host of an environment: stages of phases in parallel (bounded by
 // `parallel`), a barrier before publish (a failure anywhere before it, or an interrupt, and no host
-// publishes), then batch by batch (`rolling`) a second barrier after the switch of `current` (a
-// failed switch anywhere in the batch and every host of it goes back), post-deploy and health check
-// per host (a failure there sends that host back, with rolling its whole batch, and later batches
-// never publish). An interrupt after the first switch lets the hosts that switched finish. Every
-// host is then recorded, read back, unlocked, and gets an outcome.
-import { batches, mapBounded } from './bounded.js';
+// publishes), then batch by batch (the ramp, `rolling`) the switch of `current`, post-deploy and
+// health check per host, and the hold (`batch_wait`) before the next batch. A failed host goes
+// back to its previous release. Without a ramp there is one batch whose switch is a barrier (a
+// failed switch anywhere and every host goes back) and after it each host goes on alone. With a
+// ramp, failures count against `max_fail`: within it the ramp goes on; over it the deploy stops,
+// later batches never publish and every published host goes back. An interrupt after the first
+// switch lets the hosts that switched finish (a hold ends at once). Every host is then recorded,
+// read back, unlocked, and gets an outcome.
+import { mapBounded } from './bounded.js';
 import type { HostChanges, HostContext, RunInfo } from './context.js';
-import type { HostOutcome, HostStatus } from './events.js';
+import type { HostOutcome, HostStatus, PhaseName } from './events.js';
+import { Ramp, type RampReport } from './flow-ramp.js';
 import { leftoversOf } from './flow-leftovers.js';
 import { HostSlot, messageOf } from './host-slot.js';
 import type { FinishReport } from './phases/finish.js';
@@ -21,6 +25,8 @@ export interface FlowPlan {
   readonly stages: readonly Stage[];
   /** After the barrier, batch by batch: the first phase switches what is live (publish), the others follow on each host. */
   readonly publish: readonly HostPhase[];
+  /** With a ramp: run on each host of a batch that passed, before the next batch publishes (batch_wait). */
+  readonly hold?: HostPhase;
   /** Hosts do not wait for each other: one host's failure cancels nothing (setup, queries). */
   readonly independent: boolean;
   readonly successStatus: HostStatus;
@@ -36,10 +42,11 @@ export interface FlowPlan {
   finish?(ctx: HostContext, outcome: HostOutcome): Promise<FinishReport>;
 }
 
-/** One outcome per host, in the environment's order, and the signal that interrupted the run (or null). */
+/** One outcome per host, in the environment's order, the signal that interrupted the run (or null), and what the ramp did (null without `rolling`). */
 export interface FlowResult {
   outcomes: HostOutcome[];
   interrupted: string | null;
+  ramp: RampReport | null;
 }
 
 /** Runs the plan; never rejects for a host's failure. */
@@ -57,11 +64,13 @@ export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult>
     flow.dispose();
   }
   const target = plan.switches ? (flow.slots.find((slot) => slot.ctx.release !== null)?.ctx.release ?? null) : null;
-  return { outcomes: flow.slots.map((slot) => slot.outcome(plan.successStatus, target)), interrupted: run.interruption.by };
+  return { outcomes: flow.slots.map((slot) => slot.outcome(plan.successStatus, target)), interrupted: run.interruption.by, ramp: plan.switches ? flow.ramp.result() : null };
 }
 
 class Flow {
   readonly slots: HostSlot[];
+  /** The batches after the barrier and the failures counted against max_fail. */
+  readonly ramp: Ramp;
   private abort: string | null = null;
   private stage: 'prepare' | 'publish' | 'finish' = 'prepare';
   private readonly onInterrupt = (): void => this.announce();
@@ -71,6 +80,7 @@ class Flow {
     private readonly plan: FlowPlan,
   ) {
     this.slots = run.environment.hosts.map((target) => new HostSlot(run, target));
+    this.ramp = new Ramp(run.environment, this.slots);
     run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
     run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
@@ -119,37 +129,39 @@ class Flow {
     }
   }
 
-  /** Batch by batch: switch, then post-deploy and health check on each host; failures go back as the rules say. */
+  /** Batch by batch: switch, post-deploy and health check on each host, then the hold; failures go back as the rules say. */
   async publish(): Promise<void> {
     if (this.plan.publish.length === 0) return;
     const [switchPhase, ...after] = this.plan.publish as [HostPhase, ...HostPhase[]];
-    const { rolling } = this.run.environment;
-    let stopped: string | null = null;
-    for (const [index, batch] of batches(this.slots.filter((slot) => !slot.failure), rolling).entries()) {
-      const reason = stopped ?? (this.run.interruption.by ? `interrupted (${this.run.interruption.by})` : null);
+    const { ramp } = this;
+    const of = ramp.batches.length;
+    for (const [index, batch] of ramp.batches.entries()) {
+      const reason = ramp.stopped ?? (this.run.interruption.by ? `interrupted (${this.run.interruption.by})` : null);
       if (reason) {
         await mapBounded(batch, batch.length, (slot) => this.cleanup(slot));
-        for (const slot of batch) [slot.status, slot.message] = this.run.interruption.by && !stopped ? ['aborted', `${reason} before this batch published`] : ['cancelled', `not published: ${reason}`];
+        for (const slot of batch) [slot.status, slot.message] = this.run.interruption.by && !ramp.stopped ? ['aborted', `${reason} before this batch published`] : ['cancelled', `not published: ${reason}`];
         continue;
       }
+      ramp.publishing(index);
+      if (ramp.on && this.plan.switches) this.run.emit({ kind: 'batch-start', batch: index + 1, of, hosts: batch.map((slot) => slot.label) });
       await mapBounded(batch, batch.length, (slot) => slot.runPhase(switchPhase));
       const unswitched = batch.filter((slot) => slot.failure);
-      if (unswitched.length > 0) {
-        // post-deploy has run nowhere yet: every host of the batch goes back to serving what it served
+      await mapBounded(unswitched, unswitched.length, (slot) => this.unswitch(slot));
+      if (!ramp.tolerates(index, unswitched, switchPhase.name)) {
+        // post-deploy has run nowhere in this batch yet: every host of it that switched goes back, whatever auto_rollback says
         const names = unswitched.map((slot) => slot.label).join(', ');
-        await mapBounded(batch, batch.length, (slot) => (slot.failure ? this.unswitch(slot) : this.rollback(slot, `${switchPhase.name} failed on ${names}`, true)));
-        stopped = `${switchPhase.name} failed on ${names}${rolling > 0 ? ` (batch ${index + 1})` : ''}`;
+        ramp.stopped ??= `${switchPhase.name} failed on ${names}`;
+        await this.goBack(batch, `${switchPhase.name} failed on ${names}`, `the ramp stopped: ${ramp.stopped}`);
         continue;
       }
-      await mapBounded(batch, batch.length, (slot) => this.runAfter(slot, after));
-      const failed = batch.filter((slot) => slot.failure);
-      await mapBounded(failed, failed.length, (slot) => this.rollback(slot, slot.failure!.message));
-      if (failed.length > 0 && rolling > 0) {
-        const names = failed.map((slot) => slot.label).join(', ');
-        stopped = `batch ${index + 1} failed (${names})`;
-        const mates = batch.filter((slot) => !slot.failure);
-        await mapBounded(mates, mates.length, (slot) => this.rollback(slot, `its batch failed (${names})`));
-      }
+      const live = batch.filter((slot) => !slot.failure);
+      await mapBounded(live, live.length, (slot) => this.runAfter(slot, after));
+      if (!(await this.settleFailures(index, live, after.at(-1)?.name ?? switchPhase.name))) continue;
+      if (!ramp.holds(index) || !this.plan.hold) continue;
+      const holding = live.filter((slot) => !slot.failure);
+      this.run.emit({ kind: 'batch-hold', batch: index + 1, of, hosts: holding.map((slot) => slot.label), holdMs: this.run.environment.batchWaitMs, checked: this.run.environment.healthcheck !== null });
+      await mapBounded(holding, holding.length, (slot) => slot.runPhase(this.plan.hold!));
+      await this.settleFailures(index, holding, this.plan.hold.name);
     }
   }
 
@@ -224,7 +236,7 @@ class Flow {
       this.stage === 'prepare'
         ? 'stopping every host before publish: prepared releases are removed, locks released, nothing switches'
         : this.stage === 'publish'
-          ? 'hosts that switched current finish post-deploy and the health check; batches not yet published do not publish'
+          ? `hosts that switched current finish post-deploy and the health check; batches not yet published do not publish${this.ramp.holds(0) ? '; a batch on hold stops holding and keeps the new release' : ''}`
           : 'finishing: recording, reading back and unlocking each host';
     this.run.emit({ kind: 'note', host: null, level: 'warn', message: `interrupted (${by}): ${what}; interrupt again to quit at once (it says what may be left)` });
   }
@@ -243,6 +255,22 @@ class Flow {
     const removed = await slot.step('cleanup', () => this.plan.cancel(slot.ctx));
     if (removed || (await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) slot.message = `${failure}; current stays on ${slot.ctx.previous ?? 'nothing (no release before)'}`;
     else slot.message = `${failure}; current may point at ${slot.ctx.release}`;
+  }
+
+  // the hosts of `ran` that failed go back; over max_fail the ramp stops and every published batch goes back too
+  private async settleFailures(index: number, ran: HostSlot[], phase: PhaseName): Promise<boolean> {
+    const failed = ran.filter((slot) => slot.failure && slot.status === null);
+    await mapBounded(failed, failed.length, (slot) => this.rollback(slot, slot.failure!.message));
+    if (!this.ramp.on || this.ramp.tolerates(index, failed, phase)) return true;
+    const names = failed.map((slot) => slot.label).join(', ');
+    await this.goBack(ran, `its batch failed (${names})`, `the ramp stopped: ${this.ramp.stopped}`);
+    return false;
+  }
+
+  // every host still on the new release goes back: its batch mates say `mates`, the earlier batches `earlier`
+  private async goBack(batch: HostSlot[], mates: string, earlier: string): Promise<void> {
+    const live = this.slots.filter((slot) => slot.ctx.published && !slot.failure && slot.status === null);
+    await mapBounded(live, live.length, (slot) => this.rollback(slot, batch.includes(slot) ? mates : earlier, !slot.ctx.reloaded));
   }
 
   private async rollback(slot: HostSlot, why: string, always = false): Promise<void> {

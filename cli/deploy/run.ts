@@ -13,6 +13,8 @@ import { Interruption } from './interrupt.js';
 import { readDeploySection } from './load-deploy.js';
 import { checkLocalChanges } from './local-git.js';
 import { planFor } from './phases/index.js';
+import type { RampReport } from './flow-ramp.js';
+import type { Rolling } from './ramp.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
@@ -33,9 +35,9 @@ export interface DeployRequest {
   execCommand?: string;
   /** Skip the local changes check. */
   force?: boolean;
-  /** --parallel / --rolling override the file. */
+  /** --parallel / --rolling override the file (rolling null: every host at once). */
   parallel?: number;
-  rolling?: number;
+  rolling?: Rolling | null;
   /** --hosts / --roles: the hosts to run on (default: every host of the environment). */
   select?: HostSelection;
   emit: Emit;
@@ -52,6 +54,8 @@ export interface DeployResult {
   command: RunCommand;
   outcomes: HostOutcome[];
   interrupted: string | null;
+  /** What the ramp did (null without `rolling`). */
+  ramp: RampReport | null;
 }
 
 /** Reads the environment (errors name the key) and applies the command line's overrides (the host selection first). */
@@ -75,6 +79,10 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
+  const rampOnly = [...(env.batchWaitMs > 0 ? ['batch_wait'] : []), ...(('hosts' in env.maxFail ? env.maxFail.hosts : env.maxFail.percent) > 0 ? ['max_fail'] : [])];
+  if (env.rolling === null && rampOnly.length > 0 && (command === 'deploy' || command === 'revert')) {
+    emit({ kind: 'note', host: null, level: 'warn', message: `${rampOnly.join(' and ')} ${rampOnly.length === 1 ? 'acts' : 'act'} between the batches of a ramp, and there is none without \`rolling\`: every host publishes at once and a failed host goes back alone` });
+  }
   const warn = (message: string): void => emit({ kind: 'note', host: null, level: 'warn', message });
   const secrets = await secretsForRun(command, request.rehearsal ?? false, env, warn, interruption.signal);
   const run: RunInfo = {
@@ -98,8 +106,8 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
   if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: secretsNote(command, secrets.values.map((secret) => secret.name), run.paths.secretsFile) });
-  const { outcomes, interrupted } = await runFlow(run, planFor(command));
-  return { environment: env, command, outcomes, interrupted };
+  const { outcomes, interrupted, ramp } = await runFlow(run, planFor(command));
+  return { environment: env, command, outcomes, interrupted, ramp };
 }
 
 function secretsNote(command: RunCommand, names: string[], file: string): string {

@@ -1,5 +1,6 @@
 // The validated deploy configuration of one environment, and the per-host target it expands to.
 // Produced by cli/deploy/config.ts from the ecosystem file's `deploy` section (PM2's keys).
+import type { Rolling, Share } from './ramp.js';
 
 /** One host to deploy to, after merging environment defaults, per-host objects and ~/.ssh/config. */
 export interface HostTarget {
@@ -77,8 +78,12 @@ export interface DeployEnvironment {
   sharedDirs: string[];
   /** Hosts prepared at once (default: all). */
   parallel: number;
-  /** Batch size for publishing; 0 = all hosts publish together after the barrier. */
-  rolling: number;
+  /** The canary ramp: how hosts publish after the barrier (null: every host together). */
+  rolling: Rolling | null;
+  /** With a ramp: how long a batch must stay healthy before the next one publishes (0: no hold). */
+  batchWaitMs: number;
+  /** With a ramp: the failures tolerated before the deploy stops and every published batch goes back. */
+  maxFail: Share;
   healthcheck: HealthCheck | null;
   autoRollback: boolean;
   lockTimeoutMs: number;

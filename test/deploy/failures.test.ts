@@ -194,7 +194,7 @@ describe('deploy failures after publish: the host goes back to its previous rele
       file: app.file,
       envName: 'rolling',
       command: 'deploy',
-      rolling: 2,
+      rolling: { every: { hosts: 2 } },
       onEvent: (e) => (e.kind === 'phase-done' && e.phase === 'publish' ? order.push(e.host!) : undefined),
     });
     // batch 1 = h1 + h2: h2 fails its health check, so h1 goes back with it; batch 2 (h3) never publishes
@@ -205,7 +205,7 @@ describe('deploy failures after publish: the host goes back to its previous rele
     expect((await servingEverywhere(hosts, old)).map((a) => a.version)).toEqual([old, old, old]);
 
     // rolling 1, healthy: one host after another, each batch live before the next starts
-    const good = await deploy({ file: app.file, envName: 'production', command: 'deploy', rolling: 1 });
+    const good = await deploy({ file: app.file, envName: 'production', command: 'deploy', rolling: { every: { hosts: 1 } } });
     expect(good.outcomes.map((o) => o.status), transcript(good)).toEqual(['deployed', 'deployed', 'deployed']);
     const published = good.events.filter((e) => e.kind === 'phase-done' && (e.phase === 'publish' || e.phase === 'post-deploy')).map((e) => (e.kind === 'phase-done' ? `${e.host} ${e.phase}` : ''));
     expect(published).toEqual(hosts.flatMap((h) => [`${h.address} publish`, `${h.address} post-deploy`]));

@@ -116,6 +116,18 @@ describe('--plan on real hosts', () => {
     expect((await servingEverywhere(hosts, 'v2', 0)).map((a) => a.version)).toEqual(['v2', 'v2']);
   }, 60_000);
 
+  it('--plan with a ramp (--rolling) shows the batches in publishing order, in text and JSON, and changes nothing', async () => {
+    const before = await Promise.all(hosts.map(snapshot));
+    const text = await deployCli(['production'], { plan: true, rolling: '1,100%' }, app.dir);
+    expect(text.code, text.stdout).toBe(0);
+    expect(text.stdout).toContain(`ramp (steps 1, 100%, max_fail 0: 0 hosts may fail): 2 batches, each publishing after the one before passed\n  batch 1/2: ${hosts[0]!.address}\n  batch 2/2: ${hosts[1]!.address}\n`);
+    const json = await deployCli(['production'], { plan: true, json: true, rolling: '50%' }, app.dir);
+    expect((JSON.parse(json.stdout) as { batches: unknown }).batches).toEqual([{ batch: 1, hosts: [hosts[0]!.address], holdMs: 0 }, { batch: 2, hosts: [hosts[1]!.address], holdMs: 0 }]);
+    expect(await Promise.all(hosts.map(snapshot))).toEqual(before);
+    const refused = await deployCli(['production'], { plan: true, rolling: '2,1' }, app.dir);
+    expect([refused.code, refused.stderr.trim()]).toEqual([1, "[PMX][ERROR] --rolling: expected a cumulative step beyond the one before (2): each step counts every host live after it, got '2,1'"]);
+  }, 60_000);
+
   it('with the git strategy the plan names the fetch each host would run and the commit the ref is here, and the mirror is not fetched', async () => {
     const setup = await deploy({ file: app.file, envName: 'git', command: 'setup' });
     expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done']);

@@ -62,8 +62,21 @@ const FORMATTERS: Formatters = {
   progress: (e, style) => `${prefix(e.host, style)} ${e.phase}: ${size(e.bytes)}${e.total ? ` of ${size(e.total)}` : ''}`,
   planned: (e, style) => `${prefix(e.host, style)} ${style.gray(`${e.phase} would run:`)} ${remoteText(e.command)}`,
   note: (e, style) => `${prefix(e.host, style)} ${e.level === 'warn' ? style.yellow('warning: ') : ''}${remoteText(e.message)}`,
+  'batch-start': (e, style) => `${prefix(null, style)} ${batchStart(e)}`,
+  'batch-hold': (e, style) => `${prefix(null, style)} ${batchHold(e)}`,
   'host-done': (e, style) => `${prefix(e.outcome.host, style)} ${statusWord(e.outcome.status, style)}${outcomeDetail(e.outcome)}`,
 };
+
+/** `batch 2/3: publishing h2, h3`. */
+export function batchStart(e: Extract<DeployEvent, { kind: 'batch-start' }>): string {
+  return `batch ${e.batch}/${e.of}: publishing ${remoteText(e.hosts.join(', '))}`;
+}
+
+/** `holding batch 1 for 30.0 s (h1): health check repeated before batch 2`. */
+export function batchHold(e: Extract<DeployEvent, { kind: 'batch-hold' }>): string {
+  const meanwhile = e.checked ? 'health check repeated' : 'no healthcheck configured: waiting only';
+  return `holding batch ${e.batch} for ${duration(e.holdMs)} (${remoteText(e.hosts.join(', '))}): ${meanwhile} before batch ${e.batch + 1}`;
+}
 
 /** The plain line of an event, or null when the event shows nothing on its own. */
 export function plainLine(event: DeployEvent, style: Style): string | null {

@@ -8,7 +8,7 @@ import type { DeployView } from './view.js';
 /** The document --json prints. */
 export function jsonDocument(input: SummaryInput): Record<string, unknown> {
   const target = input.outcomes.find((o) => o.target !== null)?.target ?? null;
-  return { command: input.command, environment: input.environment, ok: input.outcomes.every(serving), interrupted: input.interrupted ?? null, target, hosts: input.outcomes };
+  return { command: input.command, environment: input.environment, ok: input.outcomes.every(serving), interrupted: input.interrupted ?? null, target, ...(input.ramp ? { ramp: input.ramp } : {}), hosts: input.outcomes };
 }
 
 /** Collects nothing but the result; prints it once. */

@@ -3,7 +3,7 @@
 import { Listr } from 'listr2';
 import type { Style } from '../../output/style.js';
 import type { DeployEvent, HostOutcome, Origin } from '../events.js';
-import { outcomeDetail, remoteText, size, statusText } from './format.js';
+import { batchHold, batchStart, outcomeDetail, remoteText, size, statusText } from './format.js';
 import { renderAnswers, renderSummary, type SummaryInput } from './summary.js';
 import type { DeployView } from './view.js';
 
@@ -88,6 +88,12 @@ export function listrView(out: NodeJS.WritableStream, style: Style): DeployView 
           return;
         case 'planned':
           update(event.host, null, `would run: ${remoteText(event.command)}`);
+          return;
+        case 'batch-start':
+          update(null, `local: ${batchStart(event)}`, '');
+          return;
+        case 'batch-hold':
+          update(null, `local: ${batchHold(event)}`, '');
           return;
         case 'host-done':
           row(event.outcome.host)?.end(event.outcome);

@@ -3,6 +3,7 @@
 // release the run meant; for list, curr and prev each host's answer.
 import { displayWidth, type Style } from '../../output/style.js';
 import type { RunCommand } from '../context.js';
+import type { RampReport } from '../flow-ramp.js';
 import { serving, succeeded, type HostOutcome } from '../events.js';
 import type { HostHistory, ReleaseInfo } from '../revisions.js';
 import { duration, remoteText, statusWord } from './format.js';
@@ -15,6 +16,8 @@ export interface SummaryInput {
   outcomes: HostOutcome[];
   /** The signal that interrupted the run, or null. */
   interrupted?: string | null;
+  /** What the ramp did (deploy and revert with `rolling`), or null. */
+  ramp?: RampReport | null;
 }
 
 /** The summary lines, one per host, with notes under their host, then the count and the fleet's state. */
@@ -35,6 +38,7 @@ export function renderSummary(input: SummaryInput, style: Style): string[] {
   for (const outcome of outcomes) counts.set(outcome.status, (counts.get(outcome.status) ?? 0) + 1);
   const tally = [...counts].map(([status, count]) => `${count} ${statusWord(status as HostOutcome['status'], style)}`).join(', ');
   lines.push(`${outcomes.length} host${outcomes.length === 1 ? '' : 's'}: ${tally}`);
+  if (input.ramp) lines.push(rampLine(input.ramp, style));
   const fleet = fleetLine(outcomes, style);
   if (fleet) lines.push(fleet);
   return lines;
@@ -49,6 +53,17 @@ export function fleetLine(outcomes: HostOutcome[], style: Style): string | null 
   const unrecorded = outcomes.filter((o) => !o.recorded).map((o) => o.host);
   const why = [...(others.length > 0 ? [others.join(', ')] : []), ...(unrecorded.length > 0 ? [`no ledger line on ${unrecorded.join(', ')}`] : [])].join('; ');
   return style.red(`not every host serves ${remoteText(target)} as recorded: ${why}`);
+}
+
+/** How the ramp went: the batch that stopped it and why, where an interrupt left it, or the failures it tolerated. */
+export function rampLine(ramp: RampReport, style: Style): string {
+  const count = ramp.batches.length;
+  const head = `ramp (${ramp.rolling}, ${count} batch${count === 1 ? '' : 'es'}${ramp.holdMs > 0 ? `, held ${duration(ramp.holdMs)} between batches` : ''}, max_fail ${ramp.maxFail})`;
+  const tolerated = ramp.failed.length > 0 ? `; ${ramp.failed.length} failure${ramp.failed.length === 1 ? '' : 's'} (${remoteText(ramp.failed.join(', '))})` : '';
+  const unpublished = ramp.published < count ? `; ${ramp.published + 1 === count ? `batch ${count} was` : `batches ${ramp.published + 1}-${count} were`} not published` : '';
+  if (ramp.stopped) return style.red(`${head} stopped at batch ${ramp.stopped.batch}: ${remoteText(ramp.stopped.reason)}; the published batches were sent back (each host's row says what it serves)${unpublished}`);
+  if (ramp.published < count) return style.yellow(`${head} interrupted after batch ${ramp.published}${tolerated}${unpublished}`);
+  return (ramp.failed.length > 0 ? style.yellow : style.green)(`${head} went through${tolerated && `${tolerated} within max_fail`}`);
 }
 
 /** What list, curr and prev found on each host (nothing for other commands). */

@@ -20,9 +20,9 @@ export interface FinishReport {
   recorded: boolean;
 }
 
-/** The ledger's word for how the run ended on the host; a failed health check marks the release bad. */
+/** The ledger's word for how the run ended on the host; a failed health check (or batch wait) marks the release bad. */
 export function resultOf(outcome: HostOutcome): RevisionResult {
-  const bad = outcome.phase === 'health check';
+  const bad = outcome.phase === 'health check' || outcome.phase === 'batch wait';
   switch (outcome.status) {
     case 'deployed':
     case 'reverted':

@@ -3,6 +3,7 @@
 import type { HostContext, RunCommand } from '../context.js';
 import type { FlowPlan, Verdict } from '../flow.js';
 import { agentPhase } from './agent.js';
+import { batchWaitPhase } from './batch-wait.js';
 import { checkPhase } from './check.js';
 import { cleanupHost } from './cleanup.js';
 import { createReleasePhase } from './create-release.js';
@@ -28,7 +29,7 @@ import { startupPhase } from './startup.js';
 const LIVE = [publishPhase, postDeployPhase, healthCheckPhase];
 const nothing = async (): Promise<void> => undefined;
 
-/** check, lock, pre-deploy-local, fetch, create release, link shared, pre-deploy | barrier | publish, post-deploy, health check | finish. */
+/** check, lock, pre-deploy-local, fetch, create release, link shared, pre-deploy | barrier | publish, post-deploy, health check (batch wait between batches) | finish. */
 export const DEPLOY: FlowPlan = {
   stages: [
     { hosts: [checkPhase, lockPhase] },
@@ -37,6 +38,7 @@ export const DEPLOY: FlowPlan = {
     { hosts: [fetchPhase, createReleasePhase, linkSharedPhase, preDeployPhase] },
   ],
   publish: LIVE,
+  hold: batchWaitPhase,
   independent: false,
   successStatus: 'deployed',
   switches: true,

@@ -71,7 +71,7 @@ describe('a PM2 deploy section as PM2 documents it', () => {
       preSetup: 'apt-get install git', postSetup: 'ls -la', preDeployLocal: "echo 'local'", preDeploy: 'git fetch', postDeploy: 'npm install && pm2 reload ecosystem.config.js --env production',
       envFile: null, secrets: [],
       env: { NODE_ENV: 'production', PORT: '3000', DEBUG: 'false' }, fastFetch: true,
-      strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: 0, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, warnings: [],
+      strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: null, batchWaitMs: 0, maxFail: { hosts: 0 }, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, warnings: [],
     });
     expect(env.hosts[0]).toEqual({
       label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', keyFiles: [ssh('id_ed25519'), ssh('id_rsa')], useAgent: true, forwardAgent: true,
@@ -171,13 +171,21 @@ describe('~/.ssh/config', () => {
 describe("pmx's optional keys", () => {
   it('reads strategy, releases, shared paths, batches, health check, rollback and lock timeout', () => {
     const env = one({ host: ['a', 'b', 'c'], strategy: 'release', keep_releases: 3, shared_dirs: ['uploads'], shared_files: ['.env'], parallel: 2, rolling: 1, healthcheck: 'http://127.0.0.1:3000/health', auto_rollback: false, lock_timeout: '30s' });
-    expect(env).toMatchObject({ strategy: 'release', keepReleases: 3, sharedDirs: ['uploads'], sharedFiles: ['.env'], parallel: 2, rolling: 1, autoRollback: false, lockTimeoutMs: 30_000 });
+    expect(env).toMatchObject({ strategy: 'release', keepReleases: 3, sharedDirs: ['uploads'], sharedFiles: ['.env'], parallel: 2, rolling: { every: { hosts: 1 } }, autoRollback: false, lockTimeoutMs: 30_000 });
     expect(env.healthcheck).toEqual({ url: 'http://127.0.0.1:3000/health', command: null, timeoutMs: 5000, retries: 5, intervalMs: 1000 });
   });
 
   it('takes a health check as a command or an object with its own timing', () => {
     expect(one({ host: 'a', healthcheck: 'curl -fsS localhost:3000' }).healthcheck).toMatchObject({ url: null, command: 'curl -fsS localhost:3000' });
     expect(one({ host: 'a', healthcheck: { url: 'https://localhost/up', timeout: '2s', retries: 0, interval: 250 } }).healthcheck).toEqual({ url: 'https://localhost/up', command: null, timeoutMs: 2000, retries: 0, intervalMs: 250 });
+  });
+
+  it('reads the ramp: rolling as a batch size, a percentage or cumulative steps; batch_wait; max_fail', () => {
+    expect(one({ host: 'a', rolling: 0 })).toMatchObject({ rolling: null, batchWaitMs: 0, maxFail: { hosts: 0 } });
+    expect(one({ host: 'a', rolling: '25%', batch_wait: '30s', max_fail: '10%' })).toMatchObject({ rolling: { every: { percent: 25 } }, batchWaitMs: 30_000, maxFail: { percent: 10 } });
+    expect(one({ host: 'a', rolling: [1, '25%', '100%'], batch_wait: 1500, max_fail: 2 })).toMatchObject({ rolling: { steps: [{ hosts: 1 }, { percent: 25 }, { percent: 100 }] }, batchWaitMs: 1500, maxFail: { hosts: 2 } });
+    // a number step after a larger percentage is resolved against the selected hosts, not refused here
+    expect(one({ host: 'a', rolling: ['50%', 2] }).rolling).toEqual({ steps: [{ percent: 50 }, { hosts: 2 }] });
   });
 
   it('reads durations as ms numbers or strings with a unit', () => {
@@ -193,6 +201,36 @@ describe('errors name the file, the environment and the key', () => {
     expect(() => one({ path: undefined, host: 'a', ref: undefined })).toThrow('deploy.prod: `path` is required');
     expect(() => one({ ref: '' , host: 'a' })).toThrow("deploy.prod: `ref` is required (the git ref to deploy, e.g. 'origin/main')");
     expect(() => one({})).toThrow('deploy.prod: `host` is required');
+  });
+
+  it('refuses a ramp it cannot run, naming the key and the step', () => {
+    const cases: [Record<string, unknown>, string, string][] = [
+      [{ rolling: -1 }, 'rolling', 'expected 0 (every host at once), a whole number of hosts of at least 1 or a percentage'],
+      [{ rolling: 1.5 }, 'rolling', 'got 1.5 (number)'],
+      [{ rolling: '0%' }, 'rolling', 'got "0%" (string)'],
+      [{ rolling: '150%' }, 'rolling', 'got "150%" (string)'],
+      [{ rolling: 'fast' }, 'rolling', 'got "fast" (string)'],
+      [{ rolling: [] }, 'rolling', "expected a list of cumulative steps such as [1, '25%', '100%'], got [] (array)"],
+      [{ rolling: [1, 0] }, 'rolling[1]', 'deploy.prod.rolling[1]: expected a whole number of hosts of at least 1'],
+      [{ rolling: [1, '0%'] }, 'rolling[1]', 'got "0%" (string)'],
+      [{ rolling: ['10%', '150%'] }, 'rolling[1]', 'got "150%" (string)'],
+      [{ rolling: [3, 2] }, 'rolling[1]', 'deploy.prod.rolling[1]: expected a cumulative step beyond the one before (3): each step counts every host live after it, got 2 (number)'],
+      [{ rolling: ['50%', 1, '25%'] }, 'rolling[2]', 'beyond the one before (50%)'],
+      [{ rolling: [1, 1] }, 'rolling[1]', 'beyond the one before (1)'],
+      [{ rolling: ['100%', 5] }, 'rolling[1]', "expected no step after '100%'"],
+      [{ rolling: [1, 'two'] }, 'rolling[1]', 'got "two" (string)'],
+      [{ batch_wait: 'a while' }, 'batch_wait', `deploy.prod.batch_wait: expected a number of ms or a duration such as '30s', got "a while" (string)`],
+      [{ batch_wait: -5 }, 'batch_wait', 'got -5 (number)'],
+      [{ max_fail: -1 }, 'max_fail', "deploy.prod.max_fail: expected a whole number of hosts of at least 0 or a percentage of the selected hosts such as '10%', got -1 (number)"],
+      [{ max_fail: '150%' }, 'max_fail', 'got "150%" (string)'],
+      [{ max_fail: 'some' }, 'max_fail', 'got "some" (string)'],
+    ];
+    for (const [settings, key, message] of cases) {
+      const error = failure(() => one({ host: 'a', ...settings }));
+      expect(error, JSON.stringify(settings)).toMatchObject({ code: 'DEPLOY_CONFIG', file, environment: 'prod', key });
+      expect(error.message, JSON.stringify(settings)).toContain(message);
+      expect(error.message).toMatch(/^ecosystem\.config\.js: deploy\.prod\./);
+    }
   });
 
   it('lists the known environments for an unknown one', () => {

@@ -59,6 +59,25 @@ describe('the plan of a rehearsal', () => {
     );
   });
 
+  it('prints the batches of a ramp before the hosts, each with its hold', async () => {
+    let text = '';
+    const view = planView({ write: (chunk: string) => ((text += chunk), true) } as unknown as NodeJS.WritableStream, styleFor(false), false);
+    const ramp: DeployEvent[] = [
+      { kind: 'batch-start', batch: 1, of: 2, hosts: ['a'] },
+      { kind: 'batch-hold', batch: 1, of: 2, hosts: ['a'], holdMs: 30_000, checked: true },
+      { kind: 'batch-start', batch: 2, of: 2, hosts: ['b', 'c'] },
+    ];
+    for (const event of ramp) view.emit(event);
+    const report = { rolling: "steps 1, 100%", batches: [['a'], ['b', 'c']], holdMs: 30_000, maxFail: '10%', allowed: 0, published: 2, failed: [], stopped: null };
+    await view.finish({ command: 'deploy', environment: 'production', outcomes: [outcome('a', 'deployed'), outcome('b', 'deployed'), outcome('c', 'deployed')], interrupted: null, ramp: report });
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'plan of pmx deploy production deploy: 3 hosts; nothing was changed (read-only checks ran)',
+      'ramp (steps 1, 100%, max_fail 10%: 0 hosts may fail): 2 batches, each publishing after the one before passed',
+      '  batch 1/2: a, then held 30.0 s',
+      '  batch 2/2: b, c',
+    ]);
+  });
+
   it('succeeds only when every host could be planned', () => {
     expect(planned([outcome('a', 'deployed'), outcome('b', 'reverted')])).toBe(true);
     expect(planned([outcome('a', 'deployed'), outcome('b', 'failed')])).toBe(false);
