@@ -30,15 +30,17 @@ const admin = () => import('./commands/admin.js');
 const fleet = () => import('./commands/fleet.js');
 /** The command line as typed, which a fleet command forwards to each host's pmx. */
 const typed = (): string[] => process.argv.slice(2);
-const onFleet = (flags: FleetFlags): boolean => flags.deploy !== undefined || flags.deployFile !== undefined;
+const onFleet = (flags: FleetFlags): boolean => [flags.deploy, flags.deployFile, flags.hosts, flags.roles].some((flag) => flag !== undefined);
 /** The actions that also run on a fleet (delete and reset stay per host). */
 const onHosts = (action: string): boolean => action === 'stop' || action === 'restart' || action === 'reload';
 
-/** `--deploy <environment>`: run the command on every host of that deploy environment. */
+/** `--deploy <environment>`: run the command on every host of that deploy environment (or those --hosts/--roles select). */
 function fleetOptions(command: Command): Command {
   return command
     .option('--deploy <environment>', 'run on every host of this deploy environment (through its pmx, over SSH)')
-    .option('--deploy-file <file>', 'ecosystem file with the deploy section (default: the one in this directory)');
+    .option('--deploy-file <file>', 'ecosystem file with the deploy section (default: the one in this directory)')
+    .option('--hosts <glob[,glob]>', "with --deploy: only the hosts whose name matches (* and ?), e.g. 'web0*'")
+    .option('--roles <role[,role]>', 'with --deploy: only the hosts having one of these roles');
 }
 
 /** The option flags shared by start, startOrRestart, startOrReload (PM2's names). */

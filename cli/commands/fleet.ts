@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { CliError } from '../client/errors.js';
 import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
+import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment } from '../deploy/run.js';
 import { remoteWords } from '../fleet/argv.js';
 import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
@@ -17,6 +18,10 @@ import type { CommandContext } from './context.js';
 export interface FleetFlags {
   deploy?: string;
   deployFile?: string;
+  /** Comma-separated globs: only the hosts whose name matches one (as `pmx deploy --hosts`). */
+  hosts?: string;
+  /** Comma-separated roles: only the hosts having one of them. */
+  roles?: string;
 }
 
 /** The list views of a fleet. */
@@ -82,11 +87,17 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
   });
 }
 
-// reads the environment (errors name file and key), connects every host, runs body, disconnects
+// reads the environment and selects its hosts (errors name file, environment and key), connects
+// every selected host, runs body, disconnects
 async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: Fleet) => Promise<void>): Promise<void> {
+  if (flags.deploy === undefined && flags.deployFile === undefined) {
+    const flag = flags.hosts !== undefined ? '--hosts' : '--roles';
+    throw new CliError('BAD_ARGUMENT', `${flag} selects hosts of a deploy environment, and no environment was given`, `add --deploy <environment>, e.g. pmx ls --deploy production ${flag} ${flag === '--hosts' ? "'web*'" : 'web'}`);
+  }
   const file = flags.deployFile ? resolve(flags.deployFile) : findEcosystemFile(process.cwd());
   if (!file) throw new CliError('BAD_ARGUMENT', `--deploy needs an ecosystem file with a deploy section; none in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, 'name one: --deploy-file <file>');
-  const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined });
+  const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
+  const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined, select });
   for (const warning of environment.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
   const fleet = await openFleet(environment);
   try {

@@ -1,8 +1,9 @@
 // The words a fleet command sends to each host's pmx: the command line as typed, less the options
-// that choose the fleet (`--deploy`, `--deploy-file`), so every other flag keeps its local meaning.
+// that choose the fleet (`--deploy`, `--deploy-file`, `--hosts`, `--roles`), so every other flag
+// keeps its local meaning.
 
-/** Options that pick the environment; they are read locally and never sent to a host. */
-const FLEET_OPTIONS = ['--deploy', '--deploy-file'];
+/** Options that pick the environment and its hosts; they are read locally and never sent to a host. */
+const FLEET_OPTIONS = ['--deploy', '--deploy-file', '--hosts', '--roles'];
 
 /** `argv` (without node and script) less the fleet options and their values. */
 export function remoteWords(argv: readonly string[]): string[] {

@@ -10,6 +10,10 @@ describe('remoteWords', () => {
     expect(remoteWords(['--deploy-file', 'eco.config.js', 'logs', 'api', '--lines', '5', '--deploy', 'staging'])).toEqual(['logs', 'api', '--lines', '5']);
   });
 
+  it('drops the host selection (--hosts, --roles): each host runs the command on itself', () => {
+    expect(remoteWords(['logs', 'web', '--deploy', 'production', '--hosts', 'web0*', '--roles=db', '--nostream'])).toEqual(['logs', 'web', '--nostream']);
+  });
+
   it('leaves the script arguments after -- alone, even one spelled --deploy', () => {
     expect(remoteWords(['start', 'app.js', '--deploy', 'production', '--', '--deploy', 'x'])).toEqual(['start', 'app.js', '--', '--deploy', 'x']);
   });

@@ -37,6 +37,8 @@ beforeAll(async () => {
   app = createAppRepo(env, (origin) => ({
     production: environment(env, hosts, origin, { strategy: 'release' }),
     lost: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, unroutable] }),
+    // the same hosts and path, with roles: two web hosts and one db host
+    tiered: environment(env, hosts, origin, { strategy: 'release', host: hosts.map((host, index) => ({ host: host.address, roles: [index < 2 ? 'web' : 'db'] })) }),
   }));
   // two cluster instances per host, so a reload replaces one while the other serves
   const config = createRequire(app.file)(app.file) as { apps: Record<string, unknown>[] };
@@ -187,6 +189,62 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
       await startSshd(down);
     }
   }, 60_000);
+});
+
+describe('--hosts and --roles pick the hosts of a fleet command, as they do for deploy', () => {
+  const tiered = (...args: string[]) => pmx.run([...args, '--deploy', 'tiered'], { cwd: app.dir, timeoutMs: 60_000 });
+  const restarts = async (): Promise<Record<string, number>> => {
+    const counts: Record<string, number> = {};
+    for (const proc of await jlist()) counts[proc.host] = (counts[proc.host] ?? 0) + proc.pm2_env.restart_time;
+    return counts;
+  };
+
+  it('ls --roles db lists only the db host; --hosts takes globs and lists', async () => {
+    const db = await tiered('ls', '--roles', 'db');
+    expect(db.code, db.stderr).toBe(0);
+    expect(rowsOf(db.stdout, hosts[2]!)).toHaveLength(2);
+    for (const host of hosts.slice(0, 2)) expect(rowsOf(db.stdout, host)).toEqual([]);
+    const lastOctet = hosts[1]!.address.split('.').pop()!;
+    const picked = await tiered('jlist', '--hosts', `${hosts[0]!.address},*.${lastOctet}`);
+    expect(picked.code, picked.stderr).toBe(0);
+    expect(new Set((JSON.parse(picked.stdout) as { host: string }[]).map((proc) => proc.host))).toEqual(new Set([hosts[0]!.address, hosts[1]!.address]));
+  }, 60_000);
+
+  it('restart --roles web restarts on the web hosts only, and says so for 2 hosts', async () => {
+    const before = await restarts();
+    const run = await tiered('restart', 'web', '--roles', 'web');
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('[PMX] restart on tiered: done on 2 of 2 hosts');
+    const after = await restarts();
+    for (const host of hosts.slice(0, 2)) expect(after[host.address]).toBe(before[host.address]! + 2); // both instances
+    expect(after[hosts[2]!.address]).toBe(before[hosts[2]!.address]);
+  }, 60_000);
+
+  it('logs --roles db --nostream reads the db host only', async () => {
+    const run = await tiered('logs', 'web', '--roles', 'db', '--nostream', '--json', '--lines', '2');
+    expect(run.code, run.stderr).toBe(0);
+    const entries = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { host: string });
+    expect(entries.length).toBeGreaterThan(0);
+    expect(new Set(entries.map((entry) => entry.host))).toEqual(new Set([hosts[2]!.address]));
+  }, 60_000);
+
+  it('a selection that matches no host is an error naming the environment and the selection, before any host is contacted', async () => {
+    const run = await tiered('stop', 'web', '--hosts', 'nomatch*', '--roles', 'web');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`[PMX][ERROR] --hosts 'nomatch*' --roles 'web' matches no host of deploy.tiered (hosts: ${hosts[0]!.address} [web], ${hosts[1]!.address} [web], ${hosts[2]!.address} [db])`);
+    expect(run.stdout).toBe('');
+    expect((await jlist()).every((proc) => proc.pm2_env.status === 'online')).toBe(true);
+    const empty = await tiered('ls', '--roles', ',');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('--roles names nothing');
+  }, 60_000);
+
+  it('--hosts without --deploy is an error saying to name the environment', async () => {
+    const run = await pmx.run(['ls', '--hosts', 'web*'], { cwd: app.dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('[PMX][ERROR] --hosts selects hosts of a deploy environment, and no environment was given');
+    expect(run.stderr).toContain('add --deploy <environment>');
+  });
 });
 
 describe('a host that never answers', () => {
