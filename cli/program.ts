@@ -280,13 +280,15 @@ program.command('reloadLogs').description('reopen every log file (after logrotat
   .addHelpText('after', examples('pmx reloadLogs'))
   .action(async () => (await admin()).reloadLogs(ctx));
 fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them'))
-  .option('--lines <n>', 'lines to print first', '15')
+  .option('--lines <n>', 'lines to print first (default 15; with --since: every line since then)')
+  .option('--grep <regex>', 'only the lines matching this regular expression (JavaScript syntax), first and new')
+  .option('--since <time>', "only the lines written since then: a duration ('10m', '2h', '1d') or an ISO time; lines are dated by their --time/log_date_format stamp")
   .option('--out', 'stdout only').option('--err', 'stderr only').option('--raw', 'no prefixes')
   .option('--nostream', 'print and exit, do not follow')
   .option('--json', 'one JSON object per line')
   .option('--timestamp [format]', 'prefix each line with the time it is shown')
   .option('--highlight [text]', 'highlight this text')
-  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production'))
+  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production', "pmx logs api --grep 'ERROR|WARN' --since 10m --nostream", "pmx logs --deploy production --roles web --grep ' 5\\d\\d '"))
   .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx, typed(), flags) : (await import('./commands/logs.js')).logs(ctx, target, flags)));
 program.command('dashboard').description('serve a web dashboard of the processes from the agent')
   .option('--port <port>', 'port to listen on', '9615')
@@ -326,7 +328,10 @@ function splitScriptArgs(words: string[]): { targets: string[]; args: string[] }
 
 /** Flags of `pmx logs`. */
 export interface LogFlags {
-  lines: string;
+  /** Absent: 15, or every line since then with --since. */
+  lines?: string;
+  grep?: string;
+  since?: string;
   out?: boolean;
   err?: boolean;
   raw?: boolean;
