@@ -7,12 +7,13 @@ import { CliError } from '../client/errors.js';
 import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
 import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment } from '../deploy/run.js';
-import { remoteWords } from '../fleet/argv.js';
+import { remoteWords, replaceOptionValue } from '../fleet/argv.js';
 import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
 import { followEverywhere, type HostLine } from '../fleet/follow.js';
 import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
 import { actionSucceeded, failureText, hostJsonLine, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
 import type { CommandContext } from './context.js';
+import { parseLogFilter } from './log-filter.js';
 
 /** The fleet options every command that takes `--deploy` has; `argv` below is the command line without node and script. */
 export interface FleetFlags {
@@ -65,15 +66,20 @@ export async function fleetAction(ctx: CommandContext, command: string, argv: re
   });
 }
 
-/** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a `host` field with --json), until Ctrl-C. */
-export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
+/**
+ * `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a
+ * `host` field with --json), until Ctrl-C. --grep and --since are checked here before any host is
+ * contacted, and --since goes to every host as one instant (a duration is counted from now, here).
+ */
+export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags & { grep?: string; since?: string }): Promise<void> {
+  const filter = parseLogFilter(flags);
   await withFleet(ctx, flags, async (fleet) => {
     for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] ${failureText({ failure: 'unreachable', reason: host.reason })}`) + '\n');
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    const words = remoteWords(argv);
+    const words = filter.since ? replaceOptionValue(remoteWords(argv), '--since', filter.since.toISOString()) : remoteWords(argv);
     const json = words.includes('--json');
     const print = ({ host, stream, line }: HostLine): void => {
       if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line) + '\n');

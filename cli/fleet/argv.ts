@@ -16,3 +16,13 @@ export function remoteWords(argv: readonly string[]): string[] {
   }
   return words;
 }
+
+/** `words` with the value of `option` (`--since x` or `--since=x`, before any `--`) replaced by `value`. */
+export function replaceOptionValue(words: readonly string[], option: string, value: string): string[] {
+  const end = words.includes('--') ? words.indexOf('--') : words.length;
+  return words.map((word, index) => {
+    if (index >= end) return word;
+    if (word.startsWith(`${option}=`)) return `${option}=${value}`;
+    return index > 0 && words[index - 1] === option ? value : word;
+  });
+}

@@ -28,6 +28,9 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT) || ${APP_PORT});
 `;
 
+/** A second script in the release: a numbered line every 100 ms, for the --since test. */
+const TICKER = `let n = 0;\nsetInterval(() => console.log('tick ' + n++), 100);\n`;
+
 beforeAll(async () => {
   useFreshBundle();
   pmx = new PmxSandbox('pmx-fleet-');
@@ -43,7 +46,7 @@ beforeAll(async () => {
   // two cluster instances per host, so a reload replaces one while the other serves
   const config = createRequire(app.file)(app.file) as { apps: Record<string, unknown>[] };
   config.apps[0] = { ...config.apps[0], exec_mode: 'cluster', instances: 2 };
-  app.commit('v1', { 'ecosystem.config.js': `module.exports = ${JSON.stringify(config, null, 2)};\n`, 'server.js': LOGGING_SERVER });
+  app.commit('v1', { 'ecosystem.config.js': `module.exports = ${JSON.stringify(config, null, 2)};\n`, 'server.js': LOGGING_SERVER, 'ticker.js': TICKER });
   for (const command of ['setup', 'deploy'] as const) {
     const run = await deploy({ file: app.file, envName: 'production', command });
     expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(command === 'setup' ? ['done', 'done', 'done'] : ['deployed', 'deployed', 'deployed']);
@@ -322,3 +325,57 @@ async function remoteCommandLines(host: TestHost): Promise<string[]> {
   }
   return lines;
 }
+
+describe('fleet logs --grep and --since (the last tests: they start a second app on every host)', () => {
+  it("--grep keeps each host's matching lines only", async () => {
+    const marker = `/grep-${Date.now()}`;
+    await Promise.all(hosts.map((host) => get(host, marker)));
+    const run = await fleet('logs', 'web', '--nostream', '--raw', '--out', '--grep', `served ${marker} on`);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').filter((line) => !/ lines matching /.test(line));
+    expect(lines.sort()).toEqual(hosts.map((host) => `${host.address} | served ${marker} on ${host.name}`).sort());
+  }, 60_000);
+
+  it('a bad --grep or --since is refused before any host is contacted', async () => {
+    const grep = await fleet('logs', '--grep', '[unclosed', '--nostream');
+    expect(grep.code).toBe(1);
+    expect(grep.stderr).toContain("[PMX][ERROR] --grep takes a JavaScript regular expression, got '[unclosed'");
+    expect(grep.stdout).toBe('');
+    const since = await fleet('logs', '--since', 'last week', '--nostream');
+    expect(since.code).toBe(1);
+    expect(since.stderr).toContain("[PMX][ERROR] --since takes a duration (30s, 10m, 2h, 1d) or an ISO time (2026-12-05T10:00:00Z), got 'last week'");
+  }, 30_000);
+
+  it("--since shows each host's lines stamped since one instant, and says which hosts' lines carry no time", async () => {
+    const started = await fleet('start', 'ticker.js', '--name', 'stamped', '--time');
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    const logPath = '/home/deploy/.pmx/logs/stamped-out.log';
+    const stampOf = (line: string): number => {
+      const [, y, mo, d, h, mi, sec] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}): /.exec(line)!.map(Number);
+      return new Date(y!, mo! - 1, d!, h!, mi!, sec!).getTime();
+    };
+    const linesOn = async (host: TestHost): Promise<string[]> => (await readHostFile(host, logPath).catch(() => '')).trim().split('\n').filter((line) => line !== '');
+    const ticking = async (after: number): Promise<boolean> => (await Promise.all(hosts.map(linesOn))).every((lines) => lines.some((line) => stampOf(line) >= after));
+    while (!(await ticking(Date.now() - 60_000))) await new Promise((resolve) => setTimeout(resolve, 200));
+    const since = new Date(Date.now() + 1500); // the lines of the next 1.5 s are before it, to be left out
+    while (!(await ticking(since.getTime() + 2000))) await new Promise((resolve) => setTimeout(resolve, 200));
+    const stopped = await fleet('stop', 'stamped'); // each file stays as it is from here
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const run = await fleet('logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString());
+    expect(run.code, run.stderr).toBe(0);
+    const second = Math.floor(since.getTime() / 1000) * 1000;
+    for (const host of hosts) {
+      const written = await linesOn(host);
+      const expected = written.filter((line) => stampOf(line) >= second);
+      expect(expected.length).toBeGreaterThan(10);
+      expect(expected.length).toBeLessThan(written.length);
+      const shown = run.stdout.split('\n').filter((line) => line.startsWith(`${host.address} | `)).map((line) => line.slice(`${host.address} | `.length));
+      expect(shown).toEqual(expected);
+    }
+    // web was started without --time: its lines cannot be dated, and each host says so
+    const web = await fleet('logs', 'web', '--out', '--nostream', '--raw', '--since', '1h');
+    expect(web.code).toBe(0);
+    expect(web.stdout).toBe('');
+    for (const host of hosts) expect(web.stderr).toContain(`${host.address} | [PMX][WARN] --since: the lines of `);
+  }, 90_000);
+});
