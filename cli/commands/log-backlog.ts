@@ -90,7 +90,6 @@ export function* linesFromEnd(fd: number, size: number): Generator<string> {
       end = index;
     }
     rest = buffer.subarray(0, end);
-    if (end < buffer.length) atEnd = false;
   }
   if (rest.length > 0) yield rest.toString('utf8');
 }
