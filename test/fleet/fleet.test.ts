@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionsFrom } from '../hosts/behind-bastion.js';
 import { hostPids, readHostFile, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { APP_PORT, createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
 import { PMX_BIN, PmxSandbox, type JlistEntry } from '../helpers/pmx.js';
@@ -337,6 +338,8 @@ describe('fleet logs --grep and --since (the last tests: they start a second app
   }, 60_000);
 
   it('a bad --grep or --since is refused before any host is contacted', async () => {
+    const local = env.subnet!.replace(/\.0\/24$/, '.1');
+    const before = await Promise.all(hosts.map((host) => connectionsFrom(host, local)));
     const grep = await fleet('logs', '--grep', '[unclosed', '--nostream');
     expect(grep.code).toBe(1);
     expect(grep.stderr).toContain("[PMX][ERROR] --grep takes a JavaScript regular expression, got '[unclosed'");
@@ -344,6 +347,7 @@ describe('fleet logs --grep and --since (the last tests: they start a second app
     const since = await fleet('logs', '--since', 'last week', '--nostream');
     expect(since.code).toBe(1);
     expect(since.stderr).toContain("[PMX][ERROR] --since takes a duration (30s, 10m, 2h, 1d) or an ISO time (2026-12-05T10:00:00Z), got 'last week'");
+    expect(await Promise.all(hosts.map((host) => connectionsFrom(host, local)))).toEqual(before);
   }, 30_000);
 
   it("--since shows each host's lines stamped since one instant, and says which hosts' lines carry no time", async () => {
