@@ -31,15 +31,17 @@ const admin = () => import('./commands/admin.js');
 const fleet = () => import('./commands/fleet.js');
 /** The command line as typed, which a fleet command forwards to each host's pmx. */
 const typed = (): string[] => process.argv.slice(2);
-const onFleet = (flags: FleetFlags): boolean => flags.deploy !== undefined || flags.deployFile !== undefined;
+const onFleet = (flags: FleetFlags): boolean => [flags.deploy, flags.deployFile, flags.hosts, flags.roles].some((flag) => flag !== undefined);
 /** The actions that also run on a fleet (delete and reset stay per host). */
 const onHosts = (action: string): boolean => action === 'stop' || action === 'restart' || action === 'reload';
 
-/** `--deploy <environment>`: run the command on every host of that deploy environment. */
+/** `--deploy <environment>`: run the command on every host of that deploy environment (or those --hosts/--roles select). */
 function fleetOptions(command: Command): Command {
   return command
     .option('--deploy <environment>', 'run on every host of this deploy environment (through its pmx, over SSH)')
-    .option('--deploy-file <file>', 'ecosystem file with the deploy section (default: the one in this directory)');
+    .option('--deploy-file <file>', 'ecosystem file with the deploy section (default: the one in this directory)')
+    .option('--hosts <glob[,glob]>', "with --deploy: only the hosts whose name matches (* and ?), e.g. 'web0*'")
+    .option('--roles <role[,role]>', 'with --deploy: only the hosts having one of these roles');
 }
 
 /** The option flags shared by start, startOrRestart, startOrReload (PM2's names). */
@@ -279,13 +281,15 @@ program.command('reloadLogs').description('reopen every log file (after logrotat
   .addHelpText('after', examples('pmx reloadLogs'))
   .action(async () => (await admin()).reloadLogs(ctx));
 fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them'))
-  .option('--lines <n>', 'lines to print first', '15')
+  .option('--lines <n>', 'lines to print first (default 15; with --since: every line since then)')
+  .option('--grep <regex>', 'only the lines matching this regular expression (JavaScript syntax), first and new')
+  .option('--since <time>', "only the lines written since then: a duration ('10m', '2h', '1d') or an ISO time; lines are dated by their --time/log_date_format stamp")
   .option('--out', 'stdout only').option('--err', 'stderr only').option('--raw', 'no prefixes')
   .option('--nostream', 'print and exit, do not follow')
   .option('--json', 'one JSON object per line')
   .option('--timestamp [format]', 'prefix each line with the time it is shown')
   .option('--highlight [text]', 'highlight this text')
-  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production'))
+  .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production', "pmx logs api --grep 'ERROR|WARN' --since 10m --nostream", "pmx logs --deploy production --roles web --grep ' 5\\d\\d '"))
   .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx, typed(), flags) : (await import('./commands/logs.js')).logs(ctx, target, flags)));
 program.command('dashboard').description('serve a web dashboard of the processes from the agent')
   .option('--port <port>', 'port to listen on', '9615')
@@ -325,7 +329,10 @@ function splitScriptArgs(words: string[]): { targets: string[]; args: string[] }
 
 /** Flags of `pmx logs`. */
 export interface LogFlags {
-  lines: string;
+  /** Absent: 15, or every line since then with --since. */
+  lines?: string;
+  grep?: string;
+  since?: string;
   out?: boolean;
   err?: boolean;
   raw?: boolean;

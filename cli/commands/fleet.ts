@@ -5,18 +5,24 @@ import { resolve } from 'node:path';
 import { inspect } from 'node:util';
 import { CliError } from '../client/errors.js';
 import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
+import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment } from '../deploy/run.js';
-import { remoteWords } from '../fleet/argv.js';
+import { remoteWords, replaceOptionValue } from '../fleet/argv.js';
 import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
 import { followEverywhere, type HostLine } from '../fleet/follow.js';
 import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
 import { actionSucceeded, failureText, hostJsonLine, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
 import type { CommandContext } from './context.js';
+import { parseLogFilter } from './log-filter.js';
 
 /** The fleet options every command that takes `--deploy` has; `argv` below is the command line without node and script. */
 export interface FleetFlags {
   deploy?: string;
   deployFile?: string;
+  /** Comma-separated globs: only the hosts whose name matches one (as `pmx deploy --hosts`). */
+  hosts?: string;
+  /** Comma-separated roles: only the hosts having one of them. */
+  roles?: string;
 }
 
 /** The list views of a fleet. */
@@ -60,15 +66,20 @@ export async function fleetAction(ctx: CommandContext, command: string, argv: re
   });
 }
 
-/** `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a `host` field with --json), until Ctrl-C. */
-export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
+/**
+ * `pmx logs ... --deploy <env>`: every host's logs at once, each line prefixed with its host (a
+ * `host` field with --json), until Ctrl-C. --grep and --since are checked here before any host is
+ * contacted, and --since goes to every host as one instant (a duration is counted from now, here).
+ */
+export async function fleetLogs(ctx: CommandContext, argv: readonly string[], flags: FleetFlags & { grep?: string; since?: string }): Promise<void> {
+  const filter = parseLogFilter(flags);
   await withFleet(ctx, flags, async (fleet) => {
     for (const host of fleet.hosts) if (!host.connection) ctx.err.write(hostLine(host.host, `[PMX][ERROR] ${failureText({ failure: 'unreachable', reason: host.reason })}`) + '\n');
     const stop = new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    const words = remoteWords(argv);
+    const words = filter.since ? replaceOptionValue(remoteWords(argv), '--since', filter.since.toISOString()) : remoteWords(argv);
     const json = words.includes('--json');
     const print = ({ host, stream, line }: HostLine): void => {
       if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line) + '\n');
@@ -82,11 +93,17 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
   });
 }
 
-// reads the environment (errors name file and key), connects every host, runs body, disconnects
+// reads the environment and selects its hosts (errors name file, environment and key), connects
+// every selected host, runs body, disconnects
 async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: Fleet) => Promise<void>): Promise<void> {
+  if (flags.deploy === undefined && flags.deployFile === undefined) {
+    const flag = flags.hosts !== undefined ? '--hosts' : '--roles';
+    throw new CliError('BAD_ARGUMENT', `${flag} selects hosts of a deploy environment, and no environment was given`, `add --deploy <environment>, e.g. pmx ls --deploy production ${flag} ${flag === '--hosts' ? "'web*'" : 'web'}`);
+  }
   const file = flags.deployFile ? resolve(flags.deployFile) : findEcosystemFile(process.cwd());
   if (!file) throw new CliError('BAD_ARGUMENT', `--deploy needs an ecosystem file with a deploy section; none in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, 'name one: --deploy-file <file>');
-  const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined });
+  const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
+  const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined, select });
   for (const warning of environment.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
   const fleet = await openFleet(environment);
   try {

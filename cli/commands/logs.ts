@@ -1,12 +1,17 @@
-// `pmx logs`: the last lines of each selected process's log files, then new lines as they come.
+// `pmx logs`: the last lines of each selected process's log files, then new lines as they come;
+// --grep and --since choose which (log-filter.ts says how a line is dated).
 import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { dirname } from 'node:path';
-import { lastLines } from '../../agent/logs/tail.js';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { LogFlags } from '../program.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
+import { readBacklog } from './log-backlog.js';
+import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
+
+/** Lines printed first from each file without --lines (PM2's default), unless --since asks for all since then. */
+const DEFAULT_LINES = 15;
 
 interface Followed {
   file: string;
@@ -23,11 +28,11 @@ interface Followed {
 
 /** `pmx logs [target]`. */
 export async function logs(ctx: CommandContext, target: string | undefined, flags: LogFlags): Promise<void> {
+  const filter = parseLogFilter(flags);
+  const lines = lineCount(flags.lines, filter);
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const procs = select(all, target);
   if (target && procs.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
-  const lines = Number.parseInt(flags.lines, 10);
-  if (!Number.isInteger(lines) || lines < 0) throw new CliError('BAD_ARGUMENT', `--lines must be a whole number, got '${flags.lines}'`);
   const files: Followed[] = [];
   const plain = !flags.raw && !flags.json;
   for (const proc of procs) {
@@ -38,27 +43,64 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     if (!flags.out) files.push(follow(proc, 'err', prefix));
   }
   const print = printer(ctx, flags);
+  const which = backlogWords(lines, filter);
   if (plain && lines > 0) {
     const what = target && target !== 'all' ? target : 'all';
-    ctx.out.write(`[TAILING] Tailing last ${lines} lines for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
+    ctx.out.write(`[TAILING] Tailing ${which} for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
   }
   for (const file of files.filter((f) => f.file !== '/dev/null')) {
-    if (plain) ctx.out.write(`${file.file} last ${lines} lines:\n`);
-    for (const line of lastLines(file.file, lines)) print(file, line);
+    if (plain) ctx.out.write(`${file.file} ${which}:\n`);
+    const backlog = readBacklog(file.file, lines, filter, daterFor(file.proc));
+    for (const line of backlog.lines) print(file, line);
+    if (backlog.undated === null) ctx.err.write(`[PMX][WARN] --since: the lines of ${file.file} carry no time, so none is shown (start ${file.proc.name} with --time or a log_date_format to date its lines)\n`);
+    else if (backlog.undated > 0) ctx.err.write(`[PMX][WARN] --since: ${backlog.undated} line${backlog.undated === 1 ? '' : 's'} of ${file.file} without a time may be older than ${filter.since!.toISOString()}; left out\n`);
   }
   if (flags.nostream) return;
   for (const file of files) if (plain) file.prefix = `${`${file.proc.pm_id}|${file.proc.name}`.padEnd(Math.max(3, file.proc.name.length + String(file.proc.pm_id).length + 2))} | `;
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
+  const onNew = following(print, filter);
   const watchers: FSWatcher[] = [];
   for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {
     try {
-      watchers.push(watch(dir, () => files.forEach((file) => pump(file, print))));
+      watchers.push(watch(dir, () => files.forEach((file) => pump(file, onNew))));
     } catch {
       // a log directory that does not exist yet: nothing to follow until the app writes
     }
   }
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   for (const watcher of watchers) watcher.close();
+}
+
+// --lines as given; without it PM2's 15, or every line since then with --since
+function lineCount(given: string | undefined, filter: LogFilter): number {
+  if (given === undefined) return filter.since ? Infinity : DEFAULT_LINES;
+  const lines = /^\d+$/.test(given.trim()) ? Number(given) : NaN;
+  if (!Number.isInteger(lines)) throw new CliError('BAD_ARGUMENT', `--lines must be a whole number, got '${given}'`);
+  return lines;
+}
+
+// `last 15 lines`, `lines since 2026-12-05T10:00:00.000Z matching /ERR/`, ...
+function backlogWords(lines: number, filter: LogFilter): string {
+  const since = filter.since ? ` since ${filter.since.toISOString()}` : '';
+  const grep = filter.grep ? ` matching ${String(filter.grep)}` : '';
+  return `${lines === Infinity ? 'lines' : `last ${lines} lines`}${since}${grep}`;
+}
+
+// New lines as they are read pass --grep, and --since by their stamp, or else by now: they were just written.
+function following(print: Print, filter: LogFilter): Print {
+  if (!filter.grep && !filter.since) return print;
+  const daters = new Map<ProcessDescription, ReturnType<typeof daterFor>>();
+  return (file, line) => {
+    if (!matchesGrep(filter, line)) return;
+    if (filter.since) {
+      if (!daters.has(file.proc)) daters.set(file.proc, daterFor(file.proc));
+      const dater = daters.get(file.proc);
+      const date = dater?.date(line) ?? null;
+      const at = date ? date.getTime() + dater!.precisionMs - 1 : Date.now();
+      if (at < filter.since.getTime()) return;
+    }
+    print(file, line);
+  };
 }
 
 function select(all: ProcessDescription[], target: string | undefined): ProcessDescription[] {

@@ -2,7 +2,7 @@
 // find the bundle, then run the command's plan over every host.
 import { hostname, homedir, userInfo } from 'node:os';
 import { dirname } from 'node:path';
-import { openConnection } from '../transport/ssh-connection.js';
+import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import type { RemoteConnection } from '../transport/types.js';
 import { findBundle } from './bundle.js';
 import { readDeployEnvironment } from './config.js';
@@ -75,6 +75,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   const { command, emit } = request;
   if (command === 'deploy' && !request.force) await checkLocalChanges(dirname(env.file));
   const interruption = request.interruption ?? new Interruption();
+  const jumps = jumpHostsOfRun(); // the hosts behind one bastion share one connection to it
   const bundle = command === 'deploy' || command === 'revert' || command === 'setup' ? findBundle() : null;
   if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
@@ -99,7 +100,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     bundle,
     secrets,
     emit,
-    connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal } : {})),
+    connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal, jumps } : { jumps })),
     interruption,
     rehearsal: request.rehearsal ?? false,
     stop: interruption.signal,

@@ -4,7 +4,7 @@
 import { mapBounded } from '../deploy/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
 import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
-import { openConnection } from '../transport/ssh-connection.js';
+import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';
 
 /** What happened on one host: its value, or why there is none (the host did not answer, or its pmx failed). */
@@ -24,8 +24,10 @@ export interface Fleet {
   hosts: FleetHost[];
 }
 
-/** Opens a connection to every host of the environment at once (bounded by its `parallel`). */
-export async function openFleet(environment: DeployEnvironment, connect: (target: HostTarget) => Promise<RemoteConnection> = openConnection): Promise<Fleet> {
+/** Opens a connection to every host of the environment at once (bounded by its `parallel`); hosts behind one jump host share the connection to it. */
+export async function openFleet(environment: DeployEnvironment, connect?: (target: HostTarget) => Promise<RemoteConnection>): Promise<Fleet> {
+  const jumps = jumpHostsOfRun();
+  connect ??= (target) => openConnection(target, { jumps });
   const targets = environment.hosts;
   const settled = await mapBounded(targets, environment.parallel, (target) => connect(target));
   const hosts = settled.map((result, index): FleetHost => {

@@ -104,7 +104,10 @@ async function unlock(file: string, data: Buffer, username: string, asker: Passp
   try {
     for (let attempt = 0; attempt < PROMPT_ATTEMPTS; attempt++) {
       const passphrase = await asker.prompt!(file);
-      if (!(utils.parseKey(data, passphrase) instanceof Error)) return { type: 'publickey', username, key: data, passphrase };
+      // the key decrypted here, once, while the connect timer is stopped: ssh2 would decrypt it
+      // again (a bcrypt KDF: a second or more on a busy machine) with the timer running
+      const key = utils.parseKey(data, passphrase);
+      if (!(key instanceof Error)) return { type: 'publickey', username, key: Array.isArray(key) ? key[0]! : key };
     }
     notes.push(`${file} (wrong passphrase)`);
     return null;

@@ -1,5 +1,6 @@
 // One ssh2 connection to one host (through its jump hosts, if any), verified against known_hosts
-// and kept for a whole run; commands run on it concurrently, each on its own channel.
+// and kept for a whole run; commands run on it concurrently, each on its own channel. Hosts behind
+// the same jump host share one connection to it when they are opened with the same `jumps`.
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { HostTarget } from '../deploy/types.js';
@@ -7,6 +8,7 @@ import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';
 import { checkHostKey } from './host-key-policy.js';
 import { planAuth, type AuthPlan } from './keys.js';
+import { JumpHosts, type JumpLease } from './jump-hosts.js';
 import { killGroupCommand, killableCommand, runOnChannel, type ChannelFailure } from './exec-channel.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
@@ -21,6 +23,13 @@ export interface OpenOptions {
   promptPassphrase?: (keyFile: string) => Promise<string>;
   /** Aborting it gives up the connection attempt (rejects with INTERRUPTED). */
   signal?: AbortSignal;
+  /** The run's jump connections, shared by its hosts; without it each host opens its own. */
+  jumps?: JumpHosts<SshConnection>;
+}
+
+/** A pool of jump connections for one run's hosts (pass it as `jumps` to every openConnection of the run). */
+export function jumpHostsOfRun(): JumpHosts<SshConnection> {
+  return new JumpHosts<SshConnection>();
 }
 
 /** Connects, verifies the host key and authenticates; rejects with a TransportError naming the host. */
@@ -29,17 +38,20 @@ export async function openConnection(target: HostTarget, options: OpenOptions = 
 }
 
 async function connect(target: HostTarget, options: OpenOptions): Promise<SshConnection> {
-  const jump = target.proxyJump ? await connect(target.proxyJump, options).catch((error: unknown) => Promise.reject(throughJump(target, error))) : null;
+  const via = target.proxyJump;
+  if (!via) return handshake(target, options, undefined, null);
+  const jumps = options.jumps ?? new JumpHosts<SshConnection>();
+  const jump = await jumps.acquire(via, () => connect(via, { ...options, jumps })).catch((error: unknown) => Promise.reject(throughJump(target, error)));
   try {
-    const sock = jump ? await jump.forward(target).catch((error: unknown) => Promise.reject(throughJump(target, error))) : undefined;
+    const sock = await jump.connection.forward(target).catch((error: unknown) => Promise.reject(throughJump(target, error)));
     return await handshake(target, options, sock, jump);
   } catch (error) {
-    await jump?.close();
+    await jump.release();
     throw error;
   }
 }
 
-function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | undefined, jump: SshConnection | null): Promise<SshConnection> {
+function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | undefined, jump: JumpLease<SshConnection> | null): Promise<SshConnection> {
   const where = describe(target);
   const agentSocket = process.env.SSH_AUTH_SOCK || undefined;
   return new Promise((resolve, reject) => {
@@ -96,7 +108,8 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
   });
 }
 
-class SshConnection implements RemoteConnection {
+/** A connection to one host; exported as a type for the jump pool only. */
+export class SshConnection implements RemoteConnection {
   private lost: TransportError | null = null;
   private closed = false;
   private open = 0;
@@ -108,7 +121,7 @@ class SshConnection implements RemoteConnection {
     readonly target: HostTarget,
     private readonly client: Client,
     private readonly where: string,
-    private readonly jump: SshConnection | null,
+    private readonly jump: JumpLease<SshConnection> | null,
   ) {
     client.on('error', (error: Error & { level?: string }) => {
       if (error.level !== 'agent') this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection lost: ${error.message}`);
@@ -165,7 +178,12 @@ class SshConnection implements RemoteConnection {
       });
       this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection already closed by pmx`);
       this.client.end();
-    }).then(() => this.jump?.close());
+    }).then(() => this.jump?.release());
+  }
+
+  /** Whether commands and forwards can still go through it. */
+  get usable(): boolean {
+    return !this.closed && this.lost === null;
   }
 
   /** A stream to `target` through this host (ProxyJump). */

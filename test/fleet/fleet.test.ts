@@ -7,6 +7,7 @@ import { request } from 'node:http';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectionsFrom } from '../hosts/behind-bastion.js';
 import { hostPids, readHostFile, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { APP_PORT, createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
 import { PMX_BIN, PmxSandbox, type JlistEntry } from '../helpers/pmx.js';
@@ -28,6 +29,9 @@ http.createServer((req, res) => {
 }).listen(Number(process.env.PORT) || ${APP_PORT});
 `;
 
+/** A second script in the release: a numbered line every 100 ms, for the --since test. */
+const TICKER = `let n = 0;\nsetInterval(() => console.log('tick ' + n++), 100);\n`;
+
 beforeAll(async () => {
   useFreshBundle();
   pmx = new PmxSandbox('pmx-fleet-');
@@ -37,11 +41,13 @@ beforeAll(async () => {
   app = createAppRepo(env, (origin) => ({
     production: environment(env, hosts, origin, { strategy: 'release' }),
     lost: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, unroutable] }),
+    // the same hosts and path, with roles: two web hosts and one db host
+    tiered: environment(env, hosts, origin, { strategy: 'release', host: hosts.map((host, index) => ({ host: host.address, roles: [index < 2 ? 'web' : 'db'] })) }),
   }));
   // two cluster instances per host, so a reload replaces one while the other serves
   const config = createRequire(app.file)(app.file) as { apps: Record<string, unknown>[] };
   config.apps[0] = { ...config.apps[0], exec_mode: 'cluster', instances: 2 };
-  app.commit('v1', { 'ecosystem.config.js': `module.exports = ${JSON.stringify(config, null, 2)};\n`, 'server.js': LOGGING_SERVER });
+  app.commit('v1', { 'ecosystem.config.js': `module.exports = ${JSON.stringify(config, null, 2)};\n`, 'server.js': LOGGING_SERVER, 'ticker.js': TICKER });
   for (const command of ['setup', 'deploy'] as const) {
     const run = await deploy({ file: app.file, envName: 'production', command });
     expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(command === 'setup' ? ['done', 'done', 'done'] : ['deployed', 'deployed', 'deployed']);
@@ -189,6 +195,62 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
   }, 60_000);
 });
 
+describe('--hosts and --roles pick the hosts of a fleet command, as they do for deploy', () => {
+  const tiered = (...args: string[]) => pmx.run([...args, '--deploy', 'tiered'], { cwd: app.dir, timeoutMs: 60_000 });
+  const restarts = async (): Promise<Record<string, number>> => {
+    const counts: Record<string, number> = {};
+    for (const proc of await jlist()) counts[proc.host] = (counts[proc.host] ?? 0) + proc.pm2_env.restart_time;
+    return counts;
+  };
+
+  it('ls --roles db lists only the db host; --hosts takes globs and lists', async () => {
+    const db = await tiered('ls', '--roles', 'db');
+    expect(db.code, db.stderr).toBe(0);
+    expect(rowsOf(db.stdout, hosts[2]!)).toHaveLength(2);
+    for (const host of hosts.slice(0, 2)) expect(rowsOf(db.stdout, host)).toEqual([]);
+    const lastOctet = hosts[1]!.address.split('.').pop()!;
+    const picked = await tiered('jlist', '--hosts', `${hosts[0]!.address},*.${lastOctet}`);
+    expect(picked.code, picked.stderr).toBe(0);
+    expect(new Set((JSON.parse(picked.stdout) as { host: string }[]).map((proc) => proc.host))).toEqual(new Set([hosts[0]!.address, hosts[1]!.address]));
+  }, 60_000);
+
+  it('restart --roles web restarts on the web hosts only, and says so for 2 hosts', async () => {
+    const before = await restarts();
+    const run = await tiered('restart', 'web', '--roles', 'web');
+    expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('[PMX] restart on tiered: done on 2 of 2 hosts');
+    const after = await restarts();
+    for (const host of hosts.slice(0, 2)) expect(after[host.address]).toBe(before[host.address]! + 2); // both instances
+    expect(after[hosts[2]!.address]).toBe(before[hosts[2]!.address]);
+  }, 60_000);
+
+  it('logs --roles db --nostream reads the db host only', async () => {
+    const run = await tiered('logs', 'web', '--roles', 'db', '--nostream', '--json', '--lines', '2');
+    expect(run.code, run.stderr).toBe(0);
+    const entries = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { host: string });
+    expect(entries.length).toBeGreaterThan(0);
+    expect(new Set(entries.map((entry) => entry.host))).toEqual(new Set([hosts[2]!.address]));
+  }, 60_000);
+
+  it('a selection that matches no host is an error naming the environment and the selection, before any host is contacted', async () => {
+    const run = await tiered('stop', 'web', '--hosts', 'nomatch*', '--roles', 'web');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`[PMX][ERROR] --hosts 'nomatch*' --roles 'web' matches no host of deploy.tiered (hosts: ${hosts[0]!.address} [web], ${hosts[1]!.address} [web], ${hosts[2]!.address} [db])`);
+    expect(run.stdout).toBe('');
+    expect((await jlist()).every((proc) => proc.pm2_env.status === 'online')).toBe(true);
+    const empty = await tiered('ls', '--roles', ',');
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('--roles names nothing');
+  }, 60_000);
+
+  it('--hosts without --deploy is an error saying to name the environment', async () => {
+    const run = await pmx.run(['ls', '--hosts', 'web*'], { cwd: app.dir });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('[PMX][ERROR] --hosts selects hosts of a deploy environment, and no environment was given');
+    expect(run.stderr).toContain('add --deploy <environment>');
+  });
+});
+
 describe('a host that never answers', () => {
   it('is a row in ls once the connect timeout (3 s here) passed, and the other host is listed', async () => {
     const started = Date.now();
@@ -264,3 +326,60 @@ async function remoteCommandLines(host: TestHost): Promise<string[]> {
   }
   return lines;
 }
+
+describe('fleet logs --grep and --since (the last tests: they start a second app on every host)', () => {
+  it("--grep keeps each host's matching lines only", async () => {
+    const marker = `/grep-${Date.now()}`;
+    await Promise.all(hosts.map((host) => get(host, marker)));
+    const run = await fleet('logs', 'web', '--nostream', '--raw', '--out', '--grep', `served ${marker} on`);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.trim().split('\n').filter((line) => !/ lines matching /.test(line));
+    expect(lines.sort()).toEqual(hosts.map((host) => `${host.address} | served ${marker} on ${host.name}`).sort());
+  }, 60_000);
+
+  it('a bad --grep or --since is refused before any host is contacted', async () => {
+    const local = env.subnet!.replace(/\.0\/24$/, '.1');
+    const before = await Promise.all(hosts.map((host) => connectionsFrom(host, local)));
+    const grep = await fleet('logs', '--grep', '[unclosed', '--nostream');
+    expect(grep.code).toBe(1);
+    expect(grep.stderr).toContain("[PMX][ERROR] --grep takes a JavaScript regular expression, got '[unclosed'");
+    expect(grep.stdout).toBe('');
+    const since = await fleet('logs', '--since', 'last week', '--nostream');
+    expect(since.code).toBe(1);
+    expect(since.stderr).toContain("[PMX][ERROR] --since takes a duration (30s, 10m, 2h, 1d) or an ISO time (2026-12-05T10:00:00Z), got 'last week'");
+    expect(await Promise.all(hosts.map((host) => connectionsFrom(host, local)))).toEqual(before);
+  }, 30_000);
+
+  it("--since shows each host's lines stamped since one instant, and says which hosts' lines carry no time", async () => {
+    const started = await fleet('start', 'ticker.js', '--name', 'stamped', '--time');
+    expect(started.code, `${started.stdout}\n${started.stderr}`).toBe(0);
+    const logPath = '/home/deploy/.pmx/logs/stamped-out.log';
+    const stampOf = (line: string): number => {
+      const [, y, mo, d, h, mi, sec] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}): /.exec(line)!.map(Number);
+      return new Date(y!, mo! - 1, d!, h!, mi!, sec!).getTime();
+    };
+    const linesOn = async (host: TestHost): Promise<string[]> => (await readHostFile(host, logPath).catch(() => '')).trim().split('\n').filter((line) => line !== '');
+    const ticking = async (after: number): Promise<boolean> => (await Promise.all(hosts.map(linesOn))).every((lines) => lines.some((line) => stampOf(line) >= after));
+    while (!(await ticking(Date.now() - 60_000))) await new Promise((resolve) => setTimeout(resolve, 200));
+    const since = new Date(Date.now() + 1500); // the lines of the next 1.5 s are before it, to be left out
+    while (!(await ticking(since.getTime() + 2000))) await new Promise((resolve) => setTimeout(resolve, 200));
+    const stopped = await fleet('stop', 'stamped'); // each file stays as it is from here
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const run = await fleet('logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString());
+    expect(run.code, run.stderr).toBe(0);
+    const second = Math.floor(since.getTime() / 1000) * 1000;
+    for (const host of hosts) {
+      const written = await linesOn(host);
+      const expected = written.filter((line) => stampOf(line) >= second);
+      expect(expected.length).toBeGreaterThan(10);
+      expect(expected.length).toBeLessThan(written.length);
+      const shown = run.stdout.split('\n').filter((line) => line.startsWith(`${host.address} | `)).map((line) => line.slice(`${host.address} | `.length));
+      expect(shown).toEqual(expected);
+    }
+    // web was started without --time: its lines cannot be dated, and each host says so
+    const web = await fleet('logs', 'web', '--out', '--nostream', '--raw', '--since', '1h');
+    expect(web.code).toBe(0);
+    expect(web.stdout).toBe('');
+    for (const host of hosts) expect(web.stderr).toContain(`${host.address} | [PMX][WARN] --since: the lines of `);
+  }, 90_000);
+});

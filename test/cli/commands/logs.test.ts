@@ -1,7 +1,8 @@
-// `pmx logs`: the last lines with PM2's prefixes, then new lines live, also across a rotation.
+// `pmx logs`: the last lines with PM2's prefixes, then new lines live, also across a rotation;
+// --grep and --since on a real app's files, first and while following.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, PMX_BIN, eventually } from '../../helpers/pmx.js';
 
@@ -41,6 +42,82 @@ describe('pmx logs', () => {
       for (let i = 1; i < ticks.length; i++) expect(ticks[i]).toBe(ticks[i - 1]! + 1);
     } finally {
       follower.kill('SIGINT');
+    }
+  });
+});
+
+describe('pmx logs --grep and --since', () => {
+  /** A line of a --time log: its stamp (local time, to the second) as a Date. */
+  const stampOf = (line: string): Date => {
+    const [, y, mo, d, h, mi, sec] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2}): /.exec(line)!.map(Number);
+    return new Date(y!, mo! - 1, d!, h!, mi!, sec!);
+  };
+
+  it('--grep keeps the last --lines matching lines, even ones far above the last 15', async () => {
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'g'], { env: { COUNT: '300', TAG: 'g' } });
+    await eventually('all 300 lines', async () => (await pmx.ok(['logs', 'g', '--out', '--nostream', '--lines', '1'])).includes('g line-299'));
+    const out = await pmx.ok(['logs', 'g', '--out', '--nostream', '--raw', '--grep', 'line-1[0-9] ']);
+    expect(out.trim().split('\n').map((line) => /line-\d+/.exec(line)![0])).toEqual(Array.from({ length: 10 }, (_, index) => `line-${10 + index}`));
+    const last = await pmx.ok(['logs', 'g', '--out', '--nostream', '--raw', '--grep', 'line-\\d*7 ', '--lines', '2']);
+    expect(last.trim().split('\n').map((line) => /line-\d+/.exec(line)![0])).toEqual(['line-287', 'line-297']);
+    await pmx.ok(['delete', 'g']);
+  });
+
+  it('a --grep that is not a regular expression is refused before anything is read', async () => {
+    const run = await pmx.run(['logs', '--grep', 'GET (/api', '--nostream']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain("[PMX][ERROR] --grep takes a JavaScript regular expression, got 'GET (/api'");
+    expect(run.stdout).toBe('');
+  });
+
+  it('--since shows exactly the lines of a --time app stamped since then, from the file as written', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'stamped', '--time'], { env: { EVERY: '100' } });
+    const { pm2_env } = await pmx.proc('stamped');
+    await eventually('ticks over 2 seconds', () => readFileSync(pm2_env.pm_out_log_path, 'utf8').split('\n').length > 20);
+    const since = new Date();
+    await eventually('ticks stamped 2 seconds later', () => readFileSync(pm2_env.pm_out_log_path, 'utf8').trim().split('\n').some((line) => stampOf(line).getTime() >= since.getTime() + 2000));
+    await pmx.ok(['stop', 'stamped']); // the file stays as it is from here
+    const written = readFileSync(pm2_env.pm_out_log_path, 'utf8').trim().split('\n');
+    const secondOfSince = Math.floor(since.getTime() / 1000) * 1000; // stamps say the second
+    const expected = written.filter((line) => stampOf(line).getTime() >= secondOfSince);
+    expect(expected.length).toBeGreaterThan(10);
+    expect(expected.length).toBeLessThan(written.length);
+    const run = await pmx.run(['logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString()]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout.trim().split('\n')).toEqual(expected);
+    expect(run.stderr).toBe('');
+    const grepped = await pmx.ok(['logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString(), '--grep', '5$']);
+    expect(grepped.trim().split('\n')).toEqual(expected.filter((line) => line.endsWith('5')));
+    await pmx.ok(['delete', 'stamped']);
+  });
+
+  it('--since says so and shows nothing from a file whose lines carry no time', async () => {
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'plain'], { env: { COUNT: '5', TAG: 'plain' } });
+    const { pm2_env } = await pmx.proc('plain');
+    await eventually('5 lines', () => readFileSync(pm2_env.pm_out_log_path, 'utf8').includes('plain line-4'));
+    const run = await pmx.run(['logs', 'plain', '--out', '--nostream', '--raw', '--since', '1h']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toContain(`[PMX][WARN] --since: the lines of ${pm2_env.pm_out_log_path} carry no time, so none is shown (start plain with --time or a log_date_format to date its lines)`);
+    await pmx.ok(['delete', 'plain']);
+  });
+
+  it('while following, only new lines matching --grep are printed, with --since in the past', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'live'], { env: { EVERY: '20' } });
+    const follower = spawn(process.execPath, [PMX_BIN, 'logs', 'live', '--out', '--lines', '0', '--raw', '--grep', '7$', '--since', '5m'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      const seen = await eventually('5 followed ticks ending in 7', () => {
+        const lines = output.split('\n').filter((line) => line !== '');
+        return lines.length >= 5 ? lines : null;
+      }, 15_000);
+      for (const line of seen) expect(line).toMatch(/^tick \d*7$/);
+      const numbers = seen.map((line) => Number(line.slice(5)));
+      for (let index = 1; index < numbers.length; index++) expect(numbers[index]).toBe(numbers[index - 1]! + 10); // none skipped
+    } finally {
+      follower.kill('SIGINT');
+      await pmx.ok(['delete', 'live']);
     }
   });
 });

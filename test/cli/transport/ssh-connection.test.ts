@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { openConnection } from '../../../cli/transport/ssh-connection.js';
+import { jumpHostsOfRun, openConnection } from '../../../cli/transport/ssh-connection.js';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
 import type { HostTarget } from '../../../cli/deploy/types.js';
 import type { RemoteConnection } from '../../../cli/transport/types.js';
@@ -364,6 +364,24 @@ describe('jump hosts and ~/.ssh/config', () => {
     await conn.close();
     await new Promise((r) => setTimeout(r, 200));
     expect(await established(jump)).toBe(before);
+  });
+
+  it('connections opened with one jump pool share one connection to the jump host, closed with the last of them', async () => {
+    const [jump, far] = env.hosts as [TestHost, TestHost];
+    const before = await established(jump);
+    const jumps = jumpHostsOfRun();
+    const [one, two] = await Promise.all([openConnection(target(far, { proxyJump: target(jump) }), { jumps }), openConnection(target(far, { label: 'far-again', proxyJump: target(jump) }), { jumps })]);
+    expect(await established(jump)).toBe(before + 1);
+    await one!.close();
+    expect((await two!.exec('hostname')).stdout.trim()).toBe(far.name);
+    expect(await established(jump)).toBe(before + 1);
+    await two!.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(await established(jump)).toBe(before);
+    // the pool opens a new one for the next host once the shared one closed
+    const three = await openConnection(target(far, { proxyJump: target(jump) }), { jumps });
+    expect((await three.exec('hostname')).stdout.trim()).toBe(far.name);
+    await three.close();
   });
 
   it('reports a jump host failure for the host behind it', async () => {

@@ -1,0 +1,95 @@
+// The lines `pmx logs` prints first from one log file: the last --lines of them, or with --grep
+// the last --lines that match, or with --since those written since then. The file is read from its
+// end, and only as far back as the answer needs.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
+
+/** How much is read from the end at a time. */
+const CHUNK_BYTES = 64 * 1024;
+const NEWLINE = 0x0a;
+
+/** What a file gives: its lines to print (oldest first), and how many lines --since had to leave out for want of a time. */
+export interface Backlog {
+  lines: string[];
+  /** Lines without a stamp that may or may not be since then (null: the file carries no stamps at all). */
+  undated: number | null;
+}
+
+/** The backlog of `file`; `count` caps the lines printed (Infinity: no cap); `dater` is null when its lines carry no stamps. */
+export function readBacklog(file: string, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number } | null): Backlog {
+  if (count === 0) return { lines: [], undated: 0 };
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return { lines: [], undated: 0 };
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (filter.since === null) return { lines: collect(linesFromEnd(fd, stat.size), count, filter), undated: 0 };
+    // a file last written before then holds no line since then, stamped or not
+    if (stat.mtimeMs < filter.since.getTime()) return { lines: [], undated: 0 };
+    if (dater === null) return { lines: [], undated: null };
+    return since(linesFromEnd(fd, stat.size), count, filter, dater);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+// the last `count` lines that pass --grep
+function collect(lines: Iterable<string>, count: number, filter: LogFilter): string[] {
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (matchesGrep(filter, line)) kept.push(line);
+    if (kept.length >= count) break;
+  }
+  return kept.reverse();
+}
+
+// Newest first: lines without a stamp are held until an older stamped line tells which side of
+// `since` they are on (a stamp since then: they are too; one before: they cannot be placed).
+function since(lines: Iterable<string>, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number }): Backlog {
+  const from = Math.floor(filter.since!.getTime() / dater.precisionMs) * dater.precisionMs;
+  const kept: string[] = [];
+  let held: string[] = [];
+  const keep = (line: string): void => {
+    if (kept.length < count && matchesGrep(filter, line)) kept.push(line);
+  };
+  for (const line of lines) {
+    if (kept.length >= count) return { lines: kept.reverse(), undated: 0 };
+    const date = dater.date(line);
+    if (date === null) {
+      held.push(line);
+      continue;
+    }
+    if (date.getTime() < from) return { lines: kept.reverse(), undated: held.length };
+    for (const newer of held) keep(newer);
+    held = [];
+    keep(line);
+  }
+  return { lines: kept.reverse(), undated: held.length };
+}
+
+/** The lines of the first `size` bytes of a file, last first; a line cut by a read is joined before it is decoded. */
+export function* linesFromEnd(fd: number, size: number): Generator<string> {
+  let position = size;
+  let rest = Buffer.alloc(0);
+  let atEnd = true;
+  while (position > 0) {
+    const length = Math.min(CHUNK_BYTES, position);
+    position -= length;
+    const chunk = Buffer.alloc(length);
+    readSync(fd, chunk, 0, length, position);
+    const buffer = Buffer.concat([chunk, rest]);
+    let end = buffer.length;
+    for (let index = buffer.length - 1; index >= 0; index--) {
+      if (buffer[index] !== NEWLINE) continue;
+      // the file's last newline ends its last line: nothing follows it
+      if (!(atEnd && index === buffer.length - 1)) yield buffer.toString('utf8', index + 1, end);
+      atEnd = false;
+      end = index;
+    }
+    rest = buffer.subarray(0, end);
+  }
+  if (rest.length > 0) yield rest.toString('utf8');
+}
