@@ -5,6 +5,7 @@ import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
 import type { StartFlags } from './commands/apps-input.js';
+import type { LogFlags } from './commands/logs.js';
 import type { DeployFlags } from './commands/deploy.js';
 import type { StartupFlags } from './commands/startup.js';
 import type { ServeFlags } from './commands/serve.js';
@@ -325,21 +326,6 @@ function splitScriptArgs(words: string[]): { targets: string[]; args: string[] }
   if (dash < 0) return { targets: words, args: [] };
   const args = process.argv.slice(dash + 1);
   return { targets: words.slice(0, Math.max(0, words.length - args.length)), args };
-}
-
-/** Flags of `pmx logs`. */
-export interface LogFlags {
-  /** Absent: 15, or every line since then with --since. */
-  lines?: string;
-  grep?: string;
-  since?: string;
-  out?: boolean;
-  err?: boolean;
-  raw?: boolean;
-  nostream?: boolean;
-  json?: boolean;
-  timestamp?: string | boolean;
-  highlight?: string | boolean;
 }
 
 /** Parses `argv` and runs the command it names. */

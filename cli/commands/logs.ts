@@ -4,7 +4,6 @@ import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatch
 import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import type { LogFlags } from '../program.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
@@ -24,6 +23,21 @@ interface Followed {
   /** Open on that inode once following starts. */
   fd: number | null;
   partial: string;
+}
+
+/** Flags of `pmx logs`, as commander gives them. */
+export interface LogFlags {
+  /** Absent: 15, or every line since then with --since. */
+  lines?: string;
+  grep?: string;
+  since?: string;
+  out?: boolean;
+  err?: boolean;
+  raw?: boolean;
+  nostream?: boolean;
+  json?: boolean;
+  timestamp?: string | boolean;
+  highlight?: string | boolean;
 }
 
 /** `pmx logs [target]`. */
