@@ -13,11 +13,11 @@ export function replacementTimeout(policy: RestartPolicy): number {
   // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
   // min_uptime: until then the old child keeps accepting from the shared socket
   const byUptime = !policy.wait_ready && policy.listen.length > 0;
-  const ready = byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
-  // with a health check, the replacement must also pass a probe: it has start_period plus
-  // `failures` probes (each `interval` after the last, the last one given its timeout)
+  // with a health check, the replacement must pass a probe (and be ready as above) within
+  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
   const health = policy.health_check;
-  return health ? Math.max(ready, health.start_period + health.interval * health.failures + health.timeout) : ready;
+  if (health) return health.start_period + health.interval * health.failures + health.timeout;
+  return byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
 }
 
 /** ONLINE -> REPLACING: a replacement is started beside the current child. */

@@ -260,7 +260,9 @@ export class SupervisedProcess extends EventEmitter {
     if (err) this.logs.attach(err, 'err');
     if (role === 'current') this.becameCurrent(handle);
     else this.emit('child');
-    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: this.childEnv() }, () => this.os.now(), {
+    // an exec probe is told which child it checks: during a reload the old one may answer at the app's address
+    const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? '') };
+    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
       hung: (blockedMs) => this.hung(child, blockedMs),
       health: (state) => this.healthChecked(child, state),
     });
