@@ -44,7 +44,7 @@ const port = (value: unknown): boolean => Number.isInteger(value) && (value as n
 const healthTarget: Check = (value) => {
   const t = (value ?? {}) as Record<string, unknown>;
   const keys = typeof value === 'object' && value !== null ? Object.keys(t) : [];
-  if (keys.length !== 1) return 'an object with one of http, tcp or exec';
+  if (keys.length !== 1 || !['http', 'tcp', 'exec'].includes(keys[0]!)) return 'an object with one of http, tcp or exec';
   if ('http' in t) return nonEmpty(t.http);
   if ('exec' in t) return nonEmpty(t.exec);
   const tcp = (t.tcp ?? {}) as Record<string, unknown>;
