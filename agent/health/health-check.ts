@@ -1,5 +1,7 @@
-// The health check of one child: a probe every `interval` (the next one `interval` after the last
-// ended, so probes never pile up: at most one in flight), the state it leads to, and the rules:
+// The health check of one child: a probe every `interval`, on the wall clock's multiples of it
+// (the agent wakes once for all the apps probed at that interval, not once per app; a probe that
+// takes longer than `interval` is followed at the next multiple: never two in flight), the state
+// it leads to, and the rules:
 // `starting` until the first success, `healthy` after it; failures within `start_period` of the
 // start do not count; `failures` counted failures in a row make it `unhealthy`. Stopped with its
 // child: the probe in flight is aborted (an exec probe's process group killed).
@@ -38,9 +40,11 @@ export class ChildHealth {
     return this.abort.signal.aborted;
   }
 
+  /** Schedules the next probe at the next multiple of `interval` on the wall clock. */
   private next(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.probe(), this.rules.interval);
+    const { interval } = this.rules;
+    this.timer = setTimeout(() => void this.probe(), interval - (Date.now() % interval));
     this.timer.unref();
   }
 

@@ -3,10 +3,9 @@
 // settles within its timeout, and an abort (the app stopped) ends it at once, its process group
 // killed.
 import { spawn } from 'node:child_process';
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { connect } from 'node:net';
-import type { HealthTarget } from '../protocol/app-spec.js';
+import { connect, isIP } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { redactUrl, type HealthTarget } from '../protocol/app-spec.js';
 
 /** A probe's result: passed, or why not. */
 export type ProbeResult = { ok: true } | { ok: false; reason: string };
@@ -27,22 +26,52 @@ export function runProbe(target: HealthTarget, timeoutMs: number, context: Probe
   return probeExec(target.exec, timeoutMs, context, signal);
 }
 
+/**
+ * An HTTP GET written on a plain socket (TLS for https) and read up to its status line: a fraction
+ * of node:http's work per probe, and an agent may probe many apps every second.
+ */
 function probeHttp(url: string, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve) => {
-    const request = url.startsWith('https:') ? httpsRequest : httpRequest;
-    // no keep-alive: a probe must not hold a connection (nor a worker of a cluster) between checks
-    const req = request(url, { method: 'GET', agent: false, signal, headers: { 'user-agent': 'pmx-health' } }, (res) => {
-      const status = res.statusCode ?? 0;
-      res.resume();
-      req.destroy();
-      resolve(status >= 200 && status < 400 ? passed : failed(`HTTP ${status} from ${url}`));
+    const target = new URL(url);
+    const secure = target.protocol === 'https:';
+    const host = target.hostname.replace(/^\[(.*)\]$/, '$1');
+    const port = Number(target.port) || (secure ? 443 : 80);
+    // user:password in the URL is sent as Basic authorization, and never shown
+    const shown = redactUrl(url);
+    const authorization = target.username || target.password ? `Authorization: Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}\r\n` : '';
+    const socket = secure ? tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }) }) : connect({ host, port });
+    let head = '';
+    let settled = false;
+    const settle = (result: ProbeResult): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      socket.destroy();
+      resolve(result);
+    };
+    const timer = setTimeout(() => settle(failed(`GET ${shown}: no answer within ${timeoutMs} ms`)), timeoutMs);
+    const onAbort = (): void => settle(failed(`GET ${shown}: stopped with the app`));
+    signal.addEventListener('abort', onAbort, { once: true });
+    socket.once(secure ? 'secureConnect' : 'connect', () => {
+      // no keep-alive: a probe holds no connection (nor a cluster worker) between checks
+      socket.write(`GET ${target.pathname}${target.search} HTTP/1.1\r\nHost: ${target.host}\r\nUser-Agent: pmx-health\r\n${authorization}Connection: close\r\n\r\n`);
     });
-    const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    req.once('close', () => clearTimeout(timer));
-    req.once('error', (error) => resolve(failed(`GET ${url}: ${error.message}`)));
-    req.end();
+    socket.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      const end = head.indexOf('\r\n');
+      if (end === -1 && head.length < MAX_STATUS_LINE) return;
+      const status = /^HTTP\/\d(?:\.\d)? (\d{3})/.exec(head)?.[1];
+      if (!status) settle(failed(`GET ${shown}: not an HTTP answer`));
+      else settle(Number(status) >= 200 && Number(status) < 400 ? passed : failed(`HTTP ${status} from ${shown}`));
+    });
+    socket.once('end', () => settle(failed(`GET ${shown}: the connection closed without an answer`)));
+    socket.once('error', (error) => settle(failed(`GET ${shown}: ${error.message}`)));
   });
 }
+
+/** A status line longer than this is not one. */
+const MAX_STATUS_LINE = 1024;
 
 function probeTcp(host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
   return new Promise((resolve) => {

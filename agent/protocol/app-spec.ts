@@ -71,7 +71,7 @@ export type HealthTarget = { http: string } | { tcp: { host: string; port: numbe
 /** A health probe and its rules, every duration in ms. */
 export interface HealthCheck {
   target: HealthTarget;
-  /** Between the end of one probe and the start of the next (the first comes `interval` after the start). */
+  /** Between two probes: they fall on the wall clock's multiples of it, the first within one interval of the start; a probe that takes longer is followed at the next multiple. */
   interval: number;
   /** A probe not answered within this fails (an exec probe's process group is killed). */
   timeout: number;
@@ -79,6 +79,14 @@ export interface HealthCheck {
   failures: number;
   /** Failures within this time after the start do not count. */
   start_period: number;
+}
+
+/** An http probe's URL with its password (if any) replaced by `***`, for messages and describe. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = '***';
+  return parsed.href;
 }
 
 /** Defaults of a health check's rules. */

@@ -1,12 +1,12 @@
 // The words for health checks and the restarts the agent decides on its own, as describe shows them.
-import type { HealthCheck } from '../../agent/protocol/app-spec.js';
+import { redactUrl, type HealthCheck } from '../../agent/protocol/app-spec.js';
 import type { HealthState, SupervisionEvent } from '../../agent/protocol/types.js';
 import { formatUptime } from './format.js';
 
 /** `http http://127.0.0.1:3000/health every 10000ms, timeout 5000ms, 3 failures, start period 0ms`. */
 export function describeHealthCheck(check: HealthCheck): string {
   const { target } = check;
-  const probe = 'http' in target ? `http ${target.http}` : 'tcp' in target ? `tcp ${target.tcp.host}:${target.tcp.port}` : `exec ${target.exec}`;
+  const probe = 'http' in target ? `http ${redactUrl(target.http)}` : 'tcp' in target ? `tcp ${target.tcp.host}:${target.tcp.port}` : `exec ${target.exec}`;
   return `${probe} every ${check.interval}ms, timeout ${check.timeout}ms, ${check.failures} failures, start period ${check.start_period}ms`;
 }
 

@@ -95,6 +95,26 @@ describe('an http probe', () => {
     expect(events(after)[0]).toMatchObject({ event: 'health', reason: `HTTP 503 from http://127.0.0.1:${port}/health` });
     await pmx.ok(['delete', 'teapot']);
   });
+
+  it('sends the credentials of its URL as Basic authorization, and never shows the password', async () => {
+    const port = await freePort();
+    const probe = (password: string): object => ({ http: `http://probe:${password}@127.0.0.1:${port}/health`, interval: 300, timeout: 300, failures: 100 });
+    const file = ecosystem('auth', [
+      { name: 'auth', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_AUTH: 'probe:s3cret' }, health: probe('s3cret') },
+      { name: 'auth-wrong', script: join(apps, 'forever.js'), health: probe('wr0ng') },
+    ]);
+    await pmx.ok(['start', file]);
+    await healthy('auth');
+    const refused = await eventually('a refused probe', async () => {
+      const entry = await pmx.proc('auth-wrong');
+      return health(entry)?.last_error?.startsWith('HTTP 401') ? entry : null;
+    });
+    expect(health(refused)!.last_error).toBe(`HTTP 401 from http://probe:***@127.0.0.1:${port}/health`);
+    const described = await pmx.ok(['describe', 'auth-wrong']);
+    expect(described).toContain(`http http://probe:***@127.0.0.1:${port}/health every 300ms`);
+    expect(described).not.toContain('wr0ng');
+    await pmx.ok(['delete', 'auth', 'auth-wrong']);
+  });
 });
 
 describe('a tcp probe', () => {
