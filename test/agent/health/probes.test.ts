@@ -26,8 +26,8 @@ interface Event {
 const health = (entry: JlistEntry): Health | undefined => entry.pm2_env.health as Health | undefined;
 const events = (entry: JlistEntry): Event[] => (entry.pm2_env.pmx_events as Event[] | undefined) ?? [];
 
-/** Fast rules for tests: a probe every 300 ms, 300 ms to answer, restart after 3 failures. */
-const FAST = { interval: 300, timeout: 300, failures: 3 };
+/** Fast rules for tests: a probe every 300 ms, 300 ms to answer, restart after 3 failures, none counted in the first 2 s (a Node app may take that long to listen on a busy machine). */
+const FAST = { interval: 300, timeout: 300, failures: 3, start_period: 2000 };
 
 function ecosystem(name: string, apps: object[]): string {
   const file = join(pmx.dir, `${name}.config.js`);
@@ -58,7 +58,7 @@ describe('an http probe', () => {
     const before = await healthy('web');
     expect(health(before)).toMatchObject({ failures: 0, last_error: null });
     expect(health(before)!.last_check).toBeGreaterThan(0);
-    expect(before.pm2_env.health_check).toMatchObject({ target: { http: `http://127.0.0.1:${port}/health` }, interval: 300, timeout: 300, failures: 3, start_period: 0 });
+    expect(before.pm2_env.health_check).toMatchObject({ target: { http: `http://127.0.0.1:${port}/health` }, interval: 300, timeout: 300, failures: 3, start_period: 2000 });
 
     expect(await pmx.ok(['ls'])).toMatch(/│ web +│.*│ online ✓ +│/);
     expect(await pmx.ok(['describe', 'web'])).toMatch(/│ health +│ healthy \(checked \d+s ago\)/);
@@ -83,7 +83,7 @@ describe('an http probe', () => {
 
   it('counts a 5xx answer as a failure, whether the app answers at all', async () => {
     const port = await freePort();
-    const file = ecosystem('teapot', [{ name: 'teapot', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_STATUS: '503' }, health: { http: `http://127.0.0.1:${port}/health`, interval: 300, timeout: 300, failures: 5 } }]);
+    const file = ecosystem('teapot', [{ name: 'teapot', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_STATUS: '503' }, health: { http: `http://127.0.0.1:${port}/health`, interval: 300, timeout: 300, failures: 5, start_period: 2000 } }]);
     await pmx.ok(['start', file]);
     const failing = await eventually('a failed probe', async () => {
       const entry = await pmx.proc('teapot');
