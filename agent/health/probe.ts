@@ -21,9 +21,12 @@ const failed = (reason: string): ProbeResult => ({ ok: false, reason });
 
 /** Runs `target` once; never rejects. */
 export function runProbe(target: HealthTarget, timeoutMs: number, context: ProbeContext, signal: AbortSignal): Promise<ProbeResult> {
-  if ('http' in target) return probeHttp(target.http, timeoutMs, signal);
-  if ('tcp' in target) return probeTcp(target.tcp.host, target.tcp.port, timeoutMs, signal);
-  return probeExec(target.exec, timeoutMs, context, signal);
+  const probe =
+    'http' in target ? probeHttp(target.http, timeoutMs, signal)
+    : 'tcp' in target ? probeTcp(target.tcp.host, target.tcp.port, timeoutMs, signal)
+    : probeExec(target.exec, timeoutMs, context, signal);
+  // a probe that throws (a spawn refused at once, a URL the agent cannot use) is a failed probe, never the agent's crash
+  return probe.catch((error: unknown) => failed(`cannot probe: ${(error as Error).message}`));
 }
 
 /**

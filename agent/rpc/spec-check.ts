@@ -45,7 +45,7 @@ const healthTarget: Check = (value) => {
   const t = (value ?? {}) as Record<string, unknown>;
   const keys = typeof value === 'object' && value !== null ? Object.keys(t) : [];
   if (keys.length !== 1 || !['http', 'tcp', 'exec'].includes(keys[0]!)) return 'an object with one of http, tcp or exec';
-  if ('http' in t) return nonEmpty(t.http);
+  if ('http' in t) return typeof t.http === 'string' && URL.canParse(t.http) && /^https?:$/.test(new URL(t.http).protocol) ? null : 'an object whose http is an http:// or https:// URL';
   if ('exec' in t) return nonEmpty(t.exec);
   const tcp = (t.tcp ?? {}) as Record<string, unknown>;
   return 'tcp' in t && text(tcp.host) === null && port(tcp.port) ? null : 'an object with one of http, tcp ({ host, port }) or exec';

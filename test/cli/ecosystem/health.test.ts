@@ -88,6 +88,9 @@ describe('the agent', () => {
     expect(specProblem({ ...validSpec(), health_check: { target: { ping: 1 }, interval: 1, timeout: 1, failures: 1, start_period: 0 } }, 0)).toBe(
       "app 'api': health_check must be a health check (an object with one of http, tcp or exec)",
     );
+    expect(specProblem({ ...validSpec(), health_check: { target: { http: 'file:///etc/passwd' }, interval: 1, timeout: 1, failures: 1, start_period: 0 } }, 0)).toBe(
+      "app 'api': health_check must be a health check (an object whose http is an http:// or https:// URL)",
+    );
     expect(specProblem({ ...validSpec(), hang_timeout: -1 }, 0)).toBe("app 'api': hang_timeout must be a number of at least 0");
     // dumps written before these keys existed have neither
     const old = validSpec();
