@@ -78,6 +78,8 @@ function live(proc: SupervisedProcess) {
       pmx_error: proc.error,
       pmx_log_error: proc.logs.writeFailure(),
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
+      ...(running && proc.health ? { health: { ...proc.health } } : {}),
+      ...(proc.events.length > 0 ? { pmx_events: [...proc.events] } : {}),
     },
   };
 }

@@ -24,6 +24,7 @@ const BENCHMARKS = {
   'restart-soak': './restart-soak.mjs',
   'load-1000': './load-1000.mjs',
   reload: './reload.mjs',
+  'health-probes': './health-probes.mjs',
   logs: './logs.mjs',
   serve: './serve.mjs',
   deploy: './deploy.mjs',

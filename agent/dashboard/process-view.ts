@@ -16,6 +16,8 @@ export interface DashboardProcess {
   pm_uptime: number;
   cpu: number;
   memory: number;
+  /** The health check's status, when the app has one and it runs. */
+  health: 'starting' | 'healthy' | 'unhealthy' | null;
 }
 
 /** The row for one `jlist` entry. */
@@ -33,5 +35,6 @@ export function processView(entry: ProcessDescription): DashboardProcess {
     pm_uptime: env.pm_uptime,
     cpu: entry.monit.cpu,
     memory: entry.monit.memory,
+    health: env.status === 'online' ? (env.health?.status ?? null) : null,
   };
 }

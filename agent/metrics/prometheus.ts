@@ -32,6 +32,12 @@ const FAMILIES: readonly Family[] = [
   { name: 'pmx_process_up', kind: 'gauge', help: '1 when the process is online, else 0.', samples: (proc) => one(online(proc) ? 1 : 0) },
   { name: 'pmx_process_cpu_percent', kind: 'gauge', help: 'CPU used by the process and its descendants, percent of one core.', samples: (proc) => one(online(proc) ? proc.monit.cpu : 0) },
   { name: 'pmx_process_memory_bytes', kind: 'gauge', help: 'Resident memory of the process and its descendants.', samples: (proc) => one(online(proc) ? proc.monit.memory : 0) },
+  {
+    name: 'pmx_process_healthy',
+    kind: 'gauge',
+    help: '1 when the health check of an online process passes, else 0 (processes with a health check only).',
+    samples: (proc) => (proc.spec.health_check ? one(online(proc) && proc.health?.status === 'healthy' ? 1 : 0) : []),
+  },
   { name: 'pmx_process_restarts_total', kind: 'counter', help: 'Restarts since the process was added (reset by pmx reset).', samples: (proc) => one(proc.lifecycle.restarts) },
   {
     name: 'pmx_process_uptime_seconds',

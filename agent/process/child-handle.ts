@@ -3,6 +3,7 @@
 // path for every child, whatever its role: the stop signal, then SIGKILL to its whole tree.
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
+import type { ChildLiveness } from './liveness.js';
 
 export interface ChildHandle {
   launched: Launched;
@@ -12,12 +13,14 @@ export interface ChildHandle {
   stopSnapshot: ProcessIdentity[];
   /** Descendants the monitor last saw while this child was current: a crash's leftovers that left the process group. */
   sampled: ProcessIdentity[];
+  /** Its hang watch and health check, when the spec asks for them; stopped when it exits. */
+  liveness: ChildLiveness | null;
 }
 
 /** A handle for a child that was just launched. */
 export function handleFor(launched: Launched, os: ProcessOs): ChildHandle {
   const pid = launched.child.pid;
-  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [] };
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null };
 }
 
 /** True once the child has exited. */

@@ -2,6 +2,7 @@
 // it is fed, the effects it returns, and the edges several events share (launch, stop every
 // child, finish a stop). Nothing here touches the OS.
 import { ProcessState, type ProcessStatus } from './states.js';
+import type { HealthCheck } from '../protocol/app-spec.js';
 
 /** The part of an app's spec that decides how its process is restarted, reloaded and stopped. */
 export interface RestartPolicy {
@@ -16,6 +17,8 @@ export interface RestartPolicy {
   listen_timeout: number;
   /** Socket-activated addresses: such an app's replacement is ready by uptime, not by a message. */
   listen: readonly string[];
+  /** A replacement's probe must pass before it takes over (process/replacement.ts). */
+  health_check?: HealthCheck | null;
 }
 
 /** What a caller asks of a process. Every request gets a ticket and, in time, one answer. */

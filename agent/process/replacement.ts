@@ -13,6 +13,10 @@ export function replacementTimeout(policy: RestartPolicy): number {
   // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
   // min_uptime: until then the old child keeps accepting from the shared socket
   const byUptime = !policy.wait_ready && policy.listen.length > 0;
+  // with a health check, the replacement must pass a probe (and be ready as above) within
+  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
+  const health = policy.health_check;
+  if (health) return health.start_period + health.interval * health.failures + health.timeout;
   return byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
 }
 

@@ -15,6 +15,12 @@ import { removePidFile, writePidFile } from './pid-file.js';
 import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
 import { drain, watchReadiness } from '../modes/reload.js';
 import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
+import type { HealthState, SupervisionEvent } from '../protocol/types.js';
+import { stopLiveness, watchLiveness } from './liveness.js';
+import { replacementTimeout } from './replacement.js';
+
+/** Restarts the agent decided on its own that a process remembers (describe shows them). */
+const EVENTS_KEPT = 10;
 
 const TIMER_EVENTS: Record<Timer, LifecycleEvent> = {
   restart: { type: 'restart-timer' },
@@ -52,6 +58,11 @@ export class SupervisedProcess extends EventEmitter {
   private readonly waiters = new Map<number, (outcome: Outcome) => void>();
   /** How the last replacement ended, for the message of a failed reload. */
   private replacementExit: string | null = null;
+  /** The last replacement is ready but for its health check; and where that check stands. */
+  private replacementBooted = false;
+  private replacementHealth: HealthState | null = null;
+  /** The latest restarts the agent decided on its own (hung, failed health check), oldest first. */
+  readonly events: SupervisionEvent[] = [];
 
   constructor(
     readonly id: number,
@@ -81,6 +92,11 @@ export class SupervisedProcess extends EventEmitter {
 
   get pid(): number {
     return this.child?.pid ?? 0;
+  }
+
+  /** The health check of the current child, when the app has one. */
+  get health(): HealthState | null {
+    return this.children.current?.liveness?.health?.state ?? null;
   }
 
   /** Descendants the monitor saw at its last sample of the current child. */
@@ -185,6 +201,8 @@ export class SupervisedProcess extends EventEmitter {
 
   private spawnReplacement(): void {
     this.replacementExit = null;
+    this.replacementBooted = false;
+    this.replacementHealth = null;
     const oldWasListening = this.children.current?.launched.listened ?? false;
     const launched = this.launch();
     if (!launched) {
@@ -195,7 +213,9 @@ export class SupervisedProcess extends EventEmitter {
     this.track('replacement', launched);
     watchReadiness(launched, this.spec, oldWasListening, () => {
       const role = this.roleOf(child);
-      if (role === 'replacement') this.dispatch({ type: 'replacement-ready' });
+      this.replacementBooted = role === 'replacement';
+      // with a health check, the old child retires only once the replacement's probe passed
+      if (role === 'replacement' && (!this.spec.health_check || this.replacementHealth?.status === 'healthy')) this.dispatch({ type: 'replacement-ready' });
       else if (role === 'current') this.dispatch({ type: 'ready' });
     });
   }
@@ -240,15 +260,23 @@ export class SupervisedProcess extends EventEmitter {
     if (err) this.logs.attach(err, 'err');
     if (role === 'current') this.becameCurrent(handle);
     else this.emit('child');
+    // an exec probe is told which child it checks: during a reload the old one may answer at the app's address
+    const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? '') };
+    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
+      hung: (blockedMs) => this.hung(child, blockedMs),
+      health: (state) => this.healthChecked(child, state),
+    });
     if (launched.metrics) {
       const pipe = launched.metrics;
       readMetrics(pipe, (sample) => {
+        handle.liveness?.hang?.sampled();
         if (this.roleOf(child) === 'current') this.nodeMetrics = sample;
       });
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
     }
     child.once('exit', (code, signal) => {
+      stopLiveness(handle.liveness);
       const at = this.roleOf(child);
       if (!at) return;
       if (at === 'current') {
@@ -334,9 +362,46 @@ export class SupervisedProcess extends EventEmitter {
     });
   }
 
+  /** The current child's event loop has been blocked for `blockedMs`: the one stop path restarts it (a blocked loop cannot act on SIGINT; kill_timeout then SIGKILL). */
+  private hung(child: ChildProcess, blockedMs: number): void {
+    if (this.roleOf(child) !== 'current' || !this.restartable()) return;
+    this.record({ event: 'hung', at: this.os.now(), blocked_ms: blockedMs });
+    this.fail(`hung: its event loop has been blocked for ${blockedMs} ms (hang_timeout ${this.spec.hang_timeout} ms): restarting`);
+    this.dispatch({ type: 'restart' });
+  }
+
+  /** A probe of a child's health check ended: an unhealthy current child is restarted; a healthy replacement may now take over. */
+  private healthChecked(child: ChildProcess, state: HealthState): void {
+    const role = this.roleOf(child);
+    if (role === 'replacement') {
+      this.replacementHealth = state;
+      if (state.status === 'healthy' && this.replacementBooted) this.dispatch({ type: 'replacement-ready' });
+      return;
+    }
+    if (role !== 'current' || state.status !== 'unhealthy' || !this.restartable()) return;
+    const reason = state.last_error ?? 'the probe failed';
+    this.record({ event: 'health', at: this.os.now(), reason });
+    this.fail(`unhealthy: ${state.failures} health checks failed in a row (last: ${reason}): restarting`);
+    this.dispatch({ type: 'restart' });
+  }
+
+  /** The agent restarts a process on its own only while it runs unattended: not while it is being stopped or reloaded (the replacement renews it). */
+  private restartable(): boolean {
+    return this.status === ProcessState.ONLINE || this.status === ProcessState.LAUNCHING;
+  }
+
+  private record(event: SupervisionEvent): void {
+    this.events.push(event);
+    if (this.events.length > EVENTS_KEPT) this.events.shift();
+  }
+
   private answer(tickets: number[], outcome: Outcome): void {
     if (outcome.kind === 'failed') {
-      if (outcome.reason === 'timeout') this.fail(`reload: the new process did not become ready within ${this.spec.listen_timeout} ms; the old one keeps serving`);
+      const health = this.spec.health_check;
+      if (outcome.reason === 'timeout' && health) {
+        const last = this.replacementHealth?.last_error ?? (this.replacementBooted ? 'no probe had passed' : 'it was not ready');
+        this.fail(`reload: the new process did not pass its health check within ${replacementTimeout(this.spec)} ms (last: ${last}); the old one keeps serving`);
+      } else if (outcome.reason === 'timeout') this.fail(`reload: the new process did not become ready within ${this.spec.listen_timeout} ms; the old one keeps serving`);
       else if (this.replacementExit) this.fail(`reload: the new process ${this.replacementExit} before it was ready; the old one keeps serving`);
     }
     for (const ticket of tickets) {

@@ -59,7 +59,38 @@ export interface AppSpec {
   version: string | null;
   /** Node apps: false turns the metrics preload off (PM2's key); absent in dumps older than it. */
   pmx?: boolean;
+  /** ms a Node app's event loop may stay blocked (no sample from its preload) before it is restarted; 0 (or absent, in older dumps): never. */
+  hang_timeout?: number;
+  /** The probe that tells whether the app serves (ecosystem key `health`); null (or absent, in older dumps): none. */
+  health_check?: HealthCheck | null;
 }
+
+/** What a health probe asks: an HTTP GET answered 2xx/3xx, a TCP connect, or a command that exits 0. */
+export type HealthTarget = { http: string } | { tcp: { host: string; port: number } } | { exec: string };
+
+/** A health probe and its rules, every duration in ms. */
+export interface HealthCheck {
+  target: HealthTarget;
+  /** Between two probes: they fall on the wall clock's multiples of it, the first within one interval of the start; a probe that takes longer is followed at the next multiple. */
+  interval: number;
+  /** A probe not answered within this fails (an exec probe's process group is killed). */
+  timeout: number;
+  /** Consecutive failures that restart the app. */
+  failures: number;
+  /** Failures within this time after the start do not count. */
+  start_period: number;
+}
+
+/** An http probe's URL with its password (if any) replaced by `***`, for messages and describe. */
+export function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (!parsed.password) return url;
+  parsed.password = '***';
+  return parsed.href;
+}
+
+/** Defaults of a health check's rules. */
+export const HEALTH_DEFAULTS = { interval: 10_000, timeout: 5000, failures: 3, start_period: 0 } satisfies Omit<HealthCheck, 'target'>;
 
 /** How an app's log files are rotated: the settings of PM2's pm2-logrotate, per app. */
 export interface LogRotation {
@@ -108,6 +139,8 @@ export const APP_DEFAULTS = {
   listen: [] as string[],
   version: null,
   pmx: true,
+  hang_timeout: 0,
+  health_check: null,
 } satisfies Partial<AppSpec>;
 
 /** An app name as PM2 writes it in log and pid file names: every character but letters, digits, `.`, `-` and `\\` becomes `-`. */

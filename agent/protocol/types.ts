@@ -44,6 +44,31 @@ export interface Pm2Env extends AppSpec {
   pmx_log_error?: string | null;
   /** A Node app's runtime metrics under @pm2/io's names ('Heap Size', 'Event Loop Latency p95', 'HTTP', ...); {} for others. */
   axm_monitor: AxmMonitor;
+  /** The health check of the serving child, when the app has one (`health`) and a child runs. */
+  health?: HealthState;
+  /** The latest restarts the agent decided on its own (a hung event loop, a failed health check), oldest first. */
+  pmx_events?: SupervisionEvent[];
+}
+
+/** Where a health check stands: `failures` counts failed probes in a row (those within start_period not counted). */
+export interface HealthState {
+  status: 'starting' | 'healthy' | 'unhealthy';
+  failures: number;
+  /** ms since epoch of the last probe's end, or null before the first. */
+  last_check: number | null;
+  /** Why the last probe failed, or null when it passed. */
+  last_error: string | null;
+}
+
+/** A restart the agent decided on its own, and why. */
+export interface SupervisionEvent {
+  event: 'hung' | 'health';
+  /** ms since epoch. */
+  at: number;
+  /** 'hung': the event loop was blocked this long, ms. */
+  blocked_ms?: number;
+  /** 'health': the last probe's failure. */
+  reason?: string;
 }
 
 /** One entry of `axm_monitor`, as PM2's @pm2/io publishes it. */

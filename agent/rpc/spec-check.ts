@@ -39,6 +39,27 @@ const rotation: Check = (value) => {
   return count(r.max_size) ?? count(r.retain) ?? bool(r.compress) ?? orNull(text)(r.rotate_interval) ?? text(r.date_format);
 };
 
+const port = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536;
+
+const healthTarget: Check = (value) => {
+  const t = (value ?? {}) as Record<string, unknown>;
+  const keys = typeof value === 'object' && value !== null ? Object.keys(t) : [];
+  if (keys.length !== 1 || !['http', 'tcp', 'exec'].includes(keys[0]!)) return 'an object with one of http, tcp or exec';
+  if ('http' in t) return typeof t.http === 'string' && URL.canParse(t.http) && /^https?:$/.test(new URL(t.http).protocol) ? null : 'an object whose http is an http:// or https:// URL';
+  if ('exec' in t) return nonEmpty(t.exec);
+  const tcp = (t.tcp ?? {}) as Record<string, unknown>;
+  return 'tcp' in t && text(tcp.host) === null && port(tcp.port) ? null : 'an object with one of http, tcp ({ host, port }) or exec';
+};
+
+const healthCheck: Check = (value) => {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) return 'an object or null';
+  const h = value as Record<string, unknown>;
+  const positive = (item: unknown): string | null => (typeof item === 'number' && Number.isFinite(item) && item > 0 ? null : 'a number above 0');
+  const problem = healthTarget(h.target) ?? positive(h.interval) ?? positive(h.timeout) ?? positive(h.failures) ?? count(h.start_period);
+  return problem === null ? null : `a health check (${problem})`;
+};
+
 const mode: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o777 ? null : 'a file mode from 0 to 0777');
 
 /** Every key of AppSpec and what it must be. */
@@ -82,6 +103,8 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   listen: texts,
   version: orNull(text),
   pmx: optional(bool),
+  hang_timeout: optional(count),
+  health_check: optional(healthCheck),
 };
 
 /** Why `value` is not a valid AppSpec (naming the app and the key), or null. */

@@ -110,6 +110,9 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     context.warnings.push(`${origin.label}: cluster mode runs node scripts only; '${fullName}' runs with ${interpreter}, in fork mode`);
     exec_mode = 'fork_mode';
   }
+  if (draft.hang_timeout && (!node || draft.pmx === false)) {
+    context.warnings.push(`${origin.label}: ${origin.keyName('hang_timeout')} watches the event loop of Node apps through the metrics preload; '${fullName}' ${node ? 'has pmx: false' : `runs with ${interpreter}`}, so it is never found hung`);
+  }
   const { env, app_env } = appEnvironment({
     shell: baseEnv,
     deploy: context.deployEnv,

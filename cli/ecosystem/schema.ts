@@ -2,6 +2,7 @@
 // ones PM2 has but pmx leaves alone (so real PM2 files load without a warning).
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import { parseCron, parseLogRotate } from './log-rotate.js';
+import { parseHangTimeout, parseHealth } from './health.js';
 import {
   type Parsed,
   parseBoolean,
@@ -106,6 +107,8 @@ export const APP_KEYS: Record<string, Reader> = {
   listen: set('listen', parseListen),
   log_rotate: set('log_rotate', parseLogRotate),
   pmx: set('pmx', parseBoolean),
+  hang_timeout: set('hang_timeout', parseHangTimeout),
+  health: set('health_check', parseHealth),
 };
 
 const anything = (value: unknown): Parsed<unknown> => ({ ok: true, value });

@@ -1,6 +1,6 @@
 // Values as PM2 prints them: memory sizes, uptimes, CPU, and statuses in their colours.
 import type { PublicStatus } from '../../agent/process/states.js';
-import type { Pm2Env } from '../../agent/protocol/types.js';
+import type { HealthState, Pm2Env } from '../../agent/protocol/types.js';
 import type { Paint, Style } from './style.js';
 
 const UNITS = ['kb', 'mb', 'gb', 'tb'] as const;
@@ -71,4 +71,17 @@ export function formatStatus(status: PublicStatus, style: Style): string {
 /** Whether a process restarts on file changes (`watch: true`, or a non-empty list of paths). */
 export function isWatching(env: Pick<Pm2Env, 'watch'>): boolean {
   return Array.isArray(env.watch) ? env.watch.length > 0 : env.watch;
+}
+
+// Typed on every health status, like the statuses above.
+const HEALTH_MARKS: Record<HealthState['status'], { text: string; hue: Hue }> = {
+  healthy: { text: '✓', hue: 'green' },
+  starting: { text: '…', hue: 'yellow' },
+  unhealthy: { text: '✗', hue: 'red' },
+};
+
+/** The mark `ls` puts after `online` for a health check's status, and the paint of the whole cell. */
+export function healthMark(status: HealthState['status'], style: Style): { text: string; paint: Paint } {
+  const { text, hue } = HEALTH_MARKS[status];
+  return { text, paint: (cell) => style.bold(style[hue](cell)) };
 }

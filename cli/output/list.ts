@@ -1,6 +1,6 @@
 // The `pmx ls` table, with PM2's columns, order and colours.
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import { formatBytes, formatCpu, formatUptime, isWatching, statusPaint } from './format.js';
+import { formatBytes, formatCpu, formatUptime, healthMark, isWatching, statusPaint } from './format.js';
 import { displayWidth, printable, type Style, styleFor } from './style.js';
 import { type Cell, type Column, renderTable } from './table.js';
 
@@ -24,7 +24,7 @@ const FIELDS = {
   pid: { header: 'pid', cell: (p) => ({ text: String(p.pid) }) },
   uptime: { header: 'uptime', cell: uptime },
   restarts: { header: '↺', cell: (p) => ({ text: String(p.pm2_env.restart_time) }) },
-  status: { header: 'status', cell: (p, s) => ({ text: p.pm2_env.status, paint: statusPaint(p.pm2_env.status, s) }) },
+  status: { header: 'status', cell: status },
   cpu: { header: 'cpu', cell: (p) => ({ text: formatCpu(p.monit.cpu) }) },
   mem: { header: 'mem', cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
   memory: { header: 'memory', cell: (p) => ({ text: formatBytes(p.monit.memory) }) },
@@ -98,6 +98,13 @@ function mode(proc: ProcessDescription, style: Style): Cell {
   return proc.pm2_env.exec_mode === 'cluster_mode'
     ? { text: 'cluster', paint: (text) => style.bold(style.blue(text)) }
     : { text: 'fork', paint: (text) => style.bold(style.inverse(text)) };
+}
+
+/** The status, and after it the health check's mark when the app has one (`online ✓`, `online ✗`). */
+function status(proc: ProcessDescription, style: Style): Cell {
+  const { status, health } = proc.pm2_env;
+  const mark = status === 'online' && health ? healthMark(health.status, style) : null;
+  return mark ? { text: `${status} ${mark.text}`, paint: mark.paint } : { text: status, paint: statusPaint(status, style) };
 }
 
 function uptime(proc: ProcessDescription, _style: Style, now: number): Cell {

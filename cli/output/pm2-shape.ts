@@ -121,6 +121,10 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
     const value = env[key];
     if (value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;
   }
+  if (env.hang_timeout) shaped.hang_timeout = env.hang_timeout;
+  if (env.health_check) shaped.health_check = env.health_check;
+  if (env.health) shaped.health = env.health;
+  if (env.pmx_events) shaped.pmx_events = env.pmx_events;
   if (env.pmx_error) shaped.pmx_error = env.pmx_error;
   if (env.pmx_log_error) shaped.pmx_log_error = env.pmx_log_error;
   return { pid: proc.pid, name: proc.name, pm2_env: shaped as Pm2ShapedEnv, pm_id: proc.pm_id, monit: proc.monit };

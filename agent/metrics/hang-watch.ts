@@ -1,0 +1,30 @@
+// Hung Node apps: the metrics preload sends a sample once a second from the app's own event loop,
+// so a loop that stays blocked sends none. A watch is armed by each sample and fires when none
+// came for `timeoutMs`; it never fires before the first sample (an app still loading its code).
+/** A hang watch over one child's samples. */
+export interface HangWatch {
+  /** A sample arrived: the loop ran. */
+  sampled(): void;
+  stop(): void;
+}
+
+/** Calls `onHung(blockedMs)` once no sample came for `timeoutMs` after the last one; `now` is the clock in ms. */
+export function watchHang(timeoutMs: number, now: () => number, onHung: (blockedMs: number) => void): HangWatch {
+  let last = 0;
+  let timer: NodeJS.Timeout | null = null;
+  return {
+    sampled() {
+      last = now();
+      // one timer per child, pushed back by each sample: refresh() re-arms it without a new handle
+      if (timer) timer.refresh();
+      else {
+        timer = setTimeout(() => onHung(now() - last), timeoutMs);
+        timer.unref();
+      }
+    },
+    stop() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
