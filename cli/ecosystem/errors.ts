@@ -64,5 +64,10 @@ export function describeValue(value: unknown): string {
   // a string with a control character is shown escaped: a newline in a value must not forge a line of the message
   const text = (string: string): string => (CONTROL.test(string) ? JSON.stringify(string).replace(ESCAPED_APART, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`) : `'${string}'`);
   const shown = typeof value === 'string' ? text(value) : typeof value === 'object' ? JSON.stringify(value) : String(value);
-  return `${shown} (${typeof value})`;
+  return `${withoutPasswords(shown)} (${typeof value})`;
+}
+
+/** A URL's password (`scheme://user:password@host`, as in a health probe's URL) shown as `***`. */
+function withoutPasswords(text: string): string {
+  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/@:'"]*:)[^\s/@'"]*@/gi, '$1***@');
 }

@@ -31,6 +31,13 @@ describe('reading hang_timeout and health', () => {
     expect(plain.apps[0]).toMatchObject({ hang_timeout: 0, health_check: null });
   });
 
+  it('never shows the password of a probe URL in an error about its block', async () => {
+    const message = await errorFor({ health: { http: 'http://monitor:s3cret-pw@127.0.0.1:3000/health', interval: 'often' } });
+    expect(message).toContain('interval');
+    expect(message).toContain('http://monitor:***@127.0.0.1:3000/health');
+    expect(message).not.toContain('s3cret-pw');
+  });
+
   it('reads a tcp probe as a port or host:port, and an exec probe as a command', async () => {
     const tcp = await loadEcosystem(fileWith({ health: { tcp: 3000, interval: '1s', start_period: '5s' } }), { baseEnv });
     expect(tcp.apps[0]!.health_check).toMatchObject({ target: { tcp: { host: '127.0.0.1', port: 3000 } }, interval: 1000, start_period: 5000 });
