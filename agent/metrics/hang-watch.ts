@@ -18,7 +18,14 @@ export function watchHang(timeoutMs: number, now: () => number, onHung: (blocked
       // one timer per child, pushed back by each sample: refresh() re-arms it without a new handle
       if (timer) timer.refresh();
       else {
-        timer = setTimeout(() => onHung(now() - last), timeoutMs);
+        timer = setTimeout(() => {
+          const seen = last;
+          // the agent itself may have been busy past the timeout: samples that came meanwhile wait in
+          // the pipe, and the loop reads them after its timers; decide once they are read
+          setImmediate(() => {
+            if (timer && last === seen) onHung(now() - last);
+          }).unref();
+        }, timeoutMs);
         timer.unref();
       }
     },

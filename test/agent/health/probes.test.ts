@@ -26,8 +26,13 @@ interface Event {
 const health = (entry: JlistEntry): Health | undefined => entry.pm2_env.health as Health | undefined;
 const events = (entry: JlistEntry): Event[] => (entry.pm2_env.pmx_events as Event[] | undefined) ?? [];
 
-/** Fast rules for tests: a probe every 300 ms, 300 ms to answer, restart after 3 failures, none counted in the first 2 s (a Node app may take that long to listen on a busy machine). */
-const FAST = { interval: 300, timeout: 300, failures: 3, start_period: 2000 };
+/**
+ * Fast rules for tests: a probe every 300 ms, restart after 3 failures, none counted in the first 2 s
+ * (a Node app may take that long to listen on a busy machine). A probe has 1.5 s to answer: on a
+ * loaded machine a healthy app (or a forked probe command) can take longer than 300 ms, and a
+ * spurious timeout would restart it.
+ */
+const FAST = { interval: 300, timeout: 1500, failures: 3, start_period: 2000 };
 
 function ecosystem(name: string, apps: object[]): string {
   const file = join(pmx.dir, `${name}.config.js`);
@@ -47,7 +52,7 @@ async function restarted(name: string, before: JlistEntry): Promise<JlistEntry> 
   return eventually(`${name} restarted`, async () => {
     const entry = await pmx.proc(name);
     return entry.pid > 0 && entry.pid !== before.pid && entry.pm2_env.status === 'online' ? entry : null;
-  }, 10_000);
+  }, 20_000);
 }
 
 describe('an http probe', () => {
@@ -58,7 +63,7 @@ describe('an http probe', () => {
     const before = await healthy('web');
     expect(health(before)).toMatchObject({ failures: 0, last_error: null });
     expect(health(before)!.last_check).toBeGreaterThan(0);
-    expect(before.pm2_env.health_check).toMatchObject({ target: { http: `http://127.0.0.1:${port}/health` }, interval: 300, timeout: 300, failures: 3, start_period: 2000 });
+    expect(before.pm2_env.health_check).toMatchObject({ target: { http: `http://127.0.0.1:${port}/health` }, interval: 300, timeout: 1500, failures: 3, start_period: 2000 });
 
     expect(await pmx.ok(['ls'])).toMatch(/│ web +│.*│ online ✓ +│/);
     expect(await pmx.ok(['describe', 'web'])).toMatch(/│ health +│ healthy \(checked \d+s ago\)/);
@@ -72,9 +77,9 @@ describe('an http probe', () => {
     process.kill(before.pid, 'SIGUSR2');
     const after = await restarted('web', before);
     expect(after.pm2_env.restart_time).toBe(1);
-    expect(events(after)).toEqual([expect.objectContaining({ event: 'health', reason: expect.stringContaining('no answer within 300 ms') })]);
+    expect(events(after)).toEqual([expect.objectContaining({ event: 'health', reason: expect.stringContaining('no answer within 1500 ms') })]);
     const agentLog = readFileSync(join(pmx.home, 'agent.log'), 'utf8');
-    expect(agentLog).toMatch(/web \(id \d+\): unhealthy: 3 health checks failed in a row \(last: GET http:\/\/127\.0\.0\.1:\d+\/health: no answer within 300 ms\): restarting/);
+    expect(agentLog).toMatch(/web \(id \d+\): unhealthy: 3 health checks failed in a row \(last: GET http:\/\/127\.0\.0\.1:\d+\/health: no answer within 1500 ms\): restarting/);
     // the new child starts over
     expect(['starting', 'healthy']).toContain(health(after)?.status);
     await healthy('web');
@@ -83,7 +88,7 @@ describe('an http probe', () => {
 
   it('counts a 5xx answer as a failure, whether the app answers at all', async () => {
     const port = await freePort();
-    const file = ecosystem('teapot', [{ name: 'teapot', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_STATUS: '503' }, health: { http: `http://127.0.0.1:${port}/health`, interval: 300, timeout: 300, failures: 5, start_period: 2000 } }]);
+    const file = ecosystem('teapot', [{ name: 'teapot', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_STATUS: '503' }, health: { http: `http://127.0.0.1:${port}/health`, interval: 300, timeout: 1500, failures: 5, start_period: 2000 } }]);
     await pmx.ok(['start', file]);
     const failing = await eventually('a failed probe', async () => {
       const entry = await pmx.proc('teapot');
@@ -98,7 +103,7 @@ describe('an http probe', () => {
 
   it('sends the credentials of its URL as Basic authorization, and never shows the password', async () => {
     const port = await freePort();
-    const probe = (password: string): object => ({ http: `http://probe:${password}@127.0.0.1:${port}/health`, interval: 300, timeout: 300, failures: 100 });
+    const probe = (password: string): object => ({ http: `http://probe:${password}@127.0.0.1:${port}/health`, interval: 300, timeout: 1500, failures: 100 });
     const file = ecosystem('auth', [
       { name: 'auth', script: join(apps, 'health.js'), env: { PORT: String(port), HEALTH_AUTH: 'probe:s3cret' }, health: probe('s3cret') },
       { name: 'auth-wrong', script: join(apps, 'forever.js'), health: probe('wr0ng') },
