@@ -73,6 +73,7 @@ export async function acquireLock(ctx: HostContext, command: string): Promise<He
   const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${holding}`, {
     stdin: input,
     signal: waiting.signal,
+    label: 'lock',
     onStdout: (chunk) => {
       seen += chunk;
       if (seen.includes(`${LOCKED}\n`)) onLocked();
