@@ -47,9 +47,13 @@ const hostsCpu = (hosts) => hosts.reduce((sum, host) => sum + cpuWithChildrenSec
 export default async function deployScaleBench() {
   const most = Math.max(...COUNTS);
   const fleet = await startSshHosts({ count: most, name: 'bench-scale' });
+  // the hosts' CPU is read from their listening sshd: it must be that process, not a wrapper
+  const notSshd = fleet.hosts.filter((host) => readFileSync(`/proc/${host.internals.sshdPid}/comm`, 'utf8').trim() !== 'sshd');
+  if (notSshd.length > 0) throw new Error(`the harness's sshd pid of ${notSshd.map((h) => h.name).join(' ')} is not an sshd`);
   const tool = pmx();
   try {
-    const app = createDeployApp(fleet, { tools: ['pmx'], counts: COUNTS, postDeploy: () => 'true' });
+    // 50 logins at once on a 2-core machine that also runs the 50 sshds: more than 5 s each when it is busy
+    const app = createDeployApp(fleet, { tools: ['pmx'], counts: COUNTS, postDeploy: () => 'true', connectTimeout: 30 });
     const dir = tempDir('deploy-scale');
     const samples = {};
     const add = (key, sample) => (samples[key] ??= []).push(sample);

@@ -24,14 +24,14 @@ export const envName = (tool, count) => `${tool}-${count}`;
 const startOrReload = (tool) => `${tool} startOrReload ecosystem.config.js --env ${tool}`;
 
 /** PM2's deploy keys, as a PM2 user writes them for these hosts (key, known_hosts through ssh_options). */
-function environment(tool, addresses, { keyPath, knownHostsPath, port, postDeploy }, origin) {
+function environment(tool, addresses, { keyPath, knownHostsPath, port, postDeploy, connectTimeout }, origin) {
   return {
     user: 'deploy',
     host: addresses,
     // a string: PM2's deploy script reads only quoted values out of the JSON it is given
     ...(port ? { port: String(port) } : {}),
     key: keyPath,
-    ssh_options: [`UserKnownHostsFile=${knownHostsPath}`, 'StrictHostKeyChecking=yes', 'ConnectTimeout=5'],
+    ssh_options: [`UserKnownHostsFile=${knownHostsPath}`, 'StrictHostKeyChecking=yes', `ConnectTimeout=${connectTimeout}`],
     ref: 'origin/main',
     repo: `file://${origin}`,
     path: `/srv/bench-${tool}`,
@@ -43,11 +43,12 @@ function environment(tool, addresses, { keyPath, knownHostsPath, port, postDeplo
  * Creates the repository (first commit v1) with environments `<tool>-<count>` for every tool and
  * count. Returns { dir, commit(version) }: commit writes VERSION, commits and pushes. The hosts
  * are reached at their own address unless `reach` says otherwise ({ addresses, port,
- * knownHostsPath }: a relay in front of each); `postDeploy(tool)` is the post-deploy command.
+ * knownHostsPath }: a relay in front of each); `postDeploy(tool)` is the post-deploy command;
+ * `connectTimeout` ssh's ConnectTimeout in seconds.
  */
-export function createDeployApp(hostsHandle, { tools, counts, reach = {}, postDeploy = startOrReload }) {
+export function createDeployApp(hostsHandle, { tools, counts, reach = {}, postDeploy = startOrReload, connectTimeout = 5 }) {
   const addresses = reach.addresses ?? hostsHandle.hosts.map((host) => host.address);
-  const keys = { keyPath: hostsHandle.keyPath, knownHostsPath: reach.knownHostsPath ?? hostsHandle.knownHostsPath, port: reach.port, postDeploy };
+  const keys = { keyPath: hostsHandle.keyPath, knownHostsPath: reach.knownHostsPath ?? hostsHandle.knownHostsPath, port: reach.port, postDeploy, connectTimeout };
   const dir = tempDir('deploy-app');
   const origin = join(hostsHandle.baseDir, 'bench-app.git');
   const git = (...args) => execFileSync('git', ['-c', 'user.name=pmx bench', '-c', 'user.email=bench@pmx', ...args], { cwd: dir, encoding: 'utf8' }).trim();
