@@ -132,7 +132,7 @@ export default async function deployScaleBench() {
         ]),
       ),
     );
-    console.log('\n  the sequential commands of a host (each 2 round trips: channel open, exec request; the login apart):');
+    console.log('\n  the sequential commands of a host (2 round trips for the first, channel open and exec request; 1 for each other, its channel opened ahead; the login apart):');
     for (const name of STEPS) console.log(`    ${name}: ${samples[`${name} ${COUNTS[0]}`].at(-1).chain}`);
     const wall = (name, count) => med(name, count, 's');
     const judged = [];
