@@ -13,7 +13,7 @@ import { execOnSpare, isOpen, openSpareChannel } from './spare-channel.js';
 import { traceClock, traceOp } from './trace.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
-/** Channels open at once per connection; sshd refuses more than MaxSessions (10 by default). */
+/** Channels open at once per connection, besides the one opened ahead; sshd refuses more than MaxSessions (10 by default). */
 const MAX_CHANNELS = 8;
 /** Refused channel opens a command retries (with a growing pause) before failing. */
 const MAX_REFUSALS = 5;
