@@ -28,6 +28,8 @@ const BENCHMARKS = {
   logs: './logs.mjs',
   serve: './serve.mjs',
   deploy: './deploy.mjs',
+  'deploy-scale': './deploy-scale.mjs',
+  'deploy-wan': './deploy-wan.mjs',
 };
 /** Names for several at once. */
 const GROUPS = {
@@ -36,6 +38,7 @@ const GROUPS = {
   memory: ['app-overhead', 'agent-memory', 'restart-soak'],
   cpu: ['agent-cpu'],
   load: ['load-1000', 'agent-memory'],
+  deploy: ['deploy', 'deploy-scale', 'deploy-wan'],
 };
 /** What a bare `node bench/run.mjs` runs. */
 const DEFAULT = Object.keys(BENCHMARKS);

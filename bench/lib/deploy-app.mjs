@@ -20,25 +20,35 @@ require('http').createServer((req, res) => res.end(version + '\\n')).listen(Numb
 /** The environment deploying with `tool` ('pmx' or 'pm2') to the first `count` hosts. */
 export const envName = (tool, count) => `${tool}-${count}`;
 
+/** What a tool's post-deploy runs by default: a reload of the app with that tool. */
+const startOrReload = (tool) => `${tool} startOrReload ecosystem.config.js --env ${tool}`;
+
 /** PM2's deploy keys, as a PM2 user writes them for these hosts (key, known_hosts through ssh_options). */
-function environment(tool, hosts, hostsHandle, origin) {
+function environment(tool, addresses, { keyPath, knownHostsPath, port, postDeploy, connectTimeout }, origin) {
   return {
     user: 'deploy',
-    host: hosts.map((host) => host.address),
-    key: hostsHandle.keyPath,
-    ssh_options: [`UserKnownHostsFile=${hostsHandle.knownHostsPath}`, 'StrictHostKeyChecking=yes', 'ConnectTimeout=5'],
+    host: addresses,
+    // a string: PM2's deploy script reads only quoted values out of the JSON it is given
+    ...(port ? { port: String(port) } : {}),
+    key: keyPath,
+    ssh_options: [`UserKnownHostsFile=${knownHostsPath}`, 'StrictHostKeyChecking=yes', `ConnectTimeout=${connectTimeout}`],
     ref: 'origin/main',
     repo: `file://${origin}`,
     path: `/srv/bench-${tool}`,
-    'post-deploy': `${tool} startOrReload ecosystem.config.js --env ${tool}`,
+    'post-deploy': postDeploy(tool),
   };
 }
 
 /**
  * Creates the repository (first commit v1) with environments `<tool>-<count>` for every tool and
- * count. Returns { dir, commit(version) }: commit writes VERSION, commits and pushes.
+ * count. Returns { dir, commit(version) }: commit writes VERSION, commits and pushes. The hosts
+ * are reached at their own address unless `reach` says otherwise ({ addresses, port,
+ * knownHostsPath }: a relay in front of each); `postDeploy(tool)` is the post-deploy command;
+ * `connectTimeout` ssh's ConnectTimeout in seconds.
  */
-export function createDeployApp(hostsHandle, { tools, counts }) {
+export function createDeployApp(hostsHandle, { tools, counts, reach = {}, postDeploy = startOrReload, connectTimeout = 5 }) {
+  const addresses = reach.addresses ?? hostsHandle.hosts.map((host) => host.address);
+  const keys = { keyPath: hostsHandle.keyPath, knownHostsPath: reach.knownHostsPath ?? hostsHandle.knownHostsPath, port: reach.port, postDeploy, connectTimeout };
   const dir = tempDir('deploy-app');
   const origin = join(hostsHandle.baseDir, 'bench-app.git');
   const git = (...args) => execFileSync('git', ['-c', 'user.name=pmx bench', '-c', 'user.email=bench@pmx', ...args], { cwd: dir, encoding: 'utf8' }).trim();
@@ -47,7 +57,7 @@ export function createDeployApp(hostsHandle, { tools, counts }) {
   git('remote', 'add', 'origin', `file://${origin}`);
   const deploy = {};
   for (const count of counts) {
-    for (const tool of tools) deploy[envName(tool, count)] = environment(tool, hostsHandle.hosts.slice(0, count), hostsHandle, origin);
+    for (const tool of tools) deploy[envName(tool, count)] = environment(tool, addresses.slice(0, count), keys, origin);
   }
   const apps = [{ name: 'web', script: 'server.js', ...Object.fromEntries(tools.map((tool) => [`env_${tool}`, { PORT: APP_PORTS[tool] }])) }];
   writeFileSync(join(dir, 'ecosystem.config.js'), `module.exports = ${JSON.stringify({ apps, deploy }, null, 2)};\n`);

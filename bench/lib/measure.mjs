@@ -135,3 +135,17 @@ export async function settledRss(read, { samples = 5, everyMs = 200 } = {}) {
   }
   return stats(values).median;
 }
+
+/** CPU seconds of a process and of every child it has waited for (utime + stime + cutime + cstime). */
+export function cpuWithChildrenSeconds(pid) {
+  const fields = statFields(pid);
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/** CPU seconds every process of the machine has used so far, on all CPUs (/proc/stat: user, nice, system, irq, softirq). */
+export function machineCpuSeconds() {
+  const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal ...: guest time is inside user; idle, iowait and steal are not ours
+  const [user, nice, system, , , irq, softirq] = ticks;
+  return (user + nice + system + irq + softirq) / 100;
+}

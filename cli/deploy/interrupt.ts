@@ -1,12 +1,18 @@
 // An interrupt of a run (Ctrl-C, SIGTERM): the first one asks the run to stop where it safely can
 // (before publish: undo and unlock; after: finish the hosts that switched); the run describes what
 // a quit at once would leave, for the second one.
+import { setMaxListeners } from 'node:events';
 
 /** The interrupt of one run; the command line requests it, the flow reacts to it. */
 export class Interruption {
   private readonly controller = new AbortController();
   private signalName: string | null = null;
   private describe: () => string[] = () => [];
+
+  constructor() {
+    // every host's login and commands listen to it at once: 50 hosts are not a listener leak
+    setMaxListeners(0, this.controller.signal);
+  }
 
   /** Aborted on the first interrupt: the commands of interruptible phases stop. */
   get signal(): AbortSignal {

@@ -85,6 +85,7 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
   const running = connection.exec(`${PATH_EXPORT} ${holding}`, {
     stdin: input,
     signal: waiting.signal,
+    label: 'lock',
     onStdout: (chunk) => {
       seen += chunk;
       if (seen.includes(`${LOCKED}\n`)) onLocked();

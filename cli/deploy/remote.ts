@@ -43,6 +43,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    label: phase,
     ...(ctx.run.stop ? { signal: ctx.run.stop } : {}),
     ...(out && err ? { onStdout: out.push, onStderr: err.push } : {}),
   });

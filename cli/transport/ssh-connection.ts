@@ -1,8 +1,9 @@
 // One ssh2 connection to one host (through its jump hosts, if any), verified against known_hosts
-// and kept for a whole run; commands run on it concurrently, each on its own channel. Hosts behind
-// the same jump host share one connection to it when they are opened with the same `jumps`.
+// and kept for a whole run; commands run on it concurrently, each on its own channel, the next
+// command's channel opened ahead of it. Hosts behind the same jump host share one connection to it
+// when they are opened with the same `jumps`.
 import { PassThrough, Readable, type Duplex } from 'node:stream';
-import { Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
+import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { HostTarget } from '../deploy/types.js';
 import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';
@@ -10,9 +11,11 @@ import { checkHostKey } from './host-key-policy.js';
 import { planAuth, type AuthPlan } from './keys.js';
 import { JumpHosts, type JumpLease } from './jump-hosts.js';
 import { killGroupCommand, killableCommand, runOnChannel, type ChannelFailure } from './exec-channel.js';
+import { execOnSpare, isOpen, openSpareChannel } from './spare-channel.js';
+import { traceClock, traceOp } from './trace.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
-/** Channels open at once per connection; sshd refuses more than MaxSessions (10 by default). */
+/** Channels open at once per connection, besides the one opened ahead; sshd refuses more than MaxSessions (10 by default). */
 const MAX_CHANNELS = 8;
 /** Refused channel opens a command retries (with a growing pause) before failing. */
 const MAX_REFUSALS = 5;
@@ -34,7 +37,9 @@ export function jumpHostsOfRun(): JumpHosts<SshConnection> {
 
 /** Connects, verifies the host key and authenticates; rejects with a TransportError naming the host. */
 export async function openConnection(target: HostTarget, options: OpenOptions = {}): Promise<RemoteConnection> {
-  return connect(target, options);
+  const connection = await connect(target, options);
+  connection.openSpare();
+  return connection;
 }
 
 async function connect(target: HostTarget, options: OpenOptions): Promise<SshConnection> {
@@ -54,6 +59,7 @@ async function connect(target: HostTarget, options: OpenOptions): Promise<SshCon
 function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | undefined, jump: JumpLease<SshConnection> | null): Promise<SshConnection> {
   const where = describe(target);
   const agentSocket = process.env.SSH_AUTH_SOCK || undefined;
+  const requested = traceClock();
   return new Promise((resolve, reject) => {
     const client = new Client();
     let hostKeyProblem: TransportError | null = null;
@@ -79,6 +85,8 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', interrupted);
+      const ready = traceClock();
+      traceOp({ host: target.label, kind: 'connect', label: 'login', requested, ready, end: ready, trips: 0 });
       resolve(new SshConnection(target, client, where, jump));
     });
     client.on('error', (error: Error & { level?: string; code?: string }) => {
@@ -116,6 +124,8 @@ export class SshConnection implements RemoteConnection {
   /** Channels allowed at once; lowered when the server refuses one (sshd's MaxSessions). */
   private limit = MAX_CHANNELS;
   private readonly waiting: (() => void)[] = [];
+  /** A channel opened ahead for the next command, or null (none yet, or the server refused one). */
+  private spare: { opening: Promise<ClientChannel | null>; open: boolean } | null = null;
 
   constructor(
     readonly target: HostTarget,
@@ -151,12 +161,14 @@ export class SshConnection implements RemoteConnection {
       if (this.lost) throw this.lost;
       if (options.signal?.aborted) throw this.interrupted();
       this.open++;
+      const requested = traceClock();
       const started = await this.start(full, options);
       if ('result' in started) {
         try {
           return await started.result;
         } finally {
           this.release();
+          traceOp({ host: this.target.label, kind: 'exec', label: options.label ?? 'command', requested, ready: started.ready, end: traceClock(), trips: started.trips, ahead: started.ahead });
         }
       }
       this.release();
@@ -186,6 +198,22 @@ export class SshConnection implements RemoteConnection {
     return !this.closed && this.lost === null;
   }
 
+  /** Opens a channel for the next command ahead of it (not on a jump host: it only forwards); after a refusal, commands open their own. */
+  openSpare(): void {
+    if (this.lost) return;
+    const requested = traceClock();
+    const spare = {
+      open: false,
+      opening: openSpareChannel(this.client).then((channel) => {
+        spare.open = channel !== null;
+        const ready = traceClock();
+        if (channel) traceOp({ host: this.target.label, kind: 'open', label: 'spare channel', requested, ready, end: ready, trips: 1 });
+        return channel;
+      }),
+    };
+    this.spare = spare;
+  }
+
   /** A stream to `target` through this host (ProxyJump). */
   forward(target: HostTarget): Promise<Duplex> {
     return new Promise((resolve, reject) => {
@@ -197,25 +225,41 @@ export class SshConnection implements RemoteConnection {
   }
 
   // the command's listeners go on in ssh2's callback itself: its output and exit can arrive in
-  // the same packet read as the confirmation, before any later tick
-  private start(command: string, options: ExecOptions): Promise<{ result: Promise<ExecResult> } | { error: Error }> {
-    return new Promise((resolve) =>
-      this.client.exec(command, (error, channel) => {
-        if (error) return resolve({ error });
+  // the same packet read as the confirmation, before any later tick. `trips`: the round trips
+  // before it ran (2 with a channel of its own, or a spare that was still opening; 1 on an open spare)
+  private async start(command: string, options: ExecOptions): Promise<{ result: Promise<ExecResult>; ready: number; trips: number; ahead: boolean } | { error: Error }> {
+    const spare = await this.takeSpare();
+    return new Promise((resolve) => {
+      const started = (error: Error | undefined, channel?: ClientChannel): void => {
+        if (error || !channel) return resolve({ error: error ?? new Error('no channel') });
         const failure = (kind: ChannelFailure): TransportError => {
           if (kind === 'timeout') return new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`);
           if (kind === 'interrupted') return this.interrupted();
           return this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`);
         };
-        resolve({ result: runOnChannel(channel, options, failure, { kill: (pid) => this.killGroup(pid) }) });
-      }),
-    );
+        resolve({ result: runOnChannel(channel, options, failure, { kill: (pid) => this.killGroup(pid) }), ready: traceClock(), trips: spare?.open ? 1 : 2, ahead: spare !== null });
+      };
+      if (spare) execOnSpare(this.client, spare.channel, command, started);
+      else this.client.exec(command, started);
+    });
+  }
+
+  // the channel opened ahead, if the server gave one and it is still open; another is opened in its place
+  private async takeSpare(): Promise<{ channel: ClientChannel; open: boolean } | null> {
+    const spare = this.spare;
+    if (!spare) return null;
+    this.spare = null;
+    const open = spare.open;
+    const channel = await spare.opening;
+    if (!channel || !isOpen(channel)) return null;
+    this.openSpare();
+    return { channel, open };
   }
 
   // a separate command ends the group: sshd signals only the shell, not what it started
   private async killGroup(pid: number): Promise<void> {
     if (this.lost) return;
-    await this.exec(killGroupCommand(pid), { timeoutMs: 10_000 }).catch(() => undefined);
+    await this.exec(killGroupCommand(pid), { timeoutMs: 10_000, label: 'kill' }).catch(() => undefined);
   }
 
   private interrupted(): TransportError {

@@ -23,6 +23,8 @@ export interface ExecOptions {
   timeoutMs?: number;
   /** Aborting it ends the command and every process it started on the host (its process group), then rejects with 'INTERRUPTED'. */
   signal?: AbortSignal;
+  /** What the command is for (its phase), for the PMX_SSH_TRACE trace; never the command itself. */
+  label?: string;
 }
 
 /** One SSH connection to one host, reused for every step of a run. */
