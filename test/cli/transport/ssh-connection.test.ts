@@ -9,35 +9,15 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { jumpHostsOfRun, openConnection } from '../../../cli/transport/ssh-connection.js';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
-import type { HostTarget } from '../../../cli/deploy/types.js';
 import type { RemoteConnection } from '../../../cli/transport/types.js';
 import { execOnHost, startHosts, startSshd, stopHosts, stopSshd, waitForPort, type HostsHandle, type NetnsHostInternals, type TestHost } from '../../hosts/index.js';
+import { hostTarget } from './host-target.js';
 
 let env: HostsHandle;
 let host: TestHost;
 const dir = mkdtempSync(join(tmpdir(), 'pmx-transport-'));
 const agentPids: number[] = [];
 
-function target(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
-  return {
-    label: h.name,
-    hostname: h.address,
-    port: h.port,
-    user: h.user,
-    keyFiles: [h.keyPath],
-    useAgent: false,
-    forwardAgent: false,
-    knownHostsFiles: [h.knownHostsPath],
-    strictHostKeyChecking: 'yes',
-    connectTimeoutMs: 3000,
-    keepaliveIntervalMs: 15_000,
-    keepaliveCountMax: 3,
-    proxyJump: null,
-    roles: [],
-    labels: {},
-    ...overrides,
-  };
-}
 
 function knownHostsLine(h: TestHost): string {
   return readFileSync(h.knownHostsPath, 'utf8').split('\n').find((line) => line.startsWith(`${h.address} `))!;
@@ -84,7 +64,7 @@ afterAll(async () => {
 describe('exec on one connection', () => {
   let conn: RemoteConnection;
   beforeAll(async () => {
-    conn = await openConnection(target(host));
+    conn = await openConnection(hostTarget(host));
   });
   afterAll(() => conn.close());
 
@@ -140,7 +120,7 @@ describe('host keys', () => {
   it('refuses an unknown host key, naming host and SHA256 fingerprint as ssh-keygen prints it', async () => {
     const empty = join(dir, 'empty_known_hosts');
     writeFileSync(empty, '');
-    const error = await openConnection(target(host, { knownHostsFiles: [empty] })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { knownHostsFiles: [empty] })).catch((e: unknown) => e);
     const expected = /(SHA256:\S+)/.exec(execFileSync('ssh-keygen', ['-lf', '-'], { input: knownHostsLine(host) }).toString())![1]!;
     expect(error).toMatchObject({ code: 'HOST_KEY_UNKNOWN', host: host.name, detail: { fingerprint: expected } });
     expect((error as Error).message).toContain(expected);
@@ -151,7 +131,7 @@ describe('host keys', () => {
     const otherKey = knownHostsLine(env.hosts[1]!).split(' ').slice(1).join(' ');
     const wrong = join(dir, 'wrong_known_hosts');
     writeFileSync(wrong, `# first line\n${host.address} ${otherKey}\n`);
-    const error = await openConnection(target(host, { knownHostsFiles: [wrong] })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { knownHostsFiles: [wrong] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'HOST_KEY_MISMATCH', host: host.name });
     expect((error as Error).message).toContain(`${wrong}:2`);
   });
@@ -161,16 +141,16 @@ describe('host keys', () => {
     copyFileSync(host.knownHostsPath, hashed);
     execFileSync('ssh-keygen', ['-H', '-f', hashed], { stdio: 'ignore' });
     expect(readFileSync(hashed, 'utf8')).not.toContain(host.address);
-    const conn = await openConnection(target(host, { knownHostsFiles: [hashed] }));
+    const conn = await openConnection(hostTarget(host, { knownHostsFiles: [hashed] }));
     await conn.close();
   });
 
   it('records a new host with accept-new, and skips checking with no', async () => {
     const fresh = join(dir, 'new', 'known_hosts');
-    await (await openConnection(target(host, { knownHostsFiles: [fresh], strictHostKeyChecking: 'accept-new' }))).close();
+    await (await openConnection(hostTarget(host, { knownHostsFiles: [fresh], strictHostKeyChecking: 'accept-new' }))).close();
     expect(readFileSync(fresh, 'utf8')).toContain(host.address);
-    await (await openConnection(target(host, { knownHostsFiles: [fresh] }))).close();
-    await (await openConnection(target(host, { knownHostsFiles: [join(dir, 'none')], strictHostKeyChecking: 'no' }))).close();
+    await (await openConnection(hostTarget(host, { knownHostsFiles: [fresh] }))).close();
+    await (await openConnection(hostTarget(host, { knownHostsFiles: [join(dir, 'none')], strictHostKeyChecking: 'no' }))).close();
   });
 });
 
@@ -195,18 +175,18 @@ describe('a second sshd on port 2222 (MaxSessions 10, an ECDSA host key besides 
     const file = join(dir, 'port_known_hosts');
     // the ed25519 key under the plain name (port 22) must not be taken for port 2222
     writeFileSync(file, `${knownHostsLine(host)}\n[${host.address}]:2222 ${ecdsaKey}\n`);
-    const conn = await openConnection(target(host, { port: 2222, knownHostsFiles: [file] }));
+    const conn = await openConnection(hostTarget(host, { port: 2222, knownHostsFiles: [file] }));
     expect((await conn.exec('hostname')).stdout.trim()).toBe(host.name);
     await conn.close();
     writeFileSync(file, `${knownHostsLine(host)}\n`);
-    await expect(openConnection(target(host, { port: 2222, knownHostsFiles: [file] }))).rejects.toMatchObject({ code: 'HOST_KEY_UNKNOWN', message: expect.stringContaining('ssh-keyscan -p 2222') });
+    await expect(openConnection(hostTarget(host, { port: 2222, knownHostsFiles: [file] }))).rejects.toMatchObject({ code: 'HOST_KEY_UNKNOWN', message: expect.stringContaining('ssh-keyscan -p 2222') });
   });
 
   it('queues commands beyond what sshd allows at once instead of failing them', async (context) => {
     if (!stop) return context.skip();
     const file = join(dir, 'port_known_hosts');
     writeFileSync(file, `[${host.address}]:2222 ${ecdsaKey}\n`);
-    const conn = await openConnection(target(host, { port: 2222, knownHostsFiles: [file] }));
+    const conn = await openConnection(hostTarget(host, { port: 2222, knownHostsFiles: [file] }));
     const results = await Promise.all(Array.from({ length: 24 }, (_, n) => conn.exec(`sleep 0.2; echo ${n}`)));
     expect(results.map((r) => Number(r.stdout))).toEqual(Array.from({ length: 24 }, (_, n) => n));
     await conn.close();
@@ -217,13 +197,13 @@ describe('authentication', () => {
   it('names the user and the keys it tried when refused', async () => {
     const stranger = join(dir, 'stranger');
     execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger]);
-    const error = await openConnection(target(host, { keyFiles: [join(dir, 'missing'), stranger] })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { keyFiles: [join(dir, 'missing'), stranger] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AUTH_FAILED', host: host.name });
     expect((error as Error).message).toMatch(new RegExp(`refused for deploy \\(tried: ${stranger}; skipped: ${join(dir, 'missing')} \\(ENOENT\\)`));
   });
 
   it('says at once when there is no key to offer', async () => {
-    const error = await openConnection(target(host, { keyFiles: [join(dir, 'missing')] })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { keyFiles: [join(dir, 'missing')] })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'KEY_UNREADABLE', host: host.name });
     expect((error as Error).message).toContain(join(dir, 'missing'));
   });
@@ -232,13 +212,13 @@ describe('authentication', () => {
     const locked = lockedKey('locked');
     await authorize(host, locked);
     const asked: string[] = [];
-    const conn = await openConnection(target(host, { keyFiles: [locked] }), { promptPassphrase: async (file) => (asked.push(file), asked.length === 1 ? 'wrong' : 'secret words') });
+    const conn = await openConnection(hostTarget(host, { keyFiles: [locked] }), { promptPassphrase: async (file) => (asked.push(file), asked.length === 1 ? 'wrong' : 'secret words') });
     expect((await conn.exec('whoami')).stdout.trim()).toBe('deploy');
     await conn.close();
     expect(asked).toEqual([locked, locked]);
-    const error = await openConnection(target(host, { keyFiles: [locked] })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { keyFiles: [locked] })).catch((e: unknown) => e);
     expect((error as Error).message).toContain(`${locked} (has a passphrase and there is no terminal to ask it on`);
-    const cancelled = await openConnection(target(host, { keyFiles: [locked] }), { promptPassphrase: () => Promise.reject(new Error('cancelled')) }).catch((e: unknown) => e);
+    const cancelled = await openConnection(hostTarget(host, { keyFiles: [locked] }), { promptPassphrase: () => Promise.reject(new Error('cancelled')) }).catch((e: unknown) => e);
     expect(cancelled).toMatchObject({ code: 'AUTH_FAILED', message: expect.stringContaining(`${locked} (no passphrase given: cancelled)`) });
   });
 
@@ -246,7 +226,7 @@ describe('authentication', () => {
     const locked = lockedKey('slow');
     await authorize(host, locked);
     const slowly = async (): Promise<string> => new Promise((r) => setTimeout(() => r('secret words'), 1500));
-    const conn = await openConnection(target(host, { keyFiles: [locked], connectTimeoutMs: 1000 }), { promptPassphrase: slowly });
+    const conn = await openConnection(hostTarget(host, { keyFiles: [locked], connectTimeoutMs: 1000 }), { promptPassphrase: slowly });
     await conn.close();
   });
 
@@ -256,7 +236,7 @@ describe('authentication', () => {
     await authorize(host, locked);
     execFileSync('ssh-add', ['-q', host.keyPath], { env: { ...process.env, SSH_AUTH_SOCK: sock } });
     await withAgentSocket(sock, async () => {
-      const conn = await openConnection(target(host, { keyFiles: [], useAgent: true }));
+      const conn = await openConnection(hostTarget(host, { keyFiles: [], useAgent: true }));
       expect((await conn.exec('whoami')).stdout.trim()).toBe('deploy');
       await conn.close();
     });
@@ -264,7 +244,7 @@ describe('authentication', () => {
     execFileSync('ssh-add', ['-q', locked], { env: { ...process.env, SSH_AUTH_SOCK: sock, SSH_ASKPASS: writeAskpass('secret words'), SSH_ASKPASS_REQUIRE: 'force', DISPLAY: ':0' }, stdio: 'ignore' });
     await withAgentSocket(sock, async () => {
       const asked: string[] = [];
-      const conn = await openConnection(target(host, { keyFiles: [locked], useAgent: true }), { promptPassphrase: async (file) => (asked.push(file), 'secret words') });
+      const conn = await openConnection(hostTarget(host, { keyFiles: [locked], useAgent: true }), { promptPassphrase: async (file) => (asked.push(file), 'secret words') });
       await conn.close();
       expect(asked).toEqual([]);
     });
@@ -282,7 +262,7 @@ describe('connection failures, each naming the host', () => {
     await stopSshd(host);
     try {
       const started = Date.now();
-      await expect(openConnection(target(host))).rejects.toMatchObject({ code: 'CONNECT_REFUSED', host: host.name });
+      await expect(openConnection(hostTarget(host))).rejects.toMatchObject({ code: 'CONNECT_REFUSED', host: host.name });
       expect(Date.now() - started).toBeLessThan(1000);
     } finally {
       await startSshd(host);
@@ -293,14 +273,14 @@ describe('connection failures, each naming the host', () => {
     // an unused address of the hosts' own /24 (our namespaces' network, nothing else)
     const silent = env.subnet!.replace(/\.0\/24$/, '.250');
     const started = Date.now();
-    const error = await openConnection(target(host, { label: 'silent', hostname: silent, connectTimeoutMs: 2000 })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(host, { label: 'silent', hostname: silent, connectTimeoutMs: 2000 })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: expect.stringMatching(/^(CONNECT_TIMEOUT|UNREACHABLE)$/), host: 'silent' });
     expect((error as Error).message).toContain(silent);
     expect(Date.now() - started).toBeLessThan(2600);
   });
 
   it('an aborted command ends with every process it started on the host, and rejects as INTERRUPTED', async () => {
-    const conn = await openConnection(target(host));
+    const conn = await openConnection(hostTarget(host));
     try {
       const controller = new AbortController();
       let out = '';
@@ -322,7 +302,7 @@ describe('connection failures, each naming the host', () => {
   });
 
   it('declares a host that stops answering dead within ServerAliveInterval x ServerAliveCountMax', async () => {
-    const conn = await openConnection(target(host, { keepaliveIntervalMs: 500, keepaliveCountMax: 2 }));
+    const conn = await openConnection(hostTarget(host, { keepaliveIntervalMs: 500, keepaliveCountMax: 2 }));
     const running = conn.exec('echo going; sleep 30', { onStdout: () => undefined });
     await conn.exec('true');
     await execOnHost(host, 'ip link set eth0 down');
@@ -339,7 +319,7 @@ describe('connection failures, each naming the host', () => {
   });
 
   it('reports a connection cut while a command runs, and refuses later commands', async () => {
-    const conn = await openConnection(target(host));
+    const conn = await openConnection(hostTarget(host));
     const running = conn.exec('sleep 10');
     await new Promise((r) => setTimeout(r, 200));
     await stopSshd(host, { sessions: true });
@@ -358,7 +338,7 @@ describe('jump hosts and ~/.ssh/config', () => {
   it('reaches a host through another one, and closes both connections', async () => {
     const [jump, far] = env.hosts as [TestHost, TestHost];
     const before = await established(jump);
-    const conn = await openConnection(target(far, { proxyJump: target(jump) }));
+    const conn = await openConnection(hostTarget(far, { proxyJump: hostTarget(jump) }));
     expect((await conn.exec('hostname')).stdout.trim()).toBe(far.name);
     expect(await established(jump)).toBe(before + 1);
     await conn.close();
@@ -370,7 +350,7 @@ describe('jump hosts and ~/.ssh/config', () => {
     const [jump, far] = env.hosts as [TestHost, TestHost];
     const before = await established(jump);
     const jumps = jumpHostsOfRun();
-    const [one, two] = await Promise.all([openConnection(target(far, { proxyJump: target(jump) }), { jumps }), openConnection(target(far, { label: 'far-again', proxyJump: target(jump) }), { jumps })]);
+    const [one, two] = await Promise.all([openConnection(hostTarget(far, { proxyJump: hostTarget(jump) }), { jumps }), openConnection(hostTarget(far, { label: 'far-again', proxyJump: hostTarget(jump) }), { jumps })]);
     expect(await established(jump)).toBe(before + 1);
     await one!.close();
     expect((await two!.exec('hostname')).stdout.trim()).toBe(far.name);
@@ -379,14 +359,14 @@ describe('jump hosts and ~/.ssh/config', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await established(jump)).toBe(before);
     // the pool opens a new one for the next host once the shared one closed
-    const three = await openConnection(target(far, { proxyJump: target(jump) }), { jumps });
+    const three = await openConnection(hostTarget(far, { proxyJump: hostTarget(jump) }), { jumps });
     expect((await three.exec('hostname')).stdout.trim()).toBe(far.name);
     await three.close();
   });
 
   it('reports a jump host failure for the host behind it', async () => {
     const [jump, far] = env.hosts as [TestHost, TestHost];
-    const error = await openConnection(target(far, { proxyJump: target(jump, { keyFiles: [join(dir, 'stranger')] }) })).catch((e: unknown) => e);
+    const error = await openConnection(hostTarget(far, { proxyJump: hostTarget(jump, { keyFiles: [join(dir, 'stranger')] }) })).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'AUTH_FAILED', host: far.name, detail: { jump: jump.name } });
   });
 

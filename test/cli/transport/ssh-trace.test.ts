@@ -8,34 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openConnection } from '../../../cli/transport/ssh-connection.js';
 import type { TraceOp } from '../../../cli/transport/trace.js';
-import type { HostTarget } from '../../../cli/deploy/types.js';
 import { execOnHost, startHosts, stopHosts, waitForPort, type HostsHandle, type NetnsHostInternals, type TestHost } from '../../hosts/index.js';
+import { hostTarget } from './host-target.js';
 
 let env: HostsHandle;
 let host: TestHost;
 const dir = mkdtempSync(join(tmpdir(), 'pmx-trace-'));
 const traceFile = join(dir, 'trace.jsonl');
 
-function target(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
-  return {
-    label: h.name,
-    hostname: h.address,
-    port: h.port,
-    user: h.user,
-    keyFiles: [h.keyPath],
-    useAgent: false,
-    forwardAgent: false,
-    knownHostsFiles: [h.knownHostsPath],
-    strictHostKeyChecking: 'yes',
-    connectTimeoutMs: 3000,
-    keepaliveIntervalMs: 15_000,
-    keepaliveCountMax: 3,
-    proxyJump: null,
-    roles: [],
-    labels: {},
-    ...overrides,
-  };
-}
 
 const traced = (): TraceOp[] =>
   readFileSync(traceFile, 'utf8')
@@ -59,7 +39,7 @@ afterAll(async () => {
 describe('PMX_SSH_TRACE', () => {
   it('records the login, the channel opened ahead and each command with its label and times, never the command text', async () => {
     process.env.PMX_SSH_TRACE = traceFile;
-    const conn = await openConnection(target(host));
+    const conn = await openConnection(hostTarget(host));
     try {
       expect((await conn.exec('echo first-secret-value', { label: 'check' })).stdout).toBe('first-secret-value\n');
       expect((await conn.exec('echo second-secret-value', { label: 'fetch' })).stdout).toBe('second-secret-value\n');
@@ -83,7 +63,7 @@ describe('PMX_SSH_TRACE', () => {
   });
 
   it('writes nothing when it is not set', async () => {
-    const conn = await openConnection(target(host));
+    const conn = await openConnection(hostTarget(host));
     await conn.exec('true', { label: 'check' });
     await conn.close();
     expect(existsSync(traceFile)).toBe(false);
@@ -93,7 +73,7 @@ describe('PMX_SSH_TRACE', () => {
 describe('channels opened ahead', () => {
   it('a command that follows another costs one round trip before it runs: its exec request on a channel already open', async () => {
     process.env.PMX_SSH_TRACE = traceFile;
-    const conn = await openConnection(target(host));
+    const conn = await openConnection(hostTarget(host));
     try {
       await conn.exec('true', { label: 'first' });
       await conn.exec('true', { label: 'second' });
@@ -115,7 +95,7 @@ describe('channels opened ahead', () => {
       const knownHosts = join(dir, 'known_hosts_2223');
       const key = readFileSync(host.knownHostsPath, 'utf8').split('\n').find((line) => line.startsWith(`${host.address} `))!.split(' ').slice(1).join(' ');
       writeFileSync(knownHosts, `[${host.address}]:2223 ${key}\n`);
-      const conn = await openConnection(target(host, { port: 2223, knownHostsFiles: [knownHosts] }));
+      const conn = await openConnection(hostTarget(host, { port: 2223, knownHostsFiles: [knownHosts] }));
       try {
         for (let n = 0; n < 3; n++) expect((await conn.exec(`echo ${n}`)).stdout).toBe(`${n}\n`);
         const results = await Promise.all(Array.from({ length: 4 }, (_, n) => conn.exec(`sleep 0.1; echo ${n}`)));
