@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
-import { agentsOf, processesOfHome, treeOf } from '../helpers/home-processes.js';
+import { agentsOf, liveProcesses, processesOfHome, treeOf } from '../helpers/home-processes.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-agent-killed-');
@@ -20,8 +20,11 @@ const HELPERS = [/^flock$/, /^mkfifo$/, /listen-helper\.js$/];
 /** Every process started with this home's PMX_HOME that is neither a listed app (or its descendant), the agent, nor its helpers. */
 function untracked(list: JlistEntry[]): string[] {
   const agent = pmx.agentPid();
-  const all = processesOfHome(pmx.home);
-  const known = new Set(list.flatMap((entry) => (entry.pid > 0 ? treeOf(entry.pid) : [])));
+  // one snapshot for both: a short-lived child of an app (a shim's helper) read in one and gone by
+  // the other would look untracked
+  const snapshot = liveProcesses();
+  const all = processesOfHome(pmx.home, snapshot);
+  const known = new Set(list.flatMap((entry) => (entry.pid > 0 ? treeOf(entry.pid, snapshot) : [])));
   const helper = ({ ppid, cmdline }: { ppid: number; cmdline: string[] }): boolean => ppid === agent && cmdline.some((arg) => HELPERS.some((name) => name.test(arg)));
   // the CLIs of this test run node bin/pmx.cjs; they end with their command
   return all

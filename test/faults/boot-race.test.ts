@@ -7,7 +7,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually, type JlistEntry } from '../helpers/pmx.js';
-import { agentsOf, burnCpu, lockHoldersOf, processesOfHome, treeOf } from '../helpers/home-processes.js';
+import { agentsOf, burnCpu, liveProcesses, lockHoldersOf, processesOfHome, treeOf } from '../helpers/home-processes.js';
 import { LAYOUTS } from '../../agent/startup/systems.js';
 import { systemdAssignments, systemdWords } from '../agent/startup/unit-syntax.js';
 
@@ -38,9 +38,11 @@ function bootCommand(): { command: string; args: string[]; env: Record<string, s
  */
 function unseen(list: JlistEntry[]): number[] {
   const holders = new Set(lockHoldersOf(pmx.home));
-  const known = new Set(list.flatMap((entry) => (entry.pid > 0 ? treeOf(entry.pid) : [])));
-  const all = processesOfHome(pmx.home);
-  const waiting = all.filter(({ pid, cmdline }) => !holders.has(pid) && cmdline.some((arg) => arg.endsWith('pmx-runtime.js'))).flatMap(({ pid }) => treeOf(pid));
+  // one snapshot of the process table for every question: a child read in one pass may be gone by another
+  const snapshot = liveProcesses();
+  const known = new Set(list.flatMap((entry) => (entry.pid > 0 ? treeOf(entry.pid, snapshot) : [])));
+  const all = processesOfHome(pmx.home, snapshot);
+  const waiting = all.filter(({ pid, cmdline }) => !holders.has(pid) && cmdline.some((arg) => arg.endsWith('pmx-runtime.js'))).flatMap(({ pid }) => treeOf(pid, snapshot));
   return all
     .filter(({ pid, cmdline }) => !holders.has(pid) && !known.has(pid) && !waiting.includes(pid) && !cmdline.some((arg) => arg.endsWith('bin/pmx.cjs')))
     .map(({ pid }) => pid);

@@ -12,9 +12,9 @@ export interface LiveProcess {
 }
 
 /** Every live process whose environment holds PMX_HOME=home (the agent, the CLIs and the apps they started). */
-export function processesOfHome(home: string): LiveProcess[] {
+export function processesOfHome(home: string, all: LiveProcess[] = liveProcesses()): LiveProcess[] {
   const wanted = `PMX_HOME=${home}`;
-  return liveProcesses().filter(({ pid }) => {
+  return all.filter(({ pid }) => {
     try {
       return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(wanted);
     } catch {
@@ -69,7 +69,11 @@ export function burnCpu(count: number): { stop(): void } {
   };
 }
 
-function liveProcesses(): LiveProcess[] {
+/**
+ * Every live process (zombies left out), read once: compare what one snapshot says, since a
+ * process read in one pass and its parent in another may have started or ended between them.
+ */
+export function liveProcesses(): LiveProcess[] {
   const found: LiveProcess[] = [];
   for (const entry of readdirSync('/proc')) {
     const pid = Number(entry);
