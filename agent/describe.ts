@@ -4,7 +4,7 @@ import type { ProcessDescription } from './protocol/types.js';
 import type { AppSpec } from './protocol/app-spec.js';
 import { RawJson } from './protocol/framing.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { isRunning, publicStatus } from './process/states.js';
+import { ProcessState, isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
 
 /** The `jlist` entry for one process; `brief` leaves its environment out (what `ls` needs: a quarter of the bytes). */
@@ -80,6 +80,8 @@ function live(proc: SupervisedProcess) {
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
       ...(running && proc.health ? { health: { ...proc.health } } : {}),
       ...(proc.events.length > 0 ? { pmx_events: [...proc.events] } : {}),
+      // a restart held back (restart_delay, exp_backoff_restart_delay): when it is due
+      ...(lifecycle.status === ProcessState.WAITING_RESTART && lifecycle.restartAt ? { pmx_restart_at: lifecycle.restartAt } : {}),
     },
   };
 }

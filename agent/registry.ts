@@ -91,8 +91,13 @@ export class Registry {
     proc.on('exit', ({ code, signal }: LastExit) => this.reportError(`${label()} exited with ${signal ? `signal ${signal}` : `code ${code}`}`));
     proc.on('status', (status: string) => {
       if (status !== ProcessState.ERRORED) return;
-      const { max_restarts, min_uptime } = proc.spec;
-      const reason = proc.error ?? `${proc.lifecycle.unstableRestarts} unstable restarts in a row (each exit within min_uptime, ${min_uptime} ms; max_restarts is ${max_restarts}); not restarted again`;
+      const { max_restarts, min_uptime, restart_limit } = proc.spec;
+      const rateLimited = proc.lifecycle.erroredBy === 'restart_limit' && restart_limit;
+      const reason =
+        proc.error ??
+        (rateLimited
+          ? `restarted ${restart_limit.burst} times within ${restart_limit.interval} ms (restart_limit: { burst: ${restart_limit.burst}, interval: ${restart_limit.interval} }); not restarted again until it is started`
+          : `${proc.lifecycle.unstableRestarts} unstable restarts in a row (each exit within min_uptime, ${min_uptime} ms; max_restarts is ${max_restarts}); not restarted again`);
       this.reportError(`${label()} errored: ${reason}`);
     });
   }

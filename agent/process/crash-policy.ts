@@ -1,5 +1,6 @@
 // What an exit that nobody asked for leads to: staying stopped (autorestart off, a stop exit
-// code), errored after too many unstable restarts in a row, or a relaunch, at once or after a
+// code), errored after too many unstable restarts in a row or too many restarts within
+// restart_limit's interval (systemd's start-rate limit), or a relaunch, at once or after a
 // back-off. Pure: the transition function applies the verdict.
 import type { Lifecycle, RestartPolicy } from './lifecycle.js';
 
@@ -9,28 +10,35 @@ export const BACKOFF_MAX_MS = 15_000;
 /** PM2's rule: an app up this long is stable and its back-off delay starts over. */
 export const BACKOFF_RESET_MS = 30_000;
 
-export type Verdict = { kind: 'stop' } | { kind: 'errored' } | { kind: 'restart'; delay: number };
+export type Verdict = { kind: 'stop' } | { kind: 'errored'; by: 'max_restarts' | 'restart_limit' } | { kind: 'restart'; delay: number };
 
 /** The verdict on an exit of the current child with `code`, and the counters that go with it. */
 export interface ExitJudgement {
   verdict: Verdict;
   unstableRestarts: number;
   backoffDelay: number;
+  /** The automatic restarts within restart_limit's interval, this one included when it restarts. */
+  recentRestarts: number[];
 }
 
 /** Judges an unexpected exit of the current child at `now`. */
 export function judgeExit(s: Lifecycle, code: number | null, policy: RestartPolicy, now: number): ExitJudgement {
+  const limit = policy.restart_limit ?? null;
+  const recent = limit ? (s.recentRestarts ?? []).filter((at) => now - at < limit.interval) : [];
   if (!policy.autorestart || (code !== null && policy.stop_exit_codes.includes(code))) {
-    return { verdict: { kind: 'stop' }, unstableRestarts: s.unstableRestarts, backoffDelay: s.backoffDelay };
+    return { verdict: { kind: 'stop' }, unstableRestarts: s.unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
   }
   const uptime = now - s.startedAt;
   const unstableRestarts = uptime < policy.min_uptime ? s.unstableRestarts + 1 : 0;
   if (unstableRestarts >= policy.max_restarts) {
-    return { verdict: { kind: 'errored' }, unstableRestarts, backoffDelay: s.backoffDelay };
+    return { verdict: { kind: 'errored', by: 'max_restarts' }, unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
+  }
+  if (limit && recent.length >= limit.burst) {
+    return { verdict: { kind: 'errored', by: 'restart_limit' }, unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
   }
   const backoffDelay = nextBackoff(s.backoffDelay, uptime, policy);
   const delay = policy.exp_backoff_restart_delay > 0 ? backoffDelay : policy.restart_delay;
-  return { verdict: { kind: 'restart', delay }, unstableRestarts, backoffDelay };
+  return { verdict: { kind: 'restart', delay }, unstableRestarts, backoffDelay, recentRestarts: limit ? [...recent, now] : [] };
 }
 
 function nextBackoff(previous: number, uptime: number, policy: RestartPolicy): number {

@@ -2,7 +2,7 @@
 // it is fed, the effects it returns, and the edges several events share (launch, stop every
 // child, finish a stop). Nothing here touches the OS.
 import { ProcessState, type ProcessStatus } from './states.js';
-import type { HealthCheck } from '../protocol/app-spec.js';
+import type { HealthCheck, RestartLimit } from '../protocol/app-spec.js';
 
 /** The part of an app's spec that decides how its process is restarted, reloaded and stopped. */
 export interface RestartPolicy {
@@ -12,6 +12,8 @@ export interface RestartPolicy {
   restart_delay: number;
   exp_backoff_restart_delay: number;
   stop_exit_codes: number[];
+  /** systemd's start-rate limit on automatic restarts; null or absent: none. */
+  restart_limit?: RestartLimit | null;
   kill_timeout: number;
   wait_ready: boolean;
   listen_timeout: number;
@@ -64,6 +66,12 @@ export interface Lifecycle {
   startedAt: number;
   /** The last back-off delay used, 0 when none. */
   backoffDelay: number;
+  /** When the automatic restarts within restart_limit's interval were decided, oldest first (absent in older state files). */
+  recentRestarts?: number[];
+  /** While WAITING_RESTART: when the relaunch is due, ms since epoch (0 otherwise; absent in older state files). */
+  restartAt?: number;
+  /** Why the process went ERRORED on its own: unstable restarts (max_restarts) or the start-rate limit (absent: the former). */
+  erroredBy?: 'max_restarts' | 'restart_limit';
   afterStop: AfterStop;
   exitCode: number | null;
   children: Children;
@@ -129,6 +137,8 @@ export function initialLifecycle(): Lifecycle {
     unstableRestarts: 0,
     startedAt: 0,
     backoffDelay: 0,
+    recentRestarts: [],
+    restartAt: 0,
     afterStop: 'stop',
     exitCode: null,
     children: NO_CHILDREN,
@@ -154,7 +164,7 @@ export function launch(s: Lifecycle, policy: RestartPolicy, now: number, cancelR
   effects.push({ kind: 'spawn' });
   if (policy.wait_ready) effects.push({ kind: 'schedule', timer: 'ready', delay: policy.listen_timeout });
   return {
-    state: { ...s, status: ProcessState.LAUNCHING, startedAt: now, exitCode: null, afterStop: 'stop', children: { ...s.children, current: true } },
+    state: { ...s, status: ProcessState.LAUNCHING, startedAt: now, exitCode: null, afterStop: 'stop', restartAt: 0, erroredBy: undefined, children: { ...s.children, current: true } },
     effects,
   };
 }

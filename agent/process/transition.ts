@@ -55,7 +55,7 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
   start(s, policy, now) {
     // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING (a fresh start forgets instability)
     if (isDormant(s.status) || s.status === ProcessState.WAITING_RESTART) {
-      return launch({ ...s, unstableRestarts: 0, backoffDelay: 0 }, policy, now, s.status === ProcessState.WAITING_RESTART);
+      return launch({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
     }
     // STOPPING: the later start wins over the stop under way; the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
@@ -65,11 +65,11 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
 
   restart(s, policy, now) {
     // LAUNCHING | ONLINE | REPLACING -> STOPPING, then LAUNCHING once every child is gone
-    if (up(s)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0 }, 'restart', policy);
+    if (up(s)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, 'restart', policy);
     // STOPPING: whatever was asked before, the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
     // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING
-    return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0 }, policy, now, s.status === ProcessState.WAITING_RESTART);
+    return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
   },
 
   reload(s, policy, now) {
@@ -171,20 +171,20 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
     { kind: 'cancel', timer: 'ready' },
     { kind: 'kill-tree', child: 'current' },
   ];
-  const { verdict, unstableRestarts, backoffDelay } = judgeExit(s, code, policy, now);
+  const { verdict, unstableRestarts, backoffDelay, recentRestarts } = judgeExit(s, code, policy, now);
   switch (verdict.kind) {
     case 'stop':
       // LAUNCHING | ONLINE -> STOPPED: the app asked not to be restarted
-      return { state: { ...base, status: ProcessState.STOPPED }, effects: cleanup };
+      return { state: { ...base, recentRestarts, status: ProcessState.STOPPED }, effects: cleanup };
     case 'errored':
-      // LAUNCHING | ONLINE -> ERRORED: too many unstable restarts in a row
-      return { state: { ...base, unstableRestarts, status: ProcessState.ERRORED }, effects: cleanup };
+      // LAUNCHING | ONLINE -> ERRORED: too many unstable restarts in a row, or too many within restart_limit's interval
+      return { state: { ...base, unstableRestarts, recentRestarts, erroredBy: verdict.by, status: ProcessState.ERRORED }, effects: cleanup };
     case 'restart': {
-      const next = { ...base, unstableRestarts, backoffDelay };
+      const next = { ...base, unstableRestarts, backoffDelay, recentRestarts };
       if (verdict.delay > 0) {
         // LAUNCHING | ONLINE -> WAITING_RESTART
         return {
-          state: { ...next, status: ProcessState.WAITING_RESTART },
+          state: { ...next, status: ProcessState.WAITING_RESTART, restartAt: now + verdict.delay },
           effects: [...cleanup, { kind: 'schedule', timer: 'restart', delay: verdict.delay }],
         };
       }

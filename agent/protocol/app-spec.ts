@@ -63,6 +63,14 @@ export interface AppSpec {
   hang_timeout?: number;
   /** The probe that tells whether the app serves (ecosystem key `health`); null (or absent, in older dumps): none. */
   health_check?: HealthCheck | null;
+  /** systemd's start-rate limit (ecosystem key `restart_limit`): more than `burst` automatic restarts within `interval` ms and the app is errored; null (or absent, in older dumps): none. */
+  restart_limit?: RestartLimit | null;
+}
+
+/** At most `burst` automatic restarts within `interval` ms (systemd's StartLimitBurst and StartLimitIntervalSec). */
+export interface RestartLimit {
+  burst: number;
+  interval: number;
 }
 
 /** What a health probe asks: an HTTP GET answered 2xx/3xx, a TCP connect, or a command that exits 0. */
@@ -141,6 +149,7 @@ export const APP_DEFAULTS = {
   pmx: true,
   hang_timeout: 0,
   health_check: null,
+  restart_limit: null,
 } satisfies Partial<AppSpec>;
 
 /** An app name as PM2 writes it in log and pid file names: every character but letters, digits, `.`, `-` and `\\` becomes `-`. */

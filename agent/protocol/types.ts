@@ -48,6 +48,8 @@ export interface Pm2Env extends AppSpec {
   health?: HealthState;
   /** The latest restarts the agent decided on its own (a hung event loop, a failed health check), oldest first. */
   pmx_events?: SupervisionEvent[];
+  /** While `waiting restart`: when the held-back restart is due (ms since epoch); absent otherwise. */
+  pmx_restart_at?: number;
 }
 
 /** Where a health check stands: `failures` counts failed probes in a row (those within start_period not counted). */

@@ -60,6 +60,14 @@ const healthCheck: Check = (value) => {
   return problem === null ? null : `a health check (${problem})`;
 };
 
+const restartLimit: Check = (value) => {
+  if (value === null) return null;
+  if (typeof value !== 'object' || Array.isArray(value)) return 'an object or null';
+  const { burst, interval } = value as Record<string, unknown>;
+  const whole = (item: unknown): boolean => Number.isInteger(item) && (item as number) >= 1;
+  return whole(burst) && whole(interval) ? null : 'a restart limit ({ burst, interval }: whole numbers of at least 1)';
+};
+
 const mode: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o777 ? null : 'a file mode from 0 to 0777');
 
 /** Every key of AppSpec and what it must be. */
@@ -105,6 +113,7 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   pmx: optional(bool),
   hang_timeout: optional(count),
   health_check: optional(healthCheck),
+  restart_limit: optional(restartLimit),
 };
 
 /** Why `value` is not a valid AppSpec (naming the app and the key), or null. */

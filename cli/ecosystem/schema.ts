@@ -3,6 +3,7 @@
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import { parseCron, parseLogRotate } from './log-rotate.js';
 import { parseHangTimeout, parseHealth } from './health.js';
+import { parseRestartLimit } from './restart-limit.js';
 import {
   type Parsed,
   parseBoolean,
@@ -109,6 +110,7 @@ export const APP_KEYS: Record<string, Reader> = {
   pmx: set('pmx', parseBoolean),
   hang_timeout: set('hang_timeout', parseHangTimeout),
   health: set('health_check', parseHealth),
+  restart_limit: set('restart_limit', parseRestartLimit),
 };
 
 const anything = (value: unknown): Parsed<unknown> => ({ ok: true, value });

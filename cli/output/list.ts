@@ -100,9 +100,13 @@ function mode(proc: ProcessDescription, style: Style): Cell {
     : { text: 'fork', paint: (text) => style.bold(style.inverse(text)) };
 }
 
-/** The status, and after it the health check's mark when the app has one (`online ✓`, `online ✗`). */
-function status(proc: ProcessDescription, style: Style): Cell {
-  const { status, health } = proc.pm2_env;
+/**
+ * The status, and after it the health check's mark when the app has one (`online ✓`, `online ✗`);
+ * a held-back restart (`waiting restart`) shows the time left before it, short enough for the column (`wait 14s`).
+ */
+function status(proc: ProcessDescription, style: Style, now: number): Cell {
+  const { status, health, pmx_restart_at: restartAt } = proc.pm2_env;
+  if (status === 'waiting restart' && restartAt) return { text: `wait ${formatUptime(Math.max(1000, restartAt - now + 999))}`, paint: statusPaint(status, style) };
   const mark = status === 'online' && health ? healthMark(health.status, style) : null;
   return mark ? { text: `${status} ${mark.text}`, paint: mark.paint } : { text: status, paint: statusPaint(status, style) };
 }

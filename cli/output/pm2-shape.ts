@@ -125,6 +125,8 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.health_check) shaped.health_check = env.health_check;
   if (env.health) shaped.health = env.health;
   if (env.pmx_events) shaped.pmx_events = env.pmx_events;
+  if (env.restart_limit) shaped.restart_limit = env.restart_limit;
+  if (env.pmx_restart_at) shaped.pmx_restart_at = env.pmx_restart_at;
   if (env.pmx_error) shaped.pmx_error = env.pmx_error;
   if (env.pmx_log_error) shaped.pmx_log_error = env.pmx_log_error;
   return { pid: proc.pid, name: proc.name, pm2_env: shaped as Pm2ShapedEnv, pm_id: proc.pm_id, monit: proc.monit };

@@ -1,5 +1,6 @@
 // Restart policies against real crashing processes: autorestart, max_restarts within min_uptime,
-// restart_delay, exp_backoff_restart_delay, stop_exit_codes, max_memory_restart, cron_restart.
+// restart_delay, exp_backoff_restart_delay (the wait shown in ls), restart_limit, stop_exit_codes,
+// max_memory_restart, cron_restart.
 import { afterAll, describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -82,6 +83,43 @@ describe('restart policies', () => {
     expect(gaps[0]).toBeGreaterThanOrEqual(200);
     expect(gaps[1]).toBeGreaterThanOrEqual(300);
     expect(gaps[2]).toBeGreaterThanOrEqual(450);
+  });
+
+  it('ends in errored past restart_limit, says why in the agent log, and runs again when started', async () => {
+    const log = launchLog('storm');
+    const file = join(pmx.dir, 'storm.config.js');
+    // each run outlives min_uptime (0), so max_restarts never counts: only the rate does
+    const app = { name: 'storm', script: join(apps, 'launches.js'), min_uptime: 0, max_restarts: 100, restart_limit: { burst: 2, interval: '30s' }, env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } };
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify(app)}] };`);
+    await pmx.ok(['start', file]);
+    const errored = await eventually('errored', async () => {
+      const p = await pmx.proc('storm');
+      return p.pm2_env.status === 'errored' ? p : null;
+    });
+    expect(launches(log)).toHaveLength(3);
+    expect(errored.pm2_env.restart_time).toBe(2);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(/storm \(id \d+\) errored: restarted 2 times within 30000 ms \(restart_limit: \{ burst: 2, interval: 30000 \}\); not restarted again until it is started/);
+    await pmx.ok(['start', 'storm']);
+    await eventually('three more launches', () => launches(log).length >= 6);
+    await pmx.ok(['delete', 'storm']);
+  });
+
+  it('shows a held-back restart in ls with the time left, and when it is due in jlist', async () => {
+    const log = launchLog('held');
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'held', '--restart-delay', '20000', '--min-uptime', '0'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0' } });
+    const waiting = await eventually('waiting restart', async () => {
+      const p = await pmx.proc('held');
+      return p.pm2_env.status === 'waiting restart' ? p : null;
+    });
+    const due = waiting.pm2_env.pmx_restart_at as number;
+    expect(due).toBeGreaterThan(Date.now());
+    expect(due).toBeLessThanOrEqual(Date.now() + 20_000);
+    const seconds = Number(/held .*wait (\d+)s/.exec(await pmx.ok(['ls']))?.[1]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThanOrEqual(20);
+    await pmx.ok(['stop', 'held']);
+    expect((await pmx.proc('held')).pm2_env.pmx_restart_at).toBeUndefined();
+    await pmx.ok(['delete', 'held']);
   });
 
   it('restarts an app over max_memory_restart', async () => {

@@ -72,6 +72,33 @@ describe('transition', () => {
     expect(after.effects).toContainEqual({ kind: 'spawn' });
   });
 
+  it('says when a held-back restart is due, and forgets it once relaunched', () => {
+    const { state } = run([[{ type: 'start' }, 0], [crash, 5000]], { ...policy, restart_delay: 250 });
+    expect(state.restartAt).toBe(5250);
+    expect(transition(state, { type: 'restart-timer' }, policy, 5250).state.restartAt).toBe(0);
+  });
+
+  it('ends in errored past restart_limit: more than burst automatic restarts within interval, however stable each run was', () => {
+    // each run outlives min_uptime, so max_restarts never counts: only the rate does
+    const p = { ...policy, max_restarts: 100, restart_limit: { burst: 3, interval: 10_000 } };
+    let state = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1]], p).state;
+    for (const at of [2000, 4000, 6000]) {
+      state = transition(state, crash, p, at).state;
+      expect(state.status).toBe('launching');
+    }
+    const limited = transition(state, crash, p, 8000).state;
+    expect(limited).toMatchObject({ status: 'errored', erroredBy: 'restart_limit', restarts: 3 });
+    // restarts older than the interval no longer count
+    const spaced = transition(state, crash, p, 2000 + 10_000).state;
+    expect(spaced.status).toBe('launching');
+    expect(spaced.recentRestarts).toEqual([4000, 6000, 12_000]);
+    // a start by hand forgets them: the app may crash burst times again
+    const started = transition(limited, { type: 'start' }, p, 9000).state;
+    expect(started).toMatchObject({ status: 'launching', recentRestarts: [] });
+    expect(started.erroredBy).toBeUndefined();
+    expect(transition(started, crash, p, 9500).state.status).toBe('launching');
+  });
+
   it('grows the exponential back-off by 1.5 up to its cap and resets it once the app is stable', () => {
     const p = { ...policy, exp_backoff_restart_delay: 100, max_restarts: 100 };
     let state = run([[{ type: 'start' }, 0]], p).state;
