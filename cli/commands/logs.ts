@@ -8,6 +8,7 @@ import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
+import { selected, selectorFor } from './targets.js';
 
 /** Lines printed first from each file without --lines (PM2's default), unless --since asks for all since then. */
 const DEFAULT_LINES = 15;
@@ -117,11 +118,11 @@ function following(print: Print, filter: LogFilter): Print {
   };
 }
 
+/** The processes `target` names, as stop and describe select them (id, name or script, namespace, /regex/, all). */
 function select(all: ProcessDescription[], target: string | undefined): ProcessDescription[] {
-  if (!target || target === 'all') return all;
-  if (/^\d+$/.test(target)) return all.filter((proc) => proc.pm_id === Number(target));
-  const byName = all.filter((proc) => proc.name === target);
-  return byName.length > 0 ? byName : all.filter((proc) => proc.pm2_env.namespace === target);
+  if (!target) return all;
+  const selector = selectorFor(target);
+  return all.filter((proc) => selected(proc, selector, all));
 }
 
 function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {

@@ -26,6 +26,25 @@ describe('pmx logs', () => {
     expect(JSON.parse(json.trim())).toMatchObject({ message: 'done w', type: 'err', app_name: 'w' });
   });
 
+  it('selects processes as stop and describe do: a /regex/ of names, a namespace, a script', async () => {
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'sel-api-1', '--namespace', 'sel'], { env: { COUNT: '1', TAG: 'api-1' } });
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'sel-api-2', '--namespace', 'sel'], { env: { COUNT: '1', TAG: 'api-2' } });
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'sel-web'], { env: { COUNT: '1', TAG: 'web' } });
+    const shown = async (target: string): Promise<string[]> => {
+      const out = await pmx.ok(['logs', target, '--out', '--nostream', '--lines', '1', '--raw']);
+      return out.trim().split('\n').filter((line) => line.includes('line-0')).map((line) => line.split(' ')[0]!).sort();
+    };
+    await eventually('every writer done', async () => (await shown('/^sel-/')).length === 3);
+    expect(await shown('/^sel-api/')).toEqual(['api-1', 'api-2']);
+    expect(await shown('sel')).toEqual(['api-1', 'api-2']);
+    expect(await shown('sel-web')).toEqual(['web']);
+    expect(await shown(join(apps, 'writer.js'))).toEqual(['api-1', 'api-2', 'web']);
+    const none = await pmx.run(['logs', '/^nothing/', '--nostream']);
+    expect(none.code).not.toBe(0);
+    expect(none.stderr).toContain("no process matches '/^nothing/'");
+    await pmx.ok(['delete', '/^sel-/']);
+  });
+
   it('follows new lines as the app writes them, across a size rotation', async () => {
     const file = join(pmx.dir, 'tick.config.js');
     writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'tick', script: join(apps, 'ticker.js'), env: { EVERY: '20' }, log_rotate: { max_size: '300' } })}] };`);
