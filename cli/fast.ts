@@ -1,5 +1,6 @@
 // The commands scripts run in loops (ls, jlist, prettylist, describe <x>), without commander:
 // its loading and the definition of every command cost about 15 ms per run.
+import { aliasesOf } from './aliases.js';
 import { commandContext } from './commands/context.js';
 
 /** Runs a plain fast-path command and returns true, or returns false for the full parser. */
@@ -14,8 +15,8 @@ export async function runFast(args: string[]): Promise<boolean> {
   return true;
 }
 
-const LIST = ['ls', 'list', 'status', 'l', 'ps', 'jlist', 'prettylist'];
-const DESCRIBE = ['describe', 'show', 'desc', 'info'];
+const LIST = ['ls', ...aliasesOf('ls'), 'jlist', 'prettylist'];
+const DESCRIBE = ['describe', ...aliasesOf('describe')];
 
 /** True for `ls`, `jlist`, `prettylist` alone and `describe <x>`, with no flags. */
 export function isFast(args: string[]): boolean {

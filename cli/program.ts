@@ -1,6 +1,7 @@
 // The `pmx` command line: commander wiring only. Each action loads just the module it needs.
 import { Command, Option } from 'commander';
 import { resolveHome } from '../agent/protocol/home.js';
+import { aliasesOf } from './aliases.js';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
@@ -128,23 +129,23 @@ fleetOptions(startOptions(program.command('start').argument('[targets...]', "scr
   });
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
-  startOptions(program.command(mode).aliases(mode === 'startOrReload' ? ['startOrGracefulReload'] : []).argument('<file>', 'ecosystem file'))
+  startOptions(program.command(mode).aliases(aliasesOf(mode)).argument('<file>', 'ecosystem file'))
     .description(`start the file's apps that are not running, ${mode === 'startOrRestart' ? 'restart' : 'reload'} the others`)
     .addHelpText('after', examples(`pmx ${mode} ecosystem.config.js --env production`))
     .action(async (file: string, flags: StartFlags) => (await starting()).startOr(ctx, mode, file, flags));
 }
 
 const actions = [
-  ['stop', 'stop processes (SIGINT, then SIGKILL after kill_timeout)', []],
-  ['restart', 'restart processes', []],
-  ['reload', 'reload processes (zero-downtime in cluster mode; restart in fork mode)', ['gracefulReload']],
-  ['delete', 'stop processes and remove them from the list', ['del']],
-  ['reset', 'reset the restart counters', []],
+  ['stop', 'stop processes (SIGINT, then SIGKILL after kill_timeout)'],
+  ['restart', 'restart processes'],
+  ['reload', 'reload processes (zero-downtime in cluster mode; restart in fork mode)'],
+  ['delete', 'stop processes and remove them from the list'],
+  ['reset', 'reset the restart counters'],
 ] as const;
-for (const [name, description, aliases] of actions) {
+for (const [name, description] of actions) {
   const command = program
     .command(name)
-    .aliases([...aliases])
+    .aliases(aliasesOf(name))
     .argument('<targets...>', "ids, names, script paths, namespaces, all, /regex/ or ecosystem files ('-': a configuration on stdin)")
     .description(description)
     .option('-a, --update-env', 'refresh the environment from the current shell')
@@ -181,7 +182,7 @@ program.command('deploy')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy production revert --to 3f2a9c1', 'pmx deploy production mark-bad', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup', "pmx deploy production --roles web", "pmx deploy production --hosts 'web0*' revert 1", 'pmx deploy production --plan'))
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
-fleetOptions(program.command('ls').aliases(['list', 'status', 'l', 'ps']).description('list the processes'))
+fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes'))
   .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
@@ -190,7 +191,7 @@ fleetOptions(program.command('jlist').description("the processes as JSON (PM2's 
 fleetOptions(program.command('prettylist').description('the processes as indented JSON'))
   .addHelpText('after', examples('pmx prettylist'))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'prettylist', flags) : (await list()).jlist(ctx, true)));
-fleetOptions(program.command('describe').aliases(['show', 'desc', 'info']).argument('<target>', 'id or name').description('details of a process'))
+fleetOptions(program.command('describe').aliases(aliasesOf('describe')).argument('<target>', 'id or name').description('details of a process'))
   .addHelpText('after', examples('pmx describe api', 'pmx show 0', 'pmx describe api --deploy production'))
   .action(async (target: string, flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetDescribe(ctx, typed(), flags) : (await list()).describe(ctx, target)));
 program.command('env').argument('<target>', 'id or name').description('the environment of a process')
@@ -237,7 +238,7 @@ program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<ta
   .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
   .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx, signal, target));
 
-fleetOptions(program.command('save').alias('dump').description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one'))
+fleetOptions(program.command('save').aliases(aliasesOf('save')).description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one'))
   .addHelpText('after', examples('pmx save', 'pmx save --deploy production'))
   .action(async (flags: { force?: boolean } & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, 'save', typed(), flags) : (await admin()).save(ctx, Boolean(flags.force))));
 program.command('resurrect').description('start the processes saved by save')
@@ -246,7 +247,7 @@ program.command('resurrect').description('start the processes saved by save')
 program.command('kill').description('stop every process and the agent')
   .addHelpText('after', examples('pmx kill'))
   .action(async () => (await admin()).kill(ctx));
-program.command('serve').alias('expose').argument('[path]', 'directory to serve (default: the current one)').argument('[port]', 'port (default 8080)')
+program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directory to serve (default: the current one)').argument('[port]', 'port (default 8080)')
   .description('serve a directory over HTTP as a managed app (static-page-server-<port>)')
   .option('--port <port>', 'port to listen on')
   .option('-n, --name <name>', 'name of the process')
@@ -258,7 +259,7 @@ program.command('serve').alias('expose').argument('[path]', 'directory to serve 
 program.command('ping').description('start the agent if needed and check it answers')
   .addHelpText('after', examples('pmx ping'))
   .action(async () => (await admin()).ping(ctx));
-program.command('update').alias('updatePM2').description('save, restart the agent with this version, resurrect')
+program.command('update').aliases(aliasesOf('update')).description('save, restart the agent with this version, resurrect')
   .addHelpText('after', examples('pmx update'))
   .action(async () => (await admin()).update(ctx));
 /** The flags of startup and unstartup (PM2's names). */
@@ -297,7 +298,7 @@ program.command('dashboard').description('serve a web dashboard of the processes
   .option('--host <address>', 'address to listen on; any other than 127.0.0.1 requires a token', '127.0.0.1')
   .addHelpText('after', examples('pmx dashboard', 'pmx dashboard --port 8080', 'pmx dashboard --host 0.0.0.0'))
   .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx, flags));
-program.command('monit').aliases(['imonit', 'dash']).description('full-screen view of the processes, their metrics and live logs (q to quit)')
+program.command('monit').aliases(aliasesOf('monit')).description('full-screen view of the processes, their metrics and live logs (q to quit)')
   .addHelpText('after', examples('pmx monit'))
   .action(async () => (await import('./commands/monit.js')).monit(ctx));
 program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')
@@ -307,7 +308,7 @@ program.command('metrics').description('serve Prometheus metrics of every proces
   .option('--status', 'say where the metrics are served, without changing anything')
   .addHelpText('after', examples('pmx metrics', 'pmx metrics --port 9300', 'curl -s http://127.0.0.1:9209/metrics', 'pmx metrics --stop'))
   .action(async (flags: MetricsFlags) => (await import('./commands/metrics.js')).metrics(ctx, flags));
-program.command('init').alias('ecosystem').argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
+program.command('init').aliases(aliasesOf('init')).argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
   .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));
 program.command('completion').argument('[action]', 'install or uninstall').argument('[shell]', 'bash or zsh').description('shell completion')
