@@ -1,6 +1,6 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { closeSync, constants, createReadStream, createWriteStream, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, statSync, unlinkSync, writeSync, writevSync } from 'node:fs';
+import { closeSync, constants, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
@@ -122,7 +122,7 @@ export class LogFile {
     // the new file is made at once, as logrotate's `create` does: the path `describe` names (and
     // that `tail -F` follows) exists even when the app writes nothing more
     this.open();
-    void this.afterRotation(rotated);
+    finishRotation(this.path, () => this.afterRotation(rotated));
   }
 
   /** Closes the file; the next write opens the path again (after an external logrotate). */
@@ -183,11 +183,14 @@ export class LogFile {
     return `${base}__${stamp}${suffix}${ext}`;
   }
 
+  /** Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and prunes. */
   private async afterRotation(rotated: string): Promise<void> {
     try {
-      if (this.policy.compress) {
+      if (this.policy.compress && existsSync(rotated)) {
         const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
+        const { atime, mtime } = statSync(rotated);
         await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`, { mode: this.mode }));
+        utimesSync(`${rotated}.gz`, atime, mtime);
         unlinkSync(rotated);
       }
       this.prune();
@@ -196,16 +199,40 @@ export class LogFile {
     }
   }
 
-  /** Keeps the newest `retain` rotated files of this log. */
+  /** Keeps the newest `retain` rotated files of this log; runs only between compressions (finishRotation). */
   private prune(): void {
     const dir = dirname(this.path);
     const ext = extname(this.path);
     const prefix = `${basename(this.path, ext)}__`;
     const rotated = readdirSync(dir)
       .filter((name) => name.startsWith(prefix) && /\.log(\.gz)?$|__/.test(name))
-      .map((name) => ({ name, mtime: statSync(join(dir, name)).mtimeMs }))
-      .sort((a, b) => b.mtime - a.mtime || b.name.localeCompare(a.name));
-    for (const { name } of rotated.slice(this.policy.retain)) unlinkSync(join(dir, name));
+      .map((name) => ({ name, mtime: mtimeOf(join(dir, name)) }))
+      .filter(({ mtime }) => mtime !== null)
+      .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
+    for (const { name } of rotated.slice(this.policy.retain)) rmSync(join(dir, name), { force: true });
+  }
+}
+
+/**
+ * The compressions and prunings of one path, in the order of its rotations. Run concurrently, a
+ * prune saw another rotation's file half-compressed (both the file and its .gz) and removed what
+ * it should have kept, or the compressor's own source.
+ */
+const finishing = new Map<string, Promise<void>>();
+
+function finishRotation(path: string, work: () => Promise<void>): void {
+  const next = (finishing.get(path) ?? Promise.resolve()).then(work);
+  finishing.set(path, next);
+  void next.then(() => {
+    if (finishing.get(path) === next) finishing.delete(path);
+  });
+}
+
+function mtimeOf(path: string): number | null {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return null; // gone since the listing
   }
 }
 
