@@ -244,14 +244,16 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
 const words = (answer: Answer): string =>
   answer === 'ok' ? 'done' : answer === 'skipped' ? 'left to it' : answer === 'unwatched' ? 'not seen: the stop ended watching' : answer === 'not found' ? 'not found' : `told it was ${answer}`;
 
-describe('two operations racing on one app (2 cluster instances)', () => {
+// Each race has its own app, gates and log lines (every wait matches the app's name), and spends
+// its time waiting on children, so the races run side by side (maxConcurrency at a time).
+describe.concurrent('two operations racing on one app (2 cluster instances)', () => {
   for (const [first, second, final, answers] of RACES) {
     it(`${first} under way, then ${second}: ${final.join(' and ')}; the ${first} ${words(answers[0])}, the ${second} ${words(answers[1])}`, () =>
       race({ first, second, final, answers }), 90_000);
   }
 });
 
-describe('requests racing a reload whose old child is retiring (after the swap)', () => {
+describe.concurrent('requests racing a reload whose old child is retiring (after the swap)', () => {
   const cases: [Op, [Final, Final], [Answer, Answer]][] = [
     ['stop', [S, S], ['stopped', 'ok']],
     ['restart', [O, O], ['ok', 'ok']],
