@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { type AppSpec, logFileName } from './protocol/app-spec.js';
 import type { Selector } from './protocol/types.js';
+import { describeSelector, matchSelector } from './protocol/selector.js';
 import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
 import { type LastExit, SupervisedProcess } from './process/supervised.js';
@@ -123,44 +124,6 @@ export class Registry {
   }
 
   private match(selector: Selector): SupervisedProcess[] {
-    const all = this.all();
-    switch (selector.kind) {
-      case 'all':
-        return all;
-      case 'id':
-        return all.filter((proc) => proc.id === selector.id);
-      case 'name': {
-        // as in PM2, a script's path names the processes that run it (`pmx stop app.js`)
-        const byName = all.filter((proc) => proc.spec.name === selector.name || (selector.path !== undefined && proc.spec.script === selector.path));
-        return byName.length > 0 ? byName : all.filter((proc) => proc.spec.namespace === selector.name);
-      }
-      case 'names':
-        return all.filter((proc) => selector.names.includes(proc.spec.name));
-      case 'namespace':
-        return all.filter((proc) => proc.spec.namespace === selector.namespace);
-      case 'regex': {
-        const pattern = new RegExp(selector.source, selector.flags);
-        return all.filter((proc) => pattern.test(proc.spec.name));
-      }
-    }
+    return matchSelector(this.all(), selector, (proc) => ({ id: proc.id, name: proc.spec.name, namespace: proc.spec.namespace, script: proc.spec.script }));
   }
 }
-
-/** Words for a selector in an error message. */
-export function describeSelector(selector: Selector): string {
-  switch (selector.kind) {
-    case 'all':
-      return 'all';
-    case 'id':
-      return `id ${selector.id}`;
-    case 'name':
-      return `name or namespace '${selector.name}'`;
-    case 'names':
-      return `names ${selector.names.map((name) => `'${name}'`).join(', ')}`;
-    case 'namespace':
-      return `namespace '${selector.namespace}'`;
-    case 'regex':
-      return `/${selector.source}/${selector.flags}`;
-  }
-}
-

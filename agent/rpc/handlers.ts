@@ -14,6 +14,7 @@ import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
+import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
 import type { MetricsEndpoint } from '../metrics/endpoint.js';
 
@@ -147,16 +148,9 @@ export const handlers: Handlers = {
   },
 };
 
+/** The request's selector, checked by the one rule (params.ts checked it already; a handler called directly is held to it too). */
 function checkSelector(selector: Selector | undefined): Selector {
-  if (!selector || typeof selector !== 'object' || typeof selector.kind !== 'string') {
-    throw new AgentFault('INVALID_REQUEST', 'a selector is required');
-  }
-  if (selector.kind === 'regex') {
-    try {
-      new RegExp(selector.source, selector.flags);
-    } catch (error) {
-      throw new AgentFault('INVALID_REQUEST', `invalid regular expression /${selector.source}/: ${(error as Error).message}`);
-    }
-  }
-  return selector;
+  const problem = selectorProblem(selector);
+  if (problem) throw new AgentFault('INVALID_REQUEST', problem);
+  return selector!;
 }

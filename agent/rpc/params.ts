@@ -4,6 +4,7 @@ import type { Method, Methods } from '../protocol/types.js';
 import { AgentFault } from '../fault.js';
 import { hasNul } from '../protocol/limits.js';
 import { specProblem } from './spec-check.js';
+import { selectorProblem } from '../protocol/selector.js';
 
 type Params = Record<string, unknown>;
 /** Returns why the params are wrong, or null. */
@@ -68,29 +69,3 @@ export function checkParams<M extends Method>(method: M, params: unknown): Metho
   return params as Methods[M]['params'];
 }
 
-function selectorProblem(value: unknown): string | null {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'a selector object is required';
-  const s = value as Record<string, unknown>;
-  switch (s.kind) {
-    case 'all':
-      return null;
-    case 'id':
-      return Number.isInteger(s.id) ? null : 'selector.id must be a whole number';
-    case 'name':
-      return !string(s.name) ? 'selector.name must be a string' : s.path === undefined || string(s.path) ? null : 'selector.path must be a string';
-    case 'names':
-      return Array.isArray(s.names) && s.names.every(string) ? null : 'selector.names must be an array of strings';
-    case 'namespace':
-      return string(s.namespace) ? null : 'selector.namespace must be a string';
-    case 'regex':
-      if (!string(s.source) || !string(s.flags)) return 'selector.source and selector.flags must be strings';
-      try {
-        new RegExp(s.source as string, s.flags as string);
-        return null;
-      } catch (error) {
-        return `invalid regular expression /${s.source as string}/: ${(error as Error).message}`;
-      }
-    default:
-      return "selector.kind must be 'all', 'id', 'name', 'names', 'namespace' or 'regex'";
-  }
-}

@@ -10,7 +10,7 @@ import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js'
 import { CliError } from '../client/errors.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
-import { selected, selectorFor } from '../commands/targets.js';
+import { selectedAmong, selectorFor } from '../commands/targets.js';
 import { type Bus, busOn } from './bus.js';
 import { appsToStart, type StartOptions } from './start-options.js';
 
@@ -100,7 +100,7 @@ export class Pmx {
     return settle(cb, async () => {
       const all = await (await this.agent()).call('list', {});
       const selector: Selector = typeof target === 'number' || /^\d+$/.test(target) ? { kind: 'id', id: Number(target) } : { kind: 'name', name: target };
-      return all.filter((proc) => selected(proc, selector, all)).map(toPm2Shape);
+      return selectedAmong(all, selector).map(toPm2Shape);
     });
   }
 

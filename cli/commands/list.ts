@@ -3,7 +3,7 @@ import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
-import { selected, selectorFor } from './targets.js';
+import { selectedAmong, selectorFor } from './targets.js';
 
 /** Prints the process table (after any action, as PM2 does). */
 export async function printProcessList(ctx: CommandContext, agent: AgentConnection): Promise<void> {
@@ -46,7 +46,7 @@ async function matching(ctx: CommandContext, target: string): Promise<ProcessDes
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const selector = selectorFor(target);
   // describe takes names and ids (PM2's), and pmx's regex, namespace and all
-  const found = all.filter((proc) => selected(proc, selector.kind === 'name' ? { kind: 'name', name: selector.name } : selector, all));
+  const found = selectedAmong(all, selector.kind === 'name' ? { kind: 'name', name: selector.name } : selector);
   if (found.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
   return found;
 }

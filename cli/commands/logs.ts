@@ -8,7 +8,7 @@ import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
-import { selected, selectorFor } from './targets.js';
+import { selectedAmong, selectorFor } from './targets.js';
 
 /** Lines printed first from each file without --lines (PM2's default), unless --since asks for all since then. */
 const DEFAULT_LINES = 15;
@@ -122,7 +122,7 @@ function following(print: Print, filter: LogFilter): Print {
 function select(all: ProcessDescription[], target: string | undefined): ProcessDescription[] {
   if (!target) return all;
   const selector = selectorFor(target);
-  return all.filter((proc) => selected(proc, selector, all));
+  return selectedAmong(all, selector);
 }
 
 function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {

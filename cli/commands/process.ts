@@ -5,7 +5,7 @@ import type { ProcessDescription, Selector } from '../../agent/protocol/types.js
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
-import { isEcosystemTarget, selected, selectorFor } from './targets.js';
+import { isEcosystemTarget, selectedAmong, selectorFor } from './targets.js';
 import { printProcessList, reportStarted } from './list.js';
 import { appsFromStdin, appsOfFile, type StartFlags } from './apps-input.js';
 
@@ -76,7 +76,7 @@ async function restartWithOptions(agent: AgentConnection, selector: Selector, fl
   const patch = readOverrides(options, process.cwd(), [], problems);
   if (problems.length > 0) throw combineErrors(problems);
   const all = await agent.call('list', {});
-  const names = [...new Set(all.filter((proc) => selected(proc, selector, all)).map((proc) => proc.name))];
+  const names = [...new Set(selectedAmong(all, selector).map((proc) => proc.name))];
   const apps = names.map((name) => {
     const spec = specOf(all.find((proc) => proc.name === name)!);
     const env = flags.updateEnv ? { ...stringEnv(), ...spec.app_env } : spec.env;

@@ -3,42 +3,24 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { ProcessDescription, Selector } from '../../agent/protocol/types.js';
+import { InvalidTarget, matchSelector, parseTarget, type PathLookup } from '../../agent/protocol/selector.js';
 import { CliError } from '../client/errors.js';
 
-/** A selector for one target word; ecosystem files are handled by the caller. A name also matches the processes running that script path, as in PM2. */
+const FILES: PathLookup = { exists: existsSync, resolve: (path) => resolve(path) };
+
+/** A selector for one target word (agent/protocol/selector.ts has the rule); ecosystem files are handled by the caller. */
 export function selectorFor(target: string): Selector {
-  if (target === 'all') return { kind: 'all' };
-  if (/^\d+$/.test(target)) return { kind: 'id', id: Number(target) };
-  const regex = /^\/(.+)\/([dgimsuy]*)$/.exec(target);
-  if (regex && !existsSync(target)) {
-    try {
-      new RegExp(regex[1]!, regex[2]);
-    } catch (error) {
-      throw new CliError('BAD_ARGUMENT', `invalid regular expression ${target}: ${(error as Error).message}`);
-    }
-    return { kind: 'regex', source: regex[1]!, flags: regex[2]!.replace('g', '') };
+  try {
+    return parseTarget(target, FILES);
+  } catch (error) {
+    if (error instanceof InvalidTarget) throw new CliError('BAD_ARGUMENT', error.message);
+    throw error;
   }
-  return { kind: 'name', name: target, path: resolve(target) };
 }
 
-/** True when the agent would select `proc` with `selector` (names first, then namespaces, as the agent resolves them). */
-export function selected(proc: ProcessDescription, selector: Selector, all: readonly ProcessDescription[] = [proc]): boolean {
-  switch (selector.kind) {
-    case 'all':
-      return true;
-    case 'id':
-      return proc.pm_id === selector.id;
-    case 'names':
-      return selector.names.includes(proc.name);
-    case 'namespace':
-      return proc.pm2_env.namespace === selector.namespace;
-    case 'regex':
-      return new RegExp(selector.source, selector.flags).test(proc.name);
-    case 'name': {
-      const byName = (p: ProcessDescription): boolean => p.name === selector.name || (selector.path !== undefined && p.pm2_env.pm_exec_path === selector.path);
-      return all.some(byName) ? byName(proc) : proc.pm2_env.namespace === selector.name;
-    }
-  }
+/** The listed processes the agent would select with `selector`, in list order. */
+export function selectedAmong(all: readonly ProcessDescription[], selector: Selector): ProcessDescription[] {
+  return matchSelector(all, selector, (proc) => ({ id: proc.pm_id, name: proc.name, namespace: proc.pm2_env.namespace, script: proc.pm2_env.pm_exec_path }));
 }
 
 /** True when a target word names an ecosystem file that exists (PM2 decides by the file name). */
