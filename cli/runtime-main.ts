@@ -1,12 +1,16 @@
-// `pmx-runtime [ecosystem file] [--env NAME] [--resurrect] [--raw] [--logs] [--no-auto-exit]`:
+// `pmx-runtime [ecosystem file] [--env NAME] [--resurrect] [--raw] [--logs] [--no-auto-exit] [--health-port N [--health-host H]]`:
 // the agent in the foreground, as a container's main process or an init system's service.
 // The agent's modules are loaded only once the home is ours (runtime-home.ts): at boot, under
 // load, that takes long, and a `pmx` command run meanwhile must find the home held.
+import { isIP } from 'node:net';
 import type { RuntimeOptions } from './runtime.js';
 import { reportError } from './output/errors.js';
 import { CliError } from './client/errors.js';
 import { resolveHome } from '../agent/protocol/home.js';
 import { takeHome } from './runtime-home.js';
+
+/** The probe endpoint's default host (agent/health/probe-endpoint.ts's, which this module does not load early). */
+const DEFAULT_PROBE_HOST = '127.0.0.1';
 
 /** The exit code once every app is dead (runtime.ts's EXIT_ALL_DEAD, which this module does not load early). */
 const EXIT_ALL_DEAD = 1;
@@ -24,12 +28,19 @@ Runs the pmx agent in the foreground until SIGTERM/SIGINT, which stop every app 
   --raw            app output without prefixes
   --logs           app output on stdout/stderr even without an ecosystem file
   --no-auto-exit   keep running when no app runs
+  --health-port N  serve GET /livez (the agent answers) and /readyz (every app online, and
+                   healthy when it has a health check; 503 names the apps that are not) on port N,
+                   for Kubernetes' liveness and readiness probes
+  --health-host H  the address to serve them on: 127.0.0.1 by default (this machine only);
+                   0.0.0.0 in a pod, whose probes come to the pod's address
 `;
 
 /** The options of a command line, or a CliError naming the argument it does not understand. */
 function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
   let file: string | null = null;
   let envName: string | undefined;
+  let healthPort: string | undefined;
+  let healthHost: string | undefined;
   const flags = new Set<string>();
   for (let index = 0; index < args.length; index++) {
     const arg = args[index]!;
@@ -37,6 +48,10 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
     if (arg === '--env') {
       envName = args[++index];
       if (!envName) throw new CliError('BAD_ARGUMENT', '--env needs a name', 'for example: pmx-runtime ecosystem.config.js --env production');
+    } else if (arg === '--health-port') {
+      healthPort = args[++index] ?? '';
+    } else if (arg === '--health-host') {
+      healthHost = args[++index] ?? '';
     } else if (['--resurrect', '--raw', '--logs', '--no-auto-exit'].includes(arg)) {
       flags.add(arg);
     } else if (arg.startsWith('-') || file !== null) {
@@ -52,7 +67,21 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
     resurrect: flags.has('--resurrect'),
     appLogs: !shown ? 'none' : flags.has('--raw') ? 'raw' : 'prefixed',
     exitWhenAllDead: file !== null && !flags.has('--no-auto-exit'),
+    probes: probeAddress(healthPort, healthHost),
   };
+}
+
+/** Where --health-port and --health-host ask for the probe endpoint, or null when not asked; a CliError naming the flag when unusable. */
+function probeAddress(port: string | undefined, host: string | undefined): { host: string; port: number } | null {
+  if (port === undefined) {
+    if (host !== undefined) throw new CliError('BAD_ARGUMENT', '--health-host needs --health-port', 'for example: pmx-runtime ecosystem.config.js --health-port 9615 --health-host 0.0.0.0');
+    return null;
+  }
+  const number = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
+  if (!(number >= 1 && number <= 65535)) throw new CliError('BAD_ARGUMENT', `--health-port expects a port from 1 to 65535, got '${port}'`, 'for example: pmx-runtime ecosystem.config.js --health-port 9615');
+  const address = host ?? DEFAULT_PROBE_HOST;
+  if (address !== 'localhost' && isIP(address) === 0) throw new CliError('BAD_ARGUMENT', `--health-host expects an IP address to listen on, got '${address}'`, `${DEFAULT_PROBE_HOST} (the default) for this machine only, 0.0.0.0 (or ::) for every address of the pod`);
+  return { host: address, port: number };
 }
 
 async function main(options: RuntimeOptions): Promise<void> {

@@ -9,6 +9,8 @@ import { followAllOutput, type ProcessOutputListener } from '../agent/log-bus.js
 import { isDormant } from '../agent/process/states.js';
 import type { SupervisedProcess } from '../agent/process/supervised.js';
 import type { HomeLock } from '../agent/lock.js';
+import type { EndpointAddress } from '../agent/metrics/endpoint.js';
+import type { AgentPhase } from '../agent/health/probe-endpoint.js';
 import { connectAgent } from './client/agent.js';
 import { reportError } from './output/errors.js';
 import { formatRecovery } from './output/recovery.js';
@@ -25,6 +27,8 @@ export interface RuntimeOptions {
   appLogs?: 'prefixed' | 'raw' | 'none';
   /** End with EXIT_ALL_DEAD once no app is running any more (containers). */
   exitWhenAllDead?: boolean;
+  /** Serve /livez and /readyz here (`--health-port`, `--health-host`), before any app starts. */
+  probes?: EndpointAddress | null;
 }
 
 /** Runs the agent in this process, in the home whose lock `lock` holds; it ends when the agent is killed or signalled, or every app died. */
@@ -37,8 +41,11 @@ export async function runForeground(options: RuntimeOptions, lock: HomeLock): Pr
     const appLogs = options.appLogs ?? 'none';
     if (appLogs !== 'none') followAllOutput(agent.registry, printOutput(appLogs));
     if (process.pid === 1) reportZombies(agent, sampleIntervalMs);
+    let started = false;
+    if (options.probes) await serveProbeEndpoint(agent, options.probes, () => started);
     if (options.resurrect) reportResurrect(home, agent.resurrected);
     if (options.file) await startFile(home, options.file, options.envName);
+    started = true;
     if (options.exitWhenAllDead) exitWhenAllDead(agent);
   } catch (error) {
     // the agent runs in this process: stop what it started rather than leave orphans behind
@@ -60,6 +67,23 @@ function reportResurrect(home: AgentHome, resurrected: RunningAgent['resurrected
   const { processes, file, alreadyPresent } = resurrected;
   const skipped = alreadyPresent > 0 ? ` (${alreadyPresent} already running, not started again)` : '';
   process.stderr.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
+}
+
+/** Serves /livez and /readyz; /readyz stays 503 until the apps were asked to start. A port that cannot be had throws, before any app starts. */
+async function serveProbeEndpoint(agent: RunningAgent, address: EndpointAddress, started: () => boolean): Promise<void> {
+  const { serveProbes } = await import('../agent/health/probe-endpoint.js');
+  const phase = (): AgentPhase => (agent.stopping() ? 'stopping' : started() ? 'running' : 'starting');
+  const bound = await serveProbes(agent.registry, phase, address, (line) => process.stderr.write(`[PMX][WARN] ${line}\n`));
+  const reach = isLoopback(bound.host) ? 'this machine only' : 'no authentication: whoever reaches it learns the names and states of the apps that are not ready';
+  process.stderr.write(`[PMX] Health probes on http://${formatHost(bound.host)}:${bound.port}/livez and /readyz (${reach})\n`);
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host.startsWith('127.');
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 async function startFile(home: AgentHome, file: string, envName: string | undefined): Promise<void> {

@@ -160,17 +160,19 @@ function relativePaths(key: string, value: unknown, fail: (key: string, expected
 
 function readHealthcheck(value: unknown, fail: (key: string, expected: string, value?: unknown) => never): HealthCheck | null {
   if (value === undefined || value === null || value === false) return null;
-  const base = { timeoutMs: 5000, retries: 5, intervalMs: 1000 };
+  const base = { timeoutMs: 5000, retries: 5, intervalMs: 1000, app: null };
   const isUrl = (text: string): boolean => /^https?:\/\/[^/\s]/i.test(text);
   if (typeof value === 'string' && value.trim() !== '') return isUrl(value) ? { ...base, url: value, command: null } : { ...base, url: null, command: value };
-  const expected = "a URL, a command, or {url | command, timeout, retries, interval}";
+  const expected = "a URL, a command, or {url | command | app, timeout, retries, interval}";
   if (!isObject(value)) return fail('healthcheck', expected);
   const url = typeof value.url === 'string' && isUrl(value.url) ? value.url : null;
   const command = typeof value.command === 'string' && value.command.trim() !== '' ? value.command : null;
-  if ((url === null) === (command === null)) return fail('healthcheck', `${expected} with exactly one of an http(s) url and a command`);
+  if (value.app !== undefined && !(typeof value.app === 'string' && value.app.trim() !== '')) return fail('healthcheck.app', "the name of an app of the ecosystem file that has a `health` probe, such as 'api'", value.app);
+  const app = value.app === undefined ? null : (value.app as string);
+  if ([url, command, app].filter((given) => given !== null).length !== 1) return fail('healthcheck', `${expected} with exactly one of an http(s) url, a command and an app`);
   const time = (key: string, fallback: number): number => (value[key] === undefined ? fallback : duration(value[key]) ?? fail(`healthcheck.${key}`, "a number of ms or a duration such as '5s'", value[key]));
   const retries = value.retries === undefined ? base.retries : Number.isInteger(value.retries) && (value.retries as number) >= 0 ? (value.retries as number) : fail('healthcheck.retries', 'a whole number of at least 0', value.retries);
-  return { url, command, timeoutMs: time('timeout', base.timeoutMs), retries, intervalMs: time('interval', base.intervalMs) };
+  return { url, command, app, timeoutMs: time('timeout', base.timeoutMs), retries, intervalMs: time('interval', base.intervalMs) };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -1,5 +1,6 @@
 // Pure builders of the commands that run user code on a host: hooks (output streamed back and
-// appended to the host's log), health checks, and the PATH every pmx command runs with.
+// appended to the host's log), health checks (a URL, a command, the agent's list), and the PATH
+// every pmx command runs with.
 import { posix } from 'node:path';
 import { exportEnv, quote } from '../transport/quote.js';
 import { maskFilterCommand } from './secret-mask.js';
@@ -57,6 +58,11 @@ export function healthUrlCommand(url: string, timeoutMs: number): string {
 /** Runs a health-check command in `cwd` with the hook environment. */
 export function healthCommand(cwd: string, command: string, env: Record<string, string>): string {
   return `cd ${quote(cwd)} && ${exporting(env)}( ${command}\n)`;
+}
+
+/** The host's `pmx jlist` (its agent's processes, PM2's shape), run in `current` as post-deploy's pmx is. */
+export function agentListCommand(current: string): string {
+  return `cd ${quote(current)} && pmx jlist`;
 }
 
 /** `exec|run <cmd>` in the current release, as PM2 runs it. */

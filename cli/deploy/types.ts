@@ -39,6 +39,8 @@ export interface HealthCheck {
   url: string | null;
   /** A shell command run on the host in `current`, or null. */
   command: string | null;
+  /** An app whose own `health` probe the host's agent runs: every instance online and healthy, or null. */
+  app: string | null;
   timeoutMs: number;
   retries: number;
   intervalMs: number;

@@ -65,8 +65,8 @@ export function environment(env: HostsHandle, hosts: TestHost[], origin: string,
   };
 }
 
-/** Creates the repository with its first commit (v1) and an ecosystem file with these environments. */
-export function createAppRepo(env: HostsHandle, environments: (origin: string) => Record<string, EnvironmentSettings>): AppRepo {
+/** Creates the repository with its first commit (v1) and an ecosystem file with these environments (and `app` merged into the app's settings). */
+export function createAppRepo(env: HostsHandle, environments: (origin: string) => Record<string, EnvironmentSettings>, app: Record<string, unknown> = {}): AppRepo {
   const dir = mkdtempSync(join(tmpdir(), 'pmx-deploy-app-'));
   const origin = join(env.baseDir, `app-${Math.random().toString(36).slice(2, 8)}.git`);
   const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=pmx test', '-c', 'user.email=test@pmx', ...args], { cwd: dir, encoding: 'utf8' }).trim();
@@ -75,7 +75,7 @@ export function createAppRepo(env: HostsHandle, environments: (origin: string) =
   git('remote', 'add', 'origin', `file://${origin}`);
   const file = join(dir, 'ecosystem.config.js');
   const ecosystem = {
-    apps: [{ name: 'web', script: 'server.js', env_production: { NODE_ENV: 'production', PORT: APP_PORT } }],
+    apps: [{ name: 'web', script: 'server.js', env_production: { NODE_ENV: 'production', PORT: APP_PORT }, ...app }],
     deploy: environments(origin),
   };
   writeFileSync(file, `module.exports = ${JSON.stringify(ecosystem, null, 2)};\n`);

@@ -172,12 +172,19 @@ describe("pmx's optional keys", () => {
   it('reads strategy, releases, shared paths, batches, health check, rollback and lock timeout', () => {
     const env = one({ host: ['a', 'b', 'c'], strategy: 'release', keep_releases: 3, shared_dirs: ['uploads'], shared_files: ['.env'], parallel: 2, rolling: 1, healthcheck: 'http://127.0.0.1:3000/health', auto_rollback: false, lock_timeout: '30s' });
     expect(env).toMatchObject({ strategy: 'release', keepReleases: 3, sharedDirs: ['uploads'], sharedFiles: ['.env'], parallel: 2, rolling: { every: { hosts: 1 } }, autoRollback: false, lockTimeoutMs: 30_000 });
-    expect(env.healthcheck).toEqual({ url: 'http://127.0.0.1:3000/health', command: null, timeoutMs: 5000, retries: 5, intervalMs: 1000 });
+    expect(env.healthcheck).toEqual({ url: 'http://127.0.0.1:3000/health', command: null, app: null, timeoutMs: 5000, retries: 5, intervalMs: 1000 });
   });
 
   it('takes a health check as a command or an object with its own timing', () => {
     expect(one({ host: 'a', healthcheck: 'curl -fsS localhost:3000' }).healthcheck).toMatchObject({ url: null, command: 'curl -fsS localhost:3000' });
-    expect(one({ host: 'a', healthcheck: { url: 'https://localhost/up', timeout: '2s', retries: 0, interval: 250 } }).healthcheck).toEqual({ url: 'https://localhost/up', command: null, timeoutMs: 2000, retries: 0, intervalMs: 250 });
+    expect(one({ host: 'a', healthcheck: { url: 'https://localhost/up', timeout: '2s', retries: 0, interval: 250 } }).healthcheck).toEqual({ url: 'https://localhost/up', command: null, app: null, timeoutMs: 2000, retries: 0, intervalMs: 250 });
+  });
+
+  it("takes a health check that waits for an app's own probe, and names the key of a bad one", () => {
+    expect(one({ host: 'a', healthcheck: { app: 'api', retries: 10, interval: '2s' } }).healthcheck).toEqual({ url: null, command: null, app: 'api', timeoutMs: 5000, retries: 10, intervalMs: 2000 });
+    expect(failure(() => one({ host: 'a', healthcheck: { app: '' } }))).toMatchObject({ key: 'healthcheck.app', message: expect.stringContaining("deploy.prod.healthcheck.app: expected the name of an app of the ecosystem file that has a `health` probe, such as 'api', got \"\" (string)") });
+    expect(failure(() => one({ host: 'a', healthcheck: { app: ['api'] } })).key).toBe('healthcheck.app');
+    expect(failure(() => one({ host: 'a', healthcheck: { app: 'api', url: 'http://x/' } }))).toMatchObject({ key: 'healthcheck', message: expect.stringContaining('with exactly one of an http(s) url, a command and an app') });
   });
 
   it('reads the ramp: rolling as a batch size, a percentage or cumulative steps; batch_wait; max_fail', () => {

@@ -1,0 +1,44 @@
+// Whether the apps of a foreground agent are ready to serve (pmx-runtime's /readyz): every process
+// serving (online, or reloading: a child serves all along) and, when its app has a health check,
+// its last probe passed. Pure: the endpoint asks it on request, from the registry as it stands.
+import { isServing, publicStatus, type ProcessStatus } from '../process/states.js';
+import type { HealthState } from '../protocol/types.js';
+
+/** What readiness reads of one process. */
+export interface ReadinessView {
+  id: number;
+  name: string;
+  status: ProcessStatus;
+  /** The app has a health check (`health`). */
+  probed: boolean;
+  /** Its current child's health check, when one runs. */
+  health: HealthState | null;
+}
+
+/** A process that is not ready, and why in a few words (its status, its health check's): nothing from its environment. */
+export interface NotReady {
+  id: number;
+  name: string;
+  why: string;
+}
+
+/** The processes that keep the agent from being ready; [] when every one is. */
+export function notReadyProcesses(processes: readonly ReadinessView[]): NotReady[] {
+  const found: NotReady[] = [];
+  for (const proc of processes) {
+    const why = notReadyBecause(proc);
+    if (why !== null) found.push({ id: proc.id, name: proc.name, why });
+  }
+  return found;
+}
+
+function notReadyBecause(proc: ReadinessView): string | null {
+  const status = publicStatus(proc.status);
+  if (!isServing(proc.status)) return status;
+  if (!proc.probed) return null;
+  const health = proc.health;
+  if (!health || health.status === 'starting') return `${status}, health check starting`;
+  if (health.status === 'unhealthy') return `${status}, unhealthy`;
+  // healthy until `failures` failures in a row: a failed last probe already takes it out of service
+  return health.last_error === null ? null : `${status}, its last health check failed`;
+}

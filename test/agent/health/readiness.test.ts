@@ -1,0 +1,27 @@
+// The rule behind pmx-runtime's /readyz: which processes keep the agent from being ready, and why.
+import { describe, expect, it } from 'vitest';
+import { notReadyProcesses, type ReadinessView } from '../../../agent/health/readiness.js';
+import type { HealthState } from '../../../agent/protocol/types.js';
+
+const health = (status: HealthState['status'], lastError: string | null = null): HealthState => ({ status, failures: lastError ? 1 : 0, last_check: 1, last_error: lastError });
+const view = (status: ReadinessView['status'], probed = false, state: HealthState | null = null): ReadinessView => ({ id: 3, name: 'api', status, probed, health: state });
+
+describe('readiness', () => {
+  it('is ready when every process serves and every probed one passed its last probe', () => {
+    expect(notReadyProcesses([view('online'), view('online', true, health('healthy')), view('replacing', true, health('healthy'))])).toEqual([]);
+  });
+
+  it.each([
+    [view('launching'), 'launching'],
+    [view('stopped'), 'stopped'],
+    [view('errored'), 'errored'],
+    [view('waiting restart'), 'waiting restart'],
+    [view('stopping', true, health('healthy')), 'stopping'],
+    [view('online', true, null), 'online, health check starting'],
+    [view('online', true, health('starting', 'HTTP 503')), 'online, health check starting'],
+    [view('online', true, health('unhealthy', 'HTTP 503')), 'online, unhealthy'],
+    [view('replacing', true, health('healthy', 'HTTP 503')), 'online, its last health check failed'],
+  ])('names %j as not ready: %s', (proc, why) => {
+    expect(notReadyProcesses([view('online'), proc])).toEqual([{ id: 3, name: 'api', why }]);
+  });
+});
