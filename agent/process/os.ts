@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import cluster from 'node:cluster';
+import { createRequire } from 'node:module';
 import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
@@ -120,8 +120,13 @@ function isNodeInterpreter(interpreter: string): boolean {
 /** Where a cluster worker's metrics pipe is: after stdio and the cluster's IPC channel. */
 const WORKER_METRICS_FD = 4;
 
+/** node:cluster, loaded with the first cluster worker: an agent that runs none does not pay for it. */
+let clusterModule: typeof import('node:cluster').default | null = null;
+const nodeCluster = (): typeof import('node:cluster').default => (clusterModule ??= createRequire(import.meta.url)('node:cluster') as typeof import('node:cluster').default);
+
 function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
   const metrics = wantsMetrics(spec);
+  const cluster = nodeCluster();
   cluster.setupPrimary({
     exec: spec.script,
     args: spec.args,
