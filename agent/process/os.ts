@@ -45,8 +45,8 @@ export interface ProcessOs {
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
   alive(identity: ProcessIdentityRow): boolean;
-  /** Opens the notify socket named `name` (short: see MAX_SOCKET_PATH); throws with the reason when it cannot. */
-  openNotify(name: string, onError: (error: Error) => void): NotifySocket;
+  /** Opens a notify socket of a name no other agent's child has; throws with the reason when it cannot. */
+  openNotify(onError: (error: Error) => void): NotifySocket;
   /** The FIFOs the apps' output goes through (an adopted app's are opened again from here). */
   readonly pipes: OutputPipes;
   /** Called once per turn before the apps started in it may run (the state file names them first). */
@@ -60,6 +60,7 @@ const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).
 /** The real operating system, with the FIFOs under `pipesDir` and the notify sockets under `notifyDir`. */
 export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs {
   const gates: Writable[] = [];
+  let notifySockets = 0;
   const os: ProcessOs = {
     launch(spec, options) {
       if (usesNodeCluster(spec)) return forkWorker(spec, options);
@@ -95,8 +96,10 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
       const row = readStat(pid);
       return row !== null && row.startTicks === startTicks && row.state !== 'Z';
     },
-    openNotify(name, onError) {
-      return openNotifySocket(join(notifyDir, name), onError);
+    openNotify(onError) {
+      // short (a socket path holds 107 bytes), and never one a child of a dead agent may still send to
+      notifySockets += 1;
+      return openNotifySocket(join(notifyDir, `${process.pid}.${notifySockets}`), onError);
     },
     pipes: new OutputPipes(pipesDir),
     beforeAppsRun: null,

@@ -20,6 +20,7 @@ import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
 import { stopLiveness, watchLiveness } from './liveness.js';
 import { replacementTimeout } from './replacement.js';
+import { AdoptedChild, AdoptedChildren } from './adopted-child.js';
 
 /** Restarts the agent decided on its own that a process remembers (describe shows them). */
 const EVENTS_KEPT = 10;
@@ -56,8 +57,8 @@ export class SupervisedProcess extends EventEmitter {
   listenFds: number[] = [];
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
-  /** Notify sockets opened so far: each child's gets the next name. */
-  private notifySockets = 0;
+  /** Watches the processes that took a child's role through MAINPID= (not our children: their exit is seen in /proc). */
+  private readonly adoptedWatch = new AdoptedChildren();
   /** Requests waiting for their answer, by ticket. */
   private readonly waiters = new Map<number, (outcome: Outcome) => void>();
   /** How the last replacement ended, for the message of a failed reload. */
@@ -247,8 +248,7 @@ export class SupervisedProcess extends EventEmitter {
   /** A new notify socket for the next child (`notify`, `watchdog`), or null when the app has none. */
   private openNotify(): NotifySocket | null {
     if (!this.spec.notify && !this.spec.watchdog) return null;
-    this.notifySockets += 1;
-    return this.os.openNotify(`${this.id}.${this.notifySockets}`, (error) => this.log(`${this.spec.name} (id ${this.id}): notify socket: ${error.message}`));
+    return this.os.openNotify((error) => this.log(`${this.spec.name} (id ${this.id}): notify socket: ${error.message}`));
   }
 
   /**
@@ -283,10 +283,11 @@ export class SupervisedProcess extends EventEmitter {
     else this.emit('child');
     // an exec probe is told which child it checks: during a reload the old one may answer at the app's address
     const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? '') };
+    // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
     handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
-      hung: (blockedMs) => this.hung(child, blockedMs),
-      watchdog: (silentMs) => this.watchdogMissed(child, `no WATCHDOG=1 for ${silentMs} ms (watchdog ${this.spec.watchdog} ms)`),
-      health: (state) => this.healthChecked(child, state),
+      hung: (blockedMs) => this.hung(handle.launched.child, blockedMs),
+      watchdog: (silentMs) => this.watchdogMissed(handle.launched.child, `no WATCHDOG=1 for ${silentMs} ms (watchdog ${this.spec.watchdog} ms)`),
+      health: (state) => this.healthChecked(handle.launched.child, state),
     });
     if (launched.metrics) {
       const pipe = launched.metrics;
@@ -297,28 +298,13 @@ export class SupervisedProcess extends EventEmitter {
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
     }
-    notify?.on('message', (message: NotifyMessage) => this.notified(child, handle, message));
-    child.once('exit', (code, signal) => {
-      stopLiveness(handle.liveness);
-      notify?.close();
-      const at = this.roleOf(child);
-      if (!at) return;
-      if (at === 'current') {
-        this.nodeMetrics = null;
-        removePidFile(this.pidFile);
-        this.lastExit = { code, signal, at: this.os.now() };
-        this.emit('exit', this.lastExit);
-      }
-      if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
-      // the effects above still needed the handle (to kill what is left of its tree)
-      if (this.children[at] === handle) this.children[at] = null;
-    });
+    notify?.on('message', (message: NotifyMessage) => this.notified(handle.launched.child, handle, message));
+    child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
     child.once('error', (error) => {
       const at = this.roleOf(child);
       if (!at || child.pid !== undefined) return;
       this.fail(`cannot start ${this.spec.script}: ${error.message}`);
-      notify?.close();
+      handle.notify?.close();
       this.children[at] = null;
       if (at === 'current') this.dispatch({ type: 'spawn-failed' });
       else if (at === 'replacement') this.dispatch({ type: 'replacement-exit' });
@@ -326,6 +312,50 @@ export class SupervisedProcess extends EventEmitter {
     child.on('message', (message: unknown) => {
       if (message === 'ready' && this.roleOf(child) === 'current') this.dispatch({ type: 'ready' });
     });
+  }
+
+  /** A child ended: the event of the role it held. The process it handed its role to (MAINPID=) ends it instead. */
+  private exited(handle: ChildHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (handle.launched.child !== child) return;
+    stopLiveness(handle.liveness);
+    handle.notify?.close();
+    const at = this.roleOf(child);
+    if (!at) return;
+    if (at === 'current') {
+      this.nodeMetrics = null;
+      removePidFile(this.pidFile);
+      this.lastExit = { code, signal, at: this.os.now() };
+      this.emit('exit', this.lastExit);
+    }
+    if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
+    // the effects above still needed the handle (to kill what is left of its tree)
+    if (this.children[at] === handle) this.children[at] = null;
+  }
+
+  /**
+   * MAINPID=: the app names another of its processes as the main one (a daemon that forked). As
+   * systemd does for the main process, pmx takes it only from the app's own tree (its descendants
+   * and its process group); from then on that process is the one whose exit counts, and whose pid
+   * `ls` shows. It is not our child: it is watched as an adopted process is (its exit seen in /proc).
+   */
+  private mainPid(handle: ChildHandle, pid: number): void {
+    const root = handle.identity;
+    if (!root || pid === root.pid || hasExited(handle)) return;
+    const member = this.os.tree(root).find((each) => each.pid === pid);
+    if (!member) {
+      this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);
+      return;
+    }
+    const adopted = new AdoptedChild(member, this.os, this.adoptedWatch, []);
+    const child = adopted.asChildProcess();
+    handle.launched = { ...handle.launched, child, metrics: null };
+    handle.identity = member;
+    child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
+    this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid}: its main process is now pid ${pid} (was ${root.pid})`);
+    if (this.children.current === handle) this.becameCurrent(handle);
+    // it may have exited before it was watched
+    adopted.look();
   }
 
   /** Resolves true once the current child (a cluster worker) listens, false if it exits or `timeoutMs` passes first. */
@@ -411,7 +441,7 @@ export class SupervisedProcess extends EventEmitter {
     // a ping, or READY=1 (from then on it must ping), arms the watchdog again
     if ((message.watchdog === 'ping' || message.ready) && notice.state !== 'stopping') handle.liveness?.watchdog?.sampled();
     if (message.watchdog === 'trigger') this.watchdogMissed(child, 'it sent WATCHDOG=trigger');
-    if (message.mainpid !== undefined) this.log(`${this.spec.name} (id ${this.id}): MAINPID=${message.mainpid} ignored: pmx supervises the process it started`);
+    if (message.mainpid !== undefined) this.mainPid(handle, message.mainpid);
     // the replacement's READY=1 is watched by watchReadiness, the current child's here
     if (message.ready && role === 'current') this.dispatch({ type: 'ready' });
   }

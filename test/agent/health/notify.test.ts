@@ -1,7 +1,8 @@
 // systemd's notify protocol for apps in any language: an app with `notify` (or `wait_ready` when
 // it is not a Node app) gets NOTIFY_SOCKET, a socket of its own; READY=1 is its 'ready' message
 // (start and reload wait for it, within listen_timeout), STATUS= shows in describe and jlist,
-// `watchdog` exports WATCHDOG_USEC and restarts an app that stops pinging, STOPPING=1 ends the watch.
+// `watchdog` exports WATCHDOG_USEC and restarts an app that stops pinging, STOPPING=1 ends the watch,
+// MAINPID= hands the role of main process to another process of the app (and only of the app).
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -160,6 +161,46 @@ describe('watchdog', SLOW, () => {
     expect(after.pm2_env.restart_time).toBe(0);
     expect(events(after)).toEqual([]);
     await pmx.ok(['delete', 'py-stopping']);
+  });
+});
+
+describe('MAINPID=', SLOW, () => {
+  it('follows a forked process the app names as its main one: its pid shown, its exit a restart', async () => {
+    const file = ecosystem('fork', [{ name: 'sh-fork', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true }]);
+    await pmx.ok(['start', file]);
+    const started = await eventually('sh-fork online', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    const main = Number(await eventually('the forked pid', () => /^main (\d+)$/m.exec(readFileSync(started.pm2_env.pm_out_log_path, 'utf8'))?.[1]));
+    // the shell that started it has exited: the process stays online, served by its main process
+    const handedOver = await eventually('the main pid shown', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pid === main ? entry : null;
+    });
+    expect(handedOver.pm2_env.status).toBe('online');
+    expect(handedOver.pm2_env.restart_time).toBe(0);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(new RegExp(`sh-fork \\(id \\d+\\): MAINPID=${main}: its main process is now pid ${main} \\(was \\d+\\)`));
+    process.kill(main, 'SIGKILL');
+    const restarted = await eventually('sh-fork restarted', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pm2_env.restart_time === 1 && entry.pm2_env.status === 'online' && entry.pid !== main ? entry : null;
+    }, STARTUP_MS);
+    expect(alive(main)).toBe(false);
+    await pmx.ok(['delete', 'sh-fork']);
+    expect(alive(restarted.pid)).toBe(false);
+  });
+
+  it('ignores, with a log line, a pid that is not a process of the app', async () => {
+    const file = ecosystem('foreign', [{ name: 'sh-foreign', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true, env: { FOREIGN_PID: String(process.pid) } }]);
+    await pmx.ok(['start', file]);
+    const refused = new RegExp(`sh-foreign \\(id \\d+\\): MAINPID=${process.pid} ignored: not a process of this app`);
+    await eventually('the MAINPID= refused', () => refused.test(readFileSync(join(pmx.home, 'agent.log'), 'utf8')), STARTUP_MS);
+    const entry = await pmx.proc('sh-foreign');
+    expect(entry.pid).not.toBe(process.pid);
+    expect(entry.pm2_env.status).toBe('online');
+    await pmx.ok(['delete', 'sh-foreign']);
+    expect(alive(process.pid)).toBe(true);
   });
 });
 
