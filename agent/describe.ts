@@ -79,6 +79,7 @@ function live(proc: SupervisedProcess) {
       pmx_log_error: proc.logs.writeFailure(),
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
       ...(running && proc.health ? { health: { ...proc.health } } : {}),
+      ...(running && proc.notice ? { pmx_notify: { ...proc.notice } } : {}),
       ...(proc.events.length > 0 ? { pmx_events: [...proc.events] } : {}),
       // a restart held back (restart_delay, exp_backoff_restart_delay): when it is due
       ...(lifecycle.status === ProcessState.WAITING_RESTART && lifecycle.restartAt ? { pmx_restart_at: lifecycle.restartAt } : {}),

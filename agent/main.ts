@@ -68,7 +68,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     if (options.foreground) process.stderr.write(stamped);
   };
   const lock = options.lock ?? (await acquireHomeLock(home));
-  const os = createProcessOs(home.pipes);
+  const os = createProcessOs(home.pipes, home.notify);
   const registry = new Registry(home, os, log);
   const crons = new CronRestarts();
   const watchers = new AppWatchers(registry, log);
@@ -152,6 +152,8 @@ function prepareHome(home: AgentHome): void {
   mkdirSync(home.logs, { recursive: true, mode: 0o700 });
   mkdirSync(home.pids, { recursive: true, mode: 0o700 });
   mkdirSync(home.pipes, { recursive: true, mode: 0o700 });
+  mkdirSync(home.notify, { recursive: true, mode: 0o700 });
+  chmodSync(home.notify, 0o700);
 }
 
 function removeSocket(path: string): void {

@@ -118,7 +118,7 @@ export function dashboardClient(): void {
         row = createRow(proc);
         rows.set(proc.pm_id, row);
       }
-      row.cells.status.textContent = proc.health ? `${proc.status} (${proc.health})` : proc.status;
+      row.cells.status.textContent = (proc.health ? `${proc.status} (${proc.health})` : proc.status) + (proc.notify_status ? ` · ${proc.notify_status}` : '');
       row.cells.status.className = `status status-${proc.status.replace(/ /g, '-')}`;
       row.cells.pid.textContent = proc.pid > 0 ? String(proc.pid) : '-';
       row.cells.uptime.textContent = formatUptime(proc, sample.at);

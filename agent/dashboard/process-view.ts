@@ -18,6 +18,8 @@ export interface DashboardProcess {
   memory: number;
   /** The health check's status, when the app has one and it runs. */
   health: 'starting' | 'healthy' | 'unhealthy' | null;
+  /** The app's last STATUS= line on its notify socket, when it runs and said one. */
+  notify_status: string | null;
 }
 
 /** The row for one `jlist` entry. */
@@ -36,5 +38,6 @@ export function processView(entry: ProcessDescription): DashboardProcess {
     cpu: entry.monit.cpu,
     memory: entry.monit.memory,
     health: env.status === 'online' ? (env.health?.status ?? null) : null,
+    notify_status: env.pmx_notify?.status ?? null,
   };
 }

@@ -4,22 +4,32 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { Launched } from '../process/os.js';
+import type { NotifySocket } from '../health/notify-socket.js';
+import type { NotifyMessage } from '../health/notify-message.js';
 
 /**
- * Calls `ready` once a replacement is ready: its 'ready' message with wait_ready, its first
+ * Calls `ready` once a replacement is ready: its 'ready' message (or READY=1 on its notify socket) with wait_ready, its first
  * listening server when the child it replaces listened, having stayed up min_uptime when it is
  * socket-activated, its start otherwise. Never, if it exits first.
  */
-export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListening: boolean, ready: () => void): void {
+export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListening: boolean, notify: NotifySocket | null, ready: () => void): void {
   const { child, onListening } = launched;
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   if (spec.wait_ready) {
     const onMessage = (message: unknown): void => {
       if (message !== 'ready') return;
+      said();
+    };
+    const onNotify = (message: NotifyMessage): void => {
+      if (message.ready) said();
+    };
+    const said = (): void => {
       child.off('message', onMessage);
+      notify?.off('message', onNotify);
       ready();
     };
     child.on('message', onMessage);
+    notify?.on('message', onNotify);
   } else if (oldWasListening && onListening) {
     if (launched.listened) queueMicrotask(ready);
     else onListening(() => alive() && ready());

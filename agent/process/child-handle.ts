@@ -4,6 +4,8 @@
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import type { ChildLiveness } from './liveness.js';
+import type { NotifySocket } from '../health/notify-socket.js';
+import type { AppNotice } from '../protocol/types.js';
 
 export interface ChildHandle {
   launched: Launched;
@@ -15,12 +17,16 @@ export interface ChildHandle {
   sampled: ProcessIdentity[];
   /** Its hang watch and health check, when the spec asks for them; stopped when it exits. */
   liveness: ChildLiveness | null;
+  /** Its notify socket (`notify`, `watchdog`), closed and removed when it exits; and what it said there. */
+  notify: NotifySocket | null;
+  notice: AppNotice | null;
 }
 
 /** A handle for a child that was just launched. */
-export function handleFor(launched: Launched, os: ProcessOs): ChildHandle {
+export function handleFor(launched: Launched, os: ProcessOs, notify: NotifySocket | null = null): ChildHandle {
   const pid = launched.child.pid;
-  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null };
+  const notice: AppNotice | null = notify ? { state: 'starting', status: null } : null;
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice };
 }
 
 /** True once the child has exited. */

@@ -10,6 +10,7 @@ import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
+import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
 
 /** A process named so that pid reuse cannot fool us: its pid and its start time since boot. */
 export interface ProcessIdentityRow {
@@ -44,6 +45,8 @@ export interface ProcessOs {
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
   alive(identity: ProcessIdentityRow): boolean;
+  /** Opens a notify socket of a name no other agent's child has; throws with the reason when it cannot. */
+  openNotify(onError: (error: Error) => void): NotifySocket;
   /** The FIFOs the apps' output goes through (an adopted app's are opened again from here). */
   readonly pipes: OutputPipes;
   /** Called once per turn before the apps started in it may run (the state file names them first). */
@@ -54,9 +57,10 @@ export interface ProcessOs {
 /** The module every cluster worker of a Node app preloads (drains it before a reload stops it). */
 const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).href;
 
-/** The real operating system, with the FIFOs under `pipesDir`. */
-export function createProcessOs(pipesDir: string): ProcessOs {
+/** The real operating system, with the FIFOs under `pipesDir` and the notify sockets under `notifyDir`. */
+export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs {
   const gates: Writable[] = [];
+  let notifySockets = 0;
   const os: ProcessOs = {
     launch(spec, options) {
       if (usesNodeCluster(spec)) return forkWorker(spec, options);
@@ -91,6 +95,11 @@ export function createProcessOs(pipesDir: string): ProcessOs {
     alive({ pid, startTicks }) {
       const row = readStat(pid);
       return row !== null && row.startTicks === startTicks && row.state !== 'Z';
+    },
+    openNotify(onError) {
+      // short (a socket path holds 107 bytes), and never one a child of a dead agent may still send to
+      notifySockets += 1;
+      return openNotifySocket(join(notifyDir, `${process.pid}.${notifySockets}`), onError);
     },
     pipes: new OutputPipes(pipesDir),
     beforeAppsRun: null,
@@ -166,7 +175,9 @@ function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions, pipes: O
   const gateFd = stdio.length <= 9 ? stdio.push('pipe') - 1 : -1;
   const gated = gateFd >= 0;
   const run = gated ? `exec ${gateFd}<&- "$0" "$@"` : 'exec "$0" "$@"';
-  const script = `${gated ? `read -r _ <&${gateFd} || exit 1; ` : ''}${listenFds.length > 0 ? 'LISTEN_PID=$$; export LISTEN_PID; ' : ''}${run}`;
+  // LISTEN_PID and WATCHDOG_PID name the app itself, whose pid is the shell's once it execs
+  const ownPid = [...(listenFds.length > 0 ? ['LISTEN_PID'] : []), ...(env.WATCHDOG_USEC ? ['WATCHDOG_PID'] : [])];
+  const script = `${gated ? `read -r _ <&${gateFd} || exit 1; ` : ''}${ownPid.map((name) => `${name}=$$; export ${name}; `).join('')}${run}`;
   const child = spawn('/bin/sh', ['-c', script, command, ...args], {
     cwd: spec.cwd,
     env: { ...env, ...activation, ...(metrics ? { [METRICS_FD_VARIABLE]: String(metricsFd) } : {}) },

@@ -15,9 +15,12 @@ import { removePidFile, writePidFile } from './pid-file.js';
 import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
 import { drain, watchReadiness } from '../modes/reload.js';
 import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
-import type { HealthState, SupervisionEvent } from '../protocol/types.js';
+import type { AppNotice, HealthState, SupervisionEvent } from '../protocol/types.js';
+import type { NotifySocket } from '../health/notify-socket.js';
+import type { NotifyMessage } from '../health/notify-message.js';
 import { stopLiveness, watchLiveness } from './liveness.js';
 import { replacementTimeout } from './replacement.js';
+import { AdoptedChild, AdoptedChildren } from './adopted-child.js';
 
 /** Restarts the agent decided on its own that a process remembers (describe shows them). */
 const EVENTS_KEPT = 10;
@@ -54,6 +57,8 @@ export class SupervisedProcess extends EventEmitter {
   listenFds: number[] = [];
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
+  /** Watches the processes that took a child's role through MAINPID= (not our children: their exit is seen in /proc). */
+  private readonly adoptedWatch = new AdoptedChildren();
   /** Requests waiting for their answer, by ticket. */
   private readonly waiters = new Map<number, (outcome: Outcome) => void>();
   /** How the last replacement ended, for the message of a failed reload. */
@@ -92,6 +97,11 @@ export class SupervisedProcess extends EventEmitter {
 
   get pid(): number {
     return this.child?.pid ?? 0;
+  }
+
+  /** What the current child said on its notify socket, when the app has one. */
+  get notice(): AppNotice | null {
+    return this.children.current?.notice ?? null;
   }
 
   /** The health check of the current child, when the app has one. */
@@ -187,13 +197,13 @@ export class SupervisedProcess extends EventEmitter {
 
   private spawn(): void {
     this.error = null;
-    const launched = this.launch();
-    if (!launched) {
+    const started = this.launch();
+    if (!started) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
       return;
     }
-    const { child } = launched;
-    this.track('current', launched);
+    const { child } = started.launched;
+    this.track('current', started.launched, started.notify);
     child.once('spawn', () => {
       if (this.roleOf(child) === 'current' && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
     });
@@ -204,14 +214,15 @@ export class SupervisedProcess extends EventEmitter {
     this.replacementBooted = false;
     this.replacementHealth = null;
     const oldWasListening = this.children.current?.launched.listened ?? false;
-    const launched = this.launch();
-    if (!launched) {
+    const started = this.launch();
+    if (!started) {
       queueMicrotask(() => this.dispatch({ type: 'replacement-exit' }));
       return;
     }
+    const { launched, notify } = started;
     const { child } = launched;
-    this.track('replacement', launched);
-    watchReadiness(launched, this.spec, oldWasListening, () => {
+    this.track('replacement', launched, notify);
+    watchReadiness(launched, this.spec, oldWasListening, notify, () => {
       const role = this.roleOf(child);
       this.replacementBooted = role === 'replacement';
       // with a health check, the old child retires only once the replacement's probe passed
@@ -220,14 +231,24 @@ export class SupervisedProcess extends EventEmitter {
     });
   }
 
-  /** Starts a child for this process's spec; null (and the error recorded) when it cannot. */
-  private launch(): Launched | null {
+  /** Starts a child for this process's spec, with its notify socket when it has one; null (and the error recorded) when it cannot. */
+  private launch(): { launched: Launched; notify: NotifySocket | null } | null {
+    let notify: NotifySocket | null = null;
     try {
-      return this.os.launch(this.spec, { env: this.childEnv(), listenFds: this.listenFds });
+      notify = this.openNotify();
+      const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();
+      return { launched: this.os.launch(this.spec, { env, listenFds: this.listenFds }), notify };
     } catch (error) {
+      notify?.close();
       this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
       return null;
     }
+  }
+
+  /** A new notify socket for the next child (`notify`, `watchdog`), or null when the app has none. */
+  private openNotify(): NotifySocket | null {
+    if (!this.spec.notify && !this.spec.watchdog) return null;
+    return this.os.openNotify((error) => this.log(`${this.spec.name} (id ${this.id}): notify socket: ${error.message}`));
   }
 
   /**
@@ -250,9 +271,9 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** Gives `launched` a role: from now on its output is logged and its exit and messages are events. */
-  private track(role: Role, launched: Launched): void {
+  private track(role: Role, launched: Launched, notify: NotifySocket | null = null): void {
     const { child, output } = launched;
-    const handle = handleFor(launched, this.os);
+    const handle = handleFor(launched, this.os, notify);
     this.children[role] = handle;
     const out = output?.out ?? child.stdout;
     const err = output?.err ?? child.stderr;
@@ -262,9 +283,11 @@ export class SupervisedProcess extends EventEmitter {
     else this.emit('child');
     // an exec probe is told which child it checks: during a reload the old one may answer at the app's address
     const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? '') };
+    // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
     handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
-      hung: (blockedMs) => this.hung(child, blockedMs),
-      health: (state) => this.healthChecked(child, state),
+      hung: (blockedMs) => this.hung(handle.launched.child, blockedMs),
+      watchdog: (silentMs) => this.watchdogMissed(handle.launched.child, `no WATCHDOG=1 for ${silentMs} ms (watchdog ${this.spec.watchdog} ms)`),
+      health: (state) => this.healthChecked(handle.launched.child, state),
     });
     if (launched.metrics) {
       const pipe = launched.metrics;
@@ -275,25 +298,13 @@ export class SupervisedProcess extends EventEmitter {
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
     }
-    child.once('exit', (code, signal) => {
-      stopLiveness(handle.liveness);
-      const at = this.roleOf(child);
-      if (!at) return;
-      if (at === 'current') {
-        this.nodeMetrics = null;
-        removePidFile(this.pidFile);
-        this.lastExit = { code, signal, at: this.os.now() };
-        this.emit('exit', this.lastExit);
-      }
-      if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-      this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
-      // the effects above still needed the handle (to kill what is left of its tree)
-      if (this.children[at] === handle) this.children[at] = null;
-    });
+    notify?.on('message', (message: NotifyMessage) => this.notified(handle.launched.child, handle, message));
+    child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
     child.once('error', (error) => {
       const at = this.roleOf(child);
       if (!at || child.pid !== undefined) return;
       this.fail(`cannot start ${this.spec.script}: ${error.message}`);
+      handle.notify?.close();
       this.children[at] = null;
       if (at === 'current') this.dispatch({ type: 'spawn-failed' });
       else if (at === 'replacement') this.dispatch({ type: 'replacement-exit' });
@@ -301,6 +312,50 @@ export class SupervisedProcess extends EventEmitter {
     child.on('message', (message: unknown) => {
       if (message === 'ready' && this.roleOf(child) === 'current') this.dispatch({ type: 'ready' });
     });
+  }
+
+  /** A child ended: the event of the role it held. The process it handed its role to (MAINPID=) ends it instead. */
+  private exited(handle: ChildHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (handle.launched.child !== child) return;
+    stopLiveness(handle.liveness);
+    handle.notify?.close();
+    const at = this.roleOf(child);
+    if (!at) return;
+    if (at === 'current') {
+      this.nodeMetrics = null;
+      removePidFile(this.pidFile);
+      this.lastExit = { code, signal, at: this.os.now() };
+      this.emit('exit', this.lastExit);
+    }
+    if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
+    // the effects above still needed the handle (to kill what is left of its tree)
+    if (this.children[at] === handle) this.children[at] = null;
+  }
+
+  /**
+   * MAINPID=: the app names another of its processes as the main one (a daemon that forked). As
+   * systemd does for the main process, pmx takes it only from the app's own tree (its descendants
+   * and its process group); from then on that process is the one whose exit counts, and whose pid
+   * `ls` shows. It is not our child: it is watched as an adopted process is (its exit seen in /proc).
+   */
+  private mainPid(handle: ChildHandle, pid: number): void {
+    const root = handle.identity;
+    if (!root || pid === root.pid || hasExited(handle)) return;
+    const member = this.os.tree(root).find((each) => each.pid === pid);
+    if (!member) {
+      this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);
+      return;
+    }
+    const adopted = new AdoptedChild(member, this.os, this.adoptedWatch, []);
+    const child = adopted.asChildProcess();
+    handle.launched = { ...handle.launched, child, metrics: null };
+    handle.identity = member;
+    child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
+    this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid}: its main process is now pid ${pid} (was ${root.pid})`);
+    if (this.children.current === handle) this.becameCurrent(handle);
+    // it may have exited before it was watched
+    adopted.look();
   }
 
   /** Resolves true once the current child (a cluster worker) listens, false if it exits or `timeoutMs` passes first. */
@@ -370,6 +425,35 @@ export class SupervisedProcess extends EventEmitter {
     this.dispatch({ type: 'restart' });
   }
 
+  /** A child spoke on its notify socket (systemd's protocol): READY=1 is its 'ready' message, WATCHDOG=1 feeds its watchdog, STOPPING=1 ends it. */
+  private notified(child: ChildProcess, handle: ChildHandle, message: NotifyMessage): void {
+    const role = this.roleOf(child);
+    const notice = handle.notice;
+    if (!role || !notice) return;
+    if (message.status !== undefined) notice.status = message.status;
+    if (message.reloading) notice.state = 'reloading';
+    if (message.ready && notice.state !== 'stopping') notice.state = 'ready';
+    if (message.stopping) {
+      // an app on its way out is not restarted for the pings it no longer sends
+      notice.state = 'stopping';
+      handle.liveness?.watchdog?.stop();
+    }
+    // a ping, or READY=1 (from then on it must ping), arms the watchdog again
+    if ((message.watchdog === 'ping' || message.ready) && notice.state !== 'stopping') handle.liveness?.watchdog?.sampled();
+    if (message.watchdog === 'trigger') this.watchdogMissed(child, 'it sent WATCHDOG=trigger');
+    if (message.mainpid !== undefined) this.mainPid(handle, message.mainpid);
+    // the replacement's READY=1 is watched by watchReadiness, the current child's here
+    if (message.ready && role === 'current') this.dispatch({ type: 'ready' });
+  }
+
+  /** The current child missed its watchdog: restarted as a hung one is. */
+  private watchdogMissed(child: ChildProcess, reason: string): void {
+    if (this.roleOf(child) !== 'current' || !this.restartable()) return;
+    this.record({ event: 'watchdog', at: this.os.now(), reason });
+    this.fail(`watchdog: ${reason}: restarting`);
+    this.dispatch({ type: 'restart' });
+  }
+
   /** A probe of a child's health check ended: an unhealthy current child is restarted; a healthy replacement may now take over. */
   private healthChecked(child: ChildProcess, state: HealthState): void {
     const role = this.roleOf(child);
@@ -411,9 +495,11 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private childEnv(): Record<string, string> {
+    // a NOTIFY_SOCKET inherited from the agent's own environment (pmx-runtime under systemd) is not the app's
+    const { NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...env } = this.spec.env;
     const instance = String(this.instance);
     return {
-      ...this.spec.env,
+      ...env,
       name: this.spec.name,
       namespace: this.spec.namespace,
       pm_id: String(this.id),
@@ -442,4 +528,9 @@ export class SupervisedProcess extends EventEmitter {
     this.error = message;
     this.log(`${this.spec.name} (id ${this.id}): ${message}`);
   }
+}
+
+/** What an app with a notify socket finds in its environment, as systemd sets it (WATCHDOG_PID is set by the launching shell). */
+function notifyEnv(path: string, spec: AppSpec): Record<string, string> {
+  return { NOTIFY_SOCKET: path, ...(spec.watchdog ? { WATCHDOG_USEC: String(spec.watchdog * 1000) } : {}) };
 }

@@ -63,6 +63,10 @@ export interface AppSpec {
   hang_timeout?: number;
   /** The probe that tells whether the app serves (ecosystem key `health`); null (or absent, in older dumps): none. */
   health_check?: HealthCheck | null;
+  /** systemd's notify protocol: the app gets NOTIFY_SOCKET, and READY=1 is its 'ready' message; false (or absent, in older dumps): no socket unless `watchdog`. */
+  notify?: boolean;
+  /** ms the app may go without sending WATCHDOG=1 on its notify socket before it is restarted (exported as WATCHDOG_USEC); 0 (or absent): none. */
+  watchdog?: number;
   /** systemd's start-rate limit (ecosystem key `restart_limit`): more than `burst` automatic restarts within `interval` ms and the app is errored; null (or absent, in older dumps): none. */
   restart_limit?: RestartLimit | null;
 }
@@ -150,6 +154,8 @@ export const APP_DEFAULTS = {
   hang_timeout: 0,
   health_check: null,
   restart_limit: null,
+  notify: false,
+  watchdog: 0,
 } satisfies Partial<AppSpec>;
 
 /** An app name as PM2 writes it in log and pid file names: every character but letters, digits, `.`, `-` and `\\` becomes `-`. */

@@ -12,6 +12,8 @@ export interface AgentHome {
   stateFile: string;
   /** Named pipes that carry the apps' output, so that a later agent can read them again. */
   pipes: string;
+  /** The notify sockets of apps with `notify` or `watchdog`, one per child (kept short: a socket path holds 107 bytes). */
+  notify: string;
   logFile: string;
   logs: string;
   pids: string;
@@ -28,6 +30,7 @@ export function resolveHome(env: Record<string, string | undefined> = process.en
     lockFile: join(root, 'agent.lock'),
     stateFile: join(root, 'agent.state'),
     pipes: join(root, 'pipes'),
+    notify: join(root, 'notify'),
     logFile: join(root, 'agent.log'),
     logs: join(root, 'logs'),
     pids: join(root, 'pids'),

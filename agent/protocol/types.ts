@@ -48,6 +48,8 @@ export interface Pm2Env extends AppSpec {
   health?: HealthState;
   /** The latest restarts the agent decided on its own (a hung event loop, a failed health check), oldest first. */
   pmx_events?: SupervisionEvent[];
+  /** What an app with a notify socket said on it (systemd's notify protocol), when a child runs. */
+  pmx_notify?: AppNotice;
   /** While `waiting restart`: when the held-back restart is due (ms since epoch); absent otherwise. */
   pmx_restart_at?: number;
 }
@@ -62,14 +64,20 @@ export interface HealthState {
   last_error: string | null;
 }
 
+/** What a child said on its notify socket: its phase (READY=1, RELOADING=1, STOPPING=1) and its last STATUS= line. */
+export interface AppNotice {
+  state: 'starting' | 'ready' | 'reloading' | 'stopping';
+  status: string | null;
+}
+
 /** A restart the agent decided on its own, and why. */
 export interface SupervisionEvent {
-  event: 'hung' | 'health';
+  event: 'hung' | 'health' | 'watchdog';
   /** ms since epoch. */
   at: number;
   /** 'hung': the event loop was blocked this long, ms. */
   blocked_ms?: number;
-  /** 'health': the last probe's failure. */
+  /** 'health': the last probe's failure; 'watchdog': how the app missed it. */
   reason?: string;
 }
 

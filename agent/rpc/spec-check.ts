@@ -114,6 +114,8 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   hang_timeout: optional(count),
   health_check: optional(healthCheck),
   restart_limit: optional(restartLimit),
+  notify: optional(bool),
+  watchdog: optional(count),
 };
 
 /** Why `value` is not a valid AppSpec (naming the app and the key), or null. */

@@ -1,5 +1,6 @@
-// The liveness keys of an app: `hang_timeout` (a Node app whose event loop stays blocked) and the
-// `health` block (an HTTP, TCP or exec probe with its interval, timeout, failures, start_period).
+// The liveness keys of an app: `hang_timeout` (a Node app whose event loop stays blocked), the
+// `health` block (an HTTP, TCP or exec probe with its interval, timeout, failures, start_period)
+// and `watchdog` (systemd's: WATCHDOG=1 pings on the app's notify socket).
 import { HEALTH_DEFAULTS, type HealthCheck, type HealthTarget } from '../../agent/protocol/app-spec.js';
 import { hasNul } from '../../agent/protocol/limits.js';
 import { type Parsed, parseCount, parseDuration, parsePort, parseText } from './values.js';
@@ -13,6 +14,13 @@ export function parseHangTimeout(value: unknown): Parsed<number> {
   const parsed = parseDuration(value);
   if (parsed.ok && parsed.value >= MIN_HANG_TIMEOUT_MS) return parsed;
   return { ok: false, expected: "a duration of at least 2s (such as '30s', or a number of ms), or 0 for none: the preload reports once a second" };
+}
+
+/** `watchdog`: a duration above 0 (exported as WATCHDOG_USEC); 0, false or null turn it off. */
+export function parseWatchdog(value: unknown): Parsed<number> {
+  if (value === null || value === false || value === 0) return { ok: true, value: 0 };
+  const parsed = positiveDuration(value);
+  return parsed.ok ? parsed : { ok: false, expected: "a duration above 0 (such as '10s', or a number of ms) within which the app sends WATCHDOG=1 again, or 0 for none" };
 }
 
 const TARGETS = ['http', 'tcp', 'exec'] as const;

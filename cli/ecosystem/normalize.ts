@@ -113,6 +113,8 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
   if (draft.hang_timeout && (!node || draft.pmx === false)) {
     context.warnings.push(`${origin.label}: ${origin.keyName('hang_timeout')} watches the event loop of Node apps through the metrics preload; '${fullName}' ${node ? 'has pmx: false' : `runs with ${interpreter}`}, so it is never found hung`);
   }
+  // systemd's notify protocol: asked for, or the only way a non-Node app can say it is ready (wait_ready), or needed for watchdog pings
+  const notify = draft.notify ?? ((draft.wait_ready === true && !node) || Boolean(draft.watchdog));
   const { env, app_env } = appEnvironment({
     shell: baseEnv,
     deploy: context.deployEnv,
@@ -141,6 +143,9 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     app_env,
     instances: draft.instances ?? APP_DEFAULTS.instances,
     exec_mode,
+    notify,
+    // `notify: true` is systemd's Type=notify: launching until READY=1 (within listen_timeout)
+    wait_ready: draft.wait_ready ?? draft.notify === true,
     // PM2's default: one set of log files for an app that asked for no instances and no cluster, else one per process
     merge_logs: draft.merge_logs ?? (exec_mode !== 'cluster_mode' && draft.instances === undefined),
     // as in PM2, `time` wins over a log_date_format of the app's

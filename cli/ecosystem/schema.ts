@@ -2,7 +2,7 @@
 // ones PM2 has but pmx leaves alone (so real PM2 files load without a warning).
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import { parseCron, parseLogRotate } from './log-rotate.js';
-import { parseHangTimeout, parseHealth } from './health.js';
+import { parseHangTimeout, parseHealth, parseWatchdog } from './health.js';
 import { parseRestartLimit } from './restart-limit.js';
 import {
   type Parsed,
@@ -111,6 +111,8 @@ export const APP_KEYS: Record<string, Reader> = {
   hang_timeout: set('hang_timeout', parseHangTimeout),
   health: set('health_check', parseHealth),
   restart_limit: set('restart_limit', parseRestartLimit),
+  notify: set('notify', parseBoolean),
+  watchdog: set('watchdog', parseWatchdog),
 };
 
 const anything = (value: unknown): Parsed<unknown> => ({ ok: true, value });

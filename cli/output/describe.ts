@@ -1,6 +1,6 @@
 // `pmx describe` (PM2's key/value table) and `pmx env` (the process's environment).
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import { describeEvent, describeHealth, describeHealthCheck } from './health.js';
+import { describeEvent, describeHealth, describeHealthCheck, describeNotice } from './health.js';
 import { formatBytes, formatCpu, formatUptime, isWatching, statusPaint } from './format.js';
 import { printable, styleFor } from './style.js';
 import { type Cell, renderTable } from './table.js';
@@ -58,6 +58,8 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
   if (env.hang_timeout) rows.push(['hang timeout', text(`${env.hang_timeout}ms`)]);
   if (env.health_check) rows.push(['health check', text(describeHealthCheck(env.health_check))]);
   if (env.health) rows.push(['health', text(describeHealth(env.health, now))]);
+  if (env.watchdog) rows.push(['watchdog', text(`${env.watchdog}ms`)]);
+  if (env.pmx_notify) rows.push(['notify', text(describeNotice(env.pmx_notify))]);
   for (const event of env.pmx_events ?? []) rows.push([`${event.event} restart`, text(describeEvent(event))]);
   if (env.last_exit) rows.push(['last exit', text(describeExit(env.last_exit))]);
   if (env.pmx_error) rows.push(['last error', { text: printable(env.pmx_error), paint: style.red }]);

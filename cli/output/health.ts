@@ -1,6 +1,6 @@
 // The words for health checks and the restarts the agent decides on its own, as describe shows them.
 import { redactUrl, type HealthCheck } from '../../agent/protocol/app-spec.js';
-import type { HealthState, SupervisionEvent } from '../../agent/protocol/types.js';
+import type { AppNotice, HealthState, SupervisionEvent } from '../../agent/protocol/types.js';
 import { formatUptime } from './format.js';
 
 /** `http http://127.0.0.1:3000/health every 10000ms, timeout 5000ms, 3 failures, start period 0ms`. */
@@ -18,8 +18,14 @@ export function describeHealth(health: HealthState, now: number): string {
   return `${health.status}${failures} (${ago}${health.last_error ? `: ${health.last_error}` : ''})`;
 }
 
+/** `ready: Serving 12 requests` (the app's phase, then its STATUS= line), or `starting`. */
+export function describeNotice(notice: AppNotice): string {
+  return notice.status ? `${notice.state}: ${notice.status}` : notice.state;
+}
+
 /** `at 2026-01-01T10:00:00.000Z: event loop blocked for 30012 ms` or `...: HTTP 503 from ...`. */
 export function describeEvent(event: SupervisionEvent): string {
-  const what = event.event === 'hung' ? `event loop blocked for ${event.blocked_ms} ms` : `health check failed: ${event.reason}`;
+  const what =
+    event.event === 'hung' ? `event loop blocked for ${event.blocked_ms} ms` : event.event === 'watchdog' ? `watchdog missed: ${event.reason}` : `health check failed: ${event.reason}`;
   return `at ${new Date(event.at).toISOString()}: ${what}`;
 }

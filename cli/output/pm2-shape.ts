@@ -126,6 +126,9 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.health) shaped.health = env.health;
   if (env.pmx_events) shaped.pmx_events = env.pmx_events;
   if (env.restart_limit) shaped.restart_limit = env.restart_limit;
+  if (env.notify) shaped.notify = env.notify;
+  if (env.watchdog) shaped.watchdog = env.watchdog;
+  if (env.pmx_notify) shaped.pmx_notify = env.pmx_notify;
   if (env.pmx_restart_at) shaped.pmx_restart_at = env.pmx_restart_at;
   if (env.pmx_error) shaped.pmx_error = env.pmx_error;
   if (env.pmx_log_error) shaped.pmx_log_error = env.pmx_log_error;

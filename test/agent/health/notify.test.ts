@@ -1,0 +1,236 @@
+// systemd's notify protocol for apps in any language: an app with `notify` (or `wait_ready` when
+// it is not a Node app) gets NOTIFY_SOCKET, a socket of its own; READY=1 is its 'ready' message
+// (start and reload wait for it, within listen_timeout), STATUS= shows in describe and jlist,
+// `watchdog` exports WATCHDOG_USEC and restarts an app that stops pinging, STOPPING=1 ends the watch,
+// MAINPID= hands the role of main process to another process of the app (and only of the app).
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
+import { freePort } from '../../helpers/net.js';
+
+const apps = join(FIXTURES, 'apps');
+const pmx = new PmxSandbox('pmx-ntf-');
+afterAll(() => pmx.cleanup());
+
+interface Notice {
+  state: string;
+  status: string | null;
+}
+interface Event {
+  event: string;
+  at: number;
+  reason?: string;
+}
+/** Python apps start through pyenv's shim here: seconds under load. Waits for a start get this long. */
+const STARTUP_MS = 25_000;
+const SLOW = { timeout: 60_000 };
+
+const notice = (entry: JlistEntry): Notice | undefined => entry.pm2_env.pmx_notify as Notice | undefined;
+const events = (entry: JlistEntry): Event[] => (entry.pm2_env.pmx_events as Event[] | undefined) ?? [];
+
+function ecosystem(name: string, apps: object[]): string {
+  const file = join(pmx.dir, `${name}.config.js`);
+  writeFileSync(file, `module.exports = ${JSON.stringify({ apps })};\n`);
+  return file;
+}
+
+/** The lines `<what> <pid> <ms>` the fixture appended to its events log. */
+function noted(log: string, what: string): { pid: number; at: number }[] {
+  const text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+  return [...text.matchAll(new RegExp(`^${what} (\\d+) (\\d+)$`, 'gm'))].map((m) => ({ pid: Number(m[1]), at: Number(m[2]) }));
+}
+
+/** What the app printed first: its NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID. */
+async function printedEnv(entry: JlistEntry): Promise<{ socket: string; usec: string; pid: string }> {
+  const line = await eventually('the app to print its environment', () => /^socket (\S+) watchdog (\S+) pid (\S+)$/m.exec(readFileSync(entry.pm2_env.pm_out_log_path, 'utf8')), STARTUP_MS);
+  return { socket: line[1]!, usec: line[2]!, pid: line[3]! };
+}
+
+describe('notify', SLOW, () => {
+  it('keeps a Python app with wait_ready launching until it sends READY=1, then shows its STATUS=', async () => {
+    const log = join(pmx.dir, 'ready.events');
+    const file = ecosystem('ready', [{ name: 'py-ready', script: join(apps, 'notify.py'), wait_ready: true, listen_timeout: 10_000, env: { READY_AFTER_MS: '1500', STATUS: 'Serving 3 queues', EVENTS_LOG: log } }]);
+    await pmx.ok(['start', file]);
+    // a list taken before the app wrote that it sent READY=1 must show it launching
+    const early = await pmx.proc('py-ready');
+    if (noted(log, 'ready').length === 0) expect(early.pm2_env.status).toBe('launching');
+    const online = await eventually('py-ready online', async () => {
+      const entry = await pmx.proc('py-ready');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    const [ready] = noted(log, 'ready');
+    expect(ready?.pid).toBe(online.pid);
+    expect(online.pm2_env.pm_uptime).toBeLessThan(ready!.at);
+    expect(notice(online)).toEqual({ state: 'ready', status: 'Serving 3 queues' });
+    expect(online.pm2_env.notify).toBe(true);
+    const described = await pmx.ok(['describe', 'py-ready']);
+    expect(described).toMatch(/notify +│ ready: Serving 3 queues/);
+    await pmx.ok(['delete', 'py-ready']);
+  });
+
+  it('gives each child a 0600 socket in a private directory, removed once the app is deleted', async () => {
+    const file = ecosystem('socket', [{ name: 'py-sock', script: join(apps, 'notify.py'), notify: true }]);
+    await pmx.ok(['start', file]);
+    const entry = await eventually('py-sock online', async () => {
+      const found = await pmx.proc('py-sock');
+      return found.pm2_env.status === 'online' ? found : null;
+    }, STARTUP_MS);
+    const { socket } = await printedEnv(entry);
+    expect(dirname(socket)).toBe(join(pmx.home, 'notify'));
+    expect(statSync(socket).isSocket()).toBe(true);
+    expect(statSync(socket).mode & 0o777).toBe(0o600);
+    expect(statSync(dirname(socket)).mode & 0o777).toBe(0o700);
+    await pmx.ok(['delete', 'py-sock']);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('understands a shell app using systemd-notify --ready --status', async () => {
+    const file = ecosystem('shell', [{ name: 'sh-ready', script: join(apps, 'notify.sh'), interpreter: 'none', notify: true, env: { STATUS: 'warming done' } }]);
+    await pmx.ok(['start', file]);
+    const online = await eventually('sh-ready online', async () => {
+      const entry = await pmx.proc('sh-ready');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    expect(notice(online)).toEqual({ state: 'ready', status: 'warming done' });
+    // systemd-notify waits for its barrier: it returned, so the app went on to exec sleep
+    expect(readFileSync(`/proc/${online.pid}/cmdline`, 'utf8').split('\0')[0]).toBe('sleep');
+    await pmx.ok(['delete', 'sh-ready']);
+  });
+
+  it('marks an app online after listen_timeout when READY=1 never comes, as PM2 does for wait_ready', async () => {
+    const file = ecosystem('never', [{ name: 'py-never', script: join(apps, 'notify.py'), notify: true, listen_timeout: 1200, env: { READY_AFTER_MS: 'never' } }]);
+    const started = Date.now();
+    await pmx.ok(['start', file]);
+    const online = await eventually('py-never online', async () => {
+      const entry = await pmx.proc('py-never');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1200);
+    expect(online.pm2_env.restart_time).toBe(0);
+    expect(notice(online)).toEqual({ state: 'starting', status: null });
+    await pmx.ok(['delete', 'py-never']);
+  });
+});
+
+describe('watchdog', SLOW, () => {
+  it('exports WATCHDOG_USEC and WATCHDOG_PID, and restarts an app that stops pinging within watchdog + 1 s', async () => {
+    const log = join(pmx.dir, 'dog.events');
+    const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
+    await pmx.ok(['start', file]);
+    const before = await pmx.proc('py-dog');
+    const printed = await printedEnv(before);
+    expect(printed.usec).toBe('1000000');
+    expect(printed.pid).toBe(String(before.pid));
+    const after = await eventually('a new child', async () => {
+      const entry = await pmx.proc('py-dog');
+      return entry.pid !== before.pid && entry.pid > 0 && entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    const [silent] = noted(log, 'silent').filter((line) => line.pid === before.pid);
+    const [missed] = events(after);
+    expect(missed?.event).toBe('watchdog');
+    expect(missed!.reason).toMatch(/^no WATCHDOG=1 for \d+ ms \(watchdog 1000 ms\)$/);
+    // a correctness bound, not a timing target (bench/health-probes.mjs measures that)
+    expect(missed!.at - silent!.at).toBeGreaterThanOrEqual(1000);
+    expect(missed!.at - silent!.at).toBeLessThanOrEqual(1000 + 1000);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(/py-dog \(id \d+\): watchdog: no WATCHDOG=1 for \d+ ms \(watchdog 1000 ms\): restarting/);
+    expect(await pmx.ok(['describe', 'py-dog'])).toMatch(/watchdog restart +│ at \S+: watchdog missed: no WATCHDOG=1/);
+    await pmx.ok(['delete', 'py-dog']);
+  });
+
+  it('does not restart an app that said STOPPING=1 for the pings it no longer sends', async () => {
+    const log = join(pmx.dir, 'stopping.events');
+    const file = ecosystem('stopping', [{ name: 'py-stopping', script: join(apps, 'notify.py'), watchdog: '1s', env: { EVENTS_LOG: log } }]);
+    await pmx.ok(['start', file]);
+    // READY=1 comes once its handlers are in place (without wait_ready, online comes sooner)
+    const before = await eventually('py-stopping ready', async () => {
+      const entry = await pmx.proc('py-stopping');
+      return notice(entry)?.state === 'ready' ? entry : null;
+    }, STARTUP_MS);
+    process.kill(before.pid, 'SIGUSR1');
+    const stopping = await eventually('STOPPING=1 sent', () => noted(log, 'stopping')[0]);
+    const shown = await eventually('the stopping state shown', async () => {
+      const entry = await pmx.proc('py-stopping');
+      return notice(entry)?.state === 'stopping' ? entry : null;
+    });
+    expect(notice(shown)?.status).toBe('finishing jobs');
+    // twice the watchdog since the last ping it could have sent
+    await eventually('two watchdog periods to pass', () => Date.now() > stopping.at + 2000, 5000);
+    const after = await pmx.proc('py-stopping');
+    expect(after.pid).toBe(before.pid);
+    expect(after.pm2_env.restart_time).toBe(0);
+    expect(events(after)).toEqual([]);
+    await pmx.ok(['delete', 'py-stopping']);
+  });
+});
+
+describe('MAINPID=', SLOW, () => {
+  it('follows a forked process the app names as its main one: its pid shown, its exit a restart', async () => {
+    const file = ecosystem('fork', [{ name: 'sh-fork', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true }]);
+    await pmx.ok(['start', file]);
+    const started = await eventually('sh-fork online', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    const main = Number(await eventually('the forked pid', () => /^main (\d+)$/m.exec(readFileSync(started.pm2_env.pm_out_log_path, 'utf8'))?.[1]));
+    // the shell that started it has exited: the process stays online, served by its main process
+    const handedOver = await eventually('the main pid shown', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pid === main ? entry : null;
+    });
+    expect(handedOver.pm2_env.status).toBe('online');
+    expect(handedOver.pm2_env.restart_time).toBe(0);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(new RegExp(`sh-fork \\(id \\d+\\): MAINPID=${main}: its main process is now pid ${main} \\(was \\d+\\)`));
+    process.kill(main, 'SIGKILL');
+    const restarted = await eventually('sh-fork restarted', async () => {
+      const entry = await pmx.proc('sh-fork');
+      return entry.pm2_env.restart_time === 1 && entry.pm2_env.status === 'online' && entry.pid !== main ? entry : null;
+    }, STARTUP_MS);
+    expect(alive(main)).toBe(false);
+    await pmx.ok(['delete', 'sh-fork']);
+    expect(alive(restarted.pid)).toBe(false);
+  });
+
+  it('ignores, with a log line, a pid that is not a process of the app', async () => {
+    const file = ecosystem('foreign', [{ name: 'sh-foreign', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true, env: { FOREIGN_PID: String(process.pid) } }]);
+    await pmx.ok(['start', file]);
+    const refused = new RegExp(`sh-foreign \\(id \\d+\\): MAINPID=${process.pid} ignored: not a process of this app`);
+    await eventually('the MAINPID= refused', () => refused.test(readFileSync(join(pmx.home, 'agent.log'), 'utf8')), STARTUP_MS);
+    const entry = await pmx.proc('sh-foreign');
+    expect(entry.pid).not.toBe(process.pid);
+    expect(entry.pm2_env.status).toBe('online');
+    await pmx.ok(['delete', 'sh-foreign']);
+    expect(alive(process.pid)).toBe(true);
+  });
+});
+
+describe('reload of a notify app', SLOW, () => {
+  it('retires each old instance only once its replacement sent READY=1', async () => {
+    const log = join(pmx.dir, 'reload.events');
+    // a fork-mode app is restarted by reload, as in PM2; one whose socket pmx holds (listen) is replaced without a gap
+    const port = await freePort();
+    const file = ecosystem('pair', [
+      { name: 'py-pair', script: join(apps, 'notify.py'), notify: true, instances: 2, listen: `127.0.0.1:${port}`, listen_timeout: 10_000, env: { READY_AFTER_MS: '800', EVENTS_LOG: log } },
+    ]);
+    await pmx.ok(['start', file]);
+    const pair = async (): Promise<JlistEntry[]> => (await pmx.jlist()).filter((entry) => entry.name === 'py-pair');
+    const before = await eventually('both online', async () => {
+      const found = await pair();
+      return found.length === 2 && found.every((entry) => entry.pm2_env.status === 'online') ? found : null;
+    }, STARTUP_MS);
+    await pmx.ok(['reload', 'py-pair']);
+    const after = await pair();
+    const ready = noted(log, 'ready');
+    const stopped = noted(log, 'stop');
+    for (const old of before) {
+      const replacement = after.find((entry) => entry.pm_id === old.pm_id)!;
+      expect(replacement.pid).not.toBe(old.pid);
+      expect(alive(old.pid)).toBe(false);
+      expect(replacement.pm2_env.status).toBe('online');
+      const readyAt = ready.find((line) => line.pid === replacement.pid)!.at;
+      const stoppedAt = stopped.find((line) => line.pid === old.pid)!.at;
+      expect(stoppedAt).toBeGreaterThanOrEqual(readyAt);
+    }
+    await pmx.ok(['delete', 'py-pair']);
+  });
+});
