@@ -4,6 +4,7 @@
 // `watchdog` exports WATCHDOG_USEC and restarts an app that stops pinging, STOPPING=1 ends the watch,
 // MAINPID= hands the role of main process to another process of the app (and only of the app).
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
@@ -22,7 +23,11 @@ interface Event {
   at: number;
   reason?: string;
 }
-/** Python apps start through pyenv's shim here: seconds under load. Waits for a start get this long. */
+/**
+ * The python3 executable itself: the python3 on PATH may be a shim (pyenv's is a shell script that
+ * takes seconds to start on a loaded machine). Waits for a start still allow a slow machine this long.
+ */
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 const STARTUP_MS = 25_000;
 const SLOW = { timeout: 60_000 };
 
@@ -50,7 +55,7 @@ async function printedEnv(entry: JlistEntry): Promise<{ socket: string; usec: st
 describe('notify', SLOW, () => {
   it('keeps a Python app with wait_ready launching until it sends READY=1, then shows its STATUS=', async () => {
     const log = join(pmx.dir, 'ready.events');
-    const file = ecosystem('ready', [{ name: 'py-ready', script: join(apps, 'notify.py'), wait_ready: true, listen_timeout: 10_000, env: { READY_AFTER_MS: '1500', STATUS: 'Serving 3 queues', EVENTS_LOG: log } }]);
+    const file = ecosystem('ready', [{ name: 'py-ready', script: join(apps, 'notify.py'), interpreter: PYTHON, wait_ready: true, listen_timeout: 10_000, env: { READY_AFTER_MS: '1500', STATUS: 'Serving 3 queues', EVENTS_LOG: log } }]);
     await pmx.ok(['start', file]);
     // a list taken before the app wrote that it sent READY=1 must show it launching
     const early = await pmx.proc('py-ready');
@@ -70,7 +75,7 @@ describe('notify', SLOW, () => {
   });
 
   it('gives each child a 0600 socket in a private directory, removed once the app is deleted', async () => {
-    const file = ecosystem('socket', [{ name: 'py-sock', script: join(apps, 'notify.py'), notify: true }]);
+    const file = ecosystem('socket', [{ name: 'py-sock', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true }]);
     await pmx.ok(['start', file]);
     const entry = await eventually('py-sock online', async () => {
       const found = await pmx.proc('py-sock');
@@ -99,7 +104,7 @@ describe('notify', SLOW, () => {
   });
 
   it('marks an app online after listen_timeout when READY=1 never comes, as PM2 does for wait_ready', async () => {
-    const file = ecosystem('never', [{ name: 'py-never', script: join(apps, 'notify.py'), notify: true, listen_timeout: 1200, env: { READY_AFTER_MS: 'never' } }]);
+    const file = ecosystem('never', [{ name: 'py-never', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, listen_timeout: 1200, env: { READY_AFTER_MS: 'never' } }]);
     const started = Date.now();
     await pmx.ok(['start', file]);
     const online = await eventually('py-never online', async () => {
@@ -116,7 +121,7 @@ describe('notify', SLOW, () => {
 describe('watchdog', SLOW, () => {
   it('exports WATCHDOG_USEC and WATCHDOG_PID, and restarts an app that stops pinging within watchdog + 1 s', async () => {
     const log = join(pmx.dir, 'dog.events');
-    const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
+    const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), interpreter: PYTHON, watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
     await pmx.ok(['start', file]);
     const before = await pmx.proc('py-dog');
     const printed = await printedEnv(before);
@@ -140,7 +145,7 @@ describe('watchdog', SLOW, () => {
 
   it('does not restart an app that said STOPPING=1 for the pings it no longer sends', async () => {
     const log = join(pmx.dir, 'stopping.events');
-    const file = ecosystem('stopping', [{ name: 'py-stopping', script: join(apps, 'notify.py'), watchdog: '1s', env: { EVENTS_LOG: log } }]);
+    const file = ecosystem('stopping', [{ name: 'py-stopping', script: join(apps, 'notify.py'), interpreter: PYTHON, watchdog: '1s', env: { EVENTS_LOG: log } }]);
     await pmx.ok(['start', file]);
     // READY=1 comes once its handlers are in place (without wait_ready, online comes sooner)
     const before = await eventually('py-stopping ready', async () => {
@@ -210,7 +215,7 @@ describe('reload of a notify app', SLOW, () => {
     // a fork-mode app is restarted by reload, as in PM2; one whose socket pmx holds (listen) is replaced without a gap
     const port = await freePort();
     const file = ecosystem('pair', [
-      { name: 'py-pair', script: join(apps, 'notify.py'), notify: true, instances: 2, listen: `127.0.0.1:${port}`, listen_timeout: 10_000, env: { READY_AFTER_MS: '800', EVENTS_LOG: log } },
+      { name: 'py-pair', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, instances: 2, listen: `127.0.0.1:${port}`, listen_timeout: 10_000, env: { READY_AFTER_MS: '800', EVENTS_LOG: log } },
     ]);
     await pmx.ok(['start', file]);
     const pair = async (): Promise<JlistEntry[]> => (await pmx.jlist()).filter((entry) => entry.name === 'py-pair');
