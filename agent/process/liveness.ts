@@ -1,6 +1,7 @@
 // What watches one child beyond its exit: the hang watch over its metrics samples (`hang_timeout`),
 // the watchdog over its WATCHDOG=1 pings (`watchdog`: the same watch, armed by the app's first
-// ping or its READY=1, so that an interpreter slow to load is not taken for a hung app) and its health check (`health`). Started when the child is tracked, stopped when it
+// ping or by its start-up being complete, as systemd arms WatchdogSec) and its health check
+// (`health`). Started when the child is tracked, stopped when it
 // exits; what a hang, a missed ping or a failed check leads to is the supervised process's decision.
 import type { AppSpec } from '../protocol/app-spec.js';
 import type { HealthState } from '../protocol/types.js';

@@ -133,6 +133,8 @@ export class SupervisedProcess extends EventEmitter {
     const { state, effects } = transition(this.lifecycle, event, this.spec, this.os.now());
     this.lifecycle = state;
     for (const effect of effects) this.apply(effect);
+    // start-up is complete: from now on a `watchdog` app must ping (systemd arms WatchdogSec here too)
+    if (state.status === 'online' && previous !== 'online') this.children.current?.liveness?.watchdog?.sampled();
     if (state.status !== previous) this.emit('status', state.status, previous);
   }
 

@@ -121,7 +121,7 @@ describe('notify', SLOW, () => {
 describe('watchdog', SLOW, () => {
   it('exports WATCHDOG_USEC and WATCHDOG_PID, and restarts an app that stops pinging within watchdog + 1 s', async () => {
     const log = join(pmx.dir, 'dog.events');
-    const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), interpreter: PYTHON, watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
+    const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
     await pmx.ok(['start', file]);
     const before = await pmx.proc('py-dog');
     const printed = await printedEnv(before);
@@ -143,9 +143,22 @@ describe('watchdog', SLOW, () => {
     await pmx.ok(['delete', 'py-dog']);
   });
 
+  it('restarts an app that never pings nor says READY=1, counting from its start-up (its launch without notify), as systemd does', async () => {
+    const file = ecosystem('mute', [{ name: 'py-mute', script: join(apps, 'notify.py'), interpreter: PYTHON, watchdog: '1s', kill_timeout: 500, env: { PINGS: '0', READY_AFTER_MS: 'never' } }]);
+    await pmx.ok(['start', file]);
+    const before = await pmx.proc('py-mute');
+    const after = await eventually('a new child', async () => {
+      const entry = await pmx.proc('py-mute');
+      return entry.pid !== before.pid && entry.pid > 0 ? entry : null;
+    }, STARTUP_MS);
+    expect(events(after)[0]?.event).toBe('watchdog');
+    expect(events(after)[0]!.reason).toMatch(/^no WATCHDOG=1 for \d+ ms \(watchdog 1000 ms\)$/);
+    await pmx.ok(['delete', 'py-mute']);
+  });
+
   it('does not restart an app that said STOPPING=1 for the pings it no longer sends', async () => {
     const log = join(pmx.dir, 'stopping.events');
-    const file = ecosystem('stopping', [{ name: 'py-stopping', script: join(apps, 'notify.py'), interpreter: PYTHON, watchdog: '1s', env: { EVENTS_LOG: log } }]);
+    const file = ecosystem('stopping', [{ name: 'py-stopping', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, watchdog: '1s', env: { EVENTS_LOG: log } }]);
     await pmx.ok(['start', file]);
     // READY=1 comes once its handlers are in place (without wait_ready, online comes sooner)
     const before = await eventually('py-stopping ready', async () => {
