@@ -33,8 +33,8 @@ export const READ_DONE = 'pmx-lock=read';
 
 /**
  * Takes the lock (waiting up to `waitMs`), records the owner, runs `read` (a read-only command, its
- * output between LOCKED and READ_DONE: what the next phase needs, without a round trip of its own),
- * then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's
+ * output between LOCKED and READ_DONE: what the next phase needs, without a round trip of its own;
+ * the lock is held whether it succeeds or not), then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's
  * `read -t`; a host without bash holds it until stdin closes).
  */
 export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0, read: string | null = null): string {
@@ -44,7 +44,7 @@ export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number
   const hold = leaseMs > 0 ? `if command -v bash >/dev/null 2>&1; then exec bash -c ${quote(lease)}; else ${forever}; fi` : forever;
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
-    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${read === null ? '' : `{ ${read}; } && echo ${READ_DONE} && `}${hold}; ` +
+    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
     `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
   );
 }
