@@ -4,7 +4,7 @@
 // cut off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
 import { PassThrough } from 'node:stream';
 import { quote } from '../transport/quote.js';
-import type { ExecResult, RemoteConnection } from '../transport/types.js';
+import { TransportError, type ExecResult, type RemoteConnection } from '../transport/types.js';
 import { PATH_EXPORT } from './hook-command.js';
 import type { RemotePaths } from './remote-paths.js';
 import { DeployStepError } from './run-error.js';
@@ -20,22 +20,31 @@ export interface LockOwner {
 /** A lock we hold; release() ends the command holding it. */
 export interface HeldLock {
   release(): Promise<void>;
+  /** The output of the request's `read`, run under the lock by the command that took it (null: no read asked); aborting `signal` gives the wait up (the lock stays held). */
+  readonly read: ((signal?: AbortSignal | null) => Promise<string>) | null;
 }
 
 /** What the holding command prints once it has the lock. */
 export const LOCKED = 'pmx-lock=held';
 /** What it prints before giving up (then the owner's JSON line). */
 export const REFUSED = 'pmx-lock=busy';
+/** What it prints after the output of a read run under the lock. */
+export const READ_DONE = 'pmx-lock=read';
 
-/** Takes the lock (waiting up to `waitMs`), records the owner, then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's `read -t`; a host without bash holds it until stdin closes). */
-export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0): string {
+/**
+ * Takes the lock (waiting up to `waitMs`), records the owner, runs `read` (a read-only command, its
+ * output between LOCKED and READ_DONE: what the next phase needs, without a round trip of its own;
+ * the lock is held whether it succeeds or not), then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's
+ * `read -t`; a host without bash holds it until stdin closes).
+ */
+export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0, read: string | null = null): string {
   const wait = waitMs > 0 ? `-w ${Math.ceil(waitMs / 1000)}` : '-n';
   const forever = 'exec cat >/dev/null';
   const lease = `while IFS= read -r -t ${Math.max(1, Math.ceil(leaseMs / 1000))} _; do :; done`;
   const hold = leaseMs > 0 ? `if command -v bash >/dev/null 2>&1; then exec bash -c ${quote(lease)}; else ${forever}; fi` : forever;
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
-    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${hold}; ` +
+    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
     `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
   );
 }
@@ -63,11 +72,13 @@ export interface LockRequest {
   leaseMs: number;
   /** An interrupt: ends the wait for the lock, never a lock already held. */
   stop?: AbortSignal | null;
+  /** A read-only command to run once the lock is held, in the same command (HeldLock.read gives its output). */
+  read?: string;
 }
 
 /** The command that takes and holds the lock (what --plan prints). */
 export function holdingCommand(request: LockRequest): string {
-  return lockCommand(request.paths, request.owner, request.timeoutMs, request.leaseMs);
+  return lockCommand(request.paths, request.owner, request.timeoutMs, request.leaseMs, request.read ?? null);
 }
 
 /** Takes the lock of the host's deploy path over `connection`, or throws LOCKED naming who holds it and since when. */
@@ -82,6 +93,8 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
   let seen = '';
   let onLocked: () => void = () => undefined;
   const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
+  let onRead: (text: string) => void = () => undefined;
+  const readDone = new Promise<string>((resolve) => (onRead = resolve));
   const running = connection.exec(`${PATH_EXPORT} ${holding}`, {
     stdin: input,
     signal: waiting.signal,
@@ -89,6 +102,8 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
     onStdout: (chunk) => {
       seen += chunk;
       if (seen.includes(`${LOCKED}\n`)) onLocked();
+      const read = readBetween(seen);
+      if (read !== null) onRead(read);
     },
   });
   // the command ends when we release the lock or the connection dies: never an unhandled rejection
@@ -104,6 +119,7 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
         input.end();
         await ended;
       },
+      read: request.read === undefined ? null : (signal) => readUnderLock(host, readDone, ended, signal ?? null),
     };
   }
   input.end();
@@ -116,4 +132,33 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
   }
   const why = first.stderr.trim().split('\n').pop() ?? '';
   throw new DeployStepError('COMMAND_FAILED', host, `${host}: cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`);
+}
+
+// the output between the lock's LOCKED and READ_DONE lines, once both came (null before)
+function readBetween(seen: string): string | null {
+  const start = seen.indexOf(`${LOCKED}\n`);
+  const end = seen.indexOf(`\n${READ_DONE}\n`, start);
+  if (start < 0 || end < 0) return null;
+  return seen.slice(start + LOCKED.length + 1, end + 1);
+}
+
+// the read's output; the holding command ending first (the connection lost) or an interrupt fails it, and the lock is left to release()
+async function readUnderLock(host: string, done: Promise<string>, ended: Promise<ExecResult | Error>, signal: AbortSignal | null): Promise<string> {
+  let onAbort: () => void = () => undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new TransportError('INTERRUPTED', host, `${host}: interrupted while reading under the lock (the lock stays held until the run releases it)`));
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
+  const gone = ended.then((end) => {
+    if (end instanceof Error) throw end;
+    throw new DeployStepError('COMMAND_FAILED', host, `${host}: the command holding the deploy lock ended (exit ${end.code}) before its read was done`);
+  });
+  gone.catch(() => undefined);
+  try {
+    return await Promise.race([done, gone, aborted]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
 }

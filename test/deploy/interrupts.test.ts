@@ -174,4 +174,38 @@ describe('a host cut off by a network partition', () => {
     expect(state.releases.filter((name) => !ok.has(name))).toEqual([]);
     expect(state.version).toBe(again);
   }, 90_000);
+
+  // revert reads each host's releases and ledger in the command that holds its lock: a host cut off in that read
+  it('revert: a host cut off while it reads its releases under the lock fails in select release; no host switches', async () => {
+    const current = await release(['deployed', 'deployed', 'deployed']);
+    const h3 = hosts[2]!;
+    const undo = await fault(h3, 'ls', 'hold', '-1');
+    let cut = 0;
+    try {
+      const run = await deploy({
+        file: app.file,
+        envName: 'partition',
+        command: 'revert',
+        onEvent: (event) => {
+          if (event.kind === 'phase-start' && event.host === h3.address && event.phase === 'select release' && cut === 0) {
+            cut = -1;
+            void execOnHost(h3, 'ip link set eth0 down').then(() => (cut = Date.now()));
+          }
+        },
+      });
+      const lost = run.byHost[h3.address]!;
+      expect([lost.status, lost.phase, lost.readBack], transcript(run)).toEqual(['failed', 'select release', false]);
+      expect(lost.message).toMatch(/connection lost/);
+      expect(run.outcomes.slice(0, 2).map((o) => [o.status, o.release]), transcript(run)).toEqual([
+        ['cancelled', run.outcomes[0]!.previous],
+        ['cancelled', run.outcomes[1]!.previous],
+      ]);
+    } finally {
+      await execOnHost(h3, 'ip link set eth0 up');
+      await undo();
+    }
+    expect((await servingEverywhere(hosts, current)).map((a) => a.version)).toEqual([current, current, current]);
+    // once its read ends, the command holding h3's lock beats no more and lets it go with the lease
+    expect((await settledState(h3, '/srv/app', 8000)).lockFree).toBe(true);
+  }, 90_000);
 });

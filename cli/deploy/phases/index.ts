@@ -23,7 +23,7 @@ import { preSetupPhase } from './pre-setup.js';
 import { publishPhase } from './publish.js';
 import { readPhase } from './read.js';
 import { rollbackHost } from './rollback.js';
-import { selectReleasePhase, settleMarkBad, settleRevert } from './select-release.js';
+import { lockReadingState, selectReleasePhase, settleMarkBad, settleRevert } from './select-release.js';
 import { startupPhase } from './startup.js';
 
 const LIVE = [publishPhase, postDeployPhase, healthCheckPhase];
@@ -62,14 +62,14 @@ export function oneCommit(prepared: HostContext[]): string | null {
 /** check, lock, select release | barrier: one target for the fleet | publish, post-deploy, health check | finish: no fetch, no build. */
 export const REVERT: FlowPlan = {
   ...DEPLOY,
-  stages: [{ hosts: [checkPhase, lockPhase, selectReleasePhase] }],
+  stages: [{ hosts: [checkPhase, lockReadingState, selectReleasePhase] }],
   successStatus: 'reverted',
   settle: settleRevert,
 };
 
 /** check, lock, select release | barrier: the release to mark | mark bad | read back. */
 export const MARK_BAD: FlowPlan = {
-  stages: [{ hosts: [checkPhase, lockPhase, selectReleasePhase] }],
+  stages: [{ hosts: [checkPhase, lockReadingState, selectReleasePhase] }],
   publish: [markBadPhase],
   independent: false,
   successStatus: 'done',

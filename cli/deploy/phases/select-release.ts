@@ -1,5 +1,7 @@
 // select release (revert, mark-bad): read the host's releases and ledger; the fleet's target is
 // chosen from every host's history at the barrier (fleet-target.ts), so no host switches alone.
+// The read runs in the lock's own command, under the lock (lockReadingState), and this phase waits
+// for its output; a lock without it (a rehearsal) reads with a command of its own.
 import { stateCommand } from '../commands.js';
 import type { HostContext } from '../context.js';
 import { revertTarget, markTarget, type FleetTarget } from '../fleet-target.js';
@@ -7,13 +9,19 @@ import type { HostChanges } from '../context.js';
 import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
 import { readHistory } from '../revisions.js';
+import { lockReading } from './lock.js';
+
+/** The lock phase of revert and mark-bad: its command reads the state once it holds the lock. */
+export const lockReadingState = lockReading(stateCommand);
 
 /** Reads the history; sets nothing else. */
 export const selectReleasePhase: HostPhase = {
   name: 'select release',
   async run(ctx) {
-    const { paths } = ctx.run;
-    return { history: readHistory((await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout, paths) };
+    const { paths, stop, secrets } = ctx.run;
+    const read = ctx.lock?.read;
+    const state = read ? (secrets?.mask ?? String)(await read(stop)) : (await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout;
+    return { history: readHistory(state, paths) };
   },
 };
 
