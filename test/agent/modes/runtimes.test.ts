@@ -86,6 +86,14 @@ describe('Bun and Deno in fork mode', () => {
     await pmx.ok(['delete', 'deno-bare']);
   });
 
+  it('runs a .ts app given no interpreter with the bun on PATH, as PM2 7 does', async () => {
+    const port = await freePort();
+    await pmx.ok(['start', join(apps, 'server.ts'), '-n', 'implicit'], { env: shell({ PORT: String(port) }) });
+    expect((await pmx.proc('implicit')).pm2_env.exec_interpreter).toBe('bun');
+    expect((await answering(port)).runtime).toBe('bun');
+    await pmx.ok(['delete', 'implicit']);
+  });
+
   it('runs a .ts app with an interpreter named by its path', async () => {
     const port = await freePort();
     await pmx.ok(['start', join(apps, 'server.ts'), '-n', 'by-path', '--interpreter', runtimes.bun], { env: { PORT: String(port) } });
