@@ -95,8 +95,9 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
   if (!isDirectory(cwd)) return fail('cwd', 'an existing directory', draft.cwd ?? cwd);
   const program = resolveProgram({ script: draft.script, args: draft.args, interpreter: draft.interpreter }, cwd, baseEnv);
   if ('fault' in program) {
-    const message = `${origin.label}: ${origin.keyName('script')} ${program.reason}`;
-    problems.push(new EcosystemError('SCRIPT_NOT_FOUND', message, { file: origin.file, app: origin.app, key: 'script', value: draft.script }));
+    const message = `${origin.label}: ${origin.keyName(program.fault)} ${program.reason}`;
+    const code = program.fault === 'script' ? 'SCRIPT_NOT_FOUND' : 'ECOSYSTEM_INVALID';
+    problems.push(new EcosystemError(code, message, { file: origin.file, app: origin.app, key: program.fault, value: draft.script }));
     return null;
   }
   const { script, args, interpreter } = program;

@@ -15,11 +15,12 @@ export interface Program {
 }
 
 /**
- * Why a program cannot be run: its script is nowhere. (An interpreter that cannot be executed is
- * left to the agent, which marks the app errored and names the interpreter in the process list.)
+ * Why a program cannot be run: its script is nowhere, or nothing here can run a TypeScript script
+ * given no interpreter. (An interpreter that cannot be executed is left to the agent, which marks
+ * the app errored and names the interpreter in the process list.)
  */
 export interface ProgramFault {
-  fault: 'script';
+  fault: 'script' | 'interpreter';
   reason: string;
 }
 
@@ -38,12 +39,26 @@ export function resolveProgram(request: ProgramRequest, cwd: string, env: Record
   const given = expandHome(request.script, env.HOME);
   const script = locateScript(given, cwd, path);
   if (!script) return commandLine(request, path) ?? { fault: 'script', reason: notFound(request.script, cwd) };
+  if (!request.interpreter && TYPESCRIPT.has(extname(script).toLowerCase())) {
+    const interpreter = typescriptInterpreter(path);
+    if (!interpreter) return { fault: 'interpreter', reason: `is not set, and '${request.script}' is TypeScript: install bun (on PATH), use Node.js >= 22.18, or name one (interpreter: 'deno' with interpreter_args: 'run --allow-net', or 'tsx')` };
+    return { script, args: request.args ?? [], interpreter, defaultName: basename(request.script, extname(request.script)) };
+  }
   let interpreter = request.interpreter ?? interpreterFor(script);
   // PM2 picks `python` for .py and falls back to python3; pmx prefers python3 and falls back to python
   if (!request.interpreter && interpreter === 'python3' && !onPath('python3', path) && onPath('python', path)) {
     interpreter = 'python';
   }
   return { script, args: request.args ?? [], interpreter, defaultName: basename(request.script, extname(request.script)) };
+}
+
+const TYPESCRIPT = new Set(['.ts', '.tsx', '.mts']);
+
+/** PM2 7's choice for TypeScript given no interpreter: bun when on PATH, else a node that strips types by itself. */
+function typescriptInterpreter(path: string): string | null {
+  if (onPath('bun', path)) return 'bun';
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+  return major > 22 || (major === 22 && minor >= 18) ? 'node' : null;
 }
 
 /** PM2 runs a script with spaces that is no file (`'npm run start'`) as `bash -c '<line>'`, named after the line. */

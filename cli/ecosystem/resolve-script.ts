@@ -7,7 +7,6 @@ const BY_EXTENSION: Record<string, string> = {
   '.js': 'node',
   '.cjs': 'node',
   '.mjs': 'node',
-  '.ts': 'node',
   '.py': 'python3',
   '.sh': 'bash',
   '.rb': 'ruby',
@@ -16,8 +15,8 @@ const BY_EXTENSION: Record<string, string> = {
 };
 
 /**
- * The interpreter for a located script, as PM2 picks it: by extension; a directory (PM2's own
- * template has one) with node; a binary directly ('none'); a shebang is honoured (node scripts get
+ * The interpreter for a located script, as PM2 picks it (TypeScript aside: see program.ts): by
+ * extension; a directory (PM2's own template has one) with node; a binary directly ('none'); a shebang is honoured (node scripts get
  * 'node', so `bin/www` can run in cluster mode); and, as in PM2, any other text file with node.
  */
 export function interpreterFor(path: string): string {

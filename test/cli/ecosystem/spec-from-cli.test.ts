@@ -42,8 +42,24 @@ describe('defaults', () => {
   it('picks the interpreter by extension', () => {
     expect(specFromCli('worker.py', {}, [], baseEnv, apps)).toMatchObject({ name: 'worker', interpreter: 'python3' });
     expect(specFromCli('worker.sh', {}, [], baseEnv, apps)).toMatchObject({ name: 'worker', interpreter: 'bash' });
-    const dir = tmpFiles({ 'server.mjs': '', 'tool.cjs': '', 'app.ts': '' });
-    for (const script of ['server.mjs', 'tool.cjs', 'app.ts']) expect(specFromCli(script, {}, [], baseEnv, dir).interpreter).toBe('node');
+    const dir = tmpFiles({ 'server.mjs': '', 'tool.cjs': '' });
+    for (const script of ['server.mjs', 'tool.cjs']) expect(specFromCli(script, {}, [], baseEnv, dir).interpreter).toBe('node');
+  });
+
+  it('runs TypeScript as PM2 7 does: with bun when it is on PATH, else with a node that strips types, else says what to do', () => {
+    const dir = tmpFiles({ 'app.ts': '', 'view.tsx': '', 'bin/bun': '#!/bin/sh\n', 'empty/.keep': '' }, { 'bin/bun': 0o755 });
+    const withBun = { ...baseEnv, PATH: `${join(dir, 'bin')}:/usr/bin:/bin` };
+    for (const script of ['app.ts', 'view.tsx']) expect(specFromCli(script, {}, [], withBun, dir).interpreter).toBe('bun');
+    expect(specFromCli('app.ts', { interpreter: 'deno', interpreterArgs: 'run --allow-net' }, [], withBun, dir)).toMatchObject({ interpreter: 'deno', interpreter_args: ['run', '--allow-net'] });
+    const withoutBun = { ...baseEnv, PATH: join(dir, 'empty') };
+    const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
+    if (major > 22 || (major === 22 && minor >= 18)) {
+      expect(specFromCli('app.ts', {}, [], withoutBun, dir).interpreter).toBe('node');
+    } else {
+      const error = failure(() => specFromCli('app.ts', {}, [], withoutBun, dir));
+      expect(error.message).toBe("pmx start: `--interpreter` is not set, and 'app.ts' is TypeScript: install bun (on PATH), use Node.js >= 22.18, or name one (interpreter: 'deno' with interpreter_args: 'run --allow-net', or 'tsx')");
+      expect([error.code, error.key]).toEqual(['ECOSYSTEM_INVALID', 'interpreter']);
+    }
   });
 
   it('reads a file without a known extension as PM2 does, honouring its shebang', () => {
