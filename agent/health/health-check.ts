@@ -4,10 +4,11 @@
 // it leads to, and the rules:
 // `starting` until the first success, `healthy` after it; failures within `start_period` of the
 // start do not count; `failures` counted failures in a row make it `unhealthy`. Stopped with its
-// child: the probe in flight is aborted (an exec probe's process group killed).
+// child: the probe in flight is aborted (an exec probe's process group killed), a kept HTTP
+// connection closed.
 import type { HealthCheck as HealthRules } from '../protocol/app-spec.js';
 import type { HealthState } from '../protocol/types.js';
-import { runProbe, type ProbeContext } from './probe.js';
+import { prober, type ProbeContext, type Prober } from './probe.js';
 
 /** Told of every probe's outcome, with the state after it. */
 export type HealthListener = (state: HealthState) => void;
@@ -17,15 +18,17 @@ export class ChildHealth {
   state: HealthState = { status: 'starting', failures: 0, last_check: null, last_error: null };
   private timer: NodeJS.Timeout | null = null;
   private readonly abort = new AbortController();
+  private readonly probing: Prober;
 
   constructor(
     private readonly rules: HealthRules,
-    private readonly context: ProbeContext,
+    context: ProbeContext,
     /** ms since epoch when the child started: start_period counts from here. */
     private readonly startedAt: number,
     private readonly now: () => number,
     private readonly onResult: HealthListener,
   ) {
+    this.probing = prober(rules.target, context);
     this.next();
   }
 
@@ -34,6 +37,7 @@ export class ChildHealth {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.abort.abort();
+    this.probing.close();
   }
 
   get stopped(): boolean {
@@ -50,7 +54,7 @@ export class ChildHealth {
 
   private async probe(): Promise<void> {
     this.timer = null;
-    const result = await runProbe(this.rules.target, this.rules.timeout, this.context, this.abort.signal);
+    const result = await this.probing.run(this.rules.timeout, this.abort.signal);
     if (this.stopped) return;
     const at = this.now();
     const previous = this.state;

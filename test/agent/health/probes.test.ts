@@ -120,6 +120,37 @@ describe('an http probe', () => {
     expect(described).not.toContain('wr0ng');
     await pmx.ok(['delete', 'auth', 'auth-wrong']);
   });
+  it('keeps one connection to the app across its probes', async () => {
+    const port = await freePort();
+    const file = ecosystem('kept', [{ name: 'kept', script: join(apps, 'health.js'), env: { PORT: String(port) }, health: { http: `http://127.0.0.1:${port}/health`, ...FAST } }]);
+    await pmx.ok(['start', file]);
+    const first = health(await healthy('kept'))!.last_check!;
+    // ten probes or more after the first that passed
+    const later = await eventually('ten more probes', async () => {
+      const entry = await pmx.proc('kept');
+      return health(entry)!.last_check! - first >= 10 * FAST.interval ? entry : null;
+    });
+    expect(health(later)).toMatchObject({ status: 'healthy', failures: 0, last_error: null });
+    // the probes' one connection, and this request's own
+    expect(JSON.parse((await get(port, '/connections')).body)).toEqual({ pid: later.pid, connections: 2 });
+    await pmx.ok(['delete', 'kept']);
+  });
+
+  it('is not failed by a kept connection the app drops as the next probe comes: it asks again on a new one', async () => {
+    const port = await freePort();
+    const file = ecosystem('drops', [{ name: 'drops', script: join(apps, 'health.js'), env: { PORT: String(port), DROP_REUSED: '1' }, health: { http: `http://127.0.0.1:${port}/health`, ...FAST } }]);
+    await pmx.ok(['start', file]);
+    const first = health(await healthy('drops'))!.last_check!;
+    const later = await eventually('ten more probes', async () => {
+      const entry = await pmx.proc('drops');
+      return health(entry)!.last_check! - first >= 10 * FAST.interval ? entry : null;
+    });
+    expect(health(later)).toMatchObject({ status: 'healthy', failures: 0, last_error: null });
+    expect(later.pm2_env.restart_time).toBe(0);
+    // each probe after the first found its kept connection dropped and connected anew
+    expect((JSON.parse((await get(port, '/connections')).body) as { connections: number }).connections).toBeGreaterThan(10);
+    await pmx.ok(['delete', 'drops']);
+  });
 });
 
 describe('a tcp probe', () => {
