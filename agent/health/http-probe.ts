@@ -9,7 +9,7 @@
 // it, its connection is destroyed, and the next probe connects anew, so a server that accepts and
 // never answers is still found.
 import { connect, isIP, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import { createRequire } from 'node:module';
 import { redactUrl } from '../protocol/app-spec.js';
 import { failed, passed, type ProbeResult } from './probe-result.js';
 
@@ -82,7 +82,7 @@ export class HttpProbe {
   private open(): Socket {
     const { host, port } = this;
     if (this.secure) {
-      const socket = tlsConnect({ host, port, ...(isIP(host) ? {} : { servername: host }) });
+      const socket = tls().connect({ host, port, ...(isIP(host) ? {} : { servername: host }) });
       socket.on('data', (chunk: Buffer) => this.received(socket, chunk.toString('latin1')));
       return socket;
     }
@@ -209,3 +209,7 @@ function readHead(head: string): { status: number; bodyLength: number | null } |
   const length = /\r\ncontent-length:[ \t]*(\d+)[ \t]*(?:\r\n|$)/i.exec(head)?.[1];
   return { status, bodyLength: length === undefined ? null : Number(length) };
 }
+
+/** node:tls (and with it OpenSSL's state, a megabyte or more of the agent's RSS), loaded by the first https probe. */
+let tlsModule: typeof import('node:tls') | null = null;
+const tls = (): typeof import('node:tls') => (tlsModule ??= createRequire(import.meta.url)('node:tls') as typeof import('node:tls'));
