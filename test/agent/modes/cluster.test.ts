@@ -1,58 +1,16 @@
 // Cluster mode and zero-downtime reload against real HTTP clients: every request answered.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
+import { getReply, loadUntil } from '../../helpers/http-load.js';
 
 const apps = join(FIXTURES, 'apps');
 /** A loaded machine can take longer than the default 3 s to boot a replacement: these tests are about requests, not that limit. */
 const LISTEN_TIMEOUT = ['--listen-timeout', '30000'];
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
-
-interface Reply {
-  pid: number;
-  instance: string;
-  greeting: string | null;
-}
-
-function get(port: number, agent: Agent): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Reply) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Keeps `connections` kept-alive clients busy until `stop` resolves; counts answers and failures. */
-async function load(port: number, connections: number, stop: Promise<unknown>) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const failures: string[] = [];
-  const pids = new Set<number>();
-  let answered = 0;
-  let done = false;
-  void stop.finally(() => (done = true));
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (!done) {
-        try {
-          pids.add((await get(port, agent)).pid);
-          answered++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    }),
-  );
-  agent.destroy();
-  return { answered, failures, pids };
-}
 
 describe('cluster mode', () => {
   let port: number;
@@ -69,7 +27,7 @@ describe('cluster mode', () => {
     const replies = await eventually('both instances to answer', async () => {
       const seen = new Map<string, number>();
       for (let i = 0; i < 10; i++) {
-        const reply = await get(port, agent);
+        const reply = await getReply(port, agent);
         seen.set(reply.instance, reply.pid);
       }
       return seen.size === 2 ? seen : null;
@@ -81,7 +39,7 @@ describe('cluster mode', () => {
     const before = await pmx.jlist();
     let reloaded!: () => void;
     const finished = new Promise<void>((resolve) => (reloaded = resolve));
-    const running = load(port, 8, finished);
+    const running = loadUntil(port, 8, finished);
     // let the load run, reload twice while it runs, then let it run a little more
     await eventually('some answers', async () => true);
     await pmx.ok(['reload', 'web']);
@@ -99,7 +57,7 @@ describe('cluster mode', () => {
 
   it('applies --update-env on reload', async () => {
     await pmx.ok(['reload', 'web', '--update-env'], { env: { PORT: String(port), GREETING: 'two' } });
-    expect((await get(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
+    expect((await getReply(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
   });
 
   it('aborts a reload whose replacement crashes, and the old instances keep serving', async () => {
@@ -109,14 +67,14 @@ describe('cluster mode', () => {
     expect(result.stderr).toContain('reload of web (id 0) aborted');
     const after = await pmx.jlist();
     expect(after.map((p) => p.pid)).toEqual(before.map((p) => p.pid));
-    expect((await get(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
+    expect((await getReply(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
   });
 
   it('reloads an app that waits for ready and closes on SIGINT, two instances at once, without a failure', async () => {
     const readyPort = await freePort();
     await pmx.ok(['start', join(apps, 'http-ready.js'), '-i', '2', '-n', 'ready', '--wait-ready', ...LISTEN_TIMEOUT], { env: { PORT: String(readyPort) } });
     let reloaded!: () => void;
-    const running = load(readyPort, 8, new Promise<void>((resolve) => (reloaded = resolve)));
+    const running = loadUntil(readyPort, 8, new Promise<void>((resolve) => (reloaded = resolve)));
     await pmx.ok(['reload', 'ready', '--parallel', '2']);
     reloaded();
     const { answered, failures } = await running;

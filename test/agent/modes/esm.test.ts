@@ -2,60 +2,17 @@
 // and cluster mode: readiness, instance numbers, metrics, graceful stop, a reload under load with
 // no failed request, and a broken module that ends errored with its error in the app's log.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
+import { getReply, loadUntil } from '../../helpers/http-load.js';
 
 const esm = join(FIXTURES, 'apps', 'esm');
 /** A loaded machine can take longer than the default 3 s to boot a replacement. */
 const LISTEN_TIMEOUT = ['--listen-timeout', '30000'];
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
-
-interface Reply {
-  pid: number;
-  instance: string;
-  greeting: string | null;
-}
-
-function get(port: number, agent = new Agent({ keepAlive: false })): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, agent, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Reply) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Kept-alive clients requesting in a loop until `stop` resolves; counts answers and failures. */
-async function load(port: number, connections: number, stop: Promise<unknown>) {
-  const agent = new Agent({ keepAlive: true, maxSockets: connections });
-  const failures: string[] = [];
-  const pids = new Set<number>();
-  let answered = 0;
-  let done = false;
-  void stop.finally(() => (done = true));
-  await Promise.all(
-    Array.from({ length: connections }, async () => {
-      while (!done) {
-        try {
-          pids.add((await get(port, agent)).pid);
-          answered++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    }),
-  );
-  agent.destroy();
-  return { answered, failures, pids };
-}
 
 const heapSize = (entry: JlistEntry): unknown => (entry.pm2_env.axm_monitor as Record<string, unknown> | undefined)?.['Heap Size'];
 
@@ -65,7 +22,7 @@ describe('ES module apps in fork mode', () => {
     await pmx.ok(['start', join(esm, 'http.mjs'), '-n', 'mjs', '--wait-ready'], { env: { PORT: String(port), GREETING: 'fork' } });
     const proc = await pmx.proc('mjs');
     expect([proc.pm2_env.status, proc.pm2_env.exec_mode]).toEqual(['online', 'fork_mode']);
-    expect((await get(port)).greeting).toBe('fork');
+    expect((await getReply(port)).greeting).toBe('fork');
     await eventually('a metrics sample from the preload', async () => heapSize(await pmx.proc('mjs')) !== undefined);
     await pmx.ok(['stop', 'mjs']);
     expect(alive(proc.pid)).toBe(false);
@@ -76,10 +33,10 @@ describe('ES module apps in fork mode', () => {
   it('runs a "type": "module" package whose entry awaits at top level', async () => {
     const port = await freePort();
     await pmx.ok(['start', join(esm, 'module-package', 'server.js'), '-n', 'tla', '--wait-ready'], { env: { PORT: String(port) } });
-    expect((await get(port)).greeting).toBe('awaited');
+    expect((await getReply(port)).greeting).toBe('awaited');
     await pmx.ok(['restart', 'tla']);
     expect((await pmx.proc('tla')).pm2_env.restart_time).toBe(1);
-    expect((await get(port)).greeting).toBe('awaited');
+    expect((await getReply(port)).greeting).toBe('awaited');
     await pmx.ok(['delete', 'tla']);
   });
 });
@@ -97,7 +54,7 @@ describe('ES module apps in cluster mode', () => {
     ]);
     const seen = await eventually('both instances to answer', async () => {
       const instances = new Set<string>();
-      for (let i = 0; i < 10; i++) instances.add((await get(port)).instance);
+      for (let i = 0; i < 10; i++) instances.add((await getReply(port)).instance);
       return instances.size === 2 ? instances : null;
     });
     expect([...seen].sort()).toEqual(['0', '1']);
@@ -107,7 +64,7 @@ describe('ES module apps in cluster mode', () => {
   it('reloads the ESM cluster app under load without a single failed request', async () => {
     const before = await pmx.jlist();
     let reloaded!: () => void;
-    const running = load(port, 8, new Promise<void>((resolve) => (reloaded = resolve)));
+    const running = loadUntil(port, 8, new Promise<void>((resolve) => (reloaded = resolve)));
     await pmx.ok(['reload', 'web', '--update-env'], { env: { PORT: String(port), GREETING: 'two' } });
     reloaded();
     const { answered, failures, pids } = await running;
@@ -120,7 +77,7 @@ describe('ES module apps in cluster mode', () => {
       [0, 'online', 1],
       [1, 'online', 1],
     ]);
-    expect((await get(port)).greeting).toBe('two');
+    expect((await getReply(port)).greeting).toBe('two');
     await pmx.ok(['delete', 'web']);
   });
 
@@ -128,7 +85,7 @@ describe('ES module apps in cluster mode', () => {
     const readyPort = await freePort();
     await pmx.ok(['start', join(esm, 'module-package', 'server.js'), '-i', '2', '-n', 'tla', '--wait-ready', ...LISTEN_TIMEOUT], { env: { PORT: String(readyPort) } });
     let reloaded!: () => void;
-    const running = load(readyPort, 4, new Promise<void>((resolve) => (reloaded = resolve)));
+    const running = loadUntil(readyPort, 4, new Promise<void>((resolve) => (reloaded = resolve)));
     await pmx.ok(['reload', 'tla']);
     reloaded();
     const { answered, failures } = await running;

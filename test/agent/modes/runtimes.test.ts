@@ -2,11 +2,11 @@
 // restart, a graceful SIGINT stop, Deno's `run --allow-...` interpreter_args as PM2 users write
 // them; and instances of a Bun server sharing a port through `listen`, reloaded under load.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
+import { getReply, loadUntil } from '../../helpers/http-load.js';
 import { installRuntimes, type Runtimes } from '../../helpers/runtimes.js';
 
 const apps = join(FIXTURES, 'apps', 'runtimes');
@@ -20,27 +20,7 @@ beforeAll(() => {
 }, 300_000);
 afterAll(() => pmx.cleanup());
 
-interface Reply {
-  runtime?: string;
-  pid: number;
-  instance?: string;
-  greeting: string | null;
-}
-
-function get(port: number): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, agent: new Agent({ keepAlive: false }), timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body) as Reply) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-const answering = (port: number) => eventually('an answer', () => get(port).catch(() => null));
+const answering = (port: number) => eventually('an answer', () => getReply(port).catch(() => null));
 
 describe('Bun and Deno in fork mode', () => {
   it('runs a .ts app with interpreter bun: logs, restart, and a SIGINT stop it handles', async () => {
@@ -125,7 +105,7 @@ describe('Bun instances sharing a port through listen', () => {
     ]);
     const pids = await eventually('both instances to answer', async () => {
       const seen = new Set<number>();
-      for (let i = 0; i < 30; i++) seen.add((await get(port)).pid);
+      for (let i = 0; i < 30; i++) seen.add((await getReply(port)).pid);
       return seen.size === 2 ? seen : null;
     });
     expect([...pids].sort()).toEqual(list.map((p) => p.pid).sort());
@@ -133,27 +113,19 @@ describe('Bun instances sharing a port through listen', () => {
 
   it('reloads them one at a time with every request answered', async () => {
     const before = (await pmx.jlist()).filter((p) => p.name === 'bun-pool');
-    let done = false;
-    let answered = 0;
-    const failures: string[] = [];
-    const loops = Array.from({ length: 4 }, async () => {
-      while (!done) {
-        try {
-          await get(port);
-          answered++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    });
-    await pmx.ok(['reload', 'bun-pool', '--update-env'], { env: shell({ GREETING: 'two' }) });
-    done = true;
-    await Promise.all(loops);
+    let reloaded!: () => void;
+    const running = loadUntil(port, 4, new Promise<void>((resolve) => (reloaded = resolve)), { keepAlive: false });
+    try {
+      await pmx.ok(['reload', 'bun-pool', '--update-env'], { env: shell({ GREETING: 'two' }) });
+    } finally {
+      reloaded();
+    }
+    const { answered, failures } = await running;
     expect([...new Set(failures)], `${failures.length} failures`).toEqual([]);
     expect(answered).toBeGreaterThan(20);
     for (const old of before) expect(alive(old.pid)).toBe(false);
-    expect((await get(port)).greeting).toBe('two');
+    expect((await getReply(port)).greeting).toBe('two');
     await pmx.ok(['delete', 'bun-pool']);
-    await expect(get(port)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(getReply(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });

@@ -1,27 +1,14 @@
 // Cluster mode for any language: the agent opens the port and passes it as fd 3 (LISTEN_FDS) to
 // each instance of a Python server; a reload swaps them without a refused or failed request.
 import { afterAll, describe, expect, it } from 'vitest';
-import { Agent, request } from 'node:http';
 import { join } from 'node:path';
 import { PmxSandbox, ROOT, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
+import { getReply, loadUntil } from '../../helpers/http-load.js';
 
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
 const server = join(ROOT, 'examples/socket-activation/server.py');
-
-function get(port: number): Promise<{ pid: number; instance: string; greeting: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, agent: new Agent({ keepAlive: false }), timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`status ${res.statusCode}`))));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('socket activation', () => {
   let port: number;
@@ -33,7 +20,7 @@ describe('socket activation', () => {
     expect(list.map((p) => p.pm2_env.exec_interpreter)).toEqual(['python3', 'python3']);
     const pids = await eventually('both instances to answer', async () => {
       const seen = new Set<number>();
-      for (let i = 0; i < 30; i++) seen.add((await get(port)).pid);
+      for (let i = 0; i < 30; i++) seen.add((await getReply(port)).pid);
       return seen.size === 2 ? seen : null;
     });
     expect([...pids].sort()).toEqual(list.map((p) => p.pid).sort());
@@ -41,30 +28,22 @@ describe('socket activation', () => {
 
   it('reloads one instance at a time with every request answered', async () => {
     const before = await pmx.jlist();
-    let done = false;
-    let answered = 0;
-    const failures: string[] = [];
-    const loops = Array.from({ length: 4 }, async () => {
-      while (!done) {
-        try {
-          await get(port);
-          answered++;
-        } catch (error) {
-          failures.push((error as Error).message);
-        }
-      }
-    });
-    await pmx.ok(['reload', 'py', '--update-env'], { env: { GREETING: 'two' } });
-    done = true;
-    await Promise.all(loops);
+    let reloaded!: () => void;
+    const running = loadUntil(port, 4, new Promise<void>((resolve) => (reloaded = resolve)), { keepAlive: false });
+    try {
+      await pmx.ok(['reload', 'py', '--update-env'], { env: { GREETING: 'two' } });
+    } finally {
+      reloaded();
+    }
+    const { answered, failures } = await running;
     expect(failures).toEqual([]);
     expect(answered).toBeGreaterThan(20);
     for (const old of before) expect(alive(old.pid)).toBe(false);
-    expect((await get(port)).greeting).toBe('two');
+    expect((await getReply(port)).greeting).toBe('two');
   });
 
   it('closes the port when the app is deleted', async () => {
     await pmx.ok(['delete', 'py']);
-    await expect(get(port)).rejects.toThrow(/ECONNREFUSED/);
+    await expect(getReply(port)).rejects.toThrow(/ECONNREFUSED/);
   });
 });
