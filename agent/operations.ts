@@ -7,7 +7,7 @@ import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, type ProcessStatus, isBusy, isDormant } from './process/states.js';
+import { ProcessState, isDormant, isSettled } from './process/states.js';
 import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
@@ -15,9 +15,6 @@ import { MAX_INSTANCES } from './protocol/limits.js';
 
 /** Processes spawned in one turn of the event loop when scaling up. */
 const SPAWN_BATCH = 16;
-
-/** A launch has settled once the process is online or has given up. */
-const launched = (status: ProcessStatus): boolean => !isBusy(status);
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -64,7 +61,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       acted.push(proc);
     }
   }
-  await Promise.all(acted.map((proc) => proc.waitFor(launched)));
+  await Promise.all(acted.map((proc) => proc.waitFor(isSettled)));
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));

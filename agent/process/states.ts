@@ -41,8 +41,27 @@ export const DORMANT_STATES: readonly ProcessStatus[] = [
   ProcessState.ONE_LAUNCH,
 ];
 
-/** States in which a request is still being carried out (a launch, a stop, a replacement). */
-export const BUSY_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.REPLACING, ProcessState.STOPPING];
+/**
+ * States in which no request is being carried out: a launch is over (online, or given up:
+ * errored, waiting for a restart, stopped by its own exit code) and so is any stop or replacement.
+ */
+export const SETTLED_STATES: readonly ProcessStatus[] = [
+  ProcessState.ONLINE,
+  ProcessState.STOPPED,
+  ProcessState.ERRORED,
+  ProcessState.WAITING_RESTART,
+  ProcessState.ONE_LAUNCH,
+];
+
+/** States in which the current child runs and no stop is under way: a stop, restart or delete signals it. */
+export const SIGNALLABLE_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE, ProcessState.REPLACING];
+
+/**
+ * States in which the current child runs unattended, with no stop or reload under way: the agent
+ * restarts it on its own (an exit by its restart policy; hung, watchdog, unhealthy,
+ * max_memory_restart, cron_restart).
+ */
+export const UNATTENDED_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE];
 
 export function isRunning(status: ProcessStatus): boolean {
   return RUNNING_STATES.includes(status);
@@ -56,8 +75,16 @@ export function isDormant(status: ProcessStatus): boolean {
   return DORMANT_STATES.includes(status);
 }
 
-export function isBusy(status: ProcessStatus): boolean {
-  return BUSY_STATES.includes(status);
+export function isSettled(status: ProcessStatus): boolean {
+  return SETTLED_STATES.includes(status);
+}
+
+export function isSignallable(status: ProcessStatus): boolean {
+  return SIGNALLABLE_STATES.includes(status);
+}
+
+export function isUnattended(status: ProcessStatus): boolean {
+  return UNATTENDED_STATES.includes(status);
 }
 
 /** The status as PM2 names it: `replacing` shows as `online`. */

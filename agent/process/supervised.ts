@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
-import { ProcessState, type ProcessStatus } from './states.js';
+import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import type { OutputPipePaths } from './output-pipes.js';
@@ -134,7 +134,7 @@ export class SupervisedProcess extends EventEmitter {
     this.lifecycle = state;
     for (const effect of effects) this.apply(effect);
     // start-up is complete: from now on a `watchdog` app must ping (systemd arms WatchdogSec here too)
-    if (state.status === 'online' && previous !== 'online') this.children.current?.liveness?.watchdog?.sampled();
+    if (state.status === ProcessState.ONLINE && previous !== ProcessState.ONLINE) this.children.current?.liveness?.watchdog?.sampled();
     if (state.status !== previous) this.emit('status', state.status, previous);
   }
 
@@ -473,7 +473,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /** The agent restarts a process on its own only while it runs unattended: not while it is being stopped or reloaded (the replacement renews it). */
   private restartable(): boolean {
-    return this.status === ProcessState.ONLINE || this.status === ProcessState.LAUNCHING;
+    return isUnattended(this.status);
   }
 
   private record(event: SupervisionEvent): void {
