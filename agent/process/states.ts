@@ -15,7 +15,6 @@ export const ProcessState = {
   STOPPED: 'stopped',
   ERRORED: 'errored',
   WAITING_RESTART: 'waiting restart',
-  ONE_LAUNCH: 'one-launch-status',
 } as const;
 
 export type ProcessStatus = (typeof ProcessState)[keyof typeof ProcessState];
@@ -35,11 +34,7 @@ export const RUNNING_STATES: readonly ProcessStatus[] = [
 export const SERVING_STATES: readonly ProcessStatus[] = [ProcessState.ONLINE, ProcessState.REPLACING];
 
 /** States with no child and nothing scheduled: `start` may launch again. */
-export const DORMANT_STATES: readonly ProcessStatus[] = [
-  ProcessState.STOPPED,
-  ProcessState.ERRORED,
-  ProcessState.ONE_LAUNCH,
-];
+export const DORMANT_STATES: readonly ProcessStatus[] = [ProcessState.STOPPED, ProcessState.ERRORED];
 
 /**
  * States in which no request is being carried out: a launch is over (online, or given up:
@@ -50,7 +45,6 @@ export const SETTLED_STATES: readonly ProcessStatus[] = [
   ProcessState.STOPPED,
   ProcessState.ERRORED,
   ProcessState.WAITING_RESTART,
-  ProcessState.ONE_LAUNCH,
 ];
 
 /** States in which the current child runs and no stop is under way: a stop, restart or delete signals it. */

@@ -48,7 +48,7 @@ function request(s: Lifecycle, intent: Intent, policy: RestartPolicy, now: numbe
 
 const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number) => Transition> = {
   start(s, policy, now) {
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING (a fresh start forgets instability)
+    // STOPPED | ERRORED | WAITING_RESTART -> LAUNCHING (a fresh start forgets instability)
     if (!isRunning(s.status)) {
       return launch({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
     }
@@ -63,7 +63,7 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     if (isSignallable(s.status)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, 'restart', policy);
     // STOPPING: whatever was asked before, the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING
+    // STOPPED | ERRORED | WAITING_RESTART -> LAUNCHING
     return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
   },
 
@@ -92,7 +92,7 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     // LAUNCHING | ONLINE | REPLACING -> STOPPING, removed once every child is gone
     if (isSignallable(s.status)) return stopAll(s, 'delete', policy);
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'delete' });
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> (removed): nothing runs, the entry goes
+    // STOPPED | ERRORED | WAITING_RESTART -> (removed): nothing runs, the entry goes
     const status = s.status === ProcessState.WAITING_RESTART ? ProcessState.STOPPED : s.status;
     return { state: { ...s, status, removed: true }, effects: [{ kind: 'cancel', timer: 'restart' }, { kind: 'remove' }] };
   },

@@ -31,7 +31,6 @@ const TABLE: Record<ProcessStatus, Row> = {
   stopped: { running: false, serving: false, dormant: true, settled: true, signallable: false, unattended: false, public: 'stopped' },
   errored: { running: false, serving: false, dormant: true, settled: true, signallable: false, unattended: false, public: 'errored' },
   'waiting restart': { running: false, serving: false, dormant: false, settled: true, signallable: false, unattended: false, public: 'waiting restart' },
-  'one-launch-status': { running: false, serving: false, dormant: true, settled: true, signallable: false, unattended: false, public: 'one-launch-status' },
 };
 
 const STATES = Object.values(ProcessState);
