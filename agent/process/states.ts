@@ -57,29 +57,17 @@ export const SIGNALLABLE_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCH
  */
 export const UNATTENDED_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE];
 
-export function isRunning(status: ProcessStatus): boolean {
-  return RUNNING_STATES.includes(status);
+/** The predicate for membership in `group`. */
+function within(group: readonly ProcessStatus[]): (status: ProcessStatus) => boolean {
+  return (status) => group.includes(status);
 }
 
-export function isServing(status: ProcessStatus): boolean {
-  return SERVING_STATES.includes(status);
-}
-
-export function isDormant(status: ProcessStatus): boolean {
-  return DORMANT_STATES.includes(status);
-}
-
-export function isSettled(status: ProcessStatus): boolean {
-  return SETTLED_STATES.includes(status);
-}
-
-export function isSignallable(status: ProcessStatus): boolean {
-  return SIGNALLABLE_STATES.includes(status);
-}
-
-export function isUnattended(status: ProcessStatus): boolean {
-  return UNATTENDED_STATES.includes(status);
-}
+export const isRunning = within(RUNNING_STATES);
+export const isServing = within(SERVING_STATES);
+export const isDormant = within(DORMANT_STATES);
+export const isSettled = within(SETTLED_STATES);
+export const isSignallable = within(SIGNALLABLE_STATES);
+export const isUnattended = within(UNATTENDED_STATES);
 
 /** The status as PM2 names it: `replacing` shows as `online`. */
 export function publicStatus(status: ProcessStatus): PublicStatus {
