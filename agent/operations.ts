@@ -7,7 +7,7 @@ import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, type ProcessStatus, isBusy, isDormant } from './process/states.js';
+import { ProcessState, isDormant, isSettled } from './process/states.js';
 import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
@@ -15,9 +15,6 @@ import { MAX_INSTANCES } from './protocol/limits.js';
 
 /** Processes spawned in one turn of the event loop when scaling up. */
 const SPAWN_BATCH = 16;
-
-/** A launch has settled once the process is online or has given up. */
-const launched = (status: ProcessStatus): boolean => !isBusy(status);
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -59,12 +56,12 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     if (restarted.has(spec.name)) continue;
     restarted.add(spec.name);
     for (const proc of existing) {
-      proc.spec = { ...spec, env: updateEnv ? spec.env : proc.spec.env };
+      proc.respec({ ...spec, env: updateEnv ? spec.env : proc.spec.env });
       proc.dispatch({ type: 'restart' });
       acted.push(proc);
     }
   }
-  await Promise.all(acted.map((proc) => proc.waitFor(launched)));
+  await Promise.all(acted.map((proc) => proc.waitFor(isSettled)));
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
@@ -79,7 +76,7 @@ function awaitsListening(proc: SupervisedProcess): boolean {
 export async function stopProcesses(registry: Registry, selector: Selector, unwatch = false): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    if (unwatch) proc.spec = { ...proc.spec, watch: false };
+    if (unwatch) proc.respec({ ...proc.spec, watch: false });
     return proc.request('stop');
   });
   return conclude('stop', procs, await Promise.all(outcomes));
@@ -102,7 +99,7 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
 export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+    if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
     return proc.request('restart');
   });
   return conclude('restart', procs, await Promise.all(outcomes));
@@ -140,7 +137,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
-  if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+  if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
   return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
 }
 
@@ -170,7 +167,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { name, wanted, limit: MAX_INSTANCES });
   }
   const spec = { ...existing[0]!.spec, instances: wanted };
-  for (const proc of existing) proc.spec = { ...proc.spec, instances: wanted };
+  for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
   if (wanted > existing.length) {
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
@@ -232,7 +229,7 @@ function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[
 /** Sets the restart counters of the selected processes back to zero. */
 export function resetProcesses(registry: Registry, selector: Selector): SupervisedProcess[] {
   const procs = registry.select(selector);
-  for (const proc of procs) proc.lifecycle = { ...proc.lifecycle, restarts: 0, unstableRestarts: 0 };
+  for (const proc of procs) proc.resetCounters();
   return procs;
 }
 

@@ -12,7 +12,7 @@ import { sendToProcess } from '../send-data.js';
 import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isDormant, publicStatus } from '../process/states.js';
+import { isSettled, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
@@ -87,7 +87,7 @@ export const handlers: Handlers = {
 
   resurrect: async (_params, ctx) => {
     const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log);
-    await Promise.all(restored.processes.map((proc) => proc.waitFor((status) => status !== 'launching')));
+    await Promise.all(restored.processes.map((proc) => proc.waitFor(isSettled)));
     ctx.changed();
     return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent };
   },
