@@ -51,8 +51,8 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     const { file: named, rest } = splitFile(args, (word) => isEcosystemFile(word) && isFile(word));
     const file = deployFile(named, process.cwd());
     const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
-    if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
-    if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, file, words.envName ?? null, null);
+    if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, { file, environment: words.envName ?? null });
+    if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, { file, environment: words.envName ?? null });
     const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
     const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: rollingFlag(flags.rolling, file), select });
     const pick = flags.to ?? words.pick;
@@ -112,7 +112,7 @@ function isFile(word: string): boolean {
 function rollingFlag(value: string | undefined, file: string): Rolling | null | undefined {
   if (value === undefined) return undefined;
   return parseRollingFlag(value, (_key, expected) => {
-    throw new DeployConfigError(`--rolling: expected ${expected}, got '${value}'`, file, null, '--rolling');
+    throw new DeployConfigError(`--rolling: expected ${expected}, got '${value}'`, { file, key: '--rolling' });
   });
 }
 

@@ -19,18 +19,14 @@ export function checkHostKey(target: HostTarget, key: Buffer, where: string): Tr
           addHostKey(file, target.hostname, target.port, key);
           return null;
         } catch (error) {
-          return new TransportError('HOST_KEY_UNKNOWN', target.label, `${where}: host key ${print} is new and cannot be recorded in ${file}: ${(error as Error).message}`, { fingerprint: print });
+          return new TransportError(`${where}: host key ${print} is new and cannot be recorded in ${file}: ${(error as Error).message}`, { code: 'HOST_KEY_UNKNOWN', host: target.label, detail: { fingerprint: print } });
         }
       }
-      return new TransportError(
-        'HOST_KEY_UNKNOWN',
-        target.label,
-        `${where}: host key ${print} is not in ${target.knownHostsFiles.join(' or ') || 'any known_hosts file'}. Check that fingerprint with the host's administrator, then add it: ssh-keyscan -p ${target.port} ${target.hostname} >> ${file}${target.proxyJump ? ` (run ssh-keyscan on ${target.proxyJump.label}, which can reach it)` : ''}`,
-        { fingerprint: print },
+      return new TransportError(`${where}: host key ${print} is not in ${target.knownHostsFiles.join(' or ') || 'any known_hosts file'}. Check that fingerprint with the host's administrator, then add it: ssh-keyscan -p ${target.port} ${target.hostname} >> ${file}${target.proxyJump ? ` (run ssh-keyscan on ${target.proxyJump.label}, which can reach it)` : ''}`, { code: 'HOST_KEY_UNKNOWN', host: target.label, detail: { fingerprint: print } }
       );
     case 'mismatch':
-      return new TransportError('HOST_KEY_MISMATCH', target.label, `${where}: host key ${print} does not match the one in ${verdict.file}:${verdict.line}. If the host was reinstalled, remove that line; otherwise someone may be in the middle.`, { fingerprint: print, file: verdict.file, line: verdict.line });
+      return new TransportError(`${where}: host key ${print} does not match the one in ${verdict.file}:${verdict.line}. If the host was reinstalled, remove that line; otherwise someone may be in the middle.`, { code: 'HOST_KEY_MISMATCH', host: target.label, detail: { fingerprint: print, file: verdict.file, line: verdict.line } });
     case 'revoked':
-      return new TransportError('HOST_KEY_MISMATCH', target.label, `${where}: host key ${print} is revoked in ${verdict.file}:${verdict.line}`, { fingerprint: print, file: verdict.file, line: verdict.line });
+      return new TransportError(`${where}: host key ${print} is revoked in ${verdict.file}:${verdict.line}`, { code: 'HOST_KEY_MISMATCH', host: target.label, detail: { fingerprint: print, file: verdict.file, line: verdict.line } });
   }
 }

@@ -64,7 +64,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     const client = new Client();
     let hostKeyProblem: TransportError | null = null;
     let settled = false;
-    const interrupted = (): void => fail(new TransportError('INTERRUPTED', target.label, `${where}: interrupted while connecting`));
+    const interrupted = (): void => fail(new TransportError(`${where}: interrupted while connecting`, { code: 'INTERRUPTED', host: target.label }));
     const fail = (error: TransportError): void => {
       if (settled) return;
       settled = true;
@@ -75,7 +75,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     };
     // one connect timeout from the first packet to a login, which also covers an address with no
     // route; it stops while a person types a passphrase
-    const expire = (): void => fail(new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`));
+    const expire = (): void => fail(new TransportError(`${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`, { code: 'CONNECT_TIMEOUT', host: target.label }));
     let timer = setTimeout(expire, target.connectTimeoutMs);
     const auth = planAuth(target, agentSocket, { prompt: options.promptPassphrase, pause: () => clearTimeout(timer), resume: () => (timer = setTimeout(expire, target.connectTimeoutMs)) });
     if (!auth.usable) return fail(noKeys(target, where, auth));
@@ -92,7 +92,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     client.on('error', (error: Error & { level?: string; code?: string }) => {
       if (error.level !== 'agent') fail(hostKeyProblem ?? connectError(error, target, where, auth)); // an unusable agent: the next method follows
     });
-    client.once('close', () => fail(new TransportError('CONNECTION_LOST', target.label, `${where}: the server closed the connection during login`)));
+    client.once('close', () => fail(new TransportError(`${where}: the server closed the connection during login`, { code: 'CONNECTION_LOST', host: target.label })));
     const config: ConnectConfig = {
       host: target.hostname,
       port: target.port,
@@ -134,11 +134,11 @@ export class SshConnection implements RemoteConnection {
     private readonly jump: JumpLease<SshConnection> | null,
   ) {
     client.on('error', (error: Error & { level?: string }) => {
-      if (error.level !== 'agent') this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection lost: ${error.message}`);
+      if (error.level !== 'agent') this.lost ??= new TransportError(`${where}: connection lost: ${error.message}`, { code: 'CONNECTION_LOST', host: target.label });
     });
     client.on('close', () => {
       this.closed = true;
-      this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection closed`);
+      this.lost ??= new TransportError(`${where}: connection closed`, { code: 'CONNECTION_LOST', host: target.label });
       for (const wake of this.waiting.splice(0)) wake();
     });
   }
@@ -174,7 +174,7 @@ export class SshConnection implements RemoteConnection {
       this.release();
       // sshd refuses a channel beyond MaxSessions, and for a moment after one closes
       const refused = typeof (started.error as { reason?: unknown }).reason === 'number';
-      if (this.lost || !refused || refusals >= MAX_REFUSALS) throw this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: cannot open a channel for a command: ${started.error.message}`);
+      if (this.lost || !refused || refusals >= MAX_REFUSALS) throw this.lost ?? new TransportError(`${this.where}: cannot open a channel for a command: ${started.error.message}`, { code: 'CONNECTION_LOST', host: this.target.label });
       this.limit = Math.max(1, Math.min(this.limit, this.open));
       await new Promise((wait) => setTimeout(wait, 50 * (refusals + 1)));
     }
@@ -188,7 +188,7 @@ export class SshConnection implements RemoteConnection {
         clearTimeout(timer);
         resolve();
       });
-      this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection already closed by pmx`);
+      this.lost ??= new TransportError(`${this.where}: connection already closed by pmx`, { code: 'CONNECTION_LOST', host: this.target.label });
       this.client.end();
     }).then(() => this.jump?.release());
   }
@@ -218,7 +218,7 @@ export class SshConnection implements RemoteConnection {
   forward(target: HostTarget): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       this.client.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, stream) => {
-        if (error) reject(new TransportError('UNREACHABLE', target.label, `${describe(target)}: ${this.target.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`));
+        if (error) reject(new TransportError(`${describe(target)}: ${this.target.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`, { code: 'UNREACHABLE', host: target.label }));
         else resolve(stream);
       });
     });
@@ -233,9 +233,9 @@ export class SshConnection implements RemoteConnection {
       const started = (error: Error | undefined, channel?: ClientChannel): void => {
         if (error || !channel) return resolve({ error: error ?? new Error('no channel') });
         const failure = (kind: ChannelFailure): TransportError => {
-          if (kind === 'timeout') return new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`);
+          if (kind === 'timeout') return new TransportError(`${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`, { code: 'TIMEOUT', host: this.target.label });
           if (kind === 'interrupted') return this.interrupted();
-          return this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`);
+          return this.lost ?? new TransportError(`${this.where}: connection lost while a command ran`, { code: 'CONNECTION_LOST', host: this.target.label });
         };
         resolve({ result: runOnChannel(channel, options, failure, { kill: (pid) => this.killGroup(pid) }), ready: traceClock(), trips: spare?.open ? 1 : 2, ahead: spare !== null });
       };
@@ -263,7 +263,7 @@ export class SshConnection implements RemoteConnection {
   }
 
   private interrupted(): TransportError {
-    return new TransportError('INTERRUPTED', this.target.label, `${this.where}: interrupted; the command was stopped`);
+    return new TransportError(`${this.where}: interrupted; the command was stopped`, { code: 'INTERRUPTED', host: this.target.label });
   }
 
   private release(): void {
@@ -282,36 +282,36 @@ function holdStream(input: ExecOptions['stdin']): ExecOptions['stdin'] {
 }
 
 function connectError(error: Error & { level?: string; code?: string }, target: HostTarget, where: string, auth: AuthPlan): TransportError {
-  const timeout = (): TransportError => new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`);
-  if (error.level === 'client-authentication') return new TransportError('AUTH_FAILED', target.label, `${where}: authentication refused for ${target.user} (${auth.report()})`);
+  const timeout = (): TransportError => new TransportError(`${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`, { code: 'CONNECT_TIMEOUT', host: target.label });
+  if (error.level === 'client-authentication') return new TransportError(`${where}: authentication refused for ${target.user} (${auth.report()})`, { code: 'AUTH_FAILED', host: target.label });
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new TransportError('CONNECT_REFUSED', target.label, `${where}: connection refused (is sshd running, on port ${target.port}?)`);
+      return new TransportError(`${where}: connection refused (is sshd running, on port ${target.port}?)`, { code: 'CONNECT_REFUSED', host: target.label });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new TransportError('UNREACHABLE', target.label, `${where}: no route to host`);
+      return new TransportError(`${where}: no route to host`, { code: 'UNREACHABLE', host: target.label });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TransportError('UNREACHABLE', target.label, `${where}: cannot resolve ${target.hostname}`);
+      return new TransportError(`${where}: cannot resolve ${target.hostname}`, { code: 'UNREACHABLE', host: target.label });
     case 'ETIMEDOUT':
       return timeout();
     default:
       if (/timed out/i.test(error.message)) return timeout();
-      return new TransportError('CONNECTION_LOST', target.label, `${where}: ${error.message}`);
+      return new TransportError(`${where}: ${error.message}`, { code: 'CONNECTION_LOST', host: target.label });
   }
 }
 
 function noKeys(target: HostTarget, where: string, auth: AuthPlan): TransportError {
   const code = auth.unreadable.length > 0 ? 'KEY_UNREADABLE' : 'AUTH_FAILED';
   const hint = 'set `key` in the deploy section, add an IdentityFile, or start ssh-agent';
-  return new TransportError(code, target.label, `${where}: no key to log in as ${target.user} with (${auth.report()}); ${hint}`, { unreadable: auth.unreadable });
+  return new TransportError(`${where}: no key to log in as ${target.user} with (${auth.report()}); ${hint}`, { code, host: target.label, detail: { unreadable: auth.unreadable } });
 }
 
 // a jump host's failure, reported for the host it was meant to reach, keeping its code
 function throughJump(target: HostTarget, error: unknown): TransportError {
-  if (!(error instanceof TransportError)) return new TransportError('CONNECTION_LOST', target.label, `${describe(target)}: ${String(error)}`);
+  if (!(error instanceof TransportError)) return new TransportError(`${describe(target)}: ${String(error)}`, { code: 'CONNECTION_LOST', host: target.label });
   if (error.host === target.label) return error;
-  return new TransportError(error.code, target.label, `${describe(target)}: through jump host ${error.message}`, { ...error.detail, jump: error.host });
+  return new TransportError(`${describe(target)}: through jump host ${error.message}`, { code: error.code, host: target.label, detail: { ...error.detail, jump: error.host } });
 }
 
 function describe(target: HostTarget): string {
