@@ -124,10 +124,10 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
     outcomes.push(...answers);
     const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
     if (failed) {
-      throw new AgentFault('RELOAD_FAILED', `reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, {
+      throw new AgentFault(`reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', data: {
         id: failed.id,
         name: failed.spec.name,
-      });
+      } });
     }
   }
   return conclude('reload', procs, outcomes);
@@ -152,19 +152,19 @@ function reloadsWithoutGap(spec: AppSpec): boolean {
  */
 export async function scaleApp(registry: Registry, name: string, count: string, log: (line: string) => void = () => {}): Promise<SupervisedProcess[]> {
   const match = /^([+-]?)(\d+)$/.exec(count);
-  if (!match) throw new AgentFault('INVALID_REQUEST', `scale: expected a number, +n or -n, got '${count}'`);
+  if (!match) throw new AgentFault(`scale: expected a number, +n or -n, got '${count}'`, { code: 'INVALID_REQUEST' });
   const leaving = registry.named(name).filter(beingDeleted).map(removal);
   if (leaving.length > 0) {
     log(`scale ${name} ${count}: waiting for ${leaving.length} instance${leaving.length === 1 ? '' : 's'} being deleted`);
     await Promise.all(leaving);
   }
   const existing = registry.named(name);
-  if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
+  if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', data: { name } });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
-  if (wanted < 1) throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; use delete to remove it`);
+  if (wanted < 1) throw new AgentFault(`scale: ${name} would have ${wanted} instances; use delete to remove it`, { code: 'INVALID_REQUEST' });
   if (wanted > MAX_INSTANCES) {
-    throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { name, wanted, limit: MAX_INSTANCES });
+    throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', data: { name, wanted, limit: MAX_INSTANCES } });
   }
   const spec = { ...existing[0]!.spec, instances: wanted };
   for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
@@ -220,10 +220,10 @@ function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[
     return outcome?.kind === 'superseded' ? [`${proc.spec.name} (id ${proc.id}) ${OVERRIDDEN[outcome.by]}`] : [];
   });
   if (overridden.length === 0) return procs;
-  throw new AgentFault('SUPERSEDED', `${action} did not complete: ${overridden.join('; ')}`, {
+  throw new AgentFault(`${action} did not complete: ${overridden.join('; ')}`, { code: 'SUPERSEDED', data: {
     action,
     ids: procs.filter((_proc, i) => outcomes[i]?.kind === 'superseded').map((proc) => proc.id),
-  });
+  } });
 }
 
 /** Sets the restart counters of the selected processes back to zero. */
@@ -237,12 +237,12 @@ export function resetProcesses(registry: Registry, selector: Selector): Supervis
 export function signalProcesses(registry: Registry, selector: Selector, signal: string): SupervisedProcess[] {
   const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
   if (!(name in constants.signals)) {
-    throw new AgentFault('INVALID_REQUEST', `unknown signal '${signal}'`, { signal });
+    throw new AgentFault(`unknown signal '${signal}'`, { code: 'INVALID_REQUEST', data: { signal } });
   }
   const procs = registry.select(selector);
   const delivered = procs.filter((proc) => proc.signal(name as NodeJS.Signals));
   if (delivered.length === 0) {
-    throw new AgentFault('NOT_FOUND', `no running process to send ${name} to`, { signal: name });
+    throw new AgentFault(`no running process to send ${name} to`, { code: 'NOT_FOUND', data: { signal: name } });
   }
   return delivered;
 }

@@ -105,7 +105,7 @@ export function withChanges(ctx: HostContext, changes: HostChanges | void): Host
 
 /** The connection of a host that passed the check phase. */
 export function connectionOf(ctx: HostContext): RemoteConnection {
-  if (!ctx.connection) throw new Error(`${ctx.target.label}: no connection (the check phase did not run)`);
+  if (!ctx.connection) throw new Error('no connection (the check phase did not run)');
   return ctx.connection;
 }
 

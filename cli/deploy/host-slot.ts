@@ -2,6 +2,7 @@
 // it serves at the end (read back). Runs a phase or a side step (cleanup, rollback, finish) on it,
 // emitting their events, and reconnects once after a lost connection so that the host can still be
 // cleaned up, rolled back or read back.
+import { errorLine } from '../output/errors.js';
 import { TransportError } from '../transport/types.js';
 import { addressOf, hostContext, withChanges, type HostContext, type RunInfo } from './context.js';
 import type { HostOutcome, HostStatus, PhaseName } from './events.js';
@@ -159,8 +160,7 @@ export function isInterrupt(error: unknown): boolean {
   return (error instanceof TransportError && error.code === 'INTERRUPTED') || (error instanceof DeployStepError && error.code === 'INTERRUPTED');
 }
 
-/** A failure as one line that names the host. */
+/** A failure as one line that names the host: the error's own, else `host`. */
 export function messageOf(error: unknown, host: string | null): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return host && !text.includes(host) ? `${host}: ${text}` : text;
+  return errorLine(error, host);
 }

@@ -126,12 +126,10 @@ export async function acquireLock(connection: RemoteConnection, request: LockReq
   if (first instanceof Error) throw first;
   if (first.stdout.includes(REFUSED)) {
     const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
-    throw new DeployStepError('LOCKED', host, `${host}: ${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, {
-      hint: `wait for that deploy to finish, or set lock_timeout to wait for it`,
-    });
+    throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
   }
   const why = first.stderr.trim().split('\n').pop() ?? '';
-  throw new DeployStepError('COMMAND_FAILED', host, `${host}: cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`);
+  throw new DeployStepError(`cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`, { code: 'COMMAND_FAILED', host });
 }
 
 // the output between the lock's LOCKED and READ_DONE lines, once both came (null before)
@@ -146,14 +144,14 @@ function readBetween(seen: string): string | null {
 async function readUnderLock(host: string, done: Promise<string>, ended: Promise<ExecResult | Error>, signal: AbortSignal | null): Promise<string> {
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new TransportError('INTERRUPTED', host, `${host}: interrupted while reading under the lock (the lock stays held until the run releases it)`));
+    onAbort = () => reject(new TransportError('interrupted while reading under the lock (the lock stays held until the run releases it)', { code: 'INTERRUPTED', host }));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => undefined);
   const gone = ended.then((end) => {
     if (end instanceof Error) throw end;
-    throw new DeployStepError('COMMAND_FAILED', host, `${host}: the command holding the deploy lock ended (exit ${end.code}) before its read was done`);
+    throw new DeployStepError(`the command holding the deploy lock ended (exit ${end.code}) before its read was done`, { code: 'COMMAND_FAILED', host });
   });
   gone.catch(() => undefined);
   try {

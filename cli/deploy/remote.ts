@@ -54,7 +54,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
     const output = lastLines(`${result.stdout}\n${result.stderr}`);
     const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
     const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
-    throw new DeployStepError(options.code ?? 'COMMAND_FAILED', host, `${host}: ${options.what} failed (${status})${why ? `: ${why}` : ''}`, { output });
+    throw new DeployStepError(`${options.what} failed (${status})${why ? `: ${why}` : ''}`, { code: options.code ?? 'COMMAND_FAILED', host, phase, output });
   }
   return result;
 }

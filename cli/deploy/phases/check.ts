@@ -53,7 +53,7 @@ function refuse(ctx: HostContext, facts: HostFacts): void {
   const { command, environment, paths } = ctx.run;
   const host = ctx.target.label;
   const fail = (code: 'NOT_SET_UP' | 'MISSING_TOOL' | 'COMMAND_FAILED', message: string, hint?: string): never => {
-    throw new DeployStepError(code, host, `${host}: ${message}`, hint ? { hint } : {});
+    throw new DeployStepError(message, { code, host, ...(hint ? { hint } : {}) });
   };
   if (!facts.node) fail('MISSING_TOOL', 'node is not on the PATH of non-interactive ssh commands', 'install node, or put its PATH line at the top of ~/.bashrc');
   if (command === 'setup' || command === 'startup') return;
