@@ -83,7 +83,7 @@ export class HostSlot {
     if (this.ctx.connection === null && this.failure.phase === 'check') return false;
     await this.ctx.connection?.close().catch(() => undefined);
     this.lostLock ||= this.ctx.lock !== null;
-    this.ctx = withChanges(this.ctx, { connection: null, lock: null });
+    this.ctx = withChanges(this.ctx, { connection: null, lock: null, pendingLock: null });
     try {
       this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target) });
       this.failure = { ...this.failure, error: null };
@@ -97,8 +97,10 @@ export class HostSlot {
   /** Releases the lock and closes the connection, each within 5 s. */
   async close(): Promise<void> {
     const within = (promise: Promise<unknown>): Promise<unknown> => Promise.race([promise.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    if (this.ctx.live) await within(this.ctx.live.stop());
+    if (this.ctx.pendingLock) await within(this.ctx.pendingLock.cancel());
     if (this.ctx.lock) await within(this.ctx.lock.release());
-    this.ctx = withChanges(this.ctx, { lock: null });
+    this.ctx = withChanges(this.ctx, { lock: null, pendingLock: null });
     if (this.ctx.connection) await within(this.ctx.connection.close());
     this.finished ??= Date.now();
   }

@@ -13,6 +13,7 @@ import { planAuth, type AuthPlan } from './keys.js';
 import { JumpHosts, type JumpLease } from './jump-hosts.js';
 import { killGroupCommand, killableCommand, runOnChannel, type ChannelFailure } from './exec-channel.js';
 import { execOnSpare, isOpen, openSpareChannel } from './spare-channel.js';
+import { signAtOnce } from './sign-at-once.js';
 import { traceClock, traceOp } from './trace.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
@@ -113,6 +114,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
       ...(target.strictHostKeyChecking === 'no' ? {} : { algorithms: { serverHostKey: preferredHostKeyAlgorithms(target.knownHostsFiles, target.hostname, target.port) as ServerHostKeyAlgorithm[] } }),
       ...(sock ? { sock } : {}),
     };
+    signAtOnce(client);
     client.connect(config);
   });
 }
