@@ -4,7 +4,7 @@ import type { RemoteConnection } from '../transport/types.js';
 import type { LocalBundle } from './bundle.js';
 import type { Emit } from './events.js';
 import type { LocalArchive } from './local-git.js';
-import type { LiveCommand } from './remote-live.js';
+import type { LiveCommand } from './remote-live-types.js';
 import type { Interruption } from './interrupt.js';
 import type { HeldLock, LockAttempt } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
