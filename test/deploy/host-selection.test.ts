@@ -70,6 +70,8 @@ describe('--hosts and --roles on real hosts', () => {
     expect(cli.code, cli.stdout + cli.stderr).toBe(0);
     expect(cli.stdout).toContain(hosts[2]!.address);
     expect(cli.stdout).not.toContain(hosts[0]!.address);
+    // with no health check a deploy does not wait for the app to listen: wait for host 3, then read all
+    await servingEverywhere(hosts.slice(2), 'v3');
     expect((await servingEverywhere(hosts, 'never', 0)).map((a) => a.version)).toEqual(['v2', 'v2', 'v3']);
     const revert = await deploy({ file: app.file, envName: 'production', command: 'revert', steps: 1, select: { roles: ['worker'] } });
     expect(revert.outcomes.map((o) => [o.host, o.status]), transcript(revert)).toEqual([[hosts[2]!.address, 'reverted']]);
