@@ -1,0 +1,225 @@
+// Scripted hosts behind the deploy engine's connection seam (DeployRequest.connect): each host an
+// in-memory ScriptedHost, each connection a RemoteConnection that runs commands on it, and faults
+// a test injects by host and phase (the `label` every command carries): a command that fails, a
+// connection lost during a phase (with the host gone for good, or back for a reconnect), a command
+// held until the test lets it go or the run's interrupt stops it. `runPmx` runs a real pmx command
+// (runDeploy, the flow, the phases, the builders) against them; only ssh2 is left out.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { findBundle } from '../../../cli/deploy/bundle.js';
+import { readDeployEnvironment } from '../../../cli/deploy/config.js';
+import type { DeployEvent, HostOutcome, PhaseName } from '../../../cli/deploy/events.js';
+import { Interruption } from '../../../cli/deploy/interrupt.js';
+import { runDeploy, type DeployRequest, type DeployResult } from '../../../cli/deploy/run.js';
+import type { HostTarget } from '../../../cli/deploy/types.js';
+import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from '../../../cli/transport/types.js';
+import { LOCKED } from '../../../cli/deploy/lock.js';
+import { ScriptedHost } from './scripted-host.js';
+
+/** A fault at one host's phase. */
+type Fault =
+  | { kind: 'fail'; output: string }
+  | { kind: 'drop'; after: boolean; gone: boolean }
+  | { kind: 'hold'; reached: () => void; released: Promise<void> };
+
+/** A switch of `current` or a reload of the app on a host, in the order the hosts saw them. */
+export interface Change {
+  host: string;
+  phase: string;
+  current: string | null;
+  serving: string | null;
+}
+
+/** A set of scripted hosts and the faults injected in them. */
+export class ScriptedFleet {
+  readonly hosts: ScriptedHost[];
+  /** Every change of `current` or of the served release, fleet-wide, in order. */
+  readonly changes: Change[] = [];
+  private readonly faults = new Map<string, Fault>();
+  private connections = 0;
+
+  constructor(labels: string[], options: { base?: string; sha?: string } = {}) {
+    const bundle = findBundle()?.sha256 ?? '';
+    this.hosts = labels.map((label) => new ScriptedHost(label, { base: options.base ?? '/srv/app', sha: options.sha ?? sha('1'), bundle }));
+  }
+
+  host(label: string): ScriptedHost {
+    const host = this.hosts.find((candidate) => candidate.label === label);
+    if (!host) throw new Error(`no scripted host ${label}`);
+    return host;
+  }
+
+  /** A new commit on the origin: every host's fetch resolves the ref to it. */
+  push(commit: string): void {
+    for (const host of this.hosts) host.sha = commit;
+  }
+
+  /** Every command `host` runs for `phase` exits 1 with `output`. */
+  failAt(host: string, phase: PhaseName, output = `${phase} broke on ${host}`): void {
+    this.faults.set(`${host}/${phase}`, { kind: 'fail', output });
+  }
+
+  /** The connection to `host` is lost during its next command of `phase` (once that command ran, with `after`); `gone`: the host takes no new connection. */
+  dropAt(host: string, phase: PhaseName, options: { after?: boolean; gone?: boolean } = {}): void {
+    this.faults.set(`${host}/${phase}`, { kind: 'drop', after: options.after ?? false, gone: options.gone ?? false });
+  }
+
+  /** The next command `host` runs for `phase` waits: `reached` resolves when it does, `release()` lets it run (the run's interrupt stops it, when the phase can be stopped). */
+  holdAt(host: string, phase: PhaseName): { reached: Promise<void>; release: () => void } {
+    let reached: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const at = new Promise<void>((resolve) => (reached = resolve));
+    const released = new Promise<void>((resolve) => (release = resolve));
+    this.faults.set(`${host}/${phase}`, { kind: 'hold', reached, released });
+    return { reached: at, release };
+  }
+
+  /** The seam: opens a scripted connection to the target's host. */
+  readonly connect = async (target: HostTarget, signal?: AbortSignal): Promise<RemoteConnection> => {
+    await tick();
+    const host = this.host(target.label);
+    if (signal?.aborted) throw new TransportError('INTERRUPTED', target.label, `${target.label}: interrupted while connecting`);
+    if (host.down) throw new TransportError('CONNECT_REFUSED', target.label, `${target.label}: connection refused (is sshd running, on port ${target.port}?)`);
+    return new ScriptedConnection(target, ++this.connections, host, this);
+  };
+
+  /** The fault at `host`'s `phase` (a drop or a hold happens once). */
+  take(host: string, phase: string): Fault | null {
+    const fault = this.faults.get(`${host}/${phase}`) ?? null;
+    if (fault && fault.kind !== 'fail') this.faults.delete(`${host}/${phase}`);
+    return fault;
+  }
+
+  /** Notes what a command changed on the host. */
+  observe(host: ScriptedHost, phase: string, before: { current: string | null; serving: string | null }): void {
+    if (host.currentRelease !== before.current || host.serving !== before.serving) this.changes.push({ host: host.label, phase, current: host.currentRelease, serving: host.serving });
+  }
+}
+
+/** One session to a scripted host. */
+class ScriptedConnection implements RemoteConnection {
+  private lost: TransportError | null = null;
+  private onLost: ((error: TransportError) => void) | null = null;
+
+  constructor(
+    readonly target: HostTarget,
+    private readonly id: number,
+    private readonly host: ScriptedHost,
+    private readonly fleet: ScriptedFleet,
+  ) {}
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    await tick();
+    if (this.lost) throw this.lost;
+    const label = options.label ?? '';
+    const fault = this.fleet.take(this.host.label, label);
+    if (fault?.kind === 'hold') await this.held(fault, options.signal);
+    if (options.signal?.aborted) throw this.interrupted();
+    if (command.includes(LOCKED)) return this.holdLock(command, options);
+    await drain(options.stdin);
+    if (fault?.kind === 'fail') return { code: 1, signal: null, stdout: '', stderr: `${fault.output}\n` };
+    if (fault?.kind === 'drop' && !fault.after) throw this.lose(fault.gone);
+    const before = { current: this.host.currentRelease, serving: this.host.serving };
+    const result = this.host.run(command, label);
+    this.fleet.observe(this.host, label, before);
+    if (fault?.kind === 'drop') throw this.lose(fault.gone);
+    if (result.stdout) options.onStdout?.(result.stdout);
+    if (result.stderr) options.onStderr?.(result.stderr);
+    return { ...result, signal: null };
+  }
+
+  async close(): Promise<void> {
+    this.lose(false, 'connection already closed by pmx');
+  }
+
+  // the lock lives as long as the command holding it: until its stdin closes or the session goes
+  private holdLock(command: string, options: ExecOptions): Promise<ExecResult> {
+    const first = this.host.lockCommand(command, this.id);
+    if (first.code !== 0) return Promise.resolve({ ...first, signal: null });
+    options.onStdout?.(first.stdout);
+    return new Promise((resolve, reject) => {
+      const unlock = (): void => {
+        if (this.host.lockedBy === this.id) this.host.lockedBy = null;
+      };
+      this.onLost = (error) => (unlock(), reject(error));
+      const input = options.stdin as Readable;
+      input.on('end', () => (unlock(), resolve({ code: 0, signal: null, stdout: first.stdout, stderr: '' })));
+      input.resume();
+    });
+  }
+
+  private held(fault: Extract<Fault, { kind: 'hold' }>, signal: AbortSignal | undefined): Promise<void> {
+    fault.reached();
+    return new Promise((resolve, reject) => {
+      const stop = (): void => reject(this.interrupted());
+      signal?.addEventListener('abort', stop, { once: true });
+      void fault.released.then(() => (signal?.removeEventListener('abort', stop), resolve()));
+    });
+  }
+
+  // the session is gone: the host lets go of its lock, every command on it fails from now on
+  private lose(gone: boolean, why = 'connection lost while a command ran'): TransportError {
+    this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.target.label}: ${why}`);
+    if (gone) this.host.down = true;
+    if (this.host.lockedBy === this.id) this.host.lockedBy = null;
+    this.onLost?.(this.lost);
+    this.onLost = null;
+    return this.lost;
+  }
+
+  private interrupted(): TransportError {
+    return new TransportError('INTERRUPTED', this.target.label, `${this.target.label}: interrupted; the command was stopped`);
+  }
+}
+
+/** A 40-hex sha made of one repeated digit or letter (`sha('2')`: 2222...). */
+export function sha(digit: string): string {
+  return digit.repeat(40);
+}
+
+/** A release name as pmx gives it, for seeding: `2025010<day>T000000000Z-<sha>`. */
+export function seededRelease(day: number, commit: string): string {
+  return `202501${String(day).padStart(2, '0')}T000000000Z-${commit.slice(0, 7)}`;
+}
+
+/** A run's result with its events, by host. */
+export interface Run extends DeployResult {
+  events: DeployEvent[];
+  byHost: Record<string, HostOutcome>;
+}
+
+const home = mkdtempSync(join(tmpdir(), 'pmx-scripted-home-'));
+
+/** Runs a pmx deploy command on the fleet: the environment `production` on every host with `settings` over the defaults (git strategy, a post-deploy hook). */
+export async function runPmx(fleet: ScriptedFleet, settings: Record<string, unknown>, request: Partial<Omit<DeployRequest, 'emit' | 'connect'>> & { onEvent?: (event: DeployEvent) => void } = {}): Promise<Run> {
+  const file = join(home, 'ecosystem.config.js');
+  const section = { user: 'deploy', host: fleet.hosts.map((host) => host.label), repo: 'git@example.com:app.git', ref: 'origin/main', path: fleet.hosts[0]!.base, 'post-deploy': 'pmx startOrReload ecosystem.config.js', ...settings };
+  const environment = readDeployEnvironment({ production: section }, 'production', file, { home, env: { USER: 'tester' } });
+  const events: DeployEvent[] = [];
+  const { onEvent, ...rest } = request;
+  const result = await runDeploy(
+    {
+      file,
+      envName: 'production',
+      command: 'deploy',
+      force: true,
+      interruption: new Interruption(),
+      ...rest,
+      connect: fleet.connect,
+      emit: (event) => (events.push(event), onEvent?.(event)),
+    },
+    environment,
+  );
+  return { ...result, events, byHost: Object.fromEntries(result.outcomes.map((outcome) => [outcome.host, outcome])) };
+}
+
+function tick(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+async function drain(stdin: ExecOptions['stdin']): Promise<void> {
+  if (stdin === undefined || typeof stdin === 'string' || Buffer.isBuffer(stdin)) return;
+  for await (const chunk of stdin) void chunk;
+}
