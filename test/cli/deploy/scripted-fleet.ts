@@ -4,7 +4,7 @@
 // connection lost during a phase (with the host gone for good, or back for a reconnect), a command
 // held until the test lets it go or the run's interrupt stops it. `runPmx` runs a real pmx command
 // (runDeploy, the flow, the phases, the builders) against them; only ssh2 is left out.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -191,6 +191,13 @@ export interface Run extends DeployResult {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-scripted-home-'));
+
+/** Points deploy at a bundle of a few bytes (PMX_BUNDLE_FILE): hashing the real one costs every run 20 ms, and scripted hosts run no pmx. */
+export function useTinyBundle(): void {
+  const file = join(home, 'pmx.cjs');
+  writeFileSync(file, '// a pmx bundle for scripted hosts\n');
+  process.env.PMX_BUNDLE_FILE = file;
+}
 
 /** Runs a pmx deploy command on the fleet: the environment `production` on every host with `settings` over the defaults (git strategy, a post-deploy hook). */
 export async function runPmx(fleet: ScriptedFleet, settings: Record<string, unknown>, request: Partial<Omit<DeployRequest, 'emit' | 'connect'>> & { onEvent?: (event: DeployEvent) => void } = {}): Promise<Run> {
