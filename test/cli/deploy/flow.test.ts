@@ -63,7 +63,7 @@ describe('the barrier before publish', () => {
     });
     await slow.reached;
     // h1 and h2 get through pre-deploy and wait: nothing is live anywhere yet
-    while (ready.size < 2) await new Promise((resolve) => setTimeout(resolve, 1));
+    for (let waited = 0; ready.size < 2 && waited < 2000; waited++) await new Promise((resolve) => setTimeout(resolve, 1));
     seen = { current: fleet.hosts.map((h) => h.currentRelease), changes: fleet.changes.length, ready: [...ready].sort() };
     slow.release();
     const run = await running;
@@ -95,6 +95,18 @@ describe('the barrier before publish', () => {
     expect(run.outcomes[2]).toMatchObject({ phase: 'check', message: expect.stringContaining('connection refused'), readBack: false, release: null });
     expect(fleet.changes).toEqual([]);
     for (const host of fleet.hosts) untouched(host);
+  });
+
+  it('a host locked by another deploy refuses this one, naming the holder; no host publishes and the other lock is kept', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').lockedBy = 0;
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['cancelled', 'failed', 'cancelled']);
+    expect(run.outcomes[1]).toMatchObject({ phase: 'lock', message: expect.stringContaining('h2: /srv/app is locked by other@test (pid 1: pmx deploy other) since 2025-01-01T00:00:00.000Z') });
+    expect(fleet.changes).toEqual([]);
+    expect(fleet.hosts.map((h) => h.lockedBy)).toEqual([null, 0, null]);
+    // the host that did not get the lock writes nothing in the ledger: the other deploy owns it
+    expect(added(fleet)).toEqual(['aborted', '', 'aborted']);
   });
 
   it('hosts that resolved the ref to different commits do not publish (a push during the deploy)', async () => {

@@ -1,8 +1,9 @@
 // An in-memory deploy host for tests of the flow without sshd: the layout under the deploy path
 // (release directories with their REVISION, `current`, the ledger, the lock, uploads) and the app
 // the host's agent serves, changed by the commands pmx's builders write (recognised by what they
-// do: `mv -T` over current, `rm -rf` of a release, `>>` to the ledger, ...). Hooks and health
-// checks answer as the test scripts them. It models the host, not the flow: the flow under test
+// do: `mv -T` over current, `rm -rf` of a release, `>>` to the ledger, ...). Hooks succeed (a
+// test fails them by phase, see ScriptedFleet); the health check fails on a release whose sha the
+// test put in `sick`. It models the host, not the flow: the flow under test
 // decides what to run and in which order.
 import { posix } from 'node:path';
 import { formatRevision, type Revision } from '../../../cli/deploy/revisions.js';
@@ -13,14 +14,6 @@ export interface Ended {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** What the scripted parts of a host answer: its hooks and its health check. */
-export interface HostScript {
-  /** A hook run (`pre-deploy`, `post-deploy`, or `rollback` re-running post-deploy) in `release`'s directory; exit code and output. */
-  hook?: (phase: string, release: string | null) => { code: number; output?: string } | void;
-  /** Whether the app is healthy when `current` is `release`; default: unless its sha is in `sick`. */
-  healthy?: (release: string | null) => boolean;
 }
 
 /** A command the host refused: it ends with this exit code and stderr. */
@@ -54,7 +47,6 @@ export class ScriptedHost {
   down = false;
   /** ~/.pmx/bundle.sha256. */
   bundle: string;
-  script: HostScript = {};
 
   constructor(
     readonly label: string,
@@ -121,6 +113,7 @@ export class ScriptedHost {
     each(/rev-parse --verify --quiet/, () => `sha=${this.sha}\n`);
     each(/mkdir (\S+) && git -C \S+ archive --format=tar (\S+)/, (m) => this.createRelease(word(m[1]!), word(m[2]!)));
     each(/__rc=\$\(/, () => this.hook(label, command));
+    // a health check is the user's command run in current: known by its phase, not its text
     if (label === 'health check' || label === 'batch wait') each(/^/, () => this.health());
     each(/test -d (\S+) && rm -f \S+ && ln -s (\S+) \S+ && mv -T -f/, (m) => this.publish(word(m[1]!), word(m[2]!)));
     each(/if test "\$\(readlink current 2>\/dev\/null\)" = (\S+); then rm -f current; fi/, (m) => this.unpublish(word(m[1]!)));
@@ -148,17 +141,14 @@ export class ScriptedHost {
   private hook(label: string, command: string): string {
     const cwd = word(/cd (\S+) && /.exec(command)?.[1] ?? '');
     const release = cwd === posix.join(this.base, 'current') ? this.currentRelease : this.releaseOf(posix.relative(this.base, cwd));
-    const answer = this.script.hook?.(label, release) ?? { code: 0 };
-    if (answer.code !== 0) throw new Exit(answer.code, answer.output ?? `${label} failed on ${this.label}`);
     // post-deploy (and the rollback's run of it) reloads the app on what current points at
     if (label !== 'pre-deploy') this.serving = this.currentRelease;
-    return answer.output ? `${answer.output}\n` : '';
+    return `${label} ran in ${release ?? cwd} on ${this.label}\n`;
   }
 
   private health(): string {
     const release = this.currentRelease;
-    const healthy = this.script.healthy ? this.script.healthy(release) : !(release !== null && this.sick.has(this.releases.get(release) ?? ''));
-    if (!healthy) throw new Exit(1, `unhealthy: ${release}`);
+    if (release !== null && this.sick.has(this.releases.get(release) ?? '')) throw new Exit(1, `unhealthy: ${release}`);
     return 'ok\n';
   }
 
@@ -204,7 +194,7 @@ function word(text: string): string {
 }
 
 /** Shell words as quote() writes them: bare, or single-quoted with '\'' for a quote. */
-export function words(text: string): string[] {
+function words(text: string): string[] {
   const out: string[] = [];
   let current: string | null = null;
   let quoted = false;
