@@ -33,10 +33,10 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
   if (entries.length === 0 && !force) {
     const previous = current.dump ?? parse(backup).dump;
     if (previous && previous.processes.length > 0) {
-      throw new AgentFault('DUMP_REFUSED', `refusing to replace ${file} (${previous.processes.length} processes) with an empty list`, {
+      throw new AgentFault(`refusing to replace ${file} (${previous.processes.length} processes) with an empty list`, { code: 'DUMP_REFUSED', data: {
         file,
         saved: previous.processes.length,
-      });
+      } });
     }
   }
   const body: DumpFile = { pmx_dump: DUMP_FORMAT, saved_at: new Date().toISOString(), processes: entries };
@@ -64,11 +64,11 @@ export function readDump(file: string): ReadDump {
   const backup = `${file}.bak`;
   const fallback = parse(backup);
   if (!main.problem && !fallback.dump) {
-    throw new AgentFault('DUMP_MISSING', `no dump at ${file}: run 'pmx save' first`, { file });
+    throw new AgentFault(`no dump at ${file}: run 'pmx save' first`, { code: 'DUMP_MISSING', data: { file } });
   }
   if (!fallback.dump) {
     const why = `${file} is ${main.problem ?? 'missing'} and ${backup} is ${fallback.problem ?? 'missing'}`;
-    throw new AgentFault('DUMP_UNREADABLE', `no usable dump: ${why}`, { file });
+    throw new AgentFault(`no usable dump: ${why}`, { code: 'DUMP_UNREADABLE', data: { file } });
   }
   const savedAt = fallback.dump.saved_at ? `, saved ${fallback.dump.saved_at}` : '';
   const warning = main.problem

@@ -1,14 +1,14 @@
 // The agent's one error class: a stable fault code plus context; the CLI owns the wording.
+import { PmxError, type PmxErrorOptions } from './protocol/errors.js';
 import type { Fault, FaultCode } from './protocol/types.js';
 
-export class AgentFault extends Error {
-  constructor(
-    readonly code: FaultCode,
-    message: string,
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
+export class AgentFault extends PmxError<FaultCode> {
+  readonly data: Record<string, unknown>;
+
+  constructor(message: string, options: PmxErrorOptions<FaultCode> & { data?: Record<string, unknown> }) {
+    super(message, options);
     this.name = 'AgentFault';
+    this.data = options.data ?? {};
   }
 
   /** The fault as it travels on the wire. */

@@ -11,7 +11,7 @@ import type { Cron } from 'croner';
 import { TICKS_PER_SECOND, processTree, readTree, canReadChildren, sharedTable, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, isServing } from './process/states.js';
+import { isServing, isUnattended } from './process/states.js';
 
 /**
  * The share of one core the sampler may use: a sample that took d ms is followed by the next
@@ -82,7 +82,7 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
 function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line: string) => void): void {
   const limit = proc.spec.max_memory_restart;
   // during a reload the replacement is what renews the process
-  if (limit <= 0 || memory <= limit || proc.status !== ProcessState.ONLINE) return;
+  if (limit <= 0 || memory <= limit || !isUnattended(proc.status)) return;
   log(`${proc.spec.name} (id ${proc.id}) uses ${memory} bytes, over max_memory_restart ${limit}: restarting`);
   proc.dispatch({ type: 'restart' });
 }
@@ -114,7 +114,7 @@ export class CronRestarts {
       if (this.jobs.get(proc.id)?.expression === expression) continue;
       this.jobs.get(proc.id)?.job.stop();
       const job = new CronJob(expression, () => {
-        if (proc.status !== ProcessState.ONLINE && proc.status !== ProcessState.LAUNCHING) return;
+        if (!isUnattended(proc.status)) return;
         log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
         proc.dispatch({ type: 'restart' });
       });

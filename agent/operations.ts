@@ -7,7 +7,7 @@ import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, type ProcessStatus, isBusy, isDormant } from './process/states.js';
+import { ProcessState, isDormant, isSettled } from './process/states.js';
 import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
@@ -15,9 +15,6 @@ import { MAX_INSTANCES } from './protocol/limits.js';
 
 /** Processes spawned in one turn of the event loop when scaling up. */
 const SPAWN_BATCH = 16;
-
-/** A launch has settled once the process is online or has given up. */
-const launched = (status: ProcessStatus): boolean => !isBusy(status);
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -59,12 +56,12 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     if (restarted.has(spec.name)) continue;
     restarted.add(spec.name);
     for (const proc of existing) {
-      proc.spec = { ...spec, env: updateEnv ? spec.env : proc.spec.env };
+      proc.respec({ ...spec, env: updateEnv ? spec.env : proc.spec.env });
       proc.dispatch({ type: 'restart' });
       acted.push(proc);
     }
   }
-  await Promise.all(acted.map((proc) => proc.waitFor(launched)));
+  await Promise.all(acted.map((proc) => proc.waitFor(isSettled)));
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
@@ -79,7 +76,7 @@ function awaitsListening(proc: SupervisedProcess): boolean {
 export async function stopProcesses(registry: Registry, selector: Selector, unwatch = false): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    if (unwatch) proc.spec = { ...proc.spec, watch: false };
+    if (unwatch) proc.respec({ ...proc.spec, watch: false });
     return proc.request('stop');
   });
   return conclude('stop', procs, await Promise.all(outcomes));
@@ -102,7 +99,7 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
 export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+    if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
     return proc.request('restart');
   });
   return conclude('restart', procs, await Promise.all(outcomes));
@@ -127,10 +124,10 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
     outcomes.push(...answers);
     const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
     if (failed) {
-      throw new AgentFault('RELOAD_FAILED', `reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, {
+      throw new AgentFault(`reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', data: {
         id: failed.id,
         name: failed.spec.name,
-      });
+      } });
     }
   }
   return conclude('reload', procs, outcomes);
@@ -140,7 +137,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
-  if (env) proc.spec = { ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } };
+  if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
   return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
 }
 
@@ -155,22 +152,22 @@ function reloadsWithoutGap(spec: AppSpec): boolean {
  */
 export async function scaleApp(registry: Registry, name: string, count: string, log: (line: string) => void = () => {}): Promise<SupervisedProcess[]> {
   const match = /^([+-]?)(\d+)$/.exec(count);
-  if (!match) throw new AgentFault('INVALID_REQUEST', `scale: expected a number, +n or -n, got '${count}'`);
+  if (!match) throw new AgentFault(`scale: expected a number, +n or -n, got '${count}'`, { code: 'INVALID_REQUEST' });
   const leaving = registry.named(name).filter(beingDeleted).map(removal);
   if (leaving.length > 0) {
     log(`scale ${name} ${count}: waiting for ${leaving.length} instance${leaving.length === 1 ? '' : 's'} being deleted`);
     await Promise.all(leaving);
   }
   const existing = registry.named(name);
-  if (existing.length === 0) throw new AgentFault('NOT_FOUND', `no process named '${name}'`, { name });
+  if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', data: { name } });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
-  if (wanted < 1) throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; use delete to remove it`);
+  if (wanted < 1) throw new AgentFault(`scale: ${name} would have ${wanted} instances; use delete to remove it`, { code: 'INVALID_REQUEST' });
   if (wanted > MAX_INSTANCES) {
-    throw new AgentFault('INVALID_REQUEST', `scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { name, wanted, limit: MAX_INSTANCES });
+    throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', data: { name, wanted, limit: MAX_INSTANCES } });
   }
   const spec = { ...existing[0]!.spec, instances: wanted };
-  for (const proc of existing) proc.spec = { ...proc.spec, instances: wanted };
+  for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
   if (wanted > existing.length) {
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
@@ -223,16 +220,16 @@ function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[
     return outcome?.kind === 'superseded' ? [`${proc.spec.name} (id ${proc.id}) ${OVERRIDDEN[outcome.by]}`] : [];
   });
   if (overridden.length === 0) return procs;
-  throw new AgentFault('SUPERSEDED', `${action} did not complete: ${overridden.join('; ')}`, {
+  throw new AgentFault(`${action} did not complete: ${overridden.join('; ')}`, { code: 'SUPERSEDED', data: {
     action,
     ids: procs.filter((_proc, i) => outcomes[i]?.kind === 'superseded').map((proc) => proc.id),
-  });
+  } });
 }
 
 /** Sets the restart counters of the selected processes back to zero. */
 export function resetProcesses(registry: Registry, selector: Selector): SupervisedProcess[] {
   const procs = registry.select(selector);
-  for (const proc of procs) proc.lifecycle = { ...proc.lifecycle, restarts: 0, unstableRestarts: 0 };
+  for (const proc of procs) proc.resetCounters();
   return procs;
 }
 
@@ -240,12 +237,12 @@ export function resetProcesses(registry: Registry, selector: Selector): Supervis
 export function signalProcesses(registry: Registry, selector: Selector, signal: string): SupervisedProcess[] {
   const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
   if (!(name in constants.signals)) {
-    throw new AgentFault('INVALID_REQUEST', `unknown signal '${signal}'`, { signal });
+    throw new AgentFault(`unknown signal '${signal}'`, { code: 'INVALID_REQUEST', data: { signal } });
   }
   const procs = registry.select(selector);
   const delivered = procs.filter((proc) => proc.signal(name as NodeJS.Signals));
   if (delivered.length === 0) {
-    throw new AgentFault('NOT_FOUND', `no running process to send ${name} to`, { signal: name });
+    throw new AgentFault(`no running process to send ${name} to`, { code: 'NOT_FOUND', data: { signal: name } });
   }
   return delivered;
 }

@@ -119,24 +119,24 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
     return child.withOutput ? 'adopted' : 'restarted';
   }
   if (isDormant(lifecycle.status)) {
-    proc.lifecycle = lifecycle;
+    proc.restore(lifecycle);
     return null;
   }
   if (lifecycle.status === ProcessState.STOPPING) {
     // STOPPING, its child gone: it ends as the stop under way would have
-    proc.lifecycle = { ...lifecycle, status: lifecycle.afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.STOPPED };
+    proc.restore({ ...lifecycle, status: lifecycle.afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.STOPPED });
     if (lifecycle.afterStop === 'restart' || lifecycle.afterStop === 'delete') proc.dispatch({ type: lifecycle.afterStop });
   } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
-    proc.lifecycle = lifecycle;
+    proc.restore(lifecycle);
     proc.dispatch({ type: 'restart-timer' });
   } else if (saved.child && !saved.child.pipes) {
     // a cluster worker, ended by its primary's death rather than by itself: one restart
-    proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    proc.restore({ ...lifecycle, status: ProcessState.STOPPED });
     proc.dispatch({ type: 'restart' });
     return 'restarted';
   } else {
     // LAUNCHING | ONLINE: it exited while no agent watched; its restart policy decides
-    proc.lifecycle = withCurrent(lifecycle);
+    proc.restore(withCurrent(lifecycle));
     proc.dispatch({ type: 'exit', code: null, signal: null });
   }
   return 'exited';
@@ -149,13 +149,13 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
 function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): { outcome: Outcome; runAgain: boolean } {
   const stopping = lifecycle.status === ProcessState.STOPPING;
   if (stopping && lifecycle.afterStop === 'delete') {
-    if (!child) proc.lifecycle = { ...lifecycle, status: ProcessState.STOPPED };
+    if (!child) proc.restore({ ...lifecycle, status: ProcessState.STOPPED });
     proc.dispatch({ type: 'delete' });
     return { outcome: child ? 'restarted' : 'exited', runAgain: false };
   }
   const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
   if (child) proc.dispatch({ type: 'stop' });
-  else proc.lifecycle = { ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED };
+  else proc.restore({ ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED });
   return { outcome: child ? 'restarted' : runAgain ? 'exited' : null, runAgain };
 }
 

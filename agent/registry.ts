@@ -56,7 +56,7 @@ export class Registry {
   select(selector: Selector): SupervisedProcess[] {
     const found = this.match(selector);
     if (found.length === 0 && selector.kind !== 'all') {
-      throw new AgentFault('NOT_FOUND', `no process matches ${describeSelector(selector)}`, { selector });
+      throw new AgentFault(`no process matches ${describeSelector(selector)}`, { code: 'NOT_FOUND', data: { selector } });
     }
     return found;
   }

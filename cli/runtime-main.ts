@@ -47,7 +47,7 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
     if (arg === '-h' || arg === '--help') return 'help';
     if (arg === '--env') {
       envName = args[++index];
-      if (!envName) throw new CliError('BAD_ARGUMENT', '--env needs a name', 'for example: pmx-runtime ecosystem.config.js --env production');
+      if (!envName) throw new CliError('--env needs a name', { code: 'BAD_ARGUMENT', hint: 'for example: pmx-runtime ecosystem.config.js --env production' });
     } else if (arg === '--health-port') {
       healthPort = args[++index] ?? '';
     } else if (arg === '--health-host') {
@@ -55,7 +55,7 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
     } else if (['--resurrect', '--raw', '--logs', '--no-auto-exit'].includes(arg)) {
       flags.add(arg);
     } else if (arg.startsWith('-') || file !== null) {
-      throw new CliError('BAD_ARGUMENT', `pmx-runtime does not understand '${arg}'`, "see 'pmx-runtime --help'");
+      throw new CliError(`pmx-runtime does not understand '${arg}'`, { code: 'BAD_ARGUMENT', hint: "see 'pmx-runtime --help'" });
     } else {
       file = arg;
     }
@@ -74,13 +74,13 @@ function parseRuntimeArgs(args: string[]): RuntimeOptions | 'help' {
 /** Where --health-port and --health-host ask for the probe endpoint, or null when not asked; a CliError naming the flag when unusable. */
 function probeAddress(port: string | undefined, host: string | undefined): { host: string; port: number } | null {
   if (port === undefined) {
-    if (host !== undefined) throw new CliError('BAD_ARGUMENT', '--health-host needs --health-port', 'for example: pmx-runtime ecosystem.config.js --health-port 9615 --health-host 0.0.0.0');
+    if (host !== undefined) throw new CliError('--health-host needs --health-port', { code: 'BAD_ARGUMENT', hint: 'for example: pmx-runtime ecosystem.config.js --health-port 9615 --health-host 0.0.0.0' });
     return null;
   }
   const number = /^\d{1,5}$/.test(port) ? Number(port) : NaN;
-  if (!(number >= 1 && number <= 65535)) throw new CliError('BAD_ARGUMENT', `--health-port expects a port from 1 to 65535, got '${port}'`, 'for example: pmx-runtime ecosystem.config.js --health-port 9615');
+  if (!(number >= 1 && number <= 65535)) throw new CliError(`--health-port expects a port from 1 to 65535, got '${port}'`, { code: 'BAD_ARGUMENT', hint: 'for example: pmx-runtime ecosystem.config.js --health-port 9615' });
   const address = host ?? DEFAULT_PROBE_HOST;
-  if (address !== 'localhost' && isIP(address) === 0) throw new CliError('BAD_ARGUMENT', `--health-host expects an IP address to listen on, got '${address}'`, `${DEFAULT_PROBE_HOST} (the default) for this machine only, 0.0.0.0 (or ::) for every address of the pod`);
+  if (address !== 'localhost' && isIP(address) === 0) throw new CliError(`--health-host expects an IP address to listen on, got '${address}'`, { code: 'BAD_ARGUMENT', hint: `${DEFAULT_PROBE_HOST} (the default) for this machine only, 0.0.0.0 (or ::) for every address of the pod` });
   return { host: address, port: number };
 }
 

@@ -46,10 +46,10 @@ export class Dashboards {
 
 function checkAddress(host: unknown, port: unknown): void {
   if (typeof host !== 'string' || !/^[A-Za-z0-9.:-]{1,253}$/.test(host)) {
-    throw new AgentFault('INVALID_REQUEST', `the dashboard host must be an address or a host name, got ${JSON.stringify(host)}`);
+    throw new AgentFault(`the dashboard host must be an address or a host name, got ${JSON.stringify(host)}`, { code: 'INVALID_REQUEST' });
   }
   if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new AgentFault('INVALID_REQUEST', `the dashboard port must be a whole number from 1 to 65535, got ${JSON.stringify(port)}`);
+    throw new AgentFault(`the dashboard port must be a whole number from 1 to 65535, got ${JSON.stringify(port)}`, { code: 'INVALID_REQUEST' });
   }
 }
 
@@ -58,7 +58,7 @@ function listenFault(host: string, port: number, error: NodeJS.ErrnoException): 
     error.code === 'EADDRINUSE' ? 'the port is in use' :
     error.code === 'EADDRNOTAVAIL' ? 'the address is not one of this machine' :
     error.code === 'EACCES' ? 'the port needs privileges' : error.message;
-  return new AgentFault('DASHBOARD_UNAVAILABLE', `cannot serve the dashboard on ${host}:${port}: ${why}`, { host, port, errno: error.code });
+  return new AgentFault(`cannot serve the dashboard on ${host}:${port}: ${why}`, { code: 'DASHBOARD_UNAVAILABLE', data: { host, port, errno: error.code } });
 }
 
 /** The URL to open, without the token; a wildcard address is shown as this machine's name. */

@@ -32,7 +32,7 @@ export async function serveProbes(registry: Registry, phase: () => AgentPhase, a
   limitHttpServer(server, 'probe endpoint', PROBE_MAX_CONNECTIONS, 1 / 64, log);
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      reject(new AgentFault('LISTEN_FAILED', `cannot serve health probes on ${address.host}:${address.port}: ${error.code ?? error.message}`, { ...address }));
+      reject(new AgentFault(`cannot serve health probes on ${address.host}:${address.port}: ${error.code ?? error.message}`, { code: 'LISTEN_FAILED', data: { ...address } }));
     });
     server.listen(address.port, address.host, () => resolve());
   });

@@ -55,7 +55,7 @@ export class MetricsEndpoint {
     limitHttpServer(server, 'metrics endpoint', METRICS_MAX_CONNECTIONS, 1 / 32, this.log);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) => {
-        reject(new AgentFault('LISTEN_FAILED', `cannot serve metrics on ${address.host}:${address.port}: ${error.code ?? error.message}`, { ...address }));
+        reject(new AgentFault(`cannot serve metrics on ${address.host}:${address.port}: ${error.code ?? error.message}`, { code: 'LISTEN_FAILED', data: { ...address } }));
       });
       server.listen(address.port, address.host, () => resolve());
     });

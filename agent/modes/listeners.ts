@@ -16,7 +16,7 @@ export function parseListenAddress(address: string): { host: string; port: numbe
   const match = /^(?:\[([^\]]+)\]:|([^:]+):)?(\d{1,5})$/.exec(address.trim());
   const port = match ? Number(match[3]) : NaN;
   if (!match || port < 1 || port > 65535) {
-    throw new AgentFault('INVALID_REQUEST', `listen: '${address}' is not a port or [host:]port`, { address });
+    throw new AgentFault(`listen: '${address}' is not a port or [host:]port`, { code: 'INVALID_REQUEST', data: { address } });
   }
   return { host: match[1] ?? match[2] ?? '0.0.0.0', port };
 }
@@ -48,14 +48,14 @@ function openHandles(addresses: { host: string; port: number }[], app: string): 
     const handles: RawHandle[] = [];
     const helper = fork(HELPER, [JSON.stringify(addresses)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     helper.on('message', (message: { index?: number; error?: string }, handle: unknown) => {
-      if (message.error) reject(new AgentFault('INVALID_REQUEST', `${app}: ${message.error}`, { app }));
+      if (message.error) reject(new AgentFault(`${app}: ${message.error}`, { code: 'INVALID_REQUEST', data: { app } }));
       else if (message.index !== undefined) handles[message.index] = handle as RawHandle;
     });
     helper.once('exit', (code) => {
       if (code === 0 && handles.length === addresses.length) resolve(handles);
       else {
         for (const handle of handles) handle?.close();
-        reject(new AgentFault('INVALID_REQUEST', `${app}: could not open its listening sockets`, { app }));
+        reject(new AgentFault(`${app}: could not open its listening sockets`, { code: 'INVALID_REQUEST', data: { app } }));
       }
     });
   });

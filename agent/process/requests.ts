@@ -4,7 +4,7 @@
 // carried out, which are answered at once that they were superseded. A delete under way cannot be
 // overridden and nothing brings a deleted process back: a request that comes after is answered
 // so. Pending requests are answered once the process is where they wanted it. Pure.
-import { type ProcessStatus, isBusy, isDormant, isServing } from './states.js';
+import { type ProcessStatus, isDormant, isServing, isSettled } from './states.js';
 import type { Effect, Goal, Intent, Lifecycle, Outcome, Transition } from './lifecycle.js';
 
 /** Where each request wants the process. */
@@ -64,7 +64,7 @@ export function settle(t: Transition): Transition {
 function reached(goal: Goal, status: ProcessStatus, effects: Effect[]): boolean {
   switch (goal) {
     case 'running':
-      return !isBusy(status);
+      return isSettled(status);
     case 'stopped':
       return isDormant(status);
     case 'removed':

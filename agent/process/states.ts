@@ -15,7 +15,6 @@ export const ProcessState = {
   STOPPED: 'stopped',
   ERRORED: 'errored',
   WAITING_RESTART: 'waiting restart',
-  ONE_LAUNCH: 'one-launch-status',
 } as const;
 
 export type ProcessStatus = (typeof ProcessState)[keyof typeof ProcessState];
@@ -35,30 +34,40 @@ export const RUNNING_STATES: readonly ProcessStatus[] = [
 export const SERVING_STATES: readonly ProcessStatus[] = [ProcessState.ONLINE, ProcessState.REPLACING];
 
 /** States with no child and nothing scheduled: `start` may launch again. */
-export const DORMANT_STATES: readonly ProcessStatus[] = [
+export const DORMANT_STATES: readonly ProcessStatus[] = [ProcessState.STOPPED, ProcessState.ERRORED];
+
+/**
+ * States in which no request is being carried out: a launch is over (online, or given up:
+ * errored, waiting for a restart, stopped by its own exit code) and so is any stop or replacement.
+ */
+export const SETTLED_STATES: readonly ProcessStatus[] = [
+  ProcessState.ONLINE,
   ProcessState.STOPPED,
   ProcessState.ERRORED,
-  ProcessState.ONE_LAUNCH,
+  ProcessState.WAITING_RESTART,
 ];
 
-/** States in which a request is still being carried out (a launch, a stop, a replacement). */
-export const BUSY_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.REPLACING, ProcessState.STOPPING];
+/** States in which the current child runs and no stop is under way: a stop, restart or delete signals it. */
+export const SIGNALLABLE_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE, ProcessState.REPLACING];
 
-export function isRunning(status: ProcessStatus): boolean {
-  return RUNNING_STATES.includes(status);
+/**
+ * States in which the current child runs unattended, with no stop or reload under way: the agent
+ * restarts it on its own (an exit by its restart policy; hung, watchdog, unhealthy,
+ * max_memory_restart, cron_restart).
+ */
+export const UNATTENDED_STATES: readonly ProcessStatus[] = [ProcessState.LAUNCHING, ProcessState.ONLINE];
+
+/** The predicate for membership in `group`. */
+function within(group: readonly ProcessStatus[]): (status: ProcessStatus) => boolean {
+  return (status) => group.includes(status);
 }
 
-export function isServing(status: ProcessStatus): boolean {
-  return SERVING_STATES.includes(status);
-}
-
-export function isDormant(status: ProcessStatus): boolean {
-  return DORMANT_STATES.includes(status);
-}
-
-export function isBusy(status: ProcessStatus): boolean {
-  return BUSY_STATES.includes(status);
-}
+export const isRunning = within(RUNNING_STATES);
+export const isServing = within(SERVING_STATES);
+export const isDormant = within(DORMANT_STATES);
+export const isSettled = within(SETTLED_STATES);
+export const isSignallable = within(SIGNALLABLE_STATES);
+export const isUnattended = within(UNATTENDED_STATES);
 
 /** The status as PM2 names it: `replacing` shows as `online`. */
 export function publicStatus(status: ProcessStatus): PublicStatus {

@@ -7,7 +7,7 @@ import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
-import { ProcessState, type ProcessStatus } from './states.js';
+import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import type { OutputPipePaths } from './output-pipes.js';
@@ -43,7 +43,12 @@ export interface LastExit {
 
 /** Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role, 'exit' (LastExit) when the current child exits, and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
-  lifecycle: Lifecycle = initialLifecycle();
+  /** Written by dispatch (the state machine), and before supervision begins by resume and restore. */
+  private state: Lifecycle = initialLifecycle();
+  /** Written by respec only. */
+  private appSpec: AppSpec;
+  /** An event has been fed through the state machine: the lifecycle is its own from then on. */
+  private supervising = false;
   /** The last error met while running this process, shown by describe. */
   error: string | null = null;
   /** How the last child ended, or null while none has. */
@@ -71,7 +76,7 @@ export class SupervisedProcess extends EventEmitter {
 
   constructor(
     readonly id: number,
-    public spec: AppSpec,
+    spec: AppSpec,
     readonly instance: number,
     readonly logTargets: LogTargets,
     /** Where the pid of the running child is written, as PM2 does (pids/<name>-<id>.pid). */
@@ -82,12 +87,34 @@ export class SupervisedProcess extends EventEmitter {
     private readonly log: (line: string) => void,
   ) {
     super();
+    this.appSpec = spec;
     this.createdAt = os.now();
     this.logs = new LogSink(logTargets, logFiles);
   }
 
+  /** Where the process stands, as the state machine left it. */
+  get lifecycle(): Readonly<Lifecycle> {
+    return this.state;
+  }
+
   get status(): ProcessStatus {
-    return this.lifecycle.status;
+    return this.state.status;
+  }
+
+  /** The app this process runs, as last given (start, restart --update-env, scale). */
+  get spec(): Readonly<AppSpec> {
+    return this.appSpec;
+  }
+
+  /** Replaces the spec (its name stays: the registry, the logs and the sockets are the name's). */
+  respec(next: AppSpec): void {
+    if (next.name !== this.appSpec.name) throw new Error(`respec: ${this.appSpec.name} (id ${this.id}) cannot be renamed ${next.name}`);
+    this.appSpec = next;
+  }
+
+  /** PM2's reset: the restart counters start again from zero. */
+  resetCounters(): void {
+    this.state = { ...this.state, restarts: 0, unstableRestarts: 0 };
   }
 
   /** The current child: the one that serves, and whose pid `ls` shows. */
@@ -120,7 +147,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /** Asks for `intent` and resolves with its answer once it is settled (see process/requests.ts). */
   request(intent: Intent): Promise<Outcome> {
-    const ticket = this.lifecycle.asked + 1;
+    const ticket = this.state.asked + 1;
     const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
     this.dispatch({ type: intent });
     this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);
@@ -129,12 +156,13 @@ export class SupervisedProcess extends EventEmitter {
 
   /** Feeds one event through the state machine and carries out its effects. */
   dispatch(event: LifecycleEvent): void {
-    const previous = this.lifecycle.status;
-    const { state, effects } = transition(this.lifecycle, event, this.spec, this.os.now());
-    this.lifecycle = state;
+    const previous = this.state.status;
+    const { state, effects } = transition(this.state, event, this.spec, this.os.now());
+    this.supervising = true;
+    this.state = state;
     for (const effect of effects) this.apply(effect);
     // start-up is complete: from now on a `watchdog` app must ping (systemd arms WatchdogSec here too)
-    if (state.status === 'online' && previous !== 'online') this.children.current?.liveness?.watchdog?.sampled();
+    if (state.status === ProcessState.ONLINE && previous !== ProcessState.ONLINE) this.children.current?.liveness?.watchdog?.sampled();
     if (state.status !== previous) this.emit('status', state.status, previous);
   }
 
@@ -258,8 +286,14 @@ export class SupervisedProcess extends EventEmitter {
    * that agent left; its output is read again from its named pipes.
    */
   resume(launched: Launched, lifecycle: Lifecycle): void {
-    this.lifecycle = lifecycle;
+    this.restore(lifecycle);
     this.track('current', launched);
+  }
+
+  /** Takes over the lifecycle an agent which died left (crash recovery), before any event is fed to this process. */
+  restore(lifecycle: Lifecycle): void {
+    if (this.supervising) throw new Error(`restore: ${this.spec.name} (id ${this.id}) is already supervised`);
+    this.state = lifecycle;
   }
 
   /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
@@ -473,7 +507,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /** The agent restarts a process on its own only while it runs unattended: not while it is being stopped or reloaded (the replacement renews it). */
   private restartable(): boolean {
-    return this.status === ProcessState.ONLINE || this.status === ProcessState.LAUNCHING;
+    return isUnattended(this.status);
   }
 
   private record(event: SupervisionEvent): void {

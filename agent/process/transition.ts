@@ -2,7 +2,7 @@
 // (state, effects). Requests (start, stop, restart, reload, delete) are admitted in the order they
 // arrive (requests.ts), then change the state; what the children do (ready, exit) and timers
 // follow. Nothing here touches the OS; supervised.ts applies the effects.
-import { ProcessState, isDormant } from './states.js';
+import { ProcessState, isRunning, isSignallable, isUnattended } from './states.js';
 import {
   afterChildExit,
   launch,
@@ -46,15 +46,10 @@ function request(s: Lifecycle, intent: Intent, policy: RestartPolicy, now: numbe
   return settle({ state: applied.state, effects: [...admitted.effects, ...applied.effects] });
 }
 
-/** True while the current child runs and no stop is under way. */
-function up(s: Lifecycle): boolean {
-  return s.status === ProcessState.LAUNCHING || s.status === ProcessState.ONLINE || s.status === ProcessState.REPLACING;
-}
-
 const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number) => Transition> = {
   start(s, policy, now) {
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING (a fresh start forgets instability)
-    if (isDormant(s.status) || s.status === ProcessState.WAITING_RESTART) {
+    // STOPPED | ERRORED | WAITING_RESTART -> LAUNCHING (a fresh start forgets instability)
+    if (!isRunning(s.status)) {
       return launch({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
     }
     // STOPPING: the later start wins over the stop under way; the process comes back
@@ -65,10 +60,10 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
 
   restart(s, policy, now) {
     // LAUNCHING | ONLINE | REPLACING -> STOPPING, then LAUNCHING once every child is gone
-    if (up(s)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, 'restart', policy);
+    if (isSignallable(s.status)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, 'restart', policy);
     // STOPPING: whatever was asked before, the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> LAUNCHING
+    // STOPPED | ERRORED | WAITING_RESTART -> LAUNCHING
     return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
   },
 
@@ -83,7 +78,7 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
 
   stop(s, policy) {
     // LAUNCHING | ONLINE | REPLACING -> STOPPING: the current child, and a replacement or retiring one with it
-    if (up(s)) return stopAll(s, 'stop', policy);
+    if (isSignallable(s.status)) return stopAll(s, 'stop', policy);
     // STOPPING: a pending restart becomes a plain stop
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'stop' });
     // WAITING_RESTART -> STOPPED
@@ -95,9 +90,9 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
 
   delete(s, policy) {
     // LAUNCHING | ONLINE | REPLACING -> STOPPING, removed once every child is gone
-    if (up(s)) return stopAll(s, 'delete', policy);
+    if (isSignallable(s.status)) return stopAll(s, 'delete', policy);
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'delete' });
-    // STOPPED | ERRORED | ONE_LAUNCH | WAITING_RESTART -> (removed): nothing runs, the entry goes
+    // STOPPED | ERRORED | WAITING_RESTART -> (removed): nothing runs, the entry goes
     const status = s.status === ProcessState.WAITING_RESTART ? ProcessState.STOPPED : s.status;
     return { state: { ...s, status, removed: true }, effects: [{ kind: 'cancel', timer: 'restart' }, { kind: 'remove' }] };
   },
@@ -164,7 +159,7 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
     // STOPPING -> STOPPED | LAUNCHING | ERRORED | (removed), once no other child is left
     return afterChildExit(base, 'current', [{ kind: 'cancel', timer: 'ready' }, { kind: 'kill-tree', child: 'current' }], policy, now);
   }
-  if (s.status !== ProcessState.LAUNCHING && s.status !== ProcessState.ONLINE) return same(s);
+  if (!isUnattended(s.status)) return same(s);
 
   const cleanup: Effect[] = [
     { kind: 'cancel', timer: 'kill' },

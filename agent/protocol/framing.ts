@@ -1,6 +1,7 @@
 // Newline-delimited JSON framing for the agent socket: one message per line, both directions.
 // Lines are found in each chunk as it arrives and joined once, so reading is linear in the bytes.
 import type { Socket } from 'node:net';
+import { PmxError, type PmxErrorOptions } from './errors.js';
 
 /** Largest request line the agent reads; a longer one is refused (MESSAGE_TOO_LARGE) and its connection closed. */
 export const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -10,13 +11,14 @@ export const MAX_REPLY_BYTES = 512 * 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /** A line that is not JSON, or (`tooLong`) one past the limit, after which nothing more is read. */
-export class FramingError extends Error {
-  constructor(
-    message: string,
-    readonly tooLong: boolean,
-  ) {
-    super(message);
+export class FramingError extends PmxError<'NOT_JSON' | 'MESSAGE_TOO_LARGE'> {
+  constructor(message: string, options: PmxErrorOptions<'NOT_JSON' | 'MESSAGE_TOO_LARGE'>) {
+    super(message, options);
     this.name = 'FramingError';
+  }
+
+  get tooLong(): boolean {
+    return this.code === 'MESSAGE_TOO_LARGE';
   }
 }
 
@@ -28,7 +30,7 @@ export function readMessages(socket: Socket, onMessage: (message: unknown) => vo
   const stop = (): void => {
     stopped = true;
     held = [];
-    onBadLine(new FramingError(`message longer than ${maxBytes} bytes (the limit of one message)`, true));
+    onBadLine(new FramingError(`message longer than ${maxBytes} bytes (the limit of one message)`, { code: 'MESSAGE_TOO_LARGE' }));
   };
   socket.on('data', (chunk: Buffer) => {
     if (stopped) return;
@@ -55,7 +57,7 @@ function parseLine(line: Buffer, onMessage: (message: unknown) => void, onBadLin
   try {
     message = JSON.parse(line.toString('utf8'));
   } catch (error) {
-    onBadLine(new FramingError(`not a JSON line: ${(error as Error).message}`, false));
+    onBadLine(new FramingError(`not a JSON line: ${(error as Error).message}`, { code: 'NOT_JSON', cause: error }));
     return;
   }
   onMessage(message);

@@ -1,6 +1,7 @@
 // Which processes a command's target names, in one place for the agent (which acts on them) and
 // the CLI (which lists, describes and tails them): `pmx logs '/^api/'` and `pmx stop '/^api/'`
 // select the same processes. Pure: the file system is asked through `PathLookup`.
+import { PmxError } from './errors.js';
 import type { Selector } from './types.js';
 
 /** What a selector looks at in a process, however it is held (supervised by the agent, or listed). */
@@ -19,7 +20,12 @@ export interface PathLookup {
 }
 
 /** A target word that selects nothing sensible (an invalid regular expression). */
-export class InvalidTarget extends Error {}
+export class InvalidTarget extends PmxError<'INVALID_TARGET'> {
+  constructor(message: string) {
+    super(message, { code: 'INVALID_TARGET' });
+    this.name = 'InvalidTarget';
+  }
+}
 
 /**
  * The selector for one target word: `all`, an id, `/regex/flags`, or a name, which also names the

@@ -12,7 +12,7 @@ import { sendToProcess } from '../send-data.js';
 import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isDormant, publicStatus } from '../process/states.js';
+import { isSettled, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
@@ -45,7 +45,7 @@ export const handlers: Handlers = {
   list: ({ brief }, ctx) => describeJson(ctx.registry.all(), brief === true),
 
   start: async ({ apps, mode, updateEnv }, ctx) => {
-    if (!Array.isArray(apps)) throw new AgentFault('INVALID_REQUEST', 'start: apps must be an array');
+    if (!Array.isArray(apps)) throw new AgentFault('start: apps must be an array', { code: 'INVALID_REQUEST' });
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
     ctx.changed();
     return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };
@@ -87,7 +87,7 @@ export const handlers: Handlers = {
 
   resurrect: async (_params, ctx) => {
     const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log);
-    await Promise.all(restored.processes.map((proc) => proc.waitFor((status) => status !== 'launching')));
+    await Promise.all(restored.processes.map((proc) => proc.waitFor(isSettled)));
     ctx.changed();
     return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent };
   },
@@ -120,7 +120,7 @@ export const handlers: Handlers = {
   reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
 
   sendData: ({ id, packet }, ctx) => {
-    if (!Number.isInteger(id) || !packet || typeof packet !== 'object') throw new AgentFault('INVALID_REQUEST', 'sendData: an id and a packet object are required');
+    if (!Number.isInteger(id) || !packet || typeof packet !== 'object') throw new AgentFault('sendData: an id and a packet object are required', { code: 'INVALID_REQUEST' });
     return sendToProcess(ctx.registry, id, packet);
   },
 
@@ -131,7 +131,7 @@ export const handlers: Handlers = {
       case 'listen': {
         const { host, port } = request;
         if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || port < 0 || port > 65535) {
-          throw new AgentFault('INVALID_REQUEST', `metrics: expected a host and a port from 0 to 65535, got ${JSON.stringify({ host, port })}`);
+          throw new AgentFault(`metrics: expected a host and a port from 0 to 65535, got ${JSON.stringify({ host, port })}`, { code: 'INVALID_REQUEST' });
         }
         const address = await ctx.metrics.listen({ host, port });
         ctx.log(`serving Prometheus metrics on ${address.host}:${address.port}`);
@@ -143,7 +143,7 @@ export const handlers: Handlers = {
       case 'status':
         return { address: ctx.metrics.address() };
       default:
-        throw new AgentFault('INVALID_REQUEST', "metrics: action must be 'listen', 'close' or 'status'");
+        throw new AgentFault("metrics: action must be 'listen', 'close' or 'status'", { code: 'INVALID_REQUEST' });
     }
   },
 };
@@ -151,6 +151,6 @@ export const handlers: Handlers = {
 /** The request's selector, checked by the one rule (params.ts checked it already; a handler called directly is held to it too). */
 function checkSelector(selector: Selector | undefined): Selector {
   const problem = selectorProblem(selector);
-  if (problem) throw new AgentFault('INVALID_REQUEST', problem);
+  if (problem) throw new AgentFault(problem, { code: 'INVALID_REQUEST' });
   return selector!;
 }

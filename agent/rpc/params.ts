@@ -62,10 +62,10 @@ export function isMethod(method: unknown): method is Method {
 export function checkParams<M extends Method>(method: M, params: unknown): Methods[M]['params'] {
   if (params === undefined) params = {};
   if (params === null || typeof params !== 'object' || Array.isArray(params)) {
-    throw new AgentFault('INVALID_REQUEST', `${method}: params must be an object, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`);
+    throw new AgentFault(`${method}: params must be an object, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`, { code: 'INVALID_REQUEST' });
   }
   const problem = CHECKS[method](params as Params);
-  if (problem) throw new AgentFault('INVALID_REQUEST', `${method}: ${problem}`, { method });
+  if (problem) throw new AgentFault(`${method}: ${problem}`, { code: 'INVALID_REQUEST', data: { method } });
   return params as Methods[M]['params'];
 }
 

@@ -1,4 +1,5 @@
 // The error class of `pmx startup`: a stable code, a message that names the value and a fix.
+import { PmxError, type PmxErrorOptions } from '../protocol/errors.js';
 
 export type StartupErrorCode =
   | 'UNKNOWN_INIT_SYSTEM'
@@ -10,15 +11,13 @@ export type StartupErrorCode =
   | 'WRITE_FAILED'
   | 'ENABLE_FAILED';
 
-/** A startup hook that cannot be rendered or installed as asked. */
-export class StartupError extends Error {
-  constructor(
-    readonly code: StartupErrorCode,
-    message: string,
-    readonly hint: string | null = null,
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
+/** A startup hook that cannot be rendered or installed as asked; `data` is passed on to the CLI's error. */
+export class StartupError extends PmxError<StartupErrorCode> {
+  readonly data: Record<string, unknown>;
+
+  constructor(message: string, options: PmxErrorOptions<StartupErrorCode> & { data?: Record<string, unknown> }) {
+    super(message, options);
     this.name = 'StartupError';
+    this.data = options.data ?? {};
   }
 }

@@ -124,6 +124,6 @@ function writeAtomically(file: string, text: string, mode: number): void {
     renameSync(temp, file);
   } catch (error) {
     rmSync(temp, { force: true });
-    throw new StartupError('WRITE_FAILED', `cannot write ${file}: ${(error as Error).message}`, null, { file });
+    throw new StartupError(`cannot write ${file}: ${(error as Error).message}`, { code: 'WRITE_FAILED', data: { file } });
   }
 }

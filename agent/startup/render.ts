@@ -74,14 +74,14 @@ export function templateVariables(values: StartupValues): Record<string, string>
 export function renderTemplate(template: string, format: TemplateFormat, variables: Record<string, string>): string {
   const rendered = template.replace(/\{\{\s*([A-Za-z]+)(?:\|([a-z]+))?\s*\}\}/g, (_match, name: string, context: string | undefined) => {
     const value = variables[name];
-    if (value === undefined) throw new StartupError('TEMPLATE_ERROR', `the ${format} template uses an unknown variable '${name}'`, null, { name });
+    if (value === undefined) throw new StartupError(`the ${format} template uses an unknown variable '${name}'`, { code: 'TEMPLATE_ERROR', data: { name } });
     checkPrintable(name, value);
     if (context === 'raw') return raw(name, value);
     const escape = ESCAPES[format][context ?? 'word'];
-    if (!escape) throw new StartupError('TEMPLATE_ERROR', `the ${format} template uses an unknown context '${context}' for '${name}'`, null, { name, context });
+    if (!escape) throw new StartupError(`the ${format} template uses an unknown context '${context}' for '${name}'`, { code: 'TEMPLATE_ERROR', data: { name, context } });
     return escape(value);
   });
-  if (rendered.includes('{{')) throw new StartupError('TEMPLATE_ERROR', `the ${format} template has a malformed placeholder near '${rendered.slice(rendered.indexOf('{{'), rendered.indexOf('{{') + 30)}'`);
+  if (rendered.includes('{{')) throw new StartupError(`the ${format} template has a malformed placeholder near '${rendered.slice(rendered.indexOf('{{'), rendered.indexOf('{{') + 30)}'`, { code: 'TEMPLATE_ERROR' });
   return rendered;
 }
 
@@ -99,11 +99,11 @@ function systemdQuote(value: string): string {
 
 function raw(name: string, value: string): string {
   if (RAW.test(value)) return value;
-  throw new StartupError('UNSAFE_VALUE', `'${value}' (${name}) may hold only letters, digits and '_ . @ : + -' where it is written`, null, { name, value });
+  throw new StartupError(`'${value}' (${name}) may hold only letters, digits and '_ . @ : + -' where it is written`, { code: 'UNSAFE_VALUE', data: { name, value } });
 }
 
 /** No value may hold a control character: none of these syntaxes can carry a newline safely. */
 function checkPrintable(name: string, value: string): void {
   if (!/[\u0000-\u001f\u007f]/.test(value)) return;
-  throw new StartupError('UNSAFE_VALUE', `${name} holds a control character (${JSON.stringify(value)}): it cannot be written into an init file`, 'use a path without newlines or tabs', { name, value });
+  throw new StartupError(`${name} holds a control character (${JSON.stringify(value)}): it cannot be written into an init file`, { code: 'UNSAFE_VALUE', hint: 'use a path without newlines or tabs', data: { name, value } });
 }

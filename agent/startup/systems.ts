@@ -103,16 +103,12 @@ export const LAYOUTS: Record<InitSystem, InitLayout> = {
 export function parseInitSystem(name: string): InitSystem {
   const found = INIT_SYSTEMS.find((system) => system === name.toLowerCase());
   if (found) return found;
-  throw new StartupError('UNKNOWN_INIT_SYSTEM', `unknown init system '${name}'`, `use one of: ${INIT_SYSTEMS.join(', ')}`, { name });
+  throw new StartupError(`unknown init system '${name}'`, { code: 'UNKNOWN_INIT_SYSTEM', hint: `use one of: ${INIT_SYSTEMS.join(', ')}`, data: { name } });
 }
 
 /** Service names become file names and unit names: letters, digits and `_ . @ -` only. */
 export function checkServiceName(name: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9_.@-]{0,99}$/.test(name) && !name.includes('..')) return name;
-  throw new StartupError(
-    'BAD_SERVICE_NAME',
-    `--service-name must start with a letter or digit and hold only letters, digits, '_', '.', '@' and '-', got '${name}'`,
-    "for example --service-name pmx-api",
-    { name },
+  throw new StartupError(`--service-name must start with a letter or digit and hold only letters, digits, '_', '.', '@' and '-', got '${name}'`, { code: 'BAD_SERVICE_NAME', hint: "for example --service-name pmx-api", data: { name } }
   );
 }

@@ -38,7 +38,7 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
   const detected = detectInitSystem(probe);
   const chosen = system ? parseInitSystem(system) : detected?.system;
   if (!chosen) {
-    throw new StartupError('NO_INIT_SYSTEM', 'no init system recognised on this machine', 'name one: pmx startup systemd|launchd|openrc|upstart|systemv|rcd');
+    throw new StartupError('no init system recognised on this machine', { code: 'NO_INIT_SYSTEM', hint: 'name one: pmx startup systemd|launchd|openrc|upstart|systemv|rcd' });
   }
   const user = flags.user ? requireUser(flags.user) : realUser();
   const home = resolve(flags.hp ?? user.home);

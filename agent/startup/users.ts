@@ -22,14 +22,14 @@ export function realUser(): UserEntry {
   }
   const found = lookupUser(String(uid));
   if (found) return found;
-  throw new StartupError('UNKNOWN_USER', `uid ${uid} has no entry in the user database`, 'name the user with -u <user> and its home with --hp <dir>', { uid });
+  throw new StartupError(`uid ${uid} has no entry in the user database`, { code: 'UNKNOWN_USER', hint: 'name the user with -u <user> and its home with --hp <dir>', data: { uid } });
 }
 
 /** The account named `key` (a name or a uid), or a StartupError that says how to name one. */
 export function requireUser(key: string): UserEntry {
   const found = lookupUser(key);
   if (found) return found;
-  throw new StartupError('UNKNOWN_USER', `-u: no user '${key}' in the user database`, 'check the name with `id <user>`', { user: key });
+  throw new StartupError(`-u: no user '${key}' in the user database`, { code: 'UNKNOWN_USER', hint: 'check the name with `id <user>`', data: { user: key } });
 }
 
 /** Looks `key` up through NSS (getent), then /etc/passwd, then macOS's directory service. */

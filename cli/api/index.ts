@@ -63,7 +63,7 @@ export class Pmx {
       const { apps, mode } = await appsToStart(target, options);
       const agent = await this.agent();
       const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: mode !== 'start' });
-      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('ALREADY_RUNNING', `Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`);
+      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError(`Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`, { code: 'ALREADY_RUNNING' });
       return processes.map(toPm2Shape);
     });
   }
@@ -168,7 +168,7 @@ export class Pmx {
       return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
     }
     const procs = await this.call(agent, action, selectorFor(word), options);
-    if (procs.length === 0) throw new CliError('NOT_FOUND', 'No process found');
+    if (procs.length === 0) throw new CliError('No process found', { code: 'NOT_FOUND' });
     return procs.map(toPm2Shape);
   }
 

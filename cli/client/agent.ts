@@ -56,10 +56,7 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
   if (started?.recovered) process.stderr.write(formatRecovery(started.recovered, hello.pid, home.logFile));
   if (hello.protocol !== PROTOCOL_VERSION && !options.anyVersion) {
     connection.close();
-    throw new CliError(
-      'PROTOCOL_MISMATCH',
-      `the running agent (pmx ${hello.version}, pid ${hello.pid}) speaks protocol ${hello.protocol}; this pmx speaks ${PROTOCOL_VERSION}`,
-      "run 'pmx update': it saves your processes, restarts the agent with this version and restores them",
+    throw new CliError(`the running agent (pmx ${hello.version}, pid ${hello.pid}) speaks protocol ${hello.protocol}; this pmx speaks ${PROTOCOL_VERSION}`, { code: 'PROTOCOL_MISMATCH', hint: "run 'pmx update': it saves your processes, restarts the agent with this version and restores them" }
     );
   }
   return { connection, pid: hello.pid, version: hello.version, started };
@@ -85,7 +82,7 @@ async function reach(home: AgentHome, options: ConnectOptions): Promise<{ connec
     }
     waitingSince = null;
     if (!options.spawn) return null;
-    if (starts++ === MAX_STARTS) throw new CliError('AGENT_START_FAILED', `the agent did not stay up: started ${MAX_STARTS} times in ${home.root}`, lastLines(home.logFile));
+    if (starts++ === MAX_STARTS) throw new CliError(`the agent did not stay up: started ${MAX_STARTS} times in ${home.root}`, { code: 'AGENT_START_FAILED', hint: lastLines(home.logFile) });
     const outcome = await startAgent(home);
     if (outcome !== 'already-running') started = outcome;
   }
@@ -93,11 +90,7 @@ async function reach(home: AgentHome, options: ConnectOptions): Promise<{ connec
 
 /** The error for an agent that holds the home but whose socket does not answer. */
 export function unanswered(home: AgentHome, pid: number | null): CliError {
-  return new CliError(
-    'AGENT_UNREACHABLE',
-    `an agent runs in ${home.root}${pid ? ` (pid ${pid})` : ''} but its socket ${home.socket} does not answer`,
-    `'pmx kill' stops it and its processes; see ${home.logFile}`,
-    { pid },
+  return new CliError(`an agent runs in ${home.root}${pid ? ` (pid ${pid})` : ''} but its socket ${home.socket} does not answer`, { code: 'AGENT_UNREACHABLE', hint: `'pmx kill' stops it and its processes; see ${home.logFile}`, data: { pid } }
   );
 }
 
@@ -108,7 +101,7 @@ async function tryOpen(home: AgentHome): Promise<AgentConnection | null> {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') return null;
     if (code === 'ETIMEDOUT') throw unanswered(home, lockHolder(home)?.pid ?? null);
-    throw new CliError('AGENT_UNREACHABLE', `cannot connect to ${home.socket}: ${(error as Error).message}`);
+    throw new CliError(`cannot connect to ${home.socket}: ${(error as Error).message}`, { code: 'AGENT_UNREACHABLE' });
   }
 }
 
@@ -155,7 +148,7 @@ export async function startAgent(home: AgentHome): Promise<{ recovered: Recovery
   child.unref();
   (readyPipe as unknown as { destroy(): void }).destroy();
   if (typeof outcome !== 'string' || outcome === 'already-running') return outcome;
-  throw new CliError('AGENT_START_FAILED', `the agent did not start: ${outcome}`, lastLines(home.logFile));
+  throw new CliError(`the agent did not start: ${outcome}`, { code: 'AGENT_START_FAILED', hint: lastLines(home.logFile) });
 }
 
 function lastLines(file: string): string {
@@ -173,7 +166,7 @@ export async function waitForExit(pid: number, timeoutMs = START_TIMEOUT_MS): Pr
     if (!running(pid)) return;
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  throw new CliError('AGENT_UNREACHABLE', `the agent (pid ${pid}) did not exit within ${timeoutMs / 1000} s`);
+  throw new CliError(`the agent (pid ${pid}) did not exit within ${timeoutMs / 1000} s`, { code: 'AGENT_UNREACHABLE' });
 }
 
 /** True while `pid` runs (a zombie has exited: it only waits for its parent). */

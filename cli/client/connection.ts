@@ -14,10 +14,10 @@ export class AgentConnection {
     readMessages(
       socket,
       (message) => this.receive(message as Response),
-      (error) => this.failAll(new CliError('INTERNAL', `bad reply from the agent: ${error.message}`)),
+      (error) => this.failAll(new CliError(`bad reply from the agent: ${error.message}`, { code: 'INTERNAL' })),
     );
-    socket.on('close', () => this.failAll(new CliError('AGENT_UNREACHABLE', `the agent closed the connection (${socketPath})`)));
-    socket.on('error', (error) => this.failAll(new CliError('AGENT_UNREACHABLE', `agent connection failed: ${error.message}`)));
+    socket.on('close', () => this.failAll(new CliError(`the agent closed the connection (${socketPath})`, { code: 'AGENT_UNREACHABLE' })));
+    socket.on('error', (error) => this.failAll(new CliError(`agent connection failed: ${error.message}`, { code: 'AGENT_UNREACHABLE' })));
   }
 
   /** Connects to `socketPath`; rejects with the socket error (ENOENT, ECONNREFUSED, ...). */
@@ -49,7 +49,7 @@ export class AgentConnection {
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
           this.pending.delete(id);
-          reject(new CliError('AGENT_UNREACHABLE', `the agent did not answer '${method}' within ${timeoutMs / 1000} s (${this.socketPath})`, "check 'pmx ping', or end the agent's process and run the command again"));
+          reject(new CliError(`the agent did not answer '${method}' within ${timeoutMs / 1000} s (${this.socketPath})`, { code: 'AGENT_UNREACHABLE', hint: "check 'pmx ping', or end the agent's process and run the command again" }));
         }, timeoutMs);
       }
       this.pending.set(id, {
@@ -73,7 +73,7 @@ export class AgentConnection {
   }
 
   close(): void {
-    this.closedError ??= new CliError('AGENT_UNREACHABLE', 'connection closed');
+    this.closedError ??= new CliError('connection closed', { code: 'AGENT_UNREACHABLE' });
     this.socket.destroy();
   }
 

@@ -1,4 +1,5 @@
 // The CLI's error class: a stable code, the context it concerns, and the exit code to use.
+import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 import type { Fault } from '../../agent/protocol/types.js';
 
 export type CliErrorCode =
@@ -8,20 +9,18 @@ export type CliErrorCode =
   | 'NOTHING_TO_SAVE'
   | 'BAD_ARGUMENT';
 
-export class CliError extends Error {
-  constructor(
-    readonly code: CliErrorCode,
-    message: string,
-    readonly hint: string | null = null,
-    readonly data: Record<string, unknown> = {},
-  ) {
-    super(message);
+export class CliError extends PmxError<CliErrorCode> {
+  readonly data: Record<string, unknown>;
+
+  constructor(message: string, options: PmxErrorOptions<CliErrorCode> & { data?: Record<string, unknown> }) {
+    super(message, options);
     this.name = 'CliError';
+    this.data = options.data ?? {};
   }
 
   /** A fault received from the agent, as a CLI error. */
   static fromFault(fault: Fault): CliError {
-    return new CliError(fault.code, fault.message, hintFor(fault), fault.data ?? {});
+    return new CliError(fault.message, { code: fault.code, hint: hintFor(fault), data: fault.data ?? {} });
   }
 }
 

@@ -19,7 +19,7 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
   if (!found) throw new Error('unreachable: spawn was requested');
   try {
     if (found.started && !found.started.recovered?.adopted.length && !found.started.recovered?.restarted.length && !found.started.recovered?.exited.length) {
-      throw new CliError('NOTHING_TO_SAVE', `no agent was running in ${ctx.home.root}, so there is nothing to save: ${ctx.home.dump} is kept as it is`, "start your apps (or 'pmx resurrect' the saved ones), then run 'pmx save'");
+      throw new CliError(`no agent was running in ${ctx.home.root}, so there is nothing to save: ${ctx.home.dump} is kept as it is`, { code: 'NOTHING_TO_SAVE', hint: "start your apps (or 'pmx resurrect' the saved ones), then run 'pmx save'" });
     }
     const { file, count, warnings } = await found.connection.call('save', { force });
     for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
@@ -39,7 +39,7 @@ export async function resurrect(ctx: CommandContext): Promise<void> {
     const { processes, file, warnings, alreadyPresent } = await agent.call('resurrect', {}).catch((error: CliError) => {
       // a PM2 user's saved list is PM2's dump: say how to take it over
       const pm2Dump = join(process.env.PM2_HOME ?? join(homedir(), '.pm2'), 'dump.pm2');
-      if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError('DUMP_MISSING', error.message, `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over`);
+      if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError(error.message, { code: 'DUMP_MISSING', hint: `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over` });
       throw error;
     });
     for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);

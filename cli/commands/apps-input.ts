@@ -29,7 +29,7 @@ export async function appsFromStdin(flags: StartFlags): Promise<AppSpec[]> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
-  if (text.trim() === '') throw new CliError('BAD_ARGUMENT', "'-' reads an ecosystem configuration (JSON) on stdin, and stdin was empty");
+  if (text.trim() === '') throw new CliError("'-' reads an ecosystem configuration (JSON) on stdin, and stdin was empty", { code: 'BAD_ARGUMENT' });
   const { loadEcosystemText } = await import('../ecosystem/index.js');
   const loaded = await loadEcosystemText(text, { envName: flags.env, only: onlyNames(flags), baseEnv: process.env, overrides: flagsForScript(flags), cwd: process.cwd() });
   for (const warning of loaded.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);

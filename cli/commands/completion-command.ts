@@ -22,12 +22,12 @@ export async function completion(ctx: CommandContext, action: string | undefined
     ctx.out.write(done.removed ? `[PMX] completion removed from ${done.rcFile}\n` : `[PMX] no pmx completion found in ${done.rcFile}\n`);
     return;
   }
-  throw new CliError('BAD_ARGUMENT', `completion: unknown action '${action}' (expected install or uninstall)`);
+  throw new CliError(`completion: unknown action '${action}' (expected install or uninstall)`, { code: 'BAD_ARGUMENT' });
 }
 
 function parseShell(name: string | undefined): 'bash' | 'zsh' | undefined {
   if (name === undefined || name === 'bash' || name === 'zsh') return name;
-  throw new CliError('BAD_ARGUMENT', `completion: unsupported shell '${name}' (expected bash or zsh)`);
+  throw new CliError(`completion: unsupported shell '${name}' (expected bash or zsh)`, { code: 'BAD_ARGUMENT' });
 }
 
 /** One process name per line; prints nothing when no agent runs (never starts one). */

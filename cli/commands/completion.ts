@@ -178,7 +178,7 @@ export function withoutBlock(rc: string, rcFile: string): { text: string; remove
     }
     const end = lines.findIndex((line, at) => at > index && line.trim() === BLOCK_END);
     if (end < 0) {
-      throw new CliError('BAD_ARGUMENT', `${rcFile} has the line '${BLOCK_START}' without its closing line '${BLOCK_END}'`, `remove the incomplete pmx block from ${rcFile}, then run the command again`, { file: rcFile });
+      throw new CliError(`${rcFile} has the line '${BLOCK_START}' without its closing line '${BLOCK_END}'`, { code: 'BAD_ARGUMENT', hint: `remove the incomplete pmx block from ${rcFile}, then run the command again`, data: { file: rcFile } });
     }
     index = end;
     removed = true;

@@ -12,7 +12,7 @@ export interface DashboardFlags {
 export async function dashboard(ctx: CommandContext, flags: DashboardFlags): Promise<void> {
   const port = Number(flags.port);
   if (!/^\d+$/.test(flags.port) || port < 1 || port > 65535) {
-    throw new CliError('BAD_ARGUMENT', `--port must be a whole number from 1 to 65535, got '${flags.port}'`);
+    throw new CliError(`--port must be a whole number from 1 to 65535, got '${flags.port}'`, { code: 'BAD_ARGUMENT' });
   }
   const served = await withAgent(ctx, (agent) => agent.call('dashboard', { host: flags.host, port }));
   ctx.out.write(`[PMX] Dashboard ${served.alreadyRunning ? 'already running' : 'started'}: ${served.url}\n`);

@@ -5,6 +5,7 @@
 // saying what may be left on each host.
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { errorJson, reportError } from '../output/errors.js';
 import { printable, styleFor } from '../output/style.js';
 import { parseDeployWords, splitFile } from '../deploy/args.js';
 import { listEnvironments } from '../deploy/config.js';
@@ -51,32 +52,23 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     const { file: named, rest } = splitFile(args, (word) => isEcosystemFile(word) && isFile(word));
     const file = deployFile(named, process.cwd());
     const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
-    if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, file, words.envName ?? null, null);
-    if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, file, words.envName ?? null, null);
+    if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, { file, environment: words.envName ?? null, key: '--to' });
+    if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, { file, environment: words.envName ?? null, key: '--plan' });
     const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
-    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1), rolling: rollingFlag(flags.rolling, file), select });
+    const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1, file), rolling: rollingFlag(flags.rolling, file), select });
     const pick = flags.to ?? words.pick;
     const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
     await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted, ramp: result.ramp });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
     else if (flags.plan ? !planned(result.outcomes) : !result.outcomes.every(serving)) process.exitCode = 1;
   } catch (error) {
-    const { name, code, message, hint } = error as { name?: string; code?: unknown; message?: string; hint?: string | null };
-    if (flags.json) {
-      ctx.out.write(`${JSON.stringify({ ok: false, error: { code: typeof code === 'string' ? code : 'ERROR', message: message ?? String(error), hint: hint ?? null } }, null, 2)}\n`);
-    } else if (name !== undefined && EXPLAINED.has(name)) {
-      ctx.err.write(`[PMX][ERROR] ${printable(message ?? '')}\n${hint ? `[PMX] ${printable(hint)}\n` : ''}`);
-    } else {
-      throw error;
-    }
+    if (flags.json) ctx.out.write(`${JSON.stringify({ ok: false, error: errorJson(error) }, null, 2)}\n`);
+    else reportError(error, ctx.err);
     process.exitCode = interruption.by ? interruptedExitCode(interruption.by) : 1;
   } finally {
     stopListening();
   }
 }
-
-/** Errors whose message is written for users (no stack trace). */
-const EXPLAINED = new Set(['DeployConfigError', 'DeployStepError', 'EcosystemError', 'TransportError']);
 
 // the first SIGINT/SIGTERM interrupts the run; the second quits now, saying what may be left
 function listenForInterrupts(interruption: Interruption, err: NodeJS.WritableStream): () => void {
@@ -112,13 +104,14 @@ function isFile(word: string): boolean {
 function rollingFlag(value: string | undefined, file: string): Rolling | null | undefined {
   if (value === undefined) return undefined;
   return parseRollingFlag(value, (_key, expected) => {
-    throw new DeployConfigError(`--rolling: expected ${expected}, got '${value}'`, file, null, '--rolling');
+    throw new DeployConfigError(`--rolling: expected ${expected}, got '${value}'`, { file, key: '--rolling' });
   });
 }
 
-function count(value: string | undefined, flag: string, min: number): number | undefined {
+// a bad count is the user's error (explained, no stack), as a bad --rolling is
+function count(value: string | undefined, flag: string, min: number, file: string): number | undefined {
   if (value === undefined) return undefined;
   const number = Number(value);
-  if (!Number.isInteger(number) || number < min) throw new Error(`${flag} must be a whole number of at least ${min}, got '${value}'`);
+  if (!Number.isInteger(number) || number < min) throw new DeployConfigError(`${flag} must be a whole number of at least ${min}, got '${value}'`, { file, key: flag });
   return number;
 }

@@ -98,10 +98,10 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
 async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: Fleet) => Promise<void>): Promise<void> {
   if (flags.deploy === undefined && flags.deployFile === undefined) {
     const flag = flags.hosts !== undefined ? '--hosts' : '--roles';
-    throw new CliError('BAD_ARGUMENT', `${flag} selects hosts of a deploy environment, and no environment was given`, `add --deploy <environment>, e.g. pmx ls --deploy production ${flag} ${flag === '--hosts' ? "'web*'" : 'web'}`);
+    throw new CliError(`${flag} selects hosts of a deploy environment, and no environment was given`, { code: 'BAD_ARGUMENT', hint: `add --deploy <environment>, e.g. pmx ls --deploy production ${flag} ${flag === '--hosts' ? "'web*'" : 'web'}` });
   }
   const file = flags.deployFile ? resolve(flags.deployFile) : findEcosystemFile(process.cwd());
-  if (!file) throw new CliError('BAD_ARGUMENT', `--deploy needs an ecosystem file with a deploy section; none in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, 'name one: --deploy-file <file>');
+  if (!file) throw new CliError(`--deploy needs an ecosystem file with a deploy section; none in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, { code: 'BAD_ARGUMENT', hint: 'name one: --deploy-file <file>' });
   const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
   const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined, select });
   for (const warning of environment.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);

@@ -23,7 +23,7 @@ export interface ImportFlags {
 
 /** `pmx import pm2 [--pm2-home <dir>] [--pm2 <cli>] [--yes]`. */
 export async function importPm2(ctx: CommandContext, source: string, flags: ImportFlags): Promise<void> {
-  if (source !== 'pm2') throw new CliError('BAD_ARGUMENT', `import: only 'pm2' can be imported, got '${source}'`, 'pmx import pm2');
+  if (source !== 'pm2') throw new CliError(`import: only 'pm2' can be imported, got '${source}'`, { code: 'BAD_ARGUMENT', hint: 'pmx import pm2' });
   const pm2Home = resolve(flags.pm2Home ?? process.env.PM2_HOME ?? join(homedir(), '.pm2'));
   const rotation = pm2LogRotate(pm2Home);
   const raw = dumpToApps(readPm2Dump(pm2Home), pm2Home, rotation);
@@ -38,7 +38,7 @@ export async function importPm2(ctx: CommandContext, source: string, flags: Impo
   if (daemon !== null) {
     const command = `PM2_HOME=${pm2Home} ${flags.pm2 ?? 'pm2'} kill`;
     if (!(flags.yes || (await ask(`PM2 (pid ${daemon}) still runs its apps. Stop it now (${command}) and start them under pmx? [y/N] `)))) {
-      throw new CliError('BAD_ARGUMENT', `nothing imported: PM2 (pid ${daemon}) still runs these apps and both would run them`, `stop PM2 first (${command}), or run 'pmx import pm2 --yes'`);
+      throw new CliError(`nothing imported: PM2 (pid ${daemon}) still runs these apps and both would run them`, { code: 'BAD_ARGUMENT', hint: `stop PM2 first (${command}), or run 'pmx import pm2 --yes'` });
     }
     stopPm2(pm2Home, flags.pm2 ?? 'pm2', daemon);
     ctx.out.write(`[PMX] PM2 stopped (${command})\n`);
@@ -66,7 +66,7 @@ function stopPm2(pm2Home: string, cli: string, daemon: number): void {
   const killed = spawnSync(cli, ['kill'], { env: { ...process.env, PM2_HOME: pm2Home }, encoding: 'utf8', timeout: 60_000 });
   if (killed.error || killed.status !== 0 || runningDaemon(pm2Home) === daemon) {
     const why = killed.error ? killed.error.message : `exit ${killed.status}: ${(killed.stderr || killed.stdout).trim().split('\n').at(-1) ?? ''}`;
-    throw new CliError('INTERNAL', `nothing imported: '${cli} kill' did not stop PM2 (${why})`, `stop PM2 yourself (PM2_HOME=${pm2Home} pm2 kill), then run 'pmx import pm2' again`);
+    throw new CliError(`nothing imported: '${cli} kill' did not stop PM2 (${why})`, { code: 'INTERNAL', hint: `stop PM2 yourself (PM2_HOME=${pm2Home} pm2 kill), then run 'pmx import pm2' again` });
   }
 }
 

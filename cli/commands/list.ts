@@ -47,7 +47,7 @@ async function matching(ctx: CommandContext, target: string): Promise<ProcessDes
   const selector = selectorFor(target);
   // describe takes names and ids (PM2's), and pmx's regex, namespace and all
   const found = selectedAmong(all, selector.kind === 'name' ? { kind: 'name', name: selector.name } : selector);
-  if (found.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
+  if (found.length === 0) throw new CliError(`no process matches '${target}'`, { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
   return found;
 }
 

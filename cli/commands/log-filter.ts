@@ -26,7 +26,7 @@ function parseGrep(source: string): RegExp {
   try {
     return new RegExp(source);
   } catch (error) {
-    throw new CliError('BAD_ARGUMENT', `--grep takes a JavaScript regular expression, got '${source}': ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, "escape the special characters (e.g. --grep 'GET /api\\?x') or quote the expression");
+    throw new CliError(`--grep takes a JavaScript regular expression, got '${source}': ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`, { code: 'BAD_ARGUMENT', hint: "escape the special characters (e.g. --grep 'GET /api\\?x') or quote the expression" });
   }
 }
 
@@ -36,7 +36,7 @@ export function parseSince(text: string, now: Date): Date {
   if (duration) return new Date(now.getTime() - Number(duration[1]) * UNITS[duration[2]!]!);
   const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/.test(text.trim()) ? new Date(text.trim().replace(' ', 'T')) : null;
   if (iso && !Number.isNaN(iso.getTime())) return iso;
-  throw new CliError('BAD_ARGUMENT', `--since takes a duration (30s, 10m, 2h, 1d) or an ISO time (2026-12-05T10:00:00Z), got '${text}'`);
+  throw new CliError(`--since takes a duration (30s, 10m, 2h, 1d) or an ISO time (2026-12-05T10:00:00Z), got '${text}'`, { code: 'BAD_ARGUMENT' });
 }
 
 /** Whether a line passes --grep. */

@@ -47,7 +47,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const lines = lineCount(flags.lines, filter);
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const procs = select(all, target);
-  if (target && procs.length === 0) throw new CliError('NOT_FOUND', `no process matches '${target}'`, "run 'pmx ls' to see the processes");
+  if (target && procs.length === 0) throw new CliError(`no process matches '${target}'`, { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
   const files: Followed[] = [];
   const plain = !flags.raw && !flags.json;
   for (const proc of procs) {
@@ -90,7 +90,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
 function lineCount(given: string | undefined, filter: LogFilter): number {
   if (given === undefined) return filter.since ? Infinity : DEFAULT_LINES;
   const lines = /^\d+$/.test(given.trim()) ? Number(given) : NaN;
-  if (!Number.isInteger(lines)) throw new CliError('BAD_ARGUMENT', `--lines must be a whole number, got '${given}'`);
+  if (!Number.isInteger(lines)) throw new CliError(`--lines must be a whole number, got '${given}'`, { code: 'BAD_ARGUMENT' });
   return lines;
 }
 

@@ -28,6 +28,6 @@ export async function metrics(ctx: CommandContext, flags: MetricsFlags): Promise
 function parsePort(value: string | undefined): number {
   if (value === undefined) return DEFAULT_METRICS_PORT;
   const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) throw new CliError('BAD_ARGUMENT', `--port must be a port number from 0 to 65535, got '${value}'`);
+  if (!/^\d+$/.test(value) || port > 65535) throw new CliError(`--port must be a port number from 0 to 65535, got '${value}'`, { code: 'BAD_ARGUMENT' });
   return port;
 }

@@ -36,7 +36,7 @@ export function confEnv(file: string, app: string): Record<string, string> {
 function splitKey(key: string): string[] {
   const separator = key.includes('.') ? '.' : key.includes(':') ? ':' : null;
   const parts = separator ? (key.match(separator === '.' ? /(?:[^."]+|"[^"]*")+/g : /(?:[^:"]+|"[^"]*")+/g) ?? []).map((part) => part.replace(/"/g, '')) : [key];
-  if (parts.some((part) => DANGEROUS.has(part))) throw new CliError('BAD_ARGUMENT', `invalid key '${key}'`);
+  if (parts.some((part) => DANGEROUS.has(part))) throw new CliError(`invalid key '${key}'`, { code: 'BAD_ARGUMENT' });
   return parts;
 }
 
@@ -49,14 +49,14 @@ function writeConf(file: string, conf: Conf): void {
 
 /** `pmx set <key> <value>`: writes it, then restarts the app the key names (if one runs) with it. */
 export async function set(ctx: CommandContext, key: string | undefined, value: string | undefined): Promise<void> {
-  if (!key || value === undefined) throw new CliError('BAD_ARGUMENT', 'set: usage: pmx set <app>:<key> <value>');
+  if (!key || value === undefined) throw new CliError('set: usage: pmx set <app>:<key> <value>', { code: 'BAD_ARGUMENT' });
   await setMany(ctx, [[key, value]]);
 }
 
 /** `pmx multiset "k1 v1 k2 v2"`. */
 export async function multiset(ctx: CommandContext, serial: string): Promise<void> {
   const words = serial.match(/(?:[^ "]+|"[^"]*")+/g) ?? [];
-  if (words.length === 0 || words.length % 2 !== 0) throw new CliError('BAD_ARGUMENT', `multiset: expected "key value key value ...", got '${serial}'`);
+  if (words.length === 0 || words.length % 2 !== 0) throw new CliError(`multiset: expected "key value key value ...", got '${serial}'`, { code: 'BAD_ARGUMENT' });
   const pairs: [string, string][] = [];
   for (let at = 0; at < words.length; at += 2) pairs.push([words[at]!, words[at + 1]!]);
   await setMany(ctx, pairs);
@@ -102,7 +102,7 @@ export function get(ctx: CommandContext, key: string | undefined): void {
   const path = splitKey(key);
   let value: unknown = conf;
   for (const part of path) value = value && typeof value === 'object' ? (value as Conf)[part] : undefined;
-  if (value === undefined || value === null || value === '') throw new CliError('NOT_FOUND', `unknown key '${key}'`, "run 'pmx get' to see every key");
+  if (value === undefined || value === null || value === '') throw new CliError(`unknown key '${key}'`, { code: 'NOT_FOUND', hint: "run 'pmx get' to see every key" });
   if (path.length === 1) {
     printConf(ctx, conf, key);
     ctx.out.write('Modules configuration. Copy/Paste line to edit values.\n');

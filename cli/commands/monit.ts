@@ -20,7 +20,7 @@ const LEAVE = '\u001b[?25h\u001b[?1049l';
 /** `pmx monit`. */
 export async function monit(ctx: CommandContext): Promise<void> {
   const input = process.stdin;
-  if (!input.isTTY || !ctx.out.isTTY) throw new CliError('BAD_ARGUMENT', 'pmx monit needs a terminal', "from a script, read 'pmx jlist' or the endpoint of 'pmx metrics'");
+  if (!input.isTTY || !ctx.out.isTTY) throw new CliError('pmx monit needs a terminal', { code: 'BAD_ARGUMENT', hint: "from a script, read 'pmx jlist' or the endpoint of 'pmx metrics'" });
   await withAgent(ctx, (agent) => runView(ctx, agent, input));
 }
 

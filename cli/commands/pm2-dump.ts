@@ -28,7 +28,7 @@ export function readPm2Dump(pm2Home: string): DumpEntry[] {
       // missing or torn: the next candidate
     }
   }
-  throw new CliError('NOT_FOUND', `no PM2 process list in ${pm2Home} (dump.pm2)`, 'run `pm2 save` first, or name another home with --pm2-home');
+  throw new CliError(`no PM2 process list in ${pm2Home} (dump.pm2)`, { code: 'NOT_FOUND', hint: 'run `pm2 save` first, or name another home with --pm2-home' });
 }
 
 /** PM2's pm2-logrotate settings as a pmx `log_rotate`, or null when the module was never configured. */

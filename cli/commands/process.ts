@@ -13,10 +13,10 @@ export type Action = 'stop' | 'restart' | 'reload' | 'delete' | 'reset';
 
 /** `pmx stop|restart|reload|delete|reset <targets...>`. */
 export async function act(ctx: CommandContext, action: Action, targets: string[], flags: StartFlags): Promise<void> {
-  if (targets.length === 0) throw new CliError('BAD_ARGUMENT', `${action}: name a process (id, name, namespace, all, /regex/ or ecosystem file)`);
+  if (targets.length === 0) throw new CliError(`${action}: name a process (id, name, namespace, all, /regex/ or ecosystem file)`, { code: 'BAD_ARGUMENT' });
   const parallel = flags.parallel === undefined ? undefined : Number(flags.parallel);
   if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
-    throw new CliError('BAD_ARGUMENT', `--parallel must be a whole number of at least 1, got '${flags.parallel}'`);
+    throw new CliError(`--parallel must be a whole number of at least 1, got '${flags.parallel}'`, { code: 'BAD_ARGUMENT' });
   }
   await withAgent(ctx, async (agent) => {
     for (const target of targets) {
@@ -31,7 +31,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       const selector: Selector = apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
       const procs = action === 'restart' && hasSpecFlags(flags) ? await restartWithOptions(agent, selector, flags) : await call(agent, action, selector, flags, parallel);
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
-      if (procs.length === 0 && action !== 'reset') throw new CliError('NOT_FOUND', 'No process found', "run 'pmx ls' to see the processes");
+      if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {
         ctx.out.write(`[PMX] ${pastTense(action)} ${proc.name} (id ${proc.pm_id})${action === 'delete' ? '' : `: ${proc.pm2_env.status}`}\n`);
       }
@@ -116,7 +116,7 @@ export async function scale(ctx: CommandContext, name: string, count: string): P
   await withAgent(ctx, async (agent) => {
     const running = (await agent.call('list', {})).filter((proc) => proc.name === name).length;
     if (running > 0 && /^\d+$/.test(count) && Number(count) === running) {
-      throw new CliError('BAD_ARGUMENT', `scale: ${name} already runs ${running} instance${running === 1 ? '' : 's'}: nothing to do`);
+      throw new CliError(`scale: ${name} already runs ${running} instance${running === 1 ? '' : 's'}: nothing to do`, { code: 'BAD_ARGUMENT' });
     }
     const procs = await agent.call('scale', { name, count });
     ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);

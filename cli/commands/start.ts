@@ -17,7 +17,7 @@ export async function start(ctx: CommandContext, targets: string[], args: string
   if (targets.length === 0) {
     const { findEcosystemFile, DEFAULT_FILES } = await import('../ecosystem/index.js');
     const found = findEcosystemFile(process.cwd());
-    if (!found) throw new CliError('BAD_ARGUMENT', `start: nothing to start: no script named and no ecosystem file in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`);
+    if (!found) throw new CliError(`start: nothing to start: no script named and no ecosystem file in ${process.cwd()} (looked for ${DEFAULT_FILES.join(', ')})`, { code: 'BAD_ARGUMENT' });
     targets = [found];
   }
   if (targets.length === 1 && targets[0] === '-') {

@@ -139,7 +139,7 @@ function failOnFailedSteps(outcome: InstallOutcome, action: 'enable' | 'disable'
   const failed = outcome.steps.filter((step) => step.status === 'failed');
   if (failed.length === 0) return;
   const commands = failed.map((step) => step.argv.map(quote).join(' ')).join(' && ');
-  throw new CliError('BAD_ARGUMENT', `could not ${action} the hook ${outcome.file}`, `fix the error above, then run as root: ${commands}`);
+  throw new CliError(`could not ${action} the hook ${outcome.file}`, { code: 'BAD_ARGUMENT', hint: `fix the error above, then run as root: ${commands}` });
 }
 
 /** StartupErrors carry a hint: the CLI's error class shows it. */
@@ -147,7 +147,7 @@ function explained<T>(body: () => T): T {
   try {
     return body();
   } catch (error) {
-    if (error instanceof StartupError) throw new CliError('BAD_ARGUMENT', error.message, error.hint, { startup: error.code, ...error.data });
+    if (error instanceof StartupError) throw new CliError(error.message, { code: 'BAD_ARGUMENT', hint: error.hint, data: { startup: error.code, ...error.data } });
     throw error;
   }
 }

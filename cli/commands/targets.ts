@@ -13,7 +13,7 @@ export function selectorFor(target: string): Selector {
   try {
     return parseTarget(target, FILES);
   } catch (error) {
-    if (error instanceof InvalidTarget) throw new CliError('BAD_ARGUMENT', error.message);
+    if (error instanceof InvalidTarget) throw new CliError(error.message, { code: 'BAD_ARGUMENT' });
     throw error;
   }
 }

@@ -49,5 +49,5 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
 
 /** Fails with the one-line answer for a PM2 command pmx does not have. */
 export function unsupported(command: string): never {
-  throw new CliError('BAD_ARGUMENT', `pmx ${command}: not supported: ${UNSUPPORTED[command] ?? 'PM2 has it, pmx does not'}`);
+  throw new CliError(`pmx ${command}: not supported: ${UNSUPPORTED[command] ?? 'PM2 has it, pmx does not'}`, { code: 'BAD_ARGUMENT' });
 }

@@ -49,13 +49,13 @@ export function parseDeployWords(words: string[], environments: string[], file: 
   else {
     const known = environments.length > 0 ? `the file's environments: ${environments.join(', ')}` : 'the file has no deploy environment';
     const what = first === undefined ? 'name a deploy environment' : `'${first}' is not a deploy environment`;
-    throw new DeployConfigError(`pmx deploy: ${what} (${known})`, file, first ?? null, null);
+    throw new DeployConfigError(`pmx deploy: ${what} (${known})`, { file, environment: first ?? null });
   }
   const [word, ...args] = rest;
   if (word === undefined) return { envName, command: 'deploy' };
   const command = COMMANDS[word];
   const bad = (message: string): never => {
-    throw new DeployConfigError(`pmx deploy ${envName} ${word}: ${message}`, file, envName ?? null, null);
+    throw new DeployConfigError(`pmx deploy ${envName} ${word}: ${message}`, { file, environment: envName ?? null });
   };
   switch (command) {
     case undefined:

@@ -36,18 +36,18 @@ export function listEnvironments(deploy: unknown): string[] {
 export function readDeployEnvironment(deploy: unknown, envName: string | undefined, file: string, options: ReadOptions): DeployEnvironment {
   const shown = basename(file);
   const names = listEnvironments(deploy);
-  if (names.length === 0) throw new DeployConfigError(`${shown}: no \`deploy\` section with an environment in it`, file, null, 'deploy');
+  if (names.length === 0) throw new DeployConfigError(`${shown}: no \`deploy\` section with an environment in it`, { file, key: 'deploy' });
   const name = envName ?? (names.length === 1 ? names[0]! : undefined);
-  if (name === undefined) throw new DeployConfigError(`${shown}: name a deploy environment (${names.join(', ')})`, file, null, 'deploy');
+  if (name === undefined) throw new DeployConfigError(`${shown}: name a deploy environment (${names.join(', ')})`, { file, key: 'deploy' });
   const section = (deploy as Record<string, unknown>)[name];
-  if (!Object.hasOwn(deploy as object, name)) throw new DeployConfigError(`${shown}: no deploy environment '${name}' (known: ${names.join(', ')})`, file, name, null);
-  if (!isObject(section)) throw new DeployConfigError(`${shown}: deploy.${name}: expected an object of deploy settings, got ${show(section)}`, file, name, null);
+  if (!Object.hasOwn(deploy as object, name)) throw new DeployConfigError(`${shown}: no deploy environment '${name}' (known: ${names.join(', ')})`, { file, environment: name });
+  if (!isObject(section)) throw new DeployConfigError(`${shown}: deploy.${name}: expected an object of deploy settings, got ${show(section)}`, { file, environment: name });
 
   const fail = (key: string, expected: string, value: unknown = section[key]): never => {
-    throw new DeployConfigError(`${shown}: deploy.${name}.${key}: expected ${expected}, got ${show(value)}`, file, name, key);
+    throw new DeployConfigError(`${shown}: deploy.${name}.${key}: expected ${expected}, got ${show(value)}`, { file, environment: name, key });
   };
   const required = (key: string): never => {
-    throw new DeployConfigError(`${shown}: deploy.${name}: \`${key}\` is required (${REQUIRED_HINTS[key]})`, file, name, key);
+    throw new DeployConfigError(`${shown}: deploy.${name}: \`${key}\` is required (${REQUIRED_HINTS[key]})`, { file, environment: name, key });
   };
   const warnings: string[] = [];
   const warn = (key: string | null, message: string): void => void warnings.push(`${shown}: deploy.${name}${key ? `.${key}` : ''}: ${message}`);

@@ -4,8 +4,9 @@ import type { RemoteConnection } from '../transport/types.js';
 import type { LocalBundle } from './bundle.js';
 import type { Emit } from './events.js';
 import type { LocalArchive } from './local-git.js';
+import type { LiveCommand } from './remote-live.js';
 import type { Interruption } from './interrupt.js';
-import type { HeldLock } from './lock.js';
+import type { HeldLock, LockAttempt } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
 import type { DeployEnvironment, HostTarget, RunSecrets } from './types.js';
@@ -74,6 +75,8 @@ export interface HostContext {
   readonly connection: RemoteConnection | null;
   readonly facts: HostFacts | null;
   readonly lock: HeldLock | null;
+  /** The lock being taken by the check's own command (deploy, revert), until the lock phase takes it over. */
+  readonly pendingLock: LockAttempt | null;
   readonly history: HostHistory | null;
   readonly sha: string | null;
   /** The release this run makes current (a new one for deploy, an old one for revert). */
@@ -84,6 +87,8 @@ export interface HostContext {
   readonly previous: string | null;
   /** True once `current` was switched by this run. */
   readonly published: boolean;
+  /** Publish's command when it goes on with post-deploy (and finish) on the go of the flow (remote-live.ts). */
+  readonly live: LiveCommand | null;
   /** True once post-deploy started on the new release (going back then means reloading the previous one). */
   readonly reloaded: boolean;
   /** What a query command (list, curr, prev, exec, startup) found on this host. */
@@ -95,7 +100,7 @@ export type HostChanges = Partial<Omit<HostContext, 'run' | 'target'>>;
 
 /** A host's context at the start of a run. */
 export function hostContext(run: RunInfo, target: HostTarget): HostContext {
-  return Object.freeze({ run, target, connection: null, facts: null, lock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, reloaded: false, answer: null });
+  return Object.freeze({ run, target, connection: null, facts: null, lock: null, pendingLock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, live: null, reloaded: false, answer: null });
 }
 
 /** A new context with `changes` applied. */
@@ -105,7 +110,7 @@ export function withChanges(ctx: HostContext, changes: HostChanges | void): Host
 
 /** The connection of a host that passed the check phase. */
 export function connectionOf(ctx: HostContext): RemoteConnection {
-  if (!ctx.connection) throw new Error(`${ctx.target.label}: no connection (the check phase did not run)`);
+  if (!ctx.connection) throw new Error('no connection (the check phase did not run)');
   return ctx.connection;
 }
 

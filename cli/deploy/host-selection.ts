@@ -36,11 +36,11 @@ export function selectHosts(environment: DeployEnvironment, selection: HostSelec
   const selectors = describeSelection(selection);
   if (selectors === null) return environment;
   for (const [flag, list] of [['--hosts', selection.hosts], ['--roles', selection.roles]] as const) {
-    if (list && list.length === 0) throw new DeployConfigError(`${flag} names nothing: give a comma-separated list, e.g. ${flag} ${flag === '--hosts' ? "'web*'" : 'web,db'}`, environment.file, environment.name, null);
+    if (list && list.length === 0) throw new DeployConfigError(`${flag} names nothing: give a comma-separated list, e.g. ${flag} ${flag === '--hosts' ? "'web*'" : 'web,db'}`, { file: environment.file, environment: environment.name });
   }
   const hosts = environment.hosts.filter((target) => isSelected(target, selection));
   if (hosts.length === 0) {
-    throw new DeployConfigError(`${selectors} matches no host of deploy.${environment.name} (hosts: ${listHosts(environment.hosts)})`, environment.file, environment.name, null);
+    throw new DeployConfigError(`${selectors} matches no host of deploy.${environment.name} (hosts: ${listHosts(environment.hosts)})`, { file: environment.file, environment: environment.name });
   }
   return { ...environment, hosts, parallel: Math.min(environment.parallel, hosts.length) };
 }

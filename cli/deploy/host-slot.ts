@@ -2,6 +2,7 @@
 // it serves at the end (read back). Runs a phase or a side step (cleanup, rollback, finish) on it,
 // emitting their events, and reconnects once after a lost connection so that the host can still be
 // cleaned up, rolled back or read back.
+import { errorLine } from '../output/errors.js';
 import { TransportError } from '../transport/types.js';
 import { addressOf, hostContext, withChanges, type HostContext, type RunInfo } from './context.js';
 import type { HostOutcome, HostStatus, PhaseName } from './events.js';
@@ -82,7 +83,7 @@ export class HostSlot {
     if (this.ctx.connection === null && this.failure.phase === 'check') return false;
     await this.ctx.connection?.close().catch(() => undefined);
     this.lostLock ||= this.ctx.lock !== null;
-    this.ctx = withChanges(this.ctx, { connection: null, lock: null });
+    this.ctx = withChanges(this.ctx, { connection: null, lock: null, pendingLock: null });
     try {
       this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target) });
       this.failure = { ...this.failure, error: null };
@@ -96,8 +97,10 @@ export class HostSlot {
   /** Releases the lock and closes the connection, each within 5 s. */
   async close(): Promise<void> {
     const within = (promise: Promise<unknown>): Promise<unknown> => Promise.race([promise.catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 5000).unref())]);
+    if (this.ctx.live) await within(this.ctx.live.stop());
+    if (this.ctx.pendingLock) await within(this.ctx.pendingLock.cancel());
     if (this.ctx.lock) await within(this.ctx.lock.release());
-    this.ctx = withChanges(this.ctx, { lock: null });
+    this.ctx = withChanges(this.ctx, { lock: null, pendingLock: null });
     if (this.ctx.connection) await within(this.ctx.connection.close());
     this.finished ??= Date.now();
   }
@@ -159,8 +162,7 @@ export function isInterrupt(error: unknown): boolean {
   return (error instanceof TransportError && error.code === 'INTERRUPTED') || (error instanceof DeployStepError && error.code === 'INTERRUPTED');
 }
 
-/** A failure as one line that names the host. */
+/** A failure as one line that names the host: the error's own, else `host`. */
 export function messageOf(error: unknown, host: string | null): string {
-  const text = error instanceof Error ? error.message : String(error);
-  return host && !text.includes(host) ? `${host}: ${text}` : text;
+  return errorLine(error, host);
 }

@@ -9,7 +9,7 @@ import { DeployConfigError } from './errors.js';
 export function deployFile(file: string | null, dir: string): string {
   if (file) return resolve(dir, file);
   const found = findEcosystemFile(dir);
-  if (!found) throw new DeployConfigError(`no ecosystem file in ${dir} (looked for ${DEFAULT_FILES.join(', ')}); name one: pmx deploy <file> <environment>`, dir, null, null);
+  if (!found) throw new DeployConfigError(`no ecosystem file in ${dir} (looked for ${DEFAULT_FILES.join(', ')}); name one: pmx deploy <file> <environment>`, { file: dir });
   return found;
 }
 

@@ -40,7 +40,7 @@ export async function isWorkTree(dir: string): Promise<boolean> {
 export async function checkLocalChanges(dir: string): Promise<void> {
   if (!(await isWorkTree(dir))) return;
   const refuse = (message: string): never => {
-    throw new DeployStepError('LOCAL_CHANGES', null, `${message} (in ${dir})`, { hint: 'or deploy anyway with --force' });
+    throw new DeployStepError(`${message} (in ${dir})`, { code: 'LOCAL_CHANGES', hint: 'or deploy anyway with --force' });
   };
   if ((await git(dir, ['--no-pager', 'diff', '--exit-code', '--quiet'])).code !== 0) refuse('commit or stash your changes before deploying');
   if ((await git(dir, ['--no-pager', 'diff', '--exit-code', '--quiet', '--cached'])).code !== 0) refuse('commit your staged changes before deploying');
@@ -51,12 +51,10 @@ export async function checkLocalChanges(dir: string): Promise<void> {
 /** The full sha of a local ref (`origin/main`, a tag, a sha). */
 export async function resolveLocalRef(dir: string, ref: string): Promise<string> {
   if (!(await isWorkTree(dir))) {
-    throw new DeployStepError('LOCAL_GIT', null, `the release strategy archives the commit locally, but ${dir} is not in a git work tree`, {
-      hint: "run pmx deploy from a clone of the repository, or use strategy: 'git'",
-    });
+    throw new DeployStepError(`the release strategy archives the commit locally, but ${dir} is not in a git work tree`, { code: 'LOCAL_GIT', hint: "run pmx deploy from a clone of the repository, or use strategy: 'git'" });
   }
   const result = await git(dir, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  if (result.code !== 0) throw new DeployStepError('LOCAL_GIT', null, `the ref '${ref}' is not in the local repository ${dir}`, { hint: 'git fetch, or name an existing ref' });
+  if (result.code !== 0) throw new DeployStepError(`the ref '${ref}' is not in the local repository ${dir}`, { code: 'LOCAL_GIT', hint: 'git fetch, or name an existing ref' });
   return result.stdout.trim();
 }
 
@@ -77,7 +75,7 @@ export async function archiveCommit(dir: string, sha: string): Promise<LocalArch
       child.on('close', (status) => resolve(status ?? 1));
     });
     await written;
-    if (code !== 0) throw new DeployStepError('LOCAL_GIT', null, `git archive ${sha} failed: ${stderr.trim()}`);
+    if (code !== 0) throw new DeployStepError(`git archive ${sha} failed: ${stderr.trim()}`, { code: 'LOCAL_GIT' });
     return { file, sha, bytes: statSync(file).size, dispose };
   } catch (error) {
     dispose();

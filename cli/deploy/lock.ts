@@ -83,55 +83,119 @@ export function holdingCommand(request: LockRequest): string {
 
 /** Takes the lock of the host's deploy path over `connection`, or throws LOCKED naming who holds it and since when. */
 export async function acquireLock(connection: RemoteConnection, request: LockRequest): Promise<HeldLock> {
-  const { host, paths, stop, heartbeatMs: beat } = request;
+  const held = await startLock(connection, request).held;
+  // without a guard the lock is never skipped
+  return held!;
+}
+
+/** What a probe run first in the lock's command prints once it is done (its output is before this line). */
+export const PROBED = 'pmx-lock=probed';
+/** What that command prints when the probe's guard refused the host: no lock taken, nothing made. */
+export const SKIPPED = 'pmx-lock=skipped';
+
+/** A probe run in the lock's own command before it: its output, and a shell condition that must hold for the lock to be taken. */
+export interface LockProbe {
+  command: string;
+  /** False: the command prints SKIPPED and takes no lock (the host is refused, or takes the lock with a command of its own). */
+  guard: string;
+}
+
+/** A lock being taken by a command that may run a probe first. */
+export interface LockAttempt {
+  /** The probe's output (rejects when the command ended without it); '' without a probe. */
+  readonly probed: Promise<string>;
+  /** The lock, or null when the probe's guard refused it (no lock, nothing written). */
+  readonly held: Promise<HeldLock | null>;
+  /** Gives the attempt up: ends a wait for the lock, or releases the lock once held. */
+  cancel(): Promise<void>;
+}
+
+/** The command of an attempt: the probe (if any), then the lock where its guard holds. */
+export function attemptCommand(request: LockRequest, probe: LockProbe | null): string {
   const holding = holdingCommand(request);
+  return probe ? `${probe.command}; echo ${PROBED}; if ${probe.guard}; then ${holding}; else echo ${SKIPPED}; fi` : holding;
+}
+
+/** Starts taking the lock (after `probe`, in the same command: one round trip for both). */
+export function startLock(connection: RemoteConnection, request: LockRequest, probe: LockProbe | null = null): LockAttempt {
+  const { host, paths, stop, heartbeatMs: beat } = request;
   const input = new PassThrough();
-  // an interrupt stops the wait for the lock, never the command that holds it
+  // an interrupt (or cancel) stops the wait for the lock, never the command that holds it
   const waiting = new AbortController();
   const interrupt = (): void => waiting.abort();
   stop?.addEventListener('abort', interrupt, { once: true });
   let seen = '';
-  let onLocked: () => void = () => undefined;
-  const locked = new Promise<'locked'>((resolve) => (onLocked = () => resolve('locked')));
+  let onProbed: (text: string) => void = () => undefined;
+  const probedOut = new Promise<string>((resolve) => (onProbed = resolve));
+  let onLocked: (how: 'locked' | 'skipped') => void = () => undefined;
+  const locked = new Promise<'locked' | 'skipped'>((resolve) => (onLocked = resolve));
   let onRead: (text: string) => void = () => undefined;
   const readDone = new Promise<string>((resolve) => (onRead = resolve));
-  const running = connection.exec(`${PATH_EXPORT} ${holding}`, {
+  const running = connection.exec(`${PATH_EXPORT} ${attemptCommand(request, probe)}`, {
     stdin: input,
     signal: waiting.signal,
-    label: 'lock',
+    label: probe ? 'check' : 'lock',
     onStdout: (chunk) => {
       seen += chunk;
-      if (seen.includes(`${LOCKED}\n`)) onLocked();
-      const read = readBetween(seen);
+      const probeEnd = probe ? seen.indexOf(`${PROBED}\n`) : 0;
+      if (probeEnd < 0) return;
+      onProbed(seen.slice(0, probeEnd));
+      const after = seen.slice(probe ? probeEnd + PROBED.length + 1 : 0);
+      if (after.includes(`${LOCKED}\n`)) onLocked('locked');
+      if (after.startsWith(`${SKIPPED}\n`)) onLocked('skipped');
+      const read = readBetween(after);
       if (read !== null) onRead(read);
     },
   });
   // the command ends when we release the lock or the connection dies: never an unhandled rejection
   const ended: Promise<ExecResult | Error> = running.catch((error: Error) => error);
   if (stop?.aborted) interrupt();
-  const first = await Promise.race([locked, ended]);
-  stop?.removeEventListener('abort', interrupt);
-  if (first === 'locked') {
-    const heartbeat = beat > 0 ? setInterval(() => input.write('\n'), beat).unref() : null;
-    return {
-      async release() {
-        if (heartbeat) clearInterval(heartbeat);
-        input.end();
-        await ended;
-      },
-      read: request.read === undefined ? null : (signal) => readUnderLock(host, readDone, ended, signal ?? null),
-    };
-  }
-  input.end();
-  if (first instanceof Error) throw first;
-  if (first.stdout.includes(REFUSED)) {
-    const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
-    throw new DeployStepError('LOCKED', host, `${host}: ${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, {
-      hint: `wait for that deploy to finish, or set lock_timeout to wait for it`,
-    });
-  }
-  const why = first.stderr.trim().split('\n').pop() ?? '';
-  throw new DeployStepError('COMMAND_FAILED', host, `${host}: cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`);
+  let lock: HeldLock | null = null;
+  const probed = probe
+    ? Promise.race([probedOut, ended.then((end) => Promise.reject(end instanceof Error ? end : new DeployStepError(`the host check failed (exit ${end.code})${lastLine(end.stderr)}`, { code: 'COMMAND_FAILED', host })))])
+    : Promise.resolve('');
+  probed.catch(() => undefined);
+  const held = (async (): Promise<HeldLock | null> => {
+    const first = await Promise.race([locked, ended]);
+    stop?.removeEventListener('abort', interrupt);
+    if (first === 'locked') {
+      const heartbeat = beat > 0 ? setInterval(() => input.write('\n'), beat).unref() : null;
+      lock = {
+        async release() {
+          if (heartbeat) clearInterval(heartbeat);
+          input.end();
+          await ended;
+        },
+        read: request.read === undefined ? null : (signal) => readUnderLock(host, readDone, ended, signal ?? null),
+      };
+      return lock;
+    }
+    input.end();
+    if (first === 'skipped') return (await ended, null);
+    if (first instanceof Error) throw first;
+    if (first.stdout.includes(REFUSED)) {
+      const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
+      throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
+    }
+    const why = first.stderr.trim().split('\n').pop() ?? '';
+    throw new DeployStepError(`cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`, { code: 'COMMAND_FAILED', host });
+  })();
+  held.catch(() => undefined);
+  return {
+    probed,
+    held,
+    async cancel() {
+      // a held lock is released by ending its command's input, never by killing it
+      if (lock === null) waiting.abort();
+      await held.catch(() => undefined);
+      await (lock as HeldLock | null)?.release();
+    },
+  };
+}
+
+function lastLine(stderr: string): string {
+  const line = stderr.trim().split('\n').pop() ?? '';
+  return line ? `: ${line}` : '';
 }
 
 // the output between the lock's LOCKED and READ_DONE lines, once both came (null before)
@@ -146,14 +210,14 @@ function readBetween(seen: string): string | null {
 async function readUnderLock(host: string, done: Promise<string>, ended: Promise<ExecResult | Error>, signal: AbortSignal | null): Promise<string> {
   let onAbort: () => void = () => undefined;
   const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new TransportError('INTERRUPTED', host, `${host}: interrupted while reading under the lock (the lock stays held until the run releases it)`));
+    onAbort = () => reject(new TransportError('interrupted while reading under the lock (the lock stays held until the run releases it)', { code: 'INTERRUPTED', host }));
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
   });
   aborted.catch(() => undefined);
   const gone = ended.then((end) => {
     if (end instanceof Error) throw end;
-    throw new DeployStepError('COMMAND_FAILED', host, `${host}: the command holding the deploy lock ended (exit ${end.code}) before its read was done`);
+    throw new DeployStepError(`the command holding the deploy lock ended (exit ${end.code}) before its read was done`, { code: 'COMMAND_FAILED', host });
   });
   gone.catch(() => undefined);
   try {

@@ -50,13 +50,16 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   out?.flush();
   err?.flush();
   const result = { ...raw, stdout: mask(raw.stdout), stderr: mask(raw.stderr) };
-  if (result.code !== 0 && !options.allowFailure) {
-    const output = lastLines(`${result.stdout}\n${result.stderr}`);
-    const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
-    const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
-    throw new DeployStepError(options.code ?? 'COMMAND_FAILED', host, `${host}: ${options.what} failed (${status})${why ? `: ${why}` : ''}`, { output });
-  }
+  if (result.code !== 0 && !options.allowFailure) throw failureOf(host, options.what, result, options.code, phase);
   return result;
+}
+
+/** The error of a command that exited non-zero: what failed, its status and the last line it printed. */
+export function failureOf(host: string, what: string, result: ExecResult, code: DeployStepCode = 'COMMAND_FAILED', phase?: string): DeployStepError {
+  const output = lastLines(`${result.stdout}\n${result.stderr}`);
+  const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
+  const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
+  return new DeployStepError(`${what} failed (${status})${why ? `: ${why}` : ''}`, { code, host, ...(phase ? { phase } : {}), output });
 }
 
 /** Calls `line` for each complete line of a chunked stream; flush() emits the last partial line. */

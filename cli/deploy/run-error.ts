@@ -1,5 +1,6 @@
 // The error of a deploy step on a host: a stable code, the host, the phase and the fix, with the
 // remote command's output kept for the summary.
+import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 
 export type DeployStepCode =
   | 'COMMAND_FAILED'
@@ -16,20 +17,14 @@ export type DeployStepCode =
   | 'CANCELLED'
   | 'INTERRUPTED';
 
-/** A step that failed; `host` is null for a local step. */
-export class DeployStepError extends Error {
-  readonly code: DeployStepCode;
-  readonly host: string | null;
-  readonly hint: string | null;
+/** A step that failed; `host` is absent for a local step. */
+export class DeployStepError extends PmxError<DeployStepCode> {
   /** The last lines of the command's output, to show with the message. */
   readonly output: string;
 
-  constructor(code: DeployStepCode, host: string | null, message: string, options: { hint?: string; output?: string; cause?: unknown } = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+  constructor(message: string, options: PmxErrorOptions<DeployStepCode> & { output?: string }) {
+    super(message, options);
     this.name = 'DeployStepError';
-    this.code = code;
-    this.host = host;
-    this.hint = options.hint ?? null;
     this.output = options.output ?? '';
   }
 }

@@ -77,7 +77,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   const interruption = request.interruption ?? new Interruption();
   const jumps = jumpHostsOfRun(); // the hosts behind one bastion share one connection to it
   const bundle = command === 'deploy' || command === 'revert' || command === 'setup' ? findBundle() : null;
-  if (!bundle && command === 'setup') throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { hint: 'run: npm run build' });
+  if (!bundle && command === 'setup') throw new DeployStepError('the pmx bundle (dist/pmx.cjs) was not built, so setup cannot install pmx on the hosts', { code: 'BUNDLE_MISSING', hint: 'run: npm run build' });
   if (!bundle && command === 'deploy') emit({ kind: 'note', host: null, level: 'warn', message: "the pmx bundle was not built (npm run build): the hosts' pmx is not checked" });
   for (const warning of env.warnings) emit({ kind: 'note', host: null, level: 'warn', message: warning });
   const rampOnly = [...(env.batchWaitMs > 0 ? ['batch_wait'] : []), ...(('hosts' in env.maxFail ? env.maxFail.hosts : env.maxFail.percent) > 0 ? ['max_fail'] : [])];

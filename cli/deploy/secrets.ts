@@ -28,7 +28,7 @@ export async function resolveSecrets(environment: DeployEnvironment, signal?: Ab
     const read = await runSecret(environment, secret, signal);
     if ('why' in read) {
       const where = whereOf(environment, secret);
-      throw new DeployStepError('SECRET_FAILED', null, `${basename(environment.file)}: ${where}: ${read.why}; no host was touched`, { hint: `run the command of ${where} yourself to see why (pmx does not show its output: it may hold the value)` });
+      throw new DeployStepError(`${basename(environment.file)}: ${where}: ${read.why}; no host was touched`, { code: 'SECRET_FAILED', hint: `run the command of ${where} yourself to see why (pmx does not show its output: it may hold the value)` });
     }
     values.push({ name: secret.name, value: read.value });
   }
@@ -54,7 +54,7 @@ function whereOf(environment: DeployEnvironment, secret: SecretCommand): string 
 function readEnvFile(environment: DeployEnvironment): Buffer {
   const path = environment.envFile!;
   const fail = (why: string): never => {
-    throw new DeployConfigError(`${basename(environment.file)}: deploy.${environment.name}.env_file: ${path} ${why}`, environment.file, environment.name, 'env_file');
+    throw new DeployConfigError(`${basename(environment.file)}: deploy.${environment.name}.env_file: ${path} ${why}`, { file: environment.file, environment: environment.name, key: 'env_file' });
   };
   const why = unreadable(path);
   if (why !== null) return fail(why);
@@ -84,7 +84,7 @@ async function runSecret(environment: DeployEnvironment, secret: SecretCommand, 
     child.on('close', (code, killed) => resolve({ code, signal: killed }));
   });
   signal?.removeEventListener('abort', stop);
-  if (signal?.aborted) throw new DeployStepError('INTERRUPTED', null, `the command of ${whereOf(environment, secret)} was interrupted; no host was touched`);
+  if (signal?.aborted) throw new DeployStepError(`the command of ${whereOf(environment, secret)} was interrupted; no host was touched`, { code: 'INTERRUPTED' });
   if (ended instanceof Error) return { why: `its command could not be started (${ended.message})` };
   if (ended.code !== 0) return { why: `its command failed (${ended.signal ? `signal ${ended.signal}` : `exit ${ended.code}`})` };
   const value = Buffer.concat(chunks).toString('utf8').replace(/(\r?\n)+$/, '');

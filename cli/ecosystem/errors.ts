@@ -1,4 +1,5 @@
 // The error of ecosystem files and start flags: it names the file, the app and the key at fault.
+import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 
 /** Stable codes; the CLI maps them to wording and exit codes. */
 export type EcosystemErrorCode =
@@ -9,36 +10,22 @@ export type EcosystemErrorCode =
   | 'INIT_EXISTS'
   | 'TEMPLATES_NOT_FOUND';
 
-/** What an error is about: where it was found and the value at fault. */
-export interface EcosystemErrorContext {
-  file?: string;
-  app?: string;
-  key?: string;
+/** How an EcosystemError is constructed: the value at fault, and every problem found when there are several. */
+export interface EcosystemErrorOptions extends PmxErrorOptions<EcosystemErrorCode> {
   value?: unknown;
-  cause?: unknown;
+  problems?: readonly EcosystemError[];
 }
 
 /** A bad ecosystem file, app, key or flag; `problems` lists every one found when there are several. */
-export class EcosystemError extends Error {
-  readonly file?: string;
-  readonly app?: string;
-  readonly key?: string;
+export class EcosystemError extends PmxError<EcosystemErrorCode> {
   readonly value?: unknown;
   readonly problems: readonly EcosystemError[];
 
-  constructor(
-    readonly code: EcosystemErrorCode,
-    message: string,
-    context: EcosystemErrorContext = {},
-    problems: readonly EcosystemError[] = [],
-  ) {
-    super(message, context.cause === undefined ? undefined : { cause: context.cause });
+  constructor(message: string, options: EcosystemErrorOptions) {
+    super(message, options);
     this.name = 'EcosystemError';
-    this.file = context.file;
-    this.app = context.app;
-    this.key = context.key;
-    this.value = context.value;
-    this.problems = problems;
+    this.value = options.value;
+    this.problems = options.problems ?? [];
   }
 }
 
@@ -48,7 +35,7 @@ export function combineErrors(errors: readonly EcosystemError[]): EcosystemError
   if (!first) throw new Error('combineErrors: no errors');
   if (errors.length === 1) return first;
   const message = errors.map((error) => error.message).join('\n');
-  return new EcosystemError(first.code, message, { file: first.file, app: first.app, key: first.key, value: first.value }, errors);
+  return new EcosystemError(message, { code: first.code, file: first.file, app: first.app, key: first.key, value: first.value, problems: errors });
 }
 
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;

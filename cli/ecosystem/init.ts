@@ -17,7 +17,7 @@ export function templatesDir(from: string = fileURLToPath(import.meta.url)): str
     const candidate = join(dir, 'deploy-templates');
     if (existsSync(join(candidate, TEMPLATE))) return candidate;
     if (dirname(dir) === dir) {
-      throw new EcosystemError('TEMPLATES_NOT_FOUND', `deploy-templates/${TEMPLATE} not found above ${dirname(from)}; reinstall pmx`);
+      throw new EcosystemError(`deploy-templates/${TEMPLATE} not found above ${dirname(from)}; reinstall pmx`, { code: 'TEMPLATES_NOT_FOUND' });
     }
   }
 }
@@ -30,7 +30,7 @@ export async function writeInitTemplate(dir: string, simple: boolean): Promise<s
     await copyFile(source, target, constants.COPYFILE_EXCL);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
-      throw new EcosystemError('INIT_EXISTS', `${target} already exists; edit it, or remove it to start again`, { file: target, cause: error });
+      throw new EcosystemError(`${target} already exists; edit it, or remove it to start again`, { code: 'INIT_EXISTS', file: target, cause: error });
     }
     throw error;
   }

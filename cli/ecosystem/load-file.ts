@@ -19,7 +19,7 @@ export async function readEcosystemFile(path: string, shown: string): Promise<un
   } catch (error) {
     const where = locate(error, path) || locate(recompile(text, path, error), path);
     const what = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
-    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: cannot load: ${what}${where}`, { file: path, cause: error });
+    throw new EcosystemError(`${shown}: cannot load: ${what}${where}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
   }
 }
 
@@ -29,7 +29,7 @@ function readText(path: string, shown: string): string {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     const why = code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'a directory, not a file' : (error as Error).message;
-    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: cannot read: ${why}`, { file: path, cause: error });
+    throw new EcosystemError(`${shown}: cannot read: ${why}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
   }
 }
 
@@ -42,7 +42,7 @@ async function parseYaml(text: string, path: string, shown: string): Promise<unk
     const position = error.linePos?.[0];
     const where = position ? ` at line ${position.line}, column ${position.col}` : '';
     const reason = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-    throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: invalid YAML${where}: ${reason}`, { file: path, cause: error });
+    throw new EcosystemError(`${shown}: invalid YAML${where}: ${reason}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
   }
 }
 

@@ -115,7 +115,7 @@ function selectOnly(drafts: AppDraft[], only: string[] | undefined, path: string
   if (unknown.length > 0) {
     const known = drafts.map(({ names }) => names[0] ?? '?').join(', ');
     const message = `${shown}: --only names ${unknown.map((name) => `'${name}'`).join(', ')}, not an app of this file (apps: ${known})`;
-    problems.push(new EcosystemError('ONLY_UNKNOWN', message, { file: path, key: 'only', value: unknown }));
+    problems.push(new EcosystemError(message, { code: 'ONLY_UNKNOWN', file: path, key: 'only', value: unknown }));
   }
   return drafts.filter(({ names }) => names.some((name) => only.includes(name)));
 }
@@ -129,7 +129,7 @@ type Content = { apps: Record<string, unknown>[]; deploy: Record<string, unknown
  */
 function splitContent(content: unknown, file: string, shown: string): Content {
   const invalid = (what: string, value: unknown, key?: string): EcosystemError =>
-    new EcosystemError('ECOSYSTEM_INVALID', `${shown}: ${what}, got ${describeValue(value)}`, { file, key, value });
+    new EcosystemError(`${shown}: ${what}, got ${describeValue(value)}`, { code: 'ECOSYSTEM_INVALID', file, key, value });
   if (Array.isArray(content)) return { apps: content.map((app, index) => asApp(app, index, invalid)), deploy: undefined, warnings: [] };
   if (!content || typeof content !== 'object') throw invalid('expected an object with `apps` (or an array of apps)', content);
   const object = content as Record<string, unknown>;

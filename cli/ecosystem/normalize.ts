@@ -34,13 +34,13 @@ export interface ReadContext {
 /** A problem with `key` of this app: expected this, got that. */
 function keyProblem(origin: Origin, key: string, expected: string, value: unknown): EcosystemError {
   const message = `${origin.label}: ${origin.keyName(key)} must be ${expected}, got ${describeValue(value)}`;
-  return new EcosystemError('ECOSYSTEM_INVALID', message, { file: origin.file, app: origin.app, key, value });
+  return new EcosystemError(message, { code: 'ECOSYSTEM_INVALID', file: origin.file, app: origin.app, key, value });
 }
 
 /** A NUL in an environment variable: named without its value, which may be a secret. */
 export function envNulProblem(origin: Origin, key: string): EcosystemError {
   const message = `${origin.label}: ${origin.keyName(key)} holds a NUL character, which no environment variable can carry`;
-  return new EcosystemError('ECOSYSTEM_INVALID', message, { file: origin.file, app: origin.app, key });
+  return new EcosystemError(message, { code: 'ECOSYSTEM_INVALID', file: origin.file, app: origin.app, key });
 }
 
 /** Everything outside the app that completing it depends on. */
@@ -87,7 +87,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     return null;
   };
   if (!draft.script) {
-    problems.push(new EcosystemError('ECOSYSTEM_INVALID', `${origin.label}: ${origin.keyName('script')} is required (the file or command to run)`, { file: origin.file, app: origin.app, key: 'script' }));
+    problems.push(new EcosystemError(`${origin.label}: ${origin.keyName('script')} is required (the file or command to run)`, { code: 'ECOSYSTEM_INVALID', file: origin.file, app: origin.app, key: 'script' }));
     return null;
   }
   const home = baseEnv.HOME;
@@ -97,7 +97,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
   if ('fault' in program) {
     const message = `${origin.label}: ${origin.keyName(program.fault)} ${program.reason}`;
     const code = program.fault === 'script' ? 'SCRIPT_NOT_FOUND' : 'ECOSYSTEM_INVALID';
-    problems.push(new EcosystemError(code, message, { file: origin.file, app: origin.app, key: program.fault, value: draft.script }));
+    problems.push(new EcosystemError(message, { code, file: origin.file, app: origin.app, key: program.fault, value: draft.script }));
     return null;
   }
   const { script, args, interpreter } = program;

@@ -13,7 +13,7 @@ export function parseJsonFile(text: string, path: string, shown: string): unknow
     } catch {
       const { offset, reason } = jsonFault(text);
       const { line, column } = lineColumn(text, offset);
-      throw new EcosystemError('ECOSYSTEM_UNREADABLE', `${shown}: invalid JSON at line ${line}, column ${column}: ${reason}`, { file: path, cause: strictError });
+      throw new EcosystemError(`${shown}: invalid JSON at line ${line}, column ${column}: ${reason}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: strictError });
     }
   }
 }

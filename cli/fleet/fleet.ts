@@ -1,9 +1,11 @@
 // The hosts of one deploy environment, each behind the one SSH connection deploy would use, and
 // work run on all of them at once: a host that cannot be reached is a result saying why, never an
 // error that hides the other hosts.
+import { PmxError } from '../../agent/protocol/errors.js';
 import { mapBounded } from '../deploy/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
 import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
+import { errorLine } from '../output/errors.js';
 import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';
 
@@ -56,10 +58,7 @@ export async function onEveryHost<T>(fleet: Fleet, work: (connection: RemoteConn
   );
 }
 
-/** Why a host failed, without the `host (user@address:port): ` its errors start with (the output names the host). */
+/** Why a host failed: the output names the host, so an error about that host is said without it. */
 function reasonOf(error: unknown, target: HostTarget): string {
-  const message = error instanceof Error ? error.message : String(error);
-  if (!message.startsWith(target.label)) return message;
-  const cut = message.indexOf('): ');
-  return cut >= 0 ? message.slice(cut + 3) : message.slice(target.label.length).replace(/^:\s*/, '');
+  return error instanceof PmxError && error.host === target.label ? error.message : errorLine(error);
 }

@@ -51,7 +51,6 @@ const STATUS_HUES: Record<PublicStatus, Hue> = {
   online: 'green',
   stopping: 'gray',
   stopped: 'gray',
-  'one-launch-status': 'gray',
   errored: 'red',
   launching: 'yellow',
   'waiting restart': 'yellow',

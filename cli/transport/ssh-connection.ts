@@ -5,6 +5,7 @@
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { HostTarget } from '../deploy/types.js';
+import { errorLine } from '../output/errors.js';
 import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';
 import { checkHostKey } from './host-key-policy.js';
@@ -12,6 +13,7 @@ import { planAuth, type AuthPlan } from './keys.js';
 import { JumpHosts, type JumpLease } from './jump-hosts.js';
 import { killGroupCommand, killableCommand, runOnChannel, type ChannelFailure } from './exec-channel.js';
 import { execOnSpare, isOpen, openSpareChannel } from './spare-channel.js';
+import { signAtOnce } from './sign-at-once.js';
 import { traceClock, traceOp } from './trace.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from './types.js';
 
@@ -57,14 +59,14 @@ async function connect(target: HostTarget, options: OpenOptions): Promise<SshCon
 }
 
 function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | undefined, jump: JumpLease<SshConnection> | null): Promise<SshConnection> {
-  const where = describe(target);
+  const where = reachedBy(target);
   const agentSocket = process.env.SSH_AUTH_SOCK || undefined;
   const requested = traceClock();
   return new Promise((resolve, reject) => {
     const client = new Client();
     let hostKeyProblem: TransportError | null = null;
     let settled = false;
-    const interrupted = (): void => fail(new TransportError('INTERRUPTED', target.label, `${where}: interrupted while connecting`));
+    const interrupted = (): void => fail(new TransportError('interrupted while connecting', { code: 'INTERRUPTED', host: target.label, address: where }));
     const fail = (error: TransportError): void => {
       if (settled) return;
       settled = true;
@@ -75,7 +77,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     };
     // one connect timeout from the first packet to a login, which also covers an address with no
     // route; it stops while a person types a passphrase
-    const expire = (): void => fail(new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`));
+    const expire = (): void => fail(new TransportError(`no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`, { code: 'CONNECT_TIMEOUT', host: target.label, address: where }));
     let timer = setTimeout(expire, target.connectTimeoutMs);
     const auth = planAuth(target, agentSocket, { prompt: options.promptPassphrase, pause: () => clearTimeout(timer), resume: () => (timer = setTimeout(expire, target.connectTimeoutMs)) });
     if (!auth.usable) return fail(noKeys(target, where, auth));
@@ -92,7 +94,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     client.on('error', (error: Error & { level?: string; code?: string }) => {
       if (error.level !== 'agent') fail(hostKeyProblem ?? connectError(error, target, where, auth)); // an unusable agent: the next method follows
     });
-    client.once('close', () => fail(new TransportError('CONNECTION_LOST', target.label, `${where}: the server closed the connection during login`)));
+    client.once('close', () => fail(new TransportError('the server closed the connection during login', { code: 'CONNECTION_LOST', host: target.label, address: where })));
     const config: ConnectConfig = {
       host: target.hostname,
       port: target.port,
@@ -112,6 +114,7 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
       ...(target.strictHostKeyChecking === 'no' ? {} : { algorithms: { serverHostKey: preferredHostKeyAlgorithms(target.knownHostsFiles, target.hostname, target.port) as ServerHostKeyAlgorithm[] } }),
       ...(sock ? { sock } : {}),
     };
+    signAtOnce(client);
     client.connect(config);
   });
 }
@@ -134,11 +137,11 @@ export class SshConnection implements RemoteConnection {
     private readonly jump: JumpLease<SshConnection> | null,
   ) {
     client.on('error', (error: Error & { level?: string }) => {
-      if (error.level !== 'agent') this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection lost: ${error.message}`);
+      if (error.level !== 'agent') this.lost ??= new TransportError(`connection lost: ${error.message}`, { code: 'CONNECTION_LOST', host: target.label, address: where });
     });
     client.on('close', () => {
       this.closed = true;
-      this.lost ??= new TransportError('CONNECTION_LOST', target.label, `${where}: connection closed`);
+      this.lost ??= new TransportError('connection closed', { code: 'CONNECTION_LOST', host: target.label, address: where });
       for (const wake of this.waiting.splice(0)) wake();
     });
   }
@@ -174,7 +177,7 @@ export class SshConnection implements RemoteConnection {
       this.release();
       // sshd refuses a channel beyond MaxSessions, and for a moment after one closes
       const refused = typeof (started.error as { reason?: unknown }).reason === 'number';
-      if (this.lost || !refused || refusals >= MAX_REFUSALS) throw this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: cannot open a channel for a command: ${started.error.message}`);
+      if (this.lost || !refused || refusals >= MAX_REFUSALS) throw this.lost ?? new TransportError(`cannot open a channel for a command: ${started.error.message}`, { code: 'CONNECTION_LOST', host: this.target.label, address: this.where });
       this.limit = Math.max(1, Math.min(this.limit, this.open));
       await new Promise((wait) => setTimeout(wait, 50 * (refusals + 1)));
     }
@@ -188,7 +191,7 @@ export class SshConnection implements RemoteConnection {
         clearTimeout(timer);
         resolve();
       });
-      this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection already closed by pmx`);
+      this.lost ??= new TransportError('connection already closed by pmx', { code: 'CONNECTION_LOST', host: this.target.label, address: this.where });
       this.client.end();
     }).then(() => this.jump?.release());
   }
@@ -218,7 +221,7 @@ export class SshConnection implements RemoteConnection {
   forward(target: HostTarget): Promise<Duplex> {
     return new Promise((resolve, reject) => {
       this.client.forwardOut('127.0.0.1', 0, target.hostname, target.port, (error, stream) => {
-        if (error) reject(new TransportError('UNREACHABLE', target.label, `${describe(target)}: ${this.target.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`));
+        if (error) reject(new TransportError(`${this.target.label} cannot reach ${target.hostname}:${target.port}: ${error.message}`, { code: 'UNREACHABLE', host: target.label, address: reachedBy(target) }));
         else resolve(stream);
       });
     });
@@ -233,9 +236,9 @@ export class SshConnection implements RemoteConnection {
       const started = (error: Error | undefined, channel?: ClientChannel): void => {
         if (error || !channel) return resolve({ error: error ?? new Error('no channel') });
         const failure = (kind: ChannelFailure): TransportError => {
-          if (kind === 'timeout') return new TransportError('TIMEOUT', this.target.label, `${this.where}: command did not finish within ${options.timeoutMs! / 1000} s; it was killed`);
+          if (kind === 'timeout') return new TransportError(`command did not finish within ${options.timeoutMs! / 1000} s; it was killed`, { code: 'TIMEOUT', host: this.target.label, address: this.where });
           if (kind === 'interrupted') return this.interrupted();
-          return this.lost ?? new TransportError('CONNECTION_LOST', this.target.label, `${this.where}: connection lost while a command ran`);
+          return this.lost ?? new TransportError('connection lost while a command ran', { code: 'CONNECTION_LOST', host: this.target.label, address: this.where });
         };
         resolve({ result: runOnChannel(channel, options, failure, { kill: (pid) => this.killGroup(pid) }), ready: traceClock(), trips: spare?.open ? 1 : 2, ahead: spare !== null });
       };
@@ -263,7 +266,7 @@ export class SshConnection implements RemoteConnection {
   }
 
   private interrupted(): TransportError {
-    return new TransportError('INTERRUPTED', this.target.label, `${this.where}: interrupted; the command was stopped`);
+    return new TransportError('interrupted; the command was stopped', { code: 'INTERRUPTED', host: this.target.label, address: this.where });
   }
 
   private release(): void {
@@ -282,39 +285,40 @@ function holdStream(input: ExecOptions['stdin']): ExecOptions['stdin'] {
 }
 
 function connectError(error: Error & { level?: string; code?: string }, target: HostTarget, where: string, auth: AuthPlan): TransportError {
-  const timeout = (): TransportError => new TransportError('CONNECT_TIMEOUT', target.label, `${where}: no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`);
-  if (error.level === 'client-authentication') return new TransportError('AUTH_FAILED', target.label, `${where}: authentication refused for ${target.user} (${auth.report()})`);
+  const timeout = (): TransportError => new TransportError(`no answer within ${target.connectTimeoutMs / 1000} s (ConnectTimeout)`, { code: 'CONNECT_TIMEOUT', host: target.label, address: where });
+  if (error.level === 'client-authentication') return new TransportError(`authentication refused for ${target.user} (${auth.report()})`, { code: 'AUTH_FAILED', host: target.label, address: where });
   switch (error.code) {
     case 'ECONNREFUSED':
-      return new TransportError('CONNECT_REFUSED', target.label, `${where}: connection refused (is sshd running, on port ${target.port}?)`);
+      return new TransportError(`connection refused (is sshd running, on port ${target.port}?)`, { code: 'CONNECT_REFUSED', host: target.label, address: where });
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new TransportError('UNREACHABLE', target.label, `${where}: no route to host`);
+      return new TransportError('no route to host', { code: 'UNREACHABLE', host: target.label, address: where });
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new TransportError('UNREACHABLE', target.label, `${where}: cannot resolve ${target.hostname}`);
+      return new TransportError(`cannot resolve ${target.hostname}`, { code: 'UNREACHABLE', host: target.label, address: where });
     case 'ETIMEDOUT':
       return timeout();
     default:
       if (/timed out/i.test(error.message)) return timeout();
-      return new TransportError('CONNECTION_LOST', target.label, `${where}: ${error.message}`);
+      return new TransportError(error.message, { code: 'CONNECTION_LOST', host: target.label, address: where });
   }
 }
 
 function noKeys(target: HostTarget, where: string, auth: AuthPlan): TransportError {
   const code = auth.unreadable.length > 0 ? 'KEY_UNREADABLE' : 'AUTH_FAILED';
   const hint = 'set `key` in the deploy section, add an IdentityFile, or start ssh-agent';
-  return new TransportError(code, target.label, `${where}: no key to log in as ${target.user} with (${auth.report()}); ${hint}`, { unreadable: auth.unreadable });
+  return new TransportError(`no key to log in as ${target.user} with (${auth.report()}); ${hint}`, { code, host: target.label, address: where, detail: { unreadable: auth.unreadable } });
 }
 
 // a jump host's failure, reported for the host it was meant to reach, keeping its code
 function throughJump(target: HostTarget, error: unknown): TransportError {
-  if (!(error instanceof TransportError)) return new TransportError('CONNECTION_LOST', target.label, `${describe(target)}: ${String(error)}`);
+  if (!(error instanceof TransportError)) return new TransportError(String(error), { code: 'CONNECTION_LOST', host: target.label, address: reachedBy(target) });
   if (error.host === target.label) return error;
-  return new TransportError(error.code, target.label, `${describe(target)}: through jump host ${error.message}`, { ...error.detail, jump: error.host });
+  return new TransportError(`through jump host ${errorLine(error)}`, { code: error.code, host: target.label, address: reachedBy(target), detail: { ...error.detail, jump: error.host } });
 }
 
-function describe(target: HostTarget): string {
+// how a host is reached, shown after its label in messages: `deploy@10.0.0.1:22 via bastion`
+function reachedBy(target: HostTarget): string {
   const address = `${target.user}@${target.hostname}:${target.port}`;
-  return target.proxyJump ? `${target.label} (${address} via ${target.proxyJump.label})` : `${target.label} (${address})`;
+  return target.proxyJump ? `${address} via ${target.proxyJump.label}` : address;
 }

@@ -1,6 +1,7 @@
 // What the deploy engine needs from a connection to one host. Implemented with ssh2 in
 // cli/transport/ssh-connection.ts; the engine never sees ssh2 itself.
 import type { Readable } from 'node:stream';
+import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 import type { HostTarget } from '../deploy/types.js';
 
 export interface ExecResult {
@@ -47,15 +48,16 @@ export type TransportErrorCode =
   | 'TIMEOUT'
   | 'INTERRUPTED';
 
-/** A transport failure, always naming the host (label and address). */
-export class TransportError extends Error {
-  constructor(
-    readonly code: TransportErrorCode,
-    readonly host: string,
-    message: string,
-    readonly detail: Record<string, unknown> = {},
-  ) {
-    super(message);
+/** A transport failure on one host: `host` is its label, `address` how it was reached (`deploy@10.0.0.1:22 via bastion`). */
+export class TransportError extends PmxError<TransportErrorCode> {
+  declare readonly host: string;
+  readonly address: string | null;
+  readonly detail: Record<string, unknown>;
+
+  constructor(message: string, options: PmxErrorOptions<TransportErrorCode> & { host: string; address?: string; detail?: Record<string, unknown> }) {
+    super(message, options);
     this.name = 'TransportError';
+    this.address = options.address ?? null;
+    this.detail = options.detail ?? {};
   }
 }

@@ -70,7 +70,9 @@ describe('pmx import pm2', () => {
     expect(after.find((entry) => entry.name === 'worker')!.pm2_env.pm_out_log_path).toBe(join(diff.pm2.work, 'logs/worker.log'));
     expect(existsSync(join(diff.pmx.home, 'dump.pmx'))).toBe(true);
     expect(JSON.parse(readFileSync(join(diff.pmx.home, 'dump.pmx'), 'utf8')).processes).toHaveLength(3);
-  });
+    // seven PM2 CLI runs in a row (each loads all of PM2: 1-4 s on a loaded 2-core machine) and
+    // the import, which stops PM2's daemon: 30 s was exceeded at load 24
+  }, 90_000);
 
   it('says where the PM2 list is when resurrect finds no pmx list', async () => {
     const other = Differential.create();

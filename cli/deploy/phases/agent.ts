@@ -11,7 +11,7 @@ import { DeployStepError } from '../run-error.js';
 /** Uploads the bundle and restarts an agent this version cannot talk to. */
 export async function installBundle(ctx: HostContext, phase: PhaseName): Promise<void> {
   const bundle = ctx.run.bundle;
-  if (!bundle) throw new DeployStepError('BUNDLE_MISSING', null, 'the pmx bundle was not built', { hint: 'run: npm run build' });
+  if (!bundle) throw new DeployStepError('the pmx bundle was not built', { code: 'BUNDLE_MISSING', hint: 'run: npm run build' });
   const was = ctx.facts?.bundleHash;
   await runOn(ctx, phase, installBundleCommand(bundle, ctx.facts?.node ?? ''), { what: 'installing the pmx bundle in ~/.pmx', stdin: createReadStream(bundle.file) });
   const stale = await runOn(ctx, phase, restartStaleAgentCommand(), { what: 'restarting the agent with the new pmx', allowFailure: true, stream: true });

@@ -1,13 +1,19 @@
 // check: connect, learn what the host has (node, git, tar, flock, the layout, where current
-// points), refuse what pmx cannot deploy to, and bring the pmx bundle to this version.
+// points), refuse what pmx cannot deploy to, and bring the pmx bundle to this version. For deploy
+// and revert the same command goes on to take the lock where the host passes the rules the CLI
+// checks (checkLocking): one round trip for both; the lock phase takes it over, and a host the CLI
+// refuses after all gives it back at once.
+import { quote } from '../../transport/quote.js';
 import { parseKeyValues, probeCommand } from '../commands.js';
-import { withChanges, type HostContext, type HostFacts } from '../context.js';
+import { connectionOf, withChanges, type HostContext, type HostFacts } from '../context.js';
+import { startLock, type LockAttempt } from '../lock.js';
 import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
-import { PM2_SOURCE, releaseFromLink } from '../remote-paths.js';
+import { PM2_SOURCE, releaseFromLink, type RemotePaths } from '../remote-paths.js';
 import { DeployStepError } from '../run-error.js';
 import { strategyFor } from '../strategies/index.js';
 import { installBundle } from './agent.js';
+import { lockRequest } from './lock.js';
 
 /** Commands that need `setup` to have run on the path. */
 const NEEDS_LAYOUT = new Set(['deploy', 'revert', 'mark-bad', 'list', 'curr', 'prev', 'exec']);
@@ -31,29 +37,61 @@ export function readFacts(stdout: string): HostFacts {
 }
 
 /** Opens the host's connection for the whole run and refuses a host pmx cannot work on. */
-export const checkPhase: HostPhase = {
-  name: 'check',
-  async run(ctx, track) {
-    const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
-    track({ connection });
-    const connected = withChanges(ctx, { connection });
-    const facts = readFacts((await runOn(connected, 'check', probeCommand(ctx.run.paths), { what: 'the host check', readOnly: true })).stdout);
-    refuse(connected, facts);
-    const previous = facts.currentLink ? releaseFromLink(ctx.run.paths, facts.currentLink) : null;
-    const { command, bundle, emit } = ctx.run;
-    if (previous === PM2_SOURCE && command === 'deploy') emit({ kind: 'note', host: ctx.target.label, level: 'info', message: `PM2 deployed here: source/ is kept as the release 'source' (revert can go back to it)` });
-    if ((command === 'deploy' || command === 'revert') && bundle && facts.bundleHash !== bundle.sha256) {
-      await installBundle(withChanges(connected, { facts }), 'check');
-    }
-    return { facts, previous };
-  },
-};
+export const checkPhase: HostPhase = checkLocking(false, null);
+
+/** The check whose command, for deploy and revert, also starts taking the lock (with `read` under it, for the lock phase's next phase); `locking` false: a check alone. */
+export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => string) | null): HostPhase {
+  return {
+    name: 'check',
+    async run(ctx, track) {
+      const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
+      track({ connection });
+      const connected = withChanges(ctx, { connection });
+      const attempt = locking && !ctx.run.rehearsal ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
+      if (attempt) track({ pendingLock: attempt });
+      try {
+        return await checkHost(connected, attempt);
+      } catch (error) {
+        // a refused host gives back the lock its command may have taken
+        if (attempt) await attempt.cancel();
+        throw error;
+      }
+    },
+  };
+}
+
+async function checkHost(connected: HostContext, attempt: LockAttempt | null): Promise<Partial<HostContext>> {
+  const { command, bundle, emit, paths, secrets } = connected.run;
+  const probed = attempt ? (secrets?.mask ?? String)(await attempt.probed) : (await runOn(connected, 'check', probeCommand(paths), { what: 'the host check', readOnly: true })).stdout;
+  const facts = readFacts(probed);
+  refuse(connected, facts);
+  const previous = facts.currentLink ? releaseFromLink(paths, facts.currentLink) : null;
+  if (previous === PM2_SOURCE && command === 'deploy') emit({ kind: 'note', host: connected.target.label, level: 'info', message: `PM2 deployed here: source/ is kept as the release 'source' (revert can go back to it)` });
+  if ((command === 'deploy' || command === 'revert') && bundle && facts.bundleHash !== bundle.sha256) {
+    await installBundle(withChanges(connected, { facts }), 'check');
+  }
+  return { facts, previous };
+}
+
+/** The rules of refuse() a shell can check before the lock is taken (a host that passes them and is refused by the CLI gives the lock back). */
+function lockGuard(ctx: HostContext): string {
+  const { command, environment, paths } = ctx.run;
+  const tools = ['node', 'flock', ...(command === 'deploy' ? strategyFor(environment.strategy).requires : [])];
+  const current = quote(paths.current);
+  const releases = [`releases/?*`, `${quote(`${paths.releases}/`)}?*`, 'source', 'source/', quote(paths.pm2Source), quote(`${paths.pm2Source}/`)];
+  return [
+    ...tools.map((tool) => `command -v ${tool} >/dev/null 2>&1`),
+    `test -d ${quote(paths.releases)}`,
+    `{ test -L ${current} || ! test -e ${current}; }`,
+    `{ ! test -L ${current} || case "$(readlink ${current})" in ${releases.join('|')}) true;; *) false;; esac; }`,
+  ].join(' && ');
+}
 
 function refuse(ctx: HostContext, facts: HostFacts): void {
   const { command, environment, paths } = ctx.run;
   const host = ctx.target.label;
   const fail = (code: 'NOT_SET_UP' | 'MISSING_TOOL' | 'COMMAND_FAILED', message: string, hint?: string): never => {
-    throw new DeployStepError(code, host, `${host}: ${message}`, hint ? { hint } : {});
+    throw new DeployStepError(message, { code, host, ...(hint ? { hint } : {}) });
   };
   if (!facts.node) fail('MISSING_TOOL', 'node is not on the PATH of non-interactive ssh commands', 'install node, or put its PATH line at the top of ~/.bashrc');
   if (command === 'setup' || command === 'startup') return;

@@ -44,9 +44,17 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
   const notes: string[] = [];
   let recorded = true;
   let state: string | null = null;
-  // without the lock another run owns the path: write nothing
-  if (ctx.lock) {
-    const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, outcome)));
+  // the live command recorded the run after its hook (nothing followed it: the run succeeded there)
+  const live = ctx.lock && resultOf(outcome) === 'success' ? await ctx.live?.finished() : null;
+  if (live) {
+    state = live.state;
+    if (live.unrecorded !== null) {
+      recorded = false;
+      notes.push(`the ledger ${paths.revisions} has no line for this run: ${ctx.target.label}: recording the run in the ledger failed: ${live.unrecorded}`);
+    }
+  } else if (ctx.lock) {
+    await ctx.live?.stop();
+    const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, resultOf(outcome), outcome.message)));
     try {
       state = (await runOn(ctx, 'finish', `${record} && { ${stateCommand(paths)}; }`, { what: 'recording the run in the ledger' })).stdout;
       // a rehearsal did not run it: the host is read as it is
@@ -70,7 +78,12 @@ export async function readBackHost(ctx: HostContext): Promise<FinishReport> {
   return { notes: [], serving: { release: history.current, sha: history.currentSha ?? null }, recorded: true };
 }
 
-function revisionOf(ctx: HostContext, outcome: HostOutcome): Revision {
+/** The ledger line of this run on the host (what finish appends to the revisions log). */
+export function ledgerLine(ctx: HostContext, result: RevisionResult, message: string | null): string {
+  return formatRevision(revisionOf(ctx, result, message));
+}
+
+function revisionOf(ctx: HostContext, result: RevisionResult, message: string | null): Revision {
   const { command, ref, user } = ctx.run;
   return {
     time: new Date().toISOString(),
@@ -79,9 +92,9 @@ function revisionOf(ctx: HostContext, outcome: HostOutcome): Revision {
     ref: command === 'revert' ? null : ref,
     sha: ctx.sha,
     user,
-    result: resultOf(outcome),
+    result,
     from: ctx.previous,
-    ...(outcome.message ? { message: outcome.message } : {}),
+    ...(message ? { message } : {}),
   };
 }
 

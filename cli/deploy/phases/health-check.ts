@@ -90,5 +90,5 @@ export function appHealth(jlist: string, app: string): { healthy: boolean; last:
 /** The error of a host found unhealthy: `how` says when (`failed 3 times`). */
 export function unhealthy(ctx: HostContext, check: HealthCheck, how: string, last: string): DeployStepError {
   const what = check.app !== null ? `app '${check.app}'` : check.url ?? `\`${check.command}\``;
-  return new DeployStepError('HEALTH_CHECK_FAILED', ctx.target.label, `${ctx.target.label}: health check ${what} ${how}: ${last}`);
+  return new DeployStepError(`health check ${what} ${how}: ${last}`, { code: 'HEALTH_CHECK_FAILED', host: ctx.target.label });
 }

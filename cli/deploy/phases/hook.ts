@@ -11,6 +11,12 @@ import { runOn } from '../remote.js';
 
 /** Runs `hook` in `cwd` with the hook environment, streaming its output and appending it to `log`. */
 export async function runHook(ctx: HostContext, phase: PhaseName, hook: string, cwd: string, log: string): Promise<void> {
+  const { command, stdin, what } = hookRun(ctx, phase, hook, cwd, log);
+  await runOn(ctx, phase, command, { what, stream: true, code: 'HOOK_FAILED', ...(stdin === null ? {} : { stdin }) });
+}
+
+/** The command of a hook run, the script text it reads on stdin (null: none), and what it is called in messages. */
+export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: string, log: string): { command: string; stdin: string | null; what: string } {
   const script = localScriptPath(hook, dirname(ctx.run.environment.file));
   const text = script ? readFileSync(script, 'utf8') : null;
   const command = hookCommand({
@@ -21,7 +27,7 @@ export async function runHook(ctx: HostContext, phase: PhaseName, hook: string, 
     header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
     ...secretsOf(ctx),
   });
-  await runOn(ctx, phase, command, { what: `the ${phase} hook \`${hook}\``, stream: true, code: 'HOOK_FAILED', ...(text === null ? {} : { stdin: text }) });
+  return { command, stdin: text, what: `the ${phase} hook \`${hook}\`` };
 }
 
 // hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its values

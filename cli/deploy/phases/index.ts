@@ -4,7 +4,8 @@ import type { HostContext, RunCommand } from '../context.js';
 import type { FlowPlan, Verdict } from '../flow.js';
 import { agentPhase } from './agent.js';
 import { batchWaitPhase } from './batch-wait.js';
-import { checkPhase } from './check.js';
+import { checkLocking, checkPhase } from './check.js';
+import { stateCommand } from '../commands.js';
 import { cleanupHost } from './cleanup.js';
 import { createReleasePhase } from './create-release.js';
 import { execPhase } from './exec.js';
@@ -32,7 +33,7 @@ const nothing = async (): Promise<void> => undefined;
 /** check, lock, pre-deploy-local, fetch, create release, link shared, pre-deploy | barrier | publish, post-deploy, health check (batch wait between batches) | finish. */
 export const DEPLOY: FlowPlan = {
   stages: [
-    { hosts: [checkPhase, lockPhase] },
+    { hosts: [checkLocking(true, null), lockPhase] },
     { local: preDeployLocalPhase },
     { local: localFetchPhase },
     { hosts: [fetchPhase, createReleasePhase, linkSharedPhase, preDeployPhase] },
@@ -62,7 +63,7 @@ export function oneCommit(prepared: HostContext[]): string | null {
 /** check, lock, select release | barrier: one target for the fleet | publish, post-deploy, health check | finish: no fetch, no build. */
 export const REVERT: FlowPlan = {
   ...DEPLOY,
-  stages: [{ hosts: [checkPhase, lockReadingState, selectReleasePhase] }],
+  stages: [{ hosts: [checkLocking(true, stateCommand), lockReadingState, selectReleasePhase] }],
   successStatus: 'reverted',
   settle: settleRevert,
 };

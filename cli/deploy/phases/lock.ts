@@ -13,9 +13,22 @@ export function lockReading(read: ((paths: RemotePaths) => string) | null): Host
 }
 
 async function takeLock(ctx: HostContext, read: ((paths: RemotePaths) => string) | null): Promise<HostChanges> {
-  const { command, environment, paths, user, stop, rehearsal } = ctx.run;
+  // the check's command took it (null: its guard left it to this phase)
+  const taken = ctx.pendingLock ? await ctx.pendingLock.held : null;
+  if (taken) return { lock: taken, pendingLock: null };
+  const request = lockRequest(ctx, read);
+  if (ctx.run.rehearsal) {
+    ctx.run.emit({ kind: 'planned', host: ctx.target.label, phase: 'lock', command: holdingCommand(request) });
+    return { lock: { release: async () => undefined, read: null } };
+  }
+  return { lock: await acquireLock(connectionOf(ctx), request), pendingLock: null };
+}
+
+/** What taking the host's lock asks for (`read`: run under it, for the next phase). */
+export function lockRequest(ctx: HostContext, read: ((paths: RemotePaths) => string) | null): LockRequest {
+  const { command, environment, paths, user, stop } = ctx.run;
   const { keepaliveIntervalMs, keepaliveCountMax, label } = ctx.target;
-  const request: LockRequest = {
+  return {
     host: label,
     paths,
     owner: { user, pid: process.pid, command: `pmx deploy ${environment.name} ${command}`, since: new Date().toISOString() },
@@ -25,9 +38,4 @@ async function takeLock(ctx: HostContext, read: ((paths: RemotePaths) => string)
     stop,
     ...(read ? { read: read(paths) } : {}),
   };
-  if (rehearsal) {
-    ctx.run.emit({ kind: 'planned', host: label, phase: 'lock', command: holdingCommand(request) });
-    return { lock: { release: async () => undefined, read: null } };
-  }
-  return { lock: await acquireLock(connectionOf(ctx), request) };
 }

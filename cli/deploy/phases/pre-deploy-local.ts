@@ -44,7 +44,7 @@ export const preDeployLocalPhase: LocalPhase = {
       else run.stop?.addEventListener('abort', stop, { once: true });
     });
     line.flush();
-    if (stopped) throw new DeployStepError('INTERRUPTED', null, `the pre-deploy-local hook \`${hook}\` was interrupted`);
-    if (code !== 0) throw new DeployStepError('HOOK_FAILED', null, `the pre-deploy-local hook \`${hook}\` failed (exit ${code})`, { output: lastLines(output) });
+    if (stopped) throw new DeployStepError(`the pre-deploy-local hook \`${hook}\` was interrupted`, { code: 'INTERRUPTED' });
+    if (code !== 0) throw new DeployStepError(`the pre-deploy-local hook \`${hook}\` failed (exit ${code})`, { code: 'HOOK_FAILED', output: lastLines(output) });
   },
 };

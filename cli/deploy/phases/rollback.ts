@@ -16,8 +16,10 @@ export async function rollbackHost(ctx: HostContext): Promise<void> {
   const { paths, environment } = ctx.run;
   const failed = ctx.release!;
   const previous = ctx.previous;
+  // a live command waiting for its go ends without running the hook
+  await ctx.live?.stop();
   if (previous === null) {
-    if (ctx.reloaded) throw new DeployStepError('COMMAND_FAILED', ctx.target.label, `${ctx.target.label}: no previous release to go back to (post-deploy already ran on ${failed})`);
+    if (ctx.reloaded) throw new DeployStepError(`no previous release to go back to (post-deploy already ran on ${failed})`, { code: 'COMMAND_FAILED', host: ctx.target.label });
     await runOn(ctx, 'rollback', unpublishCommand(paths, failed), { what: 'removing current (this was the first deploy)' });
     await restoreSecretFiles(ctx, 'rollback');
   } else {

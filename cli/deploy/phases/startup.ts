@@ -24,7 +24,7 @@ export const startupPhase: HostPhase = {
     const result = await runOn(ctx, 'startup', startupCommand(user, home), { what: 'pmx startup', stream: true });
     if (result.stdout.trim() === 'need-sudo') {
       const command = `sudo env PATH="$PATH:${home}/.pmx/bin" ${home}/.pmx/bin/pmx startup -u ${user} --hp ${home}`;
-      throw new DeployStepError('COMMAND_FAILED', ctx.target.label, `${ctx.target.label}: ${user} is not root and sudo asks for a password; run this on the host: ${command}`, { output: lastLines(result.stdout) });
+      throw new DeployStepError(`${user} is not root and sudo asks for a password; run this on the host: ${command}`, { code: 'COMMAND_FAILED', host: ctx.target.label, output: lastLines(result.stdout) });
     }
     return { answer: { output: result.stdout } };
   },

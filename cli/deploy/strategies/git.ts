@@ -21,7 +21,7 @@ export const gitStrategy: SourceStrategy = {
     const rehearsed = ctx.run.rehearsal ? `sha=${await localSha(ctx.run.environment.file, ref)}` : '';
     const result = await runOn(ctx, 'fetch', gitFetchCommand(paths, environment.repo, ref, environment.fastFetch), { what: `git fetch of ${environment.repo}`, rehearsed });
     const sha = parseKeyValues(result.stdout).sha;
-    if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) throw new DeployStepError('COMMAND_FAILED', ctx.target.label, `${ctx.target.label}: git did not resolve '${ref}' to a commit`);
+    if (!sha || !/^[0-9a-f]{40,64}$/.test(sha)) throw new DeployStepError(`git did not resolve '${ref}' to a commit`, { code: 'COMMAND_FAILED', host: ctx.target.label });
     return { sha, release: releaseName(ctx.run.startedAt, sha) };
   },
   async createRelease(ctx, track) {

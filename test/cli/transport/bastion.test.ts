@@ -11,6 +11,7 @@ import type { DeployEvent } from '../../../cli/deploy/events.js';
 import { readDeploySection } from '../../../cli/deploy/load-deploy.js';
 import { runDeploy, type DeployRequest } from '../../../cli/deploy/run.js';
 import type { DeployEnvironment } from '../../../cli/deploy/types.js';
+import { errorLine } from '../../../cli/output/errors.js';
 import { openConnection } from '../../../cli/transport/ssh-connection.js';
 import { connectionsFrom, hideBehind } from '../../hosts/behind-bastion.js';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../../hosts/index.js';
@@ -126,7 +127,8 @@ describe('a deploy to hosts reachable only through a bastion', () => {
     const environment = await read('jumped');
     const [first] = environment.hosts;
     const error = await openConnection({ ...first!, knownHostsFiles: [forged] }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'HOST_KEY_MISMATCH', host: first!.label });
-    expect((error as Error).message).toContain(`via deploy@${bastion.address}`);
+    // the message is about the key; the host and how it was reached are fields, joined into the line shown
+    expect(error).toMatchObject({ code: 'HOST_KEY_MISMATCH', host: first!.label, address: expect.stringContaining(`via deploy@${bastion.address}`) });
+    expect(errorLine(error)).toMatch(new RegExp(`^${first!.label} \\(.* via deploy@${bastion.address.replaceAll('.', '\\.')}\\): host key `));
   }, 60_000);
 });

@@ -1,0 +1,121 @@
+// The live command of a host: publish's switch of `current`, then, once the flow says go (every
+// host of the batch switched: the barrier is kept), the post-deploy hook, and where nothing follows
+// post-deploy on the host (no health check, no ramp) the ledger line and the read back: one command
+// instead of three, the go carried on its stdin. Stopped before the go (the host goes back), it
+// ends having done nothing after the switch. The phases keep their names, events and errors.
+import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
+import type { ExecResult } from '../transport/types.js';
+import { publishCommand, stateCommand } from './commands.js';
+import { connectionOf, type HostContext } from './context.js';
+import { PATH_EXPORT } from './hook-command.js';
+import { hookLog } from './remote-paths.js';
+import { failureOf, lineSplitter } from './remote.js';
+import { hookRun } from './phases/hook.js';
+import { quote } from '../transport/quote.js';
+
+/** What the live command did after the hook, when it recorded the run. */
+export interface LiveFinish {
+  /** Null when the ledger line was written, else why not (its last line of stderr). */
+  unrecorded: string | null;
+  /** stateCommand's output, read after the record. */
+  state: string;
+}
+
+/** One host's live command, started by publish. */
+export interface LiveCommand {
+  /** True when it records the run and reads the host back after the hook (finish takes that). */
+  readonly records: boolean;
+  /** Resolves once `current` is switched; rejects as publish's command would. */
+  readonly switched: Promise<void>;
+  /** Sends the go (with the ledger line when it records); resolves once the hook succeeded, rejects as the hook's command would. */
+  go(ledgerLine: string | null): Promise<void>;
+  /** After a successful hook: the record and the read back (null when it did not record, or the command failed after the hook). */
+  finished(): Promise<LiveFinish | null>;
+  /** Ends the command without a go (or waits for its end after one). */
+  stop(): Promise<void>;
+}
+
+/** The live command applies after a barrier with a post-deploy hook to run (a rehearsal shows the phases' own commands). */
+export function liveApplies(ctx: HostContext): boolean {
+  return !ctx.run.rehearsal && ctx.run.environment.postDeploy !== null;
+}
+
+/** The shell text: switch, marker, wait for the go, hook, marker, then (recording) the ledger line and the read back. */
+export function liveCommand(ctx: HostContext, marker: string, records: boolean): { command: string; script: string | null } {
+  const { paths, environment } = ctx.run;
+  const hook = hookRun(ctx, 'post-deploy', environment.postDeploy!, paths.current, hookLog(paths, ctx.release!));
+  const log = quote(paths.revisions);
+  const record = `( umask 077 && mkdir -p ${quote(paths.meta)} && printf '%s\\n' "$__pmx_line" >> ${log} ) && chmod 600 ${log}`;
+  const after = records
+    ? `; if __pmx_err=$( { ${record}; } 2>&1 ); then echo ${marker}=recorded; else printf '%s\\n' "$__pmx_err" | tail -n 1 | sed 's/^/${marker}=unrecorded /'; fi; echo ${marker}=state; ${stateCommand(paths)}`
+    : '';
+  const command =
+    `{ ${publishCommand(paths, ctx.release!)}; } || exit $?; echo ${marker}=switched; ` +
+    `IFS= read -r __pmx_go || exit 0; test "$__pmx_go" = go || exit 0; IFS= read -r __pmx_line || exit 0; ` +
+    `( ${hook.command} ); __pmx_rc=$?; test "$__pmx_rc" -eq 0 || exit "$__pmx_rc"; echo ${marker}=posted${after}`;
+  return { command, script: hook.stdin };
+}
+
+/** Starts the live command on the host (publish's first step). */
+export function startLive(ctx: HostContext, records: boolean): LiveCommand {
+  const host = ctx.target.label;
+  const { emit, secrets, environment } = ctx.run;
+  const mask = secrets?.mask ?? ((text: string) => text);
+  const marker = `pmx-live-${randomBytes(6).toString('hex')}`;
+  const { command, script } = liveCommand(ctx, marker, records);
+  const hook = `the post-deploy hook \`${environment.postDeploy}\``;
+  const input = new PassThrough();
+  let part: 'publish' | 'hook' | 'after' = 'publish';
+  const hookOut: string[] = [];
+  const afterOut: string[] = [];
+  let onSwitched: () => void = () => undefined;
+  const switchedSeen = new Promise<void>((resolve) => (onSwitched = resolve));
+  let onPosted: () => void = () => undefined;
+  const postedSeen = new Promise<void>((resolve) => (onPosted = resolve));
+  const line = (text: string): void => {
+    if (text === `${marker}=switched`) return void ((part = 'hook'), onSwitched());
+    if (text === `${marker}=posted`) return void ((part = 'after'), onPosted());
+    if (part === 'hook') {
+      hookOut.push(text);
+      emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) });
+    } else if (part === 'after') afterOut.push(text);
+  };
+  const out = lineSplitter(line);
+  const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) }));
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
+  const ended: Promise<ExecResult | Error> = running.then(
+    (result) => (out.flush(), err.flush(), { ...result, stdout: mask(result.stdout), stderr: mask(result.stderr) }),
+    (error: Error) => error,
+  );
+  const endedEarly = async (what: string, code: 'COMMAND_FAILED' | 'HOOK_FAILED', stdout: () => string): Promise<never> => {
+    const end = await ended;
+    if (end instanceof Error) throw end;
+    throw failureOf(host, what, { ...end, stdout: stdout(), code: end.code === 0 ? 1 : end.code }, code);
+  };
+  const switched = Promise.race([switchedSeen, endedEarly(`switching current to ${ctx.release}`, 'COMMAND_FAILED', () => '')]);
+  switched.catch(() => undefined);
+  let went = false;
+  return {
+    records,
+    switched,
+    async go(ledgerLine) {
+      went = true;
+      input.end(`go\n${records && ledgerLine ? ledgerLine : ''}\n${script ?? ''}`);
+      await Promise.race([postedSeen, endedEarly(hook, 'HOOK_FAILED', () => mask(hookOut.join('\n')))]);
+    },
+    async finished() {
+      if (!records || !went) return null;
+      const end = await ended;
+      if (end instanceof Error || end.code !== 0) return null;
+      const state = afterOut.indexOf(`${marker}=state`);
+      if (state < 0) return null;
+      const unrecorded = afterOut.slice(0, state).find((text) => text.startsWith(`${marker}=unrecorded`));
+      return { unrecorded: unrecorded === undefined ? null : mask(unrecorded.slice(`${marker}=unrecorded`.length).trim()), state: mask(afterOut.slice(state + 1).join('\n')) };
+    },
+    async stop() {
+      if (!went) input.end();
+      await ended;
+    },
+  };
+}
