@@ -7,7 +7,6 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { findBundle } from '../../../cli/deploy/bundle.js';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
 import type { DeployEvent, HostOutcome, PhaseName } from '../../../cli/deploy/events.js';
@@ -15,8 +14,8 @@ import { Interruption } from '../../../cli/deploy/interrupt.js';
 import { runDeploy, type DeployRequest, type DeployResult } from '../../../cli/deploy/run.js';
 import type { HostTarget } from '../../../cli/deploy/types.js';
 import { TransportError, type ExecOptions, type ExecResult, type RemoteConnection } from '../../../cli/transport/types.js';
-import { LOCKED } from '../../../cli/deploy/lock.js';
-import { ScriptedHost } from './scripted-host.js';
+import { LOCKED, PROBED, SKIPPED } from '../../../cli/deploy/lock.js';
+import { ScriptedHost, type Ended } from './scripted-host.js';
 
 /** A fault at one host's phase. */
 type Fault =
@@ -80,8 +79,8 @@ export class ScriptedFleet {
   readonly connect = async (target: HostTarget, signal?: AbortSignal): Promise<RemoteConnection> => {
     await tick();
     const host = this.host(target.label);
-    if (signal?.aborted) throw new TransportError('INTERRUPTED', target.label, `${target.label}: interrupted while connecting`);
-    if (host.down) throw new TransportError('CONNECT_REFUSED', target.label, `${target.label}: connection refused (is sshd running, on port ${target.port}?)`);
+    if (signal?.aborted) throw new TransportError('interrupted while connecting', { code: 'INTERRUPTED', host: target.label });
+    if (host.down) throw new TransportError(`connection refused (is sshd running, on port ${target.port}?)`, { code: 'CONNECT_REFUSED', host: target.label });
     return new ScriptedConnection(target, ++this.connections, host, this);
   };
 
@@ -101,7 +100,8 @@ export class ScriptedFleet {
 /** One session to a scripted host. */
 class ScriptedConnection implements RemoteConnection {
   private lost: TransportError | null = null;
-  private onLost: ((error: TransportError) => void) | null = null;
+  /** Commands still running on the session (the lock's, the live one), told when it goes. */
+  private readonly onLost = new Set<(error: TransportError) => void>();
 
   constructor(
     readonly target: HostTarget,
@@ -114,17 +114,16 @@ class ScriptedConnection implements RemoteConnection {
     await tick();
     if (this.lost) throw this.lost;
     const label = options.label ?? '';
+    const checking = this.host.checkParts(command);
+    if (checking) return this.checkLock(checking, options);
+    const live = this.host.liveParts(command);
+    if (live) return this.live(live, options);
     const fault = this.fleet.take(this.host.label, label);
     if (fault?.kind === 'hold') await this.held(fault, options.signal);
     if (options.signal?.aborted) throw this.interrupted();
-    if (command.includes(LOCKED)) return this.holdLock(command, options);
+    if (command.includes(LOCKED)) return this.holdLock(command, options, '');
     await drain(options.stdin);
-    if (fault?.kind === 'fail') return { code: 1, signal: null, stdout: '', stderr: `${fault.output}\n` };
-    if (fault?.kind === 'drop' && !fault.after) throw this.lose(fault.gone);
-    const before = { current: this.host.currentRelease, serving: this.host.serving };
-    const result = this.host.run(command, label);
-    this.fleet.observe(this.host, label, before);
-    if (fault?.kind === 'drop') throw this.lose(fault.gone);
+    const result = this.step(label, command, fault);
     if (result.stdout) options.onStdout?.(result.stdout);
     if (result.stderr) options.onStderr?.(result.stderr);
     return { ...result, signal: null };
@@ -134,20 +133,124 @@ class ScriptedConnection implements RemoteConnection {
     this.lose(false, 'connection already closed by pmx');
   }
 
+  // one part of a command, run for `phase` with its fault: fails, or the session is lost before or after it ran
+  private step(phase: string, command: string, fault: Fault | null): Ended {
+    if (fault?.kind === 'fail') return { code: 1, stdout: '', stderr: `${fault.output}\n` };
+    if (fault?.kind === 'drop' && !fault.after) throw this.lose(fault.gone);
+    const before = { current: this.host.currentRelease, serving: this.host.serving };
+    const result = this.host.run(command, phase);
+    this.fleet.observe(this.host, phase, before);
+    if (fault?.kind === 'drop') throw this.lose(fault.gone);
+    return result;
+  }
+
+  // check+lock in one command (lock.ts attemptCommand): the probe's output and PROBED, then the lock taken where the guard holds
+  private async checkLock(parts: { probe: string; holding: string }, options: ExecOptions): Promise<ExecResult> {
+    const fault = this.fleet.take(this.host.label, 'check');
+    if (fault?.kind === 'hold') await this.held(fault, options.signal);
+    if (options.signal?.aborted) throw this.interrupted();
+    const probed = this.step('check', parts.probe, fault);
+    if (probed.code !== 0) return this.ended(probed, options);
+    const said = `${probed.stdout}${PROBED}\n`;
+    options.onStdout?.(said);
+    if (!this.host.passesGuard()) {
+      options.onStdout?.(`${SKIPPED}\n`);
+      await drain(options.stdin);
+      return { code: 0, signal: null, stdout: `${said}${SKIPPED}\n`, stderr: '' };
+    }
+    const locking = this.fleet.take(this.host.label, 'lock');
+    if (locking?.kind === 'hold') await this.held(locking, options.signal);
+    if (options.signal?.aborted) throw this.interrupted();
+    if (locking?.kind === 'fail') return this.ended({ code: 1, stdout: said, stderr: `${locking.output}\n` }, options, '');
+    if (locking?.kind === 'drop') throw this.lose(locking.gone);
+    return this.holdLock(parts.holding, options, said);
+  }
+
   // the lock lives as long as the command holding it: until its stdin closes or the session goes
-  private holdLock(command: string, options: ExecOptions): Promise<ExecResult> {
+  private async holdLock(command: string, options: ExecOptions, said: string): Promise<ExecResult> {
     const first = this.host.lockCommand(command, this.id);
-    if (first.code !== 0) return Promise.resolve({ ...first, signal: null });
     options.onStdout?.(first.stdout);
+    // a refusal's exit status comes after its output, as a channel's does (the other hosts' commands go on meanwhile)
+    if (first.code !== 0) return (await tick(), { ...first, stdout: `${said}${first.stdout}`, signal: null });
     return new Promise((resolve, reject) => {
       const unlock = (): void => {
         if (this.host.lockedBy === this.id) this.host.lockedBy = null;
       };
-      this.onLost = (error) => (unlock(), reject(error));
-      const input = options.stdin as Readable;
-      input.on('end', () => (unlock(), resolve({ code: 0, signal: null, stdout: first.stdout, stderr: '' })));
-      input.resume();
+      const lost = (error: TransportError): void => (unlock(), reject(error));
+      this.onLost.add(lost);
+      // heartbeats are read and dropped; the end of stdin releases the lock
+      listen(options.stdin, () => undefined, () => (this.onLost.delete(lost), unlock(), resolve({ code: 0, signal: null, stdout: `${said}${first.stdout}`, stderr: '' })));
     });
+  }
+
+  // the live command (remote-live.ts): the switch (publish), then on the go read from stdin the hook
+  // (post-deploy) and, when it records, the ledger line and the read back (finish)
+  private async live(parts: { marker: string; publish: string; hook: string; records: boolean }, options: ExecOptions): Promise<ExecResult> {
+    const { marker } = parts;
+    let stdout = '';
+    const say = (text: string): void => {
+      stdout += text;
+      if (text) options.onStdout?.(text);
+    };
+    // stdin is read as it comes, from the start, as a channel buffers it for the shell
+    const go = this.readGo(options.stdin);
+    go.catch(() => undefined);
+    const publishing = this.fleet.take(this.host.label, 'publish');
+    if (publishing?.kind === 'hold') await this.held(publishing, undefined);
+    const switched = this.step('publish', parts.publish, publishing);
+    if (switched.code !== 0) return this.ended(switched, options);
+    say(`${switched.stdout}${marker}=switched\n`);
+    const input = await go;
+    if (input === null) return { code: 0, signal: null, stdout, stderr: '' };
+    const posting = this.fleet.take(this.host.label, 'post-deploy');
+    if (posting?.kind === 'hold') await this.held(posting, undefined);
+    const hook = this.step('post-deploy', parts.hook, posting);
+    if (hook.code !== 0) return this.ended({ ...hook, stdout: `${stdout}${hook.stdout}` }, options, hook.stdout);
+    say(`${hook.stdout}${marker}=posted\n`);
+    if (!parts.records) return { code: 0, signal: null, stdout, stderr: '' };
+    const finishing = this.fleet.take(this.host.label, 'finish');
+    if (finishing?.kind === 'drop' && !finishing.after) throw this.lose(finishing.gone);
+    if (finishing?.kind === 'fail') say(`${marker}=unrecorded ${finishing.output}\n`);
+    else {
+      this.host.recordLine(input);
+      say(`${marker}=recorded\n`);
+    }
+    say(`${marker}=state\n${this.host.state()}`);
+    if (finishing?.kind === 'drop') throw this.lose(finishing.gone);
+    return { code: 0, signal: null, stdout, stderr: '' };
+  }
+
+  // the live command's `read`s: the go, then the ledger line; null when stdin closed (or said something else) first, as `|| exit 0` does
+  private readGo(stdin: ExecOptions['stdin']): Promise<string | null> {
+    return new Promise((resolve, reject) => {
+      let seen = '';
+      let done = false;
+      const lost = (error: TransportError): void => finish(() => reject(error));
+      const finish = (settle: () => void): void => {
+        if (done) return;
+        done = true;
+        this.onLost.delete(lost);
+        settle();
+      };
+      this.onLost.add(lost);
+      listen(
+        stdin,
+        (chunk) => {
+          seen += chunk;
+          const lines = seen.split('\n');
+          if (lines.length > 1 && lines[0] !== 'go') finish(() => resolve(null));
+          else if (lines.length > 2) finish(() => resolve(lines[1]!));
+        },
+        () => finish(() => resolve(null)),
+      );
+    });
+  }
+
+  // a command that ended with an error status: `streamed` (what it printed that was not streamed yet) and its stderr come out of the channel
+  private ended(result: Ended, options: ExecOptions, streamed = result.stdout): ExecResult {
+    if (streamed) options.onStdout?.(streamed);
+    if (result.stderr) options.onStderr?.(result.stderr);
+    return { ...result, signal: null };
   }
 
   private held(fault: Extract<Fault, { kind: 'hold' }>, signal: AbortSignal | undefined): Promise<void> {
@@ -161,16 +264,16 @@ class ScriptedConnection implements RemoteConnection {
 
   // the session is gone: the host lets go of its lock, every command on it fails from now on
   private lose(gone: boolean, why = 'connection lost while a command ran'): TransportError {
-    this.lost ??= new TransportError('CONNECTION_LOST', this.target.label, `${this.target.label}: ${why}`);
+    this.lost ??= new TransportError(why, { code: 'CONNECTION_LOST', host: this.target.label });
     if (gone) this.host.down = true;
     if (this.host.lockedBy === this.id) this.host.lockedBy = null;
-    this.onLost?.(this.lost);
-    this.onLost = null;
+    for (const lost of [...this.onLost]) lost(this.lost);
+    this.onLost.clear();
     return this.lost;
   }
 
   private interrupted(): TransportError {
-    return new TransportError('INTERRUPTED', this.target.label, `${this.target.label}: interrupted; the command was stopped`);
+    return new TransportError('interrupted; the command was stopped', { code: 'INTERRUPTED', host: this.target.label });
   }
 }
 
@@ -224,6 +327,18 @@ export async function runPmx(fleet: ScriptedFleet, settings: Record<string, unkn
 
 function tick(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Delivers a command's stdin as it comes, as an SSH channel does: each write to `data`, then `end` once it is closed (at once for none, or a string or buffer). */
+function listen(stdin: ExecOptions['stdin'], data: (chunk: string) => void, end: () => void): void {
+  if (stdin === undefined) return end();
+  if (typeof stdin === 'string' || Buffer.isBuffer(stdin)) {
+    data(String(stdin));
+    return end();
+  }
+  stdin.on('data', (chunk: Buffer | string) => data(String(chunk)));
+  stdin.once('end', end);
+  stdin.resume();
 }
 
 async function drain(stdin: ExecOptions['stdin']): Promise<void> {

@@ -7,7 +7,7 @@
 // decides what to run and in which order.
 import { posix } from 'node:path';
 import { formatRevision, type Revision } from '../../../cli/deploy/revisions.js';
-import { LOCKED, READ_DONE, REFUSED } from '../../../cli/deploy/lock.js';
+import { LOCKED, PROBED, READ_DONE, REFUSED, SKIPPED } from '../../../cli/deploy/lock.js';
 
 /** A command's end as the host reports it (what an SSH channel gives back). */
 export interface Ended {
@@ -99,6 +99,42 @@ export class ScriptedHost {
     return { code: 0, stdout: `${LOCKED}\n${read}`, stderr: '' };
   }
 
+  /**
+   * The check+lock command (lock.ts attemptCommand): the probe, PROBED, then `if <guard>; then
+   * <the lock's command>; else echo SKIPPED; fi`; null for any other command.
+   */
+  checkParts(command: string): { probe: string; holding: string } | null {
+    const probed = command.indexOf(`; echo ${PROBED}; if `);
+    const skipped = command.lastIndexOf(`; else echo ${SKIPPED}; fi`);
+    if (probed < 0 || skipped < 0) return null;
+    const then = command.indexOf('; then ', probed);
+    return { probe: command.slice(0, probed), holding: command.slice(then + '; then '.length, skipped) };
+  }
+
+  /** What the check's guard decides here: the tools are all installed, so it holds unless `current` is not a link into releases/. */
+  passesGuard(): boolean {
+    return this.current === null || this.current.startsWith('releases/');
+  }
+
+  /**
+   * The live command (remote-live.ts): the switch, `echo <marker>=switched`, the wait on stdin for
+   * the go and the ledger line, the hook, `echo <marker>=posted`, then (`records`) the ledger line
+   * and the read back; null for any other command.
+   */
+  liveParts(command: string): { marker: string; publish: string; hook: string; records: boolean } | null {
+    const switched = /echo (\S+)=switched;/.exec(command);
+    if (!switched) return null;
+    const marker = switched[1]!;
+    const posted = command.indexOf(`echo ${marker}=posted`);
+    if (posted < 0) return null;
+    return { marker, publish: command.slice(0, switched.index), hook: command.slice(switched.index + switched[0].length, posted), records: command.includes(`echo ${marker}=recorded`) };
+  }
+
+  /** Appends the ledger line the live command read on its stdin. */
+  recordLine(line: string): void {
+    if (line !== '') this.ledger.push(line);
+  }
+
   private operations(command: string, label: string): { at: number; apply: () => string }[] {
     const ops: { at: number; apply: () => string }[] = [];
     const each = (pattern: RegExp, apply: (match: RegExpExecArray) => string): void => {
@@ -176,7 +212,7 @@ export class ScriptedHost {
   }
 
   /** What stateCommand prints. */
-  private state(): string {
+  state(): string {
     const current = this.currentRelease;
     const revision = current !== null ? this.releases.get(current) : undefined;
     const sections = ['@current', ...(this.current ? [this.current] : []), '@current-revision', ...(revision ? [revision] : []), '@releases', ...[...this.releases.keys()].sort(), '@revisions', ...this.ledger, '@pm2-deploys', '@pm2-source'];
