@@ -1,6 +1,12 @@
 // What a host's live command (remote-live.ts) offers the flow: a leaf, so that the host context can
 // hold one without importing the module that builds it.
 
+/**
+ * What the live command prints on its own lines, each after the run's marker and `=`: the switch
+ * done, the hook done, the ledger line written (or not, with why), the read back that follows.
+ */
+export const LIVE_MARKS = { switched: 'switched', posted: 'posted', recorded: 'recorded', unrecorded: 'unrecorded', state: 'state' } as const;
+
 /** What the live command did after the hook, when it recorded the run. */
 export interface LiveFinish {
   /** Null when the ledger line was written, else why not (its last line of stderr). */

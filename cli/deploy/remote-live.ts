@@ -13,7 +13,7 @@ import { hookLog } from './remote-paths.js';
 import { failureOf, lineSplitter } from './remote.js';
 import { hookRun } from './phases/hook.js';
 import { quote } from '../transport/quote.js';
-import type { LiveCommand, LiveFinish } from './remote-live-types.js';
+import { LIVE_MARKS, type LiveCommand } from './remote-live-types.js';
 
 /** The live command applies after a barrier with a post-deploy hook to run (a rehearsal shows the phases' own commands). */
 export function liveApplies(ctx: HostContext): boolean {
@@ -27,12 +27,12 @@ export function liveCommand(ctx: HostContext, marker: string, records: boolean):
   const log = quote(paths.revisions);
   const record = `( umask 077 && mkdir -p ${quote(paths.meta)} && printf '%s\\n' "$__pmx_line" >> ${log} ) && chmod 600 ${log}`;
   const after = records
-    ? `; if __pmx_err=$( { ${record}; } 2>&1 ); then echo ${marker}=recorded; else printf '%s\\n' "$__pmx_err" | tail -n 1 | sed 's/^/${marker}=unrecorded /'; fi; echo ${marker}=state; ${stateCommand(paths)}`
+    ? `; if __pmx_err=$( { ${record}; } 2>&1 ); then echo ${marker}=${LIVE_MARKS.recorded}; else printf '%s\\n' "$__pmx_err" | tail -n 1 | sed 's/^/${marker}=${LIVE_MARKS.unrecorded} /'; fi; echo ${marker}=${LIVE_MARKS.state}; ${stateCommand(paths)}`
     : '';
   const command =
-    `{ ${publishCommand(paths, ctx.release!)}; } || exit $?; echo ${marker}=switched; ` +
+    `{ ${publishCommand(paths, ctx.release!)}; } || exit $?; echo ${marker}=${LIVE_MARKS.switched}; ` +
     `IFS= read -r __pmx_go || exit 0; test "$__pmx_go" = go || exit 0; IFS= read -r __pmx_line || exit 0; ` +
-    `( ${hook.command} ); __pmx_rc=$?; test "$__pmx_rc" -eq 0 || exit "$__pmx_rc"; echo ${marker}=posted${after}`;
+    `( ${hook.command} ); __pmx_rc=$?; test "$__pmx_rc" -eq 0 || exit "$__pmx_rc"; echo ${marker}=${LIVE_MARKS.posted}${after}`;
   return { command, script: hook.stdin };
 }
 
@@ -53,8 +53,8 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   let onPosted: () => void = () => undefined;
   const postedSeen = new Promise<void>((resolve) => (onPosted = resolve));
   const line = (text: string): void => {
-    if (text === `${marker}=switched`) return void ((part = 'hook'), onSwitched());
-    if (text === `${marker}=posted`) return void ((part = 'after'), onPosted());
+    if (text === `${marker}=${LIVE_MARKS.switched}`) return void ((part = 'hook'), onSwitched());
+    if (text === `${marker}=${LIVE_MARKS.posted}`) return void ((part = 'after'), onPosted());
     if (part === 'hook') {
       hookOut.push(text);
       emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) });
@@ -87,10 +87,10 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
       if (!records || !went) return null;
       const end = await ended;
       if (end instanceof Error || end.code !== 0) return null;
-      const state = afterOut.indexOf(`${marker}=state`);
+      const state = afterOut.indexOf(`${marker}=${LIVE_MARKS.state}`);
       if (state < 0) return null;
-      const unrecorded = afterOut.slice(0, state).find((text) => text.startsWith(`${marker}=unrecorded`));
-      return { unrecorded: unrecorded === undefined ? null : mask(unrecorded.slice(`${marker}=unrecorded`.length).trim()), state: mask(afterOut.slice(state + 1).join('\n')) };
+      const unrecorded = afterOut.slice(0, state).find((text) => text.startsWith(`${marker}=${LIVE_MARKS.unrecorded}`));
+      return { unrecorded: unrecorded === undefined ? null : mask(unrecorded.slice(`${marker}=${LIVE_MARKS.unrecorded}`.length).trim()), state: mask(afterOut.slice(state + 1).join('\n')) };
     },
     async stop() {
       if (!went) input.end();

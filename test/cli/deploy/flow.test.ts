@@ -1,0 +1,329 @@
+// The rules of the deploy flow, one case each, on scripted hosts (no sshd, no root): the barrier
+// before publish, the switch that every host of a batch takes or none keeps, each host alone after
+// it, the ramp's batches and max_fail, revert's one target for the fleet, every host reported
+// whatever happens to it, and interrupts. Each case reads what a user relies on afterwards: the
+// summary per host, where `current` points on each host, what its app serves, its ledger, its lock.
+// test/deploy/ runs the same rules end to end on real SSH hosts.
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { DeployEvent } from '../../../cli/deploy/events.js';
+import { Interruption } from '../../../cli/deploy/interrupt.js';
+import type { ScriptedHost } from './scripted-host.js';
+import { runPmx, ScriptedFleet, seededRelease, sha, useTinyBundle, type Run } from './scripted-fleet.js';
+
+const [a, b, c, d] = [sha('a'), sha('b'), sha('c'), sha('d')];
+const A = seededRelease(1, a);
+const B = seededRelease(2, b);
+const C = seededRelease(3, c);
+beforeAll(useTinyBundle);
+
+const health = { command: 'curl -fs localhost:8080/health', retries: 0, timeout: '1s' };
+
+/** Hosts h1..hn all serving A, with B pushed to the origin. */
+function fleetOf(count: number): ScriptedFleet {
+  const fleet = new ScriptedFleet(Array.from({ length: count }, (_, i) => `h${i + 1}`));
+  for (const host of fleet.hosts) host.seed([{ name: A, sha: a }]);
+  fleet.push(d);
+  return fleet;
+}
+
+function statuses(run: Run): string[] {
+  return run.outcomes.map((o) => o.status);
+}
+
+/** The results of the ledger lines the run added on each host ('' for none). */
+function added(fleet: ScriptedFleet, before = 1): string[] {
+  return fleet.hosts.map((host) => host.revisions.slice(before).map((r) => r.result).join(',') || '');
+}
+
+/** The host as it was: on A, serving A, only A on disk, no lock. */
+function untouched(host: ScriptedHost): void {
+  expect([host.label, host.currentRelease, host.serving, [...host.releases.keys()], host.lockedBy]).toEqual([host.label, A, A, [A], null]);
+}
+
+/** The run's phases, as `host phase`, in the order they started. */
+function started(run: Run, phase: string): string[] {
+  return run.events.flatMap((e) => (e.kind === 'phase-start' && e.phase === phase ? [e.host!] : []));
+}
+
+/** Index of the first event matching. */
+function at(events: DeployEvent[], kind: 'phase-start' | 'phase-done', host: string, phase: string): number {
+  return events.findIndex((e) => e.kind === kind && e.host === host && e.phase === phase);
+}
+
+describe('the barrier before publish', () => {
+  it('no host switches current until every host has its release ready', async () => {
+    const fleet = fleetOf(3);
+    const slow = fleet.holdAt('h3', 'pre-deploy');
+    const ready = new Set<string>();
+    let seen: { current: (string | null)[]; changes: number; ready: string[] } | null = null;
+    const running = runPmx(fleet, { 'pre-deploy': 'npm ci' }, {
+      onEvent: (e) => {
+        if (e.kind === 'phase-done' && e.phase === 'pre-deploy') ready.add(e.host!);
+      },
+    });
+    await slow.reached;
+    // h1 and h2 get through pre-deploy and wait: nothing is live anywhere yet
+    for (let waited = 0; ready.size < 2 && waited < 2000; waited++) await new Promise((resolve) => setTimeout(resolve, 1));
+    seen = { current: fleet.hosts.map((h) => h.currentRelease), changes: fleet.changes.length, ready: [...ready].sort() };
+    slow.release();
+    const run = await running;
+    expect(seen).toEqual({ current: [A, A, A], changes: 0, ready: ['h1', 'h2'] });
+    expect(statuses(run)).toEqual(['deployed', 'deployed', 'deployed']);
+    const lastReady = at(run.events, 'phase-done', 'h3', 'pre-deploy');
+    for (const host of ['h1', 'h2', 'h3']) expect(at(run.events, 'phase-start', host, 'publish')).toBeGreaterThan(lastReady);
+  });
+
+  it('a host failing before publish leaves every host on its previous release, prepared releases removed', async () => {
+    const fleet = fleetOf(3);
+    fleet.failAt('h2', 'pre-deploy', 'build broke on h2');
+    const run = await runPmx(fleet, { 'pre-deploy': 'npm ci' });
+    expect(statuses(run)).toEqual(['cancelled', 'failed', 'cancelled']);
+    expect(run.outcomes[1]).toMatchObject({ phase: 'pre-deploy', message: expect.stringContaining('build broke on h2') });
+    expect(run.outcomes[0]!.message).toBe('not published: h2 failed in pre-deploy');
+    expect(started(run, 'publish')).toEqual([]);
+    expect(fleet.changes).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+    expect(run.outcomes.map((o) => [o.release, o.readBack])).toEqual([[A, true], [A, true], [A, true]]);
+    expect(added(fleet)).toEqual(['aborted', 'failed', 'aborted']);
+  });
+
+  it('a host down at check fails there, the others do not publish', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h3').down = true;
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['cancelled', 'cancelled', 'failed']);
+    expect(run.outcomes[2]).toMatchObject({ phase: 'check', message: expect.stringContaining('connection refused'), readBack: false, release: null });
+    expect(fleet.changes).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+  });
+
+  it('a host locked by another deploy refuses this one, naming the holder; no host publishes and the other lock is kept', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').lockedBy = 0;
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['cancelled', 'failed', 'cancelled']);
+    expect(run.outcomes[1]).toMatchObject({ phase: 'lock', message: expect.stringContaining('h2: /srv/app is locked by other@test (pid 1: pmx deploy other) since 2025-01-01T00:00:00.000Z') });
+    expect(fleet.changes).toEqual([]);
+    expect(fleet.hosts.map((h) => h.lockedBy)).toEqual([null, 0, null]);
+    // h1 and h3 took their locks in the same round trip as h2's refusal, so they record their abort;
+    // the host that did not get the lock writes nothing in the ledger: the other deploy owns it
+    expect(added(fleet)).toEqual(['aborted', '', 'aborted']);
+  });
+
+  it('hosts that resolved the ref to different commits do not publish (a push during the deploy)', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h3').sha = c;
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['cancelled', 'cancelled', 'cancelled']);
+    expect(run.outcomes[0]!.message).toBe(`not published: the hosts resolved origin/main to different commits (h1 ddddddd, h2 ddddddd, h3 ccccccc); deploy again`);
+    expect(fleet.changes).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+  });
+});
+
+describe('publish and after', () => {
+  it('without a ramp a failed switch sends every host of the fleet back before any reload', async () => {
+    const fleet = fleetOf(3);
+    fleet.failAt('h2', 'publish');
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['rolled-back', 'failed', 'rolled-back']);
+    expect(run.outcomes[1]!.message).toContain(`current stays on ${A}`);
+    expect(run.outcomes[0]!.message).toMatch(new RegExp(`^publish failed on h2; rolled back to ${A}`));
+    expect(fleet.hosts.map((h) => [h.currentRelease, h.serving, [...h.releases.keys()]])).toEqual(fleet.hosts.map(() => [A, A, [A]]));
+    expect(started(run, 'post-deploy')).toEqual([]);
+    expect(added(fleet)).toEqual(['rolled-back', 'failed', 'rolled-back']);
+  });
+
+  it('a host whose connection broke right after its switch is put back on its previous release; its ledger cannot record the run and the summary says so', async () => {
+    const fleet = fleetOf(3);
+    fleet.dropAt('h2', 'publish', { after: true });
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['rolled-back', 'failed', 'rolled-back']);
+    expect(run.outcomes[1]!).toMatchObject({ message: expect.stringContaining(`current stays on ${A}`), readBack: true, release: A, recorded: false });
+    expect(run.outcomes[1]!.notes.join(' ')).toContain('the ledger has no line for this run on this host');
+    // h2 really switched, then went back: current never stays on the new release
+    expect(fleet.changes.filter((change) => change.host === 'h2').map((change) => [change.phase, change.current])).toEqual([['publish', run.outcomes[1]!.target], ['rollback', A]]);
+    for (const host of fleet.hosts) untouched(host);
+    expect(added(fleet)).toEqual(['rolled-back', '', 'rolled-back']);
+  });
+
+  it('after the switch each host goes on alone: a failed health check rolls back only that host, reloads its previous release and marks the new one bad', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health });
+    expect(statuses(run)).toEqual(['deployed', 'rolled-back', 'deployed']);
+    const fresh = run.outcomes[0]!.release!;
+    expect(run.outcomes[1]).toMatchObject({ phase: 'health check', release: A, readBack: true, message: expect.stringMatching(new RegExp(`health check .* failed 1 time: unhealthy: ${fresh}; rolled back to ${A}$`)) });
+    expect(fleet.hosts.map((h) => [h.currentRelease, h.serving])).toEqual([[fresh, fresh], [A, A], [fresh, fresh]]);
+    expect([...fleet.host('h2').releases.keys()]).toEqual([A]);
+    expect(added(fleet)).toEqual(['success', 'bad', 'success']);
+  });
+
+  it('auto_rollback false leaves the failed host on the new release and says so', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, auto_rollback: false });
+    expect(statuses(run)).toEqual(['deployed', 'failed', 'deployed']);
+    const fresh = run.outcomes[0]!.release!;
+    expect(run.outcomes[1]).toMatchObject({ release: fresh, message: expect.stringContaining(`auto_rollback is off: current stays on ${fresh}`) });
+    expect(fleet.hosts.map((h) => h.currentRelease)).toEqual([fresh, fresh, fresh]);
+    expect(added(fleet)).toEqual(['success', 'bad', 'success']);
+  });
+});
+
+describe('a canary ramp (rolling)', () => {
+  it("rolling [1, '25%', '100%'] on 8 hosts publishes 1, then 1, then 6, each batch after the one before passed its health check", async () => {
+    const fleet = fleetOf(8);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: [1, '25%', '100%'] });
+    expect(statuses(run)).toEqual(fleet.hosts.map(() => 'deployed'));
+    const labels = fleet.hosts.map((h) => h.label);
+    const batches = [labels.slice(0, 1), labels.slice(1, 2), labels.slice(2)];
+    expect(run.ramp).toMatchObject({ rolling: 'steps 1, 25%, 100%', batches, published: 3, failed: [], stopped: null });
+    expect(run.events.flatMap((e) => (e.kind === 'batch-start' ? [`${e.batch}/${e.of}: ${e.hosts.join(' ')}`] : []))).toEqual(batches.map((hosts, i) => `${i + 1}/3: ${hosts.join(' ')}`));
+    for (const [i, batch] of batches.entries()) {
+      if (i === 0) continue;
+      const passed = Math.max(...batches[i - 1]!.map((host) => at(run.events, 'phase-done', host, 'health check')));
+      for (const host of batch) expect(at(run.events, 'phase-start', host, 'publish'), `${host} published before batch ${i} passed`).toBeGreaterThan(passed);
+    }
+    // the switches on the hosts themselves, in order: h1, h2, then the six others
+    const switched = fleet.changes.filter((change) => change.phase === 'publish').map((change) => change.host);
+    expect([switched.slice(0, 2), switched.slice(2).sort()]).toEqual([['h1', 'h2'], labels.slice(2).sort()]);
+  });
+
+  it('a failing batch stops the ramp: the published batches go back, later batches never publish', async () => {
+    const fleet = fleetOf(4);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: [1, '50%', '100%'] });
+    expect(statuses(run)).toEqual(['rolled-back', 'rolled-back', 'cancelled', 'cancelled']);
+    expect(run.ramp).toMatchObject({ published: 2, failed: ['h2'], stopped: { batch: 2, reason: 'h2 failed in health check' } });
+    expect(run.outcomes[0]!.message).toBe(`the ramp stopped: batch 2 failed (h2); rolled back to ${A}`);
+    expect(run.outcomes[2]!.message).toBe('not published: batch 2 failed (h2)');
+    expect(fleet.changes.map((change) => change.host).filter((host) => host === 'h3' || host === 'h4')).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+    expect(added(fleet)).toEqual(['rolled-back', 'bad', 'aborted', 'aborted']);
+  });
+
+  it('max_fail 1 tolerates one failed host: it goes back alone and the ramp goes on', async () => {
+    const fleet = fleetOf(4);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: [1, '50%', '100%'], max_fail: 1 });
+    expect(statuses(run)).toEqual(['deployed', 'rolled-back', 'deployed', 'deployed']);
+    expect(run.ramp).toMatchObject({ maxFail: '1', allowed: 1, published: 3, failed: ['h2'], stopped: null });
+    expect(run.outcomes[1]!.notes.join(' ')).toContain('within max_fail 1 (1 of 1 allowed failures): the ramp went on');
+    const fresh = run.outcomes[0]!.release!;
+    expect(fleet.hosts.map((h) => h.currentRelease)).toEqual([fresh, A, fresh, fresh]);
+  });
+});
+
+describe('revert', () => {
+  /** Hosts h1..h3 with A, B and C deployed in turn, on C. */
+  function threeReleases(): ScriptedFleet {
+    const fleet = new ScriptedFleet(['h1', 'h2', 'h3']);
+    for (const host of fleet.hosts) host.seed([{ name: A, sha: a }, { name: B, sha: b }, { name: C, sha: c }]);
+    return fleet;
+  }
+
+  it('revert n switches every host to the n-th previous successful release, with no fetch and no build', async () => {
+    for (const [steps, target] of [[1, B], [2, A]] as const) {
+      const fleet = threeReleases();
+      const run = await runPmx(fleet, { 'pre-deploy': 'npm ci' }, { command: 'revert', steps });
+      expect(statuses(run), `revert ${steps}`).toEqual(['reverted', 'reverted', 'reverted']);
+      expect(run.outcomes.map((o) => [o.release, o.readBack])).toEqual(fleet.hosts.map(() => [target, true]));
+      expect(fleet.hosts.map((h) => [h.currentRelease, h.serving, h.releases.size])).toEqual(fleet.hosts.map(() => [target, target, 3]));
+      expect([...started(run, 'fetch'), ...started(run, 'create release'), ...started(run, 'pre-deploy')]).toEqual([]);
+      for (const host of fleet.hosts) expect(host.revisions.at(-1)).toMatchObject({ action: 'revert', release: target, from: C, result: 'success' });
+    }
+  });
+
+  it('revert skips a release marked bad on one host, or gone from one host', async () => {
+    const fleet = threeReleases();
+    fleet.host('h2').ledger.push(JSON.stringify({ time: '2025-01-04T00:00:00.000Z', action: 'mark-bad', release: B, ref: null, sha: null, user: 'ops', result: 'bad', from: null }));
+    const run = await runPmx(fleet, {}, { command: 'revert', steps: 1 });
+    expect(run.outcomes.map((o) => [o.status, o.release])).toEqual(fleet.hosts.map(() => ['reverted', A]));
+    const gone = threeReleases();
+    gone.host('h3').releases.delete(B);
+    const again = await runPmx(gone, {}, { command: 'revert', steps: 1 });
+    expect(again.outcomes.map((o) => [o.status, o.release])).toEqual(gone.hosts.map(() => ['reverted', A]));
+  });
+
+  it('revert --to picks the release named by a sha prefix', async () => {
+    const fleet = threeReleases();
+    const run = await runPmx(fleet, {}, { command: 'revert', pick: 'aaaaaaa' });
+    expect(run.outcomes.map((o) => [o.status, o.release])).toEqual(fleet.hosts.map(() => ['reverted', A]));
+    expect(fleet.hosts.map((h) => h.currentRelease)).toEqual([A, A, A]);
+  });
+
+  it('revert refuses, for the whole fleet, a release it cannot go back to: nothing switches and each host says why', async () => {
+    for (const [request, why] of [
+      [{ steps: 5 }, `not published: cannot go back 5: the fleet is on ${C} and has only 2 releases before it`],
+      [{ pick: 'deadbeef' }, "not published: no release matches 'deadbeef' on any host"],
+    ] as const) {
+      const fleet = threeReleases();
+      const run = await runPmx(fleet, {}, { command: 'revert', ...request });
+      for (const o of run.outcomes) expect([o.status, o.message, o.release, o.readBack]).toEqual(['cancelled', expect.stringContaining(why), C, true]);
+      expect(run.outcomes[0]!.message).toContain(`h3 on ${C} (also has ${A}, ${B})`);
+      expect(fleet.changes).toEqual([]);
+      expect(fleet.hosts.map((h) => [h.currentRelease, h.releases.size, h.lockedBy])).toEqual(fleet.hosts.map(() => [C, 3, null]));
+      for (const host of fleet.hosts) expect(host.revisions.at(-1)).toMatchObject({ action: 'revert', result: 'aborted' });
+    }
+  });
+});
+
+describe('every host reported', () => {
+  it('a host gone after publish is reported with what it may serve; the other hosts finish and are read back', async () => {
+    const fleet = fleetOf(3);
+    fleet.dropAt('h2', 'post-deploy', { gone: true });
+    const run = await runPmx(fleet, {});
+    expect(run.events.filter((e) => e.kind === 'host-done').map((e) => (e.kind === 'host-done' ? e.outcome.host : '')).sort()).toEqual(['h1', 'h2', 'h3']);
+    expect(statuses(run)).toEqual(['deployed', 'failed', 'deployed']);
+    const fresh = run.outcomes[0]!.release!;
+    expect(run.outcomes[1]).toMatchObject({ phase: 'post-deploy', release: fresh, readBack: false, recorded: false, message: expect.stringContaining(`could not reconnect to roll back: current may still be ${fresh}`) });
+    expect(run.outcomes.map((o) => o.readBack)).toEqual([true, false, true]);
+    // what the unreachable host was left with, as the summary said
+    expect([fleet.host('h2').currentRelease, fleet.host('h2').serving]).toEqual([fresh, A]);
+    expect(added(fleet)).toEqual(['success', '', 'success']);
+  });
+});
+
+describe('interrupts', () => {
+  it('an interrupt before publish stops every host: prepared releases removed, nothing switches, the ledger says aborted', async () => {
+    const fleet = fleetOf(3);
+    const interruption = new Interruption();
+    const held = fleet.holdAt('h2', 'pre-deploy');
+    void held.reached.then(() => interruption.request('SIGINT'));
+    const run = await runPmx(fleet, { 'pre-deploy': 'npm ci' }, { interruption });
+    expect(run.interrupted).toBe('SIGINT');
+    expect(statuses(run)).toEqual(['aborted', 'aborted', 'aborted']);
+    expect(run.outcomes[1]!.message).toBe('interrupted in pre-deploy; the prepared release was removed');
+    expect(fleet.changes).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+    expect(added(fleet)).toEqual(['aborted', 'aborted', 'aborted']);
+  });
+
+  it('an interrupt after the switch lets every host that switched finish', async () => {
+    const fleet = fleetOf(3);
+    const interruption = new Interruption();
+    const held = fleet.holdAt('h2', 'post-deploy');
+    void held.reached.then(() => (interruption.request('SIGINT'), held.release()));
+    const run = await runPmx(fleet, {}, { interruption });
+    expect(run.interrupted).toBe('SIGINT');
+    expect(statuses(run)).toEqual(['deployed', 'deployed', 'deployed']);
+    const fresh = run.outcomes[0]!.release!;
+    expect(fleet.hosts.map((h) => [h.currentRelease, h.serving, h.lockedBy])).toEqual(fleet.hosts.map(() => [fresh, fresh, null]));
+    expect(added(fleet)).toEqual(['success', 'success', 'success']);
+  });
+
+  it('an interrupt during a ramp: the published batch keeps the release, later batches do not publish', async () => {
+    const fleet = fleetOf(3);
+    const interruption = new Interruption();
+    const held = fleet.holdAt('h1', 'health check');
+    void held.reached.then(() => (interruption.request('SIGINT'), held.release()));
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1 }, { interruption });
+    expect(statuses(run)).toEqual(['deployed', 'aborted', 'aborted']);
+    expect(run.outcomes[1]!.message).toBe('interrupted (SIGINT) before this batch published');
+    expect(run.ramp).toMatchObject({ published: 1, stopped: null });
+    expect(fleet.host('h1').currentRelease).toBe(run.outcomes[0]!.release);
+    for (const host of fleet.hosts.slice(1)) untouched(host);
+    expect(added(fleet)).toEqual(['success', 'aborted', 'aborted']);
+  });
+});
