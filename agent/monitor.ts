@@ -68,7 +68,7 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
       const last = previous.get(proc.pid);
       const cpu = last && now > last.at ? ((ticks - last.ticks) / TICKS_PER_SECOND / ((now - last.at) / 1000)) * 100 : 0;
       previous.set(proc.pid, { ticks, at: now });
-      proc.monit = { memory, cpu: Math.max(0, Math.round(cpu * 10) / 10) };
+      proc.measure({ memory, cpu: Math.max(0, Math.round(cpu * 10) / 10) });
       enforceMemoryLimit(proc, memory, log);
     }
     const runningPids = new Set(running.map((proc) => proc.pid));

@@ -182,7 +182,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       }
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
-      proc.listenFds = existing[0]!.listenFds;
+      proc.useSockets(existing[0]!.listenFds);
       started.push(proc.request('start'));
       added.push(proc);
       used.add(instance);

@@ -47,7 +47,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, lo
   const socketApps = new Map<string, { proc: SupervisedProcess; runAgain: boolean }[]>();
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
     const proc = registry.add(saved.spec, saved.instance, saved.id);
-    proc.error = saved.error;
+    proc.restoreError(saved.error);
     const lifecycle = restoredLifecycle(saved.lifecycle);
     const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch) : null;
     let outcome: Outcome;
@@ -175,7 +175,7 @@ async function reopenSockets(registry: Registry, instances: { proc: SupervisedPr
   }
   log(`${spec.name}: sockets ${spec.listen.join(', ')} open again`);
   for (const { proc, runAgain } of kept) {
-    proc.listenFds = fds;
+    proc.useSockets(fds);
     if (runAgain) proc.dispatch({ type: 'restart' });
   }
 }

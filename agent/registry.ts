@@ -65,7 +65,7 @@ export class Registry {
   async prepare(spec: AppSpec, instance: number, id?: number): Promise<SupervisedProcess> {
     const listenFds = spec.listen.length > 0 ? await this.listeners.acquire(spec.name, spec.listen) : [];
     const proc = this.add(spec, instance, id);
-    proc.listenFds = listenFds;
+    proc.useSockets(listenFds);
     return proc;
   }
 

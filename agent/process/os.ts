@@ -21,7 +21,7 @@ export interface ProcessIdentityRow {
 export interface LaunchOptions {
   env: Record<string, string>;
   /** Listening sockets handed to the child as fd 3.. (socket activation), in order. */
-  listenFds: number[];
+  listenFds: readonly number[];
 }
 
 /** A started child; `listened` turns true at a cluster worker's first listening server. */

@@ -49,17 +49,16 @@ export class SupervisedProcess extends EventEmitter {
   private appSpec: AppSpec;
   /** An event has been fed through the state machine: the lifecycle is its own from then on. */
   private supervising = false;
-  /** The last error met while running this process, shown by describe. */
-  error: string | null = null;
-  /** How the last child ended, or null while none has. */
-  lastExit: LastExit | null = null;
+  /** Written by fail and cleared by a start; before supervision begins, by restoreError. */
+  private lastError: string | null = null;
+  private lastEnd: LastExit | null = null;
   readonly createdAt: number;
   readonly logs: LogSink;
-  monit = { memory: 0, cpu: 0 };
-  /** The latest runtime sample of the current child when it is a Node app with metrics; else null. */
-  nodeMetrics: NodeMetrics | null = null;
-  /** Listening sockets the agent opened for this app (socket activation), passed as fd 3.. */
-  listenFds: number[] = [];
+  /** Written by the monitor's samples only (measure). */
+  private usage: Readonly<{ memory: number; cpu: number }> = { memory: 0, cpu: 0 };
+  private metricsSample: NodeMetrics | null = null;
+  /** Written by useSockets only. */
+  private sockets: readonly number[] = [];
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
   /** Watches the processes that took a child's role through MAINPID= (not our children: their exit is seen in /proc). */
@@ -118,6 +117,47 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The current child: the one that serves, and whose pid `ls` shows. */
+  /** The last error met while running this process, shown by describe. */
+  get error(): string | null {
+    return this.lastError;
+  }
+
+  /** How the last child ended, or null while none has. */
+  get lastExit(): Readonly<LastExit> | null {
+    return this.lastEnd;
+  }
+
+  /** Memory and CPU of the process and its descendants, as the monitor last measured them. */
+  get monit(): Readonly<{ memory: number; cpu: number }> {
+    return this.usage;
+  }
+
+  /** The latest runtime sample of the current child when it is a Node app with metrics; else null. */
+  get nodeMetrics(): NodeMetrics | null {
+    return this.metricsSample;
+  }
+
+  /** Listening sockets the agent opened for this app (socket activation), passed as fd 3.. */
+  get listenFds(): readonly number[] {
+    return this.sockets;
+  }
+
+  /** The monitor's latest measure of the process tree. */
+  measure(usage: { memory: number; cpu: number }): void {
+    this.usage = { memory: usage.memory, cpu: usage.cpu };
+  }
+
+  /** The sockets the agent holds for this app (opened for it, shared by its instances, or opened again after a crash). */
+  useSockets(fds: readonly number[]): void {
+    this.sockets = [...fds];
+  }
+
+  /** Takes over the error the agent which died recorded (crash recovery), before any event is fed to this process. */
+  restoreError(error: string | null): void {
+    if (this.supervising) throw new Error(`restoreError: ${this.spec.name} (id ${this.id}) is already supervised`);
+    this.lastError = error;
+  }
+
   get child(): ChildProcess | null {
     return this.children.current?.launched.child ?? null;
   }
@@ -226,7 +266,7 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private spawn(): void {
-    this.error = null;
+    this.lastError = null;
     const started = this.launch();
     if (!started) {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
@@ -267,7 +307,7 @@ export class SupervisedProcess extends EventEmitter {
     try {
       notify = this.openNotify();
       const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();
-      return { launched: this.os.launch(this.spec, { env, listenFds: this.listenFds }), notify };
+      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets }), notify };
     } catch (error) {
       notify?.close();
       this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
@@ -329,7 +369,7 @@ export class SupervisedProcess extends EventEmitter {
       const pipe = launched.metrics;
       readMetrics(pipe, (sample) => {
         handle.liveness?.hang?.sampled();
-        if (this.roleOf(child) === 'current') this.nodeMetrics = sample;
+        if (this.roleOf(child) === 'current') this.metricsSample = sample;
       });
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
@@ -358,10 +398,10 @@ export class SupervisedProcess extends EventEmitter {
     const at = this.roleOf(child);
     if (!at) return;
     if (at === 'current') {
-      this.nodeMetrics = null;
+      this.metricsSample = null;
       removePidFile(this.pidFile);
-      this.lastExit = { code, signal, at: this.os.now() };
-      this.emit('exit', this.lastExit);
+      this.lastEnd = { code, signal, at: this.os.now() };
+      this.emit('exit', this.lastEnd);
     }
     if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
@@ -419,7 +459,7 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private becameCurrent(handle: ChildHandle): void {
-    this.nodeMetrics = null;
+    this.metricsSample = null;
     const pid = handle.launched.child.pid;
     if (pid !== undefined) writePidFile(this.pidFile, pid);
     this.emit('child');
@@ -432,7 +472,7 @@ export class SupervisedProcess extends EventEmitter {
     this.children.retiring = this.children.current;
     this.children.current = replacement;
     this.children.replacement = null;
-    this.error = null;
+    this.lastError = null;
     this.becameCurrent(replacement);
   }
 
@@ -561,7 +601,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /** Records a problem met while running this process (shown by describe) and logs it. */
   fail(message: string): void {
-    this.error = message;
+    this.lastError = message;
     this.log(`${this.spec.name} (id ${this.id}): ${message}`);
   }
 }
