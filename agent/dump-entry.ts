@@ -28,7 +28,7 @@ function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
     const name = (entry as { spec?: { name?: unknown } } | null)?.spec?.name;
     // a name that could forge output (control characters) is left out of the message
     const which = `entry ${index}${typeof name === 'string' && !/[\u0000-\u001f\u007f]/.test(name) ? ` ('${name}')` : ''}`;
-    throw new AgentFault(`${file}: ${which}: ${key} must be ${expected}, got ${describe(value)}`, { code: 'DUMP_INVALID', data: { file, entry: index, key } });
+    throw new AgentFault(`${file}: ${which}: ${key} must be ${expected}, got ${describe(value)}`, { code: 'DUMP_INVALID', file, key, data: { file, entry: index, key } });
   };
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return fail('the entry', 'an object', entry);
   const { pm_id, instance, status, spec } = entry as Record<string, unknown>;

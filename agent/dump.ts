@@ -33,7 +33,7 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
   if (entries.length === 0 && !force) {
     const previous = current.dump ?? parse(backup).dump;
     if (previous && previous.processes.length > 0) {
-      throw new AgentFault(`refusing to replace ${file} (${previous.processes.length} processes) with an empty list`, { code: 'DUMP_REFUSED', data: {
+      throw new AgentFault(`refusing to replace ${file} (${previous.processes.length} processes) with an empty list`, { code: 'DUMP_REFUSED', file, data: {
         file,
         saved: previous.processes.length,
       } });
@@ -64,11 +64,11 @@ export function readDump(file: string): ReadDump {
   const backup = `${file}.bak`;
   const fallback = parse(backup);
   if (!main.problem && !fallback.dump) {
-    throw new AgentFault(`no dump at ${file}: run 'pmx save' first`, { code: 'DUMP_MISSING', data: { file } });
+    throw new AgentFault(`no dump at ${file}: run 'pmx save' first`, { code: 'DUMP_MISSING', file, data: { file } });
   }
   if (!fallback.dump) {
     const why = `${file} is ${main.problem ?? 'missing'} and ${backup} is ${fallback.problem ?? 'missing'}`;
-    throw new AgentFault(`no usable dump: ${why}`, { code: 'DUMP_UNREADABLE', data: { file } });
+    throw new AgentFault(`no usable dump: ${why}`, { code: 'DUMP_UNREADABLE', file, data: { file } });
   }
   const savedAt = fallback.dump.saved_at ? `, saved ${fallback.dump.saved_at}` : '';
   const warning = main.problem

@@ -13,6 +13,7 @@ export class AgentFault extends PmxError<FaultCode> {
 
   /** The fault as it travels on the wire. */
   toWire(): Fault {
-    return { code: this.code, message: this.message, data: this.data };
+    const context = this.context;
+    return { code: this.code, message: this.message, data: this.data, ...(Object.keys(context).length > 0 ? { context } : {}) };
   }
 }

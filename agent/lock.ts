@@ -32,11 +32,11 @@ export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean
     code = await runFlock(fd, options.wait === true);
   } catch (error) {
     closeSync(fd);
-    throw new AgentFault(`cannot lock ${home.lockFile}: ${(error as Error).message} (pmx needs the flock command of util-linux)`, { code: 'INTERNAL', data: { file: home.lockFile } });
+    throw new AgentFault(`cannot lock ${home.lockFile}: ${(error as Error).message} (pmx needs the flock command of util-linux)`, { code: 'INTERNAL', file: home.lockFile, data: { file: home.lockFile } });
   }
   if (code !== 0) {
     closeSync(fd);
-    if (code !== CONFLICT) throw new AgentFault(`cannot lock ${home.lockFile}: flock exited with code ${code}`, { code: 'INTERNAL', data: { file: home.lockFile } });
+    if (code !== CONFLICT) throw new AgentFault(`cannot lock ${home.lockFile}: flock exited with code ${code}`, { code: 'INTERNAL', file: home.lockFile, data: { file: home.lockFile } });
     const pid = lockHolder(home)?.pid ?? readAgentPid(home);
     throw new AgentFault(`an agent already runs in ${home.root}${pid ? ` with pid ${pid}` : ''} (it holds ${home.lockFile})`, { code: 'ALREADY_RUNNING', data: { pid } });
   }

@@ -124,7 +124,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
     outcomes.push(...answers);
     const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
     if (failed) {
-      throw new AgentFault(`reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', data: {
+      throw new AgentFault(`reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', app: failed.spec.name, data: {
         id: failed.id,
         name: failed.spec.name,
       } });
@@ -159,12 +159,12 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     await Promise.all(leaving);
   }
   const existing = registry.named(name);
-  if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', data: { name } });
+  if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', app: name, data: { name } });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
-  if (wanted < 1) throw new AgentFault(`scale: ${name} would have ${wanted} instances; use delete to remove it`, { code: 'INVALID_REQUEST' });
+  if (wanted < 1) throw new AgentFault(`scale: ${name} would have ${wanted} instances; use delete to remove it`, { code: 'INVALID_REQUEST', app: name });
   if (wanted > MAX_INSTANCES) {
-    throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', data: { name, wanted, limit: MAX_INSTANCES } });
+    throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', app: name, data: { name, wanted, limit: MAX_INSTANCES } });
   }
   const spec = { ...existing[0]!.spec, instances: wanted };
   for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });

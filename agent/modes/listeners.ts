@@ -48,14 +48,14 @@ function openHandles(addresses: { host: string; port: number }[], app: string): 
     const handles: RawHandle[] = [];
     const helper = fork(HELPER, [JSON.stringify(addresses)], { stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
     helper.on('message', (message: { index?: number; error?: string }, handle: unknown) => {
-      if (message.error) reject(new AgentFault(`${app}: ${message.error}`, { code: 'INVALID_REQUEST', data: { app } }));
+      if (message.error) reject(new AgentFault(`${app}: ${message.error}`, { code: 'INVALID_REQUEST', app, data: { app } }));
       else if (message.index !== undefined) handles[message.index] = handle as RawHandle;
     });
     helper.once('exit', (code) => {
       if (code === 0 && handles.length === addresses.length) resolve(handles);
       else {
         for (const handle of handles) handle?.close();
-        reject(new AgentFault(`${app}: could not open its listening sockets`, { code: 'INVALID_REQUEST', data: { app } }));
+        reject(new AgentFault(`${app}: could not open its listening sockets`, { code: 'INVALID_REQUEST', app, data: { app } }));
       }
     });
   });

@@ -51,6 +51,17 @@ export class PmxError<Code extends string = string> extends Error {
   }
 }
 
+/** The context fields of a value read off the wire: strings only, every other key dropped. */
+export function contextFrom(value: unknown): ErrorContext {
+  const context: ErrorContext = {};
+  if (typeof value !== 'object' || value === null) return context;
+  for (const field of CONTEXT_FIELDS) {
+    const text = (value as Record<string, unknown>)[field];
+    if (typeof text === 'string') context[field] = text;
+  }
+  return context;
+}
+
 function contextOf(from: ErrorContext): ErrorContext {
   const context: ErrorContext = {};
   for (const field of CONTEXT_FIELDS) if (from[field] !== undefined) context[field] = from[field];

@@ -39,7 +39,7 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
     : what === 'home'
       ? `run pmx as ${owner}, or set PMX_HOME to a directory of your own`
       : `someone else put it there: check it, then remove it (or 'chown ${euid} ${path}')`;
-  throw new AgentFault(`refusing ${path}: ${problem} (mode ${mode}); ${fix}`, { code: 'HOME_UNSAFE', data: { path, uid: stats.uid, owner, mode } });
+  throw new AgentFault(`refusing ${path}: ${problem} (mode ${mode}); ${fix}`, { code: 'HOME_UNSAFE', file: path, data: { path, uid: stats.uid, owner, mode } });
 }
 
 /** The name of `uid` from /etc/passwd, or `uid N` when it has none. */

@@ -1,5 +1,6 @@
 // Wire types shared by the agent and the CLI: requests, responses, events, process descriptions.
 import type { AppSpec } from './app-spec.js';
+import type { ErrorContext } from './errors.js';
 import type { PublicStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
@@ -181,6 +182,8 @@ export interface Fault {
   code: FaultCode;
   message: string;
   data?: Record<string, unknown>;
+  /** What the fault is about (the app, the file, the key), when it is about one. */
+  context?: ErrorContext;
 }
 
 export type Response =

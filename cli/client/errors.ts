@@ -1,5 +1,5 @@
 // The CLI's error class: a stable code, the context it concerns, and the exit code to use.
-import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
+import { contextFrom, PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 import type { Fault } from '../../agent/protocol/types.js';
 
 export type CliErrorCode =
@@ -20,7 +20,7 @@ export class CliError extends PmxError<CliErrorCode> {
 
   /** A fault received from the agent, as a CLI error. */
   static fromFault(fault: Fault): CliError {
-    return new CliError(fault.message, { code: fault.code, hint: hintFor(fault), data: fault.data ?? {} });
+    return new CliError(fault.message, { ...contextFrom(fault.context), code: fault.code, hint: hintFor(fault), data: fault.data ?? {} });
   }
 }
 

@@ -155,6 +155,15 @@ describe('error codes', () => {
     expect(CliError.fromFault(fault.toWire())).toMatchObject({ name: 'CliError', code: 'NOT_FOUND', message: "no process named 'api'", hint: "run 'pmx ls' to see the processes", data: { name: 'api' } });
   });
 
+  it('cross the wire with their context: the app or file a fault is about reaches --json, and junk context is dropped', () => {
+    const fault = new AgentFault('api: could not open its listening sockets', { code: 'INVALID_REQUEST', app: 'api', data: { app: 'api' } });
+    const wire = JSON.parse(JSON.stringify(fault.toWire()));
+    expect(wire.context).toEqual({ app: 'api' });
+    expect(errorJson(CliError.fromFault(wire))).toEqual({ code: 'INVALID_REQUEST', message: 'api: could not open its listening sockets', hint: null, app: 'api' });
+    const forged = CliError.fromFault({ code: 'DUMP_INVALID', message: 'm', context: { file: '/h/dump.pmx', key: 7, extra: 'x' } as never });
+    expect(forged.context).toEqual({ file: '/h/dump.pmx' });
+  });
+
   it('keep a framing error too long to read apart from a bad line', () => {
     expect(new FramingError('message longer than 16 bytes', { code: 'MESSAGE_TOO_LARGE' }).tooLong).toBe(true);
     expect(new FramingError('not a JSON line', { code: 'NOT_JSON' }).tooLong).toBe(false);
