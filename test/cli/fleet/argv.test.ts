@@ -1,7 +1,7 @@
 // What a fleet command forwards to each host's pmx: the command line as typed, without the
 // options that choose the environment.
 import { describe, expect, it } from 'vitest';
-import { remoteWords, replaceOptionValue } from '../../cli/fleet/argv.js';
+import { remoteWords, replaceOptionValue } from '../../../cli/fleet/argv.js';
 
 describe('remoteWords', () => {
   it('drops --deploy and --deploy-file with their values, in both spellings', () => {

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { PmxSandbox, ROOT, alive, eventually } from '../helpers/pmx.js';
+import { PmxSandbox, ROOT, alive, eventually } from '../../helpers/pmx.js';
 
 const sandbox = new PmxSandbox('pmx-api-');
 const project = join(sandbox.dir, 'project');
@@ -13,8 +13,8 @@ mkdirSync(join(project, 'node_modules'), { recursive: true });
 symlinkSync(ROOT, join(project, 'node_modules', 'pmx'));
 writeFileSync(join(project, 'app.js'), "console.log('api app up'); process.on('message', (m) => console.log('got ' + JSON.stringify(m))); setInterval(() => {}, 1000);\n");
 
-type Api = typeof import('../../cli/api/index.js').default;
-type ApiModule = Api & { Pmx: typeof import('../../cli/api/index.js').Pmx };
+type Api = typeof import('../../../cli/api/index.js').default;
+type ApiModule = Api & { Pmx: typeof import('../../../cli/api/index.js').Pmx };
 const required = createRequire(join(project, 'index.js'))('pmx') as ApiModule;
 const pm2: Api = new required.Pmx({ home: sandbox.home });
 const cwd = process.cwd();

@@ -5,7 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pmxCommand, stoppablePmxCommand } from '../../cli/fleet/remote-command.js';
+import { pmxCommand, stoppablePmxCommand } from '../../../cli/fleet/remote-command.js';
 
 let home: string;
 

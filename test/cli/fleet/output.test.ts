@@ -1,11 +1,11 @@
 // The wording of fleet commands: one table with a host column (a host that did not answer is a row
 // saying why), per-host action lines without the hosts' own tables, and the summary.
 import { describe, expect, it } from 'vitest';
-import type { HostResult } from '../../cli/fleet/fleet.js';
-import type { FleetProcess } from '../../cli/fleet/run-pmx.js';
-import { hostJsonLine, renderActionLines, renderActionSummary, renderFleetList } from '../../cli/output/fleet.js';
-import type { ExecResult } from '../../cli/transport/types.js';
-import { FIXTURE_NOW, processDescription } from '../fixtures/process-description.js';
+import type { HostResult } from '../../../cli/fleet/fleet.js';
+import type { FleetProcess } from '../../../cli/fleet/run-pmx.js';
+import { hostJsonLine, renderActionLines, renderActionSummary, renderFleetList } from '../../../cli/output/fleet.js';
+import type { ExecResult } from '../../../cli/transport/types.js';
+import { FIXTURE_NOW, processDescription } from '../../fixtures/process-description.js';
 
 const on = (host: string, ...names: string[]): FleetProcess[] => names.map((name, id) => ({ ...processDescription({ pm_id: id, name }), host }));
 
