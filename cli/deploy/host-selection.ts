@@ -1,7 +1,8 @@
 // `--hosts <glob>` and `--roles <r[,r2]>`: the hosts of an environment a command runs on. A
 // selection that matches no host is an error naming the selector and the hosts there are.
 import { DeployConfigError } from './errors.js';
-import type { DeployEnvironment, HostTarget } from './types.js';
+import type { HostTarget } from '../transport/host-target.js';
+import type { DeployEnvironment } from './types.js';
 
 /** What the command line selects; an absent selector selects every host. */
 export interface HostSelection {

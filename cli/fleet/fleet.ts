@@ -4,7 +4,8 @@
 import { PmxError } from '../../agent/protocol/errors.js';
 import { mapBounded } from '../deploy/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
-import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
+import type { DeployEnvironment } from '../deploy/types.js';
+import type { HostTarget } from '../transport/host-target.js';
 import { errorLine } from '../output/errors.js';
 import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';

@@ -4,7 +4,7 @@
 // when they are opened with the same `jumps`.
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 import { errorLine } from '../output/errors.js';
 import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';

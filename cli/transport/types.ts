@@ -2,7 +2,7 @@
 // cli/transport/ssh-connection.ts; the engine never sees ssh2 itself.
 import type { Readable } from 'node:stream';
 import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 
 export interface ExecResult {
   code: number;
