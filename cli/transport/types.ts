@@ -60,4 +60,9 @@ export class TransportError extends PmxError<TransportErrorCode> {
     this.address = options.address ?? null;
     this.detail = options.detail ?? {};
   }
+
+  /** The host as a message names it: its label, then how it was reached when known (`web1 (deploy@10.0.0.1:22)`). */
+  get reachedAs(): string {
+    return this.address ? `${this.host} (${this.address})` : this.host;
+  }
 }
