@@ -1,9 +1,10 @@
-// Finds import cycles among the project's TypeScript sources (cli/ and agent/): static imports,
-// `import type`, re-exports and dynamic import() all count, since each ties one module's meaning to
-// another's. Prints each cycle (its modules, one strongly connected set) and exits 1 if there is any.
+// Finds import cycles among the project's TypeScript sources (cli/ and agent/), and imports that point
+// the wrong way between layers (LAYERS below): static imports, `import type`, re-exports and dynamic
+// import() all count, since each ties one module's meaning to another's. Prints each cycle (its
+// modules, one strongly connected set) and each wrong-way import, and exits 1 if there is any.
 // Usage: node scripts/check-cycles.mjs [root]
 import { readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
@@ -57,6 +58,28 @@ function cycles(graph) {
   return found;
 }
 
+/** Whether `file` is inside the project folder `dir` (`cli/transport`). */
+function within(file, dir) {
+  return relative(join(root, dir), file).split(sep)[0] !== '..';
+}
+
+/** Which way imports may point: the modules a rule holds for, and which project modules they may import (node builtins and npm packages always). */
+const LAYERS = [
+  { rule: 'agent/ never imports cli/', holdsFor: (file) => within(file, 'agent'), mayImport: (to) => !within(to, 'cli') },
+  {
+    rule: 'cli/transport/ imports only cli/transport/ and agent/protocol/ leaves',
+    holdsFor: (file) => within(file, 'cli/transport'),
+    mayImport: (to, graph) => within(to, 'cli/transport') || (within(to, 'agent/protocol') && graph.get(to)?.length === 0),
+  },
+];
+
+/** Every import that breaks a rule of LAYERS, as `{ rule, from, to }`. */
+function wrongWay(graph) {
+  return LAYERS.flatMap(({ rule, holdsFor, mayImport }) =>
+    [...graph].filter(([file]) => holdsFor(file)).flatMap(([from, imports]) => imports.filter((to) => !mayImport(to, graph)).map((to) => ({ rule, from, to }))),
+  );
+}
+
 const graph = new Map(['cli', 'agent'].flatMap((top) => sources(join(root, top))).map((file) => [file, importsOf(file)]));
 const found = cycles(graph);
 for (const component of found) {
@@ -68,4 +91,7 @@ for (const component of found) {
   }
 }
 console.log(found.length === 0 ? `no import cycle among ${graph.size} modules` : `${found.length} import cycle(s)`);
-process.exitCode = found.length === 0 ? 0 : 1;
+const wrong = wrongWay(graph);
+for (const { rule, from, to } of wrong) console.log(`wrong-way import (${rule}): ${relative(root, from)} -> ${relative(root, to)}`);
+console.log(wrong.length === 0 ? `no wrong-way import` : `${wrong.length} wrong-way import(s)`);
+process.exitCode = found.length === 0 && wrong.length === 0 ? 0 : 1;

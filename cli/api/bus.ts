@@ -5,6 +5,7 @@ import { EventEmitter } from 'node:events';
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
+import { splitChunk } from '../shared/line-splitter.js';
 
 /** The process a bus packet is about, as PM2 describes it. */
 export interface BusProcess {
@@ -71,8 +72,8 @@ export function startBus(list: () => Promise<ProcessDescription[]>, intervalMs =
     if (sizeOf(file) < tail.offset) tail.offset = 0; // flushed or rotated
     const text = readFrom(tail);
     if (text === '') return;
-    const lines = (tail.partial + text).split('\n');
-    tail.partial = lines.pop() ?? '';
+    const { lines, partial } = splitChunk(tail.partial, text);
+    tail.partial = partial;
     for (const line of lines) bus.emit(kind, { data: `${line}\n`, process: about(proc), at: Date.now() } satisfies LogPacket);
   };
 

@@ -3,6 +3,7 @@
 // (flush) is read again from its start.
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { LogLine } from '../output/monit-view.js';
+import { splitChunk } from '../shared/line-splitter.js';
 
 /** How much of a file's end is read for its last lines. */
 const BACKLOG_BYTES = 16 * 1024;
@@ -57,8 +58,8 @@ export class LogTail {
       if (fstatSync(fd).ino !== inode) return false;
       const read = readSync(fd, buffer, 0, buffer.length, tailed.offset);
       tailed.offset += read;
-      const parts = (tailed.partial + buffer.subarray(0, read).toString('utf8')).split('\n');
-      tailed.partial = parts.pop() ?? '';
+      const { lines: parts, partial } = splitChunk(tailed.partial, buffer.subarray(0, read).toString('utf8'));
+      tailed.partial = partial;
       // the backlog starts mid-file: its first piece is most likely part of a line
       if (first && size > BACKLOG_BYTES) parts.shift();
       for (const text of parts) this.lines.push({ stream: tailed.stream, text });

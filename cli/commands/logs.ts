@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
+import { splitChunk } from '../shared/line-splitter.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
@@ -183,9 +184,9 @@ function readToEnd(followed: Followed, print: Print): void {
     const read = readSync(followed.fd!, buffer, 0, buffer.length, followed.offset);
     if (read === 0) return;
     followed.offset += read;
-    const parts = (followed.partial + buffer.subarray(0, read).toString('utf8')).split('\n');
-    followed.partial = parts.pop() ?? '';
-    for (const line of parts) print(followed, line);
+    const { lines, partial } = splitChunk(followed.partial, buffer.subarray(0, read).toString('utf8'));
+    followed.partial = partial;
+    for (const line of lines) print(followed, line);
   }
 }
 

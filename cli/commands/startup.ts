@@ -4,19 +4,19 @@
 import { join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
-import { StartupError } from '../../agent/startup/errors.js';
-import { hostRunner, installService, removeService, startupRoot, type InstallOutcome, type StepOutcome } from '../../agent/startup/install.js';
-import { renderService } from '../../agent/startup/render.js';
-import { compareWithDump, longestKillTimeout } from '../../agent/startup/saved-state.js';
-import { LAYOUTS } from '../../agent/startup/systems.js';
-import { resolveTarget, type StartupFlags, type StartupTarget } from '../../agent/startup/target.js';
-import { packageRoot, startupValues } from '../../agent/startup/values.js';
+import { StartupError } from '../startup/errors.js';
+import { hostRunner, installService, removeService, startupRoot, type InstallOutcome, type StepOutcome } from '../startup/install.js';
+import { renderService } from '../startup/render.js';
+import { compareWithDump, longestKillTimeout } from '../startup/saved-state.js';
+import { LAYOUTS } from '../startup/systems.js';
+import { resolveTarget, type StartupFlags, type StartupTarget } from '../startup/target.js';
+import { packageRoot, startupValues } from '../startup/values.js';
 import { connectAgent } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
 import { quote } from '../transport/quote.js';
 import type { CommandContext } from './context.js';
 
-export type { StartupFlags } from '../../agent/startup/target.js';
+export type { StartupFlags } from '../startup/target.js';
 
 /** `pmx startup [system] [-u user] [--hp home] [--service-name name]`. */
 export async function startup(ctx: CommandContext, system: string | undefined, flags: StartupFlags): Promise<void> {

@@ -8,7 +8,7 @@ import { DeployConfigError } from './errors.js';
 import { readHosts } from './host-targets.js';
 import { readMaxFail, readRolling } from './ramp.js';
 import { readSecretSettings, SECRET_KEYS } from './secrets-config.js';
-import { parseSshOptions } from './ssh-options.js';
+import { parseSshOptions } from '../transport/ssh-options.js';
 
 /** Where the reader looks for ~/.ssh and the local user name. */
 export interface ReadOptions {

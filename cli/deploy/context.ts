@@ -9,7 +9,8 @@ import type { Interruption } from './interrupt.js';
 import type { HeldLock, LockAttempt } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
-import type { DeployEnvironment, HostTarget, RunSecrets } from './types.js';
+import type { HostTarget } from '../transport/host-target.js';
+import type { DeployEnvironment, RunSecrets } from './types.js';
 
 /** The commands of `pmx deploy <env> <command>`. */
 export type RunCommand = 'setup' | 'deploy' | 'revert' | 'mark-bad' | 'list' | 'curr' | 'prev' | 'exec' | 'startup';

@@ -8,7 +8,7 @@
 // later batches never publish and every published host goes back. An interrupt after the first
 // switch lets the hosts that switched finish (a hold ends at once). Every host is then recorded,
 // read back, unlocked, and gets an outcome.
-import { mapBounded } from './bounded.js';
+import { mapBounded } from '../shared/bounded.js';
 import type { HostChanges, HostContext, RunInfo } from './context.js';
 import type { HostOutcome, HostStatus, PhaseName } from './events.js';
 import { Ramp, type RampReport } from './flow-ramp.js';

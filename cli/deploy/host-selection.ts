@@ -1,7 +1,9 @@
 // `--hosts <glob>` and `--roles <r[,r2]>`: the hosts of an environment a command runs on. A
 // selection that matches no host is an error naming the selector and the hosts there are.
 import { DeployConfigError } from './errors.js';
-import type { DeployEnvironment, HostTarget } from './types.js';
+import { globMatch } from '../transport/host-patterns.js';
+import type { HostTarget } from '../transport/host-target.js';
+import type { DeployEnvironment } from './types.js';
 
 /** What the command line selects; an absent selector selects every host. */
 export interface HostSelection {
@@ -17,16 +19,10 @@ export function splitList(value: string | undefined): string[] | undefined {
   return value.split(',').map((item) => item.trim()).filter((item) => item !== '');
 }
 
-/** Whether `name` matches `glob` (`*` any run of characters, `?` one; case-insensitive, as host names are). */
-export function matchesGlob(glob: string, name: string): boolean {
-  const source = [...glob].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  return new RegExp(`^${source}$`, 'i').test(name);
-}
-
 /** Whether a host answers the selection (every given selector must match). */
 export function isSelected(target: HostTarget, selection: HostSelection): boolean {
   const names = [target.label, target.label.replace(/^[^@]*@/, '').replace(/:\d+$/, '').replace(/^\[|\]$/g, ''), target.hostname];
-  const byName = !selection.hosts || selection.hosts.some((glob) => names.some((name) => matchesGlob(glob, name)));
+  const byName = !selection.hosts || selection.hosts.some((glob) => names.some((name) => globMatch(glob, name)));
   const byRole = !selection.roles || selection.roles.some((role) => target.roles.includes(role));
   return byName && byRole;
 }

@@ -9,7 +9,7 @@ import type { HostOutcome, HostStatus, PhaseName } from './events.js';
 import type { HostPhase } from './phase.js';
 import { shaOf } from './revisions.js';
 import { DeployStepError } from './run-error.js';
-import type { HostTarget } from './types.js';
+import type { HostTarget } from '../transport/host-target.js';
 
 /** Why a host failed. */
 export interface HostFailure {

@@ -2,10 +2,10 @@
 // HostTarget per host, merging the environment's user/port/key, ssh_options and ~/.ssh/config.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { HostTarget } from './types.js';
+import type { HostTarget } from '../transport/host-target.js';
 import { expandHostRange } from './host-ranges.js';
-import { lookupSshConfig, type SshConfigEntry } from './ssh-config.js';
-import { strictness, type SshOptionValues } from './ssh-options.js';
+import { lookupSshConfig, type SshConfigEntry } from '../transport/ssh-config.js';
+import { strictness, type SshOptionValues } from '../transport/ssh-options.js';
 
 /** What host expansion needs from the environment being read. */
 export interface HostContext {

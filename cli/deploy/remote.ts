@@ -4,6 +4,7 @@
 // started) by an interrupt while the run allows it, a failure turned into a DeployStepError that
 // names the host.
 import type { Readable } from 'node:stream';
+import { lineSplitter } from '../shared/line-splitter.js';
 import type { ExecResult } from '../transport/types.js';
 import { connectionOf, type HostContext } from './context.js';
 import type { PhaseName } from './events.js';
@@ -60,20 +61,4 @@ export function failureOf(host: string, what: string, result: ExecResult, code: 
   const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
   const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
   return new DeployStepError(`${what} failed (${status})${why ? `: ${why}` : ''}`, { code, host, ...(phase ? { phase } : {}), output });
-}
-
-/** Calls `line` for each complete line of a chunked stream; flush() emits the last partial line. */
-export function lineSplitter(line: (text: string) => void): { push: (chunk: string) => void; flush: () => void } {
-  let pending = '';
-  return {
-    push(chunk) {
-      const parts = (pending + chunk).split('\n');
-      pending = parts.pop() ?? '';
-      for (const part of parts) line(part.replace(/\r$/, ''));
-    },
-    flush() {
-      if (pending !== '') line(pending);
-      pending = '';
-    },
-  };
 }

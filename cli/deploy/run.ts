@@ -19,7 +19,8 @@ import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
 import { secretsForRun } from './secrets.js';
-import type { DeployEnvironment, HostTarget } from './types.js';
+import type { HostTarget } from '../transport/host-target.js';
+import type { DeployEnvironment } from './types.js';
 
 /** What to run. */
 export interface DeployRequest {

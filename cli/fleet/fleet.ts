@@ -2,9 +2,10 @@
 // work run on all of them at once: a host that cannot be reached is a result saying why, never an
 // error that hides the other hosts.
 import { PmxError } from '../../agent/protocol/errors.js';
-import { mapBounded } from '../deploy/bounded.js';
+import { mapBounded } from '../shared/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
-import type { DeployEnvironment, HostTarget } from '../deploy/types.js';
+import type { DeployEnvironment } from '../deploy/types.js';
+import type { HostTarget } from '../transport/host-target.js';
 import { errorLine } from '../output/errors.js';
 import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';

@@ -1,7 +1,7 @@
 // `pmx logs` on every host at once: each host's own `pmx logs` streams over its SSH connection,
 // line by line, until it ends by itself (--nostream, an error) or `stop` resolves.
 import { PassThrough } from 'node:stream';
-import { lineSplitter } from '../deploy/remote.js';
+import { lineSplitter } from '../shared/line-splitter.js';
 import { type Fleet, type HostResult, onEveryHost } from './fleet.js';
 import { PMX_NOT_FOUND, stoppablePmxCommand } from './remote-command.js';
 import { pmxMissing } from './run-pmx.js';

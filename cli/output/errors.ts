@@ -39,7 +39,7 @@ export function errorJson(error: unknown): ErrorJson {
 
 // a transport error also says how the host was reached
 function hostOf(error: PmxError): string {
-  return error instanceof TransportError && error.address ? `${error.host} (${error.address})` : error.host!;
+  return error instanceof TransportError ? error.reachedAs : error.host!;
 }
 
 // `code=LOCKED host=web1 phase=lock`: what PMX_DEBUG adds to a pmx error

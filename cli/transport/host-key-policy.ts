@@ -1,6 +1,6 @@
 // StrictHostKeyChecking as pmx applies it to a host key the server shows: verified against the
 // known_hosts files ('yes'), recorded when new ('accept-new'), or not checked ('no').
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 import { addHostKey, fingerprint, verifyHostKey } from './known-hosts.js';
 import { TransportError } from './types.js';
 

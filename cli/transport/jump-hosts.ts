@@ -1,7 +1,7 @@
 // Jump hosts (ProxyJump) shared by the connections of one run: every host behind the same bastion
 // goes through one SSH connection to it, opened by the first host that needs it and closed when
 // the last host using it closes. A bastion then sees one login per run, not one per host.
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 
 /** What the pool needs of a connection to a jump host. */
 export interface JumpConnection {

@@ -3,7 +3,7 @@
 // the agent already holds is never asked for).
 import { readFileSync } from 'node:fs';
 import ssh2, { type AnyAuthMethod, type AuthHandlerMiddleware, type IdentityCallback, type ParsedKey } from 'ssh2';
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 
 // ssh2 is CommonJS: Node's named-export detection misses OpenSSHAgent, so take it off the default export
 const { OpenSSHAgent, utils } = ssh2;

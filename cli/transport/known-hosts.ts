@@ -3,6 +3,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { hostPatternsMatch } from './host-patterns.js';
 
 /** What the known_hosts files say about a host's key. */
 export type HostKeyVerdict =
@@ -86,23 +87,11 @@ function entriesFor(files: string[], name: string): Entry[] {
 
 function hostMatches(patterns: string, name: string): boolean {
   if (patterns.startsWith('|1|')) return hashedMatches(patterns, name);
-  let matched = false;
-  for (const pattern of patterns.split(',')) {
-    const negated = pattern.startsWith('!');
-    if (!globToRegExp(negated ? pattern.slice(1) : pattern).test(name)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
+  return hostPatternsMatch(patterns.split(','), name);
 }
 
 function hashedMatches(entry: string, name: string): boolean {
   const [, , salt, hash] = entry.split('|');
   if (!salt || !hash) return false;
   return createHmac('sha1', Buffer.from(salt, 'base64')).update(name).digest('base64') === hash;
-}
-
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${escaped}$`, 'i');
 }

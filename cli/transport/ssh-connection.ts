@@ -4,8 +4,7 @@
 // when they are opened with the same `jumps`.
 import { PassThrough, Readable, type Duplex } from 'node:stream';
 import { Client, type ClientChannel, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
-import type { HostTarget } from '../deploy/types.js';
-import { errorLine } from '../output/errors.js';
+import type { HostTarget } from './host-target.js';
 import { exportEnv } from './quote.js';
 import { preferredHostKeyAlgorithms } from './known-hosts.js';
 import { checkHostKey } from './host-key-policy.js';
@@ -314,7 +313,7 @@ function noKeys(target: HostTarget, where: string, auth: AuthPlan): TransportErr
 function throughJump(target: HostTarget, error: unknown): TransportError {
   if (!(error instanceof TransportError)) return new TransportError(String(error), { code: 'CONNECTION_LOST', host: target.label, address: reachedBy(target) });
   if (error.host === target.label) return error;
-  return new TransportError(`through jump host ${errorLine(error)}`, { code: error.code, host: target.label, address: reachedBy(target), detail: { ...error.detail, jump: error.host } });
+  return new TransportError(`through jump host ${error.reachedAs}: ${error.message}`, { code: error.code, host: target.label, address: reachedBy(target), detail: { ...error.detail, jump: error.host } });
 }
 
 // how a host is reached, shown after its label in messages: `deploy@10.0.0.1:22 via bastion`

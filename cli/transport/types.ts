@@ -2,7 +2,7 @@
 // cli/transport/ssh-connection.ts; the engine never sees ssh2 itself.
 import type { Readable } from 'node:stream';
 import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
-import type { HostTarget } from '../deploy/types.js';
+import type { HostTarget } from './host-target.js';
 
 export interface ExecResult {
   code: number;
@@ -59,5 +59,10 @@ export class TransportError extends PmxError<TransportErrorCode> {
     this.name = 'TransportError';
     this.address = options.address ?? null;
     this.detail = options.detail ?? {};
+  }
+
+  /** The host as a message names it: its label, then how it was reached when known (`web1 (deploy@10.0.0.1:22)`). */
+  get reachedAs(): string {
+    return this.address ? `${this.host} (${this.address})` : this.host;
   }
 }

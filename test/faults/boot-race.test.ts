@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { agentsOf, burnCpu, liveProcesses, lockHoldersOf, processesOfHome, treeOf } from '../helpers/home-processes.js';
-import { LAYOUTS } from '../../agent/startup/systems.js';
-import { systemdAssignments, systemdWords } from '../agent/startup/unit-syntax.js';
+import { LAYOUTS } from '../../cli/startup/systems.js';
+import { systemdAssignments, systemdWords } from '../cli/startup/unit-syntax.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-boot-race-');

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LocalPhase } from '../phase.js';
-import { lineSplitter } from '../remote.js';
+import { lineSplitter } from '../../shared/line-splitter.js';
 import { DeployStepError, lastLines } from '../run-error.js';
 
 /** Fails the run (no host publishes) when the hook exits non-zero or is interrupted. */

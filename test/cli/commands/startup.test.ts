@@ -7,9 +7,9 @@ import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, st
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
-import { INIT_SYSTEMS, LAYOUTS } from '../../../agent/startup/systems.js';
-import { detectInitSystem } from '../../../agent/startup/detect.js';
-import { systemdAssignments, systemdWords } from '../../agent/startup/unit-syntax.js';
+import { INIT_SYSTEMS, LAYOUTS } from '../../../cli/startup/systems.js';
+import { detectInitSystem } from '../../../cli/startup/detect.js';
+import { systemdAssignments, systemdWords } from '../startup/unit-syntax.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-startup-');

@@ -7,7 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
 import { failure } from './config-failure.js';
 import { expandHostRange, MAX_RANGE_HOSTS } from '../../../cli/deploy/host-ranges.js';
-import { matchesGlob, selectHosts, splitList } from '../../../cli/deploy/host-selection.js';
+import { selectHosts, splitList } from '../../../cli/deploy/host-selection.js';
+import { globMatch } from '../../../cli/transport/host-patterns.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-host-selection-'));
 afterAll(() => rmSync(home, { recursive: true, force: true }));
@@ -86,10 +87,10 @@ describe('--hosts and --roles', () => {
   const labels = (selection: Parameters<typeof selectHosts>[1]) => selectHosts(env, selection).hosts.map((h) => h.label);
 
   it('globs match * and ? on the host name, case-insensitively, with or without user@ and :port', () => {
-    expect(matchesGlob('web0?.example', 'web07.example')).toBe(true);
-    expect(matchesGlob('web0?.example', 'web10.example')).toBe(false);
-    expect(matchesGlob('*.EXAMPLE', 'lb.example')).toBe(true);
-    expect(matchesGlob('web.', 'webx')).toBe(false);
+    expect(globMatch('web0?.example', 'web07.example')).toBe(true);
+    expect(globMatch('web0?.example', 'web10.example')).toBe(false);
+    expect(globMatch('*.EXAMPLE', 'lb.example')).toBe(true);
+    expect(globMatch('web.', 'webx')).toBe(false);
     expect(labels({ hosts: ['web1?.*'] })).toEqual(['web10.example', 'web11.example', 'web12.example']);
     expect(labels({ hosts: ['db2.example'] })).toEqual(['ops@db2.example:2222']);
     expect(labels({ hosts: ['lb*', 'db1*'] })).toEqual(['ops@db1.example:2222', 'lb.example']);

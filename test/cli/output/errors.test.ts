@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PmxError } from '../../../agent/protocol/errors.js';
 import { FramingError } from '../../../agent/protocol/framing.js';
 import { InvalidTarget } from '../../../agent/protocol/selector.js';
-import { StartupError } from '../../../agent/startup/errors.js';
+import { StartupError } from '../../../cli/startup/errors.js';
 import { AgentFault } from '../../../agent/fault.js';
 import { CliError } from '../../../cli/client/errors.js';
 import { DeployConfigError } from '../../../cli/deploy/errors.js';

@@ -1,6 +1,6 @@
 // The HostTarget a transport test connects with: a test host as the deploy config would describe
 // it (its key, its known_hosts, strict checking), with the test's own overrides.
-import type { HostTarget } from '../../../cli/deploy/types.js';
+import type { HostTarget } from '../../../cli/transport/host-target.js';
 import type { TestHost } from '../../hosts/index.js';
 
 export function hostTarget(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {

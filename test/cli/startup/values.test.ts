@@ -4,9 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { minimalPath, packageRoot, pmxOnPath, stopTimeoutSec } from '../../../agent/startup/values.js';
-import { lookupUser, parsePasswdLine, realUser } from '../../../agent/startup/users.js';
-import { checkServiceName, parseInitSystem } from '../../../agent/startup/systems.js';
+import { minimalPath, packageRoot, pmxOnPath, stopTimeoutSec } from '../../../cli/startup/values.js';
+import { lookupUser, parsePasswdLine, realUser } from '../../../cli/startup/users.js';
+import { checkServiceName, parseInitSystem } from '../../../cli/startup/systems.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-values-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,5 @@
 // The error class of `pmx startup`: a stable code, a message that names the value and a fix.
-import { PmxError, type PmxErrorOptions } from '../protocol/errors.js';
+import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 
 export type StartupErrorCode =
   | 'UNKNOWN_INIT_SYSTEM'

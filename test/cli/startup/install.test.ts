@@ -3,8 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { installService, removeService, runInitCommands, type CommandRunner } from '../../../agent/startup/install.js';
-import { INIT_SYSTEMS, LAYOUTS } from '../../../agent/startup/systems.js';
+import { installService, removeService, runInitCommands, type CommandRunner } from '../../../cli/startup/install.js';
+import { INIT_SYSTEMS, LAYOUTS } from '../../../cli/startup/systems.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pmx-install-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

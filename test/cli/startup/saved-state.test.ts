@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { writeDump, type DumpEntry } from '../../../agent/dump.js';
 import type { AppSpec } from '../../../agent/protocol/app-spec.js';
 import type { ProcessDescription } from '../../../agent/protocol/types.js';
-import { compareWithDump, longestKillTimeout } from '../../../agent/startup/saved-state.js';
+import { compareWithDump, longestKillTimeout } from '../../../cli/startup/saved-state.js';
 import { processDescription } from '../../fixtures/process-description.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-saved-'));

@@ -2,6 +2,7 @@
 // Host patterns with *, ? and !, the first value of a setting wins, Include is followed.
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
+import { globMatch, hostPatternsMatch } from './host-patterns.js';
 
 /** What ~/.ssh/config sets for one alias (unset settings are absent). */
 export interface SshConfigEntry {
@@ -33,23 +34,6 @@ export function lookupSshConfig(alias: string, context: SshConfigContext): SshCo
   const entry: SshConfigEntry = { identityFiles: [], unsupported: [] };
   readFile(join(context.home, '.ssh', 'config'), alias, context, entry, true, 0);
   return entry;
-}
-
-/** Host patterns of one `Host` line against a name: one positive match and no negated one. */
-export function hostPatternsMatch(patterns: string[], name: string): boolean {
-  let matched = false;
-  for (const pattern of patterns) {
-    const negated = pattern.startsWith('!');
-    if (!globMatch(negated ? pattern.slice(1) : pattern, name)) continue;
-    if (negated) return false;
-    matched = true;
-  }
-  return matched;
-}
-
-function globMatch(glob: string, name: string): boolean {
-  const source = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${source}$`, 'i').test(name);
 }
 
 // `applies` is the state at the start of the file (an Include inside a matching Host block); OpenSSH

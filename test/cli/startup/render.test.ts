@@ -5,9 +5,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { renderService, renderTemplate } from '../../../agent/startup/render.js';
-import type { StartupValues } from '../../../agent/startup/values.js';
-import { INIT_SYSTEMS } from '../../../agent/startup/systems.js';
+import { renderService, renderTemplate } from '../../../cli/startup/render.js';
+import type { StartupValues } from '../../../cli/startup/values.js';
+import { INIT_SYSTEMS } from '../../../cli/startup/systems.js';
 import { execLine, systemdAssignments, systemdWords, upstartValue } from './unit-syntax.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx startup \'q" %h $HOME `x` \\b '));

@@ -1,8 +1,8 @@
 // Whether the saved dump would bring back what runs now: `pmx startup` reminds the user to
 // `pmx save` when it would not, since the boot hook resurrects the dump and nothing else.
 import { statSync } from 'node:fs';
-import { readDump, type DumpEntry } from '../dump.js';
-import type { ProcessDescription } from '../protocol/types.js';
+import { readDump, type DumpEntry } from '../../agent/dump.js';
+import type { ProcessDescription } from '../../agent/protocol/types.js';
 
 /** How the dump compares with the running list. */
 export type SavedState =

@@ -1,6 +1,6 @@
 // Init-system detection: the running init first, then the installed tools (containers).
 import { describe, expect, it } from 'vitest';
-import { detectInitSystem, type InitProbe } from '../../../agent/startup/detect.js';
+import { detectInitSystem, type InitProbe } from '../../../cli/startup/detect.js';
 
 function probe(options: { platform?: NodeJS.Platform; paths?: string[]; tools?: string[]; pid1?: string }): InitProbe {
   return {
