@@ -3,16 +3,13 @@
 import type { HostTarget } from '../../../cli/transport/host-target.js';
 import type { TestHost } from '../../hosts/index.js';
 
-export function hostTarget(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
+/** A target with the deploy config's defaults (strict host key checking, no agent, no jump host) and `fields` over them. */
+export function targetOf(fields: Pick<HostTarget, 'label' | 'hostname' | 'port' | 'user'> & Partial<HostTarget>): HostTarget {
   return {
-    label: h.name,
-    hostname: h.address,
-    port: h.port,
-    user: h.user,
-    keyFiles: [h.keyPath],
+    keyFiles: [],
     useAgent: false,
     forwardAgent: false,
-    knownHostsFiles: [h.knownHostsPath],
+    knownHostsFiles: [],
     strictHostKeyChecking: 'yes',
     connectTimeoutMs: 3000,
     keepaliveIntervalMs: 15_000,
@@ -20,6 +17,10 @@ export function hostTarget(h: TestHost, overrides: Partial<HostTarget> = {}): Ho
     proxyJump: null,
     roles: [],
     labels: {},
-    ...overrides,
+    ...fields,
   };
+}
+
+export function hostTarget(h: TestHost, overrides: Partial<HostTarget> = {}): HostTarget {
+  return targetOf({ label: h.name, hostname: h.address, port: h.port, user: h.user, keyFiles: [h.keyPath], knownHostsFiles: [h.knownHostsPath], ...overrides });
 }

@@ -6,26 +6,10 @@ import { errorLine } from '../../../cli/output/errors.js';
 import type { HostTarget } from '../../../cli/transport/host-target.js';
 import { openConnection } from '../../../cli/transport/ssh-connection.js';
 import { TransportError } from '../../../cli/transport/types.js';
+import { targetOf } from './host-target.js';
 
 function target(label: string, overrides: Partial<HostTarget> = {}): HostTarget {
-  return {
-    label,
-    hostname: '127.0.0.1',
-    port: 1,
-    user: 'deploy',
-    keyFiles: [],
-    useAgent: false,
-    forwardAgent: false,
-    knownHostsFiles: [],
-    strictHostKeyChecking: 'yes',
-    connectTimeoutMs: 3000,
-    keepaliveIntervalMs: 15_000,
-    keepaliveCountMax: 3,
-    proxyJump: null,
-    roles: [],
-    labels: {},
-    ...overrides,
-  };
+  return targetOf({ label, hostname: '127.0.0.1', port: 1, user: 'deploy', ...overrides });
 }
 
 describe('a jump host that fails', () => {
