@@ -43,13 +43,17 @@ async function startRelays(fleet, dir) {
   return { addresses: relays.map((relay) => relay.address), port: relays[0].port, knownHostsPath };
 }
 
-/** BENCH_WAN_TIMELINE=1: what pmx did on the first host, ms from the first login request (label, round trips span, command's end). */
-function printTimeline(name, trace, ms) {
+/** BENCH_WAN_TIMELINE=1: what pmx did on the first host, ms from the first login request (label, round trips span, command's end), and the time before the login and after the last command. */
+function printTimeline(name, trace, ms, spawnedAt) {
   const [[host, { login, commands }]] = [...readTrace(trace)];
   const zero = login.requested;
   const at = (t) => (t - zero).toFixed(0).padStart(5);
-  console.log(`  ${name} on ${host} (the command took ${ms.toFixed(0)} ms; login ${at(login.requested)}-${at(login.ready)})`);
+  const last = Math.max(...commands.map((op) => op.end));
+  console.log(`  ${name} on ${host} (the command took ${ms.toFixed(0)} ms: ${(zero - spawnedAt).toFixed(0)} ms from its spawn to the first login, ${(spawnedAt + ms - last).toFixed(0)} ms from this host's last command to its exit; login ${at(login.requested)}-${at(login.ready)})`);
   for (const op of commands.sort((a, b) => a.requested - b.requested)) console.log(`    ${op.label.padEnd(16)} ${at(op.requested)} -> ${at(op.ready)} .. ${at(op.end)}`);
+  // every host's second command: when it could go on after its check (the stage waits for the slowest host)
+  const starts = [...readTrace(trace)].map(([name, { login: l, commands: c }]) => `${name} ${at(l.ready)}/${at(c.sort((x, y) => x.requested - y.requested)[1]?.requested ?? NaN)}`);
+  console.log(`    login ready / second command, every host: ${starts.join(', ')}`);
 }
 
 export default async function deployWanBench() {
@@ -66,9 +70,11 @@ export default async function deployWanBench() {
     const pm2Log = { USER: `bench-wan-${process.pid}` };
     onCleanup(() => rmSync(`/tmp/pm2-deploy-${pm2Log.USER}.log`, { force: true }));
     const trace = join(dir, 'trace.jsonl');
+    let spawnedAt = 0;
     const deploy = async (m, words) => {
       const [command, argv, { env }] = m.command(['deploy', 'ecosystem.config.js', ...words]);
       rmSync(trace, { force: true });
+      spawnedAt = performance.timeOrigin + performance.now();
       const result = await run(command, argv, { env: m.name === 'pm2' ? { ...env, ...pm2Log } : { ...env, PMX_SSH_TRACE: trace }, cwd: app.dir });
       if (result.code !== 0) throw new Error(`${m.label} deploy ${words.join(' ')} exited with ${result.code}:\n${`${result.stdout}\n${result.stderr}`.trim().split('\n').slice(-30).join('\n')}`);
       return result;
@@ -89,7 +95,7 @@ export default async function deployWanBench() {
           if (version) await expectCurrent(m.name, version);
           add(`${m.name} ${name}`, ms);
           if (m.name === 'pmx') (traces[name] ??= []).push(...roundTrips(trace));
-          if (m.name === 'pmx' && process.env.BENCH_WAN_TIMELINE) printTimeline(name, trace, ms);
+          if (m.name === 'pmx' && process.env.BENCH_WAN_TIMELINE) printTimeline(name, trace, ms, spawnedAt);
         }
       };
       await step('setup', ['setup'], null);
