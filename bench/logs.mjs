@@ -1,15 +1,17 @@
 // Log throughput: one app writing 1,000,000 lines of 100 bytes (fork mode), and a cluster of 2
 // writing 500,000 each, for pmx and PM2 in one run: time until every byte is on disk, CPU
 // seconds of the agent/daemon until it goes idle, peak RSS of the app processes, and a check
-// that every line reached the files whole and exactly once.
+// that every line reached the files whole and exactly once. The floor of the fork run with back-pressure:
+// the same app with its stdout on a file and no manager.
+import { spawn } from 'node:child_process';
 import { closeSync, openSync, readSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { printTable } from './lib/format.mjs';
 import { withManagers } from './lib/managers.mjs';
 import { cpuSeconds, rssBytes } from './lib/measure.mjs';
-import { app as appPath } from './lib/paths.mjs';
-import { figure } from './lib/report.mjs';
+import { app as appPath, tempDir } from './lib/paths.mjs';
+import { figure, floorFigure } from './lib/report.mjs';
 
 export const about = `${Number(process.env.LOG_BENCH_LINES ?? 1_000_000).toLocaleString('en-US')} lines of 100 bytes to stdout (fork, and cluster of 2): time to disk, daemon CPU, app peak RSS, every line checked`;
 
@@ -86,6 +88,22 @@ async function flood(tool, instances, app) {
   return { toDisk, cpu, peakRssMb: peakRss / 2 ** 20, ...lines };
 }
 
+/** The floor of a fork run: the same app with its stdout on a file and no manager at all, timed the same way (until every byte is there). */
+async function floodAlone(app) {
+  const file = join(tempDir('logs-floor'), 'alone-out.log');
+  const fd = openSync(file, 'w', 0o600);
+  const started = Date.now();
+  const child = spawn(process.execPath, [appPath(app)], { env: { ...process.env, COUNT: String(LINES) }, stdio: ['ignore', fd, 'ignore'] });
+  closeSync(fd);
+  try {
+    while (statSync(file).size < LINES * 100 && Date.now() - started < 120_000) await sleep(50);
+    return (Date.now() - started) / 1000;
+  } finally {
+    child.kill('SIGKILL'); // the app keeps a timer: it never ends by itself
+    rmSync(file, { force: true });
+  }
+}
+
 const MODES = ['fork', 'fork, back-pressure', 'cluster', 'cluster, back-pressure'];
 
 export default async function logsBench() {
@@ -94,6 +112,7 @@ export default async function logsBench() {
   await withManagers(async (managers) => {
     for (const mode of MODES) {
       for (const tool of managers) figures[`${tool.name} ${mode}`] = await flood(tool, mode.startsWith('cluster') ? 2 : 1, mode.endsWith('back-pressure') ? 'flood.cjs' : 'flood-console.cjs');
+      if (mode === 'fork, back-pressure') figures.alone = await floodAlone('flood.cjs');
     }
   });
   const label = (mode) => `${mode.startsWith('fork') ? 'fork' : 'cluster of 2'}, ${mode.endsWith('back-pressure') ? 'app waits for drain' : 'console.log loop'}`;
@@ -105,12 +124,14 @@ export default async function logsBench() {
     rows.push([mode.startsWith('fork') ? `fork, ${LINES} lines, ${label(mode).split(', ')[1]}` : `cluster of 2, ${LINES / 2} each, ${label(mode).split(', ')[1]}`, fmt(pmx), pm2 ? fmt(pm2) : 'n/a', pm2 ? `${(pmx.toDisk / pm2.toDisk).toFixed(2)} / ${(pmx.cpu / pm2.cpu).toFixed(2)}` : '']);
   }
   printTable('logs: 100-byte lines to stdout', ['run', 'pmx', 'PM2', 'time, CPU pmx/PM2'], rows);
+  console.log(`  floor: the app that waits for 'drain', alone with its stdout on a file: ${figures.alone.toFixed(2)} s to disk`);
   return {
     figures: MODES.flatMap((mode) => {
       const pmx = figures[`pmx ${mode}`];
       const pm2 = figures[`pm2 ${mode}`];
       const lost = (f) => f.bad + f.dup + f.missing;
       return [
+        ...(mode === 'fork, back-pressure' ? [floorFigure({ name: `${label(mode)}: the app alone, stdout on a file (floor)`, unit: 's', value: figures.alone })] : []),
         figure({ name: `${label(mode)}: time to disk`, unit: 's', pmx: pmx.toDisk, pm2: pm2?.toDisk }),
         figure({ name: `${label(mode)}: daemon CPU`, unit: 's', pmx: pmx.cpu, pm2: pm2?.cpu }),
         figure({ name: `${label(mode)}: app peak RSS`, unit: 'bytes', pmx: pmx.peakRssMb * 2 ** 20, pm2: pm2 && pm2.peakRssMb * 2 ** 20 }),
