@@ -187,9 +187,16 @@ async function race({ first, second, final, answers, retiring }: Race): Promise<
     // a watch restart has no caller to wait for: the agent logs how each one ended
     const watches = [first, second].filter((op, i) => op === 'watch' && answers[i] !== 'skipped' && answers[i] !== 'unwatched').length;
     const watched = watches > 0 ? await watchOutcomes(firstFrom, name, watches) : [];
-    expectAnswer(first, ra, answers[0], name, watched);
-    expectAnswer(second, rb, answers[1], name, watched);
-    await expectTruth(name, final);
+    try {
+      expectAnswer(first, ra, answers[0], name, watched);
+      expectAnswer(second, rb, answers[1], name, watched);
+      await expectTruth(name, final);
+    } catch (error) {
+      // what the agent did with this app, for a failure seen only on a loaded machine
+      const said = agentLog().slice(firstFrom).split('\n').filter((line) => line.includes(name)).slice(-40).join('\n');
+      if (error instanceof Error) error.message += `\n--- agent log for ${name} since the first operation:\n${said}\n--- app output:\n${outLines(app).slice(-30).join('\n')}`;
+      throw error;
+    }
   } finally {
     openGate(app.listenGate);
     openGate(app.exitGate);
