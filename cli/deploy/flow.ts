@@ -1,5 +1,6 @@
 // Runs a plan over every host of an environment: stages of phases in parallel (bounded by
-// `parallel`), a barrier before publish (a failure anywhere before it, or an interrupt, and no host
+// `parallel`; host stages with no local phase between them run as one, so no host waits for a
+// slower one before the barrier), a barrier before publish (a failure anywhere before it, or an interrupt, and no host
 // publishes), then batch by batch (the ramp, `rolling`) the switch of `current`, post-deploy and
 // health check per host, and the hold (`batch_wait`) before the next batch. A failed host goes
 // back to its previous release. Without a ramp there is one batch whose switch is a barrier (a
@@ -72,6 +73,8 @@ class Flow {
   /** The batches after the barrier and the failures counted against max_fail. */
   readonly ramp: Ramp;
   private abort: string | null = null;
+  /** The plan's stages as this run takes them (joinedStages). */
+  private readonly stages: readonly Stage[];
   private stage: 'prepare' | 'publish' | 'finish' = 'prepare';
   private readonly onInterrupt = (): void => this.announce();
 
@@ -81,6 +84,7 @@ class Flow {
   ) {
     this.slots = run.environment.hosts.map((target) => new HostSlot(run, target));
     this.ramp = new Ramp(run.environment, this.slots);
+    this.stages = joinedStages(plan.stages, run);
     run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
     run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
@@ -93,7 +97,7 @@ class Flow {
 
   /** The stages before the barrier; the first failure (or the interrupt) stops every host at its next phase. */
   async prepare(): Promise<void> {
-    for (const stage of this.plan.stages) {
+    for (const stage of this.stages) {
       if (this.stopped()) return;
       if ('local' in stage) await this.runLocal(stage.local);
       else await mapBounded(this.slots.filter((slot) => !slot.failure), this.run.environment.parallel, (slot) => this.runPhases(slot, stage.hosts));
@@ -120,7 +124,7 @@ class Flow {
     await mapBounded(this.slots, this.run.environment.parallel, (slot) => this.cleanup(slot));
     const interrupted = this.run.interruption.by !== null;
     const removed = (slot: HostSlot): string => (slot.ctx.created ? '; the prepared release was removed' : '');
-    const stages = this.plan.stages.filter((stage) => 'hosts' in stage).length;
+    const stages = this.stages.filter((stage) => 'hosts' in stage).length;
     for (const slot of this.slots) {
       if (slot.interrupted) [slot.status, slot.message] = ['aborted', `interrupted in ${slot.failure!.phase}${removed(slot)}`];
       else if (slot.failure || (this.plan.independent && slot.stagesDone === stages)) continue;
@@ -283,4 +287,24 @@ class Flow {
     if (!(await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) return give(`the rollback failed too: current may still be ${from}, or the previous release may not be reloaded`);
     [slot.status, slot.message] = ['rolled-back', `${why}; ${slot.ctx.previous ? `rolled back to ${slot.ctx.previous}` : 'current removed (there was no release before)'}`];
   }
+}
+
+/**
+ * The stages with the local ones that do not apply to this run left out, and the host stages that
+ * then meet joined into one: a host goes from its lock to its fetch without waiting for the slowest
+ * host's check when nothing runs on this machine in between. The barrier before publish is kept,
+ * and a failure still stops every host at its next phase.
+ */
+export function joinedStages(stages: readonly Stage[], run: RunInfo): Stage[] {
+  const joined: Stage[] = [];
+  for (const stage of stages) {
+    if ('local' in stage) {
+      if (!stage.local.applies || stage.local.applies(run)) joined.push(stage);
+      continue;
+    }
+    const last = joined.at(-1);
+    if (last && 'hosts' in last) joined[joined.length - 1] = { hosts: [...last.hosts, ...stage.hosts] };
+    else joined.push(stage);
+  }
+  return joined;
 }

@@ -73,6 +73,33 @@ describe('the barrier before publish', () => {
     for (const host of ['h1', 'h2', 'h3']) expect(at(run.events, 'phase-start', host, 'publish')).toBeGreaterThan(lastReady);
   });
 
+  it('a host goes from its lock to its fetch without waiting for a slower host, when nothing runs locally in between', async () => {
+    const fleet = fleetOf(3);
+    const slow = fleet.holdAt('h3', 'check');
+    let onPrepared: () => void = () => undefined;
+    const prepared = new Promise<void>((resolve) => (onPrepared = resolve));
+    const running = runPmx(fleet, {}, { onEvent: (e) => e.kind === 'phase-done' && e.host === 'h1' && e.phase === 'create release' && onPrepared() });
+    await slow.reached;
+    // h1 fetches and creates its release while h3's check is held; were the stages still apart, this would never come
+    const bound = new Promise<string>((resolve) => setTimeout(() => resolve('h1 waited for h3'), 5000).unref());
+    expect(await Promise.race([prepared.then(() => 'h1 prepared'), bound])).toBe('h1 prepared');
+    expect(fleet.changes).toEqual([]); // the barrier before publish stands
+    slow.release();
+    const run = await running;
+    expect(statuses(run)).toEqual(['deployed', 'deployed', 'deployed']);
+  });
+
+  it('with pre-deploy-local, every host is checked and locked before the hook runs and before any host fetches', async () => {
+    const fleet = fleetOf(3);
+    const run = await runPmx(fleet, { 'pre-deploy-local': 'true' });
+    expect(statuses(run)).toEqual(['deployed', 'deployed', 'deployed']);
+    const hook = run.events.findIndex((e) => e.kind === 'phase-start' && e.host === null && e.phase === 'pre-deploy-local');
+    for (const host of ['h1', 'h2', 'h3']) {
+      expect(at(run.events, 'phase-done', host, 'lock')).toBeLessThan(hook);
+      expect(at(run.events, 'phase-start', host, 'fetch')).toBeGreaterThan(hook);
+    }
+  });
+
   it('a host failing before publish leaves every host on its previous release, prepared releases removed', async () => {
     const fleet = fleetOf(3);
     fleet.failAt('h2', 'pre-deploy', 'build broke on h2');
