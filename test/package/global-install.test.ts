@@ -1,11 +1,14 @@
 // The packed project installs globally (npm pack, then npm install -g into a temporary prefix) and
 // the installed pmx works: its version, its agent, an app started and listed, and the agent killed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { ROOT } from '../helpers/pmx.js';
+
+const execFileAsync = promisify(execFile);
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-global-'));
 const prefix = join(dir, 'prefix');
@@ -15,11 +18,16 @@ let installOutput = '';
 const pmx = (...args: string[]) =>
   spawnSync(join(prefix, 'bin', 'pmx'), args, { cwd: dir, env: { ...process.env, PMX_HOME: home, NO_COLOR: '1' }, encoding: 'utf8', timeout: 30_000 });
 
-beforeAll(() => {
-  const packed = execFileSync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 }).trim().split('\n').at(-1)!;
-  const install = spawnSync('npm', ['install', '-g', join(dir, packed), '--prefix', prefix, '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', timeout: 300_000 });
+// npm runs asynchronously: a synchronous install (a minute or more on a loaded machine, as it
+// compiles ssh2's optional native module) blocks this worker's event loop for longer than vitest's
+// 60 s RPC timeout, which fails a run whose tests all passed ("Timeout calling onTaskUpdate")
+beforeAll(async () => {
+  const packed = (await execFileAsync('npm', ['pack', '--pack-destination', dir, '--loglevel=error'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 })).stdout.trim().split('\n').at(-1)!;
+  const install = await execFileAsync('npm', ['install', '-g', join(dir, packed), '--prefix', prefix, '--no-audit', '--no-fund'], { cwd: dir, encoding: 'utf8', timeout: 300_000, maxBuffer: 1 << 26 }).catch(
+    (error: { code?: number | string; stdout?: string; stderr?: string }) => ({ stdout: error.stdout ?? '', stderr: error.stderr ?? '', failed: error.code ?? 'killed' }),
+  );
   installOutput = `${install.stdout}${install.stderr}`;
-  if (install.status !== 0) throw new Error(`npm install -g failed (${install.status}):\n${installOutput}`);
+  if ('failed' in install) throw new Error(`npm install -g failed (${install.failed}):\n${installOutput}`);
 }, 420_000);
 
 afterAll(() => {
