@@ -5,7 +5,7 @@
 // Afterwards the list tells the truth, no process runs that the list does not show, and each
 // caller's answer says what happened: a later request wins, and the one it overrode is told so.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type RunResult } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -83,7 +83,12 @@ function agentLogged(offset: number, pattern: RegExp): Promise<string> {
 /** Starts `op` on the app; the CLI's result, or null for a watch restart (it has no caller). */
 function begin(op: Op, app: App): Promise<RunResult | null> {
   if (op === 'watch') {
-    writeFileSync(join(app.watched, 'change.js'), `// ${Date.now()}\n`);
+    // one change, seen once: written beside the watched directory and renamed into it (a file
+    // created and then written in place is two events, and on a loaded machine they can come more
+    // than watch_delay apart: two watch restarts, where the race wants one)
+    const staged = join(app.watched, '..', 'change.js.tmp');
+    writeFileSync(staged, `// ${Date.now()}\n`);
+    renameSync(staged, join(app.watched, 'change.js'));
     return Promise.resolve(null);
   }
   return pmx.run(op === 'scale' ? ['scale', app.name, '1'] : [op, app.name], { timeoutMs: 60_000 });
