@@ -116,7 +116,6 @@ export class SupervisedProcess extends EventEmitter {
     this.state = { ...this.state, restarts: 0, unstableRestarts: 0 };
   }
 
-  /** The current child: the one that serves, and whose pid `ls` shows. */
   /** The last error met while running this process, shown by describe. */
   get error(): string | null {
     return this.lastError;
@@ -143,13 +142,13 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The monitor's latest measure of the process tree. */
-  measure(usage: { memory: number; cpu: number }): void {
-    this.usage = { memory: usage.memory, cpu: usage.cpu };
+  measure(usage: Readonly<{ memory: number; cpu: number }>): void {
+    this.usage = usage;
   }
 
   /** The sockets the agent holds for this app (opened for it, shared by its instances, or opened again after a crash). */
   useSockets(fds: readonly number[]): void {
-    this.sockets = [...fds];
+    this.sockets = fds;
   }
 
   /** Takes over the error the agent which died recorded (crash recovery), before any event is fed to this process. */
@@ -158,6 +157,7 @@ export class SupervisedProcess extends EventEmitter {
     this.lastError = error;
   }
 
+  /** The current child: the one that serves, and whose pid `ls` shows. */
   get child(): ChildProcess | null {
     return this.children.current?.launched.child ?? null;
   }

@@ -215,8 +215,8 @@ class Flow {
     for (const phase of phases) if (!(await slot.runPhase(phase))) return;
   }
 
+  // a local phase that does not apply to this run is not among the stages (joinedStages)
   private async runLocal(phase: LocalPhase): Promise<void> {
-    if (phase.applies && !phase.applies(this.run)) return;
     const { emit } = this.run;
     const started = Date.now();
     emit({ kind: 'phase-start', host: null, phase: phase.name });
