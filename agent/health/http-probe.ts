@@ -8,6 +8,11 @@
 // Kept or not, each probe must be answered within its timeout: a server that stops answering fails
 // it, its connection is destroyed, and the next probe connects anew, so a server that accepts and
 // never answers is still found.
+//
+// A probe allocates little: the connection's listeners and the timeout's timer are made once and
+// reused by every probe on them (a probe that allocated a promise chain, closures, two timers and an
+// abort listener each time cost the agent twice the CPU), and the sockets waiting to be read share
+// one timer. The probe in flight ends with close(), as the child's health check stops.
 import { connect, isIP, type Socket } from 'node:net';
 import { createRequire } from 'node:module';
 import { redactUrl } from '../protocol/app-spec.js';
@@ -15,13 +20,17 @@ import { failed, passed, type ProbeResult } from './probe-result.js';
 
 /** A head longer than this is not an HTTP answer the probe reads. */
 const MAX_HEAD = 16 * 1024;
-/** How long after its request a plain socket is first read (at most half the timeout). */
+/** How long after its request a plain socket is first read (a probe whose timeout is under twice this is read at once). */
 const COLLECT_MS = 50;
 
-/** Reads what arrives on one socket, as latin1 text (one character per byte). */
-interface Reader {
+/** The probe in flight. */
+interface Pending {
   socket: Socket;
-  read(text: string): void;
+  /** Sent on a kept connection: lost before any byte of an answer, it is asked again on a new one. */
+  reused: boolean;
+  head: string;
+  timeoutMs: number;
+  resolve: (outcome: ProbeResult | typeof RETRY) => void;
 }
 
 /** Probes one URL, again and again, over one connection when it can. */
@@ -33,9 +42,14 @@ export class HttpProbe {
   private readonly shown: string;
   /** Where a plain socket's bytes land, read synchronously from it: one per probe, reused. */
   private readonly buffer = Buffer.allocUnsafe(4096);
-  private reader: Reader | null = null;
-  /** The connection between probes, and what is left of the last answer's body on it. */
-  private kept: { socket: Socket; bodyLeft: number } | null = null;
+  /** The connection, open or opening; between probes, what is left of the last answer's body on it. */
+  private socket: Socket | null = null;
+  private bodyLeft = 0;
+  private pending: Pending | null = null;
+  /** The timeout of the probe in flight: one timer, re-armed by each probe and left to fire idle after it. */
+  private timer: NodeJS.Timeout | null = null;
+  private timerMs = 0;
+  private closed = false;
 
   constructor(url: string) {
     const target = new URL(url);
@@ -49,152 +63,178 @@ export class HttpProbe {
   }
 
   /** One probe; never rejects. */
-  async run(timeoutMs: number, signal: AbortSignal): Promise<ProbeResult> {
+  async run(timeoutMs: number): Promise<ProbeResult> {
+    if (this.closed) return failed(`GET ${this.shown}: stopped with the app`);
     const deadline = Date.now() + timeoutMs;
     const kept = this.take();
     if (kept) {
-      const outcome = await this.exchange(kept, true, timeoutMs, deadline, signal);
+      const outcome = await this.exchange(kept, true, timeoutMs, timeoutMs);
       // a kept connection the server closed as the request went out (its idle timeout) is no verdict on the app
       if (outcome !== RETRY) return outcome;
+      if (this.closed) return failed(`GET ${this.shown}: stopped with the app`);
     }
-    return (await this.exchange(this.open(), false, timeoutMs, deadline, signal)) as ProbeResult;
+    return (await this.exchange(this.open(), false, timeoutMs, Math.max(0, deadline - Date.now()))) as ProbeResult;
   }
 
-  /** Closes the kept connection. */
+  /** Ends the probe in flight and closes the connection; no probe after this. */
   close(): void {
-    this.kept?.socket.destroy();
-    this.kept = null;
-    this.reader = null;
+    this.closed = true;
+    this.settle(failed(`GET ${this.shown}: stopped with the app`));
+    this.drop();
+    if (this.timer) clearTimeout(this.timer);
   }
 
   /** The kept connection, if it is ready for a request. */
   private take(): Socket | null {
-    const kept = this.kept;
-    this.kept = null;
-    this.reader = null;
-    if (!kept) return null;
-    kept.socket.off('end', dropKept).off('error', dropKept);
-    if (kept.bodyLeft === 0 && !kept.socket.destroyed && kept.socket.readyState === 'open') return kept.socket;
-    kept.socket.destroy();
+    const socket = this.socket;
+    if (socket && this.bodyLeft === 0 && !socket.destroyed && socket.readyState === 'open') return socket;
+    this.drop();
     return null;
   }
 
   private open(): Socket {
     const { host, port } = this;
+    let socket: Socket;
     if (this.secure) {
-      const socket = tls().connect({ host, port, ...(isIP(host) ? {} : { servername: host }) });
-      socket.on('data', (chunk: Buffer) => this.received(socket, chunk.toString('latin1')));
-      return socket;
-    }
-    // bytes read straight into this probe's buffer: no stream, no Buffer per read, and a pause that stops reading
-    const socket: Socket = connect({
-      host,
-      port,
-      onread: {
-        buffer: this.buffer,
-        callback: (bytes) => {
-          this.received(socket, this.buffer.toString('latin1', 0, bytes));
-          return true;
+      socket = tls().connect({ host, port, ...(isIP(host) ? {} : { servername: host }) });
+      socket.on('data', (chunk: Buffer) => {
+        if (socket === this.socket) this.received(chunk.toString('latin1'));
+      });
+    } else {
+      // bytes read straight into this probe's buffer: no stream, no Buffer per read, and a pause that stops reading
+      socket = connect({
+        host,
+        port,
+        onread: {
+          buffer: this.buffer,
+          callback: (bytes) => {
+            if (socket === this.socket) this.received(this.buffer.toString('latin1', 0, bytes));
+            return true;
+          },
         },
-      },
-    });
+      });
+    }
+    // once per connection, not per probe; a socket no longer this probe's is nobody's concern
+    socket.on('end', () => this.lost(socket, null));
+    socket.on('close', () => this.lost(socket, null));
+    socket.on('error', (error: Error) => this.lost(socket, error.message));
+    this.socket = socket;
+    this.bodyLeft = 0;
     return socket;
   }
 
-  private received(socket: Socket, text: string): void {
-    if (this.reader?.socket === socket) this.reader.read(text);
-  }
-
-  /**
-   * Sends the request on `socket` and reads the answer's head; keeps the socket when the answer
-   * allows. A `reused` socket lost before any byte of an answer asks for a retry on a new one.
-   */
-  private exchange(socket: Socket, reused: boolean, timeoutMs: number, deadline: number, signal: AbortSignal): Promise<ProbeResult | typeof RETRY> {
+  /** Sends the request on `socket`, its answer due within `waitMs`. */
+  private exchange(socket: Socket, reused: boolean, timeoutMs: number, waitMs: number): Promise<ProbeResult | typeof RETRY> {
     return new Promise((resolve) => {
-      const { shown } = this;
-      let head = '';
-      let settled = false;
-      const settle = (outcome: ProbeResult | typeof RETRY, keep = false): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        clearTimeout(collect);
-        signal.removeEventListener('abort', onAbort);
-        socket.off('end', onEnd).off('error', onError).off('close', onClose);
-        if (!keep) {
-          if (this.reader?.socket === socket) this.reader = null;
-          // a later error of the destroyed socket has nobody to tell
-          socket.on('error', dropKept).destroy();
-        }
-        resolve(outcome);
-      };
-      const lost = (reason: string): void => settle(reused && head === '' ? RETRY : failed(`GET ${shown}: ${reason}`));
-      const timer = setTimeout(() => settle(failed(`GET ${shown}: no answer within ${timeoutMs} ms`)), Math.max(0, deadline - Date.now()));
-      const onAbort = (): void => settle(failed(`GET ${shown}: stopped with the app`));
-      signal.addEventListener('abort', onAbort, { once: true });
-      const read = (text: string): void => {
-        if (settled) return;
-        head += text;
-        for (;;) {
-          const end = head.indexOf('\r\n\r\n');
-          if (end === -1) {
-            const lineEnded = head.includes('\r\n') || head.length > MAX_HEAD;
-            if (lineEnded && !STATUS_LINE.test(head)) settle(failed(`GET ${shown}: not an HTTP answer`));
-            else if (head.length > MAX_HEAD) settle(failed(`GET ${shown}: an answer whose head is longer than ${MAX_HEAD} bytes`));
-            return;
-          }
-          const answer = readHead(head.slice(0, end));
-          if (!answer) return settle(failed(`GET ${shown}: not an HTTP answer`));
-          // an interim answer (103 Early Hints) is followed by the real one
-          if (answer.status < 200) {
-            head = head.slice(end + 4);
-            continue;
-          }
-          const result = answer.status < 400 ? passed : failed(`HTTP ${answer.status} from ${shown}`);
-          if (answer.bodyLength === null) return settle(result);
-          settle(result, true);
-          return this.keep(socket, answer.bodyLength - (head.length - end - 4));
-        }
-      };
-      const onEnd = (): void => lost(head === '' ? 'the connection closed without an answer' : 'the connection closed within an answer');
-      const onError = (error: Error): void => lost(error.message);
-      const onClose = (): void => lost('the connection closed without an answer');
-      this.reader = { socket, read };
-      socket.on('end', onEnd).on('error', onError).on('close', onClose);
+      this.pending = { socket, reused, head: '', timeoutMs, resolve };
+      this.arm(waitMs);
       socket.ref();
       // the answer waits in the kernel until the answers of the other probes sent with it are read too
-      const collect = this.secure ? undefined : setTimeout(() => socket.resume(), Math.min(COLLECT_MS, timeoutMs / 2));
-      if (!this.secure) socket.pause();
+      if (!this.secure && waitMs >= 2 * COLLECT_MS) {
+        socket.pause();
+        readLater(socket);
+      } else {
+        socket.resume();
+      }
       if (socket.connecting) socket.once(this.secure ? 'secureConnect' : 'connect', () => void socket.write(this.request));
       else socket.write(this.request);
     });
   }
 
-  /** Holds `socket` idle until the next probe, reading the rest of the last body; the server may close it meanwhile. */
-  private keep(socket: Socket, bodyLeft: number): void {
-    // more than the answer said: the next answer could not be told from it
-    if (bodyLeft < 0) return void socket.on('error', dropKept).destroy();
-    const kept = { socket, bodyLeft };
-    this.kept = kept;
-    this.reader = {
-      socket,
-      read: (text) => {
-        kept.bodyLeft -= text.length;
-        if (kept.bodyLeft < 0) socket.destroy();
-      },
-    };
-    socket.unref();
-    socket.on('end', dropKept).on('error', dropKept);
+  private arm(waitMs: number): void {
+    if (this.timer && this.timerMs === waitMs) {
+      this.timer.refresh();
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timerMs = waitMs;
+    this.timer = setTimeout(() => {
+      const pending = this.pending;
+      if (pending) this.settle(failed(`GET ${this.shown}: no answer within ${pending.timeoutMs} ms`));
+    }, waitMs);
+    this.timer.unref();
   }
-}
 
-/** Ends a socket nobody waits on (`this` is the socket). */
-function dropKept(this: Socket): void {
-  this.destroy();
+  /** Bytes from the current connection. */
+  private received(text: string): void {
+    const pending = this.pending;
+    if (!pending) {
+      // between probes: the rest of the last answer's body; more than it said could not be told from the next answer
+      this.bodyLeft -= text.length;
+      if (this.bodyLeft < 0) this.drop();
+      return;
+    }
+    pending.head += text;
+    for (;;) {
+      const { head } = pending;
+      const end = head.indexOf('\r\n\r\n');
+      if (end === -1) {
+        const lineEnded = head.includes('\r\n') || head.length > MAX_HEAD;
+        if (lineEnded && !STATUS_LINE.test(head)) this.settle(failed(`GET ${this.shown}: not an HTTP answer`));
+        else if (head.length > MAX_HEAD) this.settle(failed(`GET ${this.shown}: an answer whose head is longer than ${MAX_HEAD} bytes`));
+        return;
+      }
+      const answer = readHead(head.slice(0, end));
+      if (!answer) return this.settle(failed(`GET ${this.shown}: not an HTTP answer`));
+      // an interim answer (103 Early Hints) is followed by the real one
+      if (answer.status < 200) {
+        pending.head = head.slice(end + 4);
+        continue;
+      }
+      const result = answer.status < 400 ? passed : failed(`HTTP ${answer.status} from ${this.shown}`);
+      if (answer.bodyLength === null) return this.settle(result);
+      this.bodyLeft = answer.bodyLength - (head.length - end - 4);
+      // held idle until the next probe (which fails over to a new connection if the server closes it meanwhile)
+      this.settle(result, true);
+      if (this.bodyLeft < 0) this.drop();
+      else pending.socket.unref();
+      return;
+    }
+  }
+
+  /** The connection `socket` failed (`error`) or closed (null). */
+  private lost(socket: Socket, error: string | null): void {
+    if (socket !== this.socket) return;
+    const pending = this.pending;
+    if (pending) {
+      const inAnswer = pending.head !== '';
+      const reason = error ?? (inAnswer ? 'the connection closed within an answer' : 'the connection closed without an answer');
+      this.settle(pending.reused && !inAnswer ? RETRY : failed(`GET ${this.shown}: ${reason}`));
+    }
+    this.drop();
+  }
+
+  /** Ends the probe in flight with `outcome`; its connection goes unless `keep`. */
+  private settle(outcome: ProbeResult | typeof RETRY, keep = false): void {
+    const pending = this.pending;
+    if (!pending) return;
+    this.pending = null;
+    if (!keep) this.drop();
+    pending.resolve(outcome);
+  }
+
+  private drop(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.socket = null;
+    this.bodyLeft = 0;
+    socket.destroy();
+  }
 }
 
 /** A kept connection lost before any byte of an answer: try again on a new one. */
 const RETRY = Symbol('retry');
+
+/** Plain sockets whose answers are read together, COLLECT_MS after the first of them was asked. */
+let toRead: Socket[] = [];
+function readLater(socket: Socket): void {
+  if (toRead.push(socket) > 1) return;
+  setTimeout(() => {
+    const sockets = toRead;
+    toRead = [];
+    for (const waiting of sockets) if (!waiting.destroyed) waiting.resume();
+  }, COLLECT_MS).unref();
+}
 
 /** The start of an HTTP answer: its version and status. */
 const STATUS_LINE = /^HTTP\/(\d(?:\.\d)?) (\d{3})/;

@@ -40,7 +40,7 @@ function flood(child: ChildProcess): Flood {
 }
 
 /** Idle connections from the other user to `target` (127.0.0.1:port or a socket path). */
-const floodAsOtherUser = (target: string): Flood => flood(user.spawn([process.execPath, FLOOD, target, String(FLOOD_SIZE)], { PATH: process.env.PATH ?? '' }));
+const floodAsOtherUser = (target: string): Flood => flood(user.spawn([process.execPath, user.copy(FLOOD), target, String(FLOOD_SIZE)], { PATH: process.env.PATH ?? '' }));
 
 /** Idle connections from the owning user (the socket is 0600: nobody else may connect). */
 const floodAsOwner = (path: string): Flood => flood(spawn(process.execPath, [FLOOD, path, String(FLOOD_SIZE)], { stdio: ['ignore', 'pipe', 'inherit'] }));
