@@ -1,8 +1,7 @@
-// The `pmx` entry as one bundled CommonJS file (dist/fast.cjs, built by scripts/build-fast.mjs):
-// ls/jlist/describe run here without Node's ES module loader; every other command goes on to
-// the full command line, dist/cli/main.js.
+// The `pmx` entry as one bundled CommonJS file (dist/fast.cjs, built by scripts/build-cjs.mjs):
+// ls/jlist/describe run here; every other command goes on to the full command line, bundled as
+// dist/cli.cjs beside it.
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { isFast, runFast } from './fast.js';
 import { reportError } from './output/errors.js';
 
@@ -18,5 +17,6 @@ if (isFast(args)) {
     process.exit(1);
   });
 } else {
-  void import(pathToFileURL(join(__dirname, 'cli', 'main.js')).href);
+  // a path esbuild does not follow: the full command line is a bundle of its own
+  require(join(__dirname, 'cli.cjs'));
 }

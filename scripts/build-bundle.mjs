@@ -5,7 +5,8 @@
 // agent's entry (the CLI spawns it), the module cluster workers preload, the listen helper, the
 // send shim. In the bundle each file's import.meta.url becomes its path under a directory of those
 // helper files, which the bundle writes next to itself on first use (`.pmx-lib-<hash>/`); there the
-// agent's entry is a one-line stub that re-enters the bundle with `--pmx-agent`.
+// agent's entry (agent.cjs, where the CLI looks for it) is a one-line stub that re-enters the bundle
+// with `--pmx-agent`.
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -45,7 +46,8 @@ const files = {
   'agent/modes/send-shim.cjs': readFileSync(join(root, 'agent/modes/send-shim.cjs'), 'utf8'),
   'agent/metrics/preload.cjs': readFileSync(join(root, 'agent/metrics/preload.cjs'), 'utf8'),
 };
-const hash = createHash('sha256').update(JSON.stringify(files)).digest('hex').slice(0, 12);
+// the stub's name is part of the directory's identity: a directory an older bundle wrote (its stub at agent/main.js) is not reused
+const hash = createHash('sha256').update(JSON.stringify(files)).update('stub: agent.cjs').digest('hex').slice(0, 12);
 
 // the helper directory, written once beside the bundle (atomically: a temp dir renamed into place)
 const banner = `"use strict";
@@ -56,14 +58,13 @@ function __pmxUrl(file) {
   const path = require('node:path');
   if (__pmxDir === null) {
     const dir = path.join(path.dirname(__filename), '.pmx-lib-${hash}');
-    if (!fs.existsSync(path.join(dir, 'agent', 'main.js'))) {
+    if (!fs.existsSync(path.join(dir, 'agent.cjs'))) {
       const temp = dir + '.' + process.pid + '.tmp';
       for (const [name, text] of Object.entries(__pmxFiles)) {
         fs.mkdirSync(path.dirname(path.join(temp, name)), { recursive: true });
         fs.writeFileSync(path.join(temp, name), text);
       }
-      fs.mkdirSync(path.join(temp, 'agent'), { recursive: true });
-      fs.writeFileSync(path.join(temp, 'agent', 'main.js'), 'require(' + JSON.stringify(__filename) + ');\\n');
+      fs.writeFileSync(path.join(temp, 'agent.cjs'), 'require(' + JSON.stringify(__filename) + ');\\n');
       try { fs.renameSync(temp, dir); } catch { fs.rmSync(temp, { recursive: true, force: true }); }
     }
     __pmxDir = dir;

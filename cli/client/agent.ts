@@ -107,7 +107,7 @@ async function tryOpen(home: AgentHome): Promise<AgentConnection | null> {
 
 /** Path of the agent's entry module, beside this file in dist/. */
 export function agentEntry(): string {
-  return fileURLToPath(new URL('../../agent/main.js', import.meta.url));
+  return fileURLToPath(new URL('../../agent.cjs', import.meta.url));
 }
 
 /**

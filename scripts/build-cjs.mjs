@@ -1,0 +1,53 @@
+// Bundles the `pmx` command and the agent into CommonJS files beside the ES modules tsc wrote:
+//   dist/fast.cjs   ls/jlist/describe (cli/fast-main.ts), which loads dist/cli.cjs for anything else
+//   dist/cli.cjs    the whole command line (cli/main.ts)
+//   dist/agent.cjs  the agent the command line starts (agent/main.ts)
+// A CommonJS entry skips Node's ES module loader and a single file skips resolving a few hundred
+// modules: `pmx deploy` reaches its first SSH login 80-100 ms sooner, every other command 30-50 ms.
+// The tsc output stays: `import 'pmx'`, pmx-runtime and the files that run in other processes
+// (the cluster preload, the listen helper, the static server) are loaded from it.
+//
+// The sources find such files beside themselves (`new URL('../x.js', import.meta.url)`); in a
+// bundle each file's import.meta.url is its own place in dist/, so every such path resolves as it
+// does unbundled. `createRequire(import.meta.url)('x')` is bundled as `require('x')`.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+const metaUrlPlugin = {
+  name: 'pmx-meta-url-in-dist',
+  setup(builder) {
+    builder.onLoad({ filter: /\.ts$/ }, (args) => {
+      if (args.path.includes('node_modules')) return undefined;
+      let contents = readFileSync(args.path, 'utf8');
+      if (!contents.includes('import.meta.url')) return undefined;
+      const asJs = relative(root, args.path).split('\\').join('/').replace(/\.ts$/, '.js');
+      contents = contents.replace(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g, 'require($1$2$1)');
+      contents = contents.replaceAll('import.meta.url', `__pmxDistUrl(${JSON.stringify(asJs)})`);
+      return { contents, loader: 'ts' };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'warning',
+  plugins: [metaUrlPlugin],
+  // native add-ons are loaded from node_modules at run time (ssh2 works without cpu-features)
+  external: ['cpu-features', 'node-unix-socket', '*.node'],
+  legalComments: 'none',
+  // defined at the bundle's top, where `require` is the module's own (a source may name a local `require`)
+  banner: { js: "const __pmxDistUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
+};
+
+await Promise.all([
+  build({ ...common, entryPoints: [join(root, 'cli/fast-main.ts')], outfile: join(root, 'dist/fast.cjs') }),
+  build({ ...common, entryPoints: [join(root, 'cli/main.ts')], outfile: join(root, 'dist/cli.cjs') }),
+  build({ ...common, entryPoints: [join(root, 'agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
+]);
