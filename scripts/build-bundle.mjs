@@ -12,25 +12,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { metaUrlPlugin } from './meta-url-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const common = { bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning', write: false };
-
-/** Per file: import.meta.url as that file's place in the helper directory; createRequire(import.meta.url)('x') bundled as require('x'). */
-const metaUrlPlugin = {
-  name: 'pmx-meta-url',
-  setup(builder) {
-    builder.onLoad({ filter: /\.ts$/ }, (args) => {
-      if (args.path.includes('node_modules')) return undefined;
-      let contents = readFileSync(args.path, 'utf8');
-      if (!contents.includes('import.meta.url')) return undefined;
-      const asJs = relative(root, args.path).split('\\').join('/').replace(/\.ts$/, '.js');
-      contents = contents.replace(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g, 'require($1$2$1)');
-      contents = contents.replaceAll('import.meta.url', `__pmxUrl(${JSON.stringify(asJs)})`);
-      return { contents, loader: 'ts' };
-    });
-  },
-};
 
 /** A helper file built on its own (it runs in another process: a cluster worker, the listen helper). */
 async function helper(entry) {
@@ -85,7 +70,7 @@ const result = await build({
   stdin: { contents: entry, resolveDir: root, sourcefile: 'pmx-bundle-entry.js', loader: 'js' },
   outfile,
   banner: { js: banner },
-  plugins: [metaUrlPlugin],
+  plugins: [metaUrlPlugin(root)],
   // native add-ons ssh2 can use are optional: it falls back to JavaScript without them
   external: ['cpu-features', '*.node'],
   minifyWhitespace: true,

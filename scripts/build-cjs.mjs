@@ -11,26 +11,11 @@
 // bundle each file's import.meta.url is its own place in dist/, so every such path resolves as it
 // does unbundled. `createRequire(import.meta.url)('x')` is bundled as `require('x')`.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { metaUrlPlugin } from './meta-url-plugin.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-
-const metaUrlPlugin = {
-  name: 'pmx-meta-url-in-dist',
-  setup(builder) {
-    builder.onLoad({ filter: /\.ts$/ }, (args) => {
-      if (args.path.includes('node_modules')) return undefined;
-      let contents = readFileSync(args.path, 'utf8');
-      if (!contents.includes('import.meta.url')) return undefined;
-      const asJs = relative(root, args.path).split('\\').join('/').replace(/\.ts$/, '.js');
-      contents = contents.replace(/createRequire\(import\.meta\.url\)\((['"])([^'"]+)\1\)/g, 'require($1$2$1)');
-      contents = contents.replaceAll('import.meta.url', `__pmxDistUrl(${JSON.stringify(asJs)})`);
-      return { contents, loader: 'ts' };
-    });
-  },
-};
 
 const common = {
   bundle: true,
@@ -38,12 +23,12 @@ const common = {
   format: 'cjs',
   target: 'node20',
   logLevel: 'warning',
-  plugins: [metaUrlPlugin],
+  plugins: [metaUrlPlugin(root)],
   // native add-ons are loaded from node_modules at run time (ssh2 works without cpu-features)
   external: ['cpu-features', 'node-unix-socket', '*.node'],
   legalComments: 'none',
   // defined at the bundle's top, where `require` is the module's own (a source may name a local `require`)
-  banner: { js: "const __pmxDistUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
+  banner: { js: "const __pmxUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
 };
 
 await Promise.all([
