@@ -53,7 +53,8 @@ export class OtherUser {
   /** Starts `argv` as this user; the process is ended by `remove()` if it is still running. */
   spawn(argv: string[], env: Record<string, string>): ChildProcess {
     const [command, ...args] = this.argv(argv);
-    const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // in its own directory: the test's working directory (the checkout) may be closed to it
+    const child = spawn(command!, args, { env, cwd: this.own, stdio: ['ignore', 'pipe', 'pipe'] });
     this.started.add(child);
     child.once('exit', () => this.started.delete(child));
     return child;
