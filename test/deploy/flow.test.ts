@@ -184,6 +184,21 @@ describe('pmx deploy on 3 hosts', () => {
     await servingEverywhere(hosts, 'v4');
   }, 60_000);
 
+  it('a bundle that cannot be written fails setup on that host alone, naming the step; setup again repairs it', async () => {
+    // the upload's temporary file cannot be created: the install fails, the restart after it never runs
+    await execOnHost(hosts[2]!, 'mkdir /home/deploy/.pmx/pmx.cjs.pmx-new');
+    try {
+      const run = await deploy({ file: app.file, envName: 'production', command: 'setup' });
+      const failed = run.outcomes.filter((o) => o.status === 'failed');
+      expect(failed.map((o) => [o.host, o.phase]), transcript(run)).toEqual([[hosts[2]!.address, 'agent']]);
+      expect(failed[0]!.message).toMatch(/installing the pmx bundle in ~\/\.pmx failed \(exit 1\): .*Is a directory/);
+    } finally {
+      await execOnHost(hosts[2]!, 'rmdir /home/deploy/.pmx/pmx.cjs.pmx-new');
+    }
+    const again = await deploy({ file: app.file, envName: 'production', command: 'setup' });
+    expect(again.outcomes.map((o) => o.status), transcript(again)).toEqual(['done', 'done', 'done']);
+  }, 60_000);
+
   it('the git strategy fetches on each host into repo/ and exports the commit; hooks run in the release', async () => {
     const setup = await deploy({ file: app.file, envName: 'git', command: 'setup' });
     expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);

@@ -5,18 +5,24 @@ import { installBundleCommand, restartStaleAgentCommand } from '../bundle.js';
 import type { HostContext } from '../context.js';
 import type { PhaseName } from '../events.js';
 import type { HostPhase } from '../phase.js';
-import { runOn } from '../remote.js';
+import { failureOf, runOn } from '../remote.js';
 import { DeployStepError } from '../run-error.js';
 
-/** Uploads the bundle and restarts an agent this version cannot talk to. */
+/** The exit status of the install command when the bundle is in place but restarting the running agent with it failed. */
+const RESTART_FAILED = 97;
+
+/** Uploads the bundle and restarts an agent this version cannot talk to, in one command (one round trip). */
 export async function installBundle(ctx: HostContext, phase: PhaseName): Promise<void> {
   const bundle = ctx.run.bundle;
   if (!bundle) throw new DeployStepError('the pmx bundle was not built', { code: 'BUNDLE_MISSING', hint: 'run: npm run build' });
   const was = ctx.facts?.bundleHash;
-  await runOn(ctx, phase, installBundleCommand(bundle, ctx.facts?.node ?? ''), { what: 'installing the pmx bundle in ~/.pmx', stdin: createReadStream(bundle.file) });
-  const stale = await runOn(ctx, phase, restartStaleAgentCommand(), { what: 'restarting the agent with the new pmx', allowFailure: true, stream: true });
-  const what = was ? `upgraded pmx in ~/.pmx (${was.slice(0, 8)} -> ${bundle.sha256.slice(0, 8)})` : `installed pmx in ~/.pmx (${bundle.sha256.slice(0, 8)})`;
-  ctx.run.emit({ kind: 'note', host: ctx.target.label, level: stale.code === 0 ? 'info' : 'warn', message: stale.code === 0 ? what : `${what}; restarting the running agent failed: ${stale.stderr.trim().split('\n').pop()}` });
+  const what = 'installing the pmx bundle in ~/.pmx';
+  const command = `{ ${installBundleCommand(bundle, ctx.facts?.node ?? '')}; } || exit $?; ${restartStaleAgentCommand()} || exit ${RESTART_FAILED}`;
+  const result = await runOn(ctx, phase, command, { what, stdin: createReadStream(bundle.file), allowFailure: true, stream: true });
+  // the install failing is the phase failing; the restart failing leaves the new bundle in place, with a warning
+  if (result.code !== 0 && result.code !== RESTART_FAILED) throw failureOf(ctx.target.label, what, result, undefined, phase);
+  const done = was ? `upgraded pmx in ~/.pmx (${was.slice(0, 8)} -> ${bundle.sha256.slice(0, 8)})` : `installed pmx in ~/.pmx (${bundle.sha256.slice(0, 8)})`;
+  ctx.run.emit({ kind: 'note', host: ctx.target.label, level: result.code === 0 ? 'info' : 'warn', message: result.code === 0 ? done : `${done}; restarting the running agent failed: ${result.stderr.trim().split('\n').pop()}` });
 }
 
 /** Setup: always (re)installs the bundle, so a host can be repaired by running setup again. */

@@ -5,14 +5,16 @@ import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
 import { quote } from '../../transport/quote.js';
 
-/** Creates the path itself too (pre-setup may have made its parent writable). */
+/** Creates the path itself too (pre-setup may have made its parent writable); one command, so one round trip, with the clone. */
 export const layoutPhase: HostPhase = {
   name: 'layout',
   async run(ctx) {
     const { paths, environment } = ctx.run;
-    await runOn(ctx, 'layout', `mkdir -p ${quote(paths.base)} && ${layoutCommand(paths)}`, { what: `creating ${paths.base}` });
+    const create = `mkdir -p ${quote(paths.base)} && ${layoutCommand(paths)}`;
     if (environment.strategy === 'git') {
-      await runOn(ctx, 'layout', gitMirrorCommand(paths, environment.repo, environment.fastFetch), { what: `cloning ${environment.repo}`, stream: true });
+      await runOn(ctx, 'layout', `${create} && ${gitMirrorCommand(paths, environment.repo, environment.fastFetch)}`, { what: `creating ${paths.base} and cloning ${environment.repo}`, stream: true });
+    } else {
+      await runOn(ctx, 'layout', create, { what: `creating ${paths.base}` });
     }
     return { facts: ctx.facts ? { ...ctx.facts, setUp: true } : null };
   },
