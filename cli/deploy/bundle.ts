@@ -61,11 +61,19 @@ export function installBundleCommand(bundle: Pick<LocalBundle, 'sha256' | 'bytes
     `mv -f ${temp} ${file}`,
     `printf '%s\\n' ${quote(bundle.sha256)} > ${hash}`,
     `printf '%s' ${quote(launcherScript(nodePath))} > ${launcherTemp} && chmod 755 ${launcherTemp} && mv -f ${launcherTemp} ${launcher}`,
-    `{ grep -qF ${quote(BASHRC_MARKER)} ${bashrc} 2>/dev/null || { { printf '%s\\n' ${lines}; cat ${bashrc} 2>/dev/null; } > ${bashrcTemp} && mv -f ${bashrcTemp} ${bashrc}; }; }`,
+    `{ grep -qF ${quote(BASHRC_MARKER)} ${bashrc} 2>/dev/null || { { printf '%s\\n' ${lines}; cat ${bashrc} 2>/dev/null || :; } > ${bashrcTemp} && mv -f ${bashrcTemp} ${bashrc}; }; }`,
   ].join(' && ');
 }
 
 /** After an upgrade: an agent that no longer answers this pmx (another protocol) is restarted with it, keeping its processes. */
 export function restartStaleAgentCommand(): string {
   return `if test -S "$HOME/.pmx/agent.sock"; then pmx ping >/dev/null 2>&1 || pmx update; fi`;
+}
+
+/** The exit status of installAndRestartCommand when the bundle is in place but restarting the running agent with it failed. */
+export const RESTART_FAILED = 97;
+
+/** Both in one command (one round trip): the restart runs only after the install succeeded; exit RESTART_FAILED if it fails. */
+export function installAndRestartCommand(bundle: Pick<LocalBundle, 'sha256' | 'bytes'>, nodePath: string): string {
+  return `{ ${installBundleCommand(bundle, nodePath)}; } || exit $?; ${restartStaleAgentCommand()} || exit ${RESTART_FAILED}`;
 }

@@ -1,15 +1,12 @@
 // agent (setup), and the bundle check of every deploy: install or upgrade the pmx bundle in
 // ~/.pmx, its launcher and the PATH line, so `pmx` works in hooks without `npm i -g`.
 import { createReadStream } from 'node:fs';
-import { installBundleCommand, restartStaleAgentCommand } from '../bundle.js';
+import { installAndRestartCommand, RESTART_FAILED } from '../bundle.js';
 import type { HostContext } from '../context.js';
 import type { PhaseName } from '../events.js';
 import type { HostPhase } from '../phase.js';
 import { failureOf, runOn } from '../remote.js';
 import { DeployStepError } from '../run-error.js';
-
-/** The exit status of the install command when the bundle is in place but restarting the running agent with it failed. */
-const RESTART_FAILED = 97;
 
 /** Uploads the bundle and restarts an agent this version cannot talk to, in one command (one round trip). */
 export async function installBundle(ctx: HostContext, phase: PhaseName): Promise<void> {
@@ -17,8 +14,7 @@ export async function installBundle(ctx: HostContext, phase: PhaseName): Promise
   if (!bundle) throw new DeployStepError('the pmx bundle was not built', { code: 'BUNDLE_MISSING', hint: 'run: npm run build' });
   const was = ctx.facts?.bundleHash;
   const what = 'installing the pmx bundle in ~/.pmx';
-  const command = `{ ${installBundleCommand(bundle, ctx.facts?.node ?? '')}; } || exit $?; ${restartStaleAgentCommand()} || exit ${RESTART_FAILED}`;
-  const result = await runOn(ctx, phase, command, { what, stdin: createReadStream(bundle.file), allowFailure: true, stream: true });
+  const result = await runOn(ctx, phase, installAndRestartCommand(bundle, ctx.facts?.node ?? ''), { what, stdin: createReadStream(bundle.file), allowFailure: true, stream: true });
   // the install failing is the phase failing; the restart failing leaves the new bundle in place, with a warning
   if (result.code !== 0 && result.code !== RESTART_FAILED) throw failureOf(ctx.target.label, what, result, undefined, phase);
   const done = was ? `upgraded pmx in ~/.pmx (${was.slice(0, 8)} -> ${bundle.sha256.slice(0, 8)})` : `installed pmx in ~/.pmx (${bundle.sha256.slice(0, 8)})`;
