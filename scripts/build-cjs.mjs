@@ -2,6 +2,8 @@
 //   dist/fast.cjs   ls/jlist/describe (cli/fast-main.ts), which loads dist/cli.cjs for anything else
 //   dist/cli.cjs    the whole command line (cli/main.ts)
 //   dist/agent.cjs  the agent the command line starts (agent/main.ts)
+//   dist/api.cjs    `require('pmx')`, the programmatic API (cli/api/index.ts), its packages left to
+//                   node_modules; `import pmx from 'pmx'` loads the ES module tsc wrote
 // A CommonJS entry skips Node's ES module loader and a single file skips resolving a few hundred
 // modules: `pmx deploy` reaches its first SSH login 80-100 ms sooner, every other command 30-50 ms.
 // The tsc output stays: `import 'pmx'`, pmx-runtime and the files that run in other processes
@@ -35,4 +37,12 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'cli/fast-main.ts')], outfile: join(root, 'dist/fast.cjs') }),
   build({ ...common, entryPoints: [join(root, 'cli/main.ts')], outfile: join(root, 'dist/cli.cjs') }),
   build({ ...common, entryPoints: [join(root, 'agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
+  build({
+    ...common,
+    entryPoints: [join(root, 'cli/api/index.ts')],
+    outfile: join(root, 'dist/api.cjs'),
+    packages: 'external',
+    // require('pmx') is the client itself, as require('pm2') is PM2's; the class stays reachable
+    footer: { js: 'module.exports = Object.assign(module.exports.default, { Pmx: module.exports.Pmx, custom: module.exports.custom, default: module.exports.default });' },
+  }),
 ]);
