@@ -8,17 +8,24 @@ const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
 
+/** Starts graceful.js and waits until it says it is ready: its handlers are in place only then (a SIGINT before ends it as Node's default does). */
+async function startGraceful(args: string[], stopLog: string): Promise<void> {
+  await pmx.ok(['start', join(apps, 'graceful.js'), ...args], { env: { STOP_LOG: stopLog } });
+  const name = args.includes('-n') ? args[args.indexOf('-n') + 1]! : 'graceful';
+  await eventually(`${name} ready`, async () => readFileSync((await pmx.proc(name)).pm2_env.pm_out_log_path, 'utf8').includes('graceful ready'));
+}
+
 describe('stop', () => {
   it('sends SIGINT and lets the app exit by itself', async () => {
     const stopLog = join(pmx.dir, 'graceful.log');
-    await pmx.ok(['start', join(apps, 'graceful.js')], { env: { STOP_LOG: stopLog } });
+    await startGraceful([], stopLog);
     await pmx.ok(['stop', 'graceful']);
     expect(readFileSync(stopLog, 'utf8')).toBe('SIGINT\n');
   });
 
   it("sends the 'shutdown' message with --shutdown-with-message", async () => {
     const stopLog = join(pmx.dir, 'message.log');
-    await pmx.ok(['start', join(apps, 'graceful.js'), '-n', 'message', '--shutdown-with-message'], { env: { STOP_LOG: stopLog } });
+    await startGraceful(['-n', 'message', '--shutdown-with-message'], stopLog);
     await pmx.ok(['stop', 'message']);
     expect(readFileSync(stopLog, 'utf8')).toBe('shutdown\n');
   });

@@ -170,6 +170,8 @@ describe('after the agent is killed with SIGKILL', () => {
     const file = join(pmx.dir, 'graceful.config.js');
     writeFileSync(file, `module.exports = { apps: [{ name: 'graceful', script: ${JSON.stringify(join(apps, 'graceful.js'))}, shutdown_with_message: true, kill_timeout: 30000, env: { STOP_LOG: ${JSON.stringify(stopLog)} } }] };`);
     await pmx.ok(['start', file]);
+    // its handlers are in place once it says so
+    await eventually('graceful ready', async () => readFileSync((await pmx.proc('graceful')).pm2_env.pm_out_log_path, 'utf8').includes('graceful ready'));
     const app = (await pmx.proc('graceful')).pid;
     await killAgent();
     expect((await pmx.proc('graceful')).pid).toBe(app);
