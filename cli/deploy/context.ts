@@ -22,6 +22,8 @@ export interface RunInfo {
   readonly paths: RemotePaths;
   /** The ref to deploy (the environment's, or the one given on the command line). */
   readonly ref: string;
+  /** This run's id, in the lock's owner record: a host's commands check it before they change anything (lock.ts underRunLock). */
+  readonly id: string;
   /** The time the run started: every host's release gets the same name. */
   readonly startedAt: Date;
   /** Who deploys, `user@machine`, as the lock and the revisions log show it. */
@@ -76,6 +78,8 @@ export interface HostContext {
   readonly connection: RemoteConnection | null;
   readonly facts: HostFacts | null;
   readonly lock: HeldLock | null;
+  /** This run took the host's lock (and keeps the right to act there while the lock's record names it, even after a lost connection). */
+  readonly locked: boolean;
   /** The lock being taken by the check's own command (deploy, revert), until the lock phase takes it over. */
   readonly pendingLock: LockAttempt | null;
   readonly history: HostHistory | null;
@@ -101,7 +105,7 @@ export type HostChanges = Partial<Omit<HostContext, 'run' | 'target'>>;
 
 /** A host's context at the start of a run. */
 export function hostContext(run: RunInfo, target: HostTarget): HostContext {
-  return Object.freeze({ run, target, connection: null, facts: null, lock: null, pendingLock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, live: null, reloaded: false, answer: null });
+  return Object.freeze({ run, target, connection: null, facts: null, lock: null, locked: false, pendingLock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, live: null, reloaded: false, answer: null });
 }
 
 /** A new context with `changes` applied. */

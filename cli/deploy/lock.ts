@@ -2,6 +2,11 @@
 // SSH session. It is released when we end it, when the connection closes, and when our heartbeat
 // stops for a lease (a host cut off by a partition never notices the session is gone), so a deploy
 // cut off mid-way never leaves a stale lock. `.pmx/lock.json` says who holds it and since when.
+// What a run starts on a host can outlive its session (a hook or a git fetch goes on after the
+// CLI was killed or cut off), so the lock alone does not keep two runs apart: each command of a
+// run that changes the host holds `.pmx/work` shared while it runs and acts only while
+// `.pmx/lock.json` names its run (underRunLock), and taking the lock waits for `.pmx/work` to be
+// free, so a new run never starts beside what an earlier one left running.
 import { PassThrough } from 'node:stream';
 import { quote } from '../transport/quote.js';
 import { TransportError, type ExecResult, type RemoteConnection } from '../transport/types.js';
@@ -11,6 +16,8 @@ import { DeployStepError } from './run-error.js';
 
 /** Who holds a lock. */
 export interface LockOwner {
+  /** The run's id (RunInfo.id): what underRunLock looks for. */
+  run: string;
   user: string;
   pid: number;
   command: string;
@@ -28,24 +35,53 @@ export interface HeldLock {
 export const LOCKED = 'pmx-lock=held';
 /** What it prints before giving up (then the owner's JSON line). */
 export const REFUSED = 'pmx-lock=busy';
+/** What it prints when a command of an earlier run still runs on the path (then that run's owner line). */
+export const WORK_BUSY = 'pmx-lock=working';
 /** What it prints after the output of a read run under the lock. */
 export const READ_DONE = 'pmx-lock=read';
 
 /**
- * Takes the lock (waiting up to `waitMs`), records the owner, runs `read` (a read-only command, its
- * output between LOCKED and READ_DONE: what the next phase needs, without a round trip of its own;
- * the lock is held whether it succeeds or not), then holds it until stdin closes or, with a lease, no heartbeat line came for `leaseMs` (bash's
- * `read -t`; a host without bash holds it until stdin closes).
+ * Takes the lock (waiting up to `waitMs`), records the owner, waits as long again for `.pmx/work`
+ * (no command of an earlier run still running: else the earlier owner is put back, and the command
+ * prints WORK_BUSY and that owner), runs `read` (a read-only command, its output between LOCKED and
+ * READ_DONE: what the next phase needs, without a round trip of its own; the lock is held whether
+ * it succeeds or not), then holds it until stdin closes or, with a lease, no heartbeat line came
+ * for `leaseMs` (bash's `read -t`; a host without bash holds it until stdin closes).
  */
 export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number, leaseMs = 0, read: string | null = null): string {
   const wait = waitMs > 0 ? `-w ${Math.ceil(waitMs / 1000)}` : '-n';
   const forever = 'exec cat >/dev/null';
   const lease = `while IFS= read -r -t ${Math.max(1, Math.ceil(leaseMs / 1000))} _; do :; done`;
   const hold = leaseMs > 0 ? `if command -v bash >/dev/null 2>&1; then exec bash -c ${quote(lease)}; else ${forever}; fi` : forever;
+  const record = (text: string): string => `( umask 077 && printf '%s\\n' ${text} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} )`;
+  // the owner is recorded before the wait for .pmx/work: an earlier run's command that starts after it finds the record not its own
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
-    `if flock ${wait} 9; then ( umask 077 && printf '%s\\n' ${quote(JSON.stringify(owner))} > ${quote(paths.lockOwner)} && chmod 600 ${quote(paths.lockOwner)} ) && echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
+    `if flock ${wait} 9; then __pmx_was=$(cat ${quote(paths.lockOwner)} 2>/dev/null); ${record(quote(JSON.stringify(owner)))} && exec 8>>${quote(paths.work)} && ` +
+    `if flock ${wait} 8; then exec 8>&-; echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
+    `else ${record('"$__pmx_was"')}; echo ${WORK_BUSY}; printf '%s\\n' "$__pmx_was"; exit 74; fi; ` +
     `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
+  );
+}
+
+/** The exit status of a command refused because the lock's record no longer names its run. */
+export const NOT_THIS_RUN = 76;
+/** What such a command says (on stderr). */
+export const LOST_LOCK = 'this run lost it and does nothing more there';
+
+/**
+ * `command` as one of run `runId`'s commands that change the host: it holds `.pmx/work` shared for
+ * as long as it runs (what it starts does not inherit it) and runs only while the lock's record
+ * names the run; otherwise it does nothing and exits NOT_THIS_RUN (another deploy took the lock
+ * after this run lost its connection).
+ */
+export function underRunLock(paths: RemotePaths, runId: string, command: string): string {
+  const ours = `*${quote(`"run":"${runId}"`)}*`;
+  const refusal = quote(`pmx: the lock of ${paths.base} is another deploy's now (${paths.lockOwner}): ${LOST_LOCK}`);
+  return (
+    `exec 8>>${quote(paths.work)} && flock -s 8 && { IFS= read -r __pmx_owner 2>/dev/null < ${quote(paths.lockOwner)} || :; } && ` +
+    `case "$__pmx_owner" in ${ours}) ( exec 8>&-; ${command}
+) ;; *) echo ${refusal} >&2; exit ${NOT_THIS_RUN} ;; esac`
   );
 }
 
@@ -173,6 +209,10 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
     input.end();
     if (first === 'skipped') return (await ended, null);
     if (first instanceof Error) throw first;
+    if (first.stdout.includes(WORK_BUSY)) {
+      const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
+      throw new DeployStepError(`${paths.base} is still busy with a command of an earlier deploy, ${describeHolder(first.stdout.slice(first.stdout.indexOf(WORK_BUSY)))}, that outlived it (a hook, a fetch or an upload goes on when the deploy that started it is killed or cut off)${waited}`, { code: 'LOCKED', host, hint: `wait for it to end (\`fuser -v ${paths.work}\` on the host shows it), or set lock_timeout to wait for it` });
+    }
     if (first.stdout.includes(REFUSED)) {
       const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
       throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });

@@ -9,6 +9,7 @@ import type { ExecResult } from '../transport/types.js';
 import { publishCommand, stateCommand } from './commands.js';
 import { connectionOf, type HostContext } from './context.js';
 import { PATH_EXPORT } from './hook-command.js';
+import { underRunLock } from './lock.js';
 import { hookLog } from './remote-paths.js';
 import { lineSplitter } from '../shared/line-splitter.js';
 import { failureOf } from './remote.js';
@@ -63,7 +64,8 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   };
   const out = lineSplitter(line);
   const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) }));
-  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
+  const guarded = ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command) : command;
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
   const ended: Promise<ExecResult | Error> = running.then(
     (result) => (out.flush(), err.flush(), { ...result, stdout: mask(result.stdout), stderr: mask(result.stderr) }),
     (error: Error) => error,

@@ -24,6 +24,8 @@ export interface RemotePaths {
   readonly revisions: string;
   readonly lock: string;
   readonly lockOwner: string;
+  /** Held shared by each command of the run that changes the host, for as long as it runs (lock.ts underRunLock). */
+  readonly work: string;
   readonly logs: string;
   /** PM2's checkout and its deploy history, when PM2 deployed here before. */
   readonly pm2Source: string;
@@ -46,6 +48,7 @@ export function remotePaths(base: string): RemotePaths {
     revisions: at('.pmx', 'revisions.log'),
     lock: at('.pmx', 'lock'),
     lockOwner: at('.pmx', 'lock.json'),
+    work: at('.pmx', 'work'),
     logs: at('.pmx', 'logs'),
     pm2Source: at(PM2_SOURCE),
     pm2Deploys: at('.deploys'),

@@ -9,6 +9,7 @@ import type { ExecResult } from '../transport/types.js';
 import { connectionOf, type HostContext } from './context.js';
 import type { PhaseName } from './events.js';
 import { PATH_EXPORT } from './hook-command.js';
+import { LOST_LOCK, NOT_THIS_RUN, underRunLock } from './lock.js';
 import { DeployStepError, lastLines, type DeployStepCode } from './run-error.js';
 
 /** How to run a command. */
@@ -41,7 +42,9 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line: mask(line) });
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;
-  const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${command}`, {
+  // a command that changes the host runs under the run's lock, even one that outlives the run (lock.ts)
+  const guarded = ctx.locked && !options.readOnly ? underRunLock(ctx.run.paths, ctx.run.id, command) : command;
+  const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     label: phase,
@@ -51,6 +54,8 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   out?.flush();
   err?.flush();
   const result = { ...raw, stdout: mask(raw.stdout), stderr: mask(raw.stderr) };
+  // refused by underRunLock: another deploy holds the lock now, whatever the command allowed
+  if (guarded !== command && result.code === NOT_THIS_RUN && result.stderr.includes(LOST_LOCK)) throw failureOf(host, options.what, result, 'LOCKED', phase);
   if (result.code !== 0 && !options.allowFailure) throw failureOf(host, options.what, result, options.code, phase);
   return result;
 }

@@ -1,5 +1,6 @@
 // One `pmx deploy` run from a request: read the environment, refuse local changes (PM2's check),
 // find the bundle, then run the command's plan over every host.
+import { randomBytes } from 'node:crypto';
 import { hostname, homedir, userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
@@ -92,6 +93,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     environment: env,
     paths: remotePaths(env.path),
     ref: request.ref ?? env.ref,
+    id: randomBytes(8).toString('hex'),
     startedAt: new Date(),
     user: localUser(),
     steps: request.steps ?? 1,

@@ -71,6 +71,8 @@ export interface HostState {
   uploads: string[];
   modes: string;
   lockFree: boolean;
+  /** No command of a run (a hook, a fetch, an upload) runs there: none holds `.pmx/work`. */
+  workFree: boolean;
 }
 
 /** Reads a host's deploy path as root (not through pmx), in one command. */
@@ -84,9 +86,11 @@ export async function hostState(host: TestHost, path = '/srv/app'): Promise<Host
     `ls ${path}/.pmx | grep upload-`,
     `stat -c '%a %n' ${path}/.pmx ${path}/.pmx/revisions.log ${path}/.pmx/logs ${path}/.pmx/logs/* 2>/dev/null`,
     `flock -n ${path}/.pmx/lock echo free`,
+    // root must not create .pmx/work (the deploy user could not open it then)
+    `if test -e ${path}/.pmx/work; then flock -n ${path}/.pmx/work echo free; else echo free; fi`,
   ];
   const out = (await execOnHost(host, parts.join(`; echo ${sep}; `))).stdout;
-  const [current, version, releases, ledger, uploads, modes, lock] = out.split(`${sep}\n`).map((part) => part.split('\n').filter(Boolean));
+  const [current, version, releases, ledger, uploads, modes, lock, work] = out.split(`${sep}\n`).map((part) => part.split('\n').filter(Boolean));
   return {
     current: current![0] ? current![0].replace(/^releases\//, '') : null,
     version: version![0] ?? '',
@@ -95,15 +99,16 @@ export async function hostState(host: TestHost, path = '/srv/app'): Promise<Host
     uploads: uploads!,
     modes: modes!.join('\n'),
     lockFree: lock![0] === 'free',
+    workFree: work![0] === 'free',
   };
 }
 
-/** The host's state once nobody holds its deploy lock (a lock ends with its SSH session: polled), or with lockFree false after `timeoutMs`. */
-export async function settledState(host: TestHost, path = '/srv/app', timeoutMs = 5000): Promise<HostState> {
+/** The host's state once nobody holds its deploy lock and no command of a run runs there (a lock ends with its SSH session: polled), or as it is after `timeoutMs`. */
+export async function settledState(host: TestHost, path = '/srv/app', timeoutMs = 5000, settled = (state: HostState) => state.lockFree && state.workFree): Promise<HostState> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const state = await hostState(host, path);
-    if (state.lockFree || Date.now() > deadline) return state;
+    if (settled(state) || Date.now() > deadline) return state;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

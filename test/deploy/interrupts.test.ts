@@ -71,6 +71,41 @@ describe('a second Ctrl-C', () => {
   }, 60_000);
 });
 
+describe('a deploy killed (kill -9) while its post-deploy hook runs', () => {
+  it('leaves the hook running: the next run is refused there, naming the killed run, until the hook ends; then it reverts for good', async () => {
+    const host = hosts[1]!;
+    const before = await settledState(host);
+    const version = next();
+    const undo = await fault(host, 'post-deploy', 'hold', version);
+    try {
+      const cli = spawnDeploy(['production', '--hosts', host.address], app.dir);
+      await cli.line(/fault: post-deploy holds/);
+      cli.signal('SIGKILL');
+      await cli.done;
+      // the lock ends with the killed CLI's session; the hook it started goes on
+      const orphaned = await settledState(host, '/srv/app', 5000, (state) => state.lockFree);
+      expect([orphaned.lockFree, orphaned.workFree]).toEqual([true, false]);
+      const refused = await deploy({ file: app.file, envName: 'production', command: 'revert', steps: 1, select: { hosts: [host.address] } });
+      expect(refused.outcomes.map((o) => o.status), transcript(refused)).toEqual(['failed']);
+      expect(transcript(refused)).toMatch(/still busy with a command of an earlier deploy, \S+ \(pid \d+: pmx deploy production deploy\)/);
+      const untouched = await hostState(host);
+      expect(untouched.current).not.toBe(before.current);
+      expect(untouched.releases).toEqual(orphaned.releases);
+    } finally {
+      await undo();
+    }
+    // the hook ends (and reloads what the killed run published); the revert then holds
+    expect((await settledState(host)).workFree).toBe(true);
+    const reverted = await deploy({ file: app.file, envName: 'production', command: 'revert', steps: 1, select: { hosts: [host.address] } });
+    expect(reverted.outcomes.map((o) => o.status), transcript(reverted)).toEqual(['reverted']);
+    await servingEverywhere([host], before.version);
+    const after = await settledState(host);
+    expect([after.current, after.lockFree, after.workFree]).toEqual([before.current, true, true]);
+    // the fleet on one release again for the tests after this one
+    await release(['deployed', 'deployed', 'deployed']);
+  }, 90_000);
+});
+
 describe('setup and revert interrupted', () => {
   it('setup: hosts that got through are done, the interrupted one says to run setup again; no lock is held', async () => {
     const undo = await fault(hosts[2]!, 'mkdir', 'hold', 'releases');

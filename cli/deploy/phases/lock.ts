@@ -15,13 +15,13 @@ export function lockReading(read: ((paths: RemotePaths) => string) | null): Host
 async function takeLock(ctx: HostContext, read: ((paths: RemotePaths) => string) | null): Promise<HostChanges> {
   // the check's command took it (null: its guard left it to this phase)
   const taken = ctx.pendingLock ? await ctx.pendingLock.held : null;
-  if (taken) return { lock: taken, pendingLock: null };
+  if (taken) return { lock: taken, locked: true, pendingLock: null };
   const request = lockRequest(ctx, read);
   if (ctx.run.rehearsal) {
     ctx.run.emit({ kind: 'planned', host: ctx.target.label, phase: 'lock', command: holdingCommand(request) });
     return { lock: { release: async () => undefined, read: null } };
   }
-  return { lock: await acquireLock(connectionOf(ctx), request), pendingLock: null };
+  return { lock: await acquireLock(connectionOf(ctx), request), locked: true, pendingLock: null };
 }
 
 /** What taking the host's lock asks for (`read`: run under it, for the next phase). */
@@ -31,7 +31,7 @@ export function lockRequest(ctx: HostContext, read: ((paths: RemotePaths) => str
   return {
     host: label,
     paths,
-    owner: { user, pid: process.pid, command: `pmx deploy ${environment.name} ${command}`, since: new Date().toISOString() },
+    owner: { run: ctx.run.id, user, pid: process.pid, command: `pmx deploy ${environment.name} ${command}`, since: new Date().toISOString() },
     timeoutMs: environment.lockTimeoutMs,
     heartbeatMs: keepaliveIntervalMs,
     leaseMs: 2 * keepaliveIntervalMs * keepaliveCountMax,
