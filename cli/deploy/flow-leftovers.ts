@@ -8,9 +8,12 @@ export function leftoversOf(slots: readonly HostSlot[], stage: 'prepare' | 'publ
   for (const slot of slots) {
     const { ctx, running } = slot;
     const parts: string[] = [];
-    if (running) parts.push(`${running} was running there and may go on until it ends`);
-    if (ctx.published) {
-      const reload = running === 'post-deploy' ? 'post-deploy had not finished' : ctx.reloaded ? 'post-deploy ran' : 'post-deploy had not run';
+    if (running) parts.push(`${running} was running there and may go on until it ends${ctx.locked ? ' (the next deploy there is refused until then, or waits for it with lock_timeout)' : ''}`);
+    if (ctx.published && running === 'rollback') {
+      const back = ctx.previous ? `back at ${ctx.previous} (its post-deploy may run again)` : 'removed (this was the first deploy)';
+      parts.push(`current points at ${ctx.release} or already ${back}; its ledger may have no line for this run`);
+    } else if (ctx.published) {
+      const reload = running === 'post-deploy' ? 'post-deploy had not finished' : slot.failure?.phase === 'post-deploy' ? 'post-deploy failed' : ctx.reloaded ? 'post-deploy ran' : 'post-deploy had not run';
       parts.push(`current points at ${ctx.release} (${reload}); its ledger may have no line for this run`);
     } else if (ctx.created) parts.push(`the prepared release ${ctx.release} stays in releases/ (the next deploy removes it)`);
     if (ctx.lock) parts.push('its deploy lock is released when the SSH session closes');

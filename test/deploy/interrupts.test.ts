@@ -61,7 +61,7 @@ describe('a second Ctrl-C', () => {
       const quit = await cli.done;
       expect(quit.code).toBe(130);
       expect(quit.stderr).toContain('SIGINT again: quitting now, without waiting for the hosts. What may be left:');
-      expect(quit.stderr).toMatch(new RegExp(`${hosts[1]!.address.replace(/\./g, '\\.')}: post-deploy was running there and may go on until it ends; current points at \\S+ \\(post-deploy had not finished\\); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`));
+      expect(quit.stderr).toMatch(new RegExp(`${hosts[1]!.address.replace(/\./g, '\\.')}: post-deploy was running there and may go on until it ends \\(the next deploy there is refused until then, or waits for it with lock_timeout\\); current points at \\S+ \\(post-deploy had not finished\\); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`));
     } finally {
       await undo();
     }

@@ -340,6 +340,27 @@ describe('interrupts', () => {
     expect(added(fleet)).toEqual(['success', 'success', 'success']);
   });
 
+  it('what a second Ctrl-C would leave: during a rollback, current may be on either release; after a failed post-deploy, it says so', async () => {
+    const fleet = fleetOf(2);
+    fleet.host('h2').sick.add(d);
+    const interruption = new Interruption();
+    const held = fleet.holdAt('h2', 'rollback');
+    let during: string[] = [];
+    void held.reached.then(() => ((during = interruption.leftovers()), held.release()));
+    const run = await runPmx(fleet, { healthcheck: health }, { interruption });
+    const fresh = run.outcomes[0]!.release!;
+    expect(during).toContainEqual(`h2: rollback was running there and may go on until it ends (the next deploy there is refused until then, or waits for it with lock_timeout); current points at ${fresh} or already back at ${A} (its post-deploy may run again); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`);
+
+    const failing = fleetOf(1);
+    failing.failAt('h1', 'post-deploy');
+    const quit = new Interruption();
+    const finish = failing.holdAt('h1', 'finish');
+    void finish.reached.then(() => ((during = quit.leftovers()), finish.release()));
+    const second = await runPmx(failing, { auto_rollback: false }, { interruption: quit });
+    expect(second.outcomes[0]!.status).toBe('failed');
+    expect(during).toEqual([expect.stringContaining(`current points at ${second.outcomes[0]!.release} (post-deploy failed)`)]);
+  });
+
   it('an interrupt during a ramp: the published batch keeps the release, later batches do not publish', async () => {
     const fleet = fleetOf(3);
     const interruption = new Interruption();
