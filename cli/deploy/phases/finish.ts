@@ -109,7 +109,8 @@ async function dropKept(ctx: HostContext): Promise<string[]> {
 
 async function prune(ctx: HostContext, history: ReturnType<typeof readHistory>): Promise<string[]> {
   const { paths, environment } = ctx.run;
-  const old = pruneList(history, environment.keepReleases, [ctx.release!]);
+  // what current was when the run began stays too, recorded or not (a killed run's release): it is where a user goes back by hand
+  const old = pruneList(history, environment.keepReleases, [ctx.release!, ...(ctx.previous ? [ctx.previous] : [])]);
   if (old.length === 0) return [];
   try {
     await runOn(ctx, 'finish', pruneCommand(paths, old), { what: 'removing old releases' });

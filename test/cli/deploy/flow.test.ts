@@ -198,6 +198,19 @@ describe('publish and after', () => {
   });
 });
 
+describe('pruning', () => {
+  it('keeps the release that served when the run began even when no ledger line names it (a killed run published it)', async () => {
+    const fleet = fleetOf(1);
+    const host = fleet.host('h1');
+    host.releases.set(B, b);
+    host.current = `releases/${B}`;
+    host.serving = B;
+    const run = await runPmx(fleet, {});
+    expect(statuses(run)).toEqual(['deployed']);
+    expect([...host.releases.keys()].sort()).toEqual([A, B, run.outcomes[0]!.release].sort());
+  });
+});
+
 describe('a canary ramp (rolling)', () => {
   it("rolling [1, '25%', '100%'] on 8 hosts publishes 1, then 1, then 6, each batch after the one before passed its health check", async () => {
     const fleet = fleetOf(8);

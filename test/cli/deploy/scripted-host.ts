@@ -154,7 +154,7 @@ export class ScriptedHost {
     if (label === 'health check' || label === 'batch wait') each(/^/, () => this.health());
     each(/test -d (\S+) && rm -f \S+ && ln -s (\S+) \S+ && mv -T -f/, (m) => this.publish(word(m[1]!), word(m[2]!)));
     each(/if test "\$\(readlink current 2>\/dev\/null\)" = (\S+); then rm -f current; fi/, (m) => this.unpublish(word(m[1]!)));
-    each(/test "\$\(readlink current 2>\/dev\/null\)" != (\S+) \|\| \{ echo (?:'(?:[^']|'\\'')*'|\S+) >&2; exit 5; \}; \} && rm -rf (\S+)/, (m) => this.remove(word(m[1]!), word(m[2]!)));
+    each(/test "\$\(readlink current 2>\/dev\/null\)" != (\S+) \|\| \{ echo (?:'(?:[^']|'\\'')*'|\S+) >&2; exit 5; \}; \} && rm -rf ('(?:[^']|'\\'')*'|[^\s;]+)/, (m) => this.remove(word(m[1]!), word(m[2]!)));
     each(/printf '%s\\n' ((?:(?:'(?:[^']|'\\'')*'|[^\s'>]+) )+)>> (\S+)/, (m) => (word(m[2]!) === posix.join(this.base, '.pmx', 'revisions.log') ? this.record(words(m[1]!)) : ''));
     each(/echo @current;/, () => this.state());
     return ops;
