@@ -7,6 +7,7 @@
 // run that changes the host holds `.pmx/work` shared while it runs and acts only while
 // `.pmx/lock.json` names its run (underRunLock), and taking the lock waits for `.pmx/work` to be
 // free, so a new run never starts beside what an earlier one left running.
+import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import { quote } from '../transport/quote.js';
 import { TransportError, type ExecResult, type RemoteConnection } from '../transport/types.js';
@@ -83,6 +84,29 @@ export function underRunLock(paths: RemotePaths, runId: string, command: string)
     `case "$__pmx_owner" in ${ours}) ( exec 8>&-; ${command}
 ) ;; *) echo ${refusal} >&2; exit ${NOT_THIS_RUN} ;; esac`
   );
+}
+
+/** What the owner's record says of its process when it ran on this machine and is gone: its lock session has not ended yet. */
+export function goneHolder(stdout: string, leaseMs: number): string {
+  const line = stdout.split('\n').find((text) => text.startsWith('{'));
+  let owner: LockOwner;
+  try {
+    owner = JSON.parse(line ?? '') as LockOwner;
+  } catch {
+    return '';
+  }
+  if (typeof owner.user !== 'string' || !owner.user.endsWith(`@${hostname()}`) || !Number.isInteger(owner.pid) || alive(owner.pid)) return '';
+  const lease = leaseMs > 0 ? `, at the latest ${Math.ceil(leaseMs / 1000)} s after its process died (2 x ServerAliveInterval x ServerAliveCountMax)` : '';
+  return `; pid ${owner.pid} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends${lease}`;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The holder named in a refused lock's output, as words for a message. */
@@ -215,7 +239,7 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
     }
     if (first.stdout.includes(REFUSED)) {
       const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
-      throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
+      throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}${goneHolder(first.stdout, request.leaseMs)}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
     }
     const why = first.stderr.trim().split('\n').pop() ?? '';
     throw new DeployStepError(`cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`, { code: 'COMMAND_FAILED', host });

@@ -3,10 +3,10 @@
 // the next run out, and a command of a run that lost the lock does nothing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LOCKED, LOST_LOCK, NOT_THIS_RUN, WORK_BUSY, lockCommand, underRunLock, type LockOwner } from '../../../cli/deploy/lock.js';
+import { LOCKED, LOST_LOCK, NOT_THIS_RUN, WORK_BUSY, goneHolder, lockCommand, underRunLock, type LockOwner } from '../../../cli/deploy/lock.js';
 import { remotePaths } from '../../../cli/deploy/remote-paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-work-lock-'));
@@ -127,5 +127,17 @@ describe('a command of a run', () => {
     writeFileSync(paths.lockOwner, `${JSON.stringify(owner('run-three'))}\n`);
     const result = sh(underRunLock(paths, 'run-three', "echo out; echo err >&2; exit 3"));
     expect(result).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
+  });
+});
+
+describe('a refusal naming the holder', () => {
+  it('says when the holder ran on this machine and its process is gone (its session has not ended yet)', () => {
+    const ended = spawnSync('sh', ['-c', 'echo $$']);
+    const dead = Number(ended.stdout.toString());
+    const record = (user: string, pid: number): string => `pmx-lock=busy\n${JSON.stringify({ ...owner('run-one'), user, pid })}\n`;
+    expect(goneHolder(record(`me@${hostname()}`, dead), 6000)).toBe(`; pid ${dead} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends, at the latest 6 s after its process died (2 x ServerAliveInterval x ServerAliveCountMax)`);
+    expect(goneHolder(record(`me@${hostname()}`, process.pid), 6000)).toBe('');
+    expect(goneHolder(record('me@another-laptop', dead), 6000)).toBe('');
+    expect(goneHolder('pmx-lock=busy\n', 6000)).toBe('');
   });
 });
