@@ -41,6 +41,10 @@ export function splitFile(args: string[], isFile: (word: string) => boolean): { 
 
 /** Reads the words after the file, knowing the file's environment names. */
 export function parseDeployWords(words: string[], environments: string[], file: string): DeployWords {
+  // commander passes unknown options on (for `exec ls -la`): before exec's command, one is a mistake, never a ref to deploy
+  const execAt = words.findIndex((word) => COMMANDS[word] === 'exec');
+  const option = words.slice(0, execAt < 0 ? words.length : execAt).find((word) => word.startsWith('-'));
+  if (option !== undefined) throw new DeployConfigError(`pmx deploy: unknown option '${option}' (pmx deploy --help lists the options)`, { file, environment: null });
   const [first, ...others] = words;
   let envName: string | undefined;
   let rest: string[];

@@ -30,6 +30,13 @@ describe('pmx deploy arguments', () => {
     expect(parseDeployWords(['staging', 'run', 'pmx', 'ls'], both, 'f')).toEqual({ envName: 'staging', command: 'exec', execCommand: 'pmx ls' });
   });
 
+  it('refuse an option pmx does not know instead of deploying it as a ref; exec keeps the options of its command', () => {
+    expect(() => parseDeployWords(['production', '--verbose'], both, 'f')).toThrow("pmx deploy: unknown option '--verbose' (pmx deploy --help lists the options)");
+    expect(() => parseDeployWords(['-v', 'production'], both, 'f')).toThrow("unknown option '-v'");
+    expect(() => parseDeployWords(['production', 'ref', '--upload-pack=touch /tmp/x'], both, 'f')).toThrow("unknown option '--upload-pack=touch /tmp/x'");
+    expect(parseDeployWords(['production', 'exec', 'ls', '-la'], both, 'f')).toEqual({ envName: 'production', command: 'exec', execCommand: 'ls -la' });
+  });
+
   it('mark-bad takes the release to mark, or none for the one the fleet is on', () => {
     expect(parseDeployWords(['staging', 'mark-bad'], both, 'f')).toEqual({ envName: 'staging', command: 'mark-bad' });
     expect(parseDeployWords(['staging', 'mark-bad', '3f2a9c1'], both, 'f')).toEqual({ envName: 'staging', command: 'mark-bad', pick: '3f2a9c1' });
