@@ -6,7 +6,7 @@
 // process found launching is taken as online, one found stopping is stopped. Not fsynced: it must
 // outlive the agent, not the machine; after a reboot none of its processes runs, and the boot id
 // it carries says so.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AppSpec } from './protocol/app-spec.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
@@ -61,7 +61,8 @@ export class StateFile {
       proc.once('removed', () => this.schedule(true));
       this.schedule();
     };
-    for (const proc of registry.all()) follow(proc);
+    // what the registry holds now was taken over from the state file a dead agent left
+    for (const proc of registry.all()) (proc.recorded = true), follow(proc);
     registry.added.add(follow);
   }
 
@@ -72,23 +73,31 @@ export class StateFile {
     else this.timer ??= setTimeout(() => this.flush(), THROTTLE_MS);
   }
 
-  /** Writes the state now if a change is waiting. */
-  flush(): void {
+  /** Writes the state now if a change is waiting; the write's error (named after the file), or null. */
+  flush(): Error | null {
     if (this.timer) clearTimeout(this.timer);
     if (this.immediate) clearImmediate(this.immediate);
     this.timer = null;
     this.immediate = null;
-    if (!this.pending) return;
+    if (!this.pending) return null;
     this.pending = false;
-    const processes = this.registry.all().map((proc) => this.entry(proc));
+    const all = this.registry.all();
+    const processes = all.map((proc) => this.entry(proc));
     const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot });
     const temp = `${this.path}.tmp`;
     try {
       writeFileSync(temp, `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`, { mode: 0o600 });
       renameSync(temp, this.path);
     } catch (error) {
-      this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know its processes`);
+      const failed = new Error(`the agent cannot record it in ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      rmSync(temp, { force: true });
+      // written again at the next change; until then, an app no state file named is not let run (os.ts)
+      this.pending = true;
+      this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
+      return failed;
     }
+    for (const proc of all) proc.recorded = true;
+    return null;
   }
 
   /** Removes the file: the agent stopped every process and ends cleanly. */

@@ -22,6 +22,8 @@ export interface LaunchOptions {
   env: Record<string, string>;
   /** Listening sockets handed to the child as fd 3.. (socket activation), in order. */
   listenFds: readonly number[];
+  /** Asked when the state file could not name the apps about to run: true when this one must not run (no state file ever named its process). */
+  unrecorded?: () => boolean;
 }
 
 /** A started child; `listened` turns true at a cluster worker's first listening server. */
@@ -33,6 +35,10 @@ export interface Launched {
   metrics: Readable | null;
   /** Its stdout and stderr when they go through named pipes (fork mode), else null (the child's own). */
   output: { out: Readable; err: Readable; paths: OutputPipePaths } | null;
+  /** Why its gate was closed before it ran any code of the app (it then exits 1), else undefined. */
+  refused?: string;
+  /** Resolves true once its gate opened, false once it was closed (refused); null: started ungated. */
+  admitted?: Promise<boolean> | null;
 }
 
 export interface ProcessOs {
@@ -49,8 +55,8 @@ export interface ProcessOs {
   openNotify(onError: (error: Error) => void): NotifySocket;
   /** The FIFOs the apps' output goes through (an adopted app's are opened again from here). */
   readonly pipes: OutputPipes;
-  /** Called once per turn before the apps started in it may run (the state file names them first). */
-  beforeAppsRun: (() => void) | null;
+  /** Called once per turn before the apps started in it may run (the state file names them first); the write's error, or null. */
+  beforeAppsRun: (() => Error | null) | null;
   now(): number;
 }
 
@@ -59,7 +65,7 @@ const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).
 
 /** The real operating system, with the FIFOs under `pipesDir` and the notify sockets under `notifyDir`. */
 export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs {
-  const gates: Writable[] = [];
+  const gates: { gate: Writable; refuse: (failed: Error | null) => boolean }[] = [];
   let notifySockets = 0;
   const os: ProcessOs = {
     launch(spec, options) {
@@ -105,13 +111,18 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
     beforeAppsRun: null,
     now: () => Date.now(),
   };
-  /** Every app started in this turn is let run at once, after the turn (see spawnProcess). */
-  function openGate(gate: Writable): void {
+  /**
+   * Every app started in this turn is let run at once, after the turn (see spawnProcess), once the
+   * state file names them; when it cannot be written (a full disk), an app whose process no state
+   * file ever named is kept from running (`refuse`): an agent started after this one died would
+   * not know it, and it would run unseen, holding its port, surviving `pmx kill`.
+   */
+  function openGate(gate: Writable, refuse: (failed: Error | null) => boolean): void {
     gate.on('error', () => {}); // the app died before reading it: nothing to open
-    if (gates.push(gate) > 1) return;
+    if (gates.push({ gate, refuse }) > 1) return;
     setImmediate(() => {
-      os.beforeAppsRun?.();
-      for (const waiting of gates.splice(0)) waiting.end('\n');
+      const failed = os.beforeAppsRun?.() ?? null;
+      for (const waiting of gates.splice(0)) waiting.gate.end(waiting.refuse(failed) ? undefined : '\n');
     });
   }
   return os;
@@ -164,7 +175,7 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
  * apps, 20 ms for the last; 110 ms in all, against 15 ms gated). An agent that dies before it
  * opens the gate leaves no app behind: the shell reads the end of the pipe and exits.
  */
-function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable) => void): Launched {
+function spawnProcess(spec: AppSpec, { env, listenFds, unrecorded }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable, refuse: (failed: Error | null) => boolean) => void): Launched {
   const { command, args, ipc, metrics } = launchCommand(spec);
   assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
   const stdio: (string | number)[] = ['ignore', pipes.write.out, pipes.write.err, ...listenFds];
@@ -186,15 +197,25 @@ function spawnProcess(spec: AppSpec, { env, listenFds }: LaunchOptions, pipes: O
     stdio: stdio as never,
     serialization: 'json',
   });
-  const gate = gated ? (child.stdio[gateFd] as Writable | null) : null;
-  if (gate) openGate(gate);
-  return {
+  const launched: Launched = {
     child,
     listened: false,
     onListening: null,
     metrics: metrics ? (child.stdio[metricsFd] as Readable | null) : null,
     output: { out: pipes.read.out, err: pipes.read.err, paths: pipes.paths },
   };
+  const gate = gated ? (child.stdio[gateFd] as Writable | null) : null;
+  if (gate) {
+    let admit: (opened: boolean) => void = () => undefined;
+    launched.admitted = new Promise((resolve) => (admit = resolve));
+    openGate(gate, (failed) => {
+      const refused = failed !== null && (unrecorded?.() ?? false);
+      if (refused) launched.refused = failed.message;
+      admit(!refused);
+      return refused;
+    });
+  }
+  return launched;
 }
 
 /** Throws (ENOENT/EACCES, naming the command) unless `command` can be executed. */

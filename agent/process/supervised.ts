@@ -52,6 +52,8 @@ export class SupervisedProcess extends EventEmitter {
   /** Written by fail and cleared by a start; before supervision begins, by restoreError. */
   private lastError: string | null = null;
   private lastEnd: LastExit | null = null;
+  /** A state file has named this process (StateFile sets it): an agent started after this one died would know it. */
+  recorded = false;
   readonly createdAt: number;
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
@@ -272,11 +274,13 @@ export class SupervisedProcess extends EventEmitter {
       queueMicrotask(() => this.dispatch({ type: 'spawn-failed' }));
       return;
     }
-    const { child } = started.launched;
+    const { child, admitted } = started.launched;
     this.track('current', started.launched, started.notify);
-    child.once('spawn', () => {
+    const ready = (): void => {
       if (this.roleOf(child) === 'current' && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
-    });
+    };
+    // online once the app may run: its gate opened (a refused one exits instead, see refused)
+    child.once('spawn', () => (admitted ? void admitted.then((opened) => opened && ready()) : ready()));
   }
 
   private spawnReplacement(): void {
@@ -307,7 +311,7 @@ export class SupervisedProcess extends EventEmitter {
     try {
       notify = this.openNotify();
       const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();
-      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets }), notify };
+      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded }), notify };
     } catch (error) {
       notify?.close();
       this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
@@ -397,6 +401,7 @@ export class SupervisedProcess extends EventEmitter {
     handle.notify?.close();
     const at = this.roleOf(child);
     if (!at) return;
+    if (handle.launched.refused !== undefined) return this.refused(handle, at, handle.launched.refused);
     if (at === 'current') {
       this.metricsSample = null;
       removePidFile(this.pidFile);
@@ -406,6 +411,16 @@ export class SupervisedProcess extends EventEmitter {
     if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
     this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
     // the effects above still needed the handle (to kill what is left of its tree)
+    if (this.children[at] === handle) this.children[at] = null;
+  }
+
+  /** A child kept from running the app (its gate closed, os.ts): the start failed, with why; nothing ran, so nothing is retried. */
+  private refused(handle: ChildHandle, at: Role, why: string): void {
+    this.fail(`not started: ${why}; an agent started after this one died would not know it. Free space there and start it again`);
+    if (at === 'current') {
+      removePidFile(this.pidFile);
+      this.dispatch({ type: 'spawn-failed' });
+    } else this.dispatch(at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
     if (this.children[at] === handle) this.children[at] = null;
   }
 
