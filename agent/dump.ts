@@ -1,7 +1,7 @@
 // save / resurrect: the process list written atomically to PMX_HOME/dump.pmx and read back.
 // The previous dump is kept as dump.pmx.bak, but only one that parses: a torn file never
 // replaces the good backup. Reading names the file the list came from and warns about a torn one.
-import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { AgentFault } from './fault.js';
 import { guardDump } from './protocol/home-guard.js';
 import { checkDumpEntries, type DumpEntry } from './dump-entry.js';
@@ -41,16 +41,27 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
   }
   const body: DumpFile = { pmx_dump: DUMP_FORMAT, saved_at: new Date().toISOString(), processes: entries };
   const temp = `${file}.${process.pid}.tmp`;
-  const fd = openSync(temp, 'w', 0o600);
-  try {
-    writeSync(fd, JSON.stringify(body, null, 2));
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
   const warnings: string[] = [];
-  if (current.dump) copyFileSync(file, backup);
-  else if (current.problem) warnings.push(`${file} was ${current.problem}: it was replaced, and ${backup} kept as it was`);
+  try {
+    const fd = openSync(temp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify(body, null, 2));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    if (current.dump) {
+      // copied aside, then renamed: a copy cut short by a full disk never takes the place of a good .bak
+      copyFileSync(file, `${backup}.${process.pid}.tmp`);
+      renameSync(`${backup}.${process.pid}.tmp`, backup);
+    } else if (current.problem) warnings.push(`${file} was ${current.problem}: it was replaced, and ${backup} kept as it was`);
+  } catch (error) {
+    // nothing half-written is left behind: the dump and its .bak are as they were
+    rmSync(temp, { force: true });
+    rmSync(`${backup}.${process.pid}.tmp`, { force: true });
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new AgentFault(`cannot save to ${file} (${why}${(error as NodeJS.ErrnoException).path && (error as NodeJS.ErrnoException).path !== temp ? ` writing ${(error as NodeJS.ErrnoException).path}` : ''}): the saved list is as it was`, { code: 'DUMP_WRITE_FAILED', file, data: { file } });
+  }
   renameSync(temp, file);
   fsyncDirectory(file);
   return warnings;

@@ -127,8 +127,8 @@ export interface Methods {
   dashboard: { params: { host: string; port: number }; result: DashboardAddress };
   /** `warnings`: the dump that was replaced was torn (its backup kept). */
   save: { params: { force: boolean }; result: { file: string; count: number; warnings: string[] } };
-  /** `file`: the dump read, or its backup when the dump is torn (said in `warnings`); `alreadyPresent`: entries skipped, already running. */
-  resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number } };
+  /** `file`: the dump read, or its backup when the dump is torn (said in `warnings`); `alreadyPresent`: entries skipped, already here; `alreadyStopped`: of those, the ones not running. */
+  resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number; alreadyStopped: number } };
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   kill: { params: Record<string, never>; result: { stopped: number } };
@@ -168,6 +168,8 @@ export type FaultCode =
   | 'DUMP_MISSING'
   | 'DUMP_UNREADABLE'
   | 'DUMP_INVALID'
+  /** The dump could not be written (a full disk, a read-only file system): the saved list is as it was. */
+  | 'DUMP_WRITE_FAILED'
   | 'RELOAD_FAILED'
   /** A request that another one overrode before it was carried out (a stop after a reload, ...). */
   | 'SUPERSEDED'

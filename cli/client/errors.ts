@@ -34,6 +34,8 @@ function hintFor(fault: Fault): string | null {
       return 'fix or remove that entry in the file (it is JSON), or start the apps again and run pmx save';
     case 'DUMP_UNREADABLE':
       return "start the apps again and run 'pmx save'";
+    case 'DUMP_WRITE_FAILED':
+      return "free space there (or make it writable) and run 'pmx save' again";
     case 'DASHBOARD_UNAVAILABLE':
       return 'choose another address or port with --host and --port';
     case 'LISTEN_FAILED':
