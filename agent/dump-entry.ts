@@ -28,7 +28,9 @@ function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
     const name = (entry as { spec?: { name?: unknown } } | null)?.spec?.name;
     // a name that could forge output (control characters) is left out of the message
     const which = `entry ${index}${typeof name === 'string' && !/[\u0000-\u001f\u007f]/.test(name) ? ` ('${name}')` : ''}`;
-    throw new AgentFault(`${file}: ${which}: ${key} must be ${expected}, got ${describe(value)}`, { code: 'DUMP_INVALID', file, key, data: { file, entry: index, key } });
+    // an env holds secrets: its values never reach a message, only what kind of thing was found
+    const got = /^spec\.env/.test(key) ? kindOf(value) : describe(value);
+    throw new AgentFault(`${file}: ${which}: ${key} must be ${expected}, got ${got}`, { code: 'DUMP_INVALID', file, key, data: { file, entry: index, key } });
   };
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return fail('the entry', 'an object', entry);
   const { pm_id, instance, status, spec } = entry as Record<string, unknown>;
@@ -42,6 +44,13 @@ function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
   const bad = badKey(full);
   if (bad) fail(`spec.${bad.key}`, bad.expected, full[bad.key]);
   return { pm_id: pm_id as number, instance: instance as number, status: status as PublicStatus, spec: full as unknown as AppSpec };
+}
+
+function kindOf(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 function describe(value: unknown): string {

@@ -62,6 +62,18 @@ describe('a torn dump', () => {
     expect(await pmx.jlist()).toEqual([]);
   });
 
+  it('an env of the wrong shape is named by file, entry and key, never with its values (they hold secrets)', async () => {
+    const valid = JSON.parse(readFileSync(backup, 'utf8'));
+    const entry = valid.processes[0];
+    const leaky = { ...entry, spec: { ...entry.spec, env: { ...entry.spec.env, API_TOKEN: ['tok-s3cr3t-value'] } } };
+    writeFileSync(dump, JSON.stringify({ ...valid, processes: [leaky] }));
+    const run = await pmx.run(['resurrect']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${dump}: entry 0 ('${entry.spec.name}'): spec.env must be string values without NUL characters ("API_TOKEN" is not one), got an object`);
+    expect(`${run.stdout}${run.stderr}`).not.toContain('tok-s3cr3t-value');
+    expect(await pmx.jlist()).toEqual([]);
+  });
+
   it('an entry that is not an object, or lacks its spec, is named too', async () => {
     writeFileSync(dump, JSON.stringify({ pmx_dump: 1, processes: [null] }));
     expect((await pmx.run(['resurrect'])).stderr).toContain(`${dump}: entry 0: the entry must be an object, got null`);
