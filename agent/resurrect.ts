@@ -2,7 +2,7 @@
 // (an agent that took over a dead one's processes must not start them twice).
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { isDormant } from './process/states.js';
+import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
@@ -11,8 +11,10 @@ export interface Restored {
   /** The file the list came from: the dump, or its backup when the dump is torn. */
   file: string;
   warnings: string[];
-  /** Entries skipped because their name and instance already run here. */
+  /** Entries skipped because their name and instance are already here (running or not). */
   alreadyPresent: number;
+  /** Of those, the ones not running (stopped or errored): left so, not started. */
+  alreadyStopped: number;
 }
 
 /**
@@ -24,15 +26,19 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   for (const warning of dump.warnings) log(warning);
   const processes: SupervisedProcess[] = [];
   let alreadyPresent = 0;
+  let alreadyStopped = 0;
   for (const entry of dump.entries) {
-    if (registry.named(entry.spec.name).some((proc) => proc.instance === entry.instance)) {
+    const present = registry.named(entry.spec.name).find((proc) => proc.instance === entry.instance);
+    if (present) {
       alreadyPresent++;
+      if (!isRunning(present.status)) alreadyStopped++;
       continue;
     }
     const proc = await registry.prepare(entry.spec, entry.instance, entry.pm_id);
     if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
     processes.push(proc);
   }
-  log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already running)` : ''}`);
-  return { processes, file: dump.file, warnings: dump.warnings, alreadyPresent };
+  log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already here, ${alreadyStopped} of them not running)` : ''}`);
+  return { processes, file: dump.file, warnings: dump.warnings, alreadyPresent, alreadyStopped };
 }
+

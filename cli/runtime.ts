@@ -14,6 +14,7 @@ import type { AgentPhase } from '../agent/health/probe-endpoint.js';
 import { connectAgent } from './client/agent.js';
 import { reportError } from './output/errors.js';
 import { formatRecovery } from './output/recovery.js';
+import { skippedNote } from './output/resurrect.js';
 
 /** The exit code once every app is dead: non-zero, so that Docker and Kubernetes restart us. */
 export const EXIT_ALL_DEAD = 1;
@@ -64,8 +65,8 @@ function reportResurrect(home: AgentHome, resurrected: RunningAgent['resurrected
   }
   if (!resurrected) return;
   for (const warning of resurrected.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
-  const { processes, file, alreadyPresent } = resurrected;
-  const skipped = alreadyPresent > 0 ? ` (${alreadyPresent} already running, not started again)` : '';
+  const { processes, file, alreadyPresent, alreadyStopped } = resurrected;
+  const skipped = skippedNote(alreadyPresent, alreadyStopped);
   process.stderr.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
 }
 

@@ -89,7 +89,7 @@ export const handlers: Handlers = {
     const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log);
     await Promise.all(restored.processes.map((proc) => proc.waitFor(isSettled)));
     ctx.changed();
-    return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent };
+    return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent, alreadyStopped: restored.alreadyStopped };
   },
 
   flush: ({ selector }, ctx) => {

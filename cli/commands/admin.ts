@@ -8,6 +8,7 @@ import { lockHolder } from '../../agent/protocol/lock-probe.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { printProcessList } from './list.js';
+import { skippedNote } from '../output/resurrect.js';
 import { selectorFor } from './targets.js';
 
 /**
@@ -36,14 +37,14 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
 /** `pmx resurrect`: names the file it used, and skips what already runs (after an agent took over a dead one's processes). */
 export async function resurrect(ctx: CommandContext): Promise<void> {
   await withAgent(ctx, async (agent) => {
-    const { processes, file, warnings, alreadyPresent } = await agent.call('resurrect', {}).catch((error: CliError) => {
+    const { processes, file, warnings, alreadyPresent, alreadyStopped } = await agent.call('resurrect', {}).catch((error: CliError) => {
       // a PM2 user's saved list is PM2's dump: say how to take it over
       const pm2Dump = join(process.env.PM2_HOME ?? join(homedir(), '.pm2'), 'dump.pm2');
       if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError(error.message, { code: 'DUMP_MISSING', hint: `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over` });
       throw error;
     });
     for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
-    const skipped = alreadyPresent > 0 ? ` (${alreadyPresent} already running, not started again)` : '';
+    const skipped = skippedNote(alreadyPresent, alreadyStopped);
     ctx.out.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
     await printProcessList(ctx, agent);
   });

@@ -33,6 +33,11 @@ describe('save / resurrect / kill', () => {
     const a = after[0]!;
     expect(a.pm2_env.env.MARK).toBe('one');
     expect(a.pm2_env.kill_timeout).toBe(900);
+
+    // again, with both here: neither is started twice, and the stopped one is not called running
+    const again = await pmx.ok(['resurrect']);
+    expect(again).toContain(`Resurrected 0 processes from ${join(pmx.home, 'dump.pmx')} (2 already here, left as they are: 1 running, 1 stopped or errored; 'pmx start <name>' starts one)`);
+    expect((await pmx.jlist()).map((p) => [p.name, p.pm2_env.status, p.pid])).toEqual([['a', 'online', a.pid], ['c', 'stopped', 0]]);
   });
 
   it('never saves an empty list over a saved one without --force (and, as PM2, that is no failure)', async () => {
