@@ -24,7 +24,9 @@ const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
  * servers do after an error).
  */
 const LINGER_MS = 2000;
-const LINGER_BYTES = 1024 * 1024;
+// a peer writes on into buffers it filled before the refusal came: 1 MB was met in a few ms, and a
+// client whose next write met EPIPE was torn down (by Node) before it had read the refusal
+const LINGER_BYTES = MAX_REQUEST_BYTES;
 
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {

@@ -32,7 +32,8 @@ async function sendLongLine(raw: RawClient, total: number, onProgress: (sent: nu
   const chunk = Buffer.alloc(64 * 1024, 'x');
   raw.socket.write('{"id":7,"method":"list","params":{"pad":"');
   let sent = 0;
-  while (sent < total && !raw.socket.destroyed) {
+  // as a client would, it stops once it has the agent's answer
+  while (sent < total && !raw.socket.destroyed && raw.replies().length === 0) {
     sent += chunk.length;
     onProgress(sent);
     if (!raw.socket.write(chunk)) {
