@@ -14,35 +14,42 @@ import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
 import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
 import { ProcessState, isDormant } from './process/states.js';
 import { bootId, readState, type SavedProcess } from './state-file.js';
+import { stopStrays } from './strays.js';
 import type { OutputPipePaths } from './process/output-pipes.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** Takes over the processes of the agent that left `stateFile`; null when there was none (a clean start). */
-export function recover(registry: Registry, os: ProcessOs, stateFile: string, log: (line: string) => void): RecoveryReport | null {
+export function recover(registry: Registry, os: ProcessOs, stateFile: string, pipesDir: string, log: (line: string) => void): RecoveryReport | null {
   let state;
   try {
     state = readState(stateFile);
   } catch (error) {
-    // its pipes may still carry orphans' output: none of them is used again
+    // what still runs of it is not known: whatever writes into this home's pipes is stopped
+    const stopped = stopStrays(pipesDir, new Set(), os, log);
     os.pipes.load(null);
     const lost = `${stateFile} cannot be read (${(error as Error).message}): the processes of the agent that died are not known`;
     log(lost);
-    return { deadAgentPid: null, adopted: [], restarted: [], exited: [], lost };
+    return { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost };
   }
   if (state && state.boot_id !== bootId()) {
     log(`ignoring ${stateFile}: written before the machine restarted, none of its processes runs`);
     state = null;
   }
   if (!state) {
+    // no state: an agent that ended cleanly, or one that died before it could write any (a full disk)
+    const stopped = stopStrays(pipesDir, new Set(), os, log);
     os.pipes.load(new Set());
-    return null;
+    return stopped.length === 0 ? null : { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost: null };
   }
   // a reload under way when the agent died: its replacement or retiring child is not kept
   for (const other of state.processes.flatMap((saved) => saved.others ?? [])) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
-  os.pipes.load(new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : []))));
-  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], lost: null };
+  const inUse = new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : [])));
+  // before anything starts again: what the dead agent ran but never recorded would hold its port
+  const stopped = stopStrays(pipesDir, inUse, os, log);
+  os.pipes.load(inUse);
+  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], stopped, lost: null };
   const watch = new AdoptedChildren();
   const socketApps = new Map<string, { proc: SupervisedProcess; runAgain: boolean }[]>();
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
@@ -185,6 +192,7 @@ function describeRecovery(report: RecoveryReport, stateFile: string): string {
   const list = (procs: RecoveredProcess[]): string => procs.map((proc) => `${proc.name} (id ${proc.id}${proc.pid ? `, pid ${proc.pid}` : ''})`).join(', ') || 'none';
   return (
     `the agent${report.deadAgentPid ? ` (pid ${report.deadAgentPid})` : ''} died; taken over from ${stateFile}: ` +
-    `adopted ${list(report.adopted)}; restarted once ${list(report.restarted)}; found exited ${list(report.exited)}`
+    `adopted ${list(report.adopted)}; restarted once ${list(report.restarted)}; found exited ${list(report.exited)}` +
+    (report.stopped.length > 0 ? `; stopped, never recorded ${list(report.stopped)}` : '')
   );
 }

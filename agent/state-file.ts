@@ -8,6 +8,7 @@
 // it carries says so.
 import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { AppSpec } from './protocol/app-spec.js';
+import { jsonProblem } from './dump.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import type { Lifecycle } from './process/transition.js';
@@ -17,6 +18,8 @@ export const STATE_FORMAT = 1;
 
 /** The longest a change waits to be written, unless something forces it sooner. */
 const THROTTLE_MS = 50;
+/** How soon a write that failed is tried again. */
+const RETRY_MS = 1000;
 
 /** One supervised process as the state file records it. */
 export interface SavedProcess {
@@ -44,6 +47,7 @@ export class StateFile {
   private pending = false;
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
+  private retry: NodeJS.Timeout | null = null;
   /** Each spec's JSON, made once: specs change rarely, states often. */
   private readonly specJson = new WeakMap<AppSpec, string>();
   private readonly boot = bootId();
@@ -91,8 +95,9 @@ export class StateFile {
     } catch (error) {
       const failed = new Error(`the agent cannot record it in ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
       rmSync(temp, { force: true });
-      // written again at the next change; until then, an app no state file named is not let run (os.ts)
+      // tried again each second until it is written (space comes back); until then an app no state file named is not let run (os.ts)
       this.pending = true;
+      this.retry ??= setTimeout(() => ((this.retry = null), this.schedule()), RETRY_MS);
       this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
       return failed;
     }
@@ -104,6 +109,7 @@ export class StateFile {
   remove(): void {
     this.pending = false;
     if (this.timer) clearTimeout(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     try {
       unlinkSync(this.path);
     } catch {
@@ -133,7 +139,12 @@ export function readState(path: string): SavedState | null {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
-  const state = JSON.parse(text) as SavedState;
+  let state: SavedState;
+  try {
+    state = JSON.parse(text) as SavedState;
+  } catch (error) {
+    throw new Error(jsonProblem(error, text));
+  }
   if (state?.pmx_state !== STATE_FORMAT || !Array.isArray(state.processes)) throw new Error(`not a pmx state file of format ${STATE_FORMAT}`);
   return state;
 }

@@ -69,7 +69,12 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
   let notifySockets = 0;
   const os: ProcessOs = {
     launch(spec, options) {
-      if (usesNodeCluster(spec)) return forkWorker(spec, options);
+      if (usesNodeCluster(spec)) {
+        // a cluster worker has no gate: a process no state file named yet is written down first, or not started
+        const failed = options.unrecorded?.() ? (os.beforeAppsRun?.() ?? null) : null;
+        if (failed) throw failed;
+        return forkWorker(spec, options);
+      }
       const pipes = os.pipes.open();
       try {
         return spawnProcess(spec, options, pipes, openGate);

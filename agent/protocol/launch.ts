@@ -27,6 +27,8 @@ export interface RecoveryReport {
   restarted: RecoveredProcess[];
   /** Gone by the time this agent came: started again, or not, by their restart policy. */
   exited: RecoveredProcess[];
+  /** Started by the dead agent but never recorded (its state file could not be written): stopped, so that nothing runs unseen. */
+  stopped: RecoveredProcess[];
   /** Why the dead agent's state could not be used (unreadable), or null. */
   lost: string | null;
 }

@@ -119,7 +119,14 @@ export async function scale(ctx: CommandContext, name: string, count: string): P
       throw new CliError(`scale: ${name} already runs ${running} instance${running === 1 ? '' : 's'}: nothing to do`, { code: 'BAD_ARGUMENT' });
     }
     const procs = await agent.call('scale', { name, count });
-    ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);
+    const failed = procs.filter((proc) => proc.pm2_env.status === 'errored');
+    if (failed.length === 0) ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);
+    else {
+      // an instance that could not start is no instance that runs: said, and exit 1
+      for (const proc of failed) ctx.err.write(`[PMX][ERROR] ${name} (id ${proc.pm_id}): ${proc.pm2_env.pmx_error ?? 'errored'}\n`);
+      ctx.out.write(`[PMX] ${name} has ${procs.length} instances: ${procs.length - failed.length} running, ${failed.length} errored\n`);
+      process.exitCode = 1;
+    }
     await printProcessList(ctx, agent);
   });
 }

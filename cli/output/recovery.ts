@@ -4,14 +4,16 @@ import type { RecoveredProcess, RecoveryReport } from '../../agent/protocol/laun
 /** The lines (for stderr) about a recovery: what was adopted, restarted, found exited; where the log is. */
 export function formatRecovery(report: RecoveryReport, newPid: number | null, logFile: string): string {
   const dead = report.deadAgentPid ? `The pmx agent (pid ${report.deadAgentPid})` : 'The pmx agent';
+  const stopped = (report.stopped ?? []).length > 0 ? `[PMX]   stopped, started but never recorded by it (its state file could not be written: a full disk?): ${names(report.stopped)}\n` : '';
   if (report.lost) {
-    return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Its processes, if any still run, are not supervised (see ${logFile})\n`;
+    return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Whatever of it still wrote into this home's pipes was stopped (see ${logFile})\n${stopped}`;
   }
   const by = newPid ? `the new agent (pid ${newPid})` : 'the new agent';
   const lines = [`[PMX][WARN] ${dead} had died; ${by} took over its processes:`];
   if (report.adopted.length > 0) lines.push(`[PMX]   adopted, still running: ${names(report.adopted)}`);
   if (report.restarted.length > 0) lines.push(`[PMX]   restarted once (cluster workers and socket-activated apps end with their agent): ${names(report.restarted)}`);
   if (report.exited.length > 0) lines.push(`[PMX]   had exited meanwhile, handled by their restart policy: ${names(report.exited)}`);
+  if (stopped) lines.push(stopped.trimEnd());
   if (lines.length === 1) lines.push('[PMX]   none was running');
   lines.push(`[PMX]   see ${logFile}`);
   return `${lines.join('\n')}\n`;
