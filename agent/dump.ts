@@ -1,7 +1,7 @@
 // save / resurrect: the process list written atomically to PMX_HOME/dump.pmx and read back.
 // The previous dump is kept as dump.pmx.bak, but only one that parses: a torn file never
 // replaces the good backup. Reading names the file the list came from and warns about a torn one.
-import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { AgentFault } from './fault.js';
 import { guardDump } from './protocol/home-guard.js';
 import { checkDumpEntries, type DumpEntry } from './dump-entry.js';
@@ -45,7 +45,8 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
   try {
     const fd = openSync(temp, 'w', 0o600);
     try {
-      writeSync(fd, JSON.stringify(body, null, 2));
+      // all of it or an error: one writeSync may write part of it on a nearly full disk
+      writeFileSync(fd, JSON.stringify(body, null, 2));
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -101,12 +102,24 @@ function parse(file: string): { dump: DumpFile | null; problem: string | null } 
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    return { dump: null, problem: `torn or not JSON (${(error as Error).message})` };
+    return { dump: null, problem: `torn or not JSON (${jsonProblem(error, text)})` };
   }
   if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as DumpFile).processes)) {
     return { dump: null, problem: 'not a pmx dump (no list of processes)' };
   }
   return { dump: parsed as DumpFile, problem: null };
+}
+
+/**
+ * Where JSON.parse gave up in `text`, as a byte offset: never its message, which quotes the text
+ * around the fault (an env value, a secret).
+ */
+export function jsonProblem(error: unknown, text: string): string {
+  const message = (error as Error).message ?? '';
+  const at = /at position (\d+)/.exec(message);
+  if (at) return `invalid JSON at character ${at[1]} of ${text.length}`;
+  if (/end of JSON input|Unterminated/.test(message)) return `cut short after ${text.length} characters`;
+  return `invalid JSON, ${text.length} characters`;
 }
 
 function fsyncDirectory(file: string): void {

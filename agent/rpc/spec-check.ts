@@ -23,7 +23,8 @@ const oneOf = (...allowed: string[]): Check => (value) => (allowed.includes(valu
 const environment: Check = (value) => {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return 'an object of variables';
   for (const [key, item] of Object.entries(value)) {
-    if (key === '' || key.includes('=') || hasNul(key) || key === '__proto__') return `variable names without '=' or NUL (got ${JSON.stringify(key)})`;
+    // what follows an '=' is taken for a value (`SECRET=hunter2`): never shown
+    if (key === '' || key.includes('=') || hasNul(key) || key === '__proto__') return `variable names without '=' or NUL (got ${JSON.stringify(key.includes('=') ? `${key.slice(0, key.indexOf('='))}=...` : key)})`;
     if (typeof item !== 'string' || hasNul(item)) return `string values without NUL characters (${JSON.stringify(key)} is not one)`;
   }
   return null;

@@ -74,6 +74,23 @@ describe('a torn dump', () => {
     expect(await pmx.jlist()).toEqual([]);
   });
 
+  it('a dump that is not JSON is named with where it breaks, never with the text around it; a variable name with = in it is cut at the =', async () => {
+    const valid = JSON.parse(readFileSync(backup, 'utf8'));
+    const entry = valid.processes[0];
+    const text = JSON.stringify({ ...valid, processes: [{ ...entry, spec: { ...entry.spec, env: { ...entry.spec.env, API_TOKEN: 'tok-s3cr3t-value' } } }] });
+    writeFileSync(dump, text.replace('"tok-s3cr3t-value"', 'tok-s3cr3t-value'));
+    const torn = await pmx.run(['resurrect']);
+    expect(torn.stderr).toMatch(/is torn or not JSON \(invalid JSON(, | at character \d+ of )\d+ characters?\)/);
+    expect(`${torn.stdout}${torn.stderr}${readFileSync(join(pmx.home, 'agent.log'), 'utf8')}`).not.toContain('s3cr3t');
+    await pmx.ok(['delete', 'all']);
+
+    writeFileSync(dump, JSON.stringify({ ...valid, processes: [{ ...entry, spec: { ...entry.spec, env: { 'API_TOKEN=tok-s3cr3t-value': '' } } }] }));
+    const named = await pmx.run(['resurrect']);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain('variable names without \'=\' or NUL (got "API_TOKEN=...")');
+    expect(`${named.stdout}${named.stderr}`).not.toContain('s3cr3t');
+  });
+
   it('an entry that is not an object, or lacks its spec, is named too', async () => {
     writeFileSync(dump, JSON.stringify({ pmx_dump: 1, processes: [null] }));
     expect((await pmx.run(['resurrect'])).stderr).toContain(`${dump}: entry 0: the entry must be an object, got null`);
