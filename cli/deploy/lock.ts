@@ -239,7 +239,13 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
     }
     if (first.stdout.includes(REFUSED)) {
       const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
-      throw new DeployStepError(`${paths.base} is locked by ${describeHolder(first.stdout)}${waited}${goneHolder(first.stdout, request.leaseMs)}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
+      let record = first.stdout;
+      // a record naming a process gone from this machine may be the one before a deploy that has just taken the lock and not yet written its own: read it again
+      if (goneHolder(record, request.leaseMs)) {
+        const again = await connection.exec(`sleep 0.5; cat ${quote(paths.lockOwner)} 2>/dev/null`, { label: 'lock' }).catch(() => null);
+        if (again?.stdout.trim().startsWith('{')) record = again.stdout;
+      }
+      throw new DeployStepError(`${paths.base} is locked by ${describeHolder(record)}${waited}${goneHolder(record, request.leaseMs)}`, { code: 'LOCKED', host, hint: `wait for that deploy to finish, or set lock_timeout to wait for it` });
     }
     const why = first.stderr.trim().split('\n').pop() ?? '';
     throw new DeployStepError(`cannot take the deploy lock ${paths.lock} (exit ${first.code})${why ? `: ${why}` : ''}`, { code: 'COMMAND_FAILED', host });

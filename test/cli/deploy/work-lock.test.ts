@@ -6,7 +6,9 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { LOCKED, LOST_LOCK, NOT_THIS_RUN, WORK_BUSY, goneHolder, lockCommand, underRunLock, type LockOwner } from '../../../cli/deploy/lock.js';
+import { LOCKED, LOST_LOCK, NOT_THIS_RUN, WORK_BUSY, goneHolder, lockCommand, startLock, underRunLock, type LockOwner } from '../../../cli/deploy/lock.js';
+import type { ExecOptions, ExecResult, RemoteConnection } from '../../../cli/transport/types.js';
+import type { HostTarget } from '../../../cli/deploy/types.js';
 import { remotePaths } from '../../../cli/deploy/remote-paths.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-work-lock-'));
@@ -139,5 +141,43 @@ describe('a refusal naming the holder', () => {
     expect(goneHolder(record(`me@${hostname()}`, process.pid), 6000)).toBe('');
     expect(goneHolder(record('me@another-laptop', dead), 6000)).toBe('');
     expect(goneHolder('pmx-lock=busy\n', 6000)).toBe('');
+  });
+});
+
+/** A RemoteConnection that runs each command with this machine's sh (stdin fed, output streamed): the lock's own code, no sshd. */
+function localShell(): RemoteConnection {
+  return {
+    target: { label: 'local' } as HostTarget,
+    exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+      const child = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'pipe'] });
+      started.push(child);
+      let stdout = '';
+      let stderr = '';
+      child.stdout!.on('data', (chunk: Buffer) => ((stdout += chunk.toString()), options.onStdout?.(chunk.toString())));
+      child.stderr!.on('data', (chunk: Buffer) => ((stderr += chunk.toString()), options.onStderr?.(chunk.toString())));
+      const input = options.stdin;
+      if (input === undefined) child.stdin!.end();
+      else if (typeof input === 'string' || Buffer.isBuffer(input)) child.stdin!.end(input);
+      else input.pipe(child.stdin!);
+      options.signal?.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
+      return new Promise((resolve) => child.on('close', (code, signal) => resolve({ code: code ?? 128, signal, stdout, stderr })));
+    },
+    close: async () => undefined,
+  };
+}
+
+describe('a refusal read while another deploy is taking the lock', () => {
+  it('names that deploy, not the one before it whose process is gone (its record is read again)', async () => {
+    const gone = Number(spawnSync('sh', ['-c', 'echo $$']).stdout.toString());
+    const dead = { ...owner('run-before'), user: `me@${hostname()}`, pid: gone };
+    // a deploy holds the lock and has not written its record yet: the record still names the one before it
+    const holder = await background(`exec 9>>${paths.lock} && flock 9 && echo holding && sleep 0.2 && printf '%s\\n' '${JSON.stringify(owner('run-now'))}' > ${paths.lockOwner} && read _`, 'holding');
+    writeFileSync(paths.lockOwner, `${JSON.stringify(dead)}\n`);
+    const attempt = startLock(localShell(), { host: 'local', paths, owner: owner('run-late'), timeoutMs: 0, heartbeatMs: 0, leaseMs: 6000, stop: null });
+    const refused = await attempt.held.then(() => null, (error: Error) => error);
+    expect(refused?.message).toContain(`is locked by deploy (pid 4242: pmx deploy production (run-now))`);
+    expect(refused?.message).not.toContain('no longer runs');
+    holder.child.stdin!.end();
+    await holder.done;
   });
 });
