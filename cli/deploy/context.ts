@@ -1,5 +1,6 @@
 // The immutable context of a run (shared by every host) and of one host in it. Phases receive a
 // host context and return the changes they made; the flow makes the next context from them.
+import type { LockOrder } from './lock-order.js';
 import type { RemoteConnection } from '../transport/types.js';
 import type { LocalBundle } from './bundle.js';
 import type { Emit } from './events.js';
@@ -49,6 +50,8 @@ export interface RunInfo {
   readonly rehearsal: boolean;
   /** Stops the commands of the phases running now: the interrupt's signal before publish, null after (what switched is finished). */
   readonly stop: AbortSignal | null;
+  /** With lock_timeout, the order in which the hosts take their locks (lock-order.ts); null: all at once. */
+  readonly lockOrder: LockOrder | null;
 }
 
 /** What the check phase learnt about a host. */

@@ -1,5 +1,6 @@
 // One `pmx deploy` run from a request: read the environment, refuse local changes (PM2's check),
 // find the bundle, then run the command's plan over every host.
+import { LockOrder } from './lock-order.js';
 import { randomBytes } from 'node:crypto';
 import { hostname, homedir, userInfo } from 'node:os';
 import { dirname } from 'node:path';
@@ -107,6 +108,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     interruption,
     rehearsal: request.rehearsal ?? false,
     stop: interruption.signal,
+    lockOrder: env.lockTimeoutMs > 0 && env.hosts.length > 1 ? new LockOrder(env.hosts.map((host) => host.label)) : null,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
   if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: secretsNote(command, secrets.values.map((secret) => secret.name), run.paths.secretsFile) });

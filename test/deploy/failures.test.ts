@@ -147,6 +147,13 @@ describe('deploy failures before publish: no host publishes', () => {
     expect(waited.outcomes.map((o) => o.status), transcript(waited)).toEqual(['deployed', 'deployed', 'deployed']);
   }, 60_000);
 
+  it('two deploys with lock_timeout started at once both deploy, one after the other: the hosts are locked in one order, so neither holds some hosts while waiting for the others', async () => {
+    app.commit(`v${++versions}`);
+    const [one, two] = await Promise.all([0, 1].map(() => deploy({ file: app.file, envName: 'patient', command: 'deploy' })));
+    expect(one!.outcomes.map((o) => o.status), transcript(one!)).toEqual(['deployed', 'deployed', 'deployed']);
+    expect(two!.outcomes.map((o) => o.status), transcript(two!)).toEqual(['deployed', 'deployed', 'deployed']);
+  }, 60_000);
+
   it('a bad deploy section is refused before any host is touched, naming the key', async () => {
     await expect(loadEnvironment({ file: app.file, envName: 'broken' })).rejects.toThrow(DeployConfigError);
     await expect(loadEnvironment({ file: app.file, envName: 'broken' })).rejects.toThrow(/deploy\.broken\.keep_releases: expected a whole number/);

@@ -44,16 +44,26 @@ export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => st
   return {
     name: 'check',
     async run(ctx, track) {
-      const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
-      track({ connection });
-      const connected = withChanges(ctx, { connection });
-      const attempt = locking && !ctx.run.rehearsal ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
-      if (attempt) track({ pendingLock: attempt });
+      const order = locking && !ctx.run.rehearsal ? ctx.run.lockOrder : null;
+      const label = ctx.target.label;
       try {
-        return await checkHost(connected, attempt);
+        const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
+        track({ connection });
+        const connected = withChanges(ctx, { connection });
+        await order?.turn(label);
+        const attempt = locking && !ctx.run.rehearsal ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
+        if (attempt) track({ pendingLock: attempt });
+        // the next host's turn once this one holds its lock or will not
+        attempt?.held.then(() => order?.done(label), () => order?.done(label));
+        try {
+          return await checkHost(connected, attempt);
+        } catch (error) {
+          // a refused host gives back the lock its command may have taken
+          if (attempt) await attempt.cancel();
+          throw error;
+        }
       } catch (error) {
-        // a refused host gives back the lock its command may have taken
-        if (attempt) await attempt.cancel();
+        order?.done(label);
         throw error;
       }
     },
