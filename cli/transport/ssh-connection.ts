@@ -83,6 +83,8 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
     if (options.signal?.aborted) return interrupted();
     options.signal?.addEventListener('abort', interrupted, { once: true });
     client.once('ready', () => {
+      // each command is a small write that waits for its answer: Nagle would hold it behind an unacknowledged one
+      client.setNoDelay(true);
       settled = true;
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', interrupted);
