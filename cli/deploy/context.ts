@@ -83,6 +83,8 @@ export interface HostContext {
   readonly lock: HeldLock | null;
   /** This run took the host's lock (and keeps the right to act there while the lock's record names it, even after a lost connection). */
   readonly locked: boolean;
+  /** The connection was lost and opened again: a command the run started before may still run on the host (lock.ts underRunLock waits for it). */
+  readonly reconnected: boolean;
   /** The lock being taken by the check's own command (deploy, revert), until the lock phase takes it over. */
   readonly pendingLock: LockAttempt | null;
   readonly history: HostHistory | null;
@@ -108,7 +110,7 @@ export type HostChanges = Partial<Omit<HostContext, 'run' | 'target'>>;
 
 /** A host's context at the start of a run. */
 export function hostContext(run: RunInfo, target: HostTarget): HostContext {
-  return Object.freeze({ run, target, connection: null, facts: null, lock: null, locked: false, pendingLock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, live: null, reloaded: false, answer: null });
+  return Object.freeze({ run, target, connection: null, facts: null, lock: null, locked: false, reconnected: false, pendingLock: null, history: null, sha: null, release: null, created: false, previous: null, published: false, live: null, reloaded: false, answer: null });
 }
 
 /** A new context with `changes` applied. */

@@ -85,7 +85,7 @@ export class HostSlot {
     this.lostLock ||= this.ctx.lock !== null;
     this.ctx = withChanges(this.ctx, { connection: null, lock: null, pendingLock: null });
     try {
-      this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target) });
+      this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target), reconnected: true });
       this.failure = { ...this.failure, error: null };
       return true;
     } catch (error) {

@@ -70,17 +70,27 @@ export const NOT_THIS_RUN = 76;
 /** What such a command says (on stderr). */
 export const LOST_LOCK = 'this run lost it and does nothing more there';
 
+/** The exit status of a command that waited in vain for a command of its own run started before the connection was lost. */
+export const STILL_RUNNING = 77;
+/** How long a command after a reconnect waits for those. */
+export const RECONNECT_WAIT_MS = 60_000;
+
 /**
  * `command` as one of run `runId`'s commands that change the host: it holds `.pmx/work` shared for
  * as long as it runs (what it starts does not inherit it) and runs only while the lock's record
  * names the run; otherwise it does nothing and exits NOT_THIS_RUN (another deploy took the lock
- * after this run lost its connection).
+ * after this run lost its connection). `afterReconnect`: the run's connection was lost, and a
+ * command it started before (a hook) may still run there: this one waits (up to
+ * RECONNECT_WAIT_MS) for it to end, holding `.pmx/work` alone, rather than run beside it (a
+ * rollback would remove the release that hook runs in, or the hook reload what was rolled back).
  */
-export function underRunLock(paths: RemotePaths, runId: string, command: string): string {
+export function underRunLock(paths: RemotePaths, runId: string, command: string, afterReconnect = false): string {
   const ours = `*${quote(`"run":"${runId}"`)}*`;
   const refusal = quote(`pmx: the lock of ${paths.base} is another deploy's now (${paths.lockOwner}): ${LOST_LOCK}`);
+  const busy = quote(`pmx: a command this deploy started on ${paths.base} before its connection was lost still runs after ${RECONNECT_WAIT_MS / 1000} s (\`fuser -v ${paths.work}\` shows it): not going on beside it`);
+  const take = afterReconnect ? `{ flock -x -w ${RECONNECT_WAIT_MS / 1000} 8 || { echo ${busy} >&2; exit ${STILL_RUNNING}; }; }` : 'flock -s 8';
   return (
-    `exec 8>>${quote(paths.work)} && flock -s 8 && { IFS= read -r __pmx_owner 2>/dev/null < ${quote(paths.lockOwner)} || :; } && ` +
+    `exec 8>>${quote(paths.work)} && ${take} && { IFS= read -r __pmx_owner 2>/dev/null < ${quote(paths.lockOwner)} || :; } && ` +
     `case "$__pmx_owner" in ${ours}) ( exec 8>&-; ${command}
 ) ;; *) echo ${refusal} >&2; exit ${NOT_THIS_RUN} ;; esac`
   );

@@ -64,7 +64,7 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   };
   const out = lineSplitter(line);
   const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) }));
-  const guarded = ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command) : command;
+  const guarded = ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
   const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
   const ended: Promise<ExecResult | Error> = running.then(
     (result) => (out.flush(), err.flush(), { ...result, stdout: mask(result.stdout), stderr: mask(result.stderr) }),

@@ -43,7 +43,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;
   // a command that changes the host runs under the run's lock, even one that outlives the run (lock.ts)
-  const guarded = ctx.locked && !options.readOnly ? underRunLock(ctx.run.paths, ctx.run.id, command) : command;
+  const guarded = ctx.locked && !options.readOnly ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
   const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),

@@ -2,7 +2,7 @@
 // a run leaves running on a host (a hook or a fetch that outlived a killed or cut-off CLI) keeps
 // the next run out, and a command of a run that lost the lock does nothing.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -52,6 +52,26 @@ async function hold(run: string, waitMs = 0) {
 }
 
 const recorded = (): string => readFileSync(paths.lockOwner, 'utf8');
+
+/** The pids whose parent is `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((child) => {
+    try {
+      const stat = readFileSync(`/proc/${child}/stat`, 'latin1');
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
+function commandOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'latin1').trim();
+  } catch {
+    return '';
+  }
+}
 
 describe('a command of a run', () => {
   it('runs while the lock record names its run, and is refused (exit 76, nothing done) once it names another', async () => {
@@ -125,7 +145,25 @@ describe('a command of a run', () => {
     }
   });
 
+  it('after a reconnect, waits for the command of its own run that the lost connection left running, instead of running beside it', async () => {
+    mkdirSync(paths.meta, { recursive: true });
+    writeFileSync(paths.lockOwner, `${JSON.stringify(owner('run-four'))}\n`);
+    const log = join(dir, 'order.log');
+    const hook = await background(underRunLock(paths, 'run-four', `echo hook-runs; read _; echo hook-ended >> ${log}`), 'hook-runs');
+    const rollback = spawn('sh', ['-c', underRunLock(paths, 'run-four', `echo rollback >> ${log}`, true)], { stdio: 'ignore' });
+    started.push(rollback);
+    const ended = new Promise<number | null>((resolve) => rollback.on('close', resolve));
+    // the rollback either ends (it did not wait) or sits in its flock, waiting for the hook
+    let done = false;
+    void ended.then(() => (done = true));
+    while (!done && !childrenOf(rollback.pid!).some((pid) => commandOf(pid) === 'flock')) await new Promise((resolve) => setTimeout(resolve, 10));
+    hook.child.stdin!.end();
+    expect(await ended).toBe(0);
+    expect(readFileSync(log, 'utf8')).toBe('hook-ended\nrollback\n');
+  });
+
   it('keeps the exit status and output of the command', () => {
+    mkdirSync(paths.meta, { recursive: true });
     writeFileSync(paths.lockOwner, `${JSON.stringify(owner('run-three'))}\n`);
     const result = sh(underRunLock(paths, 'run-three', "echo out; echo err >&2; exit 3"));
     expect(result).toEqual({ code: 3, stdout: 'out\n', stderr: 'err\n' });
