@@ -18,6 +18,8 @@ const CONFLICT = 1;
 export interface HomeLock {
   /** Gives the lock back (the process is about to exit). */
   release(): void;
+  /** The pid an agent before this one left in agent.pid (an agent that ends cleanly removes it): it did not end cleanly. */
+  readonly previousPid: number | null;
 }
 
 /**
@@ -40,8 +42,10 @@ export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean
     const pid = lockHolder(home)?.pid ?? readAgentPid(home);
     throw new AgentFault(`an agent already runs in ${home.root}${pid ? ` with pid ${pid}` : ''} (it holds ${home.lockFile})`, { code: 'ALREADY_RUNNING', data: { pid } });
   }
+  const previousPid = readAgentPid(home);
   writePidFile(home.pidFile);
   return {
+    previousPid,
     release() {
       if (readAgentPid(home) === process.pid) removeQuietly(home.pidFile);
       closeSync(fd);

@@ -74,7 +74,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
   const metrics = new MetricsEndpoint(registry, log);
-  const recovered = recover(registry, os, home.stateFile, home.pipes, log);
+  const recovered = recover(registry, os, home.stateFile, { pipesDir: home.pipes, uncleanEnd: lock.previousPid !== null }, log);
   const state = new StateFile(home.stateFile, registry, log);
   // no app runs its code before the state file names it: an agent killed now leaves none untracked
   os.beforeAppsRun = () => state.flush();

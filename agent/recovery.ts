@@ -20,7 +20,8 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
 /** Takes over the processes of the agent that left `stateFile`; null when there was none (a clean start). */
-export function recover(registry: Registry, os: ProcessOs, stateFile: string, pipesDir: string, log: (line: string) => void): RecoveryReport | null {
+export function recover(registry: Registry, os: ProcessOs, stateFile: string, strays: { pipesDir: string; uncleanEnd: boolean }, log: (line: string) => void): RecoveryReport | null {
+  const { pipesDir } = strays;
   let state;
   try {
     state = readState(stateFile);
@@ -37,8 +38,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, pi
     state = null;
   }
   if (!state) {
-    // no state: an agent that ended cleanly, or one that died before it could write any (a full disk)
-    const stopped = stopStrays(pipesDir, new Set(), os, log);
+    // no state: an agent that ended cleanly (nothing of it runs: not looked for), or one that died before it could write any (a full disk)
+    const stopped = strays.uncleanEnd ? stopStrays(pipesDir, new Set(), os, log) : [];
     os.pipes.load(new Set());
     return stopped.length === 0 ? null : { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost: null };
   }
