@@ -6,11 +6,12 @@
 // under supervision. save fails without tearing the dump, on a full or a nearly full disk.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
 import { processesOfHome } from '../helpers/home-processes.js';
+import { fillDisk, mountSmallDisk } from '../helpers/small-disk.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-state-full-');
@@ -18,8 +19,7 @@ const filler = join(pmx.home, 'filler');
 
 beforeAll(() => {
   mkdirSync(pmx.home);
-  const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=512k,mode=0700', 'tmpfs', pmx.home], { encoding: 'utf8' });
-  if (mounted.status !== 0) throw new Error(`mount: ${mounted.stderr}`);
+  mountSmallDisk(pmx.home, '512k', '0700');
 });
 afterAll(async () => {
   await pmx.run(['kill'], { timeoutMs: 15_000 }).catch(() => undefined);
@@ -27,17 +27,7 @@ afterAll(async () => {
   await pmx.cleanup();
 });
 
-/** Fills the disk until a write fails. */
-function fill(): void {
-  const fd = openSync(filler, 'w');
-  try {
-    for (;;) writeSync(fd, Buffer.alloc(4096, 'f'));
-  } catch (error) {
-    expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-  } finally {
-    closeSync(fd);
-  }
-}
+const fill = (): void => fillDisk(filler);
 
 /** Pids of processes started with this home that run `script` (the app itself, not a CLI). */
 function running(script: string): number[] {

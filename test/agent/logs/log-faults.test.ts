@@ -2,10 +2,11 @@
 // describe while it lasts and recovered from by itself once space is free, with only whole lines
 // in the file; a 5 MB line stays one line when stamped (--time) or wrapped in JSON.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { fillDisk, mountSmallDisk } from '../../helpers/small-disk.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
@@ -54,8 +55,7 @@ describe('a full disk', () => {
 
   beforeAll(() => {
     mkdirSync(disk);
-    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', disk], { encoding: 'utf8' });
-    if (mounted.status !== 0) throw new Error(`mount: ${mounted.stderr}`);
+    mountSmallDisk(disk, '256k');
   });
 
   afterAll(async () => {
@@ -63,17 +63,7 @@ describe('a full disk', () => {
     spawnSync('umount', ['-l', disk]);
   });
 
-  /** Fills the disk until a write fails. */
-  const fill = (): void => {
-    const fd = openSync(filler, 'w');
-    try {
-      for (;;) writeSync(fd, Buffer.alloc(4096, 'f'));
-    } catch (error) {
-      expect((error as NodeJS.ErrnoException).code).toBe('ENOSPC');
-    } finally {
-      closeSync(fd);
-    }
-  };
+  const fill = (): void => fillDisk(filler);
   const ticks = (): number[] => readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => {
     const match = /^tick (\d+)$/.exec(line);
     if (!match) throw new Error(`not a whole line: ${JSON.stringify(line)}`);
