@@ -4,7 +4,7 @@ import type { RecoveredProcess, RecoveryReport } from '../../agent/protocol/laun
 /** The lines (for stderr) about a recovery: what was adopted, restarted, found exited; where the log is. */
 export function formatRecovery(report: RecoveryReport, newPid: number | null, logFile: string): string {
   const dead = report.deadAgentPid ? `The pmx agent (pid ${report.deadAgentPid})` : 'The pmx agent';
-  const stopped = (report.stopped ?? []).length > 0 ? `[PMX]   stopped, started but never recorded by it (its state file could not be written: a full disk?): ${names(report.stopped)}\n` : '';
+  const stopped = (report.stopped ?? []).length > 0 ? `[PMX]   stopped, running but not among the processes it recorded (started while its state file could not be written, or left running by an app it restarted): ${names(report.stopped)}\n` : '';
   if (report.lost) {
     return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Whatever of it still wrote into this home's pipes was stopped (see ${logFile})\n${stopped}`;
   }

@@ -116,7 +116,7 @@ describe('the state file cannot be written (a full disk)', () => {
     rmSync(filler);
     const taken = await pmx.run(['jlist']);
     expect(taken.code, taken.stderr).toBe(0);
-    expect(taken.stderr).toContain(`stopped, started but never recorded by it (its state file could not be written: a full disk?): api (id 0, pid ${restarted.pid})`);
+    expect(taken.stderr).toContain(`stopped, running but not among the processes it recorded (started while its state file could not be written, or left running by an app it restarted): api (id 0, pid ${restarted.pid})`);
     expect(alive(restarted.pid)).toBe(false);
     const api = await eventually('api online again, under supervision', async () => {
       const entry = await pmx.proc('api');
