@@ -77,6 +77,7 @@ function live(proc: SupervisedProcess) {
       username: currentUser(),
       pmx_error: proc.error,
       pmx_log_error: proc.logs.writeFailure(),
+      ...(proc.stateError ? { pmx_state_error: proc.stateError } : {}),
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
       ...(running && proc.health ? { health: { ...proc.health } } : {}),
       ...(running && proc.notice ? { pmx_notify: { ...proc.notice } } : {}),

@@ -48,6 +48,8 @@ export class StateFile {
   private timer: NodeJS.Timeout | null = null;
   private immediate: NodeJS.Immediate | null = null;
   private retry: NodeJS.Timeout | null = null;
+  /** Since when writes fail (ISO time), or null. */
+  private failing: string | null = null;
   /** Each spec's JSON, made once: specs change rarely, states often. */
   private readonly specJson = new WeakMap<AppSpec, string>();
   private readonly boot = bootId();
@@ -99,9 +101,14 @@ export class StateFile {
       this.pending = true;
       this.retry ??= setTimeout(() => ((this.retry = null), this.schedule()), RETRY_MS);
       this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
+      this.failing ??= new Date().toISOString();
+      const reason = `the agent cannot write ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}) since ${this.failing}`;
+      for (const proc of all) proc.stateError = reason;
       return failed;
     }
-    for (const proc of all) proc.recorded = true;
+    if (this.failing) this.log(`${this.path} written again (it could not be since ${this.failing})`);
+    this.failing = null;
+    for (const proc of all) (proc.recorded = true), (proc.stateError = null);
     return null;
   }
 

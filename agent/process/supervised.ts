@@ -54,6 +54,8 @@ export class SupervisedProcess extends EventEmitter {
   private lastEnd: LastExit | null = null;
   /** A state file has named this process (StateFile sets it): an agent started after this one died would know it. */
   recorded = false;
+  /** Why the state file cannot be written now (StateFile sets it on every process, and clears it), or null. */
+  stateError: string | null = null;
   readonly createdAt: number;
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */

@@ -43,6 +43,8 @@ export interface Pm2Env extends AppSpec {
   pmx_error: string | null;
   /** Set while output cannot be written to one of its log files (a full disk): why, since when, bytes dropped. */
   pmx_log_error?: string | null;
+  /** Set while the agent cannot write its state file (a full disk): what changed since would not be known to the next agent if this one died. */
+  pmx_state_error?: string;
   /** A Node app's runtime metrics under @pm2/io's names ('Heap Size', 'Event Loop Latency p95', 'HTTP', ...); {} for others. */
   axm_monitor: AxmMonitor;
   /** The health check of the serving child, when the app has one (`health`) and a child runs. */

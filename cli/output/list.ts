@@ -57,7 +57,13 @@ const layoutWidth = (layout: Layout): number => layout.reduce((sum, [, width]) =
 export function renderList(procs: readonly ProcessDescription[], opts: ListOptions): string {
   const layout = listLayout(procs, opts);
   const table = renderTable(layout.columns, sortByName(procs).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
-  return [table, ...logWriteFailures(procs, layout.style)].join('\n');
+  return [table, ...logWriteFailures(procs, layout.style), ...stateWriteFailure(procs, layout.style)].join('\n');
+}
+
+/** One warning line while the agent cannot write its state file (every process carries the same reason). */
+function stateWriteFailure(procs: readonly ProcessDescription[], style: Style): string[] {
+  const why = procs.find((proc) => proc.pm2_env.pmx_state_error)?.pm2_env.pmx_state_error;
+  return why ? [style.red(`[PMX][WARN] ${printable(why)}: if the agent dies before it is written, the next agent will not know what changed since (a stop, a delete, a restart's new process)`)] : [];
 }
 
 /** One warning line per process whose output is being dropped because a log file cannot be written. */

@@ -132,6 +132,7 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.pmx_restart_at) shaped.pmx_restart_at = env.pmx_restart_at;
   if (env.pmx_error) shaped.pmx_error = env.pmx_error;
   if (env.pmx_log_error) shaped.pmx_log_error = env.pmx_log_error;
+  if (env.pmx_state_error) shaped.pmx_state_error = env.pmx_state_error;
   return { pid: proc.pid, name: proc.name, pm2_env: shaped as Pm2ShapedEnv, pm_id: proc.pm_id, monit: proc.monit };
 }
 

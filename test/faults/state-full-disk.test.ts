@@ -59,6 +59,8 @@ describe('the state file cannot be written (a full disk)', () => {
     await expect(get(newPort)).rejects.toThrow();
     // what the state file named before the disk filled is untouched
     expect(JSON.parse((await get(apiPort)).body).pid).toBe(api.pid);
+    // every list says the state is not being written, and what that risks
+    expect(await pmx.ok(['ls'])).toContain(`[PMX][WARN] the agent cannot write ${join(pmx.home, 'agent.state')} (ENOSPC) since `);
   });
 
   it('a new cluster app and new instances of a scale do not run either; scale says so and exits 1', async () => {
@@ -137,6 +139,7 @@ describe('the state file cannot be written (a full disk)', () => {
     expect(readFileSync(join(pmx.home, 'agent.state'), 'utf8')).not.toContain(`"pid":${restarted.pid},`);
     rmSync(filler);
     await eventually('agent.state names the new pid', () => readFileSync(join(pmx.home, 'agent.state'), 'utf8').includes(`"pid":${restarted.pid},`), 5000);
+    expect(await pmx.ok(['ls'])).not.toContain('cannot write');
   });
 
   it('after the agent is killed, the next one knows every process that runs; nothing runs unseen; a start works again once space is free', async () => {
