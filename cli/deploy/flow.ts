@@ -100,7 +100,11 @@ class Flow {
     for (const stage of this.stages) {
       if (this.stopped()) return;
       if ('local' in stage) await this.runLocal(stage.local);
-      else await mapBounded(this.slots.filter((slot) => !slot.failure), this.run.environment.parallel, (slot) => this.runPhases(slot, stage.hosts));
+      else {
+        // in the order the hosts take their locks, if they take them one after another (lock-order.ts)
+        const hosts = this.slots.filter((slot) => !slot.failure);
+        await mapBounded(this.run.lockOrder?.sorted(hosts) ?? hosts, this.run.environment.parallel, (slot) => this.runPhases(slot, stage.hosts));
+      }
     }
   }
 

@@ -108,7 +108,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     interruption,
     rehearsal: request.rehearsal ?? false,
     stop: interruption.signal,
-    lockOrder: env.lockTimeoutMs > 0 && env.hosts.length > 1 ? new LockOrder(env.hosts.map((host) => host.label)) : null,
+    lockOrder: env.lockTimeoutMs > 0 && env.hosts.length > 1 ? new LockOrder(env.hosts) : null,
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
   if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: secretsNote(command, secrets.values.map((secret) => secret.name), run.paths.secretsFile) });

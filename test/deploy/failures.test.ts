@@ -34,6 +34,8 @@ beforeAll(async () => {
     stays: environment(env, hosts, origin, { strategy: 'release', auto_rollback: false, healthcheck: { command: 'test "$(hostname)" != h3', retries: 0 } }),
     slow: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy': 'sleep 2' }),
     patient: environment(env, hosts, origin, { strategy: 'release', lock_timeout: '20s' }),
+    // the same hosts listed the other way round
+    reversed: environment(env, [...hosts].reverse(), origin, { strategy: 'release', lock_timeout: '20s' }),
     unreachable: environment(env, [hosts[0]!, hosts[1]!], origin, { strategy: 'release', host: [hosts[0]!.address, hosts[1]!.address, unroutable] }),
     stranger: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, { host: hosts[1]!.address, key: strangerKey }, hosts[2]!.address] }),
     broken: environment(env, hosts, origin, { keep_releases: 'many' }),
@@ -147,12 +149,17 @@ describe('deploy failures before publish: no host publishes', () => {
     expect(waited.outcomes.map((o) => o.status), transcript(waited)).toEqual(['deployed', 'deployed', 'deployed']);
   }, 60_000);
 
-  it('two deploys with lock_timeout started at once both deploy, one after the other: the hosts are locked in one order, so neither holds some hosts while waiting for the others', async () => {
+  it('two deploys with lock_timeout started at once both deploy, one after the other: the hosts are locked in one order (by name, whatever order an environment lists them in), so neither holds some hosts while waiting for the others', async () => {
     app.commit(`v${++versions}`);
-    const [one, two] = await Promise.all([0, 1].map(() => deploy({ file: app.file, envName: 'patient', command: 'deploy' })));
+    const [one, two] = await Promise.all(['patient', 'reversed'].map((envName) => deploy({ file: app.file, envName, command: 'deploy' })));
     expect(one!.outcomes.map((o) => o.status), transcript(one!)).toEqual(['deployed', 'deployed', 'deployed']);
     expect(two!.outcomes.map((o) => o.status), transcript(two!)).toEqual(['deployed', 'deployed', 'deployed']);
-  }, 60_000);
+    // and two runs of one environment
+    app.commit(`v${++versions}`);
+    const [three, four] = await Promise.all([0, 1].map(() => deploy({ file: app.file, envName: 'patient', command: 'deploy' })));
+    expect(three!.outcomes.map((o) => o.status), transcript(three!)).toEqual(['deployed', 'deployed', 'deployed']);
+    expect(four!.outcomes.map((o) => o.status), transcript(four!)).toEqual(['deployed', 'deployed', 'deployed']);
+  }, 90_000);
 
   it('a bad deploy section is refused before any host is touched, naming the key', async () => {
     await expect(loadEnvironment({ file: app.file, envName: 'broken' })).rejects.toThrow(DeployConfigError);
