@@ -1,7 +1,7 @@
 // One host's place in a run: its current context, how it failed, how it ended, its notes, what
 // it serves at the end (read back). Runs a phase or a side step (cleanup, rollback, finish) on it,
-// emitting their events, and reconnects once after a lost connection so that the host can still be
-// cleaned up, rolled back or read back.
+// emitting their events, and reconnects after a lost connection (a few tries while the host
+// refuses: its sshd restarting) so that the host can still be cleaned up, rolled back or read back.
 import { errorLine } from '../output/errors.js';
 import { TransportError } from '../transport/types.js';
 import { addressOf, hostContext, withChanges, type HostContext, type RunInfo } from './context.js';
@@ -10,6 +10,9 @@ import type { HostPhase } from './phase.js';
 import { shaOf } from './revisions.js';
 import { DeployStepError } from './run-error.js';
 import type { HostTarget } from '../transport/host-target.js';
+
+/** The waits before reconnecting again to a host that refused or dropped the new connection (about 3.5 s in all). */
+const RECONNECT_RETRY_MS = [500, 1000, 2000];
 
 /** Why a host failed. */
 export interface HostFailure {
@@ -84,13 +87,21 @@ export class HostSlot {
     await this.ctx.connection?.close().catch(() => undefined);
     this.lostLock ||= this.ctx.lock !== null;
     this.ctx = withChanges(this.ctx, { connection: null, lock: null, pendingLock: null });
-    try {
-      this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target), reconnected: true });
-      this.failure = { ...this.failure, error: null };
-      return true;
-    } catch (error) {
-      this.notes.push(`could not reconnect (${messageOf(error, this.label)}); the next deploy removes what is left`);
-      return false;
+    // a host whose sshd is restarting refuses for a moment: tried again for a few seconds; a host that does not answer at all took ConnectTimeout already
+    for (let attempt = 0; ; attempt++) {
+      try {
+        this.ctx = withChanges(this.ctx, { connection: await this.ctx.run.connect(this.ctx.target), reconnected: true });
+        this.failure = { ...this.failure, error: null };
+        return true;
+      } catch (error) {
+        const brief = error instanceof TransportError && (error.code === 'CONNECT_REFUSED' || error.code === 'CONNECTION_LOST');
+        if (brief && attempt < RECONNECT_RETRY_MS.length) {
+          await new Promise((resolve) => setTimeout(resolve, RECONNECT_RETRY_MS[attempt]));
+          continue;
+        }
+        this.notes.push(`could not reconnect (${messageOf(error, this.label)}); the next deploy removes what is left`);
+        return false;
+      }
     }
   }
 

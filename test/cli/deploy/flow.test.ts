@@ -323,6 +323,22 @@ describe('every host reported', () => {
     expect([fleet.host('h2').currentRelease, fleet.host('h2').serving]).toEqual([fresh, A]);
     expect(added(fleet)).toEqual(['success', '', 'success']);
   });
+
+  it('a host that refuses connections for a moment after the loss (its sshd restarting) is reached again and rolled back', async () => {
+    const fleet = fleetOf(2);
+    const h2 = fleet.host('h2');
+    fleet.dropAt('h2', 'post-deploy', { gone: true });
+    // back 700 ms after it went down: within the reconnect's few seconds of tries
+    const watch = setInterval(() => {
+      if (!h2.down) return;
+      clearInterval(watch);
+      setTimeout(() => (h2.down = false), 700);
+    }, 5);
+    const run = await runPmx(fleet, {});
+    clearInterval(watch);
+    expect(statuses(run)).toEqual(['deployed', 'rolled-back']);
+    expect([h2.currentRelease, h2.serving]).toEqual([A, A]);
+  });
 });
 
 describe('interrupts', () => {
