@@ -334,7 +334,9 @@ export async function runProgram(argv: string[]): Promise<void> {
   // PM2 reads these anywhere before `--`: they shape all output, so they act before any command runs
   const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
   if (own.includes('--no-color')) process.env.NO_COLOR = '1';
-  if (own.includes('-s') || own.includes('--silent')) silence();
+  // as PM2's, jlist and prettylist print their list even when silent: scripts read it
+  const command = own.slice(2).find((arg) => !arg.startsWith('-'));
+  if (own.includes('-s') || own.includes('--silent')) silence(command === 'jlist' || command === 'prettylist');
   const global = new Set(['--no-color', '-s', '--silent']);
   argv = [...own.filter((arg, index) => index < 2 || !global.has(arg)), ...argv.slice(own.length)];
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
@@ -345,13 +347,13 @@ export async function runProgram(argv: string[]): Promise<void> {
   await program.parseAsync(argv);
 }
 
-/** `-s`/`--silent`: nothing written to stdout or stderr, as PM2's --silent. */
-function silence(): void {
+/** `-s`/`--silent`: nothing written to stdout or stderr (stderr only with `keepStdout`), as PM2's --silent. */
+function silence(keepStdout: boolean): void {
   const quiet = ((_chunk: unknown, encoding?: unknown, callback?: unknown) => {
     const done = typeof encoding === 'function' ? encoding : callback;
     if (typeof done === 'function') (done as () => void)();
     return true;
   }) as typeof process.stdout.write;
-  process.stdout.write = quiet;
+  if (!keepStdout) process.stdout.write = quiet;
   process.stderr.write = quiet;
 }

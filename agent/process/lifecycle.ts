@@ -164,7 +164,8 @@ export function launch(s: Lifecycle, policy: RestartPolicy, now: number, cancelR
   effects.push({ kind: 'spawn' });
   if (policy.wait_ready) effects.push({ kind: 'schedule', timer: 'ready', delay: policy.listen_timeout });
   return {
-    state: { ...s, status: ProcessState.LAUNCHING, startedAt: now, exitCode: null, afterStop: 'stop', restartAt: 0, erroredBy: undefined, children: { ...s.children, current: true } },
+    // the last exit code stays until the next exit, as PM2's exit_code does
+    state: { ...s, status: ProcessState.LAUNCHING, startedAt: now, afterStop: 'stop', restartAt: 0, erroredBy: undefined, children: { ...s.children, current: true } },
     effects,
   };
 }

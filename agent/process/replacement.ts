@@ -37,7 +37,7 @@ export function queueRound(s: Lifecycle): Transition {
 export function replacementReady(s: Lifecycle, now: number): Transition {
   if (s.status !== ProcessState.REPLACING || s.children.replacement !== 'booting') return same(s);
   return {
-    state: { ...s, restarts: s.restarts + 1, unstableRestarts: 0, startedAt: now, exitCode: null, children: { current: true, replacement: 'none', retiring: 'draining' } },
+    state: { ...s, restarts: s.restarts + 1, unstableRestarts: 0, startedAt: now, children: { current: true, replacement: 'none', retiring: 'draining' } },
     effects: [{ kind: 'cancel', timer: 'replace' }, { kind: 'adopt' }, { kind: 'drain' }],
   };
 }

@@ -1,5 +1,5 @@
 // One app of an ecosystem file (or the flags of `pmx start`) into a complete, validated AppSpec.
-import { basename, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { APP_DEFAULTS, type AppSpec, logFileName } from '../../agent/protocol/app-spec.js';
 import { APP_KEYS, KNOWN_KEYS, PM2_ONLY_KEYS, type Draft } from './schema.js';
@@ -154,6 +154,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     out_file: logPath(draft.out_file),
     error_file: logPath(draft.error_file),
     log_file: log_file === true && !disable_logs ? defaultLog : logPath(log_file === true ? null : log_file),
-    version: packageVersion(cwd),
+    // as PM2: the package.json nearest the script (a script run from another folder is still its package's)
+    version: packageVersion(dirname(script)) ?? packageVersion(cwd),
   };
 }

@@ -1,6 +1,6 @@
 // Differential: what scripts read from `jlist` and `prettylist` is what PM2 gives them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APPS, Differential, type JlistEntry, project, until } from './harness.js';
+import { APPS, Differential, type JlistEntry, project, settled, until } from './harness.js';
 
 let diff: Differential;
 beforeAll(() => {
@@ -13,7 +13,7 @@ afterAll(() => diff?.close());
 /** Keys PM2 has and pmx does not, on purpose: PM2's runtime internals (its @pm2/io probe, its own environment variables). */
 const PM2_ONLY = new Set(['_pm2_version', 'PM2_HOME', 'PM2_USAGE', 'PM2_JSON_PROCESSING', 'PM2_INTERACTOR_PROCESSING', 'filter_env']);
 /** pmx's keys PM2 has not: its documented extensions, present only when they carry something. */
-const PMX_ONLY = new Set(['listen', 'log_rotate', 'log_mode', 'pmx_error', 'pmx_log_error']);
+const PMX_ONLY = new Set(['listen', 'log_rotate', 'log_mode', 'pmx_error', 'pmx_log_error', 'pmx_state_error']);
 
 /** The pm2_env keys of an entry that are PM2's or pmx's own (not a copy of an app variable). */
 function ownKeys(entry: JlistEntry): string[] {
@@ -118,6 +118,35 @@ describe('jlist', () => {
     const { pm2, pmx } = await diff.jlist();
     const fields = ['pid', 'pm2_env.status', 'pm2_env.exit_code', 'pm2_env.autorestart', 'pm2_env.restart_time'];
     expect(project(pmx, fields)).toEqual(project(pm2, fields));
+  });
+});
+
+describe('what scripts read after a crash, from another folder, and when silent', () => {
+  it('keeps the exit code of the last exit once the app runs again', async () => {
+    diff.write({ 'crash-later.js': "setTimeout(() => process.exit(Number(process.env.EXIT_CODE || 3)), Number(process.env.DELAY || 1000));" });
+    await diff.run(['start', 'crash-later.js', '--name', 'again'], { env: { EXIT_CODE: '7', DELAY: '1500' } });
+    const { pm2, pmx } = await settled(diff, (list) => list[0]?.pm2_env.restart_time === 1 && list[0]?.pm2_env.status === 'online', 'both apps restarted once');
+    const fields = ['pm2_env.status', 'pm2_env.exit_code', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(pmx[0]!.pm2_env.exit_code).toBe(7);
+  });
+
+  it("gives the version of the package.json beside the script, started from another folder", async () => {
+    diff.write({ 'pkg/app.js': 'setInterval(() => {}, 1000);', 'pkg/package.json': JSON.stringify({ name: 'pkg', version: '1.2.3' }), 'elsewhere/.keep': '' });
+    await diff.run(['start', '../pkg/app.js', '--name', 'versioned'], { cwd: 'elsewhere' });
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.version'])).toEqual(project(pm2, ['pm2_env.version']));
+    expect(pmx[0]!.pm2_env.version).toBe('1.2.3');
+  });
+
+  it('jlist -s and prettylist --silent still print the list (scripts parse it)', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'quiet']);
+    const { pm2, pmx } = await diff.run(['jlist', '-s']);
+    expect(JSON.parse(pm2.stdout)).toHaveLength(1);
+    expect((JSON.parse(pmx.stdout) as JlistEntry[]).map((entry) => entry.name)).toEqual(['quiet']);
+    const pretty = await diff.run(['prettylist', '--silent']);
+    expect(pretty.pmx.code).toBe(0);
+    for (const side of [pretty.pm2, pretty.pmx]) expect(side.stdout).toMatch(/^ {4}name: 'quiet',$/m);
   });
 });
 
