@@ -100,7 +100,8 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
     if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
-    return proc.request('restart');
+    // as in PM2, bringing back a stopped or errored process is a start: it adds no restart to its count
+    return proc.request(proc.status === ProcessState.STOPPED || proc.status === ProcessState.ERRORED ? 'start' : 'restart');
   });
   return conclude('restart', procs, await Promise.all(outcomes));
 }

@@ -139,6 +139,17 @@ describe('what scripts read after a crash, from another folder, and when silent'
     expect(pmx[0]!.pm2_env.version).toBe('1.2.3');
   });
 
+  it('counts restarts as PM2 does when a stopped app is started or restarted again', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'counted']);
+    await diff.run(['restart', 'counted']);
+    await diff.run(['stop', 'counted']);
+    await diff.run(['start', 'counted']);
+    await diff.run(['stop', 'counted']);
+    await diff.run(['restart', 'counted']);
+    const { pm2, pmx } = await settled(diff, (list) => list[0]?.pm2_env.status === 'online', 'both apps online');
+    expect(project(pmx, ['pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.restart_time']));
+  });
+
   it('jlist -s and prettylist --silent still print the list (scripts parse it)', async () => {
     await diff.run(['start', 'hold.js', '--name', 'quiet']);
     const { pm2, pmx } = await diff.run(['jlist', '-s']);
