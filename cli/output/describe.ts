@@ -101,7 +101,17 @@ function renderMetrics(proc: ProcessDescription, style: ReturnType<typeof styleF
 /** `KEY: value` lines of the process's environment, sorted by key, as `pmx env <id>` prints them. */
 export function renderEnv(proc: ProcessDescription, opts: { color?: boolean } = {}): string {
   const style = styleFor(opts.color === true);
-  const env = proc.pm2_env.env;
+  // what PM2's env prints besides the app's variables: its instance number, namespace, ids and versions
+  const pm2 = proc.pm2_env;
+  const node = nodeVersionOf(proc);
+  const env: Record<string, string> = {
+    NODE_APP_INSTANCE: String(pm2.NODE_APP_INSTANCE),
+    namespace: pm2.namespace,
+    unique_id: pm2.unique_id,
+    ...(pm2.version ? { version: pm2.version } : {}),
+    ...(node ? { node_version: node } : {}),
+    ...pm2.env,
+  };
   return Object.keys(env)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map((key) => `${printable(key)}: ${style.green(printable(env[key] ?? ''))}`)

@@ -67,6 +67,24 @@ describe('describe, env', () => {
     expect(plain(pmx.stdout)).toBe(plain(pm2.stdout));
     expect(plain(pmx.stdout)).toBe('FEATURE: on\n');
   });
+
+  it('env <id> also prints the keys PM2 adds that scripts grep: NODE_APP_INSTANCE, namespace, unique_id', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'keyed']);
+    const { pm2, pmx } = await diff.sh('pm env $(pm id keyed | tr -dc 0-9) | grep -E "^(NODE_APP_INSTANCE|namespace|unique_id):" | sed "s/unique_id: .*/unique_id: <id>/" | sort');
+    expect(plain(pmx.stdout)).toBe(plain(pm2.stdout));
+    expect(plain(pmx.stdout)).toBe('NODE_APP_INSTANCE: 0\nnamespace: default\nunique_id: <id>\n');
+  });
+});
+
+describe('differences on purpose', () => {
+  it('flush and logs of a name that matches nothing exit 1 (PM2: 0); messages keep the exit code, not the wording', async () => {
+    const started = await diff.run(['start', 'hold.js', '-n', 'worded']);
+    expect(codes(started)).toEqual({ pm2: 0, pmx: 0 });
+    expect(plain(started.pm2.stdout)).toContain('[PM2] Done.');
+    expect(plain(started.pmx.stdout)).toContain('[PMX] worded (id 0): online');
+    expect(codes(await diff.run(['flush', 'nope']))).toEqual({ pm2: 0, pmx: 1 });
+    expect(codes(await diff.run(['logs', 'nope', '--nostream', '--lines', '2']))).toEqual({ pm2: 0, pmx: 1 });
+  });
 });
 
 describe('pid, id', () => {

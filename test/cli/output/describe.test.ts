@@ -107,13 +107,16 @@ describe('renderDescribe', () => {
 });
 
 describe('renderEnv', () => {
-  it('prints KEY: value lines sorted by key', () => {
+  it("prints KEY: value lines sorted by key, with the keys PM2 adds (instance, namespace, ids, versions)", () => {
     const proc = processDescription({ pm2_env: { env: { PORT: '3000', NODE_ENV: 'production', API_KEY: 'a=b: c' } } });
-    expect(renderEnv(proc)).toBe('API_KEY: a=b: c\nNODE_ENV: production\nPORT: 3000');
+    const { namespace, unique_id, version } = proc.pm2_env;
+    expect(renderEnv(proc)).toBe(
+      [`API_KEY: a=b: c`, `NODE_APP_INSTANCE: 0`, `NODE_ENV: production`, `PORT: 3000`, `namespace: ${namespace}`, `unique_id: ${unique_id}`, `version: ${version}`].join('\n'),
+    );
   });
 
   it('escapes newlines in values so each variable stays on one line', () => {
     const proc = processDescription({ pm2_env: { env: { CERT: '-----BEGIN-----\nabc\n-----END-----' } } });
-    expect(renderEnv(proc)).toBe('CERT: -----BEGIN-----\\nabc\\n-----END-----');
+    expect(renderEnv(proc).split('\n')[0]).toBe('CERT: -----BEGIN-----\\nabc\\n-----END-----');
   });
 });
