@@ -77,6 +77,7 @@ function listenForInterrupts(interruption: Interruption, err: NodeJS.WritableStr
     const left = interruption.leftovers().map((line) => `[PMX]   ${printable(line)}`);
     err.write(`\n[PMX] ${name} again: quitting now, without waiting for the hosts. What may be left:\n${left.join('\n')}\n`);
     err.write('[PMX] a lock is free once its SSH session closes; the next deploy removes a prepared release left behind; `pmx deploy <env> list` shows what each host serves\n');
+    interruption.quitting();
     process.exit(interruptedExitCode(interruption.by));
   };
   const onInt = handler('SIGINT');

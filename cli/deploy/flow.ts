@@ -86,6 +86,7 @@ class Flow {
     this.ramp = new Ramp(run.environment, this.slots);
     this.stages = joinedStages(plan.stages, run);
     run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
+    run.interruption.onQuit(() => this.run.archive?.dispose());
     run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
 
@@ -201,6 +202,7 @@ class Flow {
   dispose(): void {
     this.run.interruption.signal.removeEventListener('abort', this.onInterrupt);
     this.run.interruption.describeLeftovers(() => []);
+    this.run.interruption.onQuit(() => undefined);
   }
 
   private async runPhases(slot: HostSlot, phases: readonly HostPhase[]): Promise<void> {

@@ -8,6 +8,7 @@ export class Interruption {
   private readonly controller = new AbortController();
   private signalName: string | null = null;
   private describe: () => string[] = () => [];
+  private cleanup: () => void = () => undefined;
 
   constructor() {
     // every host's login and commands listen to it at once: 50 hosts are not a listener leak
@@ -39,6 +40,20 @@ export class Interruption {
   /** One line per host that would be left with something half-done. */
   leftovers(): string[] {
     return this.describe();
+  }
+
+  /** What the run removes on this machine if the process quits at once (its local archive). */
+  onQuit(cleanup: () => void): void {
+    this.cleanup = cleanup;
+  }
+
+  /** The process quits at once (a second interrupt): the local leftovers go. */
+  quitting(): void {
+    try {
+      this.cleanup();
+    } catch {
+      // quitting anyway
+    }
   }
 }
 

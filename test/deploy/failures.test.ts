@@ -3,7 +3,7 @@
 // summary names every host.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,6 +44,7 @@ beforeAll(async () => {
   expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);
 }, 90_000);
 afterAll(async () => {
+  rmSync(keyDir, { recursive: true, force: true });
   if (env) await stopHosts(env);
 });
 

@@ -122,9 +122,9 @@ export interface CliChild {
   done: Promise<{ code: number; stdout: string; stderr: string }>;
 }
 
-/** Starts `pmx deploy <args>` (the built CLI, plain output) in `cwd`. */
-export function spawnDeploy(args: string[], cwd: string): CliChild {
-  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/pmx.cjs'), 'deploy', ...args], { cwd, env: { ...process.env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `pmx deploy <args>` (the built CLI, plain output) in `cwd`, with `env` added to this process's. */
+export function spawnDeploy(args: string[], cwd: string, env: Record<string, string> = {}): CliChild {
+  const child = spawn(process.execPath, [join(import.meta.dirname, '../../bin/pmx.cjs'), 'deploy', ...args], { cwd, env: { ...process.env, CI: '1', FORCE_COLOR: '0', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const waiters: { pattern: RegExp; resolve: (line: string) => void; reject: (error: Error) => void }[] = [];

@@ -2,17 +2,26 @@
 // the hosts' base dir, so hosts can `git clone file://...`), its PM2-format ecosystem file, runs
 // of `pmx deploy` in this process with their events, and HTTP GETs of each host's app.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll } from 'vitest';
 import type { DeployEvent, HostOutcome } from '../../cli/deploy/events.js';
 import { runDeploy, type DeployRequest, type DeployResult } from '../../cli/deploy/run.js';
 import type { HostsHandle, TestHost } from '../hosts/index.js';
 
-/** Builds the pmx bundle from the current sources into a temporary file and points deploy at it (PMX_BUNDLE_FILE). */
+/** The folders this test file made (bundles, app repositories): removed after its tests, pass or fail (each run left a megabyte and more in /tmp). */
+const made: string[] = [];
+afterAll(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/** Builds the pmx bundle from the current sources into a temporary file and points deploy at it (PMX_BUNDLE_FILE); the file goes with the test process. */
 export function useFreshBundle(): void {
-  const out = join(mkdtempSync(join(tmpdir(), 'pmx-bundle-')), 'pmx.cjs');
+  const dir = mkdtempSync(join(tmpdir(), 'pmx-bundle-'));
+  made.push(dir);
+  const out = join(dir, 'pmx.cjs');
   execFileSync(process.execPath, [join(import.meta.dirname, '../../scripts/build-bundle.mjs'), '--out', out]);
   process.env.PMX_BUNDLE_FILE = out;
 }
@@ -68,6 +77,7 @@ export function environment(env: HostsHandle, hosts: TestHost[], origin: string,
 /** Creates the repository with its first commit (v1) and an ecosystem file with these environments (and `app` merged into the app's settings). */
 export function createAppRepo(env: HostsHandle, environments: (origin: string) => Record<string, EnvironmentSettings>, app: Record<string, unknown> = {}): AppRepo {
   const dir = mkdtempSync(join(tmpdir(), 'pmx-deploy-app-'));
+  made.push(dir);
   const origin = join(env.baseDir, `app-${Math.random().toString(36).slice(2, 8)}.git`);
   const git = (...args: string[]): string => execFileSync('git', ['-c', 'user.name=pmx test', '-c', 'user.email=test@pmx', ...args], { cwd: dir, encoding: 'utf8' }).trim();
   execFileSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);

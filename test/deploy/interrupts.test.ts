@@ -1,6 +1,9 @@
 // Interrupts and dead hosts beyond the fault matrix, on 3 real hosts: a second Ctrl-C quits at
 // once and says what may be left; setup and revert interrupted stop cleanly; a partitioned host is
 // given up within ServerAliveInterval x ServerAliveCountMax and its lock does not outlive the lease.
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { fault, hostState, installFaultWrappers, settledState, spawnDeploy, summaryRow } from './faults.js';
@@ -52,18 +55,22 @@ describe('a second Ctrl-C', () => {
   it('quits at once during post-deploy and says, per host, what may be left; the next deploy repairs it', async () => {
     const version = next();
     const undo = await fault(hosts[1]!, 'post-deploy', 'hold', version);
+    // the CLI's own temporary files (the release archive) go too
+    const temp = mkdtempSync(join(tmpdir(), 'pmx-quit-tmp-'));
     try {
-      const cli = spawnDeploy(['production'], app.dir);
+      const cli = spawnDeploy(['production'], app.dir, { TMPDIR: temp });
       await cli.line(/fault: post-deploy holds/);
       cli.signal('SIGINT');
       await cli.line(/interrupted \(SIGINT\): hosts that switched current finish post-deploy/);
       cli.signal('SIGINT');
       const quit = await cli.done;
       expect(quit.code).toBe(130);
+      expect(readdirSync(temp)).toEqual([]);
       expect(quit.stderr).toContain('SIGINT again: quitting now, without waiting for the hosts. What may be left:');
       expect(quit.stderr).toMatch(new RegExp(`${hosts[1]!.address.replace(/\./g, '\\.')}: post-deploy was running there and may go on until it ends \\(the next deploy there is refused until then, or waits for it with lock_timeout\\); current points at \\S+ \\(post-deploy had not finished\\); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`));
     } finally {
       await undo();
+      rmSync(temp, { recursive: true, force: true });
     }
     // the locks end with the sessions; the next deploy takes the fleet to one release again
     for (const host of hosts) expect((await settledState(host)).lockFree).toBe(true);
@@ -77,8 +84,10 @@ describe('a deploy killed (kill -9) while its post-deploy hook runs', () => {
     const before = await settledState(host);
     const version = next();
     const undo = await fault(host, 'post-deploy', 'hold', version);
+    // a CLI killed with SIGKILL cleans nothing: its temporary files go in a folder of the test's
+    const temp = mkdtempSync(join(tmpdir(), 'pmx-killed-tmp-'));
     try {
-      const cli = spawnDeploy(['production', '--hosts', host.address], app.dir);
+      const cli = spawnDeploy(['production', '--hosts', host.address], app.dir, { TMPDIR: temp });
       await cli.line(/fault: post-deploy holds/);
       cli.signal('SIGKILL');
       await cli.done;
@@ -93,6 +102,7 @@ describe('a deploy killed (kill -9) while its post-deploy hook runs', () => {
       expect(untouched.releases).toEqual(orphaned.releases);
     } finally {
       await undo();
+      rmSync(temp, { recursive: true, force: true });
     }
     // the hook ends (and reloads what the killed run published); the revert then holds
     expect((await settledState(host)).workFree).toBe(true);

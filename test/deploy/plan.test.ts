@@ -3,7 +3,7 @@
 // nothing created, no release, no lock, no ledger line, the app still serving what it served.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gitExportCommand, gitFetchCommand, layoutCommand, linkSharedCommand, publishCommand } from '../../cli/deploy/commands.js';
 import { remotePaths } from '../../cli/deploy/remote-paths.js';
@@ -47,6 +47,7 @@ beforeAll(async () => {
   }));
 }, 60_000);
 afterAll(async () => {
+  rmSync(dirname(marker), { recursive: true, force: true });
   if (env) await stopHosts(env);
 });
 

@@ -3,7 +3,7 @@
 // cannot pass. The command that asks for the list quotes the release path.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, chmodSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appHealth } from '../../../cli/deploy/phases/health-check.js';
@@ -42,6 +42,7 @@ describe("the app's own probe as a deploy health check", () => {
     writeFileSync(join(bin, 'pmx'), '#!/bin/sh\necho "$1 in $(pwd)"\n');
     chmodSync(join(bin, 'pmx'), 0o755);
     const result = spawnSync('/bin/sh', ['-c', agentListCommand(dir)], { env: { PATH: `${bin}:/usr/bin:/bin` }, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
     expect(result.stdout).toBe(`jlist in ${dir}\n`);
   });
 });

@@ -4,7 +4,8 @@
 // connection lost during a phase (with the host gone for good, or back for a reconnect), a command
 // held until the test lets it go or the run's interrupt stops it. `runPmx` runs a real pmx command
 // (runDeploy, the flow, the phases, the builders) against them; only ssh2 is left out.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { afterAll } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBundle } from '../../../cli/deploy/bundle.js';
@@ -295,6 +296,7 @@ export interface Run extends DeployResult {
 }
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-scripted-home-'));
+afterAll(() => rmSync(home, { recursive: true, force: true }));
 
 /** Points deploy at a bundle of a few bytes (PMX_BUNDLE_FILE): hashing the real one costs every run 20 ms, and scripted hosts run no pmx. */
 export function useTinyBundle(): void {
