@@ -41,4 +41,3 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already here, ${alreadyStopped} of them not running)` : ''}`);
   return { processes, file: dump.file, warnings: dump.warnings, alreadyPresent, alreadyStopped };
 }
-

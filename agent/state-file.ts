@@ -95,16 +95,17 @@ export class StateFile {
       writeFileSync(temp, `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`, { mode: 0o600 });
       renameSync(temp, this.path);
     } catch (error) {
-      const failed = new Error(`the agent cannot record it in ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
       rmSync(temp, { force: true });
       // tried again each second until it is written (space comes back); until then an app no state file named is not let run (os.ts)
       this.pending = true;
       this.retry ??= setTimeout(() => ((this.retry = null), this.schedule()), RETRY_MS);
-      this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
-      this.failing ??= new Date().toISOString();
-      const reason = `the agent cannot write ${this.path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}) since ${this.failing}`;
-      for (const proc of all) proc.stateError = reason;
-      return failed;
+      const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+      if (this.failing === null) {
+        this.failing = new Date().toISOString();
+        this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
+      }
+      for (const proc of all) proc.stateError = `the agent cannot write ${this.path} (${why}) since ${this.failing}`;
+      return new Error(`the agent cannot record it in ${this.path} (${why})`);
     }
     if (this.failing) this.log(`${this.path} written again (it could not be since ${this.failing})`);
     this.failing = null;

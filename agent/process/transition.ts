@@ -125,9 +125,8 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
       return launch({ ...s, restarts: s.restarts + 1 }, policy, now, false);
 
     case 'spawn-failed':
-      // LAUNCHING | ONLINE -> ERRORED: the interpreter or script cannot be executed, or the app was kept from running
-      // (its shell spawned, so it may be online already: supervised.ts refused); retrying will not help
-      if (s.status === ProcessState.LAUNCHING || s.status === ProcessState.ONLINE) {
+      // LAUNCHING -> ERRORED: the interpreter or script cannot be executed; retrying will not help
+      if (s.status === ProcessState.LAUNCHING) {
         return { state: { ...s, status: ProcessState.ERRORED, children: { ...s.children, current: false } }, effects: [{ kind: 'cancel', timer: 'ready' }] };
       }
       // STOPPING: the child that was being stopped never ran

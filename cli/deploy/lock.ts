@@ -98,14 +98,8 @@ export function underRunLock(paths: RemotePaths, runId: string, command: string,
 
 /** What the owner's record says of its process when it ran on this machine and is gone: its lock session has not ended yet. */
 export function goneHolder(stdout: string, leaseMs: number): string {
-  const line = stdout.split('\n').find((text) => text.startsWith('{'));
-  let owner: LockOwner;
-  try {
-    owner = JSON.parse(line ?? '') as LockOwner;
-  } catch {
-    return '';
-  }
-  if (typeof owner.user !== 'string' || !owner.user.endsWith(`@${hostname()}`) || !Number.isInteger(owner.pid) || alive(owner.pid)) return '';
+  const owner = ownerOf(stdout);
+  if (!owner || typeof owner.user !== 'string' || !owner.user.endsWith(`@${hostname()}`) || !Number.isInteger(owner.pid) || alive(owner.pid)) return '';
   const lease = leaseMs > 0 ? `, at the latest ${Math.ceil(leaseMs / 1000)} s after its process died (2 x ServerAliveInterval x ServerAliveCountMax)` : '';
   return `; pid ${owner.pid} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends${lease}`;
 }
@@ -119,15 +113,20 @@ function alive(pid: number): boolean {
   }
 }
 
-/** The holder named in a refused lock's output, as words for a message. */
-export function describeHolder(stdout: string): string {
+/** The owner's record in a lock command's output (its JSON line), or null. */
+function ownerOf(stdout: string): LockOwner | null {
   const line = stdout.split('\n').find((text) => text.startsWith('{'));
   try {
-    const owner = JSON.parse(line ?? '') as LockOwner;
-    return `${owner.user} (pid ${owner.pid}: ${owner.command}) since ${owner.since}`;
+    return JSON.parse(line ?? '') as LockOwner;
   } catch {
-    return 'another deploy (no owner recorded)';
+    return null;
   }
+}
+
+/** The holder named in a refused lock's output, as words for a message. */
+export function describeHolder(stdout: string): string {
+  const owner = ownerOf(stdout);
+  return owner ? `${owner.user} (pid ${owner.pid}: ${owner.command}) since ${owner.since}` : 'another deploy (no owner recorded)';
 }
 
 /** What taking a host's lock needs to know. */
@@ -243,12 +242,11 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
     input.end();
     if (first === 'skipped') return (await ended, null);
     if (first instanceof Error) throw first;
+    const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
     if (first.stdout.includes(WORK_BUSY)) {
-      const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
       throw new DeployStepError(`${paths.base} is still busy with a command of an earlier deploy, ${describeHolder(first.stdout.slice(first.stdout.indexOf(WORK_BUSY)))}, that outlived it (a hook, a fetch or an upload goes on when the deploy that started it is killed or cut off)${waited}`, { code: 'LOCKED', host, hint: `wait for it to end (\`fuser -v ${paths.work}\` on the host shows it), or set lock_timeout to wait for it` });
     }
     if (first.stdout.includes(REFUSED)) {
-      const waited = request.timeoutMs > 0 ? ` (waited ${Math.ceil(request.timeoutMs / 1000)} s, lock_timeout)` : '';
       let record = first.stdout;
       // a record naming a process gone from this machine may be the one before a deploy that has just taken the lock and not yet written its own: read it again
       if (goneHolder(record, request.leaseMs)) {

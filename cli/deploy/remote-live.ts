@@ -9,10 +9,9 @@ import type { ExecResult } from '../transport/types.js';
 import { publishCommand, stateCommand } from './commands.js';
 import { connectionOf, type HostContext } from './context.js';
 import { PATH_EXPORT } from './hook-command.js';
-import { underRunLock } from './lock.js';
 import { hookLog } from './remote-paths.js';
 import { lineSplitter } from '../shared/line-splitter.js';
-import { failureOf } from './remote.js';
+import { failureOf, underThisRun } from './remote.js';
 import { hookRun } from './phases/hook.js';
 import { quote } from '../transport/quote.js';
 import { LIVE_MARKS, type LiveCommand } from './remote-live-types.js';
@@ -64,8 +63,7 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   };
   const out = lineSplitter(line);
   const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) }));
-  const guarded = ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
-  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
+  const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${underThisRun(ctx, command)}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
   const ended: Promise<ExecResult | Error> = running.then(
     (result) => (out.flush(), err.flush(), { ...result, stdout: mask(result.stdout), stderr: mask(result.stderr) }),
     (error: Error) => error,

@@ -42,8 +42,7 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line: mask(line) });
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;
-  // a command that changes the host runs under the run's lock, even one that outlives the run (lock.ts)
-  const guarded = ctx.locked && !options.readOnly ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
+  const guarded = options.readOnly ? command : underThisRun(ctx, command);
   const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
@@ -58,6 +57,11 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   if (guarded !== command && result.code === NOT_THIS_RUN && result.stderr.includes(LOST_LOCK)) throw failureOf(host, options.what, result, 'LOCKED', phase);
   if (result.code !== 0 && !options.allowFailure) throw failureOf(host, options.what, result, options.code, phase);
   return result;
+}
+
+/** A command that changes the host, as the run sends it: under the run's lock once it holds one, even if it outlives the run (lock.ts). */
+export function underThisRun(ctx: HostContext, command: string): string {
+  return ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
 }
 
 /** The error of a command that exited non-zero: what failed, its status and the last line it printed. */

@@ -4,16 +4,17 @@ import type { RecoveredProcess, RecoveryReport } from '../../agent/protocol/laun
 /** The lines (for stderr) about a recovery: what was adopted, restarted, found exited; where the log is. */
 export function formatRecovery(report: RecoveryReport, newPid: number | null, logFile: string): string {
   const dead = report.deadAgentPid ? `The pmx agent (pid ${report.deadAgentPid})` : 'The pmx agent';
-  const stopped = (report.stopped ?? []).length > 0 ? `[PMX]   stopped, running but not among the processes it recorded (started while its state file could not be written, or left running by an app it restarted): ${names(report.stopped)}\n` : '';
+  // an agent of an older version reports no `stopped`
+  const stopped = (report.stopped ?? []).length > 0 ? `[PMX]   stopped, running but not among the processes it recorded (started while its state file could not be written, or left running by an app it restarted): ${names(report.stopped)}` : null;
   if (report.lost) {
-    return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Whatever of it still wrote into this home's pipes was stopped (see ${logFile})\n${stopped}`;
+    return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Whatever of it still wrote into this home's pipes was stopped (see ${logFile})\n${stopped ? `${stopped}\n` : ''}`;
   }
   const by = newPid ? `the new agent (pid ${newPid})` : 'the new agent';
   const lines = [`[PMX][WARN] ${dead} had died; ${by} took over its processes:`];
   if (report.adopted.length > 0) lines.push(`[PMX]   adopted, still running: ${names(report.adopted)}`);
   if (report.restarted.length > 0) lines.push(`[PMX]   restarted once (cluster workers and socket-activated apps end with their agent): ${names(report.restarted)}`);
   if (report.exited.length > 0) lines.push(`[PMX]   had exited meanwhile, handled by their restart policy: ${names(report.exited)}`);
-  if (stopped) lines.push(stopped.trimEnd());
+  if (stopped) lines.push(stopped);
   if (lines.length === 1) lines.push('[PMX]   none was running');
   lines.push(`[PMX]   see ${logFile}`);
   return `${lines.join('\n')}\n`;

@@ -44,14 +44,15 @@ export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => st
   return {
     name: 'check',
     async run(ctx, track) {
-      const order = locking && !ctx.run.rehearsal ? ctx.run.lockOrder : null;
+      const locks = locking && !ctx.run.rehearsal;
+      const order = locks ? ctx.run.lockOrder : null;
       const label = ctx.target.label;
       try {
         const connection = await ctx.run.connect(ctx.target, ctx.run.stop ?? undefined);
         track({ connection });
         const connected = withChanges(ctx, { connection });
         await order?.turn(label);
-        const attempt = locking && !ctx.run.rehearsal ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
+        const attempt = locks ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
         if (attempt) track({ pendingLock: attempt });
         // the next host's turn once this one holds its lock or will not
         attempt?.held.then(() => order?.done(label), () => order?.done(label));
