@@ -6,7 +6,7 @@
 // open, so the lock stays with the agent. Node opens files close-on-exec, so no app inherits it.
 // The lock file is never removed: a lock on a removed file would not exclude the next agent.
 import { spawn } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
 import { lockHolder, readAgentPid } from './protocol/lock-probe.js';
@@ -62,11 +62,32 @@ function runFlock(fd: number, wait: boolean): Promise<number | null> {
   });
 }
 
-/** agent.pid names the lock holder for humans and for `pmx kill`; written whole (temp file, rename). */
+/**
+ * agent.pid names the lock holder for humans and for `pmx kill` (which also find it by the lock);
+ * written whole (temp file, rename). On a full disk the file a dead agent left is written over in
+ * place (its block is there), and with none the agent runs without one: an agent must come back
+ * after a crash to supervise what runs, whatever the disk.
+ */
 function writePidFile(pidFile: string): void {
   const temp = `${pidFile}.${process.pid}.tmp`;
-  writeFileSync(temp, `${process.pid}\n`, { mode: 0o600 });
-  renameSync(temp, pidFile);
+  const text = `${process.pid}\n`;
+  try {
+    writeFileSync(temp, text, { mode: 0o600 });
+    renameSync(temp, pidFile);
+  } catch {
+    removeQuietly(temp);
+    try {
+      const fd = openSync(pidFile, 'r+');
+      try {
+        writeSync(fd, text, 0);
+        ftruncateSync(fd, Buffer.byteLength(text));
+      } finally {
+        closeSync(fd);
+      }
+    } catch {
+      removeQuietly(pidFile);
+    }
+  }
 }
 
 function removeQuietly(path: string): void {

@@ -6,20 +6,36 @@
 // process found launching is taken as online, one found stopping is stopped. Not fsynced: it must
 // outlive the agent, not the machine; after a reboot none of its processes runs, and the boot id
 // it carries says so.
-import { readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+//
+// A full disk must not cost the record of a stop, a delete or a restart: the file is padded with
+// spaces (JSON allows them) to leave room to grow, and beside it lies a spare of at least its size,
+// written while there was space. When a new file cannot be written, the state is written over the
+// spare's bytes (which needs no new space on the filesystems that overwrite in place: ext4, xfs,
+// tmpfs; not btrfs or zfs) and the spare takes the file's name by rename, still atomically; the old
+// file becomes the spare. Only a state that outgrew the room (new apps) is then refused.
+import { closeSync, existsSync, fstatSync, linkSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import type { AppSpec } from './protocol/app-spec.js';
 import { jsonProblem } from './dump.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import type { Lifecycle } from './process/transition.js';
+import { ProcessState, type ProcessStatus } from './process/states.js';
 import type { OutputPipePaths } from './process/output-pipes.js';
 
 export const STATE_FORMAT = 1;
+
+/** Statuses in which a process runs nothing and starts nothing by itself. */
+const IDLE: ReadonlySet<ProcessStatus> = new Set([ProcessState.STOPPED, ProcessState.ERRORED]);
 
 /** The longest a change waits to be written, unless something forces it sooner. */
 const THROTTLE_MS = 50;
 /** How soon a write that failed is tried again. */
 const RETRY_MS = 1000;
+
+/** The size a state of `length` bytes is written to: room for restarts, stops and a few new apps. */
+export function paddedSize(length: number): number {
+  return Math.ceil((length + Math.max(8192, length / 4)) / 4096) * 4096;
+}
 
 /** One supervised process as the state file records it. */
 export interface SavedProcess {
@@ -53,12 +69,19 @@ export class StateFile {
   /** Each spec's JSON, made once: specs change rarely, states often. */
   private readonly specJson = new WeakMap<AppSpec, string>();
   private readonly boot = bootId();
+  /** Processes not yet recorded when a write failed: kept from running (os.ts), so left out while idle. */
+  private readonly refused = new WeakSet<SupervisedProcess>();
+  private readonly spare: string;
+  /** The spare's size, 0 when there is none. */
+  private spareSize: number;
 
   constructor(
     private readonly path: string,
     private readonly registry: Registry,
     private readonly log: (line: string) => void,
   ) {
+    this.spare = `${path}.spare`;
+    this.spareSize = settleSpare(path);
     const follow = (proc: SupervisedProcess): void => {
       const changed = (): void => this.schedule();
       proc.on('status', changed);
@@ -88,14 +111,20 @@ export class StateFile {
     if (!this.pending) return null;
     this.pending = false;
     const all = this.registry.all();
-    const processes = all.map((proc) => this.entry(proc));
+    // an app refused because it could not be recorded never ran: it takes no room in the file
+    const kept = all.filter((proc) => !this.refused.has(proc) || proc.recorded || !IDLE.has(proc.status) || proc.running.current !== null);
+    const processes = kept.map((proc) => this.entry(proc));
     const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot });
+    const text = `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`;
     const temp = `${this.path}.tmp`;
     try {
-      writeFileSync(temp, `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`, { mode: 0o600 });
+      const size = paddedSize(Buffer.byteLength(text));
+      writeFileSync(temp, text.padEnd(size, ' '), { mode: 0o600 });
       renameSync(temp, this.path);
+      this.keepSpare(size);
     } catch (error) {
       rmSync(temp, { force: true });
+      if (this.overSpare(text)) return this.written(kept);
       // tried again each second until it is written (space comes back); until then an app no state file named is not let run (os.ts)
       this.pending = true;
       this.retry ??= setTimeout(() => ((this.retry = null), this.schedule()), RETRY_MS);
@@ -104,24 +133,76 @@ export class StateFile {
         this.failing = new Date().toISOString();
         this.log(`cannot write ${this.path}: ${(error as Error).message}; an agent started after this one dies would not know the processes started or restarted since`);
       }
+      for (const proc of all) if (!proc.recorded) this.refused.add(proc);
       for (const proc of all) proc.stateError = `the agent cannot write ${this.path} (${why}) since ${this.failing}`;
       return new Error(`the agent cannot record it in ${this.path} (${why})`);
     }
+    return this.written(kept);
+  }
+
+  private written(kept: SupervisedProcess[]): null {
     if (this.failing) this.log(`${this.path} written again (it could not be since ${this.failing})`);
     this.failing = null;
-    for (const proc of all) (proc.recorded = true), (proc.stateError = null);
+    for (const proc of kept) proc.recorded = true;
+    for (const proc of this.registry.all()) proc.stateError = null;
     return null;
   }
 
-  /** Removes the file: the agent stopped every process and ends cleanly. */
+  /** Makes the spare at least `size` bytes while there is space; a smaller one stays if it cannot grow. */
+  private keepSpare(size: number): void {
+    if (this.spareSize >= size) return;
+    const temp = `${this.spare}.tmp`;
+    try {
+      writeFileSync(temp, Buffer.alloc(size, ' '), { mode: 0o600 });
+      renameSync(temp, this.spare);
+      this.spareSize = size;
+    } catch {
+      rmSync(temp, { force: true });
+    }
+  }
+
+  /**
+   * Writes `text` over the spare's bytes and renames it over the file; the old file becomes the
+   * spare. False when there is no spare, it is too small, or a step fails (the file is then as it was).
+   */
+  private overSpare(text: string): boolean {
+    const bytes = Buffer.from(text);
+    if (bytes.length > this.spareSize) return false;
+    const previous = `${this.path}.previous`;
+    try {
+      const fd = openSync(this.spare, 'r+');
+      try {
+        writeSync(fd, bytes, 0, bytes.length, 0);
+        writeSync(fd, Buffer.alloc(this.spareSize - bytes.length, ' '), 0, this.spareSize - bytes.length, bytes.length);
+      } finally {
+        closeSync(fd);
+      }
+      // the old file keeps its blocks under a second name, then the spare takes the file's name
+      const hadFile = existsSync(this.path);
+      if (hadFile) linkSync(this.path, previous);
+      renameSync(this.spare, this.path);
+      if (hadFile) {
+        renameSync(previous, this.spare);
+        this.spareSize = statSync(this.spare).size;
+      } else this.spareSize = 0;
+      return true;
+    } catch {
+      rmSync(previous, { force: true });
+      return false;
+    }
+  }
+
+  /** Removes the file and its spare: the agent stopped every process and ends cleanly. */
   remove(): void {
     this.pending = false;
     if (this.timer) clearTimeout(this.timer);
     if (this.retry) clearTimeout(this.retry);
-    try {
-      unlinkSync(this.path);
-    } catch {
-      // never written
+    for (const path of [this.path, this.spare]) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // never written
+      }
     }
   }
 
@@ -155,6 +236,29 @@ export function readState(path: string): SavedState | null {
   }
   if (state?.pmx_state !== STATE_FORMAT || !Array.isArray(state.processes)) throw new Error(`not a pmx state file of format ${STATE_FORMAT}`);
   return state;
+}
+
+/**
+ * Finishes a swap that an agent's death cut short, and returns the spare's size (0 if none): the
+ * old file left under `.previous` becomes the spare unless one is there.
+ */
+function settleSpare(path: string): number {
+  const spare = `${path}.spare`;
+  const previous = `${path}.previous`;
+  try {
+    if (existsSync(previous)) {
+      if (existsSync(spare)) unlinkSync(previous);
+      else renameSync(previous, spare);
+    }
+    const fd = openSync(spare, 'r');
+    try {
+      return fstatSync(fd).size;
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return 0;
+  }
 }
 
 /** This boot's id. */
