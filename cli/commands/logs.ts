@@ -55,19 +55,29 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     // PM2's prefixes: `id|name` cut or padded to 10 columns for the last lines, padded to its length + 1 for new ones
     const label = `${proc.pm_id}|${proc.name}`;
     const prefix = plain ? `${label.padEnd(10).slice(0, 10)} | ` : '';
-    if (!flags.err) files.push(follow(proc, 'out', prefix));
-    if (!flags.out) files.push(follow(proc, 'err', prefix));
+    for (const stream of ['out', 'err'] as const) {
+      if (stream === 'out' ? flags.err : flags.out) continue;
+      // a file several processes share (merge_logs, cluster instances given one -o) is shown once, under the first
+      if (!files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix));
+    }
   }
   const print = printer(ctx, flags);
   const which = backlogWords(lines, filter);
   if (plain && lines > 0) {
     const what = target && target !== 'all' ? target : 'all';
     ctx.out.write(`[TAILING] Tailing ${which} for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
+    // as PM2 shows its own log first for all processes: the agent's
+    if ((!target || target === 'all') && !flags.out && !flags.err && !filter.grep && !filter.since) {
+      const file = ctx.home.logFile;
+      printBacklog(ctx, file, readBacklog(file, lines, filter, null).lines, which, (line) => ctx.out.write(`${'PMX'.padEnd(10)} | ${line}\n`));
+    }
   }
-  for (const file of files.filter((f) => f.file !== '/dev/null')) {
-    if (plain) ctx.out.write(`${file.file} ${which}:\n`);
+  // oldest written first, as PM2 orders them; a file not written yet is left out
+  const written = files.filter((f) => f.file !== '/dev/null').map((f) => ({ f, mtime: mtimeOf(f.file) })).filter(({ mtime }) => mtime !== null);
+  for (const { f: file } of lines > 0 ? written.sort((a, b) => a.mtime! - b.mtime!) : []) {
     const backlog = readBacklog(file.file, lines, filter, daterFor(file.proc));
-    for (const line of backlog.lines) print(file, line);
+    if (plain) printBacklog(ctx, file.file, backlog.lines, which, (line) => print(file, line));
+    else for (const line of backlog.lines) print(file, line);
     if (backlog.undated === null) ctx.err.write(`[PMX][WARN] --since: the lines of ${file.file} carry no time, so none is shown (start ${file.proc.name} with --time or a log_date_format to date its lines)\n`);
     else if (backlog.undated > 0) ctx.err.write(`[PMX][WARN] --since: ${backlog.undated} line${backlog.undated === 1 ? '' : 's'} of ${file.file} without a time may be older than ${filter.since!.toISOString()}; left out\n`);
   }
@@ -126,8 +136,28 @@ function select(all: ProcessDescription[], target: string | undefined): ProcessD
   return selectedAmong(all, selector);
 }
 
+/** One file's last lines as PM2 prints them: its path, the lines, and a blank line after any. */
+function printBacklog(ctx: CommandContext, file: string, lines: string[], which: string, show: (line: string) => void): void {
+  if (mtimeOf(file) === null) return;
+  ctx.out.write(`${file} ${which}:\n`);
+  for (const line of lines) show(line);
+  if (lines.length > 0) ctx.out.write('\n');
+}
+
+function mtimeOf(file: string): number | null {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return null;
+  }
+}
+
+function logPath(proc: ProcessDescription, stream: 'out' | 'err'): string {
+  return stream === 'out' ? proc.pm2_env.pm_out_log_path : proc.pm2_env.pm_err_log_path;
+}
+
 function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {
-  const file = stream === 'out' ? proc.pm2_env.pm_out_log_path : proc.pm2_env.pm_err_log_path;
+  const file = logPath(proc, stream);
   let offset = 0;
   let inode = 0;
   let fd: number | null = null;

@@ -113,6 +113,32 @@ describe('log contents', () => {
     expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe('');
   });
 
+  it("logs --nostream of all: the manager's own log first, then each file oldest written first, each shared file once", async () => {
+    // err written 300 ms before out: PM2 orders the files by when they were last written
+    diff.write({
+      'late.js': "console.error('err line of ' + process.env.name); setTimeout(() => console.log('out line of ' + process.env.name), 300); setInterval(() => {}, 1000);",
+      'shared.config.js': `module.exports = { apps: [{ name: 'shared', script: 'late.js', instances: 2, merge_logs: true, out_file: './out/shared.log', error_file: './out/shared-err.log' }] };`,
+    });
+    await diff.run(['start', 'late.js', '-n', 'first']);
+    for (const [side, entry] of [[diff.pm2, (await diff.jlist()).pm2[0]!], [diff.pmx, (await diff.jlist()).pmx[0]!]] as const) await read(side, entry, 'pm_out_log_path', 'out line');
+    await diff.run(['start', 'shared.config.js']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    for (const [side, list] of [[diff.pm2, pm2], [diff.pmx, pmx]] as const) {
+      await read(side, list.find((entry) => entry.name === 'shared')!, 'pm_out_log_path', 'out line of shared\nout line of shared');
+    }
+    const shown = await diff.run(['logs', '--nostream', '--lines', '3']);
+    // the managers' own logs differ in path and words: each is one block here
+    const shape = (text: string): string[] =>
+      text
+        .split('\n')
+        .map((line) => (/^(PM2|PMX) +\| /.test(line) ? '<DAEMON LINE>' : line.replace(/^<HOME>\/(pm2|agent)\.log /, '<DAEMON LOG> ')))
+        .filter((line, index, all) => line !== '<DAEMON LINE>' || all[index - 1] !== '<DAEMON LINE>');
+    expect(shape(shown.pmx.stdout)).toEqual(shape(shown.pm2.stdout));
+    expect(shape(shown.pmx.stdout).slice(0, 3)).toEqual(['[TAILING] Tailing last 3 lines for [all] processes (change the value with --lines option)', '<DAEMON LOG> last 3 lines:', '<DAEMON LINE>']);
+    expect(shown.pmx.stdout.indexOf('first-error.log last')).toBeLessThan(shown.pmx.stdout.indexOf('first-out.log last'));
+    expect(shown.pmx.stdout.split('shared.log last').length).toBe(2);
+  });
+
   it('out_file /dev/null discards the output', async () => {
     await diff.run(['start', 'hold.js', '-n', 'silent', '-o', '/dev/null']);
     const { pm2, pmx } = await diff.jlist();
