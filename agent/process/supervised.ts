@@ -4,7 +4,7 @@
 // child causes is named after the role it holds when the event happens.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import type { AppSpec } from '../protocol/app-spec.js';
+import { incrementedValue, type AppSpec } from '../protocol/app-spec.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
@@ -599,6 +599,7 @@ export class SupervisedProcess extends EventEmitter {
       unique_id: `${this.spec.namespace}:${this.spec.name}:${this.id}`,
       // `instance_var` renames NODE_APP_INSTANCE, as in PM2: the app sees one variable, not two
       [this.spec.instance_var]: instance,
+      ...(this.spec.increment_var ? { [this.spec.increment_var]: String(incrementedValue(this.spec, this.instance)) } : {}),
     };
   }
 

@@ -48,6 +48,11 @@ export interface AppSpec {
   log_type: 'raw' | 'json';
   time: boolean;
   instance_var: string;
+  /**
+   * PM2's increment_var: this variable of `env` is a number each instance gets plus its instance
+   * number (PORT 3000 gives 3000, 3001, ...); null or absent: none.
+   */
+  increment_var?: string | null;
   watch: boolean | string[];
   ignore_watch: string[];
   watch_delay: number;
@@ -173,7 +178,14 @@ const SPEC_KEY_SET: Record<keyof AppSpec, true> = {
   env: true,
   app_env: true,
   log_mode: true,
+  increment_var: true,
 };
 
 /** Every key of an AppSpec, to take the spec back out of a process description (whose pm2_env extends it). */
 export const APP_SPEC_KEYS: readonly string[] = Object.keys(SPEC_KEY_SET);
+
+/** The value `increment_var` gives instance `instance` (its base in `env`, 0 when not a number, as PM2), or null when the app has none. */
+export function incrementedValue(spec: Pick<AppSpec, 'increment_var' | 'env'>, instance: number): number | null {
+  if (!spec.increment_var) return null;
+  return (Number(spec.env[spec.increment_var]) || 0) + instance;
+}

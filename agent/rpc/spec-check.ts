@@ -105,6 +105,7 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   log_type: oneOf('raw', 'json'),
   time: bool,
   instance_var: nonEmpty,
+  increment_var: optional(orNull((value) => (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? null : 'the name of an environment variable'))),
   watch: (value) => (typeof value === 'boolean' ? null : texts(value)),
   ignore_watch: texts,
   watch_delay: count,

@@ -24,6 +24,7 @@ import {
   parseSize,
   parseStrings,
   parseText,
+  parseVariableName,
   parseWatch,
   parseWords,
 } from './values.js';
@@ -102,6 +103,7 @@ export const APP_KEYS: Record<string, Reader> = {
   log_type: set('log_type', parseLogType),
   time: set('time', parseBoolean),
   instance_var: set('instance_var', parseText),
+  increment_var: set('increment_var', parseVariableName),
   watch: set('watch', parseWatch),
   ignore_watch: set('ignore_watch', parseStrings),
   watch_delay: set('watch_delay', parseDuration),
@@ -137,7 +139,6 @@ export const PM2_ONLY_KEYS: Record<string, (value: unknown) => Parsed<unknown>> 
   windowsHide: parseBoolean,
   write: parseBoolean,
   execute_command: parseBoolean,
-  increment_var: parseText,
   name_prefix: parseText,
   install_url: parseText,
   username: parseText,

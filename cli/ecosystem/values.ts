@@ -124,6 +124,11 @@ export function parseText(value: unknown): Parsed<string> {
   return hasNul(value) ? bad('a string without NUL characters') : ok(value);
 }
 
+/** The name of an environment variable: letters, digits and underscores, not starting with a digit. */
+export function parseVariableName(value: unknown): Parsed<string> {
+  return typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? ok(value) : bad('the name of an environment variable (letters, digits and _)');
+}
+
 /** An app name or namespace: printable, so that it can never forge a line of output or of a log. */
 export function parseName(value: unknown): Parsed<string> {
   const text = parseText(value);

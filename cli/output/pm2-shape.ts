@@ -3,7 +3,7 @@
 // keys PM2 deletes once it resolved them (script, out_file, interpreter, ...), and the app's
 // environment variables copied at the top of `pm2_env` as PM2 copies them.
 import { inspect } from 'node:util';
-import { APP_DEFAULTS } from '../../agent/protocol/app-spec.js';
+import { APP_DEFAULTS, incrementedValue } from '../../agent/protocol/app-spec.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 
 /** `pm2_env` as PM2 shapes it: the fields scripts read, typed; the rest (options, env copies) by name. */
@@ -67,7 +67,9 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   const env = proc.pm2_env;
   const shaped: Record<string, unknown> = { name: env.name, namespace: env.namespace };
   if (env.args.length > 0) shaped.args = env.args;
-  shaped.env = env.env;
+  // increment_var: this instance's value, as the app has it
+  const increment = incrementedValue(env, env.NODE_APP_INSTANCE);
+  shaped.env = increment === null ? env.env : { ...env.env, [env.increment_var!]: String(increment) };
   if (env.merge_logs) shaped.merge_logs = true;
   Object.assign(shaped, {
     vizion: true,
@@ -75,6 +77,7 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
     autorestart: env.autorestart,
     watch: env.watch,
     instance_var: env.instance_var,
+    ...(env.increment_var ? { increment_var: env.increment_var } : {}),
     pmx: env.pmx !== false,
     automation: true,
     treekill: true,
@@ -100,7 +103,7 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.pm_log_path) shaped.pm_log_path = env.pm_log_path;
   Object.assign(shaped, { pm_pid_path: env.pm_pid_path, km_link: false, vizion_running: false, [env.instance_var]: env.NODE_APP_INSTANCE });
   // PM2 copies the app's variables next to its own keys; its own keys win
-  for (const [key, value] of Object.entries(env.env)) if (!(key in shaped)) shaped[key] = value;
+  for (const [key, value] of Object.entries(shaped.env as Record<string, string>)) if (!(key in shaped)) shaped[key] = value;
   Object.assign(shaped, {
     unique_id: env.unique_id,
     status: env.status,

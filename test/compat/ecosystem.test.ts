@@ -142,6 +142,24 @@ describe('files PM2 runs', () => {
     expect(project(pmx, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE'])).toEqual(project(pm2, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE']));
   });
 
+  it('increment_var gives each instance the variable plus its instance number, with --env too', async () => {
+    diff.write({
+      'inc.config.js': `module.exports = { apps: [{ name: 'ports', script: 'env.js', instances: 2, exec_mode: 'fork', increment_var: 'PORT', instance_var: 'INSTANCE_ID', env: { PORT: 41000, SHOW: 'INSTANCE_ID,PORT' }, env_production: { PORT: 42000 } }] };`,
+    });
+    const lines = async (side: typeof diff.pm2, list: JlistEntry[]) =>
+      Promise.all(list.map((entry) => until(`${side.name}'s app to print`, async () => side.read(String(entry.pm2_env.pm_out_log_path)).trim().split('\n').at(-1) || null))).then((all) => all.sort());
+    for (const args of [[], ['--env', 'production']]) {
+      await diff.run(['start', 'inc.config.js', ...args]);
+      const { pm2, pmx } = await settled(diff, allOnline);
+      const base = args.length === 0 ? 41000 : 42000;
+      expect(await lines(diff.pmx, pmx)).toEqual(await lines(diff.pm2, pm2));
+      expect(await lines(diff.pmx, pmx)).toEqual([`INSTANCE_ID=0 PORT=${base}`, `INSTANCE_ID=1 PORT=${base + 1}`]);
+      const ports = (list: JlistEntry[]) => list.map((entry) => Number(entry.pm2_env.PORT)).sort();
+      expect(ports(pmx)).toEqual(ports(pm2));
+      await diff.run(['delete', 'all']);
+    }
+  });
+
   it('--env production merges env_production, --only picks apps', async () => {
     diff.write({
       'envs.config.js': `module.exports = { apps: [{ name: 'web', script: 'hold.js', env: { MODE: 'dev', KEEP: 'yes' }, env_production: { MODE: 'prod' } }, { name: 'job', script: 'b.js' }] };`,
