@@ -592,6 +592,7 @@ export class SupervisedProcess extends EventEmitter {
     const { NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...env } = this.spec.env;
     const instance = String(this.instance);
     return {
+      ...this.pm2Keys(),
       ...env,
       name: this.spec.name,
       namespace: this.spec.namespace,
@@ -600,6 +601,35 @@ export class SupervisedProcess extends EventEmitter {
       // `instance_var` renames NODE_APP_INSTANCE, as in PM2: the app sees one variable, not two
       [this.spec.instance_var]: instance,
       ...(this.spec.increment_var ? { [this.spec.increment_var]: String(incrementedValue(this.spec, this.instance)) } : {}),
+    };
+  }
+
+  /**
+   * What PM2 also puts in every app's environment, from its own description of the process (apps
+   * read exec_mode, instances, pm_exec_path, the log paths); the app's own variables win, as in PM2.
+   */
+  private pm2Keys(): Record<string, string> {
+    const { spec, logTargets } = this;
+    return {
+      pm_exec_path: spec.script,
+      pm_cwd: spec.cwd,
+      pm_out_log_path: logTargets.out,
+      pm_err_log_path: logTargets.err,
+      ...(logTargets.combined ? { pm_log_path: logTargets.combined } : {}),
+      pm_pid_path: this.pidFile,
+      exec_mode: spec.exec_mode,
+      exec_interpreter: spec.interpreter,
+      instances: String(spec.instances),
+      instance_var: spec.instance_var,
+      autorestart: String(spec.autorestart),
+      // PM2 has these only when the app sets them
+      ...(spec.merge_logs ? { merge_logs: 'true' } : {}),
+      ...(spec.watch !== false ? { watch: String(spec.watch) } : {}),
+      status: ProcessState.LAUNCHING,
+      restart_time: String(this.state.restarts),
+      unstable_restarts: String(this.state.unstableRestarts),
+      created_at: String(this.createdAt),
+      pm_uptime: String(this.os.now()),
     };
   }
 

@@ -142,6 +142,18 @@ describe('files PM2 runs', () => {
     expect(project(pmx, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE'])).toEqual(project(pm2, ['pm2_env.INSTANCE_ID', 'pm2_env.NODE_APP_INSTANCE']));
   });
 
+  it("the app's environment carries the keys of PM2's description that apps read", async () => {
+    const keys = 'exec_mode,instances,pm_exec_path,pm_cwd,pm_out_log_path,pm_err_log_path,pm_pid_path,status,instance_var,autorestart,merge_logs,watch,restart_time,unstable_restarts';
+    diff.write({ 'described.config.js': `module.exports = { apps: [{ name: 'described', script: 'env.js', instances: 2, exec_mode: 'cluster', env: { SHOW: '${keys}' } }] };` });
+    await diff.run(['start', 'described.config.js']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const lines = async (side: typeof diff.pm2, list: JlistEntry[]) =>
+      Promise.all(list.map((entry) => until(`${side.name}'s app to print`, async () => side.read(String(entry.pm2_env.pm_out_log_path)).split('\n')[0] || null)))
+        .then((all) => all.map((line) => side.normalize(line).replace(/-\d+\.(log|pid)/g, '-<id>.$1')).sort());
+    expect(await lines(diff.pmx, pmx)).toEqual(await lines(diff.pm2, pm2));
+    expect((await lines(diff.pmx, pmx))[0]).toContain('exec_mode=cluster_mode instances=2 pm_exec_path=<WORK>/env.js');
+  });
+
   it('increment_var gives each instance the variable plus its instance number, with --env too', async () => {
     diff.write({
       'inc.config.js': `module.exports = { apps: [{ name: 'ports', script: 'env.js', instances: 2, exec_mode: 'fork', increment_var: 'PORT', instance_var: 'INSTANCE_ID', env: { PORT: 41000, SHOW: 'INSTANCE_ID,PORT' }, env_production: { PORT: 42000 } }] };`,
