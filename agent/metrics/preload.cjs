@@ -10,6 +10,11 @@
 'use strict';
 const fd = Number(process.env.PMX_METRICS_FD);
 delete process.env.PMX_METRICS_FD;
+// as PM2 names its apps, so that `ps` and `pgrep -f 'node /path/app.js'` find them (PROCESS_TITLE
+// overrides); and the app's own children (child_process.fork) start as plain node, without this file
+if (process.env.pm_exec_path) process.title = process.env.PROCESS_TITLE || `node ${process.env.pm_exec_path}`;
+const at = process.execArgv.indexOf(__filename);
+if (at > 0 && process.execArgv[at - 1] === '--require') process.execArgv.splice(at - 1, 2);
 // the rest once the app's own first tick has run: its signal handlers and servers come first
 // (an app is never slower to start), and an HTTP request can only arrive after that anyway
 if (Number.isInteger(fd) && fd > 2) setTimeout(start, 0, fd).unref();

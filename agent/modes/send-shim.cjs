@@ -10,3 +10,8 @@ if (typeof process.send !== 'function') {
     return true;
   };
 }
+// as PM2 names its apps, so that `ps` and `pgrep -f 'node /path/app.js'` find them (PROCESS_TITLE
+// overrides); and the app's own children (child_process.fork) start as plain node, without this file
+if (process.env.pm_exec_path) process.title = process.env.PROCESS_TITLE || `node ${process.env.pm_exec_path}`;
+const at = process.execArgv.indexOf(__filename);
+if (at > 0 && process.execArgv[at - 1] === '--require') process.execArgv.splice(at - 1, 2);

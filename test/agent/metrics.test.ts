@@ -79,8 +79,9 @@ describe('the metrics preload', () => {
     // by the time the app with the preload has reported, the other would have too
     await eventually('a sample from the app with metrics', async () => axm(await pmx.proc('with'))['Heap Size'] !== undefined);
     const [withPid, withoutPid] = [(await pmx.proc('with')).pid, (await pmx.proc('without')).pid];
-    expect(readFileSync(`/proc/${withPid}/cmdline`, 'utf8')).toContain('preload.cjs');
-    expect(readFileSync(`/proc/${withoutPid}/cmdline`, 'utf8')).not.toContain('preload.cjs');
+    // the preload's pipe is named in the environment the app started with
+    expect(readFileSync(`/proc/${withPid}/environ`, 'utf8')).toContain('PMX_METRICS_FD=');
+    expect(readFileSync(`/proc/${withoutPid}/environ`, 'utf8')).not.toContain('PMX_METRICS_FD=');
     expect(axm(await pmx.proc('without'))).toEqual({});
     expect((await pmx.proc('without')).pm2_env.pmx).toBe(false);
   });
@@ -89,7 +90,7 @@ describe('the metrics preload', () => {
     await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'no-pmx', '--no-pmx']);
     const entry = await pmx.proc('no-pmx');
     expect(entry.pm2_env.pmx).toBe(false);
-    expect(readFileSync(`/proc/${entry.pid}/cmdline`, 'utf8')).not.toContain('preload.cjs');
+    expect(readFileSync(`/proc/${entry.pid}/environ`, 'utf8')).not.toContain('PMX_METRICS_FD=');
   });
 
   it('gives the app no IPC channel and no variable of its own', async () => {

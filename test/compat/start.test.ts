@@ -1,6 +1,7 @@
 // Differential: start, stop, restart, delete, reset, scale and sendSignal decide what they act on
 // and what they exit with as PM2 does.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { APPS, Differential, allOnline, project, settled, statuses, until } from './harness.js';
 
 let diff: Differential;
@@ -145,6 +146,28 @@ describe('restart options', () => {
     const { pm2, pmx } = await settled(diff, allOnline);
     expect(project(pmx, ['pm2_env.node_args', 'pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.node_args', 'pm2_env.restart_time']));
     expect(pmx[0]!.pm2_env.node_args).toEqual(['--max-old-space-size=99']);
+  });
+
+  it("names the app's process as PM2 does (ps, pgrep -f 'node <script>'), PROCESS_TITLE too, and its own forks start as plain node", async () => {
+    diff.write({
+      'forker.js': [
+        "const { fork } = require('child_process');",
+        "if (process.argv[2] === 'child') { console.log('child execArgv ' + JSON.stringify(process.execArgv)); process.exit(0); }",
+        "else { fork(__filename, ['child']); setInterval(() => {}, 1000); }",
+      ].join('\n'),
+    });
+    const title = (pid: number): string => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean).join(' ');
+    for (const [args, env] of [[['-n', 'forked'], {}], [['-n', 'titled'], { PROCESS_TITLE: 'my-api' }], [['-n', 'clustered', '-i', '1'], {}]] as const) {
+      await diff.run(['start', 'forker.js', ...args], { env });
+      const { pm2, pmx } = await settled(diff, allOnline);
+      const shown = (side: typeof diff.pm2, list: typeof pm2) => side.normalize(title(list.find((entry) => entry.name === args[1])!.pid));
+      expect(shown(diff.pmx, pmx)).toBe(shown(diff.pm2, pm2));
+      const child = async (side: typeof diff.pm2, list: typeof pm2) =>
+        until(`${side.name}'s fork to print`, async () => side.read(String(list.find((entry) => entry.name === args[1])!.pm2_env.pm_out_log_path)).split('\n')[0] || null);
+      // (under PM2 a cluster worker's children write nowhere: only fork mode shows what they got)
+      if (args[1] !== 'clustered') expect(await child(diff.pmx, pmx)).toBe(await child(diff.pm2, pm2));
+    }
+    expect(title((await diff.jlist()).pmx.find((entry) => entry.name === 'forked')!.pid)).toMatch(/^node \/.*\/forker\.js$/);
   });
 
   it('-x runs in fork mode even with -i', async () => {
