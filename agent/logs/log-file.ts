@@ -125,6 +125,11 @@ export class LogFile {
     finishRotation(this.path, () => this.afterRotation(rotated));
   }
 
+  /** Creates (opens) the file before any output, as PM2 does at start: `tail -f` of a quiet app's log works. */
+  create(): void {
+    if (this.fd === null && !this.failing) this.open();
+  }
+
   /** Closes the file; the next write opens the path again (after an external logrotate). */
   reopen(): void {
     this.flush();

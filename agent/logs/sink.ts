@@ -78,6 +78,13 @@ export class LogSink {
     stream.on('end', () => this.flushPartial(kind));
   }
 
+  /** Creates the files before the app writes anything (each launch; a no-op once they are open). */
+  createFiles(): void {
+    this.out?.create();
+    this.err?.create();
+    this.combined?.create();
+  }
+
   /** Flushes held partial lines and gives the files back. */
   close(): void {
     this.flushPartial('out');

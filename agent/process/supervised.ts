@@ -310,6 +310,7 @@ export class SupervisedProcess extends EventEmitter {
   /** Starts a child for this process's spec, with its notify socket when it has one; null (and the error recorded) when it cannot. */
   private launch(): { launched: Launched; notify: NotifySocket | null } | null {
     let notify: NotifySocket | null = null;
+    this.logs.createFiles();
     try {
       notify = this.openNotify();
       const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();

@@ -1,5 +1,6 @@
 // Differential: log file names (when -<id> is added, which characters are replaced), where they
 // go, what is in them, and what `logs`, `flush` and `--time` show, as under PM2.
+import { existsSync, statSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPS, Differential, type JlistEntry, type Side, allOnline, project, settled, until } from './harness.js';
 
@@ -137,6 +138,19 @@ describe('log contents', () => {
     expect(shape(shown.pmx.stdout).slice(0, 3)).toEqual(['[TAILING] Tailing last 3 lines for [all] processes (change the value with --lines option)', '<DAEMON LOG> last 3 lines:', '<DAEMON LINE>']);
     expect(shown.pmx.stdout.indexOf('first-error.log last')).toBeLessThan(shown.pmx.stdout.indexOf('first-out.log last'));
     expect(shown.pmx.stdout.split('shared.log last').length).toBe(2);
+  });
+
+  it('the log files exist from the start, empty, for an app that writes nothing (tail -f works)', async () => {
+    diff.write({ 'quiet.js': 'setInterval(() => {}, 1000);' });
+    await diff.run(['start', 'quiet.js', '-n', 'quiet', '-l']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const files = (side: Side, entry: JlistEntry) =>
+      ['pm_out_log_path', 'pm_err_log_path', 'pm_log_path'].map((key) => {
+        const path = side.real(String(entry.pm2_env[key]));
+        return existsSync(path) ? statSync(path).size : 'missing';
+      });
+    expect(files(diff.pmx, pmx[0]!)).toEqual(files(diff.pm2, pm2[0]!));
+    expect(files(diff.pmx, pmx[0]!)).toEqual([0, 0, 0]);
   });
 
   it('out_file /dev/null discards the output', async () => {
