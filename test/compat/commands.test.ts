@@ -2,7 +2,7 @@
 // set/get/unset/multiset, save/resurrect, ping, serve --spa, unknown and unsupported commands).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'node:http';
-import { APPS, Differential, type Outcome, allOnline, settled, statuses, until } from './harness.js';
+import { APPS, Differential, type JlistEntry, type Outcome, allOnline, settled, statuses, until } from './harness.js';
 
 let diff: Differential;
 beforeAll(() => {
@@ -84,6 +84,37 @@ describe('differences on purpose', () => {
     expect(plain(started.pmx.stdout)).toContain('[PMX] worded (id 0): online');
     expect(codes(await diff.run(['flush', 'nope']))).toEqual({ pm2: 0, pmx: 1 });
     expect(codes(await diff.run(['logs', 'nope', '--nostream', '--lines', '2']))).toEqual({ pm2: 0, pmx: 1 });
+  });
+
+  it('refusals where PM2 says it did what it did not: --only of no app, an ecosystem file over an existing one, a signal to a stopped app', async () => {
+    diff.write({ 'only.config.js': `module.exports = { apps: [{ name: 'a1', script: 'hold.js' }] };` });
+    const only = await diff.run(['start', 'only.config.js', '--only', 'zz']);
+    expect(codes(only)).toEqual({ pm2: 0, pmx: 1 });
+    expect(only.pmx.stderr).toContain("--only names 'zz', not an app of this file (apps: a1)");
+    expect((await diff.jlist()).pmx).toEqual([]);
+
+    expect(codes(await diff.run(['ecosystem']))).toEqual({ pm2: 0, pmx: 0 });
+    diff.pmx.write({ 'ecosystem.config.js': '// mine\n' });
+    const again = await diff.run(['ecosystem']);
+    expect(codes(again)).toEqual({ pm2: 0, pmx: 1 });
+    expect(diff.pmx.read('<WORK>/ecosystem.config.js')).toBe('// mine\n');
+
+    await diff.run(['start', 'hold.js', '-n', 'halted']);
+    await diff.run(['stop', 'halted']);
+    const signalled = await diff.run(['sendSignal', 'SIGUSR2', 'halted']);
+    expect(codes(signalled)).toEqual({ pm2: 0, pmx: 1 });
+    expect(signalled.pmx.stderr).toContain('no running process to send SIGUSR2 to');
+  });
+
+  it("a file's app restarted under another --env loses the variables of the one before (PM2 keeps them)", async () => {
+    diff.write({ 'envs.config.js': `module.exports = { apps: [{ name: 'e2', script: 'env.js', env: { SHOW: 'FOO,BAR', FOO: 'foo' }, env_production: { BAR: 'bar' } }] };` });
+    await diff.run(['startOrRestart', 'envs.config.js', '--env', 'production']);
+    await diff.run(['reload', 'envs.config.js', '--update-env']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    // what the reloaded app printed: its second line
+    const seen = (side: typeof diff.pm2, list: JlistEntry[]) =>
+      until(`${side.name}'s reloaded app to print`, async () => side.read(String(list[0]!.pm2_env.pm_out_log_path)).split('\n')[1] || null);
+    expect({ pm2: await seen(diff.pm2, pm2), pmx: await seen(diff.pmx, pmx) }).toEqual({ pm2: 'FOO=foo BAR=bar', pmx: 'FOO=foo BAR=undefined' });
   });
 });
 
