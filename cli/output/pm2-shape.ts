@@ -119,7 +119,9 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
     version: env.version ?? 'N/A',
   });
   if (/(^|\/)node$/.test(env.exec_interpreter)) shaped.node_version = process.versions.node;
-  if (env.exit_code !== null && env.exit_code !== undefined) shaped.exit_code = env.exit_code;
+  // PM2 records `code || 0`: a process that a signal ended has exit code 0
+  const exitCode = env.exit_code ?? (env.last_exit ? 0 : null);
+  if (exitCode !== null) shaped.exit_code = exitCode;
   for (const key of EXTENSIONS) {
     const value = env[key];
     if (value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;

@@ -104,7 +104,8 @@ describe('jlist', () => {
     await diff.run(['start', 'hold.js', '--name', 'resting']);
     await diff.run(['stop', 'resting']);
     const { pm2, pmx } = await diff.jlist();
-    const fields = ['pid', 'monit', 'pm2_env.status'];
+    // a process ended by the stop's signal has exit code 0 in PM2's list
+    const fields = ['pid', 'monit', 'pm2_env.status', 'pm2_env.exit_code'];
     expect(project(pmx, fields)).toEqual(project(pm2, fields));
   });
 
