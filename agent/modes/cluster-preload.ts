@@ -12,8 +12,9 @@ import { Server, type Socket } from 'node:net';
 // as PM2 names its apps, so that `ps` and `pgrep -f 'node /path/app.js'` find them (PROCESS_TITLE
 // overrides); and the app's own children (child_process.fork) start as plain node, without this file
 if (process.env.pm_exec_path) process.title = process.env.PROCESS_TITLE || `node ${process.env.pm_exec_path}`;
-const at = process.execArgv.indexOf(import.meta.url);
-if (at > 0 && process.execArgv[at - 1] === '--import') process.execArgv.splice(at - 1, 2);
+// (found by name: the host-side bundle builds this file as CommonJS, without import.meta)
+const at = process.execArgv.findIndex((arg, index) => index > 0 && process.execArgv[index - 1] === '--import' && arg.endsWith('/cluster-preload.js'));
+if (at > 0) process.execArgv.splice(at - 1, 2);
 
 /** An idle kept-alive connection is closed after this long once draining has begun. */
 const IDLE_CLOSE_MS = 1000;

@@ -106,6 +106,16 @@ describe('differences on purpose', () => {
     expect(signalled.pmx.stderr).toContain('no running process to send SIGUSR2 to');
   });
 
+  it('a process waiting to restart has pid 0 (PM2 keeps the pid of the process that ended)', async () => {
+    diff.write({ 'ends.js': 'setTimeout(() => process.exit(3), 300);' });
+    await diff.run(['start', 'ends.js', '--restart-delay', '20000']);
+    const { pm2, pmx } = await settled(diff, (list) => list[0]?.pm2_env.status === 'waiting restart', 'both apps waiting to restart');
+    expect(pmx[0]!.pid).toBe(0);
+    expect(pm2[0]!.pid).toBeGreaterThan(0);
+    const pids = await diff.run(['pid', 'ends']);
+    expect({ pm2: pids.pm2.stdout.trim() === String(pm2[0]!.pid), pmx: pids.pmx.stdout.trim() }).toEqual({ pm2: true, pmx: '0' });
+  });
+
   it("a file's app restarted under another --env loses the variables of the one before (PM2 keeps them)", async () => {
     diff.write({ 'envs.config.js': `module.exports = { apps: [{ name: 'e2', script: 'env.js', env: { SHOW: 'FOO,BAR', FOO: 'foo' }, env_production: { BAR: 'bar' } }] };` });
     await diff.run(['startOrRestart', 'envs.config.js', '--env', 'production']);
