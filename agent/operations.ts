@@ -21,10 +21,21 @@ export interface StartOutcome {
   alreadyRunning: string[];
 }
 
-/** Starts each app: new names are registered; existing ones follow `mode`. */
+/**
+ * Starts each app: new names are registered; existing ones follow `mode` (startOrReload reloads
+ * them one at a time, without a gap in cluster mode, as `reload <name>` does). A process that a
+ * later request (a stop, a delete) took elsewhere before it settled is named in a SUPERSEDED fault.
+ */
 export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean): Promise<StartOutcome> {
   const acted: SupervisedProcess[] = [];
   const alreadyRunning: string[] = [];
+  /** What each process was asked here (its ticket), to tell afterwards whether a later request overrode it. */
+  const tickets = new Map<SupervisedProcess, number>();
+  const ask = (proc: SupervisedProcess, intent: Intent): void => {
+    proc.dispatch({ type: intent });
+    tickets.set(proc, proc.lifecycle.asked);
+  };
+  const reloads: SupervisedProcess[] = [];
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
@@ -37,7 +48,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       for (let instance = 0, added = 0; added < spec.instances; instance++) {
         if (used.has(instance)) continue;
         const proc = await registry.prepare(spec, instance);
-        proc.dispatch({ type: 'start' });
+        ask(proc, 'start');
         acted.push(proc);
         added++;
       }
@@ -47,7 +58,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       const dormant = existing.filter((proc) => isDormant(proc.status));
       if (dormant.length === 0) alreadyRunning.push(spec.name);
       for (const proc of dormant) {
-        proc.dispatch({ type: 'start' });
+        ask(proc, 'start');
         acted.push(proc);
       }
       continue;
@@ -57,15 +68,44 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     restarted.add(spec.name);
     for (const proc of existing) {
       proc.respec({ ...spec, env: updateEnv ? spec.env : proc.spec.env });
-      proc.dispatch({ type: 'restart' });
+      if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
+      else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
       acted.push(proc);
     }
   }
-  await Promise.all(acted.map((proc) => proc.waitFor(isSettled)));
+  const reloaded = reloadInTurn(reloads);
+  reloaded.catch(() => undefined); // awaited below, once the starts have settled
+  await Promise.all(acted.filter((proc) => tickets.has(proc)).map((proc) => proc.waitFor(isSettled)));
+  const reloadOutcomes = await reloaded;
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
+  conclude('start', acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
   return { started: acted, alreadyRunning };
+}
+
+/** Reloads `procs` one after the other, as `reload` does: each one's outcome; the first that fails ends it (the rest keep running). */
+async function reloadInTurn(procs: SupervisedProcess[]): Promise<Map<SupervisedProcess, Outcome>> {
+  const outcomes = new Map<SupervisedProcess, Outcome>();
+  for (const proc of procs) {
+    const outcome = await reloadOne(proc, undefined, proc.lifecycle.asked);
+    outcomes.set(proc, outcome);
+    if (outcome.kind === 'failed') throw reloadFailed(proc);
+  }
+  return outcomes;
+}
+
+function reloadFailed(proc: SupervisedProcess): AgentFault {
+  return new AgentFault(`reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', app: proc.spec.name, data: {
+    id: proc.id,
+    name: proc.spec.name,
+  } });
+}
+
+/** Whether a request made after `ticket` took the process elsewhere than running (a stop, a delete). */
+function overriddenSince(proc: SupervisedProcess, ticket: number): Outcome {
+  const { asked, last } = proc.lifecycle;
+  return asked !== ticket && last !== null && GOALS[last] !== 'running' ? { kind: 'superseded', by: last } : { kind: 'done' };
 }
 
 function awaitsListening(proc: SupervisedProcess): boolean {
@@ -124,12 +164,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
     const answers = await Promise.all(slice.map((proc) => reloadOne(proc, env, askedBefore.get(proc)!)));
     outcomes.push(...answers);
     const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
-    if (failed) {
-      throw new AgentFault(`reload of ${failed.spec.name} (id ${failed.id}) aborted: ${failed.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', app: failed.spec.name, data: {
-        id: failed.id,
-        name: failed.spec.name,
-      } });
-    }
+    if (failed) throw reloadFailed(failed);
   }
   return conclude('reload', procs, outcomes);
 }

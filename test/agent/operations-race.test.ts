@@ -298,6 +298,20 @@ describe('a socket-activated app (fork mode, the port opened by the agent)', () 
   });
 });
 
+describe('a start overridden', () => {
+  it('start of an app deleted before it listens exits 1 naming the delete, and nothing of it runs', async () => {
+    const listenGate = join(pmx.dir, 'never-listens');
+    const starting = pmx.run(['start', SLOW, '-n', 'overridden-start', '-i', '2', '--listen-timeout', String(WAIT_MS)], { env: { PORT: String(await freePort()), LISTEN_GATE: listenGate } });
+    await eventually('both workers booting', () => (readFileSync(join(pmx.home, 'logs', 'overridden-start-out-0.log'), 'utf8') + readFileSync(join(pmx.home, 'logs', 'overridden-start-out-1.log'), 'utf8')).split('booting').length === 3, WAIT_MS);
+    await pmx.ok(['delete', 'overridden-start']);
+    const answer = await starting;
+    expect(answer.code, answer.stdout).toBe(1);
+    expect(answer.stderr).toMatch(/start did not complete: overridden-start \(id \d+\) was deleted by another request/);
+    expect((await pmx.jlist()).filter((entry) => entry.name === 'overridden-start')).toEqual([]);
+    expect(appPids(pmx.home, 'overridden-start')).toEqual([]);
+  });
+});
+
 describe('the agent stopped while an operation is under way', () => {
   it('pmx kill while a replacement boots stops the serving child and the replacement, and tells the reload', async () => {
     const app = await startApp('kill-during-reload', { listen: false, exit: true });

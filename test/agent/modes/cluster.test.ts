@@ -1,6 +1,7 @@
 // Cluster mode and zero-downtime reload against real HTTP clients: every request answered.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
@@ -82,6 +83,23 @@ describe('cluster mode', () => {
     expect(answered).toBeGreaterThan(20);
     expect((await pmx.jlist()).filter((p) => p.name === 'ready').every((p) => p.pm2_env.restart_time === 1)).toBe(true);
     await pmx.ok(['delete', 'ready']);
+  });
+
+  it('startOrReload <file> and reload <file> reload one instance at a time, without a failed request', async () => {
+    const filePort = await freePort();
+    const file = join(pmx.dir, 'filed.config.js');
+    writeFileSync(file, `module.exports = { apps: [{ name: 'filed', script: ${JSON.stringify(join(apps, 'http-ready.js'))}, instances: 2, exec_mode: 'cluster', wait_ready: true, listen_timeout: 30000, env: { PORT: '${filePort}' } }] };\n`);
+    await pmx.ok(['start', file]);
+    let reloaded!: () => void;
+    const running = loadUntil(filePort, 8, new Promise<void>((resolve) => (reloaded = resolve)));
+    await pmx.ok(['startOrReload', file]);
+    await pmx.ok(['reload', file]);
+    reloaded();
+    const { answered, failures } = await running;
+    expect([...new Set(failures)], `${failures.length} failures`).toEqual([]);
+    expect(answered).toBeGreaterThan(20);
+    expect((await pmx.jlist()).filter((p) => p.name === 'filed').map((p) => [p.pm2_env.status, p.pm2_env.restart_time])).toEqual([['online', 2], ['online', 2]]);
+    await pmx.ok(['delete', 'filed']);
   });
 
   it('scales up and down', async () => {
