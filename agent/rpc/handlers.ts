@@ -31,6 +31,8 @@ export interface AgentContext {
   dashboards: Dashboards;
   /** The Prometheus endpoint, listening or not. */
   metrics: MetricsEndpoint;
+  /** Writes the state file now if a change waits: a caller told "stopped" must find it so after an agent crash. */
+  recordState?: () => void;
 }
 
 /** A handler answers its method's result; `list`'s may come already serialized (large, and read by no one in the agent). */
@@ -113,7 +115,11 @@ export const handlers: Handlers = {
   dashboard: ({ host, port }, ctx) =>
     ctx.dashboards.open(host, port, {
       registry: ctx.registry,
-      act: async (action, id) => handlers[action]({ selector: { kind: 'id', id } }, ctx),
+      act: async (action, id) => {
+        const done = await handlers[action]({ selector: { kind: 'id', id } }, ctx);
+        ctx.recordState?.();
+        return done;
+      },
       log: ctx.log,
     }),
 

@@ -102,8 +102,12 @@ async function answer(message: unknown, ctx: AgentContext): Promise<{ method: Me
   try {
     const params = checkParams(method, request.params);
     const handler = handlers[method] as (params: unknown, ctx: AgentContext) => unknown;
-    return { method, response: { id, ok: true, result: await handler(params, ctx) } };
+    const result = await handler(params, ctx);
+    // what the answer says is in the state file before the caller reads it
+    ctx.recordState?.();
+    return { method, response: { id, ok: true, result } };
   } catch (error) {
+    ctx.recordState?.();
     if (error instanceof AgentFault) return { method, response: { id, ok: false, error: error.toWire() } };
     ctx.log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
     return { method, response: { id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } } };

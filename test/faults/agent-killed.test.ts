@@ -139,6 +139,19 @@ describe('after the agent is killed with SIGKILL', () => {
     expect(untracked([])).toEqual([]);
   });
 
+  it('a stop answered is a stop recorded: killed right after the answer, the next agent keeps the app stopped', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'halted']);
+    const before = (await pmx.proc('halted')).pid;
+    await pmx.ok(['stop', 'halted']);
+    // the state file says so as the caller reads the answer, not 50 ms later
+    const recorded = JSON.parse(readFileSync(join(pmx.home, 'agent.state'), 'utf8')) as { processes: { spec: { name: string }; lifecycle: { status: string } }[] };
+    expect(recorded.processes.filter((entry) => entry.spec.name === 'halted').map((entry) => entry.lifecycle.status)).toEqual(['stopped']);
+    await killAgent();
+    expect((await pmx.jlist()).filter((entry) => entry.name === 'halted').map((entry) => [entry.pm2_env.status, entry.pid])).toEqual([['stopped', 0]]);
+    expect(alive(before)).toBe(false);
+    await pmx.ok(['delete', 'halted']);
+  });
+
   it('a pid that another process took since is never mistaken for the app: that process is left alone, the app starts again', async () => {
     await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'reused'], { env: { EVERY: '100' } });
     const app = (await pmx.proc('reused')).pid;
