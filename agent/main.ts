@@ -102,7 +102,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, recordState: () => void state.flush() };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, recordState: () => void state.flush(), stopping: () => exiting !== null };
   const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
   ctx.changed();
 

@@ -180,6 +180,8 @@ export type FaultCode =
   | 'HOME_UNSAFE'
   /** A request line longer than MAX_REQUEST_BYTES. */
   | 'MESSAGE_TOO_LARGE'
+  /** A request that would start or record processes, made while the agent stops every process to end. */
+  | 'AGENT_STOPPING'
   | 'INTERNAL';
 
 export interface Fault {

@@ -33,6 +33,8 @@ export interface AgentContext {
   metrics: MetricsEndpoint;
   /** Writes the state file now if a change waits: a caller told "stopped" must find it so after an agent crash. */
   recordState?: () => void;
+  /** True once the agent has begun stopping every process to end (pmx kill, SIGTERM). */
+  stopping?: () => boolean;
 }
 
 /** A handler answers its method's result; `list`'s may come already serialized (large, and read by no one in the agent). */

@@ -90,6 +90,9 @@ function lingerThenClose(socket: Socket): void {
   socket.once('close', () => clearTimeout(timer));
 }
 
+/** Methods that start processes or record the list: refused while the agent is ending. */
+const STARTING_METHODS: ReadonlySet<Method> = new Set<Method>(['start', 'restart', 'reload', 'scale', 'resurrect', 'save']);
+
 /** The response to one message, with the method it named when that is one of ours. */
 async function answer(message: unknown, ctx: AgentContext): Promise<{ method: Method | null; response: Response }> {
   const request = (message !== null && typeof message === 'object' && !Array.isArray(message) ? message : {}) as Partial<Request>;
@@ -101,6 +104,10 @@ async function answer(message: unknown, ctx: AgentContext): Promise<{ method: Me
   }
   try {
     const params = checkParams(method, request.params);
+    // an agent on its way out starts nothing and records nothing: it would stop or lose it a moment later
+    if (STARTING_METHODS.has(method) && ctx.stopping?.()) {
+      throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: ${method} refused`, { code: 'AGENT_STOPPING', data: { method } });
+    }
     const handler = handlers[method] as (params: unknown, ctx: AgentContext) => unknown;
     const result = await handler(params, ctx);
     // what the answer says is in the state file before the caller reads it

@@ -42,6 +42,8 @@ function hintFor(fault: Fault): string | null {
       return 'choose another port with --port (or another --host)';
     case 'SUPERSEDED':
       return "run 'pmx ls' to see what runs now";
+    case 'AGENT_STOPPING':
+      return 'run the command again once it has stopped (a new agent then starts)';
     case 'PROTOCOL_MISMATCH':
       return "run 'pmx update' to restart the agent with this version (your processes are saved and restored)";
     default:
