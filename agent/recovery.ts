@@ -89,8 +89,8 @@ function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycl
  */
 function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
   const fresh = initialLifecycle();
-  const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode } = { ...fresh, ...saved };
-  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode };
+  const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode, restartAt } = { ...fresh, ...saved };
+  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode, restartAt };
 }
 
 /** The lifecycle with its current child running, as the dead agent left it serving. */
@@ -136,7 +136,7 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
     if (lifecycle.afterStop === 'restart' || lifecycle.afterStop === 'delete') proc.dispatch({ type: lifecycle.afterStop });
   } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
     proc.restore(lifecycle);
-    proc.dispatch({ type: 'restart-timer' });
+    proc.resumeRestartWait();
   } else if (saved.child && !saved.child.pipes) {
     // a cluster worker, ended by its primary's death rather than by itself: one restart
     proc.restore({ ...lifecycle, status: ProcessState.STOPPED });

@@ -343,6 +343,12 @@ export class SupervisedProcess extends EventEmitter {
     this.state = lifecycle;
   }
 
+  /** Crash recovery: a restart the dead agent held back (restart_delay, backoff) comes when it was due, not at once. */
+  resumeRestartWait(): void {
+    const due = this.state.restartAt ?? 0;
+    this.schedule('restart', Math.max(0, due - this.os.now()));
+  }
+
   /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
   get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null } | null; others: ProcessIdentity[] } {
     const live = (handle: ChildHandle | null): handle is ChildHandle & { identity: ProcessIdentity } => handle?.identity != null && !hasExited(handle);

@@ -1,7 +1,7 @@
 // Reaching the local agent: connect to its socket; when nothing answers, wait for an agent that
 // holds the home's lock (it is starting, or making its deleted socket again) and start one only
 // when none holds it; refuse an agent that speaks another protocol version.
-import { mkdirSync, openSync, closeSync, readFileSync, chmodSync } from 'node:fs';
+import { mkdirSync, openSync, closeSync, readFileSync, readdirSync, chmodSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
@@ -173,7 +173,10 @@ export async function waitForExit(pid: number, timeoutMs = START_TIMEOUT_MS): Pr
 function running(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    return stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    if (stat[stat.lastIndexOf(')') + 2] !== 'Z') return true;
+    // a killed agent's main thread is a zombie before its other threads have ended, and those still
+    // hold its socket and its lock: it has exited once the main thread is all that is left
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return false;
   }

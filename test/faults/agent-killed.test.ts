@@ -152,6 +152,19 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['delete', 'halted']);
   });
 
+  it('a restart held back (restart_delay) stays held back until it is due: the next agent does not restart it at once', async () => {
+    await pmx.ok(['start', join(apps, 'finishes.js'), '-n', 'delayed', '--restart-delay', '60000']);
+    const waiting = await eventually('the app waiting to restart', async () => {
+      const entry = await pmx.proc('delayed');
+      return entry.pm2_env.status === 'waiting restart' ? entry : null;
+    });
+    await killAgent();
+    const after = await pmx.proc('delayed');
+    expect([after.pm2_env.status, after.pid, after.pm2_env.restart_time]).toEqual(['waiting restart', 0, waiting.pm2_env.restart_time]);
+    expect(after.pm2_env.pmx_restart_at).toBe(waiting.pm2_env.pmx_restart_at);
+    await pmx.ok(['delete', 'delayed']);
+  });
+
   it('a pid that another process took since is never mistaken for the app: that process is left alone, the app starts again', async () => {
     await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'reused'], { env: { EVERY: '100' } });
     const app = (await pmx.proc('reused')).pid;
