@@ -50,6 +50,8 @@ export class LogFile {
   private failing: WriteFailure | null = null;
   private lastAttempt = 0;
   private rotations = 0;
+  /** A rotation failed (and was reported) and none has succeeded since. */
+  private rotationFailing = false;
   private lastStamp = '';
   private pending: Buffer[] = [];
   private flushScheduled = false;
@@ -113,9 +115,21 @@ export class LogFile {
     try {
       renameSync(this.path, rotated);
     } catch (error) {
-      this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // removed by hand: what it held is gone with it, and writing on into the removed file
+        // would grow it unseen without bound; a new file is started at the path
+        closeSync(this.fd);
+        this.fd = null;
+        this.size = 0;
+        this.open();
+        return;
+      }
+      // told once, not on every write that finds the file still too big
+      if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
+      this.rotationFailing = true;
       return;
     }
+    this.rotationFailing = false;
     closeSync(this.fd);
     this.fd = null;
     this.size = 0;

@@ -48,6 +48,28 @@ describe('log file modes', () => {
   });
 });
 
+describe('a log file removed by hand while rotation is on', () => {
+  it('a new file is started at the path at the next rotation: nothing grows unseen, and no error is repeated', async () => {
+    const dir = join(pmx.dir, 'removed');
+    mkdirSync(dir);
+    const app = join(dir, 'chatty.js');
+    writeFileSync(app, "setInterval(() => console.log('x'.repeat(1000)), 2);\n");
+    const out = join(dir, 'out.log');
+    const file = join(dir, 'removed.config.js');
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'chatty', script: app, out_file: out, log_rotate: { max_size: '100K', retain: 2 } })}] };`);
+    await pmx.ok(['start', file]);
+    await eventually('output', () => existsSync(out) && statSync(out).size > 0);
+    const removed = statSync(out).ino;
+    rmSync(out);
+    await eventually('a new file at the path, written to', () => existsSync(out) && statSync(out).ino !== removed && statSync(out).size > 0);
+    const agent = pmx.agentPid()!;
+    const held = spawnSync('ls', ['-l', `/proc/${agent}/fd`], { encoding: 'utf8' }).stdout;
+    expect(held).not.toContain(`${out} (deleted)`);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).not.toContain(`cannot rotate ${out}`);
+    await pmx.ok(['delete', 'chatty']);
+  });
+});
+
 describe('a full disk', () => {
   const disk = join(pmx.dir, 'small-disk');
   const log = join(disk, 'ticker.log');
