@@ -27,7 +27,7 @@ export class Registry {
   readonly added = new Set<(proc: SupervisedProcess) => void>();
 
   constructor(
-    private readonly home: AgentHome,
+    readonly home: AgentHome,
     private readonly os: ProcessOs,
     private readonly reportError: (message: string) => void,
   ) {

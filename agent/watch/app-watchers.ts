@@ -8,7 +8,7 @@ import type { Registry } from '../registry.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { ProcessState } from '../process/states.js';
 import { reloadProcesses, restartProcesses } from '../operations.js';
-import { ignoreTest } from './ignore.js';
+import { ignoreTest, ownedBy, type IgnoreTest } from './ignore.js';
 import { TreeWatcher } from './tree-watcher.js';
 
 /** True when the spec asks for watching (`watch: true`, or a non-empty list of paths). */
@@ -56,7 +56,8 @@ export class AppWatchers {
     this.apps.delete(name);
     // as PM2 says it: a stop ends watching (`pmx stop`), and so does a delete
     if (current && !spec) this.log(`watch: stopped watching ${name}`);
-    if (spec) this.apps.set(name, new AppWatch(spec, key!, this.ownFiles(name), () => this.changed(spec), this.log));
+    // the app's own files are looked up at each change: a scale adds instances with files of their own
+    if (spec) this.apps.set(name, new AppWatch(spec, key!, (path) => ownedBy(this.ownFiles(name), this.registry.home, path), () => this.changed(spec), this.log));
   }
 
   private ownFiles(name: string): string[] {
@@ -91,11 +92,11 @@ class AppWatch {
     private readonly spec: AppSpec,
     /** What the watch was built from: a spec with another key needs a new watch. */
     readonly key: string,
-    ownFiles: string[],
+    isOwn: IgnoreTest,
     private readonly restart: () => Promise<void>,
     private readonly log: (line: string) => void,
   ) {
-    const ignored = ignoreTest(spec, ownFiles);
+    const ignored = ignoreTest(spec, isOwn);
     this.trees = watchedPaths(spec).map((root) => new TreeWatcher(root, ignored, (path) => this.onChange(path), log));
   }
 

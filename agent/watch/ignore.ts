@@ -1,7 +1,8 @@
 // Which paths a watched app ignores: its `ignore_watch` globs, or PM2's default (dot files and
 // node_modules) when it lists none, and always its own log and pid files, whose writes would
 // otherwise restart it forever when they live under the watched directory.
-import { basename, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import type { AgentHome } from '../protocol/home.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { globToRegExp } from './glob.js';
 
@@ -16,8 +17,7 @@ export type IgnoreTest = (path: string) => boolean;
  * with `cwd: pm_cwd`); a glob without a slash also matches a single name anywhere (`*.log`,
  * `node_modules`). A directory that is ignored hides everything below it.
  */
-export function ignoreTest(spec: AppSpec, ownFiles: string[]): IgnoreTest {
-  const own = new Set(ownFiles);
+export function ignoreTest(spec: AppSpec, isOwn: IgnoreTest): IgnoreTest {
   const globs = spec.ignore_watch.map((glob) => ({
     path: globToRegExp(isAbsolute(glob) ? glob : resolve(spec.cwd, glob)),
     name: glob.includes('/') ? null : globToRegExp(glob),
@@ -29,5 +29,22 @@ export function ignoreTest(spec: AppSpec, ownFiles: string[]): IgnoreTest {
     return PM2_DEFAULT_IGNORED.test(inside.startsWith('..') ? path : `/${inside}`);
   };
   const matches = globs.length > 0 ? byGlob : byDefault;
-  return (path) => own.has(path) || matches(path);
+  return (path) => isOwn(path) || matches(path);
+}
+
+/**
+ * Whether `path` is one of `files` (an app's log and pid files) or a rotation of one of them
+ * (`out__2026-12-06_10-00-00.log`, compressed or not), or pmx's own: a file at the top of its home
+ * (agent.log, agent.state, dump.pmx, ...) or under its logs, pids, pipes or notify folders. pmx's
+ * writes never restart an app, and an app that lives in a folder of the home still restarts.
+ */
+export function ownedBy(files: Iterable<string>, home: AgentHome, path: string): boolean {
+  if (dirname(path) === home.root) return true;
+  if ([home.logs, home.pids, home.pipes, home.notify].some((dir) => path === dir || path.startsWith(`${dir}/`))) return true;
+  for (const file of files) {
+    if (path === file) return true;
+    const ext = extname(file);
+    if (path.startsWith(`${file.slice(0, file.length - ext.length)}__`)) return true;
+  }
+  return false;
 }

@@ -66,6 +66,18 @@ describe('watch', () => {
     await eventually('a restart for a watched file', async () => (await restarts('ignored'))[0] === 1);
   });
 
+  it('ignores the log files of instances a scale adds, with --ignore-watch too', async () => {
+    const dir = project('scaled');
+    await startWatched('scaled', dir, '--watch', '-i', '1', '-o', join(dir, 'out.log'), '-e', join(dir, 'err.log'), '--ignore-watch', 'tmp');
+    await pmx.ok(['scale', 'scaled', '2']);
+    const added = (await pmx.jlist()).filter((entry) => entry.name === 'scaled').at(-1)!;
+    expect(added.pm2_env.pm_out_log_path.startsWith(dir)).toBe(true);
+    await eventually('the new instance writes its logs', () => readFileSync(added.pm2_env.pm_out_log_path, 'utf8').includes('forever'));
+    await quietWindow();
+    expect(await restarts('scaled')).toEqual([0, 0]);
+    await pmx.ok(['delete', 'scaled']);
+  });
+
   it('ignores what --ignore-watch lists instead', async () => {
     const dir = project('custom');
     mkdirSync(join(dir, 'tmp'));
