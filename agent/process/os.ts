@@ -241,7 +241,7 @@ function fdName(address: string): string {
   return address.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 
-/** Preloaded into Node apps that get no IPC channel: process.send becomes a harmless no-op. */
+/** Preloaded into Node apps in fork mode: process.send is a harmless no-op without a live IPC channel. */
 const SEND_SHIM = fileURLToPath(new URL('../modes/send-shim.cjs', import.meta.url));
 
 /**
@@ -258,7 +258,7 @@ export function launchCommand(spec: AppSpec): { command: string; args: string[];
   if (!isNodeInterpreter(interpreter)) return { command, args: [...spec.interpreter_args, spec.script, ...spec.args], ipc: false, metrics: false };
   const ipc = spec.wait_ready || spec.shutdown_with_message;
   const metrics = wantsMetrics(spec);
-  const preload = [...(ipc ? [] : ['--require', SEND_SHIM]), ...(metrics ? ['--require', METRICS_PRELOAD] : [])];
+  const preload = ['--require', SEND_SHIM, ...(metrics ? ['--require', METRICS_PRELOAD] : [])];
   return { command, args: [...preload, ...spec.interpreter_args, spec.script, ...spec.args], ipc, metrics };
 }
 

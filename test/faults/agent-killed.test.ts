@@ -152,6 +152,25 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['delete', 'halted']);
   });
 
+  it('a wait_ready app still starting when the agent dies is adopted and lives on: its ready, sent on the closed channel, does not crash it', async () => {
+    const app = join(pmx.dir, 'late-ready.js');
+    writeFileSync(app, "setTimeout(() => { process.send('ready'); console.log('sent ready'); }, 1500); setInterval(() => {}, 1000);\n");
+    const starting = pmx.run(['start', app, '-n', 'late-ready', '--wait-ready', '--listen-timeout', '30000']);
+    const launching = await eventually('the app launching', async () => {
+      const entry = (await pmx.jlist()).find((item) => item.name === 'late-ready');
+      return entry && entry.pid > 0 ? entry : null;
+    });
+    await killAgent();
+    await starting;
+    await pmx.jlist(); // the next agent adopts it
+    await eventually('the app sent its ready', () => readFileSync(launching.pm2_env.pm_out_log_path, 'utf8').includes('sent ready'));
+    const after = await pmx.proc('late-ready');
+    expect([after.pid, after.pm2_env.restart_time]).toEqual([launching.pid, 0]);
+    expect(alive(launching.pid)).toBe(true);
+    expect(readFileSync(launching.pm2_env.pm_err_log_path, 'utf8')).not.toContain('ERR_IPC_CHANNEL_CLOSED');
+    await pmx.ok(['delete', 'late-ready']);
+  });
+
   it('a restart held back (restart_delay) stays held back until it is due: the next agent does not restart it at once', async () => {
     await pmx.ok(['start', join(apps, 'finishes.js'), '-n', 'delayed', '--restart-delay', '60000']);
     const waiting = await eventually('the app waiting to restart', async () => {
