@@ -44,8 +44,13 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     return stopped.length === 0 ? null : { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost: null };
   }
   // a reload under way when the agent died: its replacement or retiring child is not kept
-  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
+  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) {
+    if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
+    if (other.launch) os.sweep(other.launch);
+  }
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
+  // a child that ended while no agent watched: what it started lives on, marked with its launch
+  for (const saved of state.processes) if (saved.child?.launch && !live.has(saved)) os.sweep(saved.child.launch);
   const inUse = new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : [])));
   // before anything starts again: what the dead agent ran but never recorded would hold its port
   const stopped = stopStrays(pipesDir, inUse, os, log);
@@ -78,7 +83,7 @@ function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycl
   const { pid, startTicks, pipes } = saved.child!;
   const output = pipes ? reopen(os, pipes) : null;
   const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output }, withCurrent(lifecycle));
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle));
   return { withOutput: output !== null };
 }
 

@@ -44,10 +44,14 @@ export interface SavedProcess {
   spec: AppSpec;
   lifecycle: Lifecycle;
   error: string | null;
-  /** The running child: pid and start time since boot (together they name it), and its output pipes. */
-  child: { pid: number; startTicks: number; pipes: OutputPipePaths | null } | null;
+  /**
+   * The running child: pid and start time since boot (together they name it), its output pipes,
+   * and its launch's marker (what it started carries it: found and stopped if the child dies while
+   * no agent watches; absent in files of older agents).
+   */
+  child: { pid: number; startTicks: number; pipes: OutputPipePaths | null; launch?: string | null } | null;
   /** A reload's replacement or retiring child, if one ran. */
-  others?: { pid: number; startTicks: number }[];
+  others?: { pid: number; startTicks: number; launch?: string | null }[];
 }
 
 export interface SavedState {
@@ -213,7 +217,7 @@ export class StateFile {
       this.specJson.set(proc.spec, spec);
     }
     const { current, others } = proc.running;
-    const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes } : null;
+    const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes, launch: current.launch } : null;
     const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others });
     return `{"spec":${spec},${rest.slice(1)}`;
   }

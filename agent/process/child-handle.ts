@@ -50,10 +50,12 @@ export function sendStop(handle: ChildHandle, spec: AppSpec, os: ProcessOs): voi
   child.kill('SIGINT');
 }
 
-/** SIGKILLs the child's tree, what the stop snapshot and the monitor saw of it included. */
+/** SIGKILLs the child's tree, what the stop snapshot and the monitor saw of it included, and whatever carries its launch's marker. */
 export function killTree(handle: ChildHandle, os: ProcessOs): void {
   const root = handle.identity;
   if (!root) return;
   // identities are checked again before each signal: a reaped pid that was reused is spared
   os.kill([...os.tree(root), ...handle.stopSnapshot, ...handle.sampled], 'SIGKILL');
+  // and what left the tree before anyone saw it (a double fork, setsid) is found by its launch's marker
+  if (handle.launched.marker) os.sweep(handle.launched.marker);
 }

@@ -9,6 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
+import { findMarked } from '../os/marked.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
 
@@ -24,6 +25,8 @@ export interface LaunchOptions {
   listenFds: readonly number[];
   /** Asked when the state file could not name the apps about to run: true when this one must not run (no state file ever named its process). */
   unrecorded?: () => boolean;
+  /** This launch's marker, which `env` carries as PMX_LAUNCH (marked.ts). */
+  marker?: string;
 }
 
 /** A started child; `listened` turns true at a cluster worker's first listening server. */
@@ -39,6 +42,8 @@ export interface Launched {
   refused?: string;
   /** Resolves true once its gate opened, false once it was closed (refused); null: started ungated. */
   admitted?: Promise<boolean> | null;
+  /** The launch's marker, inherited by every process it starts (marked.ts); null: none (adopted from an older agent). */
+  marker?: string | null;
 }
 
 export interface ProcessOs {
@@ -49,6 +54,8 @@ export interface ProcessOs {
   tree(root: ProcessIdentityRow): ProcessIdentityRow[];
   /** Signals each process whose identity still matches. */
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
+  /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launches `marker` names. */
+  sweep(marker: string): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
   alive(identity: ProcessIdentityRow): boolean;
   /** Opens a notify socket of a name no other agent's child has; throws with the reason when it cannot. */
@@ -60,6 +67,9 @@ export interface ProcessOs {
   now(): number;
 }
 
+/** How long the sweeps asked for gather before one read of /proc serves them all. */
+const SWEEP_BATCH_MS = 20;
+
 /** The module every cluster worker of a Node app preloads (drains it before a reload stops it). */
 const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).href;
 
@@ -67,17 +77,18 @@ const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).
 export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs {
   const gates: { gate: Writable; refuse: (failed: Error | null) => boolean }[] = [];
   let notifySockets = 0;
+  const sweeping = new Set<string>();
   const os: ProcessOs = {
     launch(spec, options) {
       if (usesNodeCluster(spec)) {
         // a cluster worker has no gate: a process no state file named yet is written down first, or not started
         const failed = options.unrecorded?.() ? (os.beforeAppsRun?.() ?? null) : null;
         if (failed) throw failed;
-        return forkWorker(spec, options);
+        return Object.assign(forkWorker(spec, options), { marker: options.marker ?? null });
       }
       const pipes = os.pipes.open();
       try {
-        return spawnProcess(spec, options, pipes, openGate);
+        return Object.assign(spawnProcess(spec, options, pipes, openGate), { marker: options.marker ?? null });
       } catch (error) {
         os.pipes.giveBack(pipes);
         throw error;
@@ -102,6 +113,17 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
           // gone in between
         }
       }
+    },
+    sweep(marker) {
+      // one read of /proc for every launch that ended meanwhile (a delete of 1,000 apps ends 1,000)
+      if (sweeping.size === 0) {
+        setTimeout(() => {
+          const markers = new Set(sweeping);
+          sweeping.clear();
+          os.kill(findMarked(markers), 'SIGKILL');
+        }, SWEEP_BATCH_MS);
+      }
+      sweeping.add(marker);
     },
     alive({ pid, startTicks }) {
       const row = readStat(pid);

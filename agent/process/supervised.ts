@@ -4,7 +4,9 @@
 // child causes is named after the role it holds when the event happens.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { incrementedValue, type AppSpec } from '../protocol/app-spec.js';
+import { LAUNCH_VARIABLE } from '../os/marked.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
@@ -313,8 +315,9 @@ export class SupervisedProcess extends EventEmitter {
     this.logs.createFiles();
     try {
       notify = this.openNotify();
-      const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();
-      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded }), notify };
+      const marker = randomUUID();
+      const env = { ...this.childEnv(), ...(notify ? notifyEnv(notify.path, this.spec) : {}), [LAUNCH_VARIABLE]: marker };
+      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded, marker }), notify };
     } catch (error) {
       notify?.close();
       this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
@@ -350,12 +353,12 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
-  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null } | null; others: ProcessIdentity[] } {
+  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null; launch: string | null } | null; others: (ProcessIdentity & { launch: string | null })[] } {
     const live = (handle: ChildHandle | null): handle is ChildHandle & { identity: ProcessIdentity } => handle?.identity != null && !hasExited(handle);
     const { current, replacement, retiring } = this.children;
     return {
-      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null } : null,
-      others: [replacement, retiring].filter(live).map((handle) => handle.identity),
+      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null, launch: current.launched.marker ?? null } : null,
+      others: [replacement, retiring].filter(live).map((handle) => ({ ...handle.identity, launch: handle.launched.marker ?? null })),
     };
   }
 

@@ -87,6 +87,8 @@ export class PmxSandbox {
     const agent = this.agentPid();
     if (existsSync(join(this.home, 'agent.sock'))) await this.run(['kill'], { timeoutMs: 15_000 }).catch(() => undefined);
     for (const pid of [...pids, ...(agent ? [agent] : [])]) killIfOurs(pid, this.home);
+    // and whatever else runs with this home: what a failed test's apps left behind
+    for (const entry of readdirSync('/proc')) if (/^\d+$/.test(entry) && Number(entry) !== process.pid) killIfOurs(Number(entry), this.home);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
