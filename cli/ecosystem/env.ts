@@ -29,7 +29,8 @@ export function appEnvironment(layers: EnvLayers): { env: Record<string, string>
   if (layers.python && app_env.PYTHONUNBUFFERED === undefined) app_env.PYTHONUNBUFFERED = '1';
   const env: Record<string, string> = {};
   for (const [name, value] of Object.entries(layers.shell)) {
-    if (value !== undefined && !filtered(name, layers.filter)) env[name] = value;
+    // a pmx run from an app's own shell does not pass on that app's launch marker (marked.ts)
+    if (value !== undefined && !filtered(name, layers.filter) && name !== 'PMX_LAUNCH') env[name] = value;
   }
   return { env: Object.assign(env, app_env), app_env };
 }
