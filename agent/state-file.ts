@@ -32,9 +32,9 @@ const THROTTLE_MS = 50;
 /** How soon a write that failed is tried again. */
 const RETRY_MS = 1000;
 
-/** The size a state of `length` bytes is written to: room for restarts, stops and a few new apps. */
+/** The size a state of `length` bytes is written to: room for restarts, stops and a new app or two. */
 export function paddedSize(length: number): number {
-  return Math.ceil((length + Math.max(8192, length / 4)) / 4096) * 4096;
+  return Math.ceil((length + Math.max(8192, length / 16)) / 4096) * 4096;
 }
 
 /** One supervised process as the state file records it. */
@@ -122,8 +122,9 @@ export class StateFile {
     const text = `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`;
     const temp = `${this.path}.tmp`;
     try {
-      const size = paddedSize(Buffer.byteLength(text));
-      writeFileSync(temp, text.padEnd(size, ' '), { mode: 0o600 });
+      const bytes = Buffer.from(text);
+      const size = paddedSize(bytes.length);
+      writePadded(temp, bytes, size);
       renameSync(temp, this.path);
       this.keepSpare(size);
     } catch (error) {
@@ -152,14 +153,19 @@ export class StateFile {
     return null;
   }
 
-  /** Makes the spare at least `size` bytes while there is space; a smaller one stays if it cannot grow. */
+  /**
+   * Makes the spare at least `size` bytes while there is space (half as big again, so that a state
+   * that grows, as during a start of 1,000 apps, remakes it a dozen times, not at every write); a
+   * smaller one stays if it cannot grow.
+   */
   private keepSpare(size: number): void {
     if (this.spareSize >= size) return;
+    const grown = Math.ceil((size * 1.5) / 4096) * 4096;
     const temp = `${this.spare}.tmp`;
     try {
-      writeFileSync(temp, Buffer.alloc(size, ' '), { mode: 0o600 });
+      writePadded(temp, Buffer.alloc(0), grown);
       renameSync(temp, this.spare);
-      this.spareSize = size;
+      this.spareSize = grown;
     } catch {
       rmSync(temp, { force: true });
     }
@@ -176,8 +182,8 @@ export class StateFile {
     try {
       const fd = openSync(this.spare, 'r+');
       try {
-        writeSync(fd, bytes, 0, bytes.length, 0);
-        writeSync(fd, Buffer.alloc(this.spareSize - bytes.length, ' '), 0, this.spareSize - bytes.length, bytes.length);
+        writeAllAt(fd, bytes, 0);
+        writeSpaces(fd, bytes.length, this.spareSize);
       } finally {
         closeSync(fd);
       }
@@ -240,6 +246,28 @@ export function readState(path: string): SavedState | null {
   }
   if (state?.pmx_state !== STATE_FORMAT || !Array.isArray(state.processes)) throw new Error(`not a pmx state file of format ${STATE_FORMAT}`);
   return state;
+}
+
+/** Writes `bytes` then spaces up to `size` bytes into a new file at `path` (0600). */
+function writePadded(path: string, bytes: Buffer, size: number): void {
+  const fd = openSync(path, 'w', 0o600);
+  try {
+    writeAllAt(fd, bytes, 0);
+    writeSpaces(fd, bytes.length, size);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAllAt(fd: number, bytes: Buffer, at: number): void {
+  for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done, bytes.length - done, at + done);
+}
+
+/** Spaces written in pieces of this: one buffer for every write, whatever the size. */
+const SPACES = Buffer.alloc(64 * 1024, ' ');
+
+function writeSpaces(fd: number, from: number, to: number): void {
+  for (let at = from; at < to; ) at += writeSync(fd, SPACES, 0, Math.min(SPACES.length, to - at), at);
 }
 
 /**

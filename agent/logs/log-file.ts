@@ -1,6 +1,6 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { closeSync, constants, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, constants, mkdir, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
@@ -139,9 +139,25 @@ export class LogFile {
     finishRotation(this.path, () => this.afterRotation(rotated));
   }
 
-  /** Creates (opens) the file before any output, as PM2 does at start: `tail -f` of a quiet app's log works. */
+  /**
+   * Makes the file, empty, before any output, as PM2 does at start (`tail -f` of a quiet app's log
+   * works). On the thread pool, off the agent's thread: a start of 1,000 apps makes 2,000 files. A
+   * file that exists is left as it is; the first output opens the path as usual.
+   */
   create(): void {
-    if (this.fd === null && !this.failing) this.open();
+    if (this.fd !== null || this.failing) return;
+    const dir = dirname(this.path);
+    const make = (): void =>
+      open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
+        if (error) return; // there already, or not to be made: the first output says why
+        if ((this.mode & ~(UMASK | 0o177)) !== this.mode) fchmodSync(fd, this.mode);
+        close(fd, () => undefined);
+      });
+    if (madeDirs.has(dir)) return make();
+    mkdir(dir, { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) }, (error) => {
+      if (!error) madeDirs.add(dir);
+      make();
+    });
   }
 
   /** Closes the file; the next write opens the path again (after an external logrotate). */
@@ -161,9 +177,14 @@ export class LogFile {
   private open(): number | null {
     try {
       // a directory it makes is as private as the file: searchable by whom may read the file
-      mkdirSync(dirname(this.path), { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) });
-      this.fd = openForAppend(this.path, this.mode);
-      this.size = fstatSync(this.fd).size;
+      const dir = dirname(this.path);
+      if (!madeDirs.has(dir)) {
+        mkdirSync(dir, { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) });
+        madeDirs.add(dir);
+      }
+      const { fd, created } = openForAppend(this.path, this.mode);
+      this.fd = fd;
+      this.size = created ? 0 : fstatSync(fd).size;
       return this.fd;
     } catch (error) {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
@@ -275,13 +296,15 @@ function writeAll(fd: number, buffers: Buffer[]): number {
 }
 
 /** Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. */
-function openForAppend(path: string, mode: number): number {
+function openForAppend(path: string, mode: number): { fd: number; created: boolean } {
   const append = constants.O_WRONLY | constants.O_APPEND;
   let fd: number;
   try {
     fd = openSync(path, append | constants.O_CREAT | constants.O_EXCL, mode);
-    fchmodSync(fd, mode);
-    return fd;
+    // the umask may have taken bits of the mode away: the agent's own, or the 0177 it sets for an
+    // instant around a listen (starting 1,000 apps opens 2,000 files: one call each when neither could)
+    if ((mode & ~(UMASK | 0o177)) !== mode) fchmodSync(fd, mode);
+    return { fd, created: true };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
@@ -301,8 +324,18 @@ function openForAppend(path: string, mode: number): number {
     closeSync(fd);
     throw error;
   }
-  return fd;
+  return { fd, created: false };
 }
+
+/** The agent's umask, read once: it changes it only for an instant (rpc/server.ts, around a listen). */
+const UMASK = (() => {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+})();
+
+/** Log directories made (or found) already: a start of 1,000 apps does not ask 2,000 times. */
+const madeDirs = new Set<string>();
 
 function refuseForeign(path: string, owner: number, what: string): void {
   if (owner === euid() || owner === 0) return;

@@ -55,7 +55,7 @@ describe('the state file', () => {
     expect(names()).toEqual(['app0', 'app1', 'app2']);
     const size = statSync(path).size;
     expect(size).toBe(paddedSize(readFileSync(path, 'utf8').trimEnd().length + 1));
-    expect(statSync(`${path}.spare`).size).toBe(size);
+    expect(statSync(`${path}.spare`).size).toBeGreaterThanOrEqual(size);
   });
 
   it('on a full disk, every change that fits the room is written whole, one swap after another', () => {
@@ -96,7 +96,7 @@ describe('the state file', () => {
     linkSync(path, `${path}.previous`);
     new StateFile(path, registryOf([]), () => undefined);
     expect(existsSync(`${path}.previous`)).toBe(false);
-    expect(statSync(`${path}.spare`).size).toBe(statSync(path).size);
+    expect(statSync(`${path}.spare`).size).toBeGreaterThanOrEqual(statSync(path).size);
     // or it died before: the spare is still there, and .previous is dropped
     linkSync(path, `${path}.previous`);
     new StateFile(path, registryOf([]), () => undefined);

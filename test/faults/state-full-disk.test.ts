@@ -19,8 +19,8 @@ const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-state-full-');
 const filler = join(pmx.home, 'filler');
 const stateFile = join(pmx.home, 'agent.state');
-/** 30 KB: more than the room the state file and its spare leave (8 KB here). */
-const BULK = 'b'.repeat(30_000);
+/** 40 KB: more than the room the state file and its spare leave (about 30 KB here). */
+const BULK = 'b'.repeat(40_000);
 
 beforeAll(() => {
   mkdirSync(pmx.home);
