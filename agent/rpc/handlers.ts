@@ -125,7 +125,11 @@ export const handlers: Handlers = {
       log: ctx.log,
     }),
 
-  reloadLogs: (_params, ctx) => ({ count: ctx.registry.logFiles.reopenAll() }),
+  // the count is of processes, as the CLI says it (several share a merged file, one has up to three)
+  reloadLogs: (_params, ctx) => {
+    ctx.registry.logFiles.reopenAll();
+    return { count: ctx.registry.all().length };
+  },
 
   sendData: ({ id, packet }, ctx) => {
     if (!Number.isInteger(id) || !packet || typeof packet !== 'object') throw new AgentFault('sendData: an id and a packet object are required', { code: 'INVALID_REQUEST' });

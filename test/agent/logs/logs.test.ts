@@ -120,7 +120,9 @@ describe('log files', () => {
     await pmx.ok(['flush', 'ext']);
     expect(readFileSync(join(dir, 'ext.log'), 'utf8')).toBe('');
     renameSync(join(dir, 'ext.log'), join(dir, 'ext.log.1'));
-    await pmx.ok(['reloadLogs']);
+    const count = (await pmx.jlist()).length;
+    // the processes, not their files (each has an out and an error file)
+    expect(await pmx.ok(['reloadLogs'])).toContain(`Reopened the logs of ${count} process${count === 1 ? '' : 'es'}`);
     await pmx.ok(['restart', 'ext']);
     await eventually('lines in the reopened file', () => existsSync(join(dir, 'ext.log')) && readFileSync(join(dir, 'ext.log'), 'utf8').includes('e line-9'));
     expect(readFileSync(join(dir, 'ext.log.1'), 'utf8')).toBe('');
