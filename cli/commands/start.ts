@@ -76,9 +76,13 @@ export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: St
       ctx.err.write(`[PMX][ERROR] Script already launched as '${name}', add -f option to force re-execution\n`);
     }
     for (const proc of processes) reportStarted(ctx, proc);
+    // nothing started, only the refusal: PM2 prints no list then (a script reads an empty stdout)
+    if (alreadyRunning.length > 0 && processes.length === 0) {
+      process.exitCode = 1;
+      return;
+    }
     await table;
     await printList(ctx, all);
-    if (alreadyRunning.length > 0 && processes.length === 0) process.exitCode = 1;
     if (processes.some((proc) => proc.pm2_env.status === 'errored')) process.exitCode = 1;
   });
 }

@@ -19,6 +19,7 @@ describe('starting what is already running', () => {
     await diff.run(['start', 'hold.js']);
     const again = await diff.run(['start', 'hold.js']);
     expect(codes(again)).toEqual({ pm2: 1, pmx: 1 });
+    expect({ pm2: again.pm2.stdout, pmx: again.pmx.stdout }).toEqual({ pm2: '', pmx: '' });
     const { pm2, pmx } = await diff.jlist();
     expect(statuses(pmx)).toEqual(statuses(pm2));
   });
