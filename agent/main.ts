@@ -94,6 +94,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     return exiting;
   };
   const exit = (code: number): void => {
+    // what the stopped apps' launches left is ended before the agent is gone: no agent would after a clean end
+    os.flushSweeps();
     keeper?.close();
     removeSocket(home.socket);
     // every process was stopped: the next agent starts clean, with nothing to take over
@@ -102,7 +104,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, recordState: () => void state.flush(), stopping: () => exiting !== null };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
   const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
   ctx.changed();
 

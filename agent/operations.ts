@@ -80,15 +80,18 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
-  conclude('start', acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
+  const action = mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
+  conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
   return { started: acted, alreadyRunning };
 }
 
 /** Reloads `procs` one after the other, as `reload` does: each one's outcome; the first that fails ends it (the rest keep running). */
 async function reloadInTurn(procs: SupervisedProcess[]): Promise<Map<SupervisedProcess, Outcome>> {
   const outcomes = new Map<SupervisedProcess, Outcome>();
+  // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
+  const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
   for (const proc of procs) {
-    const outcome = await reloadOne(proc, undefined, proc.lifecycle.asked);
+    const outcome = await reloadOne(proc, undefined, askedBefore.get(proc)!);
     outcomes.set(proc, outcome);
     if (outcome.kind === 'failed') throw reloadFailed(proc);
   }

@@ -56,6 +56,8 @@ export interface ProcessOs {
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
   /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launches `marker` names. */
   sweep(marker: string): void;
+  /** Carries out the sweeps asked for and not yet done, now (before an answer, before the agent exits). */
+  flushSweeps(): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
   alive(identity: ProcessIdentityRow): boolean;
   /** Opens a notify socket of a name no other agent's child has; throws with the reason when it cannot. */
@@ -78,6 +80,7 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
   const gates: { gate: Writable; refuse: (failed: Error | null) => boolean }[] = [];
   let notifySockets = 0;
   const sweeping = new Set<string>();
+  let sweepTimer: NodeJS.Timeout | null = null;
   const os: ProcessOs = {
     launch(spec, options) {
       if (usesNodeCluster(spec)) {
@@ -116,14 +119,16 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
     },
     sweep(marker) {
       // one read of /proc for every launch that ended meanwhile (a delete of 1,000 apps ends 1,000)
-      if (sweeping.size === 0) {
-        setTimeout(() => {
-          const markers = new Set(sweeping);
-          sweeping.clear();
-          os.kill(findMarked(markers), 'SIGKILL');
-        }, SWEEP_BATCH_MS);
-      }
+      sweepTimer ??= setTimeout(() => os.flushSweeps(), SWEEP_BATCH_MS);
       sweeping.add(marker);
+    },
+    flushSweeps() {
+      if (sweepTimer) clearTimeout(sweepTimer);
+      sweepTimer = null;
+      if (sweeping.size === 0) return;
+      const markers = new Set(sweeping);
+      sweeping.clear();
+      os.kill(findMarked(markers), 'SIGKILL');
     },
     alive({ pid, startTicks }) {
       const row = readStat(pid);

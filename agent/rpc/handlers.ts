@@ -31,8 +31,12 @@ export interface AgentContext {
   dashboards: Dashboards;
   /** The Prometheus endpoint, listening or not. */
   metrics: MetricsEndpoint;
-  /** Writes the state file now if a change waits: a caller told "stopped" must find it so after an agent crash. */
-  recordState?: () => void;
+  /**
+   * Run before each answer: ends now what the launches that ended left (the sweep otherwise waits a
+   * few ms for others to join it) and writes the state file if a change waits, so that what the
+   * caller is told ("stopped") is true on the machine and survives an agent crash.
+   */
+  beforeAnswer?: () => void;
   /** True once the agent has begun stopping every process to end (pmx kill, SIGTERM). */
   stopping?: () => boolean;
 }
@@ -119,7 +123,7 @@ export const handlers: Handlers = {
       registry: ctx.registry,
       act: async (action, id) => {
         const done = await handlers[action]({ selector: { kind: 'id', id } }, ctx);
-        ctx.recordState?.();
+        ctx.beforeAnswer?.();
         return done;
       },
       log: ctx.log,

@@ -110,11 +110,11 @@ async function answer(message: unknown, ctx: AgentContext): Promise<{ method: Me
     }
     const handler = handlers[method] as (params: unknown, ctx: AgentContext) => unknown;
     const result = await handler(params, ctx);
-    // what the answer says is in the state file before the caller reads it
-    ctx.recordState?.();
+    // what the answer says is true, and in the state file, before the caller reads it
+    ctx.beforeAnswer?.();
     return { method, response: { id, ok: true, result } };
   } catch (error) {
-    ctx.recordState?.();
+    ctx.beforeAnswer?.();
     if (error instanceof AgentFault) return { method, response: { id, ok: false, error: error.toWire() } };
     ctx.log(`internal error in ${method}: ${(error as Error).stack ?? String(error)}`);
     return { method, response: { id, ok: false, error: { code: 'INTERNAL', message: (error as Error).message } } };

@@ -124,7 +124,8 @@ export async function startAgent(home: AgentHome): Promise<{ recovered: Recovery
   const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentEntry(), AGENT_MARKER, '--ready-fd', '3'], {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'pipe'],
-    env: { ...process.env, PMX_HOME: home.root },
+    // an agent started from an app's shell is not part of that app's launch (agent/os/marked.ts)
+    env: { ...process.env, PMX_HOME: home.root, PMX_LAUNCH: undefined },
   });
   closeSync(logFd);
   const readyPipe = child.stdio[3] as NodeJS.ReadableStream;

@@ -312,6 +312,25 @@ describe('a start overridden', () => {
   });
 });
 
+describe('a reload of a file overridden', () => {
+  it('a stop during reload <file> wins on every instance, turn come or not, and none comes back', async () => {
+    const file = join(pmx.dir, 'reloading.config.js');
+    writeFileSync(file, `module.exports = { apps: [{ name: 'reloading', script: ${JSON.stringify(SLOW)}, instances: 3, exec_mode: 'cluster', listen_timeout: ${WAIT_MS}, env: { PORT: '${await freePort()}', LISTEN_DELAY: '1500' } }] };\n`);
+    await pmx.ok(['start', file]);
+    const from = agentLog().length;
+    const reloading = pmx.run(['reload', file]);
+    await agentLogged(from, /reloading \(id \d+\): reload requested/);
+    const stopped = await pmx.run(['stop', 'reloading']);
+    expect(stopped.code, stopped.stderr).toBe(0);
+    const reload = await reloading;
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toMatch(/reload did not complete: .*was stopped by a later request/);
+    expect((await pmx.jlist()).filter((entry) => entry.name === 'reloading').map((entry) => entry.pm2_env.status)).toEqual(['stopped', 'stopped', 'stopped']);
+    expect(appPids(pmx.home, 'reloading')).toEqual([]);
+    await pmx.ok(['delete', 'reloading']);
+  });
+});
+
 describe('the agent stopped while an operation is under way', () => {
   it('pmx kill while a replacement boots stops the serving child and the replacement, and tells the reload', async () => {
     const app = await startApp('kill-during-reload', { listen: false, exit: true });
