@@ -5,10 +5,9 @@
 // loses each of them before anyone sees it; each launch's PMX_LAUNCH marker, in the environment
 // they inherited, finds them.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { FIXTURES, PMX_BIN, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
+import { PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
 import { processesOfHome } from '../helpers/home-processes.js';
 
@@ -53,24 +52,6 @@ describe("an app's escaped processes", () => {
     await eventually('three escaped sleeps', () => sleeps(4701).length === 3);
     await pmx.ok(['kill']);
     expect(sleeps(4701)).toEqual([]);
-  });
-
-  it('an agent an app started (another home) is not part of that app: it outlives its stop', async () => {
-    const inner = join(pmx.dir, 'inner-home');
-    const forever = join(FIXTURES, 'apps', 'forever.js');
-    const app = script('starter.js', `require('child_process').execFileSync(process.execPath, [${JSON.stringify(PMX_BIN)}, 'start', ${JSON.stringify(forever)}, '-n', 'inner'], { env: { ...process.env, PMX_HOME: ${JSON.stringify(inner)} }, stdio: 'ignore' });\nconsole.log('started inner');\nsetInterval(() => {}, 1000);\n`);
-    const killInner = () => spawnSync(process.execPath, [PMX_BIN, 'kill'], { env: { ...process.env, PMX_HOME: inner }, encoding: 'utf8' });
-    try {
-      await pmx.ok(['start', app, '-n', 'starter']);
-      await eventually('the inner agent up', () => readFileSync(join(pmx.home, 'logs', 'starter-out.log'), 'utf8').includes('started inner'), 20_000);
-      const innerAgent = Number(readFileSync(join(inner, 'agent.pid'), 'utf8'));
-      await pmx.ok(['stop', 'starter']);
-      expect(alive(innerAgent)).toBe(true);
-      expect(killInner().status).toBe(0);
-      await pmx.ok(['delete', 'starter']);
-    } finally {
-      killInner();
-    }
   });
 
   it('a detached child without output, left by an app that crashes at once, ends before the app runs again', async () => {

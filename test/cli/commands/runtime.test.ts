@@ -148,7 +148,8 @@ function orphanerFile(lifeMs: number): string {
   const orphaner = join(dir, 'orphaner.js');
   writeFileSync(
     orphaner,
-    `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, ${lifeMs})'], { stdio: 'ignore', detached: true });\n` +
+    // with no environment: no launch marker, so the agent does not end it with its app (marked.ts), and PID 1 must reap it
+    `const c = require('node:child_process').spawn(process.execPath, ['-e', 'setTimeout(() => {}, ${lifeMs})'], { stdio: 'ignore', detached: true, env: {} });\n` +
       'console.log(`orphan ${c.pid}`);\nprocess.exit(0);\n',
   );
   return ecosystem([{ name: 'orphaner', script: orphaner, autorestart: false }]);
