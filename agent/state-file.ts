@@ -120,16 +120,16 @@ export class StateFile {
     const processes = kept.map((proc) => this.entry(proc));
     const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot });
     const text = `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`;
+    const bytes = Buffer.from(text);
     const temp = `${this.path}.tmp`;
     try {
-      const bytes = Buffer.from(text);
       const size = paddedSize(bytes.length);
       writePadded(temp, bytes, size);
       renameSync(temp, this.path);
       this.keepSpare(size);
     } catch (error) {
       rmSync(temp, { force: true });
-      if (this.overSpare(text)) return this.written(kept);
+      if (this.overSpare(bytes)) return this.written(kept);
       // tried again each second until it is written (space comes back); until then an app no state file named is not let run (os.ts)
       this.pending = true;
       this.retry ??= setTimeout(() => ((this.retry = null), this.schedule()), RETRY_MS);
@@ -172,11 +172,10 @@ export class StateFile {
   }
 
   /**
-   * Writes `text` over the spare's bytes and renames it over the file; the old file becomes the
-   * spare. False when there is no spare, it is too small, or a step fails (the file is then as it was).
+   * Writes `bytes` over the spare's and renames it over the file; the old file becomes the spare.
+   * False when there is no spare, it is too small, or a step fails (the file is then as it was).
    */
-  private overSpare(text: string): boolean {
-    const bytes = Buffer.from(text);
+  private overSpare(bytes: Buffer): boolean {
     if (bytes.length > this.spareSize) return false;
     const previous = `${this.path}.previous`;
     try {
