@@ -26,6 +26,11 @@ const program = new Command('pmx')
 
 const ctx = commandContext();
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
+/** PM2 takes `--ignore-watch` as one word that it splits on spaces (`--ignore-watch="node_modules logs"`): the next word is no glob but the script. */
+function spaceSeparated(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(/\s+/).filter(Boolean)];
+}
+
 const proc = () => import('./commands/process.js');
 const starting = () => import('./commands/start.js');
 const list = () => import('./commands/list.js');
@@ -59,7 +64,7 @@ function startOptions(command: Command): Command {
     .option('--node-args <args>', 'arguments for node (same as --interpreter-args)')
     .option('--cwd <path>', 'working directory of the process')
     .option('--watch [paths...]', 'restart on file changes')
-    .option('--ignore-watch <globs...>', 'paths not to watch')
+    .option('--ignore-watch <globs>', 'paths not to watch, separated by spaces (as PM2; the flag may repeat)', spaceSeparated)
     .option('--watch-delay <ms>', 'delay between a change and the restart')
     .option('--max-memory-restart <size>', 'restart when memory exceeds this (e.g. 200M)')
     .option('--restart-delay <ms>', 'delay before an automatic restart')

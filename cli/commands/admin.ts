@@ -34,15 +34,26 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
   }
 }
 
-/** `pmx resurrect`: names the file it used, and skips what already runs (after an agent took over a dead one's processes). */
-export async function resurrect(ctx: CommandContext): Promise<void> {
+/**
+ * `pmx resurrect`: names the file it used, and skips what already runs (after an agent took over a
+ * dead one's processes). Nothing saved is no failure, as in PM2 (a boot script's `resurrect &&`
+ * goes on), unless PM2's own list is there to be taken over.
+ */
+export async function resurrect(ctx: CommandContext, { missingIsError = false } = {}): Promise<void> {
   await withAgent(ctx, async (agent) => {
-    const { processes, file, warnings, alreadyPresent, alreadyStopped } = await agent.call('resurrect', {}).catch((error: CliError) => {
+    let restored;
+    try {
+      restored = await agent.call('resurrect', {});
+    } catch (error) {
+      if (!(error instanceof CliError) || error.code !== 'DUMP_MISSING') throw error;
       // a PM2 user's saved list is PM2's dump: say how to take it over
       const pm2Dump = join(process.env.PM2_HOME ?? join(homedir(), '.pm2'), 'dump.pm2');
-      if (error.code === 'DUMP_MISSING' && existsSync(pm2Dump)) throw new CliError(error.message, { code: 'DUMP_MISSING', hint: `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over` });
-      throw error;
-    });
+      if (existsSync(pm2Dump)) throw new CliError(error.message, { code: 'DUMP_MISSING', hint: `PM2's saved list is in ${pm2Dump}: 'pmx import pm2' takes it over` });
+      if (missingIsError) throw error;
+      ctx.out.write(`[PMX] No processes saved; ${ctx.home.dump} does not exist\n`);
+      return;
+    }
+    const { processes, file, warnings, alreadyPresent, alreadyStopped } = restored;
     for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
     const skipped = skippedNote(alreadyPresent, alreadyStopped);
     ctx.out.write(`[PMX] Resurrected ${processes.length} process${processes.length === 1 ? '' : 'es'} from ${file}${skipped}\n`);
@@ -123,7 +134,7 @@ export async function update(ctx: CommandContext): Promise<void> {
 
 async function resurrectIfSaved(ctx: CommandContext): Promise<void> {
   try {
-    await resurrect(ctx);
+    await resurrect(ctx, { missingIsError: true });
   } catch (error) {
     if (error instanceof CliError && error.code === 'DUMP_MISSING') {
       ctx.out.write('[PMX] Agent updated; no saved processes to restore\n');

@@ -33,7 +33,8 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
     ['version', text(env.version)],
     ['restarts', text(env.restart_time)],
   ];
-  if (env.max_memory_restart > 0) rows.push(['max memory restart', text(formatBytes(env.max_memory_restart))]);
+  // PM2 shows the number of bytes
+  if (env.max_memory_restart > 0) rows.push(['max memory restart', text(env.max_memory_restart)]);
   if (env.cron_restart) rows.push(['cron restart', text(env.cron_restart)]);
   rows.push(['uptime', text(env.status === 'online' && env.pm_uptime ? formatUptime(now - env.pm_uptime) : 0)]);
   if (env.pm_log_path) rows.push(['entire log path', text(env.pm_log_path)]);

@@ -81,7 +81,7 @@ describe('watch', () => {
   it('ignores what --ignore-watch lists instead', async () => {
     const dir = project('custom');
     mkdirSync(join(dir, 'tmp'));
-    await startWatched('custom', dir, '--watch', '--ignore-watch', 'tmp', '*.cache');
+    await startWatched('custom', dir, '--watch', '--ignore-watch', 'tmp *.cache');
     writeFileSync(join(dir, 'tmp', 'scratch.txt'), 'x');
     writeFileSync(join(dir, 'src', 'build.cache'), 'x');
     await quietWindow();

@@ -1,7 +1,9 @@
 // Differential: the other commands PM2 users type (ls at a given width, describe, env, pid, id,
 // set/get/unset/multiset, save/resurrect, ping, serve --spa, unknown and unsupported commands).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { join } from 'node:path';
 import { APPS, Differential, type JlistEntry, type Outcome, allOnline, settled, statuses, until } from './harness.js';
 
 let diff: Differential;
@@ -190,6 +192,15 @@ describe('save, resurrect, ping, kill', () => {
     const { pm2, pmx } = await diff.jlist();
     expect(statuses(pmx)).toEqual(statuses(pm2));
     expect(statuses(pmx)).toEqual(['saved:online']);
+  });
+
+  it('resurrect with nothing saved says so and exits 0 (a boot script goes on)', async () => {
+    for (const file of ['dump.pm2', 'dump.pm2.bak']) rmSync(join(diff.pm2.home, file), { force: true });
+    for (const file of ['dump.pmx', 'dump.pmx.bak']) rmSync(join(diff.pmx.home, file), { force: true });
+    const resurrected = await diff.run(['resurrect']);
+    expect(codes(resurrected)).toEqual({ pm2: 0, pmx: 0 });
+    expect(resurrected.pmx.stdout).toContain('No processes saved; <HOME>/dump.pmx does not exist');
+    expect((await diff.jlist()).pmx).toEqual([]);
   });
 
   it('ping answers { msg: \'pong\' }', async () => {

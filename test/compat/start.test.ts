@@ -171,6 +171,16 @@ describe('restart options', () => {
     expect(title((await diff.jlist()).pmx.find((entry) => entry.name === 'forked')!.pid)).toMatch(/^node \/.*\/forker\.js$/);
   });
 
+  it('--ignore-watch takes one word split on spaces, so a script after it is the script', async () => {
+    const before = await diff.run(['start', '--watch', '--ignore-watch', 'node_modules', 'hold.js', '-n', 'iw']);
+    expect(codes(before)).toEqual({ pm2: 0, pmx: 0 });
+    await diff.run(['start', 'hold.js', '-n', 'iw2', '--watch', '--ignore-watch=node_modules sub']);
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const ignored = (list: typeof pm2) => list.map((entry) => [entry.name, entry.pm2_env.ignore_watch]).sort();
+    expect(ignored(pmx)).toEqual(ignored(pm2));
+    expect(ignored(pmx)).toEqual([['iw', ['node_modules']], ['iw2', ['node_modules', 'sub']]]);
+  });
+
   it('-x runs in fork mode even with -i', async () => {
     await diff.run(['start', 'hold.js', '-n', 'forked', '-x', '-i', '2']);
     const { pm2, pmx } = await diff.jlist();
