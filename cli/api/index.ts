@@ -157,6 +157,10 @@ export class Pmx {
   }
 
   private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {
+    return (await this.acted(action, target, options)).map(withSummary);
+  }
+
+  private async acted(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {
     const agent = await this.agent();
     const word = String(target);
     if (isEcosystemFile(word)) {
@@ -178,6 +182,14 @@ export class Pmx {
     if (action === 'delete') return agent.call('delete', { selector });
     return agent.call(action, env ? { selector, env } : { selector });
   }
+}
+
+/**
+ * What PM2's stop, restart, reload and delete hand their callback: each process with its name,
+ * namespace, status and restart count at the top (`procs[0].status`), besides pmx's jlist keys.
+ */
+function withSummary(proc: Pm2Process): Pm2Process & { namespace: string; status: string; restart_time: number } {
+  return { ...proc, namespace: proc.pm2_env.namespace, status: proc.pm2_env.status, restart_time: proc.pm2_env.restart_time };
 }
 
 /** Runs `body`; hands its outcome to the callback when there is one, and returns it as a promise either way. */

@@ -45,6 +45,8 @@ describe("require('pmx')", () => {
 
   it('stops, restarts, reloads and describes with promises', async () => {
     expect((await pm2.stop('api-app')).map((proc) => proc.pm2_env.status)).toEqual(['stopped']);
+    // PM2's callbacks also read the status and restart count at the top of each process
+    expect((await pm2.stop('api-app')).map((proc) => [proc.name, (proc as unknown as { status: string }).status])).toEqual([['api-app', 'stopped']]);
     expect((await pm2.restart('api-app')).map((proc) => proc.pm2_env.status)).toEqual(['online']);
     await pm2.reload('api-app');
     const [described] = await pm2.describe('api-app');
