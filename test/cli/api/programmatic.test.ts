@@ -66,8 +66,18 @@ describe("require('pmx')", () => {
     const events: string[] = [];
     bus.on('log:out', (packet: { data: string; process: { name: string } }) => lines.push(`${packet.process.name}: ${packet.data}`));
     bus.on('process:event', (packet: { event: string; process: { name: string } }) => events.push(`${packet.process.name}: ${packet.event}`));
+    const packets: { event: string; process: { name: string; restart_time?: number } }[] = [];
+    bus.on('process:event', (packet: { event: string; process: { name: string; restart_time?: number } }) => packets.push(packet));
     await pm2.restart('api-app');
     await eventually('a restart event and the new log line', () => events.includes('api-app: restart') && lines.includes('api-app: api app up\n'));
+    // as PM2's bus: the process that ended first (what a crash notifier listens for), then the new one
+    expect(events.filter((event) => event.startsWith('api-app: '))).toEqual(['api-app: exit', 'api-app: online', 'api-app: restart']);
+    expect(typeof packets.at(-1)!.process.restart_time).toBe('number');
+    // a process started after the bus: its first line is delivered; its delete names it
+    await pm2.start({ script: 'app.js', name: 'late-comer' });
+    await eventually('the late process first line', () => lines.includes('late-comer: api app up\n'));
+    await pm2.delete('late-comer');
+    await eventually('its delete event', () => events.includes('late-comer: delete'));
     bus.close();
   });
 
