@@ -391,7 +391,10 @@ export class SupervisedProcess extends EventEmitter {
       child.once('exit', () => pipe.destroy());
     }
     notify?.on('message', (message: NotifyMessage) => this.notified(handle.launched.child, handle, message));
-    child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
+    // a MAINPID= the child sent just before it exited (a daemon that forks, then ends) may wait
+    // in its socket still: it is read first, in this turn, so that the exit is of the main process it named
+    if (notify) child.once('exit', (code, signal) => setImmediate(() => this.exited(handle, child, code, signal)));
+    else child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
     child.once('error', (error) => {
       const at = this.roleOf(child);
       if (!at || child.pid !== undefined) return;
@@ -444,7 +447,9 @@ export class SupervisedProcess extends EventEmitter {
    */
   private mainPid(handle: ChildHandle, pid: number): void {
     const root = handle.identity;
-    if (!root || pid === root.pid || hasExited(handle)) return;
+    // a child whose exit was handled is gone from its role; one that exited a moment ago (its
+    // exit waits for this very message, see track) may still name its main process
+    if (!root || pid === root.pid || !Object.values(this.children).includes(handle)) return;
     const member = this.os.tree(root).find((each) => each.pid === pid);
     if (!member) {
       this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);

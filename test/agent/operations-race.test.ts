@@ -317,13 +317,18 @@ describe('a reload of a file overridden', () => {
     const file = join(pmx.dir, 'reloading.config.js');
     writeFileSync(file, `module.exports = { apps: [{ name: 'reloading', script: ${JSON.stringify(SLOW)}, instances: 3, exec_mode: 'cluster', listen_timeout: ${WAIT_MS}, env: { PORT: '${await freePort()}', LISTEN_DELAY: '1500' } }] };\n`);
     await pmx.ok(['start', file]);
+    // every instance serving before the reload (a loaded machine can answer the start sooner)
+    await eventually('three instances listening', async () => {
+      const list = (await pmx.jlist()).filter((entry) => entry.name === 'reloading');
+      return list.length === 3 && list.every((entry) => readFileSync(entry.pm2_env.pm_out_log_path, 'utf8').includes(`listening ${entry.pid}`));
+    }, WAIT_MS);
     const from = agentLog().length;
     const reloading = pmx.run(['reload', file]);
     await agentLogged(from, /reloading \(id \d+\): reload requested/);
     const stopped = await pmx.run(['stop', 'reloading']);
     expect(stopped.code, stopped.stderr).toBe(0);
     const reload = await reloading;
-    expect(reload.code).toBe(1);
+    expect(reload.code, `${reload.stdout}\n${reload.stderr}\n${agentLog().slice(from)}`).toBe(1);
     expect(reload.stderr).toMatch(/reload did not complete: .*was stopped by a later request/);
     expect((await pmx.jlist()).filter((entry) => entry.name === 'reloading').map((entry) => entry.pm2_env.status)).toEqual(['stopped', 'stopped', 'stopped']);
     expect(appPids(pmx.home, 'reloading')).toEqual([]);
