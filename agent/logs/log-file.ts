@@ -111,23 +111,19 @@ export class LogFile {
   rotate(): void {
     if (this.pending.length > 0) this.flush(); // may rotate by itself, on size
     if (this.fd === null || this.size === 0) return;
-    const rotated = this.rotatedName(new Date());
+    let rotated: string | null = this.rotatedName(new Date());
     try {
       renameSync(this.path, rotated);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-        // removed by hand: what it held is gone with it, and writing on into the removed file
-        // would grow it unseen without bound; a new file is started at the path
-        closeSync(this.fd);
-        this.fd = null;
-        this.size = 0;
-        this.open();
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+        // told once, not on every write that finds the file still too big
+        if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
+        this.rotationFailing = true;
         return;
       }
-      // told once, not on every write that finds the file still too big
-      if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
-      this.rotationFailing = true;
-      return;
+      // removed by hand: what it held is gone with it, and writing on into the removed file would
+      // grow it unseen without bound; a new file is started at the path, with nothing to rotate
+      rotated = null;
     }
     this.rotationFailing = false;
     closeSync(this.fd);
@@ -136,7 +132,7 @@ export class LogFile {
     // the new file is made at once, as logrotate's `create` does: the path `describe` names (and
     // that `tail -F` follows) exists even when the app writes nothing more
     this.open();
-    finishRotation(this.path, () => this.afterRotation(rotated));
+    if (rotated !== null) finishRotation(this.path, () => this.afterRotation(rotated));
   }
 
   /**
@@ -150,11 +146,11 @@ export class LogFile {
     const make = (): void =>
       open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
         if (error) return; // there already, or not to be made: the first output says why
-        if ((this.mode & ~(UMASK | 0o177)) !== this.mode) fchmodSync(fd, this.mode);
+        if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
         close(fd, () => undefined);
       });
     if (madeDirs.has(dir)) return make();
-    mkdir(dir, { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) }, (error) => {
+    mkdir(dir, { recursive: true, mode: dirMode(this.mode) }, (error) => {
       if (!error) madeDirs.add(dir);
       make();
     });
@@ -176,10 +172,9 @@ export class LogFile {
 
   private open(): number | null {
     try {
-      // a directory it makes is as private as the file: searchable by whom may read the file
       const dir = dirname(this.path);
       if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true, mode: this.mode | ((this.mode & 0o444) >> 2) });
+        mkdirSync(dir, { recursive: true, mode: dirMode(this.mode) });
         madeDirs.add(dir);
       }
       const { fd, created } = openForAppend(this.path, this.mode);
@@ -301,9 +296,7 @@ function openForAppend(path: string, mode: number): { fd: number; created: boole
   let fd: number;
   try {
     fd = openSync(path, append | constants.O_CREAT | constants.O_EXCL, mode);
-    // the umask may have taken bits of the mode away: the agent's own, or the 0177 it sets for an
-    // instant around a listen (starting 1,000 apps opens 2,000 files: one call each when neither could)
-    if ((mode & ~(UMASK | 0o177)) !== mode) fchmodSync(fd, mode);
+    if (umaskMayStrip(mode)) fchmodSync(fd, mode);
     return { fd, created: true };
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -325,6 +318,20 @@ function openForAppend(path: string, mode: number): { fd: number; created: boole
     throw error;
   }
   return { fd, created: false };
+}
+
+/** A directory made for a log file is as private as the file: searchable by whom may read the file. */
+function dirMode(mode: number): number {
+  return mode | ((mode & 0o444) >> 2);
+}
+
+/**
+ * Whether a file just created with `mode` may have lost bits of it to the umask: the agent's own,
+ * or the 0177 it sets for an instant around a listen (starting 1,000 apps makes 2,000 files: one
+ * chmod each is saved when neither could).
+ */
+function umaskMayStrip(mode: number): boolean {
+  return (mode & ~(UMASK | 0o177)) !== mode;
 }
 
 /** The agent's umask, read once: it changes it only for an instant (rpc/server.ts, around a listen). */

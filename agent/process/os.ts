@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
-import { findMarked } from '../os/marked.js';
+import { LAUNCH_VARIABLE, findMarked } from '../os/marked.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
 
@@ -25,7 +25,7 @@ export interface LaunchOptions {
   listenFds: readonly number[];
   /** Asked when the state file could not name the apps about to run: true when this one must not run (no state file ever named its process). */
   unrecorded?: () => boolean;
-  /** This launch's marker, which `env` carries as PMX_LAUNCH (marked.ts). */
+  /** This launch's marker: the child's environment carries it as PMX_LAUNCH (marked.ts). */
   marker?: string;
 }
 
@@ -82,16 +82,18 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
   const sweeping = new Set<string>();
   let sweepTimer: NodeJS.Timeout | null = null;
   const os: ProcessOs = {
-    launch(spec, options) {
+    launch(spec, given) {
+      const marker = given.marker ?? null;
+      const options = marker === null ? given : { ...given, env: { ...given.env, [LAUNCH_VARIABLE]: marker } };
       if (usesNodeCluster(spec)) {
         // a cluster worker has no gate: a process no state file named yet is written down first, or not started
         const failed = options.unrecorded?.() ? (os.beforeAppsRun?.() ?? null) : null;
         if (failed) throw failed;
-        return Object.assign(forkWorker(spec, options), { marker: options.marker ?? null });
+        return Object.assign(forkWorker(spec, options), { marker });
       }
       const pipes = os.pipes.open();
       try {
-        return Object.assign(spawnProcess(spec, options, pipes, openGate), { marker: options.marker ?? null });
+        return Object.assign(spawnProcess(spec, options, pipes, openGate), { marker });
       } catch (error) {
         os.pipes.giveBack(pipes);
         throw error;

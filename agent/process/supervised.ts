@@ -5,8 +5,8 @@
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { incrementedValue, type AppSpec } from '../protocol/app-spec.js';
-import { LAUNCH_VARIABLE } from '../os/marked.js';
+import type { AppSpec } from '../protocol/app-spec.js';
+import { childEnvironment } from './child-env.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
@@ -315,9 +315,8 @@ export class SupervisedProcess extends EventEmitter {
     this.logs.createFiles();
     try {
       notify = this.openNotify();
-      const marker = randomUUID();
-      const env = { ...this.childEnv(), ...(notify ? notifyEnv(notify.path, this.spec) : {}), [LAUNCH_VARIABLE]: marker };
-      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded, marker }), notify };
+      const env = notify ? { ...this.childEnv(), ...notifyEnv(notify.path, this.spec) } : this.childEnv();
+      return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded, marker: randomUUID() }), notify };
     } catch (error) {
       notify?.close();
       this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
@@ -449,7 +448,7 @@ export class SupervisedProcess extends EventEmitter {
     const root = handle.identity;
     // a child whose exit was handled is gone from its role; one that exited a moment ago (its
     // exit waits for this very message, see track) may still name its main process
-    if (!root || pid === root.pid || !Object.values(this.children).includes(handle)) return;
+    if (!root || pid === root.pid || this.roleOf(handle.launched.child) === null) return;
     const member = this.os.tree(root).find((each) => each.pid === pid);
     if (!member) {
       this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);
@@ -603,49 +602,8 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private childEnv(): Record<string, string> {
-    // a NOTIFY_SOCKET inherited from the agent's own environment (pmx-runtime under systemd) is not the app's
-    const { NOTIFY_SOCKET: _socket, WATCHDOG_USEC: _usec, WATCHDOG_PID: _pid, ...env } = this.spec.env;
-    const instance = String(this.instance);
-    return {
-      ...this.pm2Keys(),
-      ...env,
-      name: this.spec.name,
-      namespace: this.spec.namespace,
-      pm_id: String(this.id),
-      unique_id: `${this.spec.namespace}:${this.spec.name}:${this.id}`,
-      // `instance_var` renames NODE_APP_INSTANCE, as in PM2: the app sees one variable, not two
-      [this.spec.instance_var]: instance,
-      ...(this.spec.increment_var ? { [this.spec.increment_var]: String(incrementedValue(this.spec, this.instance)) } : {}),
-    };
-  }
-
-  /**
-   * What PM2 also puts in every app's environment, from its own description of the process (apps
-   * read exec_mode, instances, pm_exec_path, the log paths); the app's own variables win, as in PM2.
-   */
-  private pm2Keys(): Record<string, string> {
-    const { spec, logTargets } = this;
-    return {
-      pm_exec_path: spec.script,
-      pm_cwd: spec.cwd,
-      pm_out_log_path: logTargets.out,
-      pm_err_log_path: logTargets.err,
-      ...(logTargets.combined ? { pm_log_path: logTargets.combined } : {}),
-      pm_pid_path: this.pidFile,
-      exec_mode: spec.exec_mode,
-      exec_interpreter: spec.interpreter,
-      instances: String(spec.instances),
-      instance_var: spec.instance_var,
-      autorestart: String(spec.autorestart),
-      // PM2 has these only when the app sets them
-      ...(spec.merge_logs ? { merge_logs: 'true' } : {}),
-      ...(spec.watch !== false ? { watch: String(spec.watch) } : {}),
-      status: ProcessState.LAUNCHING,
-      restart_time: String(this.state.restarts),
-      unstable_restarts: String(this.state.unstableRestarts),
-      created_at: String(this.createdAt),
-      pm_uptime: String(this.os.now()),
-    };
+    const { spec, id, instance, logTargets, pidFile, createdAt } = this;
+    return childEnvironment({ spec, id, instance, logTargets, pidFile, createdAt, restarts: this.state.restarts, unstableRestarts: this.state.unstableRestarts, now: this.os.now() });
   }
 
   private schedule(timer: Timer, delay: number): void {
