@@ -20,6 +20,7 @@ import { AppWatchers } from './watch/app-watchers.js';
 import type { AgentContext } from './rpc/handlers.js';
 import { PMX_VERSION } from './version.js';
 import { Dashboards } from './dashboard/dashboards.js';
+import { ProcessEvents } from './events.js';
 import { DEFAULT_METRICS_HOST, MetricsEndpoint, type EndpointAddress } from './metrics/endpoint.js';
 
 /** How long after it is ready the agent makes its first output pipes (off the path of a cold `pmx ls`). */
@@ -104,7 +105,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
+  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, events: new ProcessEvents(registry), beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
   const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
   ctx.changed();
 

@@ -274,7 +274,7 @@ export function resetProcesses(registry: Registry, selector: Selector): Supervis
 
 /** Sends a signal to the main process of each selected process. */
 export function signalProcesses(registry: Registry, selector: Selector, signal: string): SupervisedProcess[] {
-  const name = signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
+  const name = signalName(signal);
   if (!(name in constants.signals)) {
     throw new AgentFault(`unknown signal '${signal}'`, { code: 'INVALID_REQUEST', data: { signal } });
   }
@@ -284,6 +284,12 @@ export function signalProcesses(registry: Registry, selector: Selector, signal: 
     throw new AgentFault(`no running process to send ${name} to`, { code: 'NOT_FOUND', data: { signal: name } });
   }
   return delivered;
+}
+
+/** 'SIGUSR2', 'usr2' or '12' (a number, as PM2 and kill(1) take it): the signal's name, or what was given when none. */
+function signalName(signal: string): string {
+  if (/^\d+$/.test(signal)) return Object.entries(constants.signals).find(([, number]) => number === Number(signal))?.[0] ?? signal;
+  return signal.toUpperCase().startsWith('SIG') ? signal.toUpperCase() : `SIG${signal.toUpperCase()}`;
 }
 
 /** The environment an app declared itself (ecosystem `env`, flags), which a new shell env never overrides. */

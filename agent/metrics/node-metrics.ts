@@ -1,5 +1,6 @@
 // The runtime metrics a Node app's preload (agent/metrics/preload.cjs) reports once a second over
-// its metrics pipe, and the reading of that pipe into the latest sample.
+// its metrics pipe, and the reading of that pipe into the latest sample; the same pipe carries what
+// an app with no IPC channel sends with process.send, one `{"m": message}` line each.
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
@@ -32,22 +33,39 @@ export interface NodeMetrics {
 
 const FIELDS: readonly (keyof NodeMetrics)[] = ['heapUsed', 'heapTotal', 'loopP50', 'loopP95', 'handles', 'requests', 'latencySum', 'requestsPerMinute', 'latencyMean', 'latencyP50', 'latencyP95'];
 
-/** Longest line accepted from an app: a sample is about 250 bytes, anything longer is not ours. */
-const MAX_LINE = 4096;
+/** Longest line accepted from an app: a message relayed for process.send is at most 64 KB (a sample is about 250 bytes). */
+const MAX_LINE = 64 * 1024 + 16;
 
-/** Calls `onSample` with each well-formed sample read from `pipe`; anything else is ignored. */
-export function readMetrics(pipe: Readable, onSample: (sample: NodeMetrics) => void): void {
+const MESSAGE_PREFIX = '{"m":';
+
+/**
+ * Calls `onSample` with the latest well-formed sample of each chunk read from `pipe`, and
+ * `onMessage` with each message relayed from process.send; anything else is ignored.
+ */
+export function readMetrics(pipe: Readable, onSample: (sample: NodeMetrics) => void, onMessage: (message: unknown) => void = () => undefined): void {
   let partial = '';
   pipe.setEncoding('utf8');
   pipe.on('data', (chunk: string) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop() ?? '';
     if (partial.length > MAX_LINE) partial = '';
-    const last = lines.at(-1);
+    let last: string | undefined;
+    for (const line of lines) {
+      if (line.startsWith(MESSAGE_PREFIX)) relay(line, onMessage);
+      else last = line;
+    }
     const sample = last === undefined ? null : parseSample(last);
     if (sample) onSample(sample);
   });
   pipe.on('error', () => undefined);
+}
+
+function relay(line: string, onMessage: (message: unknown) => void): void {
+  try {
+    onMessage((JSON.parse(line) as { m: unknown }).m);
+  } catch {
+    // a torn or foreign line is not a message
+  }
 }
 
 /** A sample from one line of JSON, or null when any field is missing or not a finite number. */

@@ -15,12 +15,56 @@ delete process.env.PMX_METRICS_FD;
 if (process.env.pm_exec_path) process.title = process.env.PROCESS_TITLE || `node ${process.env.pm_exec_path}`;
 const at = process.execArgv.indexOf(__filename);
 if (at > 0 && process.execArgv[at - 1] === '--require') process.execArgv.splice(at - 1, 2);
+
+// One line in flight at a time on the pipe, so that lines never interleave: samples are dropped
+// while one is in flight, messages wait their turn (up to MAX_WAITING bytes).
+const MAX_WAITING = 1 << 20;
+const waiting = [];
+let waitingBytes = 0;
+let writing = false;
+let closed = false;
+function writeLine(line, onWritten) {
+  writing = true;
+  require('node:fs').write(fd, line + '\n', (error) => {
+    writing = false;
+    if (error) closed = true;
+    if (onWritten) onWritten(error);
+    const next = waiting.shift();
+    if (next !== undefined && !closed) {
+      waitingBytes -= next.length;
+      writeLine(next);
+    }
+  });
+}
+
+// Without an IPC channel (pmx opens one only where it is needed), what the app sends with
+// process.send goes to the agent over this pipe: PM2's bus carries it to launchBus listeners.
+const MAX_MESSAGE = 64 * 1024;
+if (Number.isInteger(fd) && fd > 2 && !process.channel) {
+  process.send = function send(message, handle, options, callback) {
+    const done = [handle, options, callback].find((arg) => typeof arg === 'function');
+    let line;
+    try {
+      line = JSON.stringify({ m: message === undefined ? null : message });
+    } catch {
+      line = undefined; // not serializable (a cycle): IPC would throw, a relay drops it
+    }
+    const sent = line !== undefined && line.length <= MAX_MESSAGE && !closed && waitingBytes + line.length <= MAX_WAITING;
+    if (sent && !writing) writeLine(line);
+    else if (sent) {
+      waiting.push(line);
+      waitingBytes += line.length;
+    }
+    if (done) process.nextTick(done, null);
+    return sent;
+  };
+}
+
 // the rest once the app's own first tick has run: its signal handlers and servers come first
 // (an app is never slower to start), and an HTTP request can only arrive after that anyway
-if (Number.isInteger(fd) && fd > 2) setTimeout(start, 0, fd).unref();
+if (Number.isInteger(fd) && fd > 2) setTimeout(start, 0).unref();
 
-function start(fd) {
-  const { write } = require('node:fs');
+function start() {
   const { channel } = require('node:diagnostics_channel');
   const now = () => Number(process.hrtime.bigint()) / 1e6;
 
@@ -61,7 +105,6 @@ function start(fd) {
   // Ticks fall on wall-clock multiples of TICK_MS and samples on whole seconds, in every app
   // alike: the agent then reads the samples of all its apps in a few wake-ups a second, not one
   // per app (that alone was half of its CPU with 50 apps).
-  let writing = false;
   let stopped = false;
   let due = 0;
   let timer = schedule();
@@ -91,7 +134,8 @@ function start(fd) {
     const minuteAgo = totals[samples % 60];
     totals[samples % 60] = requests;
     samples++;
-    if (writing) return; // the agent has not taken the last sample yet: drop this one
+    if (closed) return stop();
+    if (writing) return; // the agent has not taken the last line yet: drop this sample
     const loop = Array.from(delays.subarray(0, Math.min(ticks, delays.length))).sort((a, b) => a - b);
     const { heapUsed, heapTotal } = process.memoryUsage();
     const line = JSON.stringify({
@@ -107,9 +151,7 @@ function start(fd) {
       latencyP50: percentile(recent, 0.5),
       latencyP95: percentile(recent, 0.95),
     });
-    writing = true;
-    write(fd, line + '\n', (error) => {
-      writing = false;
+    writeLine(line, (error) => {
       if (error) stop();
     });
   }

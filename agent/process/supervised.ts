@@ -43,7 +43,7 @@ export interface LastExit {
   at: number;
 }
 
-/** Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role, 'exit' (LastExit) when the current child exits, and 'removed' once deleted. */
+/** Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role, 'exit' (LastExit) when the current child exits, 'message' with what a child sends over IPC, and 'removed' once deleted. */
 export class SupervisedProcess extends EventEmitter {
   /** Written by dispatch (the state machine), and before supervision begins by resume and restore. */
   private state: Lifecycle = initialLifecycle();
@@ -382,10 +382,15 @@ export class SupervisedProcess extends EventEmitter {
     });
     if (launched.metrics) {
       const pipe = launched.metrics;
-      readMetrics(pipe, (sample) => {
-        handle.liveness?.hang?.sampled();
-        if (this.roleOf(child) === 'current') this.metricsSample = sample;
-      });
+      readMetrics(
+        pipe,
+        (sample) => {
+          handle.liveness?.hang?.sampled();
+          if (this.roleOf(child) === 'current') this.metricsSample = sample;
+        },
+        // what the app sent with process.send, having no IPC channel: for the bus, as IPC messages are
+        (message) => this.emit('message', message),
+      );
       // a descendant that inherited the pipe must not keep it open once the app is gone
       child.once('exit', () => pipe.destroy());
     }
@@ -405,6 +410,8 @@ export class SupervisedProcess extends EventEmitter {
     });
     child.on('message', (message: unknown) => {
       if (message === 'ready' && this.roleOf(child) === 'current') this.dispatch({ type: 'ready' });
+      // for the bus: what an app sends with process.send (PM2 carries it to launchBus listeners)
+      this.emit('message', message);
     });
   }
 

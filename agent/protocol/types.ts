@@ -4,7 +4,7 @@ import type { ErrorContext } from './errors.js';
 import type { PublicStatus } from '../process/states.js';
 
 /** Bumped whenever a request, response or event changes shape. */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 
 /** One process as `jlist` shows it: PM2's shape, so scripts that parse `pm2 jlist` keep working. */
 export interface ProcessDescription {
@@ -138,6 +138,12 @@ export interface Methods {
   sendData: { params: { id: number; packet: Record<string, unknown> }; result: { sent: true } };
   /** The Prometheus endpoint: start it (or move it), stop it, or ask where it is; answers where it listens, or null. */
   metrics: { params: MetricsRequest; result: { address: { host: string; port: number } | null } };
+  /**
+   * The bus (PM2's launchBus): after this answer the connection also carries, until it closes,
+   * one `{ event, data }` line (no `id`) per event: `process:event`, `log:out`, `log:err`, and what
+   * apps send with process.send.
+   */
+  subscribe: { params: Record<string, never>; result: { subscribed: true } };
 }
 
 export type MetricsRequest = { action: 'listen'; host: string; port: number } | { action: 'close' } | { action: 'status' };

@@ -17,6 +17,7 @@ import { truncateSync } from 'node:fs';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
 import type { MetricsEndpoint } from '../metrics/endpoint.js';
+import type { ProcessEvents, ToldAction } from '../events.js';
 
 /** What handlers may use besides the registry. */
 export interface AgentContext {
@@ -31,6 +32,8 @@ export interface AgentContext {
   dashboards: Dashboards;
   /** The Prometheus endpoint, listening or not. */
   metrics: MetricsEndpoint;
+  /** What the bus's subscribers are told (the socket server subscribes their connections). */
+  events: ProcessEvents;
   /**
    * Run before each answer: ends now what the launches that ended left (the sweep otherwise waits a
    * few ms for others to join it) and writes the state file if a change waits, so that what the
@@ -47,6 +50,12 @@ type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContex
 
 const describeAll = (ctx: AgentContext, procs: SupervisedProcess[], brief = false) => procs.map((proc) => describeProcess(proc, brief));
 
+/** Tells the bus what a command did to `procs`, once done (as PM2's client tells its daemon), and hands them on. */
+function told(ctx: AgentContext, action: ToldAction, procs: SupervisedProcess[]): SupervisedProcess[] {
+  ctx.events.told(action, procs);
+  return procs;
+}
+
 export const handlers: Handlers = {
   hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root }),
 
@@ -56,18 +65,19 @@ export const handlers: Handlers = {
     if (!Array.isArray(apps)) throw new AgentFault('start: apps must be an array', { code: 'INVALID_REQUEST' });
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
     ctx.changed();
+    ctx.events.told('start', outcome.started);
     return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };
   },
 
-  stop: async ({ selector, watch }, ctx) => describeAll(ctx, await stopProcesses(ctx.registry, checkSelector(selector), watch === true)),
+  stop: async ({ selector, watch }, ctx) => describeAll(ctx, told(ctx, 'stop', await stopProcesses(ctx.registry, checkSelector(selector), watch === true))),
 
   restart: async ({ selector, env }, ctx) => {
     const procs = await restartProcesses(ctx.registry, checkSelector(selector), env);
     ctx.changed();
-    return describeAll(ctx, procs);
+    return describeAll(ctx, told(ctx, 'restart', procs));
   },
 
-  reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1)),
+  reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, told(ctx, 'reload', await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1))),
 
   scale: async ({ name, count }, ctx) => {
     const procs = await scaleApp(ctx.registry, name, String(count), ctx.log);
@@ -78,7 +88,7 @@ export const handlers: Handlers = {
   delete: async ({ selector }, ctx) => {
     const procs = await deleteProcesses(ctx.registry, checkSelector(selector));
     ctx.changed();
-    return describeAll(ctx, procs);
+    return describeAll(ctx, told(ctx, 'delete', procs));
   },
 
   reset: ({ selector }, ctx) => describeAll(ctx, resetProcesses(ctx.registry, checkSelector(selector))),
@@ -141,6 +151,9 @@ export const handlers: Handlers = {
   },
 
   kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
+
+  // the server subscribes the connection once this answer is written
+  subscribe: () => ({ subscribed: true }),
 
   metrics: async (request, ctx) => {
     switch (request?.action) {

@@ -50,6 +50,7 @@ const CHECKS: { [M in Method]: ParamsCheck } = {
   reloadLogs: none,
   kill: none,
   metrics: none, // its actions are checked by its handler
+  subscribe: none,
   sendData: ({ id, packet }) => (!Number.isInteger(id) ? 'id must be a whole number' : packet === null || typeof packet !== 'object' || Array.isArray(packet) ? 'packet must be an object' : null),
 };
 

@@ -17,6 +17,8 @@ export const SOCKET_MAX_CONNECTIONS = 256;
 export const SOCKET_IDLE_MS = 30_000;
 /** Answers a peer has left unread before the next one, at most: past this it is not reading, and its connection is closed. */
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
+/** Events a bus subscriber has left unread, at most: past this it is not reading, and is dropped. */
+const MAX_UNREAD_EVENT_BYTES = 16 * 1024 * 1024;
 /**
  * After refusing a message that is too long, the agent goes on reading (and dropping) what the
  * peer still sends, for at most this long or this many bytes, before it closes: closed at once,
@@ -60,6 +62,7 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
         if (method === 'kill' && response.ok) socket.end(JSON.stringify(response) + '\n', afterKill);
         else if (socket.writableLength > MAX_UNREAD_REPLY_BYTES) socket.destroy();
         else writeMessage(socket, response);
+        if (method === 'subscribe' && response.ok && !socket.destroyed) subscribe(socket, ctx, cap);
       });
     },
     (error) => {
@@ -73,6 +76,21 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
     },
     MAX_REQUEST_BYTES,
   );
+}
+
+/**
+ * Pushes the bus's events on `socket` until it closes. It is never idle (events come when they
+ * come), and a subscriber that stops reading is dropped rather than held in memory.
+ */
+function subscribe(socket: Socket, ctx: AgentContext, cap: ConnectionCap): void {
+  cap.busy(socket);
+  const stop = ctx.events.subscribe((event) => {
+    if (socket.writableLength > MAX_UNREAD_EVENT_BYTES) {
+      ctx.log(`a bus subscriber left ${MAX_UNREAD_EVENT_BYTES} bytes of events unread: its connection is closed`);
+      socket.destroy();
+    } else writeMessage(socket, event);
+  });
+  socket.once('close', stop);
 }
 
 /** Drops what the peer still sends for a while (it then reads the refusal), and closes. */

@@ -1,17 +1,18 @@
 // The programmatic API: `require('pmx')` / `import pmx from 'pmx'` gives PM2's API (connect, start,
-// stop, restart, reload, delete, list, describe, dump, flush, launchBus, sendDataToProcessId,
+// stop, restart, reload, delete, list, describe, dump, resurrect, flush, reloadLogs, reset, scale,
+// launchBus, sendDataToProcessId, sendSignalToProcessName/Id, getProcessIdByName, getPID, ping,
 // disconnect, killDaemon). Every method takes PM2's callback as its last argument and also returns
-// a promise; processes come back in PM2's `jlist` shape.
+// a promise; processes come back in PM2's `jlist` shape, other results as PM2 gives them.
 import { resolve } from 'node:path';
 import { type AgentHome, resolveHome } from '../../agent/protocol/home.js';
-import type { ProcessDescription, Selector } from '../../agent/protocol/types.js';
+import { PROTOCOL_VERSION, type ProcessDescription, type Selector } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
 import { selectedAmong, selectorFor } from '../commands/targets.js';
-import { type Bus, busOn } from './bus.js';
+import { type Bus, startBus } from './bus.js';
 import { appsToStart, type StartOptions } from './start-options.js';
 
 export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
@@ -109,16 +110,88 @@ export class Pmx {
     return settle(cb, async () => (await this.agent()).call('save', { force: false }));
   }
 
+  /** Starts what the last `dump` (or `pmx save`) recorded and is not running; the started processes come back. */
+  resurrect(cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => (await (await this.agent()).call('resurrect', {})).processes.map(toPm2Shape));
+  }
+
+  /** Reopens every log file (after an outside rotation moved them). */
+  reloadLogs(cb?: Callback<{ success: true }>): Promise<{ success: true }> {
+    return settle(cb, async () => {
+      await (await this.agent()).call('reloadLogs', {});
+      return { success: true as const };
+    });
+  }
+
+  /** Sets the restart counts of a target ('all', a name or an id) back to 0; an unknown one is PM2's 'Unknown process name'. */
+  reset(target: Target, cb?: Callback<{ success: true }>): Promise<{ success: true }> {
+    return settle(cb, async () => {
+      const reset = await (await this.agent()).call('reset', { selector: selectorFor(String(target)) });
+      if (reset.length === 0) throw new CliError('Unknown process name', { code: 'NOT_FOUND' });
+      return { success: true as const };
+    });
+  }
+
+  /** Runs an app on `count` instances (or '+n' / '-n' more or fewer); PM2's errors for an unknown app and for no change. */
+  scale(name: string, count: number | string, cb?: Callback<{ success: true }>): Promise<{ success: true }> {
+    return settle(cb, async () => {
+      const agent = await this.agent();
+      const running = selectedAmong(await agent.call('list', { brief: true }), { kind: 'name', name });
+      if (running.length === 0) throw new CliError('App not found', { code: 'NOT_FOUND' });
+      if (/^\d+$/.test(String(count)) && Number(count) === running.length) throw new CliError('Same process number', { code: 'BAD_ARGUMENT' });
+      await agent.call('scale', { name, count: String(count) });
+      return { success: true as const };
+    });
+  }
+
+  /** Sends a signal to every process of an app; answers the whole list, as PM2 does. */
+  sendSignalToProcessName(signal: string | number, name: string, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => this.signal(signal, { kind: 'name', name }, 'Unknown process name'));
+  }
+
+  /** Sends a signal to one process; answers the whole list, as PM2 does. */
+  sendSignalToProcessId(signal: string | number, id: number, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+    return settle(cb, async () => this.signal(signal, { kind: 'id', id: Number(id) }, `${id} id unknown`));
+  }
+
+  /** The ids of the processes named `name` (an empty list when none, as PM2 answers). */
+  getProcessIdByName(name: string, cb?: Callback<number[]>): Promise<number[]> {
+    return settle(cb, async () => selectedAmong(await (await this.agent()).call('list', { brief: true }), { kind: 'name', name }).map((proc) => proc.pm_id));
+  }
+
+  /** The pids of an app's processes, or of every process (0 for one not running), as PM2's getPID. */
+  getPID(nameOrCallback?: string | Callback<number[]>, cb?: Callback<number[]>): Promise<number[]> {
+    const [name, callback] = typeof nameOrCallback === 'function' ? [undefined, nameOrCallback] : [nameOrCallback, cb];
+    return settle(callback, async () => (await (await this.agent()).call('list', { brief: true })).filter((proc) => !name || proc.name === name).map((proc) => proc.pid));
+  }
+
+  /** Whether the agent answers: `{ msg: 'pong' }`, as PM2's. */
+  ping(cb?: Callback<{ msg: 'pong' }>): Promise<{ msg: 'pong' }> {
+    return settle(cb, async () => {
+      await (await this.agent()).call('hello', { protocol: PROTOCOL_VERSION });
+      return { msg: 'pong' as const };
+    });
+  }
+
   /** Empties the log files of a target, or of every process. */
   flush(targetOrCallback?: Target | Callback<{ files: string[] }>, cb?: Callback<{ files: string[] }>): Promise<{ files: string[] }> {
     const [target, callback] = typeof targetOrCallback === 'function' ? [undefined, targetOrCallback] : [targetOrCallback, cb];
     return settle(callback, async () => (await this.agent()).call('flush', { selector: target === undefined || target === 'all' ? null : selectorFor(String(target)) }));
   }
 
-  /** An event bus: `process:event` on every change of status, `log:out` / `log:err` for each line an app writes. */
+  /**
+   * An event bus on a connection of its own: `process:event` as processes start, end and are acted
+   * on, `log:out` / `log:err` for each line an app writes, the apps' messages; '*' hears them all.
+   */
   launchBus(cb?: Callback<Bus>): Promise<Bus> {
     return settle(cb, async () => {
-      const bus = busOn(await this.agent());
+      await this.agent();
+      // the first connection is to the agent just reached; after it goes away, to the next one started
+      const bus = await startBus(async () => {
+        const connection = await connectAgent(this.home, { spawn: false });
+        if (!connection) throw new CliError(`no agent runs for ${this.home.root}`, { code: 'AGENT_UNREACHABLE' });
+        return connection;
+      });
       this.buses.add(bus);
       return bus;
     });
@@ -151,9 +224,22 @@ export class Pmx {
     return this.killDaemon(cb);
   }
 
+  /** The connection, made again (starting an agent if none runs) after the agent went away, as PM2's client reconnects. */
   private async agent(): Promise<AgentConnection> {
-    this.connection ??= await connectAgent(this.home, { spawn: true });
-    return this.connection!;
+    if (this.connection) return this.connection;
+    const connection = (await connectAgent(this.home, { spawn: true }))!;
+    this.connection = connection;
+    connection.onClose(() => {
+      if (this.connection === connection) this.connection = null;
+    });
+    return connection;
+  }
+
+  private async signal(signal: string | number, selector: Selector, unknown: string): Promise<Pm2Process[]> {
+    const agent = await this.agent();
+    if (selectedAmong(await agent.call('list', { brief: true }), selector).length === 0) throw new CliError(unknown, { code: 'NOT_FOUND' });
+    await agent.call('signal', { selector, signal: String(signal) });
+    return (await agent.call('list', {})).map(toPm2Shape);
   }
 
   private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {

@@ -1,4 +1,5 @@
-// A connection to the local agent: one request at a time in flight per id, answers matched by id.
+// A connection to the local agent: one request at a time in flight per id, answers matched by id;
+// once subscribed, it also carries the agent's events (lines with no id).
 import { connect, type Socket } from 'node:net';
 import type { Method, Methods, Response } from '../../agent/protocol/types.js';
 import { readMessages, writeMessage } from '../../agent/protocol/framing.js';
@@ -9,6 +10,7 @@ export class AgentConnection {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private closedError: Error | null = null;
+  private eventListener: ((event: string, data: unknown) => void) | null = null;
 
   private constructor(private readonly socket: Socket, readonly socketPath: string) {
     readMessages(
@@ -66,6 +68,12 @@ export class AgentConnection {
     });
   }
 
+  /** Subscribes this connection to the agent's events: `listener` gets each one from the answer on. */
+  async subscribe(listener: (event: string, data: unknown) => void): Promise<void> {
+    this.eventListener = listener;
+    await this.call('subscribe', {});
+  }
+
   /** Calls `listener` once the agent has closed the connection. */
   onClose(listener: () => void): void {
     if (this.socket.destroyed) listener();
@@ -77,7 +85,11 @@ export class AgentConnection {
     this.socket.destroy();
   }
 
-  private receive(response: Response): void {
+  private receive(response: Response | { event: string; data: unknown }): void {
+    if (!('id' in response)) {
+      if (typeof response.event === 'string') this.eventListener?.(response.event, response.data);
+      return;
+    }
     // a fault the agent could not tie to a request (a line too long, not JSON) fails every request
     if (response.id === -1 && !response.ok) return this.failAll(CliError.fromFault(response.error));
     const waiter = this.pending.get(response.id);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, eventually } from '../../helpers/pmx.js';
 import { freePort, get } from '../../helpers/net.js';
 import { OtherUser } from './other-user.js';
+import { RawClient } from './socket-client.js';
 
 const FLOOD = join(import.meta.dirname, 'fixtures/flood.mjs');
 const FLOOD_SIZE = 1500; // three times the agent's descriptor limit
@@ -113,7 +114,11 @@ describe('the agent under a flood of idle connections', () => {
     expect(socketFlood.counts().opened).toBe(0);
   });
 
-  it('keeps answering the CLI while its owner floods the agent socket, then closes the idle connections', async () => {
+  it('keeps answering the CLI while its owner floods the agent socket, then closes the idle connections (never a bus subscriber)', async () => {
+    // a launchBus connection: silent for as long as nothing happens, neither idle nor made room for
+    const subscriber = await RawClient.open(join(pmx.home, 'agent.sock'));
+    onTestFinished(() => subscriber.close());
+    expect((await subscriber.call(1, 'subscribe')).ok).toBe(true);
     const socketFlood = floodAsOwner(join(pmx.home, 'agent.sock'));
     onTestFinished(() => socketFlood.child.kill('SIGKILL'));
     await eventually('every connection attempted', () => socketFlood.counts().opened + socketFlood.counts().failed === FLOOD_SIZE, 30_000);
@@ -122,5 +127,9 @@ describe('the agent under a flood of idle connections', () => {
     await eventually('the idle connections closed by the agent', () => socketFlood.counts().closed === socketFlood.counts().opened, 60_000);
     socketFlood.child.kill('SIGKILL');
     expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(/agent socket: \d+ connections open \(its cap\)/);
+    // still subscribed, past the idle limit, and told of what happened meanwhile
+    expect(subscriber.socket.destroyed).toBe(false);
+    const told = subscriber.replies().filter((line) => (line as { event?: string }).event === 'process:event') as { data: { event: string; process: { name: string } } }[];
+    expect(told.map(({ data }) => `${data.process.name} ${data.event}`)).toContain('started-during-socket-flood start');
   }, 120_000);
 });

@@ -90,6 +90,22 @@ describe("require('pmx')", () => {
     await expect(pm2.sendDataToProcessId(fork!.pm_id, { data: 1 })).rejects.toThrow(/no IPC channel/);
   });
 
+  it('after its agent is killed, the client and its bus carry on with the next agent', async () => {
+    const bus = await pm2.launchBus();
+    const events: string[] = [];
+    bus.on('process:event', (packet: { event: string; process: { name: string } }) => events.push(`${packet.process.name}: ${packet.event}`));
+    const agent = sandbox.agentPid()!;
+    process.kill(agent, 'SIGKILL');
+    await eventually('the agent gone', () => !alive(agent));
+    // the next call starts the next agent, which takes the apps over
+    expect((await pm2.list()).map((proc) => proc.name).sort()).toEqual(['api-app', 'listener']);
+    expect(sandbox.agentPid()).not.toBe(agent);
+    await bus.connected();
+    await pm2.restart('api-app');
+    await eventually('the restart told by the next agent', () => events.includes('api-app: restart'));
+    bus.close();
+  });
+
   it('dumps, flushes, deletes and kills the agent', async () => {
     expect((await pm2.dump()).count).toBe(2);
     expect((await pm2.flush('api-app')).files.length).toBeGreaterThan(0);
