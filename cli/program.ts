@@ -187,7 +187,8 @@ program.command('deploy')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy production revert --to 3f2a9c1', 'pmx deploy production mark-bad', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup', "pmx deploy production --roles web", "pmx deploy production --hosts 'web0*' revert 1", 'pmx deploy production --plan'))
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
-fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes'))
+// as PM2's, words after `ls` are ignored (scripts written for PM2 pass them)
+fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes').allowExcessArguments())
   .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))

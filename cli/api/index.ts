@@ -3,9 +3,11 @@
 // launchBus, sendDataToProcessId, sendSignalToProcessName/Id, getProcessIdByName, getPID, ping,
 // disconnect, killDaemon). Every method takes PM2's callback as its last argument and also returns
 // a promise; processes come back in PM2's `jlist` shape, other results as PM2 gives them.
-import { resolve } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { type AgentHome, resolveHome } from '../../agent/protocol/home.js';
-import { PROTOCOL_VERSION, type ProcessDescription, type Selector } from '../../agent/protocol/types.js';
+import { PROTOCOL_VERSION, type Methods, type ProcessDescription, type Selector } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
@@ -13,11 +15,11 @@ import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
 import { selectedAmong, selectorFor } from '../commands/targets.js';
 import { type Bus, startBus } from './bus.js';
-import { appsToStart, type StartOptions } from './start-options.js';
+import { appsToStart, type StartOptions, type StartTarget } from './start-options.js';
 
 export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
 export type { Pm2Process, Pm2ShapedEnv } from '../output/pm2-shape.js';
-export type { StartOptions } from './start-options.js';
+export type { StartOptions, StartTarget } from './start-options.js';
 
 /** PM2's callback: an error, or the result. */
 export type Callback<T> = (error: Error | null, result?: T) => void;
@@ -30,21 +32,59 @@ export interface ActionOptions {
   updateEnv?: boolean;
 }
 
+/**
+ * Options of a client, as PM2's `new pm2.custom(...)` takes them: `home` (or PM2's `pm2_home`) names
+ * the agent's home, `independent` makes a new private one, `cwd` is where relative scripts are found.
+ */
+export interface ClientOptions {
+  home?: string;
+  pm2_home?: string;
+  independent?: boolean;
+  cwd?: string;
+}
+
+/** What connect() answers, as PM2's: whether this call started the agent, and where it listens. */
+export interface ConnectResult {
+  new_pm2_instance: boolean;
+  pm2_home: string;
+  rpc_socket_file: string;
+  pub_socket_file: string;
+  daemon_mode: true;
+}
+
 /** A pmx client, as PM2's API object: one agent (PMX_HOME, or `home`), one connection. */
 export class Pmx {
   private readonly home: AgentHome;
+  /** Where relative scripts are found: the `cwd` option, or the process's at each call. */
+  private readonly cwd: string | null;
   private connection: AgentConnection | null = null;
+  private startedAgent = false;
   private readonly buses = new Set<Bus>();
 
-  constructor(options: { home?: string } = {}) {
-    this.home = resolveHome(options.home ? { ...process.env, PMX_HOME: options.home } : process.env);
+  constructor(options: ClientOptions = {}) {
+    const named = options.pm2_home ?? options.home;
+    if (named && options.independent) throw new CliError('You cannot set a home and independent instance in same time', { code: 'BAD_ARGUMENT' });
+    // as PM2's: a new home of its own (private, as every home), for tests and one-off scripts
+    const home = options.independent ? mkdtempSync(join(tmpdir(), 'pmx-')) : named;
+    this.home = resolveHome(home ? { ...process.env, PMX_HOME: resolve(home) } : process.env);
+    this.cwd = options.cwd ? resolve(options.cwd) : null;
   }
 
   /** Connects to the agent, starting it if needed (PM2's `noDaemon` flag is accepted and ignored). */
-  connect(noDaemonOrCallback?: boolean | Callback<void>, cb?: Callback<void>): Promise<void> {
+  connect(noDaemonOrCallback?: boolean | Callback<ConnectResult>, cb?: Callback<ConnectResult>): Promise<ConnectResult> {
     return settle(typeof noDaemonOrCallback === 'function' ? noDaemonOrCallback : cb, async () => {
       await this.agent();
+      return { new_pm2_instance: this.startedAgent, pm2_home: this.home.root, rpc_socket_file: this.home.socket, pub_socket_file: this.home.socket, daemon_mode: true as const };
     });
+  }
+
+  /** PM2's other names of disconnect. */
+  close(cb?: Callback<void>): Promise<void> {
+    return this.disconnect(cb);
+  }
+
+  destroy(cb?: Callback<void>): Promise<void> {
+    return this.disconnect(cb);
   }
 
   /** Closes the connection (and any bus); the agent and the apps keep running. */
@@ -57,11 +97,15 @@ export class Pmx {
     });
   }
 
-  /** Starts a script, an app given as PM2's options object, or an ecosystem file's apps (the running ones restart, as PM2 does). */
-  start(target: string | StartOptions, optionsOrCallback?: StartOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  /**
+   * Starts a script, an app given as PM2's options object (or a list of them, or `{ apps }`), or an
+   * ecosystem file's apps; as PM2 does, an object's or a file's running apps restart, and a script
+   * that runs already is refused.
+   */
+  start(target: string | StartTarget, optionsOrCallback?: StartOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
     return settle(callback, async () => {
-      const { apps, mode } = await appsToStart(target, options);
+      const { apps, mode } = await appsToStart(target, options, this.cwd ?? process.cwd());
       const agent = await this.agent();
       const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: mode !== 'start' });
       if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError(`Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`, { code: 'ALREADY_RUNNING' });
@@ -93,21 +137,21 @@ export class Pmx {
 
   /** Every process, in PM2's `jlist` shape. */
   list(cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
-    return settle(cb, async () => (await (await this.agent()).call('list', {})).map(toPm2Shape));
+    return settle(cb, async () => (await this.query('list', {})).map(toPm2Shape));
   }
 
   /** The processes with this id or name (an empty list when none, as PM2 answers). */
   describe(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     return settle(cb, async () => {
-      const all = await (await this.agent()).call('list', {});
+      const all = await this.query('list', {});
       const selector: Selector = typeof target === 'number' || /^\d+$/.test(target) ? { kind: 'id', id: Number(target) } : { kind: 'name', name: target };
       return selectedAmong(all, selector).map(toPm2Shape);
     });
   }
 
-  /** Saves the process list for resurrect and boot (PM2's dump / save). */
-  dump(cb?: Callback<{ file: string; count: number }>): Promise<{ file: string; count: number }> {
-    return settle(cb, async () => (await this.agent()).call('save', { force: false }));
+  /** Saves the process list for resurrect and boot (PM2's dump / save); `success` as PM2 answers, with the file and count. */
+  dump(cb?: Callback<{ success: true; file: string; count: number; warnings: string[] }>): Promise<{ success: true; file: string; count: number; warnings: string[] }> {
+    return settle(cb, async () => ({ success: true as const, ...(await (await this.agent()).call('save', { force: false })) }));
   }
 
   /** Starts what the last `dump` (or `pmx save`) recorded and is not running; the started processes come back. */
@@ -126,7 +170,7 @@ export class Pmx {
   /** Sets the restart counts of a target ('all', a name or an id) back to 0; an unknown one is PM2's 'Unknown process name'. */
   reset(target: Target, cb?: Callback<{ success: true }>): Promise<{ success: true }> {
     return settle(cb, async () => {
-      const reset = await (await this.agent()).call('reset', { selector: selectorFor(String(target)) });
+      const reset = await pm2Errors((await this.agent()).call('reset', { selector: selectorFor(String(target)) }), 'Unknown process name');
       if (reset.length === 0) throw new CliError('Unknown process name', { code: 'NOT_FOUND' });
       return { success: true as const };
     });
@@ -156,21 +200,26 @@ export class Pmx {
 
   /** The ids of the processes named `name` (an empty list when none, as PM2 answers). */
   getProcessIdByName(name: string, cb?: Callback<number[]>): Promise<number[]> {
-    return settle(cb, async () => selectedAmong(await (await this.agent()).call('list', { brief: true }), { kind: 'name', name }).map((proc) => proc.pm_id));
+    return settle(cb, async () => selectedAmong(await this.query('list', { brief: true }), { kind: 'name', name }).map((proc) => proc.pm_id));
   }
 
   /** The pids of an app's processes, or of every process (0 for one not running), as PM2's getPID. */
   getPID(nameOrCallback?: string | Callback<number[]>, cb?: Callback<number[]>): Promise<number[]> {
     const [name, callback] = typeof nameOrCallback === 'function' ? [undefined, nameOrCallback] : [nameOrCallback, cb];
-    return settle(callback, async () => (await (await this.agent()).call('list', { brief: true })).filter((proc) => !name || proc.name === name).map((proc) => proc.pid));
+    return settle(callback, async () => (await this.query('list', { brief: true })).filter((proc) => !name || proc.name === name).map((proc) => proc.pid));
   }
 
   /** Whether the agent answers: `{ msg: 'pong' }`, as PM2's. */
   ping(cb?: Callback<{ msg: 'pong' }>): Promise<{ msg: 'pong' }> {
     return settle(cb, async () => {
-      await (await this.agent()).call('hello', { protocol: PROTOCOL_VERSION });
+      await this.query('hello', { protocol: PROTOCOL_VERSION });
       return { msg: 'pong' as const };
     });
+  }
+
+  /** The agent's version (pmx's, not PM2's). */
+  getVersion(cb?: Callback<string>): Promise<string> {
+    return settle(cb, async () => (await this.query('hello', { protocol: PROTOCOL_VERSION })).version);
   }
 
   /** Empties the log files of a target, or of every process. */
@@ -197,42 +246,61 @@ export class Pmx {
     });
   }
 
-  /** PM2's sendDataToProcessId: the app receives `{ type: 'process:msg', topic, data, id }` on process.on('message'). */
-  sendDataToProcessId(idOrPacket: number | Record<string, unknown>, packetOrCallback?: Record<string, unknown> | Callback<{ sent: true }>, cb?: Callback<{ sent: true }>): Promise<{ sent: true }> {
+  /** PM2's sendDataToProcessId: the app receives `{ type: 'process:msg', topic, data, id }` on process.on('message'); answers PM2's `{ success, data }`. */
+  sendDataToProcessId(idOrPacket: number | Record<string, unknown>, packetOrCallback?: Record<string, unknown> | Callback<SentData>, cb?: Callback<SentData>): Promise<SentData> {
     const [id, packet, callback] =
-      typeof idOrPacket === 'object' ? [Number(idOrPacket.id), idOrPacket, packetOrCallback as Callback<{ sent: true }> | undefined] : [idOrPacket, (packetOrCallback ?? {}) as Record<string, unknown>, cb];
-    return settle(callback, async () => (await this.agent()).call('sendData', { id, packet }));
+      typeof idOrPacket === 'object' ? [Number(idOrPacket.id), idOrPacket, packetOrCallback as Callback<SentData> | undefined] : [idOrPacket, (packetOrCallback ?? {}) as Record<string, unknown>, cb];
+    return settle(callback, async () => {
+      const sent = await pm2Errors((await this.agent()).call('sendData', { id, packet }), `Process with ID <${id}> unknown.`);
+      return { success: true as const, data: packet, ...sent };
+    });
   }
 
-  /** Stops every process and the agent. */
-  killDaemon(cb?: Callback<{ stopped: number }>): Promise<{ stopped: number }> {
+  /** Stops every process and the agent; `success` as PM2 answers, with the count stopped. */
+  killDaemon(cb?: Callback<{ success: true; stopped: number }>): Promise<{ success: true; stopped: number }> {
     return settle(cb, async () => {
       for (const bus of this.buses) bus.close();
       this.connection?.close();
       this.connection = null;
       const found = await connectWithHello(this.home, { spawn: false, anyVersion: true });
-      if (!found) return { stopped: 0 };
+      if (!found) return { success: true as const, stopped: 0 };
       const result = await found.connection.call('kill', {});
       found.connection.close();
       await waitForExit(found.pid);
-      return result;
+      return { success: true as const, ...result };
     });
   }
 
   /** PM2's alias of killDaemon. */
-  kill(cb?: Callback<{ stopped: number }>): Promise<{ stopped: number }> {
+  kill(cb?: Callback<{ success: true; stopped: number }>): Promise<{ success: true; stopped: number }> {
     return this.killDaemon(cb);
   }
 
   /** The connection, made again (starting an agent if none runs) after the agent went away, as PM2's client reconnects. */
   private async agent(): Promise<AgentConnection> {
-    if (this.connection) return this.connection;
-    const connection = (await connectAgent(this.home, { spawn: true }))!;
+    if (this.connection?.open) return this.connection;
+    const found = (await connectWithHello(this.home, { spawn: true }))!;
+    const connection = found.connection;
+    this.startedAgent ||= found.started !== null;
     this.connection = connection;
     connection.onClose(() => {
       if (this.connection === connection) this.connection = null;
     });
     return connection;
+  }
+
+  /**
+   * A request that changes nothing ('list', 'hello'): asked once more of the next agent when the
+   * connection turns out to be dead (an agent killed since the last call; nothing can have been done).
+   */
+  private async query<M extends 'list' | 'hello'>(method: M, params: Methods[M]['params']): Promise<Methods[M]['result']> {
+    const connection = await this.agent();
+    try {
+      return await connection.call(method, params);
+    } catch (error) {
+      if (!(error instanceof CliError && error.code === 'AGENT_UNREACHABLE') || connection.open) throw error;
+      return (await this.agent()).call(method, params);
+    }
   }
 
   private async signal(signal: string | number, selector: Selector, unknown: string): Promise<Pm2Process[]> {
@@ -250,15 +318,18 @@ export class Pmx {
     const agent = await this.agent();
     const word = String(target);
     if (isEcosystemFile(word)) {
-      const { apps } = await appsToStart(resolve(word), {});
+      const { apps } = await appsToStart(resolve(this.cwd ?? process.cwd(), word), {}, this.cwd ?? process.cwd());
       if (action === 'restart' || action === 'reload') {
         const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: true });
         return processes.map(toPm2Shape);
       }
       return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
     }
-    const procs = await this.call(agent, action, selectorFor(word), options);
-    if (procs.length === 0) throw new CliError('No process found', { code: 'NOT_FOUND' });
+    const selector = selectorFor(word);
+    // PM2's words, which scripts match: a name or namespace, an id, or 'all' of an empty list
+    const unknown = selector.kind === 'id' ? UNKNOWN_ID[action](selector.id) : selector.kind === 'all' ? 'process name not found' : 'process or namespace not found';
+    const procs = await pm2Errors(this.call(agent, action, selector, options), unknown);
+    if (procs.length === 0) throw new CliError(unknown, { code: 'NOT_FOUND' });
     return procs.map(toPm2Shape);
   }
 
@@ -276,6 +347,32 @@ export class Pmx {
  */
 function withSummary(proc: Pm2Process): Pm2Process & { namespace: string; status: string; restart_time: number } {
   return { ...proc, namespace: proc.pm2_env.namespace, status: proc.pm2_env.status, restart_time: proc.pm2_env.restart_time };
+}
+
+/** PM2's daemon's words for an id it does not have, by action (a delete stops first). */
+const UNKNOWN_ID: Record<'stop' | 'restart' | 'reload' | 'delete', (id: number) => string> = {
+  stop: (id) => `${id} : id unknown`,
+  delete: (id) => `${id} : id unknown`,
+  restart: () => 'God db process id unknown',
+  reload: () => 'PM2 ID unknown',
+};
+
+/** What sendDataToProcessId answers: PM2's `success` and `data` (the packet sent). */
+export interface SentData {
+  success: true;
+  data: Record<string, unknown>;
+  sent: true;
+}
+
+/** The agent's NOT_FOUND said in PM2's words (`unknown`), which scripts match, its code kept; other errors as they are. */
+async function pm2Errors<T>(call: Promise<T>, unknown: string): Promise<T> {
+  try {
+    return await call;
+  } catch (error) {
+    // only "no process ...": one that exists but is not running is told so, in pmx's words
+    if (error instanceof CliError && error.code === 'NOT_FOUND' && error.message.startsWith('no process')) throw new CliError(unknown, { code: 'NOT_FOUND' });
+    throw error;
+  }
 }
 
 /** Runs `body`; hands its outcome to the callback when there is one, and returns it as a promise either way. */

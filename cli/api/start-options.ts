@@ -1,5 +1,6 @@
 // What the API's start() is given, as PM2 takes it: an ecosystem file, a script with PM2's app
-// options, or one options object with `script`; turned into validated app specs.
+// options, one options object with `script`, a list of them, or `{ apps: [...] }`; turned into
+// validated app specs.
 import { resolve } from 'node:path';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import type { StartMode } from '../../agent/protocol/types.js';
@@ -21,20 +22,37 @@ export interface StartOptions {
   [key: string]: unknown;
 }
 
-/** The specs to start and how: a file starts its missing apps and restarts the others (PM2's rule). */
-export async function appsToStart(target: string | StartOptions, options: StartOptions): Promise<{ apps: AppSpec[]; mode: StartMode }> {
+/** What start() takes besides a script path: one app, a list of apps, or an ecosystem object. */
+export type StartTarget = StartOptions | StartOptions[] | { apps: StartOptions[] };
+
+/**
+ * The specs to start and how, by PM2's rules: a file or an object starts its missing apps and
+ * restarts the running ones; a script path starts it, refused when it already runs (unless `force`).
+ * Relative paths are taken from `cwd`.
+ */
+export async function appsToStart(target: string | StartTarget, options: StartOptions, cwd = process.cwd()): Promise<{ apps: AppSpec[]; mode: StartMode }> {
   const ecosystem = await import('../ecosystem/index.js');
   const baseEnv = process.env;
   if (typeof target === 'string' && isEcosystemFile(target)) {
     const only = typeof options.only === 'string' ? options.only.split(/[, ]/).filter(Boolean) : undefined;
     const envName = typeof options.env === 'string' ? options.env : undefined;
-    const { apps } = await ecosystem.loadEcosystem(resolve(target), { baseEnv, cwd: process.cwd(), envName, only });
+    const { apps } = await ecosystem.loadEcosystem(resolve(cwd, target), { baseEnv, cwd, envName, only });
     return { apps, mode: 'startOrRestart' };
   }
-  const raw: StartOptions = typeof target === 'string' ? { ...options, script: target } : { ...target };
-  const force = raw.force === true;
-  delete raw.force;
-  const { apps, warnings } = await ecosystem.loadEcosystemValue({ apps: [raw] }, 'pmx.start()', { baseEnv, cwd: process.cwd() });
+  if (typeof target === 'string') {
+    const raw: StartOptions = { ...options, script: target };
+    const force = raw.force === true;
+    delete raw.force;
+    return { apps: await load({ apps: [raw] }, cwd), mode: force ? 'force' : 'start' };
+  }
+  const list = Array.isArray(target) ? target : Array.isArray((target as { apps?: unknown }).apps) ? (target as { apps: StartOptions[] }).apps : [target as StartOptions];
+  const force = list.some((app) => app.force === true);
+  return { apps: await load({ apps: list.map(({ force: _force, ...app }) => app) }, cwd), mode: force ? 'force' : 'startOrRestart' };
+}
+
+async function load(content: { apps: StartOptions[] }, cwd: string): Promise<AppSpec[]> {
+  const ecosystem = await import('../ecosystem/index.js');
+  const { apps, warnings } = await ecosystem.loadEcosystemValue(content, 'pmx.start()', { baseEnv: process.env, cwd });
   for (const warning of warnings) process.emitWarning(warning, 'PmxWarning');
-  return { apps, mode: force ? 'force' : 'start' };
+  return apps;
 }

@@ -74,6 +74,11 @@ export class AgentConnection {
     await this.call('subscribe', {});
   }
 
+  /** False once the agent has ended the connection (its end read, even if the close is still to come). */
+  get open(): boolean {
+    return this.closedError === null && !this.socket.destroyed && !this.socket.readableEnded;
+  }
+
   /** Calls `listener` once the agent has closed the connection. */
   onClose(listener: () => void): void {
     if (this.socket.destroyed) listener();

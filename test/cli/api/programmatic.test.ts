@@ -57,7 +57,7 @@ describe("require('pmx')", () => {
 
   it('rejects (and calls back) with the error of a bad request', async () => {
     await expect(pm2.start({ script: 'missing.js' })).rejects.toThrow(/missing\.js/);
-    await expect(viaCallback((cb) => pm2.stop('nothing', cb))).rejects.toThrow(/No process found|no process/);
+    await expect(viaCallback((cb) => pm2.stop('nothing', cb))).rejects.toThrow(/^process or namespace not found$/); // PM2's words
   });
 
   it('launchBus delivers log lines and process events', async () => {
@@ -104,6 +104,21 @@ describe("require('pmx')", () => {
     await pm2.restart('api-app');
     await eventually('the restart told by the next agent', () => events.includes('api-app: restart'));
     bus.close();
+  });
+
+  it("new custom({ pm2_home, cwd }) talks to that home's agent and finds scripts from that folder, as PM2's does", async () => {
+    const other = new required.custom({ pm2_home: join(sandbox.dir, 'other-home'), cwd: project });
+    process.chdir(sandbox.dir); // scripts are found from the client's cwd, not the process's
+    try {
+      await other.start({ script: 'app.js', name: 'elsewhere' });
+      expect((await other.list()).map((proc) => proc.name)).toEqual(['elsewhere']);
+      expect((await pm2.list()).map((proc) => proc.name)).not.toContain('elsewhere');
+      expect((await other.connect()).pm2_home).toBe(join(sandbox.dir, 'other-home'));
+    } finally {
+      process.chdir(project);
+      await other.killDaemon();
+    }
+    expect(() => new required.custom({ pm2_home: '/x', independent: true })).toThrow(/independent/);
   });
 
   it('dumps, flushes, deletes and kills the agent', async () => {
