@@ -191,7 +191,8 @@ class Flow {
       }
       if (plan.finish && slot.lostLock) {
         slot.recorded = false;
-        slot.notes.push('the ledger has no line for this run on this host: the connection, and the lock with it, was lost');
+        // the host may have gone on without us: the command it ran records the run itself when it ends
+        slot.notes.push("this run's ledger line on this host could not be read back: the connection, and the lock with it, was lost while its commands ran, which may have gone on and written one (`list` reads the ledger)");
       }
       await slot.close();
       this.run.emit({ kind: 'host-done', outcome: slot.outcome(plan.successStatus) });

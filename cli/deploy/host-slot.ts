@@ -99,7 +99,7 @@ export class HostSlot {
           await new Promise((resolve) => setTimeout(resolve, RECONNECT_RETRY_MS[attempt]));
           continue;
         }
-        this.notes.push(`could not reconnect (${messageOf(error, this.label)}); the next deploy removes what is left`);
+        this.notes.push(`could not reconnect (${messageOf(error, this.label)}); what this run did there is unknown until the host answers (\`curr\` and \`list\` read it); the next deploy clears what a run left behind`);
         return false;
       }
     }

@@ -12,11 +12,15 @@ import { secretMask } from './secret-mask.js';
 import { unreadable } from './secrets-config.js';
 import type { DeployEnvironment, RunSecrets, SecretCommand, SecretValue } from './types.js';
 
-/** What a run needs, before any host is touched: a deploy's values to send, a revert's to mask; none for a rehearsal (it shows the names) or another command. */
+/**
+ * What a run needs, before any host is touched: a deploy's values to send; a revert's and an
+ * exec's to mask (a revert's hooks print, an exec's command may read the secrets file); none for
+ * a rehearsal (it shows the names) or another command.
+ */
 export async function secretsForRun(command: RunCommand, rehearsal: boolean, environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
   if (rehearsal) return null;
   if (command === 'deploy') return resolveSecrets(environment, signal);
-  return command === 'revert' ? resolveMask(environment, warn, signal) : null;
+  return command === 'revert' || command === 'exec' ? resolveMask(environment, command, warn, signal) : null;
 }
 
 /** Reads the env_file and runs the secret commands one after another; null when the environment has neither. */
@@ -35,13 +39,13 @@ export async function resolveSecrets(environment: DeployEnvironment, signal?: Ab
   return { envFile, values, mask: secretMask(values.map((secret) => secret.value)) };
 }
 
-/** For a revert, which sends nothing: the values only to mask what the hosts print; a command that fails is a warning (name and status) and its value goes unmasked by pmx. */
-export async function resolveMask(environment: DeployEnvironment, warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
+/** For a revert or an exec, which send nothing: the values only to mask what the hosts print; a command that fails is a warning (name and status) and its value goes unmasked by pmx. */
+export async function resolveMask(environment: DeployEnvironment, command: 'revert' | 'exec', warn: (message: string) => void, signal?: AbortSignal): Promise<RunSecrets | null> {
   if (environment.secrets.length === 0) return null;
   const values: SecretValue[] = [];
   for (const secret of environment.secrets) {
     const read = await runSecret(environment, secret, signal);
-    if ('why' in read) warn(`${basename(environment.file)}: ${whereOf(environment, secret)}: ${read.why}: pmx cannot mask ${secret.name} in this run's output (hooks on the hosts still mask it)`);
+    if ('why' in read) warn(`${basename(environment.file)}: ${whereOf(environment, secret)}: ${read.why}: pmx cannot mask ${secret.name} in this run's output${command === 'revert' ? ' (hooks on the hosts still mask it)' : ''}`);
     else values.push({ name: secret.name, value: read.value });
   }
   return { envFile: null, values, mask: secretMask(values.map((secret) => secret.value)) };

@@ -184,6 +184,14 @@ describe('pmx deploy with an env_file and secrets', () => {
     expect(await answersFrom(previous)).toEqual(hosts.map(() => ({ version: 'v1', dir: `/srv/app/releases/${previous}`, apiKey: sha(VALUES.api), dbPassword: sha(VALUES.db), greeting: sha(VALUES.greeting2) })));
   }, 60_000);
 
+  it('exec runs the secret commands to mask what the hosts print: a command that reads the secrets file shows ***, in --json too', async () => {
+    const run = await cli('exec reading the secrets', ['production', 'exec', 'cat /srv/app/shared/.secrets.env']);
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    for (const host of hosts) expect(run.stdout).toContain(`[${host.address}] exec | DB_PASSWORD=***`);
+    const json = await cli('exec reading the secrets --json', ['production', 'exec', 'cat /srv/app/shared/.secrets.env'], { json: true });
+    expect(json.stdout).toContain('API_KEY=***');
+  }, 60_000);
+
   it('a host rolled back after publish gets its env_file back before post-deploy runs again; the others keep the new one', async () => {
     const was = (await execOnHost(hosts[1]!, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
     await execOnHost(hosts[1]!, 'touch /srv/fail-health');

@@ -51,7 +51,7 @@ export function fleetLine(outcomes: HostOutcome[], style: Style): string | null 
   if (outcomes.every(serving)) return style.green(`every host serves ${remoteText(target)} (read back from each host)`);
   const others = outcomes.filter((o) => !(o.readBack && o.release === target)).map((o) => `${o.host} ${o.readBack ? `serves ${remoteText(o.release ?? 'nothing')}` : 'could not be read back'}`);
   const unrecorded = outcomes.filter((o) => !o.recorded).map((o) => o.host);
-  const why = [...(others.length > 0 ? [others.join(', ')] : []), ...(unrecorded.length > 0 ? [`no ledger line on ${unrecorded.join(', ')}`] : [])].join('; ');
+  const why = [...(others.length > 0 ? [others.join(', ')] : []), ...(unrecorded.length > 0 ? [`no ledger line read back on ${unrecorded.join(', ')}`] : [])].join('; ');
   return style.red(`not every host serves ${remoteText(target)} as recorded: ${why}`);
 }
 

@@ -167,7 +167,7 @@ describe('publish and after', () => {
     const run = await runPmx(fleet, {});
     expect(statuses(run)).toEqual(['rolled-back', 'failed', 'rolled-back']);
     expect(run.outcomes[1]!).toMatchObject({ message: expect.stringContaining(`current stays on ${A}`), readBack: true, release: A, recorded: false });
-    expect(run.outcomes[1]!.notes.join(' ')).toContain('the ledger has no line for this run on this host');
+    expect(run.outcomes[1]!.notes.join(' ')).toContain("this run's ledger line on this host could not be read back");
     // h2 really switched, then went back: current never stays on the new release
     expect(fleet.changes.filter((change) => change.host === 'h2').map((change) => [change.phase, change.current])).toEqual([['publish', run.outcomes[1]!.target], ['rollback', A]]);
     for (const host of fleet.hosts) untouched(host);
