@@ -3,13 +3,13 @@
 // summary names every host.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployConfigError } from '../../cli/deploy/errors.js';
 import { loadEnvironment } from '../../cli/deploy/run.js';
-import { execOnHost, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { execOnHost, startHosts, startSshd, stopHosts, stopSshd, waitUntil, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { createAppRepo, useFreshBundle, deploy, environment, served, servingEverywhere, transcript, type AppRepo, type Recorded } from './helpers.js';
 
 let env: HostsHandle;
@@ -39,6 +39,12 @@ beforeAll(async () => {
     unreachable: environment(env, [hosts[0]!, hosts[1]!], origin, { strategy: 'release', host: [hosts[0]!.address, hosts[1]!.address, unroutable] }),
     stranger: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, { host: hosts[1]!.address, key: strangerKey }, hosts[2]!.address] }),
     broken: environment(env, hosts, origin, { keep_releases: 'many' }),
+    // h2's post-deploy waits for the test (its link is cut meanwhile); keepalives find the loss in about 2 s
+    lostpost: environment(env, hosts, origin, {
+      strategy: 'release',
+      ssh_options: [`UserKnownHostsFile=${env.knownHostsPath}`, 'ConnectTimeout=2', 'ServerAliveInterval=1', 'ServerAliveCountMax=1'],
+      'post-deploy': 'if [ "$(hostname)" = h2 ]; then touch /srv/post-started; while [ ! -e /srv/post-go ]; do sleep 0.1; done; fi; pmx startOrReload ecosystem.config.js --env production',
+    }),
   }));
   const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
   expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);
@@ -225,6 +231,45 @@ describe('deploy failures after publish: the host goes back to its previous rele
     const published = good.events.filter((e) => e.kind === 'phase-done' && (e.phase === 'publish' || e.phase === 'post-deploy')).map((e) => (e.kind === 'phase-done' ? `${e.host} ${e.phase}` : ''));
     expect(published).toEqual(hosts.flatMap((h) => [`${h.address} publish`, `${h.address} post-deploy`]));
   }, 90_000);
+
+  it("a host whose link goes down while its post-deploy runs: the summary does not claim what it could not read, and the host's ledger, read once it is back, tells what happened there", async () => {
+    await baseline();
+    app.commit(`v${++versions}`);
+    const h2 = hosts[1]!;
+    const { dir, netns } = h2.internals as { dir: string; netns: string };
+    const link = (state: 'up' | 'down') => execFileSync('ip', ['netns', 'exec', netns, 'ip', 'link', 'set', 'eth0', state]);
+    const running = deploy({ file: app.file, envName: 'lostpost', command: 'deploy' });
+    try {
+      await waitUntil(() => existsSync(join(dir, 'srv/post-started')), 30_000, () => 'post-deploy running on h2');
+      link('down');
+      const run = await running;
+      const lost = run.byHost[h2.address]!;
+      expect([lost.status, lost.recorded], transcript(run)).toEqual(['failed', false]);
+      const notes = lost.notes.join(' ');
+      expect(notes).toContain("this run's ledger line on this host could not be read back");
+      expect(notes).not.toMatch(/has no line|removes what is left/);
+      // the hook goes on without the CLI (as on a link that is only slow to come back): the host itself records the run
+      writeFileSync(join(dir, 'srv/post-go'), '');
+      const release = lost.target!;
+      const ledger = join(dir, 'srv/app/.pmx/revisions.log');
+      await waitUntil(() => readFileSync(ledger, 'utf8').includes(`"release":"${release}"`), 30_000, () => "h2's ledger line for the run");
+      const line = readFileSync(ledger, 'utf8').trim().split('\n').map((entry) => JSON.parse(entry) as { release: string; result: string }).findLast((entry) => entry.release === release)!;
+      expect(line.result).toBe('success');
+      link('up');
+      // and serves what it records
+      expect((await execOnHost(h2, 'readlink /srv/app/current')).stdout.trim()).toBe(`releases/${release}`);
+    } finally {
+      link('up');
+      await running.catch(() => undefined);
+      rmSync(join(dir, 'srv/post-started'), { force: true });
+      writeFileSync(join(dir, 'srv/post-go'), '');
+    }
+    // the next deploy takes the whole fleet to one version again
+    app.commit(`v${++versions}`);
+    const next = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
+    expect(next.outcomes.map((o) => o.status), transcript(next)).toEqual(['deployed', 'deployed', 'deployed']);
+    rmSync(join(dir, 'srv/post-go'), { force: true });
+  }, 120_000);
 
   it('an SSH connection cut during the upload: that host fails, no host publishes, the next deploy works', async () => {
     const version = await baseline();
