@@ -1,4 +1,5 @@
 // A supervised process in PM2's `jlist` shape.
+import { uniqueId } from './process/unique-id.js';
 import { userInfo } from 'node:os';
 import type { ProcessDescription } from './protocol/types.js';
 import type { AppSpec } from './protocol/app-spec.js';
@@ -72,7 +73,7 @@ function live(proc: SupervisedProcess) {
       pm_cwd: spec.cwd,
       exec_interpreter: spec.interpreter,
       node_args: spec.interpreter_args,
-      unique_id: `${spec.namespace}:${spec.name}:${proc.id}`,
+      unique_id: uniqueId(spec.namespace, spec.name, proc.id),
       NODE_APP_INSTANCE: proc.instance,
       username: currentUser(),
       pmx_error: proc.error,
