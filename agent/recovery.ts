@@ -1,8 +1,9 @@
 // Crash recovery: an agent that finds the state file of an agent that died (SIGKILL, OOM) takes
 // over what it ran, so that every app runs exactly once, under supervision, with its logs flowing.
 //
-// A fork-mode app still running is adopted as it is: no restart, its output read again from its
-// named pipes, its exit learnt from /proc. A cluster worker dies with its agent (Node's cluster
+// A fork-mode app still running is adopted as it is: no restart, its output and metrics read again
+// from its named pipes, its notify socket bound again where it sends (its watchdog and hang watch go
+// on), its exit learnt from /proc. A cluster worker dies with its agent (Node's cluster
 // ends workers whose primary is gone) and a socket-activated app holds sockets only its agent
 // could hand over again: those are restarted, once. A process that is gone is handled as an exit,
 // by its restart policy. A stop, restart or delete that was under way is carried on.
@@ -15,7 +16,8 @@ import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
 import { ProcessState, isDormant } from './process/states.js';
 import { bootId, readState, type SavedProcess } from './state-file.js';
 import { stopStrays } from './strays.js';
-import type { OutputPipePaths } from './process/output-pipes.js';
+import { pathsOf, type OutputPipePaths } from './process/output-pipes.js';
+import type { NotifySocket } from './health/notify-socket.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
@@ -51,7 +53,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
   // a child that ended while no agent watched: what it started lives on, marked with its launch
   for (const saved of state.processes) if (saved.child?.launch && !live.has(saved)) os.sweep(saved.child.launch);
-  const inUse = new Set([...live].flatMap(({ child }) => (child?.pipes ? [child.pipes.out, child.pipes.err] : [])));
+  const inUse = new Set([...live].flatMap(({ child }) => (child?.pipes ? pathsOf(child.pipes) : [])));
   // before anything starts again: what the dead agent ran but never recorded would hold its port
   const stopped = stopStrays(pipesDir, inUse, os, log);
   os.pipes.load(inUse);
@@ -62,7 +64,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     const proc = registry.add(saved.spec, saved.instance, saved.id);
     proc.restoreError(saved.error);
     const lifecycle = restoredLifecycle(saved.lifecycle);
-    const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch) : null;
+    const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch, log) : null;
     let outcome: Outcome;
     if (saved.spec.listen.length > 0) {
       const recovered = recoverSocketApp(proc, lifecycle, child);
@@ -79,12 +81,34 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
 }
 
 /** Supervises a live child of the dead agent, its output read again from its pipes when it has them. */
-function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, os: ProcessOs, watch: AdoptedChildren): { withOutput: boolean } {
-  const { pid, startTicks, pipes } = saved.child!;
+function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, os: ProcessOs, watch: AdoptedChildren, log: (line: string) => void): { withOutput: boolean } {
+  const { pid, startTicks, pipes, notify: notifyPath } = saved.child!;
   const output = pipes ? reopen(os, pipes) : null;
   const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics: null, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle));
+  const metrics = output && pipes?.metrics ? readerOf(os, pipes.metrics) : null;
+  const notify = notifyPath && (saved.spec.notify || saved.spec.watchdog) ? notifyAt(os, notifyPath, `${saved.spec.name} (id ${saved.id})`, log) : null;
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle), notify);
   return { withOutput: output !== null };
+}
+
+/** The agent's end of an adopted child's metrics FIFO; null when it is gone. */
+function readerOf(os: ProcessOs, path: string): Readable | null {
+  try {
+    return os.pipes.reader(path);
+  } catch {
+    return null;
+  }
+}
+
+/** The notify socket bound again where an adopted child sends (its NOTIFY_SOCKET); null, and logged, when it cannot be. */
+function notifyAt(os: ProcessOs, path: string, who: string, log: (line: string) => void): NotifySocket | null {
+  const onError = (error: Error): void => log(`${who}: notify socket: ${error.message}`);
+  try {
+    return os.openNotify(onError, path);
+  } catch (error) {
+    onError(error as Error);
+    return null;
+  }
 }
 
 /**

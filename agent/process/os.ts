@@ -60,8 +60,11 @@ export interface ProcessOs {
   flushSweeps(): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
   alive(identity: ProcessIdentityRow): boolean;
-  /** Opens a notify socket of a name no other agent's child has; throws with the reason when it cannot. */
-  openNotify(onError: (error: Error) => void): NotifySocket;
+  /**
+   * Opens a notify socket of a name no other agent's child has; with `path`, at the path an adopted
+   * child still sends to (its NOTIFY_SOCKET). Throws with the reason when it cannot.
+   */
+  openNotify(onError: (error: Error) => void, path?: string): NotifySocket;
   /** The FIFOs the apps' output goes through (an adopted app's are opened again from here). */
   readonly pipes: OutputPipes;
   /** Called once per turn before the apps started in it may run (the state file names them first); the write's error, or null. */
@@ -91,7 +94,7 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
         if (failed) throw failed;
         return Object.assign(forkWorker(spec, options), { marker });
       }
-      const pipes = os.pipes.open();
+      const pipes = os.pipes.open(launchCommand(spec).metrics);
       try {
         return Object.assign(spawnProcess(spec, options, pipes, openGate), { marker });
       } catch (error) {
@@ -136,7 +139,8 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
       const row = readStat(pid);
       return row !== null && row.startTicks === startTicks && row.state !== 'Z';
     },
-    openNotify(onError) {
+    openNotify(onError, path) {
+      if (path !== undefined) return openNotifySocket(path, onError);
       // short (a socket path holds 107 bytes), and never one a child of a dead agent may still send to
       notifySockets += 1;
       return openNotifySocket(join(notifyDir, `${process.pid}.${notifySockets}`), onError);
@@ -210,10 +214,11 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
  * opens the gate leaves no app behind: the shell reads the end of the pipe and exits.
  */
 function spawnProcess(spec: AppSpec, { env, listenFds, unrecorded }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable, refuse: (failed: Error | null) => boolean) => void): Launched {
-  const { command, args, ipc, metrics } = launchCommand(spec);
+  const { command, args, ipc } = launchCommand(spec);
   assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
   const stdio: (string | number)[] = ['ignore', pipes.write.out, pipes.write.err, ...listenFds];
-  const metricsFd = metrics ? stdio.push('pipe') - 1 : -1;
+  // the metrics pipe is a FIFO too: the next agent reads an adopted app's samples (and its hang watch goes on)
+  const metricsFd = pipes.write.metrics !== undefined ? stdio.push(pipes.write.metrics) - 1 : -1;
   if (ipc) stdio.push('ipc');
   const activation = listenFds.length > 0 ? { LISTEN_FDS: String(listenFds.length), LISTEN_FDNAMES: spec.listen.map(fdName).join(':') } : {};
   // sh redirects only single-digit fds: an app with that many listen fds is started ungated
@@ -225,7 +230,7 @@ function spawnProcess(spec: AppSpec, { env, listenFds, unrecorded }: LaunchOptio
   const script = `${gated ? `read -r _ <&${gateFd} || exit 1; ` : ''}${ownPid.map((name) => `${name}=$$; export ${name}; `).join('')}${run}`;
   const child = spawn('/bin/sh', ['-c', script, command, ...args], {
     cwd: spec.cwd,
-    env: { ...env, ...activation, ...(metrics ? { [METRICS_FD_VARIABLE]: String(metricsFd) } : {}) },
+    env: { ...env, ...activation, ...(metricsFd >= 0 ? { [METRICS_FD_VARIABLE]: String(metricsFd) } : {}) },
     // its own process group: the whole tree can be found and signalled
     detached: true,
     stdio: stdio as never,
@@ -235,7 +240,7 @@ function spawnProcess(spec: AppSpec, { env, listenFds, unrecorded }: LaunchOptio
     child,
     listened: false,
     onListening: null,
-    metrics: metrics ? (child.stdio[metricsFd] as Readable | null) : null,
+    metrics: pipes.read.metrics ?? null,
     output: { out: pipes.read.out, err: pipes.read.err, paths: pipes.paths },
   };
   const gate = gated ? (child.stdio[gateFd] as Writable | null) : null;

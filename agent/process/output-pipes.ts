@@ -1,6 +1,7 @@
-// Named pipes (FIFOs) under PMX_HOME/pipes that carry fork-mode apps' stdout and stderr. Node's
-// stdio pipes are socketpairs, dead for good once the agent dies; a FIFO can be opened again by
-// the next agent, which so keeps an adopted app's logs flowing.
+// Named pipes (FIFOs) under PMX_HOME/pipes that carry fork-mode apps' stdout and stderr, and a
+// Node app's metrics (its samples, which the hang watch reads, and what it sends with
+// process.send). Node's stdio pipes are socketpairs, dead for good once the agent dies; a FIFO can
+// be opened again by the next agent, which so keeps an adopted app's logs and metrics flowing.
 //
 // The app's end is opened read-write: the app itself then counts as a reader, so while no agent
 // runs its writes wait in the pipe (64 KB) instead of failing with EPIPE (which kills most apps).
@@ -14,17 +15,18 @@ import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, unli
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 
-/** The FIFOs of one launch. */
+/** The FIFOs of one launch; `metrics` for a Node app with the metrics preload. */
 export interface OutputPipePaths {
   out: string;
   err: string;
+  metrics?: string;
 }
 
 /** A launch's FIFOs opened: `write` for the child's stdio (closed once it is spawned), `read` for the agent. */
 export interface OpenedPipes {
   paths: OutputPipePaths;
-  write: { out: number; err: number };
-  read: { out: Socket; err: Socket };
+  write: { out: number; err: number; metrics?: number };
+  read: { out: Socket; err: Socket; metrics?: Socket };
 }
 
 /** Made in one `mkfifo` each time the free ones run low; doubled (up to MAX_BATCH) each time a launch had to wait for them. */
@@ -71,13 +73,14 @@ export class OutputPipes {
     });
   }
 
-  /** Opens two free FIFOs for a launch (making some at once when none is free). */
-  open(): OpenedPipes {
-    if (this.free.length < 2) this.makeNow();
-    const paths = { out: this.free.pop()!, err: this.free.pop()! };
+  /** Opens two free FIFOs for a launch, three with `metrics` (making some at once when too few are free). */
+  open(metrics: boolean): OpenedPipes {
+    const count = metrics ? 3 : 2;
+    if (this.free.length < count) this.makeNow(count);
+    const paths: OutputPipePaths = { out: this.free.pop()!, err: this.free.pop()!, ...(metrics ? { metrics: this.free.pop()! } : {}) };
     this.prefill();
-    const write = { out: openSync(paths.out, constants.O_RDWR), err: openSync(paths.err, constants.O_RDWR) };
-    return { paths, write, read: { out: this.reader(paths.out), err: this.reader(paths.err) } };
+    const write = { out: openSync(paths.out, constants.O_RDWR), err: openSync(paths.err, constants.O_RDWR), ...(paths.metrics ? { metrics: openSync(paths.metrics, constants.O_RDWR) } : {}) };
+    return { paths, write, read: { out: this.reader(paths.out), err: this.reader(paths.err), ...(paths.metrics ? { metrics: this.reader(paths.metrics) } : {}) } };
   }
 
   /** Opens the agent's end of a FIFO that a running (adopted) process writes to. */
@@ -91,26 +94,27 @@ export class OutputPipes {
 
   /** Takes back the FIFOs of a launch that failed before a child had them: nothing was written, they are clean. */
   giveBack(pipes: OpenedPipes): void {
-    for (const reader of [pipes.read.out, pipes.read.err]) {
-      reader.removeAllListeners('end');
-      reader.destroy();
+    for (const reader of [pipes.read.out, pipes.read.err, pipes.read.metrics]) {
+      reader?.removeAllListeners('end');
+      reader?.destroy();
     }
-    this.free.push(pipes.paths.out, pipes.paths.err);
+    this.free.push(...pathsOf(pipes.paths));
   }
 
   /** Closes the child's ends once it has them (or could not be started). */
   static closeWriteEnds(pipes: OpenedPipes): void {
     closeSync(pipes.write.out);
     closeSync(pipes.write.err);
+    if (pipes.write.metrics !== undefined) closeSync(pipes.write.metrics);
   }
 
-  private makeNow(): void {
+  private makeNow(needed: number): void {
     const names = this.names(this.batch);
     this.batch = Math.min(this.batch * 2, MAX_BATCH);
     const result = spawnSync('mkfifo', ['-m', '600', ...names], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (result.error) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.error.message} (pmx needs mkfifo)`);
     this.free.push(...names.filter(isFifo));
-    if (this.free.length < 2) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.stderr.toString().trim()}`);
+    if (this.free.length < needed) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.stderr.toString().trim()}`);
   }
 
   private names(count: number): string[] {
@@ -118,6 +122,11 @@ export class OutputPipes {
     for (let i = 0; i < count; i++) names.push(join(this.dir, String(this.next++)));
     return names;
   }
+}
+
+/** Every FIFO of a launch. */
+export function pathsOf(paths: OutputPipePaths): string[] {
+  return [paths.out, paths.err, ...(paths.metrics ? [paths.metrics] : [])];
 }
 
 function isFifo(path: string): boolean {

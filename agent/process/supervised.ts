@@ -332,11 +332,17 @@ export class SupervisedProcess extends EventEmitter {
 
   /**
    * Supervises a child that an agent which died had started (crash recovery), with the lifecycle
-   * that agent left; its output is read again from its named pipes.
+   * that agent left; its output and metrics are read again from its named pipes, and its notify
+   * socket (`notify`, bound again where the child sends) is heard again: its watchdog, armed from
+   * now, and its hang watch go on.
    */
-  resume(launched: Launched, lifecycle: Lifecycle): void {
+  resume(launched: Launched, lifecycle: Lifecycle, notify: NotifySocket | null = null): void {
     this.restore(lifecycle);
-    this.track('current', launched);
+    this.track('current', launched, notify);
+    const handle = this.children.current!;
+    // it had told its readiness to the agent that started it
+    if (handle.notice) handle.notice.state = 'ready';
+    handle.liveness?.watchdog?.sampled();
   }
 
   /** Takes over the lifecycle an agent which died left (crash recovery), before any event is fed to this process. */
@@ -352,11 +358,11 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
-  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null; launch: string | null } | null; others: (ProcessIdentity & { launch: string | null })[] } {
+  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null; launch: string | null; notify: string | null } | null; others: (ProcessIdentity & { launch: string | null })[] } {
     const live = (handle: ChildHandle | null): handle is ChildHandle & { identity: ProcessIdentity } => handle?.identity != null && !hasExited(handle);
     const { current, replacement, retiring } = this.children;
     return {
-      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null, launch: current.launched.marker ?? null } : null,
+      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null, launch: current.launched.marker ?? null, notify: current.notify?.path ?? null } : null,
       others: [replacement, retiring].filter(live).map((handle) => ({ ...handle.identity, launch: handle.launched.marker ?? null })),
     };
   }
@@ -391,8 +397,9 @@ export class SupervisedProcess extends EventEmitter {
         // what the app sent with process.send, having no IPC channel: for the bus, as IPC messages are
         (message) => this.emit('message', message),
       );
-      // a descendant that inherited the pipe must not keep it open once the app is gone
-      child.once('exit', () => pipe.destroy());
+      // a descendant that inherited a worker's socketpair must not keep it open once the app is gone;
+      // a FIFO is read to its end (when the last holder is gone), then used again
+      if (!launched.output) child.once('exit', () => pipe.destroy());
     }
     notify?.on('message', (message: NotifyMessage) => this.notified(handle.launched.child, handle, message));
     // a MAINPID= the child sent just before it exited (a daemon that forks, then ends) may wait

@@ -1,0 +1,78 @@
+// An adopted app keeps what watched it: after its agent is killed with SIGKILL, the next agent
+// hears its notify socket again (bound where the app still sends), reads its metrics again (a
+// FIFO, as its output), and so restarts a watchdog app that falls silent and a Node app whose
+// loop hangs, as the dead agent would have; the dead agent's socket file goes with the app.
+import { afterAll, describe, expect, it } from 'vitest';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
+
+const pmx = new PmxSandbox('pmx-adopted-liveness-');
+afterAll(() => pmx.cleanup());
+
+/** READY=1, then WATCHDOG=1 every 200 ms until the file SILENT exists. */
+const PINGER = `import os, socket, time
+def notify(message):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(message.encode(), os.environ['NOTIFY_SOCKET'])
+    s.close()
+notify('READY=1')
+while True:
+    if not os.path.exists(os.environ['SILENT']):
+        notify('WATCHDOG=1')
+    time.sleep(0.2)
+`;
+
+const entry = (list: JlistEntry[], name: string): JlistEntry => list.find((proc) => proc.name === name)!;
+const events = (proc: JlistEntry): string[] => ((proc.pm2_env.pmx_events ?? []) as { event: string }[]).map((event) => event.event);
+
+describe('an app adopted after its agent was killed', () => {
+  it('keeps its watchdog and hang watch (fed again through its notify socket and metrics FIFO), and is restarted when silent or hung', async () => {
+    const silent = join(pmx.dir, 'silent');
+    writeFileSync(join(pmx.dir, 'pinger.py'), PINGER);
+    writeFileSync(
+      join(pmx.dir, 'liveness.config.js'),
+      `module.exports = { apps: [
+        { name: 'pinger', script: ${JSON.stringify(join(pmx.dir, 'pinger.py'))}, interpreter: 'python3', notify: true, watchdog: '2s', env: { SILENT: ${JSON.stringify(silent)} } },
+        { name: 'blocker', script: ${JSON.stringify(join(FIXTURES, 'apps/blocks.js'))}, hang_timeout: '2s' },
+      ] };\n`,
+    );
+    await pmx.ok(['start', join(pmx.dir, 'liveness.config.js')]);
+    // both watched before the kill: the pinger said it is ready, the blocker's metrics come
+    const before = await eventually('ready and sampled', async () => {
+      const list = await pmx.jlist();
+      const ready = (entry(list, 'pinger').pm2_env.pmx_notify as { state?: string } | undefined)?.state === 'ready';
+      return ready && entry(list, 'blocker').pm2_env.axm_monitor['Heap Size'] !== undefined ? list : null;
+    });
+    const dead = pmx.agentPid()!;
+    process.kill(dead, 'SIGKILL');
+    await eventually('the agent to die', () => !alive(dead));
+
+    // adopted as they were, and their metrics flow again (the dead agent's samples are gone with it)
+    const adopted = await pmx.jlist();
+    expect(['pinger', 'blocker'].map((name) => entry(adopted, name).pid)).toEqual(['pinger', 'blocker'].map((name) => entry(before, name).pid));
+    expect((entry(adopted, 'pinger').pm2_env.pmx_notify as { state?: string } | undefined)?.state).toBe('ready');
+    await eventually('the adopted blocker sampled again', async () => entry(await pmx.jlist(), 'blocker').pm2_env.axm_monitor['Heap Size'] !== undefined);
+
+    // the pinger falls silent: its watchdog, armed again by the new agent, restarts it
+    writeFileSync(silent, '');
+    const pinger = await eventually('the silent pinger restarted', async () => {
+      const proc = entry(await pmx.jlist(), 'pinger');
+      return proc.pid !== entry(before, 'pinger').pid && proc.pid > 0 ? proc : null;
+    }, 15_000);
+    expect(events(pinger)).toContain('watchdog');
+    expect(alive(entry(before, 'pinger').pid)).toBe(false);
+
+    // the blocker's loop hangs: its hang watch, fed by the metrics FIFO, restarts it
+    process.kill(entry(before, 'blocker').pid, 'SIGUSR2');
+    const blocker = await eventually('the hung blocker restarted', async () => {
+      const proc = entry(await pmx.jlist(), 'blocker');
+      return proc.pid !== entry(before, 'blocker').pid && proc.pid > 0 ? proc : null;
+    }, 15_000);
+    expect(events(blocker)).toContain('hung');
+
+    // the socket the dead agent made for the pinger went with the child that used it
+    const sockets = readdirSync(join(pmx.home, 'notify'));
+    expect(sockets.filter((name) => name.startsWith(`${dead}.`))).toEqual([]);
+  }, 60_000);
+});
