@@ -8,9 +8,11 @@ import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
 
 /**
- * Calls `ready` once a replacement is ready: its 'ready' message (or READY=1 on its notify socket) with wait_ready, its first
- * listening server when the child it replaces listened, having stayed up min_uptime when it is
- * socket-activated, its start otherwise. Never, if it exits first.
+ * Calls `ready` once a replacement is ready: its 'ready' message (or READY=1 on its notify socket)
+ * with wait_ready; a cluster worker's first listening server, or, when the child it replaces had
+ * not (yet) told the agent it listens, that or having stayed up min_uptime, whichever comes first
+ * (a reload asked as the old one begins to listen waited for nothing); having stayed up min_uptime
+ * when it is socket-activated; its start otherwise. Never, if it exits first.
  */
 export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListening: boolean, notify: NotifySocket | null, ready: () => void): void {
   const { child, onListening } = launched;
@@ -30,9 +32,17 @@ export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListenin
     };
     child.on('message', onMessage);
     notify?.on('message', onNotify);
-  } else if (oldWasListening && onListening) {
-    if (launched.listened) queueMicrotask(ready);
-    else onListening(() => alive() && ready());
+  } else if (onListening) {
+    let told = false;
+    const once = (): void => {
+      if (told || !alive()) return;
+      told = true;
+      ready();
+    };
+    if (launched.listened) queueMicrotask(once);
+    else onListening(once);
+    // a worker that serves no port is ready once it stayed up
+    if (!oldWasListening) setTimeout(once, spec.min_uptime).unref();
   } else if (spec.listen.length > 0) {
     // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
     // min_uptime: until then the old child keeps accepting from the shared socket
