@@ -4,7 +4,7 @@ import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync 
 import { resolveHome, type AgentHome } from './protocol/home.js';
 import { guardHome } from './protocol/home-guard.js';
 import { acquireHomeLock, type HomeLock } from './lock.js';
-import { AGENT_MARKER, readyLine, type RecoveryReport } from './protocol/launch.js';
+import { AGENT_MARKER, TO_STOP_FLAG, readyLine, type RecoveryReport } from './protocol/launch.js';
 import { Registry } from './registry.js';
 import { createProcessOs } from './process/os.js';
 import { listen } from './rpc/server.js';
@@ -39,6 +39,8 @@ export interface AgentOptions {
   lock?: HomeLock;
   /** Start the apps saved in the dump before answering on the socket (the boot hook). */
   resurrect?: boolean;
+  /** Started only to stop what an agent that was killed left (`pmx kill`): recovery restarts nothing. */
+  toStop?: boolean;
 }
 
 /** The agent running in this process, for the foreground runtime that embeds it. */
@@ -75,7 +77,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
   const metrics = new MetricsEndpoint(registry, log);
-  const recovered = recover(registry, os, home.stateFile, { pipesDir: home.pipes, uncleanEnd: lock.previousPid !== null }, log);
+  const recovered = recover(registry, os, home.stateFile, { pipesDir: home.pipes, uncleanEnd: lock.previousPid !== null, restartNothing: options.toStop === true }, log);
   const state = new StateFile(home.stateFile, registry, log);
   // no app runs its code before the state file names it: an agent killed now leaves none untracked
   os.beforeAppsRun = () => state.flush();
@@ -173,6 +175,7 @@ function parseArgs(argv: string[]): AgentOptions {
     home: resolveHome(),
     foreground: argv.includes('--foreground'),
     readyFd: readyIndex >= 0 ? Number(argv[readyIndex + 1]) : null,
+    toStop: argv.includes(TO_STOP_FLAG),
     sampleIntervalMs: Number(process.env.PMX_SAMPLE_INTERVAL_MS) || 1000,
     metricsAddress: metricsAddressFrom(process.env),
   };

@@ -21,8 +21,12 @@ import type { NotifySocket } from './health/notify-socket.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 
-/** Takes over the processes of the agent that left `stateFile`; null when there was none (a clean start). */
-export function recover(registry: Registry, os: ProcessOs, stateFile: string, strays: { pipesDir: string; uncleanEnd: boolean }, log: (line: string) => void): RecoveryReport | null {
+/**
+ * Takes over the processes of the agent that left `stateFile`; null when there was none (a clean
+ * start). `restartNothing`: for an agent started only to stop them (`pmx kill` of an agent that
+ * had to be killed): what still runs is adopted, what is gone stays stopped.
+ */
+export function recover(registry: Registry, os: ProcessOs, stateFile: string, strays: { pipesDir: string; uncleanEnd: boolean; restartNothing?: boolean }, log: (line: string) => void): RecoveryReport | null {
   const { pipesDir } = strays;
   let state;
   try {
@@ -66,7 +70,9 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     const lifecycle = restoredLifecycle(saved.lifecycle);
     const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch, log) : null;
     let outcome: Outcome;
-    if (saved.spec.listen.length > 0) {
+    if (strays.restartNothing) {
+      outcome = stopOnly(proc, lifecycle, child);
+    } else if (saved.spec.listen.length > 0) {
       const recovered = recoverSocketApp(proc, lifecycle, child);
       outcome = recovered.outcome;
       if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc, runAgain: recovered.runAgain }]);
@@ -177,6 +183,13 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
     proc.dispatch({ type: 'exit', code: null, signal: null });
   }
   return 'exited';
+}
+
+/** For an agent that will stop everything at once: an adopted child is left to that stop, one that is gone stays stopped. */
+function stopOnly(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
+  if (child) return 'adopted';
+  proc.restore({ ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED });
+  return isDormant(lifecycle.status) ? null : 'exited';
 }
 
 /**

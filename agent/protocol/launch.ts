@@ -8,6 +8,8 @@ export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size
 
 /** Marker in the agent's command line, so a reused pid is not mistaken for an agent. */
 export const AGENT_MARKER = '--pmx-agent';
+/** The flag of an agent started only to stop what a killed one left (`pmx kill`): it restarts nothing. */
+export const TO_STOP_FLAG = '--to-stop';
 
 /** A process named in a recovery report. */
 export interface RecoveredProcess {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
 import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
-import { AGENT_MARKER, AGENT_NODE_FLAGS, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
+import { AGENT_MARKER, AGENT_NODE_FLAGS, TO_STOP_FLAG, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
 import { lockHeld, lockHolder } from '../../agent/protocol/lock-probe.js';
 import { AgentConnection } from './connection.js';
 import { CliError } from './errors.js';
@@ -26,6 +26,8 @@ export interface ConnectOptions {
   anyVersion?: boolean;
   /** How long to wait for a running agent's socket to answer (default START_TIMEOUT_MS). */
   waitMs?: number;
+  /** An agent started here is only to stop what the one before left: it restarts nothing (`pmx kill`). */
+  toStop?: boolean;
 }
 
 /** A live agent: its connection, its answer to `hello`, and whether this command started it. */
@@ -83,7 +85,7 @@ async function reach(home: AgentHome, options: ConnectOptions): Promise<{ connec
     waitingSince = null;
     if (!options.spawn) return null;
     if (starts++ === MAX_STARTS) throw new CliError(`the agent did not stay up: started ${MAX_STARTS} times in ${home.root}`, { code: 'AGENT_START_FAILED', hint: lastLines(home.logFile) });
-    const outcome = await startAgent(home);
+    const outcome = await startAgent(home, { toStop: options.toStop === true });
     if (outcome !== 'already-running') started = outcome;
   }
 }
@@ -115,13 +117,13 @@ export function agentEntry(): string {
  * that died; 'already-running' when another agent holds the home (started by another command at
  * the same moment): the caller waits for that one.
  */
-export async function startAgent(home: AgentHome): Promise<{ recovered: RecoveryReport | null } | 'already-running'> {
+export async function startAgent(home: AgentHome, options: { toStop?: boolean } = {}): Promise<{ recovered: RecoveryReport | null } | 'already-running'> {
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
   chmodSync(home.root, 0o700);
   // loaded here, not at the top: most commands find the agent running and never need it
   const { spawn } = await import('node:child_process');
   const logFd = openSync(home.logFile, 'a', 0o600);
-  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentEntry(), AGENT_MARKER, '--ready-fd', '3'], {
+  const child = spawn(process.execPath, [...AGENT_NODE_FLAGS, agentEntry(), AGENT_MARKER, '--ready-fd', '3', ...(options.toStop ? [TO_STOP_FLAG] : [])], {
     detached: true,
     stdio: ['ignore', logFd, logFd, 'pipe'],
     // an agent started from an app's shell is not part of that app's launch (agent/os/marked.ts)

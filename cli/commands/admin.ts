@@ -102,7 +102,8 @@ async function killUnanswering(ctx: CommandContext, pid: number): Promise<void> 
   }
   process.kill(pid, 'SIGKILL');
   await waitForExit(pid);
-  const successor = await connectWithHello(ctx.home, { spawn: true, anyVersion: true });
+  // it adopts what still runs and restarts nothing (the workers that died with the old one stay down)
+  const successor = await connectWithHello(ctx.home, { spawn: true, anyVersion: true, toStop: true });
   if (successor) await stopThrough(ctx, successor);
 }
 

@@ -78,13 +78,18 @@ describe('the socket file deleted while the agent runs', () => {
     nothingLeft(agent, app);
   });
 
-  it('kill stops an agent that stays hung: it is killed, and a new agent takes its processes over and stops them', async () => {
+  it('kill stops an agent that stays hung: it is killed, and a new agent takes its processes over and stops them, restarting none', async () => {
+    // cluster workers die with the killed agent: the agent that only stops does not start them again first
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'workers', '-i', '2']);
+    const workers = (await pmx.jlist()).filter((entry) => entry.name === 'workers').map((entry) => entry.pid);
     const { agent, app } = await startHung();
     const killed = await runKill(() => undefined);
     expect(killed.code, killed.stderr).toBe(0);
     expect(killed.stderr).toContain(`The agent (pid ${agent}) did not end within 15 s: killing it; a new agent takes its processes over and stops them`);
-    expect(killed.stderr).toMatch(/adopted, still running: kept \(id 0, pid \d+\)/);
-    expect(killed.stdout).toContain('Stopped 1 process and the agent');
+    expect(killed.stderr).toMatch(/adopted, still running: kept \(id 2, pid \d+\)/);
+    expect(killed.stderr).not.toContain('restarted');
+    expect(killed.stdout).toContain('Stopped 3 processes and the agent');
+    for (const pid of workers) expect(alive(pid)).toBe(false);
     nothingLeft(agent, app);
   });
 });
