@@ -1,7 +1,9 @@
-// `--hosts <glob>` and `--roles <r[,r2]>`: the hosts of an environment a command runs on. A
-// selection that matches no host is an error naming the selector and the hosts there are.
+// `--hosts <glob>` and `--roles <r[,r2]>`: the hosts of an environment a command runs on. A glob
+// may hold ranges, as `host` names do (`web[01:03]*`, `10.0.0.[11:13]`). A selection that matches
+// no host is an error naming the selector and the hosts there are.
 import { DeployConfigError } from './errors.js';
 import { globMatch } from '../transport/host-patterns.js';
+import { expandHostRange } from './host-ranges.js';
 import type { HostTarget } from '../transport/host-target.js';
 import type { DeployEnvironment } from './types.js';
 
@@ -34,7 +36,12 @@ export function selectHosts(environment: DeployEnvironment, selection: HostSelec
   for (const [flag, list] of [['--hosts', selection.hosts], ['--roles', selection.roles]] as const) {
     if (list && list.length === 0) throw new DeployConfigError(`${flag} names nothing: give a comma-separated list, e.g. ${flag} ${flag === '--hosts' ? "'web*'" : 'web,db'}`, { file: environment.file, environment: environment.name });
   }
-  const hosts = environment.hosts.filter((target) => isSelected(target, selection));
+  const globs = selection.hosts?.flatMap((glob) => {
+    const expanded = expandHostRange(glob);
+    if ('error' in expanded) throw new DeployConfigError(`--hosts '${glob}': ${expanded.error}`, { file: environment.file, environment: environment.name });
+    return expanded.names;
+  });
+  const hosts = environment.hosts.filter((target) => isSelected(target, { ...selection, hosts: globs }));
   if (hosts.length === 0) {
     throw new DeployConfigError(`${selectors} matches no host of deploy.${environment.name} (hosts: ${listHosts(environment.hosts)})`, { file: environment.file, environment: environment.name });
   }

@@ -96,6 +96,12 @@ describe('--hosts and --roles', () => {
     expect(labels({ hosts: ['lb*', 'db1*'] })).toEqual(['ops@db1.example:2222', 'lb.example']);
   });
 
+  it('a glob may hold ranges, as host names do; a bad one is an error naming it', () => {
+    expect(labels({ hosts: ['web[01:03].example'] })).toEqual(['web01.example', 'web02.example', 'web03.example']);
+    expect(labels({ hosts: ['web[10:11]*', 'db[2:2]*'] })).toEqual(['web10.example', 'web11.example', 'ops@db2.example:2222']);
+    expect(failure(() => selectHosts(env, { hosts: ['web[3:1]'] })).message).toMatch(/^--hosts 'web\[3:1\]': /);
+  });
+
   it('roles select the hosts having any of them; both selectors must match', () => {
     expect(labels({ roles: ['backup'] })).toEqual(['ops@db1.example:2222', 'ops@db2.example:2222']);
     expect(labels({ roles: ['db', 'web'] })).toHaveLength(14);
