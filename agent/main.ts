@@ -74,10 +74,11 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const os = createProcessOs(home.pipes, home.notify);
   const registry = new Registry(home, os, log);
   const crons = new CronRestarts();
-  const watchers = new AppWatchers(registry, log);
   const stopMonitor = startMonitor(registry, options.sampleIntervalMs, log);
   const metrics = new MetricsEndpoint(registry, log);
   const recovered = recover(registry, os, home.stateFile, { pipesDir: home.pipes, uncleanEnd: lock.previousPid !== null, restartNothing: options.toStop === true }, log);
+  // after recovery: the apps it took over are watched from what they are now
+  const watchers = new AppWatchers(registry, log);
   const state = new StateFile(home.stateFile, registry, log);
   // no app runs its code before the state file names it: an agent killed now leaves none untracked
   os.beforeAppsRun = () => state.flush();

@@ -31,6 +31,8 @@ export class AppWatchers {
   ) {
     registry.added.add((proc) => this.follow(proc));
     for (const proc of registry.all()) this.follow(proc);
+    // what already runs (adopted after the agent died) changes status no more: its watch starts now
+    for (const name of new Set(registry.all().map((proc) => proc.spec.name))) this.sync(name);
   }
 
   /** Ends every watch (the agent is stopping). */
