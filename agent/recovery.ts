@@ -124,8 +124,9 @@ function notifyAt(os: ProcessOs, path: string, who: string, log: (line: string) 
  */
 function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
   const fresh = initialLifecycle();
-  const { status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode, restartAt } = { ...fresh, ...saved };
-  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, afterStop, exitCode, restartAt };
+  // recentRestarts: restart_limit's window goes on counting the restarts decided before the agent died
+  const { status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt } = { ...fresh, ...saved };
+  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt };
 }
 
 /** The lifecycle with its current child running, as the dead agent left it serving. */
