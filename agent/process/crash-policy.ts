@@ -1,7 +1,8 @@
 // What an exit that nobody asked for leads to: staying stopped (autorestart off, a stop exit
 // code), errored after too many unstable restarts in a row or too many restarts within
 // restart_limit's interval (systemd's start-rate limit), or a relaunch, at once or after a
-// back-off. Pure: the transition function applies the verdict.
+// back-off; and what a restart the agent decides on a live child leads to (restart_limit only).
+// Pure: the transition function applies the verdict.
 import type { Lifecycle, RestartPolicy } from './lifecycle.js';
 
 /** Exponential back-off: each delay is 1.5x the last, capped, and reset once the app is stable. */
@@ -24,7 +25,7 @@ export interface ExitJudgement {
 /** Judges an unexpected exit of the current child at `now`. */
 export function judgeExit(s: Lifecycle, code: number | null, policy: RestartPolicy, now: number): ExitJudgement {
   const limit = policy.restart_limit ?? null;
-  const recent = limit ? (s.recentRestarts ?? []).filter((at) => now - at < limit.interval) : [];
+  const recent = recentRestarts(s, policy, now);
   if (!policy.autorestart || (code !== null && policy.stop_exit_codes.includes(code))) {
     return { verdict: { kind: 'stop' }, unstableRestarts: s.unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
   }
@@ -39,6 +40,24 @@ export function judgeExit(s: Lifecycle, code: number | null, policy: RestartPoli
   const backoffDelay = nextBackoff(s.backoffDelay, uptime, policy);
   const delay = policy.exp_backoff_restart_delay > 0 ? backoffDelay : policy.restart_delay;
   return { verdict: { kind: 'restart', delay }, unstableRestarts, backoffDelay, recentRestarts: limit ? [...recent, now] : [] };
+}
+
+/**
+ * The verdict on a restart the agent decided on a live child (hung, a missed watchdog, a failed
+ * health check): not a crash, so max_restarts and the back-off do not apply; restart_limit does,
+ * as systemd's start limit counts every start. `recentRestarts` includes this one when it restarts.
+ */
+export function judgeLivenessRestart(s: Lifecycle, policy: RestartPolicy, now: number): { limited: boolean; recentRestarts: number[] } {
+  const limit = policy.restart_limit ?? null;
+  const recent = recentRestarts(s, policy, now);
+  if (limit && recent.length >= limit.burst) return { limited: true, recentRestarts: recent };
+  return { limited: false, recentRestarts: limit ? [...recent, now] : [] };
+}
+
+/** The automatic restarts still within restart_limit's interval at `now`; none without a limit. */
+function recentRestarts(s: Lifecycle, policy: RestartPolicy, now: number): number[] {
+  const limit = policy.restart_limit ?? null;
+  return limit ? (s.recentRestarts ?? []).filter((at) => now - at < limit.interval) : [];
 }
 
 function nextBackoff(previous: number, uptime: number, policy: RestartPolicy): number {

@@ -91,6 +91,8 @@ export type LifecycleEvent =
   | { type: 'ready' }
   | { type: 'exit'; code: number | null; signal: string | null }
   | { type: 'spawn-failed' }
+  /** The agent restarts the current child on its own: hung, a missed watchdog, a failed health check. */
+  | { type: 'liveness-failed' }
   | { type: 'replacement-ready' }
   | { type: 'replacement-exit' }
   | { type: 'drained' }

@@ -543,9 +543,7 @@ export class SupervisedProcess extends EventEmitter {
   /** The current child's event loop has been blocked for `blockedMs`: the one stop path restarts it (a blocked loop cannot act on SIGINT; kill_timeout then SIGKILL). */
   private hung(child: ChildProcess, blockedMs: number): void {
     if (this.roleOf(child) !== 'current' || !this.restartable()) return;
-    this.record({ event: 'hung', at: this.os.now(), blocked_ms: blockedMs });
-    this.fail(`hung: its event loop has been blocked for ${blockedMs} ms (hang_timeout ${this.spec.hang_timeout} ms): restarting`);
-    this.dispatch({ type: 'restart' });
+    this.restartOnItsOwn({ event: 'hung', at: this.os.now(), blocked_ms: blockedMs }, `hung: its event loop has been blocked for ${blockedMs} ms (hang_timeout ${this.spec.hang_timeout} ms)`);
   }
 
   /** A child spoke on its notify socket (systemd's protocol): READY=1 is its 'ready' message, WATCHDOG=1 feeds its watchdog, STOPPING=1 ends it. */
@@ -572,9 +570,7 @@ export class SupervisedProcess extends EventEmitter {
   /** The current child missed its watchdog: restarted as a hung one is. */
   private watchdogMissed(child: ChildProcess, reason: string): void {
     if (this.roleOf(child) !== 'current' || !this.restartable()) return;
-    this.record({ event: 'watchdog', at: this.os.now(), reason });
-    this.fail(`watchdog: ${reason}: restarting`);
-    this.dispatch({ type: 'restart' });
+    this.restartOnItsOwn({ event: 'watchdog', at: this.os.now(), reason }, `watchdog: ${reason}`);
   }
 
   /** A probe of a child's health check ended: an unhealthy current child is restarted; a healthy replacement may now take over. */
@@ -587,9 +583,16 @@ export class SupervisedProcess extends EventEmitter {
     }
     if (role !== 'current' || state.status !== 'unhealthy' || !this.restartable()) return;
     const reason = state.last_error ?? 'the probe failed';
-    this.record({ event: 'health', at: this.os.now(), reason });
-    this.fail(`unhealthy: ${state.failures} health checks failed in a row (last: ${reason}): restarting`);
-    this.dispatch({ type: 'restart' });
+    this.restartOnItsOwn({ event: 'health', at: this.os.now(), reason }, `unhealthy: ${state.failures} health checks failed in a row (last: ${reason})`);
+  }
+
+  /** Restarts the current child on the agent's own decision, through the one stop path; past restart_limit it ends errored instead. */
+  private restartOnItsOwn(event: SupervisionEvent, problem: string): void {
+    this.record(event);
+    this.dispatch({ type: 'liveness-failed' });
+    const limit = this.spec.restart_limit;
+    const limited = this.state.afterStop === 'errored' && limit;
+    this.fail(limited ? `${problem}: not restarted, it was restarted ${limit.burst} times within ${limit.interval} ms (restart_limit: { burst: ${limit.burst}, interval: ${limit.interval} }); errored until it is started` : `${problem}: restarting`);
   }
 
   /** The agent restarts a process on its own only while it runs unattended: not while it is being stopped or reloaded (the replacement renews it). */

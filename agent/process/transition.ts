@@ -15,7 +15,7 @@ import {
   type RestartPolicy,
   type Transition,
 } from './lifecycle.js';
-import { judgeExit } from './crash-policy.js';
+import { judgeExit, judgeLivenessRestart } from './crash-policy.js';
 import { admit, isIntent, settle } from './requests.js';
 import {
   beginRound,
@@ -134,6 +134,14 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
 
     case 'exit':
       return currentExited(s, event.code, policy, now);
+
+    case 'liveness-failed': {
+      // LAUNCHING | ONLINE -> STOPPING, then LAUNCHING; or ERRORED once restart_limit is reached
+      if (!isUnattended(s.status) || !s.children.current) return same(s);
+      const { limited, recentRestarts } = judgeLivenessRestart(s, policy, now);
+      if (limited) return stopAll({ ...s, recentRestarts, erroredBy: 'restart_limit' }, 'errored', policy);
+      return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts }, 'restart', policy);
+    }
 
     case 'replacement-ready':
       return replacementReady(s, now);
