@@ -23,3 +23,24 @@ export function nameProblem(name: string): string | null {
 export function hasNul(text: string): boolean {
   return text.includes('\u0000');
 }
+
+/** Linux's MAX_ARG_STRLEN: the longest string exec takes, one argument or one `NAME=value`, its NUL included. */
+export const MAX_EXEC_STRING_BYTES = 131_072;
+
+/**
+ * What an app's environment and arguments may take in all: half of Linux's ARG_MAX with the usual
+ * 8 MiB stack (2 MiB), so that what the agent adds (PM2's variables, node's options) still fits.
+ */
+export const MAX_LAUNCH_BYTES = 1_048_576;
+
+/** Why exec would refuse this environment and these arguments (E2BIG): the variable, or the whole, too large; null when they fit. */
+export function launchSizeProblem(env: Readonly<Record<string, string>>, args: readonly string[]): { variable: string | null; bytes: number; limit: number } | null {
+  let total = 0;
+  for (const [name, value] of Object.entries(env)) {
+    const bytes = Buffer.byteLength(name) + Buffer.byteLength(value) + 2;
+    if (bytes > MAX_EXEC_STRING_BYTES) return { variable: name, bytes, limit: MAX_EXEC_STRING_BYTES };
+    total += bytes;
+  }
+  for (const arg of args) total += Buffer.byteLength(arg) + 1;
+  return total > MAX_LAUNCH_BYTES ? { variable: null, bytes: total, limit: MAX_LAUNCH_BYTES } : null;
+}

@@ -2,7 +2,7 @@
 // without control characters, no NUL anywhere, instances within bounds. The CLI sends valid
 // specs; anything else that can open the socket gets a validation error, never a TypeError.
 import type { AppSpec } from '../protocol/app-spec.js';
-import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, nameProblem } from '../protocol/limits.js';
+import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, launchSizeProblem, nameProblem } from '../protocol/limits.js';
 
 type Check = (value: unknown) => string | null;
 
@@ -126,7 +126,14 @@ export function specProblem(value: unknown, index: number): string | null {
   const spec = value as Record<string, unknown>;
   const label = typeof spec.name === 'string' && name(spec.name) === null ? `app '${spec.name}'` : `apps[${index}]`;
   const bad = badKey(spec);
-  return bad ? `${label}: ${bad.key} must be ${bad.expected}` : null;
+  if (bad) return `${label}: ${bad.key} must be ${bad.expected}`;
+  // exec would refuse it (E2BIG): refused here rather than registered errored
+  const { env, args, interpreter_args, script, interpreter } = spec as unknown as AppSpec;
+  const large = launchSizeProblem(env, [interpreter, ...interpreter_args, script, ...args]);
+  if (!large) return null;
+  return large.variable === null
+    ? `${label}: env and args must take at most ${large.limit} bytes in all (got ${large.bytes})`
+    : `${label}: env must hold variables of at most ${large.limit} bytes as NAME=value (${JSON.stringify(large.variable)} takes ${large.bytes})`;
 }
 
 /** The first key of `spec` that is not what an AppSpec needs, and what it must be; null when every key is right. */

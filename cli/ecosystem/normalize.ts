@@ -6,7 +6,7 @@ import { APP_KEYS, KNOWN_KEYS, PM2_ONLY_KEYS, type Draft } from './schema.js';
 import { EcosystemError, describeValue } from './errors.js';
 import { appEnvironment } from './env.js';
 import { envNulVariable, parseEnv } from './values.js';
-import { nameProblem } from '../../agent/protocol/limits.js';
+import { launchSizeProblem, nameProblem } from '../../agent/protocol/limits.js';
 import { resolveProgram } from './program.js';
 import { absolute, expandHome, isDirectory, packageVersion } from './resolve-script.js';
 import { nearest } from './suggest.js';
@@ -41,6 +41,16 @@ function keyProblem(origin: Origin, key: string, expected: string, value: unknow
 export function envNulProblem(origin: Origin, key: string): EcosystemError {
   const message = `${origin.label}: ${origin.keyName(key)} holds a NUL character, which no environment variable can carry`;
   return new EcosystemError(message, { code: 'ECOSYSTEM_INVALID', file: origin.file, app: origin.app, key });
+}
+
+/** An environment exec would refuse (E2BIG): one variable too long, or the whole too large; named without its value. */
+function envSizeProblem(origin: Origin, key: string | null, bytes: number, limit: number): EcosystemError {
+  const fix = 'pass large data in a file and its path in the environment instead';
+  const message =
+    key === null
+      ? `${origin.label}: the environment as a whole, with the arguments, takes ${bytes} bytes: more than the ${limit} (1 MiB) pmx starts an app with, safely under Linux's ARG_MAX; ${fix}`
+      : `${origin.label}: ${origin.keyName(key)} takes ${bytes} bytes as NAME=value: more than ${limit}, Linux's limit for one environment variable (MAX_ARG_STRLEN); ${fix}`;
+  return new EcosystemError(message, { code: 'ECOSYSTEM_INVALID', file: origin.file, app: origin.app, key: key ?? 'env' });
 }
 
 /** Everything outside the app that completing it depends on. */
@@ -125,6 +135,11 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     filter: draft.filter_env,
     python: interpreter.includes('python'),
   });
+  const tooLarge = launchSizeProblem(env, [interpreter, ...(draft.interpreter_args ?? []), script, ...args]);
+  if (tooLarge) {
+    problems.push(envSizeProblem(origin, tooLarge.variable === null ? null : envKey(tooLarge.variable, draft, context), tooLarge.bytes, tooLarge.limit));
+    return null;
+  }
   const logPath = (file: string | null | undefined): string | null => {
     if (draft.disable_logs) return '/dev/null';
     if (!file) return null;
@@ -157,4 +172,13 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     // as PM2: the package.json nearest the script (a script run from another folder is still its package's)
     version: packageVersion(dirname(script)) ?? packageVersion(cwd),
   };
+}
+
+/** The key of the file a variable of the app's environment comes from, the last layer that sets it first (see env.ts). */
+function envKey(name: string, draft: Draft, context: CompleteContext): string {
+  if (context.namedEnv?.[name] !== undefined) return `env_${context.envName}.${name}`;
+  if (name === 'PORT' && draft.port !== undefined) return 'port';
+  if (draft.env?.[name] !== undefined) return `env.${name}`;
+  if (context.deployEnv?.[name] !== undefined) return `deploy.${context.envName}.env.${name}`;
+  return name;
 }
