@@ -57,6 +57,10 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
   // a child that ended while no agent watched: what it started lives on, marked with its launch
   for (const saved of state.processes) if (saved.child?.launch && !live.has(saved)) os.sweep(saved.child.launch);
+  // an adopted launch's probes were the dead agent's: ended (one may hang), this agent probes anew;
+  // now, before this agent's own probes (whose children would carry the same marker) begin
+  for (const saved of live) if (saved.child?.launch) os.sweep(saved.child.launch, true);
+  os.flushSweeps();
   const inUse = new Set([...live].flatMap(({ child }) => (child?.pipes ? pathsOf(child.pipes) : [])));
   // before anything starts again: what the dead agent ran but never recorded would hold its port
   const stopped = stopStrays(pipesDir, inUse, os, log);

@@ -9,6 +9,14 @@ import { sharedTable } from './process-tree.js';
 /** The variable that carries a launch's marker. */
 export const LAUNCH_VARIABLE = 'PMX_LAUNCH';
 
+/**
+ * The marker of a launch's exec probes: swept with the launch, and alone when the next agent
+ * adopts the launch (the probes the dead agent had running are its no longer, and may hang).
+ */
+export function probeMarker(marker: string): string {
+  return `${marker}.probe`;
+}
+
 const ENTRY = `${LAUNCH_VARIABLE}=`;
 
 /**

@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
-import { LAUNCH_VARIABLE, findMarked } from '../os/marked.js';
+import { LAUNCH_VARIABLE, findMarked, probeMarker } from '../os/marked.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
 
@@ -54,8 +54,8 @@ export interface ProcessOs {
   tree(root: ProcessIdentityRow): ProcessIdentityRow[];
   /** Signals each process whose identity still matches. */
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
-  /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launches `marker` names. */
-  sweep(marker: string): void;
+  /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launch `marker` names (its probes too); with `probesOnly`, its probes alone. */
+  sweep(marker: string, probesOnly?: boolean): void;
   /** Carries out the sweeps asked for and not yet done, now (before an answer, before the agent exits). */
   flushSweeps(): void;
   /** True while this very process runs (not a zombie, and its pid not reused). */
@@ -122,10 +122,11 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
         }
       }
     },
-    sweep(marker) {
+    sweep(marker, probesOnly = false) {
       // one read of /proc for every launch that ended meanwhile (a delete of 1,000 apps ends 1,000)
       sweepTimer ??= setTimeout(() => os.flushSweeps(), SWEEP_BATCH_MS);
-      sweeping.add(marker);
+      if (!probesOnly) sweeping.add(marker);
+      sweeping.add(probeMarker(marker));
     },
     flushSweeps() {
       if (sweepTimer) clearTimeout(sweepTimer);

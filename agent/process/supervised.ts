@@ -23,7 +23,7 @@ import type { NotifyMessage } from '../health/notify-message.js';
 import { stopLiveness, watchLiveness } from './liveness.js';
 import { replacementTimeout } from './replacement.js';
 import { AdoptedChild, AdoptedChildren } from './adopted-child.js';
-import { LAUNCH_VARIABLE } from '../os/marked.js';
+import { LAUNCH_VARIABLE, probeMarker } from '../os/marked.js';
 
 /** Restarts the agent decided on its own that a process remembers (describe shows them). */
 const EVENTS_KEPT = 10;
@@ -381,7 +381,7 @@ export class SupervisedProcess extends EventEmitter {
     else this.emit('child');
     // an exec probe is told which child it checks: during a reload the old one may answer at the app's address;
     // it carries the launch's marker, so that it ends with the launch even once no agent waits for it
-    const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: launched.marker } : {}) };
+    const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
     // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
     handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
       hung: (blockedMs) => this.hung(handle.launched.child, blockedMs),

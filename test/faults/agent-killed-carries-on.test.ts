@@ -78,7 +78,7 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['delete', 'storm']);
   });
 
-  it('an exec probe that was running ends with its launch: nothing of it is left once the app is deleted and the agent killed (regression: it ran on, unmarked)', async () => {
+  it("an exec probe that was running is ended by the next agent, which probes anew; nothing of any probe is left once the app is deleted and the agent killed (regression: it ran on, unmarked)", async () => {
     // a word only this probe's command line holds
     const word = `probe-of-${process.pid}`;
     const app = { name: 'ex', script: join(apps, 'forever.js'), health: { exec: `sleep 300; true ${word}`, interval: '1s', timeout: '600s' } };
@@ -90,10 +90,19 @@ describe('after the agent is killed with SIGKILL', () => {
       return sleeps.length > 0 ? [...shells, ...sleeps] : null;
     });
     await killAgent();
-    // the next agent adopts the app; the dead agent's probe runs on meanwhile, now a child of init
+    // the next agent adopts the app and ends the dead agent's probe (it may hang: no agent waits for it)
     const adopted = await pmx.proc('ex');
     expect(adopted.pm2_env.status).toBe('online');
-    expect(probes.every(alive)).toBe(true);
+    await eventually("the dead agent's probe ended", () => probes.every((pid) => !alive(pid)));
+    expect(alive(adopted.pid)).toBe(true);
+    // and probes the app itself
+    const next = await eventually("the next agent's probe running", () => {
+      const shells = running(word);
+      const sleeps = shells.flatMap(childrenOf);
+      return sleeps.length > 0 ? [...shells, ...sleeps] : null;
+    });
+    expect(next.filter((pid) => probes.includes(pid))).toEqual([]);
+    probes.push(...next);
     await pmx.ok(['delete', 'ex']);
     await pmx.ok(['kill']);
     expect(probes.filter(alive)).toEqual([]);
