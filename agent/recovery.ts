@@ -7,6 +7,7 @@
 // ends workers whose primary is gone) and a socket-activated app holds sockets only its agent
 // could hand over again: those are restarted, once. A process that is gone is handled as an exit,
 // by its restart policy. A stop, restart or delete that was under way is carried on.
+import { rmSync } from 'node:fs';
 import type { Registry } from './registry.js';
 import type { ProcessOs } from './process/os.js';
 import type { SupervisedProcess } from './process/supervised.js';
@@ -57,6 +58,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
   // a child that ended while no agent watched: what it started lives on, marked with its launch
   for (const saved of state.processes) if (saved.child?.launch && !live.has(saved)) os.sweep(saved.child.launch);
+  // the notify socket of a child that is gone: nobody sends to it any more
+  for (const saved of state.processes) if (saved.child?.notify && !live.has(saved)) rmSync(saved.child.notify, { force: true });
   // an adopted launch's probes were the dead agent's: ended (one may hang), this agent probes anew;
   // now, before this agent's own probes (whose children would carry the same marker) begin
   for (const saved of live) if (saved.child?.launch) os.sweep(saved.child.launch, true);

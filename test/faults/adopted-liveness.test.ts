@@ -3,7 +3,7 @@
 // FIFO, as its output), and so restarts a watchdog app that falls silent and a Node app whose
 // loop hangs, as the dead agent would have; the dead agent's socket file goes with the app.
 import { afterAll, describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 
@@ -74,5 +74,26 @@ describe('an app adopted after its agent was killed', () => {
     // the socket the dead agent made for the pinger went with the child that used it
     const sockets = readdirSync(join(pmx.home, 'notify'));
     expect(sockets.filter((name) => name.startsWith(`${dead}.`))).toEqual([]);
+  }, 60_000);
+
+  it('whose child died while no agent ran: the next agent removes the notify socket the dead one made for it', async () => {
+    writeFileSync(join(pmx.dir, 'pinger.py'), PINGER);
+    writeFileSync(
+      join(pmx.dir, 'lost.config.js'),
+      `module.exports = { apps: [{ name: 'lost-pinger', script: ${JSON.stringify(join(pmx.dir, 'pinger.py'))}, interpreter: 'python3', notify: true, env: { SILENT: ${JSON.stringify(join(pmx.dir, 'never'))} } }] };\n`,
+    );
+    await pmx.ok(['start', join(pmx.dir, 'lost.config.js')]);
+    const proc = await pmx.proc('lost-pinger');
+    // the socket it was given, as its environment names it
+    const socket = readFileSync(`/proc/${proc.pid}/environ`, 'utf8').split('\0').find((entry) => entry.startsWith('NOTIFY_SOCKET='))!.slice('NOTIFY_SOCKET='.length);
+    expect(existsSync(socket)).toBe(true);
+    const dead = pmx.agentPid()!;
+    process.kill(dead, 'SIGKILL');
+    await eventually('the agent to die', () => !alive(dead));
+    process.kill(proc.pid, 'SIGKILL');
+    await eventually('the app to die', () => !alive(proc.pid));
+    await pmx.ok(['ls']);
+    expect(existsSync(socket)).toBe(false);
+    await pmx.ok(['delete', 'lost-pinger']);
   }, 60_000);
 });
