@@ -27,7 +27,8 @@ interface PlanDocument {
 
 /** Everything a run could change on a host: the deploy path (names, link targets, sizes, times), the ledger, the lock owner, ~/.pmx's top level. */
 async function snapshot(host: TestHost): Promise<string> {
-  const cmd = 'find /srv /home/deploy/.pmx -maxdepth 3 -not -path "*/.pmx/logs*" -printf "%p %l %s %T@\\n" 2>/dev/null | sort; cat /srv/app/.pmx/revisions.log /srv/app/.pmx/lock.json 2>/dev/null; true';
+  // a named pipe's time changes as its app writes (its output, its metrics): its name is what counts
+  const cmd = 'find /srv /home/deploy/.pmx -maxdepth 3 -not -path "*/.pmx/logs*" \\( -type p -printf "%p fifo\\n" -o -printf "%p %l %s %T@\\n" \\) 2>/dev/null | sort; cat /srv/app/.pmx/revisions.log /srv/app/.pmx/lock.json 2>/dev/null; true';
   return (await execOnHost(host, cmd)).stdout;
 }
 
