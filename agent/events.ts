@@ -1,8 +1,8 @@
 // What PM2's bus carries, pushed as it happens to the connections that subscribed (the API's
-// launchBus): `process:event` when a process goes online, ends, or is acted on; `log:out` /
-// `log:err` for each line an app writes; and the messages an app sends with process.send
-// (`{ type, data }` under its type, anything else as `process:msg`). Nothing is followed until the
-// first subscriber comes.
+// launchBus): `process:event` when a process goes online, ends, or is acted on; the lines an app
+// writes (`log:out` / `log:err`, the lines of one write in one message, which the client hands
+// out one by one); and the messages an app sends with process.send (`{ type, data }` under its
+// type, anything else as `process:msg`). Nothing is followed until the first subscriber comes.
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, type ProcessStatus } from './process/states.js';
@@ -26,11 +26,24 @@ interface Origin {
 /** PM2's names of the actions a command carries out, told after the command is done (as PM2's client does). */
 export type ToldAction = 'start' | 'stop' | 'restart' | 'reload' | 'delete';
 
+/**
+ * The most of a line without its end the bus holds for one stream: past it, what came is sent as
+ * it is (PM2 sends its chunks as they come), so output that never ends a line costs no memory.
+ */
+export const MAX_PARTIAL_LINE = 64 * 1024;
+
 export class ProcessEvents {
   private readonly subscribers = new Set<(event: PushedEvent) => void>();
   private following = false;
+  /** Subscribers held at most (the socket server sets it to half its connections): the rest of them stay for commands. */
+  limit = 64;
 
   constructor(private readonly registry: Registry) {}
+
+  /** Subscribers now. */
+  get size(): number {
+    return this.subscribers.size;
+  }
 
   /** Sends every event from now on to `send`; returns the function that stops. */
   subscribe(send: (event: PushedEvent) => void): () => void {
@@ -58,22 +71,46 @@ export class ProcessEvents {
     this.following = true;
     for (const proc of this.registry.all()) this.watch(proc);
     this.registry.added.add((proc) => this.watch(proc));
-    const partial = new Map<string, string>();
     followAllOutput(this.registry, (proc, stream, text) => {
       if (this.subscribers.size === 0) return;
-      const key = `${proc.id}:${stream}`;
-      // whole lines come in one block, but a line longer than the sink's buffer comes in pieces
-      const lines = ((partial.get(key) ?? '') + text).split('\n');
-      const rest = lines.pop()!;
-      if (rest === '') partial.delete(key);
-      else partial.set(key, rest);
-      const from = origin(proc);
-      const kind = stream === 'err' ? 'log:err' : 'log:out';
-      for (const line of lines) this.publish(kind, { data: `${line}\n`, process: from, at: Date.now() });
+      const lines = this.lines(proc, stream, text);
+      if (lines.length > 0) this.publish(stream === 'err' ? 'log:err' : 'log:out', { lines, process: origin(proc), at: Date.now() });
     });
   }
 
+  /** The start of a line each stream has sent without its end, by process. */
+  private readonly partial = new Map<SupervisedProcess, { out: string; err: string }>();
+
+  /** The whole lines of `text`, each with its newline, after what the stream left unended. */
+  private lines(proc: SupervisedProcess, stream: 'out' | 'err', text: string): string[] {
+    let held = this.partial.get(proc);
+    if (!held) {
+      held = { out: '', err: '' };
+      this.partial.set(proc, held);
+      proc.once('removed', () => this.partial.delete(proc));
+    }
+    // whole lines come in one block, but a line longer than the sink's buffer comes in pieces
+    const end = text.lastIndexOf('\n');
+    if (end < 0) {
+      held[stream] += text;
+      if (held[stream].length <= MAX_PARTIAL_LINE) return [];
+      const piece = held[stream];
+      held[stream] = '';
+      return [piece];
+    }
+    const lines = (held[stream] + text.slice(0, end)).split('\n').map((line) => `${line}\n`);
+    held[stream] = text.slice(end + 1);
+    return lines;
+  }
+
   private watch(proc: SupervisedProcess): void {
+    // a reload: the replacement serves (online), then the child it replaced has ended (exit), as PM2 tells them
+    proc.on('replaced', () => {
+      if (this.subscribers.size > 0) this.processEvent('online', describeProcess(proc));
+    });
+    proc.on('retired', () => {
+      if (this.subscribers.size > 0) this.processEvent('exit', describeProcess(proc));
+    });
     proc.on('status', (status: ProcessStatus, previous: ProcessStatus) => {
       if (this.subscribers.size === 0) return;
       // a reload's end (replacing -> online) is told as 'reload' by the command

@@ -33,8 +33,8 @@ export interface NodeMetrics {
 
 const FIELDS: readonly (keyof NodeMetrics)[] = ['heapUsed', 'heapTotal', 'loopP50', 'loopP95', 'handles', 'requests', 'latencySum', 'requestsPerMinute', 'latencyMean', 'latencyP50', 'latencyP95'];
 
-/** Longest line accepted from an app: a message relayed for process.send is at most 64 KB (a sample is about 250 bytes). */
-const MAX_LINE = 64 * 1024 + 16;
+/** Longest line accepted from an app: a message relayed for process.send is at most 1 MB (a sample is about 250 bytes). */
+const MAX_LINE = 1024 * 1024;
 
 const MESSAGE_PREFIX = '{"m":';
 

@@ -4,9 +4,9 @@
 //
 // The app sees no IPC channel and no change: the variable is removed from its environment, the
 // timer is unref'd (an app that is done exits as before), and only modules node has loaded anyway
-// are used (net, v8 and perf_hooks would cost every app 1-2 MB of RSS each). Writes are
-// asynchronous with at most one in flight, so an agent that stops reading never blocks the app:
-// samples are dropped meanwhile. An agent that went away (EPIPE) turns sampling off.
+// are used (net, v8 and perf_hooks would cost every app 1-2 MB of RSS each). Writes never block
+// the app (below), so an agent that stops reading never stops it, nor keeps it from exiting:
+// samples are dropped meanwhile. An agent that went away for good (EPIPE) turns sampling off.
 'use strict';
 const fd = Number(process.env.PMX_METRICS_FD);
 delete process.env.PMX_METRICS_FD;
@@ -16,47 +16,86 @@ if (process.env.pm_exec_path) process.title = process.env.PROCESS_TITLE || `node
 const at = process.execArgv.indexOf(__filename);
 if (at > 0 && process.execArgv[at - 1] === '--require') process.execArgv.splice(at - 1, 2);
 
-// One line in flight at a time on the pipe, so that lines never interleave: samples are dropped
-// while one is in flight, messages wait their turn (up to MAX_WAITING bytes).
-const MAX_WAITING = 1 << 20;
+// The pipe is written without ever blocking the app: through a non-blocking description of the
+// same pipe (opened again by path: the app's own end was opened read-write, so there is always a
+// reader and the open cannot fail for want of one), synchronously, whole lines in order. What the
+// pipe cannot take now (no agent reads it: one died, the next is not up) waits here, tried again
+// on an unref'd timer, so that an app that is done exits all the same; samples are not kept then,
+// messages are, up to MAX_WAITING bytes.
+const MAX_WAITING = 16 * 1024 * 1024;
+const RETRY_MS = 100;
 const waiting = [];
 let waitingBytes = 0;
-let writing = false;
+let retry = null;
 let closed = false;
-function writeLine(line, onWritten) {
-  writing = true;
-  require('node:fs').write(fd, line + '\n', (error) => {
-    writing = false;
-    if (error) closed = true;
-    if (onWritten) onWritten(error);
-    const next = waiting.shift();
-    if (next !== undefined && !closed) {
-      waitingBytes -= next.length;
-      writeLine(next);
+let out = -1;
+
+function pipe() {
+  if (out >= 0) return out;
+  const { openSync, constants } = require('node:fs');
+  try {
+    out = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
+  } catch {
+    out = fd; // no /proc: the blocking end, as before
+  }
+  return out;
+}
+
+/** Queues one line (a Buffer ending with a newline) and writes what the pipe takes now. */
+function writeLine(line) {
+  waiting.push(line);
+  waitingBytes += line.length;
+  flush();
+}
+
+function flush() {
+  const { writeSync } = require('node:fs');
+  while (waiting.length > 0 && !closed) {
+    const head = waiting[0];
+    let written;
+    try {
+      written = writeSync(pipe(), head);
+    } catch (error) {
+      if (error.code !== 'EAGAIN') {
+        // the agent's end is gone for good (the FIFO removed): nothing more is sent
+        closed = true;
+        waiting.length = 0;
+        waitingBytes = 0;
+        return;
+      }
+      written = 0;
     }
-  });
+    waitingBytes -= written;
+    if (written === head.length) waiting.shift();
+    else {
+      // a line is never cut by another: the rest of it goes first when the pipe has room
+      waiting[0] = head.subarray(written);
+      retry ??= setTimeout(() => {
+        retry = null;
+        flush();
+      }, RETRY_MS).unref();
+      return;
+    }
+  }
 }
 
 // Without an IPC channel (pmx opens one only where it is needed), what the app sends with
-// process.send goes to the agent over this pipe: PM2's bus carries it to launchBus listeners.
-const MAX_MESSAGE = 64 * 1024;
+// process.send goes to the agent over this pipe: PM2's bus carries it to launchBus listeners. As
+// over IPC, a message that cannot be serialized throws; one that cannot be sent (larger than
+// MAX_MESSAGE, or MAX_WAITING bytes waiting already) is not sent: false, and the callback gets why.
+const MAX_MESSAGE = 1024 * 1024;
 if (Number.isInteger(fd) && fd > 2 && !process.channel) {
   process.send = function send(message, handle, options, callback) {
     const done = [handle, options, callback].find((arg) => typeof arg === 'function');
-    let line;
-    try {
-      line = JSON.stringify({ m: message === undefined ? null : message });
-    } catch {
-      line = undefined; // not serializable (a cycle): IPC would throw, a relay drops it
-    }
-    const sent = line !== undefined && line.length <= MAX_MESSAGE && !closed && waitingBytes + line.length <= MAX_WAITING;
-    if (sent && !writing) writeLine(line);
-    else if (sent) {
-      waiting.push(line);
-      waitingBytes += line.length;
-    }
-    if (done) process.nextTick(done, null);
-    return sent;
+    if (message === undefined) throw Object.assign(new TypeError('The "message" argument must be specified'), { code: 'ERR_MISSING_ARGS' });
+    const line = Buffer.from(JSON.stringify({ m: message }) + '\n');
+    let why = null;
+    if (line.length > MAX_MESSAGE) why = `a message of ${line.length} bytes, more than pmx relays (${MAX_MESSAGE}) without an IPC channel`;
+    else if (closed) why = 'the pipe to the agent is closed';
+    else if (waitingBytes + line.length > MAX_WAITING) why = `${waitingBytes} bytes wait for the agent already (no agent reads them)`;
+    if (why === null) writeLine(line);
+    if (done) process.nextTick(done, why === null ? null : Object.assign(new Error(`process.send: not sent: ${why}`), { code: 'ERR_PMX_NOT_SENT' }));
+    return why === null;
   };
 }
 
@@ -135,7 +174,7 @@ function start() {
     totals[samples % 60] = requests;
     samples++;
     if (closed) return stop();
-    if (writing) return; // the agent has not taken the last line yet: drop this sample
+    if (waiting.length > 0) return; // the agent has not taken what came before: this sample is dropped
     const loop = Array.from(delays.subarray(0, Math.min(ticks, delays.length))).sort((a, b) => a - b);
     const { heapUsed, heapTotal } = process.memoryUsage();
     const line = JSON.stringify({
@@ -151,9 +190,7 @@ function start() {
       latencyP50: percentile(recent, 0.5),
       latencyP95: percentile(recent, 0.95),
     });
-    writeLine(line, (error) => {
-      if (error) stop();
-    });
+    writeLine(Buffer.from(line + '\n'));
   }
 
   function stop() {

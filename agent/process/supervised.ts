@@ -44,7 +44,12 @@ export interface LastExit {
   at: number;
 }
 
-/** Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role, 'exit' (LastExit) when the current child exits, 'message' with what a child sends over IPC, and 'removed' once deleted. */
+/**
+ * Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role,
+ * 'exit' (LastExit) when the current child exits, 'replaced' when a reload's replacement serves and
+ * 'retired' when the child it replaced has ended, 'message' with what a child sends (over IPC, or
+ * its metrics pipe), and 'removed' once deleted.
+ */
 export class SupervisedProcess extends EventEmitter {
   /** Written by dispatch (the state machine), and before supervision begins by resume and restore. */
   private state: Lifecycle = initialLifecycle();
@@ -439,6 +444,7 @@ export class SupervisedProcess extends EventEmitter {
       this.emit('exit', this.lastEnd);
     }
     if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (at === 'retiring') this.emit('retired');
     this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
     // the effects above still needed the handle (to kill what is left of its tree)
     if (this.children[at] === handle) this.children[at] = null;
@@ -521,6 +527,7 @@ export class SupervisedProcess extends EventEmitter {
     this.children.replacement = null;
     this.lastError = null;
     this.becameCurrent(replacement);
+    this.emit('replaced');
   }
 
   /** The replacement takes the place of a current child that has exited. */

@@ -188,6 +188,8 @@ export type FaultCode =
   | 'MESSAGE_TOO_LARGE'
   /** A request that would start or record processes, made while the agent stops every process to end. */
   | 'AGENT_STOPPING'
+  /** A bus subscription past the agent's limit (half the connections its socket holds). */
+  | 'TOO_MANY_SUBSCRIBERS'
   | 'INTERNAL';
 
 export interface Fault {

@@ -152,8 +152,14 @@ export const handlers: Handlers = {
 
   kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
 
-  // the server subscribes the connection once this answer is written
-  subscribe: () => ({ subscribed: true }),
+  // the server subscribes the connection once this answer is written; subscribers never take every
+  // connection the socket holds (they are never idle, so never closed to make room)
+  subscribe: (_params, ctx) => {
+    if (ctx.events.size >= ctx.events.limit) {
+      throw new AgentFault(`subscribe: ${ctx.events.limit} buses are subscribed already, the most this agent holds (the rest of its connections are kept for commands)`, { code: 'TOO_MANY_SUBSCRIBERS', data: { limit: ctx.events.limit } });
+    }
+    return { subscribed: true };
+  },
 
   metrics: async (request, ctx) => {
     switch (request?.action) {

@@ -17,8 +17,11 @@ export const SOCKET_MAX_CONNECTIONS = 256;
 export const SOCKET_IDLE_MS = 30_000;
 /** Answers a peer has left unread before the next one, at most: past this it is not reading, and its connection is closed. */
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
-/** Events a bus subscriber has left unread, at most: past this it is not reading, and is dropped. */
+/** Events a bus subscriber has left unread, at most: past this, events are dropped until it has read them all (it is then told how many). */
 const MAX_UNREAD_EVENT_BYTES = 16 * 1024 * 1024;
+/** At most one line in the agent log a minute about subscribers that fell behind. */
+const DROP_LOG_EVERY_MS = 60_000;
+let lastDropLog = 0;
 /**
  * After refusing a message that is too long, the agent goes on reading (and dropping) what the
  * peer still sends, for at most this long or this many bytes, before it closes: closed at once,
@@ -33,6 +36,7 @@ const LINGER_BYTES = MAX_REQUEST_BYTES;
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {
   const cap = new ConnectionCap({ surface: 'agent socket', max: connectionCap(SOCKET_MAX_CONNECTIONS, 1 / 8), idleMs: SOCKET_IDLE_MS }, ctx.log);
+  ctx.events.limit = Math.max(1, Math.floor(cap.policy.max / 2));
   const server = createServer((socket) => {
     cap.admit(socket);
     if (!socket.destroyed) serve(socket, ctx, cap, afterKill);
@@ -80,15 +84,31 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
 
 /**
  * Pushes the bus's events on `socket` until it closes. It is never idle (events come when they
- * come), and a subscriber that stops reading is dropped rather than held in memory.
+ * come). A subscriber that falls MAX_UNREAD_EVENT_BYTES behind (a log flood faster than it reads,
+ * or one that stopped reading) misses the events that come until it has read what it was sent,
+ * and is then told how many it missed: memory stays bounded, and nothing is lost unsaid.
  */
 function subscribe(socket: Socket, ctx: AgentContext, cap: ConnectionCap): void {
   cap.busy(socket);
+  let dropped = 0;
+  let since = 0;
   const stop = ctx.events.subscribe((event) => {
-    if (socket.writableLength > MAX_UNREAD_EVENT_BYTES) {
-      ctx.log(`a bus subscriber left ${MAX_UNREAD_EVENT_BYTES} bytes of events unread: its connection is closed`);
-      socket.destroy();
-    } else writeMessage(socket, event);
+    if (dropped === 0 && socket.writableLength <= MAX_UNREAD_EVENT_BYTES) {
+      writeMessage(socket, event);
+      return;
+    }
+    if (dropped === 0) {
+      since = Date.now();
+      socket.once('drain', () => {
+        writeMessage(socket, { event: 'pmx:dropped', data: { count: dropped, since, at: Date.now() } });
+        dropped = 0;
+      });
+      if (since - lastDropLog >= DROP_LOG_EVERY_MS) {
+        lastDropLog = since;
+        ctx.log(`a bus subscriber fell ${MAX_UNREAD_EVENT_BYTES} bytes behind: its events are dropped until it catches up (it is told how many)`);
+      }
+    }
+    dropped++;
   });
   socket.once('close', stop);
 }

@@ -2,7 +2,8 @@
 // which pushes each event as it happens (agent/events.ts). Packets are PM2's: `process:event` with
 // the process's `pm2_env` keys, `log:out` / `log:err` per line, and what apps send with
 // process.send under its `type` (or `process:msg`). `bus.on('*', (event, packet) => ...)` hears
-// them all, as on PM2's bus. When the agent goes away, the bus connects again to the next one.
+// them all, as on PM2's bus. When the agent goes away, the bus connects again to the next one. A
+// bus that falls far behind a flood is told what it missed (`pmx:dropped`, with the count).
 import { EventEmitter } from 'node:events';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import { toPm2Shape } from '../output/pm2-shape.js';
@@ -43,8 +44,8 @@ export interface Bus extends EventEmitter {
   connected(): Promise<void>;
 }
 
-/** How long the bus waits before it tries again to reach an agent that went away. */
-const RECONNECT_MS = 1000;
+/** How long the bus waits before each try to reach the next agent after its own went away (then every second). */
+const RECONNECT_MS = [50, 100, 200, 500, 1000];
 
 /** Starts a bus on connections that `open` makes (the first one now); rejects when the first cannot subscribe. */
 export async function startBus(open: () => Promise<AgentConnection>): Promise<Bus> {
@@ -58,6 +59,7 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
   let closed = false;
   let connection: AgentConnection | null = null;
   let timer: NodeJS.Timeout | null = null;
+  let tries = 0;
   const reconnected: Array<() => void> = [];
 
   const attach = async (): Promise<void> => {
@@ -67,18 +69,32 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
     opened.onClose(() => {
       if (closed || connection !== opened) return;
       connection = null;
+      tries = 0;
       retry();
     });
-    await opened.subscribe((event, data) => {
-      if (!closed) bus.emit(event, event === 'process:event' ? processPacket(data as AgentProcessEvent) : data);
-    });
+    try {
+      await opened.subscribe((event, data) => {
+        if (closed) return;
+        if (event === 'process:event') bus.emit(event, processPacket(data as AgentProcessEvent));
+        else if (event === 'log:out' || event === 'log:err') {
+          // the lines of one write come together: each is its own packet, as PM2's listeners expect
+          const { lines, process, at } = data as AgentLogLines;
+          for (const line of lines) bus.emit(event, { data: line, process, at } satisfies LogPacket);
+        } else bus.emit(event, data);
+      });
+    } catch (error) {
+      // refused (too many buses): the connection is not kept open for nothing
+      connection = null;
+      opened.close();
+      throw error;
+    }
     for (const resolve of reconnected.splice(0)) resolve();
   };
   const retry = (): void => {
     timer = setTimeout(() => {
       timer = null;
       if (!closed) attach().catch(retry);
-    }, RECONNECT_MS);
+    }, RECONNECT_MS[Math.min(tries++, RECONNECT_MS.length - 1)]);
   };
 
   await attach();
@@ -90,6 +106,13 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
     connection = null;
   };
   return bus;
+}
+
+/** Lines as the agent pushes them: those of one write, each with its newline. */
+interface AgentLogLines {
+  lines: string[];
+  process: BusProcess;
+  at: number;
 }
 
 /** A process event as the agent pushes it: the process in the agent's own description. */
