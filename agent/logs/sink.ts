@@ -171,7 +171,8 @@ export class LogSink {
   private decorate(kind: LogStream, lines: Buffer): string {
     const { dateFormat, json, appName, processId } = this.targets;
     const continued = this.openLine[kind];
-    const stamp = continued ?? formatDate(new Date(), dateFormat ?? DEFAULT_TIME_FORMAT);
+    // a JSON record with no log_date_format is stamped as PM2 stamps it: ISO 8601 in UTC, with ms
+    const stamp = continued ?? (json && dateFormat === null ? new Date().toISOString() : formatDate(new Date(), dateFormat ?? DEFAULT_TIME_FORMAT));
     const text = lines.toString('utf8');
     const complete = text.endsWith('\n');
     const segments = (complete ? text.slice(0, -1) : text).split('\n');

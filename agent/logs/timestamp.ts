@@ -9,25 +9,45 @@ function offset(date: Date, colon: boolean): string {
   return `${sign}${pad(Math.floor(abs / 60))}${colon ? ':' : ''}${pad(abs % 60)}`;
 }
 
+const MONTHS = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const DAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+const hour12 = (d: Date): number => d.getHours() % 12 || 12;
+
+/** dayjs's format tokens (its core, English), which PM2 formats log_date_format with. */
 const TOKENS: Record<string, (d: Date) => string> = {
-  YYYY: (d) => String(d.getFullYear()),
+  YY: (d) => String(d.getFullYear()).slice(-2),
+  YYYY: (d) => pad(d.getFullYear(), 4),
+  M: (d) => String(d.getMonth() + 1),
   MM: (d) => pad(d.getMonth() + 1),
+  MMM: (d) => MONTHS[d.getMonth()]!.slice(0, 3),
+  MMMM: (d) => MONTHS[d.getMonth()]!,
+  D: (d) => String(d.getDate()),
   DD: (d) => pad(d.getDate()),
+  d: (d) => String(d.getDay()),
+  dd: (d) => DAYS[d.getDay()]!.slice(0, 2),
+  ddd: (d) => DAYS[d.getDay()]!.slice(0, 3),
+  dddd: (d) => DAYS[d.getDay()]!,
+  H: (d) => String(d.getHours()),
   HH: (d) => pad(d.getHours()),
+  h: (d) => String(hour12(d)),
+  hh: (d) => pad(hour12(d)),
+  a: (d) => (d.getHours() < 12 ? 'am' : 'pm'),
+  A: (d) => (d.getHours() < 12 ? 'AM' : 'PM'),
+  m: (d) => String(d.getMinutes()),
   mm: (d) => pad(d.getMinutes()),
+  s: (d) => String(d.getSeconds()),
   ss: (d) => pad(d.getSeconds()),
   SSS: (d) => pad(d.getMilliseconds(), 3),
-  ZZ: (d) => offset(d, false),
   Z: (d) => offset(d, true),
+  ZZ: (d) => offset(d, false),
 };
 
-const TOKEN_PATTERN = /\[([^\]]*)]|YYYY|SSS|MM|DD|HH|mm|ss|ZZ|Z/g;
+// dayjs's own pattern; a token it matches and does not know (Y, YYY) prints the offset, as dayjs does
+const TOKEN_PATTERN = /\[([^\]]+)]|Y{1,4}|M{1,4}|D{1,2}|d{1,4}|H{1,2}|h{1,2}|a|A|m{1,2}|s{1,2}|Z{1,2}|SSS/g;
 
-/** Formats `date` with YYYY MM DD HH mm ss SSS Z ZZ tokens; text in [brackets] is kept as is. */
+/** Formats `date` with dayjs's tokens (YYYY, MMM, dddd, hh, A, SSS, Z, ...); text in [brackets] is kept as is. */
 export function formatDate(date: Date, format: string): string {
-  return format.replace(TOKEN_PATTERN, (match, literal: string | undefined) =>
-    literal !== undefined ? literal : TOKENS[match]!(date),
-  );
+  return format.replace(TOKEN_PATTERN, (match, literal: string | undefined) => (literal !== undefined ? literal : (TOKENS[match]?.(date) ?? offset(date, false))));
 }
 
 /** The format `--time` uses when no log_date_format is given (PM2's). */

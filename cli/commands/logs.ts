@@ -63,20 +63,22 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   }
   const print = printer(ctx, flags);
   const which = backlogWords(lines, filter);
-  if (plain && lines > 0) {
+  // --raw keeps PM2's headers (on stdout) and drops only the prefixes; --json has neither
+  const headed = !flags.json;
+  if (headed && lines > 0) {
     const what = target && target !== 'all' ? target : 'all';
     ctx.out.write(`[TAILING] Tailing ${which} for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
     // as PM2 shows its own log first for all processes: the agent's
     if ((!target || target === 'all') && !flags.out && !flags.err && !filter.grep && !filter.since) {
       const file = ctx.home.logFile;
-      printBacklog(ctx, file, readBacklog(file, lines, filter, null).lines, which, (line) => ctx.out.write(`${'PMX'.padEnd(10)} | ${line}\n`));
+      printBacklog(ctx, file, readBacklog(file, lines, filter, null).lines, which, (line) => ctx.out.write(`${plain ? `${'PMX'.padEnd(10)} | ` : ''}${line}\n`));
     }
   }
   // oldest written first, as PM2 orders them; a file not written yet is left out
   const written = files.filter((f) => f.file !== '/dev/null').map((f) => ({ f, mtime: mtimeOf(f.file) })).filter(({ mtime }) => mtime !== null);
   for (const { f: file } of lines > 0 ? written.sort((a, b) => a.mtime! - b.mtime!) : []) {
     const backlog = readBacklog(file.file, lines, filter, daterFor(file.proc));
-    if (plain) printBacklog(ctx, file.file, backlog.lines, which, (line) => print(file, line));
+    if (headed) printBacklog(ctx, file.file, backlog.lines, which, (line) => print(file, line));
     else for (const line of backlog.lines) print(file, line);
     if (backlog.undated === null) ctx.err.write(`[PMX][WARN] --since: the lines of ${file.file} carry no time, so none is shown (start ${file.proc.name} with --time or a log_date_format to date its lines)\n`);
     else if (backlog.undated > 0) ctx.err.write(`[PMX][WARN] --since: ${backlog.undated} line${backlog.undated === 1 ? '' : 's'} of ${file.file} without a time may be older than ${filter.since!.toISOString()}; left out\n`);
@@ -181,7 +183,8 @@ function printer(ctx: CommandContext, flags: LogFlags): Print {
     }
     const stamp = flags.timestamp ? `${formatDate(new Date(), typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DDTHH:mm:ss')} ` : '';
     const text = flags.highlight && ctx.color ? line.split(String(flags.highlight)).join(`\u001b[1;33m${String(flags.highlight)}\u001b[0m`) : line;
-    ctx.out.write(stamp + file.prefix + text + '\n');
+    // as PM2's: with --raw an app's stderr lines go to stderr, so that 2>/dev/null keeps its stdout
+    (flags.raw && file.stream === 'err' ? ctx.err : ctx.out).write(stamp + file.prefix + text + '\n');
   };
 }
 

@@ -114,6 +114,20 @@ describe('log contents', () => {
     expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe('');
   });
 
+  it('logs --raw keeps the headers on stdout, drops the prefixes, and prints the stderr lines on stderr', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'rawed']);
+    const { pm2, pmx } = await diff.jlist();
+    await read(diff.pm2, pm2[0]!, 'pm_err_log_path', 'err line');
+    await read(diff.pmx, pmx[0]!, 'pm_err_log_path', 'err line');
+    await read(diff.pm2, pm2[0]!, 'pm_out_log_path', 'out line');
+    await read(diff.pmx, pmx[0]!, 'pm_out_log_path', 'out line');
+    const shown = await diff.run(['logs', 'rawed', '--raw', '--nostream', '--lines', '3']);
+    const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '').sort();
+    expect(lines(shown.pmx.stdout)).toEqual(lines(shown.pm2.stdout));
+    expect(lines(shown.pmx.stderr)).toEqual(lines(shown.pm2.stderr));
+    expect(lines(shown.pmx.stderr)).toEqual(['err line of rawed']);
+  });
+
   it("logs --nostream of all: the manager's own log first, then each file oldest written first, each shared file once", async () => {
     // err written 300 ms before out: PM2 orders the files by when they were last written
     diff.write({

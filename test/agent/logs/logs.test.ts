@@ -95,6 +95,10 @@ describe('log files', () => {
     const jsonl = await pmx.proc('jsonl');
     const record = await eventually('a json line', () => readFileSync(jsonl.pm2_env.pm_err_log_path, 'utf8').split('\n')[0]);
     expect(JSON.parse(record)).toMatchObject({ message: 'to stderr\n', type: 'err', app_name: 'jsonl', process_id: jsonl.pm_id });
+    // stamped as PM2 stamps a JSON record: ISO 8601 in UTC, with milliseconds, whatever the zone
+    const { timestamp } = JSON.parse(record) as { timestamp: string };
+    expect(timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+    expect(Math.abs(Date.parse(timestamp) - Date.now())).toBeLessThan(60_000);
   });
 
   it('keeps an app running when its log path cannot be written, and says why in describe', async () => {
