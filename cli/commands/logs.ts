@@ -49,6 +49,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const procs = select(all, target);
   if (target && procs.length === 0) throw new CliError(`no process matches '${target}'`, { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
+  if (flags.json && !flags.nostream) return jsonStream(ctx, target, procs);
   const files: Followed[] = [];
   const plain = !flags.raw && !flags.json;
   for (const proc of procs) {
@@ -97,6 +98,33 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   }
   await new Promise<void>((resolve) => process.once('SIGINT', resolve));
   for (const watcher of watchers) watcher.close();
+}
+
+/**
+ * `logs --json` as PM2 streams it: from the agent's bus, new lines only, one JSON object a line:
+ * each line of the target's processes (`message` without its newline, `type` out or err), and a
+ * `process_event` for every process (PM2 does not filter those), until Ctrl-C.
+ */
+async function jsonStream(ctx: CommandContext, target: string | undefined, procs: ProcessDescription[]): Promise<void> {
+  const ids = new Set(procs.map((proc) => proc.pm_id));
+  const shown = (process: { name: string; pm_id: number }): boolean => !target || target === 'all' || ids.has(process.pm_id) || process.name === target;
+  const write = (record: object): boolean => ctx.out.write(JSON.stringify(record) + '\n');
+  await withAgent(ctx, async (agent) => {
+    await agent.subscribe((event, data) => {
+      if (event === 'process:event') {
+        const { event: status, process, at } = data as { event: string; process: { name: string }; at: number };
+        write({ timestamp: new Date(at).toISOString(), type: 'process_event', status, app_name: process.name });
+      } else if (event === 'log:out' || event === 'log:err') {
+        const { lines, process, at } = data as { lines: string[]; process: { name: string; pm_id: number }; at: number };
+        if (!shown(process)) return;
+        for (const line of lines) write({ message: line.replace(/(\r\n|\n|\r)/gm, ''), timestamp: new Date(at).toISOString(), type: event.slice(4), process_id: process.pm_id, app_name: process.name });
+      }
+    });
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      agent.onClose(resolve);
+    });
+  });
 }
 
 // --lines as given; without it PM2's 15, or every line since then with --since

@@ -128,6 +128,29 @@ describe('log contents', () => {
     expect(lines(shown.pmx.stderr)).toEqual(['err line of rawed']);
   });
 
+  it('logs --json streams new lines and every process event, one JSON object a line, as PM2 does', async () => {
+    diff.write({ 'tick.js': "setInterval(() => console.log('tick'), 100);\n" });
+    await diff.run(['start', 'tick.js', '-n', 'jsoned']);
+    // the stream is listening once a tick came through it; the restart is told once it came back
+    const script = [
+      'pm logs jsoned --json > stream.txt 2>&1 & streamer=$!',
+      'for i in $(seq 100); do grep -q \'"type":"out"\' stream.txt && break; sleep 0.1; done',
+      'pm restart jsoned >/dev/null 2>&1',
+      'for i in $(seq 100); do grep -q \'"status":"restart"\' stream.txt && break; sleep 0.1; done',
+      'kill -INT $streamer; wait $streamer; cat stream.txt',
+    ].join('\n');
+    const { pm2, pmx } = await diff.sh(script, { timeoutMs: 30_000 });
+    const read = (text: string) => {
+      const all = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+      const events = all.filter((record) => record.type === 'process_event' && record.app_name === 'jsoned').map((record) => record.status).filter((status, index, list) => status !== list[index - 1]);
+      const lines = [...new Set(all.filter((record) => record.type !== 'process_event').map((record) => `${record.type} ${record.message} ${record.app_name}`))];
+      const shapes = [...new Set(all.map((record) => Object.keys(record).sort().join(',')))].sort();
+      return { events, lines, shapes, stamped: all.every((record) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(String(record.timestamp))) };
+    };
+    expect(read(pmx.stdout)).toEqual(read(pm2.stdout));
+    expect(read(pmx.stdout)).toMatchObject({ events: ['exit', 'online', 'restart'], lines: ['out tick jsoned'], stamped: true });
+  });
+
   it("logs --nostream of all: the manager's own log first, then each file oldest written first, each shared file once", async () => {
     // err written 300 ms before out: PM2 orders the files by when they were last written
     diff.write({
