@@ -10,6 +10,9 @@ const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
 
+/** The lines of `--raw` output, PM2's headers ([TAILING], `<file> last N lines:`) and blank lines left out. */
+const body = (out: string): string[] => out.split('\n').filter((line) => line !== '' && !line.startsWith('[TAILING]') && !/^\/\S+ (last \d+ lines|lines since)\b.*:$/.test(line));
+
 describe('pmx logs', () => {
   it('prints the last --lines lines with id|name prefixes and exits with --nostream', async () => {
     await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'w'], { env: { COUNT: '50', TAG: 'w' } });
@@ -21,7 +24,7 @@ describe('pmx logs', () => {
     // PM2's prefix for the last lines: `id|name` padded to 10 columns
     expect(lines[0]).toMatch(new RegExp(`^${`${proc.pm_id}|w`.padEnd(10).replace('|', '\\|')} \\| w line-47 x*\\.$`));
     const raw = await pmx.ok(['logs', 'w', '--out', '--nostream', '--lines', '1', '--raw']);
-    expect(raw.trim()).toMatch(/^w line-49 x*\.$/);
+    expect(body(raw)).toEqual([expect.stringMatching(/^w line-49 x*\.$/)]);
     const json = await pmx.ok(['logs', 'w', '--err', '--nostream', '--lines', '1', '--json']);
     expect(JSON.parse(json.trim())).toMatchObject({ message: 'done w', type: 'err', app_name: 'w' });
   });
@@ -76,9 +79,9 @@ describe('pmx logs --grep and --since', () => {
     await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'g'], { env: { COUNT: '300', TAG: 'g' } });
     await eventually('all 300 lines', async () => (await pmx.ok(['logs', 'g', '--out', '--nostream', '--lines', '1'])).includes('g line-299'));
     const out = await pmx.ok(['logs', 'g', '--out', '--nostream', '--raw', '--grep', 'line-1[0-9] ']);
-    expect(out.trim().split('\n').map((line) => /line-\d+/.exec(line)![0])).toEqual(Array.from({ length: 10 }, (_, index) => `line-${10 + index}`));
+    expect(body(out).map((line) => /line-\d+/.exec(line)![0])).toEqual(Array.from({ length: 10 }, (_, index) => `line-${10 + index}`));
     const last = await pmx.ok(['logs', 'g', '--out', '--nostream', '--raw', '--grep', 'line-\\d*7 ', '--lines', '2']);
-    expect(last.trim().split('\n').map((line) => /line-\d+/.exec(line)![0])).toEqual(['line-287', 'line-297']);
+    expect(body(last).map((line) => /line-\d+/.exec(line)![0])).toEqual(['line-287', 'line-297']);
     await pmx.ok(['delete', 'g']);
   });
 
@@ -103,10 +106,10 @@ describe('pmx logs --grep and --since', () => {
     expect(expected.length).toBeLessThan(written.length);
     const run = await pmx.run(['logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString()]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout.trim().split('\n')).toEqual(expected);
+    expect(body(run.stdout)).toEqual(expected);
     expect(run.stderr).toBe('');
     const grepped = await pmx.ok(['logs', 'stamped', '--out', '--nostream', '--raw', '--since', since.toISOString(), '--grep', '5$']);
-    expect(grepped.trim().split('\n')).toEqual(expected.filter((line) => line.endsWith('5')));
+    expect(body(grepped)).toEqual(expected.filter((line) => line.endsWith('5')));
     await pmx.ok(['delete', 'stamped']);
   });
 
@@ -116,7 +119,7 @@ describe('pmx logs --grep and --since', () => {
     await eventually('5 lines', () => readFileSync(pm2_env.pm_out_log_path, 'utf8').includes('plain line-4'));
     const run = await pmx.run(['logs', 'plain', '--out', '--nostream', '--raw', '--since', '1h']);
     expect(run.code).toBe(0);
-    expect(run.stdout).toBe('');
+    expect(body(run.stdout)).toEqual([]);
     expect(run.stderr).toContain(`[PMX][WARN] --since: the lines of ${pm2_env.pm_out_log_path} carry no time, so none is shown (start plain with --time or a log_date_format to date its lines)`);
     await pmx.ok(['delete', 'plain']);
   });
