@@ -327,13 +327,20 @@ async function remoteCommandLines(host: TestHost): Promise<string[]> {
   return lines;
 }
 
+/** What each host's `logs --raw` printed, PM2's headers ([TAILING], `<file> last N lines:`) and blank lines left out. */
+const logLines = (out: string): string[] =>
+  out.split('\n').filter((line) => {
+    const text = line.replace(/^\S+ \| /, '');
+    return text.trim() !== '' && !text.startsWith('[TAILING]') && !/^\/\S+ (last \d+ lines|lines since)\b.*:$/.test(text);
+  });
+
 describe('fleet logs --grep and --since (the last tests: they start a second app on every host)', () => {
   it("--grep keeps each host's matching lines only", async () => {
     const marker = `/grep-${Date.now()}`;
     await Promise.all(hosts.map((host) => get(host, marker)));
     const run = await fleet('logs', 'web', '--nostream', '--raw', '--out', '--grep', `served ${marker} on`);
     expect(run.code, run.stderr).toBe(0);
-    const lines = run.stdout.trim().split('\n').filter((line) => !/ lines matching /.test(line));
+    const lines = logLines(run.stdout);
     expect(lines.sort()).toEqual(hosts.map((host) => `${host.address} | served ${marker} on ${host.name}`).sort());
   }, 60_000);
 
@@ -373,13 +380,13 @@ describe('fleet logs --grep and --since (the last tests: they start a second app
       const expected = written.filter((line) => stampOf(line) >= second);
       expect(expected.length).toBeGreaterThan(10);
       expect(expected.length).toBeLessThan(written.length);
-      const shown = run.stdout.split('\n').filter((line) => line.startsWith(`${host.address} | `)).map((line) => line.slice(`${host.address} | `.length));
+      const shown = logLines(run.stdout).filter((line) => line.startsWith(`${host.address} | `)).map((line) => line.slice(`${host.address} | `.length));
       expect(shown).toEqual(expected);
     }
     // web was started without --time: its lines cannot be dated, and each host says so
     const web = await fleet('logs', 'web', '--out', '--nostream', '--raw', '--since', '1h');
     expect(web.code).toBe(0);
-    expect(web.stdout).toBe('');
+    expect(logLines(web.stdout)).toEqual([]);
     for (const host of hosts) expect(web.stderr).toContain(`${host.address} | [PMX][WARN] --since: the lines of `);
   }, 90_000);
 });
