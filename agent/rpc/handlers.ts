@@ -118,6 +118,8 @@ export const handlers: Handlers = {
         if (file && file !== '/dev/null') files.add(file);
       }
     }
+    // as PM2's `flush` empties pm2.log: a flush of everything empties the agent's own log too
+    if (!selector) files.add(ctx.home.logFile);
     for (const file of files) {
       try {
         truncateSync(file, 0);

@@ -209,7 +209,8 @@ function printer(ctx: CommandContext, flags: LogFlags): Print {
       ctx.out.write(JSON.stringify({ message: line, timestamp: new Date().toISOString(), type: file.stream, process_id: file.proc.pm_id, app_name: file.proc.name }) + '\n');
       return;
     }
-    const stamp = flags.timestamp ? `${formatDate(new Date(), typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DDTHH:mm:ss')} ` : '';
+    // PM2's default display format (not the log files' --time one)
+    const stamp = flags.timestamp ? `${formatDate(new Date(), typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DD-HH:mm:ss')} ` : '';
     const text = flags.highlight && ctx.color ? line.split(String(flags.highlight)).join(`\u001b[1;33m${String(flags.highlight)}\u001b[0m`) : line;
     // as PM2's: with --raw an app's stderr lines go to stderr, so that 2>/dev/null keeps its stdout
     (flags.raw && file.stream === 'err' ? ctx.err : ctx.out).write(stamp + file.prefix + text + '\n');

@@ -1,6 +1,7 @@
 // Differential: log file names (when -<id> is added, which characters are replaced), where they
 // go, what is in them, and what `logs`, `flush` and `--time` show, as under PM2.
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPS, Differential, type JlistEntry, type Side, allOnline, project, settled, until } from './harness.js';
 
@@ -112,6 +113,15 @@ describe('log contents', () => {
     expect({ pm2: flushed.pm2.code, pmx: flushed.pmx.code }).toEqual({ pm2: 0, pmx: 0 });
     expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe(diff.pm2.read(String(pm2[0]!.pm2_env.pm_out_log_path)));
     expect(diff.pmx.read(String(pmx[0]!.pm2_env.pm_out_log_path))).toBe('');
+  });
+
+  it("flush of everything empties the manager's own log too (pm2.log, agent.log), as it empties the apps'", async () => {
+    await diff.run(['start', 'hold.js', '-n', 'flushed-all']);
+    const own = { pm2: join(diff.pm2.home, 'pm2.log'), pmx: join(diff.pmx.home, 'agent.log') };
+    expect([statSync(own.pm2).size, statSync(own.pmx).size].every((size) => size > 0)).toBe(true);
+    const flushed = await diff.run(['flush']);
+    expect({ pm2: flushed.pm2.code, pmx: flushed.pmx.code }).toEqual({ pm2: 0, pmx: 0 });
+    expect({ pm2: statSync(own.pm2).size, pmx: statSync(own.pmx).size }).toEqual({ pm2: 0, pmx: 0 });
   });
 
   it('logs --raw keeps the headers on stdout, drops the prefixes, and prints the stderr lines on stderr', async () => {
