@@ -78,6 +78,10 @@ async function setMany(ctx: CommandContext, pairs: [string, string][]): Promise<
   const first = splitKey(pairs[0]![0]);
   if (first.length > 1) await restartWith(ctx, first[0]!, file);
   printConf(ctx, conf, first.length > 1 ? first[0]! : null);
+  // no pm2-logrotate module runs under pmx: say what the setting does and does not do
+  if (pairs.some(([key]) => splitKey(key)[0] === 'pm2-logrotate')) {
+    ctx.err.write("[PMX][WARN] pm2-logrotate settings are kept (pmx import pm2 turns them into each app's log_rotate) but rotate nothing by themselves: pmx rotates with each app's `log_rotate` (ecosystem file), or after an outside logrotate with `pmx reloadLogs`\n");
+  }
 }
 
 /** `pmx unset <key>` (`all` empties the configuration). */

@@ -153,6 +153,15 @@ describe('set, get, unset, multiset (module_conf.json)', () => {
     expect(lines(pmx.stdout).at(-1)).toBe('exit=1');
   });
 
+  it('set pm2-logrotate:<key> is kept as PM2 keeps it, and pmx says on stderr that it rotates nothing by itself (no module runs)', async () => {
+    const { pm2, pmx } = await diff.run(['set', 'pm2-logrotate:max_size', '1K']);
+    expect({ pm2: pm2.code, pmx: pmx.code }).toEqual({ pm2: 0, pmx: 0 });
+    const read = (side: typeof diff.pm2) => JSON.parse(side.read('<HOME>/module_conf.json'))['pm2-logrotate'];
+    expect(read(diff.pmx)).toEqual(read(diff.pm2));
+    expect(pmx.stderr).toContain("rotate nothing by themselves: pmx rotates with each app's `log_rotate`");
+    await diff.run(['unset', 'pm2-logrotate:max_size']);
+  });
+
   it('multiset sets several keys, in module_conf.json of the home', async () => {
     await diff.run(['multiset', 'demo:a 1 demo:b 2']);
     const read = (side: typeof diff.pm2) => JSON.parse(side.read('<HOME>/module_conf.json')).demo;
