@@ -11,7 +11,7 @@
 // Node cannot make a FIFO (there is no mkfifo()), so `mkfifo` makes them in batches, ahead of
 // need; a FIFO whose readers have seen its end is clean and is used again, by this agent or the next.
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, unlinkSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
 
@@ -45,16 +45,19 @@ export class OutputPipes {
   constructor(private readonly dir: string) {}
 
   /**
-   * Takes stock of the directory: FIFOs named in `inUse` stay with their adopted processes, the
-   * rest are free; with `inUse` null (what runs is not known) none is used again.
+   * Takes stock of the directory: FIFOs named in `inUse` stay with their adopted processes, and
+   * one that any process still holds open (what an app left running: a daemon it forked, which
+   * would write into the next app's log) is not used again; the rest are free. With `inUse` null
+   * (what runs is not known) none is used again.
    */
   load(inUse: ReadonlySet<string> | null): void {
     mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    const held = inUse === null ? new Set<string>() : heldOpen(this.dir);
     for (const name of readdirSync(this.dir)) {
       const path = join(this.dir, name);
       const number = Number(name);
       if (Number.isInteger(number)) this.next = Math.max(this.next, number + 1);
-      if (inUse === null || inUse.has(path)) continue;
+      if (inUse === null || inUse.has(path) || held.has(name)) continue;
       if (Number.isInteger(number) && isFifo(path)) this.free.push(path);
       else removeQuietly(path);
     }
@@ -122,6 +125,31 @@ export class OutputPipes {
     for (let i = 0; i < count; i++) names.push(join(this.dir, String(this.next++)));
     return names;
   }
+}
+
+/** The names of the files in `dir` that a process holds open, from /proc (processes not ours to read hold none of our 0700 home's). */
+function heldOpen(dir: string): Set<string> {
+  const held = new Set<string>();
+  // /proc names the file by its real path
+  const prefix = `${realpathSync(dir)}/`;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${pid}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${pid}/fd/${fd}`);
+        if (target.startsWith(prefix)) held.add(target.slice(prefix.length));
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return held;
 }
 
 /** Every FIFO of a launch. */

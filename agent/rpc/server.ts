@@ -17,8 +17,14 @@ export const SOCKET_MAX_CONNECTIONS = 256;
 export const SOCKET_IDLE_MS = 30_000;
 /** Answers a peer has left unread before the next one, at most: past this it is not reading, and its connection is closed. */
 const MAX_UNREAD_REPLY_BYTES = 64 * 1024 * 1024;
-/** Events a bus subscriber has left unread, at most: past this, events are dropped until it has read them all (it is then told how many). */
+/**
+ * Events a bus subscriber has left unread, at most: past this, events are dropped until it has
+ * read them all (it is then told how many). Shared when several fall behind: MAX_UNREAD_ALL_BYTES
+ * among them all, but never less than MIN_UNREAD_EVENT_BYTES each.
+ */
 const MAX_UNREAD_EVENT_BYTES = 16 * 1024 * 1024;
+const MAX_UNREAD_ALL_BYTES = 64 * 1024 * 1024;
+const MIN_UNREAD_EVENT_BYTES = 1024 * 1024;
 /** At most one line in the agent log a minute about subscribers that fell behind. */
 const DROP_LOG_EVERY_MS = 60_000;
 let lastDropLog = 0;
@@ -36,10 +42,12 @@ const LINGER_BYTES = MAX_REQUEST_BYTES;
 /** Listens on `socketPath` (mode 0600); `afterKill` runs once the reply to `kill` is written. */
 export function listen(socketPath: string, ctx: AgentContext, afterKill: () => void): Promise<Server> {
   const cap = new ConnectionCap({ surface: 'agent socket', max: connectionCap(SOCKET_MAX_CONNECTIONS, 1 / 8), idleMs: SOCKET_IDLE_MS }, ctx.log);
-  ctx.events.limit = Math.max(1, Math.floor(cap.policy.max / 2));
+  // a quarter of the connections at most: the rest stay for commands, even under a flood of idle ones
+  ctx.events.limit = Math.max(1, Math.floor(cap.policy.max / 4));
+  const subscribed = new WeakSet<Socket>();
   const server = createServer((socket) => {
     cap.admit(socket);
-    if (!socket.destroyed) serve(socket, ctx, cap, afterKill);
+    if (!socket.destroyed) serve(socket, ctx, cap, afterKill, subscribed);
   });
   server.once('close', () => cap.closeAll());
   return new Promise((resolve, reject) => {
@@ -55,7 +63,7 @@ export function listen(socketPath: string, ctx: AgentContext, afterKill: () => v
   });
 }
 
-function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill: () => void): void {
+function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill: () => void, subscribed: WeakSet<Socket>): void {
   socket.on('error', () => socket.destroy());
   readMessages(
     socket,
@@ -66,7 +74,11 @@ function serve(socket: Socket, ctx: AgentContext, cap: ConnectionCap, afterKill:
         if (method === 'kill' && response.ok) socket.end(JSON.stringify(response) + '\n', afterKill);
         else if (socket.writableLength > MAX_UNREAD_REPLY_BYTES) socket.destroy();
         else writeMessage(socket, response);
-        if (method === 'subscribe' && response.ok && !socket.destroyed) subscribe(socket, ctx, cap);
+        // one subscription a connection, whatever it asks: every event comes once
+        if (method === 'subscribe' && response.ok && !socket.destroyed && !subscribed.has(socket)) {
+          subscribed.add(socket);
+          subscribe(socket, ctx, cap);
+        }
       });
     },
     (error) => {
@@ -93,8 +105,10 @@ function subscribe(socket: Socket, ctx: AgentContext, cap: ConnectionCap): void 
   let dropped = 0;
   let since = 0;
   const stop = ctx.events.subscribe((event) => {
-    if (dropped === 0 && socket.writableLength <= MAX_UNREAD_EVENT_BYTES) {
-      writeMessage(socket, event);
+    const allowed = Math.max(MIN_UNREAD_EVENT_BYTES, Math.min(MAX_UNREAD_EVENT_BYTES, MAX_UNREAD_ALL_BYTES / ctx.events.size));
+    // written as bytes, so that what waits is counted in bytes (a string's length is in characters)
+    if (dropped === 0 && socket.writableLength <= allowed) {
+      if (!socket.destroyed && socket.writable) socket.write(Buffer.from(JSON.stringify(event) + '\n'));
       return;
     }
     if (dropped === 0) {
@@ -108,7 +122,9 @@ function subscribe(socket: Socket, ctx: AgentContext, cap: ConnectionCap): void 
         ctx.log(`a bus subscriber fell ${MAX_UNREAD_EVENT_BYTES} bytes behind: its events are dropped until it catches up (it is told how many)`);
       }
     }
-    dropped++;
+    // what the bus hands out: one packet a line
+    const lines = (event.data as { lines?: unknown } | null)?.lines;
+    dropped += Array.isArray(lines) ? lines.length : 1;
   });
   socket.once('close', stop);
 }

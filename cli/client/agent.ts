@@ -39,6 +39,9 @@ export interface FoundAgent {
   started: { recovered: RecoveryReport | null } | null;
 }
 
+/** Tries at saying hello on a connection the agent closed at once (see connectWithHello). */
+const HELLO_ATTEMPTS = 3;
+
 /** A connection to a live agent of our protocol version, or null when none runs and spawn is off. */
 export async function connectAgent(home: AgentHome, options: ConnectOptions): Promise<AgentConnection | null> {
   const connected = await connectWithHello(home, options);
@@ -48,13 +51,27 @@ export async function connectAgent(home: AgentHome, options: ConnectOptions): Pr
 /** Like connectAgent, with the agent's answer to `hello` (its pid and version). */
 export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<FoundAgent | null> {
   guardHome(home);
-  const reached = await reach(home, options);
-  if (!reached) return null;
-  const { connection, started } = reached;
-  const hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS).catch((error: unknown) => {
-    connection.close();
-    throw error;
-  });
+  let reached: Awaited<ReturnType<typeof reach>>;
+  let hello: { protocol: number; version: string; pid: number; home: string };
+  // the agent this command started, if it did (on the first try): its recovery is told once
+  let started: FoundAgent['started'] = null;
+  for (let attempt = 1; ; attempt++) {
+    reached = await reach(home, options);
+    if (!reached) return null;
+    started ??= reached.started;
+    const { connection } = reached;
+    try {
+      hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS);
+      break;
+    } catch (error) {
+      connection.close();
+      // a connection the agent closed before it was used (a flood of connections made room by
+      // closing the idle ones, this one among them): nothing was asked yet, so it is made again
+      const dropped = error instanceof CliError && error.code === 'AGENT_UNREACHABLE' && !/did not answer/.test(error.message);
+      if (!dropped || attempt === HELLO_ATTEMPTS) throw error;
+    }
+  }
+  const { connection } = reached;
   if (started?.recovered) process.stderr.write(formatRecovery(started.recovered, hello.pid, home.logFile));
   if (hello.protocol !== PROTOCOL_VERSION && !options.anyVersion) {
     connection.close();

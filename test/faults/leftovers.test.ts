@@ -5,7 +5,7 @@
 // loses each of them before anyone sees it; each launch's PMX_LAUNCH marker, in the environment
 // they inherited, finds them.
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -35,6 +35,37 @@ async function killAgent(): Promise<void> {
 }
 
 describe("an app's escaped processes", () => {
+  it("one that clears its environment (no launch marker) escapes, but its output pipes are never given to a later app: no other log gets its lines", async () => {
+    const go = join(pmx.dir, 'leak-go');
+    // quiet until told, then it writes on the app's stdout and stderr, which it holds
+    const daemon = `while [ ! -e ${go} ]; do sleep 0.1; done; echo LEAKED-OUT; echo LEAKED-ERR >&2; touch ${go}.done; sleep 60`;
+    // a double fork: re-parented to init, out of the app's tree
+    const app = script('leaker.sh', `#!/bin/sh\n(setsid env -i /bin/sh -c '${daemon}' &)\nexec sleep 4501\n`, 0o755);
+    await pmx.ok(['start', app, '-n', 'leaker']);
+    const escaped = await eventually('the daemon running', () => {
+      for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+          if (readFileSync(`/proc/${name}/cmdline`, 'utf8').includes(`! -e ${go} ]`)) return Number(name);
+        } catch {
+          // gone
+        }
+      }
+      return null;
+    });
+    try {
+      await pmx.ok(['kill']); // a clean end: the next agent has no state file to tell it what runs
+      for (let i = 0; i < 8; i++) await pmx.ok(['start', script(`quiet-${i}.sh`, '#!/bin/sh\nexec sleep 4502\n', 0o755), '-n', `quiet-${i}`]);
+      writeFileSync(go, '');
+      await eventually('the daemon has written', () => existsSync(`${go}.done`));
+      const logs = join(pmx.home, 'logs');
+      expect(readdirSync(logs).filter((file) => readFileSync(join(logs, file), 'utf8').includes('LEAKED'))).toEqual([]);
+    } finally {
+      if (alive(escaped)) process.kill(escaped, 'SIGKILL');
+    }
+    await pmx.ok(['delete', 'all']);
+  });
+
   it('a double fork into its own session ends with a stop', async () => {
     const app = script('dfork.sh', '#!/bin/sh\n(setsid sleep 4201 &)\nsleep 4202 &\nexec sleep 4203\n', 0o755);
     await pmx.ok(['start', app, '-n', 'dfork']);
