@@ -30,12 +30,12 @@ export type ToldAction = 'start' | 'stop' | 'restart' | 'reload' | 'delete';
  * The most of a line without its end the bus holds for one stream: past it, what came is sent as
  * it is (PM2 sends its chunks as they come), so output that never ends a line costs no memory.
  */
-export const MAX_PARTIAL_LINE = 64 * 1024;
+const MAX_PARTIAL_LINE = 64 * 1024;
 
 export class ProcessEvents {
   private readonly subscribers = new Set<(event: PushedEvent) => void>();
   private following = false;
-  /** Subscribers held at most (the socket server sets it to half its connections): the rest of them stay for commands. */
+  /** Subscribers held at most (the socket server sets it to a quarter of its connections): the rest stay for commands. */
   limit = 64;
 
   constructor(private readonly registry: Registry) {}

@@ -94,9 +94,10 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
         if (failed) throw failed;
         return Object.assign(forkWorker(spec, options), { marker });
       }
-      const pipes = os.pipes.open(launchCommand(spec).metrics);
+      const command = launchCommand(spec);
+      const pipes = os.pipes.open(command.metrics);
       try {
-        return Object.assign(spawnProcess(spec, options, pipes, openGate), { marker });
+        return Object.assign(spawnProcess(spec, command, options, pipes, openGate), { marker });
       } catch (error) {
         os.pipes.giveBack(pipes);
         throw error;
@@ -214,8 +215,7 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
  * apps, 20 ms for the last; 110 ms in all, against 15 ms gated). An agent that dies before it
  * opens the gate leaves no app behind: the shell reads the end of the pipe and exits.
  */
-function spawnProcess(spec: AppSpec, { env, listenFds, unrecorded }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable, refuse: (failed: Error | null) => boolean) => void): Launched {
-  const { command, args, ipc } = launchCommand(spec);
+function spawnProcess(spec: AppSpec, { command, args, ipc }: ReturnType<typeof launchCommand>, { env, listenFds, unrecorded }: LaunchOptions, pipes: OpenedPipes, openGate: (gate: Writable, refuse: (failed: Error | null) => boolean) => void): Launched {
   assertExecutable(command, env.PATH ?? process.env.PATH ?? '');
   const stdio: (string | number)[] = ['ignore', pipes.write.out, pipes.write.err, ...listenFds];
   // the metrics pipe is a FIFO too: the next agent reads an adopted app's samples (and its hang watch goes on)

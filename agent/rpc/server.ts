@@ -119,7 +119,7 @@ function subscribe(socket: Socket, ctx: AgentContext, cap: ConnectionCap): void 
       });
       if (since - lastDropLog >= DROP_LOG_EVERY_MS) {
         lastDropLog = since;
-        ctx.log(`a bus subscriber fell ${MAX_UNREAD_EVENT_BYTES} bytes behind: its events are dropped until it catches up (it is told how many)`);
+        ctx.log(`a bus subscriber fell ${Math.round(allowed / 1024 / 1024)} MB behind: its events are dropped until it catches up (it is told how many)`);
       }
     }
     // what the bus hands out: one packet a line

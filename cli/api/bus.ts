@@ -74,13 +74,7 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
     });
     try {
       await opened.subscribe((event, data) => {
-        if (closed) return;
-        if (event === 'process:event') bus.emit(event, processPacket(data as AgentProcessEvent));
-        else if (event === 'log:out' || event === 'log:err') {
-          // the lines of one write come together: each is its own packet, as PM2's listeners expect
-          const { lines, process, at } = data as AgentLogLines;
-          for (const line of lines) bus.emit(event, { data: line, process, at } satisfies LogPacket);
-        } else bus.emit(event, data);
+        if (!closed) unpack(event, data, (name, packet) => bus.emit(name, packet));
       });
     } catch (error) {
       // refused (too many buses): the connection is not kept open for nothing
@@ -106,6 +100,18 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
     connection = null;
   };
   return bus;
+}
+
+/**
+ * What the agent pushed, as the packets PM2's bus hands its listeners: a process event with the
+ * process in PM2's shape, each line of a write as its own packet, anything else as it came.
+ */
+export function unpack(event: string, data: unknown, emit: (event: string, packet: unknown) => void): void {
+  if (event === 'process:event') emit(event, processPacket(data as AgentProcessEvent));
+  else if (event === 'log:out' || event === 'log:err') {
+    const { lines, process, at } = data as AgentLogLines;
+    for (const line of lines) emit(event, { data: line, process, at } satisfies LogPacket);
+  } else emit(event, data);
 }
 
 /** Lines as the agent pushes them: those of one write, each with its newline. */

@@ -10,6 +10,7 @@ import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
 import { selectedAmong, selectorFor } from './targets.js';
+import { type LogPacket, type ProcessEventPacket, unpack } from '../api/bus.js';
 
 /** Lines printed first from each file without --lines (PM2's default), unless --since asks for all since then. */
 const DEFAULT_LINES = 15;
@@ -110,16 +111,17 @@ async function jsonStream(ctx: CommandContext, target: string | undefined, procs
   const shown = (process: { name: string; pm_id: number }): boolean => !target || target === 'all' || ids.has(process.pm_id) || process.name === target;
   const write = (record: object): boolean => ctx.out.write(JSON.stringify(record) + '\n');
   await withAgent(ctx, async (agent) => {
-    await agent.subscribe((event, data) => {
-      if (event === 'process:event') {
-        const { event: status, process, at } = data as { event: string; process: { name: string }; at: number };
-        write({ timestamp: new Date(at).toISOString(), type: 'process_event', status, app_name: process.name });
-      } else if (event === 'log:out' || event === 'log:err') {
-        const { lines, process, at } = data as { lines: string[]; process: { name: string; pm_id: number }; at: number };
-        if (!shown(process)) return;
-        for (const line of lines) write({ message: line.replace(/(\r\n|\n|\r)/gm, ''), timestamp: new Date(at).toISOString(), type: event.slice(4), process_id: process.pm_id, app_name: process.name });
-      }
-    });
+    await agent.subscribe((pushed, data) =>
+      unpack(pushed, data, (event, packet) => {
+        if (event === 'process:event') {
+          const { event: status, process, at } = packet as ProcessEventPacket;
+          write({ timestamp: new Date(at).toISOString(), type: 'process_event', status, app_name: process.name });
+        } else if (event === 'log:out' || event === 'log:err') {
+          const { data: line, process, at } = packet as LogPacket;
+          if (shown(process)) write({ message: line.replace(/(\r\n|\n|\r)/gm, ''), timestamp: new Date(at).toISOString(), type: event.slice(4), process_id: process.pm_id, app_name: process.name });
+        }
+      }),
+    );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       agent.onClose(resolve);
