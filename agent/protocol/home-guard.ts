@@ -1,13 +1,16 @@
 // StrictModes for the agent's home, as OpenSSH checks ~/.ssh: the home, its socket, pid file,
 // dumps and directories must belong to the effective user and be writable by nobody else, or a
 // user who controls them could have root run what they planted (a dump), or talk to root's CLI.
-import { readFileSync, statSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+// The directories above the home are checked too, as OpenSSH checks every parent: a user who may
+// rename entries in one of them could swap the home for their own between a check and a read.
+import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { AgentHome } from './home.js';
 import { AgentFault } from '../fault.js';
 
 /** Refuses the home when it, or anything in it the agent trusts, is foreign or writable by others. */
 export function guardHome(home: AgentHome): void {
+  guardParents(home.root);
   guardPath(home.root, 'home');
   for (const dir of [home.logs, home.pids, home.pipes]) guardPath(dir, 'directory');
   for (const file of [home.socket, home.pidFile, home.lockFile, home.stateFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
@@ -40,6 +43,42 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
       ? `run pmx as ${owner}, or set PMX_HOME to a directory of your own`
       : `someone else put it there: check it, then remove it (or 'chown ${euid} ${path}')`;
   throw new AgentFault(`refusing ${path}: ${problem} (mode ${mode}); ${fix}`, { code: 'HOME_UNSAFE', file: path, data: { path, uid: stats.uid, owner, mode } });
+}
+
+/**
+ * Throws HOME_UNSAFE when a directory above `home` could let another user replace it: one that
+ * belongs to someone other than root and the effective user, or that group/others may write
+ * without the sticky bit (a sticky directory such as /tmp lets nobody rename another's entry).
+ */
+export function guardParents(home: string): void {
+  const euid = process.geteuid?.();
+  if (euid === undefined) return;
+  for (let dir = dirname(home); ; dir = dirname(dir)) {
+    let stats: Stats | null = null;
+    try {
+      stats = lstatSync(dir);
+    } catch {
+      // not there yet: created by the agent, privately
+    }
+    if (stats) {
+      const foreign = stats.uid !== 0 && stats.uid !== euid;
+      const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0;
+      if (stats.isSymbolicLink() || foreign || shared) {
+        const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+        const problem = stats.isSymbolicLink()
+          ? `${dir} above it became a symbolic link after it was resolved`
+          : foreign
+            ? `${dir} above it belongs to ${userName(stats.uid)} (mode ${mode}), who could replace the home with their own`
+            : `${dir} above it is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace the home`;
+        throw new AgentFault(`refusing ${home}: ${problem}; set PMX_HOME to a directory whose parents only you and root may change`, {
+          code: 'HOME_UNSAFE',
+          file: home,
+          data: { path: dir, uid: stats.uid, owner: userName(stats.uid), mode },
+        });
+      }
+    }
+    if (dirname(dir) === dir) return;
+  }
 }
 
 /** The name of `uid` from /etc/passwd, or `uid N` when it has none. */

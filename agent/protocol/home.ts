@@ -1,6 +1,7 @@
 // The agent's home directory (PMX_HOME) and the paths inside it, computed in one place.
+import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 
 export interface AgentHome {
   root: string;
@@ -20,9 +21,12 @@ export interface AgentHome {
   dump: string;
 }
 
-/** The home named by PMX_HOME, or ~/.pmx. */
+/**
+ * The home named by PMX_HOME, or ~/.pmx, with its symlinks resolved once: every later use goes
+ * to the directory that was checked (home-guard.ts), not to wherever a link points by then.
+ */
 export function resolveHome(env: Record<string, string | undefined> = process.env): AgentHome {
-  const root = resolve(env.PMX_HOME || join(homedir(), '.pmx'));
+  const root = pinPath(resolve(env.PMX_HOME || join(homedir(), '.pmx')));
   return {
     root,
     socket: join(root, 'agent.sock'),
@@ -36,4 +40,18 @@ export function resolveHome(env: Record<string, string | undefined> = process.en
     pids: join(root, 'pids'),
     dump: join(root, 'dump.pmx'),
   };
+}
+
+/** `path` with the symlinks of the part of it that exists resolved; what does not exist yet is kept as given. */
+export function pinPath(path: string): string {
+  const missing: string[] = [];
+  for (let at = path; ; at = dirname(at)) {
+    try {
+      return join(realpathSync(at), ...missing);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) return path;
+    }
+    missing.unshift(basename(at));
+  }
 }

@@ -2,7 +2,7 @@
 // user owns, or that group/others may write, is refused by the CLI and by the agent, naming the
 // path, its owner and mode, and the fix; a dump planted by another user never runs as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -34,8 +34,12 @@ beforeAll(async () => {
   }
 }, 60_000);
 
+/** Homes of root's made by the tests beside the sandbox's own: their agents are ended after. */
+const ownHomes: string[] = [];
+
 afterAll(async () => {
   await pmx.cleanup();
+  for (const home of ownHomes) if (existsSync(join(home, 'agent.pid'))) await pmx.run(['kill'], { env: { PMX_HOME: home } });
   const pid = Number(existsSync(join(foreignHome, 'agent.pid')) ? readFileSync(join(foreignHome, 'agent.pid'), 'utf8') : 0);
   if (pid > 0 && alive(pid)) await user.pmx(['kill'], userEnv);
   user.remove();
@@ -76,6 +80,68 @@ describe('a home that belongs to another user', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`refusing ${foreignHome}`);
     expect((await user.pmx(['kill'], userEnv)).code).toBe(0);
+  });
+});
+
+describe('a home reached through a directory or a link that another user controls', () => {
+  it('is refused when a directory above it belongs to that user, who could swap it for their own', async () => {
+    const theirs = join(base, 'theirs');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, user.uid, user.gid);
+    const home = join(theirs, 'roots-home');
+    mkdirSync(home, { mode: 0o700 }); // root's own, 0700: only its parent is foreign
+    const result = await pmx.run(['ls'], { env: { PMX_HOME: home } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`refusing ${home}: ${theirs} above it belongs to ${user.name} (uid ${user.uid}) (mode 0755), who could replace the home with their own`);
+    expect(readdirSync(home)).toEqual([]); // no agent, no log, no lock was made there
+  });
+
+  it('is refused under a directory its group may write without the sticky bit; a sticky one (as /tmp) is fine', async () => {
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o775);
+    const home = join(shared, 'home');
+    ownHomes.push(home);
+    const refused = await pmx.run(['ls'], { env: { PMX_HOME: home } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing ${home}: ${shared} above it is writable by its group without the sticky bit (mode 0775)`);
+    expect(existsSync(home)).toBe(false);
+    chmodSync(shared, 0o1777);
+    const sticky = await pmx.run(['ping'], { env: { PMX_HOME: home } });
+    expect(sticky.code).toBe(0);
+    expect((await pmx.run(['kill'], { env: { PMX_HOME: home } })).code).toBe(0);
+  });
+
+  it('is used where the link pointed when the agent started: a link switched to another user\'s home afterwards gets nothing of root\'s', async () => {
+    // the link lives in a sticky directory and belongs to the other user, who may replace it at will
+    const links = join(base, 'links');
+    mkdirSync(links);
+    chmodSync(links, 0o1777);
+    const mine = join(base, 'mine');
+    mkdirSync(mine, { mode: 0o700 });
+    ownHomes.push(mine);
+    const link = join(links, 'home');
+    symlinkSync(mine, link);
+    spawnSync('chown', ['-h', `${user.uid}:${user.gid}`, link]);
+    const env = { PMX_HOME: link };
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'pinned'], { env });
+    const described = JSON.parse(await pmx.ok(['jlist'], { env })) as { pm2_env: { pm_out_log_path: string } }[];
+    expect(described[0]!.pm2_env.pm_out_log_path.startsWith(`${mine}/logs/`)).toBe(true); // the resolved home, not the link
+    // the other user points the link at their own home (renamed over it, atomically)
+    const swapped = join(links, 'swap');
+    symlinkSync(foreignHome, swapped);
+    spawnSync('chown', ['-h', `${user.uid}:${user.gid}`, swapped]);
+    renameSync(swapped, link);
+    const before = readdirSync(foreignHome).sort();
+    const refused = await pmx.run(['save'], { env });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing ${foreignHome}: it belongs to ${user.name}`);
+    // root's agent still keeps to the directory it checked: its state and the app's log go on there
+    await pmx.ok(['save'], { env: { PMX_HOME: mine } });
+    expect(existsSync(join(mine, 'dump.pmx'))).toBe(true);
+    expect(readdirSync(foreignHome).sort()).toEqual(before);
+    await pmx.ok(['kill'], { env: { PMX_HOME: mine } });
+    expect(readdirSync(foreignHome).sort()).toEqual(before);
   });
 });
 
