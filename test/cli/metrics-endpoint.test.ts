@@ -164,6 +164,33 @@ describe('pmx metrics', () => {
       blocker.close();
     }
   });
+  it('keeps serving where it was when a move fails (a port taken, an address not of this machine)', async () => {
+    const port = await freePort();
+    await pmx.ok(['metrics', '--port', String(port)]);
+    const taken = await freePort();
+    const blocker = (await import('node:net')).createServer().listen(taken, '127.0.0.1');
+    await new Promise((resolve) => blocker.once('listening', resolve));
+    try {
+      const moved = await pmx.run(['metrics', '--port', String(taken)]);
+      expect(moved.code).toBe(1);
+      expect(moved.stderr).toContain(`cannot serve metrics on 127.0.0.1:${taken}: EADDRINUSE; metrics are still served on 127.0.0.1:${port}`);
+    } finally {
+      blocker.close();
+    }
+    expect((await scrape(port)).status).toBe(200);
+    // 192.0.2.1 (TEST-NET-1) is no address of this machine: binding it fails, and nothing is sent
+    const elsewhere = await pmx.run(['metrics', '--host', '192.0.2.1', '--port', String(port)]);
+    expect(elsewhere.code).toBe(1);
+    expect(elsewhere.stderr).toContain(`cannot serve metrics on 192.0.2.1:${port}: EADDRNOTAVAIL; metrics are still served on 127.0.0.1:${port}`);
+    expect((await scrape(port)).status).toBe(200);
+    expect(await pmx.ok(['metrics', '--status'])).toContain(`http://127.0.0.1:${port}/metrics`);
+    // the same port on every address: the port is freed for it, then taken on 0.0.0.0
+    await pmx.ok(['metrics', '--host', '0.0.0.0', '--port', String(port)]);
+    expect((await scrape(port)).status).toBe(200);
+    expect(await pmx.ok(['metrics', '--status'])).toContain(`0.0.0.0:${port}`);
+    await pmx.ok(['metrics', '--stop']);
+    await expect(scrape(port)).rejects.toThrow(/ECONNREFUSED/);
+  });
 });
 
 describe('PMX_METRICS_PORT', () => {
