@@ -1,12 +1,24 @@
 // PM2's pid files (pids/<name>-<id>.pid): written when a child starts, removed when it exits.
-import { unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, openSync, unlinkSync, writeSync } from 'node:fs';
 
-/** Writes `pid` into `file`; the file is informative only, so a failure is ignored. */
+/**
+ * Writes `pid` into `file`, readable by its user alone whatever the umask (as every file pmx
+ * makes). A symbolic link or a file of another user is left alone (a pid path may be named
+ * anywhere with --pid). The file is informative only, so a failure is ignored.
+ */
 export function writePidFile(file: string, pid: number): void {
+  let fd: number | null = null;
   try {
-    writeFileSync(file, String(pid));
+    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    const euid = process.geteuid?.();
+    if (euid !== undefined && fstatSync(fd).uid !== euid) return;
+    fchmodSync(fd, 0o600);
+    ftruncateSync(fd, 0);
+    writeSync(fd, String(pid));
   } catch {
     // the pid file is informative only
+  } finally {
+    if (fd !== null) closeSync(fd);
   }
 }
 

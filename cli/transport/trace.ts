@@ -30,7 +30,7 @@ export function traceOp(op: TraceOp): void {
   const file = process.env.PMX_SSH_TRACE;
   if (!file) return;
   try {
-    appendFileSync(file, `${JSON.stringify(op)}\n`);
+    appendFileSync(file, `${JSON.stringify(op)}\n`, { mode: 0o600 });
   } catch {
     // the run goes on without its trace
   }

@@ -15,7 +15,7 @@ afterAll(() => pmx.cleanup());
 const modeOf = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 
 describe('log file modes', () => {
-  it('creates the files named by -o, -e and -l, and the default ones, 0600 whatever the umask', async () => {
+  it('creates the files named by -o, -e and -l, the default ones and the pid files, 0600 whatever the umask', async () => {
     const dir = join(pmx.dir, 'named');
     const out = join(dir, 'out.log');
     const err = join(dir, 'err.log');
@@ -29,7 +29,10 @@ describe('log file modes', () => {
     await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'defaults']);
     const defaults = await pmx.proc('defaults');
     await eventually('every log file written', () => [out, err, combined, defaults.pm2_env.pm_out_log_path, defaults.pm2_env.pm_err_log_path].every((file) => existsSync(file) && statSync(file).size > 0));
-    for (const file of [out, err, combined, defaults.pm2_env.pm_out_log_path, defaults.pm2_env.pm_err_log_path]) expect(`${file}: ${modeOf(file)}`).toBe(`${file}: 600`);
+    const named = await pmx.proc('named');
+    const pidFiles = [named.pm2_env.pm_pid_path, defaults.pm2_env.pm_pid_path] as string[];
+    for (const file of [out, err, combined, defaults.pm2_env.pm_out_log_path, defaults.pm2_env.pm_err_log_path, ...pidFiles]) expect(`${file}: ${modeOf(file)}`).toBe(`${file}: 600`);
+    expect(readFileSync(pidFiles[0]!, 'utf8')).toBe(String(named.pid));
     await pmx.ok(['delete', 'all']);
   });
 
