@@ -260,6 +260,7 @@ program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directo
   .option('--spa', 'serve the home page (index.html) for paths that name no file')
   .option('--basic-auth-username <username>', 'user name for HTTP basic auth')
   .option('--basic-auth-password <password>', 'password for HTTP basic auth')
+  .option('--dotfiles', 'also serve names that begin with a dot (.env, .git/): not served by default')
   .addHelpText('after', examples('pmx serve', 'pmx serve ./dist 8080 --spa', 'pmx serve public 3000 --basic-auth-username admin --basic-auth-password secret'))
   .action(async (path: string | undefined, port: string | undefined, flags: ServeFlags) => (await import('./commands/serve.js')).serve(ctx, path, port, flags));
 program.command('ping').description('start the agent if needed and check it answers')

@@ -40,6 +40,7 @@ export function staticHandler(options: ServeOptions): (req: IncomingMessage, res
     const path = decodeUrlPath(req.url ?? '/');
     if (path === 'malformed') return plain(res, 400, 'Bad Request');
     if (path === 'forbidden') return plain(res, 403, 'Forbidden');
+    if (!options.dotfiles && hidden(path)) return plain(res, 404, 'Not Found');
     const found = await resolver.resolve(path === '/' ? options.homepage : path);
     if (found.kind === 'file') return sendFile(req, res, found, 200);
     if (found.kind === 'forbidden') return plain(res, 403, 'Forbidden');
@@ -56,6 +57,15 @@ export function staticHandler(options: ServeOptions): (req: IncomingMessage, res
     if (page.kind === 'file') return sendFile(req, res, page, 404);
     return plain(res, 404, 'Not Found');
   }
+}
+
+/**
+ * A path with a name that begins with a dot (`/.env`, `/.git/config`): not served unless asked
+ * (`--dotfiles`), as sirv and serve-static do, since serving a project's directory would publish
+ * its secrets and history. `/.well-known/` (ACME challenges, security.txt) is served.
+ */
+function hidden(path: string): boolean {
+  return path.split(/[/\\]/).some((name, index, names) => name.startsWith('.') && !(name === '.well-known' && index === 1 && names.length > 2));
 }
 
 /** Sends an open file and closes it: 304 when the client's copy is current, 206 for a byte range, else `status` with the whole file. */

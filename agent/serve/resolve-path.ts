@@ -1,7 +1,10 @@
 // Maps a request's URL to an open file under the served root, and refuses whatever would leave
 // it: `..` segments (plain or percent-encoded), NUL bytes, and symlinks that point outside the root.
 // The check is made on the file actually opened (its path in /proc/self/fd on Linux), so a
-// symlink swapped between a check and the open cannot slip through.
+// symlink swapped between a check and the open cannot slip through. On Linux the name is first
+// opened with O_PATH, which reaches the inode without opening it: a FIFO or a device a link points
+// to is refused without the side effects of an open (a writer released, a tape rewound), and only
+// a regular file or a directory inside the root is then opened for reading, through that handle.
 import { close, constants, fstat, open, readlinkSync, realpath, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,6 +15,9 @@ const realPath = promisify(realpath);
 
 /** O_NONBLOCK: opening a FIFO someone left under the root must not hang the server. */
 const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
+
+/** O_PATH (Linux, not in Node's constants): a handle on the inode that reads nothing and opens nothing. */
+const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
 
 /** Where a URL leads: an open regular file (the caller closes `fd`), nothing, or somewhere it may not go. */
 export type Resolution = { kind: 'file'; fd: number; path: string; stats: Stats } | { kind: 'missing' } | { kind: 'forbidden' };
@@ -54,7 +60,7 @@ export class RootResolver {
     const candidate = join(this.root, urlPath);
     let fd: number;
     try {
-      fd = await openFile(candidate, OPEN_FLAGS);
+      fd = await openFile(candidate, O_PATH ? O_PATH : OPEN_FLAGS);
     } catch (error) {
       return refusal(error);
     }
@@ -63,7 +69,16 @@ export class RootResolver {
       if (!(await this.contains(real))) return closed(fd, { kind: 'forbidden' });
       const stats = await statFd(fd);
       if (!stats.isFile() && !stats.isDirectory()) return closed(fd, { kind: 'forbidden' });
-      return { kind: 'file', fd, path: real, stats };
+      if (!O_PATH) return { kind: 'file', fd, path: real, stats };
+      // the very inode that was checked, opened for reading now that it is known to be a file
+      let readable: number;
+      try {
+        readable = await openFile(`/proc/self/fd/${fd}`, OPEN_FLAGS);
+      } catch (error) {
+        return closed(fd, refusal(error));
+      }
+      close(fd, ignore);
+      return { kind: 'file', fd: readable, path: real, stats };
     } catch (error) {
       return closed(fd, refusal(error));
     }

@@ -4,7 +4,13 @@ import { createServer } from 'node:http';
 import { serveOptions } from './options.js';
 import { staticHandler } from './handler.js';
 
-const options = serveOptions(process.env, process.argv.slice(2));
+let options: ReturnType<typeof serveOptions>;
+try {
+  options = serveOptions(process.env, process.argv.slice(2));
+} catch (error) {
+  console.error(`pmx serve: ${(error as Error).message}`);
+  process.exit(1);
+}
 const server = createServer(staticHandler(options));
 server.on('error', (error) => {
   console.error(`pmx serve: cannot listen on ${options.host}:${options.port}: ${error.message}`);

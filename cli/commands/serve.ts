@@ -5,6 +5,7 @@ import { type CommandContext } from './context.js';
 import type { StartFlags } from './apps-input.js';
 import { startSpecs } from './start.js';
 import { SERVE_WORD } from '../ecosystem/serve-script.js';
+import { CliError } from '../client/errors.js';
 
 /** Flags of `pmx serve`, as commander gives them (PM2's names). */
 export interface ServeFlags {
@@ -13,10 +14,15 @@ export interface ServeFlags {
   spa?: boolean;
   basicAuthUsername?: string;
   basicAuthPassword?: string;
+  dotfiles?: boolean;
 }
 
 /** `pmx serve [path] [port]`: PM2_SERVE_PATH/PORT in the shell win over the arguments, as in PM2. */
 export async function serve(ctx: CommandContext, path: string | undefined, port: string | undefined, flags: ServeFlags): Promise<void> {
+  if (Boolean(flags.basicAuthUsername) !== Boolean(flags.basicAuthPassword)) {
+    // PM2 then serves without asking anyone for anything
+    throw new CliError(`--basic-auth-username and --basic-auth-password go together: ${flags.basicAuthUsername ? '--basic-auth-password' : '--basic-auth-username'} is missing (nothing was started)`, { code: 'BAD_ARGUMENT' });
+  }
   const shell = process.env;
   const servePort = shell.PM2_SERVE_PORT || port || flags.port || '8080';
   const servePath = resolve(shell.PM2_SERVE_PATH || path || '.');
@@ -24,6 +30,7 @@ export async function serve(ctx: CommandContext, path: string | undefined, port:
     PM2_SERVE_PORT: servePort,
     PM2_SERVE_PATH: servePath,
     PM2_SERVE_SPA: flags.spa ? 'true' : 'false',
+    ...(flags.dotfiles ? { PM2_SERVE_DOTFILES: 'true' } : {}),
   };
   if (flags.basicAuthUsername && flags.basicAuthPassword) {
     serveEnv.PM2_SERVE_BASIC_AUTH = 'true';

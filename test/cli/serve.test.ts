@@ -2,6 +2,7 @@
 // 304s, SPA fallback and basic auth, that never hands out a file outside its root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { PmxSandbox, eventually } from '../helpers/pmx.js';
@@ -49,6 +50,11 @@ beforeAll(async () => {
   symlinkSync(join(pmx.dir, 'outside.txt'), join(root, 'escape.txt'));
   symlinkSync(join(pmx.dir, 'private'), join(root, 'escape-dir'));
   symlinkSync(join(root, 'digits.txt'), join(root, 'inside-link.txt'));
+  writeFileSync(join(root, '.env'), `TOKEN=${SECRET}`);
+  mkdirSync(join(root, '.git'));
+  writeFileSync(join(root, '.git', 'config'), SECRET);
+  mkdirSync(join(root, '.well-known'));
+  writeFileSync(join(root, '.well-known', 'security.txt'), 'Contact: mailto:security@example.com');
   port = await freePort();
   const out = await pmx.ok(['serve', root, String(port)], { env: { PM2_SERVE_HOST: '127.0.0.1' } });
   expect(out).toContain(`static-page-server-${port}`);
@@ -131,6 +137,36 @@ describe('pmx serve', () => {
     expect((await fetchRaw(port, '/inside-link.txt')).body).toBe('0123456789');
   });
 
+  it('never opens what a link out of the root points to: a writer blocked on a FIFO outside stays blocked', async () => {
+    const fifo = join(pmx.dir, 'outside.fifo');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    symlinkSync(fifo, join(root, 'to-fifo'));
+    // the writer's open returns only once something opens the FIFO for reading
+    const writer = spawn('sh', ['-c', `echo released > ${fifo}`], { stdio: 'ignore' });
+    const exited = new Promise<'released'>((resolve) => writer.once('exit', () => resolve('released')));
+    try {
+      expect((await fetchRaw(port, '/to-fifo')).status).toBe(403);
+      // an open by the server would have happened before its answer; a second is ample for the
+      // writer to be scheduled if it had been released (it never is: the test cannot fail by luck)
+      expect(await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('blocked'), 1000))])).toBe('blocked');
+    } finally {
+      writer.kill('SIGKILL');
+    }
+  });
+
+  it('does not serve dotfiles (.env, .git/) unless --dotfiles; .well-known/ is served', async () => {
+    for (const path of ['/.env', '/.git/config', '/.git/', '/%2eenv', '/assets/%2E%67it/config']) {
+      const reply = await fetchRaw(port, path);
+      expect(reply.status, path).toBe(404);
+      expect(reply.body, path).not.toContain(SECRET);
+    }
+    expect((await fetchRaw(port, '/.well-known/security.txt')).body).toContain('Contact:');
+    const dotPort = await freePort();
+    await pmx.ok(['serve', root, String(dotPort), '--dotfiles'], { env: { PM2_SERVE_HOST: '127.0.0.1' } });
+    await serving(dotPort);
+    expect((await fetchRaw(dotPort, '/.env')).body).toBe(`TOKEN=${SECRET}`);
+  });
+
   it('follows a root that is a symlink switched to another directory, as a deploy does', async () => {
     const releases = join(pmx.dir, 'releases');
     mkdirSync(join(releases, 'one'), { recursive: true });
@@ -176,6 +212,23 @@ describe('pmx serve', () => {
     const allowed = await fetchRaw(authPort, '/', basic('admin:s3cret'));
     expect(allowed.status).toBe(200);
     expect(allowed.body).toContain('<title>home</title>');
+  });
+
+  it('refuses basic auth with a user name and no password (or the other way round), instead of serving to anyone', async () => {
+    const lonePort = await freePort();
+    const result = await pmx.run(['serve', root, String(lonePort), '--basic-auth-password', 'only']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('--basic-auth-username and --basic-auth-password go together: --basic-auth-username is missing (nothing was started)');
+    expect((await pmx.jlist()).some((p) => p.name === `static-page-server-${lonePort}`)).toBe(false);
+    // from an ecosystem file: the server does not start, and says why in its error log
+    const file = join(pmx.dir, 'lone-auth.config.js');
+    const env = { PM2_SERVE_PATH: root, PM2_SERVE_PORT: String(lonePort), PM2_SERVE_HOST: '127.0.0.1', PM2_SERVE_BASIC_AUTH: 'true', PM2_SERVE_BASIC_AUTH_USERNAME: 'eco' };
+    writeFileSync(file, `module.exports = { apps: [{ name: 'lone-auth', script: 'serve', autorestart: false, env: ${JSON.stringify(env)} }] };\n`);
+    await pmx.ok(['start', file]);
+    const stopped = await eventually('the server ends', async () => ((await pmx.proc('lone-auth')).pm2_env.status === 'stopped' ? pmx.proc('lone-auth') : null));
+    expect(stopped.pm2_env.exit_code).toBe(1);
+    expect((await pmx.ok(['logs', 'lone-auth', '--nostream', '--err', '--lines', '5']))).toContain('PM2_SERVE_BASIC_AUTH_PASSWORD is empty: refusing to serve without the credentials asked for');
+    await expect(fetchRaw(lonePort, '/')).rejects.toThrow(/ECONNREFUSED/);
   });
 
   it("runs script: 'serve' from an ecosystem file with PM2_SERVE_* in its env", async () => {
