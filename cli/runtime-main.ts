@@ -29,7 +29,8 @@ Runs the pmx agent in the foreground until SIGTERM/SIGINT, which stop every app 
   --logs           app output on stdout/stderr even without an ecosystem file
   --no-auto-exit   keep running when no app runs
   --health-port N  serve GET /livez (the agent answers) and /readyz (every app online, and
-                   healthy when it has a health check; 503 names the apps that are not) on port N,
+                   healthy when it has a health check, stopped ones aside; 503 names the apps
+                   that are not) on port N,
                    for Kubernetes' liveness and readiness probes
   --health-host H  the address to serve them on: 127.0.0.1 by default (this machine only);
                    0.0.0.0 in a pod, whose probes come to the pod's address

@@ -48,7 +48,12 @@ function readiness(registry: Registry, phase: AgentPhase): { code: number; body:
   const processes = registry.all();
   if (processes.length === 0) return { code: 503, body: 'not ready: no app\n' };
   const waiting = notReadyProcesses(processes.map((proc) => ({ id: proc.id, name: proc.spec.name, status: proc.status, probed: Boolean(proc.spec.health_check), health: proc.health })));
-  if (waiting.length === 0) return { code: 200, body: `ready: ${processes.length} process${processes.length === 1 ? '' : 'es'}\n` };
+  const stopped = processes.filter((proc) => proc.status === 'stopped').length;
+  if (stopped === processes.length) return { code: 503, body: 'not ready: every app is stopped\n' };
+  if (waiting.length === 0) {
+    const serving = processes.length - stopped;
+    return { code: 200, body: `ready: ${serving} process${serving === 1 ? '' : 'es'}${stopped > 0 ? ` (${stopped} stopped)` : ''}\n` };
+  }
   return { code: 503, body: `not ready:\n${waiting.map(line).join('')}` };
 }
 

@@ -1,6 +1,8 @@
 // Whether the apps of a foreground agent are ready to serve (pmx-runtime's /readyz): every process
 // serving (online, or reloading: a child serves all along) and, when its app has a health check,
-// its last probe passed. Pure: the endpoint asks it on request, from the registry as it stands.
+// its last probe passed. A stopped process does not count: a job that finished (autorestart off)
+// or an app stopped on purpose is not expected to serve, and would otherwise keep a pod unready for
+// good. Pure: the endpoint asks it on request, from the registry as it stands.
 import { isServing, publicStatus, type ProcessStatus } from '../process/states.js';
 import type { HealthState } from '../protocol/types.js';
 
@@ -34,6 +36,7 @@ export function notReadyProcesses(processes: readonly ReadinessView[]): NotReady
 
 function notReadyBecause(proc: ReadinessView): string | null {
   const status = publicStatus(proc.status);
+  if (proc.status === 'stopped') return null;
   if (!isServing(proc.status)) return status;
   if (!proc.probed) return null;
   const health = proc.health;

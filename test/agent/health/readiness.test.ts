@@ -11,9 +11,12 @@ describe('readiness', () => {
     expect(notReadyProcesses([view('online'), view('online', true, health('healthy')), view('replacing', true, health('healthy'))])).toEqual([]);
   });
 
+  it('leaves stopped processes out: a job that finished, an app stopped on purpose', () => {
+    expect(notReadyProcesses([view('online'), view('stopped'), view('stopped', true, null)])).toEqual([]);
+  });
+
   it.each([
     [view('launching'), 'launching'],
-    [view('stopped'), 'stopped'],
     [view('errored'), 'errored'],
     [view('waiting restart'), 'waiting restart'],
     [view('stopping', true, health('healthy')), 'stopping'],
