@@ -85,7 +85,10 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   let keeper: SocketKeeper | null = null;
   let exiting: Promise<number> | null = null;
 
-  const shutdown = (): Promise<number> => {
+  /** The code the agent ends with once `kill` is answered: EXIT_RESTART when asked to be started again. */
+  let killedWith = 0;
+  const shutdown = (exitCode = 0): Promise<number> => {
+    if (exiting === null) killedWith = exitCode;
     exiting ??= (async () => {
       log('stopping every process');
       watchers.closeAll();
@@ -108,12 +111,12 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, events: new ProcessEvents(registry), beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
+  const ctx: AgentContext = { registry, home, log, shutdown, foreground: options.foreground, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, events: new ProcessEvents(registry), beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
   const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
   ctx.changed();
 
   removeSocket(home.socket); // we hold the lock: any socket left here is stale
-  const listenHere = () => listen(home.socket, ctx, () => exit(0));
+  const listenHere = () => listen(home.socket, ctx, () => exit(killedWith));
   keeper = new SocketKeeper(await listenHere(), home.socket, listenHere, log);
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {

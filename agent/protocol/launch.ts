@@ -8,6 +8,13 @@ export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--optimize-for-size
 
 /** Marker in the agent's command line, so a reused pid is not mistaken for an agent. */
 export const AGENT_MARKER = '--pmx-agent';
+/**
+ * The exit code of an agent asked to end so that it is started again (`pmx update` of a foreground
+ * agent): EX_TEMPFAIL, non-zero, so that an init system's `Restart=on-failure` (pmx's systemd unit)
+ * or a container's restart policy starts it again, while a plain `pmx kill` (exit 0) stays done.
+ */
+export const EXIT_RESTART = 75;
+
 /** The flag of an agent started only to stop what a killed one left (`pmx kill`): it restarts nothing. */
 export const TO_STOP_FLAG = '--to-stop';
 

@@ -108,7 +108,7 @@ export type StartMode = 'start' | 'startOrRestart' | 'startOrReload' | 'force';
 
 /** Request params and result types, per method. */
 export interface Methods {
-  hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string } };
+  hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string; foreground?: boolean } };
   /** `brief`: each process without its environment (`env`, `app_env`): what the table of `ls` shows, a fraction of the bytes. */
   list: { params: { brief?: boolean }; result: ProcessDescription[] };
   start: {
@@ -133,7 +133,8 @@ export interface Methods {
   resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number; alreadyStopped: number } };
   flush: { params: { selector: Selector | null }; result: { files: string[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
-  kill: { params: Record<string, never>; result: { stopped: number } };
+  /** `restart`: end with EXIT_RESTART, so that the init system or container that runs a foreground agent starts it again (`pmx update`). */
+  kill: { params: { restart?: boolean }; result: { stopped: number } };
   /** PM2's sendDataToProcessId: `packet` to the app over its IPC channel. */
   sendData: { params: { id: number; packet: Record<string, unknown> }; result: { sent: true } };
   /** The Prometheus endpoint: start it (or move it), stop it, or ask where it is; answers where it listens, or null. */

@@ -11,6 +11,7 @@ import { writeDump } from '../dump.js';
 import { sendToProcess } from '../send-data.js';
 import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
+import { EXIT_RESTART } from '../protocol/launch.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isSettled, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
@@ -24,8 +25,10 @@ export interface AgentContext {
   registry: Registry;
   home: AgentHome;
   log: (line: string) => void;
-  /** Stops every process and ends the agent once the reply is sent. */
-  shutdown: () => Promise<number>;
+  /** Stops every process and ends the agent, with `exitCode`, once the reply is sent. */
+  shutdown: (exitCode?: number) => Promise<number>;
+  /** The agent runs in the foreground (pmx-runtime: an init system's service, a container's main process). */
+  foreground: boolean;
   /** Called after any change to the process list (cron jobs follow it). */
   changed: () => void;
   /** The web dashboards this agent serves. */
@@ -57,7 +60,7 @@ function told(ctx: AgentContext, action: ToldAction, procs: SupervisedProcess[])
 }
 
 export const handlers: Handlers = {
-  hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root }),
+  hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root, foreground: ctx.foreground }),
 
   list: ({ brief }, ctx) => describeJson(ctx.registry.all(), brief === true),
 
@@ -152,7 +155,7 @@ export const handlers: Handlers = {
     return sendToProcess(ctx.registry, id, packet);
   },
 
-  kill: async (_params, ctx) => ({ stopped: await ctx.shutdown() }),
+  kill: async ({ restart }, ctx) => ({ stopped: await ctx.shutdown(restart === true ? EXIT_RESTART : 0) }),
 
   // the server subscribes the connection once this answer is written; subscribers never take every
   // connection the socket holds (they are never idle, so never closed to make room)

@@ -48,7 +48,7 @@ const CHECKS: { [M in Method]: ParamsCheck } = {
   resurrect: none,
   flush: (params) => (params.selector === null || params.selector === undefined ? null : selector(params)),
   reloadLogs: none,
-  kill: none,
+  kill: ({ restart }) => (optionalBool(restart) ? null : 'restart must be true or false'),
   metrics: none, // its actions are checked by its handler
   subscribe: none,
   sendData: ({ id, packet }) => (!Number.isInteger(id) ? 'id must be a whole number' : packet === null || typeof packet !== 'object' || Array.isArray(packet) ? 'packet must be an object' : null),

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { resolveHome } from '../../agent/protocol/home.js';
+import { resolveHome, type AgentHome } from '../../agent/protocol/home.js';
 import { connectWithHello, startAgent, waitForExit, type FoundAgent } from '../client/agent.js';
 import { lockHolder } from '../../agent/protocol/lock-probe.js';
 import { CliError } from '../client/errors.js';
@@ -118,19 +118,50 @@ export async function ping(ctx: CommandContext): Promise<void> {
   ctx.out.write("{ msg: 'pong' }\n");
 }
 
-/** `pmx update`: save, restart the agent with this version, resurrect. */
+/**
+ * `pmx update`: save, restart the agent with this version, resurrect. An agent in the foreground
+ * (pmx-runtime under the startup unit, or a container's) is not replaced by one this CLI starts
+ * outside it, where stopping the unit would no longer reach the apps: it is asked to end with
+ * EXIT_RESTART, and what runs it (`Restart=on-failure`) starts it again, resurrecting the saved
+ * list. Only when nothing does within SUCCESSOR_WAIT_MS is an agent started here.
+ */
 export async function update(ctx: CommandContext): Promise<void> {
   const found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true });
   if (found) {
     const old = found.connection;
     const count = (await old.call('list', {})).length;
     if (count > 0) await old.call('save', { force: false });
-    await old.call('kill', {});
+    await old.call('kill', found.foreground ? { restart: true } : {});
     await waitForExit(found.pid);
-    ctx.out.write(`[PMX] Saved ${count} process${count === 1 ? '' : 'es'} and stopped the old agent\n`);
+    ctx.out.write(count > 0 ? `[PMX] Saved ${count} process${count === 1 ? '' : 'es'} and stopped the old agent\n` : '[PMX] Stopped the old agent (no process to save: the saved list is kept)\n');
+    if (found.foreground) {
+      const successor = await successorOf(ctx.home, found.pid);
+      if (successor) {
+        ctx.out.write(`[PMX] The agent ran in the foreground (pmx-runtime, pid ${found.pid}); what runs it started it again (pid ${successor.pid}, pmx ${successor.version})\n`);
+        await printProcessList(ctx, successor.connection);
+        successor.connection.close();
+        return;
+      }
+      ctx.err.write(`[PMX][WARN] The agent ran in the foreground (pmx-runtime, pid ${found.pid}) and nothing started it again within ${SUCCESSOR_WAIT_MS / 1000} s: starting one in the background\n`);
+    }
   }
   await startAgent(resolveHome());
   await resurrectIfSaved(ctx);
+}
+
+/** How long `update` waits for the init system or container to start a foreground agent again (systemd's RestartSec is 2 s). */
+const SUCCESSOR_WAIT_MS = 15_000;
+
+/** The agent that answers in `home` after the one of `oldPid` ended, once one does, or null after SUCCESSOR_WAIT_MS. */
+async function successorOf(home: AgentHome, oldPid: number): Promise<FoundAgent | null> {
+  const deadline = Date.now() + SUCCESSOR_WAIT_MS;
+  while (Date.now() < deadline) {
+    const found = await connectWithHello(home, { spawn: false, anyVersion: true }).catch(() => null);
+    if (found && found.pid !== oldPid) return found;
+    found?.connection.close();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return null;
 }
 
 async function resurrectIfSaved(ctx: CommandContext): Promise<void> {

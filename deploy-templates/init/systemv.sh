@@ -6,7 +6,7 @@
 # Default-Start:     2 3 4 5
 # Default-Stop:      0 1 6
 # Short-Description: pmx process manager for {{user|raw}}
-# Description:       The pmx agent in the foreground, started again if it dies, starting the
+# Description:       The pmx agent in the foreground, started again if it dies (not after `pmx kill`), starting the
 #                    apps saved by `pmx save`.
 ### END INIT INFO
 # Written by `pmx startup systemv`; removed by `pmx unstartup systemv`.
@@ -31,8 +31,9 @@ start() {
   fi
   (
     trap '' HUP
+    # an agent that ended with 0 (`pmx kill`) stays stopped, as PM2's; any other end is restarted
     while :; do
-      su -s /bin/sh "$PMX_USER" -c "$RUN"
+      su -s /bin/sh "$PMX_USER" -c "$RUN" && break
       sleep 2
     done
   ) </dev/null >/dev/null 2>&1 &

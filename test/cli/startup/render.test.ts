@@ -56,7 +56,7 @@ describe('init templates', () => {
       expect(verify.status).toBe(0);
     }
     expect(text).toMatch(/^Type=simple$/m);
-    expect(text).toMatch(/^Restart=always$/m);
+    expect(text).toMatch(/^Restart=on-failure$/m);
     expect(text).toMatch(/^KillMode=mixed$/m);
     expect(text).toMatch(/^TimeoutStopSec=90$/m);
     expect(text).toMatch(/^User=root$/m);
@@ -78,7 +78,7 @@ describe('init templates', () => {
       ProgramArguments: [values.node, values.runtime, '--resurrect'],
       EnvironmentVariables: { PMX_HOME: values.pmxHome, PATH: values.path },
       RunAtLoad: true,
-      KeepAlive: true,
+      KeepAlive: { SuccessfulExit: false },
       ExitTimeOut: 90,
     });
   });
