@@ -11,7 +11,7 @@ import type { Cron } from 'croner';
 import { TICKS_PER_SECOND, processTree, readTree, canReadChildren, sharedTable, type ProcessRow } from './os/process-tree.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { isServing, isUnattended } from './process/states.js';
+import { isDormant, isServing, isUnattended } from './process/states.js';
 
 /**
  * The share of one core the sampler may use: a sample that took d ms is followed by the next
@@ -114,7 +114,8 @@ export class CronRestarts {
       if (this.jobs.get(proc.id)?.expression === expression) continue;
       this.jobs.get(proc.id)?.job.stop();
       const job = new CronJob(expression, () => {
-        if (!isUnattended(proc.status)) return;
+        // a running process, or one that ended by itself (a job: autorestart off); not one a command stopped
+        if (!isUnattended(proc.status) && !(proc.endedByItself && isDormant(proc.status))) return;
         log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
         proc.dispatch({ type: 'restart' });
       });

@@ -206,12 +206,21 @@ export class SupervisedProcess extends EventEmitter {
     return answered;
   }
 
+  /**
+   * The process came to rest (stopped or errored) by an exit of its own, not by a command: a job
+   * that finished with autorestart off, or a crash loop given up on. cron_restart runs it again at
+   * its next time, as PM2's does; a process stopped by `pmx stop` stays stopped.
+   */
+  endedByItself = false;
+
   /** Feeds one event through the state machine and carries out its effects. */
   dispatch(event: LifecycleEvent): void {
     const previous = this.state.status;
     const { state, effects } = transition(this.state, event, this.spec, this.os.now());
     this.supervising = true;
     this.state = state;
+    if (isIntent(event.type)) this.endedByItself = false;
+    else if (state.status !== previous && (state.status === ProcessState.STOPPED || state.status === ProcessState.ERRORED)) this.endedByItself = true;
     for (const effect of effects) this.apply(effect);
     // start-up is complete: from now on a `watchdog` app must ping (systemd arms WatchdogSec here too)
     if (state.status === ProcessState.ONLINE && previous !== ProcessState.ONLINE) this.children.current?.liveness?.watchdog?.sampled();
@@ -656,4 +665,10 @@ export class SupervisedProcess extends EventEmitter {
 /** What an app with a notify socket finds in its environment, as systemd sets it (WATCHDOG_PID is set by the launching shell). */
 function notifyEnv(path: string, spec: AppSpec): Record<string, string> {
   return { NOTIFY_SOCKET: path, ...(spec.watchdog ? { WATCHDOG_USEC: String(spec.watchdog * 1000) } : {}) };
+}
+
+const INTENTS: ReadonlySet<string> = new Set<Intent>(['start', 'stop', 'restart', 'reload', 'delete']);
+
+function isIntent(type: LifecycleEvent['type']): boolean {
+  return INTENTS.has(type);
 }

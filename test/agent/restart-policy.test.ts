@@ -135,4 +135,23 @@ describe('restart policies', () => {
     await eventually('two cron restarts', async () => (await pmx.proc('cron')).pm2_env.restart_time >= 2, 5_000);
     await pmx.ok(['delete', 'cron']);
   });
+
+  it('runs a job that ended by itself (autorestart off) again at each cron_restart time, as PM2 does; one stopped by pmx stop stays stopped', async () => {
+    const log = launchLog('job');
+    const launches = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'job', '--no-autorestart', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0', EXIT_CODE: '0' } });
+    await eventually('three runs of the job', () => launches() >= 3, 10_000);
+    const job = await eventually('the job at rest', async () => {
+      const proc = await pmx.proc('job');
+      return proc.pm2_env.status === 'stopped' ? proc : null;
+    });
+    expect(job.pm2_env.restart_time).toBeGreaterThanOrEqual(2);
+    await pmx.ok(['stop', 'job']);
+    const after = launches();
+    // cron fires every second: three of its times pass with the job stopped by a command
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    expect(launches()).toBe(after);
+    expect((await pmx.proc('job')).pm2_env.status).toBe('stopped');
+    await pmx.ok(['delete', 'job']);
+  });
 });
