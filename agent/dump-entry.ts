@@ -6,6 +6,7 @@ import { APP_DEFAULTS, type AppSpec } from './protocol/app-spec.js';
 import { ProcessState, type PublicStatus } from './process/states.js';
 import { AgentFault } from './fault.js';
 import { badKey } from './rpc/spec-check.js';
+import { MAX_INSTANCES } from './protocol/limits.js';
 
 /** One saved process. */
 export interface DumpEntry {
@@ -23,6 +24,9 @@ export function checkDumpEntries(raw: unknown[], file: string): DumpEntry[] {
   return raw.map((entry, index) => checkEntry(entry, index, file));
 }
 
+/** The highest pm_id a dump may hold (2^31 - 1): later ids count up from it and stay exact numbers. */
+export const MAX_PM_ID = 2 ** 31 - 1;
+
 function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
   const fail = (key: string, expected: string, value: unknown): never => {
     const name = (entry as { spec?: { name?: unknown } } | null)?.spec?.name;
@@ -34,8 +38,9 @@ function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
   };
   if (!entry || typeof entry !== 'object' || Array.isArray(entry)) return fail('the entry', 'an object', entry);
   const { pm_id, instance, status, spec } = entry as Record<string, unknown>;
-  if (!Number.isInteger(pm_id) || (pm_id as number) < 0) fail('pm_id', 'an integer >= 0', pm_id);
-  if (!Number.isInteger(instance) || (instance as number) < 0) fail('instance', 'an integer >= 0', instance);
+  // bounded: ids are counted up from the highest, and past 2^53 two of them would be one number
+  if (!Number.isInteger(pm_id) || (pm_id as number) < 0 || (pm_id as number) > MAX_PM_ID) fail('pm_id', `an integer from 0 to ${MAX_PM_ID}`, pm_id);
+  if (!Number.isInteger(instance) || (instance as number) < 0 || (instance as number) >= MAX_INSTANCES) fail('instance', `an integer from 0 to ${MAX_INSTANCES - 1}`, instance);
   if (!STATUSES.includes(status as string)) fail('status', `one of ${STATUSES.join(', ')}`, status);
   if (!spec || typeof spec !== 'object' || Array.isArray(spec)) return fail('spec', 'an object', spec);
   const given = spec as Record<string, unknown>;

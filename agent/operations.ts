@@ -40,11 +40,13 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const registered = new Set<string>();
   const restarted = new Set<string>();
   for (const spec of apps) {
-    const existing = registry.named(spec.name);
+    // a script started under a registered name is that app again only when it is the same script,
+    // as PM2 decides: a new release's script under the old name is a new process, not the old one restarted
+    const existing = registry.named(spec.name).filter((proc) => mode !== 'start' || proc.spec.script === spec.script);
     if (existing.length === 0 || mode === 'force' || registered.has(spec.name)) {
       registered.add(spec.name);
       // instance numbers are the lowest free ones among the processes of that name, as PM2 gives them
-      const used = new Set(existing.map((proc) => proc.instance));
+      const used = new Set(registry.named(spec.name).map((proc) => proc.instance));
       for (let instance = 0, added = 0; added < spec.instances; instance++) {
         if (used.has(instance)) continue;
         const proc = await registry.prepare(spec, instance);

@@ -7,7 +7,7 @@ import { APPS, Differential, allOnline, project, settled, statuses, until } from
 let diff: Differential;
 beforeAll(() => {
   diff = Differential.create();
-  diff.write({ ...APPS, 'b.js': APPS['hold.js'] });
+  diff.write({ ...APPS, 'b.js': APPS['hold.js'], 'v1/app.js': APPS['hold.js'], 'v2/app.js': APPS['hold.js'] });
 }, 300_000);
 afterEach(() => diff.clear());
 afterAll(() => diff?.close());
@@ -50,6 +50,29 @@ describe('starting what is already running', () => {
     expect(codes(await diff.run(['start', 'hold.js']))).toEqual({ pm2: 0, pmx: 0 });
     const { pm2, pmx } = await settled(diff, allOnline);
     expect(project(pmx, ['name', 'pm_id', 'pm2_env.status'])).toEqual(project(pm2, ['name', 'pm_id', 'pm2_env.status']));
+  });
+});
+
+describe('a new script under a registered name (a release directory deploy)', () => {
+  const fields = ['name', 'pm_id', 'pm2_env.status', 'pm2_env.pm_exec_path'];
+
+  it('starts the new script beside the stopped old one, which is not restarted', async () => {
+    await diff.run(['start', 'v1/app.js', '--name', 'web']);
+    await diff.run(['stop', 'web']);
+    const next = await diff.run(['start', 'v2/app.js', '--name', 'web']);
+    expect(codes(next)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(statuses(pmx)).toEqual(['web:stopped', 'web:online']);
+  });
+
+  it('starts it beside the running old one instead of refusing it', async () => {
+    await diff.run(['start', 'v1/app.js', '--name', 'api']);
+    const next = await diff.run(['start', 'v2/app.js', '--name', 'api']);
+    expect(codes(next)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(statuses(pmx)).toEqual(['api:online', 'api:online']);
   });
 });
 
