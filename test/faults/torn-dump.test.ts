@@ -62,6 +62,16 @@ describe('a torn dump', () => {
     expect(await pmx.jlist()).toEqual([]);
   });
 
+  it('a pm_id past 2^31 - 1 is refused: ids count up from the highest, and past 2^53 two would be one number', async () => {
+    const valid = JSON.parse(readFileSync(backup, 'utf8'));
+    const entry = valid.processes[0];
+    writeFileSync(dump, JSON.stringify({ ...valid, processes: [{ ...entry, pm_id: Number.MAX_SAFE_INTEGER }] }));
+    const run = await pmx.run(['resurrect']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${dump}: entry 0 ('${entry.spec.name}'): pm_id must be an integer from 0 to 2147483647, got 9007199254740991`);
+    expect(await pmx.jlist()).toEqual([]);
+  });
+
   it('an env of the wrong shape is named by file, entry and key, never with its values (they hold secrets)', async () => {
     const valid = JSON.parse(readFileSync(backup, 'utf8'));
     const entry = valid.processes[0];
