@@ -50,7 +50,9 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       for (let instance = 0, added = 0; added < spec.instances; instance++) {
         if (used.has(instance)) continue;
         const proc = await registry.prepare(spec, instance);
-        ask(proc, 'start');
+        // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
+        if (spec.autostart !== false) ask(proc, 'start');
+        else tickets.set(proc, proc.lifecycle.asked);
         acted.push(proc);
         added++;
       }

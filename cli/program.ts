@@ -95,7 +95,7 @@ function startOptions(command: Command): Command {
     .option('--only <names>', 'only these apps of the ecosystem file (comma-separated)')
     .option('-a, --update-env', 'refresh the environment from the current shell')
     .option('-f, --force', 'start another copy even when the name is taken')
-    .addOption(new Option('--no-autostart', 'not supported: pmx starts what it registers').hideHelp())
+    .option('--no-autostart', 'register the app stopped: start it later with pmx start <name>')
     .hook('preAction', (_command, action) => warnIgnoredFlags(action.opts()));
   for (const flag of IGNORED_FLAGS) command.addOption(new Option(flag.name, flag.why).hideHelp());
   return command;
@@ -116,7 +116,6 @@ const IGNORED_FLAGS = [
 ] as const;
 
 function warnIgnoredFlags(flags: Record<string, unknown>): void {
-  if (flags.autostart === false) unsupported('--no-autostart');
   for (const { name, key, why } of IGNORED_FLAGS) {
     const value = flags[key];
     if (value === undefined || (name.startsWith('--no-') && value === true)) continue;

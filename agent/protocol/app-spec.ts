@@ -23,6 +23,8 @@ export interface AppSpec {
   app_env?: Record<string, string>;
   exec_mode: ExecMode;
   instances: number;
+  /** false: registered stopped, started only when asked (PM2's `autostart`). */
+  autostart: boolean;
   autorestart: boolean;
   max_restarts: number;
   /** ms: a process that exits sooner than this after starting counts as an unstable restart. */
@@ -130,6 +132,7 @@ export const APP_DEFAULTS = {
   exec_mode: 'fork_mode' as ExecMode,
   instances: 1,
   autorestart: true,
+  autostart: true,
   max_restarts: 16,
   min_uptime: 1000,
   restart_delay: 0,

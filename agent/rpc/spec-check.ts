@@ -85,6 +85,7 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   exec_mode: oneOf('fork_mode', 'cluster_mode'),
   instances,
   autorestart: bool,
+  autostart: bool,
   max_restarts: count,
   min_uptime: count,
   restart_delay: count,

@@ -44,7 +44,6 @@ export const UNSUPPORTED: Readonly<Record<string, string>> = {
   'uninstall-otel': "PM2's tracing packages have no pmx counterpart",
   create: 'write an ecosystem file with `pmx init`',
   cleardump: 'with no process running, `pmx save --force` saves an empty list',
-  '--no-autostart': 'pmx starts every app it registers; `pmx stop <app>` right after does what you want',
 };
 
 /** Fails with the one-line answer for a PM2 command pmx does not have. */

@@ -30,6 +30,8 @@ export interface CliStartOptions {
   killTimeout?: string;
   /** false with --no-autorestart; commander's default true counts as not given. */
   autorestart?: boolean;
+  /** false with --no-autostart; commander's default true counts as not given. */
+  autostart?: boolean;
   shutdownWithMessage?: boolean;
   /** false with --no-pmx (no Node runtime metrics); commander's default true counts as not given. */
   pmx?: boolean;
@@ -72,6 +74,7 @@ const FLAG_KEYS: Record<keyof CliStartOptions, string> = {
   stopExitCodes: 'stop_exit_codes',
   killTimeout: 'kill_timeout',
   autorestart: 'autorestart',
+  autostart: 'autostart',
   shutdownWithMessage: 'shutdown_with_message',
   pmx: 'pmx',
   waitReady: 'wait_ready',
@@ -127,12 +130,12 @@ export function applyOverrides(app: Draft, flags: Draft): Draft {
   return merged as Draft;
 }
 
-/** The ecosystem keys the given flags set. `--no-autorestart` and `--no-pmx` count only when given (commander defaults them to true). */
+/** The ecosystem keys the given flags set. `--no-autorestart`, `--no-autostart` and `--no-pmx` count only when given (commander defaults them to true). */
 function flagsToKeys(flags: CliStartOptions): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (const flag of Object.keys(FLAG_KEYS) as (keyof CliStartOptions)[]) {
     const value = flags[flag];
-    if (value === undefined || ((flag === 'autorestart' || flag === 'pmx') && value === true)) continue;
+    if (value === undefined || ((flag === 'autorestart' || flag === 'autostart' || flag === 'pmx') && value === true)) continue;
     raw[FLAG_KEYS[flag]] = value;
   }
   return raw;

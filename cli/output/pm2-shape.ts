@@ -73,7 +73,7 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   if (env.merge_logs) shaped.merge_logs = true;
   Object.assign(shaped, {
     vizion: true,
-    autostart: true,
+    autostart: env.autostart !== false,
     autorestart: env.autorestart,
     watch: env.watch,
     instance_var: env.instance_var,

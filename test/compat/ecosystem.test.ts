@@ -122,6 +122,20 @@ describe('files PM2 runs', () => {
     expect(statuses(pmx)).toEqual(statuses(pm2));
   });
 
+  it('registers an app with autostart: false stopped; differs on purpose: start <name> then starts it (PM2 7 leaves it stopped)', async () => {
+    diff.write({ 'lazy.config.js': `module.exports = { apps: [{ name: 'eager', script: 'hold.js' }, { name: 'lazy', script: 'b.js', autostart: false }] };` });
+    expect(codes(await diff.run(['start', 'lazy.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const registered = await settled(diff, (list) => list.length === 2 && list.some((entry) => entry.pm2_env.status === 'online'));
+    const fields = ['name', 'pm2_env.status', 'pm2_env.autostart', 'pm2_env.restart_time'];
+    expect(project(registered.pmx, fields)).toEqual(project(registered.pm2, fields));
+    expect(statuses(registered.pmx)).toEqual(['eager:online', 'lazy:stopped']);
+    expect(registered.pmx[1]!.pid).toBe(0);
+    expect(codes(await diff.run(['start', 'lazy']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && list[1]!.pm2_env.status !== 'launching');
+    expect(statuses(pm2)).toEqual(['eager:online', 'lazy:stopped']);
+    expect(statuses(pmx)).toEqual(['eager:online', 'lazy:online']);
+  });
+
   it('starts two apps of one file that have the same name', async () => {
     diff.write({ 'twins.config.js': `module.exports = { apps: [{ name: 'twin', script: 'hold.js' }, { name: 'twin', script: 'b.js' }] };` });
     await diff.run(['start', 'twins.config.js']);
