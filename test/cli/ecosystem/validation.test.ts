@@ -79,9 +79,18 @@ describe('a wrong value', () => {
 
   it('of `name` names the app by its index, or by the name at fault', async () => {
     expect(withoutDir((await errorFor({ name: 42 })).message)).toBe('ecosystem.config.js: apps[0]: `name` must be a non-empty string, got 42 (number)');
-    expect(withoutDir((await errorFor({ name: '123' })).message)).toBe(
-      "ecosystem.config.js: app '123': `name` must be a name that is not a number nor 'all' (those select processes), got '123' (string)",
+    expect(withoutDir((await errorFor({ name: 'all' })).message)).toBe(
+      "ecosystem.config.js: app 'all': `name` must be a name other than 'all' (it selects every process), got 'all' (string)",
     );
+  });
+
+  it('takes a name that is a number, as PM2 does, and warns that a number on the command line is an id', async () => {
+    const file = tmpFile('ecosystem.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: '8080', script: forever }] })};\n`);
+    const loaded = await loadEcosystem(file, { baseEnv });
+    expect(loaded.apps.map((app) => app.name)).toEqual(['8080']);
+    expect(loaded.warnings.map(withoutDir)).toEqual([
+      "ecosystem.config.js: app '8080': `name` '8080' is a number: on the command line a number selects the process of that id, so act on this app through its file, its namespace or a /regex/",
+    ]);
   });
 
   it('of a cron expression says why croner refuses it', async () => {
