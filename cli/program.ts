@@ -139,6 +139,44 @@ for (const mode of ['startOrRestart', 'startOrReload'] as const) {
     .action(async (file: string, flags: StartFlags) => (await starting()).startOr(ctx, mode, file, flags));
 }
 
+/**
+ * The options `restart` and `reload` take, as PM2's do: each changes the app's option for this
+ * and later runs (PM2 merges them into the restarted process's). -i, --namespace and -f are
+ * accepted and ignored, with a warning: scaling is `pmx scale`, a namespace is set at start.
+ */
+function respecOptions(command: Command, name: 'restart' | 'reload'): void {
+  command
+    .option('--node-args <args>', `${name} with these node arguments`)
+    .option('--interpreter-args <args>', `${name} with these interpreter arguments`)
+    .option('--max-memory-restart <size>', `${name} with this memory limit`)
+    .option('-c, --cron-restart <expr>', `${name} with this cron schedule`)
+    .addOption(new Option('--cron <expr>', 'alias of --cron-restart').hideHelp())
+    .option('--watch [paths...]', 'watch files from now on (the paths, or the app\'s folder)')
+    .option('--ignore-watch <globs>', 'paths not to watch, separated by spaces', spaceSeparated)
+    .option('--watch-delay <ms>', 'delay between a change and the restart')
+    .option('--restart-delay <ms>', 'delay before an automatic restart')
+    .option('--exp-backoff-restart-delay <ms>', 'exponential back-off starting at this delay')
+    .option('--max-restarts <n>', 'unstable restarts before the process is errored')
+    .option('--min-uptime <ms>', 'uptime under which an exit counts as unstable')
+    .option('--stop-exit-codes <codes...>', 'exit codes that do not cause a restart')
+    .option('-k, --kill-timeout <ms>', 'delay between SIGINT and SIGKILL')
+    .option('--no-autorestart', 'do not restart the process when it exits')
+    .option('--shutdown-with-message', "send a 'shutdown' message instead of SIGINT")
+    .option('--wait-ready', "wait for process.send('ready') before counting it online")
+    .option('--listen-timeout <ms>', 'how long to wait for ready')
+    .option('--merge-logs', 'one log file for all instances')
+    .option('--log-date-format <format>', 'prefix log lines with this date format')
+    .option('--time', 'prefix log lines with the time')
+    .addOption(new Option('-i, --instances <n>', 'ignored: use pmx scale').hideHelp())
+    .addOption(new Option('--namespace <namespace>', 'ignored: a namespace is set at start').hideHelp())
+    .addOption(new Option('-f, --force', 'accepted, as PM2 accepts it').hideHelp())
+    .hook('preAction', (_command, action) => {
+      const flags = action.opts();
+      if (flags.instances !== undefined) process.stderr.write(`[PMX][WARN] -i is ignored by ${name}, as PM2 ignores it: 'pmx scale <app> <n>' changes the number of instances\n`);
+      if (flags.namespace !== undefined) process.stderr.write(`[PMX][WARN] --namespace is ignored by ${name}: an app's namespace is set when it starts\n`);
+    });
+}
+
 const actions = [
   ['stop', 'stop processes (SIGINT, then SIGKILL after kill_timeout)'],
   ['restart', 'restart processes'],
@@ -158,13 +196,8 @@ for (const [name, description] of actions) {
     .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`, ...(onHosts(name) ? [`pmx ${name} all --deploy production`] : [])));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
   if (name === 'stop') command.option('--watch', 'stop watching (every stop does, as in PM2)');
-  if (name === 'restart') {
-    command
-      .option('--node-args <args>', 'restart with these node arguments')
-      .option('--interpreter-args <args>', 'restart with these interpreter arguments')
-      .option('--max-memory-restart <size>', 'restart with this memory limit')
-      .option('-c, --cron-restart <expr>', 'restart with this cron schedule');
-  }
+  if (name === 'restart' || name === 'reload') respecOptions(command, name);
+  if (name === 'delete') command.addOption(new Option('-f, --force', 'accepted, as PM2 accepts it: delete needs no force').hideHelp());
   if (onHosts(name)) fleetOptions(command);
   command.action(async (targets: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, name, typed(), flags) : (await proc()).act(ctx, name, targets, flags)));
 }

@@ -29,7 +29,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
         continue;
       }
       const selector: Selector = apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
-      const procs = action === 'restart' && hasSpecFlags(flags) ? await restartWithOptions(agent, selector, flags) : await call(agent, action, selector, flags, parallel);
+      const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags) : await call(agent, action, selector, flags, parallel);
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {
@@ -56,23 +56,33 @@ function call(agent: AgentConnection, action: Action, selector: Selector, flags:
   }
 }
 
-/** The restart flags that change an app's options (PM2 applies them to the restarted processes). */
-const SPEC_FLAGS = ['nodeArgs', 'interpreterArgs', 'maxMemoryRestart', 'cronRestart', 'cron'] as const;
+/** The restart and reload flags that change an app's options (PM2 merges them into the restarted processes' options). */
+const SPEC_FLAGS = [
+  'nodeArgs', 'interpreterArgs', 'maxMemoryRestart', 'cronRestart', 'cron', 'watch', 'ignoreWatch', 'watchDelay', 'restartDelay',
+  'expBackoffRestartDelay', 'maxRestarts', 'minUptime', 'stopExitCodes', 'killTimeout', 'autorestart', 'shutdownWithMessage',
+  'waitReady', 'listenTimeout', 'mergeLogs', 'logDateFormat', 'time',
+] as const;
+
+/** Given on the command line: commander's default true of a --no-* flag is not. */
+function given(flags: StartFlags, flag: (typeof SPEC_FLAGS)[number]): boolean {
+  const value = flags[flag];
+  return value !== undefined && !(flag === 'autorestart' && value === true);
+}
 
 function hasSpecFlags(flags: StartFlags): boolean {
-  return SPEC_FLAGS.some((flag) => flags[flag] !== undefined);
+  return SPEC_FLAGS.some((flag) => given(flags, flag));
 }
 
 /**
- * `restart <target> --node-args ...`: the selected apps restart with the options given. Options
- * belong to an app, so every process of a selected app's name takes them.
+ * `restart <target> --node-args ...` (or `reload`): the selected apps restart (or reload) with the
+ * options given. Options belong to an app, so every process of a selected app's name takes them.
  */
-async function restartWithOptions(agent: AgentConnection, selector: Selector, flags: StartFlags): Promise<ProcessDescription[]> {
+async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'reload', selector: Selector, flags: StartFlags): Promise<ProcessDescription[]> {
   const { readOverrides } = await import('../ecosystem/cli-options.js');
   const { combineErrors } = await import('../ecosystem/errors.js');
   const problems: Parameters<typeof readOverrides>[3] = [];
   const options: StartFlags = {};
-  for (const flag of SPEC_FLAGS) if (flags[flag] !== undefined) (options as Record<string, unknown>)[flag] = flags[flag];
+  for (const flag of SPEC_FLAGS) if (given(flags, flag)) (options as Record<string, unknown>)[flag] = flags[flag];
   const patch = readOverrides(options, process.cwd(), [], problems);
   if (problems.length > 0) throw combineErrors(problems);
   const all = await agent.call('list', {});
@@ -83,7 +93,7 @@ async function restartWithOptions(agent: AgentConnection, selector: Selector, fl
     return { ...spec, ...patch, env } as AppSpec;
   });
   if (apps.length === 0) return [];
-  const { processes } = await agent.call('start', { apps, mode: 'startOrRestart', updateEnv: true });
+  const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: true });
   return processes;
 }
 

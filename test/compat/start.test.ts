@@ -172,6 +172,24 @@ describe('restart options', () => {
     expect(pmx[0]!.pm2_env.node_args).toEqual(['--max-old-space-size=99']);
   });
 
+  it('restart and reload take the start options PM2 merges into the app: --watch, --time, --kill-timeout, --no-autorestart, --restart-delay', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'tuned']);
+    const restarted = await diff.run(['restart', 'tuned', '--watch', '--kill-timeout', '5000', '--no-autorestart', '--restart-delay', '100']);
+    expect(codes(restarted)).toEqual({ pm2: 0, pmx: 0 });
+    const fields = ['pm2_env.watch', 'pm2_env.kill_timeout', 'pm2_env.autorestart', 'pm2_env.restart_delay', 'pm2_env.restart_time'];
+    const after = await settled(diff, allOnline);
+    expect(project(after.pmx, fields)).toEqual(project(after.pm2, fields));
+    expect(after.pmx[0]!.pm2_env.watch).toBe(true);
+    const reloaded = await diff.run(['reload', 'tuned', '--time', '-i', '2']);
+    expect(codes(reloaded)).toEqual({ pm2: 0, pmx: 0 });
+    const timed = await settled(diff, (list) => allOnline(list) && list[0]!.pm2_env.restart_time === 2);
+    const more = ['pm2_env.time', 'pm2_env.restart_time'];
+    expect(project(timed.pmx, more)).toEqual(project(timed.pm2, more));
+    // -i is ignored by both: one process each (PM2's entry then says instances 2 regardless)
+    expect([timed.pm2.length, timed.pmx.length]).toEqual([1, 1]);
+    expect(codes(await diff.run(['delete', 'tuned', '--force']))).toEqual({ pm2: 0, pmx: 0 });
+  });
+
   it("names the app's process as PM2 does (ps, pgrep -f 'node <script>'), PROCESS_TITLE too, and its own forks start as plain node", async () => {
     diff.write({
       'forker.js': [
