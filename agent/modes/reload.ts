@@ -54,12 +54,13 @@ export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListenin
 
 /**
  * Asks a replaced cluster worker to finish its connections and resolves once it has (or has
- * exited, or took too long). At once for any other child, and for a worker that never listened:
- * it has no connection to finish, and may not have loaded the preload that would answer.
+ * exited, or `drain_timeout` passed: then false, and what it still holds is cut by the stop that
+ * follows). At once for any other child, and for a worker that never listened: it has no
+ * connection to finish, and may not have loaded the preload that would answer.
  */
-export async function drain(launched: Launched, spec: AppSpec): Promise<void> {
+export async function drain(launched: Launched, spec: AppSpec): Promise<boolean> {
   const { child } = launched;
-  if (!launched.onListening || !launched.listened || !child.connected) return;
+  if (!launched.onListening || !launched.listened || !child.connected) return true;
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve();
     else child.once('exit', () => resolve());
@@ -67,7 +68,7 @@ export async function drain(launched: Launched, spec: AppSpec): Promise<void> {
   const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
     Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
   child.send({ pmx: 'drain' }, () => undefined);
-  await bounded(Math.max(spec.kill_timeout, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]));
+  const done = await bounded(Math.max(spec.drain_timeout ?? DRAIN_DEFAULT_MS, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]).then(() => true));
   // The cluster may have handed the worker a connection just before it learnt that the worker's
   // servers closed; the worker answers that hand-over (refused: it goes to another worker) only
   // while it lives. The IPC channel keeps order: once the worker answers a ping sent now, it has
@@ -76,6 +77,7 @@ export async function drain(launched: Launched, spec: AppSpec): Promise<void> {
     child.send({ pmx: 'ping' }, () => undefined);
     await bounded(DRAIN_MIN_MS, Promise.race([reply(child, 'pong'), exited]));
   }
+  return done === true;
 }
 
 /** Resolves at the child's first message `{ pmx: kind }`. */
@@ -90,5 +92,7 @@ function reply(child: ChildProcess, kind: string): Promise<void> {
   });
 }
 
-/** However short kill_timeout is, kept-alive connections get this long to finish on their own. */
+/** However short drain_timeout is, kept-alive connections get this long to finish on their own. */
 const DRAIN_MIN_MS = 3000;
+/** drain_timeout of a spec from before it existed (a dump, a state file). */
+const DRAIN_DEFAULT_MS = 30_000;

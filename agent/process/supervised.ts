@@ -551,7 +551,8 @@ export class SupervisedProcess extends EventEmitter {
   private drainRetiring(): void {
     const handle = this.children.retiring;
     if (!handle) return;
-    void drain(handle.launched, this.spec).then(() => {
+    void drain(handle.launched, this.spec).then((finished) => {
+      if (!finished) this.log(`${this.spec.name} (id ${this.id}): the replaced worker (pid ${handle.launched.child.pid}) still held connections after drain_timeout (${Math.max(this.spec.drain_timeout, 3000)} ms): they are cut as it stops`);
       if (this.children.retiring === handle) this.dispatch({ type: 'drained' });
     });
   }

@@ -36,6 +36,11 @@ export interface AppSpec {
   cron_restart: string | null;
   stop_exit_codes: number[];
   kill_timeout: number;
+  /**
+   * ms a replaced cluster worker has, at a reload, to finish the requests and connections it holds
+   * before it gets SIGINT (pmx's own; PM2 signals at once).
+   */
+  drain_timeout: number;
   shutdown_with_message: boolean;
   wait_ready: boolean;
   listen_timeout: number;
@@ -141,6 +146,7 @@ export const APP_DEFAULTS = {
   cron_restart: null,
   stop_exit_codes: [] as number[],
   kill_timeout: 1600,
+  drain_timeout: 30_000,
   shutdown_with_message: false,
   wait_ready: false,
   listen_timeout: 3000,

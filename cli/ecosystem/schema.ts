@@ -82,6 +82,7 @@ export const APP_KEYS: Record<string, Reader> = {
   cron: set('cron_restart', parseCron),
   stop_exit_codes: set('stop_exit_codes', parseCodes),
   kill_timeout: set('kill_timeout', parseDuration),
+  drain_timeout: set('drain_timeout', parseDuration),
   shutdown_with_message: set('shutdown_with_message', parseBoolean),
   wait_ready: set('wait_ready', parseBoolean),
   listen_timeout: set('listen_timeout', parseDuration),

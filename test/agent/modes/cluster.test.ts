@@ -1,7 +1,8 @@
 // Cluster mode and zero-downtime reload against real HTTP clients: every request answered.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
@@ -111,5 +112,56 @@ describe('cluster mode', () => {
     expect(left.map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([3]);
     await pmx.ok(['scale', 'web', '+1']);
     expect((await pmx.jlist()).map((p) => p.pm2_env.NODE_APP_INSTANCE)).toEqual([3, 0]);
+  });
+
+  describe('a request still running when its worker is replaced', () => {
+    /** Answers /slow after $SLOW_MS with its pid; says on stdout when a request came in. */
+    const slowApp = (dir: string): string => {
+      const file = join(dir, 'slow.js');
+      writeFileSync(file, [
+        "const http = require('node:http');",
+        'http.createServer((req, res) => {',
+        "  console.log('request in');",
+        '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
+        "}).listen(Number(process.env.PORT), '127.0.0.1');",
+      ].join('\n'));
+      return file;
+    };
+    /** One GET of /slow on a fresh connection: the body, or the error that ended it. */
+    const slowGet = (slowPort: number): Promise<{ body: string } | { error: string }> =>
+      new Promise((resolve) => {
+        const req = get({ host: '127.0.0.1', port: slowPort, path: '/slow', agent: false }, (res) => {
+          let body = '';
+          res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+          res.on('end', () => resolve({ body }));
+          res.on('error', (error) => resolve({ error: error.message }));
+        });
+        req.on('error', (error) => resolve({ error: error.message }));
+      });
+
+    it('is answered by the old worker: the reload waits for it (up to drain_timeout, 30 s by default)', async () => {
+      const slowPort = await freePort();
+      await pmx.ok(['start', slowApp(pmx.dir), '-i', '1', '-n', 'slow', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000' } });
+      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow'));
+      const reply = slowGet(slowPort);
+      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow', '--nostream', '--lines', '5'])).includes('request in'));
+      await pmx.ok(['reload', 'slow']);
+      expect(await reply).toEqual({ body: String(old!.pid) });
+      await pmx.ok(['delete', 'slow']);
+    });
+
+    it('is cut once drain_timeout has passed, and the agent log says so', async () => {
+      const slowPort = await freePort();
+      const file = join(pmx.dir, 'drain.config.js');
+      writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'short-drain', script: slowApp(pmx.dir), instances: 1, exec_mode: 'cluster', drain_timeout: '3s', listen_timeout: 30000, env: { PORT: String(slowPort), SLOW_MS: '8000' } })}] };`);
+      await pmx.ok(['start', file]);
+      const reply = slowGet(slowPort);
+      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'short-drain', '--nostream', '--lines', '5'])).includes('request in'));
+      await pmx.ok(['reload', 'short-drain']);
+      expect(await reply).toHaveProperty('error');
+      const log = readFileSync(join(pmx.home, 'agent.log'), 'utf8');
+      expect(log).toMatch(/short-drain \(id \d+\): the replaced worker \(pid \d+\) still held connections after drain_timeout \(3000 ms\): they are cut as it stops/);
+      await pmx.ok(['delete', 'short-drain']);
+    });
   });
 });
