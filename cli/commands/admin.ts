@@ -13,13 +13,20 @@ import { selectorFor } from './targets.js';
 
 /**
  * `pmx save [--force]`. An agent this command had to start, that took over nothing, has nothing
- * of the user's: saving its empty list would replace the dump, so nothing is saved.
+ * of the user's: saving its empty list would replace the dump, so nothing is saved. That is no
+ * failure when no agent ran (PM2: "not managing any process, skipping save", exit 0); it is one
+ * when an agent had died and what it ran cannot be known.
  */
 export async function save(ctx: CommandContext, force: boolean): Promise<void> {
   const found = await connectWithHello(ctx.home, { spawn: true });
   if (!found) throw new Error('unreachable: spawn was requested');
   try {
-    if (found.started && !found.started.recovered?.adopted.length && !found.started.recovered?.restarted.length && !found.started.recovered?.exited.length) {
+    const recovered = found.started?.recovered ?? null;
+    if (found.started && !recovered?.adopted.length && !recovered?.restarted.length && !recovered?.exited.length) {
+      if (!recovered?.lost) {
+        ctx.err.write(`[PMX][WARN] No agent was running in ${ctx.home.root}: nothing to save, ${ctx.home.dump} is kept as it is\n`);
+        return;
+      }
       throw new CliError(`no agent was running in ${ctx.home.root}, so there is nothing to save: ${ctx.home.dump} is kept as it is`, { code: 'NOTHING_TO_SAVE', hint: "start your apps (or 'pmx resurrect' the saved ones), then run 'pmx save'" });
     }
     const { file, count, warnings } = await found.connection.call('save', { force });
