@@ -31,8 +31,10 @@ export interface StartupTarget {
 
 /**
  * Resolves the init system (named, or detected), the user (-u, or the real uid: never $USER),
- * the home (--hp, or the user's home in the user database), PMX_HOME (the environment's, or
- * <home>/.pmx) and the service name (--service-name, or pmx-<user>).
+ * the home (--hp, or the user's home in the user database), PMX_HOME (<home>/.pmx when --hp or
+ * another user is named, as PM2 derives PM2_HOME from --hp: the caller's PMX_HOME is theirs, and
+ * the other user's service could not open it; else the environment's, or <home>/.pmx) and the
+ * service name (--service-name, or pmx-<user>).
  */
 export function resolveTarget(system: string | undefined, flags: StartupFlags, env: Record<string, string | undefined> = process.env, probe: InitProbe = hostProbe(env)): StartupTarget {
   const detected = detectInitSystem(probe);
@@ -49,7 +51,13 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
     pid1: probe.pid1(),
     user,
     home,
-    pmxHome: env.PMX_HOME ? resolve(env.PMX_HOME) : join(home, '.pmx'),
+    pmxHome: env.PMX_HOME && flags.hp === undefined && !otherUser(user) ? resolve(env.PMX_HOME) : join(home, '.pmx'),
     serviceName: checkServiceName(flags.serviceName ?? defaultServiceName(user.name)),
   };
+}
+
+/** `user` is not the one this command runs as. */
+function otherUser(user: UserEntry): boolean {
+  const uid = process.getuid?.();
+  return uid !== undefined && user.uid !== uid;
 }

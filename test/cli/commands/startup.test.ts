@@ -31,6 +31,11 @@ function pmxWithEnv(args: string[], env: Record<string, string>): { code: number
   return { code: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A user's home as the user database has it. */
+function userHome(name: string): string {
+  return spawnSync('getent', ['passwd', name], { encoding: 'utf8' }).stdout.split(':')[5]!;
+}
+
 function unitFile(service: string): string {
   return join(root, LAYOUTS.systemd.destination(service));
 }
@@ -97,6 +102,19 @@ describe('pmx startup / unstartup under PMX_STARTUP_ROOT', () => {
     expect(unit.env.PMX_HOME).toBe('/srv/nobody/.pmx');
     expect(pmxWithEnv(['unstartup', 'systemd', '-u', 'nobody'], env).code).toBe(0);
     expect(existsSync(unitFile('pmx-nobody'))).toBe(false);
+  });
+
+  it("gives another user's service that user's home, not the caller's PMX_HOME (as PM2 takes PM2_HOME from --hp)", () => {
+    const env = pmx.env(withRoot); // PMX_HOME is the sandbox's, root's
+    expect(pmxWithEnv(['startup', 'systemd', '-u', 'nobody', '--hp', '/srv/nobody'], env).code).toBe(0);
+    expect(readUnit('pmx-nobody').env.PMX_HOME).toBe('/srv/nobody/.pmx');
+    expect(pmxWithEnv(['startup', 'systemd', '-u', 'nobody'], env).code).toBe(0);
+    expect(readUnit('pmx-nobody').env.PMX_HOME).toBe(`${userHome('nobody')}/.pmx`);
+    expect(pmxWithEnv(['unstartup', 'systemd', '-u', 'nobody'], env).code).toBe(0);
+    // the caller's own service keeps the caller's PMX_HOME
+    expect(pmxWithEnv(['startup', 'systemd', '--service-name', 'pmx-mine'], env).code).toBe(0);
+    expect(readUnit('pmx-mine').env.PMX_HOME).toBe(pmx.home);
+    expect(pmxWithEnv(['unstartup', 'systemd', '--service-name', 'pmx-mine'], env).code).toBe(0);
   });
 
   it('refuses an unknown system, an unknown user and a service name that is no file name', async () => {
