@@ -1,6 +1,7 @@
 // The agent's entry: takes its home, listens on its socket, supervises until killed.
 // Run as `node dist/agent/main.js --pmx-agent [--ready-fd N] [--foreground]`.
-import { appendFileSync, chmodSync, closeSync, mkdirSync, unlinkSync, writeSync } from 'node:fs';
+import { appendFileSync, chmodSync, closeSync, mkdirSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { resolveHome, type AgentHome } from './protocol/home.js';
 import { guardHome } from './protocol/home-guard.js';
 import { acquireHomeLock, type HomeLock } from './lock.js';
@@ -71,6 +72,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     if (options.foreground) process.stderr.write(stamped);
   };
   const lock = options.lock ?? (await acquireHomeLock(home));
+  // only the agent writes these, and the lock is ours: any left were an agent's killed mid-write
+  removeStaleTemps(home, log);
   const os = createProcessOs(home.pipes, home.notify);
   const registry = new Registry(home, os, log);
   const crons = new CronRestarts();
@@ -163,6 +166,31 @@ function prepareHome(home: AgentHome): void {
   mkdirSync(home.pipes, { recursive: true, mode: 0o700 });
   mkdirSync(home.notify, { recursive: true, mode: 0o700 });
   chmodSync(home.notify, 0o700);
+}
+
+/**
+ * Removes the temporary files a killed agent left in the home (`dump.pmx.<pid>.tmp`, the backup's,
+ * `agent.pid.<pid>.tmp`): a dump's copy holds every app's environment, and nothing would ever
+ * read or remove it.
+ */
+function removeStaleTemps(home: AgentHome, log: (line: string) => void): void {
+  const names = new Set([basename(home.dump), `${basename(home.dump)}.bak`, basename(home.pidFile)]);
+  let entries: string[];
+  try {
+    entries = readdirSync(home.root);
+  } catch {
+    return;
+  }
+  for (const entry of entries) {
+    const match = /^(.+)\.(\d+)\.tmp$/.exec(entry);
+    if (!match || !names.has(match[1]!) || Number(match[2]) === process.pid) continue;
+    try {
+      unlinkSync(join(home.root, entry));
+      log(`removed ${entry}, left by an agent that was killed while writing it`);
+    } catch {
+      // gone already
+    }
+  }
 }
 
 function removeSocket(path: string): void {

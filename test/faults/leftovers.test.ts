@@ -138,3 +138,20 @@ describe("an app's escaped processes", () => {
     await eventually('none left', () => sleeps(4601).length === 0);
   });
 });
+
+describe("a killed agent's half-written files", () => {
+  it("the next agent removes a dump's temporary copies (they hold every app's environment) and keeps what is not its own", async () => {
+    await pmx.ok(['ping']);
+    await pmx.ok(['kill']);
+    // as an agent killed between writing the copy and renaming it leaves them (its pid in the name)
+    const stale = ['dump.pmx.999999.tmp', 'dump.pmx.bak.999998.tmp', 'agent.pid.999997.tmp'];
+    for (const name of stale) writeFileSync(join(pmx.home, name), '{"processes":[{"spec":{"env":{"API_TOKEN":"t0k"}}}]}', { mode: 0o600 });
+    writeFileSync(join(pmx.home, 'notes.999.tmp'), 'mine');
+    await pmx.ok(['ping']);
+    const left = readdirSync(pmx.home);
+    for (const name of stale) expect(left).not.toContain(name);
+    expect(left).toContain('notes.999.tmp');
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toContain('removed dump.pmx.999999.tmp, left by an agent that was killed while writing it');
+  });
+});
+
