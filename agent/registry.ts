@@ -73,7 +73,7 @@ export class Registry {
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.next;
     this.next = Math.max(this.next, pmId + 1);
-    const pidFile = join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
+    const pidFile = spec.pid_file ? numberedPidFile(spec.pid_file, pmId) : join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
     this.logExits(proc);
@@ -126,4 +126,9 @@ export class Registry {
   private match(selector: Selector): SupervisedProcess[] {
     return matchSelector(this.all(), selector, (proc) => ({ id: proc.id, name: proc.spec.name, namespace: proc.spec.namespace, script: proc.spec.script }));
   }
+}
+
+/** PM2's name for a process's pid file: `-<id>` before `.pid` (`/run/api.pid` -> `/run/api-0.pid`). */
+function numberedPidFile(file: string, pmId: number): string {
+  return /(-\d+)?\.pid$/.test(file) ? file.replace(/(-\d+)?\.pid$/, `-${pmId}.pid`) : `${file}-${pmId}.pid`;
 }

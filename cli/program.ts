@@ -5,6 +5,7 @@ import { aliasesOf } from './aliases.js';
 import { PMX_VERSION } from '../agent/version.js';
 import { commandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
+import { CliError } from './client/errors.js';
 import type { StartFlags } from './commands/apps-input.js';
 import type { LogFlags } from './commands/logs.js';
 import type { DeployFlags } from './commands/deploy.js';
@@ -91,6 +92,9 @@ function startOptions(command: Command): Command {
     .option('--listen <addresses...>', 'addresses the agent listens on for the app (socket activation)')
     .option('--filter-env [names...]', 'leave the shell variables out (all, or those containing one of the names)')
     .option('--disable-logs', 'write no log file')
+    .option('-p, --pid <file>', 'pid file path (-<id> goes before .pid, as in PM2)')
+    .addOption(new Option('--uid <uid>', 'not supported').hideHelp())
+    .addOption(new Option('--gid <gid>', 'not supported').hideHelp())
     .option('--env <name>', 'use env_<name> of the ecosystem file')
     .option('--only <names>', 'only these apps of the ecosystem file (comma-separated)')
     .option('-a, --update-env', 'refresh the environment from the current shell')
@@ -113,13 +117,20 @@ const IGNORED_FLAGS = [
   { name: '--v8', key: 'v8', why: "PM2's in-app probe is not injected by pmx; pmx's metrics need no flag" },
   { name: '--event-loop-inspector', key: 'eventLoopInspector', why: 'pmx measures event-loop delay for every Node app' },
   { name: '--deep-monitoring', key: 'deepMonitoring', why: "PM2's in-app probe is not injected by pmx" },
+  { name: '--wait-ip', key: 'waitIp', why: 'pmx starts apps at once; the startup unit already waits for the network (network-online.target)' },
+  { name: '--ext <extensions>', key: 'ext', why: 'pmx watches every file under the watched paths; leave files out with --ignore-watch' },
+  { name: '-w, --write', key: 'write', why: 'pmx writes no configuration file; `pmx init` writes an ecosystem file' },
 ] as const;
 
 function warnIgnoredFlags(flags: Record<string, unknown>): void {
+  // running as the agent's user what was asked to run as another would be worse than not running it
+  for (const key of ['uid', 'gid'] as const) {
+    if (flags[key] !== undefined) throw new CliError(`--${key} is not supported: every app runs as the agent's user; run an agent as that user (pmx startup -u <user>) and start the app there`, { code: 'BAD_ARGUMENT' });
+  }
   for (const { name, key, why } of IGNORED_FLAGS) {
     const value = flags[key];
     if (value === undefined || (name.startsWith('--no-') && value === true)) continue;
-    process.stderr.write(`[PMX][WARN] ${name} is ignored: ${why}\n`);
+    process.stderr.write(`[PMX][WARN] ${name.replace(/^-\w, /, '').split(' ')[0]} is ignored: ${why}\n`);
   }
 }
 
@@ -221,8 +232,10 @@ program.command('deploy')
   .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
 // as PM2's, words after `ls` are ignored (scripts written for PM2 pass them)
 fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes').allowExcessArguments())
-  .addHelpText('after', examples('pmx ls', 'pmx ls --deploy production'))
-  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx)));
+  .option('--sort <field:order>', 'sort by name, id, pid, namespace, cpu, memory, uptime or status, :asc or :desc (default name)')
+  .option('-m, --mini-list', "PM2's minimal list: a block of lines per process")
+  .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls --deploy production'))
+  .action(async (flags: FleetFlags & { sort?: string; miniList?: boolean }) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx, flags)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
   .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'", "pmx jlist --deploy production | jq '.[] | [.host, .name]'"))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'jlist', flags) : (await list()).jlist(ctx, false)));

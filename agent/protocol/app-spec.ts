@@ -36,6 +36,8 @@ export interface AppSpec {
   cron_restart: string | null;
   stop_exit_codes: number[];
   kill_timeout: number;
+  /** Absolute path of the pid file (PM2's `pid_file`, `--pid`): `-<id>` goes before `.pid`, as PM2 names it; null: pids/<name>-<id>.pid. */
+  pid_file: string | null;
   /**
    * ms a replaced cluster worker has, at a reload, to finish the requests and connections it holds
    * before it gets SIGINT (pmx's own; PM2 signals at once).
@@ -146,6 +148,7 @@ export const APP_DEFAULTS = {
   cron_restart: null,
   stop_exit_codes: [] as number[],
   kill_timeout: 1600,
+  pid_file: null,
   drain_timeout: 30_000,
   shutdown_with_message: false,
   wait_ready: false,

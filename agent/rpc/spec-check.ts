@@ -94,6 +94,7 @@ const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   cron_restart: orNull(text),
   stop_exit_codes: (value) => (Array.isArray(value) && value.every((code) => Number.isInteger(code)) ? null : 'an array of exit codes'),
   kill_timeout: count,
+  pid_file: orNull(nonEmpty),
   drain_timeout: count,
   shutdown_with_message: bool,
   wait_ready: bool,

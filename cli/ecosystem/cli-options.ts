@@ -49,6 +49,7 @@ export interface CliStartOptions {
   /** --filter-env [names]: PM2's filter_env (true without names). */
   filterEnv?: string[] | boolean;
   disableLogs?: boolean;
+  pid?: string;
 }
 
 /** Flag -> ecosystem key. */
@@ -90,6 +91,7 @@ const FLAG_KEYS: Record<keyof CliStartOptions, string> = {
   listen: 'listen',
   filterEnv: 'filter_env',
   disableLogs: 'disable_logs',
+  pid: 'pid_file',
 };
 
 const KEY_FLAGS = new Map(Object.entries(FLAG_KEYS).map(([flag, key]) => [key, `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`]));

@@ -169,6 +169,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     // as in PM2, `time` wins over a log_date_format of the app's
     log_date_format: draft.time ? TIME_FORMAT : (draft.log_date_format ?? APP_DEFAULTS.log_date_format),
     out_file: logPath(draft.out_file),
+    pid_file: draft.pid_file ? absolute(expandHome(draft.pid_file, home), cwd) : null,
     error_file: logPath(draft.error_file),
     log_file: log_file === true && !disable_logs ? defaultLog : logPath(log_file === true ? null : log_file),
     // as PM2: the package.json nearest the script (a script run from another folder is still its package's)

@@ -11,6 +11,48 @@ export interface ListOptions {
   columns?: number;
   /** ms since epoch, for uptimes. */
   now?: number;
+  /** PM2's `--sort <field[:asc|desc]>`; by name (then id) when absent. */
+  sort?: ListSort;
+}
+
+/** A sort order PM2's `ls --sort` knows. */
+export interface ListSort {
+  field: SortField;
+  descending: boolean;
+}
+
+/** PM2's sort fields (`pm2-ls.js`), and what each reads. */
+const SORT_FIELDS = {
+  name: (p: ProcessDescription) => p.name,
+  namespace: (p: ProcessDescription) => p.pm2_env.namespace,
+  pid: (p: ProcessDescription) => p.pid,
+  id: (p: ProcessDescription) => p.pm_id,
+  cpu: (p: ProcessDescription) => p.monit.cpu,
+  memory: (p: ProcessDescription) => p.monit.memory,
+  uptime: (p: ProcessDescription) => p.pm2_env.pm_uptime ?? 0,
+  status: (p: ProcessDescription) => p.pm2_env.status,
+} satisfies Record<string, (proc: ProcessDescription) => string | number>;
+
+export type SortField = keyof typeof SORT_FIELDS;
+
+/** `--sort name:desc` as PM2 reads it; null for a field it does not know (PM2 then sorts by name). */
+export function parseSort(text: string): ListSort | null {
+  const [field = '', order = 'asc'] = text.split(':');
+  const key = field.toLowerCase();
+  if (!(key in SORT_FIELDS)) return null;
+  return { field: key as SortField, descending: order === 'desc' };
+}
+
+/** `procs` in `sort`'s order (PM2's: by name by default), the id breaking ties. */
+export function sortList(procs: readonly ProcessDescription[], sort: ListSort | undefined): ProcessDescription[] {
+  if (!sort) return sortByName(procs);
+  const read = SORT_FIELDS[sort.field];
+  return [...procs].sort((a, b) => {
+    const x = read(a);
+    const y = read(b);
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return (sort.descending ? -order : order) || a.pm_id - b.pm_id;
+  });
 }
 
 type Field = (proc: ProcessDescription, style: Style, now: number) => Cell;
@@ -56,7 +98,7 @@ const layoutWidth = (layout: Layout): number => layout.reduce((sum, [, width]) =
 /** The process table of `pmx ls`: header row alone when there is no process; below it, the processes whose logs are not being written. */
 export function renderList(procs: readonly ProcessDescription[], opts: ListOptions): string {
   const layout = listLayout(procs, opts);
-  const table = renderTable(layout.columns, sortByName(procs).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
+  const table = renderTable(layout.columns, sortList(procs, opts.sort).map(layout.cells), { style: layout.style, maxWidth: layout.maxWidth });
   return [table, ...logWriteFailures(procs, layout.style), ...stateWriteFailure(procs, layout.style)].join('\n');
 }
 
@@ -124,4 +166,30 @@ function uptime(proc: ProcessDescription, _style: Style, now: number): Cell {
 
 function watching(proc: ProcessDescription, style: Style): Cell {
   return isWatching(proc.pm2_env) ? { text: 'enabled', paint: (text) => style.bold(style.green(text)) } : { text: 'disabled', paint: style.gray };
+}
+
+/** `pmx ls -m`: PM2's minimal list, a block of `key : value` lines per process. */
+export function renderMiniList(procs: readonly ProcessDescription[], sort?: ListSort, now = Date.now()): string {
+  return sortList(procs, sort)
+    .map((p) => {
+      const env = p.pm2_env;
+      const online = env.status === 'online' && env.pm_uptime;
+      return [
+        `+--- ${printable(p.name)}`,
+        `namespace : ${printable(env.namespace)}`,
+        `version : ${printable(env.version ?? 'N/A')}`,
+        `pid : ${p.pid}`,
+        `pm2 id : ${p.pm_id}`,
+        `status : ${env.status}`,
+        `mode : ${env.exec_mode.split('_mode')[0]}`,
+        `restarted : ${env.restart_time ?? 0}`,
+        `uptime : ${online ? formatUptime(now - env.pm_uptime!) : 0}`,
+        `memory usage : ${formatBytes(p.monit.memory)}`,
+        `error log : ${printable(String(env.pm_err_log_path))}`,
+        `watching : ${isWatching(env) ? 'yes' : 'no'}`,
+        `PID file : ${printable(String(env.pm_pid_path))}`,
+        '',
+      ].join('\n');
+    })
+    .join('\n');
 }

@@ -38,6 +38,25 @@ describe('ls', () => {
     });
   }
 
+  it('--sort orders the rows as PM2 does (by name by default; id:desc, name:desc)', async () => {
+    for (const name of ['beta', 'alpha', 'gamma']) await diff.run(['start', 'hold.js', '-n', name]);
+    for (const sort of [[], ['--sort', 'id:desc'], ['--sort', 'name:desc'], ['--sort', 'id']]) {
+      const { pm2, pmx } = await diff.run(['ls', ...sort]);
+      expect(codes({ pm2, pmx }), sort.join(' ')).toEqual({ pm2: 0, pmx: 0 });
+      expect(tableRows(pmx.stdout), sort.join(' ')).toEqual(tableRows(pm2.stdout));
+    }
+  });
+
+  it('-m prints the minimal list: a block of key : value lines per process', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'mini']);
+    const { pm2, pmx } = await diff.run(['ls', '-m']);
+    expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
+    const keys = (text: string) => lines(text).map((line) => line.split(' : ')[0]!.replace(/^\+--- .*/, '+---'));
+    expect(keys(pmx.stdout)).toEqual(keys(pm2.stdout));
+    const values = (text: string) => lines(text).filter((line) => /^(\+---|pm2 id|status|mode|restarted|watching) /.test(line));
+    expect(values(pmx.stdout)).toEqual(values(pm2.stdout));
+  });
+
   it('an empty list is the header row alone, exit 0', async () => {
     const { pm2, pmx } = await diff.run(['ls']);
     expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });

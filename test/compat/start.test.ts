@@ -190,6 +190,26 @@ describe('restart options', () => {
     expect(codes(await diff.run(['delete', 'tuned', '--force']))).toEqual({ pm2: 0, pmx: 0 });
   });
 
+  it('--pid names the pid file, numbered as PM2 numbers it; --wait-ip, --ext and -w are taken (pmx warns that it ignores them)', async () => {
+    diff.write({ 'run/.keep': '' });
+    const started = await diff.run(['start', 'hold.js', '-n', 'pidded', '--pid', 'run/app.pid', '--wait-ip', '--ext', 'js,json']);
+    expect(codes(started)).toEqual({ pm2: 0, pmx: 0 });
+    expect(started.pmx.stderr).toContain('--wait-ip is ignored');
+    expect(started.pmx.stderr).toContain('--ext is ignored');
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(project(pmx, ['pm2_env.pm_pid_path'])).toEqual(project(pm2, ['pm2_env.pm_pid_path']));
+    expect(pmx[0]!.pm2_env.pm_pid_path).toBe('<WORK>/run/app-0.pid');
+    await until('both pid files', async () => diff.pm2.read('<WORK>/run/app-0.pid') && diff.pmx.read('<WORK>/run/app-0.pid'));
+    expect(diff.pmx.read('<WORK>/run/app-0.pid')).toBe(String(pmx[0]!.pid));
+  });
+
+  it('differs on purpose: --uid and --gid are refused (pmx runs every app as the agent\'s user; PM2 switches user)', async () => {
+    const { pmx } = await diff.run(['start', 'hold.js', '-n', 'other-user', '--uid', '65534']);
+    expect(pmx.code).toBe(1);
+    expect(pmx.stderr).toContain("--uid is not supported: every app runs as the agent's user");
+    expect((await diff.jlist()).pmx).toEqual([]);
+  });
+
   it("names the app's process as PM2 does (ps, pgrep -f 'node <script>'), PROCESS_TITLE too, and its own forks start as plain node", async () => {
     diff.write({
       'forker.js': [
