@@ -195,7 +195,11 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
     silent: true,
     stdio: metrics ? ['pipe', 'pipe', 'pipe', 'ipc', 'pipe'] : ['pipe', 'pipe', 'pipe', 'ipc'],
   });
-  const worker = cluster.fork(metrics ? { ...env, [METRICS_FD_VARIABLE]: String(WORKER_METRICS_FD) } : env);
+  // node:cluster adds the primary's own environment (the agent's, from whichever shell started it)
+  // under the worker's: a key set undefined is left out of the child's, so a worker gets its app's
+  // environment and nothing else, as a fork-mode child does (filter_env, --update-env hold)
+  const agentKeys = Object.fromEntries(Object.keys(process.env).map((key) => [key, undefined]));
+  const worker = cluster.fork({ ...agentKeys, ...env, ...(metrics ? { [METRICS_FD_VARIABLE]: String(WORKER_METRICS_FD) } : {}) });
   const pipe = metrics ? (worker.process.stdio[WORKER_METRICS_FD] as Readable | null) : null;
   const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener), metrics: pipe, output: null };
   worker.once('listening', () => (launched.listened = true));

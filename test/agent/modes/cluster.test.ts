@@ -165,3 +165,23 @@ describe('cluster mode', () => {
     });
   });
 });
+
+describe("a cluster worker's environment", () => {
+  const own = new PmxSandbox();
+  afterAll(() => own.cleanup());
+
+  it("is its app's alone, as a fork-mode child's: nothing of the shell that started the agent (node:cluster adds the primary's)", async () => {
+    // the agent starts from a shell that has a variable of its own
+    await own.ok(['ping'], { env: { SHELL_OF_AGENT: 'not-the-apps' } });
+    const show = { SHOW: 'SHELL_OF_AGENT,FROM_APP' };
+    await own.ok(['start', join(apps, 'env.js'), '-i', '1', '-n', 'clustered'], { env: { ...show, FROM_APP: 'yes' } });
+    await own.ok(['start', join(apps, 'env.js'), '-n', 'forked'], { env: { ...show, FROM_APP: 'yes' } });
+    const printed = async (name: string): Promise<unknown> => {
+      const line = await eventually(`${name} to print`, async () => (await own.ok(['logs', name, '--nostream', '--raw', '--lines', '1', '--out'])).split('\n').find((text) => text.startsWith('{')) ?? null);
+      return JSON.parse(line);
+    };
+    expect(await printed('clustered')).toEqual({ SHELL_OF_AGENT: null, FROM_APP: 'yes' });
+    expect(await printed('forked')).toEqual({ SHELL_OF_AGENT: null, FROM_APP: 'yes' });
+  });
+});
+
