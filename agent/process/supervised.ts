@@ -552,7 +552,7 @@ export class SupervisedProcess extends EventEmitter {
     const handle = this.children.retiring;
     if (!handle) return;
     void drain(handle.launched, this.spec).then((finished) => {
-      if (!finished) this.log(`${this.spec.name} (id ${this.id}): the replaced worker (pid ${handle.launched.child.pid}) still held connections after drain_timeout (${Math.max(this.spec.drain_timeout, 3000)} ms): they are cut as it stops`);
+      if (!finished) this.log(`${this.spec.name} (id ${this.id}): the replaced worker (pid ${handle.launched.child.pid}) still held connections after drain_timeout (${Math.max(this.spec.drain_timeout ?? 30_000, 3000)} ms): they are cut as it stops`);
       if (this.children.retiring === handle) this.dispatch({ type: 'drained' });
     });
   }
