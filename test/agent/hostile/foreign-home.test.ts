@@ -7,7 +7,7 @@ import { connect } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, PmxSandbox, ROOT, alive } from '../../helpers/pmx.js';
+import { FIXTURES, PmxSandbox, ROOT, alive, eventually } from '../../helpers/pmx.js';
 import { OtherUser } from './other-user.js';
 
 const user = OtherUser.create();
@@ -38,12 +38,22 @@ beforeAll(async () => {
 const ownHomes: string[] = [];
 
 afterAll(async () => {
-  await pmx.cleanup();
-  for (const home of ownHomes) if (existsSync(join(home, 'agent.pid'))) await pmx.run(['kill'], { env: { PMX_HOME: home } });
-  const pid = Number(existsSync(join(foreignHome, 'agent.pid')) ? readFileSync(join(foreignHome, 'agent.pid'), 'utf8') : 0);
-  if (pid > 0 && alive(pid)) await user.pmx(['kill'], userEnv);
-  user.remove();
-  rmSync(base, { recursive: true, force: true });
+  try {
+    await pmx.cleanup();
+    // an agent a failing test let start in a home of its own (the CLI may refuse that home now): ended by its pid
+    for (const home of ownHomes) {
+      const agent = Number(existsSync(join(home, 'agent.pid')) ? readFileSync(join(home, 'agent.pid'), 'utf8') : 0);
+      if (agent > 0 && alive(agent)) {
+        process.kill(agent, 'SIGTERM');
+        await eventually(`the agent of ${home} to end`, () => !alive(agent), 20_000);
+      }
+    }
+    const pid = Number(existsSync(join(foreignHome, 'agent.pid')) ? readFileSync(join(foreignHome, 'agent.pid'), 'utf8') : 0);
+    if (pid > 0 && alive(pid)) await user.pmx(['kill'], userEnv);
+  } finally {
+    user.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
 });
 
 /** Lines the planted app wrote: one uid per run. */
@@ -89,6 +99,7 @@ describe('a home reached through a directory or a link that another user control
     mkdirSync(theirs, { mode: 0o755 });
     chownSync(theirs, user.uid, user.gid);
     const home = join(theirs, 'roots-home');
+    ownHomes.push(home);
     mkdirSync(home, { mode: 0o700 }); // root's own, 0700: only its parent is foreign
     const result = await pmx.run(['ls'], { env: { PMX_HOME: home } });
     expect(result.code).toBe(1);
@@ -121,6 +132,7 @@ describe('a home reached through a directory or a link that another user control
     mkdirSync(mine, { mode: 0o700 });
     ownHomes.push(mine);
     const link = join(links, 'home');
+    ownHomes.push(link);
     symlinkSync(mine, link);
     spawnSync('chown', ['-h', `${user.uid}:${user.gid}`, link]);
     const env = { PMX_HOME: link };
