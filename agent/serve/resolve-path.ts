@@ -5,7 +5,7 @@
 // opened with O_PATH, which reaches the inode without opening it: a FIFO or a device a link points
 // to is refused without the side effects of an open (a writer released, a tape rewound), and only
 // a regular file or a directory inside the root is then opened for reading, through that handle.
-import { close, constants, fstat, open, readlinkSync, realpath, type Stats } from 'node:fs';
+import { close, closeSync, constants, fstat, fstatSync, open, openSync, readlinkSync, realpath, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -58,9 +58,50 @@ export class RootResolver {
   private async openInside(urlPath: string): Promise<Resolution> {
     // opened through the configured root, so that a root switched to another directory is followed
     const candidate = join(this.root, urlPath);
+    return O_PATH ? this.openChecked(candidate) : this.openPortable(candidate);
+  }
+
+  /**
+   * Linux: the name is looked up with O_PATH, which opens nothing (metadata only, so done at once
+   * rather than through the thread pool), checked, and only a regular file inside the root is
+   * opened for reading, through that handle: the very inode that was checked.
+   */
+  private async openChecked(candidate: string): Promise<Resolution> {
+    let handle: number;
+    let real: string;
+    let stats: Stats;
+    try {
+      handle = openSync(candidate, O_PATH);
+    } catch (error) {
+      return refusal(error);
+    }
+    try {
+      real = readlinkSync(`/proc/self/fd/${handle}`);
+      stats = fstatSync(handle);
+    } catch (error) {
+      closeSync(handle);
+      return refusal(error);
+    }
+    if (!(await this.contains(real)) || (!stats.isFile() && !stats.isDirectory())) {
+      closeSync(handle);
+      return { kind: 'forbidden' };
+    }
+    // a directory is only looked at (its index is opened next): its handle is enough
+    if (stats.isDirectory()) return { kind: 'file', fd: handle, path: real, stats };
+    try {
+      return { kind: 'file', fd: await openFile(`/proc/self/fd/${handle}`, OPEN_FLAGS), path: real, stats };
+    } catch (error) {
+      return refusal(error);
+    } finally {
+      closeSync(handle);
+    }
+  }
+
+  /** Elsewhere: opened, then checked through the real path of what was opened. */
+  private async openPortable(candidate: string): Promise<Resolution> {
     let fd: number;
     try {
-      fd = await openFile(candidate, O_PATH ? O_PATH : OPEN_FLAGS);
+      fd = await openFile(candidate, OPEN_FLAGS);
     } catch (error) {
       return refusal(error);
     }
@@ -69,16 +110,7 @@ export class RootResolver {
       if (!(await this.contains(real))) return closed(fd, { kind: 'forbidden' });
       const stats = await statFd(fd);
       if (!stats.isFile() && !stats.isDirectory()) return closed(fd, { kind: 'forbidden' });
-      if (!O_PATH) return { kind: 'file', fd, path: real, stats };
-      // the very inode that was checked, opened for reading now that it is known to be a file
-      let readable: number;
-      try {
-        readable = await openFile(`/proc/self/fd/${fd}`, OPEN_FLAGS);
-      } catch (error) {
-        return closed(fd, refusal(error));
-      }
-      close(fd, ignore);
-      return { kind: 'file', fd: readable, path: real, stats };
+      return { kind: 'file', fd, path: real, stats };
     } catch (error) {
       return closed(fd, refusal(error));
     }
