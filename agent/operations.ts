@@ -67,11 +67,12 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       }
       continue;
     }
-    // startOrRestart / startOrReload: the file's options apply; the environment only with --update-env
+    // startOrRestart / startOrReload: the file's options apply, and its variables are merged into
+    // the app's environment as PM2 merges them (what an earlier --env gave stays); the shell's only with --update-env
     if (restarted.has(spec.name)) continue;
     restarted.add(spec.name);
     for (const proc of existing) {
-      proc.respec({ ...spec, env: updateEnv ? spec.env : proc.spec.env });
+      proc.respec({ ...spec, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
       else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
       acted.push(proc);
@@ -142,11 +143,11 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
   }
 }
 
-/** Restarts the selected processes, with a new env if given. */
+/** Restarts the selected processes, with a new env if given: merged over what each had, as PM2 merges it (a variable given at start that this shell lacks stays). */
 export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
+    if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
     // as in PM2, bringing back a stopped or errored process is a start: it adds no restart to its count
     return proc.request(proc.status === ProcessState.STOPPED || proc.status === ProcessState.ERRORED ? 'start' : 'restart');
   });
@@ -180,7 +181,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
-  if (env) proc.respec({ ...proc.spec, env: { ...env, ...declaredEnv(proc.spec) } });
+  if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
   return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
 }
 

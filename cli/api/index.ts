@@ -107,7 +107,7 @@ export class Pmx {
     return settle(callback, async () => {
       const { apps, mode } = await appsToStart(target, options, this.cwd ?? process.cwd());
       const agent = await this.agent();
-      const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: mode !== 'start' });
+      const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: Boolean((options as { updateEnv?: boolean }).updateEnv) });
       if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError(`Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`, { code: 'ALREADY_RUNNING' });
       return processes.map(toPm2Shape);
     });
@@ -320,7 +320,7 @@ export class Pmx {
     if (isEcosystemFile(word)) {
       const { apps } = await appsToStart(resolve(this.cwd ?? process.cwd(), word), {}, this.cwd ?? process.cwd());
       if (action === 'restart' || action === 'reload') {
-        const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: true });
+        const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: options.updateEnv === true });
         return processes.map(toPm2Shape);
       }
       return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);

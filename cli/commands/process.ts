@@ -22,9 +22,10 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
     for (const target of targets) {
       const apps = target === '-' ? await appsFromStdin(flags) : (await isEcosystemTarget(target)) ? await appsOfFile(target, flags) : null;
       if (apps && (action === 'restart' || action === 'reload')) {
-        // as PM2: a file's apps restart with the file's options and environment; the missing ones start
+        // as PM2: a file's apps restart with the file's options and its variables; the shell's only
+        // with --update-env; the missing ones start
         const mode = action === 'restart' ? 'startOrRestart' : 'startOrReload';
-        const { processes } = await agent.call('start', { apps, mode, updateEnv: true });
+        const { processes } = await agent.call('start', { apps, mode, updateEnv: Boolean(flags.updateEnv) });
         for (const proc of processes) reportStarted(ctx, proc);
         continue;
       }

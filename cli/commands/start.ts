@@ -21,7 +21,7 @@ export async function start(ctx: CommandContext, targets: string[], args: string
     targets = [found];
   }
   if (targets.length === 1 && targets[0] === '-') {
-    await startSpecs(ctx, await appsFromStdin(flags), flags, 'startOrRestart', true);
+    await startSpecs(ctx, await appsFromStdin(flags), flags, 'startOrRestart');
     return;
   }
   for (const target of targets) await startOne(ctx, target, args, flags);
@@ -29,13 +29,13 @@ export async function start(ctx: CommandContext, targets: string[], args: string
 
 /** `pmx startOrRestart|startOrReload <file>`: as `start <file>`, PM2's own alias. */
 export async function startOr(ctx: CommandContext, mode: StartMode, file: string, flags: StartFlags): Promise<void> {
-  await startSpecs(ctx, await appsOfFile(file, flags), flags, mode, true);
+  await startSpecs(ctx, await appsOfFile(file, flags), flags, mode);
 }
 
 async function startOne(ctx: CommandContext, target: string, args: string[], flags: StartFlags): Promise<void> {
   if (await isEcosystemTarget(target)) {
-    // PM2 starts what is missing and restarts the rest, with the file's environment
-    await startSpecs(ctx, await appsOfFile(target, flags), flags, 'startOrRestart', true);
+    // PM2 starts what is missing and restarts the rest, the file's variables merged into theirs
+    await startSpecs(ctx, await appsOfFile(target, flags), flags, 'startOrRestart');
     return;
   }
   if (await namesRegistered(ctx, target)) {

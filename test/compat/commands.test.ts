@@ -137,7 +137,7 @@ describe('differences on purpose', () => {
     expect({ pm2: pids.pm2.stdout.trim() === String(pm2[0]!.pid), pmx: pids.pmx.stdout.trim() }).toEqual({ pm2: true, pmx: '0' });
   });
 
-  it("a file's app restarted under another --env loses the variables of the one before (PM2 keeps them)", async () => {
+  it("a file's app reloaded with --update-env keeps the variables of an earlier --env, as PM2 merges them", async () => {
     diff.write({ 'envs.config.js': `module.exports = { apps: [{ name: 'e2', script: 'env.js', env: { SHOW: 'FOO,BAR', FOO: 'foo' }, env_production: { BAR: 'bar' } }] };` });
     await diff.run(['startOrRestart', 'envs.config.js', '--env', 'production']);
     await diff.run(['reload', 'envs.config.js', '--update-env']);
@@ -145,7 +145,7 @@ describe('differences on purpose', () => {
     // what the reloaded app printed: its second line
     const seen = (side: typeof diff.pm2, list: JlistEntry[]) =>
       until(`${side.name}'s reloaded app to print`, async () => side.read(String(list[0]!.pm2_env.pm_out_log_path)).split('\n')[1] || null);
-    expect({ pm2: await seen(diff.pm2, pm2), pmx: await seen(diff.pmx, pmx) }).toEqual({ pm2: 'FOO=foo BAR=bar', pmx: 'FOO=foo BAR=undefined' });
+    expect({ pm2: await seen(diff.pm2, pm2), pmx: await seen(diff.pmx, pmx) }).toEqual({ pm2: 'FOO=foo BAR=bar', pmx: 'FOO=foo BAR=bar' });
   });
 });
 

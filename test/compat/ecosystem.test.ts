@@ -59,6 +59,26 @@ describe('restart and reload of a file', () => {
     });
   }
 
+  it('restart, reload and startOrReload <file> after start --env production keep its variables, and take no shell variable without --update-env', async () => {
+    diff.write({ 'prod.config.js': `module.exports = { apps: [{ name: 'prod', script: 'env.js', env: { NODE_ENV: 'development', SHOW: 'NODE_ENV,API,FROM_SHELL' }, env_production: { NODE_ENV: 'production', API: 'prod-api' } }] };` });
+    await diff.run(['start', 'prod.config.js', '--env', 'production']);
+    await settled(diff, allOnline);
+    let runs = 1;
+    for (const command of ['restart', 'reload', 'startOrReload']) {
+      expect(codes(await diff.run([command, 'prod.config.js'], { env: { FROM_SHELL: 'leaked' } })), command).toEqual({ pm2: 0, pmx: 0 });
+      runs += 1;
+      const seen = (side: typeof diff.pm2, list: JlistEntry[]) =>
+        until(`${side.name}'s run ${runs} to print`, async () => {
+          const printed = side.read(String(list[0]!.pm2_env.pm_out_log_path)).split('\n').filter(Boolean);
+          return printed.length >= runs ? printed[runs - 1]! : null;
+        });
+      const { pm2, pmx } = await settled(diff, allOnline);
+      const [theirs, ours] = await Promise.all([seen(diff.pm2, pm2), seen(diff.pmx, pmx)]);
+      expect(ours, command).toBe(theirs);
+      expect(ours, command).toBe('NODE_ENV=development API=prod-api FROM_SHELL=undefined');
+    }
+  });
+
   it('stop <file> and delete <file> act on its apps only', async () => {
     diff.write({ 'two.config.js': two });
     await diff.run(['start', 'two.config.js']);

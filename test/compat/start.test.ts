@@ -164,6 +164,15 @@ describe('restart options', () => {
     expect(pmx[0]!.pm2_env.env.FLAVOUR).toBe('new');
   });
 
+  it('restart --update-env merges the new shell into the environment: a variable given at start that it lacks stays', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'merged'], { env: { DB_URL: 'postgres://db/prod' } });
+    expect(codes(await diff.run(['restart', 'merged', '--update-env'], { env: { NEW_ONE: '1' } }))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const fields = ['pm2_env.env.DB_URL', 'pm2_env.env.NEW_ONE'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([{ 'pm2_env.env.DB_URL': 'postgres://db/prod', 'pm2_env.env.NEW_ONE': '1' }]);
+  });
+
   it('restart --node-args restarts with the new node arguments', async () => {
     await diff.run(['start', 'hold.js', '-n', 'tuned']);
     expect(codes(await diff.run(['restart', 'tuned', '--node-args=--max-old-space-size=99']))).toEqual({ pm2: 0, pmx: 0 });
