@@ -36,7 +36,8 @@ function readText(path: string, shown: string): string {
 async function parseYaml(text: string, path: string, shown: string): Promise<unknown> {
   const { parse, YAMLParseError } = await import('yaml');
   try {
-    return parse(text);
+    // merge keys (`<<: *defaults`) as YAML 1.1 has them: how YAML files share settings, and PM2's loader reads them
+    return parse(text, { merge: true });
   } catch (error) {
     if (!(error instanceof YAMLParseError)) throw error;
     const position = error.linePos?.[0];

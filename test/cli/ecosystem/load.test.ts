@@ -41,6 +41,28 @@ describe('formats', () => {
     expect((await load('apps.yaml')).apps[0]).toMatchObject({ name: 'yaml-app', instances: 2, exec_mode: 'fork_mode', env: expect.objectContaining({ A: '2' }) });
     expect((await load('apps.yml')).apps[0]).toMatchObject({ name: 'yml-app', interpreter: 'python3', args: ['--port', '8000'] });
   });
+
+  it('reads YAML anchors and merge keys (`<<: *defaults`), as PM2 does', async () => {
+    const file = tmpFile('ecosystem.yml', [
+      'defaults: &defaults',
+      `  script: ${join(apps, 'forever.js')}`,
+      '  env:',
+      '    NODE_ENV: production',
+      'apps:',
+      '  - <<: *defaults',
+      '    name: y1',
+      '  - <<: *defaults',
+      '    name: y2',
+      '    env:',
+      '      NODE_ENV: staging',
+      '',
+    ].join('\n'));
+    const loaded = await loadEcosystem(file, { baseEnv });
+    expect(loaded.apps.map((app) => [app.name, app.script, app.env.NODE_ENV])).toEqual([
+      ['y1', join(apps, 'forever.js'), 'production'],
+      ['y2', join(apps, 'forever.js'), 'staging'],
+    ]);
+  });
 });
 
 describe('shapes', () => {
