@@ -31,7 +31,7 @@ export async function importPm2(ctx: CommandContext, source: string, flags: Impo
   // every app is checked before anything changes: a bad one names the dump and imports nothing
   const { apps, warnings } = await loadEcosystemValue({ apps: raw }, join(pm2Home, 'dump.pm2'), { baseEnv: process.env, cwd: process.cwd() });
   for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
-  ctx.out.write(`[PMX] PM2's saved list (${join(pm2Home, 'dump.pm2')}): ${apps.map((app) => `${app.name} (${app.instances} ${app.exec_mode === 'cluster_mode' ? 'cluster' : 'fork'})`).join(', ') || 'no app'}\n`);
+  ctx.out.write(`[PMX] PM2's saved list (${join(pm2Home, 'dump.pm2')}): ${apps.map((app) => `${app.name} (${app.instances} ${app.exec_mode === 'cluster_mode' ? 'cluster' : 'fork'}${app.autostart === false ? ', stopped: registered stopped' : ''})`).join(', ') || 'no app'}\n`);
   if (rotation) ctx.out.write(`[PMX] pm2-logrotate settings become each app's log_rotate: ${JSON.stringify(rotation)}\n`);
 
   const daemon = runningDaemon(pm2Home);
@@ -39,6 +39,11 @@ export async function importPm2(ctx: CommandContext, source: string, flags: Impo
     const command = `PM2_HOME=${pm2Home} ${flags.pm2 ?? 'pm2'} kill`;
     if (!(flags.yes || (await ask(`PM2 (pid ${daemon}) still runs its apps. Stop it now (${command}) and start them under pmx? [y/N] `)))) {
       throw new CliError(`nothing imported: PM2 (pid ${daemon}) still runs these apps and both would run them`, { code: 'BAD_ARGUMENT', hint: `stop PM2 first (${command}), or run 'pmx import pm2 --yes'` });
+    }
+    // `pm2 kill` ends everything PM2 runs: what it runs but never saved would be lost without a word
+    const unsaved = unsavedApps(pm2Home, flags.pm2 ?? 'pm2', new Set(apps.map((app) => app.name)));
+    if (unsaved.length > 0) {
+      throw new CliError(`nothing imported: PM2 runs ${unsaved.map((name) => `'${name}'`).join(', ')}, which its saved list does not have; stopping PM2 would end ${unsaved.length === 1 ? 'it' : 'them'} for good`, { code: 'BAD_ARGUMENT', hint: `save PM2's list first (PM2_HOME=${pm2Home} pm2 save), or delete what you do not want from PM2, then run 'pmx import pm2' again` });
     }
     stopPm2(pm2Home, flags.pm2 ?? 'pm2', daemon);
     ctx.out.write(`[PMX] PM2 stopped (${command})\n`);
@@ -60,6 +65,20 @@ function runningDaemon(pm2Home: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** The names PM2 runs now (`pm2 jlist`) that are not in `saved`; what cannot be listed is said so, not guessed. */
+function unsavedApps(pm2Home: string, cli: string, saved: Set<string>): string[] {
+  const listed = spawnSync(cli, ['jlist'], { env: { ...process.env, PM2_HOME: pm2Home }, encoding: 'utf8', timeout: 60_000 });
+  let running: { name?: unknown }[];
+  try {
+    if (listed.error || listed.status !== 0) throw listed.error ?? new Error(`exit ${listed.status}`);
+    // PM2 may print a line or two before the JSON
+    running = JSON.parse(listed.stdout.slice(listed.stdout.indexOf('['))) as { name?: unknown }[];
+  } catch (error) {
+    throw new CliError(`nothing imported: '${cli} jlist' could not tell what PM2 runs (${(error as Error).message}), so stopping it could end apps its saved list does not have`, { code: 'INTERNAL', hint: `stop PM2 yourself once its list is saved (PM2_HOME=${pm2Home} pm2 save && pm2 kill), then run 'pmx import pm2' again` });
+  }
+  return [...new Set(running.map((entry) => String(entry.name)).filter((name) => !saved.has(name)))];
 }
 
 function stopPm2(pm2Home: string, cli: string, daemon: number): void {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../client/errors.js';
+import { guardParents, guardPath } from '../../agent/protocol/home-guard.js';
 
 /** One process as PM2's dump holds it (its pm2_env). */
 type DumpEntry = Record<string, unknown> & { name?: unknown; env?: unknown };
@@ -12,22 +13,38 @@ type DumpEntry = Record<string, unknown> & { name?: unknown; env?: unknown };
 const SAME_KEYS = [
   'namespace', 'args', 'node_args', 'exec_mode', 'autorestart', 'watch', 'ignore_watch', 'watch_delay', 'max_memory_restart', 'cron_restart',
   'max_restarts', 'min_uptime', 'kill_timeout', 'restart_delay', 'exp_backoff_restart_delay', 'wait_ready', 'listen_timeout',
-  'shutdown_with_message', 'stop_exit_codes', 'merge_logs', 'log_date_format', 'log_type', 'instance_var', 'pmx',
+  'shutdown_with_message', 'stop_exit_codes', 'merge_logs', 'log_date_format', 'log_type', 'instance_var', 'increment_var', 'pmx',
 ];
 
 /** Variables PM2 puts in every app's environment for itself; an app of pmx does not get them. */
 const PM2_OWN = /^(PM2_|pm_id$|unique_id$|NODE_APP_INSTANCE$)/;
 
-/** The dump's entries: dump.pm2, or its .bak copy when the dump is unreadable (as PM2's resurrect does). */
+/**
+ * The dump's entries: dump.pm2, or its .bak copy when the dump is unreadable (as PM2's resurrect
+ * does). A dump another user owns or may write is refused, as pmx's own are (home-guard.ts): its
+ * apps would run as the user who imports them.
+ */
 export function readPm2Dump(pm2Home: string): DumpEntry[] {
+  const torn: string[] = [];
   for (const name of ['dump.pm2', 'dump.pm2.bak']) {
+    const file = join(pm2Home, name);
+    let text: string;
     try {
-      const parsed: unknown = JSON.parse(readFileSync(join(pm2Home, name), 'utf8'));
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue; // missing: the next candidate
+    }
+    guardParents(file);
+    guardPath(file, 'file');
+    try {
+      const parsed: unknown = JSON.parse(text);
       if (Array.isArray(parsed)) return parsed.filter((entry): entry is DumpEntry => !!entry && typeof entry === 'object' && typeof (entry as DumpEntry).name === 'string');
     } catch {
-      // missing or torn: the next candidate
+      // torn: the next candidate
     }
+    torn.push(file);
   }
+  if (torn.length > 0) throw new CliError(`no PM2 process list could be read: ${torn.join(' and ')} ${torn.length === 1 ? 'is' : 'are'} torn or not a list`, { code: 'NOT_FOUND', hint: 'run `pm2 save` again while PM2 runs your apps' });
   throw new CliError(`no PM2 process list in ${pm2Home} (dump.pm2)`, { code: 'NOT_FOUND', hint: 'run `pm2 save` first, or name another home with --pm2-home' });
 }
 
@@ -61,6 +78,8 @@ export function dumpToApps(entries: DumpEntry[], pm2Home: string, logRotate: Rec
     for (const key of SAME_KEYS) if (first[key] !== undefined && first[key] !== null) app[key] = first[key];
     if (first.exec_interpreter !== undefined && first.exec_interpreter !== null) app.interpreter = first.exec_interpreter;
     if (first.exec_mode === 'cluster_mode' || group.length > 1) app.instances = group.length;
+    // stopped in PM2 (every instance): registered stopped, as `pm2 resurrect` leaves it, never run by the import
+    if (group.every((entry) => entry.status === 'stopped')) app.autostart = false;
     app.env = ownEnv(first.env);
     const logs = join(pm2Home, 'logs') + '/';
     const ownPath = (path: unknown): string | undefined => {

@@ -1,7 +1,7 @@
 // `pmx import pm2` against a real PM2 install: its saved list and pm2-logrotate settings become pmx
 // apps, PM2 is stopped first (so no app runs twice), and nothing changes when PM2 may not be stopped.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APPS, Differential, type JlistEntry, processesWith } from './harness.js';
 import { installPm2 } from './pm2-install.js';
@@ -73,6 +73,45 @@ describe('pmx import pm2', () => {
     // seven PM2 CLI runs in a row (each loads all of PM2: 1-4 s on a loaded 2-core machine) and
     // the import, which stops PM2's daemon: 30 s was exceeded at load 24
   }, 90_000);
+
+  it("refuses while PM2 runs an app its saved list lacks (pm2 kill would end it for good); then brings a stopped app over stopped and increment_var's ports", async () => {
+    await diff.pmx.run(['kill']);
+    diff.write({ 'inc.config.js': `module.exports = { apps: [{ name: 'srv', script: 'env.js', instances: 2, exec_mode: 'fork', increment_var: 'PORT', env: { PORT: 47620, SHOW: 'PORT' } }, { name: 'maint', script: 'hold.js' }] };` });
+    await diff.pm2.run(['start', 'inc.config.js']);
+    await diff.pm2.run(['stop', 'maint']);
+    await diff.pm2.run(['save']);
+    await diff.pm2.run(['start', 'hold.js', '-n', 'unsaved']);
+    const pm2 = installPm2().bin;
+    const refused = await diff.pmx.run(['import', 'pm2', '--pm2-home', diff.pm2.home, '--pm2', pm2, '--yes']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("nothing imported: PM2 runs 'unsaved', which its saved list does not have");
+    expect(pm2Daemon()).not.toBeNull();
+    await diff.pm2.run(['delete', 'unsaved']);
+    const imported = await diff.pmx.run(['import', 'pm2', '--pm2-home', diff.pm2.home, '--pm2', pm2, '--yes']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain('maint (1 fork, stopped: registered stopped)');
+    const after = JSON.parse((await diff.pmx.run(['jlist'])).stdout) as JlistEntry[];
+    expect(after.map((entry) => [entry.name, entry.pm2_env.status])).toEqual([['srv', 'online'], ['srv', 'online'], ['maint', 'stopped']]);
+    const printed = after.filter((entry) => entry.name === 'srv').map((entry) => diff.pmx.read(String(entry.pm2_env.pm_out_log_path)));
+    expect(printed.map((text) => text.trim()).sort()).toEqual(['PORT=47620', 'PORT=47621']);
+  }, 120_000);
+
+  it("refuses a PM2 dump that others may write: its apps would run as the one who imports them", async () => {
+    const other = Differential.create();
+    try {
+      other.pm2.write({});
+      const home = join(other.pm2.work, 'pm2home');
+      mkdirSync(home, { recursive: true });
+      writeFileSync(join(home, 'dump.pm2'), JSON.stringify([{ name: 'planted', pm_exec_path: '/bin/true', pm_cwd: '/', env: {} }]), { mode: 0o666 });
+      chmodSync(join(home, 'dump.pm2'), 0o666);
+      const refused = await other.pmx.run(['import', 'pm2', '--pm2-home', home]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`refusing ${join(home, 'dump.pm2')}: it is writable by every user (mode 0666)`);
+      expect(JSON.parse((await other.pmx.run(['jlist'])).stdout)).toEqual([]);
+    } finally {
+      await other.close();
+    }
+  });
 
   it('says where the PM2 list is when resurrect finds no pmx list', async () => {
     const other = Differential.create();
