@@ -13,6 +13,8 @@ export interface DumpEntry {
   pm_id: number;
   instance: number;
   status: PublicStatus;
+  /** 'command': stopped by `pmx stop` (cron_restart leaves it); absent: at rest by its own exit, or running. */
+  stopped_by?: 'command';
   spec: AppSpec;
 }
 
@@ -48,7 +50,9 @@ function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
   const full = { ...APP_DEFAULTS, ...given } as Record<string, unknown>;
   const bad = badKey(full);
   if (bad) fail(`spec.${bad.key}`, bad.expected, full[bad.key]);
-  return { pm_id: pm_id as number, instance: instance as number, status: status as PublicStatus, spec: full as unknown as AppSpec };
+  const stoppedBy = (entry as Record<string, unknown>).stopped_by;
+  if (stoppedBy !== undefined && stoppedBy !== 'command') fail('stopped_by', "'command' or absent", stoppedBy);
+  return { pm_id: pm_id as number, instance: instance as number, status: status as PublicStatus, ...(stoppedBy === 'command' ? { stopped_by: 'command' as const } : {}), spec: full as unknown as AppSpec };
 }
 
 function kindOf(value: unknown): string {

@@ -36,6 +36,8 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
     }
     const proc = await registry.prepare(entry.spec, entry.instance, entry.pm_id);
     if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
+    // stopped by a command when it was saved: stays so (cron_restart leaves it), as the stop left it
+    else if (entry.stopped_by === 'command') proc.dispatch({ type: 'stop' });
     processes.push(proc);
   }
   log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already here, ${alreadyStopped} of them not running)` : ''}`);

@@ -207,11 +207,14 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /**
-   * The process came to rest (stopped or errored) by an exit of its own, not by a command: a job
-   * that finished with autorestart off, or a crash loop given up on. cron_restart runs it again at
-   * its next time, as PM2's does; a process stopped by `pmx stop` stays stopped.
+   * The process is at rest (stopped or errored) by an exit of its own, not by a command: a job that
+   * finished with autorestart off, or a crash loop given up on. cron_restart runs it again at its
+   * next time, as PM2's does; one whose last request was a stop stays stopped. Read from the
+   * lifecycle, so it survives an agent's death (the state file) and a save (the dump says stopped_by).
    */
-  endedByItself = false;
+  get endedByItself(): boolean {
+    return (this.state.status === ProcessState.STOPPED || this.state.status === ProcessState.ERRORED) && this.state.last !== 'stop';
+  }
 
   /** Feeds one event through the state machine and carries out its effects. */
   dispatch(event: LifecycleEvent): void {
@@ -219,8 +222,6 @@ export class SupervisedProcess extends EventEmitter {
     const { state, effects } = transition(this.state, event, this.spec, this.os.now());
     this.supervising = true;
     this.state = state;
-    if (isIntent(event.type)) this.endedByItself = false;
-    else if (state.status !== previous && (state.status === ProcessState.STOPPED || state.status === ProcessState.ERRORED)) this.endedByItself = true;
     for (const effect of effects) this.apply(effect);
     // start-up is complete: from now on a `watchdog` app must ping (systemd arms WatchdogSec here too)
     if (state.status === ProcessState.ONLINE && previous !== ProcessState.ONLINE) this.children.current?.liveness?.watchdog?.sampled();
@@ -666,10 +667,4 @@ export class SupervisedProcess extends EventEmitter {
 /** What an app with a notify socket finds in its environment, as systemd sets it (WATCHDOG_PID is set by the launching shell). */
 function notifyEnv(path: string, spec: AppSpec): Record<string, string> {
   return { NOTIFY_SOCKET: path, ...(spec.watchdog ? { WATCHDOG_USEC: String(spec.watchdog * 1000) } : {}) };
-}
-
-const INTENTS: ReadonlySet<string> = new Set<Intent>(['start', 'stop', 'restart', 'reload', 'delete']);
-
-function isIntent(type: LifecycleEvent['type']): boolean {
-  return INTENTS.has(type);
 }

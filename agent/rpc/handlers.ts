@@ -13,7 +13,7 @@ import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
 import { EXIT_RESTART } from '../protocol/launch.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isSettled, publicStatus } from '../process/states.js';
+import { isDormant, isSettled, publicStatus } from '../process/states.js';
 import { truncateSync } from 'node:fs';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
@@ -99,7 +99,7 @@ export const handlers: Handlers = {
   signal: ({ selector, signal }, ctx) => describeAll(ctx, signalProcesses(ctx.registry, checkSelector(selector), signal)),
 
   save: ({ force }, ctx) => {
-    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), spec: proc.spec }));
+    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), ...(isDormant(proc.status) && !proc.endedByItself ? { stopped_by: 'command' as const } : {}), spec: proc.spec }));
     const warnings = writeDump(ctx.home.dump, entries, force);
     for (const warning of warnings) ctx.log(warning);
     ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);

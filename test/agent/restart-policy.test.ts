@@ -136,7 +136,7 @@ describe('restart policies', () => {
     await pmx.ok(['delete', 'cron']);
   });
 
-  it('runs a job that ended by itself (autorestart off) again at each cron_restart time, as PM2 does; one stopped by pmx stop stays stopped', async () => {
+  it('runs a job that ended by itself (autorestart off) again at each cron_restart time, as PM2 does, after an agent SIGKILL and a save/resurrect too', async () => {
     const log = launchLog('job');
     const launches = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
     await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'job', '--no-autorestart', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0', EXIT_CODE: '0' } });
@@ -146,12 +146,36 @@ describe('restart policies', () => {
       return proc.pm2_env.status === 'stopped' ? proc : null;
     });
     expect(job.pm2_env.restart_time).toBeGreaterThanOrEqual(2);
-    await pmx.ok(['stop', 'job']);
+    // the agent killed: the next one knows the job ended by itself, and runs it at its times
+    process.kill(pmx.agentPid()!, 'SIGKILL');
+    await pmx.ok(['ping']);
+    const afterKill = launches();
+    await eventually('a run after the agent was killed', () => launches() > afterKill + 1, 10_000);
+    // saved and resurrected (a reboot under the startup unit): the same
+    await pmx.ok(['save']);
+    await pmx.ok(['kill']);
+    await pmx.ok(['resurrect']);
+    const afterResurrect = launches();
+    await eventually('a run after resurrect', () => launches() > afterResurrect + 1, 10_000);
+    await pmx.ok(['delete', 'job']);
+  });
+
+  it('leaves stopped what pmx stop stopped, cron_restart or not, across a save and resurrect', async () => {
+    const log = launchLog('held');
+    const launches = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
+    // an app that runs (cron restarts it every second), and a job that ends at once
+    await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'held', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log } });
+    await eventually('a cron restart', () => launches() >= 2, 10_000);
+    await pmx.ok(['stop', 'held']);
+    await pmx.ok(['save']);
+    await pmx.ok(['kill']);
+    await pmx.ok(['resurrect']);
+    expect((await pmx.proc('held')).pm2_env.status).toBe('stopped');
     const after = launches();
-    // cron fires every second: three of its times pass with the job stopped by a command
+    // cron fires every second: three of its times pass with the app stopped by a command
     await new Promise((resolve) => setTimeout(resolve, 3000));
     expect(launches()).toBe(after);
-    expect((await pmx.proc('job')).pm2_env.status).toBe('stopped');
-    await pmx.ok(['delete', 'job']);
+    expect((await pmx.proc('held')).pm2_env.status).toBe('stopped');
+    await pmx.ok(['delete', 'held']);
   });
 });
