@@ -144,9 +144,11 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
 }
 
 /** Restarts the selected processes, with a new env if given: merged over what each had, as PM2 merges it (a variable given at start that this shell lacks stays). */
-export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined): Promise<SupervisedProcess[]> {
+export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
+    // the options given (PM2's flags of restart) apply to the selected processes only
+    if (options) proc.respec({ ...proc.spec, ...options });
     if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
     // as in PM2, bringing back a stopped or errored process is a start: it adds no restart to its count
     return proc.request(proc.status === ProcessState.STOPPED || proc.status === ProcessState.ERRORED ? 'start' : 'restart');
@@ -161,7 +163,7 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
  * running. A stop or delete asked after this reload wins over it, on the processes it names,
  * whether their turn has come or not.
  */
-export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, parallel = 1): Promise<SupervisedProcess[]> {
+export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   // what each process had been asked when this reload arrived: anything since came later
   const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
@@ -169,7 +171,7 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
   const batch = Math.max(1, Math.floor(parallel));
   for (let start = 0; start < procs.length; start += batch) {
     const slice = procs.slice(start, start + batch);
-    const answers = await Promise.all(slice.map((proc) => reloadOne(proc, env, askedBefore.get(proc)!)));
+    const answers = await Promise.all(slice.map((proc) => reloadOne(proc, env, askedBefore.get(proc)!, options)));
     outcomes.push(...answers);
     const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
     if (failed) throw reloadFailed(failed);
@@ -178,9 +180,10 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 }
 
 /** Reloads one process when its turn comes, unless a later stop or delete got there first. */
-async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number): Promise<Outcome> {
+async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
+  if (options) proc.respec({ ...proc.spec, ...options });
   if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
   return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
 }

@@ -118,9 +118,10 @@ export interface Methods {
   };
   /** `watch`: also stop watching (`pmx stop --watch`), so a change no longer restarts the app. */
   stop: { params: { selector: Selector; watch?: boolean }; result: ProcessDescription[] };
-  restart: { params: { selector: Selector; env?: Record<string, string> }; result: ProcessDescription[] };
+  /** `options`: app options (PM2's flags of restart, as spec keys) each selected process takes from now on. */
+  restart: { params: { selector: Selector; env?: Record<string, string>; options?: Partial<AppSpec> }; result: ProcessDescription[] };
   /** `parallel`: instances replaced at once (default 1). */
-  reload: { params: { selector: Selector; env?: Record<string, string>; parallel?: number }; result: ProcessDescription[] };
+  reload: { params: { selector: Selector; env?: Record<string, string>; parallel?: number; options?: Partial<AppSpec> }; result: ProcessDescription[] };
   delete: { params: { selector: Selector }; result: ProcessDescription[] };
   reset: { params: { selector: Selector }; result: ProcessDescription[] };
   scale: { params: { name: string; count: string }; result: ProcessDescription[] };

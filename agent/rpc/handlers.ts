@@ -74,13 +74,17 @@ export const handlers: Handlers = {
 
   stop: async ({ selector, watch }, ctx) => describeAll(ctx, told(ctx, 'stop', await stopProcesses(ctx.registry, checkSelector(selector), watch === true))),
 
-  restart: async ({ selector, env }, ctx) => {
-    const procs = await restartProcesses(ctx.registry, checkSelector(selector), env);
+  restart: async ({ selector, env, options }, ctx) => {
+    const procs = await restartProcesses(ctx.registry, checkSelector(selector), env, options);
     ctx.changed();
     return describeAll(ctx, told(ctx, 'restart', procs));
   },
 
-  reload: async ({ selector, env, parallel }, ctx) => describeAll(ctx, told(ctx, 'reload', await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1))),
+  reload: async ({ selector, env, parallel, options }, ctx) => {
+    const procs = await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1, options);
+    ctx.changed();
+    return describeAll(ctx, told(ctx, 'reload', procs));
+  },
 
   scale: async ({ name, count }, ctx) => {
     const procs = await scaleApp(ctx.registry, name, String(count), ctx.log);

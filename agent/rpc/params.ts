@@ -3,7 +3,7 @@
 import type { Method, Methods } from '../protocol/types.js';
 import { AgentFault } from '../fault.js';
 import { hasNul } from '../protocol/limits.js';
-import { specProblem } from './spec-check.js';
+import { SPEC_KEYS, specProblem } from './spec-check.js';
 import { selectorProblem } from '../protocol/selector.js';
 
 type Params = Record<string, unknown>;
@@ -19,6 +19,22 @@ const optionalEnv = (value: unknown): boolean =>
 
 const selector: ParamsCheck = ({ selector }) => selectorProblem(selector);
 
+/**
+ * restart/reload `options`: app keys a restart may change (never the name, script, namespace or
+ * mode: those make another app), each of the right kind (checked with the rest of a spec).
+ */
+const RESPEC_FORBIDDEN = new Set(['name', 'namespace', 'script', 'exec_mode', 'instances', 'cwd', 'env', 'app_env', 'interpreter']);
+function optionsProblem(options: unknown): string | null {
+  if (options === undefined) return null;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'options must be an object of app options';
+  for (const key of Object.keys(options)) {
+    if (!Object.hasOwn(SPEC_KEYS, key) || RESPEC_FORBIDDEN.has(key)) return `options may not set ${JSON.stringify(key)}`;
+    const expected = SPEC_KEYS[key as keyof typeof SPEC_KEYS]((options as Record<string, unknown>)[key]);
+    if (expected !== null) return `options.${key} must be ${expected}`;
+  }
+  return null;
+}
+
 const CHECKS: { [M in Method]: ParamsCheck } = {
   hello: ({ protocol }) => (typeof protocol === 'number' ? null : 'protocol must be a number'),
   list: ({ brief }) => (optionalBool(brief) ? null : 'brief must be true or false'),
@@ -33,10 +49,11 @@ const CHECKS: { [M in Method]: ParamsCheck } = {
     return null;
   },
   stop: (params) => selector(params) ?? (optionalBool(params.watch) ? null : 'watch must be true or false'),
-  restart: (params) => selector(params) ?? (optionalEnv(params.env) ? null : 'env must be an object of string variables'),
+  restart: (params) => selector(params) ?? (optionalEnv(params.env) ? null : 'env must be an object of string variables') ?? optionsProblem(params.options),
   reload: (params) =>
     selector(params) ??
     (optionalEnv(params.env) ? null : 'env must be an object of string variables') ??
+    optionsProblem(params.options) ??
     (params.parallel === undefined || (Number.isInteger(params.parallel) && (params.parallel as number) >= 1) ? null : 'parallel must be a whole number of at least 1'),
   delete: selector,
   reset: selector,

@@ -72,7 +72,7 @@ const restartLimit: Check = (value) => {
 const mode: Check = (value) => (Number.isInteger(value) && (value as number) >= 0 && (value as number) <= 0o777 ? null : 'a file mode from 0 to 0777');
 
 /** Every key of AppSpec and what it must be. */
-const SPEC_KEYS: Record<keyof AppSpec, Check> = {
+export const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   name,
   namespace: name,
   script: nonEmpty,

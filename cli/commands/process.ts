@@ -1,11 +1,11 @@
 // stop, restart, reload, delete, reset, scale and sendSignal on registered processes; a file (or
 // `-`, a configuration on stdin) names the apps it declares.
-import { APP_SPEC_KEYS, type AppSpec } from '../../agent/protocol/app-spec.js';
+import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import type { ProcessDescription, Selector } from '../../agent/protocol/types.js';
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
-import { isEcosystemTarget, selectedAmong, selectorFor } from './targets.js';
+import { isEcosystemTarget, selectorFor } from './targets.js';
 import { printProcessList, reportStarted } from './list.js';
 import { appsFromStdin, appsOfFile, type StartFlags } from './apps-input.js';
 
@@ -30,7 +30,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
         continue;
       }
       const selector: Selector = apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
-      const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags) : await call(agent, action, selector, flags, parallel);
+      const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags, parallel) : await call(agent, action, selector, flags, parallel);
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {
@@ -75,33 +75,22 @@ function hasSpecFlags(flags: StartFlags): boolean {
 }
 
 /**
- * `restart <target> --node-args ...` (or `reload`): the selected apps restart (or reload) with the
- * options given. Options belong to an app, so every process of a selected app's name takes them.
+ * `restart <target> --node-args ...` (or `reload`): the selected processes restart (or reload) with
+ * the options given, which they keep from then on; other processes of the same name are left alone,
+ * as PM2 leaves them.
  */
-async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'reload', selector: Selector, flags: StartFlags): Promise<ProcessDescription[]> {
+async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'reload', selector: Selector, flags: StartFlags, parallel?: number): Promise<ProcessDescription[]> {
   const { readOverrides } = await import('../ecosystem/cli-options.js');
   const { combineErrors } = await import('../ecosystem/errors.js');
   const problems: Parameters<typeof readOverrides>[3] = [];
   const options: StartFlags = {};
   for (const flag of SPEC_FLAGS) if (given(flags, flag)) (options as Record<string, unknown>)[flag] = flags[flag];
-  const patch = readOverrides(options, process.cwd(), [], problems);
+  const patch = readOverrides(options, process.cwd(), [], problems) as Partial<AppSpec>;
   if (problems.length > 0) throw combineErrors(problems);
-  const all = await agent.call('list', {});
-  const names = [...new Set(selectedAmong(all, selector).map((proc) => proc.name))];
-  const apps = names.map((name) => {
-    const spec = specOf(all.find((proc) => proc.name === name)!);
-    const env = flags.updateEnv ? { ...stringEnv(), ...spec.app_env } : spec.env;
-    return { ...spec, ...patch, env } as AppSpec;
-  });
-  if (apps.length === 0) return [];
-  const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: true });
-  return processes;
-}
-
-/** The app spec inside a process description. */
-function specOf(proc: ProcessDescription): AppSpec {
-  const env = proc.pm2_env as unknown as Record<string, unknown>;
-  return Object.fromEntries(APP_SPEC_KEYS.filter((key) => key in env).map((key) => [key, env[key]])) as unknown as AppSpec;
+  const env = flags.updateEnv ? stringEnv() : undefined;
+  return action === 'restart'
+    ? agent.call('restart', { selector, options: patch, ...(env ? { env } : {}) })
+    : agent.call('reload', { selector, options: patch, ...(env ? { env } : {}), ...(parallel ? { parallel } : {}) });
 }
 
 /** `pmx sendSignal <signal> <target>`. */

@@ -66,6 +66,19 @@ describe('a new script under a registered name (a release directory deploy)', ()
     expect(statuses(pmx)).toEqual(['web:stopped', 'web:online']);
   });
 
+  it('restart <id> --time acts on that process alone, which keeps its script', async () => {
+    await diff.run(['start', 'v1/app.js', '--name', 'pair']);
+    await diff.run(['start', 'v2/app.js', '--name', 'pair']);
+    expect(codes(await diff.run(['restart', '1', '--time']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, (list) => allOnline(list) && list[1]!.pm2_env.restart_time === 1);
+    const fields = ['pm_id', 'pm2_env.pm_exec_path', 'pm2_env.restart_time', 'pm2_env.time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, ['pm2_env.pm_exec_path', 'pm2_env.restart_time'])).toEqual([
+      { 'pm2_env.pm_exec_path': '<WORK>/v1/app.js', 'pm2_env.restart_time': 0 },
+      { 'pm2_env.pm_exec_path': '<WORK>/v2/app.js', 'pm2_env.restart_time': 1 },
+    ]);
+  });
+
   it('starts it beside the running old one instead of refusing it', async () => {
     await diff.run(['start', 'v1/app.js', '--name', 'api']);
     const next = await diff.run(['start', 'v2/app.js', '--name', 'api']);
