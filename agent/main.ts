@@ -5,7 +5,7 @@ import { basename, join } from 'node:path';
 import { resolveHome, type AgentHome } from './protocol/home.js';
 import { guardHome } from './protocol/home-guard.js';
 import { acquireHomeLock, type HomeLock } from './lock.js';
-import { AGENT_MARKER, TO_STOP_FLAG, readyLine, type RecoveryReport } from './protocol/launch.js';
+import { AGENT_MARKER, TO_STOP_FLAG, readyLine, supervisorOf, type RecoveryReport } from './protocol/launch.js';
 import { Registry } from './registry.js';
 import { createProcessOs } from './process/os.js';
 import { listen } from './rpc/server.js';
@@ -114,7 +114,7 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     log(code === 0 ? 'agent stopped' : `agent stopped, exit code ${code}`);
     process.exit(code);
   };
-  const ctx: AgentContext = { registry, home, log, shutdown, foreground: options.foreground, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, events: new ProcessEvents(registry), beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
+  const ctx: AgentContext = { registry, home, log, shutdown, foreground: options.foreground, supervisor: options.foreground ? supervisorOf(process.env, process.ppid) : null, changed: () => crons.sync(registry, log), dashboards: new Dashboards(log), metrics, events: new ProcessEvents(registry), beforeAnswer: () => (os.flushSweeps(), void state.flush()), stopping: () => exiting !== null };
   const resurrected = options.resurrect ? await restoreDump(registry, home.dump, log).catch(faultOnly) : null;
   ctx.changed();
 

@@ -57,3 +57,20 @@ export function parseReadyLine(line: string): { recovered: RecoveryReport | null
     return { recovered: null };
   }
 }
+
+/**
+ * What runs a foreground agent and would start it again once it ends (EXIT_RESTART): the init
+ * system that started it, from the variables each sets for its services (pmx's own units set
+ * PMX_SUPERVISOR where the system sets none), or a container (the agent's parent is PID 1, the
+ * pmx-runtime shell); null in a terminal, where nothing would.
+ */
+export function supervisorOf(env: NodeJS.ProcessEnv, parentPid: number): string | null {
+  if (env.PMX_SUPERVISOR) return env.PMX_SUPERVISOR;
+  if (env.INVOCATION_ID) return 'systemd';
+  if (env.UPSTART_JOB) return 'upstart';
+  if (env.RC_SVCNAME) return 'openrc';
+  if (env.XPC_SERVICE_NAME && env.XPC_SERVICE_NAME !== '0') return 'launchd';
+  if (parentPid === 1) return 'container';
+  return null;
+}
+

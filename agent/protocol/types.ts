@@ -108,7 +108,7 @@ export type StartMode = 'start' | 'startOrRestart' | 'startOrReload' | 'force';
 
 /** Request params and result types, per method. */
 export interface Methods {
-  hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string; foreground?: boolean } };
+  hello: { params: { protocol: number }; result: { protocol: number; version: string; pid: number; home: string; foreground?: boolean; supervisor?: string | null } };
   /** `brief`: each process without its environment (`env`, `app_env`): what the table of `ls` shows, a fraction of the bytes. */
   list: { params: { brief?: boolean }; result: ProcessDescription[] };
   start: {

@@ -29,6 +29,8 @@ export interface AgentContext {
   shutdown: (exitCode?: number) => Promise<number>;
   /** The agent runs in the foreground (pmx-runtime: an init system's service, a container's main process). */
   foreground: boolean;
+  /** What runs a foreground agent and would start it again (supervisorOf), or null. */
+  supervisor: string | null;
   /** Called after any change to the process list (cron jobs follow it). */
   changed: () => void;
   /** The web dashboards this agent serves. */
@@ -60,7 +62,7 @@ function told(ctx: AgentContext, action: ToldAction, procs: SupervisedProcess[])
 }
 
 export const handlers: Handlers = {
-  hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root, foreground: ctx.foreground }),
+  hello: (_params, ctx) => ({ protocol: PROTOCOL_VERSION, version: PMX_VERSION, pid: process.pid, home: ctx.home.root, foreground: ctx.foreground, supervisor: ctx.supervisor }),
 
   list: ({ brief }, ctx) => describeJson(ctx.registry.all(), brief === true),
 

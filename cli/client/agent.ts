@@ -37,6 +37,8 @@ export interface FoundAgent {
   version: string;
   /** It runs in the foreground (pmx-runtime): an init system or a container runs it, not this CLI. */
   foreground: boolean;
+  /** What runs a foreground agent and would start it again (an init system, a container), or null. */
+  supervisor: string | null;
   /** Set when this command started the agent: what it took over from an agent that died (null: nothing). */
   started: { recovered: RecoveryReport | null } | null;
 }
@@ -54,7 +56,7 @@ export async function connectAgent(home: AgentHome, options: ConnectOptions): Pr
 export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<FoundAgent | null> {
   guardHome(home);
   let reached: Awaited<ReturnType<typeof reach>>;
-  let hello: { protocol: number; version: string; pid: number; home: string; foreground?: boolean };
+  let hello: { protocol: number; version: string; pid: number; home: string; foreground?: boolean; supervisor?: string | null };
   // the agent this command started, if it did (on the first try): its recovery is told once
   let started: FoundAgent['started'] = null;
   for (let attempt = 1; ; attempt++) {
@@ -80,7 +82,7 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
     throw new CliError(`the running agent (pmx ${hello.version}, pid ${hello.pid}) speaks protocol ${hello.protocol}; this pmx speaks ${PROTOCOL_VERSION}`, { code: 'PROTOCOL_MISMATCH', hint: "run 'pmx update': it saves your processes, restarts the agent with this version and restores them" }
     );
   }
-  return { connection, pid: hello.pid, version: hello.version, foreground: hello.foreground === true, started };
+  return { connection, pid: hello.pid, version: hello.version, foreground: hello.foreground === true, supervisor: hello.supervisor ?? null, started };
 }
 
 /**

@@ -134,6 +134,11 @@ export async function ping(ctx: CommandContext): Promise<void> {
  */
 export async function update(ctx: CommandContext): Promise<void> {
   const found = await connectWithHello(ctx.home, { spawn: false, anyVersion: true });
+  if (found?.foreground && !found.supervisor) {
+    // in a terminal: ending it would leave every app down, and nothing would start it again
+    found.connection.close();
+    throw new CliError(`the agent runs in the foreground (pmx-runtime, pid ${found.pid}) and nothing would start it again: nothing was stopped`, { code: 'BAD_ARGUMENT', hint: 'stop it (Ctrl-C) and start pmx-runtime again with this version; under an init system or in a container it is restarted for you' });
+  }
   if (found) {
     const old = found.connection;
     const count = (await old.call('list', {})).length;
@@ -143,13 +148,20 @@ export async function update(ctx: CommandContext): Promise<void> {
     ctx.out.write(count > 0 ? `[PMX] Saved ${count} process${count === 1 ? '' : 'es'} and stopped the old agent\n` : '[PMX] Stopped the old agent (no process to save: the saved list is kept)\n');
     if (found.foreground) {
       const successor = await successorOf(ctx.home, found.pid);
-      if (successor) {
-        ctx.out.write(`[PMX] The agent ran in the foreground (pmx-runtime, pid ${found.pid}); what runs it started it again (pid ${successor.pid}, pmx ${successor.version})\n`);
+      if (successor?.foreground) {
+        ctx.out.write(`[PMX] The agent ran in the foreground (pmx-runtime, pid ${found.pid}); ${found.supervisor} started it again (pid ${successor.pid}, pmx ${successor.version})\n`);
         await printProcessList(ctx, successor.connection);
         successor.connection.close();
         return;
       }
-      ctx.err.write(`[PMX][WARN] The agent ran in the foreground (pmx-runtime, pid ${found.pid}) and nothing started it again within ${SUCCESSOR_WAIT_MS / 1000} s: starting one in the background\n`);
+      if (successor) {
+        // another command started an agent in the background before the supervisor's came: the saved list goes there
+        successor.connection.close();
+        ctx.err.write(`[PMX][WARN] An agent started by another command (pid ${successor.pid}) took the home before ${found.supervisor} started pmx-runtime again: the saved processes are restored there, and pmx-runtime takes over once it ends\n`);
+        await resurrectIfSaved(ctx);
+        return;
+      }
+      ctx.err.write(`[PMX][WARN] The agent ran in the foreground (pmx-runtime, pid ${found.pid}) and ${found.supervisor} did not start it again within ${SUCCESSOR_WAIT_MS / 1000} s: starting one in the background\n`);
     }
   }
   await startAgent(resolveHome());

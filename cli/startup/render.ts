@@ -48,6 +48,8 @@ export function renderService(system: InitSystem, values: StartupValues): Render
 export function templateVariables(values: StartupValues): Record<string, string> {
   const env = `PMX_HOME=${shellQuote(values.pmxHome)} PATH=${shellQuote(values.path)}`;
   const run = (...args: string[]): string => `exec env ${env} ${args.map(shellQuote).join(' ')}`;
+  // SysV's loop sets nothing a service could be told by: it is named, so that `pmx update` knows something restarts the agent
+  const supervised = (...args: string[]): string => `exec env PMX_SUPERVISOR=systemv ${env} ${args.map(shellQuote).join(' ')}`;
   return {
     serviceName: values.serviceName,
     rcName: rcName(values.serviceName),
@@ -62,7 +64,7 @@ export function templateVariables(values: StartupValues): Record<string, string>
     pmxHomeAssignment: `PMX_HOME=${values.pmxHome}`,
     pathAssignment: `PATH=${values.path}`,
     // the agent in the foreground, and `pmx kill`, as the user (su -c takes one command line)
-    runCommand: run(values.node, values.runtime, '--resurrect'),
+    runCommand: supervised(values.node, values.runtime, '--resurrect'),
     killCommand: run(values.node, values.cli, 'kill'),
     // openrc and rc.subr eval their argument variables: the words inside are quoted once more
     runtimeArgs: `${shellQuote(values.runtime)} --resurrect`,

@@ -5,6 +5,7 @@
 // leaves the apps under the unit, so that stopping the unit stops them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually, type JlistEntry } from '../helpers/pmx.js';
@@ -42,7 +43,8 @@ class Unit {
   start(): void {
     const [command, ...args] = systemdWords(this.line('ExecStart'), 'exec');
     const user = this.line('User');
-    const env = { ...systemdAssignments(this.line('Environment')), USER: user, LOGNAME: user, HOME: '/root', SHELL: '/bin/sh' };
+    // with what systemd adds for every service (INVOCATION_ID tells the agent that systemd runs it)
+    const env = { ...systemdAssignments(this.line('Environment')), USER: user, LOGNAME: user, HOME: '/root', SHELL: '/bin/sh', INVOCATION_ID: randomBytes(16).toString('hex') };
     const child = spawn(command!, args, { env, stdio: 'ignore' });
     this.main = child;
     this.started.push(child);
@@ -126,7 +128,7 @@ describe('the agent under its startup unit', () => {
     const updated = await pmx.run(['update'], { timeoutMs: 60_000 });
     expect(updated.code, updated.stderr).toBe(0);
     expect(updated.stdout).toContain('[PMX] Saved 2 processes and stopped the old agent');
-    expect(updated.stdout).toMatch(new RegExp(`The agent ran in the foreground \\(pmx-runtime, pid ${before.pid}\\); what runs it started it again \\(pid \\d+`));
+    expect(updated.stdout).toMatch(new RegExp(`The agent ran in the foreground \\(pmx-runtime, pid ${before.pid}\\); systemd started it again \\(pid \\d+`));
     expect(unit!.main).not.toBe(before);
     await appsUnderTheUnit(unit!);
     await unit!.stop();
@@ -146,4 +148,24 @@ describe('the agent under its startup unit', () => {
     expect(unit.main).toBeNull();
     expect(running()).toEqual([]);
   }, 60_000);
+
+  it('`pmx update` of a pmx-runtime that nothing would start again (a terminal) refuses, and stops nothing', async () => {
+    const [command, ...args] = systemdWords(readFileSync(join(pmx.dir, 'root', LAYOUTS.systemd.destination(SERVICE)), 'utf8').match(/^ExecStart=(.*)$/m)![1]!, 'exec');
+    const runtime = spawn(command!, args, { env: { ...pmx.env(), INVOCATION_ID: '' }, stdio: 'ignore' });
+    const exited = new Promise((resolve) => runtime.once('exit', resolve));
+    try {
+      const held = { main: runtime } as unknown as Unit;
+      const before = await appsUnderTheUnit(held);
+      const refused = await pmx.run(['update']);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toContain(`the agent runs in the foreground (pmx-runtime, pid ${runtime.pid}) and nothing would start it again: nothing was stopped`);
+      expect((await pmx.jlist()).map((entry) => entry.pid)).toEqual(before.map((entry) => entry.pid));
+      await pmx.ok(['kill']);
+      await exited;
+    } finally {
+      if (runtime.exitCode === null) runtime.kill('SIGKILL');
+    }
+    expect(running()).toEqual([]);
+  }, 60_000);
 });
+
