@@ -5,12 +5,13 @@
 // rename entries in one of them could swap the home for their own between a check and a read.
 import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { AgentHome } from './home.js';
+import { pinPath, type AgentHome } from './home.js';
 import { AgentFault } from '../fault.js';
 
 /** Refuses the home when it, or anything in it the agent trusts, is foreign or writable by others. */
 export function guardHome(home: AgentHome): void {
-  guardParents(home.root);
+  guardLinks(home.root);
+  guardParents(pinPath(home.root));
   guardPath(home.root, 'home');
   for (const dir of [home.logs, home.pids, home.pipes]) guardPath(dir, 'directory');
   for (const file of [home.socket, home.pidFile, home.lockFile, home.stateFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
@@ -62,11 +63,13 @@ export function guardParents(home: string): void {
     }
     if (stats) {
       const foreign = stats.uid !== 0 && stats.uid !== euid;
-      const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0;
+      // group-writable is fine for a user private group (the owner's own, with no other member: a
+      // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
+      const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !((stats.mode & 0o002) === 0 && privateGroup(stats.uid, stats.gid));
       if (stats.isSymbolicLink() || foreign || shared) {
         const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
         const problem = stats.isSymbolicLink()
-          ? `${dir} above it became a symbolic link after it was resolved`
+          ? `${dir} above it became a symbolic link as it was checked`
           : foreign
             ? `${dir} above it belongs to ${userName(stats.uid)} (mode ${mode}), who could replace the home with their own`
             : `${dir} above it is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace the home`;
@@ -79,6 +82,50 @@ export function guardParents(home: string): void {
     }
     if (dirname(dir) === dir) return;
   }
+}
+
+/**
+ * Throws HOME_UNSAFE when a symbolic link on the way to `home` (or the home itself) belongs to
+ * another user than root and the effective user: its owner could point it anywhere, between a
+ * check and a read. (The directories the links lead through are checked by guardParents.)
+ */
+export function guardLinks(home: string): void {
+  const euid = process.geteuid?.();
+  if (euid === undefined) return;
+  const parts = home.split('/').filter(Boolean);
+  for (let i = 1; i <= parts.length; i++) {
+    const path = `/${parts.slice(0, i).join('/')}`;
+    let stats: Stats;
+    try {
+      stats = lstatSync(path);
+    } catch {
+      return; // not there yet: made by the agent, privately
+    }
+    if (stats.isSymbolicLink() && stats.uid !== 0 && stats.uid !== euid) {
+      const which = path === home ? 'it is a symbolic link' : `${path} on its way is a symbolic link`;
+      throw new AgentFault(`refusing ${home}: ${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; set PMX_HOME to a directory of your own`, {
+        code: 'HOME_UNSAFE',
+        file: home,
+        data: { path, uid: stats.uid, owner: userName(stats.uid), mode: (stats.mode & 0o7777).toString(8).padStart(4, '0') },
+      });
+    }
+  }
+}
+
+/** True when `gid` is the private group of user `uid`: named as the user, with no member besides it. */
+function privateGroup(uid: number, gid: number): boolean {
+  const user = userName(uid).split(' ')[0];
+  try {
+    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+      const [name, , id, members = ''] = line.split(':');
+      if (Number(id) !== gid || name === undefined) continue;
+      const others = members.split(',').filter((member) => member !== '' && member !== user);
+      return name === user && others.length === 0;
+    }
+  } catch {
+    // no group file: not known to be private
+  }
+  return false;
 }
 
 /** The name of `uid` from /etc/passwd, or `uid N` when it has none. */

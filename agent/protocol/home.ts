@@ -22,11 +22,12 @@ export interface AgentHome {
 }
 
 /**
- * The home named by PMX_HOME, or ~/.pmx, with its symlinks resolved once: every later use goes
- * to the directory that was checked (home-guard.ts), not to wherever a link points by then.
+ * The home named by PMX_HOME, or ~/.pmx, as named: a short link to a deep directory keeps the
+ * socket's path short. home-guard.ts refuses a path through a link or a directory that another
+ * user could change, so the name keeps leading where it was checked.
  */
 export function resolveHome(env: Record<string, string | undefined> = process.env): AgentHome {
-  const root = pinPath(resolve(env.PMX_HOME || join(homedir(), '.pmx')));
+  const root = resolve(env.PMX_HOME || join(homedir(), '.pmx'));
   return {
     root,
     socket: join(root, 'agent.sock'),

@@ -2,7 +2,7 @@
 // user owns, or that group/others may write, is refused by the CLI and by the agent, naming the
 // path, its owner and mode, and the fix; a dump planted by another user never runs as root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -93,7 +93,7 @@ describe('a home that belongs to another user', () => {
   });
 });
 
-describe('a home reached through a directory or a link that another user controls', () => {
+describe('a home reached through a directory or a link that another user controls, or a link of our own', () => {
   it('is refused when a directory above it belongs to that user, who could swap it for their own', async () => {
     const theirs = join(base, 'theirs');
     mkdirSync(theirs, { mode: 0o755 });
@@ -107,9 +107,10 @@ describe('a home reached through a directory or a link that another user control
     expect(readdirSync(home)).toEqual([]); // no agent, no log, no lock was made there
   });
 
-  it('is refused under a directory its group may write without the sticky bit; a sticky one (as /tmp) is fine', async () => {
+  it("is refused under a directory a shared group may write without the sticky bit; a sticky one (as /tmp), or one only the owner's private group may write (a home made 0775), is fine", async () => {
     const shared = join(base, 'shared');
     mkdirSync(shared);
+    chownSync(shared, 0, user.gid); // the group of another user: not root's own
     chmodSync(shared, 0o775);
     const home = join(shared, 'home');
     ownHomes.push(home);
@@ -121,9 +122,17 @@ describe('a home reached through a directory or a link that another user control
     const sticky = await pmx.run(['ping'], { env: { PMX_HOME: home } });
     expect(sticky.code).toBe(0);
     expect((await pmx.run(['kill'], { env: { PMX_HOME: home } })).code).toBe(0);
+    // group root is root's private group (Debian's user private groups): 0775 root:root is fine
+    const own = join(base, 'own-group');
+    mkdirSync(own);
+    chmodSync(own, 0o775);
+    const inOwn = join(own, 'home');
+    ownHomes.push(inOwn);
+    expect((await pmx.run(['ping'], { env: { PMX_HOME: inOwn } })).code).toBe(0);
+    expect((await pmx.run(['kill'], { env: { PMX_HOME: inOwn } })).code).toBe(0);
   });
 
-  it('is used where the link pointed when the agent started: a link switched to another user\'s home afterwards gets nothing of root\'s', async () => {
+  it("is refused through a link that another user owns (they could point it at their home between a check and a read), and nothing is made where it leads", async () => {
     // the link lives in a sticky directory and belongs to the other user, who may replace it at will
     const links = join(base, 'links');
     mkdirSync(links);
@@ -135,25 +144,25 @@ describe('a home reached through a directory or a link that another user control
     ownHomes.push(link);
     symlinkSync(mine, link);
     spawnSync('chown', ['-h', `${user.uid}:${user.gid}`, link]);
-    const env = { PMX_HOME: link };
-    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'pinned'], { env });
-    const described = JSON.parse(await pmx.ok(['jlist'], { env })) as { pm2_env: { pm_out_log_path: string } }[];
-    expect(described[0]!.pm2_env.pm_out_log_path.startsWith(`${mine}/logs/`)).toBe(true); // the resolved home, not the link
-    // the other user points the link at their own home (renamed over it, atomically)
-    const swapped = join(links, 'swap');
-    symlinkSync(foreignHome, swapped);
-    spawnSync('chown', ['-h', `${user.uid}:${user.gid}`, swapped]);
-    renameSync(swapped, link);
-    const before = readdirSync(foreignHome).sort();
-    const refused = await pmx.run(['save'], { env });
+    const refused = await pmx.run(['ls'], { env: { PMX_HOME: link } });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`refusing ${foreignHome}: it belongs to ${user.name}`);
-    // root's agent still keeps to the directory it checked: its state and the app's log go on there
-    await pmx.ok(['save'], { env: { PMX_HOME: mine } });
-    expect(existsSync(join(mine, 'dump.pmx'))).toBe(true);
-    expect(readdirSync(foreignHome).sort()).toEqual(before);
-    await pmx.ok(['kill'], { env: { PMX_HOME: mine } });
-    expect(readdirSync(foreignHome).sort()).toEqual(before);
+    expect(refused.stderr).toContain(`refusing ${link}: it is a symbolic link that belongs to ${user.name} (uid ${user.uid}), who could point it elsewhere`);
+    expect(readdirSync(mine)).toEqual([]);
+  });
+
+  it('is used by its name through a link of our own: a short link to a deep directory keeps the socket path short', async () => {
+    // a socket path holds 107 bytes: this home's own is longer, the link's is not
+    const deep = join(base, 'd'.repeat(60), 'e'.repeat(60));
+    mkdirSync(deep, { recursive: true, mode: 0o700 });
+    const short = join(base, 'sh');
+    symlinkSync(deep, short);
+    ownHomes.push(short);
+    const env = { PMX_HOME: short };
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'deep'], { env });
+    const [entry] = JSON.parse(await pmx.ok(['jlist'], { env })) as { pm2_env: { pm_out_log_path: string } }[];
+    expect(entry!.pm2_env.pm_out_log_path.startsWith(`${short}/logs/`)).toBe(true);
+    expect(existsSync(join(deep, 'agent.sock'))).toBe(true);
+    await pmx.ok(['kill'], { env });
   });
 });
 
