@@ -6,7 +6,7 @@ import { APP_DEFAULTS, type AppSpec } from './protocol/app-spec.js';
 import { ProcessState, type PublicStatus } from './process/states.js';
 import { AgentFault } from './fault.js';
 import { badKey } from './rpc/spec-check.js';
-import { MAX_INSTANCES } from './protocol/limits.js';
+import { MAX_INSTANCES, MAX_PM_ID } from './protocol/limits.js';
 
 /** One saved process. */
 export interface DumpEntry {
@@ -25,9 +25,6 @@ const STATUSES: readonly string[] = Object.values(ProcessState).filter((status) 
 export function checkDumpEntries(raw: unknown[], file: string): DumpEntry[] {
   return raw.map((entry, index) => checkEntry(entry, index, file));
 }
-
-/** The highest pm_id a dump may hold (2^31 - 1): later ids count up from it and stay exact numbers. */
-export const MAX_PM_ID = 2 ** 31 - 1;
 
 function checkEntry(entry: unknown, index: number, file: string): DumpEntry {
   const fail = (key: string, expected: string, value: unknown): never => {

@@ -5,6 +5,7 @@ import { type AppSpec, logFileName } from './protocol/app-spec.js';
 import type { Selector } from './protocol/types.js';
 import { describeSelector, matchSelector } from './protocol/selector.js';
 import { AgentFault } from './fault.js';
+import { MAX_PM_ID } from './protocol/limits.js';
 import type { AgentHome } from './protocol/home.js';
 import { type LastExit, SupervisedProcess } from './process/supervised.js';
 import { ProcessState } from './process/states.js';
@@ -69,9 +70,16 @@ export class Registry {
     return proc;
   }
 
+  /** Past the highest id a dump may hold, ids are taken from the lowest free one, so that every list saved can be read back. */
+  private lowestFreeId(): number {
+    let id = 0;
+    while (this.procs.has(id)) id++;
+    return id;
+  }
+
   /** Registers a new process for one instance of `spec`; `id` is kept when free (resurrect). */
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
-    const pmId = id !== undefined && !this.procs.has(id) ? id : this.next;
+    const pmId = id !== undefined && !this.procs.has(id) ? id : this.next <= MAX_PM_ID ? this.next : this.lowestFreeId();
     this.next = Math.max(this.next, pmId + 1);
     const pidFile = spec.pid_file ? numberedPidFile(spec.pid_file, pmId) : join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);

@@ -68,7 +68,7 @@ export async function drain(launched: Launched, spec: AppSpec): Promise<boolean>
   const bounded = (ms: number, wait: Promise<unknown>): Promise<unknown> =>
     Promise.race([wait, new Promise((resolve) => setTimeout(resolve, ms).unref())]);
   child.send({ pmx: 'drain' }, () => undefined);
-  const done = await bounded(Math.max(spec.drain_timeout ?? DRAIN_DEFAULT_MS, DRAIN_MIN_MS), Promise.race([reply(child, 'drained'), exited]).then(() => true));
+  const done = await bounded(drainBound(spec), Promise.race([reply(child, 'drained'), exited]).then(() => true));
   // The cluster may have handed the worker a connection just before it learnt that the worker's
   // servers closed; the worker answers that hand-over (refused: it goes to another worker) only
   // while it lives. The IPC channel keeps order: once the worker answers a ping sent now, it has
@@ -96,3 +96,8 @@ function reply(child: ChildProcess, kind: string): Promise<void> {
 const DRAIN_MIN_MS = 3000;
 /** drain_timeout of a spec from before it existed (a dump, a state file). */
 const DRAIN_DEFAULT_MS = 30_000;
+
+/** How long a replaced worker is given to finish its connections: drain_timeout, at least DRAIN_MIN_MS, at most what a timer holds. */
+export function drainBound(spec: AppSpec): number {
+  return Math.min(Math.max(spec.drain_timeout ?? DRAIN_DEFAULT_MS, DRAIN_MIN_MS), 2 ** 31 - 1);
+}

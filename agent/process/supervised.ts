@@ -15,7 +15,7 @@ import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from 
 import type { OutputPipePaths } from './output-pipes.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
-import { drain, watchReadiness } from '../modes/reload.js';
+import { drain, drainBound, watchReadiness } from '../modes/reload.js';
 import { readMetrics, type NodeMetrics } from '../metrics/node-metrics.js';
 import type { AppNotice, HealthState, SupervisionEvent } from '../protocol/types.js';
 import type { NotifySocket } from '../health/notify-socket.js';
@@ -553,7 +553,7 @@ export class SupervisedProcess extends EventEmitter {
     const handle = this.children.retiring;
     if (!handle) return;
     void drain(handle.launched, this.spec).then((finished) => {
-      if (!finished) this.log(`${this.spec.name} (id ${this.id}): the replaced worker (pid ${handle.launched.child.pid}) still held connections after drain_timeout (${Math.max(this.spec.drain_timeout ?? 30_000, 3000)} ms): they are cut as it stops`);
+      if (!finished) this.log(`${this.spec.name} (id ${this.id}): the replaced worker (pid ${handle.launched.child.pid}) still held connections after drain_timeout (${drainBound(this.spec)} ms): they are cut as it stops`);
       if (this.children.retiring === handle) this.dispatch({ type: 'drained' });
     });
   }

@@ -44,3 +44,6 @@ export function launchSizeProblem(env: Readonly<Record<string, string>>, args: r
   for (const arg of args) total += Buffer.byteLength(arg) + 1;
   return total > MAX_LAUNCH_BYTES ? { variable: null, bytes: total, limit: MAX_LAUNCH_BYTES } : null;
 }
+
+/** The highest pm_id (2^31 - 1): a dump holds no higher, and past it new ids are taken from the lowest free one. */
+export const MAX_PM_ID = 2 ** 31 - 1;

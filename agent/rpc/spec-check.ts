@@ -16,6 +16,8 @@ const orNull = (check: Check): Check => (value) => (value === null ? null : chec
 const optional = (check: Check): Check => (value) => (value === undefined ? null : check(value));
 const bool: Check = (value) => (typeof value === 'boolean' ? null : 'true or false');
 const count: Check = (value) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : 'a number of at least 0');
+/** ms a timer waits: at most 2^31 - 1 (Node fires a longer timer at once). */
+const duration: Check = (value) => count(value) ?? ((value as number) > 2 ** 31 - 1 ? 'a duration of at most 2147483647 ms' : null);
 const texts: Check = (value) => (Array.isArray(value) && value.every((item) => text(item) === null) ? null : 'an array of strings without NUL characters');
 const oneOf = (...allowed: string[]): Check => (value) => (allowed.includes(value as string) ? null : allowed.map((item) => `'${item}'`).join(' or '));
 
@@ -87,18 +89,18 @@ export const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   autorestart: bool,
   autostart: optional(bool),
   max_restarts: count,
-  min_uptime: count,
-  restart_delay: count,
-  exp_backoff_restart_delay: count,
+  min_uptime: duration,
+  restart_delay: duration,
+  exp_backoff_restart_delay: duration,
   max_memory_restart: count,
   cron_restart: orNull(text),
   stop_exit_codes: (value) => (Array.isArray(value) && value.every((code) => Number.isInteger(code)) ? null : 'an array of exit codes'),
-  kill_timeout: count,
+  kill_timeout: duration,
   pid_file: optional(orNull(nonEmpty)),
-  drain_timeout: optional(count),
+  drain_timeout: optional(duration),
   shutdown_with_message: bool,
   wait_ready: bool,
-  listen_timeout: count,
+  listen_timeout: duration,
   out_file: orNull(nonEmpty),
   error_file: orNull(nonEmpty),
   log_file: orNull(nonEmpty),
@@ -111,12 +113,12 @@ export const SPEC_KEYS: Record<keyof AppSpec, Check> = {
   increment_var: optional(orNull((value) => (typeof value === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(value) ? null : 'the name of an environment variable'))),
   watch: (value) => (typeof value === 'boolean' ? null : texts(value)),
   ignore_watch: texts,
-  watch_delay: count,
+  watch_delay: duration,
   log_rotate: rotation,
   listen: texts,
   version: orNull(text),
   pmx: optional(bool),
-  hang_timeout: optional(count),
+  hang_timeout: optional(duration),
   health_check: optional(healthCheck),
   restart_limit: optional(restartLimit),
   notify: optional(bool),

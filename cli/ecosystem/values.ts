@@ -20,12 +20,16 @@ export function parseSize(value: unknown): Parsed<number> {
 
 /** A duration in ms: a number, or '500ms', '2s', '1m', '1h'. */
 export function parseDuration(value: unknown): Parsed<number> {
-  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return ok(value);
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;
-  if (!match) return bad("a duration in ms (a number, or '500ms', '2s', '1m')");
-  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms'];
-  return ok(Math.round(Number(match[1]) * factor));
+  const ms = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : match ? Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms']) : null;
+  if (ms === null) return bad("a duration in ms (a number, or '500ms', '2s', '1m')");
+  // a timer holds at most 2^31 - 1 ms: a longer one fires at once
+  if (ms > MAX_DURATION_MS) return bad(`a duration of at most ${MAX_DURATION_MS} ms (24.8 days)`);
+  return ok(ms);
 }
+
+/** The longest duration a timer can wait (Node fires a longer one at once). */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** A whole number >= min (numbers or numeric strings, as flags arrive). */
 export function parseCount(value: unknown, min = 0): Parsed<number> {

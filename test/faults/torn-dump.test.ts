@@ -72,6 +72,25 @@ describe('a torn dump', () => {
     expect(await pmx.jlist()).toEqual([]);
   });
 
+  it('past the highest id a dump may hold, a new process takes the lowest free id, so that the list saved is read back', async () => {
+    const saved = readFileSync(backup, 'utf8');
+    const valid = JSON.parse(saved);
+    const entry = valid.processes[0];
+    writeFileSync(dump, JSON.stringify({ ...valid, processes: [{ ...entry, pm_id: 2 ** 31 - 1 }] }));
+    await pmx.ok(['resurrect']);
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'next']);
+    expect((await pmx.jlist()).map((proc) => proc.pm_id).sort((a, b) => a - b)).toEqual([0, 2 ** 31 - 1]);
+    await pmx.ok(['save']);
+    await pmx.ok(['delete', 'all']);
+    const again = await pmx.run(['resurrect']);
+    expect(again.code, again.stderr).toBe(0);
+    expect((await pmx.jlist()).map((proc) => proc.pm_id).sort((a, b) => a - b)).toEqual([0, 2 ** 31 - 1]);
+    await pmx.ok(['delete', 'all']);
+    // the files the later tests read, as they were
+    writeFileSync(dump, saved);
+    writeFileSync(backup, saved);
+  });
+
   it('an env of the wrong shape is named by file, entry and key, never with its values (they hold secrets)', async () => {
     const valid = JSON.parse(readFileSync(backup, 'utf8'));
     const entry = valid.processes[0];

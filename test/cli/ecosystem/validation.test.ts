@@ -39,6 +39,7 @@ const BAD_VALUES: [key: string, value: unknown, message: string][] = [
   ['restart_delay', -5, "a duration in ms (a number, or '500ms', '2s', '1m'), got -5 (number)"],
   ['exp_backoff_restart_delay', '1 day', "a duration in ms (a number, or '500ms', '2s', '1m'), got '1 day' (string)"],
   ['kill_timeout', null, "a duration in ms (a number, or '500ms', '2s', '1m'), got null"],
+  ['drain_timeout', '1000h', "a duration of at most 2147483647 ms (24.8 days), got '1000h' (string)"],
   ['listen_timeout', [], "a duration in ms (a number, or '500ms', '2s', '1m'), got [] (array)"],
   ['watch_delay', 'x', "a duration in ms (a number, or '500ms', '2s', '1m'), got 'x' (string)"],
   ['max_memory_restart', '1T', "a size such as '200M', '1G', '512K' or a number of bytes, got '1T' (string)"],
