@@ -112,6 +112,8 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
   }
   const stream = createReadStream('', { fd, start, end: start + length - 1, autoClose: true });
   stream.on('error', (error) => res.destroy(error));
+  // a client that goes away mid-download: pipe() leaves the file open, one descriptor per abort
+  res.once('close', () => stream.destroy());
   stream.pipe(res);
 }
 

@@ -1,7 +1,7 @@
 // `pmx serve` and `script: 'serve'`: a managed static server with the right headers, ranges and
 // 304s, SPA fallback and basic auth, that never hands out a file outside its root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
 import { request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
@@ -165,6 +165,27 @@ describe('pmx serve', () => {
     await pmx.ok(['serve', root, String(dotPort), '--dotfiles'], { env: { PM2_SERVE_HOST: '127.0.0.1' } });
     await serving(dotPort);
     expect((await fetchRaw(dotPort, '/.env')).body).toBe(`TOKEN=${SECRET}`);
+  });
+
+  it('keeps no file open for a client that goes away mid-download', async () => {
+    writeFileSync(join(root, 'big.bin'), Buffer.alloc(16 * 1024 * 1024, 7));
+    const server = (await pmx.jlist()).find((p) => p.name === `static-page-server-${port}`)!;
+    const open = (): number => readdirSync(`/proc/${server.pid}/fd`).length;
+    const before = open();
+    for (let i = 0; i < 20; i++) {
+      await new Promise<void>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/big.bin', agent: false }, (res) => {
+          res.once('data', () => {
+            req.destroy();
+            resolve();
+          });
+        });
+        req.on('error', (error) => (req.destroyed ? resolve() : reject(error)));
+        req.end();
+      });
+    }
+    // each abort is seen by the server as its connection closes: the descriptors go with them
+    await eventually('the aborted downloads to let go of their files', () => open() <= before);
   });
 
   it('follows a root that is a symlink switched to another directory, as a deploy does', async () => {
