@@ -74,6 +74,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     for (const proc of existing) {
       proc.respec({ ...spec, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
+      // autostart off: a file started or restarted again leaves it at rest, as PM2 does
+      else if (isDormant(proc.status) && spec.autostart === false) tickets.set(proc, proc.lifecycle.asked);
       else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
       acted.push(proc);
     }

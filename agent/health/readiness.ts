@@ -1,8 +1,8 @@
 // Whether the apps of a foreground agent are ready to serve (pmx-runtime's /readyz): every process
 // serving (online, or reloading: a child serves all along) and, when its app has a health check,
-// its last probe passed. A stopped process does not count: a job that finished (autorestart off)
-// or an app stopped on purpose is not expected to serve, and would otherwise keep a pod unready for
-// good. Pure: the endpoint asks it on request, from the registry as it stands.
+// its last probe passed. A stopped process does not count when a command stopped it or it
+// finished (exit 0, autorestart off): it is not expected to serve, and would otherwise keep a pod
+// unready for good; one that crashed and was not restarted does. Pure: the endpoint asks it on request, from the registry as it stands.
 import { isServing, publicStatus, type ProcessStatus } from '../process/states.js';
 import type { HealthState } from '../protocol/types.js';
 
@@ -15,6 +15,9 @@ export interface ReadinessView {
   probed: boolean;
   /** Its current child's health check, when one runs. */
   health: HealthState | null;
+  /** At rest by an exit of its own (not stopped by a command), and that exit's code. */
+  endedByItself?: boolean;
+  exitCode?: number | null;
 }
 
 /** A process that is not ready, and why in a few words (its status, its health check's): nothing from its environment. */
@@ -36,7 +39,9 @@ export function notReadyProcesses(processes: readonly ReadinessView[]): NotReady
 
 function notReadyBecause(proc: ReadinessView): string | null {
   const status = publicStatus(proc.status);
-  if (proc.status === 'stopped') return null;
+  // stopped by a command, or a job that finished (exit 0): not expected to serve
+  if (proc.status === 'stopped' && !(proc.endedByItself && proc.exitCode !== 0 && proc.exitCode !== undefined)) return null;
+  if (proc.status === 'stopped') return `stopped after exit code ${proc.exitCode === null ? 'none (a signal)' : proc.exitCode}`;
   if (!isServing(proc.status)) return status;
   if (!proc.probed) return null;
   const health = proc.health;

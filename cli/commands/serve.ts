@@ -19,9 +19,9 @@ export interface ServeFlags {
 
 /** `pmx serve [path] [port]`: PM2_SERVE_PATH/PORT in the shell win over the arguments, as in PM2. */
 export async function serve(ctx: CommandContext, path: string | undefined, port: string | undefined, flags: ServeFlags): Promise<void> {
-  if (Boolean(flags.basicAuthUsername) !== Boolean(flags.basicAuthPassword)) {
-    // PM2 then serves without asking anyone for anything
-    throw new CliError(`--basic-auth-username and --basic-auth-password go together: ${flags.basicAuthUsername ? '--basic-auth-password' : '--basic-auth-username'} is missing (nothing was started)`, { code: 'BAD_ARGUMENT' });
+  if ((flags.basicAuthUsername !== undefined || flags.basicAuthPassword !== undefined) && !(flags.basicAuthUsername && flags.basicAuthPassword)) {
+    // PM2 then serves without asking anyone for anything (an unset shell variable given as "$PASS" is an empty one)
+    throw new CliError(`--basic-auth-username and --basic-auth-password go together: ${flags.basicAuthUsername ? '--basic-auth-password' : '--basic-auth-username'} is missing or empty (nothing was started)`, { code: 'BAD_ARGUMENT' });
   }
   const shell = process.env;
   const servePort = shell.PM2_SERVE_PORT || port || flags.port || '8080';

@@ -239,8 +239,12 @@ describe('pmx serve', () => {
     const lonePort = await freePort();
     const result = await pmx.run(['serve', root, String(lonePort), '--basic-auth-password', 'only']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('--basic-auth-username and --basic-auth-password go together: --basic-auth-username is missing (nothing was started)');
+    expect(result.stderr).toContain('--basic-auth-username and --basic-auth-password go together: --basic-auth-username is missing or empty (nothing was started)');
     expect((await pmx.jlist()).some((p) => p.name === `static-page-server-${lonePort}`)).toBe(false);
+    // both given, empty (a shell variable that was not set)
+    const empty = await pmx.run(['serve', root, String(lonePort), '--basic-auth-username', '', '--basic-auth-password', '']);
+    expect(empty.code).toBe(1);
+    expect(empty.stderr).toContain('--basic-auth-username is missing or empty');
     // from an ecosystem file: the server does not start, and says why in its error log
     const file = join(pmx.dir, 'lone-auth.config.js');
     const env = { PM2_SERVE_PATH: root, PM2_SERVE_PORT: String(lonePort), PM2_SERVE_HOST: '127.0.0.1', PM2_SERVE_BASIC_AUTH: 'true', PM2_SERVE_BASIC_AUTH_USERNAME: 'eco' };

@@ -150,6 +150,11 @@ describe('files PM2 runs', () => {
     expect(project(registered.pmx, fields)).toEqual(project(registered.pm2, fields));
     expect(statuses(registered.pmx)).toEqual(['eager:online', 'lazy:stopped']);
     expect(registered.pmx[1]!.pid).toBe(0);
+    // the file started again: it stays at rest
+    expect(codes(await diff.run(['start', 'lazy.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const again = await settled(diff, (list) => list.length === 2 && list[0]!.pm2_env.restart_time === 1);
+    expect(statuses(again.pmx)).toEqual(statuses(again.pm2));
+    expect(statuses(again.pmx)).toEqual(['eager:online', 'lazy:stopped']);
     expect(codes(await diff.run(['start', 'lazy']))).toEqual({ pm2: 0, pmx: 0 });
     const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && list[1]!.pm2_env.status !== 'launching');
     expect(statuses(pm2)).toEqual(['eager:online', 'lazy:stopped']);

@@ -213,7 +213,7 @@ describe('restart options', () => {
   });
 
   it('--pid names the pid file, numbered as PM2 numbers it; --wait-ip, --ext and -w are taken (pmx warns that it ignores them)', async () => {
-    diff.write({ 'run/.keep': '' });
+    // no run/ folder: made, as PM2 makes it
     const started = await diff.run(['start', 'hold.js', '-n', 'pidded', '--pid', 'run/app.pid', '--wait-ip', '--ext', 'js,json']);
     expect(codes(started)).toEqual({ pm2: 0, pmx: 0 });
     expect(started.pmx.stderr).toContain('--wait-ip is ignored');

@@ -12,7 +12,12 @@ describe('readiness', () => {
   });
 
   it('leaves stopped processes out: a job that finished, an app stopped on purpose', () => {
-    expect(notReadyProcesses([view('online'), view('stopped'), view('stopped', true, null)])).toEqual([]);
+    expect(notReadyProcesses([view('online'), view('stopped'), view('stopped', true, null), { ...view('stopped'), endedByItself: true, exitCode: 0 }])).toEqual([]);
+  });
+
+  it('names one that crashed and was not restarted (autorestart off)', () => {
+    expect(notReadyProcesses([view('online'), { ...view('stopped'), endedByItself: true, exitCode: 1 }])).toEqual([{ id: 3, name: 'api', why: 'stopped after exit code 1' }]);
+    expect(notReadyProcesses([{ ...view('stopped'), endedByItself: true, exitCode: null }])).toEqual([{ id: 3, name: 'api', why: 'stopped after exit code none (a signal)' }]);
   });
 
   it.each([
