@@ -111,6 +111,8 @@ export function specFromCli(script: string, opts: CliStartOptions, args: string[
   const draft = readKeys({ ...flagsToKeys(opts), script, ...(args.length > 0 ? { args } : {}) }, context);
   const spec = context.problems.length === 0 ? completeSpec(draft, { ...context, baseDir: cwd, baseEnv }) : null;
   if (!spec) throw combineErrors(context.problems);
+  // what the file path prints for a file's apps (a name that is a number, ...), said for flags too
+  for (const warning of context.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
   return spec;
 }
 
