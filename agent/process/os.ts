@@ -51,7 +51,8 @@ export interface ProcessOs {
   /** The identity of a live pid (pid + start time), so later signals never hit a reused pid. */
   identify(pid: number): ProcessIdentityRow;
   /** `root` (if still the same process) and its live descendants and process-group members. */
-  tree(root: ProcessIdentityRow): ProcessIdentityRow[];
+  /** `root`'s processes; with `including`, read after that process started (a table read earlier in this turn may not have it). */
+  tree(root: ProcessIdentityRow, including?: number): ProcessIdentityRow[];
   /** Signals each process whose identity still matches. */
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
   /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launch `marker` names (its probes too); with `probesOnly`, its probes alone. */
@@ -108,8 +109,8 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
     identify(pid) {
       return { pid, startTicks: readStat(pid)?.startTicks ?? -1 };
     },
-    tree(root) {
-      const { table, index } = sharedTable(root.startTicks);
+    tree(root, including) {
+      const { table, index } = sharedTable(Math.max(root.startTicks, including === undefined ? -1 : (readStat(including)?.startTicks ?? -1)));
       const rootIsOurs = table.get(root.pid)?.startTicks === root.startTicks;
       return processTree(root.pid, table, rootIsOurs, index).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
     },

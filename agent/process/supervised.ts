@@ -481,7 +481,8 @@ export class SupervisedProcess extends EventEmitter {
     // a child whose exit was handled is gone from its role; one that exited a moment ago (its
     // exit waits for this very message, see track) may still name its main process
     if (!root || pid === root.pid || this.roleOf(handle.launched.child) === null) return;
-    const member = this.os.tree(root).find((each) => each.pid === pid);
+    // the table read afresh if this turn's is older than the named process (a daemon that forked just now)
+    const member = this.os.tree(root, pid).find((each) => each.pid === pid);
     if (!member) {
       this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);
       return;
