@@ -15,7 +15,9 @@ describe('socket activation', () => {
 
   it('runs two Python instances on one port the agent opened', async () => {
     port = await freePort();
-    await pmx.ok(['start', server, '-n', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`], { env: { GREETING: 'one' } });
+    // a kill_timeout that a loaded machine never reaches: the old server finishes what it accepted
+    // (python's shutdown waits for its poll interval and its threads), and is never SIGKILLed mid-request
+    await pmx.ok(['start', server, '-n', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`, '--kill-timeout', '15000'], { env: { GREETING: 'one' } });
     const list = await pmx.jlist();
     expect(list.map((p) => p.pm2_env.exec_interpreter)).toEqual(['python3', 'python3']);
     const pids = await eventually('both instances to answer', async () => {
