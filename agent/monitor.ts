@@ -113,12 +113,21 @@ export class CronRestarts {
       seen.add(proc.id);
       if (this.jobs.get(proc.id)?.expression === expression) continue;
       this.jobs.get(proc.id)?.job.stop();
-      const job = new CronJob(expression, () => {
-        // a running process, or one that ended by itself (a job: autorestart off); not one a command stopped
-        if (!isUnattended(proc.status) && !(proc.endedByItself && isDormant(proc.status))) return;
-        log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
-        proc.dispatch({ type: 'restart' });
-      });
+      let job: Cron;
+      try {
+        job = new CronJob(expression, () => {
+          // a running process, or one that ended by itself (a job: autorestart off); not one a command stopped
+          if (!isUnattended(proc.status) && !(proc.endedByItself && isDormant(proc.status))) return;
+          log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}'`);
+          proc.dispatch({ type: 'restart' });
+        });
+      } catch (error) {
+        // a spec no CLI check saw (the socket, an old dump): this app gets no schedule, the agent goes on
+        log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}' is not a cron expression (${(error as Error).message}): no schedule`);
+        // kept as a job that never fires, so that it is said once, not at every change
+        this.jobs.set(proc.id, { expression, job: { stop: () => undefined } as unknown as Cron });
+        continue;
+      }
       this.jobs.set(proc.id, { expression, job });
     }
     for (const [id, { job }] of this.jobs) {

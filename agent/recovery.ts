@@ -132,8 +132,9 @@ function notifyAt(os: ProcessOs, path: string, who: string, log: (line: string) 
 function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
   const fresh = initialLifecycle();
   // recentRestarts: restart_limit's window goes on counting the restarts decided before the agent died
-  const { status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt } = { ...fresh, ...saved };
-  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt };
+  // last: whether a command stopped it (cron_restart and /readyz leave such a process alone)
+  const { status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt, last } = { ...fresh, ...saved };
+  return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt, last };
 }
 
 /** The lifecycle with its current child running, as the dead agent left it serving. */

@@ -18,6 +18,8 @@ export interface ReadinessView {
   /** At rest by an exit of its own (not stopped by a command), and that exit's code. */
   endedByItself?: boolean;
   exitCode?: number | null;
+  /** The exit codes the app declared wanted (`stop_exit_codes`), besides 0. */
+  wantedCodes?: number[];
 }
 
 /** A process that is not ready, and why in a few words (its status, its health check's): nothing from its environment. */
@@ -40,7 +42,8 @@ export function notReadyProcesses(processes: readonly ReadinessView[]): NotReady
 function notReadyBecause(proc: ReadinessView): string | null {
   const status = publicStatus(proc.status);
   // stopped by a command, or a job that finished (exit 0): not expected to serve
-  if (proc.status === 'stopped' && !(proc.endedByItself && proc.exitCode !== 0 && proc.exitCode !== undefined)) return null;
+  const wanted = proc.exitCode === 0 || proc.exitCode === undefined || (proc.exitCode !== null && (proc.wantedCodes ?? []).includes(proc.exitCode));
+  if (proc.status === 'stopped' && !(proc.endedByItself && !wanted)) return null;
   if (proc.status === 'stopped') return `stopped after exit code ${proc.exitCode === null ? 'none (a signal)' : proc.exitCode}`;
   if (!isServing(proc.status)) return status;
   if (!proc.probed) return null;

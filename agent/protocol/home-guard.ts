@@ -2,19 +2,38 @@
 // dumps and directories must belong to the effective user and be writable by nobody else, or a
 // user who controls them could have root run what they planted (a dump), or talk to root's CLI.
 // The directories above the home are checked too, as OpenSSH checks every parent: a user who may
-// rename entries in one of them could swap the home for their own between a check and a read.
-import { lstatSync, readFileSync, statSync, type Stats } from 'node:fs';
+// rename entries in one of them could swap the home for their own between a check and a read;
+// and so are the links on the way and the directories they lead through.
+import { lstatSync, readFileSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { pinPath, type AgentHome } from './home.js';
+import type { AgentHome } from './home.js';
 import { AgentFault } from '../fault.js';
 
 /** Refuses the home when it, or anything in it the agent trusts, is foreign or writable by others. */
 export function guardHome(home: AgentHome): void {
-  guardLinks(home.root);
-  guardParents(pinPath(home.root));
+  guardChain(home.root);
+  guardDangling(home.root);
   guardPath(home.root, 'home');
   for (const dir of [home.logs, home.pids, home.pipes]) guardPath(dir, 'directory');
   for (const file of [home.socket, home.pidFile, home.lockFile, home.stateFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
+}
+
+/** A home that is a link to nothing: said as such (making it would fail with a bare ENOENT). */
+function guardDangling(home: string): void {
+  let link: string;
+  try {
+    if (!lstatSync(home).isSymbolicLink()) return;
+    statSync(home);
+    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
+    try {
+      link = readlinkSync(home);
+    } catch {
+      return; // not there at all: made by the agent
+    }
+  }
+  throw new AgentFault(`${home} is a symbolic link to ${link}, which does not exist: create that directory (mode 700), or set PMX_HOME elsewhere`, { code: 'HOME_UNSAFE', file: home, data: { path: home } });
 }
 
 /** Refuses a dump (or its backup) that is foreign or writable by others, before it is read. */
@@ -47,69 +66,71 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
 }
 
 /**
- * Throws HOME_UNSAFE when a directory above `home` could let another user replace it: one that
+ * Walks `path` from / as the kernel resolves it, links included, and throws HOME_UNSAFE where
+ * another user could change what it leads to: a directory holding an entry on the way that
  * belongs to someone other than root and the effective user, or that group/others may write
- * without the sticky bit (a sticky directory such as /tmp lets nobody rename another's entry).
+ * without the sticky bit (a sticky directory such as /tmp lets nobody rename another's entry; a
+ * group that is the owner's own private group is fine); or a symbolic link of another user (its
+ * owner could point it elsewhere). A link's target is walked the same way, so a chain of links is
+ * checked link by link. What does not exist yet is fine: the agent makes it, privately.
  */
-export function guardParents(home: string): void {
+export function guardChain(path: string): void {
   const euid = process.geteuid?.();
   if (euid === undefined) return;
-  for (let dir = dirname(home); ; dir = dirname(dir)) {
-    let stats: Stats | null = null;
+  const pending = path.split('/').filter(Boolean);
+  let dir = '/';
+  let hops = 0;
+  while (pending.length > 0) {
+    const name = pending.shift()!;
+    if (name === '.') continue;
+    if (name === '..') {
+      dir = dirname(dir);
+      continue;
+    }
+    guardHolder(dir, path, euid);
+    const entry = join(dir, name);
+    let stats: Stats;
     try {
-      stats = lstatSync(dir);
+      stats = lstatSync(entry);
     } catch {
-      // not there yet: created by the agent, privately
+      return; // not there yet
     }
-    if (stats) {
-      const foreign = stats.uid !== 0 && stats.uid !== euid;
-      // group-writable is fine for a user private group (the owner's own, with no other member: a
-      // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
-      const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !((stats.mode & 0o002) === 0 && privateGroup(stats.uid, stats.gid));
-      if (stats.isSymbolicLink() || foreign || shared) {
-        const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
-        const problem = stats.isSymbolicLink()
-          ? `${dir} above it became a symbolic link as it was checked`
-          : foreign
-            ? `${dir} above it belongs to ${userName(stats.uid)} (mode ${mode}), who could replace the home with their own`
-            : `${dir} above it is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace the home`;
-        throw new AgentFault(`refusing ${home}: ${problem}; set PMX_HOME to a directory whose parents only you and root may change`, {
-          code: 'HOME_UNSAFE',
-          file: home,
-          data: { path: dir, uid: stats.uid, owner: userName(stats.uid), mode },
-        });
-      }
+    if (!stats.isSymbolicLink()) {
+      dir = entry;
+      continue;
     }
-    if (dirname(dir) === dir) return;
+    if (stats.uid !== 0 && stats.uid !== euid) {
+      const which = entry === path ? 'it is a symbolic link' : `${entry} on its way is a symbolic link`;
+      throw unsafe(path, `${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; set PMX_HOME to a directory of your own`, entry, stats);
+    }
+    if (++hops > 40) throw unsafe(path, `${entry} leads through more than 40 symbolic links`, entry, stats);
+    const target = readlinkSync(entry);
+    pending.unshift(...target.split('/').filter(Boolean));
+    if (target.startsWith('/')) dir = '/';
   }
 }
 
-/**
- * Throws HOME_UNSAFE when a symbolic link on the way to `home` (or the home itself) belongs to
- * another user than root and the effective user: its owner could point it anywhere, between a
- * check and a read. (The directories the links lead through are checked by guardParents.)
- */
-export function guardLinks(home: string): void {
-  const euid = process.geteuid?.();
-  if (euid === undefined) return;
-  const parts = home.split('/').filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const path = `/${parts.slice(0, i).join('/')}`;
-    let stats: Stats;
-    try {
-      stats = lstatSync(path);
-    } catch {
-      return; // not there yet: made by the agent, privately
-    }
-    if (stats.isSymbolicLink() && stats.uid !== 0 && stats.uid !== euid) {
-      const which = path === home ? 'it is a symbolic link' : `${path} on its way is a symbolic link`;
-      throw new AgentFault(`refusing ${home}: ${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; set PMX_HOME to a directory of your own`, {
-        code: 'HOME_UNSAFE',
-        file: home,
-        data: { path, uid: stats.uid, owner: userName(stats.uid), mode: (stats.mode & 0o7777).toString(8).padStart(4, '0') },
-      });
-    }
-  }
+/** Throws HOME_UNSAFE when the directory `dir`, which holds an entry on the way to `path`, is one another user could change. */
+function guardHolder(dir: string, path: string, euid: number): void {
+  const stats = lstatSync(dir);
+  const foreign = stats.uid !== 0 && stats.uid !== euid;
+  // group-writable is fine for a user private group (the owner's own, with no other member: a
+  // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
+  const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !((stats.mode & 0o002) === 0 && privateGroup(stats.uid, stats.gid));
+  if (!foreign && !shared) return;
+  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+  const problem = foreign
+    ? `${dir} on its way belongs to ${userName(stats.uid)} (mode ${mode}), who could replace what it holds with their own`
+    : `${dir} on its way is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace what it holds`;
+  throw unsafe(path, `${problem}; set PMX_HOME to a directory whose parents only you and root may change`, dir, stats);
+}
+
+function unsafe(path: string, problem: string, at: string, stats: Stats): AgentFault {
+  return new AgentFault(`refusing ${path}: ${problem}`, {
+    code: 'HOME_UNSAFE',
+    file: path,
+    data: { path: at, uid: stats.uid, owner: userName(stats.uid), mode: (stats.mode & 0o7777).toString(8).padStart(4, '0') },
+  });
 }
 
 /** True when `gid` is the private group of user `uid`: named as the user, with no member besides it. */
@@ -120,12 +141,24 @@ function privateGroup(uid: number, gid: number): boolean {
       const [name, , id, members = ''] = line.split(':');
       if (Number(id) !== gid || name === undefined) continue;
       const others = members.split(',').filter((member) => member !== '' && member !== user);
-      return name === user && others.length === 0;
+      return name === user && others.length === 0 && !primaryOfAnother(gid, uid);
     }
   } catch {
     // no group file: not known to be private
   }
   return false;
+}
+
+/** True when some user other than `uid` has `gid` as primary group (/etc/passwd): a member all the same. */
+function primaryOfAnother(gid: number, uid: number): boolean {
+  try {
+    return readFileSync('/etc/passwd', 'utf8').split('\n').some((line) => {
+      const [, , id, group] = line.split(':');
+      return id !== undefined && Number(group) === gid && Number(id) !== uid;
+    });
+  } catch {
+    return true; // unknown: not private
+  }
 }
 
 /** The name of `uid` from /etc/passwd, or `uid N` when it has none. */

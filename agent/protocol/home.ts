@@ -1,7 +1,6 @@
 // The agent's home directory (PMX_HOME) and the paths inside it, computed in one place.
-import { realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface AgentHome {
   root: string;
@@ -43,16 +42,3 @@ export function resolveHome(env: Record<string, string | undefined> = process.en
   };
 }
 
-/** `path` with the symlinks of the part of it that exists resolved; what does not exist yet is kept as given. */
-export function pinPath(path: string): string {
-  const missing: string[] = [];
-  for (let at = path; ; at = dirname(at)) {
-    try {
-      return join(realpathSync(at), ...missing);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || dirname(at) === at) return path;
-    }
-    missing.unshift(basename(at));
-  }
-}

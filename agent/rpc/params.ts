@@ -23,7 +23,7 @@ const selector: ParamsCheck = ({ selector }) => selectorProblem(selector);
  * restart/reload `options`: app keys a restart may change (never the name, script, namespace or
  * mode: those make another app), each of the right kind (checked with the rest of a spec).
  */
-const RESPEC_FORBIDDEN = new Set(['name', 'namespace', 'script', 'exec_mode', 'instances', 'cwd', 'env', 'app_env', 'interpreter']);
+const RESPEC_FORBIDDEN = new Set(['name', 'namespace', 'script', 'exec_mode', 'instances', 'cwd', 'env', 'app_env', 'interpreter', 'pid_file']);
 function optionsProblem(options: unknown): string | null {
   if (options === undefined) return null;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'options must be an object of app options';

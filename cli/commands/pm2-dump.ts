@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CliError } from '../client/errors.js';
-import { guardParents, guardPath } from '../../agent/protocol/home-guard.js';
+import { guardChain, guardPath } from '../../agent/protocol/home-guard.js';
 
 /** One process as PM2's dump holds it (its pm2_env). */
 type DumpEntry = Record<string, unknown> & { name?: unknown; env?: unknown };
@@ -34,7 +34,7 @@ export function readPm2Dump(pm2Home: string): DumpEntry[] {
     } catch {
       continue; // missing: the next candidate
     }
-    guardParents(file);
+    guardChain(file);
     guardPath(file, 'file');
     try {
       const parsed: unknown = JSON.parse(text);

@@ -160,13 +160,16 @@ describe('restart policies', () => {
     await pmx.ok(['delete', 'job']);
   });
 
-  it('leaves stopped what pmx stop stopped, cron_restart or not, across a save and resurrect', async () => {
+  it('leaves stopped what pmx stop stopped, cron_restart or not, across an agent SIGKILL, a save and a resurrect', async () => {
     const log = launchLog('held');
     const launches = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
     // an app that runs (cron restarts it every second), and a job that ends at once
     await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'held', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log } });
     await eventually('a cron restart', () => launches() >= 2, 10_000);
     await pmx.ok(['stop', 'held']);
+    // the next agent learns from the state file that a command stopped it, and saves it so
+    process.kill(pmx.agentPid()!, 'SIGKILL');
+    await pmx.ok(['ping']);
     await pmx.ok(['save']);
     await pmx.ok(['kill']);
     await pmx.ok(['resurrect']);

@@ -13,6 +13,8 @@ describe('readiness', () => {
 
   it('leaves stopped processes out: a job that finished, an app stopped on purpose', () => {
     expect(notReadyProcesses([view('online'), view('stopped'), view('stopped', true, null), { ...view('stopped'), endedByItself: true, exitCode: 0 }])).toEqual([]);
+    // an exit the app declared wanted (stop_exit_codes) is a finish, not a crash
+    expect(notReadyProcesses([{ ...view('stopped'), endedByItself: true, exitCode: 3, wantedCodes: [3] }])).toEqual([]);
   });
 
   it('names one that crashed and was not restarted (autorestart off)', () => {

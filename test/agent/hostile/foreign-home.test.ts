@@ -103,7 +103,7 @@ describe('a home reached through a directory or a link that another user control
     mkdirSync(home, { mode: 0o700 }); // root's own, 0700: only its parent is foreign
     const result = await pmx.run(['ls'], { env: { PMX_HOME: home } });
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain(`refusing ${home}: ${theirs} above it belongs to ${user.name} (uid ${user.uid}) (mode 0755), who could replace the home with their own`);
+    expect(result.stderr).toContain(`refusing ${home}: ${theirs} on its way belongs to ${user.name} (uid ${user.uid}) (mode 0755), who could replace what it holds with their own`);
     expect(readdirSync(home)).toEqual([]); // no agent, no log, no lock was made there
   });
 
@@ -116,7 +116,7 @@ describe('a home reached through a directory or a link that another user control
     ownHomes.push(home);
     const refused = await pmx.run(['ls'], { env: { PMX_HOME: home } });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`refusing ${home}: ${shared} above it is writable by its group without the sticky bit (mode 0775)`);
+    expect(refused.stderr).toContain(`refusing ${home}: ${shared} on its way is writable by its group without the sticky bit (mode 0775)`);
     expect(existsSync(home)).toBe(false);
     chmodSync(shared, 0o1777);
     const sticky = await pmx.run(['ping'], { env: { PMX_HOME: home } });
@@ -148,6 +148,32 @@ describe('a home reached through a directory or a link that another user control
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain(`refusing ${link}: it is a symbolic link that belongs to ${user.name} (uid ${user.uid}), who could point it elsewhere`);
     expect(readdirSync(mine)).toEqual([]);
+  });
+
+  it("is refused through a chain of links when one on the way lies in another user's directory (it could be pointed elsewhere)", async () => {
+    const theirs = join(base, 'their-links');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, user.uid, user.gid);
+    const target = join(base, 'chain-target');
+    mkdirSync(target, { mode: 0o700 });
+    // root's link -> a link (root's too) inside their directory -> root's directory
+    const middle = join(theirs, 'middle');
+    symlinkSync(target, middle);
+    const first = join(base, 'chain');
+    symlinkSync(middle, first);
+    ownHomes.push(first);
+    const refused = await pmx.run(['ls'], { env: { PMX_HOME: first } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`refusing ${first}: ${theirs} on its way belongs to ${user.name}`);
+    expect(readdirSync(target)).toEqual([]);
+  });
+
+  it('says so when the home is a link to nothing', async () => {
+    const dangling = join(base, 'dangling');
+    symlinkSync(join(base, 'nowhere'), dangling);
+    const refused = await pmx.run(['ls'], { env: { PMX_HOME: dangling } });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${dangling} is a symbolic link to ${join(base, 'nowhere')}, which does not exist`);
   });
 
   it('is used by its name through a link of our own: a short link to a deep directory keeps the socket path short', async () => {
