@@ -6,9 +6,10 @@
 // open, so the lock stays with the agent. Node opens files close-on-exec, so no app inherits it.
 // The lock file is never removed: a lock on a removed file would not exclude the next agent.
 import { spawn } from 'node:child_process';
-import { closeSync, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, mkdirSync, openSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
+import { guardHome } from './protocol/home-guard.js';
 import { lockHolder, readAgentPid } from './protocol/lock-probe.js';
 
 /** flock's exit code when another process holds the lock (util-linux and BusyBox alike, short options only). */
@@ -27,8 +28,10 @@ export interface HomeLock {
  * with `wait`, once that agent has ended (the kernel wakes us: no polling).
  */
 export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean } = {}): Promise<HomeLock> {
+  // checked before anything is made there: pmx-runtime takes the lock before the agent's own check
+  guardHome(home);
   mkdirSync(home.root, { recursive: true, mode: 0o700 });
-  const fd = openSync(home.lockFile, 'a', 0o600);
+  const fd = openSync(home.lockFile, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
   let code: number | null;
   try {
     code = await runFlock(fd, options.wait === true);

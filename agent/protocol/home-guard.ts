@@ -9,31 +9,19 @@ import { dirname, join } from 'node:path';
 import type { AgentHome } from './home.js';
 import { AgentFault } from '../fault.js';
 
+/** What a Unix socket's path may hold on Linux (sun_path less its final NUL). */
+const MAX_SOCKET_PATH = 107;
+
 /** Refuses the home when it, or anything in it the agent trusts, is foreign or writable by others. */
 export function guardHome(home: AgentHome): void {
+  const bytes = Buffer.byteLength(home.socket);
+  if (bytes > MAX_SOCKET_PATH) {
+    throw new AgentFault(`${home.root} is too long a PMX_HOME: its socket path takes ${bytes} bytes, and a Unix socket path holds ${MAX_SOCKET_PATH}; use a shorter PMX_HOME (a short link of your own to it will do)`, { code: 'HOME_UNSAFE', file: home.root, data: { path: home.socket } });
+  }
   guardChain(home.root);
-  guardDangling(home.root);
   guardPath(home.root, 'home');
   for (const dir of [home.logs, home.pids, home.pipes]) guardPath(dir, 'directory');
   for (const file of [home.socket, home.pidFile, home.lockFile, home.stateFile, home.dump, `${home.dump}.bak`]) guardPath(file, 'file');
-}
-
-/** A home that is a link to nothing: said as such (making it would fail with a bare ENOENT). */
-function guardDangling(home: string): void {
-  let link: string;
-  try {
-    if (!lstatSync(home).isSymbolicLink()) return;
-    statSync(home);
-    return;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return;
-    try {
-      link = readlinkSync(home);
-    } catch {
-      return; // not there at all: made by the agent
-    }
-  }
-  throw new AgentFault(`${home} is a symbolic link to ${link}, which does not exist: create that directory (mode 700), or set PMX_HOME elsewhere`, { code: 'HOME_UNSAFE', file: home, data: { path: home } });
 }
 
 /** Refuses a dump (or its backup) that is foreign or writable by others, before it is read. */
@@ -80,8 +68,12 @@ export function guardChain(path: string): void {
   const pending = path.split('/').filter(Boolean);
   let dir = '/';
   let hops = 0;
+  /** The link whose target is being walked, and how many of its target's names are left. */
+  let via: { link: string; target: string; left: number } | null = null;
   while (pending.length > 0) {
     const name = pending.shift()!;
+    const inTarget = via !== null && via.left > 0;
+    if (via && via.left > 0) via.left--;
     if (name === '.') continue;
     if (name === '..') {
       dir = dirname(dir);
@@ -93,6 +85,8 @@ export function guardChain(path: string): void {
     try {
       stats = lstatSync(entry);
     } catch {
+      // a link to nothing: making the home through it would fail with a bare ENOENT
+      if (inTarget && via) throw new AgentFault(`refusing ${path}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { code: 'HOME_UNSAFE', file: path, data: { path: via.link } });
       return; // not there yet
     }
     if (!stats.isSymbolicLink()) {
@@ -105,7 +99,9 @@ export function guardChain(path: string): void {
     }
     if (++hops > 40) throw unsafe(path, `${entry} leads through more than 40 symbolic links`, entry, stats);
     const target = readlinkSync(entry);
-    pending.unshift(...target.split('/').filter(Boolean));
+    const names = target.split('/').filter(Boolean);
+    pending.unshift(...names);
+    via = { link: entry, target, left: names.length };
     if (target.startsWith('/')) dir = '/';
   }
 }
@@ -133,20 +129,24 @@ function unsafe(path: string, problem: string, at: string, stats: Stats): AgentF
   });
 }
 
-/** True when `gid` is the private group of user `uid`: named as the user, with no member besides it. */
+/**
+ * True when `gid` is the private group of user `uid`: named as the user, with no member besides
+ * it, in every line of /etc/group that has that gid (`groupadd -o` can give one gid two names).
+ */
 function privateGroup(uid: number, gid: number): boolean {
   const user = userName(uid).split(' ')[0];
+  let lines: string[];
   try {
-    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-      const [name, , id, members = ''] = line.split(':');
-      if (Number(id) !== gid || name === undefined) continue;
-      const others = members.split(',').filter((member) => member !== '' && member !== user);
-      return name === user && others.length === 0 && !primaryOfAnother(gid, uid);
-    }
+    lines = readFileSync('/etc/group', 'utf8').split('\n');
   } catch {
-    // no group file: not known to be private
+    return false; // no group file: not known to be private
   }
-  return false;
+  const entries = lines.map((line) => line.split(':')).filter(([, , id]) => id !== undefined && id !== '' && Number(id) === gid);
+  if (entries.length === 0) return false;
+  for (const [name, , , members = ''] of entries) {
+    if (name !== user || members.split(',').some((member) => member !== '' && member !== user)) return false;
+  }
+  return !primaryOfAnother(gid, uid);
 }
 
 /** True when some user other than `uid` has `gid` as primary group (/etc/passwd): a member all the same. */

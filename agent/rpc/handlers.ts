@@ -68,6 +68,7 @@ export const handlers: Handlers = {
 
   start: async ({ apps, mode, updateEnv }, ctx) => {
     if (!Array.isArray(apps)) throw new AgentFault('start: apps must be an array', { code: 'INVALID_REQUEST' });
+    for (const [index, app] of apps.entries()) await checkCron(app.cron_restart, `apps[${index}] ('${app.name}')`);
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
     ctx.changed();
     ctx.events.told('start', outcome.started);
@@ -77,12 +78,14 @@ export const handlers: Handlers = {
   stop: async ({ selector, watch }, ctx) => describeAll(ctx, told(ctx, 'stop', await stopProcesses(ctx.registry, checkSelector(selector), watch === true))),
 
   restart: async ({ selector, env, options }, ctx) => {
+    await checkCron(options?.cron_restart, 'options');
     const procs = await restartProcesses(ctx.registry, checkSelector(selector), env, options);
     ctx.changed();
     return describeAll(ctx, told(ctx, 'restart', procs));
   },
 
   reload: async ({ selector, env, parallel, options }, ctx) => {
+    await checkCron(options?.cron_restart, 'options');
     const procs = await reloadProcesses(ctx.registry, checkSelector(selector), env, parallel ?? 1, options);
     ctx.changed();
     return describeAll(ctx, told(ctx, 'reload', procs));
@@ -200,3 +203,18 @@ function checkSelector(selector: Selector | undefined): Selector {
   if (problem) throw new AgentFault(problem, { code: 'INVALID_REQUEST' });
   return selector!;
 }
+
+/**
+ * Refuses a cron_restart croner cannot schedule, before anything changes (the CLI checks its files
+ * and flags; a request on the socket may carry anything). croner is loaded only when one is given.
+ */
+async function checkCron(expression: string | null | undefined, where: string): Promise<void> {
+  if (!expression) return;
+  const { Cron } = await import('croner');
+  try {
+    new Cron(expression, { paused: true }).stop();
+  } catch (error) {
+    throw new AgentFault(`${where}: cron_restart must be a cron expression (${(error as Error).message}), got ${JSON.stringify(expression)}`, { code: 'INVALID_REQUEST' });
+  }
+}
+

@@ -173,7 +173,24 @@ describe('a home reached through a directory or a link that another user control
     symlinkSync(join(base, 'nowhere'), dangling);
     const refused = await pmx.run(['ls'], { env: { PMX_HOME: dangling } });
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain(`${dangling} is a symbolic link to ${join(base, 'nowhere')}, which does not exist`);
+    expect(refused.stderr).toContain(`refusing ${dangling}: the symbolic link ${dangling} on its way points to ${join(base, 'nowhere')}, which does not exist`);
+    // and below such a link
+    const below = join(dangling, 'home');
+    const under = await pmx.run(['ls'], { env: { PMX_HOME: below } });
+    expect(under.code).toBe(1);
+    expect(under.stderr).toContain(`refusing ${below}: the symbolic link ${dangling} on its way points to ${join(base, 'nowhere')}, which does not exist`);
+  });
+
+  it('is refused by pmx-runtime before it makes anything there (it takes the lock before the agent starts)', () => {
+    const theirs = join(base, 'their-runtime');
+    mkdirSync(theirs, { mode: 0o755 });
+    chownSync(theirs, user.uid, user.gid);
+    const home = join(theirs, 'home');
+    ownHomes.push(home);
+    const runtime = spawnSync(process.execPath, [join(ROOT, 'bin/pmx-runtime.js'), '--resurrect'], { env: { ...process.env, PMX_HOME: home }, encoding: 'utf8', timeout: 20_000 });
+    expect(runtime.status).not.toBe(0);
+    expect(runtime.stderr).toContain(`refusing ${home}: ${theirs} on its way belongs to ${user.name}`);
+    expect(readdirSync(theirs)).toEqual([]);
   });
 
   it('is used by its name through a link of our own: a short link to a deep directory keeps the socket path short', async () => {

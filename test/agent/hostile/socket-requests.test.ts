@@ -136,6 +136,9 @@ describe('methods and params', () => {
     ['restart', { selector: { kind: 'all' }, env: { __proto__: null, A: 1 } }],
     ['restart', { selector: { kind: 'all' }, env: 'A=1' }],
     ['reload', { selector: { kind: 'all' }, parallel: 'toString' }],
+    ['restart', { selector: { kind: 'all' }, options: { cron_restart: 'bad cron' } }],
+    ['reload', { selector: { kind: 'all' }, options: { name: 'renamed' } }],
+    ['restart', { selector: { kind: 'all' }, options: { __proto__: null, kill_timeout: -1 } }],
     ['delete', { selector: { kind: 'regex', source: '(', flags: '' } }],
     ['delete', {}],
     ['reset', { selector: { kind: 'namespace' } }],
@@ -179,6 +182,7 @@ describe('app specs sent to the agent', () => {
     ['an env value with NUL', { env: { PATH: '/usr/bin', SECRET: 'a\u0000b' } }, 'env must be'],
     ['100000 instances', { instances: 100000 }, 'instances must be a whole number from 1 to 1024'],
     ['an argument with NUL', { args: ['ok', 'a\u0000b'] }, 'args must be an array of strings without NUL characters'],
+    ['a cron_restart croner cannot schedule', { cron_restart: 'bad cron' }, "apps[0] ('other'): cron_restart must be a cron expression"],
   ])('refuses %s, registering nothing', async (_what, change, message) => {
     const reply = await start(specWith(change));
     expect(reply.ok).toBe(false);
