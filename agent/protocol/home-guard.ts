@@ -62,7 +62,7 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
  * owner could point it elsewhere). A link's target is walked the same way, so a chain of links is
  * checked link by link. What does not exist yet is fine: the agent makes it, privately.
  */
-export function guardChain(path: string): void {
+export function guardChain(path: string, elsewhere = 'set PMX_HOME to a directory of your own'): void {
   const euid = process.geteuid?.();
   if (euid === undefined) return;
   const pending = path.split('/').filter(Boolean);
@@ -79,7 +79,7 @@ export function guardChain(path: string): void {
       dir = dirname(dir);
       continue;
     }
-    guardHolder(dir, path, euid);
+    guardHolder(dir, path, euid, elsewhere);
     const entry = join(dir, name);
     let stats: Stats;
     try {
@@ -95,7 +95,7 @@ export function guardChain(path: string): void {
     }
     if (stats.uid !== 0 && stats.uid !== euid) {
       const which = entry === path ? 'it is a symbolic link' : `${entry} on its way is a symbolic link`;
-      throw unsafe(path, `${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; set PMX_HOME to a directory of your own`, entry, stats);
+      throw unsafe(path, `${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; ${elsewhere}`, entry, stats);
     }
     if (++hops > 40) throw unsafe(path, `${entry} leads through more than 40 symbolic links`, entry, stats);
     const target = readlinkSync(entry);
@@ -107,7 +107,7 @@ export function guardChain(path: string): void {
 }
 
 /** Throws HOME_UNSAFE when the directory `dir`, which holds an entry on the way to `path`, is one another user could change. */
-function guardHolder(dir: string, path: string, euid: number): void {
+function guardHolder(dir: string, path: string, euid: number, elsewhere: string): void {
   const stats = lstatSync(dir);
   const foreign = stats.uid !== 0 && stats.uid !== euid;
   // group-writable is fine for a user private group (the owner's own, with no other member: a
@@ -118,7 +118,7 @@ function guardHolder(dir: string, path: string, euid: number): void {
   const problem = foreign
     ? `${dir} on its way belongs to ${userName(stats.uid)} (mode ${mode}), who could replace what it holds with their own`
     : `${dir} on its way is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace what it holds`;
-  throw unsafe(path, `${problem}; set PMX_HOME to a directory whose parents only you and root may change`, dir, stats);
+  throw unsafe(path, `${problem}; ${elsewhere}`, dir, stats);
 }
 
 function unsafe(path: string, problem: string, at: string, stats: Stats): AgentFault {

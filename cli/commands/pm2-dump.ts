@@ -34,7 +34,7 @@ export function readPm2Dump(pm2Home: string): DumpEntry[] {
     } catch {
       continue; // missing: the next candidate
     }
-    guardChain(file);
+    guardChain(file, 'run pmx import as the user who owns that PM2 home, or name another with --pm2-home');
     guardPath(file, 'file');
     try {
       const parsed: unknown = JSON.parse(text);
