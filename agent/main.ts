@@ -3,7 +3,6 @@
 import { appendFileSync, chmodSync, closeSync, mkdirSync, readdirSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { resolveHome, type AgentHome } from './protocol/home.js';
-import { guardHome } from './protocol/home-guard.js';
 import { acquireHomeLock, type HomeLock } from './lock.js';
 import { AGENT_MARKER, TO_STOP_FLAG, readyLine, supervisorOf, type RecoveryReport } from './protocol/launch.js';
 import { Registry } from './registry.js';
@@ -60,7 +59,8 @@ export interface RunningAgent {
 /** Starts the agent; resolves once it listens. It runs until `kill` or SIGTERM/SIGINT, then exits the process. */
 export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
   const { home } = options;
-  guardHome(home);
+  // the lock is taken first: acquireHomeLock checks the home (home-guard.ts) before it makes anything there
+  const lock = options.lock ?? (await acquireHomeLock(home));
   prepareHome(home);
   const log = (line: string): void => {
     const stamped = `${new Date().toISOString()} ${line}\n`;
@@ -71,7 +71,6 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     }
     if (options.foreground) process.stderr.write(stamped);
   };
-  const lock = options.lock ?? (await acquireHomeLock(home));
   // only the agent writes these, and the lock is ours: any left were an agent's killed mid-write
   removeStaleTemps(home, log);
   const os = createProcessOs(home.pipes, home.notify);

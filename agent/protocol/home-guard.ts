@@ -42,9 +42,9 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
   const foreign = stats.uid !== euid;
   const shared = (stats.mode & 0o022) !== 0;
   if (!foreign && !shared) return;
-  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+  const mode = modeOf(stats);
   const owner = userName(stats.uid);
-  const problem = foreign ? `it belongs to ${owner}, not to ${userName(euid)}` : `it is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'}`;
+  const problem = foreign ? `it belongs to ${owner}, not to ${userName(euid)}` : `it is writable by ${writers(stats)}`;
   const fix = !foreign
     ? `run 'chmod ${what === 'file' ? 'go-w' : '700'} ${path}' once you have checked that nobody else changed what it holds`
     : what === 'home'
@@ -67,6 +67,8 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
   if (euid === undefined) return;
   const pending = path.split('/').filter(Boolean);
   let dir = '/';
+  /** The stats of `dir` when the walk already has them (it came down into it), else null. */
+  let holder: Stats | null = null;
   let hops = 0;
   /** The link whose target is being walked, and how many of its target's names are left. */
   let via: { link: string; target: string; left: number } | null = null;
@@ -77,9 +79,10 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
     if (name === '.') continue;
     if (name === '..') {
       dir = dirname(dir);
+      holder = null;
       continue;
     }
-    guardHolder(dir, path, euid, elsewhere);
+    guardHolder(dir, holder ?? lstatSync(dir), path, euid, elsewhere);
     const entry = join(dir, name);
     let stats: Stats;
     try {
@@ -91,6 +94,7 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
     }
     if (!stats.isSymbolicLink()) {
       dir = entry;
+      holder = stats;
       continue;
     }
     if (stats.uid !== 0 && stats.uid !== euid) {
@@ -102,22 +106,24 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
     const names = target.split('/').filter(Boolean);
     pending.unshift(...names);
     via = { link: entry, target, left: names.length };
-    if (target.startsWith('/')) dir = '/';
+    if (target.startsWith('/')) {
+      dir = '/';
+      holder = null;
+    }
   }
 }
 
-/** Throws HOME_UNSAFE when the directory `dir`, which holds an entry on the way to `path`, is one another user could change. */
-function guardHolder(dir: string, path: string, euid: number, elsewhere: string): void {
-  const stats = lstatSync(dir);
+/** Throws HOME_UNSAFE when the directory `dir` (`stats`), which holds an entry on the way to `path`, is one another user could change. */
+function guardHolder(dir: string, stats: Stats, path: string, euid: number, elsewhere: string): void {
   const foreign = stats.uid !== 0 && stats.uid !== euid;
   // group-writable is fine for a user private group (the owner's own, with no other member: a
   // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
   const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !((stats.mode & 0o002) === 0 && privateGroup(stats.uid, stats.gid));
   if (!foreign && !shared) return;
-  const mode = (stats.mode & 0o7777).toString(8).padStart(4, '0');
+  const mode = modeOf(stats);
   const problem = foreign
     ? `${dir} on its way belongs to ${userName(stats.uid)} (mode ${mode}), who could replace what it holds with their own`
-    : `${dir} on its way is writable by ${(stats.mode & 0o002) !== 0 ? 'every user' : 'its group'} without the sticky bit (mode ${mode}), so others could replace what it holds`;
+    : `${dir} on its way is writable by ${writers(stats)} without the sticky bit (mode ${mode}), so others could replace what it holds`;
   throw unsafe(path, `${problem}; ${elsewhere}`, dir, stats);
 }
 
@@ -125,8 +131,18 @@ function unsafe(path: string, problem: string, at: string, stats: Stats): AgentF
   return new AgentFault(`refusing ${path}: ${problem}`, {
     code: 'HOME_UNSAFE',
     file: path,
-    data: { path: at, uid: stats.uid, owner: userName(stats.uid), mode: (stats.mode & 0o7777).toString(8).padStart(4, '0') },
+    data: { path: at, uid: stats.uid, owner: userName(stats.uid), mode: modeOf(stats) },
   });
+}
+
+/** A mode as `ls` and chmod write it: '0755'. */
+function modeOf(stats: Stats): string {
+  return (stats.mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+/** Who besides the owner may write what `stats` describes. */
+function writers(stats: Stats): string {
+  return (stats.mode & 0o002) !== 0 ? 'every user' : 'its group';
 }
 
 /**
@@ -134,7 +150,7 @@ function unsafe(path: string, problem: string, at: string, stats: Stats): AgentF
  * it, in every line of /etc/group that has that gid (`groupadd -o` can give one gid two names).
  */
 function privateGroup(uid: number, gid: number): boolean {
-  const user = userName(uid).split(' ')[0];
+  const user = accountName(uid);
   let lines: string[];
   try {
     lines = readFileSync('/etc/group', 'utf8').split('\n');
@@ -161,15 +177,21 @@ function primaryOfAnother(gid: number, uid: number): boolean {
   }
 }
 
-/** The name of `uid` from /etc/passwd, or `uid N` when it has none. */
+/** `uid` as messages name it: `name (uid N)`, or `uid N` when it has no name. */
 function userName(uid: number): string {
+  const name = accountName(uid);
+  return name === null ? `uid ${uid}` : `${name} (uid ${uid})`;
+}
+
+/** The name of `uid` in /etc/passwd, or null (none, or no passwd file: a minimal container). */
+function accountName(uid: number): string | null {
   try {
     for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
       const [name, , id] = line.split(':');
-      if (name && Number(id) === uid) return `${name} (uid ${uid})`;
+      if (name && Number(id) === uid) return name;
     }
   } catch {
-    // no passwd file (a minimal container): the number alone
+    // no passwd file
   }
-  return `uid ${uid}`;
+  return null;
 }
