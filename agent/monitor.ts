@@ -89,7 +89,8 @@ function enforceMemoryLimit(proc: SupervisedProcess, memory: number, log: (line:
 
 /** Keeps one cron job per process with a cron_restart expression. */
 export class CronRestarts {
-  private readonly jobs = new Map<number, { expression: string; job: Cron }>();
+  /** Per process: its expression, and its job (null: an expression croner refused, said once). */
+  private readonly jobs = new Map<number, { expression: string; job: Cron | null }>();
 
   /** croner, loaded the first time an app has a cron_restart (most agents never need it). */
   private cron: typeof Cron | null = null;
@@ -112,7 +113,7 @@ export class CronRestarts {
       if (!expression) continue;
       seen.add(proc.id);
       if (this.jobs.get(proc.id)?.expression === expression) continue;
-      this.jobs.get(proc.id)?.job.stop();
+      this.jobs.get(proc.id)?.job?.stop();
       let job: Cron;
       try {
         job = new CronJob(expression, () => {
@@ -124,21 +125,21 @@ export class CronRestarts {
       } catch (error) {
         // a spec no CLI check saw (the socket, an old dump): this app gets no schedule, the agent goes on
         log(`${proc.spec.name} (id ${proc.id}): cron_restart '${expression}' is not a cron expression (${(error as Error).message}): no schedule`);
-        // kept as a job that never fires, so that it is said once, not at every change
-        this.jobs.set(proc.id, { expression, job: { stop: () => undefined } as unknown as Cron });
+        // kept without a job, so that it is said once, not at every change
+        this.jobs.set(proc.id, { expression, job: null });
         continue;
       }
       this.jobs.set(proc.id, { expression, job });
     }
     for (const [id, { job }] of this.jobs) {
       if (seen.has(id)) continue;
-      job.stop();
+      job?.stop();
       this.jobs.delete(id);
     }
   }
 
   stopAll(): void {
-    for (const { job } of this.jobs.values()) job.stop();
+    for (const { job } of this.jobs.values()) job?.stop();
     this.jobs.clear();
   }
 }

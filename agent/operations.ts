@@ -35,6 +35,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     proc.dispatch({ type: intent });
     tickets.set(proc, proc.lifecycle.asked);
   };
+  /** Acted on without a request (autostart off: left at rest), so that a later request is told apart. */
+  const leave = (proc: SupervisedProcess): void => void tickets.set(proc, proc.lifecycle.asked);
   const reloads: SupervisedProcess[] = [];
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
@@ -52,7 +54,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         const proc = await registry.prepare(spec, instance);
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
         if (spec.autostart !== false) ask(proc, 'start');
-        else tickets.set(proc, proc.lifecycle.asked);
+        else leave(proc);
         acted.push(proc);
         added++;
       }
@@ -75,7 +77,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       proc.respec({ ...spec, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
       // autostart off: a file started or restarted again leaves it at rest, as PM2 does
-      else if (isDormant(proc.status) && spec.autostart === false) tickets.set(proc, proc.lifecycle.asked);
+      else if (isDormant(proc.status) && spec.autostart === false) leave(proc);
       else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
       acted.push(proc);
     }
@@ -145,13 +147,11 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
   }
 }
 
-/** Restarts the selected processes, with a new env if given: merged over what each had, as PM2 merges it (a variable given at start that this shell lacks stays). */
+/** Restarts the selected processes, with a new env and options if given (respecForRestart). */
 export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
-    // the options given (PM2's flags of restart) apply to the selected processes only
-    if (options) proc.respec({ ...proc.spec, ...options });
-    if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
+    respecForRestart(proc, env, options);
     // as in PM2, bringing back a stopped or errored process is a start: it adds no restart to its count
     return proc.request(proc.status === ProcessState.STOPPED || proc.status === ProcessState.ERRORED ? 'start' : 'restart');
   });
@@ -185,9 +185,18 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
-  if (options) proc.respec({ ...proc.spec, ...options });
-  if (env) proc.respec({ ...proc.spec, env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } });
+  respecForRestart(proc, env, options);
   return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
+}
+
+/**
+ * What a restart or reload of one selected process changes in its spec: the options given (PM2's
+ * flags of restart), and a new shell's variables merged over what it had, as PM2 merges them (a
+ * variable given at start that this shell lacks stays; the app's declared ones win).
+ */
+function respecForRestart(proc: SupervisedProcess, env: Record<string, string> | undefined, options: Partial<AppSpec> | undefined): void {
+  if (!options && !env) return;
+  proc.respec({ ...proc.spec, ...options, ...(env ? { env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } } : {}) });
 }
 
 function reloadsWithoutGap(spec: AppSpec): boolean {

@@ -2,7 +2,8 @@
 // serving (online, or reloading: a child serves all along) and, when its app has a health check,
 // its last probe passed. A stopped process does not count when a command stopped it or it
 // finished (exit 0, autorestart off): it is not expected to serve, and would otherwise keep a pod
-// unready for good; one that crashed and was not restarted does. Pure: the endpoint asks it on request, from the registry as it stands.
+// unready for good; one that crashed and was not restarted does. Pure: the endpoint asks it on
+// request, from the registry as it stands.
 import { isServing, publicStatus, type ProcessStatus } from '../process/states.js';
 import type { HealthState } from '../protocol/types.js';
 
@@ -41,10 +42,12 @@ export function notReadyProcesses(processes: readonly ReadinessView[]): NotReady
 
 function notReadyBecause(proc: ReadinessView): string | null {
   const status = publicStatus(proc.status);
-  // stopped by a command, or a job that finished (exit 0): not expected to serve
-  const wanted = proc.exitCode === 0 || proc.exitCode === undefined || (proc.exitCode !== null && (proc.wantedCodes ?? []).includes(proc.exitCode));
-  if (proc.status === 'stopped' && !(proc.endedByItself && !wanted)) return null;
-  if (proc.status === 'stopped') return `stopped after exit code ${proc.exitCode === null ? 'none (a signal)' : proc.exitCode}`;
+  if (proc.status === 'stopped') {
+    // stopped by a command, or a job that finished (exit 0 or a stop_exit_codes one): not expected to serve
+    const code = proc.exitCode;
+    const finished = !proc.endedByItself || code === undefined || code === 0 || (code !== null && (proc.wantedCodes ?? []).includes(code));
+    return finished ? null : `stopped after exit code ${code === null ? 'none (a signal)' : code}`;
+  }
   if (!isServing(proc.status)) return status;
   if (!proc.probed) return null;
   const health = proc.health;

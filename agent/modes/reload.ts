@@ -3,6 +3,7 @@
 // (process/replacement.ts) decides everything else: timeouts, failures, what a racing request does.
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
+import { MAX_TIMER_MS } from '../protocol/limits.js';
 import type { Launched } from '../process/os.js';
 import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
@@ -99,5 +100,5 @@ const DRAIN_DEFAULT_MS = 30_000;
 
 /** How long a replaced worker is given to finish its connections: drain_timeout, at least DRAIN_MIN_MS, at most what a timer holds. */
 export function drainBound(spec: AppSpec): number {
-  return Math.min(Math.max(spec.drain_timeout ?? DRAIN_DEFAULT_MS, DRAIN_MIN_MS), 2 ** 31 - 1);
+  return Math.min(Math.max(spec.drain_timeout ?? DRAIN_DEFAULT_MS, DRAIN_MIN_MS), MAX_TIMER_MS);
 }

@@ -47,3 +47,6 @@ export function launchSizeProblem(env: Readonly<Record<string, string>>, args: r
 
 /** The highest pm_id (2^31 - 1): a dump holds no higher, and past it new ids are taken from the lowest free one. */
 export const MAX_PM_ID = 2 ** 31 - 1;
+
+/** The longest a timer waits, in ms (2^31 - 1, 24.8 days): Node fires a longer one at once. Durations of an app are held to it. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;

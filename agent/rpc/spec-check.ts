@@ -2,7 +2,7 @@
 // without control characters, no NUL anywhere, instances within bounds. The CLI sends valid
 // specs; anything else that can open the socket gets a validation error, never a TypeError.
 import type { AppSpec } from '../protocol/app-spec.js';
-import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, launchSizeProblem, nameProblem } from '../protocol/limits.js';
+import { MAX_INSTANCES, MAX_NAME_LENGTH, MAX_TIMER_MS, hasNul, launchSizeProblem, nameProblem } from '../protocol/limits.js';
 
 type Check = (value: unknown) => string | null;
 
@@ -17,7 +17,7 @@ const optional = (check: Check): Check => (value) => (value === undefined ? null
 const bool: Check = (value) => (typeof value === 'boolean' ? null : 'true or false');
 const count: Check = (value) => (typeof value === 'number' && Number.isFinite(value) && value >= 0 ? null : 'a number of at least 0');
 /** ms a timer waits: at most 2^31 - 1 (Node fires a longer timer at once). */
-const duration: Check = (value) => count(value) ?? ((value as number) > 2 ** 31 - 1 ? 'a duration of at most 2147483647 ms' : null);
+const duration: Check = (value) => count(value) ?? ((value as number) > MAX_TIMER_MS ? `a duration of at most ${MAX_TIMER_MS} ms` : null);
 const texts: Check = (value) => (Array.isArray(value) && value.every((item) => text(item) === null) ? null : 'an array of strings without NUL characters');
 const oneOf = (...allowed: string[]): Check => (value) => (allowed.includes(value as string) ? null : allowed.map((item) => `'${item}'`).join(' or '));
 

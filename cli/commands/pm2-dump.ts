@@ -28,14 +28,15 @@ export function readPm2Dump(pm2Home: string): DumpEntry[] {
   const torn: string[] = [];
   for (const name of ['dump.pm2', 'dump.pm2.bak']) {
     const file = join(pm2Home, name);
+    // checked before it is read (a missing file passes): what is read is what was checked
+    guardChain(file, 'run pmx import as the user who owns that PM2 home, or name another with --pm2-home');
+    guardPath(file, 'file');
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
     } catch {
       continue; // missing: the next candidate
     }
-    guardChain(file, 'run pmx import as the user who owns that PM2 home, or name another with --pm2-home');
-    guardPath(file, 'file');
     try {
       const parsed: unknown = JSON.parse(text);
       if (Array.isArray(parsed)) return parsed.filter((entry): entry is DumpEntry => !!entry && typeof entry === 'object' && typeof (entry as DumpEntry).name === 'string');

@@ -43,7 +43,10 @@ async function startOne(ctx: CommandContext, target: string, args: string[], fla
     return;
   }
   const { specFromCli } = await import('../ecosystem/index.js');
-  const spec = specFromCli(target, flagsForScript(flags), args, process.env, process.cwd());
+  const warnings: string[] = [];
+  const spec = specFromCli(target, flagsForScript(flags), args, process.env, process.cwd(), warnings);
+  // as a file's apps are warned of (a name that is a number, ...)
+  for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
   await startSpecs(ctx, [spec], flags, flags.force ? 'force' : 'start', Boolean(flags.updateEnv));
 }
 

@@ -105,14 +105,12 @@ export const CLI_ORIGIN: Origin = {
 /** Keys a flag sets over a file's app only when the app leaves them unset (PM2's `_startJson`); others replace the app's. */
 const FILL_ONLY = new Set(['namespace', 'watch', 'ignore_watch']);
 
-/** The spec for `pmx start <script> [flags] -- args`; `cwd` is the shell's directory. */
-export function specFromCli(script: string, opts: CliStartOptions, args: string[], baseEnv: Record<string, string | undefined>, cwd: string): AppSpec {
-  const context: ReadContext = { origin: CLI_ORIGIN, problems: [], warnings: [] };
+/** The spec for `pmx start <script> [flags] -- args`; `cwd` is the shell's directory; what the flags warn of goes to `warnings`. */
+export function specFromCli(script: string, opts: CliStartOptions, args: string[], baseEnv: Record<string, string | undefined>, cwd: string, warnings: string[] = []): AppSpec {
+  const context: ReadContext = { origin: CLI_ORIGIN, problems: [], warnings };
   const draft = readKeys({ ...flagsToKeys(opts), script, ...(args.length > 0 ? { args } : {}) }, context);
   const spec = context.problems.length === 0 ? completeSpec(draft, { ...context, baseDir: cwd, baseEnv }) : null;
   if (!spec) throw combineErrors(context.problems);
-  // what the file path prints for a file's apps (a name that is a number, ...), said for flags too
-  for (const warning of context.warnings) process.stderr.write(`[PMX][WARN] ${warning}\n`);
   return spec;
 }
 

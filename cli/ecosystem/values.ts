@@ -1,6 +1,6 @@
 // Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists, names.
 import { availableParallelism } from 'node:os';
-import { MAX_INSTANCES, MAX_NAME_LENGTH, hasNul, nameProblem } from '../../agent/protocol/limits.js';
+import { MAX_INSTANCES, MAX_NAME_LENGTH, MAX_TIMER_MS, hasNul, nameProblem } from '../../agent/protocol/limits.js';
 
 /** A parse result: the value (with a warning when PM2 tolerates a value pmx does not act on), or what was expected (for the error message). */
 export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; expected: string };
@@ -20,16 +20,21 @@ export function parseSize(value: unknown): Parsed<number> {
 
 /** A duration in ms: a number, or '500ms', '2s', '1m', '1h'. */
 export function parseDuration(value: unknown): Parsed<number> {
-  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;
-  const ms = typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : match ? Math.round(Number(match[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms']) : null;
+  const ms = durationMs(value);
   if (ms === null) return bad("a duration in ms (a number, or '500ms', '2s', '1m')");
   // a timer holds at most 2^31 - 1 ms: a longer one fires at once
-  if (ms > MAX_DURATION_MS) return bad(`a duration of at most ${MAX_DURATION_MS} ms (24.8 days)`);
+  if (ms > MAX_TIMER_MS) return bad(`a duration of at most ${MAX_TIMER_MS} ms (24.8 days)`);
   return ok(ms);
 }
 
-/** The longest duration a timer can wait (Node fires a longer one at once). */
-export const MAX_DURATION_MS = 2 ** 31 - 1;
+/** `value` in ms: a number, or a string with a unit; null when it is neither. */
+function durationMs(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;
+  if (!match) return null;
+  const factor = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(match[2] ?? 'ms') as 'ms'];
+  return Math.round(Number(match[1]) * factor);
+}
 
 /** A whole number >= min (numbers or numeric strings, as flags arrive). */
 export function parseCount(value: unknown, min = 0): Parsed<number> {

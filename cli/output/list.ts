@@ -39,7 +39,7 @@ export type SortField = keyof typeof SORT_FIELDS;
 export function parseSort(text: string): ListSort | null {
   const [field = '', order = 'asc'] = text.split(':');
   const key = field.toLowerCase();
-  if (!(key in SORT_FIELDS)) return null;
+  if (!Object.hasOwn(SORT_FIELDS, key)) return null;
   return { field: key as SortField, descending: order === 'desc' };
 }
 
