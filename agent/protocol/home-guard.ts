@@ -87,7 +87,12 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
     let stats: Stats;
     try {
       stats = lstatSync(entry);
-    } catch {
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+        // a folder on the way the user may not search (EACCES): nothing under it can be checked or made
+        throw new AgentFault(`cannot use ${path}: ${entry} on its way cannot be looked up (${code === 'EACCES' ? 'EACCES: you may not search the folder that holds it' : code}); ${elsewhere}`, { code: 'HOME_UNSAFE', file: path, data: { path: entry, errno: code } });
+      }
       // a link to nothing: making the home through it would fail with a bare ENOENT
       if (inTarget && via) throw new AgentFault(`refusing ${path}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { code: 'HOME_UNSAFE', file: path, data: { path: via.link } });
       return; // not there yet

@@ -181,6 +181,16 @@ describe('a home reached through a directory or a link that another user control
     expect(under.stderr).toContain(`refusing ${below}: the symbolic link ${dangling} on its way points to ${join(base, 'nowhere')}, which does not exist`);
   });
 
+  it('says which folder on the way the user may not search, instead of a bare EACCES', async () => {
+    const closed = join(base, 'closed');
+    mkdirSync(closed, { mode: 0o700 });
+    const home = join(closed, 'home');
+    const refused = await user.pmx(['ls'], { PMX_HOME: home, HOME: home });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`cannot use ${home}: ${home} on its way cannot be looked up (EACCES: you may not search the folder that holds it)`);
+    expect(existsSync(home)).toBe(false);
+  });
+
   it('is refused by pmx-runtime before it makes anything there (it takes the lock before the agent starts)', () => {
     const theirs = join(base, 'their-runtime');
     mkdirSync(theirs, { mode: 0o755 });
