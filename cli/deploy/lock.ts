@@ -30,6 +30,12 @@ export interface HeldLock {
   release(): Promise<void>;
   /** The output of the request's `read`, run under the lock by the command that took it (null: no read asked); aborting `signal` gives the wait up (the lock stays held). */
   readonly read: ((signal?: AbortSignal | null) => Promise<string>) | null;
+  /**
+   * Where `current` pointed once the lock was held (null: no link; undefined: not read, in a
+   * rehearsal): another deploy may have switched it while this one waited for the lock, after the
+   * check read it.
+   */
+  readonly current?: string | null;
 }
 
 /** What the holding command prints once it has the lock. */
@@ -40,6 +46,10 @@ export const REFUSED = 'pmx-lock=busy';
 export const WORK_BUSY = 'pmx-lock=working';
 /** What it prints after the output of a read run under the lock. */
 export const READ_DONE = 'pmx-lock=read';
+/** The line before LOCKED: where `current` points, read once the lock is held. */
+export const HELD_CURRENT = 'pmx-lock-current=';
+/** What that line names when `current` exists and is not a symbolic link. */
+export const NOT_A_LINK = '?not-a-link';
 
 /**
  * Takes the lock (waiting up to `waitMs`), records the owner, waits as long again for `.pmx/work`
@@ -59,7 +69,7 @@ export function lockCommand(paths: RemotePaths, owner: LockOwner, waitMs: number
   return (
     `mkdir -p ${quote(paths.meta)} && exec 9>>${quote(paths.lock)} && ` +
     `if flock ${wait} 9; then __pmx_was=$(cat ${quote(paths.lockOwner)} 2>/dev/null); ${record(quote(JSON.stringify(owner)))} && exec 8>>${quote(paths.work)} && ` +
-    `if flock ${wait} 8; then exec 8>&-; echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
+    `if flock ${wait} 8; then exec 8>&-; printf '%s%s\\n' ${HELD_CURRENT} "$(readlink ${quote(paths.current)} 2>/dev/null || { test -e ${quote(paths.current)} && echo ${quote(NOT_A_LINK)}; })"; echo ${LOCKED} && ${read === null ? '' : `{ { ${read}; }; echo ${READ_DONE}; } && `}${hold}; ` +
     `else ${record('"$__pmx_was"')}; echo ${WORK_BUSY}; printf '%s\\n' "$__pmx_was"; exit 74; fi; ` +
     `else echo ${REFUSED}; cat ${quote(paths.lockOwner)} 2>/dev/null; exit 75; fi`
   );
@@ -230,6 +240,7 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
     if (first === 'locked') {
       const heartbeat = beat > 0 ? setInterval(() => input.write('\n'), beat).unref() : null;
       lock = {
+        current: heldCurrent(seen),
         async release() {
           if (heartbeat) clearInterval(heartbeat);
           input.end();
@@ -269,6 +280,12 @@ export function startLock(connection: RemoteConnection, request: LockRequest, pr
       await (lock as HeldLock | null)?.release();
     },
   };
+}
+
+// the link the holding command read once it held the lock (its line just before LOCKED); undefined: no such line
+function heldCurrent(seen: string): string | null | undefined {
+  const line = new RegExp(`(?:^|\\n)${HELD_CURRENT}([^\\n]*)\\n${LOCKED}\\n`).exec(seen);
+  return line ? line[1] || null : undefined;
 }
 
 function lastLine(stderr: string): string {

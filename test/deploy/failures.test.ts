@@ -33,6 +33,10 @@ beforeAll(async () => {
     rolling: environment(env, hosts, origin, { strategy: 'release', healthcheck: health, rolling: 1 }),
     stays: environment(env, hosts, origin, { strategy: 'release', auto_rollback: false, healthcheck: { command: 'test "$(hostname)" != h3', retries: 0 } }),
     slow: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy': 'sleep 2' }),
+    // holds the lock until the test removes /srv/hold on every host
+    held: environment(env, hosts, origin, { strategy: 'release', 'pre-deploy': 'while [ -e /srv/hold ]; do sleep 0.1; done' }),
+    // waits for the lock, then fails its health check on h1
+    waitsfails: environment(env, hosts, origin, { strategy: 'release', lock_timeout: '30s', healthcheck: { command: 'test "$(hostname)" != h1', retries: 0 } }),
     patient: environment(env, hosts, origin, { strategy: 'release', lock_timeout: '20s' }),
     // the same hosts listed the other way round
     reversed: environment(env, [...hosts].reverse(), origin, { strategy: 'release', lock_timeout: '20s' }),
@@ -166,6 +170,37 @@ describe('deploy failures before publish: no host publishes', () => {
     const [three, four] = await Promise.all([0, 1].map(() => deploy({ file: app.file, envName: 'patient', command: 'deploy' })));
     expect(three!.outcomes.map((o) => o.status), transcript(three!)).toEqual(['deployed', 'deployed', 'deployed']);
     expect(four!.outcomes.map((o) => o.status), transcript(four!)).toEqual(['deployed', 'deployed', 'deployed']);
+  }, 90_000);
+
+  it('a deploy that waited for the lock rolls back to where the deploy before it left the host, not to where the host was when it checked it', async () => {
+    app.commit(`v${++versions}`);
+    await Promise.all(hosts.map((host) => execOnHost(host, 'touch /srv/hold')));
+    let locked!: () => void;
+    const allLocked = new Promise<void>((resolve) => (locked = resolve));
+    let count = 0;
+    const first = deploy({ file: app.file, envName: 'held', command: 'deploy', onEvent: (event) => event.kind === 'phase-done' && event.phase === 'lock' && ++count === 3 && locked() });
+    await allLocked;
+    // the second run reads h1's current link in its check, then waits for the lock (the other hosts
+    // check in turn, once the host before them in lock order is locked)
+    let checked!: () => void;
+    const firstChecked = new Promise<void>((resolve) => (checked = resolve));
+    const second = deploy({ file: app.file, envName: 'waitsfails', command: 'deploy', onEvent: (event) => event.kind === 'phase-done' && event.phase === 'check' && event.host === hosts[0]!.address && checked() });
+    await firstChecked;
+    await Promise.all(hosts.map((host) => execOnHost(host, 'rm -f /srv/hold')));
+    const done = await first;
+    expect(done.outcomes.map((o) => o.status), transcript(done)).toEqual(['deployed', 'deployed', 'deployed']);
+    const theirs = done.outcomes[0]!.release!;
+    const waited = await second;
+    expect(statuses(waited), transcript(waited)).toEqual([`${hosts[0]!.address}:rolled-back`, `${hosts[1]!.address}:deployed`, `${hosts[2]!.address}:deployed`]);
+    const back = waited.outcomes[0]!;
+    expect(back.previous).toBe(theirs);
+    expect(back.message).toContain(`rolled back to ${theirs}`);
+    expect((await execOnHost(hosts[0]!, 'readlink /srv/app/current')).stdout.trim()).toBe(`releases/${theirs}`);
+    // its ledger line says where it came from
+    const ledger = (await execOnHost(hosts[0]!, 'tail -n 1 /srv/app/.pmx/revisions.log')).stdout;
+    expect(JSON.parse(ledger)).toMatchObject({ from: theirs });
+    const note = waited.events.find((event) => event.kind === 'note' && event.host === hosts[0]!.address && event.message.startsWith('current moved from'));
+    expect(note, transcript(waited)).toBeDefined();
   }, 90_000);
 
   it('a bad deploy section is refused before any host is touched, naming the key', async () => {

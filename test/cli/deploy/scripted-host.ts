@@ -7,7 +7,7 @@
 // decides what to run and in which order.
 import { posix } from 'node:path';
 import { formatRevision, type Revision } from '../../../cli/deploy/revisions.js';
-import { LOCKED, PROBED, READ_DONE, REFUSED, SKIPPED } from '../../../cli/deploy/lock.js';
+import { HELD_CURRENT, LOCKED, PROBED, READ_DONE, REFUSED, SKIPPED } from '../../../cli/deploy/lock.js';
 import { LIVE_MARKS } from '../../../cli/deploy/remote-live-types.js';
 
 /** A command's end as the host reports it (what an SSH channel gives back). */
@@ -97,7 +97,7 @@ export class ScriptedHost {
     if (this.lockedBy !== null && this.lockedBy !== holder) return { code: 75, stdout: `${REFUSED}\n{"user":"other@test","pid":1,"command":"pmx deploy other","since":"2025-01-01T00:00:00.000Z"}\n`, stderr: '' };
     this.lockedBy = holder;
     const read = command.includes('echo @current') ? `${this.state()}${READ_DONE}\n` : '';
-    return { code: 0, stdout: `${LOCKED}\n${read}`, stderr: '' };
+    return { code: 0, stdout: `${HELD_CURRENT}${this.current ?? ''}\n${LOCKED}\n${read}`, stderr: '' };
   }
 
   /**
