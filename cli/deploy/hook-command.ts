@@ -30,11 +30,14 @@ export function hookCommand(run: HookRun): string {
   const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
   const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
   const mask = secrets ? ` | ${maskFilterCommand(secrets.names)}` : '';
-  // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3
+  // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3. tee ignores
+  // SIGPIPE: when the session ends under a running hook (the CLI killed or cut off), it stops
+  // writing to the gone channel and goes on writing the log, so the hook is not killed by its next
+  // line of output and what it does after is still recorded
   return (
     `cd ${quote(run.cwd)} && ${exporting(run.env)}${source}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | tee -a ${log} >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
 }
 

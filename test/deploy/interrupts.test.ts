@@ -21,7 +21,8 @@ beforeAll(async () => {
   const hooks = {
     strategy: 'release',
     'pre-deploy': 'pre-deploy "$(cat VERSION)"',
-    'post-deploy': 'post-deploy "$(cat VERSION)" && pmx startOrReload ecosystem.config.js --env production',
+    // it prints after the fault's hold: a hook left running by a CLI that is gone must not die of its next line
+    'post-deploy': 'post-deploy "$(cat VERSION)" && echo "post-deploy of $(cat VERSION) goes on" && pmx startOrReload ecosystem.config.js --env production',
   };
   app = createAppRepo(env, (origin) => ({
     production: environment(env, hosts, origin, hooks),
@@ -72,8 +73,12 @@ describe('a second Ctrl-C', () => {
       await undo();
       rmSync(temp, { recursive: true, force: true });
     }
-    // the locks end with the sessions; the next deploy takes the fleet to one release again
+    // the locks end with the sessions; the hook left running on h2 goes on (it prints after the quit) and ends
     for (const host of hosts) expect((await settledState(host)).lockFree).toBe(true);
+    const left = await settledState(hosts[1]!);
+    expect(left.workFree).toBe(true);
+    expect((await execOnHost(hosts[1]!, `cat /srv/app/.pmx/logs/${left.current}.log`)).stdout).toContain(`post-deploy of ${version} goes on`);
+    // the next deploy takes the fleet to one release again
     await release(['deployed', 'deployed', 'deployed']);
   }, 60_000);
 });
@@ -104,8 +109,14 @@ describe('a deploy killed (kill -9) while its post-deploy hook runs', () => {
       await undo();
       rmSync(temp, { recursive: true, force: true });
     }
-    // the hook ends (and reloads what the killed run published); the revert then holds
-    expect((await settledState(host)).workFree).toBe(true);
+    // the hook goes on, printing into a channel that is gone, and ends: it reloads what the killed
+    // run published, and what it printed after the kill is in the release's log
+    const ended = await settledState(host);
+    expect(ended.workFree).toBe(true);
+    await servingEverywhere([host], version);
+    const log = (await execOnHost(host, `cat /srv/app/.pmx/logs/${ended.current}.log`)).stdout;
+    expect(log).toContain(`post-deploy of ${version} goes on`);
+    // the revert then holds
     const reverted = await deploy({ file: app.file, envName: 'production', command: 'revert', steps: 1, select: { hosts: [host.address] } });
     expect(reverted.outcomes.map((o) => o.status), transcript(reverted)).toEqual(['reverted']);
     await servingEverywhere([host], before.version);
