@@ -1,7 +1,7 @@
 // What an app runs: its script (a file, a directory, a command on PATH, or a whole command line),
 // the interpreter for it and the arguments, resolved as PM2 resolves them.
-import { basename, extname } from 'node:path';
-import { absolute, expandHome, interpreterFor, locateScript, onPath } from './resolve-script.js';
+import { basename, extname, isAbsolute } from 'node:path';
+import { absolute, expandHome, interpreterFor, isExecutable, locateScript, onPath } from './resolve-script.js';
 import { SERVE_WORD, serveScript } from './serve-script.js';
 
 /** A resolved program. */
@@ -15,9 +15,10 @@ export interface Program {
 }
 
 /**
- * Why a program cannot be run: its script is nowhere, or nothing here can run a TypeScript script
- * given no interpreter. (An interpreter that cannot be executed is left to the agent, which marks
- * the app errored and names the interpreter in the process list.)
+ * Why a program cannot be run: its script is nowhere, or its interpreter is (PM2's "Interpreter
+ * ... is NOT AVAILABLE in PATH": nothing is registered, so the corrected command starts afresh),
+ * or nothing here can run a TypeScript script given no interpreter. (An interpreter gone between
+ * this check and the start is left to the agent, which marks the app errored and names it.)
  */
 export interface ProgramFault {
   fault: 'script' | 'interpreter';
@@ -49,7 +50,17 @@ export function resolveProgram(request: ProgramRequest, cwd: string, env: Record
   if (!request.interpreter && interpreter === 'python3' && !onPath('python3', path) && onPath('python', path)) {
     interpreter = 'python';
   }
+  const missing = missingInterpreter(interpreter, path);
+  if (missing) return { fault: 'interpreter', reason: request.interpreter ? `'${interpreter}' ${missing}` : `is not set, and '${request.script}' runs with '${interpreter}', which ${missing}: install it, or name an interpreter` };
   return { script, args: request.args ?? [], interpreter, defaultName: basename(request.script, extname(request.script)) };
+}
+
+/** Why `interpreter` cannot be run from here ('is not on PATH', 'is not an executable file'), or null; node is this node. */
+function missingInterpreter(interpreter: string, path: string): string | null {
+  if (interpreter === 'none' || interpreter === 'node' || interpreter === '') return null;
+  if (!interpreter.includes('/')) return onPath(interpreter, path) ? null : 'is not on PATH';
+  if (isAbsolute(interpreter) && !isExecutable(interpreter)) return 'is not an executable file';
+  return null;
 }
 
 const TYPESCRIPT = new Set(['.ts', '.tsx', '.mts']);

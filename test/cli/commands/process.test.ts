@@ -1,6 +1,7 @@
 // start / stop / restart / delete / reset / describe / env / sendSignal against real processes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFileSync, statSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort, get } from '../../helpers/net.js';
@@ -141,14 +142,29 @@ describe('bad input', () => {
     expect((await pmx.jlist()).length).toBe(before);
   });
 
-  it('marks an app errored, naming the interpreter, when the interpreter cannot be executed', async () => {
+  it('refuses an interpreter that is not there, registering nothing; one removed after the start marks the app errored, naming it', async () => {
     const result = await pmx.run(['start', join(apps, 'forever.js'), '-n', 'nointerp', '--interpreter', '/nonexistent/python9']);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain('/nonexistent/python9: not found or not executable');
-    const proc = await pmx.proc('nointerp');
-    expect(proc.pm2_env.status).toBe('errored');
-    expect(proc.pm2_env.restart_time).toBe(0);
-    await pmx.ok(['delete', 'nointerp']);
+    expect(result.stderr).toContain("`--interpreter` '/nonexistent/python9' is not an executable file");
+    expect((await pmx.jlist()).some((proc) => proc.name === 'nointerp')).toBe(false);
+    // the agent's own check, when the interpreter goes away later
+    const dir = mkdtempSync(join(tmpdir(), 'pmx-interp-'));
+    try {
+      const shell = join(dir, 'mysh');
+      copyFileSync('/bin/sh', shell);
+      chmodSync(shell, 0o755);
+      writeFileSync(join(dir, 'loop.sh'), 'while :; do sleep 1; done\n');
+      await pmx.ok(['start', join(dir, 'loop.sh'), '-n', 'gone', '--interpreter', shell]);
+      rmSync(shell);
+      const restarted = await pmx.run(['restart', 'gone']);
+      expect(restarted.code).toBe(1);
+      const proc = await pmx.proc('gone');
+      expect(proc.pm2_env.status).toBe('errored');
+      expect(proc.pm2_env.pmx_error).toContain(`${shell}: not found or not executable`);
+      await pmx.ok(['delete', 'gone']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects an unknown signal', async () => {

@@ -47,7 +47,7 @@ describe('defaults', () => {
   });
 
   it('runs TypeScript as PM2 7 does: with bun when it is on PATH, else with a node that strips types, else says what to do', () => {
-    const dir = tmpFiles({ 'app.ts': '', 'view.tsx': '', 'bin/bun': '#!/bin/sh\n', 'empty/.keep': '' }, { 'bin/bun': 0o755 });
+    const dir = tmpFiles({ 'app.ts': '', 'view.tsx': '', 'bin/bun': '#!/bin/sh\n', 'bin/deno': '#!/bin/sh\n', 'empty/.keep': '' }, { 'bin/bun': 0o755, 'bin/deno': 0o755 });
     const withBun = { ...baseEnv, PATH: `${join(dir, 'bin')}:/usr/bin:/bin` };
     for (const script of ['app.ts', 'view.tsx']) expect(specFromCli(script, {}, [], withBun, dir).interpreter).toBe('bun');
     expect(specFromCli('app.ts', { interpreter: 'deno', interpreterArgs: 'run --allow-net' }, [], withBun, dir)).toMatchObject({ interpreter: 'deno', interpreter_args: ['run', '--allow-net'] });
@@ -187,8 +187,15 @@ describe('flags', () => {
     expect(failure(() => specFromCli(forever, { cronRestart: 'often' }, [], baseEnv, '/')).message).toMatch(/^pmx start: `--cron-restart` must be a valid cron expression/);
   });
 
-  it('pass an interpreter through as given: the agent names one it cannot execute', () => {
-    expect(specFromCli(forever, { interpreter: '/nonexistent/python9' }, [], baseEnv, '/').interpreter).toBe('/nonexistent/python9');
+  it('pass an interpreter through as given, and refuse one that is not there (PM2: NOT AVAILABLE in PATH), registering nothing', () => {
+    expect(specFromCli(forever, { interpreter: '/bin/sh' }, [], baseEnv, '/').interpreter).toBe('/bin/sh');
+    const absent = failure(() => specFromCli(forever, { interpreter: '/nonexistent/python9' }, [], baseEnv, '/'));
+    expect(absent.message).toBe("pmx start: `--interpreter` '/nonexistent/python9' is not an executable file");
+    expect([absent.code, absent.key]).toEqual(['ECOSYSTEM_INVALID', 'interpreter']);
+    expect(failure(() => specFromCli(forever, { interpreter: 'python9' }, [], baseEnv, '/')).message).toBe("pmx start: `--interpreter` 'python9' is not on PATH");
+    // the one picked for the extension
+    const dir = tmpFiles({ 'job.py': '', 'empty/.keep': '' });
+    expect(failure(() => specFromCli('job.py', {}, [], { ...baseEnv, PATH: join(dir, 'empty') }, dir)).message).toBe("pmx start: `--interpreter` is not set, and 'job.py' runs with 'python3', which is not on PATH: install it, or name an interpreter");
   });
 
   it('names the path of a script that is not there', () => {
