@@ -2,7 +2,7 @@
 // signal. Every operation resolves once the processes it acted on have settled, and what it
 // answers is true then: a process that a later request took elsewhere is named in a SUPERSEDED
 // fault, never reported as done (how requests on one process compose: process/requests.ts).
-import type { AppSpec } from './protocol/app-spec.js';
+import { RESPEC_FORBIDDEN, type AppSpec } from './protocol/app-spec.js';
 import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
@@ -26,7 +26,7 @@ export interface StartOutcome {
  * them one at a time, without a gap in cluster mode, as `reload <name>` does). A process that a
  * later request (a stop, a delete) took elsewhere before it settled is named in a SUPERSEDED fault.
  */
-export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean): Promise<StartOutcome> {
+export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean, given: readonly (keyof AppSpec)[] = []): Promise<StartOutcome> {
   const acted: SupervisedProcess[] = [];
   const alreadyRunning: string[] = [];
   /** What each process was asked here (its ticket), to tell afterwards whether a later request overrode it. */
@@ -63,7 +63,11 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     if (mode === 'start') {
       const dormant = existing.filter((proc) => isDormant(proc.status));
       if (dormant.length === 0) alreadyRunning.push(spec.name);
+      // as PM2 restarts it: with the options the command line gave (the rest as they were), and a
+      // new shell's variables only with --update-env
+      const options = pickGiven(spec, given);
       for (const proc of dormant) {
+        respecForRestart(proc, updateEnv ? spec.env : undefined, options);
         ask(proc, 'start');
         acted.push(proc);
       }
@@ -197,6 +201,12 @@ async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | 
 function respecForRestart(proc: SupervisedProcess, env: Record<string, string> | undefined, options: Partial<AppSpec> | undefined): void {
   if (!options && !env) return;
   proc.respec({ ...proc.spec, ...options, ...(env ? { env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } } : {}) });
+}
+
+/** The keys of `spec` the command line named that a registered process may take (none: undefined). */
+function pickGiven(spec: AppSpec, given: readonly (keyof AppSpec)[]): Partial<AppSpec> | undefined {
+  const keys = given.filter((key) => !RESPEC_FORBIDDEN.has(key));
+  return keys.length === 0 ? undefined : Object.fromEntries(keys.map((key) => [key, spec[key]]));
 }
 
 function reloadsWithoutGap(spec: AppSpec): boolean {

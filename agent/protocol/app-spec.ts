@@ -131,6 +131,13 @@ export interface LogRotation {
   date_format: string;
 }
 
+/**
+ * Keys a restart (or a start of an app at rest) never changes in a registered process: they make
+ * another app (its name, script, namespace, mode, number of instances, directory, interpreter) or
+ * are merged by their own rules (the environment).
+ */
+export const RESPEC_FORBIDDEN: ReadonlySet<string> = new Set(['name', 'namespace', 'script', 'exec_mode', 'instances', 'cwd', 'env', 'app_env', 'interpreter', 'pid_file']);
+
 /** PM2's defaults for every optional key of an AppSpec. */
 export const APP_DEFAULTS = {
   namespace: 'default',

@@ -112,7 +112,12 @@ export interface Methods {
   /** `brief`: each process without its environment (`env`, `app_env`): what the table of `ls` shows, a fraction of the bytes. */
   list: { params: { brief?: boolean }; result: ProcessDescription[] };
   start: {
-    params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean };
+    /**
+     * `given`: the spec keys the command line named (`start app.js -n web --max-memory-restart 200M -- two`):
+     * an app of that name and script already registered and at rest takes them as it starts again,
+     * as PM2 restarts it with the options given (the others stay as they were).
+     */
+    params: { apps: AppSpec[]; mode: StartMode; updateEnv: boolean; given?: (keyof AppSpec)[] };
     /** `all`: the whole list after the start (brief, as `list` gives it), which `pmx start` prints without asking again. */
     result: { processes: ProcessDescription[]; alreadyRunning: string[]; all: ProcessDescription[] };
   };

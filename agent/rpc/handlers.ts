@@ -66,10 +66,10 @@ export const handlers: Handlers = {
 
   list: ({ brief }, ctx) => describeJson(ctx.registry.all(), brief === true),
 
-  start: async ({ apps, mode, updateEnv }, ctx) => {
+  start: async ({ apps, mode, updateEnv, given }, ctx) => {
     if (!Array.isArray(apps)) throw new AgentFault('start: apps must be an array', { code: 'INVALID_REQUEST' });
     for (const [index, app] of apps.entries()) await checkCron(app.cron_restart, `apps[${index}] ('${app.name}')`);
-    const outcome = await startApps(ctx.registry, apps, mode, updateEnv);
+    const outcome = await startApps(ctx.registry, apps, mode, updateEnv, given ?? []);
     ctx.changed();
     ctx.events.told('start', outcome.started);
     return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };

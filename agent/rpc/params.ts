@@ -4,6 +4,7 @@ import type { Method, Methods } from '../protocol/types.js';
 import { AgentFault } from '../fault.js';
 import { hasNul } from '../protocol/limits.js';
 import { SPEC_KEYS, specProblem } from './spec-check.js';
+import { RESPEC_FORBIDDEN } from '../protocol/app-spec.js';
 import { selectorProblem } from '../protocol/selector.js';
 
 type Params = Record<string, unknown>;
@@ -23,7 +24,6 @@ const selector: ParamsCheck = ({ selector }) => selectorProblem(selector);
  * restart/reload `options`: app keys a restart may change (never the name, script, namespace or
  * mode: those make another app), each of the right kind (checked with the rest of a spec).
  */
-const RESPEC_FORBIDDEN = new Set(['name', 'namespace', 'script', 'exec_mode', 'instances', 'cwd', 'env', 'app_env', 'interpreter', 'pid_file']);
 function optionsProblem(options: unknown): string | null {
   if (options === undefined) return null;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) return 'options must be an object of app options';
@@ -38,10 +38,11 @@ function optionsProblem(options: unknown): string | null {
 const CHECKS: { [M in Method]: ParamsCheck } = {
   hello: ({ protocol }) => (typeof protocol === 'number' ? null : 'protocol must be a number'),
   list: ({ brief }) => (optionalBool(brief) ? null : 'brief must be true or false'),
-  start: ({ apps, mode, updateEnv }) => {
+  start: ({ apps, mode, updateEnv, given }) => {
     if (!Array.isArray(apps)) return 'apps must be an array of app specs';
     if (!['start', 'startOrRestart', 'startOrReload', 'force'].includes(mode as string)) return "mode must be 'start', 'startOrRestart', 'startOrReload' or 'force'";
     if (!optionalBool(updateEnv)) return 'updateEnv must be true or false';
+    if (given !== undefined && !(Array.isArray(given) && given.every((key) => typeof key === 'string' && Object.hasOwn(SPEC_KEYS, key)))) return 'given must be an array of app spec keys';
     for (const [index, app] of apps.entries()) {
       const problem = specProblem(app, index);
       if (problem) return problem;

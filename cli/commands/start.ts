@@ -47,7 +47,15 @@ async function startOne(ctx: CommandContext, target: string, args: string[], fla
   const spec = specFromCli(target, flagsForScript(flags), args, process.env, process.cwd(), warnings);
   // as a file's apps are warned of (a name that is a number, ...)
   for (const warning of warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
-  await startSpecs(ctx, [spec], flags, flags.force ? 'force' : 'start', Boolean(flags.updateEnv));
+  await startSpecs(ctx, [spec], flags, flags.force ? 'force' : 'start', Boolean(flags.updateEnv), await givenKeys(flags, args));
+}
+
+/** The spec keys this command line sets (its flags, and `-- args`): what an app at rest of that name and script takes as it starts again. */
+async function givenKeys(flags: StartFlags, args: string[]): Promise<(keyof AppSpec)[]> {
+  const { readOverrides } = await import('../ecosystem/cli-options.js');
+  const { name: _name, ...rest } = flagsForScript(flags);
+  const keys = Object.keys(readOverrides(rest, process.cwd(), [], [])) as (keyof AppSpec)[];
+  return args.length > 0 ? [...keys, 'args'] : keys;
 }
 
 /**
@@ -62,9 +70,8 @@ async function namesRegistered(ctx: CommandContext, target: string): Promise<boo
   return procs.some((proc) => proc.name === target || proc.pm2_env.namespace === target);
 }
 
-/** -x is PM2's way to ask for fork mode. */
 /** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */
-export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode, updateEnv = Boolean(flags.updateEnv)): Promise<void> {
+export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: StartFlags, mode: StartMode, updateEnv = Boolean(flags.updateEnv), given: (keyof AppSpec)[] = []): Promise<void> {
   // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
   const table = import('../output/list.js');
   // PM2 gives an app the values `set` under its name (module_conf.json) as variables
@@ -74,7 +81,7 @@ export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: St
     if (Object.keys(extra).length > 0) Object.assign(app, { env: { ...app.env, ...extra }, app_env: { ...app.app_env, ...extra } });
   }
   await withAgent(ctx, async (agent) => {
-    const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv });
+    const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv, ...(given.length > 0 ? { given } : {}) });
     for (const name of alreadyRunning) {
       ctx.err.write(`[PMX][ERROR] Script already launched as '${name}', add -f option to force re-execution\n`);
     }

@@ -44,6 +44,27 @@ describe('starting what is already running', () => {
     expect(statuses(pmx)).toEqual(statuses(pm2));
   });
 
+  it('start <script> of a stopped app with new options and arguments starts it with them; what is not given stays', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'redo', '--kill-timeout', '3000', '--', 'one']);
+    await diff.run(['stop', 'redo']);
+    const again = await diff.run(['start', 'hold.js', '--name', 'redo', '--node-args=--max-old-space-size=99', '--max-memory-restart', '200M', '--', 'two']);
+    expect(codes(again)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const fields = ['name', 'pm2_env.status', 'pm2_env.args', 'pm2_env.node_args', 'pm2_env.max_memory_restart', 'pm2_env.kill_timeout'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([{ name: 'redo', 'pm2_env.status': 'online', 'pm2_env.args': ['two'], 'pm2_env.node_args': ['--max-old-space-size=99'], 'pm2_env.max_memory_restart': 209715200, 'pm2_env.kill_timeout': 3000 }]);
+  });
+
+  it('a start refused for an interpreter not on PATH registers nothing, so the corrected command starts the app', async () => {
+    const typo = await diff.run(['start', 'hold.js', '--name', 'interp', '--interpreter', 'nodejs-typo-9']);
+    expect(codes(typo)).toEqual({ pm2: 1, pmx: 1 });
+    expect(typo.pmx.stderr).toContain("`--interpreter` 'nodejs-typo-9' is not on PATH");
+    expect((await diff.jlist()).pmx).toEqual([]);
+    expect(codes(await diff.run(['start', 'hold.js', '--name', 'interp']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+
   it('start <script> of a stopped app starts it again under its name', async () => {
     await diff.run(['start', 'hold.js']);
     await diff.run(['stop', 'hold']);
