@@ -74,8 +74,11 @@ export function matchSelector<T>(all: readonly T[], selector: Selector, view: (i
   switch (selector.kind) {
     case 'all':
       return [...all];
-    case 'id':
-      return all.filter((item) => view(item).id === selector.id);
+    case 'id': {
+      // as in PM2, a number that is no process's id names the app of that name (an app named after its port)
+      const byId = all.filter((item) => view(item).id === selector.id);
+      return byId.length > 0 ? byId : all.filter((item) => view(item).name === String(selector.id));
+    }
     case 'name': {
       // as in PM2, a script's path names the processes that run it (`pmx stop app.js`)
       const byName = all.filter((item) => {
