@@ -230,12 +230,13 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
   if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', app: name, data: { name } });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
-  if (wanted < 1) throw new AgentFault(`scale: ${name} would have ${wanted} instances; use delete to remove it`, { code: 'INVALID_REQUEST', app: name });
+  if (wanted < 0) throw new AgentFault(`scale: ${name} would have ${wanted} instances`, { code: 'INVALID_REQUEST', app: name });
   if (wanted > MAX_INSTANCES) {
     throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', app: name, data: { name, wanted, limit: MAX_INSTANCES } });
   }
-  const spec = { ...existing[0]!.spec, instances: wanted };
-  for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
+  // scaling to 0 deletes every instance, as PM2 does
+  const spec = { ...existing[0]!.spec, instances: Math.max(1, wanted) };
+  if (wanted > 0) for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
   if (wanted > existing.length) {
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];

@@ -10,7 +10,7 @@ export interface Program {
   script: string;
   args: string[];
   interpreter: string;
-  /** PM2's default name: the script's base name without extension, or the whole command line. */
+  /** PM2's default name: the script's (or the command line's) base name without its extension. */
   defaultName: string;
 }
 
@@ -72,13 +72,14 @@ function typescriptInterpreter(path: string): string | null {
   return major > 22 || (major === 22 && minor >= 18) ? 'node' : null;
 }
 
-/** PM2 runs a script with spaces that is no file (`'npm run start'`) as `bash -c '<line>'`, named after the line. */
+/** PM2 runs a script with spaces that is no file (`'npm run start'`) as `bash -c '<line>'`, named after the line as PM2 names it. */
 function commandLine(request: ProgramRequest, path: string): Program | null {
   const line = request.script.trim();
   if (!/\s/.test(line)) return null;
   const shell = onPath('bash', path) ?? onPath('sh', path);
   if (!shell) return null;
-  return { script: shell, args: ['-c', line], interpreter: 'none', defaultName: line };
+  // PM2's name for it: basename(line, extname(line)), so 'node dist/main.js --port 3' is 'main'
+  return { script: shell, args: ['-c', line], interpreter: 'none', defaultName: basename(line, extname(line)) };
 }
 
 function notFound(script: string, cwd: string): string {

@@ -65,6 +65,23 @@ describe('starting what is already running', () => {
     expect(statuses(pmx)).toEqual(statuses(pm2));
   });
 
+  it('a number that is no id names the app of that name (an app named after its port)', async () => {
+    await diff.run(['start', 'hold.js', '-n', '7']);
+    await diff.run(['start', 'b.js', '-n', 'other']);
+    expect(codes(await diff.run(['stop', '7']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['7:stopped', 'other:online']);
+  });
+
+  it('names a command line as PM2 does: its base name without the extension', async () => {
+    expect(codes(await diff.run(['start', 'node hold.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['node hold:online']);
+    expect(codes(await diff.run(['stop', 'node hold']))).toEqual({ pm2: 0, pmx: 0 });
+  });
+
   it('start <script> of a stopped app starts it again under its name', async () => {
     await diff.run(['start', 'hold.js']);
     await diff.run(['stop', 'hold']);
@@ -309,6 +326,14 @@ describe('scale', () => {
     const { pm2, pmx } = await settled(diff, (list) => list.length === 4 && allOnline(list));
     const numbers = (list: typeof pm2) => list.map((entry) => entry.pm2_env.NODE_APP_INSTANCE).sort();
     expect(numbers(pmx)).toEqual(numbers(pm2));
+  });
+
+  it('scaling to 0 deletes every instance, exit 0', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'drain', '-i', '2']);
+    expect(codes(await diff.run(['scale', 'drain', '0']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(pmx).toEqual([]);
   });
 
   it('scaling to the number already running exits 1 (nothing to do)', async () => {
