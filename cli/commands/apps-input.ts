@@ -24,6 +24,12 @@ export async function appsOfFile(file: string, flags: StartFlags): Promise<AppSp
   return loaded.apps;
 }
 
+/** The names of a file's apps (stop, delete, reset): its scripts need not exist any more. */
+export async function namesOfFile(file: string, flags: StartFlags): Promise<string[]> {
+  const { loadEcosystemNames } = await import('../ecosystem/index.js');
+  return loadEcosystemNames(file, { envName: flags.env, only: onlyNames(flags) });
+}
+
 /** The apps of a configuration given on stdin (`pmx start -`, `pmx delete -`). */
 export async function appsFromStdin(flags: StartFlags): Promise<AppSpec[]> {
   const chunks: Buffer[] = [];

@@ -7,7 +7,7 @@ import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { isEcosystemTarget, selectorFor } from './targets.js';
 import { printProcessList, reportStarted } from './list.js';
-import { appsFromStdin, appsOfFile, type StartFlags } from './apps-input.js';
+import { appsFromStdin, appsOfFile, namesOfFile, type StartFlags } from './apps-input.js';
 
 export type Action = 'stop' | 'restart' | 'reload' | 'delete' | 'reset';
 
@@ -20,8 +20,12 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   }
   await withAgent(ctx, async (agent) => {
     for (const target of targets) {
-      const apps = target === '-' ? await appsFromStdin(flags) : (await isEcosystemTarget(target)) ? await appsOfFile(target, flags) : null;
-      if (apps && (action === 'restart' || action === 'reload')) {
+      const file = target !== '-' && (await isEcosystemTarget(target));
+      const restarts = action === 'restart' || action === 'reload';
+      // stop, delete and reset need a file's names only: its scripts may be gone (an old release removed)
+      const names = file && !restarts ? await namesOfFile(target, flags) : null;
+      const apps = target === '-' ? await appsFromStdin(flags) : file && restarts ? await appsOfFile(target, flags) : null;
+      if (apps && restarts) {
         // as PM2: a file's apps restart with the file's options and its variables; the shell's only
         // with --update-env; the missing ones start
         const mode = action === 'restart' ? 'startOrRestart' : 'startOrReload';
@@ -29,7 +33,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
         for (const proc of processes) reportStarted(ctx, proc);
         continue;
       }
-      const selector: Selector = apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
+      const selector: Selector = names ? { kind: 'names', names } : apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
       const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags, parallel) : await call(agent, action, selector, flags, parallel);
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });

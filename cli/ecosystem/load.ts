@@ -42,6 +42,23 @@ export async function loadEcosystem(file: string, options: LoadOptions): Promise
   return loadContent(await readEcosystemFile(path, shown), path, shown, { ...options, cwd: options.cwd ?? dirname(path) });
 }
 
+/**
+ * The names of a file's apps, for `stop` and `delete <file>`: read as for a start, but no script is
+ * looked up, so a file whose scripts are gone (an old release removed) still stops and deletes the
+ * apps it started, as PM2's does.
+ */
+export async function loadEcosystemNames(file: string, options: Pick<LoadOptions, 'envName' | 'only'>): Promise<string[]> {
+  const path = resolve(file);
+  const shown = relative(process.cwd(), path) || path;
+  const { apps: rawApps } = splitContent(await readEcosystemFile(path, shown), path, shown);
+  const problems: EcosystemError[] = [];
+  const drafts = rawApps.map((raw, index) => readApp(raw, index, { path, shown, envName: options.envName, problems, warnings: [] }, {}));
+  const selected = selectOnly(drafts, options.only, path, shown, problems);
+  if (problems.length > 0) throw combineErrors(problems);
+  // the last name is the one the app runs under (with append_env_to_name, the env's)
+  return selected.flatMap((app) => app.names.slice(-1));
+}
+
 /** `pmx start -`: the apps of a configuration read on stdin (JSON, or a JS object literal as PM2 accepts). */
 export async function loadEcosystemText(text: string, options: LoadOptions): Promise<LoadedEcosystem> {
   const cwd = options.cwd ?? process.cwd();

@@ -91,6 +91,18 @@ describe('restart and reload of a file', () => {
     expect(statuses(pmx)).toEqual(statuses(pm2));
     expect(statuses(pmx)).toEqual(['outsider:online']);
   });
+
+  it('stop <file> and delete <file> act on its apps when a script it names is gone (an old release removed)', async () => {
+    diff.write({ 'gone/app.js': APPS['hold.js'], 'gone/gone.config.js': "module.exports = { apps: [{ name: 'g1', script: './app.js', cwd: __dirname }] };" });
+    await diff.run(['start', 'gone/gone.config.js']);
+    await diff.sh('rm gone/app.js');
+    expect(codes(await diff.run(['stop', 'gone/gone.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+    const stopped = await diff.jlist();
+    expect(statuses(stopped.pmx)).toEqual(statuses(stopped.pm2));
+    expect(statuses(stopped.pmx)).toEqual(['g1:stopped']);
+    expect(codes(await diff.run(['delete', 'gone/gone.config.js']))).toEqual({ pm2: 0, pmx: 0 });
+    expect((await diff.jlist()).pmx).toEqual([]);
+  });
 });
 
 describe('paths', () => {

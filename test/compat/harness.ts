@@ -112,6 +112,8 @@ export class Side {
       child.stderr.setEncoding('utf8');
       child.stdout.on('data', (chunk: string) => (stdout += chunk));
       child.stderr.on('data', (chunk: string) => (stderr += chunk));
+      // a command that never reads its input may have exited already (EPIPE): what it printed still counts
+      child.stdin.on('error', () => undefined);
       child.stdin.end(options.stdin ?? '');
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
