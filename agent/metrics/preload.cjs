@@ -99,6 +99,31 @@ if (Number.isInteger(fd) && fd > 2 && !process.channel) {
   };
 }
 
+// PM2's bus tells `process:exception`, with the error, when an app dies of an uncaught exception
+// (crash notifiers listen for it). The monitor event changes nothing of what the exception does;
+// an app with its own 'uncaughtException' handler does not die of it, and nothing is told.
+if (Number.isInteger(fd) && fd > 2) {
+  process.on('uncaughtExceptionMonitor', (error) => {
+    if (process.listenerCount('uncaughtException') > 0) return;
+    try {
+      process.send({ type: 'process:exception', data: errorData(error) });
+    } catch {
+      // not sent (a closed channel): the exception goes on as it would
+    }
+  });
+}
+
+/** What PM2 sends of an error: its own properties (message, stack, code, ...) that can be sent. */
+function errorData(error) {
+  if (error === null || typeof error !== 'object') return { message: String(error) };
+  const data = {};
+  for (const key of Object.getOwnPropertyNames(error)) {
+    const value = error[key];
+    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) data[key] = value;
+  }
+  return data;
+}
+
 // the rest once the app's own first tick has run: its signal handlers and servers come first
 // (an app is never slower to start), and an HTTP request can only arrive after that anyway
 if (Number.isInteger(fd) && fd > 2) setTimeout(start, 0).unref();

@@ -2,7 +2,8 @@
 // which pushes each event as it happens (agent/events.ts). Packets are PM2's: `process:event` with
 // the process's `pm2_env` keys, `log:out` / `log:err` per line, and what apps send with
 // process.send under its `type` (or `process:msg`). `bus.on('*', (event, packet) => ...)` hears
-// them all, as on PM2's bus. When the agent goes away, the bus connects again to the next one. A
+// them all, as on PM2's bus, and a pattern such as `log:*` those it matches, handed the matched part
+// first (`(type, packet)`). When the agent goes away, the bus connects again to the next one. A
 // bus that falls far behind a flood is told what it missed (`pmx:dropped`, with the count).
 import { EventEmitter } from 'node:events';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
@@ -51,10 +52,12 @@ const RECONNECT_MS = [50, 100, 200, 500, 1000];
 export async function startBus(open: () => Promise<AgentConnection>): Promise<Bus> {
   const bus = new EventEmitter() as Bus;
   const emit = bus.emit.bind(bus);
+  const patterns = wildcards(bus);
   // PM2's bus is a wildcard emitter: a '*' listener hears (event, packet) for every event
   bus.emit = (event: string | symbol, ...args: unknown[]): boolean => {
     const heard = event !== 'error' && emit('*', event, ...args);
-    return emit(event, ...args) || heard;
+    const matched = typeof event === 'string' && event !== 'error' && patterns(event, args);
+    return emit(event, ...args) || heard || matched;
   };
   let closed = false;
   let connection: AgentConnection | null = null;
@@ -100,6 +103,43 @@ export async function startBus(open: () => Promise<AgentConnection>): Promise<Bu
     connection = null;
   };
   return bus;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+/**
+ * PM2's bus (axon's sub-emitter) matches patterns: `bus.on('log:*', (type, packet) => ...)` hears
+ * `log:out`, `log:err`, ..., and is handed what each `*` matched first. Listeners of a pattern (an
+ * event name with a `*`, other than '*' alone) are kept apart from the emitter's own; the returned
+ * function calls those matching an event, and says whether any did.
+ */
+function wildcards(bus: EventEmitter): (event: string, args: unknown[]) => boolean {
+  const listeners: { event: string; re: RegExp; fn: Listener }[] = [];
+  const on = bus.on.bind(bus);
+  const off = bus.removeListener.bind(bus);
+  const isPattern = (event: string | symbol): event is string => typeof event === 'string' && event !== '*' && event.includes('*');
+  bus.on = bus.addListener = (event: string | symbol, fn: Listener) => {
+    if (!isPattern(event)) return on(event, fn);
+    const source = event.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('(.+)');
+    listeners.push({ event, re: new RegExp(`^${source}$`), fn });
+    return bus;
+  };
+  bus.removeListener = bus.off = (event: string | symbol, fn: Listener) => {
+    if (!isPattern(event)) return off(event, fn);
+    const at = listeners.findIndex((listener) => listener.event === event && (listener.fn === fn || (listener.fn as { listener?: Listener }).listener === fn));
+    if (at >= 0) listeners.splice(at, 1);
+    return bus;
+  };
+  return (event, args) => {
+    let heard = false;
+    for (const { re, fn } of [...listeners]) {
+      const match = re.exec(event);
+      if (!match) continue;
+      heard = true;
+      fn.apply(bus, [...match.slice(1), ...args]);
+    }
+    return heard;
+  };
 }
 
 /**

@@ -31,6 +31,10 @@ const call = (fn) => new Promise((resolve, reject) => fn((error, result) => (err
   bus.on('log:err', (packet) => hear('err ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
   bus.on('process:msg', (packet) => hear('msg ' + packet.process.name + ' ' + JSON.stringify(packet.raw)));
   bus.on('custom:event', (packet) => hear('custom ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
+  // patterns, as log streamers subscribe: handed what the * matched first (PM2's own daemon lines, log:PM2, are not compared)
+  bus.on('log:*', (type, packet) => type !== 'PM2' && hear('log:* ' + type + ' ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
+  bus.on('process:*', (type, packet) => type === 'exception' && hear('process:* exception ' + packet.process.name));
+  bus.on('process:exception', (packet) => hear('exception ' + packet.process.name + ' ' + packet.data.message));
   const steps = {};
   const step = async (name, act, ends) => {
     const from = heard.length;
@@ -43,6 +47,7 @@ const call = (fn) => new Promise((resolve, reject) => fn((error, result) => (err
   await step('stop', () => call((cb) => api.stop('svc', cb)), [/^event svc stop/]);
   await step('crash loop', () => call((cb) => api.start({ script: __dirname + '/crash.js', name: 'crasher', max_restarts: 3, min_uptime: 5000 }, cb)), [/^event crasher restart overlimit/, /^event crasher exit.*restarts=2/]);
   await step('messages', () => call((cb) => api.start({ script: __dirname + '/talk.js', name: 'talker' }, cb)), [/^custom talker/, /^msg talker/]);
+  await step('exception', () => call((cb) => api.start({ script: __dirname + '/throw.js', name: 'thrower', autorestart: false }, cb)), [/^exception thrower/, /^event thrower exit/]);
   console.log(JSON.stringify({ steps, star: [...star].sort() }));
   bus.close();
   await call((cb) => api.killDaemon(cb));
@@ -54,6 +59,7 @@ const FILES = {
   'listener.cjs': LISTENER,
   'hold.js': "setInterval(() => {}, 1000);\nconsole.log('up');\nconsole.error('warming');\n",
   'crash.js': "console.log('about to crash');\nsetTimeout(() => process.exit(3), 20);\n",
+  'throw.js': "setTimeout(() => { throw new Error('kaboom'); }, 300);\n",
   'talk.js': "process.send({ type: 'custom:event', data: { n: 1 } });\nprocess.send({ hello: 'raw' });\nsetInterval(() => {}, 1000);\n",
 };
 
@@ -91,10 +97,24 @@ describe('launchBus, heard by the same listener', () => {
     });
   }
 
+  it('an uncaught exception: the same process events, and process:exception with the error (what the app prints of it is not compared: PM2 prints the stack, node the code frame too)', () => {
+    const told = (lines: string[]) => others(lines).filter((line) => !line.startsWith('err ') && !line.startsWith('log:* err '));
+    expect(events(heard.pmx.steps.exception!)).toEqual(events(heard.pm2.steps.exception!));
+    expect(told(heard.pmx.steps.exception!)).toEqual(told(heard.pm2.steps.exception!));
+  });
+
   it("a crash loop is told run by run: an exit for each, then 'restart overlimit'", () => {
     const crashes = events(heard.pmx.steps['crash loop']!).filter((line) => / exit /.test(line));
     expect(crashes).toHaveLength(3);
     expect(crashes.every((line) => line.includes('exit_code=3'))).toBe(true);
+  });
+
+  it("a pattern ('log:*', 'process:*') hears what it matches, handed the matched part first; an uncaught exception is told as process:exception", () => {
+    const patterned = (lines: string[]) => lines.filter((line) => line.startsWith('log:* ')).sort();
+    expect(patterned(heard.pmx.steps.start!)).toEqual(['log:* err svc "warming\\n"', 'log:* out svc "up\\n"']);
+    expect(patterned(heard.pmx.steps.start!)).toEqual(patterned(heard.pm2.steps.start!));
+    expect(heard.pmx.steps.exception).toContain('exception thrower kaboom');
+    expect(heard.pmx.steps.exception).toContain('process:* exception thrower');
   });
 
   it("'*' hears every event an app or the agent sends, as on PM2's bus", () => {
