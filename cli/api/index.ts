@@ -11,6 +11,7 @@ import { PROTOCOL_VERSION, type Methods, type ProcessDescription, type Selector 
 import type { AgentConnection } from '../client/connection.js';
 import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
+import { EcosystemError } from '../ecosystem/errors.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
 import { selectedAmong, selectorFor } from '../commands/targets.js';
@@ -105,11 +106,13 @@ export class Pmx {
   start(target: string | StartTarget, optionsOrCallback?: StartOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
     return settle(callback, async () => {
-      const { apps, mode } = await appsToStart(target, options, this.cwd ?? process.cwd());
+      const { apps, mode } = await pm2ScriptErrors(appsToStart(target, options, this.cwd ?? process.cwd()), this.cwd ?? process.cwd());
       const agent = await this.agent();
       const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: Boolean((options as { updateEnv?: boolean }).updateEnv) });
-      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError(`Script already launched as '${alreadyRunning.join("', '")}', add force: true to start another copy`, { code: 'ALREADY_RUNNING' });
-      return processes.map(toPm2Shape);
+      // PM2's words, which programs match (`err.message === 'Script already launched'`); the names in `data`
+      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('Script already launched', { code: 'ALREADY_RUNNING', data: { names: alreadyRunning } });
+      // PM2's start answers its process objects, whose `process.pid` programs read
+      return processes.map((proc) => ({ ...toPm2Shape(proc), process: { pid: proc.pid } }));
     });
   }
 
@@ -119,13 +122,13 @@ export class Pmx {
   }
 
   /** Restarts processes; an ecosystem file restarts its apps with its options and environment. */
-  restart(target: Target, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  restart(target: Target | StartTarget, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
     return settle(callback, async () => this.act('restart', target, options));
   }
 
   /** Reloads processes (zero-downtime in cluster mode, a restart in fork mode). */
-  reload(target: Target, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  reload(target: Target | StartTarget, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
     return settle(callback, async () => this.act('reload', target, options));
   }
@@ -306,24 +309,41 @@ export class Pmx {
   private async signal(signal: string | number, selector: Selector, unknown: string): Promise<Pm2Process[]> {
     const agent = await this.agent();
     if (selectedAmong(await agent.call('list', { brief: true }), selector).length === 0) throw new CliError(unknown, { code: 'NOT_FOUND' });
-    await agent.call('signal', { selector, signal: String(signal) });
+    try {
+      await agent.call('signal', { selector, signal: String(signal) });
+    } catch (error) {
+      // PM2's words for a signal it does not know
+      if (error instanceof CliError && error.code === 'INVALID_REQUEST' && error.message.startsWith('unknown signal')) throw new CliError(`Unknown signal: ${signal}`, { code: 'INVALID_REQUEST' });
+      throw error;
+    }
     return (await agent.call('list', {})).map(toPm2Shape);
   }
 
-  private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {
+  private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target | StartTarget, options: ActionOptions): Promise<Pm2Process[]> {
     return (await this.acted(action, target, options)).map(withSummary);
   }
 
-  private async acted(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target, options: ActionOptions): Promise<Pm2Process[]> {
+  private async acted(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target | StartTarget, options: ActionOptions): Promise<Pm2Process[]> {
     const agent = await this.agent();
+    const cwd = this.cwd ?? process.cwd();
+    const restarts = action === 'restart' || action === 'reload';
+    const mode = action === 'restart' ? 'startOrRestart' : 'startOrReload';
+    // PM2 restarts an app given as its options object with those options (missing ones start)
+    if (typeof target === 'object' && target !== null) {
+      const { apps } = await appsToStart(target, {}, cwd);
+      if (restarts) return (await agent.call('start', { apps, mode, updateEnv: options.updateEnv === true })).processes.map(toPm2Shape);
+      return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
+    }
     const word = String(target);
     if (isEcosystemFile(word)) {
-      const { apps } = await appsToStart(resolve(this.cwd ?? process.cwd(), word), {}, this.cwd ?? process.cwd());
-      if (action === 'restart' || action === 'reload') {
-        const { processes } = await agent.call('start', { apps, mode: action === 'restart' ? 'startOrRestart' : 'startOrReload', updateEnv: options.updateEnv === true });
+      if (restarts) {
+        const { apps } = await appsToStart(resolve(cwd, word), {}, cwd);
+        const { processes } = await agent.call('start', { apps, mode, updateEnv: options.updateEnv === true });
         return processes.map(toPm2Shape);
       }
-      return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
+      // stop and delete need the names only: the file's scripts may be gone (an old release removed)
+      const { loadEcosystemNames } = await import('../ecosystem/index.js');
+      return (await this.call(agent, action, { kind: 'names', names: await loadEcosystemNames(resolve(cwd, word), {}) }, options)).map(toPm2Shape);
     }
     const selector = selectorFor(word);
     // PM2's words, which scripts match: a name or namespace, an id, or 'all' of an empty list
@@ -364,6 +384,16 @@ export interface SentData {
   sent: true;
 }
 
+/** A script that is not there, in PM2's words (`Script not found: /abs/path`), which programs match; the code kept. */
+async function pm2ScriptErrors<T>(loading: Promise<T>, cwd: string): Promise<T> {
+  try {
+    return await loading;
+  } catch (error) {
+    if (!(error instanceof EcosystemError) || error.code !== 'SCRIPT_NOT_FOUND' || typeof error.value !== 'string') throw error;
+    throw new EcosystemError(`Script not found: ${resolve(cwd, error.value)}`, { code: 'SCRIPT_NOT_FOUND', file: error.file, app: error.app, key: 'script', value: error.value });
+  }
+}
+
 /** The agent's NOT_FOUND said in PM2's words (`unknown`), which scripts match, its code kept; other errors as they are. */
 async function pm2Errors<T>(call: Promise<T>, unknown: string): Promise<T> {
   try {
@@ -380,7 +410,11 @@ function settle<T>(cb: Callback<T> | undefined, body: () => Promise<T>): Promise
   const promise = body();
   if (cb) promise.then((result) => cb(null, result), (error: Error) => cb(error));
   // with a callback, a failure is the callback's: the promise must not also reject unhandled
-  return cb ? promise.catch(() => undefined as T) : promise;
+  if (cb) return promise.catch(() => undefined as T);
+  // without one, as PM2 allows (`pm2.delete('old-app')` and carry on), a failure must not end the
+  // program as an unhandled rejection; a caller who awaits the promise still gets it
+  promise.catch(() => undefined);
+  return promise;
 }
 
 /** The default client (PMX_HOME or ~/.pmx), as `require('pm2')` gives PM2's. */

@@ -19,6 +19,29 @@ const names = (list) => list.map((proc) => proc.pm2_env.name + ':' + proc.pm2_en
   const again = await call((cb) => api.start({ script: 'hold.js', name: 'web' }, cb));
   out.startRunningObject = again.error || names(again.result);
   out.startRunningScript = (await call((cb) => api.start('hold.js', { name: 'web' }, cb))).error !== undefined;
+  out.startRunningScriptMessage = (await call((cb) => api.start('hold.js', { name: 'web' }, cb))).error;
+  out.startMissing = String((await call((cb) => api.start(process.cwd() + '/missing.js', cb))).error).replace(process.cwd(), '<WORK>');
+  // PM2's start answers its process objects: process.pid
+  const started = (await call((cb) => api.start('hold.js', { name: 'pidded' }, cb))).result;
+  out.startPid = typeof started[0].process.pid === 'number' && started[0].process.pid > 0;
+  // without a callback, a call that fails does not end the program (PM2 prints it and goes on)
+  api.delete('maybe-old-app');
+  api.stop('also-missing');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  out.noCallback = 'survived';
+  // restart of an app given as its options object: restarted with them
+  const redone = await call((cb) => api.restart({ script: 'hold.js', name: 'web', env: { BAR: 'b3' } }, cb));
+  out.restartObject = redone.error || names(redone.result);
+  out.restartObjectEnv = (await call((cb) => api.describe('web', cb))).result[0].pm2_env.env.BAR;
+  // stop and delete of a file whose script is gone (an old release removed)
+  require('fs').mkdirSync('eco', { recursive: true });
+  require('fs').copyFileSync('hold.js', 'eco/gone.js');
+  require('fs').writeFileSync('eco/ecosystem.config.js', "module.exports = { apps: [{ name: 'g1', script: './gone.js', cwd: __dirname }] };");
+  await call((cb) => api.start(process.cwd() + '/eco/ecosystem.config.js', cb));
+  require('fs').unlinkSync('eco/gone.js');
+  out.stopFileGone = (await call((cb) => api.stop(process.cwd() + '/eco/ecosystem.config.js', cb))).error || 'ok';
+  out.deleteFileGone = (await call((cb) => api.delete(process.cwd() + '/eco/ecosystem.config.js', cb))).error || 'ok';
+  out.afterFileGone = names((await call((cb) => api.list(cb))).result).filter((name) => name.startsWith('g1:'));
   // a list of apps, and { apps }
   out.startArray = names((await call((cb) => api.start([{ script: 'hold.js', name: 'a1' }, { script: 'hold.js', name: 'a2' }], cb))).result || []);
   out.startApps = names((await call((cb) => api.start({ apps: [{ script: 'hold.js', name: 'b1' }] }, cb))).result || []);
@@ -34,6 +57,7 @@ const names = (list) => list.map((proc) => proc.pm2_env.name + ':' + proc.pm2_en
   const signalled = await call((cb) => api.sendSignalToProcessName('SIGUSR2', 'web', cb));
   out.signalName = Array.isArray(signalled.result) ? signalled.result.length : signalled.error;
   out.signalUnknown = (await call((cb) => api.sendSignalToProcessName('SIGUSR2', 'nothing', cb))).error;
+  out.signalBad = (await call((cb) => api.sendSignalToProcessName('SIGFOO', 'web', cb))).error;
   out.ping = (await call((cb) => api.ping(cb))).result;
   out.stopUnknownName = (await call((cb) => api.stop('nothing', cb))).error;
   out.restartUnknownId = (await call((cb) => api.restart(99, cb))).error;
@@ -73,9 +97,13 @@ describe('the programmatic API, through the same script', () => {
   it('getProcessIdByName, reset, scale and sendSignalToProcessName answer as PM2 and fail with its words', same(['ids', 'idsNone', 'reset', 'resetUnknown', 'scaleUp', 'scaleSame', 'scaleUnknown', 'afterScale', 'signalName', 'signalUnknown']));
   it("an unknown name, id or an empty 'all' fails with PM2's message", same(['stopUnknownName', 'restartUnknownId', 'stopUnknownId', 'reloadUnknownId', 'sendUnknownId', 'stopAllEmpty']));
   it("dump, killDaemon and ping answer PM2's keys; connect PM2's description of the daemon", same(['dump', 'killDaemon', 'ping', 'connect']));
+  it("start fails with PM2's words (a running script, a missing one) and answers process.pid; a bad signal is PM2's 'Unknown signal'", same(['startRunningScriptMessage', 'startMissing', 'startPid', 'signalBad']));
+  it('a call without a callback that fails does not end the program, as with PM2', same(['noCallback']));
+  it('restart of an app object restarts it with its options; stop and delete of a file whose script is gone act on its apps', same(['restartObject', 'restartObjectEnv', 'stopFileGone', 'deleteFileGone', 'afterFileGone']));
 
   it('reads what it compares (the scenario ran)', () => {
     expect(heard.pmx.startRunningObject).toEqual(['web:online:1']);
     expect(heard.pmx.afterScale).toBe(2);
+    expect([heard.pmx.startRunningScriptMessage, heard.pmx.startPid, heard.pmx.restartObjectEnv, heard.pmx.afterFileGone]).toEqual(['Script already launched', true, 'b3', []]);
   });
 });
