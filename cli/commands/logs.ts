@@ -86,19 +86,55 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     else if (backlog.undated > 0) ctx.err.write(`[PMX][WARN] --since: ${backlog.undated} line${backlog.undated === 1 ? '' : 's'} of ${file.file} without a time may be older than ${filter.since!.toISOString()}; left out\n`);
   }
   if (flags.nostream) return;
-  for (const file of files) if (plain) file.prefix = `${`${file.proc.pm_id}|${file.proc.name}`.padEnd(Math.max(3, file.proc.name.length + String(file.proc.pm_id).length + 2))} | `;
+  const streamPrefix = (proc: ProcessDescription): string => (plain ? `${`${proc.pm_id}|${proc.name}`.padEnd(Math.max(3, proc.name.length + String(proc.pm_id).length + 2))} | ` : '');
+  for (const file of files) file.prefix = streamPrefix(file.proc);
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const onNew = following(print, filter);
-  const watchers: FSWatcher[] = [];
-  for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {
-    try {
-      watchers.push(watch(dir, () => files.forEach((file) => pump(file, onNew))));
-    } catch {
-      // a log directory that does not exist yet: nothing to follow until the app writes
+  const watchers = new Map<string, FSWatcher>();
+  const watchDirectories = (): void => {
+    for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {
+      if (watchers.has(dir)) continue;
+      try {
+        watchers.set(dir, watch(dir, () => files.forEach((file) => pump(file, onNew))));
+      } catch {
+        // a log directory that does not exist yet: looked for again at the next process event
+      }
     }
-  }
-  await new Promise<void>((resolve) => process.once('SIGINT', resolve));
-  for (const watcher of watchers) watcher.close();
+  };
+  watchDirectories();
+  const since = Date.now();
+  // processes that appear while streaming (a start, a scale up) are followed too, as PM2's stream
+  // shows them: each process event asks the agent for the list again
+  const added = (now: ProcessDescription[]): void => {
+    for (const proc of select(now, target)) {
+      for (const stream of ['out', 'err'] as const) {
+        if (stream === 'out' ? flags.err : flags.out) continue;
+        if (files.some((followed) => followed.file === logPath(proc, stream))) continue;
+        const fresh = follow(proc, stream, streamPrefix(proc));
+        // a file made since this stream began is read from its start (its process is new), an older one from its end
+        if (fresh.fd !== null && fstatSync(fresh.fd).birthtimeMs >= since) fresh.offset = 0;
+        files.push(fresh);
+        pump(fresh, onNew);
+      }
+    }
+    watchDirectories();
+  };
+  await withAgent(ctx, async (agent) => {
+    let asked: NodeJS.Timeout | null = null;
+    await agent
+      .subscribe((event) => {
+        if (event !== 'process:event' || asked) return;
+        asked = setTimeout(() => {
+          asked = null;
+          agent.call('list', {}).then(added, () => undefined);
+        }, 50);
+      })
+      // no bus (an agent that went away): the processes known now are followed all the same
+      .catch(() => undefined);
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve));
+    if (asked) clearTimeout(asked);
+  });
+  for (const watcher of watchers.values()) watcher.close();
 }
 
 /**

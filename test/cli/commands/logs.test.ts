@@ -68,6 +68,32 @@ describe('pmx logs', () => {
   });
 });
 
+describe('pmx logs, following', () => {
+  it('follows the processes that appear while it streams (a new app, a scale up), from their first line, as PM2 does', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'before']);
+    const follower = spawn(process.execPath, [PMX_BIN, 'logs', '--lines', '0'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    try {
+      // the stream has begun once it prints the ticks of the app it started with
+      await eventually('a tick of the app there before', () => /\|before +\| tick \d+/.test(output), 15_000);
+      await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'later', '-i', '1', '-x']);
+      const first = await eventually("the new app's first tick", () => /\|later +\| tick 0\b/.exec(output), 15_000);
+      expect(first).not.toBeNull();
+      await pmx.ok(['scale', 'later', '2']);
+      const ids = await eventually('ticks of both instances', () => {
+        const seen = new Set([...output.matchAll(/(\d+)\|later +\| tick/g)].map((m) => m[1]));
+        return seen.size === 2 ? seen : null;
+      }, 15_000);
+      expect(ids.size).toBe(2);
+    } finally {
+      follower.kill('SIGINT');
+      await pmx.ok(['delete', 'before']);
+      await pmx.ok(['delete', 'later']);
+    }
+  });
+});
+
 describe('pmx logs --grep and --since', () => {
   /** A line of a --time log: its stamp (local time, to the second) as a Date. */
   const stampOf = (line: string): Date => {
