@@ -3,7 +3,7 @@
 // launchBus, sendDataToProcessId, sendSignalToProcessName/Id, getProcessIdByName, getPID, ping,
 // disconnect, killDaemon). Every method takes PM2's callback as its last argument and also returns
 // a promise; processes come back in PM2's `jlist` shape, other results as PM2 gives them.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AgentHome, resolveHome } from '../../agent/protocol/home.js';
@@ -61,12 +61,15 @@ export class Pmx {
   private connection: AgentConnection | null = null;
   private startedAgent = false;
   private readonly buses = new Set<Bus>();
+  /** The home was made by this client (`independent`): destroy() removes it. */
+  private readonly ownHome: boolean;
 
   constructor(options: ClientOptions = {}) {
     const named = options.pm2_home ?? options.home;
     if (named && options.independent) throw new CliError('You cannot set a home and independent instance in same time', { code: 'BAD_ARGUMENT' });
     // as PM2's: a new home of its own (private, as every home), for tests and one-off scripts
     const home = options.independent ? mkdtempSync(join(tmpdir(), 'pmx-')) : named;
+    this.ownHome = options.independent === true;
     this.home = resolveHome(home ? { ...process.env, PMX_HOME: resolve(home) } : process.env);
     this.cwd = options.cwd ? resolve(options.cwd) : null;
   }
@@ -84,8 +87,16 @@ export class Pmx {
     return this.disconnect(cb);
   }
 
+  /**
+   * PM2's destroy: stops the agent and its apps; a client's own home (`independent: true`) is removed
+   * with them, so that a test suite's clients leave nothing running or behind. (PM2 removes any home
+   * there; pmx never removes one it did not make.)
+   */
   destroy(cb?: Callback<void>): Promise<void> {
-    return this.disconnect(cb);
+    return settle(cb, async () => {
+      await this.killDaemon();
+      if (this.ownHome) rmSync(this.home.root, { recursive: true, force: true });
+    });
   }
 
   /** Closes the connection (and any bus); the agent and the apps keep running. */

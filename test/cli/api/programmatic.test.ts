@@ -2,7 +2,7 @@
 // installed package is found, through node_modules) give PM2's methods, with callbacks and promises.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { PmxSandbox, ROOT, alive, eventually } from '../../helpers/pmx.js';
@@ -119,6 +119,18 @@ describe("require('pmx')", () => {
       await other.killDaemon();
     }
     expect(() => new required.custom({ pm2_home: '/x', independent: true })).toThrow(/independent/);
+  });
+
+  it('new custom({ independent: true }) runs its own agent in a home of its own; destroy() stops it, its apps, and removes that home', async () => {
+    const own = new required.custom({ independent: true, cwd: project });
+    const { pm2_home: home } = await own.connect();
+    const [started] = await own.start({ script: 'app.js', name: 'independent' });
+    const pid = started!.pid;
+    expect(alive(pid)).toBe(true);
+    expect((await pm2.list()).map((proc) => proc.name)).not.toContain('independent');
+    await own.destroy();
+    await eventually('the app of the destroyed client to end', () => !alive(pid));
+    expect(existsSync(home)).toBe(false);
   });
 
   it('dumps, flushes, deletes and kills the agent', async () => {
