@@ -23,9 +23,10 @@ export interface SummaryInput {
 /** The summary lines, one per host, with notes under their host, then the count and the fleet's state. */
 export function renderSummary(input: SummaryInput, style: Style): string[] {
   const { outcomes } = input;
-  // deploy and revert read each host back at the end; `X?` is the last release seen there, `?` none known
+  // deploy and revert read each host back at the end; `X?` is the last release seen there, `?` none
+  // known; other commands know a host's release only when they reached it (`none`: nothing deployed)
   const switching = input.command === 'deploy' || input.command === 'revert';
-  const released = (o: HostOutcome): string => (o.readBack || !switching ? (o.release ?? 'none') : `${o.release ?? ''}?`);
+  const released = (o: HostOutcome): string => (switching ? (o.readBack ? (o.release ?? 'none') : `${o.release ?? ''}?`) : (o.release ?? (succeeded(o) ? 'none' : '?')));
   const rows = outcomes.map((o) => [o.host, statusWord(o.status, style), remoteText(released(o)), o.sha ? remoteText(o.sha.slice(0, 7)) : '-', duration(o.durationMs)]);
   const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => displayWidth(row[column]!))));
   const lines = [style.bold(`${input.environment} ${input.command}${input.interrupted ? ` (interrupted by ${input.interrupted})` : ''}:`)];
