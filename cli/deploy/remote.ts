@@ -64,10 +64,14 @@ export function underThisRun(ctx: HostContext, command: string): string {
   return ctx.locked ? underRunLock(ctx.run.paths, ctx.run.id, command, ctx.reconnected) : command;
 }
 
-/** The error of a command that exited non-zero: what failed, its status and the last line it printed. */
+/** Causes a command's last line can hide (tar ends with "Exiting with failure status due to previous errors"). */
+const SYSTEM_CAUSE = /No space left on device|Disk quota exceeded|Read-only file system|Permission denied|Too many open files|Cannot allocate memory/;
+
+/** The error of a command that exited non-zero: what failed, its status and the line that says why (a system cause it printed, else its last line). */
 export function failureOf(host: string, what: string, result: ExecResult, code: DeployStepCode = 'COMMAND_FAILED', phase?: string): DeployStepError {
   const output = lastLines(`${result.stdout}\n${result.stderr}`);
-  const why = lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
+  const cause = result.stderr.split('\n').filter((line) => SYSTEM_CAUSE.test(line)).pop()?.trim();
+  const why = cause || lastLines(result.stderr, 1) || lastLines(result.stdout, 1);
   const status = result.signal ? `signal ${result.signal}` : `exit ${result.code}`;
   return new DeployStepError(`${what} failed (${status})${why ? `: ${why}` : ''}`, { code, host, ...(phase ? { phase } : {}), output });
 }

@@ -1,5 +1,5 @@
-// The summary's release column says what is known of each host: a query command (curr, exec, list)
-// that could not reach a host says `?` there, never `none` (which a script reads as "nothing deployed").
+// What deploy output says of a host: the summary's release column (a query command that could not
+// reach a host says `?` there, never `none`, which a script reads as "nothing deployed"), and a failed command's cause.
 import { describe, expect, it } from 'vitest';
 import { renderSummary } from '../../../cli/deploy/output/summary.js';
 import type { HostOutcome } from '../../../cli/deploy/events.js';
@@ -22,5 +22,16 @@ describe('the summary of a query command', () => {
     }, styleFor(false));
     const release = (host: string): string => lines.find((line) => line.trimStart().startsWith(`${host} `))!.trim().split(/\s+/)[2]!;
     expect([release('a'), release('b'), release('c')]).toEqual(['20261207T000000Z-abc1234', 'none', '?']);
+  });
+});
+
+describe('the error of a failed host command', () => {
+  it("names the system cause the command printed (a full disk), not tar's closing line", async () => {
+    const { failureOf } = await import('../../../cli/deploy/remote.js');
+    const stderr = 'tar: app/big.bin: Cannot write: No space left on device\ntar: app/other: Cannot write: No space left on device\ntar: Exiting with failure status due to previous errors\n';
+    const error = failureOf('h1', 'unpacking the release', { code: 2, signal: null, stdout: '', stderr });
+    expect(error.message).toBe('unpacking the release failed (exit 2): tar: app/other: Cannot write: No space left on device');
+    const plain = failureOf('h1', 'the pre-deploy hook', { code: 3, signal: null, stdout: '', stderr: 'build broke\n' });
+    expect(plain.message).toBe('the pre-deploy hook failed (exit 3): build broke');
   });
 });
