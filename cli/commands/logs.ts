@@ -80,8 +80,12 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const written = files.filter((f) => f.file !== '/dev/null').map((f) => ({ f, mtime: mtimeOf(f.file) })).filter(({ mtime }) => mtime !== null);
   for (const { f: file } of lines > 0 ? written.sort((a, b) => a.mtime! - b.mtime!) : []) {
     const backlog = readBacklog(file.file, lines, filter, daterFor(file.proc));
-    if (headed) printBacklog(ctx, file.file, backlog.lines, which, (line) => print(file, line));
-    else for (const line of backlog.lines) print(file, line);
+    // a line of the backlog is shown with the time it was written when the line says it (--time, a
+    // log_date_format), and with none otherwise: never the time it is printed at
+    const dater = flags.timestamp || flags.json ? daterFor(file.proc) : null;
+    const written = (line: string): Date | null => dater?.date(line) ?? null;
+    if (headed) printBacklog(ctx, file.file, backlog.lines, which, (line) => print(file, line, written(line)));
+    else for (const line of backlog.lines) print(file, line, written(line));
     if (backlog.undated === null) ctx.err.write(`[PMX][WARN] --since: the lines of ${file.file} carry no time, so none is shown (start ${file.proc.name} with --time or a log_date_format to date its lines)\n`);
     else if (backlog.undated > 0) ctx.err.write(`[PMX][WARN] --since: ${backlog.undated} line${backlog.undated === 1 ? '' : 's'} of ${file.file} without a time may be older than ${filter.since!.toISOString()}; left out\n`);
   }
@@ -238,17 +242,18 @@ function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string)
   return { file, prefix, stream, proc, offset, inode, fd, partial: '' };
 }
 
-type Print = (file: Followed, line: string) => void;
+/** Prints a line of `file`; `at`: when it was written (a new line: now), null when nobody knows. */
+type Print = (file: Followed, line: string, at?: Date | null) => void;
 
 /** How each line is shown: prefixed, raw, as JSON, with a display timestamp, highlighted. */
 function printer(ctx: CommandContext, flags: LogFlags): Print {
-  return (file, line) => {
+  return (file, line, at = new Date()) => {
     if (flags.json) {
-      ctx.out.write(JSON.stringify({ message: line, timestamp: new Date().toISOString(), type: file.stream, process_id: file.proc.pm_id, app_name: file.proc.name }) + '\n');
+      ctx.out.write(JSON.stringify({ message: line, timestamp: at ? at.toISOString() : null, type: file.stream, process_id: file.proc.pm_id, app_name: file.proc.name }) + '\n');
       return;
     }
     // PM2's default display format (not the log files' --time one)
-    const stamp = flags.timestamp ? `${formatDate(new Date(), typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DD-HH:mm:ss')} ` : '';
+    const stamp = flags.timestamp && at ? `${formatDate(at, typeof flags.timestamp === 'string' ? flags.timestamp : 'YYYY-MM-DD-HH:mm:ss')} ` : '';
     const text = flags.highlight && ctx.color ? line.split(String(flags.highlight)).join(`\u001b[1;33m${String(flags.highlight)}\u001b[0m`) : line;
     // as PM2's: with --raw an app's stderr lines go to stderr, so that 2>/dev/null keeps its stdout
     (flags.raw && file.stream === 'err' ? ctx.err : ctx.out).write(stamp + file.prefix + text + '\n');

@@ -29,6 +29,25 @@ describe('pmx logs', () => {
     expect(JSON.parse(json.trim())).toMatchObject({ message: 'done w', type: 'err', app_name: 'w' });
   });
 
+  it('never stamps a line of the backlog with the time it is printed: with the time the line says it was written, or none', async () => {
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'plain'], { env: { COUNT: '3', TAG: 'plain' } });
+    await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'timed', '--time'], { env: { COUNT: '3', TAG: 'timed' } });
+    await eventually('both apps done', async () => {
+      const errors = await pmx.ok(['logs', '--err', '--nostream']);
+      return errors.includes('done plain') && errors.includes('done timed');
+    });
+    const plain = (await pmx.ok(['logs', 'plain', '--out', '--nostream', '--lines', '1', '--json'])).trim();
+    expect(JSON.parse(plain)).toMatchObject({ app_name: 'plain', timestamp: null });
+    expect(body(await pmx.ok(['logs', 'plain', '--out', '--nostream', '--lines', '1', '--raw', '--timestamp']))).toEqual([expect.stringMatching(/^plain line-2 x*\.$/)]);
+    // a --time line: its own time, read from the line (to the second, as written)
+    const line = readFileSync((await pmx.proc('timed')).pm2_env.pm_out_log_path, 'utf8').trim().split('\n').at(-1)!;
+    const [, y, mo, d, h, mi, sec] = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})/.exec(line)!.map(Number);
+    const timed = JSON.parse((await pmx.ok(['logs', 'timed', '--out', '--nostream', '--lines', '1', '--json'])).trim()) as { timestamp: string };
+    expect(Math.floor(new Date(timed.timestamp).getTime() / 1000)).toBe(new Date(y!, mo! - 1, d!, h!, mi!, sec!).getTime() / 1000);
+    await pmx.ok(['delete', 'plain']);
+    await pmx.ok(['delete', 'timed']);
+  });
+
   it('selects processes as stop and describe do: a /regex/ of names, a namespace, a script', async () => {
     await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'sel-api-1', '--namespace', 'sel'], { env: { COUNT: '1', TAG: 'api-1' } });
     await pmx.ok(['start', join(apps, 'writer.js'), '-n', 'sel-api-2', '--namespace', 'sel'], { env: { COUNT: '1', TAG: 'api-2' } });
