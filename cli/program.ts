@@ -19,6 +19,12 @@ import type { ImportFlags } from './commands/import-pm2.js';
 const program = new Command('pmx')
   .description('Process manager and SSH deployment toolkit (PM2-compatible)')
   .version(PMX_VERSION, '-v, --version')
+  // PM2 prints its version for -V too
+  .addOption(new Option('-V').hideHelp())
+  .on('option:V', () => {
+    process.stdout.write(`${PMX_VERSION}\n`);
+    process.exit(0);
+  })
   .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
   .option('--no-color', 'print without colours (as NO_COLOR=1), anywhere on the line')
   .option('-s, --silent', 'print nothing (the exit code still tells), anywhere on the line')

@@ -23,5 +23,7 @@ describe.concurrent('help', () => {
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     expect(PMX_VERSION).toBe(version);
     expect((await pmx.ok(['--version'])).trim()).toBe(version);
+    // and for PM2's short flags, -v and -V
+    for (const flag of ['-v', '-V']) expect((await pmx.ok([flag])).trim()).toBe(version);
   });
 });
