@@ -117,5 +117,16 @@ async function prune(ctx: HostContext, history: ReturnType<typeof readHistory>):
   } catch (error) {
     return [`old releases were not all removed: ${messageOf(error, null)}`];
   }
-  return [`removed ${old.length} old release${old.length === 1 ? '' : 's'} (keep_releases: ${environment.keepReleases})`];
+  return [pruneNote(old, history.leftovers, environment.keepReleases)];
+}
+
+/** What pruning removed, in words: old releases (past keep_releases) and, said apart, the half-made ones interrupted runs left. */
+export function pruneNote(removed: string[], leftovers: string[], keep: number): string {
+  const unfinished = removed.filter((name) => leftovers.includes(name)).length;
+  const old = removed.length - unfinished;
+  const parts = [
+    ...(old > 0 ? [`${old} old release${old === 1 ? '' : 's'} (keep_releases: ${keep})`] : []),
+    ...(unfinished > 0 ? [`${unfinished} unfinished release${unfinished === 1 ? '' : 's'} an interrupted run left`] : []),
+  ];
+  return `removed ${parts.join(' and ')}`;
 }

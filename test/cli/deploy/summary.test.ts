@@ -35,3 +35,12 @@ describe('the error of a failed host command', () => {
     expect(plain.message).toBe('the pre-deploy hook failed (exit 3): build broke');
   });
 });
+
+describe('the note of pruning', () => {
+  it('counts old releases and the unfinished ones an interrupted run left apart', async () => {
+    const { pruneNote } = await import('../../../cli/deploy/phases/finish.js');
+    expect(pruneNote(['r1', 'r2'], [], 5)).toBe('removed 2 old releases (keep_releases: 5)');
+    expect(pruneNote(['half'], ['half'], 5)).toBe('removed 1 unfinished release an interrupted run left');
+    expect(pruneNote(['r1', 'half'], ['half'], 3)).toBe('removed 1 old release (keep_releases: 3) and 1 unfinished release an interrupted run left');
+  });
+});
