@@ -10,8 +10,8 @@ export interface HostReleases {
   history: HostHistory;
 }
 
-/** The release chosen for the whole fleet, or why there is none. */
-export type FleetTarget = { release: string; sha: string | null } | { problem: string };
+/** The release chosen for the whole fleet (`skipped`: the newer releases `revert n` passed over, each with why), or why there is none. */
+export type FleetTarget = { release: string; sha: string | null; skipped?: string[] } | { problem: string };
 
 /** The revert target: `--to` names one (release name or sha prefix), else the n-th successful release before the newest current one. */
 export function revertTarget(hosts: HostReleases[], steps: number, to: string | null): FleetTarget {
@@ -32,7 +32,18 @@ export function revertTarget(hosts: HostReleases[], steps: number, to: string | 
     const have = older.length === 0 ? 'no release before it' : `only ${older.length} release${older.length === 1 ? '' : 's'} before it`;
     return { problem: `cannot go back ${steps}: the fleet is on ${newest} and has ${have} that succeeded on every host, is still on every host and is not marked bad${states(hosts)}` };
   }
-  return chosen(hosts, target);
+  // what lies between the fleet's release and the target and is not counted, said (a jump of several releases is no surprise)
+  const skipped = allNames(hosts).filter((name) => order(name) > order(target) && order(name) < order(newest) && !candidates.includes(name));
+  return { ...chosen(hosts, target), skipped: skipped.map((name) => `${name} (${whyNotRevertable(hosts, name)})`) };
+}
+
+/** Why a release is no revert target: marked bad, missing from a host, or never recorded as deployed on one. */
+function whyNotRevertable(hosts: HostReleases[], name: string): string {
+  const on = hosts.map((h) => ({ host: h.host, release: h.history.releases.find((r) => r.name === name) }));
+  const missing = on.filter((h) => !h.release).map((h) => h.host);
+  if (on.some((h) => h.release?.bad)) return 'marked bad';
+  if (missing.length > 0) return `not on ${missing.join(', ')}`;
+  return `not recorded as deployed on ${on.filter((h) => h.release!.deployedAt === null).map((h) => h.host).join(', ')}`;
 }
 
 /** The release `mark-bad` marks: the one named (name or sha prefix, known to any host), else the one every host is on. */

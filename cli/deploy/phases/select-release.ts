@@ -27,8 +27,12 @@ export const selectReleasePhase: HostPhase = {
 
 /** At revert's barrier: one target for every host, or the refusal naming each host's state. */
 export function settleRevert(prepared: HostContext[]): { refuse: string } | { changes: HostChanges } {
-  const { steps, pick } = prepared[0]!.run;
-  return verdict(revertTarget(histories(prepared), steps, pick));
+  const { steps, pick, emit } = prepared[0]!.run;
+  const target = revertTarget(histories(prepared), steps, pick);
+  if ('skipped' in target && target.skipped && target.skipped.length > 0) {
+    emit({ kind: 'note', host: null, level: 'info', message: `revert ${steps} goes to ${target.release}, passing over ${target.skipped.join(', ')}` });
+  }
+  return verdict(target);
 }
 
 /** At mark-bad's barrier: the release named, or the one every host is on. */

@@ -24,8 +24,8 @@ describe('revert [n] for the fleet', () => {
     host('h3', C, [A, B, C], [[A, 'success'], [B, 'success'], [C, 'success']]),
   ];
 
-  it('skips a release that failed on one host: revert 1 from C goes to A on every host', () => {
-    expect(revertTarget(split, 1, null)).toEqual({ release: A, sha: `aaaaaaa${'0'.repeat(33)}` });
+  it('skips a release that failed on one host: revert 1 from C goes to A on every host, and says what it passed over and why', () => {
+    expect(revertTarget(split, 1, null)).toEqual({ release: A, sha: `aaaaaaa${'0'.repeat(33)}`, skipped: [`${B} (not on h2)`] });
   });
 
   it('refuses to go further back than the fleet has, naming each host state', () => {
