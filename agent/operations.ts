@@ -7,7 +7,7 @@ import type { Selector, StartMode } from './protocol/types.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, isDormant, isSettled } from './process/states.js';
+import { ProcessState, isDormant } from './process/states.js';
 import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
@@ -31,8 +31,10 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const alreadyRunning: string[] = [];
   /** What each process was asked here (its ticket), to tell afterwards whether a later request overrode it. */
   const tickets = new Map<SupervisedProcess, number>();
+  /** The answers to those requests: each comes once its launch is over (online, given up, or dead before it was ready). */
+  const answers = new Map<SupervisedProcess, Promise<Outcome>>();
   const ask = (proc: SupervisedProcess, intent: Intent): void => {
-    proc.dispatch({ type: intent });
+    answers.set(proc, proc.request(intent));
     tickets.set(proc, proc.lifecycle.asked);
   };
   /** Acted on without a request (autostart off: left at rest), so that a later request is told apart. */
@@ -88,7 +90,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   }
   const reloaded = reloadInTurn(reloads);
   reloaded.catch(() => undefined); // awaited below, once the starts have settled
-  await Promise.all(acted.filter((proc) => tickets.has(proc)).map((proc) => proc.waitFor(isSettled)));
+  await Promise.all(acted.flatMap((proc) => answers.get(proc) ?? []));
   const reloadOutcomes = await reloaded;
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered

@@ -16,7 +16,7 @@ import {
   type Transition,
 } from './lifecycle.js';
 import { judgeExit, judgeLivenessRestart } from './crash-policy.js';
-import { admit, isIntent, settle } from './requests.js';
+import { admit, answer, isIntent, settle } from './requests.js';
 import {
   beginRound,
   currentExitedWhileReplacing,
@@ -193,6 +193,13 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
       }
       // LAUNCHING | ONLINE -> LAUNCHING
       const relaunch = launch({ ...next, restarts: s.restarts + 1 }, policy, now, false);
+      // a request to run is over once its launch is (as when a restart waits for its delay): the
+      // child died before it was ready, and the process goes on by its restart policy. Else a
+      // start --wait-ready of an app whose every run outlives min_uptime, then crashes, never returned
+      const pending = relaunch.state.pending;
+      if (s.status === ProcessState.LAUNCHING && pending?.goal === 'running') {
+        return { state: { ...relaunch.state, pending: null }, effects: [...cleanup, ...relaunch.effects, answer(pending.tickets, { kind: 'done' })] };
+      }
       return { state: relaunch.state, effects: [...cleanup, ...relaunch.effects] };
     }
   }

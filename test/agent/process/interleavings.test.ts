@@ -115,7 +115,9 @@ function carriedOut(intent: Intent, s: Lifecycle, effects: Effect[], removed: bo
   // a child serves while a reload replaces it; a reload's round is over even when the next
   // round, for a later reload, starts at once
   if (s.status === 'replacing') return intent === 'start' || effects.some((effect) => effect.kind === 'spawn-replacement');
-  return s.status !== 'launching' && s.status !== 'stopping';
+  // a launch is over when its child died before it was ready and the restart policy launched the next
+  if (s.status === 'launching') return effects.some((effect) => effect.kind === 'kill-tree') && effects.some((effect) => effect.kind === 'spawn');
+  return s.status !== 'stopping';
 }
 
 function exists(s: Lifecycle, role: Role): boolean {

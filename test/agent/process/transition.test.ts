@@ -150,6 +150,17 @@ describe('transition', () => {
     expect(transition(launching.state, { type: 'ready-timer' }, p, 3000).state.status).toBe('online');
   });
 
+  it('answers a start whose launch ended in a crash before ready, though the process goes on restarting (each run outliving min_uptime never errors it)', () => {
+    const p = { ...policy, wait_ready: true };
+    const started = run([[{ type: 'start' }, 0], [crash, 1100]], p);
+    expect(started.state.status).toBe('launching');
+    expect(started.state.pending).toBeNull();
+    expect(started.effects[1]).toContainEqual({ kind: 'answer', tickets: [1], outcome: { kind: 'done' } });
+    // a crash of an app that was online answers nothing: no request was waiting
+    const online = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 5], [crash, 5000]], p);
+    expect(online.effects[2]!.some((effect) => effect.kind === 'answer')).toBe(false);
+  });
+
   it('marks a process that cannot be executed errored without retrying', () => {
     const { state, effects } = run([[{ type: 'start' }, 0], [{ type: 'spawn-failed' }, 1]]);
     expect(state.status).toBe('errored');

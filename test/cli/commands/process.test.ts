@@ -124,6 +124,29 @@ describe('targets', () => {
   });
 });
 
+describe('an app that crashes before it is ready, each run outliving min_uptime', () => {
+  it('start --wait-ready and restart return once the launch is over (PM2 returns too); the app goes on restarting', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pmx-crashes-late-'));
+    try {
+      // never ready; dies after 1.1 s, past min_uptime: never errored, so a launch never "settled"
+      writeFileSync(join(dir, 'late.js'), "setTimeout(() => process.exit(1), 1100);\n");
+      const started = await pmx.run(['start', join(dir, 'late.js'), '-n', 'late', '--wait-ready', '--min-uptime', '500'], { timeoutMs: 20_000 });
+      expect(started.code).toBe(0);
+      const restarted = await pmx.run(['restart', 'late'], { timeoutMs: 20_000 });
+      expect(restarted.code).toBe(0);
+      // what the list says is true: it keeps being launched, and each launch is counted
+      const proc = await eventually('a restart counted', async () => {
+        const found = await pmx.proc('late');
+        return found.pm2_env.restart_time >= 2 ? found : null;
+      });
+      expect(['launching', 'waiting restart']).toContain(proc.pm2_env.status);
+      await pmx.ok(['delete', 'late']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('bad input', () => {
   it('names the unknown id or name, with a non-zero exit', async () => {
     const byId = await pmx.run(['stop', '42']);
