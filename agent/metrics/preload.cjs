@@ -30,8 +30,27 @@ let retry = null;
 let closed = false;
 let out = -1;
 
+/**
+ * An app may close its stdin, stdout or stderr (a daemon's habit). Then the next descriptor opened
+ * takes that number, and Node aborts when libuv closes a descriptor 0-2 it opened itself (as
+ * process.memoryUsage() does with /proc/self/stat: SIGABRT every sample). A closed one is given
+ * /dev/null, as a daemon's are, before the preload opens anything.
+ */
+function keepStdioOpen() {
+  const { fstatSync, openSync, closeSync } = require('node:fs');
+  for (let std = 0; std <= 2; std++) {
+    try {
+      fstatSync(std);
+    } catch {
+      const filled = openSync('/dev/null', 'r+');
+      if (filled > 2) closeSync(filled);
+    }
+  }
+}
+
 function pipe() {
   if (out >= 0) return out;
+  keepStdioOpen();
   const { openSync, constants } = require('node:fs');
   try {
     out = openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK);
@@ -201,6 +220,7 @@ function start() {
     if (closed) return stop();
     if (waiting.length > 0) return; // the agent has not taken what came before: this sample is dropped
     const loop = Array.from(delays.subarray(0, Math.min(ticks, delays.length))).sort((a, b) => a - b);
+    keepStdioOpen();
     const { heapUsed, heapTotal } = process.memoryUsage();
     const line = JSON.stringify({
       heapUsed,

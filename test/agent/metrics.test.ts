@@ -100,6 +100,21 @@ describe('the metrics preload', () => {
     expect(JSON.parse(line)).toEqual({ metricsFd: null, channel: false, connected: false });
   });
 
+  it('keeps an app that closed its stdout and stderr alive, and reports its metrics (node aborted at the first sample)', async () => {
+    const script = join(pmx.dir, 'closes-stdio.js');
+    writeFileSync(script, "require('fs').closeSync(1);\nrequire('fs').closeSync(2);\nsetInterval(() => {}, 1000);\n");
+    await pmx.ok(['start', script, '-n', 'closer']);
+    const reported = await eventually('a metrics sample of the app', async () => {
+      const entry = await pmx.proc('closer');
+      return number(axm(entry)?.['Heap Size']) > 0 ? entry : null;
+    }, 10_000);
+    // samples came and went, and the app is the same process it started as
+    await eventually('three more seconds of samples', async () => ((await pmx.proc('closer')).pm2_env.pm_uptime <= Date.now() - 3000 ? true : null), 10_000);
+    const after = await pmx.proc('closer');
+    expect([after.pm2_env.status, after.pm2_env.restart_time, after.pid]).toEqual(['online', 0, reported.pid]);
+    await pmx.ok(['delete', 'closer']);
+  });
+
   it('lets a script that has finished exit 0 by itself', async () => {
     await pmx.ok(['start', join(apps, 'finishes.js'), '--no-autorestart'], { env: { WORK_MS: '1500' } });
     const started = Date.now();
