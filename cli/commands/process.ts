@@ -118,10 +118,7 @@ function pastTense(action: Action): string {
 /** `pmx scale <name> <n|+n|-n>`; asking for the number already running is an error, as in PM2. */
 export async function scale(ctx: CommandContext, name: string, count: string): Promise<void> {
   await withAgent(ctx, async (agent) => {
-    const running = (await agent.call('list', {})).filter((proc) => proc.name === name).length;
-    if (running > 0 && /^\d+$/.test(count) && Number(count) === running) {
-      throw new CliError(`scale: ${name} already runs ${running} instance${running === 1 ? '' : 's'}: nothing to do`, { code: 'BAD_ARGUMENT' });
-    }
+    // the agent says when the number asked for already runs, once the instances being deleted are gone
     const procs = await agent.call('scale', { name, count });
     const failed = procs.filter((proc) => proc.pm2_env.status === 'errored');
     if (failed.length === 0) ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);

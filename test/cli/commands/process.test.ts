@@ -147,6 +147,23 @@ describe('an app that crashes before it is ready, each run outliving min_uptime'
   });
 });
 
+describe('scale while a scale down is under way', () => {
+  it('scale back to the old count waits for the deletions and starts what it needs (it was refused as already running)', async () => {
+    // ignores SIGINT: each deletion takes its kill_timeout
+    const script = join(pmx.dir, 'stubborn-pool.js');
+    writeFileSync(script, "process.on('SIGINT', () => {});\nsetInterval(() => {}, 1000);\n");
+    await pmx.ok(['start', script, '-n', 'pool', '-i', '4', '-x', '--kill-timeout', '1500']);
+    const down = pmx.run(['scale', 'pool', '1'], { timeoutMs: 30_000 });
+    await eventually('instances being deleted', async () => (await pmx.jlist()).some((proc) => proc.name === 'pool' && proc.pm2_env.status === 'stopping'));
+    const up = await pmx.run(['scale', 'pool', '4'], { timeoutMs: 30_000 });
+    expect(up.code, up.stderr).toBe(0);
+    await down;
+    const pool = (await pmx.jlist()).filter((proc) => proc.name === 'pool');
+    expect(pool.map((proc) => proc.pm2_env.status)).toEqual(['online', 'online', 'online', 'online']);
+    await pmx.ok(['delete', 'pool']);
+  });
+});
+
 describe('bad input', () => {
   it('names the unknown id or name, with a non-zero exit', async () => {
     const byId = await pmx.run(['stop', '42']);
