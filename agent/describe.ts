@@ -5,7 +5,7 @@ import type { ProcessDescription } from './protocol/types.js';
 import type { AppSpec } from './protocol/app-spec.js';
 import { RawJson } from './protocol/framing.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { ProcessState, isRunning, publicStatus } from './process/states.js';
+import { ProcessState, isDormant, isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
 
 /** The `jlist` entry for one process; `brief` leaves its environment out (what `ls` needs: a quarter of the bytes). */
@@ -77,7 +77,8 @@ function live(proc: SupervisedProcess) {
       NODE_APP_INSTANCE: proc.instance,
       username: currentUser(),
       pmx_error: proc.error,
-      pmx_log_error: proc.logs.writeFailure(),
+      // a process at rest writes nothing: no write of its is failing (the next launch tries again)
+      pmx_log_error: isDormant(proc.status) ? null : proc.logs.writeFailure(),
       ...(proc.stateError ? { pmx_state_error: proc.stateError } : {}),
       axm_monitor: axmMonitor(running ? proc.nodeMetrics : null),
       ...(running && proc.health ? { health: { ...proc.health } } : {}),

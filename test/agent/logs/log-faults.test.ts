@@ -121,6 +121,16 @@ describe('a full disk', () => {
     ticks(); // every line whole: none was cut when the disk filled
     expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(new RegExp(`writing log file ${log} again after \\d+ s; \\d+ bytes of output were dropped meanwhile`));
   });
+
+  it('is not shown for an app stopped while writing failed: it writes nothing any more', async () => {
+    await eventually('ticks in the log', () => existsSync(log) && ticks().length > 5);
+    fill();
+    await eventually('the failure in jlist', async () => typeof (await pmx.proc('ticker')).pm2_env.pmx_log_error === 'string');
+    await pmx.ok(['stop', 'ticker']);
+    expect((await pmx.proc('ticker')).pm2_env.pmx_log_error).toBeUndefined();
+    expect(await pmx.ok(['ls'])).not.toContain('[PMX][WARN]');
+    rmSync(filler);
+  });
 });
 
 describe('a 5 MB line', () => {
