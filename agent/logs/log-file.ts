@@ -4,6 +4,7 @@ import { close, closeSync, constants, mkdir, open, createReadStream, createWrite
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
+import { createExclusive, openExisting } from './log-open.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
 export interface RotationPolicy {
@@ -290,34 +291,16 @@ function writeAll(fd: number, buffers: Buffer[]): number {
   return total;
 }
 
-/** Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. */
+/**
+ * Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. What is
+ * there already is used only as log-open.ts allows (never a FIFO, a device, a hard link, or a file
+ * or link of another user), and never blocks the agent's thread.
+ */
 function openForAppend(path: string, mode: number): { fd: number; created: boolean } {
   const append = constants.O_WRONLY | constants.O_APPEND;
-  let fd: number;
-  try {
-    fd = openSync(path, append | constants.O_CREAT | constants.O_EXCL, mode);
-    if (umaskMayStrip(mode)) fchmodSync(fd, mode);
-    return { fd, created: true };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  try {
-    fd = openSync(path, append | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
-    // a symbolic link: followed only when this user (or root) made it, so that another user who
-    // can write the directory cannot point an agent's log at a file of the agent's user
-    refuseForeign(path, lstatSync(path).uid, 'is a symbolic link made by');
-    fd = openSync(path, append | constants.O_CREAT, mode);
-  }
-  const { uid } = fstatSync(fd);
-  try {
-    refuseForeign(path, uid, 'belongs to');
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  return { fd, created: false };
+  const fd = createExclusive(path, append, mode, umaskMayStrip(mode));
+  if (fd !== null) return { fd, created: true };
+  return { fd: openExisting(path, append, 'write', mode), created: false };
 }
 
 /** A directory made for a log file is as private as the file: searchable by whom may read the file. */
@@ -343,15 +326,6 @@ const UMASK = (() => {
 
 /** Log directories made (or found) already: a start of 1,000 apps does not ask 2,000 times. */
 const madeDirs = new Set<string>();
-
-function refuseForeign(path: string, owner: number, what: string): void {
-  if (owner === euid() || owner === 0) return;
-  throw new Error(`${path} ${what} uid ${owner}, not uid ${euid()}: pmx does not write logs into another user's file; remove it or choose another path`);
-}
-
-function euid(): number {
-  return process.geteuid?.() ?? 0;
-}
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
 function wholeLines(buffers: Buffer[], written: number): number {

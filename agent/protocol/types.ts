@@ -191,6 +191,8 @@ export type FaultCode =
   | 'LISTEN_FAILED'
   /** The home, socket, pid file or dump belongs to another user or is writable by others. */
   | 'HOME_UNSAFE'
+  /** A log or pid file that is not a regular file of this user or root with one name, or a link of another user. */
+  | 'LOG_FILE_UNSAFE'
   /** A request line longer than MAX_REQUEST_BYTES. */
   | 'MESSAGE_TOO_LARGE'
   /** A request that would start or record processes, made while the agent stops every process to end. */

@@ -1,0 +1,114 @@
+// Opening a log file (or an app's pid file) where another local user may have prepared the path:
+// never blocking (a FIFO or a device planted there would hold the agent's thread in open(2)),
+// following a symbolic link only when the agent's user or root made it, and using only a regular
+// file of that user or root.
+import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { AgentFault } from '../fault.js';
+
+/** What is done with the file, for the messages: pmx does not <use> logs <into/from> ... */
+export type LogUse = 'write' | 'read';
+
+/** What the file is to pmx, for the messages. */
+export type FileRole = 'logs' | 'pid files';
+
+/** Opened with every open of a log or pid file: O_NONBLOCK, so that a FIFO or a device at the path returns at once (to be refused). */
+export const NEVER_BLOCK = constants.O_NONBLOCK | constants.O_NOCTTY;
+
+/**
+ * Opens the existing file at `path` with `flags` (O_WRONLY | O_APPEND, O_RDONLY, ...), and
+ * returns its descriptor once checkOpened passed; throws LOG_FILE_UNSAFE when it is refused, and
+ * the open's error (ENOENT, EACCES) otherwise. A link of this user's that leads nowhere yet is
+ * given its target, with mode `createThroughLink`, when that is set.
+ */
+export function openExisting(path: string, flags: number, use: LogUse, createThroughLink?: number): number {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | NEVER_BLOCK | constants.O_NOFOLLOW);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw explained(path, error, use);
+    // a symbolic link: followed only when this user (or root) made it, so that another user who
+    // can write the directory cannot point an agent's log at a file of the agent's user
+    const link = lstatSync(path);
+    refuseForeign(path, link, 'is a symbolic link made by', use);
+    try {
+      fd = createThroughLink === undefined ? openSync(path, flags | NEVER_BLOCK) : openSync(path, flags | NEVER_BLOCK | constants.O_CREAT, createThroughLink);
+    } catch (error) {
+      throw explained(path, error, use);
+    }
+  }
+  try {
+    checkOpened(path, fstatSync(fd), use);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  return fd;
+}
+
+/**
+ * Creates `path` with exactly `mode` (whatever the umask) and opens it with `flags`; null when
+ * something is there already (a link is not followed, O_EXCL). Throws the open's other errors.
+ */
+export function createExclusive(path: string, flags: number, mode: number, umaskMayStrip: boolean): number | null {
+  let fd: number;
+  try {
+    fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw error;
+  }
+  if (umaskMayStrip) fchmodSync(fd, mode);
+  return fd;
+}
+
+/** Throws LOG_FILE_UNSAFE unless `stats` (of the file opened at `path`) is a regular file of this user or root. */
+export function checkOpened(path: string, stats: Stats, use: LogUse, role: FileRole = 'logs'): void {
+  const fix = 'remove it or choose another path';
+  if (!stats.isFile()) {
+    throw refusal(path, stats, `is ${kindOf(stats)}, not a regular file (uid ${stats.uid}, mode ${modeOf(stats)}): pmx ${use === 'write' ? `writes ${role} only into` : `reads ${role} only from`} regular files; ${fix}`);
+  }
+  refuseForeign(path, stats, 'belongs to', use, role);
+}
+
+/**
+ * The refusal for what an open found at `path` when it is no regular file: a FIFO nobody reads
+ * fails a non-blocking open for writing with ENXIO, which names nothing. Any other error as it is.
+ */
+export function explained(path: string, error: unknown, use: LogUse, role: FileRole = 'logs'): unknown {
+  if ((error as NodeJS.ErrnoException).code !== 'ENXIO') return error;
+  try {
+    const stats = statSync(path);
+    if (!stats.isFile()) checkOpened(path, stats, use, role);
+  } catch (refused) {
+    return refused instanceof AgentFault ? refused : error;
+  }
+  return error;
+}
+
+function refuseForeign(path: string, stats: Stats, what: string, use: LogUse, role: FileRole = 'logs'): void {
+  if (stats.uid === euid() || stats.uid === 0) return;
+  const action = use === 'write' ? `write ${role} into another user's file` : `read ${role} from another user's file`;
+  throw refusal(path, stats, `${what} uid ${stats.uid}, not uid ${euid()}: pmx does not ${action}; remove it or choose another path`);
+}
+
+function refusal(path: string, stats: Stats, problem: string): AgentFault {
+  return new AgentFault(`${path} ${problem}`, { code: 'LOG_FILE_UNSAFE', file: path, data: { path, uid: stats.uid, mode: modeOf(stats) } });
+}
+
+/** What a file that is not a regular one is, as `ls -l` would tell. */
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isDirectory()) return 'a directory';
+  return 'a special file';
+}
+
+function modeOf(stats: Stats): string {
+  return (stats.mode & 0o7777).toString(8).padStart(4, '0');
+}
+
+function euid(): number {
+  return process.geteuid?.() ?? 0;
+}
