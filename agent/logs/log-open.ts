@@ -1,7 +1,7 @@
 // Opening a log file (or an app's pid file) where another local user may have prepared the path:
 // never blocking (a FIFO or a device planted there would hold the agent's thread in open(2)),
 // following a symbolic link only when the agent's user or root made it, and using only a regular
-// file of that user or root.
+// file of that user or root with one name (a hard link to /etc/shadow has two).
 import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { AgentFault } from '../fault.js';
 
@@ -61,13 +61,16 @@ export function createExclusive(path: string, flags: number, mode: number, umask
   return fd;
 }
 
-/** Throws LOG_FILE_UNSAFE unless `stats` (of the file opened at `path`) is a regular file of this user or root. */
+/** Throws LOG_FILE_UNSAFE unless `stats` (of the file opened at `path`) is a regular file of this user or root, with one name. */
 export function checkOpened(path: string, stats: Stats, use: LogUse, role: FileRole = 'logs'): void {
   const fix = 'remove it or choose another path';
   if (!stats.isFile()) {
     throw refusal(path, stats, `is ${kindOf(stats)}, not a regular file (uid ${stats.uid}, mode ${modeOf(stats)}): pmx ${use === 'write' ? `writes ${role} only into` : `reads ${role} only from`} regular files; ${fix}`);
   }
   refuseForeign(path, stats, 'belongs to', use, role);
+  if (stats.nlink > 1) {
+    throw refusal(path, stats, `has ${stats.nlink} hard links (uid ${stats.uid}, mode ${modeOf(stats)}): another name of the same file may be anywhere (a link to /etc/shadow), so pmx does not ${use} ${role} ${use === 'write' ? 'into' : 'from'} it; ${fix}`);
+  }
 }
 
 /**

@@ -1,6 +1,7 @@
 // What another user can plant at a log or pid path besides a link or a file of theirs: a FIFO
-// (open(2) for writing waits for a reader, and O_NOFOLLOW does not stop it). The agent never
-// waits in open(), answers the CLI, and says why the file is not used.
+// (open(2) for writing waits for a reader, and O_NOFOLLOW does not stop it) or a hard link to a
+// file of root's. The agent opens neither: it never waits in open(), answers the CLI, and says
+// why the file is not used; root's file stays as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -60,5 +61,16 @@ describe('a FIFO planted at a log or pid path', () => {
     const refusal = `${join(shared, `app-${pm_id}.pid`)} is a FIFO (named pipe), not a regular file (uid ${user.uid}, mode 0666): pmx writes pid files only into regular files`;
     await eventually('the agent log naming the FIFO', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(refusal));
     expect((await pmx.run(['jlist'])).code).toBe(0);
+  });
+});
+
+describe('a hard link to a file of root\'s at a log path (where protected_hardlinks is off)', () => {
+  it('is not appended to: a file with two names is refused, and describe says so', async () => {
+    const link = join(shared, 'hard-out.log');
+    linkSync(precious, link); // what the other user could do with fs.protected_hardlinks=0
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'hard-link', '-o', link]);
+    const refusal = `${link} has 2 hard links (uid 0, mode 0600): another name of the same file may be anywhere (a link to /etc/shadow), so pmx does not write logs into it`;
+    await eventually('describe naming the hard link', async () => (await pmx.ok(['describe', 'hard-link'])).includes(refusal));
+    expect(readFileSync(precious, 'utf8')).toBe('root only\n');
   });
 });
