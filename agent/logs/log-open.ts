@@ -2,7 +2,7 @@
 // never blocking (a FIFO or a device planted there would hold the agent's thread in open(2)),
 // following a symbolic link only when the agent's user or root made it, and using only a regular
 // file of that user or root with one name (a hard link to /etc/shadow has two).
-import { closeSync, constants, fchmodSync, fstatSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { AgentFault } from '../fault.js';
 
 /** What is done with the file, for the messages: pmx does not <use> logs <into/from> ... */
@@ -43,6 +43,27 @@ export function openExisting(path: string, flags: number, use: LogUse, createThr
     throw error;
   }
   return fd;
+}
+
+/**
+ * Empties the log at `path` (`pmx flush`) through a descriptor opened as openExisting opens it;
+ * returns why it was left as it is, or null when it was emptied or is not there (nothing to empty).
+ */
+export function emptyLog(path: string): string | null {
+  let fd: number;
+  try {
+    fd = openExisting(path, constants.O_WRONLY, 'write');
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : (error as Error).message;
+  }
+  try {
+    ftruncateSync(fd, 0);
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

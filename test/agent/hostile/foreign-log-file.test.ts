@@ -1,6 +1,6 @@
 // A log path in a directory another user can write: that user cannot point root's agent at a file
-// of root's (a symbolic link it made) nor have root append to a file it owns. The app still runs,
-// and describe says why its log is not written.
+// of root's (a symbolic link it made) nor have root append to a file it owns, nor empty one with
+// `pmx flush`. The app still runs, and describe says why its log is not written.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -45,6 +45,19 @@ describe("a log file another user prepared for root's agent", () => {
     await eventually('describe naming the refused link', async () => (await pmx.ok(['describe', 'linked'])).includes(refusal));
     expect((await pmx.proc('linked')).pm2_env.status).toBe('online');
     expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+  });
+
+  it('is not emptied by `pmx flush` through the link: the flush leaves it alone and says why', async () => {
+    const link = join(theirs, 'link-out.log');
+    const refusal = `Not flushed: ${link} is a symbolic link made by uid ${user.uid}, not uid 0: pmx does not write logs into another user's file`;
+    const named = await pmx.run(['flush', 'linked']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toContain(refusal);
+    expect(named.stdout).not.toContain(`Flushed ${link}`);
+    const all = await pmx.run(['flush']);
+    expect(all.stderr).toContain(refusal);
+    expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
   });
 
   it('a file another user owns is not appended to', async () => {
