@@ -46,6 +46,20 @@ export function openExisting(path: string, flags: number, use: LogUse, createThr
 }
 
 /**
+ * Opens a log for reading (`pmx logs`, the dashboard's log panel) only as the writer would use it:
+ * never a FIFO or a device, nor another user's file or link, nor a file with other names, whose
+ * lines (a link to /etc/shadow, or lines another user wrote) would pass for the app's.
+ */
+export function openLogForReading(path: string): number {
+  return openExisting(path, constants.O_RDONLY, 'read');
+}
+
+/** The message of a refusal by this module (a file not to be used), or null for any other error (not there yet, ...). */
+export function refusalOf(error: unknown): string | null {
+  return error instanceof AgentFault && (error.code === 'LOG_FILE_UNSAFE' || error.code === 'HOME_UNSAFE') ? error.message : null;
+}
+
+/**
  * Empties the log at `path` (`pmx flush`) through a descriptor opened as openExisting opens it;
  * returns why it was left as it is, or null when it was emptied or is not there (nothing to empty).
  */

@@ -1,12 +1,14 @@
 // A log path in a directory another user can write: that user cannot point root's agent at a file
-// of root's (a symbolic link it made) nor have root append to a file it owns, nor empty one with
-// `pmx flush`. The app still runs, and describe says why its log is not written.
+// of root's (a symbolic link it made) nor have root append to a file it owns, empty one with
+// `pmx flush`, or show one in `pmx logs` and the dashboard. The app still runs, and describe,
+// flush, logs and the dashboard say why the file is not used.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { firstEvent, freePort } from '../../helpers/net.js';
 import { OtherUser } from './other-user.js';
 
 const user = OtherUser.create();
@@ -58,6 +60,21 @@ describe("a log file another user prepared for root's agent", () => {
     expect(all.stderr).toContain(refusal);
     expect(readFileSync(precious, 'utf8')).toBe('root only\n');
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  it('is not read through the link by `pmx logs` nor by the dashboard: both say why, and print nothing of root\'s file', async () => {
+    const link = join(theirs, 'link-out.log');
+    const refusal = `${link} is a symbolic link made by uid ${user.uid}, not uid 0: pmx does not read logs from another user's file`;
+    const printed = await pmx.run(['logs', 'linked', '--out', '--lines', '5', '--nostream']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stderr).toContain(`[PMX][WARN] Not read: ${refusal}`);
+    expect(printed.stdout).not.toContain('root only');
+    const port = await freePort();
+    const token = new URL(/http:\/\/\S+/.exec(await pmx.ok(['dashboard', '--port', String(port)]))![0]).search;
+    const { pm_id } = await pmx.proc('linked');
+    const opened = await firstEvent(port, `/api/processes/${pm_id}/logs${token}`);
+    expect(opened.event).toBe('lines');
+    expect((opened.data as { lines: { stream: string; text: string }[] }).lines).toEqual([{ stream: 'err', text: `[PMX] not shown: ${refusal}; remove it or choose another path` }]);
   });
 
   it('a file another user owns is not appended to', async () => {

@@ -54,6 +54,12 @@ describe('a FIFO planted at a log or pid path', () => {
     expect((await pmx.proc('fifo-log')).pm2_env.status).toBe('online');
   });
 
+  it('at a log path: `pmx logs` does not wait in open() either, and says why it reads nothing', async () => {
+    const printed = await pmx.run(['logs', 'fifo-log', '--out', '--nostream']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stderr).toContain(`[PMX][WARN] Not read: ${join(shared, 'fifo-out.log')} is a FIFO (named pipe), not a regular file (uid ${user.uid}, mode 0666): pmx reads logs only from regular files`);
+  });
+
   it('at a pid path: the start returns, the agent keeps answering, and its log names the FIFO', async () => {
     const started = await pmx.run(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'fifo-pid', '--pid', join(shared, 'app.pid')]);
     expect(started.code, started.stderr).toBe(0);
