@@ -1,10 +1,10 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, mkdir, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { formatDate } from './timestamp.js';
-import { createExclusive, openExisting } from './log-open.js';
+import { createExclusive, openExisting, prepareFolder } from './log-open.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
 export interface RotationPolicy {
@@ -144,16 +144,18 @@ export class LogFile {
   create(): void {
     if (this.fd !== null || this.failing) return;
     const dir = dirname(this.path);
-    const make = (): void =>
-      open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
-        if (error) return; // there already, or not to be made: the first output says why
-        if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
-        close(fd, () => undefined);
-      });
-    if (madeDirs.has(dir)) return make();
-    mkdir(dir, { recursive: true, mode: dirMode(this.mode) }, (error) => {
-      if (!error) madeDirs.add(dir);
-      make();
+    if (!madeDirs.has(dir)) {
+      try {
+        prepareFolder(this.path, dirMode(this.mode));
+        madeDirs.add(dir);
+      } catch {
+        return; // not to be made: the first output says why
+      }
+    }
+    open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
+      if (error) return; // there already, or not to be made: the first output says why
+      if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
+      close(fd, () => undefined);
     });
   }
 
@@ -175,7 +177,7 @@ export class LogFile {
     try {
       const dir = dirname(this.path);
       if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true, mode: dirMode(this.mode) });
+        prepareFolder(this.path, dirMode(this.mode));
         madeDirs.add(dir);
       }
       const { fd, created } = openForAppend(this.path, this.mode);
@@ -324,7 +326,10 @@ const UMASK = (() => {
   return mask;
 })();
 
-/** Log directories made (or found) already: a start of 1,000 apps does not ask 2,000 times. */
+/**
+ * Log directories made (or found) already, and whose way passed guardFolder: a start of 1,000 apps
+ * does not ask 2,000 times. A way that passed stays safe: only its owners (root, this user) can change it.
+ */
 const madeDirs = new Set<string>();
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */

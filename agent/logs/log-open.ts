@@ -2,7 +2,9 @@
 // never blocking (a FIFO or a device planted there would hold the agent's thread in open(2)),
 // following a symbolic link only when the agent's user or root made it, and using only a regular
 // file of that user or root with one name (a hard link to /etc/shadow has two).
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
+import { guardChain } from '../protocol/home-guard.js';
 import { AgentFault } from '../fault.js';
 
 /** What is done with the file, for the messages: pmx does not <use> logs <into/from> ... */
@@ -10,6 +12,28 @@ export type LogUse = 'write' | 'read';
 
 /** What the file is to pmx, for the messages. */
 export type FileRole = 'logs' | 'pid files';
+
+/** How a refusal of the way to a log or pid file ends (home-guard.ts guardChain). */
+const ELSEWHERE = "choose a path whose folders only you or root may write";
+
+/**
+ * Throws LOG_FILE_UNSAFE, naming `file`, the folder and its owner and mode, when another user could
+ * change where the folder of `file` leads: a folder on the way of theirs, or one they may write
+ * (not sticky), or a link of theirs (guardChain, the walk the agent's home passes).
+ */
+export function guardFolder(file: string): void {
+  guardChain(dirname(file), { named: file, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE });
+}
+
+/**
+ * Makes the folder of `file` (mkdir -p, with `mode`) once guardFolder passes, and checks again
+ * when something was made: in a sticky folder another user could have made a name on the way
+ * between the check and the mkdir.
+ */
+export function prepareFolder(file: string, mode: number): void {
+  guardFolder(file);
+  if (mkdirSync(dirname(file), { recursive: true, mode }) !== undefined) guardFolder(file);
+}
 
 /** Opened with every open of a log or pid file: O_NONBLOCK, so that a FIFO or a device at the path returns at once (to be refused). */
 export const NEVER_BLOCK = constants.O_NONBLOCK | constants.O_NOCTTY;
@@ -51,6 +75,7 @@ export function openExisting(path: string, flags: number, use: LogUse, createThr
  * lines (a link to /etc/shadow, or lines another user wrote) would pass for the app's.
  */
 export function openLogForReading(path: string): number {
+  guardFolder(path);
   return openExisting(path, constants.O_RDONLY, 'read');
 }
 
@@ -66,6 +91,7 @@ export function refusalOf(error: unknown): string | null {
 export function emptyLog(path: string): string | null {
   let fd: number;
   try {
+    guardFolder(path);
     fd = openExisting(path, constants.O_WRONLY, 'write');
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : (error as Error).message;

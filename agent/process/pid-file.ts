@@ -1,7 +1,6 @@
 // PM2's pid files (pids/<name>-<id>.pid): written when a child starts, removed when it exits.
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { NEVER_BLOCK, checkOpened, explained } from '../logs/log-open.js';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { NEVER_BLOCK, checkOpened, explained, prepareFolder } from '../logs/log-open.js';
 
 /**
  * Writes `pid` into `file`, readable by its user alone whatever the umask (as every file pmx
@@ -13,8 +12,9 @@ import { NEVER_BLOCK, checkOpened, explained } from '../logs/log-open.js';
 export function writePidFile(file: string, pid: number): string | null {
   let fd: number | null = null;
   try {
-    // its folder made if missing (a pid_file under /run after a reboot), as PM2 makes it
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    // its folder made if missing (a pid_file under /run after a reboot), as PM2 makes it, on a
+    // way no other user can change (a link of theirs on it would have root write where they chose)
+    prepareFolder(file, 0o700);
     try {
       fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | NEVER_BLOCK, 0o600);
     } catch (error) {

@@ -3,7 +3,7 @@
 // `pmx flush`, or show one in `pmx logs` and the dashboard. The app still runs, and describe,
 // flush, logs and the dashboard say why the file is not used.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -13,7 +13,7 @@ import { OtherUser } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-log-'));
-/** A directory the other user owns and writes, where root's app is told to log. */
+/** A directory every user may write, sticky as /tmp is (a folder of the other user's is refused as a whole: log-folder.test.ts), where root's app is told to log. */
 const theirs = join(base, 'theirs');
 /** A file of root's that the other user wants root's agent to append to. */
 const precious = join(base, 'precious');
@@ -21,8 +21,8 @@ const pmx = new PmxSandbox();
 
 beforeAll(() => {
   chmodSync(base, 0o755);
-  mkdirSync(theirs, { mode: 0o755 });
-  chownSync(theirs, user.uid, user.gid);
+  mkdirSync(theirs);
+  chmodSync(theirs, 0o1777);
   writeFileSync(precious, 'root only\n', { mode: 0o600 });
   const asUser = (argv: string[]): void => {
     const result = spawnSync(user.argv(argv)[0]!, user.argv(argv).slice(1), { encoding: 'utf8' });
