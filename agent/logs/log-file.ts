@@ -1,9 +1,9 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { formatDate } from './timestamp.js';
+import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
 import { createExclusive, openExisting, prepareFolder } from './log-open.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
@@ -221,34 +221,55 @@ export class LogFile {
     return `${base}__${stamp}${suffix}${ext}`;
   }
 
-  /** Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and prunes. */
+  /**
+   * Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and
+   * prunes. The .gz is made anew (O_EXCL, never through a link), with the log's mode: a name that
+   * is taken (another user may guess it from date_format) is left alone and the file stays as it is.
+   */
   private async afterRotation(rotated: string): Promise<void> {
     try {
-      if (this.policy.compress && existsSync(rotated)) {
-        const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
-        const { atime, mtime } = statSync(rotated);
-        await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`, { mode: this.mode }));
-        utimesSync(`${rotated}.gz`, atime, mtime);
-        unlinkSync(rotated);
-      }
+      if (this.policy.compress && existsSync(rotated)) await this.compress(rotated);
       this.prune();
     } catch (error) {
       this.onError(`cannot finish rotating ${rotated}: ${(error as Error).message}`, this.path);
     }
   }
 
-  /** Keeps the newest `retain` rotated files of this log; runs only between compressions (finishRotation). */
+  private async compress(rotated: string): Promise<void> {
+    const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
+    const gz = `${rotated}.gz`;
+    const fd = createExclusive(gz, constants.O_WRONLY, this.mode, umaskMayStrip(this.mode));
+    if (fd === null) {
+      this.onError(`not compressing ${rotated}: ${gz} is there already (uid ${lstatSync(gz).uid}), and pmx does not write over a file it did not make; ${rotated} is kept uncompressed`, this.path);
+      return;
+    }
+    const { atime, mtime } = statSync(rotated);
+    await pipeline(createReadStream(rotated), createGzip(), createWriteStream(gz, { fd, flush: true }));
+    utimesSync(gz, atime, mtime);
+    unlinkSync(rotated);
+  }
+
+  /**
+   * Keeps the newest `retain` rotated files of this log; runs only between compressions
+   * (finishRotation). Only its own rotated files count: named as rotate names them, regular files
+   * of this user; another user's `<name>__notes.log` beside them is not touched.
+   */
   private prune(): void {
     const dir = dirname(this.path);
-    const ext = extname(this.path);
-    const prefix = `${basename(this.path, ext)}__`;
+    const own = rotatedPattern(this.path, this.policy.date_format);
     const rotated = readdirSync(dir)
-      .filter((name) => name.startsWith(prefix) && /\.log(\.gz)?$|__/.test(name))
-      .map((name) => ({ name, mtime: mtimeOf(join(dir, name)) }))
+      .filter((name) => own.test(name))
+      .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
       .filter(({ mtime }) => mtime !== null)
       .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
     for (const { name } of rotated.slice(this.policy.retain)) rmSync(join(dir, name), { force: true });
   }
+}
+
+/** The names rotatedName gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
+function rotatedPattern(path: string, dateFormat: string): RegExp {
+  const ext = extname(path);
+  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
 }
 
 /**
@@ -266,11 +287,13 @@ function finishRotation(path: string, work: () => Promise<void>): void {
   });
 }
 
-function mtimeOf(path: string): number | null {
+/** The mtime of a regular file of this user at `path` (never followed), or null: gone since the listing, or not ours to remove. */
+function ownFileMtime(path: string): number | null {
   try {
-    return statSync(path).mtimeMs;
+    const stats = lstatSync(path);
+    return stats.isFile() && stats.uid === (process.geteuid?.() ?? stats.uid) ? stats.mtimeMs : null;
   } catch {
-    return null; // gone since the listing
+    return null;
   }
 }
 
