@@ -29,15 +29,15 @@ export function guardDump(file: string): void {
   guardPath(file, 'file');
 }
 
-/** Throws HOME_UNSAFE when `path` exists and is not the effective user's alone; a missing path is fine. */
-export function guardPath(path: string, what: 'home' | 'directory' | 'file'): void {
+/** Throws HOME_UNSAFE when `path` exists and is not the effective user's (or `uid`'s) alone; a missing path is fine. */
+export function guardPath(path: string, what: 'home' | 'directory' | 'file', uid = process.geteuid?.()): void {
   let stats: Stats;
   try {
     stats = statSync(path);
   } catch {
     return; // not there yet: the agent creates it, privately
   }
-  const euid = process.geteuid?.();
+  const euid = uid;
   if (euid === undefined) return; // no uids to compare (not a POSIX system)
   const foreign = stats.uid !== euid;
   const shared = (stats.mode & 0o022) !== 0;
