@@ -54,13 +54,17 @@ export class LogFeed {
   }
 }
 
-/** The last lines of the process's out and err files, out first. */
+/** The last lines of the process's out and err files, out first; a file refused (log-open.ts) is one err line saying why. */
 function history(proc: SupervisedProcess): LogLine[] {
   const { out, err } = proc.logTargets;
   const lines: LogLine[] = [];
   for (const [stream, file] of [['out', out], ['err', err]] as const) {
     if (file === '/dev/null' || (stream === 'err' && file === out)) continue;
-    for (const text of lastLines(file, HISTORY_LINES)) lines.push({ stream, text });
+    try {
+      for (const text of lastLines(file, HISTORY_LINES)) lines.push({ stream, text });
+    } catch (error) {
+      lines.push({ stream: 'err', text: `[PMX] not shown: ${(error as Error).message}` });
+    }
   }
   return lines;
 }

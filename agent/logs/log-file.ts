@@ -1,9 +1,10 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, mkdir, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
+import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { formatDate } from './timestamp.js';
+import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
+import { createExclusive, openExisting, prepareFolder } from './log-open.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
 export interface RotationPolicy {
@@ -143,16 +144,18 @@ export class LogFile {
   create(): void {
     if (this.fd !== null || this.failing) return;
     const dir = dirname(this.path);
-    const make = (): void =>
-      open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
-        if (error) return; // there already, or not to be made: the first output says why
-        if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
-        close(fd, () => undefined);
-      });
-    if (madeDirs.has(dir)) return make();
-    mkdir(dir, { recursive: true, mode: dirMode(this.mode) }, (error) => {
-      if (!error) madeDirs.add(dir);
-      make();
+    if (!madeDirs.has(dir)) {
+      try {
+        prepareFolder(this.path, dirMode(this.mode));
+        madeDirs.add(dir);
+      } catch {
+        return; // not to be made: the first output says why
+      }
+    }
+    open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
+      if (error) return; // there already, or not to be made: the first output says why
+      if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
+      close(fd, () => undefined);
     });
   }
 
@@ -174,7 +177,7 @@ export class LogFile {
     try {
       const dir = dirname(this.path);
       if (!madeDirs.has(dir)) {
-        mkdirSync(dir, { recursive: true, mode: dirMode(this.mode) });
+        prepareFolder(this.path, dirMode(this.mode));
         madeDirs.add(dir);
       }
       const { fd, created } = openForAppend(this.path, this.mode);
@@ -218,34 +221,55 @@ export class LogFile {
     return `${base}__${stamp}${suffix}${ext}`;
   }
 
-  /** Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and prunes. */
+  /**
+   * Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and
+   * prunes. The .gz is made anew (O_EXCL, never through a link), with the log's mode: a name that
+   * is taken (another user may guess it from date_format) is left alone and the file stays as it is.
+   */
   private async afterRotation(rotated: string): Promise<void> {
     try {
-      if (this.policy.compress && existsSync(rotated)) {
-        const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
-        const { atime, mtime } = statSync(rotated);
-        await pipeline(createReadStream(rotated), createGzip(), createWriteStream(`${rotated}.gz`, { mode: this.mode }));
-        utimesSync(`${rotated}.gz`, atime, mtime);
-        unlinkSync(rotated);
-      }
+      if (this.policy.compress && existsSync(rotated)) await this.compress(rotated);
       this.prune();
     } catch (error) {
       this.onError(`cannot finish rotating ${rotated}: ${(error as Error).message}`, this.path);
     }
   }
 
-  /** Keeps the newest `retain` rotated files of this log; runs only between compressions (finishRotation). */
+  private async compress(rotated: string): Promise<void> {
+    const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
+    const gz = `${rotated}.gz`;
+    const fd = createExclusive(gz, constants.O_WRONLY, this.mode, umaskMayStrip(this.mode));
+    if (fd === null) {
+      this.onError(`not compressing ${rotated}: ${gz} is there already (uid ${lstatSync(gz).uid}), and pmx does not write over a file it did not make; ${rotated} is kept uncompressed`, this.path);
+      return;
+    }
+    const { atime, mtime } = statSync(rotated);
+    await pipeline(createReadStream(rotated), createGzip(), createWriteStream(gz, { fd, flush: true }));
+    utimesSync(gz, atime, mtime);
+    unlinkSync(rotated);
+  }
+
+  /**
+   * Keeps the newest `retain` rotated files of this log; runs only between compressions
+   * (finishRotation). Only its own rotated files count: named as rotate names them, regular files
+   * of this user; another user's `<name>__notes.log` beside them is not touched.
+   */
   private prune(): void {
     const dir = dirname(this.path);
-    const ext = extname(this.path);
-    const prefix = `${basename(this.path, ext)}__`;
+    const own = rotatedPattern(this.path, this.policy.date_format);
     const rotated = readdirSync(dir)
-      .filter((name) => name.startsWith(prefix) && /\.log(\.gz)?$|__/.test(name))
-      .map((name) => ({ name, mtime: mtimeOf(join(dir, name)) }))
+      .filter((name) => own.test(name))
+      .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
       .filter(({ mtime }) => mtime !== null)
       .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
     for (const { name } of rotated.slice(this.policy.retain)) rmSync(join(dir, name), { force: true });
   }
+}
+
+/** The names rotatedName gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
+function rotatedPattern(path: string, dateFormat: string): RegExp {
+  const ext = extname(path);
+  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
 }
 
 /**
@@ -263,11 +287,13 @@ function finishRotation(path: string, work: () => Promise<void>): void {
   });
 }
 
-function mtimeOf(path: string): number | null {
+/** The mtime of a regular file of this user at `path` (never followed), or null: gone since the listing, or not ours to remove. */
+function ownFileMtime(path: string): number | null {
   try {
-    return statSync(path).mtimeMs;
+    const stats = lstatSync(path);
+    return stats.isFile() && stats.uid === (process.geteuid?.() ?? stats.uid) ? stats.mtimeMs : null;
   } catch {
-    return null; // gone since the listing
+    return null;
   }
 }
 
@@ -290,34 +316,16 @@ function writeAll(fd: number, buffers: Buffer[]): number {
   return total;
 }
 
-/** Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. */
+/**
+ * Opens `path` for appending; a file it creates gets exactly `mode`, whatever the umask. What is
+ * there already is used only as log-open.ts allows (never a FIFO, a device, a hard link, or a file
+ * or link of another user), and never blocks the agent's thread.
+ */
 function openForAppend(path: string, mode: number): { fd: number; created: boolean } {
   const append = constants.O_WRONLY | constants.O_APPEND;
-  let fd: number;
-  try {
-    fd = openSync(path, append | constants.O_CREAT | constants.O_EXCL, mode);
-    if (umaskMayStrip(mode)) fchmodSync(fd, mode);
-    return { fd, created: true };
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
-  try {
-    fd = openSync(path, append | constants.O_NOFOLLOW);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw error;
-    // a symbolic link: followed only when this user (or root) made it, so that another user who
-    // can write the directory cannot point an agent's log at a file of the agent's user
-    refuseForeign(path, lstatSync(path).uid, 'is a symbolic link made by');
-    fd = openSync(path, append | constants.O_CREAT, mode);
-  }
-  const { uid } = fstatSync(fd);
-  try {
-    refuseForeign(path, uid, 'belongs to');
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-  return { fd, created: false };
+  const fd = createExclusive(path, append, mode, umaskMayStrip(mode));
+  if (fd !== null) return { fd, created: true };
+  return { fd: openExisting(path, append, 'write', mode), created: false };
 }
 
 /** A directory made for a log file is as private as the file: searchable by whom may read the file. */
@@ -341,17 +349,11 @@ const UMASK = (() => {
   return mask;
 })();
 
-/** Log directories made (or found) already: a start of 1,000 apps does not ask 2,000 times. */
+/**
+ * Log directories made (or found) already, and whose way passed guardFolder: a start of 1,000 apps
+ * does not ask 2,000 times. A way that passed stays safe: only its owners (root, this user) can change it.
+ */
 const madeDirs = new Set<string>();
-
-function refuseForeign(path: string, owner: number, what: string): void {
-  if (owner === euid() || owner === 0) return;
-  throw new Error(`${path} ${what} uid ${owner}, not uid ${euid()}: pmx does not write logs into another user's file; remove it or choose another path`);
-}
-
-function euid(): number {
-  return process.geteuid?.() ?? 0;
-}
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
 function wholeLines(buffers: Buffer[], written: number): number {

@@ -1,18 +1,23 @@
 // The last lines of a log file, read from its end only: `pmx logs` and the dashboard's log panel
 // open with them before following live lines.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openLogForReading, refusalOf } from './log-open.js';
 
 /** How much is read from the end at a time, until enough lines are in. */
 const CHUNK_BYTES = 64 * 1024;
 const NEWLINE = 0x0a;
 
-/** Up to `count` last lines of `file` (no trailing empty line); none when it cannot be read. */
+/**
+ * Up to `count` last lines of `file` (no trailing empty line); none when it cannot be read. A file
+ * the writer would not use either (log-open.ts) is not read: that refusal is thrown.
+ */
 export function lastLines(file: string, count: number): string[] {
   if (count === 0) return [];
   let fd: number;
   try {
-    fd = openSync(file, 'r');
-  } catch {
+    fd = openLogForReading(file);
+  } catch (error) {
+    if (refusalOf(error) !== null) throw error;
     return [];
   }
   try {

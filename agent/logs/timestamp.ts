@@ -50,5 +50,27 @@ export function formatDate(date: Date, format: string): string {
   return format.replace(TOKEN_PATTERN, (match, literal: string | undefined) => (literal !== undefined ? literal : (TOKENS[match]?.(date) ?? offset(date, false))));
 }
 
+/** A regular expression source matching what formatDate writes with `format` (any date): rotated files are told apart by it. */
+export function stampPattern(format: string): string {
+  let source = '';
+  let last = 0;
+  for (const match of format.matchAll(TOKEN_PATTERN)) {
+    source += escapeRegExp(format.slice(last, match.index));
+    last = match.index + match[0].length;
+    const token = match[0];
+    if (match[1] !== undefined) source += escapeRegExp(match[1]);
+    else if (/^(MMMM?|d{2,4})$/.test(token)) source += '[A-Za-z]+';
+    else if (token === 'a' || token === 'A') source += '[AaPp][Mm]';
+    else if (TOKENS[token] && !token.startsWith('Z')) source += '\\d+';
+    else source += '[+-]\\d\\d:?\\d\\d'; // Z, ZZ and what dayjs prints the offset for
+  }
+  return source + escapeRegExp(format.slice(last));
+}
+
+/** `text` matched literally in a regular expression. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 /** The format `--time` uses when no log_date_format is given (PM2's). */
 export const DEFAULT_TIME_FORMAT = 'YYYY-MM-DDTHH:mm:ss';

@@ -96,13 +96,24 @@ export class MetricsEndpoint {
       import('./prometheus.js'),
       import('../rpc/http-limits.js'),
     ]);
+    let body: Buffer | null = null;
+    let forgetting = false;
     const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
       if (request.method !== 'GET' || path !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('pmx serves Prometheus metrics at /metrics\n');
         return;
       }
-      response.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE }).end(renderExposition(this.registry.all(), Date.now()));
+      // rendered once for every request read in one turn (pipelined ones): each answer holds the same bytes
+      body ??= Buffer.from(renderExposition(this.registry.all(), Date.now()));
+      if (!forgetting) {
+        forgetting = true;
+        setImmediate(() => {
+          body = null;
+          forgetting = false;
+        });
+      }
+      response.writeHead(200, { 'content-type': EXPOSITION_CONTENT_TYPE }).end(body);
     });
     limitHttpServer(server, 'metrics endpoint', METRICS_MAX_CONNECTIONS, 1 / 32, this.log);
     await new Promise<void>((resolve, reject) => {

@@ -1,25 +1,35 @@
 // PM2's pid files (pids/<name>-<id>.pid): written when a child starts, removed when it exits.
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
+import { NEVER_BLOCK, checkOpened, explained, prepareFolder } from '../logs/log-open.js';
 
 /**
  * Writes `pid` into `file`, readable by its user alone whatever the umask (as every file pmx
  * makes). A symbolic link or a file of another user is left alone (a pid path may be named
- * anywhere with --pid). The file is informative only, so a failure is ignored.
+ * anywhere with --pid), and so is a FIFO, a device or a file with another name (the open never
+ * waits for a FIFO's reader: log-open.ts). The file is informative only: a failure stops nothing,
+ * and is returned for the agent log (null when written, or left alone because it is not ours).
  */
-export function writePidFile(file: string, pid: number): void {
+export function writePidFile(file: string, pid: number): string | null {
   let fd: number | null = null;
   try {
-    // its folder made if missing (a pid_file under /run after a reboot), as PM2 makes it
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW, 0o600);
+    // its folder made if missing (a pid_file under /run after a reboot), as PM2 makes it, on a
+    // way no other user can change (a link of theirs on it would have root write where they chose)
+    prepareFolder(file, 0o700);
+    try {
+      fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | NEVER_BLOCK, 0o600);
+    } catch (error) {
+      throw explained(file, error, 'write', 'pid files');
+    }
+    const stats = fstatSync(fd);
+    checkOpened(file, stats, 'write', 'pid files');
     const euid = process.geteuid?.();
-    if (euid !== undefined && fstatSync(fd).uid !== euid) return;
+    if (euid !== undefined && stats.uid !== euid) return null;
     fchmodSync(fd, 0o600);
     ftruncateSync(fd, 0);
     writeSync(fd, String(pid));
-  } catch {
-    // the pid file is informative only
+    return null;
+  } catch (error) {
+    return (error as Error).message;
   } finally {
     if (fd !== null) closeSync(fd);
   }

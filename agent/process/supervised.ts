@@ -525,7 +525,8 @@ export class SupervisedProcess extends EventEmitter {
   private becameCurrent(handle: ChildHandle): void {
     this.metricsSample = null;
     const pid = handle.launched.child.pid;
-    if (pid !== undefined) writePidFile(this.pidFile, pid);
+    const unwritten = pid === undefined ? null : writePidFile(this.pidFile, pid);
+    if (unwritten !== null) this.log(`${this.spec.name} (id ${this.id}): pid file not written: ${unwritten}`);
     this.emit('child');
   }
 

@@ -29,15 +29,15 @@ export function guardDump(file: string): void {
   guardPath(file, 'file');
 }
 
-/** Throws HOME_UNSAFE when `path` exists and is not the effective user's alone; a missing path is fine. */
-export function guardPath(path: string, what: 'home' | 'directory' | 'file'): void {
+/** Throws HOME_UNSAFE when `path` exists and is not the effective user's (or `uid`'s) alone; a missing path is fine. */
+export function guardPath(path: string, what: 'home' | 'directory' | 'file', uid = process.geteuid?.()): void {
   let stats: Stats;
   try {
     stats = statSync(path);
   } catch {
     return; // not there yet: the agent creates it, privately
   }
-  const euid = process.geteuid?.();
+  const euid = uid;
   if (euid === undefined) return; // no uids to compare (not a POSIX system)
   const foreign = stats.uid !== euid;
   const shared = (stats.mode & 0o022) !== 0;
@@ -53,6 +53,18 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
   throw new AgentFault(`refusing ${path}: ${problem} (mode ${mode}); ${fix}`, { code: 'HOME_UNSAFE', file: path, data: { path, uid: stats.uid, owner, mode } });
 }
 
+/** How guardChain words and judges a walk: defaults are those of the agent's home. */
+export interface ChainCheck {
+  /** What the message tells the user to do instead. */
+  elsewhere?: string;
+  /** Whose path it is: the effective user's, or the user a boot hook will run the agent as. */
+  uid?: number;
+  /** The path the message names, when it is not the path walked (a log file in the walked directory). */
+  named?: string;
+  /** The fault's code: the home's, or a log or pid file's. */
+  code?: 'HOME_UNSAFE' | 'LOG_FILE_UNSAFE';
+}
+
 /**
  * Walks `path` from / as the kernel resolves it, links included, and throws HOME_UNSAFE where
  * another user could change what it leads to: a directory holding an entry on the way that
@@ -60,11 +72,13 @@ export function guardPath(path: string, what: 'home' | 'directory' | 'file'): vo
  * without the sticky bit (a sticky directory such as /tmp lets nobody rename another's entry; a
  * group that is the owner's own private group is fine); or a symbolic link of another user (its
  * owner could point it elsewhere). A link's target is walked the same way, so a chain of links is
- * checked link by link. What does not exist yet is fine: the agent makes it, privately.
+ * checked link by link. What does not exist yet is fine: the agent makes it, privately. `check`
+ * (or, as before, the message's ending alone) says otherwise for other paths than the home.
  */
-export function guardChain(path: string, elsewhere = 'set PMX_HOME to a directory of your own'): void {
-  const euid = process.geteuid?.();
+export function guardChain(path: string, check: string | ChainCheck = {}): void {
+  const { elsewhere = 'set PMX_HOME to a directory of your own', uid: euid = process.geteuid?.(), named = path, code = 'HOME_UNSAFE' } = typeof check === 'string' ? { elsewhere: check } : check;
   if (euid === undefined) return;
+  const fault = (message: string, data: Record<string, unknown>): AgentFault => new AgentFault(message, { code, file: named, data });
   const pending = path.split('/').filter(Boolean);
   let dir = '/';
   /** The stats of `dir` when the walk already has them (it came down into it), else null. */
@@ -82,19 +96,19 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
       holder = null;
       continue;
     }
-    guardHolder(dir, holder ?? lstatSync(dir), path, euid, elsewhere);
+    guardHolder(dir, holder ?? lstatSync(dir), named, euid, elsewhere, fault);
     const entry = join(dir, name);
     let stats: Stats;
     try {
       stats = lstatSync(entry);
     } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') {
+      const errno = (err as NodeJS.ErrnoException).code;
+      if (errno !== 'ENOENT' && errno !== 'ENOTDIR') {
         // a folder on the way the user may not search (EACCES): nothing under it can be checked or made
-        throw new AgentFault(`cannot use ${path}: ${entry} on its way cannot be looked up (${code === 'EACCES' ? 'EACCES: you may not search the folder that holds it' : code}); ${elsewhere}`, { code: 'HOME_UNSAFE', file: path, data: { path: entry, errno: code } });
+        throw fault(`cannot use ${named}: ${entry} on its way cannot be looked up (${errno === 'EACCES' ? 'EACCES: you may not search the folder that holds it' : errno}); ${elsewhere}`, { path: entry, errno });
       }
       // a link to nothing: making the home through it would fail with a bare ENOENT
-      if (inTarget && via) throw new AgentFault(`refusing ${path}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { code: 'HOME_UNSAFE', file: path, data: { path: via.link } });
+      if (inTarget && via) throw fault(`refusing ${named}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { path: via.link });
       return; // not there yet
     }
     if (!stats.isSymbolicLink()) {
@@ -103,10 +117,10 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
       continue;
     }
     if (stats.uid !== 0 && stats.uid !== euid) {
-      const which = entry === path ? 'it is a symbolic link' : `${entry} on its way is a symbolic link`;
-      throw unsafe(path, `${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; ${elsewhere}`, entry, stats);
+      const which = entry === path && named === path ? 'it is a symbolic link' : `${entry} on its way is a symbolic link`;
+      throw unsafe(named, `${which} that belongs to ${userName(stats.uid)}, who could point it elsewhere; ${elsewhere}`, entry, stats, fault);
     }
-    if (++hops > 40) throw unsafe(path, `${entry} leads through more than 40 symbolic links`, entry, stats);
+    if (++hops > 40) throw unsafe(named, `${entry} leads through more than 40 symbolic links`, entry, stats, fault);
     const target = readlinkSync(entry);
     const names = target.split('/').filter(Boolean);
     pending.unshift(...names);
@@ -118,8 +132,10 @@ export function guardChain(path: string, elsewhere = 'set PMX_HOME to a director
   }
 }
 
-/** Throws HOME_UNSAFE when the directory `dir` (`stats`), which holds an entry on the way to `path`, is one another user could change. */
-function guardHolder(dir: string, stats: Stats, path: string, euid: number, elsewhere: string): void {
+type FaultOf = (message: string, data: Record<string, unknown>) => AgentFault;
+
+/** Throws (`fault`) when the directory `dir` (`stats`), which holds an entry on the way, is one another user could change. */
+function guardHolder(dir: string, stats: Stats, named: string, euid: number, elsewhere: string, fault: FaultOf): void {
   const foreign = stats.uid !== 0 && stats.uid !== euid;
   // group-writable is fine for a user private group (the owner's own, with no other member: a
   // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
@@ -129,15 +145,11 @@ function guardHolder(dir: string, stats: Stats, path: string, euid: number, else
   const problem = foreign
     ? `${dir} on its way belongs to ${userName(stats.uid)} (mode ${mode}), who could replace what it holds with their own`
     : `${dir} on its way is writable by ${writers(stats)} without the sticky bit (mode ${mode}), so others could replace what it holds`;
-  throw unsafe(path, `${problem}; ${elsewhere}`, dir, stats);
+  throw unsafe(named, `${problem}; ${elsewhere}`, dir, stats, fault);
 }
 
-function unsafe(path: string, problem: string, at: string, stats: Stats): AgentFault {
-  return new AgentFault(`refusing ${path}: ${problem}`, {
-    code: 'HOME_UNSAFE',
-    file: path,
-    data: { path: at, uid: stats.uid, owner: userName(stats.uid), mode: modeOf(stats) },
-  });
+function unsafe(named: string, problem: string, at: string, stats: Stats, fault: FaultOf): AgentFault {
+  return fault(`refusing ${named}: ${problem}`, { path: at, uid: stats.uid, owner: userName(stats.uid), mode: modeOf(stats) });
 }
 
 /** A mode as `ls` and chmod write it: '0755'. */

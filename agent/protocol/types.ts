@@ -137,7 +137,8 @@ export interface Methods {
   save: { params: { force: boolean }; result: { file: string; count: number; warnings: string[] } };
   /** `file`: the dump read, or its backup when the dump is torn (said in `warnings`); `alreadyPresent`: entries skipped, already here; `alreadyStopped`: of those, the ones not running. */
   resurrect: { params: Record<string, never>; result: { processes: ProcessDescription[]; file: string; warnings: string[]; alreadyPresent: number; alreadyStopped: number } };
-  flush: { params: { selector: Selector | null }; result: { files: string[] } };
+  /** `files`: emptied (or not written yet); `skipped`: left as they are, each with why (log-open.ts). */
+  flush: { params: { selector: Selector | null }; result: { files: string[]; skipped: { file: string; reason: string }[] } };
   reloadLogs: { params: Record<string, never>; result: { count: number } };
   /** `restart`: end with EXIT_RESTART, so that the init system or container that runs a foreground agent starts it again (`pmx update`). */
   kill: { params: { restart?: boolean }; result: { stopped: number } };
@@ -191,6 +192,8 @@ export type FaultCode =
   | 'LISTEN_FAILED'
   /** The home, socket, pid file or dump belongs to another user or is writable by others. */
   | 'HOME_UNSAFE'
+  /** A log or pid file that is not a regular file of this user or root with one name, or a link of another user. */
+  | 'LOG_FILE_UNSAFE'
   /** A request line longer than MAX_REQUEST_BYTES. */
   | 'MESSAGE_TOO_LARGE'
   /** A request that would start or record processes, made while the agent stops every process to end. */

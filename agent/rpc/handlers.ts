@@ -14,7 +14,7 @@ import { PMX_VERSION } from '../version.js';
 import { EXIT_RESTART } from '../protocol/launch.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { isDormant, isSettled, publicStatus } from '../process/states.js';
-import { truncateSync } from 'node:fs';
+import { emptyLog } from '../logs/log-open.js';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
 import type { MetricsEndpoint } from '../metrics/endpoint.js';
@@ -132,14 +132,15 @@ export const handlers: Handlers = {
     }
     // as PM2's `flush` empties pm2.log: a flush of everything empties the agent's own log too
     if (!selector) files.add(ctx.home.logFile);
+    // opened as the writer opens it: a link, FIFO, hard link or file of another user is left alone, and said
+    const skipped: { file: string; reason: string }[] = [];
     for (const file of files) {
-      try {
-        truncateSync(file, 0);
-      } catch {
-        // a log file that was never written has nothing to flush
-      }
+      const reason = emptyLog(file);
+      if (reason === null) continue;
+      skipped.push({ file, reason });
+      ctx.log(`flush: ${file} left as it is: ${reason}`);
     }
-    return { files: [...files] };
+    return { files: [...files].filter((file) => !skipped.some((left) => left.file === file)), skipped };
   },
 
   dashboard: ({ host, port }, ctx) =>

@@ -1,5 +1,6 @@
 // The same bounds for the agent's HTTP listeners (dashboards, the metrics endpoint), which any
-// local user can connect to: a cap on connections, and time limits on idle, slow and kept-alive ones.
+// local user can connect to: a cap on connections and on the requests of each, and time limits on
+// idle, slow and kept-alive ones.
 import type { Server } from 'node:http';
 import { ConnectionCap } from './connection-cap.js';
 import { connectionCap } from './fd-limit.js';
@@ -12,6 +13,12 @@ export const HTTP_HEADERS_MS = 10_000;
 export const HTTP_REQUEST_MS = 30_000;
 /** An idle kept-alive connection is closed after this (Node's default). */
 export const HTTP_KEEP_ALIVE_MS = 5_000;
+/**
+ * Requests one connection may send: the last answer says `Connection: close`, and a request
+ * pipelined past it is answered 503 and its connection closed. A client that sends thousands of
+ * requests at once and reads none would otherwise have the agent make and hold every answer.
+ */
+export const HTTP_MAX_REQUESTS_PER_SOCKET = 100;
 /** A connection on which nothing moves for this long (a client that stopped reading its answer) is closed; event streams send every 15 s. */
 export const HTTP_STALLED_MS = 60_000;
 
@@ -22,6 +29,9 @@ export function limitHttpServer(server: Server, surface: string, preferred: numb
   server.requestTimeout = HTTP_REQUEST_MS;
   server.keepAliveTimeout = HTTP_KEEP_ALIVE_MS;
   server.timeout = HTTP_STALLED_MS;
+  server.maxRequestsPerSocket = HTTP_MAX_REQUESTS_PER_SOCKET;
+  // past it, what the connection pipelined more is dropped with it, unparsed and unanswered
+  server.on('dropRequest', (_request, socket) => socket.destroy());
   server.on('connection', (socket) => cap.admit(socket));
   server.on('request', (request, response) => {
     cap.busy(request.socket);

@@ -197,8 +197,10 @@ async function resurrectIfSaved(ctx: CommandContext): Promise<void> {
 
 /** `pmx flush [target]`: empties log files. */
 export async function flush(ctx: CommandContext, target: string | undefined): Promise<void> {
-  const { files } = await withAgent(ctx, (agent) => agent.call('flush', { selector: target ? selectorFor(target) : null }));
+  const { files, skipped } = await withAgent(ctx, (agent) => agent.call('flush', { selector: target ? selectorFor(target) : null }));
   for (const file of files) ctx.out.write(`[PMX] Flushed ${file}\n`);
+  // an agent of an older pmx answers without `skipped`
+  for (const { reason } of skipped ?? []) ctx.err.write(`[PMX][WARN] Not flushed: ${reason}\n`);
 }
 
 /** `pmx reloadLogs`: reopens every log file (after an external logrotate moved them). */

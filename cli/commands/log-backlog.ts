@@ -1,7 +1,8 @@
 // The lines `pmx logs` prints first from one log file: the last --lines of them, or with --grep
 // the last --lines that match, or with --since those written since then. The file is read from its
 // end, and only as far back as the answer needs.
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
+import { openLogForReading } from '../../agent/logs/log-open.js';
 import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
 
 /** How much is read from the end at a time. */
@@ -20,7 +21,8 @@ export function readBacklog(file: string, count: number, filter: LogFilter, date
   if (count === 0) return { lines: [], undated: 0 };
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    // a file the writer would not use either is not read (`follow` in logs.ts says why)
+    fd = openLogForReading(file);
   } catch {
     return { lines: [], undated: 0 };
   }

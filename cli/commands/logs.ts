@@ -1,6 +1,7 @@
 // `pmx logs`: the last lines of each selected process's log files, then new lines as they come;
 // --grep and --since choose which (log-filter.ts says how a line is dated).
-import { closeSync, fstatSync, openSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { closeSync, fstatSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { openLogForReading, refusalOf } from '../../agent/logs/log-open.js';
 import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
@@ -26,6 +27,8 @@ interface Followed {
   /** Open on that inode once following starts. */
   fd: number | null;
   partial: string;
+  /** Why the file at the path is not read (log-open.ts), said once; null while it is read. */
+  refused: string | null;
 }
 
 /** Flags of `pmx logs`, as commander gives them. */
@@ -233,13 +236,15 @@ function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string)
   let offset = 0;
   let inode = 0;
   let fd: number | null = null;
+  let refused: string | null = null;
   try {
-    fd = openSync(file, 'r');
+    fd = openLogForReading(file);
     ({ size: offset, ino: inode } = fstatSync(fd));
-  } catch {
-    // not written yet: followed from its start once it appears
+  } catch (error) {
+    // not written yet: followed from its start once it appears; a refused file is said, never read
+    refused = sayRefused(file, null, error);
   }
-  return { file, prefix, stream, proc, offset, inode, fd, partial: '' };
+  return { file, prefix, stream, proc, offset, inode, fd, partial: '', refused };
 }
 
 /** Prints a line of `file`; `at`: when it was written (a new line: now), null when nobody knows. */
@@ -276,11 +281,28 @@ function pump(followed: Followed, print: Print): void {
   }
   if (followed.fd !== null && stat.ino !== followed.inode) closeSync(followed.fd);
   if (stat.ino !== followed.inode) {
-    followed.fd = openSync(followed.file, 'r');
+    followed.fd = null;
+    try {
+      followed.fd = openLogForReading(followed.file);
+    } catch (error) {
+      followed.refused = sayRefused(followed.file, followed.refused, error);
+      return;
+    }
+    followed.refused = null;
     followed.inode = stat.ino;
     followed.offset = 0;
   }
   readToEnd(followed, print);
+}
+
+/**
+ * Says on stderr (once while it lasts) that `file` is not read, when `error` is a refusal of
+ * log-open.ts (a link or file of another user, a FIFO, a hard link); returns that refusal, or null.
+ */
+function sayRefused(file: string, said: string | null, error: unknown): string | null {
+  const refusal = refusalOf(error);
+  if (refusal !== null && refusal !== said) process.stderr.write(`[PMX][WARN] Not read: ${refusal}\n`);
+  return refusal;
 }
 
 function readToEnd(followed: Followed, print: Print): void {

@@ -3,6 +3,7 @@
 // otherwise print the one command to run with sudo. Both remind the user to `pmx save`.
 import { join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
+import { guardChain, guardPath } from '../../agent/protocol/home-guard.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import { StartupError } from '../startup/errors.js';
 import { hostRunner, installService, removeService, startupRoot, type InstallOutcome, type StepOutcome } from '../startup/install.js';
@@ -21,6 +22,7 @@ export type { StartupFlags } from '../startup/target.js';
 /** `pmx startup [system] [-u user] [--hp home] [--service-name name]`. */
 export async function startup(ctx: CommandContext, system: string | undefined, flags: StartupFlags): Promise<void> {
   const target = explained(() => resolveTarget(system, flags));
+  guardTargetHome(target);
   const running = await runningList(target.pmxHome);
   const dump = join(target.pmxHome, 'dump.pmx');
   if (!mayWrite()) {
@@ -70,6 +72,16 @@ export async function unstartup(ctx: CommandContext, system: string | undefined,
   const stop = start?.map((word) => (word === 'start' ? 'stop' : word)).join(' ');
   if (stop) ctx.out.write(`[PMX] An agent the hook started keeps running until stopped: ${stop}\n`);
   failOnFailedSteps(outcome, 'disable');
+}
+
+/**
+ * Refuses a PMX_HOME that the hook's user could not keep to itself (another user's, or under a
+ * folder another user may change), with the refusal its agent would give at every boot (guardHome).
+ */
+function guardTargetHome(target: StartupTarget): void {
+  const elsewhere = `name a home of ${target.user.name}'s with --hp: the agent the hook starts would refuse this one at every boot`;
+  guardChain(target.pmxHome, { uid: target.user.uid, elsewhere });
+  guardPath(target.pmxHome, 'home', target.user.uid);
 }
 
 /** Root writes the real hook; anyone may write under PMX_STARTUP_ROOT (tests, image builds). */

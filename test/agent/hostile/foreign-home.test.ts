@@ -219,6 +219,18 @@ describe('a home reached through a directory or a link that another user control
   });
 });
 
+describe('a home another user controls, named to `pmx startup`', () => {
+  it('is refused at install time with the refusal its agent would give at every boot; no hook is written', async () => {
+    const startupRoot = join(base, 'startup-root');
+    for (const args of [['-u', 'root', '--hp', foreignHome], ['--hp', foreignHome]]) {
+      const result = await pmx.run(['startup', 'systemd', ...args], { env: { PMX_STARTUP_ROOT: startupRoot } });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`refusing ${join(foreignHome, '.pmx')}: ${foreignHome} on its way belongs to ${user.name} (uid ${user.uid}) (mode 0700), who could replace what it holds with their own; name a home of root's with --hp: the agent the hook starts would refuse this one at every boot`);
+    }
+    expect(existsSync(startupRoot) ? readdirSync(startupRoot, { recursive: true }) : []).toEqual([]);
+  });
+});
+
 describe('files of our own home', () => {
   let agentSocket: string;
 

@@ -1,17 +1,19 @@
 // A log path in a directory another user can write: that user cannot point root's agent at a file
-// of root's (a symbolic link it made) nor have root append to a file it owns. The app still runs,
-// and describe says why its log is not written.
+// of root's (a symbolic link it made) nor have root append to a file it owns, empty one with
+// `pmx flush`, or show one in `pmx logs` and the dashboard. The app still runs, and describe,
+// flush, logs and the dashboard say why the file is not used.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { firstEvent, freePort } from '../../helpers/net.js';
 import { OtherUser } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-log-'));
-/** A directory the other user owns and writes, where root's app is told to log. */
+/** A directory every user may write, sticky as /tmp is (a folder of the other user's is refused as a whole: log-folder.test.ts), where root's app is told to log. */
 const theirs = join(base, 'theirs');
 /** A file of root's that the other user wants root's agent to append to. */
 const precious = join(base, 'precious');
@@ -19,8 +21,8 @@ const pmx = new PmxSandbox();
 
 beforeAll(() => {
   chmodSync(base, 0o755);
-  mkdirSync(theirs, { mode: 0o755 });
-  chownSync(theirs, user.uid, user.gid);
+  mkdirSync(theirs);
+  chmodSync(theirs, 0o1777);
   writeFileSync(precious, 'root only\n', { mode: 0o600 });
   const asUser = (argv: string[]): void => {
     const result = spawnSync(user.argv(argv)[0]!, user.argv(argv).slice(1), { encoding: 'utf8' });
@@ -45,6 +47,34 @@ describe("a log file another user prepared for root's agent", () => {
     await eventually('describe naming the refused link', async () => (await pmx.ok(['describe', 'linked'])).includes(refusal));
     expect((await pmx.proc('linked')).pm2_env.status).toBe('online');
     expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+  });
+
+  it('is not emptied by `pmx flush` through the link: the flush leaves it alone and says why', async () => {
+    const link = join(theirs, 'link-out.log');
+    const refusal = `Not flushed: ${link} is a symbolic link made by uid ${user.uid}, not uid 0: pmx does not write logs into another user's file`;
+    const named = await pmx.run(['flush', 'linked']);
+    expect(named.code, named.stderr).toBe(0);
+    expect(named.stderr).toContain(refusal);
+    expect(named.stdout).not.toContain(`Flushed ${link}`);
+    const all = await pmx.run(['flush']);
+    expect(all.stderr).toContain(refusal);
+    expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+  });
+
+  it('is not read through the link by `pmx logs` nor by the dashboard: both say why, and print nothing of root\'s file', async () => {
+    const link = join(theirs, 'link-out.log');
+    const refusal = `${link} is a symbolic link made by uid ${user.uid}, not uid 0: pmx does not read logs from another user's file`;
+    const printed = await pmx.run(['logs', 'linked', '--out', '--lines', '5', '--nostream']);
+    expect(printed.code, printed.stderr).toBe(0);
+    expect(printed.stderr).toContain(`[PMX][WARN] Not read: ${refusal}`);
+    expect(printed.stdout).not.toContain('root only');
+    const port = await freePort();
+    const token = new URL(/http:\/\/\S+/.exec(await pmx.ok(['dashboard', '--port', String(port)]))![0]).search;
+    const { pm_id } = await pmx.proc('linked');
+    const opened = await firstEvent(port, `/api/processes/${pm_id}/logs${token}`);
+    expect(opened.event).toBe('lines');
+    expect((opened.data as { lines: { stream: string; text: string }[] }).lines).toEqual([{ stream: 'err', text: `[PMX] not shown: ${refusal}; remove it or choose another path` }]);
   });
 
   it('a file another user owns is not appended to', async () => {

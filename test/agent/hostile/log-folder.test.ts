@@ -1,0 +1,82 @@
+// The folders on the way to a log or pid file, walked as the agent's home is (home-guard.ts): a
+// folder of another user's, or a symbolic link of theirs on the way, would have root create and
+// append to files where that user chooses (a link to a folder only root may write). The agent
+// refuses the path, naming it, the folder or link and its owner and mode; nothing is made there.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { OtherUser } from './other-user.js';
+
+const user = OtherUser.create();
+const base = mkdtempSync(join(tmpdir(), 'pmx-log-folder-'));
+/** A folder only root may enter, as /etc: the other user's links lead here. */
+const rootOnly = join(base, 'root-only');
+/** A folder of the other user's. */
+const theirs = join(base, 'theirs');
+/** A folder every user may write, sticky as /tmp. */
+const shared = join(base, 'shared');
+const pmx = new PmxSandbox();
+const fix = 'choose a path whose folders only you or root may write';
+
+function asUser(argv: string[]): void {
+  const [command, ...args] = user.argv(argv);
+  const result = spawnSync(command!, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${argv.join(' ')} as ${user.name}: ${result.stderr}`);
+}
+
+beforeAll(() => {
+  chmodSync(base, 0o755);
+  mkdirSync(rootOnly, { mode: 0o700 });
+  writeFileSync(join(rootOnly, 'out.log'), 'ROOT CONFIG LINE\n', { mode: 0o600 });
+  mkdirSync(theirs, { mode: 0o755 });
+  chownSync(theirs, user.uid, user.gid);
+  mkdirSync(shared);
+  chmodSync(shared, 0o1777);
+  asUser(['ln', '-s', rootOnly, join(theirs, 'logs')]);
+  asUser(['ln', '-s', rootOnly, join(shared, 'app')]);
+});
+
+afterAll(async () => {
+  try {
+    await pmx.cleanup();
+  } finally {
+    user.remove();
+    rmSync(base, { recursive: true, force: true });
+  }
+});
+
+describe('the way to a log or pid file', () => {
+  it('through a folder of another user: refused, naming the folder, its owner and mode; nothing made or written in the folder it leads to', async () => {
+    const path = join(theirs, 'logs', 'out.log');
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'their-folder', '-o', path]);
+    const refusal = `refusing ${path}: ${theirs} on its way belongs to ${user.name} (uid ${user.uid}) (mode 0755), who could replace what it holds with their own; ${fix}`;
+    await eventually('describe naming the folder', async () => (await pmx.ok(['describe', 'their-folder'])).includes(refusal));
+    expect(readFileSync(join(rootOnly, 'out.log'), 'utf8')).toBe('ROOT CONFIG LINE\n');
+    expect(readdirSync(rootOnly)).toEqual(['out.log']);
+  });
+
+  it('through a symbolic link another user made in a sticky folder: refused, naming the link and its owner', async () => {
+    const path = join(shared, 'app', 'app-out.log');
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'their-link', '-o', path]);
+    const refusal = `refusing ${path}: ${join(shared, 'app')} on its way is a symbolic link that belongs to ${user.name} (uid ${user.uid}), who could point it elsewhere; ${fix}`;
+    await eventually('describe naming the link', async () => (await pmx.ok(['describe', 'their-link'])).includes(refusal));
+    expect(readdirSync(rootOnly)).toEqual(['out.log']);
+  });
+
+  it('of a pid file, through a link of another user: no pid file is made where it leads, and the agent log says why', async () => {
+    await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'their-pid', '--pid', join(shared, 'app', 'app.pid')]);
+    const { pm_id } = await pmx.proc('their-pid');
+    const refusal = `refusing ${join(shared, 'app', `app-${pm_id}.pid`)}: ${join(shared, 'app')} on its way is a symbolic link that belongs to ${user.name} (uid ${user.uid})`;
+    await eventually('the agent log naming the link', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(refusal));
+    expect(readdirSync(rootOnly)).toEqual(['out.log']);
+  });
+
+  it('of a log file in a folder pmx makes under a folder of root\'s: made and written as before', async () => {
+    const path = join(base, 'made', 'deeper', 'out.log');
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'made-folder', '-o', path]);
+    await eventually('a tick in the log', () => /tick 0\n/.test(readFileSync(path, 'utf8')));
+  });
+});
