@@ -232,8 +232,9 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
   if (existing.length === 0) throw new AgentFault(`no process named '${name}'`, { code: 'NOT_FOUND', app: name, data: { name } });
   const n = Number(match[2]);
   const wanted = match[1] === '+' ? existing.length + n : match[1] === '-' ? existing.length - n : n;
-  // counted once the instances being deleted are gone: a scale down under way does not count as running
-  if (match[1] === '' && wanted === existing.length) {
+  // counted once the instances being deleted are gone: a scale down under way does not count as
+  // running; and a scale that waited for one is no mistake to refuse when it finds its number there
+  if (match[1] === '' && wanted === existing.length && leaving.length === 0) {
     throw new AgentFault(`scale: ${name} already runs ${wanted} instance${wanted === 1 ? '' : 's'}: nothing to do`, { code: 'INVALID_REQUEST', app: name, data: { name, running: wanted } });
   }
   if (wanted < 0) throw new AgentFault(`scale: ${name} would have ${wanted} instances`, { code: 'INVALID_REQUEST', app: name });
