@@ -143,14 +143,12 @@ export class LogFile {
    */
   create(): void {
     if (this.fd !== null || this.failing) return;
-    const dir = dirname(this.path);
-    if (!madeDirs.has(dir)) {
-      try {
-        prepareFolder(this.path, dirMode(this.mode));
-        madeDirs.add(dir);
-      } catch {
-        return; // not to be made: the first output says why
-      }
+    // the way is walked at every open: a folder that passed once can be removed (a cleanup of /tmp)
+    // and another user's link put in its place
+    try {
+      prepareFolder(this.path, dirMode(this.mode));
+    } catch {
+      return; // not to be made: the first output says why
     }
     open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
       if (error) return; // there already, or not to be made: the first output says why
@@ -175,11 +173,7 @@ export class LogFile {
 
   private open(): number | null {
     try {
-      const dir = dirname(this.path);
-      if (!madeDirs.has(dir)) {
-        prepareFolder(this.path, dirMode(this.mode));
-        madeDirs.add(dir);
-      }
+      prepareFolder(this.path, dirMode(this.mode));
       const { fd, created } = openForAppend(this.path, this.mode);
       this.fd = fd;
       this.size = created ? 0 : fstatSync(fd).size;
@@ -348,12 +342,6 @@ const UMASK = (() => {
   process.umask(mask);
   return mask;
 })();
-
-/**
- * Log directories made (or found) already, and whose way passed guardFolder: a start of 1,000 apps
- * does not ask 2,000 times. A way that passed stays safe: only its owners (root, this user) can change it.
- */
-const madeDirs = new Set<string>();
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
 function wholeLines(buffers: Buffer[], written: number): number {

@@ -1,6 +1,6 @@
 // PM2's pid files (pids/<name>-<id>.pid): written when a child starts, removed when it exits.
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { NEVER_BLOCK, checkOpened, explained, prepareFolder } from '../logs/log-open.js';
+import { NEVER_BLOCK, checkOpened, explained, guardFolder, prepareFolder } from '../logs/log-open.js';
 
 /**
  * Writes `pid` into `file`, readable by its user alone whatever the umask (as every file pmx
@@ -38,6 +38,8 @@ export function writePidFile(file: string, pid: number): string | null {
 /** Removes the pid file, if it is there and ours: a link or another user's file at that path is left alone. */
 export function removePidFile(file: string): void {
   try {
+    // a folder on the way another user could have swapped since the file was written: nothing is removed through it
+    guardFolder(file);
     const stats = lstatSync(file);
     const euid = process.geteuid?.();
     if (!stats.isFile() || (euid !== undefined && stats.uid !== euid)) return;

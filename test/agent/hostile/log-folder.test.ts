@@ -74,6 +74,24 @@ describe('the way to a log or pid file', () => {
     expect(readdirSync(rootOnly)).toEqual(['out.log']);
   });
 
+  it('walked again at every open: a folder that passed, then removed (a cleanup) and replaced by another user\'s link, is refused at the next reopen and restart', async () => {
+    const folder = join(shared, 'cleaned');
+    const out = join(folder, 'out.log');
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'cleaned', '-o', out, '-e', join(folder, 'err.log'), '--pid', join(folder, 'app.pid')]);
+    await eventually('a tick in the log', () => /tick 0\n/.test(readFileSync(out, 'utf8')));
+    rmSync(folder, { recursive: true, force: true });
+    asUser(['ln', '-s', rootOnly, folder]);
+    await pmx.ok(['reloadLogs']);
+    await pmx.run(['restart', 'cleaned']);
+    const refusal = `refusing ${out}: ${folder} on its way is a symbolic link that belongs to ${user.name} (uid ${user.uid})`;
+    await eventually('describe naming the link', async () => (await pmx.ok(['describe', 'cleaned'])).includes(refusal));
+    // nothing made, written or removed where the link leads
+    expect(readdirSync(rootOnly)).toEqual(['out.log']);
+    expect(readFileSync(join(rootOnly, 'out.log'), 'utf8')).toBe('ROOT CONFIG LINE\n');
+    await pmx.ok(['delete', 'cleaned']);
+    expect(readdirSync(rootOnly)).toEqual(['out.log']);
+  });
+
   it('of a log file in a folder pmx makes under a folder of root\'s: made and written as before', async () => {
     const path = join(base, 'made', 'deeper', 'out.log');
     await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'made-folder', '-o', path]);
