@@ -75,9 +75,13 @@ export function matchSelector<T>(all: readonly T[], selector: Selector, view: (i
     case 'all':
       return [...all];
     case 'id': {
-      // as in PM2, a number that is no process's id names the app of that name (an app named after its port)
-      const byId = all.filter((item) => view(item).id === selector.id);
-      return byId.length > 0 ? byId : all.filter((item) => view(item).name === String(selector.id));
+      // PM2's order for a number: the app of that name (an app named after its port), then the
+      // namespace, and only then the process of that id
+      const word = String(selector.id);
+      const byName = all.filter((item) => view(item).name === word);
+      if (byName.length > 0) return byName;
+      const byNamespace = all.filter((item) => view(item).namespace === word);
+      return byNamespace.length > 0 ? byNamespace : all.filter((item) => view(item).id === selector.id);
     }
     case 'name': {
       // as in PM2, a script's path names the processes that run it (`pmx stop app.js`)

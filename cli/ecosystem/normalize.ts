@@ -113,8 +113,8 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
   const { script, args, interpreter } = program;
   const name = draft.name ?? program.defaultName;
   if (name === 'all') return fail('name', "a name other than 'all' (it selects every process)", name);
-  // PM2 takes such a name; on the command line the number selects an id first, as with PM2
-  if (/^\d+$/.test(name)) context.warnings.push(`${origin.label}: ${origin.keyName('name')} '${name}' is a number: on the command line a number selects the process of that id, and this app only while no process has that id`);
+  // PM2 takes such a name; on the command line the number names this app first, as with PM2
+  if (/^\d+$/.test(name)) context.warnings.push(`${origin.label}: ${origin.keyName('name')} '${name}' is a number: on the command line the number names this app, as with PM2, and no longer the process of id ${name}`);
   const fullName = draft.append_env_to_name && context.envName ? `${name}-${context.envName}` : name;
   if (nameProblem(fullName) !== null) return fail('name', 'a name without control characters such as a newline (without `name`, the script file name is used)', fullName);
   const node = basename(interpreter) === 'node';

@@ -65,13 +65,19 @@ describe('starting what is already running', () => {
     expect(statuses(pmx)).toEqual(statuses(pm2));
   });
 
-  it('a number that is no id names the app of that name (an app named after its port)', async () => {
-    await diff.run(['start', 'hold.js', '-n', '7']);
-    await diff.run(['start', 'b.js', '-n', 'other']);
-    expect(codes(await diff.run(['stop', '7']))).toEqual({ pm2: 0, pmx: 0 });
-    const { pm2, pmx } = await diff.jlist();
-    expect(statuses(pmx)).toEqual(statuses(pm2));
-    expect(statuses(pmx)).toEqual(['7:stopped', 'other:online']);
+  it('a number names the app of that name first, then the process of that id, as PM2 decides (an app named after its port)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'x']);
+    await diff.run(['start', 'b.js', '-n', 'y']);
+    await diff.run(['start', 'hold.js', '-n', '1']);
+    expect(codes(await diff.run(['stop', '1']))).toEqual({ pm2: 0, pmx: 0 });
+    const named = await diff.jlist();
+    expect(statuses(named.pmx)).toEqual(statuses(named.pm2));
+    expect(statuses(named.pmx)).toEqual(['x:online', 'y:online', '1:stopped']);
+    // no app of that name: the id
+    expect(codes(await diff.run(['stop', '0']))).toEqual({ pm2: 0, pmx: 0 });
+    const byId = await diff.jlist();
+    expect(statuses(byId.pmx)).toEqual(statuses(byId.pm2));
+    expect(statuses(byId.pmx)).toEqual(['x:stopped', 'y:online', '1:stopped']);
   });
 
   it('names a command line as PM2 does: its base name without the extension', async () => {

@@ -90,7 +90,7 @@ describe('a wrong value', () => {
     const loaded = await loadEcosystem(file, { baseEnv });
     expect(loaded.apps.map((app) => app.name)).toEqual(['8080']);
     expect(loaded.warnings.map(withoutDir)).toEqual([
-      "ecosystem.config.js: app '8080': `name` '8080' is a number: on the command line a number selects the process of that id, and this app only while no process has that id",
+      "ecosystem.config.js: app '8080': `name` '8080' is a number: on the command line the number names this app, as with PM2, and no longer the process of id 8080",
     ]);
   });
 
