@@ -147,8 +147,10 @@ export class LogFile {
     // and another user's link put in its place
     try {
       prepareFolder(this.path, dirMode(this.mode));
-    } catch {
-      return; // not to be made: the first output says why
+    } catch (error) {
+      // said at once (start's list, ls, describe), not at the app's first output: the app may be quiet
+      this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
+      return;
     }
     open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
       if (error) return; // there already, or not to be made: the first output says why

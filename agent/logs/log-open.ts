@@ -22,7 +22,7 @@ const ELSEWHERE = "choose a path whose folders only you or root may write";
  * (not sticky), or a link of theirs (guardChain, the walk the agent's home passes).
  */
 export function guardFolder(file: string): void {
-  guardChain(dirname(file), { named: file, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE });
+  guardChain(dirname(file), { named: file, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE, systemGroups: true });
 }
 
 /**

@@ -63,7 +63,16 @@ export interface ChainCheck {
   named?: string;
   /** The fault's code: the home's, or a log or pid file's. */
   code?: 'HOME_UNSAFE' | 'LOG_FILE_UNSAFE';
+  /**
+   * A folder of root's that a system group may write (gid below 1000, others may not: Ubuntu's
+   * /var/log is root:syslog 0775) is taken as root's own: its group is the system's accounts, not
+   * a user's. For log folders; a home keeps the strict rule.
+   */
+  systemGroups?: boolean;
 }
+
+/** Groups below this gid are the system's (Debian's, Ubuntu's and Fedora's SYS_GID_MAX is 999). */
+const FIRST_USER_GID = 1000;
 
 /**
  * Walks `path` from / as the kernel resolves it, links included, and throws HOME_UNSAFE where
@@ -76,7 +85,7 @@ export interface ChainCheck {
  * (or, as before, the message's ending alone) says otherwise for other paths than the home.
  */
 export function guardChain(path: string, check: string | ChainCheck = {}): void {
-  const { elsewhere = 'set PMX_HOME to a directory of your own', uid: euid = process.geteuid?.(), named = path, code = 'HOME_UNSAFE' } = typeof check === 'string' ? { elsewhere: check } : check;
+  const { elsewhere = 'set PMX_HOME to a directory of your own', uid: euid = process.geteuid?.(), named = path, code = 'HOME_UNSAFE', systemGroups = false } = typeof check === 'string' ? { elsewhere: check } : check;
   if (euid === undefined) return;
   const fault = (message: string, data: Record<string, unknown>): AgentFault => new AgentFault(message, { code, file: named, data });
   const pending = path.split('/').filter(Boolean);
@@ -96,7 +105,7 @@ export function guardChain(path: string, check: string | ChainCheck = {}): void 
       holder = null;
       continue;
     }
-    guardHolder(dir, holder ?? lstatSync(dir), named, euid, elsewhere, fault);
+    guardHolder(dir, holder ?? lstatSync(dir), named, euid, elsewhere, fault, systemGroups);
     const entry = join(dir, name);
     let stats: Stats;
     try {
@@ -135,11 +144,13 @@ export function guardChain(path: string, check: string | ChainCheck = {}): void 
 type FaultOf = (message: string, data: Record<string, unknown>) => AgentFault;
 
 /** Throws (`fault`) when the directory `dir` (`stats`), which holds an entry on the way, is one another user could change. */
-function guardHolder(dir: string, stats: Stats, named: string, euid: number, elsewhere: string, fault: FaultOf): void {
+function guardHolder(dir: string, stats: Stats, named: string, euid: number, elsewhere: string, fault: FaultOf, systemGroups: boolean): void {
   const foreign = stats.uid !== 0 && stats.uid !== euid;
   // group-writable is fine for a user private group (the owner's own, with no other member: a
-  // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it
-  const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !((stats.mode & 0o002) === 0 && privateGroup(stats.uid, stats.gid));
+  // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it, and
+  // where asked, for a folder of root's that a system group may write
+  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((systemGroups && stats.uid === 0 && stats.gid < FIRST_USER_GID) || privateGroup(stats.uid, stats.gid));
+  const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !trustedGroup();
   if (!foreign && !shared) return;
   const mode = modeOf(stats);
   const problem = foreign

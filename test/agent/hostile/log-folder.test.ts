@@ -92,6 +92,27 @@ describe('the way to a log or pid file', () => {
     expect(readdirSync(rootOnly)).toEqual(['out.log']);
   });
 
+  it("under a folder of root's that a system group may write (Ubuntu's /var/log, root:syslog 0775): written; one a user's group may write: refused", async () => {
+    const system = join(base, 'var-log');
+    mkdirSync(join(system, 'myapp'), { recursive: true, mode: 0o755 });
+    chownSync(system, 0, 4); // adm, a system group
+    chmodSync(system, 0o775);
+    const path = join(system, 'myapp', 'out.log');
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'var-log', '-o', path]);
+    await eventually('a tick in the log', () => /tick 0\n/.test(readFileSync(path, 'utf8')));
+    const grouped = join(base, 'their-group');
+    mkdirSync(join(grouped, 'myapp'), { recursive: true, mode: 0o755 });
+    chownSync(grouped, 0, user.gid);
+    chmodSync(grouped, 0o775);
+    const refusedPath = join(grouped, 'myapp', 'out.log');
+    // said by start itself, before the app writes anything (a quiet app would never tell)
+    const started = await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'their-group', '-o', refusedPath]);
+    expect(started).toContain(`[PMX][WARN] their-group (id ${(await pmx.proc('their-group')).pm_id}): logs are not being written: cannot write log file ${refusedPath}: refusing ${refusedPath}: ${grouped} on its way is writable by its group`);
+    expect(await pmx.ok(['describe', 'their-group'])).toContain(`refusing ${refusedPath}: ${grouped} on its way is writable by its group`);
+    await pmx.ok(['delete', 'var-log']);
+    await pmx.ok(['delete', 'their-group']);
+  });
+
   it('of a log file in a folder pmx makes under a folder of root\'s: made and written as before', async () => {
     const path = join(base, 'made', 'deeper', 'out.log');
     await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'made-folder', '-o', path]);
