@@ -63,6 +63,8 @@ export class Pmx {
   private readonly buses = new Set<Bus>();
   /** The home was made by this client (`independent`): destroy() removes it. */
   private readonly ownHome: boolean;
+  /** destroy() has run: no call reaches an agent again. */
+  private destroyed = false;
 
   constructor(options: ClientOptions = {}) {
     const named = options.pm2_home ?? options.home;
@@ -95,6 +97,8 @@ export class Pmx {
   destroy(cb?: Callback<void>): Promise<void> {
     return settle(cb, async () => {
       await this.killDaemon();
+      // a call after this must not start an agent again in a home nothing would end
+      this.destroyed = true;
       if (this.ownHome) rmSync(this.home.root, { recursive: true, force: true });
     });
   }
@@ -292,6 +296,7 @@ export class Pmx {
 
   /** The connection, made again (starting an agent if none runs) after the agent went away, as PM2's client reconnects. */
   private async agent(): Promise<AgentConnection> {
+    if (this.destroyed) throw new CliError('this client was destroyed (destroy() stopped its agent): make a new one', { code: 'AGENT_UNREACHABLE' });
     if (this.connection?.open) return this.connection;
     const found = (await connectWithHello(this.home, { spawn: true }))!;
     const connection = found.connection;

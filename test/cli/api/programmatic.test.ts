@@ -131,6 +131,9 @@ describe("require('pmx')", () => {
     await own.destroy();
     await eventually('the app of the destroyed client to end', () => !alive(pid));
     expect(existsSync(home)).toBe(false);
+    // and it stays destroyed: a later call starts no agent in a home nothing would end
+    await expect(own.list()).rejects.toThrow(/destroyed/);
+    expect(existsSync(home)).toBe(false);
   });
 
   it('dumps, flushes, deletes and kills the agent', async () => {
