@@ -191,8 +191,13 @@ export async function reloadProcesses(registry: Registry, selector: Selector, en
 async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
+  const before = proc.spec;
   respecForRestart(proc, env, options);
-  return proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
+  const outcome = await proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
+  // an aborted reload leaves the old child serving with what it was started with: so says the list,
+  // and so start the instances added later (they took the new environment that made it fail)
+  if (outcome.kind === 'failed' && proc.spec !== before) proc.respec(before);
+  return outcome;
 }
 
 /**

@@ -70,6 +70,9 @@ describe('cluster mode', () => {
     const after = await pmx.jlist();
     expect(after.map((p) => p.pid)).toEqual(before.map((p) => p.pid));
     expect((await getReply(port, new Agent({ keepAlive: false }))).greeting).toBe('two');
+    // the list tells what the serving children run: not the environment the aborted reload brought
+    expect(after.map((p) => [p.pm2_env.env.GREETING, p.pm2_env.env.CRASH])).toEqual(before.map((p) => [p.pm2_env.env.GREETING, p.pm2_env.env.CRASH]));
+    expect(after.every((p) => p.pm2_env.env.CRASH === undefined)).toBe(true);
   });
 
   it('reloads an app that waits for ready and closes on SIGINT, two instances at once, without a failure', async () => {
