@@ -52,7 +52,8 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const lines = lineCount(flags.lines, filter);
   const all = await withAgent(ctx, (agent) => agent.call('list', {}));
   const procs = select(all, target);
-  if (target && procs.length === 0) throw new CliError(`no process matches '${target}'`, { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
+  // as PM2: nothing to show yet is no error; a stream shows the target's lines once it starts
+  if (target && procs.length === 0) ctx.err.write(`[PMX][WARN] no process matches '${target}'${flags.nostream ? '' : ' yet: its lines are shown once one starts'}\n`);
   if (flags.json && !flags.nostream) return jsonStream(ctx, target, procs);
   const files: Followed[] = [];
   const plain = !flags.raw && !flags.json;

@@ -61,9 +61,10 @@ describe('pmx logs', () => {
     expect(await shown('sel')).toEqual(['api-1', 'api-2']);
     expect(await shown('sel-web')).toEqual(['web']);
     expect(await shown(join(apps, 'writer.js'))).toEqual(['api-1', 'api-2', 'web']);
+    // as PM2: nothing to show is no error (exit 0), and pmx says so
     const none = await pmx.run(['logs', '/^nothing/', '--nostream']);
-    expect(none.code).not.toBe(0);
-    expect(none.stderr).toContain("no process matches '/^nothing/'");
+    expect(none.code).toBe(0);
+    expect(none.stderr).toContain("[PMX][WARN] no process matches '/^nothing/'");
     await pmx.ok(['delete', '/^sel-/']);
   });
 
@@ -87,12 +88,23 @@ describe('pmx logs', () => {
   });
 });
 
+/** A `pmx logs` stream running beside the test: what it printed so far. */
+function streamOf(args: string[]): { child: ReturnType<typeof spawn>; stdout: () => string; stderr: () => string } {
+  const child = spawn(process.execPath, [PMX_BIN, ...args], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return { child, stdout: () => stdout, stderr: () => stderr };
+}
+
 describe('pmx logs, following', () => {
   it('follows the processes that appear while it streams (a new app, a scale up), from their first line, as PM2 does', async () => {
     await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'before']);
     const follower = spawn(process.execPath, [PMX_BIN, 'logs', '--lines', '0'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const named = streamOf(['logs', 'coming', '--lines', '0']);
     try {
       // the stream has begun once it prints the ticks of the app it started with
       await eventually('a tick of the app there before', () => /\|before +\| tick \d+/.test(output), 15_000);
@@ -100,6 +112,11 @@ describe('pmx logs, following', () => {
       const first = await eventually("the new app's first tick", () => /\|later +\| tick 0\b/.exec(output), 15_000);
       expect(first).not.toBeNull();
       await pmx.ok(['scale', 'later', '2']);
+      // a stream of a name nothing has yet shows it once it starts, as PM2's does
+      expect(named.stderr()).toContain("no process matches 'coming' yet");
+      await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'coming']);
+      await eventually("the awaited app's ticks", () => /\|coming +\| tick 0\b/.test(named.stdout()), 15_000);
+      expect(named.stdout()).not.toMatch(/\|(before|later) +\|/);
       const ids = await eventually('ticks of both instances', () => {
         const seen = new Set([...output.matchAll(/(\d+)\|later +\| tick/g)].map((m) => m[1]));
         return seen.size === 2 ? seen : null;
@@ -107,8 +124,10 @@ describe('pmx logs, following', () => {
       expect(ids.size).toBe(2);
     } finally {
       follower.kill('SIGINT');
+      named.child.kill('SIGINT');
       await pmx.ok(['delete', 'before']);
       await pmx.ok(['delete', 'later']);
+      await pmx.run(['delete', 'coming']);
     }
   });
 });
