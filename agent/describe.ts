@@ -58,7 +58,8 @@ function live(proc: SupervisedProcess) {
     monit: running ? { ...proc.monit } : { memory: 0, cpu: 0 },
     state: {
       pm_id: proc.id,
-      status: publicStatus(lifecycle.status),
+      // a socket-activated process recovery stopped and starts again once its sockets are open: not stopped by anyone
+      status: proc.awaitingSockets && isDormant(lifecycle.status) ? ProcessState.LAUNCHING : publicStatus(lifecycle.status),
       restart_time: lifecycle.restarts,
       unstable_restarts: lifecycle.unstableRestarts,
       pm_uptime: lifecycle.startedAt || proc.createdAt,

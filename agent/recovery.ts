@@ -70,7 +70,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   os.pipes.load(inUse);
   const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], stopped, lost: null };
   const watch = new AdoptedChildren();
-  const socketApps = new Map<string, { proc: SupervisedProcess; runAgain: boolean }[]>();
+  const socketApps = new Map<string, { proc: SupervisedProcess }[]>();
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
     const proc = registry.add(saved.spec, saved.instance, saved.id);
     proc.restoreError(saved.error);
@@ -80,9 +80,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     if (strays.restartNothing) {
       outcome = stopOnly(proc, lifecycle, child);
     } else if (saved.spec.listen.length > 0) {
-      const recovered = recoverSocketApp(proc, lifecycle, child);
-      outcome = recovered.outcome;
-      if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc, runAgain: recovered.runAgain }]);
+      outcome = recoverSocketApp(proc, lifecycle, child);
+      if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc }]);
     } else {
       outcome = recoverApp(proc, saved, lifecycle, child);
     }
@@ -205,21 +204,22 @@ function stopOnly(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOu
  * A socket-activated instance: the dead agent's sockets are gone and a live instance holds the
  * port, so it is stopped; reopenSockets starts it again once every instance of its app has stopped.
  */
-function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): { outcome: Outcome; runAgain: boolean } {
+function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
   const stopping = lifecycle.status === ProcessState.STOPPING;
   if (stopping && lifecycle.afterStop === 'delete') {
     if (!child) proc.restore({ ...lifecycle, status: ProcessState.STOPPED });
     proc.dispatch({ type: 'delete' });
-    return { outcome: child ? 'restarted' : 'exited', runAgain: false };
+    return child ? 'restarted' : 'exited';
   }
   const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
   if (child) proc.dispatch({ type: 'stop' });
   else proc.restore({ ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED });
-  return { outcome: child ? 'restarted' : runAgain ? 'exited' : null, runAgain };
+  proc.awaitingSockets = runAgain;
+  return child ? 'restarted' : runAgain ? 'exited' : null;
 }
 
 /** Opens an app's sockets again once its instances have stopped (its sockets are opened once, for all), then starts those that ran. */
-async function reopenSockets(registry: Registry, instances: { proc: SupervisedProcess; runAgain: boolean }[], log: (line: string) => void): Promise<void> {
+async function reopenSockets(registry: Registry, instances: { proc: SupervisedProcess }[], log: (line: string) => void): Promise<void> {
   await Promise.all(instances.map(({ proc }) => proc.waitFor(isDormant)));
   // an instance deleted meanwhile needs no socket; an app with none left, none at all
   const kept = instances.filter(({ proc }) => registry.get(proc.id) === proc);
@@ -229,13 +229,20 @@ async function reopenSockets(registry: Registry, instances: { proc: SupervisedPr
   try {
     fds = await registry.listeners.acquire(spec.name, spec.listen);
   } catch (error) {
-    for (const { proc } of kept) proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+    for (const { proc } of kept) {
+      proc.awaitingSockets = false;
+      proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+    }
     return;
   }
   log(`${spec.name}: sockets ${spec.listen.join(', ')} open again`);
-  for (const { proc, runAgain } of kept) {
+  for (const { proc } of kept) {
     proc.useSockets(fds);
-    if (runAgain) proc.dispatch({ type: 'restart' });
+    // unless a command decided otherwise meanwhile (a stop must not be undone by this restart)
+    if (proc.awaitingSockets) {
+      proc.awaitingSockets = false;
+      proc.dispatch({ type: 'restart' });
+    }
   }
 }
 

@@ -71,6 +71,11 @@ export class SupervisedProcess extends EventEmitter {
   private metricsSample: NodeMetrics | null = null;
   /** Written by useSockets only. */
   private sockets: readonly number[] = [];
+  /**
+   * Crash recovery: this socket-activated process is started again once its sockets are open again
+   * (recovery.ts). Until then it shows as launching, not as stopped by someone; a request clears it.
+   */
+  awaitingSockets = false;
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
   /** Watches the processes that took a child's role through MAINPID= (not our children: their exit is seen in /proc). */
@@ -200,6 +205,8 @@ export class SupervisedProcess extends EventEmitter {
   /** Asks for `intent` and resolves with its answer once it is settled (see process/requests.ts). */
   request(intent: Intent): Promise<Outcome> {
     const ticket = this.state.asked + 1;
+    // what is asked now decides, not the restart recovery had planned
+    this.awaitingSockets = false;
     const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
     this.dispatch({ type: intent });
     this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);

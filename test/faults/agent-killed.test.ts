@@ -232,8 +232,15 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['start', join(ROOT, 'examples/socket-activation/server.py'), '-n', 'py', '-i', '2', '--listen', `127.0.0.1:${port}`]);
     const before = (await pmx.jlist()).map((entry) => entry.pid);
     await killAgent();
+    // one instance dies too while no agent runs: the next agent finds it gone
+    process.kill(before[0]!, 'SIGKILL');
+    await eventually('the instance to die', () => !alive(before[0]!));
     const ls = await pmx.run(['jlist']);
-    expect(ls.stderr).toContain('restarted once (cluster workers and socket-activated apps end with their agent): py (id 0), py (id 1)');
+    expect(ls.stderr).toContain('restarted once (cluster workers and socket-activated apps end with their agent): py (id 1)');
+    // while they wait for their sockets they are on their way back, not stopped by someone (a script polling jlist reads that)
+    const taking = (JSON.parse(ls.stdout) as JlistEntry[]).map((entry) => entry.pm2_env.status);
+    expect(taking).toHaveLength(2);
+    for (const status of taking) expect(['stopping', 'launching', 'online']).toContain(status);
     const after = await eventually('both instances online again', async () => {
       const list = await pmx.jlist();
       return list.length === 2 && list.every((entry) => entry.pm2_env.status === 'online' && entry.pid > 0) ? list : null;
@@ -243,6 +250,21 @@ describe('after the agent is killed with SIGKILL', () => {
     const answered = await eventually('an instance to answer on the port', async () => JSON.parse((await get(port)).body) as { pid: number });
     expect(after.map((entry) => entry.pid)).toContain(answered.pid);
     expect(untracked(after)).toEqual([]);
+    await pmx.ok(['kill']);
+  });
+
+  it('a stop that comes while a socket-activated app waits for its sockets holds: the recovery does not start it again', async () => {
+    const port = await freePort();
+    await pmx.ok(['start', join(ROOT, 'examples/socket-activation/server.py'), '-n', 'held', '--listen', `127.0.0.1:${port}`]);
+    const before = (await pmx.proc('held')).pid;
+    await killAgent();
+    // the takeover and the stop in one command: the stop is asked before the sockets are open again
+    await pmx.ok(['stop', 'held']);
+    await eventually('the sockets open again', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(`held: sockets 127.0.0.1:${port} open again`));
+    const list = await pmx.jlist();
+    expect(list.map((entry) => [entry.name, entry.pm2_env.status, entry.pid])).toEqual([['held', 'stopped', 0]]);
+    expect(alive(before)).toBe(false);
+    expect(untracked(list)).toEqual([]);
     await pmx.ok(['kill']);
   });
 });
