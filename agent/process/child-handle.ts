@@ -20,13 +20,15 @@ export interface ChildHandle {
   /** Its notify socket (`notify`, `watchdog`), closed and removed when it exits; and what it said there. */
   notify: NotifySocket | null;
   notice: AppNotice | null;
+  /** The environment its exec probe runs with: PMX_PID follows the main process (MAINPID=). */
+  probeEnv: Record<string, string>;
 }
 
 /** A handle for a child that was just launched. */
 export function handleFor(launched: Launched, os: ProcessOs, notify: NotifySocket | null = null): ChildHandle {
   const pid = launched.child.pid;
   const notice: AppNotice | null = notify ? { state: 'starting', status: null } : null;
-  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice };
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice, probeEnv: {} };
 }
 
 /** True once the child has exited. */

@@ -403,9 +403,9 @@ export class SupervisedProcess extends EventEmitter {
     else this.emit('child');
     // an exec probe is told which child it checks: during a reload the old one may answer at the app's address;
     // it carries the launch's marker, so that it ends with the launch even once no agent waits for it
-    const probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
+    handle.probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
     // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
-    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: probeEnv }, () => this.os.now(), {
+    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: handle.probeEnv }, () => this.os.now(), {
       hung: (blockedMs) => this.hung(handle.launched.child, blockedMs),
       watchdog: (silentMs) => this.watchdogMissed(handle.launched.child, `no WATCHDOG=1 for ${silentMs} ms (watchdog ${this.spec.watchdog} ms)`),
       health: (state) => this.healthChecked(handle.launched.child, state),
@@ -498,6 +498,8 @@ export class SupervisedProcess extends EventEmitter {
     const child = adopted.asChildProcess();
     handle.launched = { ...handle.launched, child, metrics: null };
     handle.identity = member;
+    // the probe checks the process that serves now, as its $PMX_PID says
+    handle.probeEnv.PMX_PID = String(pid);
     child.once('exit', (code, signal) => this.exited(handle, child, code, signal));
     this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid}: its main process is now pid ${pid} (was ${root.pid})`);
     if (this.children.current === handle) this.becameCurrent(handle);

@@ -209,6 +209,28 @@ describe('MAINPID=', SLOW, () => {
     expect(alive(restarted.pid)).toBe(false);
   });
 
+  it("an exec health check probes the process named: its $PMX_PID follows the main pid, so the daemon stays healthy", async () => {
+    const probed = join(pmx.dir, 'probed.pids');
+    const health = { exec: `echo $PMX_PID >> ${probed} && kill -0 $PMX_PID`, interval: 300, timeout: 1000, failures: 2 };
+    const file = ecosystem('fork-probed', [{ name: 'sh-probed', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true, health }]);
+    await pmx.ok(['start', file]);
+    const started = await eventually('sh-probed online', async () => {
+      const entry = await pmx.proc('sh-probed');
+      return entry.pm2_env.status === 'online' ? entry : null;
+    }, STARTUP_MS);
+    const main = Number(await eventually('the forked pid', () => /^main (\d+)$/m.exec(readFileSync(started.pm2_env.pm_out_log_path, 'utf8'))?.[1]));
+    // probes after the hand-over check the main process (the shell that named it has exited)
+    const pids = (): string[] => (existsSync(probed) ? readFileSync(probed, 'utf8').trim().split('\n') : []);
+    await eventually('a probe of the main pid', () => pids().includes(String(main)));
+    const seen = pids().length;
+    await eventually('two more probes', () => pids().length >= seen + 2);
+    expect(pids().slice(seen)).toEqual(pids().slice(seen).map(() => String(main)));
+    const entry = await pmx.proc('sh-probed');
+    expect([entry.pid, entry.pm2_env.restart_time, (entry.pm2_env.health as { status: string }).status]).toEqual([main, 0, 'healthy']);
+    await pmx.ok(['delete', 'sh-probed']);
+    expect(alive(main)).toBe(false);
+  });
+
   it('ignores, with a log line, a pid that is not a process of the app', async () => {
     const file = ecosystem('foreign', [{ name: 'sh-foreign', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true, env: { FOREIGN_PID: String(process.pid) } }]);
     await pmx.ok(['start', file]);
