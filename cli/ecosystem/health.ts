@@ -16,11 +16,18 @@ export function parseHangTimeout(value: unknown): Parsed<number> {
   return { ok: false, expected: "a duration of at least 2s (such as '30s', or a number of ms), or 0 for none: the preload reports once a second" };
 }
 
-/** `watchdog`: a duration above 0 (exported as WATCHDOG_USEC); 0, false or null turn it off. */
+/**
+ * A shorter watchdog than this cannot be kept by an app that pings at half of it (systemd's advice)
+ * while it starts or collects garbage: one of 1 ms restarted an app 33 times a second, for ever.
+ */
+export const MIN_WATCHDOG_MS = 1000;
+
+/** `watchdog`: a duration of at least 1 s (exported as WATCHDOG_USEC); 0, false or null turn it off. */
 export function parseWatchdog(value: unknown): Parsed<number> {
   if (value === null || value === false || value === 0) return { ok: true, value: 0 };
   const parsed = positiveDuration(value);
-  return parsed.ok ? parsed : { ok: false, expected: "a duration above 0 (such as '10s', or a number of ms) within which the app sends WATCHDOG=1 again, or 0 for none" };
+  if (parsed.ok && parsed.value >= MIN_WATCHDOG_MS) return parsed;
+  return { ok: false, expected: "a duration of at least 1s (such as '10s', or a number of ms) within which the app sends WATCHDOG=1 again, or 0 for none" };
 }
 
 const TARGETS = ['http', 'tcp', 'exec'] as const;

@@ -38,11 +38,15 @@ describe('notify and watchdog', () => {
     const spec = await specOf({ watchdog: '10s' });
     expect([spec.watchdog, spec.notify, spec.wait_ready]).toEqual([10_000, true, false]);
     expect((await specOf({ watchdog: 0 })).watchdog).toBe(0);
+    expect((await specOf({ watchdog: '1s' })).watchdog).toBe(1000);
   });
 
   it.each([
     [{ watchdog: '-1s' }, 'watchdog'],
     [{ watchdog: 'often' }, 'watchdog'],
+    // shorter than an app can keep while it starts: it restarted an app 33 times a second, for ever
+    [{ watchdog: '1ms' }, 'watchdog'],
+    [{ watchdog: 999 }, 'watchdog'],
     [{ notify: 'yes' }, 'notify'],
   ])('refuses %j, naming the file, the app and the key', async (keys, key) => {
     const error = await loadEcosystem(fileWith(keys), { baseEnv }).catch((caught: unknown) => caught);
