@@ -117,7 +117,8 @@ export type Effect =
   /** The retiring child is asked to finish its connections; 'drained' follows. */
   | { kind: 'drain' }
   | { kind: 'stop-signal'; child: Role }
-  | { kind: 'kill-tree'; child: Role }
+  /** `drainFirst`: a listening cluster worker finishes the connections it took before it is killed. */
+  | { kind: 'kill-tree'; child: Role; drainFirst?: boolean }
   | { kind: 'schedule'; timer: Timer; delay: number }
   | { kind: 'cancel'; timer: Timer }
   /** Answers the requests with these tickets. */

@@ -42,10 +42,14 @@ export function replacementReady(s: Lifecycle, now: number): Transition {
   };
 }
 
-/** REPLACING: the replacement was not ready in time; it is killed, and the round fails once it has exited. */
+/**
+ * REPLACING: the replacement was not ready in time (or failed its health check); it is killed, and
+ * the round fails once it has exited. A cluster worker that listens already took connections from
+ * the shared port: it finishes them first, as a retiring worker does.
+ */
 export function replacementTimedOut(s: Lifecycle): Transition {
   if (s.status !== ProcessState.REPLACING || s.children.replacement !== 'booting') return same(s);
-  return { state: { ...s, children: { ...s.children, replacement: 'stopping' } }, effects: [{ kind: 'kill-tree', child: 'replacement' }] };
+  return { state: { ...s, children: { ...s.children, replacement: 'stopping' } }, effects: [{ kind: 'kill-tree', child: 'replacement', drainFirst: true }] };
 }
 
 /** The replacement exited: while REPLACING the round failed and the old child serves on; while STOPPING one child less. */

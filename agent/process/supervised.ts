@@ -279,7 +279,10 @@ export class SupervisedProcess extends EventEmitter {
       }
       case 'kill-tree': {
         const handle = this.children[effect.child];
-        return handle ? killTree(handle, this.os) : undefined;
+        if (!handle) return;
+        if (!effect.drainFirst) return killTree(handle, this.os);
+        void drain(handle.launched, this.spec).then(() => killTree(handle, this.os));
+        return;
       }
       case 'schedule':
         return this.schedule(effect.timer, effect.delay);

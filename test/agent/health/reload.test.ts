@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
 import { freePort, get } from '../../helpers/net.js';
+import { loadUntil } from '../../helpers/http-load.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
@@ -55,5 +56,18 @@ describe('pmx reload of an app with a health check', () => {
     expect(after.pm2_env.restart_time).toBe(before.pm2_env.restart_time);
     expect(health(after)?.status).toBe('healthy');
     for (let i = 0; i < 5; i++) expect(await servedBy(port)).toBe(before.pid);
+  });
+
+  it('fails no request of the clients while a replacement that never passes its probe is sent away: it finishes what it took first', async () => {
+    const before = await pmx.proc('web');
+    const reload = pmx.run(['reload', 'web', '--update-env'], { env: { HEALTH_STATUS: '503' } });
+    // the replacement listens on the shared port during its trial and takes connections: fresh ones, and kept ones
+    const [fresh, kept, result] = await Promise.all([loadUntil(port, 3, reload, { keepAlive: false }), loadUntil(port, 3, reload), reload]);
+    expect(result.code).not.toBe(0);
+    expect([...fresh.failures, ...kept.failures]).toEqual([]);
+    // it did take some: the test saw the case it is about
+    expect([...fresh.pids, ...kept.pids].some((pid) => pid !== before.pid)).toBe(true);
+    const after = await pmx.proc('web');
+    expect([after.pid, after.pm2_env.status]).toEqual([before.pid, 'online']);
   });
 });
