@@ -91,6 +91,7 @@ export class LogFile {
     this.pending = [];
     if (buffers.length === 0) return;
     this.lastAttempt = Date.now();
+    if (this.failing) this.letGoIfReplaced();
     const fd = this.fd ?? this.open();
     if (fd === null) return this.drop(buffers);
     try {
@@ -184,6 +185,17 @@ export class LogFile {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return null;
     }
+  }
+
+  /**
+   * Closes the file when the path no longer leads to it: an admin who removes a log that filled
+   * the disk frees its space only once the agent lets go of it, and the next open starts a new
+   * file at the path (through the same guarded open as any other).
+   */
+  private letGoIfReplaced(): void {
+    if (this.fd === null || sameFile(this.fd, this.path)) return;
+    closeSync(this.fd);
+    this.fd = null;
   }
 
   /** Writing fails: reported once (not on every retry), and output is dropped until it works again. */
@@ -356,6 +368,17 @@ function wholeLines(buffers: Buffer[], written: number): number {
     offset += buffer.length;
   }
   return kept;
+}
+
+/** Whether `path` leads to the file open at `fd` (false when the path is gone). */
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const open = fstatSync(fd);
+    const named = statSync(path);
+    return open.ino === named.ino && open.dev === named.dev;
+  } catch {
+    return false;
+  }
 }
 
 function fstatSafe(fd: number): number {
