@@ -1,10 +1,9 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
 import { createExclusive, openExisting, prepareFolder } from './log-open.js';
+import { moveAside, pruneRotated } from './rotated-files.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
 export interface RotationPolicy {
@@ -50,10 +49,8 @@ export class LogFile {
   /** Set while writes fail; `failure.since` and the last attempt pace the retries. */
   private failing: WriteFailure | null = null;
   private lastAttempt = 0;
-  private rotations = 0;
   /** A rotation failed (and was reported) and none has succeeded since. */
   private rotationFailing = false;
-  private lastStamp = '';
   private pending: Buffer[] = [];
   private flushScheduled = false;
 
@@ -113,19 +110,16 @@ export class LogFile {
   rotate(): void {
     if (this.pending.length > 0) this.flush(); // may rotate by itself, on size
     if (this.fd === null || this.size === 0) return;
-    let rotated: string | null = this.rotatedName(new Date());
+    let rotated: string | null;
     try {
-      renameSync(this.path, rotated);
+      // null when removed by hand: what it held is gone with it, and writing on into the removed
+      // file would grow it unseen without bound; a new file is started at the path, with nothing to rotate
+      rotated = moveAside(this.path, this.policy.date_format, new Date());
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        // told once, not on every write that finds the file still too big
-        if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
-        this.rotationFailing = true;
-        return;
-      }
-      // removed by hand: what it held is gone with it, and writing on into the removed file would
-      // grow it unseen without bound; a new file is started at the path, with nothing to rotate
-      rotated = null;
+      // told once, not on every write that finds the file still too big
+      if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
+      this.rotationFailing = true;
+      return;
     }
     this.rotationFailing = false;
     closeSync(this.fd);
@@ -219,16 +213,6 @@ export class LogFile {
     this.onRecovered(`writing log file ${this.path} again after ${Math.round((Date.now() - since) / 1000)} s; ${dropped} bytes of output were dropped meanwhile`, this.path);
   }
 
-  private rotatedName(now: Date): string {
-    const ext = extname(this.path);
-    const base = this.path.slice(0, this.path.length - ext.length);
-    const stamp = formatDate(now, this.policy.date_format);
-    // two rotations within the same second get distinct names
-    const suffix = this.rotations++ > 0 && this.lastStamp === stamp ? `.${this.rotations}` : '';
-    this.lastStamp = stamp;
-    return `${base}__${stamp}${suffix}${ext}`;
-  }
-
   /**
    * Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and
    * prunes. The .gz is made anew (O_EXCL, never through a link), with the log's mode: a name that
@@ -237,7 +221,7 @@ export class LogFile {
   private async afterRotation(rotated: string): Promise<void> {
     try {
       if (this.policy.compress && existsSync(rotated)) await this.compress(rotated);
-      this.prune();
+      pruneRotated(this.path, this.policy.date_format, this.policy.retain);
     } catch (error) {
       this.onError(`cannot finish rotating ${rotated}: ${(error as Error).message}`, this.path);
     }
@@ -256,28 +240,6 @@ export class LogFile {
     utimesSync(gz, atime, mtime);
     unlinkSync(rotated);
   }
-
-  /**
-   * Keeps the newest `retain` rotated files of this log; runs only between compressions
-   * (finishRotation). Only its own rotated files count: named as rotate names them, regular files
-   * of this user; another user's `<name>__notes.log` beside them is not touched.
-   */
-  private prune(): void {
-    const dir = dirname(this.path);
-    const own = rotatedPattern(this.path, this.policy.date_format);
-    const rotated = readdirSync(dir)
-      .filter((name) => own.test(name))
-      .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
-      .filter(({ mtime }) => mtime !== null)
-      .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
-    for (const { name } of rotated.slice(this.policy.retain)) rmSync(join(dir, name), { force: true });
-  }
-}
-
-/** The names rotatedName gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
-function rotatedPattern(path: string, dateFormat: string): RegExp {
-  const ext = extname(path);
-  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
 }
 
 /**
@@ -293,16 +255,6 @@ function finishRotation(path: string, work: () => Promise<void>): void {
   void next.then(() => {
     if (finishing.get(path) === next) finishing.delete(path);
   });
-}
-
-/** The mtime of a regular file of this user at `path` (never followed), or null: gone since the listing, or not ours to remove. */
-function ownFileMtime(path: string): number | null {
-  try {
-    const stats = lstatSync(path);
-    return stats.isFile() && stats.uid === (process.geteuid?.() ?? stats.uid) ? stats.mtimeMs : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
