@@ -1,8 +1,8 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import { createExclusive, openExisting, prepareFolder } from './log-open.js';
+import { close, closeSync, constants, open, existsSync, fchmodSync, fstatSync, ftruncateSync, statSync, writeSync, writevSync } from 'node:fs';
+import { createExclusive, openExisting, prepareFolder, umaskMayStrip } from './log-open.js';
+import { compressRotated, finishCompressions } from './compress.js';
 import { moveAside, pruneRotated } from './rotated-files.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
@@ -51,6 +51,8 @@ export class LogFile {
   private lastAttempt = 0;
   /** A rotation failed (and was reported) and none has succeeded since. */
   private rotationFailing = false;
+  /** The compressions a killed agent left unfinished were looked for since the last reopen. */
+  private unfinishedChecked = false;
   private pending: Buffer[] = [];
   private flushScheduled = false;
 
@@ -147,6 +149,7 @@ export class LogFile {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return;
     }
+    this.finishUnfinished();
     open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
       if (error) return; // there already, or not to be made: the first output says why
       if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
@@ -160,6 +163,8 @@ export class LogFile {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.lastAttempt = 0; // the next output tries at once
+    this.unfinishedChecked = false;
+    this.finishUnfinished();
   }
 
   close(): void {
@@ -174,6 +179,7 @@ export class LogFile {
       const { fd, created } = openForAppend(this.path, this.mode);
       this.fd = fd;
       this.size = created ? 0 : fstatSync(fd).size;
+      this.finishUnfinished();
       return this.fd;
     } catch (error) {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
@@ -213,32 +219,25 @@ export class LogFile {
     this.onRecovered(`writing log file ${this.path} again after ${Math.round((Date.now() - since) / 1000)} s; ${dropped} bytes of output were dropped meanwhile`, this.path);
   }
 
-  /**
-   * Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and
-   * prunes. The .gz is made anew (O_EXCL, never through a link), with the log's mode: a name that
-   * is taken (another user may guess it from date_format) is left alone and the file stays as it is.
-   */
+  /** Compresses (compressRotated) and prunes, in the order of the rotations (finishRotation). */
   private async afterRotation(rotated: string): Promise<void> {
     try {
-      if (this.policy.compress && existsSync(rotated)) await this.compress(rotated);
+      if (this.policy.compress && existsSync(rotated)) await compressRotated(rotated, this.mode, (message) => this.onError(message, this.path));
       pruneRotated(this.path, this.policy.date_format, this.policy.retain);
     } catch (error) {
       this.onError(`cannot finish rotating ${rotated}: ${(error as Error).message}`, this.path);
     }
   }
 
-  private async compress(rotated: string): Promise<void> {
-    const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
-    const gz = `${rotated}.gz`;
-    const fd = createExclusive(gz, constants.O_WRONLY, this.mode, umaskMayStrip(this.mode));
-    if (fd === null) {
-      this.onError(`not compressing ${rotated}: ${gz} is there already (uid ${lstatSync(gz).uid}), and pmx does not write over a file it did not make; ${rotated} is kept uncompressed`, this.path);
-      return;
-    }
-    const { atime, mtime } = statSync(rotated);
-    await pipeline(createReadStream(rotated), createGzip(), createWriteStream(gz, { fd, flush: true }));
-    utimesSync(gz, atime, mtime);
-    unlinkSync(rotated);
+  /**
+   * Once per open of the path (the agent's start, an adoption, reloadLogs), finishes the
+   * compressions an agent killed meanwhile left, before any rotation's own (finishRotation).
+   */
+  private finishUnfinished(): void {
+    if (!this.policy.compress || this.unfinishedChecked) return;
+    this.unfinishedChecked = true;
+    const report = (message: string): void => this.onError(message, this.path);
+    finishRotation(this.path, () => finishCompressions(this.path, this.policy.date_format, this.mode, report).catch((error: Error) => report(`cannot finish compressing the rotated files of ${this.path}: ${error.message}`)));
   }
 }
 
@@ -292,22 +291,6 @@ function openForAppend(path: string, mode: number): { fd: number; created: boole
 function dirMode(mode: number): number {
   return mode | ((mode & 0o444) >> 2);
 }
-
-/**
- * Whether a file just created with `mode` may have lost bits of it to the umask: the agent's own,
- * or the 0177 it sets for an instant around a listen (starting 1,000 apps makes 2,000 files: one
- * chmod each is saved when neither could).
- */
-function umaskMayStrip(mode: number): boolean {
-  return (mode & ~(UMASK | 0o177)) !== mode;
-}
-
-/** The agent's umask, read once: it changes it only for an instant (rpc/server.ts, around a listen). */
-const UMASK = (() => {
-  const mask = process.umask(0o022);
-  process.umask(mask);
-  return mask;
-})();
 
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
 function wholeLines(buffers: Buffer[], written: number): number {

@@ -7,7 +7,8 @@ import { createExclusive } from './log-open.js';
 
 /**
  * Renames the log at `path` to the next rotated name of `now` and returns that name, or null when
- * nothing is at `path` (removed by hand). The name is never one on disk, plain or compressed: the
+ * nothing is at `path` (removed by hand). The name is never one on disk, plain, compressed or
+ * being compressed: the
  * number follows the highest of that date there (an earlier agent's or run's rotations; counters
  * in memory start again with each), and the name is taken with O_EXCL|O_NOFOLLOW before the log
  * is renamed onto it, so a rename never replaces a file pmx did not just make. (Not link+unlink:
@@ -17,7 +18,7 @@ export function moveAside(path: string, dateFormat: string, now: Date): string |
   const dir = dirname(path);
   const ext = extname(path);
   const stem = `${basename(path, ext)}__${formatDate(now, dateFormat)}`;
-  const ofThisDate = new RegExp(`^${escapeRegExp(stem)}(?:\\.(\\d+))?${escapeRegExp(ext)}(?:\\.gz)?$`);
+  const ofThisDate = new RegExp(`^${escapeRegExp(stem)}(?:\\.(\\d+))?${escapeRegExp(ext)}(?:\\.gz)?(?:\\.tmp)?$`);
   let highest = 0;
   for (const name of readdirSync(dir)) {
     const match = ofThisDate.exec(name);
@@ -26,7 +27,7 @@ export function moveAside(path: string, dateFormat: string, now: Date): string |
   for (let n = highest + 1; ; n++) {
     const rotated = join(dir, `${stem}${n > 1 ? `.${n}` : ''}${ext}`);
     if (!reserve(rotated)) continue;
-    if (exists(`${rotated}.gz`)) {
+    if (exists(`${rotated}.gz`) || exists(`${rotated}.gz.tmp`)) {
       rmSync(rotated, { force: true });
       continue;
     }
@@ -64,7 +65,7 @@ export function rotatedPattern(path: string, dateFormat: string): RegExp {
 }
 
 /** Takes the name `path` with a new empty file (never through a link); false when something is there. */
-function reserve(path: string): boolean {
+export function reserve(path: string): boolean {
   const fd = createExclusive(path, constants.O_WRONLY, 0o600, false);
   if (fd === null) return false;
   closeSync(fd);

@@ -1,8 +1,9 @@
 // Rotated files already on disk when a rotation comes: an earlier run's, or a killed agent's
-// before the next one adopted the app. A rotation numbers on after them and never writes over one.
+// before the next one adopted the app. A rotation numbers on after them and never writes over one,
+// and the compressions a killed agent left unfinished are finished when the log is opened again.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 
@@ -79,5 +80,57 @@ describe('rotation with rotated files of the same date on disk', () => {
     // the first line of each file comes later with each number
     const firstLines = [...after.entries()].sort(([a], [b]) => numberOf(a) - numberOf(b)).map(([, text]) => Number(/^L(\d+) /.exec(text)![1]));
     expect(firstLines).toEqual([...firstLines].sort((a, b) => a - b));
+  });
+});
+
+describe('compressions an agent killed while it compressed left', () => {
+  const lines = (tag: string): string => Array.from({ length: 2000 }, (_, i) => `${tag} line-${i} ${'x'.repeat(80)}\n`).join('');
+  const old = new Date('2026-01-03T00:00:00Z');
+
+  /** What a kill during compression leaves: a whole rotated file, and a cut .gz or a partial one beside it. */
+  function interrupted(dir: string): { cut: string; partial: string; plain: string } {
+    mkdirSync(dir, { recursive: true });
+    const cut = join(dir, 'app__2026-01-01_00-00-00.log');
+    writeFileSync(cut, lines('cut'));
+    const whole = gzipSync(readFileSync(cut));
+    writeFileSync(`${cut}.gz`, whole.subarray(0, whole.length / 2)); // an older pmx wrote the .gz in place
+    const partial = join(dir, 'app__2026-01-02_00-00-00.log');
+    writeFileSync(partial, lines('partial'));
+    writeFileSync(`${partial}.gz.tmp`, 'half a gzip stream');
+    const plain = join(dir, 'app__2026-01-03_00-00-00.log'); // killed before its compression began
+    writeFileSync(plain, lines('plain'));
+    for (const file of [cut, partial, plain]) utimesSync(file, old, old);
+    return { cut, partial, plain };
+  }
+
+  async function expectFinished(dir: string, files: string[]): Promise<void> {
+    await eventually('every rotated file compressed whole, nothing half-made left', () => readdirSync(dir).filter((name) => name.startsWith('app__2026')).every((name) => name.endsWith('.gz')));
+    for (const file of files) {
+      const tag = /__2026-01-0(\d)/.exec(file)![1] === '1' ? 'cut' : /__2026-01-02/.test(file) ? 'partial' : 'plain';
+      expect(gunzipSync(readFileSync(`${file}.gz`)).toString(), file).toBe(lines(tag));
+      expect(statSync(`${file}.gz`).mtimeMs, `${file}.gz keeps the rotated file's time`).toBe(old.getTime());
+    }
+  }
+
+  it('are finished when the next agent opens the log: a cut .gz is made again, a partial one removed, a rotated file without one compressed (regression: a corrupt .gz stayed beside the plain file for ever)', async () => {
+    const dir = join(pmx.dir, 'unfinished');
+    const { cut, partial, plain } = interrupted(dir);
+    writeFileSync(join(dir, 'app__notes.log'), 'not a rotated file\n');
+    await pmx.ok(['start', ecosystem('unfinished', { script: join(apps, 'forever.js'), out_file: join(dir, 'app.log'), error_file: join(pmx.dir, 'unfinished-err.log'), log_rotate: { max_size: '10M', retain: 10, compress: true } })]);
+    await expectFinished(dir, [cut, partial, plain]);
+    expect(readFileSync(join(dir, 'app__notes.log'), 'utf8')).toBe('not a rotated file\n');
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).not.toContain('not compressing');
+    await pmx.ok(['delete', 'unfinished']);
+  });
+
+  it('are finished at reloadLogs too', async () => {
+    const dir = join(pmx.dir, 'reloaded');
+    mkdirSync(dir);
+    await pmx.ok(['start', ecosystem('reloaded', { script: join(apps, 'forever.js'), out_file: join(dir, 'app.log'), error_file: join(pmx.dir, 'reloaded-err.log'), log_rotate: { max_size: '10M', retain: 10, compress: true } })]);
+    await eventually('the log written', () => existsSync(join(dir, 'app.log')) && statSync(join(dir, 'app.log')).size > 0);
+    const { cut, partial, plain } = interrupted(dir);
+    await pmx.ok(['reloadLogs']);
+    await expectFinished(dir, [cut, partial, plain]);
+    await pmx.ok(['delete', 'reloaded']);
   });
 });
