@@ -1,10 +1,9 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
-import { close, closeSync, constants, open, createReadStream, createWriteStream, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, utimesSync, writeSync, writevSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
-import { createExclusive, openExisting, prepareFolder } from './log-open.js';
+import { close, closeSync, constants, open, existsSync, fchmodSync, fstatSync, ftruncateSync, statSync, writeSync, writevSync } from 'node:fs';
+import { createExclusive, openExisting, prepareFolder, umaskMayStrip } from './log-open.js';
+import { compressRotated, finishCompressions } from './compress.js';
+import { moveAside, pruneRotated } from './rotated-files.js';
 
 /** When and how a log file is rotated; max_size 0 and no interval means never. */
 export interface RotationPolicy {
@@ -50,10 +49,10 @@ export class LogFile {
   /** Set while writes fail; `failure.since` and the last attempt pace the retries. */
   private failing: WriteFailure | null = null;
   private lastAttempt = 0;
-  private rotations = 0;
   /** A rotation failed (and was reported) and none has succeeded since. */
   private rotationFailing = false;
-  private lastStamp = '';
+  /** The compressions a killed agent left unfinished were looked for since the last reopen. */
+  private unfinishedChecked = false;
   private pending: Buffer[] = [];
   private flushScheduled = false;
 
@@ -91,6 +90,7 @@ export class LogFile {
     this.pending = [];
     if (buffers.length === 0) return;
     this.lastAttempt = Date.now();
+    if (this.failing) this.letGoIfReplaced();
     const fd = this.fd ?? this.open();
     if (fd === null) return this.drop(buffers);
     try {
@@ -112,19 +112,16 @@ export class LogFile {
   rotate(): void {
     if (this.pending.length > 0) this.flush(); // may rotate by itself, on size
     if (this.fd === null || this.size === 0) return;
-    let rotated: string | null = this.rotatedName(new Date());
+    let rotated: string | null;
     try {
-      renameSync(this.path, rotated);
+      // null when removed by hand: what it held is gone with it, and writing on into the removed
+      // file would grow it unseen without bound; a new file is started at the path, with nothing to rotate
+      rotated = moveAside(this.path, this.policy.date_format, new Date());
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
-        // told once, not on every write that finds the file still too big
-        if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
-        this.rotationFailing = true;
-        return;
-      }
-      // removed by hand: what it held is gone with it, and writing on into the removed file would
-      // grow it unseen without bound; a new file is started at the path, with nothing to rotate
-      rotated = null;
+      // told once, not on every write that finds the file still too big
+      if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
+      this.rotationFailing = true;
+      return;
     }
     this.rotationFailing = false;
     closeSync(this.fd);
@@ -152,6 +149,7 @@ export class LogFile {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return;
     }
+    this.finishUnfinished();
     open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
       if (error) return; // there already, or not to be made: the first output says why
       if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
@@ -165,6 +163,8 @@ export class LogFile {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.lastAttempt = 0; // the next output tries at once
+    this.unfinishedChecked = false;
+    this.finishUnfinished();
   }
 
   close(): void {
@@ -179,11 +179,23 @@ export class LogFile {
       const { fd, created } = openForAppend(this.path, this.mode);
       this.fd = fd;
       this.size = created ? 0 : fstatSync(fd).size;
+      this.finishUnfinished();
       return this.fd;
     } catch (error) {
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return null;
     }
+  }
+
+  /**
+   * Closes the file when the path no longer leads to it: an admin who removes a log that filled
+   * the disk frees its space only once the agent lets go of it, and the next open starts a new
+   * file at the path (through the same guarded open as any other).
+   */
+  private letGoIfReplaced(): void {
+    if (this.fd === null || sameFile(this.fd, this.path)) return;
+    closeSync(this.fd);
+    this.fd = null;
   }
 
   /** Writing fails: reported once (not on every retry), and output is dropped until it works again. */
@@ -207,65 +219,26 @@ export class LogFile {
     this.onRecovered(`writing log file ${this.path} again after ${Math.round((Date.now() - since) / 1000)} s; ${dropped} bytes of output were dropped meanwhile`, this.path);
   }
 
-  private rotatedName(now: Date): string {
-    const ext = extname(this.path);
-    const base = this.path.slice(0, this.path.length - ext.length);
-    const stamp = formatDate(now, this.policy.date_format);
-    // two rotations within the same second get distinct names
-    const suffix = this.rotations++ > 0 && this.lastStamp === stamp ? `.${this.rotations}` : '';
-    this.lastStamp = stamp;
-    return `${base}__${stamp}${suffix}${ext}`;
-  }
-
-  /**
-   * Compresses a rotated file (keeping its mtime, as gzip does, so that age still orders them) and
-   * prunes. The .gz is made anew (O_EXCL, never through a link), with the log's mode: a name that
-   * is taken (another user may guess it from date_format) is left alone and the file stays as it is.
-   */
+  /** Compresses (compressRotated) and prunes, in the order of the rotations (finishRotation). */
   private async afterRotation(rotated: string): Promise<void> {
     try {
-      if (this.policy.compress && existsSync(rotated)) await this.compress(rotated);
-      this.prune();
+      if (this.policy.compress && existsSync(rotated)) await compressRotated(rotated, this.mode, (message) => this.onError(message, this.path));
+      pruneRotated(this.path, this.policy.date_format, this.policy.retain);
     } catch (error) {
       this.onError(`cannot finish rotating ${rotated}: ${(error as Error).message}`, this.path);
     }
   }
 
-  private async compress(rotated: string): Promise<void> {
-    const { createGzip } = await import('node:zlib'); // only agents that compress load zlib
-    const gz = `${rotated}.gz`;
-    const fd = createExclusive(gz, constants.O_WRONLY, this.mode, umaskMayStrip(this.mode));
-    if (fd === null) {
-      this.onError(`not compressing ${rotated}: ${gz} is there already (uid ${lstatSync(gz).uid}), and pmx does not write over a file it did not make; ${rotated} is kept uncompressed`, this.path);
-      return;
-    }
-    const { atime, mtime } = statSync(rotated);
-    await pipeline(createReadStream(rotated), createGzip(), createWriteStream(gz, { fd, flush: true }));
-    utimesSync(gz, atime, mtime);
-    unlinkSync(rotated);
-  }
-
   /**
-   * Keeps the newest `retain` rotated files of this log; runs only between compressions
-   * (finishRotation). Only its own rotated files count: named as rotate names them, regular files
-   * of this user; another user's `<name>__notes.log` beside them is not touched.
+   * Once per open of the path (the agent's start, an adoption, reloadLogs), finishes the
+   * compressions an agent killed meanwhile left, before any rotation's own (finishRotation).
    */
-  private prune(): void {
-    const dir = dirname(this.path);
-    const own = rotatedPattern(this.path, this.policy.date_format);
-    const rotated = readdirSync(dir)
-      .filter((name) => own.test(name))
-      .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
-      .filter(({ mtime }) => mtime !== null)
-      .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
-    for (const { name } of rotated.slice(this.policy.retain)) rmSync(join(dir, name), { force: true });
+  private finishUnfinished(): void {
+    if (!this.policy.compress || this.unfinishedChecked) return;
+    this.unfinishedChecked = true;
+    const report = (message: string): void => this.onError(message, this.path);
+    finishRotation(this.path, () => finishCompressions(this.path, this.policy.date_format, this.mode, report).catch((error: Error) => report(`cannot finish compressing the rotated files of ${this.path}: ${error.message}`)));
   }
-}
-
-/** The names rotatedName gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
-function rotatedPattern(path: string, dateFormat: string): RegExp {
-  const ext = extname(path);
-  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
 }
 
 /**
@@ -281,16 +254,6 @@ function finishRotation(path: string, work: () => Promise<void>): void {
   void next.then(() => {
     if (finishing.get(path) === next) finishing.delete(path);
   });
-}
-
-/** The mtime of a regular file of this user at `path` (never followed), or null: gone since the listing, or not ours to remove. */
-function ownFileMtime(path: string): number | null {
-  try {
-    const stats = lstatSync(path);
-    return stats.isFile() && stats.uid === (process.geteuid?.() ?? stats.uid) ? stats.mtimeMs : null;
-  } catch {
-    return null;
-  }
 }
 
 /**
@@ -329,22 +292,6 @@ function dirMode(mode: number): number {
   return mode | ((mode & 0o444) >> 2);
 }
 
-/**
- * Whether a file just created with `mode` may have lost bits of it to the umask: the agent's own,
- * or the 0177 it sets for an instant around a listen (starting 1,000 apps makes 2,000 files: one
- * chmod each is saved when neither could).
- */
-function umaskMayStrip(mode: number): boolean {
-  return (mode & ~(UMASK | 0o177)) !== mode;
-}
-
-/** The agent's umask, read once: it changes it only for an instant (rpc/server.ts, around a listen). */
-const UMASK = (() => {
-  const mask = process.umask(0o022);
-  process.umask(mask);
-  return mask;
-})();
-
 /** Bytes of the first `written` of `buffers` up to their last newline: the whole lines among them. */
 function wholeLines(buffers: Buffer[], written: number): number {
   let kept = 0;
@@ -356,6 +303,17 @@ function wholeLines(buffers: Buffer[], written: number): number {
     offset += buffer.length;
   }
   return kept;
+}
+
+/** Whether `path` leads to the file open at `fd` (false when the path is gone). */
+function sameFile(fd: number, path: string): boolean {
+  try {
+    const open = fstatSync(fd);
+    const named = statSync(path);
+    return open.ino === named.ino && open.dev === named.dev;
+  } catch {
+    return false;
+  }
 }
 
 function fstatSafe(fd: number): number {

@@ -176,3 +176,19 @@ function modeOf(stats: Stats): string {
 function euid(): number {
   return process.geteuid?.() ?? 0;
 }
+
+/**
+ * Whether a file just created with `mode` may have lost bits of it to the umask: the agent's own,
+ * or the 0177 it sets for an instant around a listen (starting 1,000 apps makes 2,000 files: one
+ * chmod each is saved when neither could).
+ */
+export function umaskMayStrip(mode: number): boolean {
+  return (mode & ~(UMASK | 0o177)) !== mode;
+}
+
+/** The agent's umask, read once: it changes it only for an instant (rpc/server.ts, around a listen). */
+const UMASK = (() => {
+  const mask = process.umask(0o022);
+  process.umask(mask);
+  return mask;
+})();

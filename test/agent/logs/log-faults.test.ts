@@ -1,6 +1,6 @@
 // Log files under faults and with secrets: created 0600 (or log_mode), a full disk shown by ls and
-// describe while it lasts and recovered from by itself once space is free, with only whole lines
-// in the file; a 5 MB line stays one line when stamped (--time) or wrapped in JSON.
+// describe while it lasts and recovered from by itself once space is free (the log removed to free
+// it included), with only whole lines in the file; a 5 MB line stays one line when stamped (--time) or wrapped in JSON.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
@@ -130,6 +130,22 @@ describe('a full disk', () => {
     expect((await pmx.proc('ticker')).pm2_env.pmx_log_error).toBeUndefined();
     expect(await pmx.ok(['ls'])).not.toContain('[PMX][WARN]');
     rmSync(filler);
+  });
+
+  it('resumes in a new file when the admin removes the log that filled the disk: the agent lets go of the removed file, freeing its space', async () => {
+    const app = join(pmx.dir, 'filling.js');
+    writeFileSync(app, "let n = 0;\nsetInterval(() => console.log(`fill ${n++} ${'x'.repeat(1000)}`), 2);\n");
+    const full = join(disk, 'filling.log');
+    await pmx.ok(['start', app, '-n', 'filling', '-o', full, '-e', join(pmx.dir, 'filling-err.log')]);
+    await eventually('the full disk in jlist', async () => typeof (await pmx.proc('filling')).pm2_env.pmx_log_error === 'string');
+    const removed = statSync(full).ino;
+    rmSync(full);
+    await eventually('writing again, into a new file at the path', () => readFileSync(join(pmx.home, 'agent.log'), 'utf8').includes(`writing log file ${full} again after`), 15_000);
+    expect(statSync(full).ino).not.toBe(removed);
+    const held = spawnSync('ls', ['-l', `/proc/${pmx.agentPid()}/fd`], { encoding: 'utf8' }).stdout;
+    expect(held).not.toContain(`${full} (deleted)`);
+    await pmx.ok(['delete', 'filling']);
+    rmSync(full);
   });
 });
 

@@ -1,0 +1,93 @@
+// The rotated files of a log (`<base>__<date>[.<n>]<ext>[.gz]`) on disk: naming the next one
+// after those already there, moving the log aside without replacing any, and pruning them.
+import { closeSync, constants, lstatSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
+import { createExclusive } from './log-open.js';
+
+/**
+ * Renames the log at `path` to the next rotated name of `now` and returns that name, or null when
+ * nothing is at `path` (removed by hand). The name is never one on disk, plain, compressed or
+ * being compressed: the
+ * number follows the highest of that date there (an earlier agent's or run's rotations; counters
+ * in memory start again with each), and the name is taken with O_EXCL|O_NOFOLLOW before the log
+ * is renamed onto it, so a rename never replaces a file pmx did not just make. (Not link+unlink:
+ * an agent killed between the two would leave the log with two names, which opens refuse.)
+ */
+export function moveAside(path: string, dateFormat: string, now: Date): string | null {
+  const dir = dirname(path);
+  const ext = extname(path);
+  const stem = `${basename(path, ext)}__${formatDate(now, dateFormat)}`;
+  const ofThisDate = new RegExp(`^${escapeRegExp(stem)}(?:\\.(\\d+))?${escapeRegExp(ext)}(?:\\.gz)?(?:\\.tmp)?$`);
+  let highest = 0;
+  for (const name of readdirSync(dir)) {
+    const match = ofThisDate.exec(name);
+    if (match) highest = Math.max(highest, match[1] ? Number(match[1]) : 1);
+  }
+  for (let n = highest + 1; ; n++) {
+    const rotated = join(dir, `${stem}${n > 1 ? `.${n}` : ''}${ext}`);
+    if (!reserve(rotated)) continue;
+    if (exists(`${rotated}.gz`) || exists(`${rotated}.gz.tmp`)) {
+      rmSync(rotated, { force: true });
+      continue;
+    }
+    try {
+      renameSync(path, rotated);
+      return rotated;
+    } catch (error) {
+      rmSync(rotated, { force: true });
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  }
+}
+
+/**
+ * Keeps the newest `retain` rotated files of the log at `path`, oldest removed first. Only its own
+ * rotated files count: named as moveAside names them, regular files of this user; another user's
+ * `<name>__notes.log` beside them is not touched.
+ */
+export function pruneRotated(path: string, dateFormat: string, retain: number): void {
+  const dir = dirname(path);
+  const own = rotatedPattern(path, dateFormat);
+  const rotated = readdirSync(dir)
+    .filter((name) => own.test(name))
+    .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
+    .filter(({ mtime }) => mtime !== null)
+    .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
+  for (const { name } of rotated.slice(retain)) rmSync(join(dir, name), { force: true });
+}
+
+/** The names moveAside gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
+export function rotatedPattern(path: string, dateFormat: string): RegExp {
+  const ext = extname(path);
+  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
+}
+
+/** Takes the name `path` with a new empty file (never through a link); false when something is there. */
+export function reserve(path: string): boolean {
+  const fd = createExclusive(path, constants.O_WRONLY, 0o600, false);
+  if (fd === null) return false;
+  closeSync(fd);
+  return true;
+}
+
+/** Whether anything is at `path`, a link that leads nowhere included. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The mtime of a regular file of this user at `path` (never followed), or null: gone since the listing, or not ours to remove. */
+function ownFileMtime(path: string): number | null {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFile() && stats.uid === (process.geteuid?.() ?? stats.uid) ? stats.mtimeMs : null;
+  } catch {
+    return null;
+  }
+}
