@@ -35,7 +35,7 @@ export function findMarked(markers: ReadonlySet<string>): { pid: number; startTi
 }
 
 /** The launch marker in a process's environment, or null (none, or not ours to read). */
-function markerOf(pid: number): string | null {
+export function markerOf(pid: number): string | null {
   let environ: string;
   try {
     environ = readFileSync(`/proc/${pid}/environ`, 'latin1');

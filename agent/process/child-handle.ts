@@ -22,13 +22,15 @@ export interface ChildHandle {
   notice: AppNotice | null;
   /** The environment its exec probe runs with: PMX_PID follows the main process (MAINPID=). */
   probeEnv: Record<string, string>;
+  /** The process pmx started, once MAINPID= named another main process: it ends with the launch (systemd ends the whole unit). */
+  launcher: ProcessIdentity | null;
 }
 
 /** A handle for a child that was just launched. */
 export function handleFor(launched: Launched, os: ProcessOs, notify: NotifySocket | null = null): ChildHandle {
   const pid = launched.child.pid;
   const notice: AppNotice | null = notify ? { state: 'starting', status: null } : null;
-  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice, probeEnv: {} };
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice, probeEnv: {}, launcher: null };
 }
 
 /** True once the child has exited. */
@@ -57,7 +59,7 @@ export function killTree(handle: ChildHandle, os: ProcessOs): void {
   const root = handle.identity;
   if (!root) return;
   // identities are checked again before each signal: a reaped pid that was reused is spared
-  os.kill([...os.tree(root), ...handle.stopSnapshot, ...handle.sampled], 'SIGKILL');
+  os.kill([...os.tree(root), ...handle.stopSnapshot, ...handle.sampled, ...(handle.launcher ? [handle.launcher] : [])], 'SIGKILL');
   // and what left the tree before anyone saw it (a double fork, setsid) is found by its launch's marker
   if (handle.launched.marker) os.sweep(handle.launched.marker);
 }

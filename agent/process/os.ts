@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { processTree, readStat, sharedTable } from '../os/process-tree.js';
 import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js';
-import { LAUNCH_VARIABLE, findMarked, probeMarker } from '../os/marked.js';
+import { LAUNCH_VARIABLE, findMarked, markerOf, probeMarker } from '../os/marked.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
 
@@ -53,6 +53,8 @@ export interface ProcessOs {
   /** `root` (if still the same process) and its live descendants and process-group members. */
   /** `root`'s processes; with `including`, read after that process started (a table read earlier in this turn may not have it). */
   tree(root: ProcessIdentityRow, including?: number): ProcessIdentityRow[];
+  /** The process `pid` when it runs (not a zombie) and carries the launch marker `marker`; else null. */
+  marked(pid: number, marker: string): ProcessIdentityRow | null;
   /** Signals each process whose identity still matches. */
   kill(members: ProcessIdentityRow[], signal: NodeJS.Signals): void;
   /** SIGKILLs, shortly and together with the others asked meanwhile, every process left of the launch `marker` names (its probes too); with `probesOnly`, its probes alone. */
@@ -113,6 +115,10 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
       const { table, index } = sharedTable(Math.max(root.startTicks, including === undefined ? -1 : (readStat(including)?.startTicks ?? -1)));
       const rootIsOurs = table.get(root.pid)?.startTicks === root.startTicks;
       return processTree(root.pid, table, rootIsOurs, index).map((pid) => ({ pid, startTicks: table.get(pid)!.startTicks }));
+    },
+    marked(pid, marker) {
+      const row = readStat(pid);
+      return row !== null && row.state !== 'Z' && markerOf(pid) === marker ? { pid, startTicks: row.startTicks } : null;
     },
     kill(members, signal) {
       for (const { pid, startTicks } of members) {

@@ -482,9 +482,11 @@ export class SupervisedProcess extends EventEmitter {
 
   /**
    * MAINPID=: the app names another of its processes as the main one (a daemon that forked). As
-   * systemd does for the main process, pmx takes it only from the app's own tree (its descendants
-   * and its process group); from then on that process is the one whose exit counts, and whose pid
-   * `ls` shows. It is not our child: it is watched as an adopted process is (its exit seen in /proc).
+   * systemd takes it only from the unit's cgroup, pmx takes it only from the app's own processes:
+   * its tree (descendants, process group) or, for a daemon that left both (setsid), a process that
+   * carries this launch's marker. From then on that process is the one whose exit counts, and whose
+   * pid `ls` shows. It is not our child: it is watched as an adopted process is (its exit seen in
+   * /proc). The process pmx started, if it stays, ends with the launch.
    */
   private mainPid(handle: ChildHandle, pid: number): void {
     const root = handle.identity;
@@ -492,11 +494,17 @@ export class SupervisedProcess extends EventEmitter {
     // exit waits for this very message, see track) may still name its main process
     if (!root || pid === root.pid || this.roleOf(handle.launched.child) === null) return;
     // the table read afresh if this turn's is older than the named process (a daemon that forked just now)
-    const member = this.os.tree(root, pid).find((each) => each.pid === pid);
+    const member = this.os.tree(root, pid).find((each) => each.pid === pid) ?? (handle.launched.marker ? this.os.marked(pid, handle.launched.marker) : null);
     if (!member) {
-      this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants and its process group)`);
+      this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: not a process of this app (pid ${root.pid}, its descendants, its process group, what carries its launch marker)`);
       return;
     }
+    // a zombie serves nothing: taking it would make its 'exit' a restart at once, again and again
+    if (!this.os.alive(member)) {
+      this.log(`${this.spec.name} (id ${this.id}): MAINPID=${pid} ignored: that process has exited`);
+      return;
+    }
+    handle.launcher ??= root;
     const adopted = new AdoptedChild(member, this.os, this.adoptedWatch, []);
     const child = adopted.asChildProcess();
     handle.launched = { ...handle.launched, child, metrics: null };

@@ -231,6 +231,49 @@ describe('MAINPID=', SLOW, () => {
     expect(alive(main)).toBe(false);
   });
 
+  it('ends the process pmx started with the launch when it stays after naming another main one: stop and restart leave nothing behind', async () => {
+    const file = ecosystem('linger', [{ name: 'py-linger', script: join(apps, 'notify-daemon.py'), interpreter: PYTHON, notify: true, env: { MODE: 'linger' } }]);
+    await pmx.ok(['start', file]);
+    const roles = async (): Promise<{ launcher: number; main: number }> => {
+      const entry = await pmx.proc('py-linger');
+      const log = readFileSync(entry.pm2_env.pm_out_log_path, 'utf8');
+      const last = (role: string): number => Number([...log.matchAll(new RegExp(`^${role} (\\d+)$`, 'gm'))].at(-1)?.[1] ?? 0);
+      return { launcher: last('launcher'), main: last('main') };
+    };
+    const first = await eventually('the main pid shown', async () => {
+      const { launcher, main } = await roles();
+      return main > 0 && (await pmx.proc('py-linger')).pid === main ? { launcher, main } : null;
+    }, STARTUP_MS);
+    expect(alive(first.launcher)).toBe(true);
+    await pmx.ok(['restart', 'py-linger']);
+    const second = await eventually('the new main pid shown', async () => {
+      const now = await roles();
+      return now.main !== first.main && (await pmx.proc('py-linger')).pid === now.main ? now : null;
+    }, STARTUP_MS);
+    // the launcher is SIGKILLed with the launch's tree when its main process exits: its death may take a moment
+    expect(alive(first.main)).toBe(false);
+    await eventually('the first launcher ended', () => !alive(first.launcher));
+    await pmx.ok(['stop', 'py-linger']);
+    expect(alive(second.main)).toBe(false);
+    await eventually('the second launcher ended', () => !alive(second.launcher));
+    await pmx.ok(['delete', 'py-linger']);
+  });
+
+  it('takes a daemon that left the tree and the process group (setsid) by its launch marker', async () => {
+    const file = ecosystem('setsid', [{ name: 'py-daemon', script: join(apps, 'notify-daemon.py'), interpreter: PYTHON, notify: true, env: { MODE: 'setsid' } }]);
+    await pmx.ok(['start', file]);
+    const entry = await pmx.proc('py-daemon');
+    const main = Number(await eventually('the daemon pid', () => /^main (\d+)$/m.exec(readFileSync(entry.pm2_env.pm_out_log_path, 'utf8'))?.[1]));
+    const launcher = Number(/^launcher (\d+)$/m.exec(readFileSync(entry.pm2_env.pm_out_log_path, 'utf8'))![1]);
+    // the launcher has exited: the daemon serves on, not restarted
+    await eventually('the launcher gone', () => !alive(launcher), STARTUP_MS);
+    const after = await pmx.proc('py-daemon');
+    expect([after.pid, after.pm2_env.status, after.pm2_env.restart_time]).toEqual([main, 'online', 0]);
+    expect(alive(main)).toBe(true);
+    await pmx.ok(['delete', 'py-daemon']);
+    expect(alive(main)).toBe(false);
+  });
+
   it('ignores, with a log line, a pid that is not a process of the app', async () => {
     const file = ecosystem('foreign', [{ name: 'sh-foreign', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true, env: { FOREIGN_PID: String(process.pid) } }]);
     await pmx.ok(['start', file]);
