@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { resolveHome, type AgentHome } from '../../agent/protocol/home.js';
 import { connectWithHello, startAgent, waitForExit, type FoundAgent } from '../client/agent.js';
-import { lockHolder } from '../../agent/protocol/lock-probe.js';
+import { lockHolder, readAgentPid } from '../../agent/protocol/lock-probe.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
 import { printProcessList } from './list.js';
@@ -69,7 +69,8 @@ export async function resurrect(ctx: CommandContext, { missingIsError = false } 
 }
 
 /**
- * `pmx kill`: stops every process, then the agent. An agent whose socket does not answer (removed
+ * `pmx kill`: stops every process, then the agent; with no agent running, what a dead one left
+ * still running is taken over and stopped. An agent whose socket does not answer (removed
  * and not yet made again, or the agent hangs) is found through the home's lock and sent SIGTERM,
  * which stops its processes just the same; one that does not end then is killed, and a new agent,
  * which takes its processes over, stops them.
@@ -85,6 +86,10 @@ export async function kill(ctx: CommandContext): Promise<void> {
     return;
   }
   if (!found) {
+    // an agent that died (SIGKILL, the OOM killer) left its pid file, and may have left processes
+    // running: an agent started only to stop them takes them over (restarting nothing), then ends
+    const successor = readAgentPid(ctx.home) === null ? null : await connectWithHello(ctx.home, { spawn: true, anyVersion: true, toStop: true });
+    if (successor) return stopThrough(ctx, successor);
     ctx.out.write('[PMX] No agent is running\n');
     return;
   }

@@ -253,6 +253,20 @@ describe('after the agent is killed with SIGKILL', () => {
     await pmx.ok(['kill']);
   });
 
+  it('pmx kill as the first command after the agent was killed stops what it left running, and a second kill finds nothing', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'orphan'], { env: { EVERY: '100' } });
+    const orphan = (await pmx.proc('orphan')).pid;
+    await killAgent();
+    expect(alive(orphan)).toBe(true);
+    const killed = await pmx.run(['kill']);
+    expect(killed.code, killed.stderr).toBe(0);
+    expect(killed.stdout).toContain('Stopped 1 process and the agent');
+    expect(alive(orphan)).toBe(false);
+    expect(processesOfHome(pmx.home, liveProcesses())).toEqual([]);
+    const again = await pmx.run(['kill']);
+    expect([again.code, again.stdout]).toEqual([0, '[PMX] No agent is running\n']);
+  });
+
   it('a stop that comes while a socket-activated app waits for its sockets holds: the recovery does not start it again', async () => {
     const port = await freePort();
     await pmx.ok(['start', join(ROOT, 'examples/socket-activation/server.py'), '-n', 'held', '--listen', `127.0.0.1:${port}`]);
