@@ -99,7 +99,9 @@ function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycl
   const child = new AdoptedChild({ pid, startTicks }, os, watch, output ? [output.out, output.err] : []);
   const metrics = output && pipes?.metrics ? readerOf(os, pipes.metrics) : null;
   const notify = notifyPath && (saved.spec.notify || saved.spec.watchdog) ? notifyAt(os, notifyPath, `${saved.spec.name} (id ${saved.id})`, log) : null;
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle), notify);
+  // one still starting (waiting for its READY=1 or 'ready') goes on waiting, within what is left of listen_timeout
+  const starting = lifecycle.status === ProcessState.LAUNCHING && saved.spec.wait_ready;
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle, starting ? ProcessState.LAUNCHING : ProcessState.ONLINE), notify);
   return { withOutput: output !== null };
 }
 
@@ -136,9 +138,9 @@ function restoredLifecycle(saved: Partial<Lifecycle>): Lifecycle {
   return { ...fresh, status: status === ProcessState.REPLACING ? ProcessState.ONLINE : status, restarts, unstableRestarts, startedAt, backoffDelay, recentRestarts, erroredBy, afterStop, exitCode, restartAt, last };
 }
 
-/** The lifecycle with its current child running, as the dead agent left it serving. */
-function withCurrent(lifecycle: Lifecycle): Lifecycle {
-  return { ...lifecycle, status: ProcessState.ONLINE, children: { current: true, replacement: 'none', retiring: 'none' } };
+/** The lifecycle with its current child running, as the dead agent left it serving (or starting). */
+function withCurrent(lifecycle: Lifecycle, status: typeof ProcessState.ONLINE | typeof ProcessState.LAUNCHING = ProcessState.ONLINE): Lifecycle {
+  return { ...lifecycle, status, children: { current: true, replacement: 'none', retiring: 'none' } };
 }
 
 /** The request that carries on a stop under way when the agent died (an 'errored' ending becomes a plain stop). */

@@ -366,6 +366,11 @@ export class SupervisedProcess extends EventEmitter {
     this.restore(lifecycle);
     this.track('current', launched, notify);
     const handle = this.children.current!;
+    if (lifecycle.status === ProcessState.LAUNCHING) {
+      // not ready yet: its READY=1 (on the notify socket bound again) or listen_timeout ends the wait; the watchdog starts then
+      this.schedule('ready', Math.max(0, lifecycle.startedAt + this.spec.listen_timeout - this.os.now()));
+      return;
+    }
     // it had told its readiness to the agent that started it
     if (handle.notice) handle.notice.state = 'ready';
     handle.liveness?.watchdog?.sampled();

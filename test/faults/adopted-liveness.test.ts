@@ -3,6 +3,7 @@
 // FIFO, as its output), and so restarts a watchdog app that falls silent and a Node app whose
 // loop hangs, as the dead agent would have; the dead agent's socket file goes with the app.
 import { afterAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
@@ -23,6 +24,7 @@ while True:
     time.sleep(0.2)
 `;
 
+const PYTHON = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' }).trim();
 const entry = (list: JlistEntry[], name: string): JlistEntry => list.find((proc) => proc.name === name)!;
 const events = (proc: JlistEntry): string[] => ((proc.pm2_env.pmx_events ?? []) as { event: string }[]).map((event) => event.event);
 
@@ -74,6 +76,54 @@ describe('an app adopted after its agent was killed', () => {
     // the socket the dead agent made for the pinger went with the child that used it
     const sockets = readdirSync(join(pmx.home, 'notify'));
     expect(sockets.filter((name) => name.startsWith(`${dead}.`))).toEqual([]);
+  }, 60_000);
+
+  it('still starting when its agent was killed goes on starting: not ready until it says READY=1, its watchdog armed only then', async () => {
+    const go = join(pmx.dir, 'go');
+    // READY=1 once the file GO exists, then WATCHDOG=1 every 200 ms
+    writeFileSync(
+      join(pmx.dir, 'late.py'),
+      `import os, socket, time
+def notify(message):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(message.encode(), os.environ['NOTIFY_SOCKET'])
+    s.close()
+while not os.path.exists(os.environ['GO']):
+    time.sleep(0.1)
+notify('READY=1\\nSTATUS=serving')
+while True:
+    notify('WATCHDOG=1')
+    time.sleep(0.2)
+`,
+    );
+    writeFileSync(
+      join(pmx.dir, 'late.config.js'),
+      // the interpreter itself, not pyenv's shim: a shell script that runs for a second before python does
+      `module.exports = { apps: [{ name: 'late', script: ${JSON.stringify(join(pmx.dir, 'late.py'))}, interpreter: ${JSON.stringify(PYTHON)}, notify: true, watchdog: '1s', listen_timeout: 60000, env: { GO: ${JSON.stringify(go)} } }] };\n`,
+    );
+    const starting = pmx.run(['start', join(pmx.dir, 'late.config.js')]);
+    const launching = await eventually('late launching', async () => {
+      const found = (await pmx.jlist()).find((proc) => proc.name === 'late');
+      return found?.pm2_env.status === 'launching' && found.pid > 0 ? found : null;
+    });
+    const dead = pmx.agentPid()!;
+    process.kill(dead, 'SIGKILL');
+    await eventually('the agent to die', () => !alive(dead));
+    await starting;
+    const notice = (proc: JlistEntry): string | undefined => (proc.pm2_env.pmx_notify as { state?: string } | undefined)?.state;
+    // three watchdog periods pass: nothing is restarted, nothing called ready
+    const deadline = Date.now() + 3000;
+    while (Date.now() < deadline) {
+      const proc = entry(await pmx.jlist(), 'late');
+      expect([proc.pid, proc.pm2_env.status, notice(proc), proc.pm2_env.restart_time], readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toEqual([launching.pid, 'launching', 'starting', 0]);
+    }
+    writeFileSync(go, '');
+    const online = await eventually('late online', async () => {
+      const proc = entry(await pmx.jlist(), 'late');
+      return proc.pm2_env.status === 'online' ? proc : null;
+    });
+    expect([online.pid, notice(online), online.pm2_env.restart_time]).toEqual([launching.pid, 'ready', 0]);
+    await pmx.ok(['delete', 'late']);
   }, 60_000);
 
   it('whose child died while no agent ran: the next agent removes the notify socket the dead one made for it', async () => {
