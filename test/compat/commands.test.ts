@@ -57,6 +57,20 @@ describe('ls', () => {
     expect(values(pmx.stdout)).toEqual(values(pm2.stdout));
   });
 
+  it('--no-color anywhere on the line prints no escape on a terminal, for every command (a terminal otherwise gets colours)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'tinted']);
+    // a pty, as under `ssh -t` or `docker exec -t`, with no colour variable set
+    const escapes = (command: string) => `unset NO_COLOR FORCE_COLOR; script -qec "pm ${command}" /dev/null | grep -c $'\\e'`;
+    for (const command of ['ls --no-color', '--no-color ls', 'describe tinted --no-color', 'restart tinted --no-color', 'stop --no-color tinted']) {
+      const { pm2, pmx } = await diff.sh(escapes(command));
+      expect(pmx.stdout.trim(), command).toBe(pm2.stdout.trim());
+      expect(pmx.stdout.trim(), command).toBe('0');
+    }
+    const { pm2, pmx } = await diff.sh(escapes('ls'));
+    expect(Number(pmx.stdout), 'ls without the flag').toBeGreaterThan(0);
+    expect(Number(pm2.stdout), 'ls without the flag').toBeGreaterThan(0);
+  });
+
   it('an empty list is the header row alone, exit 0', async () => {
     const { pm2, pmx } = await diff.run(['ls']);
     expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
