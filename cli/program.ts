@@ -28,11 +28,12 @@ const program = new Command('pmx')
   .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
   .option('--no-color', 'print without colours (as NO_COLOR=1), anywhere on the line')
   .option('-s, --silent', 'print nothing (the exit code still tells), anywhere on the line')
+  .option('-m, --mini-list', "print PM2's minimal list (a block of lines per process) instead of the table, anywhere on the line")
   .showHelpAfterError("(run 'pmx --help' for the commands, 'pmx <command> --help' for one)")
   .enablePositionalOptions();
 
-/** The context of the command that runs, made when it runs: the options that shape output (--no-color) are read by then. */
-const ctx = (): CommandContext => commandContext();
+/** The context of the command that runs, made when it runs: the options that shape output (--no-color, -m) are read by then. */
+const ctx = (): CommandContext => commandContext({ miniList: program.opts().miniList === true });
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 /** PM2 takes `--ignore-watch` as one word that it splits on spaces (`--ignore-watch="node_modules logs"`): the next word is no glob but the script. */
 function spaceSeparated(value: string, previous: string[] = []): string[] {
@@ -240,9 +241,8 @@ program.command('deploy')
 // as PM2's, words after `ls` are ignored (scripts written for PM2 pass them)
 fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes').allowExcessArguments())
   .option('--sort <field:order>', 'sort by name, id, pid, namespace, cpu, memory, uptime or status, :asc or :desc (default name)')
-  .option('-m, --mini-list', "PM2's minimal list: a block of lines per process")
-  .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls --deploy production'))
-  .action(async (flags: FleetFlags & { sort?: string; miniList?: boolean }) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'ls', flags) : (await list()).ls(ctx(), flags)));
+  .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls -m', 'pmx ls --deploy production'))
+  .action(async (flags: FleetFlags & { sort?: string }) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'ls', flags) : (await list()).ls(ctx(), flags)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
   .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'", "pmx jlist --deploy production | jq '.[] | [.host, .name]'"))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'jlist', flags) : (await list()).jlist(ctx(), false)));
@@ -397,7 +397,10 @@ export async function runProgram(argv: string[]): Promise<void> {
   const command = own.slice(2).find((arg) => !arg.startsWith('-'));
   if (own.includes('-s') || own.includes('--silent')) silence(command === 'jlist' || command === 'prettylist');
   const global = new Set(['--no-color', '-s', '--silent']);
-  argv = [...own.filter((arg, index) => index < 2 || !global.has(arg)), ...argv.slice(own.length)];
+  // -m is the program's option (PM2's `pm2 -m ls`), wherever it is typed: it goes before the command
+  const mini = new Set(['-m', '--mini-list']);
+  const words = own.slice(2).filter((arg) => !global.has(arg) && !mini.has(arg));
+  argv = [...own.slice(0, 2), ...(own.slice(2).some((arg) => mini.has(arg)) ? ['--mini-list'] : []), ...words, ...argv.slice(own.length)];
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
     const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
     await (await import('./runtime.js')).runForeground({ file: null, envName: undefined }, lock);

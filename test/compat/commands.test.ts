@@ -47,14 +47,19 @@ describe('ls', () => {
     }
   });
 
-  it('-m prints the minimal list: a block of key : value lines per process', async () => {
+  it('-m prints the minimal list: a block of key : value lines per process, -m before the command too (PM2\'s global option)', async () => {
     await diff.run(['start', 'hold.js', '-n', 'mini']);
-    const { pm2, pmx } = await diff.run(['ls', '-m']);
-    expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
-    const keys = (text: string) => lines(text).map((line) => line.split(' : ')[0]!.replace(/^\+--- .*/, '+---'));
-    expect(keys(pmx.stdout)).toEqual(keys(pm2.stdout));
-    const values = (text: string) => lines(text).filter((line) => /^(\+---|pm2 id|status|mode|restarted|watching) /.test(line));
-    expect(values(pmx.stdout)).toEqual(values(pm2.stdout));
+    // the list's lines, not the messages before it
+    const block = (text: string) => lines(text).filter((line) => /^\+--- | : /.test(line));
+    const keys = (text: string) => block(text).map((line) => line.split(' : ')[0]!.replace(/^\+--- .*/, '+---'));
+    const values = (text: string) => block(text).filter((line) => /^(\+---|pm2 id|status|mode|restarted|watching) /.test(line));
+    for (const args of [['ls', '-m'], ['-m', 'ls'], ['--mini-list', 'ls'], ['-m', 'list'], ['ls', '--mini-list'], ['-m', 'restart', 'mini']]) {
+      const { pm2, pmx } = await diff.run(args);
+      expect(codes({ pm2, pmx }), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
+      expect(keys(pmx.stdout), args.join(' ')).toEqual(keys(pm2.stdout));
+      expect(keys(pmx.stdout), args.join(' ')).toContain('status');
+      expect(values(pmx.stdout), args.join(' ')).toEqual(values(pm2.stdout));
+    }
   });
 
   it('--no-color anywhere on the line prints no escape on a terminal, for every command (a terminal otherwise gets colours)', async () => {
