@@ -57,6 +57,20 @@ describe('transition', () => {
     expect(state.unstableRestarts).toBe(1);
   });
 
+  it('brings a stopped or errored process back by restart or reload as a start: no restart counted, as PM2', () => {
+    const stopped = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1], [crash, 5000], [{ type: 'stop' }, 5001], [{ type: 'exit', code: 0, signal: null }, 5002]]).state;
+    expect(stopped).toMatchObject({ status: 'stopped', restarts: 1 });
+    const errored = run([[{ type: 'start' }, 0], [crash, 10], [crash, 20], [crash, 30]]).state;
+    expect(errored).toMatchObject({ status: 'errored', restarts: 2 });
+    for (const from of [stopped, errored]) {
+      for (const type of ['restart', 'reload'] as const) {
+        const { state, effects } = run([[{ type }, 6000]], policy, from);
+        expect(state, `${type} of ${from.status}`).toMatchObject({ status: 'launching', restarts: from.restarts, unstableRestarts: 0 });
+        expect(effects[0]).toContainEqual({ kind: 'spawn' });
+      }
+    }
+  });
+
   it('stays stopped after an exit when autorestart is off or the code is a stop_exit_code', () => {
     expect(run([[{ type: 'start' }, 0], [crash, 5000]], { ...policy, autorestart: false }).state.status).toBe('stopped');
     expect(run([[{ type: 'start' }, 0], [{ type: 'exit', code: 3, signal: null }, 5000]], { ...policy, stop_exit_codes: [3] }).state.status).toBe('stopped');
