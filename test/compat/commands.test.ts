@@ -114,6 +114,19 @@ describe('describe, env', () => {
     expect(plain(pmx.stdout)).toBe(plain(pm2.stdout));
     expect(plain(pmx.stdout)).toBe('NODE_APP_INSTANCE: 0\nnamespace: default\nunique_id: <id>\n');
   });
+
+  it('env <id> prints the version lines PM2 prints: version (N/A without a package.json version), node_version of a Node app only, km_link, vizion_running', async () => {
+    diff.write({ 'shell.sh': 'sleep 600\n' });
+    await diff.run(['start', 'hold.js', '-n', 'noded']);
+    await diff.run(['start', 'shell.sh', '-n', 'shelled', '--interpreter', 'bash']);
+    const versions = (name: string) => `pm env $(pm id ${name} | tr -dc 0-9) | grep -E "^(version|node_version|km_link|vizion_running):" | sort`;
+    for (const name of ['noded', 'shelled']) {
+      const { pm2, pmx } = await diff.sh(versions(name));
+      expect(plain(pmx.stdout), name).toBe(plain(pm2.stdout));
+    }
+    const { pmx } = await diff.sh(versions('noded'));
+    expect(plain(pmx.stdout)).toBe(`km_link: false\nnode_version: ${process.versions.node}\nversion: N/A\nvizion_running: false\n`);
+  });
 });
 
 describe('differences on purpose', () => {
