@@ -182,7 +182,7 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
   switch (verdict.kind) {
     case 'stop':
       // LAUNCHING | ONLINE -> STOPPED: the app asked not to be restarted
-      return { state: { ...base, recentRestarts, status: ProcessState.STOPPED }, effects: cleanup };
+      return { state: { ...base, unstableRestarts, recentRestarts, status: ProcessState.STOPPED }, effects: cleanup };
     case 'errored':
       // LAUNCHING | ONLINE -> ERRORED: too many unstable restarts in a row, or too many within restart_limit's interval
       return { state: { ...base, unstableRestarts, recentRestarts, erroredBy: verdict.by, status: ProcessState.ERRORED }, effects: cleanup };

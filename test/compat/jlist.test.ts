@@ -123,6 +123,19 @@ describe('jlist', () => {
     const fields = ['pid', 'pm2_env.status', 'pm2_env.exit_code', 'pm2_env.autorestart', 'pm2_env.restart_time'];
     expect(project(pmx, fields)).toEqual(project(pm2, fields));
   });
+
+  it('counts unstable_restarts as PM2 shows them: 1 for a crash at once with --no-autorestart, 0 once a crash loop is errored', async () => {
+    await diff.run(['start', 'crash.js', '--name', 'once', '--no-autorestart']);
+    await diff.run(['start', 'crash.js', '--name', 'looping', '--max-restarts', '3', '--no-pmx']);
+    const done = (list: JlistEntry[]) => list.find((entry) => entry.name === 'once')?.pm2_env.status === 'stopped' && list.find((entry) => entry.name === 'looping')?.pm2_env.status === 'errored';
+    const { pm2, pmx } = await settled(diff, done, 'the one-shot stopped and the crash loop errored');
+    const fields = ['name', 'pm2_env.status', 'pm2_env.unstable_restarts', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([
+      { name: 'once', 'pm2_env.status': 'stopped', 'pm2_env.unstable_restarts': 1, 'pm2_env.restart_time': 0 },
+      { name: 'looping', 'pm2_env.status': 'errored', 'pm2_env.unstable_restarts': 0, 'pm2_env.restart_time': 2 },
+    ]);
+  });
 });
 
 describe('what scripts read after a crash, from another folder, and when silent', () => {

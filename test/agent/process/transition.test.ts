@@ -42,13 +42,19 @@ describe('transition', () => {
     expect(effects[2]).toContainEqual({ kind: 'spawn' });
   });
 
-  it('ends in errored after max_restarts unstable restarts in a row', () => {
+  it('ends in errored after max_restarts unstable restarts in a row, its count set back to 0 as PM2 does when it gives up', () => {
     const events: [LifecycleEvent, number][] = [[{ type: 'start' }, 0]];
-    for (let i = 1; i <= 3; i++) events.push([crash, i * 10]);
+    for (let i = 1; i <= 2; i++) events.push([crash, i * 10]);
+    expect(run(events).state).toMatchObject({ status: 'launching', unstableRestarts: 2 });
+    events.push([crash, 30]);
     const { state } = run(events);
-    expect(state.status).toBe('errored');
-    expect(state.unstableRestarts).toBe(3);
-    expect(state.restarts).toBe(2);
+    expect(state).toMatchObject({ status: 'errored', erroredBy: 'max_restarts', unstableRestarts: 0, restarts: 2 });
+  });
+
+  it('counts an exit within min_uptime as unstable when the app is not restarted (autorestart off, a stop exit code), as PM2', () => {
+    expect(run([[{ type: 'start' }, 0], [crash, 10]], { ...policy, autorestart: false }).state).toMatchObject({ status: 'stopped', unstableRestarts: 1 });
+    expect(run([[{ type: 'start' }, 0], [{ type: 'exit', code: 3, signal: null }, 10]], { ...policy, stop_exit_codes: [3] }).state).toMatchObject({ status: 'stopped', unstableRestarts: 1 });
+    expect(run([[{ type: 'start' }, 0], [crash, 5000]], { ...policy, autorestart: false }).state).toMatchObject({ status: 'stopped', unstableRestarts: 0 });
   });
 
   it('forgets unstable restarts once the app ran longer than min_uptime', () => {
