@@ -139,12 +139,24 @@ describe('differences on purpose', () => {
     expect(codes(await diff.run(['logs', 'nope', '--nostream', '--lines', '2']))).toEqual({ pm2: 0, pmx: 0 });
   });
 
-  it('refusals where PM2 says it did what it did not: --only of no app, an ecosystem file over an existing one, a signal to a stopped app', async () => {
+  it('refusals where PM2 says it did what it did not: --only naming an app the file has not, an ecosystem file over an existing one, a signal to a stopped app, reset of an unknown id', async () => {
     diff.write({ 'only.config.js': `module.exports = { apps: [{ name: 'a1', script: 'hold.js' }] };` });
     const only = await diff.run(['start', 'only.config.js', '--only', 'zz']);
     expect(codes(only)).toEqual({ pm2: 0, pmx: 1 });
     expect(only.pmx.stderr).toContain("--only names 'zz', not an app of this file (apps: a1)");
     expect((await diff.jlist()).pmx).toEqual([]);
+    // any file command, and one unknown name among known ones
+    await diff.run(['start', 'only.config.js', '--only', 'a1']);
+    for (const command of ['startOrRestart', 'startOrReload', 'restart', 'reload', 'stop', 'delete']) {
+      const mixed = await diff.run([command, 'only.config.js', '--only', 'a1,zz']);
+      expect(codes(mixed), command).toEqual({ pm2: 0, pmx: 1 });
+    }
+    const untouched = await diff.jlist();
+    expect(untouched.pmx.map((entry) => `${entry.name}:${entry.pm2_env.status}:${entry.pm2_env.restart_time}`)).toEqual(['a1:online:0']);
+
+    const reset = await diff.run(['reset', '99']);
+    expect(codes(reset)).toEqual({ pm2: 0, pmx: 1 });
+    expect(reset.pm2.stderr).toContain('99 id unknown');
 
     expect(codes(await diff.run(['ecosystem']))).toEqual({ pm2: 0, pmx: 0 });
     diff.pmx.write({ 'ecosystem.config.js': '// mine\n' });
@@ -167,6 +179,19 @@ describe('differences on purpose', () => {
     expect(pm2[0]!.pid).toBeGreaterThan(0);
     const pids = await diff.run(['pid', 'ends']);
     expect({ pm2: pids.pm2.stdout.trim() === String(pm2[0]!.pid), pmx: pids.pmx.stdout.trim() }).toEqual({ pm2: true, pmx: '0' });
+    // ls tells the time left where PM2 says `waiting …`
+    const status = (text: string) => lines(text).find((line) => line.includes(' ends '))?.split('│').map((cell) => cell.trim()).find((cell) => /^wait/.test(cell));
+    const listed = await diff.run(['ls']);
+    expect(status(listed.pm2.stdout)).toMatch(/^waiting/);
+    expect(status(listed.pmx.stdout)).toMatch(/^wait \d+s$/);
+  });
+
+  it('env takes a name as the other commands do; PM2 takes an id only', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'named'], { env: { FEATURE: 'on' } });
+    const byName = await diff.run(['env', 'named']);
+    expect(codes(byName)).toEqual({ pm2: 1, pmx: 0 });
+    expect(byName.pm2.stderr).toContain('Modules with id named not found');
+    expect(plain(byName.pmx.stdout)).toContain('FEATURE: on');
   });
 
   it("a file's app reloaded with --update-env keeps the variables of an earlier --env, as PM2 merges them", async () => {
