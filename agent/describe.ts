@@ -7,6 +7,7 @@ import { RawJson } from './protocol/framing.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isDormant, isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
+import { isNodeInterpreter } from './process/os.js';
 
 /** The `jlist` entry for one process; `brief` leaves its environment out (what `ls` needs: a quarter of the bytes). */
 export function describeProcess(proc: SupervisedProcess, brief = false): ProcessDescription {
@@ -73,6 +74,7 @@ function live(proc: SupervisedProcess) {
       pm_exec_path: spec.script,
       pm_cwd: spec.cwd,
       exec_interpreter: spec.interpreter,
+      ...(isNodeInterpreter(spec.interpreter) ? { node_version: process.versions.node } : {}),
       node_args: spec.interpreter_args,
       unique_id: uniqueId(spec.namespace, spec.name, proc.id),
       NODE_APP_INSTANCE: proc.instance,

@@ -158,8 +158,7 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
   const procs = registry.select(selector);
   const outcomes = procs.map((proc) => {
     respecForRestart(proc, env, options);
-    // as in PM2, bringing back a stopped or errored process is a start: it adds no restart to its count
-    return proc.request(proc.status === ProcessState.STOPPED || proc.status === ProcessState.ERRORED ? 'start' : 'restart');
+    return proc.request('restart');
   });
   return conclude('restart', procs, await Promise.all(outcomes));
 }

@@ -106,7 +106,7 @@ export class Registry {
         proc.error ??
         (rateLimited
           ? `restarted ${restart_limit.burst} times within ${restart_limit.interval} ms (restart_limit: { burst: ${restart_limit.burst}, interval: ${restart_limit.interval} }); not restarted again until it is started`
-          : `${proc.lifecycle.unstableRestarts} unstable restarts in a row (each exit within min_uptime, ${min_uptime} ms; max_restarts is ${max_restarts}); not restarted again`);
+          : `${max_restarts} unstable restarts in a row (each exit within min_uptime, ${min_uptime} ms; max_restarts is ${max_restarts}); not restarted again`);
       this.reportError(`${label()} errored: ${reason}`);
     });
   }

@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 import { resolveHome } from '../agent/protocol/home.js';
 import { aliasesOf } from './aliases.js';
 import { PMX_VERSION } from '../agent/version.js';
-import { commandContext } from './commands/context.js';
+import { commandContext, type CommandContext } from './commands/context.js';
 import { UNSUPPORTED, unsupported } from './commands/unsupported.js';
 import { CliError } from './client/errors.js';
 import type { StartFlags } from './commands/apps-input.js';
@@ -28,10 +28,12 @@ const program = new Command('pmx')
   .option('--no-daemon', 'run the agent in the foreground (for systemd Type=simple and containers)')
   .option('--no-color', 'print without colours (as NO_COLOR=1), anywhere on the line')
   .option('-s, --silent', 'print nothing (the exit code still tells), anywhere on the line')
+  .option('-m, --mini-list', "print PM2's minimal list (a block of lines per process) instead of the table, anywhere on the line")
   .showHelpAfterError("(run 'pmx --help' for the commands, 'pmx <command> --help' for one)")
   .enablePositionalOptions();
 
-const ctx = commandContext();
+/** The context of the command that runs, made when it runs: the options that shape output (--no-color, -m) are read by then. */
+const ctx = (): CommandContext => commandContext({ miniList: program.opts().miniList === true });
 const examples = (...lines: string[]): string => `\nExamples:\n${lines.map((line) => `  $ ${line}`).join('\n')}\n`;
 /** PM2 takes `--ignore-watch` as one word that it splits on spaces (`--ignore-watch="node_modules logs"`): the next word is no glob but the script. */
 function spaceSeparated(value: string, previous: string[] = []): string[] {
@@ -144,16 +146,16 @@ fleetOptions(startOptions(program.command('start').argument('[targets...]', "scr
   .description('start scripts or ecosystem files, or restart registered processes')
   .addHelpText('after', examples('pmx start app.js -n api', 'pmx start ecosystem.config.js --env production', 'pmx start api.js worker.js', 'pmx start worker.py --interpreter python3', 'pmx start app.js -- --port 3000', 'cat apps.json | pmx start -', 'pmx start ecosystem.config.js --env production --deploy production'))
   .action(async (words: string[], flags: StartFlags & FleetFlags) => {
-    if (onFleet(flags)) return (await fleet()).fleetAction(ctx, 'start', typed(), flags);
+    if (onFleet(flags)) return (await fleet()).fleetAction(ctx(), 'start', typed(), flags);
     const { targets, args } = splitScriptArgs(words);
-    return (await starting()).start(ctx, targets, args, flags);
+    return (await starting()).start(ctx(), targets, args, flags);
   });
 
 for (const mode of ['startOrRestart', 'startOrReload'] as const) {
   startOptions(program.command(mode).aliases(aliasesOf(mode)).argument('<file>', 'ecosystem file'))
     .description(`start the file's apps that are not running, ${mode === 'startOrRestart' ? 'restart' : 'reload'} the others`)
     .addHelpText('after', examples(`pmx ${mode} ecosystem.config.js --env production`))
-    .action(async (file: string, flags: StartFlags) => (await starting()).startOr(ctx, mode, file, flags));
+    .action(async (file: string, flags: StartFlags) => (await starting()).startOr(ctx(), mode, file, flags));
 }
 
 /**
@@ -216,12 +218,12 @@ for (const [name, description] of actions) {
   if (name === 'restart' || name === 'reload') respecOptions(command, name);
   if (name === 'delete') command.addOption(new Option('-f, --force', 'accepted, as PM2 accepts it: delete needs no force').hideHelp());
   if (onHosts(name)) fleetOptions(command);
-  command.action(async (targets: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, name, typed(), flags) : (await proc()).act(ctx, name, targets, flags)));
+  command.action(async (targets: string[], flags: StartFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx(), name, typed(), flags) : (await proc()).act(ctx(), name, targets, flags)));
 }
 
 program.command('scale').argument('<name>', 'app name').argument('<count>', 'n, +n or -n instances').description('set the number of instances of an app')
   .addHelpText('after', examples('pmx scale api 4', 'pmx scale api +2', 'pmx scale api -1'))
-  .action(async (name: string, count: string) => (await proc()).scale(ctx, name, count));
+  .action(async (name: string, count: string) => (await proc()).scale(ctx(), name, count));
 program.command('deploy')
   .argument('[args...]', '[file] <environment> [setup | update | revert [n] | mark-bad [release] | curr | prev | list | exec <cmd> | ref <ref> | startup | <ref>]')
   .description('roll a release out to every host of an environment (PM2 deploy)')
@@ -235,57 +237,56 @@ program.command('deploy')
   .option('--plan', 'deploy, setup, revert: print per host the phases and commands that would run, change nothing')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy production revert --to 3f2a9c1', 'pmx deploy production mark-bad', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup', "pmx deploy production --roles web", "pmx deploy production --hosts 'web0*' revert 1", 'pmx deploy production --plan'))
-  .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx, args, flags));
+  .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx(), args, flags));
 // as PM2's, words after `ls` are ignored (scripts written for PM2 pass them)
 fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes').allowExcessArguments())
   .option('--sort <field:order>', 'sort by name, id, pid, namespace, cpu, memory, uptime or status, :asc or :desc (default name)')
-  .option('-m, --mini-list', "PM2's minimal list: a block of lines per process")
-  .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls --deploy production'))
-  .action(async (flags: FleetFlags & { sort?: string; miniList?: boolean }) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'ls', flags) : (await list()).ls(ctx, flags)));
+  .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls -m', 'pmx ls --deploy production'))
+  .action(async (flags: FleetFlags & { sort?: string }) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'ls', flags) : (await list()).ls(ctx(), flags)));
 fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
   .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'", "pmx jlist --deploy production | jq '.[] | [.host, .name]'"))
-  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'jlist', flags) : (await list()).jlist(ctx, false)));
+  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'jlist', flags) : (await list()).jlist(ctx(), false)));
 fleetOptions(program.command('prettylist').description('the processes as indented JSON'))
   .addHelpText('after', examples('pmx prettylist'))
-  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx, 'prettylist', flags) : (await list()).jlist(ctx, true)));
+  .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'prettylist', flags) : (await list()).jlist(ctx(), true)));
 fleetOptions(program.command('describe').aliases(aliasesOf('describe')).argument('<target>', 'id or name').description('details of a process'))
   .addHelpText('after', examples('pmx describe api', 'pmx show 0', 'pmx describe api --deploy production'))
-  .action(async (target: string, flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetDescribe(ctx, typed(), flags) : (await list()).describe(ctx, target)));
+  .action(async (target: string, flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetDescribe(ctx(), typed(), flags) : (await list()).describe(ctx(), target)));
 program.command('env').argument('<target>', 'id or name').description('the environment of a process')
   .addHelpText('after', examples('pmx env 0'))
-  .action(async (target: string) => (await list()).env(ctx, target));
+  .action(async (target: string) => (await list()).env(ctx(), target));
 program.command('pid').argument('[name]', 'app name (default: every process)').description('the pid of each process, one per line (0: not running)')
   .addHelpText('after', examples('pmx pid', 'pmx pid api', 'kill -USR2 $(pmx pid api)'))
-  .action(async (name: string | undefined) => (await import('./commands/ids.js')).pid(ctx, name));
+  .action(async (name: string | undefined) => (await import('./commands/ids.js')).pid(ctx(), name));
 program.command('id').argument('<name>', 'app name or script').description("the ids of an app's processes, as PM2 prints them")
   .addHelpText('after', examples('pmx id api'))
-  .action(async (name: string) => (await import('./commands/ids.js')).id(ctx, name));
+  .action(async (name: string) => (await import('./commands/ids.js')).id(ctx(), name));
 const conf = () => import('./commands/module-conf.js');
 program.command('set').argument('[key]', '<app>:<key>').argument('[value]', 'value').description('set a value in module_conf.json; <app>:<key> restarts that app with it as a variable')
   .addHelpText('after', examples('pmx set api:LOG_LEVEL debug', 'pmx get api:LOG_LEVEL', 'pmx unset api:LOG_LEVEL'))
-  .action(async (key: string | undefined, value: string | undefined) => (await conf()).set(ctx, key, value));
+  .action(async (key: string | undefined, value: string | undefined) => (await conf()).set(ctx(), key, value));
 program.command('multiset').argument('<pairs>', '"key1 value1 key2 value2"').description('set several values of module_conf.json')
   .addHelpText('after', examples('pmx multiset "api:A 1 api:B 2"'))
-  .action(async (pairs: string) => (await conf()).multiset(ctx, pairs));
+  .action(async (pairs: string) => (await conf()).multiset(ctx(), pairs));
 program.command('get').argument('[key]', '<app>:<key>, <app> or nothing for all').description('print values of module_conf.json')
   .addHelpText('after', examples('pmx get', 'pmx get api', 'pmx get api:LOG_LEVEL'))
-  .action(async (key: string | undefined) => (await conf()).get(ctx, key));
+  .action(async (key: string | undefined) => (await conf()).get(ctx(), key));
 program.command('unset').argument('<key>', '<app>:<key>, or all').description('remove a value from module_conf.json')
   .addHelpText('after', examples('pmx unset api:LOG_LEVEL'))
-  .action(async (key: string) => (await conf()).unset(ctx, key));
+  .action(async (key: string) => (await conf()).unset(ctx(), key));
 for (const name of ['conf', 'config']) {
   program.command(name, { hidden: true }).argument('[key]').argument('[value]').description('get or set a value of module_conf.json')
-    .action(async (key: string | undefined, value: string | undefined) => (await conf()).conf(ctx, key, value));
+    .action(async (key: string | undefined, value: string | undefined) => (await conf()).conf(ctx(), key, value));
 }
 program.command('import').argument('<source>', "'pm2': PM2's saved list and settings").description("take over a PM2 install: its saved apps (dump.pm2) and pm2-logrotate settings, after stopping PM2")
   .option('--pm2-home <dir>', "PM2's home (default: PM2_HOME, else ~/.pm2)")
   .option('--pm2 <cli>', 'the PM2 command used to stop it (default: pm2)')
   .option('-y, --yes', 'stop PM2 without asking')
   .addHelpText('after', examples('pm2 save && pmx import pm2', 'pmx import pm2 --yes', 'pmx import pm2 --pm2-home /home/deploy/.pm2'))
-  .action(async (source: string, flags: ImportFlags) => (await import('./commands/import-pm2.js')).importPm2(ctx, source, flags));
+  .action(async (source: string, flags: ImportFlags) => (await import('./commands/import-pm2.js')).importPm2(ctx(), source, flags));
 program.command('examples').description('a few examples of pmx commands')
   .action(() => {
-    ctx.out.write(examples('pmx start app.js --name app', 'pmx ls', 'pmx stop app', 'pmx start app', 'pmx restart app', 'pmx delete app', 'pmx start app.js -i max', 'pmx logs app', 'pmx save && pmx startup', 'pmx deploy production').trimStart());
+    ctx().out.write(examples('pmx start app.js --name app', 'pmx ls', 'pmx stop app', 'pmx start app', 'pmx restart app', 'pmx delete app', 'pmx start app.js -i max', 'pmx logs app', 'pmx save && pmx startup', 'pmx deploy production').trimStart());
   });
 for (const name of Object.keys(UNSUPPORTED).filter((word) => !word.startsWith('-'))) {
   program.command(name, { hidden: true }).allowUnknownOption().argument('[args...]').description('not supported (PM2 command)')
@@ -293,17 +294,17 @@ for (const name of Object.keys(UNSUPPORTED).filter((word) => !word.startsWith('-
 }
 program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<target>', 'id, name or all').description('send a signal to processes')
   .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
-  .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx, signal, target));
+  .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx(), signal, target));
 
 fleetOptions(program.command('save').aliases(aliasesOf('save')).description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one'))
   .addHelpText('after', examples('pmx save', 'pmx save --deploy production'))
-  .action(async (flags: { force?: boolean } & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx, 'save', typed(), flags) : (await admin()).save(ctx, Boolean(flags.force))));
+  .action(async (flags: { force?: boolean } & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx(), 'save', typed(), flags) : (await admin()).save(ctx(), Boolean(flags.force))));
 program.command('resurrect').description('start the processes saved by save')
   .addHelpText('after', examples('pmx resurrect'))
-  .action(async () => (await admin()).resurrect(ctx));
+  .action(async () => (await admin()).resurrect(ctx()));
 program.command('kill').description('stop every process and the agent')
   .addHelpText('after', examples('pmx kill'))
-  .action(async () => (await admin()).kill(ctx));
+  .action(async () => (await admin()).kill(ctx()));
 program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directory to serve (default: the current one)').argument('[port]', 'port (default 8080)')
   .description('serve a directory over HTTP as a managed app (static-page-server-<port>)')
   .option('--port <port>', 'port to listen on')
@@ -313,13 +314,13 @@ program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directo
   .option('--basic-auth-password <password>', 'password for HTTP basic auth')
   .option('--dotfiles', 'also serve names that begin with a dot (.env, .git/): not served by default')
   .addHelpText('after', examples('pmx serve', 'pmx serve ./dist 8080 --spa', 'pmx serve public 3000 --basic-auth-username admin --basic-auth-password secret'))
-  .action(async (path: string | undefined, port: string | undefined, flags: ServeFlags) => (await import('./commands/serve.js')).serve(ctx, path, port, flags));
+  .action(async (path: string | undefined, port: string | undefined, flags: ServeFlags) => (await import('./commands/serve.js')).serve(ctx(), path, port, flags));
 program.command('ping').description('start the agent if needed and check it answers')
   .addHelpText('after', examples('pmx ping'))
-  .action(async () => (await admin()).ping(ctx));
+  .action(async () => (await admin()).ping(ctx()));
 program.command('update').aliases(aliasesOf('update')).description('save, restart the agent with this version, resurrect')
   .addHelpText('after', examples('pmx update'))
-  .action(async () => (await admin()).update(ctx));
+  .action(async () => (await admin()).update(ctx()));
 /** The flags of startup and unstartup (PM2's names). */
 function startupOptions(command: Command): Command {
   return command
@@ -330,16 +331,16 @@ function startupOptions(command: Command): Command {
 }
 startupOptions(program.command('startup')).description('install the boot hook that resurrects the saved processes')
   .addHelpText('after', examples('pmx startup', 'pmx startup systemd -u deploy --hp /home/deploy', 'pmx save'))
-  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).startup(ctx, system, flags));
+  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).startup(ctx(), system, flags));
 startupOptions(program.command('unstartup')).description('remove the boot hook')
   .addHelpText('after', examples('pmx unstartup', 'pmx unstartup systemd'))
-  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).unstartup(ctx, system, flags));
+  .action(async (system: string | undefined, flags: StartupFlags) => (await import('./commands/startup.js')).unstartup(ctx(), system, flags));
 program.command('flush').argument('[target]', 'id or name (default: all)').description('empty log files')
   .addHelpText('after', examples('pmx flush', 'pmx flush api'))
-  .action(async (target: string | undefined) => (await admin()).flush(ctx, target));
+  .action(async (target: string | undefined) => (await admin()).flush(ctx(), target));
 program.command('reloadLogs').description('reopen every log file (after logrotate moved them)')
   .addHelpText('after', examples('pmx reloadLogs'))
-  .action(async () => (await admin()).reloadLogs(ctx));
+  .action(async () => (await admin()).reloadLogs(ctx()));
 fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace or all').description('print the last lines of logs, then follow them'))
   .option('--lines <n>', 'lines to print first (default 15; with --since: every line since then)')
   .option('--grep <regex>', 'only the lines matching this regular expression (JavaScript syntax), first and new')
@@ -350,30 +351,30 @@ fleetOptions(program.command('logs').argument('[target]', 'id, name, namespace o
   .option('--timestamp [format]', 'prefix each line with the time it is shown')
   .option('--highlight [text]', 'highlight this text')
   .addHelpText('after', examples('pmx logs', 'pmx logs api --lines 100', 'pmx logs --nostream', "pmx logs api --err --highlight 'ERROR'", 'pmx logs api --deploy production', "pmx logs api --grep 'ERROR|WARN' --since 10m --nostream", "pmx logs --deploy production --roles web --grep ' 5\\d\\d '"))
-  .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx, typed(), flags) : (await import('./commands/logs.js')).logs(ctx, target, flags)));
+  .action(async (target: string | undefined, flags: LogFlags & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetLogs(ctx(), typed(), flags) : (await import('./commands/logs.js')).logs(ctx(), target, flags)));
 program.command('dashboard').description('serve a web dashboard of the processes from the agent')
   .option('--port <port>', 'port to listen on', '9615')
   .option('--host <address>', 'address to listen on; any other than 127.0.0.1 requires a token', '127.0.0.1')
   .addHelpText('after', examples('pmx dashboard', 'pmx dashboard --port 8080', 'pmx dashboard --host 0.0.0.0'))
-  .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx, flags));
+  .action(async (flags: DashboardFlags) => (await import('./commands/dashboard.js')).dashboard(ctx(), flags));
 program.command('monit').aliases(aliasesOf('monit')).description('full-screen view of the processes, their metrics and live logs (q to quit)')
   .addHelpText('after', examples('pmx monit'))
-  .action(async () => (await import('./commands/monit.js')).monit(ctx));
+  .action(async () => (await import('./commands/monit.js')).monit(ctx()));
 program.command('metrics').description('serve Prometheus metrics of every process from the agent (GET /metrics)')
   .option('--port <port>', 'port to listen on (default 9209; 0 for any free port)')
   .option('--host <host>', 'address to bind (default 127.0.0.1; another address exposes the metrics to the network)')
   .option('--stop', 'stop serving')
   .option('--status', 'say where the metrics are served, without changing anything')
   .addHelpText('after', examples('pmx metrics', 'pmx metrics --port 9300', 'curl -s http://127.0.0.1:9209/metrics', 'pmx metrics --stop'))
-  .action(async (flags: MetricsFlags) => (await import('./commands/metrics.js')).metrics(ctx, flags));
+  .action(async (flags: MetricsFlags) => (await import('./commands/metrics.js')).metrics(ctx(), flags));
 program.command('init').aliases(aliasesOf('init')).argument('[mode]', "'simple' for a file without a deploy section").description('write an ecosystem.config.js template')
   .addHelpText('after', examples('pmx init', 'pmx init simple'))
-  .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx, mode === 'simple'));
+  .action(async (mode: string | undefined) => (await import('./commands/init.js')).init(ctx(), mode === 'simple'));
 program.command('completion').argument('[action]', 'install or uninstall').argument('[shell]', 'bash or zsh').description('shell completion')
   .addHelpText('after', examples('pmx completion install', 'pmx completion install zsh', 'pmx completion uninstall', 'pmx completion >> ~/.bashrc'))
-  .action(async (action: string | undefined, shell: string | undefined) => (await import('./commands/completion-command.js')).completion(ctx, action, shell, commandNames()));
+  .action(async (action: string | undefined, shell: string | undefined) => (await import('./commands/completion-command.js')).completion(ctx(), action, shell, commandNames()));
 program.command('completion-names', { hidden: true }).description('process names, for shell completion')
-  .action(async () => (await import('./commands/completion-command.js')).completionNames(ctx));
+  .action(async () => (await import('./commands/completion-command.js')).completionNames(ctx()));
 
 function commandNames(): string[] {
   return program.commands.filter((command) => !(command as unknown as { _hidden: boolean })._hidden).flatMap((command) => [command.name(), ...command.aliases()]);
@@ -396,7 +397,10 @@ export async function runProgram(argv: string[]): Promise<void> {
   const command = own.slice(2).find((arg) => !arg.startsWith('-'));
   if (own.includes('-s') || own.includes('--silent')) silence(command === 'jlist' || command === 'prettylist');
   const global = new Set(['--no-color', '-s', '--silent']);
-  argv = [...own.filter((arg, index) => index < 2 || !global.has(arg)), ...argv.slice(own.length)];
+  // -m is the program's option (PM2's `pm2 -m ls`), wherever it is typed: it goes before the command
+  const mini = new Set(['-m', '--mini-list']);
+  const words = own.slice(2).filter((arg) => !global.has(arg) && !mini.has(arg));
+  argv = [...own.slice(0, 2), ...(own.slice(2).some((arg) => mini.has(arg)) ? ['--mini-list'] : []), ...words, ...argv.slice(own.length)];
   if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
     const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
     await (await import('./runtime.js')).runForeground({ file: null, envName: undefined }, lock);

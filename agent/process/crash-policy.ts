@@ -26,13 +26,15 @@ export interface ExitJudgement {
 export function judgeExit(s: Lifecycle, code: number | null, policy: RestartPolicy, now: number): ExitJudgement {
   const limit = policy.restart_limit ?? null;
   const recent = recentRestarts(s, policy, now);
-  if (!policy.autorestart || (code !== null && policy.stop_exit_codes.includes(code))) {
-    return { verdict: { kind: 'stop' }, unstableRestarts: s.unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
-  }
   const uptime = now - s.startedAt;
+  // as PM2 counts it: an exit within min_uptime is unstable whatever follows, a stop included
   const unstableRestarts = uptime < policy.min_uptime ? s.unstableRestarts + 1 : 0;
+  if (!policy.autorestart || (code !== null && policy.stop_exit_codes.includes(code))) {
+    return { verdict: { kind: 'stop' }, unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
+  }
   if (unstableRestarts >= policy.max_restarts) {
-    return { verdict: { kind: 'errored', by: 'max_restarts' }, unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };
+    // PM2 sets the count back to 0 as it gives up: an errored app shows unstable_restarts 0
+    return { verdict: { kind: 'errored', by: 'max_restarts' }, unstableRestarts: 0, backoffDelay: s.backoffDelay, recentRestarts: recent };
   }
   if (limit && recent.length >= limit.burst) {
     return { verdict: { kind: 'errored', by: 'restart_limit' }, unstableRestarts, backoffDelay: s.backoffDelay, recentRestarts: recent };

@@ -180,7 +180,8 @@ export function usesNodeCluster(spec: AppSpec): boolean {
   return spec.exec_mode === 'cluster_mode' && isNodeInterpreter(spec.interpreter) && spec.listen.length === 0;
 }
 
-function isNodeInterpreter(interpreter: string): boolean {
+/** Whether the app runs on the agent's own Node (the `node` interpreter, or its path). */
+export function isNodeInterpreter(interpreter: string): boolean {
   return interpreter === 'node' || interpreter === process.execPath;
 }
 

@@ -63,8 +63,12 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     if (isSignallable(s.status)) return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, 'restart', policy);
     // STOPPING: whatever was asked before, the process comes back
     if (s.status === ProcessState.STOPPING) return same({ ...s, afterStop: 'restart' });
-    // STOPPED | ERRORED | WAITING_RESTART -> LAUNCHING
-    return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, s.status === ProcessState.WAITING_RESTART);
+    // WAITING_RESTART -> LAUNCHING: the restart it was waiting for, now
+    if (s.status === ProcessState.WAITING_RESTART) {
+      return launch({ ...s, restarts: s.restarts + 1, unstableRestarts: 0, backoffDelay: 0, recentRestarts: [] }, policy, now, true);
+    }
+    // STOPPED | ERRORED -> LAUNCHING: bringing back a process at rest is a start, as PM2's (no restart counted)
+    return REQUESTS.start(s, policy, now);
   },
 
   reload(s, policy, now) {
@@ -178,7 +182,7 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
   switch (verdict.kind) {
     case 'stop':
       // LAUNCHING | ONLINE -> STOPPED: the app asked not to be restarted
-      return { state: { ...base, recentRestarts, status: ProcessState.STOPPED }, effects: cleanup };
+      return { state: { ...base, unstableRestarts, recentRestarts, status: ProcessState.STOPPED }, effects: cleanup };
     case 'errored':
       // LAUNCHING | ONLINE -> ERRORED: too many unstable restarts in a row, or too many within restart_limit's interval
       return { state: { ...base, unstableRestarts, recentRestarts, erroredBy: verdict.by, status: ProcessState.ERRORED }, effects: cleanup };

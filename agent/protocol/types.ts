@@ -55,6 +55,8 @@ export interface Pm2Env extends AppSpec {
   pmx_notify?: AppNotice;
   /** While `waiting restart`: when the held-back restart is due (ms since epoch); absent otherwise. */
   pmx_restart_at?: number;
+  /** The version of the Node that runs the app (the agent's own, for the `node` interpreter), as PM2 reports it; absent for other interpreters. */
+  node_version?: string;
 }
 
 /** Where a health check stands: `failures` counts failed probes in a row (those within start_period not counted). */

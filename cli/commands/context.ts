@@ -10,12 +10,14 @@ export interface CommandContext {
   err: NodeJS.WriteStream;
   /** True when stdout is a terminal and colours are wanted. */
   color: boolean;
+  /** -m/--mini-list: lists are printed as PM2's minimal list instead of the table. */
+  miniList: boolean;
 }
 
 /** The context for this process's environment and streams. */
-export function commandContext(): CommandContext {
+export function commandContext(options: { miniList?: boolean } = {}): CommandContext {
   const color = wantsColor(process.stdout, process.env);
-  return { home: resolveHome(), out: process.stdout, err: process.stderr, color };
+  return { home: resolveHome(), out: process.stdout, err: process.stderr, color, miniList: options.miniList === true };
 }
 
 /** Runs `body` with a connection to the agent (started when needed), closing it afterwards. */

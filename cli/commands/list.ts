@@ -12,17 +12,17 @@ export async function printProcessList(ctx: CommandContext, agent: AgentConnecti
 
 /** Prints a list the agent already sent (`pmx start` gets it with its answer). */
 export async function printList(ctx: CommandContext, procs: ProcessDescription[]): Promise<void> {
-  const { renderList } = await import('../output/list.js');
-  ctx.out.write(renderList(procs, { color: ctx.color }) + '\n');
+  const { renderList, renderMiniList } = await import('../output/list.js');
+  ctx.out.write((ctx.miniList ? renderMiniList(procs) : renderList(procs, { color: ctx.color })) + '\n');
 }
 
-/** `pmx ls [--sort field:asc|desc] [-m]`. */
-export async function ls(ctx: CommandContext, flags: { sort?: string; miniList?: boolean } = {}): Promise<void> {
+/** `pmx ls [--sort field:asc|desc]` (`-m`, anywhere on the line: the minimal list). */
+export async function ls(ctx: CommandContext, flags: { sort?: string } = {}): Promise<void> {
   const { parseSort, renderList, renderMiniList } = await import('../output/list.js');
   const sort = flags.sort === undefined ? undefined : (parseSort(flags.sort) ?? undefined);
   if (flags.sort !== undefined && !sort) ctx.err.write(`[PMX][WARN] --sort ${flags.sort}: sorts by name, id, pid, namespace, cpu, memory, uptime or status (with :asc or :desc); listed by name\n`);
   const procs = await withAgent(ctx, (agent) => agent.call('list', { brief: true }));
-  ctx.out.write((flags.miniList ? renderMiniList(procs, sort) : renderList(procs, { color: ctx.color, sort })) + '\n');
+  ctx.out.write((ctx.miniList ? renderMiniList(procs, sort) : renderList(procs, { color: ctx.color, sort })) + '\n');
 }
 
 /** `pmx jlist` (one line of JSON) and `pmx prettylist` (util.inspect text, as PM2 prints it): PM2's shape. */

@@ -49,7 +49,7 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
     ['script id', text(env.pm_id)],
     ['exec cwd', text(env.pm_cwd)],
     ['exec mode', text(env.exec_mode)],
-    ['node.js version', text(NODE_INTERPRETER.test(env.exec_interpreter) ? (nodeVersionOf(proc) ?? opts.nodeVersion ?? process.versions.node) : null)],
+    ['node.js version', text(NODE_INTERPRETER.test(env.exec_interpreter) ? (env.node_version ?? opts.nodeVersion ?? process.versions.node) : null)],
     ['node env', text(env.env.NODE_ENV)],
     ['watch & reload', isWatching(env) ? { text: '✔', paint: (t) => style.bold(style.green(t)) } : { text: '✘' }],
     ['unstable restarts', text(env.unstable_restarts)],
@@ -102,27 +102,22 @@ function renderMetrics(proc: ProcessDescription, style: ReturnType<typeof styleF
 /** `KEY: value` lines of the process's environment, sorted by key, as `pmx env <id>` prints them. */
 export function renderEnv(proc: ProcessDescription, opts: { color?: boolean } = {}): string {
   const style = styleFor(opts.color === true);
-  // what PM2's env prints besides the app's variables: its instance number, namespace, ids and versions
+  // what PM2's env prints besides the app's variables: its instance number, namespace, ids, versions and PM2 Plus flags
   const pm2 = proc.pm2_env;
-  const node = nodeVersionOf(proc);
   const env: Record<string, string> = {
     NODE_APP_INSTANCE: String(pm2.NODE_APP_INSTANCE),
     namespace: pm2.namespace,
     unique_id: pm2.unique_id,
-    ...(pm2.version ? { version: pm2.version } : {}),
-    ...(node ? { node_version: node } : {}),
+    version: pm2.version || 'N/A',
+    ...(pm2.node_version ? { node_version: pm2.node_version } : {}),
+    km_link: 'false',
+    vizion_running: 'false',
     ...pm2.env,
   };
   return Object.keys(env)
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
     .map((key) => `${printable(key)}: ${style.green(printable(env[key] ?? ''))}`)
     .join('\n');
-}
-
-/** The `node_version` PM2 puts in `pm2_env`, when the agent reported one. */
-function nodeVersionOf(proc: ProcessDescription): string | null {
-  const value: unknown = (proc.pm2_env as unknown as Record<string, unknown>).node_version;
-  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 /** `code 3 at 2026-01-01T10:00:00.000Z` or `signal SIGKILL at ...`. */

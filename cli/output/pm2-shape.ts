@@ -118,7 +118,7 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
     unstable_restarts: env.unstable_restarts,
     version: env.version ?? 'N/A',
   });
-  if (/(^|\/)node$/.test(env.exec_interpreter)) shaped.node_version = process.versions.node;
+  if (env.node_version) shaped.node_version = env.node_version;
   // PM2 records `code || 0`: a process that a signal ended has exit code 0
   const exitCode = env.exit_code ?? (env.last_exit ? 0 : null);
   if (exitCode !== null) shaped.exit_code = exitCode;

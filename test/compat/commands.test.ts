@@ -47,14 +47,33 @@ describe('ls', () => {
     }
   });
 
-  it('-m prints the minimal list: a block of key : value lines per process', async () => {
+  it('-m prints the minimal list: a block of key : value lines per process, -m before the command too (PM2\'s global option)', async () => {
     await diff.run(['start', 'hold.js', '-n', 'mini']);
-    const { pm2, pmx } = await diff.run(['ls', '-m']);
-    expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
-    const keys = (text: string) => lines(text).map((line) => line.split(' : ')[0]!.replace(/^\+--- .*/, '+---'));
-    expect(keys(pmx.stdout)).toEqual(keys(pm2.stdout));
-    const values = (text: string) => lines(text).filter((line) => /^(\+---|pm2 id|status|mode|restarted|watching) /.test(line));
-    expect(values(pmx.stdout)).toEqual(values(pm2.stdout));
+    // the list's lines, not the messages before it
+    const block = (text: string) => lines(text).filter((line) => /^\+--- | : /.test(line));
+    const keys = (text: string) => block(text).map((line) => line.split(' : ')[0]!.replace(/^\+--- .*/, '+---'));
+    const values = (text: string) => block(text).filter((line) => /^(\+---|pm2 id|status|mode|restarted|watching) /.test(line));
+    for (const args of [['ls', '-m'], ['-m', 'ls'], ['--mini-list', 'ls'], ['-m', 'list'], ['ls', '--mini-list'], ['-m', 'restart', 'mini']]) {
+      const { pm2, pmx } = await diff.run(args);
+      expect(codes({ pm2, pmx }), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
+      expect(keys(pmx.stdout), args.join(' ')).toEqual(keys(pm2.stdout));
+      expect(keys(pmx.stdout), args.join(' ')).toContain('status');
+      expect(values(pmx.stdout), args.join(' ')).toEqual(values(pm2.stdout));
+    }
+  });
+
+  it('--no-color anywhere on the line prints no escape on a terminal, for every command (a terminal otherwise gets colours)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'tinted']);
+    // a pty, as under `ssh -t` or `docker exec -t`, with no colour variable set
+    const escapes = (command: string) => `unset NO_COLOR FORCE_COLOR; script -qec "pm ${command}" /dev/null | grep -c $'\\e'`;
+    for (const command of ['ls --no-color', '--no-color ls', 'describe tinted --no-color', 'restart tinted --no-color', 'stop --no-color tinted']) {
+      const { pm2, pmx } = await diff.sh(escapes(command));
+      expect(pmx.stdout.trim(), command).toBe(pm2.stdout.trim());
+      expect(pmx.stdout.trim(), command).toBe('0');
+    }
+    const { pm2, pmx } = await diff.sh(escapes('ls'));
+    expect(Number(pmx.stdout), 'ls without the flag').toBeGreaterThan(0);
+    expect(Number(pm2.stdout), 'ls without the flag').toBeGreaterThan(0);
   });
 
   it('an empty list is the header row alone, exit 0', async () => {
@@ -95,6 +114,19 @@ describe('describe, env', () => {
     expect(plain(pmx.stdout)).toBe(plain(pm2.stdout));
     expect(plain(pmx.stdout)).toBe('NODE_APP_INSTANCE: 0\nnamespace: default\nunique_id: <id>\n');
   });
+
+  it('env <id> prints the version lines PM2 prints: version (N/A without a package.json version), node_version of a Node app only, km_link, vizion_running', async () => {
+    diff.write({ 'shell.sh': 'sleep 600\n' });
+    await diff.run(['start', 'hold.js', '-n', 'noded']);
+    await diff.run(['start', 'shell.sh', '-n', 'shelled', '--interpreter', 'bash']);
+    const versions = (name: string) => `pm env $(pm id ${name} | tr -dc 0-9) | grep -E "^(version|node_version|km_link|vizion_running):" | sort`;
+    for (const name of ['noded', 'shelled']) {
+      const { pm2, pmx } = await diff.sh(versions(name));
+      expect(plain(pmx.stdout), name).toBe(plain(pm2.stdout));
+    }
+    const { pmx } = await diff.sh(versions('noded'));
+    expect(plain(pmx.stdout)).toBe(`km_link: false\nnode_version: ${process.versions.node}\nversion: N/A\nvizion_running: false\n`);
+  });
 });
 
 describe('differences on purpose', () => {
@@ -107,12 +139,24 @@ describe('differences on purpose', () => {
     expect(codes(await diff.run(['logs', 'nope', '--nostream', '--lines', '2']))).toEqual({ pm2: 0, pmx: 0 });
   });
 
-  it('refusals where PM2 says it did what it did not: --only of no app, an ecosystem file over an existing one, a signal to a stopped app', async () => {
+  it('refusals where PM2 says it did what it did not: --only naming an app the file has not, an ecosystem file over an existing one, a signal to a stopped app, reset of an unknown id', async () => {
     diff.write({ 'only.config.js': `module.exports = { apps: [{ name: 'a1', script: 'hold.js' }] };` });
     const only = await diff.run(['start', 'only.config.js', '--only', 'zz']);
     expect(codes(only)).toEqual({ pm2: 0, pmx: 1 });
     expect(only.pmx.stderr).toContain("--only names 'zz', not an app of this file (apps: a1)");
     expect((await diff.jlist()).pmx).toEqual([]);
+    // any file command, and one unknown name among known ones
+    await diff.run(['start', 'only.config.js', '--only', 'a1']);
+    for (const command of ['startOrRestart', 'startOrReload', 'restart', 'reload', 'stop', 'delete']) {
+      const mixed = await diff.run([command, 'only.config.js', '--only', 'a1,zz']);
+      expect(codes(mixed), command).toEqual({ pm2: 0, pmx: 1 });
+    }
+    const untouched = await diff.jlist();
+    expect(untouched.pmx.map((entry) => `${entry.name}:${entry.pm2_env.status}:${entry.pm2_env.restart_time}`)).toEqual(['a1:online:0']);
+
+    const reset = await diff.run(['reset', '99']);
+    expect(codes(reset)).toEqual({ pm2: 0, pmx: 1 });
+    expect(reset.pm2.stderr).toContain('99 id unknown');
 
     expect(codes(await diff.run(['ecosystem']))).toEqual({ pm2: 0, pmx: 0 });
     diff.pmx.write({ 'ecosystem.config.js': '// mine\n' });
@@ -135,6 +179,19 @@ describe('differences on purpose', () => {
     expect(pm2[0]!.pid).toBeGreaterThan(0);
     const pids = await diff.run(['pid', 'ends']);
     expect({ pm2: pids.pm2.stdout.trim() === String(pm2[0]!.pid), pmx: pids.pmx.stdout.trim() }).toEqual({ pm2: true, pmx: '0' });
+    // ls tells the time left where PM2 says `waiting …`
+    const status = (text: string) => lines(text).find((line) => line.includes(' ends '))?.split('│').map((cell) => cell.trim()).find((cell) => /^wait/.test(cell));
+    const listed = await diff.run(['ls']);
+    expect(status(listed.pm2.stdout)).toMatch(/^waiting/);
+    expect(status(listed.pmx.stdout)).toMatch(/^wait \d+s$/);
+  });
+
+  it('env takes a name as the other commands do; PM2 takes an id only', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'named'], { env: { FEATURE: 'on' } });
+    const byName = await diff.run(['env', 'named']);
+    expect(codes(byName)).toEqual({ pm2: 1, pmx: 0 });
+    expect(byName.pm2.stderr).toContain('Modules with id named not found');
+    expect(plain(byName.pmx.stdout)).toContain('FEATURE: on');
   });
 
   it("a file's app reloaded with --update-env keeps the variables of an earlier --env, as PM2 merges them", async () => {

@@ -1,6 +1,6 @@
 // Differential: what scripts read from `jlist` and `prettylist` is what PM2 gives them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { APPS, Differential, type JlistEntry, project, settled, until } from './harness.js';
+import { APPS, Differential, type JlistEntry, allOnline, project, settled, until } from './harness.js';
 
 let diff: Differential;
 beforeAll(() => {
@@ -123,6 +123,19 @@ describe('jlist', () => {
     const fields = ['pid', 'pm2_env.status', 'pm2_env.exit_code', 'pm2_env.autorestart', 'pm2_env.restart_time'];
     expect(project(pmx, fields)).toEqual(project(pm2, fields));
   });
+
+  it('counts unstable_restarts as PM2 shows them: 1 for a crash at once with --no-autorestart, 0 once a crash loop is errored', async () => {
+    await diff.run(['start', 'crash.js', '--name', 'once', '--no-autorestart']);
+    await diff.run(['start', 'crash.js', '--name', 'looping', '--max-restarts', '3', '--no-pmx']);
+    const done = (list: JlistEntry[]) => list.find((entry) => entry.name === 'once')?.pm2_env.status === 'stopped' && list.find((entry) => entry.name === 'looping')?.pm2_env.status === 'errored';
+    const { pm2, pmx } = await settled(diff, done, 'the one-shot stopped and the crash loop errored');
+    const fields = ['name', 'pm2_env.status', 'pm2_env.unstable_restarts', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([
+      { name: 'once', 'pm2_env.status': 'stopped', 'pm2_env.unstable_restarts': 1, 'pm2_env.restart_time': 0 },
+      { name: 'looping', 'pm2_env.status': 'errored', 'pm2_env.unstable_restarts': 0, 'pm2_env.restart_time': 2 },
+    ]);
+  });
 });
 
 describe('what scripts read after a crash, from another folder, and when silent', () => {
@@ -152,6 +165,28 @@ describe('what scripts read after a crash, from another folder, and when silent'
     await diff.run(['restart', 'counted']);
     const { pm2, pmx } = await settled(diff, (list) => list[0]?.pm2_env.status === 'online', 'both apps online');
     expect(project(pmx, ['pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.restart_time']));
+  });
+
+  it('a stopped app brought back by reload counts no restart, as PM2 (fork and cluster, by name and with all)', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'forked']);
+    await diff.run(['start', 'hold.js', '--name', 'clustered', '-i', '2']);
+    await diff.run(['stop', 'all']);
+    await diff.run(['reload', 'forked']);
+    await diff.run(['reload', 'clustered']);
+    let lists = await settled(diff, allOnline, 'every app online after reload of each');
+    const counts = (list: JlistEntry[]) => [...list].sort((a, b) => a.pm_id - b.pm_id).map((entry) => `${entry.name}:${entry.pm2_env.restart_time}`);
+    expect(counts(lists.pmx)).toEqual(counts(lists.pm2));
+    expect(counts(lists.pmx)).toEqual(['forked:0', 'clustered:0', 'clustered:0']);
+    await diff.run(['stop', 'all']);
+    await diff.run(['reload', 'all']);
+    lists = await settled(diff, allOnline, 'every app online after reload all');
+    expect(counts(lists.pmx)).toEqual(counts(lists.pm2));
+    expect(counts(lists.pmx)).toEqual(['forked:0', 'clustered:0', 'clustered:0']);
+    // a reload of a running app still counts one, on both
+    await diff.run(['reload', 'all']);
+    lists = await settled(diff, allOnline, 'every app online after a reload of running apps');
+    expect(counts(lists.pmx)).toEqual(counts(lists.pm2));
+    expect(counts(lists.pmx)).toEqual(['forked:1', 'clustered:1', 'clustered:1']);
   });
 
   it('jlist -s and prettylist --silent still print the list (scripts parse it)', async () => {

@@ -42,19 +42,39 @@ describe('transition', () => {
     expect(effects[2]).toContainEqual({ kind: 'spawn' });
   });
 
-  it('ends in errored after max_restarts unstable restarts in a row', () => {
+  it('ends in errored after max_restarts unstable restarts in a row, its count set back to 0 as PM2 does when it gives up', () => {
     const events: [LifecycleEvent, number][] = [[{ type: 'start' }, 0]];
-    for (let i = 1; i <= 3; i++) events.push([crash, i * 10]);
+    for (let i = 1; i <= 2; i++) events.push([crash, i * 10]);
+    expect(run(events).state).toMatchObject({ status: 'launching', unstableRestarts: 2 });
+    events.push([crash, 30]);
     const { state } = run(events);
-    expect(state.status).toBe('errored');
-    expect(state.unstableRestarts).toBe(3);
-    expect(state.restarts).toBe(2);
+    expect(state).toMatchObject({ status: 'errored', erroredBy: 'max_restarts', unstableRestarts: 0, restarts: 2 });
+  });
+
+  it('counts an exit within min_uptime as unstable when the app is not restarted (autorestart off, a stop exit code), as PM2', () => {
+    expect(run([[{ type: 'start' }, 0], [crash, 10]], { ...policy, autorestart: false }).state).toMatchObject({ status: 'stopped', unstableRestarts: 1 });
+    expect(run([[{ type: 'start' }, 0], [{ type: 'exit', code: 3, signal: null }, 10]], { ...policy, stop_exit_codes: [3] }).state).toMatchObject({ status: 'stopped', unstableRestarts: 1 });
+    expect(run([[{ type: 'start' }, 0], [crash, 5000]], { ...policy, autorestart: false }).state).toMatchObject({ status: 'stopped', unstableRestarts: 0 });
   });
 
   it('forgets unstable restarts once the app ran longer than min_uptime', () => {
     const { state } = run([[{ type: 'start' }, 0], [crash, 10], [crash, 20], [crash, 5000], [crash, 5010]]);
     expect(state.status).toBe('launching');
     expect(state.unstableRestarts).toBe(1);
+  });
+
+  it('brings a stopped or errored process back by restart or reload as a start: no restart counted, as PM2', () => {
+    const stopped = run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1], [crash, 5000], [{ type: 'stop' }, 5001], [{ type: 'exit', code: 0, signal: null }, 5002]]).state;
+    expect(stopped).toMatchObject({ status: 'stopped', restarts: 1 });
+    const errored = run([[{ type: 'start' }, 0], [crash, 10], [crash, 20], [crash, 30]]).state;
+    expect(errored).toMatchObject({ status: 'errored', restarts: 2 });
+    for (const from of [stopped, errored]) {
+      for (const type of ['restart', 'reload'] as const) {
+        const { state, effects } = run([[{ type }, 6000]], policy, from);
+        expect(state, `${type} of ${from.status}`).toMatchObject({ status: 'launching', restarts: from.restarts, unstableRestarts: 0 });
+        expect(effects[0]).toContainEqual({ kind: 'spawn' });
+      }
+    }
   });
 
   it('stays stopped after an exit when autorestart is off or the code is a stop_exit_code', () => {

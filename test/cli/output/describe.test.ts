@@ -111,8 +111,13 @@ describe('renderEnv', () => {
     const proc = processDescription({ pm2_env: { env: { PORT: '3000', NODE_ENV: 'production', API_KEY: 'a=b: c' } } });
     const { namespace, unique_id, version } = proc.pm2_env;
     expect(renderEnv(proc)).toBe(
-      [`API_KEY: a=b: c`, `NODE_APP_INSTANCE: 0`, `NODE_ENV: production`, `PORT: 3000`, `namespace: ${namespace}`, `unique_id: ${unique_id}`, `version: ${version}`].join('\n'),
+      [`API_KEY: a=b: c`, `NODE_APP_INSTANCE: 0`, `NODE_ENV: production`, `PORT: 3000`, `km_link: false`, `namespace: ${namespace}`, `unique_id: ${unique_id}`, `version: ${version}`, `vizion_running: false`].join('\n'),
     );
+  });
+
+  it('prints version N/A without a package.json version, and the node_version the agent reported', () => {
+    const proc = processDescription({ pm2_env: { env: {}, version: undefined, node_version: '20.1.0' } });
+    expect(renderEnv(proc).split('\n').filter((line) => /^(version|node_version):/.test(line))).toEqual(['node_version: 20.1.0', 'version: N/A']);
   });
 
   it('escapes newlines in values so each variable stays on one line', () => {
