@@ -85,7 +85,7 @@ class Flow {
     this.slots = run.environment.hosts.map((target) => new HostSlot(run, target));
     this.ramp = new Ramp(run.environment, this.slots);
     this.stages = joinedStages(plan.stages, run);
-    run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
+    run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage).map(run.mask.apply));
     run.interruption.onQuit(() => this.run.archive?.dispose());
     run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
