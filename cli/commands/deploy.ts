@@ -19,6 +19,7 @@ import { plainView } from '../deploy/output/plain-view.js';
 import { planned, planView } from '../deploy/output/plan-view.js';
 import type { DeployView } from '../deploy/output/view.js';
 import { splitList } from '../deploy/host-selection.js';
+import { shownOutcome, shownRamp } from '../deploy/shown.js';
 import { parseRollingFlag, type Rolling } from '../deploy/ramp.js';
 import { loadEnvironment, runDeploy } from '../deploy/run.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
@@ -58,7 +59,7 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
     const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1, file), rolling: rollingFlag(flags.rolling, file), select });
     const pick = flags.to ?? words.pick;
     const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
-    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes, interrupted: result.interrupted, ramp: result.ramp });
+    await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes.map((outcome) => shownOutcome(outcome, result.mask.apply)), interrupted: result.interrupted, ramp: shownRamp(result.ramp, result.mask.apply) });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
     else if (flags.plan ? !planned(result.outcomes) : !result.outcomes.every(serving)) process.exitCode = 1;
   } catch (error) {

@@ -11,6 +11,7 @@ import type { HeldLock, LockAttempt } from './lock.js';
 import { releaseDir, type RemotePaths } from './remote-paths.js';
 import type { HostHistory } from './revisions.js';
 import type { HostTarget } from '../transport/host-target.js';
+import type { SecretMask } from './secret-mask.js';
 import type { DeployEnvironment, RunSecrets } from './types.js';
 
 /** The commands of `pmx deploy <env> <command>`. */
@@ -41,6 +42,8 @@ export interface RunInfo {
   readonly bundle: LocalBundle | null;
   /** A deploy's env_file and secret values, read locally before any host is touched (null: none, or not a deploy, or a rehearsal). */
   readonly secrets: RunSecrets | null;
+  /** Masks secret values in what the run shows and records (never in what it parses); it learns each host's values at its check. */
+  readonly mask: SecretMask;
   readonly emit: Emit;
   /** Opens the SSH connection to a host (a seam for tests); aborting `signal` gives the attempt up. */
   readonly connect: (target: HostTarget, signal?: AbortSignal) => Promise<RemoteConnection>;

@@ -9,7 +9,9 @@ export function leftoversOf(slots: readonly HostSlot[], stage: 'prepare' | 'publ
     const { ctx, running } = slot;
     const parts: string[] = [];
     if (running) parts.push(`${running} was running there and may go on until it ends${ctx.locked ? ' (the next deploy there is refused until then, or waits for it with lock_timeout)' : ''}`);
-    if (ctx.published && running === 'rollback') {
+    if (ctx.published && slot.wentBack === 'back' && running !== 'rollback') {
+      parts.push(`rolled back: ${ctx.previous ? `current points at ${ctx.previous} again${ctx.reloaded ? ' (its post-deploy ran again)' : ''}` : 'current removed (this was the first deploy)'}; its ledger may have no line for this run`);
+    } else if (ctx.published && (running === 'rollback' || slot.wentBack === 'unknown')) {
       const back = ctx.previous ? `back at ${ctx.previous} (its post-deploy may run again)` : 'removed (this was the first deploy)';
       parts.push(`current points at ${ctx.release} or already ${back}; its ledger may have no line for this run`);
     } else if (ctx.published) {

@@ -85,7 +85,7 @@ class Flow {
     this.slots = run.environment.hosts.map((target) => new HostSlot(run, target));
     this.ramp = new Ramp(run.environment, this.slots);
     this.stages = joinedStages(plan.stages, run);
-    run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage));
+    run.interruption.describeLeftovers(() => leftoversOf(this.slots, this.stage).map(run.mask.apply));
     run.interruption.onQuit(() => this.run.archive?.dispose());
     run.interruption.signal.addEventListener('abort', this.onInterrupt, { once: true });
   }
@@ -264,8 +264,8 @@ class Flow {
     const failure = slot.failure!.message;
     if (!(await slot.reconnect())) return void (slot.message = `${failure}; current may point at ${slot.ctx.release} (could not reconnect to check)`);
     const removed = await slot.step('cleanup', () => this.plan.cancel(slot.ctx));
-    if (removed || (await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) slot.message = `${failure}; current stays on ${slot.ctx.previous ?? 'nothing (no release before)'}`;
-    else slot.message = `${failure}; current may point at ${slot.ctx.release}`;
+    if (removed || (await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) [slot.wentBack, slot.message] = ['back', `${failure}; current stays on ${slot.ctx.previous ?? 'nothing (no release before)'}`];
+    else [slot.wentBack, slot.message] = ['unknown', `${failure}; current may point at ${slot.ctx.release}`];
   }
 
   // the hosts of `ran` that failed go back; over max_fail the ramp stops and every published batch goes back too
@@ -290,9 +290,10 @@ class Flow {
     if (!slot.ctx.published) return;
     if (!always && !this.run.environment.autoRollback) return give(`auto_rollback is off: current stays on ${from}`);
     if (!slot.ctx.previous && slot.ctx.reloaded) return give(`no previous release to roll back to: current stays on ${from}`);
+    slot.wentBack = 'unknown';
     if (!(await slot.reconnect())) return give(`could not reconnect to roll back: current may still be ${from}`);
     if (!(await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) return give(`the rollback failed too: current may still be ${from}, or the previous release may not be reloaded`);
-    [slot.status, slot.message] = ['rolled-back', `${why}; ${slot.ctx.previous ? `rolled back to ${slot.ctx.previous}` : 'current removed (there was no release before)'}`];
+    [slot.wentBack, slot.status, slot.message] = ['back', 'rolled-back', `${why}; ${slot.ctx.previous ? `rolled back to ${slot.ctx.previous}` : 'current removed (there was no release before)'}`];
   }
 }
 

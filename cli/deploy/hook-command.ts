@@ -20,7 +20,7 @@ export interface HookRun {
   log: string;
   /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
   header: string;
-  /** The secrets file the hook sources (exported variables), and their names, whose values are masked in its output and log. */
+  /** The secrets file the hook sources (exported variables) and their names: the values of the file, of the copies kept beside it and of the names are masked in its output and log. */
   secrets?: { file: string; names: string[] };
 }
 
@@ -29,7 +29,7 @@ export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
   const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
   const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
-  const mask = secrets ? ` | ${maskFilterCommand(secrets.names)}` : '';
+  const mask = secrets ? ` | ${maskFilterCommand(secrets.file, secrets.names)}` : '';
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3. tee ignores
   // SIGPIPE: when the session ends under a running hook (the CLI killed or cut off), it stops
   // writing to the gone channel and goes on writing the log, so the hook is not killed by its next

@@ -38,6 +38,8 @@ export class HostSlot {
   stagesDone = 0;
   /** The lock was held, then lost with the connection: this run cannot write the host's ledger. */
   lostLock = false;
+  /** After publish, whether the host went back: `back` (current is on ctx.previous again), `unknown` (a rollback failed or could not reach the host), null (not tried). */
+  wentBack: 'back' | 'unknown' | null = null;
   private readonly started = Date.now();
   private finished: number | null = null;
 

@@ -40,8 +40,7 @@ export function liveCommand(ctx: HostContext, marker: string, records: boolean):
 /** Starts the live command on the host (publish's first step). */
 export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   const host = ctx.target.label;
-  const { emit, secrets, environment } = ctx.run;
-  const mask = secrets?.mask ?? ((text: string) => text);
+  const { emit, environment } = ctx.run;
   const marker = `pmx-live-${randomBytes(6).toString('hex')}`;
   const { command, script } = liveCommand(ctx, marker, records);
   const hook = `the post-deploy hook \`${environment.postDeploy}\``;
@@ -58,14 +57,14 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
     if (text === `${marker}=${LIVE_MARKS.posted}`) return void ((part = 'after'), onPosted());
     if (part === 'hook') {
       hookOut.push(text);
-      emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) });
+      emit({ kind: 'output', host, phase: 'post-deploy', line: text });
     } else if (part === 'after') afterOut.push(text);
   };
   const out = lineSplitter(line);
-  const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: mask(text) }));
+  const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: text }));
   const running = connectionOf(ctx).exec(`${PATH_EXPORT} ${underThisRun(ctx, command)}`, { stdin: input, label: 'publish', onStdout: out.push, onStderr: err.push });
   const ended: Promise<ExecResult | Error> = running.then(
-    (result) => (out.flush(), err.flush(), { ...result, stdout: mask(result.stdout), stderr: mask(result.stderr) }),
+    (result) => (out.flush(), err.flush(), result),
     (error: Error) => error,
   );
   const endedEarly = async (what: string, code: 'COMMAND_FAILED' | 'HOOK_FAILED', stdout: () => string): Promise<never> => {
@@ -82,7 +81,7 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
     async go(ledgerLine) {
       went = true;
       input.end(`go\n${records && ledgerLine ? ledgerLine : ''}\n${script ?? ''}`);
-      await Promise.race([postedSeen, endedEarly(hook, 'HOOK_FAILED', () => mask(hookOut.join('\n')))]);
+      await Promise.race([postedSeen, endedEarly(hook, 'HOOK_FAILED', () => hookOut.join('\n'))]);
     },
     async finished() {
       if (!records || !went) return null;
@@ -91,7 +90,7 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
       const state = afterOut.indexOf(`${marker}=${LIVE_MARKS.state}`);
       if (state < 0) return null;
       const unrecorded = afterOut.slice(0, state).find((text) => text.startsWith(`${marker}=${LIVE_MARKS.unrecorded}`));
-      return { unrecorded: unrecorded === undefined ? null : mask(unrecorded.slice(`${marker}=${LIVE_MARKS.unrecorded}`.length).trim()), state: mask(afterOut.slice(state + 1).join('\n')) };
+      return { unrecorded: unrecorded === undefined ? null : unrecorded.slice(`${marker}=${LIVE_MARKS.unrecorded}`.length).trim(), state: afterOut.slice(state + 1).join('\n') };
     },
     async stop() {
       if (!went) input.end();

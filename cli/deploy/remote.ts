@@ -1,8 +1,8 @@
 // Running one command on a host for a phase: the PATH with the pmx launcher first, output
-// streamed as prefixed lines, the run's secret values masked (every byte pmx reads from a host
-// comes through here, so nothing it shows, returns or records holds one), stopped (with all it
-// started) by an interrupt while the run allows it, a failure turned into a DeployStepError that
-// names the host.
+// streamed as prefixed lines with the run's secret values masked, stopped (with all it started)
+// by an interrupt while the run allows it, a failure turned into a DeployStepError that names the
+// host. The result is returned as the host printed it, for pmx to parse: what is shown or
+// recorded of it is masked there (the run's events, outcomes and ledger messages).
 import type { Readable } from 'node:stream';
 import { lineSplitter } from '../shared/line-splitter.js';
 import type { ExecResult } from '../transport/types.js';
@@ -38,12 +38,11 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
     ctx.run.emit({ kind: 'planned', host, phase, command });
     return { code: 0, signal: null, stdout: options.rehearsed ?? '', stderr: '' };
   }
-  const mask = ctx.run.secrets?.mask ?? ((text: string) => text);
-  const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line: mask(line) });
+  const emitLine = (line: string): void => ctx.run.emit({ kind: 'output', host, phase, line });
   const out = options.stream ? lineSplitter(emitLine) : null;
   const err = options.stream ? lineSplitter(emitLine) : null;
   const guarded = options.readOnly ? command : underThisRun(ctx, command);
-  const raw = await connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, {
+  const result = await connectionOf(ctx).exec(`${PATH_EXPORT} ${guarded}`, {
     ...(options.stdin !== undefined ? { stdin: options.stdin } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
     label: phase,
@@ -52,7 +51,6 @@ export async function runOn(ctx: HostContext, phase: PhaseName, command: string,
   });
   out?.flush();
   err?.flush();
-  const result = { ...raw, stdout: mask(raw.stdout), stderr: mask(raw.stderr) };
   // refused by underRunLock: another deploy holds the lock now, whatever the command allowed
   if (guarded !== command && result.code === NOT_THIS_RUN && result.stderr.includes(LOST_LOCK)) throw failureOf(host, options.what, result, 'LOCKED', phase);
   if (result.code !== 0 && !options.allowFailure) throw failureOf(host, options.what, result, options.code, phase);

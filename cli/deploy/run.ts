@@ -20,6 +20,8 @@ import type { Rolling } from './ramp.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
+import { SecretMask } from './secret-mask.js';
+import { shownEvent } from './shown.js';
 import { secretsForRun } from './secrets.js';
 import type { HostTarget } from '../transport/host-target.js';
 import type { DeployEnvironment } from './types.js';
@@ -59,6 +61,8 @@ export interface DeployResult {
   interrupted: string | null;
   /** What the ramp did (null without `rolling`). */
   ramp: RampReport | null;
+  /** The run's secret mask, for what is shown of the result (the outcomes are as the hosts were read, for deciding). */
+  mask: SecretMask;
 }
 
 /** Reads the environment (errors name the key) and applies the command line's overrides (the host selection first). */
@@ -89,6 +93,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   }
   const warn = (message: string): void => emit({ kind: 'note', host: null, level: 'warn', message });
   const secrets = await secretsForRun(command, request.rehearsal ?? false, env, warn, interruption.signal);
+  const mask = new SecretMask(secrets?.values.map((secret) => secret.value));
   const run: RunInfo = {
     command,
     environment: env,
@@ -103,7 +108,9 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
     archive: null,
     bundle,
     secrets,
-    emit,
+    mask,
+    // what the run shows goes out masked; what it parses stays as the hosts printed it
+    emit: (event) => emit(shownEvent(event, mask.apply)),
     connect: request.connect ?? ((target, signal) => openConnection(target, signal ? { signal, jumps } : { jumps })),
     interruption,
     rehearsal: request.rehearsal ?? false,
@@ -112,8 +119,21 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   };
   emit({ kind: 'start', command, environment: env.name, hosts: env.hosts.map((host) => host.label), strategy: env.strategy });
   if (secrets && secrets.values.length > 0) emit({ kind: 'note', host: null, level: 'info', message: secretsNote(command, secrets.values.map((secret) => secret.name), run.paths.secretsFile) });
-  const { outcomes, interrupted, ramp } = await runFlow(run, planFor(command));
-  return { environment: env, command, outcomes, interrupted, ramp };
+  try {
+    const { outcomes, interrupted, ramp } = await runFlow(run, planFor(command));
+    return { environment: env, command, outcomes, interrupted, ramp, mask };
+  } catch (error) {
+    throw masked(error, mask);
+  }
+}
+
+// an error that leaves the run is shown: its message and output masked
+function masked(error: unknown, mask: SecretMask): unknown {
+  if (!(error instanceof Error)) return error;
+  error.message = mask.apply(error.message);
+  const withOutput = error as Error & { output?: unknown };
+  if (typeof withOutput.output === 'string') withOutput.output = mask.apply(withOutput.output);
+  return error;
 }
 
 function secretsNote(command: RunCommand, names: string[], file: string): string {

@@ -1,7 +1,9 @@
 // Masking secret values as `***`, as GitHub Actions does: each value and each non-empty line of a
-// multi-line value. One implementation serves both sides: pmx applies it to everything it reads
-// from a host, and the host runs the same two functions (as source, with its node) between a hook
-// and its log, so a hook that prints a value leaves `***` in the log too.
+// multi-line value, however short (a value shown is worse than odd output). Only what pmx shows or
+// records is masked (events, the summary, --json, errors, ledger messages, hook logs), never what
+// it parses: a value such as `2026` or `current` must not rewrite a release name pmx reads. One
+// implementation serves both sides: the host runs the same functions (as source, with its node)
+// between a hook and its log, so a hook that prints a value leaves `***` in the log too.
 import { quote } from '../transport/quote.js';
 
 /** What a masked value reads as. */
@@ -21,25 +23,84 @@ export function maskWith(parts: string[], text: string): string {
   return out;
 }
 
-/** The mask of a run's values (the identity when there are none). */
-export function secretMask(values: string[]): (text: string) => string {
-  const parts = maskedParts(values);
-  return parts.length === 0 ? (text) => text : (text) => maskWith(parts, text);
+/** The values of a secrets file as pmx writes it (`NAME='value'` lines, quote()'s quoting; several files one after another). */
+export function secretsFileValues(text: string): string[] {
+  const values: string[] = [];
+  for (const match of text.matchAll(/^[A-Za-z_][A-Za-z0-9_]*=((?:'[^']*'|\\'|[^\s'\\])*)$/gm)) {
+    values.push(match[1]!.replace(/'([^']*)'|\\'/g, (_, inner) => (inner === undefined ? "'" : inner)));
+  }
+  return values;
 }
 
-// the host's filter: values from its own environment (the hook exported them from the secrets
-// file), so only names are on its command line; masks line by line, the last partial line at the
-// end. The two functions are self-contained and bound to their names whatever a build renames.
+/**
+ * The mask of one run: the values read on this machine, then those each host holds (its secrets
+ * file and the copies a deploy keeps, read at the check), which may differ (a rotation not yet
+ * deployed, a secret since renamed that a rollback puts back). Applied when a text is shown.
+ */
+export class SecretMask {
+  private parts: string[] = [];
+  private readonly values = new Set<string>();
+
+  constructor(values: string[] = []) {
+    this.learn(values);
+  }
+
+  /** Adds values to mask from now on. */
+  learn(values: string[]): void {
+    const fresh = values.filter((value) => !this.values.has(value));
+    if (fresh.length === 0) return;
+    for (const value of fresh) this.values.add(value);
+    this.parts = maskedParts([...this.values]);
+  }
+
+  /** `text` with every known value replaced by `***`. */
+  readonly apply = (text: string): string => (this.parts.length === 0 ? text : maskWith(this.parts, text));
+
+  /** A copy of `value` (an answer a host gave) with every string in it masked. */
+  deep<T>(value: T): T {
+    return maskDeep(value, this.apply);
+  }
+}
+
+/** `value` with every string in it (in arrays and plain objects) masked. */
+export function maskDeep<T>(value: T, mask: (text: string) => string): T {
+  if (typeof value === 'string') return mask(value) as T;
+  if (Array.isArray(value)) return value.map((item: unknown) => maskDeep(item, mask)) as T;
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, maskDeep(item, mask)])) as T;
+  }
+  return value;
+}
+
+// the host's filter: the values of the secrets file the hook sourced and of the copies a deploy
+// keeps beside it (a rollback's hook runs with a file put back, which may hold names the ecosystem
+// file no longer has), and of the exported variables `names`; so only a path and names are on its
+// command line. Masks line by line, the last partial line at the end. The functions are
+// self-contained and bound to their names whatever a build renames.
 const FILTER = [
   `const maskedParts=${maskedParts.toString()};`,
   `const maskWith=${maskWith.toString()};`,
-  'const parts=maskedParts(process.argv.slice(1).map((n)=>process.env[n]||""));',
+  `const secretsFileValues=${secretsFileValues.toString()};`,
+  'const fs=require("fs"),path=require("path");const [file,...names]=process.argv.slice(1);',
+  'const read=(f)=>{try{return fs.readFileSync(f,"utf8")}catch{return ""}};',
+  'let kept=[];try{kept=fs.readdirSync(path.dirname(file)).filter((n)=>n.startsWith(path.basename(file)+".")&&n.endsWith(".pmx-prev")).map((n)=>path.join(path.dirname(file),n))}catch{}',
+  'const parts=maskedParts([...[file,...kept].flatMap((f)=>secretsFileValues(read(f))),...names.map((n)=>process.env[n]||"")]);',
   'let pending="";process.stdin.setEncoding("utf8");',
   'process.stdin.on("data",(c)=>{pending+=c;const i=pending.lastIndexOf("\\n");if(i>=0){process.stdout.write(maskWith(parts,pending.slice(0,i+1)));pending=pending.slice(i+1);}});',
   'process.stdin.on("end",()=>{process.stdout.write(maskWith(parts,pending));});',
 ].join('\n');
 
-/** A filter, run on the host, that copies stdin to stdout with the values of the exported variables `names` masked. */
-export function maskFilterCommand(names: string[]): string {
-  return `node -e ${quote(FILTER)} ${names.map(quote).join(' ')}`;
+/** A filter, run on the host, that copies stdin to stdout with the values of `file` (and its kept copies) and of the exported variables `names` masked. */
+export function maskFilterCommand(file: string, names: string[]): string {
+  return `node -e ${quote(FILTER)} ${[file, ...names].map(quote).join(' ')}`;
+}
+
+/** A shell word printing, as hex, the secrets file and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */
+export function heldSecretsCommand(file: string): string {
+  return `$(cat ${quote(file)} ${quote(file)}.*.pmx-prev 2>/dev/null | od -An -v -tx1 | tr -d ' \\n')`;
+}
+
+/** The values in heldSecretsCommand's hex. */
+export function heldSecretValues(hex: string): string[] {
+  return /^(?:[0-9a-f]{2})+$/.test(hex) ? secretsFileValues(Buffer.from(hex, 'hex').toString('utf8')) : [];
 }

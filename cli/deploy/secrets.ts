@@ -8,7 +8,6 @@ import { basename, dirname } from 'node:path';
 import type { RunCommand } from './context.js';
 import { DeployConfigError } from './errors.js';
 import { DeployStepError } from './run-error.js';
-import { secretMask } from './secret-mask.js';
 import { unreadable } from './secrets-config.js';
 import type { DeployEnvironment, RunSecrets, SecretCommand, SecretValue } from './types.js';
 
@@ -36,7 +35,7 @@ export async function resolveSecrets(environment: DeployEnvironment, signal?: Ab
     }
     values.push({ name: secret.name, value: read.value });
   }
-  return { envFile, values, mask: secretMask(values.map((secret) => secret.value)) };
+  return { envFile, values };
 }
 
 /** For a revert or an exec, which send nothing: the values only to mask what the hosts print; a command that fails is a warning (name and status) and its value goes unmasked by pmx. */
@@ -45,10 +44,10 @@ export async function resolveMask(environment: DeployEnvironment, command: 'reve
   const values: SecretValue[] = [];
   for (const secret of environment.secrets) {
     const read = await runSecret(environment, secret, signal);
-    if ('why' in read) warn(`${basename(environment.file)}: ${whereOf(environment, secret)}: ${read.why}: pmx cannot mask ${secret.name} in this run's output${command === 'revert' ? ' (hooks on the hosts still mask it)' : ''}`);
+    if ('why' in read) warn(`${basename(environment.file)}: ${whereOf(environment, secret)}: ${read.why}: pmx masks only the value of ${secret.name} the hosts hold in this run's output${command === 'revert' ? ' (hooks on the hosts mask it too)' : ''}`);
     else values.push({ name: secret.name, value: read.value });
   }
-  return { envFile: null, values, mask: secretMask(values.map((secret) => secret.value)) };
+  return { envFile: null, values };
 }
 
 function whereOf(environment: DeployEnvironment, secret: SecretCommand): string {

@@ -70,11 +70,9 @@ export interface SecretValue {
   value: string;
 }
 
-/** What a run sends to the hosts, and the mask of its values. */
+/** What a run sends to the hosts (a revert's and an exec's: only the values, to mask them). */
 export interface RunSecrets {
   /** The env_file's bytes, or null when the environment has none. */
   envFile: Buffer | null;
   values: SecretValue[];
-  /** Replaces every secret value in a text with `***`. */
-  mask: (text: string) => string;
 }

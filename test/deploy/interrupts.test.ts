@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { fault, hostState, installFaultWrappers, settledState, spawnDeploy, summaryRow } from './faults.js';
+import { Interruption } from '../../cli/deploy/interrupt.js';
 import { createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from './helpers.js';
 
 let env: HostsHandle;
@@ -79,6 +80,44 @@ describe('a second Ctrl-C', () => {
     expect(left.workFree).toBe(true);
     expect((await execOnHost(hosts[1]!, `cat /srv/app/.pmx/logs/${left.current}.log`)).stdout).toContain(`post-deploy of ${version} goes on`);
     // the next deploy takes the fleet to one release again
+    await release(['deployed', 'deployed', 'deployed']);
+  }, 60_000);
+});
+
+describe('a second Ctrl-C while a stopped ramp goes back', () => {
+  it('says a host whose rollback finished is back on its previous release, not on the new one', async () => {
+    const [h1, h2] = [hosts[0]!, hosts[1]!];
+    const old = (await hostState(h2)).version;
+    const before = (await hostState(h2)).current;
+    const version = next();
+    // batch 2 (h2) fails post-deploy: the ramp stops, h2 goes back, then batch 1 (h1), whose reload of the old release holds
+    const undoFail = await fault(h2, 'post-deploy', 'fail', version);
+    const undoHold = await fault(h1, 'post-deploy', 'hold', old);
+    const interruption = new Interruption();
+    let left: string[] = [];
+    try {
+      const run = await deploy({
+        file: app.file,
+        envName: 'production',
+        command: 'deploy',
+        rolling: { every: { hosts: 1 } },
+        interruption,
+        onEvent: (event) => {
+          if (event.kind !== 'output' || event.host !== h1.address || event.phase !== 'rollback' || !event.line.includes('fault: post-deploy holds')) return;
+          interruption.request('SIGINT');
+          left = interruption.leftovers(); // what a second Ctrl-C prints now
+          void undoHold();
+        },
+      });
+      expect(run.interrupted, transcript(run)).toBe('SIGINT');
+    } finally {
+      await undoHold();
+      await undoFail();
+    }
+    const back = left.find((line) => line.startsWith(`${h2.address}: `));
+    expect(back, left.join('\n')).toBe(`${h2.address}: rolled back: current points at ${before} again (its post-deploy ran again); its ledger may have no line for this run; its deploy lock is released when the SSH session closes`);
+    expect(left.find((line) => line.startsWith(`${h1.address}: `))).toMatch(new RegExp(`^${h1.address.replace(/\./g, '\\.')}: rollback was running there .*; current points at \\S+ or already back at ${before} \\(its post-deploy may run again\\)`));
+    expect((await hostState(h2)).current).toBe(before); // what the line said is true
     await release(['deployed', 'deployed', 'deployed']);
   }, 60_000);
 });

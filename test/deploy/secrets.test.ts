@@ -17,7 +17,9 @@ let app: AppRepo;
 const started = Date.now();
 const local = mkdtempSync(join(tmpdir(), 'pmx-secret-sources-'));
 const unique = (what: string): string => `${what}-${createHash('sha256').update(`${Math.random()}${process.pid}`).digest('hex').slice(0, 20)}`;
-const VALUES = { db: unique('db-password'), api: unique('api-key'), greeting1: unique('greeting-one'), greeting2: unique('greeting-two'), greeting3: unique('greeting-three') };
+const VALUES = { db: unique('db-password'), api: unique('api-key'), greeting1: unique('greeting-one'), greeting2: unique('greeting-two'), greeting3: unique('greeting-three'), rotated: unique('db-rotated') };
+/** Values as short and common as pmx's own words: the year in every release name, `current`, one letter of `/srv/app`. */
+const SHORT = { YEAR: String(new Date().getUTCFullYear()), WORD: 'current', LETTER: 'a' };
 const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
 /** Every run's output, searched at the end. */
 const outputs: { what: string; run: CliRun }[] = [];
@@ -74,6 +76,7 @@ beforeAll(async () => {
   writeFileSync(join(local, 'db'), `${VALUES.db}\n`);
   writeFileSync(join(local, 'api'), VALUES.api);
   writeFileSync(join(local, 'api-runs'), '');
+  for (const [name, value] of Object.entries(SHORT)) writeFileSync(join(local, name), value);
   env = await startHosts({ count: 2, name: 'deploy-secrets' });
   hosts = env.hosts;
   app = createAppRepo(env, (origin) => ({
@@ -87,6 +90,20 @@ beforeAll(async () => {
       healthcheck: { command: 'grep -h DB_PASSWORD= /srv/app/shared/.secrets.env && test ! -e /srv/fail-health', retries: 0 },
     }),
     broken: environment(env, hosts, origin, { strategy: 'release', secrets: { DB_PASSWORD: `cat ${join(local, 'db')} >&2; exit 3` } }),
+    // the same path after production's secrets were renamed in the file: DB_PASSWORD is DATABASE_PASSWORD now, API_KEY is gone
+    renamed: environment(env, hosts, origin, {
+      strategy: 'release',
+      secrets: { DATABASE_PASSWORD: `cat ${join(local, 'db')}` },
+      'post-deploy': 'echo "api is $API_KEY"; pmx startOrReload ecosystem.config.js --env production',
+      healthcheck: { command: 'test ! -e /srv/fail-health', retries: 0 },
+    }),
+    // a path of its own (no app: nothing of production's changes)
+    short: environment(env, hosts, origin, {
+      strategy: 'release',
+      path: '/srv/short',
+      secrets: Object.fromEntries(Object.keys(SHORT).map((name) => [name, `cat ${join(local, name)}`])),
+      'post-deploy': 'echo "<$YEAR|$WORD|$LETTER>"',
+    }),
   }));
   app.commit('v1', { 'server.js': SERVER, '.gitignore': '.env.production\n' });
   writeFileSync(join(app.dir, '.env.production'), `NODE_ENV=production\nGREETING=${VALUES.greeting1}\n`);
@@ -210,6 +227,64 @@ describe('pmx deploy with an env_file and secrets', () => {
     expect([h1!.dir, h1!.greeting]).toEqual([`/srv/app/releases/${release}`, sha(VALUES.greeting3)]);
     expect([h2!.dir, h2!.greeting, h2!.apiKey]).toEqual([`/srv/app/releases/${was}`, sha(VALUES.greeting2), sha(VALUES.api)]);
   }, 60_000);
+
+  it('exec after a secret was rotated on this machine, not yet deployed: the value the hosts still hold shows *** (plain and --json)', async () => {
+    writeFileSync(join(local, 'db'), `${VALUES.rotated}\n`);
+    try {
+      const run = await cli('exec after a rotation', ['production', 'exec', 'cat /srv/app/shared/.secrets.env']);
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      for (const host of hosts) expect(run.stdout).toContain(`[${host.address}] exec | DB_PASSWORD=***`);
+      const json = await cli('exec after a rotation --json', ['production', 'exec', 'cat /srv/app/shared/.secrets.env'], { json: true });
+      expect(json.stdout).toContain('DB_PASSWORD=***');
+      for (const host of hosts) expect(await readHostFile(host, '/srv/app/shared/.secrets.env')).toContain(VALUES.db); // what the hosts hold was the old value
+    } finally {
+      writeFileSync(join(local, 'db'), `${VALUES.db}\n`);
+    }
+  }, 60_000);
+
+  it('a secret renamed in the file, then a deploy rolled back: the secrets file put back (with the old names) is masked in the rollback\'s post-deploy, on this machine and in the host\'s hook log', async () => {
+    await execOnHost(hosts[1]!, 'touch /srv/fail-health');
+    let release = '';
+    try {
+      const run = await cli('deploy of renamed secrets rolled back on one host', ['renamed']);
+      expect(run.code).toBe(1);
+      expect(run.stdout).toContain(`[${hosts[1]!.address}] rollback | api is ***`);
+      release = (await execOnHost(hosts[0]!, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
+    } finally {
+      await execOnHost(hosts[1]!, 'rm -f /srv/fail-health');
+    }
+    expect(await readHostFile(hosts[1]!, '/srv/app/shared/.secrets.env')).toContain(`API_KEY=${VALUES.api}`); // put back as it was
+    const log = await readHostFile(hosts[1]!, `/srv/app/.pmx/logs/${release}.log`);
+    expect(log).toContain('\napi is ***\n');
+    expect(log).not.toContain(VALUES.api);
+  }, 60_000);
+
+  it('a secret as short as the year in release names, `current` or one letter still shows *** and misreads nothing: deploys stand, revert goes back', async () => {
+    const setup = await deploy({ file: app.file, envName: 'short', command: 'setup' });
+    expect(setup.outcomes.map((o) => o.status)).toEqual(['done', 'done']);
+    const currentOn = async (host: TestHost): Promise<string> => (await execOnHost(host, 'readlink /srv/short/current')).stdout.trim().replace('releases/', '');
+    const lastLedgerLine = async (host: TestHost): Promise<{ release: string; result: string; action: string }> => JSON.parse((await readHostFile(host, '/srv/short/.pmx/revisions.log')).trim().split('\n').at(-1)!);
+    const releases: string[] = [];
+    for (const json of [false, true]) {
+      const run = await cli(`deploy with short secrets${json ? ' --json' : ''}`, ['short'], { json });
+      expect(run.code, run.stdout + run.stderr).toBe(0);
+      if (json) expect((JSON.parse(run.stdout) as { ok: boolean }).ok).toBe(true);
+      else for (const host of hosts) expect(run.stdout).toContain(`[${host.address}] post-deploy | <***|***|***>`);
+      const release = await currentOn(hosts[0]!);
+      releases.push(release);
+      for (const host of hosts) {
+        expect(await currentOn(host)).toBe(release);
+        expect(await lastLedgerLine(host)).toMatchObject({ release, result: 'success' });
+      }
+    }
+    expect(releases[1]).not.toBe(releases[0]);
+    const revert = await cli('revert with short secrets', ['short', 'revert']);
+    expect(revert.code, revert.stdout + revert.stderr).toBe(0);
+    for (const host of hosts) {
+      expect(await currentOn(host)).toBe(releases[0]);
+      expect(await lastLedgerLine(host)).toMatchObject({ action: 'revert', release: releases[0], result: 'success' });
+    }
+  }, 90_000);
 
   it('no secret value in any byte pmx wrote: its output, local files, the deploy path and home on the hosts (but the 0600 files meant to hold them)', async () => {
     const values = Object.values(VALUES);

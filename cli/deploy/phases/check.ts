@@ -9,6 +9,7 @@ import { connectionOf, withChanges, type HostContext, type HostFacts } from '../
 import { startLock, type LockAttempt } from '../lock.js';
 import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
+import { heldSecretValues } from '../secret-mask.js';
 import { PM2_SOURCE, releaseFromLink, type RemotePaths } from '../remote-paths.js';
 import { DeployStepError } from '../run-error.js';
 import { strategyFor } from '../strategies/index.js';
@@ -52,7 +53,7 @@ export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => st
         track({ connection });
         const connected = withChanges(ctx, { connection });
         await order?.turn(label);
-        const attempt = locks ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths), guard: lockGuard(connected) }) : null;
+        const attempt = locks ? startLock(connectionOf(connected), lockRequest(connected, read), { command: probeCommand(ctx.run.paths, readsSecrets(ctx)), guard: lockGuard(connected) }) : null;
         if (attempt) track({ pendingLock: attempt });
         // the next host's turn once this one holds its lock or will not
         attempt?.held.then(() => order?.done(label), () => order?.done(label));
@@ -72,8 +73,9 @@ export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => st
 }
 
 async function checkHost(connected: HostContext, attempt: LockAttempt | null): Promise<Partial<HostContext>> {
-  const { command, bundle, emit, paths, secrets } = connected.run;
-  const probed = attempt ? (secrets?.mask ?? String)(await attempt.probed) : (await runOn(connected, 'check', probeCommand(paths), { what: 'the host check', readOnly: true })).stdout;
+  const { command, bundle, emit, paths, mask } = connected.run;
+  const probed = attempt ? await attempt.probed : (await runOn(connected, 'check', probeCommand(paths, readsSecrets(connected)), { what: 'the host check', readOnly: true })).stdout;
+  mask.learn(heldSecretValues(parseKeyValues(probed).secrets ?? ''));
   const facts = readFacts(probed);
   refuse(connected, facts);
   const previous = facts.currentLink ? releaseFromLink(paths, facts.currentLink) : null;
@@ -82,6 +84,14 @@ async function checkHost(connected: HostContext, attempt: LockAttempt | null): P
     await installBundle(withChanges(connected, { facts }), 'check');
   }
   return { facts, previous };
+}
+
+// the commands whose output may show what the host's secrets file holds (hooks, exec), which may
+// differ from what the secret commands print now: a rotation not deployed yet, a secret renamed
+// since that a rollback puts back; a rehearsal reads no secret
+function readsSecrets(ctx: HostContext): boolean {
+  const { command, rehearsal } = ctx.run;
+  return !rehearsal && (command === 'deploy' || command === 'revert' || command === 'exec');
 }
 
 /** The rules of refuse() a shell can check before the lock is taken (a host that passes them and is refused by the CLI gives the lock back). */

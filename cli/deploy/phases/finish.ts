@@ -94,7 +94,7 @@ function revisionOf(ctx: HostContext, result: RevisionResult, message: string | 
     user,
     result,
     from: ctx.previous,
-    ...(message ? { message } : {}),
+    ...(message ? { message: ctx.run.mask.apply(message) } : {}),
   };
 }
 

@@ -18,9 +18,9 @@ export const lockReadingState = lockReading(stateCommand);
 export const selectReleasePhase: HostPhase = {
   name: 'select release',
   async run(ctx) {
-    const { paths, stop, secrets } = ctx.run;
+    const { paths, stop } = ctx.run;
     const read = ctx.lock?.read;
-    const state = read ? (secrets?.mask ?? String)(await read(stop)) : (await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout;
+    const state = read ? await read(stop) : (await runOn(ctx, 'select release', stateCommand(paths), { what: 'reading the releases', readOnly: true })).stdout;
     return { history: readHistory(state, paths) };
   },
 };

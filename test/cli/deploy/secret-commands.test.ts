@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hookCommand } from '../../../cli/deploy/hook-command.js';
-import { maskFilterCommand, secretMask } from '../../../cli/deploy/secret-mask.js';
+import { heldSecretsCommand, heldSecretValues, maskFilterCommand, SecretMask, secretsFileValues } from '../../../cli/deploy/secret-mask.js';
 import { dropKeptFilesCommand, keepFilesCommand, receivePrivateFileCommand, restoreFilesCommand, secretsFileText, sourceSecretsCommand } from '../../../cli/deploy/secret-commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-secret-commands-'));
@@ -83,17 +83,51 @@ describe('what a deploy replaces is kept until it stands', () => {
 });
 
 describe('masking', () => {
-  const mask = secretMask(VALUES.map((v) => v.value));
+  const mask = new SecretMask(VALUES.map((v) => v.value)).apply;
 
   it('replaces each value and each line of a multi-line value, and nothing else', () => {
     expect(mask(`pw=${VALUES[0]!.value} key=line-two-xyz; line-one-abc.`)).toBe('pw=*** key=***; ***.');
     expect(mask('nothing secret here')).toBe('nothing secret here');
-    expect(secretMask([])('as is')).toBe('as is');
+    expect(new SecretMask().apply('as is')).toBe('as is');
+  });
+
+  it("a run's mask learns values as it goes, however short", () => {
+    const run = new SecretMask(['alpha-1']);
+    run.learn(['2026', 'a']);
+    expect(run.apply('alpha-1 and 2026 at /srv/app')).toBe('*** ***nd *** ***t /srv/***pp');
+    expect(run.deep({ code: 0, stdout: 'S=2026', lines: ['alpha-1'] })).toEqual({ code: 0, stdout: 'S=***', lines: ['***'] });
+  });
+
+  it('reads back the values of a secrets file as pmx writes it, several files one after another', () => {
+    const more = [{ name: 'PIN', value: '2026' }, { name: 'EMPTY_LOOKING', value: ' ' }];
+    expect(secretsFileValues(secretsFileText(VALUES) + secretsFileText(more))).toEqual([...VALUES, ...more].map((v) => v.value));
+  });
+
+  it("the host's secrets file and the copies kept beside it reach the CLI's mask as hex: lines of the file cannot be taken for the probe's", () => {
+    const shared = join(dir, 'held');
+    mkdirSync(shared);
+    const file = join(shared, '.secrets.env');
+    expect(sh(`echo "secrets=${heldSecretsCommand(file)}"`).stdout).toBe('secrets=\n');
+    writeFileSync(file, secretsFileText([VALUES[0]!]));
+    writeFileSync(`${file}.r1.pmx-prev`, secretsFileText([VALUES[1]!]));
+    const printed = sh(`echo "secrets=${heldSecretsCommand(file)}"`).stdout;
+    expect(printed).toMatch(/^secrets=[0-9a-f]+\n$/);
+    expect(heldSecretValues(printed.trim().slice('secrets='.length))).toEqual(VALUES.map((v) => v.value));
+  });
+
+  it('the host-side filter masks the values of the secrets file and of the copies kept beside it, and of the names it is given, as pmx does', () => {
+    const shared = join(dir, 'filter');
+    mkdirSync(shared);
+    const file = join(shared, '.secrets.env');
+    writeFileSync(file, secretsFileText([{ name: 'RENAMED', value: 'only-in-the-file' }]));
+    writeFileSync(`${file}.r1.pmx-prev`, secretsFileText([{ name: 'OLD', value: 'only-in-a-copy' }]));
+    const result = sh(maskFilterCommand(file, []), 'a only-in-the-file b only-in-a-copy c\n');
+    expect(result.stdout).toBe('a *** b *** c\n');
   });
 
   it('the host-side filter masks as pmx does, reading values from its environment (only names on its command line)', () => {
     const input = `a ${VALUES[0]!.value} b\nline-one-abc\nline-two-xyz tail\npartial line-one-abc`;
-    const command = maskFilterCommand(VALUES.map((v) => v.name));
+    const command = maskFilterCommand(join(dir, 'absent.env'), VALUES.map((v) => v.name));
     for (const { value } of VALUES) expect(command).not.toContain(value.split('\n')[0]);
     const result = sh(command, input, Object.fromEntries(VALUES.map((v) => [v.name, v.value])));
     expect(result.stderr).toBe('');

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { readDeployEnvironment } from '../../../cli/deploy/config.js';
 import { DeployConfigError } from '../../../cli/deploy/errors.js';
 import { DeployStepError } from '../../../cli/deploy/run-error.js';
+import { SecretMask } from '../../../cli/deploy/secret-mask.js';
 import { resolveSecrets, secretsForRun } from '../../../cli/deploy/secrets.js';
 import { failure } from './config-failure.js';
 
@@ -55,7 +56,7 @@ describe('reading the values on this machine', () => {
     expect(secrets.values).toEqual([{ name: 'DB_PASSWORD', value: 'pa ss\nword' }, { name: 'WHERE', value: dir }]);
     expect(secrets.envFile?.toString()).toBe('GREETING=hello\n');
     expect(readFileSync(runs, 'utf8')).toBe('run\n');
-    expect(secrets.mask(`x pa ss y ${dir}`)).toBe('x *** y ***');
+    expect(new SecretMask(secrets.values.map((s) => s.value)).apply(`x pa ss y ${dir}`)).toBe('x *** y ***');
     expect(await resolveSecrets(read({}))).toBeNull();
   });
 
@@ -87,8 +88,8 @@ describe('reading the values on this machine', () => {
     const warnings: string[] = [];
     const secrets = (await secretsForRun('revert', false, env, (message) => warnings.push(message)))!;
     expect([secrets.envFile, secrets.values]).toEqual([null, [{ name: 'KEPT', value: 'kept-value' }]]);
-    expect(secrets.mask('a kept-value b')).toBe('a *** b');
-    expect(warnings).toEqual(["ecosystem.config.js: deploy.production.secrets.GONE: its command failed (exit 2): pmx cannot mask GONE in this run's output (hooks on the hosts still mask it)"]);
+    expect(new SecretMask(secrets.values.map((s) => s.value)).apply('a kept-value b')).toBe('a *** b');
+    expect(warnings).toEqual(["ecosystem.config.js: deploy.production.secrets.GONE: its command failed (exit 2): pmx masks only the value of GONE the hosts hold in this run's output (hooks on the hosts mask it too)"]);
     const before = readFileSync(runs, 'utf8');
     expect(await secretsForRun('deploy', true, env, () => undefined)).toBeNull();
     expect(await secretsForRun('list', false, env, () => undefined)).toBeNull();
