@@ -178,6 +178,8 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
   if (lifecycle.status === ProcessState.STOPPING) {
     // STOPPING, its child gone: it ends as the stop under way would have
     proc.restore({ ...lifecycle, status: lifecycle.afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.STOPPED });
+    // a restart under way counts as the restart it was asked as (a start of a process at rest counts none)
+    if (lifecycle.afterStop === 'restart') proc.countRestart();
     if (lifecycle.afterStop === 'restart' || lifecycle.afterStop === 'delete') proc.dispatch({ type: lifecycle.afterStop });
   } else if (lifecycle.status === ProcessState.WAITING_RESTART) {
     proc.restore(lifecycle);
@@ -185,6 +187,7 @@ function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lif
   } else if (saved.child && !saved.child.pipes) {
     // a cluster worker, ended by its primary's death rather than by itself: one restart
     proc.restore({ ...lifecycle, status: ProcessState.STOPPED });
+    proc.countRestart();
     proc.dispatch({ type: 'restart' });
     return 'restarted';
   } else {
@@ -243,6 +246,7 @@ async function reopenSockets(registry: Registry, instances: { proc: SupervisedPr
     // unless a command decided otherwise meanwhile (a stop must not be undone by this restart)
     if (proc.awaitingSockets) {
       proc.awaitingSockets = false;
+      proc.countRestart();
       proc.dispatch({ type: 'restart' });
     }
   }

@@ -128,6 +128,14 @@ export class SupervisedProcess extends EventEmitter {
     this.appSpec = next;
   }
 
+  /**
+   * Crash recovery: a process that ran under the dead agent and is started again (a cluster worker,
+   * a socket-activated app) counts the restart it is; a start of a process at rest counts none.
+   */
+  countRestart(): void {
+    this.state = { ...this.state, restarts: this.state.restarts + 1 };
+  }
+
   /** PM2's reset: the restart counters start again from zero. */
   resetCounters(): void {
     this.state = { ...this.state, restarts: 0, unstableRestarts: 0 };

@@ -270,7 +270,7 @@ describe('transition: zero-downtime reload', () => {
   it('kills a replacement that is not ready in time, and fails the reload only once it has exited', () => {
     const replacing = at(online(), { type: 'reload' }).state;
     const timedOut = at(replacing, { type: 'replace-timer' });
-    expect(timedOut.effects).toEqual([{ kind: 'kill-tree', child: 'replacement' }]);
+    expect(timedOut.effects).toEqual([{ kind: 'kill-tree', child: 'replacement', drainFirst: true }]);
     expect(timedOut.state).toMatchObject({ status: 'replacing', children: { replacement: 'stopping' } });
     const ended = at(timedOut.state, { type: 'replacement-exit' });
     expect(ended.state.status).toBe('online');
