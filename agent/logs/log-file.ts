@@ -110,7 +110,11 @@ export class LogFile {
       return this.drop(buffers, kept);
     }
     if (this.failing) this.recover();
-    if (this.policy.max_size > 0 && this.size >= this.policy.max_size) this.rotate();
+    if (this.policy.max_size > 0 && this.size >= this.policy.max_size) {
+      // emptied meanwhile (`pmx flush`, a copytruncate): counted again from what it holds, or the next rotation would cut a small file
+      this.size = Math.min(this.size, fstatSafe(fd, this.size));
+      if (this.size >= this.policy.max_size) this.rotate();
+    }
   }
 
   /** Moves the current file aside (`name__<date>.log`) and starts a new one. */
@@ -322,11 +326,12 @@ function sameFile(fd: number, path: string): boolean {
   }
 }
 
-function fstatSafe(fd: number): number {
+/** The size of the file open at `fd`, or `otherwise` when it cannot be read. */
+function fstatSafe(fd: number, otherwise = 0): number {
   try {
     return fstatSync(fd).size;
   } catch {
-    return 0;
+    return otherwise;
   }
 }
 

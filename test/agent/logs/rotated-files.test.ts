@@ -158,3 +158,21 @@ describe('a rotation that cannot name its file', () => {
     await pmx.ok(['delete', 'long']);
   });
 });
+
+describe('a log emptied outside the rotation', () => {
+  it('after pmx flush, the next size rotation comes at max_size of new output (regression: the count from before the flush cut a 9 KB file with max_size 100K)', async () => {
+    const dir = join(pmx.dir, 'flushed');
+    mkdirSync(dir);
+    const app = join(dir, 'steady.js');
+    writeFileSync(app, "let n = 0;\nconsole.log(`burst ${'b'.repeat(50_000)}`);\nsetInterval(() => console.log(`tick ${n++} ${'t'.repeat(1000)}`), 50);\n");
+    const out = join(dir, 'steady.log');
+    await pmx.ok(['start', ecosystem('steady', { script: app, out_file: out, error_file: join(dir, 'err.log'), log_rotate: { max_size: '100K', retain: 5 } })]);
+    await eventually('the burst written', () => existsSync(out) && statSync(out).size >= 50_000);
+    await pmx.ok(['flush', 'steady']);
+    const rotated = await eventually('a rotation', () => readdirSync(dir).find((name) => name.startsWith('steady__')), 20_000);
+    const kept = readFileSync(join(dir, rotated), 'utf8');
+    expect(kept).not.toContain('burst');
+    expect(kept.length).toBeGreaterThanOrEqual(100 * 1024);
+    await pmx.ok(['delete', 'steady']);
+  });
+});
