@@ -49,8 +49,8 @@ export class LogFile {
   /** Set while writes fail; `failure.since` and the last attempt pace the retries. */
   private failing: WriteFailure | null = null;
   private lastAttempt = 0;
-  /** A rotation failed (and was reported) and none has succeeded since. */
-  private rotationFailing = false;
+  /** Why the last rotation failed (reported once), while none has succeeded since. */
+  private rotationFailing: { message: string; since: number } | null = null;
   /** The compressions a killed agent left unfinished were looked for since the last reopen. */
   private unfinishedChecked = false;
   private pending: Buffer[] = [];
@@ -68,6 +68,11 @@ export class LogFile {
   /** Why writing fails now, or null while it works. */
   get failure(): WriteFailure | null {
     return this.failing;
+  }
+
+  /** Why the file is not being rotated (it grows past max_size), or null. */
+  get rotationFailure(): { message: string; since: number } | null {
+    return this.rotationFailing;
   }
 
   /** Queues whole lines; they reach the file at the end of this event-loop turn. */
@@ -105,7 +110,11 @@ export class LogFile {
       return this.drop(buffers, kept);
     }
     if (this.failing) this.recover();
-    if (this.policy.max_size > 0 && this.size >= this.policy.max_size) this.rotate();
+    if (this.policy.max_size > 0 && this.size >= this.policy.max_size) {
+      // emptied meanwhile (`pmx flush`, a copytruncate): counted again from what it holds, or the next rotation would cut a small file
+      this.size = Math.min(this.size, fstatSafe(fd, this.size));
+      if (this.size >= this.policy.max_size) this.rotate();
+    }
   }
 
   /** Moves the current file aside (`name__<date>.log`) and starts a new one. */
@@ -119,11 +128,12 @@ export class LogFile {
       rotated = moveAside(this.path, this.policy.date_format, new Date());
     } catch (error) {
       // told once, not on every write that finds the file still too big
-      if (!this.rotationFailing) this.onError(`cannot rotate ${this.path}: ${(error as Error).message}`, this.path);
-      this.rotationFailing = true;
+      const message = `cannot rotate ${this.path}: ${(error as Error).message}`;
+      if (!this.rotationFailing) this.onError(message, this.path);
+      this.rotationFailing = { message, since: this.rotationFailing?.since ?? Date.now() };
       return;
     }
-    this.rotationFailing = false;
+    this.rotationFailing = null;
     closeSync(this.fd);
     this.fd = null;
     this.size = 0;
@@ -316,11 +326,12 @@ function sameFile(fd: number, path: string): boolean {
   }
 }
 
-function fstatSafe(fd: number): number {
+/** The size of the file open at `fd`, or `otherwise` when it cannot be read. */
+function fstatSafe(fd: number, otherwise = 0): number {
   try {
     return fstatSync(fd).size;
   } catch {
-    return 0;
+    return otherwise;
   }
 }
 

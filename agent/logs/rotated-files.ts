@@ -36,7 +36,9 @@ export function moveAside(path: string, dateFormat: string, now: Date): string |
       return rotated;
     } catch (error) {
       rmSync(rotated, { force: true });
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      // ENOENT is the log's removal only when the log is indeed gone: a rename that fails for its
+      // target (a folder removed meanwhile) is a failure to report, not a reason to start afresh
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && !exists(path)) return null;
       throw error;
     }
   }
@@ -56,6 +58,16 @@ export function pruneRotated(path: string, dateFormat: string, retain: number): 
     .filter(({ mtime }) => mtime !== null)
     .sort((a, b) => b.mtime! - a.mtime! || b.name.localeCompare(a.name, undefined, { numeric: true }));
   for (const { name } of rotated.slice(retain)) rmSync(join(dir, name), { force: true });
+}
+
+/**
+ * Why `dateFormat` cannot be part of a rotated file's name, or null when it can: a date it writes
+ * with a '/' names a folder that is not there ('YYYY/MM/DD' turned size rotation off, the log
+ * growing without bound). Checked when the ecosystem file is read, and by the agent for any client.
+ */
+export function dateFormatProblem(dateFormat: string): string | null {
+  const written = formatDate(new Date(), dateFormat);
+  return written.includes('/') ? `a date format whose dates can be part of a file name (it writes '${written}', whose '/' would name a folder)` : null;
 }
 
 /** The names moveAside gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */

@@ -94,11 +94,15 @@ export class LogSink {
     }
   }
 
-  /** Why output is not reaching one of this process's files now ("<path>: <error>"), or null. */
+  /** Why output is not reaching one of this process's files now, or else why one is not rotated ("<path>: <error>"), or null. */
   writeFailure(): string | null {
     for (const file of [this.out, this.err, this.combined]) {
       const failure = file?.failure;
       if (failure) return `${failure.message} (since ${new Date(failure.since).toISOString()}, ${failure.dropped} bytes dropped)`;
+    }
+    for (const file of [this.out, this.err, this.combined]) {
+      const failure = file?.rotationFailure;
+      if (failure) return `${failure.message} (since ${new Date(failure.since).toISOString()}; the file grows past max_size)`;
     }
     return null;
   }

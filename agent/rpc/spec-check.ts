@@ -2,6 +2,7 @@
 // without control characters, no NUL anywhere, instances within bounds. The CLI sends valid
 // specs; anything else that can open the socket gets a validation error, never a TypeError.
 import type { AppSpec } from '../protocol/app-spec.js';
+import { dateFormatProblem } from '../logs/rotated-files.js';
 import { MAX_INSTANCES, MAX_NAME_LENGTH, MAX_TIMER_MS, hasNul, launchSizeProblem, nameProblem } from '../protocol/limits.js';
 
 type Check = (value: unknown) => string | null;
@@ -39,7 +40,7 @@ const rotation: Check = (value) => {
   if (value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) return 'an object or null';
   const r = value as Record<string, unknown>;
-  return count(r.max_size) ?? count(r.retain) ?? bool(r.compress) ?? orNull(text)(r.rotate_interval) ?? text(r.date_format);
+  return count(r.max_size) ?? count(r.retain) ?? bool(r.compress) ?? orNull(text)(r.rotate_interval) ?? text(r.date_format) ?? dateFormatProblem(r.date_format as string);
 };
 
 const port = (value: unknown): boolean => Number.isInteger(value) && (value as number) > 0 && (value as number) < 65536;

@@ -1,7 +1,7 @@
 // Which paths a watched app ignores: its `ignore_watch` globs, or PM2's default (dot files and
 // node_modules) when it lists none, and always its own log and pid files, whose writes would
 // otherwise restart it forever when they live under the watched directory.
-import { basename, dirname, extname, isAbsolute, relative, resolve } from 'node:path';
+import { basename, dirname, extname, isAbsolute, join, relative } from 'node:path';
 import type { AgentHome } from '../protocol/home.js';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { globToRegExp } from './glob.js';
@@ -18,10 +18,14 @@ export type IgnoreTest = (path: string) => boolean;
  * `node_modules`). A directory that is ignored hides everything below it.
  */
 export function ignoreTest(spec: AppSpec, isOwn: IgnoreTest): IgnoreTest {
-  const globs = spec.ignore_watch.map((glob) => ({
-    path: globToRegExp(isAbsolute(glob) ? glob : resolve(spec.cwd, glob)),
-    name: glob.includes('/') ? null : globToRegExp(glob),
-  }));
+  const globs = spec.ignore_watch.map((entry) => {
+    const glob = asPm2Reads(entry);
+    const name = glob.replace(/^\/+/, ''); // '\\.git' is '/.git': `.git` in the cwd, or anywhere as a name
+    return {
+      path: globToRegExp(isAbsolute(entry) ? glob : join(spec.cwd, glob)),
+      name: isAbsolute(entry) || name.includes('/') ? null : globToRegExp(name),
+    };
+  });
   const byGlob = (path: string): boolean => globs.some(({ path: full, name }) => full.test(path) || (name !== null && name.test(basename(path))));
   // tested below the cwd, so that an app deployed under a dot directory still sees its changes
   const byDefault = (path: string): boolean => {
@@ -30,6 +34,14 @@ export function ignoreTest(spec: AppSpec, isOwn: IgnoreTest): IgnoreTest {
   };
   const matches = globs.length > 0 ? byGlob : byDefault;
   return (path) => isOwn(path) || matches(path);
+}
+
+/**
+ * An ignore_watch entry as PM2's chokidar reads it: every backslash a '/' (its toUnix, before the
+ * entry is joined to the cwd), so PM2's documented regex-style `'\\.git'` is the `.git` folder.
+ */
+function asPm2Reads(entry: string): string {
+  return entry.replace(/\\/g, '/');
 }
 
 /**

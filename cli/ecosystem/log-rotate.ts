@@ -1,6 +1,7 @@
 // Cron schedules (`cron_restart`, log rotation) and the per-app `log_rotate` block.
 import { createRequire } from 'node:module';
 import type { LogRotation } from '../../agent/protocol/app-spec.js';
+import { dateFormatProblem } from '../../agent/logs/rotated-files.js';
 import { type Parsed, parseBoolean, parseCount, parseSize, parseText } from './values.js';
 
 /** croner, loaded only when a file has a cron key: most starts never need it. */
@@ -36,7 +37,7 @@ export function parseLogRotate(value: unknown): Parsed<LogRotation | null> {
     retain: (item) => parseCount(item, 1),
     compress: parseBoolean,
     rotate_interval: parseCron,
-    date_format: parseText,
+    date_format: parseDateFormat,
   };
   for (const key of ROTATE_KEYS) {
     if (raw[key] === undefined) continue;
@@ -45,4 +46,12 @@ export function parseLogRotate(value: unknown): Parsed<LogRotation | null> {
     (rotation as unknown as Record<string, unknown>)[key] = parsed.value;
   }
   return { ok: true, value: rotation };
+}
+
+/** A date_format of rotated names: text whose dates can be in a file name (no '/'). */
+function parseDateFormat(value: unknown): Parsed<string> {
+  const parsed = parseText(value);
+  if (!parsed.ok) return parsed;
+  const problem = dateFormatProblem(parsed.value);
+  return problem === null ? parsed : { ok: false, expected: problem };
 }

@@ -1,7 +1,7 @@
 // `--watch`: a burst of changes restarts once, ignored paths do not, `stop --watch` ends the
 // watching, a deleted watched directory leaves the agent running, cluster apps reload.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -106,6 +106,35 @@ describe('watch', () => {
     await quietWindow();
     expect((await pmx.proc('stopped')).pm2_env.status).toBe('stopped');
     expect(await restarts('stopped')).toEqual([2]);
+  });
+
+  it("follows symbolic links, as PM2 does: a change in a linked folder or a linked file restarts the app, and links that loop are followed once (regression: a deploy's shared config changed unseen)", async () => {
+    const shared = join(pmx.dir, 'shared');
+    mkdirSync(join(shared, 'config'), { recursive: true });
+    writeFileSync(join(shared, 'config', 'x.json'), '{}\n');
+    writeFileSync(join(shared, 'c.json'), '{}\n');
+    writeFileSync(join(shared, 'config', 'ignored.log'), '');
+    const dir = project('linked');
+    symlinkSync('../shared/config', join(dir, 'config'));
+    symlinkSync('../shared/c.json', join(dir, 'c.json'));
+    symlinkSync('..', join(dir, 'src', 'up')); // back to the root
+    symlinkSync('.', join(dir, 'src', 'self'));
+    symlinkSync('..', join(dir, 'parent')); // holds the root: never armed, or the whole sandbox would be
+    symlinkSync('../linked', join(shared, 'config', 'back')); // into the tree again, through the linked folder
+    await startWatched('linked', dir, '--watch', '--ignore-watch', '*.log');
+    const online = async (count: number): Promise<boolean> => {
+      const entry = await pmx.proc('linked');
+      return entry.pm2_env.restart_time === count && entry.pm2_env.status === 'online';
+    };
+    writeFileSync(join(shared, 'config', 'x.json'), '{"a":1}\n');
+    await eventually('a restart for the linked folder', () => online(1));
+    writeFileSync(join(shared, 'c.json'), '{"a":2}\n');
+    await eventually('a restart for the linked file', () => online(2));
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('a restart for a file of the tree itself', () => online(3));
+    const agentLog = readFileSync(join(pmx.home, 'agent.log'), 'utf8');
+    expect(agentLog).not.toContain(`watch: cannot watch ${pmx.dir}`);
+    expect(agentLog).not.toMatch(/change detected on .*\/parent\//);
   });
 
   it('survives the deletion and renaming of a watched directory, and watches it again when it comes back', async () => {

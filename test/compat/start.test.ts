@@ -2,7 +2,7 @@
 // and what they exit with as PM2 does.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { APPS, Differential, allOnline, project, settled, statuses, until } from './harness.js';
+import { APPS, Differential, type JlistEntry, allOnline, project, settled, statuses, until } from './harness.js';
 
 let diff: Differential;
 beforeAll(() => {
@@ -379,6 +379,25 @@ describe('watch', () => {
     const { pm2, pmx } = await diff.jlist();
     expect(project(pmx, ['pm2_env.watch', 'pm2_env.status'])).toEqual(project(pm2, ['pm2_env.watch', 'pm2_env.status']));
     expect(pmx[0]!.pm2_env.watch).toBe(false);
+  });
+});
+
+describe('ignore_watch', () => {
+  it("takes PM2's documented entries as PM2 does: '\\\\.git' is the .git folder, globs and plain names too (regression: git commands restarted the app under pmx)", async () => {
+    const files = { 'ig/app.js': APPS['hold.js'], 'ig/.git/HEAD': 'ref\n', 'ig/x.log': '', 'ig/tmp/sub/t.txt': '', 'ig/node_modules/m/index.js': '', 'ig/src/a.js': '' };
+    diff.write(files);
+    const app = (name: string, extra: Record<string, unknown>): Record<string, unknown> => ({ name, script: 'app.js', cwd: '<WORK>/ig', watch: true, ...extra });
+    // the witness ignores none of them and waits longer: once it has restarted, a restart of `ig` would have come already
+    diff.write({ 'ig.config.js': `module.exports = { apps: ${JSON.stringify([app('ig', { watch_delay: 100, ignore_watch: ['node_modules', '\\.git', '*.log', 'tmp/**'] }), app('witness', { watch_delay: 1500, ignore_watch: ['no-such-name'] })])} };` });
+    await diff.run(['start', 'ig.config.js']);
+    await settled(diff, (list) => list.length === 2 && list.every((entry) => entry.pm2_env.status === 'online'));
+    await diff.sh('echo x >> ig/.git/HEAD && echo x >> ig/x.log && echo x >> ig/tmp/sub/t.txt && echo x >> ig/node_modules/m/index.js');
+    const restarts = (list: JlistEntry[], name: string): number | undefined => list.find((entry) => entry.name === name)?.pm2_env.restart_time;
+    const seen = await settled(diff, (list) => (restarts(list, 'witness') ?? 0) >= 1, 'the witness restarted');
+    expect(restarts(seen.pmx, 'ig')).toBe(restarts(seen.pm2, 'ig'));
+    expect(restarts(seen.pmx, 'ig')).toBe(0);
+    await diff.sh('echo x >> ig/src/a.js');
+    await settled(diff, (list) => (restarts(list, 'ig') ?? 0) >= 1, 'ig restarted by a change it does not ignore');
   });
 });
 

@@ -2,7 +2,7 @@
 // describe while it lasts and recovered from by itself once space is free (the log removed to free
 // it included), with only whole lines in the file; a 5 MB line stays one line when stamped (--time) or wrapped in JSON.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, eventually } from '../../helpers/pmx.js';
@@ -192,5 +192,38 @@ describe('a 5 MB line', () => {
     expect(objects.map((object) => object.message)).toEqual([`${line}\n`, 'after\n']);
     expect(objects[0]).toMatchObject({ type: 'out', process_id: expect.any(Number), app_name: 'json', timestamp: expect.any(String) });
     expect(Object.keys(objects[0]!)).toEqual(['message', 'timestamp', 'type', 'process_id', 'app_name']);
+  });
+});
+
+describe('a compression that fills the disk', () => {
+  const disk = join(pmx.dir, 'compress-disk');
+  beforeAll(() => {
+    mkdirSync(disk);
+    mountSmallDisk(disk, '512k');
+  });
+  afterAll(async () => {
+    await pmx.run(['delete', 'noisy']);
+    spawnSync('umount', ['-l', disk]);
+  });
+
+  it('removes its partial .gz at once, keeping the rotated file, so writing resumes (regression: the half-written .gz held the disk full and logging failed for ever)', async () => {
+    // ~420 KB that barely compresses, then a tick every 50 ms: the 300K rotated file and the new
+    // log leave no room for its .gz
+    const app = join(pmx.dir, 'noisy.js');
+    writeFileSync(app, "const { randomBytes } = require('node:crypto');\nfor (let i = 0; i < 2000; i++) console.log(`burst ${i} ${randomBytes(150).toString('base64')}`);\nlet n = 0;\nsetInterval(() => console.log(`tick ${n++}`), 50);\n");
+    const log = join(disk, 'noisy.log');
+    const file = join(pmx.dir, 'noisy.config.js');
+    writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'noisy', script: app, out_file: log, error_file: join(pmx.dir, 'noisy-err.log'), log_rotate: { max_size: '300K', retain: 5, compress: true } })}] };`);
+    await pmx.ok(['start', file]);
+    await eventually('the compression failing', () => /cannot finish rotating .*ENOSPC/.test(readFileSync(join(pmx.home, 'agent.log'), 'utf8')), 15_000);
+    const names = readdirSync(disk);
+    expect(names.filter((name) => name.includes('.gz'))).toEqual([]);
+    const rotated = names.filter((name) => name.startsWith('noisy__'));
+    expect(rotated).toHaveLength(1);
+    expect(readFileSync(join(disk, rotated[0]!), 'utf8')).toMatch(/^burst 0 /);
+    const lastTick = (): number => Math.max(-1, ...[...readFileSync(log, 'utf8').matchAll(/^tick (\d+)$/gm)].map((match) => Number(match[1])));
+    const before = lastTick();
+    await eventually('new ticks in the log', () => lastTick() > before + 20, 10_000);
+    await eventually('the failure gone from jlist', async () => !(await pmx.proc('noisy')).pm2_env.pmx_log_error);
   });
 });

@@ -134,3 +134,45 @@ describe('compressions an agent killed while it compressed left', () => {
     await pmx.ok(['delete', 'reloaded']);
   });
 });
+
+describe('a rotation that cannot name its file', () => {
+  it("a date_format writing a '/' is refused when the file is read, naming the file, the app and the key, and nothing is started (regression: size rotation was silently off, a 2K log grew to 74 KB)", async () => {
+    const file = ecosystem('slash', { script: join(apps, 'forever.js'), log_rotate: { max_size: '2K', date_format: 'YYYY/MM/DD' } });
+    const started = await pmx.run(['start', file]);
+    expect(started.code).not.toBe(0);
+    expect(started.stderr).toMatch(/slash\.config\.js: app 'slash': `log_rotate` must be .+; its date_format must be a date format whose dates can be part of a file name \(it writes '\d{4}\/\d\d\/\d\d'/);
+    expect((await pmx.jlist()).map((entry) => entry.name)).not.toContain('slash');
+  });
+
+  it('a rotation that fails is said in the agent log and in describe, once, while the log grows past max_size', async () => {
+    const dir = join(pmx.dir, 'long');
+    mkdirSync(dir);
+    // with the date, the rotated name is longer than a file name may be (ENAMETOOLONG)
+    const out = join(dir, `${'n'.repeat(240)}.log`);
+    await pmx.ok(['start', ecosystem('long', { script: join(apps, 'writer.js'), out_file: out, error_file: join(dir, 'err.log'), log_rotate: { max_size: '10K' }, env: { COUNT: '500', WIDTH: '100' } })]);
+    await waitDone('long', join(dir, 'err.log'));
+    expect(statSync(out).size).toBeGreaterThan(40_000);
+    const described = await pmx.ok(['describe', 'long']);
+    expect(described).toMatch(/log writing.*cannot rotate .*ENAMETOOLONG/s);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8').split('\n').filter((line) => line.includes(`cannot rotate ${out}`))).toHaveLength(1);
+    await pmx.ok(['delete', 'long']);
+  });
+});
+
+describe('a log emptied outside the rotation', () => {
+  it('after pmx flush, the next size rotation comes at max_size of new output (regression: the count from before the flush cut a 9 KB file with max_size 100K)', async () => {
+    const dir = join(pmx.dir, 'flushed');
+    mkdirSync(dir);
+    const app = join(dir, 'steady.js');
+    writeFileSync(app, "let n = 0;\nconsole.log(`burst ${'b'.repeat(50_000)}`);\nsetInterval(() => console.log(`tick ${n++} ${'t'.repeat(1000)}`), 50);\n");
+    const out = join(dir, 'steady.log');
+    await pmx.ok(['start', ecosystem('steady', { script: app, out_file: out, error_file: join(dir, 'err.log'), log_rotate: { max_size: '100K', retain: 5 } })]);
+    await eventually('the burst written', () => existsSync(out) && statSync(out).size >= 50_000);
+    await pmx.ok(['flush', 'steady']);
+    const rotated = await eventually('a rotation', () => readdirSync(dir).find((name) => name.startsWith('steady__')), 20_000);
+    const kept = readFileSync(join(dir, rotated), 'utf8');
+    expect(kept).not.toContain('burst');
+    expect(kept.length).toBeGreaterThanOrEqual(100 * 1024);
+    await pmx.ok(['delete', 'steady']);
+  });
+});
