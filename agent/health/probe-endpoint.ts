@@ -47,7 +47,7 @@ function readiness(registry: Registry, phase: AgentPhase): { code: number; body:
   if (phase === 'stopping') return { code: 503, body: 'not ready: stopping every app\n' };
   const processes = registry.all();
   if (processes.length === 0) return { code: 503, body: 'not ready: no app\n' };
-  const waiting = notReadyProcesses(processes.map((proc) => ({ id: proc.id, name: proc.spec.name, status: proc.status, probed: Boolean(proc.spec.health_check), health: proc.health, endedByItself: proc.endedByItself, exitCode: proc.lifecycle.exitCode, wantedCodes: proc.spec.stop_exit_codes })));
+  const waiting = notReadyProcesses(processes.map((proc) => ({ id: proc.id, name: proc.spec.name, status: proc.status, probed: Boolean(proc.spec.health_check), health: proc.health, endedByItself: proc.endedByItself, exitCode: proc.lifecycle.exitCode, wantedCodes: proc.spec.stop_exit_codes, notice: proc.spec.notify ? proc.notice : null })));
   const stopped = processes.filter((proc) => proc.status === 'stopped').length;
   if (stopped === processes.length) return { code: 503, body: 'not ready: every app is stopped\n' };
   if (waiting.length === 0) {

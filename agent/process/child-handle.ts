@@ -24,6 +24,8 @@ export interface ChildHandle {
   probeEnv: Record<string, string>;
   /** The process pmx started, once MAINPID= named another main process: it ends with the launch (systemd ends the whole unit). */
   launcher: ProcessIdentity | null;
+  /** Armed when it said STOPPING=1: it is restarted if it has not exited by then. */
+  stopDeadline?: NodeJS.Timeout;
 }
 
 /** A handle for a child that was just launched. */

@@ -466,6 +466,7 @@ export class SupervisedProcess extends EventEmitter {
   private exited(handle: ChildHandle, child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
     if (handle.launched.child !== child) return;
     stopLiveness(handle.liveness);
+    clearTimeout(handle.stopDeadline);
     handle.notify?.close();
     const at = this.roleOf(child);
     if (!at) return;
@@ -607,10 +608,13 @@ export class SupervisedProcess extends EventEmitter {
     if (message.status !== undefined) notice.status = message.status;
     if (message.reloading) notice.state = 'reloading';
     if (message.ready && notice.state !== 'stopping') notice.state = 'ready';
-    if (message.stopping) {
-      // an app on its way out is not restarted for the pings it no longer sends
+    if (message.stopping && notice.state !== 'stopping') {
+      // an app on its way out is not restarted for the pings it no longer sends; as systemd arms
+      // its stop timeout at STOPPING=1, one that has not exited drain_timeout later is restarted
       notice.state = 'stopping';
       handle.liveness?.watchdog?.stop();
+      const bound = drainBound(this.spec);
+      handle.stopDeadline = setTimeout(() => this.stoppingOverdue(child, `it said STOPPING=1 ${bound} ms ago and has not exited (drain_timeout)`), bound);
     }
     // a ping, or READY=1 (from then on it must ping), arms the watchdog again
     if ((message.watchdog === 'ping' || message.ready) && notice.state !== 'stopping') handle.liveness?.watchdog?.sampled();
@@ -618,6 +622,12 @@ export class SupervisedProcess extends EventEmitter {
     if (message.mainpid !== undefined) this.mainPid(handle, message.mainpid);
     // the replacement's READY=1 is watched by watchReadiness, the current child's here
     if (message.ready && role === 'current') this.dispatch({ type: 'ready' });
+  }
+
+  /** The current child said STOPPING=1 and did not exit in time: restarted as a hung one is. */
+  private stoppingOverdue(child: ChildProcess, reason: string): void {
+    if (this.roleOf(child) !== 'current' || !this.restartable()) return;
+    this.restartOnItsOwn({ event: 'stopping', at: this.os.now(), reason }, `stopping: ${reason}`);
   }
 
   /** The current child missed its watchdog: restarted as a hung one is. */

@@ -77,12 +77,12 @@ export interface AppNotice {
 
 /** A restart the agent decided on its own, and why. */
 export interface SupervisionEvent {
-  event: 'hung' | 'health' | 'watchdog';
+  event: 'hung' | 'health' | 'watchdog' | 'stopping';
   /** ms since epoch. */
   at: number;
   /** 'hung': the event loop was blocked this long, ms. */
   blocked_ms?: number;
-  /** 'health': the last probe's failure; 'watchdog': how the app missed it. */
+  /** 'health': the last probe's failure; 'watchdog': how the app missed it; 'stopping': how long ago it said STOPPING=1. */
   reason?: string;
 }
 

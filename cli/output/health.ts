@@ -26,6 +26,12 @@ export function describeNotice(notice: AppNotice): string {
 /** `at 2026-01-01T10:00:00.000Z: event loop blocked for 30012 ms` or `...: HTTP 503 from ...`. */
 export function describeEvent(event: SupervisionEvent): string {
   const what =
-    event.event === 'hung' ? `event loop blocked for ${event.blocked_ms} ms` : event.event === 'watchdog' ? `watchdog missed: ${event.reason}` : `health check failed: ${event.reason}`;
+    event.event === 'hung'
+      ? `event loop blocked for ${event.blocked_ms} ms`
+      : event.event === 'watchdog'
+        ? `watchdog missed: ${event.reason}`
+        : event.event === 'stopping'
+          ? `did not stop: ${event.reason}`
+          : `health check failed: ${event.reason}`;
   return `at ${new Date(event.at).toISOString()}: ${what}`;
 }

@@ -182,6 +182,32 @@ describe('watchdog', SLOW, () => {
   });
 });
 
+describe('STOPPING=1', SLOW, () => {
+  it('an app that said STOPPING=1 and has not exited drain_timeout later is restarted, as systemd stops it at its stop timeout', async () => {
+    const log = join(pmx.dir, 'overdue.events');
+    const file = ecosystem('overdue', [{ name: 'py-overdue', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, drain_timeout: '3s', env: { EVENTS_LOG: log } }]);
+    await pmx.ok(['start', file]);
+    const before = await eventually('py-overdue ready', async () => {
+      const entry = await pmx.proc('py-overdue');
+      return notice(entry)?.state === 'ready' ? entry : null;
+    }, STARTUP_MS);
+    // STOPPING=1, then it stays up
+    process.kill(before.pid, 'SIGUSR1');
+    const stopping = await eventually('STOPPING=1 sent', () => noted(log, 'stopping')[0]);
+    const after = await eventually('py-overdue restarted', async () => {
+      const entry = await pmx.proc('py-overdue');
+      return entry.pid !== before.pid && entry.pid > 0 ? entry : null;
+    }, STARTUP_MS);
+    expect(alive(before.pid)).toBe(false);
+    expect(after.pm2_env.restart_time).toBe(1);
+    const [event] = events(after);
+    expect(event!.event).toBe('stopping');
+    expect(event!.reason).toBe('it said STOPPING=1 3000 ms ago and has not exited (drain_timeout)');
+    expect(event!.at - stopping.at).toBeGreaterThanOrEqual(2900);
+    await pmx.ok(['delete', 'py-overdue']);
+  });
+});
+
 describe('MAINPID=', SLOW, () => {
   it('follows a forked process the app names as its main one: its pid shown, its exit a restart', async () => {
     const file = ecosystem('fork', [{ name: 'sh-fork', script: join(apps, 'notify-fork.sh'), interpreter: 'none', notify: true }]);

@@ -9,6 +9,7 @@ const view = (status: ReadinessView['status'], probed = false, state: HealthStat
 describe('readiness', () => {
   it('is ready when every process serves and every probed one passed its last probe', () => {
     expect(notReadyProcesses([view('online'), view('online', true, health('healthy')), view('replacing', true, health('healthy'))])).toEqual([]);
+    expect(notReadyProcesses([{ ...view('online'), notice: { state: 'ready', status: 'serving' } }, { ...view('online'), notice: { state: 'reloading', status: null } }])).toEqual([]);
   });
 
   it('leaves stopped processes out: a job that finished, an app stopped on purpose', () => {
@@ -31,6 +32,9 @@ describe('readiness', () => {
     [view('online', true, health('starting', 'HTTP 503')), 'online, health check starting'],
     [view('online', true, health('unhealthy', 'HTTP 503')), 'online, unhealthy'],
     [view('replacing', true, health('healthy', 'HTTP 503')), 'online, its last health check failed'],
+    // a notify app is ready when it says so, and no longer once it says it is going away
+    [{ ...view('online'), notice: { state: 'starting', status: null } }, 'online, no READY=1 yet'],
+    [{ ...view('online'), notice: { state: 'stopping', status: 'draining' } }, 'online, said STOPPING=1'],
   ])('names %j as not ready: %s', (proc, why) => {
     expect(notReadyProcesses([view('online'), proc])).toEqual([{ id: 3, name: 'api', why }]);
   });
