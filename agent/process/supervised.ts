@@ -655,7 +655,8 @@ export class SupervisedProcess extends EventEmitter {
     this.dispatch({ type: 'liveness-failed' });
     const limit = this.spec.restart_limit;
     const limited = this.state.afterStop === 'errored' && limit;
-    this.fail(limited ? `${problem}: not restarted, it was restarted ${limit.burst} times within ${limit.interval} ms (restart_limit: { burst: ${limit.burst}, interval: ${limit.interval} }); errored until it is started` : `${problem}: restarting`);
+    if (limited) this.fail(`${problem}: not restarted, it was restarted ${limit.burst} times within ${limit.interval} ms (restart_limit: { burst: ${limit.burst}, interval: ${limit.interval} }); errored until it is started`);
+    else this.fail(this.spec.autorestart ? `${problem}: restarting` : `${problem}: stopped, not restarted (autorestart: false)`);
   }
 
   /** The agent restarts a process on its own only while it runs unattended: not while it is being stopped or reloaded (the replacement renews it). */

@@ -140,9 +140,11 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
       return currentExited(s, event.code, policy, now);
 
     case 'liveness-failed': {
-      // LAUNCHING | ONLINE -> STOPPING, then LAUNCHING; or ERRORED once restart_limit is reached
+      // LAUNCHING | ONLINE -> STOPPING, then LAUNCHING; or ERRORED once restart_limit is reached; or STOPPED (autorestart off)
       if (!isUnattended(s.status) || !s.children.current) return same(s);
       const { limited, recentRestarts } = judgeLivenessRestart(s, policy, now);
+      // autorestart off: it is stopped and stays so, as after a crash (systemd's Restart=no with a watchdog)
+      if (!policy.autorestart) return stopAll({ ...s, recentRestarts }, 'stop', policy);
       if (limited) return stopAll({ ...s, recentRestarts, erroredBy: 'restart_limit' }, 'errored', policy);
       return stopAll({ ...s, unstableRestarts: 0, backoffDelay: 0, recentRestarts }, 'restart', policy);
     }

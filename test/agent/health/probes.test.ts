@@ -164,6 +164,22 @@ describe('a tcp probe', () => {
     expect(events(after)[0]).toMatchObject({ event: 'health', reason: expect.stringMatching(new RegExp(`^connect 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`)) });
     await pmx.ok(['delete', 'tcp']);
   });
+
+  it('stops an app with autorestart off once it fails, and restarts it no more (as after a crash)', async () => {
+    const port = await freePort();
+    const file = ecosystem('tcp-once', [{ name: 'tcp-once', script: join(apps, 'health.js'), autorestart: false, env: { PORT: String(port), ON_SIGUSR2: 'close' }, health: { tcp: port, ...FAST } }]);
+    await pmx.ok(['start', file]);
+    const before = await healthy('tcp-once');
+    process.kill(before.pid, 'SIGUSR2');
+    const after = await eventually('tcp-once stopped', async () => {
+      const entry = await pmx.proc('tcp-once');
+      return entry.pm2_env.status === 'stopped' ? entry : null;
+    });
+    expect([after.pid, after.pm2_env.restart_time, events(after).map((event) => event.event)]).toEqual([0, 0, ['health']]);
+    expect(after.pm2_env.pmx_error).toMatch(/: stopped, not restarted \(autorestart: false\)$/);
+    expect(alive(before.pid)).toBe(false);
+    await pmx.ok(['delete', 'tcp-once']);
+  });
 });
 
 describe('an exec probe', () => {
