@@ -712,5 +712,5 @@ export class SupervisedProcess extends EventEmitter {
 
 /** What an app with a notify socket finds in its environment, as systemd sets it (WATCHDOG_PID is set by the launching shell). */
 function notifyEnv(path: string, spec: AppSpec): Record<string, string> {
-  return { NOTIFY_SOCKET: path, ...(spec.watchdog ? { WATCHDOG_USEC: String(spec.watchdog * 1000) } : {}) };
+  return { NOTIFY_SOCKET: path, ...(spec.watchdog ? { WATCHDOG_USEC: String(Math.round(spec.watchdog * 1000)) } : {}) };
 }

@@ -119,6 +119,13 @@ describe('notify', SLOW, () => {
 });
 
 describe('watchdog', SLOW, () => {
+  it('exports WATCHDOG_USEC as a whole number of microseconds, which sd_watchdog_enabled() and int() parse', async () => {
+    const file = ecosystem('usec', [{ name: 'py-usec', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, watchdog: 2000.0004 }]);
+    await pmx.ok(['start', file]);
+    expect((await printedEnv(await pmx.proc('py-usec'))).usec).toBe('2000000');
+    await pmx.ok(['delete', 'py-usec']);
+  });
+
   it('exports WATCHDOG_USEC and WATCHDOG_PID, and restarts an app that stops pinging within watchdog + 1 s', async () => {
     const log = join(pmx.dir, 'dog.events');
     const file = ecosystem('dog', [{ name: 'py-dog', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, watchdog: '1s', kill_timeout: 500, env: { PINGS: '6', EVENTS_LOG: log } }]);
