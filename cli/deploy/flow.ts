@@ -57,7 +57,10 @@ export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult>
     await flow.prepare();
     flow.barrier();
     flow.settled();
-    if (flow.stopped() !== null) await flow.cancelAll();
+    if (flow.stopped() !== null) {
+      if (!run.interruption.by) flow.ramp.refused(flow.stopped()!);
+      await flow.cancelAll();
+    }
     else await flow.publish();
   } finally {
     flow.settled();
