@@ -312,6 +312,14 @@ describe("the ramp's closing line says what happened", () => {
     expect(run.ramp).toMatchObject({ published: 0, stopped: null });
     expect(line(run)).toBe('ramp (batches of 1, 3 batches, max_fail 0) interrupted before batch 1; batches 1-3 were not published');
   });
+
+  it('a batch whose only host failed within max_fail is not announced as held with no host', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1, max_fail: 1, batch_wait: '50ms' });
+    expect(statuses(run)).toEqual(['deployed', 'rolled-back', 'deployed']);
+    expect(run.events.flatMap((e) => (e.kind === 'batch-hold' ? [`hold ${e.batch} (${e.hosts.join(', ')})`] : []))).toEqual(['hold 1 (h1)']);
+  });
 });
 
 describe('revert', () => {
