@@ -89,7 +89,8 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
     const connected = new Set(fleet.hosts.flatMap((host) => (host.connection ? [host.host] : [])));
     for (const result of results) if (!result.ok && connected.has(result.host)) ctx.err.write(hostLine(result.host, `[PMX][ERROR] ${failureText(result)}`) + '\n');
     for (const result of results) if (result.ok && !result.value.stopped && result.value.code !== 0) ctx.err.write(hostLine(result.host, `[PMX] logs ended (exit ${result.value.code})`) + '\n');
-    if (results.every((result) => !result.ok || (!result.value.stopped && result.value.code !== 0))) process.exitCode = 1;
+    // as the actions: a host whose logs could not be read fails the command (a script reading --nostream sees it)
+    if (results.some((result) => !result.ok || (!result.value.stopped && result.value.code !== 0))) process.exitCode = 1;
   });
 }
 

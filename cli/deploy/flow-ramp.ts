@@ -20,8 +20,13 @@ export interface RampReport {
   published: number;
   /** The hosts that failed after the barrier, in the order they failed. */
   failed: string[];
-  /** The batch (1-based) that stopped the deploy and why; null when it went through. */
-  stopped: { batch: number; reason: string } | null;
+  /** The batch (1-based) that stopped the deploy and why; `beforePublish` when a failure before the barrier stopped it (no batch published, max_fail does not apply); null when it went through. */
+  stopped: { batch: number; reason: string; beforePublish?: true } | null;
+  /** Once stopped, the published hosts as they ended: sent back to their previous release, left on the new one (`autoRollbackOff`: why), or perhaps still on it (the rollback failed or could not reach them). */
+  wentBack: string[];
+  stayed: string[];
+  unsure: string[];
+  autoRollbackOff: boolean;
 }
 
 /** The ramp of a run (owned by one Flow). */
@@ -37,7 +42,7 @@ export class Ramp {
     this.report =
       rolling === null
         ? null
-        : { rolling: describeRolling(rolling), batches: this.batches.map((batch) => batch.map((slot) => slot.label)), holdMs: batchWaitMs, maxFail: show(maxFail), allowed: allowedFailures(maxFail, slots.length), published: 0, failed: [], stopped: null };
+        : { rolling: describeRolling(rolling), batches: this.batches.map((batch) => batch.map((slot) => slot.label)), holdMs: batchWaitMs, maxFail: show(maxFail), allowed: allowedFailures(maxFail, slots.length), published: 0, failed: [], stopped: null, wentBack: [], stayed: [], unsure: [], autoRollbackOff: !environment.autoRollback };
   }
 
   /** True when `rolling` is set: failures count against max_fail, and going over it stops the deploy. */
@@ -72,8 +77,22 @@ export class Ramp {
     return false;
   }
 
-  /** The report, once the flow is done (null without `rolling`). */
+  /** A failure before the barrier (or the barrier's refusal): no batch publishes, whatever max_fail says. */
+  refused(reason: string): void {
+    if (this.report) this.report.stopped = { batch: 1, reason, beforePublish: true };
+  }
+
+  /** The report, once the flow is done (null without `rolling`): a stopped ramp says where each published host ended. */
   result(): RampReport | null {
-    return this.report;
+    const report = this.report;
+    if (report === null || report.stopped === null) return report;
+    const slots = this.batches.flat();
+    const labels = (keep: (slot: HostSlot) => boolean): string[] => slots.filter(keep).map((slot) => slot.label);
+    return {
+      ...report,
+      wentBack: labels((slot) => slot.wentBack === 'back'),
+      stayed: labels((slot) => slot.ctx.published && slot.wentBack === null),
+      unsure: labels((slot) => slot.ctx.published && slot.wentBack === 'unknown'),
+    };
   }
 }

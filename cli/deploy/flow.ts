@@ -57,7 +57,10 @@ export async function runFlow(run: RunInfo, plan: FlowPlan): Promise<FlowResult>
     await flow.prepare();
     flow.barrier();
     flow.settled();
-    if (flow.stopped() !== null) await flow.cancelAll();
+    if (flow.stopped() !== null) {
+      if (!run.interruption.by) flow.ramp.refused(flow.stopped()!);
+      await flow.cancelAll();
+    }
     else await flow.publish();
   } finally {
     flow.settled();
@@ -168,6 +171,8 @@ class Flow {
       if (!(await this.settleFailures(index, live, after.at(-1)?.name ?? switchPhase.name))) continue;
       if (!ramp.holds(index) || !this.plan.hold) continue;
       const holding = live.filter((slot) => !slot.failure);
+      // every host of the batch failed within max_fail and went its way: nothing left to hold
+      if (holding.length === 0) continue;
       this.run.emit({ kind: 'batch-hold', batch: index + 1, of, hosts: holding.map((slot) => slot.label), holdMs: this.run.environment.batchWaitMs, checked: this.run.environment.healthcheck !== null });
       await mapBounded(holding, holding.length, (slot) => slot.runPhase(this.plan.hold!));
       await this.settleFailures(index, holding, this.plan.hold.name);

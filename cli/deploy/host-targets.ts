@@ -37,13 +37,37 @@ export function readHosts(context: HostContext): HostTarget[] {
   const raw = context.section.host;
   const list = Array.isArray(raw) ? raw : [raw];
   if (list.length === 0) context.fail('host', HOST_EXPECTED, raw);
+  // the entry that first named each host: a host listed twice would deploy against itself (its own lock refuses it)
+  const seen = new Map<string, { key: string; written: string }>();
   return list.flatMap((item, index) => {
     const where = Array.isArray(raw) ? `host[${index}]` : 'host';
     const written = typeof item === 'string' && item.trim() !== '' ? item.trim() : null;
     const object = written === null ? hostObject(item, where, context) : null;
-    const names = expand(written ?? object!.host, written === null ? `${where}.host` : where, context);
-    return names.map((name) => target(object ? { ...object.spec, ...parseHostOver(name, object.spec) } : parseHost(name), context));
+    const key = written === null ? `${where}.host` : where;
+    const names = expand(written ?? object!.host, key, context);
+    for (const name of names) checkName(name, key, written ?? object!.host, context);
+    return names.map((name) => {
+      const made = target(object ? { ...object.spec, ...parseHostOver(name, object.spec) } : parseHost(name), context);
+      const id = identity(made);
+      const first = seen.get(id);
+      if (first !== undefined) context.fail(key, `hosts listed once each (${id} ${first.key === key ? 'comes twice from it' : `is ${first.key} ${JSON.stringify(first.written)} too`})`, written ?? object!.host);
+      seen.set(id, { key, written: written ?? object!.host });
+      return made;
+    });
   });
+}
+
+// what a host string may not hold, caught here rather than as a connection error per host
+function checkName(name: string, key: string, written: string, context: HostContext): void {
+  if (/\s/.test(name)) context.fail(key, 'one host name or address without spaces (list several hosts as an array)', written);
+  const port = parseHost(name).port;
+  if (port !== undefined && !(port > 0 && port < 65536)) context.fail(key, `a port number from 1 to 65535 after the host's ':' (${name})`, written);
+}
+
+// the SSH login a target makes (through its jump hosts): two entries that make the same one are the same host
+function identity(target: HostTarget): string {
+  const via = target.proxyJump ? ` via ${identity(target.proxyJump)}` : '';
+  return `${target.user}@${target.hostname.toLowerCase()}:${target.port}${via}`;
 }
 
 function target(spec: HostSpec, context: HostContext): HostTarget {

@@ -16,7 +16,7 @@ const STEP = "a whole number of hosts of at least 1 or a percentage of the selec
 
 /** `rolling` as written: null (every host at once) for nothing or 0, else batches or steps. */
 export function readRolling(value: unknown, fail: Fail): Rolling | null {
-  if (value === undefined || value === null || value === 0) return null;
+  if (value === undefined || value === null || wholeNumber(value) === 0) return null;
   if (!Array.isArray(value)) return { every: share(value, 'rolling', fail, `0 (every host at once), ${STEP}, or a list of cumulative steps such as [1, '25%', '100%']`) };
   if (value.length === 0) return fail('rolling', "a list of cumulative steps such as [1, '25%', '100%']", value);
   const steps: Share[] = [];
@@ -33,12 +33,13 @@ export function readRolling(value: unknown, fail: Fail): Rolling | null {
 }
 
 /** `max_fail` as written: hosts (a whole number, default 0) or a percentage of the selected hosts. */
-export function readMaxFail(value: unknown, fail: Fail): Share {
-  if (value === undefined || value === null) return { hosts: 0 };
+export function readMaxFail(written: unknown, fail: Fail): Share {
+  if (written === undefined || written === null) return { hosts: 0 };
   const expected = "a whole number of hosts of at least 0 or a percentage of the selected hosts such as '10%'";
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? { hosts: value } : fail('max_fail', expected, value);
+  const value = wholeNumber(written);
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 0 ? { hosts: value } : fail('max_fail', expected, written);
   const match = typeof value === 'string' ? PERCENT.exec(value) : null;
-  return match && Number(match[1]) <= 100 ? { percent: Number(match[1]) } : fail('max_fail', expected, value);
+  return match && Number(match[1]) <= 100 ? { percent: Number(match[1]) } : fail('max_fail', expected, written);
 }
 
 /** The size of each batch for `total` selected hosts, in order (one batch of all when rolling is null). */
@@ -91,15 +92,21 @@ function amount(value: Share): number {
   return 'hosts' in value ? value.hosts : value.percent;
 }
 
-function share(value: unknown, key: string, fail: Fail, expected: string): Share {
-  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? { hosts: value } : fail(key, expected, value);
+// PM2 configs are hand-written, often from environment variables: '2' is 2, as `--rolling 2` is
+function wholeNumber(value: unknown): unknown {
+  return typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
+}
+
+function share(written: unknown, key: string, fail: Fail, expected: string): Share {
+  const value = wholeNumber(written);
+  if (typeof value === 'number') return Number.isInteger(value) && value >= 1 ? { hosts: value } : fail(key, expected, written);
   const match = typeof value === 'string' ? PERCENT.exec(value) : null;
   const percent = match ? Number(match[1]) : NaN;
-  return percent > 0 && percent <= 100 ? { percent } : fail(key, expected, value);
+  return percent > 0 && percent <= 100 ? { percent } : fail(key, expected, written);
 }
 
 /** `--rolling` as typed: `2`, `25%` or `1,25%,100%`, read as the file's `rolling` would be. */
 export function parseRollingFlag(text: string, fail: Fail): Rolling | null {
-  const words = text.split(',').map((word) => (/^\s*\d+\s*$/.test(word) ? Number(word) : word.trim()));
+  const words = text.split(',').map((word) => word.trim());
   return readRolling(words.length === 1 ? words[0] : words, fail);
 }

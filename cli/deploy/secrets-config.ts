@@ -8,6 +8,9 @@ import type { SecretCommand } from './types.js';
 /** The keys this file reads. */
 export const SECRET_KEYS = ['env_file', 'secrets'];
 
+/** Variables pmx's own commands on a host rely on (PATH for mkdir and tee, HOME for its agent) or set for hooks: a secret of that name, exported before them, would break them or replace pmx's value. */
+export const RESERVED_NAMES = ['PATH', 'HOME', 'IFS', 'LD_PRELOAD', 'LD_LIBRARY_PATH', 'PMX_HOME', 'SHARED', 'RELEASE', 'PREVIOUS_RELEASE'];
+
 /** What the secret keys say. */
 export interface SecretSettings {
   envFile: string | null;
@@ -46,6 +49,7 @@ function readSecrets(value: unknown, fail: Fail): SecretCommand[] {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return fail('secrets', "an object of variable names to local commands, such as { DB_PASSWORD: 'pass show prod/db' }");
   return Object.entries(value).map(([name, command]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) fail(`secrets.${name}`, 'a variable name of letters, digits and _ (not starting with a digit)', name);
+    if (RESERVED_NAMES.includes(name)) fail(`secrets.${name}`, `a name other than ${RESERVED_NAMES.join(', ')} (pmx's own commands on the hosts use these, and hooks run with them exported)`, name);
     if (typeof command !== 'string' || command.trim() === '') fail(`secrets.${name}`, 'a local command that prints the value', command);
     return { name, command: command as string };
   });

@@ -37,6 +37,8 @@ beforeAll(async () => {
       ],
     }),
     ranged: environment(env, hosts, origin, { strategy: 'release', host: asRange(hosts.map((host) => host.address)) }),
+    // host 1 written alone, then again inside a range over every host
+    overlap: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, ...[asRange(hosts.map((host) => host.address))].flat()] }),
   }));
   const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
   expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done']);
@@ -95,5 +97,17 @@ describe('--hosts and --roles on real hosts', () => {
     );
     expect(await Promise.all(hosts.map((host) => stateOf(host)))).toEqual(before);
     expect((await servingEverywhere(hosts, 'never', 0)).map((a) => a.version)).toEqual(['v2', 'v2', 'v1']);
+  }, 30_000);
+
+  it('a host listed twice (an entry and a range over it) is refused by deploy and by --plan, naming both entries, before any host is touched', async () => {
+    const before = await Promise.all(hosts.map((host) => stateOf(host)));
+    // it used to deploy against itself: refused by its own lock, while --plan exited 0
+    for (const flags of [{ plan: true }, {}]) {
+      const cli = await deployCli(['overlap'], flags, app.dir);
+      expect(cli.code, JSON.stringify(flags)).toBe(1);
+      expect(cli.stdout).toBe('');
+      expect(cli.stderr).toContain(`deploy.overlap.host[1]: expected hosts listed once each (deploy@${hosts[0]!.address}:22 is host[0] "${hosts[0]!.address}" too)`);
+    }
+    expect(await Promise.all(hosts.map((host) => stateOf(host)))).toEqual(before);
   }, 30_000);
 });

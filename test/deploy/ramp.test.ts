@@ -31,6 +31,8 @@ beforeAll(async () => {
     tolerant: environment(env, hosts, origin, { ...ramp, max_fail: 1 }),
     // batches of one, held long: a failure (or an interrupt) is what ends the hold
     watched: environment(env, hosts, origin, { ...stamped, healthcheck: { ...health, retries: 0 }, rolling: 1, batch_wait: '60s' }),
+    // a stopped ramp leaves what published where it is
+    kept: environment(env, hosts, origin, { ...stamped, healthcheck: health, rolling: 1, auto_rollback: false }),
   }));
   const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
   expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done', 'done', 'done', 'done']);
@@ -180,5 +182,18 @@ describe('a canary ramp on 4 hosts', () => {
     expect(after[0]!.ledger.at(-1)).toMatchObject({ result: 'success' });
     for (const i of [1, 2, 3]) untouched(after[i]!, before[i]!);
     expect(after.map((state) => state.version)).toEqual([version, ...before.slice(1).map((state) => state.version)]);
+  }, 30_000);
+  it("auto_rollback false: the closing line says the published hosts stayed on the new release, as they do, not that they were sent back", async () => {
+    const before = await fleet();
+    const version = next();
+    await execOnHost(hosts[1]!, `touch /srv/unhealthy-${version}`);
+    const cli = await deployCli(['kept'], {}, app.dir);
+    expect(cli.code, cli.stdout).toBe(1);
+    const [h1, h2] = [hosts[0]!.address, hosts[1]!.address];
+    expect(cli.stdout).toContain(`ramp (batches of 1, 4 batches, max_fail 0) stopped at batch 2: ${h2} failed in health check; ${h1}, ${h2} stayed on the new release (auto_rollback is off) (each host's row says what it serves); batches 3-4 were not published`);
+    expect(cli.stdout).not.toContain('were sent back');
+    const after = await fleet();
+    expect(after.map((state) => state.version)).toEqual([version, version, before[2]!.version, before[3]!.version]);
+    for (const i of [2, 3]) untouched(after[i]!, before[i]!);
   }, 30_000);
 });

@@ -189,6 +189,12 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
       expect(restart.code).toBe(1);
       expect(restart.stdout).toContain(`${down.address} | [PMX][ERROR] unreachable: connection refused`);
       expect(restart.stderr).toContain(`[PMX][ERROR] restart on production: done on 2 of 3 hosts; failed on ${down.address}`);
+
+      // a script reading logs once learns from the exit code that a host's lines are missing; the others' are printed
+      const logs = await fleet('logs', 'web', '--nostream', '--raw', '--lines', '2');
+      expect(logs.code, logs.stderr).toBe(1);
+      expect(logs.stderr).toContain(`${down.address} | [PMX][ERROR] unreachable: connection refused`);
+      for (const host of hosts.slice(0, 2)) expect(logs.stdout.split('\n').some((line) => line.startsWith(`${host.address} | `))).toBe(true);
     } finally {
       await startSshd(down);
     }

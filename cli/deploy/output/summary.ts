@@ -62,9 +62,22 @@ export function rampLine(ramp: RampReport, style: Style): string {
   const head = `ramp (${ramp.rolling}, ${count} batch${count === 1 ? '' : 'es'}${ramp.holdMs > 0 ? `, held ${duration(ramp.holdMs)} between batches` : ''}, max_fail ${ramp.maxFail})`;
   const tolerated = ramp.failed.length > 0 ? `; ${ramp.failed.length} failure${ramp.failed.length === 1 ? '' : 's'} (${remoteText(ramp.failed.join(', '))})` : '';
   const unpublished = ramp.published < count ? `; ${ramp.published + 1 === count ? `batch ${count} was` : `batches ${ramp.published + 1}-${count} were`} not published` : '';
-  if (ramp.stopped) return style.red(`${head} stopped at batch ${ramp.stopped.batch}: ${remoteText(ramp.stopped.reason)}; the published batches were sent back (each host's row says what it serves)${unpublished}`);
+  if (ramp.stopped?.beforePublish) return style.red(`${head} stopped before batch 1: ${remoteText(ramp.stopped.reason)} (before publish, where max_fail does not apply)${unpublished}`);
+  if (ramp.stopped) return style.red(`${head} stopped at batch ${ramp.stopped.batch}: ${remoteText(ramp.stopped.reason)}; ${sentBack(ramp)} (each host's row says what it serves)${unpublished}`);
+  if (ramp.published === 0) return style.yellow(`${head} interrupted before batch 1${unpublished}`);
   if (ramp.published < count) return style.yellow(`${head} interrupted after batch ${ramp.published}${tolerated}${unpublished}`);
   return (ramp.failed.length > 0 ? style.yellow : style.green)(`${head} went through${tolerated && `${tolerated} within max_fail`}`);
+}
+
+// where a stopped ramp left the hosts that had published: back, left on the new release, or unknown
+function sentBack(ramp: RampReport): string {
+  if (ramp.stayed.length === 0 && ramp.unsure.length === 0) return 'the published batches were sent back';
+  const names = (hosts: string[]): string => remoteText(hosts.join(', '));
+  return [
+    ...(ramp.wentBack.length > 0 ? [`${names(ramp.wentBack)} went back`] : []),
+    ...(ramp.stayed.length > 0 ? [`${names(ramp.stayed)} stayed on the new release (${ramp.autoRollbackOff ? 'auto_rollback is off' : 'no release before it'})`] : []),
+    ...(ramp.unsure.length > 0 ? [`${names(ramp.unsure)} may still serve the new release (the rollback failed or could not reach ${ramp.unsure.length === 1 ? 'it' : 'them'})`] : []),
+  ].join('; ');
 }
 
 /** What list, curr and prev found on each host (nothing for other commands). */

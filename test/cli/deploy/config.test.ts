@@ -195,6 +195,15 @@ describe("pmx's optional keys", () => {
     expect(one({ host: 'a', rolling: ['50%', 2] }).rolling).toEqual({ steps: [{ percent: 50 }, { hosts: 2 }] });
   });
 
+  it("reads rolling and max_fail written as strings of a whole number ('2', from an environment variable) as --rolling 2 reads them", () => {
+    expect(one({ host: 'a', rolling: '2', max_fail: ' 1 ' })).toMatchObject({ rolling: { every: { hosts: 2 } }, maxFail: { hosts: 1 } });
+    expect(one({ host: 'a', rolling: ['1', '3', '100%'], max_fail: '0' })).toMatchObject({ rolling: { steps: [{ hosts: 1 }, { hosts: 3 }, { percent: 100 }] }, maxFail: { hosts: 0 } });
+    expect(one({ host: 'a', rolling: '0' }).rolling).toBeNull();
+    // still refused as written, naming the value given
+    expect(failure(() => one({ host: 'a', rolling: ['3', '2'] })).message).toContain('deploy.prod.rolling[1]: expected a cumulative step beyond the one before (3): each step counts every host live after it, got "2" (string)');
+    expect(failure(() => one({ host: 'a', max_fail: '1.5' })).message).toContain('got "1.5" (string)');
+  });
+
   it('reads durations as ms numbers or strings with a unit', () => {
     expect([duration(1500), duration('1500'), duration('500ms'), duration('1.5s'), duration('2m'), duration('1h'), duration('soon'), duration(-1)]).toEqual([1500, 1500, 500, 1500, 120_000, 3_600_000, null, null]);
   });

@@ -8,6 +8,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { DeployEvent } from '../../../cli/deploy/events.js';
 import { Interruption } from '../../../cli/deploy/interrupt.js';
 import type { ScriptedHost } from './scripted-host.js';
+import { rampLine } from '../../../cli/deploy/output/summary.js';
+import { styleFor } from '../../../cli/output/style.js';
 import { runPmx, ScriptedFleet, seededRelease, sha, useTinyBundle, type Run } from './scripted-fleet.js';
 
 const [a, b, c, d] = [sha('a'), sha('b'), sha('c'), sha('d')];
@@ -252,6 +254,71 @@ describe('a canary ramp (rolling)', () => {
     expect(run.outcomes[1]!.notes.join(' ')).toContain('within max_fail 1 (1 of 1 allowed failures): the ramp went on');
     const fresh = run.outcomes[0]!.release!;
     expect(fleet.hosts.map((h) => h.currentRelease)).toEqual([fresh, A, fresh, fresh]);
+  });
+});
+
+describe("the ramp's closing line says what happened", () => {
+  const line = (run: Run): string => rampLine(run.ramp!, styleFor(false));
+
+  it('auto_rollback false: a stopped ramp says the published hosts stayed on the new release, not that they were sent back', async () => {
+    const fleet = fleetOf(4);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1, auto_rollback: false });
+    expect(statuses(run)).toEqual(['failed', 'failed', 'cancelled', 'cancelled']);
+    const fresh = run.outcomes[0]!.release!;
+    expect(fleet.hosts.map((h) => h.currentRelease)).toEqual([fresh, fresh, A, A]);
+    expect(run.ramp).toMatchObject({ stopped: { batch: 2, reason: 'h2 failed in health check' }, wentBack: [], stayed: ['h1', 'h2'], unsure: [] });
+    expect(line(run)).toBe("ramp (batches of 1, 4 batches, max_fail 0) stopped at batch 2: h2 failed in health check; h1, h2 stayed on the new release (auto_rollback is off) (each host's row says what it serves); batches 3-4 were not published");
+  });
+
+  it('a published host whose rollback is cut off is named as perhaps still on the new release; the others went back', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    fleet.dropAt('h1', 'rollback', { gone: true });
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1 });
+    expect(statuses(run)).toEqual(['failed', 'rolled-back', 'cancelled']);
+    expect(fleet.host('h1').currentRelease).toBe(run.outcomes[0]!.target);
+    expect(fleet.host('h2').currentRelease).toBe(A);
+    expect(run.ramp).toMatchObject({ wentBack: ['h2'], stayed: [], unsure: ['h1'] });
+    expect(line(run)).toBe("ramp (batches of 1, 3 batches, max_fail 0) stopped at batch 2: h2 failed in health check; h2 went back; h1 may still serve the new release (the rollback failed or could not reach it) (each host's row says what it serves); batch 3 was not published");
+  });
+
+  it('every published host sent back: the line says so, as before', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1 });
+    expect(statuses(run)).toEqual(['rolled-back', 'rolled-back', 'cancelled']);
+    expect(line(run)).toBe("ramp (batches of 1, 3 batches, max_fail 0) stopped at batch 2: h2 failed in health check; the published batches were sent back (each host's row says what it serves); batch 3 was not published");
+  });
+
+  it('a failure before the barrier stops the ramp before batch 1, naming the host and phase, never "interrupted after batch 0"', async () => {
+    const fleet = fleetOf(4);
+    fleet.failAt('h4', 'pre-deploy', 'mkdir: Permission denied');
+    const run = await runPmx(fleet, { 'pre-deploy': 'npm ci', healthcheck: health, rolling: 1, max_fail: 1 });
+    expect(run.interrupted).toBeNull();
+    expect(statuses(run)).toEqual(['cancelled', 'cancelled', 'cancelled', 'failed']);
+    for (const host of fleet.hosts) untouched(host);
+    expect(run.ramp).toMatchObject({ published: 0, stopped: { batch: 1, reason: 'h4 failed in pre-deploy', beforePublish: true } });
+    expect(line(run)).toBe('ramp (batches of 1, 4 batches, max_fail 1) stopped before batch 1: h4 failed in pre-deploy (before publish, where max_fail does not apply); batches 1-4 were not published');
+  });
+
+  it('an interrupt before publish is said to be before batch 1', async () => {
+    const fleet = fleetOf(3);
+    const interruption = new Interruption();
+    const held = fleet.holdAt('h2', 'pre-deploy');
+    void held.reached.then(() => interruption.request('SIGINT'));
+    const run = await runPmx(fleet, { 'pre-deploy': 'npm ci', rolling: 1 }, { interruption });
+    expect(statuses(run)).toEqual(['aborted', 'aborted', 'aborted']);
+    expect(run.ramp).toMatchObject({ published: 0, stopped: null });
+    expect(line(run)).toBe('ramp (batches of 1, 3 batches, max_fail 0) interrupted before batch 1; batches 1-3 were not published');
+  });
+
+  it('a batch whose only host failed within max_fail is not announced as held with no host', async () => {
+    const fleet = fleetOf(3);
+    fleet.host('h2').sick.add(d);
+    const run = await runPmx(fleet, { healthcheck: health, rolling: 1, max_fail: 1, batch_wait: '50ms' });
+    expect(statuses(run)).toEqual(['deployed', 'rolled-back', 'deployed']);
+    expect(run.events.flatMap((e) => (e.kind === 'batch-hold' ? [`hold ${e.batch} (${e.hosts.join(', ')})`] : []))).toEqual(['hold 1 (h1)']);
   });
 });
 

@@ -70,6 +70,27 @@ describe('hosts with ranges, roles and labels in a deploy environment', () => {
     expect([error.file, error.environment, error.key]).toEqual([file, 'prod', 'host[1].host']);
   });
 
+  it('refuses a host listed twice (a range over an entry, the same login written two ways), naming both entries: it would deploy against itself, refused by its own lock', () => {
+    const overlap = failure(() => one({ host: ['10.0.0.11', '10.0.0.[11:12]'] }));
+    expect(overlap.message).toBe('ecosystem.config.js: deploy.prod.host[1]: expected hosts listed once each (deploy@10.0.0.11:22 is host[0] "10.0.0.11" too), got "10.0.0.[11:12]" (string)');
+    expect([overlap.file, overlap.environment, overlap.key]).toEqual([file, 'prod', 'host[1]']);
+    // the same user@host:port whatever the spelling: the port and user written in the string, an object's
+    expect(failure(() => one({ host: ['WEB1.example', 'deploy@web1.example:22'] })).message).toContain('deploy.prod.host[1]: expected hosts listed once each (deploy@web1.example:22 is host[0] "WEB1.example" too)');
+    expect(failure(() => one({ host: ['a', { host: 'web[1:2]', roles: ['web'] }, { host: 'web2', port: 22 }] })).key).toBe('host[2].host');
+    // another user or port is another login: both are kept
+    expect(one({ host: ['web1', 'ops@web1', 'web1:2222'] }).hosts.map((h) => `${h.user}@${h.hostname}:${h.port}`)).toEqual(['deploy@web1:22', 'ops@web1:22', 'deploy@web1:2222']);
+  });
+
+  it('refuses a port out of range or a space in a host string, naming the key, as the object form refuses its port', () => {
+    const port = failure(() => one({ host: 'web[1:2]:99999' }));
+    expect(port.message).toBe('ecosystem.config.js: deploy.prod.host: expected a port number from 1 to 65535 after the host\'s \':\' (web1:99999), got "web[1:2]:99999" (string)');
+    expect(failure(() => one({ host: ['a', 'b:0'] })).key).toBe('host[1]');
+    expect(failure(() => one({ host: [{ host: 'c:65536' }] })).key).toBe('host[0].host');
+    const space = failure(() => one({ host: ['a', 'web[1:2] web3'] }));
+    expect(space.message).toBe('ecosystem.config.js: deploy.prod.host[1]: expected one host name or address without spaces (list several hosts as an array), got "web[1:2] web3" (string)');
+    expect(one({ host: ['web:65535', '[fe80::1]:2222'] }).hosts.map((h) => [h.hostname, h.port])).toEqual([['web', 65535], ['fe80::1', 2222]]);
+  });
+
   it('refuses roles and labels of the wrong shape, naming the key', () => {
     expect(failure(() => one({ host: [{ host: 'a', roles: [1] }] })).message).toBe("ecosystem.config.js: deploy.prod.host[0].roles: expected an array of role names, such as ['web', 'db'], got [1] (array)");
     expect(failure(() => one({ host: [{ host: 'a', labels: ['x'] }] })).message).toBe("ecosystem.config.js: deploy.prod.host[0].labels: expected an object of label names to strings, such as { zone: 'eu-1' }, got [\"x\"] (array)");

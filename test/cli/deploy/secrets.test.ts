@@ -44,6 +44,17 @@ describe('env_file and secrets in the config', () => {
     expect(failure(() => read({ secrets: { KEY: '' } })).message).toContain('deploy.production.secrets.KEY: expected a local command that prints the value, got "" (string)');
     expect(failure(() => read({ secrets: ['pass show x'] })).key).toBe('secrets');
   });
+
+  it("a secret named PATH (or another variable pmx's commands on the hosts rely on) is refused naming the key: exported before them, it broke pmx's own mkdir and the error blamed the user's hook", () => {
+    const path = failure(() => read({ secrets: { DB_PASSWORD: 'x', PATH: 'cat path.txt' } }));
+    expect([path.key, path.message]).toEqual([
+      'secrets.PATH',
+      "ecosystem.config.js: deploy.production.secrets.PATH: expected a name other than PATH, HOME, IFS, LD_PRELOAD, LD_LIBRARY_PATH, PMX_HOME, SHARED, RELEASE, PREVIOUS_RELEASE (pmx's own commands on the hosts use these, and hooks run with them exported), got \"PATH\" (string)",
+    ]);
+    for (const name of ['HOME', 'RELEASE', 'SHARED', 'PREVIOUS_RELEASE']) expect(failure(() => read({ secrets: { [name]: 'x' } })).key).toBe(`secrets.${name}`);
+    // names are case-sensitive, as the shell's: `path` is another variable
+    expect(read({ secrets: { path: 'x', RELEASE_TOKEN: 'y' } }).secrets.map((s) => s.name)).toEqual(['path', 'RELEASE_TOKEN']);
+  });
 });
 
 describe('reading the values on this machine', () => {
