@@ -35,6 +35,13 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       }
       const selector: Selector = names ? { kind: 'names', names } : apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
       const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags, parallel) : await call(agent, action, selector, flags, parallel);
+      const declared = names ?? apps?.map((app) => app.name);
+      if (procs.length === 0 && declared) {
+        // as PM2: a file's apps that are not registered are passed over, so that `delete <file>`
+        // before `start <file>` goes on at a first deploy
+        ctx.out.write(`[PMX] no app of ${target === '-' ? 'the configuration on stdin' : target} is registered (${declared.join(', ')}): nothing to ${action}\n`);
+        continue;
+      }
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {

@@ -103,6 +103,28 @@ describe('restart and reload of a file', () => {
     expect(codes(await diff.run(['delete', 'gone/gone.config.js']))).toEqual({ pm2: 0, pmx: 0 });
     expect((await diff.jlist()).pmx).toEqual([]);
   });
+
+  it('a first deploy, `set -e; delete <file>; start <file>`, starts the apps: stop and delete of a file (or of `-`) none of whose apps is registered exit 0', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['start', 'hold.js', '-n', 'outsider']);
+    const deploy = await diff.sh('set -e; pm delete two.config.js; pm stop two.config.js; echo \'{"apps":[{"name":"zz","script":"hold.js"}]}\' | pm delete -; pm start two.config.js');
+    expect(codes(deploy)).toEqual({ pm2: 0, pmx: 0 });
+    // PM2 says nothing on stderr about the apps it passed over
+    expect(deploy.pmx.stderr).toBe(deploy.pm2.stderr);
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 3 && allOnline(list));
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['outsider:online', 'one:online', 'two:online']);
+  });
+
+  it('restart <file> and reload <file> start the apps none of which is registered, exit 0', async () => {
+    diff.write({ 'two.config.js': two });
+    for (const action of ['restart', 'reload']) {
+      expect(codes(await diff.run([action, 'two.config.js'])), action).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && allOnline(list));
+      expect(counters(pmx), action).toEqual(counters(pm2));
+      await diff.clear();
+    }
+  });
 });
 
 describe('paths', () => {
