@@ -18,6 +18,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
     throw new CliError(`--parallel must be a whole number of at least 1, got '${flags.parallel}'`, { code: 'BAD_ARGUMENT' });
   }
+  if ((action === 'restart' || action === 'reload') && flags.env !== undefined) await refuseEnvWithoutFile(action, targets, flags.env);
   await withAgent(ctx, async (agent) => {
     for (const target of targets) {
       const file = target !== '-' && (await isEcosystemTarget(target));
@@ -51,6 +52,21 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
     }
     await printProcessList(ctx, agent);
   });
+}
+
+/**
+ * As PM2: `--env <name>` picks the file's env_<name>, so a restart or reload naming a process
+ * instead of a file is refused before anything restarts; else the app would go on with its
+ * variables and the step report success.
+ */
+async function refuseEnvWithoutFile(action: 'restart' | 'reload', targets: string[], env: string): Promise<void> {
+  for (const target of targets) {
+    if (target === '-' || (await isEcosystemTarget(target))) continue;
+    throw new CliError(`--env ${env} takes env_${env} of an ecosystem file, and '${target}' is not one: nothing was ${pastTense(action)}`, {
+      code: 'BAD_ARGUMENT',
+      hint: `run 'pmx ${action} ecosystem.config.js --env ${env}' (--only <name> for some of its apps), or 'pmx ${action} ${target} --update-env' to take the shell's variables`,
+    });
+  }
 }
 
 function call(agent: AgentConnection, action: Action, selector: Selector, flags: StartFlags, parallel?: number): Promise<ProcessDescription[]> {
