@@ -139,6 +139,25 @@ describe('jlist', () => {
     ]);
   });
 
+  it("gives an app with exp_backoff_restart_delay PM2's prev_restart_delay: the back-off in force, PM2's numbers (x1.5 rounded down), growing with each crash", async () => {
+    diff.write({ 'ends.js': 'setTimeout(() => process.exit(3), 300);' });
+    await diff.run(['start', 'hold.js', '--name', 'steady']);
+    await diff.run(['start', 'ends.js', '--name', 'backing', '--exp-backoff-restart-delay', '100', '--max-restarts', '100']);
+    // PM2's delays: 100, then each the last x 1.5 rounded down, up to 15 s
+    const sequence = [100];
+    while (sequence.at(-1)! < 15_000) sequence.push(Math.min(Math.floor(sequence.at(-1)! * 1.5), 15_000));
+    const delay = (list: JlistEntry[]) => list.find((entry) => entry.name === 'backing')?.pm2_env.prev_restart_delay;
+    const first = await settled(diff, (list) => Number(delay(list)) >= 337, 'both back-offs at 337 ms or more');
+    const after = await settled(diff, (list) => Number(delay(list)) > Number(delay(first.pm2)) && Number(delay(list)) > Number(delay(first.pmx)), 'both back-offs to grow');
+    for (const lists of [first, after]) {
+      expect(typeof delay(lists.pmx)).toBe('number');
+      expect(sequence).toContain(delay(lists.pm2));
+      expect(sequence).toContain(delay(lists.pmx));
+    }
+    // an app with no back-off has no such key on either side
+    for (const list of [after.pm2, after.pmx]) expect(list.find((entry) => entry.name === 'steady')!.pm2_env).not.toHaveProperty('prev_restart_delay');
+  });
+
   it('stop of an errored app leaves it stopped, by name and with stop all (an alert on errored apps kept firing after the operator stopped it)', async () => {
     await diff.run(['start', 'crash.js', '--name', 'broken', '--max-restarts', '1', '--no-pmx']);
     await diff.run(['start', 'crash.js', '--name', 'broken2', '--max-restarts', '1', '--no-pmx']);
