@@ -8,6 +8,7 @@ import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isDormant, isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
 import { isNodeInterpreter } from './process/os.js';
+import { backoffInForce } from './process/crash-policy.js';
 
 /** The `jlist` entry for one process; `brief` leaves its environment out (what `ls` needs: a quarter of the bytes). */
 export function describeProcess(proc: SupervisedProcess, brief = false): ProcessDescription {
@@ -87,6 +88,8 @@ function live(proc: SupervisedProcess) {
       ...(running && proc.health ? { health: { ...proc.health } } : {}),
       ...(running && proc.notice ? { pmx_notify: { ...proc.notice } } : {}),
       ...(proc.events.length > 0 ? { pmx_events: [...proc.events] } : {}),
+      // PM2's current back-off, from the first back-off or restart on (0 after a restart by hand, or once stable)
+      ...(spec.exp_backoff_restart_delay > 0 && (lifecycle.backoffDelay > 0 || lifecycle.restarts > 0) ? { prev_restart_delay: backoffInForce(lifecycle, Date.now()) } : {}),
       // a restart held back (restart_delay, exp_backoff_restart_delay): when it is due
       ...(lifecycle.status === ProcessState.WAITING_RESTART && lifecycle.restartAt ? { pmx_restart_at: lifecycle.restartAt } : {}),
     },

@@ -53,10 +53,13 @@ export class Registry {
     return this.all().filter((proc) => proc.spec.name === name);
   }
 
-  /** The processes a selector names; a selector that names nothing is a NOT_FOUND fault. */
+  /**
+   * The processes a selector names; a selector that names nothing is a NOT_FOUND fault, except
+   * `all` and `names` (the apps a file declares: as in PM2, the ones not registered are passed over).
+   */
   select(selector: Selector): SupervisedProcess[] {
     const found = this.match(selector);
-    if (found.length === 0 && selector.kind !== 'all') {
+    if (found.length === 0 && selector.kind !== 'all' && selector.kind !== 'names') {
       throw new AgentFault(`no process matches ${describeSelector(selector)}`, { code: 'NOT_FOUND', data: { selector } });
     }
     return found;

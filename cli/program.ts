@@ -243,22 +243,24 @@ fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list th
   .option('--sort <field:order>', 'sort by name, id, pid, namespace, cpu, memory, uptime or status, :asc or :desc (default name)')
   .addHelpText('after', examples('pmx ls', 'pmx ls --sort memory:desc', 'pmx ls -m', 'pmx ls --deploy production'))
   .action(async (flags: FleetFlags & { sort?: string }) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'ls', flags) : (await list()).ls(ctx(), flags)));
-fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)"))
+// as PM2's, words after jlist, describe <x>, env <id>, pid [name], id <name> and ping are ignored
+// (an unquoted name with a space, `pmx pid $NAME`, passes one)
+fleetOptions(program.command('jlist').description("the processes as JSON (PM2's shape)").allowExcessArguments())
   .addHelpText('after', examples("pmx jlist | jq '.[].pm2_env.status'", "pmx jlist --deploy production | jq '.[] | [.host, .name]'"))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'jlist', flags) : (await list()).jlist(ctx(), false)));
 fleetOptions(program.command('prettylist').description('the processes as indented JSON'))
   .addHelpText('after', examples('pmx prettylist'))
   .action(async (flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetList(ctx(), 'prettylist', flags) : (await list()).jlist(ctx(), true)));
-fleetOptions(program.command('describe').aliases(aliasesOf('describe')).argument('<target>', 'id or name').description('details of a process'))
+fleetOptions(program.command('describe').aliases(aliasesOf('describe')).argument('<target>', 'id or name').description('details of a process').allowExcessArguments())
   .addHelpText('after', examples('pmx describe api', 'pmx show 0', 'pmx describe api --deploy production'))
   .action(async (target: string, flags: FleetFlags) => (onFleet(flags) ? (await fleet()).fleetDescribe(ctx(), typed(), flags) : (await list()).describe(ctx(), target)));
-program.command('env').argument('<target>', 'id or name').description('the environment of a process')
+program.command('env').argument('<target>', 'id or name').description('the environment of a process').allowExcessArguments()
   .addHelpText('after', examples('pmx env 0'))
   .action(async (target: string) => (await list()).env(ctx(), target));
-program.command('pid').argument('[name]', 'app name (default: every process)').description('the pid of each process, one per line (0: not running)')
+program.command('pid').argument('[name]', 'app name (default: every process)').description('the pid of each process, one per line (0: not running)').allowExcessArguments()
   .addHelpText('after', examples('pmx pid', 'pmx pid api', 'kill -USR2 $(pmx pid api)'))
   .action(async (name: string | undefined) => (await import('./commands/ids.js')).pid(ctx(), name));
-program.command('id').argument('<name>', 'app name or script').description("the ids of an app's processes, as PM2 prints them")
+program.command('id').argument('<name>', 'app name or script').description("the ids of an app's processes, as PM2 prints them").allowExcessArguments()
   .addHelpText('after', examples('pmx id api'))
   .action(async (name: string) => (await import('./commands/ids.js')).id(ctx(), name));
 const conf = () => import('./commands/module-conf.js');
@@ -315,7 +317,7 @@ program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directo
   .option('--dotfiles', 'also serve names that begin with a dot (.env, .git/): not served by default')
   .addHelpText('after', examples('pmx serve', 'pmx serve ./dist 8080 --spa', 'pmx serve public 3000 --basic-auth-username admin --basic-auth-password secret'))
   .action(async (path: string | undefined, port: string | undefined, flags: ServeFlags) => (await import('./commands/serve.js')).serve(ctx(), path, port, flags));
-program.command('ping').description('start the agent if needed and check it answers')
+program.command('ping').description('start the agent if needed and check it answers').allowExcessArguments()
   .addHelpText('after', examples('pmx ping'))
   .action(async () => (await admin()).ping(ctx()));
 program.command('update').aliases(aliasesOf('update')).description('save, restart the agent with this version, resurrect')

@@ -4,8 +4,9 @@
 // back-off; and what a restart the agent decides on a live child leads to (restart_limit only).
 // Pure: the transition function applies the verdict.
 import type { Lifecycle, RestartPolicy } from './lifecycle.js';
+import { isRunning } from './states.js';
 
-/** Exponential back-off: each delay is 1.5x the last, capped, and reset once the app is stable. */
+/** Exponential back-off: each delay is 1.5x the last (rounded down, as PM2's), capped, and reset once the app is stable. */
 export const BACKOFF_FACTOR = 1.5;
 export const BACKOFF_MAX_MS = 15_000;
 /** PM2's rule: an app up this long is stable and its back-off delay starts over. */
@@ -65,5 +66,13 @@ function recentRestarts(s: Lifecycle, policy: RestartPolicy, now: number): numbe
 function nextBackoff(previous: number, uptime: number, policy: RestartPolicy): number {
   if (policy.exp_backoff_restart_delay <= 0) return 0;
   if (previous === 0 || uptime >= BACKOFF_RESET_MS) return policy.exp_backoff_restart_delay;
-  return Math.min(Math.round(previous * BACKOFF_FACTOR), BACKOFF_MAX_MS);
+  return Math.min(Math.floor(previous * BACKOFF_FACTOR), BACKOFF_MAX_MS);
+}
+
+/**
+ * The back-off delay in force at `now`, what PM2 shows as `prev_restart_delay`: the last delay
+ * waited, or 0 once the run under way has been up BACKOFF_RESET_MS (its next crash starts over).
+ */
+export function backoffInForce(s: Lifecycle, now: number): number {
+  return isRunning(s.status) && now - s.startedAt >= BACKOFF_RESET_MS ? 0 : s.backoffDelay;
 }

@@ -89,6 +89,9 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
     if (s.status === ProcessState.WAITING_RESTART) {
       return { state: { ...s, status: ProcessState.STOPPED }, effects: [{ kind: 'cancel', timer: 'restart' }] };
     }
+    // ERRORED -> STOPPED: stopped by hand, as PM2 shows it (nothing runs and nothing is scheduled)
+    if (s.status === ProcessState.ERRORED) return same({ ...s, status: ProcessState.STOPPED });
+    // STOPPED: already there
     return same(s);
   },
 

@@ -55,6 +55,8 @@ export interface Pm2Env extends AppSpec {
   pmx_notify?: AppNotice;
   /** While `waiting restart`: when the held-back restart is due (ms since epoch); absent otherwise. */
   pmx_restart_at?: number;
+  /** PM2's: the exponential back-off delay in force (ms), once an app with exp_backoff_restart_delay backed off or was restarted. */
+  prev_restart_delay?: number;
   /** The version of the Node that runs the app (the agent's own, for the `node` interpreter), as PM2 reports it; absent for other interpreters. */
   node_version?: string;
 }

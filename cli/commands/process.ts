@@ -18,6 +18,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
   if (parallel !== undefined && !(Number.isInteger(parallel) && parallel >= 1)) {
     throw new CliError(`--parallel must be a whole number of at least 1, got '${flags.parallel}'`, { code: 'BAD_ARGUMENT' });
   }
+  if ((action === 'restart' || action === 'reload') && flags.env !== undefined) await refuseEnvWithoutFile(action, targets, flags.env);
   await withAgent(ctx, async (agent) => {
     for (const target of targets) {
       const file = target !== '-' && (await isEcosystemTarget(target));
@@ -35,6 +36,13 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       }
       const selector: Selector = names ? { kind: 'names', names } : apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
       const procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags, parallel) : await call(agent, action, selector, flags, parallel);
+      const declared = names ?? apps?.map((app) => app.name);
+      if (procs.length === 0 && declared) {
+        // as PM2: a file's apps that are not registered are passed over, so that `delete <file>`
+        // before `start <file>` goes on at a first deploy
+        ctx.out.write(`[PMX] no app of ${target === '-' ? 'the configuration on stdin' : target} is registered (${declared.join(', ')}): nothing to ${action}\n`);
+        continue;
+      }
       // PM2: acting on `all` when there is nothing is an error (reset excepted)
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {
@@ -44,6 +52,21 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
     }
     await printProcessList(ctx, agent);
   });
+}
+
+/**
+ * As PM2: `--env <name>` picks the file's env_<name>, so a restart or reload naming a process
+ * instead of a file is refused before anything restarts; else the app would go on with its
+ * variables and the step report success.
+ */
+async function refuseEnvWithoutFile(action: 'restart' | 'reload', targets: string[], env: string): Promise<void> {
+  for (const target of targets) {
+    if (target === '-' || (await isEcosystemTarget(target))) continue;
+    throw new CliError(`--env ${env} takes env_${env} of an ecosystem file, and '${target}' is not one: nothing was ${pastTense(action)}`, {
+      code: 'BAD_ARGUMENT',
+      hint: `run 'pmx ${action} ecosystem.config.js --env ${env}' (--only <name> for some of its apps), or 'pmx ${action} ${target} --update-env' to take the shell's variables`,
+    });
+  }
 }
 
 function call(agent: AgentConnection, action: Action, selector: Selector, flags: StartFlags, parallel?: number): Promise<ProcessDescription[]> {

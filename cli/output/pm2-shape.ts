@@ -122,6 +122,8 @@ export function toPm2Shape(proc: ProcessDescription): Pm2Process {
   // PM2 records `code || 0`: a process that a signal ended has exit code 0
   const exitCode = env.exit_code ?? (env.last_exit ? 0 : null);
   if (exitCode !== null) shaped.exit_code = exitCode;
+  // an app with exp_backoff_restart_delay: the back-off in force (0 after a restart by hand, or once stable)
+  if (typeof env.prev_restart_delay === 'number') shaped.prev_restart_delay = env.prev_restart_delay;
   for (const key of EXTENSIONS) {
     const value = env[key];
     if (value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) shaped[key] = value;

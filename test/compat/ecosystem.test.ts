@@ -59,6 +59,21 @@ describe('restart and reload of a file', () => {
     });
   }
 
+  it('restart and reload of a name, an id or all with --env are refused, exit 1, nothing restarted (a deploy step would report success while the app kept its development env)', async () => {
+    diff.write({ 'envs.config.js': `module.exports = { apps: [{ name: 'envd', script: 'env.js', env: { FOO: 'dev' }, env_production: { FOO: 'prod' } }] };` });
+    await diff.run(['start', 'envs.config.js']);
+    await settled(diff, allOnline);
+    for (const args of [['restart', 'envd'], ['reload', 'envd'], ['restart', '0'], ['reload', 'all']]) {
+      const outcome = await diff.run([...args, '--env', 'production']);
+      expect(codes(outcome), args.join(' ')).toEqual({ pm2: 1, pmx: 1 });
+      expect(outcome.pmx.stderr, args.join(' ')).toContain('--env production');
+    }
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pm2_env.status', 'pm2_env.env.FOO', 'pm2_env.restart_time'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([{ name: 'envd', 'pm2_env.status': 'online', 'pm2_env.env.FOO': 'dev', 'pm2_env.restart_time': 0 }]);
+  });
+
   it('restart, reload and startOrReload <file> after start --env production keep its variables, and take no shell variable without --update-env', async () => {
     diff.write({ 'prod.config.js': `module.exports = { apps: [{ name: 'prod', script: 'env.js', env: { NODE_ENV: 'development', SHOW: 'NODE_ENV,API,FROM_SHELL' }, env_production: { NODE_ENV: 'production', API: 'prod-api' } }] };` });
     await diff.run(['start', 'prod.config.js', '--env', 'production']);
@@ -102,6 +117,28 @@ describe('restart and reload of a file', () => {
     expect(statuses(stopped.pmx)).toEqual(['g1:stopped']);
     expect(codes(await diff.run(['delete', 'gone/gone.config.js']))).toEqual({ pm2: 0, pmx: 0 });
     expect((await diff.jlist()).pmx).toEqual([]);
+  });
+
+  it('a first deploy, `set -e; delete <file>; start <file>`, starts the apps: stop and delete of a file (or of `-`) none of whose apps is registered exit 0', async () => {
+    diff.write({ 'two.config.js': two });
+    await diff.run(['start', 'hold.js', '-n', 'outsider']);
+    const deploy = await diff.sh('set -e; pm delete two.config.js; pm stop two.config.js; echo \'{"apps":[{"name":"zz","script":"hold.js"}]}\' | pm delete -; pm start two.config.js');
+    expect(codes(deploy)).toEqual({ pm2: 0, pmx: 0 });
+    // PM2 says nothing on stderr about the apps it passed over
+    expect(deploy.pmx.stderr).toBe(deploy.pm2.stderr);
+    const { pm2, pmx } = await settled(diff, (list) => list.length === 3 && allOnline(list));
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual(['outsider:online', 'one:online', 'two:online']);
+  });
+
+  it('restart <file> and reload <file> start the apps none of which is registered, exit 0', async () => {
+    diff.write({ 'two.config.js': two });
+    for (const action of ['restart', 'reload']) {
+      expect(codes(await diff.run([action, 'two.config.js'])), action).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await settled(diff, (list) => list.length === 2 && allOnline(list));
+      expect(counters(pmx), action).toEqual(counters(pm2));
+      await diff.clear();
+    }
   });
 });
 

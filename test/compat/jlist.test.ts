@@ -15,6 +15,8 @@ const PM2_ONLY = new Set(['_pm2_version', 'PM2_HOME', 'PM2_USAGE', 'PM2_JSON_PRO
 /** pmx's keys PM2 has not: its documented extensions, present only when they carry something. */
 const PMX_ONLY = new Set(['listen', 'log_rotate', 'log_mode', 'pmx_error', 'pmx_log_error', 'pmx_state_error']);
 
+const codes = (pair: { pm2: { code: number }; pmx: { code: number } }) => ({ pm2: pair.pm2.code, pmx: pair.pmx.code });
+
 /** The pm2_env keys of an entry that are PM2's or pmx's own (not a copy of an app variable). */
 function ownKeys(entry: JlistEntry): string[] {
   return Object.keys(entry.pm2_env).filter((key) => !(key in entry.pm2_env.env) || key === 'name' || key === 'unique_id');
@@ -135,6 +137,38 @@ describe('jlist', () => {
       { name: 'once', 'pm2_env.status': 'stopped', 'pm2_env.unstable_restarts': 1, 'pm2_env.restart_time': 0 },
       { name: 'looping', 'pm2_env.status': 'errored', 'pm2_env.unstable_restarts': 0, 'pm2_env.restart_time': 2 },
     ]);
+  });
+
+  it("gives an app with exp_backoff_restart_delay PM2's prev_restart_delay: the back-off in force, PM2's numbers (x1.5 rounded down), growing with each crash", async () => {
+    diff.write({ 'ends.js': 'setTimeout(() => process.exit(3), 300);' });
+    await diff.run(['start', 'hold.js', '--name', 'steady']);
+    await diff.run(['start', 'ends.js', '--name', 'backing', '--exp-backoff-restart-delay', '100', '--max-restarts', '100']);
+    // PM2's delays: 100, then each the last x 1.5 rounded down, up to 15 s
+    const sequence = [100];
+    while (sequence.at(-1)! < 15_000) sequence.push(Math.min(Math.floor(sequence.at(-1)! * 1.5), 15_000));
+    const delay = (list: JlistEntry[]) => list.find((entry) => entry.name === 'backing')?.pm2_env.prev_restart_delay;
+    const first = await settled(diff, (list) => Number(delay(list)) >= 337, 'both back-offs at 337 ms or more');
+    const after = await settled(diff, (list) => Number(delay(list)) > Number(delay(first.pm2)) && Number(delay(list)) > Number(delay(first.pmx)), 'both back-offs to grow');
+    for (const lists of [first, after]) {
+      expect(typeof delay(lists.pmx)).toBe('number');
+      expect(sequence).toContain(delay(lists.pm2));
+      expect(sequence).toContain(delay(lists.pmx));
+    }
+    // an app with no back-off has no such key on either side
+    for (const list of [after.pm2, after.pmx]) expect(list.find((entry) => entry.name === 'steady')!.pm2_env).not.toHaveProperty('prev_restart_delay');
+  });
+
+  it('stop of an errored app leaves it stopped, by name and with stop all (an alert on errored apps kept firing after the operator stopped it)', async () => {
+    await diff.run(['start', 'crash.js', '--name', 'broken', '--max-restarts', '1', '--no-pmx']);
+    await diff.run(['start', 'crash.js', '--name', 'broken2', '--max-restarts', '1', '--no-pmx']);
+    await settled(diff, (list) => list.length === 2 && list.every((entry) => entry.pm2_env.status === 'errored'), 'both crash loops errored');
+    const stopped = { name: await diff.run(['stop', 'broken']), all: await diff.run(['stop', 'all']) };
+    expect(codes(stopped.name)).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(stopped.all)).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    const fields = ['name', 'pid', 'pm2_env.status'];
+    expect(project(pmx, fields)).toEqual(project(pm2, fields));
+    expect(project(pmx, fields)).toEqual([{ name: 'broken', pid: 0, 'pm2_env.status': 'stopped' }, { name: 'broken2', pid: 0, 'pm2_env.status': 'stopped' }]);
   });
 });
 

@@ -110,7 +110,8 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
 /** Whether the process is where a request for `intent` wanted it: the answer "done" must be true. */
 function carriedOut(intent: Intent, s: Lifecycle, effects: Effect[], removed: boolean): boolean {
   if (intent === 'delete') return removed;
-  if (intent === 'stop') return isDormant(s.status);
+  // stopped, not errored: a stop by hand of an errored process leaves it stopped, as PM2 shows it
+  if (intent === 'stop') return s.status === 'stopped';
   if (removed) return false;
   // a child serves while a reload replaces it; a reload's round is over even when the next
   // round, for a later reload, starts at once

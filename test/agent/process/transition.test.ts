@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { backoffInForce } from '../../../agent/process/crash-policy.js';
 import { initialLifecycle, transition, type Effect, type Lifecycle, type LifecycleEvent, type RestartPolicy, BACKOFF_RESET_MS, BACKOFF_MAX_MS } from '../../../agent/process/transition.js';
 
 const policy: RestartPolicy = {
@@ -131,10 +132,23 @@ describe('transition', () => {
       delays.push(schedule && schedule.kind === 'schedule' ? schedule.delay : -1);
       state = transition(next.state, { type: 'restart-timer' }, p, now).state;
     }
-    expect(delays.slice(0, 4)).toEqual([100, 150, 225, 338]);
+    // rounded down, as PM2's: 337, not 338
+    expect(delays.slice(0, 6)).toEqual([100, 150, 225, 337, 505, 757]);
     expect(Math.max(...delays)).toBe(BACKOFF_MAX_MS);
     const stable = transition(state, crash, p, now + BACKOFF_RESET_MS);
     expect(stable.effects).toContainEqual({ kind: 'schedule', timer: 'restart', delay: 100 });
+  });
+
+  it("shows the back-off in force as PM2's prev_restart_delay: the last delay while waiting or running, 0 once the run has been up long enough to start over", () => {
+    const p = { ...policy, exp_backoff_restart_delay: 100, max_restarts: 100 };
+    const waiting = run([[{ type: 'start' }, 0], [crash, 10], [{ type: 'restart-timer' }, 110], [crash, 120]], p).state;
+    expect(waiting).toMatchObject({ status: 'waiting restart', backoffDelay: 150 });
+    expect(backoffInForce(waiting, 200)).toBe(150);
+    const running = transition(waiting, { type: 'restart-timer' }, p, 270).state;
+    expect(backoffInForce(running, 270 + BACKOFF_RESET_MS - 1)).toBe(150);
+    expect(backoffInForce(running, 270 + BACKOFF_RESET_MS)).toBe(0);
+    // a restart by hand starts the back-off over
+    expect(backoffInForce(transition(running, { type: 'restart' }, p, 300).state, 300)).toBe(0);
   });
 
   it('stops with SIGINT then schedules the kill after kill_timeout', () => {
