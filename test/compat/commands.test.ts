@@ -139,7 +139,8 @@ describe('differences on purpose', () => {
     expect(codes(await diff.run(['logs', 'nope', '--nostream', '--lines', '2']))).toEqual({ pm2: 0, pmx: 0 });
   });
 
-  it('refusals where PM2 says it did what it did not: --only naming an app the file has not, an ecosystem file over an existing one, a signal to a stopped app, reset of an unknown id', async () => {
+  // seven commands on both tools, one after another: more than the default 30 s on a loaded machine
+  it('refusals where PM2 says it did what it did not: --only naming an app the file has not, for every file command', { timeout: 90_000 }, async () => {
     diff.write({ 'only.config.js': `module.exports = { apps: [{ name: 'a1', script: 'hold.js' }] };` });
     const only = await diff.run(['start', 'only.config.js', '--only', 'zz']);
     expect(codes(only)).toEqual({ pm2: 0, pmx: 1 });
@@ -153,7 +154,9 @@ describe('differences on purpose', () => {
     }
     const untouched = await diff.jlist();
     expect(untouched.pmx.map((entry) => `${entry.name}:${entry.pm2_env.status}:${entry.pm2_env.restart_time}`)).toEqual(['a1:online:0']);
+  });
 
+  it('refusals where PM2 says it did what it did not: an ecosystem file over an existing one, a signal to a stopped app, reset of an unknown id', async () => {
     const reset = await diff.run(['reset', '99']);
     expect(codes(reset)).toEqual({ pm2: 0, pmx: 1 });
     expect(reset.pm2.stderr).toContain('99 id unknown');
