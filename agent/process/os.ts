@@ -84,6 +84,10 @@ const CLUSTER_PRELOAD = new URL('../modes/cluster-preload.js', import.meta.url).
 /** The real operating system, with the FIFOs under `pipesDir` and the notify sockets under `notifyDir`. */
 export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs {
   const gates: { gate: Writable; refuse: (failed: Error | null) => boolean }[] = [];
+  // notify sockets are numbered from 1, a number given back when its socket closes: the path stays
+  // as short as the most sockets open at once (a number that grew with every restart made a long
+  // PMX_HOME's path pass 107 bytes at the app's 10th, 100th, ... restart, which then failed)
+  const freeSlots: number[] = [];
   let notifySockets = 0;
   const sweeping = new Set<string>();
   let sweepTimer: NodeJS.Timeout | null = null;
@@ -151,8 +155,23 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
     openNotify(onError, path) {
       if (path !== undefined) return openNotifySocket(path, onError);
       // short (a socket path holds 107 bytes), and never one a child of a dead agent may still send to
-      notifySockets += 1;
-      return openNotifySocket(join(notifyDir, `${process.pid}.${notifySockets}`), onError);
+      freeSlots.sort((a, b) => b - a);
+      const slot = freeSlots.pop() ?? ++notifySockets;
+      let socket: NotifySocket;
+      try {
+        socket = openNotifySocket(join(notifyDir, `${process.pid}.${slot}`), onError);
+      } catch (error) {
+        freeSlots.push(slot);
+        throw error;
+      }
+      const close = socket.close.bind(socket);
+      let given = false;
+      socket.close = () => {
+        close();
+        if (!given) freeSlots.push(slot);
+        given = true;
+      };
+      return socket;
     },
     pipes: new OutputPipes(pipesDir),
     beforeAppsRun: null,

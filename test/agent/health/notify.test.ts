@@ -119,6 +119,26 @@ describe('notify', SLOW, () => {
 });
 
 describe('watchdog', SLOW, () => {
+  it("gives a restarted app its socket's number back, so that the path does not grow with each restart (a long PMX_HOME passed 107 bytes at the 10th)", async () => {
+    const file = ecosystem('slots', [{ name: 'py-slots', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true }]);
+    await pmx.ok(['start', file]);
+    const sockets = async (count: number): Promise<string[]> => {
+      const { pm_out_log_path: log } = (await pmx.proc('py-slots')).pm2_env;
+      return eventually(`${count} launches printed`, () => {
+        const found = [...readFileSync(log, 'utf8').matchAll(/^socket (\S+) /gm)].map((match) => match[1]!);
+        return found.length >= count ? found : null;
+      }, STARTUP_MS);
+    };
+    await sockets(1);
+    for (let restarts = 1; restarts <= 3; restarts++) {
+      await pmx.ok(['restart', 'py-slots']);
+      await sockets(restarts + 1);
+    }
+    const paths = await sockets(4);
+    expect(new Set(paths).size).toBe(1);
+    await pmx.ok(['delete', 'py-slots']);
+  });
+
   it('exports WATCHDOG_USEC as a whole number of microseconds, which sd_watchdog_enabled() and int() parse', async () => {
     const file = ecosystem('usec', [{ name: 'py-usec', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, watchdog: 2000.0004 }]);
     await pmx.ok(['start', file]);
