@@ -14,6 +14,8 @@ export type { ProbeResult } from './probe-result.js';
 export interface ProbeContext {
   cwd: string;
   env: Record<string, string>;
+  /** Called when an exec probe's command has ended: what it left outside its process group (setsid) is ended. */
+  afterExec?: () => void;
 }
 
 /** The probe of one child's target, run again and again; what it holds between runs (an HTTP connection) goes with close(). */
@@ -85,8 +87,9 @@ function probeExec(command: string, timeoutMs: number, context: ProbeContext, si
     };
     child.once('error', (error) => settle(failed(`cannot run the command: ${error.message}`)));
     child.once('exit', (code, exitSignal) => {
-      // what the command left running in its group goes with it
+      // what the command left running in its group goes with it, and what left the group by its marker
       killGroup();
+      context.afterExec?.();
       if (cut) settle(failed(`command ${cut}`));
       else if (code === 0) settle(passed);
       else settle(failed(`command ${exitSignal ? `was killed by ${exitSignal}` : `exited with code ${code}`}`));

@@ -421,7 +421,9 @@ export class SupervisedProcess extends EventEmitter {
     // it carries the launch's marker, so that it ends with the launch even once no agent waits for it
     handle.probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
     // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
-    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: handle.probeEnv }, () => this.os.now(), {
+    // an exec probe that left a process behind (setsid, a daemon) would leave one more at each interval
+    const afterExec = launched.marker ? () => this.os.sweep(launched.marker!, true) : undefined;
+    handle.liveness = watchLiveness(this.spec, { cwd: this.spec.cwd, env: handle.probeEnv, afterExec }, () => this.os.now(), {
       hung: (blockedMs) => this.hung(handle.launched.child, blockedMs),
       watchdog: (silentMs) => this.watchdogMissed(handle.launched.child, `no WATCHDOG=1 for ${silentMs} ms (watchdog ${this.spec.watchdog} ms)`),
       health: (state) => this.healthChecked(handle.launched.child, state),

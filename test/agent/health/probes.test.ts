@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
 import { freePort, get } from '../../helpers/net.js';
+import { liveProcesses } from '../../helpers/home-processes.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
@@ -234,6 +235,23 @@ describe('an exec probe', () => {
     // killed with its group within the probe's 300 ms (an orphan's zombie, not yet reaped, is dead)
     await eventually('the probe\'s background sleep killed with its group', () => !alive(sleeper), 5000);
     await pmx.ok(['delete', 'slow']);
+  });
+
+  it('ends what a passing command left outside its group (setsid): one left per probe would pile up', async () => {
+    const cwd = join(pmx.dir, 'leaver-app');
+    mkdirSync(cwd);
+    // each probe leaves a sleep in a session of its own (it waits until the sleep has left its group), and passes
+    const leave = `n=$(cat pids 2>/dev/null | wc -l); setsid sh -c 'echo $$ >> pids; exec sleep 4242' </dev/null >/dev/null 2>&1 & while [ "$(cat pids 2>/dev/null | wc -l)" -le "$n" ]; do sleep 0.01; done; exit 0`;
+    const file = ecosystem('leaver', [{ name: 'leaver', script: join(apps, 'forever.js'), cwd, health: { exec: leave, ...FAST } }]);
+    await pmx.ok(['start', file]);
+    const pids = (): number[] => (existsSync(join(cwd, 'pids')) ? readFileSync(join(cwd, 'pids'), 'utf8').split('\n').filter(Boolean).map(Number) : []);
+    await eventually('six probes', () => pids().length >= 6);
+    // the last probe's may still be there for a moment, never the earlier ones'
+    await eventually("the earlier probes' sleeps ended", () => pids().slice(0, 5).every((pid) => !alive(pid)));
+    const left = (): number => liveProcesses().filter(({ cmdline }) => cmdline.join(' ') === 'sleep 4242').length;
+    expect(health(await pmx.proc('leaver'))?.status).toBe('healthy');
+    await pmx.ok(['delete', 'leaver']);
+    await eventually('none left once the app is gone', () => left() === 0);
   });
 });
 
