@@ -5,6 +5,10 @@ import { basename, dirname, extname, join } from 'node:path';
 import { escapeRegExp, formatDate, stampPattern } from './timestamp.js';
 import { createExclusive } from './log-open.js';
 
+/** The most digits of a rotated file's number, and the most names passed over in one rotation. */
+const MAX_DIGITS = 9;
+const MAX_TRIES = 1000;
+
 /**
  * Renames the log at `path` to the next rotated name of `now` and returns that name, or null when
  * nothing is at `path` (removed by hand). The name is never one on disk, plain, compressed or
@@ -18,13 +22,17 @@ export function moveAside(path: string, dateFormat: string, now: Date): string |
   const dir = dirname(path);
   const ext = extname(path);
   const stem = `${basename(path, ext)}__${formatDate(now, dateFormat)}`;
-  const ofThisDate = new RegExp(`^${escapeRegExp(stem)}(?:\\.(\\d+))?${escapeRegExp(ext)}(?:\\.gz)?(?:\\.tmp)?$`);
+  // numbers pmx gives have at most MAX_DIGITS digits: a longer one (planted, or copied in) is not
+  // counted, else its number + 1 could be itself (2^53) and the search would never end
+  const ofThisDate = new RegExp(`^${escapeRegExp(stem)}(?:\\.(\\d{1,${MAX_DIGITS}}))?${escapeRegExp(ext)}(?:\\.gz)?(?:\\.tmp)?$`);
   let highest = 0;
   for (const name of readdirSync(dir)) {
     const match = ofThisDate.exec(name);
     if (match) highest = Math.max(highest, match[1] ? Number(match[1]) : 1);
   }
   for (let n = highest + 1; ; n++) {
+    // names taken meanwhile by someone else are passed over, a bounded number of them
+    if (n > highest + MAX_TRIES) throw new Error(`no free name for a rotated file of ${path}: ${MAX_TRIES} names after ${stem}.${highest}${ext} are taken`);
     const rotated = join(dir, `${stem}${n > 1 ? `.${n}` : ''}${ext}`);
     if (!reserve(rotated)) continue;
     if (exists(`${rotated}.gz`) || exists(`${rotated}.gz.tmp`)) {
@@ -73,7 +81,7 @@ export function dateFormatProblem(dateFormat: string): string | null {
 /** The names moveAside gives the rotated files of `path` (`<base>__<date>[.<n>]<ext>`, maybe `.gz`). */
 export function rotatedPattern(path: string, dateFormat: string): RegExp {
   const ext = extname(path);
-  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d+)?${escapeRegExp(ext)}(\\.gz)?$`);
+  return new RegExp(`^${escapeRegExp(basename(path, ext))}__${stampPattern(dateFormat)}(\\.\\d{1,${MAX_DIGITS}})?${escapeRegExp(ext)}(\\.gz)?$`);
 }
 
 /** Takes the name `path` with a new empty file (never through a link); false when something is there. */

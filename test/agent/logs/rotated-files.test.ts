@@ -83,6 +83,27 @@ describe('rotation with rotated files of the same date on disk', () => {
   });
 });
 
+describe('a rotated name of another making on disk', () => {
+  it('numbered past what pmx gives (2^53) is passed over: the rotation goes on and the agent answers (regression: the search for a free number never ended, the agent spun at 100 % CPU)', async () => {
+    const dir = join(pmx.dir, 'huge');
+    mkdirSync(dir);
+    const today = new Date().toISOString().slice(0, 10);
+    // the name of today by UTC and by local time (the agent formats the local date): both planted
+    const local = new Date(Date.now() - new Date().getTimezoneOffset() * 60_000).toISOString().slice(0, 10);
+    for (const day of new Set([today, local])) writeFileSync(join(dir, `huge__${day}.9007199254740992.log`), 'not ours\n');
+    const errLog = join(pmx.dir, 'huge-err.log');
+    await pmx.ok(['start', ecosystem('huge', { script: join(apps, 'writer.js'), out_file: join(dir, 'huge.log'), error_file: errLog, env: { COUNT: '3000', WIDTH: '100', TAG: 'huge' }, log_rotate: { max_size: '100K', retain: 100, date_format: DAILY } })]);
+    await waitDone('huge', errLog);
+    const listed = await pmx.run(['jlist']);
+    expect(listed.code, listed.stderr).toBe(0);
+    const rotated = [...rotatedFiles(dir, 'huge').keys()].filter((name) => !name.includes('9007199254740992'));
+    expect(rotated.length).toBeGreaterThanOrEqual(2);
+    // the planted file is left as it was
+    for (const day of new Set([today, local])) expect(readFileSync(join(dir, `huge__${day}.9007199254740992.log`), 'utf8')).toBe('not ours\n');
+    await pmx.ok(['delete', 'huge']);
+  });
+});
+
 describe('compressions an agent killed while it compressed left', () => {
   const lines = (tag: string): string => Array.from({ length: 2000 }, (_, i) => `${tag} line-${i} ${'x'.repeat(80)}\n`).join('');
   const old = new Date('2026-01-03T00:00:00Z');
