@@ -332,10 +332,12 @@ export class SupervisedProcess extends EventEmitter {
       return;
     }
     const { launched, notify } = started;
-    const { child } = launched;
     this.track('replacement', launched, notify);
+    // its role is looked up by its handle: after MAINPID= (in the very datagram that says READY=1)
+    // the handle holds the process named, not the child that was launched
+    const handle = this.children.replacement!;
     watchReadiness(launched, this.spec, oldWasListening, notify, () => {
-      const role = this.roleOf(child);
+      const role = this.roleOfHandle(handle);
       this.replacementBooted = role === 'replacement';
       // with a health check, the old child retires only once the replacement's probe passed
       if (role === 'replacement' && (!this.spec.health_check || this.replacementHealth?.status === 'healthy')) this.dispatch({ type: 'replacement-ready' });
@@ -549,6 +551,13 @@ export class SupervisedProcess extends EventEmitter {
       child.once('exit', () => settle(false));
       onListening(() => settle(true));
     });
+  }
+
+  private roleOfHandle(handle: ChildHandle): Role | null {
+    for (const role of ['current', 'replacement', 'retiring'] as const) {
+      if (this.children[role] === handle) return role;
+    }
+    return null;
   }
 
   private roleOf(child: ChildProcess): Role | null {

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
-import { freePort } from '../../helpers/net.js';
+import { freePort, get } from '../../helpers/net.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox('pmx-ntf-');
@@ -341,6 +341,28 @@ describe('MAINPID=', SLOW, () => {
 });
 
 describe('reload of a notify app', SLOW, () => {
+  it('whose launcher names its server with MAINPID= in the datagram that says READY=1 swaps each instance (regression: every reload aborted, its READY=1 unseen)', async () => {
+    const port = await freePort();
+    const file = ecosystem('handover', [{ name: 'py-handover', script: join(apps, 'notify-daemon.py'), interpreter: PYTHON, notify: true, instances: 2, listen: `127.0.0.1:${port}`, listen_timeout: 10_000, env: { MODE: 'linger' } }]);
+    await pmx.ok(['start', file]);
+    const handedOver = async (): Promise<JlistEntry[]> =>
+      eventually('both served by the process each named', async () => {
+        const found = (await pmx.jlist()).filter((entry) => entry.name === 'py-handover');
+        const named = (entry: JlistEntry): number[] => [...readFileSync(entry.pm2_env.pm_out_log_path, 'utf8').matchAll(/^main (\d+)$/gm)].map((match) => Number(match[1]));
+        return found.length === 2 && found.every((entry) => entry.pm2_env.status === 'online' && named(entry).includes(entry.pid)) ? found : null;
+      }, STARTUP_MS);
+    const before = await handedOver();
+    const reloaded = await pmx.run(['reload', 'py-handover']);
+    expect(reloaded.code, reloaded.stderr).toBe(0);
+    const after = await handedOver();
+    for (const old of before) {
+      expect(after.find((entry) => entry.pm_id === old.pm_id)!.pid).not.toBe(old.pid);
+      expect(alive(old.pid)).toBe(false);
+    }
+    expect(after.map((entry) => entry.pid)).toContain(JSON.parse((await get(port)).body).pid);
+    await pmx.ok(['delete', 'py-handover']);
+  });
+
   it('retires each old instance only once its replacement sent READY=1', async () => {
     const log = join(pmx.dir, 'reload.events');
     // a fork-mode app is restarted by reload, as in PM2; one whose socket pmx holds (listen) is replaced without a gap
