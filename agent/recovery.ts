@@ -219,7 +219,7 @@ function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: 
   const runAgain = stopping ? lifecycle.afterStop === 'restart' : !isDormant(lifecycle.status);
   if (child) proc.dispatch({ type: 'stop' });
   else proc.restore({ ...lifecycle, status: isDormant(lifecycle.status) ? lifecycle.status : ProcessState.STOPPED });
-  proc.awaitingSockets = runAgain;
+  proc.holdForSockets(runAgain);
   return child ? 'restarted' : runAgain ? 'exited' : null;
 }
 
@@ -235,17 +235,17 @@ async function reopenSockets(registry: Registry, instances: { proc: SupervisedPr
     fds = await registry.listeners.acquire(spec.name, spec.listen);
   } catch (error) {
     for (const { proc } of kept) {
-      proc.awaitingSockets = false;
       proc.fail(`cannot open its sockets again after the agent died: ${(error as Error).message}`);
+      proc.socketsReady();
     }
     return;
   }
   log(`${spec.name}: sockets ${spec.listen.join(', ')} open again`);
   for (const { proc } of kept) {
     proc.useSockets(fds);
-    // unless a command decided otherwise meanwhile (a stop must not be undone by this restart)
-    if (proc.awaitingSockets) {
-      proc.awaitingSockets = false;
+    // the commands that came meanwhile are carried out now, with the sockets; else the planned restart
+    // (a stop must not be undone by it, a restart must not run without the sockets)
+    if (proc.socketsReady()) {
       proc.countRestart();
       proc.dispatch({ type: 'restart' });
     }

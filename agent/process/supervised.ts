@@ -76,6 +76,8 @@ export class SupervisedProcess extends EventEmitter {
    * (recovery.ts). Until then it shows as launching, not as stopped by someone; a request clears it.
    */
   awaitingSockets = false;
+  /** Crash recovery: requests that came before the sockets were open again, carried out then (a start now would run without them). */
+  private heldForSockets: (() => void)[] | null = null;
   private readonly timers = new Map<Timer, NodeJS.Timeout>();
   private readonly children: Record<Role, ChildHandle | null> = { current: null, replacement: null, retiring: null };
   /** Watches the processes that took a child's role through MAINPID= (not our children: their exit is seen in /proc). */
@@ -210,11 +212,33 @@ export class SupervisedProcess extends EventEmitter {
     if (this.children.current) this.children.current.sampled = members;
   }
 
+  /** Crash recovery: requests wait until socketsReady(), in the order they came. */
+  holdForSockets(runAgain: boolean): void {
+    this.heldForSockets = [];
+    this.awaitingSockets = runAgain;
+  }
+
+  /**
+   * Crash recovery: the sockets are open again (or could not be): the requests held meanwhile are
+   * carried out, in order; true when the process is to be started again as planned (none came).
+   */
+  socketsReady(): boolean {
+    const held = this.heldForSockets ?? [];
+    const planned = this.awaitingSockets && held.length === 0;
+    this.heldForSockets = null;
+    this.awaitingSockets = false;
+    for (const go of held) go();
+    return planned;
+  }
+
   /** Asks for `intent` and resolves with its answer once it is settled (see process/requests.ts). */
   request(intent: Intent): Promise<Outcome> {
+    // what is asked now decides, not the restart recovery had planned (a start or restart held shows
+    // as launching still: it comes once the sockets are open)
+    if (intent === 'stop' || intent === 'delete') this.awaitingSockets = false;
+    const held = this.heldForSockets;
+    if (held) return new Promise((resolve) => held.push(() => resolve(this.request(intent))));
     const ticket = this.state.asked + 1;
-    // what is asked now decides, not the restart recovery had planned
-    this.awaitingSockets = false;
     const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
     this.dispatch({ type: intent });
     this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);

@@ -267,6 +267,49 @@ describe('after the agent is killed with SIGKILL', () => {
     expect([again.code, again.stdout]).toEqual([0, '[PMX] No agent is running\n']);
   });
 
+  it('a restart that comes while a socket-activated app waits for its sockets runs once they are open: the app serves on them', async () => {
+    // a server on fd 3 that takes 2 s to stop: the window in which its sockets are not open again yet
+    const slow = join(pmx.dir, 'slow-stop.py');
+    writeFileSync(
+      slow,
+      `import json, os, select, signal, socket, sys, time
+if not os.environ.get('LISTEN_FDS'):
+    print('no socket', flush=True)
+    sys.exit(5)
+signal.signal(signal.SIGINT, lambda *_: (time.sleep(2), sys.exit(0)))
+server = socket.socket(fileno=3)
+while True:
+    select.select([server], [], [])
+    try:
+        conn, _ = server.accept()
+    except BlockingIOError:
+        continue
+    conn.recv(65536)
+    body = json.dumps({'pid': os.getpid()}).encode()
+    conn.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' % (len(body), body))
+    conn.close()
+`,
+    );
+    const port = await freePort();
+    await pmx.ok(['start', slow, '-n', 'slowsock', '--interpreter', 'python3', '--listen', `127.0.0.1:${port}`, '--kill-timeout', '8000']);
+    const before = (await pmx.proc('slowsock')).pid;
+    await killAgent();
+    // the takeover (its old instance now stopping for 2 s), then a restart asked in that window
+    const taken = await pmx.run(['jlist']);
+    expect((JSON.parse(taken.stdout) as JlistEntry[])[0]!.pm2_env.status).toBe('stopping');
+    const restarted = await pmx.run(['restart', 'slowsock']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    const after = await eventually('slowsock online on its sockets', async () => {
+      const entry = await pmx.proc('slowsock');
+      return entry.pm2_env.status === 'online' && entry.pid > 0 && entry.pid !== before ? entry : null;
+    });
+    expect(JSON.parse((await get(port)).body).pid).toBe(after.pid);
+    expect(readFileSync(after.pm2_env.pm_out_log_path, 'utf8')).not.toContain('no socket');
+    expect(alive(before)).toBe(false);
+    expect(untracked(await pmx.jlist())).toEqual([]);
+    await pmx.ok(['kill']);
+  });
+
   it('a stop that comes while a socket-activated app waits for its sockets holds: the recovery does not start it again', async () => {
     const port = await freePort();
     await pmx.ok(['start', join(ROOT, 'examples/socket-activation/server.py'), '-n', 'held', '--listen', `127.0.0.1:${port}`]);
