@@ -641,7 +641,8 @@ export class SupervisedProcess extends EventEmitter {
     const notice = handle.notice;
     if (!role || !notice) return;
     if (message.status !== undefined) notice.status = message.status;
-    if (message.reloading) notice.state = 'reloading';
+    // STOPPING=1 is final for a process, as systemd's deactivating: neither RELOADING=1 nor READY=1 undoes it
+    if (message.reloading && notice.state !== 'stopping') notice.state = 'reloading';
     if (message.ready && notice.state !== 'stopping') notice.state = 'ready';
     if (message.stopping && notice.state !== 'stopping') {
       // an app on its way out is not restarted for the pings it no longer sends; as systemd arms

@@ -210,6 +210,33 @@ describe('watchdog', SLOW, () => {
 });
 
 describe('STOPPING=1', SLOW, () => {
+  it('is final for the process: RELOADING=1 and READY=1 after it leave it stopping, as systemd stays deactivating', async () => {
+    const script = join(pmx.dir, 'turns.py');
+    writeFileSync(
+      script,
+      `import os, socket, time
+def notify(message):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    s.sendto(message.encode(), os.environ['NOTIFY_SOCKET'])
+    s.close()
+notify('READY=1')
+notify('STOPPING=1')
+notify('RELOADING=1')
+notify('READY=1\\nSTATUS=back')
+while True:
+    time.sleep(1)
+`,
+    );
+    const file = ecosystem('turns', [{ name: 'py-turns', script, interpreter: PYTHON, notify: true }]);
+    await pmx.ok(['start', file]);
+    const entry = await eventually('the last STATUS= heard', async () => {
+      const found = await pmx.proc('py-turns');
+      return notice(found)?.status === 'back' ? found : null;
+    }, STARTUP_MS);
+    expect(notice(entry)?.state).toBe('stopping');
+    await pmx.ok(['delete', 'py-turns']);
+  });
+
   it('an app that said STOPPING=1 and has not exited drain_timeout later is restarted, as systemd stops it at its stop timeout', async () => {
     const log = join(pmx.dir, 'overdue.events');
     const file = ecosystem('overdue', [{ name: 'py-overdue', script: join(apps, 'notify.py'), interpreter: PYTHON, notify: true, drain_timeout: '3s', env: { EVENTS_LOG: log } }]);
