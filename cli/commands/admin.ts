@@ -86,9 +86,11 @@ export async function kill(ctx: CommandContext): Promise<void> {
     return;
   }
   if (!found) {
-    // an agent that died (SIGKILL, the OOM killer) left its pid file, and may have left processes
-    // running: an agent started only to stop them takes them over (restarting nothing), then ends
-    const successor = readAgentPid(ctx.home) === null ? null : await connectWithHello(ctx.home, { spawn: true, anyVersion: true, toStop: true });
+    // an agent that died (SIGKILL, the OOM killer) left its pid file and its state file (a clean end
+    // removes both), and may have left processes running: an agent started only to stop them takes
+    // them over (restarting nothing), then ends
+    const leftover = readAgentPid(ctx.home) !== null || existsSync(ctx.home.stateFile);
+    const successor = leftover ? await connectWithHello(ctx.home, { spawn: true, anyVersion: true, toStop: true }) : null;
     if (successor) return stopThrough(ctx, successor);
     ctx.out.write('[PMX] No agent is running\n');
     return;

@@ -4,7 +4,7 @@
 // running that its list does not show.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../helpers/pmx.js';
 import { freePort, get } from '../helpers/net.js';
@@ -265,6 +265,16 @@ describe('after the agent is killed with SIGKILL', () => {
     expect(processesOfHome(pmx.home, liveProcesses())).toEqual([]);
     const again = await pmx.run(['kill']);
     expect([again.code, again.stdout]).toEqual([0, '[PMX] No agent is running\n']);
+  });
+
+  it('pmx kill finds what a killed agent left by its state file when its pid file was removed too (a cleanup of *.pid files)', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'orphan2'], { env: { EVERY: '100' } });
+    const orphan = (await pmx.proc('orphan2')).pid;
+    await killAgent();
+    rmSync(join(pmx.home, 'agent.pid'));
+    const killed = await pmx.run(['kill']);
+    expect([killed.code, killed.stdout]).toEqual([0, '[PMX] Stopped 1 process and the agent\n']);
+    expect(alive(orphan)).toBe(false);
   });
 
   it('a restart that comes while a socket-activated app waits for its sockets runs once they are open: the app serves on them', async () => {
