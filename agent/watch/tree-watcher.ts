@@ -138,14 +138,43 @@ export class TreeWatcher {
     if (type === 'rename' && only === null) {
       if (isLink(path)) this.armLink(path);
       else if (kindOf(path) === 'dir') this.armTree(path);
-      else this.forget(path); // a link removed: what it led to is watched no more
+      // a link removed: what it led to is watched no more there, but a folder another path still
+      // leads to (the real one, when the link was the path armed first) is armed again there
+      else if (this.forget(path)) this.rearm();
     }
     this.changed(path);
   }
 
-  /** Closes the watches armed at `path` (a folder, or a link followed), if any. */
-  private forget(path: string): void {
-    if (this.watchers.has(path) || this.watchers.has(linkKey(path))) this.drop(path);
+  /** Closes the watches armed at `path` (a folder, or a link followed), if any; true when there were. */
+  private forget(path: string): boolean {
+    if (!this.watchers.has(path) && !this.watchers.has(linkKey(path))) return false;
+    this.drop(path);
+    return true;
+  }
+
+  /** Walks the tree again, through what is armed, and arms the folders reached that are not (any more). */
+  private rearm(): void {
+    const seen = new Set<string>();
+    const root = realpathOr(this.root);
+    const visit = (dir: string): void => {
+      if (this.closed || (dir !== this.root && this.ignored(dir))) return;
+      const folder = folderOf(dir);
+      if (folder === null || seen.has(folder)) return;
+      seen.add(folder);
+      if (!this.armedFolders.has(folder)) return this.armTree(dir);
+      let entries;
+      try {
+        entries = readdirSync(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) visit(path);
+        else if (entry.isSymbolicLink() && kindOf(path) === 'dir' && !holds(realpathOr(path), root)) visit(path);
+      }
+    };
+    if (kindOf(this.root) === 'dir') visit(this.root);
   }
 
   /** Closes the watches of `dir` and of everything below it. */

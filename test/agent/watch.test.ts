@@ -137,6 +137,26 @@ describe('watch', () => {
     expect(agentLog).not.toMatch(/change detected on .*\/parent\//);
   });
 
+  it('keeps watching a folder after a link to it is removed, whichever of the two paths was armed first', async () => {
+    const dir = project('relinked');
+    // two pairs named the other way round: in whatever order the folder is listed, one link comes before its folder
+    for (const [link, real] of [['a-link', 'z-real'], ['z-link', 'a-real']]) {
+      mkdirSync(join(dir, real));
+      writeFileSync(join(dir, real, 'x.json'), '{}\n');
+      symlinkSync(real, join(dir, link));
+    }
+    await startWatched('relinked', dir, '--watch');
+    rmSync(join(dir, 'a-link'));
+    rmSync(join(dir, 'z-link'));
+    const log = (): string => readFileSync(join(pmx.home, 'agent.log'), 'utf8');
+    // the removals restart the app (the log names the first change of a restart)
+    await eventually('the removals seen', () => log().includes(`change detected on ${join(dir, 'a-link')}`) || log().includes(`change detected on ${join(dir, 'z-link')}`));
+    for (const real of ['z-real', 'a-real']) {
+      writeFileSync(join(dir, real, 'x.json'), '{"changed":true}\n');
+      await eventually(`a change in ${real} seen`, () => log().includes(`change detected on ${join(dir, real, 'x.json')}`));
+    }
+  });
+
   it('survives the deletion and renaming of a watched directory, and watches it again when it comes back', async () => {
     const dir = project('deleted');
     await startWatched('deleted', dir, '--watch', 'src');
