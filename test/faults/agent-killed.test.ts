@@ -282,22 +282,14 @@ describe('after the agent is killed with SIGKILL', () => {
     const slow = join(pmx.dir, 'slow-stop.py');
     writeFileSync(
       slow,
-      `import json, os, select, signal, socket, sys, time
+      `import os, signal, sys, time
 if not os.environ.get('LISTEN_FDS'):
     print('no socket', flush=True)
     sys.exit(5)
 signal.signal(signal.SIGINT, lambda *_: (time.sleep(2), sys.exit(0)))
-server = socket.socket(fileno=3)
-while True:
-    select.select([server], [], [])
-    try:
-        conn, _ = server.accept()
-    except BlockingIOError:
-        continue
-    conn.recv(65536)
-    body = json.dumps({'pid': os.getpid()}).encode()
-    conn.sendall(b'HTTP/1.1 200 OK\\r\\nContent-Length: %d\\r\\nConnection: close\\r\\n\\r\\n%s' % (len(body), body))
-    conn.close()
+sys.path.insert(0, ${JSON.stringify(apps)})
+from fd3_http import serve
+serve()
 `,
     );
     const port = await freePort();
