@@ -142,12 +142,10 @@ describe('restart policies', () => {
     const launches = (): number => readFileSync(log, 'utf8').split('\n').filter(Boolean).length;
     await pmx.ok(['start', join(apps, 'launches.js'), '-n', 'job', '--no-autorestart', '--cron-restart', '* * * * * *'], { env: { LAUNCH_LOG: log, EXIT_AFTER: '0', EXIT_CODE: '0' } });
     await eventually('three runs of the job', () => launches() >= 3, 10_000);
-    const job = await eventually('the job at rest', async () => {
-      const proc = await pmx.proc('job');
-      return proc.pm2_env.status === 'stopped' ? proc : null;
-    });
-    // a job at rest run again is a start, which PM2 (with --no-pmx, where such a job ends at once) counts as no restart
-    expect(job.pm2_env.restart_time).toBe(0);
+    await eventually('the job at rest', async () => (await pmx.proc('job')).pm2_env.status === 'stopped');
+    // restart_time is not asserted here: a tick that finds the job at rest starts it (no restart
+    // counted, as PM2), one that finds it still running restarts it (counted), and which a tick
+    // finds depends on how fast the machine starts node (transition.test.ts holds the rule)
     // the agent killed: the next one knows the job ended by itself, and runs it at its times
     process.kill(pmx.agentPid()!, 'SIGKILL');
     await pmx.ok(['ping']);
