@@ -101,7 +101,7 @@ function adopt(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycl
   const notify = notifyPath && (saved.spec.notify || saved.spec.watchdog) ? notifyAt(os, notifyPath, `${saved.spec.name} (id ${saved.id})`, log) : null;
   // one still starting (waiting for its READY=1 or 'ready') goes on waiting, within what is left of listen_timeout
   const starting = lifecycle.status === ProcessState.LAUNCHING && saved.spec.wait_ready;
-  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle, starting ? ProcessState.LAUNCHING : ProcessState.ONLINE), notify);
+  proc.resume({ child: child.asChildProcess(), listened: false, onListening: null, metrics, output, marker: saved.child!.launch ?? null }, withCurrent(lifecycle, starting ? ProcessState.LAUNCHING : ProcessState.ONLINE), notify, saved.child!.stopping === true);
   return { withOutput: output !== null };
 }
 

@@ -49,7 +49,7 @@ export interface SavedProcess {
    * and its launch's marker (what it started carries it: found and stopped if the child dies while
    * no agent watches; absent in files of older agents).
    */
-  child: { pid: number; startTicks: number; pipes: OutputPipePaths | null; launch?: string | null; notify?: string | null } | null;
+  child: { pid: number; startTicks: number; pipes: OutputPipePaths | null; launch?: string | null; notify?: string | null; stopping?: boolean } | null;
   /** A reload's replacement or retiring child, if one ran. */
   others?: { pid: number; startTicks: number; launch?: string | null }[];
 }
@@ -222,7 +222,7 @@ export class StateFile {
       this.specJson.set(proc.spec, spec);
     }
     const { current, others } = proc.running;
-    const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes, launch: current.launch, notify: current.notify } : null;
+    const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes, launch: current.launch, notify: current.notify, ...(current.stopping ? { stopping: true } : {}) } : null;
     const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others });
     return `{"spec":${spec},${rest.slice(1)}`;
   }

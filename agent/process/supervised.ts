@@ -396,13 +396,20 @@ export class SupervisedProcess extends EventEmitter {
    * socket (`notify`, bound again where the child sends) is heard again: its watchdog, armed from
    * now, and its hang watch go on.
    */
-  resume(launched: Launched, lifecycle: Lifecycle, notify: NotifySocket | null = null): void {
+  resume(launched: Launched, lifecycle: Lifecycle, notify: NotifySocket | null = null, stopping = false): void {
     this.restore(lifecycle);
     this.track('current', launched, notify);
     const handle = this.children.current!;
     if (lifecycle.status === ProcessState.LAUNCHING) {
       // not ready yet: its READY=1 (on the notify socket bound again) or listen_timeout ends the wait; the watchdog starts then
       this.schedule('ready', Math.max(0, lifecycle.startedAt + this.spec.listen_timeout - this.os.now()));
+      return;
+    }
+    // it had said STOPPING=1 to the agent that died: it stays stopping, and is held to a new deadline
+    if (stopping && handle.notice) {
+      handle.notice.state = 'stopping';
+      handle.liveness?.watchdog?.stop();
+      this.armStopDeadline(handle);
       return;
     }
     // it had told its readiness to the agent that started it
@@ -423,11 +430,11 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The children as the state file records them: the current one with its output pipes (null: its output dies with the agent), and a reload's others. */
-  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null; launch: string | null; notify: string | null } | null; others: (ProcessIdentity & { launch: string | null })[] } {
+  get running(): { current: { identity: ProcessIdentity; pipes: OutputPipePaths | null; launch: string | null; notify: string | null; stopping: boolean } | null; others: (ProcessIdentity & { launch: string | null })[] } {
     const live = (handle: ChildHandle | null): handle is ChildHandle & { identity: ProcessIdentity } => handle?.identity != null && !hasExited(handle);
     const { current, replacement, retiring } = this.children;
     return {
-      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null, launch: current.launched.marker ?? null, notify: current.notify?.path ?? null } : null,
+      current: live(current) ? { identity: current.identity, pipes: current.launched.output?.paths ?? null, launch: current.launched.marker ?? null, notify: current.notify?.path ?? null, stopping: current.notice?.state === 'stopping' } : null,
       others: [replacement, retiring].filter(live).map((handle) => ({ ...handle.identity, launch: handle.launched.marker ?? null })),
     };
   }
@@ -649,8 +656,9 @@ export class SupervisedProcess extends EventEmitter {
       // its stop timeout at STOPPING=1, one that has not exited drain_timeout later is restarted
       notice.state = 'stopping';
       handle.liveness?.watchdog?.stop();
-      const bound = drainBound(this.spec);
-      handle.stopDeadline = setTimeout(() => this.stoppingOverdue(child, `it said STOPPING=1 ${bound} ms ago and has not exited (drain_timeout)`), bound);
+      this.armStopDeadline(handle);
+      // the state file says so: the next agent, should this one die, keeps it stopping
+      this.emit('child');
     }
     // a ping, or READY=1 (from then on it must ping), arms the watchdog again
     if ((message.watchdog === 'ping' || message.ready) && notice.state !== 'stopping') handle.liveness?.watchdog?.sampled();
@@ -658,6 +666,13 @@ export class SupervisedProcess extends EventEmitter {
     if (message.mainpid !== undefined) this.mainPid(handle, message.mainpid);
     // the replacement's READY=1 is watched by watchReadiness, the current child's here
     if (message.ready && role === 'current') this.dispatch({ type: 'ready' });
+  }
+
+  /** As systemd arms its stop timeout at STOPPING=1: a child that has not exited drain_timeout later is restarted. */
+  private armStopDeadline(handle: ChildHandle): void {
+    const bound = drainBound(this.spec);
+    const { child } = handle.launched;
+    handle.stopDeadline = setTimeout(() => this.stoppingOverdue(child, `it said STOPPING=1 ${bound} ms ago and has not exited (drain_timeout)`), bound);
   }
 
   /** The current child said STOPPING=1 and did not exit in time: restarted as a hung one is. */

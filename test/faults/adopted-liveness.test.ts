@@ -126,6 +126,36 @@ while True:
     await pmx.ok(['delete', 'late']);
   }, 60_000);
 
+  it('that had said STOPPING=1 stays stopping under the next agent, and is restarted when it does not exit in time', async () => {
+    writeFileSync(
+      join(pmx.dir, 'going.config.js'),
+      `module.exports = { apps: [{ name: 'going', script: ${JSON.stringify(join(FIXTURES, 'apps/notify.py'))}, interpreter: ${JSON.stringify(PYTHON)}, notify: true, drain_timeout: '3s' }] };\n`,
+    );
+    await pmx.ok(['start', join(pmx.dir, 'going.config.js')]);
+    const notice = (proc: JlistEntry): string | undefined => (proc.pm2_env.pmx_notify as { state?: string } | undefined)?.state;
+    const ready = await eventually('going ready', async () => {
+      const proc = entry(await pmx.jlist(), 'going');
+      return notice(proc) === 'ready' ? proc : null;
+    });
+    // STOPPING=1, and it stays up (a shutdown that hangs)
+    process.kill(ready.pid, 'SIGUSR1');
+    await eventually('going stopping', async () => notice(entry(await pmx.jlist(), 'going')) === 'stopping');
+    // the state file is written at most every so often: the kill comes once it says so
+    await eventually('the stopping recorded', () => readFileSync(join(pmx.home, 'agent.state'), 'utf8').includes('"stopping":true'));
+    const dead = pmx.agentPid()!;
+    process.kill(dead, 'SIGKILL');
+    await eventually('the agent to die', () => !alive(dead));
+    const adopted = entry(await pmx.jlist(), 'going');
+    expect([adopted.pid, notice(adopted)]).toEqual([ready.pid, 'stopping']);
+    const restarted = await eventually('going restarted by its stop deadline', async () => {
+      const proc = entry(await pmx.jlist(), 'going');
+      return proc.pid !== ready.pid && proc.pid > 0 ? proc : null;
+    }, 15_000);
+    expect(events(restarted)).toContain('stopping');
+    expect(alive(ready.pid)).toBe(false);
+    await pmx.ok(['delete', 'going']);
+  }, 60_000);
+
   it('whose child died while no agent ran: the next agent removes the notify socket the dead one made for it', async () => {
     writeFileSync(join(pmx.dir, 'pinger.py'), PINGER);
     writeFileSync(
