@@ -6,7 +6,7 @@ set -euo pipefail
 hosts_only=0
 [ "${1:-}" = --hosts ] && hosts_only=1
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-  for c in python3 git ssh ip nsenter tmux /usr/sbin/sshd /usr/bin/chromium; do command -v "$c" >/dev/null || [ -x "$c" ] || echo "[pmx] missing for the tests: $c" >&2; done
+  for c in python3 git ssh ip nsenter tmux openssl /usr/sbin/sshd /usr/bin/chromium; do command -v "$c" >/dev/null || [ -x "$c" ] || echo "[pmx] missing for the tests: $c" >&2; done
   exit 0
 fi
 missing=()
@@ -18,6 +18,8 @@ command -v nsenter >/dev/null || missing+=(util-linux)
 if [ $hosts_only = 0 ]; then
   command -v python3 >/dev/null || missing+=(python3)
   command -v tmux >/dev/null || missing+=(tmux)
+  # the cluster tests serve HTTPS with a certificate made at test time
+  command -v openssl >/dev/null || missing+=(openssl)
   # the dashboard test drives Debian's chromium with playwright-core, at this path
   [ -x /usr/bin/chromium ] || missing+=(chromium)
 fi

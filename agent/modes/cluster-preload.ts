@@ -7,7 +7,7 @@
 // and says { pmx: 'drained' } once its last connection has ended.
 import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import { Server, type Socket } from 'node:net';
+import { Server, Socket } from 'node:net';
 
 // as PM2 names its apps, so that `ps` and `pgrep -f 'node /path/app.js'` find them (PROCESS_TITLE
 // overrides); and the app's own children (child_process.fork) start as plain node, without this file
@@ -42,16 +42,26 @@ let draining = false;
 // request the app serves. A response the client aborted never finishes, but its socket closes.
 channel('http.server.request.start').subscribe((message) => {
   const { request, response } = message as { request: IncomingMessage; response: ServerResponse };
-  const socket = request.socket as Counted;
+  const socket = connectionOf(request.socket);
   socket[kBusy] = (socket[kBusy] ?? 0) + 1;
   // a request that arrives while draining is answered, then its connection closes cleanly
   if (draining) response.shouldKeepAlive = false;
 });
 channel('http.server.response.finish').subscribe((message) => {
-  const socket = (message as { request: IncomingMessage }).request.socket as Counted;
+  const socket = connectionOf((message as { request: IncomingMessage }).request.socket);
   socket[kBusy] = (socket[kBusy] ?? 1) - 1;
   if (draining) closeWhenIdle(socket);
 });
+
+/**
+ * The accepted connection a request came on, where its requests are counted: the socket itself,
+ * or for HTTPS the TCP socket its TLS socket wraps (a TLS server's 'connection' is the TCP one,
+ * and counting on the TLS socket left the TCP one idle to the drain, which cut it mid-request).
+ */
+function connectionOf(socket: Socket): Counted {
+  const parent = (socket as Socket & { _parent?: unknown })._parent;
+  return (parent instanceof Socket ? parent : socket) as Counted;
+}
 
 function track(socket: Socket): void {
   if (!sockets.has(socket)) {

@@ -1,8 +1,10 @@
 // Cluster mode and zero-downtime reload against real HTTP clients: every request answered.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { get as getTls } from 'node:https';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
@@ -130,10 +132,23 @@ describe('cluster mode', () => {
       ].join('\n'));
       return file;
     };
-    /** One GET of /slow on a fresh connection: the body, or the error that ended it. */
-    const slowGet = (slowPort: number): Promise<{ body: string } | { error: string }> =>
+    /** The same over HTTPS, with the key and certificate in $TLS_DIR. */
+    const slowTlsApp = (dir: string): string => {
+      const file = join(dir, 'slow-tls.js');
+      writeFileSync(file, [
+        "const { readFileSync } = require('node:fs');",
+        "const tls = { key: readFileSync(process.env.TLS_DIR + '/key.pem'), cert: readFileSync(process.env.TLS_DIR + '/cert.pem') };",
+        "require('node:https').createServer(tls, (req, res) => {",
+        "  console.log('request in');",
+        '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
+        "}).listen(Number(process.env.PORT), '127.0.0.1');",
+      ].join('\n'));
+      return file;
+    };
+    /** One GET of /slow on a fresh connection (over TLS with `tls`): the body, or the error that ended it. */
+    const slowGet = (slowPort: number, tls = false): Promise<{ body: string } | { error: string }> =>
       new Promise((resolve) => {
-        const req = get({ host: '127.0.0.1', port: slowPort, path: '/slow', agent: false }, (res) => {
+        const req = (tls ? getTls : get)({ host: '127.0.0.1', port: slowPort, path: '/slow', agent: false, rejectUnauthorized: false }, (res) => {
           let body = '';
           res.on('data', (chunk: Buffer) => (body += chunk.toString()));
           res.on('end', () => resolve({ body }));
@@ -151,6 +166,20 @@ describe('cluster mode', () => {
       await pmx.ok(['reload', 'slow']);
       expect(await reply).toEqual({ body: String(old!.pid) });
       await pmx.ok(['delete', 'slow']);
+    });
+
+    it('is answered by the old worker over HTTPS too (its requests are counted on the TCP connection the drain tracks)', async () => {
+      const slowPort = await freePort();
+      const tlsDir = join(pmx.dir, 'tls');
+      mkdirSync(tlsDir);
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
+      await pmx.ok(['start', slowTlsApp(pmx.dir), '-i', '1', '-n', 'slow-tls', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000', TLS_DIR: tlsDir } });
+      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow-tls'));
+      const reply = slowGet(slowPort, true);
+      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow-tls', '--nostream', '--lines', '5'])).includes('request in'));
+      await pmx.ok(['reload', 'slow-tls']);
+      expect(await reply).toEqual({ body: String(old!.pid) });
+      await pmx.ok(['delete', 'slow-tls']);
     });
 
     it('is cut once drain_timeout has passed, and the agent log says so', async () => {
