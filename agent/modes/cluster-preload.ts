@@ -3,10 +3,12 @@
 //
 // On { pmx: 'drain' } the worker stops accepting (its servers close, the cluster primary sends
 // new connections to other workers), answers every further request on a kept-alive connection
-// with `Connection: close` so the client reconnects elsewhere, closes connections that stay idle,
+// with `Connection: close` so the client reconnects elsewhere, closes HTTP/2 sessions gracefully
+// (GOAWAY: their open streams finish, new ones go elsewhere), closes connections that stay idle,
 // and says { pmx: 'drained' } once its last connection has ended.
 import { channel } from 'node:diagnostics_channel';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Http2Session } from 'node:http2';
 import { Server, Socket } from 'node:net';
 
 // as PM2 names its apps, so that `ps` and `pgrep -f 'node /path/app.js'` find them (PROCESS_TITLE
@@ -25,17 +27,28 @@ const listen = Server.prototype.listen;
 Server.prototype.listen = function (this: Server, ...args: unknown[]) {
   servers.add(this);
   this.once('close', () => servers.delete(this));
-  // every accepted connection counts, even before its first request arrives
-  this.on('connection', (socket: Socket) => {
+  // every accepted connection counts, even before its first request arrives; tracked before the
+  // server's own listener runs, as an HTTP/2 server makes its session there
+  this.prependListener('connection', (socket: Socket) => {
     track(socket);
     if (draining) closeWhenIdle(socket);
+  });
+  // an HTTP/2 server's streams are no HTTP/1 requests: its session is closed as a whole
+  this.on('session', (session: Http2Session) => {
+    const socket = sessionConnection(session);
+    if (socket) socket[kSession] = session;
+    if (draining) session.close();
   });
   return listen.apply(this, args as Parameters<typeof listen>);
 } as typeof listen;
 /** Requests in progress on a socket, kept on the socket itself (cheaper per request than a WeakMap). */
 const kBusy = Symbol('pmx.busy');
-type Counted = Socket & { [kBusy]?: number };
-const sockets = new Set<Socket>();
+/** The tracked connection itself, so that it is found through the proxy an HTTP/2 session gives of it. */
+const kSelf = Symbol('pmx.self');
+/** The HTTP/2 session a connection carries. */
+const kSession = Symbol('pmx.session');
+type Counted = Socket & { [kBusy]?: number; [kSelf]?: Counted; [kSession]?: Http2Session };
+const sockets = new Set<Counted>();
 let draining = false;
 
 // one shared subscriber per channel, no listener or closure per request: this runs on every
@@ -63,9 +76,16 @@ function connectionOf(socket: Socket): Counted {
   return (parent instanceof Socket ? parent : socket) as Counted;
 }
 
+/** The accepted connection an HTTP/2 session runs on: the TCP socket, or the one under its TLS socket. */
+function sessionConnection(session: Http2Session): Counted | undefined {
+  const socket = session.socket as Counted & { _parent?: unknown };
+  return socket._parent instanceof Socket ? (socket._parent as Counted) : socket[kSelf];
+}
+
 function track(socket: Socket): void {
   if (!sockets.has(socket)) {
     sockets.add(socket);
+    (socket as Counted)[kSelf] = socket;
     socket.once('close', () => {
       sockets.delete(socket);
       if (draining) reportIfDrained();
@@ -73,9 +93,9 @@ function track(socket: Socket): void {
   }
 }
 
-function closeWhenIdle(socket: Socket): void {
+function closeWhenIdle(socket: Counted): void {
   setTimeout(() => {
-    if (((socket as Counted)[kBusy] ?? 0) === 0 && !socket.destroyed) socket.destroy();
+    if ((socket[kBusy] ?? 0) === 0 && !socket[kSession] && !socket.destroyed) socket.destroy();
   }, IDLE_CLOSE_MS).unref();
 }
 
@@ -92,7 +112,10 @@ function drain(): void {
     if ('closeIdleConnections' in server) (server as HttpServer).closeIdleConnections = () => undefined;
     server.close();
   }
-  for (const socket of sockets) if (((socket as Counted)[kBusy] ?? 0) === 0) closeWhenIdle(socket);
+  for (const socket of sockets) {
+    if (socket[kSession]) socket[kSession].close();
+    else if ((socket[kBusy] ?? 0) === 0) closeWhenIdle(socket);
+  }
   reportIfDrained();
 }
 

@@ -4,6 +4,7 @@ import { Agent } from 'node:http';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
+import { connect as connectH2 } from 'node:http2';
 import { get as getTls } from 'node:https';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
@@ -145,6 +146,29 @@ describe('cluster mode', () => {
       ].join('\n'));
       return file;
     };
+    /** The same over HTTP/2 without TLS (h2c). */
+    const slowH2App = (dir: string): string => {
+      const file = join(dir, 'slow-h2.js');
+      writeFileSync(file, [
+        "require('node:http2').createServer((req, res) => {",
+        "  console.log('request in');",
+        '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
+        "}).listen(Number(process.env.PORT), '127.0.0.1');",
+      ].join('\n'));
+      return file;
+    };
+    /** One GET of /slow over HTTP/2 on a session of its own: the body, or the error that ended it (a stream cut ends with an empty body). */
+    const slowH2Get = (slowPort: number): Promise<{ body: string } | { error: string }> =>
+      new Promise((resolve) => {
+        const session = connectH2(`http://127.0.0.1:${slowPort}`);
+        session.on('error', (error) => resolve({ error: error.message }));
+        const stream = session.request({ ':path': '/slow' });
+        let body = '';
+        stream.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        stream.on('end', () => resolve(body === '' ? { error: 'stream ended without a body' } : { body }));
+        stream.on('error', (error) => resolve({ error: error.message }));
+        stream.on('close', () => session.close());
+      });
     /** One GET of /slow on a fresh connection (over TLS with `tls`): the body, or the error that ended it. */
     const slowGet = (slowPort: number, tls = false): Promise<{ body: string } | { error: string }> =>
       new Promise((resolve) => {
@@ -180,6 +204,17 @@ describe('cluster mode', () => {
       await pmx.ok(['reload', 'slow-tls']);
       expect(await reply).toEqual({ body: String(old!.pid) });
       await pmx.ok(['delete', 'slow-tls']);
+    });
+
+    it('is answered by the old worker over HTTP/2 too (its session is closed gracefully: open streams finish)', async () => {
+      const slowPort = await freePort();
+      await pmx.ok(['start', slowH2App(pmx.dir), '-i', '1', '-n', 'slow-h2', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000' } });
+      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow-h2'));
+      const reply = slowH2Get(slowPort);
+      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow-h2', '--nostream', '--lines', '5'])).includes('request in'));
+      await pmx.ok(['reload', 'slow-h2']);
+      expect(await reply).toEqual({ body: String(old!.pid) });
+      await pmx.ok(['delete', 'slow-h2']);
     });
 
     it('is cut once drain_timeout has passed, and the agent log says so', async () => {
