@@ -43,6 +43,7 @@ export function staticHandler(options: ServeOptions): (req: IncomingMessage, res
     if (!options.dotfiles && hidden(path)) return plain(res, 404, 'Not Found');
     const found = await resolver.resolve(path === '/' ? options.homepage : path);
     if (found.kind === 'file') return sendFile(req, res, found, 200);
+    if (found.kind === 'directory') return redirectToDirectory(res, req.url ?? '/');
     if (found.kind === 'forbidden') return plain(res, 403, 'Forbidden');
     if (options.spa) {
       // PM2's fallbacks: the same file name at the root (`/users/12/main.js` is `/main.js`), then the home page
@@ -115,6 +116,18 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
   // a client that goes away mid-download: pipe() leaves the file open, one descriptor per abort
   res.once('close', () => stream.destroy());
   stream.pipe(res);
+}
+
+/**
+ * 301 to the directory's URL with its trailing slash, the query kept, as serve-static does. The
+ * path is the one the client sent (still percent-encoded), its leading slashes made one, so that
+ * `//host/dir` cannot send the browser to another host.
+ */
+function redirectToDirectory(res: ServerResponse, url: string): void {
+  const end = url.search(/[?#]/);
+  const [path, query] = end < 0 ? [url, ''] : [url.slice(0, end), url.slice(end)];
+  res.setHeader('Location', `/${path.replace(/^[/\\]+/, '')}/${query}`);
+  plain(res, 301, 'Moved Permanently');
 }
 
 function plain(res: ServerResponse, status: number, text: string): void {

@@ -19,8 +19,11 @@ const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK;
 /** O_PATH (Linux, not in Node's constants): a handle on the inode that reads nothing and opens nothing. */
 const O_PATH = process.platform === 'linux' ? 0o10000000 : 0;
 
-/** Where a URL leads: an open regular file (the caller closes `fd`), nothing, or somewhere it may not go. */
-export type Resolution = { kind: 'file'; fd: number; path: string; stats: Stats } | { kind: 'missing' } | { kind: 'forbidden' };
+/**
+ * Where a URL leads: an open regular file (the caller closes `fd`), a directory named without its
+ * trailing slash (its page is at the name with one), nothing, or somewhere it may not go.
+ */
+export type Resolution = { kind: 'file'; fd: number; path: string; stats: Stats } | { kind: 'directory' } | { kind: 'missing' } | { kind: 'forbidden' };
 
 /** The decoded path of a request URL, or a refusal when it cannot be a path under the root. */
 export function decodeUrlPath(url: string): string | 'malformed' | 'forbidden' {
@@ -44,11 +47,15 @@ export class RootResolver {
 
   constructor(readonly root: string) {}
 
-  /** The file a decoded URL path names; a directory stands for its index.html. */
+  /**
+   * The file a decoded URL path names; a directory stands for its index.html when the path ends
+   * with a slash (without one, the page's relative links would resolve against its parent).
+   */
   async resolve(urlPath: string): Promise<Resolution> {
     const found = await this.openInside(urlPath);
     if (found.kind !== 'file' || !found.stats.isDirectory()) return found;
     close(found.fd, ignore);
+    if (!urlPath.endsWith('/')) return { kind: 'directory' };
     const index = await this.openInside(join(urlPath, 'index.html'));
     if (index.kind !== 'file' || !index.stats.isDirectory()) return index;
     close(index.fd, ignore);

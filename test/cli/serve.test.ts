@@ -88,6 +88,17 @@ describe('pmx serve', () => {
     expect((await fetchRaw(port, '/assets/')).status).toBe(404);
   });
 
+  it("redirects a directory named without its trailing slash to the name with one, so that its page's relative links resolve; never to another host", async () => {
+    mkdirSync(join(root, 'docs'));
+    writeFileSync(join(root, 'docs', 'index.html'), '<!doctype html><title>docs</title><link rel="stylesheet" href="docs.css">');
+    const moved = await fetchRaw(port, '/docs?v=2');
+    expect(moved.status).toBe(301);
+    expect(moved.headers.location).toBe('/docs/?v=2');
+    expect((await fetchRaw(port, '/docs/')).body).toContain('<title>docs</title>');
+    expect((await fetchRaw(port, '//docs')).headers.location).toBe('/docs/');
+    expect((await fetchRaw(port, '/assets')).headers.location).toBe('/assets/');
+  });
+
   it('serves byte ranges with 206 and 416', async () => {
     const part = await fetchRaw(port, '/digits.txt', { Range: 'bytes=2-5' });
     expect(part.status).toBe(206);
