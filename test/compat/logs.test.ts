@@ -61,6 +61,14 @@ describe('log file names', () => {
     expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/my-app-v1-x-y-out.log' });
   });
 
+  it('names the pid file of a name that ends in -<digits> as PM2 does: the id takes their place (worker-2 -> pids/worker-<id>.pid)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'worker-2']);
+    const [row] = await samePaths();
+    expect(row).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/worker-2-out.log', 'pm2_env.pm_pid_path': '<HOME>/pids/worker-<id>.pid' });
+    const { pmx } = await diff.jlist();
+    expect(Number(diff.pmx.read(String(pmx[0]!.pm2_env.pm_pid_path)))).toBe(pmx[0]!.pid);
+  });
+
   it('-l gives a combined log under the app name', async () => {
     await diff.run(['start', 'hold.js', '-n', 'combined', '-l']);
     expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_log_path': '<HOME>/logs/combined.log' });
