@@ -84,7 +84,7 @@ export class Registry {
   add(spec: AppSpec, instance: number, id?: number): SupervisedProcess {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.next <= MAX_PM_ID ? this.next : this.lowestFreeId();
     this.next = Math.max(this.next, pmId + 1);
-    const pidFile = spec.pid_file ? numberedPidFile(spec.pid_file, pmId) : join(this.home.pids, `${logFileName(spec.name)}-${pmId}.pid`);
+    const pidFile = numberedPidFile(spec.pid_file ?? join(this.home.pids, `${logFileName(spec.name)}.pid`), pmId);
     const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
     this.logExits(proc);
@@ -139,7 +139,7 @@ export class Registry {
   }
 }
 
-/** PM2's name for a process's pid file: `-<id>` before `.pid` (`/run/api.pid` -> `/run/api-0.pid`). */
+/** PM2's name for a process's pid file: `-<id>` before `.pid` (`/run/api.pid` -> `/run/api-0.pid`), in place of a `-<digits>` there (`worker-2.pid` -> `worker-0.pid`). */
 function numberedPidFile(file: string, pmId: number): string {
   return /(-\d+)?\.pid$/.test(file) ? file.replace(/(-\d+)?\.pid$/, `-${pmId}.pid`) : `${file}-${pmId}.pid`;
 }

@@ -391,6 +391,9 @@ function splitScriptArgs(words: string[]): { targets: string[]; args: string[] }
 }
 
 /** Parses `argv` and runs the command it names. */
+/** The commands that, with --no-daemon, run the agent in the foreground with the apps they start (PM2's container form). */
+const FOREGROUND_COMMANDS = new Set(['start', 'startOrRestart', 'startOrReload', 'startOrGracefulReload', 'resurrect']);
+
 export async function runProgram(argv: string[]): Promise<void> {
   // PM2 reads these anywhere before `--`: they shape all output, so they act before any command runs
   const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
@@ -403,9 +406,13 @@ export async function runProgram(argv: string[]): Promise<void> {
   const mini = new Set(['-m', '--mini-list']);
   const words = own.slice(2).filter((arg) => !global.has(arg) && !mini.has(arg));
   argv = [...own.slice(0, 2), ...(own.slice(2).some((arg) => mini.has(arg)) ? ['--mini-list'] : []), ...words, ...argv.slice(own.length)];
-  if (argv.includes('--no-daemon') && argv.slice(2).filter((arg) => !arg.startsWith('-')).length === 0) {
+  if (own.includes('--no-daemon') && (command === undefined || FOREGROUND_COMMANDS.has(command))) {
+    // as PM2's: `start app.js --no-daemon` (a container's command) runs the agent in this process,
+    // starts the apps in it and stays, their output on stdout/stderr, until signalled or killed
+    const rest = argv.filter((arg, index) => arg !== '--no-daemon' || index >= own.length);
     const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
-    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined }, lock);
+    const run = command === undefined ? undefined : async () => void (await program.parseAsync(rest));
+    await (await import('./runtime.js')).runForeground({ file: null, envName: undefined, appLogs: run ? 'prefixed' : 'none', command: run }, lock);
     return;
   }
   await program.parseAsync(argv);

@@ -30,6 +30,8 @@ export interface RuntimeOptions {
   exitWhenAllDead?: boolean;
   /** Serve /livez and /readyz here (`--health-port`, `--health-host`), before any app starts. */
   probes?: EndpointAddress | null;
+  /** A command line run against this agent once it answers (`pmx start app.js --no-daemon`); its failure stops the agent. */
+  command?: () => Promise<void>;
 }
 
 /** Runs the agent in this process, in the home whose lock `lock` holds; it ends when the agent is killed or signalled, or every app died. */
@@ -46,6 +48,7 @@ export async function runForeground(options: RuntimeOptions, lock: HomeLock): Pr
     if (options.probes) await serveProbeEndpoint(agent, options.probes, () => started);
     if (options.resurrect) reportResurrect(home, agent.resurrected);
     if (options.file) await startFile(home, options.file, options.envName);
+    if (options.command) await options.command();
     started = true;
     if (options.exitWhenAllDead) exitWhenAllDead(agent);
   } catch (error) {

@@ -19,6 +19,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
     throw new CliError(`--parallel must be a whole number of at least 1, got '${flags.parallel}'`, { code: 'BAD_ARGUMENT' });
   }
   if ((action === 'restart' || action === 'reload') && flags.env !== undefined) await refuseEnvWithoutFile(action, targets, flags.env);
+  if (action === 'reset') await refuseFileReset(targets, flags);
   await withAgent(ctx, async (agent) => {
     for (const target of targets) {
       const file = target !== '-' && (await isEcosystemTarget(target));
@@ -65,6 +66,21 @@ async function refuseEnvWithoutFile(action: 'restart' | 'reload', targets: strin
     throw new CliError(`--env ${env} takes env_${env} of an ecosystem file, and '${target}' is not one: nothing was ${pastTense(action)}`, {
       code: 'BAD_ARGUMENT',
       hint: `run 'pmx ${action} ecosystem.config.js --env ${env}' (--only <name> for some of its apps), or 'pmx ${action} ${target} --update-env' to take the shell's variables`,
+    });
+  }
+}
+
+/**
+ * As PM2: `reset` takes processes, not an ecosystem file (PM2 says `Unknown process name`, exit 1),
+ * so a script's `reset <file>` fails on both instead of resetting counters under pmx alone.
+ */
+async function refuseFileReset(targets: string[], flags: StartFlags): Promise<void> {
+  for (const target of targets) {
+    if (target !== '-' && !(await isEcosystemTarget(target))) continue;
+    const names = target === '-' ? [] : await namesOfFile(target, flags).catch(() => []);
+    throw new CliError(`reset takes processes (an id, a name, a script path, a namespace, all or /regex/), and '${target}' is ${target === '-' ? 'stdin' : 'an ecosystem file'}: nothing was reset`, {
+      code: 'BAD_ARGUMENT',
+      hint: names.length > 0 ? `run 'pmx reset ${names.join(' ')}' for its apps` : "run 'pmx ls' to see the processes",
     });
   }
 }

@@ -3,7 +3,7 @@
 // the file's options and environment), a registered name, namespace or id (restarted), or a script.
 import { existsSync } from 'node:fs';
 import { extname } from 'node:path';
-import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import { APP_SPEC_KEYS, type AppSpec } from '../../agent/protocol/app-spec.js';
 import type { StartMode } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
 import { type CommandContext, withAgent } from './context.js';
@@ -54,7 +54,8 @@ async function startOne(ctx: CommandContext, target: string, args: string[], fla
 async function givenKeys(flags: StartFlags, args: string[]): Promise<(keyof AppSpec)[]> {
   const { readOverrides } = await import('../ecosystem/cli-options.js');
   const { name: _name, ...rest } = flagsForScript(flags);
-  const keys = Object.keys(readOverrides(rest, process.cwd(), [], [])) as (keyof AppSpec)[];
+  // the draft's own notes (all_cores) are no spec keys
+  const keys = Object.keys(readOverrides(rest, process.cwd(), [], [])).filter((key) => APP_SPEC_KEYS.includes(key)) as (keyof AppSpec)[];
   return args.length > 0 ? [...keys, 'args'] : keys;
 }
 

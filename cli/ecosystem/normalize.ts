@@ -147,7 +147,7 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     if (!file) return null;
     return file === 'NULL' || file === '/dev/null' ? '/dev/null' : absolute(expandHome(file, home), cwd);
   };
-  const { filter_env, append_env_to_name, disable_logs, port, log_file, ...keys } = draft;
+  const { filter_env, append_env_to_name, disable_logs, port, log_file, all_cores, ...keys } = draft;
   const defaultLog = join(resolveHome(baseEnv).logs, `${logFileName(fullName)}.log`);
   return {
     ...APP_DEFAULTS,
@@ -164,8 +164,9 @@ export function completeSpec(draft: Draft, context: CompleteContext): AppSpec | 
     notify,
     // `notify: true` is systemd's Type=notify: launching until READY=1 (within listen_timeout)
     wait_ready: draft.wait_ready ?? draft.notify === true,
-    // PM2's default: one set of log files for an app that asked for no instances and no cluster, else one per process
-    merge_logs: draft.merge_logs ?? (exec_mode !== 'cluster_mode' && draft.instances === undefined),
+    // PM2's default: one set of log files for an app that asked for no cluster and no instances, or
+    // for all the cores ('max', 0: PM2 reads no number there), else one per process
+    merge_logs: draft.merge_logs ?? (draft.exec_mode !== 'cluster_mode' && (draft.instances === undefined || draft.all_cores === true)),
     // as in PM2, `time` wins over a log_date_format of the app's
     log_date_format: draft.time ? TIME_FORMAT : (draft.log_date_format ?? APP_DEFAULTS.log_date_format),
     out_file: logPath(draft.out_file),

@@ -39,6 +39,8 @@ export type Draft = Partial<Omit<AppSpec, 'log_file' | 'env' | 'app_env' | 'vers
   append_env_to_name?: boolean;
   disable_logs?: boolean;
   port?: string;
+  /** `instances` written as all the cores ('max', 0): PM2 then keeps one set of log files unless exec_mode says cluster. */
+  all_cores?: boolean;
 };
 
 type Reader = (value: unknown, draft: Draft) => Parsed<unknown>;
@@ -65,7 +67,14 @@ export const APP_KEYS: Record<string, Reader> = {
   interpreter_args: set('interpreter_args', parseWords),
   node_args: set('interpreter_args', parseWords),
   namespace: set('namespace', parseName),
-  instances: set('instances', (value) => parseInstances(value)),
+  instances: (value, draft) => {
+    const parsed = parseInstances(value);
+    if (parsed.ok) {
+      draft.instances = parsed.value;
+      if (value === 'max' || Number(value) === 0) draft.all_cores = true;
+    }
+    return parsed;
+  },
   exec_mode: set('exec_mode', parseExecMode),
   env: set('env', parseEnv),
   filter_env: set('filter_env', parseFilterEnv),

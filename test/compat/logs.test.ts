@@ -45,6 +45,18 @@ describe('log file names', () => {
     expect(await samePaths()).toHaveLength(2);
   });
 
+  it("instances for all the cores without exec_mode (-i max, instances: 'max' or 0) keep one set of log files, as PM2's (pmx wrote one per instance: a tail or log shipper of <name>-out.log read nothing)", async () => {
+    diff.write({ 'cores.config.js': `module.exports = { apps: [{ name: 'zero', script: 'hold.js', instances: 0 }, { name: 'named', script: 'hold.js', instances: 'max', exec_mode: 'cluster' }] };` });
+    await diff.run(['start', 'hold.js', '-n', 'maxed', '-i', 'max']);
+    await diff.run(['start', 'cores.config.js']);
+    const rows = await samePaths();
+    const outs = (name: string) => [...new Set(rows.filter((row) => String(row['pm2_env.pm_out_log_path']).includes(`/${name}-out`)).map((row) => row['pm2_env.pm_out_log_path']))];
+    expect(outs('maxed')).toEqual(['<HOME>/logs/maxed-out.log']);
+    expect(outs('zero')).toEqual(['<HOME>/logs/zero-out.log']);
+    // exec_mode cluster: one set per process, on both
+    expect(outs('named')).toEqual(['<HOME>/logs/named-out-<id>.log']);
+  });
+
   it('-o/-e files of several instances get -<id> before .log, and none when the name does not end in .log', async () => {
     await diff.run(['start', 'hold.js', '-n', 'own', '-i', '2', '-o', 'logs/own.log', '-e', 'logs/own.txt']);
     expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<WORK>/logs/own-<id>.log', 'pm2_env.pm_err_log_path': '<WORK>/logs/own.txt' });
@@ -59,6 +71,14 @@ describe('log file names', () => {
   it('replaces the characters PM2 replaces in a name (spaces, colons, underscores, slashes)', async () => {
     await diff.run(['start', 'hold.js', '-n', 'my_app:v1 x/y']);
     expect((await samePaths())[0]).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/my-app-v1-x-y-out.log' });
+  });
+
+  it('names the pid file of a name that ends in -<digits> as PM2 does: the id takes their place (worker-2 -> pids/worker-<id>.pid)', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'worker-2']);
+    const [row] = await samePaths();
+    expect(row).toMatchObject({ 'pm2_env.pm_out_log_path': '<HOME>/logs/worker-2-out.log', 'pm2_env.pm_pid_path': '<HOME>/pids/worker-<id>.pid' });
+    const { pmx } = await diff.jlist();
+    expect(Number(diff.pmx.read(String(pmx[0]!.pm2_env.pm_pid_path)))).toBe(pmx[0]!.pid);
   });
 
   it('-l gives a combined log under the app name', async () => {

@@ -199,6 +199,16 @@ describe('targets', () => {
     expect(pmx[0]!.pm2_env.restart_time).toBe(0);
   });
 
+  it('reset of an ecosystem file resets nothing and exits 1, as PM2 (reset takes processes; a script\'s `reset <file>` passed under pmx alone)', async () => {
+    diff.write({ 'counted.config.js': `module.exports = { apps: [{ name: 'counted', script: 'hold.js' }] };` });
+    await diff.run(['start', 'counted.config.js']);
+    await diff.run(['restart', 'counted']);
+    expect(codes(await diff.run(['reset', 'counted.config.js']))).toEqual({ pm2: 1, pmx: 1 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(project(pmx, ['pm2_env.restart_time'])).toEqual(project(pm2, ['pm2_env.restart_time']));
+    expect(pmx[0]!.pm2_env.restart_time).toBe(1);
+  });
+
   it('gives ids as PM2 does: never reused while the list is not empty', async () => {
     await diff.run(['start', 'hold.js', '-n', 'first']);
     await diff.run(['start', 'hold.js', '-n', 'second']);

@@ -30,6 +30,26 @@ describe('foreground agent', () => {
     expect(alive(app.pid)).toBe(false);
   });
 
+  it("pmx start <script> --no-daemon stays in the foreground with the app and its output, as PM2's (a container's command exited at once, ending the container)", async () => {
+    const script = join(pmx.dir, 'hello.js');
+    writeFileSync(script, "console.log('hello from the app'); setInterval(() => {}, 1000);");
+    const run = foreground([join(ROOT, 'bin/pmx.cjs'), 'start', script, '-n', 'nd', '--no-daemon']);
+    await eventually("the app's line on the command's stdout", () => run.output().includes('0|nd | hello from the app'));
+    expect(pmx.agentPid()).toBe(run.child.pid);
+    const app = await pmx.proc('nd');
+    expect(app.pm2_env.status).toBe('online');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(alive(app.pid)).toBe(false);
+  });
+
+  it('pmx start <missing script> --no-daemon exits 1 and leaves no agent behind', async () => {
+    const run = foreground([join(ROOT, 'bin/pmx.cjs'), 'start', join(pmx.dir, 'missing.js'), '--no-daemon']);
+    expect(await run.exited).toBe(1);
+    expect(run.output()).toContain('missing.js');
+    expect(pmx.agentPid()).toBe(null);
+  });
+
   it('pmx-runtime starts the apps of a file and stops them on SIGINT', async () => {
     const file = join(pmx.dir, 'runtime.config.js');
     writeFileSync(file, `module.exports = { apps: [{ name: 'rt', script: ${JSON.stringify(join(apps, 'forever.js'))} }] };`);
