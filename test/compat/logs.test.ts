@@ -173,12 +173,16 @@ describe('log contents', () => {
     const read = (text: string) => {
       const all = text.split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
       const events = all.filter((record) => record.type === 'process_event' && record.app_name === 'jsoned').map((record) => record.status).filter((status, index, list) => status !== list[index - 1]);
-      const lines = [...new Set(all.filter((record) => record.type !== 'process_event').map((record) => `${record.type} ${record.message} ${record.app_name}`))];
+      // PM2 under load hands over two ticks as one message ('ticktick'): pmx's own are checked line by line below
+      const lines = [...new Set(all.filter((record) => record.type !== 'process_event').map((record) => `${record.type} ${String(record.message).replace(/(tick\s*)+/g, 'tick')} ${record.app_name}`))];
       const shapes = [...new Set(all.map((record) => Object.keys(record).sort().join(',')))].sort();
       return { events, lines, shapes, stamped: all.every((record) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(String(record.timestamp))) };
     };
     expect(read(pmx.stdout)).toEqual(read(pm2.stdout));
     expect(read(pmx.stdout)).toMatchObject({ events: ['exit', 'online', 'restart'], lines: ['out tick jsoned'], stamped: true });
+    const messages = pmx.stdout.split('\n').filter((line) => line.includes('"type":"out"')).map((line) => (JSON.parse(line) as { message: string }).message);
+    expect(messages.length).toBeGreaterThan(0);
+    expect(new Set(messages)).toEqual(new Set(['tick']));
   });
 
   it("logs --nostream of all: the manager's own log first, then each file oldest written first, each shared file once", async () => {
