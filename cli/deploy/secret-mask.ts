@@ -33,6 +33,20 @@ export function secretsFileValues(text: string): string[] {
 }
 
 /**
+ * The values of an env_file (dotenv: `[export ]NAME=value` lines, a value in single or double
+ * quotes or bare up to a ` #` comment); blank lines and comments hold none.
+ */
+export function envFileValues(text: string): string[] {
+  const values: string[] = [];
+  for (const match of text.matchAll(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*(.*?)[ \t]*\r?$/gm)) {
+    const raw = match[1]!;
+    const quoted = /^(['"`])([\s\S]*)\1$/.exec(raw);
+    values.push(quoted ? quoted[2]! : raw.replace(/[ \t]+#.*$/, ''));
+  }
+  return values.filter((value) => value !== '');
+}
+
+/**
  * The mask of one run: the values read on this machine, then those each host holds (its secrets
  * file and the copies a deploy keeps, read at the check), which may differ (a rotation not yet
  * deployed, a secret since renamed that a rollback puts back). Applied when a text is shown.
@@ -95,12 +109,22 @@ export function maskFilterCommand(file: string, names: string[]): string {
   return `node -e ${quote(FILTER)} ${[file, ...names].map(quote).join(' ')}`;
 }
 
-/** A shell word printing, as hex, the secrets file and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */
+/** A shell word printing, as hex, the secrets file (or env_file) and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */
 export function heldSecretsCommand(file: string): string {
   return `$(cat ${quote(file)} ${quote(file)}.*.pmx-prev 2>/dev/null | od -An -v -tx1 | tr -d ' \\n')`;
 }
 
-/** The values in heldSecretsCommand's hex. */
-export function heldSecretValues(hex: string): string[] {
-  return /^(?:[0-9a-f]{2})+$/.test(hex) ? secretsFileValues(Buffer.from(hex, 'hex').toString('utf8')) : [];
+/** The values in heldSecretsCommand's hex: of a secrets file, or (`read` envFileValues) of an env_file. */
+export function heldSecretValues(hex: string, read: (text: string) => string[] = secretsFileValues): string[] {
+  return /^(?:[0-9a-f]{2})+$/.test(hex) ? read(Buffer.from(hex, 'hex').toString('utf8')) : [];
+}
+
+/** Shell lines printing `secrets=<hex>` and `env=<hex>`: the secrets file and the env_file's copy a host holds (with the copies a deploy keeps), for the mask. */
+export function heldValuesLines(secretsFile: string, envFile: string): string[] {
+  return [`echo "secrets=${heldSecretsCommand(secretsFile)}"`, `echo "env=${heldSecretsCommand(envFile)}"`];
+}
+
+/** The values in heldValuesLines' output, read as `key=value` facts. */
+export function heldValuesOf(facts: Record<string, string>): string[] {
+  return [...heldSecretValues(facts.secrets ?? ''), ...heldSecretValues(facts.env ?? '', envFileValues)];
 }
