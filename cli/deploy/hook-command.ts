@@ -24,20 +24,27 @@ export interface HookRun {
   secrets?: { file: string; names: string[] };
 }
 
-/** The hook in its directory and environment (secrets sourced, their values masked); output (merged) to the caller and the log (0600: it may show env values); exits with the hook's status. */
+/**
+ * The hook in its directory and environment (secrets sourced, their values masked); output
+ * (merged) to the caller and the log (0600: it may show env values); exits with the hook's status.
+ * The environment (the deploy's `env`, the secrets) is exported only in the hook's own subshell,
+ * the pmx launcher first on its PATH again: pmx's own tools around it (mkdir, tee, the mask's
+ * node) keep the PATH pmx runs with, whatever PATH the `env` sets.
+ */
 export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
   const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
   const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
-  const mask = secrets ? ` | ${maskFilterCommand(secrets.file, secrets.names)}` : '';
+  // the filter reads the exported values as the hook got them: sourced in its own subshell
+  const mask = secrets ? ` | ( ${source}exec ${maskFilterCommand(secrets.file, secrets.names)} )` : '';
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3. tee ignores
   // SIGPIPE: when the session ends under a running hook (the CLI killed or cut off), it stops
   // writing to the gone channel and goes on writing the log, so the hook is not killed by its next
   // line of output and what it does after is still recorded
   return (
-    `cd ${quote(run.cwd)} && ${exporting(run.env)}${source}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
+    `cd ${quote(run.cwd)} && mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${exporting(run.env)}${source}( ${run.command}\n) ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
 }
 
@@ -73,8 +80,9 @@ export function execInCurrentCommand(current: string, command: string, env: Reco
   return `cd ${quote(current)} && ${exporting(env)}( ${command}\n)`;
 }
 
-// `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all)
+// `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all);
+// the pmx launcher first on PATH again, whatever PATH the environment sets
 function exporting(env: Record<string, string>): string {
   const exports = exportEnv(env);
-  return exports === '' ? '' : `{ ${exports} } && `;
+  return exports === '' ? '' : `{ ${exports} ${PATH_EXPORT} } && `;
 }
