@@ -20,8 +20,8 @@ export interface HookRun {
   log: string;
   /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
   header: string;
-  /** The secrets file the hook sources (exported variables) and their names: the values of the file, of the copies kept beside it and of the names are masked in its output and log. */
-  secrets?: { file: string; names: string[] };
+  /** The secrets file the hook sources (exported variables) and their names, and the env_file's copy (null: none): the values of the files, of the copies kept beside them and of the names are masked in its output and log. */
+  secrets?: { file: string; names: string[]; envFile?: string | null };
 }
 
 /**
@@ -33,10 +33,10 @@ export interface HookRun {
  */
 export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
-  const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
-  const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
+  const secrets = run.secrets && (run.secrets.names.length > 0 || run.secrets.envFile) ? run.secrets : null;
+  const source = secrets && secrets.names.length > 0 ? `${sourceSecretsCommand(secrets.file)} && ` : '';
   // the filter reads the exported values as the hook got them: sourced in its own subshell
-  const mask = secrets ? ` | ( ${source}exec ${maskFilterCommand(secrets.file, secrets.names)} )` : '';
+  const mask = secrets ? ` | ( ${source}exec ${maskFilterCommand(secrets.file, secrets.names, secrets.envFile ?? null)} )` : '';
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3. tee ignores
   // SIGPIPE: when the session ends under a running hook (the CLI killed or cut off), it stops
   // writing to the gone channel and goes on writing the log, so the hook is not killed by its next

@@ -88,25 +88,27 @@ export function maskDeep<T>(value: T, mask: (text: string) => string): T {
 
 // the host's filter: the values of the secrets file the hook sourced and of the copies a deploy
 // keeps beside it (a rollback's hook runs with a file put back, which may hold names the ecosystem
-// file no longer has), and of the exported variables `names`; so only a path and names are on its
-// command line. Masks line by line, the last partial line at the end. The functions are
-// self-contained and bound to their names whatever a build renames.
+// file no longer has), of the env_file's copy and its kept copies, and of the exported variables
+// `names`; so only paths and names are on its command line. Masks line by line, the last partial
+// line at the end. The functions are self-contained and bound to their names whatever a build
+// renames.
 const FILTER = [
   `const maskedParts=${maskedParts.toString()};`,
   `const maskWith=${maskWith.toString()};`,
   `const secretsFileValues=${secretsFileValues.toString()};`,
-  'const fs=require("fs"),path=require("path");const [file,...names]=process.argv.slice(1);',
+  `const envFileValues=${envFileValues.toString()};`,
+  'const fs=require("fs"),path=require("path");const [file,envFile,...names]=process.argv.slice(1);',
   'const read=(f)=>{try{return fs.readFileSync(f,"utf8")}catch{return ""}};',
-  'let kept=[];try{kept=fs.readdirSync(path.dirname(file)).filter((n)=>n.startsWith(path.basename(file)+".")&&n.endsWith(".pmx-prev")).map((n)=>path.join(path.dirname(file),n))}catch{}',
-  'const parts=maskedParts([...[file,...kept].flatMap((f)=>secretsFileValues(read(f))),...names.map((n)=>process.env[n]||"")]);',
+  'const withKept=(f)=>{if(!f)return [];try{return [f,...fs.readdirSync(path.dirname(f)).filter((n)=>n.startsWith(path.basename(f)+".")&&n.endsWith(".pmx-prev")).map((n)=>path.join(path.dirname(f),n))]}catch{return [f]}};',
+  'const parts=maskedParts([...withKept(file).flatMap((f)=>secretsFileValues(read(f))),...withKept(envFile).flatMap((f)=>envFileValues(read(f))),...names.map((n)=>process.env[n]||"")]);',
   'let pending="";process.stdin.setEncoding("utf8");',
   'process.stdin.on("data",(c)=>{pending+=c;const i=pending.lastIndexOf("\\n");if(i>=0){process.stdout.write(maskWith(parts,pending.slice(0,i+1)));pending=pending.slice(i+1);}});',
   'process.stdin.on("end",()=>{process.stdout.write(maskWith(parts,pending));});',
 ].join('\n');
 
-/** A filter, run on the host, that copies stdin to stdout with the values of `file` (and its kept copies) and of the exported variables `names` masked. */
-export function maskFilterCommand(file: string, names: string[]): string {
-  return `node -e ${quote(FILTER)} ${[file, ...names].map(quote).join(' ')}`;
+/** A filter, run on the host, that copies stdin to stdout with the values of the secrets `file`, of the env_file's copy `envFile` (null: none; each with its kept copies) and of the exported variables `names` masked. */
+export function maskFilterCommand(file: string, names: string[], envFile: string | null = null): string {
+  return `node -e ${quote(FILTER)} ${[file, envFile ?? '', ...names].map(quote).join(' ')}`;
 }
 
 /** A shell word printing, as hex, the secrets file (or env_file) and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */

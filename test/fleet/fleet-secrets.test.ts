@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { execOnHost, readHostFile, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { createAppRepo, deploy, environment, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
 import { PmxSandbox } from '../helpers/pmx.js';
 
@@ -37,6 +37,8 @@ beforeAll(async () => {
   hosts = env.hosts;
   app = createAppRepo(env, (origin) => ({
     production: environment(env, hosts, origin, { strategy: 'release', env_file: '.env.production', secrets: { API_KEY: `cat ${join(local, 'api')}` } }),
+    // the same path and app, with a post-deploy that prints the release's .env; only the env_file, no secret
+    printing: environment(env, hosts, origin, { strategy: 'release', env_file: '.env.production', 'post-deploy': 'cat .env; pmx startOrReload ecosystem.config.js --env production' }),
   }));
   app.commit('v1', { 'server.js': SERVER, '.gitignore': '.env.production\n' });
   writeFileSync(join(app.dir, '.env.production'), `GREETING=${VALUES.greeting}\n`);
@@ -88,5 +90,19 @@ describe('fleet commands mask the secret values the hosts hold', () => {
     expect(run.code, shown(run)).toBe(0);
     for (const host of hosts) expect(run.stdout).toContain(`[${host.address}] exec | GREETING=***`);
     expect(shown(run)).not.toContain(VALUES.greeting);
+  }, 60_000);
+
+  it("a hook printing the release's .env shows *** in pmx's output and in the host's hook log, with no `secrets` in the environment", async () => {
+    const { deployCli } = await import('../deploy/helpers.js');
+    const run = await deployCli(['printing'], {}, app.dir);
+    expect(run.code, shown(run)).toBe(0);
+    for (const host of hosts) expect(run.stdout).toContain(`[${host.address}] post-deploy | GREETING=***`);
+    expect(shown(run)).not.toContain(VALUES.greeting);
+    for (const host of hosts) {
+      const release = (await execOnHost(host, 'readlink /srv/app/current')).stdout.trim().replace('releases/', '');
+      const log = await readHostFile(host, `/srv/app/.pmx/logs/${release}.log`);
+      expect(log).toContain('\nGREETING=***\n');
+      expect(log).not.toContain(VALUES.greeting);
+    }
   }, 60_000);
 });

@@ -30,8 +30,11 @@ export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: s
   return { command, stdin: text, what: `the ${phase} hook \`${hook}\`` };
 }
 
-// hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its values
+// hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its
+// values and the env_file's (a hook that prints the release's .env leaves *** in its log too)
 function secretsOf(ctx: HostContext): Pick<HookRun, 'secrets'> {
-  const names = ctx.run.environment.secrets.map((secret) => secret.name);
-  return names.length > 0 ? { secrets: { file: ctx.run.paths.secretsFile, names } } : {};
+  const { environment, paths } = ctx.run;
+  const names = environment.secrets.map((secret) => secret.name);
+  const envFile = environment.envFile !== null ? paths.envFile : null;
+  return names.length > 0 || envFile !== null ? { secrets: { file: paths.secretsFile, names, envFile } } : {};
 }
