@@ -16,6 +16,8 @@ export interface HookRun {
   /** The shell command as configured (or `sh -s` for a local script fed on stdin). */
   command: string;
   env: Record<string, string>;
+  /** The names in `env` whose `$NAME` references expand on the host (the deploy section's `env`). */
+  expanding?: string[];
   /** Remote log file the output is appended to. */
   log: string;
   /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
@@ -44,7 +46,7 @@ export function hookCommand(run: HookRun): string {
   return (
     `cd ${quote(run.cwd)} && mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${exporting(run.env)}${source}( ${run.command}\n) ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${exporting(run.env, run.expanding)}${source}( ${run.command}\n) ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
 }
 
@@ -65,9 +67,9 @@ export function healthUrlCommand(url: string, timeoutMs: number): string {
   return `node -e ${quote(script)} ${quote(url)} ${Math.max(1, Math.round(timeoutMs))}`;
 }
 
-/** Runs a health-check command in `cwd` with the hook environment. */
-export function healthCommand(cwd: string, command: string, env: Record<string, string>): string {
-  return `cd ${quote(cwd)} && ${exporting(env)}( ${command}\n)`;
+/** Runs a health-check command in `cwd` with the hook environment (`expanding`: as HookRun's). */
+export function healthCommand(cwd: string, command: string, env: Record<string, string>, expanding: string[] = []): string {
+  return `cd ${quote(cwd)} && ${exporting(env, expanding)}( ${command}\n)`;
 }
 
 /** The host's `pmx jlist` (its agent's processes, PM2's shape), run in `current` as post-deploy's pmx is. */
@@ -75,14 +77,14 @@ export function agentListCommand(current: string): string {
   return `cd ${quote(current)} && pmx jlist`;
 }
 
-/** `exec|run <cmd>` in the current release, as PM2 runs it. */
-export function execInCurrentCommand(current: string, command: string, env: Record<string, string>): string {
-  return `cd ${quote(current)} && ${exporting(env)}( ${command}\n)`;
+/** `exec|run <cmd>` in the current release, as PM2 runs it (`expanding`: as HookRun's). */
+export function execInCurrentCommand(current: string, command: string, env: Record<string, string>, expanding: string[] = []): string {
+  return `cd ${quote(current)} && ${exporting(env, expanding)}( ${command}\n)`;
 }
 
 // `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all);
 // the pmx launcher first on PATH again, whatever PATH the environment sets
-function exporting(env: Record<string, string>): string {
-  const exports = exportEnv(env);
+function exporting(env: Record<string, string>, expanding: string[] = []): string {
+  const exports = exportEnv(env, expanding);
   return exports === '' ? '' : `{ ${exports} ${PATH_EXPORT} } && `;
 }

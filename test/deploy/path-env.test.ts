@@ -21,6 +21,13 @@ beforeAll(async () => {
       secrets: { TOKEN: 'echo token-value-1234' },
       'post-deploy': 'echo "hook path=$PATH"; pmx startOrReload ecosystem.config.js --env production',
     }),
+    // PM2's way of adding a directory: its unquoted export expands $PATH on the host
+    extended: environment(env, hosts, origin, {
+      strategy: 'release',
+      env: { PATH: '/opt/tools/bin:$PATH' },
+      'pre-deploy-local': 'echo "local path=$PATH"',
+      'post-deploy': 'echo "hook path=$PATH"; command -v tar && pmx startOrReload ecosystem.config.js --env production',
+    }),
   }));
   const setup = await deploy({ file: app.file, envName: 'production', command: 'setup' });
   expect(setup.outcomes.map((o) => o.status), transcript(setup)).toEqual(['done']);
@@ -39,5 +46,15 @@ describe('a deploy env with PATH set', () => {
     expect((await served(host)).version).toBe('v1');
     const ledger = JSON.parse((await readHostFile(host, '/srv/app/.pmx/revisions.log')).trim().split('\n').at(-1)!) as { result: string };
     expect(ledger.result).toBe('success');
+  }, 60_000);
+
+  it("PATH: '/opt/tools/bin:$PATH' expands $PATH, on the hosts and in pre-deploy-local, as PM2's export does", async () => {
+    const run = await deploy({ file: app.file, envName: 'extended', command: 'deploy' });
+    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(['deployed']);
+    const lines = transcript(run).split('\n');
+    const hook = lines.find((line) => line.includes('post-deploy | hook path='))!;
+    expect(hook).toMatch(/hook path=\/home\/deploy\/\.pmx\/bin:\/opt\/tools\/bin:\/\S*\/usr\/bin/);
+    expect(hook).not.toContain('$PATH');
+    expect(lines.find((line) => line.includes('pre-deploy-local | local path='))).toContain(`local path=/opt/tools/bin:${process.env.PATH}`);
   }, 60_000);
 });

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { localScriptPath } from '../config.js';
-import { hookEnv, type HostContext } from '../context.js';
+import { expandingNames, hookEnv, type HostContext } from '../context.js';
 import type { PhaseName } from '../events.js';
 import { hookCommand, scriptCommand, type HookRun } from '../hook-command.js';
 import { runOn } from '../remote.js';
@@ -23,6 +23,7 @@ export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: s
     cwd,
     command: text === null ? hook : scriptCommand(text),
     env: hookEnv(ctx),
+    expanding: expandingNames(ctx),
     log,
     header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
     ...secretsOf(ctx),
