@@ -11,6 +11,7 @@ import { AgentFault } from './fault.js';
 import type { AgentHome } from './protocol/home.js';
 import { guardHome } from './protocol/home-guard.js';
 import { lockHolder, readAgentPid } from './protocol/lock-probe.js';
+import { systemTool } from './protocol/system-tool.js';
 
 /** flock's exit code when another process holds the lock (util-linux and BusyBox alike, short options only). */
 const CONFLICT = 1;
@@ -59,7 +60,7 @@ export async function acquireHomeLock(home: AgentHome, options: { wait?: boolean
 function runFlock(fd: number, wait: boolean): Promise<number | null> {
   return new Promise((resolve, reject) => {
     const args = ['-x', ...(wait ? [] : ['-n']), '3'];
-    const child = spawn('flock', args, { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    const child = spawn(systemTool('flock'), args, { stdio: ['ignore', 'ignore', 'ignore', fd] });
     child.once('error', reject);
     child.once('exit', (code) => resolve(code));
   });

@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, lstatSync, mkdirSync, openSync, readdirSync, readlinkSync, realpathSync, unlinkSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { join } from 'node:path';
+import { systemTool } from '../protocol/system-tool.js';
 
 /** The FIFOs of one launch; `metrics` for a Node app with the metrics preload. */
 export interface OutputPipePaths {
@@ -68,7 +69,7 @@ export class OutputPipes {
     if (this.filling || this.free.length >= LOW_WATER) return;
     this.filling = true;
     const names = this.names(this.batch);
-    const child = spawn('mkfifo', ['-m', '600', ...names], { stdio: 'ignore' });
+    const child = spawn(systemTool('mkfifo'), ['-m', '600', ...names], { stdio: 'ignore' });
     child.once('error', () => (this.filling = false));
     child.once('exit', () => {
       this.filling = false;
@@ -114,7 +115,7 @@ export class OutputPipes {
   private makeNow(needed: number): void {
     const names = this.names(this.batch);
     this.batch = Math.min(this.batch * 2, MAX_BATCH);
-    const result = spawnSync('mkfifo', ['-m', '600', ...names], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const result = spawnSync(systemTool('mkfifo'), ['-m', '600', ...names], { stdio: ['ignore', 'ignore', 'pipe'] });
     if (result.error) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.error.message} (pmx needs mkfifo)`);
     this.free.push(...names.filter(isFifo));
     if (this.free.length < needed) throw new Error(`cannot make the output pipes in ${this.dir}: ${result.stderr.toString().trim()}`);

@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { AgentHome } from './home.js';
+import { systemTool } from './system-tool.js';
 
 /** The agent holding `home`'s lock (its pid when it can be found), or null when no agent holds it. */
 export function lockHolder(home: AgentHome): { pid: number | null } | null {
@@ -59,7 +60,7 @@ function existsLockFile(lockFile: string): boolean {
 
 /** Asks flock for a shared lock without waiting: refused only while an agent holds it exclusively. */
 function probeWithFlock(lockFile: string): boolean {
-  const result = spawnSync('flock', ['-s', '-n', lockFile, 'true'], { stdio: 'ignore' });
+  const result = spawnSync(systemTool('flock'), ['-s', '-n', lockFile, 'true'], { stdio: 'ignore' });
   return result.status === 1;
 }
 

@@ -8,9 +8,9 @@ import { DEFAULT_FILES, findEcosystemFile } from '../ecosystem/find.js';
 import { splitList } from '../deploy/host-selection.js';
 import { loadEnvironment } from '../deploy/run.js';
 import { remoteWords, replaceOptionValue } from '../fleet/argv.js';
-import { closeFleet, type Fleet, openFleet } from '../fleet/fleet.js';
+import { closeFleet, type Fleet, type HostResult, openFleet, shownResults } from '../fleet/fleet.js';
 import { followEverywhere, type HostLine } from '../fleet/follow.js';
-import { listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
+import { type FleetProcess, listEverywhere, runEverywhere, VIEW_TIMEOUT_MS } from '../fleet/run-pmx.js';
 import { actionSucceeded, failureText, hostJsonLine, hostLine, renderActionLines, renderActionSummary, renderFleetList, renderPerHost } from '../output/fleet.js';
 import type { CommandContext } from './context.js';
 import { parseLogFilter } from './log-filter.js';
@@ -31,7 +31,8 @@ export type FleetView = 'ls' | 'jlist' | 'prettylist';
 /** `pmx ls|jlist|prettylist --deploy <env>`: one table (or one JSON list) of every host's processes. */
 export async function fleetList(ctx: CommandContext, view: FleetView, flags: FleetFlags): Promise<void> {
   await withFleet(ctx, flags, async (fleet) => {
-    const results = await listEverywhere(fleet);
+    // what is shown of the hosts' answers is masked; what decides (which host answered) is not
+    const results = shownList(fleet, await listEverywhere(fleet));
     if (view === 'ls') {
       ctx.out.write(renderFleetList(results, { color: ctx.color }) + '\n');
     } else {
@@ -48,7 +49,7 @@ export async function fleetList(ctx: CommandContext, view: FleetView, flags: Fle
 export async function fleetDescribe(ctx: CommandContext, argv: readonly string[], flags: FleetFlags): Promise<void> {
   await withFleet(ctx, flags, async (fleet) => {
     const results = await runEverywhere(fleet, remoteWords(argv), VIEW_TIMEOUT_MS);
-    ctx.out.write(renderPerHost(results) + '\n');
+    ctx.out.write(renderPerHost(shownResults(results, fleet.mask)) + '\n');
     if (!results.some((result) => result.ok && result.value.code === 0)) process.exitCode = 1;
   });
 }
@@ -57,11 +58,11 @@ export async function fleetDescribe(ctx: CommandContext, argv: readonly string[]
 export async function fleetAction(ctx: CommandContext, command: string, argv: readonly string[], flags: FleetFlags): Promise<void> {
   await withFleet(ctx, flags, async (fleet) => {
     const results = await runEverywhere(fleet, remoteWords(argv));
-    for (const line of renderActionLines(results)) ctx.out.write(line + '\n');
+    for (const line of renderActionLines(shownResults(results, fleet.mask))) ctx.out.write(line + '\n');
     const summary = renderActionSummary(command, fleet.environment.name, results);
     const allDone = results.every(actionSucceeded);
     (allDone ? ctx.out : ctx.err).write(summary + '\n');
-    ctx.out.write(renderFleetList(await listEverywhere(fleet), { color: ctx.color }) + '\n');
+    ctx.out.write(renderFleetList(shownList(fleet, await listEverywhere(fleet)), { color: ctx.color }) + '\n');
     if (!allDone) process.exitCode = 1;
   });
 }
@@ -81,11 +82,12 @@ export async function fleetLogs(ctx: CommandContext, argv: readonly string[], fl
     });
     const words = filter.since ? replaceOptionValue(remoteWords(argv), '--since', filter.since.toISOString()) : remoteWords(argv);
     const json = words.includes('--json');
+    // every line a host prints goes out with the values the hosts hold masked (a JSON entry field by field)
     const print = ({ host, stream, line }: HostLine): void => {
-      if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line) + '\n');
-      else (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, line) + '\n');
+      if (json && stream === 'out') ctx.out.write(hostJsonLine(host, line, fleet.mask.apply) + '\n');
+      else (stream === 'out' ? ctx.out : ctx.err).write(hostLine(host, fleet.mask.apply(line)) + '\n');
     };
-    const results = await followEverywhere(fleet, words, print, stop);
+    const results = shownResults(await followEverywhere(fleet, words, print, stop), fleet.mask);
     const connected = new Set(fleet.hosts.flatMap((host) => (host.connection ? [host.host] : [])));
     for (const result of results) if (!result.ok && connected.has(result.host)) ctx.err.write(hostLine(result.host, `[PMX][ERROR] ${failureText(result)}`) + '\n');
     for (const result of results) if (result.ok && !result.value.stopped && result.value.code !== 0) ctx.err.write(hostLine(result.host, `[PMX] logs ended (exit ${result.value.code})`) + '\n');
@@ -112,4 +114,9 @@ async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: F
   } finally {
     await closeFleet(fleet);
   }
+}
+
+// the hosts' processes as shown: every string of each masked, but the host it runs on
+function shownList(fleet: Fleet, results: HostResult<FleetProcess[]>[]): HostResult<FleetProcess[]>[] {
+  return shownResults(results, fleet.mask, (procs) => procs.map((proc) => ({ ...fleet.mask.deep(proc), host: proc.host })));
 }

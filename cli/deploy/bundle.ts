@@ -33,7 +33,8 @@ export function launcherScript(nodePath: string): string {
     '#!/bin/sh',
     '# pmx launcher, written by `pmx deploy <env> setup`: the pmx bundle run by this host\'s node',
     `node=$(command -v node 2>/dev/null) || node=${quote(nodePath || '/usr/bin/node')}`,
-    'exec "$node" "$(dirname "$0")/../pmx.cjs" "$@"',
+    // no dirname: a PATH that names no system directory (a deploy `env` may set one) must not break pmx
+    'exec "$node" "${0%/*}/../pmx.cjs" "$@"',
     '',
   ].join('\n');
 }

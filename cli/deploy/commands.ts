@@ -2,7 +2,7 @@
 // links, publish, cleanup, bookkeeping. Every configured value goes through quote().
 import { posix } from 'node:path';
 import { quote } from '../transport/quote.js';
-import { heldSecretsCommand } from './secret-mask.js';
+import { heldValuesLines } from './secret-mask.js';
 import { currentTarget, releaseDir, uploadFile, type RemotePaths } from './remote-paths.js';
 
 const q = quote;
@@ -12,7 +12,7 @@ function inBase(paths: RemotePaths, body: string): string {
   return `cd ${q(paths.base)} && ${body}`;
 }
 
-/** One line per fact the check phase needs, as `key=value`; `secrets`: the secrets the host holds too, for the run's mask. */
+/** One line per fact the check phase needs, as `key=value`; `secrets`: the secrets and env_file the host holds too, for the run's mask. */
 export function probeCommand(paths: RemotePaths, secrets = false): string {
   const current = q(paths.current);
   return [
@@ -26,7 +26,7 @@ export function probeCommand(paths: RemotePaths, secrets = false): string {
     `if test -L ${current}; then echo "current=$(readlink ${current})"; elif test -e ${current}; then echo current_not_link=1; fi`,
     `if test -d ${q(paths.pm2Source)}; then echo pm2_source=1; fi`,
     'echo "bundle=$(cat "$HOME/.pmx/bundle.sha256" 2>/dev/null)"',
-    ...(secrets ? [`echo "secrets=${heldSecretsCommand(paths.secretsFile)}"`] : []),
+    ...(secrets ? heldValuesLines(paths.secretsFile, paths.envFile) : []),
   ].join('; ');
 }
 

@@ -138,6 +138,12 @@ export function hookEnv(ctx: HostContext): Record<string, string> {
   };
 }
 
+/** The names of hookEnv whose `$NAME` references expand on the host (PM2's way): the deploy section's `env`, never pmx's own paths. */
+export function expandingNames(ctx: HostContext): string[] {
+  const own = ['SHARED', 'RELEASE', 'PREVIOUS_RELEASE'];
+  return Object.keys(ctx.run.environment.env).filter((name) => !own.includes(name));
+}
+
 /** `user@hostname:port`, as the summary names a host. */
 export function addressOf(target: HostTarget): string {
   return `${target.user}@${target.hostname}:${target.port}`;

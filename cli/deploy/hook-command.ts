@@ -16,28 +16,37 @@ export interface HookRun {
   /** The shell command as configured (or `sh -s` for a local script fed on stdin). */
   command: string;
   env: Record<string, string>;
+  /** The names in `env` whose `$NAME` references expand on the host (the deploy section's `env`). */
+  expanding?: string[];
   /** Remote log file the output is appended to. */
   log: string;
   /** First line written to the log, e.g. `== pre-deploy 2025-01-02T03:04:05Z`. */
   header: string;
-  /** The secrets file the hook sources (exported variables) and their names: the values of the file, of the copies kept beside it and of the names are masked in its output and log. */
-  secrets?: { file: string; names: string[] };
+  /** The secrets file the hook sources (exported variables) and their names, and the env_file's copy (null: none): the values of the files, of the copies kept beside them and of the names are masked in its output and log. */
+  secrets?: { file: string; names: string[]; envFile?: string | null };
 }
 
-/** The hook in its directory and environment (secrets sourced, their values masked); output (merged) to the caller and the log (0600: it may show env values); exits with the hook's status. */
+/**
+ * The hook in its directory and environment (secrets sourced, their values masked); output
+ * (merged) to the caller and the log (0600: it may show env values); exits with the hook's status.
+ * The environment (the deploy's `env`, the secrets) is exported only in the hook's own subshell,
+ * the pmx launcher first on its PATH again: pmx's own tools around it (mkdir, tee, the mask's
+ * node) keep the PATH pmx runs with, whatever PATH the `env` sets.
+ */
 export function hookCommand(run: HookRun): string {
   const log = quote(run.log);
-  const secrets = run.secrets && run.secrets.names.length > 0 ? run.secrets : null;
-  const source = secrets ? `${sourceSecretsCommand(secrets.file)} && ` : '';
-  const mask = secrets ? ` | ${maskFilterCommand(secrets.file, secrets.names)}` : '';
+  const secrets = run.secrets && (run.secrets.names.length > 0 || run.secrets.envFile) ? run.secrets : null;
+  const source = secrets && secrets.names.length > 0 ? `${sourceSecretsCommand(secrets.file)} && ` : '';
+  // the filter reads the exported values as the hook got them: sourced in its own subshell
+  const mask = secrets ? ` | ( ${source}exec ${maskFilterCommand(secrets.file, secrets.names, secrets.envFile ?? null)} )` : '';
   // POSIX sh has no pipefail: the hook's status leaves the pipeline through fd 3. tee ignores
   // SIGPIPE: when the session ends under a running hook (the CLI killed or cut off), it stops
   // writing to the gone channel and goes on writing the log, so the hook is not killed by its next
   // line of output and what it does after is still recorded
   return (
-    `cd ${quote(run.cwd)} && ${exporting(run.env)}${source}mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
+    `cd ${quote(run.cwd)} && mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${run.command}\n) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${exporting(run.env, run.expanding)}${source}( ${run.command}\n) ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
 }
 
@@ -58,9 +67,9 @@ export function healthUrlCommand(url: string, timeoutMs: number): string {
   return `node -e ${quote(script)} ${quote(url)} ${Math.max(1, Math.round(timeoutMs))}`;
 }
 
-/** Runs a health-check command in `cwd` with the hook environment. */
-export function healthCommand(cwd: string, command: string, env: Record<string, string>): string {
-  return `cd ${quote(cwd)} && ${exporting(env)}( ${command}\n)`;
+/** Runs a health-check command in `cwd` with the hook environment (`expanding`: as HookRun's). */
+export function healthCommand(cwd: string, command: string, env: Record<string, string>, expanding: string[] = []): string {
+  return `cd ${quote(cwd)} && ${exporting(env, expanding)}( ${command}\n)`;
 }
 
 /** The host's `pmx jlist` (its agent's processes, PM2's shape), run in `current` as post-deploy's pmx is. */
@@ -68,13 +77,14 @@ export function agentListCommand(current: string): string {
   return `cd ${quote(current)} && pmx jlist`;
 }
 
-/** `exec|run <cmd>` in the current release, as PM2 runs it. */
-export function execInCurrentCommand(current: string, command: string, env: Record<string, string>): string {
-  return `cd ${quote(current)} && ${exporting(env)}( ${command}\n)`;
+/** `exec|run <cmd>` in the current release, as PM2 runs it (`expanding`: as HookRun's). */
+export function execInCurrentCommand(current: string, command: string, env: Record<string, string>, expanding: string[] = []): string {
+  return `cd ${quote(current)} && ${exporting(env, expanding)}( ${command}\n)`;
 }
 
-// `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all)
-function exporting(env: Record<string, string>): string {
-  const exports = exportEnv(env);
-  return exports === '' ? '' : `{ ${exports} } && `;
+// `export` inside braces: it stays in this shell and keeps the && chain (a failed cd stops all);
+// the pmx launcher first on PATH again, whatever PATH the environment sets
+function exporting(env: Record<string, string>, expanding: string[] = []): string {
+  const exports = exportEnv(env, expanding);
+  return exports === '' ? '' : `{ ${exports} ${PATH_EXPORT} } && `;
 }

@@ -20,7 +20,7 @@ import type { Rolling } from './ramp.js';
 import { remotePaths } from './remote-paths.js';
 import { selectHosts, type HostSelection } from './host-selection.js';
 import { DeployStepError } from './run-error.js';
-import { SecretMask } from './secret-mask.js';
+import { envFileValues, SecretMask } from './secret-mask.js';
 import { shownEvent } from './shown.js';
 import { secretsForRun } from './secrets.js';
 import type { HostTarget } from '../transport/host-target.js';
@@ -93,7 +93,7 @@ export async function runDeploy(request: DeployRequest, environment?: DeployEnvi
   }
   const warn = (message: string): void => emit({ kind: 'note', host: null, level: 'warn', message });
   const secrets = await secretsForRun(command, request.rehearsal ?? false, env, warn, interruption.signal);
-  const mask = new SecretMask(secrets?.values.map((secret) => secret.value));
+  const mask = new SecretMask([...(secrets?.values.map((secret) => secret.value) ?? []), ...(secrets?.envFile ? envFileValues(secrets.envFile.toString('utf8')) : [])]);
   const run: RunInfo = {
     command,
     environment: env,

@@ -33,6 +33,20 @@ export function secretsFileValues(text: string): string[] {
 }
 
 /**
+ * The values of an env_file (dotenv: `[export ]NAME=value` lines, a value in single or double
+ * quotes or bare up to a ` #` comment); blank lines and comments hold none.
+ */
+export function envFileValues(text: string): string[] {
+  const values: string[] = [];
+  for (const match of text.matchAll(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*(.*?)[ \t]*\r?$/gm)) {
+    const raw = match[1]!;
+    const quoted = /^(['"`])([\s\S]*)\1$/.exec(raw);
+    values.push(quoted ? quoted[2]! : raw.replace(/[ \t]+#.*$/, ''));
+  }
+  return values.filter((value) => value !== '');
+}
+
+/**
  * The mask of one run: the values read on this machine, then those each host holds (its secrets
  * file and the copies a deploy keeps, read at the check), which may differ (a rotation not yet
  * deployed, a secret since renamed that a rollback puts back). Applied when a text is shown.
@@ -74,33 +88,45 @@ export function maskDeep<T>(value: T, mask: (text: string) => string): T {
 
 // the host's filter: the values of the secrets file the hook sourced and of the copies a deploy
 // keeps beside it (a rollback's hook runs with a file put back, which may hold names the ecosystem
-// file no longer has), and of the exported variables `names`; so only a path and names are on its
-// command line. Masks line by line, the last partial line at the end. The functions are
-// self-contained and bound to their names whatever a build renames.
+// file no longer has), of the env_file's copy and its kept copies, and of the exported variables
+// `names`; so only paths and names are on its command line. Masks line by line, the last partial
+// line at the end. The functions are self-contained and bound to their names whatever a build
+// renames.
 const FILTER = [
   `const maskedParts=${maskedParts.toString()};`,
   `const maskWith=${maskWith.toString()};`,
   `const secretsFileValues=${secretsFileValues.toString()};`,
-  'const fs=require("fs"),path=require("path");const [file,...names]=process.argv.slice(1);',
+  `const envFileValues=${envFileValues.toString()};`,
+  'const fs=require("fs"),path=require("path");const [file,envFile,...names]=process.argv.slice(1);',
   'const read=(f)=>{try{return fs.readFileSync(f,"utf8")}catch{return ""}};',
-  'let kept=[];try{kept=fs.readdirSync(path.dirname(file)).filter((n)=>n.startsWith(path.basename(file)+".")&&n.endsWith(".pmx-prev")).map((n)=>path.join(path.dirname(file),n))}catch{}',
-  'const parts=maskedParts([...[file,...kept].flatMap((f)=>secretsFileValues(read(f))),...names.map((n)=>process.env[n]||"")]);',
+  'const withKept=(f)=>{if(!f)return [];try{return [f,...fs.readdirSync(path.dirname(f)).filter((n)=>n.startsWith(path.basename(f)+".")&&n.endsWith(".pmx-prev")).map((n)=>path.join(path.dirname(f),n))]}catch{return [f]}};',
+  'const parts=maskedParts([...withKept(file).flatMap((f)=>secretsFileValues(read(f))),...withKept(envFile).flatMap((f)=>envFileValues(read(f))),...names.map((n)=>process.env[n]||"")]);',
   'let pending="";process.stdin.setEncoding("utf8");',
   'process.stdin.on("data",(c)=>{pending+=c;const i=pending.lastIndexOf("\\n");if(i>=0){process.stdout.write(maskWith(parts,pending.slice(0,i+1)));pending=pending.slice(i+1);}});',
   'process.stdin.on("end",()=>{process.stdout.write(maskWith(parts,pending));});',
 ].join('\n');
 
-/** A filter, run on the host, that copies stdin to stdout with the values of `file` (and its kept copies) and of the exported variables `names` masked. */
-export function maskFilterCommand(file: string, names: string[]): string {
-  return `node -e ${quote(FILTER)} ${[file, ...names].map(quote).join(' ')}`;
+/** A filter, run on the host, that copies stdin to stdout with the values of the secrets `file`, of the env_file's copy `envFile` (null: none; each with its kept copies) and of the exported variables `names` masked. */
+export function maskFilterCommand(file: string, names: string[], envFile: string | null = null): string {
+  return `node -e ${quote(FILTER)} ${[file, envFile ?? '', ...names].map(quote).join(' ')}`;
 }
 
-/** A shell word printing, as hex, the secrets file and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */
+/** A shell word printing, as hex, the secrets file (or env_file) and the copies a deploy keeps beside it ('' when there are none): what the host holds, for the mask. */
 export function heldSecretsCommand(file: string): string {
   return `$(cat ${quote(file)} ${quote(file)}.*.pmx-prev 2>/dev/null | od -An -v -tx1 | tr -d ' \\n')`;
 }
 
-/** The values in heldSecretsCommand's hex. */
-export function heldSecretValues(hex: string): string[] {
-  return /^(?:[0-9a-f]{2})+$/.test(hex) ? secretsFileValues(Buffer.from(hex, 'hex').toString('utf8')) : [];
+/** The values in heldSecretsCommand's hex: of a secrets file, or (`read` envFileValues) of an env_file. */
+export function heldSecretValues(hex: string, read: (text: string) => string[] = secretsFileValues): string[] {
+  return /^(?:[0-9a-f]{2})+$/.test(hex) ? read(Buffer.from(hex, 'hex').toString('utf8')) : [];
+}
+
+/** Shell lines printing `secrets=<hex>` and `env=<hex>`: the secrets file and the env_file's copy a host holds (with the copies a deploy keeps), for the mask. */
+export function heldValuesLines(secretsFile: string, envFile: string): string[] {
+  return [`echo "secrets=${heldSecretsCommand(secretsFile)}"`, `echo "env=${heldSecretsCommand(envFile)}"`];
+}
+
+/** The values in heldValuesLines' output, read as `key=value` facts. */
+export function heldValuesOf(facts: Record<string, string>): string[] {
+  return [...heldSecretValues(facts.secrets ?? ''), ...heldSecretValues(facts.env ?? '', envFileValues)];
 }

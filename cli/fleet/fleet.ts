@@ -4,11 +4,13 @@
 import { PmxError } from '../../agent/protocol/errors.js';
 import { mapBounded } from '../shared/bounded.js';
 import { remotePaths } from '../deploy/remote-paths.js';
+import type { SecretMask } from '../deploy/secret-mask.js';
 import type { DeployEnvironment } from '../deploy/types.js';
 import type { HostTarget } from '../transport/host-target.js';
 import { errorLine } from '../output/errors.js';
 import { jumpHostsOfRun, openConnection } from '../transport/ssh-connection.js';
 import { TransportError, type RemoteConnection } from '../transport/types.js';
+import { readHeldMask } from './held-secrets.js';
 
 /** What happened on one host: its value, or why there is none (the host did not answer, or its pmx failed). */
 export type HostResult<T> = { host: string; ok: true; value: T } | { host: string; ok: false; failure: HostFailureKind; reason: string };
@@ -25,9 +27,11 @@ export interface Fleet {
   /** The `current` link of the environment's path: where pmx runs on each host. */
   current: string;
   hosts: FleetHost[];
+  /** The secret values the hosts hold: what a fleet command shows of a host's output goes out with them masked. */
+  mask: SecretMask;
 }
 
-/** Opens a connection to every host of the environment at once (bounded by its `parallel`); hosts behind one jump host share the connection to it. */
+/** Opens a connection to every host of the environment at once (bounded by its `parallel`), and reads the secrets each holds; hosts behind one jump host share the connection to it. */
 export async function openFleet(environment: DeployEnvironment, connect?: (target: HostTarget) => Promise<RemoteConnection>): Promise<Fleet> {
   const jumps = jumpHostsOfRun();
   connect ??= (target) => openConnection(target, { jumps });
@@ -37,7 +41,9 @@ export async function openFleet(environment: DeployEnvironment, connect?: (targe
     const host = targets[index]!.label;
     return result.ok ? { host, connection: result.value } : { host, connection: null, reason: reasonOf(result.error, targets[index]!) };
   });
-  return { environment, current: remotePaths(environment.path).current, hosts };
+  const paths = remotePaths(environment.path);
+  const mask = await readHeldMask(paths, hosts.flatMap((host) => (host.connection ? [host.connection] : [])));
+  return { environment, current: paths.current, hosts, mask };
 }
 
 /** Closes every connection. */
@@ -57,6 +63,11 @@ export async function onEveryHost<T>(fleet: Fleet, work: (connection: RemoteConn
       }
     }),
   );
+}
+
+/** Results as shown: each value through `show`, each reason masked; the host names stay as they are (pmx's own words). */
+export function shownResults<T>(results: readonly HostResult<T>[], mask: SecretMask, show: (value: T) => T = (value) => mask.deep(value)): HostResult<T>[] {
+  return results.map((result) => (result.ok ? { ...result, value: show(result.value) } : { ...result, reason: mask.apply(result.reason) }));
 }
 
 /** Why a host failed: the output names the host, so an error about that host is said without it. */

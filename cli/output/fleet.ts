@@ -1,5 +1,6 @@
 // The wording of fleet commands: the merged process table with a host column, each host's output
 // under its name, the per-host outcome of an action and its summary line.
+import { maskDeep } from '../deploy/secret-mask.js';
 import type { ExecResult } from '../transport/types.js';
 import type { HostFailureKind, HostResult } from '../fleet/fleet.js';
 import type { FleetProcess } from '../fleet/run-pmx.js';
@@ -65,15 +66,15 @@ export function hostLine(host: string, line: string): string {
   return `${host} | ${line}`;
 }
 
-/** A line of `pmx logs --json` from a host: the same JSON object with the host in it, so each line stays JSON. */
-export function hostJsonLine(host: string, line: string): string {
+/** A line of `pmx logs --json` from a host: the same JSON object with the host in it, so each line stays JSON; `mask` applies to each string in it. */
+export function hostJsonLine(host: string, line: string, mask: (text: string) => string = (text) => text): string {
   try {
     const entry: unknown = JSON.parse(line);
-    if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return JSON.stringify({ host, ...entry });
+    if (entry !== null && typeof entry === 'object' && !Array.isArray(entry)) return JSON.stringify({ host, ...maskDeep(entry, mask) });
   } catch {
     // not a log entry (a message from the host's pmx): said as text
   }
-  return JSON.stringify({ host, message: line });
+  return JSON.stringify({ host, message: mask(line) });
 }
 
 // the process table a host's pmx prints after an action; the merged table replaces it

@@ -44,7 +44,7 @@ describe('the home lock', () => {
     const waiting = holder(true);
     // the waiter has the file open too, and its flock is blocked in the kernel
     await eventually('the waiter to wait in flock', () =>
-      childrenOf(waiting.child.pid!).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('flock\0')),
+      childrenOf(waiting.child.pid!).some((pid) => /(^|\/)flock$/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!)),
     );
     expect(lockHolder(home)).toEqual({ pid: current!.pid });
     current!.kill('SIGKILL');

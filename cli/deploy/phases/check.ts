@@ -9,7 +9,7 @@ import { connectionOf, withChanges, type HostContext, type HostFacts } from '../
 import { startLock, type LockAttempt } from '../lock.js';
 import type { HostPhase } from '../phase.js';
 import { runOn } from '../remote.js';
-import { heldSecretValues } from '../secret-mask.js';
+import { heldValuesOf } from '../secret-mask.js';
 import { PM2_SOURCE, releaseFromLink, type RemotePaths } from '../remote-paths.js';
 import { DeployStepError } from '../run-error.js';
 import { strategyFor } from '../strategies/index.js';
@@ -75,7 +75,7 @@ export function checkLocking(locking: boolean, read: ((paths: RemotePaths) => st
 async function checkHost(connected: HostContext, attempt: LockAttempt | null): Promise<Partial<HostContext>> {
   const { command, bundle, emit, paths, mask } = connected.run;
   const probed = attempt ? await attempt.probed : (await runOn(connected, 'check', probeCommand(paths, readsSecrets(connected)), { what: 'the host check', readOnly: true })).stdout;
-  mask.learn(heldSecretValues(parseKeyValues(probed).secrets ?? ''));
+  mask.learn(heldValuesOf(parseKeyValues(probed)));
   const facts = readFacts(probed);
   refuse(connected, facts);
   const previous = facts.currentLink ? releaseFromLink(paths, facts.currentLink) : null;

@@ -3,7 +3,7 @@
 // probe passed; tried `retries` more times `interval` apart; failing it rolls the host back. An app
 // that is missing, errored or has no probe fails at once: waiting cannot make it pass.
 import type { HostContext } from '../context.js';
-import { hookEnv } from '../context.js';
+import { expandingNames, hookEnv } from '../context.js';
 import type { PhaseName } from '../events.js';
 import { agentListCommand, healthCommand, healthUrlCommand } from '../hook-command.js';
 import type { HostPhase } from '../phase.js';
@@ -33,7 +33,7 @@ export const healthCheckPhase: HostPhase = {
 /** One run of the health check on the host: healthy or not, and the last line it answered; throws when it cannot pass. */
 export async function checkOnce(ctx: HostContext, phase: PhaseName, check: HealthCheck): Promise<{ healthy: boolean; last: string }> {
   if (check.app !== null) return checkApp(ctx, phase, check, check.app);
-  const command = check.url ? healthUrlCommand(check.url, check.timeoutMs) : healthCommand(ctx.run.paths.current, check.command!, hookEnv(ctx));
+  const command = check.url ? healthUrlCommand(check.url, check.timeoutMs) : healthCommand(ctx.run.paths.current, check.command!, hookEnv(ctx), expandingNames(ctx));
   const result = await runOn(ctx, phase, command, { what: 'the health check', allowFailure: true, timeoutMs: check.timeoutMs + 5000 });
   return { healthy: result.code === 0, last: lastLines(`${result.stdout}\n${result.stderr}`, 1) || `exit ${result.code}` };
 }

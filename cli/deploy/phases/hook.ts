@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { localScriptPath } from '../config.js';
-import { hookEnv, type HostContext } from '../context.js';
+import { expandingNames, hookEnv, type HostContext } from '../context.js';
 import type { PhaseName } from '../events.js';
 import { hookCommand, scriptCommand, type HookRun } from '../hook-command.js';
 import { runOn } from '../remote.js';
@@ -23,6 +23,7 @@ export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: s
     cwd,
     command: text === null ? hook : scriptCommand(text),
     env: hookEnv(ctx),
+    expanding: expandingNames(ctx),
     log,
     header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
     ...secretsOf(ctx),
@@ -30,8 +31,11 @@ export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: s
   return { command, stdin: text, what: `the ${phase} hook \`${hook}\`` };
 }
 
-// hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its values
+// hooks source the secrets file the last deploy sent (a revert's post-deploy too), and mask its
+// values and the env_file's (a hook that prints the release's .env leaves *** in its log too)
 function secretsOf(ctx: HostContext): Pick<HookRun, 'secrets'> {
-  const names = ctx.run.environment.secrets.map((secret) => secret.name);
-  return names.length > 0 ? { secrets: { file: ctx.run.paths.secretsFile, names } } : {};
+  const { environment, paths } = ctx.run;
+  const names = environment.secrets.map((secret) => secret.name);
+  const envFile = environment.envFile !== null ? paths.envFile : null;
+  return names.length > 0 || envFile !== null ? { secrets: { file: paths.secretsFile, names, envFile } } : {};
 }

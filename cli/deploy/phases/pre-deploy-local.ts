@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { LocalPhase } from '../phase.js';
 import { lineSplitter } from '../../shared/line-splitter.js';
+import { exportEnv } from '../../transport/quote.js';
 import { DeployStepError, lastLines } from '../run-error.js';
 
 /** Fails the run (no host publishes) when the hook exits non-zero or is interrupted. */
@@ -20,7 +21,10 @@ export const preDeployLocalPhase: LocalPhase = {
     let stopped = false;
     const code = await new Promise<number>((resolve, reject) => {
       // its own process group: the interrupt ends the hook and whatever it started, and nothing else
-      const child = spawn(shell, ['-c', hook], { cwd: dirname(run.environment.file), env: { ...process.env, ...run.environment.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      // the deploy section's env exported as on the hosts: its `$NAME` references expand (`/opt/bin:$PATH`)
+      const env = run.environment.env;
+      const script = `${exportEnv(env, Object.keys(env))}\n${hook}`;
+      const child = spawn(shell, ['-c', script], { cwd: dirname(run.environment.file), stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const stop = (): void => {
         stopped = true;
         try {

@@ -58,6 +58,13 @@ describe('hook commands', () => {
     expect(Date.now() - started).toBeLessThan(3000);
   });
 
+  it("keep pmx's own PATH around the hook when its environment sets PATH: the hook gets that PATH after the pmx launcher, the log is written", () => {
+    const result = run('echo "path=$PATH"; echo after', { PATH: '/nonexistent' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`path=${process.env.HOME}/.pmx/bin:/nonexistent\nafter\n`);
+    expect(readFileSync(log, 'utf8')).toContain(`path=${process.env.HOME}/.pmx/bin:/nonexistent\nafter\n`);
+  });
+
   it('stop before running when the directory is missing', () => {
     const result = sh(hookCommand({ cwd: join(dir, 'nope'), command: 'echo ran', env: { A: '1' }, log, header: 'x' }));
     expect(result.code).not.toBe(0);

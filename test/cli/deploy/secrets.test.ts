@@ -107,3 +107,11 @@ describe('reading the values on this machine', () => {
     expect(readFileSync(runs, 'utf8')).toBe(before);
   });
 });
+
+describe('the values of an env_file, for the mask', () => {
+  it('reads bare, quoted and exported values, drops comments and blank lines, keeps a # inside a value', async () => {
+    const { envFileValues } = await import('../../../cli/deploy/secret-mask.js');
+    const text = `# a comment\n\nNODE_ENV=production\nexport TOKEN="tok en"\nKEY='k#1'\nURL=https://x/#frag # the url\nEMPTY=\nSPACED = s p \r\n`;
+    expect(envFileValues(text)).toEqual(['production', 'tok en', 'k#1', 'https://x/#frag', 's p']);
+  });
+});
