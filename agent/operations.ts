@@ -51,14 +51,18 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       registered.add(spec.name);
       // instance numbers are the lowest free ones among the processes of that name, as PM2 gives them
       const used = new Set(registry.named(spec.name).map((proc) => proc.instance));
-      for (let instance = 0, added = 0; added < spec.instances; instance++) {
-        if (used.has(instance)) continue;
-        const proc = await registry.prepare(spec, instance);
+      const prepared: SupervisedProcess[] = [];
+      for (let instance = 0; prepared.length < spec.instances; instance++) {
+        if (!used.has(instance)) prepared.push(await registry.prepare(spec, instance));
+      }
+      // every instance is registered before the first launches: a cluster worker's launch writes
+      // the state file, and an agent killed between two launches left the next agent an app of
+      // fewer instances than asked, which a second start then took for one already running
+      for (const proc of prepared) {
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
         if (spec.autostart !== false) ask(proc, 'start');
         else leave(proc);
         acted.push(proc);
-        added++;
       }
       continue;
     }
