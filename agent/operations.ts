@@ -13,7 +13,10 @@ import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
 
-/** Processes spawned in one turn of the event loop when scaling up. */
+/**
+ * Processes spawned in one turn of the event loop by a start or a scale up: the agent answers
+ * other requests (ls, a second start, the dashboard) between batches.
+ */
 const SPAWN_BATCH = 16;
 
 export interface StartOutcome {
@@ -26,7 +29,7 @@ export interface StartOutcome {
  * them one at a time, without a gap in cluster mode, as `reload <name>` does). A process that a
  * later request (a stop, a delete) took elsewhere before it settled is named in a SUPERSEDED fault.
  */
-export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean, given: readonly (keyof AppSpec)[] = []): Promise<StartOutcome> {
+export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean, given: readonly (keyof AppSpec)[] = [], stopping: () => boolean = () => false): Promise<StartOutcome> {
   const acted: SupervisedProcess[] = [];
   const alreadyRunning: string[] = [];
   /** What each process was asked here (its ticket), to tell afterwards whether a later request overrode it. */
@@ -43,7 +46,17 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
+  /** Processes asked to start since the agent last turned to other requests. */
+  let launched = 0;
   for (const spec of apps) {
+    if (launched >= SPAWN_BATCH) {
+      // a start of many apps launched them all in one turn: on a loaded machine every other command
+      // waited seconds, and one that came then failed, its hello unanswered within 5 s
+      await new Promise((resolve) => setImmediate(resolve));
+      launched = 0;
+      // pmx kill came meanwhile: nothing more is started under an agent that is ending
+      if (stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the start of ${spec.name} and the apps after it refused`, { code: 'AGENT_STOPPING', app: spec.name, data: { method: 'start' } });
+    }
     // a script started under a registered name is that app again only when it is the same script,
     // as PM2 decides: a new release's script under the old name is a new process, not the old one restarted
     const existing = registry.named(spec.name).filter((proc) => mode !== 'start' || proc.spec.script === spec.script);
@@ -60,8 +73,10 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       // fewer instances than asked, which a second start then took for one already running
       for (const proc of prepared) {
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
-        if (spec.autostart !== false) ask(proc, 'start');
-        else leave(proc);
+        if (spec.autostart !== false) {
+          ask(proc, 'start');
+          launched++;
+        } else leave(proc);
         acted.push(proc);
       }
       continue;
@@ -76,6 +91,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         respecForRestart(proc, updateEnv ? spec.env : undefined, options);
         ask(proc, 'start');
         acted.push(proc);
+        launched++;
       }
       continue;
     }
@@ -88,7 +104,10 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
       // autostart off: a file started or restarted again leaves it at rest, as PM2 does
       else if (isDormant(proc.status) && spec.autostart === false) leave(proc);
-      else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
+      else {
+        ask(proc, isDormant(proc.status) ? 'start' : 'restart');
+        launched++;
+      }
       acted.push(proc);
     }
   }
