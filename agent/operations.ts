@@ -46,6 +46,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
+  /** The processes this start registered: started, never restarted, whatever the mode. */
+  const fresh = new Set<SupervisedProcess>();
   /** Processes asked to start since the agent last turned to other requests. */
   let launched = 0;
   for (const spec of apps) {
@@ -68,6 +70,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       for (let instance = 0; prepared.length < spec.instances; instance++) {
         if (!used.has(instance)) prepared.push(await registry.prepare(spec, instance));
       }
+      for (const proc of prepared) fresh.add(proc);
       // every instance is registered before the first launches: a cluster worker's launch writes
       // the state file, and an agent killed between two launches left the next agent an app of
       // fewer instances than asked, which a second start then took for one already running
@@ -118,7 +121,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
-  const action = mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
+  // a file's new apps are started, not restarted: `pmx start <file>` of new apps overridden said "restart did not complete"
+  const action = acted.every((proc) => fresh.has(proc)) ? 'start' : mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
   conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
   return { started: acted, alreadyRunning };
 }
