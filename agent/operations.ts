@@ -13,7 +13,10 @@ import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
 
-/** Processes spawned in one turn of the event loop when scaling up. */
+/**
+ * Processes spawned in one turn of the event loop by a start or a scale up: the agent answers
+ * other requests (ls, a second start, the dashboard) between batches.
+ */
 const SPAWN_BATCH = 16;
 
 export interface StartOutcome {
@@ -26,7 +29,7 @@ export interface StartOutcome {
  * them one at a time, without a gap in cluster mode, as `reload <name>` does). A process that a
  * later request (a stop, a delete) took elsewhere before it settled is named in a SUPERSEDED fault.
  */
-export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean, given: readonly (keyof AppSpec)[] = []): Promise<StartOutcome> {
+export async function startApps(registry: Registry, apps: AppSpec[], mode: StartMode, updateEnv: boolean, given: readonly (keyof AppSpec)[] = [], stopping: () => boolean = () => false): Promise<StartOutcome> {
   const acted: SupervisedProcess[] = [];
   const alreadyRunning: string[] = [];
   /** What each process was asked here (its ticket), to tell afterwards whether a later request overrode it. */
@@ -43,7 +46,19 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
+  /** The processes this start registered: started, never restarted, whatever the mode. */
+  const fresh = new Set<SupervisedProcess>();
+  /** Processes asked to start since the agent last turned to other requests. */
+  let launched = 0;
   for (const spec of apps) {
+    if (launched >= SPAWN_BATCH) {
+      // a start of many apps launched them all in one turn: on a loaded machine every other command
+      // waited seconds, and one that came then failed, its hello unanswered within 5 s
+      await new Promise((resolve) => setImmediate(resolve));
+      launched = 0;
+      // pmx kill came meanwhile: nothing more is started under an agent that is ending
+      if (stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the start of ${spec.name} and the apps after it refused`, { code: 'AGENT_STOPPING', app: spec.name, data: { method: 'start' } });
+    }
     // a script started under a registered name is that app again only when it is the same script,
     // as PM2 decides: a new release's script under the old name is a new process, not the old one restarted
     const existing = registry.named(spec.name).filter((proc) => mode !== 'start' || proc.spec.script === spec.script);
@@ -51,14 +66,21 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       registered.add(spec.name);
       // instance numbers are the lowest free ones among the processes of that name, as PM2 gives them
       const used = new Set(registry.named(spec.name).map((proc) => proc.instance));
-      for (let instance = 0, added = 0; added < spec.instances; instance++) {
-        if (used.has(instance)) continue;
-        const proc = await registry.prepare(spec, instance);
+      const prepared: SupervisedProcess[] = [];
+      for (let instance = 0; prepared.length < spec.instances; instance++) {
+        if (!used.has(instance)) prepared.push(await registry.prepare(spec, instance));
+      }
+      for (const proc of prepared) fresh.add(proc);
+      // every instance is registered before the first launches: a cluster worker's launch writes
+      // the state file, and an agent killed between two launches left the next agent an app of
+      // fewer instances than asked, which a second start then took for one already running
+      for (const proc of prepared) {
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
-        if (spec.autostart !== false) ask(proc, 'start');
-        else leave(proc);
+        if (spec.autostart !== false) {
+          ask(proc, 'start');
+          launched++;
+        } else leave(proc);
         acted.push(proc);
-        added++;
       }
       continue;
     }
@@ -72,6 +94,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         respecForRestart(proc, updateEnv ? spec.env : undefined, options);
         ask(proc, 'start');
         acted.push(proc);
+        launched++;
       }
       continue;
     }
@@ -84,7 +107,10 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
       // autostart off: a file started or restarted again leaves it at rest, as PM2 does
       else if (isDormant(proc.status) && spec.autostart === false) leave(proc);
-      else ask(proc, isDormant(proc.status) ? 'start' : 'restart');
+      else {
+        ask(proc, isDormant(proc.status) ? 'start' : 'restart');
+        launched++;
+      }
       acted.push(proc);
     }
   }
@@ -95,7 +121,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   // a cluster app counts as started once its workers listen (bounded by listen_timeout), so a
   // request sent right after `start -i 2` is answered
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
-  const action = mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
+  // a file's new apps are started, not restarted: `pmx start <file>` of new apps overridden said "restart did not complete"
+  const action = acted.every((proc) => fresh.has(proc)) ? 'start' : mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
   conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
   return { started: acted, alreadyRunning };
 }

@@ -69,7 +69,7 @@ export const handlers: Handlers = {
   start: async ({ apps, mode, updateEnv, given }, ctx) => {
     if (!Array.isArray(apps)) throw new AgentFault('start: apps must be an array', { code: 'INVALID_REQUEST' });
     for (const [index, app] of apps.entries()) await checkCron(app.cron_restart, `apps[${index}] ('${app.name}')`);
-    const outcome = await startApps(ctx.registry, apps, mode, updateEnv, given ?? []);
+    const outcome = await startApps(ctx.registry, apps, mode, updateEnv, given ?? [], () => ctx.stopping?.() === true);
     ctx.changed();
     ctx.events.told('start', outcome.started);
     return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };

@@ -310,6 +310,19 @@ describe('a start overridden', () => {
     expect((await pmx.jlist()).filter((entry) => entry.name === 'overridden-start')).toEqual([]);
     expect(appPids(pmx.home, 'overridden-start')).toEqual([]);
   });
+
+  it('start of a file whose new app is deleted before it listens says the start did not complete, not a restart', async () => {
+    const listenGate = join(pmx.dir, 'never-listens');
+    const file = join(pmx.dir, 'overridden-file.config.js');
+    const app = { name: 'overridden-file', script: SLOW, exec_mode: 'cluster', instances: 1, listen_timeout: WAIT_MS, merge_logs: true, env: { PORT: String(await freePort()), LISTEN_GATE: listenGate } };
+    writeFileSync(file, `module.exports = ${JSON.stringify({ apps: [app] })};\n`);
+    const starting = pmx.run(['start', file]);
+    await eventually('its worker booting', () => readFileSync(join(pmx.home, 'logs', 'overridden-file-out.log'), 'utf8').includes('booting'), WAIT_MS);
+    await pmx.ok(['delete', 'overridden-file']);
+    const answer = await starting;
+    expect(answer.code, answer.stdout).toBe(1);
+    expect(answer.stderr).toMatch(/\[ERROR\] start did not complete: overridden-file \(id \d+\) was deleted by another request/);
+  });
 });
 
 describe('a reload of a file overridden', () => {

@@ -1,0 +1,46 @@
+// A start of many apps launches them in batches, and the agent turns to other requests between
+// them: one that launched every app in one turn kept an `ls` (or a second `pmx start`) waiting
+// for all of it, seconds on a loaded machine, and a command that waited 5 s for its hello failed,
+// telling the user to end the agent. The real registry, state file, OS seam and start operation,
+// launching real processes; what the event loop sees at its first turn after the start began.
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from '../../agent/registry.js';
+import { StateFile } from '../../agent/state-file.js';
+import { createProcessOs } from '../../agent/process/os.js';
+import { startApps, stopEverything } from '../../agent/operations.js';
+import { resolveHome } from '../../agent/protocol/home.js';
+import { specFromCli } from '../../cli/ecosystem/cli-options.js';
+import { eventually } from '../helpers/pmx.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pmx-start-batches-'));
+const home = resolveHome({ PMX_HOME: root });
+for (const dir of [home.pipes, home.notify, home.logs, home.pids]) mkdirSync(dir, { recursive: true });
+const os = createProcessOs(home.pipes, home.notify);
+const registry = new Registry(home, os, () => undefined);
+const state = new StateFile(home.stateFile, registry, () => undefined);
+os.beforeAppsRun = () => state.flush();
+
+afterAll(async () => {
+  await stopEverything(registry);
+  rmSync(root, { recursive: true, force: true });
+});
+
+/** Two batches' worth. */
+const APPS = 32;
+
+describe('a start of many apps', () => {
+  it('leaves the event loop a turn before every app is launched, and then starts them all', async () => {
+    const apps = Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `s${i}`, interpreter: 'none' }, ['1000'], {}, root));
+    const started = startApps(registry, apps, 'start', false);
+    // the next turn of the loop: where the agent reads a request that came meanwhile
+    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(registry.all().length)));
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(APPS);
+    const { started: procs } = await started;
+    expect(procs.map((proc) => proc.spec.name)).toEqual(apps.map((app) => app.name));
+    await eventually('every app online', () => registry.all().every((proc) => proc.status === 'online' && proc.pid > 0));
+  });
+});

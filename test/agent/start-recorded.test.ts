@@ -1,0 +1,49 @@
+// What the state file holds when a start's first process launches: what the next agent would take
+// over if this one were killed right then (SIGKILL, the OOM killer). Each app of the start must be
+// there whole, every instance of it: an app left with fewer instances than it was started with is
+// taken by a second `pmx start` of the same file for one already running, and stays short.
+// The real registry, state file and start operation; the OS seam's hook that writes the state
+// before an app's code runs reads the file back, then refuses the launch (no process is made).
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Registry } from '../../agent/registry.js';
+import { StateFile, readState } from '../../agent/state-file.js';
+import { createProcessOs } from '../../agent/process/os.js';
+import { startApps, stopEverything } from '../../agent/operations.js';
+import { resolveHome } from '../../agent/protocol/home.js';
+import { specFromCli } from '../../cli/ecosystem/cli-options.js';
+import { FIXTURES } from '../helpers/pmx.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pmx-start-recorded-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('a start of cluster apps', () => {
+  it('records every instance of an app before the first of them launches', async () => {
+    const home = resolveHome({ PMX_HOME: root });
+    for (const dir of [home.pipes, home.notify, home.logs, home.pids]) mkdirSync(dir, { recursive: true });
+    const os = createProcessOs(home.pipes, home.notify);
+    const registry = new Registry(home, os, () => undefined);
+    const state = new StateFile(home.stateFile, registry, () => undefined);
+    /** At each launch: the ids of each app the state file names, as the next agent would read them. */
+    const seen: Record<string, number[]>[] = [];
+    os.beforeAppsRun = () => {
+      const error = state.flush();
+      const byName: Record<string, number[]> = {};
+      for (const entry of readState(home.stateFile)?.processes ?? []) (byName[entry.spec.name] ??= []).push(entry.id);
+      seen.push(byName);
+      return error ?? new Error('not launched in this test');
+    };
+    const script = join(FIXTURES, 'apps', 'ticker.js');
+    const specs = ['web', 'api'].map((name) => specFromCli(script, { name, instances: '3' }, [], {}, root));
+    await startApps(registry, specs, 'start', false).catch(() => undefined);
+    // the first launch of each app found all three of its instances written down
+    expect(seen[0]).toEqual({ web: [0, 1, 2] });
+    expect(seen.find((names) => 'api' in names)).toEqual({ web: [0, 1, 2], api: [3, 4, 5] });
+    // the refused launches are tried again by the restart policy: stopped, so that nothing writes here once the test ends
+    await stopEverything(registry);
+    state.flush();
+    os.flushSweeps();
+  });
+});
