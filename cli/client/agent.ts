@@ -5,7 +5,7 @@ import { mkdirSync, openSync, closeSync, readFileSync, readdirSync, chmodSync } 
 import { fileURLToPath } from 'node:url';
 import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
-import { PROTOCOL_VERSION } from '../../agent/protocol/types.js';
+import { PROTOCOL_VERSION, type Methods } from '../../agent/protocol/types.js';
 import { AGENT_MARKER, AGENT_NODE_FLAGS, TO_STOP_FLAG, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
 import { lockHeld, lockHolder } from '../../agent/protocol/lock-probe.js';
 import { AgentConnection } from './connection.js';
@@ -15,6 +15,8 @@ import { formatRecovery } from '../output/recovery.js';
 /** How long a started agent may take to say it is ready, and an answer to `hello`. */
 const START_TIMEOUT_MS = 10_000;
 const HELLO_TIMEOUT_MS = 5_000;
+/** How long in all an agent that is busy (its CPU time still growing) is waited for to answer `hello`. */
+const BUSY_WAIT_MS = 60_000;
 /** Agents this command may start in a row, each time another agent won the home and then ended. */
 const MAX_STARTS = 3;
 const RETRY_MS = 25;
@@ -56,7 +58,7 @@ export async function connectAgent(home: AgentHome, options: ConnectOptions): Pr
 export async function connectWithHello(home: AgentHome, options: ConnectOptions): Promise<FoundAgent | null> {
   guardHome(home);
   let reached: Awaited<ReturnType<typeof reach>>;
-  let hello: { protocol: number; version: string; pid: number; home: string; foreground?: boolean; supervisor?: string | null };
+  let hello: Hello;
   // the agent this command started, if it did (on the first try): its recovery is told once
   let started: FoundAgent['started'] = null;
   for (let attempt = 1; ; attempt++) {
@@ -65,7 +67,7 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
     started ??= reached.started;
     const { connection } = reached;
     try {
-      hello = await connection.call('hello', { protocol: PROTOCOL_VERSION }, HELLO_TIMEOUT_MS);
+      hello = await sayHello(connection, home);
       break;
     } catch (error) {
       connection.close();
@@ -83,6 +85,53 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
     );
   }
   return { connection, pid: hello.pid, version: hello.version, foreground: hello.foreground === true, supervisor: hello.supervisor ?? null, started };
+}
+
+type Hello = Methods['hello']['result'];
+
+/**
+ * Says hello and waits for the answer. An agent that has not answered within HELLO_TIMEOUT_MS but
+ * whose CPU time grew meanwhile is busy, not hung (starting many apps on a loaded machine): it is
+ * waited for, up to BUSY_WAIT_MS, the user told once. One that did not run at all in that time
+ * (stopped, or blocked in the kernel) or that is not the home's lock holder is reported.
+ */
+async function sayHello(connection: AgentConnection, home: AgentHome): Promise<Hello> {
+  const answer = connection.call('hello', { protocol: PROTOCOL_VERSION });
+  // settled here too, so that a connection closed after giving up rejects no one unheard
+  answer.catch(() => undefined);
+  const pid = lockHolder(home)?.pid ?? null;
+  let ticks = pid === null ? null : cpuTicks(pid);
+  const started = Date.now();
+  for (let told = false; ; told = true) {
+    const outcome = await Promise.race([answer.then((value) => ({ value })), delay(HELLO_TIMEOUT_MS)]);
+    if (outcome) return outcome.value;
+    const now = pid === null ? null : cpuTicks(pid);
+    const busy = ticks !== null && now !== null && now > ticks;
+    ticks = now;
+    if (!busy || Date.now() - started >= BUSY_WAIT_MS) {
+      connection.close();
+      const waited = Math.round((Date.now() - started) / 1000);
+      throw new CliError(`the agent${pid === null ? '' : ` (pid ${pid})`} did not answer 'hello' within ${waited} s${busy ? ', busy all along' : ''} (${home.socket})`, { code: 'AGENT_UNREACHABLE', hint: `check 'pmx ping' again; 'pmx kill' stops the agent and its processes; see ${home.logFile}` });
+    }
+    if (!told) process.stderr.write(`pmx: the agent (pid ${pid}) is busy and has not answered yet: waiting for it (up to ${BUSY_WAIT_MS / 1000} s)\n`);
+  }
+}
+
+/** Resolves with null after `ms`, keeping no process alive. */
+function delay(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
+}
+
+/** CPU time `pid` has used so far (user and system, in clock ticks), or null once it is gone. */
+function cpuTicks(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    // the fields after the command's ')': state is the 1st, utime the 12th, stime the 13th
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return null;
+  }
 }
 
 /**
