@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostOutcome } from '../../cli/deploy/events.js';
 import { execOnHost, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { createAppRepo, deploy, deployCli, environment, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+import { createAppRepo, setUpAndDeploy, deployCli, environment, useFreshBundle, type AppRepo } from './helpers.js';
 
 let env: HostsHandle;
 let hosts: TestHost[];
@@ -24,10 +24,7 @@ beforeAll(async () => {
   expect(mounted.code, mounted.stderr).toBe(0);
   await execOnHost(hosts[0]!, `mkdir -p ${PATH} && chown deploy:deploy ${PATH}`);
   app = createAppRepo(env, (origin) => ({ small: environment(env, hosts, origin, { strategy: 'release', path: PATH, 'post-deploy': 'true' }) }));
-  for (const command of ['setup', 'deploy'] as const) {
-    const run = await deploy({ file: app.file, envName: 'small', command });
-    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(command === 'setup' ? ['done', 'done'] : ['deployed', 'deployed']);
-  }
+  await setUpAndDeploy(app.file, 'small', 2);
 }, 90_000);
 afterAll(async () => {
   if (env) await stopHosts(env);

@@ -6,7 +6,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { DeployEvent, HostOutcome } from '../../cli/deploy/events.js';
 import { runDeploy, type DeployRequest, type DeployResult } from '../../cli/deploy/run.js';
 import type { HostsHandle, TestHost } from '../hosts/index.js';
@@ -123,6 +123,14 @@ export async function deploy(request: Omit<DeployRequest, 'emit'> & { onEvent?: 
     },
   });
   return { ...result, events, byHost: Object.fromEntries(result.outcomes.map((outcome) => [outcome.host, outcome])) };
+}
+
+/** `setup` then a first `deploy` of `envName` to every host of `file`, each expected to succeed on all `hosts` hosts. */
+export async function setUpAndDeploy(file: string, envName: string, hosts: number): Promise<void> {
+  for (const command of ['setup', 'deploy'] as const) {
+    const run = await deploy({ file, envName, command });
+    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(Array(hosts).fill(command === 'setup' ? 'done' : 'deployed'));
+  }
 }
 
 /** What the app on a host answers. */

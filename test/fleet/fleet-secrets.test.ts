@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execOnHost, readHostFile, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { createAppRepo, deploy, environment, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
+import { createAppRepo, setUpAndDeploy, environment, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
 import { PmxSandbox } from '../helpers/pmx.js';
 
 let env: HostsHandle;
@@ -42,10 +42,7 @@ beforeAll(async () => {
   }));
   app.commit('v1', { 'server.js': SERVER, '.gitignore': '.env.production\n' });
   writeFileSync(join(app.dir, '.env.production'), `GREETING=${VALUES.greeting}\n`);
-  for (const command of ['setup', 'deploy'] as const) {
-    const run = await deploy({ file: app.file, envName: 'production', command });
-    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(command === 'setup' ? ['done', 'done'] : ['deployed', 'deployed']);
-  }
+  await setUpAndDeploy(app.file, 'production', 2);
 }, 120_000);
 afterAll(async () => {
   try {

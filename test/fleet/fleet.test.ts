@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectionsFrom } from '../hosts/behind-bastion.js';
 import { hostPids, readHostFile, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { APP_PORT, createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
+import { APP_PORT, createAppRepo, setUpAndDeploy, environment, servingEverywhere, useFreshBundle, type AppRepo } from '../deploy/helpers.js';
 import { PMX_BIN, PmxSandbox, type JlistEntry } from '../helpers/pmx.js';
 
 let env: HostsHandle;
@@ -48,10 +48,7 @@ beforeAll(async () => {
   const config = createRequire(app.file)(app.file) as { apps: Record<string, unknown>[] };
   config.apps[0] = { ...config.apps[0], exec_mode: 'cluster', instances: 2 };
   app.commit('v1', { 'ecosystem.config.js': `module.exports = ${JSON.stringify(config, null, 2)};\n`, 'server.js': LOGGING_SERVER, 'ticker.js': TICKER });
-  for (const command of ['setup', 'deploy'] as const) {
-    const run = await deploy({ file: app.file, envName: 'production', command });
-    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(command === 'setup' ? ['done', 'done', 'done'] : ['deployed', 'deployed', 'deployed']);
-  }
+  await setUpAndDeploy(app.file, 'production', 3);
   expect((await servingEverywhere(hosts, 'v1')).map((a) => a.version)).toEqual(['v1', 'v1', 'v1']);
 }, 120_000);
 afterAll(async () => {

@@ -121,36 +121,24 @@ describe('cluster mode', () => {
   });
 
   describe('a request still running when its worker is replaced', () => {
+    /** How each kind of server is made: HTTP, HTTPS with the key and certificate in $TLS_DIR, HTTP/2 without TLS (h2c). */
+    const SERVERS = {
+      http: { setup: [], create: "require('node:http').createServer(" },
+      https: {
+        setup: [
+          "const { readFileSync } = require('node:fs');",
+          "const tls = { key: readFileSync(process.env.TLS_DIR + '/key.pem'), cert: readFileSync(process.env.TLS_DIR + '/cert.pem') };",
+        ],
+        create: "require('node:https').createServer(tls, ",
+      },
+      h2c: { setup: [], create: "require('node:http2').createServer(" },
+    };
     /** Answers /slow after $SLOW_MS with its pid; says on stdout when a request came in. */
-    const slowApp = (dir: string): string => {
-      const file = join(dir, 'slow.js');
+    const slowApp = (dir: string, kind: keyof typeof SERVERS = 'http'): string => {
+      const file = join(dir, `slow-${kind}.js`);
       writeFileSync(file, [
-        "const http = require('node:http');",
-        'http.createServer((req, res) => {',
-        "  console.log('request in');",
-        '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
-        "}).listen(Number(process.env.PORT), '127.0.0.1');",
-      ].join('\n'));
-      return file;
-    };
-    /** The same over HTTPS, with the key and certificate in $TLS_DIR. */
-    const slowTlsApp = (dir: string): string => {
-      const file = join(dir, 'slow-tls.js');
-      writeFileSync(file, [
-        "const { readFileSync } = require('node:fs');",
-        "const tls = { key: readFileSync(process.env.TLS_DIR + '/key.pem'), cert: readFileSync(process.env.TLS_DIR + '/cert.pem') };",
-        "require('node:https').createServer(tls, (req, res) => {",
-        "  console.log('request in');",
-        '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
-        "}).listen(Number(process.env.PORT), '127.0.0.1');",
-      ].join('\n'));
-      return file;
-    };
-    /** The same over HTTP/2 without TLS (h2c). */
-    const slowH2App = (dir: string): string => {
-      const file = join(dir, 'slow-h2.js');
-      writeFileSync(file, [
-        "require('node:http2').createServer((req, res) => {",
+        ...SERVERS[kind].setup,
+        `${SERVERS[kind].create}(req, res) => {`,
         "  console.log('request in');",
         '  setTimeout(() => res.end(String(process.pid)), Number(process.env.SLOW_MS));',
         "}).listen(Number(process.env.PORT), '127.0.0.1');",
@@ -181,40 +169,35 @@ describe('cluster mode', () => {
         req.on('error', (error) => resolve({ error: error.message }));
       });
 
-    it('is answered by the old worker: the reload waits for it (up to drain_timeout, 30 s by default)', async () => {
+    /** Starts a slow app of `kind`, sends it a request, reloads it while the request runs: the request's answer. */
+    const reloadDuringRequest = async (name: string, kind: keyof typeof SERVERS, env: Record<string, string> = {}) => {
       const slowPort = await freePort();
-      await pmx.ok(['start', slowApp(pmx.dir), '-i', '1', '-n', 'slow', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000' } });
-      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow'));
-      const reply = slowGet(slowPort);
-      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow', '--nostream', '--lines', '5'])).includes('request in'));
-      await pmx.ok(['reload', 'slow']);
-      expect(await reply).toEqual({ body: String(old!.pid) });
-      await pmx.ok(['delete', 'slow']);
+      await pmx.ok(['start', slowApp(pmx.dir, kind), '-i', '1', '-n', name, ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000', ...env } });
+      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === name));
+      const reply = kind === 'h2c' ? slowH2Get(slowPort) : slowGet(slowPort, kind === 'https');
+      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', name, '--nostream', '--lines', '5'])).includes('request in'));
+      await pmx.ok(['reload', name]);
+      const answer = await reply;
+      await pmx.ok(['delete', name]);
+      return { answer, oldPid: old!.pid };
+    };
+
+    it('is answered by the old worker: the reload waits for it (up to drain_timeout, 30 s by default)', async () => {
+      const { answer, oldPid } = await reloadDuringRequest('slow', 'http');
+      expect(answer).toEqual({ body: String(oldPid) });
     });
 
     it('is answered by the old worker over HTTPS too (its requests are counted on the TCP connection the drain tracks)', async () => {
-      const slowPort = await freePort();
       const tlsDir = join(pmx.dir, 'tls');
       mkdirSync(tlsDir);
       execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(tlsDir, 'key.pem'), '-out', join(tlsDir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-      await pmx.ok(['start', slowTlsApp(pmx.dir), '-i', '1', '-n', 'slow-tls', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000', TLS_DIR: tlsDir } });
-      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow-tls'));
-      const reply = slowGet(slowPort, true);
-      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow-tls', '--nostream', '--lines', '5'])).includes('request in'));
-      await pmx.ok(['reload', 'slow-tls']);
-      expect(await reply).toEqual({ body: String(old!.pid) });
-      await pmx.ok(['delete', 'slow-tls']);
+      const { answer, oldPid } = await reloadDuringRequest('slow-tls', 'https', { TLS_DIR: tlsDir });
+      expect(answer).toEqual({ body: String(oldPid) });
     });
 
     it('is answered by the old worker over HTTP/2 too (its session is closed gracefully: open streams finish)', async () => {
-      const slowPort = await freePort();
-      await pmx.ok(['start', slowH2App(pmx.dir), '-i', '1', '-n', 'slow-h2', ...LISTEN_TIMEOUT], { env: { PORT: String(slowPort), SLOW_MS: '5000' } });
-      const [old] = await pmx.jlist().then((list) => list.filter((p) => p.name === 'slow-h2'));
-      const reply = slowH2Get(slowPort);
-      await eventually('the request to reach the worker', async () => (await pmx.ok(['logs', 'slow-h2', '--nostream', '--lines', '5'])).includes('request in'));
-      await pmx.ok(['reload', 'slow-h2']);
-      expect(await reply).toEqual({ body: String(old!.pid) });
-      await pmx.ok(['delete', 'slow-h2']);
+      const { answer, oldPid } = await reloadDuringRequest('slow-h2', 'h2c');
+      expect(answer).toEqual({ body: String(oldPid) });
     });
 
     it('is cut once drain_timeout has passed, and the agent log says so', async () => {
