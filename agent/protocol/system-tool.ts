@@ -9,7 +9,12 @@ const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin
 
 /** The executable `name` on `path`, then in the system directories; `name` itself when none is found (spawning it reports ENOENT). */
 export function systemTool(name: string, path: string = process.env.PATH ?? ''): string {
-  for (const dir of [...path.split(delimiter).filter((dir) => dir.startsWith('/')), ...SYSTEM_DIRS]) {
+  return findExecutable(name, [...path.split(delimiter).filter((dir) => dir.startsWith('/')), ...SYSTEM_DIRS]) ?? name;
+}
+
+/** The first executable file named `name` in `dirs`, or null. */
+export function findExecutable(name: string, dirs: readonly string[]): string | null {
+  for (const dir of dirs) {
     const file = join(dir, name);
     try {
       accessSync(file, constants.X_OK);
@@ -18,5 +23,5 @@ export function systemTool(name: string, path: string = process.env.PATH ?? ''):
       // not here
     }
   }
-  return name;
+  return null;
 }

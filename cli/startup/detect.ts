@@ -1,7 +1,8 @@
 // Which init system this machine boots with: the one running as PID 1 first, then (in a container
 // or a chroot, where PID 1 is something else) the one whose tools are installed.
-import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { delimiter } from 'node:path';
+import { findExecutable } from '../../agent/protocol/system-tool.js';
 import type { InitSystem } from './systems.js';
 
 /** What detection looks at; tests replace it. */
@@ -73,15 +74,5 @@ export function hostProbe(env: Record<string, string | undefined> = process.env)
 
 /** The first executable named `command` in the directories of `path` (plus the sbin ones root has). */
 export function which(command: string, path: string): string | null {
-  const dirs = [...path.split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean);
-  for (const dir of dirs) {
-    const candidate = join(dir, command);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return null;
+  return findExecutable(command, [...path.split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'].filter(Boolean));
 }
