@@ -223,13 +223,17 @@ describe('pid, id', () => {
     expect(pids.pm2.stdout.trim()).toBe(String(jl.pm2.find((entry) => entry.name === 'first')!.pid));
   });
 
-  it('words after describe, jlist, pid, env, id and ping are ignored, exit 0 (an unquoted `pm pid $NAME` with a space); prettylist refuses them on both', async () => {
+  // two commands per line on each side (PM2's CLI takes about a second to start on a loaded machine): 60 s
+  it('words after describe, jlist, pid, env, id and ping are ignored, exit 0 (an unquoted `pm pid $NAME` with a space); prettylist refuses them on both', { timeout: 60_000 }, async () => {
     await diff.run(['start', 'hold.js', '-n', 'first']);
     for (const args of [['describe', 'first', 'extra'], ['jlist', 'extra'], ['pid', 'first', 'extra'], ['env', '0', 'extra'], ['id', 'first', 'extra'], ['ping', 'extra']]) {
       expect(codes(await diff.run(args)), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
     }
     expect(codes(await diff.run(['prettylist', 'extra']))).toEqual({ pm2: 1, pmx: 1 });
-    // what they print is that of the command without the extra word
+  });
+
+  it('what id, ping, pid and jlist print with a word after them is what they print without it', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'first']);
     const { pm2, pmx } = await diff.sh('pm id first extra; pm ping extra; test "$(pm pid first extra)" = "$(pm pid first)" && echo same pid; pm jlist extra | grep -c \'"name":"first"\'');
     expect(pmx.stdout).toBe(pm2.stdout);
     expect(pmx.stdout).toBe("[ 0 ]\n{ msg: 'pong' }\nsame pid\n1\n");
