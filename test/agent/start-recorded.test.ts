@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { Registry } from '../../agent/registry.js';
 import { StateFile, readState } from '../../agent/state-file.js';
 import { createProcessOs } from '../../agent/process/os.js';
-import { startApps, stopEverything } from '../../agent/operations.js';
+import { deleteProcesses, startApps, stopEverything } from '../../agent/operations.js';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { specFromCli } from '../../cli/ecosystem/cli-options.js';
 import { FIXTURES } from '../helpers/pmx.js';
@@ -41,8 +41,11 @@ describe('a start of cluster apps', () => {
     // the first launch of each app found all three of its instances written down
     expect(seen[0]).toEqual({ web: [0, 1, 2] });
     expect(seen.find((names) => 'api' in names)).toEqual({ web: [0, 1, 2], api: [3, 4, 5] });
-    // the refused launches are tried again by the restart policy: stopped, so that nothing writes here once the test ends
+    // the refused launches are tried again by the restart policy, and a retry is launched for real:
+    // deleted, not only stopped, so that no log of theirs is opened here once the test ends
     await stopEverything(registry);
+    await deleteProcesses(registry, { kind: 'all' });
+    expect(registry.all()).toEqual([]);
     state.flush();
     os.flushSweeps();
   });
