@@ -7,7 +7,7 @@ import type { AgentHome } from '../../agent/protocol/home.js';
 import { guardHome } from '../../agent/protocol/home-guard.js';
 import { PROTOCOL_VERSION, type Methods } from '../../agent/protocol/types.js';
 import { AGENT_MARKER, AGENT_NODE_FLAGS, TO_STOP_FLAG, parseReadyLine, type RecoveryReport } from '../../agent/protocol/launch.js';
-import { lockHeld, lockHolder } from '../../agent/protocol/lock-probe.js';
+import { lockHeld, lockHolder, readAgentPid } from '../../agent/protocol/lock-probe.js';
 import { AgentConnection } from './connection.js';
 import { CliError } from './errors.js';
 import { formatRecovery } from '../output/recovery.js';
@@ -99,13 +99,15 @@ async function sayHello(connection: AgentConnection, home: AgentHome): Promise<H
   const answer = connection.call('hello', { protocol: PROTOCOL_VERSION });
   // settled here too, so that a connection closed after giving up rejects no one unheard
   answer.catch(() => undefined);
-  const pid = lockHolder(home)?.pid ?? null;
+  // every command passes here: only the pid file and that process's CPU time are read now; whether
+  // it holds the home's lock (a walk of its descriptors) is asked once it is late
+  const pid = readAgentPid(home);
   let ticks = pid === null ? null : cpuTicks(pid);
   const started = Date.now();
   for (let told = false; ; told = true) {
     const outcome = await Promise.race([answer.then((value) => ({ value })), delay(HELLO_TIMEOUT_MS)]);
     if (outcome) return outcome.value;
-    const now = pid === null ? null : cpuTicks(pid);
+    const now = pid !== null && lockHolder(home)?.pid === pid ? cpuTicks(pid) : null;
     const busy = ticks !== null && now !== null && now > ticks;
     ticks = now;
     if (!busy || Date.now() - started >= BUSY_WAIT_MS) {
