@@ -40,8 +40,8 @@ function dgramSocket(): new () => DgramSocket {
   return loaded;
 }
 
-/** Binds a notify socket at `path` (a stale file of a dead agent replaced); throws with the reason when it cannot. */
-export function openNotifySocket(path: string, onError: (error: Error) => void): NotifySocket {
+/** Binds a notify socket at `path` (a stale file of a dead agent replaced); throws with the reason when it cannot. `onClose` runs once, when it is closed. */
+export function openNotifySocket(path: string, onError: (error: Error) => void, onClose?: () => void): NotifySocket {
   const bytes = Buffer.byteLength(path);
   if (bytes > MAX_SOCKET_PATH) throw new Error(`its notify socket path ${path} is ${bytes} bytes, more than a Unix socket path may hold (${MAX_SOCKET_PATH}): use a shorter PMX_HOME`);
   const Socket = dgramSocket();
@@ -68,6 +68,7 @@ export function openNotifySocket(path: string, onError: (error: Error) => void):
       socket.close();
       removeFile(path);
       opened.removeAllListeners();
+      onClose?.();
     },
   });
 }

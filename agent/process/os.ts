@@ -157,21 +157,12 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
       // short (a socket path holds 107 bytes), and never one a child of a dead agent may still send to
       freeSlots.sort((a, b) => b - a);
       const slot = freeSlots.pop() ?? ++notifySockets;
-      let socket: NotifySocket;
       try {
-        socket = openNotifySocket(join(notifyDir, `${process.pid}.${slot}`), onError);
+        return openNotifySocket(join(notifyDir, `${process.pid}.${slot}`), onError, () => freeSlots.push(slot));
       } catch (error) {
         freeSlots.push(slot);
         throw error;
       }
-      const close = socket.close.bind(socket);
-      let given = false;
-      socket.close = () => {
-        close();
-        if (!given) freeSlots.push(slot);
-        given = true;
-      };
-      return socket;
     },
     pipes: new OutputPipes(pipesDir),
     beforeAppsRun: null,

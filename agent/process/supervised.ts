@@ -585,15 +585,17 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private roleOfHandle(handle: ChildHandle): Role | null {
-    for (const role of ['current', 'replacement', 'retiring'] as const) {
-      if (this.children[role] === handle) return role;
-    }
-    return null;
+    return this.roleWhere((held) => held === handle);
   }
 
   private roleOf(child: ChildProcess): Role | null {
+    return this.roleWhere((held) => held.launched.child === child);
+  }
+
+  private roleWhere(matches: (handle: ChildHandle) => boolean): Role | null {
     for (const role of ['current', 'replacement', 'retiring'] as const) {
-      if (this.children[role]?.launched.child === child) return role;
+      const handle = this.children[role];
+      if (handle && matches(handle)) return role;
     }
     return null;
   }
