@@ -155,7 +155,7 @@ function makeTarget(spec: HostSpec, config: SshConfigEntry, context: HostContext
     knownHostsFiles: knownHosts ? knownHosts.map(expand) : [join(home, '.ssh', 'known_hosts'), '/etc/ssh/ssh_known_hosts'],
     strictHostKeyChecking: strictness(ssh.strictHostKeyChecking ?? config.strictHostKeyChecking),
     connectTimeoutMs: (ssh.connectTimeoutSec || config.connectTimeoutSec || 10) * 1000,
-    // a host that stops answering is given up within interval x count: 15 s unless configured
+    // a silent host is probed every interval and given up after count probes go unanswered (20 s unless configured)
     keepaliveIntervalMs: (ssh.serverAliveIntervalSec ?? config.serverAliveIntervalSec ?? 5) * 1000,
     keepaliveCountMax: ssh.serverAliveCountMax ?? config.serverAliveCountMax ?? 3,
     proxyJump: null,

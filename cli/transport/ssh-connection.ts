@@ -101,10 +101,12 @@ function handshake(target: HostTarget, options: OpenOptions, sock: Duplex | unde
       port: target.port,
       username: target.user,
       readyTimeout: 0, // the timer above, which can stop for a passphrase prompt
-      // ssh2 gives up when more than keepaliveCountMax keepalives go unanswered; OpenSSH when
-      // ServerAliveCountMax of them have: dead within ServerAliveInterval x ServerAliveCountMax
+      // OpenSSH's rule, which is ssh2's: each interval a probe goes out, and the check that finds
+      // more than ServerAliveCountMax of them unanswered gives up (so a dead host is declared
+      // within ServerAliveInterval x (ServerAliveCountMax + 1)); one fewer left ServerAliveCountMax=1
+      // sending no probe at all, dropping a live host after one quiet interval
       keepaliveInterval: target.keepaliveIntervalMs,
-      keepaliveCountMax: Math.max(0, target.keepaliveCountMax - 1),
+      keepaliveCountMax: target.keepaliveCountMax,
       agent: agentSocket,
       agentForward: target.forwardAgent && agentSocket !== undefined,
       authHandler: auth.handler,

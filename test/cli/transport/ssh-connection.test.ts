@@ -303,7 +303,7 @@ describe('connection failures, each naming the host', () => {
     }
   });
 
-  it('declares a host that stops answering dead within ServerAliveInterval x ServerAliveCountMax', async () => {
+  it('declares a host that stops answering dead within ServerAliveInterval x (ServerAliveCountMax + 1), as OpenSSH does', async () => {
     const conn = await openConnection(hostTarget(host, { keepaliveIntervalMs: 500, keepaliveCountMax: 2 }));
     const running = conn.exec('echo going; sleep 30', { onStdout: () => undefined });
     await conn.exec('true');
@@ -312,12 +312,25 @@ describe('connection failures, each naming the host', () => {
     try {
       await expect(running).rejects.toMatchObject({ code: 'CONNECTION_LOST', host: host.name });
       const after = Date.now() - cut;
-      expect(after).toBeLessThan(1000 + 600);
+      // probes at 0.5 s and 1 s unanswered, given up at the check at 1.5 s
+      expect(after).toBeLessThan(500 * (2 + 1) + 1000);
     } finally {
       await execOnHost(host, 'ip link set eth0 up');
       await conn.close();
     }
     await waitForPort(host.address, host.port);
+  });
+
+  it('keeps a quiet connection to a live host with ServerAliveCountMax=1: the one probe it allows goes out and is answered', async () => {
+    const conn = await openConnection(hostTarget(host, { keepaliveIntervalMs: 1000, keepaliveCountMax: 1 }));
+    try {
+      await conn.exec('true');
+      // four quiet intervals: only the keepalive probes cross the link
+      await new Promise((r) => setTimeout(r, 4000));
+      await expect(conn.exec('echo still here')).resolves.toMatchObject({ code: 0, stdout: 'still here\n' });
+    } finally {
+      await conn.close();
+    }
   });
 
   it('reports a connection cut while a command runs, and refuses later commands', async () => {
