@@ -127,8 +127,14 @@ describe('jlist', () => {
   });
 
   it('counts unstable_restarts as PM2 shows them: 1 for a crash at once with --no-autorestart, 0 once a crash loop is errored', async () => {
-    await diff.run(['start', 'crash.js', '--name', 'once', '--no-autorestart']);
-    await diff.run(['start', 'crash.js', '--name', 'looping', '--max-restarts', '3', '--no-pmx']);
+    // min_uptime 60 s: an exit counts as unstable however long node takes to start on a loaded
+    // machine (at PM2's 1 s default, a start slower than that made PM2 count no unstable exit)
+    diff.write({
+      'once.config.js': "module.exports = { apps: [{ name: 'once', script: './crash.js', autorestart: false, min_uptime: 60000 }] };",
+      'looping.config.js': "module.exports = { apps: [{ name: 'looping', script: './crash.js', max_restarts: 3, min_uptime: 60000, pmx: false }] };",
+    });
+    await diff.run(['start', 'once.config.js']);
+    await diff.run(['start', 'looping.config.js']);
     const done = (list: JlistEntry[]) => list.find((entry) => entry.name === 'once')?.pm2_env.status === 'stopped' && list.find((entry) => entry.name === 'looping')?.pm2_env.status === 'errored';
     const { pm2, pmx } = await settled(diff, done, 'the one-shot stopped and the crash loop errored');
     const fields = ['name', 'pm2_env.status', 'pm2_env.unstable_restarts', 'pm2_env.restart_time'];
