@@ -105,7 +105,10 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
     const body = Buffer.allocUnsafe(length);
     try {
       const { bytesRead } = await readFd(fd, body, 0, length, start);
-      res.end(body.subarray(0, bytesRead));
+      // the file shrank since its size was sent: only closing the connection tells the client its
+      // body is short (ended, the client would wait on a kept-alive connection for the bytes promised)
+      if (bytesRead < length) res.destroy();
+      else res.end(body);
     } finally {
       close(fd, ignore);
     }
@@ -115,7 +118,9 @@ async function sendFile(req: IncomingMessage, res: ServerResponse, file: OpenFil
   stream.on('error', (error) => res.destroy(error));
   // a client that goes away mid-download: pipe() leaves the file open, one descriptor per abort
   res.once('close', () => stream.destroy());
-  stream.pipe(res);
+  // a file that shrank mid-send ends the connection, as above
+  stream.once('end', () => (stream.bytesRead < length ? res.destroy() : res.end()));
+  stream.pipe(res, { end: false });
 }
 
 /**

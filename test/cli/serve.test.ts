@@ -1,9 +1,9 @@
 // `pmx serve` and `script: 'serve'`: a managed static server with the right headers, ranges and
 // 304s, SPA fallback and basic auth, that never hands out a file outside its root.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { spawn, spawnSync } from 'node:child_process';
-import { request, type IncomingHttpHeaders } from 'node:http';
+import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { PmxSandbox, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -197,6 +197,37 @@ describe('pmx serve', () => {
     }
     // each abort is seen by the server as its connection closes: the descriptors go with them
     await eventually('the aborted downloads to let go of their files', () => open() <= before);
+  });
+
+  it('closes the connection of a download whose file shrank mid-send, instead of leaving a kept-alive client waiting for the bytes promised', async () => {
+    const size = 32 * 1024 * 1024;
+    writeFileSync(join(root, 'shrinks.bin'), Buffer.alloc(size, 7));
+    const agent = new Agent({ keepAlive: true });
+    try {
+      const outcome = await new Promise<{ length: number; received: number; complete: boolean; waited: number }>((resolve, reject) => {
+        const req = request({ host: '127.0.0.1', port, path: '/shrinks.bin', agent }, (res) => {
+          // held while the file is cut to 1 MB: what the server has not read yet is gone
+          res.pause();
+          truncateSync(join(root, 'shrinks.bin'), 1024 * 1024);
+          let received = 0;
+          res.on('data', (chunk: Buffer) => (received += chunk.length));
+          res.on('error', () => undefined);
+          const resumed = Date.now();
+          res.once('close', () => resolve({ length: Number(res.headers['content-length']), received, complete: res.complete, waited: Date.now() - resumed }));
+          res.resume();
+        });
+        req.on('error', () => undefined);
+        req.setTimeout(15_000, () => reject(new Error('the download neither ended nor was cut within 15 s')));
+        req.end();
+      });
+      expect(outcome.length).toBe(size);
+      expect(outcome.received).toBeLessThan(size);
+      expect(outcome.complete).toBe(false);
+      // cut as the file ran out, not by the server's 5 s keep-alive timeout on an idle connection
+      expect(outcome.waited).toBeLessThan(2500);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('follows a root that is a symlink switched to another directory, as a deploy does', async () => {
