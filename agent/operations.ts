@@ -74,13 +74,17 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       // instance numbers are the lowest free ones among the processes of that name, as PM2 gives them
       const used = new Set(registry.named(spec.name).map((proc) => proc.instance));
       const prepared: SupervisedProcess[] = [];
-      for (let instance = 0; prepared.length < spec.instances; instance++) {
-        if (!used.has(instance)) prepared.push(await registry.prepare(spec, instance));
-      }
-      for (const proc of prepared) fresh.add(proc);
       // every instance is registered before the first launches: a cluster worker's launch writes
       // the state file, and an agent killed between two launches left the next agent an app of
-      // fewer instances than asked, which a second start then took for one already running
+      // fewer instances than asked, which a second start then took for one already running; each
+      // is recorded as owed its start (set before this turn can end), which the next agent carries out
+      for (let instance = 0; prepared.length < spec.instances; instance++) {
+        if (used.has(instance)) continue;
+        const proc = await registry.prepare(spec, instance);
+        proc.startOwed = spec.autostart !== false;
+        prepared.push(proc);
+      }
+      for (const proc of prepared) fresh.add(proc);
       for (const proc of prepared) {
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
         if (spec.autostart !== false) {

@@ -68,7 +68,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   // before anything starts again: what the dead agent ran but never recorded would hold its port
   const stopped = stopStrays(pipesDir, inUse, os, log);
   os.pipes.load(inUse);
-  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], stopped, lost: null };
+  const report: RecoveryReport = { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], started: [], resting: [], stopped, lost: null };
   const watch = new AdoptedChildren();
   const socketApps = new Map<string, { proc: SupervisedProcess }[]>();
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
@@ -76,16 +76,22 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     proc.restoreError(saved.error);
     const lifecycle = restoredLifecycle(saved.lifecycle);
     const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch, log) : null;
+    // registered by a start the dead agent had not carried out yet: that start is carried out now
+    const owed = saved.owed === 'start' && !child && isDormant(lifecycle.status);
     let outcome: Outcome;
     if (strays.restartNothing) {
       outcome = stopOnly(proc, lifecycle, child);
     } else if (saved.spec.listen.length > 0) {
-      outcome = recoverSocketApp(proc, lifecycle, child);
+      outcome = recoverSocketApp(proc, lifecycle, child, owed);
       if (registry.get(proc.id) === proc) socketApps.set(proc.spec.name, [...(socketApps.get(proc.spec.name) ?? []), { proc }]);
+    } else if (owed) {
+      proc.restore(lifecycle);
+      proc.dispatch({ type: 'start' });
+      outcome = 'started';
     } else {
       outcome = recoverApp(proc, saved, lifecycle, child);
     }
-    if (outcome) report[outcome].push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
+    report[outcome ?? 'resting']!.push({ id: proc.id, name: proc.spec.name, pid: outcome === 'adopted' ? proc.pid : 0 });
   }
   for (const instances of socketApps.values()) void reopenSockets(registry, instances, log);
   log(describeRecovery(report, stateFile));
@@ -160,7 +166,7 @@ function reopen(os: ProcessOs, paths: OutputPipePaths): { out: Readable; err: Re
   }
 }
 
-type Outcome = 'adopted' | 'restarted' | 'exited' | null;
+type Outcome = 'adopted' | 'restarted' | 'exited' | 'started' | null;
 
 /** A process without sockets of the agent's: adopted when it can be, else restarted once, or its exit handled. */
 function recoverApp(proc: SupervisedProcess, saved: SavedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
@@ -209,7 +215,12 @@ function stopOnly(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOu
  * A socket-activated instance: the dead agent's sockets are gone and a live instance holds the
  * port, so it is stopped; reopenSockets starts it again once every instance of its app has stopped.
  */
-function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null): Outcome {
+function recoverSocketApp(proc: SupervisedProcess, lifecycle: Lifecycle, child: { withOutput: boolean } | null, owed: boolean): Outcome {
+  if (owed) {
+    proc.restore(lifecycle);
+    proc.holdForSockets(true);
+    return 'started';
+  }
   const stopping = lifecycle.status === ProcessState.STOPPING;
   if (stopping && lifecycle.afterStop === 'delete') {
     if (!child) proc.restore({ ...lifecycle, status: ProcessState.STOPPED });
@@ -246,7 +257,8 @@ async function reopenSockets(registry: Registry, instances: { proc: SupervisedPr
     // the commands that came meanwhile are carried out now, with the sockets; else the planned restart
     // (a stop must not be undone by it, a restart must not run without the sockets)
     if (proc.socketsReady()) {
-      proc.countRestart();
+      // one the dead agent never launched (its start was owed) restarts nothing
+      if (proc.lifecycle.startedAt > 0) proc.countRestart();
       proc.dispatch({ type: 'restart' });
     }
   }
@@ -258,6 +270,7 @@ function describeRecovery(report: RecoveryReport, stateFile: string): string {
   return (
     `the agent${report.deadAgentPid ? ` (pid ${report.deadAgentPid})` : ''} died; taken over from ${stateFile}: ` +
     `adopted ${list(report.adopted)}; restarted once ${list(report.restarted)}; found exited ${list(report.exited)}` +
+    (report.started?.length ? `; started, as the start under way asked ${list(report.started)}` : '') +
     (report.stopped.length > 0 ? `; stopped, never recorded ${list(report.stopped)}` : '')
   );
 }

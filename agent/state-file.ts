@@ -52,6 +52,8 @@ export interface SavedProcess {
   child: { pid: number; startTicks: number; pipes: OutputPipePaths | null; launch?: string | null; notify?: string | null; stopping?: boolean } | null;
   /** A reload's replacement or retiring child, if one ran. */
   others?: { pid: number; startTicks: number; launch?: string | null }[];
+  /** Registered by a start that had not asked it yet: the next agent starts it. */
+  owed?: 'start';
 }
 
 export interface SavedState {
@@ -223,7 +225,7 @@ export class StateFile {
     }
     const { current, others } = proc.running;
     const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes, launch: current.launch, notify: current.notify, ...(current.stopping ? { stopping: true } : {}) } : null;
-    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others });
+    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others, ...(proc.startOwed ? { owed: 'start' } : {}) });
     return `{"spec":${spec},${rest.slice(1)}`;
   }
 }

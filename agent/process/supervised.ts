@@ -64,6 +64,12 @@ export class SupervisedProcess extends EventEmitter {
   recorded = false;
   /** Why the state file cannot be written now (StateFile sets it on every process, and clears it), or null. */
   stateError: string | null = null;
+  /**
+   * Registered by a start that has not asked it yet (the start registers every instance of an app,
+   * then asks each): the state file says so, and an agent that takes over after this one died
+   * starts it. Cleared by the first event this process is fed.
+   */
+  startOwed = false;
   readonly createdAt: number;
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
@@ -257,6 +263,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /** Feeds one event through the state machine and carries out its effects. */
   dispatch(event: LifecycleEvent): void {
+    this.startOwed = false;
     const previous = this.state.status;
     const { state, effects } = transition(this.state, event, this.spec, this.os.now());
     this.supervising = true;

@@ -36,6 +36,10 @@ export interface RecoveryReport {
   restarted: RecoveredProcess[];
   /** Gone by the time this agent came: started again, or not, by their restart policy. */
   exited: RecoveredProcess[];
+  /** Registered by a start the dead agent had not carried out yet: started now (absent from older agents). */
+  started?: RecoveredProcess[];
+  /** At rest (stopped, errored) when it died: kept so, as it left them (absent from older agents). */
+  resting?: RecoveredProcess[];
   /** Started by the dead agent but never recorded (its state file could not be written): stopped, so that nothing runs unseen. */
   stopped: RecoveredProcess[];
   /** Why the dead agent's state could not be used (unreadable), or null. */

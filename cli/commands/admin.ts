@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { resolveHome, type AgentHome } from '../../agent/protocol/home.js';
+import type { RecoveryReport } from '../../agent/protocol/launch.js';
 import { connectWithHello, startAgent, waitForExit, type FoundAgent } from '../client/agent.js';
 import { lockHolder, readAgentPid } from '../../agent/protocol/lock-probe.js';
 import { CliError } from '../client/errors.js';
@@ -10,6 +11,11 @@ import { type CommandContext, withAgent } from './context.js';
 import { printProcessList } from './list.js';
 import { skippedNote } from '../output/resurrect.js';
 import { selectorFor } from './targets.js';
+
+/** Whether an agent took over any process (running or at rest) of the agent that died before it. */
+function tookOverAny(report: RecoveryReport | null): boolean {
+  return report !== null && [report.adopted, report.restarted, report.exited, report.started ?? [], report.resting ?? []].some((procs) => procs.length > 0);
+}
 
 /**
  * `pmx save [--force]`. An agent this command had to start, that took over nothing, has nothing
@@ -22,7 +28,7 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
   if (!found) throw new Error('unreachable: spawn was requested');
   try {
     const recovered = found.started?.recovered ?? null;
-    if (found.started && !recovered?.adopted.length && !recovered?.restarted.length && !recovered?.exited.length) {
+    if (found.started && !tookOverAny(recovered)) {
       if (!recovered?.lost) {
         ctx.err.write(`[PMX][WARN] No agent was running in ${ctx.home.root}: nothing to save, ${ctx.home.dump} is kept as it is\n`);
         return;

@@ -1,7 +1,7 @@
 // What the user is told when the agent this command started took over from an agent that died.
 import type { RecoveredProcess, RecoveryReport } from '../../agent/protocol/launch.js';
 
-/** The lines (for stderr) about a recovery: what was adopted, restarted, found exited; where the log is. */
+/** The lines (for stderr) about a recovery: what was adopted, restarted, found exited, started, kept at rest; where the log is. */
 export function formatRecovery(report: RecoveryReport, newPid: number | null, logFile: string): string {
   const dead = report.deadAgentPid ? `The pmx agent (pid ${report.deadAgentPid})` : 'The pmx agent';
   // an agent of an older version reports no `stopped`
@@ -14,8 +14,11 @@ export function formatRecovery(report: RecoveryReport, newPid: number | null, lo
   if (report.adopted.length > 0) lines.push(`[PMX]   adopted, still running: ${names(report.adopted)}`);
   if (report.restarted.length > 0) lines.push(`[PMX]   restarted once (cluster workers and socket-activated apps end with their agent): ${names(report.restarted)}`);
   if (report.exited.length > 0) lines.push(`[PMX]   had exited meanwhile, handled by their restart policy: ${names(report.exited)}`);
+  // an agent of an older version reports no `started`
+  if ((report.started ?? []).length > 0) lines.push(`[PMX]   started, as the start under way when it died asked (it had not launched them yet): ${names(report.started!)}`);
   if (stopped) lines.push(stopped);
   if (lines.length === 1) lines.push('[PMX]   none was running');
+  if ((report.resting ?? []).length > 0) lines.push(`[PMX]   at rest, kept as it left them: ${names(report.resting!)}`);
   lines.push(`[PMX]   see ${logFile}`);
   return `${lines.join('\n')}\n`;
 }

@@ -53,4 +53,16 @@ describe('save after the agent died', () => {
     expect(run.stderr).toContain(`No agent was running in ${pmx.home}: nothing to save, ${dump} is kept as it is`);
     expect(saved(dump)).toEqual(['a', 'b']);
   });
+
+  it('save after the death of an agent whose apps were all stopped saves them, stopped: the new agent kept them, and says so', async () => {
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'resting']);
+    await pmx.ok(['stop', 'resting']);
+    await killAgent();
+    const run = await pmx.run(['save', '--force']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain('[PMX]   at rest, kept as it left them: resting (id 0)');
+    expect(run.stdout).toContain(`Saved 1 process to ${dump}`);
+    expect(saved(dump)).toEqual(['resting']);
+    expect((await pmx.jlist()).map((entry) => [entry.name, entry.pm2_env.status])).toEqual([['resting', 'stopped']]);
+  });
 });
