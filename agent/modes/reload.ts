@@ -10,12 +10,12 @@ import type { NotifyMessage } from '../health/notify-message.js';
 
 /**
  * Calls `ready` once a replacement is ready: its 'ready' message (or READY=1 on its notify socket)
- * with wait_ready; a cluster worker's first listening server, or, when the child it replaces had
- * not (yet) told the agent it listens, that or having stayed up min_uptime, whichever comes first
- * (a reload asked as the old one begins to listen waited for nothing); having stayed up min_uptime
+ * with wait_ready; a cluster worker's first listening server, or, when no worker of the process
+ * has listened yet (the one it replaces included), that or having stayed up min_uptime, whichever
+ * comes first (a worker that serves no port is ready once up); having stayed up min_uptime
  * when it is socket-activated; its start otherwise. Never, if it exits first.
  */
-export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListening: boolean, notify: NotifySocket | null, ready: () => void): void {
+export function watchReadiness(launched: Launched, spec: AppSpec, servesPort: boolean, notify: NotifySocket | null, ready: () => void): void {
   const { child, onListening } = launched;
   const alive = (): boolean => child.exitCode === null && child.signalCode === null;
   if (spec.wait_ready) {
@@ -43,7 +43,7 @@ export function watchReadiness(launched: Launched, spec: AppSpec, oldWasListenin
     if (launched.listened) queueMicrotask(once);
     else onListening(once);
     // a worker that serves no port is ready once it stayed up
-    if (!oldWasListening) setTimeout(once, spec.min_uptime).unref();
+    if (!servesPort) setTimeout(once, spec.min_uptime).unref();
   } else if (spec.listen.length > 0) {
     // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
     // min_uptime: until then the old child keeps accepting from the shared socket

@@ -70,6 +70,8 @@ export class SupervisedProcess extends EventEmitter {
    * starts it. Cleared by the first event this process is fed.
    */
   startOwed = false;
+  /** A cluster worker of this process has listened: its replacements serve a port too, whatever the child they replace does. */
+  private servedPort = false;
   readonly createdAt: number;
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
@@ -356,7 +358,9 @@ export class SupervisedProcess extends EventEmitter {
     this.replacementExit = null;
     this.replacementBooted = false;
     this.replacementHealth = null;
-    const oldWasListening = this.children.current?.launched.listened ?? false;
+    // a worker restarted after a crash that has not listened yet (or never will) is replaced by one
+    // that must listen, not by one that merely stayed up: the app serves a port
+    const servesPort = (this.children.current?.launched.listened ?? false) || this.servedPort;
     const started = this.launch();
     if (!started) {
       queueMicrotask(() => this.dispatch({ type: 'replacement-exit' }));
@@ -367,7 +371,7 @@ export class SupervisedProcess extends EventEmitter {
     // its role is looked up by its handle: after MAINPID= (in the very datagram that says READY=1)
     // the handle holds the process named, not the child that was launched
     const handle = this.children.replacement!;
-    watchReadiness(launched, this.spec, oldWasListening, notify, () => {
+    watchReadiness(launched, this.spec, servesPort, notify, () => {
       const role = this.roleOfHandle(handle);
       this.replacementBooted = role === 'replacement';
       // with a health check, the old child retires only once the replacement's probe passed
@@ -451,6 +455,7 @@ export class SupervisedProcess extends EventEmitter {
     const { child, output } = launched;
     const handle = handleFor(launched, this.os, notify);
     this.children[role] = handle;
+    launched.onListening?.(() => (this.servedPort = true));
     const out = output?.out ?? child.stdout;
     const err = output?.err ?? child.stderr;
     if (out) this.logs.attach(out, 'out');

@@ -2,7 +2,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Agent } from 'node:http';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get } from 'node:http';
 import { connect as connectH2 } from 'node:http2';
 import { get as getTls } from 'node:https';
@@ -235,3 +235,34 @@ describe("a cluster worker's environment", () => {
   });
 });
 
+
+describe('a reload after a worker crashed', () => {
+  it('waits for the replacement to listen when the app served a port before, though the restarted worker it replaces has not listened yet: no success is claimed while nothing listens', async () => {
+    const port = await freePort();
+    const gate = join(pmx.dir, 'listen-gate');
+    writeFileSync(gate, '');
+    await pmx.ok(['start', join(apps, 'slow-listen.js'), '-i', '1', '-n', 'gated', '--listen-timeout', '4000'], { env: { PORT: String(port), LISTEN_GATE: gate } });
+    const first = await pmx.proc('gated');
+    expect((await getReply(port)).pid).toBe(first.pid);
+    // from now on a worker boots and stays up but does not listen (a bad config, a dependency down)
+    rmSync(gate);
+    process.kill(first.pid, 'SIGKILL');
+    const restarted = await eventually('the crashed worker restarted', async () => {
+      const entry = await pmx.proc('gated');
+      return entry.pid > 0 && entry.pid !== first.pid && entry.pm2_env.status === 'online' ? entry : null;
+    });
+    const result = await pmx.run(['reload', 'gated']);
+    // a replacement that only stayed up min_uptime was taken as ready: the reload said it succeeded
+    expect(result.code, `${result.stdout}${result.stderr}`).toBe(1);
+    expect(result.stderr).toContain('reload of gated (id');
+    // the worker it was to replace still runs, tracked
+    const after = await pmx.proc('gated');
+    expect([after.pid, alive(after.pid)]).toEqual([restarted.pid, true]);
+    // once the app can listen again, a reload goes through and the port answers
+    writeFileSync(gate, '');
+    await pmx.ok(['reload', 'gated']);
+    const served = await pmx.proc('gated');
+    expect((await getReply(port)).pid).toBe(served.pid);
+    await pmx.ok(['delete', 'gated']);
+  });
+});
