@@ -25,6 +25,20 @@ const SPAWN_BATCH = 16;
  */
 const START_TURNS = 16;
 
+/** Processes launched per turn when `total` are to be: at least SPAWN_BATCH, in at most START_TURNS turns. */
+export function launchBatch(total: number): number {
+  return Math.max(SPAWN_BATCH, Math.ceil(total / START_TURNS));
+}
+
+/**
+ * Ends this turn of the event loop, so that the agent answers what came meanwhile (an ls, the
+ * dashboard), then refuses to launch more if the agent began stopping everything (`pmx kill`).
+ */
+export async function nextLaunchTurn(stopping: () => boolean, method: string, next: string): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the ${method} of ${next} and the apps after it refused`, { code: 'AGENT_STOPPING', app: next, data: { method } });
+}
+
 export interface StartOutcome {
   started: SupervisedProcess[];
   alreadyRunning: string[];
@@ -56,15 +70,13 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const fresh = new Set<SupervisedProcess>();
   /** Processes asked to start since the agent last turned to other requests. */
   let launched = 0;
-  const batch = Math.max(SPAWN_BATCH, Math.ceil(apps.reduce((sum, spec) => sum + spec.instances, 0) / START_TURNS));
+  const batch = launchBatch(apps.reduce((sum, spec) => sum + spec.instances, 0));
   for (const spec of apps) {
     if (launched >= batch) {
       // a start of many apps launched them all in one turn: on a loaded machine every other command
       // waited seconds, and one that came then failed, its hello unanswered within 5 s
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextLaunchTurn(stopping, 'start', spec.name);
       launched = 0;
-      // pmx kill came meanwhile: nothing more is started under an agent that is ending
-      if (stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the start of ${spec.name} and the apps after it refused`, { code: 'AGENT_STOPPING', app: spec.name, data: { method: 'start' } });
     }
     // a script started under a registered name is that app again only when it is the same script,
     // as PM2 decides: a new release's script under the old name is a new process, not the old one restarted

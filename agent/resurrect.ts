@@ -4,6 +4,7 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
+import { launchBatch, nextLaunchTurn } from './operations.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
 export interface Restored {
@@ -18,16 +19,23 @@ export interface Restored {
 }
 
 /**
- * Registers the dump's processes and starts those that ran when it was saved; does not wait for
- * them to come online. Nothing is registered when the dump cannot be used (a fault names why).
+ * Registers the dump's processes and starts those that ran when it was saved, in batches as a
+ * start launches them (the agent answers other requests in between); does not wait for them to
+ * come online. Nothing is registered when the dump cannot be used (a fault names why).
  */
-export async function restoreDump(registry: Registry, dumpFile: string, log: (line: string) => void): Promise<Restored> {
+export async function restoreDump(registry: Registry, dumpFile: string, log: (line: string) => void, stopping: () => boolean = () => false): Promise<Restored> {
   const dump = readDump(dumpFile);
   for (const warning of dump.warnings) log(warning);
   const processes: SupervisedProcess[] = [];
   let alreadyPresent = 0;
   let alreadyStopped = 0;
+  const batch = launchBatch(dump.entries.length);
+  let launched = 0;
   for (const entry of dump.entries) {
+    if (launched >= batch) {
+      await nextLaunchTurn(stopping, 'resurrect', entry.spec.name);
+      launched = 0;
+    }
     const present = registry.named(entry.spec.name).find((proc) => proc.instance === entry.instance);
     if (present) {
       alreadyPresent++;
@@ -35,7 +43,11 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
       continue;
     }
     const proc = await registry.prepare(entry.spec, entry.instance, entry.pm_id);
-    if (!isDormant(entry.status)) proc.dispatch({ type: 'start' });
+    // registered and asked in one go: a state file written between the two would show it stopped
+    if (!isDormant(entry.status)) {
+      proc.dispatch({ type: 'start' });
+      launched++;
+    }
     // stopped by a command when it was saved: stays so (cron_restart leaves it), as the stop left it
     else if (entry.stopped_by === 'command') proc.dispatch({ type: 'stop' });
     processes.push(proc);

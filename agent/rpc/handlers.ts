@@ -116,7 +116,7 @@ export const handlers: Handlers = {
   },
 
   resurrect: async (_params, ctx) => {
-    const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log);
+    const restored = await restoreDump(ctx.registry, ctx.home.dump, ctx.log, () => ctx.stopping?.() === true);
     await Promise.all(restored.processes.map((proc) => proc.waitFor(isSettled)));
     ctx.changed();
     return { processes: describeAll(ctx, restored.processes), file: restored.file, warnings: restored.warnings, alreadyPresent: restored.alreadyPresent, alreadyStopped: restored.alreadyStopped };

@@ -1,5 +1,5 @@
-// A start of many apps launches them in batches, and the agent turns to other requests between
-// them: one that launched every app in one turn kept an `ls` (or a second `pmx start`) waiting
+// A start (and a resurrect) of many apps launches them in batches, and the agent turns to other
+// requests between them: one that launched every app in one turn kept an `ls` (or a second `pmx start`) waiting
 // for all of it, seconds on a loaded machine, and a command that waited 5 s for its hello failed,
 // telling the user to end the agent. The real registry, state file, OS seam and start operation,
 // launching real processes; what the event loop sees at its first turn after the start began.
@@ -11,6 +11,8 @@ import { Registry } from '../../agent/registry.js';
 import { StateFile } from '../../agent/state-file.js';
 import { createProcessOs } from '../../agent/process/os.js';
 import { startApps, stopEverything } from '../../agent/operations.js';
+import { restoreDump } from '../../agent/resurrect.js';
+import { writeDump } from '../../agent/dump.js';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { specFromCli } from '../../cli/ecosystem/cli-options.js';
 import { eventually } from '../helpers/pmx.js';
@@ -42,5 +44,27 @@ describe('a start of many apps', () => {
     const { started: procs } = await started;
     expect(procs.map((proc) => proc.spec.name)).toEqual(apps.map((app) => app.name));
     await eventually('every app online', () => registry.all().every((proc) => proc.status === 'online' && proc.pid > 0));
+  });
+});
+
+describe('a resurrect of many apps', () => {
+  it('leaves the event loop a turn before every app is launched, and then starts them all', async () => {
+    const specs = Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `r${i}`, interpreter: 'none' }, ['1000'], {}, root));
+    writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 100 + i, instance: 0, status: 'online', spec })), false);
+    const restoring = restoreDump(registry, home.dump, () => undefined);
+    const resurrected = (): number => registry.all().filter((proc) => proc.spec.name.startsWith('r')).length;
+    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(resurrected())));
+    expect(seen).toBeGreaterThan(0);
+    expect(seen).toBeLessThan(APPS);
+    const { processes } = await restoring;
+    expect(processes.map((proc) => proc.spec.name)).toEqual(specs.map((spec) => spec.name));
+    await eventually('every resurrected app online', () => processes.every((proc) => proc.status === 'online' && proc.pid > 0));
+  });
+
+  it('launches no further batch once the agent began stopping everything (pmx kill came meanwhile), and says so', async () => {
+    const specs = Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `k${i}`, interpreter: 'none' }, ['1000'], {}, root));
+    writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 200 + i, instance: 0, status: 'online', spec })), false);
+    await expect(restoreDump(registry, home.dump, () => undefined, () => true)).rejects.toMatchObject({ code: 'AGENT_STOPPING', message: expect.stringContaining('the resurrect of k16 and the apps after it refused') });
+    expect(registry.all().filter((proc) => proc.spec.name.startsWith('k')).map((proc) => proc.spec.name)).toEqual(specs.slice(0, 16).map((spec) => spec.name));
   });
 });
