@@ -3,7 +3,7 @@
 // its launcher and the agent the hook's `pmx` starts (flock, mkfifo) must not depend on it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execOnHost, readHostFile, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { createAppRepo, deploy, environment, served, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+import { createAppRepo, deploy, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from './helpers.js';
 
 let env: HostsHandle;
 let hosts: TestHost[];
@@ -43,7 +43,8 @@ describe('a deploy env with PATH set', () => {
     const run = await deploy({ file: app.file, envName: 'production', command: 'deploy' });
     expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(['deployed']);
     expect(transcript(run)).toContain('post-deploy | hook path=/home/deploy/.pmx/bin:/nonexistent');
-    expect((await served(host)).version).toBe('v1');
+    // the hook's startOrReload returns once the app runs, which may be before it listens
+    expect((await servingEverywhere([host], 'v1')).map((answer) => answer.version)).toEqual(['v1']);
     const ledger = JSON.parse((await readHostFile(host, '/srv/app/.pmx/revisions.log')).trim().split('\n').at(-1)!) as { result: string };
     expect(ledger.result).toBe('success');
   }, 60_000);
