@@ -109,6 +109,7 @@ async function withFleet(ctx: CommandContext, flags: FleetFlags, body: (fleet: F
   const environment = await loadEnvironment({ file, envName: flags.deploy, parallel: undefined, rolling: undefined, select });
   for (const warning of environment.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
   const fleet = await openFleet(environment);
+  for (const warning of fleet.warnings) ctx.err.write(`[PMX][WARN] ${warning}\n`);
   try {
     await body(fleet);
   } finally {

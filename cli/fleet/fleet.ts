@@ -29,6 +29,8 @@ export interface Fleet {
   hosts: FleetHost[];
   /** The secret values the hosts hold: what a fleet command shows of a host's output goes out with them masked. */
   mask: SecretMask;
+  /** The hosts whose secrets could not be read (their output is shown unmasked), one line each. */
+  warnings: string[];
 }
 
 /** Opens a connection to every host of the environment at once (bounded by its `parallel`), and reads the secrets each holds; hosts behind one jump host share the connection to it. */
@@ -42,8 +44,8 @@ export async function openFleet(environment: DeployEnvironment, connect?: (targe
     return result.ok ? { host, connection: result.value } : { host, connection: null, reason: reasonOf(result.error, targets[index]!) };
   });
   const paths = remotePaths(environment.path);
-  const mask = await readHeldMask(paths, hosts.flatMap((host) => (host.connection ? [host.connection] : [])));
-  return { environment, current: paths.current, hosts, mask };
+  const { mask, warnings } = await readHeldMask(paths, hosts.flatMap(({ host, connection }) => (connection ? [{ host, connection }] : [])));
+  return { environment, current: paths.current, hosts, mask, warnings };
 }
 
 /** Closes every connection. */

@@ -1,23 +1,37 @@
 // The secret values each host of a fleet holds (its shared/.secrets.env and shared/.env, with the
 // copies a deploy keeps beside them), read over the fleet's connections into one mask: what a
 // fleet command shows of a host's output (an app's log, its environment in jlist or describe)
-// goes out with them as `***`. No secret command runs on this machine for it.
+// goes out with them as `***`. No secret command runs on this machine for it. A host whose files
+// cannot be read adds nothing to the mask, and is named in a warning: its output may show them.
 import { parseKeyValues } from '../deploy/commands.js';
 import type { RemotePaths } from '../deploy/remote-paths.js';
 import { heldValuesLines, heldValuesOf, SecretMask } from '../deploy/secret-mask.js';
+import { quote } from '../transport/quote.js';
 import type { RemoteConnection } from '../transport/types.js';
 
 /** How long reading a host's secrets may take. */
 const READ_TIMEOUT_MS = 15_000;
 
-/** The mask of every value the connected hosts hold; a host whose files cannot be read adds none (its output is what it is). */
-export async function readHeldMask(paths: RemotePaths, connections: readonly RemoteConnection[]): Promise<SecretMask> {
+/** The mask of every value the connected hosts hold, and a warning for each host whose files could not be read. */
+export async function readHeldMask(paths: RemotePaths, connections: readonly { host: string; connection: RemoteConnection }[]): Promise<{ mask: SecretMask; warnings: string[] }> {
   const mask = new SecretMask();
+  const warnings: string[] = [];
+  const files = [paths.secretsFile, paths.envFile];
+  // a file there that this user may not read (a missing one holds nothing)
+  const unreadable = `echo "unreadable=$(for f in ${files.map(quote).join(' ')}; do if [ -e "$f" ] && [ ! -r "$f" ]; then printf '%s ' "$f"; fi; done)"`;
+  const unmasked = 'the values it holds there are not masked in what this command shows of it';
   await Promise.all(
-    connections.map(async (connection) => {
-      const result = await connection.exec(heldValuesLines(paths.secretsFile, paths.envFile).join('; '), { timeoutMs: READ_TIMEOUT_MS }).catch(() => null);
-      if (result?.code === 0) mask.learn(heldValuesOf(parseKeyValues(result.stdout)));
+    connections.map(async ({ host, connection }) => {
+      const result = await connection.exec([...heldValuesLines(paths.secretsFile, paths.envFile), unreadable].join('; '), { timeoutMs: READ_TIMEOUT_MS }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
+      if (result.code !== 0) {
+        warnings.push(`${host}: cannot read ${files.join(' and ')} (${result.stderr.trim().split('\n')[0] || `exit code ${result.code}`}): ${unmasked}`);
+        return;
+      }
+      const facts = parseKeyValues(result.stdout);
+      mask.learn(heldValuesOf(facts));
+      const denied = (facts.unreadable ?? '').trim();
+      if (denied) warnings.push(`${host}: cannot read ${denied.split(' ').join(' and ')} (permission denied for ${connection.target.user}): ${unmasked}`);
     }),
   );
-  return mask;
+  return { mask, warnings };
 }

@@ -102,4 +102,18 @@ describe('fleet commands mask the secret values the hosts hold', () => {
       expect(log).not.toContain(VALUES.greeting);
     }
   }, 60_000);
+
+  it("names a host whose secrets file its user may not read: its values could not be added to the mask, and the command says so instead of showing them as if masked", async () => {
+    const [h1] = hosts;
+    await execOnHost(h1!, 'chmod 000 /srv/app/shared/.secrets.env');
+    try {
+      const run = await fleet('jlist');
+      expect(run.code, shown(run)).toBe(0);
+      expect(run.stderr).toContain(`[PMX][WARN] ${h1!.address}: cannot read /srv/app/shared/.secrets.env (permission denied for deploy): the values it holds there are not masked in what this command shows of it`);
+      // the other host's copy still masks the same value everywhere
+      expect(shown(run)).not.toContain(VALUES.api);
+    } finally {
+      await execOnHost(h1!, 'chmod 600 /srv/app/shared/.secrets.env');
+    }
+  }, 60_000);
 });
