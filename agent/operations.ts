@@ -71,12 +71,20 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   /** Processes asked to start since the agent last turned to other requests. */
   let launched = 0;
   const batch = launchBatch(apps.reduce((sum, spec) => sum + spec.instances, 0));
+  /** The apps this start had not reached when a `stop all` or `delete all` came (the apps before them were taken by it). */
+  const unreached = new Unreached(registry);
   for (const spec of apps) {
     if (launched >= batch) {
       // a start of many apps launched them all in one turn: on a loaded machine every other command
       // waited seconds, and one that came then failed, its hello unanswered within 5 s
       await nextLaunchTurn(stopping, 'start', spec.name);
       launched = 0;
+    }
+    // a delete of everything came during this start: what it had not reached is not registered
+    const everything = unreached.since();
+    if (everything === 'delete') {
+      unreached.skip(spec.name, 'delete');
+      continue;
     }
     // a script started under a registered name is that app again only when it is the same script,
     // as PM2 decides: a new release's script under the old name is a new process, not the old one restarted
@@ -97,6 +105,12 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         prepared.push(proc);
       }
       for (const proc of prepared) fresh.add(proc);
+      // a stop of everything came during this start: registered, and stopped as it would have been
+      if (everything === 'stop') {
+        for (const proc of prepared) proc.dispatch({ type: 'stop' });
+        unreached.skip(spec.name, 'stop');
+        continue;
+      }
       for (const proc of prepared) {
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
         if (spec.autostart !== false) {
@@ -105,6 +119,10 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         } else leave(proc);
         acted.push(proc);
       }
+      continue;
+    }
+    if (everything === 'stop') {
+      unreached.skip(spec.name, 'stop');
       continue;
     }
     if (mode === 'start') {
@@ -146,8 +164,39 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   await Promise.all(acted.filter(awaitsListening).map((proc) => proc.listening(proc.spec.listen_timeout)));
   // a file's new apps are started, not restarted: `pmx start <file>` of new apps overridden said "restart did not complete"
   const action = acted.every((proc) => fresh.has(proc)) ? 'start' : mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
-  conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)));
+  conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)), unreached.lines(action));
   return { started: acted, alreadyRunning };
+}
+
+/**
+ * The apps a start or resurrect had not reached when a `stop all` or `delete all` came: they are
+ * treated as if the command had come after them (not registered; registered and stopped), and
+ * named in the fault that says the command did not complete.
+ */
+export class Unreached {
+  private readonly mark: number;
+  private readonly names = { stop: [] as string[], delete: [] as string[] };
+
+  constructor(private readonly registry: Registry) {
+    this.mark = registry.askedOfAllMark();
+  }
+
+  /** Whether a delete (it wins) or a stop of every process came since this operation began. */
+  since(): 'stop' | 'delete' | null {
+    return this.registry.askedOfAllSince(this.mark);
+  }
+
+  skip(name: string, by: 'stop' | 'delete'): void {
+    if (!this.names[by].includes(name)) this.names[by].push(name);
+  }
+
+  /** One line for each kind of app skipped, for the fault. */
+  lines(action: string): string[] {
+    return [
+      ...(this.names.delete.length > 0 ? [`${this.names.delete.join(', ')} not started: \`delete all\` came during the ${action}`] : []),
+      ...(this.names.stop.length > 0 ? [`${this.names.stop.join(', ')} left stopped: \`stop all\` came during the ${action}`] : []),
+    ];
+  }
 }
 
 /** Reloads `procs` one after the other, as `reload` does: each one's outcome; the first that fails ends it (the rest keep running). */
@@ -183,6 +232,7 @@ function awaitsListening(proc: SupervisedProcess): boolean {
 /** Stops the selected processes and waits until each has exited; `unwatch` turns their watching off too. */
 export async function stopProcesses(registry: Registry, selector: Selector, unwatch = false): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
+  if (selector.kind === 'all') registry.askedOfAll('stop');
   const outcomes = procs.map((proc) => {
     if (unwatch) proc.respec({ ...proc.spec, watch: false });
     return proc.request('stop');
@@ -329,6 +379,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
 /** Stops and forgets the selected processes. */
 export async function deleteProcesses(registry: Registry, selector: Selector): Promise<SupervisedProcess[]> {
   const procs = registry.select(selector);
+  if (selector.kind === 'all') registry.askedOfAll('delete');
   return conclude('delete', procs, await Promise.all(procs.map((proc) => proc.request('delete'))));
 }
 
@@ -344,11 +395,12 @@ const OVERRIDDEN: Record<Intent, string> = {
 };
 
 /** The processes, when each request was carried out; a SUPERSEDED fault naming each one another request overrode. */
-function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[]): SupervisedProcess[] {
+function conclude(action: string, procs: SupervisedProcess[], outcomes: Outcome[], unreached: string[] = []): SupervisedProcess[] {
   const overridden = procs.flatMap((proc, i) => {
     const outcome = outcomes[i];
     return outcome?.kind === 'superseded' ? [`${proc.spec.name} (id ${proc.id}) ${OVERRIDDEN[outcome.by]}`] : [];
   });
+  overridden.push(...unreached);
   if (overridden.length === 0) return procs;
   throw new AgentFault(`${action} did not complete: ${overridden.join('; ')}`, { code: 'SUPERSEDED', data: {
     action,

@@ -26,6 +26,12 @@ export class Registry {
   readonly listeners = new Listeners();
   /** Told of each process as it is registered, before it starts (the foreground runtime follows its output). */
   readonly added = new Set<(proc: SupervisedProcess) => void>();
+  /**
+   * When the latest `stop all` and `delete all` came (numbered in order, 0: never): a start or resurrect
+   * under way registers nothing it has not yet reached after a delete of everything, and starts
+   * nothing more after a stop of everything, as if it had come first.
+   */
+  private readonly everything = { seq: 0, stop: 0, delete: 0 };
 
   constructor(
     readonly home: AgentHome,
@@ -63,6 +69,21 @@ export class Registry {
       throw new AgentFault(`no process matches ${describeSelector(selector)}`, { code: 'NOT_FOUND', data: { selector } });
     }
     return found;
+  }
+
+  /** Records a stop or delete of every process (see `everything`). */
+  askedOfAll(intent: 'stop' | 'delete'): void {
+    this.everything[intent] = ++this.everything.seq;
+  }
+
+  /** A mark to pass to `askedOfAllSince`. */
+  askedOfAllMark(): number {
+    return this.everything.seq;
+  }
+
+  /** Whether a delete (it wins) or a stop of every process came after `mark`. */
+  askedOfAllSince(mark: number): 'stop' | 'delete' | null {
+    return this.everything.delete > mark ? 'delete' : this.everything.stop > mark ? 'stop' : null;
   }
 
   /** Registers and prepares (its listening sockets opened) a process for one instance of `spec`. */

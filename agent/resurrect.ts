@@ -4,7 +4,8 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
-import { launchBatch, nextLaunchTurn } from './operations.js';
+import { launchBatch, nextLaunchTurn, Unreached } from './operations.js';
+import { AgentFault } from './fault.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
 export interface Restored {
@@ -31,10 +32,17 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   let alreadyStopped = 0;
   const batch = launchBatch(dump.entries.length);
   let launched = 0;
+  /** The entries not reached when a `stop all` or `delete all` came: as if it had come after them. */
+  const unreached = new Unreached(registry);
   for (const entry of dump.entries) {
     if (launched >= batch) {
       await nextLaunchTurn(stopping, 'resurrect', entry.spec.name);
       launched = 0;
+    }
+    const everything = unreached.since();
+    if (everything === 'delete') {
+      unreached.skip(entry.spec.name, 'delete');
+      continue;
     }
     const present = registry.named(entry.spec.name).find((proc) => proc.instance === entry.instance);
     if (present) {
@@ -44,7 +52,10 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
     }
     const proc = await registry.prepare(entry.spec, entry.instance, entry.pm_id);
     // registered and asked in one go: a state file written between the two would show it stopped
-    if (!isDormant(entry.status)) {
+    if (everything === 'stop' && !isDormant(entry.status)) {
+      proc.dispatch({ type: 'stop' });
+      unreached.skip(entry.spec.name, 'stop');
+    } else if (!isDormant(entry.status)) {
       proc.dispatch({ type: 'start' });
       launched++;
     }
@@ -53,5 +64,7 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
     processes.push(proc);
   }
   log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already here, ${alreadyStopped} of them not running)` : ''}`);
+  const skipped = unreached.lines('resurrect');
+  if (skipped.length > 0) throw new AgentFault(`resurrect did not complete: ${skipped.join('; ')}`, { code: 'SUPERSEDED', data: { action: 'resurrect', ids: [] } });
   return { processes, file: dump.file, warnings: dump.warnings, alreadyPresent, alreadyStopped };
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Registry } from '../../agent/registry.js';
 import { StateFile } from '../../agent/state-file.js';
 import { createProcessOs } from '../../agent/process/os.js';
-import { startApps, stopEverything } from '../../agent/operations.js';
+import { deleteProcesses, startApps, stopEverything, stopProcesses } from '../../agent/operations.js';
 import { restoreDump } from '../../agent/resurrect.js';
 import { writeDump } from '../../agent/dump.js';
 import { resolveHome } from '../../agent/protocol/home.js';
@@ -66,5 +66,50 @@ describe('a resurrect of many apps', () => {
     writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 200 + i, instance: 0, status: 'online', spec })), false);
     await expect(restoreDump(registry, home.dump, () => undefined, () => true)).rejects.toMatchObject({ code: 'AGENT_STOPPING', message: expect.stringContaining('the resurrect of k16 and the apps after it refused') });
     expect(registry.all().filter((proc) => proc.spec.name.startsWith('k')).map((proc) => proc.spec.name)).toEqual(specs.slice(0, 16).map((spec) => spec.name));
+  });
+});
+
+/** The next turn of the event loop: where the agent reads a request that came during a start. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('a stop or delete of everything that comes during a start or a resurrect of many apps', () => {
+  const sleepers = (prefix: string) => Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `${prefix}${i}`, interpreter: 'none' }, ['1000'], {}, root));
+  const named = (prefix: string) => registry.all().filter((proc) => new RegExp(`^${prefix}\\d+$`).test(proc.spec.name));
+
+  it('delete all: the apps the start had not reached are not registered, and the start names them; nothing runs afterwards', async () => {
+    const apps = sleepers('d');
+    const started = startApps(registry, apps, 'start', false);
+    await nextTurn();
+    const reached = named('d').length;
+    expect(reached).toBeLessThan(APPS);
+    const deleted = deleteProcesses(registry, { kind: 'all' });
+    await expect(started).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${apps.slice(reached).map((app) => app.name).join(', ')} not started: \`delete all\` came during the start`) });
+    await deleted;
+    expect(registry.all()).toEqual([]);
+  });
+
+  it('stop all: the apps the start had not reached are registered stopped, and the start names them; nothing runs afterwards', async () => {
+    const apps = sleepers('t');
+    const started = startApps(registry, apps, 'start', false);
+    await nextTurn();
+    const reached = named('t').length;
+    const stopped = stopProcesses(registry, { kind: 'all' });
+    await expect(started).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${apps.slice(reached).map((app) => app.name).join(', ')} left stopped: \`stop all\` came during the start`) });
+    await stopped;
+    expect(named('t').map((proc) => [proc.spec.name, proc.status])).toEqual(apps.map((app) => [app.name, 'stopped']));
+    await deleteProcesses(registry, { kind: 'all' });
+  });
+
+  it('delete all during a resurrect: the entries it had not reached are not registered, and the resurrect names them', async () => {
+    const specs = sleepers('u');
+    writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 300 + i, instance: 0, status: 'online', spec })), false);
+    const restoring = restoreDump(registry, home.dump, () => undefined);
+    await nextTurn();
+    const reached = named('u').length;
+    expect(reached).toBeLessThan(APPS);
+    const deleted = deleteProcesses(registry, { kind: 'all' });
+    await expect(restoring).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${specs.slice(reached).map((spec) => spec.name).join(', ')} not started: \`delete all\` came during the resurrect`) });
+    await deleted;
+    expect(registry.all()).toEqual([]);
   });
 });
