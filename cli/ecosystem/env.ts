@@ -35,9 +35,17 @@ export function appEnvironment(layers: EnvLayers): { env: Record<string, string>
   return { env: Object.assign(env, app_env), app_env };
 }
 
-/** PM2's `filter_env`: true drops every shell variable, a name drops it, a list drops the names containing one. */
+/**
+ * What `filter_env: true` keeps of the shell: the variables systemd gives every service, which a
+ * process expects to find (a `git` or `npm` it runs is looked up on PATH, its config under HOME).
+ * PM2 7 means true to drop everything but in fact drops nothing (its check reads `true.length`);
+ * pmx drops the rest.
+ */
+const SERVICE_BASE: ReadonlySet<string> = new Set(['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG']);
+
+/** PM2's `filter_env`: true drops every shell variable but a service's base, a name drops it, a list drops the names containing one. */
 function filtered(name: string, filter: boolean | string | string[] | undefined): boolean {
-  if (filter === true) return true;
+  if (filter === true) return !SERVICE_BASE.has(name);
   if (typeof filter === 'string') return name === filter;
   if (!Array.isArray(filter)) return false;
   return filter.some((part) => part !== '' && name.includes(part));

@@ -94,6 +94,18 @@ describe('restart and reload of a file', () => {
     }
   });
 
+  it('filter_env: true: PM2 7 drops nothing (its check reads `true.length`), pmx all but a service\'s base (PATH, HOME, ...): a shell variable reaches the app under PM2 only', async () => {
+    diff.write({ 'filtered.config.js': `module.exports = { apps: [{ name: 'filtered', script: 'env.js', filter_env: true, env: { SHOW: 'FROM_SHELL,PATH' } }] };` });
+    expect(codes(await diff.run(['start', 'filtered.config.js'], { env: { FROM_SHELL: 'leaked' } }))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    const printed = (side: typeof diff.pm2, list: JlistEntry[]) => until(`${side.name}'s app to print`, async () => side.read(String(list[0]!.pm2_env.pm_out_log_path)).split('\n').find(Boolean) ?? null);
+    const [theirs, ours] = await Promise.all([printed(diff.pm2, pm2), printed(diff.pmx, pmx)]);
+    expect(theirs).toMatch(/^FROM_SHELL=leaked PATH=\S+$/);
+    expect(ours).toMatch(/^FROM_SHELL=undefined PATH=\S+$/);
+    // each side's shell puts its own bin first: the rest of PATH is the same
+    expect(ours.split(':').slice(1)).toEqual(theirs.split(':').slice(1));
+  });
+
   it('stop <file> and delete <file> act on its apps only', async () => {
     diff.write({ 'two.config.js': two });
     await diff.run(['start', 'two.config.js']);

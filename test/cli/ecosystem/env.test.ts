@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES } from '../../helpers/pmx.js';
+import { writeFileSync } from 'node:fs';
+import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
 import { EcosystemError, loadEcosystem } from '../../../cli/ecosystem/index.js';
 
 const dir = join(FIXTURES, 'ecosystem');
@@ -28,11 +29,23 @@ describe('environment', () => {
     expect(web!.app_env).toMatchObject({ NODE_ENV: 'production', PORT: '80', FROM_DEPLOY: 'yes' });
   });
 
-  it('drops the shell variables filter_env names, or all of them', async () => {
+  it('drops the shell variables filter_env names, or all of them but the base a service gets from systemd (PATH, HOME, ...)', async () => {
     const { 'worker-production': worker, isolated } = await byName({ baseEnv, envName: 'production' });
     expect(worker!.env).not.toHaveProperty('SECRET_TOKEN');
     expect(worker!.env).toMatchObject({ SHELL_ONLY: 'yes', SHARED: 'worker', FROM_DEPLOY: 'yes' });
-    expect(isolated!.env).toEqual({ SHARED: 'deploy', FROM_DEPLOY: 'yes' });
+    expect(isolated!.env).toEqual({ HOME: '/home/x', PATH: process.env.PATH, SHARED: 'deploy', FROM_DEPLOY: 'yes' });
+  });
+
+  it('filter_env: true starts a real app with PATH and HOME and nothing else of the shell, so that what it runs is found', async () => {
+    const pmx = new PmxSandbox('pmx-filter-env-');
+    try {
+      writeFileSync(join(pmx.dir, 'filtered.config.js'), `module.exports = { apps: [{ name: 'filtered', script: ${JSON.stringify(join(FIXTURES, 'apps', 'env.js'))}, filter_env: true, env: { SHOW: 'PATH,HOME,SHELL_ONLY,SHOW' } }] };`);
+      await pmx.ok(['start', 'filtered.config.js'], { env: { SHELL_ONLY: 'yes' } });
+      const printed = await eventually('the app to print its environment', async () => (await pmx.ok(['logs', 'filtered', '--nostream', '--raw', '--lines', '1', '--out'])).split('\n').find((line) => line.startsWith('{')) ?? null);
+      expect(JSON.parse(printed)).toEqual({ PATH: process.env.PATH, HOME: process.env.HOME, SHELL_ONLY: null, SHOW: 'PATH,HOME,SHELL_ONLY,SHOW' });
+    } finally {
+      await pmx.cleanup();
+    }
   });
 
   it('sets PYTHONUNBUFFERED for python apps, as PM2 does, so their logs are not held back', async () => {
