@@ -106,6 +106,18 @@ describe('restart and reload of a file', () => {
     expect(ours.split(':').slice(1)).toEqual(theirs.split(':').slice(1));
   });
 
+  it('restart <file> --update-env: pmx takes the new shell\'s variables, as restart <name> --update-env does on both; PM2 7 takes none for a file', async () => {
+    diff.write({ 'updated.config.js': `module.exports = { apps: [{ name: 'updated', script: 'env.js', env: { SHOW: 'NEW_VAR,OLD_VAR' } }] };` });
+    await diff.run(['start', 'updated.config.js'], { env: { OLD_VAR: 'old' } });
+    await settled(diff, allOnline);
+    expect(codes(await diff.run(['restart', 'updated.config.js', '--update-env'], { env: { NEW_VAR: 'new' } }))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, (list) => allOnline(list) && list[0]!.pm2_env.restart_time === 1);
+    const second = (side: typeof diff.pm2, list: JlistEntry[]) => until(`${side.name}'s restarted app to print`, async () => side.read(String(list[0]!.pm2_env.pm_out_log_path)).split('\n').filter(Boolean)[1] ?? null);
+    const [theirs, ours] = await Promise.all([second(diff.pm2, pm2), second(diff.pmx, pmx)]);
+    expect(theirs).toBe('NEW_VAR=undefined OLD_VAR=old');
+    expect(ours).toBe('NEW_VAR=new OLD_VAR=old');
+  });
+
   it('stop <file> and delete <file> act on its apps only', async () => {
     diff.write({ 'two.config.js': two });
     await diff.run(['start', 'two.config.js']);
