@@ -73,6 +73,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const batch = launchBatch(apps.reduce((sum, spec) => sum + spec.instances, 0));
   /** The apps this start had not reached when a `stop all` or `delete all` came (the apps before them were taken by it). */
   const unreached = new Unreached(registry);
+  // the output FIFOs of every launch are made beside the spawns, each batch waiting for its own
+  registry.reservePipes(apps.map((spec) => ({ spec, count: spec.instances })));
   for (const spec of apps) {
     if (launched >= batch) {
       // a start of many apps launched them all in one turn: on a loaded machine every other command
@@ -80,6 +82,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       await nextLaunchTurn(stopping, 'start', spec.name);
       launched = 0;
     }
+    if (launched === 0) await registry.pipesReady(batch);
     // a delete of everything came during this start: what it had not reached is not registered
     const everything = unreached.since();
     if (everything === 'delete') {

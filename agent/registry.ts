@@ -9,7 +9,7 @@ import { MAX_PM_ID } from './protocol/limits.js';
 import type { AgentHome } from './protocol/home.js';
 import { type LastExit, SupervisedProcess } from './process/supervised.js';
 import { ProcessState } from './process/states.js';
-import type { ProcessOs } from './process/os.js';
+import { launchCommand, usesNodeCluster, type ProcessOs } from './process/os.js';
 import type { LogTargets } from './logs/sink.js';
 import { LogFiles } from './logs/log-files.js';
 import { Listeners } from './modes/listeners.js';
@@ -69,6 +69,20 @@ export class Registry {
       throw new AgentFault(`no process matches ${describeSelector(selector)}`, { code: 'NOT_FOUND', data: { selector } });
     }
     return found;
+  }
+
+  /**
+   * Has the output FIFOs of `launches` launches of each spec made in the background (a fork-mode
+   * app takes 2, a Node one 3, a cluster worker none), so that a start of many apps does not wait
+   * for them in the middle of its spawns.
+   */
+  reservePipes(launches: { spec: AppSpec; count: number }[]): void {
+    this.os.pipes.reserve(launches.reduce((sum, { spec, count }) => sum + count * pipesPerLaunch(spec), 0));
+  }
+
+  /** Resolves once the FIFOs of `launches` Node launches are free (or no more are being made). */
+  pipesReady(launches: number): Promise<void> {
+    return this.os.pipes.ready(launches * 3);
   }
 
   /** Records a stop or delete of every process (see `everything`). */
@@ -163,4 +177,10 @@ export class Registry {
 /** PM2's name for a process's pid file: `-<id>` before `.pid` (`/run/api.pid` -> `/run/api-0.pid`), in place of a `-<digits>` there (`worker-2.pid` -> `worker-0.pid`). */
 function numberedPidFile(file: string, pmId: number): string {
   return /(-\d+)?\.pid$/.test(file) ? file.replace(/(-\d+)?\.pid$/, `-${pmId}.pid`) : `${file}-${pmId}.pid`;
+}
+
+/** The output FIFOs one launch of `spec` opens. */
+function pipesPerLaunch(spec: AppSpec): number {
+  if (usesNodeCluster(spec)) return 0;
+  return launchCommand(spec).metrics ? 3 : 2;
 }

@@ -33,13 +33,25 @@ afterAll(async () => {
 /** Two batches' worth. */
 const APPS = 32;
 
+/**
+ * The count `registered` gives at the first turn of the event loop at which it is not 0 (the
+ * start may first wait for its output FIFOs, turns in which nothing is registered yet).
+ */
+async function firstTurnWith(registered: () => number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    await new Promise((resolve) => setImmediate(resolve));
+    const count = registered();
+    if (count > 0 || Date.now() > deadline) return count;
+  }
+}
+
 describe('a start of many apps', () => {
   it('leaves the event loop a turn before every app is launched, and then starts them all', async () => {
     const apps = Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `s${i}`, interpreter: 'none' }, ['1000'], {}, root));
     const started = startApps(registry, apps, 'start', false);
-    // the next turn of the loop: where the agent reads a request that came meanwhile
-    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(registry.all().length)));
-    expect(seen).toBeGreaterThan(0);
+    // the first turn of the loop in which a request that came meanwhile is read with apps registered
+    const seen = await firstTurnWith(() => registry.all().length);
     expect(seen).toBeLessThan(APPS);
     const { started: procs } = await started;
     expect(procs.map((proc) => proc.spec.name)).toEqual(apps.map((app) => app.name));
@@ -52,9 +64,7 @@ describe('a resurrect of many apps', () => {
     const specs = Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `r${i}`, interpreter: 'none' }, ['1000'], {}, root));
     writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 100 + i, instance: 0, status: 'online', spec })), false);
     const restoring = restoreDump(registry, home.dump, () => undefined);
-    const resurrected = (): number => registry.all().filter((proc) => proc.spec.name.startsWith('r')).length;
-    const seen = await new Promise<number>((resolve) => setImmediate(() => resolve(resurrected())));
-    expect(seen).toBeGreaterThan(0);
+    const seen = await firstTurnWith(() => registry.all().filter((proc) => proc.spec.name.startsWith('r')).length);
     expect(seen).toBeLessThan(APPS);
     const { processes } = await restoring;
     expect(processes.map((proc) => proc.spec.name)).toEqual(specs.map((spec) => spec.name));
@@ -69,9 +79,6 @@ describe('a resurrect of many apps', () => {
   });
 });
 
-/** The next turn of the event loop: where the agent reads a request that came during a start. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-
 describe('a stop or delete of everything that comes during a start or a resurrect of many apps', () => {
   const sleepers = (prefix: string) => Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `${prefix}${i}`, interpreter: 'none' }, ['1000'], {}, root));
   const named = (prefix: string) => registry.all().filter((proc) => new RegExp(`^${prefix}\\d+$`).test(proc.spec.name));
@@ -79,8 +86,7 @@ describe('a stop or delete of everything that comes during a start or a resurrec
   it('delete all: the apps the start had not reached are not registered, and the start names them; nothing runs afterwards', async () => {
     const apps = sleepers('d');
     const started = startApps(registry, apps, 'start', false);
-    await nextTurn();
-    const reached = named('d').length;
+    const reached = await firstTurnWith(() => named('d').length);
     expect(reached).toBeLessThan(APPS);
     const deleted = deleteProcesses(registry, { kind: 'all' });
     await expect(started).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${apps.slice(reached).map((app) => app.name).join(', ')} not started: \`delete all\` came during the start`) });
@@ -91,8 +97,8 @@ describe('a stop or delete of everything that comes during a start or a resurrec
   it('stop all: the apps the start had not reached are registered stopped, and the start names them; nothing runs afterwards', async () => {
     const apps = sleepers('t');
     const started = startApps(registry, apps, 'start', false);
-    await nextTurn();
-    const reached = named('t').length;
+    const reached = await firstTurnWith(() => named('t').length);
+    expect(reached).toBeLessThan(APPS);
     const stopped = stopProcesses(registry, { kind: 'all' });
     await expect(started).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${apps.slice(reached).map((app) => app.name).join(', ')} left stopped: \`stop all\` came during the start`) });
     await stopped;
@@ -104,8 +110,7 @@ describe('a stop or delete of everything that comes during a start or a resurrec
     const specs = sleepers('u');
     writeDump(home.dump, specs.map((spec, i) => ({ pm_id: 300 + i, instance: 0, status: 'online', spec })), false);
     const restoring = restoreDump(registry, home.dump, () => undefined);
-    await nextTurn();
-    const reached = named('u').length;
+    const reached = await firstTurnWith(() => named('u').length);
     expect(reached).toBeLessThan(APPS);
     const deleted = deleteProcesses(registry, { kind: 'all' });
     await expect(restoring).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${specs.slice(reached).map((spec) => spec.name).join(', ')} not started: \`delete all\` came during the resurrect`) });

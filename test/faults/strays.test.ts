@@ -24,6 +24,18 @@ function fifosOf(pid: number): string[] {
   return [1, 2].map((fd) => join(pmx.home, 'pipes', readlinkSync(`/proc/${pid}/fd/${fd}`).split('/').pop()!));
 }
 
+/** Every FIFO of the home that `pid` holds open: its stdout and stderr, and a Node app's metrics pipe. */
+function heldFifos(pid: number): string[] {
+  const links = readdirSync(`/proc/${pid}/fd`).map((fd) => {
+    try {
+      return readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      return '';
+    }
+  });
+  return links.filter((link) => link.startsWith(real) && link.includes('/pipes/')).map((link) => join(pmx.home, 'pipes', link.split('/').pop()!));
+}
+
 /** `sleep 60` with its stdout on `path` (opened read-write: a FIFO then needs no reader). */
 function sleeper(path: string): ChildProcess {
   const fd = openSync(path, 'r+');
@@ -39,7 +51,7 @@ describe('strays after the agent is killed', () => {
     await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'tock'], { env: { EVERY: '200' } });
     const [tick, tock] = [await pmx.proc('tick'), await pmx.proc('tock')];
     const pipes = join(pmx.home, 'pipes');
-    const used = new Set([...fifosOf(tick.pid), ...fifosOf(tock.pid)]);
+    const used = new Set([...heldFifos(tick.pid), ...heldFifos(tock.pid)]);
     const free = readdirSync(pipes).map((name) => join(pipes, name)).find((path) => /\/\d+$/.test(path) && !used.has(path))!;
     // a stray on a free FIFO; a process writing to a file of its own under pipes/; tock's FIFOs removed by hand
     const stray = sleeper(free);
