@@ -355,12 +355,17 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
     const started: Promise<Outcome>[] = [];
+    const everything = new Unreached(registry);
+    /** Why the scale stopped adding instances before its number: a delete (of the app, or of all) or a stop of all came meanwhile. */
+    let cut: 'delete' | 'stop' | null = null;
     for (let instance = 0; added.length < wanted - existing.length; instance++) {
       if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
         // the agent answers other requests (ls, the dashboard) between batches of spawns
         await new Promise((resolve) => setImmediate(resolve));
         const now = registry.named(name);
-        if (now.length === 0) break; // deleted meanwhile: start no more
+        // deleted meanwhile (a delete under way still lists the instances it stops), or all stopped: start no more
+        cut = now.length === 0 || now.some(beingDeleted) ? 'delete' : everything.since();
+        if (cut) break;
         used = new Set(now.map((proc) => proc.instance));
       }
       if (used.has(instance)) continue;
@@ -370,7 +375,9 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       added.push(proc);
       used.add(instance);
     }
-    conclude('scale', added, await Promise.all(started));
+    const missing = wanted - existing.length - added.length;
+    const unstarted = cut && missing > 0 ? [`${missing} more instance${missing === 1 ? '' : 's'} of ${name} not started: a ${cut === 'delete' ? 'delete' : '`stop all`'} came during the scale`] : [];
+    conclude('scale', added, await Promise.all(started), unstarted);
   } else {
     // PM2 removes the oldest processes first (lowest ids)
     const removed = existing.slice(0, existing.length - wanted);

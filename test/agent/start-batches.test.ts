@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Registry } from '../../agent/registry.js';
 import { StateFile } from '../../agent/state-file.js';
 import { createProcessOs } from '../../agent/process/os.js';
-import { deleteProcesses, startApps, stopEverything, stopProcesses } from '../../agent/operations.js';
+import { deleteProcesses, scaleApp, startApps, stopEverything, stopProcesses } from '../../agent/operations.js';
 import { restoreDump } from '../../agent/resurrect.js';
 import { writeDump } from '../../agent/dump.js';
 import { resolveHome } from '../../agent/protocol/home.js';
@@ -79,7 +79,7 @@ describe('a resurrect of many apps', () => {
   });
 });
 
-describe('a stop or delete of everything that comes during a start or a resurrect of many apps', () => {
+describe('a stop or delete that comes during a start, a resurrect or a scale of many processes', () => {
   const sleepers = (prefix: string) => Array.from({ length: APPS }, (_, i) => specFromCli('/bin/sleep', { name: `${prefix}${i}`, interpreter: 'none' }, ['1000'], {}, root));
   const named = (prefix: string) => registry.all().filter((proc) => new RegExp(`^${prefix}\\d+$`).test(proc.spec.name));
 
@@ -116,5 +116,16 @@ describe('a stop or delete of everything that comes during a start or a resurrec
     await expect(restoring).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${specs.slice(reached).map((spec) => spec.name).join(', ')} not started: \`delete all\` came during the resurrect`) });
     await deleted;
     expect(registry.all()).toEqual([]);
+  });
+
+  it('a delete of the app during a scale up: no instance is added after it, and the scale names what it did not start', async () => {
+    await startApps(registry, [specFromCli('/bin/sleep', { name: 'sc', interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
+    const scaling = scaleApp(registry, 'sc', '40');
+    const reached = await firstTurnWith(() => Math.max(0, registry.named('sc').length - 1));
+    expect(reached).toBeLessThan(39);
+    const deleted = deleteProcesses(registry, { kind: 'name', name: 'sc' });
+    await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of sc not started: a delete came during the scale`) });
+    await deleted;
+    expect(registry.named('sc')).toEqual([]);
   });
 });
