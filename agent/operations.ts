@@ -356,7 +356,17 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     const added: SupervisedProcess[] = [];
     const started: Promise<Outcome>[] = [];
     const everything = new Unreached(registry);
-    /** Why the scale stopped adding instances before its number: a delete (of the app, or of all) or a stop of all came meanwhile. */
+    /** What each instance had been asked when the scale began (the added ones: their start): a stop or delete since is a later request. */
+    const tickets = new Map(existing.map((proc) => [proc, proc.lifecycle.asked]));
+    /** A later stop or delete of any instance of the app, or of all: the scale adds no more. */
+    const overridden = (): 'delete' | 'stop' | null => {
+      for (const [proc, ticket] of tickets) {
+        const outcome = overriddenSince(proc, ticket);
+        if (outcome.kind === 'superseded') return outcome.by === 'delete' ? 'delete' : 'stop';
+      }
+      return everything.since();
+    };
+    /** Why the scale stopped adding instances before its number: a delete or a stop came meanwhile. */
     let cut: 'delete' | 'stop' | null = null;
     for (let instance = 0; added.length < wanted - existing.length; instance++) {
       if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
@@ -364,7 +374,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
         await new Promise((resolve) => setImmediate(resolve));
         const now = registry.named(name);
         // deleted meanwhile (a delete under way still lists the instances it stops), or all stopped: start no more
-        cut = now.length === 0 || now.some(beingDeleted) ? 'delete' : everything.since();
+        cut = now.length === 0 || now.some(beingDeleted) ? 'delete' : overridden();
         if (cut) break;
         used = new Set(now.map((proc) => proc.instance));
       }
@@ -372,11 +382,12 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       const proc = registry.add(spec, instance);
       proc.useSockets(existing[0]!.listenFds);
       started.push(proc.request('start'));
+      tickets.set(proc, proc.lifecycle.asked);
       added.push(proc);
       used.add(instance);
     }
     const missing = wanted - existing.length - added.length;
-    const unstarted = cut && missing > 0 ? [`${missing} more instance${missing === 1 ? '' : 's'} of ${name} not started: a ${cut === 'delete' ? 'delete' : '`stop all`'} came during the scale`] : [];
+    const unstarted = cut && missing > 0 ? [`${missing} more instance${missing === 1 ? '' : 's'} of ${name} not started: a ${cut} came during the scale`] : [];
     conclude('scale', added, await Promise.all(started), unstarted);
   } else {
     // PM2 removes the oldest processes first (lowest ids)

@@ -128,4 +128,16 @@ describe('a stop or delete that comes during a start, a resurrect or a scale of 
     await deleted;
     expect(registry.named('sc')).toEqual([]);
   });
+
+  it('a stop of the app during a scale up: no instance is added after it, every instance is stopped, and the scale names what it did not start', async () => {
+    await startApps(registry, [specFromCli('/bin/sleep', { name: 'st', interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
+    const scaling = scaleApp(registry, 'st', '40');
+    const reached = await firstTurnWith(() => Math.max(0, registry.named('st').length - 1));
+    expect(reached).toBeLessThan(39);
+    const stopped = stopProcesses(registry, { kind: 'name', name: 'st' });
+    await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of st not started: a stop came during the scale`) });
+    await stopped;
+    expect(registry.named('st').map((proc) => proc.status)).toEqual(Array.from({ length: reached + 1 }, () => 'stopped'));
+    await deleteProcesses(registry, { kind: 'name', name: 'st' });
+  });
 });
