@@ -118,26 +118,18 @@ describe('a stop or delete that comes during a start, a resurrect or a scale of 
     expect(registry.all()).toEqual([]);
   });
 
-  it('a delete of the app during a scale up: no instance is added after it, and the scale names what it did not start', async () => {
-    await startApps(registry, [specFromCli('/bin/sleep', { name: 'sc', interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
-    const scaling = scaleApp(registry, 'sc', '40');
-    const reached = await firstTurnWith(() => Math.max(0, registry.named('sc').length - 1));
+  it.each([
+    { by: 'delete', name: 'sc', after: 'gone' },
+    { by: 'stop', name: 'st', after: 'every instance stopped' },
+  ] as const)('a $by of the app during a scale up: no instance is added after it ($after), and the scale names what it did not start', async ({ by, name }) => {
+    await startApps(registry, [specFromCli('/bin/sleep', { name, interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
+    const scaling = scaleApp(registry, name, '40');
+    const reached = await firstTurnWith(() => Math.max(0, registry.named(name).length - 1));
     expect(reached).toBeLessThan(39);
-    const deleted = deleteProcesses(registry, { kind: 'name', name: 'sc' });
-    await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of sc not started: a delete came during the scale`) });
-    await deleted;
-    expect(registry.named('sc')).toEqual([]);
-  });
-
-  it('a stop of the app during a scale up: no instance is added after it, every instance is stopped, and the scale names what it did not start', async () => {
-    await startApps(registry, [specFromCli('/bin/sleep', { name: 'st', interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
-    const scaling = scaleApp(registry, 'st', '40');
-    const reached = await firstTurnWith(() => Math.max(0, registry.named('st').length - 1));
-    expect(reached).toBeLessThan(39);
-    const stopped = stopProcesses(registry, { kind: 'name', name: 'st' });
-    await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of st not started: a stop came during the scale`) });
-    await stopped;
-    expect(registry.named('st').map((proc) => proc.status)).toEqual(Array.from({ length: reached + 1 }, () => 'stopped'));
-    await deleteProcesses(registry, { kind: 'name', name: 'st' });
+    const racing = by === 'delete' ? deleteProcesses(registry, { kind: 'name', name }) : stopProcesses(registry, { kind: 'name', name });
+    await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of ${name} not started: a ${by} came during the scale`) });
+    await racing;
+    expect(registry.named(name).map((proc) => proc.status)).toEqual(by === 'delete' ? [] : Array.from({ length: reached + 1 }, () => 'stopped'));
+    if (by === 'stop') await deleteProcesses(registry, { kind: 'name', name });
   });
 });
