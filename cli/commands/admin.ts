@@ -30,7 +30,9 @@ export async function save(ctx: CommandContext, force: boolean): Promise<void> {
     const recovered = found.started?.recovered ?? null;
     if (found.started && !tookOverAny(recovered)) {
       if (!recovered?.lost) {
-        ctx.err.write(`[PMX][WARN] No agent was running in ${ctx.home.root}: nothing to save, ${ctx.home.dump} is kept as it is\n`);
+        // an agent that died running nothing has nothing to save either (the takeover said so above)
+        const none = recovered ? `The agent in ${ctx.home.root}${recovered.deadAgentPid ? ` (pid ${recovered.deadAgentPid})` : ''} had died with no process` : `No agent was running in ${ctx.home.root}`;
+        ctx.err.write(`[PMX][WARN] ${none}: nothing to save, ${ctx.home.dump} is kept as it is\n`);
         return;
       }
       throw new CliError(`no agent was running in ${ctx.home.root}, so there is nothing to save: ${ctx.home.dump} is kept as it is`, { code: 'NOTHING_TO_SAVE', hint: "start your apps (or 'pmx resurrect' the saved ones), then run 'pmx save'" });

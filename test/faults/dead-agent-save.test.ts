@@ -65,4 +65,14 @@ describe('save after the agent died', () => {
     expect(saved(dump)).toEqual(['resting']);
     expect((await pmx.jlist()).map((entry) => [entry.name, entry.pm2_env.status])).toEqual([['resting', 'stopped']]);
   });
+
+  it('save after the death of an agent that ran nothing says so (not that no agent ran), and keeps the dump', async () => {
+    await pmx.ok(['delete', 'all']);
+    const agent = pmx.agentPid()!;
+    await killAgent();
+    const run = await pmx.run(['save', '--force']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toContain(`[PMX][WARN] The agent in ${pmx.home} (pid ${agent}) had died with no process: nothing to save, ${dump} is kept as it is`);
+    expect(saved(dump)).toEqual(['resting']);
+  });
 });
