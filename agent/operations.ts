@@ -70,7 +70,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const fresh = new Set<SupervisedProcess>();
   /** Processes asked to start since the agent last turned to other requests. */
   let launched = 0;
-  const batch = launchBatch(apps.reduce((sum, spec) => sum + spec.instances, 0));
+  const instances = apps.reduce((sum, spec) => sum + spec.instances, 0);
+  const batch = launchBatch(instances);
   /** The apps this start had not reached when a `stop all` or `delete all` came (the apps before them were taken by it). */
   const unreached = new Unreached(registry);
   // the output FIFOs of every launch are made beside the spawns, each batch waiting for its own
@@ -82,7 +83,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       await nextLaunchTurn(stopping, 'start', spec.name);
       launched = 0;
     }
-    if (launched === 0) await registry.pipesReady(batch);
+    // a batch waits for its own FIFOs only (a start of one app for no more than its own)
+    if (launched === 0) await registry.pipesReady(Math.min(batch, instances));
     // a delete of everything came during this start: what it had not reached is not registered
     const everything = unreached.since();
     if (everything === 'delete') {

@@ -34,13 +34,14 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   let launched = 0;
   /** The entries not reached when a `stop all` or `delete all` came: as if it had come after them. */
   const unreached = new Unreached(registry);
-  registry.reservePipes(dump.entries.filter((entry) => !isDormant(entry.status)).map((entry) => ({ spec: entry.spec, count: 1 })));
+  const launches = dump.entries.filter((entry) => !isDormant(entry.status));
+  registry.reservePipes(launches.map((entry) => ({ spec: entry.spec, count: 1 })));
   for (const entry of dump.entries) {
     if (launched >= batch) {
       await nextLaunchTurn(stopping, 'resurrect', entry.spec.name);
       launched = 0;
     }
-    if (launched === 0) await registry.pipesReady(batch);
+    if (launched === 0) await registry.pipesReady(Math.min(batch, launches.length));
     const everything = unreached.since();
     if (everything === 'delete') {
       unreached.skip(entry.spec.name, 'delete');
