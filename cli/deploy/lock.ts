@@ -110,7 +110,7 @@ export function underRunLock(paths: RemotePaths, runId: string, command: string,
 export function goneHolder(stdout: string, leaseMs: number): string {
   const owner = ownerOf(stdout);
   if (!owner || typeof owner.user !== 'string' || !owner.user.endsWith(`@${hostname()}`) || !Number.isInteger(owner.pid) || alive(owner.pid)) return '';
-  const lease = leaseMs > 0 ? `, at the latest ${Math.ceil(leaseMs / 1000)} s after its process died (2 x ServerAliveInterval x ServerAliveCountMax)` : '';
+  const lease = leaseMs > 0 ? `, at the latest ${Math.ceil(leaseMs / 1000)} s after its process died (2 x ServerAliveInterval x (ServerAliveCountMax + 1))` : '';
   return `; pid ${owner.pid} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends${lease}`;
 }
 

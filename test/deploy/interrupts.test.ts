@@ -261,8 +261,8 @@ describe('a host cut off by a network partition', () => {
       await undo();
     }
     expect((await servingEverywhere(hosts, old)).map((a) => a.version)).toEqual([old, old, old]);
-    // h3's session is gone from our side only: its lock ends with the lease (2 x 1 s x 2), not hours later
-    expect((await settledState(h3, '/srv/app', 8000)).lockFree).toBe(true);
+    // h3's session is gone from our side only: its lock ends with the lease (2 x 1 s x (2 + 1)), not hours later
+    expect((await settledState(h3, '/srv/app', 12_000)).lockFree).toBe(true);
     // the next deploy removes what h3 had prepared
     const again = await release(['deployed', 'deployed', 'deployed']);
     const state = await hostState(h3);
@@ -302,6 +302,6 @@ describe('a host cut off by a network partition', () => {
     }
     expect((await servingEverywhere(hosts, current)).map((a) => a.version)).toEqual([current, current, current]);
     // once its read ends, the command holding h3's lock beats no more and lets it go with the lease
-    expect((await settledState(h3, '/srv/app', 8000)).lockFree).toBe(true);
+    expect((await settledState(h3, '/srv/app', 12_000)).lockFree).toBe(true);
   }, 90_000);
 });

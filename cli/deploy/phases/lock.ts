@@ -56,7 +56,8 @@ export function lockRequest(ctx: HostContext, read: ((paths: RemotePaths) => str
     owner: { run: ctx.run.id, user, pid: process.pid, command: `pmx deploy ${environment.name} ${command}`, since: new Date().toISOString() },
     timeoutMs: environment.lockTimeoutMs,
     heartbeatMs: keepaliveIntervalMs,
-    leaseMs: 2 * keepaliveIntervalMs * keepaliveCountMax,
+    // two of the connection's timeouts: the CLI gives a silent host up within interval x (count + 1)
+    leaseMs: 2 * keepaliveIntervalMs * (keepaliveCountMax + 1),
     stop,
     ...(read ? { read: read(paths) } : {}),
   };

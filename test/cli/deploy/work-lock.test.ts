@@ -175,7 +175,7 @@ describe('a refusal naming the holder', () => {
     const ended = spawnSync('sh', ['-c', 'echo $$']);
     const dead = Number(ended.stdout.toString());
     const record = (user: string, pid: number): string => `pmx-lock=busy\n${JSON.stringify({ ...owner('run-one'), user, pid })}\n`;
-    expect(goneHolder(record(`me@${hostname()}`, dead), 6000)).toBe(`; pid ${dead} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends, at the latest 6 s after its process died (2 x ServerAliveInterval x ServerAliveCountMax)`);
+    expect(goneHolder(record(`me@${hostname()}`, dead), 6000)).toBe(`; pid ${dead} no longer runs on this machine: the host lets go of the lock when that deploy's SSH session ends, at the latest 6 s after its process died (2 x ServerAliveInterval x (ServerAliveCountMax + 1))`);
     expect(goneHolder(record(`me@${hostname()}`, process.pid), 6000)).toBe('');
     expect(goneHolder(record('me@another-laptop', dead), 6000)).toBe('');
     expect(goneHolder('pmx-lock=busy\n', 6000)).toBe('');
