@@ -25,18 +25,44 @@ const SPAWN_BATCH = 16;
  */
 const START_TURNS = 16;
 
-/** Processes launched per turn when `total` are to be: at least SPAWN_BATCH, in at most START_TURNS turns. */
-export function launchBatch(total: number): number {
-  return Math.max(SPAWN_BATCH, Math.ceil(total / START_TURNS));
-}
-
 /**
- * Ends this turn of the event loop, so that the agent answers what came meanwhile (an ls, the
- * dashboard), then refuses to launch more if the agent began stopping everything (`pmx kill`).
+ * The turns of the event loop a start or resurrect launches in: at most max(SPAWN_BATCH, total /
+ * START_TURNS) launches a turn, the agent answering other requests (an ls, the dashboard) between
+ * turns and launching nothing more once it began stopping everything (`pmx kill`). Every launch's
+ * output FIFOs are reserved at once, made beside the spawns; a turn waits for its own only.
  */
-export async function nextLaunchTurn(stopping: () => boolean, method: string, next: string): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  if (stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the ${method} of ${next} and the apps after it refused`, { code: 'AGENT_STOPPING', app: next, data: { method } });
+export class LaunchTurns {
+  private readonly batch: number;
+  /** The launches the FIFOs of a turn are waited for: a batch, or all of them when fewer. */
+  private readonly turnNeed: number;
+  private launched = 0;
+
+  constructor(
+    private readonly registry: Registry,
+    launches: { spec: AppSpec; count: number }[],
+    private readonly method: string,
+    private readonly stopping: () => boolean,
+  ) {
+    const total = launches.reduce((sum, { count }) => sum + count, 0);
+    this.batch = Math.max(SPAWN_BATCH, Math.ceil(total / START_TURNS));
+    this.turnNeed = Math.min(this.batch, total);
+    registry.reservePipes(launches);
+  }
+
+  /** Before what is launched for `name`: a full turn ends first; a turn that begins waits for its FIFOs. */
+  async before(name: string): Promise<void> {
+    if (this.launched >= this.batch) {
+      await new Promise((resolve) => setImmediate(resolve));
+      this.launched = 0;
+      if (this.stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the ${this.method} of ${name} and the apps after it refused`, { code: 'AGENT_STOPPING', app: name, data: { method: this.method } });
+    }
+    if (this.launched === 0) await this.registry.pipesReady(this.turnNeed);
+  }
+
+  /** One more process launched in this turn. */
+  count(): void {
+    this.launched++;
+  }
 }
 
 export interface StartOutcome {
@@ -68,23 +94,13 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const restarted = new Set<string>();
   /** The processes this start registered: started, never restarted, whatever the mode. */
   const fresh = new Set<SupervisedProcess>();
-  /** Processes asked to start since the agent last turned to other requests. */
-  let launched = 0;
-  const instances = apps.reduce((sum, spec) => sum + spec.instances, 0);
-  const batch = launchBatch(instances);
+  // a start of many apps launched them all in one turn: on a loaded machine every other command
+  // waited seconds, and one that came then failed, its hello unanswered within 5 s
+  const turns = new LaunchTurns(registry, apps.map((spec) => ({ spec, count: spec.instances })), 'start', stopping);
   /** The apps this start had not reached when a `stop all` or `delete all` came (the apps before them were taken by it). */
   const unreached = new Unreached(registry);
-  // the output FIFOs of every launch are made beside the spawns, each batch waiting for its own
-  registry.reservePipes(apps.map((spec) => ({ spec, count: spec.instances })));
   for (const spec of apps) {
-    if (launched >= batch) {
-      // a start of many apps launched them all in one turn: on a loaded machine every other command
-      // waited seconds, and one that came then failed, its hello unanswered within 5 s
-      await nextLaunchTurn(stopping, 'start', spec.name);
-      launched = 0;
-    }
-    // a batch waits for its own FIFOs only (a start of one app for no more than its own)
-    if (launched === 0) await registry.pipesReady(Math.min(batch, instances));
+    await turns.before(spec.name);
     // a delete of everything came during this start: what it had not reached is not registered
     const everything = unreached.since();
     if (everything === 'delete') {
@@ -120,7 +136,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         // autostart off: registered, and stopped until asked (PM2's `autostart: false`)
         if (spec.autostart !== false) {
           ask(proc, 'start');
-          launched++;
+          turns.count();
         } else leave(proc);
         acted.push(proc);
       }
@@ -140,7 +156,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
         respecForRestart(proc, updateEnv ? spec.env : undefined, options);
         ask(proc, 'start');
         acted.push(proc);
-        launched++;
+        turns.count();
       }
       continue;
     }
@@ -155,7 +171,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       else if (isDormant(proc.status) && spec.autostart === false) leave(proc);
       else {
         ask(proc, isDormant(proc.status) ? 'start' : 'restart');
-        launched++;
+        turns.count();
       }
       acted.push(proc);
     }

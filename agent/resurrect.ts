@@ -4,7 +4,7 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
-import { launchBatch, nextLaunchTurn, Unreached } from './operations.js';
+import { LaunchTurns, Unreached } from './operations.js';
 import { AgentFault } from './fault.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
@@ -30,18 +30,11 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   const processes: SupervisedProcess[] = [];
   let alreadyPresent = 0;
   let alreadyStopped = 0;
-  const batch = launchBatch(dump.entries.length);
-  let launched = 0;
+  const turns = new LaunchTurns(registry, dump.entries.filter((entry) => !isDormant(entry.status)).map((entry) => ({ spec: entry.spec, count: 1 })), 'resurrect', stopping);
   /** The entries not reached when a `stop all` or `delete all` came: as if it had come after them. */
   const unreached = new Unreached(registry);
-  const launches = dump.entries.filter((entry) => !isDormant(entry.status));
-  registry.reservePipes(launches.map((entry) => ({ spec: entry.spec, count: 1 })));
   for (const entry of dump.entries) {
-    if (launched >= batch) {
-      await nextLaunchTurn(stopping, 'resurrect', entry.spec.name);
-      launched = 0;
-    }
-    if (launched === 0) await registry.pipesReady(Math.min(batch, launches.length));
+    await turns.before(entry.spec.name);
     const everything = unreached.since();
     if (everything === 'delete') {
       unreached.skip(entry.spec.name, 'delete');
@@ -60,7 +53,7 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
       unreached.skip(entry.spec.name, 'stop');
     } else if (!isDormant(entry.status)) {
       proc.dispatch({ type: 'start' });
-      launched++;
+      turns.count();
     }
     // stopped by a command when it was saved: stays so (cron_restart leaves it), as the stop left it
     else if (entry.stopped_by === 'command') proc.dispatch({ type: 'stop' });
