@@ -17,20 +17,20 @@ export async function readHeldMask(paths: RemotePaths, connections: readonly { h
   const mask = new SecretMask();
   const warnings: string[] = [];
   const files = [paths.secretsFile, paths.envFile];
-  // a file there that this user may not read (a missing one holds nothing)
-  const unreadable = `echo "unreadable=$(for f in ${files.map(quote).join(' ')}; do if [ -e "$f" ] && [ ! -r "$f" ]; then printf '%s ' "$f"; fi; done)"`;
+  // a file there that this user may not read (a missing one holds nothing): `unreadable<i>=1`
+  const unreadable = files.map((file, i) => `if [ -e ${quote(file)} ] && [ ! -r ${quote(file)} ]; then echo "unreadable${i}=1"; fi`);
   const unmasked = 'the values it holds there are not masked in what this command shows of it';
   await Promise.all(
     connections.map(async ({ host, connection }) => {
-      const result = await connection.exec([...heldValuesLines(paths.secretsFile, paths.envFile), unreadable].join('; '), { timeoutMs: READ_TIMEOUT_MS }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
+      const result = await connection.exec([...heldValuesLines(paths.secretsFile, paths.envFile), ...unreadable].join('; '), { timeoutMs: READ_TIMEOUT_MS }).catch((error: Error) => ({ code: -1, stdout: '', stderr: error.message }));
       if (result.code !== 0) {
         warnings.push(`${host}: cannot read ${files.join(' and ')} (${result.stderr.trim().split('\n')[0] || `exit code ${result.code}`}): ${unmasked}`);
         return;
       }
       const facts = parseKeyValues(result.stdout);
       mask.learn(heldValuesOf(facts));
-      const denied = (facts.unreadable ?? '').trim();
-      if (denied) warnings.push(`${host}: cannot read ${denied.split(' ').join(' and ')} (permission denied for ${connection.target.user}): ${unmasked}`);
+      const denied = files.filter((_file, i) => facts[`unreadable${i}`] === '1');
+      if (denied.length > 0) warnings.push(`${host}: cannot read ${denied.join(' and ')} (permission denied for ${connection.target.user}): ${unmasked}`);
     }),
   );
   return { mask, warnings };
