@@ -12,58 +12,7 @@ import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
-
-/**
- * Processes spawned in one turn of the event loop by a start or a scale up: the agent answers
- * other requests (ls, a second start, the dashboard) between batches.
- */
-const SPAWN_BATCH = 16;
-/**
- * Turns a large start is spread over at most: each turn ends with the state file written whole
- * (the launched apps' gates wait for it), so batches of 16 made a 1,000-app start write it 63
- * times and take a fifth longer; larger batches keep it to 16 writes.
- */
-const START_TURNS = 16;
-
-/**
- * The turns of the event loop a start or resurrect launches in: at most max(SPAWN_BATCH, total /
- * START_TURNS) launches a turn, the agent answering other requests (an ls, the dashboard) between
- * turns and launching nothing more once it began stopping everything (`pmx kill`). Every launch's
- * output FIFOs are reserved at once, made beside the spawns; a turn waits for its own only.
- */
-export class LaunchTurns {
-  private readonly batch: number;
-  /** The launches the FIFOs of a turn are waited for: a batch, or all of them when fewer. */
-  private readonly turnNeed: number;
-  private launched = 0;
-
-  constructor(
-    private readonly registry: Registry,
-    launches: { spec: AppSpec; count: number }[],
-    private readonly method: string,
-    private readonly stopping: () => boolean,
-  ) {
-    const total = launches.reduce((sum, { count }) => sum + count, 0);
-    this.batch = Math.max(SPAWN_BATCH, Math.ceil(total / START_TURNS));
-    this.turnNeed = Math.min(this.batch, total);
-    registry.reservePipes(launches);
-  }
-
-  /** Before what is launched for `name`: a full turn ends first; a turn that begins waits for its FIFOs. */
-  async before(name: string): Promise<void> {
-    if (this.launched >= this.batch) {
-      await new Promise((resolve) => setImmediate(resolve));
-      this.launched = 0;
-      if (this.stopping()) throw new AgentFault(`the agent (pid ${process.pid}) is stopping every process to end: the ${this.method} of ${name} and the apps after it refused`, { code: 'AGENT_STOPPING', app: name, data: { method: this.method } });
-    }
-    if (this.launched === 0) await this.registry.pipesReady(this.turnNeed);
-  }
-
-  /** One more process launched in this turn. */
-  count(): void {
-    this.launched++;
-  }
-}
+import { LaunchTurns, SPAWN_BATCH, Unreached } from './launch-turns.js';
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -187,37 +136,6 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const action = acted.every((proc) => fresh.has(proc)) ? 'start' : mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
   conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)), unreached.lines(action));
   return { started: acted, alreadyRunning };
-}
-
-/**
- * The apps a start or resurrect had not reached when a `stop all` or `delete all` came: they are
- * treated as if the command had come after them (not registered; registered and stopped), and
- * named in the fault that says the command did not complete.
- */
-export class Unreached {
-  private readonly mark: number;
-  private readonly names = { stop: [] as string[], delete: [] as string[] };
-
-  constructor(private readonly registry: Registry) {
-    this.mark = registry.askedOfAllMark();
-  }
-
-  /** Whether a delete (it wins) or a stop of every process came since this operation began. */
-  since(): 'stop' | 'delete' | null {
-    return this.registry.askedOfAllSince(this.mark);
-  }
-
-  skip(name: string, by: 'stop' | 'delete'): void {
-    if (!this.names[by].includes(name)) this.names[by].push(name);
-  }
-
-  /** One line for each kind of app skipped, for the fault. */
-  lines(action: string): string[] {
-    return [
-      ...(this.names.delete.length > 0 ? [`${this.names.delete.join(', ')} not started: \`delete all\` came during the ${action}`] : []),
-      ...(this.names.stop.length > 0 ? [`${this.names.stop.join(', ')} left stopped: \`stop all\` came during the ${action}`] : []),
-    ];
-  }
 }
 
 /** Reloads `procs` one after the other, as `reload` does: each one's outcome; the first that fails ends it (the rest keep running). */

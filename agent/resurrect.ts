@@ -4,7 +4,7 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
-import { LaunchTurns, Unreached } from './operations.js';
+import { LaunchTurns, Unreached } from './launch-turns.js';
 import { AgentFault } from './fault.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
