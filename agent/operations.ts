@@ -323,6 +323,12 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       used.add(instance);
     }
     const missing = wanted - existing.length - added.length;
+    // a stop cut the scale short: the app now has the instances it registered, and its spec (what
+    // `describe` shows and a save records) says so, not the number the scale did not reach
+    if (cut === 'stop' && missing > 0) {
+      const now = registry.named(name);
+      for (const proc of now) proc.respec({ ...proc.spec, instances: now.length });
+    }
     const unstarted = cut && missing > 0 ? [`${missing} more instance${missing === 1 ? '' : 's'} of ${name} not started: a ${cut} came during the scale`] : [];
     conclude('scale', added, await Promise.all(started), unstarted);
   } else {

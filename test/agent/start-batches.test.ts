@@ -130,6 +130,8 @@ describe('a stop or delete that comes during a start, a resurrect or a scale of 
     await expect(scaling).rejects.toMatchObject({ code: 'SUPERSEDED', message: expect.stringContaining(`${39 - reached} more instances of ${name} not started: a ${by} came during the scale`) });
     await racing;
     expect(registry.named(name).map((proc) => proc.status)).toEqual(by === 'delete' ? [] : Array.from({ length: reached + 1 }, () => 'stopped'));
+    // what describe shows and a save records: the instances registered, not the number not reached
+    expect(registry.named(name).map((proc) => proc.spec.instances)).toEqual(by === 'delete' ? [] : Array.from({ length: reached + 1 }, () => reached + 1));
     if (by === 'stop') await deleteProcesses(registry, { kind: 'name', name });
   });
 });
