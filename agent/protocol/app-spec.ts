@@ -107,11 +107,16 @@ export interface HealthCheck {
   start_period: number;
 }
 
-/** An http probe's URL with its password (if any) replaced by `***`, for messages and describe. */
+/**
+ * An http probe's URL with its credential replaced by `***`, for messages and describe: the
+ * password, or the user name when it comes alone (`http://TOKEN@host/`: a token given as the user,
+ * as GitHub's and many APIs' URLs carry one).
+ */
 export function redactUrl(url: string): string {
   const parsed = new URL(url);
-  if (!parsed.password) return url;
-  parsed.password = '***';
+  if (parsed.password) parsed.password = '***';
+  else if (parsed.username) parsed.username = '***';
+  else return url;
   return parsed.href;
 }
 

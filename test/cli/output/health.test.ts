@@ -47,4 +47,10 @@ describe('describe', () => {
     expect(out).toMatch(/│ health restart +│ at 2025-01-15T11:59:30\.000Z: health check failed: GET .+ no answer within 5000 ms/);
     expect(out).not.toContain('hunter2');
   });
+
+  it('shows a token given as the URL\'s user name (no password) as ***, as it does a password', () => {
+    const out = renderDescribe(processDescription({ pm2_env: { health_check: { ...check, target: { http: 'http://s3cr3tT0ken@127.0.0.1:3000/health' } } } }), { color: false, now: FIXTURE_NOW });
+    expect(out).toMatch(/│ health check +│ http http:\/\/\*\*\*@127\.0\.0\.1:3000\/health every/);
+    expect(out).not.toContain('s3cr3tT0ken');
+  });
 });
