@@ -1,7 +1,7 @@
 // One log file open for appending, shared by every process that writes to it, rotated at line
 // boundaries by size or on a schedule, with old files compressed and pruned.
 import { close, closeSync, constants, open, existsSync, fchmodSync, fstatSync, ftruncateSync, statSync, writeSync, writevSync } from 'node:fs';
-import { createExclusive, openExisting, prepareFolder, umaskMayStrip } from './log-open.js';
+import { createExclusive, openExisting, placedAt, prepareFolder, umaskMayStrip } from './log-open.js';
 import { compressRotated, finishCompressions } from './compress.js';
 import { moveAside, pruneRotated } from './rotated-files.js';
 
@@ -152,17 +152,24 @@ export class LogFile {
     if (this.fd !== null || this.failing) return;
     // the way is walked at every open: a folder that passed once can be removed (a cleanup of /tmp)
     // and another user's link put in its place
+    let where: string;
     try {
-      prepareFolder(this.path, dirMode(this.mode));
+      where = prepareFolder(this.path, dirMode(this.mode));
     } catch (error) {
       // said at once (start's list, ls, describe), not at the app's first output: the app may be quiet
       this.fail(`cannot write log file ${this.path}: ${(error as Error).message}`);
       return;
     }
     this.finishUnfinished();
-    open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL, this.mode, (error, fd) => {
+    open(this.path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, this.mode, (error, fd) => {
       if (error) return; // there already, or not to be made: the first output says why
-      if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
+      try {
+        // made elsewhere (a folder swapped meanwhile): left empty; the first output's open refuses the way
+        placedAt(fd, where, this.path, 'write');
+        if (umaskMayStrip(this.mode)) fchmodSync(fd, this.mode);
+      } catch {
+        // the first output's open says why
+      }
       close(fd, () => undefined);
     });
   }

@@ -1,9 +1,12 @@
 // Opening a log file (or an app's pid file) where another local user may have prepared the path:
 // never blocking (a FIFO or a device planted there would hold the agent's thread in open(2)),
-// following a symbolic link only when the agent's user or root made it, and using only a regular
-// file of that user or root with one name (a hard link to /etc/shadow has two).
-import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, statSync, type Stats } from 'node:fs';
-import { dirname } from 'node:path';
+// following a symbolic link only when the agent's user or root made it (every link of a chain),
+// using only a regular file of that user or root with one name (a hard link to /etc/shadow has
+// two), and only where the walk of its way said it would be: a folder swapped for a link between
+// the walk and the open (by a user whose group may write the folder) lands the open elsewhere,
+// which /proc/self/fd tells, and the file is then not used.
+import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, mkdirSync, openSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { guardChain } from '../protocol/home-guard.js';
 import { AgentFault } from '../fault.js';
 
@@ -19,20 +22,41 @@ const ELSEWHERE = "choose a path whose folders only you or root may write";
 /**
  * Throws LOG_FILE_UNSAFE, naming `file`, the folder and its owner and mode, when another user could
  * change where the folder of `file` leads: a folder on the way of theirs, or one they may write
- * (not sticky), or a link of theirs (guardChain, the walk the agent's home passes).
+ * (not sticky), or a link of theirs (guardChain, the walk the agent's home passes). Returns where
+ * `file` is, its folders' links followed (for placedAt).
  */
-export function guardFolder(file: string): void {
-  guardChain(dirname(file), { named: file, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE, systemGroups: true });
+export function guardFolder(file: string): string {
+  return join(guardChain(dirname(file), { named: file, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE, systemGroups: true }), basename(file));
 }
 
 /**
  * Makes the folder of `file` (mkdir -p, with `mode`) once guardFolder passes, and checks again
  * when something was made: in a sticky folder another user could have made a name on the way
- * between the check and the mkdir.
+ * between the check and the mkdir. Returns where `file` is (guardFolder).
  */
-export function prepareFolder(file: string, mode: number): void {
-  guardFolder(file);
-  if (mkdirSync(dirname(file), { recursive: true, mode }) !== undefined) guardFolder(file);
+export function prepareFolder(file: string, mode: number): string {
+  const where = guardFolder(file);
+  return mkdirSync(dirname(file), { recursive: true, mode }) !== undefined ? guardFolder(file) : where;
+}
+
+/**
+ * Throws LOG_FILE_UNSAFE (the caller closes `fd`) when the file opened as `fd` for `path` is not at
+ * `where`, the place the walk of its way found (guardFolder, guardChain): a folder on the way was
+ * swapped between the walk and the open. Without /proc (not mounted), the walk alone stands.
+ */
+export function placedAt(fd: number, where: string, path: string, use: LogUse, role: FileRole = 'logs'): void {
+  let actual: string;
+  try {
+    actual = readlinkSync(`/proc/self/fd/${fd}`);
+  } catch {
+    return;
+  }
+  if (actual === where) return;
+  throw new AgentFault(`${path} was opened at ${actual}, not at ${where} where its way led a moment before: a folder on the way changed meanwhile (another user may be swapping it), so pmx does not ${use} ${role} ${use === 'write' ? 'into' : 'from'} it; ${ELSEWHERE}`, {
+    code: 'LOG_FILE_UNSAFE',
+    file: path,
+    data: { path, opened: actual, expected: where },
+  });
 }
 
 /** Opened with every open of a log or pid file: O_NONBLOCK, so that a FIFO or a device at the path returns at once (to be refused). */
@@ -40,20 +64,24 @@ export const NEVER_BLOCK = constants.O_NONBLOCK | constants.O_NOCTTY;
 
 /**
  * Opens the existing file at `path` with `flags` (O_WRONLY | O_APPEND, O_RDONLY, ...), and
- * returns its descriptor once checkOpened passed; throws LOG_FILE_UNSAFE when it is refused, and
- * the open's error (ENOENT, EACCES) otherwise. A link of this user's that leads nowhere yet is
- * given its target, with mode `createThroughLink`, when that is set.
+ * returns its descriptor once checkOpened and placedAt passed; throws LOG_FILE_UNSAFE when it is
+ * refused, and the open's error (ENOENT, EACCES) otherwise. A link of this user's that leads
+ * nowhere yet is given its target, with mode `createThroughLink`, when that is set.
  */
 export function openExisting(path: string, flags: number, use: LogUse, createThroughLink?: number): number {
+  let where = guardFolder(path);
   let fd: number;
   try {
     fd = openSync(path, flags | NEVER_BLOCK | constants.O_NOFOLLOW);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOOP') throw explained(path, error, use);
     // a symbolic link: followed only when this user (or root) made it, so that another user who
-    // can write the directory cannot point an agent's log at a file of the agent's user
+    // can write the directory cannot point an agent's log at a file of the agent's user; and so
+    // is every link it leads through, with the folders on their way (a link of root's to a link of
+    // theirs would otherwise take root's agent wherever they chose)
     const link = lstatSync(path);
     refuseForeign(path, link, 'is a symbolic link made by', use);
+    where = guardChain(path, { named: path, code: 'LOG_FILE_UNSAFE', elsewhere: ELSEWHERE, systemGroups: true, danglingTarget: createThroughLink !== undefined });
     try {
       fd = createThroughLink === undefined ? openSync(path, flags | NEVER_BLOCK) : openSync(path, flags | NEVER_BLOCK | constants.O_CREAT, createThroughLink);
     } catch (error) {
@@ -62,6 +90,7 @@ export function openExisting(path: string, flags: number, use: LogUse, createThr
   }
   try {
     checkOpened(path, fstatSync(fd), use);
+    placedAt(fd, where, path, use);
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -108,14 +137,22 @@ export function emptyLog(path: string): string | null {
 
 /**
  * Creates `path` with exactly `mode` (whatever the umask) and opens it with `flags`; null when
- * something is there already (a link is not followed, O_EXCL). Throws the open's other errors.
+ * something is there already (a link is not followed, O_EXCL). Throws LOG_FILE_UNSAFE when it was
+ * made elsewhere than its way led (placedAt), and the open's other errors.
  */
 export function createExclusive(path: string, flags: number, mode: number, umaskMayStrip: boolean): number | null {
+  const where = guardFolder(path);
   let fd: number;
   try {
     fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'EEXIST') return null;
+    throw error;
+  }
+  try {
+    placedAt(fd, where, path, 'write');
+  } catch (error) {
+    closeSync(fd);
     throw error;
   }
   if (umaskMayStrip) fchmodSync(fd, mode);

@@ -1,6 +1,6 @@
 // PM2's pid files (pids/<name>-<id>.pid): written when a child starts, removed when it exits.
 import { closeSync, constants, fchmodSync, fstatSync, ftruncateSync, lstatSync, openSync, unlinkSync, writeSync } from 'node:fs';
-import { NEVER_BLOCK, checkOpened, explained, guardFolder, prepareFolder } from '../logs/log-open.js';
+import { NEVER_BLOCK, checkOpened, explained, guardFolder, placedAt, prepareFolder } from '../logs/log-open.js';
 
 /**
  * Writes `pid` into `file`, readable by its user alone whatever the umask (as every file pmx
@@ -14,7 +14,7 @@ export function writePidFile(file: string, pid: number): string | null {
   try {
     // its folder made if missing (a pid_file under /run after a reboot), as PM2 makes it, on a
     // way no other user can change (a link of theirs on it would have root write where they chose)
-    prepareFolder(file, 0o700);
+    const where = prepareFolder(file, 0o700);
     try {
       fd = openSync(file, constants.O_WRONLY | constants.O_CREAT | constants.O_NOFOLLOW | NEVER_BLOCK, 0o600);
     } catch (error) {
@@ -22,6 +22,8 @@ export function writePidFile(file: string, pid: number): string | null {
     }
     const stats = fstatSync(fd);
     checkOpened(file, stats, 'write', 'pid files');
+    // opened where its way led, not through a folder swapped since: nothing is emptied elsewhere
+    placedAt(fd, where, file, 'write', 'pid files');
     const euid = process.geteuid?.();
     if (euid !== undefined && stats.uid !== euid) return null;
     fchmodSync(fd, 0o600);

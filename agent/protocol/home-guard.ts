@@ -64,11 +64,18 @@ export interface ChainCheck {
   /** The fault's code: the home's, or a log or pid file's. */
   code?: 'HOME_UNSAFE' | 'LOG_FILE_UNSAFE';
   /**
-   * A folder of root's that a system group may write (gid below 1000, others may not: Ubuntu's
-   * /var/log is root:syslog 0775) is taken as root's own: its group is the system's accounts, not
-   * a user's. For log folders; a home keeps the strict rule.
+   * A folder of root's that a system group may write (gid below 1000 with no person's account
+   * among its members, others may not: Ubuntu's /var/log is root:syslog 0775) is taken as root's
+   * own: its group is the system's accounts, not a user's. For log folders; a home keeps the
+   * strict rule.
    */
   systemGroups?: boolean;
+  /**
+   * A link at the end of the walk may lead to a file that does not exist yet (a log made through
+   * a link of the user's own); by default a link to nothing is refused (a home made through it
+   * would fail with a bare ENOENT).
+   */
+  danglingTarget?: boolean;
 }
 
 /** Groups below this gid are the system's (Debian's, Ubuntu's and Fedora's SYS_GID_MAX is 999). */
@@ -83,10 +90,12 @@ const FIRST_USER_GID = 1000;
  * owner could point it elsewhere). A link's target is walked the same way, so a chain of links is
  * checked link by link. What does not exist yet is fine: the agent makes it, privately. `check`
  * (or, as before, the message's ending alone) says otherwise for other paths than the home.
+ * Returns the path walked, its links followed: where an open of `path` should land (an open that
+ * lands elsewhere went through a folder swapped since: placedAt in logs/log-open.ts).
  */
-export function guardChain(path: string, check: string | ChainCheck = {}): void {
-  const { elsewhere = 'set PMX_HOME to a directory of your own', uid: euid = process.geteuid?.(), named = path, code = 'HOME_UNSAFE', systemGroups = false } = typeof check === 'string' ? { elsewhere: check } : check;
-  if (euid === undefined) return;
+export function guardChain(path: string, check: string | ChainCheck = {}): string {
+  const { elsewhere = 'set PMX_HOME to a directory of your own', uid: euid = process.geteuid?.(), named = path, code = 'HOME_UNSAFE', systemGroups = false, danglingTarget = false } = typeof check === 'string' ? { elsewhere: check } : check;
+  if (euid === undefined) return path;
   const fault = (message: string, data: Record<string, unknown>): AgentFault => new AgentFault(message, { code, file: named, data });
   const pending = path.split('/').filter(Boolean);
   let dir = '/';
@@ -117,8 +126,8 @@ export function guardChain(path: string, check: string | ChainCheck = {}): void 
         throw fault(`cannot use ${named}: ${entry} on its way cannot be looked up (${errno === 'EACCES' ? 'EACCES: you may not search the folder that holds it' : errno}); ${elsewhere}`, { path: entry, errno });
       }
       // a link to nothing: making the home through it would fail with a bare ENOENT
-      if (inTarget && via) throw fault(`refusing ${named}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { path: via.link });
-      return; // not there yet
+      if (inTarget && via && !(danglingTarget && pending.length === 0)) throw fault(`refusing ${named}: the symbolic link ${via.link} on its way points to ${via.target}, which does not exist`, { path: via.link });
+      return join(entry, ...pending); // not there yet
     }
     if (!stats.isSymbolicLink()) {
       dir = entry;
@@ -139,6 +148,7 @@ export function guardChain(path: string, check: string | ChainCheck = {}): void 
       holder = null;
     }
   }
+  return dir;
 }
 
 type FaultOf = (message: string, data: Record<string, unknown>) => AgentFault;
@@ -149,7 +159,7 @@ function guardHolder(dir: string, stats: Stats, named: string, euid: number, els
   // group-writable is fine for a user private group (the owner's own, with no other member: a
   // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it, and
   // where asked, for a folder of root's that a system group may write
-  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((systemGroups && stats.uid === 0 && stats.gid < FIRST_USER_GID) || privateGroup(stats.uid, stats.gid));
+  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((systemGroups && stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
   const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !trustedGroup();
   if (!foreign && !shared) return;
   const mode = modeOf(stats);
@@ -191,6 +201,26 @@ function privateGroup(uid: number, gid: number): boolean {
     if (name !== user || members.split(',').some((member) => member !== '' && member !== user)) return false;
   }
   return !primaryOfAnother(gid, uid);
+}
+
+/**
+ * True when a person's account (uid 1000 or above) other than `uid` is a member of `gid`, named in
+ * /etc/group or by its primary group: a low gid given to people (Debian's `users`, 100; `staff`,
+ * 50) is no system group, and they could swap a folder their group may write. Unknown (no file): true.
+ */
+function peopleIn(gid: number, uid: number): boolean {
+  let passwd: string[][];
+  let groups: string[][];
+  try {
+    passwd = readFileSync('/etc/passwd', 'utf8').split('\n').map((line) => line.split(':'));
+    groups = readFileSync('/etc/group', 'utf8').split('\n').map((line) => line.split(':'));
+  } catch {
+    return true;
+  }
+  const person = (id: string | undefined): boolean => id !== undefined && id !== '' && Number(id) >= FIRST_USER_GID && Number(id) !== uid;
+  const uidOf = new Map(passwd.map(([name, , id]) => [name, id]));
+  if (passwd.some(([, , id, group]) => group !== undefined && group !== '' && Number(group) === gid && person(id))) return true;
+  return groups.some(([, , id, members = '']) => id !== undefined && id !== '' && Number(id) === gid && members.split(',').some((member) => member !== '' && person(uidOf.get(member))));
 }
 
 /** True when some user other than `uid` has `gid` as primary group (/etc/passwd): a member all the same. */

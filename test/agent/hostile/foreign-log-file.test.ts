@@ -91,4 +91,20 @@ describe("a log file another user prepared for root's agent", () => {
     await eventually('a tick in the link\'s target', () => /tick 0\n/.test(readFileSync(join(base, 'own-target.log'), 'utf8')));
     expect(await pmx.ok(['describe', 'own-link'])).not.toContain('log writing');
   });
+
+  it("a link root made that leads through a link of another user's: not followed, nor emptied by flush; root's file stays as it was", async () => {
+    // root's own link, in root's own folder, pointing at the other user's link (to root's file)
+    const chained = join(base, 'chained-out.log');
+    symlinkSync(join(theirs, 'link-out.log'), chained);
+    await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'chained', '-o', chained]);
+    const refusal = `refusing ${chained}: ${join(theirs, 'link-out.log')} on its way is a symbolic link that belongs to ${user.name} (uid ${user.uid}), who could point it elsewhere`;
+    await eventually('describe naming the link of the other user', async () => (await pmx.ok(['describe', 'chained'])).includes(refusal));
+    const flushed = await pmx.run(['flush', 'chained']);
+    expect(flushed.code, flushed.stderr).toBe(0);
+    expect(flushed.stderr).toContain(`Not flushed: ${refusal}`);
+    expect(flushed.stdout).not.toContain(`Flushed ${chained}`);
+    const printed = await pmx.run(['logs', 'chained', '--out', '--lines', '5', '--nostream']);
+    expect(printed.stdout).not.toContain('root only');
+    expect(readFileSync(precious, 'utf8')).toBe('root only\n');
+  });
 });

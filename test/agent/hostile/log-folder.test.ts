@@ -3,14 +3,18 @@
 // append to files where that user chooses (a link to a folder only root may write). The agent
 // refuses the path, naming it, the folder or link and its owner and mode; nothing is made there.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
 import { OtherUser } from './other-user.js';
+import { guardFolder, placedAt } from '../../../agent/logs/log-open.js';
 
 const user = OtherUser.create();
+/** A system group (a gid below 1000, `groupadd -r`) that the other user, a person, is made a member of. */
+const peopleGroup = `pmxg${randomBytes(3).toString('hex')}`;
 const base = mkdtempSync(join(tmpdir(), 'pmx-log-folder-'));
 /** A folder only root may enter, as /etc: the other user's links lead here. */
 const rootOnly = join(base, 'root-only');
@@ -43,6 +47,7 @@ afterAll(async () => {
   try {
     await pmx.cleanup();
   } finally {
+    spawnSync('groupdel', [peopleGroup]);
     user.remove();
     rmSync(base, { recursive: true, force: true });
   }
@@ -117,5 +122,45 @@ describe('the way to a log or pid file', () => {
     const path = join(base, 'made', 'deeper', 'out.log');
     await pmx.ok(['start', join(FIXTURES, 'apps/ticker.js'), '-n', 'made-folder', '-o', path]);
     await eventually('a tick in the log', () => /tick 0\n/.test(readFileSync(path, 'utf8')));
+  });
+
+  it("under a folder of root's whose low gid has a person among its members (Debian's `users`): refused, as a user's group is", async () => {
+    const made = spawnSync('groupadd', ['-r', '-U', user.name, peopleGroup], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    const gid = Number(spawnSync('getent', ['group', peopleGroup], { encoding: 'utf8' }).stdout.split(':')[2]);
+    expect(gid).toBeLessThan(1000);
+    const grouped = join(base, 'people-group');
+    mkdirSync(join(grouped, 'myapp'), { recursive: true, mode: 0o755 });
+    chownSync(grouped, 0, gid);
+    chmodSync(grouped, 0o775);
+    const path = join(grouped, 'myapp', 'out.log');
+    const started = await pmx.ok(['start', join(FIXTURES, 'apps/forever.js'), '-n', 'people-group', '-o', path]);
+    expect(started).toContain(`cannot write log file ${path}: refusing ${path}: ${grouped} on its way is writable by its group`);
+    expect(readdirSync(join(grouped, 'myapp'))).toEqual([]);
+    await pmx.ok(['delete', 'people-group']);
+  });
+
+  it('a folder swapped for a link between the walk of the way and the open: the file opened elsewhere is refused, naming both places', () => {
+    const folder = join(base, 'swapped');
+    mkdirSync(join(folder, 'app'), { recursive: true });
+    const path = join(folder, 'app', 'out.log');
+    writeFileSync(path, '');
+    const where = guardFolder(path);
+    expect(where).toBe(path);
+    // what a member of a group that may write `swapped` does between the agent's walk and its open
+    renameSync(join(folder, 'app'), join(folder, 'app.moved'));
+    symlinkSync(rootOnly, join(folder, 'app'));
+    const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND);
+    try {
+      expect(() => placedAt(fd, where, path, 'write')).toThrow(`${path} was opened at ${join(rootOnly, 'out.log')}, not at ${path} where its way led a moment before`);
+    } finally {
+      closeSync(fd);
+    }
+    const unswapped = openSync(join(folder, 'app.moved', 'out.log'), constants.O_RDONLY);
+    try {
+      expect(() => placedAt(unswapped, join(folder, 'app.moved', 'out.log'), path, 'read')).not.toThrow();
+    } finally {
+      closeSync(unswapped);
+    }
   });
 });
