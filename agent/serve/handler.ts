@@ -19,7 +19,7 @@ type OpenFile = Extract<Resolution, { kind: 'file' }>;
 
 /** The handler for one served root. */
 export function staticHandler(options: ServeOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const resolver = new RootResolver(options.root);
+  const resolver = new RootResolver(options.root, (message) => console.error(`pmx serve: ${message}`));
   const authorized = options.basicAuth ? basicAuthCheck(options.basicAuth.username, options.basicAuth.password) : () => true;
   return (req, res) => {
     handle(req, res).catch((error: Error) => {

@@ -1,13 +1,16 @@
 // Maps a request's URL to an open file under the served root, and refuses whatever would leave
 // it: `..` segments (plain or percent-encoded), NUL bytes, and symlinks that point outside the root.
 // The check is made on the file actually opened (its path in /proc/self/fd on Linux), so a
-// symlink swapped between a check and the open cannot slip through. On Linux the name is first
+// symlink swapped between a check and the open cannot slip through. The root itself is reached only
+// on a way no other user can change (guardServeRoot): a folder of theirs above it, or a link of
+// theirs, would let them switch the root to / under a server that reads as root. On Linux the name is first
 // opened with O_PATH, which reaches the inode without opening it: a FIFO or a device a link points
 // to is refused without the side effects of an open (a writer released, a tape rewound), and only
 // a regular file or a directory inside the root is then opened for reading, through that handle.
 import { close, closeSync, constants, fstat, fstatSync, open, openSync, readlinkSync, realpath, type Stats } from 'node:fs';
 import { join, sep } from 'node:path';
 import { promisify } from 'node:util';
+import { guardChain } from '../protocol/home-guard.js';
 
 const openFile = promisify(open);
 const statFd = promisify(fstat);
@@ -40,12 +43,28 @@ export function decodeUrlPath(url: string): string | 'malformed' | 'forbidden' {
   return path;
 }
 
+/**
+ * Throws (naming the root, the folder or link and its owner and mode) when another user could
+ * change where `root` leads: a folder on the way that is theirs or that they may write, or a link
+ * of theirs (guardChain, the walk of the agent's home). What is under the root is checked per
+ * request (a file must be inside its real path).
+ */
+export function guardServeRoot(root: string): void {
+  guardChain(root, { elsewhere: 'serve a folder whose way only you or root may change, or run pmx serve as the user who owns it', systemGroups: true });
+}
+
 /** Opens files for URL paths under one root. */
 export class RootResolver {
   /** The root's real path, looked up again when a file seems outside it (a deploy may switch a symlink). */
   private realRoot: string | null = null;
+  /** The last refusal of the root's way said (it is said once, not at every request). */
+  private refused: string | null = null;
 
-  constructor(readonly root: string) {}
+  /** `warn` tells of a root whose way is refused (the server's error log). */
+  constructor(
+    readonly root: string,
+    private readonly warn: (message: string) => void = () => undefined,
+  ) {}
 
   /**
    * The file a decoded URL path names; a directory stands for its index.html when the path ends
@@ -132,6 +151,16 @@ export class RootResolver {
   }
 
   private async refreshRoot(): Promise<string | null> {
+    try {
+      // walked again whenever it is looked up: a root switched since may now lead through a link of another user's
+      guardServeRoot(this.root);
+      this.refused = null;
+    } catch (error) {
+      if ((error as Error).message !== this.refused) this.warn(`${(error as Error).message} (nothing is served until its way is safe)`);
+      this.refused = (error as Error).message;
+      this.realRoot = null;
+      return null;
+    }
     try {
       this.realRoot = await realPath(this.root);
     } catch {

@@ -3,10 +3,12 @@
 import { createServer } from 'node:http';
 import { serveOptions } from './options.js';
 import { staticHandler } from './handler.js';
+import { guardServeRoot } from './resolve-path.js';
 
 let options: ReturnType<typeof serveOptions>;
 try {
   options = serveOptions(process.env, process.argv.slice(2));
+  guardServeRoot(options.root);
 } catch (error) {
   console.error(`pmx serve: ${(error as Error).message}`);
   process.exit(1);

@@ -6,6 +6,7 @@ import type { StartFlags } from './apps-input.js';
 import { startSpecs } from './start.js';
 import { SERVE_WORD } from '../ecosystem/serve-script.js';
 import { CliError } from '../client/errors.js';
+import { guardServeRoot } from '../../agent/serve/resolve-path.js';
 
 /** Flags of `pmx serve`, as commander gives them (PM2's names). */
 export interface ServeFlags {
@@ -26,6 +27,12 @@ export async function serve(ctx: CommandContext, path: string | undefined, port:
   const shell = process.env;
   const servePort = shell.PM2_SERVE_PORT || port || flags.port || '8080';
   const servePath = resolve(shell.PM2_SERVE_PATH || path || '.');
+  try {
+    // a root another user could switch (a folder of theirs on its way) would have this user's server read / for them
+    guardServeRoot(servePath);
+  } catch (error) {
+    throw new CliError(`serve: ${(error as Error).message} (nothing was started)`, { code: 'BAD_ARGUMENT', file: servePath });
+  }
   const serveEnv: Record<string, string> = {
     PM2_SERVE_PORT: servePort,
     PM2_SERVE_PATH: servePath,
