@@ -13,7 +13,8 @@ import { restoreDump } from '../resurrect.js';
 import { PMX_VERSION } from '../version.js';
 import { EXIT_RESTART } from '../protocol/launch.js';
 import type { SupervisedProcess } from '../process/supervised.js';
-import { isDormant, isSettled, publicStatus } from '../process/states.js';
+import { ProcessState, isDormant, isSettled, publicStatus } from '../process/states.js';
+import type { DumpEntry } from '../dump-entry.js';
 import { emptyLog } from '../logs/log-open.js';
 import { selectorProblem } from '../protocol/selector.js';
 import type { Dashboards } from '../dashboard/dashboards.js';
@@ -108,7 +109,7 @@ export const handlers: Handlers = {
   signal: ({ selector, signal }, ctx) => describeAll(ctx, signalProcesses(ctx.registry, checkSelector(selector), signal)),
 
   save: ({ force }, ctx) => {
-    const entries = ctx.registry.all().map((proc) => ({ pm_id: proc.id, instance: proc.instance, status: publicStatus(proc.status), ...(isDormant(proc.status) && !proc.endedByItself ? { stopped_by: 'command' as const } : {}), spec: proc.spec }));
+    const entries = ctx.registry.all().flatMap((proc) => savedAs(proc) ?? []);
     const warnings = writeDump(ctx.home.dump, entries, force);
     for (const warning of warnings) ctx.log(warning);
     ctx.log(`saved ${entries.length} processes to ${ctx.home.dump}`);
@@ -219,3 +220,17 @@ async function checkCron(expression: string | null | undefined, where: string): 
   }
 }
 
+/**
+ * What a save records of `proc`: where the requests under way take it, not the step it is at (a
+ * `stopping` entry would be started again by a resurrect): nothing for a delete under way, stopped
+ * by a command for a stop, running for a restart or a start not launched yet; else its status.
+ */
+function savedAs(proc: SupervisedProcess): DumpEntry | null {
+  const { status, pending, afterStop } = proc.lifecycle;
+  const entry = { pm_id: proc.id, instance: proc.instance, spec: proc.spec };
+  const stopping = status === ProcessState.STOPPING;
+  if (pending?.goal === 'removed' || (stopping && afterStop === 'delete')) return null;
+  if (pending?.goal === 'stopped' || (stopping && afterStop === 'stop')) return { ...entry, status: ProcessState.STOPPED, stopped_by: 'command' };
+  if (stopping || proc.startOwed) return { ...entry, status: stopping && afterStop === 'errored' ? ProcessState.ERRORED : ProcessState.ONLINE };
+  return { ...entry, status: publicStatus(status), ...(isDormant(status) && !proc.endedByItself ? { stopped_by: 'command' as const } : {}) };
+}
