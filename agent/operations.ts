@@ -304,8 +304,12 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     };
     /** Why the scale stopped adding instances before its number: a delete or a stop came meanwhile. */
     let cut: 'delete' | 'stop' | null = null;
-    for (let instance = 0; added.length < wanted - existing.length; instance++) {
-      if (added.length > 0 && added.length % SPAWN_BATCH === 0) {
+    /** Instances still to add: counted again after each turn, since another scale of the app may have added some meanwhile. */
+    let room = wanted - existing.length;
+    let turnAt = 0;
+    for (let instance = 0; room > 0; instance++) {
+      if (added.length - turnAt >= SPAWN_BATCH) {
+        turnAt = added.length;
         // the agent answers other requests (ls, the dashboard) between batches of spawns
         await new Promise((resolve) => setImmediate(resolve));
         const now = registry.named(name);
@@ -313,6 +317,8 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
         cut = now.length === 0 || now.some(beingDeleted) ? 'delete' : overridden();
         if (cut) break;
         used = new Set(now.map((proc) => proc.instance));
+        room = wanted - now.length;
+        if (room <= 0) break;
       }
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
@@ -321,6 +327,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       tickets.set(proc, proc.lifecycle.asked);
       added.push(proc);
       used.add(instance);
+      room--;
     }
     const missing = wanted - existing.length - added.length;
     // a stop cut the scale short: the app now has the instances it registered, and its spec (what

@@ -134,4 +134,15 @@ describe('a stop or delete that comes during a start, a resurrect or a scale of 
     expect(registry.named(name).map((proc) => proc.spec.instances)).toEqual(by === 'delete' ? [] : Array.from({ length: reached + 1 }, () => reached + 1));
     if (by === 'stop') await deleteProcesses(registry, { kind: 'name', name });
   });
+
+  it('two scales of one app to the same number at once: it runs that number, not the sum of what each found missing', async () => {
+    const name = 'twice';
+    await startApps(registry, [specFromCli('/bin/sleep', { name, interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
+    const outcomes = await Promise.allSettled([scaleApp(registry, name, '40'), scaleApp(registry, name, '40')]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'fulfilled']);
+    expect(registry.named(name).length).toBe(40);
+    expect(new Set(registry.named(name).map((proc) => proc.instance)).size).toBe(40);
+    expect(registry.named(name).every((proc) => proc.spec.instances === 40 && proc.status === 'online')).toBe(true);
+    await deleteProcesses(registry, { kind: 'name', name });
+  });
 });
