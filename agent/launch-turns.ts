@@ -87,3 +87,13 @@ export class Unreached {
     ];
   }
 }
+
+/**
+ * The end of the deletes under way of processes named `name`, or null when none is: a start or a
+ * resurrect that comes after a delete waits for it, then registers the app anew, instead of taking
+ * what the delete is taking away for an app already there (and leaving nothing running).
+ */
+export function deletionOf(registry: Registry, name: string): Promise<unknown> | null {
+  const leaving = registry.named(name).filter((proc) => proc.lifecycle.pending?.goal === 'removed');
+  return leaving.length === 0 ? null : Promise.all(leaving.map((proc) => new Promise<void>((resolve) => proc.once('removed', () => resolve()))));
+}

@@ -12,7 +12,7 @@ import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
-import { LaunchTurns, SPAWN_BATCH, Unreached } from './launch-turns.js';
+import { LaunchTurns, SPAWN_BATCH, Unreached, deletionOf } from './launch-turns.js';
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -50,6 +50,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const unreached = new Unreached(registry);
   for (const spec of apps) {
     await turns.before(spec.name);
+    const deleting = deletionOf(registry, spec.name);
+    if (deleting) await deleting;
     // a delete of everything came during this start: what it had not reached is not registered
     const everything = unreached.since();
     if (everything === 'delete') {
@@ -96,7 +98,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       continue;
     }
     if (mode === 'start') {
-      const dormant = existing.filter((proc) => isDormant(proc.status));
+      // at rest, or being stopped: the later start wins over the stop under way, as PM2 restarts an app not online
+      const dormant = existing.filter((proc) => isDormant(proc.status) || stopAsked(proc));
       if (dormant.length === 0) alreadyRunning.push(spec.name);
       // as PM2 restarts it: with the options the command line gave (the rest as they were), and a
       // new shell's variables only with --update-env
@@ -354,6 +357,8 @@ export async function deleteProcesses(registry: Registry, selector: Selector): P
 }
 
 const beingDeleted = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'removed';
+/** A stop is under way: asked, or carried out with nothing to follow it. */
+const stopAsked = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'stopped' || (proc.status === ProcessState.STOPPING && proc.lifecycle.afterStop === 'stop');
 const removal = (proc: SupervisedProcess): Promise<void> => new Promise((resolve) => proc.once('removed', () => resolve()));
 
 const OVERRIDDEN: Record<Intent, string> = {
