@@ -97,3 +97,15 @@ export function deletionOf(registry: Registry, name: string): Promise<unknown> |
   const leaving = registry.named(name).filter((proc) => proc.lifecycle.pending?.goal === 'removed');
   return leaving.length === 0 ? null : Promise.all(leaving.map((proc) => new Promise<void>((resolve) => proc.once('removed', () => resolve()))));
 }
+
+/**
+ * What a start or resurrect of `name` waits for before it looks at the registry: a delete of the
+ * app under way (deletionOf), or another start registering it while its listening sockets open
+ * (Registry.openingOf: without the wait both took the app for a new one). Null when neither is.
+ */
+export function settlingOf(registry: Registry, name: string): Promise<unknown> | null {
+  const opening = registry.openingOf(name);
+  const deleting = deletionOf(registry, name);
+  if (!opening && !deleting) return null;
+  return Promise.all([opening?.catch(() => undefined), deleting]);
+}

@@ -12,7 +12,7 @@ import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
-import { LaunchTurns, SPAWN_BATCH, Unreached, deletionOf } from './launch-turns.js';
+import { LaunchTurns, SPAWN_BATCH, Unreached, settlingOf } from './launch-turns.js';
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -50,8 +50,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const unreached = new Unreached(registry);
   for (const spec of apps) {
     await turns.before(spec.name);
-    const deleting = deletionOf(registry, spec.name);
-    if (deleting) await deleting;
+    const settling = settlingOf(registry, spec.name);
+    if (settling) await settling;
     // a delete of everything came during this start: what it had not reached is not registered
     const everything = unreached.since();
     if (everything === 'delete') {

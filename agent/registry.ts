@@ -24,6 +24,8 @@ export class Registry {
   readonly logFiles: LogFiles;
   /** Listening sockets of socket-activated apps. */
   readonly listeners = new Listeners();
+  /** The listening sockets being opened for an app a start is registering (prepare), by name. */
+  private readonly opening = new Map<string, Promise<number[]>>();
   /** Told of each process as it is registered, before it starts (the foreground runtime follows its output). */
   readonly added = new Set<(proc: SupervisedProcess) => void>();
   /**
@@ -102,10 +104,28 @@ export class Registry {
 
   /** Registers and prepares (its listening sockets opened) a process for one instance of `spec`. */
   async prepare(spec: AppSpec, instance: number, id?: number): Promise<SupervisedProcess> {
-    const listenFds = spec.listen.length > 0 ? await this.listeners.acquire(spec.name, spec.listen) : [];
+    let listenFds: number[] = [];
+    if (spec.listen.length > 0) {
+      const opening = this.listeners.acquire(spec.name, spec.listen);
+      this.opening.set(spec.name, opening);
+      try {
+        listenFds = await opening;
+      } finally {
+        if (this.opening.get(spec.name) === opening) this.opening.delete(spec.name);
+      }
+    }
     const proc = this.add(spec, instance, id);
     proc.useSockets(listenFds);
     return proc;
+  }
+
+  /**
+   * The opening of `name`'s listening sockets by a start that has not registered it yet, or null:
+   * a second start of the app waits for it, then finds the app registered (it took the app for a
+   * new one, and opened its port again: EADDRINUSE on pmx's own socket).
+   */
+  openingOf(name: string): Promise<unknown> | null {
+    return this.opening.get(name) ?? null;
   }
 
   /** Past the highest id a dump may hold, ids are taken from the lowest free one, so that every list saved can be read back. */

@@ -4,7 +4,7 @@ import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
-import { LaunchTurns, Unreached, deletionOf } from './launch-turns.js';
+import { LaunchTurns, Unreached, settlingOf } from './launch-turns.js';
 import { AgentFault } from './fault.js';
 
 /** What a resurrect did: the processes it registered, the file it read, and what to warn about. */
@@ -35,8 +35,8 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
   const unreached = new Unreached(registry);
   for (const entry of dump.entries) {
     await turns.before(entry.spec.name);
-    const deleting = deletionOf(registry, entry.spec.name);
-    if (deleting) await deleting;
+    const settling = settlingOf(registry, entry.spec.name);
+    if (settling) await settling;
     const everything = unreached.since();
     if (everything === 'delete') {
       unreached.skip(entry.spec.name, 'delete');

@@ -1,6 +1,7 @@
 // Cluster mode for any language: the agent opens the port and passes it as fd 3 (LISTEN_FDS) to
 // each instance of a Python server; a reload swaps them without a refused or failed request.
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PmxSandbox, ROOT, alive, eventually } from '../../helpers/pmx.js';
 import { freePort } from '../../helpers/net.js';
@@ -47,5 +48,18 @@ describe('socket activation', () => {
   it('closes the port when the app is deleted', async () => {
     await pmx.ok(['delete', 'py']);
     await expect(getReply(port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it('two starts of one file of socket-activated apps at once: both succeed, one copy of each app, no EADDRINUSE on pmx\'s own sockets', async () => {
+    await pmx.run(['delete', 'all']); // what the tests before left, if anything
+    const ports = await Promise.all(Array.from({ length: 6 }, () => freePort()));
+    const file = join(pmx.dir, 'listening.config.js');
+    const apps = ports.map((port, i) => ({ name: `l${i}`, script: join(ROOT, 'test/fixtures/apps/slow-listen.js'), listen: `127.0.0.1:${port}`, env: { LISTEN_DELAY: '0' } }));
+    writeFileSync(file, `module.exports = ${JSON.stringify({ apps })};`);
+    const [first, second] = await Promise.all([pmx.run(['start', file]), pmx.run(['start', file])]);
+    expect(first.stderr + second.stderr).not.toContain('EADDRINUSE');
+    expect([first.code, second.code]).toEqual([0, 0]);
+    expect((await pmx.jlist()).map((entry) => entry.name).sort()).toEqual(apps.map((app) => app.name).sort());
+    for (const port of ports) await eventually(`an answer on ${port}`, () => getReply(port).catch(() => null));
   });
 });
