@@ -62,7 +62,8 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     const label = `${proc.pm_id}|${proc.name}`;
     const prefix = plain ? `${label.padEnd(10).slice(0, 10)} | ` : '';
     for (const stream of ['out', 'err'] as const) {
-      if (stream === 'out' ? flags.err : flags.out) continue;
+      // --err wins over --out when both are given, as in PM2
+      if (stream === 'out' ? flags.err : flags.out && !flags.err) continue;
       // a file several processes share (merge_logs, cluster instances given one -o) is shown once, under the first
       if (!files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix));
     }
@@ -74,8 +75,8 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   if (headed && lines > 0) {
     const what = target && target !== 'all' ? target : 'all';
     ctx.out.write(`[TAILING] Tailing ${which} for [${what}] process${what === 'all' ? 'es' : ''} (change the value with --lines option)\n`);
-    // as PM2 shows its own log first for all processes: the agent's
-    if ((!target || target === 'all') && !flags.out && !flags.err && !filter.grep && !filter.since) {
+    // as PM2 shows its own log first for all processes: the agent's (not with --raw, as PM2 leaves pm2.log out then)
+    if ((!target || target === 'all') && !flags.raw && !flags.out && !flags.err && !filter.grep && !filter.since) {
       const file = ctx.home.logFile;
       printBacklog(ctx, file, readBacklog(file, lines, filter, null).lines, which, (line) => ctx.out.write(`${plain ? `${'PMX'.padEnd(10)} | ` : ''}${line}\n`));
     }

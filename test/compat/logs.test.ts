@@ -162,6 +162,23 @@ describe('log contents', () => {
     expect(lines(shown.pmx.stderr)).toEqual(['err line of rawed']);
   });
 
+  it("logs --raw of every process leaves the manager's own log out, and --out with --err shows the error log, as PM2 does", async () => {
+    await diff.run(['start', 'hold.js', '-n', 'rawall']);
+    const { pm2, pmx } = await diff.jlist();
+    for (const [side, entry] of [[diff.pm2, pm2[0]!], [diff.pmx, pmx[0]!]] as const) {
+      await read(side, entry, 'pm_err_log_path', 'err line');
+      await read(side, entry, 'pm_out_log_path', 'out line');
+    }
+    const lines = (text: string) => text.split('\n').filter((line) => line.trim() !== '').sort();
+    const all = await diff.run(['logs', '--raw', '--nostream', '--lines', '3']);
+    expect(lines(all.pmx.stdout)).toEqual(lines(all.pm2.stdout));
+    expect(lines(all.pmx.stdout)).toContain('out line of rawall');
+    const both = await diff.run(['logs', 'rawall', '--out', '--err', '--nostream', '--lines', '3']);
+    expect(lines(both.pmx.stdout)).toEqual(lines(both.pm2.stdout));
+    expect(lines(both.pmx.stdout).join('\n')).toContain('err line of rawall');
+    expect(lines(both.pmx.stdout).join('\n')).not.toContain('out line of rawall');
+  });
+
   it('logs --json streams new lines and every process event, one JSON object a line, as PM2 does', async () => {
     diff.write({ 'tick.js': "setInterval(() => console.log('tick'), 100);\n" });
     await diff.run(['start', 'tick.js', '-n', 'jsoned']);
