@@ -123,11 +123,24 @@ describe('restart policies', () => {
     await pmx.ok(['delete', 'held']);
   });
 
-  it('restarts an app over max_memory_restart', async () => {
-    await pmx.ok(['start', join(apps, 'memory.js'), '-n', 'hog', '--max-memory-restart', '60M'], { env: { GROW_MB: '100', PMX_SAMPLE_INTERVAL_MS: '200' } });
-    await eventually('a memory restart', async () => (await pmx.proc('hog')).pm2_env.restart_time >= 1);
-    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toContain('max_memory_restart');
-    await pmx.ok(['delete', 'hog']);
+  it('restarts an app that stays over max_memory_restart for 10 samples (2 s at 200 ms), and not one whose peak at start-up is shorter', async () => {
+    // an agent of its own, sampling every 200 ms from its start
+    const mem = new PmxSandbox();
+    try {
+      const env = { PMX_SAMPLE_INTERVAL_MS: '200' };
+      await mem.ok(['ping'], { env });
+      await mem.ok(['start', join(apps, 'memory.js'), '-n', 'peak', '--max-memory-restart', '60M', '--node-args=--expose-gc'], { env: { ...env, GROW_MB: '100', RELEASE_AFTER_MS: '800' } });
+      await mem.ok(['start', join(apps, 'memory.js'), '-n', 'hog', '--max-memory-restart', '60M'], { env: { ...env, GROW_MB: '100' } });
+      const began = Date.now();
+      await eventually('a memory restart of the hog', async () => (await mem.proc('hog')).pm2_env.restart_time >= 1);
+      expect(Date.now() - began).toBeGreaterThanOrEqual(2000);
+      expect(readFileSync(join(mem.home, 'agent.log'), 'utf8')).toMatch(/hog \(id \d+\) uses \d+ bytes, over max_memory_restart \d+ for \d+ s: restarting/);
+      // the peak came and went within the window, at its start: never restarted for it
+      expect(readFileSync(join(mem.home, 'agent.log'), 'utf8')).not.toMatch(/peak \(id \d+\) uses/);
+      expect((await mem.proc('peak')).pm2_env.restart_time).toBe(0);
+    } finally {
+      await mem.cleanup();
+    }
   });
 
   it('restarts on a cron_restart schedule', async () => {
