@@ -91,7 +91,8 @@ export interface SupervisionEvent {
 /** One entry of `axm_monitor`, as PM2's @pm2/io publishes it. */
 export interface AxmMetric {
   value: string | number;
-  unit: string;
+  /** Absent where @pm2/io gives none (Active handles). */
+  unit?: string;
   type: string;
   historic: boolean;
 }

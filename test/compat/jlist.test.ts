@@ -1,6 +1,7 @@
 // Differential: what scripts read from `jlist` and `prettylist` is what PM2 gives them.
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { APPS, Differential, type JlistEntry, allOnline, project, settled, until } from './harness.js';
+import { freePort } from '../helpers/net.js';
 
 let diff: Differential;
 beforeAll(() => {
@@ -237,6 +238,24 @@ describe('what scripts read after a crash, from another folder, and when silent'
     const pretty = await diff.run(['prettylist', '--silent']);
     expect(pretty.pmx.code).toBe(0);
     for (const side of [pretty.pm2, pretty.pmx]) expect(side.stdout).toMatch(/^ {4}name: 'quiet',$/m);
+  });
+});
+
+describe('axm_monitor', () => {
+  it("gives each Node metric PM2's id, unit (or none) and value type: a jq script comparing a latency as a number reads the same", async () => {
+    const ports = { pm2: await freePort(), pmx: await freePort() };
+    await Promise.all([diff.pm2.run(['start', 'http.js', '-n', 'metered'], { env: { PORT: String(ports.pm2) } }), diff.pmx.run(['start', 'http.js', '-n', 'metered'], { env: { PORT: String(ports.pmx) } })]);
+    const shapes = (entry: JlistEntry): Record<string, unknown> =>
+      Object.fromEntries(Object.entries(entry.pm2_env.axm_monitor as Record<string, { value: unknown; type: string; unit?: string }>).map(([name, metric]) => [name, { type: metric.type, unit: 'unit' in metric ? metric.unit : '(none)', value: typeof metric.value }]));
+    const lists = await until('both apps to show their HTTP latency', async () => {
+      for (const port of Object.values(ports)) await fetch(`http://127.0.0.1:${port}/`).then((res) => res.text()).catch(() => null);
+      const { pm2, pmx } = await diff.jlist();
+      const ready = (list: JlistEntry[]) => list.length === 1 && 'HTTP P95 Latency' in (list[0]!.pm2_env.axm_monitor as object) && 'Active handles' in (list[0]!.pm2_env.axm_monitor as object);
+      return ready(pm2) && ready(pmx) ? { pm2: shapes(pm2[0]!), pmx: shapes(pmx[0]!) } : null;
+    });
+    // PM2's probe has a few metrics pmx does not measure (Active requests, the GC pauses): pmx's are a subset, each as PM2 gives it
+    expect(Object.keys(lists.pmx).filter((name) => !(name in lists.pm2))).toEqual([]);
+    expect(lists.pmx).toEqual(Object.fromEntries(Object.keys(lists.pmx).map((name) => [name, lists.pm2[name]])));
   });
 });
 
