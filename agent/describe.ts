@@ -7,6 +7,7 @@ import { RawJson } from './protocol/framing.js';
 import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isDormant, isRunning, publicStatus } from './process/states.js';
 import { axmMonitor } from './metrics/axm-monitor.js';
+import { measureNow } from './monitor.js';
 import { isNodeInterpreter } from './process/os.js';
 import { backoffInForce } from './process/crash-policy.js';
 
@@ -57,7 +58,7 @@ function live(proc: SupervisedProcess) {
   const running = isRunning(lifecycle.status);
   return {
     pid: running ? proc.pid : 0,
-    monit: running ? { ...proc.monit } : { memory: 0, cpu: 0 },
+    monit: running ? measured(proc) : { memory: 0, cpu: 0 },
     state: {
       pm_id: proc.id,
       // a socket-activated process recovery stopped and starts again once its sockets are open: not stopped by anyone
@@ -106,4 +107,10 @@ function currentUser(): string {
     username = String(process.getuid?.() ?? '');
   }
   return username;
+}
+
+/** The process's figures, measured at once when the monitor has not come to its current child yet. */
+function measured(proc: SupervisedProcess): { memory: number; cpu: number } {
+  measureNow(proc);
+  return { ...proc.monit };
 }

@@ -89,6 +89,25 @@ export function startMonitor(registry: Registry, intervalMs: number, log: (line:
   return () => clearTimeout(timer);
 }
 
+/**
+ * Measures `proc`'s current child at once, when the monitor has not come to it yet (a list asked
+ * right after a start or a restart showed 0 bytes, where PM2 measures at the request): the tree's
+ * RSS, and its CPU time over its life so far, as a first pidusage reading gives it.
+ */
+export function measureNow(proc: SupervisedProcess): void {
+  if (proc.pid <= 0 || proc.measured) return;
+  let ticks = 0;
+  let memory = 0;
+  for (const row of readTree(proc.pid, new Map()).values()) {
+    ticks += row.ticks;
+    memory += row.rss;
+  }
+  if (memory === 0) return; // gone meanwhile
+  const lived = (Date.now() - proc.lifecycle.startedAt) / 1000;
+  const cpu = lived > 0 ? (ticks / TICKS_PER_SECOND / lived) * 100 : 0;
+  proc.measure({ memory, cpu: Math.max(0, Math.round(cpu * 10) / 10) });
+}
+
 /** Restarts `proc` once every sample for `overFor` ms found it over its max_memory_restart. */
 function enforceMemoryLimit(proc: SupervisedProcess, memory: number, now: number, overSince: Map<number, number>, overFor: number, log: (line: string) => void): void {
   const limit = proc.spec.max_memory_restart;

@@ -76,6 +76,8 @@ export class SupervisedProcess extends EventEmitter {
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
   private usage: Readonly<{ memory: number; cpu: number }> = { memory: 0, cpu: 0 };
+  /** The child `usage` was measured of: a new child (a restart) has none until it is measured. */
+  private usagePid = 0;
   private metricsSample: NodeMetrics | null = null;
   /** Written by useSockets only. */
   private sockets: readonly number[] = [];
@@ -161,9 +163,14 @@ export class SupervisedProcess extends EventEmitter {
     return this.lastEnd;
   }
 
-  /** Memory and CPU of the process and its descendants, as the monitor last measured them. */
+  /** Memory and CPU of the process and its descendants, as the monitor last measured them (zeros for a child not measured yet: measuredNow). */
   get monit(): Readonly<{ memory: number; cpu: number }> {
-    return this.usage;
+    return this.usagePid === this.pid ? this.usage : { memory: 0, cpu: 0 };
+  }
+
+  /** Whether the current child has been measured: a list asked before the monitor came to it measures it then (monitor.ts measureNow). */
+  get measured(): boolean {
+    return this.usagePid === this.pid;
   }
 
   /** The latest runtime sample of the current child when it is a Node app with metrics; else null. */
@@ -179,6 +186,7 @@ export class SupervisedProcess extends EventEmitter {
   /** The monitor's latest measure of the process tree. */
   measure(usage: Readonly<{ memory: number; cpu: number }>): void {
     this.usage = usage;
+    this.usagePid = this.pid;
   }
 
   /** The sockets the agent holds for this app (opened for it, shared by its instances, or opened again after a crash). */

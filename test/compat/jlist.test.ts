@@ -241,6 +241,17 @@ describe('what scripts read after a crash, from another folder, and when silent'
   });
 });
 
+describe('monit', () => {
+  it('holds the memory of the process right after start and restart return, as PM2 measures at the request', async () => {
+    for (const command of [['start', 'hold.js', '-n', 'measured'], ['restart', 'measured']]) {
+      const run = await diff.run(command);
+      expect(codes(run)).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await diff.jlist();
+      expect({ pm2: pm2[0]!.monit.memory > 0, pmx: pmx[0]!.monit.memory > 0 }).toEqual({ pm2: true, pmx: true });
+    }
+  });
+});
+
 describe('axm_monitor', () => {
   it("gives each Node metric PM2's id, unit (or none) and value type: a jq script comparing a latency as a number reads the same", async () => {
     const ports = { pm2: await freePort(), pmx: await freePort() };
