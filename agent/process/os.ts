@@ -12,6 +12,7 @@ import { METRICS_FD_VARIABLE, METRICS_PRELOAD } from '../metrics/node-metrics.js
 import { LAUNCH_VARIABLE, findMarked, markerOf, probeMarker } from '../os/marked.js';
 import { OutputPipes, type OpenedPipes, type OutputPipePaths } from './output-pipes.js';
 import { openNotifySocket, type NotifySocket } from '../health/notify-socket.js';
+import { guardRunnable } from '../protocol/home-guard.js';
 
 /** A process named so that pid reuse cannot fool us: its pid and its start time since boot. */
 export interface ProcessIdentityRow {
@@ -93,6 +94,8 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
   let sweepTimer: NodeJS.Timeout | null = null;
   const os: ProcessOs = {
     launch(spec, given) {
+      // a script another user could change would run their code as this agent's user (root, often)
+      guardRunnable(spec.script, 'its script', `run it under a pmx of the user who owns it, or make the script yours (chown) once you have read it`);
       const marker = given.marker ?? null;
       const options = marker === null ? given : { ...given, env: { ...given.env, [LAUNCH_VARIABLE]: marker } };
       if (usesNodeCluster(spec)) {

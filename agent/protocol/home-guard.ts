@@ -61,8 +61,8 @@ export interface ChainCheck {
   uid?: number;
   /** The path the message names, when it is not the path walked (a log file in the walked directory). */
   named?: string;
-  /** The fault's code: the home's, or a log or pid file's. */
-  code?: 'HOME_UNSAFE' | 'LOG_FILE_UNSAFE';
+  /** The fault's code: the home's, a log or pid file's, or a script's (guardRunnable). */
+  code?: 'HOME_UNSAFE' | 'LOG_FILE_UNSAFE' | 'SCRIPT_UNSAFE';
   /**
    * A folder of root's that a system group may write (gid below 1000 with no person's account
    * among its members, others may not: Ubuntu's /var/log is root:syslog 0775) is taken as root's
@@ -149,6 +149,34 @@ export function guardChain(path: string, check: string | ChainCheck = {}): strin
     }
   }
   return dir;
+}
+
+/**
+ * Refuses a file whose content the effective user would run (an app's script, an ecosystem file,
+ * whose code runs when it is read and whose values name what runs): one that belongs to another
+ * user (not root), or that others may write, or that is reached through a way they could change
+ * (guardChain). Another user who could change it would have this user (root, often) run their
+ * code. `what` names it in the message; `fix` ends it. A file not there is left to the caller.
+ */
+export function guardRunnable(path: string, what: string, fix: string): void {
+  const euid = process.geteuid?.();
+  if (euid === undefined || !path.startsWith('/')) return;
+  const fault = (message: string, data: Record<string, unknown>): AgentFault => new AgentFault(message, { code: 'SCRIPT_UNSAFE', file: path, data });
+  const where = guardChain(path, { named: path, code: 'SCRIPT_UNSAFE', elsewhere: fix, systemGroups: true });
+  let stats: Stats;
+  try {
+    stats = statSync(where);
+  } catch {
+    return;
+  }
+  const foreign = stats.uid !== 0 && stats.uid !== euid;
+  const trustedGroup = (stats.mode & 0o002) === 0 && ((stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
+  const shared = (stats.mode & 0o022) !== 0 && !trustedGroup;
+  if (!foreign && !shared) return;
+  const problem = foreign
+    ? `${what} belongs to ${userName(stats.uid)}, who could change what ${userName(euid)} runs`
+    : `${what} is writable by ${writers(stats)} (mode ${modeOf(stats)}), who could change what ${userName(euid)} runs`;
+  throw unsafe(path, `${problem}; ${fix}`, path, stats, fault);
 }
 
 type FaultOf = (message: string, data: Record<string, unknown>) => AgentFault;

@@ -199,6 +199,8 @@ export type FaultCode =
   | 'HOME_UNSAFE'
   /** A log or pid file that is not a regular file of this user or root with one name, or a link of another user. */
   | 'LOG_FILE_UNSAFE'
+  /** An app's script (or an ecosystem file) that another user could change: it belongs to them, or they may write it or its way. */
+  | 'SCRIPT_UNSAFE'
   /** A request line longer than MAX_REQUEST_BYTES. */
   | 'MESSAGE_TOO_LARGE'
   /** A request that would start or record processes, made while the agent stops every process to end. */

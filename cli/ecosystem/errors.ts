@@ -4,6 +4,8 @@ import { PmxError, type PmxErrorOptions } from '../../agent/protocol/errors.js';
 /** Stable codes; the CLI maps them to wording and exit codes. */
 export type EcosystemErrorCode =
   | 'ECOSYSTEM_UNREADABLE'
+  /** An ecosystem file another user could change (theirs, writable by others, or on a way they control): not read. */
+  | 'ECOSYSTEM_UNSAFE'
   | 'ECOSYSTEM_INVALID'
   | 'SCRIPT_NOT_FOUND'
   | 'ONLY_UNKNOWN'

@@ -5,11 +5,18 @@ import { dirname } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Script } from 'node:vm';
 import { EcosystemError } from './errors.js';
+import { guardRunnable } from '../../agent/protocol/home-guard.js';
 import { formatOf } from './find.js';
 import { parseJsonFile } from './parse-json.js';
 
 /** The content of the file at the absolute `path` (the module's export, or the parsed data); `shown` names it in messages. */
 export async function readEcosystemFile(path: string, shown: string): Promise<unknown> {
+  try {
+    // its code runs as this user when it is read, and its values name what the agent runs
+    guardRunnable(path, 'the ecosystem file', 'run pmx as the user who owns it, or make it yours (chown) once you have read it');
+  } catch (error) {
+    throw new EcosystemError(`${shown}: ${(error as Error).message} (nothing was started)`, { code: 'ECOSYSTEM_UNSAFE', file: path, cause: error });
+  }
   const text = readText(path, shown); // a clear error for a missing or unreadable file, whatever the format
   const format = formatOf(path);
   if (format === 'json') return parseJsonFile(text, path, shown);
