@@ -66,7 +66,8 @@ function live(proc: SupervisedProcess) {
       restart_time: lifecycle.restarts,
       unstable_restarts: lifecycle.unstableRestarts,
       pm_uptime: lifecycle.startedAt || proc.createdAt,
-      created_at: proc.createdAt,
+      // null once given up on (errored), as PM2 clears it
+      created_at: lifecycle.status === ProcessState.ERRORED ? null : proc.createdAt,
       exit_code: lifecycle.exitCode,
       last_exit: proc.lastExit,
       pm_out_log_path: logTargets.out,

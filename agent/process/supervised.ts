@@ -72,7 +72,8 @@ export class SupervisedProcess extends EventEmitter {
   startOwed = false;
   /** A cluster worker of this process has listened: its replacements serve a port too, whatever the child they replace does. */
   private servedPort = false;
-  readonly createdAt: number;
+  /** PM2's created_at: set at registration, and again by each restart or reload asked for (PM2's resetState). */
+  createdAt: number;
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
   private usage: Readonly<{ memory: number; cpu: number }> = { memory: 0, cpu: 0 };
@@ -256,6 +257,7 @@ export class SupervisedProcess extends EventEmitter {
     if (held) return new Promise((resolve) => held.push(() => resolve(this.request(intent))));
     const ticket = this.state.asked + 1;
     const answered = new Promise<Outcome>((resolve) => this.waiters.set(ticket, resolve));
+    if (intent === 'restart' || intent === 'reload') this.createdAt = this.os.now();
     this.dispatch({ type: intent });
     this.log(`${this.spec.name} (id ${this.id}): ${intent} requested`);
     return answered;

@@ -23,7 +23,8 @@ export interface Pm2Env extends AppSpec {
   unstable_restarts: number;
   /** ms since epoch of the last start (PM2's name). */
   pm_uptime: number;
-  created_at: number;
+  /** null once the process is errored, as PM2 clears it. */
+  created_at: number | null;
   exit_code: number | null;
   /** How the last child ended (code or signal, when), or null while none has: `describe` shows it. */
   last_exit?: { code: number | null; signal: string | null; at: number } | null;

@@ -53,7 +53,7 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
     ['node env', text(env.env.NODE_ENV)],
     ['watch & reload', isWatching(env) ? { text: '✔', paint: (t) => style.bold(style.green(t)) } : { text: '✘' }],
     ['unstable restarts', text(env.unstable_restarts)],
-    ['created at', text(Number.isFinite(env.created_at) ? new Date(env.created_at).toISOString() : null)],
+    ['created at', text(env.created_at !== null && Number.isFinite(env.created_at) ? new Date(env.created_at).toISOString() : null)],
   );
   rows.push(['kill timeout', text(`${env.kill_timeout}ms`)]);
   if (env.hang_timeout) rows.push(['hang timeout', text(`${env.hang_timeout}ms`)]);

@@ -16,7 +16,7 @@ export interface Pm2ShapedEnv {
   restart_time: number;
   unstable_restarts: number;
   pm_uptime: number;
-  created_at: number;
+  created_at: number | null;
   exec_mode: 'fork_mode' | 'cluster_mode';
   instances: number;
   pm_exec_path: string;

@@ -146,6 +146,21 @@ describe('jlist', () => {
     ]);
   });
 
+  it('sets created_at again at a restart asked for, and to null once a crash loop is errored, as PM2 does', async () => {
+    await diff.run(['start', 'hold.js', '--name', 'aged']);
+    const before = await diff.jlist();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await diff.run(['restart', 'aged']);
+    const after = await diff.jlist();
+    const created = (list: JlistEntry[]) => list.find((entry) => entry.name === 'aged')!.pm2_env.created_at as number;
+    expect({ pm2: created(after.pm2) > created(before.pm2), pmx: created(after.pmx) > created(before.pmx) }).toEqual({ pm2: true, pmx: true });
+    diff.write({ 'looped.config.js': "module.exports = { apps: [{ name: 'looped', script: './crash.js', max_restarts: 2, min_uptime: 60000, pmx: false }] };" });
+    await diff.run(['start', 'looped.config.js']);
+    const { pm2, pmx } = await settled(diff, (list) => list.find((entry) => entry.name === 'looped')?.pm2_env.status === 'errored', 'the crash loop errored');
+    expect(project(pmx, ['name', 'pm2_env.created_at']).filter((row) => row.name === 'looped')).toEqual(project(pm2, ['name', 'pm2_env.created_at']).filter((row) => row.name === 'looped'));
+    expect(project(pmx, ['name', 'pm2_env.created_at']).find((row) => row.name === 'looped')).toEqual({ name: 'looped', 'pm2_env.created_at': null });
+  });
+
   it("gives an app with exp_backoff_restart_delay PM2's prev_restart_delay: the back-off in force, PM2's numbers (x1.5 rounded down), growing with each crash", async () => {
     diff.write({ 'ends.js': 'setTimeout(() => process.exit(3), 300);' });
     await diff.run(['start', 'hold.js', '--name', 'steady']);
