@@ -22,7 +22,7 @@ export async function ls(ctx: CommandContext, flags: { sort?: string } = {}): Pr
   const sort = flags.sort === undefined ? undefined : (parseSort(flags.sort) ?? undefined);
   if (flags.sort !== undefined && !sort) ctx.err.write(`[PMX][WARN] --sort ${flags.sort}: sorts by name, id, pid, namespace, cpu, memory, uptime or status (with :asc or :desc); listed by name\n`);
   const procs = await withAgent(ctx, (agent) => agent.call('list', { brief: true }));
-  ctx.out.write((ctx.miniList ? renderMiniList(procs, sort) : renderList(procs, { color: ctx.color, sort })) + '\n');
+  ctx.out.write((ctx.miniList ? renderMiniList(procs) : renderList(procs, { color: ctx.color, sort })) + '\n');
 }
 
 /** `pmx jlist` (one line of JSON) and `pmx prettylist` (util.inspect text, as PM2 prints it): PM2's shape. */

@@ -168,9 +168,10 @@ function watching(proc: ProcessDescription, style: Style): Cell {
   return isWatching(proc.pm2_env) ? { text: 'enabled', paint: (text) => style.bold(style.green(text)) } : { text: 'disabled', paint: style.gray };
 }
 
-/** `pmx ls -m`: PM2's minimal list, a block of `key : value` lines per process. */
-export function renderMiniList(procs: readonly ProcessDescription[], sort?: ListSort, now = Date.now()): string {
-  return sortList(procs, sort)
+/** `pmx ls -m`: PM2's minimal list, a block of `key : value` lines per process, in id order (PM2's never sorts it, --sort or not). */
+export function renderMiniList(procs: readonly ProcessDescription[], now = Date.now()): string {
+  return [...procs]
+    .sort((a, b) => a.pm_id - b.pm_id)
     .map((p) => {
       const env = p.pm2_env;
       const online = env.status === 'online' && env.pm_uptime;

@@ -60,6 +60,14 @@ describe('ls', () => {
       expect(keys(pmx.stdout), args.join(' ')).toContain('status');
       expect(values(pmx.stdout), args.join(' ')).toEqual(values(pm2.stdout));
     }
+    // in id order, whatever the names and --sort: PM2 never sorts it
+    for (const name of ['c-mini', 'a-mini', 'b-mini']) await diff.run(['start', 'hold.js', '-n', name]);
+    for (const args of [['ls', '-m'], ['ls', '-m', '--sort', 'name:desc']]) {
+      const { pm2, pmx } = await diff.run(args);
+      const names = (text: string) => lines(text).filter((line) => line.startsWith('+--- ')).map((line) => line.slice(5).trim());
+      expect(names(pmx.stdout), args.join(' ')).toEqual(names(pm2.stdout));
+      expect(names(pmx.stdout), args.join(' ')).toEqual(['mini', 'c-mini', 'a-mini', 'b-mini']);
+    }
   });
 
   it('--no-color anywhere on the line prints no escape on a terminal, for every command (a terminal otherwise gets colours)', async () => {
