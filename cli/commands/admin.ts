@@ -154,6 +154,18 @@ export async function update(ctx: CommandContext): Promise<void> {
     found.connection.close();
     throw new CliError(`the agent runs in the foreground (pmx-runtime, pid ${found.pid}) and nothing would start it again: nothing was stopped`, { code: 'BAD_ARGUMENT', hint: 'stop it (Ctrl-C) and start pmx-runtime again with this version; under an init system or in a container it is restarted for you' });
   }
+  // from the stop of the old agent until the saved processes run again, a Ctrl-C would leave every
+  // app down with nothing said: the first one is held (and said), a second one quits
+  const release = holdInterrupts(ctx, "pmx update is replacing the agent: the saved processes are started again before it ends (Ctrl-C again to quit now and leave them stopped; 'pmx resurrect' starts them)");
+  try {
+    await replaceAgent(ctx, found);
+  } finally {
+    release();
+  }
+}
+
+/** update's work once it knows the agent: save, stop it, and start the saved processes under the new one. */
+async function replaceAgent(ctx: CommandContext, found: FoundAgent | null): Promise<void> {
   if (found) {
     const old = found.connection;
     const count = (await old.call('list', {})).length;
@@ -181,6 +193,28 @@ export async function update(ctx: CommandContext): Promise<void> {
   }
   await startAgent(resolveHome());
   await resurrectIfSaved(ctx);
+}
+
+/**
+ * Holds SIGINT and SIGTERM until the returned function is called: the first one says `why`, a
+ * second one quits at once (exit 130), as a user who insists expects.
+ */
+function holdInterrupts(ctx: CommandContext, why: string): () => void {
+  let told = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (told) {
+      ctx.err.write(`[PMX][WARN] quitting on a second ${signal}: the saved processes may be left stopped; 'pmx resurrect' starts them\n`);
+      process.exit(130);
+    }
+    told = true;
+    ctx.err.write(`[PMX][WARN] ${why}\n`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  };
 }
 
 /** How long `update` waits for the init system or container to start a foreground agent again (systemd's RestartSec is 2 s). */
