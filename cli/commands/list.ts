@@ -29,7 +29,8 @@ export async function ls(ctx: CommandContext, flags: { sort?: string } = {}): Pr
 export async function jlist(ctx: CommandContext, pretty: boolean): Promise<void> {
   const procs = await withAgent(ctx, (agent) => agent.call('list', {}));
   const { renderJlist, renderPrettylist } = await import('../output/pm2-shape.js');
-  ctx.out.write((pretty ? renderPrettylist(procs) : renderJlist(procs)) + '\n');
+  // no newline after it, as PM2 writes it: byte for byte what a script compares
+  ctx.out.write(pretty ? renderPrettylist(procs) : renderJlist(procs));
 }
 
 /** `pmx describe <id|name>`. */

@@ -256,6 +256,16 @@ describe('what scripts read after a crash, from another folder, and when silent'
   });
 });
 
+describe('the bytes', () => {
+  it('jlist and prettylist end without a newline, as PM2 writes them', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'bytes']);
+    for (const command of ['jlist', 'prettylist']) {
+      const listed = await diff.run([command]);
+      expect({ pm2: listed.pm2.stdout.endsWith('\n'), pmx: listed.pmx.stdout.endsWith('\n') }, command).toEqual({ pm2: false, pmx: false });
+    }
+  });
+});
+
 describe('monit', () => {
   it('holds the memory of the process right after start and restart return, as PM2 measures at the request', async () => {
     for (const command of [['start', 'hold.js', '-n', 'measured'], ['restart', 'measured']]) {
