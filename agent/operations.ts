@@ -196,8 +196,8 @@ export async function stopEverything(registry: Registry): Promise<SupervisedProc
 }
 
 /** Restarts the selected processes, with a new env and options if given (respecForRestart). */
-export async function restartProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
-  const procs = registry.select(selector);
+export async function restartProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
+  const procs = Array.isArray(selector) ? selector : registry.select(selector);
   const outcomes = procs.map((proc) => {
     respecForRestart(proc, env, options);
     return proc.request('restart');
@@ -212,8 +212,8 @@ export async function restartProcesses(registry: Registry, selector: Selector, e
  * running. A stop or delete asked after this reload wins over it, on the processes it names,
  * whether their turn has come or not.
  */
-export async function reloadProcesses(registry: Registry, selector: Selector, env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
-  const procs = registry.select(selector);
+export async function reloadProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
+  const procs = Array.isArray(selector) ? selector : registry.select(selector);
   // what each process had been asked when this reload arrived: anything since came later
   const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
   const outcomes: Outcome[] = [];

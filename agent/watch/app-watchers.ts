@@ -3,7 +3,6 @@
 // without downtime in cluster mode.
 import { resolve } from 'node:path';
 import type { AppSpec } from '../protocol/app-spec.js';
-import type { Selector } from '../protocol/types.js';
 import type { Registry } from '../registry.js';
 import type { SupervisedProcess } from '../process/supervised.js';
 import { ProcessState } from '../process/states.js';
@@ -67,16 +66,18 @@ export class AppWatchers {
   }
 
   private async changed(spec: AppSpec): Promise<void> {
-    // a process being stopped is either stopped by the user (a restart would undo that) or in a
-    // restart, whose new process will load the changed files anyway
-    if (this.registry.named(spec.name).some((proc) => proc.status === ProcessState.STOPPING)) {
-      this.log(`watch: ${spec.name} is being stopped or restarted: the change is left to that`);
-      return;
-    }
-    const selector: Selector = { kind: 'names', names: [spec.name] };
+    // per instance: one being stopped is either stopped by the user (a restart would undo that) or
+    // in a restart, whose new process loads the changed files anyway; one the user stopped stays
+    // stopped (its watching ended with its stop); the others restart, an errored one included
+    const all = this.registry.named(spec.name);
+    const leftAlone = (proc: SupervisedProcess): boolean => proc.status === ProcessState.STOPPING || (proc.status === ProcessState.STOPPED && !proc.endedByItself);
+    const acting = all.filter((proc) => !leftAlone(proc));
+    const left = all.filter(leftAlone);
+    if (left.length > 0) this.log(`watch: ${spec.name}: ${left.map((proc) => `id ${proc.id}`).join(', ')} ${left.length === 1 ? 'is' : 'are'} stopped or being stopped or restarted: the change is left to that`);
+    if (acting.length === 0) return;
     try {
-      if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, selector, undefined);
-      else await restartProcesses(this.registry, selector, undefined);
+      if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, acting, undefined);
+      else await restartProcesses(this.registry, acting, undefined);
       this.log(`watch: ${spec.name} ${spec.exec_mode === 'cluster_mode' ? 'reloaded' : 'restarted'}`);
     } catch (error) {
       this.log(`watch: ${spec.name}: ${(error as Error).message}`);

@@ -200,4 +200,33 @@ describe('watch', () => {
     await quietWindow();
     expect(await restarts('cluster')).toEqual([1, 1]);
   });
+
+  it('a change does not bring back an instance the user stopped: the others restart, it stays stopped', async () => {
+    const dir = project('halfstopped');
+    await startWatched('halfstopped', dir, '--watch', '-i', '2', '-x');
+    const [first, second] = (await pmx.jlist()).filter((entry) => entry.name === 'halfstopped');
+    await pmx.ok(['stop', String(second!.pm_id)]);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('the running instance restarted', async () => (await pmx.jlist()).find((entry) => entry.pm_id === first!.pm_id)?.pm2_env.restart_time === 1);
+    await quietWindow();
+    const after = (await pmx.jlist()).filter((entry) => entry.name === 'halfstopped');
+    expect(after.map((entry) => [entry.pm_id, entry.pm2_env.status])).toEqual([
+      [first!.pm_id, 'online'],
+      [second!.pm_id, 'stopped'],
+    ]);
+  });
+
+  it('a change while one instance is being restarted restarts the others: none is left on the old code', async () => {
+    const dir = project('midrestart');
+    // stops 1.5 s after its SIGINT: the user's restart of one instance is under way when the change comes
+    writeFileSync(join(dir, 'slow.js'), "process.on('SIGINT', () => setTimeout(() => process.exit(0), 1500));\nsetInterval(() => {}, 1000);\n");
+    await pmx.ok(['start', join(dir, 'slow.js'), '-n', 'midrestart', '-i', '2', '-x', '--cwd', dir, '--watch', 'src', '--watch-delay', String(DELAY_MS), '--kill-timeout', '5000']);
+    const [first, second] = (await pmx.jlist()).filter((entry) => entry.name === 'midrestart');
+    const restarting = pmx.run(['restart', String(first!.pm_id)]);
+    await eventually('the first instance stopping', async () => (await pmx.jlist()).find((entry) => entry.pm_id === first!.pm_id)?.pm2_env.status === 'stopping');
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await eventually('the other instance restarted for the change', async () => (await pmx.jlist()).find((entry) => entry.pm_id === second!.pm_id)?.pid !== second!.pid, 10_000);
+    expect((await restarting).code).toBe(0);
+    await eventually('both online', async () => (await pmx.jlist()).filter((entry) => entry.name === 'midrestart').every((entry) => entry.pm2_env.status === 'online'));
+  });
 });
