@@ -2,7 +2,7 @@
 // (an agent that took over a dead one's processes must not start them twice).
 import type { Registry } from './registry.js';
 import type { SupervisedProcess } from './process/supervised.js';
-import { isDormant, isRunning } from './process/states.js';
+import { ProcessState, isDormant, isRunning } from './process/states.js';
 import { readDump } from './dump.js';
 import { LaunchTurns, Unreached, settlingOf } from './launch-turns.js';
 import { AgentFault } from './fault.js';
@@ -59,6 +59,8 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
     }
     // stopped by a command when it was saved: stays so (cron_restart leaves it), as the stop left it
     else if (entry.stopped_by === 'command') proc.dispatch({ type: 'stop' });
+    // given up on (a crash loop) when it was saved: errored still, not stopped as if asked to
+    else if (entry.status === ProcessState.ERRORED) proc.restore({ ...proc.lifecycle, status: ProcessState.ERRORED });
     processes.push(proc);
   }
   log(`resurrected ${processes.length} processes from ${dump.file}${alreadyPresent > 0 ? ` (${alreadyPresent} already here, ${alreadyStopped} of them not running)` : ''}`);

@@ -89,6 +89,19 @@ describe('the agent', () => {
     expect(after.pid).not.toBe(before.pid);
   });
 
+  it('an app errored when it was saved (a crash loop given up on) comes back errored, not stopped as if asked to', async () => {
+    await pmx.ok(['delete', 'all']);
+    writeFileSync(join(pmx.dir, 'crashes.js'), 'process.exit(3);\n');
+    await pmx.ok(['start', join(pmx.dir, 'crashes.js'), '-n', 'gaveup', '--max-restarts', '1', '--no-pmx']);
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'fine']);
+    await eventually('the crash loop given up on', async () => (await pmx.proc('gaveup')).pm2_env.status === 'errored');
+    await pmx.ok(['update']);
+    expect((await pmx.jlist()).map((entry) => [entry.name, entry.pm2_env.status])).toEqual([
+      ['gaveup', 'errored'],
+      ['fine', 'online'],
+    ]);
+  });
+
   it('answers ping, and kill with no agent says so', async () => {
     expect(await pmx.ok(['ping'])).toContain('pong');
     await pmx.ok(['kill']);
