@@ -73,8 +73,11 @@ export class AppWatchers {
     const leftAlone = (proc: SupervisedProcess): boolean => proc.status === ProcessState.STOPPING || (proc.status === ProcessState.STOPPED && !proc.endedByItself);
     const acting = all.filter((proc) => !leftAlone(proc));
     const left = all.filter(leftAlone);
-    if (left.length > 0) this.log(`watch: ${spec.name}: ${left.map((proc) => `id ${proc.id}`).join(', ')} ${left.length === 1 ? 'is' : 'are'} stopped or being stopped or restarted: the change is left to that`);
-    if (acting.length === 0) return;
+    if (acting.length === 0) {
+      this.log(`watch: ${spec.name} is being stopped or restarted: the change is left to that`);
+      return;
+    }
+    if (left.length > 0) this.log(`watch: ${left.map((proc) => `id ${proc.id}`).join(', ')} of ${spec.name} ${left.length === 1 ? 'is' : 'are'} stopped, or being stopped or restarted: the change is left to that; the other instances ${spec.exec_mode === 'cluster_mode' ? 'reload' : 'restart'}`);
     try {
       if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, acting, undefined);
       else await restartProcesses(this.registry, acting, undefined);

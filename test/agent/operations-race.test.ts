@@ -244,7 +244,8 @@ const RACES: [Op, Op, [Final, Final], [Answer, Answer]][] = [
   ['scale', 'reload', [G, O], ['ok', 'deleted']],
   ['scale', 'delete', [G, G], ['ok', 'ok']],
   ['scale', 'scale', [G, O], ['ok', 'ok']],
-  ['scale', 'watch', [G, O], ['ok', 'skipped']],
+  // the instance the scale keeps takes the change; the one it deletes is left to the delete
+  ['scale', 'watch', [G, O], ['ok', 'ok']],
   ['watch', 'stop', [S, S], ['stopped', 'ok']],
   ['watch', 'restart', [O, O], ['ok', 'ok']],
   ['watch', 'reload', [O, O], ['ok', 'ok']],
