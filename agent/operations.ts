@@ -288,9 +288,18 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     throw new AgentFault(`scale: ${name} would have ${wanted} instances; an app has at most ${MAX_INSTANCES}`, { code: 'INVALID_REQUEST', app: name, data: { name, wanted, limit: MAX_INSTANCES } });
   }
   // scaling to 0 deletes every instance, as PM2 does
-  const spec = { ...existing[0]!.spec, instances: Math.max(1, wanted) };
-  if (wanted > 0) for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
+  if (wanted > 0 && wanted <= existing.length) for (const proc of existing) proc.respec({ ...proc.spec, instances: wanted });
   if (wanted > existing.length) {
+    /**
+     * The spec of the instances (what describe shows, a save and the state file record) says the
+     * number registered once the batch under way is: an agent killed mid-scale left an app of 18
+     * instances whose spec said 40, and the next agent started no more.
+     */
+    let spec = existing[0]!.spec;
+    const claim = (count: number): void => {
+      for (const proc of registry.named(name)) proc.respec({ ...proc.spec, instances: count });
+      spec = { ...spec, instances: count };
+    };
     let used = new Set(existing.map((proc) => proc.instance));
     const added: SupervisedProcess[] = [];
     const started: Promise<Outcome>[] = [];
@@ -310,6 +319,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
     /** Instances still to add: counted again after each turn, since another scale of the app may have added some meanwhile. */
     let room = wanted - existing.length;
     let turnAt = 0;
+    claim(existing.length + Math.min(room, SPAWN_BATCH));
     for (let instance = 0; room > 0; instance++) {
       if (added.length - turnAt >= SPAWN_BATCH) {
         turnAt = added.length;
@@ -322,6 +332,7 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
         used = new Set(now.map((proc) => proc.instance));
         room = wanted - now.length;
         if (room <= 0) break;
+        claim(now.length + Math.min(room, SPAWN_BATCH));
       }
       if (used.has(instance)) continue;
       const proc = registry.add(spec, instance);
@@ -333,12 +344,8 @@ export async function scaleApp(registry: Registry, name: string, count: string, 
       room--;
     }
     const missing = wanted - existing.length - added.length;
-    // a stop cut the scale short: the app now has the instances it registered, and its spec (what
-    // `describe` shows and a save records) says so, not the number the scale did not reach
-    if (cut === 'stop' && missing > 0) {
-      const now = registry.named(name);
-      for (const proc of now) proc.respec({ ...proc.spec, instances: now.length });
-    }
+    // what it has now (a stop cut it short, or another scale added some): not a number not reached
+    if (cut !== 'delete') claim(registry.named(name).length);
     const unstarted = cut && missing > 0 ? [`${missing} more instance${missing === 1 ? '' : 's'} of ${name} not started: a ${cut} came during the scale`] : [];
     conclude('scale', added, await Promise.all(started), unstarted);
   } else {

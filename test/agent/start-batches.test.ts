@@ -145,4 +145,16 @@ describe('a stop or delete that comes during a start, a resurrect or a scale of 
     expect(registry.named(name).every((proc) => proc.spec.instances === 40 && proc.status === 'online')).toBe(true);
     await deleteProcesses(registry, { kind: 'name', name });
   });
+
+  it('a scale up under way: the spec says the instances registered, not the number not reached yet (an agent killed then left 18 instances whose spec said 40)', async () => {
+    const name = 'claimed';
+    await startApps(registry, [specFromCli('/bin/sleep', { name, interpreter: 'none' }, ['1000'], {}, root)], 'start', false);
+    const scaling = scaleApp(registry, name, '40');
+    const reached = await firstTurnWith(() => registry.named(name).length);
+    expect(reached).toBeLessThan(40);
+    expect(registry.named(name).map((proc) => proc.spec.instances)).toEqual(Array.from({ length: reached }, () => reached));
+    await scaling;
+    expect(registry.named(name).map((proc) => proc.spec.instances)).toEqual(Array.from({ length: 40 }, () => 40));
+    await deleteProcesses(registry, { kind: 'name', name });
+  });
 });
