@@ -4,13 +4,13 @@
 // is not there, compression never writes through a link or over a file pmx did not make, and
 // pruning removes only the agent's own rotated files.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
 import { formatDate } from '../../../agent/logs/timestamp.js';
-import { OtherUser } from './other-user.js';
+import { OtherUser, cleanUpAfter } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-rotation-'));
@@ -42,14 +42,7 @@ beforeAll(() => {
   asUser(['touch', '-d', '2020-01-01', join(shared, 'rot__2020-01-01_00-00.log'), join(shared, 'rot__notes.log')]);
 });
 
-afterAll(async () => {
-  try {
-    await pmx.cleanup();
-  } finally {
-    user.remove();
-    rmSync(base, { recursive: true, force: true });
-  }
-});
+afterAll(() => cleanUpAfter(pmx, user, base));
 
 describe('rotation with compress and retain in a folder another user may write', () => {
   it('rotates past the links planted at its names, never writing a .gz through one, and prunes only its own rotated files', async () => {

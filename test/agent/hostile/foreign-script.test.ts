@@ -7,7 +7,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PmxSandbox } from '../../helpers/pmx.js';
-import { OtherUser } from './other-user.js';
+import { OtherUser, cleanUpAfter } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-foreign-script-'));
@@ -28,14 +28,7 @@ beforeAll(() => {
   chownSync(join(base, 'their.config.js'), user.uid, user.gid);
 });
 
-afterAll(async () => {
-  try {
-    await pmx.cleanup();
-  } finally {
-    user.remove();
-    rmSync(base, { recursive: true, force: true });
-  }
-});
+afterAll(() => cleanUpAfter(pmx, user, base));
 
 describe("root's agent and a file another user could change", () => {
   it("a script of another user's is not launched: start fails naming it and its owner, and their code never ran", async () => {

@@ -78,3 +78,17 @@ export class OtherUser {
     rmSync(this.own, { recursive: true, force: true });
   }
 }
+
+/**
+ * What a hostile test leaves, ended even when it failed: the sandbox's agent and apps first, then
+ * the user and the folders the test made.
+ */
+export async function cleanUpAfter(pmx: { cleanup(): Promise<void> }, user: OtherUser, ...folders: string[]): Promise<void> {
+  try {
+    await pmx.cleanup();
+  } finally {
+    user.remove();
+    for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+  }
+}
+

@@ -3,14 +3,13 @@
 // way is walked as the agent's home is: `pmx serve` refuses it and starts nothing, and a root
 // switched later onto such a way serves nothing and says why in the server's error log.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chownSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
+import { chownSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PmxSandbox, eventually } from '../../helpers/pmx.js';
-import { freePort } from '../../helpers/net.js';
-import { OtherUser } from './other-user.js';
+import { freePort, get } from '../../helpers/net.js';
+import { OtherUser, cleanUpAfter } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-serve-root-'));
@@ -19,19 +18,6 @@ const theirs = join(base, 'theirs');
 /** A file only root may read, that the other user wants root's server to hand out. */
 const precious = join(base, 'root-only', 'precious.txt');
 const pmx = new PmxSandbox();
-
-function get(port: number, path: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
-      let body = '';
-      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 beforeAll(() => {
   chmodSync(base, 0o755);
@@ -45,14 +31,7 @@ beforeAll(() => {
   writeFileSync(join(base, 'releases', 'one', 'index.html'), 'release one');
 });
 
-afterAll(async () => {
-  try {
-    await pmx.cleanup();
-  } finally {
-    user.remove();
-    rmSync(base, { recursive: true, force: true });
-  }
-});
+afterAll(() => cleanUpAfter(pmx, user, base));
 
 describe("the root of root's pmx serve", () => {
   it('under a folder of another user: refused, naming the folder and its owner; nothing is started', async () => {

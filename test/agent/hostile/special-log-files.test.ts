@@ -3,12 +3,12 @@
 // file of root's. The agent opens neither: it never waits in open(), answers the CLI, and says
 // why the file is not used; root's file stays as it was.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, linkSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
-import { OtherUser } from './other-user.js';
+import { OtherUser, cleanUpAfter } from './other-user.js';
 
 const user = OtherUser.create();
 const base = mkdtempSync(join(tmpdir(), 'pmx-special-log-'));
@@ -34,14 +34,7 @@ beforeAll(() => {
   for (const id of [0, 1, 2, 3]) asUser(['mkfifo', '-m', '666', join(shared, `app-${id}.pid`)]);
 });
 
-afterAll(async () => {
-  try {
-    await pmx.cleanup();
-  } finally {
-    user.remove();
-    rmSync(base, { recursive: true, force: true });
-  }
-});
+afterAll(() => cleanUpAfter(pmx, user, base));
 
 describe('a FIFO planted at a log or pid path', () => {
   it('at a log path: the agent does not wait in open(), keeps answering, and describe names the FIFO', async () => {
