@@ -108,8 +108,13 @@ export class ProcessEvents {
     proc.on('replaced', () => {
       if (this.subscribers.size > 0) this.processEvent('online', describeProcess(proc));
     });
-    proc.on('retired', () => {
-      if (this.subscribers.size > 0) this.processEvent('exit', describeProcess(proc));
+    // the child a reload replaced: told as PM2 tells it, under `_old_<id>` and stopped, with its own
+    // pid and exit code (under the live id and `online`, a monitor took the new worker for dead)
+    proc.on('retired', (pid: number, code: number | null) => {
+      if (this.subscribers.size === 0) return;
+      const live = describeProcess(proc);
+      const old = `_old_${proc.id}`;
+      this.processEvent('exit', { ...live, pid, pm_id: old as never, pm2_env: { ...live.pm2_env, pm_id: old as never, status: ProcessState.STOPPED, exit_code: code ?? live.pm2_env.exit_code } });
     });
     proc.on('status', (status: ProcessStatus, previous: ProcessStatus) => {
       if (this.subscribers.size === 0) return;

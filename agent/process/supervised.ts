@@ -535,7 +535,7 @@ export class SupervisedProcess extends EventEmitter {
       this.emit('exit', this.lastEnd);
     }
     if (at === 'replacement') this.replacementExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-    if (at === 'retiring') this.emit('retired');
+    if (at === 'retiring') this.emit('retired', child.pid ?? 0, code);
     this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
     // the effects above still needed the handle (to kill what is left of its tree)
     if (this.children[at] === handle) this.children[at] = null;

@@ -31,6 +31,8 @@ const call = (fn) => new Promise((resolve, reject) => fn((error, result) => (err
   bus.on('log:err', (packet) => hear('err ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
   bus.on('process:msg', (packet) => hear('msg ' + packet.process.name + ' ' + JSON.stringify(packet.raw)));
   bus.on('custom:event', (packet) => hear('custom ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
+  // which process an event is about, for the cluster app a reload renews (a monitor tracks workers by pm_id)
+  bus.on('process:event', (packet) => packet.process.name === 'web' && hear('web ' + packet.event + ' ' + packet.process.pm_id + ' ' + packet.process.status));
   // patterns, as log streamers subscribe: handed what the * matched first (PM2's own daemon lines, log:PM2, are not compared)
   bus.on('log:*', (type, packet) => type !== 'PM2' && hear('log:* ' + type + ' ' + packet.process.name + ' ' + JSON.stringify(packet.data)));
   bus.on('process:*', (type, packet) => type === 'exception' && hear('process:* exception ' + packet.process.name));
@@ -48,6 +50,9 @@ const call = (fn) => new Promise((resolve, reject) => fn((error, result) => (err
   await step('crash loop', () => call((cb) => api.start({ script: __dirname + '/crash.js', name: 'crasher', max_restarts: 3, min_uptime: 5000 }, cb)), [/^event crasher restart overlimit/, /^event crasher exit.*restarts=2/]);
   await step('messages', () => call((cb) => api.start({ script: __dirname + '/talk.js', name: 'talker' }, cb)), [/^custom talker/, /^msg talker/]);
   await step('exception', () => call((cb) => api.start({ script: __dirname + '/throw.js', name: 'thrower', autorestart: false }, cb)), [/^exception thrower/, /^event thrower exit/]);
+  await step('cluster start', () => call((cb) => api.start({ script: __dirname + '/web.js', name: 'web', instances: 2, exec_mode: 'cluster' }, cb)), [/^event web online/]);
+  const first = (await call((cb) => api.describe('web', cb))).map((proc) => proc.pm_id).sort();
+  await step('cluster reload', () => call((cb) => api.reload('web', cb)), first.map((id) => new RegExp('^web exit _old_' + id + ' stopped')));
   console.log(JSON.stringify({ steps, star: [...star].sort() }));
   bus.close();
   await call((cb) => api.killDaemon(cb));
@@ -58,6 +63,7 @@ const call = (fn) => new Promise((resolve, reject) => fn((error, result) => (err
 const FILES = {
   'listener.cjs': LISTENER,
   'hold.js': "setInterval(() => {}, 1000);\nconsole.log('up');\nconsole.error('warming');\n",
+  'web.js': "require('http').createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');\n",
   'crash.js': "console.log('about to crash');\nsetTimeout(() => process.exit(3), 20);\n",
   'throw.js': "setTimeout(() => { throw new Error('kaboom'); }, 300);\n",
   'talk.js': "process.send({ type: 'custom:event', data: { n: 1 } });\nprocess.send({ hello: 'raw' });\nsetInterval(() => {}, 1000);\n",
@@ -96,6 +102,13 @@ describe('launchBus, heard by the same listener', () => {
       expect(others(heard.pmx.steps[step]!)).toEqual(others(heard.pm2.steps[step]!));
     });
   }
+
+  it("a cluster reload tells the exit of each replaced worker under `_old_<id>`, stopped, not under the live id (a monitor took the new worker for dead)", () => {
+    const exits = (lines: string[]) => [...new Set(lines.filter((line) => /^web exit /.test(line) && line.endsWith(' stopped')))].sort();
+    expect(exits(heard.pmx.steps['cluster reload']!)).toEqual(exits(heard.pm2.steps['cluster reload']!));
+    expect(exits(heard.pmx.steps['cluster reload']!).map((line) => line.replace(/\d+/, 'N'))).toEqual(['web exit _old_N stopped', 'web exit _old_N stopped']);
+    expect(heard.pmx.steps['cluster reload']!.filter((line) => /^web exit \d/.test(line))).toEqual([]);
+  });
 
   it('an uncaught exception: the same process events, and process:exception with the error (what the app prints of it is not compared: PM2 prints the stack, node the code frame too)', () => {
     const told = (lines: string[]) => others(lines).filter((line) => !line.startsWith('err ') && !line.startsWith('log:* err '));
