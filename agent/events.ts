@@ -8,7 +8,10 @@ import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, type ProcessStatus } from './process/states.js';
 import { describeProcess } from './describe.js';
 import { followAllOutput } from './log-bus.js';
-import type { ProcessDescription } from './protocol/types.js';
+import type { Pm2Env, ProcessDescription } from './protocol/types.js';
+
+/** A process as the bus tells it: PM2 names the child a reload replaced `_old_<id>`. */
+type BusProcess = Omit<ProcessDescription, 'pm_id' | 'pm2_env'> & { pm_id: number | string; pm2_env: Omit<Pm2Env, 'pm_id'> & { pm_id: number | string } };
 
 /** One pushed message: `event` is the bus's event name, `data` its packet. */
 export interface PushedEvent {
@@ -58,7 +61,7 @@ export class ProcessEvents {
     for (const proc of procs) this.processEvent(action, describeProcess(proc), true);
   }
 
-  private processEvent(event: string, process: ProcessDescription, manually = false): void {
+  private processEvent(event: string, process: BusProcess, manually = false): void {
     this.publish('process:event', { event, manually, process, at: Date.now() });
   }
 
@@ -114,7 +117,7 @@ export class ProcessEvents {
       if (this.subscribers.size === 0) return;
       const live = describeProcess(proc);
       const old = `_old_${proc.id}`;
-      this.processEvent('exit', { ...live, pid, pm_id: old as never, pm2_env: { ...live.pm2_env, pm_id: old as never, status: ProcessState.STOPPED, exit_code: code ?? live.pm2_env.exit_code } });
+      this.processEvent('exit', { ...live, pid, pm_id: old, pm2_env: { ...live.pm2_env, pm_id: old, status: ProcessState.STOPPED, exit_code: code ?? live.pm2_env.exit_code } });
     });
     proc.on('status', (status: ProcessStatus, previous: ProcessStatus) => {
       if (this.subscribers.size === 0) return;
