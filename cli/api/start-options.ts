@@ -43,6 +43,11 @@ export async function appsToStart(target: string | StartTarget, options: StartOp
     const raw: StartOptions = { ...options, script: target };
     const force = raw.force === true;
     delete raw.force;
+    // PM2's script form takes the app's arguments as `scriptArgs` (its CLI's `-- args`)
+    if (raw.scriptArgs !== undefined) {
+      raw.args = raw.scriptArgs as string | string[];
+      delete raw.scriptArgs;
+    }
     return { apps: await load({ apps: [raw] }, cwd), mode: force ? 'force' : 'start' };
   }
   const list = Array.isArray(target) ? target : Array.isArray((target as { apps?: unknown }).apps) ? (target as { apps: StartOptions[] }).apps : [target as StartOptions];

@@ -69,10 +69,12 @@ export interface CompleteContext extends ReadContext {
 export function readKeys(raw: Record<string, unknown>, context: ReadContext): Draft {
   const { origin, problems, warnings } = context;
   const draft: Draft = {};
-  for (const [key, value] of Object.entries(raw)) {
+  for (const [given, value] of Object.entries(raw)) {
     if (value === undefined) continue;
-    const check = key.startsWith('env_') ? parseEnv : PM2_ONLY_KEYS[key];
-    const reader = APP_KEYS[key] ?? (check && ((item: unknown) => check(item)));
+    const key = snakeAlias(given, raw);
+    // own keys only: `toString` or `constructor` is no key of an app, whatever Object.prototype has
+    const check = key.startsWith('env_') ? parseEnv : Object.hasOwn(PM2_ONLY_KEYS, key) ? PM2_ONLY_KEYS[key] : undefined;
+    const reader = (Object.hasOwn(APP_KEYS, key) ? APP_KEYS[key] : undefined) ?? (check && ((item: unknown) => check(item)));
     if (!reader) {
       const suggestion = nearest(key, KNOWN_KEYS);
       warnings.push(`${origin.label}: unknown key \`${key}\`${suggestion ? ` (did you mean \`${suggestion}\`?)` : ''}`);
@@ -87,6 +89,18 @@ export function readKeys(raw: Record<string, unknown>, context: ReadContext): Dr
     problems.push(nul === null ? keyProblem(origin, key, parsed.expected, value) : envNulProblem(origin, `${key}.${nul}`));
   }
   return draft;
+}
+
+/**
+ * The key `given` stands for: PM2 takes every option in camelCase too (`execMode`, `maxMemoryRestart`,
+ * `nodeArgs`: its Config makes an alias of each), so a camelCase key is its snake_case one when
+ * that is a key pmx knows and the app does not give it as well; else `given` itself.
+ */
+function snakeAlias(given: string, raw: Record<string, unknown>): string {
+  const known = (key: string): boolean => Object.hasOwn(APP_KEYS, key) || Object.hasOwn(PM2_ONLY_KEYS, key);
+  if (!/[A-Z]/.test(given) || known(given)) return given;
+  const snake = given.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+  return known(snake) && !Object.hasOwn(raw, snake) ? snake : given;
 }
 
 /** Completes a valid draft: paths resolved, defaults applied, environment merged; null (and problems) when it cannot be. */

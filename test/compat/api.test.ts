@@ -42,6 +42,14 @@ const names = (list) => list.map((proc) => proc.pm2_env.name + ':' + proc.pm2_en
   out.stopFileGone = (await call((cb) => api.stop(process.cwd() + '/eco/ecosystem.config.js', cb))).error || 'ok';
   out.deleteFileGone = (await call((cb) => api.delete(process.cwd() + '/eco/ecosystem.config.js', cb))).error || 'ok';
   out.afterFileGone = names((await call((cb) => api.list(cb))).result).filter((name) => name.startsWith('g1:'));
+  // PM2 takes every option in camelCase too, and the script form's arguments as scriptArgs
+  const camel = (await call((cb) => api.start({ script: 'hold.js', name: 'camel', execMode: 'cluster', instances: 1, maxMemoryRestart: '100M', killTimeout: 1234, nodeArgs: '--max-old-space-size=99' }, cb))).result;
+  const camelEnv = camel && camel[0].pm2_env;
+  out.camelCase = camelEnv ? [camelEnv.exec_mode, camelEnv.max_memory_restart, camelEnv.kill_timeout, camelEnv.node_args] : 'failed';
+  const argued = (await call((cb) => api.start('hold.js', { name: 'argued', scriptArgs: ['--port', '8080'] }, cb))).result;
+  out.scriptArgs = argued ? argued[0].pm2_env.args : 'failed';
+  await call((cb) => api.delete('camel', cb));
+  await call((cb) => api.delete('argued', cb));
   // a list of apps, and { apps }
   out.startArray = names((await call((cb) => api.start([{ script: 'hold.js', name: 'a1' }, { script: 'hold.js', name: 'a2' }], cb))).result || []);
   out.startApps = names((await call((cb) => api.start({ apps: [{ script: 'hold.js', name: 'b1' }] }, cb))).result || []);
@@ -99,6 +107,7 @@ describe('the programmatic API, through the same script', () => {
   it("dump, killDaemon and ping answer PM2's keys; connect PM2's description of the daemon", same(['dump', 'killDaemon', 'ping', 'connect']));
   it("start fails with PM2's words (a running script, a missing one) and answers process.pid; a bad signal is PM2's 'Unknown signal'", same(['startRunningScriptMessage', 'startMissing', 'startPid', 'signalBad']));
   it('a call without a callback that fails does not end the program, as with PM2', same(['noCallback']));
+  it("takes options in camelCase (execMode, maxMemoryRestart, killTimeout, nodeArgs) and the script form's scriptArgs, as PM2 does", same(['camelCase', 'scriptArgs']));
   it('restart of an app object restarts it with its options; stop and delete of a file whose script is gone act on its apps', same(['restartObject', 'restartObjectEnv', 'stopFileGone', 'deleteFileGone', 'afterFileGone']));
 
   it('reads what it compares (the scenario ran)', () => {
