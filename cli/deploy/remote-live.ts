@@ -37,6 +37,9 @@ export function liveCommand(ctx: HostContext, marker: string, records: boolean):
   return { command, script: hook.stdin };
 }
 
+/** The last lines of the hook's output kept for its error message (the output itself is shown as it comes). */
+const HOOK_LINES_KEPT = 200;
+
 /** Starts the live command on the host (publish's first step). */
 export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   const host = ctx.target.label;
@@ -52,13 +55,25 @@ export function startLive(ctx: HostContext, records: boolean): LiveCommand {
   const switchedSeen = new Promise<void>((resolve) => (onSwitched = resolve));
   let onPosted: () => void = () => undefined;
   const postedSeen = new Promise<void>((resolve) => (onPosted = resolve));
+  const shown = (text: string): void => {
+    // what the error message needs of it is its end: the last lines, not all of a chatty hook's output
+    if (hookOut.push(text) > HOOK_LINES_KEPT) hookOut.shift();
+    emit({ kind: 'output', host, phase: 'post-deploy', line: text });
+  };
   const line = (text: string): void => {
-    if (text === `${marker}=${LIVE_MARKS.switched}`) return void ((part = 'hook'), onSwitched());
-    if (text === `${marker}=${LIVE_MARKS.posted}`) return void ((part = 'after'), onPosted());
-    if (part === 'hook') {
-      hookOut.push(text);
-      emit({ kind: 'output', host, phase: 'post-deploy', line: text });
-    } else if (part === 'after') afterOut.push(text);
+    // a marker ends its line, whatever came before it on that line: a hook whose output does not
+    // end with a newline (`printf ok`, `curl -s`) leaves its last line unfinished, and the marker
+    // written after it lands at the end of that line
+    const ending = (mark: string): string | null => (text.endsWith(`${marker}=${mark}`) ? text.slice(0, -`${marker}=${mark}`.length) : null);
+    const beforeSwitch = part === 'publish' ? ending(LIVE_MARKS.switched) : null;
+    if (beforeSwitch !== null) return void ((part = 'hook'), onSwitched());
+    const beforePost = part === 'hook' ? ending(LIVE_MARKS.posted) : null;
+    if (beforePost !== null) {
+      if (beforePost !== '') shown(beforePost);
+      return void ((part = 'after'), onPosted());
+    }
+    if (part === 'hook') shown(text);
+    else if (part === 'after') afterOut.push(text);
   };
   const out = lineSplitter(line);
   const err = lineSplitter((text) => part === 'hook' && emit({ kind: 'output', host, phase: 'post-deploy', line: text }));

@@ -13,8 +13,12 @@ let hosts: TestHost[];
 let app: AppRepo;
 let count = 1;
 
-/** post-deploy fails on a host whose /srv/fail-post names the release's VERSION (the rollback's reload of the old one passes). */
-const POST_DEPLOY = 'if test "$(cat /srv/fail-post 2>/dev/null)" = "$(cat VERSION)"; then echo "post-deploy broke on $(hostname)"; exit 9; fi; echo "post-deploy of $(cat VERSION)"; pmx startOrReload ecosystem.config.js --env production';
+/**
+ * post-deploy fails on a host whose /srv/fail-post names the release's VERSION (the rollback's
+ * reload of the old one passes); its output ends without a newline, as `printf ok` or `curl -s`
+ * leave it (the marker after it once landed on that line, unseen, and every deploy rolled back).
+ */
+const POST_DEPLOY = 'if test "$(cat /srv/fail-post 2>/dev/null)" = "$(cat VERSION)"; then echo "post-deploy broke on $(hostname)"; exit 9; fi; echo "post-deploy of $(cat VERSION)"; pmx startOrReload ecosystem.config.js --env production; printf "no newline after %s" "$(cat VERSION)"';
 
 beforeAll(async () => {
   useFreshBundle();
@@ -51,6 +55,7 @@ describe('publish, post-deploy and finish in one command per host', () => {
     expect(run.outcomes.map((o) => [o.status, o.readBack, o.recorded]), transcript(run)).toEqual([['deployed', true, true], ['deployed', true, true], ['deployed', true, true]]);
     const hookLines = run.events.filter((e) => e.kind === 'output' && e.phase === 'post-deploy').map((e) => (e.kind === 'output' ? e.line : ''));
     expect(hookLines.filter((line) => line === `post-deploy of ${version}`)).toHaveLength(3);
+    expect(hookLines.filter((line) => line === `no newline after ${version}`)).toHaveLength(3);
     expect(hookLines.filter((line) => line.includes('pmx-live'))).toEqual([]);
     await servingEverywhere(hosts, version);
     expect(await added(before)).toEqual([['deploy success'], ['deploy success'], ['deploy success']]);
