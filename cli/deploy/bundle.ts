@@ -48,17 +48,29 @@ export function bashrcLines(): string[] {
   ];
 }
 
-/** Receives the bundle on stdin, checks its size, installs it atomically with its hash, the launcher and the PATH line. */
+/** How long an install waits for another one on the host (two deploys to other paths of one user, say) to end. */
+const INSTALL_LOCK_WAIT_S = 120;
+
+/**
+ * Receives the bundle on stdin, checks its size (and its sha256 where the host has sha256sum),
+ * installs it atomically with its hash, the launcher and the PATH line. One install at a time per
+ * user: the shell holds ~/.pmx/install.lock (flock, where the host has it) to its end, the agent's
+ * restart after it included, so two deploys that upgrade the same user's pmx at once no longer
+ * write the same temporary files and fail ("arrived incomplete", "cannot stat").
+ */
 export function installBundleCommand(bundle: Pick<LocalBundle, 'sha256' | 'bytes'>, nodePath: string): string {
   const { dir, bin, bundle: file, hash, launcher, bashrc } = AGENT_FILES;
   const temp = '"$HOME/.pmx/pmx.cjs.pmx-new"';
   const launcherTemp = '"$HOME/.pmx/bin/pmx.pmx-new"';
   const bashrcTemp = '"$HOME/.bashrc.pmx-new"';
   const lines = bashrcLines().map(quote).join(' ');
+  const incomplete = (why: string): string => `{ echo "the bundle arrived incomplete (${why})" >&2; rm -f ${temp}; exit 6; }`;
   return [
     `mkdir -p ${bin} && chmod 700 ${dir}`,
+    `{ exec 9>>"$HOME/.pmx/install.lock"; ! command -v flock >/dev/null 2>&1 || flock -w ${INSTALL_LOCK_WAIT_S} 9 || { echo "another pmx install on this host held ~/.pmx/install.lock for ${INSTALL_LOCK_WAIT_S} s" >&2; exit 6; }; }`,
     `cat > ${temp}`,
-    `{ test "$(wc -c < ${temp})" -eq ${bundle.bytes} || { echo "the bundle arrived incomplete ($(wc -c < ${temp}) of ${bundle.bytes} bytes)" >&2; rm -f ${temp}; exit 6; }; }`,
+    `{ test "$(wc -c < ${temp})" -eq ${bundle.bytes} || ${incomplete(`$(wc -c < ${temp}) of ${bundle.bytes} bytes`)}; }`,
+    `{ ! command -v sha256sum >/dev/null 2>&1 || test "$(sha256sum < ${temp} | cut -d ' ' -f 1)" = ${quote(bundle.sha256)} || ${incomplete('its sha256 differs')}; }`,
     `mv -f ${temp} ${file}`,
     `printf '%s\\n' ${quote(bundle.sha256)} > ${hash}`,
     `printf '%s' ${quote(launcherScript(nodePath))} > ${launcherTemp} && chmod 755 ${launcherTemp} && mv -f ${launcherTemp} ${launcher}`,
@@ -76,5 +88,7 @@ export const RESTART_FAILED = 97;
 
 /** Both in one command (one round trip): the restart runs only after the install succeeded; exit RESTART_FAILED if it fails. */
 export function installAndRestartCommand(bundle: Pick<LocalBundle, 'sha256' | 'bytes'>, nodePath: string): string {
-  return `{ ${installBundleCommand(bundle, nodePath)}; } || exit $?; ${restartStaleAgentCommand()} || exit ${RESTART_FAILED}`;
+  // the install's lock (fd 9) is not handed down: an agent started by `pmx update` would hold it for its whole life
+  // the install's lock (fd 9) is not handed down: an agent started by `pmx update` would hold it for its whole life
+  return `{ ${installBundleCommand(bundle, nodePath)}; } || exit $?; { ${restartStaleAgentCommand()}; } 9>&- || exit ${RESTART_FAILED}`;
 }

@@ -1,7 +1,7 @@
 // The bundle's install and the stale agent's restart, one command run by a real sh in a temporary
 // HOME, with a stand-in `pmx` first on PATH that records its calls: the restart runs only after an
 // install that succeeded, and its failure is told apart (RESTART_FAILED) from the install's.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
@@ -28,7 +28,8 @@ async function host(options: { agent: boolean; ping?: number; update?: number })
   mkdirSync(join(home, '.pmx'), { recursive: true });
   mkdirSync(bin);
   const log = join(home, 'calls');
-  writeFileSync(join(bin, 'pmx'), `#!/bin/sh\necho "$1" >> ${log}\ncase "$1" in ping) exit ${options.ping ?? 0} ;; update) echo 'pmx update: the agent cannot be reached' >&2; exit ${options.update ?? 0} ;; esac\n`);
+  // a pmx that was handed the install's lock (fd 9) says so: the agent an update starts would hold it for its life
+  writeFileSync(join(bin, 'pmx'), `#!/bin/sh\necho "$1" >> ${log}\ntest -e /proc/$$/fd/9 && echo "$1 holds the install lock" >> ${log}\ncase "$1" in ping) exit ${options.ping ?? 0} ;; update) echo 'pmx update: the agent cannot be reached' >&2; exit ${options.update ?? 0} ;; esac\n`);
   chmodSync(join(bin, 'pmx'), 0o755);
   if (options.agent) {
     const server = createServer();
@@ -87,5 +88,33 @@ describe('installing the bundle and restarting a stale agent, in one command', (
     const cut = short.run(content.subarray(0, 10));
     expect([cut.code, cut.stderr]).toEqual([6, expect.stringContaining(`the bundle arrived incomplete (10 of ${bundle.bytes} bytes)`)]);
     expect([installed(short.home), short.calls()]).toEqual(['old', []]);
+  });
+
+  it('refuses a bundle of the right size whose sha256 differs, the old one kept', async () => {
+    const h = await host({ agent: true, ping: 1, update: 3 });
+    writeFileSync(join(h.home, '.pmx', 'pmx.cjs'), 'old');
+    const garbled = Buffer.from(content);
+    garbled[0] = garbled[0]! ^ 1;
+    const result = h.run(garbled);
+    expect([result.code, result.stderr]).toEqual([6, expect.stringContaining('the bundle arrived incomplete (its sha256 differs)')]);
+    expect([installed(h.home), h.calls()]).toEqual(['old', []]);
+  });
+
+  it('waits for another install of the same user to end (two deploys upgrading one host at once wrote the same temporary files)', async () => {
+    const h = await host({ agent: false });
+    // another install under way: it holds the lock 1.5 s, and says whether the bundle was installed meanwhile
+    const holder = spawn('sh', ['-c', 'exec 9>>"$HOME/.pmx/install.lock" && flock 9 && echo held && sleep 1.5 && if test -e "$HOME/.pmx/pmx.cjs"; then echo "installed meanwhile"; else echo waited; fi'], { env: { HOME: h.home, PATH: '/usr/bin:/bin' }, stdio: ['ignore', 'pipe', 'ignore'] });
+    let said = '';
+    holder.stdout.on('data', (chunk: Buffer) => (said += chunk.toString()));
+    await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+    const installing = new Promise<number | null>((resolve) => {
+      const child = spawn('sh', ['-c', installAndRestartCommand(bundle, '/usr/bin/node')], { env: { HOME: h.home, PATH: '/usr/bin:/bin' }, stdio: ['pipe', 'ignore', 'ignore'] });
+      child.stdin.end(content);
+      child.on('exit', resolve);
+    });
+    const [code] = await Promise.all([installing, new Promise((resolve) => holder.on('close', resolve))]);
+    expect(said.trim().split('\n')).toEqual(['held', 'waited']);
+    expect(code).toBe(0);
+    expect(installed(h.home)).toBe(content.toString());
   });
 });
