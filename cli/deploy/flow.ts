@@ -268,7 +268,9 @@ class Flow {
     if (!this.plan.switches) return;
     const failure = slot.failure!.message;
     if (!(await slot.reconnect())) return void (slot.message = `${failure}; current may point at ${slot.ctx.release} (could not reconnect to check)`);
-    const removed = await slot.step('cleanup', () => this.plan.cancel(slot.ctx));
+    // a revert made no release to remove (its cleanup has nothing to do and says done): whether its
+    // switch happened is not known, so current is put back on the release it left
+    const removed = slot.ctx.created && (await slot.step('cleanup', () => this.plan.cancel(slot.ctx)));
     if (removed || (await slot.step('rollback', () => this.plan.rollback(slot.ctx)))) [slot.wentBack, slot.message] = ['back', `${failure}; current stays on ${slot.ctx.previous ?? 'nothing (no release before)'}`];
     else [slot.wentBack, slot.message] = ['unknown', `${failure}; current may point at ${slot.ctx.release}`];
   }

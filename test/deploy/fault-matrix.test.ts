@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HostOutcome } from '../../cli/deploy/events.js';
-import { hostPids, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { hostFileExists, hostPids, startHosts, startSshd, stopHosts, stopSshd, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { breakWith, fault, hostState, installFaultWrappers, settledState, spawnDeploy, summaryRow, type HostState } from './faults.js';
 import { createAppRepo, deploy, deployCli, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+import { eventually } from '../helpers/pmx.js';
 
 let env: HostsHandle;
 let hosts: TestHost[];
@@ -193,4 +194,42 @@ describe('Ctrl-C (SIGINT to the CLI) during each phase', () => {
       await verify(`SIGINT in ${phase}\n${result.stdout}\n${result.stderr}`, states, old, fresh, result.code, outcomes, { ...expected, status: expected.status.map((s) => words[s]!) as Expected['status'] });
     }, 60_000);
   }
+});
+
+describe("a revert whose connection to one host (h2) is cut while its switch waits", () => {
+  it('says where current is on that host as it is: never that it stays on a release it left (the switch finished after the session died)', async () => {
+    const h2 = hosts[1]!;
+    // a release to go back from, on every host
+    next();
+    const deployed = await deploy({ file: app.file, envName: 'matrix', command: 'deploy' });
+    expect(deployed.outcomes.map((o) => o.status), transcript(deployed)).toEqual(['deployed', 'deployed', 'deployed']);
+    const before = await hostState(h2);
+    const target = before.releases[before.releases.indexOf(before.current!) - 1]!;
+    const undo = await fault(h2, 'mv', 'hold', 'current.pmx-new');
+    let result: { code: number; stdout: string; stderr: string };
+    try {
+      const cli = spawnDeploy(['matrix', 'revert'], app.dir);
+      await cli.line(new RegExp(`\\[${h2.address.replace(/\./g, '\\.')}\\] publish$`));
+      await eventually('h2 holding its switch', () => hostFileExists(h2, '/srv/fault/mv.holding'));
+      // the host's sshd and its sessions go; the switch they left behind finishes on its own
+      await stopSshd(h2, { sessions: true });
+      await undo();
+      await eventually(`h2's current on ${target}`, async () => (await hostState(h2)).current === target);
+      await startSshd(h2);
+      result = await cli.done;
+    } finally {
+      await undo();
+    }
+    const after = await settledState(h2);
+    const row = summaryRow(result.stdout, h2.address);
+    const line = result.stdout.split('\n').find((text) => text.includes(h2.address) && /current (stays on|may point at)|rolled back to/.test(text)) ?? '';
+    const said = /current stays on (\S+)|rolled back to (\S+)/.exec(line);
+    // what it says of h2 is true: the release it names is current there, or it says it does not know
+    if (said) expect(after.current, `${result.stdout}\n${result.stderr}`).toBe(said[1] ?? said[2]);
+    else expect(line, `${result.stdout}\n${result.stderr}`).toContain(`current may point at ${target}`);
+    if (row && !row.release.endsWith('?')) expect(row.release, result.stdout).toBe(after.current);
+    expect(result.code).toBe(1);
+    expect(after.lockFree).toBe(true);
+    serving = await Promise.all(hosts.map(async (host) => (await hostState(host)).version));
+  }, 90_000);
 });

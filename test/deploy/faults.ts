@@ -2,7 +2,8 @@
 //
 // Faults: small wrapper commands in ~/.pmx/bin (first on the PATH of every command pmx runs), each
 // passing through to /usr/bin unless a rule /srv/fault/<name> on that host says `fail <pattern>`
-// or `hold <pattern>` (hold: wait until the rule is removed, or until pmx ends it). Wrappers named
+// or `hold <pattern>` (hold: wait until the rule is removed, or until pmx ends it; /srv/fault/<name>.holding
+// exists meanwhile). Wrappers named
 // after a hook (pre-deploy, post-deploy, health) are called by the hooks with the release's
 // VERSION, so a rule can fail one version only (the rollback's reload of the previous one is not hit).
 //
@@ -22,7 +23,9 @@ if test -r "$rule"; then
     *"$pattern"*)
       if test "$mode" = hold; then
         echo "fault: $name holds" >&2
+        : > "$rule.holding"
         while test -e "$rule"; do sleep 0.05; done
+        rm -f "$rule.holding"
       else
         echo "fault: $name fails" >&2
         exit 70
@@ -43,7 +46,7 @@ export async function installFaultWrappers(hosts: TestHost[]): Promise<void> {
   const links = POINTS.map((point) => `ln -sf fault-wrapper ${bin}/${point}`).join(' && ');
   await Promise.all(
     hosts.map(async (host) => {
-      const done = await execOnHost(host, `mkdir -p ${bin} /srv/fault && cat > ${bin}/fault-wrapper && chmod 755 ${bin}/fault-wrapper && ${links} && chown -R deploy:deploy /home/deploy/.pmx`, { input: WRAPPER });
+      const done = await execOnHost(host, `mkdir -p ${bin} /srv/fault && cat > ${bin}/fault-wrapper && chmod 755 ${bin}/fault-wrapper && ${links} && chown -R deploy:deploy /home/deploy/.pmx && chown deploy:deploy /srv/fault`, { input: WRAPPER });
       if (done.code !== 0) throw new Error(`${host.name}: cannot install the fault wrappers: ${done.stderr}`);
     }),
   );
