@@ -52,7 +52,13 @@ export function fleetLine(outcomes: HostOutcome[], style: Style): string | null 
   if (outcomes.every(serving)) return style.green(`every host serves ${remoteText(target)} (read back from each host)`);
   const others = outcomes.filter((o) => !(o.readBack && o.release === target)).map((o) => `${o.host} ${o.readBack ? `serves ${remoteText(o.release ?? 'nothing')}` : 'could not be read back'}`);
   const unrecorded = outcomes.filter((o) => !o.recorded).map((o) => o.host);
-  const why = [...(others.length > 0 ? [others.join(', ')] : []), ...(unrecorded.length > 0 ? [`no ledger line read back on ${unrecorded.join(', ')}`] : [])].join('; ');
+  // on the target, and failed there all the same (a hook that failed with auto_rollback off, a rollback that failed)
+  const failedThere = outcomes.filter((o) => !succeeded(o) && o.readBack && o.release === target).map((o) => o.host);
+  const why = [
+    ...(others.length > 0 ? [others.join(', ')] : []),
+    ...(failedThere.length > 0 ? [`${failedThere.join(', ')} serve${failedThere.length === 1 ? 's' : ''} it but failed (${failedThere.length === 1 ? 'its row says' : 'their rows say'} why)`] : []),
+    ...(unrecorded.length > 0 ? [`no ledger line read back on ${unrecorded.join(', ')}`] : []),
+  ].join('; ');
   return style.red(`not every host serves ${remoteText(target)} as recorded: ${why}`);
 }
 

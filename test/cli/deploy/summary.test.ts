@@ -25,6 +25,22 @@ describe('the summary of a query command', () => {
   });
 });
 
+describe('the fleet line of a deploy', () => {
+  it('names a host that serves the new release but failed (auto_rollback off): the reason is never empty', () => {
+    const target = '20261207T000000Z-new1234';
+    const lines = renderSummary({
+      command: 'deploy',
+      environment: 'production',
+      outcomes: [
+        outcome('a', { status: 'deployed', release: target, target, readBack: true }),
+        outcome('b', { status: 'failed', phase: 'post-deploy', message: 'the post-deploy hook failed (exit 5); auto_rollback is off', release: target, target, readBack: true }),
+      ],
+    }, styleFor(false));
+    const fleet = lines.find((line) => line.includes('not every host serves'))!;
+    expect(fleet.trim()).toBe(`not every host serves ${target} as recorded: b serves it but failed (its row says why)`);
+  });
+});
+
 describe('the error of a failed host command', () => {
   it("names the system cause the command printed (a full disk), not tar's closing line", async () => {
     const { failureOf } = await import('../../../cli/deploy/remote.js');
