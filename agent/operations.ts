@@ -244,11 +244,12 @@ async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | 
 /**
  * What a restart or reload of one selected process changes in its spec: the options given (PM2's
  * flags of restart), and a new shell's variables merged over what it had, as PM2 merges them (a
- * variable given at start that this shell lacks stays; the app's declared ones win).
+ * variable given at start that this shell lacks stays; the shell's value wins over the one the
+ * app's file declared, as PM2 7's restartProcessId extends the app's env with it).
  */
 function respecForRestart(proc: SupervisedProcess, env: Record<string, string> | undefined, options: Partial<AppSpec> | undefined): void {
   if (!options && !env) return;
-  proc.respec({ ...proc.spec, ...options, ...(env ? { env: { ...proc.spec.env, ...env, ...declaredEnv(proc.spec) } } : {}) });
+  proc.respec({ ...proc.spec, ...options, ...(env ? { env: { ...proc.spec.env, ...env } } : {}) });
 }
 
 /** The keys of `spec` the command line named that a registered process may take (none: undefined). */

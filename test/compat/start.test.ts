@@ -240,6 +240,19 @@ describe('restart options', () => {
     expect(project(pmx, fields)).toEqual([{ 'pm2_env.env.DB_URL': 'postgres://db/prod', 'pm2_env.env.NEW_ONE': '1' }]);
   });
 
+  it("restart --update-env of an app whose file declared a variable: the new shell's value wins, in jlist and in the app", async () => {
+    diff.write({ 'declared.config.js': "module.exports = { apps: [{ name: 'declared', script: './env.js', env: { FOO: 'z', SHOW: 'FOO' } }] };" });
+    await diff.run(['start', 'declared.config.js']);
+    expect(codes(await diff.run(['restart', 'declared', '--update-env'], { env: { FOO: 'fromshell' } }))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await settled(diff, allOnline);
+    expect(project(pmx, ['pm2_env.env.FOO'])).toEqual(project(pm2, ['pm2_env.env.FOO']));
+    const seen = (side: typeof diff.pm2, entry: JlistEntry) => until(`${side.name} app's second start`, async () => {
+      const lines = side.read(String(entry.pm2_env.pm_out_log_path)).trim().split('\n');
+      return lines.length >= 2 ? lines.at(-1)! : null;
+    });
+    expect(await seen(diff.pmx, pmx[0]!)).toBe(await seen(diff.pm2, pm2[0]!));
+  });
+
   it('restart --node-args restarts with the new node arguments', async () => {
     await diff.run(['start', 'hold.js', '-n', 'tuned']);
     expect(codes(await diff.run(['restart', 'tuned', '--node-args=--max-old-space-size=99']))).toEqual({ pm2: 0, pmx: 0 });
