@@ -192,8 +192,8 @@ export class LogFile {
 
   private open(): number | null {
     try {
-      prepareFolder(this.path, dirMode(this.mode));
-      const { fd, created } = openForAppend(this.path, this.mode);
+      const where = prepareFolder(this.path, dirMode(this.mode));
+      const { fd, created } = openForAppend(this.path, this.mode, where);
       this.fd = fd;
       this.size = created ? 0 : fstatSync(fd).size;
       this.finishUnfinished();
@@ -297,11 +297,11 @@ function writeAll(fd: number, buffers: Buffer[]): number {
  * there already is used only as log-open.ts allows (never a FIFO, a device, a hard link, or a file
  * or link of another user), and never blocks the agent's thread.
  */
-function openForAppend(path: string, mode: number): { fd: number; created: boolean } {
+function openForAppend(path: string, mode: number, where: string): { fd: number; created: boolean } {
   const append = constants.O_WRONLY | constants.O_APPEND;
-  const fd = createExclusive(path, append, mode, umaskMayStrip(mode));
+  const fd = createExclusive(path, append, mode, umaskMayStrip(mode), where);
   if (fd !== null) return { fd, created: true };
-  return { fd: openExisting(path, append, 'write', mode), created: false };
+  return { fd: openExisting(path, append, 'write', mode, where), created: false };
 }
 
 /** A directory made for a log file is as private as the file: searchable by whom may read the file. */

@@ -68,8 +68,9 @@ export const NEVER_BLOCK = constants.O_NONBLOCK | constants.O_NOCTTY;
  * refused, and the open's error (ENOENT, EACCES) otherwise. A link of this user's that leads
  * nowhere yet is given its target, with mode `createThroughLink`, when that is set.
  */
-export function openExisting(path: string, flags: number, use: LogUse, createThroughLink?: number): number {
-  let where = guardFolder(path);
+export function openExisting(path: string, flags: number, use: LogUse, createThroughLink?: number, walked?: string): number {
+  // `walked`: where guardFolder found it a moment ago (the caller's prepareFolder), not walked twice
+  let where = walked ?? guardFolder(path);
   let fd: number;
   try {
     fd = openSync(path, flags | NEVER_BLOCK | constants.O_NOFOLLOW);
@@ -104,8 +105,7 @@ export function openExisting(path: string, flags: number, use: LogUse, createThr
  * lines (a link to /etc/shadow, or lines another user wrote) would pass for the app's.
  */
 export function openLogForReading(path: string): number {
-  guardFolder(path);
-  return openExisting(path, constants.O_RDONLY, 'read');
+  return openExisting(path, constants.O_RDONLY, 'read', undefined, guardFolder(path));
 }
 
 /** The message of a refusal by this module (a file not to be used), or null for any other error (not there yet, ...). */
@@ -120,8 +120,7 @@ export function refusalOf(error: unknown): string | null {
 export function emptyLog(path: string): string | null {
   let fd: number;
   try {
-    guardFolder(path);
-    fd = openExisting(path, constants.O_WRONLY, 'write');
+    fd = openExisting(path, constants.O_WRONLY, 'write', undefined, guardFolder(path));
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ENOENT' ? null : (error as Error).message;
   }
@@ -140,8 +139,8 @@ export function emptyLog(path: string): string | null {
  * something is there already (a link is not followed, O_EXCL). Throws LOG_FILE_UNSAFE when it was
  * made elsewhere than its way led (placedAt), and the open's other errors.
  */
-export function createExclusive(path: string, flags: number, mode: number, umaskMayStrip: boolean): number | null {
-  const where = guardFolder(path);
+export function createExclusive(path: string, flags: number, mode: number, umaskMayStrip: boolean, walked?: string): number | null {
+  const where = walked ?? guardFolder(path);
   let fd: number;
   try {
     fd = openSync(path, flags | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, mode);

@@ -170,8 +170,9 @@ export function guardRunnable(path: string, what: string, fix: string): void {
     return;
   }
   const foreign = stats.uid !== 0 && stats.uid !== euid;
-  const trustedGroup = (stats.mode & 0o002) === 0 && ((stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
-  const shared = (stats.mode & 0o022) !== 0 && !trustedGroup;
+  // the account files are read only for a file its group may write (checked at every launch)
+  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
+  const shared = (stats.mode & 0o022) !== 0 && !trustedGroup();
   if (!foreign && !shared) return;
   const problem = foreign
     ? `${what} belongs to ${userName(stats.uid)}, who could change what ${userName(euid)} runs`
