@@ -139,18 +139,18 @@ describe('the bus', () => {
 });
 
 describe('a cluster reload on the bus', () => {
-  it("tells each instance's replacement online, then the replaced child's exit, then reload, as PM2 tells them", async () => {
+  it("tells each instance's replacement online, then the replaced child's exit (under `_old_<id>`), then reload, as PM2 tells them", async () => {
     writeFileSync(join(pmx.dir, 'server.js'), "require('http').createServer((req, res) => res.end('ok')).listen(0, '127.0.0.1');\n");
     await pmx.ok(['start', join(pmx.dir, 'server.js'), '-n', 'web', '-i', '2']);
     const bus = await api.launchBus();
     try {
       const events: string[] = [];
-      bus.on('process:event', (packet: { event: string; process: { name: string; pm_id: number } }) => packet.process.name === 'web' && events.push(`${packet.process.pm_id} ${packet.event}`));
+      bus.on('process:event', (packet: { event: string; process: { name: string; pm_id: number | string } }) => packet.process.name === 'web' && events.push(`${packet.process.pm_id} ${packet.event}`));
       const ids = (await pmx.jlist()).filter((entry) => entry.name === 'web').map((entry) => entry.pm_id);
       expect(ids).toHaveLength(2);
       await pmx.ok(['reload', 'web']);
       await eventually('both reloads told', () => events.filter((event) => event.endsWith(' reload')).length === 2);
-      for (const id of ids) expect(events.filter((event) => event.startsWith(`${id} `))).toEqual([`${id} online`, `${id} exit`, `${id} reload`]);
+      for (const id of ids) expect(events.filter((event) => event.startsWith(`${id} `) || event.startsWith(`_old_${id} `))).toEqual([`${id} online`, `_old_${id} exit`, `${id} reload`]);
     } finally {
       bus.close();
     }
