@@ -726,10 +726,11 @@ export class SupervisedProcess extends EventEmitter {
 
   /** Restarts the current child on the agent's own decision, through the one stop path; past restart_limit it ends errored instead. */
   private restartOnItsOwn(event: SupervisionEvent, problem: string): void {
-    this.record(event);
     this.dispatch({ type: 'liveness-failed' });
     const limit = this.spec.restart_limit;
     const limited = this.state.afterStop === 'errored' && limit;
+    // recorded with what came of it: describe said "restart" for one restart_limit refused
+    this.record({ ...event, outcome: limited ? 'errored' : this.spec.autorestart ? 'restarted' : 'stopped' });
     if (limited) this.fail(`${problem}: not restarted, it was restarted ${limit.burst} times within ${limit.interval} ms (restart_limit: { burst: ${limit.burst}, interval: ${limit.interval} }); errored until it is started`);
     else this.fail(this.spec.autorestart ? `${problem}: restarting` : `${problem}: stopped, not restarted (autorestart: false)`);
   }

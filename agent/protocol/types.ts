@@ -87,6 +87,8 @@ export interface SupervisionEvent {
   blocked_ms?: number;
   /** 'health': the last probe's failure; 'watchdog': how the app missed it; 'stopping': how long ago it said STOPPING=1. */
   reason?: string;
+  /** What the agent did: restarted it, or not (errored by restart_limit; stopped, autorestart off). Absent (older state files): restarted. */
+  outcome?: 'restarted' | 'errored' | 'stopped';
 }
 
 /** One entry of `axm_monitor`, as PM2's @pm2/io publishes it. */

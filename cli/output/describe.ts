@@ -61,7 +61,7 @@ export function renderDescribe(proc: ProcessDescription, opts: DescribeOptions):
   if (env.health) rows.push(['health', text(describeHealth(env.health, now))]);
   if (env.watchdog) rows.push(['watchdog', text(`${env.watchdog}ms`)]);
   if (env.pmx_notify) rows.push(['notify', text(describeNotice(env.pmx_notify))]);
-  for (const event of env.pmx_events ?? []) rows.push([`${event.event} restart`, text(describeEvent(event))]);
+  for (const event of env.pmx_events ?? []) rows.push([event.outcome === 'errored' ? `${event.event}, errored` : event.outcome === 'stopped' ? `${event.event}, stopped` : `${event.event} restart`, text(describeEvent(event))]);
   if (env.last_exit) rows.push(['last exit', text(describeExit(env.last_exit))]);
   if (env.pmx_error) rows.push(['last error', { text: printable(env.pmx_error), paint: style.red }]);
   if (env.pmx_log_error) rows.push(['log writing', { text: printable(`failing: ${env.pmx_log_error}`), paint: style.red }]);

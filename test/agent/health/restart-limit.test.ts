@@ -19,7 +19,7 @@ function ecosystem(name: string, app: object): string {
   return file;
 }
 
-const events = (entry: JlistEntry): { event: string }[] => (entry.pm2_env.pmx_events as { event: string }[] | undefined) ?? [];
+const events = (entry: JlistEntry): { event: string; outcome?: string }[] => (entry.pm2_env.pmx_events as { event: string; outcome?: string }[] | undefined) ?? [];
 
 /** Starts `app`, waits for it to be errored, and checks what a user relies on: `burst` restarts, then stopped, with the reason. */
 async function erroredPastLimit(app: { name: string }, event: string, problem: RegExp): Promise<void> {
@@ -35,6 +35,9 @@ async function erroredPastLimit(app: { name: string }, event: string, problem: R
   expect([...pids].filter(alive)).toEqual([]);
   // every decision is recorded: the burst restarts and the one that was not made
   expect(events(errored).map((each) => each.event)).toEqual(Array(LIMIT.burst + 1).fill(event));
+  // with what came of each: describe no longer calls the one restart_limit refused a restart
+  expect(events(errored).map((each) => each.outcome)).toEqual([...Array(LIMIT.burst).fill('restarted'), 'errored']);
+  expect(await pmx.ok(['describe', app.name])).toMatch(new RegExp(`│ ${event}, errored +│`));
   expect(errored.pm2_env.pmx_error).toMatch(problem);
   expect(errored.pm2_env.pmx_error).toContain('not restarted, it was restarted 2 times within 60000 ms (restart_limit: { burst: 2, interval: 60000 })');
   expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toMatch(new RegExp(`${app.name} \\(id \\d+\\) errored: .*not restarted, it was restarted 2 times within 60000 ms`));
