@@ -4,6 +4,7 @@
 import type { AppSpec } from './protocol/app-spec.js';
 import { AgentFault } from './fault.js';
 import type { Registry } from './registry.js';
+import type { SupervisedProcess } from './process/supervised.js';
 
 /**
  * Processes spawned in one turn of the event loop by a start or a scale up: the agent answers
@@ -94,9 +95,14 @@ export class Unreached {
  * what the delete is taking away for an app already there (and leaving nothing running).
  */
 export function deletionOf(registry: Registry, name: string): Promise<unknown> | null {
-  const leaving = registry.named(name).filter((proc) => proc.lifecycle.pending?.goal === 'removed');
-  return leaving.length === 0 ? null : Promise.all(leaving.map((proc) => new Promise<void>((resolve) => proc.once('removed', () => resolve()))));
+  const leaving = registry.named(name).filter(beingDeleted);
+  return leaving.length === 0 ? null : Promise.all(leaving.map(removal));
 }
+
+/** A delete of the process is under way. */
+export const beingDeleted = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'removed';
+/** Resolves once the process is gone from the registry. */
+export const removal = (proc: SupervisedProcess): Promise<void> => new Promise((resolve) => proc.once('removed', () => resolve()));
 
 /**
  * What a start or resurrect of `name` waits for before it looks at the registry: a delete of the

@@ -12,7 +12,7 @@ import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
-import { LaunchTurns, SPAWN_BATCH, Unreached, settlingOf } from './launch-turns.js';
+import { LaunchTurns, SPAWN_BATCH, Unreached, beingDeleted, removal, settlingOf } from './launch-turns.js';
 
 export interface StartOutcome {
   started: SupervisedProcess[];
@@ -364,10 +364,8 @@ export async function deleteProcesses(registry: Registry, selector: Selector): P
   return conclude('delete', procs, await Promise.all(procs.map((proc) => proc.request('delete'))));
 }
 
-const beingDeleted = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'removed';
 /** A stop is under way: asked, or carried out with nothing to follow it. */
 const stopAsked = (proc: SupervisedProcess): boolean => proc.lifecycle.pending?.goal === 'stopped' || (proc.status === ProcessState.STOPPING && proc.lifecycle.afterStop === 'stop');
-const removal = (proc: SupervisedProcess): Promise<void> => new Promise((resolve) => proc.once('removed', () => resolve()));
 
 const OVERRIDDEN: Record<Intent, string> = {
   start: 'was started by a later request',

@@ -164,9 +164,9 @@ export class SupervisedProcess extends EventEmitter {
     return this.lastEnd;
   }
 
-  /** Memory and CPU of the process and its descendants, as the monitor last measured them (zeros for a child not measured yet: measuredNow). */
+  /** Memory and CPU of the process and its descendants, as the monitor last measured them (zeros for a child not measured yet: monitor.ts measureNow). */
   get monit(): Readonly<{ memory: number; cpu: number }> {
-    return this.usagePid === this.pid ? this.usage : { memory: 0, cpu: 0 };
+    return this.measured ? this.usage : { memory: 0, cpu: 0 };
   }
 
   /** Whether the current child has been measured: a list asked before the monitor came to it measures it then (monitor.ts measureNow). */

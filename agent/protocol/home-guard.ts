@@ -170,9 +170,7 @@ export function guardRunnable(path: string, what: string, fix: string): void {
     return;
   }
   const foreign = stats.uid !== 0 && stats.uid !== euid;
-  // the account files are read only for a file its group may write (checked at every launch)
-  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
-  const shared = (stats.mode & 0o022) !== 0 && !trustedGroup();
+  const shared = othersMayWrite(stats, euid, true);
   if (!foreign && !shared) return;
   const problem = foreign
     ? `${what} belongs to ${userName(stats.uid)}, who could change what ${userName(euid)} runs`
@@ -185,17 +183,27 @@ type FaultOf = (message: string, data: Record<string, unknown>) => AgentFault;
 /** Throws (`fault`) when the directory `dir` (`stats`), which holds an entry on the way, is one another user could change. */
 function guardHolder(dir: string, stats: Stats, named: string, euid: number, elsewhere: string, fault: FaultOf, systemGroups: boolean): void {
   const foreign = stats.uid !== 0 && stats.uid !== euid;
-  // group-writable is fine for a user private group (the owner's own, with no other member: a
-  // home made 0775 under Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it, and
-  // where asked, for a folder of root's that a system group may write
-  const trustedGroup = (): boolean => (stats.mode & 0o002) === 0 && ((systemGroups && stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid)) || privateGroup(stats.uid, stats.gid));
-  const shared = (stats.mode & 0o022) !== 0 && (stats.mode & 0o1000) === 0 && !trustedGroup();
+  // a sticky folder (/tmp) lets nobody rename another's entry
+  const shared = (stats.mode & 0o1000) === 0 && othersMayWrite(stats, euid, systemGroups);
   if (!foreign && !shared) return;
   const mode = modeOf(stats);
   const problem = foreign
     ? `${dir} on its way belongs to ${userName(stats.uid)} (mode ${mode}), who could replace what it holds with their own`
     : `${dir} on its way is writable by ${writers(stats)} without the sticky bit (mode ${mode}), so others could replace what it holds`;
   throw unsafe(named, `${problem}; ${elsewhere}`, dir, stats, fault);
+}
+
+/**
+ * Whether someone besides its owner may write what `stats` describes: others, or its group unless
+ * that is a user private group (the owner's own, with no other member: a home made 0775 under
+ * Debian's or Fedora's usual scheme), as Debian's OpenSSH accepts it, or, with `systemGroups`, a
+ * system group of a file or folder of root's. The account files are read only for a group-writable one.
+ */
+function othersMayWrite(stats: Stats, euid: number, systemGroups: boolean): boolean {
+  if ((stats.mode & 0o002) !== 0) return true;
+  if ((stats.mode & 0o020) === 0) return false;
+  const systemGroup = systemGroups && stats.uid === 0 && stats.gid < FIRST_USER_GID && !peopleIn(stats.gid, euid);
+  return !systemGroup && !privateGroup(stats.uid, stats.gid);
 }
 
 function unsafe(named: string, problem: string, at: string, stats: Stats, fault: FaultOf): AgentFault {

@@ -89,6 +89,5 @@ export const RESTART_FAILED = 97;
 /** Both in one command (one round trip): the restart runs only after the install succeeded; exit RESTART_FAILED if it fails. */
 export function installAndRestartCommand(bundle: Pick<LocalBundle, 'sha256' | 'bytes'>, nodePath: string): string {
   // the install's lock (fd 9) is not handed down: an agent started by `pmx update` would hold it for its whole life
-  // the install's lock (fd 9) is not handed down: an agent started by `pmx update` would hold it for its whole life
   return `{ ${installBundleCommand(bundle, nodePath)}; } || exit $?; { ${restartStaleAgentCommand()}; } 9>&- || exit ${RESTART_FAILED}`;
 }
