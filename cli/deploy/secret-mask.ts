@@ -9,10 +9,17 @@ import { quote } from '../transport/quote.js';
 /** What a masked value reads as. */
 export const MASK = '***';
 
-/** The strings to mask for `values`: each value and each non-empty line of it, longest first. */
+/**
+ * The strings to mask for `values`: each value and each non-empty line of it, and, for a value with
+ * a `'` in it, the same of its single-quoted shell form (as a secrets file holds it: `'\''` for each
+ * `'`, so that printing the file shows no part of the value); longest first.
+ */
 export function maskedParts(values: string[]): string[] {
   const parts = new Set<string>();
-  for (const value of values) for (const part of [value, ...value.split(/\r?\n/)]) if (part.trim() !== '') parts.add(part);
+  for (const value of values) {
+    const quoted = value.includes("'") ? `'${value.replace(/'/g, "'\\''")}'` : '';
+    for (const part of [value, ...value.split(/\r?\n/), quoted, ...quoted.split(/\r?\n/)]) if (part.replace(/['\\]/g, '').trim() !== '') parts.add(part);
+  }
   return [...parts].sort((a, b) => b.length - a.length);
 }
 
@@ -33,17 +40,24 @@ export function secretsFileValues(text: string): string[] {
 }
 
 /**
- * The values of an env_file (dotenv: `[export ]NAME=value` lines, a value in single or double
- * quotes or bare up to a ` #` comment); blank lines and comments hold none.
+ * The values an app's parser may read from an env_file (dotenv's and python-dotenv's forms): after
+ * `[export ]NAME=` or `NAME: `, a value in single, double or back quotes (over several lines too;
+ * a comment may follow it), both as written and, in double quotes, with its escapes read; a bare
+ * value up to a ` #` comment, and up to a `#` (where dotenv ends it). Blank lines and comments hold
+ * none. More is masked than one parser reads, never less.
  */
 export function envFileValues(text: string): string[] {
   const values: string[] = [];
-  for (const match of text.matchAll(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*[ \t]*=[ \t]*(.*?)[ \t]*\r?$/gm)) {
-    const raw = match[1]!;
-    const quoted = /^(['"`])([\s\S]*)\1$/.exec(raw);
-    values.push(quoted ? quoted[2]! : raw.replace(/[ \t]+#.*$/, ''));
+  for (const match of text.matchAll(/^[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_.-]*(?:[ \t]*=|:[ \t])[ \t]*/gm)) {
+    const rest = text.slice(match.index + match[0].length);
+    const line = /^[^\r\n]*/.exec(rest)![0];
+    values.push(line.replace(/[ \t]+#.*$/, '').trim(), line.replace(/#.*$/, '').trim());
+    const quoted = /^(['"`])((?:\\[\s\S]|(?!\1)[\s\S])*)\1/.exec(rest);
+    if (!quoted) continue;
+    values.push(quoted[2]!);
+    if (quoted[1] === '"') values.push(quoted[2]!.replace(/\\n/g, '\n').replace(/\\r/g, '\r').replace(/\\(["\\$`])/g, '$1'));
   }
-  return values.filter((value) => value !== '');
+  return [...new Set(values)].filter((value) => value !== '');
 }
 
 /**

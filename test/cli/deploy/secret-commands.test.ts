@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { hookCommand } from '../../../cli/deploy/hook-command.js';
-import { heldSecretsCommand, heldSecretValues, maskFilterCommand, SecretMask, secretsFileValues } from '../../../cli/deploy/secret-mask.js';
+import { envFileValues, heldSecretsCommand, heldSecretValues, maskFilterCommand, SecretMask, secretsFileValues } from '../../../cli/deploy/secret-mask.js';
 import { dropKeptFilesCommand, keepFilesCommand, receivePrivateFileCommand, restoreFilesCommand, secretsFileText, sourceSecretsCommand } from '../../../cli/deploy/secret-commands.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-secret-commands-'));
@@ -123,6 +123,30 @@ describe('masking', () => {
     writeFileSync(`${file}.r1.pmx-prev`, secretsFileText([{ name: 'OLD', value: 'only-in-a-copy' }]));
     const result = sh(maskFilterCommand(file, []), 'a only-in-the-file b only-in-a-copy c\n');
     expect(result.stdout).toBe('a *** b *** c\n');
+  });
+
+  it("printing the secrets file shows no part of a value with a ' in it (the file holds it as '\\''), through pmx's mask and the host's filter", () => {
+    const weird = [{ name: 'WEIRD', value: `q'uo"te $(touch x) \`id\` \\back;semi` }, ...VALUES];
+    const file = join(dir, 'weird.secrets.env');
+    writeFileSync(file, secretsFileText(weird), { mode: 0o600 });
+    const text = readFileSync(file, 'utf8');
+    expect(text).toContain(`'\\''`); // the value itself is not in the file as it is
+    const shown = new SecretMask(weird.map((v) => v.value)).apply(text);
+    expect(shown).toBe("WEIRD=***\nDB_PASSWORD=***\nAPI_KEY='***'\n");
+    expect(sh(maskFilterCommand(file, []), text).stdout).toBe(shown);
+    // a quote alone, or a line of the quoted form that is only quotes, masks nothing
+    expect(new SecretMask(["'", "ab\n'"]).apply("it's 'x'")).toBe("it's 'x'");
+  });
+
+  it('an env_file in the forms apps read (a quoted value before a comment, NAME: value, a quoted value over several lines) is masked whole, by pmx and by the host filter', () => {
+    const envFile = join(dir, 'forms.env');
+    const text = 'QUOTED_COMMENT="QcVal-Hh2j" # the api key\nCOLON_STYLE: ColonVal-Rr5t\nPEM="-----BEGIN KEY-----\nPemLine2-Yy8u\n-----END KEY-----"\nESCAPED="a\\nEscLine-Zz1"\nHASH=HashVal#tail\n';
+    writeFileSync(envFile, text, { mode: 0o600 });
+    const printed = 'QcVal-Hh2j ColonVal-Rr5t\nPemLine2-Yy8u\nEscLine-Zz1 HashVal\n';
+    const shown = new SecretMask(envFileValues(text)).apply(printed);
+    expect(shown).toBe('*** ***\n***\n*** ***\n');
+    expect(new SecretMask(envFileValues(text)).apply(text)).not.toMatch(/QcVal|ColonVal|PemLine2|EscLine|HashVal/);
+    expect(sh(maskFilterCommand(join(dir, 'absent.env'), [], envFile), printed).stdout).toBe(shown);
   });
 
   it('the host-side filter masks as pmx does, reading values from its environment (only names on its command line)', () => {

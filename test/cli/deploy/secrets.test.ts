@@ -109,9 +109,9 @@ describe('reading the values on this machine', () => {
 });
 
 describe('the values of an env_file, for the mask', () => {
-  it('reads bare, quoted and exported values, drops comments and blank lines, keeps a # inside a value', async () => {
+  it('reads bare, quoted and exported values, drops comments and blank lines; a bare value with a # both whole and cut there, as dotenv cuts it', async () => {
     const { envFileValues } = await import('../../../cli/deploy/secret-mask.js');
     const text = `# a comment\n\nNODE_ENV=production\nexport TOKEN="tok en"\nKEY='k#1'\nURL=https://x/#frag # the url\nEMPTY=\nSPACED = s p \r\n`;
-    expect(envFileValues(text)).toEqual(['production', 'tok en', 'k#1', 'https://x/#frag', 's p']);
+    expect(envFileValues(text)).toEqual(['production', '"tok en"', 'tok en', "'k#1'", "'k", 'k#1', 'https://x/#frag', 'https://x/', 's p']);
   });
 });
