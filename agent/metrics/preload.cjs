@@ -42,8 +42,12 @@ function keepStdioOpen() {
     try {
       fstatSync(std);
     } catch {
-      const filled = openSync('/dev/null', 'r+');
-      if (filled > 2) closeSync(filled);
+      try {
+        const filled = openSync('/dev/null', 'r+');
+        if (filled > 2) closeSync(filled);
+      } catch {
+        // no descriptor free (EMFILE): the app's own trouble, which the preload must not make fatal
+      }
     }
   }
 }
@@ -221,7 +225,15 @@ function start() {
     if (waiting.length > 0) return; // the agent has not taken what came before: this sample is dropped
     const loop = Array.from(delays.subarray(0, Math.min(ticks, delays.length))).sort((a, b) => a - b);
     keepStdioOpen();
-    const { heapUsed, heapTotal } = process.memoryUsage();
+    let memory;
+    try {
+      memory = process.memoryUsage();
+    } catch {
+      // it reads /proc/self/statm: EMFILE while the app has every descriptor in use, which uncaught
+      // here (a timer) would end the app; this sample is skipped (node:v8's figures cost 1.4 MB)
+      return;
+    }
+    const { heapUsed, heapTotal } = memory;
     const line = JSON.stringify({
       heapUsed,
       heapTotal,

@@ -115,6 +115,29 @@ describe('the metrics preload', () => {
     await pmx.ok(['delete', 'closer']);
   });
 
+  it('keeps an app alive while every descriptor it may open is in use (the sample threw EMFILE in a timer and ended the app)', async () => {
+    const script = join(pmx.dir, 'fills-fds.js');
+    writeFileSync(script, [
+      "const fs = require('fs'); const held = [];",
+      "try { for (;;) held.push(fs.openSync('/dev/null', 'r')); } catch (error) { console.log('full', error.code); }",
+      // through two samples at least, then give them back
+      "setTimeout(() => { for (const fd of held) fs.closeSync(fd); console.log('released'); }, 2500);",
+      'setInterval(() => {}, 1000);',
+    ].join('\n'));
+    await pmx.ok(['start', script, '-n', 'fills', '--no-autorestart']);
+    const first = await pmx.proc('fills');
+    const log = await eventually('the app gives its descriptors back', () => {
+      const text = readFileSync(first.pm2_env.pm_out_log_path, 'utf8');
+      return text.includes('released') ? text : null;
+    }, 10_000);
+    // two samples at least fell in the 2.5 s without a descriptor: the app lived through them
+    expect(log).toContain('full EMFILE');
+    const after = await pmx.proc('fills');
+    expect([after.pm2_env.status, after.pid]).toEqual(['online', first.pid]);
+    expect(readFileSync(after.pm2_env.pm_err_log_path, 'utf8')).not.toContain('EMFILE');
+    await pmx.ok(['delete', 'fills']);
+  });
+
   it('lets a script that has finished exit 0 by itself', async () => {
     await pmx.ok(['start', join(apps, 'finishes.js'), '--no-autorestart'], { env: { WORK_MS: '1500' } });
     const started = Date.now();
