@@ -4,6 +4,14 @@ import { createServer } from 'node:http';
 import { serveOptions } from './options.js';
 import { staticHandler } from './handler.js';
 import { guardServeRoot } from './resolve-path.js';
+import { limitHttpServer } from '../rpc/http-limits.js';
+
+/**
+ * Connections the server holds at most (or 40 % of its descriptor limit when that is less: each may
+ * hold a file open too, and node has its own dozen): past it the one idle the longest is closed, so
+ * that a flood of idle connections never makes it refuse a client or run out of descriptors.
+ */
+const MAX_CONNECTIONS = 10_000;
 
 let options: ReturnType<typeof serveOptions>;
 try {
@@ -14,6 +22,8 @@ try {
   process.exit(1);
 }
 const server = createServer(staticHandler(options));
+// the time limits and the cap of the agent's own listeners: idle and slow clients are closed
+limitHttpServer(server, `static server ${options.host}:${options.port}`, MAX_CONNECTIONS, 0.4, (line) => console.error(`pmx serve: ${line}`));
 server.on('error', (error) => {
   console.error(`pmx serve: cannot listen on ${options.host}:${options.port}: ${error.message}`);
   process.exit(1);

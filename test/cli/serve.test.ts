@@ -5,7 +5,8 @@ import { mkdirSync, readdirSync, renameSync, symlinkSync, truncateSync, writeFil
 import { spawn, spawnSync } from 'node:child_process';
 import { Agent, request, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
-import { PmxSandbox, eventually } from '../helpers/pmx.js';
+import { PmxSandbox, ROOT, eventually } from '../helpers/pmx.js';
+import { connect, type Socket } from 'node:net';
 import { freePort } from '../helpers/net.js';
 
 const pmx = new PmxSandbox('pmx-serve-');
@@ -227,6 +228,36 @@ describe('pmx serve', () => {
       expect(outcome.waited).toBeLessThan(2500);
     } finally {
       agent.destroy();
+    }
+  });
+
+  it('holds at most its cap of connections (40 % of its descriptor limit): a flood of idle ones neither locks a client out nor runs it out of descriptors', async () => {
+    const own = await freePort();
+    // the server alone, under a limit of 64 descriptors (the flood with the default limit would be thousands)
+    const child = spawn('prlimit', ['--nofile=64:64', process.execPath, join(ROOT, 'dist/agent/serve/server.js'), root, String(own), '127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const flood: Socket[] = [];
+    try {
+      await serving(own);
+      let closedByServer = 0;
+      for (let i = 0; i < 100; i++) {
+        const socket = connect(own, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.on('close', () => closedByServer++);
+        flood.push(socket);
+        await new Promise((resolve) => socket.once('connect', resolve));
+      }
+      const reply = await fetchRaw(own, '/digits.txt');
+      expect([reply.status, reply.body]).toEqual([200, '0123456789']);
+      expect(child.exitCode).toBeNull();
+      expect(readdirSync(`/proc/${child.pid}/fd`).length).toBeLessThan(64);
+      // the longest idle went to make room: at least all past the cap of 25
+      await eventually('the server to close the connections over its cap', () => closedByServer >= 100 - 25);
+      expect(stderr).toContain('pmx serve: static server 127.0.0.1:' + own + ': 25 connections open (its cap)');
+    } finally {
+      for (const socket of flood) socket.destroy();
+      child.kill();
     }
   });
 
