@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Registry } from '../registry.js';
 import { AgentFault } from '../fault.js';
-import { limitHttpServer } from '../rpc/http-limits.js';
+import { hostAllowed, limitHttpServer } from '../rpc/http-limits.js';
 import type { EndpointAddress } from '../metrics/endpoint.js';
 import { notReadyProcesses, type NotReady } from './readiness.js';
 
@@ -25,6 +25,10 @@ export async function serveProbes(registry: Registry, phase: () => AgentPhase, a
   const server: Server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
     const path = (request.url ?? '/').split('?')[0];
     const method = request.method === 'GET' || request.method === 'HEAD';
+    if (!hostAllowed(request.headers.host, address.host)) {
+      response.writeHead(421, { 'content-type': 'text/plain; charset=utf-8' }).end('pmx-runtime answers probes on loopback to a host named by its address or localhost\n');
+      return;
+    }
     const answer = method && path === '/livez' ? { code: 200, body: 'ok\n' } : method && path === '/readyz' ? readiness(registry, phase()) : { code: 404, body: 'pmx-runtime answers probes at /livez and /readyz\n' };
     // a probe reads a fresh answer each time: no cache in between
     response.writeHead(answer.code, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end(answer.body);

@@ -91,7 +91,7 @@ export class MetricsEndpoint {
   /** A server listening on `address`, or a LISTEN_FAILED fault naming it. */
   private async open(address: EndpointAddress): Promise<Server> {
     // loaded on first use: node:http is no part of an agent's start (cold `pmx ls`)
-    const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }, { limitHttpServer }] = await Promise.all([
+    const [{ createServer }, { EXPOSITION_CONTENT_TYPE, renderExposition }, { hostAllowed, limitHttpServer }] = await Promise.all([
       import('node:http'),
       import('./prometheus.js'),
       import('../rpc/http-limits.js'),
@@ -100,6 +100,10 @@ export class MetricsEndpoint {
     let forgetting = false;
     const server = createServer({ connectionsCheckingInterval: 1000 }, (request, response) => {
       const path = (request.url ?? '/').split('?')[0];
+      if (!hostAllowed(request.headers.host, address.host)) {
+        response.writeHead(421, { 'content-type': 'text/plain' }).end('pmx serves metrics on loopback to a host named by its address or localhost\n');
+        return;
+      }
       if (request.method !== 'GET' || path !== '/metrics') {
         response.writeHead(404, { 'content-type': 'text/plain' }).end('pmx serves Prometheus metrics at /metrics\n');
         return;

@@ -2,6 +2,7 @@
 // local user can connect to: a cap on connections and on the requests of each, and time limits on
 // idle, slow and kept-alive ones.
 import type { Server } from 'node:http';
+import { isIP } from 'node:net';
 import { ConnectionCap } from './connection-cap.js';
 import { connectionCap } from './fd-limit.js';
 
@@ -39,4 +40,16 @@ export function limitHttpServer(server: Server, surface: string, preferred: numb
   });
   server.once('close', () => cap.closeAll());
   return cap;
+}
+
+/**
+ * Whether a request to a listener bound to `boundHost` names a host a rebinding page could not:
+ * on loopback, the Host must be an address or `localhost`. A web page whose own name was made to
+ * resolve to 127.0.0.1 (DNS rebinding) sends its name, and would otherwise read the answer.
+ */
+export function hostAllowed(hostHeader: string | undefined, boundHost: string): boolean {
+  if (!/^(?:127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(boundHost)) return true;
+  if (!hostHeader) return false;
+  const name = (/^\[([^\]]*)\](?::\d*)?$/.exec(hostHeader)?.[1] ?? hostHeader.replace(/:\d*$/, '')).toLowerCase();
+  return name === 'localhost' || name.endsWith('.localhost') || isIP(name) !== 0;
 }

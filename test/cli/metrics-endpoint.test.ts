@@ -144,6 +144,11 @@ describe('pmx metrics', () => {
     expect((await scrape(port, '/')).status).toBe(404);
   });
 
+  it('on loopback, answers only a Host that is an address or localhost: a page whose name was made to resolve to 127.0.0.1 (DNS rebinding) reads nothing', async () => {
+    expect(await get(port, '/metrics', { host: `evil.example:${port}` })).toEqual({ status: 421, body: 'pmx serves metrics on loopback to a host named by its address or localhost\n' });
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'app.localhost']) expect((await get(port, '/metrics', { host })).status).toBe(200);
+  });
+
   it('says where it serves with --status, and frees the port with --stop', async () => {
     expect(await pmx.ok(['metrics', '--status'])).toContain(`http://127.0.0.1:${port}/metrics`);
     await pmx.ok(['metrics', '--stop']);

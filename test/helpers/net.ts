@@ -15,9 +15,9 @@ export function freePort(): Promise<number> {
 }
 
 /** GET http://127.0.0.1:port/path; resolves with status and body. */
-export function get(port: number, path = '/'): Promise<{ status: number; body: string }> {
+export function get(port: number, path = '/', headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false, timeout: 5000 }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, headers, agent: false, timeout: 5000 }, (res) => {
       let body = '';
       res.on('data', (chunk: Buffer) => (body += chunk.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));

@@ -58,6 +58,9 @@ describe('pmx-runtime --health-port', () => {
     const starting = await readyz(healthPort, 503, (text) => text.includes('api (id 0): online'));
     expect(starting.body).toMatch(/^not ready:\napi \(id 0\): online, health check starting\n$/);
     expect((await get(healthPort, '/nothing')).status).toBe(404);
+    // a page of another name made to resolve to 127.0.0.1 (DNS rebinding) reads nothing
+    expect((await get(healthPort, '/readyz', { host: `evil.example:${healthPort}` })).status).toBe(421);
+    for (const host of [`localhost:${healthPort}`, `127.0.0.1:${healthPort}`, 'LOCALHOST']) expect((await get(healthPort, '/livez', { host })).status).toBe(200);
 
     writeFileSync(healthFile, '');
     expect((await readyz(healthPort, 200)).body).toBe('ready: 2 processes\n');
