@@ -140,7 +140,7 @@ export class Registry {
     const pmId = id !== undefined && !this.procs.has(id) ? id : this.next <= MAX_PM_ID ? this.next : this.lowestFreeId();
     this.next = Math.max(this.next, pmId + 1);
     const pidFile = numberedPidFile(spec.pid_file ?? join(this.home.pids, `${logFileName(spec.name)}.pid`), pmId);
-    const proc = new SupervisedProcess(pmId, spec, instance, this.logTargets(spec, pmId), pidFile, this.logFiles, this.os, this.reportError);
+    const proc = new SupervisedProcess(pmId, spec, instance, (next) => this.logTargets(next, pmId), pidFile, this.logFiles, this.os, this.reportError);
     this.procs.set(pmId, proc);
     this.logExits(proc);
     for (const listener of this.added) listener(proc);

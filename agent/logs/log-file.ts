@@ -58,12 +58,24 @@ export class LogFile {
 
   constructor(
     readonly path: string,
-    private readonly policy: RotationPolicy,
+    private policy: RotationPolicy,
     private readonly onError: (message: string, path: string) => void,
     private readonly mode = DEFAULT_LOG_MODE,
     /** Told once writing works again after a failure. */
     private readonly onRecovered: (message: string, path: string) => void = () => undefined,
   ) {}
+
+  /** Takes `next` rotation settings; whether they differ from those it had. */
+  repolicy(next: RotationPolicy): boolean {
+    if (JSON.stringify(next) === JSON.stringify(this.policy)) return false;
+    this.policy = next;
+    return true;
+  }
+
+  /** The cron expression this file rotates on, or null. */
+  get rotatesEvery(): string | null {
+    return this.policy.rotate_interval ?? null;
+  }
 
   /** Why writing fails now, or null while it works. */
   get failure(): WriteFailure | null {
@@ -149,6 +161,8 @@ export class LogFile {
    * file that exists is left as it is; the first output opens the path as usual.
    */
   create(): void {
+    // removed by hand since (`rm` of a big log, then a restart): let go of it, and make it again
+    if (this.fd !== null) this.letGoIfReplaced();
     if (this.fd !== null || this.failing) return;
     // the way is walked at every open: a folder that passed once can be removed (a cleanup of /tmp)
     // and another user's link put in its place

@@ -24,17 +24,25 @@ export class LogFiles {
     const existing = this.entries.get(path);
     if (existing) {
       existing.refs++;
+      // a file shared, or kept by a process whose settings changed: the latest rotation applies
+      if (existing.file.repolicy(policy)) this.schedule(path, existing, policy);
       return existing.file;
     }
     const entry: Entry = { file: new LogFile(path, policy, this.onError, mode, this.onRecovered), refs: 1, job: null };
     this.entries.set(path, entry);
-    if (policy.rotate_interval) {
-      const expression = policy.rotate_interval;
-      void import('croner').then(({ Cron }) => {
-        if (this.entries.get(path) === entry) entry.job = new Cron(expression, () => entry.file.rotate());
-      });
-    }
+    this.schedule(path, entry, policy);
     return entry.file;
+  }
+
+  /** Rotates `entry` on `policy.rotate_interval` (a cron expression), in place of any schedule it had. */
+  private schedule(path: string, entry: Entry, policy: RotationPolicy): void {
+    entry.job?.stop();
+    entry.job = null;
+    if (!policy.rotate_interval) return;
+    const expression = policy.rotate_interval;
+    void import('croner').then(({ Cron }) => {
+      if (this.entries.get(path) === entry && entry.file.rotatesEvery === expression) entry.job = new Cron(expression, () => entry.file.rotate());
+    });
   }
 
   release(path: string): void {

@@ -45,17 +45,40 @@ export class LogSink {
   private readonly partial: Record<LogStream, Buffer | null> = { out: null, err: null };
   /** Stamped output only: the stamp of a line whose first piece is written and whose end is not yet. */
   private readonly openLine: Record<LogStream, string | null> = { out: null, err: null };
-  private readonly out: LogFile | null;
-  private readonly err: LogFile | null;
-  private readonly combined: LogFile | null;
+  private out: LogFile | null;
+  private err: LogFile | null;
+  private combined: LogFile | null;
+  private current: LogTargets;
 
   constructor(
-    private readonly targets: LogTargets,
+    targets: LogTargets,
     private readonly files: LogFiles,
   ) {
+    this.current = targets;
     this.out = this.acquire(targets.out);
     this.err = this.acquire(targets.err);
     this.combined = targets.combined ? this.acquire(targets.combined) : null;
+  }
+
+  /** Where and how the output is written now. */
+  get targets(): Readonly<LogTargets> {
+    return this.current;
+  }
+
+  /**
+   * Takes `next` when it differs (a restart with `--time`, an ecosystem file that changed
+   * `out_file`, `log_date_format` or `log_rotate`): what is written from now on follows it, and the
+   * files no longer written are given back.
+   */
+  retarget(next: LogTargets): void {
+    if (JSON.stringify(next) === JSON.stringify(this.current)) return;
+    const before = this.paths();
+    this.current = next;
+    // acquired before the old are released: a file kept is not closed and opened again
+    this.out = this.acquire(next.out);
+    this.err = this.acquire(next.err);
+    this.combined = next.combined ? this.acquire(next.combined) : null;
+    for (const path of before) this.files.release(path);
   }
 
   /** Pipes a child's stream into the files; the stream is always drained. */
@@ -89,9 +112,13 @@ export class LogSink {
   close(): void {
     this.flushPartial('out');
     this.flushPartial('err');
-    for (const path of [this.targets.out, this.targets.err, this.targets.combined]) {
-      if (path && path !== '/dev/null') this.files.release(path);
-    }
+    for (const path of this.paths()) this.files.release(path);
+  }
+
+  /** The files held: one per target that is a file. */
+  private paths(): string[] {
+    const { out, err, combined } = this.current;
+    return [out, err, combined].filter((path): path is string => path !== null && path !== '/dev/null');
   }
 
   /** Why output is not reaching one of this process's files now, or else why one is not rotated ("<path>: <error>"), or null. */
@@ -108,7 +135,7 @@ export class LogSink {
   }
 
   private acquire(path: string): LogFile | null {
-    return path === '/dev/null' ? null : this.files.acquire(path, this.targets.rotation, this.targets.mode);
+    return path === '/dev/null' ? null : this.files.acquire(path, this.current.rotation, this.current.mode);
   }
 
   /**
@@ -162,7 +189,7 @@ export class LogSink {
   }
 
   private emit(kind: LogStream, lines: Buffer): void {
-    const data = this.targets.dateFormat === null && !this.targets.json ? lines : this.decorate(kind, lines);
+    const data = this.current.dateFormat === null && !this.current.json ? lines : this.decorate(kind, lines);
     (kind === 'out' ? this.out : this.err)?.write(data);
     this.combined?.write(data);
     this.follower?.(kind, typeof data === 'string' ? data : data.toString('utf8'));
@@ -173,7 +200,7 @@ export class LogSink {
    * pieces: the first gets the stamp (or the object's start), the last the end, so it stays one line.
    */
   private decorate(kind: LogStream, lines: Buffer): string {
-    const { dateFormat, json, appName, processId } = this.targets;
+    const { dateFormat, json, appName, processId } = this.current;
     const continued = this.openLine[kind];
     // a JSON record with no log_date_format is stamped as PM2 stamps it: ISO 8601 in UTC, with ms
     const stamp = continued ?? (json && dateFormat === null ? new Date().toISOString() : formatDate(new Date(), dateFormat ?? DEFAULT_TIME_FORMAT));

@@ -107,7 +107,8 @@ export class SupervisedProcess extends EventEmitter {
     readonly id: number,
     spec: AppSpec,
     readonly instance: number,
-    readonly logTargets: LogTargets,
+    /** Where and how the output of a launch of `spec` is written. */
+    private readonly targetsOf: (spec: Readonly<AppSpec>) => LogTargets,
     /** Where the pid of the running child is written, as PM2 does (pids/<name>-<id>.pid). */
     readonly pidFile: string,
     logFiles: LogFiles,
@@ -118,7 +119,12 @@ export class SupervisedProcess extends EventEmitter {
     super();
     this.appSpec = spec;
     this.createdAt = os.now();
-    this.logs = new LogSink(logTargets, logFiles);
+    this.logs = new LogSink(targetsOf(spec), logFiles);
+  }
+
+  /** Where and how the output is written: as the last launch's spec said. */
+  get logTargets(): Readonly<LogTargets> {
+    return this.logs.targets;
   }
 
   /** Where the process stands, as the state machine left it. */
@@ -393,6 +399,8 @@ export class SupervisedProcess extends EventEmitter {
   /** Starts a child for this process's spec, with its notify socket when it has one; null (and the error recorded) when it cannot. */
   private launch(): { launched: Launched; notify: NotifySocket | null } | null {
     let notify: NotifySocket | null = null;
+    // a restart with --time, or a file whose log settings changed, writes as it now says
+    this.logs.retarget(this.targetsOf(this.spec));
     this.logs.createFiles();
     try {
       notify = this.openNotify();

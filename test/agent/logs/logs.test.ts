@@ -1,7 +1,7 @@
 // Log files against real writers: whole lines only, rotation that loses and duplicates nothing,
 // compression and retention, stamps, /dev/null, an unwritable path, flush and reloadLogs.
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
@@ -113,6 +113,47 @@ describe('log files', () => {
     expect(proc.pm2_env.pmx_error).toContain(join(blocker, 'out.log'));
     expect(await pmx.ok(['describe', 'nolog'])).toContain('cannot write log file');
     expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).toContain('cannot write log file');
+  });
+
+  it('makes a log removed by hand again at the next restart or start, and lets go of the removed file (its space came back only when the agent ended)', async () => {
+    const file = ecosystem('removed', { env: { COUNT: '3', TAG: 'r' } });
+    await pmx.ok(['start', file]);
+    await waitDone('removed');
+    const { pm2_env: env } = await pmx.proc('removed');
+    const agent = Number(readFileSync(join(pmx.home, 'agent.pid'), 'utf8'));
+    const held = (): string[] => readdirSync(`/proc/${agent}/fd`).flatMap((fd) => { try { return [readlinkSync(`/proc/${agent}/fd/${fd}`)]; } catch { return []; } });
+    expect(held()).toContain(env.pm_out_log_path);
+    rmSync(env.pm_out_log_path);
+    await pmx.ok(['restart', 'removed']);
+    await eventually('the lines of the restart in a new file', () => existsSync(env.pm_out_log_path) && readFileSync(env.pm_out_log_path, 'utf8').includes('r line-2'));
+    expect(held()).not.toContain(`${env.pm_out_log_path} (deleted)`);
+    // the same for a stop, a removal and a start
+    await pmx.ok(['stop', 'removed']);
+    rmSync(env.pm_out_log_path);
+    await pmx.ok(['start', 'removed']);
+    await eventually('the lines of the start in a new file', () => existsSync(env.pm_out_log_path) && readFileSync(env.pm_out_log_path, 'utf8').includes('r line-2'));
+    expect(held()).not.toContain(`${env.pm_out_log_path} (deleted)`);
+    await pmx.ok(['delete', 'removed']);
+  });
+
+  it('writes as a restart says from that restart on: --time stamps the lines, a new out_file or log_date_format of the ecosystem file applies (they waited for the next agent)', async () => {
+    const file = ecosystem('retold', { env: { COUNT: '2', TAG: 't' } });
+    await pmx.ok(['start', file]);
+    await waitDone('retold');
+    const first = (await pmx.proc('retold')).pm2_env.pm_out_log_path;
+    expect(readFileSync(first, 'utf8')).toMatch(/^t line-0 x*\.\n/);
+    await pmx.ok(['restart', 'retold', '--time']);
+    await eventually('stamped lines', () => /\n\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}: t line-1 x*\.\n$/.test(readFileSync(first, 'utf8')));
+    const moved = join(pmx.dir, 'retold-moved.log');
+    ecosystem('retold', { env: { COUNT: '2', TAG: 'm' }, out_file: moved, log_date_format: '[on] YYYY' });
+    await pmx.ok(['restart', file, '--update-env']);
+    await eventually('the lines in the new file, stamped its way', () => existsSync(moved) && /^on \d{4}: m line-0 x*\.\non \d{4}: m line-1/.test(readFileSync(moved, 'utf8')));
+    expect((await pmx.proc('retold')).pm2_env.pm_out_log_path).toBe(moved);
+    expect(readFileSync(first, 'utf8')).not.toContain('m line');
+    const agent = Number(readFileSync(join(pmx.home, 'agent.pid'), 'utf8'));
+    // the old file is given back
+    expect(readdirSync(`/proc/${agent}/fd`).map((fd) => { try { return readlinkSync(`/proc/${agent}/fd/${fd}`); } catch { return ''; } })).not.toContain(first);
+    await pmx.ok(['delete', 'retold']);
   });
 
   it('flush empties the files; reloadLogs reopens them after an external move', async () => {
