@@ -21,12 +21,44 @@ export async function readEcosystemFile(path: string, shown: string): Promise<un
   const format = formatOf(path);
   if (format === 'json') return parseJsonFile(text, path, shown);
   if (format === 'yaml') return parseYaml(text, path, shown);
+  ranCode = true;
   try {
-    return format === 'mjs' ? unwrapDefault(await import(fileUrl(path))) : await loadCommonJs(text, path);
+    return await untilSettled(format === 'mjs' ? import(fileUrl(path)).then(unwrapDefault) : loadCommonJs(text, path), path, shown);
   } catch (error) {
+    if (error instanceof EcosystemError) throw error;
     const where = locate(error, path) || locate(recompile(text, path, error), path);
     const what = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
     throw new EcosystemError(`${shown}: cannot load: ${what}${where}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
+  }
+}
+
+/** Set once a file's code has run in this process: what it left open (a timer, a client's socket) may keep it alive. */
+let ranCode = false;
+
+/**
+ * Whether an ecosystem file's code ran in this process. What it leaves open (a database client, a
+ * logger's timer) would keep the command from ever exiting, as PM2's CLI never waits for it: the
+ * command exits once it is done.
+ */
+export function ranEcosystemCode(): boolean {
+  return ranCode;
+}
+
+/**
+ * `loading`, or an error naming the file when nothing is left that could settle it (an exported
+ * promise, or a top-level await, that never settles): the command would otherwise exit 0 having
+ * started nothing and said nothing.
+ */
+async function untilSettled(loading: Promise<unknown>, path: string, shown: string): Promise<unknown> {
+  let hung = (): void => undefined;
+  const never = new Promise<never>((_resolve, reject) => {
+    hung = () => reject(new EcosystemError(`${shown}: its exports never settle (a promise nothing resolves, or a top-level await of one): nothing was started`, { code: 'ECOSYSTEM_UNREADABLE', file: path }));
+    process.once('beforeExit', hung);
+  });
+  try {
+    return await Promise.race([loading, never]);
+  } finally {
+    process.off('beforeExit', hung);
   }
 }
 

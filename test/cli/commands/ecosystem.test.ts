@@ -62,6 +62,31 @@ describe('ecosystem files', () => {
   });
 });
 
+describe('ecosystem files whose code leaves something behind', () => {
+  it("a file that leaves a timer and a listening socket open (a database client): start, restart, stop and delete end when done (they waited for ever)", async () => {
+    const file = join(pmx.dir, 'held.config.js');
+    writeFileSync(file, `setInterval(() => {}, 1000);\nrequire('net').createServer().listen(0, '127.0.0.1');\nmodule.exports = { apps: [{ name: 'held', script: ${JSON.stringify(join(apps, 'forever.js'))} }] };\n`);
+    for (const command of ['start', 'restart', 'stop', 'delete']) {
+      const result = await pmx.run([command, file], { timeoutMs: 10_000 });
+      expect(result.code, `${command}: ${result.stderr}`).toBe(0);
+    }
+    expect(await pmx.jlist()).toEqual([]);
+  });
+
+  it('a file whose exported promise, or top-level await, never settles: exit 1 naming the file, nothing started (exit 0 and silence before)', async () => {
+    const cjs = join(pmx.dir, 'never.config.js');
+    writeFileSync(cjs, 'module.exports = new Promise(() => {});\n');
+    const mjs = join(pmx.dir, 'never.config.mjs');
+    writeFileSync(mjs, 'await new Promise(() => {});\nexport default { apps: [] };\n');
+    for (const file of [cjs, mjs]) {
+      const result = await pmx.run(['start', file], { timeoutMs: 10_000 });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`${file.split('/').pop()}: its exports never settle`);
+    }
+    expect(await pmx.jlist()).toEqual([]);
+  });
+});
+
 describe('bad ecosystem files start nothing', () => {
   it('a wrong value in the second app: exit 1, the key named, no app started', async () => {
     const file = writeEcosystem('bad.config.js', { apps: [{ name: 'fine', script: join(apps, 'forever.js') }, { name: 'broken', script: join(apps, 'forever.js'), max_restarts: 'many' }] });
