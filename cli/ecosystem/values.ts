@@ -1,5 +1,6 @@
 // Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists, names.
-import { availableParallelism } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, userInfo } from 'node:os';
 import { MAX_INSTANCES, MAX_NAME_LENGTH, MAX_TIMER_MS, hasNul, nameProblem } from '../../agent/protocol/limits.js';
 
 /** A parse result: the value (with a warning when PM2 tolerates a value pmx does not act on), or what was expected (for the error message). */
@@ -205,7 +206,37 @@ export function parseFilterEnv(value: unknown): Parsed<boolean | string | string
 }
 
 /** A user or group: a name or a numeric id. pmx runs apps as the agent's user, so it warns that the value is not applied. */
-export function parseIdentity(value: unknown): Parsed<string | number> {
+export function parseUserIdentity(value: unknown): Parsed<string | number> {
+  return ownIdentity(value, 'user', process.getuid?.() ?? null, userInfo().username);
+}
+
+export function parseGroupIdentity(value: unknown): Parsed<string | number> {
+  const gid = process.getgid?.() ?? null;
+  return ownIdentity(value, 'group', gid, gid === null ? null : groupName(gid));
+}
+
+/**
+ * `uid`/`user`/`gid` as PM2 takes them (a name or a numeric id), held to what pmx can do: every app
+ * runs as the user of its agent, so only that user (or its group) is taken. Another one is refused,
+ * as `--uid` is: the app would run as the agent's user, root perhaps, where the file asked for less.
+ */
+function ownIdentity(value: unknown, kind: 'user' | 'group', id: number | null, name: string | null): Parsed<string | number> {
   if (!((typeof value === 'number' && Number.isInteger(value) && value >= 0) || (typeof value === 'string' && value !== ''))) return bad('a name or a numeric id');
-  return { ok: true, value, warning: `is ${JSON.stringify(value)}, which pmx does not apply: every app runs as the user of its agent (run pmx as that user, one agent per user)` };
+  const own = id !== null && (Number(value) === id || (typeof value === 'string' && value === name));
+  if (own) return ok(value);
+  const agent = `${name ?? '?'} (${kind === 'user' ? 'uid' : 'gid'} ${id ?? '?'})`;
+  return bad(`this agent's own ${kind}, ${agent}, as pmx runs every app as its agent's user (the app would run as ${agent}, not as asked): start it from an agent of that user (sudo -u <user> pmx start ...)`);
+}
+
+/** The name of group `gid` in /etc/group, or null. */
+function groupName(gid: number): string | null {
+  try {
+    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
+      const [name, , id] = line.split(':');
+      if (name && Number(id) === gid) return name;
+    }
+  } catch {
+    // no /etc/group: only the numeric id is known
+  }
+  return null;
 }

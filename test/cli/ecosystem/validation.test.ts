@@ -2,6 +2,7 @@
 // what was received, and no app is returned; unknown keys only warn, with the nearest known key.
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { userInfo } from 'node:os';
 import { FIXTURES } from '../../helpers/pmx.js';
 import { EcosystemError, loadEcosystem } from '../../../cli/ecosystem/index.js';
 import { tmpFile } from './tmp-files.js';
@@ -92,6 +93,20 @@ describe('a wrong value', () => {
     expect(loaded.warnings.map(withoutDir)).toEqual([
       "ecosystem.config.js: app '8080': `name` '8080' is a number: on the command line the number names this app, as with PM2, and no longer the process of id 8080",
     ]);
+  });
+
+  it("of `uid`, `user` or `gid` other than the agent's own user and group is refused: the app ran as the agent's user (root) with a warning, where the file asked for less", async () => {
+    const other = process.getuid!() === 65534 ? 65533 : 65534;
+    for (const key of ['uid', 'user']) {
+      const error = await errorFor({ [key]: other });
+      expect(withoutDir(error.message)).toMatch(new RegExp(`^ecosystem\\.config\\.js: app 'api': \`${key}\` must be this agent's own user, \\S+ \\(uid ${process.getuid!()}\\), as pmx runs every app as its agent's user .*sudo -u <user> pmx start.*, got ${other} \\(number\\)$`));
+      expect(error).toMatchObject({ code: 'ECOSYSTEM_INVALID', key });
+    }
+    expect((await errorFor({ gid: 'no-such-group-x' })).message).toMatch(/`gid` must be this agent's own group, .*\(gid \d+\)/);
+    // its own user and group, by id or name, change nothing and are taken
+    const file = tmpFile('ecosystem.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: 'api', script: forever, uid: process.getuid!(), user: userInfo().username, gid: process.getgid!() }] })};\n`);
+    const loaded = await loadEcosystem(file, { baseEnv });
+    expect([loaded.apps.length, loaded.warnings]).toEqual([1, []]);
   });
 
   it('of a cron expression says why croner refuses it', async () => {
