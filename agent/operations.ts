@@ -117,7 +117,9 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     if (restarted.has(spec.name)) continue;
     restarted.add(spec.name);
     for (const proc of existing) {
-      proc.respec({ ...spec, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
+      // its exec_mode stays, as under PM2: instances switched to fork mode in place each took the
+      // port of the cluster, and all but one crash-looped on EADDRINUSE (delete and start to change it)
+      proc.respec({ ...spec, exec_mode: proc.spec.exec_mode, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
       if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
       // autostart off: a file started or restarted again leaves it at rest, as PM2 does
       else if (isDormant(proc.status) && spec.autostart === false) leave(proc);

@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, eventually } from '../../helpers/pmx.js';
+import { freePort, get } from '../../helpers/net.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
@@ -52,6 +53,24 @@ describe('ecosystem files', () => {
     expect(list.map((p) => p.name).sort()).toEqual(['one', 'three', 'two']);
     expect(list.find((p) => p.name === 'two')!.pm2_env.restart_time).toBe(1);
     expect(list.find((p) => p.name === 'three')!.pm2_env.restart_time).toBe(0);
+  });
+
+  it("keeps a running app's exec_mode when its file switches it (as PM2 does): instances turned to fork mode in place crash-looped on the cluster's port", async () => {
+    const port = await freePort();
+    const app = { name: 'moded', script: join(apps, 'http-plain.js'), env: { PORT: String(port) } };
+    const file = writeEcosystem('moded.config.js', { apps: [{ ...app, instances: 2, exec_mode: 'cluster' }] });
+    await pmx.ok(['start', file]);
+    writeEcosystem('moded.config.js', { apps: [{ ...app, instances: 1, exec_mode: 'fork' }] });
+    for (const command of ['start', 'startOrReload', 'startOrRestart']) {
+      await pmx.ok([command, file]);
+      expect((await get(port)).status).toBe(200);
+    }
+    const procs = (await pmx.jlist()).filter((proc) => proc.name === 'moded');
+    expect(procs.map((proc) => [proc.pm2_env.exec_mode, proc.pm2_env.status, proc.pm2_env.unstable_restarts])).toEqual([
+      ['cluster_mode', 'online', 0],
+      ['cluster_mode', 'online', 0],
+    ]);
+    await pmx.ok(['delete', 'moded']);
   });
 
   it('stops and deletes the apps an ecosystem file names', async () => {
