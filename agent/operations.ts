@@ -37,7 +37,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   };
   /** Acted on without a request (autostart off: left at rest), so that a later request is told apart. */
   const leave = (proc: SupervisedProcess): void => void tickets.set(proc, proc.lifecycle.asked);
-  const reloads: SupervisedProcess[] = [];
+  /** Running processes a startOrReload replaces, with the spec each takes when its turn comes (not before: an aborted reload leaves the rest as they run). */
+  const reloads: { proc: SupervisedProcess; next: AppSpec }[] = [];
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
@@ -119,10 +120,15 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
     for (const proc of existing) {
       // its exec_mode stays, as under PM2: instances switched to fork mode in place each took the
       // port of the cluster, and all but one crash-looped on EADDRINUSE (delete and start to change it)
-      proc.respec({ ...spec, exec_mode: proc.spec.exec_mode, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } });
-      if (mode === 'startOrReload' && !isDormant(proc.status)) reloads.push(proc);
+      const next = { ...spec, exec_mode: proc.spec.exec_mode, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } };
+      if (mode === 'startOrReload' && !isDormant(proc.status)) {
+        reloads.push({ proc, next });
+        acted.push(proc);
+        continue;
+      }
+      proc.respec(next);
       // autostart off: a file started or restarted again leaves it at rest, as PM2 does
-      else if (isDormant(proc.status) && spec.autostart === false) leave(proc);
+      if (isDormant(proc.status) && spec.autostart === false) leave(proc);
       else {
         ask(proc, isDormant(proc.status) ? 'start' : 'restart');
         turns.count();
@@ -143,23 +149,51 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   return { started: acted, alreadyRunning };
 }
 
-/** Reloads `procs` one after the other, as `reload` does: each one's outcome; the first that fails ends it (the rest keep running). */
-async function reloadInTurn(procs: SupervisedProcess[]): Promise<Map<SupervisedProcess, Outcome>> {
-  const outcomes = new Map<SupervisedProcess, Outcome>();
-  // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
-  const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
-  for (const proc of procs) {
-    const outcome = await reloadOne(proc, undefined, askedBefore.get(proc)!);
-    outcomes.set(proc, outcome);
-    if (outcome.kind === 'failed') throw reloadFailed(proc);
-  }
+/** Reloads a file's running apps one process after the other, each taking its new spec at its turn: each one's outcome. */
+async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[]): Promise<Map<SupervisedProcess, Outcome>> {
+  const nextOf = new Map(reloads.map(({ proc, next }) => [proc, next]));
+  const { outcomes } = await reloadInBatches(reloads.map(({ proc }) => proc), 1, (proc, askedBefore) => reloadOne(proc, undefined, askedBefore, undefined, nextOf.get(proc)));
   return outcomes;
 }
 
-function reloadFailed(proc: SupervisedProcess): AgentFault {
-  return new AgentFault(`reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`, { code: 'RELOAD_FAILED', app: proc.spec.name, data: {
-    id: proc.id,
-    name: proc.spec.name,
+/**
+ * Reloads `procs`, `batch` at a time. A replacement that does not become ready ends the reload of
+ * its app (the rest of its processes keep running as they were, old code and spec) but not of the
+ * others, as PM2 goes on to them; a failure is thrown at the end, naming every app that failed and
+ * the processes left as they were.
+ */
+async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload: (proc: SupervisedProcess, askedBefore: number) => Promise<Outcome>): Promise<{ outcomes: Map<SupervisedProcess, Outcome> }> {
+  // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
+  const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
+  const outcomes = new Map<SupervisedProcess, Outcome>();
+  const failed: SupervisedProcess[] = [];
+  const left: SupervisedProcess[] = [];
+  const failedApps = new Set<string>();
+  for (let start = 0; start < procs.length; start += batch) {
+    const slice = procs.slice(start, start + batch).filter((proc) => {
+      if (!failedApps.has(proc.spec.name)) return true;
+      left.push(proc);
+      return false;
+    });
+    const answers = await Promise.all(slice.map((proc) => reload(proc, askedBefore.get(proc)!)));
+    slice.forEach((proc, i) => {
+      outcomes.set(proc, answers[i]!);
+      if (answers[i]!.kind !== 'failed') return;
+      failed.push(proc);
+      failedApps.add(proc.spec.name);
+    });
+  }
+  if (failed.length > 0) throw reloadFailed(failed, left);
+  return { outcomes };
+}
+
+function reloadFailed(failed: SupervisedProcess[], left: SupervisedProcess[]): AgentFault {
+  const first = failed[0]!;
+  const aborted = failed.map((proc) => `reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`).join('; ');
+  const untouched = left.length > 0 ? `; not reloaded, running as they were: ${left.map((proc) => `${proc.spec.name} (id ${proc.id})`).join(', ')}` : '';
+  return new AgentFault(`${aborted}${untouched}`, { code: 'RELOAD_FAILED', app: first.spec.name, data: {
+    id: first.id,
+    name: first.spec.name,
   } });
 }
 
@@ -216,26 +250,17 @@ export async function restartProcesses(registry: Registry, selector: Selector | 
  */
 export async function reloadProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = Array.isArray(selector) ? selector : registry.select(selector);
-  // what each process had been asked when this reload arrived: anything since came later
-  const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
-  const outcomes: Outcome[] = [];
-  const batch = Math.max(1, Math.floor(parallel));
-  for (let start = 0; start < procs.length; start += batch) {
-    const slice = procs.slice(start, start + batch);
-    const answers = await Promise.all(slice.map((proc) => reloadOne(proc, env, askedBefore.get(proc)!, options)));
-    outcomes.push(...answers);
-    const failed = slice.find((_proc, i) => answers[i]!.kind === 'failed');
-    if (failed) throw reloadFailed(failed);
-  }
-  return conclude('reload', procs, outcomes);
+  const { outcomes } = await reloadInBatches(procs, Math.max(1, Math.floor(parallel)), (proc, askedBefore) => reloadOne(proc, env, askedBefore, options));
+  return conclude('reload', procs, procs.map((proc) => outcomes.get(proc)!));
 }
 
-/** Reloads one process when its turn comes, unless a later stop or delete got there first. */
-async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>): Promise<Outcome> {
+/** Reloads one process when its turn comes, unless a later stop or delete got there first; `next` is the whole spec it takes (a file's). */
+async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>, next?: AppSpec): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
   const before = proc.spec;
-  respecForRestart(proc, env, options);
+  if (next) proc.respec(next);
+  else respecForRestart(proc, env, options);
   const outcome = await proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
   // an aborted reload leaves the old child serving with what it was started with: so says the list,
   // and so start the instances added later (they took the new environment that made it fail)

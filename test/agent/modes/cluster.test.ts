@@ -78,6 +78,29 @@ describe('cluster mode', () => {
     expect(after.every((p) => p.pm2_env.env.CRASH === undefined)).toBe(true);
   });
 
+  it("startOrReload of a file whose first app's new code crashes: that app's list and children stay as they were (the list showed the new environment on all), and the file's other apps are still reloaded, as PM2 goes on to them", async () => {
+    const [frailPort, soundPort] = [await freePort(), await freePort()];
+    const file = join(pmx.dir, 'two-apps.config.js');
+    const write = (greeting: string, crash: boolean): void => writeFileSync(file, `module.exports = { apps: ${JSON.stringify([
+      { name: 'frail', script: join(apps, 'http-plain.js'), instances: 2, exec_mode: 'cluster', listen_timeout: 30000, env: { PORT: String(frailPort), GREETING: greeting, ...(crash ? { CRASH: '1' } : {}) } },
+      { name: 'sound', script: join(apps, 'http-plain.js'), instances: 2, exec_mode: 'cluster', listen_timeout: 30000, env: { PORT: String(soundPort), GREETING: greeting } },
+    ])} };\n`);
+    write('one', false);
+    await pmx.ok(['start', file]);
+    const before = (await pmx.jlist()).filter((p) => p.name === 'frail');
+    write('two', true);
+    const result = await pmx.run(['startOrReload', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(new RegExp(`reload of frail \\(id ${before[0]!.pm_id}\\) aborted: .*; not reloaded, running as they were: frail \\(id ${before[1]!.pm_id}\\)`));
+    const after = await pmx.jlist();
+    const frail = after.filter((p) => p.name === 'frail');
+    expect(frail.map((p) => [p.pid, p.pm2_env.env.GREETING, p.pm2_env.env.CRASH])).toEqual(before.map((p) => [p.pid, 'one', undefined]));
+    expect(after.filter((p) => p.name === 'sound').map((p) => [p.pm2_env.status, p.pm2_env.restart_time, p.pm2_env.env.GREETING])).toEqual([['online', 1, 'two'], ['online', 1, 'two']]);
+    expect((await getReply(frailPort, new Agent({ keepAlive: false }))).greeting).toBe('one');
+    expect((await getReply(soundPort, new Agent({ keepAlive: false }))).greeting).toBe('two');
+    await pmx.ok(['delete', file]);
+  });
+
   it('reloads an app that waits for ready and closes on SIGINT, two instances at once, without a failure', async () => {
     const readyPort = await freePort();
     await pmx.ok(['start', join(apps, 'http-ready.js'), '-i', '2', '-n', 'ready', '--wait-ready', ...LISTEN_TIMEOUT], { env: { PORT: String(readyPort) } });
