@@ -1,5 +1,4 @@
 // A supervised process in PM2's `jlist` shape.
-import { uniqueId } from './process/unique-id.js';
 import { userInfo } from 'node:os';
 import type { ProcessDescription } from './protocol/types.js';
 import type { AppSpec } from './protocol/app-spec.js';
@@ -79,7 +78,7 @@ function live(proc: SupervisedProcess) {
       exec_interpreter: spec.interpreter,
       ...(isNodeInterpreter(spec.interpreter) ? { node_version: process.versions.node } : {}),
       node_args: spec.interpreter_args,
-      unique_id: uniqueId(spec.namespace, spec.name, proc.id),
+      unique_id: proc.uniqueId,
       NODE_APP_INSTANCE: proc.instance,
       username: currentUser(),
       pmx_error: proc.error,

@@ -18,6 +18,7 @@ import { ProcessState, isDormant } from './process/states.js';
 import { bootId, readState, type SavedProcess } from './state-file.js';
 import { stopStrays } from './strays.js';
 import { pathsOf, type OutputPipePaths } from './process/output-pipes.js';
+import { uniqueId } from './process/unique-id.js';
 import type { NotifySocket } from './health/notify-socket.js';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -74,6 +75,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
   for (const saved of [...state.processes].sort((a, b) => a.id - b.id)) {
     const proc = registry.add(saved.spec, saved.instance, saved.id);
     proc.restoreError(saved.error);
+    // the UUID its children were given (an older agent's file: the one it made from namespace, name and id)
+    proc.uniqueId = typeof saved.unique_id === 'string' ? saved.unique_id : uniqueId(saved.spec.namespace, saved.spec.name, saved.id);
     const lifecycle = restoredLifecycle(saved.lifecycle);
     const child = live.has(saved) ? adopt(proc, saved, lifecycle, os, watch, log) : null;
     // registered by a start the dead agent had not carried out yet: that start is carried out now

@@ -54,6 +54,8 @@ export interface SavedProcess {
   others?: { pid: number; startTicks: number; launch?: string | null }[];
   /** Registered by a start that had not asked it yet: the next agent starts it. */
   owed?: 'start';
+  /** PM2's unique_id (absent in files of older agents, whose ids were made from namespace, name and id). */
+  unique_id?: string;
 }
 
 export interface SavedState {
@@ -225,7 +227,7 @@ export class StateFile {
     }
     const { current, others } = proc.running;
     const child = current ? { pid: current.identity.pid, startTicks: current.identity.startTicks, pipes: current.pipes, launch: current.launch, notify: current.notify, ...(current.stopping ? { stopping: true } : {}) } : null;
-    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others, ...(proc.startOwed ? { owed: 'start' } : {}) });
+    const rest = JSON.stringify({ id: proc.id, instance: proc.instance, lifecycle: proc.lifecycle, error: proc.error, child, others, unique_id: proc.uniqueId, ...(proc.startOwed ? { owed: 'start' } : {}) });
     return `{"spec":${spec},${rest.slice(1)}`;
   }
 }

@@ -1,7 +1,6 @@
 // The environment a supervised process's child starts with: the app's variables, and around them
 // the keys PM2 puts in every app's environment (pm_id, name, NODE_APP_INSTANCE or its
 // instance_var, increment_var, and its description: exec_mode, instances, the paths, ...).
-import { uniqueId } from './unique-id.js';
 import { incrementedValue, type AppSpec } from '../protocol/app-spec.js';
 import type { LogTargets } from '../logs/sink.js';
 import { ProcessState } from './states.js';
@@ -14,6 +13,8 @@ export interface ChildEnvInput {
   logTargets: LogTargets;
   pidFile: string;
   createdAt: number;
+  /** PM2's unique_id: the process's UUID. */
+  uniqueId: string;
   restarts: number;
   unstableRestarts: number;
   now: number;
@@ -30,7 +31,7 @@ export function childEnvironment(input: ChildEnvInput): Record<string, string> {
     name: spec.name,
     namespace: spec.namespace,
     pm_id: String(id),
-    unique_id: uniqueId(spec.namespace, spec.name, id),
+    unique_id: input.uniqueId,
     // `instance_var` renames NODE_APP_INSTANCE, as in PM2: the app sees one variable, not two
     [spec.instance_var]: String(instance),
     ...(spec.increment_var ? { [spec.increment_var]: String(incrementedValue(spec, instance)) } : {}),

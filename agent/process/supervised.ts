@@ -74,6 +74,11 @@ export class SupervisedProcess extends EventEmitter {
   private servedPort = false;
   /** PM2's created_at: set at registration, and again by each restart or reload asked for (PM2's resetState). */
   createdAt: number;
+  /**
+   * PM2's unique_id: a random UUID made at registration, as PM2's is, kept across restarts and by the
+   * next agent after this one died; a process deleted and started again, or on another host, has another.
+   */
+  uniqueId: string = randomUUID();
   readonly logs: LogSink;
   /** Written by the monitor's samples only (measure). */
   private usage: Readonly<{ memory: number; cpu: number }> = { memory: 0, cpu: 0 };
@@ -769,8 +774,8 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private childEnv(): Record<string, string> {
-    const { spec, id, instance, logTargets, pidFile, createdAt } = this;
-    return childEnvironment({ spec, id, instance, logTargets, pidFile, createdAt, restarts: this.state.restarts, unstableRestarts: this.state.unstableRestarts, now: this.os.now() });
+    const { spec, id, instance, logTargets, pidFile, createdAt, uniqueId } = this;
+    return childEnvironment({ spec, id, instance, logTargets, pidFile, createdAt, uniqueId, restarts: this.state.restarts, unstableRestarts: this.state.unstableRestarts, now: this.os.now() });
   }
 
   private schedule(timer: Timer, delay: number): void {

@@ -1,6 +1,5 @@
-// `unique_id`, as PM2 shows it: a UUID (scripts and dashboards written for PM2 check its shape).
-// pmx's is derived from what identifies a process in its list (namespace, name, id), so it stays the
-// same across restarts and agent recoveries without being stored; UUID version 5's layout.
+// The `unique_id` older agents gave a process, derived from namespace, name and id (UUID version 5's
+// layout): the next agent keeps it for a process such an agent ran. New processes get a random one.
 import { createHash } from 'node:crypto';
 
 const made = new Map<string, string>();

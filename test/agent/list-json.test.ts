@@ -4,7 +4,8 @@
 // leaves the environment out and nothing else.
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { FIXTURES, PmxSandbox } from '../helpers/pmx.js';
+import { readFileSync } from 'node:fs';
+import { FIXTURES, PmxSandbox, eventually } from '../helpers/pmx.js';
 import { RawClient } from './hostile/socket-client.js';
 
 const pmx = new PmxSandbox('pmx-list-json-');
@@ -32,5 +33,33 @@ describe('list as pre-serialized JSON', () => {
     } finally {
       client.close();
     }
+  });
+});
+
+describe('unique_id', () => {
+  it("is the app's own random UUID: what it was given in its environment, kept by a restart; a process deleted and started again gets another (it was made from namespace, name and id, the same on every host)", async () => {
+    const script = join(FIXTURES, 'apps/env.js');
+    // the id listed is the one the app prints (the log holds what each start printed, one line each)
+    const started = async (): Promise<{ listed: string; seen: string }> => {
+      const proc = await pmx.proc('uid');
+      const listed = proc.pm2_env.unique_id as string;
+      const seen = await eventually('the app to print the id listed', () => {
+        const ids = readFileSync(proc.pm2_env.pm_out_log_path, 'utf8').trim().split('\n').filter(Boolean).map((line) => (JSON.parse(line) as Record<string, string>).unique_id);
+        return ids.includes(listed) ? listed : null;
+      });
+      return { listed, seen };
+    };
+    await pmx.ok(['start', script, '-n', 'uid'], { env: { SHOW: 'unique_id' } });
+    const first = await started();
+    expect(first.seen).toBe(first.listed);
+    expect(first.listed).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    await pmx.ok(['restart', 'uid']);
+    expect((await pmx.proc('uid')).pm2_env.unique_id).toBe(first.listed);
+    await pmx.ok(['delete', 'uid']);
+    await pmx.ok(['start', script, '-n', 'uid'], { env: { SHOW: 'unique_id' } });
+    const second = await started();
+    expect(second.seen).toBe(second.listed);
+    expect(second.listed).not.toBe(first.listed);
+    await pmx.ok(['delete', 'uid']);
   });
 });

@@ -79,8 +79,8 @@ describe('jlist', () => {
     for (const deleted of ['script', 'out_file', 'error_file', 'log_file', 'interpreter', 'interpreter_args', 'app_env', 'cwd']) {
       expect(pmx[0]!.pm2_env, deleted).not.toHaveProperty(deleted);
     }
-    // unique_id is a UUID on both sides
-    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+    // unique_id is a random UUID (version 4) on both sides
+    const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
     expect([pm2[0]!.pm2_env.unique_id, pmx[0]!.pm2_env.unique_id]).toEqual([expect.stringMatching(uuid), expect.stringMatching(uuid)]);
   });
 

@@ -80,6 +80,9 @@ describe('after the agent is killed with SIGKILL', () => {
     for (const entry of after) expect(entry.pm2_env.restart_time).toBe(entry.name === 'web' ? 1 : 0);
     for (const workerPid of pid('web', after)) expect(pid('web', before)).not.toContain(workerPid);
     expect(untracked(after)).toEqual([]);
+    // each keeps the unique_id its children were given: a UUID of its own (it was the same for the same name and id on every host)
+    expect(after.map((entry) => entry.pm2_env.unique_id)).toEqual(before.map((entry) => entry.pm2_env.unique_id));
+    expect(new Set(after.map((entry) => entry.pm2_env.unique_id)).size).toBe(after.length);
   });
 
   it('the same ports answer: the adopted server never stopped, the cluster serves again', async () => {
