@@ -1,7 +1,7 @@
 // Every known key is checked: a wrong value names the file, the app, the key, what was expected and
 // what was received, and no app is returned; unknown keys only warn, with the nearest known key.
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { FIXTURES } from '../../helpers/pmx.js';
 import { EcosystemError, loadEcosystem } from '../../../cli/ecosystem/index.js';
@@ -39,7 +39,7 @@ const BAD_VALUES: [key: string, value: unknown, message: string][] = [
   ['min_uptime', 'soon', "a duration in ms (a number, or '500ms', '2s', '1m'), got 'soon' (string)"],
   ['restart_delay', -5, "a duration in ms (a number, or '500ms', '2s', '1m'), got -5 (number)"],
   ['exp_backoff_restart_delay', '1 day', "a duration in ms (a number, or '500ms', '2s', '1m'), got '1 day' (string)"],
-  ['kill_timeout', null, "a duration in ms (a number, or '500ms', '2s', '1m'), got null"],
+  ['kill_timeout', 'soon', "a duration in ms (a number, or '500ms', '2s', '1m'), got 'soon' (string)"],
   ['drain_timeout', '1000h', "a duration of at most 2147483647 ms (24.8 days), got '1000h' (string)"],
   ['listen_timeout', [], "a duration in ms (a number, or '500ms', '2s', '1m'), got [] (array)"],
   ['watch_delay', 'x', "a duration in ms (a number, or '500ms', '2s', '1m'), got 'x' (string)"],
@@ -107,6 +107,19 @@ describe('a wrong value', () => {
     const file = tmpFile('ecosystem.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: 'api', script: forever, uid: process.getuid!(), user: userInfo().username, gid: process.getgid!() }] })};\n`);
     const loaded = await loadEcosystem(file, { baseEnv });
     expect([loaded.apps.length, loaded.warnings]).toEqual([1, []]);
+  });
+
+  it('null, and a YAML key left empty, is a key unset, as PM2 takes it (it was refused: a PM2 file with `watch:` or `cwd: null` started nothing)', async () => {
+    const keys = ['cwd', 'env', 'watch', 'max_memory_restart', 'node_args', 'interpreter', 'namespace', 'exec_mode', 'instances', 'max_restarts', 'restart_delay', 'kill_timeout', 'autorestart', 'merge_logs', 'ignore_watch', 'instance_var'];
+    const file = tmpFile('ecosystem.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: 'api', script: forever, ...Object.fromEntries(keys.map((key) => [key, null])) }] })};\n`);
+    const plain = tmpFile('plain.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: 'api', script: forever }] })};\n`);
+    const [nulls, defaults] = [await loadEcosystem(file, { baseEnv }), await loadEcosystem(plain, { baseEnv })];
+    expect(nulls.warnings).toEqual([]);
+    // each file is in a folder of its own: the cwd is the file's folder either way
+    const apart = (apps: { cwd: string }[], from: string): unknown[] => apps.map(({ cwd, ...rest }) => (expect(cwd).toBe(dirname(from)), rest));
+    expect(apart(nulls.apps, file)).toEqual(apart(defaults.apps, plain));
+    const yaml = tmpFile('ecosystem.yml', `apps:\n  - name: api\n    script: ${forever}\n    watch:\n    node_args:\n    env:\n`);
+    expect(apart((await loadEcosystem(yaml, { baseEnv })).apps, yaml)).toEqual(apart(defaults.apps, plain));
   });
 
   it('of a cron expression says why croner refuses it', async () => {
