@@ -67,6 +67,11 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
   if (!isAbsolute(path)) fail('path', "an absolute remote path such as '/srv/app'");
   const repo = text('repo') ?? required('repo');
   const ref = text('ref') ?? required('ref');
+  // '' is no user: taken as unset, it logged in as whoever runs pmx (root, often)
+  for (const [key, what] of [['user', 'a user name'], ['key', 'the path of a private key']] as const) {
+    const value = section[key];
+    if (value !== undefined && value !== null && (typeof value !== 'string' || value.trim() === '')) fail(key, what);
+  }
   if (section.host === undefined || section.host === null || section.host === '') required('host');
   const ssh = parseSshOptions(section.ssh_options, (expected) => fail('ssh_options', expected));
   for (const option of ssh.unknown) warn('ssh_options', `${option} is not supported by pmx and is ignored`);

@@ -260,6 +260,10 @@ describe('errors name the file, the environment and the key', () => {
     expect(error).toMatchObject({ key: 'host', message: 'ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of {host, port, user, key, roles, labels} objects, got 42 (number)' });
     expect(failure(() => one({ host: ['a', { port: 22 }] }))).toMatchObject({ key: 'host[1].host', message: expect.stringContaining('deploy.prod.host[1].host: expected a host name or address, got nothing') });
     expect(failure(() => one({ host: ['a', { host: 'b', port: 'ssh' }] }))).toMatchObject({ key: 'host[1].port', message: expect.stringContaining('expected a port number from 1 to 65535, got "ssh" (string)') });
+    // an empty user was taken as unset: the deploy logged in as whoever ran pmx (root)
+    expect(failure(() => one({ host: 'a', user: '' }))).toMatchObject({ key: 'user', message: expect.stringContaining('deploy.prod.user: expected a user name, got "" (string)') });
+    expect(failure(() => one({ host: 'a', user: 7 })).key).toBe('user');
+    expect(failure(() => one({ host: 'a', key: ' ' })).key).toBe('key');
     expect(failure(() => one({ host: 'a', path: 'relative' }))).toMatchObject({ key: 'path', message: expect.stringContaining("expected an absolute remote path such as '/srv/app'") });
     expect(failure(() => one({ host: 'a', strategy: 'rsync' }))).toMatchObject({ key: 'strategy', message: expect.stringContaining(`expected 'git' or 'release', got "rsync" (string)`) });
     expect(failure(() => one({ host: 'a', shared_dirs: ['../etc'] })).key).toBe('shared_dirs');
