@@ -8,13 +8,23 @@ export function parseJsonFile(text: string, path: string, shown: string): unknow
   try {
     return JSON.parse(text);
   } catch (strictError) {
+    let evaluated: unknown;
     try {
-      return runInNewContext(`(${text}\n)`, Object.create(null), { filename: path, timeout: 1000 });
-    } catch {
+      // PM2 evaluates the file as JavaScript: `"PORT": process.env.PORT || 3000` works there, so
+      // the file sees a copy of the environment (and nothing else of this process)
+      evaluated = runInNewContext(`(${text}\n)`, { process: { env: { ...process.env } } }, { filename: path, timeout: 1000 });
+    } catch (error) {
+      // it parsed as JavaScript and failed as it ran: say so, not that the JSON is invalid
+      // (an error of the file's own realm: no instanceof Error)
+      const { name, message } = (error ?? {}) as { name?: unknown; message?: unknown };
+      if (typeof name === 'string' && name !== 'SyntaxError' && typeof message === 'string') {
+        throw new EcosystemError(`${shown}: cannot evaluate: ${name}: ${message} (a JSON file may use process.env; write a .js file for more)`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
+      }
       const { offset, reason } = jsonFault(text);
       const { line, column } = lineColumn(text, offset);
       throw new EcosystemError(`${shown}: invalid JSON at line ${line}, column ${column}: ${reason}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: strictError });
     }
+    return evaluated;
   }
 }
 

@@ -37,6 +37,19 @@ describe('formats', () => {
     expect((await load('lenient.json')).apps[0]!.name).toBe('lenient-app');
   });
 
+  it("reads JSON that uses process.env, as PM2 evaluates it (`\"PORT\": process.env.PORT || \"3000\"`); anything else it cannot evaluate is named as such, not as invalid JSON", async () => {
+    const file = tmpFile('ecosystem.json', `{ "apps": [{ "name": "envy", "script": ${JSON.stringify(join(apps, 'forever.js'))}, "env": { "PORT": process.env.PROBE_PORT || "3000", "FROM": process.env.NOT_SET_ANYWHERE || "default" } }] }`);
+    process.env.PROBE_PORT = '4123';
+    try {
+      expect((await loadEcosystem(file, { baseEnv })).apps[0]!.env).toMatchObject({ PORT: '4123', FROM: 'default' });
+    } finally {
+      delete process.env.PROBE_PORT;
+    }
+    const other = tmpFile('ecosystem.json', `{ "apps": [{ "name": "x", "script": require("path").join("a", "b") }] }`);
+    const error = await loadEcosystem(other, { baseEnv }).catch((caught: unknown) => caught as EcosystemError);
+    expect((error as EcosystemError).message).toMatch(/ecosystem\.json: cannot evaluate: ReferenceError: require is not defined \(a JSON file may use process\.env; write a \.js file for more\)$/);
+  });
+
   it('reads .yaml and .yml', async () => {
     expect((await load('apps.yaml')).apps[0]).toMatchObject({ name: 'yaml-app', instances: 2, exec_mode: 'fork_mode', env: expect.objectContaining({ A: '2' }) });
     expect((await load('apps.yml')).apps[0]).toMatchObject({ name: 'yml-app', interpreter: 'python3', args: ['--port', '8000'] });
