@@ -36,6 +36,12 @@ const BATCH_REST_MS = 1;
 
 /** A line longer than this is written in pieces rather than held without bound. */
 const MAX_PARTIAL_BYTES = 1024 * 1024;
+/**
+ * A line begun this long ago and not ended yet (a prompt, `Listening on 3000` with no newline,
+ * progress dots) is written as far as it goes, as PM2 writes output as it comes; the rest follows
+ * on the same line. Shorter waits keep lines whole in files instances share.
+ */
+const PARTIAL_HOLD_MS = 1000;
 const NEWLINE = 0x0a;
 
 /** Writes a process's output to its files; one sink per supervised process. */
@@ -43,6 +49,9 @@ export class LogSink {
   /** Set while someone follows this process's logs live. */
   follower: LogListener | null = null;
   private readonly partial: Record<LogStream, Buffer | null> = { out: null, err: null };
+  /** When the line held in `partial` began, and the timer that writes it if it has not ended in PARTIAL_HOLD_MS. */
+  private readonly partialSince: Record<LogStream, number> = { out: 0, err: 0 };
+  private readonly partialTimer: Record<LogStream, NodeJS.Timeout | null> = { out: null, err: null };
   /** Stamped output only: the stamp of a line whose first piece is written and whose end is not yet. */
   private readonly openLine: Record<LogStream, string | null> = { out: null, err: null };
   private out: LogFile | null;
@@ -150,7 +159,7 @@ export class LogSink {
       const first = rest.indexOf(NEWLINE);
       if (first < 0) {
         this.partial[kind] = null;
-        this.holdOrEmit(kind, Buffer.concat([held, rest]));
+        this.holdOrEmit(kind, Buffer.concat([held, rest]), true);
         return;
       }
       this.partial[kind] = null;
@@ -159,26 +168,49 @@ export class LogSink {
     }
     const end = rest.lastIndexOf(NEWLINE);
     if (end < 0) {
-      if (rest.length > 0) this.holdOrEmit(kind, Buffer.from(rest));
+      if (rest.length > 0) this.holdOrEmit(kind, Buffer.from(rest), false);
       return;
     }
     // copy the tail: a subarray would keep the whole chunk alive
-    if (end + 1 < rest.length) this.partial[kind] = Buffer.from(rest.subarray(end + 1));
+    if (end + 1 < rest.length) this.hold(kind, Buffer.from(rest.subarray(end + 1)), false);
     this.emit(kind, rest.subarray(0, end + 1));
+  }
+
+  /** Holds `piece` as the line not ended yet; `continuing` when it goes on the line held before. */
+  private hold(kind: LogStream, piece: Buffer, continuing: boolean): void {
+    if (!continuing) this.partialSince[kind] = Date.now();
+    this.partial[kind] = piece;
+    this.partialTimer[kind] ??= setTimeout(() => this.writeHeld(kind), PARTIAL_HOLD_MS).unref();
+  }
+
+  /** The timer: the line held is written as far as it goes once it has waited PARTIAL_HOLD_MS, else the timer waits for it. */
+  private writeHeld(kind: LogStream): void {
+    this.partialTimer[kind] = null;
+    const held = this.partial[kind];
+    if (!held) return;
+    const waited = Date.now() - this.partialSince[kind];
+    if (waited < PARTIAL_HOLD_MS) {
+      this.partialTimer[kind] = setTimeout(() => this.writeHeld(kind), PARTIAL_HOLD_MS - waited).unref();
+      return;
+    }
+    const cut = characterEnd(held);
+    if (cut === 0) return;
+    this.partial[kind] = cut < held.length ? Buffer.from(held.subarray(cut)) : null;
+    this.emit(kind, held.subarray(0, cut));
   }
 
   /**
    * Holds a piece of a line until its end comes, unless it grew past MAX_PARTIAL_BYTES: then it is
    * written as the start of a line that goes on (cut after a whole UTF-8 character).
    */
-  private holdOrEmit(kind: LogStream, piece: Buffer): void {
+  private holdOrEmit(kind: LogStream, piece: Buffer, continuing: boolean): void {
     if (piece.length <= MAX_PARTIAL_BYTES) {
-      this.partial[kind] = piece;
+      this.hold(kind, piece, continuing);
       return;
     }
     const cut = characterEnd(piece);
     this.emit(kind, piece.subarray(0, cut));
-    if (cut < piece.length) this.partial[kind] = Buffer.from(piece.subarray(cut));
+    if (cut < piece.length) this.hold(kind, Buffer.from(piece.subarray(cut)), true);
   }
 
   private flushPartial(kind: LogStream): void {

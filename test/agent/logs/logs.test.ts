@@ -101,6 +101,25 @@ describe('log files', () => {
     expect(Math.abs(Date.parse(timestamp) - Date.now())).toBeLessThan(60_000);
   });
 
+  it('writes a line the app has not ended (a prompt, progress dots) once it has waited a second, and the rest after it on the same line, stamped once (it waited for a newline for ever)', async () => {
+    const script = join(pmx.dir, 'no-newline.js');
+    writeFileSync(script, "process.stdout.write('Listening on 3000');\nsetInterval(() => process.stdout.write('.'), 300);\n");
+    await pmx.ok(['start', script, '-n', 'prompt', '--time']);
+    const { pm2_env: env } = await pmx.proc('prompt');
+    const first = await eventually('the begun line in the file', () => {
+      const read = readFileSync(env.pm_out_log_path, 'utf8');
+      return read.includes('Listening on 3000') ? read : null;
+    }, 5000);
+    expect(first).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}: Listening on 3000\.*$/);
+    // the dots that came since follow it, on the same line, with no second stamp
+    const later = await eventually('more of the line', () => {
+      const read = readFileSync(env.pm_out_log_path, 'utf8');
+      return read.length > first.length ? read : null;
+    }, 5000);
+    expect(later).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}: Listening on 3000\.+$/);
+    await pmx.ok(['delete', 'prompt']);
+  });
+
   it('keeps an app running when its log path cannot be written, and says why in describe', async () => {
     const blocker = join(pmx.dir, 'not-a-dir');
     writeFileSync(blocker, '');
