@@ -29,6 +29,8 @@ interface Followed {
   partial: string;
   /** Why the file at the path is not read (log-open.ts), said once; null while it is read. */
   refused: string | null;
+  /** New lines are read from the file (else they come from the bus, or there are none to read). */
+  live: boolean;
 }
 
 /** Flags of `pmx logs`, as commander gives them. */
@@ -56,16 +58,23 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   if (target && procs.length === 0) ctx.err.write(`[PMX][WARN] no process matches '${target}'${flags.nostream ? '' : ' yet: its lines are shown once one starts'}\n`);
   if (flags.json && !flags.nostream) return jsonStream(ctx, target, procs);
   const files: Followed[] = [];
+  /**
+   * Processes whose new lines come from the agent's bus, by `<id>:<stream>`: those whose output has
+   * no file of its own to follow (/dev/null, or a file other processes write too, whose lines would
+   * all be shown under one of them), labelled with the process that wrote each line.
+   */
+  const fromBus = new Map<string, Followed>();
   const plain = !flags.raw && !flags.json;
+  const wanted = (stream: 'out' | 'err'): boolean => !(stream === 'out' ? flags.err : flags.out && !flags.err); // --err wins over --out, as in PM2
   for (const proc of procs) {
     // PM2's prefixes: `id|name` cut or padded to 10 columns for the last lines, padded to its length + 1 for new ones
     const label = `${proc.pm_id}|${proc.name}`;
     const prefix = plain ? `${label.padEnd(10).slice(0, 10)} | ` : '';
     for (const stream of ['out', 'err'] as const) {
-      // --err wins over --out when both are given, as in PM2
-      if (stream === 'out' ? flags.err : flags.out && !flags.err) continue;
-      // a file several processes share (merge_logs, cluster instances given one -o) is shown once, under the first
-      if (!files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix));
+      if (!wanted(stream)) continue;
+      if (ownFile(proc, stream, all) === null) fromBus.set(`${proc.pm_id}:${stream}`, unread(proc, stream, prefix));
+      // a file several processes share (merge_logs, cluster instances given one -o): its last lines are shown once, under the first
+      if (logPath(proc, stream) !== '/dev/null' && !files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix, ownFile(proc, stream, all) !== null));
     }
   }
   const print = printer(ctx, flags);
@@ -96,12 +105,12 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   }
   if (flags.nostream) return;
   const streamPrefix = (proc: ProcessDescription): string => (plain ? `${`${proc.pm_id}|${proc.name}`.padEnd(Math.max(3, proc.name.length + String(proc.pm_id).length + 2))} | ` : '');
-  for (const file of files) file.prefix = streamPrefix(file.proc);
+  for (const file of [...files, ...fromBus.values()]) file.prefix = streamPrefix(file.proc);
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const onNew = following(print, filter);
   const watchers = new Map<string, FSWatcher>();
   const watchDirectories = (): void => {
-    for (const dir of new Set(files.filter((f) => f.file !== '/dev/null').map((f) => dirname(f.file)))) {
+    for (const dir of new Set(files.filter((f) => f.live).map((f) => dirname(f.file)))) {
       if (watchers.has(dir)) continue;
       try {
         watchers.set(dir, watch(dir, () => files.forEach((file) => pump(file, onNew))));
@@ -115,11 +124,24 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   // processes that appear while streaming (a start, a scale up) are followed too, as PM2's stream
   // shows them: each process event asks the agent for the list again
   const added = (now: ProcessDescription[]): void => {
+    // a file that became shared (a scale up of merged instances): its lines come from the bus now, each under its writer
+    for (const followed of files) {
+      if (!followed.live || ownFile(followed.proc, followed.stream, now) !== null) continue;
+      followed.live = false;
+      if (followed.fd !== null) closeSync(followed.fd);
+      followed.fd = null;
+      fromBus.set(`${followed.proc.pm_id}:${followed.stream}`, unread(followed.proc, followed.stream, streamPrefix(followed.proc)));
+    }
     for (const proc of select(now, target)) {
       for (const stream of ['out', 'err'] as const) {
-        if (stream === 'out' ? flags.err : flags.out) continue;
+        if (!wanted(stream)) continue;
+        const key = `${proc.pm_id}:${stream}`;
+        if (ownFile(proc, stream, now) === null) {
+          if (!fromBus.has(key)) fromBus.set(key, unread(proc, stream, streamPrefix(proc)));
+          continue;
+        }
         if (files.some((followed) => followed.file === logPath(proc, stream))) continue;
-        const fresh = follow(proc, stream, streamPrefix(proc));
+        const fresh = follow(proc, stream, streamPrefix(proc), true);
         // a file made since this stream began is read from its start (its process is new), an older one from its end
         if (fresh.fd !== null && fstatSync(fresh.fd).birthtimeMs >= since) fresh.offset = 0;
         files.push(fresh);
@@ -131,8 +153,14 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   await withAgent(ctx, async (agent) => {
     let asked: NodeJS.Timeout | null = null;
     await agent
-      .subscribe((event) => {
-        if (event !== 'process:event' || asked) return;
+      .subscribe((pushed, data) => {
+        if (pushed === 'log:out' || pushed === 'log:err') {
+          const { lines, process: writer } = data as { lines: string[]; process: { pm_id: number } };
+          const followed = fromBus.get(`${writer.pm_id}:${pushed.slice(4)}`);
+          if (followed) for (const line of lines) onNew(followed, line.replace(/\r?\n$/, ''));
+          return;
+        }
+        if (pushed !== 'process:event' || asked) return;
         asked = setTimeout(() => {
           asked = null;
           agent.call('list', {}).then(added, () => undefined);
@@ -233,7 +261,22 @@ function logPath(proc: ProcessDescription, stream: 'out' | 'err'): string {
   return stream === 'out' ? proc.pm2_env.pm_out_log_path : proc.pm2_env.pm_err_log_path;
 }
 
-function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {
+/**
+ * The file `proc` writes its `stream` to when it is its own (no other process of `all` writes it,
+ * directly or as a combined log), else null: /dev/null, or a file it shares.
+ */
+function ownFile(proc: ProcessDescription, stream: 'out' | 'err', all: ProcessDescription[]): string | null {
+  const file = logPath(proc, stream);
+  if (file === '/dev/null') return null;
+  const writes = (other: ProcessDescription): boolean => [other.pm2_env.pm_out_log_path, other.pm2_env.pm_err_log_path, other.pm2_env.pm_log_path].includes(file);
+  return all.some((other) => other.pm_id !== proc.pm_id && writes(other)) || proc.pm2_env.pm_log_path === file ? null : file;
+}
+
+/**
+ * `proc`'s `stream` file, opened where it ends now; `live`: its new lines are read from it (else
+ * they come from the bus, and the file is read for its last lines only).
+ */
+function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string, live: boolean): Followed {
   const file = logPath(proc, stream);
   let offset = 0;
   let inode = 0;
@@ -244,9 +287,14 @@ function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string)
     ({ size: offset, ino: inode } = fstatSync(fd));
   } catch (error) {
     // not written yet: followed from its start once it appears; a refused file is said, never read
-    refused = sayRefused(file, null, error);
+    refused = live ? sayRefused(file, null, error) : null;
   }
-  return { file, prefix, stream, proc, offset, inode, fd, partial: '', refused };
+  return { file, prefix, stream, proc, offset, inode, fd, partial: '', refused, live };
+}
+
+/** A process's stream whose lines come from the bus: no file is read for it. */
+function unread(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {
+  return { file: logPath(proc, stream), prefix, stream, proc, offset: 0, inode: 0, fd: null, partial: '', refused: null, live: false };
 }
 
 /** Prints a line of `file`; `at`: when it was written (a new line: now), null when nobody knows. */
@@ -268,6 +316,7 @@ function printer(ctx: CommandContext, flags: LogFlags): Print {
 }
 
 function pump(followed: Followed, print: Print): void {
+  if (!followed.live) return;
   // the open descriptor keeps the file we were reading even after a rotation renamed it:
   // drain it to its end before moving to the new file at the path
   if (followed.fd !== null) readToEnd(followed, print);
@@ -291,7 +340,8 @@ function pump(followed: Followed, print: Print): void {
       return;
     }
     followed.refused = null;
-    followed.inode = stat.ino;
+    // the file opened, not the one stat saw: a rotation in between would have it read twice
+    followed.inode = fstatSync(followed.fd).ino;
     followed.offset = 0;
   }
   readToEnd(followed, print);

@@ -132,6 +132,44 @@ describe('pmx logs, following', () => {
   });
 });
 
+describe('pmx logs, following output with no file of its own', () => {
+  it('streams the lines of an app whose logs go to /dev/null, from the bus, as PM2 does (it showed nothing, and told the user to remove /dev/null)', async () => {
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'void', '-o', '/dev/null', '-e', '/dev/null'], { env: { EVERY: '50' } });
+    const follower = streamOf(['logs', 'void', '--lines', '0']);
+    try {
+      await eventually('ticks of the app', () => /\d+\|void +\| tick \d+/.test(follower.stdout()), 15_000);
+      expect(follower.stderr()).not.toContain('Not read');
+    } finally {
+      follower.child.kill('SIGINT');
+      await pmx.ok(['delete', 'void']);
+    }
+  });
+
+  it('labels each line of instances that share one file (--merge-logs) with the instance that wrote it, and `logs <id>` shows that one only (all came under the first, or all under the id asked)', async () => {
+    const script = join(pmx.dir, 'pid-ticker.js');
+    writeFileSync(script, 'let n = 0;\nsetInterval(() => console.log(`tick ${n++} pid ${process.pid}`), 50);\n');
+    await pmx.ok(['start', script, '-n', 'merged', '-i', '2', '-x', '--merge-logs']);
+    const [first, second] = (await pmx.jlist()).filter((proc) => proc.name === 'merged').map((proc) => proc.pm_id);
+    const all = streamOf(['logs', 'merged', '--lines', '0', '--out']);
+    const one = streamOf(['logs', String(second), '--lines', '0', '--out']);
+    try {
+      const lines = (text: string, id: number): number[] => [...text.matchAll(new RegExp(`^${id}\\|merged +\\| tick \\d+ pid (\\d+)$`, 'gm'))].map((m) => Number(m[1]));
+      const procs = await pmx.jlist();
+      const pidOf = (id: number): number => procs.find((proc) => proc.pm_id === id)!.pid;
+      await eventually('lines of both instances', () => lines(all.stdout(), first!).length > 3 && lines(all.stdout(), second!).length > 3, 15_000);
+      // each line under the instance whose pid it carries
+      expect(new Set(lines(all.stdout(), first!))).toEqual(new Set([pidOf(first!)]));
+      expect(new Set(lines(all.stdout(), second!))).toEqual(new Set([pidOf(second!)]));
+      await eventually('lines of the instance asked for', () => lines(one.stdout(), second!).length > 3, 15_000);
+      expect(one.stdout()).not.toMatch(new RegExp(`pid ${pidOf(first!)}$`, 'm'));
+    } finally {
+      all.child.kill('SIGINT');
+      one.child.kill('SIGINT');
+      await pmx.ok(['delete', 'merged']);
+    }
+  });
+});
+
 describe('pmx logs --grep and --since', () => {
   /** A line of a --time log: its stamp (local time, to the second) as a Date. */
   const stampOf = (line: string): Date => {
