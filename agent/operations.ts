@@ -157,10 +157,12 @@ async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[
 }
 
 /**
- * Reloads `procs`, `batch` at a time. A replacement that does not become ready ends the reload of
- * its app (the rest of its processes keep running as they were, old code and spec) but not of the
- * others, as PM2 goes on to them; a failure is thrown at the end, naming every app that failed and
- * the processes left as they were.
+ * Reloads `procs`, `batch` at a time. The next batch starts once each replacement of this one
+ * serves (its old child drains meanwhile: with long-lived connections, each waited drain_timeout
+ * one after the other, 30 s per instance) or its reload has ended. A replacement that does not
+ * become ready ends the reload of its app (the rest of its processes keep running as they were,
+ * old code and spec) but not of the others, as PM2 goes on to them; a failure is thrown once every
+ * round has ended, naming every app that failed and the processes left as they were.
  */
 async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload: (proc: SupervisedProcess, askedBefore: number) => Promise<Outcome>): Promise<{ outcomes: Map<SupervisedProcess, Outcome> }> {
   // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
@@ -169,22 +171,41 @@ async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload
   const failed: SupervisedProcess[] = [];
   const left: SupervisedProcess[] = [];
   const failedApps = new Set<string>();
+  const rounds: Promise<void>[] = [];
   for (let start = 0; start < procs.length; start += batch) {
     const slice = procs.slice(start, start + batch).filter((proc) => {
       if (!failedApps.has(proc.spec.name)) return true;
       left.push(proc);
       return false;
     });
-    const answers = await Promise.all(slice.map((proc) => reload(proc, askedBefore.get(proc)!)));
-    slice.forEach((proc, i) => {
-      outcomes.set(proc, answers[i]!);
-      if (answers[i]!.kind !== 'failed') return;
-      failed.push(proc);
-      failedApps.add(proc.spec.name);
-    });
+    await Promise.all(
+      slice.map((proc) => {
+        const outcome = reload(proc, askedBefore.get(proc)!);
+        // registered first: a failure is known before the turn below lets the loop go on
+        const round = outcome.then((answer) => {
+          outcomes.set(proc, answer);
+          if (answer.kind !== 'failed') return;
+          failed.push(proc);
+          failedApps.add(proc.spec.name);
+        });
+        rounds.push(round);
+        return untilServing(proc, round);
+      }),
+    );
   }
+  await Promise.all(rounds);
   if (failed.length > 0) throw reloadFailed(failed, left);
   return { outcomes };
+}
+
+/** Resolves once `proc`'s replacement serves in place of its old child, or `round` has ended. */
+function untilServing(proc: SupervisedProcess, round: Promise<void>): Promise<void> {
+  let replaced = (): void => undefined;
+  const serving = new Promise<void>((resolve) => {
+    replaced = resolve;
+    proc.once('replaced', replaced);
+  });
+  return Promise.race([round, serving]).finally(() => proc.off('replaced', replaced));
 }
 
 function reloadFailed(failed: SupervisedProcess[], left: SupervisedProcess[]): AgentFault {

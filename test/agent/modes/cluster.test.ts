@@ -223,6 +223,25 @@ describe('cluster mode', () => {
       expect(answer).toEqual({ body: String(oldPid) });
     });
 
+    it("overlaps the drains of an app's instances: with connections that never end, a reload takes one drain_timeout, not one per instance (each waited out the one before)", async () => {
+      const slowPort = await freePort();
+      const file = join(pmx.dir, 'overlap.config.js');
+      writeFileSync(file, `module.exports = { apps: [${JSON.stringify({ name: 'held-open', script: slowApp(pmx.dir), instances: 2, exec_mode: 'cluster', drain_timeout: '5s', listen_timeout: 30000, env: { PORT: String(slowPort), SLOW_MS: '600000' } })}] };`);
+      await pmx.ok(['start', file]);
+      const pids = (await pmx.jlist()).filter((p) => p.name === 'held-open').map((p) => p.pid);
+      // a request that never ends held by each worker (node's cluster hands connections round-robin)
+      const replies = [slowGet(slowPort), slowGet(slowPort), slowGet(slowPort), slowGet(slowPort)];
+      await eventually('a request held by each worker', async () => (await pmx.ok(['logs', 'held-open', '--nostream', '--lines', '10', '--out', '--raw'])).split('\n').filter((line) => line === 'request in').length >= 4);
+      await pmx.ok(['reload', 'held-open']);
+      await Promise.all(replies);
+      const cuts = readFileSync(join(pmx.home, 'agent.log'), 'utf8').split('\n').filter((line) => /held-open \(id \d+\): the replaced worker \(pid (\d+)\) still held connections after drain_timeout \(5000 ms\)/.test(line));
+      expect(cuts.map((line) => Number(/pid (\d+)/.exec(line)![1])).sort()).toEqual([...pids].sort());
+      // one after the other, the second cut came a whole drain_timeout (5 s) after the first; together, a replacement's boot apart
+      const [first, second] = cuts.map((line) => Date.parse(line.split(' ')[0]!));
+      expect(second! - first!).toBeLessThan(2500);
+      await pmx.ok(['delete', 'held-open']);
+    }, 30_000);
+
     it('is cut once drain_timeout has passed, and the agent log says so', async () => {
       const slowPort = await freePort();
       const file = join(pmx.dir, 'drain.config.js');
