@@ -93,6 +93,8 @@ export async function runAgent(options: AgentOptions): Promise<RunningAgent> {
     if (exiting === null) killedWith = exitCode;
     exiting ??= (async () => {
       log('stopping every process');
+      // an agent killed from here on leaves its apps to be stopped, not kept stopped as by a command
+      state.markShuttingDown();
       watchers.closeAll();
       const stopped = await stopEverything(registry);
       crons.stopAll();

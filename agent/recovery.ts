@@ -15,7 +15,7 @@ import { initialLifecycle, type Intent, type Lifecycle } from './process/transit
 import type { RecoveredProcess, RecoveryReport } from './protocol/launch.js';
 import { AdoptedChild, AdoptedChildren } from './process/adopted-child.js';
 import { ProcessState, isDormant } from './process/states.js';
-import { bootId, readState, type SavedProcess } from './state-file.js';
+import { bootId, readState, type SavedProcess, type SavedState } from './state-file.js';
 import { stopStrays } from './strays.js';
 import { pathsOf, type OutputPipePaths } from './process/output-pipes.js';
 import { uniqueId } from './process/unique-id.js';
@@ -51,6 +51,7 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     os.pipes.load(new Set());
     return stopped.length === 0 ? null : { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost: null };
   }
+  if (state.shutting_down) return finishShutdown(state, stateFile, pipesDir, os, log);
   // a reload under way when the agent died: its replacement or retiring child is not kept
   for (const other of state.processes.flatMap((saved) => saved.others ?? [])) {
     if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
@@ -277,3 +278,25 @@ function describeRecovery(report: RecoveryReport, stateFile: string): string {
     (report.stopped.length > 0 ? `; stopped, never recorded ${list(report.stopped)}` : '')
   );
 }
+
+/**
+ * The dead agent was stopping every process to end (`pmx kill`, `pmx update`, a service stop) when
+ * it died: its stops were the shutdown's, not the user's. What it left running is stopped and
+ * nothing is taken over, as if it had ended cleanly: `pmx resurrect`, the update or the boot agent
+ * then start what was saved (kept as stopped by a command, the apps stayed down for good, and a
+ * resurrect took them for running).
+ */
+function finishShutdown(state: SavedState, stateFile: string, pipesDir: string, os: ProcessOs, log: (line: string) => void): RecoveryReport {
+  for (const saved of state.processes) {
+    for (const other of saved.others ?? []) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
+    for (const launch of [saved.child?.launch, ...(saved.others ?? []).map((other) => other.launch)]) if (launch) os.sweep(launch);
+    if (saved.child?.notify) rmSync(saved.child.notify, { force: true });
+  }
+  os.flushSweeps();
+  log(`the agent (pid ${state.agent_pid}) died while stopping every process: this one finishes that stop and takes nothing over`);
+  const stopped = stopStrays(pipesDir, new Set(), os, log, 'that the agent which died was stopping');
+  os.pipes.load(new Set());
+  rmSync(stateFile, { force: true });
+  return { deadAgentPid: state.agent_pid, adopted: [], restarted: [], exited: [], started: [], resting: [], stopped, lost: null, shutdown: true };
+}
+

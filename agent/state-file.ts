@@ -64,6 +64,12 @@ export interface SavedState {
   /** /proc/sys/kernel/random/boot_id when written: pids of another boot name nothing of ours. */
   boot_id: string;
   processes: SavedProcess[];
+  /**
+   * The agent was stopping every process (`pmx kill`, `pmx update`, a service stop) when it wrote
+   * this: its stops were the shutdown's, not the user's, and what it left is for the next agent to
+   * stop, not to keep at rest as stopped by a command.
+   */
+  shutting_down?: true;
 }
 
 /** Keeps the state file in line with the registry. */
@@ -82,6 +88,8 @@ export class StateFile {
   private readonly spare: string;
   /** The spare's size, 0 when there is none. */
   private spareSize: number;
+  /** Set by markShuttingDown: every state written from then on says so. */
+  private shuttingDown = false;
 
   constructor(
     private readonly path: string,
@@ -103,6 +111,13 @@ export class StateFile {
     registry.added.add(follow);
   }
 
+  /** The agent stops every process to end: recorded now, before the first stop, and in every state written after. */
+  markShuttingDown(): void {
+    this.shuttingDown = true;
+    this.pending = true;
+    this.flush();
+  }
+
   /** Writes the state soon: within THROTTLE_MS, or at the end of this turn when `urgent`. */
   schedule(urgent = false): void {
     this.pending = true;
@@ -122,7 +137,7 @@ export class StateFile {
     // an app refused because it could not be recorded never ran: it takes no room in the file
     const kept = all.filter((proc) => !this.refused.has(proc) || proc.recorded || !IDLE.has(proc.status) || proc.running.current !== null);
     const processes = kept.map((proc) => this.entry(proc));
-    const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot });
+    const head = JSON.stringify({ pmx_state: STATE_FORMAT, agent_pid: process.pid, boot_id: this.boot, ...(this.shuttingDown ? { shutting_down: true } : {}) });
     const text = `${head.slice(0, -1)},"processes":[${processes.join(',')}]}\n`;
     const bytes = Buffer.from(text);
     const temp = `${this.path}.tmp`;

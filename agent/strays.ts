@@ -13,7 +13,7 @@ import type { RecoveredProcess } from './protocol/launch.js';
 const GRACE_MS = 3000;
 
 /** Stops every stray of the home whose FIFOs are under `pipesDir`; `inUse`: the recorded live children's FIFOs. */
-export function stopStrays(pipesDir: string, inUse: ReadonlySet<string>, os: ProcessOs, log: (line: string) => void): RecoveredProcess[] {
+export function stopStrays(pipesDir: string, inUse: ReadonlySet<string>, os: ProcessOs, log: (line: string) => void, why = 'that the agent which died had not recorded (started while its state file could not be written, or left running by an app it restarted)'): RecoveredProcess[] {
   const fifoOf = pipeNamer(pipesDir);
   const used = new Set([...inUse].map((path) => `${pipesDir}/${basename(path)}`));
   const found: { pid: number; startTicks: number; fifo: string }[] = [];
@@ -28,7 +28,7 @@ export function stopStrays(pipesDir: string, inUse: ReadonlySet<string>, os: Pro
   const pids = new Set(found.map(({ pid }) => pid));
   const roots = found.filter(({ pid }) => !pids.has(parentOf(pid)));
   const strays = roots.map((root) => ({ ...labelOf(root.pid), pid: root.pid }));
-  log(`stopping ${strays.length} process${strays.length === 1 ? '' : 'es'} writing into ${pipesDir} that the agent which died had not recorded (started while its state file could not be written, or left running by an app it restarted): ${strays.map((s) => `${s.name} (id ${s.id}, pid ${s.pid})`).join(', ')}`);
+  log(`stopping ${strays.length} process${strays.length === 1 ? '' : 'es'} writing into ${pipesDir} ${why}: ${strays.map((s) => `${s.name} (id ${s.id}, pid ${s.pid})`).join(', ')}`);
   const members = roots.flatMap((root) => os.tree(root));
   os.kill(members, 'SIGINT');
   if (!waitGone(members, os, GRACE_MS)) {

@@ -44,6 +44,8 @@ export interface RecoveryReport {
   stopped: RecoveredProcess[];
   /** Why the dead agent's state could not be used (unreadable), or null. */
   lost: string | null;
+  /** The dead agent was stopping every process when it died: this agent finished that stop (`stopped` names what it left running) and took nothing over. */
+  shutdown?: true;
 }
 
 /** The line the agent writes on its ready pipe once it answers on its socket. */

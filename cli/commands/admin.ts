@@ -170,7 +170,13 @@ async function replaceAgent(ctx: CommandContext, found: FoundAgent | null): Prom
     const old = found.connection;
     const count = (await old.call('list', {})).length;
     if (count > 0) await old.call('save', { force: false });
-    await old.call('kill', found.foreground ? { restart: true } : {});
+    try {
+      await old.call('kill', found.foreground ? { restart: true } : {});
+    } catch (error) {
+      // it died while it stopped them (killed, OOM): ended all the same, and what was saved is what comes back
+      if (!(error instanceof CliError && error.code === 'AGENT_UNREACHABLE')) throw error;
+      ctx.err.write(`[PMX][WARN] The old agent (pid ${found.pid}) died while it stopped the processes: going on with the update\n`);
+    }
     await waitForExit(found.pid);
     ctx.out.write(count > 0 ? `[PMX] Saved ${count} process${count === 1 ? '' : 'es'} and stopped the old agent\n` : '[PMX] Stopped the old agent (no process to save: the saved list is kept)\n');
     if (found.foreground) {

@@ -10,6 +10,10 @@ export function formatRecovery(report: RecoveryReport, newPid: number | null, lo
     return `[PMX][WARN] ${dead} had died and what it ran cannot be known: ${report.lost}. Whatever of it still wrote into this home's pipes was stopped (see ${logFile})\n${stopped ? `${stopped}\n` : ''}`;
   }
   const by = newPid ? `the new agent (pid ${newPid})` : 'the new agent';
+  if (report.shutdown) {
+    const left = report.stopped.length > 0 ? `, and stopped what it left running: ${names(report.stopped)}` : '';
+    return `[PMX][WARN] ${dead} had died while stopping every process (pmx kill, pmx update, a service stop); ${by} finished that stop${left}. 'pmx resurrect' starts what 'pmx save' recorded (see ${logFile})\n`;
+  }
   const lines = [`[PMX][WARN] ${dead} had died; ${by} took over its processes:`];
   if (report.adopted.length > 0) lines.push(`[PMX]   adopted, still running: ${names(report.adopted)}`);
   if (report.restarted.length > 0) lines.push(`[PMX]   restarted once (cluster workers and socket-activated apps end with their agent): ${names(report.restarted)}`);
