@@ -329,7 +329,8 @@ function startupOptions(command: Command): Command {
     .argument('[system]', 'systemd, launchd, openrc, upstart, systemv or rcd (default: detected)')
     .option('-u, --user <user>', 'the user the agent runs as (default: the real uid)')
     .option('--hp <home>', 'home directory of that user')
-    .option('--service-name <name>', 'name of the service (default: pmx-<user>)');
+    .option('--service-name <name>', 'name of the service (default: pmx-<user>)')
+    .option('--pmx-home <dir>', "the agent's home (default: <home>/.pmx, or PMX_HOME for your own hook)");
 }
 startupOptions(program.command('startup')).description('install the boot hook that resurrects the saved processes')
   .addHelpText('after', examples('pmx startup', 'pmx startup systemd -u deploy --hp /home/deploy', 'pmx save'))

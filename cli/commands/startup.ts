@@ -1,7 +1,7 @@
 // `pmx startup [system]` and `pmx unstartup [system]`: as root, write and enable (or disable and
 // remove) the boot hook that runs the agent in the foreground and resurrects the saved apps;
 // otherwise print the one command to run with sudo. Both remind the user to `pmx save`.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { resolveHome } from '../../agent/protocol/home.js';
 import { guardChain, guardPath } from '../../agent/protocol/home-guard.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
@@ -91,10 +91,12 @@ function mayWrite(): boolean {
 
 /** The exact command to run as root: absolute node and pmx, so sudo's PATH does not matter. */
 function sudoCommand(command: 'startup' | 'unstartup', target: StartupTarget, flags: StartupFlags): string {
-  const env = process.env.PMX_HOME ? ['env', `PMX_HOME=${target.pmxHome}`] : [];
-  const words = [...env, process.execPath, join(packageRoot(), 'bin/pmx.cjs'), command, target.system, '-u', target.user.name, '--hp', target.home];
+  const words = [process.execPath, join(packageRoot(), 'bin/pmx.cjs'), command, target.system, '-u', target.user.name, '--hp', target.home];
+  // a PMX_HOME of the caller's own: sudo's would not be theirs, and -u/--hp name the user's default
+  if (target.pmxHome !== join(target.home, '.pmx')) words.push('--pmx-home', target.pmxHome);
   if (flags.serviceName) words.push('--service-name', target.serviceName);
-  return ['sudo', ...words.map(quote)].join(' ');
+  // as PM2 prints it: sudo resets PATH, and the hook keeps the caller's (where node and the apps' tools are)
+  return `sudo env PATH=$PATH:${quote(dirname(process.execPath))} ${words.map(quote).join(' ')}`;
 }
 
 /** The processes the user's agent runs now, or null when it does not answer (never starts one). */

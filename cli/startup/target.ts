@@ -12,6 +12,8 @@ export interface StartupFlags {
   user?: string;
   hp?: string;
   serviceName?: string;
+  /** pmx's own: the agent's home (default: <home>/.pmx); the line printed for sudo names the caller's with it. */
+  pmxHome?: string;
 }
 
 /** What the hook is for. */
@@ -43,7 +45,9 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
     throw new StartupError('no init system recognised on this machine', { code: 'NO_INIT_SYSTEM', hint: 'name one: pmx startup systemd|launchd|openrc|upstart|systemv|rcd' });
   }
   const user = flags.user ? requireUser(flags.user) : realUser();
-  const home = resolve(flags.hp ?? user.home);
+  // the caller's own hook: their HOME, where their CLI saves (PM2 prints --hp $HOME), not the user database's
+  const ownHome = !otherUser(user) && env.HOME && env.HOME.startsWith('/') ? env.HOME : user.home;
+  const home = resolve(flags.hp ?? ownHome);
   return {
     system: chosen,
     initRunning: chosen === 'systemd' ? systemdRunning(probe) : detected?.system === chosen ? detected.running : true,
@@ -51,7 +55,7 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
     pid1: probe.pid1(),
     user,
     home,
-    pmxHome: env.PMX_HOME && flags.hp === undefined && !otherUser(user) ? resolve(env.PMX_HOME) : join(home, '.pmx'),
+    pmxHome: flags.pmxHome ? resolve(flags.pmxHome) : env.PMX_HOME && flags.hp === undefined && !otherUser(user) ? resolve(env.PMX_HOME) : join(home, '.pmx'),
     serviceName: checkServiceName(flags.serviceName ?? defaultServiceName(user.name)),
   };
 }

@@ -144,11 +144,41 @@ describe('pmx startup / unstartup under PMX_STARTUP_ROOT', () => {
     rmSync(seen, { recursive: true });
     expect(result.status, result.stderr).toBe(0);
     const command = result.stdout.trimEnd().split('\n').at(-1)!;
-    expect(command).toBe(`sudo ${process.execPath} ${bin} startup systemd -u nobody --hp /nonexistent`);
+    // PM2's form: sudo env PATH=$PATH:<node's folder> ..., since sudo resets PATH
+    expect(command).toBe(`sudo env PATH=$PATH:${dirname(process.execPath)} ${process.execPath} ${bin} startup systemd -u nobody --hp /nonexistent`);
     // that command, run as root (here under the destination root, from the checkout itself), writes the unit for nobody
     const asRoot = spawnSync('sh', ['-c', command.replace(/^sudo /, '').replace(bin, PMX_BIN)], { env: { ...env, ...withRoot }, encoding: 'utf8' });
     expect(asRoot.status, asRoot.stderr).toBe(0);
     expect(readUnit('pmx-nobody').user).toBe('nobody');
+  });
+
+  it.skipIf(!isRoot)("as another user whose HOME or PMX_HOME is not the user database's, prints the command that installs the hook for the home its CLI saves to (the hook was for the passwd home, where nothing was saved)", () => {
+    const seen = mkdtempSync(join(tmpdir(), 'pmx-seen-'));
+    chmodSync(seen, 0o755);
+    const bin = join(seen, relative(ROOT, PMX_BIN));
+    const own = mkdtempSync(join(tmpdir(), 'pmx-nobody-home-'));
+    chmodSync(own, 0o755);
+    const run = (extra: Record<string, string>): string => {
+      const env = { ...pmx.env(), HOME: own, ...extra };
+      delete (env as Record<string, string | undefined>).PMX_STARTUP_ROOT;
+      if (!extra.PMX_HOME) delete (env as Record<string, string | undefined>).PMX_HOME;
+      const asNobody = `mount --bind "$0" "$1" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$2" "$3" startup systemd`;
+      const result = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', asNobody, ROOT, seen, process.execPath, bin], { env, cwd: '/', encoding: 'utf8', timeout: 20_000 });
+      expect(result.status, result.stderr).toBe(0);
+      return result.stdout.trimEnd().split('\n').at(-1)!;
+    };
+    try {
+      const byHome = run({});
+      expect(byHome).toBe(`sudo env PATH=$PATH:${dirname(process.execPath)} ${process.execPath} ${bin} startup systemd -u nobody --hp ${own}`);
+      const byPmxHome = run({ PMX_HOME: join(own, 'agent-home') });
+      expect(byPmxHome).toBe(`sudo env PATH=$PATH:${dirname(process.execPath)} ${process.execPath} ${bin} startup systemd -u nobody --hp ${own} --pmx-home ${join(own, 'agent-home')}`);
+      const asRoot = spawnSync('sh', ['-c', byPmxHome.replace(/^sudo /, '').replace(bin, PMX_BIN)], { env: { ...pmx.env(), ...withRoot }, encoding: 'utf8' });
+      expect(asRoot.status, asRoot.stderr).toBe(0);
+      expect(readUnit('pmx-nobody').env.PMX_HOME).toBe(join(own, 'agent-home'));
+    } finally {
+      rmSync(seen, { recursive: true });
+      rmSync(own, { recursive: true, force: true });
+    }
   });
 });
 
