@@ -13,7 +13,7 @@ export interface Restored {
   /** The file the list came from: the dump, or its backup when the dump is torn. */
   file: string;
   warnings: string[];
-  /** Entries skipped because their name and instance are already here (running or not). */
+  /** Entries skipped because an app of their name is already here (running or not). */
   alreadyPresent: number;
   /** Of those, the ones not running (stopped or errored): left so, not started. */
   alreadyStopped: number;
@@ -42,10 +42,12 @@ export async function restoreDump(registry: Registry, dumpFile: string, log: (li
       unreached.skip(entry.spec.name, 'delete');
       continue;
     }
-    const present = registry.named(entry.spec.name).find((proc) => proc.instance === entry.instance);
-    if (present) {
+    // an app of that name here already, not of this resurrect: all of the dump's are left out, as
+    // PM2 leaves them (matched by instance, another script under the name got the dump's other instances)
+    const present = registry.named(entry.spec.name).filter((proc) => !processes.includes(proc));
+    if (present.length > 0) {
       alreadyPresent++;
-      if (!isRunning(present.status)) alreadyStopped++;
+      if (!present.some((proc) => isRunning(proc.status))) alreadyStopped++;
       continue;
     }
     const proc = await registry.prepare(entry.spec, entry.instance, entry.pm_id);

@@ -107,4 +107,17 @@ describe('the agent', () => {
     await pmx.ok(['kill']);
     expect(await pmx.ok(['kill'])).toContain('No agent');
   });
+  it("leaves out every saved instance of an app whose name is here already, as PM2 does (another script of that name got the dump's second instance beside it)", async () => {
+    await pmx.run(['delete', 'all']);
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'web', '-i', '2'], { env: { MARK: 'saved' } });
+    await pmx.ok(['save']);
+    await pmx.ok(['kill']);
+    await pmx.ok(['start', join(apps, 'ticker.js'), '-n', 'web']);
+    const result = await pmx.ok(['resurrect']);
+    expect(result).toContain('Resurrected 0 processes');
+    const web = (await pmx.jlist()).filter((p) => p.name === 'web');
+    expect(web.map((p) => [p.pm2_env.pm_exec_path, p.pm2_env.exec_mode])).toEqual([[join(apps, 'ticker.js'), 'fork_mode']]);
+    await pmx.ok(['delete', 'all']);
+    await pmx.ok(['save', '--force']);
+  });
 });
