@@ -62,9 +62,20 @@ export function gitFetchCommand(paths: RemotePaths, repo: string, ref: string, f
 }
 
 /** Exports a commit of the mirror into a new release directory. */
+/** The exit code of a create command that found the release there already (see releaseNotThere). */
+export const RELEASE_EXISTS = 73;
+
+/**
+ * Exits RELEASE_EXISTS when the release directory exists: another run named its release the same
+ * (two runs in one millisecond, a clock set back), and what it made is not this run's to remove.
+ */
+function releaseNotThere(dir: string): string {
+  return `if test -e ${dir}; then exit ${RELEASE_EXISTS}; fi`;
+}
+
 export function gitExportCommand(paths: RemotePaths, release: string, sha: string): string {
   const dir = q(releaseDir(paths, release));
-  return `mkdir ${dir} && git -C ${q(paths.repo)} archive --format=tar ${q(sha)} | tar -x -f - -C ${dir} && ${revisionFile(dir, sha)}`;
+  return `${releaseNotThere(dir)}; mkdir ${dir} && git -C ${q(paths.repo)} archive --format=tar ${q(sha)} | tar -x -f - -C ${dir} && ${revisionFile(dir, sha)}`;
 }
 
 /** Receives an archive on stdin (older uploads, left by a cut connection, go first). */
@@ -78,7 +89,7 @@ export function receiveUploadCommand(paths: RemotePaths, release: string): strin
 export function extractUploadCommand(paths: RemotePaths, release: string, sha: string): string {
   const dir = q(releaseDir(paths, release));
   const file = q(uploadFile(paths, release));
-  return `mkdir ${dir} && tar -x -f ${file} -C ${dir} && rm -f ${file} && ${revisionFile(dir, sha)}`;
+  return `${releaseNotThere(dir)}; mkdir ${dir} && tar -x -f ${file} -C ${dir} && rm -f ${file} && ${revisionFile(dir, sha)}`;
 }
 
 function revisionFile(dir: string, sha: string): string {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { resolveLocalRef } from '../local-git.js';
 import { gitExportCommand, gitFetchCommand, parseKeyValues } from '../commands.js';
 import { runOn } from '../remote.js';
+import { createOnce } from './create-once.js';
 import { releaseName } from '../remote-paths.js';
 import { DeployStepError } from '../run-error.js';
 import type { SourceStrategy } from './types.js';
@@ -26,6 +27,6 @@ export const gitStrategy: SourceStrategy = {
   },
   async createRelease(ctx, track) {
     track({ created: true });
-    await runOn(ctx, 'create release', gitExportCommand(ctx.run.paths, ctx.release!, ctx.sha!), { what: `exporting ${ctx.sha!.slice(0, 7)} into the release` });
+    await createOnce(ctx, track, gitExportCommand(ctx.run.paths, ctx.release!, ctx.sha!), `exporting ${ctx.sha!.slice(0, 7)} into the release`);
   },
 };

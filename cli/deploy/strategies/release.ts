@@ -7,6 +7,7 @@ import { extractUploadCommand, receiveUploadCommand } from '../commands.js';
 import type { HostContext } from '../context.js';
 import { archiveCommit, resolveLocalRef } from '../local-git.js';
 import { runOn } from '../remote.js';
+import { createOnce } from './create-once.js';
 import { releaseName } from '../remote-paths.js';
 import type { SourceStrategy } from './types.js';
 
@@ -31,8 +32,8 @@ export const releaseStrategy: SourceStrategy = {
     await runOn(ctx, 'fetch', receiveUploadCommand(ctx.run.paths, release), { what: 'the upload of the release archive', stdin: ctx.run.rehearsal ? '' : uploadStream(ctx, archive.file, archive.bytes) });
     return { sha: archive.sha, release };
   },
-  async createRelease(ctx) {
-    await runOn(ctx, 'create release', extractUploadCommand(ctx.run.paths, ctx.release!, ctx.sha!), { what: 'unpacking the release archive' });
+  async createRelease(ctx, track) {
+    await createOnce(ctx, track, extractUploadCommand(ctx.run.paths, ctx.release!, ctx.sha!), 'unpacking the release archive');
   },
 };
 

@@ -4,7 +4,8 @@
 // whatever happens to it, and interrupts. Each case reads what a user relies on afterwards: the
 // summary per host, where `current` points on each host, what its app serves, its ledger, its lock.
 // test/deploy/ runs the same rules end to end on real SSH hosts.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { releaseName } from '../../../cli/deploy/remote-paths.js';
 import type { DeployEvent } from '../../../cli/deploy/events.js';
 import { Interruption } from '../../../cli/deploy/interrupt.js';
 import type { ScriptedHost } from './scripted-host.js';
@@ -114,6 +115,25 @@ describe('the barrier before publish', () => {
     for (const host of fleet.hosts) untouched(host);
     expect(run.outcomes.map((o) => [o.release, o.readBack])).toEqual([[A, true], [A, true], [A, true]]);
     expect(added(fleet)).toEqual(['aborted', 'failed', 'aborted']);
+  });
+
+  it('a release of the name this run gives there already (two runs in one millisecond, a clock set back) fails that host: it is neither removed nor recorded as failed (the cleanup removed a good older release)', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    vi.setSystemTime(new Date('2026-12-07T23:01:00.000Z'));
+    try {
+      const fleet = fleetOf(2);
+      const same = releaseName(new Date(), d);
+      fleet.hosts[1]!.releases.set(same, d);
+      const run = await runPmx(fleet, {});
+      expect(statuses(run)).toEqual(['cancelled', 'failed']);
+      expect(run.outcomes[1]).toMatchObject({ phase: 'create release', message: expect.stringContaining(`releases/${same} is there already`) });
+      expect([...fleet.hosts[1]!.releases.keys()]).toEqual([A, same]);
+      expect(fleet.hosts[1]!.currentRelease).toBe(A);
+      // the ledger line of the failed run names no release: the one there is not this run's
+      expect(fleet.hosts[1]!.revisions.slice(1).map((r) => [r.release, r.result])).toEqual([[null, 'failed']]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a host down at check fails there, the others do not publish', async () => {

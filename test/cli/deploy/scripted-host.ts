@@ -148,6 +148,11 @@ export class ScriptedHost {
     });
     each(/pmx ping/, () => '');
     each(/rev-parse --verify --quiet/, () => `sha=${this.sha}\n`);
+    each(/if test -e (\S+); then exit 73; fi;/, (m) => {
+      const name = this.releaseOf(posix.relative(this.base, word(m[1]!)));
+      if (name !== null && this.releases.has(name)) throw new Exit(73, '');
+      return '';
+    });
     each(/mkdir (\S+) && git -C \S+ archive --format=tar (\S+)/, (m) => this.createRelease(word(m[1]!), word(m[2]!)));
     each(/__rc=\$\(/, () => this.hook(label, command));
     // a health check is the user's command run in current: known by its phase, not its text
