@@ -192,6 +192,11 @@ describe('pmx <command> --deploy <environment> on 3 hosts', () => {
       expect(logs.code, logs.stderr).toBe(1);
       expect(logs.stderr).toContain(`${down.address} | [PMX][ERROR] unreachable: connection refused`);
       for (const host of hosts.slice(0, 2)) expect(logs.stdout.split('\n').some((line) => line.startsWith(`${host.address} | `))).toBe(true);
+
+      // so does describe (it exited 0 with a host's description missing)
+      const described = await fleet('describe', 'web');
+      expect(described.code).toBe(1);
+      expect(described.stdout).toContain('unreachable: connection refused');
     } finally {
       await startSshd(down);
     }
