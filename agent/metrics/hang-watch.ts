@@ -1,6 +1,12 @@
 // Hung Node apps: the metrics preload sends a sample once a second from the app's own event loop,
 // so a loop that stays blocked sends none. A watch is armed by each sample and fires when none
-// came for `timeoutMs`; it never fires before the first sample (an app still loading its code).
+// came for `timeoutMs` plus that second; it never fires before the first sample (an app still
+// loading its code). The loop may have blocked up to a second after the last sample (it was not
+// due yet): only a wait that long past the timeout proves a block of `timeoutMs`, and the blocked
+// time told is what is proven (a 1.7 s block was taken for a 2.9 s one, past a 2 s hang_timeout).
+
+/** How often the preload samples (PRELOAD's `sample`, at each whole second). */
+export const SAMPLE_PERIOD_MS = 1000;
 /** A hang watch over one child's samples. */
 export interface HangWatch {
   /** A sample arrived: the loop ran. */
@@ -8,7 +14,7 @@ export interface HangWatch {
   stop(): void;
 }
 
-/** Calls `onHung(blockedMs)` once no sample came for `timeoutMs` after the last one; `now` is the clock in ms. */
+/** Calls `onHung(blockedMs)` once no sample came for `timeoutMs` and a sampling period after the last one; `now` is the clock in ms. */
 export function watchHang(timeoutMs: number, now: () => number, onHung: (blockedMs: number) => void): HangWatch {
   let last = 0;
   let timer: NodeJS.Timeout | null = null;
@@ -23,9 +29,9 @@ export function watchHang(timeoutMs: number, now: () => number, onHung: (blocked
           // the agent itself may have been busy past the timeout: samples that came meanwhile wait in
           // the pipe, and the loop reads them after its timers; decide once they are read
           setImmediate(() => {
-            if (timer && last === seen) onHung(now() - last);
+            if (timer && last === seen) onHung(now() - last - SAMPLE_PERIOD_MS);
           }).unref();
-        }, timeoutMs);
+        }, timeoutMs + SAMPLE_PERIOD_MS);
         timer.unref();
       }
     },

@@ -39,7 +39,25 @@ describe('watchHang', () => {
     expect(hung).toEqual([]);
   });
 
-  it('calls it hung once no sample came for the timeout, with the time since the last', async () => {
+  it("does not call an app hung for a block shorter than the timeout that began just before a sample was due (samples come each second: a 1.7 s block left a 2.7 s gap, taken for a hang past 2 s)", async () => {
+    const hung: number[] = [];
+    // samples a second apart, then one 2.7 s late (a 1.7 s block began as it was due), then on time again
+    const child = spawn(process.execPath, ['-e', "const out = (d) => setTimeout(() => process.stdout.write('s\\n'), d); [0, 1000, 2000, 4700, 5700, 6700].forEach(out);"], { stdio: ['ignore', 'pipe', 'ignore'] });
+    onTestFinished(() => {
+      child.kill('SIGKILL');
+    });
+    const watch = watchHang(2000, Date.now, (blocked) => hung.push(blocked));
+    onTestFinished(() => watch.stop());
+    let samples = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      samples += chunk.toString().split('\n').length - 1;
+      watch.sampled();
+    });
+    await eventually('every sample', () => samples >= 6, 10_000);
+    expect(hung).toEqual([]);
+  });
+
+  it('calls it hung once no sample came for the timeout and a sampling period, with the time it was surely blocked', async () => {
     const hung: number[] = [];
     const child = sampler(100, 3);
     const watch = watchHang(500, Date.now, (blocked) => hung.push(blocked));
