@@ -138,7 +138,15 @@ function flagsToKeys(flags: CliStartOptions): Record<string, unknown> {
   for (const flag of Object.keys(FLAG_KEYS) as (keyof CliStartOptions)[]) {
     const value = flags[flag];
     if (value === undefined || ((flag === 'autorestart' || flag === 'autostart' || flag === 'pmx') && value === true)) continue;
-    raw[FLAG_KEYS[flag]] = value;
+    raw[FLAG_KEYS[flag]] = flag === 'watchDelay' ? watchDelayFlag(value) : value;
   }
   return raw;
+}
+
+/**
+ * `--watch-delay` as PM2 reads it: a bare number is seconds (`--watch-delay 4`, `1.5`), a unit says
+ * otherwise (`4000ms`, `2s`); in an ecosystem file `watch_delay` is ms in both.
+ */
+function watchDelayFlag(value: unknown): unknown {
+  return typeof value === 'string' && /^\s*\d+(?:\.\d+)?\s*$/.test(value) ? Math.round(Number(value) * 1000) : value;
 }

@@ -48,7 +48,7 @@ async function startApp(name: string, gates: { listen: boolean; exit: boolean })
   openGate(app.listenGate);
   openGate(app.exitGate);
   const env = { PORT: String(await freePort()), LISTEN_GATE: app.listenGate, EXIT_GATE: app.exitGate };
-  await pmx.ok(['start', SLOW, '-i', '2', '-n', name, '--merge-logs', '--kill-timeout', '60000', '--listen-timeout', '60000', '--watch', app.watched, '--watch-delay', '50'], { env });
+  await pmx.ok(['start', SLOW, '-i', '2', '-n', name, '--merge-logs', '--kill-timeout', '60000', '--listen-timeout', '60000', '--watch', app.watched, '--watch-delay', '50ms'], { env });
   const pids = (await pmx.jlist()).filter((entry) => entry.name === name).map((entry) => entry.pid);
   // a reload's replacement counts as ready once it listens, as the child it replaces did
   await eventually('both instances listening', () => pids.every((pid) => outLines(app).includes(`listening ${pid}`)), WAIT_MS);

@@ -33,7 +33,7 @@ async function quietWindow(): Promise<void> {
 }
 
 function startWatched(name: string, dir: string, ...flags: string[]) {
-  return pmx.ok(['start', join(apps, 'forever.js'), '-n', name, '--cwd', dir, '--watch-delay', String(DELAY_MS), ...flags]);
+  return pmx.ok(['start', join(apps, 'forever.js'), '-n', name, '--cwd', dir, '--watch-delay', `${DELAY_MS}ms`, ...flags]);
 }
 
 describe('watch', () => {
@@ -187,7 +187,7 @@ describe('watch', () => {
   it('reloads a cluster app instead of restarting it, every instance once', async () => {
     const dir = project('cluster');
     const port = await freePort();
-    await pmx.ok(['start', join(apps, 'http.js'), '-n', 'cluster', '-i', '2', '--cwd', dir, '--watch', '--watch-delay', String(DELAY_MS)], { env: { PORT: String(port) } });
+    await pmx.ok(['start', join(apps, 'http.js'), '-n', 'cluster', '-i', '2', '--cwd', dir, '--watch', '--watch-delay', `${DELAY_MS}ms`], { env: { PORT: String(port) } });
     const before = (await pmx.jlist()).filter((entry) => entry.name === 'cluster').map((entry) => entry.pid);
     expect((await pmx.proc('cluster')).pm2_env.exec_mode).toBe('cluster_mode');
     writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
@@ -220,7 +220,7 @@ describe('watch', () => {
     const dir = project('midrestart');
     // stops 1.5 s after its SIGINT: the user's restart of one instance is under way when the change comes
     writeFileSync(join(dir, 'slow.js'), "process.on('SIGINT', () => setTimeout(() => process.exit(0), 1500));\nsetInterval(() => {}, 1000);\n");
-    await pmx.ok(['start', join(dir, 'slow.js'), '-n', 'midrestart', '-i', '2', '-x', '--cwd', dir, '--watch', 'src', '--watch-delay', String(DELAY_MS), '--kill-timeout', '5000']);
+    await pmx.ok(['start', join(dir, 'slow.js'), '-n', 'midrestart', '-i', '2', '-x', '--cwd', dir, '--watch', 'src', '--watch-delay', `${DELAY_MS}ms`, '--kill-timeout', '5000']);
     const [first, second] = (await pmx.jlist()).filter((entry) => entry.name === 'midrestart');
     const restarting = pmx.run(['restart', String(first!.pm_id)]);
     await eventually('the first instance stopping', async () => (await pmx.jlist()).find((entry) => entry.pm_id === first!.pm_id)?.pm2_env.status === 'stopping');

@@ -39,6 +39,11 @@ describe('defaults', () => {
     });
   });
 
+  it("reads --watch-delay as PM2 does: a bare number is seconds (it was ms: `--watch-delay 4` debounced 4 ms), a unit says otherwise", () => {
+    const delay = (value: string): number => specFromCli(forever, { watch: true, watchDelay: value }, [], baseEnv, apps).watch_delay;
+    expect([delay('4'), delay('1.5'), delay('4000ms'), delay('2s')]).toEqual([4000, 1500, 4000, 2000]);
+  });
+
   it('picks the interpreter by extension', () => {
     expect(specFromCli('worker.py', {}, [], baseEnv, apps)).toMatchObject({ name: 'worker', interpreter: 'python3' });
     expect(specFromCli('worker.sh', {}, [], baseEnv, apps)).toMatchObject({ name: 'worker', interpreter: 'bash' });
