@@ -170,7 +170,7 @@ function respecOptions(command: Command, name: 'restart' | 'reload'): void {
     .option('--max-memory-restart <size>', `${name} with this memory limit`)
     .option('-c, --cron-restart <expr>', `${name} with this cron schedule`)
     .addOption(new Option('--cron <expr>', 'alias of --cron-restart').hideHelp())
-    .option('--watch [paths...]', 'watch files from now on (the paths, or the app\'s folder)')
+    .option('--watch [paths...]', 'watch the paths from now on; restart --watch alone toggles watching, as PM2\'s')
     .option('--ignore-watch <globs>', 'paths not to watch, separated by spaces', spaceSeparated)
     .option('--watch-delay <delay>', "delay between a change and the restart: seconds, as PM2's (4), or with a unit (4000ms)")
     .option('--restart-delay <ms>', 'delay before an automatic restart')

@@ -131,6 +131,17 @@ async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'r
   const patch = readOverrides(options, process.cwd(), [], problems) as Partial<AppSpec>;
   if (problems.length > 0) throw combineErrors(problems);
   const env = flags.updateEnv ? stringEnv() : undefined;
+  // `restart --watch` without paths toggles watching, as PM2's does ("Toggle watching folder for
+  // changes"): an app that watches stops watching, one that does not starts
+  if (action === 'restart' && flags.watch === true) {
+    const { selectedAmong } = await import('./targets.js');
+    const restarted: ProcessDescription[] = [];
+    for (const proc of selectedAmong(await agent.call('list', { brief: true }), selector)) {
+      const options = { ...patch, watch: proc.pm2_env.watch === false || proc.pm2_env.watch === undefined ? true : false };
+      restarted.push(...(await agent.call('restart', { selector: { kind: 'id', id: proc.pm_id }, options, ...(env ? { env } : {}) })));
+    }
+    return restarted;
+  }
   return action === 'restart'
     ? agent.call('restart', { selector, options: patch, ...(env ? { env } : {}) })
     : agent.call('reload', { selector, options: patch, ...(env ? { env } : {}), ...(parallel ? { parallel } : {}) });

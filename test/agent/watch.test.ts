@@ -108,6 +108,22 @@ describe('watch', () => {
     expect(await restarts('stopped')).toEqual([2]);
   });
 
+  it("restart --watch toggles watching, as PM2's does: off for an app that watches (a change then restarts nothing), on again the next time (it kept watching on)", async () => {
+    const dir = project('toggled');
+    await startWatched('toggled', dir, '--watch');
+    await pmx.ok(['restart', 'toggled', '--watch']);
+    expect((await pmx.proc('toggled')).pm2_env.watch).toBe(false);
+    const before = await restarts('toggled');
+    writeFileSync(join(dir, 'src', 'index.js'), '// off\n');
+    await quietWindow();
+    expect(await restarts('toggled')).toEqual(before);
+    await pmx.ok(['restart', 'toggled', '--watch']);
+    expect((await pmx.proc('toggled')).pm2_env.watch).toBe(true);
+    writeFileSync(join(dir, 'src', 'index.js'), '// on\n');
+    await eventually('a restart by the watch once it is on again', async () => (await restarts('toggled'))[0] === before[0]! + 2);
+    await pmx.ok(['delete', 'toggled']);
+  });
+
   it("follows symbolic links, as PM2 does: a change in a linked folder or a linked file restarts the app, and links that loop are followed once (regression: a deploy's shared config changed unseen)", async () => {
     const shared = join(pmx.dir, 'shared');
     mkdirSync(join(shared, 'config'), { recursive: true });
