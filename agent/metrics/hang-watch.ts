@@ -14,8 +14,12 @@ export interface HangWatch {
   stop(): void;
 }
 
-/** Calls `onHung(blockedMs)` once no sample came for `timeoutMs` and a sampling period after the last one; `now` is the clock in ms. */
-export function watchHang(timeoutMs: number, now: () => number, onHung: (blockedMs: number) => void): HangWatch {
+/**
+ * Calls `onHung(blockedMs)` once no sample came for `timeoutMs` and `slackMs` after the last one
+ * (SAMPLE_PERIOD_MS for the preload's samples; 0 for a watchdog's pings, due every `timeoutMs` by
+ * the app's own schedule), with the time since the last less the slack; `now` is the clock in ms.
+ */
+export function watchHang(timeoutMs: number, now: () => number, onHung: (blockedMs: number) => void, slackMs = SAMPLE_PERIOD_MS): HangWatch {
   let last = 0;
   let timer: NodeJS.Timeout | null = null;
   return {
@@ -29,9 +33,9 @@ export function watchHang(timeoutMs: number, now: () => number, onHung: (blocked
           // the agent itself may have been busy past the timeout: samples that came meanwhile wait in
           // the pipe, and the loop reads them after its timers; decide once they are read
           setImmediate(() => {
-            if (timer && last === seen) onHung(now() - last - SAMPLE_PERIOD_MS);
+            if (timer && last === seen) onHung(now() - last - slackMs);
           }).unref();
-        }, timeoutMs + SAMPLE_PERIOD_MS);
+        }, timeoutMs + slackMs);
         timer.unref();
       }
     },

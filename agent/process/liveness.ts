@@ -32,7 +32,8 @@ export function watchLiveness(spec: AppSpec, context: ProbeContext, now: () => n
   if (hangTimeout <= 0 && watchdogTimeout <= 0 && !rules) return null;
   return {
     hang: hangTimeout > 0 ? watchHang(hangTimeout, now, listener.hung) : null,
-    watchdog: watchdogTimeout > 0 ? watchHang(watchdogTimeout, now, listener.watchdog) : null,
+    // pings are due every watchdog by the app itself: no sampling period to allow for
+    watchdog: watchdogTimeout > 0 ? watchHang(watchdogTimeout, now, listener.watchdog, 0) : null,
     health: rules ? new ChildHealth(rules, context, now(), now, listener.health) : null,
   };
 }
