@@ -56,6 +56,8 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
       copyFileSync(file, `${backup}.${process.pid}.tmp`);
       renameSync(`${backup}.${process.pid}.tmp`, backup);
     } else if (current.problem) warnings.push(`${file} was ${current.problem}: it was replaced, and ${backup} kept as it was`);
+    // inside: a rename that fails (dump.pmx a directory) leaves no copy of every app's environment behind
+    renameSync(temp, file);
   } catch (error) {
     // nothing half-written is left behind: the dump and its .bak are as they were
     rmSync(temp, { force: true });
@@ -63,7 +65,6 @@ export function writeDump(file: string, entries: DumpEntry[], force: boolean): s
     const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw new AgentFault(`cannot save to ${file} (${why}${(error as NodeJS.ErrnoException).path && (error as NodeJS.ErrnoException).path !== temp ? ` writing ${(error as NodeJS.ErrnoException).path}` : ''}): the saved list is as it was`, { code: 'DUMP_WRITE_FAILED', file, data: { file } });
   }
-  renameSync(temp, file);
   fsyncDirectory(file);
   return warnings;
 }

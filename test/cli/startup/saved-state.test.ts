@@ -1,6 +1,6 @@
 // Whether the saved dump would bring back what runs now: the `pmx save` reminder of `pmx startup`.
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeDump, type DumpEntry } from '../../../agent/dump.js';
@@ -73,5 +73,15 @@ describe('longestKillTimeout', () => {
     writeDump(file, entries([api, worker]), false);
     expect(longestKillTimeout(file, [processDescription({ pm2_env: { kill_timeout: 3000 } })])).toBe(9000);
     expect(longestKillTimeout(join(dir, 'none.pmx'), null)).toBe(0);
+  });
+});
+
+describe('writeDump', () => {
+  it("a dump path it cannot rename onto (a directory) fails naming it and leaves no temp file behind (it held every app's environment)", () => {
+    const home = mkdtempSync(join(dir, 'home-'));
+    const file = join(home, 'dump.pmx');
+    mkdirSync(file);
+    expect(() => writeDump(file, entries([api]), false)).toThrow(/cannot save to .*dump\.pmx \(EISDIR.*\): the saved list is as it was/);
+    expect(readdirSync(home)).toEqual(['dump.pmx']);
   });
 });
