@@ -55,7 +55,8 @@ export function ledgerOf(history: HostHistory, revisions: Revision[]): LedgerEnt
 /** The fleet's ledger: one list when every host has the same entries (release, sha, result, current), else null. */
 export function mergedLedger(ledgers: LedgerEntry[][]): LedgerEntry[] | null {
   if (ledgers.length === 0) return null;
-  const key = (ledger: LedgerEntry[]): string => JSON.stringify(ledger.map((e) => [e.release, e.sha, e.result, e.current]));
+  // a release one host no longer holds makes its table its own: "every host has the same releases" would not be true
+  const key = (ledger: LedgerEntry[]): string => JSON.stringify(ledger.map((e) => [e.release, e.sha, e.result, e.current, e.onDisk]));
   const first = key(ledgers[0]!);
   return ledgers.every((ledger) => key(ledger) === first) ? ledgers[0]! : null;
 }

@@ -24,7 +24,9 @@ export function renderLedgers(outcomes: HostOutcome[], style: Style): string[] {
 
 function table(entries: LedgerEntry[], style: Style): string[] {
   if (entries.length === 0) return ['  no release yet'];
-  const rows = entries.map((e) => [e.current ? '*' : ' ', e.release ?? '-', e.sha ? e.sha.slice(0, 7) : '-', e.time ? e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-', e.ref ?? '-', e.user ?? '-', e.result].map(remoteText));
+  // a release the ledger says went well but the host no longer holds (removed by hand) is no revert target: said so
+  const result = (e: LedgerEntry): string => (e.result === 'ok' && e.release !== null && !e.onDisk ? 'ok, not on disk' : e.result);
+  const rows = entries.map((e) => [e.current ? '*' : ' ', e.release ?? '-', e.sha ? e.sha.slice(0, 7) : '-', e.time ? e.time.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-', e.ref ?? '-', e.user ?? '-', result(e)].map(remoteText));
   const widths = HEADER.map((head, column) => Math.max(displayWidth(head), ...rows.map((row) => displayWidth(row[column]!))));
   const line = (cells: string[]): string => `  ${cells.map((cell, column) => cell + ' '.repeat(widths[column]! - displayWidth(cell))).join('  ').trimEnd()}`;
   const colour = (entry: LedgerEntry, text: string): string => (entry.result === 'ok' ? (entry.current ? style.green(text) : text) : entry.result === 'aborted' ? style.gray(text) : style.red(text));
