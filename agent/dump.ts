@@ -105,9 +105,16 @@ function parse(file: string): { dump: DumpFile | null; problem: string | null } 
   } catch (error) {
     return { dump: null, problem: `torn or not JSON (${jsonProblem(error, text)})` };
   }
+  if (Array.isArray(parsed)) {
+    // PM2's dump.pm2 is a bare list of its process descriptions
+    return { dump: null, problem: "PM2's dump (a list of its processes), not a pmx dump: 'pmx import pm2' reads PM2's dump.pm2" };
+  }
   if (!parsed || typeof parsed !== 'object' || !Array.isArray((parsed as DumpFile).processes)) {
     return { dump: null, problem: 'not a pmx dump (no list of processes)' };
   }
+  const format = (parsed as DumpFile).pmx_dump;
+  // written by a newer pmx: its entries may mean what this one does not know (a downgrade)
+  if (typeof format === 'number' && format > DUMP_FORMAT) return { dump: null, problem: `of format ${format}, which this pmx (format ${DUMP_FORMAT}) does not read: saved by a newer pmx` };
   return { dump: parsed as DumpFile, problem: null };
 }
 

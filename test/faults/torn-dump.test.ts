@@ -136,4 +136,17 @@ describe('a torn dump', () => {
     expect(run.stderr).toContain(`no usable dump: ${dump} is torn or not JSON`);
     expect(run.stderr).toContain(`and ${backup} is torn or not JSON`);
   });
+
+  it("PM2's dump.pm2 copied in is named as PM2's, with the command that reads it; a dump of a newer pmx's format is refused, not read as this one's", async () => {
+    writeFileSync(backup, 'not json');
+    writeFileSync(dump, JSON.stringify([{ name: 'api', pm_id: 0, pm2_env: { status: 'online' } }]));
+    const pm2 = await pmx.run(['resurrect']);
+    expect(pm2.code).toBe(1);
+    expect(pm2.stderr).toContain(`${dump} is PM2's dump (a list of its processes), not a pmx dump: 'pmx import pm2' reads PM2's dump.pm2`);
+    writeFileSync(dump, JSON.stringify({ pmx_dump: 99, processes: [] }));
+    const newer = await pmx.run(['resurrect']);
+    expect(newer.code).toBe(1);
+    expect(newer.stderr).toContain(`${dump} is of format 99, which this pmx (format 1) does not read: saved by a newer pmx`);
+    expect(await pmx.jlist()).toEqual([]);
+  });
 });
