@@ -92,6 +92,9 @@ const running = (): number[] => processesOfHome(pmx.home).filter(({ cmdline }) =
  * process); started by it (its children), unless it adopted them from the agent before it.
  */
 async function appsUnderTheUnit(current: Unit, adopted = false): Promise<JlistEntry[]> {
+  // no command before the unit's agent holds the home: one that came first would start an agent of
+  // its own, which the unit then has resurrect and outlives (boot-race.test.ts is about that race)
+  await eventually("the unit's agent to hold the home", () => current.main !== null && lockHoldersOf(pmx.home).includes(current.main.pid!), 30_000);
   const list = await eventually('the saved apps online under the unit', async () => {
     const now = await pmx.jlist();
     return now.length === 2 && now.every((entry) => entry.pm2_env.status === 'online') ? now : null;
