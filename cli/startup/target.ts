@@ -1,5 +1,6 @@
 // Whose hook `pmx startup` writes, for which init system, under which name: the options of
 // `pmx startup [system] -u <user> --hp <home> --service-name <name>` resolved once.
+import { statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { StartupError } from './errors.js';
 import { detectInitSystem, hostProbe, systemdRunning, type DetectedInit, type InitProbe } from './detect.js';
@@ -45,8 +46,9 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
     throw new StartupError('no init system recognised on this machine', { code: 'NO_INIT_SYSTEM', hint: 'name one: pmx startup systemd|launchd|openrc|upstart|systemv|rcd' });
   }
   const user = flags.user ? requireUser(flags.user) : realUser();
-  // the caller's own hook: their HOME, where their CLI saves (PM2 prints --hp $HOME), not the user database's
-  const ownHome = !otherUser(user) && env.HOME && env.HOME.startsWith('/') ? env.HOME : user.home;
+  // the caller's own hook: their HOME, where their CLI saves (PM2 prints --hp $HOME), not the user
+  // database's; unless that HOME is not theirs (`sudo` keeping the invoking user's)
+  const ownHome = !otherUser(user) && env.HOME && env.HOME.startsWith('/') && ownerOf(env.HOME) === user.uid ? env.HOME : user.home;
   const home = resolve(flags.hp ?? ownHome);
   return {
     system: chosen,
@@ -64,4 +66,13 @@ export function resolveTarget(system: string | undefined, flags: StartupFlags, e
 function otherUser(user: UserEntry): boolean {
   const uid = process.getuid?.();
   return uid !== undefined && user.uid !== uid;
+}
+
+/** The uid owning `path`, or null when it cannot be read. */
+function ownerOf(path: string): number | null {
+  try {
+    return statSync(path).uid;
+  } catch {
+    return null;
+  }
 }

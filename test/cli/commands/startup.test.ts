@@ -3,7 +3,7 @@
 // simulated reboot that runs the unit's ExecStart exactly as written.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, ROOT, alive, eventually, type JlistEntry } from '../../helpers/pmx.js';
@@ -156,8 +156,10 @@ describe('pmx startup / unstartup under PMX_STARTUP_ROOT', () => {
     const seen = mkdtempSync(join(tmpdir(), 'pmx-seen-'));
     chmodSync(seen, 0o755);
     const bin = join(seen, relative(ROOT, PMX_BIN));
+    // nobody's own folder as its HOME (one that is not the user's is passed over: sudo keeping the caller's HOME)
     const own = mkdtempSync(join(tmpdir(), 'pmx-nobody-home-'));
     chmodSync(own, 0o755);
+    chownSync(own, 65534, 65534);
     const run = (extra: Record<string, string>): string => {
       const env = { ...pmx.env(), HOME: own, ...extra };
       delete (env as Record<string, string | undefined>).PMX_STARTUP_ROOT;
