@@ -11,11 +11,12 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 
 async function main(): Promise<void> {
   if (await runFast(process.argv.slice(2))) return;
-  await (await import('./program.js')).runProgram(process.argv);
+  const serving = await (await import('./program.js')).runProgram(process.argv);
   // an ecosystem file's code may have left a timer or a socket open (its database client): the
-  // command is done, and must not wait for it (stdout and stderr are written synchronously here)
+  // command is done, and must not wait for it (stdout and stderr are written synchronously here);
+  // unless the agent runs in this process (`--no-daemon`)
   const { ranEcosystemCode } = await import('./ecosystem/load-file.js');
-  if (ranEcosystemCode()) process.exit();
+  if (!serving && ranEcosystemCode()) process.exit();
 }
 
 main().catch((error: unknown) => {

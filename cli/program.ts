@@ -395,7 +395,8 @@ function splitScriptArgs(words: string[]): { targets: string[]; args: string[] }
 /** The commands that, with --no-daemon, run the agent in the foreground with the apps they start (PM2's container form). */
 const FOREGROUND_COMMANDS = new Set(['start', 'startOrRestart', 'startOrReload', 'startOrGracefulReload', 'resurrect']);
 
-export async function runProgram(argv: string[]): Promise<void> {
+/** Runs the command line; true when the agent now runs in this process (`--no-daemon`): it must not exit. */
+export async function runProgram(argv: string[]): Promise<boolean> {
   // PM2 reads these anywhere before `--`: they shape all output, so they act before any command runs
   const own = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
   if (own.includes('--no-color')) process.env.NO_COLOR = '1';
@@ -414,9 +415,10 @@ export async function runProgram(argv: string[]): Promise<void> {
     const lock = await (await import('./runtime-home.js')).takeHome(resolveHome(), false);
     const run = command === undefined ? undefined : async () => void (await program.parseAsync(rest));
     await (await import('./runtime.js')).runForeground({ file: null, envName: undefined, appLogs: run ? 'prefixed' : 'none', command: run }, lock);
-    return;
+    return true;
   }
   await program.parseAsync(argv);
+  return false;
 }
 
 /** `-s`/`--silent`: nothing written to stdout or stderr (stderr only with `keepStdout`), as PM2's --silent. */

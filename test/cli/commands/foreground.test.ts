@@ -43,6 +43,22 @@ describe('foreground agent', () => {
     expect(alive(app.pid)).toBe(false);
   });
 
+  it('pmx start <ecosystem file> --no-daemon stays too, though the file left a timer open (a command that loads one exits when done: here the agent is what runs)', async () => {
+    const script = join(pmx.dir, 'hello-file.js');
+    writeFileSync(script, "console.log('hello from the file app'); setInterval(() => {}, 1000);");
+    const file = join(pmx.dir, 'nd-file.config.js');
+    writeFileSync(file, `setInterval(() => {}, 1000);\nmodule.exports = { apps: [{ name: 'ndf', script: ${JSON.stringify(script)} }] };\n`);
+    const run = foreground([join(ROOT, 'bin/pmx.cjs'), 'start', file, '--no-daemon']);
+    await eventually("the app's line on the command's stdout", () => run.output().includes('|ndf | hello from the file app'));
+    const app = await pmx.proc('ndf');
+    // past the start: still the agent, the app still running under it
+    await pmx.ok(['ping']);
+    expect([pmx.agentPid(), run.child.exitCode, alive(app.pid)]).toEqual([run.child.pid, null, true]);
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(alive(app.pid)).toBe(false);
+  });
+
   it('pmx start <missing script> --no-daemon exits 1 and leaves no agent behind', async () => {
     const run = foreground([join(ROOT, 'bin/pmx.cjs'), 'start', join(pmx.dir, 'missing.js'), '--no-daemon']);
     expect(await run.exited).toBe(1);
