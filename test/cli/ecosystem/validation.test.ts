@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { dirname, join } from 'node:path';
 import { userInfo } from 'node:os';
 import { FIXTURES } from '../../helpers/pmx.js';
-import { EcosystemError, loadEcosystem } from '../../../cli/ecosystem/index.js';
+import { EcosystemError, loadEcosystem, specFromCli } from '../../../cli/ecosystem/index.js';
 import { tmpFile } from './tmp-files.js';
 
 const dir = join(FIXTURES, 'ecosystem');
@@ -120,6 +120,12 @@ describe('a wrong value', () => {
     expect(apart(nulls.apps, file)).toEqual(apart(defaults.apps, plain));
     const yaml = tmpFile('ecosystem.yml', `apps:\n  - name: api\n    script: ${forever}\n    watch:\n    node_args:\n    env:\n`);
     expect(apart((await loadEcosystem(yaml, { baseEnv })).apps, yaml)).toEqual(apart(defaults.apps, plain));
+  });
+
+  it("takes `name: ''` (and `--name ''`) as no name, the app named after its script, as PM2 names it (it was refused)", async () => {
+    const file = tmpFile('ecosystem.config.js', `module.exports = ${JSON.stringify({ apps: [{ name: '', script: forever }] })};\n`);
+    expect((await loadEcosystem(file, { baseEnv })).apps.map((app) => app.name)).toEqual(['forever']);
+    expect(specFromCli(forever, { name: '' }, [], baseEnv, dir).name).toBe('forever');
   });
 
   it('of a cron expression says why croner refuses it', async () => {
