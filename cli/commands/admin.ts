@@ -169,7 +169,15 @@ async function replaceAgent(ctx: CommandContext, found: FoundAgent | null): Prom
   if (found) {
     const old = found.connection;
     const count = (await old.call('list', {})).length;
-    if (count > 0) await old.call('save', { force: false });
+    if (count > 0) {
+      try {
+        await old.call('save', { force: false });
+      } catch (error) {
+        // nothing was stopped: the update is what to run again, not a save
+        if (error instanceof CliError && error.code === 'DUMP_WRITE_FAILED') throw new CliError(`${error.message}; nothing was stopped`, { code: error.code, hint: "free space there (or make it writable) and run 'pmx update' again" });
+        throw error;
+      }
+    }
     try {
       await old.call('kill', found.foreground ? { restart: true } : {});
     } catch (error) {

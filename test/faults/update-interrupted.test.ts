@@ -3,7 +3,7 @@
 // update ends with the saved processes running under the new agent.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 
@@ -85,5 +85,24 @@ describe('pmx update interrupted', () => {
       ['slow', 'online'],
       ['quick', 'online'],
     ]);
+  });
+
+  it("an update whose save fails (dump.pmx cannot be written) stops nothing and says to run the update again, not a save", async () => {
+    await pmx.run(['delete', 'all']);
+    await pmx.ok(['start', join(apps, 'forever.js'), '-n', 'kept']);
+    const before = await pmx.proc('kept');
+    const agent = pmx.agentPid();
+    const dump = join(pmx.home, 'dump.pmx');
+    rmSync(dump, { force: true });
+    mkdirSync(dump);
+    try {
+      const update = await pmx.run(['update']);
+      expect(update.code).toBe(1);
+      expect(update.stderr).toContain('; nothing was stopped');
+      expect(update.stderr).toContain("run 'pmx update' again");
+      expect([pmx.agentPid(), (await pmx.proc('kept')).pid]).toEqual([agent, before.pid]);
+    } finally {
+      rmSync(dump, { recursive: true, force: true });
+    }
   });
 });
