@@ -17,7 +17,7 @@ export interface ReadOptions {
 }
 
 const PM2_KEYS = ['user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy', 'post-deploy', 'env', 'fetch', 'forward-agent', 'needs_tty'];
-const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'batch_wait', 'max_fail', 'healthcheck', 'auto_rollback', 'lock_timeout'];
+const PMX_KEYS = ['strategy', 'keep_releases', 'shared_files', 'shared_dirs', 'parallel', 'rolling', 'batch_wait', 'max_fail', 'healthcheck', 'auto_rollback', 'lock_timeout', 'hook_timeout'];
 const KNOWN_KEYS = [...PM2_KEYS, ...PMX_KEYS, ...SECRET_KEYS];
 
 const REQUIRED_HINTS: Record<string, string> = {
@@ -113,6 +113,7 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     healthcheck: readHealthcheck(section.healthcheck, fail),
     autoRollback: autoRollback as boolean,
     lockTimeoutMs: section.lock_timeout === undefined ? 0 : duration(section.lock_timeout) ?? fail('lock_timeout', "a number of ms or a duration such as '30s'"),
+    hookTimeoutMs: hookTimeout(section.hook_timeout, fail),
     warnings,
   };
 }
@@ -135,6 +136,13 @@ export function isLocalScript(hook: string, fileDir: string): boolean {
 }
 
 /** Milliseconds from a number (ms) or a string such as '500ms', '30s', '2m', '1h'; null if neither. */
+/** `hook_timeout`: 0 (none, as PM2) unless given; at least a second, as the host's `timeout` counts in seconds. */
+function hookTimeout(value: unknown, fail: (key: string, expected: string, value?: unknown) => never): number {
+  if (value === undefined || value === null || value === 0) return 0;
+  const ms = duration(value);
+  return ms !== null && ms >= 1000 ? ms : fail('hook_timeout', "a duration of at least 1 s such as '10m' (0: none)");
+}
+
 export function duration(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;

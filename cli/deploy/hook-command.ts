@@ -24,6 +24,8 @@ export interface HookRun {
   header: string;
   /** The secrets file the hook sources (exported variables) and their names, and the env_file's copy (null: none): the values of the files, of the copies kept beside them and of the names are masked in its output and log. */
   secrets?: { file: string; names: string[]; envFile?: string | null };
+  /** Seconds the hook may run (`hook_timeout`): then it and what it started are stopped (SIGTERM, SIGKILL 10 s later), and it exits 124. */
+  timeoutSeconds?: number;
 }
 
 /**
@@ -46,8 +48,19 @@ export function hookCommand(run: HookRun): string {
   return (
     `cd ${quote(run.cwd)} && mkdir -p ${quote(posix.dirname(run.log))} && ( umask 077 && printf '%s\\n' ${quote(run.header)} >> ${log} ) && chmod 600 ${log} && ` +
     // fd 3 carries the hook's status out of the pipeline, fd 4 is our stdout; the hook sees neither
-    `{ __rc=$( { { ( ${exporting(run.env, run.expanding)}${source}( ${run.command}\n) ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
+    `{ __rc=$( { { ( ${exporting(run.env, run.expanding)}${source}${limited(run)} ) 3>&- 4>&- 2>&1; echo "$?" >&3; }${mask} | ( trap '' PIPE; exec tee -a ${log} ) >&4; } 3>&1 ); } 4>&1; exit "\${__rc:-1}"`
   );
+}
+
+/**
+ * The hook's own command, under `timeout` when it has a limit: GNU timeout signals its whole
+ * process group, so what the hook started goes too (a `sleep` in a snippet, a migration's children),
+ * and its output ends; it says why in the hook's output, which is the failure's last line.
+ */
+function limited(run: HookRun): string {
+  if (!run.timeoutSeconds) return `( ${run.command}\n)`;
+  const seconds = Math.max(1, Math.round(run.timeoutSeconds));
+  return `timeout -k 10 ${seconds} sh -c ${quote(run.command)}; __pmx_t=$?; if test "$__pmx_t" -eq 124; then echo "pmx: the hook did not end within hook_timeout (${seconds} s): it was stopped"; fi; exit "$__pmx_t"`;
 }
 
 /** The command that runs a local script file on the host: its interpreter reading stdin. */

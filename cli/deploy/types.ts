@@ -60,6 +60,8 @@ export interface DeployEnvironment {
   healthcheck: HealthCheck | null;
   autoRollback: boolean;
   lockTimeoutMs: number;
+  /** How long a hook may run on a host before it is stopped and the host fails (0: no limit). */
+  hookTimeoutMs: number;
   /** Warnings met while reading (unknown ssh_options, unknown keys), each naming the key. */
   warnings: string[];
 }

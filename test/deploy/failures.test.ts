@@ -43,6 +43,12 @@ beforeAll(async () => {
     unreachable: environment(env, [hosts[0]!, hosts[1]!], origin, { strategy: 'release', host: [hosts[0]!.address, hosts[1]!.address, unroutable] }),
     stranger: environment(env, hosts, origin, { strategy: 'release', host: [hosts[0]!.address, { host: hosts[1]!.address, key: strangerKey }, hosts[2]!.address] }),
     broken: environment(env, hosts, origin, { keep_releases: 'many' }),
+    // h2's post-deploy never ends in a release with a HANG file (a child of the hook waits on): hook_timeout stops it
+    hung: environment(env, hosts, origin, {
+      strategy: 'release',
+      hook_timeout: '2s',
+      'post-deploy': 'if [ "$(hostname)" = h2 ] && [ -e HANG ]; then sleep 300 & wait; fi; pmx startOrReload ecosystem.config.js --env production',
+    }),
     // h2's post-deploy waits for the test (its link is cut meanwhile); keepalives find the loss in about 2 s
     lostpost: environment(env, hosts, origin, {
       strategy: 'release',
@@ -225,6 +231,18 @@ describe('deploy failures after publish: the host goes back to its previous rele
     expect(answers.map((a) => a.version)).toEqual([next, old, next]);
     const current = (await execOnHost(hosts[1]!, 'readlink /srv/app/current')).stdout.trim();
     expect(current).toBe(`releases/${back.previous}`);
+  }, 60_000);
+
+  it('a post-deploy that never ends is stopped after hook_timeout, with what it started: that host rolls back, the others deploy (the deploy waited for ever)', async () => {
+    const old = await baseline();
+    const next = `v${++versions}`;
+    app.commit(next, { HANG: '' });
+    const run = await deploy({ file: app.file, envName: 'hung', command: 'deploy' });
+    expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:deployed`, `${hosts[1]!.address}:rolled-back`, `${hosts[2]!.address}:deployed`]);
+    expect(run.outcomes[1]).toMatchObject({ phase: 'post-deploy', message: expect.stringContaining('pmx: the hook did not end within hook_timeout (2 s): it was stopped') });
+    expect((await Promise.all(hosts.map((host) => served(host)))).map((a) => a.version)).toEqual([next, old, next]);
+    // nothing of the hook is left running on h2
+    expect((await execOnHost(hosts[1]!, "pgrep -f 'sleep [3]00' || true")).stdout.trim()).toBe('');
   }, 60_000);
 
   it('auto_rollback: false leaves the failed host on the new release and says so; a health command runs in current', async () => {

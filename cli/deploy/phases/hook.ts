@@ -26,6 +26,7 @@ export function hookRun(ctx: HostContext, phase: PhaseName, hook: string, cwd: s
     expanding: expandingNames(ctx),
     log,
     header: `== ${phase} ${new Date().toISOString()} ${ctx.run.user}: ${hook}`,
+    ...(ctx.run.environment.hookTimeoutMs > 0 ? { timeoutSeconds: ctx.run.environment.hookTimeoutMs / 1000 } : {}),
     ...secretsOf(ctx),
   });
   return { command, stdin: text, what: `the ${phase} hook \`${hook}\`` };

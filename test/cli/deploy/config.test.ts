@@ -71,7 +71,7 @@ describe('a PM2 deploy section as PM2 documents it', () => {
       preSetup: 'apt-get install git', postSetup: 'ls -la', preDeployLocal: "echo 'local'", preDeploy: 'git fetch', postDeploy: 'npm install && pm2 reload ecosystem.config.js --env production',
       envFile: null, secrets: [],
       env: { NODE_ENV: 'production', PORT: '3000', DEBUG: 'false' }, fastFetch: true,
-      strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: null, batchWaitMs: 0, maxFail: { hosts: 0 }, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, warnings: [],
+      strategy: 'git', keepReleases: 5, sharedFiles: [], sharedDirs: [], parallel: 2, rolling: null, batchWaitMs: 0, maxFail: { hosts: 0 }, healthcheck: null, autoRollback: true, lockTimeoutMs: 0, hookTimeoutMs: 0, warnings: [],
     });
     expect(env.hosts[0]).toEqual({
       label: '212.83.163.1', hostname: '212.83.163.1', port: 22, user: 'node', keyFiles: [ssh('id_ed25519'), ssh('id_rsa')], useAgent: true, forwardAgent: true,
@@ -260,6 +260,8 @@ describe('errors name the file, the environment and the key', () => {
     expect(error).toMatchObject({ key: 'host', message: 'ecosystem.config.js: deploy.production.host: expected a string, an array of strings or of {host, port, user, key, roles, labels} objects, got 42 (number)' });
     expect(failure(() => one({ host: ['a', { port: 22 }] }))).toMatchObject({ key: 'host[1].host', message: expect.stringContaining('deploy.prod.host[1].host: expected a host name or address, got nothing') });
     expect(failure(() => one({ host: ['a', { host: 'b', port: 'ssh' }] }))).toMatchObject({ key: 'host[1].port', message: expect.stringContaining('expected a port number from 1 to 65535, got "ssh" (string)') });
+    expect(failure(() => one({ host: 'a', hook_timeout: '500ms' })).message).toContain("deploy.prod.hook_timeout: expected a duration of at least 1 s such as '10m' (0: none), got \"500ms\" (string)");
+    expect([one({ host: 'a', hook_timeout: '10m' }).hookTimeoutMs, one({ host: 'a' }).hookTimeoutMs]).toEqual([600_000, 0]);
     // an empty user was taken as unset: the deploy logged in as whoever ran pmx (root)
     expect(failure(() => one({ host: 'a', user: '' }))).toMatchObject({ key: 'user', message: expect.stringContaining('deploy.prod.user: expected a user name, got "" (string)') });
     expect(failure(() => one({ host: 'a', user: 7 })).key).toBe('user');
