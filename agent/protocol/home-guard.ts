@@ -280,13 +280,18 @@ function userName(uid: number): string {
 
 /** The name of `uid` in /etc/passwd, or null (none, or no passwd file: a minimal container). */
 function accountName(uid: number): string | null {
+  return nameOf('/etc/passwd', uid);
+}
+
+/** The name `id` has in `file` (/etc/passwd, /etc/group: name, password, id), or null (none, or no such file). */
+export function nameOf(file: '/etc/passwd' | '/etc/group', id: number): string | null {
   try {
-    for (const line of readFileSync('/etc/passwd', 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (name && Number(id) === uid) return name;
+    for (const line of readFileSync(file, 'utf8').split('\n')) {
+      const [name, , number] = line.split(':');
+      if (name && Number(number) === id) return name;
     }
   } catch {
-    // no passwd file
+    // no such file: only the numeric id is known
   }
   return null;
 }

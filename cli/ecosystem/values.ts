@@ -1,7 +1,7 @@
 // Parsers for the value kinds ecosystem keys and flags take: sizes, durations, counts, lists, names.
-import { readFileSync } from 'node:fs';
 import { availableParallelism, userInfo } from 'node:os';
 import { MAX_INSTANCES, MAX_NAME_LENGTH, MAX_TIMER_MS, hasNul, nameProblem } from '../../agent/protocol/limits.js';
+import { nameOf } from '../../agent/protocol/home-guard.js';
 
 /** A parse result: the value (with a warning when PM2 tolerates a value pmx does not act on), or what was expected (for the error message). */
 export type Parsed<T> = { ok: true; value: T; warning?: string } | { ok: false; expected: string };
@@ -212,7 +212,7 @@ export function parseUserIdentity(value: unknown): Parsed<string | number> {
 
 export function parseGroupIdentity(value: unknown): Parsed<string | number> {
   const gid = process.getgid?.() ?? null;
-  return ownIdentity(value, 'group', gid, gid === null ? null : groupName(gid));
+  return ownIdentity(value, 'group', gid, gid === null ? null : nameOf('/etc/group', gid));
 }
 
 /**
@@ -228,15 +228,3 @@ function ownIdentity(value: unknown, kind: 'user' | 'group', id: number | null, 
   return bad(`this agent's own ${kind}, ${agent}, as pmx runs every app as its agent's user (the app would run as ${agent}, not as asked): start it from an agent of that user (sudo -u <user> pmx start ...)`);
 }
 
-/** The name of group `gid` in /etc/group, or null. */
-function groupName(gid: number): string | null {
-  try {
-    for (const line of readFileSync('/etc/group', 'utf8').split('\n')) {
-      const [name, , id] = line.split(':');
-      if (name && Number(id) === gid) return name;
-    }
-  } catch {
-    // no /etc/group: only the numeric id is known
-  }
-  return null;
-}
