@@ -22,6 +22,7 @@ export function probeCommand(paths: RemotePaths, secrets = false): string {
     'echo "git=$(command -v git 2>/dev/null)"',
     'echo "tar=$(command -v tar 2>/dev/null)"',
     'echo "flock=$(command -v flock 2>/dev/null)"',
+    'echo "timeout=$(command -v timeout 2>/dev/null)"',
     `if test -d ${q(paths.releases)}; then echo releases=1; fi`,
     `if test -L ${current}; then echo "current=$(readlink ${current})"; elif test -e ${current}; then echo current_not_link=1; fi`,
     `if test -d ${q(paths.pm2Source)}; then echo pm2_source=1; fi`,

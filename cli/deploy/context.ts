@@ -65,6 +65,8 @@ export interface HostFacts {
   git: string;
   tar: string;
   flock: string;
+  /** coreutils' (or busybox's) `timeout`: hooks need it under `hook_timeout`. */
+  timeout: string;
   /** `releases/` exists: setup ran. */
   setUp: boolean;
   /** Where `current` points, as written (null when there is no link). */

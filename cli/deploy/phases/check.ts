@@ -29,6 +29,7 @@ export function readFacts(stdout: string): HostFacts {
     git: facts.git ?? '',
     tar: facts.tar ?? '',
     flock: facts.flock ?? '',
+    timeout: facts.timeout ?? '',
     setUp: facts.releases === '1',
     currentLink: facts.current ?? null,
     currentNotLink: facts.current_not_link === '1',
@@ -97,7 +98,7 @@ function readsSecrets(ctx: HostContext): boolean {
 /** The rules of refuse() a shell can check before the lock is taken (a host that passes them and is refused by the CLI gives the lock back). */
 function lockGuard(ctx: HostContext): string {
   const { command, environment, paths } = ctx.run;
-  const tools = ['node', 'flock', ...(command === 'deploy' ? strategyFor(environment.strategy).requires : [])];
+  const tools = ['node', 'flock', ...(command === 'deploy' ? strategyFor(environment.strategy).requires : []), ...(environment.hookTimeoutMs > 0 ? ['timeout'] : [])];
   const current = quote(paths.current);
   const releases = [`releases/?*`, `${quote(`${paths.releases}/`)}?*`, 'source', 'source/', quote(paths.pm2Source), quote(`${paths.pm2Source}/`)];
   return [
@@ -115,6 +116,8 @@ function refuse(ctx: HostContext, facts: HostFacts): void {
     throw new DeployStepError(message, { code, host, ...(hint ? { hint } : {}) });
   };
   if (!facts.node) fail('MISSING_TOOL', 'node is not on the PATH of non-interactive ssh commands', 'install node, or put its PATH line at the top of ~/.bashrc');
+  // checked before anything changes: a hook that cannot be run under its limit fails after publish, and its rollback's too
+  if (environment.hookTimeoutMs > 0 && (command === 'setup' || command === 'deploy' || command === 'revert') && !facts.timeout) fail('MISSING_TOOL', 'timeout (coreutils or busybox) is not installed; hook_timeout runs every hook under it', 'install coreutils, or remove hook_timeout');
   if (command === 'setup' || command === 'startup') return;
   if (NEEDS_LAYOUT.has(command) && !facts.setUp) fail('NOT_SET_UP', `${paths.base} is not set up`, `run: pmx deploy ${environment.name} setup`);
   if (command !== 'deploy' && command !== 'revert') return;

@@ -136,6 +136,16 @@ describe('the barrier before publish', () => {
     }
   });
 
+  it('with hook_timeout, a host without `timeout` fails at check, before anything changes (its hooks, and its rollback\'s, would fail after publish)', async () => {
+    const fleet = fleetOf(3);
+    fleet.hosts[1]!.hasTimeout = false;
+    const run = await runPmx(fleet, { hook_timeout: '10m' });
+    expect(statuses(run)).toEqual(['cancelled', 'failed', 'cancelled']);
+    expect(run.outcomes[1]).toMatchObject({ phase: 'check', message: expect.stringContaining('timeout (coreutils or busybox) is not installed; hook_timeout runs every hook under it') });
+    expect(fleet.changes).toEqual([]);
+    for (const host of fleet.hosts) untouched(host);
+  });
+
   it('a host down at check fails there, the others do not publish', async () => {
     const fleet = fleetOf(3);
     fleet.host('h3').down = true;

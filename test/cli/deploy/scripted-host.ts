@@ -36,6 +36,8 @@ export class ScriptedHost {
   current: string | null = null;
   /** .pmx/revisions.log, one JSON line each. */
   readonly ledger: string[] = [];
+  /** The host has `timeout` (coreutils): false for one without it. */
+  hasTimeout = true;
   /** Who holds .pmx/lock (a connection id), or null. */
   lockedBy: number | null = null;
   /** The release whose code the host's agent runs: what `current` was when post-deploy last ran. */
@@ -166,7 +168,7 @@ export class ScriptedHost {
   }
 
   private probe(): string {
-    const lines = ['home=/home/deploy', 'node=/usr/bin/node', 'node_version=v20.19.0', 'git=/usr/bin/git', 'tar=/usr/bin/tar', 'flock=/usr/bin/flock', 'releases=1'];
+    const lines = ['home=/home/deploy', 'node=/usr/bin/node', 'node_version=v20.19.0', 'git=/usr/bin/git', 'tar=/usr/bin/tar', 'flock=/usr/bin/flock', `timeout=${this.hasTimeout ? '/usr/bin/timeout' : ''}`, 'releases=1'];
     if (this.current !== null) lines.push(`current=${this.current}`);
     lines.push(`bundle=${this.bundle}`);
     return `${lines.join('\n')}\n`;
