@@ -152,8 +152,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
 /** Reloads a file's running apps one process after the other, each taking its new spec at its turn: each one's outcome. */
 async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[]): Promise<Map<SupervisedProcess, Outcome>> {
   const nextOf = new Map(reloads.map(({ proc, next }) => [proc, next]));
-  const { outcomes } = await reloadInBatches(reloads.map(({ proc }) => proc), 1, (proc, askedBefore) => reloadOne(proc, undefined, askedBefore, undefined, nextOf.get(proc)));
-  return outcomes;
+  return reloadInBatches(reloads.map(({ proc }) => proc), 1, (proc, askedBefore) => reloadOne(proc, undefined, askedBefore, undefined, nextOf.get(proc)));
 }
 
 /**
@@ -164,7 +163,7 @@ async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[
  * old code and spec) but not of the others, as PM2 goes on to them; a failure is thrown once every
  * round has ended, naming every app that failed and the processes left as they were.
  */
-async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload: (proc: SupervisedProcess, askedBefore: number) => Promise<Outcome>): Promise<{ outcomes: Map<SupervisedProcess, Outcome> }> {
+async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload: (proc: SupervisedProcess, askedBefore: number) => Promise<Outcome>): Promise<Map<SupervisedProcess, Outcome>> {
   // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
   const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
   const outcomes = new Map<SupervisedProcess, Outcome>();
@@ -195,7 +194,7 @@ async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload
   }
   await Promise.all(rounds);
   if (failed.length > 0) throw reloadFailed(failed, left);
-  return { outcomes };
+  return outcomes;
 }
 
 /** Resolves once `proc`'s replacement serves in place of its old child, or `round` has ended. */
@@ -271,7 +270,7 @@ export async function restartProcesses(registry: Registry, selector: Selector | 
  */
 export async function reloadProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = Array.isArray(selector) ? selector : registry.select(selector);
-  const { outcomes } = await reloadInBatches(procs, Math.max(1, Math.floor(parallel)), (proc, askedBefore) => reloadOne(proc, env, askedBefore, options));
+  const outcomes = await reloadInBatches(procs, Math.max(1, Math.floor(parallel)), (proc, askedBefore) => reloadOne(proc, env, askedBefore, options));
   return conclude('reload', procs, procs.map((proc) => outcomes.get(proc)!));
 }
 

@@ -51,12 +51,8 @@ export function recover(registry: Registry, os: ProcessOs, stateFile: string, st
     os.pipes.load(new Set());
     return stopped.length === 0 ? null : { deadAgentPid: null, adopted: [], restarted: [], exited: [], stopped, lost: null };
   }
+  endReloadChildren(state, os);
   if (state.shutting_down) return finishShutdown(state, stateFile, pipesDir, os, log);
-  // a reload under way when the agent died: its replacement or retiring child is not kept
-  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) {
-    if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
-    if (other.launch) os.sweep(other.launch);
-  }
   const live = new Set(state.processes.filter(({ child }) => child && os.alive(child)));
   // a child that ended while no agent watched: what it started lives on, marked with its launch
   for (const saved of state.processes) if (saved.child?.launch && !live.has(saved)) os.sweep(saved.child.launch);
@@ -279,6 +275,14 @@ function describeRecovery(report: RecoveryReport, stateFile: string): string {
   );
 }
 
+/** A reload under way when the agent died: its replacement or retiring child is not kept (nor what its launch started). */
+function endReloadChildren(state: SavedState, os: ProcessOs): void {
+  for (const other of state.processes.flatMap((saved) => saved.others ?? [])) {
+    if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
+    if (other.launch) os.sweep(other.launch);
+  }
+}
+
 /**
  * The dead agent was stopping every process to end (`pmx kill`, `pmx update`, a service stop) when
  * it died: its stops were the shutdown's, not the user's. What it left running is stopped and
@@ -288,8 +292,7 @@ function describeRecovery(report: RecoveryReport, stateFile: string): string {
  */
 function finishShutdown(state: SavedState, stateFile: string, pipesDir: string, os: ProcessOs, log: (line: string) => void): RecoveryReport {
   for (const saved of state.processes) {
-    for (const other of saved.others ?? []) if (os.alive(other)) os.kill(os.tree(other), 'SIGKILL');
-    for (const launch of [saved.child?.launch, ...(saved.others ?? []).map((other) => other.launch)]) if (launch) os.sweep(launch);
+    if (saved.child?.launch) os.sweep(saved.child.launch);
     if (saved.child?.notify) rmSync(saved.child.notify, { force: true });
   }
   os.flushSweeps();

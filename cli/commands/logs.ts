@@ -72,9 +72,10 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     const prefix = plain ? `${label.padEnd(10).slice(0, 10)} | ` : '';
     for (const stream of ['out', 'err'] as const) {
       if (!wanted(stream)) continue;
-      if (ownFile(proc, stream, all) === null) fromBus.set(`${proc.pm_id}:${stream}`, unread(proc, stream, prefix));
+      const own = hasOwnFile(proc, stream, all);
+      if (!own) fromBus.set(`${proc.pm_id}:${stream}`, unread(proc, stream, prefix));
       // a file several processes share (merge_logs, cluster instances given one -o): its last lines are shown once, under the first
-      if (logPath(proc, stream) !== '/dev/null' && !files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix, ownFile(proc, stream, all) !== null));
+      if (logPath(proc, stream) !== '/dev/null' && !files.some((followed) => followed.file === logPath(proc, stream))) files.push(follow(proc, stream, prefix, own));
     }
   }
   const print = printer(ctx, flags);
@@ -126,7 +127,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   const added = (now: ProcessDescription[]): void => {
     // a file that became shared (a scale up of merged instances): its lines come from the bus now, each under its writer
     for (const followed of files) {
-      if (!followed.live || ownFile(followed.proc, followed.stream, now) !== null) continue;
+      if (!followed.live || hasOwnFile(followed.proc, followed.stream, now)) continue;
       followed.live = false;
       if (followed.fd !== null) closeSync(followed.fd);
       followed.fd = null;
@@ -136,7 +137,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
       for (const stream of ['out', 'err'] as const) {
         if (!wanted(stream)) continue;
         const key = `${proc.pm_id}:${stream}`;
-        if (ownFile(proc, stream, now) === null) {
+        if (!hasOwnFile(proc, stream, now)) {
           if (!fromBus.has(key)) fromBus.set(key, unread(proc, stream, streamPrefix(proc)));
           continue;
         }
@@ -262,14 +263,14 @@ function logPath(proc: ProcessDescription, stream: 'out' | 'err'): string {
 }
 
 /**
- * The file `proc` writes its `stream` to when it is its own (no other process of `all` writes it,
- * directly or as a combined log), else null: /dev/null, or a file it shares.
+ * Whether `proc` writes its `stream` to a file of its own: not /dev/null, nor a file another
+ * process of `all` writes too (directly or as a combined log), nor its own combined log.
  */
-function ownFile(proc: ProcessDescription, stream: 'out' | 'err', all: ProcessDescription[]): string | null {
+function hasOwnFile(proc: ProcessDescription, stream: 'out' | 'err', all: ProcessDescription[]): boolean {
   const file = logPath(proc, stream);
-  if (file === '/dev/null') return null;
+  if (file === '/dev/null' || proc.pm2_env.pm_log_path === file) return false;
   const writes = (other: ProcessDescription): boolean => [other.pm2_env.pm_out_log_path, other.pm2_env.pm_err_log_path, other.pm2_env.pm_log_path].includes(file);
-  return all.some((other) => other.pm_id !== proc.pm_id && writes(other)) || proc.pm2_env.pm_log_path === file ? null : file;
+  return !all.some((other) => other.pm_id !== proc.pm_id && writes(other));
 }
 
 /**

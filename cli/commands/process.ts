@@ -137,7 +137,7 @@ async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'r
     const { selectedAmong } = await import('./targets.js');
     const restarted: ProcessDescription[] = [];
     for (const proc of selectedAmong(await agent.call('list', { brief: true }), selector)) {
-      const options = { ...patch, watch: proc.pm2_env.watch === false || proc.pm2_env.watch === undefined ? true : false };
+      const options = { ...patch, watch: !proc.pm2_env.watch };
       restarted.push(...(await agent.call('restart', { selector: { kind: 'id', id: proc.pm_id }, options, ...(env ? { env } : {}) })));
     }
     return restarted;
