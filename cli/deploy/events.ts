@@ -68,8 +68,12 @@ export interface HostOutcome {
   target: string | null;
   /** The release `current` pointed at before the run. */
   previous: string | null;
-  /** False when this run should have written a line in the host's ledger and could not. */
-  recorded: boolean;
+  /**
+   * Whether the host's ledger has this run's line: true, false when it should and has none (writing
+   * it failed, or the lock was lost with the connection), null when this run writes none there (a
+   * host never reached or never locked: another deploy's lock; a command that keeps no ledger).
+   */
+  recorded: boolean | null;
   durationMs: number;
   notes: string[];
   /** What a query command (list, curr, prev, exec, startup) answered on this host. */
@@ -86,5 +90,5 @@ export function succeeded(outcome: HostOutcome): boolean {
 
 /** True when the host ended as intended, its ledger says so, and (when the run had a target) it serves the target, as read back. */
 export function serving(outcome: HostOutcome): boolean {
-  return succeeded(outcome) && outcome.recorded && (outcome.target === null || (outcome.readBack && outcome.release === outcome.target));
+  return succeeded(outcome) && outcome.recorded === true && (outcome.target === null || (outcome.readBack && outcome.release === outcome.target));
 }

@@ -33,7 +33,8 @@ export class HostSlot {
   running: PhaseName | null = null;
   /** What `current` pointed at when finish read it back. */
   serving: { release: string | null; sha: string | null } | null = null;
-  recorded = true;
+  /** Whether the ledger has this run's line (HostOutcome.recorded): null until finish writes it. */
+  recorded: boolean | null = null;
   /** The host stages it got through (setup: all of them means done). */
   stagesDone = 0;
   /** The lock was held, then lost with the connection: this run cannot write the host's ledger. */

@@ -51,7 +51,7 @@ export function fleetLine(outcomes: HostOutcome[], style: Style): string | null 
   if (target === null) return null;
   if (outcomes.every(serving)) return style.green(`every host serves ${remoteText(target)} (read back from each host)`);
   const others = outcomes.filter((o) => !(o.readBack && o.release === target)).map((o) => `${o.host} ${o.readBack ? `serves ${remoteText(o.release ?? 'nothing')}` : 'could not be read back'}`);
-  const unrecorded = outcomes.filter((o) => !o.recorded).map((o) => o.host);
+  const unrecorded = outcomes.filter((o) => o.recorded === false).map((o) => o.host);
   // on the target, and failed there all the same (a hook that failed with auto_rollback off, a rollback that failed)
   const failedThere = outcomes.filter((o) => !succeeded(o) && o.readBack && o.release === target).map((o) => o.host);
   const why = [

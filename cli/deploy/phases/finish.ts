@@ -16,8 +16,8 @@ export interface FinishReport {
   notes: string[];
   /** What `current` points at now, read from the host. */
   serving: { release: string | null; sha: string | null };
-  /** False when the ledger line could not be written. */
-  recorded: boolean;
+  /** False when the ledger line could not be written; null when the run had no lock to write it under. */
+  recorded: boolean | null;
 }
 
 /** The ledger's word for how the run ended on the host; a failed health check (or batch wait) marks the release bad. */
@@ -42,7 +42,8 @@ export function resultOf(outcome: HostOutcome): RevisionResult {
 export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promise<FinishReport> {
   const { command, paths } = ctx.run;
   const notes: string[] = [];
-  let recorded = true;
+  // without the lock (another deploy held it, or this run never took it) this run writes no line
+  let recorded: boolean | null = ctx.lock !== null ? true : null;
   let state: string | null = null;
   // the live command recorded the run after its hook (nothing followed it: the run succeeded there)
   const live = ctx.lock && resultOf(outcome) === 'success' ? await ctx.live?.finished() : null;
@@ -75,7 +76,7 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
 export async function readBackHost(ctx: HostContext): Promise<FinishReport> {
   const { paths } = ctx.run;
   const history = readHistory((await runOn(ctx, 'finish', stateCommand(paths), { what: 'reading current back', readOnly: true })).stdout, paths);
-  return { notes: [], serving: { release: history.current, sha: history.currentSha ?? null }, recorded: true };
+  return { notes: [], serving: { release: history.current, sha: history.currentSha ?? null }, recorded: ctx.lock !== null ? true : null };
 }
 
 /** The ledger line of this run on the host (what finish appends to the revisions log). */

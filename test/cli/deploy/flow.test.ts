@@ -152,6 +152,9 @@ describe('the barrier before publish', () => {
     const run = await runPmx(fleet, {});
     expect(statuses(run)).toEqual(['cancelled', 'cancelled', 'failed']);
     expect(run.outcomes[2]).toMatchObject({ phase: 'check', message: expect.stringContaining('connection refused'), readBack: false, release: null });
+    // no host was locked yet: none has a line of this run, and the outcome (--json) must not say it has
+    expect(added(fleet)).toEqual(['', '', '']);
+    expect(run.outcomes.map((o) => o.recorded)).toEqual([null, null, null]);
     expect(fleet.changes).toEqual([]);
     for (const host of fleet.hosts) untouched(host);
   });
@@ -167,6 +170,7 @@ describe('the barrier before publish', () => {
     // h1 and h3 took their locks in the same round trip as h2's refusal, so they record their abort;
     // the host that did not get the lock writes nothing in the ledger: the other deploy owns it
     expect(added(fleet)).toEqual(['aborted', '', 'aborted']);
+    expect(run.outcomes.map((o) => o.recorded)).toEqual([true, null, true]);
   });
 
   it('hosts that resolved the ref to different commits do not publish (a push during the deploy)', async () => {
