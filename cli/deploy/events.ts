@@ -90,5 +90,5 @@ export function succeeded(outcome: HostOutcome): boolean {
 
 /** True when the host ended as intended, its ledger says so, and (when the run had a target) it serves the target, as read back. */
 export function serving(outcome: HostOutcome): boolean {
-  return succeeded(outcome) && outcome.recorded === true && (outcome.target === null || (outcome.readBack && outcome.release === outcome.target));
+  return succeeded(outcome) && outcome.recorded !== false && (outcome.target === null || (outcome.readBack && outcome.release === outcome.target));
 }

@@ -25,15 +25,16 @@ export function revertTarget(hosts: HostReleases[], steps: number, to: string | 
     if (usable.length === 0) return { problem: `${named.join(', ')} (matching '${to}') is not a successful, unmarked release on every host${states(hosts)}` };
     return chosen(hosts, usable[usable.length - 1]!);
   }
-  const newest = currents.reduce((a, b) => (order(a) >= order(b) ? a : b));
-  const older = candidates.filter((name) => order(name) < order(newest)).reverse();
+  const later = deployOrder(hosts);
+  const newest = currents.reduce((a, b) => (later(a, b) >= 0 ? a : b));
+  const older = candidates.filter((name) => later(name, newest) < 0).reverse();
   const target = older[steps - 1];
   if (!target) {
     const have = older.length === 0 ? 'no release before it' : `only ${older.length} release${older.length === 1 ? '' : 's'} before it`;
     return { problem: `cannot go back ${steps}: the fleet is on ${newest} and has ${have} that succeeded on every host, is still on every host and is not marked bad${states(hosts)}` };
   }
   // what lies between the fleet's release and the target and is not counted, said (a jump of several releases is no surprise)
-  const skipped = allNames(hosts).filter((name) => order(name) > order(target) && order(name) < order(newest) && !candidates.includes(name));
+  const skipped = allNames(hosts).filter((name) => later(name, target) > 0 && later(name, newest) < 0 && !candidates.includes(name));
   return { ...chosen(hosts, target), skipped: skipped.map((name) => `${name} (${whyNotRevertable(hosts, name)})`) };
 }
 
@@ -81,13 +82,23 @@ function ledgerSha(hosts: HostReleases[], release: string): string | null {
   return hosts.flatMap((h) => h.history.ledger ?? []).find((e) => e.release === release && e.sha)?.sha ?? null;
 }
 
+/** Every release a host has, oldest first. */
 function allNames(hosts: HostReleases[]): string[] {
-  return [...new Set(hosts.flatMap((h) => h.history.releases.map((r) => r.name)))].sort((a, b) => order(a).localeCompare(order(b)));
+  return [...new Set(hosts.flatMap((h) => h.history.releases.map((r) => r.name)))].sort(deployOrder(hosts));
 }
 
-// PM2's checkout is older than any release pmx made
-function order(name: string): string {
-  return name === PM2_SOURCE ? '' : name;
+/**
+ * Compares two releases by when they were deployed: as the first host that has both lists them
+ * (readHistory: in the order of its ledger, since a name's time is the deploying machine's clock),
+ * else by name. PM2's checkout is older than any release pmx made.
+ */
+function deployOrder(hosts: HostReleases[]): (a: string, b: string) => number {
+  const positions = hosts.map((h) => new Map(h.history.releases.map((r, index) => [r.name, index])));
+  const byName = (name: string): string => (name === PM2_SOURCE ? '' : name);
+  return (a, b) => {
+    const both = positions.find((position) => position.has(a) && position.has(b));
+    return both ? both.get(a)! - both.get(b)! : byName(a).localeCompare(byName(b));
+  };
 }
 
 /** `: h1 on X (has A, B); h2 on Y (has A)`, each host's state for a refusal. */

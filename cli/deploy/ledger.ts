@@ -19,9 +19,11 @@ const RESULT: Record<RevisionResult, LedgerResult> = {
 export function ledgerOf(history: HostHistory, revisions: Revision[]): LedgerEntry[] {
   const onDisk = new Set([...history.releases.map((r) => r.name), ...history.leftovers]);
   const entries = new Map<string, LedgerEntry>();
-  for (const revision of revisions) {
+  const firstLine = new Map<string, number>();
+  for (const [index, revision] of revisions.entries()) {
     if (revision.action !== 'deploy') continue;
     const key = revision.release ?? `@${revision.time}`;
+    if (!firstLine.has(key)) firstLine.set(key, index);
     entries.set(key, {
       release: revision.release,
       sha: revision.sha,
@@ -46,10 +48,27 @@ export function ledgerOf(history: HostHistory, revisions: Revision[]): LedgerEnt
   }
   const current = history.current !== null ? entries.get(history.current) : undefined;
   if (current) current.current = true;
-  const sorted = [...entries.values()].sort((a, b) => stampOf(b).localeCompare(stampOf(a)));
-  const kept = sorted.filter((entry) => entry.onDisk && entry.release !== PM2_SOURCE);
-  const oldest = kept.length > 0 ? stampOf(kept[kept.length - 1]!) : null;
-  return sorted.filter((entry) => entry.onDisk || oldest === null || stampOf(entry) >= oldest);
+  // newest first, in the order the ledger recorded them (a name's time is the deploying machine's clock)
+  const sorted = inDeployOrder([...entries.keys()], (key) => firstLine.get(key) ?? null, (key) => stampOf(entries.get(key)!)).reverse().map((key) => entries.get(key)!);
+  const kept = sorted.map((entry, index) => (entry.onDisk && entry.release !== PM2_SOURCE ? index : -1));
+  const oldest = Math.max(...kept, -1);
+  return sorted.filter((entry, index) => entry.onDisk || oldest < 0 || index <= oldest);
+}
+
+/**
+ * Items oldest first: those the ledger has a line for in the order of their lines (`line`), the
+ * others (a release on disk that no line names, PM2's checkout) put by their stamp before the
+ * first recorded one whose stamp is later.
+ */
+export function inDeployOrder<T>(items: T[], line: (item: T) => number | null, stamp: (item: T) => string): T[] {
+  const recorded = items.filter((item) => line(item) !== null).sort((a, b) => line(a)! - line(b)!);
+  const others = items.filter((item) => line(item) === null).sort((a, b) => stamp(a).localeCompare(stamp(b)));
+  const ordered: T[] = [];
+  for (const item of recorded) {
+    while (others.length > 0 && stamp(others[0]!) < stamp(item)) ordered.push(others.shift()!);
+    ordered.push(item);
+  }
+  return [...ordered, ...others];
 }
 
 /** The fleet's ledger: one list when every host has the same entries (release, sha, result, current), else null. */
@@ -61,7 +80,7 @@ export function mergedLedger(ledgers: LedgerEntry[][]): LedgerEntry[] | null {
   return ledgers.every((ledger) => key(ledger) === first) ? ledgers[0]! : null;
 }
 
-// releases sort by their name's time; attempts without a release by their record's time; PM2's checkout first
+// a release's stamp is its name's time; an attempt without a release, its record's time; PM2's checkout first
 function stampOf(entry: LedgerEntry): string {
   if (entry.release === PM2_SOURCE) return '';
   if (entry.release !== null) return entry.release;

@@ -4,7 +4,7 @@
 // written by earlier versions (results success, failed, cancelled, rolled-back) still read.
 import { parseState } from './commands.js';
 import type { HostHistory, ReleaseInfo, Revision } from './history-types.js';
-import { ledgerOf } from './ledger.js';
+import { inDeployOrder, ledgerOf } from './ledger.js';
 import { PM2_SOURCE, isReleaseName, releaseFromLink, type RemotePaths } from './remote-paths.js';
 
 export type { HostHistory, ReleaseInfo, Revision, RevisionAction, RevisionResult } from './history-types.js';
@@ -40,11 +40,15 @@ export function readHistory(stdout: string, paths: RemotePaths): HostHistory {
   const revisions = parseRevisions(state['@revisions']);
   const current = state['@current'][0] ? releaseFromLink(paths, state['@current'][0]) : null;
   const served = new Map<string, Revision>();
-  for (const revision of revisions) {
-    if (revision.release !== null && revision.result === 'success' && revision.action === 'deploy') served.set(revision.release, revision);
-  }
+  const line = new Map<string, number>();
+  revisions.forEach((revision, index) => {
+    if (revision.release === null || revision.result !== 'success' || revision.action !== 'deploy') return;
+    served.set(revision.release, revision);
+    line.set(revision.release, index);
+  });
   const bad = badReleases(revisions);
-  const dirs = state['@releases'].filter(isReleaseName).sort();
+  // oldest first in the order the ledger recorded them: a name's time is the deploying machine's clock, which may be behind
+  const dirs = inDeployOrder(state['@releases'].filter(isReleaseName), (name) => line.get(name) ?? null, (name) => name);
   const releases: ReleaseInfo[] = [];
   const sourceSha = state['@pm2-source'][0];
   if (sourceSha !== undefined) releases.push(info(PM2_SOURCE, sourceSha === 'unknown' ? null : sourceSha, null, current, bad));

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { HostHistory } from '../../cli/deploy/revisions.js';
 import { execOnHost, readHostFile, sshExec, startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
 import { createAppRepo, useFreshBundle, deploy, deployCli, environment, servingEverywhere, transcript, type AppRepo } from './helpers.js';
@@ -27,6 +27,7 @@ beforeAll(async () => {
       shared_files: ['config.json'],
     }),
     legacy: environment(env, hosts, origin, { strategy: 'git', path: '/srv/legacy' }),
+    skewed: environment(env, hosts.slice(0, 1), origin, { strategy: 'release', path: '/srv/skewed', 'post-deploy': 'true' }),
   }));
 }, 60_000);
 afterAll(async () => {
@@ -140,7 +141,7 @@ describe('pmx deploy on 3 hosts', () => {
     expect(refused.code).toBe(1);
     expect(refused.stdout).toMatch(/not published .*cannot go back 9/);
     const unknown = await deployCli(['prod'], {}, app.dir);
-    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("'prod' is not a deploy environment (the file's environments: production, git, legacy)")]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, expect.stringContaining("'prod' is not a deploy environment (the file's environments: production, git, legacy, skewed)")]);
   }, 30_000);
 
   it('exec runs a command in current on every host', async () => {
@@ -242,5 +243,31 @@ describe('pmx deploy on 3 hosts', () => {
     const back = await deploy({ file: app.file, envName: 'legacy', command: 'revert', steps: 1 });
     expect(back.outcomes.map((o) => o.release), transcript(back)).toEqual(['source', 'source', 'source']);
     expect((await servingEverywhere(hosts, 'v4')).map((a) => a.dir)).toEqual(hosts.map(() => '/srv/legacy/source'));
+  }, 60_000);
+
+  it("a deploy from a machine whose clock is two days behind is the newest all the same: list shows it first and revert 1 goes to the release before it", async () => {
+    const host = hosts[0]!;
+    const step = async (command: 'setup' | 'deploy' | 'revert', status: string): Promise<string> => {
+      const run = await deploy({ file: app.file, envName: 'skewed', command, steps: 1 });
+      expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual([status]);
+      return run.outcomes[0]!.release!;
+    };
+    await step('setup', 'done');
+    const first = await step('deploy', 'deployed');
+    app.commit('v-skewed');
+    vi.useFakeTimers({ toFake: ['Date'], shouldAdvanceTime: true });
+    vi.setSystemTime(Date.now() - 2 * 86_400_000);
+    let late: string;
+    try {
+      late = await step('deploy', 'deployed');
+    } finally {
+      vi.useRealTimers();
+    }
+    // the later deploy's name says an earlier time
+    expect(late < first).toBe(true);
+    const list = await deploy({ file: app.file, envName: 'skewed', command: 'list' });
+    expect((list.outcomes[0]!.data as HostHistory).ledger!.map((e) => [e.release, e.current])).toEqual([[late, true], [first, false]]);
+    expect(await step('revert', 'reverted')).toBe(first);
+    expect((await execOnHost(host, 'readlink /srv/skewed/current')).stdout.trim()).toBe(`releases/${first}`);
   }, 60_000);
 });

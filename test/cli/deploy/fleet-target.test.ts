@@ -34,6 +34,13 @@ describe('revert [n] for the fleet', () => {
     expect((refused as { problem: string }).problem).toContain(`h2 on ${C} (also has ${A})`);
   });
 
+  it('counts back in the order the ledgers recorded: a release deployed last from a machine whose clock is behind is the newest', () => {
+    // A, then C, then B from a laptop whose clock is a day behind C's deployer (B's name is earlier than C's)
+    const skewed = ['h1', 'h2'].map((name) => host(name, B, [A, B, C], [[A, 'success'], [C, 'success'], [B, 'success']]));
+    expect(revertTarget(skewed, 1, null)).toMatchObject({ release: C, skipped: [] });
+    expect(revertTarget(skewed, 2, null)).toMatchObject({ release: A });
+  });
+
   it('never picks a release marked bad on any host', () => {
     const marked = [split[0]!, host('h2', C, [A, B, C], [[A, 'success'], [B, 'success'], [C, 'success']], [A]), split[2]!];
     expect(revertTarget(marked, 1, null)).toMatchObject({ release: B });

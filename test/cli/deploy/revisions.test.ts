@@ -65,6 +65,22 @@ describe('host history', () => {
     expect(history.pm2Deploys).toEqual(['abc1234', 'def5678']);
   });
 
+  it('orders releases as the ledger recorded them: one deployed from a machine whose clock is behind is still the newest, in the list and for pruning', () => {
+    // names[3] deployed first, then names[0] from a laptop two days behind (its name says an earlier time), then names[1], an unrecorded dir by its name
+    const late = names[0]!;
+    const revisions = [revision(names[2]!), revision(names[3]!), revision(late), revision(names[1]!, 'failed')];
+    const history = readHistory(state(`releases/${late}`, names, revisions), paths);
+    expect(history.releases.map((r) => r.name)).toEqual([names[2], names[3], late]);
+    expect(history.ledger!.map((e) => [e.release, e.result, e.current])).toEqual([
+      [names[1], 'failed', false],
+      [late, 'ok', true],
+      [names[3], 'ok', false],
+      [names[2], 'ok', false],
+    ]);
+    // keep 2: the oldest deploy goes, not the newest one whose name is earliest
+    expect(pruneList(history, 2, [late])).toEqual([names[2], names[1]]);
+  });
+
   it('prunes the oldest successful releases beyond keep, never current or the new one, and leftovers', () => {
     const revisions = [...names.map((n) => revision(n)), revision('20250105T000000000Z-eeeeeee', 'failed')];
     const history = readHistory(state(`releases/${names[0]}`, [...names, '20250105T000000000Z-eeeeeee', 'backup-by-hand'], revisions), paths);
