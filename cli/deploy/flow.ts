@@ -194,7 +194,7 @@ class Flow {
         });
         if (!done && held) slot.recorded = false;
       }
-      if (plan.finish && slot.lostLock) {
+      if (plan.finish && slot.lostLock && slot.recorded !== true) {
         slot.recorded = false;
         // the host may have gone on without us: the command it ran records the run itself when it ends
         slot.notes.push("this run's ledger line on this host could not be read back: the connection, and the lock with it, was lost while its commands ran, which may have gone on and written one (`list` reads the ledger)");

@@ -42,8 +42,9 @@ export function resultOf(outcome: HostOutcome): RevisionResult {
 export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promise<FinishReport> {
   const { command, paths } = ctx.run;
   const notes: string[] = [];
-  // without the lock (another deploy held it, or this run never took it) this run writes no line
-  let recorded: boolean | null = ctx.lock !== null ? true : null;
+  // a run that never took the lock (another deploy held it) writes no line; one that lost it with its
+  // connection writes it over the new one, only while the lock's record still names the run (underThisRun)
+  let recorded: boolean | null = ctx.locked ? true : null;
   let state: string | null = null;
   // the live command recorded the run after its hook (nothing followed it: the run succeeded there)
   const live = ctx.lock && resultOf(outcome) === 'success' ? await ctx.live?.finished() : null;
@@ -53,7 +54,7 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
       recorded = false;
       notes.push(`the ledger ${paths.revisions} has no line for this run: ${ctx.target.label}: recording the run in the ledger failed: ${live.unrecorded}`);
     }
-  } else if (ctx.lock) {
+  } else if (ctx.locked) {
     await ctx.live?.stop();
     const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, resultOf(outcome), outcome.message)));
     try {
