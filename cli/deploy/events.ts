@@ -70,8 +70,9 @@ export interface HostOutcome {
   previous: string | null;
   /**
    * Whether the host's ledger has this run's line: true, false when it should and has none (writing
-   * it failed, or the lock was lost with the connection), null when this run writes none there (a
-   * host never reached or never locked: another deploy's lock; a command that keeps no ledger).
+   * it failed, or the host was not reached again after its connection was lost), null when this run
+   * writes none there (a host never reached or never locked: another deploy's lock; a command that
+   * keeps no ledger).
    */
   recorded: boolean | null;
   durationMs: number;
