@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployConfigError } from '../../cli/deploy/errors.js';
 import { loadEnvironment } from '../../cli/deploy/run.js';
 import { execOnHost, startHosts, startSshd, stopHosts, stopSshd, waitUntil, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { createAppRepo, useFreshBundle, deploy, environment, served, servingEverywhere, transcript, type AppRepo, type Recorded } from './helpers.js';
+import { createAppRepo, useFreshBundle, deploy, environment, servingEverywhere, transcript, type AppRepo, type Recorded } from './helpers.js';
 
 let env: HostsHandle;
 let hosts: TestHost[];
@@ -227,8 +227,9 @@ describe('deploy failures after publish: the host goes back to its previous rele
     expect(back.phase).toBe('health check');
     expect(back.message).toMatch(/health check http:\/\/127\.0\.0\.1:8080\/health failed 3 times: HTTP 500.*; rolled back to /);
     expect(back.release).toBe(run.outcomes[1]!.previous);
-    const answers = await Promise.all(hosts.map((host) => served(host)));
-    expect(answers.map((a) => a.version)).toEqual([next, old, next]);
+    // h2's rollback ran post-deploy again, a restart of the fork app: it answers once its new process listens
+    expect((await servingEverywhere([hosts[0]!, hosts[2]!], next)).map((a) => a.version)).toEqual([next, next]);
+    expect((await servingEverywhere([hosts[1]!], old)).map((a) => a.version)).toEqual([old]);
     const current = (await execOnHost(hosts[1]!, 'readlink /srv/app/current')).stdout.trim();
     expect(current).toBe(`releases/${back.previous}`);
   }, 60_000);
@@ -240,7 +241,9 @@ describe('deploy failures after publish: the host goes back to its previous rele
     const run = await deploy({ file: app.file, envName: 'hung', command: 'deploy' });
     expect(statuses(run), transcript(run)).toEqual([`${hosts[0]!.address}:deployed`, `${hosts[1]!.address}:rolled-back`, `${hosts[2]!.address}:deployed`]);
     expect(run.outcomes[1]).toMatchObject({ phase: 'post-deploy', message: expect.stringContaining('pmx: the hook did not end within hook_timeout (2 s): it was stopped') });
-    expect((await Promise.all(hosts.map((host) => served(host)))).map((a) => a.version)).toEqual([next, old, next]);
+    // a fork app's startOrReload is a restart: each host's app answers once its new process listens
+    expect((await servingEverywhere([hosts[0]!, hosts[2]!], next)).map((a) => a.version)).toEqual([next, next]);
+    expect((await servingEverywhere([hosts[1]!], old)).map((a) => a.version)).toEqual([old]);
     // nothing of the hook is left running on h2 (the hosts share the machine's processes: its sleep has a length of its own)
     expect((await execOnHost(hosts[1]!, "pgrep -f 'sleep [3]13' || true")).stdout.trim()).toBe('');
   }, 60_000);

@@ -44,7 +44,8 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
   const notes: string[] = [];
   // a run that never took the lock (another deploy held it) writes no line; one that lost it with its
   // connection writes it over the new one, only while the lock's record still names the run (underThisRun)
-  let recorded: boolean | null = ctx.locked ? true : null;
+  const owned = ctx.lock !== null || ctx.locked;
+  let recorded: boolean | null = owned ? true : null;
   let state: string | null = null;
   // the live command recorded the run after its hook (nothing followed it: the run succeeded there)
   const live = ctx.lock && resultOf(outcome) === 'success' ? await ctx.live?.finished() : null;
@@ -54,7 +55,7 @@ export async function finishHost(ctx: HostContext, outcome: HostOutcome): Promis
       recorded = false;
       notes.push(`the ledger ${paths.revisions} has no line for this run: ${ctx.target.label}: recording the run in the ledger failed: ${live.unrecorded}`);
     }
-  } else if (ctx.locked) {
+  } else if (owned) {
     await ctx.live?.stop();
     const record = appendRevisionCommand(paths, formatRevision(revisionOf(ctx, resultOf(outcome), outcome.message)));
     try {
