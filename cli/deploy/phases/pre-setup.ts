@@ -11,6 +11,6 @@ export const preSetupPhase: HostPhase = {
   async run(ctx) {
     const home = ctx.facts?.home || '/tmp';
     // the deploy path may not exist yet: this hook's log lives in ~/.pmx
-    await runHook(ctx, 'pre-setup', ctx.run.environment.preSetup!, home, posix.join(home, '.pmx', 'deploy-logs', `${ctx.run.environment.name}-setup.log`));
+    await runHook(ctx, 'pre-setup', ctx.run.environment.preSetup!, home, posix.join(home, '.pmx', 'deploy-logs', `${ctx.run.environment.name}-setup.log`), { localScript: true });
   },
 };

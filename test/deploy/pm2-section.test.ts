@@ -1,0 +1,43 @@
+// A PM2 user's deploy section, unchanged, on a real SSH host: where `pm2 deploy` (PM2 7.0.4, its
+// pm2-deploy script) gives the hooks a meaning, `pmx deploy` gives them the same one.
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
+import { createAppRepo, deploy, environment, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+
+let env: HostsHandle;
+let hosts: TestHost[];
+let app: AppRepo;
+
+/** A script of the repository that says which release's copy runs and with which arguments. */
+const POST_DEPLOY_SCRIPT = '#!/bin/sh\necho "post-deploy script of $(cat VERSION) got: $*"\n';
+
+beforeAll(async () => {
+  useFreshBundle();
+  env = await startHosts({ count: 1, name: 'pm2-section' });
+  hosts = env.hosts;
+  app = createAppRepo(env, (origin) => ({
+    scripted: environment(env, hosts, origin, { strategy: 'release', path: '/srv/scripted', 'post-deploy': './hooks/post-deploy.sh production && echo after the script' }),
+  }));
+  app.commit('v1', { 'hooks/post-deploy.sh': POST_DEPLOY_SCRIPT });
+  chmodSync(join(app.dir, 'hooks/post-deploy.sh'), 0o755);
+  app.commit('v1');
+}, 90_000);
+afterAll(async () => {
+  if (env) await stopHosts(env);
+});
+
+describe("a PM2 deploy section's hooks", () => {
+  it("a post-deploy that names a script of the repository runs the release's script on the host, with its arguments and what follows it, as PM2 does", async () => {
+    app.commit('v3');
+    for (const command of ['setup', 'deploy'] as const) {
+      const run = await deploy({ file: app.file, envName: 'scripted', command });
+      expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual([command === 'setup' ? 'done' : 'deployed']);
+      if (command === 'setup') continue;
+      const lines = transcript(run).split('\n');
+      expect(lines).toContain(`${hosts[0]!.address} post-deploy | post-deploy script of v3 got: production`);
+      expect(lines).toContain(`${hosts[0]!.address} post-deploy | after the script`);
+    }
+  }, 90_000);
+});
