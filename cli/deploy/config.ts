@@ -2,18 +2,21 @@
 // validated DeployEnvironment; every error names the file, the environment and the key.
 import { statSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { basename, isAbsolute, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { DeployEnvironment, DeployStrategy, HealthCheck } from './types.js';
 import { DeployConfigError } from './errors.js';
 import { readHosts } from './host-targets.js';
 import { readMaxFail, readRolling } from './ramp.js';
 import { readSecretSettings, SECRET_KEYS } from './secrets-config.js';
 import { parseSshOptions } from '../transport/ssh-options.js';
+import { quote } from '../transport/quote.js';
 
 /** Where the reader looks for ~/.ssh and the local user name. */
 export interface ReadOptions {
   home: string;
   env: Record<string, string | undefined>;
+  /** The directory `pmx deploy` runs in: the default post-deploy names the file relative to it, as PM2's does (default: the file's own directory). */
+  cwd?: string;
 }
 
 const PM2_KEYS = ['user', 'host', 'port', 'key', 'ref', 'repo', 'path', 'ssh_options', 'pre-setup', 'post-setup', 'pre-deploy-local', 'pre-deploy', 'post-deploy', 'env', 'fetch', 'forward-agent', 'needs_tty'];
@@ -98,7 +101,7 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     postSetup: text('post-setup'),
     preDeployLocal: text('pre-deploy-local'),
     preDeploy: text('pre-deploy'),
-    postDeploy: text('post-deploy'),
+    postDeploy: text('post-deploy') ?? defaultPostDeploy(file, name, options.cwd ?? dirname(file)),
     ...readSecretSettings(section, file, fail),
     env: readEnv(section.env, fail, warn),
     fastFetch: section.fetch === 'fast',
@@ -116,6 +119,16 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
     hookTimeoutMs: hookTimeout(section.hook_timeout, fail),
     warnings,
   };
+}
+
+/**
+ * PM2's post-deploy when the environment has none (or ''): `pm2 startOrRestart <file> --env <env>`,
+ * the file as it was named from the directory deploy runs in; run in `current`, it starts or
+ * restarts the apps on the release just published (and on the one a revert goes back to).
+ */
+export function defaultPostDeploy(file: string, envName: string, cwd: string): string {
+  const named = relative(cwd, file).split(sep).join('/') || basename(file);
+  return `pmx startOrRestart ${quote(named)} --env ${quote(envName)}`;
 }
 
 /** The local script file a hook names (its first word, relative to the ecosystem file's directory), or null. */

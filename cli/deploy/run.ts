@@ -68,7 +68,7 @@ export interface DeployResult {
 /** Reads the environment (errors name the key) and applies the command line's overrides (the host selection first). */
 export async function loadEnvironment(request: Pick<DeployRequest, 'file' | 'envName' | 'parallel' | 'rolling' | 'select'>): Promise<DeployEnvironment> {
   const deploy = await readDeploySection(request.file);
-  const environment = selectHosts(readDeployEnvironment(deploy, request.envName, request.file, { home: homedir(), env: process.env }), request.select ?? {});
+  const environment = selectHosts(readDeployEnvironment(deploy, request.envName, request.file, { home: homedir(), env: process.env, cwd: process.cwd() }), request.select ?? {});
   return {
     ...environment,
     ...(request.parallel ? { parallel: request.parallel } : {}),

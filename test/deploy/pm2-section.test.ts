@@ -4,7 +4,7 @@ import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHosts, stopHosts, type HostsHandle, type TestHost } from '../hosts/index.js';
-import { createAppRepo, deploy, environment, transcript, useFreshBundle, type AppRepo } from './helpers.js';
+import { createAppRepo, deploy, deployCli, environment, servingEverywhere, transcript, useFreshBundle, type AppRepo } from './helpers.js';
 
 let env: HostsHandle;
 let hosts: TestHost[];
@@ -18,6 +18,8 @@ beforeAll(async () => {
   env = await startHosts({ count: 1, name: 'pm2-section' });
   hosts = env.hosts;
   app = createAppRepo(env, (origin) => ({
+    // no post-deploy: PM2 runs `pm2 startOrRestart <file> --env <env>` in its place
+    production: environment(env, hosts, origin, { strategy: 'release', 'post-deploy': undefined }),
     scripted: environment(env, hosts, origin, { strategy: 'release', path: '/srv/scripted', 'post-deploy': './hooks/post-deploy.sh production && echo after the script' }),
   }));
   app.commit('v1', { 'hooks/post-deploy.sh': POST_DEPLOY_SCRIPT });
@@ -29,6 +31,21 @@ afterAll(async () => {
 });
 
 describe("a PM2 deploy section's hooks", () => {
+  it('an environment without post-deploy starts the apps on the new release and restarts them on the release a revert goes back to, as PM2 does', async () => {
+    const words = async (...args: string[]): Promise<void> => {
+      const run = await deployCli(['production', ...args], {}, app.dir);
+      expect(run.code, `${run.stdout}\n${run.stderr}`).toBe(0);
+    };
+    await words('setup');
+    await words();
+    expect((await servingEverywhere(hosts, 'v1')).map((answer) => answer.version)).toEqual(['v1']);
+    app.commit('v2');
+    await words();
+    expect((await servingEverywhere(hosts, 'v2')).map((answer) => answer.version)).toEqual(['v2']);
+    await words('revert', '1');
+    expect((await servingEverywhere(hosts, 'v1')).map((answer) => answer.version)).toEqual(['v1']);
+  }, 120_000);
+
   it("a post-deploy that names a script of the repository runs the release's script on the host, with its arguments and what follows it, as PM2 does", async () => {
     app.commit('v3');
     for (const command of ['setup', 'deploy'] as const) {

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { duration, isLocalScript, listEnvironments, readDeployEnvironment } from '../../../cli/deploy/config.js';
+import { defaultPostDeploy, duration, isLocalScript, listEnvironments, readDeployEnvironment } from '../../../cli/deploy/config.js';
 import { failure } from './config-failure.js';
 
 const home = mkdtempSync(join(tmpdir(), 'pmx-deploy-config-'));
@@ -276,6 +276,17 @@ describe('errors name the file, the environment and the key', () => {
     expect(failure(() => one({ host: 'a', healthcheck: { url: 'http://x/', command: 'true' } })).key).toBe('healthcheck');
     expect(failure(() => one({ host: 'a', ssh_options: 'ConnectTimeout=soon' })).message).toContain("deploy.prod.ssh_options: expected ConnectTimeout as whole seconds, not 'soon'");
     expect(failure(() => one({ host: 'a', 'post-deploy': ['npm i'] })).key).toBe('post-deploy');
+  });
+});
+
+describe("PM2's default post-deploy", () => {
+  it('is `startOrRestart` of the file as named from where deploy runs, with the environment, when post-deploy is missing or empty', () => {
+    const section = { user: 'deploy', host: 'a', repo: 'r', ref: 'origin/main', path: '/srv/app' };
+    const read = (extra: Record<string, unknown>, cwd?: string) => readDeployEnvironment({ production: { ...section, ...extra } }, 'production', '/work/api/ecosystem.config.js', { home, env: { USER: 'me' }, ...(cwd ? { cwd } : {}) }).postDeploy;
+    expect(read({})).toBe('pmx startOrRestart ecosystem.config.js --env production');
+    expect(read({ 'post-deploy': '' }, '/work/api')).toBe('pmx startOrRestart ecosystem.config.js --env production');
+    expect(read({ 'post-deploy': 'npm ci' })).toBe('npm ci');
+    expect(defaultPostDeploy('/work/api/deploy/ecosystem.config.js', 'prod eu', '/work/api')).toBe("pmx startOrRestart deploy/ecosystem.config.js --env 'prod eu'");
   });
 });
 
