@@ -63,10 +63,14 @@ function limited(run: HookRun): string {
   return `timeout -k 10 ${seconds} sh -c ${quote(run.command)}; __pmx_t=$?; if test "$__pmx_t" -eq 124; then echo "pmx: the hook did not end within hook_timeout (${seconds} s): it was stopped"; fi; exit "$__pmx_t"`;
 }
 
-/** The command that runs a local script file on the host: its interpreter reading stdin. */
+/** Runs a script read on stdin with bash, as PM2's pre-setup does (`bash -s`), or with sh on a host without bash. */
+export const BASH_OR_SH = 'if command -v bash >/dev/null 2>&1; then exec bash -s; else exec sh -s; fi';
+
+/** The command that runs a local script file on the host: the shell its shebang names, reading stdin; bash without one, as PM2. */
 export function scriptCommand(scriptText: string): string {
   const shebang = /^#!\s*(\S+)(?:\s+(\S+))?/.exec(scriptText);
   const program = shebang ? (posix.basename(shebang[1]!) === 'env' ? shebang[2] : posix.basename(shebang[1]!)) : undefined;
+  if (program === undefined) return BASH_OR_SH;
   return program === 'bash' || program === 'zsh' ? `${program} -s` : 'sh -s';
 }
 

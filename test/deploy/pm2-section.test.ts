@@ -13,6 +13,9 @@ let app: AppRepo;
 /** A script of the repository that says which release's copy runs and with which arguments. */
 const POST_DEPLOY_SCRIPT = '#!/bin/sh\necho "post-deploy script of $(cat VERSION) got: $*"\n';
 
+/** A local pre-setup script without a shebang that needs bash, which PM2 feeds to `bash -s` (the hosts' sh is dash). */
+const PRE_SETUP_SCRIPT = '[[ -n $BASH_VERSION ]] && echo "pre-setup script ran under bash"\n';
+
 beforeAll(async () => {
   useFreshBundle();
   env = await startHosts({ count: 1, name: 'pm2-section' });
@@ -21,8 +24,9 @@ beforeAll(async () => {
     // no post-deploy: PM2 runs `pm2 startOrRestart <file> --env <env>` in its place
     production: environment(env, hosts, origin, { strategy: 'release', 'post-deploy': undefined }),
     scripted: environment(env, hosts, origin, { strategy: 'release', path: '/srv/scripted', 'post-deploy': './hooks/post-deploy.sh production && echo after the script' }),
+    prepared: environment(env, hosts, origin, { strategy: 'release', path: '/srv/prepared', 'pre-setup': 'hooks/pre-setup.sh' }),
   }));
-  app.commit('v1', { 'hooks/post-deploy.sh': POST_DEPLOY_SCRIPT });
+  app.commit('v1', { 'hooks/post-deploy.sh': POST_DEPLOY_SCRIPT, 'hooks/pre-setup.sh': PRE_SETUP_SCRIPT });
   chmodSync(join(app.dir, 'hooks/post-deploy.sh'), 0o755);
   app.commit('v1');
 }, 90_000);
@@ -57,4 +61,10 @@ describe("a PM2 deploy section's hooks", () => {
       expect(lines).toContain(`${hosts[0]!.address} post-deploy | after the script`);
     }
   }, 90_000);
+
+  it('a pre-setup naming a local script without a shebang feeds it to bash on the host, as PM2 does', async () => {
+    const run = await deploy({ file: app.file, envName: 'prepared', command: 'setup' });
+    expect(run.outcomes.map((o) => o.status), transcript(run)).toEqual(['done']);
+    expect(transcript(run).split('\n')).toContain(`${hosts[0]!.address} pre-setup | pre-setup script ran under bash`);
+  }, 60_000);
 });

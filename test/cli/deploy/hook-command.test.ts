@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { healthCommand, healthUrlCommand, hookCommand, scriptCommand } from '../../../cli/deploy/hook-command.js';
+import { BASH_OR_SH, healthCommand, healthUrlCommand, hookCommand, scriptCommand } from '../../../cli/deploy/hook-command.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-hook-command-'));
 let server: Server;
@@ -74,7 +74,8 @@ describe('hook commands', () => {
   it('run a local script through the interpreter its shebang names, reading stdin', () => {
     expect(scriptCommand('#!/bin/bash\necho hi')).toBe('bash -s');
     expect(scriptCommand('#!/usr/bin/env bash\necho hi')).toBe('bash -s');
-    expect(scriptCommand('echo hi')).toBe('sh -s');
+    expect(scriptCommand('#!/bin/sh\necho hi')).toBe('sh -s');
+    expect(scriptCommand('echo hi')).toBe(BASH_OR_SH);
     expect(sh(hookCommand({ cwd, command: scriptCommand('echo from script'), env: {}, log, header: 'x' }), 'echo "from script in $(pwd)"\n').stdout).toBe(`from script in ${cwd}\n`);
   });
 });
