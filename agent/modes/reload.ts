@@ -9,11 +9,12 @@ import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
 
 /**
- * Calls `ready` once a replacement is ready: its 'ready' message (or READY=1 on its notify socket)
- * with wait_ready; a cluster worker's first listening server, or, when no worker of the process
- * has listened yet (the one it replaces included), that or having stayed up min_uptime, whichever
- * comes first (a worker that serves no port is ready once up); having stayed up min_uptime
- * when it is socket-activated; its start otherwise. Never, if it exits first.
+ * Calls `ready` once a reload's new child is ready (a replacement, or in fork mode the child its
+ * restart launched): its 'ready' message (or READY=1 on its notify socket) with wait_ready; a
+ * cluster worker's first listening server, or, when no worker of the process has listened yet (the
+ * one it replaces included), that or having stayed up min_uptime, whichever comes first (a worker
+ * that serves no port is ready once up); having stayed up min_uptime otherwise (socket-activated,
+ * or fork mode). Never, if it exits first.
  */
 export function watchReadiness(launched: Launched, spec: AppSpec, servesPort: boolean, notify: NotifySocket | null, ready: () => void): void {
   const { child, onListening } = launched;
@@ -44,12 +45,11 @@ export function watchReadiness(launched: Launched, spec: AppSpec, servesPort: bo
     else onListening(once);
     // a worker that serves no port is ready once it stayed up
     if (!servesPort) setTimeout(once, spec.min_uptime).unref();
-  } else if (spec.listen.length > 0) {
-    // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
-    // min_uptime: until then the old child keeps accepting from the shared socket
-    child.once('spawn', () => setTimeout(() => alive() && ready(), spec.min_uptime));
   } else {
-    child.once('spawn', () => ready());
+    // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
+    // min_uptime: until then the old child keeps accepting from the shared socket; a fork-mode
+    // child, with nothing to listen for, once it stayed up as a worker that serves no port
+    child.once('spawn', () => setTimeout(() => alive() && ready(), spec.min_uptime));
   }
 }
 

@@ -2,7 +2,7 @@
 // it is fed, the effects it returns, and the edges several events share (launch, stop every
 // child, finish a stop). Nothing here touches the OS.
 import { ProcessState, type ProcessStatus } from './states.js';
-import type { HealthCheck, RestartLimit } from '../protocol/app-spec.js';
+import type { ExecMode, HealthCheck, RestartLimit } from '../protocol/app-spec.js';
 
 /** The part of an app's spec that decides how its process is restarted, reloaded and stopped. */
 export interface RestartPolicy {
@@ -21,6 +21,8 @@ export interface RestartPolicy {
   listen: readonly string[];
   /** A replacement's probe must pass before it takes over (process/replacement.ts). */
   health_check?: HealthCheck | null;
+  /** Cluster workers (and socket-activated apps) reload beside the old child; fork-mode ones by a restart (process/proof.ts). */
+  exec_mode: ExecMode;
 }
 
 /** What a caller asks of a process. Every request gets a ticket and, in time, one answer. */
@@ -38,8 +40,14 @@ export interface Pending {
 /** The answer to a request: carried out, a reload whose replacement failed, or overridden by a later request. */
 export type Outcome =
   | { kind: 'done' }
-  | { kind: 'failed'; reason: 'timeout' | 'exited' }
+  | { kind: 'failed'; reason: FailedBecause }
   | { kind: 'superseded'; by: Intent };
+
+/**
+ * Why a reload failed: its new child was not ready in time, exited first, or was restarted first
+ * by its own watches (unhealthy, hung, a missed watchdog: fork mode, where it is the current child).
+ */
+export type FailedBecause = 'timeout' | 'exited' | 'liveness';
 
 /** The children a process can have at once. `current` is the one `ls` shows. */
 export type Role = 'current' | 'replacement' | 'retiring';
@@ -82,6 +90,11 @@ export interface Lifecycle {
   pending: Pending | null;
   /** While REPLACING: the first ticket of a reload asked after this replacement began (it gets a round of its own), else 0. */
   queued: number;
+  /**
+   * Fork mode: the reloads (their tickets, among the pending ones) that wait for the child their
+   * restart launches to be ready by the reload's rules (proof.ts), not merely online; [] otherwise.
+   */
+  proving: number[];
   /** Deleted: gone from the list, and nothing brings it back. */
   removed: boolean;
 }
@@ -95,17 +108,21 @@ export type LifecycleEvent =
   | { type: 'liveness-failed' }
   | { type: 'replacement-ready' }
   | { type: 'replacement-exit' }
+  /** Fork mode: the child a reload launched is ready by the reload's rules (modes/reload.ts watchReadiness, and its probe passed). */
+  | { type: 'proven' }
   | { type: 'drained' }
   | { type: 'retired-exit' }
   | { type: 'restart-timer' }
   | { type: 'ready-timer' }
   | { type: 'kill-timer' }
   | { type: 'replace-timer' }
-  | { type: 'retire-timer' };
+  | { type: 'retire-timer' }
+  | { type: 'proof-timer' };
 
 /** restart: back-off before a relaunch; ready: listen_timeout of a launch; kill: kill_timeout of the current child and
- * its replacement once stopped; replace: how long a replacement may boot; retire: kill_timeout of the retiring child. */
-export type Timer = 'restart' | 'ready' | 'kill' | 'replace' | 'retire';
+ * its replacement once stopped; replace: how long a replacement may boot; retire: kill_timeout of the retiring child;
+ * proof: how long the child a fork-mode reload launched may take to be ready. */
+export type Timer = 'restart' | 'ready' | 'kill' | 'replace' | 'retire' | 'proof';
 
 export type Effect =
   | { kind: 'spawn' }
@@ -149,6 +166,7 @@ export function initialLifecycle(): Lifecycle {
     last: null,
     pending: null,
     queued: 0,
+    proving: [],
     removed: false,
   };
 }
@@ -161,11 +179,30 @@ export function hasChildren(c: Children): boolean {
   return c.current || c.replacement !== 'none' || c.retiring !== 'none';
 }
 
-/** -> LAUNCHING: a new current child. */
+/** Whether the app reloads beside its old child (a cluster worker, a socket-activated app), or, in fork mode, by a restart whose new child must prove ready. */
+export function reloadsWithoutGap(policy: RestartPolicy): boolean {
+  return policy.exec_mode === 'cluster_mode' || policy.listen.length > 0;
+}
+
+/** How long a reload's new child (a replacement, or a fork-mode relaunch) may take to be ready before the reload gives up on it. */
+export function readyTimeout(policy: RestartPolicy): number {
+  // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
+  // min_uptime: until then the old child keeps accepting from the shared socket; so is a fork-mode
+  // child without wait_ready (modes/reload.ts watchReadiness)
+  const byUptime = !policy.wait_ready && (policy.listen.length > 0 || !reloadsWithoutGap(policy));
+  // with a health check, the new child must pass a probe (and be ready as above) within
+  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
+  const health = policy.health_check;
+  if (health) return health.start_period + health.interval * health.failures + health.timeout;
+  return byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
+}
+
+/** -> LAUNCHING: a new current child; one a fork-mode reload waits for has readyTimeout to prove ready. */
 export function launch(s: Lifecycle, policy: RestartPolicy, now: number, cancelRestart: boolean): Transition {
   const effects: Effect[] = cancelRestart ? [{ kind: 'cancel', timer: 'restart' }] : [];
   effects.push({ kind: 'spawn' });
   if (policy.wait_ready) effects.push({ kind: 'schedule', timer: 'ready', delay: policy.listen_timeout });
+  if (s.proving.length > 0) effects.push({ kind: 'schedule', timer: 'proof', delay: readyTimeout(policy) });
   return {
     // the last exit code stays until the next exit, as PM2's exit_code does
     state: { ...s, status: ProcessState.LAUNCHING, startedAt: now, afterStop: 'stop', restartAt: 0, erroredBy: undefined, children: { ...s.children, current: true } },
@@ -183,6 +220,8 @@ export function stopAll(s: Lifecycle, afterStop: AfterStop, policy: RestartPolic
   const c = s.children;
   const effects: Effect[] = [{ kind: 'cancel', timer: 'ready' }];
   if (s.status === ProcessState.REPLACING) effects.push({ kind: 'cancel', timer: 'replace' });
+  // the child on trial is stopped: a relaunch for the reloads that wait gets a trial of its own
+  if (s.proving.length > 0) effects.push({ kind: 'cancel', timer: 'proof' });
   if (c.current) effects.push({ kind: 'stop-signal', child: 'current' });
   if (c.replacement === 'booting') effects.push({ kind: 'stop-signal', child: 'replacement' });
   if (c.current || c.replacement === 'booting') effects.push({ kind: 'schedule', timer: 'kill', delay: policy.kill_timeout });

@@ -4,27 +4,15 @@
 // the old child has exited. A replacement that dies or is not ready in time is killed and the old
 // child serves on. A reload asked during a round gets a round of its own after it. Pure.
 import { ProcessState } from './states.js';
-import { afterChildExit, hurryRetiring, same, stopAll, type Effect, type Lifecycle, type Outcome, type RestartPolicy, type Transition } from './lifecycle.js';
+import { afterChildExit, hurryRetiring, readyTimeout, same, stopAll, type Effect, type Lifecycle, type Outcome, type RestartPolicy, type Transition } from './lifecycle.js';
 import { judgeExit } from './crash-policy.js';
 import { answer } from './requests.js';
-
-/** How long a replacement may take to be ready before the round gives up on it. */
-export function replacementTimeout(policy: RestartPolicy): number {
-  // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
-  // min_uptime: until then the old child keeps accepting from the shared socket
-  const byUptime = !policy.wait_ready && policy.listen.length > 0;
-  // with a health check, the replacement must pass a probe (and be ready as above) within
-  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
-  const health = policy.health_check;
-  if (health) return health.start_period + health.interval * health.failures + health.timeout;
-  return byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
-}
 
 /** ONLINE -> REPLACING: a replacement is started beside the current child. */
 export function beginRound(s: Lifecycle, policy: RestartPolicy): Transition {
   return {
     state: { ...s, status: ProcessState.REPLACING, children: { ...s.children, replacement: 'booting' } },
-    effects: [{ kind: 'spawn-replacement' }, { kind: 'schedule', timer: 'replace', delay: replacementTimeout(policy) }],
+    effects: [{ kind: 'spawn-replacement' }, { kind: 'schedule', timer: 'replace', delay: readyTimeout(policy) }],
   };
 }
 
@@ -103,7 +91,7 @@ export function currentExitedWhileReplacing(s: Lifecycle, code: number | null, p
   if (c.replacement === 'booting' && verdict.kind === 'restart' && !s.queued) {
     return {
       state: { ...base, status: ProcessState.LAUNCHING, restarts: s.restarts + 1, startedAt: now, afterStop: 'stop', children: { current: true, replacement: 'none', retiring: 'none' } },
-      effects: [...effects, { kind: 'cancel', timer: 'replace' }, { kind: 'promote' }, { kind: 'schedule', timer: 'ready', delay: replacementTimeout(policy) }],
+      effects: [...effects, { kind: 'cancel', timer: 'replace' }, { kind: 'promote' }, { kind: 'schedule', timer: 'ready', delay: readyTimeout(policy) }],
     };
   }
   let next = base;

@@ -50,11 +50,17 @@ export function admit(s: Lifecycle, intent: Intent): Admission {
   return { state, effects, answered: false };
 }
 
-/** Answers the pending requests when the transition brought the process where they wanted it. */
+/**
+ * Answers the pending requests when the transition brought the process where they wanted it; the
+ * fork-mode reloads whose new child is on trial wait for its verdict (proof.ts).
+ */
 export function settle(t: Transition): Transition {
-  const { pending, status } = t.state;
+  const { pending, status, proving } = t.state;
   if (!pending || !reached(pending.goal, status, t.effects)) return t;
-  return { state: { ...t.state, pending: null }, effects: [...t.effects, answer(pending.tickets, { kind: 'done' })] };
+  const waiting = pending.tickets.filter((ticket) => proving.includes(ticket));
+  const done = pending.tickets.filter((ticket) => !proving.includes(ticket));
+  if (done.length === 0) return t;
+  return { state: { ...t.state, pending: waiting.length > 0 ? { ...pending, tickets: waiting } : null }, effects: [...t.effects, answer(done, { kind: 'done' })] };
 }
 
 /**

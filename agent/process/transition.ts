@@ -6,6 +6,7 @@ import { ProcessState, isRunning, isSignallable, isUnattended } from './states.j
 import {
   afterChildExit,
   launch,
+  reloadsWithoutGap,
   same,
   stopAll,
   type Effect,
@@ -17,6 +18,7 @@ import {
 } from './lifecycle.js';
 import { judgeExit, judgeLivenessRestart } from './crash-policy.js';
 import { admit, answer, isIntent, settle } from './requests.js';
+import { disproved, onTrial, proofTimedOut, proven } from './proof.js';
 import {
   beginRound,
   currentExitedWhileReplacing,
@@ -42,8 +44,19 @@ export function transition(s: Lifecycle, event: LifecycleEvent, policy: RestartP
 function request(s: Lifecycle, intent: Intent, policy: RestartPolicy, now: number): Transition {
   const admitted = admit(s, intent);
   if (admitted.answered) return { state: admitted.state, effects: admitted.effects };
-  const applied = REQUESTS[intent](admitted.state, policy, now);
-  return settle({ state: applied.state, effects: [...admitted.effects, ...applied.effects] });
+  const trial = endsTrial(admitted.state, intent);
+  const applied = REQUESTS[intent](trial.state, policy, now);
+  return settle({ state: applied.state, effects: [...admitted.effects, ...trial.effects, ...applied.effects] });
+}
+
+/**
+ * A stop or delete ends a fork-mode reload's trial (the reload was answered superseded on
+ * admission); so does a restart, whose relaunch answers the reload as it answers one under way
+ * in cluster mode. A start or another reload leaves it: they join it.
+ */
+function endsTrial(s: Lifecycle, intent: Intent): Transition {
+  if (s.proving.length === 0 || intent === 'start' || intent === 'reload') return same(s);
+  return { state: { ...s, proving: [] }, effects: [{ kind: 'cancel', timer: 'proof' }] };
 }
 
 const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number) => Transition> = {
@@ -72,6 +85,8 @@ const REQUESTS: Record<Intent, (s: Lifecycle, policy: RestartPolicy, now: number
   },
 
   reload(s, policy, now) {
+    // fork mode: a restart, whose new child must prove ready before the reload is answered (proof.ts)
+    if (!reloadsWithoutGap(policy)) return REQUESTS.restart(onTrial(s, s.asked), policy, now);
     // ONLINE -> REPLACING: a replacement boots while the current child serves
     if (s.status === ProcessState.ONLINE) return beginRound(s, policy);
     // REPLACING: a round of its own once this one ends
@@ -134,7 +149,7 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
     case 'spawn-failed':
       // LAUNCHING -> ERRORED: the interpreter or script cannot be executed; retrying will not help
       if (s.status === ProcessState.LAUNCHING) {
-        return { state: { ...s, status: ProcessState.ERRORED, children: { ...s.children, current: false } }, effects: [{ kind: 'cancel', timer: 'ready' }] };
+        return disproved(s, 'exited', (t) => ({ state: { ...t, status: ProcessState.ERRORED, children: { ...t.children, current: false } }, effects: [{ kind: 'cancel', timer: 'ready' }] }));
       }
       // STOPPING: the child that was being stopped never ran
       return s.status === ProcessState.STOPPING ? currentExited(s, null, policy, now) : same(s);
@@ -145,6 +160,8 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
     case 'liveness-failed': {
       // LAUNCHING | ONLINE -> STOPPING, then LAUNCHING; or ERRORED once restart_limit is reached; or STOPPED (autorestart off)
       if (!isUnattended(s.status) || !s.children.current) return same(s);
+      // the child a fork-mode reload launched is restarted by its own watches before it proved ready: the reload failed
+      if (s.proving.length > 0) return disproved(s, 'liveness', (t) => react(t, event, policy, now));
       const { limited, recentRestarts } = judgeLivenessRestart(s, policy, now);
       // autorestart off: it is stopped and stays so, as after a crash (systemd's Restart=no with a watchdog)
       if (!policy.autorestart) return stopAll({ ...s, recentRestarts }, 'stop', policy);
@@ -164,6 +181,10 @@ function react(s: Lifecycle, event: ChildEvent, policy: RestartPolicy, now: numb
       return retireTimedOut(s);
     case 'retired-exit':
       return retiringExited(s, policy, now);
+    case 'proven':
+      return proven(s);
+    case 'proof-timer':
+      return proofTimedOut(s);
   }
 }
 
@@ -177,6 +198,8 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
     return afterChildExit(base, 'current', [{ kind: 'cancel', timer: 'ready' }, { kind: 'kill-tree', child: 'current' }], policy, now);
   }
   if (!isUnattended(s.status)) return same(s);
+  // LAUNCHING | ONLINE: the child a fork-mode reload launched died before it proved ready: the reload failed
+  if (s.proving.length > 0) return disproved(s, 'exited', (t) => currentExited(t, code, policy, now));
 
   const cleanup: Effect[] = [
     { kind: 'cancel', timer: 'kill' },

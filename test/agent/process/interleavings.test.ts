@@ -17,6 +17,7 @@ const base: RestartPolicy = {
   wait_ready: false,
   listen_timeout: 3000,
   listen: [],
+  exec_mode: 'cluster_mode',
 };
 
 interface Sim {
@@ -36,7 +37,7 @@ const INTENTS: LifecycleEvent[] = ['start', 'stop', 'restart', 'reload', 'delete
 function possible(sim: Sim): LifecycleEvent[] {
   const c = sim.state.children;
   const events = [...INTENTS];
-  if (c.current) events.push({ type: 'ready' }, { type: 'exit', code: 1, signal: null });
+  if (c.current) events.push({ type: 'ready' }, { type: 'exit', code: 1, signal: null }, { type: 'proven' }, { type: 'liveness-failed' });
   if (c.replacement !== 'none') events.push({ type: 'replacement-ready' }, { type: 'replacement-exit' });
   if (c.retiring !== 'none') events.push({ type: 'drained' }, { type: 'retired-exit' });
   for (const timer of sim.timers) events.push({ type: `${timer}-timer` } as LifecycleEvent);
@@ -103,6 +104,14 @@ function step(sim: Sim, event: LifecycleEvent, policy: RestartPolicy, now: numbe
   if (!state.pending && state.queued !== 0) fail('a queued reload that nobody waits for');
   if (removed && (children || timers.size > 0 || state.pending || !isDormant(s))) fail('a removed process with a child, a timer or a request left, or not dormant');
   if (state.pending && s !== 'replacing' && state.queued !== 0) fail('a queued reload outside a replacement');
+  if (state.proving.length > 0) {
+    if (!['stopping', 'launching', 'online'].includes(s)) fail(`a reload on trial while ${s}`);
+    if (s === 'stopping' && state.afterStop !== 'restart') fail(`a reload on trial while stopping to ${state.afterStop}`);
+    if (!state.proving.every((ticket) => state.pending?.goal === 'running' && state.pending.tickets.includes(ticket))) fail('a reload on trial that is not pending');
+    if (state.proving.some((ticket) => intents.get(ticket) !== 'reload')) fail('a request other than a reload on trial');
+    if (s !== 'stopping' && !timers.has('proof')) fail('a child on trial with no time limit');
+  }
+  if (timers.has('proof') && state.proving.length === 0) fail('a proof timer with no reload on trial');
   history.push(event.type);
   return { state, timers, answered, intents, killed, removed };
 }
@@ -137,6 +146,7 @@ function quiesce(sim: Sim, policy: RestartPolicy, now: number, history: string[]
       : c.retiring === 'draining' ? { type: 'drained' }
       : c.retiring === 'stopping' ? { type: 'retired-exit' }
       : s === 'stopping' && c.current ? { type: 'exit', code: 0, signal: null }
+      : sim.state.proving.length > 0 && (s === 'launching' || s === 'online') ? { type: 'proven' }
       : s === 'launching' ? { type: 'ready' }
       : s === 'waiting restart' ? { type: 'restart-timer' }
       : null;
@@ -177,6 +187,10 @@ describe('every interleaving on one process', () => {
     ['autorestart off', { ...base, autorestart: false }],
     ['max_restarts 1', { ...base, max_restarts: 1 }],
     ['wait_ready', { ...base, wait_ready: true }],
+    ['fork mode', { ...base, exec_mode: 'fork_mode' }],
+    ['fork mode, wait_ready', { ...base, exec_mode: 'fork_mode', wait_ready: true }],
+    ['fork mode, restart_delay', { ...base, exec_mode: 'fork_mode', restart_delay: 100 }],
+    ['fork mode, autorestart off', { ...base, exec_mode: 'fork_mode', autorestart: false }],
   ];
   for (const [name, policy] of policies) {
     it(`keeps the invariants and answers every request exactly once (${name}, 5 events deep)`, () => {

@@ -13,6 +13,7 @@ const policy: RestartPolicy = {
   wait_ready: false,
   listen_timeout: 3000,
   listen: [],
+  exec_mode: 'cluster_mode',
 };
 
 function run(events: [LifecycleEvent, number][], p: RestartPolicy = policy, from: Lifecycle = initialLifecycle()) {
@@ -510,5 +511,89 @@ describe('transition: a deleted process', () => {
     }
     expect(at(gone, { type: 'delete' }).effects).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
     expect(at(gone, { type: 'restart-timer' })).toEqual({ state: gone, effects: [] });
+  });
+});
+
+describe('transition: reload in fork mode', () => {
+  const fork: RestartPolicy = { ...policy, exec_mode: 'fork_mode' };
+  const forkOnline = (p: RestartPolicy = fork): Lifecycle => run([[{ type: 'start' }, 0], [{ type: 'ready' }, 1]], p).state;
+  /** Reloaded, the old child exited, the new one launched and online: its trial under way. */
+  const onTrial = (p: RestartPolicy = fork) => chain(forkOnline(p), [{ type: 'reload' }, { type: 'exit', code: 0, signal: null }, { type: 'ready' }], p);
+
+  it('restarts through the stop path, and gives the new child readyTimeout to prove ready: min_uptime + 1 s up at least, without wait_ready', () => {
+    const stopping = at(forkOnline(), { type: 'reload' }, 100, fork);
+    expect(stopping.state).toMatchObject({ status: 'stopping', afterStop: 'restart', proving: [2] });
+    const relaunched = at(stopping.state, { type: 'exit', code: 0, signal: null }, 100, fork);
+    expect(relaunched.effects).toContainEqual({ kind: 'spawn' });
+    expect(relaunched.effects).toContainEqual({ kind: 'schedule', timer: 'proof', delay: 3000 });
+    expect(at(stopping.state, { type: 'exit', code: 0, signal: null }, 100, { ...fork, min_uptime: 5000 }).effects).toContainEqual({ kind: 'schedule', timer: 'proof', delay: 6000 });
+    const probed = { ...fork, health_check: { target: { tcp: { host: '127.0.0.1', port: 1 } }, interval: 500, timeout: 400, failures: 3, start_period: 1000 } } as RestartPolicy;
+    expect(at(at(forkOnline(probed), { type: 'reload' }, 100, probed).state, { type: 'exit', code: 0, signal: null }, 100, probed).effects).toContainEqual({ kind: 'schedule', timer: 'proof', delay: 2900 });
+  });
+
+  it('answers the reload once the new child proved ready, not when it went online', () => {
+    const { state, effects } = onTrial();
+    expect(state.status).toBe('online');
+    expect(answers(effects)).toEqual([]);
+    const proven = at(state, { type: 'proven' }, 100, fork);
+    expect(proven.state).toMatchObject({ status: 'online', proving: [], pending: null });
+    expect(proven.effects).toEqual([{ kind: 'cancel', timer: 'proof' }, { kind: 'answer', tickets: [2], outcome: { kind: 'done' } }]);
+  });
+
+  it("takes a wait_ready child online at its 'ready', which proves it", () => {
+    const p = { ...fork, wait_ready: true };
+    const launching = chain(forkOnline(p), [{ type: 'reload' }, { type: 'exit', code: 0, signal: null }], p).state;
+    expect(launching.status).toBe('launching');
+    expect(at(launching, { type: 'proven' }, 100, p).state.status).toBe('online');
+  });
+
+  it('fails the reload when the new child exits before it proved ready, after the restart policy relaunched it', () => {
+    const { effects, state } = at(onTrial().state, crash, 200, fork);
+    expect(state).toMatchObject({ status: 'launching', proving: [], pending: null });
+    const spawn = effects.findIndex((effect) => effect.kind === 'spawn');
+    const failed = effects.findIndex((effect) => effect.kind === 'answer');
+    expect(effects[failed]).toEqual({ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'exited' } });
+    // the reload learns it failed once the relaunch is under way: what it reads of the process is what the restart policy left
+    expect(spawn).toBeGreaterThanOrEqual(0);
+    expect(failed).toBeGreaterThan(spawn);
+    expect(effects).not.toContainEqual({ kind: 'schedule', timer: 'proof', delay: 3000 });
+  });
+
+  it('fails the reload when the new child is not ready within readyTimeout, and leaves it running', () => {
+    const { effects, state } = at(onTrial().state, { type: 'proof-timer' }, 3200, fork);
+    expect(state).toMatchObject({ status: 'online', proving: [], pending: null, children: { current: true } });
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'timeout' } }]);
+  });
+
+  it('fails the reload when its watches restart the new child first (unhealthy, hung)', () => {
+    const { effects, state } = at(onTrial().state, { type: 'liveness-failed' }, 200, fork);
+    expect(state).toMatchObject({ status: 'stopping', afterStop: 'restart', proving: [] });
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'liveness' } }]);
+  });
+
+  it('lets a stop or a delete win over the reload at any point of it: the reload is superseded, the trial ends', () => {
+    for (const type of ['stop', 'delete'] as const) {
+      for (const events of [[{ type: 'reload' }], [{ type: 'reload' }, { type: 'exit', code: 0, signal: null }], [{ type: 'reload' }, { type: 'exit', code: 0, signal: null }, { type: 'ready' }]] as LifecycleEvent[][]) {
+        const { state, effects } = chain(forkOnline(), [...events, { type }], fork);
+        expect(state.proving).toEqual([]);
+        expect(answers(effects)).toContainEqual({ kind: 'answer', tickets: [2], outcome: { kind: 'superseded', by: type } });
+        expect(at(state, { type: 'proven' }, 100, fork).effects).toEqual([]);
+      }
+    }
+  });
+
+  it('answers a start that joined the reload as a start, never that the reload failed', () => {
+    const joined = chain(forkOnline(), [{ type: 'reload' }, { type: 'start' }, { type: 'exit', code: 0, signal: null }], fork);
+    expect(joined.state.pending?.tickets).toEqual([2, 3]);
+    const online = at(joined.state, { type: 'ready' }, 100, fork);
+    expect(answers(online.effects)).toEqual([{ kind: 'answer', tickets: [3], outcome: { kind: 'done' } }]);
+    expect(answers(at(online.state, crash, 200, fork).effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'exited' } }]);
+  });
+
+  it('restarts without a trial when a restart comes during the reload: the relaunch answers both, as in cluster mode', () => {
+    const { state, effects } = chain(onTrial().state, [{ type: 'restart' }, { type: 'exit', code: 0, signal: null }, { type: 'ready' }], fork);
+    expect(state).toMatchObject({ status: 'online', proving: [], pending: null });
+    expect(effects).not.toContainEqual(expect.objectContaining({ timer: 'proof', kind: 'schedule' }));
+    expect(answers(effects)).toEqual([{ kind: 'answer', tickets: [2, 3], outcome: { kind: 'done' } }]);
   });
 });
