@@ -10,6 +10,7 @@ import type { SupervisedProcess } from './process/supervised.js';
 import { ProcessState, isDormant } from './process/states.js';
 import type { Intent, Outcome } from './process/lifecycle.js';
 import { GOALS } from './process/requests.js';
+import { reloadsWithoutGap } from './process/lifecycle.js';
 import { constants } from 'node:os';
 import { MAX_INSTANCES } from './protocol/limits.js';
 import { LaunchTurns, SPAWN_BATCH, Unreached, beingDeleted, removal, settlingOf } from './launch-turns.js';
@@ -158,16 +159,17 @@ async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[
 /**
  * Reloads `procs`, `batch` at a time. The next batch starts once each replacement of this one
  * serves (its old child drains meanwhile: with long-lived connections, each waited drain_timeout
- * one after the other, 30 s per instance) or its reload has ended. A replacement that does not
- * become ready ends the reload of its app (the rest of its processes keep running as they were,
- * old code and spec) but not of the others, as PM2 goes on to them; a failure is thrown once every
+ * one after the other, 30 s per instance) or its reload has ended (in fork mode: its restarted
+ * child proved ready, or failed). A new process that does not become ready ends the reload of its
+ * app (the rest of its processes keep running as they were, old code and spec) but not of the others, as PM2 goes on to them; a failure is thrown once every
  * round has ended, naming every app that failed and the processes left as they were.
  */
 async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload: (proc: SupervisedProcess, askedBefore: number) => Promise<Outcome>): Promise<Map<SupervisedProcess, Outcome>> {
   // what each had been asked when the reload arrived: a stop since wins over the reload, turn come or not
   const askedBefore = new Map(procs.map((proc) => [proc, proc.lifecycle.asked]));
   const outcomes = new Map<SupervisedProcess, Outcome>();
-  const failed: SupervisedProcess[] = [];
+  /** Each process whose reload failed, with why as it said when it failed (in fork mode its restart policy may relaunch it, and a launch clears it, before the last round ends). */
+  const failed = new Map<SupervisedProcess, string | null>();
   const left: SupervisedProcess[] = [];
   const failedApps = new Set<string>();
   const rounds: Promise<void>[] = [];
@@ -184,7 +186,7 @@ async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload
         const round = outcome.then((answer) => {
           outcomes.set(proc, answer);
           if (answer.kind !== 'failed') return;
-          failed.push(proc);
+          failed.set(proc, proc.error);
           failedApps.add(proc.spec.name);
         });
         rounds.push(round);
@@ -193,7 +195,7 @@ async function reloadInBatches(procs: SupervisedProcess[], batch: number, reload
     );
   }
   await Promise.all(rounds);
-  if (failed.length > 0) throw reloadFailed(failed, left);
+  if (failed.size > 0) throw reloadFailed(failed, left);
   return outcomes;
 }
 
@@ -207,9 +209,9 @@ function untilServing(proc: SupervisedProcess, round: Promise<void>): Promise<vo
   return Promise.race([round, serving]).finally(() => proc.off('replaced', replaced));
 }
 
-function reloadFailed(failed: SupervisedProcess[], left: SupervisedProcess[]): AgentFault {
-  const first = failed[0]!;
-  const aborted = failed.map((proc) => `reload of ${proc.spec.name} (id ${proc.id}) aborted: ${proc.error ?? 'the new process did not become ready'}`).join('; ');
+function reloadFailed(failed: Map<SupervisedProcess, string | null>, left: SupervisedProcess[]): AgentFault {
+  const first = [...failed.keys()][0]!;
+  const aborted = [...failed].map(([proc, error]) => `reload of ${proc.spec.name} (id ${proc.id}) aborted: ${error ?? 'the new process did not become ready'}`).join('; ');
   const untouched = left.length > 0 ? `; not reloaded, running as they were: ${left.map((proc) => `${proc.spec.name} (id ${proc.id})`).join(', ')}` : '';
   return new AgentFault(`${aborted}${untouched}`, { code: 'RELOAD_FAILED', app: first.spec.name, data: {
     id: first.id,
@@ -263,9 +265,10 @@ export async function restartProcesses(registry: Registry, selector: Selector | 
 
 /**
  * Reloads the selected processes, `parallel` at a time: cluster-mode and socket-activated ones
- * without a gap (a replacement serves before the old child stops), fork-mode ones by a restart,
- * as PM2 does. The first replacement that does not become ready ends the reload; the rest keep
- * running. A stop or delete asked after this reload wins over it, on the processes it names,
+ * without a gap (a replacement serves before the old child stops), fork-mode ones by a restart
+ * (as PM2 does) whose new child must be ready (wait_ready's 'ready', its health check passed, or
+ * else up min_uptime) before the next is restarted (PM2 goes on at once). The first new process that does
+ * not become ready ends the reload of its app; the rest keep running as they were. A stop or delete asked after this reload wins over it, on the processes it names,
  * whether their turn has come or not.
  */
 export async function reloadProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
@@ -281,10 +284,12 @@ async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | 
   const before = proc.spec;
   if (next) proc.respec(next);
   else respecForRestart(proc, env, options);
-  const outcome = await proc.request(reloadsWithoutGap(proc.spec) ? 'reload' : 'restart');
+  // without a gap (cluster mode, socket activation), or in fork mode by a restart whose new child must prove ready (process/proof.ts)
+  const outcome = await proc.request('reload');
   // an aborted reload leaves the old child serving with what it was started with: so says the list,
-  // and so start the instances added later (they took the new environment that made it fail)
-  if (outcome.kind === 'failed' && proc.spec !== before) proc.respec(before);
+  // and so start the instances added later (they took the new environment that made it fail); in
+  // fork mode the old child had stopped first, and the new one runs what it was given
+  if (outcome.kind === 'failed' && proc.spec !== before && reloadsWithoutGap(before)) proc.respec(before);
   return outcome;
 }
 
@@ -303,10 +308,6 @@ function respecForRestart(proc: SupervisedProcess, env: Record<string, string> |
 function pickGiven(spec: AppSpec, given: readonly (keyof AppSpec)[]): Partial<AppSpec> | undefined {
   const keys = given.filter((key) => !RESPEC_FORBIDDEN.has(key));
   return keys.length === 0 ? undefined : Object.fromEntries(keys.map((key) => [key, spec[key]]));
-}
-
-function reloadsWithoutGap(spec: AppSpec): boolean {
-  return spec.exec_mode === 'cluster_mode' || spec.listen.length > 0;
 }
 
 /**
