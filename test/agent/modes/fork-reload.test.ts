@@ -101,6 +101,21 @@ describe('pmx reload in fork mode, with wait_ready', () => {
   });
 });
 
+describe('pmx reload in fork mode, of an app written for systemd (notify)', () => {
+  it('stops at the first new process that never says READY=1: names id 0, and id 1 runs on as it was', async () => {
+    const file = join(pmx.dir, 'notify.config.js');
+    writeFileSync(file, `module.exports = ${JSON.stringify({ apps: [{ name: 'notifying', script: join(FIXTURES, 'apps', 'notify.sh'), interpreter: 'none', notify: true, instances: 2, listen_timeout: 1500 }] })};\n`);
+    await pmx.ok(['start', file]);
+    const [first, second] = (await pmx.jlist()).filter((entry) => entry.name === 'notifying').sort((a, b) => a.pm_id - b.pm_id);
+    const result = await pmx.run(['reload', 'notifying', '--update-env'], { env: { READY_AFTER: '1000' } });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr + result.stdout).toMatch(new RegExp(`reload of notifying \\(id ${first!.pm_id}\\) aborted: reload: the new process did not become ready within 1500 ms.*; not reloaded, running as they were: notifying \\(id ${second!.pm_id}\\)`));
+    const secondAfter = (await pmx.jlist()).find((entry) => entry.pm_id === second!.pm_id)!;
+    expect(secondAfter.pid).toBe(second!.pid);
+    expect(secondAfter.pm2_env.restart_time).toBe(second!.pm2_env.restart_time);
+  });
+});
+
 describe('pmx reload in fork mode, without wait_ready', () => {
   it('restarts the next instance only once the new process of the one before stayed up min_uptime', async () => {
     const app = await startForkApp('uptime', { version: 1, ready: 'never' }, { min_uptime: 1500 });
