@@ -115,9 +115,16 @@ class AppWatch {
     this.firstChange ??= path;
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
+      this.timer = null;
+      // a folder of the app deleted or renamed away (half of a deploy's swap, perhaps): its return
+      // is a change of its own, and the restart waits for it, so that the app starts on its files
+      const gone = this.trees.find((tree) => tree.vanished);
+      if (gone) {
+        this.firstChange = null;
+        return this.log(`watch: ${gone.root} is missing: ${this.spec.name} is restarted when it is back`);
+      }
       const how = this.spec.exec_mode === 'cluster_mode' ? 'reloading' : 'restarting';
       this.log(`watch: change detected on ${this.firstChange} for app ${this.spec.name} - ${how}`);
-      this.timer = null;
       this.firstChange = null;
       void this.restart();
     }, this.spec.watch_delay);

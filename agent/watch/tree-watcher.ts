@@ -1,24 +1,37 @@
 // Watches one path for an app: a directory with everything below it that is not ignored, or a
 // single file. Each directory gets its own inotify watch (fs.watch, not recursive), so ignored
-// trees such as node_modules cost nothing; directories that appear are armed as they come, and a
-// watched root that is deleted or renamed away is logged and re-armed when it comes back.
+// trees such as node_modules cost nothing; directories that appear are armed as they come. The
+// root is also watched through its parent folder, by name: a root replaced in one step (a deploy's
+// `mv app.new app`, `rm -rf app && cp -r new app`, a link at the root switched) is armed again at
+// once and told as one change; one deleted or renamed away is logged, told as `vanished` (its
+// changes wait for it), and armed again when it comes back.
 // Symbolic links are followed, as PM2's chokidar follows them (a deploy links shared config into
 // each release): a linked folder is armed as a folder of the tree, once however many ways lead to
 // it, and never one that holds the root (`up -> ..`); a linked file is watched where it lives.
-import { existsSync, lstatSync, readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { IgnoreTest } from './ignore.js';
 
 /** How often a missing root is looked for again (one stat per period). */
 const MISSING_ROOT_POLL_MS = 1000;
 
+/** What the root path names: a folder (its dev:ino, through links), a file, or nothing. */
+type RootIs = { kind: 'dir'; folder: string } | { kind: 'file' } | { kind: 'none' };
+
+const NOTHING: RootIs = { kind: 'none' };
+
 export class TreeWatcher {
   private readonly watchers = new Map<string, FSWatcher>();
   /** The folder (dev:ino) each armed directory's watch is on: one reached again through a link is not armed twice. */
   private readonly folders = new Map<string, string>();
   private readonly armedFolders = new Set<string>();
+  /** The watch of the root's parent folder (dev:ino), for events named as the root. */
+  private parent: { watcher: FSWatcher; folder: string } | null = null;
+  /** What the root named when it was armed. */
+  private armed: RootIs = NOTHING;
   private missing: NodeJS.Timeout | null = null;
   private closed = false;
+  private folderGone = false;
 
   constructor(
     /** Absolute path of the watched directory or file. */
@@ -28,7 +41,15 @@ export class TreeWatcher {
     private readonly changed: (path: string) => void,
     private readonly log: (line: string) => void,
   ) {
-    this.armRoot();
+    this.armParent();
+    this.armed = rootIs(this.root);
+    if (this.armed.kind === 'dir') this.armTree(this.root);
+    else if (this.armed.kind === 'none') this.waitForRoot(`watched path ${this.root} does not exist`);
+  }
+
+  /** True while the root, a folder that was watched, is deleted or renamed away: the app's files are not there. */
+  get vanished(): boolean {
+    return this.folderGone;
   }
 
   /** Ends every watch; no change is reported after this. */
@@ -36,26 +57,89 @@ export class TreeWatcher {
     this.closed = true;
     if (this.missing) clearInterval(this.missing);
     this.missing = null;
-    for (const watcher of this.watchers.values()) watcher.close();
-    this.watchers.clear();
-    this.folders.clear();
-    this.armedFolders.clear();
+    this.parent?.watcher.close();
+    this.parent = null;
+    this.closeTree();
   }
 
-  private armRoot(): void {
-    const kind = kindOf(this.root);
-    if (kind === 'dir') this.armTree(this.root);
-    // a single file is watched through its directory, so that editors' save-by-rename is seen
-    else if (kind === 'file') this.arm(dirname(this.root), basename(this.root));
-    else this.waitForRoot(`watched path ${this.root} does not exist`);
+  /**
+   * Watches the root's parent folder for the root's name, as an editor's save-by-rename of a
+   * single file, and the replacement, removal or return of a root folder, are seen there (a
+   * link at the root switched to another folder is seen nowhere else). Done again when the
+   * parent is another folder than the one watched (it too was replaced, or is back).
+   */
+  private armParent(): void {
+    const dir = dirname(this.root);
+    const folder = dir === this.root ? null : folderOf(dir);
+    if (folder === (this.parent?.folder ?? null)) return;
+    this.parent?.watcher.close();
+    this.parent = null;
+    if (folder === null) return;
+    const name = basename(this.root);
+    const watcher = this.watchOrLog(dir, (_type, entry) => {
+      if (this.parent?.watcher === watcher && entry === name) this.onRootEntry();
+    });
+    if (watcher === null) return;
+    watcher.on('error', () => {
+      if (this.parent?.watcher === watcher) this.parent = null;
+      this.lostRoot();
+    });
+    this.parent = { watcher, folder };
+  }
+
+  /** An event named as the root in its parent: a single file's change, or the root to look at again. */
+  private onRootEntry(): void {
+    if (this.closed) return;
+    if (this.armed.kind === 'file' && kindOf(this.root) === 'file') this.changed(this.root);
+    else this.checkRoot();
+  }
+
+  /**
+   * Compares what the root path names now with what was armed, and when they differ arms what it
+   * names now and tells one change: a folder replaced in one step (another folder, or a link at
+   * the root switched), gone, or back. While a folder is gone, `vanished` says so: the app is not
+   * restarted without its files, and the change of its return restarts it.
+   */
+  private checkRoot(): void {
+    if (this.closed) return;
+    const now = rootIs(this.root);
+    const before = this.armed;
+    if (sameRoot(now, before)) return;
+    this.closeTree();
+    this.armed = now;
+    this.folderGone = now.kind === 'none' && before.kind === 'dir';
+    if (now.kind === 'none') {
+      // a single file is seen made again by its parent's watch; a folder may be gone with its parent
+      if (before.kind === 'dir' || this.parent === null) this.waitForRoot(`watched ${before.kind === 'dir' ? 'directory' : 'file'} ${this.root} was deleted or renamed`);
+      this.changed(this.root);
+      return;
+    }
+    if (this.missing) this.log(`watch: ${this.root} is back, watching it again`);
+    else if (before.kind !== 'none') this.log(`watch: ${this.root} was replaced, watching the new one`);
+    if (this.missing) clearInterval(this.missing);
+    this.missing = null;
+    if (now.kind === 'dir') this.armTree(this.root);
+    this.changed(this.root);
+  }
+
+  /** A watch of the root (or its parent) ended with an error: armed again, as a root that came back, once it can be. */
+  private lostRoot(): void {
+    if (this.closed) return;
+    this.closeTree();
+    this.armed = NOTHING;
+    this.waitForRoot(`watch of ${this.root} ended`);
   }
 
   /** Arms `dir` and every directory below it that is not ignored, following links. */
   private armTree(dir: string): void {
-    if (this.closed || this.watchers.has(dir) || (dir !== this.root && this.ignored(dir))) return;
+    if (this.closed || (dir !== this.root && this.ignored(dir))) return;
     const folder = folderOf(dir);
+    if (this.watchers.has(dir)) {
+      if (this.folders.get(dir) === folder) return;
+      this.drop(dir); // another folder at this path now: its watch would tell the old one's changes
+    }
     if (folder === null || this.armedFolders.has(folder)) return;
-    if (!this.arm(dir, null)) return;
+    if (!this.arm(dir, dir, (type, name) => this.onEvent(dir, type, name))) return;
     this.folders.set(dir, folder);
     this.armedFolders.add(folder);
     let entries;
@@ -88,54 +172,50 @@ export class TreeWatcher {
     if (kind === 'dir') {
       if (!holds(target, realpathOr(this.root))) this.armTree(path);
     } else if (kind === 'file') {
-      this.arm(dirname(target), basename(target), linkKey(path), path);
+      const name = basename(target);
+      this.arm(dirname(target), linkKey(path), (_type, entry) => {
+        if (!this.closed && entry === name) this.changed(path);
+      });
     }
   }
 
-  /**
-   * One fs.watch on `dir`; with `only`, events of other names in it are not reported. `key` names
-   * the watch (a linked file's is the link's), and `reportAs` the path a change is told as.
-   */
-  private arm(dir: string, only: string | null, key = dir, reportAs: string | null = null): boolean {
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(dir, { persistent: false }, (type, name) => (reportAs === null ? this.onEvent(dir, only, type, name) : this.onLinkedFile(only!, reportAs, name)));
-    } catch (error) {
-      this.log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
-      return false;
-    }
+  /** One fs.watch on `dir`, named `key` among the tree's; events reach `handle` while it is the one armed under `key`. */
+  private arm(dir: string, key: string, handle: (type: string, name: string | null) => void): boolean {
+    const watcher = this.watchOrLog(dir, (type, name) => {
+      if (this.watchers.get(key) === watcher) handle(type, name);
+    });
+    if (watcher === null) return false;
     watcher.on('error', (error) => {
       this.log(`watch: ${dir}: ${error.message}`);
       this.drop(key);
-      if (dir === this.root || dir === dirname(this.root)) this.waitForRoot(`watch of ${this.root} ended`);
+      if (dir === this.root) this.lostRoot();
     });
     this.watchers.set(key, watcher);
     return true;
   }
 
-  /** A change in the folder of a linked file: told as a change of the link when it is the file's. */
-  private onLinkedFile(target: string, link: string, name: string | Buffer | null): void {
-    if (this.closed || name === null || name.toString() !== target) return;
-    this.changed(link);
+  private watchOrLog(dir: string, handle: (type: string, name: string | null) => void): FSWatcher | null {
+    try {
+      return watch(dir, { persistent: false }, (type, name) => handle(type, name === null ? null : name.toString()));
+    } catch (error) {
+      this.log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
+      return null;
+    }
   }
 
-  private onEvent(dir: string, only: string | null, type: string, name: string | Buffer | null): void {
+  private onEvent(dir: string, type: string, entry: string | null): void {
     if (this.closed) return;
-    const entry = name === null ? null : name.toString();
-    if (only !== null && entry !== only) return;
-    if (!existsSync(dir)) {
-      // the directory itself was deleted or renamed away
+    if (folderOf(dir) !== this.folders.get(dir)) {
+      // the folder watched at `dir` is not there any more: deleted, renamed away or replaced; what
+      // is at `dir` now is armed in its place (a sub-folder's change is told by its parent's watch)
+      if (dir === this.root) return this.checkRoot();
       this.drop(dir);
-      const rootGone = dir === this.root || (only !== null && !existsSync(this.root));
-      if (rootGone) {
-        this.changed(this.root);
-        this.waitForRoot(`watched directory ${this.root} was deleted or renamed`);
-      }
+      this.armTree(dir);
       return;
     }
     const path = entry === null ? dir : join(dir, entry);
     if (path !== this.root && this.ignored(path)) return;
-    if (type === 'rename' && only === null) {
+    if (type === 'rename') {
       if (isLink(path)) this.armLink(path);
       else if (kindOf(path) === 'dir') this.armTree(path);
       // a link removed: what it led to is watched no more there, but a folder another path still
@@ -189,23 +269,38 @@ export class TreeWatcher {
     }
   }
 
-  private waitForRoot(why: string): void {
-    if (this.closed || this.missing) return;
-    this.log(`watch: ${why}; watching again when it comes back`);
+  /** Closes the watches of the tree (not the parent's). */
+  private closeTree(): void {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
     this.folders.clear();
     this.armedFolders.clear();
+  }
+
+  /** Looks for the root again every period, as well as through its parent's watch (which may be gone with it). */
+  private waitForRoot(why: string): void {
+    if (this.closed || this.missing) return;
+    this.log(`watch: ${why}; watching again when it comes back`);
     this.missing = setInterval(() => {
-      if (kindOf(this.root) === null) return;
-      clearInterval(this.missing!);
-      this.missing = null;
-      this.log(`watch: ${this.root} is back, watching it again`);
-      this.armRoot();
-      this.changed(this.root);
+      this.armParent();
+      this.checkRoot();
     }, MISSING_ROOT_POLL_MS);
     this.missing.unref();
   }
+}
+
+/** What `path` names now, following links. */
+function rootIs(path: string): RootIs {
+  try {
+    const stats = statSync(path);
+    return stats.isDirectory() ? { kind: 'dir', folder: `${stats.dev}:${stats.ino}` } : { kind: 'file' };
+  } catch {
+    return NOTHING;
+  }
+}
+
+function sameRoot(a: RootIs, b: RootIs): boolean {
+  return a.kind === 'dir' && b.kind === 'dir' ? a.folder === b.folder : a.kind === b.kind;
 }
 
 function kindOf(path: string): 'dir' | 'file' | null {
