@@ -106,13 +106,18 @@ describe('watch: a root folder replaced or gone', () => {
 
   it('a sub-folder replaced in one step is watched as the new folder (regression: its old watch stayed, and edits in the new one were unseen)', async () => {
     const dir = release(join(pmx.dir, 'subfolder'), 'a');
+    mkdirSync(join(dir, 'views')); // empty: a rename replaces it in one step, as no rm and cp can
     await startWatched('subfolder', dir);
-    const next = release(join(pmx.dir, 'subfolder.new'), 'b');
+    const next = join(pmx.dir, 'views.new');
+    mkdirSync(next);
+    writeFileSync(join(next, 'page.html'), '<p>b</p>\n');
     const mark = agentLog().length;
-    rmSync(join(dir, 'src'), { recursive: true });
-    cpSync(join(next, 'src'), join(dir, 'src'), { recursive: true });
-    expect((await restartedFor('subfolder', join(dir, 'src'), mark)).pm2_env.restart_time).toBe(1);
-    expect((await ignoredThenEdited('subfolder', dir)).pm2_env.restart_time).toBe(2);
+    renameSync(next, join(dir, 'views'));
+    expect((await restartedFor('subfolder', join(dir, 'views'), mark)).pm2_env.restart_time).toBe(1);
+    const edited = join(dir, 'views', 'page.html');
+    const editMark = agentLog().length;
+    writeFileSync(edited, '<p>edited</p>\n');
+    expect((await restartedFor('subfolder', edited, editMark)).pm2_env.restart_time).toBe(2);
   });
 
   it('a root folder gone for a while restarts the app once it is back, on the files that came back, not while it is missing', async () => {
