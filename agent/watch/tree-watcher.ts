@@ -8,9 +8,10 @@
 // Symbolic links are followed, as PM2's chokidar follows them (a deploy links shared config into
 // each release): a linked folder is armed as a folder of the tree, once however many ways lead to
 // it, and never one that holds the root (`up -> ..`); a linked file is watched where it lives.
-import { lstatSync, readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { IgnoreTest } from './ignore.js';
+import { folderOf, holds, isLink, kindOf, realpathOr } from './paths.js';
 
 /** How often a missing root is looked for again (one stat per period). */
 const MISSING_ROOT_POLL_MS = 1000;
@@ -303,46 +304,7 @@ function sameRoot(a: RootIs, b: RootIs): boolean {
   return a.kind === 'dir' && b.kind === 'dir' ? a.folder === b.folder : a.kind === b.kind;
 }
 
-function kindOf(path: string): 'dir' | 'file' | null {
-  try {
-    return statSync(path).isDirectory() ? 'dir' : 'file';
-  } catch {
-    return null;
-  }
-}
-
 /** The key of a linked file's watch, apart from the folders' (keyed by their path). */
 function linkKey(path: string): string {
   return `link:${path}`;
-}
-
-/** The folder at `path` (followed) as dev:ino, or null when it is gone. */
-function folderOf(path: string): string | null {
-  try {
-    const stats = statSync(path);
-    return `${stats.dev}:${stats.ino}`;
-  } catch {
-    return null;
-  }
-}
-
-function isLink(path: string): boolean {
-  try {
-    return lstatSync(path).isSymbolicLink();
-  } catch {
-    return false;
-  }
-}
-
-function realpathOr(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return path;
-  }
-}
-
-/** Whether the folder `dir` is `path` or one of its ancestors. */
-function holds(dir: string, path: string): boolean {
-  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }

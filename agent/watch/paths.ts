@@ -1,0 +1,44 @@
+// What a watched path is on disk: probes that follow links and never throw.
+import { lstatSync, realpathSync, statSync } from 'node:fs';
+
+/** What `path` is, following links: a folder, a file (or anything else), or nothing. */
+export function kindOf(path: string): 'dir' | 'file' | null {
+  try {
+    return statSync(path).isDirectory() ? 'dir' : 'file';
+  } catch {
+    return null;
+  }
+}
+
+/** The folder at `path` (followed) as dev:ino, or null when it is gone. */
+export function folderOf(path: string): string | null {
+  try {
+    const stats = statSync(path);
+    return `${stats.dev}:${stats.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `path` itself is a symbolic link. */
+export function isLink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
+/** `path` with its links resolved, or as it is when it leads nowhere. */
+export function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** Whether the folder `dir` is `path` or one of its ancestors. */
+export function holds(dir: string, path: string): boolean {
+  return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
