@@ -1,16 +1,17 @@
 // Watches one path for an app: a directory with everything below it that is not ignored, or a
 // single file. Each directory gets its own inotify watch (fs.watch, not recursive), so ignored
 // trees such as node_modules cost nothing; directories that appear are armed as they come. The
-// root is also watched through its parent folder, by name: a root replaced in one step (a deploy's
-// `mv app.new app`, `rm -rf app && cp -r new app`, a link at the root switched) is armed again at
-// once and told as one change; one deleted or renamed away is logged, told as `vanished` (its
-// changes wait for it), and armed again when it comes back.
+// names that lead to the root are watched too (PathWatch): a root replaced in one step (a deploy's
+// `mv app.new app`, `rm -rf app && cp -r new app`, a link at or above the root switched) is armed
+// again at once and told as one change; one deleted or renamed away is logged, told as `vanished`
+// (its changes wait for it), and armed again when it comes back.
 // Symbolic links are followed, as PM2's chokidar follows them (a deploy links shared config into
 // each release): a linked folder is armed as a folder of the tree, once however many ways lead to
 // it, and never one that holds the root (`up -> ..`); a linked file is watched where it lives.
 import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { IgnoreTest } from './ignore.js';
+import { PathWatch } from './path-watch.js';
 import { folderOf, holds, isLink, kindOf, realpathOr } from './paths.js';
 
 /** How often a missing root is looked for again (one stat per period). */
@@ -26,8 +27,8 @@ export class TreeWatcher {
   /** The folder (dev:ino) each armed directory's watch is on: one reached again through a link is not armed twice. */
   private readonly folders = new Map<string, string>();
   private readonly armedFolders = new Set<string>();
-  /** The watch of the root's parent folder (dev:ino), for events named as the root. */
-  private parent: { watcher: FSWatcher; folder: string } | null = null;
+  /** Sees the root's name, or a link's on the way to it, change: a single file's save, a folder swapped. */
+  private readonly way: PathWatch;
   /** What the root named when it was armed. */
   private armed: RootIs = NOTHING;
   private missing: NodeJS.Timeout | null = null;
@@ -42,7 +43,7 @@ export class TreeWatcher {
     private readonly changed: (path: string) => void,
     private readonly log: (line: string) => void,
   ) {
-    this.armParent();
+    this.way = new PathWatch(root, (own) => this.onWayChanged(own), () => this.lostRoot(), log);
     this.armed = rootIs(this.root);
     if (this.armed.kind === 'dir') this.armTree(this.root);
     else if (this.armed.kind === 'none') this.waitForRoot(`watched path ${this.root} does not exist`);
@@ -58,41 +59,16 @@ export class TreeWatcher {
     this.closed = true;
     if (this.missing) clearInterval(this.missing);
     this.missing = null;
-    this.parent?.watcher.close();
-    this.parent = null;
+    this.way.close();
     this.closeTree();
   }
 
-  /**
-   * Watches the root's parent folder for the root's name, as an editor's save-by-rename of a
-   * single file, and the replacement, removal or return of a root folder, are seen there (a
-   * link at the root switched to another folder is seen nowhere else). Done again when the
-   * parent is another folder than the one watched (it too was replaced, or is back).
-   */
-  private armParent(): void {
-    const dir = dirname(this.root);
-    const folder = dir === this.root ? null : folderOf(dir);
-    if (folder === (this.parent?.folder ?? null)) return;
-    this.parent?.watcher.close();
-    this.parent = null;
-    if (folder === null) return;
-    const name = basename(this.root);
-    const watcher = this.watchOrLog(dir, (_type, entry) => {
-      if (this.parent?.watcher === watcher && entry === name) this.onRootEntry();
-    });
-    if (watcher === null) return;
-    watcher.on('error', () => {
-      if (this.parent?.watcher === watcher) this.parent = null;
-      this.lostRoot();
-    });
-    this.parent = { watcher, folder };
-  }
-
-  /** An event named as the root in its parent: a single file's change, or the root to look at again. */
-  private onRootEntry(): void {
+  /** A name on the way to the root changed (`own`: the root's): a single file's change, or the root to look at again. */
+  private onWayChanged(own: boolean): void {
     if (this.closed) return;
-    if (this.armed.kind === 'file' && kindOf(this.root) === 'file') this.changed(this.root);
-    else this.checkRoot();
+    if (own && this.armed.kind === 'file' && kindOf(this.root) === 'file') return this.changed(this.root);
+    this.way.refresh();
+    this.checkRoot();
   }
 
   /**
@@ -111,7 +87,7 @@ export class TreeWatcher {
     this.folderGone = now.kind === 'none' && before.kind === 'dir';
     if (now.kind === 'none') {
       // a single file is seen made again by its parent's watch; a folder may be gone with its parent
-      if (before.kind === 'dir' || this.parent === null) this.waitForRoot(`watched ${before.kind === 'dir' ? 'directory' : 'file'} ${this.root} was deleted or renamed`);
+      if (before.kind === 'dir' || !this.way.watchesParent) this.waitForRoot(`watched ${before.kind === 'dir' ? 'directory' : 'file'} ${this.root} was deleted or renamed`);
       this.changed(this.root);
       return;
     }
@@ -123,7 +99,7 @@ export class TreeWatcher {
     this.changed(this.root);
   }
 
-  /** A watch of the root (or its parent) ended with an error: armed again, as a root that came back, once it can be. */
+  /** A watch of the root (or of the way to it) ended with an error: armed again, as a root that came back, once it can be. */
   private lostRoot(): void {
     if (this.closed) return;
     this.closeTree();
@@ -270,7 +246,7 @@ export class TreeWatcher {
     }
   }
 
-  /** Closes the watches of the tree (not the parent's). */
+  /** Closes the watches of the tree (not those of the way to it). */
   private closeTree(): void {
     for (const watcher of this.watchers.values()) watcher.close();
     this.watchers.clear();
@@ -278,12 +254,12 @@ export class TreeWatcher {
     this.armedFolders.clear();
   }
 
-  /** Looks for the root again every period, as well as through its parent's watch (which may be gone with it). */
+  /** Looks for the root again every period, as well as through the watch of its way (which may be gone with it). */
   private waitForRoot(why: string): void {
     if (this.closed || this.missing) return;
     this.log(`watch: ${why}; watching again when it comes back`);
     this.missing = setInterval(() => {
-      this.armParent();
+      this.way.refresh();
       this.checkRoot();
     }, MISSING_ROOT_POLL_MS);
     this.missing.unref();

@@ -104,6 +104,25 @@ describe('watch: a root folder replaced or gone', () => {
     expect(readFileSync(join(base, 'releases', 'b', 'src', 'index.js'), 'utf8')).toBe('// edited\n');
   });
 
+  it("a link above a listed folder switched (the cwd a deploy's `current`, `watch: ['src']`) restarts the app once and watches the new release's folder (regression: the old release's stayed watched)", async () => {
+    const base = join(pmx.dir, 'above');
+    release(join(base, 'releases', 'a'), 'a');
+    release(join(base, 'releases', 'b'), 'b');
+    const current = join(base, 'current');
+    symlinkSync('releases/a', current);
+    await startWatched('above', current, 'src');
+    const mark = agentLog().length;
+    symlinkSync('releases/b', join(base, 'current.next'));
+    renameSync(join(base, 'current.next'), current);
+    const switched = await restartedFor('above', join(current, 'src'), mark);
+    expect(switched.pm2_env.restart_time).toBe(1);
+    await runs(switched, 'b');
+    const edited = join(current, 'src', 'index.js');
+    const editMark = agentLog().length;
+    writeFileSync(edited, '// edited\n');
+    expect((await restartedFor('above', edited, editMark)).pm2_env.restart_time).toBe(2);
+  });
+
   it('a sub-folder replaced in one step is watched as the new folder (regression: its old watch stayed, and edits in the new one were unseen)', async () => {
     const dir = release(join(pmx.dir, 'subfolder'), 'a');
     mkdirSync(join(dir, 'views')); // empty: a rename replaces it in one step, as no rm and cp can
