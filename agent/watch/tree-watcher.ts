@@ -91,10 +91,11 @@ export class TreeWatcher {
       this.changed(this.root);
       return;
     }
-    if (this.missing) this.log(`watch: ${this.root} is back, watching it again`);
-    else if (before.kind !== 'none') this.log(`watch: ${this.root} was replaced, watching the new one`);
-    if (this.missing) clearInterval(this.missing);
-    this.missing = null;
+    if (this.missing) {
+      this.log(`watch: ${this.root} is back, watching it again`);
+      clearInterval(this.missing);
+      this.missing = null;
+    } else if (before.kind !== 'none') this.log(`watch: ${this.root} was replaced, watching the new one`);
     if (now.kind === 'dir') this.armTree(this.root);
     this.changed(this.root);
   }
