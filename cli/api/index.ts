@@ -14,13 +14,18 @@ import { CliError } from '../client/errors.js';
 import { EcosystemError } from '../ecosystem/errors.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
-import { selectedAmong, selectorFor } from '../commands/targets.js';
+import { restartsOnStart, selectedAmong, selectorFor } from '../commands/targets.js';
 import { type Bus, startBus } from './bus.js';
-import { appsToStart, type StartOptions, type StartTarget } from './start-options.js';
+import { StartErrors, inPm2Words, startCallback, type StartCallback } from './start-errors.js';
+import { type AppsToStart, appsToStart, type StartOptions, type StartTarget } from './start-options.js';
 
 export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
 export type { Pm2Process, Pm2ShapedEnv } from '../output/pm2-shape.js';
 export type { StartOptions, StartTarget } from './start-options.js';
+export { StartErrors, type StartCallback } from './start-errors.js';
+
+/** What start, stop, restart, reload and delete answer: processes started in `jlist` shape, those acted on in PM2's short form. */
+export type Acted = Pm2Process | OperatedProcess;
 
 /** PM2's callback: an error, or the result. */
 export type Callback<T> = (error: Error | null, result?: T) => void;
@@ -116,40 +121,42 @@ export class Pmx {
   /**
    * Starts a script, an app given as PM2's options object (or a list of them, or `{ apps }`), or an
    * ecosystem file's apps; as PM2 does, an object's or a file's running apps restart, and a script
-   * that runs already is refused.
+   * that runs already is refused; a registered name, namespace or id (or 'all') restarts. When apps
+   * of a file or object have no script there, the others start and the callback gets PM2's list of
+   * errors with the processes started (the promise rejects with a StartErrors holding both).
    */
-  start(target: string | StartTarget, optionsOrCallback?: StartOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  start(target: string | number | StartTarget, optionsOrCallback?: StartOptions | StartCallback<Acted[]>, cb?: StartCallback<Acted[]>): Promise<Acted[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
-    return settle(callback, async () => {
-      const { apps, mode } = await pm2ScriptErrors(appsToStart(target, options, this.cwd ?? process.cwd()), this.cwd ?? process.cwd());
-      const agent = await this.agent();
-      const { processes, alreadyRunning } = await agent.call('start', { apps, mode, updateEnv: Boolean((options as { updateEnv?: boolean }).updateEnv) });
-      // PM2's words, which programs match (`err.message === 'Script already launched'`); the names in `data`
-      if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('Script already launched', { code: 'ALREADY_RUNNING', data: { names: alreadyRunning } });
-      // PM2's start answers its process objects, whose `process.pid` programs read
-      return processes.map((proc) => ({ ...toPm2Shape(proc), process: { pid: proc.pid } }));
+    return settle(startCallback(callback), async () => {
+      const cwd = this.cwd ?? process.cwd();
+      const word = typeof target === 'number' ? String(target) : target;
+      if (typeof word === 'string' && !isEcosystemFile(word) && (await restartsOnStart(word, () => this.query('list', { brief: true })))) {
+        return this.act('restart', word, { updateEnv: (options as { updateEnv?: boolean }).updateEnv === true });
+      }
+      const toStart = await pm2ScriptErrors(appsToStart(word, options, cwd), cwd);
+      return this.launch(toStart, Boolean((options as { updateEnv?: boolean }).updateEnv), cwd);
     });
   }
 
   /** Stops processes (and their watching, as PM2 does). */
-  stop(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  stop(target: Target, cb?: Callback<Acted[]>): Promise<Acted[]> {
     return settle(cb, async () => this.act('stop', target, {}));
   }
 
   /** Restarts processes; an ecosystem file restarts its apps with its options and environment. */
-  restart(target: Target | StartTarget, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  restart(target: Target | StartTarget, optionsOrCallback?: ActionOptions | StartCallback<Acted[]>, cb?: StartCallback<Acted[]>): Promise<Acted[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
-    return settle(callback, async () => this.act('restart', target, options));
+    return settle(startCallback(callback), async () => this.act('restart', target, options));
   }
 
   /** Reloads processes (zero-downtime in cluster mode, a restart in fork mode). */
-  reload(target: Target | StartTarget, optionsOrCallback?: ActionOptions | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  reload(target: Target | StartTarget, optionsOrCallback?: ActionOptions | StartCallback<Acted[]>, cb?: StartCallback<Acted[]>): Promise<Acted[]> {
     const [options, callback] = typeof optionsOrCallback === 'function' ? [{}, optionsOrCallback] : [optionsOrCallback ?? {}, cb];
-    return settle(callback, async () => this.act('reload', target, options));
+    return settle(startCallback(callback), async () => this.act('reload', target, options));
   }
 
   /** Stops processes and removes them from the list. */
-  delete(target: Target, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  delete(target: Target, cb?: Callback<Acted[]>): Promise<Acted[]> {
     return settle(cb, async () => this.act('delete', target, {}));
   }
 
@@ -335,38 +342,48 @@ export class Pmx {
     return (await agent.call('list', {})).map(toPm2Shape);
   }
 
-  private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target | StartTarget, options: ActionOptions): Promise<Pm2Process[]> {
-    return (await this.acted(action, target, options)).map(withSummary);
-  }
-
-  private async acted(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target | StartTarget, options: ActionOptions): Promise<Pm2Process[]> {
+  /**
+   * Acts on a target. A file or app objects given to restart or reload start (what is missing) or
+   * restart with their options, answered as start answers; otherwise each process acted on comes in
+   * PM2's short form.
+   */
+  private async act(action: 'stop' | 'restart' | 'reload' | 'delete', target: Target | StartTarget, options: ActionOptions): Promise<Acted[]> {
     const agent = await this.agent();
     const cwd = this.cwd ?? process.cwd();
     const restarts = action === 'restart' || action === 'reload';
     const mode = action === 'restart' ? 'startOrRestart' : 'startOrReload';
     // PM2 restarts an app given as its options object with those options (missing ones start)
     if (typeof target === 'object' && target !== null) {
-      const { apps } = await appsToStart(target, {}, cwd);
-      if (restarts) return (await agent.call('start', { apps, mode, updateEnv: options.updateEnv === true })).processes.map(toPm2Shape);
-      return (await this.call(agent, action, { kind: 'names', names: apps.map((app) => app.name) }, options)).map(toPm2Shape);
+      const toStart = await appsToStart(target, {}, cwd);
+      if (restarts) return this.launch({ ...toStart, mode }, options.updateEnv === true, cwd);
+      return (await this.call(agent, action, { kind: 'names', names: toStart.apps.map((app) => app.name) }, options)).map(operated);
     }
     const word = String(target);
     if (isEcosystemFile(word)) {
-      if (restarts) {
-        const { apps } = await appsToStart(resolve(cwd, word), {}, cwd);
-        const { processes } = await agent.call('start', { apps, mode, updateEnv: options.updateEnv === true });
-        return processes.map(toPm2Shape);
-      }
+      if (restarts) return this.launch({ ...(await appsToStart(resolve(cwd, word), {}, cwd)), mode }, options.updateEnv === true, cwd);
       // stop and delete need the names only: the file's scripts may be gone (an old release removed)
       const { loadEcosystemNames } = await import('../ecosystem/index.js');
-      return (await this.call(agent, action, { kind: 'names', names: await loadEcosystemNames(resolve(cwd, word), {}) }, options)).map(toPm2Shape);
+      return (await this.call(agent, action, { kind: 'names', names: await loadEcosystemNames(resolve(cwd, word), {}) }, options)).map(operated);
     }
     const selector = selectorFor(word);
     // PM2's words, which scripts match: a name or namespace, an id, or 'all' of an empty list
     const unknown = selector.kind === 'id' ? UNKNOWN_ID[action](selector.id) : selector.kind === 'all' ? 'process name not found' : 'process or namespace not found';
     const procs = await pm2Errors(this.call(agent, action, selector, options), unknown);
     if (procs.length === 0) throw new CliError(unknown, { code: 'NOT_FOUND' });
-    return procs.map(toPm2Shape);
+    return procs.map(operated);
+  }
+
+  /**
+   * Hands the apps of a start to the agent; PM2's start answers its process objects, whose
+   * `process.pid` programs read. Apps left out for a missing script fail it with a StartErrors.
+   */
+  private async launch({ apps, mode, missing }: AppsToStart, updateEnv: boolean, cwd: string): Promise<Pm2Process[]> {
+    const { processes, alreadyRunning } = apps.length > 0 ? await (await this.agent()).call('start', { apps, mode, updateEnv }) : { processes: [], alreadyRunning: [] };
+    // PM2's words, which programs match (`err.message === 'Script already launched'`); the names in `data`
+    if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('Script already launched', { code: 'ALREADY_RUNNING', data: { names: alreadyRunning } });
+    const started = processes.map((proc) => ({ ...toPm2Shape(proc), process: { pid: proc.pid } }));
+    if (missing.length > 0) throw new StartErrors(missing.map((error) => inPm2Words(error, cwd)), started);
+    return started;
   }
 
   private call(agent: AgentConnection, action: 'stop' | 'restart' | 'reload' | 'delete', selector: Selector, options: ActionOptions): Promise<ProcessDescription[]> {
@@ -378,11 +395,22 @@ export class Pmx {
 }
 
 /**
- * What PM2's stop, restart, reload and delete hand their callback: each process with its name,
- * namespace, status and restart count at the top (`procs[0].status`), besides pmx's jlist keys.
+ * A process as PM2's stop, restart, reload and delete hand it to their callback: its name,
+ * namespace, id, status and restart count, at the top and again in a `pm2_env` that has only them
+ * and the environment.
  */
-function withSummary(proc: Pm2Process): Pm2Process & { namespace: string; status: string; restart_time: number } {
-  return { ...proc, namespace: proc.pm2_env.namespace, status: proc.pm2_env.status, restart_time: proc.pm2_env.restart_time };
+export interface OperatedProcess {
+  name: string;
+  namespace: string;
+  pm_id: number;
+  status: string;
+  restart_time: number;
+  pm2_env: { name: string; namespace: string; pm_id: number; status: string; restart_time: number; env: Record<string, string> };
+}
+
+function operated(proc: ProcessDescription): OperatedProcess {
+  const { name, namespace, pm_id, status, restart_time, env } = toPm2Shape(proc).pm2_env;
+  return { name, namespace, pm_id, status, restart_time, pm2_env: { name, namespace, pm_id, status, restart_time, env } };
 }
 
 /** PM2's daemon's words for an id it does not have, by action (a delete stops first). */
@@ -405,8 +433,7 @@ async function pm2ScriptErrors<T>(loading: Promise<T>, cwd: string): Promise<T> 
   try {
     return await loading;
   } catch (error) {
-    if (!(error instanceof EcosystemError) || error.code !== 'SCRIPT_NOT_FOUND' || typeof error.value !== 'string') throw error;
-    throw new EcosystemError(`Script not found: ${resolve(cwd, error.value)}`, { code: 'SCRIPT_NOT_FOUND', file: error.file, app: error.app, key: 'script', value: error.value });
+    throw error instanceof EcosystemError ? inPm2Words(error, cwd) : error;
   }
 }
 

@@ -1,8 +1,6 @@
 // start, startOrRestart, startOrReload, and `start -` (a configuration on stdin), as PM2 decides
 // what a start target is: an ecosystem file (its missing apps started, the others restarted with
 // the file's options and environment), a registered name, namespace or id (restarted), or a script.
-import { existsSync } from 'node:fs';
-import { extname } from 'node:path';
 import { APP_SPEC_KEYS, type AppSpec } from '../../agent/protocol/app-spec.js';
 import type { StartMode } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
@@ -10,7 +8,7 @@ import { type CommandContext, withAgent } from './context.js';
 import { appsFromStdin, appsOfFile, flagsForScript, type StartFlags } from './apps-input.js';
 import { printList, reportStarted } from './list.js';
 import { act } from './process.js';
-import { isEcosystemTarget } from './targets.js';
+import { isEcosystemTarget, restartsOnStart } from './targets.js';
 
 /** `pmx start [targets...] [-- args]`: each target in turn, as PM2 does; none means the ecosystem file here. */
 export async function start(ctx: CommandContext, targets: string[], args: string[], flags: StartFlags): Promise<void> {
@@ -38,7 +36,7 @@ async function startOne(ctx: CommandContext, target: string, args: string[], fla
     await startSpecs(ctx, await appsOfFile(target, flags), flags, 'startOrRestart');
     return;
   }
-  if (await namesRegistered(ctx, target)) {
+  if (await restartsOnStart(target, () => withAgent(ctx, (agent) => agent.call('list', {})))) {
     await act(ctx, 'restart', [target], flags);
     return;
   }
@@ -57,18 +55,6 @@ async function givenKeys(flags: StartFlags, args: string[]): Promise<(keyof AppS
   // the draft's own notes (all_cores) are no spec keys
   const keys = Object.keys(readOverrides(rest, process.cwd(), [], [])).filter((key) => APP_SPEC_KEYS.includes(key)) as (keyof AppSpec)[];
   return args.length > 0 ? [...keys, 'args'] : keys;
-}
-
-/**
- * PM2's order for a word: a registered name or namespace (a word with no `/` and no extension), an
- * id, `all`; a /regex/ that is no file is pmx's own. Anything else is a script.
- */
-async function namesRegistered(ctx: CommandContext, target: string): Promise<boolean> {
-  if (/^\d+$/.test(target) || target === 'all') return true;
-  if (/^\/.+\/[a-z]*$/.test(target) && !existsSync(target)) return true;
-  if (target.includes('/') || extname(target) !== '') return false;
-  const procs = await withAgent(ctx, (agent) => agent.call('list', {}));
-  return procs.some((proc) => proc.name === target || proc.pm2_env.namespace === target);
 }
 
 /** Hands complete app specs to the agent, reports each and prints the list (`start`, `serve`). */

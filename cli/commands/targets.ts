@@ -1,7 +1,7 @@
 // Turning command-line targets (ids, names, script paths, namespaces, all, /regex/, ecosystem
 // files) into selectors, and matching a listed process against one.
 import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { extname, resolve } from 'node:path';
 import type { ProcessDescription, Selector } from '../../agent/protocol/types.js';
 import { InvalidTarget, matchSelector, parseTarget, type PathLookup } from '../../agent/protocol/selector.js';
 import { CliError } from '../client/errors.js';
@@ -27,4 +27,16 @@ export function selectedAmong(all: readonly ProcessDescription[], selector: Sele
 export async function isEcosystemTarget(target: string): Promise<boolean> {
   const { isEcosystemFile } = await import('../ecosystem/find.js');
   return isEcosystemFile(target) && existsSync(target);
+}
+
+/**
+ * PM2's rule for a word given to start: an id, `all`, a /regex/ that is no file (pmx's own), or a
+ * name or namespace a process has (a word with no `/` and no extension) is restarted; anything else
+ * is a script. `list` is asked only for a name.
+ */
+export async function restartsOnStart(target: string, list: () => Promise<readonly ProcessDescription[]>): Promise<boolean> {
+  if (/^\d+$/.test(target) || target === 'all') return true;
+  if (/^\/.+\/[a-z]*$/.test(target) && !existsSync(target)) return true;
+  if (target.includes('/') || extname(target) !== '') return false;
+  return (await list()).some((proc) => proc.name === target || proc.pm2_env.namespace === target);
 }

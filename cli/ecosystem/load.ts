@@ -25,6 +25,11 @@ export interface LoadOptions {
    * (a file in a subfolder names scripts relative to where the command runs); default: the file's folder.
    */
   cwd?: string;
+  /**
+   * PM2's API starts the apps whose script is there and answers the others' errors: with this, an
+   * app whose script is missing is left out and told in `missing` instead of failing the load.
+   */
+  skipMissingScripts?: boolean;
 }
 
 /** A loaded file: its apps (validated, complete), its raw deploy section, and what deserves a warning. */
@@ -33,6 +38,8 @@ export interface LoadedEcosystem {
   apps: AppSpec[];
   deploy: Record<string, unknown> | undefined;
   warnings: string[];
+  /** The apps left out because their script is not there (only with `skipMissingScripts`). */
+  missing: EcosystemError[];
 }
 
 /** Loads, validates and completes the apps of a file; throws one EcosystemError listing every problem found. */
@@ -88,11 +95,13 @@ async function loadContent(content: unknown, path: string, shown: string, option
     const spec = completeSpec(draft, { ...context, baseDir: options.cwd, baseEnv, envName, deployEnv, namedEnv });
     if (spec) apps.push(spec);
   }
-  if (problems.length > 0) throw combineErrors(problems);
+  const missing = options.skipMissingScripts ? problems.filter((problem) => problem.code === 'SCRIPT_NOT_FOUND') : [];
+  const fatal = problems.filter((problem) => !missing.includes(problem));
+  if (fatal.length > 0) throw combineErrors(fatal);
   if (envName && rawApps.length > 0 && deployEnv === undefined && !rawApps.some((raw) => raw[`env_${envName}`] !== undefined)) {
     warnings.push(`${shown}: no app has \`env_${envName}\` (--env ${envName}); the apps start with their \`env\``);
   }
-  return { file: path, apps, deploy, warnings };
+  return { file: path, apps, deploy, warnings, missing };
 }
 
 interface FileContext {
