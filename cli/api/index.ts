@@ -4,6 +4,7 @@
 // disconnect, killDaemon). Every method takes PM2's callback as its last argument and also returns
 // a promise; processes come back in PM2's `jlist` shape, other results as PM2 gives them.
 import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type AgentHome, resolveHome } from '../../agent/protocol/home.js';
@@ -179,16 +180,19 @@ export class Pmx {
     return settle(cb, async () => ({ success: true as const, ...(await (await this.agent()).call('save', { force: false })) }));
   }
 
-  /** Starts what the last `dump` (or `pmx save`) recorded and is not running; the started processes come back. */
-  resurrect(cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
-    return settle(cb, async () => (await (await this.agent()).call('resurrect', {})).processes.map(toPm2Shape));
+  /**
+   * Starts what the last `dump` (or `pmx save`) recorded and is not running; answers, as PM2's, the
+   * text of the dump file it read (a Buffer). With no dump, PM2 never calls back; pmx fails (DUMP_MISSING).
+   */
+  resurrect(cb?: Callback<Buffer>): Promise<Buffer> {
+    return settle(cb, async () => readFile((await (await this.agent()).call('resurrect', {})).file));
   }
 
-  /** Reopens every log file (after an outside rotation moved them). */
-  reloadLogs(cb?: Callback<{ success: true }>): Promise<{ success: true }> {
+  /** Reopens every log file (after an outside rotation moved them); answers `{}`, as PM2's. */
+  reloadLogs(cb?: Callback<Record<string, never>>): Promise<Record<string, never>> {
     return settle(cb, async () => {
       await (await this.agent()).call('reloadLogs', {});
-      return { success: true as const };
+      return {};
     });
   }
 
@@ -247,10 +251,20 @@ export class Pmx {
     return settle(cb, async () => (await this.query('hello', { protocol: PROTOCOL_VERSION })).version);
   }
 
-  /** Empties the log files of a target, or of every process. */
-  flush(targetOrCallback?: Target | Callback<{ files: string[] }>, cb?: Callback<{ files: string[] }>): Promise<{ files: string[] }> {
+  /**
+   * Empties the log files of a target, or of every process ('all', or none given: PM2's flush of
+   * 'all' empties nothing, and `flush(cb)` never calls back); answers the whole list, as PM2's, and
+   * a target that names no process empties nothing, without an error, as PM2's.
+   */
+  flush(targetOrCallback?: Target | Callback<Pm2Process[]>, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
     const [target, callback] = typeof targetOrCallback === 'function' ? [undefined, targetOrCallback] : [targetOrCallback, cb];
-    return settle(callback, async () => (await this.agent()).call('flush', { selector: target === undefined || target === 'all' ? null : selectorFor(String(target)) }));
+    return settle(callback, async () => {
+      const selector = target === undefined || target === 'all' ? null : selectorFor(String(target));
+      await (await this.agent()).call('flush', { selector }).catch((error: unknown) => {
+        if (!namesNoProcess(error)) throw error;
+      });
+      return (await this.query('list', {})).map(toPm2Shape);
+    });
   }
 
   /**
@@ -442,10 +456,14 @@ async function pm2Errors<T>(call: Promise<T>, unknown: string): Promise<T> {
   try {
     return await call;
   } catch (error) {
-    // only "no process ...": one that exists but is not running is told so, in pmx's words
-    if (error instanceof CliError && error.code === 'NOT_FOUND' && error.message.startsWith('no process')) throw new CliError(unknown, { code: 'NOT_FOUND' });
+    if (namesNoProcess(error)) throw new CliError(unknown, { code: 'NOT_FOUND' });
     throw error;
   }
+}
+
+/** The agent's answer to a target that names no process (a NOT_FOUND that is "no process ...": one that exists but is not running is told in pmx's words). */
+function namesNoProcess(error: unknown): boolean {
+  return error instanceof CliError && error.code === 'NOT_FOUND' && error.message.startsWith('no process');
 }
 
 /** Runs `body`; hands its outcome to the callback when there is one, and returns it as a promise either way. */
