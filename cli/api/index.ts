@@ -134,7 +134,7 @@ export class Pmx {
       if (typeof word === 'string' && !isEcosystemFile(word) && (await restartsOnStart(word, () => this.query('list', { brief: true })))) {
         return this.act('restart', word, { updateEnv: (options as { updateEnv?: boolean }).updateEnv === true });
       }
-      const toStart = await pm2ScriptErrors(appsToStart(word, options, cwd), cwd);
+      const toStart = await pm2LoadErrors(appsToStart(word, options, cwd), cwd);
       return this.launch(toStart, Boolean((options as { updateEnv?: boolean }).updateEnv), cwd);
     });
   }
@@ -442,12 +442,18 @@ export interface SentData {
   sent: true;
 }
 
-/** A script that is not there, in PM2's words (`Script not found: /abs/path`), which programs match; the code kept. */
-async function pm2ScriptErrors<T>(loading: Promise<T>, cwd: string): Promise<T> {
+/**
+ * What start fails with, as PM2's: a script that is not there in its words (`Script not found:
+ * /abs/path`), which programs match, the code kept; an ecosystem file that is not there as the
+ * file system's ENOENT error, which PM2 hands on (`err.code === 'ENOENT'`).
+ */
+async function pm2LoadErrors<T>(loading: Promise<T>, cwd: string): Promise<T> {
   try {
     return await loading;
   } catch (error) {
-    throw error instanceof EcosystemError ? inPm2Words(error, cwd) : error;
+    if (!(error instanceof EcosystemError)) throw error;
+    if (error.code === 'ECOSYSTEM_UNREADABLE' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw error.cause;
+    throw inPm2Words(error, cwd);
   }
 }
 
