@@ -175,9 +175,17 @@ export class Pmx {
     });
   }
 
-  /** Saves the process list for resurrect and boot (PM2's dump / save); `success` as PM2 answers, with the file and count. */
-  dump(cb?: Callback<{ success: true; file: string; count: number; warnings: string[] }>): Promise<{ success: true; file: string; count: number; warnings: string[] }> {
-    return settle(cb, async () => ({ success: true as const, ...(await (await this.agent()).call('save', { force: false })) }));
+  /**
+   * Saves the process list for resurrect and boot (PM2's `dump(force?, cb)`); `success` as PM2
+   * answers, with the file and count. An empty list is refused in PM2's words unless `force`.
+   */
+  dump(forceOrCallback?: boolean | Callback<Saved>, cb?: Callback<Saved>): Promise<Saved> {
+    const [force, callback] = typeof forceOrCallback === 'function' ? [false, forceOrCallback] : [forceOrCallback === true, cb];
+    return settle(callback, async () => {
+      const agent = await this.agent();
+      if (!force && (await agent.call('list', { brief: true })).length === 0) throw new CliError('Process list empty, cannot save empty list', { code: 'DUMP_REFUSED' });
+      return { success: true as const, ...(await agent.call('save', { force })) };
+    });
   }
 
   /**
@@ -218,12 +226,12 @@ export class Pmx {
   }
 
   /** Sends a signal to every process of an app; answers the whole list, as PM2 does. */
-  sendSignalToProcessName(signal: string | number, name: string, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  sendSignalToProcessName(signal: string | number, name: string, cb?: Callback<Signalled[]>): Promise<Signalled[]> {
     return settle(cb, async () => this.signal(signal, { kind: 'name', name }, 'Unknown process name'));
   }
 
   /** Sends a signal to one process; answers the whole list, as PM2 does. */
-  sendSignalToProcessId(signal: string | number, id: number, cb?: Callback<Pm2Process[]>): Promise<Pm2Process[]> {
+  sendSignalToProcessId(signal: string | number, id: number, cb?: Callback<Signalled[]>): Promise<Signalled[]> {
     return settle(cb, async () => this.signal(signal, { kind: 'id', id: Number(id) }, `${id} id unknown`));
   }
 
@@ -343,7 +351,7 @@ export class Pmx {
     }
   }
 
-  private async signal(signal: string | number, selector: Selector, unknown: string): Promise<Pm2Process[]> {
+  private async signal(signal: string | number, selector: Selector, unknown: string): Promise<Signalled[]> {
     const agent = await this.agent();
     if (selectedAmong(await agent.call('list', { brief: true }), selector).length === 0) throw new CliError(unknown, { code: 'NOT_FOUND' });
     try {
@@ -353,7 +361,11 @@ export class Pmx {
       if (error instanceof CliError && error.code === 'INVALID_REQUEST' && error.message.startsWith('unknown signal')) throw new CliError(`Unknown signal: ${signal}`, { code: 'INVALID_REQUEST' });
       throw error;
     }
-    return (await agent.call('list', {})).map(toPm2Shape);
+    // PM2's daemon answers its process list without the monitoring figures
+    return (await agent.call('list', {})).map((proc) => {
+      const { monit: _monit, ...rest } = toPm2Shape(proc);
+      return rest;
+    });
   }
 
   /**
@@ -434,6 +446,17 @@ const UNKNOWN_ID: Record<'stop' | 'restart' | 'reload' | 'delete', (id: number) 
   restart: () => 'God db process id unknown',
   reload: () => 'PM2 ID unknown',
 };
+
+/** A process as the signal calls answer it: PM2's daemon's list, a jlist entry without `monit`. */
+export type Signalled = Omit<Pm2Process, 'monit'>;
+
+/** What dump answers: PM2's `success`, and the file written, the count saved and any warning. */
+export interface Saved {
+  success: true;
+  file: string;
+  count: number;
+  warnings: string[];
+}
 
 /** What sendDataToProcessId answers: PM2's `success` and `data` (the packet sent). */
 export interface SentData {
