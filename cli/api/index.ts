@@ -17,6 +17,7 @@ import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
 import { restartsOnStart, selectedAmong, selectorFor } from '../commands/targets.js';
 import { type Bus, startBus } from './bus.js';
+import { type OperatedProcess, operated } from './operated.js';
 import { StartErrors, inPm2Words, startCallback, type StartCallback } from './start-errors.js';
 import { type AppsToStart, appsToStart, type StartOptions, type StartTarget } from './start-options.js';
 
@@ -24,6 +25,7 @@ export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
 export type { Pm2Process, Pm2ShapedEnv } from '../output/pm2-shape.js';
 export type { StartOptions, StartTarget } from './start-options.js';
 export { StartErrors, type StartCallback } from './start-errors.js';
+export type { OperatedProcess } from './operated.js';
 
 /** What start, stop, restart, reload and delete answer: processes started in `jlist` shape, those acted on in PM2's short form. */
 export type Acted = Pm2Process | OperatedProcess;
@@ -400,16 +402,22 @@ export class Pmx {
   }
 
   /**
-   * Hands the apps of a start to the agent; PM2's start answers its process objects, whose
-   * `process.pid` programs read. Apps left out for a missing script fail it with a StartErrors.
+   * Hands the apps of a start to the agent. As PM2's, an app it restarts (registered already: at
+   * rest, or running and given as an object or a file) comes in the short form first, then those it
+   * starts as process objects, whose `process.pid` programs read. Apps left out for a missing script
+   * fail it with a StartErrors.
    */
-  private async launch({ apps, mode, missing }: AppsToStart, updateEnv: boolean, cwd: string): Promise<Pm2Process[]> {
-    const { processes, alreadyRunning } = apps.length > 0 ? await (await this.agent()).call('start', { apps, mode, updateEnv }) : { processes: [], alreadyRunning: [] };
+  private async launch({ apps, mode, missing }: AppsToStart, updateEnv: boolean, cwd: string): Promise<Acted[]> {
+    const agent = await this.agent();
+    const before = apps.length > 0 ? new Set((await agent.call('list', { brief: true })).map((proc) => proc.pm_id)) : new Set<number>();
+    const { processes, alreadyRunning } = apps.length > 0 ? await agent.call('start', { apps, mode, updateEnv }) : { processes: [], alreadyRunning: [] };
     // PM2's words, which programs match (`err.message === 'Script already launched'`); the names in `data`
     if (alreadyRunning.length > 0 && processes.length === 0) throw new CliError('Script already launched', { code: 'ALREADY_RUNNING', data: { names: alreadyRunning } });
-    const started = processes.map((proc) => ({ ...toPm2Shape(proc), process: { pid: proc.pid } }));
-    if (missing.length > 0) throw new StartErrors(missing.map((error) => inPm2Words(error, cwd)), started);
-    return started;
+    const restarted = processes.filter((proc) => before.has(proc.pm_id)).map(operated);
+    const started = processes.filter((proc) => !before.has(proc.pm_id)).map((proc) => ({ ...toPm2Shape(proc), process: { pid: proc.pid } }));
+    const answered = [...restarted, ...started];
+    if (missing.length > 0) throw new StartErrors(missing.map((error) => inPm2Words(error, cwd)), answered);
+    return answered;
   }
 
   private call(agent: AgentConnection, action: 'stop' | 'restart' | 'reload' | 'delete', selector: Selector, options: ActionOptions): Promise<ProcessDescription[]> {
@@ -418,25 +426,6 @@ export class Pmx {
     if (action === 'delete') return agent.call('delete', { selector });
     return agent.call(action, env ? { selector, env } : { selector });
   }
-}
-
-/**
- * A process as PM2's stop, restart, reload and delete hand it to their callback: its name,
- * namespace, id, status and restart count, at the top and again in a `pm2_env` that has only them
- * and the environment.
- */
-export interface OperatedProcess {
-  name: string;
-  namespace: string;
-  pm_id: number;
-  status: string;
-  restart_time: number;
-  pm2_env: { name: string; namespace: string; pm_id: number; status: string; restart_time: number; env: Record<string, string> };
-}
-
-function operated(proc: ProcessDescription): OperatedProcess {
-  const { name, namespace, pm_id, status, restart_time, env } = toPm2Shape(proc).pm2_env;
-  return { name, namespace, pm_id, status, restart_time, pm2_env: { name, namespace, pm_id, status, restart_time, env } };
 }
 
 /** PM2's daemon's words for an id it does not have, by action (a delete stops first). */

@@ -4,6 +4,7 @@
 import { resolve } from 'node:path';
 import { EcosystemError } from '../ecosystem/errors.js';
 import type { Pm2Process } from '../output/pm2-shape.js';
+import type { OperatedProcess } from './operated.js';
 
 /** PM2's start callback: a list of errors when apps of a file or object failed, with what did start. */
 export type StartCallback<T = Pm2Process[]> = (error: Error | Error[] | null, result?: T) => void;
@@ -14,7 +15,7 @@ export class StartErrors extends AggregateError {
 
   constructor(
     errors: readonly EcosystemError[],
-    readonly processes: Pm2Process[],
+    readonly processes: (Pm2Process | OperatedProcess)[],
   ) {
     super(errors, errors.map((error) => error.message).join('\n'));
     this.name = 'StartErrors';
