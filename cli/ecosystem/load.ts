@@ -1,4 +1,5 @@
-// An ecosystem file into validated AppSpecs: every app checked, and nothing returned unless all are valid.
+// An ecosystem file into validated AppSpecs: every app checked, and nothing returned unless all are
+// valid (the API's start may ask for the apps whose script is missing to be left out instead).
 import { basename, dirname, extname, relative, resolve } from 'node:path';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import { EcosystemError, combineErrors, describeValue } from './errors.js';
