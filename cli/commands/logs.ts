@@ -1,14 +1,14 @@
 // `pmx logs`: the last lines of each selected process's log files, then new lines as they come;
 // --grep and --since choose which (log-filter.ts says how a line is dated).
-import { closeSync, fstatSync, readSync, statSync, watch, type FSWatcher } from 'node:fs';
-import { openLogForReading, refusalOf } from '../../agent/logs/log-open.js';
+import { statSync, watch, type FSWatcher } from 'node:fs';
+import { refusalOf } from '../../agent/logs/log-open.js';
 import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
-import { splitChunk } from '../shared/line-splitter.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
+import { FollowedLog, type LogGap, type LogReader } from './log-follow.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
 import { selectedAmong, selectorFor } from './targets.js';
 import { type LogPacket, type ProcessEventPacket, unpack } from '../api/bus.js';
@@ -21,12 +21,8 @@ interface Followed {
   prefix: string;
   stream: 'out' | 'err';
   proc: ProcessDescription;
-  offset: number;
-  /** The inode read so far: another one at the path means the file was rotated. */
-  inode: number;
-  /** Open on that inode once following starts. */
-  fd: number | null;
-  partial: string;
+  /** The file read, across its rotations. */
+  log: FollowedLog;
   /** Why the file at the path is not read (log-open.ts), said once; null while it is read. */
   refused: string | null;
   /** New lines are read from the file (else they come from the bus, or there are none to read). */
@@ -109,12 +105,13 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   for (const file of [...files, ...fromBus.values()]) file.prefix = streamPrefix(file.proc);
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const onNew = following(print, filter);
+  const reader = (file: Followed): LogReader => ({ line: (line) => onNew(file, line), gap: (gap) => ctx.err.write(`[PMX][WARN] ${gapWords(gap)}\n`) });
   const watchers = new Map<string, FSWatcher>();
   const watchDirectories = (): void => {
     for (const dir of new Set(files.filter((f) => f.live).map((f) => dirname(f.file)))) {
       if (watchers.has(dir)) continue;
       try {
-        watchers.set(dir, watch(dir, () => files.forEach((file) => pump(file, onNew))));
+        watchers.set(dir, watch(dir, () => files.forEach((file) => pump(file, reader(file)))));
       } catch {
         // a log directory that does not exist yet: looked for again at the next process event
       }
@@ -129,8 +126,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     for (const followed of files) {
       if (!followed.live || hasOwnFile(followed.proc, followed.stream, now)) continue;
       followed.live = false;
-      if (followed.fd !== null) closeSync(followed.fd);
-      followed.fd = null;
+      followed.log.close();
       fromBus.set(`${followed.proc.pm_id}:${followed.stream}`, unread(followed.proc, followed.stream, streamPrefix(followed.proc)));
     }
     for (const proc of select(now, target)) {
@@ -142,11 +138,10 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
           continue;
         }
         if (files.some((followed) => followed.file === logPath(proc, stream))) continue;
-        const fresh = follow(proc, stream, streamPrefix(proc), true);
         // a file made since this stream began is read from its start (its process is new), an older one from its end
-        if (fresh.fd !== null && fstatSync(fresh.fd).birthtimeMs >= since) fresh.offset = 0;
+        const fresh = follow(proc, stream, streamPrefix(proc), true, since);
         files.push(fresh);
-        pump(fresh, onNew);
+        pump(fresh, reader(fresh));
       }
     }
     watchDirectories();
@@ -274,28 +269,29 @@ function hasOwnFile(proc: ProcessDescription, stream: 'out' | 'err', all: Proces
 }
 
 /**
- * `proc`'s `stream` file, opened where it ends now; `live`: its new lines are read from it (else
- * they come from the bus, and the file is read for its last lines only).
+ * `proc`'s `stream` file, opened where it ends now (or at its start when made at or after
+ * `bornSince`); `live`: its new lines are read from it (else they come from the bus, and the file
+ * is read for its last lines only).
  */
-function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string, live: boolean): Followed {
+function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string, live: boolean, bornSince = Infinity): Followed {
   const file = logPath(proc, stream);
-  let offset = 0;
-  let inode = 0;
-  let fd: number | null = null;
+  const log = new FollowedLog(file, proc.pm2_env.log_rotate);
   let refused: string | null = null;
-  try {
-    fd = openLogForReading(file);
-    ({ size: offset, ino: inode } = fstatSync(fd));
-  } catch (error) {
-    // not written yet: followed from its start once it appears; a refused file is said, never read
-    refused = live ? sayRefused(file, null, error) : null;
+  if (live) {
+    try {
+      log.open(bornSince);
+    } catch (error) {
+      // not written yet: followed from its start once it appears; a refused file is said, never read
+      refused = sayRefused(file, null, error);
+    }
   }
-  return { file, prefix, stream, proc, offset, inode, fd, partial: '', refused, live };
+  return { file, prefix, stream, proc, log, refused, live };
 }
 
 /** A process's stream whose lines come from the bus: no file is read for it. */
 function unread(proc: ProcessDescription, stream: 'out' | 'err', prefix: string): Followed {
-  return { file: logPath(proc, stream), prefix, stream, proc, offset: 0, inode: 0, fd: null, partial: '', refused: null, live: false };
+  const file = logPath(proc, stream);
+  return { file, prefix, stream, proc, log: new FollowedLog(file, null), refused: null, live: false };
 }
 
 /** Prints a line of `file`; `at`: when it was written (a new line: now), null when nobody knows. */
@@ -316,36 +312,21 @@ function printer(ctx: CommandContext, flags: LogFlags): Print {
   };
 }
 
-function pump(followed: Followed, print: Print): void {
+/** Shows what `followed` gained: across a rotation, the rest of the old file, the rotated files after it, the new one; a gap is said. */
+function pump(followed: Followed, reader: LogReader): void {
   if (!followed.live) return;
-  // the open descriptor keeps the file we were reading even after a rotation renamed it:
-  // drain it to its end before moving to the new file at the path
-  if (followed.fd !== null) readToEnd(followed, print);
-  let stat: { size: number; ino: number };
   try {
-    stat = statSync(followed.file);
-  } catch {
-    return;
-  }
-  if (followed.fd !== null && stat.ino === followed.inode) {
-    if (stat.size < followed.offset) followed.offset = 0; // flushed: start over
-    else return;
-  }
-  if (followed.fd !== null && stat.ino !== followed.inode) closeSync(followed.fd);
-  if (stat.ino !== followed.inode) {
-    followed.fd = null;
-    try {
-      followed.fd = openLogForReading(followed.file);
-    } catch (error) {
-      followed.refused = sayRefused(followed.file, followed.refused, error);
-      return;
-    }
+    followed.log.read(reader);
     followed.refused = null;
-    // the file opened, not the one stat saw: a rotation in between would have it read twice
-    followed.inode = fstatSync(followed.fd).ino;
-    followed.offset = 0;
+  } catch (error) {
+    followed.refused = sayRefused(followed.file, followed.refused, error);
   }
-  readToEnd(followed, print);
+}
+
+/** The line that says what could not be shown. */
+function gapWords(gap: LogGap): string {
+  if (gap.kind === 'pruned') return `lines of ${gap.file} may be missing here: its rotated files were removed (log_rotate keeps ${gap.retain}) before they could be shown`;
+  return `${gap.bytes === null ? 'the lines' : `${gap.bytes} bytes`} of ${gap.file} were rotated away before they could be shown`;
 }
 
 /**
@@ -357,16 +338,3 @@ function sayRefused(file: string, said: string | null, error: unknown): string |
   if (refusal !== null && refusal !== said) process.stderr.write(`[PMX][WARN] Not read: ${refusal}\n`);
   return refusal;
 }
-
-function readToEnd(followed: Followed, print: Print): void {
-  const buffer = Buffer.alloc(64 * 1024);
-  for (;;) {
-    const read = readSync(followed.fd!, buffer, 0, buffer.length, followed.offset);
-    if (read === 0) return;
-    followed.offset += read;
-    const { lines, partial } = splitChunk(followed.partial, buffer.subarray(0, read).toString('utf8'));
-    followed.partial = partial;
-    for (const line of lines) print(followed, line);
-  }
-}
-

@@ -1,0 +1,79 @@
+// The rotated files of a log on disk, as a reader sees them: one entry per rotation, whether it is
+// still plain, compressed, or both for a moment (while the agent compresses it), oldest first.
+import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Stats } from 'node:fs';
+import { basename, dirname, extname, join } from 'node:path';
+import { openLogForReading } from '../../agent/logs/log-open.js';
+import { rotatedPattern } from '../../agent/logs/rotated-files.js';
+
+/** One rotation of a log: its rotated name, under which it is plain, compressed (`<path>.gz`), or both. */
+export interface RotatedFile {
+  /** The rotated name, without `.gz`. */
+  path: string;
+  plain: Stats | null;
+  gz: Stats | null;
+  /** When it was last written (the .gz keeps the time of the file it holds). */
+  mtimeMs: number;
+  /** The length of what the .gz holds (from its gzip trailer, modulo 2^32), or null when it cannot be read. */
+  gzLength(): number | null;
+}
+
+/**
+ * The rotated files of the log at `path` named as the agent names them with `dateFormat`, in the
+ * order they were rotated: by when they were last written, and within one millisecond by name
+ * (`x__<date>`, `x__<date>.2`, ... `x__<date>.10`).
+ */
+export function rotatedFilesOf(path: string, dateFormat: string): RotatedFile[] {
+  const dir = dirname(path);
+  const own = rotatedPattern(path, dateFormat);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const byPath = new Map<string, RotatedFile>();
+  for (const name of names) {
+    if (!own.test(name)) continue;
+    const stats = regularFile(join(dir, name));
+    if (stats === null) continue;
+    const compressed = name.endsWith('.gz');
+    const rotated = join(dir, compressed ? name.slice(0, -3) : name);
+    const entry = byPath.get(rotated) ?? { path: rotated, plain: null, gz: null, mtimeMs: stats.mtimeMs, gzLength: () => gzLengthOf(`${rotated}.gz`) };
+    if (compressed) entry.gz = stats;
+    else entry.plain = stats;
+    entry.mtimeMs = (entry.plain ?? stats).mtimeMs;
+    byPath.set(rotated, entry);
+  }
+  const ext = extname(path);
+  const stem = (file: RotatedFile): string => basename(file.path, ext);
+  return [...byPath.values()].sort((a, b) => Math.floor(a.mtimeMs) - Math.floor(b.mtimeMs) || stem(a).localeCompare(stem(b), undefined, { numeric: true }));
+}
+
+/** The stats of a regular file at `path`, never followed, or null (gone since the listing, or not a file). */
+function regularFile(path: string): Stats | null {
+  try {
+    const stats = lstatSync(path);
+    return stats.isFile() ? stats : null;
+  } catch {
+    return null;
+  }
+}
+
+/** ISIZE, the last 4 bytes of a gzip stream: the length of what it holds, modulo 2^32. */
+function gzLengthOf(gz: string): number | null {
+  let fd: number;
+  try {
+    fd = openLogForReading(gz);
+  } catch {
+    return null;
+  }
+  try {
+    const { size } = fstatSync(fd);
+    const trailer = Buffer.alloc(4);
+    return size >= 18 && readSync(fd, trailer, 0, 4, size - 4) === 4 ? trailer.readUInt32LE(0) : null;
+  } catch {
+    return null;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,85 @@
+// `pmx logs` following a file that the agent rotates several times while the follower is held up
+// (a slow terminal, here a stopped follower): every line is shown, from the rotated files, plain or
+// compressed, and what was pruned before it could be read is said, never skipped in silence.
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PmxSandbox, PMX_BIN, eventually } from '../../helpers/pmx.js';
+
+const pmx = new PmxSandbox();
+afterAll(() => pmx.cleanup());
+
+/** About 100 bytes a line, a line every 5 ms: a 1,000-byte file is rotated every 50 ms. */
+const FAST_TICKER = "let n = 0;\nsetInterval(() => console.log(`tick ${n++} ${'x'.repeat(90)}`), 5);\n";
+
+/** Starts a fast ticker rotated as `logRotate` says, follows it, stops the follower for at least 5 rotations, and lets it go on. */
+async function followThroughRotations(name: string, logRotate: object): Promise<{ ticks: () => number[]; stderr: () => string; firstAfterStop: number; stop: () => Promise<void> }> {
+  const script = join(pmx.dir, `${name}.js`);
+  writeFileSync(script, FAST_TICKER);
+  const config = join(pmx.dir, `${name}.config.js`);
+  writeFileSync(config, `module.exports = { apps: [${JSON.stringify({ name, script, log_rotate: { max_size: '1000', ...logRotate } })}] };`);
+  await pmx.ok(['start', config]);
+  const file = (await pmx.proc(name)).pm2_env.pm_out_log_path;
+  const follower = spawn(process.execPath, [PMX_BIN, 'logs', name, '--out', '--lines', '0', '--raw'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  follower.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  follower.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const ticks = (): number[] => [...stdout.matchAll(/^tick (\d+) x+$/gm)].map((m) => Number(m[1]));
+  const stop = async (): Promise<void> => {
+    follower.kill('SIGCONT');
+    follower.kill('SIGINT');
+    await pmx.ok(['delete', name]);
+  };
+  try {
+    await eventually('followed ticks', () => ticks().length > 0, 15_000);
+    follower.kill('SIGSTOP');
+    // the follower is at most in the file at the path now; 5 rotations later it has never seen the files in between
+    const firstTick = (): number => Number(/^tick (\d+)/.exec(readFileSync(file, 'utf8'))?.[1] ?? -1);
+    const firstAfterStop = firstTick();
+    await eventually('5 rotations while the follower is stopped', () => firstTick() >= firstAfterStop + 50, 15_000);
+    follower.kill('SIGCONT');
+    return { ticks, stderr: () => stderr, firstAfterStop, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+describe('pmx logs, following across several rotations between two reads', () => {
+  it('shows every line of the rotated files it had not read yet, in order (whole rotated files were skipped in silence)', async () => {
+    const run = await followThroughRotations('fast-plain', {});
+    try {
+      const ticks = await eventually('ticks well past the stop', () => (run.ticks().at(-1)! >= run.firstAfterStop + 80 ? run.ticks() : null), 15_000);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i], `after tick ${ticks[i - 1]}`).toBe(ticks[i - 1]! + 1);
+      expect(run.stderr()).toBe('');
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('reads the rotated files the agent compressed meanwhile', async () => {
+    const run = await followThroughRotations('fast-gz', { compress: true });
+    try {
+      const ticks = await eventually('ticks well past the stop', () => (run.ticks().at(-1)! >= run.firstAfterStop + 80 ? run.ticks() : null), 15_000);
+      for (let i = 1; i < ticks.length; i++) expect(ticks[i], `after tick ${ticks[i - 1]}`).toBe(ticks[i - 1]! + 1);
+      expect(run.stderr()).toBe('');
+    } finally {
+      await run.stop();
+    }
+  });
+
+  it('says that lines may be missing where rotated files were pruned before it could read them', async () => {
+    const run = await followThroughRotations('fast-pruned', { retain: 1 });
+    try {
+      const ticks = await eventually('ticks well past the stop', () => (run.ticks().at(-1)! >= run.firstAfterStop + 80 ? run.ticks() : null), 15_000);
+      const jumps = ticks.filter((tick, i) => i > 0 && tick !== ticks[i - 1]! + 1);
+      expect(jumps.length).toBeGreaterThan(0);
+      const file = (await pmx.proc('fast-pruned')).pm2_env.pm_out_log_path;
+      expect(run.stderr()).toContain(`[PMX][WARN] lines of ${file} may be missing here: its rotated files were removed (log_rotate keeps 1) before they could be shown\n`);
+    } finally {
+      await run.stop();
+    }
+  });
+});
