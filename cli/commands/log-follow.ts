@@ -37,6 +37,8 @@ export class FollowedLog {
   private offset = 0;
   private decoder = new StringDecoder('utf8');
   private partial = '';
+  /** The first piece read is the end of a line whose start was not read: left out. */
+  private midLine = false;
 
   constructor(
     readonly path: string,
@@ -48,16 +50,18 @@ export class FollowedLog {
   }
 
   /**
-   * Opens the file at the path, to be read from its end (only lines written from now on), or from
-   * its start when it was made at or after `bornSince` (a process newer than the reader). Throws
-   * what openLogForReading throws (not there, a refusal).
+   * Opens the file at the path, to be read from its end (only lines written from now on; with
+   * `backlog`, the whole lines of that many bytes before it too), or from its start when it was
+   * made at or after `bornSince` (a process newer than the reader). Throws what
+   * openLogForReading throws (not there, a refusal).
    */
-  open(bornSince = Infinity): void {
+  open({ bornSince = Infinity, backlog = 0 }: { bornSince?: number; backlog?: number } = {}): void {
     const fd = openLogForReading(this.path);
     this.close();
     this.fd = fd;
     this.opened = fstatSync(fd);
-    this.offset = this.opened.birthtimeMs >= bornSince ? 0 : this.opened.size;
+    this.offset = this.opened.birthtimeMs >= bornSince ? 0 : Math.max(0, this.opened.size - backlog);
+    this.midLine = this.offset > 0 && backlog > 0;
   }
 
   close(): void {
@@ -141,6 +145,10 @@ export class FollowedLog {
   private lines(text: string, to: LogReader): void {
     const lines = (this.partial + text).split('\n');
     this.partial = lines.pop() ?? '';
+    if (this.midLine && lines.length > 0) {
+      lines.shift();
+      this.midLine = false;
+    }
     for (const line of lines) to.line(line);
   }
 

@@ -1,19 +1,19 @@
 // The last lines of a process's out and err logs, and the lines added since, read by polling:
-// what `pmx monit` shows of the selected process. A file that is replaced (rotation) or cut
-// (flush) is read again from its start.
-import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+// what `pmx monit` shows of the selected process. Files are followed as `pmx logs` follows them
+// (log-follow.ts): across rotations, with a line where something could not be shown.
+import { refusalOf } from '../../agent/logs/log-open.js';
+import { gapWords } from '../output/log-gaps.js';
 import type { LogLine } from '../output/monit-view.js';
-import { splitChunk } from '../shared/line-splitter.js';
+import { FollowedLog, type Rotation } from './log-follow.js';
 
 /** How much of a file's end is read for its last lines. */
 const BACKLOG_BYTES = 16 * 1024;
 
 interface Tailed {
-  file: string;
+  log: FollowedLog;
   stream: 'out' | 'err';
-  offset: number;
-  inode: number;
-  partial: string;
+  /** Why the file is not read (log-open.ts), shown once; null while it is read. */
+  refused: string | null;
 }
 
 /** Follows a set of log files; `poll` appends what they gained to `lines` (at most `keep`). */
@@ -21,8 +21,15 @@ export class LogTail {
   readonly lines: LogLine[] = [];
   private readonly files: Tailed[];
 
-  constructor(files: Array<{ file: string; stream: 'out' | 'err' }>, private readonly keep: number) {
-    this.files = files.filter(({ file }) => file && file !== '/dev/null').map(({ file, stream }) => ({ file, stream, offset: -1, inode: 0, partial: '' }));
+  constructor(files: Array<{ file: string; stream: 'out' | 'err'; rotation?: Rotation | null }>, private readonly keep: number) {
+    this.files = files.filter(({ file }) => file && file !== '/dev/null').map(({ file, stream, rotation }) => ({ log: new FollowedLog(file, rotation ?? null), stream, refused: null }));
+    for (const tailed of this.files) {
+      try {
+        tailed.log.open({ backlog: BACKLOG_BYTES });
+      } catch {
+        // not written yet: read from its start once it appears (a refusal is shown by the first poll)
+      }
+    }
     this.poll();
   }
 
@@ -35,37 +42,19 @@ export class LogTail {
   }
 
   private read(tailed: Tailed): boolean {
-    let size: number;
-    let inode: number;
+    let added = false;
+    const push = (text: string): void => {
+      this.lines.push({ stream: tailed.stream, text });
+      added = true;
+    };
     try {
-      ({ size, ino: inode } = statSync(tailed.file));
-    } catch {
-      return false; // not written yet
+      tailed.log.read({ line: push, gap: (gap) => push(`[PMX] ${gapWords(gap)}`) });
+      tailed.refused = null;
+    } catch (error) {
+      const refusal = refusalOf(error);
+      if (refusal !== null && refusal !== tailed.refused) push(`[PMX] Not read: ${refusal}`);
+      tailed.refused = refusal;
     }
-    const first = tailed.offset < 0;
-    if (first) tailed.offset = Math.max(0, size - BACKLOG_BYTES);
-    else if (inode !== tailed.inode || size < tailed.offset) tailed.offset = 0;
-    tailed.inode = inode;
-    if (size <= tailed.offset) return false;
-    const buffer = Buffer.alloc(Math.min(size - tailed.offset, 1024 * 1024));
-    let fd: number;
-    try {
-      fd = openSync(tailed.file, 'r');
-    } catch {
-      return false;
-    }
-    try {
-      if (fstatSync(fd).ino !== inode) return false;
-      const read = readSync(fd, buffer, 0, buffer.length, tailed.offset);
-      tailed.offset += read;
-      const { lines: parts, partial } = splitChunk(tailed.partial, buffer.subarray(0, read).toString('utf8'));
-      tailed.partial = partial;
-      // the backlog starts mid-file: its first piece is most likely part of a line
-      if (first && size > BACKLOG_BYTES) parts.shift();
-      for (const text of parts) this.lines.push({ stream: tailed.stream, text });
-      return parts.length > 0;
-    } finally {
-      closeSync(fd);
-    }
+    return added;
   }
 }

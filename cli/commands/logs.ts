@@ -6,9 +6,10 @@ import { dirname } from 'node:path';
 import { formatDate } from '../../agent/logs/timestamp.js';
 import type { ProcessDescription } from '../../agent/protocol/types.js';
 import { CliError } from '../client/errors.js';
+import { gapWords } from '../output/log-gaps.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
-import { FollowedLog, type LogGap, type LogReader } from './log-follow.js';
+import { FollowedLog, type LogReader } from './log-follow.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
 import { selectedAmong, selectorFor } from './targets.js';
 import { type LogPacket, type ProcessEventPacket, unpack } from '../api/bus.js';
@@ -279,7 +280,7 @@ function follow(proc: ProcessDescription, stream: 'out' | 'err', prefix: string,
   let refused: string | null = null;
   if (live) {
     try {
-      log.open(bornSince);
+      log.open({ bornSince });
     } catch (error) {
       // not written yet: followed from its start once it appears; a refused file is said, never read
       refused = sayRefused(file, null, error);
@@ -321,12 +322,6 @@ function pump(followed: Followed, reader: LogReader): void {
   } catch (error) {
     followed.refused = sayRefused(followed.file, followed.refused, error);
   }
-}
-
-/** The line that says what could not be shown. */
-function gapWords(gap: LogGap): string {
-  if (gap.kind === 'pruned') return `lines of ${gap.file} may be missing here: its rotated files were removed (log_rotate keeps ${gap.retain}) before they could be shown`;
-  return `${gap.bytes === null ? 'the lines' : `${gap.bytes} bytes`} of ${gap.file} were rotated away before they could be shown`;
 }
 
 /**

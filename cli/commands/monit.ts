@@ -44,7 +44,8 @@ function runView(ctx: CommandContext, agent: AgentConnection, input: NodeJS.Read
     const proc = state.procs[state.selected];
     if ((proc?.pm_id ?? null) === tailedId) return;
     tailedId = proc?.pm_id ?? null;
-    tail = proc ? new LogTail([{ file: proc.pm2_env.pm_out_log_path, stream: 'out' }, { file: proc.pm2_env.pm_err_log_path, stream: 'err' }], KEPT_LOG_LINES) : null;
+    const rotation = proc?.pm2_env.log_rotate ?? null;
+    tail = proc ? new LogTail([{ file: proc.pm2_env.pm_out_log_path, stream: 'out', rotation }, { file: proc.pm2_env.pm_err_log_path, stream: 'err', rotation }], KEPT_LOG_LINES) : null;
   };
   const refresh = async (): Promise<void> => {
     try {
