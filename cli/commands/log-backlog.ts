@@ -1,9 +1,10 @@
 // The lines `pmx logs` prints first from one log file: the last --lines of them, or with --grep
 // the last --lines that match, or with --since those written since then. The file is read from its
-// end, and only as far back as the answer needs.
-import { closeSync, fstatSync, readSync } from 'node:fs';
+// end, then its rotated files newest first, and only as far back as the answer needs.
+import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
 import { openLogForReading } from '../../agent/logs/log-open.js';
 import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
+import { openRotated, rotatedFilesOf, textOf } from './log-rotated.js';
 
 /** How much is read from the end at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -16,8 +17,12 @@ export interface Backlog {
   undated: number | null;
 }
 
-/** The backlog of `file`; `count` caps the lines printed (Infinity: no cap); `dater` is null when its lines carry no stamps. */
-export function readBacklog(file: string, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number } | null): Backlog {
+/**
+ * The backlog of `file`; `count` caps the lines printed (Infinity: no cap); `dater` is null when
+ * its lines carry no stamps; `dateFormat` names its rotated files (log_rotate), whose lines come
+ * before the file's own when it holds fewer than asked (a rotation just emptied it); null: none.
+ */
+export function readBacklog(file: string, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number } | null, dateFormat: string | null = null): Backlog {
   if (count === 0) return { lines: [], undated: 0 };
   let fd: number;
   try {
@@ -28,13 +33,42 @@ export function readBacklog(file: string, count: number, filter: LogFilter, date
   }
   try {
     const stat = fstatSync(fd);
-    if (filter.since === null) return { lines: collect(linesFromEnd(fd, stat.size), count, filter), undated: 0 };
+    const lines = withRotated(linesFromEnd(fd, stat.size), file, stat, dateFormat, filter.since);
+    if (filter.since === null) return { lines: collect(lines, count, filter), undated: 0 };
     // a file last written before then holds no line since then, stamped or not
     if (stat.mtimeMs < filter.since.getTime()) return { lines: [], undated: 0 };
     if (dater === null) return { lines: [], undated: null };
-    return since(linesFromEnd(fd, stat.size), count, filter, dater);
+    return since(lines, count, filter, dater);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The lines of `current` (the file at the path, `stat`), then those of its rotated files, newest
+ * first, each read only when more lines are asked for; those last written before `since` hold
+ * none since then. A rotation of `current` meanwhile is not read twice: only files older than it count.
+ */
+function* withRotated(current: Iterable<string>, file: string, stat: Stats, dateFormat: string | null, since: Date | null): Generator<string> {
+  yield* current;
+  if (dateFormat === null) return;
+  const rotated = rotatedFilesOf(file, dateFormat);
+  const itself = rotated.findIndex((entry) => entry.plain !== null && entry.plain.ino === stat.ino && entry.plain.dev === stat.dev);
+  for (const entry of (itself < 0 ? rotated : rotated.slice(0, itself)).reverse()) {
+    if (since !== null && entry.mtimeMs < since.getTime()) return;
+    const opened = openRotated(entry);
+    if (opened === null) return; // pruned meanwhile, and the older ones with it: the backlog stops where its lines stop following on
+    if (!opened.compressed) {
+      try {
+        yield* linesFromEnd(opened.fd, fstatSync(opened.fd).size);
+      } finally {
+        closeSync(opened.fd);
+      }
+      continue;
+    }
+    const lines = textOf(opened)?.split('\n') ?? [];
+    if (lines.at(-1) === '') lines.pop();
+    yield* lines.reverse();
   }
 }
 

@@ -4,9 +4,8 @@
 // never skipped in silence.
 import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
-import { gunzipSync } from 'node:zlib';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { type RotatedFile, rotatedFilesOf } from './log-rotated.js';
+import { openRotated, type OpenedRotated, type RotatedFile, rotatedFilesOf, textOf } from './log-rotated.js';
 
 /** How much is read at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -167,46 +166,15 @@ function holds(file: RotatedFile, stats: Stats): boolean {
   return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
 }
 
-/** The rotated file open for reading: its plain name, else its .gz; null when it was removed meanwhile. */
-function openRotated(file: RotatedFile): { fd: number; compressed: boolean } | null {
-  for (const [path, compressed] of [[file.path, false], [`${file.path}.gz`, true]] as const) {
-    if (compressed ? file.gz === null : file.plain === null) continue;
-    try {
-      return { fd: openLogForReading(path), compressed };
-    } catch {
-      // compressed or pruned since it was listed: the next name, or a gap
-    }
-  }
-  return null;
-}
-
 /** Gives every line of a rotated file, or the gap it leaves when it could not be read. */
-function readRotated(file: RotatedFile, opened: { fd: number; compressed: boolean } | null, to: LogReader): void {
+function readRotated(file: RotatedFile, opened: OpenedRotated | null, to: LogReader): void {
   const gap = (): void => to.gap({ kind: 'removed', file: file.path, bytes: file.plain?.size ?? file.gzLength() });
   if (opened === null) return gap();
-  let text: string;
-  try {
-    const content = readWhole(opened.fd);
-    text = (opened.compressed ? gunzipSync(content) : content).toString('utf8');
-  } catch {
-    return gap();
-  } finally {
-    closeSync(opened.fd);
-  }
+  const text = textOf(opened);
+  if (text === null) return gap();
   const lines = text.split('\n');
   if (lines.at(-1) === '') lines.pop();
   for (const line of lines) to.line(line);
-}
-
-function readWhole(fd: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (let position = 0; ; ) {
-    const chunk = Buffer.alloc(CHUNK_BYTES);
-    const read = readSync(fd, chunk, 0, chunk.length, position);
-    if (read === 0) return Buffer.concat(chunks);
-    chunks.push(chunk.subarray(0, read));
-    position += read;
-  }
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

@@ -2,6 +2,7 @@
 // still plain, compressed, or both for a moment (while the agent compresses it), oldest first.
 import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Stats } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { openLogForReading } from '../../agent/logs/log-open.js';
 import { rotatedPattern } from '../../agent/logs/rotated-files.js';
 
@@ -47,6 +48,48 @@ export function rotatedFilesOf(path: string, dateFormat: string): RotatedFile[] 
   const ext = extname(path);
   const stem = (file: RotatedFile): string => basename(file.path, ext);
   return [...byPath.values()].sort((a, b) => Math.floor(a.mtimeMs) - Math.floor(b.mtimeMs) || stem(a).localeCompare(stem(b), undefined, { numeric: true }));
+}
+
+/** A rotated file open for reading, under its plain name or as its .gz. */
+export interface OpenedRotated {
+  fd: number;
+  compressed: boolean;
+}
+
+/** The rotated file open for reading: its plain name, else its .gz; null when it was removed meanwhile. */
+export function openRotated(file: RotatedFile): OpenedRotated | null {
+  for (const [path, compressed] of [[file.path, false], [`${file.path}.gz`, true]] as const) {
+    if (compressed ? file.gz === null : file.plain === null) continue;
+    try {
+      return { fd: openLogForReading(path), compressed };
+    } catch {
+      // compressed or pruned since it was listed: the next name, or nothing
+    }
+  }
+  return null;
+}
+
+/** What an opened rotated file holds, uncompressed, and closes it; null when it cannot be read (a .gz cut short). */
+export function textOf(opened: OpenedRotated): string | null {
+  try {
+    const content = readWhole(opened.fd);
+    return (opened.compressed ? gunzipSync(content) : content).toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    closeSync(opened.fd);
+  }
+}
+
+function readWhole(fd: number): Buffer {
+  const chunks: Buffer[] = [];
+  for (let position = 0; ; ) {
+    const chunk = Buffer.alloc(64 * 1024);
+    const read = readSync(fd, chunk, 0, chunk.length, position);
+    if (read === 0) return Buffer.concat(chunks);
+    chunks.push(chunk.subarray(0, read));
+    position += read;
+  }
 }
 
 /** The stats of a regular file at `path`, never followed, or null (gone since the listing, or not a file). */

@@ -3,9 +3,10 @@
 // compressed, and what was pruned before it could be read is said, never skipped in silence.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { PmxSandbox, PMX_BIN, eventually } from '../../helpers/pmx.js';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { FIXTURES, PmxSandbox, PMX_BIN, eventually } from '../../helpers/pmx.js';
 
 const pmx = new PmxSandbox();
 afterAll(() => pmx.cleanup());
@@ -80,6 +81,28 @@ describe('pmx logs, following across several rotations between two reads', () =>
       expect(run.stderr()).toContain(`[PMX][WARN] lines of ${file} may be missing here: its rotated files were removed (log_rotate keeps 1) before they could be shown\n`);
     } finally {
       await run.stop();
+    }
+  });
+});
+
+describe('pmx logs --lines, just after a rotation', () => {
+  it('takes the lines the file at the path lacks from its rotated files, plain or compressed (it showed the few lines of the new file only)', async () => {
+    for (const [name, compress] of [['rotated-plain', false], ['rotated-gz', true]] as const) {
+      const config = join(pmx.dir, `${name}.config.js`);
+      const app = { name, script: join(FIXTURES, 'apps', 'writer.js'), env: { COUNT: '95', WIDTH: '100', TAG: name }, log_rotate: { max_size: '1000', compress } };
+      writeFileSync(config, `module.exports = { apps: [${JSON.stringify(app)}] };`);
+      await pmx.ok(['start', config]);
+      const file = (await pmx.proc(name)).pm2_env.pm_out_log_path;
+      // the last line may be in a rotated file already, compressed or not
+      const written = (): string => readdirSync(dirname(file)).filter((entry) => entry.startsWith(`${name}-out`) && !entry.endsWith('.tmp')).map((entry) => readFileSync(join(dirname(file), entry))).map((content) => (content[0] === 0x1f ? gunzipSync(content) : content).toString()).join('');
+      await eventually('all 95 lines written', () => written().includes(`${name} line-94 `));
+      const shown = async (): Promise<string[]> => [...(await pmx.ok(['logs', name, '--out', '--nostream', '--raw', '--lines', '30'])).matchAll(/^\S+ (line-\d+) x*\.$/gm)].map((m) => m[1]!);
+      // the last file holds fewer than 30 lines: 1,000 bytes are about 10 of them
+      expect(readFileSync(file, 'utf8').split('\n').length).toBeLessThan(30);
+      const rotated = (): string[] => readdirSync(dirname(file)).filter((entry) => entry.startsWith(`${name}-out__`));
+      if (compress) await eventually('every rotated file compressed', () => rotated().length > 0 && rotated().every((entry) => entry.endsWith('.gz')));
+      expect(await shown()).toEqual(Array.from({ length: 30 }, (_, index) => `line-${65 + index}`));
+      await pmx.ok(['delete', name]);
     }
   });
 });
