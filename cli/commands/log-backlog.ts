@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
 import { openLogForReading } from '../../agent/logs/log-open.js';
 import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
-import { openRotated, rotatedFilesOf, textOf } from './log-rotated.js';
+import { contentOf, openRotated, rotatedFilesOf } from './log-rotated.js';
 
 /** How much is read from the end at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -66,7 +66,7 @@ function* withRotated(current: Iterable<string>, file: string, stat: Stats, date
       }
       continue;
     }
-    const lines = textOf(opened)?.split('\n') ?? [];
+    const lines = contentOf(opened)?.toString('utf8').split('\n') ?? [];
     if (lines.at(-1) === '') lines.pop();
     yield* lines.reverse();
   }

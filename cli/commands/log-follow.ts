@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { openRotated, type OpenedRotated, type RotatedFile, rotatedFilesOf, textOf } from './log-rotated.js';
+import { contentOf, openRotated, type RotatedFile, rotatedFilesOf } from './log-rotated.js';
 
 /** How much is read at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -29,11 +29,28 @@ export interface Rotation {
   retain: number;
 }
 
+/**
+ * A file left behind by a rotation, to be read to its end and let go: the file that was being
+ * read, or one rotated after it (opened as soon as it was seen, so that a prune takes nothing
+ * away), or its gap when it could not be opened.
+ */
+interface Behind {
+  fd: number | null;
+  compressed: boolean;
+  /** What a .gz holds, once reached. */
+  content: Buffer | null;
+  offset: number;
+  /** The rotated file it is (null: the file that was being read), named in the gap said in its place when it cannot be read. */
+  rotated: RotatedFile | null;
+}
+
 /** A file followed by its path; `read` gives what it gained since the last read. */
 export class FollowedLog {
   private fd: number | null = null;
   private opened: Stats | null = null;
   private offset = 0;
+  /** Files left behind by rotations and not read to their end yet, oldest first: read before the file at the path. */
+  private behind: Behind[] = [];
   private decoder = new StringDecoder('utf8');
   private partial = '';
   /** The first piece read is the end of a line whose start was not read: left out. */
@@ -43,10 +60,6 @@ export class FollowedLog {
     readonly path: string,
     private readonly rotation: Rotation | null,
   ) {}
-
-  get isOpen(): boolean {
-    return this.fd !== null;
-  }
 
   /**
    * Opens the file at the path, to be read from its end (only lines written from now on; with
@@ -64,6 +77,8 @@ export class FollowedLog {
   }
 
   close(): void {
+    for (const { fd } of this.behind) if (fd !== null) closeSync(fd);
+    this.behind = [];
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
     this.opened = null;
@@ -72,46 +87,52 @@ export class FollowedLog {
   }
 
   /**
-   * Reads what the path gained: the rest of the open file; when the path leads to another file
-   * (a rotation), the rotated files between them and the new one. Throws the open's error when the
-   * new file cannot be opened (the old one stays open, read to its end, and is tried again next time).
+   * Reads what the path gained, about `budget` bytes at most: the rest of the files left behind
+   * by rotations, then the file at the path; when the path leads to another file (a rotation),
+   * the old file and the rotated files after it are left behind to be read first. True when the
+   * budget ran out before the end (call again, once what was read has been shown). Throws the
+   * open's error when the new file cannot be opened (tried again next time).
    */
-  read(to: LogReader): void {
-    if (this.fd !== null) this.drain(to);
-    let now: Stats;
-    try {
-      now = statSync(this.path);
-    } catch {
-      return; // moved aside, and the new file not made yet: next time
-    }
-    if (this.fd !== null && sameFile(now, this.opened!)) {
-      if (now.size >= this.offset) return;
-      this.offset = 0; // emptied (flush): start over
-      this.drain(to);
-      return;
-    }
-    const next = openLogForReading(this.path);
-    if (this.fd === null) {
-      // not there when following began: read from its start
+  read(to: LogReader, budget = Infinity): boolean {
+    let left = budget;
+    for (;;) {
+      while (this.behind.length > 0) {
+        left -= this.readBehind(this.behind[0]!, to, left);
+        if (this.behind[0]!.fd !== null || this.behind[0]!.content !== null) return true;
+        this.behind.shift();
+        this.endFile(to);
+      }
+      if (this.fd !== null) {
+        left -= this.drain(to, left);
+        if (left <= 0) return true;
+      }
+      let now: Stats;
+      try {
+        now = statSync(this.path);
+      } catch {
+        return false; // moved aside, and the new file not made yet: next time
+      }
+      if (this.fd !== null && sameFile(now, this.opened!)) {
+        if (now.size >= this.offset) return false;
+        this.offset = 0; // emptied (flush): start over
+        continue;
+      }
+      const next = openLogForReading(this.path);
+      const nextStats = fstatSync(next);
+      if (this.fd !== null) {
+        // the path leads elsewhere: the agent writes no more to the old file, whose rest is read first
+        const old = fstatSync(this.fd);
+        this.behind.push({ fd: this.fd, compressed: false, content: null, offset: this.offset, rotated: null });
+        for (const rotated of this.rotatedBetween(old, nextStats, to)) {
+          const opened = openRotated(rotated);
+          this.behind.push({ fd: opened?.fd ?? null, compressed: opened?.compressed ?? false, content: null, offset: 0, rotated });
+        }
+      }
+      // not there when following began, or made by a rotation: read from its start
       this.fd = next;
-      this.opened = fstatSync(next);
+      this.opened = nextStats;
       this.offset = 0;
-      this.drain(to);
-      return;
     }
-    const nextStats = fstatSync(next);
-    // what was written to the old file between the read above and its rotation
-    this.drain(to);
-    const old = fstatSync(this.fd);
-    this.endFile(to);
-    closeSync(this.fd);
-    // the rotated files opened now, before any is read: a prune while they are read takes nothing away
-    const between = this.rotatedBetween(old, nextStats, to).map((file) => ({ file, fd: openRotated(file) }));
-    for (const { file, fd } of between) readRotated(file, fd, to);
-    this.fd = next;
-    this.opened = nextStats;
-    this.offset = 0;
-    this.drain(to);
   }
 
   /**
@@ -131,14 +152,51 @@ export class FollowedLog {
     return before.filter((file) => file.mtimeMs > old.mtimeMs);
   }
 
-  private drain(to: LogReader): void {
-    const buffer = Buffer.alloc(CHUNK_BYTES);
-    for (;;) {
-      const read = readSync(this.fd!, buffer, 0, buffer.length, this.offset);
-      if (read === 0) return;
-      this.offset += read;
-      this.lines(this.decoder.write(buffer.subarray(0, read)), to);
+  /** Reads up to `left` bytes of a file left behind; its fd and content are let go at its end. Returns the bytes read. */
+  private readBehind(file: Behind, to: LogReader, left: number): number {
+    if (file.compressed && file.fd !== null) {
+      file.content = contentOf({ fd: file.fd, compressed: true });
+      file.fd = null;
     }
+    if (file.fd === null && file.content === null) {
+      // removed before it was opened, or a .gz that cannot be read
+      if (file.rotated !== null) to.gap(removed(file.rotated));
+      return 0;
+    }
+    let read = 0;
+    while (read < left) {
+      const chunk = file.content !== null ? file.content.subarray(file.offset, file.offset + CHUNK_BYTES) : this.chunkOf(file.fd!, file.offset);
+      if (chunk.length === 0) {
+        if (file.fd !== null) closeSync(file.fd);
+        file.fd = null;
+        file.content = null;
+        return read;
+      }
+      file.offset += chunk.length;
+      read += chunk.length;
+      this.lines(this.decoder.write(chunk), to);
+    }
+    return read;
+  }
+
+  /** Reads up to `left` bytes of the file at the path; returns the bytes read. */
+  private drain(to: LogReader, left: number): number {
+    let read = 0;
+    while (read < left) {
+      const chunk = this.chunkOf(this.fd!, this.offset);
+      if (chunk.length === 0) break;
+      this.offset += chunk.length;
+      read += chunk.length;
+      this.lines(this.decoder.write(chunk), to);
+    }
+    return read;
+  }
+
+  private readonly buffer = Buffer.alloc(CHUNK_BYTES);
+
+  /** Up to CHUNK_BYTES of the file open as `fd` from `offset` (a view of one buffer, decoded before the next read). */
+  private chunkOf(fd: number, offset: number): Buffer {
+    return this.buffer.subarray(0, readSync(fd, this.buffer, 0, this.buffer.length, offset));
   }
 
   private lines(text: string, to: LogReader): void {
@@ -160,21 +218,15 @@ export class FollowedLog {
   }
 }
 
+/** The gap a rotated file leaves when it cannot be read: its length when known. */
+function removed(file: RotatedFile): LogGap {
+  return { kind: 'removed', file: file.path, bytes: file.plain?.size ?? file.gzLength() };
+}
+
 /** Whether `file` is the file `stats` describes: its plain name still, or its .gz (same time to the ms, as gzip keeps it, and same length). */
 function holds(file: RotatedFile, stats: Stats): boolean {
   if (file.plain !== null) return sameFile(file.plain, stats);
   return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
-}
-
-/** Gives every line of a rotated file, or the gap it leaves when it could not be read. */
-function readRotated(file: RotatedFile, opened: OpenedRotated | null, to: LogReader): void {
-  const gap = (): void => to.gap({ kind: 'removed', file: file.path, bytes: file.plain?.size ?? file.gzLength() });
-  if (opened === null) return gap();
-  const text = textOf(opened);
-  if (text === null) return gap();
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
-  for (const line of lines) to.line(line);
 }
 
 function sameFile(a: Stats, b: Stats): boolean {

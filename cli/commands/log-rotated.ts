@@ -70,10 +70,10 @@ export function openRotated(file: RotatedFile): OpenedRotated | null {
 }
 
 /** What an opened rotated file holds, uncompressed, and closes it; null when it cannot be read (a .gz cut short). */
-export function textOf(opened: OpenedRotated): string | null {
+export function contentOf(opened: OpenedRotated): Buffer | null {
   try {
     const content = readWhole(opened.fd);
-    return (opened.compressed ? gunzipSync(content) : content).toString('utf8');
+    return opened.compressed ? gunzipSync(content) : content;
   } catch {
     return null;
   } finally {

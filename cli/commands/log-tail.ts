@@ -8,6 +8,8 @@ import { FollowedLog, type Rotation } from './log-follow.js';
 
 /** How much of a file's end is read for its last lines. */
 const BACKLOG_BYTES = 16 * 1024;
+/** What a file gives at most in one poll: a view of an app that writes faster lags behind, and says what it missed. */
+const READ_BYTES = 4 * 1024 * 1024;
 
 interface Tailed {
   log: FollowedLog;
@@ -48,7 +50,7 @@ export class LogTail {
       added = true;
     };
     try {
-      tailed.log.read({ line: push, gap: (gap) => push(`[PMX] ${gapWords(gap)}`) });
+      tailed.log.read({ line: push, gap: (gap) => push(`[PMX] ${gapWords(gap)}`) }, READ_BYTES);
       tailed.refused = null;
     } catch (error) {
       const refusal = refusalOf(error);

@@ -10,12 +10,15 @@ import { gapWords } from '../output/log-gaps.js';
 import { type CommandContext, withAgent } from './context.js';
 import { readBacklog } from './log-backlog.js';
 import { FollowedLog, type LogReader } from './log-follow.js';
+import { paced } from './log-pace.js';
 import { daterFor, type LogFilter, matchesGrep, parseLogFilter } from './log-filter.js';
 import { selectedAmong, selectorFor } from './targets.js';
 import { type LogPacket, type ProcessEventPacket, unpack } from '../api/bus.js';
 
 /** Lines printed first from each file without --lines (PM2's default), unless --since asks for all since then. */
 const DEFAULT_LINES = 15;
+/** What a followed file gives at most in one turn, before the output has taken it (log-pace.ts). */
+const READ_BYTES = 1024 * 1024;
 
 interface Followed {
   file: string;
@@ -107,12 +110,13 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
   // watch the directories, not the files: a rotated file is replaced by a new one at the path
   const onNew = following(print, filter);
   const reader = (file: Followed): LogReader => ({ line: (line) => onNew(file, line), gap: (gap) => ctx.err.write(`[PMX][WARN] ${gapWords(gap)}\n`) });
+  const pace = paced([ctx.out, ctx.err], () => files.reduce((more, file) => pump(file, reader(file)) || more, false));
   const watchers = new Map<string, FSWatcher>();
   const watchDirectories = (): void => {
     for (const dir of new Set(files.filter((f) => f.live).map((f) => dirname(f.file)))) {
       if (watchers.has(dir)) continue;
       try {
-        watchers.set(dir, watch(dir, () => files.forEach((file) => pump(file, reader(file)))));
+        watchers.set(dir, watch(dir, pace.ask));
       } catch {
         // a log directory that does not exist yet: looked for again at the next process event
       }
@@ -142,7 +146,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
         // a file made since this stream began is read from its start (its process is new), an older one from its end
         const fresh = follow(proc, stream, streamPrefix(proc), true, since);
         files.push(fresh);
-        pump(fresh, reader(fresh));
+        pace.ask();
       }
     }
     watchDirectories();
@@ -168,6 +172,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     await new Promise<void>((resolve) => process.once('SIGINT', resolve));
     if (asked) clearTimeout(asked);
   });
+  pace.stop();
   for (const watcher of watchers.values()) watcher.close();
 }
 
@@ -313,14 +318,19 @@ function printer(ctx: CommandContext, flags: LogFlags): Print {
   };
 }
 
-/** Shows what `followed` gained: across a rotation, the rest of the old file, the rotated files after it, the new one; a gap is said. */
-function pump(followed: Followed, reader: LogReader): void {
-  if (!followed.live) return;
+/**
+ * Shows what `followed` gained, READ_BYTES at most: across a rotation, the rest of the old file,
+ * the rotated files after it, the new one; a gap is said. True when more is waiting.
+ */
+function pump(followed: Followed, reader: LogReader): boolean {
+  if (!followed.live) return false;
   try {
-    followed.log.read(reader);
+    const more = followed.log.read(reader, READ_BYTES);
     followed.refused = null;
+    return more;
   } catch (error) {
     followed.refused = sayRefused(followed.file, followed.refused, error);
+    return false;
   }
 }
 

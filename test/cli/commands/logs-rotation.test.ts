@@ -106,3 +106,31 @@ describe('pmx logs --lines, just after a rotation', () => {
     }
   });
 });
+
+describe('pmx logs, following into a pipe that is not read', () => {
+  it('reads no faster than its output is taken, and then shows every line (it read on into memory, without bound)', async () => {
+    const config = join(pmx.dir, 'flood.config.js');
+    const app = { name: 'flood', script: join(FIXTURES, 'apps', 'writer.js'), env: { COUNT: '400000', WIDTH: '100', TAG: 'flood' }, log_rotate: { max_size: '1M', retain: 100 } };
+    writeFileSync(config, `module.exports = { apps: [${JSON.stringify(app)}] };`);
+    await pmx.ok(['start', config]);
+    const follower = spawn(process.execPath, [PMX_BIN, 'logs', 'flood', '--out', '--raw', '--lines', '0'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    try {
+      // 40 MB written while nothing reads the follower's output: held in the follower's memory, they
+      // took it from about 75 MB to 150 (a node process that holds little is about 75 MB)
+      follower.stdout.pause();
+      await eventually('the writer done', async () => (await pmx.ok(['logs', 'flood', '--err', '--nostream'])).includes('done flood'), 20_000);
+      const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${follower.pid}/status`, 'utf8'))![1]) * 1024;
+      expect(rss).toBeLessThan(110 * 1024 * 1024);
+      follower.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      follower.stdout.resume();
+      await eventually('the last line', () => output.includes('flood line-399999 '), 20_000);
+      const numbers = [...output.matchAll(/^flood line-(\d+) x*\.$/gm)].map((m) => Number(m[1]));
+      expect(numbers.at(-1)).toBe(399_999);
+      expect(numbers.every((n, i) => i === 0 || n === numbers[i - 1]! + 1)).toBe(true);
+    } finally {
+      follower.kill('SIGINT');
+      await pmx.ok(['delete', 'flood']);
+    }
+  });
+});
