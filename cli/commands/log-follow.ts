@@ -32,7 +32,7 @@ export interface Rotation {
 /**
  * A file left behind by a rotation, to be read to its end and let go: the file that was being
  * read, or one rotated after it (opened as soon as it was seen, so that a prune takes nothing
- * away), or its gap when it could not be opened.
+ * away); or, with neither fd nor content, a gap to say in its place.
  */
 interface Behind {
   fd: number | null;
@@ -40,8 +40,8 @@ interface Behind {
   /** What a .gz holds, once reached. */
   content: Buffer | null;
   offset: number;
-  /** The rotated file it is (null: the file that was being read), named in the gap said in its place when it cannot be read. */
-  rotated: RotatedFile | null;
+  /** Said in its place when it cannot be read (null: the file that was being read, which is open). */
+  gap: LogGap | null;
 }
 
 /** A file followed by its path; `read` gives what it gained since the last read. */
@@ -122,10 +122,14 @@ export class FollowedLog {
       if (this.fd !== null) {
         // the path leads elsewhere: the agent writes no more to the old file, whose rest is read first
         const old = fstatSync(this.fd);
-        this.behind.push({ fd: this.fd, compressed: false, content: null, offset: this.offset, rotated: null });
-        for (const rotated of this.rotatedBetween(old, nextStats, to)) {
-          const opened = openRotated(rotated);
-          this.behind.push({ fd: opened?.fd ?? null, compressed: opened?.compressed ?? false, content: null, offset: 0, rotated });
+        this.behind.push({ fd: this.fd, compressed: false, content: null, offset: this.offset, gap: null });
+        const { rotated, pruned } = this.rotatedBetween(old, nextStats);
+        if (pruned) this.behind.push({ fd: null, compressed: false, content: null, offset: 0, gap: pruned });
+        for (const file of rotated) {
+          const opened = openRotated(file);
+          // its length is looked for only when it is gone (a .gz cut short says no length)
+          const gap: LogGap = opened === null ? removed(file) : { kind: 'removed', file: file.path, bytes: file.plain?.size ?? null };
+          this.behind.push({ fd: opened?.fd ?? null, compressed: opened?.compressed ?? false, content: null, offset: 0, gap });
         }
       }
       // not there when following began, or made by a rotation: read from its start
@@ -138,18 +142,19 @@ export class FollowedLog {
   /**
    * The rotated files made after `old` was moved aside and before `next` was, oldest first.
    * `old` found among them (by inode, or as its .gz), every later one is there too: the prune
-   * removes the oldest first. Not found, it was pruned, and so may have been some after it: said.
+   * removes the oldest first. Not found, it was pruned, and so may have been some after it: the
+   * gap to say before them.
    */
-  private rotatedBetween(old: Stats, next: Stats, to: LogReader): RotatedFile[] {
-    if (!this.rotation) return [];
+  private rotatedBetween(old: Stats, next: Stats): { rotated: RotatedFile[]; pruned: LogGap | null } {
+    if (!this.rotation) return { rotated: [], pruned: null };
     const rotated = rotatedFilesOf(this.path, this.rotation.date_format);
     const nextAt = rotated.findIndex((file) => file.plain !== null && sameFile(file.plain, next));
     const before = nextAt < 0 ? rotated : rotated.slice(0, nextAt);
     const oldAt = before.findIndex((file) => holds(file, old));
-    if (oldAt >= 0) return before.slice(oldAt + 1);
+    if (oldAt >= 0) return { rotated: before.slice(oldAt + 1), pruned: null };
     // fewer than `retain` there: the prune has not run past it, so it was moved or removed by hand, with nothing lost to tell
-    if (before.length >= this.rotation.retain) to.gap({ kind: 'pruned', file: this.path, retain: this.rotation.retain });
-    return before.filter((file) => file.mtimeMs > old.mtimeMs);
+    const pruned = before.length >= this.rotation.retain ? ({ kind: 'pruned', file: this.path, retain: this.rotation.retain } as const) : null;
+    return { rotated: before.filter((file) => file.mtimeMs > old.mtimeMs), pruned };
   }
 
   /** Reads up to `left` bytes of a file left behind; its fd and content are let go at its end. Returns the bytes read. */
@@ -159,8 +164,8 @@ export class FollowedLog {
       file.fd = null;
     }
     if (file.fd === null && file.content === null) {
-      // removed before it was opened, or a .gz that cannot be read
-      if (file.rotated !== null) to.gap(removed(file.rotated));
+      // removed before it was opened, a .gz that cannot be read, or files pruned before they were seen
+      if (file.gap !== null) to.gap(file.gap);
       return 0;
     }
     let read = 0;
