@@ -17,30 +17,37 @@ export interface Backlog {
   undated: number | null;
 }
 
+/** Where the backlog of a file is read from besides the file at its path. */
+export interface BacklogSources {
+  /** Names its rotated files (log_rotate), whose lines come before the file's own when it holds fewer than asked (a rotation just emptied it); null: none. */
+  dateFormat?: string | null;
+  /** The file open where following starts: the backlog ends there, so that no line is shown twice (null: the file at the path, to its end). */
+  until?: { fd: number; offset: number } | null;
+}
+
 /**
  * The backlog of `file`; `count` caps the lines printed (Infinity: no cap); `dater` is null when
- * its lines carry no stamps; `dateFormat` names its rotated files (log_rotate), whose lines come
- * before the file's own when it holds fewer than asked (a rotation just emptied it); null: none.
+ * its lines carry no stamps.
  */
-export function readBacklog(file: string, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number } | null, dateFormat: string | null = null): Backlog {
+export function readBacklog(file: string, count: number, filter: LogFilter, dater: { date: LineDater; precisionMs: number } | null, { dateFormat = null, until = null }: BacklogSources = {}): Backlog {
   if (count === 0) return { lines: [], undated: 0 };
   let fd: number;
   try {
     // a file the writer would not use either is not read (`follow` in logs.ts says why)
-    fd = openLogForReading(file);
+    fd = until?.fd ?? openLogForReading(file);
   } catch {
     return { lines: [], undated: 0 };
   }
   try {
     const stat = fstatSync(fd);
-    const lines = withRotated(linesFromEnd(fd, stat.size), file, stat, dateFormat, filter.since);
+    const lines = withRotated(linesFromEnd(fd, until?.offset ?? stat.size), file, stat, dateFormat, filter.since);
     if (filter.since === null) return { lines: collect(lines, count, filter), undated: 0 };
     // a file last written before then holds no line since then, stamped or not
     if (stat.mtimeMs < filter.since.getTime()) return { lines: [], undated: 0 };
     if (dater === null) return { lines: [], undated: null };
     return since(lines, count, filter, dater);
   } finally {
-    closeSync(fd);
+    if (until === null) closeSync(fd);
   }
 }
 

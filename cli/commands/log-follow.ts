@@ -76,6 +76,11 @@ export class FollowedLog {
     this.midLine = this.offset > 0 && backlog > 0;
   }
 
+  /** The file at the path open where the next read starts, or null: before any read, the lines before it are the backlog's. */
+  get position(): { fd: number; offset: number } | null {
+    return this.fd === null || this.behind.length > 0 ? null : { fd: this.fd, offset: this.offset };
+  }
+
   close(): void {
     for (const { fd } of this.behind) if (fd !== null) closeSync(fd);
     this.behind = [];
