@@ -55,6 +55,7 @@ export class FollowedLog {
   private partial = '';
   /** The first piece read is the end of a line whose start was not read: left out. */
   private midLine = false;
+  private readonly buffer = Buffer.alloc(CHUNK_BYTES);
 
   constructor(
     readonly path: string,
@@ -201,8 +202,6 @@ export class FollowedLog {
     }
     return read;
   }
-
-  private readonly buffer = Buffer.alloc(CHUNK_BYTES);
 
   /** Up to CHUNK_BYTES of the file open as `fd` from `offset` (a view of one buffer, decoded before the next read). */
   private chunkOf(fd: number, offset: number): Buffer {
