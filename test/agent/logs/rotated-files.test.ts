@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, utimesSync,
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { join } from 'node:path';
 import { FIXTURES, PmxSandbox, alive, eventually } from '../../helpers/pmx.js';
+import { pruneRotated } from '../../../agent/logs/rotated-files.js';
 
 const apps = join(FIXTURES, 'apps');
 const pmx = new PmxSandbox();
@@ -35,6 +36,21 @@ const numberOf = (name: string): number => Number(/\.(\d+)\.log(\.gz)?$/.exec(na
 async function waitDone(name: string, errLog: string, expected = 1): Promise<void> {
   await eventually(`${name} to finish writing`, () => existsSync(errLog) && (readFileSync(errLog, 'utf8').match(/^done/gm) ?? []).length >= expected, 20_000);
 }
+
+describe('retain', () => {
+  it('keeps the newest rotated files when several share one mtime (a coarse clock, a fast rotation): the first of a date, compressed, is the oldest (regression: whole names put it last and the newest was removed)', () => {
+    const dir = join(pmx.dir, 'same-mtime');
+    mkdirSync(dir, { recursive: true });
+    const names = ['app__2026-12-08.log.gz', 'app__2026-12-08.2.log.gz', 'app__2026-12-08.3.log', 'app__2026-12-08.10.log'];
+    const when = new Date('2026-12-08T01:00:00Z');
+    for (const name of names) {
+      writeFileSync(join(dir, name), name);
+      utimesSync(join(dir, name), when, when);
+    }
+    pruneRotated(join(dir, 'app.log'), DAILY, 2);
+    expect(readdirSync(dir).sort()).toEqual(['app__2026-12-08.10.log', 'app__2026-12-08.3.log']);
+  });
+});
 
 describe('rotation with rotated files of the same date on disk', () => {
   it('a second run of an app (delete, start) rotates into new names: the first run\'s rotated lines are all kept (regression: its first rotation replaced the first run\'s)', async () => {
