@@ -267,7 +267,7 @@ export async function restartProcesses(registry: Registry, selector: Selector | 
  * Reloads the selected processes, `parallel` at a time: cluster-mode and socket-activated ones
  * without a gap (a replacement serves before the old child stops), fork-mode ones by a restart
  * (as PM2 does) whose new child must be ready (wait_ready's 'ready', its health check passed, or
- * else up min_uptime) before the next is restarted (PM2 goes on at once). The first new process that does
+ * else listening or up min_uptime) before the next is restarted (PM2 goes on at once). The first new process that does
  * not become ready ends the reload of its app; the rest keep running as they were. A stop or delete asked after this reload wins over it, on the processes it names,
  * whether their turn has come or not.
  */

@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { MAX_TIMER_MS } from '../protocol/limits.js';
+import { listens } from '../os/listening.js';
 import type { Launched } from '../process/os.js';
 import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
@@ -13,8 +14,9 @@ import type { NotifyMessage } from '../health/notify-message.js';
  * restart launched): its 'ready' message (or READY=1 on its notify socket) with wait_ready; a
  * cluster worker's first listening server, or, when no worker of the process has listened yet (the
  * one it replaces included), that or having stayed up min_uptime, whichever comes first (a worker
- * that serves no port is ready once up); having stayed up min_uptime otherwise (socket-activated,
- * or fork mode). Never, if it exits first.
+ * that serves no port is ready once up); a socket-activated one, having stayed up min_uptime; a
+ * fork-mode child, once it listens (read from /proc) or stayed up min_uptime, whichever comes
+ * first. Never, if it exits first.
  */
 export function watchReadiness(launched: Launched, spec: AppSpec, servesPort: boolean, notify: NotifySocket | null, ready: () => void): void {
   const { child, onListening } = launched;
@@ -45,12 +47,43 @@ export function watchReadiness(launched: Launched, spec: AppSpec, servesPort: bo
     else onListening(once);
     // a worker that serves no port is ready once it stayed up
     if (!servesPort) setTimeout(once, spec.min_uptime).unref();
-  } else {
+  } else if (spec.listen.length > 0) {
     // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
-    // min_uptime: until then the old child keeps accepting from the shared socket; a fork-mode
-    // child, with nothing to listen for, once it stayed up as a worker that serves no port
+    // min_uptime: until then the old child keeps accepting from the shared socket
     child.once('spawn', () => setTimeout(() => alive() && ready(), spec.min_uptime));
+  } else {
+    // a fork-mode child: as a cluster worker none of whose kind has listened yet
+    child.once('spawn', () => readyOnceListening(child, spec.min_uptime, alive, ready));
   }
+}
+
+/** How often a fork-mode child is looked at for a listening socket while its reload waits. */
+const LISTEN_POLL_MS = 25;
+
+/**
+ * Calls `ready` once the child listens (a port or a Unix socket of its own, read from /proc) or has
+ * stayed up `minUptime`, whichever comes first; never if it exits first. Where /proc cannot tell,
+ * at `minUptime`.
+ */
+function readyOnceListening(child: ChildProcess, minUptime: number, alive: () => boolean, ready: () => void): void {
+  let settled = false;
+  const settle = (): void => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(uptime);
+    if (alive()) ready();
+  };
+  const uptime = setTimeout(settle, minUptime);
+  uptime.unref();
+  const poll = async (): Promise<void> => {
+    while (!settled && alive()) {
+      const listening = await listens(child.pid!);
+      if (listening === null) return;
+      if (listening) return settle();
+      await new Promise((resolve) => setTimeout(resolve, LISTEN_POLL_MS).unref());
+    }
+  };
+  void poll();
 }
 
 /**

@@ -382,7 +382,7 @@ export class SupervisedProcess extends EventEmitter {
 
   /**
    * Fork mode: the reloads that launched this child wait until it is ready by a replacement's rules
-   * (watchReadiness: its 'ready' or READY=1 with wait_ready, else having stayed up min_uptime) and,
+   * (watchReadiness: its 'ready' or READY=1 with wait_ready, else listening or up min_uptime) and,
    * with a health check, its probe passed (healthChecked).
    */
   private putOnTrial(launched: Launched, notify: NotifySocket | null): void {

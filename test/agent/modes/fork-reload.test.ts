@@ -1,6 +1,6 @@
 // A reload in fork mode restarts one instance after the other, and the next only once the new
 // process of the one before is ready, by the rules a cluster replacement is held to: it said
-// 'ready' (wait_ready), its health check passed, or else it stayed up min_uptime. The first that
+// 'ready' (wait_ready), its health check passed, or else it listens or stayed up min_uptime. The first that
 // does not fails the reload, naming it, and the instances after it keep running the release they
 // ran, as a failed cluster reload leaves them. A stop during the reload still wins over it.
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,8 @@ interface Release {
   version: number;
   ready: 'says' | 'never' | 'crashes';
   ready_delay?: number;
+  /** false: it listens on no port (a worker). */
+  serves?: boolean;
   health?: number;
 }
 
@@ -45,18 +47,18 @@ async function startForkApp(name: string, release: Release, options: Record<stri
   await pmx.ok(['start', file]);
   const instances = async (): Promise<JlistEntry[]> => (await pmx.jlist()).filter((entry) => entry.name === name).sort((a, b) => a.pm_id - b.pm_id);
   // every instance serves before a test reloads it
-  for (const port of ports) await eventually(`port ${port} served`, () => get(port).then(() => true, () => false));
+  if (release.serves !== false) for (const port of ports) await eventually(`port ${port} served`, () => get(port).then(() => true, () => false));
   return { name, file, ports, ship, instances };
 }
 
 const served = async (port: number): Promise<{ pid: number; version: number }> => JSON.parse((await get(port)).body) as { pid: number; version: number };
 
-/** When each child of these instances said ready, from its `ready <pid> <ms>` lines. */
-function readyAt(entries: JlistEntry[]): Map<number, number> {
+/** When each child of these instances said ready (or, with `word` 'listening', listened), from its `<word> <pid> <ms>` lines. */
+function readyAt(entries: JlistEntry[], word: 'ready' | 'listening' = 'ready'): Map<number, number> {
   const said = new Map<number, number>();
   for (const entry of entries) {
     for (const line of readFileSync(String(entry.pm2_env.pm_out_log_path), 'utf8').split('\n')) {
-      const match = /^ready (\d+) (\d+)$/.exec(line);
+      const match = new RegExp(`^${word} (\\d+) (\\d+)$`).exec(line);
       if (match) said.set(Number(match[1]), Number(match[2]));
     }
   }
@@ -117,18 +119,29 @@ describe('pmx reload in fork mode, of an app written for systemd (notify)', () =
 });
 
 describe('pmx reload in fork mode, without wait_ready', () => {
-  it('restarts the next instance only once the new process of the one before stayed up min_uptime', async () => {
-    const app = await startForkApp('uptime', { version: 1, ready: 'never' }, { min_uptime: 1500 });
+  it('restarts the next instance once the new process of the one before listens, as a cluster worker: a min_uptime of a minute is not waited for', async () => {
+    const app = await startForkApp('listener', { version: 1, ready: 'never' }, { min_uptime: 60_000 });
     app.ship({ version: 2, ready: 'never' });
+    await pmx.ok(['reload', app.name]);
+    const [first, second] = await app.instances();
+    const listened = readyAt([first!, second!], 'listening');
+    // instance 1 was restarted once instance 0's new process listened, not before
+    expect(second!.pm2_env.pm_uptime).toBeGreaterThanOrEqual(listened.get(first!.pid)!);
+    expect((await served(app.ports[0]!)).version).toBe(2);
+    expect((await served(app.ports[1]!)).version).toBe(2);
+  });
+
+  it('restarts the next instance only once the new process of the one before stayed up min_uptime, when it listens on nothing', async () => {
+    const app = await startForkApp('uptime', { version: 1, ready: 'never', serves: false }, { min_uptime: 1500 });
+    app.ship({ version: 2, ready: 'never', serves: false });
     const asked = Date.now();
     await pmx.ok(['reload', app.name]);
     const [first, second] = await app.instances();
     expect(first!.pm2_env.pm_uptime).toBeGreaterThanOrEqual(asked);
     expect(second!.pm2_env.pm_uptime - first!.pm2_env.pm_uptime).toBeGreaterThanOrEqual(1500);
-    expect((await served(app.ports[1]!)).version).toBe(2);
   });
 
-  it('stops at a new process that crashes right after it starts: names id 0, and id 1 runs its release as it was', async () => {
+  it('stops at a new process that crashes as it starts, before it listens: names id 0, and id 1 runs its release as it was', async () => {
     const app = await startForkApp('crashing', { version: 1, ready: 'never' }, { min_uptime: 1500, restart_delay: 60_000 });
     const [first, second] = await app.instances();
     app.ship({ version: 2, ready: 'crashes' });
@@ -147,7 +160,7 @@ describe('pmx reload in fork mode, without wait_ready', () => {
 });
 
 describe('pmx startOrReload in fork mode', () => {
-  it('reloads as reload does: stops at a new process that crashes right after it starts, and id 1 runs its release as it was', async () => {
+  it('reloads as reload does: stops at a new process that crashes as it starts, and id 1 runs its release as it was', async () => {
     const app = await startForkApp('filed', { version: 1, ready: 'never' }, { min_uptime: 1500, restart_delay: 60_000 });
     const [first, second] = await app.instances();
     app.ship({ version: 2, ready: 'crashes' });

@@ -1,0 +1,54 @@
+// Whether a process listens: holds a listening TCP socket (IPv4 or IPv6) or Unix stream socket among
+// its descriptors. Read from /proc (Linux): the sockets among /proc/<pid>/fd, then the listening
+// ones of its network namespace in /proc/<pid>/net/{tcp,tcp6,unix}. What a reload of a fork-mode
+// app waits for, as a cluster worker's first listening server (modes/reload.ts).
+import { readdir, readFile, readlink } from 'node:fs/promises';
+
+/** TCP's LISTEN state in /proc/net/tcp. */
+const TCP_LISTEN = '0A';
+/** __SO_ACCEPTCON in /proc/net/unix's Flags: a socket that accepts connections. */
+const UNIX_ACCEPTS = 0x10000;
+
+/** True when `pid` holds a listening socket; false when it holds none; null when /proc cannot tell (not Linux, the process gone, another user's). */
+export async function listens(pid: number): Promise<boolean | null> {
+  const sockets = await socketInodes(pid);
+  if (sockets === null) return null;
+  if (sockets.size === 0) return false;
+  for (const table of ['tcp', 'tcp6', 'unix'] as const) {
+    const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => null);
+    if (text !== null && listeningInodes(table, text).some((inode) => sockets.has(inode))) return true;
+  }
+  return false;
+}
+
+/** The inodes of the sockets among the process's descriptors, or null when they cannot be read. */
+async function socketInodes(pid: number): Promise<Set<string> | null> {
+  let fds: string[];
+  try {
+    fds = await readdir(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  const inodes = new Set<string>();
+  for (const fd of fds) {
+    // a descriptor closed meanwhile is no socket
+    const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+    const socket = /^socket:\[(\d+)\]$/.exec(target);
+    if (socket) inodes.add(socket[1]!);
+  }
+  return inodes;
+}
+
+/** The inodes of the listening sockets in a /proc/net table (its header line skipped). */
+export function listeningInodes(table: 'tcp' | 'tcp6' | 'unix', text: string): string[] {
+  const inodes: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const fields = line.trim().split(/\s+/);
+    // tcp: sl local rem st queues timer retransmits uid timeout inode; unix: Num RefCount Protocol Flags Type St Inode Path
+    if (table === 'unix' ? (Number.parseInt(fields[3] ?? '', 16) & UNIX_ACCEPTS) !== 0 : fields[3] === TCP_LISTEN) {
+      const inode = fields[table === 'unix' ? 6 : 9];
+      if (inode && inode !== '0') inodes.push(inode);
+    }
+  }
+  return inodes;
+}
