@@ -38,7 +38,7 @@ const GROUPS = {
   memory: ['app-overhead', 'agent-memory', 'restart-soak'],
   cpu: ['agent-cpu'],
   load: ['load-1000', 'agent-memory'],
-  deploy: ['deploy', 'deploy-scale', 'deploy-wan'],
+  fleet: ['deploy', 'deploy-scale', 'deploy-wan'],
 };
 /** What a bare `node bench/run.mjs` runs. */
 const DEFAULT = Object.keys(BENCHMARKS);
