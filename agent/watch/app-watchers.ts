@@ -93,6 +93,8 @@ class AppWatch {
   private readonly trees: TreeWatcher[];
   private timer: NodeJS.Timeout | null = null;
   private firstChange: string | null = null;
+  /** The trees the changes of this burst came from. */
+  private readonly changed = new Set<TreeWatcher>();
 
   constructor(
     private readonly spec: AppSpec,
@@ -103,7 +105,7 @@ class AppWatch {
     private readonly log: (line: string) => void,
   ) {
     const ignored = ignoreTest(spec, isOwn);
-    this.trees = watchedPaths(spec).map((root) => new TreeWatcher(root, ignored, (path) => this.onChange(path), log));
+    this.trees = watchedPaths(spec).map((root, index) => new TreeWatcher(root, ignored, (path) => this.onChange(this.trees[index]!, path), log));
   }
 
   close(): void {
@@ -111,15 +113,20 @@ class AppWatch {
     for (const tree of this.trees) tree.close();
   }
 
-  private onChange(path: string): void {
+  private onChange(tree: TreeWatcher, path: string): void {
     this.firstChange ??= path;
+    this.changed.add(tree);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
+      const changed = [...this.changed];
+      this.changed.clear();
       // a folder of the app deleted or renamed away (half of a deploy's swap, perhaps): its return
-      // is a change of its own, and the restart waits for it, so that the app starts on its files
-      const gone = this.trees.find((tree) => tree.vanished);
-      if (gone) {
+      // is a change of its own, and the restart waits for it, so that the app starts on its files;
+      // a change in another watched path restarts the app all the same (a folder gone for good
+      // must not turn the app's whole watch off)
+      const gone = changed.find((one) => one.vanished);
+      if (gone && changed.every((one) => one.vanished)) {
         this.firstChange = null;
         return this.log(`watch: ${gone.root} is missing: ${this.spec.name} is restarted when it is back`);
       }

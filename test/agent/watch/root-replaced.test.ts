@@ -169,4 +169,15 @@ describe('watch: a root folder replaced or gone', () => {
     expect((await restartedFor('listed', src, mark)).pm2_env.restart_time).toBe(1);
     expect((await ignoredThenEdited('listed', dir)).pm2_env.restart_time).toBe(2);
   });
+
+  it("a listed folder deleted for good holds only its own restart: an edit in the app's other watched folder restarts it (regression: the whole watch was off while the folder was missing)", async () => {
+    const dir = release(join(pmx.dir, 'onegone'), 'a');
+    mkdirSync(join(dir, 'lib'));
+    await startWatched('onegone', dir, 'src', 'lib');
+    const lib = join(dir, 'lib');
+    rmSync(lib, { recursive: true });
+    await eventually('the restart held', () => agentLog().includes(`watch: ${lib} is missing: onegone is restarted when it is back`));
+    expect((await pmx.proc('onegone')).pm2_env.restart_time).toBe(0);
+    expect((await ignoredThenEdited('onegone', dir)).pm2_env.restart_time).toBe(1);
+  });
 });
