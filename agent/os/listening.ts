@@ -1,8 +1,10 @@
-// Whether a process listens: holds a listening TCP socket (IPv4 or IPv6) or Unix stream socket among
-// its descriptors. Read from /proc (Linux): the sockets among /proc/<pid>/fd, then the listening
-// ones of its network namespace in /proc/<pid>/net/{tcp,tcp6,unix}. What a reload of a fork-mode
-// app waits for, as a cluster worker's first listening server (modes/reload.ts).
+// Whether a process listens: it, or a process it started (`npm start`'s node), holds a listening TCP
+// socket (IPv4 or IPv6) or Unix stream socket among its descriptors. Read from /proc (Linux): the
+// sockets among /proc/<pid>/fd of each, then the listening ones of its network namespace in
+// /proc/<pid>/net/{tcp,tcp6,unix}. What a reload of a fork-mode app waits for, as a cluster
+// worker's first listening server (modes/reload.ts).
 import { readdir, readFile, readlink } from 'node:fs/promises';
+import { canReadChildren, readTree } from './process-tree.js';
 
 /** TCP's LISTEN state in /proc/net/tcp. */
 const TCP_LISTEN = '0A';
@@ -13,6 +15,9 @@ const UNIX_ACCEPTS = 0x10000;
 export async function listens(pid: number): Promise<boolean | null> {
   const sockets = await socketInodes(pid);
   if (sockets === null) return null;
+  // a wrapper's children: a tree of a few processes, read through /proc/<pid>/task/<pid>/children
+  const others = canReadChildren() ? [...readTree(pid, new Map()).keys()].filter((member) => member !== pid) : [];
+  for (const member of others) for (const inode of (await socketInodes(member)) ?? []) sockets.add(inode);
   if (sockets.size === 0) return false;
   for (const table of ['tcp', 'tcp6', 'unix'] as const) {
     const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => null);

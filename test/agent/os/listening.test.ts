@@ -10,8 +10,17 @@ import { eventually } from '../../helpers/pmx.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pmx-listening-'));
 const children: ChildProcess[] = [];
+const groups: number[] = [];
 afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
+  // the wrapper's node, in the wrapper's own process group
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -30,6 +39,15 @@ describe('listens', () => {
     const unix = await node(`require('node:net').createServer().listen(${JSON.stringify(join(dir, 'app.sock'))}, () => console.log('up'))`);
     expect(await listens(tcp.pid!)).toBe(true);
     expect(await listens(unix.pid!)).toBe(true);
+  });
+
+  it("is true for a wrapper whose child listens (npm start's shell and node)", async () => {
+    const server = "require('node:net').createServer().listen(0, '127.0.0.1', () => console.log('up'))";
+    // `; true` keeps sh from exec'ing node in its place: node is its child
+    const wrapper = spawn('sh', ['-c', `"${process.execPath}" -e "${server.replace(/"/g, '\\"')}"; true`], { stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    groups.push(wrapper.pid!);
+    await new Promise<void>((resolve) => wrapper.stdout!.on('data', (data: Buffer) => data.toString().includes('up') && resolve()));
+    expect(await listens(wrapper.pid!)).toBe(true);
   });
 
   it('is false for a process whose sockets only connect out, or that has none', async () => {
