@@ -6,7 +6,7 @@
 // time told is what is proven (a 1.7 s block was taken for a 2.9 s one, past a 2 s hang_timeout).
 
 /** How often the preload samples (PRELOAD's `sample`, at each whole second). */
-export const SAMPLE_PERIOD_MS = 1000;
+const SAMPLE_PERIOD_MS = 1000;
 /** A hang watch over one child's samples. */
 export interface HangWatch {
   /** A sample arrived: the loop ran. */

@@ -186,14 +186,14 @@ export function reloadsWithoutGap(policy: RestartPolicy): boolean {
 
 /** How long a reload's new child (a replacement, or a fork-mode relaunch) may take to be ready before the reload gives up on it. */
 export function readyTimeout(policy: RestartPolicy): number {
+  // with a health check, the new child must pass a probe (and be ready as below) within
+  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
+  const health = policy.health_check;
+  if (health) return health.start_period + health.interval * health.failures + health.timeout;
   // without an IPC channel to say ready, a socket-activated app is ready once it stayed up
   // min_uptime: until then the old child keeps accepting from the shared socket; a fork-mode child
   // without wait_ready is once it listens or stayed up min_uptime (modes/reload.ts watchReadiness)
   const byUptime = !policy.wait_ready && (policy.listen.length > 0 || !reloadsWithoutGap(policy));
-  // with a health check, the new child must pass a probe (and be ready as above) within
-  // start_period plus `failures` probes, each `interval` after the last, the last given its timeout
-  const health = policy.health_check;
-  if (health) return health.start_period + health.interval * health.failures + health.timeout;
   return byUptime ? Math.max(policy.listen_timeout, policy.min_uptime + 1000) : policy.listen_timeout;
 }
 

@@ -7,7 +7,7 @@
 // they would be without it. A stop, restart or delete ends the trial (transition.ts). Pure.
 import { ProcessState, isUnattended } from './states.js';
 import { same, type Effect, type FailedBecause, type Lifecycle, type Transition } from './lifecycle.js';
-import { answer } from './requests.js';
+import { answer, withoutTickets } from './requests.js';
 
 /** A reload (ticket `ticket`) waits for the child its restart launches to prove ready. */
 export function onTrial(s: Lifecycle, ticket: number): Lifecycle {
@@ -44,7 +44,5 @@ export function disproved(s: Lifecycle, reason: FailedBecause, then: (s: Lifecyc
 
 /** The trial is over: its reloads leave the pending requests (the rest are answered as without it). */
 function endTrial(s: Lifecycle): { state: Lifecycle; reloads: number[] } {
-  const reloads = s.proving;
-  const rest = s.pending?.tickets.filter((ticket) => !reloads.includes(ticket)) ?? [];
-  return { state: { ...s, proving: [], pending: s.pending && rest.length > 0 ? { ...s.pending, tickets: rest } : null }, reloads };
+  return { state: { ...s, proving: [], pending: withoutTickets(s.pending, s.proving) }, reloads: s.proving };
 }

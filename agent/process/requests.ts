@@ -5,7 +5,7 @@
 // overridden and nothing brings a deleted process back: a request that comes after is answered
 // so. Pending requests are answered once the process is where they wanted it. Pure.
 import { type ProcessStatus, isDormant, isServing, isSettled } from './states.js';
-import type { Effect, Goal, Intent, Lifecycle, Outcome, Transition } from './lifecycle.js';
+import type { Effect, Goal, Intent, Lifecycle, Outcome, Pending, Transition } from './lifecycle.js';
 
 /** Where each request wants the process. */
 export const GOALS: Readonly<Record<Intent, Goal>> = {
@@ -57,10 +57,15 @@ export function admit(s: Lifecycle, intent: Intent): Admission {
 export function settle(t: Transition): Transition {
   const { pending, status, proving } = t.state;
   if (!pending || !reached(pending.goal, status, t.effects)) return t;
-  const waiting = pending.tickets.filter((ticket) => proving.includes(ticket));
   const done = pending.tickets.filter((ticket) => !proving.includes(ticket));
   if (done.length === 0) return t;
-  return { state: { ...t.state, pending: waiting.length > 0 ? { ...pending, tickets: waiting } : null }, effects: [...t.effects, answer(done, { kind: 'done' })] };
+  return { state: { ...t.state, pending: withoutTickets(pending, done) }, effects: [...t.effects, answer(done, { kind: 'done' })] };
+}
+
+/** The pending requests without `tickets` (null when none is left). */
+export function withoutTickets(pending: Pending | null, tickets: number[]): Pending | null {
+  const rest = pending?.tickets.filter((ticket) => !tickets.includes(ticket)) ?? [];
+  return pending && rest.length > 0 ? { ...pending, tickets: rest } : null;
 }
 
 /**

@@ -2,17 +2,9 @@
 // layout): the next agent keeps it for a process such an agent ran. New processes get a random one.
 import { createHash } from 'node:crypto';
 
-const made = new Map<string, string>();
-
 /** The process's UUID: the same for the same namespace, name and id. */
 export function uniqueId(namespace: string, name: string, id: number): string {
-  const key = `${namespace}\0${name}\0${id}`;
-  let uuid = made.get(key);
-  if (uuid === undefined) {
-    const hex = createHash('sha1').update(`pmx:${key}`).digest('hex');
-    const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
-    uuid = `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
-    made.set(key, uuid);
-  }
-  return uuid;
+  const hex = createHash('sha1').update(`pmx:${namespace}\0${name}\0${id}`).digest('hex');
+  const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
