@@ -38,7 +38,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   /** Acted on without a request (autostart off: left at rest), so that a later request is told apart. */
   const leave = (proc: SupervisedProcess): void => void tickets.set(proc, proc.lifecycle.asked);
   /** Running processes a startOrReload replaces, with the spec each takes when its turn comes (not before: an aborted reload leaves the rest as they run). */
-  const reloads: { proc: SupervisedProcess; next: AppSpec }[] = [];
+  const reloads = new Map<SupervisedProcess, AppSpec>();
   // two apps of one file may share a name: PM2 starts both, and restarts the name once
   const registered = new Set<string>();
   const restarted = new Set<string>();
@@ -122,7 +122,7 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       // port of the cluster, and all but one crash-looped on EADDRINUSE (delete and start to change it)
       const next = { ...spec, exec_mode: proc.spec.exec_mode, env: { ...proc.spec.env, ...(updateEnv ? spec.env : declaredEnv(spec)) }, app_env: { ...declaredEnv(proc.spec), ...declaredEnv(spec) } };
       if (mode === 'startOrReload' && !isDormant(proc.status)) {
-        reloads.push({ proc, next });
+        reloads.set(proc, next);
         acted.push(proc);
         continue;
       }
@@ -136,7 +136,8 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
       acted.push(proc);
     }
   }
-  const reloaded = reloadInTurn(reloads);
+  // one process after the other, each taking its new spec at its turn
+  const reloaded = reloadInBatches([...reloads.keys()], 1, (proc, askedBefore) => reloadOne(proc, askedBefore, () => proc.respec(reloads.get(proc)!)));
   reloaded.catch(() => undefined); // awaited below, once the starts have settled
   await Promise.all(acted.flatMap((proc) => answers.get(proc) ?? []));
   const reloadOutcomes = await reloaded;
@@ -147,12 +148,6 @@ export async function startApps(registry: Registry, apps: AppSpec[], mode: Start
   const action = acted.every((proc) => fresh.has(proc)) ? 'start' : mode === 'startOrReload' ? 'reload' : mode === 'startOrRestart' ? 'restart' : 'start';
   conclude(action, acted, acted.map((proc) => reloadOutcomes.get(proc) ?? overriddenSince(proc, tickets.get(proc)!)), unreached.lines(action));
   return { started: acted, alreadyRunning };
-}
-
-/** Reloads a file's running apps one process after the other, each taking its new spec at its turn: each one's outcome. */
-async function reloadInTurn(reloads: { proc: SupervisedProcess; next: AppSpec }[]): Promise<Map<SupervisedProcess, Outcome>> {
-  const nextOf = new Map(reloads.map(({ proc, next }) => [proc, next]));
-  return reloadInBatches(reloads.map(({ proc }) => proc), 1, (proc, askedBefore) => reloadOne(proc, undefined, askedBefore, undefined, nextOf.get(proc)));
 }
 
 /**
@@ -272,17 +267,16 @@ export async function restartProcesses(registry: Registry, selector: Selector | 
  */
 export async function reloadProcesses(registry: Registry, selector: Selector | SupervisedProcess[], env: Record<string, string> | undefined, parallel = 1, options?: Partial<AppSpec>): Promise<SupervisedProcess[]> {
   const procs = Array.isArray(selector) ? selector : registry.select(selector);
-  const outcomes = await reloadInBatches(procs, Math.max(1, Math.floor(parallel)), (proc, askedBefore) => reloadOne(proc, env, askedBefore, options));
+  const outcomes = await reloadInBatches(procs, Math.max(1, Math.floor(parallel)), (proc, askedBefore) => reloadOne(proc, askedBefore, () => respecForRestart(proc, env, options)));
   return conclude('reload', procs, procs.map((proc) => outcomes.get(proc)!));
 }
 
-/** Reloads one process when its turn comes, unless a later stop or delete got there first; `next` is the whole spec it takes (a file's). */
-async function reloadOne(proc: SupervisedProcess, env: Record<string, string> | undefined, askedBefore: number, options?: Partial<AppSpec>, next?: AppSpec): Promise<Outcome> {
+/** Reloads one process when its turn comes, unless a later stop or delete got there first; `respec` gives it the spec it takes. */
+async function reloadOne(proc: SupervisedProcess, askedBefore: number, respec: () => void): Promise<Outcome> {
   const { asked, last } = proc.lifecycle;
   if (asked !== askedBefore && last !== null && GOALS[last] !== 'running') return { kind: 'superseded', by: last };
   const before = proc.spec;
-  if (next) proc.respec(next);
-  else respecForRestart(proc, env, options);
+  respec();
   // without a gap (cluster mode, socket activation), or in fork mode by a restart whose new child must prove ready (process/proof.ts)
   const outcome = await proc.request('reload');
   // an aborted reload leaves the old child serving with what it was started with: so says the list,
