@@ -15,7 +15,7 @@ async function main(): Promise<void> {
   // an ecosystem file's code may have left a timer or a socket open (its database client): the
   // command is done, and must not wait for it (stdout and stderr are written synchronously here);
   // unless the agent runs in this process (`--no-daemon`)
-  const { ranEcosystemCode } = await import('./ecosystem/load-file.js');
+  const { ranEcosystemCode } = await import('./ecosystem/ran-code.js');
   if (!serving && ranEcosystemCode()) process.exit();
 }
 

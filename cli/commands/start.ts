@@ -36,7 +36,7 @@ async function startOne(ctx: CommandContext, target: string, args: string[], fla
     await startSpecs(ctx, await appsOfFile(target, flags), flags, 'startOrRestart');
     return;
   }
-  if (await restartsOnStart(target, () => withAgent(ctx, (agent) => agent.call('list', {})))) {
+  if (await restartsOnStart(target, () => withAgent(ctx, (agent) => agent.call('list', { brief: true })))) {
     await act(ctx, 'restart', [target], flags);
     return;
   }

@@ -8,6 +8,7 @@ import { EcosystemError } from './errors.js';
 import { guardRunnable } from '../../agent/protocol/home-guard.js';
 import { formatOf } from './find.js';
 import { parseJsonFile } from './parse-json.js';
+import { markEcosystemCode } from './ran-code.js';
 
 /** The content of the file at the absolute `path` (the module's export, or the parsed data); `shown` names it in messages. */
 export async function readEcosystemFile(path: string, shown: string): Promise<unknown> {
@@ -21,7 +22,7 @@ export async function readEcosystemFile(path: string, shown: string): Promise<un
   const format = formatOf(path);
   if (format === 'json') return parseJsonFile(text, path, shown);
   if (format === 'yaml') return parseYaml(text, path, shown);
-  ranCode = true;
+  markEcosystemCode();
   try {
     return await untilSettled(format === 'mjs' ? import(fileUrl(path)).then(unwrapDefault) : loadCommonJs(text, path), path, shown);
   } catch (error) {
@@ -30,18 +31,6 @@ export async function readEcosystemFile(path: string, shown: string): Promise<un
     const what = error instanceof Error ? `${error.name}: ${error.message.split('\n')[0]}` : String(error);
     throw new EcosystemError(`${shown}: cannot load: ${what}${where}`, { code: 'ECOSYSTEM_UNREADABLE', file: path, cause: error });
   }
-}
-
-/** Set once a file's code has run in this process: what it left open (a timer, a client's socket) may keep it alive. */
-let ranCode = false;
-
-/**
- * Whether an ecosystem file's code ran in this process. What it leaves open (a database client, a
- * logger's timer) would keep the command from ever exiting, as PM2's CLI never waits for it: the
- * command exits once it is done.
- */
-export function ranEcosystemCode(): boolean {
-  return ranCode;
 }
 
 /**
