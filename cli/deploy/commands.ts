@@ -62,7 +62,6 @@ export function gitFetchCommand(paths: RemotePaths, repo: string, ref: string, f
   return `${gitMirrorCommand(paths, repo, fast)} && { ${gitResolveCommand(paths, ref)}; }`;
 }
 
-/** Exports a commit of the mirror into a new release directory. */
 /** The exit code of a create command that found the release there already (see releaseNotThere). */
 export const RELEASE_EXISTS = 73;
 
@@ -74,6 +73,7 @@ function releaseNotThere(dir: string): string {
   return `if test -e ${dir}; then exit ${RELEASE_EXISTS}; fi`;
 }
 
+/** Exports a commit of the mirror into a new release directory. */
 export function gitExportCommand(paths: RemotePaths, release: string, sha: string): string {
   const dir = q(releaseDir(paths, release));
   return `${releaseNotThere(dir)}; mkdir ${dir} && git -C ${q(paths.repo)} archive --format=tar ${q(sha)} | tar -x -f - -C ${dir} && ${revisionFile(dir, sha)}`;

@@ -148,7 +148,6 @@ export function isLocalScript(hook: string, fileDir: string): boolean {
   return localScriptPath(hook, fileDir) !== null;
 }
 
-/** Milliseconds from a number (ms) or a string such as '500ms', '30s', '2m', '1h'; null if neither. */
 /** `hook_timeout`: 0 (none, as PM2) unless given; at least a second, as the host's `timeout` counts in seconds. */
 function hookTimeout(value: unknown, fail: (key: string, expected: string, value?: unknown) => never): number {
   if (value === undefined || value === null || value === 0) return 0;
@@ -156,6 +155,7 @@ function hookTimeout(value: unknown, fail: (key: string, expected: string, value
   return ms !== null && ms >= 1000 ? ms : fail('hook_timeout', "a duration of at least 1 s such as '10m' (0: none)");
 }
 
+/** Milliseconds from a number (ms) or a string such as '500ms', '30s', '2m', '1h'; null if neither. */
 export function duration(value: unknown): number | null {
   if (typeof value === 'number') return Number.isFinite(value) && value >= 0 ? value : null;
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/.exec(value) : null;

@@ -50,8 +50,7 @@ export function ledgerOf(history: HostHistory, revisions: Revision[]): LedgerEnt
   if (current) current.current = true;
   // newest first, in the order the ledger recorded them (a name's time is the deploying machine's clock)
   const sorted = inDeployOrder([...entries.keys()], (key) => firstLine.get(key) ?? null, (key) => stampOf(entries.get(key)!)).reverse().map((key) => entries.get(key)!);
-  const kept = sorted.map((entry, index) => (entry.onDisk && entry.release !== PM2_SOURCE ? index : -1));
-  const oldest = Math.max(...kept, -1);
+  const oldest = sorted.reduce((last, entry, index) => (entry.onDisk && entry.release !== PM2_SOURCE ? index : last), -1);
   return sorted.filter((entry, index) => entry.onDisk || oldest < 0 || index <= oldest);
 }
 

@@ -16,15 +16,15 @@ import { hookRun } from './phases/hook.js';
 import { quote } from '../transport/quote.js';
 import { LIVE_MARKS, type LiveCommand } from './remote-live-types.js';
 
-/** The live command applies after a barrier with a post-deploy hook to run (a rehearsal shows the phases' own commands). */
+/** The live command applies after a barrier (a rehearsal shows the phases' own commands). */
 export function liveApplies(ctx: HostContext): boolean {
-  return !ctx.run.rehearsal && ctx.run.environment.postDeploy !== null;
+  return !ctx.run.rehearsal;
 }
 
 /** The shell text: switch, marker, wait for the go, hook, marker, then (recording) the ledger line and the read back. */
 export function liveCommand(ctx: HostContext, marker: string, records: boolean): { command: string; script: string | null } {
   const { paths, environment } = ctx.run;
-  const hook = hookRun(ctx, 'post-deploy', environment.postDeploy!, paths.current, hookLog(paths, ctx.release!));
+  const hook = hookRun(ctx, 'post-deploy', environment.postDeploy, paths.current, hookLog(paths, ctx.release!));
   const log = quote(paths.revisions);
   const record = `( umask 077 && mkdir -p ${quote(paths.meta)} && printf '%s\\n' "$__pmx_line" >> ${log} ) && chmod 600 ${log}`;
   const after = records

@@ -37,7 +37,8 @@ export interface DeployEnvironment {
   postSetup: string | null;
   preDeployLocal: string | null;
   preDeploy: string | null;
-  postDeploy: string | null;
+  /** The file's, else PM2's default (`pmx startOrRestart <file> --env <env>`): there is always one. */
+  postDeploy: string;
   /** `env_file`: the local file sent to shared/.env and linked into every release (absolute), or null. */
   envFile: string | null;
   /** `secrets`: commands run locally once per deploy; their output reaches hooks and apps as variables. */

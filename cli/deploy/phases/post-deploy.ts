@@ -8,12 +8,11 @@ import { runHook } from './hook.js';
 /** Its log is the release's, next to pre-deploy's; once it starts, going back means reloading the previous release. */
 export const postDeployPhase: HostPhase = {
   name: 'post-deploy',
-  applies: (ctx) => ctx.run.environment.postDeploy !== null,
   async run(ctx, track) {
     const { paths, environment } = ctx.run;
     track({ reloaded: true });
     // nothing follows the hook on this host: the run succeeds here when the hook does
     if (ctx.live) return void (await ctx.live.go(ctx.live.records ? ledgerLine(ctx, 'success', null) : null));
-    await runHook(ctx, 'post-deploy', environment.postDeploy!, paths.current, hookLog(paths, ctx.release!));
+    await runHook(ctx, 'post-deploy', environment.postDeploy, paths.current, hookLog(paths, ctx.release!));
   },
 };

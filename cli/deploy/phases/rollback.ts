@@ -25,7 +25,7 @@ export async function rollbackHost(ctx: HostContext): Promise<void> {
   } else {
     await runOn(ctx, 'rollback', publishCommand(paths, previous), { what: `switching current back to ${previous}` });
     await restoreSecretFiles(ctx, 'rollback');
-    if (environment.postDeploy && ctx.reloaded) {
+    if (ctx.reloaded) {
       const back = withChanges(ctx, { release: previous, previous: failed });
       await runHook(back, 'rollback', environment.postDeploy, paths.current, hookLog(paths, failed));
     }
