@@ -41,7 +41,10 @@ export class LogFiles {
     if (!policy.rotate_interval) return;
     const expression = policy.rotate_interval;
     void import('croner').then(({ Cron }) => {
-      if (this.entries.get(path) === entry && entry.file.rotatesEvery === expression) entry.job = new Cron(expression, () => entry.file.rotate());
+      if (this.entries.get(path) !== entry || entry.file.rotatesEvery !== expression) return;
+      // a policy that went A, B, A before either import settled: the first A's job is let go
+      entry.job?.stop();
+      entry.job = new Cron(expression, () => entry.file.rotate());
     });
   }
 
