@@ -162,7 +162,7 @@ export class LogFile {
    */
   create(): void {
     // removed by hand since (`rm` of a big log, then a restart): let go of it, and make it again
-    if (this.fd !== null) this.letGoIfReplaced();
+    this.letGoIfReplaced();
     if (this.fd !== null || this.failing) return;
     // the way is walked at every open: a folder that passed once can be removed (a cleanup of /tmp)
     // and another user's link put in its place

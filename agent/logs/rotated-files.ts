@@ -60,15 +60,22 @@ export function moveAside(path: string, dateFormat: string, now: Date): string |
 export function pruneRotated(path: string, dateFormat: string, retain: number): void {
   const dir = dirname(path);
   const own = rotatedPattern(path, dateFormat);
-  // within one mtime, by name without .gz and the extension: `x__<date>` before `x__<date>.2` before `x__<date>.10`
-  // (whole names put `x__<date>.log.gz`, the first, after `x__<date>.2.log`, and pruned the newer)
-  const stem = (name: string): string => basename(name.replace(/\.gz$/, ''), extname(path));
   const rotated = readdirSync(dir)
     .filter((name) => own.test(name))
     .map((name) => ({ name, mtime: ownFileMtime(join(dir, name)) }))
     .filter(({ mtime }) => mtime !== null)
-    .sort((a, b) => b.mtime! - a.mtime! || stem(b.name).localeCompare(stem(a.name), undefined, { numeric: true }));
+    .sort((a, b) => b.mtime! - a.mtime! || compareRotatedNames(path, b.name, a.name));
   for (const { name } of rotated.slice(retain)) rmSync(join(dir, name), { force: true });
+}
+
+/**
+ * The order of two rotated files of `path` rotated within one mtime, by name without .gz and the
+ * extension: `x__<date>` before `x__<date>.2` before `x__<date>.10`, compressed or not (whole names
+ * put `x__<date>.log.gz`, the first, after `x__<date>.2.log`).
+ */
+export function compareRotatedNames(path: string, a: string, b: string): number {
+  const stem = (name: string): string => basename(name.replace(/\.gz$/, ''), extname(path));
+  return stem(a).localeCompare(stem(b), undefined, { numeric: true });
 }
 
 /**

@@ -125,10 +125,9 @@ class AppWatch {
       // is a change of its own, and the restart waits for it, so that the app starts on its files;
       // a change in another watched path restarts the app all the same (a folder gone for good
       // must not turn the app's whole watch off)
-      const gone = changed.find((one) => one.vanished);
-      if (gone && changed.every((one) => one.vanished)) {
+      if (changed.every((one) => one.vanished)) {
         this.firstChange = null;
-        return this.log(`watch: ${gone.root} is missing: ${this.spec.name} is restarted when it is back`);
+        return this.log(`watch: ${changed[0]!.root} is missing: ${this.spec.name} is restarted when it is back`);
       }
       const how = this.spec.exec_mode === 'cluster_mode' ? 'reloading' : 'restarting';
       this.log(`watch: change detected on ${this.firstChange} for app ${this.spec.name} - ${how}`);

@@ -4,7 +4,7 @@
 import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
 import { openLogForReading } from '../../agent/logs/log-open.js';
 import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
-import { contentOf, openRotated, rotatedFilesOf } from './log-rotated.js';
+import { contentOf, openRotated, rotatedBefore, rotatedFilesOf } from './log-rotated.js';
 
 /** How much is read from the end at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -60,8 +60,7 @@ function* withRotated(current: Iterable<string>, file: string, stat: Stats, date
   yield* current;
   if (dateFormat === null) return;
   const rotated = rotatedFilesOf(file, dateFormat);
-  const itself = rotated.findIndex((entry) => entry.plain !== null && entry.plain.ino === stat.ino && entry.plain.dev === stat.dev);
-  for (const entry of (itself < 0 ? rotated : rotated.slice(0, itself)).reverse()) {
+  for (const entry of rotatedBefore(rotated, stat).reverse()) {
     if (since !== null && entry.mtimeMs < since.getTime()) return;
     const opened = openRotated(entry);
     if (opened === null) return; // pruned meanwhile, and the older ones with it: the backlog stops where its lines stop following on

@@ -5,7 +5,8 @@
 import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { contentOf, openRotated, type RotatedFile, rotatedFilesOf } from './log-rotated.js';
+import { contentOf, openRotated, type RotatedFile, rotatedBefore, rotatedFilesOf, sameFile } from './log-rotated.js';
+import { splitChunk } from '../shared/line-splitter.js';
 
 /** How much is read at a time. */
 const CHUNK_BYTES = 64 * 1024;
@@ -154,8 +155,7 @@ export class FollowedLog {
   private rotatedBetween(old: Stats, next: Stats): { rotated: RotatedFile[]; pruned: LogGap | null } {
     if (!this.rotation) return { rotated: [], pruned: null };
     const rotated = rotatedFilesOf(this.path, this.rotation.date_format);
-    const nextAt = rotated.findIndex((file) => file.plain !== null && sameFile(file.plain, next));
-    const before = nextAt < 0 ? rotated : rotated.slice(0, nextAt);
+    const before = rotatedBefore(rotated, next);
     const oldAt = before.findIndex((file) => holds(file, old));
     if (oldAt >= 0) return { rotated: before.slice(oldAt + 1), pruned: null };
     // fewer than `retain` there: the prune has not run past it, so it was moved or removed by hand, with nothing lost to tell
@@ -209,8 +209,8 @@ export class FollowedLog {
   }
 
   private lines(text: string, to: LogReader): void {
-    const lines = (this.partial + text).split('\n');
-    this.partial = lines.pop() ?? '';
+    const { lines, partial } = splitChunk(this.partial, text);
+    this.partial = partial;
     if (this.midLine && lines.length > 0) {
       lines.shift();
       this.midLine = false;
@@ -236,8 +236,4 @@ function removed(file: RotatedFile): LogGap {
 function holds(file: RotatedFile, stats: Stats): boolean {
   if (file.plain !== null) return sameFile(file.plain, stats);
   return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
-}
-
-function sameFile(a: Stats, b: Stats): boolean {
-  return a.ino === b.ino && a.dev === b.dev;
 }

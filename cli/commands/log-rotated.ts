@@ -1,10 +1,10 @@
 // The rotated files of a log on disk, as a reader sees them: one entry per rotation, whether it is
 // still plain, compressed, or both for a moment (while the agent compresses it), oldest first.
-import { closeSync, fstatSync, lstatSync, readdirSync, readSync, type Stats } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { closeSync, fstatSync, lstatSync, readdirSync, readFileSync, readSync, type Stats } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { rotatedPattern } from '../../agent/logs/rotated-files.js';
+import { compareRotatedNames, rotatedPattern } from '../../agent/logs/rotated-files.js';
 
 /** One rotation of a log: its rotated name, under which it is plain, compressed (`<path>.gz`), or both. */
 export interface RotatedFile {
@@ -45,9 +45,7 @@ export function rotatedFilesOf(path: string, dateFormat: string): RotatedFile[] 
     entry.mtimeMs = (entry.plain ?? stats).mtimeMs;
     byPath.set(rotated, entry);
   }
-  const ext = extname(path);
-  const stem = (file: RotatedFile): string => basename(file.path, ext);
-  return [...byPath.values()].sort((a, b) => Math.floor(a.mtimeMs) - Math.floor(b.mtimeMs) || stem(a).localeCompare(stem(b), undefined, { numeric: true }));
+  return [...byPath.values()].sort((a, b) => Math.floor(a.mtimeMs) - Math.floor(b.mtimeMs) || compareRotatedNames(path, a.path, b.path));
 }
 
 /** A rotated file open for reading, under its plain name or as its .gz. */
@@ -72,7 +70,7 @@ export function openRotated(file: RotatedFile): OpenedRotated | null {
 /** What an opened rotated file holds, uncompressed, and closes it; null when it cannot be read (a .gz cut short). */
 export function contentOf(opened: OpenedRotated): Buffer | null {
   try {
-    const content = readWhole(opened.fd);
+    const content = readFileSync(opened.fd);
     return opened.compressed ? gunzipSync(content) : content;
   } catch {
     return null;
@@ -81,15 +79,15 @@ export function contentOf(opened: OpenedRotated): Buffer | null {
   }
 }
 
-function readWhole(fd: number): Buffer {
-  const chunks: Buffer[] = [];
-  for (let position = 0; ; ) {
-    const chunk = Buffer.alloc(64 * 1024);
-    const read = readSync(fd, chunk, 0, chunk.length, position);
-    if (read === 0) return Buffer.concat(chunks);
-    chunks.push(chunk.subarray(0, read));
-    position += read;
-  }
+/** The rotated files moved aside before the file `current` describes (all of them when it is not among them: still at the path). */
+export function rotatedBefore(rotated: RotatedFile[], current: Stats): RotatedFile[] {
+  const at = rotated.findIndex((file) => file.plain !== null && sameFile(file.plain, current));
+  return at < 0 ? rotated : rotated.slice(0, at);
+}
+
+/** Whether two stats describe one file. */
+export function sameFile(a: Stats, b: Stats): boolean {
+  return a.ino === b.ino && a.dev === b.dev;
 }
 
 /** The stats of a regular file at `path`, never followed, or null (gone since the listing, or not a file). */

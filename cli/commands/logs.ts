@@ -92,7 +92,7 @@ export async function logs(ctx: CommandContext, target: string | undefined, flag
     }
   }
   // oldest written first, as PM2 orders them; a file not written yet is left out
-  const written = files.filter((f) => f.file !== '/dev/null').map((f) => ({ f, mtime: mtimeOf(f.file) })).filter(({ mtime }) => mtime !== null);
+  const written = files.map((f) => ({ f, mtime: mtimeOf(f.file) })).filter(({ mtime }) => mtime !== null);
   for (const { f: file } of lines > 0 ? written.sort((a, b) => a.mtime! - b.mtime!) : []) {
     const backlog = readBacklog(file.file, lines, filter, daterFor(file.proc), { dateFormat: file.proc.pm2_env.log_rotate?.date_format ?? null, until: file.log.position });
     // a line of the backlog is shown with the time it was written when the line says it (--time, a
