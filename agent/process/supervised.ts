@@ -10,7 +10,7 @@ import { childEnvironment } from './child-env.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
-import { initialLifecycle, transition, type Effect, type FailedBecause, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
+import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
 import type { OutputPipePaths } from './output-pipes.js';
 import { removePidFile, writePidFile } from './pid-file.js';
@@ -21,7 +21,7 @@ import type { AppNotice, HealthState, SupervisionEvent } from '../protocol/types
 import type { NotifySocket } from '../health/notify-socket.js';
 import type { NotifyMessage } from '../health/notify-message.js';
 import { stopLiveness, watchLiveness } from './liveness.js';
-import { readyTimeout, reloadsWithoutGap } from './lifecycle.js';
+import { ReloadCandidate } from './reload-candidate.js';
 import { AdoptedChild, AdoptedChildren } from './adopted-child.js';
 import { LAUNCH_VARIABLE, probeMarker } from '../os/marked.js';
 
@@ -101,14 +101,8 @@ export class SupervisedProcess extends EventEmitter {
   private readonly adoptedWatch = new AdoptedChildren();
   /** Requests waiting for their answer, by ticket. */
   private readonly waiters = new Map<number, (outcome: Outcome) => void>();
-  /**
-   * The new child the last reload waited for (a replacement; in fork mode, the child its restart
-   * launched): how it ended, for the message of a failed reload; whether it is ready but for its
-   * health check; and where that check stands.
-   */
-  private candidateExit: string | null = null;
-  private candidateBooted = false;
-  private candidateHealth: HealthState | null = null;
+  /** The new child the last reload waited for (a replacement; in fork mode, the child its restart launched). */
+  private readonly candidate = new ReloadCandidate();
   /** The latest restarts the agent decided on its own (hung, failed health check), oldest first. */
   readonly events: SupervisionEvent[] = [];
 
@@ -386,21 +380,15 @@ export class SupervisedProcess extends EventEmitter {
    * with a health check, its probe passed (healthChecked).
    */
   private putOnTrial(launched: Launched, notify: NotifySocket | null): void {
-    this.candidateExit = null;
-    this.candidateBooted = false;
-    this.candidateHealth = null;
+    this.candidate.begin();
     const handle = this.children.current!;
     watchReadiness(launched, this.spec, false, notify, () => {
-      if (this.roleOfHandle(handle) !== 'current') return;
-      this.candidateBooted = true;
-      if (!this.spec.health_check || this.candidateHealth?.status === 'healthy') this.dispatch({ type: 'proven' });
+      if (this.roleOfHandle(handle) === 'current' && this.candidate.ready(this.spec)) this.dispatch({ type: 'proven' });
     });
   }
 
   private spawnReplacement(): void {
-    this.candidateExit = null;
-    this.candidateBooted = false;
-    this.candidateHealth = null;
+    this.candidate.begin();
     // a worker restarted after a crash that has not listened yet (or never will) is replaced by one
     // that must listen, not by one that merely stayed up: the app serves a port
     const servesPort = (this.children.current?.launched.listened ?? false) || this.servedPort;
@@ -416,10 +404,10 @@ export class SupervisedProcess extends EventEmitter {
     const handle = this.children.replacement!;
     watchReadiness(launched, this.spec, servesPort, notify, () => {
       const role = this.roleOfHandle(handle);
-      this.candidateBooted = role === 'replacement';
       // with a health check, the old child retires only once the replacement's probe passed
-      if (role === 'replacement' && (!this.spec.health_check || this.candidateHealth?.status === 'healthy')) this.dispatch({ type: 'replacement-ready' });
-      else if (role === 'current') this.dispatch({ type: 'ready' });
+      if (role === 'replacement') {
+        if (this.candidate.ready(this.spec)) this.dispatch({ type: 'replacement-ready' });
+      } else if (role === 'current') this.dispatch({ type: 'ready' });
     });
   }
 
@@ -569,7 +557,7 @@ export class SupervisedProcess extends EventEmitter {
       this.lastEnd = { code, signal, at: this.os.now() };
       this.emit('exit', this.lastEnd);
     }
-    if (at === 'replacement' || (at === 'current' && this.state.proving.length > 0)) this.candidateExit = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+    if (at === 'replacement' || (at === 'current' && this.state.proving.length > 0)) this.candidate.exited(code, signal);
     if (at === 'retiring') this.emit('retired', child.pid ?? 0, code);
     this.dispatch(at === 'current' ? { type: 'exit', code, signal } : at === 'replacement' ? { type: 'replacement-exit' } : { type: 'retired-exit' });
     // the effects above still needed the handle (to kill what is left of its tree)
@@ -750,15 +738,11 @@ export class SupervisedProcess extends EventEmitter {
   private healthChecked(child: ChildProcess, state: HealthState): void {
     const role = this.roleOf(child);
     if (role === 'replacement') {
-      this.candidateHealth = state;
-      if (state.status === 'healthy' && this.candidateBooted) this.dispatch({ type: 'replacement-ready' });
+      if (this.candidate.checked(state)) this.dispatch({ type: 'replacement-ready' });
       return;
     }
     // fork mode: the child a reload launched proves ready once its probe passed too
-    if (role === 'current' && this.state.proving.length > 0) {
-      this.candidateHealth = state;
-      if (state.status === 'healthy' && this.candidateBooted) this.dispatch({ type: 'proven' });
-    }
+    if (role === 'current' && this.state.proving.length > 0 && this.candidate.checked(state)) this.dispatch({ type: 'proven' });
     if (role !== 'current' || state.status !== 'unhealthy' || !this.restartable()) return;
     const reason = state.last_error ?? 'the probe failed';
     this.restartOnItsOwn({ event: 'health', at: this.os.now(), reason }, `unhealthy: ${state.failures} health checks failed in a row (last: ${reason})`);
@@ -786,24 +770,13 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   private answer(tickets: number[], outcome: Outcome): void {
-    if (outcome.kind === 'failed') this.reloadFailed(outcome.reason);
+    // why a reload failed (its watches record why they restarted its child themselves)
+    const failure = outcome.kind === 'failed' ? this.candidate.failure(outcome.reason, this.spec) : null;
+    if (failure) this.fail(failure);
     for (const ticket of tickets) {
       this.waiters.get(ticket)?.(outcome);
       this.waiters.delete(ticket);
     }
-  }
-
-  /** Records why a reload failed (its watches record why they restarted its child themselves). */
-  private reloadFailed(reason: FailedBecause): void {
-    // in fork mode the old child was stopped before the new one started: the new one goes on, by its restart policy
-    const inPlace = !reloadsWithoutGap(this.spec);
-    const after = (goesOn: string): string => (inPlace ? `fork mode: the old one had stopped before it started, and ${goesOn}` : 'the old one keeps serving');
-    const health = this.spec.health_check;
-    if (reason === 'timeout' && health) {
-      const last = this.candidateHealth?.last_error ?? (this.candidateBooted ? 'no probe had passed' : 'it was not ready');
-      this.fail(`reload: the new process did not pass its health check within ${readyTimeout(this.spec)} ms (last: ${last}); ${after('it runs on')}`);
-    } else if (reason === 'timeout') this.fail(`reload: the new process did not become ready within ${inPlace ? readyTimeout(this.spec) : this.spec.listen_timeout} ms; ${after('it runs on')}`);
-    else if (reason === 'exited' && this.candidateExit) this.fail(`reload: the new process ${this.candidateExit} before it was ready; ${after('its restart policy goes on')}`);
   }
 
   private childEnv(): Record<string, string> {
