@@ -3,9 +3,9 @@
 // a path: a deploy that swaps the folder (`mv app.new app`), or switches a link above it
 // (`current -> releases/...` with `watch: ['src']`), changes one of these names and nothing in
 // the folder watched, so only these watches see it.
-import { watch, type FSWatcher } from 'node:fs';
+import type { FSWatcher } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { folderOf, isLink } from './paths.js';
+import { folderOf, isLink, watchOrLog } from './paths.js';
 
 export class PathWatch {
   /** Per folder watched (by path): its watch, the folder it is on (dev:ino) and the one name looked at. */
@@ -52,16 +52,11 @@ export class PathWatch {
   private arm(dir: string, name: string): void {
     const folder = folderOf(dir);
     if (folder === null) return;
-    let watcher: FSWatcher;
-    try {
-      watcher = watch(dir, { persistent: false }, (_type, entry) => {
-        if (this.closed || this.watches.get(dir)?.watcher !== watcher || entry?.toString() !== name) return;
-        this.moved(dir === dirname(this.path));
-      });
-    } catch (error) {
-      this.log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
-      return;
-    }
+    const watcher = watchOrLog(dir, (_type, entry) => {
+      if (this.closed || this.watches.get(dir)?.watcher !== watcher || entry !== name) return;
+      this.moved(dir === dirname(this.path));
+    }, this.log);
+    if (watcher === null) return;
     watcher.on('error', (error) => {
       this.log(`watch: ${dir}: ${error.message}`);
       if (this.watches.get(dir)?.watcher !== watcher) return;

@@ -1,5 +1,6 @@
-// What a watched path is on disk: probes that follow links and never throw.
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+// What a watched path is on disk: probes that follow links and never throw; and the one way a
+// folder is watched.
+import { lstatSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
 
 /** What `path` is, following links: a folder, a file (or anything else), or nothing. */
 export function kindOf(path: string): 'dir' | 'file' | null {
@@ -41,4 +42,14 @@ export function realpathOr(path: string): string {
 /** Whether the folder `dir` is `path` or one of its ancestors. */
 export function holds(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
+}
+
+/** An fs.watch of `dir` calling `handle` with each event's entry name, or null (and a log line) when it cannot be watched. */
+export function watchOrLog(dir: string, handle: (type: string, name: string | null) => void, log: (line: string) => void): FSWatcher | null {
+  try {
+    return watch(dir, { persistent: false }, (type, name) => handle(type, name === null ? null : name.toString()));
+  } catch (error) {
+    log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
+    return null;
+  }
 }

@@ -8,11 +8,11 @@
 // Symbolic links are followed, as PM2's chokidar follows them (a deploy links shared config into
 // each release): a linked folder is armed as a folder of the tree, once however many ways lead to
 // it, and never one that holds the root (`up -> ..`); a linked file is watched where it lives.
-import { readdirSync, realpathSync, statSync, watch, type FSWatcher } from 'node:fs';
+import { readdirSync, realpathSync, statSync, type FSWatcher } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { IgnoreTest } from './ignore.js';
 import { PathWatch } from './path-watch.js';
-import { folderOf, holds, isLink, kindOf, realpathOr } from './paths.js';
+import { folderOf, holds, isLink, kindOf, realpathOr, watchOrLog } from './paths.js';
 
 /** How often a missing root is looked for again (one stat per period). */
 const MISSING_ROOT_POLL_MS = 1000;
@@ -159,9 +159,9 @@ export class TreeWatcher {
 
   /** One fs.watch on `dir`, named `key` among the tree's; events reach `handle` while it is the one armed under `key`. */
   private arm(dir: string, key: string, handle: (type: string, name: string | null) => void): boolean {
-    const watcher = this.watchOrLog(dir, (type, name) => {
+    const watcher = watchOrLog(dir, (type, name) => {
       if (this.watchers.get(key) === watcher) handle(type, name);
-    });
+    }, this.log);
     if (watcher === null) return false;
     watcher.on('error', (error) => {
       this.log(`watch: ${dir}: ${error.message}`);
@@ -170,15 +170,6 @@ export class TreeWatcher {
     });
     this.watchers.set(key, watcher);
     return true;
-  }
-
-  private watchOrLog(dir: string, handle: (type: string, name: string | null) => void): FSWatcher | null {
-    try {
-      return watch(dir, { persistent: false }, (type, name) => handle(type, name === null ? null : name.toString()));
-    } catch (error) {
-      this.log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
-      return null;
-    }
   }
 
   private onEvent(dir: string, type: string, entry: string | null): void {
@@ -238,7 +229,7 @@ export class TreeWatcher {
   /** Closes the watches of `dir` and of everything below it. */
   private drop(dir: string): void {
     for (const [path, watcher] of this.watchers) {
-      if (path !== dir && !path.startsWith(`${dir}/`) && path !== linkKey(dir)) continue;
+      if (!holds(dir, path) && path !== linkKey(dir)) continue;
       watcher.close();
       this.watchers.delete(path);
       const folder = this.folders.get(path);
