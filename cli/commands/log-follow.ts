@@ -174,33 +174,38 @@ export class FollowedLog {
       if (file.gap !== null) to.gap(file.gap);
       return 0;
     }
-    let read = 0;
-    while (read < left) {
+    const { read, ended } = this.pour(() => {
       const chunk = file.content !== null ? file.content.subarray(file.offset, file.offset + CHUNK_BYTES) : this.chunkOf(file.fd!, file.offset);
-      if (chunk.length === 0) {
-        if (file.fd !== null) closeSync(file.fd);
-        file.fd = null;
-        file.content = null;
-        return read;
-      }
       file.offset += chunk.length;
-      read += chunk.length;
-      this.lines(this.decoder.write(chunk), to);
+      return chunk;
+    }, to, left);
+    if (ended) {
+      if (file.fd !== null) closeSync(file.fd);
+      file.fd = null;
+      file.content = null;
     }
     return read;
   }
 
   /** Reads up to `left` bytes of the file at the path; returns the bytes read. */
   private drain(to: LogReader, left: number): number {
+    return this.pour(() => {
+      const chunk = this.chunkOf(this.fd!, this.offset);
+      this.offset += chunk.length;
+      return chunk;
+    }, to, left).read;
+  }
+
+  /** Passes the chunks `next` gives (each advancing its own offset) on as lines, up to `left` bytes: the bytes read, and whether the source ended. */
+  private pour(next: () => Buffer, to: LogReader, left: number): { read: number; ended: boolean } {
     let read = 0;
     while (read < left) {
-      const chunk = this.chunkOf(this.fd!, this.offset);
-      if (chunk.length === 0) break;
-      this.offset += chunk.length;
+      const chunk = next();
+      if (chunk.length === 0) return { read, ended: true };
       read += chunk.length;
       this.lines(this.decoder.write(chunk), to);
     }
-    return read;
+    return { read, ended: false };
   }
 
   /** Up to CHUNK_BYTES of the file open as `fd` from `offset` (a view of one buffer, decoded before the next read). */
