@@ -115,6 +115,7 @@ export class StateFile {
   markShuttingDown(): void {
     this.shuttingDown = true;
     this.pending = true;
+    // a write that fails is logged and tried again by flush itself, as any other
     this.flush();
   }
 
