@@ -12,19 +12,18 @@ import { PROTOCOL_VERSION, type Methods, type ProcessDescription, type Selector 
 import type { AgentConnection } from '../client/connection.js';
 import { connectAgent, connectWithHello, waitForExit } from '../client/agent.js';
 import { CliError } from '../client/errors.js';
-import { EcosystemError } from '../ecosystem/errors.js';
 import { isEcosystemFile } from '../ecosystem/find.js';
 import { type Pm2Process, toPm2Shape } from '../output/pm2-shape.js';
 import { restartsOnStart, selectedAmong, selectorFor } from '../commands/targets.js';
 import { type Bus, startBus } from './bus.js';
 import { type OperatedProcess, operated } from './operated.js';
-import { StartErrors, inPm2Words, startCallback, type StartCallback } from './start-errors.js';
+import { StartErrors, UNKNOWN_ID, inPm2Words, namesNoProcess, pm2Errors, pm2LoadErrors, startCallback, type StartCallback } from './pm2-errors.js';
 import { type AppsToStart, appsToStart, type StartOptions, type StartTarget } from './start-options.js';
 
 export type { Bus, LogPacket, ProcessEventPacket, BusProcess } from './bus.js';
 export type { Pm2Process, Pm2ShapedEnv } from '../output/pm2-shape.js';
 export type { StartOptions, StartTarget } from './start-options.js';
-export { StartErrors, type StartCallback } from './start-errors.js';
+export { StartErrors, type StartCallback } from './pm2-errors.js';
 export type { OperatedProcess } from './operated.js';
 
 /** What start, stop, restart, reload and delete answer: processes started in `jlist` shape, those acted on in PM2's short form. */
@@ -428,14 +427,6 @@ export class Pmx {
   }
 }
 
-/** PM2's daemon's words for an id it does not have, by action (a delete stops first). */
-const UNKNOWN_ID: Record<'stop' | 'restart' | 'reload' | 'delete', (id: number) => string> = {
-  stop: (id) => `${id} : id unknown`,
-  delete: (id) => `${id} : id unknown`,
-  restart: () => 'God db process id unknown',
-  reload: () => 'PM2 ID unknown',
-};
-
 /** A process as the signal calls answer it: PM2's daemon's list, a jlist entry without `monit`. */
 export type Signalled = Omit<Pm2Process, 'monit'>;
 
@@ -452,36 +443,6 @@ export interface SentData {
   success: true;
   data: Record<string, unknown>;
   sent: true;
-}
-
-/**
- * What start fails with, as PM2's: a script that is not there in its words (`Script not found:
- * /abs/path`), which programs match, the code kept; an ecosystem file that is not there as the
- * file system's ENOENT error, which PM2 hands on (`err.code === 'ENOENT'`).
- */
-async function pm2LoadErrors<T>(loading: Promise<T>, cwd: string): Promise<T> {
-  try {
-    return await loading;
-  } catch (error) {
-    if (!(error instanceof EcosystemError)) throw error;
-    if (error.code === 'ECOSYSTEM_UNREADABLE' && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT') throw error.cause;
-    throw inPm2Words(error, cwd);
-  }
-}
-
-/** The agent's NOT_FOUND said in PM2's words (`unknown`), which scripts match, its code kept; other errors as they are. */
-async function pm2Errors<T>(call: Promise<T>, unknown: string): Promise<T> {
-  try {
-    return await call;
-  } catch (error) {
-    if (namesNoProcess(error)) throw new CliError(unknown, { code: 'NOT_FOUND' });
-    throw error;
-  }
-}
-
-/** The agent's answer to a target that names no process (a NOT_FOUND that is "no process ...": one that exists but is not running is told in pmx's words). */
-function namesNoProcess(error: unknown): boolean {
-  return error instanceof CliError && error.code === 'NOT_FOUND' && error.message.startsWith('no process');
 }
 
 /** Runs `body`; hands its outcome to the callback when there is one, and returns it as a promise either way. */
