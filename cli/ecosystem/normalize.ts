@@ -82,9 +82,8 @@ export function readKeys(raw: Record<string, unknown>, context: ReadContext): Dr
     }
     const parsed = reader(value, draft);
     // `watch:` with no value in YAML, `cwd: null` in JSON: unset, as PM2 takes them (where null
-    // means something, as `out_file: null` does, the key's reader took it); so is `name: ''`, the
-    // app then named after its script, as PM2 names it
-    if (!parsed.ok && (value === null || (key === 'name' && value === ''))) continue;
+    // means something, as `out_file: null` does, the key's reader took it)
+    if (!parsed.ok && value === null) continue;
     if (parsed.ok) {
       if (parsed.warning) warnings.push(`${origin.label}: ${origin.keyName(key)} ${parsed.warning}`);
       continue;

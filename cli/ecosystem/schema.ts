@@ -56,7 +56,8 @@ const logFile = (value: unknown): Parsed<string | null | true> => (value === tru
 
 /** Key -> reader, for every key pmx acts on (PM2's aliases included). */
 export const APP_KEYS: Record<string, Reader> = {
-  name: set('name', parseName),
+  // `name: ''` is unset: the app is named after its script, as PM2 names it
+  name: (value, draft) => (value === '' ? { ok: true, value: undefined } : set('name', parseName)(value, draft)),
   script: set('script', parseText),
   exec: set('script', parseText),
   cmd: set('script', parseText),
