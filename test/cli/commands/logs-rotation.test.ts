@@ -52,9 +52,11 @@ async function followThroughRotations(name: string, logRotate: object): Promise<
 }
 
 describe('pmx logs, following across several rotations between two reads', () => {
+  // 20 rotations a second: with the default retain (30) a follower held up 1.5 s on a loaded
+  // machine finds files pruned, which the next test is about; here none may be
   it.each([
-    { what: 'shows every line of the rotated files it had not read yet, in order (whole rotated files were skipped in silence)', name: 'fast-plain', options: {} },
-    { what: 'reads the rotated files the agent compressed meanwhile', name: 'fast-gz', options: { compress: true } },
+    { what: 'shows every line of the rotated files it had not read yet, in order (whole rotated files were skipped in silence)', name: 'fast-plain', options: { retain: 10_000 } },
+    { what: 'reads the rotated files the agent compressed meanwhile', name: 'fast-gz', options: { compress: true, retain: 10_000 } },
   ])('$what', async ({ name, options }) => {
     const run = await followThroughRotations(name, options);
     try {
@@ -71,13 +73,15 @@ describe('pmx logs, following across several rotations between two reads', () =>
     try {
       const ticks = await eventually('ticks well past the stop', () => (run.ticks().at(-1)! >= run.firstAfterStop + 80 ? run.ticks() : null), 15_000);
       expect(ticks.some((tick, i) => i > 0 && tick !== ticks[i - 1]! + 1)).toBe(true);
-      // each jump in the ticks is where the warning was said, and only there
+      // each jump in the ticks is where a warning was said, and only there: the prune's, or (a file
+      // listed, then pruned before it was opened: 20 rotations a second keep 1) the one naming its bytes
       const file = (await pmx.proc('fast-pruned')).pm2_env.pm_out_log_path;
       const warning = `[PMX][WARN] lines of ${file} may be missing here: its rotated files were removed (log_rotate keeps 1) before they could be shown`;
-      const lines = run.output().split('\n').filter((line) => line === warning || /^tick \d+ x+$/.test(line));
+      const gap = (line: string): boolean => line === warning || /^\[PMX\]\[WARN\] (\d+ bytes|the lines) of \S+ were rotated away before they could be shown$/.test(line);
+      const lines = run.output().split('\n').filter((line) => gap(line) || /^tick \d+ x+$/.test(line));
       for (let i = 1; i < lines.length; i++) {
         const [before, after] = [Number(lines[i - 1]!.split(' ')[1]), Number(lines[i]!.split(' ')[1])];
-        if (lines[i] !== warning && lines[i - 1] !== warning) expect(after, `after tick ${before}`).toBe(before + 1);
+        if (!gap(lines[i]!) && !gap(lines[i - 1]!)) expect(after, `after tick ${before}`).toBe(before + 1);
       }
       expect(lines).toContain(warning);
     } finally {
