@@ -1,7 +1,7 @@
 // The lines `pmx logs` prints first from one log file: the last --lines of them, or with --grep
 // the last --lines that match, or with --since those written since then. The file is read from its
 // end, then its rotated files newest first, and only as far back as the answer needs.
-import { closeSync, fstatSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, readSync } from 'node:fs';
 import { openLogForReading } from '../../agent/logs/log-open.js';
 import { type LineDater, type LogFilter, matchesGrep } from './log-filter.js';
 import { contentOf, openRotated, rotatedBefore, rotatedFilesOf } from './log-rotated.js';
@@ -40,7 +40,7 @@ export function readBacklog(file: string, count: number, filter: LogFilter, date
   }
   try {
     const stat = fstatSync(fd);
-    const lines = withRotated(linesFromEnd(fd, until?.offset ?? stat.size), file, stat, dateFormat, filter.since);
+    const lines = withRotated(linesFromEnd(fd, until?.offset ?? stat.size), file, fd, dateFormat, filter.since);
     if (filter.since === null) return { lines: collect(lines, count, filter), undated: 0 };
     // a file last written before then holds no line since then, stamped or not
     if (stat.mtimeMs < filter.since.getTime()) return { lines: [], undated: 0 };
@@ -52,15 +52,15 @@ export function readBacklog(file: string, count: number, filter: LogFilter, date
 }
 
 /**
- * The lines of `current` (the file at the path, `stat`), then those of its rotated files, newest
+ * The lines of `current` (the file at the path, open as `fd`), then those of its rotated files, newest
  * first, each read only when more lines are asked for; those last written before `since` hold
  * none since then. A rotation of `current` meanwhile is not read twice: only files older than it count.
  */
-function* withRotated(current: Iterable<string>, file: string, stat: Stats, dateFormat: string | null, since: Date | null): Generator<string> {
+function* withRotated(current: Iterable<string>, file: string, fd: number, dateFormat: string | null, since: Date | null): Generator<string> {
   yield* current;
   if (dateFormat === null) return;
   const rotated = rotatedFilesOf(file, dateFormat);
-  for (const entry of rotatedBefore(rotated, stat).reverse()) {
+  for (const entry of rotatedBefore(rotated, fd).reverse()) {
     if (since !== null && entry.mtimeMs < since.getTime()) return;
     const opened = openRotated(entry);
     if (opened === null) return; // pruned meanwhile, and the older ones with it: the backlog stops where its lines stop following on

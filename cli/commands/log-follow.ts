@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { contentOf, openRotated, type RotatedFile, rotatedBefore, rotatedFilesOf, sameFile } from './log-rotated.js';
+import { contentOf, holds, openRotated, type RotatedFile, rotatedBefore, rotatedFilesOf, sameFile } from './log-rotated.js';
 import { splitChunk } from '../shared/line-splitter.js';
 
 /** How much is read at a time. */
@@ -130,7 +130,7 @@ export class FollowedLog {
         // the path leads elsewhere: the agent writes no more to the old file, whose rest is read first
         const old = fstatSync(this.fd);
         this.behind.push({ fd: this.fd, compressed: false, content: null, offset: this.offset, gap: null });
-        const { rotated, pruned } = this.rotatedBetween(old, nextStats);
+        const { rotated, pruned } = this.rotatedBetween(old, next);
         if (pruned) this.behind.push({ fd: null, compressed: false, content: null, offset: 0, gap: pruned });
         for (const file of rotated) {
           const opened = openRotated(file);
@@ -147,12 +147,12 @@ export class FollowedLog {
   }
 
   /**
-   * The rotated files made after `old` was moved aside and before `next` was, oldest first.
+   * The rotated files made after `old` was moved aside and before the file open as `next` was, oldest first.
    * `old` found among them (by inode, or as its .gz), every later one is there too: the prune
    * removes the oldest first. Not found, it was pruned, and so may have been some after it: the
    * gap to say before them.
    */
-  private rotatedBetween(old: Stats, next: Stats): { rotated: RotatedFile[]; pruned: LogGap | null } {
+  private rotatedBetween(old: Stats, next: number): { rotated: RotatedFile[]; pruned: LogGap | null } {
     if (!this.rotation) return { rotated: [], pruned: null };
     const rotated = rotatedFilesOf(this.path, this.rotation.date_format);
     const before = rotatedBefore(rotated, next);
@@ -235,10 +235,4 @@ export class FollowedLog {
 /** The gap a rotated file leaves when it cannot be read: its length when known. */
 function removed(file: RotatedFile): LogGap {
   return { kind: 'removed', file: file.path, bytes: file.plain?.size ?? file.gzLength() };
-}
-
-/** Whether `file` is the file `stats` describes: its plain name still, or its .gz (same time to the ms, as gzip keeps it, and same length). */
-function holds(file: RotatedFile, stats: Stats): boolean {
-  if (file.plain !== null) return sameFile(file.plain, stats);
-  return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
 }

@@ -54,10 +54,14 @@ export interface OpenedRotated {
   compressed: boolean;
 }
 
-/** The rotated file open for reading: its plain name, else its .gz; null when it was removed meanwhile. */
+/**
+ * The rotated file open for reading: its plain name, else its .gz, which the agent may have made
+ * since the listing (it removes the plain file only once the .gz is complete); null when it was
+ * removed meanwhile.
+ */
 export function openRotated(file: RotatedFile): OpenedRotated | null {
   for (const [path, compressed] of [[file.path, false], [`${file.path}.gz`, true]] as const) {
-    if (compressed ? file.gz === null : file.plain === null) continue;
+    if (!compressed && file.plain === null) continue;
     try {
       return { fd: openLogForReading(path), compressed };
     } catch {
@@ -79,10 +83,21 @@ export function contentOf(opened: OpenedRotated): Buffer | null {
   }
 }
 
-/** The rotated files moved aside before the file `current` describes (all of them when it is not among them: still at the path). */
-export function rotatedBefore(rotated: RotatedFile[], current: Stats): RotatedFile[] {
-  const at = rotated.findIndex((file) => file.plain !== null && sameFile(file.plain, current));
+/**
+ * The rotated files listed in `rotated` that were moved aside before the file open as `fd` (all of
+ * them when it is not among them: still at the path). It is looked at after the listing, so that
+ * a file rotated and compressed since it was opened is still found, by its .gz.
+ */
+export function rotatedBefore(rotated: RotatedFile[], fd: number): RotatedFile[] {
+  const current = fstatSync(fd);
+  const at = rotated.findIndex((file) => holds(file, current));
   return at < 0 ? rotated : rotated.slice(0, at);
+}
+
+/** Whether `file` is the file `stats` describes: its plain name still, or its .gz (same time to the ms, as the agent keeps it, and same length). */
+export function holds(file: RotatedFile, stats: Stats): boolean {
+  if (file.plain !== null) return sameFile(file.plain, stats);
+  return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
 }
 
 /** Whether two stats describe one file. */
