@@ -42,7 +42,7 @@ export class ReloadCandidate {
       const last = this.health?.last_error ?? (this.booted ? 'no probe had passed' : 'it was not ready');
       return `reload: the new process did not pass its health check within ${readyTimeout(spec)} ms (last: ${last}); ${after('it runs on')}`;
     }
-    if (reason === 'timeout') return `reload: the new process did not become ready within ${inPlace ? readyTimeout(spec) : spec.listen_timeout} ms; ${after('it runs on')}`;
+    if (reason === 'timeout') return `reload: the new process did not become ready within ${readyTimeout(spec)} ms; ${after('it runs on')}`;
     if (reason === 'exited' && this.exit) return `reload: the new process ${this.exit} before it was ready; ${after('its restart policy goes on')}`;
     return null;
   }
