@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { basename, dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import type { DeployEnvironment, DeployStrategy, HealthCheck } from './types.js';
 import { DeployConfigError } from './errors.js';
-import { readHosts } from './host-targets.js';
+import { loginField, readHosts } from './host-targets.js';
 import { readMaxFail, readRolling } from './ramp.js';
 import { readSecretSettings, SECRET_KEYS } from './secrets-config.js';
 import { parseSshOptions } from '../transport/ssh-options.js';
@@ -70,11 +70,7 @@ export function readDeployEnvironment(deploy: unknown, envName: string | undefin
   if (!isAbsolute(path)) fail('path', "an absolute remote path such as '/srv/app'");
   const repo = text('repo') ?? required('repo');
   const ref = text('ref') ?? required('ref');
-  // '' is no user: taken as unset, it logged in as whoever runs pmx (root, often)
-  for (const [key, what] of [['user', 'a user name'], ['key', 'the path of a private key']] as const) {
-    const value = section[key];
-    if (value !== undefined && value !== null && (typeof value !== 'string' || value.trim() === '')) fail(key, what);
-  }
+  for (const key of ['user', 'key'] as const) loginField(section, key, (expected) => fail(key, expected));
   if (section.host === undefined || section.host === null || section.host === '') required('host');
   const ssh = parseSshOptions(section.ssh_options, (expected) => fail('ssh_options', expected));
   for (const option of ssh.unknown) warn('ssh_options', `${option} is not supported by pmx and is ignored`);

@@ -101,13 +101,25 @@ export function parseHost(written: string): HostSpec {
   return { label: written, alias: match[2]!.replace(/^\[|\]$/g, ''), user: match[1], port: match[3] ? Number(match[3]) : undefined };
 }
 
+/**
+ * The `user` or `key` written in `object` (the environment, or one host's object): unset when
+ * missing or null, else a string that is not blank, or `fail` with what was expected ('' was taken
+ * as unset, and the deploy logged in as whoever ran pmx: root, often).
+ */
+export function loginField(object: Record<string, unknown>, field: 'user' | 'key', fail: (expected: string) => never): string | undefined {
+  const value = object[field];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  return fail(field === 'user' ? 'a user name' : 'the path of a private key file');
+}
+
 function hostObject(item: unknown, where: string, context: HostContext): { host: string; spec: HostSpec } {
   if (!item || typeof item !== 'object' || Array.isArray(item)) return context.fail('host', HOST_EXPECTED, context.section.host);
   const object = item as Record<string, unknown>;
   if (typeof object.host !== 'string' || object.host.trim() === '') return context.fail(`${where}.host`, 'a host name or address', object.host);
   for (const key of Object.keys(object).filter((k) => !HOST_KEYS.has(k))) context.warn(where, `unknown key \`${key}\` is ignored`);
-  const user = object.user === undefined ? undefined : typeof object.user === 'string' && object.user !== '' ? object.user : context.fail(`${where}.user`, 'a user name', object.user);
-  const key = object.key === undefined ? undefined : typeof object.key === 'string' && object.key !== '' ? object.key : context.fail(`${where}.key`, 'the path of a private key file', object.key);
+  const user = loginField(object, 'user', (what) => context.fail(`${where}.user`, what, object.user));
+  const key = loginField(object, 'key', (what) => context.fail(`${where}.key`, what, object.key));
   const roles = object.roles === undefined ? undefined : stringList(object.roles) ?? context.fail(`${where}.roles`, "an array of role names, such as ['web', 'db']", object.roles);
   const labels = object.labels === undefined ? undefined : labelMap(object.labels) ?? context.fail(`${where}.labels`, "an object of label names to strings, such as { zone: 'eu-1' }", object.labels);
   const spec: HostSpec = { label: '', alias: '', user, port: port(object.port, `${where}.port`, context), key, roles, labels };

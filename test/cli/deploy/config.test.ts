@@ -266,6 +266,10 @@ describe('errors name the file, the environment and the key', () => {
     expect(failure(() => one({ host: 'a', user: '' }))).toMatchObject({ key: 'user', message: expect.stringContaining('deploy.prod.user: expected a user name, got "" (string)') });
     expect(failure(() => one({ host: 'a', user: 7 })).key).toBe('user');
     expect(failure(() => one({ host: 'a', key: ' ' })).key).toBe('key');
+    // a host's own user and key are held to the same rule (a blank one was taken as a user named ' ')
+    expect(failure(() => one({ host: [{ host: 'a', user: '  ' }] }))).toMatchObject({ key: 'host[0].user', message: expect.stringContaining('deploy.prod.host[0].user: expected a user name, got "  " (string)') });
+    expect(failure(() => one({ host: [{ host: 'a', key: '\t' }] })).key).toBe('host[0].key');
+    expect(one({ host: [{ host: 'a', user: null }], user: 'u' }).hosts[0]!.user).toBe('u');
     expect(failure(() => one({ host: 'a', path: 'relative' }))).toMatchObject({ key: 'path', message: expect.stringContaining("expected an absolute remote path such as '/srv/app'") });
     expect(failure(() => one({ host: 'a', strategy: 'rsync' }))).toMatchObject({ key: 'strategy', message: expect.stringContaining(`expected 'git' or 'release', got "rsync" (string)`) });
     expect(failure(() => one({ host: 'a', shared_dirs: ['../etc'] })).key).toBe('shared_dirs');
