@@ -48,6 +48,11 @@ export class Registry {
   }
 
   /** Every process, by id. */
+  /** The time on the clock processes are launched by (SupervisedProcess.launchedSince). */
+  now(): number {
+    return this.os.now();
+  }
+
   all(): SupervisedProcess[] {
     return [...this.procs.values()].sort((a, b) => a.id - b.id);
   }

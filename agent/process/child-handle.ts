@@ -24,15 +24,17 @@ export interface ChildHandle {
   probeEnv: Record<string, string>;
   /** The process pmx started, once MAINPID= named another main process: it ends with the launch (systemd ends the whole unit). */
   launcher: ProcessIdentity | null;
+  /** When this agent launched it (os time); null: adopted from an agent that died, launched who knows when. */
+  launchedAt: number | null;
   /** Armed when it said STOPPING=1: it is restarted if it has not exited by then. */
   stopDeadline?: NodeJS.Timeout;
 }
 
 /** A handle for a child that was just launched. */
-export function handleFor(launched: Launched, os: ProcessOs, notify: NotifySocket | null = null): ChildHandle {
+export function handleFor(launched: Launched, os: ProcessOs, notify: NotifySocket | null, launchedAt: number | null): ChildHandle {
   const pid = launched.child.pid;
   const notice: AppNotice | null = notify ? { state: 'starting', status: null } : null;
-  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice, probeEnv: {}, launcher: null };
+  return { launched, identity: pid === undefined ? null : os.identify(pid), stopSnapshot: [], sampled: [], liveness: null, notify, notice, probeEnv: {}, launcher: null, launchedAt };
 }
 
 /** True once the child has exited. */

@@ -211,6 +211,15 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** The current child: the one that serves, and whose pid `ls` shows. */
+  /**
+   * Whether its current child was launched at or after `since` (os time, see Registry.now), and so
+   * runs the files as they were then: a child adopted from an agent that died is not known to.
+   */
+  launchedSince(since: number): boolean {
+    const launchedAt = this.children.current?.launchedAt;
+    return launchedAt !== undefined && launchedAt !== null && launchedAt >= since;
+  }
+
   get child(): ChildProcess | null {
     return this.children.current?.launched.child ?? null;
   }
@@ -365,7 +374,7 @@ export class SupervisedProcess extends EventEmitter {
       return;
     }
     const { child, admitted } = started.launched;
-    this.track('current', started.launched, started.notify);
+    this.track('current', started.launched, started.notify, this.os.now());
     const ready = (): void => {
       if (this.roleOf(child) === 'current' && !this.spec.wait_ready) this.dispatch({ type: 'ready' });
     };
@@ -398,7 +407,7 @@ export class SupervisedProcess extends EventEmitter {
       return;
     }
     const { launched, notify } = started;
-    this.track('replacement', launched, notify);
+    this.track('replacement', launched, notify, this.os.now());
     // its role is looked up by its handle: after MAINPID= (in the very datagram that says READY=1)
     // the handle holds the process named, not the child that was launched
     const handle = this.children.replacement!;
@@ -442,7 +451,7 @@ export class SupervisedProcess extends EventEmitter {
    */
   resume(launched: Launched, lifecycle: Lifecycle, notify: NotifySocket | null = null, stopping = false): void {
     this.restore(lifecycle);
-    this.track('current', launched, notify);
+    this.track('current', launched, notify, null);
     const handle = this.children.current!;
     if (lifecycle.status === ProcessState.LAUNCHING) {
       // not ready yet: its READY=1 (on the notify socket bound again) or listen_timeout ends the wait; the watchdog starts then
@@ -484,9 +493,9 @@ export class SupervisedProcess extends EventEmitter {
   }
 
   /** Gives `launched` a role: from now on its output is logged and its exit and messages are events. */
-  private track(role: Role, launched: Launched, notify: NotifySocket | null = null): void {
+  private track(role: Role, launched: Launched, notify: NotifySocket | null, launchedAt: number | null): void {
     const { child, output } = launched;
-    const handle = handleFor(launched, this.os, notify);
+    const handle = handleFor(launched, this.os, notify, launchedAt);
     this.children[role] = handle;
     launched.onListening?.(() => (this.servedPort = true));
     const out = output?.out ?? child.stdout;

@@ -58,25 +58,30 @@ export class AppWatchers {
     // as PM2 says it: a stop ends watching (`pmx stop`), and so does a delete
     if (current && !spec) this.log(`watch: stopped watching ${name}`);
     // the app's own files are looked up at each change: a scale adds instances with files of their own
-    if (spec) this.apps.set(name, new AppWatch(spec, key!, (path) => ownedBy(this.ownFiles(name), this.registry.home, path), () => this.changed(spec), this.log));
+    if (spec) this.apps.set(name, new AppWatch(spec, key!, (path) => ownedBy(this.ownFiles(name), this.registry.home, path), () => this.registry.now(), (since) => this.changed(spec, since), this.log));
   }
 
   private ownFiles(name: string): string[] {
     return this.registry.named(name).flatMap(({ logTargets: t, pidFile }) => [t.out, t.err, t.combined, pidFile].filter((file): file is string => file !== null));
   }
 
-  private async changed(spec: AppSpec): Promise<void> {
+  /** Restarts (reloads) app `spec` for changes, the last of them seen at `since`. */
+  private async changed(spec: AppSpec, since: number): Promise<void> {
     // per instance: one being stopped is either stopped by the user (a restart would undo that) or
     // in a restart, whose new process loads the changed files anyway; one the user stopped stays
     // stopped (its watching ended with its stop); the others restart, an errored one included
     const all = this.registry.named(spec.name);
     const leftAlone = (proc: SupervisedProcess): boolean => proc.status === ProcessState.STOPPING || (proc.status === ProcessState.STOPPED && !proc.endedByItself);
-    const acting = all.filter((proc) => !leftAlone(proc));
+    // one launched since the last change runs the changed files already: a deploy's post-deploy
+    // `pmx startOrRestart` right after its switch of `current` restarted a watching app twice
+    const fresh = all.filter((proc) => !leftAlone(proc) && proc.launchedSince(since));
+    const acting = all.filter((proc) => !leftAlone(proc) && !fresh.includes(proc));
     const left = all.filter(leftAlone);
     if (acting.length === 0) {
-      this.log(`watch: ${spec.name} is being stopped or restarted: the change is left to that`);
+      this.log(`watch: ${spec.name} ${fresh.length === all.length ? 'was restarted since the change' : 'is being stopped or restarted'}: the change is left to that`);
       return;
     }
+    if (fresh.length > 0) this.log(`watch: ${fresh.map((proc) => `id ${proc.id}`).join(', ')} of ${spec.name} started since the change: ${fresh.length === 1 ? 'it runs' : 'they run'} the changed files`);
     if (left.length > 0) this.log(`watch: ${left.map((proc) => `id ${proc.id}`).join(', ')} of ${spec.name} ${left.length === 1 ? 'is' : 'are'} stopped, or being stopped or restarted: the change is left to that; the other instances ${spec.exec_mode === 'cluster_mode' ? 'reload' : 'restart'}`);
     try {
       if (spec.exec_mode === 'cluster_mode') await reloadProcesses(this.registry, acting, undefined);
@@ -93,6 +98,8 @@ class AppWatch {
   private readonly trees: TreeWatcher[];
   private timer: NodeJS.Timeout | null = null;
   private firstChange: string | null = null;
+  /** When the last change of this burst was seen: a process launched since runs on every change of it. */
+  private lastChangeAt = 0;
   /** The trees the changes of this burst came from. */
   private readonly changed = new Set<TreeWatcher>();
 
@@ -101,7 +108,9 @@ class AppWatch {
     /** What the watch was built from: a spec with another key needs a new watch. */
     readonly key: string,
     isOwn: IgnoreTest,
-    private readonly restart: () => Promise<void>,
+    private readonly now: () => number,
+    /** Restarts the app for changes, the last of them seen at the time given. */
+    private readonly restart: (since: number) => Promise<void>,
     private readonly log: (line: string) => void,
   ) {
     const ignored = ignoreTest(spec, isOwn);
@@ -115,6 +124,7 @@ class AppWatch {
 
   private onChange(tree: TreeWatcher, path: string): void {
     this.firstChange ??= path;
+    this.lastChangeAt = this.now();
     this.changed.add(tree);
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
@@ -132,7 +142,7 @@ class AppWatch {
       const how = this.spec.exec_mode === 'cluster_mode' ? 'reloading' : 'restarting';
       this.log(`watch: change detected on ${this.firstChange} for app ${this.spec.name} - ${how}`);
       this.firstChange = null;
-      void this.restart();
+      void this.restart(this.lastChangeAt);
     }, this.spec.watch_delay);
   }
 }

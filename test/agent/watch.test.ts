@@ -219,3 +219,34 @@ describe('watch', () => {
     await eventually('both online', async () => (await pmx.jlist()).filter((entry) => entry.name === 'midrestart').every((entry) => entry.pm2_env.status === 'online'));
   });
 });
+
+describe('watch, and a restart asked for while a change waits out watch_delay', () => {
+  // long enough for a CLI to ask for its restart before the watch acts (the order is checked below)
+  const LONG_DELAY = '4s';
+  const agentLog = (): string => readFileSync(join(pmx.home, 'agent.log'), 'utf8');
+
+  it("leaves the change to that restart, which runs the changed files (a deploy's switch of `current` and its post-deploy restart restarted a watching app twice)", async () => {
+    const dir = project('restarted-meanwhile');
+    await startWatched('restarted-meanwhile', dir, '--watch', '--watch-delay', LONG_DELAY);
+    // the change is queued for the agent before the CLI below starts, and seen before its request
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await pmx.ok(['restart', 'restarted-meanwhile']);
+    await eventually('the watch acted', () => agentLog().includes('watch: restarted-meanwhile was restarted since the change: the change is left to that'), 15_000);
+    const log = agentLog();
+    expect(log.indexOf('restarted-meanwhile (id')).toBeLessThan(log.indexOf('watch: restarted-meanwhile was restarted since the change'));
+    expect(await restarts('restarted-meanwhile')).toEqual([1]);
+  });
+
+  it('restarts all the same for a change seen after that restart, in the same burst', async () => {
+    const dir = project('changed-again');
+    await startWatched('changed-again', dir, '--watch', '--watch-delay', LONG_DELAY);
+    writeFileSync(join(dir, 'src', 'index.js'), '// v1\n');
+    await pmx.ok(['restart', 'changed-again']);
+    // within watch_delay of the first change: one burst, whose last change the restart did not see
+    writeFileSync(join(dir, 'src', 'index.js'), '// v2\n');
+    await eventually('the watch restart', () => agentLog().includes('watch: changed-again restarted'), 15_000);
+    expect(agentLog()).toContain('for app changed-again - restarting');
+    await eventually('online again', async () => (await pmx.proc('changed-again')).pm2_env.status === 'online');
+    expect(await restarts('changed-again')).toEqual([2]);
+  });
+});
