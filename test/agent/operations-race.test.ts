@@ -16,6 +16,8 @@ const pmx = new PmxSandbox('pmx-race-');
 afterAll(() => pmx.cleanup());
 
 type Op = 'stop' | 'restart' | 'reload' | 'delete' | 'scale' | 'watch';
+/** Cluster mode (a reload starts the new child beside the old one), or fork mode (one instance after the other, stopped first). */
+type Mode = 'cluster' | 'fork';
 type Final = 'online' | 'stopped' | 'gone';
 /**
  * What a caller is told: done, overridden (the word says by what), the app not found, or for a
@@ -25,6 +27,7 @@ type Answer = 'ok' | 'stopped' | 'restarted' | 'reloaded' | 'deleted' | 'not fou
 
 interface App {
   name: string;
+  mode: Mode;
   listenGate: string;
   exitGate: string;
   watched: string;
@@ -40,17 +43,18 @@ const agentLog = (): string => readFileSync(AGENT_LOG(), 'utf8');
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const openGate = (file: string): void => writeFileSync(file, '');
 
-/** Starts a 2-instance cluster app of the slow fixture; its gates closed as asked once both instances listen. */
-async function startApp(name: string, gates: { listen: boolean; exit: boolean }): Promise<App> {
+/** Starts a 2-instance app of the slow fixture; its gates closed as asked once both instances listen. */
+async function startApp(name: string, gates: { listen: boolean; exit: boolean }, mode: Mode = 'cluster'): Promise<App> {
   const dir = join(pmx.dir, name);
-  const app: App = { name, listenGate: join(dir, 'listen'), exitGate: join(dir, 'exit'), watched: join(dir, 'src'), outLog: join(pmx.home, 'logs', `${name}-out.log`), initial: [] };
+  const app: App = { name, mode, listenGate: join(dir, 'listen'), exitGate: join(dir, 'exit'), watched: join(dir, 'src'), outLog: join(pmx.home, 'logs', `${name}-out.log`), initial: [] };
   mkdirSync(app.watched, { recursive: true });
   openGate(app.listenGate);
   openGate(app.exitGate);
-  const env = { PORT: String(await freePort()), LISTEN_GATE: app.listenGate, EXIT_GATE: app.exitGate };
-  await pmx.ok(['start', SLOW, '-i', '2', '-n', name, '--merge-logs', '--kill-timeout', '60000', '--listen-timeout', '60000', '--watch', app.watched, '--watch-delay', '50ms'], { env });
+  // fork-mode instances cannot share a port: each takes one of its own (port 0)
+  const env = { PORT: mode === 'cluster' ? String(await freePort()) : '0', LISTEN_GATE: app.listenGate, EXIT_GATE: app.exitGate };
+  await pmx.ok(['start', SLOW, '-i', '2', '--exec-mode', mode, '-n', name, '--merge-logs', '--kill-timeout', '60000', '--listen-timeout', '60000', '--watch', app.watched, '--watch-delay', '50ms'], { env });
   const pids = (await pmx.jlist()).filter((entry) => entry.name === name).map((entry) => entry.pid);
-  // a reload's replacement counts as ready once it listens, as the child it replaces did
+  // a reload's new child counts as ready once it listens, as the child it replaces did
   await eventually('both instances listening', () => pids.every((pid) => outLines(app).includes(`listening ${pid}`)), WAIT_MS);
   if (!gates.listen) rmSync(app.listenGate);
   if (!gates.exit) rmSync(app.exitGate);
@@ -105,13 +109,20 @@ function underWay(op: Op, app: App): Promise<unknown> {
       // PM2 scales down by removing the oldest process: instance 0
       return logged(app, 'stopping', [app.initial[0]!]);
     case 'reload':
+      // fork mode: instance 0's old child stops before its new one starts
+      return app.mode === 'cluster' ? newChildBooting(app) : logged(app, 'stopping', [app.initial[0]!]);
     case 'watch':
-      return newChildBooting(app);
+      // fork mode: a watch restarts the instances (a cluster app's reload is one after the other)
+      return app.mode === 'cluster' ? newChildBooting(app) : logged(app, 'stopping', app.initial);
   }
 }
 
+/** The word the agent logs for a watch restart of the app: a cluster app is reloaded, a fork one restarted. */
+const watchVerb = (app: App): string => (app.mode === 'cluster' ? 'reload' : 'restart');
+
 /** What the agent logs once `op`, begun second, has been applied to the app. */
-function applied(op: Op, name: string): RegExp {
+function applied(op: Op, app: App): RegExp {
+  const name = app.name;
   const proc = `${escape(name)} \\(id \\d+\\)`;
   switch (op) {
     case 'stop':
@@ -122,13 +133,13 @@ function applied(op: Op, name: string): RegExp {
     case 'scale':
       return new RegExp(`${proc}: delete requested|scale ${escape(name)} 1: waiting`);
     case 'watch':
-      return new RegExp(`${proc}: reload requested|watch: ${escape(name)} is being stopped`);
+      return new RegExp(`${proc}: ${watchVerb(app)} requested|watch: ${escape(name)} is being stopped`);
   }
 }
 
 /** Resolves with the lines in which the agent said how the app's watch restarts since `offset` ended, once there are `count`. */
-function watchOutcomes(offset: number, name: string, count: number): Promise<string[]> {
-  const pattern = new RegExp(`watch: ${escape(name)}( reloaded|: .*)`, 'g');
+function watchOutcomes(offset: number, app: App, count: number): Promise<string[]> {
+  const pattern = new RegExp(`watch: ${escape(app.name)}( ${watchVerb(app)}ed|: .*)`, 'g');
   return eventually(`${count} watch outcomes`, () => {
     const lines = agentLog().slice(offset).match(pattern) ?? [];
     return lines.length === count ? lines : null;
@@ -136,11 +147,12 @@ function watchOutcomes(offset: number, name: string, count: number): Promise<str
 }
 
 /** Checks a caller's answer: its exit code and words, or for a watch restart what the agent logged. */
-function expectAnswer(op: Op, result: RunResult | null, answer: Answer, name: string, watched: string[]): void {
+function expectAnswer(op: Op, result: RunResult | null, answer: Answer, app: App, watched: string[]): void {
+  const name = app.name;
   if (op === 'watch') {
     if (answer === 'skipped') return void expect(agentLog()).toContain(`watch: ${name} is being stopped`);
     if (answer === 'unwatched') return void expect(agentLog()).not.toMatch(new RegExp(`watch: change detected on .* for app ${escape(name)} `));
-    return void expect(watched.some((line) => (answer === 'ok' ? / reloaded$/ : new RegExp(`did not complete: .*was ${answer} by`)).test(line)), watched.join('\n')).toBe(true);
+    return void expect(watched.some((line) => (answer === 'ok' ? new RegExp(` ${watchVerb(app)}ed$`) : new RegExp(`did not complete: .*was ${answer} by`)).test(line)), watched.join('\n')).toBe(true);
   }
   const output = `${result!.stdout}${result!.stderr}`;
   if (answer === 'ok') return void expect(result!.code, output).toBe(0);
@@ -170,12 +182,13 @@ interface Race {
   answers: [Answer, Answer];
   /** Hold the first operation after the swap of a reload, while the old child retires. */
   retiring?: boolean;
+  mode?: Mode;
 }
 
 /** Runs `first`, and `second` once `first` is under way; opens the gates once `second` is applied; checks the outcome. */
-async function race({ first, second, final, answers, retiring }: Race): Promise<void> {
-  const name = `${first}-${second}${retiring ? '-retiring' : ''}`;
-  const app = await startApp(name, { listen: Boolean(retiring), exit: false });
+async function race({ first, second, final, answers, retiring, mode = 'cluster' }: Race): Promise<void> {
+  const name = `${mode === 'fork' ? 'fork-' : ''}${first}-${second}${retiring ? '-retiring' : ''}`;
+  const app = await startApp(name, { listen: Boolean(retiring), exit: false }, mode);
   try {
     const firstFrom = agentLog().length;
     const a = begin(first, app);
@@ -185,16 +198,16 @@ async function race({ first, second, final, answers, retiring }: Race): Promise<
     const b = begin(second, app);
     // a stop ends watching, as PM2's does: the change comes after the watch has ended
     if (answers[1] === 'unwatched') await agentLogged(firstFrom, new RegExp(`watch: stopped watching ${escape(name)}\\n`));
-    else await agentLogged(secondFrom, applied(second, name));
+    else await agentLogged(secondFrom, applied(second, app));
     openGate(app.listenGate);
     openGate(app.exitGate);
     const [ra, rb] = await Promise.all([a, b]);
     // a watch restart has no caller to wait for: the agent logs how each one ended
     const watches = [first, second].filter((op, i) => op === 'watch' && answers[i] !== 'skipped' && answers[i] !== 'unwatched').length;
-    const watched = watches > 0 ? await watchOutcomes(firstFrom, name, watches) : [];
+    const watched = watches > 0 ? await watchOutcomes(firstFrom, app, watches) : [];
     try {
-      expectAnswer(first, ra, answers[0], name, watched);
-      expectAnswer(second, rb, answers[1], name, watched);
+      expectAnswer(first, ra, answers[0], app, watched);
+      expectAnswer(second, rb, answers[1], app, watched);
       await expectTruth(name, final);
     } catch (error) {
       // what the agent did with this app, for a failure seen only on a loaded machine
@@ -263,6 +276,20 @@ describe.concurrent('two operations racing on one app (2 cluster instances)', ()
   for (const [first, second, final, answers] of RACES) {
     it(`${first} under way, then ${second}: ${final.join(' and ')}; the ${first} ${words(answers[0])}, the ${second} ${words(answers[1])}`, () =>
       race({ first, second, final, answers }), 90_000);
+  }
+});
+
+// The same races on a fork-mode app: its reload stops each instance before it starts the new one,
+// which is then on trial until it listens (process/proof.ts), one instance after the other.
+// A fork-mode watch restart stops both instances: a second change meanwhile is left to it (a
+// cluster app's watch reload keeps them online, and the second change reloads them again).
+const FORK_ANSWERS: Record<string, [Answer, Answer]> = { 'watch-watch': ['ok', 'skipped'] };
+
+describe.concurrent('two operations racing on one app (2 fork-mode instances)', () => {
+  for (const [first, second, final, clusterAnswers] of RACES) {
+    const answers = FORK_ANSWERS[`${first}-${second}`] ?? clusterAnswers;
+    it(`${first} under way, then ${second}: ${final.join(' and ')}; the ${first} ${words(answers[0])}, the ${second} ${words(answers[1])}`, () =>
+      race({ first, second, final, answers, mode: 'fork' }), 90_000);
   }
 });
 
