@@ -237,7 +237,7 @@ program.command('deploy')
   .option('--plan', 'deploy, setup, revert: print per host the phases and commands that would run, change nothing')
   .allowUnknownOption()
   .addHelpText('after', examples('pmx deploy production setup', 'pmx deploy production', 'pmx deploy production revert 1', 'pmx deploy production revert --to 3f2a9c1', 'pmx deploy production mark-bad', 'pmx deploy ecosystem.config.js production list', 'pmx deploy production exec "pmx ls"', 'pmx deploy production startup', "pmx deploy production --roles web", "pmx deploy production --hosts 'web0*' revert 1", 'pmx deploy production --plan'))
-  .action(async (args: string[], flags: DeployFlags) => (await import('./commands/deploy.js')).deploy(ctx(), args, flags));
+  .action(async (args: string[], flags: DeployFlags, command: Command) => (await import('./commands/deploy.js')).deploy(ctx(), args, flags, () => command.helpInformation()));
 // as PM2's, words after `ls` are ignored (scripts written for PM2 pass them)
 fleetOptions(program.command('ls').aliases(aliasesOf('ls')).description('list the processes').allowExcessArguments())
   .option('--sort <field:order>', 'sort by name, id, pid, namespace, cpu, memory, uptime or status, :asc or :desc (default name)')

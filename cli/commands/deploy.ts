@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errorJson, reportError } from '../output/errors.js';
 import { printable, styleFor } from '../output/style.js';
-import { parseDeployWords, splitFile } from '../deploy/args.js';
+import { asksForHelp, parseDeployWords, splitFile, takeForce } from '../deploy/args.js';
 import { listEnvironments } from '../deploy/config.js';
 import { DeployConfigError } from '../deploy/errors.js';
 import { serving } from '../deploy/events.js';
@@ -44,21 +44,30 @@ export interface DeployFlags {
 /** The commands --plan can show. */
 const PLANNED = new Set(['deploy', 'setup', 'revert']);
 
-/** Runs `pmx deploy <args>`; sets process.exitCode: 1 unless every host succeeded (and serves the run's release), 130/143 when interrupted. */
-export async function deploy(ctx: CommandContext, args: string[], flags: DeployFlags): Promise<void> {
+/**
+ * Runs `pmx deploy <args>`; sets process.exitCode: 1 unless every host succeeded (and serves the
+ * run's release), 130/143 when interrupted. `help` is the command's help, printed for `pmx deploy
+ * <file>` and `pmx deploy help` (exit 0), as PM2 prints its deploy help there.
+ */
+export async function deploy(ctx: CommandContext, args: string[], flags: DeployFlags, help: () => string): Promise<void> {
   const view = flags.plan ? planView(ctx.out, styleFor(ctx.color), Boolean(flags.json)) : chooseView(ctx, flags);
   const interruption = new Interruption();
   const stopListening = listenForInterrupts(interruption, ctx.err);
   try {
     const { file: named, rest } = splitFile(args, (word) => isEcosystemFile(word) && isFile(word));
+    const { words: given, force } = takeForce(rest);
+    // `help` is asked before any file is looked for; a file named is read first (one PM2 cannot parse fails)
+    if (named === null && asksForHelp(named, given)) return void ctx.out.write(help());
     const file = deployFile(named, process.cwd());
-    const words = parseDeployWords(rest, listEnvironments(await readDeploySection(file)), file);
+    const environments = listEnvironments(await readDeploySection(file));
+    if (asksForHelp(named, given)) return void ctx.out.write(help());
+    const words = parseDeployWords(given, environments, file);
     if (flags.to !== undefined && words.command !== 'revert') throw new DeployConfigError(`--to names the release to revert to: pmx deploy ${words.envName} revert --to <release|sha>`, { file, environment: words.envName ?? null, key: '--to' });
     if (flags.plan && !PLANNED.has(words.command)) throw new DeployConfigError(`--plan shows what deploy, setup and revert would do, not ${words.command}: pmx deploy ${words.envName} [setup | revert [n]] --plan`, { file, environment: words.envName ?? null, key: '--plan' });
     const select = { hosts: splitList(flags.hosts), roles: splitList(flags.roles) };
     const environment = await loadEnvironment({ file, envName: words.envName, parallel: count(flags.parallel, '--parallel', 1, file), rolling: rollingFlag(flags.rolling, file), select });
     const pick = flags.to ?? words.pick;
-    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force), select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
+    const result = await runDeploy({ ...words, ...(pick !== undefined ? { pick } : {}), file, force: Boolean(flags.force) || force, select, rehearsal: Boolean(flags.plan), emit: view.emit, interruption }, environment);
     await view.finish({ command: result.command, environment: environment.name, outcomes: result.outcomes.map((outcome) => shownOutcome(outcome, result.mask.apply)), interrupted: result.interrupted, ramp: shownRamp(result.ramp, result.mask.apply) });
     if (result.interrupted) process.exitCode = interruptedExitCode(result.interrupted);
     else if (flags.plan ? !planned(result.outcomes) : !result.outcomes.every(serving)) process.exitCode = 1;

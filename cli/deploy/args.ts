@@ -33,6 +33,27 @@ const COMMANDS: Record<string, RunCommand> = {
   startup: 'startup',
 };
 
+/**
+ * PM2 prints its deploy help (exit 0) for `pm2 deploy <file>` and `pm2 deploy help`: it deploys
+ * nothing there, even when the file has one environment (`pmx deploy revert 1` may leave it out:
+ * a command is named). `pmx deploy` alone is an error, as `pm2 deploy` alone (parseDeployWords).
+ */
+export function asksForHelp(file: string | null, words: string[]): boolean {
+  return file !== null ? words.length === 0 : words.length === 1 && words[0] === 'help';
+}
+
+/**
+ * `-f` before exec's command: PM2 takes it on any command line and hands it to pm2-deploy, whose
+ * usage gives `-f, --force: skip local change checking` (its parser reads `-F`, which PM2's own
+ * parser refuses, so under PM2 `-f` checks all the same): pmx does what the usage says, as --force.
+ */
+export function takeForce(words: string[]): { words: string[]; force: boolean } {
+  const execAt = words.findIndex((word) => COMMANDS[word] === 'exec');
+  const end = execAt < 0 ? words.length : execAt;
+  const kept = words.filter((word, index) => word !== '-f' || index >= end);
+  return { words: kept, force: kept.length < words.length };
+}
+
 /** Splits off a leading file argument: the first word when it names an ecosystem file. */
 export function splitFile(args: string[], isFile: (word: string) => boolean): { file: string | null; rest: string[] } {
   const [first, ...rest] = args;
@@ -49,7 +70,8 @@ export function parseDeployWords(words: string[], environments: string[], file: 
   let envName: string | undefined;
   let rest: string[];
   if (first !== undefined && environments.includes(first)) [envName, rest] = [first, others];
-  else if (environments.length === 1 && (first === undefined || first in COMMANDS)) [envName, rest] = [environments[0], words];
+  // a command without its environment, when the file has one; no word at all deploys nothing (PM2: exit 1)
+  else if (environments.length === 1 && first !== undefined && first in COMMANDS) [envName, rest] = [environments[0], words];
   else {
     const known = environments.length > 0 ? `the file's environments: ${environments.join(', ')}` : 'the file has no deploy environment';
     const what = first === undefined ? 'name a deploy environment' : `'${first}' is not a deploy environment`;

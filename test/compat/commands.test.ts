@@ -1,5 +1,6 @@
 // Differential: the other commands PM2 users type (ls at a given width, describe, env, pid, id,
-// set/get/unset/multiset, save/resurrect, ping, serve --spa, unknown and unsupported commands).
+// set/get/unset/multiset, save/resurrect, ping, deploy's words and flags, serve --spa, unknown and
+// unsupported commands).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -319,6 +320,57 @@ describe('save, resurrect, ping, kill', () => {
     const { pm2, pmx } = await diff.run(['ping']);
     expect(codes({ pm2, pmx })).toEqual({ pm2: 0, pmx: 0 });
     expect(lines(pmx.stdout).at(-1)).toBe(lines(pm2.stdout).at(-1));
+  });
+});
+
+describe('deploy (no host is reached: its port is closed)', () => {
+  // a git work tree of its own (the work folder is none: PM2's describe reads a repository's metadata)
+  const deployFiles = (folder: string, environments: string[]) => ({
+    [`${folder}/ecosystem.config.js`]: `module.exports = { apps: [{ name: 'site', script: 'app.js' }], deploy: { ${environments.map((name) => `${name}: { user: 'nobody', host: '127.0.0.1', port: '1', ref: 'origin/main', repo: 'https://example.invalid/site.git', path: '/nonexistent/site' }`).join(', ')} } };`,
+    [`${folder}/app.js`]: APPS['hold.js'],
+  });
+  const repo = 'git init -q && git add -A && git -c user.email=ci@example.invalid -c user.name=ci commit -qm init';
+  // what shows that a deploy went to its host: PM2's `--> Deploying`, pmx's host lines
+  const deployed = (outcome: Outcome) => /Deploying|127\.0\.0\.1/.test(outcome.stdout + outcome.stderr);
+
+  it('deploy <file> with no environment prints the help and exits 0, deploy help too, even when the file has one environment; deploy alone exits 1; none deploys', async () => {
+    diff.write(deployFiles('help', ['production']));
+    for (const args of [['deploy', 'ecosystem.config.js'], ['deploy', 'help']]) {
+      const outcome = await diff.run(args, { cwd: 'help' });
+      expect(codes(outcome), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
+      expect({ pm2: deployed(outcome.pm2), pmx: deployed(outcome.pmx) }, args.join(' ')).toEqual({ pm2: false, pmx: false });
+      expect(outcome.pmx.stdout, args.join(' ')).toContain('Usage: pmx deploy');
+    }
+    const alone = await diff.run(['deploy'], { cwd: 'help' });
+    expect(codes(alone)).toEqual({ pm2: 1, pmx: 1 });
+    expect({ pm2: deployed(alone.pm2), pmx: deployed(alone.pmx) }).toEqual({ pm2: false, pmx: false });
+  });
+
+  it('-f and --force are taken on a clean tree (PM2 hands both to pm2-deploy): each goes on to the host, where it fails', async () => {
+    diff.write(deployFiles('clean', ['production', 'staging']));
+    await diff.sh(repo, { cwd: 'clean' });
+    // (not before the environment: PM2 reads the word after `deploy` as the environment, `-f` too)
+    for (const args of [['deploy', 'production', '-f'], ['deploy', 'ecosystem.config.js', 'staging', '--force'], ['deploy', 'ecosystem.config.js', 'production', '-f']]) {
+      const outcome = await diff.run(args, { cwd: 'clean' });
+      expect(codes(outcome), args.join(' ')).toEqual({ pm2: 1, pmx: 1 });
+      expect({ pm2: deployed(outcome.pm2), pmx: deployed(outcome.pmx) }, args.join(' ')).toEqual({ pm2: true, pmx: true });
+      expect(outcome.pmx.stderr, args.join(' ')).not.toContain('unknown option');
+    }
+  });
+
+  it('uncommitted changes are refused without --force and deployed with it; differs on purpose: -f is --force, as pm2-deploy\'s usage says (its parser reads -F, which PM2 refuses)', async () => {
+    diff.write(deployFiles('dirty', ['production']));
+    await diff.sh(`${repo} && echo '// changed' >> app.js`, { cwd: 'dirty' });
+    const refusal = 'commit or stash your changes before deploying';
+    const plain = await diff.run(['deploy', 'production'], { cwd: 'dirty' });
+    expect(codes(plain)).toEqual({ pm2: 1, pmx: 1 });
+    expect({ pm2: plain.pm2.stderr.includes(refusal), pmx: plain.pmx.stderr.includes(refusal) }).toEqual({ pm2: true, pmx: true });
+    const forced = await diff.run(['deploy', 'production', '--force'], { cwd: 'dirty' });
+    expect({ pm2: forced.pm2.stderr.includes(refusal), pmx: forced.pmx.stderr.includes(refusal) }).toEqual({ pm2: false, pmx: false });
+    expect({ pm2: deployed(forced.pm2), pmx: deployed(forced.pmx) }).toEqual({ pm2: true, pmx: true });
+    const short = await diff.run(['deploy', 'production', '-f'], { cwd: 'dirty' });
+    expect(codes(short)).toEqual({ pm2: 1, pmx: 1 });
+    expect({ pm2: short.pm2.stderr.includes(refusal), pmx: short.pmx.stderr.includes(refusal) }).toEqual({ pm2: true, pmx: false });
   });
 });
 

@@ -1,6 +1,6 @@
 // `pmx deploy` words as PM2 reads them: optional file, optional environment, commands and refs.
 import { describe, expect, it } from 'vitest';
-import { parseDeployWords, splitFile } from '../../../cli/deploy/args.js';
+import { asksForHelp, parseDeployWords, splitFile, takeForce } from '../../../cli/deploy/args.js';
 import { DeployConfigError } from '../../../cli/deploy/errors.js';
 
 const both = ['production', 'staging'];
@@ -43,9 +43,25 @@ describe('pmx deploy arguments', () => {
     expect(() => parseDeployWords(['staging', 'mark-bad', 'a', 'b'], both, 'f')).toThrow("pmx deploy staging mark-bad: takes at most one release (a name or a sha), got 'a b'");
   });
 
-  it('let the environment go unnamed when the file has only one', () => {
+  it('let the environment go unnamed when the file has only one and a command is named; no word at all deploys nothing (PM2: exit 1)', () => {
     expect(parseDeployWords(['revert', '1'], ['production'], 'f')).toEqual({ envName: 'production', command: 'revert', steps: 1 });
-    expect(parseDeployWords([], ['production'], 'f')).toEqual({ envName: 'production', command: 'deploy' });
+    expect(parseDeployWords(['update'], ['production'], 'f')).toEqual({ envName: 'production', command: 'deploy' });
+    expect(() => parseDeployWords([], ['production'], 'f')).toThrow("pmx deploy: name a deploy environment (the file's environments: production)");
+  });
+
+  it("ask for PM2's deploy help with a file and no environment, or with `help` alone", () => {
+    expect(asksForHelp('ecosystem.config.js', [])).toBe(true);
+    expect(asksForHelp(null, ['help'])).toBe(true);
+    expect(asksForHelp(null, [])).toBe(false);
+    expect(asksForHelp('ecosystem.config.js', ['help'])).toBe(false);
+    expect(asksForHelp(null, ['production'])).toBe(false);
+  });
+
+  it("take PM2's -f as --force before exec's command, and leave exec's own -f to it", () => {
+    expect(takeForce(['production', '-f'])).toEqual({ words: ['production'], force: true });
+    expect(takeForce(['-f', 'production', 'setup'])).toEqual({ words: ['production', 'setup'], force: true });
+    expect(takeForce(['production'])).toEqual({ words: ['production'], force: false });
+    expect(takeForce(['production', 'exec', 'ls', '-f'])).toEqual({ words: ['production', 'exec', 'ls', '-f'], force: false });
   });
 
   it('say which environments exist when the word is none of them', () => {
