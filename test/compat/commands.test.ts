@@ -371,6 +371,7 @@ describe('deploy (no host is reached: its port is closed)', () => {
     const short = await diff.run(['deploy', 'production', '-f'], { cwd: 'dirty' });
     expect(codes(short)).toEqual({ pm2: 1, pmx: 1 });
     expect({ pm2: short.pm2.stderr.includes(refusal), pmx: short.pmx.stderr.includes(refusal) }).toEqual({ pm2: true, pmx: false });
+    expect(deployed(short.pmx)).toBe(true);
   });
 });
 
