@@ -3,10 +3,11 @@
 // is on trial. The reload is answered once that child is ready by the rules a replacement's are
 // (modes/reload.ts watchReadiness, then its health check): 'proven'. It fails if the child exits
 // first, is restarted first by its own watches, or is not ready within readyTimeout; the process
-// then goes on by its restart policy. Requests that joined the reload (a start) are answered as
+// then goes on by its restart policy. A child that ends as its app means it to (a job: autorestart
+// off or a stop exit code, and a clean exit) has run what the reload asked: the reload is done. Requests that joined the reload (a start) are answered as
 // they would be without it. A stop, restart or delete ends the trial (transition.ts). Pure.
 import { ProcessState, isUnattended } from './states.js';
-import { same, type Effect, type FailedBecause, type Lifecycle, type Transition } from './lifecycle.js';
+import { same, type Effect, type FailedBecause, type Lifecycle, type RestartPolicy, type Transition } from './lifecycle.js';
 import { answer, withoutTickets } from './requests.js';
 
 /** A reload (ticket `ticket`) waits for the child its restart launches to prove ready. */
@@ -40,6 +41,22 @@ export function disproved(s: Lifecycle, reason: FailedBecause, then: (s: Lifecyc
   const { state, reloads } = endTrial(s);
   const after = then(state);
   return { state: after.state, effects: [{ kind: 'cancel', timer: 'proof' }, ...after.effects, answer(reloads, { kind: 'failed', reason })] };
+}
+
+/**
+ * Whether the child on trial, exiting with `code`, ended as its app means to: one its restart
+ * policy stops without a fault (a stop exit code; exit 0 with autorestart off), a job or a
+ * cron_restart task whose run is over. PM2's reload says done there, as pmx's restart does.
+ */
+export function endsAsMeant(code: number | null, policy: RestartPolicy): boolean {
+  return code !== null && (policy.stop_exit_codes.includes(code) || (!policy.autorestart && code === 0));
+}
+
+/** The child on trial ended as its app means to (endsAsMeant): `then` is what follows its exit, and the reloads are answered done after it. */
+export function ended(s: Lifecycle, then: (s: Lifecycle) => Transition): Transition {
+  const { state, reloads } = endTrial(s);
+  const after = then(state);
+  return { state: after.state, effects: [{ kind: 'cancel', timer: 'proof' }, ...after.effects, answer(reloads, { kind: 'done' })] };
 }
 
 /** The trial is over: its reloads leave the pending requests (the rest are answered as without it). */

@@ -18,7 +18,7 @@ import {
 } from './lifecycle.js';
 import { judgeExit, judgeLivenessRestart } from './crash-policy.js';
 import { admit, answer, isIntent, settle } from './requests.js';
-import { disproved, onTrial, proofTimedOut, proven } from './proof.js';
+import { disproved, ended, endsAsMeant, onTrial, proofTimedOut, proven } from './proof.js';
 import {
   beginRound,
   currentExitedWhileReplacing,
@@ -198,8 +198,12 @@ function currentExited(s: Lifecycle, code: number | null, policy: RestartPolicy,
     return afterChildExit(base, 'current', [{ kind: 'cancel', timer: 'ready' }, { kind: 'kill-tree', child: 'current' }], policy, now);
   }
   if (!isUnattended(s.status)) return same(s);
-  // LAUNCHING | ONLINE: the child a fork-mode reload launched died before it proved ready: the reload failed
-  if (s.proving.length > 0) return disproved(s, 'exited', (t) => currentExited(t, code, policy, now));
+  // LAUNCHING | ONLINE: the child a fork-mode reload launched died before it proved ready: the reload
+  // failed, unless it ran as a job to its end (autorestart off and exit 0, a stop exit code): done
+  if (s.proving.length > 0) {
+    if (endsAsMeant(code, policy)) return ended(s, (t) => currentExited(t, code, policy, now));
+    return disproved(s, 'exited', (t) => currentExited(t, code, policy, now));
+  }
 
   const cleanup: Effect[] = [
     { kind: 'cancel', timer: 'kill' },

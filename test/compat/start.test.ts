@@ -219,6 +219,37 @@ describe('targets', () => {
   });
 });
 
+describe('reload of a job (an app meant to end: autorestart off, a cron_restart task)', () => {
+  it('reload all, reload <name> and reload <file> exit 0 when a job ran to its end (exit 0), whether it had ended or was running; the job is stopped again, as PM2 (pmx failed the reload: "exited with code 0 before it was ready")', async () => {
+    diff.write({
+      'job.js': "console.log('job done');",
+      'slow-job.js': 'setTimeout(() => process.exit(0), 400);',
+      'jobs.config.js': `module.exports = { apps: [{ name: 'web', script: 'hold.js' }, { name: 'nightly', script: 'job.js', cron_restart: '0 3 * * *', autorestart: false }] };`,
+    });
+    await diff.run(['start', 'jobs.config.js']);
+    const ended = (list: JlistEntry[]) => list.length === 2 && list.find((entry) => entry.name === 'nightly')?.pm2_env.status === 'stopped';
+    await settled(diff, ended, 'the nightly job to end on both');
+    for (const args of [['reload', 'all'], ['reload', 'nightly'], ['reload', 'jobs.config.js'], ['startOrReload', 'jobs.config.js']]) {
+      expect(codes(await diff.run(args)), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
+      const { pm2, pmx } = await settled(diff, ended, `the nightly job to end again after ${args.join(' ')}`);
+      expect(statuses(pmx), args.join(' ')).toEqual(statuses(pm2));
+    }
+    // reloaded while it runs: the new run ends within min_uptime
+    await diff.run(['start', 'slow-job.js', '--no-autorestart']);
+    expect(codes(await diff.run(['reload', 'slow-job']))).toEqual({ pm2: 0, pmx: 0 });
+  });
+
+  it('differs on purpose: a job whose new run crashes (exit 3) fails the reload, exit 1 (PM2: 0); the job is stopped on both', async () => {
+    await diff.run(['start', 'crash.js', '--no-autorestart']);
+    await settled(diff, (list) => list[0]?.pm2_env.status === 'stopped', 'the crash to stop on both');
+    const reloaded = await diff.run(['reload', 'crash']);
+    expect(codes(reloaded)).toEqual({ pm2: 0, pmx: 1 });
+    expect(reloaded.pmx.stderr).toContain('the new process exited with code 3 before it was ready');
+    const { pm2, pmx } = await settled(diff, (list) => list[0]?.pm2_env.status === 'stopped', 'the crash to stop again on both');
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+  });
+});
+
 describe('restart options', () => {
   it('restart --update-env takes the new shell variable, restart alone keeps the old one', async () => {
     await diff.run(['start', 'hold.js', '-n', 'envy'], { env: { FLAVOUR: 'old' } });

@@ -559,6 +559,17 @@ describe('transition: reload in fork mode', () => {
     expect(effects).not.toContainEqual({ kind: 'schedule', timer: 'proof', delay: 3000 });
   });
 
+  it('answers the reload done when the new child of a job ends as the job means to (autorestart off and exit 0, a stop exit code): it is stopped, and a crash still fails the reload', () => {
+    const done = { kind: 'answer', tickets: [2], outcome: { kind: 'done' } };
+    for (const [p, code] of [[{ ...fork, autorestart: false }, 0], [{ ...fork, stop_exit_codes: [0] }, 0], [{ ...fork, stop_exit_codes: [2] }, 2]] as const) {
+      const { effects, state } = at(onTrial(p).state, { type: 'exit', code, signal: null }, 200, p);
+      expect(state).toMatchObject({ status: 'stopped', proving: [], pending: null, exitCode: code });
+      expect(answers(effects)).toEqual([done]);
+    }
+    const job = { ...fork, autorestart: false };
+    expect(answers(at(onTrial(job).state, crash, 200, job).effects)).toEqual([{ kind: 'answer', tickets: [2], outcome: { kind: 'failed', reason: 'exited' } }]);
+  });
+
   it('fails the reload when the new child is not ready within readyTimeout, and leaves it running', () => {
     const { effects, state } = at(onTrial().state, { type: 'proof-timer' }, 3200, fork);
     expect(state).toMatchObject({ status: 'online', proving: [], pending: null, children: { current: true } });
