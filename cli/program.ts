@@ -214,7 +214,13 @@ for (const [name, description] of actions) {
     .option('--only <names>', 'only these apps of the ecosystem file')
     .addHelpText('after', examples(`pmx ${name} api`, `pmx ${name} 0 1`, `pmx ${name} all`, `pmx ${name} '/^api-/'`, `pmx ${name} ecosystem.config.js`, ...(onHosts(name) ? [`pmx ${name} all --deploy production`] : [])));
   if (name === 'reload') command.option('--parallel <n>', 'instances replaced at once (default 1)');
-  if (name === 'stop') command.option('--watch', 'stop watching (every stop does, as in PM2)');
+  if (name === 'restart') command.option('--parallel <n>', 'processes restarted at once (default: all)');
+  if (name === 'stop') {
+    // PM2 takes its global -f and --parallel here too, and stops as without them
+    command.option('--watch', 'stop watching (every stop does, as in PM2)')
+      .addOption(new Option('-f, --force', 'accepted, as PM2 accepts it: stop needs no force').hideHelp())
+      .addOption(new Option('--parallel <n>', 'accepted, as PM2 accepts it: every process stops at once').hideHelp());
+  }
   if (name === 'restart' || name === 'reload') respecOptions(command, name);
   if (name === 'delete') command.addOption(new Option('-f, --force', 'accepted, as PM2 accepts it: delete needs no force').hideHelp());
   if (onHosts(name)) fleetOptions(command);
@@ -298,13 +304,15 @@ program.command('sendSignal').argument('<signal>', 'e.g. SIGUSR2').argument('<ta
   .addHelpText('after', examples('pmx sendSignal SIGUSR2 api'))
   .action(async (signal: string, target: string) => (await proc()).sendSignal(ctx(), signal, target));
 
-fleetOptions(program.command('save').aliases(aliasesOf('save')).description('save the process list for resurrect and boot').option('--force', 'save even an empty list over a saved one'))
+// PM2's save reads its global -f as --force
+fleetOptions(program.command('save').aliases(aliasesOf('save')).description('save the process list for resurrect and boot').option('-f, --force', 'save even an empty list over a saved one'))
   .addHelpText('after', examples('pmx save', 'pmx save --deploy production'))
   .action(async (flags: { force?: boolean } & FleetFlags) => (onFleet(flags) ? (await fleet()).fleetAction(ctx(), 'save', typed(), flags) : (await admin()).save(ctx(), Boolean(flags.force))));
 program.command('resurrect').description('start the processes saved by save')
   .addHelpText('after', examples('pmx resurrect'))
   .action(async () => (await admin()).resurrect(ctx()));
 program.command('kill').description('stop every process and the agent')
+  .addOption(new Option('-f, --force', 'accepted, as PM2 accepts it: kill needs no force').hideHelp())
   .addHelpText('after', examples('pmx kill'))
   .action(async () => (await admin()).kill(ctx()));
 program.command('serve').aliases(aliasesOf('serve')).argument('[path]', 'directory to serve (default: the current one)').argument('[port]', 'port (default 8080)')

@@ -92,7 +92,7 @@ function call(agent: AgentConnection, action: Action, selector: Selector, flags:
       // PM2 ends watching on every stop (`stop --watch` says it explicitly)
       return agent.call(action, { selector, watch: true });
     case 'restart':
-      return agent.call(action, env ? { selector, env } : { selector });
+      return parallel ? restartInBatches(agent, selector, env ? { env } : {}, parallel) : agent.call(action, env ? { selector, env } : { selector });
     case 'reload':
       return agent.call(action, { selector, ...(env ? { env } : {}), ...(parallel ? { parallel } : {}) });
     default:
@@ -142,9 +142,27 @@ async function restartWithOptions(agent: AgentConnection, action: 'restart' | 'r
     }
     return restarted;
   }
+  if (action === 'restart' && parallel) return restartInBatches(agent, selector, { options: patch, ...(env ? { env } : {}) }, parallel);
   return action === 'restart'
     ? agent.call('restart', { selector, options: patch, ...(env ? { env } : {}) })
     : agent.call('reload', { selector, options: patch, ...(env ? { env } : {}), ...(parallel ? { parallel } : {}) });
+}
+
+/**
+ * `restart --parallel <n>`, as PM2's: at most n processes restart at once, the next n once those
+ * are back (a restart without it restarts them all at once). A selector that matches nothing is
+ * asked as is, so that it fails as without the flag.
+ */
+async function restartInBatches(agent: AgentConnection, selector: Selector, params: { env?: Record<string, string>; options?: Partial<AppSpec> }, parallel: number): Promise<ProcessDescription[]> {
+  const { selectedAmong } = await import('./targets.js');
+  const procs = selectedAmong(await agent.call('list', { brief: true }), selector);
+  if (procs.length === 0) return agent.call('restart', { ...params, selector });
+  const restarted: ProcessDescription[] = [];
+  for (let at = 0; at < procs.length; at += parallel) {
+    const batch = procs.slice(at, at + parallel).map((proc) => agent.call('restart', { ...params, selector: { kind: 'id', id: proc.pm_id } }));
+    for (const answer of await Promise.all(batch)) restarted.push(...answer);
+  }
+  return restarted;
 }
 
 /** `pmx sendSignal <signal> <target>`. */

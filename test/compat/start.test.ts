@@ -175,6 +175,43 @@ describe('targets', () => {
     }
   });
 
+  it("takes PM2's global -f and --parallel where scripts pass them: restart --parallel 1 restarts each process, stop -f and stop --parallel stop, kill -f kills, exit 0 (pmx refused them: unknown option)", async () => {
+    // each takes 500 ms to stop: one at a time, each starts again at least that long after the one before
+    diff.write({ 'slow-stop.js': "process.on('SIGINT', () => setTimeout(() => process.exit(0), 500)); setInterval(() => {}, 1000);" });
+    for (const name of ['p1', 'p2', 'p3']) await diff.run(['start', 'slow-stop.js', '-n', name]);
+    expect(codes(await diff.run(['restart', 'all', '--parallel', '1']))).toEqual({ pm2: 0, pmx: 0 });
+    const started = (list: JlistEntry[]) => [...list].sort((a, b) => a.pm_id - b.pm_id).map((entry) => Number(entry.pm2_env.pm_uptime));
+    for (const [side, list] of Object.entries(await diff.jlist())) {
+      const [first, second, third] = started(list);
+      expect(second! - first!, side).toBeGreaterThanOrEqual(450);
+      expect(third! - second!, side).toBeGreaterThanOrEqual(450);
+    }
+    expect(codes(await diff.run(['restart', 'p1', '--parallel', '2', '--update-env']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.run(['restart', 'nope', '--parallel', '2']))).toEqual({ pm2: 1, pmx: 1 });
+    const restarted = await diff.jlist();
+    const counts = ['name', 'pm2_env.status', 'pm2_env.restart_time'];
+    expect(project(restarted.pmx, counts)).toEqual(project(restarted.pm2, counts));
+    expect(restarted.pmx.map((entry) => entry.pm2_env.restart_time)).toEqual([2, 1, 1]);
+    expect(codes(await diff.run(['stop', 'p1', '-f']))).toEqual({ pm2: 0, pmx: 0 });
+    expect(codes(await diff.run(['stop', 'all', '--parallel', '2']))).toEqual({ pm2: 0, pmx: 0 });
+    const stopped = await diff.jlist();
+    expect(statuses(stopped.pmx)).toEqual(statuses(stopped.pm2));
+    expect(statuses(stopped.pmx)).toEqual(['p1:stopped', 'p2:stopped', 'p3:stopped']);
+    expect(codes(await diff.run(['kill', '-f']))).toEqual({ pm2: 0, pmx: 0 });
+  });
+
+  it('save -f saves an empty list over a saved one, as save --force (PM2 reads its global -f there): resurrect then starts nothing', async () => {
+    await diff.run(['start', 'hold.js', '-n', 'once-saved']);
+    await diff.run(['save']);
+    await diff.run(['delete', 'all']);
+    expect(codes(await diff.run(['save', '-f']))).toEqual({ pm2: 0, pmx: 0 });
+    await diff.run(['kill']);
+    expect(codes(await diff.run(['resurrect']))).toEqual({ pm2: 0, pmx: 0 });
+    const { pm2, pmx } = await diff.jlist();
+    expect(statuses(pmx)).toEqual(statuses(pm2));
+    expect(statuses(pmx)).toEqual([]);
+  });
+
   it('acts on a namespace and on a /regex/ of names', async () => {
     await diff.run(['start', 'hold.js', '-n', 'api-1', '--namespace', 'web']);
     await diff.run(['start', 'hold.js', '-n', 'api-2', '--namespace', 'web']);
