@@ -34,12 +34,12 @@ const COMMANDS: Record<string, RunCommand> = {
 };
 
 /**
- * PM2 prints its deploy help (exit 0) for `pm2 deploy <file>` and `pm2 deploy help`: it deploys
- * nothing there, even when the file has one environment (`pmx deploy revert 1` may leave it out:
- * a command is named). `pmx deploy` alone is an error, as `pm2 deploy` alone (parseDeployWords).
+ * PM2 prints its deploy help (exit 0) for `pm2 deploy <file>` and `pm2 deploy help` (whatever
+ * follows): it deploys nothing there, even when the file has one environment (`pmx deploy revert
+ * 1` may leave it out: a command is named). `pmx deploy` alone is an error, as `pm2 deploy` alone.
  */
 export function asksForHelp(file: string | null, words: string[]): boolean {
-  return file !== null ? words.length === 0 : words.length === 1 && words[0] === 'help';
+  return file !== null ? words.length === 0 : words[0] === 'help';
 }
 
 /**

@@ -335,7 +335,7 @@ describe('deploy (no host is reached: its port is closed)', () => {
 
   it('deploy <file> with no environment prints the help and exits 0, deploy help too, even when the file has one environment; deploy alone exits 1; none deploys', async () => {
     diff.write(deployFiles('help', ['production']));
-    for (const args of [['deploy', 'ecosystem.config.js'], ['deploy', 'help']]) {
+    for (const args of [['deploy', 'ecosystem.config.js'], ['deploy', 'help'], ['deploy', 'help', 'setup']]) {
       const outcome = await diff.run(args, { cwd: 'help' });
       expect(codes(outcome), args.join(' ')).toEqual({ pm2: 0, pmx: 0 });
       expect({ pm2: deployed(outcome.pm2), pmx: deployed(outcome.pmx) }, args.join(' ')).toEqual({ pm2: false, pmx: false });

@@ -52,6 +52,7 @@ describe('pmx deploy arguments', () => {
   it("ask for PM2's deploy help with a file and no environment, or with `help` alone", () => {
     expect(asksForHelp('ecosystem.config.js', [])).toBe(true);
     expect(asksForHelp(null, ['help'])).toBe(true);
+    expect(asksForHelp(null, ['help', 'setup'])).toBe(true);
     expect(asksForHelp(null, [])).toBe(false);
     expect(asksForHelp('ecosystem.config.js', ['help'])).toBe(false);
     expect(asksForHelp(null, ['production'])).toBe(false);
