@@ -7,7 +7,8 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { errorJson, reportError } from '../output/errors.js';
 import { printable, styleFor } from '../output/style.js';
-import { asksForHelp, parseDeployWords, splitFile, takeForce } from '../deploy/args.js';
+import { asksForHelp, parseDeployWords, splitFile } from '../deploy/args.js';
+import { takePm2Options } from '../deploy/pm2-options.js';
 import { listEnvironments } from '../deploy/config.js';
 import { DeployConfigError } from '../deploy/errors.js';
 import { serving } from '../deploy/events.js';
@@ -55,7 +56,8 @@ export async function deploy(ctx: CommandContext, args: string[], flags: DeployF
   const stopListening = listenForInterrupts(interruption, ctx.err);
   try {
     const { file: named, rest } = splitFile(args, (word) => isEcosystemFile(word) && isFile(word));
-    const { words: given, force } = takeForce(rest);
+    const { words: given, force, ignored } = takePm2Options(rest);
+    for (const option of ignored) ctx.err.write(`[PMX][WARN] ${option} is ignored by pmx deploy, as PM2's deploy ignores it\n`);
     // `help` is asked before any file is looked for; a file named is read first (one PM2 cannot parse fails)
     if (named === null && asksForHelp(named, given)) return void ctx.out.write(help());
     const file = deployFile(named, process.cwd());

@@ -42,17 +42,8 @@ export function asksForHelp(file: string | null, words: string[]): boolean {
   return file !== null ? words.length === 0 : words[0] === 'help';
 }
 
-/**
- * `-f` before exec's command: PM2 takes it on any command line and hands it to pm2-deploy, whose
- * usage gives `-f, --force: skip local change checking` (its parser reads `-F`, which PM2's own
- * parser refuses, so under PM2 `-f` checks all the same): pmx does what the usage says, as --force.
- */
-export function takeForce(words: string[]): { words: string[]; force: boolean } {
-  const execAt = words.findIndex((word) => COMMANDS[word] === 'exec');
-  const end = execAt < 0 ? words.length : execAt;
-  const kept = words.filter((word, index) => word !== '-f' || index >= end);
-  return { words: kept, force: kept.length < words.length };
-}
+/** The words that run a command on the hosts: what follows is the command's, options included. */
+export const EXEC_WORDS: ReadonlySet<string> = new Set(Object.keys(COMMANDS).filter((word) => COMMANDS[word] === 'exec'));
 
 /** Splits off a leading file argument: the first word when it names an ecosystem file. */
 export function splitFile(args: string[], isFile: (word: string) => boolean): { file: string | null; rest: string[] } {

@@ -346,11 +346,12 @@ describe('deploy (no host is reached: its port is closed)', () => {
     expect({ pm2: deployed(alone.pm2), pmx: deployed(alone.pmx) }).toEqual({ pm2: false, pmx: false });
   });
 
-  it('-f and --force are taken on a clean tree (PM2 hands both to pm2-deploy): each goes on to the host, where it fails', async () => {
+  it("-f, --force and PM2's other options (--env production, --update-env) are taken on a clean tree, as PM2 hands them to pm2-deploy: each goes on to the host, where it fails", async () => {
     diff.write(deployFiles('clean', ['production', 'staging']));
     await diff.sh(repo, { cwd: 'clean' });
     // (not before the environment: PM2 reads the word after `deploy` as the environment, `-f` too)
-    for (const args of [['deploy', 'production', '-f'], ['deploy', 'ecosystem.config.js', 'staging', '--force'], ['deploy', 'ecosystem.config.js', 'production', '-f']]) {
+    const taken = [['deploy', 'production', '-f'], ['deploy', 'ecosystem.config.js', 'staging', '--force'], ['deploy', 'ecosystem.config.js', 'production', '-f'], ['deploy', 'production', '--env', 'production', '--update-env']];
+    for (const args of taken) {
       const outcome = await diff.run(args, { cwd: 'clean' });
       expect(codes(outcome), args.join(' ')).toEqual({ pm2: 1, pmx: 1 });
       expect({ pm2: deployed(outcome.pm2), pmx: deployed(outcome.pmx) }, args.join(' ')).toEqual({ pm2: true, pmx: true });

@@ -1,6 +1,6 @@
 // `pmx deploy` words as PM2 reads them: optional file, optional environment, commands and refs.
 import { describe, expect, it } from 'vitest';
-import { asksForHelp, parseDeployWords, splitFile, takeForce } from '../../../cli/deploy/args.js';
+import { asksForHelp, parseDeployWords, splitFile } from '../../../cli/deploy/args.js';
 import { DeployConfigError } from '../../../cli/deploy/errors.js';
 
 const both = ['production', 'staging'];
@@ -56,13 +56,6 @@ describe('pmx deploy arguments', () => {
     expect(asksForHelp(null, [])).toBe(false);
     expect(asksForHelp('ecosystem.config.js', ['help'])).toBe(false);
     expect(asksForHelp(null, ['production'])).toBe(false);
-  });
-
-  it("take PM2's -f as --force before exec's command, and leave exec's own -f to it", () => {
-    expect(takeForce(['production', '-f'])).toEqual({ words: ['production'], force: true });
-    expect(takeForce(['-f', 'production', 'setup'])).toEqual({ words: ['production', 'setup'], force: true });
-    expect(takeForce(['production'])).toEqual({ words: ['production'], force: false });
-    expect(takeForce(['production', 'exec', 'ls', '-f'])).toEqual({ words: ['production', 'exec', 'ls', '-f'], force: false });
   });
 
   it('say which environments exist when the word is none of them', () => {
