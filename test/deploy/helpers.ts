@@ -209,7 +209,7 @@ export async function deployCli(args: string[], flags: import('../../cli/command
   process.chdir(cwd);
   process.exitCode = 0;
   try {
-    await command({ home: resolveHome(), out: stream((text) => (stdout += text)), err: stream((text) => (stderr += text)), color: false }, args, flags);
+    await command({ home: resolveHome(), out: stream((text) => (stdout += text)), err: stream((text) => (stderr += text)), color: false }, args, flags, () => 'Usage: pmx deploy [options] [args...]\n');
     return { code: Number(process.exitCode ?? 0), stdout, stderr };
   } finally {
     process.chdir(saved.cwd);
