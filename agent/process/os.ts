@@ -221,6 +221,11 @@ function forkWorker(spec: AppSpec, { env }: LaunchOptions): Launched {
   // environment and nothing else, as a fork-mode child does (filter_env, --update-env hold)
   const agentKeys = Object.fromEntries(Object.keys(process.env).map((key) => [key, undefined]));
   const worker = cluster.fork({ ...agentKeys, ...env, ...(metrics ? { [METRICS_FD_VARIABLE]: String(WORKER_METRICS_FD) } : {}) });
+  // the Worker repeats its process's 'error' (a spawn that failed: its working directory gone) as
+  // its own, before the process's other listeners hear it: unheard, it was thrown, the supervisor's
+  // listener never ran, and the process stayed `launching` with no child, its restart unanswered.
+  // The supervisor hears it from worker.process (supervised.ts)
+  worker.on('error', () => undefined);
   const pipe = metrics ? (worker.process.stdio[WORKER_METRICS_FD] as Readable | null) : null;
   const launched: Launched = { child: worker.process, listened: false, onListening: (listener) => worker.once('listening', listener), metrics: pipe, output: null };
   worker.once('listening', () => (launched.listened = true));

@@ -12,6 +12,7 @@ import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
 import { initialLifecycle, transition, type Effect, type Intent, type Lifecycle, type LifecycleEvent, type Outcome, type Role, type Timer } from './transition.js';
 import type { Launched, ProcessIdentityRow as ProcessIdentity, ProcessOs } from './os.js';
+import { launchProblem } from './launch-problem.js';
 import type { OutputPipePaths } from './output-pipes.js';
 import { removePidFile, writePidFile } from './pid-file.js';
 import { handleFor, hasExited, killTree, sendStop, type ChildHandle } from './child-handle.js';
@@ -49,7 +50,8 @@ export interface LastExit {
  * Emits 'status' (status, previous) on every change, 'child' when a child starts or changes role,
  * 'exit' (LastExit) when the current child exits, 'replaced' when a reload's replacement serves and
  * 'retired' when the child it replaced has ended, 'message' with what a child sends (over IPC, or
- * its metrics pipe), and 'removed' once deleted.
+ * its metrics pipe), 'removed' once deleted, and 'changed' when what the state file records changes
+ * with neither (a respec, a reset of the counters: an app at rest given a file's new options).
  */
 export class SupervisedProcess extends EventEmitter {
   /** Written by dispatch (the state machine), and before supervision begins by resume and restore. */
@@ -148,6 +150,7 @@ export class SupervisedProcess extends EventEmitter {
   respec(next: AppSpec): void {
     if (next.name !== this.appSpec.name) throw new Error(`respec: ${this.appSpec.name} (id ${this.id}) cannot be renamed ${next.name}`);
     this.appSpec = next;
+    this.emit('changed');
   }
 
   /**
@@ -161,6 +164,7 @@ export class SupervisedProcess extends EventEmitter {
   /** PM2's reset: the restart counters start again from zero. */
   resetCounters(): void {
     this.state = { ...this.state, restarts: 0, unstableRestarts: 0 };
+    this.emit('changed');
   }
 
   /** The last error met while running this process, shown by describe. */
@@ -432,7 +436,7 @@ export class SupervisedProcess extends EventEmitter {
       return { launched: this.os.launch(this.spec, { env, listenFds: this.sockets, unrecorded: () => !this.recorded, marker: randomUUID() }), notify };
     } catch (error) {
       notify?.close();
-      this.fail(`cannot start ${this.spec.script}: ${(error as Error).message}`);
+      this.fail(`cannot start ${this.spec.script}: ${launchProblem(error as Error, this.spec.cwd)}`);
       return null;
     }
   }
@@ -538,7 +542,7 @@ export class SupervisedProcess extends EventEmitter {
     child.once('error', (error) => {
       const at = this.roleOf(child);
       if (!at || child.pid !== undefined) return;
-      this.fail(`cannot start ${this.spec.script}: ${error.message}`);
+      this.fail(`cannot start ${this.spec.script}: ${launchProblem(error, this.spec.cwd)}`);
       handle.notify?.close();
       this.children[at] = null;
       if (at === 'current') this.dispatch({ type: 'spawn-failed' });

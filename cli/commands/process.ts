@@ -48,6 +48,8 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       if (procs.length === 0 && action !== 'reset') throw new CliError('No process found', { code: 'NOT_FOUND', hint: "run 'pmx ls' to see the processes" });
       for (const proc of procs) {
         ctx.out.write(`[PMX] ${pastTense(action)} ${proc.name} (id ${proc.pm_id})${action === 'delete' ? '' : `: ${proc.pm2_env.status}`}\n`);
+        // a restart that could not start the app says why, as start does (its working directory gone, ...)
+        if ((action === 'restart' || action === 'reload') && proc.pm2_env.status === 'errored' && proc.pm2_env.pmx_error) ctx.err.write(`[PMX][ERROR] ${proc.name} (id ${proc.pm_id}): ${proc.pm2_env.pmx_error}\n`);
       }
       if ((action === 'restart' || action === 'reload') && procs.some((proc) => proc.pm2_env.status === 'errored')) process.exitCode = 1;
     }
