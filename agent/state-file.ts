@@ -102,6 +102,8 @@ export class StateFile {
       const changed = (): void => this.schedule();
       proc.on('status', changed);
       proc.on('child', changed);
+      // a reset of the counters, new options for an app at rest: lost to the next agent, were they not written
+      proc.on('changed', changed);
       // a removed process must not come back after a crash: written at the end of this turn
       proc.once('removed', () => this.schedule(true));
       this.schedule();
