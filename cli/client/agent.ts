@@ -78,6 +78,7 @@ export async function connectWithHello(home: AgentHome, options: ConnectOptions)
     }
   }
   const { connection } = reached;
+  connection.agentPid = hello.pid;
   if (started?.recovered) process.stderr.write(formatRecovery(started.recovered, hello.pid, home.logFile));
   if (hello.protocol !== PROTOCOL_VERSION && !options.anyVersion) {
     connection.close();

@@ -11,6 +11,8 @@ export class AgentConnection {
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
   private closedError: Error | null = null;
   private eventListener: ((event: string, data: unknown) => void) | null = null;
+  /** The pid the agent gave in its answer to hello, once it has. */
+  agentPid: number | null = null;
 
   private constructor(private readonly socket: Socket, readonly socketPath: string) {
     readMessages(
@@ -18,7 +20,8 @@ export class AgentConnection {
       (message) => this.receive(message as Response),
       (error) => this.failAll(new CliError(`bad reply from the agent: ${error.message}`, { code: 'INTERNAL' })),
     );
-    socket.on('close', () => this.failAll(new CliError(`the agent closed the connection (${socketPath})`, { code: 'AGENT_UNREACHABLE' })));
+    // `closed`: a request it was sent may have been carried out in part (unanswered.ts)
+    socket.on('close', () => this.failAll(new CliError(`the agent closed the connection (${socketPath})`, { code: 'AGENT_UNREACHABLE', data: { closed: true } })));
     socket.on('error', (error) => this.failAll(new CliError(`agent connection failed: ${error.message}`, { code: 'AGENT_UNREACHABLE' })));
   }
 

@@ -8,6 +8,7 @@ import { type CommandContext, withAgent } from './context.js';
 import { isEcosystemTarget, selectorFor } from './targets.js';
 import { printProcessList, reportStarted } from './list.js';
 import { appsFromStdin, appsOfFile, namesOfFile, type StartFlags } from './apps-input.js';
+import { startCall } from './unanswered.js';
 
 export type Action = 'stop' | 'restart' | 'reload' | 'delete' | 'reset';
 
@@ -31,7 +32,7 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
         // as PM2: a file's apps restart with the file's options and its variables; the shell's only
         // with --update-env; the missing ones start
         const mode = action === 'restart' ? 'startOrRestart' : 'startOrReload';
-        const { processes } = await agent.call('start', { apps, mode, updateEnv: Boolean(flags.updateEnv) });
+        const { processes } = await startCall(ctx, agent, apps, { apps, mode, updateEnv: Boolean(flags.updateEnv) });
         for (const proc of processes) reportStarted(ctx, proc);
         continue;
       }

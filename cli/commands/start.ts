@@ -9,6 +9,7 @@ import { appsFromStdin, appsOfFile, flagsForScript, type StartFlags } from './ap
 import { printList, reportStarted } from './list.js';
 import { act } from './process.js';
 import { isEcosystemTarget, restartsOnStart } from './targets.js';
+import { startCall } from './unanswered.js';
 
 /** `pmx start [targets...] [-- args]`: each target in turn, as PM2 does; none means the ecosystem file here. */
 export async function start(ctx: CommandContext, targets: string[], args: string[], flags: StartFlags): Promise<void> {
@@ -68,7 +69,7 @@ export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: St
     if (Object.keys(extra).length > 0) Object.assign(app, { env: { ...app.env, ...extra }, app_env: { ...app.app_env, ...extra } });
   }
   await withAgent(ctx, async (agent) => {
-    const { processes, alreadyRunning, all } = await agent.call('start', { apps, mode, updateEnv, ...(given.length > 0 ? { given } : {}) });
+    const { processes, alreadyRunning, all } = await startCall(ctx, agent, apps, { apps, mode, updateEnv, ...(given.length > 0 ? { given } : {}) });
     for (const name of alreadyRunning) {
       ctx.err.write(`[PMX][ERROR] Script already launched as '${name}', add -f option to force re-execution\n`);
     }

@@ -1,0 +1,81 @@
+// A start of apps (a file's startOrReload, startOrRestart, start) whose agent died before it
+// answered (killed with SIGKILL, out of memory): what it had done stands, and the next agent takes
+// it over from its state file. "The agent closed the connection" left the user to guess which of
+// the apps had been started or reloaded; they are told, app by app, from what the next agent runs.
+import { existsSync, readFileSync } from 'node:fs';
+import type { AppSpec } from '../../agent/protocol/app-spec.js';
+import type { Methods, ProcessDescription } from '../../agent/protocol/types.js';
+import { connectAgent } from '../client/agent.js';
+import type { AgentConnection } from '../client/connection.js';
+import { CliError } from '../client/errors.js';
+import type { CommandContext } from './context.js';
+
+/** How long an agent that closed the connection is given to end (a `pmx kill` stopping apps) before it is left alone. */
+const END_WAIT_MS = 15_000;
+
+/** The agent's `start` of `apps`; when the agent dies before it answers, the error says what of them runs now. */
+export async function startCall(ctx: CommandContext, agent: AgentConnection, apps: AppSpec[], params: Methods['start']['params']): Promise<Methods['start']['result']> {
+  const sentAt = Date.now();
+  try {
+    return await agent.call('start', params);
+  } catch (error) {
+    if (!unanswered(error)) throw error;
+    const names = apps.map((app) => app.name);
+    throw await unansweredError(ctx, error, `${params.mode} (${[...new Set(names)].join(', ')})`, names, agent.agentPid, sentAt);
+  }
+}
+
+/** The agent closed the connection before it answered a request: that request may have been carried out in part. */
+export function unanswered(error: unknown): error is CliError {
+  return error instanceof CliError && error.code === 'AGENT_UNREACHABLE' && error.data.closed === true;
+}
+
+/**
+ * What to say once the agent of pid `agentPid` closed the connection before it answered `what`,
+ * sent at `sentAt`: once it has died, each app of `names` as the next agent runs it (started since
+ * the request, or running as before); the error it closed with, if it lives on.
+ */
+export async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[], agentPid: number | null, sentAt: number): Promise<CliError> {
+  if (agentPid === null || !(await ended(agentPid))) return error;
+  // an agent that ended as asked (pmx kill from another terminal) removes its state file: nothing is left to take over
+  if (!existsSync(ctx.home.stateFile)) {
+    return new CliError(`the agent (pid ${agentPid}) ended before it answered ${what}: it was stopped (pmx kill?), and its processes with it`, { code: 'AGENT_UNREACHABLE', hint: "run 'pmx ls' to see what runs now" });
+  }
+  const agent = await connectAgent(ctx.home, { spawn: true });
+  let list: ProcessDescription[];
+  try {
+    list = await agent!.call('list', { brief: true });
+  } finally {
+    agent!.close();
+  }
+  const lines = [...new Set(names)].flatMap((name) => {
+    const procs = list.filter((proc) => proc.name === name);
+    if (procs.length === 0) return [`  ${name}: not registered`];
+    return procs.map((proc) => {
+      const pid = proc.pid > 0 ? `, pid ${proc.pid}` : '';
+      const since = proc.pid > 0 && proc.pm2_env.pm_uptime >= sentAt ? 'started since the request' : 'as before the request';
+      return `  ${name} (id ${proc.pm_id}): ${proc.pm2_env.status}${pid}, ${since}`;
+    });
+  });
+  return new CliError(`the agent (pid ${agentPid}) died before it answered ${what}: what it had done stands, and the next agent took it over. Now:\n${lines.join('\n')}`, {
+    code: 'AGENT_UNREACHABLE',
+    hint: `see ${ctx.home.logFile} for what the agent did before it died`,
+  });
+}
+
+/** Resolves true once process `pid` has ended (gone, or a zombie), false if it lives on past END_WAIT_MS. */
+async function ended(pid: number): Promise<boolean> {
+  const deadline = Date.now() + END_WAIT_MS;
+  for (;;) {
+    let state: string | null = null;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return true;
+    }
+    if (state === 'Z') return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
