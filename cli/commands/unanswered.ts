@@ -1,4 +1,5 @@
-// A start of apps (a file's startOrReload, startOrRestart, start) whose agent died before it
+// A start of apps (a file's startOrReload, startOrRestart, start) left before its answer: a Ctrl-C
+// of the command, which the agent does not hear, or an agent that died before it
 // answered (killed with SIGKILL, out of memory): what it had done stands, and the next agent takes
 // it over from its state file. "The agent closed the connection" left the user to guess which of
 // the apps had been started or reloaded; they are told, app by app, from what the next agent runs.
@@ -13,15 +14,29 @@ import type { CommandContext } from './context.js';
 /** How long an agent that closed the connection is given to end (a `pmx kill` stopping apps) before it is left alone. */
 const END_WAIT_MS = 15_000;
 
-/** The agent's `start` of `apps`; when the agent dies before it answers, the error says what of them runs now. */
+/**
+ * The agent's `start` of `apps`; when the agent dies before it answers, the error says what of them
+ * runs now. A Ctrl-C meanwhile ends the command, not the start: the agent carries it out all the
+ * same, which is said (a silent exit 130 read as a reload stopped halfway, and it went on to every app).
+ */
 export async function startCall(ctx: CommandContext, agent: AgentConnection, apps: AppSpec[], params: Methods['start']['params']): Promise<Methods['start']['result']> {
   const sentAt = Date.now();
+  const names = apps.map((app) => app.name);
+  const what = `${params.mode} (${[...new Set(names)].join(', ')})`;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    ctx.err.write(`[PMX][WARN] ${signal === 'SIGINT' ? 'interrupted' : signal}: the agent carries on with ${what} by itself; 'pmx ls' shows where it is\n`);
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     return await agent.call('start', params);
   } catch (error) {
     if (!unanswered(error)) throw error;
-    const names = apps.map((app) => app.name);
-    throw await unansweredError(ctx, error, `${params.mode} (${[...new Set(names)].join(', ')})`, names, agent.agentPid, sentAt);
+    throw await unansweredError(ctx, error, what, names, agent.agentPid, sentAt);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
 }
 

@@ -1,10 +1,12 @@
 // The agent killed with SIGKILL halfway through `pmx startOrReload <file>` of several apps: the
 // command said only "the agent closed the connection", and the user was left to guess which apps
 // had been reloaded. It now waits for the next agent (which takes over what the dead one left) and
-// says, app by app, which started since the request and which run as before; exit 1.
+// says, app by app, which started since the request and which run as before; exit 1. A Ctrl-C of
+// the command halfway exited 130 saying nothing, read as a reload stopped, while the agent went on
+// to every app: it says so.
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -15,32 +17,47 @@ afterAll(() => pmx.cleanup());
 
 const NAMES = ['a', 'b', 'c'];
 
+/** A file of three apps started at release v1, rewritten for v2; each process listens once its gate (of its app and release) exists. */
+async function threeApps(): Promise<{ file: string; gate: (name: string, release: string) => string; before: Map<string, number> }> {
+  const file = join(pmx.dir, 'apps.config.js');
+  const ports = await Promise.all(NAMES.map(() => freePort()));
+  // a reload goes on to the next app only once the new process listens (min_uptime is far longer)
+  const gate = (name: string, release: string): string => join(pmx.dir, `gate-${name}-${release}`);
+  const write = (release: string): void => {
+    const list = NAMES.map((name, i) => ({ name, script: join(apps, 'slow-listen.js'), min_uptime: 60_000, env: { PORT: String(ports[i]), LISTEN_GATE: gate(name, release) } }));
+    writeFileSync(file, `module.exports = ${JSON.stringify({ apps: list })};\n`);
+  };
+  for (const name of NAMES) writeFileSync(gate(name, 'v1'), '');
+  write('v1');
+  await pmx.ok(['start', file]);
+  const before = new Map((await pmx.jlist()).map((entry) => [entry.name, entry.pid]));
+  write('v2');
+  return { file, gate, before };
+}
+
+/** `pmx startOrReload file` started, with its stderr as it comes and its exit code. */
+function startOrReload(file: string): { cli: ChildProcess; stderr: () => string; exited: Promise<number | null> } {
+  const cli = spawn(process.execPath, [PMX_BIN, 'startOrReload', file], { cwd: pmx.dir, env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  cli.stdout!.resume();
+  return { cli, stderr: () => stderr, exited: new Promise((resolve) => cli.once('close', (code) => resolve(code))) };
+}
+
+/** Resolves once b runs a new process (a was reloaded first, by the command's request): the reload is halfway. */
+async function halfway(before: Map<string, number>): Promise<void> {
+  await eventually('b reloading', async () => {
+    const b = await pmx.proc('b');
+    return b.pid > 0 && b.pid !== before.get('b');
+  }, 20_000);
+}
+
 describe('the agent killed during startOrReload of a file', () => {
   it('says which of the apps started since the request and which run as before, as the next agent runs them', async () => {
-    const file = join(pmx.dir, 'apps.config.js');
-    const ports = await Promise.all(NAMES.map(() => freePort()));
-    // each process listens once its gate file (of its app and release) exists; a reload goes on to
-    // the next app only once the new process listens (min_uptime is far longer)
-    const gate = (name: string, release: string): string => join(pmx.dir, `gate-${name}-${release}`);
-    const write = (release: string): void => {
-      const list = NAMES.map((name, i) => ({ name, script: join(apps, 'slow-listen.js'), min_uptime: 60_000, env: { PORT: String(ports[i]), LISTEN_GATE: gate(name, release) } }));
-      writeFileSync(file, `module.exports = ${JSON.stringify({ apps: list })};\n`);
-    };
-    for (const name of NAMES) writeFileSync(gate(name, 'v1'), '');
-    write('v1');
-    await pmx.ok(['start', file]);
-    const before = new Map((await pmx.jlist()).map((entry) => [entry.name, entry.pid]));
-
-    write('v2');
+    const { file, gate, before } = await threeApps();
     writeFileSync(gate('a', 'v2'), '');
-    const cli = spawn(process.execPath, [PMX_BIN, 'startOrReload', file], { cwd: pmx.dir, env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    cli.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    cli.stdout.resume();
-    const exited = new Promise<number | null>((resolve) => cli.once('close', (code) => resolve(code)));
-    // a reloaded; b's new process boots and waits for its gate
-    const bOut = join(pmx.home, 'logs', 'b-out.log');
-    await eventually('b reloading', () => existsSync(bOut) && readFileSync(bOut, 'utf8').split('\n').filter((line) => line.startsWith('booting ')).length >= 2, 20_000);
+    const { stderr: err, exited } = startOrReload(file);
+    await halfway(before);
     const agent = pmx.agentPid()!;
     process.kill(agent, 'SIGKILL');
     expect(await exited).toBe(1);
@@ -53,12 +70,31 @@ describe('the agent killed during startOrReload of a file', () => {
     for (const name of NAMES) expect(alive(now.get(name)!.pid), name).toBe(true);
     for (const name of ['a', 'b']) expect(alive(before.get(name)!), name).toBe(false);
 
-    expect(stderr).toContain(`[PMX][ERROR] the agent (pid ${agent}) died before it answered startOrReload (a, b, c): what it had done stands, and the next agent took it over. Now:\n`);
+    expect(err()).toContain(`[PMX][ERROR] the agent (pid ${agent}) died before it answered startOrReload (a, b, c): what it had done stands, and the next agent took it over. Now:\n`);
     const line = (name: string, since: string): string => `  ${name} (id ${now.get(name)!.pm_id}): ${now.get(name)!.pm2_env.status}, pid ${now.get(name)!.pid}, ${since}\n`;
-    expect(stderr).toContain(line('a', 'started since the request'));
-    expect(stderr).toContain(line('b', 'started since the request'));
-    expect(stderr).toContain(line('c', 'as before the request'));
-    expect(stderr).not.toContain('the agent closed the connection');
+    expect(err()).toContain(line('a', 'started since the request'));
+    expect(err()).toContain(line('b', 'started since the request'));
+    expect(err()).toContain(line('c', 'as before the request'));
+    expect(err()).not.toContain('the agent closed the connection');
+    await pmx.ok(['kill']);
+  });
+});
+
+describe('a Ctrl-C of startOrReload of a file', () => {
+  it('exits 130 saying the agent carries on by itself; it reloads every app', async () => {
+    const { file, gate, before } = await threeApps();
+    writeFileSync(gate('a', 'v2'), '');
+    const { cli, stderr, exited } = startOrReload(file);
+    await halfway(before);
+    cli.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr()).toContain("[PMX][WARN] interrupted: the agent carries on with startOrReload (a, b, c) by itself; 'pmx ls' shows where it is");
+    for (const name of ['b', 'c']) writeFileSync(gate(name, 'v2'), '');
+    const list = await eventually('every app reloaded', async () => {
+      const entries = await pmx.jlist();
+      return entries.every((entry) => entry.pid > 0 && entry.pid !== before.get(entry.name) && entry.pm2_env.status === 'online') ? entries : null;
+    }, 20_000);
+    for (const entry of list) expect(alive(entry.pid), entry.name).toBe(true);
     await pmx.ok(['kill']);
   });
 });
