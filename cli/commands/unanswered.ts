@@ -22,7 +22,9 @@ const END_WAIT_MS = 15_000;
 export async function startCall(ctx: CommandContext, agent: AgentConnection, apps: AppSpec[], params: Methods['start']['params']): Promise<Methods['start']['result']> {
   const sentAt = Date.now();
   const names = apps.map((app) => app.name);
-  const what = `${params.mode} (${[...new Set(names)].join(', ')})`;
+  const unique = [...new Set(names)];
+  // a file of hundreds of apps is named by its first few: the report that follows lists each
+  const what = `${params.mode} (${unique.length > 5 ? `${unique.slice(0, 5).join(', ')} and ${unique.length - 5} more` : unique.join(', ')})`;
   const onSignal = (signal: NodeJS.Signals): void => {
     ctx.err.write(`[PMX][WARN] ${signal === 'SIGINT' ? 'interrupted' : signal}: the agent carries on with ${what} by itself; 'pmx ls' shows where it is\n`);
     process.exit(signal === 'SIGINT' ? 130 : 143);
