@@ -66,6 +66,21 @@ describe('the working directory of an app removed', () => {
     await pmx.ok(['delete', 'cl']);
   });
 
+  it('a cluster app reloaded: the reload ends, naming the folder, and the workers it would have replaced serve on', async () => {
+    const dir = folder('release-reload');
+    const port = await freePort();
+    await pmx.ok(['start', join(apps, 'http.js'), '-n', 'rl', '-i', '2', '--cwd', dir], { env: { PORT: String(port) } });
+    const before = (await pmx.jlist()).filter((entry) => entry.name === 'rl').map((entry) => entry.pid);
+    rmSync(dir, { recursive: true });
+    const reloaded = await pmx.run(['reload', 'rl'], { timeoutMs: 20_000 });
+    expect(reloaded.code).toBe(1);
+    expect(reloaded.stderr).toContain(`reload of rl (id 0) aborted: cannot start ${join(apps, 'http.js')}: ${gone(dir)}; not reloaded, running as they were: rl (id 1)`);
+    expect((await status('rl')).map(([state, pid]) => [state, pid])).toEqual(before.map((pid) => ['online', pid]));
+    expect(before).toContain(JSON.parse((await get(port)).body).pid);
+    expect(readFileSync(join(pmx.home, 'agent.log'), 'utf8')).not.toContain('uncaught exception');
+    await pmx.ok(['delete', 'rl']);
+  });
+
   it('a cluster worker that crashes while its folder is gone: errored with the reason, never `launching` without a process; pmx kill then ends', async () => {
     const dir = folder('release-crash');
     const port = await freePort();
