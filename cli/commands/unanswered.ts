@@ -1,8 +1,9 @@
-// A start of apps (a file's startOrReload, startOrRestart, start) left before its answer: a Ctrl-C
-// of the command, which the agent does not hear, or an agent that died before it
-// answered (killed with SIGKILL, out of memory): what it had done stands, and the next agent takes
-// it over from its state file. "The agent closed the connection" left the user to guess which of
-// the apps had been started or reloaded; they are told, app by app, from what the next agent runs.
+// A request left before its answer: a start of apps (a file's startOrReload, startOrRestart, start)
+// whose command got a Ctrl-C, which the agent does not hear, or any request (a stop, restart,
+// delete, scale too) whose agent died before it answered (killed with SIGKILL, out of memory): what
+// it had done stands, and the next agent takes it over from its state file. "The agent closed the
+// connection" left the user to guess what had been done; they are told, app by app, from what the
+// next agent runs.
 import { existsSync, readFileSync } from 'node:fs';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import type { Methods, ProcessDescription } from '../../agent/protocol/types.js';
@@ -49,11 +50,12 @@ export function unanswered(error: unknown): error is CliError {
 
 /**
  * What to say once the agent of pid `agentPid` closed the connection before it answered `what`,
- * sent at `sentAt`: once it has died, each app of `names` as the next agent runs it (started since
- * the request, or running as before); the error it closed with, if it lives on.
+ * sent at `sentAt`: once it has died, each app of `names` (null: every app) as the next agent runs
+ * it (started since the request, or running as before); the error it closed with, if it lives on.
  */
-export async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[], agentPid: number | null, sentAt: number): Promise<CliError> {
+export async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[] | null, agentPid: number | null, sentAt: number): Promise<CliError> {
   if (agentPid === null || !(await ended(agentPid))) return error;
+  if (names?.length === 0) names = null;
   // an agent that ended as asked (pmx kill from another terminal) removes its state file: nothing is left to take over
   if (!existsSync(ctx.home.stateFile)) {
     return new CliError(`the agent (pid ${agentPid}) ended before it answered ${what}: it was stopped (pmx kill?), and its processes with it`, { code: 'AGENT_UNREACHABLE', hint: "run 'pmx ls' to see what runs now" });
@@ -65,13 +67,13 @@ export async function unansweredError(ctx: CommandContext, error: CliError, what
   } finally {
     agent!.close();
   }
-  const lines = [...new Set(names)].flatMap((name) => {
+  const lines = [...new Set(names ?? list.map((proc) => proc.name))].flatMap((name) => {
     const procs = list.filter((proc) => proc.name === name);
     if (procs.length === 0) return [`  ${name}: not registered`];
     return procs.map((proc) => {
-      const pid = proc.pid > 0 ? `, pid ${proc.pid}` : '';
-      const since = proc.pid > 0 && proc.pm2_env.pm_uptime >= sentAt ? 'started since the request' : 'as before the request';
-      return `  ${name} (id ${proc.pm_id}): ${proc.pm2_env.status}${pid}, ${since}`;
+      if (proc.pid <= 0) return `  ${name} (id ${proc.pm_id}): ${proc.pm2_env.status}`;
+      const since = proc.pm2_env.pm_uptime >= sentAt ? 'started since the request' : 'as before the request';
+      return `  ${name} (id ${proc.pm_id}): ${proc.pm2_env.status}, pid ${proc.pid}, ${since}`;
     });
   });
   return new CliError(`the agent (pid ${agentPid}) died before it answered ${what}: what it had done stands, and the next agent took it over. Now:\n${lines.join('\n')}`, {

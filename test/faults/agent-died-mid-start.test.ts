@@ -6,7 +6,7 @@
 // to every app: it says so.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FIXTURES, PMX_BIN, PmxSandbox, alive, eventually } from '../helpers/pmx.js';
 import { freePort } from '../helpers/net.js';
@@ -95,6 +95,64 @@ describe('a Ctrl-C of startOrReload of a file', () => {
       return entries.every((entry) => entry.pid > 0 && entry.pid !== before.get(entry.name) && entry.pm2_env.status === 'online') ? entries : null;
     }, 20_000);
     for (const entry of list) expect(alive(entry.pid), entry.name).toBe(true);
+    await pmx.ok(['kill']);
+  });
+});
+
+describe('the agent killed during a stop or a scale', () => {
+  /** A 3-instance app whose processes, asked to stop, wait for a gate that is not there: the stop is held. */
+  async function held(name: string): Promise<{ outLog: string; before: number[]; release: () => void }> {
+    const gate = join(pmx.dir, `exit-${name}`);
+    const app = { name, script: join(apps, 'slow-listen.js'), instances: 3, kill_timeout: 60_000, merge_logs: true, env: { PORT: '0', EXIT_GATE: gate, LISTEN_DELAY: '0' } };
+    const file = join(pmx.dir, `${name}.config.js`);
+    writeFileSync(file, `module.exports = ${JSON.stringify({ apps: [app] })};\n`);
+    await pmx.ok(['start', file]);
+    const before = (await pmx.jlist()).filter((entry) => entry.name === name).map((entry) => entry.pid);
+    // the processes stopped go once their gate exists
+    return { outLog: join(pmx.home, 'logs', `${name}-out.log`), before, release: () => writeFileSync(gate, '') };
+  }
+
+  /** `pmx <args>` run, its agent killed with SIGKILL once `count` of the app's processes were asked to stop: its exit code and stderr. */
+  async function killedDuring(args: string[], app: { outLog: string; before: number[] }, count: number): Promise<{ code: number | null; stderr: string; agent: number }> {
+    const cli = spawn(process.execPath, [PMX_BIN, ...args], { cwd: pmx.dir, env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    cli.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    cli.stdout!.resume();
+    const exited = new Promise<number | null>((resolve) => cli.once('close', (code) => resolve(code)));
+    const stopping = (): number => app.before.filter((pid) => readFileSync(app.outLog, 'utf8').includes(`stopping ${pid}\n`)).length;
+    await eventually(`${count} asked to stop`, () => stopping() >= count, 20_000);
+    const agent = pmx.agentPid()!;
+    process.kill(agent, 'SIGKILL');
+    return { code: await exited, stderr, agent };
+  }
+
+  /** The lines the command said for `name`'s processes match what the next agent lists. */
+  async function expectToldAsListed(stderr: string, name: string): Promise<void> {
+    const entries = (await pmx.jlist()).filter((entry) => entry.name === name);
+    for (const entry of entries) {
+      const pid = entry.pid > 0 ? `, pid ${entry.pid}, ` : '';
+      expect(stderr).toContain(`  ${name} (id ${entry.pm_id}): ${entry.pm2_env.status}${pid}`);
+    }
+    expect(stderr).not.toContain('the agent closed the connection');
+  }
+
+  it('a stop: says the agent died before it answered, and how each instance is now', async () => {
+    const app = await held('held-stop');
+    const { code, stderr, agent } = await killedDuring(['stop', 'held-stop'], app, 3);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`[PMX][ERROR] the agent (pid ${agent}) died before it answered stop held-stop: what it had done stands, and the next agent took it over. Now:\n`);
+    await expectToldAsListed(stderr, 'held-stop');
+    app.release();
+    await pmx.ok(['delete', 'held-stop']);
+  });
+
+  it('a scale down: the same, for the instances it kept and those it was deleting', async () => {
+    const app = await held('held-scale');
+    const { code, stderr, agent } = await killedDuring(['scale', 'held-scale', '1'], app, 2);
+    expect(code).toBe(1);
+    expect(stderr).toContain(`[PMX][ERROR] the agent (pid ${agent}) died before it answered scale held-scale 1: what it had done stands, and the next agent took it over. Now:\n`);
+    await expectToldAsListed(stderr, 'held-scale');
+    app.release();
     await pmx.ok(['kill']);
   });
 });
