@@ -33,9 +33,32 @@ const common = {
   banner: { js: "const __pmxUrl = (file) => require('node:url').pathToFileURL(require('node:path').join(__dirname, file)).href;" },
 };
 
+/**
+ * Packages the command line loads only for some commands (ssh2 and listr2 for deploy, yaml for a
+ * YAML file, croner for a cron key): each is a bundle of its own in dist/vendor/, required from
+ * dist/cli.cjs where the source imports it. Bundled inline, they were half of dist/cli.cjs (1.2 of
+ * 2.3 MB), which every command read and compiled before running: `pmx start` 20-25 ms sooner.
+ * Packages only: they share no module state with pmx's sources, so nothing exists twice.
+ */
+const VENDOR = ['ssh2', 'listr2', 'yaml', 'croner'];
+const vendorPlugin = {
+  name: 'pmx-vendor',
+  setup(builder) {
+    // the package's name resolves to a one-line module that requires its bundle: the sources'
+    // imports of it (static or `import()`) keep the interop they had inline, and `import()` stays a
+    // require (an external `import()` would go through Node's ES module loader)
+    builder.onResolve({ filter: new RegExp(`^(${VENDOR.join('|')})$`) }, (args) => ({ path: args.path, namespace: 'pmx-vendor' }));
+    builder.onLoad({ filter: /.*/, namespace: 'pmx-vendor' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(`./vendor/${args.path}.cjs`)});`, loader: 'js' }));
+    builder.onResolve({ filter: /^\.\/vendor\//, namespace: 'pmx-vendor' }, (args) => ({ path: args.path, external: true }));
+  },
+};
+
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'cli/fast-main.ts')], outfile: join(root, 'dist/fast.cjs') }),
-  build({ ...common, entryPoints: [join(root, 'cli/main.ts')], outfile: join(root, 'dist/cli.cjs') }),
+  build({ ...common, entryPoints: [join(root, 'cli/main.ts')], outfile: join(root, 'dist/cli.cjs'), plugins: [...common.plugins, vendorPlugin] }),
+  ...VENDOR.map((name) =>
+    build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: root, sourcefile: `vendor-${name}.cjs`, loader: 'js' }, outfile: join(root, `dist/vendor/${name}.cjs`) }),
+  ),
   build({ ...common, entryPoints: [join(root, 'agent/main.ts')], outfile: join(root, 'dist/agent.cjs') }),
   build({
     ...common,
