@@ -1,6 +1,6 @@
 // Whether an agent holds a home's lock, and which process it is: how the CLI tells a live agent
 // (starting, or whose socket was deleted) from a dead one without trusting a pid file alone.
-import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import type { AgentHome } from './home.js';
 import { systemTool } from './system-tool.js';
@@ -60,6 +60,9 @@ function existsLockFile(lockFile: string): boolean {
 
 /** Asks flock for a shared lock without waiting: refused only while an agent holds it exclusively. */
 function probeWithFlock(lockFile: string): boolean {
+  // node:child_process is loaded here, where it is used: every command reaches this module (ls too),
+  // and /proc/locks settles nearly every question without a process
+  const { spawnSync } = createRequire(import.meta.url)('node:child_process') as typeof import('node:child_process');
   const result = spawnSync(systemTool('flock'), ['-s', '-n', lockFile, 'true'], { stdio: 'ignore' });
   return result.status === 1;
 }

@@ -25,9 +25,9 @@ export function readConf(file: string): Conf {
   }
 }
 
-/** The variables the configuration gives an app: the string values under its name. */
-export function confEnv(file: string, app: string): Record<string, string> {
-  const section = readConf(file)[app];
+/** The variables the configuration gives an app: the string values under its name (`conf` read once for all of a start's apps). */
+export function confEnv(conf: Conf, app: string): Record<string, string> {
+  const section = conf[app];
   if (!section || typeof section !== 'object') return {};
   return Object.fromEntries(Object.entries(section as Conf).filter(([, value]) => value !== null && typeof value !== 'object').map(([key, value]) => [key, String(value)]));
 }
@@ -137,7 +137,7 @@ async function restartWith(ctx: CommandContext, app: string, file: string): Prom
     if (!procs.some((proc) => proc.name === app)) return;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(process.env)) if (value !== undefined) env[name] = value;
-    await agent.call('restart', { selector: { kind: 'name', name: app }, env: { ...env, ...confEnv(file, app) } });
+    await agent.call('restart', { selector: { kind: 'name', name: app }, env: { ...env, ...confEnv(readConf(file), app) } });
     ctx.out.write(`[PMX] Module ${app} restarted\n`);
   });
 }

@@ -63,9 +63,10 @@ export async function startSpecs(ctx: CommandContext, apps: AppSpec[], flags: St
   // the table's module loads while the agent starts the apps, not after, when they boot on the CPUs
   const table = import('../output/list.js');
   // PM2 gives an app the values `set` under its name (module_conf.json) as variables
-  const { confEnv, confFile } = await import('./module-conf.js');
+  const { confEnv, confFile, readConf } = await import('./module-conf.js');
+  const conf = readConf(confFile(ctx));
   for (const app of apps) {
-    const extra = confEnv(confFile(ctx), app.name);
+    const extra = confEnv(conf, app.name);
     if (Object.keys(extra).length > 0) Object.assign(app, { env: { ...app.env, ...extra }, app_env: { ...app.app_env, ...extra } });
   }
   await withAgent(ctx, async (agent) => {
