@@ -3,8 +3,15 @@
 // sockets among /proc/<pid>/fd of each, then the listening ones of its network namespace in
 // /proc/<pid>/net/{tcp,tcp6,unix}. What a reload of a fork-mode app waits for, as a cluster
 // worker's first listening server (modes/reload.ts).
-import { readdir, readFile, readlink } from 'node:fs/promises';
+import { readdir as readdirCallback, readFile as readFileCallback, readlink as readlinkCallback } from 'node:fs';
+import { promisify } from 'node:util';
 import { canReadChildren, readTree } from './process-tree.js';
+
+// node:fs's callbacks, promised: node:fs/promises would load its module and readline's with it
+// (about 1 MB of the agent's resident memory) for these three calls
+const readdir = promisify(readdirCallback);
+const readFile = promisify(readFileCallback);
+const readlink = promisify(readlinkCallback);
 
 /** TCP's LISTEN state in /proc/net/tcp. */
 const TCP_LISTEN = '0A';

@@ -4,9 +4,9 @@
 // child causes is named after the role it holds when the event happens.
 import { EventEmitter } from 'node:events';
 import type { ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import type { AppSpec } from '../protocol/app-spec.js';
 import { childEnvironment } from './child-env.js';
+import { randomUUID } from './random-id.js';
 import { LogSink, type LogTargets } from '../logs/sink.js';
 import type { LogFiles } from '../logs/log-files.js';
 import { ProcessState, isUnattended, type ProcessStatus } from './states.js';
