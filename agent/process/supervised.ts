@@ -510,7 +510,11 @@ export class SupervisedProcess extends EventEmitter {
     else this.emit('child');
     // an exec probe is told which child it checks: during a reload the old one may answer at the app's address;
     // it carries the launch's marker, so that it ends with the launch even once no agent waits for it
-    handle.probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
+    // (made for an exec probe only: a copy of the app's environment per child that no other watch reads)
+    const probe = this.spec.health_check?.target;
+    if (probe && 'exec' in probe) {
+      handle.probeEnv = { ...this.childEnv(), PMX_PID: String(child.pid ?? ''), ...(launched.marker ? { [LAUNCH_VARIABLE]: probeMarker(launched.marker) } : {}) };
+    }
     // the child is looked up when a watch reports: MAINPID= may have handed the role to another process
     // an exec probe that left a process behind (setsid, a daemon) would leave one more at each interval
     const afterExec = launched.marker ? () => this.os.sweep(launched.marker!, true) : undefined;

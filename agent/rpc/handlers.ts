@@ -5,7 +5,7 @@ import { AgentFault } from '../fault.js';
 import type { Registry } from '../registry.js';
 import type { AgentHome } from '../protocol/home.js';
 import { describeJson, describeProcess } from '../describe.js';
-import type { RawJson } from '../protocol/framing.js';
+import { RawJson } from '../protocol/framing.js';
 import { deleteProcesses, reloadProcesses, resetProcesses, restartProcesses, scaleApp, signalProcesses, startApps, stopProcesses } from '../operations.js';
 import { writeDump } from '../dump.js';
 import { sendToProcess } from '../send-data.js';
@@ -51,7 +51,7 @@ export interface AgentContext {
 }
 
 /** A handler answers its method's result; `list`'s may come already serialized (large, and read by no one in the agent). */
-type Result<M extends Method> = M extends 'list' ? Methods[M]['result'] | RawJson<Methods[M]['result']> : Methods[M]['result'];
+type Result<M extends Method> = M extends 'list' | 'start' ? Methods[M]['result'] | RawJson<Methods[M]['result']> : Methods[M]['result'];
 type Handlers = { [M in Method]: (params: Methods[M]['params'], ctx: AgentContext) => Promise<Result<M>> | Result<M> };
 
 const describeAll = (ctx: AgentContext, procs: SupervisedProcess[], brief = false) => procs.map((proc) => describeProcess(proc, brief));
@@ -73,7 +73,11 @@ export const handlers: Handlers = {
     const outcome = await startApps(ctx.registry, apps, mode, updateEnv, given ?? [], () => ctx.stopping?.() === true);
     ctx.changed();
     ctx.events.told('start', outcome.started);
-    return { processes: describeAll(ctx, outcome.started), alreadyRunning: outcome.alreadyRunning, all: describeAll(ctx, ctx.registry.all(), true) };
+    // as JSON text, each spec's made once (describeJson): the answer to a start of many apps built and
+    // collected a copy of every spec twice (the processes started, and the list the CLI prints)
+    const processes = describeJson(outcome.started).text;
+    const all = describeJson(ctx.registry.all(), true).text;
+    return new RawJson<Methods['start']['result']>(`{"processes":${processes},"alreadyRunning":${JSON.stringify(outcome.alreadyRunning)},"all":${all}}`);
   },
 
   stop: async ({ selector, watch }, ctx) => describeAll(ctx, told(ctx, 'stop', await stopProcesses(ctx.registry, checkSelector(selector), watch === true))),
