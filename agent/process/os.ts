@@ -182,7 +182,13 @@ export function createProcessOs(pipesDir: string, notifyDir: string): ProcessOs 
     if (gates.push({ gate, refuse }) > 1) return;
     setImmediate(() => {
       const failed = os.beforeAppsRun?.() ?? null;
-      for (const waiting of gates.splice(0)) waiting.gate.end(waiting.refuse(failed) ? undefined : '\n');
+      // each app is admitted (or refused) now, and online from here; its gate opens at the next
+      // turn, once what that sets off is done, a start's answer first: opened at once, ten Node
+      // apps booting on the CPUs made the answer wait for them (30-100 ms on two cores)
+      const decided = gates.splice(0).map((waiting) => ({ gate: waiting.gate, refused: waiting.refuse(failed) }));
+      setImmediate(() => {
+        for (const { gate, refused } of decided) gate.end(refused ? undefined : '\n');
+      });
     });
   }
   return os;
