@@ -22,7 +22,8 @@ export class AgentConnection {
     );
     // `closed`: a request it was sent may have been carried out in part (unanswered.ts)
     socket.on('close', () => this.failAll(new CliError(`the agent closed the connection (${socketPath})`, { code: 'AGENT_UNREACHABLE', data: { closed: true } })));
-    socket.on('error', (error) => this.failAll(new CliError(`agent connection failed: ${error.message}`, { code: 'AGENT_UNREACHABLE' })));
+    // a reset (the agent died with a request unread) is a close too: what was sent may have been carried out in part
+    socket.on('error', (error: NodeJS.ErrnoException) => this.failAll(new CliError(`agent connection failed: ${error.message}`, { code: 'AGENT_UNREACHABLE', data: { closed: error.code === 'ECONNRESET' || error.code === 'EPIPE' } })));
   }
 
   /** Connects to `socketPath`; rejects with the socket error (ENOENT, ECONNREFUSED, ...). */
