@@ -4,10 +4,10 @@
 // it had done stands, and the next agent takes it over from its state file. "The agent closed the
 // connection" left the user to guess what had been done; they are told, app by app, from what the
 // next agent runs.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import type { AppSpec } from '../../agent/protocol/app-spec.js';
 import type { Methods, ProcessDescription } from '../../agent/protocol/types.js';
-import { connectAgent } from '../client/agent.js';
+import { connectAgent, waitForExit } from '../client/agent.js';
 import type { AgentConnection } from '../client/connection.js';
 import { CliError } from '../client/errors.js';
 import type { CommandContext } from './context.js';
@@ -54,20 +54,31 @@ export function unanswered(error: unknown): error is CliError {
  * it (started since the request, or running as before); the error it closed with, if it lives on.
  */
 export async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[] | null, agentPid: number | null, sentAt: number): Promise<CliError> {
-  if (agentPid === null || !(await ended(agentPid))) return error;
-  if (names?.length === 0) names = null;
+  if (agentPid === null) return error;
+  try {
+    // gone for good: its threads, which hold its socket and its lock, ended too
+    await waitForExit(agentPid, END_WAIT_MS);
+  } catch {
+    return error;
+  }
   // an agent that ended as asked (pmx kill from another terminal) removes its state file: nothing is left to take over
   if (!existsSync(ctx.home.stateFile)) {
     return new CliError(`the agent (pid ${agentPid}) ended before it answered ${what}: it was stopped (pmx kill?), and its processes with it`, { code: 'AGENT_UNREACHABLE', hint: "run 'pmx ls' to see what runs now" });
   }
-  const agent = await connectAgent(ctx.home, { spawn: true });
   let list: ProcessDescription[];
   try {
-    list = await agent!.call('list', { brief: true });
-  } finally {
-    agent!.close();
+    const agent = (await connectAgent(ctx.home, { spawn: true }))!;
+    try {
+      list = await agent.call('list', { brief: true });
+    } finally {
+      agent.close();
+    }
+  } catch {
+    // the next agent cannot be reached: what was said stands, and 'pmx ls' tells the rest
+    return error;
   }
-  const lines = [...new Set(names ?? list.map((proc) => proc.name))].flatMap((name) => {
+  const listed = names !== null && names.length > 0 ? names : list.map((proc) => proc.name);
+  const lines = [...new Set(listed)].flatMap((name) => {
     const procs = list.filter((proc) => proc.name === name);
     if (procs.length === 0) return [`  ${name}: not registered`];
     return procs.map((proc) => {
@@ -80,21 +91,4 @@ export async function unansweredError(ctx: CommandContext, error: CliError, what
     code: 'AGENT_UNREACHABLE',
     hint: `see ${ctx.home.logFile} for what the agent did before it died`,
   });
-}
-
-/** Resolves true once process `pid` has ended (gone, or a zombie), false if it lives on past END_WAIT_MS. */
-async function ended(pid: number): Promise<boolean> {
-  const deadline = Date.now() + END_WAIT_MS;
-  for (;;) {
-    let state: string | null = null;
-    try {
-      const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    } catch {
-      return true;
-    }
-    if (state === 'Z') return true;
-    if (Date.now() > deadline) return false;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
