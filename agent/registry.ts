@@ -47,12 +47,12 @@ export class Registry {
     }, reportError);
   }
 
-  /** Every process, by id. */
   /** The time on the clock processes are launched by (SupervisedProcess.launchedSince). */
   now(): number {
     return this.os.now();
   }
 
+  /** Every process, by id. */
   all(): SupervisedProcess[] {
     return [...this.procs.values()].sort((a, b) => a.id - b.id);
   }

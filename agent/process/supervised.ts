@@ -214,7 +214,6 @@ export class SupervisedProcess extends EventEmitter {
     this.lastError = error;
   }
 
-  /** The current child: the one that serves, and whose pid `ls` shows. */
   /**
    * Whether its current child was launched at or after `since` (os time, see Registry.now), and so
    * runs the files as they were then: a child adopted from an agent that died is not known to.
@@ -224,6 +223,7 @@ export class SupervisedProcess extends EventEmitter {
     return launchedAt !== undefined && launchedAt !== null && launchedAt >= since;
   }
 
+  /** The current child: the one that serves, and whose pid `ls` shows. */
   get child(): ChildProcess | null {
     return this.children.current?.launched.child ?? null;
   }
