@@ -3,7 +3,7 @@
 // compressed, and what was pruned before it could be read is said, never skipped in silence.
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { FIXTURES, PmxSandbox, PMX_BIN, eventually } from '../../helpers/pmx.js';
@@ -115,12 +115,19 @@ describe('pmx logs --lines, just after a rotation', () => {
 describe('pmx logs, following into a pipe that is not read', () => {
   it('reads no faster than its output is taken, and then shows every line (it read on into memory, without bound)', async () => {
     const config = join(pmx.dir, 'flood.config.js');
-    const app = { name: 'flood', script: join(FIXTURES, 'apps', 'writer.js'), env: { COUNT: '400000', WIDTH: '100', TAG: 'flood' }, log_rotate: { max_size: '1M', retain: 100 } };
+    const gate = join(pmx.dir, 'flood-gate');
+    const app = { name: 'flood', script: join(FIXTURES, 'apps', 'writer.js'), env: { COUNT: '400000', WIDTH: '100', TAG: 'flood', START_GATE: gate }, log_rotate: { max_size: '1M', retain: 100 } };
     writeFileSync(config, `module.exports = { apps: [${JSON.stringify(app)}] };`);
     await pmx.ok(['start', config]);
+    const file = (await pmx.proc('flood')).pm2_env.pm_out_log_path;
     const follower = spawn(process.execPath, [PMX_BIN, 'logs', 'flood', '--out', '--raw', '--lines', '0'], { env: pmx.env(), stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     try {
+      // the flood begins once the follower has the file open: started later (a loaded machine), it
+      // began at the end of a flood already written, and waited for a last line it had not seen
+      const following = (): boolean => readdirSync(`/proc/${follower.pid}/fd`).some((fd) => readlinkOrNull(`/proc/${follower.pid}/fd/${fd}`) === file);
+      await eventually('the follower following', following, 20_000);
+      writeFileSync(gate, '');
       // 40 MB written while nothing reads the follower's output: held in the follower's memory, they
       // took it from about 75 MB to 150 (a node process that holds little is about 75 MB)
       follower.stdout.pause();
@@ -139,3 +146,12 @@ describe('pmx logs, following into a pipe that is not read', () => {
     }
   });
 });
+
+/** Where the link at `path` leads, or null (gone meanwhile). */
+function readlinkOrNull(path: string): string | null {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return null;
+  }
+}
