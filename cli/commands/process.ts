@@ -8,7 +8,7 @@ import { type CommandContext, withAgent } from './context.js';
 import { isEcosystemTarget, selectorFor } from './targets.js';
 import { printProcessList, reportStarted } from './list.js';
 import { appsFromStdin, appsOfFile, namesOfFile, type StartFlags } from './apps-input.js';
-import { startCall, unanswered, unansweredError } from './unanswered.js';
+import { reported, startCall } from './unanswered.js';
 
 export type Action = 'stop' | 'restart' | 'reload' | 'delete' | 'reset';
 
@@ -38,14 +38,9 @@ export async function act(ctx: CommandContext, action: Action, targets: string[]
       }
       const selector: Selector = names ? { kind: 'names', names } : apps ? { kind: 'names', names: apps.map((app) => app.name) } : selectorFor(target);
       const declared = names ?? apps?.map((app) => app.name);
-      const sentAt = Date.now();
-      let procs: ProcessDescription[];
-      try {
-        procs = (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? await restartWithOptions(agent, action, selector, flags, parallel) : await call(agent, action, selector, flags, parallel);
-      } catch (error) {
-        if (!unanswered(error)) throw error;
-        throw await unansweredError(ctx, error, `${action} ${target}`, declared ?? null, agent.agentPid, sentAt);
-      }
+      const procs = await reported(ctx, agent, `${action} ${target}`, declared ?? null, () =>
+        (action === 'restart' || action === 'reload') && hasSpecFlags(flags) ? restartWithOptions(agent, action, selector, flags, parallel) : call(agent, action, selector, flags, parallel),
+      );
       if (procs.length === 0 && declared) {
         // as PM2: a file's apps that are not registered are passed over, so that `delete <file>`
         // before `start <file>` goes on at a first deploy
@@ -197,10 +192,7 @@ function pastTense(action: Action): string {
 export async function scale(ctx: CommandContext, name: string, count: string): Promise<void> {
   await withAgent(ctx, async (agent) => {
     // the agent says when the number asked for already runs, once the instances being deleted are gone
-    const sentAt = Date.now();
-    const procs = await agent.call('scale', { name, count }).catch(async (error: unknown) => {
-      throw unanswered(error) ? await unansweredError(ctx, error, `scale ${name} ${count}`, [name], agent.agentPid, sentAt) : error;
-    });
+    const procs = await reported(ctx, agent, `scale ${name} ${count}`, [name], () => agent.call('scale', { name, count }));
     const failed = procs.filter((proc) => proc.pm2_env.status === 'errored');
     if (failed.length === 0) ctx.out.write(`[PMX] ${name} now runs ${procs.length} instance${procs.length === 1 ? '' : 's'}\n`);
     else {

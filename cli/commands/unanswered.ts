@@ -21,7 +21,6 @@ const END_WAIT_MS = 15_000;
  * same, which is said (a silent exit 130 read as a reload stopped halfway, and it went on to every app).
  */
 export async function startCall(ctx: CommandContext, agent: AgentConnection, apps: AppSpec[], params: Methods['start']['params']): Promise<Methods['start']['result']> {
-  const sentAt = Date.now();
   const names = apps.map((app) => app.name);
   const unique = [...new Set(names)];
   // a file of hundreds of apps is named by its first few: the report that follows lists each
@@ -33,13 +32,23 @@ export async function startCall(ctx: CommandContext, agent: AgentConnection, app
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    return await agent.call('start', params);
-  } catch (error) {
-    if (!unanswered(error)) throw error;
-    throw await unansweredError(ctx, error, what, names, agent.agentPid, sentAt);
+    return await reported(ctx, agent, what, names, () => agent.call('start', params));
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  }
+}
+
+/**
+ * What `request` (to `agent`, named `what` in messages) answers; when the agent dies before it
+ * answers, the error says what each app of `names` (null: every app) runs now (unansweredError).
+ */
+export async function reported<T>(ctx: CommandContext, agent: AgentConnection, what: string, names: string[] | null, request: () => Promise<T>): Promise<T> {
+  const sentAt = Date.now();
+  try {
+    return await request();
+  } catch (error) {
+    throw unanswered(error) ? await unansweredError(ctx, error, what, names, agent.agentPid, sentAt) : error;
   }
 }
 
@@ -53,7 +62,7 @@ export function unanswered(error: unknown): error is CliError {
  * sent at `sentAt`: once it has died, each app of `names` (null: every app) as the next agent runs
  * it (started since the request, or running as before); the error it closed with, if it lives on.
  */
-export async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[] | null, agentPid: number | null, sentAt: number): Promise<CliError> {
+async function unansweredError(ctx: CommandContext, error: CliError, what: string, names: string[] | null, agentPid: number | null, sentAt: number): Promise<CliError> {
   if (agentPid === null) return error;
   try {
     // gone for good: its threads, which hold its socket and its lock, ended too
