@@ -4,10 +4,10 @@
 // (modes/reload.ts watchReadiness, then its health check): 'proven'. It fails if the child exits
 // first, is restarted first by its own watches, or is not ready within readyTimeout; the process
 // then goes on by its restart policy. A child that ends as its app means it to (a job: autorestart
-// off or a stop exit code, and a clean exit) has run what the reload asked: the reload is done. Requests that joined the reload (a start) are answered as
-// they would be without it. A stop, restart or delete ends the trial (transition.ts). Pure.
+// off or a stop exit code, and a clean exit) has run what the reload asked: the reload is done.
+// Requests that joined the reload (a start) are answered as they would be without it. A stop, restart or delete ends the trial (transition.ts). Pure.
 import { ProcessState, isUnattended } from './states.js';
-import { same, type Effect, type FailedBecause, type Lifecycle, type RestartPolicy, type Transition } from './lifecycle.js';
+import { same, type Effect, type FailedBecause, type Lifecycle, type Outcome, type RestartPolicy, type Transition } from './lifecycle.js';
 import { answer, withoutTickets } from './requests.js';
 
 /** A reload (ticket `ticket`) waits for the child its restart launches to prove ready. */
@@ -37,10 +37,7 @@ export function proofTimedOut(s: Lifecycle): Transition {
  * effects, so that what they read of the process (its error) is what that verdict left.
  */
 export function disproved(s: Lifecycle, reason: FailedBecause, then: (s: Lifecycle) => Transition): Transition {
-  if (s.proving.length === 0) return then(s);
-  const { state, reloads } = endTrial(s);
-  const after = then(state);
-  return { state: after.state, effects: [{ kind: 'cancel', timer: 'proof' }, ...after.effects, answer(reloads, { kind: 'failed', reason })] };
+  return s.proving.length === 0 ? then(s) : closeTrial(s, then, { kind: 'failed', reason });
 }
 
 /**
@@ -54,9 +51,14 @@ export function endsAsMeant(code: number | null, policy: RestartPolicy): boolean
 
 /** The child on trial ended as its app means to (endsAsMeant): `then` is what follows its exit, and the reloads are answered done after it. */
 export function ended(s: Lifecycle, then: (s: Lifecycle) => Transition): Transition {
+  return closeTrial(s, then, { kind: 'done' });
+}
+
+/** The trial ends with the child's exit: `then` follows it, and the reloads are answered `outcome` after its effects. */
+function closeTrial(s: Lifecycle, then: (s: Lifecycle) => Transition, outcome: Outcome): Transition {
   const { state, reloads } = endTrial(s);
   const after = then(state);
-  return { state: after.state, effects: [{ kind: 'cancel', timer: 'proof' }, ...after.effects, answer(reloads, { kind: 'done' })] };
+  return { state: after.state, effects: [{ kind: 'cancel', timer: 'proof' }, ...after.effects, answer(reloads, outcome)] };
 }
 
 /** The trial is over: its reloads leave the pending requests (the rest are answered as without it). */
