@@ -52,17 +52,20 @@ export class PathWatch {
   private arm(dir: string, name: string): void {
     const folder = folderOf(dir);
     if (folder === null) return;
-    const watcher = watchOrLog(dir, (_type, entry) => {
-      if (this.closed || this.watches.get(dir)?.watcher !== watcher || entry !== name) return;
-      this.moved(dir === dirname(this.path));
-    }, this.log);
+    const watcher = watchOrLog(
+      dir,
+      (_type, entry) => {
+        if (this.closed || this.watches.get(dir)?.watcher !== watcher || entry !== name) return;
+        this.moved(dir === dirname(this.path));
+      },
+      this.log,
+      () => {
+        if (this.watches.get(dir)?.watcher !== watcher) return;
+        this.watches.delete(dir);
+        this.lost();
+      },
+    );
     if (watcher === null) return;
-    watcher.on('error', (error) => {
-      this.log(`watch: ${dir}: ${error.message}`);
-      if (this.watches.get(dir)?.watcher !== watcher) return;
-      this.watches.delete(dir);
-      this.lost();
-    });
     this.watches.set(dir, { watcher, folder, name });
   }
 }

@@ -44,12 +44,21 @@ export function holds(dir: string, path: string): boolean {
   return path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`);
 }
 
-/** An fs.watch of `dir` calling `handle` with each event's entry name, or null (and a log line) when it cannot be watched. */
-export function watchOrLog(dir: string, handle: (type: string, name: string | null) => void, log: (line: string) => void): FSWatcher | null {
+/**
+ * An fs.watch of `dir` calling `handle` with each event's entry name, or null (and a log line) when it
+ * cannot be watched; a watch that fails later is logged and `lost` is called.
+ */
+export function watchOrLog(dir: string, handle: (type: string, name: string | null) => void, log: (line: string) => void, lost: () => void): FSWatcher | null {
+  let watcher: FSWatcher;
   try {
-    return watch(dir, { persistent: false }, (type, name) => handle(type, name === null ? null : name.toString()));
+    watcher = watch(dir, { persistent: false }, (type, name) => handle(type, name === null ? null : name.toString()));
   } catch (error) {
     log(`watch: cannot watch ${dir}: ${(error as Error).message}`);
     return null;
   }
+  watcher.on('error', (error) => {
+    log(`watch: ${dir}: ${error.message}`);
+    lost();
+  });
+  return watcher;
 }

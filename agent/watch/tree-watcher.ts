@@ -159,15 +159,18 @@ export class TreeWatcher {
 
   /** One fs.watch on `dir`, named `key` among the tree's; events reach `handle` while it is the one armed under `key`. */
   private arm(dir: string, key: string, handle: (type: string, name: string | null) => void): boolean {
-    const watcher = watchOrLog(dir, (type, name) => {
-      if (this.watchers.get(key) === watcher) handle(type, name);
-    }, this.log);
+    const watcher = watchOrLog(
+      dir,
+      (type, name) => {
+        if (this.watchers.get(key) === watcher) handle(type, name);
+      },
+      this.log,
+      () => {
+        this.drop(key);
+        if (dir === this.root) this.lostRoot();
+      },
+    );
     if (watcher === null) return false;
-    watcher.on('error', (error) => {
-      this.log(`watch: ${dir}: ${error.message}`);
-      this.drop(key);
-      if (dir === this.root) this.lostRoot();
-    });
     this.watchers.set(key, watcher);
     return true;
   }
