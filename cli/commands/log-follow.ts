@@ -5,7 +5,8 @@
 import { closeSync, fstatSync, readSync, statSync, type Stats } from 'node:fs';
 import { StringDecoder } from 'node:string_decoder';
 import { openLogForReading } from '../../agent/logs/log-open.js';
-import { contentOf, holds, openRotated, type RotatedFile, rotatedBefore, rotatedFilesOf, sameFile } from './log-rotated.js';
+import type { LogRotation } from '../../agent/protocol/app-spec.js';
+import { contentOf, gzLength, holds, openRotated, type RotatedFile, rotatedBefore, rotatedFilesOf, sameFile } from './log-rotated.js';
 import { splitChunk } from '../shared/line-splitter.js';
 
 /** How much is read at a time. */
@@ -24,11 +25,8 @@ export interface LogReader {
   gap(gap: LogGap): void;
 }
 
-/** How the agent rotates the followed file (log_rotate), or null when it does not. */
-export interface Rotation {
-  date_format: string;
-  retain: number;
-}
+/** How the agent rotates the followed file (its log_rotate), or null when it does not. */
+export type Rotation = Pick<LogRotation, 'date_format' | 'retain'>;
 
 /**
  * A file left behind by a rotation, to be read to its end and let go: the file that was being
@@ -128,9 +126,8 @@ export class FollowedLog {
       const nextStats = fstatSync(next);
       if (this.fd !== null) {
         // the path leads elsewhere: the agent writes no more to the old file, whose rest is read first
-        const old = fstatSync(this.fd);
+        const { rotated, pruned } = this.rotatedBetween(this.fd, next);
         this.behind.push({ fd: this.fd, compressed: false, content: null, offset: this.offset, gap: null });
-        const { rotated, pruned } = this.rotatedBetween(old, next);
         if (pruned) this.behind.push({ fd: null, compressed: false, content: null, offset: 0, gap: pruned });
         for (const file of rotated) {
           const opened = openRotated(file);
@@ -147,13 +144,15 @@ export class FollowedLog {
   }
 
   /**
-   * The rotated files made after `old` was moved aside and before the file open as `next` was, oldest first.
+   * The rotated files made after the file open as `oldFd` was moved aside and before the file open
+   * as `next` was, oldest first.
    * `old` found among them (by inode, or as its .gz), every later one is there too: the prune
    * removes the oldest first. Not found, it was pruned, and so may have been some after it: the
    * gap to say before them.
    */
-  private rotatedBetween(old: Stats, next: number): { rotated: RotatedFile[]; pruned: LogGap | null } {
+  private rotatedBetween(oldFd: number, next: number): { rotated: RotatedFile[]; pruned: LogGap | null } {
     if (!this.rotation) return { rotated: [], pruned: null };
+    const old = fstatSync(oldFd);
     const rotated = rotatedFilesOf(this.path, this.rotation.date_format);
     const before = rotatedBefore(rotated, next);
     const oldAt = before.findIndex((file) => holds(file, old));
@@ -234,5 +233,5 @@ export class FollowedLog {
 
 /** The gap a rotated file leaves when it cannot be read: its length when known. */
 function removed(file: RotatedFile): LogGap {
-  return { kind: 'removed', file: file.path, bytes: file.plain?.size ?? file.gzLength() };
+  return { kind: 'removed', file: file.path, bytes: file.plain?.size ?? gzLength(file) };
 }

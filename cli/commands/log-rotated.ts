@@ -14,8 +14,6 @@ export interface RotatedFile {
   gz: Stats | null;
   /** When it was last written (the .gz keeps the time of the file it holds). */
   mtimeMs: number;
-  /** The length of what the .gz holds (from its gzip trailer, modulo 2^32), or null when it cannot be read. */
-  gzLength(): number | null;
 }
 
 /**
@@ -39,7 +37,7 @@ export function rotatedFilesOf(path: string, dateFormat: string): RotatedFile[] 
     if (stats === null) continue;
     const compressed = name.endsWith('.gz');
     const rotated = join(dir, compressed ? name.slice(0, -3) : name);
-    const entry = byPath.get(rotated) ?? { path: rotated, plain: null, gz: null, mtimeMs: stats.mtimeMs, gzLength: () => gzLengthOf(`${rotated}.gz`) };
+    const entry = byPath.get(rotated) ?? { path: rotated, plain: null, gz: null, mtimeMs: stats.mtimeMs };
     if (compressed) entry.gz = stats;
     else entry.plain = stats;
     entry.mtimeMs = (entry.plain ?? stats).mtimeMs;
@@ -97,7 +95,7 @@ export function rotatedBefore(rotated: RotatedFile[], fd: number): RotatedFile[]
 /** Whether `file` is the file `stats` describes: its plain name still, or its .gz (same time to the ms, as the agent keeps it, and same length). */
 export function holds(file: RotatedFile, stats: Stats): boolean {
   if (file.plain !== null) return sameFile(file.plain, stats);
-  return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && file.gzLength() === stats.size % 2 ** 32;
+  return file.gz !== null && Math.abs(file.gz.mtimeMs - stats.mtimeMs) < 1 && gzLength(file) === stats.size % 2 ** 32;
 }
 
 /** Whether two stats describe one file. */
@@ -115,8 +113,9 @@ function regularFile(path: string): Stats | null {
   }
 }
 
-/** ISIZE, the last 4 bytes of a gzip stream: the length of what it holds, modulo 2^32. */
-function gzLengthOf(gz: string): number | null {
+/** The length of what the .gz of `file` holds (ISIZE, the last 4 bytes of a gzip stream: modulo 2^32), or null when it cannot be read. */
+export function gzLength(file: RotatedFile): number | null {
+  const gz = `${file.path}.gz`;
   let fd: number;
   try {
     fd = openLogForReading(gz);
