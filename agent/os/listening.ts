@@ -28,7 +28,7 @@ export async function listens(pid: number): Promise<boolean | null> {
   if (sockets.size === 0) return false;
   for (const table of ['tcp', 'tcp6', 'unix'] as const) {
     const text = await readFile(`/proc/${pid}/net/${table}`, 'utf8').catch(() => null);
-    if (text !== null && listeningInodes(table, text).some((inode) => sockets.has(inode))) return true;
+    if (text !== null && listensIn(table, text, sockets)) return true;
   }
   return false;
 }
@@ -51,16 +51,15 @@ async function socketInodes(pid: number): Promise<Set<string> | null> {
   return inodes;
 }
 
-/** The inodes of the listening sockets in a /proc/net table (its header line skipped). */
-export function listeningInodes(table: 'tcp' | 'tcp6' | 'unix', text: string): string[] {
-  const inodes: string[] = [];
+/** Whether a /proc/net table (its header line skipped) lists one of `sockets` as listening. */
+function listensIn(table: 'tcp' | 'tcp6' | 'unix', text: string, sockets: Set<string>): boolean {
   for (const line of text.split('\n').slice(1)) {
     const fields = line.trim().split(/\s+/);
     // tcp: sl local rem st queues timer retransmits uid timeout inode; unix: Num RefCount Protocol Flags Type St Inode Path
     if (table === 'unix' ? (Number.parseInt(fields[3] ?? '', 16) & UNIX_ACCEPTS) !== 0 : fields[3] === TCP_LISTEN) {
       const inode = fields[table === 'unix' ? 6 : 9];
-      if (inode && inode !== '0') inodes.push(inode);
+      if (inode && inode !== '0' && sockets.has(inode)) return true;
     }
   }
-  return inodes;
+  return false;
 }
